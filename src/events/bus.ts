@@ -1,0 +1,76 @@
+/**
+ * The one event stream. Producers emit, views subscribe; a bounded ring keeps the recent past so a
+ * late subscriber (the TUI after start-up, `:queue`) can read it and memory stays flat in a long run.
+ */
+import type { LabEvent, LabEventInput } from './types.js';
+
+export type Listener = (event: LabEvent) => void;
+
+export class EventBus {
+  private readonly ring: (LabEvent | undefined)[];
+  private next = 0;
+  private count = 0;
+  private seq = 0;
+  private readonly listeners = new Set<Listener>();
+  private enrich: ((event: LabEvent) => void) | undefined;
+
+  constructor(readonly capacity = 5000) {
+    this.ring = new Array(capacity);
+  }
+
+  /** Set once by the lab: adds `explain` from the lesson files before anyone sees the event. */
+  setEnricher(fn: (event: LabEvent) => void): void {
+    this.enrich = fn;
+  }
+
+  emit(input: LabEventInput): LabEvent {
+    const event = { ...input, seq: ++this.seq, time: input.time ?? new Date().toISOString() } as LabEvent;
+    if (this.enrich && event.explain === undefined) this.enrich(event);
+    this.ring[this.next] = event;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        // A broken view must not take the server down; say so once on stderr.
+        process.stderr.write(`smtp-lab: an event listener failed: ${(err as Error).message}\n`);
+      }
+    }
+    return event;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The retained events, oldest first. */
+  recent(): LabEvent[] {
+    const out: LabEvent[] = [];
+    const start = this.count < this.capacity ? 0 : this.next;
+    for (let i = 0; i < this.count; i++) out.push(this.ring[(start + i) % this.capacity]!);
+    return out;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Resolve with the first event (from now on) that matches; for tests and scripted flows. */
+  waitFor<T extends LabEvent = LabEvent>(pred: (e: LabEvent) => boolean, timeoutMs = 10_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for an event`));
+      }, timeoutMs);
+      const off = this.subscribe((e) => {
+        if (pred(e)) {
+          clearTimeout(timer);
+          off();
+          resolve(e as T);
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * LabEvent: everything that happens in the lab is one of these, on one stream. Views and the lesson
+ * runner only read them. Field names are a contract (NDJSON output, lessons, tests): add, don't rename.
+ */
+import type { Stage } from '../protocol/stages.js';
+
+export type Direction = 'client' | 'server';
+
+/** Which conversation a wire line belongs to. */
+export type Leg =
+  | 'inbound' // a client (the learner, swaks, …) talking to the lab server mx.example.com
+  | 'relay' // the lab's queue runner talking, as a client, to a remote MTA
+  | 'remote'; // the simulated remote MTA's own view of that relay session (not emitted by default)
+
+interface EventBase {
+  /** Monotonic sequence number within one lab run. */
+  seq: number;
+  /** ISO 8601. */
+  time: string;
+  stage: Stage;
+  /** Why this happened, from lessons/annotations.yaml, with its RFC citation. */
+  explain?: string;
+}
+
+export interface ListeningEvent extends EventBase {
+  type: 'listening';
+  host: string;
+  port: number;
+  hostname: string;
+  domain: string;
+  dataDir: string;
+}
+
+export interface SessionOpenEvent extends EventBase {
+  type: 'session-open';
+  session: string;
+  leg: Leg;
+  remoteAddress: string;
+  remotePort: number;
+  /** For relay sessions: the queue item this hop delivers. */
+  queueId?: string;
+  /** For relay sessions: the MX host and port dialled. */
+  mx?: string;
+}
+
+export interface SessionCloseEvent extends EventBase {
+  type: 'session-close';
+  session: string;
+  leg: Leg;
+  /** 'quit' after 221, 'timeout', 'reset' (abrupt close), 'shutdown', 'closed'. */
+  reason: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
+  queueId?: string;
+}
+
+export interface WireEvent extends EventBase {
+  type: 'wire';
+  session: string;
+  leg: Leg;
+  direction: Direction;
+  /** The line as on the wire, without CRLF. AUTH secrets are replaced by a placeholder. */
+  line: string;
+  /** For server lines: the reply code; for client lines: the upper-case verb. */
+  code?: number;
+  enhanced?: string;
+  verb?: string;
+  /** For a server line: the command it answers (upper-case verb, "." for the end of the message). */
+  replyTo?: string;
+  /** True for a line of the message itself, between 354 and the final ".". */
+  data?: boolean;
+  /** For relay sessions. */
+  queueId?: string;
+}
+
+export interface QueuedEvent extends EventBase {
+  type: 'queued';
+  queueId: string;
+  session?: string;
+  from: string;
+  recipients: string[];
+  size: number;
+}
+
+export interface MxLookupEvent extends EventBase {
+  type: 'mx-lookup';
+  queueId: string;
+  domain: string;
+  /** Lowest preference first. Empty with `error` when there is no MX. */
+  answer: { preference: number; exchange: string }[];
+  error?: 'NXDOMAIN' | 'NULL_MX' | 'TEMPFAIL';
+}
+
+export interface DeliveredEvent extends EventBase {
+  type: 'delivered';
+  queueId: string;
+  recipient: string;
+  /** 'local': into the lab's own Maildir; 'relay': accepted by the remote MTA (final 250). */
+  via: 'local' | 'relay';
+  /** Local: the Maildir file written. Relay: the MX that took it. */
+  path?: string;
+  mx?: string;
+  reply?: string;
+}
+
+export interface DeferredEvent extends EventBase {
+  type: 'deferred';
+  queueId: string;
+  recipient: string;
+  reply: string;
+  attempt: number;
+  /** ISO 8601 of the next attempt. */
+  nextAttempt: string;
+}
+
+export interface BouncedEvent extends EventBase {
+  type: 'bounced';
+  queueId: string;
+  recipient: string;
+  reply: string;
+  /** The queue id of the delivery status notification, or absent for a double bounce (logged only). */
+  bounceQueueId?: string;
+  /** To whom the notification goes; absent for a double bounce. */
+  notify?: string;
+}
+
+export interface RelayDeniedEvent extends EventBase {
+  type: 'relay-denied';
+  session: string;
+  recipient: string;
+  remoteAddress: string;
+}
+
+export interface LessonEvent extends EventBase {
+  type: 'lesson';
+  lesson: string;
+  /** 'start', 'step-passed', 'hint', 'complete', 'restart'. */
+  action: 'start' | 'step-passed' | 'hint' | 'complete' | 'restart';
+  step?: number;
+  text?: string;
+}
+
+export interface NoticeEvent extends EventBase {
+  type: 'notice';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  session?: string;
+}
+
+export type LabEvent =
+  | ListeningEvent
+  | SessionOpenEvent
+  | SessionCloseEvent
+  | WireEvent
+  | QueuedEvent
+  | MxLookupEvent
+  | DeliveredEvent
+  | DeferredEvent
+  | BouncedEvent
+  | RelayDeniedEvent
+  | LessonEvent
+  | NoticeEvent;
+
+export type LabEventType = LabEvent['type'];
+
+/** What a producer hands the bus: seq and time are stamped there. */
+export type LabEventInput = LabEvent extends infer E ? (E extends LabEvent ? Omit<E, 'seq' | 'time'> & { time?: string } : never) : never;

@@ -1,0 +1,114 @@
+/**
+ * The five stages of an SMTP mail flow, and the pure state machine that says which stage each line
+ * on the wire belongs to. No I/O here: the lab server, the relay client and the tests all feed it.
+ */
+export const STAGES = ['connection', 'handshake', 'transmission', 'queue', 'termination'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export function isStage(value: unknown): value is Stage {
+  return typeof value === 'string' && (STAGES as readonly string[]).includes(value);
+}
+
+/** Per-session memory the classifier needs: what the server is replying to, and where the session is. */
+export interface SessionStageState {
+  /** The stage the session is in: where RSET, NOOP, VRFY, HELP and unknown commands belong. */
+  current: Stage;
+  /** Commands (upper-case verbs) sent and not yet answered, oldest first: replies pair with them (PIPELINING). */
+  pending: string[];
+  /** True between the 354 and the lone "." that ends the message. */
+  inData: boolean;
+  /** True while an AUTH exchange expects continuation lines (334 challenges). */
+  inAuth: boolean;
+  /** True once the server has spoken first (the greeting). */
+  greeted: boolean;
+}
+
+export function newSessionStageState(): SessionStageState {
+  return { current: 'connection', pending: [], inData: false, inAuth: false, greeted: false };
+}
+
+/** The pseudo-verb a reply to the end of the message pairs with. */
+export const END_OF_DATA = '.';
+
+const HANDSHAKE_VERBS = new Set(['HELO', 'EHLO', 'LHLO', 'STARTTLS', 'AUTH']);
+const TRANSMISSION_VERBS = new Set(['MAIL', 'RCPT', 'DATA', 'BDAT', END_OF_DATA]);
+const TERMINATION_VERBS = new Set(['QUIT']);
+
+export function stageOfVerb(verb: string, current: Stage): Stage {
+  if (HANDSHAKE_VERBS.has(verb)) return 'handshake';
+  if (TRANSMISSION_VERBS.has(verb)) return 'transmission';
+  if (TERMINATION_VERBS.has(verb)) return 'termination';
+  // RSET, NOOP, VRFY, HELP and anything unknown belong to the stage the session is in.
+  return current;
+}
+
+export function verbOf(commandLine: string): string {
+  const word = commandLine.trimStart().split(/[ \t:]/, 1)[0] ?? '';
+  return word.toUpperCase();
+}
+
+export interface Classified {
+  stage: Stage;
+  /** The command a server reply answers (upper-case verb), or the verb of a client line. */
+  verb?: string;
+  /** True for a line of the message itself (between 354 and the final "."). */
+  data?: boolean;
+  /** True for the client's lone "." that ends the message. */
+  endOfData?: boolean;
+}
+
+/**
+ * Classify one client line. Mutates `state` (the caller owns one state per session), returns the stage.
+ */
+export function classifyClientLine(state: SessionStageState, line: string): Classified {
+  if (state.inData) {
+    if (line === '.') {
+      state.inData = false;
+      state.pending.push(END_OF_DATA);
+      state.current = 'transmission';
+      return { stage: 'transmission', verb: END_OF_DATA, endOfData: true };
+    }
+    return { stage: 'transmission', data: true };
+  }
+  if (state.inAuth) {
+    // A continuation line of AUTH (a base64 answer to a 334, or "*" to cancel).
+    state.pending.push('AUTH');
+    return { stage: 'handshake', verb: 'AUTH' };
+  }
+  const verb = verbOf(line);
+  const stage = stageOfVerb(verb, state.current);
+  state.pending.push(verb);
+  if (stage !== 'termination') state.current = stage;
+  return { stage, verb };
+}
+
+/**
+ * Classify one server reply line (a single line; split multi-line replies first). Mutates `state`.
+ */
+export function classifyServerLine(state: SessionStageState, line: string): Classified {
+  const code = Number.parseInt(line.slice(0, 3), 10);
+  const final = line.charAt(3) !== '-';
+  if (!state.greeted) {
+    // The server speaks first (RFC 5321 §3.1): 220, or 554/421 to refuse the connection.
+    if (final) state.greeted = true;
+    if (code === 421) return { stage: 'termination' };
+    return { stage: 'connection' };
+  }
+  // 421 closes the channel whatever was asked (RFC 5321 §3.8): a timeout, a shutdown, too many errors.
+  if (code === 421) {
+    if (final) {
+      state.pending.shift();
+      state.current = 'termination';
+    }
+    return { stage: 'termination' };
+  }
+  const verb = state.pending[0];
+  const stage = verb === undefined ? state.current : stageOfVerb(verb, state.current);
+  if (final) {
+    state.pending.shift();
+    if (verb === 'DATA' && code === 354) state.inData = true;
+    if (verb === 'AUTH') state.inAuth = code === 334;
+    if (verb === 'QUIT' || code === 221) state.current = 'termination';
+  }
+  return { stage, verb };
+}
