@@ -1,0 +1,139 @@
+/**
+ * A running lab: world + event stream + lab server + queue runner (with the remote MTAs behind it).
+ * Everything that starts the lab (serve, watch, the tutor, lessons check, demo, tests) comes here.
+ */
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { EventBus } from '../events/bus.js';
+import { UserError } from '../user-error.js';
+import { loadAnnotations, AnnotationFileError } from '../lessons/annotations.js';
+import { LabServer } from './server.js';
+import { QueueRunner } from './queue.js';
+import { mayRelay } from './net.js';
+import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from './world.js';
+
+export interface LabOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  dataDir: string;
+  worldFile?: string;
+  /** Merged over the world file: a lesson's `world:`. */
+  worldOverrides?: unknown;
+  /** Share a stream (the tutor keeps one across lab restarts). */
+  bus?: EventBus;
+  /** Seconds between delivery attempts; overrides the world file. */
+  retrySchedule?: number[];
+  /** Overrides the world's relay.trusted_networks. */
+  trustedNetworks?: string[];
+  idleTimeoutMs?: number;
+}
+
+export interface Lab {
+  bus: EventBus;
+  world: World;
+  host: string;
+  port: number;
+  dataDir: string;
+  queue: QueueRunner;
+  stop(): Promise<void>;
+}
+
+export async function startLab(opts: LabOptions): Promise<Lab> {
+  const host = opts.host ?? '127.0.0.1';
+  const dataDir = path.resolve(opts.dataDir);
+  prepareDataDir(dataDir);
+  const world = loadWorldOrExplain(opts);
+  if (opts.retrySchedule) world.retrySchedule = opts.retrySchedule;
+  if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
+
+  const bus = opts.bus ?? new EventBus();
+  let annotations;
+  try {
+    annotations = loadAnnotations();
+  } catch (err) {
+    if (err instanceof AnnotationFileError) throw new UserError(err.message);
+    throw err;
+  }
+  bus.setEnricher((event) => {
+    const explain = annotations.explain(event);
+    if (explain) event.explain = explain;
+  });
+
+  const queue = new QueueRunner({ dataDir, world, bus, retrySchedule: world.retrySchedule });
+  const server = new LabServer({
+    world,
+    bus,
+    queue,
+    mayRelay: (address, authenticated) => mayRelay(world, address, authenticated),
+    idleTimeoutMs: opts.idleTimeoutMs,
+  });
+
+  let address;
+  try {
+    address = await server.listen(opts.port ?? 2525, host);
+  } catch (err) {
+    throw listenError(err as NodeJS.ErrnoException, host, opts.port ?? 2525);
+  }
+  bus.emit({
+    type: 'listening',
+    stage: 'connection',
+    host,
+    port: address.port,
+    hostname: world.hostname,
+    domain: world.localDomain,
+    dataDir,
+  });
+  await queue.start();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    bus,
+    world,
+    host,
+    port: address.port,
+    dataDir,
+    queue,
+    stop() {
+      stopped ??= (async () => {
+        // The server's own grace period is short; don't let one stuck client hold the exit.
+        await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1200).unref())]);
+        await queue.stop();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(path.join(dataDir, 'spool'), { recursive: true });
+    mkdirSync(path.join(dataDir, 'mail'), { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`data dir ${dataDir} is not usable (${e.code ?? e.message}); choose another with --data-dir`);
+  }
+}
+
+function loadWorldOrExplain(opts: LabOptions): World {
+  try {
+    return loadWorld(opts.worldFile ?? DEFAULT_WORLD_FILE, opts.worldOverrides);
+  } catch (err) {
+    if (err instanceof WorldFileError) throw new UserError(`bad world file: ${err.message}`);
+    throw err;
+  }
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): UserError {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new UserError(`port ${port} on ${host} is in use; try --port 0 for a free port, or another --port`);
+    case 'EACCES':
+      return new UserError(`port ${port} on ${host} needs privileges; use a port above 1023, e.g. --port 2525`);
+    case 'EADDRNOTAVAIL':
+      return new UserError(`${host} is not an address of this machine; try --host 127.0.0.1`);
+    default:
+      return new UserError(`cannot listen on ${host}:${port}: ${err.message}`);
+  }
+}

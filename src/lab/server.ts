@@ -1,0 +1,327 @@
+/**
+ * The lab server: a real smtp-server configured like the MX of the lab's own domain. It turns every
+ * line on the wire into a `wire` event (classified into a stage), checks recipients against the world,
+ * and hands accepted mail to the queue before it says 250.
+ */
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import type { EventBus } from '../events/bus.js';
+import type { Leg } from '../events/types.js';
+import { classifyClientLine, classifyServerLine, newSessionStageState, type SessionStageState } from '../protocol/stages.js';
+import { parseReplyLine, splitReply } from '../protocol/reply.js';
+import { dotStuff, domainOf, localPartOf } from '../protocol/command.js';
+import type { World } from './world.js';
+
+/** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
+export interface QueueSink {
+  enqueue(
+    envelope: { from: string; recipients: string[]; session?: string; clientAddress?: string; helo?: string; authenticated?: boolean },
+    message: Buffer,
+  ): Promise<string>;
+}
+
+export interface LabServerOptions {
+  world: World;
+  bus: EventBus;
+  queue: QueueSink;
+  /** Who may relay to other domains (Postfix's mynetworks). */
+  mayRelay: (clientAddress: string, authenticated: boolean) => boolean;
+  /** RFC 5321 §4.5.3.2.7 asks for at least 5 minutes; a student reading a lesson needs it too. */
+  idleTimeoutMs?: number;
+}
+
+/** Per connection: the stage machine and what the transcript needs to know. */
+interface InboundSession {
+  id: string;
+  state: SessionStageState;
+  remoteAddress: string;
+  remotePort: number;
+  lastReplyCode?: number;
+  closeReason?: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
+  open: boolean;
+}
+
+/** Message lines beyond this many per message are summarised, so a 10 MB message can't flood the stream. */
+const MAX_DATA_LINE_EVENTS = 500;
+
+// RFC 5321 §4.1.1.11: a parameter the server does not support gets 555. Those listed are the ones the
+// extensions we announce define: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
+// RET/ENVID/NOTIFY/ORCPT (RFC 3461), AUTH (RFC 4954 §5).
+const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
+const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
+
+function smtpError(code: number, message: string): Error & { responseCode: number } {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+export class LabServer {
+  readonly smtp: SMTPServer;
+  private readonly sessions = new Map<string, InboundSession>();
+  private nextSessionNumber = 0;
+  private stopping = false;
+
+  constructor(private readonly opts: LabServerOptions) {
+    const { world } = opts;
+    const logger = this.makeLogger();
+    this.smtp = new SMTPServer({
+      name: world.hostname,
+      banner: 'smtp-lab',
+      logger: logger as never,
+      disableReverseLookup: true,
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: false,
+      hidePIPELINING: false,
+      hide8BITMIME: false,
+      hideSMTPUTF8: false,
+      size: world.maxMessageSize,
+      rejectOversized: true,
+      maxRecipients: world.maxRecipients,
+      socketTimeout: opts.idleTimeoutMs ?? 5 * 60_000,
+      closeTimeout: 500,
+      // TLS needs a certificate of the lab's own (the bundled one is public and expired) and AUTH
+      // without TLS teaches a bad habit: both stay off until the lab generates a certificate.
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      authOptional: true,
+      onConnect: (session, cb) => this.onConnect(session, cb),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => this.onData(stream, session, cb),
+      onClose: (session) => this.onClose(session),
+    });
+    // Without a listener a connection reset mid-transaction crashes the process (SMTP-NOTES).
+    this.smtp.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ETIMEDOUT') return;
+      opts.bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: `server: ${err.message}` });
+    });
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const server = this.smtp.server;
+      const onError = (err: Error) => {
+        server.off('listening', onListening);
+        reject(err);
+      };
+      const onListening = () => {
+        server.off('error', onError);
+        resolve(server.address() as AddressInfo);
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      this.smtp.listen(port, host);
+    });
+  }
+
+  /** Stop accepting; sessions get a short grace, then 421 and close. */
+  close(): Promise<void> {
+    this.stopping = true;
+    return new Promise((resolve) => this.smtp.close(() => resolve()));
+  }
+
+  private session(cid: string): InboundSession {
+    let s = this.sessions.get(cid);
+    if (!s) {
+      s = { id: `S${++this.nextSessionNumber}`, state: newSessionStageState(), remoteAddress: '', remotePort: 0, open: true };
+      this.sessions.set(cid, s);
+    }
+    return s;
+  }
+
+  private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound'): void {
+    if (direction === 'client') {
+      const c = classifyClientLine(s.state, line);
+      this.opts.bus.emit({
+        type: 'wire',
+        session: s.id,
+        leg,
+        direction,
+        line,
+        stage: c.stage,
+        ...(c.data ? { data: true } : { verb: c.verb }),
+      });
+      return;
+    }
+    const c = classifyServerLine(s.state, line);
+    const reply = parseReplyLine(line);
+    if (reply?.final) s.lastReplyCode = reply.code;
+    this.opts.bus.emit({
+      type: 'wire',
+      session: s.id,
+      leg,
+      direction,
+      line,
+      stage: c.stage,
+      code: reply?.code,
+      enhanced: reply?.enhanced,
+      replyTo: c.verb,
+    });
+  }
+
+  /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */
+  private makeLogger() {
+    const handle = (meta: { tnx?: string; cid?: string } | undefined, ...args: unknown[]) => {
+      if (!meta?.cid || typeof args[0] !== 'string') return;
+      const fmt = args[0];
+      if (fmt === 'C:') {
+        this.emitWire(this.session(meta.cid), 'client', String(args[1] ?? ''));
+      } else if (fmt === 'S:') {
+        const s = this.session(meta.cid);
+        for (const line of splitReply(String(args[1] ?? ''))) this.emitWire(s, 'server', line);
+      } else if (meta.tnx === 'data' && fmt.startsWith('C: <')) {
+        // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4).
+        this.emitWire(this.session(meta.cid), 'client', '.');
+      }
+    };
+    return { info: handle, debug: handle, error: handle, warn: handle, trace: () => {}, fatal: handle };
+  }
+
+  private onConnect(session: SMTPServerSession, cb: (err?: Error) => void): void {
+    const s = this.session(session.id);
+    s.remoteAddress = session.remoteAddress;
+    s.remotePort = (session as { remotePort?: number }).remotePort ?? 0;
+    this.opts.bus.emit({
+      type: 'session-open',
+      stage: 'connection',
+      session: s.id,
+      leg: 'inbound',
+      remoteAddress: s.remoteAddress,
+      remotePort: s.remotePort,
+    });
+    cb();
+  }
+
+  private onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error) => void): void {
+    const unknown = Object.keys(address.args || {}).filter((k) => !MAIL_PARAMS.has(k.toUpperCase()));
+    if (unknown.length) return cb(smtpError(555, `5.5.4 MAIL FROM parameter not recognized: ${unknown.join(' ')}`));
+    cb();
+  }
+
+  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
+    const unknown = Object.keys(address.args || {}).filter((k) => !RCPT_PARAMS.has(k.toUpperCase()));
+    if (unknown.length) return cb(smtpError(555, `5.5.4 RCPT TO parameter not recognized: ${unknown.join(' ')}`));
+    const { world, bus } = this.opts;
+    const domain = domainOf(address.address);
+    const spec = world.domains.get(domain);
+    if (spec?.local) {
+      const local = localPartOf(address.address);
+      if (!spec.mailboxes.some((m) => m.toLowerCase() === local.toLowerCase()))
+        return cb(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown in local recipient table`));
+      return cb();
+    }
+    // Any other domain means forwarding the mail on: relaying (RFC 5321 §3.6.2). Only trusted clients may.
+    const authenticated = !!session.user;
+    if (!this.opts.mayRelay(session.remoteAddress, authenticated)) {
+      bus.emit({
+        type: 'relay-denied',
+        stage: 'transmission',
+        session: this.session(session.id).id,
+        recipient: address.address,
+        remoteAddress: session.remoteAddress,
+      });
+      return cb(smtpError(550, `5.7.1 <${address.address}>: Relay access denied`));
+    }
+    cb();
+  }
+
+  private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+    const s = this.session(session.id);
+    const chunks: Buffer[] = [];
+    let pending = '';
+    let lines = 0;
+    const tee = (text: string) => {
+      lines++;
+      // The stream is already unstuffed; the wire had the stuffed form (RFC 5321 §4.5.2).
+      if (lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', dotStuff(text));
+    };
+    let failed = false;
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      pending += chunk.toString('latin1');
+      let i: number;
+      while ((i = pending.indexOf('\r\n')) !== -1) {
+        tee(pending.slice(0, i));
+        pending = pending.slice(i + 2);
+      }
+    });
+    // A reset mid-DATA destroys the stream: nothing is queued, nothing is delivered.
+    stream.on('error', () => {
+      failed = true;
+    });
+    stream.on('end', () => {
+      if (failed) return;
+      if (pending) tee(pending);
+      if (lines > MAX_DATA_LINE_EVENTS)
+        this.opts.bus.emit({
+          type: 'notice',
+          stage: 'transmission',
+          level: 'info',
+          session: s.id,
+          message: `${lines - MAX_DATA_LINE_EVENTS} more message lines not shown`,
+        });
+      if (stream.sizeExceeded) {
+        return cb(smtpError(552, `5.3.4 Message size exceeds fixed maximum message size ${this.opts.world.maxMessageSize}`));
+      }
+      const body = Buffer.concat(chunks);
+      const envelope = {
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        recipients: session.envelope.rcptTo.map((r) => canonicalRecipient(this.opts.world, r.address)),
+        session: s.id,
+        clientAddress: session.remoteAddress,
+        helo: session.hostNameAppearsAs,
+        authenticated: !!session.user,
+      };
+      const message = Buffer.concat([Buffer.from(receivedHeader(this.opts.world, session, envelope.recipients), 'latin1'), body]);
+      this.opts.queue.enqueue(envelope, message).then(
+        (queueId) => cb(null, `Ok: queued as ${queueId}`),
+        (err: Error) => {
+          this.opts.bus.emit({ type: 'notice', stage: 'queue', level: 'error', session: s.id, message: `spool: ${err.message}` });
+          cb(smtpError(451, '4.3.0 Requested action aborted: local error in processing'));
+        },
+      );
+    });
+  }
+
+  private onClose(session: SMTPServerSession): void {
+    const s = this.sessions.get(session.id);
+    if (!s) return;
+    this.sessions.delete(session.id);
+    const reason = this.stopping
+      ? 'shutdown'
+      : s.lastReplyCode === 221
+        ? 'quit'
+        : s.lastReplyCode === 421
+          ? 'timeout'
+          : 'reset';
+    this.opts.bus.emit({ type: 'session-close', stage: 'termination', session: s.id, leg: 'inbound', reason });
+  }
+}
+
+/** Deliver to the mailbox as the world spells it (Bob@example.com → bob), keeping remote addresses as given. */
+function canonicalRecipient(world: World, address: string): string {
+  const domain = domainOf(address);
+  const spec = world.domains.get(domain);
+  if (!spec?.local) return address;
+  const local = localPartOf(address);
+  const box = spec.mailboxes.find((m) => m.toLowerCase() === local.toLowerCase()) ?? local;
+  return `${box}@${domain}`;
+}
+
+/** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */
+function receivedHeader(world: World, session: SMTPServerSession, recipients: string[]): string {
+  const helo = session.hostNameAppearsAs || 'unknown';
+  const protocol = session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
+  const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
+  return (
+    `Received: from ${helo} (${session.clientHostname || '[' + session.remoteAddress + ']'} [${session.remoteAddress}])\r\n` +
+    `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${session.id}${forPart};\r\n` +
+    `\t${rfc5322Date(new Date())}\r\n`
+  );
+}
+
+export function rfc5322Date(d: Date): string {
+  // RFC 5322 §3.3 date-time, in UTC ("Sat, 28 Nov 2026 23:02:00 +0000").
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}

@@ -1,0 +1,116 @@
+/**
+ * Explanations live in lessons/annotations.yaml, never in src/. This module loads them, validates
+ * them (an error names file and line), attaches one to each event, and answers `smtp-lab explain`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument, LineCounter } from 'yaml';
+import type { LabEvent } from '../events/types.js';
+import { LESSONS_DIR } from '../lab/world.js';
+
+export interface Annotation {
+  text: string;
+  cite: string;
+}
+
+const SECTIONS = ['commands', 'replies', 'enhanced', 'extensions', 'events', 'terms'] as const;
+type Section = (typeof SECTIONS)[number];
+
+export class AnnotationFileError extends Error {}
+
+export class Annotations {
+  constructor(private readonly table: Record<Section, Map<string, Annotation>>) {}
+
+  get(section: Section, key: string): Annotation | undefined {
+    return this.table[section].get(key.toUpperCase()) ?? this.table[section].get(key);
+  }
+
+  /** `smtp-lab explain X`: a verb, a reply code, an enhanced code, an extension, an event or a term. */
+  lookup(term: string): Annotation | undefined {
+    const t = term.trim();
+    if (/^[2-5]\.\d{1,3}\.\d{1,3}$/.test(t)) return this.get('enhanced', t);
+    if (/^[2-5]\d\d$/.test(t)) return this.get('replies', t);
+    for (const section of ['commands', 'extensions', 'terms', 'events'] as const) {
+      const hit = this.get(section, t) ?? this.get(section, t.toLowerCase()) ?? this.get(section, t.replace(/\s+/g, '-').toLowerCase());
+      if (hit) return hit;
+    }
+    // "MAIL FROM" and "RCPT TO" are how people say the verbs.
+    const verb = t.split(/[\s:]/)[0];
+    return verb && verb !== t ? this.get('commands', verb) : undefined;
+  }
+
+  terms(): string[] {
+    return SECTIONS.flatMap((s) => [...this.table[s].keys()]).filter((k) => !k.includes('/'));
+  }
+
+  /** The explanation for one event, or undefined where none applies (message lines, continuation lines). */
+  explain(event: LabEvent): string | undefined {
+    const a = this.annotationFor(event);
+    return a ? format(a) : undefined;
+  }
+
+  private annotationFor(event: LabEvent): Annotation | undefined {
+    if (event.type !== 'wire') return this.get('events', event.type);
+    if (event.data) return undefined;
+    if (event.direction === 'client') return event.verb ? this.get('commands', event.verb) : undefined;
+    if (event.code === undefined) return undefined;
+    // A line of the EHLO reply names an extension (RFC 5321 §4.1.1.1): explain the extension.
+    if (event.replyTo === 'EHLO' && event.code === 250 && event.line.charAt(3) === '-') {
+      const keyword = event.line.slice(4).split(/[\s=]/)[0] ?? '';
+      const ext = this.get('extensions', keyword);
+      if (ext) return ext;
+      return undefined;
+    }
+    const base = (event.replyTo && this.get('replies', `${event.code}/${event.replyTo}`)) || this.get('replies', String(event.code));
+    const enhanced = event.enhanced ? this.get('enhanced', event.enhanced) : undefined;
+    if (base && enhanced) return { text: `${base.text} ${event.enhanced}: ${enhanced.text}`, cite: `${base.cite}; ${enhanced.cite}` };
+    return base ?? enhanced;
+  }
+}
+
+export function format(a: Annotation): string {
+  return `${a.text} (${a.cite})`;
+}
+
+export const DEFAULT_ANNOTATIONS_FILE = path.join(LESSONS_DIR, 'annotations.yaml');
+
+export function loadAnnotations(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new AnnotationFileError(`${file}: cannot be read`);
+  }
+  return parseAnnotations(text, file);
+}
+
+export function parseAnnotations(text: string, file: string): Annotations {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    throw new AnnotationFileError(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
+  }
+  const table = Object.fromEntries(SECTIONS.map((s) => [s, new Map<string, Annotation>()])) as Record<Section, Map<string, Annotation>>;
+  const raw = (doc.toJS() ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [section, entries] of Object.entries(raw)) {
+    if (!(SECTIONS as readonly string[]).includes(section)) {
+      throw new AnnotationFileError(`${file}:${lineOf(doc, lc, [section])}: unknown section "${section}" (expected ${SECTIONS.join(', ')})`);
+    }
+    for (const [key, value] of Object.entries(entries ?? {})) {
+      const v = value as Partial<Annotation> | undefined;
+      if (!v || typeof v.text !== 'string' || typeof v.cite !== 'string' || !v.text.trim() || !v.cite.trim()) {
+        throw new AnnotationFileError(`${file}:${lineOf(doc, lc, [section, key])}: ${section}.${key} needs "text" and "cite"`);
+      }
+      table[section as Section].set(key, { text: v.text.trim(), cite: v.cite.trim() });
+    }
+  }
+  return new Annotations(table);
+}
+
+function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, p: string[]): number {
+  const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
+  if (node?.range) return lc.linePos(node.range[0]).line;
+  // A key whose value is a scalar: find the pair's key instead.
+  return 1;
+}
