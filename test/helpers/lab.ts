@@ -1,0 +1,160 @@
+/** Test helpers: a real lab on port 0 in a temp dir, a raw SMTP conversation, and client availability. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { startLab, type Lab, type LabOptions } from '../../src/lab/lab.js';
+import type { LabEvent, WireEvent } from '../../src/events/types.js';
+
+export function tempDir(prefix = 'smtp-lab-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export interface TestLab extends Lab {
+  events: LabEvent[];
+  cleanup(): Promise<void>;
+}
+
+/** A real lab on 127.0.0.1:0 with every event recorded from the start. */
+export async function startTestLab(opts: Partial<LabOptions> = {}): Promise<TestLab> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const { EventBus } = await import('../../src/events/bus.js');
+  const bus = opts.bus ?? new EventBus(100_000);
+  const events: LabEvent[] = [];
+  bus.subscribe((e) => events.push(e));
+  const lab = await startLab({ port: 0, retrySchedule: [0.2, 0.4], ...opts, dataDir, bus });
+  return Object.assign(lab, {
+    events,
+    async cleanup() {
+      await lab.stop();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+export function wires(events: LabEvent[], filter: Partial<WireEvent> = {}): WireEvent[] {
+  return events.filter(
+    (e): e is WireEvent => e.type === 'wire' && Object.entries(filter).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v),
+  );
+}
+
+export function maildirFiles(dataDir: string, address: string): string[] {
+  const [local, domain] = address.split('@');
+  const dir = path.join(dataDir, 'mail', domain!, local!, 'new');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'));
+}
+
+/**
+ * A raw SMTP conversation: waits for the greeting, then sends each line and collects the full reply
+ * (all lines up to the one with a space after the code). Message lines after a 354 get no reply until ".".
+ */
+export class RawSmtp {
+  private buffer = '';
+  private waiters: (() => void)[] = [];
+  readonly replies: string[][] = [];
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      this.buffer += d;
+      this.waiters.splice(0).forEach((w) => w());
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiters.splice(0).forEach((w) => w());
+    });
+    socket.on('error', () => {});
+  }
+
+  static async connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawSmtp> {
+    const socket = net.connect({ port, host, localAddress });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const s = new RawSmtp(socket);
+    s.replies.push(await s.readReply());
+    return s;
+  }
+
+  async readReply(timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lines = this.buffer.split('\r\n');
+      const done = lines.findIndex((l) => /^\d{3}(?: |$)/.test(l));
+      if (done !== -1) {
+        const reply = lines.slice(0, done + 1);
+        this.buffer = lines.slice(done + 1).join('\r\n');
+        return reply;
+      }
+      if (this.closed) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffer)}`);
+      if (Date.now() > deadline) throw new Error(`no reply within ${timeoutMs} ms; unread: ${JSON.stringify(this.buffer)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, deadline - Date.now());
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Send one command line and return its reply. */
+  async command(line: string): Promise<string[]> {
+    this.socket.write(line + '\r\n');
+    const reply = await this.readReply();
+    this.replies.push(reply);
+    return reply;
+  }
+
+  /** Send a whole message after a 354 (lines dot-stuffed by the caller) and the final dot. */
+  async message(lines: string[]): Promise<string[]> {
+    this.socket.write(lines.map((l) => l + '\r\n').join('') + '.\r\n');
+    const reply = await this.readReply();
+    this.replies.push(reply);
+    return reply;
+  }
+
+  write(raw: string): void {
+    this.socket.write(raw);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export function code(reply: string[]): number {
+  return Number(reply[reply.length - 1]!.slice(0, 3));
+}
+
+/** Is a command-line client installed? Tests that need one skip with a printed reason when it is not. */
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function skipReason(cmd: string): string | false {
+  if (hasCommand(cmd)) return false;
+  const reason = `${cmd} is not installed (CI installs it: see .ci/run)`;
+  process.stderr.write(`skipping: ${reason}\n`);
+  return reason;
+}
+
+/** Wait until `pred` holds over the recorded events (events arrive asynchronously). */
+export async function until(events: LabEvent[], pred: (events: LabEvent[]) => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred(events)) {
+    if (Date.now() > deadline) throw new Error('condition not met within the timeout');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,118 @@
+/** `smtp-lab serve` as a user runs it: the real binary, NDJSON on stdout, signals, a busy port. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import net from 'node:net';
+import { once } from 'node:events';
+import path from 'node:path';
+import { RawSmtp, tempDir } from '../helpers/lab.js';
+
+const BIN = path.resolve('bin/smtp-lab.js');
+const children: ChildProcessWithoutNullStreams[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function serve(args: string[]) {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, NO_COLOR: '1' } });
+  children.push(child);
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    lines.push(l);
+    waiters.splice(0).forEach((w) => w());
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const next = async (pred: (l: string) => boolean) => {
+    for (;;) {
+      const hit = lines.find(pred);
+      if (hit) return hit;
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr}`);
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  return { child, lines, next, stderr: () => stderr };
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const srv = net.createServer();
+  return new Promise((resolve) => {
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+describe('smtp-lab serve', () => {
+  it('prints NDJSON: listening first, then wire events with the contract fields and all five stages', async () => {
+    const dir = tempDir();
+    const s = serve(['--port', '0', '--data-dir', dir, '--json']);
+    const first = JSON.parse(await s.next(() => true));
+    expect(first).toMatchObject({ type: 'listening', host: '127.0.0.1', port: expect.any(Number) });
+    const c = await RawSmtp.connect(first.port);
+    await c.command('EHLO cli.test');
+    await c.command('MAIL FROM:<alice@example.com>');
+    await c.command('RCPT TO:<bob@example.com>');
+    await c.command('DATA');
+    await c.message(['Subject: ndjson', '', 'hi']);
+    await c.command('QUIT');
+    c.close();
+    await s.next((l) => l.includes('"type":"delivered"'));
+    await s.next((l) => l.includes('"type":"session-close"'));
+    const events = s.lines.map((l) => JSON.parse(l));
+    const wire = events.filter((e) => e.type === 'wire');
+    for (const w of wire) {
+      expect(w).toEqual(expect.objectContaining({ type: 'wire', time: expect.any(String), session: expect.any(String), stage: expect.any(String), line: expect.any(String) }));
+      expect(['client', 'server']).toContain(w.direction);
+      expect(Number.isNaN(Date.parse(w.time))).toBe(false);
+    }
+    const find = (pred: (e: any) => boolean) => events.find(pred);
+    expect(find((e) => e.type === 'wire' && /^220 /.test(e.line)).stage).toBe('connection');
+    expect(find((e) => e.type === 'wire' && /^EHLO/.test(e.line)).stage).toBe('handshake');
+    expect(find((e) => e.type === 'wire' && /^354/.test(e.line)).stage).toBe('transmission');
+    expect(find((e) => e.type === 'wire' && /^221/.test(e.line)).stage).toBe('termination');
+    expect(find((e) => e.type === 'delivered').stage).toBe('queue');
+    expect(find((e) => e.type === 'wire' && /^354/.test(e.line)).explain).toMatch(/RFC 5321/);
+    s.child.kill('SIGINT');
+    await once(s.child, 'exit');
+  });
+
+  it('exits on SIGINT within 3 s and frees the port', async () => {
+    const s = serve(['--port', '0', '--data-dir', tempDir(), '--json']);
+    const { port } = JSON.parse(await s.next(() => true));
+    // An idle client must not hold the shutdown.
+    const idle = await RawSmtp.connect(port);
+    const t0 = Date.now();
+    s.child.kill('SIGINT');
+    const [codeOut] = await once(s.child, 'exit');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(codeOut).toBe(0);
+    expect(await portIsFree(port)).toBe(true);
+    idle.close();
+  });
+
+  it('says in one line that a busy port is busy, and exits 2 without a stack trace', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as net.AddressInfo).port;
+    const s = serve(['--port', String(port), '--data-dir', tempDir()]);
+    const [exitCode] = await once(s.child, 'exit');
+    blocker.close();
+    expect(exitCode).toBe(2);
+    expect(s.stderr().trim().split('\n')).toHaveLength(1);
+    expect(s.stderr()).toMatch(new RegExp(`port ${port} .*in use.*--port 0`));
+    expect(s.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects an unusable data dir and a bad flag with exit 2 and one line', async () => {
+    const bad = serve(['--port', '0', '--data-dir', '/proc/nope']);
+    const [c1] = await once(bad.child, 'exit');
+    expect(c1).toBe(2);
+    expect(bad.stderr()).toMatch(/data dir .* is not usable/);
+    const flag = serve(['--port', 'seventy']);
+    const [c2] = await once(flag.child, 'exit');
+    expect(c2).toBe(2);
+    expect(flag.stderr().trim().split('\n')).toHaveLength(1);
+    expect(flag.stderr()).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * The lab server on a real socket: the protocol answers a learner would see, the transcript events,
+ * the stages, local delivery into a real Maildir.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawSmtp, code, maildirFiles, startTestLab, wires, type TestLab } from '../helpers/lab.js';
+import type { LabEvent } from '../../src/events/types.js';
+
+let lab: TestLab;
+beforeAll(async () => {
+  lab = await startTestLab();
+});
+afterAll(async () => {
+  await lab.cleanup();
+});
+
+async function session(): Promise<RawSmtp> {
+  const s = await RawSmtp.connect(lab.port);
+  expect(code(await s.command('EHLO client.test'))).toBe(250);
+  return s;
+}
+
+describe('lab server', () => {
+  it('greets as mx.example.com and lists extensions with enhanced status codes on', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    expect(s.replies[0]![0]).toMatch(/^220 mx\.example\.com ESMTP/);
+    const ehlo = await s.command('EHLO client.test');
+    expect(ehlo.join('\n')).toMatch(/PIPELINING/);
+    expect(ehlo.join('\n')).toMatch(/ENHANCEDSTATUSCODES/);
+    expect(ehlo.join('\n')).toMatch(/SIZE \d+/);
+    expect(ehlo.join('\n')).toMatch(/DSN/);
+    await s.command('QUIT');
+    s.close();
+  });
+
+  it('delivers a message for bob@example.com into his Maildir with Received: and Return-Path:', async () => {
+    const s = await session();
+    expect(code(await s.command('MAIL FROM:<alice@example.com>'))).toBe(250);
+    expect(code(await s.command('RCPT TO:<bob@example.com>'))).toBe(250);
+    expect(code(await s.command('DATA'))).toBe(354);
+    const queued = lab.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'bob@example.com');
+    const reply = await s.message(['From: alice@example.com', 'To: bob@example.com', 'Subject: lab', '', 'Hello Bob', '..a line that began with a dot']);
+    expect(reply[0]).toMatch(/^250 .*queued as (\S+)/);
+    const queueId = /queued as (\S+)/.exec(reply[0]!)![1];
+    await queued;
+    expect(code(await s.command('QUIT'))).toBe(221);
+    s.close();
+    const mail = maildirFiles(lab.dataDir, 'bob@example.com').find((m) => m.includes('Subject: lab'))!;
+    expect(mail).toBeDefined();
+    expect(mail).toMatch(/^Return-Path: <alice@example.com>\r?\n/);
+    expect(mail).toMatch(/Received: from client\.test .*\r?\n\s+by mx\.example\.com/);
+    expect(mail).toContain('\r\n.a line that began with a dot\r\n');
+    expect(lab.events.some((e) => e.type === 'queued' && e.queueId === queueId)).toBe(true);
+  });
+
+  it('refuses an unknown local user with 550 5.1.1 at RCPT', async () => {
+    const s = await session();
+    await s.command('MAIL FROM:<alice@example.com>');
+    const r = await s.command('RCPT TO:<nosuchuser@example.com>');
+    expect(r[0]).toMatch(/^550 5\.1\.1 /);
+    s.close();
+  });
+
+  it('answers RCPT before MAIL with 503', async () => {
+    const s = await session();
+    expect(code(await s.command('RCPT TO:<bob@example.com>'))).toBe(503);
+    s.close();
+  });
+
+  it('answers an unknown MAIL or RCPT parameter with 555 (RFC 5321 §4.1.1.11)', async () => {
+    const s = await session();
+    expect(code(await s.command('MAIL FROM:<alice@example.com> FROBNICATE=yes'))).toBe(555);
+    expect(code(await s.command('MAIL FROM:<alice@example.com>'))).toBe(250);
+    expect(code(await s.command('RCPT TO:<bob@example.com> FOO=1'))).toBe(555);
+    s.close();
+  });
+
+  it('accepts 100 recipients and answers the 101st with 452 4.5.3', async () => {
+    const s = await session();
+    await s.command('MAIL FROM:<alice@example.com>');
+    // Pipelined (RFC 2920): write all 101 RCPTs, then read 101 replies.
+    s.write(Array.from({ length: 101 }, () => 'RCPT TO:<bob@example.com>\r\n').join(''));
+    const replies = [];
+    for (let i = 0; i < 101; i++) replies.push(await s.readReply());
+    expect(replies.slice(0, 100).every((r) => code(r) === 250)).toBe(true);
+    expect(replies[100]![0]).toMatch(/^452 4\.5\.3 /);
+    s.close();
+  });
+
+  it('refuses a message over SIZE with 552 even when no SIZE was declared, and delivers nothing', async () => {
+    const small = await startTestLab({ worldOverrides: { limits: { max_message_size: 2000 } } });
+    try {
+      const s = await RawSmtp.connect(small.port);
+      await s.command('EHLO client.test');
+      await s.command('MAIL FROM:<alice@example.com>');
+      await s.command('RCPT TO:<bob@example.com>');
+      await s.command('DATA');
+      const reply = await s.message(['Subject: big', '', ...Array.from({ length: 100 }, () => 'x'.repeat(70))]);
+      expect(reply[0]).toMatch(/^552 /);
+      // The session goes on: a 552 is a refusal of this message, not the end of the session.
+      expect(code(await s.command('NOOP'))).toBe(250);
+      s.close();
+      expect(maildirFiles(small.dataDir, 'bob@example.com')).toEqual([]);
+      expect(small.events.some((e) => e.type === 'queued')).toBe(false);
+    } finally {
+      await small.cleanup();
+    }
+  });
+
+  it('survives a reset in the middle of DATA and delivers nothing of it', async () => {
+    const before = maildirFiles(lab.dataDir, 'alice@example.com').length;
+    const s = await session();
+    await s.command('MAIL FROM:<bob@example.com>');
+    await s.command('RCPT TO:<alice@example.com>');
+    await s.command('DATA');
+    const closed = lab.bus.waitFor((e) => e.type === 'session-close' && e.reason === 'reset');
+    s.write('Subject: half\r\n\r\nonly half of a mess');
+    s.socket.resetAndDestroy();
+    await closed;
+    // The server is still up and answers the next client.
+    const next = await session();
+    expect(code(await next.command('NOOP'))).toBe(250);
+    next.close();
+    expect(maildirFiles(lab.dataDir, 'alice@example.com').length).toBe(before);
+  });
+
+  it('survives garbage and TLS bytes on the plain port', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    // A TLS ClientHello's first bytes, then binary noise.
+    s.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03]).toString('latin1') + '\r\n');
+    expect(code(await s.readReply())).toBe(500);
+    s.close();
+    const next = await session();
+    expect(code(await next.command('NOOP'))).toBe(250);
+    next.close();
+  });
+
+  it('classifies a whole session into the five stages', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    const open = lab.events.filter((e) => e.type === 'session-open').at(-1) as Extract<LabEvent, { type: 'session-open' }>;
+    const id = open.session;
+    await s.command('EHLO client.test');
+    await s.command('MAIL FROM:<alice@example.com>');
+    await s.command('RCPT TO:<bob@example.com>');
+    await s.command('DATA');
+    const delivered = lab.bus.waitFor((e) => e.type === 'delivered');
+    await s.message(['Subject: stages', '', 'hi']);
+    await s.command('QUIT');
+    await delivered;
+    await lab.bus.waitFor((e) => e.type === 'session-close' && e.session === id).catch(() => undefined);
+    const mine = wires(lab.events, { session: id });
+    const stageOf = (pred: (w: (typeof mine)[number]) => boolean) => mine.find(pred)?.stage;
+    expect(stageOf((w) => w.code === 220)).toBe('connection');
+    expect(stageOf((w) => w.verb === 'EHLO')).toBe('handshake');
+    expect(stageOf((w) => w.code === 354)).toBe('transmission');
+    expect(stageOf((w) => w.data === true)).toBe('transmission');
+    expect(stageOf((w) => w.replyTo === '.' && w.code === 250)).toBe('transmission');
+    expect(stageOf((w) => w.code === 221)).toBe('termination');
+    expect(lab.events.find((e) => e.type === 'delivered')!.stage).toBe('queue');
+    // Every wire event carries what the NDJSON contract promises.
+    for (const w of mine) expect(w).toMatchObject({ type: 'wire', session: id, direction: expect.stringMatching(/client|server/), line: expect.any(String), time: expect.any(String) });
+    // Explanations come from lessons/annotations.yaml and cite the RFC.
+    expect(mine.find((w) => w.code === 354)!.explain).toMatch(/RFC 5321/);
+    s.close();
+  });
+});
