@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { loadAnnotations, parseAnnotations } from '../../src/lessons/annotations.js';
+import type { LabEvent } from '../../src/events/types.js';
+
+const a = loadAnnotations();
+const wire = (fields: Partial<Extract<LabEvent, { type: 'wire' }>>): LabEvent =>
+  ({ type: 'wire', seq: 1, time: '', stage: 'transmission', session: 'S1', leg: 'inbound', direction: 'server', line: '', ...fields }) as LabEvent;
+
+describe('annotations from lessons/annotations.yaml', () => {
+  it('explains the 250 after the final dot differently from a plain 250, citing RFC 5321', () => {
+    const afterDot = a.explain(wire({ line: '250 2.0.0 Ok: queued as X', code: 250, enhanced: '2.0.0', replyTo: '.' }))!;
+    const afterMail = a.explain(wire({ line: '250 2.1.0 Accepted', code: 250, enhanced: '2.1.0', replyTo: 'MAIL' }))!;
+    expect(afterDot).toMatch(/RFC 5321/);
+    expect(afterDot).not.toEqual(afterMail);
+  });
+
+  it('adds the RFC 3463 meaning of an enhanced code', () => {
+    expect(a.explain(wire({ line: '550 5.1.1 unknown', code: 550, enhanced: '5.1.1', replyTo: 'RCPT' }))).toMatch(/RFC 3463/);
+  });
+
+  it('explains an EHLO extension line by its keyword', () => {
+    expect(a.explain(wire({ line: '250-PIPELINING', code: 250, replyTo: 'EHLO' }))).toMatch(/RFC 2920/);
+  });
+
+  it('has nothing to say about a message line', () => {
+    expect(a.explain(wire({ line: 'Subject: hi', direction: 'client', data: true }))).toBeUndefined();
+  });
+
+  it('looks up terms the way people type them', () => {
+    expect(a.lookup('354')!.cite).toMatch(/RFC 5321/);
+    expect(a.lookup('5.1.1')!.cite).toMatch(/RFC 3463/);
+    expect(a.lookup('ehlo')).toBeDefined();
+    expect(a.lookup('MAIL FROM')).toEqual(a.lookup('MAIL'));
+    expect(a.lookup('no-such-thing')).toBeUndefined();
+  });
+
+  it('cites an RFC in every entry', () => {
+    for (const term of a.terms()) expect(a.lookup(term)?.cite ?? 'RFC', term).toMatch(/RFC \d+/);
+  });
+
+  it('names the file and line of an entry without a citation', () => {
+    expect(() => parseAnnotations('commands:\n  EHLO:\n    text: hello\n', 'a.yaml')).toThrow(/^a\.yaml:3: commands\.EHLO needs "text" and "cite"/);
+  });
+});
