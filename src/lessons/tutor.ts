@@ -6,8 +6,19 @@
  * Stable API (the TUI is written against it): add fields, don't rename.
  */
 import type { EventBus } from '../events/bus.js';
+import type { LabEvent } from '../events/types.js';
+import { LearnerClient } from '../lab/learner-client.js';
 import type { World } from '../lab/world.js';
-import type { Stage } from '../protocol/stages.js';
+import { STAGES, type Stage } from '../protocol/stages.js';
+import { UserError } from '../user-error.js';
+import { loadAnnotations, type Annotations } from './annotations.js';
+import { closeMatches } from './close-matches.js';
+import { loadLessons } from './load.js';
+import { mailboxReport, queueReport } from './lab-reports.js';
+import { LearnerScope } from './predicates.js';
+import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
+import { LessonRunner } from './runner.js';
+import { formatLessonError, type Lesson } from './types.js';
 
 /** What the tutor needs of a running lab (src/lab/lab.ts's Lab satisfies it). */
 export interface TutorLab {
@@ -63,42 +74,475 @@ export interface TutorOptions {
   restartLab?: (worldOverrides: unknown | undefined, bus: EventBus) => Promise<TutorLab>;
 }
 
+type Confirmation = { question: string; yes: () => Promise<void> | void };
+
+/** The tutor commands, for `:help` and for telling a command from a message line that starts with ":". */
+const COMMANDS: [string, string][] = [
+  [':help', 'this list'],
+  [':hint', 'the next hint for the current step'],
+  [':next', 'skip the current step (or, when the lesson is done, go to the next lesson)'],
+  [':lessons', 'list the lessons and your progress'],
+  [':lesson <id|number>', 'go to a lesson'],
+  [':reset [all]', 'restart this lesson and forget its progress (or forget all progress); asks first'],
+  [':explain <term>', 'explain a command, reply code, enhanced code or term, e.g. :explain 354'],
+  [':mailbox [address]', 'list the mailboxes, or the messages in one'],
+  [':queue', 'list the messages waiting in the queue'],
+  [':reconnect', 'close this session and open a new one'],
+  [':pipeline <a> | <b> | ...', 'send several commands at once, then read the replies (PIPELINING)'],
+  [':wait <ms>', 'pause (lesson solutions use it to let retries happen)'],
+  [':quit', 'leave the tutor'],
+];
+const COMMAND_NAMES = new Set(COMMANDS.map(([c]) => c.split(' ')[0]!));
+
 export class Tutor {
   /** The one event stream (the lab's): wire lines, queue events, lesson events. */
   readonly bus: EventBus;
 
-  protected constructor(protected lab: TutorLab) {
+  private lab: TutorLab;
+  private client: LearnerClient;
+  private readonly scope = new LearnerScope();
+  private runner: LessonRunner | undefined;
+  private lessonIdx = -1;
+  private confirmation: Confirmation | undefined;
+  private readonly visited = new Set<Stage>();
+  private currentStage: Stage | undefined;
+  private quit = false;
+  private allDone = false;
+  private readonly changeCbs = new Set<() => void>();
+  private readonly outputCbs = new Set<(o: TutorOutput) => void>();
+  /** Output produced before any view subscribed (load errors, the first lesson's text): replayed to the first. */
+  private early: TutorOutput[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private offBus: () => void;
+  private labHasWorld = false;
+  private annotations: Annotations | undefined;
+
+  protected constructor(
+    lab: TutorLab,
+    private readonly lessons: Lesson[],
+    private readonly progress: Progress,
+    private readonly opts: TutorOptions,
+  ) {
+    this.lab = lab;
     this.bus = lab.bus;
+    this.client = this.makeClient();
+    this.offBus = this.bus.subscribe((e) => this.onEvent(e));
   }
 
   static async create(opts: TutorOptions): Promise<Tutor> {
-    return new Tutor(opts.lab);
+    const { lessons, errors } = loadLessons(opts.lessonsDir);
+    const progress = Progress.load(opts.progressFile ?? defaultProgressFile());
+    if (lessons.length === 0) {
+      const why = errors.length ? `: ${formatLessonError(errors[0]!)}` : '';
+      throw new UserError(`no lessons could be loaded from ${opts.lessonsDir ?? 'lessons/'}${why}`);
+    }
+    let start: Lesson | undefined;
+    let step = 0;
+    if (opts.lessonId !== undefined) {
+      start = findLesson(lessons, opts.lessonId);
+      if (!start) throw new UserError(`there is no lesson "${opts.lessonId}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
+    } else {
+      start = progress.resumeLesson(lessons)!;
+      if (!progress.isDone(start.id)) step = progress.of(start.id)?.step ?? 0;
+    }
+    const tutor = new Tutor(opts.lab, lessons, progress, opts);
+    for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
+    await tutor.startLesson(start, step);
+    return tutor;
   }
 
   state(): TutorState {
-    return { hints: [], connected: false, dataMode: false, visitedStages: [], done: false };
+    const lesson = this.runner?.lesson;
+    const step = this.runner?.step;
+    return {
+      ...(lesson
+        ? { lesson: { id: lesson.id, title: lesson.title, stage: [...lesson.stage], index: this.lessonIdx, total: this.lessons.length } }
+        : {}),
+      ...(lesson && step ? { step: { index: this.runner!.stepIndex, total: lesson.steps.length, instruction: step.instruction } } : {}),
+      hints: this.runner?.hints ?? [],
+      connected: this.client.connected,
+      dataMode: this.client.dataMode,
+      visitedStages: STAGES.filter((s) => this.visited.has(s)),
+      ...(this.currentStage ? { currentStage: this.currentStage } : {}),
+      done: this.quit,
+      ...(this.client.connected && this.client.session ? { session: this.client.session } : {}),
+      ...(this.confirmation ? { confirming: this.confirmation.question } : {}),
+      curriculumComplete: this.allDone,
+    };
   }
 
   /** Called after every state change; returns the unsubscribe function. */
   onChange(cb: () => void): () => void {
-    void cb;
-    return () => {};
+    this.changeCbs.add(cb);
+    return () => this.changeCbs.delete(cb);
   }
 
   /** Tutor text that is not a wire line (instructions, hints, explanations, errors, questions). */
   onOutput(cb: (o: TutorOutput) => void): () => void {
-    void cb;
-    return () => {};
+    this.outputCbs.add(cb);
+    if (this.early.length) {
+      const early = this.early;
+      this.early = [];
+      for (const o of early) cb(o);
+    }
+    return () => this.outputCbs.delete(cb);
+  }
+
+  /** The lessons, in order, with the learner's status: for lists in views. */
+  lessonList(): { id: string; title: string; stage: Stage[]; status: LessonStatus }[] {
+    return this.lessons.map((l) => ({ id: l.id, title: l.title, stage: [...l.stage], status: this.statusOf(l) }));
+  }
+
+  /** The current lesson's Markdown reading (views may show it in a pane). */
+  lessonText(): string | undefined {
+    return this.runner?.lesson.body;
+  }
+
+  /** The lab currently running (it changes when a lesson with `world:` restarts it). */
+  get currentLab(): TutorLab {
+    return this.lab;
   }
 
   /**
    * One typed line: a `:command`, an SMTP command line, or (in DATA mode) a message line. Resolves when
    * the line has been handled (for an SMTP line: when the reply has arrived). Calls are serialised.
    */
-  async submit(line: string): Promise<void> {
-    void line;
+  submit(line: string): Promise<void> {
+    const run = this.chain.then(() => this.handle(line.replace(/\r?\n$/, '')));
+    this.chain = run.catch(() => {});
+    return run;
   }
 
   /** Saves progress and closes the learner's session; does not stop the lab (its owner does). */
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.chain;
+    this.runner?.stop();
+    this.offBus();
+    await this.client.disconnect();
+  }
+
+  /** Resolves when the current lesson is complete, or after `ms` (lessons check, demo). */
+  whenLessonComplete(ms: number): Promise<boolean> {
+    const runner = this.runner;
+    if (!runner) return Promise.resolve(false);
+    if (runner.complete) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, ms);
+      timer.unref();
+      const off = runner.onComplete(() => {
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+    });
+  }
+
+  /** How far the current lesson got (for `lessons check` failures). */
+  lessonProgress(): { id: string; step: number; total: number; complete: boolean } | undefined {
+    const r = this.runner;
+    return r ? { id: r.lesson.id, step: r.stepIndex, total: r.lesson.steps.length, complete: r.complete } : undefined;
+  }
+
+  // ---- internals ----
+
+  private async handle(line: string): Promise<void> {
+    if (this.confirmation) {
+      const c = this.confirmation;
+      this.confirmation = undefined;
+      this.changed();
+      if (/^\s*y(es)?\s*$/i.test(line)) await c.yes();
+      else this.say('info', 'Nothing was reset.');
+      return;
+    }
+    const word = line.trimStart().split(/\s+/, 1)[0] ?? '';
+    if (line.trimStart().startsWith(':') && (COMMAND_NAMES.has(word.toLowerCase()) || !this.client.dataMode)) {
+      await this.command(line.trim());
+      return;
+    }
+    // An empty line is a command to nobody, except in a message, where it separates header from body.
+    if (!this.client.dataMode && line.trim() === '') return;
+    await this.sendSmtp(line);
+  }
+
+  private async sendSmtp(line: string): Promise<void> {
+    try {
+      if (!this.client.connected) {
+        this.say('info', 'The session is closed: opening a new one.');
+        await this.connect();
+        if (!this.client.connected) return;
+      }
+      await this.client.send(line);
+    } catch (err) {
+      this.say('error', (err as Error).message);
+    }
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch (err) {
+      this.say('error', (err as Error).message);
+    }
+  }
+
+  private async command(text: string): Promise<void> {
+    const [rawName, ...rest] = text.split(/\s+/);
+    const name = rawName!.toLowerCase();
+    const arg = text.slice(rawName!.length).trim();
+    switch (name) {
+      case ':help':
+        this.say('help', COMMANDS.map(([c, d]) => `${c.padEnd(26)} ${d}`).join('\n') + '\nAnything else is sent to the lab server as an SMTP line.');
+        return;
+      case ':hint': {
+        const r = this.runner;
+        if (!r || r.complete) return this.say('info', 'This lesson is complete: :next goes on.');
+        const total = r.step!.hints.length;
+        const hint = r.nextHint();
+        if (hint) this.say('hint', `Hint ${r.hints.length}/${total}: ${hint}`);
+        else this.say('hint', `That was the last hint (${total}/${total}): ${r.step!.hints[total - 1]}`);
+        this.changed();
+        return;
+      }
+      case ':next':
+        return this.next();
+      case ':lessons':
+        return this.say(
+          'info',
+          this.lessonList()
+            .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)
+            .join('\n'),
+        );
+      case ':lesson': {
+        const l = findLesson(this.lessons, arg);
+        if (!arg || !l) return this.say('error', `${arg ? `There is no lesson "${arg}"` : 'Which lesson?'}; :lessons lists them.`);
+        return this.startLesson(l, 0);
+      }
+      case ':reset':
+        return this.askReset(arg);
+      case ':explain':
+        return this.explain(arg);
+      case ':mailbox':
+        return this.say('info', mailboxReport(this.lab, arg || undefined));
+      case ':queue':
+        return this.say('info', queueReport(this.lab));
+      case ':reconnect':
+        await this.client.disconnect();
+        await this.connect();
+        return;
+      case ':pipeline': {
+        const lines = arg
+          .split('|')
+          .map((l) => l.trim())
+          .filter(Boolean);
+        if (!lines.length) return this.say('error', 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA');
+        try {
+          if (!this.client.connected) await this.connect();
+          await this.client.pipeline(lines);
+        } catch (err) {
+          this.say('error', (err as Error).message);
+        }
+        return;
+      }
+      case ':wait': {
+        const ms = Number(arg);
+        if (!Number.isFinite(ms) || ms < 0) return this.say('error', 'Usage: :wait <milliseconds>');
+        await new Promise((r) => setTimeout(r, Math.min(ms, 120_000)));
+        return;
+      }
+      case ':quit':
+        this.quit = true;
+        this.changed();
+        return;
+      default:
+        this.say('error', `Unknown tutor command ${rawName}; :help lists them.`);
+    }
+  }
+
+  private async next(): Promise<void> {
+    const r = this.runner;
+    if (r && !r.complete) {
+      r.skip();
+      if (!r.complete) {
+        this.progress.setCurrent(r.lesson.id, r.stepIndex);
+        this.sayStep();
+        this.changed();
+      }
+      return;
+    }
+    const following = this.lessons[this.lessonIdx + 1];
+    if (following) await this.startLesson(following, 0);
+    else this.say('info', 'That was the last lesson. :lessons lists them all.');
+  }
+
+  private askReset(arg: string): void {
+    const all = arg.toLowerCase() === 'all';
+    const lesson = this.runner?.lesson;
+    if (!all && !lesson) return;
+    const question = all ? 'Forget your progress in every lesson? (y/n)' : `Restart "${lesson!.title}" from step 1 and forget its progress? (y/n)`;
+    this.confirmation = {
+      question,
+      yes: async () => {
+        if (all) {
+          this.progress.resetAll();
+          this.allDone = false;
+          this.say('info', 'All progress forgotten.');
+          await this.startLesson(this.lessons[0]!, 0);
+        } else {
+          this.progress.reset(lesson!.id);
+          this.progress.setCurrent(lesson!.id, 0);
+          this.say('info', `Restarting ${lesson!.title}.`);
+          await this.startLesson(lesson!, 0, true);
+        }
+      },
+    };
+    this.say('confirm', question);
+    this.changed();
+  }
+
+  private explain(term: string): void {
+    if (!term) return this.say('error', 'Usage: :explain <term>, e.g. :explain 354 or :explain EHLO');
+    try {
+      this.annotations ??= loadAnnotations();
+    } catch (err) {
+      return this.say('error', (err as Error).message);
+    }
+    const hit = this.annotations.lookup(term);
+    if (hit) return this.say('explain', `${term}: ${hit.text} (${hit.cite})`);
+    const close = closeMatches(term, this.annotations.terms());
+    this.say('error', `No explanation for "${term}".${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`);
+  }
+
+  /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */
+  private async startLesson(lesson: Lesson, step: number, restart = false): Promise<void> {
+    this.runner?.stop();
+    this.runner = undefined;
+    this.lessonIdx = this.lessons.indexOf(lesson);
+    this.allDone = false;
+    if (this.client.connected) await this.closeSession();
+    if (this.opts.restartLab && (lesson.world !== undefined || this.labHasWorld)) {
+      const old = this.lab;
+      await old.stop();
+      this.lab = await this.opts.restartLab(lesson.world, this.bus);
+      this.labHasWorld = lesson.world !== undefined;
+      this.client = this.makeClient();
+    }
+    this.progress.setCurrent(lesson.id, step);
+    const runner = new LessonRunner(this.bus, lesson, this.scope, step);
+    this.runner = runner;
+    runner.onStepPassed(({ index, step: s }) => {
+      this.say('explain', s.explain);
+      if (!runner.complete && runner.stepIndex !== index) {
+        this.progress.setCurrent(lesson.id, runner.stepIndex);
+        this.sayStep();
+      }
+      this.changed();
+    });
+    runner.onComplete(() => this.onLessonComplete(lesson));
+    if (!restart) {
+      const n = this.lessonIdx + 1;
+      this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
+    }
+    runner.start();
+    if (restart) runner.restart();
+    this.sayStep();
+    this.changed();
+    await this.connect();
+  }
+
+  private onLessonComplete(lesson: Lesson): void {
+    this.progress.complete(lesson.id);
+    const following = this.lessons.slice(this.lessonIdx + 1).find((l) => !this.progress.isDone(l.id)) ?? this.lessons[this.lessonIdx + 1];
+    this.say('info', `Lesson complete: ${lesson.title}.${following ? ` Type :next for the next lesson, ${following.title}.` : ''}`);
+    if (this.lessons.every((l) => this.progress.isDone(l.id))) {
+      this.allDone = true;
+      this.say('info', 'Every lesson is done. :lesson <id> replays any of them.');
+    }
+    this.changed();
+  }
+
+  private sayStep(): void {
+    const r = this.runner;
+    const step = r?.step;
+    if (!r || !step) return;
+    this.say('info', `Step ${r.stepIndex + 1}/${r.lesson.steps.length}: ${step.instruction}`);
+  }
+
+  /** Close the learner's session before a new lesson, and let its close event pass before grading starts. */
+  private async closeSession(): Promise<void> {
+    const id = this.client.session;
+    const closed =
+      id === undefined
+        ? Promise.resolve()
+        : this.bus.waitFor((e) => e.type === 'session-close' && e.session === id, 1500).then(
+            () => undefined,
+            () => undefined,
+          );
+    await this.client.disconnect();
+    await closed;
+  }
+
+  private makeClient(): LearnerClient {
+    const client = new LearnerClient({ host: this.lab.host, port: this.lab.port, bus: this.bus });
+    client.onSession((id) => {
+      this.scope.sessions.add(id);
+      // Events of this session may have been graded before it was known to be the learner's.
+      this.runner?.recheck();
+    });
+    client.onChange(() => this.changed());
+    return client;
+  }
+
+  private onEvent(e: LabEvent): void {
+    this.scope.observe(e);
+    if (e.type === 'wire' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
+      const before = this.currentStage;
+      const size = this.visited.size;
+      this.currentStage = e.stage;
+      this.visited.add(e.stage);
+      if (before !== e.stage || size !== this.visited.size) this.changed();
+    } else if ((e.type === 'queued' || e.type === 'delivered' || e.type === 'deferred' || e.type === 'bounced' || e.type === 'mx-lookup') && this.scope.queueItems.has(e.queueId)) {
+      if (!this.visited.has('queue')) {
+        this.visited.add('queue');
+        this.changed();
+      }
+    }
+  }
+
+  private statusOf(l: Lesson): LessonStatus {
+    if (this.progress.isDone(l.id)) return 'done';
+    return this.runner?.lesson.id === l.id ? 'current' : 'to do';
+  }
+
+  private say(kind: TutorOutput['kind'], text: string): void {
+    const o = { kind, text };
+    if (this.outputCbs.size === 0) {
+      this.early.push(o);
+      return;
+    }
+    for (const cb of this.outputCbs) cb(o);
+  }
+
+  private changed(): void {
+    for (const cb of this.changeCbs) {
+      try {
+        cb();
+      } catch {
+        /* a view's redraw failing must not break the engine */
+      }
+    }
+  }
+}
+
+/** By id ("03-envelope"), by number ("3"), or by the id without its number ("envelope"). */
+export function findLesson(lessons: Lesson[], key: string): Lesson | undefined {
+  const k = key.trim().toLowerCase();
+  if (!k) return undefined;
+  if (/^\d+$/.test(k)) {
+    const n = Number(k);
+    return lessons.find((l) => l.order === n) ?? lessons[n - 1];
+  }
+  return lessons.find((l) => l.id.toLowerCase() === k) ?? lessons.find((l) => l.id.toLowerCase().replace(/^\d+-/, '') === k);
 }

@@ -1,0 +1,81 @@
+/**
+ * What `:mailbox` and `:queue` print: read straight from the data dir (Maildir and spool), the same
+ * files mutt and `smtp-lab queue` read, so the tutor shows what is really on disk.
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { listMaildir, mailboxDir } from '../lab/maildir.js';
+import { loadSpool } from '../lab/spool.js';
+import type { World } from '../lab/world.js';
+
+interface LabDirs {
+  world: World;
+  dataDir: string;
+}
+
+export function mailboxReport(lab: LabDirs, address?: string): string {
+  if (!address) {
+    const rows: string[] = [];
+    for (const d of lab.world.domains.values()) {
+      if (!d.local) continue;
+      for (const m of d.mailboxes) {
+        const n = listMaildir(mailboxDir(lab.dataDir, d.name, m)).length;
+        rows.push(`${`${m}@${d.name}`.padEnd(28)} ${n} message${n === 1 ? '' : 's'}`);
+      }
+    }
+    return rows.length ? `${rows.join('\n')}\n(:mailbox <address> lists one; files in ${path.join(lab.dataDir, 'mail')})` : 'The world has no local mailboxes.';
+  }
+  const at = address.lastIndexOf('@');
+  const local = at === -1 ? address : address.slice(0, at);
+  const domain = at === -1 ? lab.world.localDomain : address.slice(at + 1).toLowerCase();
+  const spec = lab.world.domains.get(domain);
+  if (!spec?.local) return `${address} is not a mailbox of this lab (its mailboxes are in ${lab.world.localDomain}).`;
+  const name = spec.mailboxes.find((m) => m.toLowerCase() === local.toLowerCase());
+  if (!name) return `There is no mailbox ${local}@${domain}; the mailboxes are ${spec.mailboxes.map((m) => `${m}@${domain}`).join(', ')}.`;
+  const dir = mailboxDir(lab.dataDir, domain, name);
+  const entries = listMaildir(dir);
+  if (!entries.length) return `${name}@${domain} is empty (${dir}).`;
+  const rows = entries.map((e) => {
+    const h = headers(e.path);
+    return `${String(e.n).padStart(3)}. ${e.folder}  from ${h.from ?? '?'}  "${h.subject ?? ''}"  ${h.date ?? ''}`.trimEnd();
+  });
+  return `${name}@${domain}: ${entries.length} message${entries.length === 1 ? '' : 's'} in ${dir}\n${rows.join('\n')}`;
+}
+
+export function queueReport(lab: { dataDir: string }): string {
+  const { items } = loadSpool(path.join(lab.dataDir, 'spool'));
+  if (!items.length) return 'The queue is empty: every accepted message has been delivered or bounced.';
+  const rows = items.map((it) => {
+    const r = it.record;
+    const rcpts = r.recipients
+      .map((to, i) => {
+        const p = it.progress.get(i);
+        const status = p?.status ?? 'pending';
+        const next = p?.nextAttempt ? `, next try ${new Date(p.nextAttempt).toISOString().slice(11, 19)}` : '';
+        return `    <${to}> ${status}${p?.attempts ? ` after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}` : ''}${next}${p?.lastReply ? `: ${p.lastReply}` : ''}`;
+      })
+      .join('\n');
+    return `${r.id}  from <${r.from}>  ${r.size} octets\n${rcpts}`;
+  });
+  return rows.join('\n');
+}
+
+/** From, Subject and Date from the head of a message file (no need to read a large body). */
+function headers(file: string): { from?: string; subject?: string; date?: string } {
+  const buf = Buffer.alloc(16 * 1024);
+  let n = 0;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, buf, 0, buf.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return {};
+  }
+  const head = buf.toString('utf8', 0, n).split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
+  const get = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(unfolded)?.[1]?.trim();
+  return { from: get('From'), subject: get('Subject'), date: get('Date') };
+}

@@ -1,0 +1,181 @@
+/**
+ * Progress: a tiny JSON file in the user's state directory, written atomically (tmp + rename) so a
+ * crash never leaves half a file. Ids of lessons that no longer exist are kept, not fatal: a learner
+ * who updates smtp-lab keeps their progress.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { stateDir } from '../lab/paths.js';
+import { UserError } from '../user-error.js';
+import type { Lesson } from './types.js';
+
+export interface LessonProgress {
+  done: boolean;
+  /** The step to resume at (0-based). */
+  step: number;
+  completedAt?: string;
+}
+
+export interface ProgressData {
+  version: 1;
+  /** The lesson the learner was on. */
+  current?: string;
+  lessons: Record<string, LessonProgress>;
+}
+
+export type LessonStatus = 'done' | 'current' | 'to do';
+
+export function defaultProgressFile(): string {
+  return path.join(stateDir(), 'progress.json');
+}
+
+export class Progress {
+  private data: ProgressData;
+
+  private constructor(
+    readonly file: string,
+    data: ProgressData,
+  ) {
+    this.data = data;
+  }
+
+  /** Read the file; a missing file is a fresh start, an unreadable one is a one-line error. */
+  static load(file: string = defaultProgressFile()): Progress {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Progress(file, empty());
+      throw new UserError(`cannot read the progress file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    return new Progress(file, parseProgress(text, file));
+  }
+
+  get current(): string | undefined {
+    return this.data.current;
+  }
+
+  snapshot(): ProgressData {
+    return structuredClone(this.data);
+  }
+
+  of(id: string): LessonProgress | undefined {
+    return this.data.lessons[id];
+  }
+
+  isDone(id: string): boolean {
+    return this.data.lessons[id]?.done === true;
+  }
+
+  status(id: string): LessonStatus {
+    if (this.isDone(id)) return 'done';
+    return this.data.current === id ? 'current' : 'to do';
+  }
+
+  /** Where to resume: the current lesson if it still exists, else the first not done. */
+  resumeLesson(lessons: Lesson[]): Lesson | undefined {
+    const cur = lessons.find((l) => l.id === this.data.current);
+    if (cur && !this.isDone(cur.id)) return cur;
+    return lessons.find((l) => !this.isDone(l.id)) ?? cur ?? lessons[0];
+  }
+
+  setCurrent(id: string, step = 0): void {
+    this.data.current = id;
+    const p = (this.data.lessons[id] ??= { done: false, step: 0 });
+    p.step = step;
+    this.save();
+  }
+
+  complete(id: string): void {
+    const p = (this.data.lessons[id] ??= { done: false, step: 0 });
+    p.done = true;
+    p.step = 0;
+    p.completedAt = new Date().toISOString();
+    this.save();
+  }
+
+  reset(id: string): void {
+    delete this.data.lessons[id];
+    this.save();
+  }
+
+  resetAll(): void {
+    this.data = empty();
+    this.save();
+  }
+
+  /** Write a copy for another machine (`smtp-lab lessons export FILE`). */
+  exportTo(file: string): void {
+    writeAtomic(file, `${JSON.stringify(this.data, null, 2)}\n`);
+  }
+
+  /** Merge a file written by exportTo: lessons done there are done here; its current lesson wins. */
+  importFrom(file: string): number {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const other = parseProgress(text, file);
+    let n = 0;
+    for (const [id, p] of Object.entries(other.lessons)) {
+      const mine = this.data.lessons[id];
+      if (!mine || (p.done && !mine.done) || (!mine.done && p.step > mine.step)) {
+        this.data.lessons[id] = p;
+        n++;
+      }
+    }
+    if (other.current) this.data.current = other.current;
+    this.save();
+    return n;
+  }
+
+  save(): void {
+    writeAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`);
+  }
+}
+
+function empty(): ProgressData {
+  return { version: 1, lessons: {} };
+}
+
+/** Accepts what we wrote and shrugs at what we did not: unknown fields and ids are kept or dropped, never fatal. */
+export function parseProgress(text: string, file: string): ProgressData {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UserError(`${file} is not a progress file (not JSON); move it away or run \`smtp-lab lessons reset --all --yes\``);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file} is not a progress file (expected a JSON object)`);
+  const r = raw as Record<string, unknown>;
+  const out = empty();
+  if (typeof r.current === 'string') out.current = r.current;
+  if (r.lessons && typeof r.lessons === 'object' && !Array.isArray(r.lessons)) {
+    for (const [id, v] of Object.entries(r.lessons as Record<string, unknown>)) {
+      if (!v || typeof v !== 'object') continue;
+      const p = v as Record<string, unknown>;
+      out.lessons[id] = {
+        done: p.done === true,
+        step: Number.isInteger(p.step) && (p.step as number) >= 0 ? (p.step as number) : 0,
+        ...(typeof p.completedAt === 'string' ? { completedAt: p.completedAt } : {}),
+      };
+    }
+  }
+  return out;
+}
+
+/** tmp + fsync + rename: readers see the old file or the new one, never half of either. */
+export function writeAtomic(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}

@@ -1,0 +1,150 @@
+/**
+ * The lesson runner: follows the event stream, grades the current step against the events since it
+ * started, and says so on the same stream (`lesson` events) so every view, and NDJSON, sees progress.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { LabEvent } from '../events/types.js';
+import { holds, LearnerScope } from './predicates.js';
+import type { Lesson, Step } from './types.js';
+
+/** The most events one step keeps: a long step with busy external clients must not grow without end. */
+const WINDOW_LIMIT = 5000;
+
+export interface StepPassed {
+  lesson: Lesson;
+  index: number;
+  step: Step;
+}
+
+export class LessonRunner {
+  private index: number;
+  private window: LabEvent[] = [];
+  private hintsShown = 0;
+  private off: (() => void) | undefined;
+  private passedCbs = new Set<(p: StepPassed) => void>();
+  private completeCbs = new Set<(l: Lesson) => void>();
+  private _complete = false;
+  private grading = false;
+
+  constructor(
+    private readonly bus: EventBus,
+    readonly lesson: Lesson,
+    private readonly scope: LearnerScope,
+    startStep = 0,
+  ) {
+    this.index = Math.min(Math.max(0, startStep), lesson.steps.length - 1);
+  }
+
+  get stepIndex(): number {
+    return this.index;
+  }
+
+  get step(): Step | undefined {
+    return this._complete ? undefined : this.lesson.steps[this.index];
+  }
+
+  get complete(): boolean {
+    return this._complete;
+  }
+
+  /** The hints shown so far for the current step. */
+  get hints(): string[] {
+    return this.step ? this.step.hints.slice(0, this.hintsShown) : [];
+  }
+
+  onStepPassed(cb: (p: StepPassed) => void): () => void {
+    this.passedCbs.add(cb);
+    return () => this.passedCbs.delete(cb);
+  }
+
+  onComplete(cb: (l: Lesson) => void): () => void {
+    this.completeCbs.add(cb);
+    return () => this.completeCbs.delete(cb);
+  }
+
+  /** Begin following the stream; events from now on count for the current step. */
+  start(): void {
+    if (this.off) return;
+    this.off = this.bus.subscribe((e) => this.onEvent(e));
+    this.emit('start', this.index, this.lesson.steps[this.index]?.instruction);
+  }
+
+  stop(): void {
+    this.off?.();
+    this.off = undefined;
+  }
+
+  /** The next graded hint for the current step, or undefined when every hint has been shown. */
+  nextHint(): string | undefined {
+    const step = this.step;
+    if (!step || this.hintsShown >= step.hints.length) return undefined;
+    const hint = step.hints[this.hintsShown++]!;
+    this.emit('hint', this.index, hint);
+    return hint;
+  }
+
+  /** Back to step 1; only events from now on count. */
+  restart(): void {
+    this.index = 0;
+    this.window = [];
+    this.hintsShown = 0;
+    this._complete = false;
+    this.emit('restart', 0, this.lesson.steps[0]?.instruction);
+  }
+
+  /** Skip the current step (`:next`), as if it had passed, without its explanation being earned. */
+  skip(): void {
+    if (this._complete) return;
+    this.advance();
+  }
+
+  /** Grade again (e.g. when the learner's session id became known after its first events). */
+  recheck(): void {
+    this.grade();
+  }
+
+  private onEvent(e: LabEvent): void {
+    this.scope.observe(e);
+    // The runner's own announcements are not evidence for a step.
+    if (e.type === 'lesson' || this._complete) return;
+    this.window.push(e);
+    if (this.window.length > WINDOW_LIMIT) this.window.splice(0, this.window.length - WINDOW_LIMIT);
+    this.grade();
+  }
+
+  private grade(): void {
+    // Emitting a lesson event re-enters onEvent synchronously; grade once at a time.
+    if (this.grading || this._complete) return;
+    this.grading = true;
+    try {
+      while (!this._complete) {
+        const step = this.lesson.steps[this.index]!;
+        if (!holds(step.expect, this.scope.context(this.window))) break;
+        const index = this.index;
+        this.emit('step-passed', index, step.explain);
+        for (const cb of this.passedCbs) cb({ lesson: this.lesson, index, step });
+        this.advance();
+        // Events up to the one that passed this step are spent; a later step needs new evidence.
+        this.window = [];
+      }
+    } finally {
+      this.grading = false;
+    }
+  }
+
+  private advance(): void {
+    this.hintsShown = 0;
+    this.window = [];
+    if (this.index + 1 < this.lesson.steps.length) {
+      this.index++;
+      return;
+    }
+    this._complete = true;
+    this.emit('complete', this.index);
+    for (const cb of this.completeCbs) cb(this.lesson);
+  }
+
+  private emit(action: 'start' | 'step-passed' | 'hint' | 'complete' | 'restart', step: number, text?: string): void {
+    this.bus.emit({ type: 'lesson', stage: this.lesson.stage[0]!, lesson: this.lesson.id, action, step, ...(text !== undefined ? { text } : {}) });
+  }
+}
