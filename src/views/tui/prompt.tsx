@@ -1,0 +1,25 @@
+/**
+ * The learner's input line. It sends exactly what was typed — no trimming, no fixing: the server's
+ * reply is the lesson. The label says where the line will go (an SMTP command, a message line in DATA
+ * mode, the answer to a y/n question).
+ */
+import { Box, Text } from 'ink';
+import { LineInput } from './line-input.js';
+import { useTheme } from './use-theme.js';
+import { tint } from './theme.js';
+
+export interface PromptProps {
+  label: string;
+  onSubmit(line: string): void;
+  focus?: boolean;
+}
+
+export function Prompt({ label, onSubmit, focus = true }: PromptProps) {
+  const theme = useTheme();
+  return (
+    <Box>
+      <Text bold color={tint(theme, 'yellow')}>{`${label} `}</Text>
+      <LineInput onSubmit={onSubmit} focus={focus} />
+    </Box>
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * The TUI's public face: plain async functions, React kept inside (the Shopify cli-kit pattern).
+ * Each resolves when the user has quit (Ctrl+C, or :quit in the tutor), with the ink app unmounted and
+ * the terminal back in cooked mode. Closing the lab is the caller's job: one place owns exit.
+ *
+ * Only call these when stdin and stdout are terminals; otherwise use the plain views (ink would fail
+ * to set raw mode).
+ */
+import { render } from 'ink';
+import type { EventBus } from '../../events/bus.js';
+import { ThemeContext, resolveTheme } from './theme.js';
+import { TutorApp } from './tutor-app.js';
+import { WatchApp } from './watch-app.js';
+import type { TutorView } from './tutor-view.js';
+
+export interface InkOptions {
+  present?: boolean;
+  /** False for --no-color; NO_COLOR in the environment also turns colour off. */
+  color?: boolean;
+}
+
+// ink's own throttle on top of our event frames: enough for typing to feel immediate.
+const MAX_FPS = 30;
+
+export async function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<void> {
+  const theme = resolveTheme(opts);
+  const app = render(
+    <ThemeContext.Provider value={theme}>
+      <TutorApp tutor={tutor} />
+    </ThemeContext.Provider>,
+    { exitOnCtrlC: true, maxFps: MAX_FPS },
+  );
+  await app.waitUntilExit();
+}
+
+export async function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string } = {}): Promise<void> {
+  const theme = resolveTheme(opts);
+  const app = render(
+    <ThemeContext.Provider value={theme}>
+      <WatchApp bus={bus} address={opts.address} />
+    </ThemeContext.Provider>,
+    { exitOnCtrlC: true, maxFps: MAX_FPS },
+  );
+  await app.waitUntilExit();
+}

@@ -1,0 +1,332 @@
+/**
+ * Turns LabEvents into transcript rows. Pure (no React, no ink): the TUI, the plain `watch` output and
+ * the tests all use it. The model groups what belongs together — an inbound session's lines under
+ * that session, a message's queue events and relay legs under its queue id — and prints a header
+ * whenever the group changes, so interleaved sessions stay readable.
+ *
+ * Under load (a test tool hammering the same server) one frame may carry thousands of events: rows
+ * beyond `maxRows` are counted, not drawn, and one summary row says how many were left out. The
+ * learner's own lines are never dropped.
+ */
+import type { Direction, LabEvent, Leg } from '../../events/types.js';
+import type { Stage } from '../../protocol/stages.js';
+
+export type Tone = 'ok' | 'warn' | 'error' | 'info';
+
+interface RowBase {
+  /** Unique within one model: React key for <Static>. */
+  id: number;
+  /** Nesting under the group header: 0 session lines, 1 message (queue) lines, 2 relay lines. */
+  indent: number;
+  /** Short session or queue label, shown when the line is not the learner's. */
+  tag?: string;
+}
+
+export type Row =
+  | (RowBase & { kind: 'header'; text: string })
+  | (RowBase & {
+      kind: 'wire';
+      direction: Direction;
+      line: string;
+      stage: Stage;
+      explain?: string;
+      code?: number;
+      data?: boolean;
+      leg: Leg;
+    })
+  | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string })
+  | (RowBase & { kind: 'output'; output: string; text: string })
+  | (RowBase & { kind: 'summary'; text: string });
+
+/** A row before it gets its id (Omit distributed over the union, so each kind keeps its fields). */
+type RowInput = Row extends infer R ? (R extends Row ? Omit<R, 'id'> : never) : never;
+
+export interface SessionInfo {
+  id: string;
+  leg: Leg;
+  remote: string;
+  stage: Stage;
+  lastLine?: string;
+  lastDirection?: Direction;
+  queueId?: string;
+  lines: number;
+}
+
+export interface Counts {
+  sessions: number;
+  queued: number;
+  delivered: number;
+  deferred: number;
+  bounced: number;
+}
+
+export interface TranscriptModel {
+  mode: 'tutor' | 'watch';
+  /** The learner's current session (tutor mode): its lines carry no tag and are never dropped. */
+  learner?: string;
+  /** Every session the learner has had: after a reconnect the old one is still "you". */
+  learnerSessions: Set<string>;
+  nextId: number;
+  lastGroup?: string;
+  /** Open sessions, in the order they opened. */
+  sessions: Map<string, SessionInfo>;
+  /** Relay session → the queue id it delivers (the wire events may omit it). */
+  relayQueue: Map<string, string>;
+  /** Queue id → the inbound session that handed the message over. */
+  queueOrigin: Map<string, string>;
+  counts: Counts;
+  /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
+  generation: number;
+}
+
+export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
+  return {
+    mode,
+    learnerSessions: new Set(),
+    nextId: 1,
+    sessions: new Map(),
+    relayQueue: new Map(),
+    queueOrigin: new Map(),
+    counts: { sessions: 0, queued: 0, delivered: 0, deferred: 0, bounced: 0 },
+    generation: 0,
+  };
+}
+
+export function setLearner(model: TranscriptModel, session: string | undefined): void {
+  model.learner = session;
+  if (session) model.learnerSessions.add(session);
+}
+
+/** Session ids can be long (smtp-server's are 16 chars): the first few are enough to tell them apart. */
+export function shortId(id: string): string {
+  return id.length > 6 ? id.slice(0, 6) : id;
+}
+
+const YOU = 'you';
+
+function isLearner(model: TranscriptModel, session: string | undefined): boolean {
+  return model.mode === 'tutor' && session !== undefined && model.learnerSessions.has(session);
+}
+
+/** The group an event belongs to: its inbound session, or the message (queue id) for queue and relay. */
+function groupOf(model: TranscriptModel, e: LabEvent): string | undefined {
+  switch (e.type) {
+    case 'wire':
+    case 'session-open':
+    case 'session-close': {
+      if (e.leg === 'inbound') return isLearner(model, e.session) ? YOU : `s:${e.session}`;
+      const q = e.queueId ?? model.relayQueue.get(e.session);
+      return q ? `q:${q}` : `s:${e.session}`;
+    }
+    case 'queued':
+      // Said in the session that handed the message over, right after the 250 to its dot.
+      if (e.session) return isLearner(model, e.session) ? YOU : `s:${e.session}`;
+      return `q:${e.queueId}`;
+    case 'mx-lookup':
+    case 'delivered':
+    case 'deferred':
+    case 'bounced':
+      return `q:${e.queueId}`;
+    case 'relay-denied':
+      return isLearner(model, e.session) ? YOU : `s:${e.session}`;
+    case 'notice':
+      if (e.session) return isLearner(model, e.session) ? YOU : `s:${e.session}`;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+function headerText(model: TranscriptModel, group: string): string {
+  if (group === YOU) return 'your session';
+  if (group.startsWith('q:')) {
+    const q = group.slice(2);
+    const origin = model.queueOrigin.get(q);
+    const from = origin === undefined ? '' : isLearner(model, origin) ? ' · from your session' : ` · from session ${shortId(origin)}`;
+    return `message ${q}${from}`;
+  }
+  const id = group.slice(2);
+  const s = model.sessions.get(id);
+  const remote = s?.remote ? ` · ${s.remote}` : '';
+  return `session ${shortId(id)}${remote}`;
+}
+
+function describeReply(code: number | undefined): Tone {
+  if (code === undefined) return 'info';
+  if (code >= 500) return 'error';
+  if (code >= 400) return 'warn';
+  return 'ok';
+}
+
+export interface ApplyOptions {
+  /** Rows drawn per call at most (learner rows excepted); the rest is counted in a summary row. */
+  maxRows?: number;
+}
+
+export interface ApplyResult {
+  rows: Row[];
+  /** True when the transcript restarted: drop old rows, remount <Static>. */
+  reset: boolean;
+}
+
+/** Apply a frame's worth of events to the model; returns the rows to append. Mutates `model`. */
+export function applyEvents(model: TranscriptModel, events: readonly LabEvent[], opts: ApplyOptions = {}): ApplyResult {
+  const maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
+  let rows: Row[] = [];
+  let reset = false;
+  let drawn = 0;
+  let skipped = 0;
+  const skippedGroups = new Set<string>();
+
+  const push = (row: RowInput, group: string | undefined, priority: boolean) => {
+    if (!priority && drawn >= maxRows) {
+      skipped++;
+      if (group) skippedGroups.add(group);
+      // The next drawn row needs its header again: its neighbours were left out.
+      model.lastGroup = undefined;
+      return;
+    }
+    if (group !== undefined && group !== model.lastGroup) {
+      // The learner's own lines need no header, except to say "back to you" after someone else's.
+      const quietLearner = model.mode === 'tutor' && group === YOU && model.lastGroup === undefined;
+      if (!quietLearner) {
+        rows.push({ kind: 'header', id: model.nextId++, indent: group.startsWith('q:') ? 1 : 0, text: headerText(model, group) });
+      }
+      model.lastGroup = group;
+    }
+    rows.push({ ...row, id: model.nextId++ } as Row);
+    if (!priority) drawn++;
+  };
+
+  for (const e of events) {
+    const group = groupOf(model, e);
+    const mine = group === YOU;
+    switch (e.type) {
+      case 'listening':
+        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: `${e.hostname} listening on ${e.host}:${e.port}` }, undefined, true);
+        model.lastGroup = undefined;
+        break;
+      case 'session-open': {
+        model.counts.sessions++;
+        model.sessions.set(e.session, {
+          id: e.session,
+          leg: e.leg,
+          remote: e.leg === 'relay' && e.mx ? `→ ${e.mx}` : `${e.remoteAddress}:${e.remotePort}`,
+          stage: e.stage,
+          queueId: e.queueId,
+          lines: 0,
+        });
+        if (e.queueId) model.relayQueue.set(e.session, e.queueId);
+        // Inbound opens print as the group header when the first line arrives; relay legs say where they go.
+        if (e.leg === 'relay') {
+          push({ kind: 'note', indent: 2, tone: 'info', stage: e.stage, explain: e.explain, text: `relay session ${shortId(e.session)} ${e.mx ? `to ${e.mx}` : 'opened'}`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, false);
+        }
+        break;
+      }
+      case 'session-close': {
+        model.sessions.delete(e.session);
+        if (model.mode === 'watch' || e.leg === 'relay' || mine) {
+          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain: e.explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
+        }
+        model.relayQueue.delete(e.session);
+        break;
+      }
+      case 'wire': {
+        const s = model.sessions.get(e.session);
+        if (s) {
+          s.stage = e.stage;
+          s.lastLine = e.line;
+          s.lastDirection = e.direction;
+          s.lines++;
+        }
+        const relay = e.leg !== 'inbound';
+        const tag = model.mode === 'tutor' && !mine ? (relay ? (e.queueId ?? model.relayQueue.get(e.session) ?? shortId(e.session)) : shortId(e.session)) : undefined;
+        push(
+          {
+            kind: 'wire',
+            indent: relay ? 2 : 0,
+            direction: e.direction,
+            line: e.line,
+            stage: e.stage,
+            explain: e.explain,
+            code: e.code,
+            data: e.data,
+            leg: e.leg,
+            tag,
+          },
+          group,
+          mine,
+        );
+        break;
+      }
+      case 'queued':
+        model.counts.queued++;
+        if (e.session) model.queueOrigin.set(e.queueId, e.session);
+        push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain: e.explain, text: `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} bytes)`, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
+        break;
+      case 'mx-lookup': {
+        const answer = e.error ? e.error : e.answer.map((a) => `${a.preference} ${a.exchange}`).join(', ');
+        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: `MX ${e.domain}: ${answer}`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, false);
+        break;
+      }
+      case 'delivered':
+        model.counts.delivered++;
+        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain: e.explain, text: `✓ delivered to ${e.recipient} (${e.via}${e.via === 'relay' && e.mx ? ` via ${e.mx}` : ''})`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        break;
+      case 'deferred':
+        model.counts.deferred++;
+        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain: e.explain, text: `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${e.nextAttempt.slice(11, 19)})`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        break;
+      case 'bounced':
+        model.counts.bounced++;
+        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ bounced for ${e.recipient}: ${e.reply}${e.bounceQueueId ? ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})` : ' (double bounce, logged only)'}`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        break;
+      case 'relay-denied':
+        push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
+        break;
+      case 'notice':
+        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: e.message }, group, mine || !e.session);
+        break;
+      case 'lesson':
+        if (e.action === 'restart') {
+          // A fresh transcript for the restarted lesson: what came before stays in the scrollback.
+          reset = true;
+          rows = [];
+          model.lastGroup = undefined;
+          model.generation++;
+        }
+        {
+          const label = lessonLabel(e);
+          if (label) push({ kind: 'note', indent: 0, tone: e.action === 'hint' ? 'info' : 'ok', text: label }, undefined, true);
+        }
+        model.lastGroup = undefined;
+        break;
+    }
+  }
+  if (skipped > 0) {
+    rows.push({ kind: 'summary', id: model.nextId++, indent: 0, text: `⋯ ${skipped} more line${skipped === 1 ? '' : 's'} from ${skippedGroups.size} session${skippedGroups.size === 1 ? '' : 's'}/message${skippedGroups.size === 1 ? '' : 's'} not shown (busy)` });
+    model.lastGroup = undefined;
+  }
+  return { rows, reset };
+}
+
+/** The reply tone of a wire row, for colour and for the non-colour markers. */
+export function toneOf(row: Extract<Row, { kind: 'wire' }>): Tone {
+  return row.direction === 'server' ? describeReply(row.code ?? (Number.parseInt(row.line.slice(0, 3), 10) || undefined)) : 'info';
+}
+
+/** Lesson progress as one line (the lesson's own words come from the tutor's output, not from here). */
+function lessonLabel(e: Extract<LabEvent, { type: 'lesson' }>): string | undefined {
+  switch (e.action) {
+    case 'start':
+      return `▶ lesson ${e.lesson}`;
+    case 'restart':
+      return `↺ lesson ${e.lesson} restarted`;
+    case 'step-passed':
+      return `✓ step ${e.step ?? ''} passed`.replace('  ', ' ');
+    case 'complete':
+      return `✓ lesson ${e.lesson} complete`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Subscribes to the event stream and hands the view one batch per frame. A load test on the same
+ * server emits thousands of events a second; rendering each would freeze the prompt and flood the
+ * terminal. Events wait in a buffer and are applied every `frameMs`, with at most `maxRows` new rows
+ * drawn per frame (see transcript-model.ts for what is left out and how that is said).
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { EventBus } from '../../events/bus.js';
+import type { LabEvent } from '../../events/types.js';
+import { applyEvents, createModel, setLearner, type Counts, type Row, type SessionInfo, type TranscriptModel } from './transcript-model.js';
+
+/** A row the view adds itself (tutor output, an echoed command), kept in order with the events. */
+export type LocalRow = { kind: 'output'; output: string; text: string };
+
+type Pending = { event: LabEvent } | { local: LocalRow };
+
+export interface FramesOptions {
+  mode: 'tutor' | 'watch';
+  frameMs?: number;
+  maxRows?: number;
+  /** Asked at every frame: the learner's session id now (it changes on reconnect). */
+  learner?: () => string | undefined;
+  /** Include the events the bus kept from before the view mounted (the greeting, usually). */
+  replay?: boolean;
+}
+
+export interface Frames {
+  /** Changes when <Static> must remount (lesson restart, or trimming a long run's rows). */
+  staticKey: number;
+  rows: Row[];
+  sessions: SessionInfo[];
+  counts: Counts;
+  append(row: LocalRow): void;
+}
+
+// Rows kept for <Static> before starting a fresh one: <Static> only ever prints new items, so the old
+// ones are dead weight in memory (they are on the screen and in the scrollback already).
+const TRIM_AT = 500;
+// A buffer bound for a stalled event loop: beyond it the oldest events are dropped (and counted).
+const MAX_PENDING = 50_000;
+
+export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
+  const { mode, frameMs = 80, maxRows = 40, replay = true } = opts;
+  const learnerRef = useRef(opts.learner);
+  learnerRef.current = opts.learner;
+  const modelRef = useRef<TranscriptModel | null>(null);
+  if (modelRef.current === null) modelRef.current = createModel(mode);
+  const pending = useRef<Pending[]>([]);
+  const dropped = useRef(0);
+  const timer = useRef<NodeJS.Timeout | null>(null);
+  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts }>(() => ({
+    staticKey: 0,
+    rows: [],
+    sessions: [],
+    counts: { ...modelRef.current!.counts },
+  }));
+
+  const flush = useCallback(() => {
+    timer.current = null;
+    const model = modelRef.current!;
+    const batch = pending.current;
+    pending.current = [];
+    if (batch.length === 0 && dropped.current === 0) return;
+    setLearner(model, learnerRef.current?.());
+    let rows: Row[] = [];
+    let reset = false;
+    let events: LabEvent[] = [];
+    const applyRun = () => {
+      if (events.length === 0) return;
+      const r = applyEvents(model, events, { maxRows });
+      if (r.reset) {
+        reset = true;
+        rows = [];
+      }
+      rows.push(...r.rows);
+      events = [];
+    };
+    for (const p of batch) {
+      if ('event' in p) {
+        events.push(p.event);
+        continue;
+      }
+      applyRun();
+      rows.push({ ...p.local, id: model.nextId++, indent: 0 });
+      model.lastGroup = undefined;
+    }
+    applyRun();
+    if (dropped.current > 0) {
+      rows.push({ kind: 'summary', id: model.nextId++, indent: 0, text: `⋯ ${dropped.current} events dropped (the view fell behind)` });
+      dropped.current = 0;
+    }
+    const sessions = [...model.sessions.values()].map((s) => ({ ...s }));
+    const counts = { ...model.counts };
+    setView((prev) => {
+      if (reset || prev.rows.length + rows.length > TRIM_AT) return { staticKey: prev.staticKey + 1, rows, sessions, counts };
+      return { staticKey: prev.staticKey, rows: rows.length ? [...prev.rows, ...rows] : prev.rows, sessions, counts };
+    });
+  }, [maxRows]);
+
+  const schedule = useCallback(() => {
+    if (timer.current === null) timer.current = setTimeout(flush, frameMs);
+  }, [flush, frameMs]);
+
+  const append = useCallback(
+    (row: LocalRow) => {
+      pending.current.push({ local: row });
+      schedule();
+    },
+    [schedule],
+  );
+
+  useEffect(() => {
+    if (replay) for (const event of bus.recent()) pending.current.push({ event });
+    const off = bus.subscribe((event) => {
+      const p = pending.current;
+      if (p.length >= MAX_PENDING) {
+        p.shift();
+        dropped.current++;
+      }
+      p.push({ event });
+      schedule();
+    });
+    schedule();
+    return () => {
+      off();
+      if (timer.current) clearTimeout(timer.current);
+      timer.current = null;
+    };
+  }, [bus, replay, schedule]);
+
+  return { ...view, append };
+}

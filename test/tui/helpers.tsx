@@ -1,0 +1,54 @@
+/** Test helpers: a fake tutor over a real EventBus, ANSI-stripped frames, and small waits. */
+import { stripVTControlCharacters } from 'node:util';
+import type { ReactElement } from 'react';
+import { EventBus } from '../../src/events/bus.js';
+import type { LabEventInput } from '../../src/events/types.js';
+import type { TutorOutput, TutorState } from '../../src/lessons/tutor.js';
+import { ThemeContext, type Theme } from '../../src/views/tui/theme.js';
+import type { TutorView } from '../../src/views/tui/tutor-view.js';
+
+export const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+/** Longer than a frame (the views batch events every 80 ms by default; tests pass frameMs 10). */
+export const frame = () => tick(60);
+
+export function plain(text: string | undefined): string {
+  return stripVTControlCharacters(text ?? '');
+}
+
+export function themed(node: ReactElement, theme: Partial<Theme> = {}): ReactElement {
+  return <ThemeContext.Provider value={{ color: true, present: false, ...theme }}>{node}</ThemeContext.Provider>;
+}
+
+export class FakeTutor implements TutorView {
+  readonly bus = new EventBus();
+  readonly submitted: string[] = [];
+  private current: TutorState = { hints: [], connected: true, dataMode: false, visitedStages: [], done: false, session: 'learner1' };
+  private changeCbs = new Set<() => void>();
+  private outputCbs = new Set<(o: TutorOutput) => void>();
+
+  state(): TutorState {
+    return this.current;
+  }
+  onChange(cb: () => void): () => void {
+    this.changeCbs.add(cb);
+    return () => this.changeCbs.delete(cb);
+  }
+  onOutput(cb: (o: TutorOutput) => void): () => void {
+    this.outputCbs.add(cb);
+    return () => this.outputCbs.delete(cb);
+  }
+  async submit(line: string): Promise<void> {
+    this.submitted.push(line);
+  }
+  set(patch: Partial<TutorState>): void {
+    this.current = { ...this.current, ...patch };
+    for (const cb of this.changeCbs) cb();
+  }
+  output(o: TutorOutput): void {
+    for (const cb of this.outputCbs) cb(o);
+  }
+  wire(session: string, direction: 'client' | 'server', line: string, extra: Partial<LabEventInput & { type: 'wire' }> = {}): void {
+    this.bus.emit({ type: 'wire', session, leg: 'inbound', direction, line, stage: 'handshake', ...extra } as LabEventInput);
+  }
+}

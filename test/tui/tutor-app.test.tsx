@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { render, cleanup } from 'ink-testing-library';
+import { TutorApp } from '../../src/views/tui/tutor-app.js';
+import { FakeTutor, frame, plain, themed, tick } from './helpers.js';
+
+const ENTER = '\r';
+const UP = '\u001B[A';
+const DOWN = '\u001B[B';
+
+async function type(stdin: { write(s: string): void }, text: string) {
+  stdin.write(text);
+  await tick();
+  stdin.write(ENTER);
+  await tick();
+}
+
+afterEach(() => cleanup());
+
+describe('TutorApp', () => {
+  it('shows the five stages with the current one marked and visited ones ticked', async () => {
+    const tutor = new FakeTutor();
+    tutor.set({ currentStage: 'transmission', visitedStages: ['connection', 'handshake', 'transmission'] });
+    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    const f = plain(lastFrame());
+    expect(f).toContain('✓ connection');
+    expect(f).toContain('✓ handshake');
+    expect(f).toContain('▶ transmission');
+    expect(f).toContain('· queue');
+    expect(f).toContain('· termination');
+  });
+
+  it('prints wire lines with C:/S: markers, the explanation beneath, and tags other sessions', async () => {
+    const tutor = new FakeTutor();
+    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    tutor.wire('learner1', 'server', '220 mx.example.com ESMTP', { stage: 'connection', code: 220, explain: 'EXPLAIN-GREETING' });
+    tutor.wire('learner1', 'client', 'EHLO laptop', { verb: 'EHLO' });
+    tutor.wire('other9abcdef', 'client', 'HELO swaks', { verb: 'HELO' });
+    tutor.wire('learner1', 'server', '250 mx.example.com', { code: 250 });
+    await frame();
+    const f = plain(lastFrame());
+    expect(f).toContain('S: 220 mx.example.com ESMTP');
+    expect(f).toMatch(/↳ EXPLAIN-GREETING/);
+    expect(f).toContain('C: EHLO laptop');
+    expect(f).toContain('[other9] C: HELO swaks');
+    expect(f).not.toContain('[learne');
+    // Back to the learner after someone else's line: a header says so.
+    expect(f).toContain('── your session ──');
+    expect(f.indexOf('C: EHLO laptop')).toBeLessThan(f.indexOf('HELO swaks'));
+  });
+
+  it('sends exactly what was typed, mistakes included', async () => {
+    const tutor = new FakeTutor();
+    const { stdin } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    await type(stdin, 'mail from: <alice@example.com> ');
+    await type(stdin, 'EHLO');
+    await tick();
+    expect(tutor.submitted).toEqual(['mail from: <alice@example.com> ', 'EHLO']);
+  });
+
+  it('recalls earlier lines with ↑ and ↓ and edits them with backspace', async () => {
+    const tutor = new FakeTutor();
+    const { stdin, lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    await type(stdin, 'EHLO one');
+    await type(stdin, 'NOOP');
+    stdin.write(UP);
+    await tick();
+    stdin.write(UP);
+    await tick();
+    expect(plain(lastFrame())).toContain('C: EHLO one');
+    stdin.write(DOWN);
+    await tick();
+    stdin.write('\u007F'); // backspace (arrives as key.delete in ink 6.8)
+    await tick();
+    stdin.write('P!');
+    await tick();
+    stdin.write(ENTER);
+    await tick();
+    expect(tutor.submitted).toEqual(['EHLO one', 'NOOP', 'NOOP!']);
+  });
+
+  it('submits each line of a paste in order', async () => {
+    const tutor = new FakeTutor();
+    const { stdin } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    stdin.write('Subject: hi\r\rline one\rpartial');
+    await tick();
+    stdin.write(ENTER);
+    await tick();
+    expect(tutor.submitted).toEqual(['Subject: hi', '', 'line one', 'partial']);
+  });
+
+  it('switches the prompt for DATA mode and says when the session is closed', async () => {
+    const tutor = new FakeTutor();
+    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    tutor.set({ dataMode: true });
+    await tick();
+    expect(plain(lastFrame())).toContain('C: │');
+    expect(plain(lastFrame())).toContain('DATA');
+    tutor.set({ dataMode: false, connected: false, session: undefined });
+    await tick();
+    expect(plain(lastFrame())).toContain('not connected');
+    expect(plain(lastFrame())).toContain(':reconnect');
+  });
+
+  it('shows the lesson, step progress and the hint when asked', async () => {
+    const tutor = new FakeTutor();
+    tutor.set({
+      lesson: { id: 'envelope', title: 'The envelope', stage: ['transmission'], index: 2, total: 9 },
+      step: { index: 3, total: 14, instruction: 'Say who the message is from.' },
+    });
+    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    expect(plain(lastFrame())).toContain('The envelope');
+    expect(plain(lastFrame())).toContain('3/14');
+    expect(plain(lastFrame())).toContain('Say who the message is from.');
+    tutor.set({ hints: ['HINT-ONE'] });
+    await tick();
+    expect(plain(lastFrame())).toContain('HINT-ONE');
+  });
+
+  it('echoes tutor commands and prints the tutor output; :reset asks y/n', async () => {
+    const tutor = new FakeTutor();
+    const { stdin, lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    await type(stdin, ':help');
+    tutor.output({ kind: 'help', text: 'HELP-TEXT' });
+    tutor.set({ confirming: 'Reset progress?' });
+    await frame();
+    const f = plain(lastFrame());
+    expect(f).toContain('› :help');
+    expect(f).toContain('HELP-TEXT');
+    expect(f).toContain('Reset progress?');
+    expect(f).toContain('y/n ›');
+    await type(stdin, 'n');
+    expect(tutor.submitted).toEqual([':help', 'n']);
+  });
+
+  it(':quit ends the app without asking the tutor to send anything', async () => {
+    const tutor = new FakeTutor();
+    const { stdin, frames } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    await type(stdin, ':quit');
+    const count = frames.length;
+    stdin.write('x');
+    await tick();
+    // Unmounted: typing draws nothing new.
+    expect(frames.length).toBe(count);
+    expect(tutor.submitted).toEqual([]);
+  });
+
+  it('stays responsive under a load test: batches frames and summarises what it leaves out', async () => {
+    const tutor = new FakeTutor();
+    const { lastFrame, frames } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    const before = frames.length;
+    for (let i = 0; i < 5000; i++) tutor.wire(`load${i % 50}`, 'client', `RCPT TO:<u${i}@example.com>`);
+    tutor.wire('learner1', 'client', 'MY-OWN-LINE');
+    await frame();
+    await frame();
+    const f = plain(lastFrame());
+    expect(f).toContain('MY-OWN-LINE');
+    expect(f).toMatch(/⋯ \d+ more lines from \d+ sessions/);
+    // A handful of frames for 5000 events, not thousands.
+    expect(frames.length - before).toBeLessThan(20);
+  });
+});
+
+describe('TutorApp prompt under fast input', () => {
+  it('keeps every line when keys arrive faster than frames (tmux send-keys, pastes)', async () => {
+    const tutor = new FakeTutor();
+    const { stdin } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
+    await tick();
+    stdin.write('EHLO a');
+    stdin.write('\r');
+    stdin.write('N');
+    stdin.write('OOP');
+    stdin.write('\r');
+    await tick();
+    expect(tutor.submitted).toEqual(['EHLO a', 'NOOP']);
+  });
+});
