@@ -1,0 +1,131 @@
+/**
+ * Delivery status notifications (bounces), RFC 3464: a multipart/report; report-type=delivery-status
+ * with a human-readable part, the machine-readable message/delivery-status part and the original
+ * message's headers (text/rfc822-headers, RFC 6522). Sent from MAILER-DAEMON with the null
+ * reverse-path `<>` (RFC 5321 §4.5.5), so that a failing bounce is never bounced again.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface FailedRecipient {
+  recipient: string;
+  /** RFC 3463 status, e.g. 5.1.1. */
+  status: string;
+  /** The reply or reason, e.g. "550 5.1.1 <x@example.net>: no such user". */
+  reply: string;
+  /** The MX that gave the reply, when one did. */
+  remoteMta?: string;
+  /** True when `reply` is an SMTP reply from `remoteMta` (Diagnostic-Code: smtp; …). */
+  smtpReply: boolean;
+}
+
+export interface BounceInput {
+  /** The lab server's host name (Reporting-MTA). */
+  reportingMta: string;
+  /** The lab's own domain: the notification comes from MAILER-DAEMON@ it. */
+  localDomain: string;
+  queueId: string;
+  /** The original reverse-path: where the notification goes. */
+  sender: string;
+  arrival: number;
+  original: Buffer;
+  failed: FailedRecipient[];
+  now?: Date;
+}
+
+/** The enhanced status of a reply, or the generic one of its class (RFC 3463 §3.1: X.0.0). */
+export function statusOf(reply: string, fallback = '5.0.0'): string {
+  const m = /^([245])\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply);
+  if (m && m[1] === m[2]!.charAt(0)) return m[2]!;
+  const c = /^([245])\d\d\b/.exec(reply);
+  return c ? `${c[1]}.0.0` : fallback;
+}
+
+/** RFC 5322 §3.3 date-time, e.g. "Sat, 28 Nov 2026 23:10:00 +0000". */
+export function rfc5322Date(d: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** The header section of a message (up to the first empty line), CRLF line endings. */
+export function headerSection(message: Buffer): string {
+  const text = message.toString('utf8');
+  const m = /\r?\n\r?\n/.exec(text);
+  const head = m ? text.slice(0, m.index) : text;
+  return head.replace(/\r?\n/g, '\r\n');
+}
+
+export function buildBounce(input: BounceInput): Buffer {
+  const now = input.now ?? new Date();
+  const boundary = `${input.queueId}.${randomBytes(6).toString('hex')}/${input.reportingMta}`;
+  const date = rfc5322Date(now);
+  const permanent = input.failed.every((f) => f.status.startsWith('5'));
+  const human = [
+    `This is the mail system at host ${input.reportingMta}.`,
+    '',
+    "I'm sorry to have to inform you that your message could not",
+    'be delivered to one or more recipients. It is attached below.',
+    '',
+    permanent
+      ? 'The remote server refused it permanently (a 5xx reply), or the destination does not exist.'
+      : 'The remote server kept answering "try again later" (4xx) or could not be reached, and the',
+    permanent ? '' : 'retry schedule ran out.',
+    '',
+    ...input.failed.map((f) => `<${f.recipient}>: ${f.remoteMta ? `host ${f.remoteMta} said: ` : ''}${f.reply}`),
+    '',
+    'The lab retries on a compressed schedule; real MTAs retry for 4-5 days (RFC 5321 section 4.5.4.1).',
+  ].filter((l, i, all) => !(l === '' && all[i - 1] === ''));
+  const status = [
+    `Reporting-MTA: dns; ${input.reportingMta}`,
+    `X-Smtp-Lab-Queue-ID: ${input.queueId}`,
+    `Arrival-Date: ${rfc5322Date(new Date(input.arrival))}`,
+  ];
+  const perRecipient = input.failed.map((f) =>
+    [
+      `Final-Recipient: rfc822; ${f.recipient}`,
+      'Action: failed',
+      `Status: ${f.status}`,
+      ...(f.remoteMta ? [`Remote-MTA: dns; ${f.remoteMta}`] : []),
+      f.smtpReply ? `Diagnostic-Code: smtp; ${f.reply}` : `Diagnostic-Code: X-Smtp-Lab; ${f.reply}`,
+      `Last-Attempt-Date: ${date}`,
+    ].join('\r\n'),
+  );
+  const lines = [
+    `From: Mail Delivery System <MAILER-DAEMON@${input.localDomain}>`,
+    `To: <${input.sender}>`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Date: ${date}`,
+    `Message-ID: <${input.queueId}.${now.getTime()}.bounce@${input.reportingMta}>`,
+    // RFC 3834: an automatic message; well-behaved responders do not answer it.
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary="${boundary}"`,
+    '',
+    'This is a MIME-encapsulated message.',
+    '',
+    `--${boundary}`,
+    'Content-Description: Notification',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    ...human,
+    '',
+    `--${boundary}`,
+    'Content-Description: Delivery report',
+    'Content-Type: message/delivery-status',
+    '',
+    status.join('\r\n'),
+    '',
+    perRecipient.join('\r\n\r\n'),
+    '',
+    `--${boundary}`,
+    'Content-Description: Undelivered Message Headers',
+    'Content-Type: text/rfc822-headers',
+    '',
+    headerSection(input.original),
+    '',
+    `--${boundary}--`,
+    '',
+  ];
+  return Buffer.from(lines.join('\r\n'));
+}

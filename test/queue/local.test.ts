@@ -1,0 +1,90 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { EventBus } from '../../src/events/bus.js';
+import type { LabEvent } from '../../src/events/types.js';
+import { loadWorld } from '../../src/lab/world.js';
+import { QueueRunner, listSpool } from '../../src/lab/queue.js';
+import { Spool } from '../../src/lab/spool.js';
+import { tempDir } from '../helpers/lab.js';
+
+const msg = (subject: string) => Buffer.from(`Received: from client.test by mx.example.com\r\nFrom: alice@example.com\r\nSubject: ${subject}\r\n\r\nhello\r\n`);
+const dirs: string[] = [];
+const runners: QueueRunner[] = [];
+afterEach(async () => {
+  for (const r of runners.splice(0)) await r.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function runner(dataDir: string, bus = new EventBus(100_000)) {
+  const r = new QueueRunner({ dataDir, world: loadWorld(), bus, retrySchedule: [0.2, 0.4] });
+  runners.push(r);
+  return { r, bus };
+}
+
+function newFiles(dataDir: string, domain: string, local: string): string[] {
+  const dir = path.join(dataDir, 'mail', domain, local, 'new');
+  return existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')) : [];
+}
+
+describe('queue runner, local delivery', () => {
+  it('delivers into the Maildir with Return-Path and Delivered-To, then empties the spool', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const { r, bus } = runner(dataDir);
+    const events: LabEvent[] = [];
+    bus.subscribe((e) => events.push(e));
+    await r.start();
+    const delivered = bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'bob@example.com');
+    const id = await r.enqueue({ from: 'alice@example.com', recipients: ['bob@example.com'], session: 'S1' }, msg('hi bob'));
+    expect(id).toMatch(/^[0-9A-Z]+$/);
+    const ev = await delivered;
+    expect(ev).toMatchObject({ type: 'delivered', via: 'local', queueId: id, stage: 'queue' });
+    const files = newFiles(dataDir, 'example.com', 'bob');
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^Return-Path: <alice@example\.com>\nDelivered-To: bob@example\.com\nReceived: from client\.test/);
+    expect(events.find((e) => e.type === 'queued')).toMatchObject({ queueId: id, session: 'S1', recipients: ['bob@example.com'] });
+    await r.idle();
+    expect(r.list()).toEqual([]);
+  });
+
+  it('group-commits concurrent enqueues and delivers every one exactly once', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const { r } = runner(dataDir);
+    await r.start();
+    const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => r.enqueue({ from: 'bob@example.com', recipients: ['alice@example.com'] }, msg(`n${i}`))));
+    expect(new Set(ids).size).toBe(300);
+    await r.idle();
+    expect(newFiles(dataDir, 'example.com', 'alice')).toHaveLength(300);
+    expect(listSpool(dataDir)).toEqual([]);
+  });
+
+  it('resumes spooled messages left by a previous run, without delivering twice', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    // A previous run that spooled two messages and died before delivering them.
+    const spool = new Spool(dataDir);
+    await spool.open();
+    const now = Date.now();
+    const m1 = msg('one');
+    const m2 = msg('two');
+    await spool.append({ id: 'PREV1', from: 'alice@example.com', recipients: ['bob@example.com'], arrival: now, size: m1.length }, m1);
+    await spool.append({ id: 'PREV2', from: 'alice@example.com', recipients: ['bob@example.com', 'postmaster@example.com'], arrival: now, size: m2.length }, m2);
+    await spool.close();
+    expect(listSpool(dataDir).map((s) => s.id)).toEqual(['PREV1', 'PREV2']);
+
+    const first = runner(dataDir);
+    await first.r.start();
+    await first.r.idle();
+    expect(newFiles(dataDir, 'example.com', 'bob')).toHaveLength(2);
+    expect(newFiles(dataDir, 'example.com', 'postmaster')).toHaveLength(1);
+    await first.r.stop();
+    // Starting again finds nothing left to do.
+    const second = runner(dataDir);
+    await second.r.start();
+    await second.r.idle();
+    expect(newFiles(dataDir, 'example.com', 'bob')).toHaveLength(2);
+    expect(readdirSync(path.join(dataDir, 'spool')).filter((f) => f.endsWith('.seg'))).toEqual([]);
+  });
+});
