@@ -1,11 +1,95 @@
-// Placeholder until its issue lands: the owner replaces this file.
+/**
+ * `smtp-lab demo <id>`: plays a lesson's reference solution against a real lab server, with the
+ * transcript and its annotations, for an instructor at a projector (a pause between lines, or --step
+ * to wait for Enter). Works without a terminal; never touches the learner's progress.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
 import type { CommandModule } from 'yargs';
+import { EventBus } from '../events/bus.js';
+import { startLab } from '../lab/lab.js';
+import { loadLessons } from '../lessons/load.js';
+import { Tutor, findLesson } from '../lessons/tutor.js';
 import { UserError } from '../user-error.js';
+import { makeChalk } from '../views/color.js';
+import { attachPlainTutor } from '../views/plain-tutor.js';
+import { portOption } from './options.js';
 
-export const demoCommand: CommandModule = {
-  command: 'demo',
-  describe: false,
-  handler: () => {
-    throw new UserError('demo: not built yet');
+interface DemoArgs {
+  id: string;
+  delay: number;
+  step: boolean;
+  'data-dir'?: string;
+  host: string;
+  port: number;
+  color: boolean;
+}
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo <id>',
+  describe: "Play a lesson's reference solution against the lab server, annotated (for instructors)",
+  builder: (y) =>
+    y
+      .positional('id', { type: 'string', demandOption: true, describe: 'The lesson (id or number)' })
+      .option('delay', { type: 'number', default: 800, describe: 'Pause before each line, ms' })
+      .option('step', { type: 'boolean', default: false, describe: 'Wait for Enter before each line' })
+      .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: 'a temporary folder, removed afterwards' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
+      .option('port', portOption(0))
+      .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' }) as never,
+  handler: async (argv) => {
+    if (!Number.isFinite(argv.delay) || argv.delay < 0) throw new UserError('--delay must be a number of milliseconds, 0 or more');
+    const { lessons } = loadLessons();
+    const lesson = findLesson(lessons, argv.id);
+    if (!lesson) throw new UserError(`there is no lesson "${argv.id}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-demo-'));
+    const c = makeChalk({ color: argv.color });
+    const out = process.stdout;
+    const bus = new EventBus();
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
+    out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
+    // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
+    const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json') });
+    const detach = attachPlainTutor(tutor, c, out);
+    const enter = argv.step ? lineReader() : undefined;
+    try {
+      for (const line of lesson.solution) {
+        if (enter) {
+          out.write(c.dim(`[Enter] ${line}`));
+          await enter.next();
+          out.write('\n');
+        } else if (argv.delay > 0) await new Promise((r) => setTimeout(r, argv.delay));
+        if (line.trimStart().startsWith(':') && !tutor.state().dataMode) out.write(`${c.dim(`> ${line.trim()}`)}\n`);
+        await tutor.submit(line);
+      }
+      // The last step may wait for a delivery or a retry.
+      await tutor.whenLessonComplete(20_000);
+      await tutor.settle(3000);
+    } finally {
+      enter?.close();
+      detach();
+      await tutor.close();
+      await lab.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   },
 };
+
+/** Enter presses from stdin; at end of input (no terminal, nothing piped) it stops waiting. */
+function lineReader(): { next(): Promise<void>; close(): void } {
+  const rl = readline.createInterface({ input: process.stdin, terminal: false });
+  const queued: string[] = [];
+  const waiting: (() => void)[] = [];
+  let ended = false;
+  rl.on('line', (l) => (waiting.length ? waiting.shift()!() : queued.push(l)));
+  rl.on('close', () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w();
+  });
+  return {
+    next: () => (queued.length || ended ? (queued.shift(), Promise.resolve()) : new Promise<void>((r) => waiting.push(r))),
+    close: () => rl.close(),
+  };
+}

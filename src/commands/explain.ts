@@ -1,11 +1,28 @@
-// Placeholder until its issue lands: the owner replaces this file.
+/** `smtp-lab explain <term>`: the explanation from the lesson files, with its RFC section. */
 import type { CommandModule } from 'yargs';
+import { AnnotationFileError, loadAnnotations } from '../lessons/annotations.js';
+import { closeMatches } from '../lessons/close-matches.js';
 import { UserError } from '../user-error.js';
 
-export const explainCommand: CommandModule = {
-  command: 'explain',
-  describe: false,
-  handler: () => {
-    throw new UserError('explain: not built yet');
+export const explainCommand: CommandModule<object, { term: string[] }> = {
+  command: 'explain <term..>',
+  describe: 'Explain a command, reply code, enhanced status code or term (e.g. 354, 5.1.1, EHLO, STARTTLS)',
+  builder: (y) => y.positional('term', { type: 'string', array: true, demandOption: true }) as never,
+  handler: (argv) => {
+    const term = argv.term.join(' ').trim();
+    let annotations;
+    try {
+      annotations = loadAnnotations();
+    } catch (err) {
+      if (err instanceof AnnotationFileError) throw new UserError(err.message);
+      throw err;
+    }
+    const hit = annotations.lookup(term);
+    if (hit) {
+      process.stdout.write(`${term}: ${hit.text}\n  (${hit.cite})\n`);
+      return;
+    }
+    const close = closeMatches(term, annotations.terms());
+    throw new UserError(`no explanation for "${term}"${close.length ? `; did you mean ${close.join(', ')}?` : '; `smtp-lab explain --help` for examples'}`, 1);
   },
 };

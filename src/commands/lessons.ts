@@ -1,11 +1,135 @@
-// Placeholder until its issue lands: the owner replaces this file.
-import type { CommandModule } from 'yargs';
+/**
+ * `smtp-lab lessons`: the curriculum and the learner's progress; `check` (every lesson's solution on
+ * a real server), `reset`, `export`, `import`.
+ */
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { startLab } from '../lab/lab.js';
+import { checkLessons } from '../lessons/check.js';
+import { LESSONS_DIR, displayPath, loadLessons } from '../lessons/load.js';
+import { defaultProgressFile, Progress } from '../lessons/progress.js';
+import { findLesson } from '../lessons/tutor.js';
+import { formatLessonError } from '../lessons/types.js';
 import { UserError } from '../user-error.js';
+import { makeChalk } from '../views/color.js';
+
+interface ListArgs {
+  json: boolean;
+  dir?: string;
+}
+
+const list: CommandModule<object, ListArgs> = {
+  command: '$0',
+  describe: 'List the lessons with their stage and your status (done, current, to do)',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'One JSON array on stdout' })
+      .option('dir', { type: 'string', describe: 'A lessons folder other than the built-in one', hidden: true }) as never,
+  handler: (argv) => {
+    const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
+    const progress = Progress.load(defaultProgressFile());
+    const current = progress.resumeLesson(lessons)?.id;
+    const status = (id: string) => (progress.isDone(id) ? 'done' : id === current ? 'current' : 'to do');
+    const rows = lessons.map((l) => ({ id: l.id, title: l.title, stage: l.stage, order: l.order, status: status(l.id) }));
+    for (const e of errors) process.stderr.write(`smtp-lab: skipped a broken lesson: ${formatLessonError(e)}\n`);
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return;
+    }
+    const c = makeChalk();
+    const done = rows.filter((r) => r.status === 'done').length;
+    for (const [i, r] of rows.entries()) {
+      const mark = r.status === 'done' ? c.green('✓ done   ') : r.status === 'current' ? c.yellow('→ current') : c.dim('  to do  ');
+      process.stdout.write(`${String(i + 1).padStart(2)}. ${mark} ${r.id.padEnd(26)} ${c.dim(`[${r.stage.join(', ')}]`)} ${r.title}\n`);
+    }
+    process.stdout.write(`${done} of ${rows.length} done. \`smtp-lab --lesson <id>\` starts any lesson.\n`);
+  },
+};
+
+interface CheckArgs {
+  dir?: string;
+  concurrency: number;
+}
+
+const check: CommandModule<object, CheckArgs> = {
+  command: 'check',
+  describe: "Validate every lesson and replay each reference solution against a real lab server (a wrong attempt must fail)",
+  builder: (y) =>
+    y
+      .option('dir', { type: 'string', describe: 'The lessons folder to check', defaultDescription: 'the built-in lessons/' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'Lessons checked at once', hidden: true }) as never,
+  handler: async (argv) => {
+    const dir = argv.dir ? path.resolve(argv.dir) : LESSONS_DIR;
+    const c = makeChalk();
+    const summary = await checkLessons(dir, {
+      startLab: ({ dataDir, worldOverrides, bus }) => startLab({ port: 0, dataDir, worldOverrides, bus }),
+      concurrency: argv.concurrency,
+      onResult: (r) => {
+        if (r.ok) process.stdout.write(`${c.green('ok  ')} ${r.id}\n`);
+        else process.stdout.write(`${c.red('FAIL')} ${r.id}: ${r.message}\n`);
+      },
+    });
+    if (summary.results.length === 0) throw new UserError(`no lessons found in ${displayPath(dir)}`, 1);
+    process.stdout.write(`${summary.passed} passed, ${summary.failed} failed\n`);
+    if (summary.failed > 0) process.exitCode = 1;
+  },
+};
+
+interface ResetArgs {
+  id?: string;
+  all: boolean;
+  yes: boolean;
+}
+
+const reset: CommandModule<object, ResetArgs> = {
+  command: 'reset [id]',
+  describe: 'Forget your progress in one lesson, or in all (--all); needs --yes',
+  builder: (y) =>
+    y
+      .positional('id', { type: 'string', describe: 'The lesson (id or number)' })
+      .option('all', { type: 'boolean', default: false, describe: 'Every lesson' })
+      .option('yes', { type: 'boolean', default: false, describe: 'Yes, really (there is no undo)' }) as never,
+  handler: (argv) => {
+    if (!argv.all && !argv.id) throw new UserError('name a lesson to reset, or --all');
+    const progress = Progress.load(defaultProgressFile());
+    if (argv.all) {
+      if (!argv.yes) throw new UserError('this forgets your progress in every lesson; add --yes to confirm');
+      progress.resetAll();
+      process.stdout.write('All progress forgotten.\n');
+      return;
+    }
+    const { lessons } = loadLessons();
+    // An id no longer in the curriculum can still be forgotten.
+    const id = findLesson(lessons, argv.id!)?.id ?? argv.id!;
+    if (!argv.yes) throw new UserError(`this forgets your progress in ${id}; add --yes to confirm`);
+    progress.reset(id);
+    process.stdout.write(`Progress in ${id} forgotten.\n`);
+  },
+};
+
+const exportCmd: CommandModule<object, { file: string }> = {
+  command: 'export <file>',
+  describe: 'Write your progress to FILE (to carry it to another machine)',
+  builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
+  handler: (argv) => {
+    Progress.load(defaultProgressFile()).exportTo(path.resolve(argv.file));
+    process.stdout.write(`Progress written to ${argv.file}.\n`);
+  },
+};
+
+const importCmd: CommandModule<object, { file: string }> = {
+  command: 'import <file>',
+  describe: 'Merge progress from FILE (written by export) into yours',
+  builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
+  handler: (argv) => {
+    const n = Progress.load(defaultProgressFile()).importFrom(path.resolve(argv.file));
+    process.stdout.write(`Imported progress for ${n} lesson${n === 1 ? '' : 's'}.\n`);
+  },
+};
 
 export const lessonsCommand: CommandModule = {
   command: 'lessons',
-  describe: false,
-  handler: () => {
-    throw new UserError('lessons: not built yet');
-  },
+  describe: 'The lessons and your progress (check, reset, export, import)',
+  builder: (y: Argv) => y.command(list).command(check).command(reset).command(exportCmd).command(importCmd),
+  handler: () => {},
 };

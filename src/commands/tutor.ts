@@ -1,11 +1,82 @@
-// Placeholder until its issue lands: the owner replaces this file.
+/**
+ * `smtp-lab` with no command: the tutor. The view is chosen once, here: the ink TUI when stdin and
+ * stdout are terminals (and not --plain), plain lines otherwise. Both drive the same Tutor engine.
+ */
 import type { CommandModule } from 'yargs';
+import { EventBus } from '../events/bus.js';
+import { startLab, type Lab } from '../lab/lab.js';
+import { defaultDataDir } from '../lab/paths.js';
+import { Tutor } from '../lessons/tutor.js';
 import { UserError } from '../user-error.js';
+import { makeChalk } from '../views/color.js';
+import { runPlainTutor } from '../views/plain-tutor.js';
+import { portOption } from './options.js';
 
-export const tutorCommand: CommandModule = {
+interface TutorArgs {
+  host: string;
+  port: number;
+  'data-dir'?: string;
+  lesson?: string;
+  plain: boolean;
+  color: boolean;
+  present: boolean;
+}
+
+export const tutorCommand: CommandModule<object, TutorArgs> = {
   command: '$0',
-  describe: false,
-  handler: () => {
-    throw new UserError('tutor: not built yet');
+  describe: 'The interactive tutor: lessons, and your own SMTP session with the lab server',
+  builder: (y) =>
+    y
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
+      .option('port', portOption(2525))
+      .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
+      .option('lesson', { type: 'string', describe: 'Start at this lesson (id or number) instead of where you left off' })
+      .option('plain', { type: 'boolean', default: false, describe: 'Plain lines even on a terminal' })
+      .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
+      .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' }) as never,
+  handler: async (argv) => {
+    const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !argv.plain;
+    const bus = new EventBus();
+    const dataDir = argv['data-dir'] ?? defaultDataDir();
+    const chalk = makeChalk({ color: argv.color });
+    const say = (text: string) => process.stderr.write(`smtp-lab: ${text}\n`);
+
+    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus }, say);
+    const tutor = await Tutor.create({
+      lab,
+      lessonId: argv.lesson,
+      // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
+      restartLab: async (worldOverrides, b) => {
+        lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides }, say);
+        return lab;
+      },
+    });
+    try {
+      if (interactive) {
+        // Loaded only here: the plain path (pipes, CI) never pays for React and ink.
+        const { runInkTutor } = await import('../views/tui/run.js');
+        await runInkTutor(tutor, { present: argv.present, color: argv.color });
+      } else {
+        process.stdout.write(`${chalk.dim(`lab server ${lab.world.hostname} on ${lab.host}:${lab.port}, data in ${lab.dataDir}; :help lists the tutor commands`)}\n`);
+        await runPlainTutor(tutor, { input: process.stdin, output: process.stdout, chalk });
+      }
+    } finally {
+      await tutor.close();
+      await tutor.currentLab.stop();
+    }
   },
 };
+
+async function startOnFreePortIfBusy(
+  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown },
+  say: (text: string) => void,
+): Promise<Lab> {
+  try {
+    return await startLab(opts);
+  } catch (err) {
+    if (!(err instanceof UserError) || opts.port === 0 || !/in use/.test(err.message)) throw err;
+    const lab = await startLab({ ...opts, port: 0 });
+    say(`port ${opts.port} is in use; the lab server listens on port ${lab.port} instead`);
+    return lab;
+  }
+}

@@ -240,6 +240,20 @@ export class Tutor {
     });
   }
 
+  /** Is this inbound session the learner's (this tutor's connection)? */
+  isLearnerSession(id: string): boolean {
+    return this.scope.sessions.has(id);
+  }
+
+  /** Wait (at most `ms`) for the queue to have nothing to do right now: deliveries of accepted mail landed. */
+  async settle(ms: number): Promise<void> {
+    const idle = this.lab.queue?.idle?.();
+    if (!idle) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([idle, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
   /** How far the current lesson got (for `lessons check` failures). */
   lessonProgress(): { id: string; step: number; total: number; complete: boolean } | undefined {
     const r = this.runner;

@@ -1,0 +1,139 @@
+/**
+ * `smtp-lab lessons check`: every lesson must load, its reference solution must pass every step
+ * against a real lab server, and a wrong attempt must not pass, so that no step's check is vacuous
+ * (the rustlings "every exercise has a working solution" check, on the real server).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EventBus } from '../events/bus.js';
+import type { LabEvent } from '../events/types.js';
+import { loadLessons } from './load.js';
+import { Tutor, type TutorLab } from './tutor.js';
+import { formatLessonError, type Lesson } from './types.js';
+
+export type StartLab = (opts: { dataDir: string; worldOverrides?: unknown; bus: EventBus }) => Promise<TutorLab>;
+
+export interface CheckResult {
+  id: string;
+  ok: boolean;
+  /** One line: what failed. */
+  message?: string;
+}
+
+export interface CheckOptions {
+  startLab: StartLab;
+  /** Longest wait for the last step after the last solution line (retries take seconds). */
+  tailMs?: number;
+  /** Lessons checked at once (each has its own lab on its own port). */
+  concurrency?: number;
+  onResult?: (r: CheckResult) => void;
+}
+
+export interface ReplayOutcome {
+  complete: boolean;
+  /** 0-based index of the step the lesson stopped at (steps.length when complete). */
+  step: number;
+  /** For each solution line, the steps that passed while it was being handled (or right after). */
+  passedAt: number[];
+  /** ms from the end of the last line until the lesson completed. */
+  tailMs: number;
+  errors: string[];
+}
+
+/** Play `lines` as the learner would type them, in a fresh lab, and report how far the lesson got. */
+export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: { startLab: StartLab; waitMs: number }): Promise<ReplayOutcome> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), `smtp-lab-check-${lesson.id}-`));
+  const bus = new EventBus();
+  let lab: TutorLab | undefined;
+  let tutor: Tutor | undefined;
+  const passedAt: number[] = [];
+  const errors: string[] = [];
+  let current = -1;
+  const off = bus.subscribe((e: LabEvent) => {
+    if (e.type === 'lesson' && e.action === 'step-passed' && e.lesson === lesson.id) passedAt.push(Math.max(current, 0));
+  });
+  try {
+    lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
+    tutor = await Tutor.create({ lab, lessonsDir, progressFile: path.join(tmp, 'progress.json'), lessonId: lesson.id });
+    tutor.onOutput((o) => {
+      if (o.kind === 'error') errors.push(o.text);
+    });
+    for (const [i, line] of lines.entries()) {
+      current = i;
+      await tutor.submit(line);
+    }
+    const endedAt = Date.now();
+    const complete = await tutor.whenLessonComplete(opts.waitMs);
+    const p = tutor.lessonProgress()!;
+    return { complete, step: complete ? lesson.steps.length : p.step, passedAt, tailMs: complete ? Date.now() - endedAt : opts.waitMs, errors };
+  } finally {
+    off();
+    await tutor?.close().catch(() => {});
+    await lab?.stop().catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The wrong attempt: declared, or the solution less the line that made the last step pass. */
+export function wrongAttempt(lesson: Lesson, outcome: ReplayOutcome): { lines: string[]; removed?: string } {
+  if (lesson.wrong) return { lines: lesson.wrong };
+  let i = outcome.passedAt.length ? outcome.passedAt[outcome.passedAt.length - 1]! : lesson.solution.length - 1;
+  // A pause is not the learner's action: take the SMTP line before it.
+  while (i > 0 && /^\s*:wait\b/i.test(lesson.solution[i]!)) i--;
+  return { lines: lesson.solution.filter((_, j) => j !== i), removed: lesson.solution[i] };
+}
+
+export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: CheckOptions): Promise<CheckResult> {
+  const tail = opts.tailMs ?? 30_000;
+  try {
+    const good = await replay(lesson, lessonsDir, lesson.solution, { startLab: opts.startLab, waitMs: tail });
+    if (!good.complete) {
+      const step = lesson.steps[good.step]!;
+      const why = good.errors.length ? ` (${good.errors[0]})` : '';
+      return { id: lesson.id, ok: false, message: `the solution does not pass step ${good.step + 1} (line ${step.line}: "${clip(step.instruction)}")${why}` };
+    }
+    const wrong = wrongAttempt(lesson, good);
+    // Give the wrong attempt as long as the solution needed after its last line, and a margin.
+    const bad = await replay(lesson, lessonsDir, wrong.lines, { startLab: opts.startLab, waitMs: Math.min(tail, good.tailMs + 1500) });
+    if (bad.complete) {
+      const what = wrong.removed === undefined ? 'the "wrong" attempt passes too' : `the solution without the line "${wrong.removed}" passes too`;
+      return { id: lesson.id, ok: false, message: `${what}: a step's check is vacuous` };
+    }
+    return { id: lesson.id, ok: true };
+  } catch (err) {
+    return { id: lesson.id, ok: false, message: (err as Error).message.split('\n')[0] };
+  }
+}
+
+export interface CheckSummary {
+  results: CheckResult[];
+  passed: number;
+  failed: number;
+}
+
+/** Validate every lesson file in `dir` and replay each; load errors count as failures. */
+export async function checkLessons(dir: string, opts: CheckOptions): Promise<CheckSummary> {
+  const { lessons, errors } = loadLessons(dir);
+  const results: CheckResult[] = [];
+  const report = (r: CheckResult) => {
+    results.push(r);
+    opts.onResult?.(r);
+  };
+  for (const e of errors) report({ id: path.basename(e.file, '.md'), ok: false, message: formatLessonError(e) });
+  let next = 0;
+  const worker = async () => {
+    while (next < lessons.length) {
+      const lesson = lessons[next++]!;
+      report(await checkLesson(lesson, dir, opts));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+  const passed = results.filter((r) => r.ok).length;
+  return { results, passed, failed: results.length - passed };
+}
+
+function clip(s: string, n = 60): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
