@@ -119,12 +119,19 @@ export class QueueRunner {
   private ownsRemotes = false;
   private relayCounter = 0;
   private readonly activeRelays = new Set<{ abort(): void }>();
+  /** Settles once the spool is open: an enqueue that arrives earlier waits, so resume can't adopt it twice. */
+  private spoolOpen!: Promise<void>;
+  private markSpoolOpen!: (err?: Error) => void;
 
   constructor(private readonly opts: QueueRunnerOptions) {
     this.spool = new Spool(opts.dataDir, () => this.checkIdle());
     this.concurrency = opts.concurrency ?? 16;
     this.schedule = opts.retrySchedule ?? opts.world.retrySchedule;
     this.remotes = opts.remotes;
+    this.spoolOpen = new Promise<void>((resolve, reject) => {
+      this.markSpoolOpen = (err) => (err ? reject(err) : resolve());
+    });
+    this.spoolOpen.catch(() => undefined);
   }
 
   get world(): World {
@@ -135,12 +142,19 @@ export class QueueRunner {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const loaded = await this.spool.open();
+    let loaded: LoadedItem[];
+    try {
+      loaded = await this.spool.open();
+    } catch (err) {
+      this.markSpoolOpen(err as Error);
+      throw err;
+    }
     if (!this.remotes) {
       this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus);
       this.ownsRemotes = true;
     }
     for (const l of loaded) this.adopt(l, await readSpooledMessage(this.spool.dir, l));
+    this.markSpoolOpen();
     if (loaded.length)
       this.opts.bus.emit({
         type: 'notice',
@@ -189,6 +203,7 @@ export class QueueRunner {
     };
     this.enqueuing++;
     try {
+      await this.spoolOpen;
       const segment = await this.spool.append(record, message);
       this.opts.bus.emit({
         type: 'queued',

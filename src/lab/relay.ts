@@ -174,9 +174,9 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
       else if (opened) closeReason = 'reset';
       if (!opened) {
         const why =
-          (err as { code?: string }).code === 'ECONNECTION' && /ECONNREFUSED/.test(err.message)
+          /ECONNREFUSED/.test(err.message)
             ? 'Connection refused'
-            : err.code === 'ETIMEDOUT'
+            : err.code === 'ETIMEDOUT' || /timeout/i.test(err.message)
               ? 'Connection timed out'
               : err.message;
         finish({ connected: false, error: `connect to ${dialled}: ${why}`, recipients: [] });
