@@ -115,6 +115,7 @@ export class Tutor {
   private chain: Promise<void> = Promise.resolve();
   private offBus: () => void;
   private labHasWorld = false;
+  private readonly closedSessions = new Set<string>();
   private annotations: Annotations | undefined;
 
   protected constructor(
@@ -288,7 +289,11 @@ export class Tutor {
         await this.connect();
         if (!this.client.connected) return;
       }
+      const session = this.client.session;
       await this.client.send(line);
+      // After 221 (or 421) the server closes: let its close event arrive before the next line, so the
+      // transcript and the grading see the session end where it ended.
+      if (!this.client.connected && session !== undefined) await this.sessionClosed(session, 1000);
     } catch (err) {
       this.say('error', (err as Error).message);
     }
@@ -383,8 +388,10 @@ export class Tutor {
         this.progress.setCurrent(r.lesson.id, r.stepIndex);
         this.sayStep();
         this.changed();
+        return;
       }
-      return;
+      // Skipping the last step ends the lesson: say so before the next one starts.
+      await new Promise<void>((resolve) => queueMicrotask(resolve));
     }
     const following = this.lessons[this.lessonIdx + 1];
     if (following) await this.startLesson(following, 0);
@@ -443,18 +450,27 @@ export class Tutor {
       this.labHasWorld = lesson.world !== undefined;
       this.client = this.makeClient();
     }
+    // The lesson's session opens before its first step starts: that greeting is the backdrop, not
+    // evidence (a step that wants a 220 asks for :reconnect).
+    await this.connect();
     this.progress.setCurrent(lesson.id, step);
     const runner = new LessonRunner(this.bus, lesson, this.scope, step);
     this.runner = runner;
+    // The runner grades inside the bus's emit: say so once every view has shown the event that passed
+    // the step (a microtask runs after the emit's listeners), so the explanation follows its evidence.
     runner.onStepPassed(({ index, step: s }) => {
-      this.say('explain', s.explain);
-      if (!runner.complete && runner.stepIndex !== index) {
-        this.progress.setCurrent(lesson.id, runner.stepIndex);
-        this.sayStep();
-      }
-      this.changed();
+      const next = !runner.complete && runner.stepIndex !== index ? runner.stepIndex : undefined;
+      if (next !== undefined) this.progress.setCurrent(lesson.id, next);
+      queueMicrotask(() => {
+        this.say('explain', s.explain);
+        if (next !== undefined && this.runner === runner) this.sayStep();
+        this.changed();
+      });
     });
-    runner.onComplete(() => this.onLessonComplete(lesson));
+    runner.onComplete(() => {
+      this.progress.complete(lesson.id);
+      queueMicrotask(() => this.onLessonComplete(lesson));
+    });
     if (!restart) {
       const n = this.lessonIdx + 1;
       this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
@@ -463,11 +479,9 @@ export class Tutor {
     if (restart) runner.restart();
     this.sayStep();
     this.changed();
-    await this.connect();
   }
 
   private onLessonComplete(lesson: Lesson): void {
-    this.progress.complete(lesson.id);
     const following = this.lessons.slice(this.lessonIdx + 1).find((l) => !this.progress.isDone(l.id)) ?? this.lessons[this.lessonIdx + 1];
     this.say('info', `Lesson complete: ${lesson.title}.${following ? ` Type :next for the next lesson, ${following.title}.` : ''}`);
     if (this.lessons.every((l) => this.progress.isDone(l.id))) {
@@ -487,15 +501,16 @@ export class Tutor {
   /** Close the learner's session before a new lesson, and let its close event pass before grading starts. */
   private async closeSession(): Promise<void> {
     const id = this.client.session;
-    const closed =
-      id === undefined
-        ? Promise.resolve()
-        : this.bus.waitFor((e) => e.type === 'session-close' && e.session === id, 1500).then(
-            () => undefined,
-            () => undefined,
-          );
     await this.client.disconnect();
-    await closed;
+    if (id !== undefined) await this.sessionClosed(id, 1500);
+  }
+
+  private sessionClosed(id: string, ms: number): Promise<void> {
+    if (this.closedSessions.has(id)) return Promise.resolve();
+    return this.bus.waitFor((e) => e.type === 'session-close' && e.session === id, ms).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private makeClient(): LearnerClient {
@@ -511,6 +526,10 @@ export class Tutor {
 
   private onEvent(e: LabEvent): void {
     this.scope.observe(e);
+    if (e.type === 'session-close' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
+      this.closedSessions.add(e.session);
+      this.changed();
+    }
     if (e.type === 'wire' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
       const before = this.currentStage;
       const size = this.visited.size;

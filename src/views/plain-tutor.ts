@@ -42,6 +42,9 @@ export function formatTranscriptEvent(c: ChalkInstance, e: LabEvent, learnerSess
 }
 
 export function formatOutput(c: ChalkInstance, o: TutorOutput): string {
+  // Continuation lines line up under the text, after the two-character mark.
+  const text = o.kind === 'lesson-text' || o.kind === 'help' ? o.text : o.text.replace(/\n/g, '\n  ');
+  o = { ...o, text };
   switch (o.kind) {
     case 'lesson-text':
       return `\n${c.bold('═'.repeat(60))}\n${o.text}\n${c.bold('═'.repeat(60))}`;
@@ -63,10 +66,14 @@ export function formatOutput(c: ChalkInstance, o: TutorOutput): string {
 /** Attach the transcript and the tutor's words to `out`; returns the detach function. */
 export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream): () => void {
   const learner = (id: string) => tutor.isLearnerSession(id);
-  const offBus = tutor.bus.subscribe((e) => {
+  const print = (e: LabEvent) => {
     const line = formatTranscriptEvent(c, e, learner);
     if (line !== undefined) out.write(`${line}\n`);
-  });
+  };
+  // The tutor opened the learner's session while it was created, before this view existed: the
+  // greeting is already in the bus's ring, and a transcript without its 220 would tell a false story.
+  for (const e of tutor.bus.recent()) print(e);
+  const offBus = tutor.bus.subscribe(print);
   const offOut = tutor.onOutput((o) => out.write(`${formatOutput(c, o)}\n`));
   return () => {
     offBus();
