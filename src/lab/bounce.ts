@@ -65,7 +65,7 @@ export function buildBounce(input: BounceInput): Buffer {
     `This is the mail system at host ${input.reportingMta}.`,
     '',
     "I'm sorry to have to inform you that your message could not",
-    'be delivered to one or more recipients. It is attached below.',
+    'be delivered to one or more recipients. Its headers are attached below.',
     '',
     permanent
       ? 'The remote server refused it permanently (a 5xx reply), or the destination does not exist.'

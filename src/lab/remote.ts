@@ -131,7 +131,8 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string
   const domainNames = h.domains.map((d) => d.name);
   const server: SMTPServer = new SMTPServer({
     name: h.mxHost,
-    banner: `${h.mxHost} ESMTP (simulated remote MTA for ${domainNames.join(', ')})`,
+    // smtp-server prefixes the banner with "<name> ESMTP".
+    banner: `(simulated remote MTA for ${domainNames.join(', ')})`,
     disableReverseLookup: true,
     hideENHANCEDSTATUSCODES: false,
     // Lock-step replies read better in a transcript than a pipelined burst.
