@@ -75,13 +75,22 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   }
 }
 
-/** The wrong attempt: declared, or the solution less the line that made the last step pass. */
-export function wrongAttempt(lesson: Lesson, outcome: ReplayOutcome): { lines: string[]; removed?: string } {
-  if (lesson.wrong) return { lines: lesson.wrong };
-  let i = outcome.passedAt.length ? outcome.passedAt[outcome.passedAt.length - 1]! : lesson.solution.length - 1;
-  // A pause is not the learner's action: take the SMTP line before it.
-  while (i > 0 && /^\s*:wait\b/i.test(lesson.solution[i]!)) i--;
-  return { lines: lesson.solution.filter((_, j) => j !== i), removed: lesson.solution[i] };
+/**
+ * The wrong attempts to try: the declared one, or the solution less one line. The line removed is the
+ * one during which a step passed, the last step first; a step that passed on a later event (a delivery
+ * while QUIT was sent) may not depend on that line, so earlier steps' lines are tried too (up to 3).
+ */
+export function wrongAttempts(lesson: Lesson, outcome: ReplayOutcome): { lines: string[]; removed?: string }[] {
+  if (lesson.wrong) return [{ lines: lesson.wrong }];
+  const candidates: number[] = [];
+  for (const at of [...outcome.passedAt].reverse()) {
+    let i = at;
+    // A pause is not the learner's action: take the line before it.
+    while (i > 0 && /^\s*:wait\b/i.test(lesson.solution[i]!)) i--;
+    if (!candidates.includes(i)) candidates.push(i);
+  }
+  if (!candidates.length) candidates.push(lesson.solution.length - 1);
+  return candidates.slice(0, 3).map((i) => ({ lines: lesson.solution.filter((_, j) => j !== i), removed: lesson.solution[i] }));
 }
 
 export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: CheckOptions): Promise<CheckResult> {
@@ -93,14 +102,17 @@ export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: Chec
       const why = good.errors.length ? ` (${good.errors[0]})` : '';
       return { id: lesson.id, ok: false, message: `the solution does not pass step ${good.step + 1} (line ${step.line}: "${clip(step.instruction)}")${why}` };
     }
-    const wrong = wrongAttempt(lesson, good);
-    // Give the wrong attempt as long as the solution needed after its last line, and a margin.
-    const bad = await replay(lesson, lessonsDir, wrong.lines, { startLab: opts.startLab, waitMs: Math.min(tail, good.tailMs + 1500) });
-    if (bad.complete) {
-      const what = wrong.removed === undefined ? 'the "wrong" attempt passes too' : `the solution without the line "${wrong.removed}" passes too`;
-      return { id: lesson.id, ok: false, message: `${what}: a step's check is vacuous` };
+    const attempts = wrongAttempts(lesson, good);
+    for (const wrong of attempts) {
+      // Give the wrong attempt as long as the solution needed after its last line, and a margin.
+      const bad = await replay(lesson, lessonsDir, wrong.lines, { startLab: opts.startLab, waitMs: Math.min(tail, good.tailMs + 1500) });
+      if (!bad.complete) return { id: lesson.id, ok: true };
     }
-    return { id: lesson.id, ok: true };
+    const what =
+      attempts[0]!.removed === undefined
+        ? 'the "wrong" attempt passes too'
+        : `the solution passes without any one of the lines ${attempts.map((a) => `"${a.removed}"`).join(', ')}`;
+    return { id: lesson.id, ok: false, message: `${what}: a step's check is vacuous` };
   } catch (err) {
     return { id: lesson.id, ok: false, message: (err as Error).message.split('\n')[0] };
   }

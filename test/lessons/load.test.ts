@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadLessons, parseLesson, citesRfcSection } from '../../src/lessons/load.js';
+import { formatLessonError } from '../../src/lessons/types.js';
+
+const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'good');
+const good = readFileSync(path.join(FIXTURES, '01-hello.md'), 'utf8');
+
+let dirs: string[] = [];
+function dirWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-lessons-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+/** The error for one broken variant of the good fixture: `file:line: message`. */
+function errorFor(text: string): string {
+  const dir = dirWith({ '05-broken.md': text });
+  const { lessons, errors } = loadLessons(dir);
+  expect(lessons).toHaveLength(0);
+  expect(errors).toHaveLength(1);
+  return formatLessonError({ ...errors[0]!, file: path.basename(errors[0]!.file) });
+}
+
+describe('loading lessons', () => {
+  it('loads the fixtures sorted by order, with stages, steps and the body', () => {
+    const { lessons, errors } = loadLessons(FIXTURES);
+    expect(errors).toEqual([]);
+    expect(lessons.map((l) => l.id)).toEqual(['01-hello', '02-deliver']);
+    expect(lessons[1]!.stage).toEqual(['transmission', 'queue']);
+    expect(lessons[0]!.steps[0]!.expect).toEqual({ reply: { to: 'EHLO', code: 250, codes: undefined, class: undefined, enhanced: undefined } });
+    expect(lessons[1]!.solution).toContain('');
+    expect(lessons[0]!.body.trim()).toBe('Fixture body.');
+  });
+
+  it('names the file and the line of a step without "expect"', () => {
+    const broken = good.replace(/    expect:\n      reply: \{ to: EHLO, code: 250 \}\n/, '');
+    expect(errorFor(broken)).toBe('05-broken.md:6: step 1 has no "expect"');
+  });
+
+  it('names the line of an unknown stage inside a list', () => {
+    const broken = good.replace('stage: handshake', 'stage: [handshake, delivery]');
+    expect(errorFor(broken)).toBe('05-broken.md:3: "delivery" is not a stage (one of connection, handshake, transmission, queue, termination)');
+  });
+
+  it('names the line of a YAML syntax error', () => {
+    const broken = good.replace('order: 1', 'order: [1');
+    expect(errorFor(broken)).toMatch(/^05-broken\.md:\d+: front matter is not valid YAML/);
+  });
+
+  it('refuses an unknown predicate and points at it', () => {
+    const broken = good.replace('reply: { to: EHLO, code: 250 }', 'replied: { to: EHLO }');
+    expect(errorFor(broken)).toMatch(/^05-broken\.md:8: step 1: unknown predicate "replied"/);
+  });
+
+  it('refuses a step with no hints, a missing title and missing front matter', () => {
+    expect(errorFor(good.replace('    hints: [Type EHLO.]\n', ''))).toBe('05-broken.md:6: step 1 has no "hints" (at least one)');
+    expect(errorFor(good.replace('title: Fixture hello\n', ''))).toMatch(/^05-broken\.md:\d+: missing "title"/);
+    expect(errorFor('# just markdown\n')).toMatch(/^05-broken\.md:1: no front matter/);
+  });
+
+  it('requires an RFC section to be cited somewhere', () => {
+    const broken = good.replace(' (RFC 5321 §4.1.1.1)', '');
+    expect(errorFor(broken)).toMatch(/no RFC section is cited/);
+    expect(citesRfcSection('see RFC 5321 §4.5.2')).toBe(true);
+    expect(citesRfcSection('§3.6.2 of RFC 5321')).toBe(true);
+    expect(citesRfcSection('RFC 5321')).toBe(false);
+  });
+
+  it('reports a broken lesson and still loads the others', () => {
+    const dir = dirWith({ '01-hello.md': good, '02-bad.md': good.replace('order: 1', 'order: 2').replace(/solution:[\s\S]*?---/, '---') });
+    const { lessons, errors } = loadLessons(dir);
+    expect(lessons.map((l) => l.id)).toEqual(['01-hello']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toBe('missing "solution" (the reference client lines)');
+  });
+
+  it('reports two lessons with one order', () => {
+    const dir = dirWith({ '01-a.md': good, '02-b.md': good });
+    const { lessons, errors } = loadLessons(dir);
+    expect(lessons).toHaveLength(1);
+    expect(errors[0]!.message).toBe('order 1 is already used by 01-a');
+  });
+
+  it('parses a lesson file directly, with a world override', () => {
+    const l = parseLesson(good.replace('order: 1', 'order: 1\nworld:\n  domains:\n    example.org: { behaviour: accept }'), '/x/07-w.md');
+    expect(l.id).toBe('07-w');
+    expect(l.world).toEqual({ domains: { 'example.org': { behaviour: 'accept' } } });
+  });
+});
