@@ -32,8 +32,9 @@ export async function main(argv: string[]): Promise<void> {
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new UserError(`${msg} (see smtp-lab --help)`);
+      // yargs' own validation (coerce, unknown options, missing arguments) is a usage error too.
+      if (err && err.name !== 'YError') throw err;
+      throw new UserError(`${msg ?? err?.message} (see smtp-lab --help)`);
     });
   await parser.parseAsync();
 }

@@ -8,7 +8,7 @@ export function portOption(defaultPort: number): Options {
     describe: 'TCP port for the lab server (0 picks a free one)',
     coerce: (p: unknown) => {
       const n = Number(p);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be a whole number from 0 to 65535, not "${String(p)}"`);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error('--port must be a whole number from 0 to 65535');
       return n;
     },
   };

@@ -2,7 +2,7 @@
  * A running lab: world + event stream + lab server + queue runner (with the remote MTAs behind it).
  * Everything that starts the lab (serve, watch, the tutor, lessons check, demo, tests) comes here.
  */
-import { mkdirSync, accessSync, constants } from 'node:fs';
+import { mkdirSync, accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../events/bus.js';
 import { UserError } from '../user-error.js';
@@ -10,6 +10,7 @@ import { loadAnnotations, AnnotationFileError } from '../lessons/annotations.js'
 import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
 import { mayRelay } from './net.js';
+import { ensureCertificate } from './tls.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from './world.js';
 
 export interface LabOptions {
@@ -60,6 +61,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     if (explain) event.explain = explain;
   });
 
+  const tls = await ensureCertificate(dataDir, world.hostname);
   const queue = new QueueRunner({ dataDir, world, bus, retrySchedule: world.retrySchedule });
   const server = new LabServer({
     world,
@@ -67,6 +69,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     queue,
     mayRelay: (address, authenticated) => mayRelay(world, address, authenticated),
     idleTimeoutMs: opts.idleTimeoutMs,
+    tls,
   });
 
   let address;
@@ -107,12 +110,26 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 
 function prepareDataDir(dataDir: string): void {
   try {
-    mkdirSync(path.join(dataDir, 'spool'), { recursive: true });
-    mkdirSync(path.join(dataDir, 'mail'), { recursive: true });
+    mkdirParents(path.join(dataDir, 'spool'));
+    mkdirParents(path.join(dataDir, 'mail'));
     accessSync(dataDir, constants.W_OK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`data dir ${dataDir} is not usable (${e.code ?? e.message}); choose another with --data-dir`);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync spins forever on some paths (e.g. under
+ * /proc), and a user's typo in --data-dir must end in a message, not a hang.
+ */
+function mkdirParents(dir: string): void {
+  const parent = path.dirname(dir);
+  if (parent !== dir && !existsSync(parent)) mkdirParents(parent);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 

@@ -3,8 +3,16 @@
  * line on the wire into a `wire` event (classified into a stage), checks recipients against the world,
  * and hands accepted mail to the queue before it says 250.
  */
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerAuthentication,
+  type SMTPServerAuthenticationResponse,
+  type SMTPServerDataStream,
+  type SMTPServerSession,
+} from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import './enhanced-codes.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { classifyClientLine, classifyServerLine, newSessionStageState, type SessionStageState } from '../protocol/stages.js';
@@ -28,6 +36,8 @@ export interface LabServerOptions {
   mayRelay: (clientAddress: string, authenticated: boolean) => boolean;
   /** RFC 5321 §4.5.3.2.7 asks for at least 5 minutes; a student reading a lesson needs it too. */
   idleTimeoutMs?: number;
+  /** The lab's own certificate; without it STARTTLS (and so AUTH) is not offered. */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 /** Per connection: the stage machine and what the transcript needs to know. */
@@ -78,10 +88,15 @@ export class LabServer {
       maxRecipients: world.maxRecipients,
       socketTimeout: opts.idleTimeoutMs ?? 5 * 60_000,
       closeTimeout: 500,
-      // TLS needs a certificate of the lab's own (the bundled one is public and expired) and AUTH
-      // without TLS teaches a bad habit: both stay off until the lab generates a certificate.
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      // AUTH is offered only after STARTTLS (allowInsecureAuth false), as RFC 4954 §4 expects of a
+      // server that would otherwise see passwords in clear; without a certificate neither is offered.
+      ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
+      disabledCommands: opts.tls ? [] : ['STARTTLS', 'AUTH'],
+      authMethods: ['PLAIN', 'LOGIN'],
       authOptional: true,
+      allowInsecureAuth: false,
+      onAuth: (auth, session, cb) => this.onAuth(auth, session, cb),
+      onSecure: (_socket, session, cb) => this.onSecure(session, cb),
       onConnect: (session, cb) => this.onConnect(session, cb),
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
@@ -188,6 +203,19 @@ export class LabServer {
       remotePort: s.remotePort,
     });
     cb();
+  }
+
+  private onSecure(session: SMTPServerSession, cb: (err?: Error) => void): void {
+    this.opts.bus.emit({ type: 'notice', stage: 'handshake', level: 'info', session: this.session(session.id).id, message: 'TLS established; the session starts again from EHLO' });
+    cb();
+  }
+
+  private onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
+    const expected = this.opts.world.authUsers.get(auth.username ?? '');
+    if (expected === undefined || expected !== auth.password) {
+      return cb(smtpError(535, '5.7.8 Authentication credentials invalid'));
+    }
+    cb(null, { user: auth.username });
   }
 
   private onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error) => void): void {

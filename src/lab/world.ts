@@ -31,6 +31,8 @@ export interface World {
   maxMessageSize: number;
   maxRecipients: number;
   retrySchedule: number[];
+  /** SMTP AUTH accounts (RFC 4954): user name → password. Authenticated clients may relay. */
+  authUsers: Map<string, string>;
 }
 
 export class WorldFileError extends Error {
@@ -105,6 +107,7 @@ export function parseWorld(text: string, file: string, overrides?: unknown): Wor
     maxMessageSize: Number(raw.limits?.max_message_size ?? 10 * 1024 * 1024),
     maxRecipients: Number(raw.limits?.max_recipients ?? 100),
     retrySchedule: schedule,
+    authUsers: new Map(Object.entries<string>(raw.auth?.users ?? {}).map(([u, p]) => [u, String(p)])),
   };
 }
 

@@ -55,11 +55,12 @@ export class Annotations {
     if (event.direction === 'client') return event.verb ? this.get('commands', event.verb) : undefined;
     if (event.code === undefined) return undefined;
     // A line of the EHLO reply names an extension (RFC 5321 §4.1.1.1): explain the extension.
-    if (event.replyTo === 'EHLO' && event.code === 250 && event.line.charAt(3) === '-') {
+    // The first line names the server and gets the EHLO reply's own explanation.
+    if (event.replyTo === 'EHLO' && event.code === 250) {
       const keyword = event.line.slice(4).split(/[\s=]/)[0] ?? '';
       const ext = this.get('extensions', keyword);
       if (ext) return ext;
-      return undefined;
+      if (event.line.charAt(3) === '-' && !keyword.includes('.')) return undefined;
     }
     const base = (event.replyTo && this.get('replies', `${event.code}/${event.replyTo}`)) || this.get('replies', String(event.code));
     const enhanced = event.enhanced ? this.get('enhanced', event.enhanced) : undefined;

@@ -20,6 +20,9 @@ describe('annotations from lessons/annotations.yaml', () => {
 
   it('explains an EHLO extension line by its keyword', () => {
     expect(a.explain(wire({ line: '250-PIPELINING', code: 250, replyTo: 'EHLO' }))).toMatch(/RFC 2920/);
+    // The last line of the reply names an extension too, not the reply as a whole.
+    expect(a.explain(wire({ line: '250 SIZE 10485760', code: 250, replyTo: 'EHLO' }))).toMatch(/RFC 1870/);
+    expect(a.explain(wire({ line: '250-mx.example.com Nice to meet you', code: 250, replyTo: 'EHLO' }))).toMatch(/RFC 5321/);
   });
 
   it('has nothing to say about a message line', () => {

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import net from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { RawSmtp, tempDir } from '../helpers/lab.js';
 
 const BIN = path.resolve('bin/smtp-lab.js');
@@ -105,7 +106,9 @@ describe('smtp-lab serve', () => {
   });
 
   it('rejects an unusable data dir and a bad flag with exit 2 and one line', async () => {
-    const bad = serve(['--port', '0', '--data-dir', '/proc/nope']);
+    const file = path.join(tempDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const bad = serve(['--port', '0', '--data-dir', path.join(file, 'data')]);
     const [c1] = await once(bad.child, 'exit');
     expect(c1).toBe(2);
     expect(bad.stderr()).toMatch(/data dir .* is not usable/);
