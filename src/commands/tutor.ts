@@ -42,15 +42,22 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     const say = (text: string) => process.stderr.write(`smtp-lab: ${text}\n`);
 
     let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus }, say);
-    const tutor = await Tutor.create({
-      lab,
-      lessonId: argv.lesson,
-      // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
-      restartLab: async (worldOverrides, b) => {
-        lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides }, say);
-        return lab;
-      },
-    });
+    let tutor: Tutor;
+    try {
+      tutor = await Tutor.create({
+        lab,
+        lessonId: argv.lesson,
+        // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
+        restartLab: async (worldOverrides, b) => {
+          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides }, say);
+          return lab;
+        },
+      });
+    } catch (err) {
+      // An unknown --lesson or a broken progress file: the lab must not keep the process alive.
+      await lab.stop();
+      throw err;
+    }
     try {
       if (interactive) {
         // Loaded only here: the plain path (pipes, CI) never pays for React and ink.
