@@ -9,7 +9,7 @@ import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import { LearnerClient } from '../lab/learner-client.js';
 import type { World } from '../lab/world.js';
-import { STAGES, type Stage } from '../protocol/stages.js';
+import { STAGES, verbOf, type Stage } from '../protocol/stages.js';
 import { UserError } from '../user-error.js';
 import { loadAnnotations, type Annotations } from './annotations.js';
 import { closeMatches } from './close-matches.js';
@@ -357,6 +357,9 @@ export class Tutor {
           .map((l) => l.trim())
           .filter(Boolean);
         if (!lines.length) return this.say('error', 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA');
+        if (this.client.dataMode) return this.say('error', 'A message is being typed: end it with a line holding only "." first.');
+        // Lines after DATA would be message lines, not commands with replies of their own.
+        if (lines.slice(0, -1).some((l) => verbOf(l) === 'DATA')) return this.say('error', 'DATA can only be the last command of a pipelined group.');
         try {
           if (!this.client.connected) await this.connect();
           await this.client.pipeline(lines);
