@@ -116,6 +116,8 @@ export class Tutor {
   private offBus: () => void;
   private labHasWorld = false;
   private readonly closedSessions = new Set<string>();
+  /** `:next` is moving on by itself: the completion message need not ask for another :next. */
+  private advancing = false;
   private annotations: Annotations | undefined;
 
   protected constructor(
@@ -393,8 +395,10 @@ export class Tutor {
         this.changed();
         return;
       }
-      // Skipping the last step ends the lesson: say so before the next one starts.
+      // Skipping the last step ends the lesson: say so (a microtask) before the next one starts.
+      this.advancing = true;
       await new Promise<void>((resolve) => queueMicrotask(resolve));
+      this.advancing = false;
     }
     const following = this.lessons[this.lessonIdx + 1];
     if (following) await this.startLesson(following, 0);
@@ -486,7 +490,8 @@ export class Tutor {
 
   private onLessonComplete(lesson: Lesson): void {
     const following = this.lessons.slice(this.lessonIdx + 1).find((l) => !this.progress.isDone(l.id)) ?? this.lessons[this.lessonIdx + 1];
-    this.say('info', `Lesson complete: ${lesson.title}.${following ? ` Type :next for the next lesson, ${following.title}.` : ''}`);
+    const hint = following && !this.advancing ? ` Type :next for the next lesson, ${following.title}.` : '';
+    this.say('info', `Lesson complete: ${lesson.title}.${hint}`);
     if (this.lessons.every((l) => this.progress.isDone(l.id))) {
       this.allDone = true;
       this.say('info', 'Every lesson is done. :lesson <id> replays any of them.');

@@ -1,6 +1,7 @@
 /** The lesson commands as a user runs them: the built binary, no terminal, real sockets. */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,20 @@ describe('smtp-lab (the plain tutor, stdin a pipe)', () => {
     const files = readdirSync(inbox);
     expect(files).toHaveLength(1);
     expect(readFileSync(path.join(inbox, files[0]!), 'utf8')).toContain('Subject: piped');
+  });
+
+  it('picks a free port when the one asked for is busy, and says so', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const busy = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = await run(['--port', String(busy), '--data-dir', path.join(tmp, 'busy')], 'NOOP\n');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`^smtp-lab: port ${busy} is in use; the lab server listens on port \\d+ instead\n$`));
+      expect(r.stdout).toContain('S: 250 ');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('answers tutor commands and names an unknown lesson in one line', async () => {
