@@ -64,7 +64,7 @@ export class Annotations {
     }
     const base = (event.replyTo && this.get('replies', `${event.code}/${event.replyTo}`)) || this.get('replies', String(event.code));
     const enhanced = event.enhanced ? this.get('enhanced', event.enhanced) : undefined;
-    if (base && enhanced) return { text: `${base.text} ${event.enhanced}: ${enhanced.text}`, cite: `${base.cite}; ${enhanced.cite}` };
+    if (base && enhanced) return { text: `${base.text} ${enhanced.text}`, cite: `${base.cite}; ${enhanced.cite}` };
     return base ?? enhanced;
   }
 }
