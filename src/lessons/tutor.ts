@@ -32,7 +32,9 @@ export interface TutorLab {
 }
 
 export interface TutorState {
+  /** The current lesson; `index` is 0-based in the curriculum of `total` lessons. */
   lesson?: { id: string; title: string; stage: Stage[]; index: number; total: number };
+  /** The step to do now (0-based `index`); absent once the lesson is complete. */
   step?: { index: number; total: number; instruction: string };
   /** The hints shown so far for the current step, in order (each `:hint` adds the next one). */
   hints: string[];
