@@ -33,7 +33,7 @@ describe('loading lessons', () => {
   it('loads the fixtures sorted by order, with stages, steps and the body', () => {
     const { lessons, errors } = loadLessons(FIXTURES);
     expect(errors).toEqual([]);
-    expect(lessons.map((l) => l.id)).toEqual(['01-hello', '02-deliver']);
+    expect(lessons.map((l) => l.id)).toEqual(['01-hello', '02-deliver', '03-swaks']);
     expect(lessons[1]!.stage).toEqual(['transmission', 'queue']);
     expect(lessons[0]!.steps[0]!.expect).toEqual({ reply: { to: 'EHLO', code: 250, codes: undefined, class: undefined, enhanced: undefined } });
     expect(lessons[1]!.solution).toContain('');

@@ -9,7 +9,8 @@ import { loadLessons } from '../../src/lessons/load.js';
 import { LearnerScope } from '../../src/lessons/predicates.js';
 import { LessonRunner } from '../../src/lessons/runner.js';
 import { Tutor, type TutorOutput } from '../../src/lessons/tutor.js';
-import { RawSmtp, startTestLab, type TestLab } from '../helpers/lab.js';
+import { execFile } from 'node:child_process';
+import { hasCommand, RawSmtp, startTestLab, type TestLab } from '../helpers/lab.js';
 import { startLab } from '../../src/lab/lab.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'good');
@@ -132,6 +133,22 @@ describe('the tutor', () => {
     await t.close();
   });
 
+  it.skipIf(!hasCommand('swaks'))('passes a session: any step when swaks sends the mail', async () => {
+    const { t, out } = await tutorFor('03-swaks');
+    const passed = lab.bus.waitFor((e) => e.type === 'lesson' && e.action === 'complete' && e.lesson === '03-swaks');
+    await new Promise<void>((resolve, reject) =>
+      execFile('swaks', ['--server', '127.0.0.1', '--port', String(lab.port), '-f', 'alice@example.com', '-t', 'bob@example.com', '--helo', 'swaks.test'], (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    await passed;
+    await t.submit(':next');
+    expect(out.some((o) => o.kind === 'explain' && o.text.startsWith('Fixture explanation'))).toBe(true);
+    // The learner's own session did nothing.
+    expect(lab.events.some((e) => e.type === 'wire' && e.direction === 'client' && t.isLearnerSession(e.session))).toBe(false);
+    await t.close();
+  });
+
   it('pipelines commands with :pipeline', async () => {
     const { t } = await tutorFor('02-deliver');
     await t.submit('EHLO t.test');
@@ -150,7 +167,7 @@ describe('lessons check', () => {
   it('passes the fixtures: each solution passes and the solution less a line does not', async () => {
     const summary = await checkLessons(FIXTURES, { startLab: labs, tailMs: 10_000 });
     expect(summary.results.filter((r) => !r.ok)).toEqual([]);
-    expect(summary.passed).toBe(2);
+    expect(summary.passed).toBe(3);
   });
 
   it('fails a lesson whose wrong attempt passes too (a vacuous check)', async () => {
