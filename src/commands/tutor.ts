@@ -11,6 +11,7 @@ import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { runPlainTutor } from '../views/plain-tutor.js';
 import { portOption } from './options.js';
+import { untilSignal } from './signals.js';
 
 interface TutorArgs {
   host: string;
@@ -65,7 +66,10 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
         await runInkTutor(tutor, { present: argv.present, color: argv.color });
       } else {
         process.stdout.write(`${chalk.dim(`lab server ${lab.world.hostname} on ${lab.host}:${lab.port}, data in ${lab.dataDir}; :help lists the tutor commands`)}\n`);
-        await runPlainTutor(tutor, { input: process.stdin, output: process.stdout, chalk });
+        // Ctrl+C ends the plain tutor like the end of input: the lab stops cleanly (a second one exits at once).
+        const interrupted = new AbortController();
+        void untilSignal().then(() => interrupted.abort());
+        await runPlainTutor(tutor, { input: process.stdin, output: process.stdout, chalk, signal: interrupted.signal });
       }
     } finally {
       await tutor.close();

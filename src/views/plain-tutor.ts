@@ -20,6 +20,8 @@ export interface PlainTutorOptions {
   settleMs?: number;
   /** Echo `:command` lines (the input is not echoed when it is a pipe). */
   echoCommands?: boolean;
+  /** Ends the session as if the input had ended (Ctrl+C on a terminal with --plain). */
+  signal?: AbortSignal;
 }
 
 /** One transcript line for an event, or undefined for events the plain tutor leaves out. */
@@ -86,6 +88,7 @@ export async function runPlainTutor(tutor: Tutor, opts: PlainTutorOptions): Prom
   const c = opts.chalk;
   const detach = attachPlainTutor(tutor, c, opts.output);
   const rl = readline.createInterface({ input: opts.input, terminal: false, crlfDelay: Infinity });
+  opts.signal?.addEventListener('abort', () => rl.close(), { once: true });
   try {
     for await (const line of rl) {
       if (opts.echoCommands !== false && line.trimStart().startsWith(':') && !tutor.state().dataMode) opts.output.write(`${c.dim(`> ${line.trim()}`)}\n`);
