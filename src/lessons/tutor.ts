@@ -451,7 +451,10 @@ export class Tutor {
     this.runner = undefined;
     this.lessonIdx = this.lessons.indexOf(lesson);
     this.allDone = false;
-    if (this.client.connected) await this.closeSession();
+    if (this.client.connected) {
+      this.say('info', 'Closing your session: each lesson starts on a fresh one.');
+      await this.closeSession();
+    }
     if (this.opts.restartLab && (lesson.world !== undefined || this.labHasWorld)) {
       const old = this.lab;
       await old.stop();
