@@ -16,20 +16,20 @@ interface LabDirs {
 export function mailboxReport(lab: LabDirs, address?: string): string {
   if (!address) {
     const rows: string[] = [];
+    // Every domain of the world has Maildirs here: the remote MTAs deliver example.net's mail too.
     for (const d of lab.world.domains.values()) {
-      if (!d.local) continue;
       for (const m of d.mailboxes) {
         const n = listMaildir(mailboxDir(lab.dataDir, d.name, m)).length;
         rows.push(`${`${m}@${d.name}`.padEnd(28)} ${n} message${n === 1 ? '' : 's'}`);
       }
     }
-    return rows.length ? `${rows.join('\n')}\n(:mailbox <address> lists one; files in ${path.join(lab.dataDir, 'mail')})` : 'The world has no local mailboxes.';
+    return rows.length ? `${rows.join('\n')}\n(:mailbox <address> lists one; files in ${path.join(lab.dataDir, 'mail')})` : 'The world has no mailboxes.';
   }
   const at = address.lastIndexOf('@');
   const local = at === -1 ? address : address.slice(0, at);
   const domain = at === -1 ? lab.world.localDomain : address.slice(at + 1).toLowerCase();
   const spec = lab.world.domains.get(domain);
-  if (!spec?.local) return `${address} is not a mailbox of this lab (its mailboxes are in ${lab.world.localDomain}).`;
+  if (!spec) return `${domain} is not a domain of the lab's world (${[...lab.world.domains.keys()].join(', ')}).`;
   const name = spec.mailboxes.find((m) => m.toLowerCase() === local.toLowerCase());
   if (!name) return `There is no mailbox ${local}@${domain}; the mailboxes are ${spec.mailboxes.map((m) => `${m}@${domain}`).join(', ')}.`;
   const dir = mailboxDir(lab.dataDir, domain, name);
