@@ -26,6 +26,11 @@ const list: CommandModule<object, ListArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'One JSON array on stdout' })
       .option('dir', { type: 'string', describe: 'A lessons folder other than the built-in one', hidden: true }) as never,
   handler: (argv) => {
+    // `smtp-lab lessons | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
     const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
     const progress = Progress.load(defaultProgressFile());
     const current = progress.resumeLesson(lessons)?.id;
