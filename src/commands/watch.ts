@@ -1,11 +1,71 @@
-// Placeholder until its issue lands: the owner replaces this file.
+/**
+ * `smtp-lab watch`: the lab server with no learner client, for an instructor at a projector. External
+ * sessions (swaks, curl, Thunderbird) show up live, grouped by session, with each message's queue
+ * events and relay legs under its queue id. On a terminal: the ink view; otherwise plain lines (or
+ * NDJSON with --json), the same as `serve`.
+ */
 import type { CommandModule } from 'yargs';
-import { UserError } from '../user-error.js';
+import { EventBus } from '../events/bus.js';
+import { startLab } from '../lab/lab.js';
+import { defaultDataDir } from '../lab/paths.js';
+import { attachNdjson } from '../views/ndjson.js';
+import { attachPlain } from '../views/plain.js';
+import { makeChalk } from '../views/color.js';
+import { untilSignal } from './signals.js';
+import { portOption } from './options.js';
 
-export const watchCommand: CommandModule = {
+interface WatchArgs {
+  host: string;
+  port: number;
+  'data-dir'?: string;
+  present: boolean;
+  color: boolean;
+  json: boolean;
+}
+
+// Stopping the lab is promised within 2 s; past that a hung socket must not keep the process alive.
+const EXIT_DEADLINE_MS = 1800;
+
+export const watchCommand: CommandModule<object, WatchArgs> = {
   command: 'watch',
-  describe: false,
-  handler: () => {
-    throw new UserError('watch: not built yet');
+  describe: 'Run the lab server and watch every session live (for instructors: no learner client)',
+  builder: (y) =>
+    y
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
+      .option('port', portOption(2525))
+      .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
+      .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
+      .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
+      .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' }) as never,
+  handler: async (argv) => {
+    const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !argv.json;
+    const bus = new EventBus();
+    // Plain and NDJSON views attach before the lab starts so the listening event comes first.
+    if (argv.json) attachNdjson(bus);
+    else if (!interactive) attachPlain(bus, makeChalk({ color: argv.color }));
+    // A busy port or a bad data dir throws a UserError here: one line, exit 2, before any screen is drawn.
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus });
+    try {
+      if (interactive) {
+        // Loaded only on a terminal: the plain path never pays for React and ink.
+        const { runInkWatch } = await import('../views/tui/run.js');
+        const stop = new AbortController();
+        // Ctrl+C reaches ink as a key (raw mode); SIGTERM/SIGHUP still need to end the view.
+        const onSignal = () => stop.abort();
+        process.once('SIGTERM', onSignal);
+        process.once('SIGHUP', onSignal);
+        try {
+          await runInkWatch(bus, { present: argv.present, color: argv.color, address: `${lab.host}:${lab.port}`, signal: stop.signal });
+        } finally {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGHUP', onSignal);
+        }
+        setTimeout(() => process.exit(0), EXIT_DEADLINE_MS).unref();
+      } else {
+        await untilSignal();
+      }
+    } finally {
+      await lab.stop();
+    }
   },
 };

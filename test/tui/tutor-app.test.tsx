@@ -111,7 +111,7 @@ describe('TutorApp', () => {
     const tutor = new FakeTutor();
     tutor.set({
       lesson: { id: 'envelope', title: 'The envelope', stage: ['transmission'], index: 2, total: 9 },
-      step: { index: 3, total: 14, instruction: 'Say who the message is from.' },
+      step: { index: 2, total: 14, instruction: 'Say who the message is from.' },
     });
     const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
     await tick();

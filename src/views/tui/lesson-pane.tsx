@@ -1,5 +1,6 @@
 /**
- * The lesson in view: title, `step 3/14`, the step's instruction and the latest hint. Its height is
+ * The lesson in view: title, `step 3/14`, the step's instruction and the latest hint. The tutor's
+ * indexes are 0-based; people count from 1. Its height is
  * bounded (`maxLines`) because the live area must stay shorter than the terminal.
  */
 import { Box, Text } from 'ink';
@@ -34,9 +35,9 @@ export function LessonPane({ state, width, maxLines }: LessonPaneProps) {
     <Box flexDirection="column" marginTop={theme.present ? 1 : 0}>
       <Text wrap="truncate-end">
         <Text bold color={tint(theme, 'cyan')}>
-          {`lesson ${lesson.index}/${lesson.total} · ${lesson.title}`}
+          {`lesson ${lesson.index + 1}/${lesson.total} · ${lesson.title}`}
         </Text>
-        {step ? <Text bold>{`  step ${step.index}/${step.total}`}</Text> : null}
+        {step ? <Text bold>{`  step ${step.index + 1}/${step.total}`}</Text> : null}
       </Text>
       {instructionLines.map((line, i) => (
         <Text key={`i${i}`} wrap="truncate-end">{`  ${line}`}</Text>

@@ -17,6 +17,19 @@ export interface InkOptions {
   present?: boolean;
   /** False for --no-color; NO_COLOR in the environment also turns colour off. */
   color?: boolean;
+  /** Aborting unmounts the view (SIGTERM while the terminal is in raw mode, tests). */
+  signal?: AbortSignal;
+}
+
+/** Unmount when `signal` aborts; returns the detach function. */
+function unmountOnAbort(signal: AbortSignal | undefined, unmount: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    unmount();
+    return () => {};
+  }
+  signal.addEventListener('abort', unmount, { once: true });
+  return () => signal.removeEventListener('abort', unmount);
 }
 
 // ink's own throttle on top of our event frames: enough for typing to feel immediate.
@@ -30,7 +43,12 @@ export async function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Prom
     </ThemeContext.Provider>,
     { exitOnCtrlC: true, maxFps: MAX_FPS },
   );
-  await app.waitUntilExit();
+  const detach = unmountOnAbort(opts.signal, () => app.unmount());
+  try {
+    await app.waitUntilExit();
+  } finally {
+    detach();
+  }
 }
 
 export async function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string } = {}): Promise<void> {
@@ -41,5 +59,10 @@ export async function runInkWatch(bus: EventBus, opts: InkOptions & { address?: 
     </ThemeContext.Provider>,
     { exitOnCtrlC: true, maxFps: MAX_FPS },
   );
-  await app.waitUntilExit();
+  const detach = unmountOnAbort(opts.signal, () => app.unmount());
+  try {
+    await app.waitUntilExit();
+  } finally {
+    detach();
+  }
 }

@@ -66,6 +66,8 @@ export interface TranscriptModel {
   learner?: string;
   /** Every session the learner has had: after a reconnect the old one is still "you". */
   learnerSessions: Set<string>;
+  /** The tutor's own answer to "is this session the learner's?" (it knows before its state says so). */
+  isLearnerSession?: (id: string) => boolean;
   nextId: number;
   lastGroup?: string;
   /** Open sessions, in the order they opened. */
@@ -105,7 +107,8 @@ export function shortId(id: string): string {
 const YOU = 'you';
 
 function isLearner(model: TranscriptModel, session: string | undefined): boolean {
-  return model.mode === 'tutor' && session !== undefined && model.learnerSessions.has(session);
+  if (model.mode !== 'tutor' || session === undefined) return false;
+  return model.learnerSessions.has(session) || model.isLearnerSession?.(session) === true;
 }
 
 /** The group an event belongs to: its inbound session, or the message (queue id) for queue and relay. */
@@ -199,6 +202,8 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
   };
 
   for (const e of events) {
+    // The remote MTA's own view of a relay session repeats the relay leg, mirrored: leave it out.
+    if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') continue;
     const group = groupOf(model, e);
     const mine = group === YOU;
     switch (e.type) {
@@ -315,18 +320,7 @@ export function toneOf(row: Extract<Row, { kind: 'wire' }>): Tone {
   return row.direction === 'server' ? describeReply(row.code ?? (Number.parseInt(row.line.slice(0, 3), 10) || undefined)) : 'info';
 }
 
-/** Lesson progress as one line (the lesson's own words come from the tutor's output, not from here). */
+/** Lesson progress as one line; the lesson's own words come from the tutor's output, not from here. */
 function lessonLabel(e: Extract<LabEvent, { type: 'lesson' }>): string | undefined {
-  switch (e.action) {
-    case 'start':
-      return `▶ lesson ${e.lesson}`;
-    case 'restart':
-      return `↺ lesson ${e.lesson} restarted`;
-    case 'step-passed':
-      return `✓ step ${e.step ?? ''} passed`.replace('  ', ' ');
-    case 'complete':
-      return `✓ lesson ${e.lesson} complete`;
-    default:
-      return undefined;
-  }
+  return e.action === 'restart' ? `↺ lesson ${e.lesson} restarted` : undefined;
 }

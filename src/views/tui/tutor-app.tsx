@@ -33,7 +33,12 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
   const theme = useTheme();
   const { columns, rows } = useWindowSize();
   const [state, setState] = useState<TutorState>(() => tutor.state());
-  const frames = useEventFrames(tutor.bus, { mode: 'tutor', frameMs, learner: () => tutor.state().session });
+  const frames = useEventFrames(tutor.bus, {
+    mode: 'tutor',
+    frameMs,
+    learner: () => tutor.state().session,
+    isLearnerSession: tutor.isLearnerSession ? (id) => tutor.isLearnerSession!(id) : undefined,
+  });
   const { append } = frames;
   // Lines are handed to the tutor one after another, in the order typed (a paste is many lines).
   const chain = useRef<Promise<void>>(Promise.resolve());

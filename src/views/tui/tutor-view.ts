@@ -4,4 +4,4 @@
  */
 import type { Tutor } from '../../lessons/tutor.js';
 
-export type TutorView = Pick<Tutor, 'bus' | 'state' | 'onChange' | 'onOutput' | 'submit'>;
+export type TutorView = Pick<Tutor, 'bus' | 'state' | 'onChange' | 'onOutput' | 'submit'> & Partial<Pick<Tutor, 'isLearnerSession'>>;

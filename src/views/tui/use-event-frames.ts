@@ -20,6 +20,7 @@ export interface FramesOptions {
   maxRows?: number;
   /** Asked at every frame: the learner's session id now (it changes on reconnect). */
   learner?: () => string | undefined;
+  isLearnerSession?: (id: string) => boolean;
   /** Include the events the bus kept from before the view mounted (the greeting, usually). */
   replay?: boolean;
 }
@@ -45,6 +46,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   learnerRef.current = opts.learner;
   const modelRef = useRef<TranscriptModel | null>(null);
   if (modelRef.current === null) modelRef.current = createModel(mode);
+  modelRef.current.isLearnerSession = opts.isLearnerSession;
   const pending = useRef<Pending[]>([]);
   const dropped = useRef(0);
   const timer = useRef<NodeJS.Timeout | null>(null);

@@ -1,0 +1,52 @@
+// The esbuild bundle: src/cli.ts → dist/smtp-lab.mjs, one file. Start-up is the reason: unbundled,
+// resolving and loading ink's and React's module graph costs ~0.8 s on this machine; one file ~0.37 s.
+// bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const src = path.join(root, 'src');
+
+/**
+ * Source files find their data relative to themselves (`new URL('../../lessons', import.meta.url)`):
+ * right for tsc's dist/lab/world.js, wrong for one bundle at dist/smtp-lab.mjs. Rewrite each
+ * src/<p>.ts's import.meta.url to the URL its tsc twin dist/<p>.js would have, so both builds resolve
+ * the same paths.
+ */
+const metaUrlAsInTscOutput = {
+  name: 'import-meta-url-as-in-tsc-output',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.tsx?$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const loader = args.path.endsWith('.tsx') ? 'tsx' : 'ts';
+      if (!text.includes('import.meta.url')) return { contents: text, loader };
+      const rel = path.relative(src, args.path).split(path.sep).join('/').replace(/\.tsx?$/, '.js');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(`./${rel}`)}, import.meta.url).href`), loader };
+    });
+  },
+};
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/smtp-lab.mjs',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // ink imports react-devtools-core only when DEV is set; bundling it would cost size and start-up.
+  alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
+  // React's production build: no dev checks, smaller, faster.
+  define: { 'process.env.NODE_ENV': '"production"' },
+  // Some dependencies are CommonJS and call require() (nodemailer, smtp-server, yargs' helpers): an ESM
+  // bundle has no require, so give it one.
+  banner: {
+    js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
+  },
+  plugins: [metaUrlAsInTscOutput],
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,104 @@
+/**
+ * A real terminal for end-to-end tests: the real binary in a tmux pane (a real pty), driven by
+ * send-keys and read with capture-pane — what a person at the keyboard would see. Each harness uses its
+ * own tmux server socket (-L) so parallel tests and a developer's own tmux never meet.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+
+export function tmuxMissing(): string | undefined {
+  const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : 'tmux is not installed: the real-terminal tests need it (apt-get install tmux)';
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Tmux {
+  readonly socket = `smtp-lab-e2e-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly target = 'lab';
+
+  private run(args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+
+  /** Start `command` (a shell string) in a detached session of the given size. The pane stays after exit. */
+  start(command: string, width: number, height: number): void {
+    this.run(['new-session', '-d', '-s', this.target, '-x', String(width), '-y', String(height), command]);
+    // Keep the pane after the process ends: the test reads the last screen and asks whether it died.
+    this.run(['set-option', '-t', this.target, 'remain-on-exit', 'on']);
+  }
+
+  /** Keys as tmux names them ("Enter", "C-c", "Up") or literal text (`literal: true`). */
+  keys(keys: string[], literal = false): void {
+    this.run(['send-keys', '-t', this.target, ...(literal ? ['-l'] : []), ...keys]);
+  }
+
+  /** Type a line as a person would: the text, then Enter. */
+  line(text: string): void {
+    if (text !== '') this.keys([text], true);
+    this.keys(['Enter']);
+  }
+
+  /** The visible screen. */
+  screen(): string {
+    return this.run(['capture-pane', '-p', '-t', this.target]);
+  }
+
+  /** The screen plus everything scrolled off it. */
+  everything(): string {
+    return this.run(['capture-pane', '-p', '-S', '-', '-t', this.target]);
+  }
+
+  resize(width: number, height: number): void {
+    this.run(['resize-window', '-t', this.target, '-x', String(width), '-y', String(height)]);
+  }
+
+  paneDead(): boolean {
+    return this.run(['display-message', '-p', '-t', this.target, '#{pane_dead}']).trim() === '1';
+  }
+
+  panePid(): number {
+    return Number(this.run(['display-message', '-p', '-t', this.target, '#{pane_pid}']).trim());
+  }
+
+  async waitFor(what: string, pred: (text: string) => boolean, timeoutMs = 8000, read: () => string = () => this.everything()): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    let text = '';
+    while (Date.now() < until) {
+      text = read();
+      if (pred(text)) return text;
+      await sleep(50);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${this.screen()}`);
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['-L', this.socket, 'kill-server']);
+  }
+}
+
+/** A port that was free a moment ago (the tests pass it explicitly so they can check it is freed). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when nothing listens on `port` any more (binding it succeeds). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+export function count(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}

@@ -1,0 +1,175 @@
+/**
+ * The real binary in a real terminal (tmux): start-up to the greeting, a whole message typed and
+ * delivered, history, DATA mode, a resize, and Ctrl+C ending the process within 2 s with the port
+ * freed — at 100×30 and at the smallest supported size, 80×24.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tmux, count, freePort, portIsFree, sleep, tmuxMissing } from './tmux.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'bin/smtp-lab.js');
+const skip = tmuxMissing();
+if (skip) console.warn(`skipping the tmux end-to-end tests: ${skip}`);
+
+let tmux: Tmux | undefined;
+const dirs: string[] = [];
+
+beforeAll(() => {
+  if (skip) return;
+  // Test what the user runs: the bundle, rebuilt from the current source.
+  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
+}, 60_000);
+
+afterEach(() => {
+  tmux?.kill();
+  tmux = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
+  dirs.push(d);
+  return d;
+}
+
+/** Shell-quote for the tmux command string. */
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function startCommand(args: string[], home: string): string {
+  // XDG_STATE_HOME: the tests' progress files stay in the temp dir, never the developer's.
+  return `cd ${q(root)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(bin)} ${args.map(q).join(' ')}`;
+}
+
+async function ctrlCExits(t: Tmux, port: number): Promise<number> {
+  t.keys(['C-c']);
+  const started = Date.now();
+  await t.waitFor('the process to end after Ctrl+C', () => t.paneDead(), 2000, () => '');
+  const took = Date.now() - started;
+  expect(await portIsFree(port)).toBe(true);
+  return took;
+}
+
+for (const [width, height] of [
+  [100, 30],
+  [80, 24],
+] as const) {
+  describe.skipIf(skip)(`the tutor in a real terminal at ${width}×${height}`, () => {
+    it('greets, takes a whole message typed line by line, delivers it, and quits on Ctrl+C within 2 s', async () => {
+      const home = tempDir();
+      const dataDir = path.join(home, 'data');
+      const port = await freePort();
+      const t = (tmux = new Tmux());
+      t.start(startCommand(['--port', String(port), '--data-dir', dataDir], home), width, height);
+
+      // Start-up: the greeting and the stage bar on screen.
+      await t.waitFor('the 220 greeting', (s) => /S: 220 /.test(s), 10_000);
+      await t.waitFor('the stage bar and prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(s), 5000, () => t.screen());
+
+      t.line('EHLO e2e.example');
+      await t.waitFor('the EHLO reply', (s) => s.includes('C: EHLO e2e.example') && /S: 250[ -]/.test(s));
+      t.line('MAIL FROM:<alice@example.com>');
+      await t.waitFor('250 to MAIL', (s) => count(s, 'S: 250 ') >= 2);
+      t.line('RCPT TO:<bob@example.com>');
+      await t.waitFor('250 to RCPT', (s) => count(s, 'S: 250 ') >= 3);
+
+      // History: NOOP, then ↑ brings it back to the prompt, Enter sends it again.
+      t.line('NOOP');
+      await t.waitFor('250 to NOOP', (s) => count(s, 'S: 250 ') >= 4);
+      t.keys(['Up']);
+      await t.waitFor('NOOP recalled into the prompt', (s) => /^C: NOOP/m.test(s.trimEnd().split('\n').pop() ?? ''), 3000, () => t.screen());
+      t.keys(['Enter']);
+      await t.waitFor('the second NOOP answered', (s) => count(s, 'C: NOOP') >= 2 && count(s, 'S: 250 ') >= 5);
+
+      // DATA mode: the prompt changes until the lone dot.
+      t.line('DATA');
+      await t.waitFor('354 and the DATA prompt', (s) => s.includes('S: 354') && /^C: │/m.test(s) && s.includes('DATA'), 5000, () => t.screen());
+      t.line('Subject: typed in a real terminal');
+      t.line('');
+      t.line('Hello Bob.');
+      // Typed with one dot; the client dot-stuffs it on the wire, the server takes the stuffing off.
+      t.line('.a line that starts with a dot');
+      t.line('.');
+      await t.waitFor('250 after the dot', (s) => /S: 250 .*queued as/i.test(s));
+      expect(t.everything()).toContain('C: │ ..a line that starts with a dot');
+      await t.waitFor('the prompt back in command mode', (s) => !(s.trimEnd().split('\n').pop() ?? '').startsWith('C: │'), 3000, () => t.screen());
+
+      // A resize: the layout follows, the prompt is still on the last line.
+      t.resize(width + 10, height + 4);
+      await sleep(300);
+      t.resize(width, height);
+      await t.waitFor('the layout after a resize', (s) => s.includes('▶') && /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? ''), 3000, () => t.screen());
+
+      t.line('QUIT');
+      await t.waitFor('221 to QUIT', (s) => s.includes('S: 221'));
+      await t.waitFor('the closed-session note', (s) => s.includes('not connected'), 3000, () => t.screen());
+
+      // Delivered into bob's Maildir, with the dot-stuffing undone.
+      const newDir = path.join(dataDir, 'mail/example.com/bob/new');
+      await t.waitFor('the message in the Maildir', () => existsSync(newDir) && readdirSync(newDir).length === 1, 5000, () => '');
+      const message = readFileSync(path.join(newDir, readdirSync(newDir)[0]!), 'utf8');
+      expect(message).toContain('Subject: typed in a real terminal');
+      expect(message).toContain('\n.a line that starts with a dot');
+
+      const took = await ctrlCExits(t, port);
+      expect(took).toBeLessThan(2000);
+    }, 60_000);
+  });
+}
+
+describe.skipIf(skip)('smtp-lab watch in a real terminal', () => {
+  it('shows an external session live, grouped under its session, and stops on Ctrl+C', async () => {
+    const home = tempDir();
+    const port = await freePort();
+    const t = (tmux = new Tmux());
+    t.start(startCommand(['watch', '--port', String(port), '--data-dir', path.join(home, 'data')], home), 100, 30);
+    await t.waitFor('the watch header', (s) => s.includes(`listening on 127.0.0.1:${port}`), 10_000);
+
+    // An external client: a few lines over a raw socket, as swaks would send them.
+    const { default: net } = await import('node:net');
+    const sock = net.connect(port, '127.0.0.1');
+    const replies: string[] = [];
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => replies.push(d));
+    const waitReply = async (re: RegExp) => {
+      const until = Date.now() + 5000;
+      while (Date.now() < until && !re.test(replies.join(''))) await sleep(20);
+    };
+    await waitReply(/^220 /m);
+    sock.write('EHLO outside.example\r\n');
+    await waitReply(/^250 /m);
+    await t.waitFor('the external session on screen', (s) => /── session \S+ · 127\.0\.0\.1:\d+ ──/.test(s) && s.includes('C: EHLO outside.example'));
+    await t.waitFor('the open session in the live list', (s) => /▶ handshake/.test(s), 3000, () => t.screen());
+    sock.write('QUIT\r\n');
+    await waitReply(/^221 /m);
+    sock.destroy();
+    await t.waitFor('the close', (s) => /session \S+ closed/.test(s));
+
+    const took = await ctrlCExits(t, port);
+    expect(took).toBeLessThan(2000);
+  }, 40_000);
+
+  it('says the port is busy in one line and exits 2', async () => {
+    const home = tempDir();
+    const { default: net } = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as import('node:net').AddressInfo).port;
+    try {
+      const t = (tmux = new Tmux());
+      t.start(`${startCommand(['watch', '--port', String(port), '--data-dir', path.join(home, 'data')], home).replace('exec env', 'env')}; echo "exit=$?"`, 100, 30);
+      // Whole history: tmux's "Pane is dead" note at the bottom scrolls the first line off the screen.
+      const screen = await t.waitFor('the exit code', (s) => /exit=\d/.test(s), 10_000);
+      expect(screen).toMatch(/exit=2/);
+      const lines = screen.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Pane is dead'));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^smtp-lab: .*in use/);
+    } finally {
+      blocker.close();
+    }
+  }, 30_000);
+});
