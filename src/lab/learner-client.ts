@@ -5,6 +5,7 @@
  * It prints nothing: the server's transcript (wire events on the bus) is what views show.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { EventBus } from '../events/bus.js';
 import { dotStuff, parseCommand } from '../protocol/command.js';
 import { parseReplyLine } from '../protocol/reply.js';
@@ -40,6 +41,7 @@ export class LearnerClient {
   private sessionListeners = new Set<(id: string) => void>();
   private _dataMode = false;
   private _open = false;
+  private _secure = false;
   private readonly replyTimeoutMs: number;
 
   constructor(private readonly opts: LearnerClientOptions) {
@@ -135,7 +137,14 @@ export class LearnerClient {
     this.write(line);
     const r = await reply;
     this.afterReply(line, r);
+    // RFC 3207 §4: after 220 to STARTTLS the TLS handshake starts on this connection at once.
+    if (parseCommand(line).verb === 'STARTTLS' && r.code === 220) await this.startTls();
     return r;
+  }
+
+  /** True once STARTTLS has succeeded on this session. */
+  get secure(): boolean {
+    return this._secure;
   }
 
   /**
@@ -164,6 +173,38 @@ export class LearnerClient {
       // A server that never closes its side must not hold the tutor up.
       setTimeout(() => s.destroy(), 500).unref();
     });
+  }
+
+  private async startTls(): Promise<void> {
+    const raw = this.socket!;
+    // From here the TLS layer reads the raw socket; our plain-text listeners must let go of it.
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    // The lab's certificate is self-signed for its own data dir: there is no authority to check it
+    // against, and the lesson is the protocol, not the PKI.
+    const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
+    this.socket = secure;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        secure.once('secureConnect', () => resolve());
+        secure.once('error', reject);
+      });
+    } catch (err) {
+      this.onClose();
+      throw new Error(`the TLS handshake failed (${(err as Error).message})`);
+    }
+    this._secure = true;
+    secure.setEncoding('utf8');
+    secure.on('data', (chunk: string) => {
+      if (this.socket === secure) this.onData(chunk);
+    });
+    secure.on('error', () => {
+      /* 'close' follows */
+    });
+    secure.on('close', () => {
+      if (this.socket === secure) this.onClose();
+    });
+    this.changed();
   }
 
   private afterReply(line: string, r: Reply): void {
@@ -241,6 +282,7 @@ export class LearnerClient {
 
   private reset(): void {
     this.cleanup();
+    this._secure = false;
     if (this.socket && !this.socket.destroyed) this.socket.destroy();
     for (const w of this.waiters.splice(0)) w.reject(new Error('a new session was opened'));
     this.buffer = '';

@@ -50,6 +50,8 @@ export interface TutorState {
   done: boolean;
   /** The learner's current session id (the lab server's connection id), when connected. */
   session?: string;
+  /** The learner's session runs over TLS (after STARTTLS and its 220). */
+  secure?: boolean;
   /** A y/n question is pending: the next submitted line answers it. */
   confirming?: string;
   /** Every lesson is done. */
@@ -171,6 +173,7 @@ export class Tutor {
       ...(this.currentStage ? { currentStage: this.currentStage } : {}),
       done: this.quit,
       ...(this.client.connected && this.client.session ? { session: this.client.session } : {}),
+      ...(this.client.connected && this.client.secure ? { secure: true } : {}),
       ...(this.confirmation ? { confirming: this.confirmation.question } : {}),
       curriculumComplete: this.allDone,
     };

@@ -73,3 +73,20 @@ describe('the learner client', () => {
     await expect(client.connect()).rejects.toThrow(/^cannot connect to the lab server at 127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/);
   });
 });
+
+describe('STARTTLS', () => {
+  it('upgrades the session to TLS after 220, after which EHLO works again on the same session', async () => {
+    const client = new LearnerClient({ host: lab.host, port: lab.port, bus: lab.bus });
+    await client.connect();
+    const session = client.session;
+    const ehlo = await client.send('EHLO client.test');
+    expect(ehlo!.lines.some((l) => /STARTTLS/.test(l))).toBe(true);
+    expect((await client.send('STARTTLS'))!.code).toBe(220);
+    expect(client.secure).toBe(true);
+    const again = await client.send('EHLO client.test');
+    expect(again!.code).toBe(250);
+    expect(again!.lines.some((l) => /STARTTLS/.test(l))).toBe(false);
+    expect(client.session).toBe(session);
+    expect((await client.send('QUIT'))!.code).toBe(221);
+  });
+});
