@@ -125,7 +125,7 @@ export class QueueRunner {
 
   constructor(private readonly opts: QueueRunnerOptions) {
     this.spool = new Spool(opts.dataDir, () => this.checkIdle());
-    this.concurrency = opts.concurrency ?? 16;
+    this.concurrency = opts.concurrency ?? Number(process.env.SMTP_LAB_QC ?? 16);
     this.schedule = opts.retrySchedule ?? opts.world.retrySchedule;
     this.remotes = opts.remotes;
     this.spoolOpen = new Promise<void>((resolve, reject) => {
@@ -216,7 +216,9 @@ export class QueueRunner {
       });
       if (!this.stopped) {
         this.adopt({ record, segment, offset: 0, progress: new Map() }, message, false);
-        this.pump();
+        // Deliver on the next turn: the server's 250 (which resolves from this promise) goes on the
+        // wire first, so the transcript reads in the order a real MTA acts: accept, then queue work.
+        setImmediate(() => this.pump());
       }
       return id;
     } finally {

@@ -12,7 +12,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import './enhanced-codes.js';
+import './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { classifyClientLine, classifyServerLine, newSessionStageState, type SessionStageState } from '../protocol/stages.js';
@@ -182,9 +182,6 @@ export class LabServer {
       } else if (fmt === 'S:') {
         const s = this.session(meta.cid);
         for (const line of splitReply(String(args[1] ?? ''))) this.emitWire(s, 'server', line);
-      } else if (meta.tnx === 'data' && fmt.startsWith('C: <')) {
-        // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4).
-        this.emitWire(this.session(meta.cid), 'client', '.');
       }
     };
     return { info: handle, debug: handle, error: handle, warn: handle, trace: () => {}, fatal: handle };
@@ -278,6 +275,9 @@ export class LabServer {
     stream.on('end', () => {
       if (failed) return;
       if (pending) tee(pending);
+      // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4). Said
+      // here, not from the logger, so it comes before anything the queue does with the message.
+      this.emitWire(s, 'client', '.');
       if (lines > MAX_DATA_LINE_EVENTS)
         this.opts.bus.emit({
           type: 'notice',

@@ -38,11 +38,12 @@ describe('relay policy', () => {
     s.close();
   });
 
-  it('offers AUTH only after STARTTLS', async () => {
+  it('offers AUTH only after STARTTLS, and asks for STARTTLS with 530 5.7.0 (RFC 4954 §6, RFC 3207 §4)', async () => {
     const s = await RawSmtp.connect(lab.port);
     const ehlo = (await s.command('EHLO c.test')).join('\n');
     expect(ehlo).toMatch(/STARTTLS/);
-    expect(code(await s.command('AUTH PLAIN AGFsaWNlAGFsaWNlLXNlY3JldA=='))).toBe(538);
+    expect(ehlo).not.toMatch(/AUTH/);
+    expect((await s.command('AUTH PLAIN AGFsaWNlAGFsaWNlLXNlY3JldA=='))[0]).toMatch(/^530 5\.7\.0 Must issue a STARTTLS command first/);
     s.close();
   });
 

@@ -168,6 +168,13 @@ describe('lab server', () => {
     expect(stageOf((w) => w.replyTo === '.' && w.code === 250)).toBe('transmission');
     expect(stageOf((w) => w.code === 221)).toBe('termination');
     expect(lab.events.find((e) => e.type === 'delivered')!.stage).toBe('queue');
+    // The transcript reads in the order an MTA acts: the dot, the 250 that takes the message, then the queue's work.
+    const seqOf = (pred: (e: LabEvent) => boolean) => lab.events.find(pred)!.seq;
+    const dot = seqOf((e) => e.type === 'wire' && e.session === id && e.line === '.');
+    const ok = seqOf((e) => e.type === 'wire' && e.session === id && e.replyTo === '.');
+    const queueId = /queued as (\S+)/.exec(lab.events.find((e) => e.seq === ok)!.type === 'wire' ? (lab.events.find((e) => e.seq === ok) as { line: string }).line : '')![1];
+    expect(dot).toBeLessThan(seqOf((e) => e.type === 'queued' && e.queueId === queueId));
+    expect(ok).toBeLessThan(seqOf((e) => e.type === 'delivered' && e.queueId === queueId));
     // Every wire event carries what the NDJSON contract promises.
     for (const w of mine) expect(w).toMatchObject({ type: 'wire', session: id, direction: expect.stringMatching(/client|server/), line: expect.any(String), time: expect.any(String) });
     // Explanations come from lessons/annotations.yaml and cite the RFC.
