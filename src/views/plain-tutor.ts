@@ -31,11 +31,11 @@ export function formatTranscriptEvent(c: ChalkInstance, e: LabEvent, learnerSess
   if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') return undefined;
   let body = describeEvent(e);
   if (body === undefined) return undefined;
-  if (e.type === 'wire') {
+  if (e.type === 'wire' || e.type === 'session-close') {
     // Another client's session (swaks, a relay hop) is marked with its id so the two don't blur.
     const mine = e.leg === 'inbound' && learnerSession?.(e.session) !== false;
     if (!mine) body = `(${e.leg === 'relay' ? 'relay ' : ''}${e.session}) ${body}`;
-    if (e.direction === 'client') body = c.bold(body);
+    if (e.type === 'wire' && e.direction === 'client') body = c.bold(body);
   }
   const label = stageColour(c, e.stage)(`[${e.stage}]`.padEnd(STAGE_WIDTH));
   let out = `${label} ${body}`;
