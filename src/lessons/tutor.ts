@@ -315,9 +315,9 @@ export class Tutor {
   }
 
   private async command(text: string): Promise<void> {
-    const [rawName, ...rest] = text.split(/\s+/);
-    const name = rawName!.toLowerCase();
-    const arg = text.slice(rawName!.length).trim();
+    const rawName = text.split(/\s+/, 1)[0]!;
+    const name = rawName.toLowerCase();
+    const arg = text.slice(rawName.length).trim();
     switch (name) {
       case ':help':
         this.say('help', COMMANDS.map(([c, d]) => `${c.padEnd(26)} ${d}`).join('\n') + '\nAnything else is sent to the lab server as an SMTP line.');
@@ -355,7 +355,7 @@ export class Tutor {
       case ':queue':
         return this.say('info', queueReport(this.lab));
       case ':reconnect':
-        await this.client.disconnect();
+        await this.closeSession();
         await this.connect();
         return;
       case ':pipeline': {
