@@ -2,7 +2,7 @@
 // resolving and loading ink's and React's module graph costs ~0.8 s on this machine; one file ~0.37 s.
 // bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
 import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -28,10 +28,16 @@ const metaUrlAsInTscOutput = {
   },
 };
 
-await build({
+const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/smtp-lab.mjs',
+  entryPoints: { 'smtp-lab': 'src/cli.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  // Dynamic imports (ink and React for the TUI, mailparser for `mailbox`) become chunk files read only
+  // when used: the plain paths never parse React, and no start parses mailparser. Chunks sit beside
+  // the entry (not in a subfolder) so the import.meta.url rewrite below stays right for them too.
+  splitting: true,
+  chunkNames: 'smtp-lab-[name]-[hash]',
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -49,4 +55,14 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
+
+// Chunk names carry content hashes: remove the previous builds' chunks. Only after the build, and only
+// files this build did not write, so a CLI starting meanwhile (tests run in parallel) never misses one.
+const dist = path.join(root, 'dist');
+const written = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(root, f)));
+for (const name of await readdir(dist)) {
+  const file = path.join(dist, name);
+  if (/^smtp-lab.*\.mjs(\.map)?$/.test(name) && !written.has(file)) await rm(file, { force: true });
+}
