@@ -5,7 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { simpleParser, type ParsedMail } from 'mailparser';
+// Types only: mailparser is imported where a message is parsed. It is large, and every start of the
+// tutor would otherwise load it (the CLI table imports every command).
+import type { ParsedMail } from 'mailparser';
 import { defaultDataDir } from '../lab/paths.js';
 import { listMaildir, mailboxDir, type MaildirEntry } from '../lab/maildir.js';
 import { loadWorld } from '../lab/world.js';
@@ -48,6 +50,7 @@ export const mailboxCommand: CommandModule<object, MailboxArgs> = {
           entries.length ? `${argv.address} has messages 1 to ${entries.length}; there is no number ${argv.show}` : `${argv.address} has no messages yet`,
         );
       const raw = readFileSync(entry.path);
+      const { simpleParser } = await import('mailparser');
       const parsed = await simpleParser(raw);
       process.stdout.write(argv.json ? JSON.stringify(messageJson(entry, parsed), null, 2) + '\n' : formatMessage(entry, parsed));
       return;
@@ -84,6 +87,7 @@ function resolveMailbox(dataDir: string, address: string): string {
 async function summarise(e: MaildirEntry): Promise<MailboxListEntry> {
   // Only the header section is parsed: a listing of thousands of messages stays quick.
   const head = headerSection(readFileSync(e.path));
+  const { simpleParser } = await import('mailparser');
   const parsed = await simpleParser(head + '\r\n\r\n');
   return {
     n: e.n,
