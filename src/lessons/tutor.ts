@@ -155,6 +155,10 @@ export class Tutor {
     const tutor = new Tutor(opts.lab, lessons, progress, opts);
     for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
     await tutor.startLesson(start, step);
+    if (opts.lessonId === undefined && lessons.every((l) => progress.isDone(l.id))) {
+      tutor.allDone = true;
+      tutor.say('info', 'Every lesson is done. :lesson <id> replays any of them.');
+    }
     return tutor;
   }
 
