@@ -224,7 +224,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         if (e.queueId) model.relayQueue.set(e.session, e.queueId);
         // Inbound opens print as the group header when the first line arrives; relay legs say where they go.
         if (e.leg === 'relay') {
-          push({ kind: 'note', indent: 2, tone: 'info', stage: e.stage, explain: e.explain, text: `relay session ${shortId(e.session)} ${e.mx ? `to ${e.mx}` : 'opened'}`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, false);
+          push({ kind: 'note', indent: 2, tone: 'info', stage: e.stage, explain: e.explain, text: `relay session ${shortId(e.session)} ${e.mx ? `to ${e.mx}` : 'opened'}` }, group, false);
         }
         break;
       }
@@ -245,7 +245,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           s.lines++;
         }
         const relay = e.leg !== 'inbound';
-        const tag = model.mode === 'tutor' && !mine ? (relay ? (e.queueId ?? model.relayQueue.get(e.session) ?? shortId(e.session)) : shortId(e.session)) : undefined;
+        // Someone else's session in the tutor: tagged, so it never reads as the learner's own line.
+        // Relay lines need no tag: they sit under their message's header.
+        const tag = model.mode === 'tutor' && !mine && !relay ? shortId(e.session) : undefined;
         push(
           {
             kind: 'wire',
@@ -271,20 +273,20 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       case 'mx-lookup': {
         const answer = e.error ? e.error : e.answer.map((a) => `${a.preference} ${a.exchange}`).join(', ');
-        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: `MX ${e.domain}: ${answer}`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, false);
+        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: `MX ${e.domain}: ${answer}` }, group, false);
         break;
       }
       case 'delivered':
         model.counts.delivered++;
-        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain: e.explain, text: `✓ delivered to ${e.recipient} (${e.via}${e.via === 'relay' && e.mx ? ` via ${e.mx}` : ''})`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain: e.explain, text: `✓ delivered to ${e.recipient} (${e.via}${e.via === 'relay' && e.mx ? ` via ${e.mx}` : ''})` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'deferred':
         model.counts.deferred++;
-        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain: e.explain, text: `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${e.nextAttempt.slice(11, 19)})`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain: e.explain, text: `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${e.nextAttempt.slice(11, 19)})` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'bounced':
         model.counts.bounced++;
-        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ bounced for ${e.recipient}: ${e.reply}${e.bounceQueueId ? ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})` : ' (double bounce, logged only)'}`, tag: model.mode === 'tutor' ? e.queueId : undefined }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ bounced for ${e.recipient}: ${e.reply}${e.bounceQueueId ? ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})` : ' (double bounce, logged only)'}` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'relay-denied':
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);

@@ -25,16 +25,36 @@ function pad(indent: number): string {
 }
 
 function Explain({ text, indent, theme }: { text: string; indent: number; theme: Theme }) {
-  // Without colour "dim" disappears, so a marker says "this is the note, not the wire".
+  // Its own column, so a long explanation wraps under itself, not under the wire line's marker.
+  // Without colour "dim" disappears: the ↳ says "this is the note, not the wire".
   return (
-    <Text dimColor={theme.color} wrap="wrap">
-      {`${pad(indent)}   ↳ ${text}`}
-    </Text>
+    <Box paddingLeft={indent * 2 + 3}>
+      <Text dimColor={theme.color}>{'↳ '}</Text>
+      <Box flexGrow={1} flexShrink={1}>
+        <Text dimColor={theme.color} wrap="wrap">
+          {text}
+        </Text>
+      </Box>
+    </Box>
   );
 }
 
-export function TranscriptRow({ row }: { row: Row }) {
+/**
+ * `width` is the terminal's width when the row is printed: <Static> lays out without one, and nested
+ * boxes then wrap against nothing and overflow the line.
+ */
+export function TranscriptRow({ row, width }: { row: Row; width: number }) {
   const theme = useTheme();
+  return (
+    // One column short of the terminal: ink's wrap can leave a trailing space at exactly the width,
+    // which the terminal then wraps into a blank line.
+    <Box width={Math.max(20, width - 1)} flexDirection="column">
+      <RowBody row={row} theme={theme} />
+    </Box>
+  );
+}
+
+function RowBody({ row, theme }: { row: Row; theme: Theme }) {
   const spacing = theme.present ? 1 : 0;
   const tag = row.tag ? `[${row.tag}] ` : '';
   switch (row.kind) {
@@ -51,16 +71,17 @@ export function TranscriptRow({ row }: { row: Row }) {
       const color = client ? tint(theme, row.data ? 'white' : 'cyan') : tint(theme, TONE_COLOR[tone] ?? 'white');
       return (
         <Box flexDirection="column" marginBottom={row.explain ? spacing : 0}>
-          <Text wrap="wrap">
-            {pad(row.indent)}
+          <Box paddingLeft={row.indent * 2}>
             {tag ? <Text color={tint(theme, 'gray')}>{tag}</Text> : null}
             <Text bold={theme.present}>{marker} </Text>
             {row.data ? <Text color={tint(theme, 'gray')}>│ </Text> : null}
-            <Text color={color}>
-              {client ? '' : TONE_MARK[tone]}
-              {row.line}
-            </Text>
-          </Text>
+            <Box flexShrink={1}>
+              <Text color={color} wrap="wrap">
+                {client ? '' : TONE_MARK[tone]}
+                {row.line}
+              </Text>
+            </Box>
+          </Box>
           {row.explain ? <Explain text={row.explain} indent={row.indent} theme={theme} /> : null}
         </Box>
       );
@@ -68,9 +89,14 @@ export function TranscriptRow({ row }: { row: Row }) {
     case 'note':
       return (
         <Box flexDirection="column" marginBottom={row.explain ? spacing : 0}>
-          <Text wrap="wrap" color={tint(theme, TONE_COLOR[row.tone] ?? 'white')}>
-            {`${pad(row.indent)}${tag}• ${row.text}`}
-          </Text>
+          <Box paddingLeft={row.indent * 2}>
+            <Text color={tint(theme, 'gray')}>{`${tag}• `}</Text>
+            <Box flexShrink={1}>
+              <Text wrap="wrap" color={tint(theme, TONE_COLOR[row.tone] ?? 'white')}>
+                {row.text}
+              </Text>
+            </Box>
+          </Box>
           {row.explain ? <Explain text={row.explain} indent={row.indent} theme={theme} /> : null}
         </Box>
       );

@@ -80,7 +80,7 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
   return (
     <>
       <Static key={frames.staticKey} items={frames.rows}>
-        {(row) => <TranscriptRow key={row.id} row={row} />}
+        {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
       <Box flexDirection="column" width={columns} marginTop={theme.present ? 1 : 0}>
         <StageBar current={state.currentStage} visited={state.visitedStages} status={status} />

@@ -30,7 +30,7 @@ export function WatchApp({ bus, address, frameMs }: WatchAppProps) {
   return (
     <>
       <Static key={frames.staticKey} items={frames.rows}>
-        {(row) => <TranscriptRow key={row.id} row={row} />}
+        {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
       <Box flexDirection="column" width={columns} marginTop={theme.present ? 1 : 0}>
         <Text wrap="truncate-end" bold color={tint(theme, 'cyan')}>
