@@ -184,3 +184,24 @@ describe('TutorApp prompt under fast input', () => {
     expect(tutor.submitted).toEqual(['EHLO a', 'NOOP']);
   });
 });
+
+describe('TutorApp live area', () => {
+  it('stays shorter than a 24-row terminal however long the instruction and hint are', async () => {
+    const tutor = new FakeTutor();
+    const long = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
+    tutor.set({
+      lesson: { id: 'x', title: 'A lesson', stage: ['transmission'], index: 0, total: 15 },
+      step: { index: 0, total: 3, instruction: `${long}\n${long}\n${long}` },
+      hints: [long, long],
+      confirming: 'Reset this lesson?',
+    });
+    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />, { present: true }));
+    await tick();
+    const lines = plain(lastFrame()).split('\n');
+    const start = lines.findIndex((l) => /[▶✓·] CONNECTION/.test(l));
+    expect(start).toBeGreaterThanOrEqual(0);
+    // From the stage bar down to the prompt: the live area ink redraws each frame.
+    expect(lines.length - start).toBeLessThan(24);
+    expect(lines.at(-1)).toMatch(/^y\/n ›/);
+  });
+});

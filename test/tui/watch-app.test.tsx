@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { render, cleanup } from 'ink-testing-library';
+import { EventBus } from '../../src/events/bus.js';
+import { WatchApp } from '../../src/views/tui/watch-app.js';
+import { StageBar } from '../../src/views/tui/stage-bar.js';
+import { resolveTheme } from '../../src/views/tui/theme.js';
+import { frame, plain, themed, tick } from './helpers.js';
+
+afterEach(() => cleanup());
+
+describe('WatchApp', () => {
+  it('shows external sessions grouped under a header, and the open ones live with their stage', async () => {
+    const bus = new EventBus();
+    const { lastFrame } = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} />));
+    await tick();
+    expect(plain(lastFrame())).toContain('listening on 127.0.0.1:2525');
+    expect(plain(lastFrame())).toContain('no open sessions');
+    bus.emit({ type: 'session-open', session: 'S7', leg: 'inbound', remoteAddress: '10.0.0.9', remotePort: 4242, stage: 'connection' });
+    bus.emit({ type: 'wire', session: 'S7', leg: 'inbound', direction: 'client', line: 'MAIL FROM:<x@y>', stage: 'transmission', explain: 'WHY-MAIL' });
+    await frame();
+    const f = plain(lastFrame());
+    expect(f).toContain('── session S7 · 10.0.0.9:4242 ──');
+    expect(f).toContain('C: MAIL FROM:<x@y>');
+    expect(f).toContain('↳ WHY-MAIL');
+    expect(f).toMatch(/S7 10\.0\.0\.9:4242 ▶ transmission C: MAIL FROM:<x@y>/);
+    expect(f).toContain('1 session open');
+  });
+});
+
+describe('colour and projector mode', () => {
+  it('NO_COLOR or --no-color turns colour off; --present is opt-in', () => {
+    expect(resolveTheme({}, {})).toEqual({ color: true, present: false });
+    expect(resolveTheme({}, { NO_COLOR: '1' })).toEqual({ color: false, present: false });
+    expect(resolveTheme({ color: false, present: true }, {})).toEqual({ color: false, present: true });
+    expect(resolveTheme({ color: true }, { NO_COLOR: 'yes' }).color).toBe(false);
+  });
+
+  it('the stage bar reads the same without colour: markers, not colour, carry the state', async () => {
+    const { lastFrame } = render(themed(<StageBar current="handshake" visited={['connection', 'handshake']} />, { color: false, present: true }));
+    await tick();
+    const raw = lastFrame() ?? '';
+    expect(raw).not.toMatch(/\u001B\[3\dm/); // no foreground colour codes
+    expect(plain(raw)).toContain('✓ CONNECTION');
+    expect(plain(raw)).toContain('▶ HANDSHAKE');
+    expect(plain(raw)).toContain('· QUEUE');
+  });
+});
