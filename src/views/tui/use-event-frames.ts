@@ -39,6 +39,8 @@ export interface Frames {
 const TRIM_AT = 500;
 // A buffer bound for a stalled event loop: beyond it the oldest events are dropped (and counted).
 const MAX_PENDING = 50_000;
+// Characters beyond which a tutor text gets a frame of its own (see flush).
+const HEAVY_TEXT = 400;
 
 export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const { mode, frameMs = 80, maxRows = 40, replay = true } = opts;
@@ -60,9 +62,17 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const flush = useCallback(() => {
     timer.current = null;
     const model = modelRef.current!;
-    const batch = pending.current;
+    let batch = pending.current;
     pending.current = [];
     if (batch.length === 0 && dropped.current === 0) return;
+    // A long tutor text (a lesson's reading) costs ink real time to measure and wrap. It goes into the
+    // next frame so the wire lines before it — at start-up, the greeting — are on screen first.
+    const heavy = batch.findIndex((p, i) => i > 0 && 'local' in p && p.local.text.length > HEAVY_TEXT);
+    if (heavy > 0) {
+      pending.current = batch.slice(heavy);
+      batch = batch.slice(0, heavy);
+      timer.current = setTimeout(flush, 0);
+    }
     setLearner(model, learnerRef.current?.());
     let rows: Row[] = [];
     let reset = false;
@@ -99,9 +109,12 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     });
   }, [maxRows]);
 
-  const schedule = useCallback(() => {
-    if (timer.current === null) timer.current = setTimeout(flush, frameMs);
-  }, [flush, frameMs]);
+  const schedule = useCallback(
+    (delay = frameMs) => {
+      if (timer.current === null) timer.current = setTimeout(flush, delay);
+    },
+    [flush, frameMs],
+  );
 
   const append = useCallback(
     (row: LocalRow) => {
@@ -122,7 +135,8 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
       p.push({ event });
       schedule();
     });
-    schedule();
+    // What happened before the view mounted (the greeting) is drawn at once, not a frame later.
+    schedule(0);
     return () => {
       off();
       if (timer.current) clearTimeout(timer.current);
