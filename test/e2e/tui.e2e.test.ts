@@ -50,6 +50,7 @@ async function ctrlCExits(t: Tmux, port: number): Promise<number> {
   const started = Date.now();
   await t.waitFor('the process to end after Ctrl+C', () => t.paneDead(), 2000, () => '');
   const took = Date.now() - started;
+  console.log(`Ctrl+C to exit: ${took} ms`);
   expect(await portIsFree(port)).toBe(true);
   return took;
 }

@@ -87,3 +87,18 @@ describe('transcript model', () => {
     expect(model.generation).toBe(1);
   });
 });
+
+describe('transcript model explanations', () => {
+  it('explains the learner\'s lines in the tutor, not everyone else\'s; watch explains all', () => {
+    const input: LabEventInput[] = [
+      { type: 'wire', session: 'ME', leg: 'inbound', direction: 'client', line: 'EHLO me', stage: 'handshake', explain: 'WHY' },
+      { type: 'wire', session: 'OTHER', leg: 'inbound', direction: 'client', line: 'EHLO them', stage: 'handshake', explain: 'WHY' },
+    ];
+    const tutor = createModel('tutor');
+    setLearner(tutor, 'ME');
+    const t = applyEvents(tutor, events(input)).rows.filter((r) => r.kind === 'wire');
+    expect(t.map((r) => (r as { explain?: string }).explain)).toEqual(['WHY', undefined]);
+    const w = applyEvents(createModel('watch'), events(input)).rows.filter((r) => r.kind === 'wire');
+    expect(w.map((r) => (r as { explain?: string }).explain)).toEqual(['WHY', 'WHY']);
+  });
+});

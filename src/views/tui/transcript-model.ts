@@ -140,6 +140,12 @@ function groupOf(model: TranscriptModel, e: LabEvent): string | undefined {
   }
 }
 
+function isForeign(model: TranscriptModel, group: string | undefined): boolean {
+  if (group === undefined || group === YOU) return false;
+  if (group.startsWith('q:')) return !isLearner(model, model.queueOrigin.get(group.slice(2)));
+  return true;
+}
+
 function headerText(model: TranscriptModel, group: string): string {
   if (group === YOU) return 'your session';
   if (group.startsWith('q:')) {
@@ -181,13 +187,19 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
   let skipped = 0;
   const skippedGroups = new Set<string>();
 
-  const push = (row: RowInput, group: string | undefined, priority: boolean) => {
+  const push = (input: RowInput, group: string | undefined, priority: boolean) => {
+    let row = input;
     if (!priority && drawn >= maxRows) {
       skipped++;
       if (group) skippedGroups.add(group);
       // The next drawn row needs its header again: its neighbours were left out.
       model.lastGroup = undefined;
       return;
+    }
+    // In the tutor, other people's sessions (and their messages) come without explanations: the
+    // learner reads their own session's; the others would bury it under a load test.
+    if (model.mode === 'tutor' && 'explain' in row && row.explain !== undefined && isForeign(model, group)) {
+      row = { ...row, explain: undefined };
     }
     if (group !== undefined && group !== model.lastGroup) {
       // The learner's own lines need no header, except to say "back to you" after someone else's.
