@@ -37,6 +37,9 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' }) as never,
   handler: async (argv) => {
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !argv.plain;
+    // Start loading the terminal UI now: it compiles while the lab starts (start-up speed).
+    const tui = interactive ? import('../views/tui/run.js') : undefined;
+    tui?.catch(() => {}); // Its failure, if any, is reported where it is awaited.
     const bus = new EventBus();
     const dataDir = argv['data-dir'] ?? defaultDataDir();
     const chalk = makeChalk({ color: argv.color });
@@ -61,8 +64,8 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     }
     try {
       if (interactive) {
-        // Loaded only here: the plain path (pipes, CI) never pays for React and ink.
-        const { runInkTutor } = await import('../views/tui/run.js');
+        // Loaded only on a terminal (started above): the plain path (pipes, CI) never pays for React and ink.
+        const { runInkTutor } = await tui!;
         await runInkTutor(tutor, { present: argv.present, color: argv.color });
       } else {
         process.stdout.write(`${chalk.dim(`lab server ${lab.world.hostname} on ${lab.host}:${lab.port}, data in ${lab.dataDir}; :help lists the tutor commands`)}\n`);
