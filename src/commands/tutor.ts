@@ -75,9 +75,9 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
         await runPlainTutor(tutor, { input: process.stdin, output: process.stdout, chalk, signal: interrupted.signal });
       }
     } finally {
-      // The learner has quit: closing must not take longer than 2 s, even if a socket, a timer or a
-      // worker thread keeps the event loop alive (unref'd: a clean close exits sooner by itself).
-      setTimeout(() => process.exit(process.exitCode ?? 0), 1800).unref();
+      // The learner has quit (Ctrl+C, :quit): the program ends within 1 s, even if a socket, a timer
+      // or a worker thread keeps the event loop alive (unref'd: a clean close exits sooner by itself).
+      setTimeout(() => process.exit(process.exitCode ?? 0), 900).unref();
       await tutor.close();
       await tutor.currentLab.stop();
     }

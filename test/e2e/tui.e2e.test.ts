@@ -99,11 +99,19 @@ for (const [width, height] of [
       expect(t.everything()).toContain('C: │ ..a line that starts with a dot');
       await t.waitFor('the prompt back in command mode', (s) => !(s.trimEnd().split('\n').pop() ?? '').startsWith('C: │'), 3000, () => t.screen());
 
-      // A resize: the layout follows, the prompt is still on the last line.
-      t.resize(width + 10, height + 4);
-      await sleep(300);
-      t.resize(width, height);
-      await t.waitFor('the layout after a resize', (s) => s.includes('▶') && /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? ''), 3000, () => t.screen());
+      // Resizes within the supported range (80×24 up): the layout follows, and no copy of the old live
+      // area is left behind (ink erases by line count; the terminal re-wraps wide lines on narrowing).
+      const stageBars = (screen: string) => screen.split('\n').filter((l) => /[▶✓·] connection .*termination/.test(l)).length;
+      for (const [w, h] of [
+        [width + 20, height + 6],
+        [80, 24],
+        [width, height],
+      ] as const) {
+        t.resize(w, h);
+        await t.waitFor(`the layout at ${w}×${h}`, (s) => /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.screen());
+      }
+      await sleep(200);
+      expect(stageBars(t.screen())).toBe(1);
 
       t.line('QUIT');
       await t.waitFor('221 to QUIT', (s) => s.includes('S: 221'));

@@ -9,6 +9,7 @@ import type { TutorState } from '../../lessons/tutor.js';
 import type { TutorView } from './tutor-view.js';
 import { useEventFrames } from './use-event-frames.js';
 import { useWindowSize } from './use-window-size.js';
+import { liveWidth } from './live-width.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 import { StageBar } from './stage-bar.js';
@@ -82,9 +83,9 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
       <Static key={frames.staticKey} items={frames.rows}>
         {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
-      <Box flexDirection="column" width={columns} marginTop={theme.present ? 1 : 0}>
+      <Box flexDirection="column" width={liveWidth(columns)} marginTop={theme.present ? 1 : 0}>
         <StageBar current={state.currentStage} visited={state.visitedStages} status={status} />
-        <LessonPane state={state} width={columns} maxLines={lessonLines} />
+        <LessonPane state={state} width={liveWidth(columns)} maxLines={lessonLines} />
         <StatusLine
           lead={state.session ? `you: ${shortId(state.session)}` : undefined}
           sessions={`${others} other session${others === 1 ? '' : 's'}`}

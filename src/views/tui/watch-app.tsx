@@ -7,6 +7,7 @@ import { Box, Static, Text } from 'ink';
 import type { EventBus } from '../../events/bus.js';
 import { useEventFrames } from './use-event-frames.js';
 import { useWindowSize } from './use-window-size.js';
+import { liveWidth } from './live-width.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 import { SessionList } from './session-list.js';
@@ -32,7 +33,7 @@ export function WatchApp({ bus, address, frameMs }: WatchAppProps) {
       <Static key={frames.staticKey} items={frames.rows}>
         {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
-      <Box flexDirection="column" width={columns} marginTop={theme.present ? 1 : 0}>
+      <Box flexDirection="column" width={liveWidth(columns)} marginTop={theme.present ? 1 : 0}>
         <Text wrap="truncate-end" bold color={tint(theme, 'cyan')}>
           {`smtp-lab watch${address ? ` · listening on ${address}` : ''} · Ctrl+C stops`}
         </Text>
