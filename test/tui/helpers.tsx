@@ -52,3 +52,15 @@ export class FakeTutor implements TutorView {
     this.bus.emit({ type: 'wire', session, leg: 'inbound', direction, line, stage: 'handshake', ...extra } as LabEventInput);
   }
 }
+
+/** Poll `read()` until `pred` holds (frames are batched and the machine may be busy): no fixed sleeps. */
+export async function until(read: () => string | undefined, pred: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let text = plain(read());
+  while (!pred(text)) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms; last frame:\n${text}`);
+    await tick(10);
+    text = plain(read());
+  }
+  return text;
+}

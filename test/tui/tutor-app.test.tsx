@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { render, cleanup } from 'ink-testing-library';
 import { TutorApp } from '../../src/views/tui/tutor-app.js';
-import { FakeTutor, frame, plain, themed, tick } from './helpers.js';
+import { FakeTutor, plain, themed, tick, until } from './helpers.js';
 
 const ENTER = '\r';
 const UP = '\u001B[A';
@@ -38,8 +38,7 @@ describe('TutorApp', () => {
     tutor.wire('learner1', 'client', 'EHLO laptop', { verb: 'EHLO' });
     tutor.wire('other9abcdef', 'client', 'HELO swaks', { verb: 'HELO' });
     tutor.wire('learner1', 'server', '250 mx.example.com', { code: 250 });
-    await frame();
-    const f = plain(lastFrame());
+    const f = await until(lastFrame, (t) => t.includes('S: 250 mx.example.com'));
     expect(f).toContain('S: 220 mx.example.com ESMTP');
     expect(f).toMatch(/↳ EXPLAIN-GREETING/);
     expect(f).toContain('C: EHLO laptop');
@@ -98,13 +97,12 @@ describe('TutorApp', () => {
     const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
     await tick();
     tutor.set({ dataMode: true });
-    await tick();
-    expect(plain(lastFrame())).toContain('C: │');
-    expect(plain(lastFrame())).toContain('DATA');
+    let f = await until(lastFrame, (t) => t.includes('C: │'));
+    expect(f).toContain('DATA');
+    expect(f).toContain('a line with only . ends the message');
     tutor.set({ dataMode: false, connected: false, session: undefined });
-    await tick();
-    expect(plain(lastFrame())).toContain('not connected');
-    expect(plain(lastFrame())).toContain(':reconnect');
+    f = await until(lastFrame, (t) => t.includes('not connected'));
+    expect(f).toContain(':reconnect');
   });
 
   it('shows the lesson, step progress and the hint when asked', async () => {
@@ -130,8 +128,7 @@ describe('TutorApp', () => {
     await type(stdin, ':help');
     tutor.output({ kind: 'help', text: 'HELP-TEXT' });
     tutor.set({ confirming: 'Reset progress?' });
-    await frame();
-    const f = plain(lastFrame());
+    const f = await until(lastFrame, (t) => t.includes('HELP-TEXT') && t.includes('y/n ›'));
     expect(f).toContain('› :help');
     expect(f).toContain('HELP-TEXT');
     expect(f).toContain('Reset progress?');
@@ -160,9 +157,7 @@ describe('TutorApp', () => {
     const before = frames.length;
     for (let i = 0; i < 5000; i++) tutor.wire(`load${i % 50}`, 'client', `RCPT TO:<u${i}@example.com>`);
     tutor.wire('learner1', 'client', 'MY-OWN-LINE');
-    await frame();
-    await frame();
-    const f = plain(lastFrame());
+    const f = await until(lastFrame, (t) => t.includes('MY-OWN-LINE'));
     expect(f).toContain('MY-OWN-LINE');
     expect(f).toMatch(/⋯ \d+ more lines from \d+ sessions/);
     // A handful of frames for 5000 events, not thousands.

@@ -4,7 +4,7 @@ import { EventBus } from '../../src/events/bus.js';
 import { WatchApp } from '../../src/views/tui/watch-app.js';
 import { StageBar } from '../../src/views/tui/stage-bar.js';
 import { resolveTheme } from '../../src/views/tui/theme.js';
-import { frame, plain, themed, tick } from './helpers.js';
+import { plain, themed, tick, until } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -17,8 +17,7 @@ describe('WatchApp', () => {
     expect(plain(lastFrame())).toContain('no open sessions');
     bus.emit({ type: 'session-open', session: 'S7', leg: 'inbound', remoteAddress: '10.0.0.9', remotePort: 4242, stage: 'connection' });
     bus.emit({ type: 'wire', session: 'S7', leg: 'inbound', direction: 'client', line: 'MAIL FROM:<x@y>', stage: 'transmission', explain: 'WHY-MAIL' });
-    await frame();
-    const f = plain(lastFrame());
+    const f = await until(lastFrame, (t) => t.includes('1 session open'));
     expect(f).toContain('── session S7 · 10.0.0.9:4242 ──');
     expect(f).toContain('C: MAIL FROM:<x@y>');
     expect(f).toContain('↳ WHY-MAIL');

@@ -15,9 +15,13 @@ import { useHistory } from './use-history.js';
 export interface LineInputProps {
   onSubmit(line: string): void;
   focus?: boolean;
+  /** Shown dimmed while nothing is typed: what a line typed now will do. */
+  placeholder?: string;
+  /** Colour allowed (dim placeholder); without it the placeholder is set off by brackets. */
+  color?: boolean;
 }
 
-export function LineInput({ onSubmit, focus = true }: LineInputProps) {
+export function LineInput({ onSubmit, focus = true, placeholder, color = true }: LineInputProps) {
   const value = useRef('');
   const cursor = useRef(0);
   const submitRef = useRef(onSubmit);
@@ -87,6 +91,7 @@ export function LineInput({ onSubmit, focus = true }: LineInputProps) {
       {v.slice(0, c)}
       {caret}
       {v.slice(c + 1)}
+      {v === '' && placeholder ? <Text dimColor={color}>{color ? ` ${placeholder}` : ` (${placeholder})`}</Text> : null}
     </Text>
   );
 }

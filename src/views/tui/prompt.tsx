@@ -12,14 +12,15 @@ export interface PromptProps {
   label: string;
   onSubmit(line: string): void;
   focus?: boolean;
+  placeholder?: string;
 }
 
-export function Prompt({ label, onSubmit, focus = true }: PromptProps) {
+export function Prompt({ label, onSubmit, focus = true, placeholder }: PromptProps) {
   const theme = useTheme();
   return (
     <Box>
       <Text bold color={tint(theme, 'yellow')}>{`${label} `}</Text>
-      <LineInput onSubmit={onSubmit} focus={focus} />
+      <LineInput onSubmit={onSubmit} focus={focus} placeholder={placeholder} color={theme.color} />
     </Box>
   );
 }

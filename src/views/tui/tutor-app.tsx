@@ -76,6 +76,14 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
   const lessonLines = Math.max(1, Math.min(8, rows - fixed - 3));
   const others = frames.sessions.filter((s) => s.leg === 'inbound' && s.id !== state.session).length;
   const status = state.confirming ? 'y/n' : state.dataMode ? 'DATA' : state.connected ? undefined : 'not connected';
+  // Said in the empty prompt, where the eye is: what the next line will do.
+  const placeholder = state.confirming
+    ? undefined
+    : state.dataMode
+      ? 'message line; a line with only . ends the message'
+      : state.connected
+        ? undefined
+        : 'type a command to open a new session, or :reconnect';
   const label = state.confirming ? 'y/n ›' : state.dataMode ? 'C: │' : 'C:';
 
   return (
@@ -87,16 +95,10 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
         <StageBar current={state.currentStage} visited={state.visitedStages} status={status} />
         <LessonPane state={state} width={liveWidth(columns)} maxLines={lessonLines} />
         <StatusLine
-          lead={state.session ? `you: ${shortId(state.session)}` : undefined}
-          sessions={`${others} other session${others === 1 ? '' : 's'}`}
+          lead={state.session ? `you ${shortId(state.session)}` : undefined}
+          sessions={`${others} other${others === 1 ? '' : 's'}`}
           counts={frames.counts}
-          tail={
-            state.connected
-              ? state.dataMode
-                ? 'a line with only . ends the message'
-                : ':help · ↑↓ history · Ctrl+C quits'
-              : 'type a command to open a new session, or :reconnect'
-          }
+          tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
         />
         {state.confirming ? (
           <Text wrap="truncate-end" bold color={tint(theme, 'yellow')}>
@@ -104,7 +106,7 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
           </Text>
         ) : null}
         <Box marginTop={theme.present ? 1 : 0}>
-          <Prompt label={label} onSubmit={submit} />
+          <Prompt label={label} onSubmit={submit} placeholder={placeholder} />
         </Box>
       </Box>
     </>
