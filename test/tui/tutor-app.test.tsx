@@ -131,6 +131,7 @@ describe('TutorApp', () => {
     const f = await until(lastFrame, (t) => t.includes('HELP-TEXT') && t.includes('y/n ›'));
     expect(f).toContain('› :help');
     expect(f).toContain('HELP-TEXT');
+    expect(f).toMatch(/↑ \/ ↓ +earlier lines/);
     expect(f).toContain('Reset progress?');
     expect(f).toContain('y/n ›');
     await type(stdin, 'n');

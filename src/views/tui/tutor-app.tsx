@@ -24,6 +24,14 @@ export interface TutorAppProps {
   frameMs?: number;
 }
 
+const KEYS_HELP = [
+  'keys:',
+  '  Enter          send the line, exactly as typed',
+  '  ↑ / ↓          earlier lines (history)',
+  '  ← / →          move in the line; Ctrl+A / Ctrl+E to its start / end; Ctrl+U clears it',
+  '  Ctrl+C         quit (so does :quit)',
+].join('\n');
+
 /** Is this line the view's own "leave now"? (`:quit` is also the tutor's; exiting here is faster.) */
 function isQuit(line: string): boolean {
   return line.trim() === ':quit' || line.trim() === ':q';
@@ -50,7 +58,15 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
     setState(tutor.state());
     return tutor.onChange(() => setState(tutor.state()));
   }, [tutor]);
-  useEffect(() => tutor.onOutput((o) => append({ kind: 'output', output: o.kind, text: o.text })), [tutor, append]);
+  useEffect(
+    () =>
+      tutor.onOutput((o) => {
+        append({ kind: 'output', output: o.kind, text: o.text });
+        // The engine's :help lists the commands; the keys belong to this view, so it adds them.
+        if (o.kind === 'help') append({ kind: 'output', output: 'help', text: KEYS_HELP });
+      }),
+    [tutor, append],
+  );
   useEffect(() => {
     if (state.done) exit();
   }, [state.done, exit]);
