@@ -89,10 +89,12 @@ interface Item {
 const DONE: RecipientStatus[] = ['delivered', 'bounced'];
 
 let idCounter = 0;
-/** Postfix-like queue ids: upper-case, unique across restarts (time + random + counter). */
+/** Random per process, so two runs started in the same millisecond still differ. */
+const ID_SALT = randomBytes(2).toString('hex');
+/** Postfix-like queue ids: upper-case, unique across restarts (time + per-process salt + counter). */
 export function newQueueId(): string {
   idCounter = (idCounter + 1) % 36 ** 3;
-  return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}${idCounter.toString(36).padStart(3, '0')}`.toUpperCase();
+  return `${Date.now().toString(36)}${ID_SALT}${idCounter.toString(36).padStart(3, '0')}`.toUpperCase();
 }
 
 function domainOf(address: string): string {
@@ -106,6 +108,8 @@ export class QueueRunner {
   private readonly spool: Spool;
   private readonly items = new Map<string, Item>();
   private readonly ready: { item: Item; domain: string }[] = [];
+  /** Items with a deferred recipient: the only ones the retry timer needs to look at. */
+  private readonly deferredItems = new Set<Item>();
   private running = 0;
   private readonly concurrency: number;
   private readonly schedule: number[];
@@ -125,7 +129,7 @@ export class QueueRunner {
 
   constructor(private readonly opts: QueueRunnerOptions) {
     this.spool = new Spool(opts.dataDir, () => this.checkIdle());
-    this.concurrency = opts.concurrency ?? Number(process.env.SMTP_LAB_QC ?? 16);
+    this.concurrency = opts.concurrency ?? 64;
     this.schedule = opts.retrySchedule ?? opts.world.retrySchedule;
     this.remotes = opts.remotes;
     this.spoolOpen = new Promise<void>((resolve, reject) => {
@@ -243,6 +247,7 @@ export class QueueRunner {
     });
     const item: Item = { record: l.record, message, segment: l.segment, rcpts, resumed, busy: new Set() };
     this.items.set(l.record.id, item);
+    if (rcpts.some((r) => r.status === 'deferred')) this.deferredItems.add(item);
     for (const domain of new Set(rcpts.filter((r) => !DONE.includes(r.status)).map((r) => r.domain)))
       this.ready.push({ item, domain });
   }
@@ -261,7 +266,7 @@ export class QueueRunner {
     if (this.stopped) return true;
     if (this.running > 0 || this.enqueuing > 0 || this.ready.length > 0 || this.spool.busy) return false;
     const now = Date.now();
-    for (const item of this.items.values())
+    for (const item of this.deferredItems)
       for (const r of item.rcpts) if (r.status === 'deferred' && r.nextAttempt <= now) return false;
     return true;
   }
@@ -297,6 +302,7 @@ export class QueueRunner {
             if (r.domain === unit.domain && !DONE.includes(r.status)) {
               r.status = 'deferred';
               r.nextAttempt = Date.now() + (this.schedule[0] ?? 5) * 1000;
+              this.deferredItems.add(unit.item);
             }
         })
         .finally(() => {
@@ -312,7 +318,7 @@ export class QueueRunner {
 
   private armTimer(): void {
     let next = Infinity;
-    for (const item of this.items.values())
+    for (const item of this.deferredItems)
       for (const r of item.rcpts) if (r.status === 'deferred' && r.nextAttempt < next) next = r.nextAttempt;
     if (next === Infinity || this.stopped) return;
     if (this.timer && this.timerAt <= next) return;
@@ -326,7 +332,11 @@ export class QueueRunner {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = Date.now();
-    for (const item of this.items.values()) {
+    for (const item of this.deferredItems) {
+      if (!item.rcpts.some((r) => r.status === 'deferred')) {
+        this.deferredItems.delete(item);
+        continue;
+      }
       const due = new Set(item.rcpts.filter((r) => r.status === 'deferred' && r.nextAttempt <= now).map((r) => r.domain));
       for (const domain of due) if (!item.busy.has(domain)) this.ready.push({ item, domain });
     }
@@ -338,6 +348,7 @@ export class QueueRunner {
     if (!this.items.has(item.record.id) || item.busy.size) return;
     if (!item.rcpts.every((r) => DONE.includes(r.status))) return;
     this.items.delete(item.record.id);
+    this.deferredItems.delete(item);
     this.spool.release(item.record.id, item.segment);
   }
 
@@ -371,8 +382,10 @@ export class QueueRunner {
         if (!file) file = await deliverToMaildir(dir, name, finalDeliveryContent(item.record.from, r.address, item.message));
         r.status = 'delivered';
         r.lastReply = `250 2.0.0 delivered to maildir ${file}`;
-        // Not awaited: the Maildir name is the proof of delivery; the log only saves a lookup on resume.
-        void this.spool.mark({ id: item.record.id, i: r.index, s: 'delivered', a: r.attempts, r: 'local' }).catch(() => undefined);
+        // No fsync: the Maildir name is the proof of delivery. A one-recipient item needs no mark at
+        // all — its "done" line follows at once (and `smtp-lab queue` reads that).
+        if (item.rcpts.length > 1)
+          void this.spool.mark({ id: item.record.id, i: r.index, s: 'delivered', a: r.attempts, r: 'local' }).catch(() => undefined);
         this.opts.bus.emit({ type: 'delivered', stage: 'queue', queueId: item.record.id, recipient: r.address, via: 'local', path: file });
       }),
     );
@@ -453,7 +466,7 @@ export class QueueRunner {
         r.status = 'delivered';
         r.lastReply = reply;
         // Awaited: without this record a restart would relay the message a second time.
-        marks.push(this.spool.mark({ id, i: r.index, s: 'delivered', a: r.attempts, r: reply, via: mxHost }));
+        marks.push(this.spool.mark({ id, i: r.index, s: 'delivered', a: r.attempts, r: reply, via: mxHost }, true));
         bus.emit({ type: 'delivered', stage: 'queue', queueId: id, recipient: r.address, via: 'relay', mx: mxHost, reply });
       } else if (code >= 500) {
         failed.push({
@@ -482,6 +495,7 @@ export class QueueRunner {
     }
     r.status = 'deferred';
     r.nextAttempt = Date.now() + wait * 1000;
+    this.deferredItems.add(item);
     void this.spool.mark({ id: item.record.id, i: r.index, s: 'deferred', a: r.attempts, n: r.nextAttempt, r: reply }).catch(() => undefined);
     this.opts.bus.emit({
       type: 'deferred',
@@ -523,7 +537,7 @@ export class QueueRunner {
       failed.map(({ rcpt, f }) => {
         rcpt.status = 'bounced';
         rcpt.lastReply = f.reply;
-        return this.spool.mark({ id, i: rcpt.index, s: 'bounced', a: rcpt.attempts, r: f.reply });
+        return this.spool.mark({ id, i: rcpt.index, s: 'bounced', a: rcpt.attempts, r: f.reply }, true);
       }),
     );
     for (const { rcpt, f } of failed)

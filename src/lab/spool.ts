@@ -165,6 +165,8 @@ interface Pending<T> {
   data: Buffer;
   resolve: (v: T) => void;
   reject: (e: Error) => void;
+  /** Written with the next group but needs no fsync of its own (idempotent facts, hints for a restart). */
+  lazy?: boolean;
 }
 
 /** An append-only file with group commit: everything handed in while one fdatasync runs goes in the next. */
@@ -182,9 +184,9 @@ class GroupCommitLog {
     return this.flushing !== undefined || this.pending.length > 0;
   }
 
-  append(data: Buffer): Promise<void> {
+  append(data: Buffer, lazy = false): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ data, resolve, reject });
+      this.pending.push({ data, resolve, reject, lazy });
       this.flushing ??= this.flush();
     });
   }
@@ -200,7 +202,7 @@ class GroupCommitLog {
             if (!existed) await fsyncDir(path.dirname(this.file));
           }
           await writeAll(this.fh, Buffer.concat(batch.map((p) => p.data)));
-          await this.fh.datasync();
+          if (batch.some((p) => !p.lazy)) await this.fh.datasync();
           for (const p of batch) p.resolve();
         } catch (err) {
           for (const p of batch) p.reject(err as Error);
@@ -345,10 +347,14 @@ export class Spool {
     this.segName = undefined;
   }
 
-  /** Record per-recipient progress; resolves once it is on disk (callers await it only when it matters). */
-  mark(entry: StateEntry): Promise<void> {
+  /**
+   * Record per-recipient progress. Durable marks resolve once fsynced (a relayed delivery, a bounce:
+   * forgetting them would repeat the delivery); the others are written with the next group but cost
+   * no fsync (a local delivery is proven by its Maildir file name anyway; a lost deferral retries sooner).
+   */
+  mark(entry: StateEntry, durable = false): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return this.stateLog.append(Buffer.from(JSON.stringify(entry) + '\n'));
+    return this.stateLog.append(Buffer.from(JSON.stringify(entry) + '\n'), !durable);
   }
 
   /** An item is finished (every recipient delivered or bounced, durably): drop it from its segment. */
