@@ -171,4 +171,29 @@ describe('relay to remote domains', () => {
     await l.queue.idle();
     expect(maildirFiles(l.dataDir, 'erin@example.net')).toHaveLength(1);
   });
+
+  it('relays a bounce for a remote sender with MAIL FROM:<> to the sender\'s MX', async () => {
+    const l = await lab();
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
+    const dsnDelivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'dave@example.net');
+    await send(l, 'dave@example.net', ['nobody@example.org']);
+    const b = await bounced;
+    expect(b.notify).toBe('dave@example.net');
+    await dsnDelivered;
+    const lines = wires(l.events, { leg: 'relay', queueId: b.bounceQueueId }).map((w) => w.line);
+    expect(lines).toContain('MAIL FROM:<>');
+    expect(lines).toContain('RCPT TO:<dave@example.net>');
+    const files = maildirFiles(l.dataDir, 'dave@example.net');
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^Return-Path: <>\n/);
+    expect(files[0]).toMatch(/Final-Recipient: rfc822; nobody@example\.org/);
+  });
+
+  it('a null MX (RFC 7505) fails at once with 556 5.1.10', async () => {
+    const l = await lab({ worldOverrides: { domains: { 'nomail.example': { mx: [{ preference: 0, host: '.' }] } } } });
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
+    const id = await send(l, 'alice@example.com', ['anyone@nomail.example']);
+    expect((await bounced).reply).toMatch(/^556 5\.1\.10 /);
+    expect(of(l.events, 'mx-lookup').find((e) => e.queueId === id)).toMatchObject({ error: 'NULL_MX' });
+  });
 });
