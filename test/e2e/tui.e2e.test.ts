@@ -88,7 +88,7 @@ for (const [width, height] of [
 
       // DATA mode: the prompt changes until the lone dot.
       t.line('DATA');
-      await t.waitFor('354 and the DATA prompt', (s) => s.includes('S: 354') && /^C: │/m.test(s) && s.includes('DATA'), 5000, () => t.screen());
+      await t.waitFor('354 and the DATA prompt', (s) => s.includes('S: 354') && /^C: │/m.test(s) && s.includes('[DATA mode]'), 5000, () => t.screen());
       t.line('Subject: typed in a real terminal');
       t.line('');
       t.line('Hello Bob.');

@@ -98,7 +98,7 @@ describe('TutorApp', () => {
     await tick();
     tutor.set({ dataMode: true });
     let f = await until(lastFrame, (t) => t.includes('C: │'));
-    expect(f).toContain('DATA');
+    expect(f).toContain('[DATA mode]');
     expect(f).toContain('a line with only . ends the message');
     tutor.set({ dataMode: false, connected: false, session: undefined });
     f = await until(lastFrame, (t) => t.includes('not connected'));

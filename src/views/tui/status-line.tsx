@@ -1,4 +1,4 @@
-/** One line of counters under the transcript: other sessions, and what the queue has done. */
+/** One line of counters under the lesson: who you are (or the mode you are in), other sessions, the queue. */
 import { Text } from 'ink';
 import type { Counts } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
@@ -7,26 +7,34 @@ import { tint } from './theme.js';
 export interface StatusLineProps {
   /** Leading text (who you are, where the lab listens). */
   lead?: string;
-  /** e.g. "2 other sessions" or "5 sessions open". */
+  /** Show the lead bold and highlighted: it is a mode the learner must notice (DATA, not connected). */
+  alert?: boolean;
+  /** e.g. "2 others" or "5 sessions open". */
   sessions: string;
   counts: Counts;
   tail?: string;
 }
 
-export function StatusLine({ lead, sessions, counts, tail }: StatusLineProps) {
+export function StatusLine({ lead, alert = false, sessions, counts, tail }: StatusLineProps) {
   const theme = useTheme();
-  const parts = [
-    lead,
+  const rest = [
     sessions,
     `queued ${counts.queued}`,
     `delivered ${counts.delivered}`,
     counts.deferred ? `! deferred ${counts.deferred}` : undefined,
     counts.bounced ? `✗ bounced ${counts.bounced}` : undefined,
     tail,
-  ].filter(Boolean);
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return (
-    <Text wrap="truncate-end" color={tint(theme, 'gray')}>
-      {parts.join(' · ')}
+    <Text wrap="truncate-end">
+      {lead ? (
+        <Text bold={alert} color={tint(theme, alert ? 'yellow' : 'gray')}>
+          {alert ? `[${lead}]` : lead}
+        </Text>
+      ) : null}
+      <Text color={tint(theme, 'gray')}>{lead ? ` · ${rest}` : rest}</Text>
     </Text>
   );
 }

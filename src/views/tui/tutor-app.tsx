@@ -91,7 +91,8 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
   const fixed = 5 + (state.confirming ? 1 : 0) + (theme.present ? 3 : 0);
   const lessonLines = Math.max(1, Math.min(8, rows - fixed - 3));
   const others = frames.sessions.filter((s) => s.leg === 'inbound' && s.id !== state.session).length;
-  const status = state.confirming ? 'y/n' : state.dataMode ? 'DATA' : state.connected ? undefined : 'not connected';
+  // Where the learner stands, first on the status line (the stage bar alone fills 80 columns).
+  const status = state.confirming ? 'answer y/n' : state.dataMode ? 'DATA mode' : state.connected ? undefined : 'not connected';
   // Said in the empty prompt, where the eye is: what the next line will do.
   const placeholder = state.confirming
     ? undefined
@@ -108,10 +109,11 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
         {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
       <Box flexDirection="column" width={liveWidth(columns)} marginTop={theme.present ? 1 : 0}>
-        <StageBar current={state.currentStage} visited={state.visitedStages} status={status} />
+        <StageBar current={state.currentStage} visited={state.visitedStages} />
         <LessonPane state={state} width={liveWidth(columns)} maxLines={lessonLines} />
         <StatusLine
-          lead={state.session ? `you ${shortId(state.session)}` : undefined}
+          lead={status ?? (state.session ? `you ${shortId(state.session)}` : undefined)}
+          alert={status !== undefined}
           sessions={`${others} other${others === 1 ? '' : 's'}`}
           counts={frames.counts}
           tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
