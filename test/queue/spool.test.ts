@@ -1,0 +1,82 @@
+/** The spool on disk: what `smtp-lab queue` reads, what survives a stop, what a torn write leaves. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { EventBus } from '../../src/events/bus.js';
+import type { DeferredEvent } from '../../src/events/types.js';
+import { loadWorld } from '../../src/lab/world.js';
+import { QueueRunner, listSpool } from '../../src/lab/queue.js';
+import { Spool, loadSpool } from '../../src/lab/spool.js';
+import { tempDir } from '../helpers/lab.js';
+
+const dirs: string[] = [];
+const runners: QueueRunner[] = [];
+afterEach(async () => {
+  for (const r of runners.splice(0)) await r.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const msg = Buffer.from('From: alice@example.com\r\nSubject: spool\r\n\r\nbody\r\n');
+
+function runner(dataDir: string, retrySchedule = [30, 60]) {
+  const bus = new EventBus(10_000);
+  const r = new QueueRunner({ dataDir, world: loadWorld(), bus, retrySchedule });
+  runners.push(r);
+  return { r, bus };
+}
+
+describe('spool', () => {
+  it('stop() is fast and leaves a deferred item on disk, with attempts, next retry and last reply', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const { r, bus } = runner(dataDir);
+    await r.start();
+    const deferred = bus.waitFor<DeferredEvent>((e) => e.type === 'deferred');
+    const id = await r.enqueue({ from: 'alice@example.com', recipients: ['postmaster@down.example'] }, msg);
+    const d = await deferred;
+    const t0 = Date.now();
+    await r.stop();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const [item] = listSpool(dataDir);
+    expect(item).toMatchObject({ id, from: 'alice@example.com', attempts: 1, nextAttempt: d.nextAttempt });
+    expect(item!.recipients[0]).toMatchObject({ address: 'postmaster@down.example', status: 'deferred', attempts: 1 });
+    expect(item!.lastReply).toMatch(/Connection refused/);
+
+    // `smtp-lab queue` shows the same, from disk, with no server running (needs the build).
+    const out = execFileSync(process.execPath, ['bin/smtp-lab.js', 'queue', '--data-dir', dataDir, '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(listSpool(dataDir));
+    const text = execFileSync(process.execPath, ['bin/smtp-lab.js', 'queue', '--data-dir', dataDir], { encoding: 'utf8' });
+    expect(text).toContain(id);
+    expect(text).toMatch(/postmaster@down\.example {2}deferred {2}1 attempt {2}next try/);
+
+    // A new run keeps the schedule: nothing is due yet, so idle() resolves without a new attempt.
+    const again = runner(dataDir);
+    await again.r.start();
+    await again.r.idle();
+    expect(again.r.list()[0]).toMatchObject({ id, attempts: 1 });
+  });
+
+  it('drops a record torn by a crash (never acknowledged) and keeps the ones before it', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const spool = new Spool(dataDir);
+    await spool.open();
+    await spool.append({ id: 'WHOLE', from: 'a@example.com', recipients: ['bob@example.com'], arrival: Date.now(), size: msg.length }, msg);
+    await spool.close();
+    const seg = readdirSync(path.join(dataDir, 'spool')).find((f) => f.endsWith('.seg'))!;
+    appendFileSync(path.join(dataDir, 'spool', seg), `#SMTPLAB-SPOOL {"id":"TORN","from":"","recipients":["bob@example.com"],"arrival":0,"size":500}\nhalf a mess`);
+    expect(loadSpool(path.join(dataDir, 'spool')).items.map((i) => i.record.id)).toEqual(['WHOLE']);
+  });
+
+  it('the retry timer does not keep a finished process alive, and idle() waits for due retries', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const { r, bus } = runner(dataDir, [0.05, 0.05]);
+    await r.start();
+    const bounced = bus.waitFor((e) => e.type === 'bounced');
+    await r.enqueue({ from: '', recipients: ['postmaster@down.example'] }, msg);
+    await bounced;
+    await r.idle();
+    expect(r.list()).toEqual([]);
+  });
+});
