@@ -5,6 +5,8 @@
  * Sections (run all, or name some: `node scripts/bench.mjs queue`):
  *   queue   messages/s through the durable lab pipeline (250 only after the spool fsync, Maildir
  *           delivery, events on) against a bare smtp-server sink in the same run, and the ratio.
+ *   startup time from spawning the tutor in a real pty until the 220 greeting is on screen, against
+ *           `node -e ""` in the same run, and the ratio (scripts/bench-startup.mjs).
  *
  * Imports the built code from dist/ (the npm script builds first). Load: Postfix's smtp-source when
  * installed (`smtp-source -d -s 20 -m 20000 -l 2048`), else a Node load generator doing the same.
@@ -205,6 +207,7 @@ async function benchQueue() {
 // Each section is one async function; another section (e.g. start-up time) is added to this table.
 const SECTIONS = {
   queue: benchQueue,
+  startup: async () => (await import('./bench-startup.mjs')).benchStartup(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
