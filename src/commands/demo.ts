@@ -62,6 +62,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
           out.write('\n');
         } else if (argv.delay > 0) await new Promise((r) => setTimeout(r, argv.delay));
         if (line.trimStart().startsWith(':') && !tutor.state().dataMode) out.write(`${c.dim(`> ${line.trim()}`)}\n`);
+        // As in `lessons check`: deliveries that are due land before the next line, however busy the machine.
+        await tutor.settle(5000);
         await tutor.submit(line);
       }
       // The last step may wait for a delivery or a retry.
@@ -73,6 +75,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       await tutor.close();
       await lab.stop();
       rmSync(tmp, { recursive: true, force: true });
+      // The lab is stopped; a handle some library left referenced must not hold the demo open.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
     }
   },
 };

@@ -77,6 +77,8 @@ const check: CommandModule<object, CheckArgs> = {
     if (summary.results.length === 0) throw new UserError(`no lessons found in ${displayPath(dir)}`, 1);
     process.stdout.write(`${summary.passed} passed, ${summary.failed} failed\n`);
     if (summary.failed > 0) process.exitCode = 1;
+    // Every lab has been stopped; a handle some library left referenced must not keep CI waiting.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
   },
 };
 

@@ -61,6 +61,9 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
     });
     for (const [i, line] of lines.entries()) {
       current = i;
+      // A learner reads before typing the next line: let deliveries that are due land first, so the
+      // replay does not depend on how busy the machine is (a slow delivery must not overtake a QUIT).
+      await tutor.settle(5000);
       await tutor.submit(line);
     }
     const endedAt = Date.now();
