@@ -35,7 +35,15 @@ function unmountOnAbort(signal: AbortSignal | undefined, unmount: () => void): (
 // ink's own throttle on top of our event frames: enough for typing to feel immediate.
 const MAX_FPS = 30;
 
+/** ink needs raw mode on stdin; fail with a sentence, not ink's raw-mode error, if a caller forgot. */
+function assertTerminal(): void {
+  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
+    throw new Error('the terminal UI needs a terminal on stdin and stdout; use the plain view (--plain) instead');
+  }
+}
+
 export async function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<void> {
+  assertTerminal();
   const theme = resolveTheme(opts);
   const app = render(
     <ThemeContext.Provider value={theme}>
@@ -52,6 +60,7 @@ export async function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Prom
 }
 
 export async function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string } = {}): Promise<void> {
+  assertTerminal();
   const theme = resolveTheme(opts);
   const app = render(
     <ThemeContext.Provider value={theme}>
