@@ -24,6 +24,8 @@ const STATE_LOG = 'state.log';
 /** Rotate the active segment after this many records or bytes, so finished segments can be unlinked. */
 const SEGMENT_MAX_RECORDS = 2000;
 const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
+/** How long a lazy state line may wait for company before it is written. */
+const LAZY_DELAY_MS = 20;
 
 /** The envelope as stored with the message. */
 export interface SpoolRecord {
@@ -174,6 +176,7 @@ class GroupCommitLog {
   private fh: fs.FileHandle | undefined;
   private pending: Pending<void>[] = [];
   private flushing: Promise<void> | undefined;
+  private lazyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly file: string,
@@ -184,10 +187,29 @@ class GroupCommitLog {
     return this.flushing !== undefined || this.pending.length > 0;
   }
 
+  /** Write what is pending now (lazy lines included). */
+  flushNow(): Promise<void> {
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    if (this.pending.length) this.flushing ??= this.flush();
+    return this.flushing ?? Promise.resolve();
+  }
+
   append(data: Buffer, lazy = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ data, resolve, reject, lazy });
-      this.flushing ??= this.flush();
+      if (this.flushing) return;
+      if (!lazy) {
+        if (this.lazyTimer) clearTimeout(this.lazyTimer);
+        this.lazyTimer = undefined;
+        this.flushing = this.flush();
+      } else if (!this.lazyTimer) {
+        // Lazy lines wait a moment so that many share one write (under load: thousands a second).
+        this.lazyTimer = setTimeout(() => {
+          this.lazyTimer = undefined;
+          this.flushing ??= this.flush();
+        }, LAZY_DELAY_MS);
+      }
     });
   }
 
@@ -215,7 +237,7 @@ class GroupCommitLog {
   }
 
   async close(): Promise<void> {
-    await this.flushing;
+    await this.flushNow();
     await this.fh?.close();
     this.fh = undefined;
   }
