@@ -40,7 +40,12 @@ export function deliveryName(arrival: number, queueId: string, recipientIndex: n
  */
 export function finalDeliveryContent(from: string, recipient: string, message: Buffer): Buffer {
   const head = Buffer.from(`Return-Path: <${from}>\nDelivered-To: ${recipient}\n`);
-  return Buffer.concat([head, crlfToLf(message)]);
+  const body = crlfToLf(message);
+  // Its own memory (not Node's shared pool), so it can be handed to a writer thread without a copy.
+  const out = Buffer.allocUnsafeSlow(head.length + body.length);
+  head.copy(out, 0);
+  body.copy(out, head.length);
+  return out;
 }
 
 export function crlfToLf(buf: Buffer): Buffer {
@@ -196,14 +201,23 @@ class MaildirWriters {
       const jobs = this.queue.splice(0, take);
       this.running.set(w, jobs.map((j) => j.id));
       w.ref();
-      w.postMessage(jobs);
+      // Hand over buffers that own their memory instead of copying them.
+      const transfer = jobs
+        .map((j) => j.content)
+        .filter((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength)
+        .map((c) => c.buffer as ArrayBuffer);
+      w.postMessage(jobs, [...new Set(transfer)]);
     }
   }
 }
 
 const writers = new MaildirWriters(4);
 
-/** Write `content` into the Maildir `dir` under `name`; resolves with the final path once it is durable. */
+/**
+ * Write `content` into the Maildir `dir` under `name`; resolves with the final path once it is durable.
+ * Takes ownership of `content`: a buffer with memory of its own (finalDeliveryContent makes one) is
+ * moved to the writer thread and is empty afterwards.
+ */
 export async function deliverToMaildir(dir: string, name: string, content: Buffer): Promise<string> {
   await ensureMaildir(dir);
   return writers.write(dir, name, content);
