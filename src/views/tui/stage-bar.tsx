@@ -10,11 +10,9 @@ import { tint } from './theme.js';
 export interface StageBarProps {
   current?: Stage;
   visited: readonly Stage[];
-  /** Shown after the stages: "DATA" while the message is being typed, or a connection state. */
-  status?: string;
 }
 
-export function StageBar({ current, visited, status }: StageBarProps) {
+export function StageBar({ current, visited }: StageBarProps) {
   const theme = useTheme();
   const gap = theme.present ? '   ' : '  ';
   return (
@@ -32,12 +30,6 @@ export function StageBar({ current, visited, status }: StageBarProps) {
           </Text>
         );
       })}
-      {status ? (
-        <Text>
-          {gap}
-          <Text bold color={tint(theme, 'yellow')}>{status}</Text>
-        </Text>
-      ) : null}
     </Box>
   );
 }
