@@ -31,7 +31,7 @@ export function uniqueName(host = os.hostname()): string {
 
 /** The name the lab gives a (queue id, recipient) delivery: the same every time, hence idempotent. */
 export function deliveryName(arrival: number, queueId: string, recipientIndex: number, host: string): string {
-  return `${Math.floor(arrival / 1000)}.${queueId}_${recipientIndex}.${host}`;
+  return `${Math.floor(arrival / 1000)}.${deliveryKey(queueId, recipientIndex)}.${host}`;
 }
 
 /**
@@ -223,17 +223,37 @@ export async function deliverToMaildir(dir: string, name: string, content: Buffe
   return writers.write(dir, name, content);
 }
 
+/** The part of a lab delivery name that identifies (queue id, recipient): `<queueId>_<index>`. */
+export function deliveryKey(queueId: string, recipientIndex: number): string {
+  return `${queueId}_${recipientIndex}`;
+}
+
+/** Delivery keys present in a Maildir (new/ and cur/, whatever time prefix or flags the names carry). */
+export function deliveredKeys(dir: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const sub of ['new', 'cur']) {
+    const d = path.join(dir, sub);
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d)) {
+      const key = f.split('.')[1];
+      if (key) keys.set(key, path.join(d, f));
+    }
+  }
+  return keys;
+}
+
 /**
- * Is a delivery with this name already in the mailbox? new/<name>, or cur/<name>:2,<flags> once a mail
- * reader has seen it. Reads cur/ once per call: used only for items resumed after a restart.
+ * Is the delivery of (queue id, recipient) already in the mailbox — in new/, or in cur/ once a mail
+ * reader has seen it? Matched by key, not by the whole name: a bounce re-created after a crash has a
+ * new arrival time but the same queue id. `cache` holds one listing per mailbox for a resume pass.
  */
-export function findDelivered(dir: string, name: string): string | undefined {
-  const inNew = path.join(dir, 'new', name);
-  if (existsSync(inNew)) return inNew;
-  const cur = path.join(dir, 'cur');
-  if (!existsSync(cur)) return undefined;
-  const hit = readdirSync(cur).find((f) => f === name || f.startsWith(`${name}:`));
-  return hit ? path.join(cur, hit) : undefined;
+export function findDelivered(dir: string, key: string, cache?: Map<string, Map<string, string>>): string | undefined {
+  let keys = cache?.get(dir);
+  if (!keys) {
+    keys = deliveredKeys(dir);
+    cache?.set(dir, keys);
+  }
+  return keys.get(key);
 }
 
 export interface MaildirEntry {

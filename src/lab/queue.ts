@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from './world.js';
 import { Spool, readSpooledMessage, loadSpool, type LoadedItem, type RecipientStatus, type SpoolRecord } from './spool.js';
-import { deliverToMaildir, deliveryName, finalDeliveryContent, findDelivered, mailboxDir } from './maildir.js';
+import { deliverToMaildir, deliveryKey, deliveryName, finalDeliveryContent, findDelivered, mailboxDir } from './maildir.js';
 import { lookupMx, formatMx } from './mx.js';
 import { buildBounce, statusOf, type FailedRecipient } from './bounce.js';
 import { relaySession, type RelayOutcome } from './relay.js';
@@ -80,10 +80,14 @@ interface Item {
   message: Buffer;
   segment: string;
   rcpts: Rcpt[];
-  /** Loaded from disk at start: a previous run may already have delivered some recipients. */
+  /**
+   * Loaded from disk at start, or a bounce (whose id is derived from the message it reports on): a
+   * previous run may already have delivered it, so look in the Maildir before writing.
+   */
   resumed: boolean;
   /** Destination domains with a delivery running now. */
   busy: Set<string>;
+  bounceOf?: string;
 }
 
 const DONE: RecipientStatus[] = ['delivered', 'bounced'];
@@ -123,6 +127,8 @@ export class QueueRunner {
   private ownsRemotes = false;
   private relayCounter = 0;
   private readonly activeRelays = new Set<{ abort(): void }>();
+  /** Maildir listings taken once while resuming the spool at start (mailbox → delivery keys). */
+  private resumeListing = new Map<string, Map<string, string>>();
   /** Settles once the spool is open: an enqueue that arrives earlier waits, so resume can't adopt it twice. */
   private spoolOpen!: Promise<void>;
   private markSpoolOpen!: (err?: Error) => void;
@@ -219,7 +225,7 @@ export class QueueRunner {
         size: message.length,
       });
       if (!this.stopped) {
-        this.adopt({ record, segment, offset: 0, progress: new Map() }, message, false);
+        this.adopt({ record, segment, offset: 0, progress: new Map() }, message, !!envelope.bounceOf);
         // Deliver on the next turn: the server's 250 (which resolves from this promise) goes on the
         // wire first, so the transcript reads in the order a real MTA acts: accept, then queue work.
         setImmediate(() => this.pump());
@@ -245,7 +251,7 @@ export class QueueRunner {
         lastReply: p?.lastReply,
       };
     });
-    const item: Item = { record: l.record, message, segment: l.segment, rcpts, resumed, busy: new Set() };
+    const item: Item = { record: l.record, message, segment: l.segment, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set() };
     this.items.set(l.record.id, item);
     if (rcpts.some((r) => r.status === 'deferred')) this.deferredItems.add(item);
     for (const domain of new Set(rcpts.filter((r) => !DONE.includes(r.status)).map((r) => r.domain)))
@@ -378,7 +384,7 @@ export class QueueRunner {
         }
         const dir = mailboxDir(this.opts.dataDir, r.domain, local);
         const name = deliveryName(item.record.arrival, item.record.id, r.index, world.hostname);
-        let file = item.resumed ? findDelivered(dir, name) : undefined;
+        let file = item.resumed ? findDelivered(dir, deliveryKey(item.record.id, r.index), item.bounceOf ? undefined : this.resumeListing) : undefined;
         if (!file) file = await deliverToMaildir(dir, name, finalDeliveryContent(item.record.from, r.address, item.message));
         r.status = 'delivered';
         r.lastReply = `250 2.0.0 delivered to maildir ${file}`;

@@ -1,11 +1,12 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../../src/events/bus.js';
 import type { LabEvent } from '../../src/events/types.js';
 import { loadWorld } from '../../src/lab/world.js';
 import { QueueRunner, listSpool } from '../../src/lab/queue.js';
 import { Spool } from '../../src/lab/spool.js';
+import { deliverToMaildir, deliveryName, mailboxDir } from '../../src/lab/maildir.js';
 import { tempDir } from '../helpers/lab.js';
 
 const msg = (subject: string) => Buffer.from(`Received: from client.test by mx.example.com\r\nFrom: alice@example.com\r\nSubject: ${subject}\r\n\r\nhello\r\n`);
@@ -86,5 +87,27 @@ describe('queue runner, local delivery', () => {
     await second.r.idle();
     expect(newFiles(dataDir, 'example.com', 'bob')).toHaveLength(2);
     expect(readdirSync(path.join(dataDir, 'spool')).filter((f) => f.endsWith('.seg'))).toEqual([]);
+  });
+
+  it('does not deliver again what a killed run had already put in the Maildir (even if a reader moved it to cur/)', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const spool = new Spool(dataDir);
+    await spool.open();
+    const arrival = Date.now();
+    const m = msg('once');
+    await spool.append({ id: 'KILLED', from: 'alice@example.com', recipients: ['bob@example.com', 'alice@example.com'], arrival, size: m.length }, m);
+    await spool.close();
+    // The previous run delivered to bob (then a mail reader marked it seen) and died before recording it.
+    const bobDir = mailboxDir(dataDir, 'example.com', 'bob');
+    await deliverToMaildir(bobDir, deliveryName(arrival, 'KILLED', 0, 'mx.example.com'), Buffer.from('Subject: once\n\nhi\n'));
+    const [name] = readdirSync(path.join(bobDir, 'new'));
+    renameSync(path.join(bobDir, 'new', name!), path.join(bobDir, 'cur', `${name}:2,S`));
+    const { r } = runner(dataDir);
+    await r.start();
+    await r.idle();
+    expect(readdirSync(path.join(bobDir, 'new'))).toEqual([]);
+    expect(readdirSync(path.join(bobDir, 'cur'))).toHaveLength(1);
+    expect(newFiles(dataDir, 'example.com', 'alice')).toHaveLength(1);
   });
 });
