@@ -8,7 +8,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,8 @@ export async function benchStartup() {
   const line = (label, xs) =>
     console.log(`${label.padEnd(44)} median ${fmt(median(xs))}  (min ${fmt(Math.min(...xs))}, max ${fmt(Math.max(...xs))}, ${xs.length} runs)  ${(median(xs) / base).toFixed(2)}× node`);
   console.log(`time until "S: 220" is on screen, in a pty (script -qfc), ${RUNS} interleaved runs`);
+  // Other work on the machine moves these figures a lot (node -e "" is ~0.14 s on a quiet one).
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end`);
   line('node -e ""', node);
   line('smtp-lab --port 0 --data-dir DIR (bundle)', reused);
   line('  the same, first start in a fresh DIR', fresh);
