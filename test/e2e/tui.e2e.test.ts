@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tmux, count, freePort, portIsFree, sleep, tmuxMissing } from './tmux.js';
+import { rawSession } from './raw-smtp.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/smtp-lab.js');
@@ -75,16 +76,19 @@ for (const [width, height] of [
       await t.waitFor('the EHLO reply', (s) => s.includes('C: EHLO e2e.example') && /S: 250[ -]/.test(s));
       t.line('MAIL FROM:<alice@example.com>');
       await t.waitFor('250 to MAIL', (s) => count(s, 'S: 250 ') >= 2);
+      // Someone else (swaks, say) sends mail through the same server mid-lesson: tagged, not the learner's.
+      await rawSession(port, ['EHLO outside.example', 'MAIL FROM:<erin@example.net>', 'RCPT TO:<alice@example.com>', 'DATA', 'Subject: meanwhile\r\n\r\nhi\r\n.', 'QUIT']);
+      await t.waitFor('the other session, tagged', (s) => /^\[\S+\] C: EHLO outside\.example/m.test(s));
       t.line('RCPT TO:<bob@example.com>');
-      await t.waitFor('250 to RCPT', (s) => count(s, 'S: 250 ') >= 3);
+      await t.waitFor('250 to RCPT', (s) => /C: RCPT TO:<bob@example\.com>\n(.*\n)*?S: 250 /.test(s));
 
       // History: NOOP, then ↑ brings it back to the prompt, Enter sends it again.
       t.line('NOOP');
-      await t.waitFor('250 to NOOP', (s) => count(s, 'S: 250 ') >= 4);
+      await t.waitFor('250 to NOOP', (s) => count(s, '\nS: 250 ') >= 4);
       t.keys(['Up']);
       await t.waitFor('NOOP recalled into the prompt', (s) => /^C: NOOP/m.test(s.trimEnd().split('\n').pop() ?? ''), 3000, () => t.screen());
       t.keys(['Enter']);
-      await t.waitFor('the second NOOP answered', (s) => count(s, 'C: NOOP') >= 2 && count(s, 'S: 250 ') >= 5);
+      await t.waitFor('the second NOOP answered', (s) => count(s, '\nC: NOOP') >= 2 && count(s, '\nS: 250 ') >= 5);
 
       // DATA mode: the prompt changes until the lone dot.
       t.line('DATA');
@@ -95,7 +99,7 @@ for (const [width, height] of [
       // Typed with one dot; the client dot-stuffs it on the wire, the server takes the stuffing off.
       t.line('.a line that starts with a dot');
       t.line('.');
-      await t.waitFor('250 after the dot', (s) => /S: 250 .*queued as/i.test(s));
+      await t.waitFor('250 after the dot', (s) => /^S: 250 .*queued as/im.test(s));
       expect(t.everything()).toContain('C: │ ..a line that starts with a dot');
       await t.waitFor('the prompt back in command mode', (s) => !(s.trimEnd().split('\n').pop() ?? '').startsWith('C: │'), 3000, () => t.screen());
 
@@ -138,25 +142,15 @@ describe.skipIf(skip)('smtp-lab watch in a real terminal', () => {
     t.start(startCommand(['watch', '--port', String(port), '--data-dir', path.join(home, 'data')], home), 100, 30);
     await t.waitFor('the watch header', (s) => s.includes(`listening on 127.0.0.1:${port}`), 10_000);
 
-    // An external client: a few lines over a raw socket, as swaks would send them.
-    const { default: net } = await import('node:net');
-    const sock = net.connect(port, '127.0.0.1');
-    const replies: string[] = [];
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => replies.push(d));
-    const waitReply = async (re: RegExp) => {
-      const until = Date.now() + 5000;
-      while (Date.now() < until && !re.test(replies.join(''))) await sleep(20);
-    };
-    await waitReply(/^220 /m);
-    sock.write('EHLO outside.example\r\n');
-    await waitReply(/^250 /m);
-    await t.waitFor('the external session on screen', (s) => /── session \S+ · 127\.0\.0\.1:\d+ ──/.test(s) && s.includes('C: EHLO outside.example'));
-    await t.waitFor('the open session in the live list', (s) => /▶ handshake/.test(s), 3000, () => t.screen());
-    sock.write('QUIT\r\n');
-    await waitReply(/^221 /m);
-    sock.destroy();
-    await t.waitFor('the close', (s) => /session \S+ closed/.test(s));
+    // An external client, as swaks would be: a message for the remote domain, relayed by the queue.
+    await rawSession(port, ['EHLO outside.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'Subject: relayed\r\n\r\nhi\r\n.', 'QUIT']);
+    await t.waitFor('the external session under its header', (s) => /── session \S+ · 127\.0\.0\.1:\d+ ──/.test(s) && s.includes('C: EHLO outside.example'));
+    // The message's queue events and its relay leg sit under the message's header, the relay indented.
+    const screen = await t.waitFor('the relayed delivery', (s) => /✓ delivered to dave@example\.net \(relay/.test(s), 10_000);
+    expect(screen).toMatch(/^ {2}── message \S+ · from session \S+ ──$/m);
+    expect(screen).toMatch(/^ {4}• relay session \S+ to mx\.example\.net/m);
+    expect(screen).toMatch(/^ {4}C: MAIL FROM:<alice@example\.com>/m);
+    await t.waitFor('the live list and counters', (s) => /1 seen|2 seen/.test(s) && s.includes('delivered 1'), 3000, () => t.screen());
 
     const took = await ctrlCExits(t, port);
     expect(took).toBeLessThan(2000);
