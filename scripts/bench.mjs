@@ -13,12 +13,10 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg, cpus } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20000);
@@ -151,6 +149,8 @@ function countFiles(dir) {
 async function benchQueue() {
   const load_ = hasCommand('smtp-source') ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}` : `Node load generator (${SESSIONS} sessions, ${MESSAGES} messages, ~${SIZE} bytes)`;
   console.log(`queue: load = ${load_}`);
+  // Other work on the machine moves these figures a lot: say how busy it was.
+  console.log(`  machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
 
   const sink = await bareSink();
   const sinkSeconds = await load(sink.port);
@@ -220,4 +220,3 @@ for (const name of wanted.length ? wanted : Object.keys(SECTIONS)) {
   console.log(`== ${name} ==`);
   await run();
 }
-void ROOT;

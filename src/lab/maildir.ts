@@ -139,6 +139,7 @@ class MaildirWriters {
   private readonly queue: Job[] = [];
   private readonly waiting = new Map<number, { resolve: (p: string) => void; reject: (e: Error) => void }>();
   private nextId = 0;
+  private scheduled = false;
   /** Jobs each worker is running, to fail them if the worker dies. */
   private readonly running = new Map<Worker, number[]>();
 
@@ -149,7 +150,14 @@ class MaildirWriters {
       const id = ++this.nextId;
       this.waiting.set(id, { resolve, reject });
       this.queue.push({ id, dir, name, content });
-      this.dispatch();
+      // Gather what this turn of the event loop hands in: waking a thread costs more than the message.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.dispatch();
+        });
+      }
     });
   }
 
@@ -195,9 +203,10 @@ class MaildirWriters {
         if (this.all.length >= this.size) return;
         w = this.spawn();
       }
-      // Share what is waiting between the free writers, at most 64 each.
+      // Share what is waiting between the free writers (each fsyncs one file at a time), but don't
+      // wake a thread for fewer than 8 files; at most 64 per batch.
       const free = this.idle.length + 1 + Math.max(0, this.size - this.all.length);
-      const take = Math.min(64, Math.max(1, Math.ceil(this.queue.length / free)));
+      const take = Math.min(64, Math.max(8, Math.ceil(this.queue.length / free)));
       const jobs = this.queue.splice(0, take);
       this.running.set(w, jobs.map((j) => j.id));
       w.ref();

@@ -15,7 +15,7 @@
  * items still alive. A record cut short by a crash was never acknowledged (its fsync had not returned),
  * so the loader drops it.
  */
-import { closeSync, openSync, readFileSync, readdirSync, existsSync, fsyncSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -400,15 +400,5 @@ export class Spool {
     await this.segFh?.close();
     this.segFh = undefined;
     await this.stateLog.close();
-  }
-}
-
-/** Synchronous directory fsync, for the rare paths that are not async. */
-export function fsyncDirSync(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
