@@ -24,6 +24,7 @@ const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 20);
 const SIZE = Number(process.env.BENCH_SIZE ?? 2048);
 
 function hasCommand(cmd) {
+  if (cmd === 'smtp-source' && process.env.BENCH_NODE_LOAD) return false; // force the fallback generator
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
     return true;

@@ -148,7 +148,7 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
       if (opened)
         bus.emit({
           type: 'session-close',
-          stage: sawQuitReply ? 'termination' : 'queue',
+          stage: 'queue',
           session,
           leg: 'relay',
           reason: sawQuitReply ? 'quit' : closeReason,
