@@ -174,7 +174,7 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         if (stream.sizeExceeded) return cb(smtpError(552, `5.3.4 Message size exceeds fixed limit`));
-        const id = `${h.mxHost.split('.')[0]!.toUpperCase()}${Date.now().toString(36).toUpperCase()}${nextId()}`;
+        const id = `${Date.now().toString(36).toUpperCase()}R${nextId()}`;
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
         // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
