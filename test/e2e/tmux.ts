@@ -5,7 +5,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 export function tmuxMissing(): string | undefined {
   const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
@@ -75,6 +77,9 @@ export class Tmux {
 
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
+    // tmux leaves the socket file behind; each run makes new ones, so remove ours.
+    const dir = path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+    rmSync(path.join(dir, this.socket), { force: true });
   }
 }
 
