@@ -241,10 +241,11 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       }
       case 'session-close': {
-        model.sessions.delete(e.session);
         if (model.mode === 'watch' || e.leg === 'relay' || mine) {
           push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain: e.explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
         }
+        // Forgotten only now: the header printed for this last row still names the session's address.
+        model.sessions.delete(e.session);
         model.relayQueue.delete(e.session);
         break;
       }
