@@ -39,6 +39,14 @@ export async function main(argv: string[]): Promise<void> {
   await parser.parseAsync();
 }
 
+// `smtp-lab lessons | head` closes our stdout early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 main(hideBin(process.argv)).catch((err: unknown) => {
   if (err instanceof UserError) {
     process.stderr.write(`smtp-lab: ${err.message}\n`);
