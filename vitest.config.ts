@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Real sockets and real child processes: two cores, so keep the parallelism modest.
     maxWorkers: 2,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
