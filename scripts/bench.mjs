@@ -159,6 +159,32 @@ async function benchQueue() {
   const sinkRate = sink.received() / sinkSeconds;
   console.log(`  bare smtp-server sink:  ${sink.received()} messages in ${sinkSeconds.toFixed(2)} s = ${sinkRate.toFixed(0)} msg/s (no disk)`);
 
+  // The inbound server alone (transcript, events, explanations) with a queue that stores nothing: where
+  // the time goes when the durable figure falls short — in the server's events, or in spool and Maildir.
+  let serverOnlyRate;
+  try {
+    const { LabServer } = await dist('lab/server.js');
+    const { EventBus } = await dist('events/bus.js');
+    const { loadWorld } = await dist('lab/world.js');
+    const { loadAnnotations } = await dist('lessons/annotations.js');
+    const world = loadWorld(undefined, { domains: { 'example.com': { mailboxes: ['alice', 'bob', 'postmaster', 'b'] } } });
+    const bus = new EventBus();
+    const annotations = loadAnnotations();
+    bus.setEnricher((e) => {
+      const x = annotations.explain(e);
+      if (x) e.explain = x;
+    });
+    let n = 0;
+    const server = new LabServer({ world, bus, queue: { enqueue: async () => `NOOP${++n}` }, mayRelay: () => true });
+    const address = await server.listen(0, '127.0.0.1');
+    const s = await load(address.port);
+    await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1500).unref())]);
+    serverOnlyRate = n / s;
+    console.log(`  lab server, no-op queue: ${n} messages in ${s.toFixed(2)} s = ${serverOnlyRate.toFixed(0)} msg/s (events on, nothing stored)`);
+  } catch (err) {
+    console.log(`  lab server, no-op queue: skipped (${err.message})`);
+  }
+
   const { startLab } = await dist('lab/lab.js');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-'));
   try {
@@ -188,6 +214,7 @@ async function benchQueue() {
     await lab.queue.idle();
     const inMaildir = countFiles(path.join(dataDir, 'mail', 'example.com', 'b', 'new'));
     const spoolLeft = lab.queue.list().length;
+    const st = lab.queue.spoolStats();
     await lab.stop();
     console.log(
       `  durable lab pipeline:   ${queued} messages in ${seconds.toFixed(2)} s = ${acceptRate.toFixed(0)} msg/s accepted ` +
@@ -197,7 +224,12 @@ async function benchQueue() {
       `                          ${delivered} delivered into the Maildir after ${deliverSeconds.toFixed(2)} s = ${(delivered / deliverSeconds).toFixed(0)} msg/s end to end; ` +
         `${inMaildir} files in b's Maildir, ${spoolLeft} left in the spool`,
     );
+    console.log(
+      `                          group commit: ${st.groups} fsync rounds, ${(st.records / Math.max(1, st.groups)).toFixed(1)} messages each, ` +
+        `${(st.syncMs / Math.max(1, st.groups)).toFixed(2)} ms each (write + fdatasync)`,
+    );
     console.log(`  ratio durable/bare:     ${(acceptRate / sinkRate).toFixed(2)}  (target: >= 1500 msg/s accepted durably, all delivered)`);
+    if (serverOnlyRate) console.log(`  ratio durable/no-op:    ${(acceptRate / serverOnlyRate).toFixed(2)}  (what the spool fsync and Maildir delivery cost)`);
     if (inMaildir !== MESSAGES) console.log(`  WARNING: expected ${MESSAGES} messages in the Maildir, found ${inMaildir}`);
     return { sinkRate, acceptRate, delivered, inMaildir };
   } finally {
