@@ -26,6 +26,8 @@ const SEGMENT_MAX_RECORDS = 2000;
 const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
 /** How long a lazy state line may wait for company before it is written. */
 const LAZY_DELAY_MS = 20;
+/** fsync rounds of the spool that may overlap (see Spool.kick). */
+const MAX_ROUNDS = 2;
 
 /** The envelope as stored with the message. */
 export interface SpoolRecord {
@@ -266,6 +268,10 @@ export class Spool {
   private readonly segInfo = new Map<string, SegmentInfo>();
   private pending: Pending<string>[] = [];
   private flushing: Promise<void> | undefined;
+  private settle: (() => void) | undefined;
+  private inFlight = 0;
+  private segBroken = false;
+  private segReady: Promise<void> = Promise.resolve();
   private stateLog: GroupCommitLog;
   private closed = false;
   /** Group commit at work: fsync rounds, messages in them, time spent writing + fsyncing (for the bench). */
@@ -320,46 +326,77 @@ export class Spool {
     const data = Buffer.concat([Buffer.from(`${HEADER_PREFIX}${JSON.stringify(record)}\n`), message, Buffer.from('\n')]);
     return new Promise((resolve, reject) => {
       this.pending.push({ data, resolve, reject });
-      this.flushing ??= this.flush();
+      this.kick();
     });
   }
 
-  private async flush(): Promise<void> {
-    try {
-      while (this.pending.length) {
-        const batch = this.pending.splice(0);
-        try {
-          let fresh = false;
-          if (!this.segFh || this.segRecords >= SEGMENT_MAX_RECORDS || this.segBytes >= SEGMENT_MAX_BYTES) {
-            await this.rotate();
-            this.segName = `${Date.now()}-${process.pid}-${++this.segCounter}.seg`;
-            this.segFh = await fs.open(path.join(this.dir, this.segName), 'wx');
-            this.segInfo.set(this.segName, { live: 0, active: true });
-            this.segRecords = 0;
-            this.segBytes = 0;
-            fresh = true;
-          }
-          const buf = Buffer.concat(batch.map((p) => p.data));
-          const t0 = performance.now();
-          await writeAll(this.segFh!, buf);
-          await this.segFh!.datasync();
-          this.stats.groups++;
-          this.stats.records += batch.length;
-          this.stats.syncMs += performance.now() - t0;
-          // A new file's name lives in the directory: without this fsync a crash could lose the whole segment.
-          if (fresh) await fsyncDir(this.dir);
-          this.segRecords += batch.length;
-          this.segBytes += buf.length;
-          const info = this.segInfo.get(this.segName!)!;
-          info.live += batch.length;
-          for (const p of batch) p.resolve(this.segName!);
-        } catch (err) {
-          for (const p of batch) p.reject(err as Error);
+  /**
+   * Start fsync rounds for what is pending. Up to MAX_ROUNDS overlap: while one round waits on its
+   * fdatasync, the next writes behind it (at its own reserved offset) and queues its own, so a slow
+   * disk costs latency, not throughput. A new segment is only opened when no round is in flight.
+   */
+  private kick(): void {
+    while (this.pending.length && this.inFlight < MAX_ROUNDS) {
+      const rotate = !this.segFh || this.segBroken || this.segRecords >= SEGMENT_MAX_RECORDS || this.segBytes >= SEGMENT_MAX_BYTES;
+      if (rotate && this.inFlight > 0) return;
+      const batch = this.pending.splice(0);
+      this.inFlight++;
+      this.flushing ??= new Promise<void>((resolve) => (this.settle = resolve));
+      void this.round(batch, rotate).finally(() => {
+        this.inFlight--;
+        this.kick();
+        if (this.inFlight === 0 && !this.pending.length) {
+          this.flushing = undefined;
+          this.settle?.();
+          this.onSettled();
         }
+      });
+    }
+  }
+
+  private async round(batch: Pending<string>[], rotate: boolean): Promise<void> {
+    try {
+      if (rotate) {
+        await this.rotate();
+        const name = `${Date.now()}-${process.pid}-${++this.segCounter}.seg`;
+        const fh = await fs.open(path.join(this.dir, name), 'wx');
+        this.segInfo.set(name, { live: 0, active: true });
+        this.segRecords = 0;
+        this.segBytes = 0;
+        this.segBroken = false;
+        // A new file's name lives in the directory: nothing in it counts as queued before this fsync.
+        this.segReady = fsyncDir(this.dir);
+        this.segReady.catch(() => undefined);
+        this.segName = name;
+        this.segFh = fh;
       }
-    } finally {
-      this.flushing = undefined;
-      this.onSettled();
+      const fh = this.segFh!;
+      const name = this.segName!;
+      const ready = this.segReady;
+      const buf = Buffer.concat(batch.map((p) => p.data));
+      // Reserve this round's place in the file now, synchronously, so overlapping rounds never interleave.
+      const position = this.segBytes;
+      this.segBytes += buf.length;
+      this.segRecords += batch.length;
+      const t0 = performance.now();
+      try {
+        let off = 0;
+        while (off < buf.length) off += (await fh.write(buf, off, buf.length - off, position + off)).bytesWritten;
+        await fh.datasync();
+        await ready;
+      } catch (err) {
+        // Whatever reached the file may be half a record: later rounds go to a fresh segment.
+        this.segBroken = true;
+        throw err;
+      }
+      this.stats.groups++;
+      this.stats.records += batch.length;
+      this.stats.syncMs += performance.now() - t0;
+      const info = this.segInfo.get(name);
+      if (info) info.live += batch.length;
+      for (const p of batch) p.resolve(name);
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
     }
   }
 
