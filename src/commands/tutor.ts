@@ -48,7 +48,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus }, say);
     let tutor: Tutor;
     try {
-      tutor = await Tutor.create({
+      tutor = Tutor.prepare({
         lab,
         lessonId: argv.lesson,
         // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
@@ -66,8 +66,17 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       if (interactive) {
         // Loaded only on a terminal (started above): the plain path (pipes, CI) never pays for React and ink.
         const { runInkTutor } = await tui!;
-        await runInkTutor(tutor, { present: argv.present, color: argv.color });
+        // Open the session, let the server accept it (one turn of the event loop: server and client
+        // share this process), then draw the first frame: the drawing overlaps the server's
+        // early-talker pause before the 220, instead of adding to it.
+        const begun = tutor.begin();
+        await connectedOrSettled(tutor, begun);
+        await new Promise((resolve) => setImmediate(resolve));
+        const ui = runInkTutor(tutor, { present: argv.present, color: argv.color });
+        await begun;
+        await ui;
       } else {
+        await tutor.begin();
         process.stdout.write(`${chalk.dim(`lab server ${lab.world.hostname} on ${lab.host}:${lab.port}, data in ${lab.dataDir}; :help lists the tutor commands`)}\n`);
         // Ctrl+C ends the plain tutor like the end of input: the lab stops cleanly (a second one exits at once).
         const interrupted = new AbortController();
@@ -83,6 +92,22 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     }
   },
 };
+
+/** Resolves once the learner's socket is connected (or the start failed, which begin() reports). */
+function connectedOrSettled(tutor: Tutor, begun: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    if (tutor.state().connected) return resolve();
+    const off = tutor.onChange(() => {
+      if (!tutor.state().connected) return;
+      off();
+      resolve();
+    });
+    begun.then(
+      () => (off(), resolve()),
+      () => (off(), resolve()),
+    );
+  });
+}
 
 async function startOnFreePortIfBusy(
   opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown },

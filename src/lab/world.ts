@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseDocument, LineCounter, type Document } from 'yaml';
+import { cachedParse, parserVersion } from '../lessons/parse-cache.js';
 
 export type RemoteBehaviour = 'accept' | 'greylist' | 'down' | 'reject';
 
@@ -51,22 +52,46 @@ export const DEFAULT_WORLD_FILE = path.join(LESSONS_DIR, 'world.yaml');
 const BEHAVIOURS: RemoteBehaviour[] = ['accept', 'greylist', 'down', 'reject'];
 
 export function loadWorld(file = DEFAULT_WORLD_FILE, overrides?: unknown): World {
-  const text = readFileSync(file, 'utf8');
-  return parseWorld(text, file, overrides);
+  // The YAML is parsed once per version of the file (the cache holds plain data); the document with
+  // its line positions is only needed again to name the line of an error.
+  const parsed = cachedParse(file, PARSER_VERSION, (text) => {
+    try {
+      return { ok: true, value: parseYaml(text, file).doc.toJS() ?? {} };
+    } catch (err) {
+      const e = err as WorldFileError;
+      return { ok: false, error: { line: e.line ?? 1, message: e.message } };
+    }
+  });
+  if (!parsed.ok) throw new WorldFileError(file, parsed.error.line, parsed.error.message.replace(/^.*?:\d+: /, ''));
+  return validateWorld(parsed.value, file, overrides, () => parseYaml(readFileSync(file, 'utf8'), file));
 }
 
 export function parseWorld(text: string, file: string, overrides?: unknown): World {
+  const yaml = parseYaml(text, file);
+  return validateWorld(yaml.doc.toJS() ?? {}, file, overrides, () => yaml);
+}
+
+function parseYaml(text: string, file: string): { doc: Document; lc: LineCounter } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new WorldFileError(file, lc.linePos(e.pos[0]).line, e.message.split('\n')[0]!);
   }
-  const lineOf = (p: (string | number)[]): number => nodeLine(doc, lc, p);
+  return { doc, lc };
+}
+
+const PARSER_VERSION = parserVersion(parseYaml);
+
+function validateWorld(parsed: unknown, file: string, overrides: unknown, yaml: () => { doc: Document; lc: LineCounter }): World {
+  const lineOf = (p: (string | number)[]): number => {
+    const { doc, lc } = yaml();
+    return nodeLine(doc, lc, p);
+  };
   const fail = (p: (string | number)[], detail: string): never => {
     throw new WorldFileError(file, lineOf(p), detail);
   };
-  const raw = mergeDeep(doc.toJS() ?? {}, overrides ?? {}) as any;
+  const raw = mergeDeep(parsed, overrides ?? {}) as any;
   if (typeof raw !== 'object' || Array.isArray(raw)) fail([], 'the world file must be a mapping');
   const hostname = raw.hostname ?? 'mx.example.com';
   if (typeof hostname !== 'string' || !/^[a-z0-9.-]+$/i.test(hostname)) fail(['hostname'], 'hostname must be a host name');

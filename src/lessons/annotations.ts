@@ -2,11 +2,11 @@
  * Explanations live in lessons/annotations.yaml, never in src/. This module loads them, validates
  * them (an error names file and line), attaches one to each event, and answers `smtp-lab explain`.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
 import type { LabEvent } from '../events/types.js';
 import { LESSONS_DIR } from '../lab/world.js';
+import { cachedParse, parserVersion, type Parsed } from './parse-cache.js';
 
 export interface Annotation {
   text: string;
@@ -76,23 +76,39 @@ export function format(a: Annotation): string {
 export const DEFAULT_ANNOTATIONS_FILE = path.join(LESSONS_DIR, 'annotations.yaml');
 
 export function loadAnnotations(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
-  let text: string;
+  let parsed: Parsed<Record<Section, [string, Annotation][]>>;
   try {
-    text = readFileSync(file, 'utf8');
+    parsed = cachedParse(file, PARSER_VERSION, (text) => {
+      try {
+        return { ok: true, value: toTable(text, file) };
+      } catch (err) {
+        return { ok: false, error: { line: 0, message: (err as Error).message } };
+      }
+    });
   } catch {
     throw new AnnotationFileError(`${file}: cannot be read`);
   }
-  return parseAnnotations(text, file);
+  if (!parsed.ok) throw new AnnotationFileError(parsed.error.message);
+  return fromTable(parsed.value);
 }
 
 export function parseAnnotations(text: string, file: string): Annotations {
+  return fromTable(toTable(text, file));
+}
+
+function fromTable(entries: Record<Section, [string, Annotation][]>): Annotations {
+  return new Annotations(Object.fromEntries(SECTIONS.map((s) => [s, new Map(entries[s])])) as Record<Section, Map<string, Annotation>>);
+}
+
+/** The file as plain arrays (JSON-safe, so the parse can be cached); throws `file:line: …` errors. */
+function toTable(text: string, file: string): Record<Section, [string, Annotation][]> {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new AnnotationFileError(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
   }
-  const table = Object.fromEntries(SECTIONS.map((s) => [s, new Map<string, Annotation>()])) as Record<Section, Map<string, Annotation>>;
+  const table = Object.fromEntries(SECTIONS.map((s) => [s, []])) as unknown as Record<Section, [string, Annotation][]>;
   const raw = (doc.toJS() ?? {}) as Record<string, Record<string, unknown>>;
   for (const [section, entries] of Object.entries(raw)) {
     if (!(SECTIONS as readonly string[]).includes(section)) {
@@ -103,11 +119,13 @@ export function parseAnnotations(text: string, file: string): Annotations {
       if (!v || typeof v.text !== 'string' || typeof v.cite !== 'string' || !v.text.trim() || !v.cite.trim()) {
         throw new AnnotationFileError(`${file}:${lineOf(doc, lc, [section, key])}: ${section}.${key} needs "text" and "cite"`);
       }
-      table[section as Section].set(key, { text: v.text.trim(), cite: v.cite.trim() });
+      table[section as Section].push([key, { text: v.text.trim(), cite: v.cite.trim() }]);
     }
   }
-  return new Annotations(table);
+  return table;
 }
+
+const PARSER_VERSION = parserVersion(toTable);
 
 function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, p: string[]): number {
   const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;

@@ -3,7 +3,8 @@
  * format in lessons/README.md. Every problem is one line naming the file and the line; a broken lesson
  * is reported and the others still load.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { cachedParse, parserVersion } from './parse-cache.js';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
 import { LESSONS_DIR } from '../lab/world.js';
@@ -48,6 +49,9 @@ export function displayPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
+/** Changes whenever parseLesson's code does, so a cached parse never outlives the parser that made it. */
+const PARSER_VERSION = parserVersion(parseLesson);
+
 export function loadLessons(dir: string = LESSONS_DIR): LoadResult {
   let names: string[];
   try {
@@ -60,12 +64,15 @@ export function loadLessons(dir: string = LESSONS_DIR): LoadResult {
   for (const name of names.sort()) {
     const file = path.join(dir, name);
     const shown = displayPath(file);
-    try {
-      lessons.push(parseLesson(readFileSync(file, 'utf8'), file));
-    } catch (err) {
-      if (err instanceof Invalid) errors.push({ file: shown, line: err.line, message: err.message });
-      else errors.push({ file: shown, line: 1, message: (err as Error).message });
-    }
+    const parsed = cachedParse(file, PARSER_VERSION, (text) => {
+      try {
+        return { ok: true, value: parseLesson(text, file) };
+      } catch (err) {
+        return { ok: false, error: { line: err instanceof Invalid ? err.line : 1, message: (err as Error).message } };
+      }
+    });
+    if (parsed.ok) lessons.push(parsed.value);
+    else errors.push({ file: shown, ...parsed.error });
   }
   // Two lessons with one order would make "next lesson" ambiguous: report the later file.
   const seen = new Map<number, Lesson>();

@@ -137,6 +137,17 @@ export class Tutor {
   }
 
   static async create(opts: TutorOptions): Promise<Tutor> {
+    const tutor = Tutor.prepare(opts);
+    await tutor.begin();
+    return tutor;
+  }
+
+  /**
+   * Everything but the first session: loads lessons and progress and picks the lesson (throwing a
+   * UserError for an unknown one). A view can mount now and show the greeting as it arrives while
+   * `begin()` connects: the server's early-talker pause (100 ms) then overlaps the first frame.
+   */
+  static prepare(opts: TutorOptions): Tutor {
     const { lessons, errors } = loadLessons(opts.lessonsDir);
     const progress = Progress.load(opts.progressFile ?? defaultProgressFile());
     if (lessons.length === 0) {
@@ -154,13 +165,27 @@ export class Tutor {
     }
     const tutor = new Tutor(opts.lab, lessons, progress, opts);
     for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
-    await tutor.startLesson(start, step);
-    if (opts.lessonId === undefined && lessons.every((l) => progress.isDone(l.id))) {
-      tutor.allDone = true;
-      tutor.say('info', 'Every lesson is done. :lesson <id> replays any of them.');
-    }
+    tutor.pendingStart = { lesson: start, step, resumed: opts.lessonId === undefined };
     return tutor;
   }
+
+  /** Starts the chosen lesson on a fresh session; lines submitted meanwhile wait for it. */
+  begin(): Promise<void> {
+    const pending = this.pendingStart;
+    if (!pending) return this.chain;
+    this.pendingStart = undefined;
+    const run = this.chain.then(async () => {
+      await this.startLesson(pending.lesson, pending.step);
+      if (pending.resumed && this.lessons.every((l) => this.progress.isDone(l.id))) {
+        this.allDone = true;
+        this.say('info', 'Every lesson is done. :lesson <id> replays any of them.');
+      }
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private pendingStart: { lesson: Lesson; step: number; resumed: boolean } | undefined;
 
   state(): TutorState {
     const lesson = this.runner?.lesson;
