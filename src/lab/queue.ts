@@ -159,11 +159,17 @@ export class QueueRunner {
       this.markSpoolOpen(err as Error);
       throw err;
     }
-    if (!this.remotes) {
-      this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus);
-      this.ownsRemotes = true;
+    try {
+      if (!this.remotes) {
+        this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus);
+        this.ownsRemotes = true;
+      }
+      for (const l of loaded) this.adopt(l, await readSpooledMessage(this.spool.dir, l));
+    } catch (err) {
+      // Nobody may wait forever on a queue that never opened.
+      this.markSpoolOpen(err as Error);
+      throw err;
     }
-    for (const l of loaded) this.adopt(l, await readSpooledMessage(this.spool.dir, l));
     this.markSpoolOpen();
     if (loaded.length)
       this.opts.bus.emit({
