@@ -4,7 +4,10 @@
  *
  * Sections (run all, or name some: `node scripts/bench.mjs queue`):
  *   queue   messages/s through the durable lab pipeline (250 only after the spool fsync, Maildir
- *           delivery, events on) against a bare smtp-server sink in the same run, and the ratio.
+ *           delivery, events on) against a bare smtp-server sink in the same run, and the ratio; also
+ *           the lab server with a queue that stores nothing, to tell the cost of the server's
+ *           transcript and events from the cost of durability. BENCH_MESSAGES, BENCH_SESSIONS,
+ *           BENCH_SIZE change the load; BENCH_NODE_LOAD=1 forces the Node generator.
  *   startup time from spawning the tutor in a real pty until the 220 greeting is on screen, against
  *           `node -e ""` in the same run, and the ratio (scripts/bench-startup.mjs).
  *
