@@ -30,6 +30,11 @@ interface Host {
   server?: SMTPServer;
 }
 
+function tcpInfo(reverseName: string | undefined, address: string): string {
+  const literal = `[${address.replace(/^::ffff:/, '')}]`;
+  return reverseName && !reverseName.startsWith('[') ? `${reverseName} ${literal}` : literal;
+}
+
 function smtpError(code: number, message: string): Error & { responseCode: number } {
   return Object.assign(new Error(message), { responseCode: code });
 }
@@ -179,7 +184,8 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
         // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
         const received = Buffer.from(
-          `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${session.clientHostname ?? ''} [${session.remoteAddress}])\r\n` +
+          // TCP-info (RFC 5321 §4.4): the address literal, after a reverse name only when there is one.
+          `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${tcpInfo(session.clientHostname, session.remoteAddress)})\r\n` +
             `\tby ${h.mxHost} (smtp-lab remote MTA) with ESMTP id ${id}\r\n` +
             `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Date(new Date())}\r\n`,
         );
