@@ -156,11 +156,14 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
         });
       resolve(result ?? { connected: opened, error: `lost connection with ${dialled}`, recipients: lostAll() });
     };
-    const lostAll = () =>
+    /** Every recipient deferred with a Postfix-style reason (these replies are the lab's, not the remote's). */
+    const lostAll = (timedOut = false) =>
       req.recipients.map((recipient) => ({
         recipient,
         code: 451,
-        reply: `451 4.4.2 lost connection with ${dialled}${lastServerLine ? ` after "${lastServerLine}"` : ''}`,
+        reply: timedOut
+          ? `451 4.4.2 conversation with ${dialled} timed out ${lastServerLine ? `after "${lastServerLine}"` : 'while waiting for the greeting'}`
+          : `451 4.4.2 lost connection with ${dialled}${lastServerLine ? ` after "${lastServerLine}"` : ''}`,
       }));
     req.onAbort?.(() => {
       closeReason = 'shutdown';
@@ -170,18 +173,19 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
     });
     conn.once('end', done);
     conn.on('error', (err: SmtpError) => {
-      if (err.code === 'ETIMEDOUT') closeReason = 'timeout';
+      const timedOut = err.code === 'ETIMEDOUT' || /timeout/i.test(err.message);
+      if (timedOut) closeReason = 'timeout';
       else if (opened) closeReason = 'reset';
       if (!opened) {
         const why =
           /ECONNREFUSED/.test(err.message)
             ? 'Connection refused'
-            : err.code === 'ETIMEDOUT' || /timeout/i.test(err.message)
+            : timedOut
               ? 'Connection timed out'
               : err.message;
         finish({ connected: false, error: `connect to ${dialled}: ${why}`, recipients: [] });
       } else {
-        finish({ connected: true, error: `${err.message}`, recipients: lostAll() });
+        finish({ connected: true, error: `${err.message}`, recipients: lostAll(timedOut) });
       }
       conn.close();
       done();
