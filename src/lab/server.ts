@@ -47,9 +47,16 @@ interface InboundSession {
   remoteAddress: string;
   remotePort: number;
   lastReplyCode?: number;
+  timedOut?: boolean;
   closeReason?: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
   open: boolean;
 }
+
+/**
+ * Inbound session ids (S1, S2, …) count per process, not per server: the tutor restarts the lab for a
+ * lesson with a world of its own, and a learner should not meet a second "S1".
+ */
+let sessionNumber = 0;
 
 /** Message lines beyond this many per message are summarised, so a 10 MB message can't flood the stream. */
 const MAX_DATA_LINE_EVENTS = 500;
@@ -67,7 +74,6 @@ function smtpError(code: number, message: string): Error & { responseCode: numbe
 export class LabServer {
   readonly smtp: SMTPServer;
   private readonly sessions = new Map<string, InboundSession>();
-  private nextSessionNumber = 0;
   private stopping = false;
 
   constructor(private readonly opts: LabServerOptions) {
@@ -136,7 +142,7 @@ export class LabServer {
   private session(cid: string): InboundSession {
     let s = this.sessions.get(cid);
     if (!s) {
-      s = { id: `S${++this.nextSessionNumber}`, state: newSessionStageState(), remoteAddress: '', remotePort: 0, open: true };
+      s = { id: `S${++sessionNumber}`, state: newSessionStageState(), remoteAddress: '', remotePort: 0, open: true };
       this.sessions.set(cid, s);
     }
     return s;
@@ -159,6 +165,8 @@ export class LabServer {
     const c = classifyServerLine(s.state, line);
     const reply = parseReplyLine(line);
     if (reply?.final) s.lastReplyCode = reply.code;
+    // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
+    if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
     this.opts.bus.emit({
       type: 'wire',
       session: s.id,
@@ -317,9 +325,11 @@ export class LabServer {
       ? 'shutdown'
       : s.lastReplyCode === 221
         ? 'quit'
-        : s.lastReplyCode === 421
+        : s.timedOut
           ? 'timeout'
-          : 'reset';
+          : s.lastReplyCode === 421
+            ? 'closed' // the server closed the channel: too many errors, an early talker (RFC 5321 §3.8)
+            : 'reset';
     this.opts.bus.emit({ type: 'session-close', stage: 'termination', session: s.id, leg: 'inbound', reason });
   }
 }

@@ -10,6 +10,12 @@
  *    smtpd_tls_auth_only). AUTH is listed only once the session is secure.
  * 3. It answers AUTH before TLS with 538, which RFC 4954 keeps "for historical purposes only";
  *    RFC 3207 §4's answer is 530 5.7.0 "Must issue a STARTTLS command first".
+ * 4. It accepts "MAIL FROM: <a@b>" with a space after the colon, which RFC 5321 §4.1.2 singles out as
+ *    not permitted ("a common source of errors"). A lab teaches the syntax, so it answers 501 with the
+ *    RFC 3463 syntax codes (5.1.7 sender, 5.1.3 recipient), as Postfix does with
+ *    strict_rfc821_envelopes.
+ * 5. It marks "421 too many unrecognized commands" 4.4.2 (a bad connection); the session is being
+ *    closed for policy, 4.7.0, as Postfix says it.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
@@ -19,6 +25,8 @@ interface PatchedConnection {
   secure?: boolean;
   _isSupported(command: string): boolean;
   handler_EHLO(command: Buffer, callback: () => void): void;
+  handler_MAIL(command: Buffer, callback: () => void): void;
+  handler_RCPT(command: Buffer, callback: () => void): void;
   __listingExtensions?: boolean;
 }
 
@@ -29,6 +37,7 @@ if (!proto.__labPatched) {
   const send = proto.send;
   proto.send = function (this: PatchedConnection, code, data, context) {
     if (code === 538) return send.call(this, 530, '5.7.0 Must issue a STARTTLS command first', false);
+    if (code === 421 && typeof data === 'string' && /too many/i.test(data)) return send.call(this, code, `4.7.0 ${data}`, false);
     if (context === undefined && typeof data === 'string' && OWN_CODE.test(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);
   };
@@ -49,5 +58,21 @@ if (!proto.__labPatched) {
       this.__listingExtensions = false;
     }
   };
+  for (const [handler, prefix, enhanced, what] of [
+    ['handler_MAIL', 'MAIL FROM', '5.1.7', 'sender'],
+    ['handler_RCPT', 'RCPT TO', '5.1.3', 'recipient'],
+  ] as const) {
+    const original = proto[handler];
+    const spaced = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s*:\\s+`, 'i');
+    const spacedBefore = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s+:`, 'i');
+    proto[handler] = function (this: PatchedConnection, command, callback) {
+      const line = String(command);
+      if (spaced.test(line) || spacedBefore.test(line)) {
+        this.send(501, `${enhanced} Bad ${what} address syntax: no space is allowed around the colon (${prefix}:<address>)`);
+        return callback();
+      }
+      return original.call(this, command, callback);
+    };
+  }
   proto.__labPatched = true;
 }

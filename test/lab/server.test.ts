@@ -70,6 +70,37 @@ describe('lab server', () => {
     s.close();
   });
 
+  it('refuses a space after the colon of MAIL FROM: and RCPT TO: with 501 (RFC 5321 §4.1.2)', async () => {
+    const s = await session();
+    expect((await s.command('MAIL FROM: <alice@example.com>'))[0]).toMatch(/^501 5\.1\.7 /);
+    expect(code(await s.command('MAIL FROM:<alice@example.com>'))).toBe(250);
+    expect((await s.command('RCPT TO: <bob@example.com>'))[0]).toMatch(/^501 5\.1\.3 /);
+    expect(code(await s.command('rcpt to:<bob@example.com>'))).toBe(250);
+    s.close();
+  });
+
+  it('closes after ten unknown commands with 421 4.7.0, and says the server closed the session', async () => {
+    const s = await session();
+    const open = lab.events.filter((e) => e.type === 'session-open').at(-1) as Extract<LabEvent, { type: 'session-open' }>;
+    const closed = lab.bus.waitFor((e) => e.type === 'session-close' && e.session === open.session);
+    for (let i = 0; i < 9; i++) expect(code(await s.command('FOO'))).toBe(500);
+    expect((await s.command('FOO'))[0]).toMatch(/^421 4\.7\.0 /);
+    expect(await closed).toMatchObject({ reason: 'closed', stage: 'termination' });
+    s.close();
+  });
+
+  it('numbers sessions across lab restarts, so a learner never meets a second S1', async () => {
+    const other = await startTestLab();
+    try {
+      const a = await RawSmtp.connect(other.port);
+      a.close();
+      const ids = [...lab.events, ...other.events].filter((e) => e.type === 'session-open').map((e) => (e as { session: string }).session);
+      expect(new Set(ids).size).toBe(ids.length);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   it('answers RCPT before MAIL with 503', async () => {
     const s = await session();
     expect(code(await s.command('RCPT TO:<bob@example.com>'))).toBe(503);
