@@ -6,6 +6,7 @@ import type { ChalkInstance } from 'chalk';
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import type { Stage } from '../protocol/stages.js';
+import { columnsOf, wrapIndented } from './wrap.js';
 
 const STAGE_WIDTH = 'transmission'.length;
 
@@ -62,7 +63,7 @@ export function describeEvent(e: LabEvent): string | undefined {
   }
 }
 
-export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boolean } = {}): string | undefined {
+export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boolean; width?: number } = {}): string | undefined {
   const body = describeEvent(e);
   if (body === undefined) return undefined;
   const time = c.dim(e.time.slice(11, 19));
@@ -73,13 +74,16 @@ export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boo
   if (e.type === 'wire') text = e.direction === 'client' ? c.bold(body) : body;
   else if (e.type === 'notice' && e.level !== 'info') text = c.yellow(body);
   let out = `${time} ${tag} ${stage} ${text}`;
-  if (opts.explain !== false && e.explain) out += `\n${' '.repeat(8 + 1 + 4 + 1 + STAGE_WIDTH + 2 + 1)}${c.dim('↳ ' + e.explain)}`;
+  if (opts.explain !== false && e.explain) {
+    const indent = 8 + 1 + 4 + 1 + STAGE_WIDTH + 2 + 1;
+    out += `\n${c.dim(wrapIndented(`↳ ${e.explain}`, opts.width, indent))}`;
+  }
   return out;
 }
 
 export function attachPlain(bus: EventBus, c: ChalkInstance, out: NodeJS.WritableStream = process.stdout): () => void {
   return bus.subscribe((e) => {
-    const line = formatEvent(c, e);
+    const line = formatEvent(c, e, { width: columnsOf(out) });
     if (line !== undefined) out.write(line + '\n');
   });
 }
