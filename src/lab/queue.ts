@@ -163,6 +163,17 @@ export class QueueRunner {
       if (!this.remotes) {
         this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus);
         this.ownsRemotes = true;
+        // Where the simulated remote MTAs answer: a learner can talk to them directly too.
+        const hosts = this.remotes.hosts();
+        if (hosts.length)
+          this.opts.bus.emit({
+            type: 'notice',
+            stage: 'queue',
+            level: 'info',
+            message: `remote MTAs on loopback: ${hosts
+              .map((h) => `${h.mxHost} → 127.0.0.1:${h.port} (${h.behaviour === 'down' ? 'down: refuses connections' : h.behaviour})`)
+              .join(', ')}`,
+          });
       }
       for (const l of loaded) this.adopt(l, await readSpooledMessage(this.spool.dir, l));
     } catch (err) {
