@@ -4,6 +4,18 @@
  */
 import type { LabEvent, LabEventInput } from './types.js';
 
+// Tens of thousands of events a second under load: format the time once per millisecond.
+let lastMs = 0;
+let lastIso = '';
+function now(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 export type Listener = (event: LabEvent) => void;
 
 export class EventBus {
@@ -24,7 +36,7 @@ export class EventBus {
   }
 
   emit(input: LabEventInput): LabEvent {
-    const event = { ...input, seq: ++this.seq, time: input.time ?? new Date().toISOString() } as LabEvent;
+    const event = { ...input, seq: ++this.seq, time: input.time ?? now() } as LabEvent;
     if (this.enrich && event.explain === undefined) this.enrich(event);
     this.ring[this.next] = event;
     this.next = (this.next + 1) % this.capacity;

@@ -350,10 +350,20 @@ function receivedHeader(world: World, session: SMTPServerSession, recipients: st
   const protocol = session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
-    `Received: from ${helo} (${session.clientHostname || '[' + session.remoteAddress + ']'} [${session.remoteAddress}])\r\n` +
+    `Received: from ${helo} (${tcpInfo(session)})\r\n` +
     `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${session.id}${forPart};\r\n` +
     `\t${rfc5322Date(new Date())}\r\n`
   );
+}
+
+/**
+ * RFC 5321 §4.4 TCP-info: the address literal, preceded by the client's name only when reverse DNS
+ * gave one (the lab turns it off, so smtp-server's "hostname" is the literal itself).
+ */
+function tcpInfo(session: SMTPServerSession): string {
+  const literal = session.remoteAddress.includes(':') ? `[IPv6:${session.remoteAddress}]` : `[${session.remoteAddress}]`;
+  const name = session.clientHostname;
+  return name && !name.startsWith('[') && name !== session.remoteAddress ? `${name} ${literal}` : literal;
 }
 
 export function rfc5322Date(d: Date): string {

@@ -48,7 +48,7 @@ describe('lab server', () => {
     const mail = maildirFiles(lab.dataDir, 'bob@example.com').find((m) => m.includes('Subject: lab'))!;
     expect(mail).toBeDefined();
     expect(mail).toMatch(/^Return-Path: <alice@example.com>\r?\n/);
-    expect(mail).toMatch(/Received: from client\.test .*\r?\n\s+by mx\.example\.com/);
+    expect(mail).toMatch(/Received: from client\.test \(\[127\.0\.0\.1\]\)\r?\n\s+by mx\.example\.com/);
     // Dot-stuffing is undone by the receiver (RFC 5321 §4.5.2): the stored line has one dot.
     expect(mail).toMatch(/\r?\n\.a line that began with a dot\r?\n/);
     expect(lab.events.some((e) => e.type === 'queued' && e.queueId === queueId)).toBe(true);
