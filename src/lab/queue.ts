@@ -550,6 +550,19 @@ export class QueueRunner {
       // Derived from the item and the first failed recipient: a retry after a crash re-uses the id,
       // and the DSN's Maildir name with it, so the sender gets one report, not two.
       bounceQueueId = `${id}B${failed[0]!.rcpt.index}`;
+    }
+    // Said before the report is queued, so the transcript reads cause before effect: the failure,
+    // then the DSN's own "queued" and its delivery.
+    for (const { rcpt, f } of failed)
+      bus.emit({
+        type: 'bounced',
+        stage: 'queue',
+        queueId: id,
+        recipient: rcpt.address,
+        reply: f.reply,
+        ...(bounceQueueId ? { bounceQueueId, notify: item.record.from } : {}),
+      });
+    if (bounceQueueId) {
       if (!this.items.has(bounceQueueId)) {
         const message = buildBounce({
           reportingMta: this.opts.world.hostname,
@@ -570,15 +583,6 @@ export class QueueRunner {
         return this.spool.mark({ id, i: rcpt.index, s: 'bounced', a: rcpt.attempts, r: f.reply }, true);
       }),
     );
-    for (const { rcpt, f } of failed)
-      bus.emit({
-        type: 'bounced',
-        stage: 'queue',
-        queueId: id,
-        recipient: rcpt.address,
-        reply: f.reply,
-        ...(bounceQueueId ? { bounceQueueId, notify: item.record.from } : {}),
-      });
     if (!bounceQueueId)
       bus.emit({
         type: 'notice',
