@@ -13,9 +13,10 @@ import { listMaildir, mailboxDir, type MaildirEntry } from '../lab/maildir.js';
 import { loadWorld } from '../lab/world.js';
 import { headerSection } from '../lab/bounce.js';
 import { UserError } from '../user-error.js';
+import { mailboxReport } from '../lessons/lab-reports.js';
 
 interface MailboxArgs {
-  address: string;
+  address?: string;
   'data-dir'?: string;
   show?: number;
   json: boolean;
@@ -31,16 +32,22 @@ export interface MailboxListEntry {
 }
 
 export const mailboxCommand: CommandModule<object, MailboxArgs> = {
-  command: 'mailbox <address>',
-  describe: 'List the messages in a mailbox of the lab (or --show N one of them, headers parsed)',
+  command: 'mailbox [address]',
+  describe: 'List the messages in a mailbox of the lab (or --show N one of them, headers parsed); no address: every mailbox',
   builder: (y) =>
     y
-      .positional('address', { type: 'string', describe: 'e.g. alice@example.com or dave@example.net', demandOption: true })
+      .positional('address', { type: 'string', describe: 'e.g. alice@example.com or dave@example.net' })
       .option('data-dir', { type: 'string', describe: 'The lab data directory', defaultDescription: defaultDataDir() })
       .option('show', { type: 'number', describe: 'Show message N of the list (1 = oldest)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' }) as never,
   handler: async (argv) => {
     const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir());
+    if (!argv.address) {
+      if (!existsSync(dataDir)) throw new UserError(noLabData(dataDir));
+      // The same overview as the tutor's :mailbox, from the same files.
+      process.stdout.write(mailboxReport({ world: loadWorld(), dataDir }) + '\n');
+      return;
+    }
     const dir = resolveMailbox(dataDir, argv.address);
     const entries = existsSync(dir) ? listMaildir(dir) : [];
     if (argv.show !== undefined) {
@@ -60,11 +67,15 @@ export const mailboxCommand: CommandModule<object, MailboxArgs> = {
   },
 };
 
+function noLabData(dataDir: string): string {
+  return `no lab data in ${dataDir} (start a lab with \`smtp-lab serve --data-dir ${dataDir}\`, or pass the right --data-dir)`;
+}
+
 /** The Maildir of an address, or a one-line UserError (exit 2) when neither the lab nor its world knows it. */
 function resolveMailbox(dataDir: string, address: string): string {
   const at = address.lastIndexOf('@');
   if (at <= 0 || at === address.length - 1) throw new UserError(`"${address}" is not an address (expected local-part@domain, e.g. alice@example.com)`);
-  if (!existsSync(dataDir)) throw new UserError(`no lab data in ${dataDir} (start a lab with \`smtp-lab serve --data-dir ${dataDir}\`, or pass the right --data-dir)`);
+  if (!existsSync(dataDir)) throw new UserError(noLabData(dataDir));
   const local = address.slice(0, at);
   const domain = address.slice(at + 1).toLowerCase();
   let dir: string;
