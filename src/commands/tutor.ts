@@ -12,6 +12,7 @@ import { makeChalk } from '../views/color.js';
 import { runPlainTutor } from '../views/plain-tutor.js';
 import { portOption } from './options.js';
 import { untilSignal } from './signals.js';
+import { canUseInk } from '../views/choose.js';
 
 interface TutorArgs {
   host: string;
@@ -36,7 +37,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' }) as never,
   handler: async (argv) => {
-    const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !argv.plain;
+    const interactive = canUseInk() && !argv.plain;
     // Start loading the terminal UI now: it compiles while the lab starts (start-up speed).
     const tui = interactive ? import('../views/tui/run.js') : undefined;
     tui?.catch(() => {}); // Its failure, if any, is reported where it is awaited.

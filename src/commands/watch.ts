@@ -13,6 +13,7 @@ import { attachPlain } from '../views/plain.js';
 import { makeChalk } from '../views/color.js';
 import { untilSignal } from './signals.js';
 import { portOption } from './options.js';
+import { canUseInk } from '../views/choose.js';
 
 interface WatchArgs {
   host: string;
@@ -38,7 +39,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' }) as never,
   handler: async (argv) => {
-    const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !argv.json;
+    const interactive = canUseInk() && !argv.json;
     const bus = new EventBus();
     // Plain and NDJSON views attach before the lab starts so the listening event comes first.
     if (argv.json) attachNdjson(bus);

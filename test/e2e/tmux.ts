@@ -16,12 +16,19 @@ export function tmuxMissing(): string | undefined {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The terminal runs the program as a person would, not as CI: CI=true (set where the suite runs in CI)
+ * would make smtp-lab choose its plain view, and ink draw only the last frame. The tmux server takes
+ * its environment from the client that starts it.
+ */
+const USER_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CI' && k !== 'CONTINUOUS_INTEGRATION'));
+
 export class Tmux {
   readonly socket = `smtp-lab-e2e-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly target = 'lab';
 
   private run(args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', env: USER_ENV });
   }
 
   /** Start `command` (a shell string) in a detached session of the given size. The pane stays after exit. */
