@@ -19,10 +19,15 @@ afterEach(() => cleanup());
 describe('TutorApp', () => {
   it('shows the five stages with the current one marked and visited ones ticked', async () => {
     const tutor = new FakeTutor();
-    tutor.set({ currentStage: 'transmission', visitedStages: ['connection', 'handshake', 'transmission'] });
     const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
     await tick();
-    const f = plain(lastFrame());
+    // The bar follows the learner's session: a stage counts once the server has gone along with it.
+    tutor.wire('learner1', 'server', '220 mx', { stage: 'connection', code: 220 });
+    tutor.wire('learner1', 'client', 'EHLO me', { stage: 'handshake' });
+    tutor.wire('learner1', 'server', '250 mx', { stage: 'handshake', code: 250, replyTo: 'EHLO' });
+    tutor.wire('learner1', 'client', 'MAIL FROM:<a@example.com>', { stage: 'transmission' });
+    tutor.wire('learner1', 'server', '250 2.1.0 Ok', { stage: 'transmission', code: 250, replyTo: 'MAIL' });
+    const f = await until(lastFrame, (t) => t.includes('▶ transmission'));
     expect(f).toContain('✓ connection');
     expect(f).toContain('✓ handshake');
     expect(f).toContain('▶ transmission');

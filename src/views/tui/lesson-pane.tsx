@@ -1,11 +1,14 @@
 /**
  * The lesson in view: title, `step 3/14`, the step's instruction and the latest hint. The tutor's
- * indexes are 0-based; people count from 1. Its height is
- * bounded (`maxLines`) because the live area must stay shorter than the terminal.
+ * indexes are 0-based; people count from 1. Its height is bounded (`maxLines`) because the live area
+ * must stay shorter than the terminal, and kept small: the instruction and every hint are printed in
+ * full in the transcript just above, so here the instruction gets what is left after one line for the
+ * latest hint (older hints are in the transcript only).
  */
 import { Box, Text } from 'ink';
 import type { TutorState } from '../../lessons/tutor.js';
-import { clampLines } from './clamp-lines.js';
+import { clampStyled, parseInline, wrapSegs } from './markdown.js';
+import { StyledLines } from './styled-lines.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 
@@ -19,18 +22,23 @@ export interface LessonPaneProps {
 export function LessonPane({ state, width, maxLines }: LessonPaneProps) {
   const theme = useTheme();
   const { lesson, step, hints } = state;
-  const textWidth = Math.max(20, width - 2);
+  const textWidth = Math.max(20, width);
   if (!lesson) {
     return (
       <Box>
-        <Text color={tint(theme, 'gray')}>{state.curriculumComplete ? '✓ every lesson done — :lessons to pick one again' : 'no lesson running — :lessons to pick one'}</Text>
+        <Text wrap="truncate-end" color={tint(theme, 'gray')}>{state.curriculumComplete ? '✓ every lesson done — :lessons to pick one again' : 'no lesson running — :lessons to pick one'}</Text>
       </Box>
     );
   }
+  const md = { backticks: !theme.color };
+  const indent = [{ text: '  ' }];
   const hint = hints.length > 0 ? hints[hints.length - 1] : undefined;
-  const hintBudget = hint ? Math.max(1, Math.floor(maxLines / 2)) : 0;
-  const hintLines = hint ? clampLines(`hint ${hints.length}: ${hint}`, textWidth, hintBudget) : [];
-  const instructionLines = step ? clampLines(step.instruction, textWidth, Math.max(1, maxLines - hintLines.length)) : [];
+  // The latest hint only, one line (two when there is room): it is printed in full above.
+  const hintBudget = hint ? (maxLines >= 6 ? 2 : 1) : 0;
+  const hintLines = hint
+    ? clampStyled(wrapSegs(parseInline(hint, md, { color: 'magenta' }), textWidth, [...indent, { text: `hint ${hints.length}: `, color: 'magenta' }], indent), textWidth, hintBudget)
+    : [];
+  const instructionLines = step ? clampStyled(wrapSegs(parseInline(step.instruction, md), textWidth, indent), textWidth, Math.max(1, maxLines - hintLines.length)) : [];
   return (
     <Box flexDirection="column" marginTop={theme.present ? 1 : 0}>
       <Text wrap="truncate-end">
@@ -39,12 +47,7 @@ export function LessonPane({ state, width, maxLines }: LessonPaneProps) {
         </Text>
         {step ? <Text bold>{`  step ${step.index + 1}/${step.total}`}</Text> : null}
       </Text>
-      {instructionLines.map((line, i) => (
-        <Text key={`i${i}`} wrap="truncate-end">{`  ${line}`}</Text>
-      ))}
-      {hintLines.map((line, i) => (
-        <Text key={`h${i}`} wrap="truncate-end" color={tint(theme, 'magenta')}>{`  ${line}`}</Text>
-      ))}
+      <StyledLines lines={[...instructionLines, ...hintLines]} />
     </Box>
   );
 }

@@ -5,7 +5,8 @@
  * exactly that. This one keeps value and cursor in refs, so every key sees the latest state.
  *
  * Keys: printable text (a paste may hold many lines: each complete one is submitted in order),
- * Backspace (ink 6.8 reports it as key.delete), ←/→, Ctrl+A/Ctrl+E, Ctrl+U, ↑/↓ history, Enter.
+ * Backspace (ink 6.8 reports it as key.delete), ←/→, Home/End, Ctrl+A/Ctrl+E, Ctrl+U, Ctrl+W, ↑/↓
+ * history, Enter. Keys that arrive together in one read are taken apart byte by byte (see burst).
  */
 import { useReducer, useRef } from 'react';
 import { Text, useInput } from 'ink';
@@ -38,11 +39,62 @@ export function LineInput({ onSubmit, focus = true, placeholder, color = true }:
     submitRef.current(line);
   };
 
+  // A CR that ended the last chunk: a LF starting the next one is the same line end (CRLF split
+  // across two reads), not an empty line.
+  const afterCR = useRef(false);
+
+  /**
+   * A burst: several keys in one read (a held key, tmux send-keys, a paste). ink hands it over as one
+   * string and reports no key for it, so each byte is one key here: DEL/BS delete, Ctrl+U clears,
+   * Ctrl+A/E move, Ctrl+W deletes a word, CR/LF/CRLF submit, Tab stays (a folded header line starts
+   * with one); every other control character is dropped — none may reach the wire.
+   */
+  const burst = (input: string) => {
+    let v = value.current;
+    let c = cursor.current;
+    for (const ch of input) {
+      const code = ch.codePointAt(0)!;
+      const cr = afterCR.current;
+      afterCR.current = false;
+      if (ch === '\r' || ch === '\n') {
+        if (ch === '\n' && cr) continue;
+        afterCR.current = ch === '\r';
+        set('');
+        submit(v);
+        v = '';
+        c = 0;
+      } else if (ch === '\x7f' || ch === '\b') {
+        if (c === 0) continue;
+        const cut = c >= 2 && /[\uDC00-\uDFFF]/.test(v[c - 1]!) && /[\uD800-\uDBFF]/.test(v[c - 2]!) ? 2 : 1;
+        v = v.slice(0, c - cut) + v.slice(c);
+        c -= cut;
+      } else if (ch === '\x15') {
+        v = '';
+        c = 0;
+      } else if (ch === '\x17') {
+        const start = v.slice(0, c).replace(/\S+\s*$/, '').length;
+        v = v.slice(0, start) + v.slice(c);
+        c = start;
+      } else if (ch === '\x01') {
+        c = 0;
+      } else if (ch === '\x05') {
+        c = v.length;
+      } else if (ch === '\t' || !(code < 0x20 || (code >= 0x7f && code <= 0x9f))) {
+        v = v.slice(0, c) + ch + v.slice(c);
+        c += ch.length;
+      }
+    }
+    set(v, c);
+  };
+
   useInput(
     (input, key) => {
       const v = value.current;
       const c = cursor.current;
+      const cr = afterCR.current;
+      afterCR.current = false;
       if (key.return) {
+        afterCR.current = true;
         set('');
         submit(v);
       } else if (key.upArrow || key.downArrow) {
@@ -53,35 +105,34 @@ export function LineInput({ onSubmit, focus = true, placeholder, color = true }:
         cursor.current = Math.max(0, c - 1);
       } else if (key.rightArrow) {
         cursor.current = Math.min(v.length, c + 1);
+      } else if (key.home) {
+        cursor.current = 0;
+      } else if (key.end) {
+        cursor.current = v.length;
       } else if (key.backspace || key.delete) {
-        if (c === 0) return;
-        set(v.slice(0, c - 1) + v.slice(c), c - 1);
+        // ink 6.8 reports DEL (what Backspace sends) as key.delete: both delete backwards.
+        burst('\x7f');
       } else if (key.ctrl && input === 'a') {
         cursor.current = 0;
       } else if (key.ctrl && input === 'e') {
         cursor.current = v.length;
       } else if (key.ctrl && input === 'u') {
-        set('');
+        burst('\x15');
+      } else if (key.ctrl && input === 'w') {
+        burst('\x17');
       } else if (key.ctrl || key.meta || key.escape || key.tab || input === '') {
         return;
       } else {
-        const typed = v.slice(0, c) + input + v.slice(c);
-        if (/[\r\n]/.test(input)) {
-          // A paste, or keys a terminal delivered in one burst with Enter inside.
-          const lines = typed.split(/\r\n|\r|\n/);
-          const tail = lines.pop() ?? '';
-          set(tail);
-          for (const line of lines) submit(line);
-        } else {
-          set(typed, c + input.length);
-        }
+        afterCR.current = cr;
+        burst(input);
       }
       redraw();
     },
     { isActive: focus },
   );
 
-  const v = value.current;
+  // A tab is one character of the line; drawn as a space so the prompt's width stays what ink measures.
+  const v = value.current.replace(/\t/g, ' ');
   const c = cursor.current;
   const under = v.charAt(c) || ' ';
   // Inverse needs an ANSI-capable chalk; with --no-color chalk prints nothing, so draw a block instead.

@@ -1,8 +1,14 @@
-/** One line of counters under the lesson: who you are (or the mode you are in), other sessions, the queue. */
+/**
+ * One line of counters under the lesson: who you are (or the mode you are in), other sessions, the
+ * queue. The counters say what is true now (see transcript-model.ts's `track`): "in queue" and
+ * "deferred" count recipients still waiting; delivered and bounced are running totals. The line is
+ * fitted to `width` by leaving out the key tips at its end first, never by cutting a counter.
+ */
 import { Text } from 'ink';
 import type { Counts } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
+import { textWidth } from './markdown.js';
 
 export interface StatusLineProps {
   /** Leading text (who you are, where the lab listens). */
@@ -12,29 +18,36 @@ export interface StatusLineProps {
   /** e.g. "2 others" or "5 sessions open". */
   sessions: string;
   counts: Counts;
+  /** Tips, " · "-separated, dropped from the end when the line would not fit. */
   tail?: string;
+  width?: number;
 }
 
-export function StatusLine({ lead, alert = false, sessions, counts, tail }: StatusLineProps) {
-  const theme = useTheme();
-  const rest = [
-    sessions,
-    `queued ${counts.queued}`,
+export function statusParts(counts: Counts): string[] {
+  return [
+    `in queue ${counts.inQueue}`,
     `delivered ${counts.delivered}`,
     counts.deferred ? `! deferred ${counts.deferred}` : undefined,
     counts.bounced ? `✗ bounced ${counts.bounced}` : undefined,
-    tail,
-  ]
-    .filter(Boolean)
-    .join(' · ');
+  ].filter((p): p is string => p !== undefined);
+}
+
+export function StatusLine({ lead, alert = false, sessions, counts, tail, width = 79 }: StatusLineProps) {
+  const theme = useTheme();
+  const head = lead ? (alert ? `[${lead}]` : lead) : undefined;
+  const tips = tail ? tail.split(' · ') : [];
+  const build = (t: string[]) => [sessions, ...statusParts(counts), ...t].join(' · ');
+  const fits = (t: string[]) => textWidth(head ? `${head} · ${build(t)}` : build(t)) <= width;
+  while (tips.length > 0 && !fits(tips)) tips.pop();
+  const rest = build(tips);
   return (
     <Text wrap="truncate-end">
-      {lead ? (
+      {head ? (
         <Text bold={alert} color={tint(theme, alert ? 'yellow' : 'gray')}>
-          {alert ? `[${lead}]` : lead}
+          {head}
         </Text>
       ) : null}
-      <Text color={tint(theme, 'gray')}>{lead ? ` · ${rest}` : rest}</Text>
+      <Text color={tint(theme, 'gray')}>{head ? ` · ${rest}` : rest}</Text>
     </Text>
   );
 }

@@ -9,7 +9,7 @@
  * learner's own lines are never dropped.
  */
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
-import type { Stage } from '../../protocol/stages.js';
+import { STAGES, type Stage } from '../../protocol/stages.js';
 
 export type Tone = 'ok' | 'warn' | 'error' | 'info';
 
@@ -54,10 +54,22 @@ export interface SessionInfo {
 
 export interface Counts {
   sessions: number;
+  /** Messages accepted into the queue so far (a running total). */
   queued: number;
+  /** Recipients waiting in the queue now: queued, not yet delivered or bounced. */
+  inQueue: number;
+  /** Deliveries so far (a running total, per recipient). */
   delivered: number;
+  /** Recipients deferred now: their last attempt failed and they are neither delivered nor bounced. */
   deferred: number;
+  /** Bounces so far (a running total, per recipient). */
   bounced: number;
+}
+
+export interface StageProgress {
+  current?: Stage;
+  /** In the order of the five stages. */
+  visited: Stage[];
 }
 
 export interface TranscriptModel {
@@ -77,6 +89,19 @@ export interface TranscriptModel {
   /** Queue id → the inbound session that handed the message over. */
   queueOrigin: Map<string, string>;
   counts: Counts;
+  /** Queue id + recipient → where that delivery stands, while it is still in the queue. */
+  waiting: Map<string, 'pending' | 'deferred'>;
+  /** Commands the learner sent whose final reply has not come yet (PIPELINING sends several). */
+  learnerAwaiting: number;
+  /** The learner's session got its 221 (or a 421) and its close has not come yet. */
+  learnerClosing: boolean;
+  /** Running counts of the learner's message lines and of its other lines (the view's DATA echo). */
+  learnerDataLines: number;
+  learnerOtherLines: number;
+  /** The learner's place in the five stages, for the stage bar (see `learnerStage`). */
+  stages: StageProgress;
+  /** Per open learner session: the stages it reached and where it is now. */
+  sessionStages: Map<string, { current?: Stage; visited: Set<Stage> }>;
   /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
   generation: number;
 }
@@ -89,7 +114,14 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     sessions: new Map(),
     relayQueue: new Map(),
     queueOrigin: new Map(),
-    counts: { sessions: 0, queued: 0, delivered: 0, deferred: 0, bounced: 0 },
+    counts: { sessions: 0, queued: 0, inQueue: 0, delivered: 0, deferred: 0, bounced: 0 },
+    waiting: new Map(),
+    learnerAwaiting: 0,
+    learnerClosing: false,
+    learnerDataLines: 0,
+    learnerOtherLines: 0,
+    stages: { visited: [] },
+    sessionStages: new Map(),
     generation: 0,
   };
 }
@@ -158,6 +190,37 @@ function headerText(model: TranscriptModel, group: string): string {
   const s = model.sessions.get(id);
   const remote = s?.remote ? ` · ${s.remote}` : '';
   return `session ${shortId(id)}${remote}`;
+}
+
+const deliveryKey = (queueId: string, recipient: string) => `${queueId}\n${recipient.toLowerCase()}`;
+
+/** Counters that say what is true now: one entry per queue id and recipient until it leaves the queue. */
+function track(model: TranscriptModel, e: LabEvent): void {
+  const w = model.waiting;
+  switch (e.type) {
+    case 'queued':
+      model.counts.queued++;
+      for (const r of e.recipients) w.set(deliveryKey(e.queueId, r), 'pending');
+      break;
+    case 'deferred':
+      // Also when its 'queued' came before this view started: it is in the queue all the same.
+      w.set(deliveryKey(e.queueId, e.recipient), 'deferred');
+      break;
+    case 'delivered':
+      model.counts.delivered++;
+      w.delete(deliveryKey(e.queueId, e.recipient));
+      break;
+    case 'bounced':
+      model.counts.bounced++;
+      w.delete(deliveryKey(e.queueId, e.recipient));
+      break;
+    default:
+      return;
+  }
+  model.counts.inQueue = w.size;
+  let deferred = 0;
+  for (const state of w.values()) if (state === 'deferred') deferred++;
+  model.counts.deferred = deferred;
 }
 
 function describeReply(code: number | undefined): Tone {
@@ -244,6 +307,11 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         if (model.mode === 'watch' || e.leg === 'relay' || mine) {
           push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain: e.explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
         }
+        if (mine) {
+          model.learnerClosing = false;
+          model.learnerAwaiting = 0;
+          model.sessionStages.delete(e.session);
+        }
         // Forgotten only now: the header printed for this last row still names the session's address.
         model.sessions.delete(e.session);
         model.relayQueue.delete(e.session);
@@ -257,6 +325,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           s.lastDirection = e.direction;
           s.lines++;
         }
+        if (mine) learnerLine(model, e);
         const relay = e.leg !== 'inbound';
         // Someone else's session in the tutor: tagged, so it never reads as the learner's own line.
         // Relay lines need no tag: they sit under their message's header.
@@ -280,8 +349,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       }
       case 'queued':
-        model.counts.queued++;
+        track(model, e);
         if (e.session) model.queueOrigin.set(e.queueId, e.session);
+        if (mine) visitQueue(model);
         push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain: e.explain, text: `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} bytes)`, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
         break;
       case 'mx-lookup': {
@@ -290,15 +360,15 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       }
       case 'delivered':
-        model.counts.delivered++;
+        track(model, e);
         push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain: e.explain, text: `✓ delivered to ${e.recipient} (${e.via}${e.via === 'relay' && e.mx ? ` via ${e.mx}` : ''})` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'deferred':
-        model.counts.deferred++;
+        track(model, e);
         push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain: e.explain, text: `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${e.nextAttempt.slice(11, 19)})` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'bounced':
-        model.counts.bounced++;
+        track(model, e);
         push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ bounced for ${e.recipient}: ${e.reply}${e.bounceQueueId ? ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})` : ' (double bounce, logged only)'}` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'relay-denied':
@@ -308,6 +378,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: e.message }, group, mine || !e.session);
         break;
       case 'lesson':
+        if (e.action === 'start' || e.action === 'restart') resetStages(model);
         if (e.action === 'restart') {
           // A fresh transcript for the restarted lesson: what came before stays in the scrollback.
           reset = true;
@@ -328,6 +399,74 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     model.lastGroup = undefined;
   }
   return { rows, reset };
+}
+
+/** Keeps the learner's exchange state: is a reply or the session's close still to come? */
+function learnerLine(model: TranscriptModel, e: Extract<LabEvent, { type: 'wire' }>): void {
+  if (e.direction === 'client') {
+    if (e.data) {
+      model.learnerDataLines++;
+      reach(model, e.session, e.stage);
+      return;
+    }
+    model.learnerOtherLines++;
+    model.learnerAwaiting++;
+    return;
+  }
+  model.learnerOtherLines++;
+  // A reply ends with its last line: the code and a space, or the code alone (RFC 5321 §4.2.1).
+  const final = e.line.length <= 3 || e.line[3] === ' ';
+  if (!final) return;
+  model.learnerAwaiting = Math.max(0, model.learnerAwaiting - 1);
+  const code = e.code ?? Number.parseInt(e.line.slice(0, 3), 10);
+  if (code === 221 || code === 421) model.learnerClosing = true;
+  // What reads truest to a learner: the session is in a stage once the server has gone along with it.
+  // The server's classifier files a rejected command and its reply under the command's stage (a MAIL
+  // answered 503 before EHLO is still a "transmission" line in the transcript), but that session never
+  // got to transmission: a 4xx/5xx answer to a command leaves the bar where it was. A reply below 400,
+  // or a line the server says unprompted (the greeting, a 421 as it closes), moves it.
+  if (code < 400 || e.replyTo === undefined || code === 421) reach(model, e.session, e.stage);
+}
+
+/** The learner's session `session` reached `stage`. */
+function reach(model: TranscriptModel, session: string, stage: Stage): void {
+  let s = model.sessionStages.get(session);
+  if (!s) model.sessionStages.set(session, (s = { visited: new Set() }));
+  s.current = stage;
+  s.visited.add(stage);
+  const visited = new Set(model.stages.visited);
+  visited.add(stage);
+  model.stages = { current: stage, visited: STAGES.filter((x) => visited.has(x)) };
+}
+
+/** The learner's message is in the queue: that stage is reached (the session itself stays where it is). */
+function visitQueue(model: TranscriptModel): void {
+  if (model.stages.visited.includes('queue')) return;
+  const visited = new Set([...model.stages.visited, 'queue' as Stage]);
+  model.stages = { ...model.stages, visited: STAGES.filter((x) => visited.has(x)) };
+}
+
+/** A lesson (re)starts: only what the learner's open session has reached so far counts for it. */
+function resetStages(model: TranscriptModel): void {
+  const visited = new Set<Stage>();
+  let current: Stage | undefined;
+  for (const [id, s] of model.sessionStages) {
+    if (!model.sessions.has(id)) continue;
+    for (const st of s.visited) visited.add(st);
+    current = s.current;
+  }
+  model.stages = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
+}
+
+/**
+ * Is a block of lines that belongs together still being written? The learner's command waiting for
+ * its reply, the learner's session between its 221 and its close, a relay session between its open
+ * and its close. Tutor text printed now would land inside it; the view holds it back a little.
+ */
+export function blockOpen(model: TranscriptModel): boolean {
+  if (model.learnerAwaiting > 0 || model.learnerClosing) return true;
+  for (const s of model.sessions.values()) if (s.leg === 'relay') return true;
+  return false;
 }
 
 /** The reply tone of a wire row, for colour and for the non-colour markers. */

@@ -2,12 +2,18 @@
  * One finished transcript row (printed once, inside <Static>). Client and server lines carry C:/S:
  * markers, replies a ✗ (5xx) or ! (4xx) besides their colour, and the line's explanation — which comes
  * on the event, from the lesson files — sits dimmed beneath it.
+ *
+ * Every row is word-wrapped here (markdown.ts) to the width the terminal has when it is printed, with
+ * hanging indents; ink is never asked to wrap (its wrap keeps the space it broke at). Tutor text is
+ * light Markdown: a lesson's reading, step explanations and hints.
  */
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import type { Row, Tone } from './transcript-model.js';
 import { toneOf } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
-import { tint, type Theme } from './theme.js';
+import type { Theme } from './theme.js';
+import { parseInline, renderLines, renderMarkdown, textWidth, wrapSegs, type Seg, type StyledLine } from './markdown.js';
+import { StyledLines } from './styled-lines.js';
 
 const TONE_COLOR: Record<Tone, string | undefined> = { ok: 'green', warn: 'yellow', error: 'red', info: undefined };
 const TONE_MARK: Record<Tone, string> = { ok: '', warn: '! ', error: '✗ ', info: '' };
@@ -20,95 +26,89 @@ const OUTPUT_COLOR: Record<string, string | undefined> = {
   echo: 'gray',
 };
 
+/** Output kinds whose text is Markdown prose (paragraphs are re-wrapped); the rest keep their lines. */
+const PROSE = new Set(['lesson-text', 'explain', 'hint']);
+
 function pad(indent: number): string {
   return '  '.repeat(indent);
 }
 
-function Explain({ text, indent, theme }: { text: string; indent: number; theme: Theme }) {
-  // Its own column, so a long explanation wraps under itself, not under the wire line's marker.
+/** The explanation under a wire line or note: its own column, so it wraps under itself. */
+function explainLines(text: string, indent: number, width: number, theme: Theme): StyledLine[] {
+  const lead = `${pad(indent)}   `;
   // Without colour "dim" disappears: the ↳ says "this is the note, not the wire".
-  return (
-    <Box paddingLeft={indent * 2 + 3}>
-      <Text dimColor={theme.color}>{'↳ '}</Text>
-      <Box flexGrow={1} flexShrink={1}>
-        <Text dimColor={theme.color} wrap="wrap">
-          {text}
-        </Text>
-      </Box>
-    </Box>
-  );
+  const segs = parseInline(text, { backticks: !theme.color }, { dim: true });
+  return wrapSegs(segs, width, [{ text: lead }, { text: '↳ ', dim: true }], [{ text: ' '.repeat(textWidth(lead) + 2) }]);
 }
 
-/**
- * `width` is the terminal's width when the row is printed: <Static> lays out without one, and nested
- * boxes then wrap against nothing and overflow the line.
- */
-export function TranscriptRow({ row, width }: { row: Row; width: number }) {
-  const theme = useTheme();
-  return (
-    // One column short of the terminal: ink's wrap can leave a trailing space at exactly the width,
-    // which the terminal then wraps into a blank line.
-    <Box width={Math.max(20, width - 1)} flexDirection="column">
-      <RowBody row={row} theme={theme} />
-    </Box>
-  );
-}
-
-function RowBody({ row, theme }: { row: Row; theme: Theme }) {
-  const spacing = theme.present ? 1 : 0;
+/** The lines of one row at `width` columns. Exported for tests. */
+export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
   const tag = row.tag ? `[${row.tag}] ` : '';
+  const md = { backticks: !theme.color };
   switch (row.kind) {
     case 'header':
-      return (
-        <Box marginTop={spacing}>
-          <Text bold color={tint(theme, 'cyan')}>{`${pad(row.indent)}── ${row.text} ──`}</Text>
-        </Box>
-      );
+      return wrapSegs([{ text: `── ${row.text} ──`, bold: true, color: 'cyan' }], width, [{ text: pad(row.indent) }]);
     case 'wire': {
       const tone = toneOf(row);
       const client = row.direction === 'client';
       const marker = theme.present ? (client ? 'C ▶' : 'S ◀') : client ? 'C:' : 'S:';
-      const color = client ? tint(theme, row.data ? 'white' : 'cyan') : tint(theme, TONE_COLOR[tone] ?? 'white');
-      return (
-        <Box flexDirection="column" marginBottom={row.explain ? spacing : 0}>
-          <Box paddingLeft={row.indent * 2}>
-            {tag ? <Text color={tint(theme, 'gray')}>{tag}</Text> : null}
-            <Text bold={theme.present}>{marker} </Text>
-            {row.data ? <Text color={tint(theme, 'gray')}>│ </Text> : null}
-            <Box flexShrink={1}>
-              <Text color={color} wrap="wrap">
-                {client ? '' : TONE_MARK[tone]}
-                {row.line}
-              </Text>
-            </Box>
-          </Box>
-          {row.explain ? <Explain text={row.explain} indent={row.indent} theme={theme} /> : null}
-        </Box>
-      );
+      const color = client ? (row.data ? 'white' : 'cyan') : (TONE_COLOR[tone] ?? 'white');
+      const lead: Seg[] = [{ text: pad(row.indent) }];
+      if (tag) lead.push({ text: tag, color: 'gray' });
+      lead.push({ text: `${marker} `, bold: theme.present });
+      if (row.data) lead.push({ text: '│ ', color: 'gray' });
+      const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
+      // A message line keeps its spaces exactly (it is what was sent); other lines are words.
+      const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${row.line}`, color }];
+      const lines = row.data ? verbatimWire(body[0]!, width, lead, leadWidth) : wrapSegs(body, width, lead, [{ text: ' '.repeat(leadWidth) }]);
+      return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
     }
-    case 'note':
-      return (
-        <Box flexDirection="column" marginBottom={row.explain ? spacing : 0}>
-          <Box paddingLeft={row.indent * 2}>
-            <Text color={tint(theme, 'gray')}>{`${tag}• `}</Text>
-            <Box flexShrink={1}>
-              <Text wrap="wrap" color={tint(theme, TONE_COLOR[row.tone] ?? 'white')}>
-                {row.text}
-              </Text>
-            </Box>
-          </Box>
-          {row.explain ? <Explain text={row.explain} indent={row.indent} theme={theme} /> : null}
-        </Box>
-      );
-    case 'output':
-      return (
-        <Box marginTop={spacing} marginBottom={spacing}>
-          <Text wrap="wrap" color={tint(theme, OUTPUT_COLOR[row.output] ?? 'white')} bold={row.output === 'confirm'}>
-            {row.output === 'echo' ? `› ${row.text}` : row.output === 'hint' ? `hint: ${row.text}` : row.output === 'error' ? `✗ ${row.text}` : row.text}
-          </Text>
-        </Box>
-      );
+    case 'note': {
+      const lead: Seg[] = [{ text: pad(row.indent) }, { text: `${tag}• `, color: 'gray' }];
+      const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
+      const lines = wrapSegs([{ text: row.text, color: TONE_COLOR[row.tone] ?? 'white' }], width, lead, [{ text: ' '.repeat(leadWidth) }]);
+      return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
+    }
+    case 'output': {
+      // A hint is labelled once: the tutor's text may carry its own "Hint 1/2:" label, or only "(1/2)".
+      const hint = row.output === 'hint' && !/^hint\b/i.test(row.text) ? `**hint** ${row.text}` : row.text;
+      const text = row.output === 'echo' ? `› ${row.text}` : row.output === 'error' ? `✗ ${row.text}` : hint;
+      return PROSE.has(row.output) ? renderMarkdown(text, width, md) : renderLines(text, width, row.output === 'info', md);
+    }
     case 'summary':
-      return <Text color={tint(theme, 'gray')}>{row.text}</Text>;
+      return wrapSegs([{ text: row.text, color: 'gray' }], width);
   }
+}
+
+/** A message line cut at the edge, not at its spaces: what was sent, character for character. */
+function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number): StyledLine[] {
+  const chars = Array.from(body.text);
+  const room = Math.max(1, width - leadWidth);
+  const out: StyledLine[] = [];
+  for (let i = 0; i === 0 || i < chars.length; i += room) {
+    out.push([...(i === 0 ? lead : [{ text: ' '.repeat(leadWidth) }]), { ...body, text: chars.slice(i, i + room).join('') }]);
+  }
+  return out;
+}
+
+/**
+ * `width` is the terminal's width when the row is printed: <Static> lays out without one.
+ */
+export function TranscriptRow({ row, width }: { row: Row; width: number }) {
+  const theme = useTheme();
+  // One column short of the terminal: a line of exactly the terminal's width can wrap by itself.
+  const w = Math.max(20, width - 1);
+  const spacing = theme.present ? 1 : 0;
+  const output = row.kind === 'output';
+  const color = row.kind === 'output' ? OUTPUT_COLOR[row.output] : undefined;
+  return (
+    <Box
+      width={w}
+      flexDirection="column"
+      marginTop={(row.kind === 'header' || output) ? spacing : 0}
+      marginBottom={output || ('explain' in row && row.explain) ? spacing : 0}
+    >
+      <StyledLines lines={rowLines(row, w, theme)} color={theme.color ? color : undefined} bold={row.kind === 'output' && row.output === 'confirm'} />
+    </Box>
+  );
 }

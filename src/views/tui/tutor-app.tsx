@@ -17,7 +17,10 @@ import { LessonPane } from './lesson-pane.js';
 import { Prompt } from './prompt.js';
 import { StatusLine } from './status-line.js';
 import { TranscriptRow } from './transcript-row.js';
-import { shortId } from './transcript-model.js';
+import { shortId, type Row } from './transcript-model.js';
+import { rowLines } from './transcript-row.js';
+import { StyledLines } from './styled-lines.js';
+import { dotStuff } from '../../protocol/command.js';
 
 export interface TutorAppProps {
   tutor: TutorView;
@@ -31,6 +34,16 @@ const KEYS_HELP = [
   '  ← / →          move in the line; Ctrl+A / Ctrl+E to its start / end; Ctrl+U clears it',
   '  Ctrl+C         quit (so does :quit)',
 ].join('\n');
+
+/** A message line as it goes on the wire (dot-stuffed), drawn as the transcript will draw it. */
+function sentRow(line: string): Row {
+  return { kind: 'wire', id: 0, indent: 0, direction: 'client', line: dotStuff(line), stage: 'transmission', data: true, leg: 'inbound' };
+}
+
+/** In DATA mode the tutor still takes its own commands (":help"); any other line is a message line. */
+function isTutorCommand(line: string): boolean {
+  return /^\s*:(help|hint|next|lessons|lesson|reset|explain|mailbox|queue|reconnect|pipeline|wait|quit|q)\b/i.test(line);
+}
 
 /** Is this line the view's own "leave now"? (`:quit` is also the tutor's; exiting here is faster.) */
 function isQuit(line: string): boolean {
@@ -53,6 +66,9 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
   const chain = useRef<Promise<void>>(Promise.resolve());
   const confirming = useRef<string | undefined>(state.confirming);
   confirming.current = state.confirming;
+  const dataMode = useRef(state.dataMode);
+  dataMode.current = state.dataMode;
+  const { sentDataLine } = frames;
 
   useEffect(() => {
     setState(tutor.state());
@@ -78,18 +94,27 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
         return;
       }
       // SMTP lines show up on the wire from the server's side; commands and answers are echoed here.
-      if (line.startsWith(':') || confirming.current !== undefined) append({ kind: 'output', output: 'echo', text: line });
+      if (confirming.current === undefined && dataMode.current && line !== '.' && !isTutorCommand(line)) {
+        // A message line is on the wire as soon as it is handed over, but the server reports it only
+        // when the next one arrives (see useEventFrames' sentData): show it as sent meanwhile.
+        sentDataLine(line);
+      } else if (line.startsWith(':') || confirming.current !== undefined) append({ kind: 'output', output: 'echo', text: line });
       chain.current = chain.current
         .then(() => tutor.submit(line))
         .catch((err: unknown) => append({ kind: 'output', output: 'error', text: (err as Error)?.message ?? String(err) }));
     },
-    [tutor, exit, append],
+    [tutor, exit, append, sentDataLine],
   );
 
-  // Live-area budget: stage bar, lesson header, status line, prompt, an optional question line, and
-  // the present-mode margins; the rest (at most 8) for the instruction and hint.
-  const fixed = 5 + (state.confirming ? 1 : 0) + (theme.present ? 3 : 0);
-  const lessonLines = Math.max(1, Math.min(8, rows - fixed - 3));
+  // Message lines sent but not yet reported by the server (at most two are ever outstanding).
+  const sent = state.dataMode ? frames.sentData.slice(-2) : [];
+  // Live-area budget: stage bar, lesson header, status line, prompt, an optional question line, the
+  // sent message lines and the present-mode margins; the instruction and hint get a few lines (they
+  // are in the transcript in full): the live area stays a third of a 24-row terminal.
+  const fixed = 5 + (state.confirming ? 1 : 0) + sent.length + (theme.present ? 3 : 0);
+  const lessonLines = Math.max(1, Math.min(rows >= 40 ? 6 : rows >= 30 ? 5 : 4, rows - fixed - 3));
+  const width = liveWidth(columns);
+  const sentLines = sent.flatMap((line) => rowLines(sentRow(line), width, theme));
   const others = frames.sessions.filter((s) => s.leg === 'inbound' && s.id !== state.session).length;
   // Where the learner stands, first on the status line (the stage bar alone fills 80 columns).
   const status = state.confirming ? 'answer y/n' : state.dataMode ? 'DATA mode' : state.connected ? undefined : 'not connected';
@@ -108,21 +133,24 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
       <Static key={frames.staticKey} items={frames.rows}>
         {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
-      <Box flexDirection="column" width={liveWidth(columns)} marginTop={theme.present ? 1 : 0}>
-        <StageBar current={state.currentStage} visited={state.visitedStages} />
-        <LessonPane state={state} width={liveWidth(columns)} maxLines={lessonLines} />
+      <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
+        {/* From the transcript model, not state.visitedStages: per lesson, and only what the server went along with. */}
+        <StageBar current={frames.stages.current} visited={frames.stages.visited} />
+        <LessonPane state={state} width={width} maxLines={lessonLines} />
         <StatusLine
           lead={status ?? (state.session ? `you ${shortId(state.session)}` : undefined)}
           alert={status !== undefined}
           sessions={`${others} other${others === 1 ? '' : 's'}`}
           counts={frames.counts}
           tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
+          width={width}
         />
         {state.confirming ? (
           <Text wrap="truncate-end" bold color={tint(theme, 'yellow')}>
             {state.confirming}
           </Text>
         ) : null}
+        {sentLines.length ? <StyledLines lines={sentLines} /> : null}
         <Box marginTop={theme.present ? 1 : 0}>
           <Prompt label={label} onSubmit={submit} placeholder={placeholder} />
         </Box>

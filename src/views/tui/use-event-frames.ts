@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import type { LabEvent } from '../../events/types.js';
-import { applyEvents, createModel, setLearner, type Counts, type Row, type SessionInfo, type TranscriptModel } from './transcript-model.js';
+import { applyEvents, blockOpen, createModel, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 
 /** A row the view adds itself (tutor output, an echoed command), kept in order with the events. */
 export type LocalRow = { kind: 'output'; output: string; text: string };
@@ -31,7 +31,18 @@ export interface Frames {
   rows: Row[];
   sessions: SessionInfo[];
   counts: Counts;
+  /** Tutor mode: the learner's stages in this lesson, in step with the rows drawn. */
+  stages: StageProgress;
+  /**
+   * Message lines the learner sent that the server has not reported yet, oldest first. smtp-server
+   * keeps the last bytes of what it has read in DATA until more arrive (they might be the end of the
+   * message), so a line's `wire` event comes when the next line is typed. Shown in the live area until
+   * the server's own event (the source of truth) takes its place in the transcript.
+   */
+  sentData: string[];
   append(row: LocalRow): void;
+  /** Say a message line was just sent (see sentData). */
+  sentDataLine(line: string): void;
 }
 
 // Rows kept for <Static> before starting a fresh one: <Static> only ever prints new items, so the old
@@ -41,9 +52,13 @@ const TRIM_AT = 500;
 const MAX_PENDING = 50_000;
 // Characters beyond which a tutor text gets a frame of its own (see flush).
 const HEAVY_TEXT = 400;
+// How long tutor text may wait for an open block (a relay session, a reply, a close) to finish.
+const HOLD_MS = 500;
 
 export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const { mode, frameMs = 80, maxRows = 40, replay = true } = opts;
+  const frameMsRef = useRef(frameMs);
+  frameMsRef.current = frameMs;
   const learnerRef = useRef(opts.learner);
   learnerRef.current = opts.learner;
   const modelRef = useRef<TranscriptModel | null>(null);
@@ -52,11 +67,16 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const pending = useRef<Pending[]>([]);
   const dropped = useRef(0);
   const timer = useRef<NodeJS.Timeout | null>(null);
-  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts }>(() => ({
+  /** When tutor text started waiting for an open block to finish (see flush). */
+  const heldSince = useRef<number | undefined>(undefined);
+  const sentData = useRef<string[]>([]);
+  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[] }>(() => ({
     staticKey: 0,
     rows: [],
     sessions: [],
     counts: { ...modelRef.current!.counts },
+    stages: modelRef.current!.stages,
+    sentData: [],
   }));
 
   const flush = useCallback(() => {
@@ -74,6 +94,8 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
       timer.current = setTimeout(flush, 0);
     }
     setLearner(model, learnerRef.current?.());
+    const dataBefore = model.learnerDataLines;
+    const otherBefore = model.learnerOtherLines;
     let rows: Row[] = [];
     let reset = false;
     let events: LabEvent[] = [];
@@ -87,25 +109,50 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
       rows.push(...r.rows);
       events = [];
     };
+    // Tutor text must not split a block of lines that belong together (a relay session, the learner's
+    // command and its reply, the 221 and the session's close): while one is open, tutor text waits
+    // behind the events that follow it in this frame, and into the next frames, at most HOLD_MS.
+    const expired = heldSince.current !== undefined && Date.now() - heldSince.current >= HOLD_MS;
+    let held: Pending[] = [];
+    const emitLocal = (local: LocalRow) => {
+      rows.push({ ...local, id: model.nextId++, indent: 0 });
+      model.lastGroup = undefined;
+    };
     for (const p of batch) {
       if ('event' in p) {
         events.push(p.event);
         continue;
       }
       applyRun();
-      rows.push({ ...p.local, id: model.nextId++, indent: 0 });
-      model.lastGroup = undefined;
+      if (held.length === 0 && (expired || !blockOpen(model))) emitLocal(p.local);
+      else held.push(p);
     }
     applyRun();
+    if (held.length > 0 && (expired || !blockOpen(model))) {
+      for (const p of held) if ('local' in p) emitLocal(p.local);
+      held = [];
+    }
+    if (held.length > 0) {
+      heldSince.current ??= Date.now();
+      pending.current = [...held, ...pending.current];
+      if (timer.current === null) timer.current = setTimeout(flush, Math.min(frameMsRef.current, HOLD_MS));
+    } else {
+      heldSince.current = undefined;
+    }
+    // The server's own lines replace the echo of the message lines it has now reported.
+    if (model.learnerOtherLines !== otherBefore) sentData.current = [];
+    else if (model.learnerDataLines !== dataBefore) sentData.current = sentData.current.slice(model.learnerDataLines - dataBefore);
     if (dropped.current > 0) {
       rows.push({ kind: 'summary', id: model.nextId++, indent: 0, text: `⋯ ${dropped.current} events dropped (the view fell behind)` });
       dropped.current = 0;
     }
     const sessions = [...model.sessions.values()].map((s) => ({ ...s }));
     const counts = { ...model.counts };
+    const echo = sentData.current;
+    const stages = model.stages;
     setView((prev) => {
-      if (reset || prev.rows.length + rows.length > TRIM_AT) return { staticKey: prev.staticKey + 1, rows, sessions, counts };
-      return { staticKey: prev.staticKey, rows: rows.length ? [...prev.rows, ...rows] : prev.rows, sessions, counts };
+      if (reset || prev.rows.length + rows.length > TRIM_AT) return { staticKey: prev.staticKey + 1, rows, sessions, counts, stages, sentData: echo };
+      return { staticKey: prev.staticKey, rows: rows.length ? [...prev.rows, ...rows] : prev.rows, sessions, counts, stages, sentData: echo };
     });
   }, [maxRows]);
 
@@ -122,6 +169,15 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
       schedule();
     },
     [schedule],
+  );
+
+  const sentDataLine = useCallback(
+    (line: string) => {
+      sentData.current = [...sentData.current, line];
+      const echo = sentData.current;
+      setView((prev) => ({ ...prev, sentData: echo }));
+    },
+    [],
   );
 
   useEffect(() => {
@@ -144,5 +200,5 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     };
   }, [bus, replay, schedule]);
 
-  return { ...view, append };
+  return { ...view, append, sentDataLine };
 }
