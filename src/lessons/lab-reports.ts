@@ -2,7 +2,7 @@
  * What `:mailbox` and `:queue` print: read straight from the data dir (Maildir and spool), the same
  * files mutt and `smtp-lab queue` read, so the tutor shows what is really on disk.
  */
-import { openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { listMaildir, mailboxDir } from '../lab/maildir.js';
 import { loadSpool } from '../lab/spool.js';
@@ -13,7 +13,15 @@ interface LabDirs {
   dataDir: string;
 }
 
-export function mailboxReport(lab: LabDirs, address?: string): string {
+/** The most of one message `:mailbox <address> <N>` prints; a bigger one is cut, and says where the file is. */
+const SHOW_LIMIT = 32 * 1024;
+
+/**
+ * `:mailbox`: every mailbox of the world with its count; `:mailbox <address>`: the messages in one;
+ * `:mailbox <address> <N>`: message N (1 = oldest) as stored, header (the Received: trail, Return-Path:,
+ * Delivered-To:) and body, so the learner sees what delivery really wrote.
+ */
+export function mailboxReport(lab: LabDirs, address?: string, n?: number): string {
   if (!address) {
     const rows: string[] = [];
     // Every domain of the world has Maildirs here: the remote MTAs deliver example.net's mail too.
@@ -35,11 +43,36 @@ export function mailboxReport(lab: LabDirs, address?: string): string {
   const dir = mailboxDir(lab.dataDir, domain, name);
   const entries = listMaildir(dir);
   if (!entries.length) return `${name}@${domain} is empty (${dir}).`;
+  if (n !== undefined) {
+    const entry = entries.find((e) => e.n === n);
+    if (!entry) return `${name}@${domain} has message${entries.length === 1 ? ' 1' : `s 1 to ${entries.length}`}; there is no number ${n}.`;
+    return showMessage(`${name}@${domain}`, entry.n, entries.length, entry.path);
+  }
   const rows = entries.map((e) => {
     const h = headers(e.path);
     return `${String(e.n).padStart(3)}. ${e.folder}  from ${h.from ?? '?'}  "${h.subject ?? ''}"  ${h.date ?? ''}`.trimEnd();
   });
-  return `${name}@${domain}: ${entries.length} message${entries.length === 1 ? '' : 's'} in ${dir}\n${rows.join('\n')}`;
+  return `${name}@${domain}: ${entries.length} message${entries.length === 1 ? '' : 's'} in ${dir}\n${rows.join('\n')}\n(:mailbox ${name}@${domain} N shows message N as stored)`;
+}
+
+function showMessage(address: string, n: number, total: number, file: string): string {
+  let buf: Buffer;
+  let size = 0;
+  try {
+    size = statSync(file).size;
+    buf = Buffer.alloc(Math.min(size, SHOW_LIMIT));
+    const fd = openSync(file, 'r');
+    try {
+      buf = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    return `Message ${n} of ${address} could not be read: ${(err as Error).message}`;
+  }
+  const text = buf.toString('utf8').replace(/\r\n/g, '\n').replace(/\n$/, '');
+  const cut = size > buf.length ? `\n… (${size - buf.length} more octets; the whole message is ${file})` : '';
+  return `Message ${n} of ${total} in ${address}, as stored (${file}):\n\n${text}${cut}`;
 }
 
 export function queueReport(lab: { dataDir: string }): string {

@@ -222,7 +222,9 @@ function parsePredicate(v: unknown, at: (string | number)[], who: string, fail: 
   }
   if (p.reply !== undefined) {
     const o = obj('reply');
-    only('reply', o, ['to', 'code', 'codes', 'class', 'enhanced']);
+    only('reply', o, ['to', 'code', 'codes', 'class', 'enhanced', 'args']);
+    regex('reply', o, 'args');
+    if (o.args !== undefined && (o.to === undefined || o.to === '.')) fail([...at, 'reply', 'args'], `${who}: reply.args needs reply.to, a verb (the command whose arguments it tests)`);
     if (o.to !== undefined && (typeof o.to !== 'string' || !/^([A-Za-z]+|\.)$/.test(o.to))) fail([...at, 'reply', 'to'], `${who}: reply.to must be a verb or "."`);
     code('reply', o, 'code');
     if (o.codes !== undefined) {
@@ -240,6 +242,7 @@ function parsePredicate(v: unknown, at: (string | number)[], who: string, fail: 
       codes: o.codes as number[] | undefined,
       class: o.class as 2 | 3 | 4 | 5 | undefined,
       enhanced: o.enhanced as string | undefined,
+      ...(typeof o.args === 'string' ? { args: o.args } : {}),
     };
   }
   if (p.stage !== undefined) {

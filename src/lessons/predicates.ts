@@ -34,11 +34,16 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   }
   if (p.reply) {
     const r = p.reply;
+    const re = r.args === undefined ? undefined : new RegExp(r.args, 'i');
+    const commandOf = re ? pairReplies(events) : undefined;
     const ok = some((e) => {
       if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'server' || e.code === undefined) return false;
       if (!isFinalReplyLine(e.line)) return false;
       if (r.to !== undefined && e.replyTo !== r.to) return false;
-      return codeMatches(e, r);
+      if (!codeMatches(e, r)) return false;
+      if (!re) return true;
+      const cmd = commandOf!.get(e);
+      return cmd !== undefined && re.test(argsOf(cmd.line));
     });
     if (!ok) return false;
   }
@@ -126,6 +131,33 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
 /** "250 OK" and "250" are final; "250-SIZE" is not (RFC 5321 §4.2.1). */
 export function isFinalReplyLine(line: string): boolean {
   return /^\d{3}( |$)/.test(line);
+}
+
+/**
+ * Which command each final reply answers, per session: the oldest unanswered command with the verb the
+ * reply names (replies come in order, RFC 5321 §4.2, even pipelined ones, RFC 2920 §3.1); commands
+ * before it are answered already. A reply whose command is not among `events` has none.
+ */
+function pairReplies(events: readonly LabEvent[]): Map<LabEvent, WireEvent> {
+  const pending = new Map<string, WireEvent[]>();
+  const pairs = new Map<LabEvent, WireEvent>();
+  for (const e of events) {
+    if (e.type !== 'wire' || e.leg !== 'inbound') continue;
+    if (e.direction === 'client') {
+      if (e.data || e.verb === undefined) continue;
+      const q = pending.get(e.session) ?? [];
+      q.push(e);
+      pending.set(e.session, q);
+      continue;
+    }
+    if (e.code === undefined || e.replyTo === undefined || e.replyTo === '.' || !isFinalReplyLine(e.line)) continue;
+    const q = pending.get(e.session);
+    const i = q?.findIndex((c) => c.verb === e.replyTo) ?? -1;
+    if (i === -1) continue;
+    pairs.set(e, q![i]!);
+    q!.splice(0, i + 1);
+  }
+  return pairs;
 }
 
 function argsOf(line: string): string {

@@ -18,7 +18,7 @@ import { mailboxReport, queueReport } from './lab-reports.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
-import { formatLessonError, type Lesson } from './types.js';
+import { formatLessonError, type Lesson, type Predicate } from './types.js';
 
 /** What the tutor needs of a running lab (src/lab/lab.ts's Lab satisfies it). */
 export interface TutorLab {
@@ -60,7 +60,14 @@ export interface TutorState {
 
 export interface TutorOutput {
   kind: 'info' | 'hint' | 'explain' | 'help' | 'error' | 'lesson-text' | 'confirm';
+  /** The words alone: a view shows the kind its own way (a label, a colour), so the text never repeats it. */
   text: string;
+  /**
+   * On output said before any view subscribed (replayed to the first one): the `seq` of the last bus
+   * event before it was said. A view that replays the bus's ring too interleaves the two by it, so the
+   * lesson's reading comes before the session's greeting, as it happened.
+   */
+  afterSeq?: number;
 }
 
 export interface TutorOptions {
@@ -76,6 +83,11 @@ export interface TutorOptions {
    * bus so the stream stays one. Without it, lessons run in the lab as given.
    */
   restartLab?: (worldOverrides: unknown | undefined, bus: EventBus) => Promise<TutorLab>;
+  /**
+   * Nobody types: `smtp-lab demo` plays the solution. The end of the lesson says so, instead of
+   * inviting a :next nobody can type.
+   */
+  demo?: boolean;
 }
 
 type Confirmation = { question: string; yes: () => Promise<void> | void };
@@ -89,7 +101,7 @@ const COMMANDS: [string, string][] = [
   [':lesson <id|number>', 'go to a lesson'],
   [':reset [all]', 'restart this lesson and forget its progress (or forget all progress); asks first'],
   [':explain <term>', 'explain a command, reply code, enhanced code or term, e.g. :explain 354'],
-  [':mailbox [address]', 'list the mailboxes, or the messages in one'],
+  [':mailbox [address] [N]', 'list the mailboxes, the messages in one, or show its message N as stored'],
   [':queue', 'list the messages waiting in the queue'],
   [':reconnect', 'close this session and open a new one'],
   [':pipeline <a> | <b> | ...', 'send several commands at once, then read the replies (PIPELINING)'],
@@ -123,6 +135,12 @@ export class Tutor {
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
   private advancing = false;
   private annotations: Annotations | undefined;
+  /** The last bus event seen (for `afterSeq`). */
+  private lastSeq = 0;
+  /** A learner session that was told 221/421 and has not closed yet: what the tutor says waits for the close. */
+  private closing: string | undefined;
+  /** Explanations and "lesson complete", in order, each said once its evidence (and a close right after it) is on screen. */
+  private said: Promise<void> = Promise.resolve();
 
   protected constructor(
     lab: TutorLab,
@@ -133,6 +151,7 @@ export class Tutor {
     this.lab = lab;
     this.bus = lab.bus;
     this.client = this.makeClient();
+    this.lastSeq = this.bus.recent().at(-1)?.seq ?? 0;
     this.offBus = this.bus.subscribe((e) => this.onEvent(e));
   }
 
@@ -245,7 +264,8 @@ export class Tutor {
    * the line has been handled (for an SMTP line: when the reply has arrived). Calls are serialised.
    */
   submit(line: string): Promise<void> {
-    const run = this.chain.then(() => this.handle(line.replace(/\r?\n$/, '')));
+    // What the tutor has to say about the evidence so far comes before the answer to this line.
+    const run = this.chain.then(() => this.said).then(() => this.handle(line.replace(/\r?\n$/, '')));
     this.chain = run.catch(() => {});
     return run;
   }
@@ -253,6 +273,7 @@ export class Tutor {
   /** Saves progress and closes the learner's session; does not stop the lab (its owner does). */
   async close(): Promise<void> {
     await this.chain;
+    await this.said;
     this.runner?.stop();
     this.offBus();
     await this.client.disconnect();
@@ -284,6 +305,7 @@ export class Tutor {
 
   /** Wait (at most `ms`) for the queue to have nothing to do right now: deliveries of accepted mail landed. */
   async settle(ms: number): Promise<void> {
+    await this.said;
     const idle = this.lab.queue?.idle?.();
     if (!idle) return;
     let timer: NodeJS.Timeout | undefined;
@@ -356,8 +378,9 @@ export class Tutor {
         if (!r || r.complete) return this.say('info', 'This lesson is complete: :next goes on.');
         const total = r.step!.hints.length;
         const hint = r.nextHint();
-        if (hint) this.say('hint', `Hint ${r.hints.length}/${total}: ${hint}`);
-        else this.say('hint', `That was the last hint (${total}/${total}): ${r.step!.hints[total - 1]}`);
+        // The kind is the label (the view shows "hint"/"?"): the text is the count and the hint alone.
+        if (hint) this.say('hint', `(${r.hints.length}/${total}) ${hint}`);
+        else this.say('hint', `(${total}/${total}, no more hints) ${r.step!.hints[total - 1]}`);
         this.changed();
         return;
       }
@@ -379,8 +402,12 @@ export class Tutor {
         return this.askReset(arg);
       case ':explain':
         return this.explain(arg);
-      case ':mailbox':
-        return this.say('info', mailboxReport(this.lab, arg || undefined));
+      case ':mailbox': {
+        const [address, n, ...rest] = arg.split(/\s+/).filter(Boolean);
+        if (rest.length || (n !== undefined && !/^\d+$/.test(n)))
+          return this.say('error', 'Usage: :mailbox, :mailbox <address>, or :mailbox <address> <N> (N from the list), e.g. :mailbox bob@example.com 1');
+        return this.say('info', mailboxReport(this.lab, address, n === undefined ? undefined : Number(n)));
+      }
       case ':queue':
         return this.say('info', queueReport(this.lab));
       case ':reconnect':
@@ -429,9 +456,9 @@ export class Tutor {
         this.changed();
         return;
       }
-      // Skipping the last step ends the lesson: say so (a microtask) before the next one starts.
+      // Skipping the last step ends the lesson: say so before the next one starts.
       this.advancing = true;
-      await new Promise<void>((resolve) => queueMicrotask(resolve));
+      await this.said;
       this.advancing = false;
     }
     const following = this.lessons[this.lessonIdx + 1];
@@ -494,40 +521,85 @@ export class Tutor {
       this.labHasWorld = lesson.world !== undefined;
       this.client = this.makeClient();
     }
-    // The lesson's session opens before its first step starts: that greeting is the backdrop, not
-    // evidence (a step that wants a 220 asks for :reconnect).
-    await this.connect();
     this.progress.setCurrent(lesson.id, step);
     const runner = new LessonRunner(this.bus, lesson, this.scope, step);
+    // The reading and the first instruction come first, then the session opens: its greeting is the
+    // last thing on screen when the learner starts. It is the backdrop, not evidence: the runner starts
+    // after it (a step that wants a 220 asks for :reconnect).
+    if (!restart) {
+      const n = this.lessonIdx + 1;
+      this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
+    }
+    this.sayStep(runner);
+    await this.connect();
     this.runner = runner;
     // The runner grades inside the bus's emit: say so once every view has shown the event that passed
-    // the step (a microtask runs after the emit's listeners), so the explanation follows its evidence.
+    // the step, and the session's close if a 221 or 421 passed it, so the words follow their evidence.
     runner.onStepPassed(({ index, step: s }) => {
-      const next = !runner.complete && runner.stepIndex !== index ? runner.stepIndex : undefined;
+      // Called before the runner moves on: the step that follows is index + 1, if there is one.
+      const next = index + 1 < lesson.steps.length ? index + 1 : undefined;
       if (next !== undefined) this.progress.setCurrent(lesson.id, next);
-      queueMicrotask(() => {
+      this.afterEvidence(() => {
         this.say('explain', s.explain);
-        if (next !== undefined && this.runner === runner) this.sayStep();
+        if (next !== undefined && this.runner === runner) this.sayStepAt(runner, next);
         this.changed();
       });
     });
     runner.onComplete(() => {
       this.progress.complete(lesson.id);
-      queueMicrotask(() => this.onLessonComplete(lesson));
+      const advancing = this.advancing;
+      this.afterEvidence(() => this.onLessonComplete(lesson, advancing));
     });
-    if (!restart) {
-      const n = this.lessonIdx + 1;
-      this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
-    }
     runner.start();
     if (restart) runner.restart();
-    this.sayStep();
     this.changed();
   }
 
-  private onLessonComplete(lesson: Lesson): void {
-    const following = this.lessons.slice(this.lessonIdx + 1).find((l) => !this.progress.isDone(l.id)) ?? this.lessons[this.lessonIdx + 1];
-    const hint = following && !this.advancing ? ` Type :next for the next lesson, ${following.title}.` : '';
+  /**
+   * The server took a message but the step that asked for one did not pass (a header field or the
+   * blank line missing, a recipient left out): say so, rather than leave the learner to wonder.
+   * Only for steps judged by the time of that 250 (nothing in them waits for a delivery or a relay).
+   */
+  private nudgeIfMessageMissedStep(): void {
+    const runner = this.runner;
+    const step = runner?.step;
+    if (!runner || !step || !wantsMessage(step.expect) || waitsForQueue(step.expect)) return;
+    const index = runner.stepIndex;
+    this.afterEvidence(() => {
+      if (this.runner !== runner || runner.complete || runner.stepIndex !== index) return;
+      this.say('info', `The server accepted that message, but step ${index + 1} wants more of it: :hint says what.`);
+    });
+  }
+
+  /**
+   * Say something about the events just graded once views have shown them: after the current emit (a
+   * microtask runs after its listeners) and, when the learner's session was just told 221 or 421,
+   * after its close (at most 1 s), so "Lesson complete" never comes before "session closed".
+   */
+  private afterEvidence(fn: () => void): void {
+    const closing = this.closing;
+    this.said = this.said.then(async () => {
+      await Promise.resolve();
+      if (closing !== undefined) await this.sessionClosed(closing, 1000);
+      // A close that never came must not delay everything said after it.
+      if (closing !== undefined && this.closing === closing) this.closing = undefined;
+      try {
+        fn();
+      } catch {
+        /* a view failing must not stop the words that follow */
+      }
+    });
+  }
+
+  private onLessonComplete(lesson: Lesson, advancing: boolean): void {
+    const idx = this.lessons.indexOf(lesson);
+    if (this.opts.demo) {
+      const after = this.lessons[idx + 1];
+      this.say('info', `Lesson complete: ${lesson.title}. End of the demo${after ? `; \`smtp-lab demo ${after.id}\` plays the next lesson, ${after.title}` : ''}.`);
+      return;
+    }
+    const following = this.lessons.slice(idx + 1).find((l) => !this.progress.isDone(l.id)) ?? this.lessons[idx + 1];
+    const hint = following && !advancing ? ` Type :next for the next lesson, ${following.title}.` : '';
     this.say('info', `Lesson complete: ${lesson.title}.${hint}`);
     if (this.lessons.every((l) => this.progress.isDone(l.id))) {
       this.allDone = true;
@@ -536,8 +608,12 @@ export class Tutor {
     this.changed();
   }
 
-  private sayStep(): void {
-    const r = this.runner;
+  private sayStepAt(r: LessonRunner, index: number): void {
+    const step = r.lesson.steps[index];
+    if (step) this.say('info', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`);
+  }
+
+  private sayStep(r = this.runner): void {
     const step = r?.step;
     if (!r || !step) return;
     this.say('info', `Step ${r.stepIndex + 1}/${r.lesson.steps.length}: ${step.instruction}`);
@@ -570,7 +646,13 @@ export class Tutor {
   }
 
   private onEvent(e: LabEvent): void {
+    this.lastSeq = e.seq;
     this.scope.observe(e);
+    if (e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && (e.code === 221 || e.code === 421) && this.scope.sessions.has(e.session))
+      this.closing = e.session;
+    if (e.type === 'session-close' && e.leg === 'inbound' && e.session === this.closing) this.closing = undefined;
+    if (e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && e.replyTo === '.' && e.code === 250 && this.scope.sessions.has(e.session))
+      this.nudgeIfMessageMissedStep();
     if (e.type === 'session-close' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
       this.closedSessions.add(e.session);
       this.changed();
@@ -595,9 +677,10 @@ export class Tutor {
   }
 
   private say(kind: TutorOutput['kind'], text: string): void {
-    const o = { kind, text };
+    const o: TutorOutput = { kind, text };
     if (this.outputCbs.size === 0) {
-      this.early.push(o);
+      // Replayed to the first view later: it places the words among the bus's events by this.
+      this.early.push({ ...o, afterSeq: this.lastSeq });
       return;
     }
     for (const cb of this.outputCbs) cb(o);
@@ -612,6 +695,18 @@ export class Tutor {
       }
     }
   }
+}
+
+function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
+  return f(p) || (p.any ?? []).some((q) => somePredicate(q, f)) || (p.all ?? []).some((q) => somePredicate(q, f));
+}
+/** The step is about a message: it expects the reply to the final dot. */
+function wantsMessage(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.reply?.to === '.');
+}
+/** The step expects something that happens after the 250 (delivery, MX lookup, the relay leg). */
+function waitsForQueue(p: Predicate): boolean {
+  return somePredicate(p, (q) => !!(q.delivered || q.deferred || q.bounced || q.mx || q.wire?.leg === 'relay' || q.closed));
 }
 
 /** By id ("03-envelope"), by number ("3"), or by the id without its number ("envelope"). */

@@ -15,6 +15,12 @@ export interface ReplyPredicate {
   class?: 2 | 3 | 4 | 5;
   /** An RFC 3463 enhanced code, exact. */
   enhanced?: string;
+  /**
+   * A case-insensitive regex on the arguments of the command this reply answers (the same session's
+   * command it pairs with): `{ to: MAIL, code: 250, args: "^FROM:<alice@" }` holds only when *that*
+   * MAIL got the 250, not when one MAIL matched and another was accepted.
+   */
+  args?: string;
 }
 
 export interface WirePredicate {

@@ -72,11 +72,21 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
     const line = formatTranscriptEvent(c, e, learner);
     if (line !== undefined) out.write(`${line}\n`);
   };
-  // The tutor opened the learner's session while it was created, before this view existed: the
-  // greeting is already in the bus's ring, and a transcript without its 220 would tell a false story.
-  for (const e of tutor.bus.recent()) print(e);
+  const say = (o: TutorOutput) => out.write(`${formatOutput(c, o)}\n`);
+  // The tutor started the lesson before this view existed: its reading and first instruction are in
+  // its early output, the session's greeting in the bus's ring (a transcript without its 220 would
+  // tell a false story). Show both in the order they happened: the reading, then the greeting.
+  const early: TutorOutput[] = [];
+  let live = false;
+  const offOut = tutor.onOutput((o) => (live ? say(o) : early.push(o)));
+  let i = 0;
+  for (const e of tutor.bus.recent()) {
+    while (i < early.length && (early[i]!.afterSeq ?? Infinity) < e.seq) say(early[i++]!);
+    print(e);
+  }
+  while (i < early.length) say(early[i++]!);
+  live = true;
   const offBus = tutor.bus.subscribe(print);
-  const offOut = tutor.onOutput((o) => out.write(`${formatOutput(c, o)}\n`));
   return () => {
     offBus();
     offOut();

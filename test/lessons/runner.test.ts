@@ -91,7 +91,7 @@ describe('the tutor', () => {
     for (const line of ['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA']) await t.submit(line);
     expect(t.state().dataMode).toBe(true);
     for (const line of ['Subject: tutor', '', '.starts with a dot', ':hint']) await t.submit(line);
-    expect(out.at(-1)).toEqual({ kind: 'hint', text: 'Hint 1/1: MAIL, RCPT, DATA.' });
+    expect(out.at(-1)).toEqual({ kind: 'hint', text: '(1/1) MAIL, RCPT, DATA.' });
     await t.submit('.');
     expect(t.state().dataMode).toBe(false);
     expect(await t.whenLessonComplete(10_000)).toBe(true);
