@@ -74,7 +74,8 @@ export function buildBounce(input: BounceInput): Buffer {
     '',
     ...input.failed.map((f) => `<${f.recipient}>: ${f.remoteMta ? `host ${f.remoteMta} said: ` : ''}${f.reply}`),
     '',
-    'The lab retries on a compressed schedule; real MTAs retry for 4-5 days (RFC 5321 section 4.5.4.1).',
+    // Only a temporary failure was retried; a 5xx bounces at once.
+    permanent ? '' : 'The lab retries on a compressed schedule; real MTAs retry for 4-5 days (RFC 5321 section 4.5.4.1).',
   ].filter((l, i, all) => !(l === '' && all[i - 1] === ''));
   const status = [
     `Reporting-MTA: dns; ${input.reportingMta}`,
