@@ -344,7 +344,9 @@ export function renderLines(text: string, width: number, inline: boolean, opts: 
       out.push([{ text: raw }]);
       continue;
     }
-    out.push(...wrapSegs(segs, width, [{ text: indent }], [{ text: `${indent}  ` }]));
+    // Prose wraps flush under itself; a laid-out row (a list with aligned columns) hangs under its start.
+    const hang = /\S {2,}\S/.test(body) ? '  ' : '';
+    out.push(...wrapSegs(segs, width, [{ text: indent }], [{ text: `${indent}${hang}` }]));
   }
   return out;
 }
