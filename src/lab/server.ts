@@ -13,11 +13,12 @@ import {
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import './smtp-server-patches.js';
+import type { DataTapTarget } from './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { classifyClientLine, classifyServerLine, newSessionStageState, type SessionStageState } from '../protocol/stages.js';
 import { parseReplyLine, splitReply } from '../protocol/reply.js';
-import { dotStuff, domainOf, localPartOf } from '../protocol/command.js';
+import { domainOf, localPartOf } from '../protocol/command.js';
 import type { World } from './world.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
@@ -261,28 +262,40 @@ export class LabServer {
     const chunks: Buffer[] = [];
     let pending = '';
     let lines = 0;
-    const tee = (text: string) => {
-      lines++;
-      // The stream is already unstuffed; the wire had the stuffed form (RFC 5321 §4.5.2).
-      if (lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', dotStuff(text));
+    let ended = false;
+    // Each message line becomes an event as it arrives on the wire, in its wire form (dot-stuffed,
+    // RFC 5321 §4.5.2). The DATA stream itself lags: smtp-server holds back a chunk's last bytes
+    // until more arrive (they might start the CRLF.CRLF that ends the message), so a learner's line
+    // would only show when the next one is typed.
+    const tap = (chunk: Buffer) => {
+      if (ended) return;
+      pending += chunk.toString('latin1');
+      let i: number;
+      while (!ended && (i = pending.indexOf('\r\n')) !== -1) {
+        const line = pending.slice(0, i);
+        pending = pending.slice(i + 2);
+        // The lone "." is said when the stream ends (below); whatever follows it is commands.
+        if (line === '.') ended = true;
+        else if (++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', line);
+      }
     };
+    const parser = this.parserOf(session);
+    if (parser) parser.__dataTap = tap;
     let failed = false;
     stream.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
-      pending += chunk.toString('latin1');
-      let i: number;
-      while ((i = pending.indexOf('\r\n')) !== -1) {
-        tee(pending.slice(0, i));
-        pending = pending.slice(i + 2);
-      }
+      // Without a tap (smtp-server changed inside), tee the stream: later, but still every line.
+      if (!parser) tap(Buffer.from(chunk.toString('latin1').replace(/^\./gm, '..'), 'latin1'));
     });
     // A reset mid-DATA destroys the stream: nothing is queued, nothing is delivered.
     stream.on('error', () => {
       failed = true;
+      if (parser) parser.__dataTap = undefined;
     });
     stream.on('end', () => {
+      if (parser) parser.__dataTap = undefined;
       if (failed) return;
-      if (pending) tee(pending);
+      if (!ended && pending && ++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', pending);
       // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4). Said
       // here, not from the logger, so it comes before anything the queue does with the message.
       this.emitWire(s, 'client', '.');
@@ -315,6 +328,14 @@ export class LabServer {
         },
       );
     });
+  }
+
+  /** smtp-server's line parser of this session's connection, where the raw DATA tap hangs. */
+  private parserOf(session: SMTPServerSession): DataTapTarget | undefined {
+    const connections = (this.smtp as unknown as { connections?: Set<{ session?: SMTPServerSession; _parser?: DataTapTarget }> }).connections;
+    if (!connections) return undefined;
+    for (const c of connections) if (c.session === session) return c._parser || undefined;
+    return undefined;
   }
 
   private onClose(session: SMTPServerSession): void {

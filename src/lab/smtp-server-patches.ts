@@ -16,8 +16,17 @@
  *    strict_rfc821_envelopes.
  * 5. It marks "421 too many unrecognized commands" 4.4.2 (a bad connection); the session is being
  *    closed for policy, 4.7.0, as Postfix says it.
+ *
+ * And one tap: the raw bytes of DATA as they arrive (SMTPStream holds back a chunk's last bytes until
+ * more come, so its data stream lags a line behind what the client sent; see server.ts onData).
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+
+/** The per-connection line parser; the lab server sets the tap while a message is being received. */
+export interface DataTapTarget {
+  __dataTap?: (chunk: Buffer) => void;
+}
 
 type Send = (code: number, data?: string | string[], context?: string | false) => void;
 interface PatchedConnection {
@@ -75,4 +84,14 @@ if (!proto.__labPatched) {
     };
   }
   proto.__labPatched = true;
+
+  const stream = SMTPStream.prototype as unknown as DataTapTarget & {
+    _dataMode?: boolean;
+    _write(chunk: Buffer, encoding: BufferEncoding, next: (err?: Error) => void): void;
+  };
+  const write = stream._write;
+  stream._write = function (this: typeof stream, chunk, encoding, next) {
+    if (this._dataMode && this.__dataTap && chunk?.length) this.__dataTap(chunk);
+    return write.call(this, chunk, encoding, next);
+  };
 }

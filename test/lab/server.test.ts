@@ -212,3 +212,20 @@ describe('lab server', () => {
     expect(mine.find((w) => w.code === 354)!.explain).toMatch(/RFC 5321/);
   });
 });
+
+describe('message lines on the wire', () => {
+  it('reports each line of DATA as soon as it arrives, dot-stuffed as sent, before the next one is typed', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    await s.command('EHLO typist.test');
+    await s.command('MAIL FROM:<alice@example.com>');
+    await s.command('RCPT TO:<bob@example.com>');
+    expect(code(await s.command('DATA'))).toBe(354);
+    const seen = lab.bus.waitFor((e) => e.type === 'wire' && e.data === true && e.line === '..hidden line', 2000);
+    // One line, as a person types it, and nothing after it yet.
+    s.write('..hidden line\r\n');
+    expect(await seen).toMatchObject({ stage: 'transmission', direction: 'client' });
+    const reply = await s.message(['Subject: typed', '']);
+    expect(code(reply)).toBe(250);
+    s.close();
+  });
+});
