@@ -67,7 +67,11 @@ describe('1. keys that arrive together in one read', () => {
     await tick();
     stdin.write('\nline three\r\n');
     await tick();
-    expect(tutor.submitted).toEqual(['Subject: hi', '', 'line one', 'line two', 'line three']);
+    stdin.write('line four');
+    await tick();
+    stdin.write('\n'); // a lone LF (Ctrl+J, or a paste's LF in a read of its own) ends a line too
+    await tick();
+    expect(tutor.submitted).toEqual(['Subject: hi', '', 'line one', 'line two', 'line three', 'line four']);
   });
 });
 

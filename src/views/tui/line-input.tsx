@@ -121,6 +121,8 @@ export function LineInput({ onSubmit, focus = true, placeholder, color = true }:
       } else if (key.ctrl && input === 'w') {
         burst('\x17');
       } else if (key.ctrl || key.meta || key.escape || key.tab || input === '') {
+        // Not a key for the line: a CR just before still pairs with an LF that follows.
+        afterCR.current = cr;
         return;
       } else {
         afterCR.current = cr;

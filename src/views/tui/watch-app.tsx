@@ -38,7 +38,7 @@ export function WatchApp({ bus, address, frameMs }: WatchAppProps) {
           {`smtp-lab watch${address ? ` · listening on ${address}` : ''} · Ctrl+C stops`}
         </Text>
         <SessionList sessions={frames.sessions} maxLines={listLines} />
-        <StatusLine sessions={`${open} session${open === 1 ? '' : 's'} open`} lead={`${frames.counts.sessions} seen`} counts={frames.counts} />
+        <StatusLine sessions={`${open} session${open === 1 ? '' : 's'} open`} lead={`${frames.counts.sessions} seen`} counts={frames.counts} width={liveWidth(columns)} />
       </Box>
     </>
   );
