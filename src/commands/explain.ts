@@ -1,6 +1,6 @@
 /** `smtp-lab explain <term>`: the explanation from the lesson files, with its RFC section. */
 import type { CommandModule } from 'yargs';
-import { AnnotationFileError, loadAnnotations } from '../lessons/annotations.js';
+import { loadAnnotationsForUser } from '../lessons/annotations.js';
 import { closeMatches } from '../lessons/close-matches.js';
 import { UserError } from '../user-error.js';
 
@@ -10,13 +10,7 @@ export const explainCommand: CommandModule<object, { term: string[] }> = {
   builder: (y) => y.positional('term', { type: 'string', array: true, demandOption: true }) as never,
   handler: (argv) => {
     const term = argv.term.join(' ').trim();
-    let annotations;
-    try {
-      annotations = loadAnnotations();
-    } catch (err) {
-      if (err instanceof AnnotationFileError) throw new UserError(err.message);
-      throw err;
-    }
+    const annotations = loadAnnotationsForUser();
     const hit = annotations.lookup(term);
     if (hit) {
       process.stdout.write(`${term}: ${hit.text}\n  (${hit.cite})\n`);

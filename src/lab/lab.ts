@@ -6,7 +6,7 @@ import { mkdirSync, accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../events/bus.js';
 import { UserError } from '../user-error.js';
-import { loadAnnotations, AnnotationFileError } from '../lessons/annotations.js';
+import { loadAnnotationsForUser } from '../lessons/annotations.js';
 import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
 import { mayRelay } from './net.js';
@@ -49,13 +49,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
 
   const bus = opts.bus ?? new EventBus();
-  let annotations;
-  try {
-    annotations = loadAnnotations();
-  } catch (err) {
-    if (err instanceof AnnotationFileError) throw new UserError(err.message);
-    throw err;
-  }
+  const annotations = loadAnnotationsForUser();
   bus.setEnricher((event) => {
     const explain = annotations.explain(event);
     if (explain) event.explain = explain;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
 import type { LabEvent } from '../events/types.js';
 import { LESSONS_DIR } from '../lab/world.js';
+import { UserError } from '../user-error.js';
 import { cachedParse, parserVersion, type Parsed } from './parse-cache.js';
 
 export interface Annotation {
@@ -90,6 +91,16 @@ export function loadAnnotations(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
   }
   if (!parsed.ok) throw new AnnotationFileError(parsed.error.message);
   return fromTable(parsed.value);
+}
+
+/** loadAnnotations for commands: a broken annotations file is the user's to fix (one line, exit 2). */
+export function loadAnnotationsForUser(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
+  try {
+    return loadAnnotations(file);
+  } catch (err) {
+    if (err instanceof AnnotationFileError) throw new UserError(err.message);
+    throw err;
+  }
 }
 
 export function parseAnnotations(text: string, file: string): Annotations {
