@@ -35,6 +35,24 @@ function unmountOnAbort(signal: AbortSignal | undefined, unmount: () => void): (
 // ink's own throttle on top of our event frames: enough for typing to feel immediate.
 const MAX_FPS = 30;
 
+/**
+ * A terminal that reports no size (0×0: a pty whose creator never set one, as `script` does when its
+ * own input is a pipe) makes ink treat every frame as full-screen: it clears the screen and the
+ * scrollback and reprints the whole transcript each time. Give ink the same 80×24 the view assumes
+ * then (use-window-size.ts); a terminal that knows its size is handed over as it is.
+ */
+function sizedStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
+  if (stdout.rows > 0 && stdout.columns > 0) return stdout;
+  return new Proxy(stdout, {
+    get(target, prop) {
+      if (prop === 'rows') return target.rows || 24;
+      if (prop === 'columns') return target.columns || 80;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /** ink needs raw mode on stdin; fail with a sentence, not ink's raw-mode error, if a caller forgot. */
 function assertTerminal(): void {
   if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
@@ -47,9 +65,9 @@ export async function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Prom
   const theme = resolveTheme(opts);
   const app = render(
     <ThemeContext.Provider value={theme}>
-      <TutorApp tutor={tutor} />
+      <TutorApp tutor={tutor} directProse />
     </ThemeContext.Provider>,
-    { exitOnCtrlC: true, maxFps: MAX_FPS },
+    { stdout: sizedStdout(process.stdout), exitOnCtrlC: true, maxFps: MAX_FPS },
   );
   const detach = unmountOnAbort(opts.signal, () => app.unmount());
   try {
@@ -66,7 +84,7 @@ export async function runInkWatch(bus: EventBus, opts: InkOptions & { address?: 
     <ThemeContext.Provider value={theme}>
       <WatchApp bus={bus} address={opts.address} />
     </ThemeContext.Provider>,
-    { exitOnCtrlC: true, maxFps: MAX_FPS },
+    { stdout: sizedStdout(process.stdout), exitOnCtrlC: true, maxFps: MAX_FPS },
   );
   const detach = unmountOnAbort(opts.signal, () => app.unmount());
   try {

@@ -13,7 +13,7 @@ import { toneOf } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
 import { parseInline, renderLines, renderMarkdown, textWidth, wrapSegs, type Seg, type StyledLine } from './markdown.js';
-import { StyledLines } from './styled-lines.js';
+import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 
 const TONE_COLOR: Record<Tone, string | undefined> = { ok: 'green', warn: 'yellow', error: 'red', info: undefined };
 const TONE_MARK: Record<Tone, string> = { ok: '', warn: '! ', error: '✗ ', info: '' };
@@ -91,13 +91,33 @@ function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number):
   return out;
 }
 
+/** The row's box width at a terminal `width`: one column short, so a full line cannot wrap by itself. */
+function boxWidth(width: number): number {
+  return Math.max(20, width - 1);
+}
+
+/**
+ * The row as TranscriptRow draws it, as terminal text: for a long finished text written straight to
+ * the terminal (see TutorApp's `directProse`). Margins (projector mode) become blank lines.
+ */
+export function rowAnsi(row: Row, width: number, theme: Theme): string {
+  const w = boxWidth(width);
+  const spacing = theme.present ? 1 : 0;
+  const output = row.kind === 'output';
+  const color = row.kind === 'output' ? OUTPUT_COLOR[row.output] : undefined;
+  const top = row.kind === 'header' || output ? spacing : 0;
+  const bottom = output || ('explain' in row && row.explain) ? spacing : 0;
+  const body = styledLinesAnsi(rowLines(row, w, theme), theme, { color: theme.color ? color : undefined, bold: row.kind === 'output' && row.output === 'confirm' });
+  return '\n'.repeat(top) + body + '\n'.repeat(bottom);
+}
+
 /**
  * `width` is the terminal's width when the row is printed: <Static> lays out without one.
  */
 export function TranscriptRow({ row, width }: { row: Row; width: number }) {
   const theme = useTheme();
   // One column short of the terminal: a line of exactly the terminal's width can wrap by itself.
-  const w = Math.max(20, width - 1);
+  const w = boxWidth(width);
   const spacing = theme.present ? 1 : 0;
   const output = row.kind === 'output';
   const color = row.kind === 'output' ? OUTPUT_COLOR[row.output] : undefined;

@@ -3,11 +3,11 @@
  * live area below — stage bar, lesson pane, status, prompt — is clamped to stay shorter than the
  * terminal, because at full height ink repaints the whole screen on every frame.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { Box, Static, Text, useApp } from 'ink';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Box, Static, Text, useApp, useStdout } from 'ink';
 import type { TutorState } from '../../lessons/tutor.js';
 import type { TutorView } from './tutor-view.js';
-import { useEventFrames } from './use-event-frames.js';
+import { HEAVY_TEXT, useEventFrames } from './use-event-frames.js';
 import { useWindowSize } from './use-window-size.js';
 import { liveWidth } from './live-width.js';
 import { useTheme } from './use-theme.js';
@@ -16,7 +16,7 @@ import { StageBar } from './stage-bar.js';
 import { LessonPane } from './lesson-pane.js';
 import { Prompt } from './prompt.js';
 import { StatusLine } from './status-line.js';
-import { TranscriptRow } from './transcript-row.js';
+import { TranscriptRow, rowAnsi } from './transcript-row.js';
 import { shortId, type Row } from './transcript-model.js';
 import { rowLines } from './transcript-row.js';
 import { StyledLines } from './styled-lines.js';
@@ -25,6 +25,17 @@ import { dotStuff } from '../../protocol/command.js';
 export interface TutorAppProps {
   tutor: TutorView;
   frameMs?: number;
+  /**
+   * Write long finished tutor text (a lesson's reading) straight to the terminal, in its place among
+   * the rows, instead of through <Static>: ink lays text out character by character, and a reading
+   * cost it more than the rest of start-up. For a real terminal (run.tsx); tests read ink's frames.
+   */
+  directProse?: boolean;
+}
+
+/** Long tutor text: written around ink when `directProse` is on. */
+function isLongText(row: Row): boolean {
+  return row.kind === 'output' && row.text.length > HEAVY_TEXT;
 }
 
 const KEYS_HELP = [
@@ -50,8 +61,9 @@ function isQuit(line: string): boolean {
   return line.trim() === ':quit' || line.trim() === ':q';
 }
 
-export function TutorApp({ tutor, frameMs }: TutorAppProps) {
+export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps) {
   const { exit } = useApp();
+  const { write } = useStdout();
   const theme = useTheme();
   const { columns, rows } = useWindowSize();
   const [state, setState] = useState<TutorState>(() => tutor.state());
@@ -106,6 +118,18 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
     [tutor, exit, append, sentDataLine],
   );
 
+  // Long text goes straight to the terminal, in order: <Static> gets the rows up to the next long one
+  // that is not written yet; once this commit's <Static> output is out (ink writes it before layout
+  // effects run), the long text is written, and the rows after it follow in the next commit.
+  const [directDone, setDirectDone] = useState(0);
+  const nextDirect = directProse ? frames.rows.find((r) => r.id > directDone && isLongText(r)) : undefined;
+  const staticRows = nextDirect ? frames.rows.slice(0, frames.rows.indexOf(nextDirect)) : frames.rows;
+  useLayoutEffect(() => {
+    if (!nextDirect) return;
+    write(rowAnsi(nextDirect, columns, theme));
+    setDirectDone(nextDirect.id);
+  }, [nextDirect, write, columns, theme]);
+
   // Message lines sent but not yet reported by the server (at most two are ever outstanding).
   const sent = state.dataMode ? frames.sentData.slice(-2) : [];
   // Live-area budget: stage bar, lesson header, status line, prompt, an optional question line, the
@@ -130,8 +154,8 @@ export function TutorApp({ tutor, frameMs }: TutorAppProps) {
 
   return (
     <>
-      <Static key={frames.staticKey} items={frames.rows}>
-        {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
+      <Static key={frames.staticKey} items={staticRows}>
+        {(row) => (directProse && isLongText(row) ? <Box key={row.id} /> : <TranscriptRow key={row.id} row={row} width={columns} />)}
       </Static>
       <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
         {/* From the transcript model, not state.visitedStages: per lesson, and only what the server went along with. */}

@@ -51,7 +51,7 @@ const TRIM_AT = 500;
 // A buffer bound for a stalled event loop: beyond it the oldest events are dropped (and counted).
 const MAX_PENDING = 50_000;
 // Characters beyond which a tutor text gets a frame of its own (see flush).
-const HEAVY_TEXT = 400;
+export const HEAVY_TEXT = 400;
 // How long tutor text may wait for an open block (a relay session, a reply, a close) to finish.
 const HOLD_MS = 500;
 
@@ -67,6 +67,8 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const pending = useRef<Pending[]>([]);
   const dropped = useRef(0);
   const timer = useRef<NodeJS.Timeout | null>(null);
+  /** When the last frame was applied (performance.now()): frames are at least `frameMs` apart. */
+  const lastFlush = useRef(-Infinity);
   /** When tutor text started waiting for an open block to finish (see flush). */
   const heldSince = useRef<number | undefined>(undefined);
   const sentData = useRef<string[]>([]);
@@ -81,6 +83,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
 
   const flush = useCallback(() => {
     timer.current = null;
+    lastFlush.current = performance.now();
     const model = modelRef.current!;
     let batch = pending.current;
     pending.current = [];
@@ -156,9 +159,13 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     });
   }, [maxRows]);
 
+  // Leading edge: an event after a quiet spell (the greeting at start-up, a reply to a typed command)
+  // is drawn at once; a burst still gets one frame per `frameMs`, the first at once and the rest batched.
   const schedule = useCallback(
-    (delay = frameMs) => {
-      if (timer.current === null) timer.current = setTimeout(flush, delay);
+    (delay?: number) => {
+      if (timer.current !== null) return;
+      const wait = delay ?? Math.max(0, lastFlush.current + frameMs - performance.now());
+      timer.current = setTimeout(flush, wait);
     },
     [flush, frameMs],
   );
