@@ -67,6 +67,8 @@ export interface WireEvent extends EventBase {
   replyTo?: string;
   /** True for a line of the message itself, between 354 and the final ".". */
   data?: boolean;
+  /** A client command sent before the reply to the previous one arrived (RFC 2920 PIPELINING). */
+  pipelined?: boolean;
   /** For relay sessions. */
   queueId?: string;
 }

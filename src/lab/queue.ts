@@ -210,10 +210,11 @@ export class QueueRunner {
    * Durably queue a message: resolves with the queue id only once message and envelope are fsynced
    * (file and directory). Concurrent calls share one fsync (group commit).
    */
-  async enqueue(envelope: Envelope, message: Buffer): Promise<string> {
+  /** `id`: the queue id the server already named in its Received: field (as Postfix does). */
+  async enqueue(envelope: Envelope, message: Buffer, id: string = newQueueId()): Promise<string> {
     // A client is waiting for its 250: deliveries give way on the disk for a moment.
     noteInboundMessage();
-    return this.enqueueWithId(newQueueId(), envelope, message);
+    return this.enqueueWithId(id, envelope, message);
   }
 
   private async enqueueWithId(id: string, envelope: Envelope & { bounceOf?: string }, message: Buffer): Promise<string> {

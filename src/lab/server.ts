@@ -20,12 +20,14 @@ import { classifyClientLine, classifyServerLine, newSessionStageState, type Sess
 import { parseReplyLine, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import type { World } from './world.js';
+import { newQueueId } from './queue.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
   enqueue(
     envelope: { from: string; recipients: string[]; session?: string; clientAddress?: string; helo?: string; authenticated?: boolean },
     message: Buffer,
+    id?: string,
   ): Promise<string>;
 }
 
@@ -49,6 +51,11 @@ interface InboundSession {
   remotePort: number;
   lastReplyCode?: number;
   timedOut?: boolean;
+  /** smtp-server's line parser for this connection (found at connect), for the raw-input counts. */
+  parser?: DataTapTarget;
+  /** Commands processed so far, and how many command lines had arrived when the last reply went out. */
+  commands: number;
+  linesInAtLastReply: number;
   closeReason?: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
   open: boolean;
 }
@@ -143,7 +150,7 @@ export class LabServer {
   private session(cid: string): InboundSession {
     let s = this.sessions.get(cid);
     if (!s) {
-      s = { id: `S${++sessionNumber}`, state: newSessionStageState(), remoteAddress: '', remotePort: 0, open: true };
+      s = { id: `S${++sessionNumber}`, state: newSessionStageState(), remoteAddress: '', remotePort: 0, open: true, commands: 0, linesInAtLastReply: 0 };
       this.sessions.set(cid, s);
     }
     return s;
@@ -151,7 +158,15 @@ export class LabServer {
 
   private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound'): void {
     if (direction === 'client') {
+      const inData = s.state.inData;
       const c = classifyClientLine(s.state, line);
+      // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
+      // went out. The first command answers the greeting, so it is never counted (that is early talking).
+      let pipelined = false;
+      if (!inData) {
+        s.commands++;
+        pipelined = s.commands > 1 && s.linesInAtLastReply >= s.commands;
+      }
       this.opts.bus.emit({
         type: 'wire',
         session: s.id,
@@ -160,12 +175,16 @@ export class LabServer {
         line,
         stage: c.stage,
         ...(c.data ? { data: true } : { verb: c.verb }),
+        ...(pipelined ? { pipelined: true } : {}),
       });
       return;
     }
     const c = classifyServerLine(s.state, line);
     const reply = parseReplyLine(line);
-    if (reply?.final) s.lastReplyCode = reply.code;
+    if (reply?.final) {
+      s.lastReplyCode = reply.code;
+      s.linesInAtLastReply = s.parser?.__linesIn ?? 0;
+    }
     // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
     if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
     this.opts.bus.emit({
@@ -198,6 +217,7 @@ export class LabServer {
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error) => void): void {
     const s = this.session(session.id);
+    s.parser = this.parserOf(session);
     s.remoteAddress = session.remoteAddress;
     s.remotePort = (session as { remotePort?: number }).remotePort ?? 0;
     this.opts.bus.emit({
@@ -319,8 +339,10 @@ export class LabServer {
         helo: session.hostNameAppearsAs,
         authenticated: !!session.user,
       };
-      const message = Buffer.concat([Buffer.from(receivedHeader(this.opts.world, session, envelope.recipients), 'latin1'), body]);
-      this.opts.queue.enqueue(envelope, message).then(
+      // The Received: field names the queue id, so a trace header leads to the queue's log (Postfix's way).
+      const queueId = newQueueId();
+      const message = Buffer.concat([Buffer.from(receivedHeader(this.opts.world, session, envelope.recipients, queueId), 'latin1'), body]);
+      this.opts.queue.enqueue(envelope, message, queueId).then(
         (queueId) => cb(null, `Ok: queued as ${queueId}`),
         (err: Error) => {
           this.opts.bus.emit({ type: 'notice', stage: 'queue', level: 'error', session: s.id, message: `spool: ${err.message}` });
@@ -366,13 +388,13 @@ function canonicalRecipient(world: World, address: string): string {
 }
 
 /** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */
-function receivedHeader(world: World, session: SMTPServerSession, recipients: string[]): string {
+function receivedHeader(world: World, session: SMTPServerSession, recipients: string[], queueId: string): string {
   const helo = session.hostNameAppearsAs || 'unknown';
   const protocol = session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
     `Received: from ${helo} (${tcpInfo(session)})\r\n` +
-    `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${session.id}${forPart};\r\n` +
+    `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${queueId}${forPart};\r\n` +
     `\t${rfc5322Date(new Date())}\r\n`
   );
 }

@@ -17,7 +17,7 @@
  * 5. It marks "421 too many unrecognized commands" 4.4.2 (a bad connection); the session is being
  *    closed for policy, 4.7.0, as Postfix says it.
  *
- * And one tap: the raw bytes of DATA as they arrive (SMTPStream holds back a chunk's last bytes until
+ * And one tap on the raw input: the bytes of DATA as they arrive, and a count of command lines (SMTPStream holds back a chunk's last bytes until
  * more come, so its data stream lags a line behind what the client sent; see server.ts onData).
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
@@ -26,6 +26,8 @@ import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 /** The per-connection line parser; the lab server sets the tap while a message is being received. */
 export interface DataTapTarget {
   __dataTap?: (chunk: Buffer) => void;
+  /** Command lines received so far (counted as bytes arrive, before smtp-server processes them). */
+  __linesIn?: number;
 }
 
 type Send = (code: number, data?: string | string[], context?: string | false) => void;
@@ -91,7 +93,15 @@ if (!proto.__labPatched) {
   };
   const write = stream._write;
   stream._write = function (this: typeof stream, chunk, encoding, next) {
-    if (this._dataMode && this.__dataTap && chunk?.length) this.__dataTap(chunk);
+    if (this._dataMode) {
+      if (this.__dataTap && chunk?.length) this.__dataTap(chunk);
+    } else if (chunk?.length) {
+      // smtp-server answers commands one by one, so its log looks serial even when the client sent a
+      // group (RFC 2920); counting lines on arrival lets the server tell pipelined commands apart.
+      let n = 0;
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) n++;
+      this.__linesIn = (this.__linesIn ?? 0) + n;
+    }
     return write.call(this, chunk, encoding, next);
   };
 }

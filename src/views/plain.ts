@@ -37,7 +37,7 @@ export function describeEvent(e: LabEvent): string | undefined {
     case 'session-close':
       return `session closed (${e.reason})`;
     case 'wire':
-      return `${e.direction === 'client' ? 'C:' : 'S:'} ${e.line}`;
+      return `${e.direction === 'client' ? 'C:' : 'S:'} ${e.line}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}`;
     case 'queued':
       return `queued as ${e.queueId}: from <${e.from}> to ${e.recipients.map((r) => `<${r}>`).join(', ')} (${e.size} octets)`;
     case 'mx-lookup':

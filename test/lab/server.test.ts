@@ -229,3 +229,24 @@ describe('message lines on the wire', () => {
     s.close();
   });
 });
+
+describe('PIPELINING on the wire (RFC 2920)', () => {
+  it('marks commands the client sent before the previous reply, and only those', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    await s.command('EHLO piper.test');
+    const open = lab.events.filter((e) => e.type === 'session-open').at(-1) as Extract<LabEvent, { type: 'session-open' }>;
+    // One group: MAIL, RCPT, DATA in one write; then one command at a time.
+    s.write('MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n');
+    for (let i = 0; i < 3; i++) await s.readReply();
+    await s.message(['Subject: group', '', 'x']);
+    await s.command('NOOP');
+    const mine = wires(lab.events, { session: open.session, direction: 'client' });
+    const flag = (verb: string) => mine.find((w) => w.verb === verb)?.pipelined ?? false;
+    expect(flag('EHLO')).toBe(false);
+    expect(flag('MAIL')).toBe(false); // the first of the group was sent after the EHLO reply
+    expect(flag('RCPT')).toBe(true);
+    expect(flag('DATA')).toBe(true);
+    expect(flag('NOOP')).toBe(false);
+    s.close();
+  });
+});
