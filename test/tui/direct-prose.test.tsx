@@ -1,0 +1,99 @@
+/**
+ * Long tutor text (a lesson's reading) is written straight to the terminal on a real one, around
+ * ink's per-character pipeline (start-up speed): it must look as <TranscriptRow> draws it, and come
+ * in its place among the rows — after the rows before it, before the rows after it, once.
+ */
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { render as inkRender, type Instance } from 'ink';
+import { render } from 'ink-testing-library';
+import { TutorApp } from '../../src/views/tui/tutor-app.js';
+import { TranscriptRow, rowAnsi } from '../../src/views/tui/transcript-row.js';
+import type { Row } from '../../src/views/tui/transcript-model.js';
+import { FakeTutor, plain, themed, until } from './helpers.js';
+
+const READING = [
+  'Lesson 1/2: Connection and the greeting [connection]',
+  '',
+  '# Connection and the greeting',
+  '',
+  'Every SMTP conversation starts with a TCP connection from a **client** (your mail program) to a **server**. Then, as in FTP, POP3 and IMAP but unlike HTTP, **the server talks first** (RFC 5321 §3.1), with `220`.',
+  '',
+  '```',
+  'C: <opens a TCP connection to mx.example.com>',
+  'S: 220 mx.example.com ESMTP smtp-lab',
+  '```',
+  '',
+  '- one *item* with `code` in it, long enough to wrap onto a second line at a hundred columns, or so we hope',
+  '- two',
+].join('\n');
+
+/** Lines as a terminal shows them: no escapes, no trailing spaces, no trailing blank line. */
+const lines = (text: string) =>
+  plain(text)
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .trimEnd();
+
+let mounted: Instance | undefined;
+afterEach(() => {
+  mounted?.unmount();
+  mounted = undefined;
+});
+
+describe('long tutor text written around ink', () => {
+  for (const theme of [{ color: true, present: false }, { color: false, present: false }, { color: true, present: true }]) {
+    it(`looks as TranscriptRow draws it (colour ${theme.color ? 'on' : 'off'}${theme.present ? ', projector' : ''})`, () => {
+      const row: Row = { kind: 'output', id: 1, indent: 0, output: 'lesson-text', text: READING };
+      const { lastFrame } = render(themed(<TranscriptRow row={row} width={100} />, theme));
+      // ink-testing-library's terminal is 100 columns wide.
+      expect(lines(rowAnsi(row, 100, { ...theme }))).toBe(lines(lastFrame() ?? ''));
+    });
+  }
+
+  it('comes in its place among the rows, once, on a real terminal', async () => {
+    const stdout = Object.assign(new EventEmitter(), {
+      isTTY: true,
+      columns: 100,
+      rows: 30,
+      written: '',
+      write(s: string) {
+        stdout.written += s;
+        return true;
+      },
+    });
+    const stdin = Object.assign(new EventEmitter(), {
+      isTTY: true,
+      setEncoding() {},
+      setRawMode() {},
+      resume() {},
+      pause() {},
+      ref() {},
+      unref() {},
+      read: () => null,
+    });
+    const tutor = new FakeTutor();
+    tutor.wire('S9', 'server', '250 before the reading', { stage: 'handshake', code: 250 });
+    mounted = inkRender(themed(<TutorApp tutor={tutor} frameMs={10} directProse />), {
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
+    await until(() => stdout.written, (t) => t.includes('250 before the reading'));
+    tutor.output({ kind: 'lesson-text', text: READING });
+    tutor.output({ kind: 'info', text: 'Step 1/2: after the reading' });
+    tutor.wire('learner1', 'server', '220 greeting after the reading', { stage: 'connection', code: 220 });
+    const text = await until(() => stdout.written, (t) => t.includes('S: 220 greeting after the reading'));
+    const before = text.indexOf('250 before the reading');
+    const reading = text.indexOf('Every SMTP conversation starts');
+    const step = text.indexOf('Step 1/2: after the reading');
+    const greeting = text.indexOf('S: 220 greeting after the reading');
+    expect(before).toBeGreaterThanOrEqual(0);
+    expect(reading).toBeGreaterThan(before);
+    expect(step).toBeGreaterThan(reading);
+    expect(greeting).toBeGreaterThan(step);
+    expect(text.split('Every SMTP conversation starts').length - 1).toBe(1);
+  });
+});
