@@ -49,8 +49,11 @@ export function displayPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-/** Changes whenever parseLesson's code does, so a cached parse never outlives the parser that made it. */
-const PARSER_VERSION = parserVersion(parseLesson);
+/**
+ * Changes whenever the parser's code does (parseLesson and the helpers that validate steps and
+ * predicates), so a cached parse never outlives the parser that made it.
+ */
+const PARSER_VERSION = parserVersion(parseLesson, parseStep, parsePredicate, lineList, nodeLine);
 
 export function loadLessons(dir: string = LESSONS_DIR): LoadResult {
   let names: string[];
@@ -251,13 +254,14 @@ function parsePredicate(v: unknown, at: (string | number)[], who: string, fail: 
   }
   if (p.wire !== undefined) {
     const o = obj('wire');
-    only('wire', o, ['leg', 'direction', 'verb', 'code', 'replyTo', 'data', 'match']);
+    only('wire', o, ['leg', 'direction', 'verb', 'code', 'replyTo', 'data', 'pipelined', 'match']);
     if (o.leg !== undefined && o.leg !== 'inbound' && o.leg !== 'relay') fail([...at, 'wire', 'leg'], `${who}: wire.leg must be inbound or relay`);
     if (o.direction !== undefined && o.direction !== 'client' && o.direction !== 'server') fail([...at, 'wire', 'direction'], `${who}: wire.direction must be client or server`);
     str('wire', o, 'verb');
     str('wire', o, 'replyTo');
     code('wire', o, 'code');
     if (o.data !== undefined && typeof o.data !== 'boolean') fail([...at, 'wire', 'data'], `${who}: wire.data must be true or false`);
+    if (o.pipelined !== undefined && typeof o.pipelined !== 'boolean') fail([...at, 'wire', 'pipelined'], `${who}: wire.pipelined must be true or false`);
     regex('wire', o, 'match');
     out.wire = {
       ...(o as object),

@@ -62,6 +62,7 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
       if (w.code !== undefined && e.code !== w.code) return false;
       if (w.replyTo !== undefined && e.replyTo !== w.replyTo) return false;
       if (w.data !== undefined && !!e.data !== w.data) return false;
+      if (w.pipelined !== undefined && !!e.pipelined !== w.pipelined) return false;
       return re ? re.test(e.line) : true;
     });
     if (!ok) return false;

@@ -30,6 +30,8 @@ export interface WirePredicate {
   code?: number;
   replyTo?: string;
   data?: boolean;
+  /** The client sent this command before the reply to the previous one (RFC 2920); false: in lock-step. */
+  pipelined?: boolean;
   /** A case-insensitive regex on the line. */
   match?: string;
 }
