@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { loadAnnotationsForUser } from '../lessons/annotations.js';
 import { closeMatches } from '../lessons/close-matches.js';
+import { explainText } from '../lessons/explain-text.js';
 import { UserError } from '../user-error.js';
 
 export const explainCommand: CommandModule<object, { term: string[] }> = {
@@ -13,7 +14,7 @@ export const explainCommand: CommandModule<object, { term: string[] }> = {
     const annotations = loadAnnotationsForUser();
     const hit = annotations.lookup(term);
     if (hit) {
-      process.stdout.write(`${term}: ${hit.text}\n  (${hit.cite})\n`);
+      process.stdout.write(`${explainText(term, hit)}\n  (${hit.cite})\n`);
       return;
     }
     const close = closeMatches(term, annotations.terms());
