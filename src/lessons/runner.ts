@@ -11,6 +11,20 @@ function usesWire(p: Predicate): boolean {
   return p.wire !== undefined || (p.any ?? []).some(usesWire) || (p.all ?? []).some(usesWire);
 }
 
+/**
+ * The part of a predicate the learner's own commands make true: without what the queue does after the
+ * 250 (deliveries, MX lookups, retries, bounces, the relay leg) or a session's close.
+ */
+export function learnerPart(p: Predicate): Predicate {
+  const { delivered: _d, deferred: _f, bounced: _b, mx: _m, closed: _c, any, all, ...rest } = p;
+  const out: Predicate = { ...rest };
+  if (out.wire?.leg === 'relay') delete out.wire;
+  if (out.stage === 'queue') delete out.stage;
+  if (any) out.any = any.map(learnerPart);
+  if (all) out.all = all.map(learnerPart);
+  return out;
+}
+
 /** The most events one step keeps: a long step with busy external clients must not grow without end. */
 const WINDOW_LIMIT = 5000;
 
@@ -100,6 +114,16 @@ export class LessonRunner {
   skip(): void {
     if (this._complete) return;
     this.advance();
+  }
+
+  /**
+   * Does the learner's part of the current step hold (learnerPart: what is missing is the queue's or a
+   * close)? False when the step asks nothing of the queue and has not passed.
+   */
+  learnerPartHolds(): boolean {
+    const step = this.step;
+    if (!step) return false;
+    return holds(learnerPart(step.expect), this.scope.context(this.window));
   }
 
   /** Grade again (e.g. when the learner's session id became known after its first events). */

@@ -13,9 +13,10 @@ import { STAGES, verbOf, type Stage } from '../protocol/stages.js';
 import { UserError } from '../user-error.js';
 import { loadAnnotations, type Annotations } from './annotations.js';
 import { closeMatches } from './close-matches.js';
+import { explainText } from './explain-text.js';
 import { loadLessons } from './load.js';
 import { mailboxReport, queueReport } from './lab-reports.js';
-import { LearnerScope } from './predicates.js';
+import { isFinalReplyLine, LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
 import { formatLessonError, type Lesson, type Predicate } from './types.js';
@@ -324,10 +325,18 @@ export class Tutor {
   private async handle(line: string): Promise<void> {
     if (this.confirmation) {
       const c = this.confirmation;
+      const yes = /^\s*y(es)?\s*$/i.test(line);
+      const no = /^\s*no?\s*$/i.test(line);
+      // :quit still quits; any other answer asks again rather than silently meaning no.
+      if (!yes && !no && line.trim().toLowerCase() !== ':quit') {
+        this.say('confirm', `Please answer y or n. ${c.question}`);
+        return;
+      }
       this.confirmation = undefined;
       this.changed();
-      if (/^\s*y(es)?\s*$/i.test(line)) await c.yes();
-      else this.say('info', 'Nothing was reset.');
+      if (yes) await c.yes();
+      else if (no) this.say('info', 'Nothing was reset.');
+      else await this.command(':quit');
       return;
     }
     const word = line.trimStart().split(/\s+/, 1)[0] ?? '';
@@ -482,7 +491,6 @@ export class Tutor {
         } else {
           this.progress.reset(lesson!.id);
           this.progress.setCurrent(lesson!.id, 0);
-          this.say('info', `Restarting ${lesson!.title}.`);
           await this.startLesson(lesson!, 0, true);
         }
       },
@@ -499,7 +507,7 @@ export class Tutor {
       return this.say('error', (err as Error).message);
     }
     const hit = this.annotations.lookup(term);
-    if (hit) return this.say('explain', `${term}: ${hit.text} (${hit.cite})`);
+    if (hit) return this.say('explain', `${explainText(term, hit)} (${hit.cite})`);
     const close = closeMatches(term, this.annotations.terms());
     this.say('error', `No explanation for "${term}".${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`);
   }
@@ -514,6 +522,16 @@ export class Tutor {
       this.say('info', 'Closing your session: each lesson starts on a fresh one.');
       await this.closeSession();
     }
+    this.progress.setCurrent(lesson.id, step);
+    const runner = new LessonRunner(this.bus, lesson, this.scope, step);
+    // A restart says so first (its lesson event starts the TUI's transcript afresh), then it goes as a
+    // start does: the reading and the first instruction, then the session opens, so its greeting is the
+    // last thing on screen when the learner starts. The greeting is the backdrop, not evidence: the
+    // runner starts after it (a step that wants a 220 asks for :reconnect).
+    if (restart) {
+      runner.restart();
+      this.say('info', `Lesson restarted: ${lesson.title}, from step 1.`);
+    }
     if (this.opts.restartLab && (lesson.world !== undefined || this.labHasWorld)) {
       const old = this.lab;
       await old.stop();
@@ -521,15 +539,8 @@ export class Tutor {
       this.labHasWorld = lesson.world !== undefined;
       this.client = this.makeClient();
     }
-    this.progress.setCurrent(lesson.id, step);
-    const runner = new LessonRunner(this.bus, lesson, this.scope, step);
-    // The reading and the first instruction come first, then the session opens: its greeting is the
-    // last thing on screen when the learner starts. It is the backdrop, not evidence: the runner starts
-    // after it (a step that wants a 220 asks for :reconnect).
-    if (!restart) {
-      const n = this.lessonIdx + 1;
-      this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
-    }
+    const n = this.lessonIdx + 1;
+    this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
     this.sayStep(runner);
     await this.connect();
     this.runner = runner;
@@ -551,25 +562,42 @@ export class Tutor {
       this.afterEvidence(() => this.onLessonComplete(lesson, advancing));
     });
     runner.start();
-    if (restart) runner.restart();
     this.changed();
   }
 
   /**
-   * The server took a message but the step that asked for one did not pass (a header field or the
-   * blank line missing, a recipient left out): say so, rather than leave the learner to wonder.
-   * Only for steps judged by the time of that 250 (nothing in them waits for a delivery or a relay).
+   * The server accepted a command of the learner's (a final 2xx/3xx) but the step did not pass: say
+   * so, once per step, rather than leave the learner to wonder. A message the step wanted more of gets
+   * its own words. Only when the command is the step's kind of command or a later one (HELO where EHLO
+   * was asked, MAIL from carol where alice was, QUIT where a message was): an EHLO on the way to a
+   * message is a step in the right direction, not a miss. A step that waits for the queue (a
+   * delivery, a relay, a retry) is not judged until the learner's own part fails, and never while a
+   * message is being typed.
    */
-  private nudgeIfMessageMissedStep(): void {
+  private nudgeIfStepMissed(verb: string): void {
     const runner = this.runner;
     const step = runner?.step;
-    if (!runner || !step || !wantsMessage(step.expect) || waitsForQueue(step.expect)) return;
+    if (!runner || !step) return;
     const index = runner.stepIndex;
+    const key = `${runner.lesson.id}#${index}`;
+    if (this.nudged === key && this.nudgedRunner === runner) return;
+    if (!missesStepKind(step.expect, verb)) return;
+    const message = verb === '.' && wantsMessage(step.expect);
     this.afterEvidence(() => {
-      if (this.runner !== runner || runner.complete || runner.stepIndex !== index) return;
-      this.say('info', `The server accepted that message, but step ${index + 1} wants more of it: :hint says what.`);
+      if (this.runner !== runner || runner.complete || runner.stepIndex !== index || this.client.dataMode) return;
+      if (this.nudged === key && this.nudgedRunner === runner) return;
+      // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
+      if (runner.learnerPartHolds()) return;
+      this.nudged = key;
+      this.nudgedRunner = runner;
+      if (message) this.say('info', `The server accepted that message, but step ${index + 1} wants more of it: :hint says what.`);
+      else this.say('info', `That worked, but step ${index + 1} asks for something else: :hint`);
     });
   }
+
+  /** The step (of which runner) already got its "that worked, but" word. */
+  private nudged: string | undefined;
+  private nudgedRunner: LessonRunner | undefined;
 
   /**
    * Say something about the events just graded once views have shown them: after the current emit (a
@@ -651,8 +679,12 @@ export class Tutor {
     if (e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && (e.code === 221 || e.code === 421) && this.scope.sessions.has(e.session))
       this.closing = e.session;
     if (e.type === 'session-close' && e.leg === 'inbound' && e.session === this.closing) this.closing = undefined;
-    if (e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && e.replyTo === '.' && e.code === 250 && this.scope.sessions.has(e.session))
-      this.nudgeIfMessageMissedStep();
+    if (
+      e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined &&
+      (Math.floor(e.code / 100) === 2 || Math.floor(e.code / 100) === 3) && e.code !== 354 && e.code !== 334 &&
+      isFinalReplyLine(e.line) && this.scope.sessions.has(e.session)
+    )
+      this.nudgeIfStepMissed(e.replyTo);
     if (e.type === 'session-close' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
       this.closedSessions.add(e.session);
       this.changed();
@@ -704,9 +736,32 @@ function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
 function wantsMessage(p: Predicate): boolean {
   return somePredicate(p, (q) => q.reply?.to === '.');
 }
-/** The step expects something that happens after the 250 (delivery, MX lookup, the relay leg). */
-function waitsForQueue(p: Predicate): boolean {
-  return somePredicate(p, (q) => !!(q.delivered || q.deferred || q.bounced || q.mx || q.wire?.leg === 'relay' || q.closed));
+
+/** Where a command comes in a mail transaction (RFC 5321 §3.3): greeting, envelope, content, goodbye. */
+const VERB_RANK: Record<string, number> = { HELO: 1, EHLO: 1, LHLO: 1, STARTTLS: 1, AUTH: 1, MAIL: 2, RCPT: 3, DATA: 4, BDAT: 4, '.': 5, QUIT: 6 };
+
+/** The verbs a step's replies and commands are about ("." for the end of a message). */
+function stepVerbs(p: Predicate, into = new Set<string>()): Set<string> {
+  if (p.reply?.to) into.add(p.reply.to.toUpperCase());
+  if (p.command?.verb) into.add(p.command.verb.toUpperCase());
+  for (const q of [...(p.any ?? []), ...(p.all ?? [])]) stepVerbs(q, into);
+  return into;
+}
+
+/**
+ * A command with this verb, accepted, is a miss for the step (not a step on the way to it): it comes
+ * no earlier in a transaction than the last of the step's verbs (HELO for EHLO, MAIL for MAIL, QUIT
+ * for a message; a MAIL for a step that wants MAIL and RCPT is on the way). A verb outside that order
+ * (NOOP, VRFY, HELP) is a miss only for a step that asks for that verb.
+ */
+export function missesStepKind(p: Predicate, verb: string): boolean {
+  const v = verb.toUpperCase();
+  const verbs = stepVerbs(p);
+  if (verbs.size === 0) return false;
+  const rank = VERB_RANK[v];
+  const ranks = [...verbs].map((x) => VERB_RANK[x]);
+  if (rank === undefined || ranks.some((r) => r === undefined)) return verbs.has(v);
+  return rank >= Math.max(...(ranks as number[]));
 }
 
 /** By id ("03-envelope"), by number ("3"), or by the id without its number ("envelope"). */
