@@ -65,9 +65,15 @@ export class Annotations {
     }
     const base = (event.replyTo && this.get('replies', `${event.code}/${event.replyTo}`)) || this.get('replies', String(event.code));
     const enhanced = event.enhanced ? this.get('enhanced', event.enhanced) : undefined;
-    if (base && enhanced) return { text: `${base.text} ${enhanced.text}`, cite: `${base.cite}; ${enhanced.cite}` };
+    if (base && enhanced) return { text: `${base.text} ${enhanced.text}`, cite: joinCites(base.cite, enhanced.cite) };
     return base ?? enhanced;
   }
+}
+
+/** Two citations as one, each source once ("RFC 4954 §6" from the reply and from its enhanced code). */
+function joinCites(a: string, b: string): string {
+  const parts = [...a.split(/;\s*/), ...b.split(/;\s*/)].map((p) => p.trim()).filter(Boolean);
+  return [...new Set(parts)].join('; ');
 }
 
 export function format(a: Annotation): string {

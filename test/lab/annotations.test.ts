@@ -18,6 +18,12 @@ describe('annotations from lessons/annotations.yaml', () => {
     expect(a.explain(wire({ line: '550 5.1.1 unknown', code: 550, enhanced: '5.1.1', replyTo: 'RCPT' }))).toMatch(/RFC 3463/);
   });
 
+  it('cites a section once when the reply and its enhanced code share it', () => {
+    const text = a.explain(wire({ line: '535 5.7.8 Authentication credentials invalid', code: 535, enhanced: '5.7.8', replyTo: 'AUTH' }))!;
+    const cites = /\(([^()]*)\)$/.exec(text)![1]!.split('; ');
+    expect(new Set(cites).size).toBe(cites.length);
+  });
+
   it('explains an EHLO extension line by its keyword', () => {
     expect(a.explain(wire({ line: '250-PIPELINING', code: 250, replyTo: 'EHLO' }))).toMatch(/RFC 2920/);
     // The last line of the reply names an extension too, not the reply as a whole.
