@@ -50,6 +50,8 @@ export interface Frames {
 const TRIM_AT = 500;
 // A buffer bound for a stalled event loop: beyond it the oldest events are dropped (and counted).
 const MAX_PENDING = 50_000;
+// Frames drawn at once after a quiet spell before frames are spaced `frameMs` apart (see schedule).
+const FRAME_BURST = 3;
 // Characters beyond which a tutor text gets a frame of its own (see flush).
 export const HEAVY_TEXT = 400;
 // How long tutor text may wait for an open block (a relay session, a reply, a close) to finish.
@@ -67,8 +69,15 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const pending = useRef<Pending[]>([]);
   const dropped = useRef(0);
   const timer = useRef<NodeJS.Timeout | null>(null);
-  /** When the last frame was applied (performance.now()): frames are at least `frameMs` apart. */
-  const lastFlush = useRef(-Infinity);
+  /** Frames are rationed, not spaced: FRAME_BURST may go out at once, then one per `frameMs` (see schedule). */
+  const credit = useRef({ frames: FRAME_BURST, at: performance.now() });
+  const refill = () => {
+    const c = credit.current;
+    const now = performance.now();
+    c.frames = Math.min(FRAME_BURST, c.frames + (now - c.at) / frameMsRef.current);
+    c.at = now;
+    return c;
+  };
   /** When tutor text started waiting for an open block to finish (see flush). */
   const heldSince = useRef<number | undefined>(undefined);
   const sentData = useRef<string[]>([]);
@@ -83,7 +92,8 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
 
   const flush = useCallback(() => {
     timer.current = null;
-    lastFlush.current = performance.now();
+    const c = refill();
+    c.frames = Math.max(0, c.frames - 1);
     const model = modelRef.current!;
     let batch = pending.current;
     pending.current = [];
@@ -159,12 +169,14 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     });
   }, [maxRows]);
 
-  // Leading edge: an event after a quiet spell (the greeting at start-up, a reply to a typed command)
-  // is drawn at once; a burst still gets one frame per `frameMs`, the first at once and the rest batched.
+  // What comes after a quiet spell is drawn at once — at start-up the notes, the reading and then the
+  // greeting are three frames in a row, and the greeting must not wait a frame interval behind the
+  // reading — while a stream (a load test) still gets one frame per `frameMs` once the burst is spent.
   const schedule = useCallback(
     (delay?: number) => {
       if (timer.current !== null) return;
-      const wait = delay ?? Math.max(0, lastFlush.current + frameMs - performance.now());
+      const c = refill();
+      const wait = delay ?? (c.frames >= 1 ? 0 : (1 - c.frames) * frameMs);
       timer.current = setTimeout(flush, wait);
     },
     [flush, frameMs],
