@@ -80,12 +80,17 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   confirming.current = state.confirming;
   const dataMode = useRef(state.dataMode);
   dataMode.current = state.dataMode;
-  const { sentDataLine } = frames;
+  const { sentDataLine, flushDue } = frames;
 
   useEffect(() => {
     setState(tutor.state());
-    return tutor.onChange(() => setState(tutor.state()));
-  }, [tutor]);
+    // Lines already waiting for a frame (the greeting, as the learner's client reads it) go out in the
+    // same render as the state they brought about.
+    return tutor.onChange(() => {
+      flushDue();
+      setState(tutor.state());
+    });
+  }, [tutor, flushDue]);
   useEffect(
     () =>
       tutor.onOutput((o) => {

@@ -43,6 +43,11 @@ export interface Frames {
   append(row: LocalRow): void;
   /** Say a message line was just sent (see sentData). */
   sentDataLine(line: string): void;
+  /**
+   * Apply what is waiting now, if a frame is due at once anyway (not while frames are rationed): the
+   * view calls it before its own state changes, so both land in one render.
+   */
+  flushDue(): void;
 }
 
 // Rows kept for <Static> before starting a fresh one: <Static> only ever prints new items, so the old
@@ -51,11 +56,29 @@ const TRIM_AT = 500;
 // A buffer bound for a stalled event loop: beyond it the oldest events are dropped (and counted).
 const MAX_PENDING = 50_000;
 // Frames drawn at once after a quiet spell before frames are spaced `frameMs` apart (see schedule).
-const FRAME_BURST = 3;
+const FRAME_BURST = 6;
 // Characters beyond which a tutor text gets a frame of its own (see flush).
 export const HEAVY_TEXT = 400;
 // How long tutor text may wait for an open block (a relay session, a reply, a close) to finish.
 const HOLD_MS = 500;
+
+interface Later {
+  cancel(): void;
+}
+
+/**
+ * Run `fn` after `ms`; at 0, in this turn of the event loop (setImmediate), not the next one: the
+ * greeting's frame then goes out before the client's reading of the same greeting re-renders the
+ * live area, instead of after it.
+ */
+function later(fn: () => void, ms: number): Later {
+  if (ms <= 0) {
+    const h = setImmediate(fn);
+    return { cancel: () => clearImmediate(h) };
+  }
+  const h = setTimeout(fn, ms);
+  return { cancel: () => clearTimeout(h) };
+}
 
 export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const { mode, frameMs = 80, maxRows = 40, replay = true } = opts;
@@ -68,7 +91,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   modelRef.current.isLearnerSession = opts.isLearnerSession;
   const pending = useRef<Pending[]>([]);
   const dropped = useRef(0);
-  const timer = useRef<NodeJS.Timeout | null>(null);
+  const timer = useRef<Later | null>(null);
   /** Frames are rationed, not spaced: FRAME_BURST may go out at once, then one per `frameMs` (see schedule). */
   const credit = useRef({ frames: FRAME_BURST, at: performance.now() });
   const refill = () => {
@@ -104,7 +127,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     if (heavy > 0) {
       pending.current = batch.slice(heavy);
       batch = batch.slice(0, heavy);
-      timer.current = setTimeout(flush, 0);
+      timer.current = later(flush, 0);
     }
     setLearner(model, learnerRef.current?.());
     const dataBefore = model.learnerDataLines;
@@ -148,7 +171,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     if (held.length > 0) {
       heldSince.current ??= Date.now();
       pending.current = [...held, ...pending.current];
-      if (timer.current === null) timer.current = setTimeout(flush, Math.min(frameMsRef.current, HOLD_MS));
+      if (timer.current === null) timer.current = later(flush, Math.min(frameMsRef.current, HOLD_MS));
     } else {
       heldSince.current = undefined;
     }
@@ -177,7 +200,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
       if (timer.current !== null) return;
       const c = refill();
       const wait = delay ?? (c.frames >= 1 ? 0 : (1 - c.frames) * frameMs);
-      timer.current = setTimeout(flush, wait);
+      timer.current = later(flush, wait);
     },
     [flush, frameMs],
   );
@@ -214,10 +237,16 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     schedule(0);
     return () => {
       off();
-      if (timer.current) clearTimeout(timer.current);
+      timer.current?.cancel();
       timer.current = null;
     };
   }, [bus, replay, schedule]);
 
-  return { ...view, append, sentDataLine };
+  const flushDue = useCallback(() => {
+    if (timer.current === null || pending.current.length === 0 || refill().frames < 1) return;
+    timer.current.cancel();
+    flush();
+  }, [flush]);
+
+  return { ...view, append, sentDataLine, flushDue };
 }
