@@ -102,3 +102,22 @@ describe('transcript model explanations', () => {
     expect(w.map((r) => (r as { explain?: string }).explain)).toEqual(['WHY', 'WHY']);
   });
 });
+
+describe('pipelined commands in the terminal UI', () => {
+  it('marks a command the server reports as pipelined (RFC 2920), and no other', async () => {
+    const { rowLines } = await import('../../src/views/tui/transcript-row.js');
+    const { resolveTheme } = await import('../../src/views/tui/theme.js');
+    const model = createModel('watch');
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: 'MAIL FROM:<a@example.com>', verb: 'MAIL', stage: 'transmission' },
+        { type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: 'RCPT TO:<b@example.com>', verb: 'RCPT', pipelined: true, stage: 'transmission' },
+      ]),
+    );
+    const theme = resolveTheme({ color: false });
+    const shown = rows.filter((r) => r.kind === 'wire').map((r) => rowLines(r, 100, theme).map((l) => l.map((s) => s.text).join('')).join('\n'));
+    expect(shown[0]).not.toMatch(/pipelined/);
+    expect(shown[1]).toMatch(/RCPT TO:<b@example\.com>\s+⇉ pipelined/);
+  });
+});

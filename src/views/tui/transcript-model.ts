@@ -32,6 +32,8 @@ export type Row =
       explain?: string;
       code?: number;
       data?: boolean;
+      /** Sent before the reply to the previous command (RFC 2920): marked, since the log order hides it. */
+      pipelined?: boolean;
       leg: Leg;
     })
   | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string })
@@ -340,6 +342,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
             explain: e.explain,
             code: e.code,
             data: e.data,
+            ...(e.pipelined ? { pipelined: true } : {}),
             leg: e.leg,
             tag,
           },

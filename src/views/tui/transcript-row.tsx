@@ -60,6 +60,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       // A message line keeps its spaces exactly (it is what was sent); other lines are words.
       const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${row.line}`, color }];
+      if (row.pipelined) body.push({ text: '  ⇉ pipelined', color: 'yellow' });
       const lines = row.data ? verbatimWire(body[0]!, width, lead, leadWidth) : wrapSegs(body, width, lead, [{ text: ' '.repeat(leadWidth) }]);
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
     }
