@@ -12,38 +12,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
 import { loadAnnotations } from '../../src/lessons/annotations.js';
 import { loadLessons } from '../../src/lessons/load.js';
-import { holds, LearnerScope } from '../../src/lessons/predicates.js';
 import { Tutor, type TutorOutput } from '../../src/lessons/tutor.js';
 import type { Predicate } from '../../src/lessons/types.js';
 import { makeChalk } from '../../src/views/color.js';
 import { attachPlainTutor } from '../../src/views/plain-tutor.js';
 import { startTestLab, type TestLab } from '../helpers/lab.js';
+import { base, check, client, server } from './learner-events.js';
 
 const { lessons } = loadLessons();
 const lesson = (id: string) => lessons.find((l) => l.id === id)!;
 
-let seq = 0;
-const base = () => ({ seq: ++seq, time: new Date().toISOString() });
-const client = (line: string, data = false): LabEvent => ({
-  ...base(),
-  type: 'wire',
-  session: 'S1',
-  leg: 'inbound',
-  direction: 'client',
-  line,
-  stage: 'transmission',
-  ...(data ? { data: true } : { verb: line.split(/\s/, 1)[0]!.toUpperCase() }),
-});
-const server = (line: string, replyTo: string): LabEvent => {
-  const enhanced = /^\d{3}[ -](\d\.\d+\.\d+)/.exec(line)?.[1];
-  return { ...base(), type: 'wire', session: 'S1', leg: 'inbound', direction: 'server', line, code: Number(line.slice(0, 3)), replyTo, stage: 'transmission', ...(enhanced ? { enhanced } : {}) };
-};
-function check(p: Predicate, events: LabEvent[]): boolean {
-  const scope = new LearnerScope();
-  scope.sessions.add('S1');
-  for (const e of events) scope.observe(e);
-  return holds(p, scope.context(events));
-}
 
 describe('steps pass on what the server said, to the command the step asked for', () => {
   const step2 = lesson('03-envelope').steps[1]!.expect;
@@ -109,7 +87,7 @@ describe('steps pass on what the server said, to the command the step asked for'
   const step3 = lesson('04-data').steps[2]!.expect;
   const accepted = [server('250 2.6.0 Ok: queued as Q1', '.')];
   const queued: LabEvent = { ...base(), type: 'queued', stage: 'queue', queueId: 'Q1', session: 'S1', from: 'alice@example.com', recipients: ['bob@example.com'], size: 1 };
-  const message = (...lines: string[]) => [...lines.map((l) => client(l, true)), client('.', true), queued, ...accepted];
+  const message = (...lines: string[]) => [...lines.map((l) => client(l, { data: true })), client('.', { data: true }), queued, ...accepted];
 
   it('lesson 04 step 3: a Subject and a body are not a message', () => {
     expect(check(step3, message('Subject: Lunch?', '', 'Noon?'))).toBe(false);

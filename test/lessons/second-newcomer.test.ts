@@ -11,36 +11,16 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
 import { loadLessons } from '../../src/lessons/load.js';
-import { holds, LearnerScope } from '../../src/lessons/predicates.js';
 import { Tutor, type TutorOutput } from '../../src/lessons/tutor.js';
 import type { Predicate } from '../../src/lessons/types.js';
 import { makeChalk } from '../../src/views/color.js';
 import { attachPlainTutor } from '../../src/views/plain-tutor.js';
 import { startTestLab, type TestLab } from '../helpers/lab.js';
+import { base, check, client, server } from './learner-events.js';
 
 const { lessons, errors } = loadLessons();
 const lesson = (id: string) => lessons.find((l) => l.id === id)!;
 
-let seq = 0;
-const base = () => ({ seq: ++seq, time: new Date().toISOString() });
-const client = (line: string, pipelined = false): LabEvent => ({
-  ...base(),
-  type: 'wire',
-  session: 'S1',
-  leg: 'inbound',
-  direction: 'client',
-  line,
-  stage: 'transmission',
-  verb: line.split(/\s/, 1)[0]!.toUpperCase(),
-  ...(pipelined ? { pipelined: true } : {}),
-});
-const server = (line: string, replyTo: string): LabEvent => ({ ...base(), type: 'wire', session: 'S1', leg: 'inbound', direction: 'server', line, code: Number(line.slice(0, 3)), replyTo, stage: 'transmission' });
-function check(p: Predicate, events: LabEvent[]): boolean {
-  const scope = new LearnerScope();
-  scope.sessions.add('S1');
-  for (const e of events) scope.observe(e);
-  return holds(p, scope.context(events));
-}
 
 describe('wire.pipelined and lesson 13', () => {
   it('the lessons load', () => {
@@ -49,10 +29,10 @@ describe('wire.pipelined and lesson 13', () => {
 
   const envelope = (pipelined: boolean) => [
     client('MAIL FROM:<alice@example.com>'),
-    client('RCPT TO:<bob@example.com>', pipelined),
-    client('RCPT TO:<nosuchuser@example.com>', pipelined),
-    client('RCPT TO:<postmaster@example.com>', pipelined),
-    client('DATA', pipelined),
+    client('RCPT TO:<bob@example.com>', { pipelined }),
+    client('RCPT TO:<nosuchuser@example.com>', { pipelined }),
+    client('RCPT TO:<postmaster@example.com>', { pipelined }),
+    client('DATA', { pipelined }),
     server('250 2.1.0 Accepted', 'MAIL'),
     server('250 2.1.5 Accepted', 'RCPT'),
     server('550 5.1.1 Mailbox unavailable', 'RCPT'),
