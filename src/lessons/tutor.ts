@@ -94,19 +94,20 @@ export interface TutorOptions {
 type Confirmation = { question: string; yes: () => Promise<void> | void };
 
 /** The tutor commands, for `:help` and for telling a command from a message line that starts with ":". */
+// Each line of :help fits 80 columns (26 + 1 + at most 52), so it keeps its columns on a small terminal.
 const COMMANDS: [string, string][] = [
   [':help', 'this list'],
   [':hint', 'the next hint for the current step'],
-  [':next', 'skip the current step (or, when the lesson is done, go to the next lesson)'],
+  [':next', 'skip this step (a finished lesson: the next lesson)'],
   [':lessons', 'list the lessons and your progress'],
   [':lesson <id|number>', 'go to a lesson'],
-  [':reset [all]', 'restart this lesson and forget its progress (or forget all progress); asks first'],
-  [':explain <term>', 'explain a command, reply code, enhanced code or term, e.g. :explain 354'],
-  [':mailbox [address] [N]', 'list the mailboxes, the messages in one, or show its message N as stored'],
+  [':reset [all]', 'restart this lesson (or all progress); asks first'],
+  [':explain <term>', 'explain a command, code or term: :explain 354'],
+  [':mailbox [address] [N]', 'mailboxes; one mailbox; its message N as stored'],
   [':queue', 'list the messages waiting in the queue'],
   [':reconnect', 'close this session and open a new one'],
-  [':pipeline <a> | <b> | ...', 'send several commands at once, then read the replies (PIPELINING)'],
-  [':wait <ms>', 'pause (lesson solutions use it to let retries happen)'],
+  [':pipeline <a> | <b> | ...', 'send a group at once, then read the replies'],
+  [':wait <ms>', 'pause (solutions use it to let retries happen)'],
   [':quit', 'leave the tutor'],
 ];
 const COMMAND_NAMES = new Set(COMMANDS.map(([c]) => c.split(' ')[0]!));

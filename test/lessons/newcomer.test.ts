@@ -191,6 +191,8 @@ describe('the tutor', () => {
     expect(out.at(-1)!.text).toMatch(/:mailbox bob@example.com N shows message N/);
     await t.submit(':help');
     expect(out.at(-1)!.text).toMatch(/:mailbox \[address\] \[N\]/);
+    // Each line keeps its columns on an 80-column terminal.
+    for (const line of out.at(-1)!.text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     await t.close();
   });
 
