@@ -7,8 +7,9 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { EventBus } from '../events/bus.js';
 import type { Direction } from '../events/types.js';
-import { parseReplyLine, splitReply } from '../protocol/reply.js';
-import { classifyClientLine, classifyServerLine, newSessionStageState } from '../protocol/stages.js';
+import { splitReply } from '../protocol/reply.js';
+import { newSessionStageState } from '../protocol/stages.js';
+import { readWireLine } from '../protocol/wire.js';
 import { dotStuff } from '../protocol/command.js';
 
 export interface RelayRequest {
@@ -58,36 +59,11 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
   let sawQuitReply = false;
   let lastServerLine = '';
   const emitLine = (direction: Direction, line: string) => {
-    if (direction === 'client') {
-      const c = classifyClientLine(state, line);
-      bus.emit({
-        type: 'wire',
-        stage: 'queue',
-        session,
-        leg: 'relay',
-        direction,
-        line,
-        queueId,
-        ...(c.data ? { data: true } : { verb: c.verb }),
-      });
-      return;
-    }
-    const c = classifyServerLine(state, line);
-    const reply = parseReplyLine(line);
+    const { fields, reply } = readWireLine(state, direction, line);
     if (reply?.final) lastServerLine = line;
     if (reply?.code === 221) sawQuitReply = true;
-    bus.emit({
-      type: 'wire',
-      stage: 'queue',
-      session,
-      leg: 'relay',
-      direction,
-      line,
-      queueId,
-      code: reply?.code,
-      enhanced: reply?.enhanced,
-      replyTo: c.verb,
-    });
+    // The whole relay hop is the queue's work, whatever stage the same line has on an inbound session.
+    bus.emit({ type: 'wire', session, leg: 'relay', direction, line, queueId, ...fields, stage: 'queue' });
   };
   const emitMessage = () => {
     // nodemailer streams the message without logging it; show what went on the wire (dot-stuffed).

@@ -16,8 +16,9 @@ import './smtp-server-patches.js';
 import type { DataTapTarget } from './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
-import { classifyClientLine, classifyServerLine, newSessionStageState, type SessionStageState } from '../protocol/stages.js';
-import { parseReplyLine, splitReply } from '../protocol/reply.js';
+import { newSessionStageState, type SessionStageState } from '../protocol/stages.js';
+import { readWireLine } from '../protocol/wire.js';
+import { splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import type { World } from './world.js';
 import { newQueueId } from './queue.js';
@@ -157,47 +158,22 @@ export class LabServer {
   }
 
   private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound'): void {
-    if (direction === 'client') {
-      const inData = s.state.inData;
-      const c = classifyClientLine(s.state, line);
-      // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
-      // went out. The first command answers the greeting, so it is never counted (that is early talking).
-      let pipelined = false;
-      if (!inData) {
-        s.commands++;
-        pipelined = s.commands > 1 && s.linesInAtLastReply >= s.commands;
-      }
-      this.opts.bus.emit({
-        type: 'wire',
-        session: s.id,
-        leg,
-        direction,
-        line,
-        stage: c.stage,
-        ...(c.data ? { data: true } : { verb: c.verb }),
-        ...(pipelined ? { pipelined: true } : {}),
-      });
-      return;
+    const inData = s.state.inData;
+    const { fields, reply } = readWireLine(s.state, direction, line);
+    // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
+    // went out. The first command answers the greeting, so it is never counted (that is early talking).
+    let pipelined = false;
+    if (direction === 'client' && !inData) {
+      s.commands++;
+      pipelined = s.commands > 1 && s.linesInAtLastReply >= s.commands;
     }
-    const c = classifyServerLine(s.state, line);
-    const reply = parseReplyLine(line);
     if (reply?.final) {
       s.lastReplyCode = reply.code;
       s.linesInAtLastReply = s.parser?.__linesIn ?? 0;
     }
     // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
     if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
-    this.opts.bus.emit({
-      type: 'wire',
-      session: s.id,
-      leg,
-      direction,
-      line,
-      stage: c.stage,
-      code: reply?.code,
-      enhanced: reply?.enhanced,
-      replyTo: c.verb,
-    });
+    this.opts.bus.emit({ type: 'wire', session: s.id, leg, direction, line, ...fields, ...(pipelined ? { pipelined: true } : {}) });
   }
 
   /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */
