@@ -6,6 +6,7 @@
  * Only call these when stdin and stdout are terminals; otherwise use the plain views (ink would fail
  * to set raw mode).
  */
+import type React from 'react';
 import { render } from 'ink';
 import type { EventBus } from '../../events/bus.js';
 import { ThemeContext, resolveTheme } from './theme.js';
@@ -60,36 +61,26 @@ function assertTerminal(): void {
   }
 }
 
-export async function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<void> {
+/** Mount one app on the terminal and resolve when it exits (Ctrl+C, :quit, or the abort signal). */
+async function runInk(app: React.ReactElement, opts: InkOptions): Promise<void> {
   assertTerminal();
-  const theme = resolveTheme(opts);
-  const app = render(
-    <ThemeContext.Provider value={theme}>
-      <TutorApp tutor={tutor} directProse />
-    </ThemeContext.Provider>,
-    { stdout: sizedStdout(process.stdout), exitOnCtrlC: true, maxFps: MAX_FPS },
-  );
-  const detach = unmountOnAbort(opts.signal, () => app.unmount());
+  const instance = render(<ThemeContext.Provider value={resolveTheme(opts)}>{app}</ThemeContext.Provider>, {
+    stdout: sizedStdout(process.stdout),
+    exitOnCtrlC: true,
+    maxFps: MAX_FPS,
+  });
+  const detach = unmountOnAbort(opts.signal, () => instance.unmount());
   try {
-    await app.waitUntilExit();
+    await instance.waitUntilExit();
   } finally {
     detach();
   }
 }
 
-export async function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string } = {}): Promise<void> {
-  assertTerminal();
-  const theme = resolveTheme(opts);
-  const app = render(
-    <ThemeContext.Provider value={theme}>
-      <WatchApp bus={bus} address={opts.address} />
-    </ThemeContext.Provider>,
-    { stdout: sizedStdout(process.stdout), exitOnCtrlC: true, maxFps: MAX_FPS },
-  );
-  const detach = unmountOnAbort(opts.signal, () => app.unmount());
-  try {
-    await app.waitUntilExit();
-  } finally {
-    detach();
-  }
+export function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<void> {
+  return runInk(<TutorApp tutor={tutor} directProse />, opts);
+}
+
+export function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string } = {}): Promise<void> {
+  return runInk(<WatchApp bus={bus} address={opts.address} />, opts);
 }
