@@ -61,7 +61,6 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
           await enter.next();
           out.write('\n');
         } else if (argv.delay > 0) await new Promise((r) => setTimeout(r, argv.delay));
-        if (line.trimStart().startsWith(':') && !tutor.state().dataMode) out.write(`${c.dim(`> ${line.trim()}`)}\n`);
         // As in `lessons check`: deliveries that are due land before the next line, however busy the machine.
         await tutor.settle(5000);
         await tutor.submit(line);

@@ -24,6 +24,9 @@ export class EventBus {
   private count = 0;
   private seq = 0;
   private readonly listeners = new Set<Listener>();
+  /** Events emitted while listeners are being told of an earlier one: told after it, in seq order. */
+  private readonly waiting: LabEvent[] = [];
+  private dispatching = false;
   private enrich: ((event: LabEvent) => void) | undefined;
 
   constructor(readonly capacity = 5000) {
@@ -41,15 +44,33 @@ export class EventBus {
     this.ring[this.next] = event;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
+    // A listener may emit (the lesson runner grades inside the event that passed a step, and the tutor
+    // then speaks): that event waits until every listener has the one before it, so each listener sees
+    // the stream in seq order, the evidence before the words it caused.
+    if (this.dispatching) {
+      this.waiting.push(event);
+      return event;
+    }
+    this.dispatching = true;
+    try {
+      this.dispatch(event);
+      for (let i = 0; i < this.waiting.length; i++) this.dispatch(this.waiting[i]!);
+    } finally {
+      this.waiting.length = 0;
+      this.dispatching = false;
+    }
+    return event;
+  }
+
+  private dispatch(event: LabEvent): void {
     for (const l of this.listeners) {
       try {
         l(event);
       } catch (err) {
-        // A broken view must not take the server down; say so once on stderr.
+        // A broken view must not take the server down; say so on stderr.
         process.stderr.write(`smtp-lab: an event listener failed: ${(err as Error).message}\n`);
       }
     }
-    return event;
   }
 
   subscribe(listener: Listener): () => void {

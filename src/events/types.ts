@@ -140,6 +140,32 @@ export interface LessonEvent extends EventBase {
   text?: string;
 }
 
+/** What the tutor says, and how a view should set it apart (a label, a colour, a frame). */
+export type TutorSays =
+  | 'lesson-text' // a lesson's reading
+  | 'step' // the instruction of the step to do now
+  | 'explain' // why the step just passed (or an :explain answer)
+  | 'hint'
+  | 'info' // anything else the tutor tells: a nudge, "lesson complete", a report (:queue, :mailbox)
+  | 'help'
+  | 'error'
+  | 'confirm' // a y/n question
+  | 'echo'; // a tutor command or an answer the learner typed, as typed
+
+/**
+ * The tutor's words, on the same stream as the evidence that caused them: a view orders them by `seq`
+ * like every other event, so a step's explanation comes right after the reply that passed it.
+ */
+export interface TutorEvent extends EventBase {
+  type: 'tutor';
+  says: TutorSays;
+  text: string;
+  /** The lesson the words belong to, when there is one. */
+  lesson?: string;
+  /** For 'step' and 'explain': the step's 0-based index. */
+  step?: number;
+}
+
 export interface NoticeEvent extends EventBase {
   type: 'notice';
   level: 'info' | 'warn' | 'error';
@@ -159,6 +185,7 @@ export type LabEvent =
   | BouncedEvent
   | RelayDeniedEvent
   | LessonEvent
+  | TutorEvent
   | NoticeEvent;
 
 export type LabEventType = LabEvent['type'];

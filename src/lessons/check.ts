@@ -52,13 +52,11 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   let current = -1;
   const off = bus.subscribe((e: LabEvent) => {
     if (e.type === 'lesson' && e.action === 'step-passed' && e.lesson === lesson.id) passedAt.push(Math.max(current, 0));
+    if (e.type === 'tutor' && e.says === 'error') errors.push(e.text);
   });
   try {
     lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
     tutor = await Tutor.create({ lab, lessonsDir, progressFile: path.join(tmp, 'progress.json'), lessonId: lesson.id });
-    tutor.onOutput((o) => {
-      if (o.kind === 'error') errors.push(o.text);
-    });
     for (const [i, line] of lines.entries()) {
       current = i;
       // A learner reads before typing the next line: let deliveries that are due land first, so the

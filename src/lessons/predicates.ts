@@ -3,6 +3,7 @@
  * events since the step started and which sessions and queue items belong to the learner.
  */
 import type { LabEvent, WireEvent } from '../events/types.js';
+import { isFinalReplyLine } from '../protocol/reply.js';
 import type { Predicate } from './types.js';
 
 export interface PredicateContext {
@@ -129,10 +130,6 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
   }
 }
 
-/** "250 OK" and "250" are final; "250-SIZE" is not (RFC 5321 §4.2.1). */
-export function isFinalReplyLine(line: string): boolean {
-  return /^\d{3}( |$)/.test(line);
-}
 
 /**
  * Which command each final reply answers, per session: the oldest unanswered command with the verb the

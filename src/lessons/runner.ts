@@ -43,6 +43,7 @@ export class LessonRunner {
   private completeCbs = new Set<(l: Lesson) => void>();
   private _complete = false;
   private grading = false;
+  private started = false;
 
   constructor(
     private readonly bus: EventBus,
@@ -80,16 +81,21 @@ export class LessonRunner {
     return () => this.completeCbs.delete(cb);
   }
 
-  /** Begin following the stream; events from now on count for the current step. */
-  start(): void {
-    if (this.off) return;
-    this.off = this.bus.subscribe((e) => this.onEvent(e));
+  /**
+   * Events from now on count for the current step. With `follow: false` the owner feeds them through
+   * `observe()` (the tutor does, so it can judge an event after the runner graded it).
+   */
+  start(opts: { follow?: boolean } = {}): void {
+    if (this.started) return;
+    this.started = true;
+    if (opts.follow !== false) this.off = this.bus.subscribe((e) => this.observe(e));
     this.emit('start', this.index, this.lesson.steps[this.index]?.instruction);
   }
 
   stop(): void {
     this.off?.();
     this.off = undefined;
+    this.started = false;
   }
 
   /** The next graded hint for the current step, or undefined when every hint has been shown. */
@@ -131,7 +137,9 @@ export class LessonRunner {
     this.grade();
   }
 
-  private onEvent(e: LabEvent): void {
+  /** One event of the stream (subscribed by start(), or fed by the owner). */
+  observe(e: LabEvent): void {
+    if (!this.started) return;
     this.scope.observe(e);
     // The runner's own announcements are not evidence for a step.
     if (e.type === 'lesson' || this._complete) return;

@@ -1,25 +1,30 @@
 /**
  * The tutor engine: one object that both views (plain lines, ink TUI) drive. It owns the learner's
- * TCP session to the lab server, the lesson runner and the progress file; views only call `submit()`
- * with what the learner typed and render `state()`, the bus's wire events and `onOutput` text.
+ * TCP session to the lab server, the lesson runner and the progress file. Everything it says goes on
+ * the lab's event bus as `tutor` events, in seq order with the evidence that caused it: views only call
+ * `submit()` with what the learner typed, read `state()`, and print the bus.
  *
  * Stable API (the TUI is written against it): add fields, don't rename.
  */
 import type { EventBus } from '../events/bus.js';
-import type { LabEvent } from '../events/types.js';
-import { LearnerClient } from '../lab/learner-client.js';
+import type { LabEvent, TutorSays } from '../events/types.js';
 import type { World } from '../lab/world.js';
-import { STAGES, verbOf, type Stage } from '../protocol/stages.js';
+import { isFinalReplyLine } from '../protocol/reply.js';
+import type { SessionState } from '../protocol/session.js';
+import type { Stage } from '../protocol/stages.js';
 import { UserError } from '../user-error.js';
 import { loadAnnotations, type Annotations } from './annotations.js';
 import { closeMatches } from './close-matches.js';
 import { explainText } from './explain-text.js';
+import { LearnerSession } from './learner-session.js';
 import { loadLessons } from './load.js';
 import { mailboxReport, queueReport } from './lab-reports.js';
-import { isFinalReplyLine, LearnerScope } from './predicates.js';
+import { missesStepKind, wantsMessage } from './nudge.js';
+import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
-import { formatLessonError, type Lesson, type Predicate } from './types.js';
+import { isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
+import { formatLessonError, type Lesson } from './types.js';
 
 /** What the tutor needs of a running lab (src/lab/lab.ts's Lab satisfies it). */
 export interface TutorLab {
@@ -43,32 +48,18 @@ export interface TutorState {
   connected: boolean;
   /** True between the 354 and the lone "." of the learner's session: typed lines are message lines. */
   dataMode: boolean;
-  /** The stages the learner's sessions have touched since the tutor started. */
-  visitedStages: Stage[];
-  /** The stage of the learner's most recent wire line. */
-  currentStage?: Stage;
   /** True after `:quit`: views exit (and the owner of the lab stops it). */
   done: boolean;
   /** The learner's current session id (the lab server's connection id), when connected. */
   session?: string;
+  /** Where the learner's current session stands, from its wire lines (src/protocol/session.ts). */
+  sessionState?: SessionState;
   /** The learner's session runs over TLS (after STARTTLS and its 220). */
   secure?: boolean;
   /** A y/n question is pending: the next submitted line answers it. */
   confirming?: string;
   /** Every lesson is done. */
   curriculumComplete?: boolean;
-}
-
-export interface TutorOutput {
-  kind: 'info' | 'hint' | 'explain' | 'help' | 'error' | 'lesson-text' | 'confirm';
-  /** The words alone: a view shows the kind its own way (a label, a colour), so the text never repeats it. */
-  text: string;
-  /**
-   * On output said before any view subscribed (replayed to the first one): the `seq` of the last bus
-   * event before it was said. A view that replays the bus's ring too interleaves the two by it, so the
-   * lesson's reading comes before the session's greeting, as it happened.
-   */
-  afterSeq?: number;
 }
 
 export interface TutorOptions {
@@ -93,56 +84,28 @@ export interface TutorOptions {
 
 type Confirmation = { question: string; yes: () => Promise<void> | void };
 
-/** The tutor commands, for `:help` and for telling a command from a message line that starts with ":". */
-// Each line of :help fits 80 columns (26 + 1 + at most 52), so it keeps its columns on a small terminal.
-const COMMANDS: [string, string][] = [
-  [':help', 'this list'],
-  [':hint', 'the next hint for the current step'],
-  [':next', 'skip this step (a finished lesson: the next lesson)'],
-  [':lessons', 'list the lessons and your progress'],
-  [':lesson <id|number>', 'go to a lesson'],
-  [':reset [all]', 'restart this lesson (or all progress); asks first'],
-  [':explain <term>', 'explain a command, code or term: :explain 354'],
-  [':mailbox [address] [N]', 'mailboxes; one mailbox; its message N as stored'],
-  [':queue', 'list the messages waiting in the queue'],
-  [':reconnect', 'close this session and open a new one'],
-  [':pipeline <a> | <b> | ...', 'send a group at once, then read the replies'],
-  [':wait <ms>', 'pause (solutions use it to let retries happen)'],
-  [':quit', 'leave the tutor'],
-];
-const COMMAND_NAMES = new Set(COMMANDS.map(([c]) => c.split(' ')[0]!));
-
-export class Tutor {
-  /** The one event stream (the lab's): wire lines, queue events, lesson events. */
+export class Tutor implements TutorCommandHost {
+  /** The one event stream (the lab's): wire lines, queue events, lesson events, the tutor's words. */
   readonly bus: EventBus;
 
   private lab: TutorLab;
-  private client: LearnerClient;
+  private readonly learner: LearnerSession;
   private readonly scope = new LearnerScope();
   private runner: LessonRunner | undefined;
   private lessonIdx = -1;
   private confirmation: Confirmation | undefined;
-  private readonly visited = new Set<Stage>();
-  private currentStage: Stage | undefined;
-  private quit = false;
+  private quitting = false;
   private allDone = false;
   private readonly changeCbs = new Set<() => void>();
-  private readonly outputCbs = new Set<(o: TutorOutput) => void>();
-  /** Output produced before any view subscribed (load errors, the first lesson's text): replayed to the first. */
-  private early: TutorOutput[] = [];
   private chain: Promise<void> = Promise.resolve();
   private offBus: () => void;
   private labHasWorld = false;
-  private readonly closedSessions = new Set<string>();
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
   private advancing = false;
   private annotations: Annotations | undefined;
-  /** The last bus event seen (for `afterSeq`). */
-  private lastSeq = 0;
-  /** A learner session that was told 221/421 and has not closed yet: what the tutor says waits for the close. */
-  private closing: string | undefined;
-  /** Explanations and "lesson complete", in order, each said once its evidence (and a close right after it) is on screen. */
-  private said: Promise<void> = Promise.resolve();
+  /** The step (of which runner) already got its "that worked, but" word. */
+  private nudged: { runner: LessonRunner; index: number } | undefined;
+  private pendingStart: { lesson: Lesson; step: number; resumed: boolean } | undefined;
 
   protected constructor(
     lab: TutorLab,
@@ -152,8 +115,16 @@ export class Tutor {
   ) {
     this.lab = lab;
     this.bus = lab.bus;
-    this.client = this.makeClient();
-    this.lastSeq = this.bus.recent().at(-1)?.seq ?? 0;
+    this.learner = new LearnerSession(
+      this.bus,
+      this.scope,
+      {
+        // Events of a session may have been graded before it was known to be the learner's.
+        onSession: () => this.runner?.recheck(),
+        onChange: () => this.changed(),
+      },
+      lab,
+    );
     this.offBus = this.bus.subscribe((e) => this.onEvent(e));
   }
 
@@ -206,24 +177,23 @@ export class Tutor {
     return run;
   }
 
-  private pendingStart: { lesson: Lesson; step: number; resumed: boolean } | undefined;
-
   state(): TutorState {
     const lesson = this.runner?.lesson;
     const step = this.runner?.step;
+    const session = this.learner.id;
+    const sessionState = session === undefined ? undefined : this.learner.state;
     return {
       ...(lesson
         ? { lesson: { id: lesson.id, title: lesson.title, stage: [...lesson.stage], index: this.lessonIdx, total: this.lessons.length } }
         : {}),
       ...(lesson && step ? { step: { index: this.runner!.stepIndex, total: lesson.steps.length, instruction: step.instruction } } : {}),
       hints: this.runner?.hints ?? [],
-      connected: this.client.connected,
-      dataMode: this.client.dataMode,
-      visitedStages: STAGES.filter((s) => this.visited.has(s)),
-      ...(this.currentStage ? { currentStage: this.currentStage } : {}),
-      done: this.quit,
-      ...(this.client.connected && this.client.session ? { session: this.client.session } : {}),
-      ...(this.client.connected && this.client.secure ? { secure: true } : {}),
+      connected: this.learner.connected,
+      dataMode: this.learner.dataMode,
+      done: this.quitting,
+      ...(session !== undefined ? { session } : {}),
+      ...(sessionState ? { sessionState } : {}),
+      ...(this.learner.connected && this.learner.secure ? { secure: true } : {}),
       ...(this.confirmation ? { confirming: this.confirmation.question } : {}),
       curriculumComplete: this.allDone,
     };
@@ -233,17 +203,6 @@ export class Tutor {
   onChange(cb: () => void): () => void {
     this.changeCbs.add(cb);
     return () => this.changeCbs.delete(cb);
-  }
-
-  /** Tutor text that is not a wire line (instructions, hints, explanations, errors, questions). */
-  onOutput(cb: (o: TutorOutput) => void): () => void {
-    this.outputCbs.add(cb);
-    if (this.early.length) {
-      const early = this.early;
-      this.early = [];
-      for (const o of early) cb(o);
-    }
-    return () => this.outputCbs.delete(cb);
   }
 
   /** The lessons, in order, with the learner's status: for lists in views. */
@@ -261,24 +220,27 @@ export class Tutor {
     return this.lab;
   }
 
+  get dataMode(): boolean {
+    return this.learner.dataMode;
+  }
+
   /**
    * One typed line: a `:command`, an SMTP command line, or (in DATA mode) a message line. Resolves when
-   * the line has been handled (for an SMTP line: when the reply has arrived). Calls are serialised.
+   * the line has been handled (for an SMTP line: when the reply has arrived). Calls are serialised, and
+   * never reject: what goes wrong is said on the bus.
    */
   submit(line: string): Promise<void> {
-    // What the tutor has to say about the evidence so far comes before the answer to this line.
-    const run = this.chain.then(() => this.said).then(() => this.handle(line.replace(/\r?\n$/, '')));
-    this.chain = run.catch(() => {});
+    const run = this.chain.then(() => this.handle(line.replace(/\r?\n$/, ''))).catch((err: unknown) => this.say('error', (err as Error)?.message ?? String(err)));
+    this.chain = run;
     return run;
   }
 
   /** Saves progress and closes the learner's session; does not stop the lab (its owner does). */
   async close(): Promise<void> {
     await this.chain;
-    await this.said;
     this.runner?.stop();
     this.offBus();
-    await this.client.disconnect();
+    await this.learner.disconnect(0);
   }
 
   /** Resolves when the current lesson is complete, or after `ms` (lessons check, demo). */
@@ -307,7 +269,6 @@ export class Tutor {
 
   /** Wait (at most `ms`) for the queue to have nothing to do right now: deliveries of accepted mail landed. */
   async settle(ms: number): Promise<void> {
-    await this.said;
     const idle = this.lab.queue?.idle?.();
     if (!idle) return;
     let timer: NodeJS.Timeout | undefined;
@@ -321,162 +282,61 @@ export class Tutor {
     return r ? { id: r.lesson.id, step: r.stepIndex, total: r.lesson.steps.length, complete: r.complete } : undefined;
   }
 
-  // ---- internals ----
+  // ---- what the `:` commands ask of the tutor (TutorCommandHost) ----
 
-  private async handle(line: string): Promise<void> {
-    if (this.confirmation) {
-      const c = this.confirmation;
-      const yes = /^\s*y(es)?\s*$/i.test(line);
-      const no = /^\s*no?\s*$/i.test(line);
-      // :quit still quits; any other answer asks again rather than silently meaning no.
-      if (!yes && !no && line.trim().toLowerCase() !== ':quit') {
-        this.say('confirm', `Please answer y or n. ${c.question}`);
-        return;
-      }
-      this.confirmation = undefined;
-      this.changed();
-      if (yes) await c.yes();
-      else if (no) this.say('info', 'Nothing was reset.');
-      else await this.command(':quit');
-      return;
-    }
-    const word = line.trimStart().split(/\s+/, 1)[0] ?? '';
-    if (line.trimStart().startsWith(':') && (COMMAND_NAMES.has(word.toLowerCase()) || !this.client.dataMode)) {
-      await this.command(line.trim());
-      return;
-    }
-    // An empty line is a command to nobody, except in a message, where it separates header from body.
-    if (!this.client.dataMode && line.trim() === '') return;
-    await this.sendSmtp(line);
+  /** Put the tutor's words on the stream. */
+  say(says: TutorSays, text: string, step?: number): void {
+    const lesson = this.runner?.lesson;
+    const stage = this.learner.state?.stage ?? lesson?.stage[0] ?? 'connection';
+    this.bus.emit({ type: 'tutor', stage, says, text, ...(lesson ? { lesson: lesson.id } : {}), ...(step !== undefined ? { step } : {}) });
   }
 
-  private async sendSmtp(line: string): Promise<void> {
-    try {
-      if (!this.client.connected) {
-        this.say('info', 'The session is closed: opening a new one.');
-        await this.connect();
-        if (!this.client.connected) return;
-      }
-      const session = this.client.session;
-      await this.client.send(line);
-      // After 221 (or 421) the server closes: let its close event arrive before the next line, so the
-      // transcript and the grading see the session end where it ended.
-      if (!this.client.connected && session !== undefined) await this.sessionClosed(session, 1000);
-    } catch (err) {
-      this.say('error', (err as Error).message);
-    }
+  hint(): void {
+    const r = this.runner;
+    if (!r || r.complete) return this.say('info', 'This lesson is complete: :next goes on.');
+    const total = r.step!.hints.length;
+    const hint = r.nextHint();
+    // The kind is the label (the view shows "hint"/"?"): the text is the count and the hint alone.
+    if (hint) this.say('hint', `(${r.hints.length}/${total}) ${hint}`);
+    else this.say('hint', `(${total}/${total}, no more hints) ${r.step!.hints[total - 1]}`);
+    this.changed();
   }
 
-  private async connect(): Promise<void> {
-    try {
-      await this.client.connect();
-    } catch (err) {
-      this.say('error', (err as Error).message);
-    }
-  }
-
-  private async command(text: string): Promise<void> {
-    const rawName = text.split(/\s+/, 1)[0]!;
-    const name = rawName.toLowerCase();
-    const arg = text.slice(rawName.length).trim();
-    switch (name) {
-      case ':help':
-        this.say('help', COMMANDS.map(([c, d]) => `${c.padEnd(26)} ${d}`).join('\n') + '\nAnything else is sent to the lab server as an SMTP line.');
-        return;
-      case ':hint': {
-        const r = this.runner;
-        if (!r || r.complete) return this.say('info', 'This lesson is complete: :next goes on.');
-        const total = r.step!.hints.length;
-        const hint = r.nextHint();
-        // The kind is the label (the view shows "hint"/"?"): the text is the count and the hint alone.
-        if (hint) this.say('hint', `(${r.hints.length}/${total}) ${hint}`);
-        else this.say('hint', `(${total}/${total}, no more hints) ${r.step!.hints[total - 1]}`);
-        this.changed();
-        return;
-      }
-      case ':next':
-        return this.next();
-      case ':lessons':
-        return this.say(
-          'info',
-          this.lessonList()
-            .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)
-            .join('\n'),
-        );
-      case ':lesson': {
-        const l = findLesson(this.lessons, arg);
-        if (!arg || !l) return this.say('error', `${arg ? `There is no lesson "${arg}"` : 'Which lesson?'}; :lessons lists them.`);
-        return this.startLesson(l, 0);
-      }
-      case ':reset':
-        return this.askReset(arg);
-      case ':explain':
-        return this.explain(arg);
-      case ':mailbox': {
-        const [address, n, ...rest] = arg.split(/\s+/).filter(Boolean);
-        if (rest.length || (n !== undefined && !/^\d+$/.test(n)))
-          return this.say('error', 'Usage: :mailbox, :mailbox <address>, or :mailbox <address> <N> (N from the list), e.g. :mailbox bob@example.com 1');
-        return this.say('info', mailboxReport(this.lab, address, n === undefined ? undefined : Number(n)));
-      }
-      case ':queue':
-        return this.say('info', queueReport(this.lab));
-      case ':reconnect':
-        await this.closeSession();
-        await this.connect();
-        return;
-      case ':pipeline': {
-        const lines = arg
-          .split('|')
-          .map((l) => l.trim())
-          .filter(Boolean);
-        if (!lines.length) return this.say('error', 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA');
-        if (this.client.dataMode) return this.say('error', 'A message is being typed: end it with a line holding only "." first.');
-        // Lines after DATA would be message lines, not commands with replies of their own.
-        if (lines.slice(0, -1).some((l) => verbOf(l) === 'DATA')) return this.say('error', 'DATA can only be the last command of a pipelined group.');
-        try {
-          if (!this.client.connected) await this.connect();
-          await this.client.pipeline(lines);
-        } catch (err) {
-          this.say('error', (err as Error).message);
-        }
-        return;
-      }
-      case ':wait': {
-        const ms = Number(arg);
-        if (!Number.isFinite(ms) || ms < 0) return this.say('error', 'Usage: :wait <milliseconds>');
-        await new Promise((r) => setTimeout(r, Math.min(ms, 120_000)));
-        return;
-      }
-      case ':quit':
-        this.quit = true;
-        this.changed();
-        return;
-      default:
-        this.say('error', `Unknown tutor command ${rawName}; :help lists them.`);
-    }
-  }
-
-  private async next(): Promise<void> {
+  async next(): Promise<void> {
     const r = this.runner;
     if (r && !r.complete) {
-      r.skip();
+      // Skipping the last step ends the lesson: it says so (onComplete) before the next one starts.
+      this.advancing = true;
+      try {
+        r.skip();
+      } finally {
+        this.advancing = false;
+      }
       if (!r.complete) {
         this.progress.setCurrent(r.lesson.id, r.stepIndex);
-        this.sayStep();
+        this.sayStep(r);
         this.changed();
         return;
       }
-      // Skipping the last step ends the lesson: say so before the next one starts.
-      this.advancing = true;
-      await this.said;
-      this.advancing = false;
     }
     const following = this.lessons[this.lessonIdx + 1];
     if (following) await this.startLesson(following, 0);
     else this.say('info', 'That was the last lesson. :lessons lists them all.');
   }
 
-  private askReset(arg: string): void {
+  listLessons(): string {
+    return this.lessonList()
+      .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)
+      .join('\n');
+  }
+
+  async goToLesson(key: string): Promise<void> {
+    const l = findLesson(this.lessons, key);
+    if (!l) return this.say('error', `There is no lesson "${key}"; :lessons lists them.`);
+    await this.startLesson(l, 0);
+  }
+
+  askReset(arg: string): void {
     const all = arg.toLowerCase() === 'all';
     const lesson = this.runner?.lesson;
     if (!all && !lesson) return;
@@ -500,8 +360,7 @@ export class Tutor {
     this.changed();
   }
 
-  private explain(term: string): void {
-    if (!term) return this.say('error', 'Usage: :explain <term>, e.g. :explain 354 or :explain EHLO');
+  explain(term: string): void {
     try {
       this.annotations ??= loadAnnotations();
     } catch (err) {
@@ -513,15 +372,93 @@ export class Tutor {
     this.say('error', `No explanation for "${term}".${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`);
   }
 
+  mailbox(address: string | undefined, n: number | undefined): void {
+    this.say('info', mailboxReport(this.lab, address, n));
+  }
+
+  queue(): void {
+    this.say('info', queueReport(this.lab));
+  }
+
+  async reconnect(): Promise<void> {
+    await this.learner.disconnect();
+    await this.connect();
+  }
+
+  async pipeline(lines: string[]): Promise<void> {
+    try {
+      if (!this.learner.connected) await this.learner.connect();
+      await this.learner.pipeline(lines);
+    } catch (err) {
+      this.say('error', (err as Error).message);
+    }
+  }
+
+  quit(): void {
+    this.quitting = true;
+    this.changed();
+  }
+
+  // ---- internals ----
+
+  private async handle(line: string): Promise<void> {
+    if (this.confirmation) {
+      const c = this.confirmation;
+      this.say('echo', line);
+      const yes = /^\s*y(es)?\s*$/i.test(line);
+      const no = /^\s*no?\s*$/i.test(line);
+      const quit = tutorCommandOf(line)?.command.name === ':quit';
+      // :quit still quits; any other answer asks again rather than silently meaning no.
+      if (!yes && !no && !quit) return this.say('confirm', `Please answer y or n. ${c.question}`);
+      this.confirmation = undefined;
+      this.changed();
+      if (yes) await c.yes();
+      else if (no) this.say('info', 'Nothing was reset.');
+      else this.quit();
+      return;
+    }
+    if (isForTutor(line, this.learner.dataMode)) {
+      this.say('echo', line.trim());
+      const hit = tutorCommandOf(line);
+      if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
+      await hit.command.run(this, hit.arg);
+      return;
+    }
+    // An empty line is a command to nobody, except in a message, where it separates header from body.
+    if (!this.learner.dataMode && line.trim() === '') return;
+    await this.sendSmtp(line);
+  }
+
+  private async sendSmtp(line: string): Promise<void> {
+    try {
+      if (!this.learner.connected) {
+        this.say('info', 'The session is closed: opening a new one.');
+        await this.connect();
+        if (!this.learner.connected) return;
+      }
+      await this.learner.send(line);
+    } catch (err) {
+      this.say('error', (err as Error).message);
+    }
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      await this.learner.connect();
+    } catch (err) {
+      this.say('error', (err as Error).message);
+    }
+  }
+
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */
   private async startLesson(lesson: Lesson, step: number, restart = false): Promise<void> {
     this.runner?.stop();
     this.runner = undefined;
     this.lessonIdx = this.lessons.indexOf(lesson);
     this.allDone = false;
-    if (this.client.connected) {
+    if (this.learner.connected) {
       this.say('info', 'Closing your session: each lesson starts on a fresh one.');
-      await this.closeSession();
+      await this.learner.disconnect();
     }
     this.progress.setCurrent(lesson.id, step);
     const runner = new LessonRunner(this.bus, lesson, this.scope, step);
@@ -538,86 +475,52 @@ export class Tutor {
       await old.stop();
       this.lab = await this.opts.restartLab(lesson.world, this.bus);
       this.labHasWorld = lesson.world !== undefined;
-      this.client = this.makeClient();
+      this.learner.retarget(this.lab);
     }
     const n = this.lessonIdx + 1;
+    this.runner = runner;
     this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
     this.sayStep(runner);
     await this.connect();
-    this.runner = runner;
-    // The runner grades inside the bus's emit: say so once every view has shown the event that passed
-    // the step, and the session's close if a 221 or 421 passed it, so the words follow their evidence.
+    // The runner grades inside the bus's dispatch of the event that passed the step; what the tutor
+    // says then is dispatched right after that event (the bus keeps seq order), so words follow evidence.
     runner.onStepPassed(({ index, step: s }) => {
       // Called before the runner moves on: the step that follows is index + 1, if there is one.
       const next = index + 1 < lesson.steps.length ? index + 1 : undefined;
       if (next !== undefined) this.progress.setCurrent(lesson.id, next);
-      this.afterEvidence(() => {
-        this.say('explain', s.explain);
-        if (next !== undefined && this.runner === runner) this.sayStepAt(runner, next);
-        this.changed();
-      });
+      this.say('explain', s.explain, index);
+      if (next !== undefined) this.sayStepAt(runner, next);
+      this.changed();
     });
     runner.onComplete(() => {
       this.progress.complete(lesson.id);
-      const advancing = this.advancing;
-      this.afterEvidence(() => this.onLessonComplete(lesson, advancing));
+      this.onLessonComplete(lesson, this.advancing);
     });
-    runner.start();
+    // The tutor feeds the runner itself (onEvent), so a reply is graded before it is judged a miss;
+    // events before this (the greeting) are not evidence.
+    runner.start({ follow: false });
     this.changed();
   }
 
   /**
    * The server accepted a command of the learner's (a final 2xx/3xx) but the step did not pass: say
    * so, once per step, rather than leave the learner to wonder. A message the step wanted more of gets
-   * its own words. Only when the command is the step's kind of command or a later one (HELO where EHLO
-   * was asked, MAIL from carol where alice was, QUIT where a message was): an EHLO on the way to a
-   * message is a step in the right direction, not a miss. A step that waits for the queue (a
-   * delivery, a relay, a retry) is not judged until the learner's own part fails, and never while a
-   * message is being typed.
+   * its own words. Only when the command is the step's kind of command or a later one (nudge.ts). A
+   * step that waits for the queue (a delivery, a relay, a retry) is not judged until the learner's own
+   * part fails, and never while a message is being typed.
    */
-  private nudgeIfStepMissed(verb: string): void {
+  private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
     const runner = this.runner;
     const step = runner?.step;
-    if (!runner || !step) return;
+    if (!runner || !step || session?.data) return;
     const index = runner.stepIndex;
-    const key = `${runner.lesson.id}#${index}`;
-    if (this.nudged === key && this.nudgedRunner === runner) return;
+    if (this.nudged?.runner === runner && this.nudged.index === index) return;
     if (!missesStepKind(step.expect, verb)) return;
-    const message = verb === '.' && wantsMessage(step.expect);
-    this.afterEvidence(() => {
-      if (this.runner !== runner || runner.complete || runner.stepIndex !== index || this.client.dataMode) return;
-      if (this.nudged === key && this.nudgedRunner === runner) return;
-      // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
-      if (runner.learnerPartHolds()) return;
-      this.nudged = key;
-      this.nudgedRunner = runner;
-      if (message) this.say('info', `The server accepted that message, but step ${index + 1} wants more of it: :hint says what.`);
-      else this.say('info', `That worked, but step ${index + 1} asks for something else: :hint`);
-    });
-  }
-
-  /** The step (of which runner) already got its "that worked, but" word. */
-  private nudged: string | undefined;
-  private nudgedRunner: LessonRunner | undefined;
-
-  /**
-   * Say something about the events just graded once views have shown them: after the current emit (a
-   * microtask runs after its listeners) and, when the learner's session was just told 221 or 421,
-   * after its close (at most 1 s), so "Lesson complete" never comes before "session closed".
-   */
-  private afterEvidence(fn: () => void): void {
-    const closing = this.closing;
-    this.said = this.said.then(async () => {
-      await Promise.resolve();
-      if (closing !== undefined) await this.sessionClosed(closing, 1000);
-      // A close that never came must not delay everything said after it.
-      if (closing !== undefined && this.closing === closing) this.closing = undefined;
-      try {
-        fn();
-      } catch {
-        /* a view failing must not stop the words that follow */
-      }
-    });
+    // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
+    if (runner.learnerPartHolds()) return;
+    this.nudged = { runner, index };
+    if (verb === '.' && wantsMessage(step.expect)) this.say('info', `The server accepted that message, but step ${index + 1} wants more of it: :hint says what.`);
+    else this.say('info', `That worked, but step ${index + 1} asks for something else: :hint`);
   }
 
   private onLessonComplete(lesson: Lesson, advancing: boolean): void {
@@ -639,84 +542,26 @@ export class Tutor {
 
   private sayStepAt(r: LessonRunner, index: number): void {
     const step = r.lesson.steps[index];
-    if (step) this.say('info', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`);
+    if (step) this.say('step', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`, index);
   }
 
-  private sayStep(r = this.runner): void {
-    const step = r?.step;
-    if (!r || !step) return;
-    this.say('info', `Step ${r.stepIndex + 1}/${r.lesson.steps.length}: ${step.instruction}`);
-  }
-
-  /** Close the learner's session before a new lesson, and let its close event pass before grading starts. */
-  private async closeSession(): Promise<void> {
-    const id = this.client.session;
-    await this.client.disconnect();
-    if (id !== undefined) await this.sessionClosed(id, 1500);
-  }
-
-  private sessionClosed(id: string, ms: number): Promise<void> {
-    if (this.closedSessions.has(id)) return Promise.resolve();
-    return this.bus.waitFor((e) => e.type === 'session-close' && e.session === id, ms).then(
-      () => undefined,
-      () => undefined,
-    );
-  }
-
-  private makeClient(): LearnerClient {
-    const client = new LearnerClient({ host: this.lab.host, port: this.lab.port, bus: this.bus });
-    client.onSession((id) => {
-      this.scope.sessions.add(id);
-      // Events of this session may have been graded before it was known to be the learner's.
-      this.runner?.recheck();
-    });
-    client.onChange(() => this.changed());
-    return client;
+  private sayStep(r: LessonRunner): void {
+    if (r.step) this.sayStepAt(r, r.stepIndex);
   }
 
   private onEvent(e: LabEvent): void {
-    this.lastSeq = e.seq;
     this.scope.observe(e);
-    if (e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && (e.code === 221 || e.code === 421) && this.scope.sessions.has(e.session))
-      this.closing = e.session;
-    if (e.type === 'session-close' && e.leg === 'inbound' && e.session === this.closing) this.closing = undefined;
-    if (
-      e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined &&
-      (Math.floor(e.code / 100) === 2 || Math.floor(e.code / 100) === 3) && e.code !== 354 && e.code !== 334 &&
-      isFinalReplyLine(e.line) && this.scope.sessions.has(e.session)
-    )
-      this.nudgeIfStepMissed(e.replyTo);
-    if (e.type === 'session-close' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
-      this.closedSessions.add(e.session);
-      this.changed();
-    }
-    if (e.type === 'wire' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
-      const before = this.currentStage;
-      const size = this.visited.size;
-      this.currentStage = e.stage;
-      this.visited.add(e.stage);
-      if (before !== e.stage || size !== this.visited.size) this.changed();
-    } else if ((e.type === 'queued' || e.type === 'delivered' || e.type === 'deferred' || e.type === 'bounced' || e.type === 'mx-lookup') && this.scope.queueItems.has(e.queueId)) {
-      if (!this.visited.has('queue')) {
-        this.visited.add('queue');
-        this.changed();
-      }
-    }
+    this.learner.observe(e);
+    this.runner?.observe(e);
+    if (!this.learner.owns(e)) return;
+    if (e.type === 'wire' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined && e.code < 400 && e.code !== 354 && e.code !== 334 && isFinalReplyLine(e.line))
+      this.nudgeIfStepMissed(e.replyTo, this.learner.stateOf(e.session));
+    if (e.type === 'session-close' || (e.type === 'wire' && e.direction === 'server')) this.changed();
   }
 
   private statusOf(l: Lesson): LessonStatus {
     if (this.progress.isDone(l.id)) return 'done';
     return this.runner?.lesson.id === l.id ? 'current' : 'to do';
-  }
-
-  private say(kind: TutorOutput['kind'], text: string): void {
-    const o: TutorOutput = { kind, text };
-    if (this.outputCbs.size === 0) {
-      // Replayed to the first view later: it places the words among the bus's events by this.
-      this.early.push({ ...o, afterSeq: this.lastSeq });
-      return;
-    }
-    for (const cb of this.outputCbs) cb(o);
   }
 
   private changed(): void {
@@ -728,41 +573,6 @@ export class Tutor {
       }
     }
   }
-}
-
-function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
-  return f(p) || (p.any ?? []).some((q) => somePredicate(q, f)) || (p.all ?? []).some((q) => somePredicate(q, f));
-}
-/** The step is about a message: it expects the reply to the final dot. */
-function wantsMessage(p: Predicate): boolean {
-  return somePredicate(p, (q) => q.reply?.to === '.');
-}
-
-/** Where a command comes in a mail transaction (RFC 5321 §3.3): greeting, envelope, content, goodbye. */
-const VERB_RANK: Record<string, number> = { HELO: 1, EHLO: 1, LHLO: 1, STARTTLS: 1, AUTH: 1, MAIL: 2, RCPT: 3, DATA: 4, BDAT: 4, '.': 5, QUIT: 6 };
-
-/** The verbs a step's replies and commands are about ("." for the end of a message). */
-function stepVerbs(p: Predicate, into = new Set<string>()): Set<string> {
-  if (p.reply?.to) into.add(p.reply.to.toUpperCase());
-  if (p.command?.verb) into.add(p.command.verb.toUpperCase());
-  for (const q of [...(p.any ?? []), ...(p.all ?? [])]) stepVerbs(q, into);
-  return into;
-}
-
-/**
- * A command with this verb, accepted, is a miss for the step (not a step on the way to it): it comes
- * no earlier in a transaction than the last of the step's verbs (HELO for EHLO, MAIL for MAIL, QUIT
- * for a message; a MAIL for a step that wants MAIL and RCPT is on the way). A verb outside that order
- * (NOOP, VRFY, HELP) is a miss only for a step that asks for that verb.
- */
-export function missesStepKind(p: Predicate, verb: string): boolean {
-  const v = verb.toUpperCase();
-  const verbs = stepVerbs(p);
-  if (verbs.size === 0) return false;
-  const rank = VERB_RANK[v];
-  const ranks = [...verbs].map((x) => VERB_RANK[x]);
-  if (rank === undefined || ranks.some((r) => r === undefined)) return verbs.has(v);
-  return rank >= Math.max(...(ranks as number[]));
 }
 
 /** By id ("03-envelope"), by number ("3"), or by the id without its number ("envelope"). */

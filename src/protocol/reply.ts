@@ -29,6 +29,11 @@ export function parseReplyLine(line: string): ReplyLine | undefined {
   return { code, final: m[2] !== '-', enhanced, text };
 }
 
+/** "250 OK" and "250" end a reply; "250-SIZE" does not (RFC 5321 §4.2.1). */
+export function isFinalReplyLine(line: string): boolean {
+  return /^\d{3}( |$)/.test(line);
+}
+
 /** A reply as the logger hands it over: one string, lines joined by CRLF. */
 export function splitReply(payload: string): string[] {
   return payload.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1);

@@ -6,8 +6,8 @@
  */
 import readline from 'node:readline';
 import type { ChalkInstance } from 'chalk';
-import type { LabEvent } from '../events/types.js';
-import type { Tutor, TutorOutput } from '../lessons/tutor.js';
+import type { LabEvent, TutorEvent } from '../events/types.js';
+import type { Tutor } from '../lessons/tutor.js';
 import { describeEvent, stageColour } from './plain.js';
 
 const STAGE_WIDTH = '[transmission]'.length;
@@ -18,14 +18,15 @@ export interface PlainTutorOptions {
   chalk: ChalkInstance;
   /** Longest wait for pending deliveries after the input ends (ms). */
   settleMs?: number;
-  /** Echo `:command` lines (the input is not echoed when it is a pipe). */
+  /** Show the `:command` lines the learner typed (a pipe's input is not on screen; a terminal's is). */
   echoCommands?: boolean;
   /** Ends the session as if the input had ended (Ctrl+C on a terminal with --plain). */
   signal?: AbortSignal;
 }
 
 /** One transcript line for an event, or undefined for events the plain tutor leaves out. */
-export function formatTranscriptEvent(c: ChalkInstance, e: LabEvent, learnerSession?: (id: string) => boolean): string | undefined {
+export function formatTranscriptEvent(c: ChalkInstance, e: LabEvent, learnerSession?: (id: string) => boolean, echo = true): string | undefined {
+  if (e.type === 'tutor') return e.says === 'echo' && !echo ? undefined : formatTutorWords(c, e);
   // Lesson events are said by the tutor in words; the remote MTA's own view duplicates the relay leg.
   if (e.type === 'lesson' || e.type === 'listening') return undefined;
   if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') return undefined;
@@ -43,65 +44,51 @@ export function formatTranscriptEvent(c: ChalkInstance, e: LabEvent, learnerSess
   return out;
 }
 
-export function formatOutput(c: ChalkInstance, o: TutorOutput): string {
+export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 'text'>): string {
   // Continuation lines line up under the text, after the two-character mark.
-  const text = o.kind === 'lesson-text' || o.kind === 'help' ? o.text : o.text.replace(/\n/g, '\n  ');
-  o = { ...o, text };
-  switch (o.kind) {
+  const text = e.says === 'lesson-text' || e.says === 'help' ? e.text : e.text.replace(/\n/g, '\n  ');
+  switch (e.says) {
     case 'lesson-text':
-      return `\n${c.bold('═'.repeat(60))}\n${o.text}\n${c.bold('═'.repeat(60))}`;
+      return `\n${c.bold('═'.repeat(60))}\n${text}\n${c.bold('═'.repeat(60))}`;
     case 'info':
-      return c.green(`» ${o.text}`);
+    case 'step':
+      return c.green(`» ${text}`);
     case 'hint':
-      return c.yellow(`? ${o.text}`);
-    case 'explain':
-      return c.cyan(`✓ ${o.text}`);
-    case 'help':
-      return o.text;
-    case 'error':
-      return c.red(`! ${o.text}`);
     case 'confirm':
-      return c.yellow(`? ${o.text}`);
+      return c.yellow(`? ${text}`);
+    case 'explain':
+      return c.cyan(`✓ ${text}`);
+    case 'help':
+      return text;
+    case 'error':
+      return c.red(`! ${text}`);
+    case 'echo':
+      return c.dim(`> ${text}`);
   }
 }
 
-/** Attach the transcript and the tutor's words to `out`; returns the detach function. */
-export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream): () => void {
+/**
+ * Attach the transcript, the tutor's words among it, to `out`; returns the detach function. What
+ * happened before (the lesson's reading, the greeting) is in the bus's ring: printed first, in order.
+ */
+export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream, opts: { echoCommands?: boolean } = {}): () => void {
   const learner = (id: string) => tutor.isLearnerSession(id);
   const print = (e: LabEvent) => {
-    const line = formatTranscriptEvent(c, e, learner);
+    const line = formatTranscriptEvent(c, e, learner, opts.echoCommands !== false);
     if (line !== undefined) out.write(`${line}\n`);
   };
-  const say = (o: TutorOutput) => out.write(`${formatOutput(c, o)}\n`);
-  // The tutor started the lesson before this view existed: its reading and first instruction are in
-  // its early output, the session's greeting in the bus's ring (a transcript without its 220 would
-  // tell a false story). Show both in the order they happened: the reading, then the greeting.
-  const early: TutorOutput[] = [];
-  let live = false;
-  const offOut = tutor.onOutput((o) => (live ? say(o) : early.push(o)));
-  let i = 0;
-  for (const e of tutor.bus.recent()) {
-    while (i < early.length && (early[i]!.afterSeq ?? Infinity) < e.seq) say(early[i++]!);
-    print(e);
-  }
-  while (i < early.length) say(early[i++]!);
-  live = true;
-  const offBus = tutor.bus.subscribe(print);
-  return () => {
-    offBus();
-    offOut();
-  };
+  for (const e of tutor.bus.recent()) print(e);
+  return tutor.bus.subscribe(print);
 }
 
 /** Run until the input ends or the learner types :quit. Resolves when everything has been printed. */
 export async function runPlainTutor(tutor: Tutor, opts: PlainTutorOptions): Promise<void> {
   const c = opts.chalk;
-  const detach = attachPlainTutor(tutor, c, opts.output);
+  const detach = attachPlainTutor(tutor, c, opts.output, { echoCommands: opts.echoCommands });
   const rl = readline.createInterface({ input: opts.input, terminal: false, crlfDelay: Infinity });
   opts.signal?.addEventListener('abort', () => rl.close(), { once: true });
   try {
     for await (const line of rl) {
-      if (opts.echoCommands !== false && line.trimStart().startsWith(':') && !tutor.state().dataMode) opts.output.write(`${c.dim(`> ${line.trim()}`)}\n`);
       await tutor.submit(line);
       if (tutor.state().done) break;
     }

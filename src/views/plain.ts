@@ -60,6 +60,8 @@ export function describeEvent(e: LabEvent): string | undefined {
       return e.text ? `lesson ${e.lesson}: ${e.action} ${e.text}` : `lesson ${e.lesson}: ${e.action}`;
     case 'notice':
       return e.message;
+    case 'tutor':
+      return `tutor (${e.says}): ${e.text}`;
   }
 }
 

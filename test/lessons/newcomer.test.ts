@@ -12,7 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
 import { loadAnnotations } from '../../src/lessons/annotations.js';
 import { loadLessons } from '../../src/lessons/load.js';
-import { Tutor, type TutorOutput } from '../../src/lessons/tutor.js';
+import { Tutor } from '../../src/lessons/tutor.js';
+import { saidBy } from '../helpers/tutor.js';
 import type { Predicate } from '../../src/lessons/types.js';
 import { makeChalk } from '../../src/views/color.js';
 import { attachPlainTutor } from '../../src/views/plain-tutor.js';
@@ -172,8 +173,7 @@ describe('the tutor', () => {
 
   it(':mailbox <address> <N> shows message N as stored; a bad N says which there are', async () => {
     const t = await create('05-transparency');
-    const out: TutorOutput[] = [];
-    t.onOutput((o) => out.push(o));
+    const out = saidBy(t);
     await send(t, message);
     await t.settle(5000);
     await t.submit(':mailbox bob@example.com 1');
@@ -198,8 +198,7 @@ describe('the tutor', () => {
 
   it('hints say the count once, without repeating their kind', async () => {
     const t = await create('05-transparency');
-    const out: TutorOutput[] = [];
-    t.onOutput((o) => out.push(o));
+    const out = saidBy(t);
     await t.submit(':hint');
     expect(out.at(-1)).toEqual({ kind: 'hint', text: '(1/2) EHLO, MAIL FROM, RCPT TO, DATA.' });
     await t.submit(':hint');
@@ -209,7 +208,7 @@ describe('the tutor', () => {
     await t.close();
   });
 
-  it('every step after the first is announced, and "Lesson complete" follows the session close', async () => {
+  it('every step after the first is announced, and the words follow the reply that passed the step', async () => {
     const t = await create('05-transparency');
     const view = plain(t);
     await send(t, message);
@@ -219,12 +218,13 @@ describe('the tutor', () => {
     await t.settle(1000);
     const text = view.text();
     for (const n of [2, 3, 4]) expect(text).toContain(`» Step ${n}/4: `);
-    const closed = text.indexOf('session closed (quit)');
+    const bye = text.indexOf('S: 221');
     const lastExplain = text.lastIndexOf('✓ ');
     const complete = text.indexOf('» Lesson complete');
-    expect(closed).toBeGreaterThan(0);
-    expect(closed).toBeLessThan(lastExplain);
+    expect(bye).toBeGreaterThan(0);
+    expect(bye).toBeLessThan(lastExplain);
     expect(lastExplain).toBeLessThan(complete);
+    expect(text).toContain('session closed (quit)');
     expect(text).toMatch(/Lesson complete: .*Type :next for the next lesson/);
     view.detach();
     await t.close();
@@ -232,8 +232,7 @@ describe('the tutor', () => {
 
   it('lesson 04: a message the server took but the step did not, gets a word saying so', async () => {
     const t = await create('04-data');
-    const out: TutorOutput[] = [];
-    t.onOutput((o) => out.push(o));
+    const out = saidBy(t);
     await send(t, ['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Lunch?', '', 'Noon?', '.']);
     expect(t.state().step!.index).toBe(2);
     expect(out.at(-1)!.text).toBe('The server accepted that message, but step 3 wants more of it: :hint says what.');
@@ -247,8 +246,7 @@ describe('the tutor', () => {
 
   it('a demo ends without inviting a :next nobody can type', async () => {
     const t = await create('01-connection', true);
-    const out: TutorOutput[] = [];
-    t.onOutput((o) => out.push(o));
+    const out = saidBy(t);
     await send(t, ['HELP', 'QUIT']);
     expect(await t.whenLessonComplete(5000)).toBe(true);
     await t.settle(1000);

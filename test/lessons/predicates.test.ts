@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
-import { holds, isFinalReplyLine, LearnerScope } from '../../src/lessons/predicates.js';
+import { holds, LearnerScope } from '../../src/lessons/predicates.js';
+import { isFinalReplyLine } from '../../src/protocol/reply.js';
 import type { Predicate } from '../../src/lessons/types.js';
 
 let seq = 0;

@@ -11,7 +11,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
 import { loadLessons } from '../../src/lessons/load.js';
-import { Tutor, type TutorOutput } from '../../src/lessons/tutor.js';
+import { Tutor } from '../../src/lessons/tutor.js';
+import { saidBy } from '../helpers/tutor.js';
 import type { Predicate } from '../../src/lessons/types.js';
 import { makeChalk } from '../../src/views/color.js';
 import { attachPlainTutor } from '../../src/views/plain-tutor.js';
@@ -90,8 +91,7 @@ describe('the tutor, as a second newcomer found it', () => {
     for (const l of lines) await t.submit(l);
   }
   const outputs = (t: Tutor) => {
-    const out: TutorOutput[] = [];
-    t.onOutput((o) => out.push(o));
+    const out = saidBy(t);
     return out;
   };
 

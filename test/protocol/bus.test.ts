@@ -29,6 +29,22 @@ describe('event bus', () => {
     expect(seen).toEqual([1]);
   });
 
+  it('an event emitted by a listener reaches every listener after the one that caused it, in seq order', () => {
+    const bus = new EventBus();
+    const first: number[] = [];
+    const last: number[] = [];
+    // Like the lesson runner: grades inside the dispatch of the evidence, and the tutor speaks.
+    bus.subscribe((e) => {
+      first.push(e.seq);
+      if (e.type === 'notice' && e.message === 'evidence') bus.emit({ type: 'tutor', stage: 'handshake', says: 'explain', text: 'why' });
+    });
+    bus.subscribe((e) => last.push(e.seq));
+    bus.emit({ type: 'notice', stage: 'handshake', level: 'info', message: 'evidence' });
+    bus.emit({ type: 'notice', stage: 'handshake', level: 'info', message: 'later' });
+    expect(first).toEqual([1, 2, 3]);
+    expect(last).toEqual([1, 2, 3]);
+  });
+
   it('waitFor resolves with the first matching event', async () => {
     const bus = new EventBus();
     const p = bus.waitFor((e) => e.type === 'notice' && e.message === 'b');

@@ -2,8 +2,8 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { ReactElement } from 'react';
 import { EventBus } from '../../src/events/bus.js';
-import type { LabEventInput } from '../../src/events/types.js';
-import type { TutorOutput, TutorState } from '../../src/lessons/tutor.js';
+import type { LabEventInput, TutorSays } from '../../src/events/types.js';
+import type { TutorState } from '../../src/lessons/tutor.js';
 import { ThemeContext, type Theme } from '../../src/views/tui/theme.js';
 import type { TutorView } from '../../src/views/tui/tutor-view.js';
 
@@ -23,9 +23,8 @@ export function themed(node: ReactElement, theme: Partial<Theme> = {}): ReactEle
 export class FakeTutor implements TutorView {
   readonly bus = new EventBus();
   readonly submitted: string[] = [];
-  private current: TutorState = { hints: [], connected: true, dataMode: false, visitedStages: [], done: false, session: 'learner1' };
+  private current: TutorState = { hints: [], connected: true, dataMode: false, done: false, session: 'learner1' };
   private changeCbs = new Set<() => void>();
-  private outputCbs = new Set<(o: TutorOutput) => void>();
 
   state(): TutorState {
     return this.current;
@@ -34,10 +33,6 @@ export class FakeTutor implements TutorView {
     this.changeCbs.add(cb);
     return () => this.changeCbs.delete(cb);
   }
-  onOutput(cb: (o: TutorOutput) => void): () => void {
-    this.outputCbs.add(cb);
-    return () => this.outputCbs.delete(cb);
-  }
   async submit(line: string): Promise<void> {
     this.submitted.push(line);
   }
@@ -45,8 +40,9 @@ export class FakeTutor implements TutorView {
     this.current = { ...this.current, ...patch };
     for (const cb of this.changeCbs) cb();
   }
-  output(o: TutorOutput): void {
-    for (const cb of this.outputCbs) cb(o);
+  /** The tutor says something: a `tutor` event on the bus, as the real one emits. */
+  output(o: { kind: TutorSays; text: string }): void {
+    this.bus.emit({ type: 'tutor', stage: 'connection', says: o.kind, text: o.text });
   }
   wire(session: string, direction: 'client' | 'server', line: string, extra: Partial<LabEventInput & { type: 'wire' }> = {}): void {
     this.bus.emit({ type: 'wire', session, leg: 'inbound', direction, line, stage: 'handshake', ...extra } as LabEventInput);

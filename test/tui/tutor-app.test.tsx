@@ -126,11 +126,12 @@ describe('TutorApp', () => {
     expect(plain(lastFrame())).toContain('HINT-ONE');
   });
 
-  it('echoes tutor commands and prints the tutor output; :reset asks y/n', async () => {
+  it("prints the tutor's echo and words from the bus, the view's keys under :help; :reset asks y/n", async () => {
     const tutor = new FakeTutor();
     const { stdin, lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
     await tick();
     await type(stdin, ':help');
+    tutor.output({ kind: 'echo', text: ':help' });
     tutor.output({ kind: 'help', text: 'HELP-TEXT' });
     tutor.set({ confirming: 'Reset progress?' });
     const f = await until(lastFrame, (t) => t.includes('HELP-TEXT') && t.includes('y/n ›'));

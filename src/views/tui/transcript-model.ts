@@ -9,6 +9,7 @@
  * learner's own lines are never dropped.
  */
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
+import { applySessionLine, closeSession, newSession, type SessionState } from '../../protocol/session.js';
 import { STAGES, type Stage } from '../../protocol/stages.js';
 
 export type Tone = 'ok' | 'warn' | 'error' | 'info';
@@ -93,17 +94,20 @@ export interface TranscriptModel {
   counts: Counts;
   /** Queue id + recipient → where that delivery stands, while it is still in the queue. */
   waiting: Map<string, 'pending' | 'deferred'>;
-  /** Commands the learner sent whose final reply has not come yet (PIPELINING sends several). */
-  learnerAwaiting: number;
-  /** The learner's session got its 221 (or a 421) and its close has not come yet. */
-  learnerClosing: boolean;
   /** Running counts of the learner's message lines and of its other lines (the view's DATA echo). */
   learnerDataLines: number;
   learnerOtherLines: number;
-  /** The learner's place in the five stages, for the stage bar (see `learnerStage`). */
+  /**
+   * The stage bar: where the learner's current session stands (the one session reducer), and whether
+   * a message of theirs reached the queue in this lesson — the session itself never enters the queue.
+   */
   stages: StageProgress;
-  /** Per open learner session: the stages it reached and where it is now. */
-  sessionStages: Map<string, { current?: Stage; visited: Set<Stage> }>;
+  /** The learner's open sessions, each where its wire lines put it. */
+  learnerStates: Map<string, SessionState>;
+  /** A message the learner sent in this lesson was queued. */
+  learnerQueued: boolean;
+  /** Shown under the tutor's :help (the keys are the view's, not the engine's). */
+  keysHelp?: string;
   /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
   generation: number;
 }
@@ -118,19 +122,21 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     queueOrigin: new Map(),
     counts: { sessions: 0, queued: 0, inQueue: 0, delivered: 0, deferred: 0, bounced: 0 },
     waiting: new Map(),
-    learnerAwaiting: 0,
-    learnerClosing: false,
     learnerDataLines: 0,
     learnerOtherLines: 0,
     stages: { visited: [] },
-    sessionStages: new Map(),
+    learnerStates: new Map(),
+    learnerQueued: false,
     generation: 0,
   };
 }
 
+/** The learner's current session; after it closes the bar keeps showing how far it got, until the next one. */
 export function setLearner(model: TranscriptModel, session: string | undefined): void {
+  if (session === undefined || session === model.learner) return;
   model.learner = session;
   if (session) model.learnerSessions.add(session);
+  updateStages(model);
 }
 
 /** Session ids can be long (smtp-server's are 16 chars): the first few are enough to tell them apart. */
@@ -310,9 +316,8 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain: e.explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
         }
         if (mine) {
-          model.learnerClosing = false;
-          model.learnerAwaiting = 0;
-          model.sessionStages.delete(e.session);
+          const st = model.learnerStates.get(e.session);
+          if (st) model.learnerStates.set(e.session, closeSession(st));
         }
         // Forgotten only now: the header printed for this last row still names the session's address.
         model.sessions.delete(e.session);
@@ -354,7 +359,10 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       case 'queued':
         track(model, e);
         if (e.session) model.queueOrigin.set(e.queueId, e.session);
-        if (mine) visitQueue(model);
+        if (mine) {
+          model.learnerQueued = true;
+          updateStages(model);
+        }
         push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain: e.explain, text: `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} bytes)`, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
         break;
       case 'mx-lookup': {
@@ -380,8 +388,19 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       case 'notice':
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: e.message }, group, mine || !e.session);
         break;
+      case 'tutor':
+        if (model.mode !== 'tutor') break;
+        push({ kind: 'output', indent: 0, output: e.says, text: e.text }, undefined, true);
+        if (e.says === 'help' && model.keysHelp) push({ kind: 'output', indent: 0, output: 'help', text: model.keysHelp }, undefined, true);
+        model.lastGroup = undefined;
+        break;
       case 'lesson':
-        if (e.action === 'start' || e.action === 'restart') resetStages(model);
+        if (e.action === 'start' || e.action === 'restart') {
+          // A new lesson's bar: the open session still stands where it stood; its earlier mail does not count.
+          model.learnerQueued = false;
+          for (const [id, st] of model.learnerStates) if (st.closed) model.learnerStates.delete(id);
+          updateStages(model);
+        }
         if (e.action === 'restart') {
           // A fresh transcript for the restarted lesson: what came before stays in the scrollback.
           reset = true;
@@ -389,10 +408,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           model.lastGroup = undefined;
           model.generation++;
         }
-        {
-          const label = lessonLabel(e);
-          if (label) push({ kind: 'note', indent: 0, tone: e.action === 'hint' ? 'info' : 'ok', text: label }, undefined, true);
-        }
+        if (e.action === 'restart') push({ kind: 'note', indent: 0, tone: 'ok', text: `↺ lesson ${e.lesson} restarted` }, undefined, true);
         model.lastGroup = undefined;
         break;
     }
@@ -404,80 +420,25 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
   return { rows, reset };
 }
 
-/** Keeps the learner's exchange state: is a reply or the session's close still to come? */
+/** Folds a learner's line into its session's state (the one reducer) and counts lines for the DATA echo. */
 function learnerLine(model: TranscriptModel, e: Extract<LabEvent, { type: 'wire' }>): void {
-  if (e.direction === 'client') {
-    if (e.data) {
-      model.learnerDataLines++;
-      reach(model, e.session, e.stage);
-      return;
-    }
-    model.learnerOtherLines++;
-    model.learnerAwaiting++;
-    return;
-  }
-  model.learnerOtherLines++;
-  // A reply ends with its last line: the code and a space, or the code alone (RFC 5321 §4.2.1).
-  const final = e.line.length <= 3 || e.line[3] === ' ';
-  if (!final) return;
-  model.learnerAwaiting = Math.max(0, model.learnerAwaiting - 1);
-  const code = e.code ?? Number.parseInt(e.line.slice(0, 3), 10);
-  if (code === 221 || code === 421) model.learnerClosing = true;
-  // What reads truest to a learner: the session is in a stage once the server has gone along with it.
-  // The server's classifier files a rejected command and its reply under the command's stage (a MAIL
-  // answered 503 before EHLO is still a "transmission" line in the transcript), but that session never
-  // got to transmission: a 4xx/5xx answer to a command leaves the bar where it was. A reply below 400,
-  // or a line the server says unprompted (the greeting, a 421 as it closes), moves it.
-  if (code < 400 || e.replyTo === undefined || code === 421) reach(model, e.session, e.stage);
+  if (e.direction === 'client' && e.data) model.learnerDataLines++;
+  else model.learnerOtherLines++;
+  model.learnerStates.set(e.session, applySessionLine(model.learnerStates.get(e.session) ?? newSession(), e));
+  updateStages(model);
 }
 
-/** The learner's session `session` reached `stage`. */
-function reach(model: TranscriptModel, session: string, stage: Stage): void {
-  let s = model.sessionStages.get(session);
-  if (!s) model.sessionStages.set(session, (s = { visited: new Set() }));
-  s.current = stage;
-  s.visited.add(stage);
-  const visited = new Set(model.stages.visited);
-  visited.add(stage);
-  model.stages = { current: stage, visited: STAGES.filter((x) => visited.has(x)) };
-}
-
-/** The learner's message is in the queue: that stage is reached (the session itself stays where it is). */
-function visitQueue(model: TranscriptModel): void {
-  if (model.stages.visited.includes('queue')) return;
-  const visited = new Set([...model.stages.visited, 'queue' as Stage]);
-  model.stages = { ...model.stages, visited: STAGES.filter((x) => visited.has(x)) };
-}
-
-/** A lesson (re)starts: only what the learner's open session has reached so far counts for it. */
-function resetStages(model: TranscriptModel): void {
-  const visited = new Set<Stage>();
-  let current: Stage | undefined;
-  for (const [id, s] of model.sessionStages) {
-    if (!model.sessions.has(id)) continue;
-    for (const st of s.visited) visited.add(st);
-    current = s.current;
-  }
-  model.stages = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
-}
-
-/**
- * Is a block of lines that belongs together still being written? The learner's command waiting for
- * its reply, the learner's session between its 221 and its close, a relay session between its open
- * and its close. Tutor text printed now would land inside it; the view holds it back a little.
- */
-export function blockOpen(model: TranscriptModel): boolean {
-  if (model.learnerAwaiting > 0 || model.learnerClosing) return true;
-  for (const s of model.sessions.values()) if (s.leg === 'relay') return true;
-  return false;
+/** The stage bar: the current learner session's stages, with the queue once a message of theirs is in it. */
+function updateStages(model: TranscriptModel): void {
+  const st = model.learner === undefined ? undefined : model.learnerStates.get(model.learner);
+  const visited = new Set<Stage>(st?.visited ?? []);
+  if (model.learnerQueued) visited.add('queue');
+  const current = st?.stage;
+  const next = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
+  if (next.current !== model.stages.current || next.visited.join() !== model.stages.visited.join()) model.stages = next;
 }
 
 /** The reply tone of a wire row, for colour and for the non-colour markers. */
 export function toneOf(row: Extract<Row, { kind: 'wire' }>): Tone {
   return row.direction === 'server' ? describeReply(row.code ?? (Number.parseInt(row.line.slice(0, 3), 10) || undefined)) : 'info';
-}
-
-/** Lesson progress as one line; the lesson's own words come from the tutor's output, not from here. */
-function lessonLabel(e: Extract<LabEvent, { type: 'lesson' }>): string | undefined {
-  return e.action === 'restart' ? `↺ lesson ${e.lesson} restarted` : undefined;
 }

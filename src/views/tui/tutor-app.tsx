@@ -21,6 +21,7 @@ import { shortId, type Row } from './transcript-model.js';
 import { rowLines } from './transcript-row.js';
 import { StyledLines } from './styled-lines.js';
 import { dotStuff } from '../../protocol/command.js';
+import { isForTutor, isQuitCommand } from '../../lessons/tutor-commands.js';
 
 export interface TutorAppProps {
   tutor: TutorView;
@@ -51,16 +52,6 @@ function sentRow(line: string): Row {
   return { kind: 'wire', id: 0, indent: 0, direction: 'client', line: dotStuff(line), stage: 'transmission', data: true, leg: 'inbound' };
 }
 
-/** In DATA mode the tutor still takes its own commands (":help"); any other line is a message line. */
-function isTutorCommand(line: string): boolean {
-  return /^\s*:(help|hint|next|lessons|lesson|reset|explain|mailbox|queue|reconnect|pipeline|wait|quit|q)\b/i.test(line);
-}
-
-/** Is this line the view's own "leave now"? (`:quit` is also the tutor's; exiting here is faster.) */
-function isQuit(line: string): boolean {
-  return line.trim() === ':quit' || line.trim() === ':q';
-}
-
 export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps) {
   const { exit } = useApp();
   const { write } = useStdout();
@@ -72,8 +63,9 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
     frameMs,
     learner: () => tutor.state().session,
     isLearnerSession: tutor.isLearnerSession ? (id) => tutor.isLearnerSession!(id) : undefined,
+    // The engine's :help lists the commands; the keys belong to this view.
+    keysHelp: KEYS_HELP,
   });
-  const { append } = frames;
   // Lines are handed to the tutor one after another, in the order typed (a paste is many lines).
   const chain = useRef<Promise<void>>(Promise.resolve());
   const confirming = useRef<string | undefined>(state.confirming);
@@ -91,36 +83,23 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
       setState(tutor.state());
     });
   }, [tutor, flushDue]);
-  useEffect(
-    () =>
-      tutor.onOutput((o) => {
-        append({ kind: 'output', output: o.kind, text: o.text });
-        // The engine's :help lists the commands; the keys belong to this view, so it adds them.
-        if (o.kind === 'help') append({ kind: 'output', output: 'help', text: KEYS_HELP });
-      }),
-    [tutor, append],
-  );
   useEffect(() => {
     if (state.done) exit();
   }, [state.done, exit]);
 
   const submit = useCallback(
     (line: string) => {
-      if (isQuit(line) && confirming.current === undefined) {
+      if (isQuitCommand(line) && confirming.current === undefined) {
         exit();
         return;
       }
-      // SMTP lines show up on the wire from the server's side; commands and answers are echoed here.
-      if (confirming.current === undefined && dataMode.current && line !== '.' && !isTutorCommand(line)) {
-        // A message line is on the wire as soon as it is handed over, but the server reports it only
-        // when the next one arrives (see useEventFrames' sentData): show it as sent meanwhile.
-        sentDataLine(line);
-      } else if (line.startsWith(':') || confirming.current !== undefined) append({ kind: 'output', output: 'echo', text: line });
-      chain.current = chain.current
-        .then(() => tutor.submit(line))
-        .catch((err: unknown) => append({ kind: 'output', output: 'error', text: (err as Error)?.message ?? String(err) }));
+      // SMTP lines, the tutor's commands and its answers all come back on the bus. A message line is on
+      // the wire as soon as it is handed over, but the server reports it only when the next one arrives
+      // (see useEventFrames' sentData): show it as sent meanwhile.
+      if (confirming.current === undefined && dataMode.current && line !== '.' && !isForTutor(line, true)) sentDataLine(line);
+      chain.current = chain.current.then(() => tutor.submit(line));
     },
-    [tutor, exit, append, sentDataLine],
+    [tutor, exit, sentDataLine],
   );
 
   // Long text goes straight to the terminal, in order: <Static> gets the rows up to the next long one
@@ -163,7 +142,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
         {(row) => (directProse && isLongText(row) ? <Box key={row.id} /> : <TranscriptRow key={row.id} row={row} width={columns} />)}
       </Static>
       <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
-        {/* From the transcript model, not state.visitedStages: per lesson, and only what the server went along with. */}
+        {/* In step with the rows drawn: the learner's current session, and whether their message reached the queue. */}
         <StageBar current={frames.stages.current} visited={frames.stages.visited} />
         <LessonPane state={state} width={width} maxLines={lessonLines} />
         <StatusLine

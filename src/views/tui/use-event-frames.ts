@@ -7,12 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import type { LabEvent } from '../../events/types.js';
-import { applyEvents, blockOpen, createModel, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
-
-/** A row the view adds itself (tutor output, an echoed command), kept in order with the events. */
-export type LocalRow = { kind: 'output'; output: string; text: string };
-
-type Pending = { event: LabEvent } | { local: LocalRow };
+import { applyEvents, createModel, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 
 export interface FramesOptions {
   mode: 'tutor' | 'watch';
@@ -21,8 +16,10 @@ export interface FramesOptions {
   /** Asked at every frame: the learner's session id now (it changes on reconnect). */
   learner?: () => string | undefined;
   isLearnerSession?: (id: string) => boolean;
-  /** Include the events the bus kept from before the view mounted (the greeting, usually). */
+  /** Include the events the bus kept from before the view mounted (the lesson's reading, the greeting). */
   replay?: boolean;
+  /** Shown under the tutor's :help: the view's own keys. */
+  keysHelp?: string;
 }
 
 export interface Frames {
@@ -40,7 +37,6 @@ export interface Frames {
    * the server's own event (the source of truth) takes its place in the transcript.
    */
   sentData: string[];
-  append(row: LocalRow): void;
   /** Say a message line was just sent (see sentData). */
   sentDataLine(line: string): void;
   /**
@@ -59,8 +55,6 @@ const MAX_PENDING = 50_000;
 const FRAME_BURST = 6;
 // Characters beyond which a tutor text gets a frame of its own (see flush).
 export const HEAVY_TEXT = 400;
-// How long tutor text may wait for an open block (a relay session, a reply, a close) to finish.
-const HOLD_MS = 500;
 
 interface Later {
   cancel(): void;
@@ -88,8 +82,9 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   learnerRef.current = opts.learner;
   const modelRef = useRef<TranscriptModel | null>(null);
   if (modelRef.current === null) modelRef.current = createModel(mode);
+  modelRef.current.keysHelp = opts.keysHelp;
   modelRef.current.isLearnerSession = opts.isLearnerSession;
-  const pending = useRef<Pending[]>([]);
+  const pending = useRef<LabEvent[]>([]);
   const dropped = useRef(0);
   const timer = useRef<Later | null>(null);
   /** Frames are rationed, not spaced: FRAME_BURST may go out at once, then one per `frameMs` (see schedule). */
@@ -101,8 +96,6 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     c.at = now;
     return c;
   };
-  /** When tutor text started waiting for an open block to finish (see flush). */
-  const heldSince = useRef<number | undefined>(undefined);
   const sentData = useRef<string[]>([]);
   const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[] }>(() => ({
     staticKey: 0,
@@ -121,9 +114,9 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     let batch = pending.current;
     pending.current = [];
     if (batch.length === 0 && dropped.current === 0) return;
-    // A long tutor text (a lesson's reading) costs ink real time to measure and wrap. It goes into the
-    // next frame so the wire lines before it — at start-up, the greeting — are on screen first.
-    const heavy = batch.findIndex((p, i) => i > 0 && 'local' in p && p.local.text.length > HEAVY_TEXT);
+    // A long tutor text (a lesson's reading) costs ink real time to measure and wrap. It goes into a
+    // frame of its own, so the rows before it are on screen without waiting for it.
+    const heavy = batch.findIndex((e, i) => i > 0 && e.type === 'tutor' && e.text.length > HEAVY_TEXT);
     if (heavy > 0) {
       pending.current = batch.slice(heavy);
       batch = batch.slice(0, heavy);
@@ -132,49 +125,9 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     setLearner(model, learnerRef.current?.());
     const dataBefore = model.learnerDataLines;
     const otherBefore = model.learnerOtherLines;
-    let rows: Row[] = [];
-    let reset = false;
-    let events: LabEvent[] = [];
-    const applyRun = () => {
-      if (events.length === 0) return;
-      const r = applyEvents(model, events, { maxRows });
-      if (r.reset) {
-        reset = true;
-        rows = [];
-      }
-      rows.push(...r.rows);
-      events = [];
-    };
-    // Tutor text must not split a block of lines that belong together (a relay session, the learner's
-    // command and its reply, the 221 and the session's close): while one is open, tutor text waits
-    // behind the events that follow it in this frame, and into the next frames, at most HOLD_MS.
-    const expired = heldSince.current !== undefined && Date.now() - heldSince.current >= HOLD_MS;
-    let held: Pending[] = [];
-    const emitLocal = (local: LocalRow) => {
-      rows.push({ ...local, id: model.nextId++, indent: 0 });
-      model.lastGroup = undefined;
-    };
-    for (const p of batch) {
-      if ('event' in p) {
-        events.push(p.event);
-        continue;
-      }
-      applyRun();
-      if (held.length === 0 && (expired || !blockOpen(model))) emitLocal(p.local);
-      else held.push(p);
-    }
-    applyRun();
-    if (held.length > 0 && (expired || !blockOpen(model))) {
-      for (const p of held) if ('local' in p) emitLocal(p.local);
-      held = [];
-    }
-    if (held.length > 0) {
-      heldSince.current ??= Date.now();
-      pending.current = [...held, ...pending.current];
-      if (timer.current === null) timer.current = later(flush, Math.min(frameMsRef.current, HOLD_MS));
-    } else {
-      heldSince.current = undefined;
-    }
+    const r = applyEvents(model, batch, { maxRows });
+    const rows: Row[] = r.rows;
+    const reset = r.reset;
     // The server's own lines replace the echo of the message lines it has now reported.
     if (model.learnerOtherLines !== otherBefore) sentData.current = [];
     else if (model.learnerDataLines !== dataBefore) sentData.current = sentData.current.slice(model.learnerDataLines - dataBefore);
@@ -205,14 +158,6 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     [flush, frameMs],
   );
 
-  const append = useCallback(
-    (row: LocalRow) => {
-      pending.current.push({ local: row });
-      schedule();
-    },
-    [schedule],
-  );
-
   const sentDataLine = useCallback(
     (line: string) => {
       sentData.current = [...sentData.current, line];
@@ -223,14 +168,14 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   );
 
   useEffect(() => {
-    if (replay) for (const event of bus.recent()) pending.current.push({ event });
+    if (replay) pending.current.push(...bus.recent());
     const off = bus.subscribe((event) => {
       const p = pending.current;
       if (p.length >= MAX_PENDING) {
         p.shift();
         dropped.current++;
       }
-      p.push({ event });
+      p.push(event);
       schedule();
     });
     // What happened before the view mounted (the greeting) is drawn at once, not a frame later.
@@ -248,5 +193,5 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     flush();
   }, [flush]);
 
-  return { ...view, append, sentDataLine, flushDue };
+  return { ...view, sentDataLine, flushDue };
 }

@@ -1,0 +1,42 @@
+/**
+ * When does an accepted command deserve "that worked, but step N asks for something else"? Only when
+ * it is the step's kind of command or a later one: an EHLO on the way to a message is a step in the
+ * right direction, not a miss. Pure, beside the predicates it reads.
+ */
+import type { Predicate } from './types.js';
+
+function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
+  return f(p) || (p.any ?? []).some((q) => somePredicate(q, f)) || (p.all ?? []).some((q) => somePredicate(q, f));
+}
+
+/** The step is about a message: it expects the reply to the final dot. */
+export function wantsMessage(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.reply?.to === '.');
+}
+
+/** Where a command comes in a mail transaction (RFC 5321 §3.3): greeting, envelope, content, goodbye. */
+const VERB_RANK: Record<string, number> = { HELO: 1, EHLO: 1, LHLO: 1, STARTTLS: 1, AUTH: 1, MAIL: 2, RCPT: 3, DATA: 4, BDAT: 4, '.': 5, QUIT: 6 };
+
+/** The verbs a step's replies and commands are about ("." for the end of a message). */
+function stepVerbs(p: Predicate, into = new Set<string>()): Set<string> {
+  if (p.reply?.to) into.add(p.reply.to.toUpperCase());
+  if (p.command?.verb) into.add(p.command.verb.toUpperCase());
+  for (const q of [...(p.any ?? []), ...(p.all ?? [])]) stepVerbs(q, into);
+  return into;
+}
+
+/**
+ * A command with this verb, accepted, is a miss for the step (not a step on the way to it): it comes
+ * no earlier in a transaction than the last of the step's verbs (HELO for EHLO, MAIL for MAIL, QUIT
+ * for a message; a MAIL for a step that wants MAIL and RCPT is on the way). A verb outside that order
+ * (NOOP, VRFY, HELP) is a miss only for a step that asks for that verb.
+ */
+export function missesStepKind(p: Predicate, verb: string): boolean {
+  const v = verb.toUpperCase();
+  const verbs = stepVerbs(p);
+  if (verbs.size === 0) return false;
+  const rank = VERB_RANK[v];
+  const ranks = [...verbs].map((x) => VERB_RANK[x]);
+  if (rank === undefined || ranks.some((r) => r === undefined)) return verbs.has(v);
+  return rank >= Math.max(...(ranks as number[]));
+}

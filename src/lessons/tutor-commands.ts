@@ -1,0 +1,126 @@
+/**
+ * The tutor's `:` commands: one table drives dispatch, `:help`, and how every view tells a tutor
+ * command from an SMTP line or a message line that starts with ":".
+ */
+import { verbOf } from '../protocol/stages.js';
+import type { TutorSays } from '../events/types.js';
+
+/** What a command may ask of the tutor (src/lessons/tutor.ts implements it). */
+export interface TutorCommandHost {
+  say(says: TutorSays, text: string): void;
+  hint(): void;
+  next(): Promise<void>;
+  listLessons(): string;
+  goToLesson(key: string): Promise<void>;
+  askReset(arg: string): void;
+  explain(term: string): void;
+  mailbox(address: string | undefined, n: number | undefined): void;
+  queue(): void;
+  reconnect(): Promise<void>;
+  pipeline(lines: string[]): Promise<void>;
+  quit(): void;
+  /** True between the 354 and the lone "." of the learner's session. */
+  readonly dataMode: boolean;
+}
+
+export interface TutorCommand {
+  name: string;
+  /** Other spellings that do the same (`:q`). */
+  aliases?: string[];
+  /** How it is typed, for :help. */
+  usage: string;
+  help: string;
+  run(host: TutorCommandHost, arg: string): void | Promise<void>;
+}
+
+const PIPELINE_USAGE = 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA';
+
+// Each line of :help fits 80 columns (26 + 1 + at most 52), so it keeps its columns on a small terminal.
+export const TUTOR_COMMANDS: readonly TutorCommand[] = [
+  { name: ':help', usage: ':help', help: 'this list', run: (t) => t.say('help', helpText()) },
+  { name: ':hint', usage: ':hint', help: 'the next hint for the current step', run: (t) => t.hint() },
+  { name: ':next', usage: ':next', help: 'skip this step (a finished lesson: the next lesson)', run: (t) => t.next() },
+  { name: ':lessons', usage: ':lessons', help: 'list the lessons and your progress', run: (t) => t.say('info', t.listLessons()) },
+  {
+    name: ':lesson',
+    usage: ':lesson <id|number>',
+    help: 'go to a lesson',
+    run: (t, arg) => (arg ? t.goToLesson(arg) : t.say('error', 'Which lesson? :lessons lists them.')),
+  },
+  { name: ':reset', usage: ':reset [all]', help: 'restart this lesson (or all progress); asks first', run: (t, arg) => t.askReset(arg) },
+  {
+    name: ':explain',
+    usage: ':explain <term>',
+    help: 'explain a command, code or term: :explain 354',
+    run: (t, arg) => (arg ? t.explain(arg) : t.say('error', 'Usage: :explain <term>, e.g. :explain 354 or :explain EHLO')),
+  },
+  {
+    name: ':mailbox',
+    usage: ':mailbox [address] [N]',
+    help: 'mailboxes; one mailbox; its message N as stored',
+    run: (t, arg) => {
+      const [address, n, ...rest] = arg.split(/\s+/).filter(Boolean);
+      if (rest.length || (n !== undefined && !/^\d+$/.test(n)))
+        return t.say('error', 'Usage: :mailbox, :mailbox <address>, or :mailbox <address> <N> (N from the list), e.g. :mailbox bob@example.com 1');
+      t.mailbox(address, n === undefined ? undefined : Number(n));
+    },
+  },
+  { name: ':queue', usage: ':queue', help: 'list the messages waiting in the queue', run: (t) => t.queue() },
+  { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.reconnect() },
+  {
+    name: ':pipeline',
+    usage: ':pipeline <a> | <b> | ...',
+    help: 'send a group at once, then read the replies',
+    run: (t, arg) => {
+      const lines = arg
+        .split('|')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      if (!lines.length) return t.say('error', PIPELINE_USAGE);
+      if (t.dataMode) return t.say('error', 'A message is being typed: end it with a line holding only `.` first.');
+      // Lines after DATA would be message lines, not commands with replies of their own.
+      if (lines.slice(0, -1).some((l) => verbOf(l) === 'DATA')) return t.say('error', 'DATA can only be the last command of a pipelined group.');
+      return t.pipeline(lines);
+    },
+  },
+  {
+    name: ':wait',
+    usage: ':wait <ms>',
+    help: 'pause (solutions use it to let retries happen)',
+    run: async (t, arg) => {
+      const ms = Number(arg);
+      if (arg === '' || !Number.isFinite(ms) || ms < 0) return t.say('error', 'Usage: :wait <milliseconds>');
+      await new Promise((r) => setTimeout(r, Math.min(ms, 120_000)));
+    },
+  },
+  { name: ':quit', aliases: [':q'], usage: ':quit', help: 'leave the tutor', run: (t) => t.quit() },
+];
+
+const BY_NAME = new Map<string, TutorCommand>(TUTOR_COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)));
+
+export function helpText(): string {
+  return TUTOR_COMMANDS.map((c) => `${c.usage.padEnd(26)} ${c.help}`).join('\n') + '\nAnything else is sent to the lab server as an SMTP line.';
+}
+
+/** The command a line names (`:hint`, `:Q`…), or undefined. */
+export function tutorCommandOf(line: string): { command: TutorCommand; arg: string } | undefined {
+  const text = line.trim();
+  if (!text.startsWith(':')) return undefined;
+  const word = text.split(/\s+/, 1)[0]!;
+  const command = BY_NAME.get(word.toLowerCase());
+  return command ? { command, arg: text.slice(word.length).trim() } : undefined;
+}
+
+/**
+ * Is this typed line for the tutor rather than the server? Any `:` line outside a message (an unknown
+ * one gets "Unknown tutor command"); inside a message only the table's commands, so a message line
+ * that starts with ":" still goes into the message.
+ */
+export function isForTutor(line: string, dataMode: boolean): boolean {
+  if (!line.trimStart().startsWith(':')) return false;
+  return !dataMode || tutorCommandOf(line) !== undefined;
+}
+
+export function isQuitCommand(line: string): boolean {
+  return tutorCommandOf(line)?.command.name === ':quit';
+}
