@@ -107,6 +107,14 @@ describe('the tutor', () => {
     await t.close();
   });
 
+  it(':q quits the plain tutor as it quits the TUI (one command table), without "Unknown tutor command"', async () => {
+    const { t, out } = await tutorFor('01-hello');
+    await t.submit(':q');
+    expect(t.state().done).toBe(true);
+    expect(out.filter((o) => o.kind === 'error')).toEqual([]);
+    await t.close();
+  });
+
   it('asks before a reset and opens a new session after QUIT', async () => {
     const { t, out } = await tutorFor('01-hello');
     await t.submit('EHLO t.test');
