@@ -8,7 +8,7 @@ import { startLab } from '../lab/lab.js';
 import { checkLessons } from '../lessons/check.js';
 import { LESSONS_DIR, displayPath, loadLessons } from '../lessons/load.js';
 import { defaultProgressFile, Progress } from '../lessons/progress.js';
-import { findLesson } from '../lessons/tutor.js';
+import { findLesson } from '../lessons/curriculum.js';
 import { formatLessonError } from '../lessons/types.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';

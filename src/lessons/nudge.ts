@@ -3,7 +3,24 @@
  * it is the step's kind of command or a later one: an EHLO on the way to a message is a step in the
  * right direction, not a miss. Pure, beside the predicates it reads.
  */
+import type { LessonRunner } from './runner.js';
 import type { Predicate } from './types.js';
+
+/**
+ * The server accepted a command of the learner's (a final 2xx/3xx) but the step did not pass: the
+ * words that say so, rather than leave the learner to wonder, or undefined. A message the step wanted
+ * more of gets its own words. A step that waits for the queue (a delivery, a relay, a retry) is not
+ * judged while the learner's own part holds.
+ */
+export function nudgeFor(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds'>, verb: string): string | undefined {
+  const step = runner.step;
+  if (!step || !missesStepKind(step.expect, verb)) return undefined;
+  // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
+  if (runner.learnerPartHolds()) return undefined;
+  const n = runner.stepIndex + 1;
+  if (verb === '.' && wantsMessage(step.expect)) return `The server accepted that message, but step ${n} wants more of it: :hint says what.`;
+  return `That worked, but step ${n} asks for something else: :hint`;
+}
 
 function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
   return f(p) || (p.any ?? []).some((q) => somePredicate(q, f)) || (p.all ?? []).some((q) => somePredicate(q, f));

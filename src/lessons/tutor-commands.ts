@@ -4,18 +4,23 @@
  */
 import { verbOf } from '../protocol/stages.js';
 import type { TutorSays } from '../events/types.js';
+import { loadAnnotations, type Annotations } from './annotations.js';
+import { closeMatches } from './close-matches.js';
+import { explainText } from './explain-text.js';
+import { mailboxReport, queueReport } from './lab-reports.js';
+import type { LessonStatus } from './progress.js';
+import type { TutorLab } from './tutor-types.js';
 
 /** What a command may ask of the tutor (src/lessons/tutor.ts implements it). */
 export interface TutorCommandHost {
   say(says: TutorSays, text: string): void;
   hint(): void;
   next(): Promise<void>;
-  listLessons(): string;
+  lessonList(): { id: string; title: string; stage: readonly string[]; status: LessonStatus }[];
   goToLesson(key: string): Promise<void>;
   askReset(arg: string): void;
-  explain(term: string): void;
-  mailbox(address: string | undefined, n: number | undefined): void;
-  queue(): void;
+  /** The lab the learner's session talks to now (its data dir holds the Maildirs and the spool). */
+  readonly currentLab: TutorLab;
   reconnect(): Promise<void>;
   pipeline(lines: string[]): Promise<void>;
   quit(): void;
@@ -40,7 +45,19 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   { name: ':help', usage: ':help', help: 'this list', run: (t) => t.say('help', helpText()) },
   { name: ':hint', usage: ':hint', help: 'the next hint for the current step', run: (t) => t.hint() },
   { name: ':next', usage: ':next', help: 'skip this step (a finished lesson: the next lesson)', run: (t) => t.next() },
-  { name: ':lessons', usage: ':lessons', help: 'list the lessons and your progress', run: (t) => t.say('info', t.listLessons()) },
+  {
+    name: ':lessons',
+    usage: ':lessons',
+    help: 'list the lessons and your progress',
+    run: (t) =>
+      t.say(
+        'info',
+        t
+          .lessonList()
+          .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)
+          .join('\n'),
+      ),
+  },
   {
     name: ':lesson',
     usage: ':lesson <id|number>',
@@ -52,7 +69,7 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     name: ':explain',
     usage: ':explain <term>',
     help: 'explain a command, code or term: :explain 354',
-    run: (t, arg) => (arg ? t.explain(arg) : t.say('error', 'Usage: :explain <term>, e.g. :explain 354 or :explain EHLO')),
+    run: (t, arg) => (arg ? explain(t, arg) : t.say('error', 'Usage: :explain <term>, e.g. :explain 354 or :explain EHLO')),
   },
   {
     name: ':mailbox',
@@ -62,10 +79,10 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       const [address, n, ...rest] = arg.split(/\s+/).filter(Boolean);
       if (rest.length || (n !== undefined && !/^\d+$/.test(n)))
         return t.say('error', 'Usage: :mailbox, :mailbox <address>, or :mailbox <address> <N> (N from the list), e.g. :mailbox bob@example.com 1');
-      t.mailbox(address, n === undefined ? undefined : Number(n));
+      t.say('info', mailboxReport(t.currentLab, address, n === undefined ? undefined : Number(n)));
     },
   },
-  { name: ':queue', usage: ':queue', help: 'list the messages waiting in the queue', run: (t) => t.queue() },
+  { name: ':queue', usage: ':queue', help: 'list the messages waiting in the queue', run: (t) => t.say('info', queueReport(t.currentLab)) },
   { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.reconnect() },
   {
     name: ':pipeline',
@@ -95,6 +112,20 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   },
   { name: ':quit', aliases: [':q'], usage: ':quit', help: 'leave the tutor', run: (t) => t.quit() },
 ];
+
+let annotations: Annotations | undefined;
+
+function explain(t: TutorCommandHost, term: string): void {
+  try {
+    annotations ??= loadAnnotations();
+  } catch (err) {
+    return t.say('error', (err as Error).message);
+  }
+  const hit = annotations.lookup(term);
+  if (hit) return t.say('explain', `${explainText(term, hit)} (${hit.cite})`);
+  const close = closeMatches(term, annotations.terms());
+  t.say('error', `No explanation for "${term}".${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`);
+}
 
 const BY_NAME = new Map<string, TutorCommand>(TUTOR_COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)));
 

@@ -8,79 +8,22 @@
  */
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent, TutorSays } from '../events/types.js';
-import type { World } from '../lab/world.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { UserError } from '../user-error.js';
-import { loadAnnotations, type Annotations } from './annotations.js';
-import { closeMatches } from './close-matches.js';
-import { explainText } from './explain-text.js';
+import { findLesson } from './curriculum.js';
 import { LearnerSession } from './learner-session.js';
 import { loadLessons } from './load.js';
-import { mailboxReport, queueReport } from './lab-reports.js';
-import { missesStepKind, wantsMessage } from './nudge.js';
+import { nudgeFor } from './nudge.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
 import { isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
 import { formatLessonError, type Lesson } from './types.js';
+import type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 
-/** What the tutor needs of a running lab (src/lab/lab.ts's Lab satisfies it). */
-export interface TutorLab {
-  bus: EventBus;
-  world: World;
-  host: string;
-  port: number;
-  dataDir: string;
-  queue?: { list(): unknown[]; idle?(): Promise<void> };
-  stop(): Promise<void>;
-}
-
-export interface TutorState {
-  /** The current lesson; `index` is 0-based in the curriculum of `total` lessons. */
-  lesson?: { id: string; title: string; stage: Stage[]; index: number; total: number };
-  /** The step to do now (0-based `index`); absent once the lesson is complete. */
-  step?: { index: number; total: number; instruction: string };
-  /** The hints shown so far for the current step, in order (each `:hint` adds the next one). */
-  hints: string[];
-  /** True while the learner's TCP session to the lab server is open. */
-  connected: boolean;
-  /** True between the 354 and the lone "." of the learner's session: typed lines are message lines. */
-  dataMode: boolean;
-  /** True after `:quit`: views exit (and the owner of the lab stops it). */
-  done: boolean;
-  /** The learner's current session id (the lab server's connection id), when connected. */
-  session?: string;
-  /** Where the learner's current session stands, from its wire lines (src/protocol/session.ts). */
-  sessionState?: SessionState;
-  /** The learner's session runs over TLS (after STARTTLS and its 220). */
-  secure?: boolean;
-  /** A y/n question is pending: the next submitted line answers it. */
-  confirming?: string;
-  /** Every lesson is done. */
-  curriculumComplete?: boolean;
-}
-
-export interface TutorOptions {
-  lab: TutorLab;
-  /** Default: the package's lessons/ folder. */
-  lessonsDir?: string;
-  /** Default: stateDir()/progress.json. */
-  progressFile?: string;
-  /** Start with this lesson (otherwise: resume where the learner left). */
-  lessonId?: string;
-  /**
-   * Restart the lab with a lesson's world overrides (a lesson with `world:`); the tutor passes its own
-   * bus so the stream stays one. Without it, lessons run in the lab as given.
-   */
-  restartLab?: (worldOverrides: unknown | undefined, bus: EventBus) => Promise<TutorLab>;
-  /**
-   * Nobody types: `smtp-lab demo` plays the solution. The end of the lesson says so, instead of
-   * inviting a :next nobody can type.
-   */
-  demo?: boolean;
-}
+export type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 
 type Confirmation = { question: string; yes: () => Promise<void> | void };
 
@@ -102,7 +45,6 @@ export class Tutor implements TutorCommandHost {
   private labHasWorld = false;
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
   private advancing = false;
-  private annotations: Annotations | undefined;
   /** The step (of which runner) already got its "that worked, but" word. */
   private nudged: { runner: LessonRunner; index: number } | undefined;
   private pendingStart: { lesson: Lesson; step: number; resumed: boolean } | undefined;
@@ -324,12 +266,6 @@ export class Tutor implements TutorCommandHost {
     else this.say('info', 'That was the last lesson. :lessons lists them all.');
   }
 
-  listLessons(): string {
-    return this.lessonList()
-      .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)
-      .join('\n');
-  }
-
   async goToLesson(key: string): Promise<void> {
     const l = findLesson(this.lessons, key);
     if (!l) return this.say('error', `There is no lesson "${key}"; :lessons lists them.`);
@@ -358,26 +294,6 @@ export class Tutor implements TutorCommandHost {
     };
     this.say('confirm', question);
     this.changed();
-  }
-
-  explain(term: string): void {
-    try {
-      this.annotations ??= loadAnnotations();
-    } catch (err) {
-      return this.say('error', (err as Error).message);
-    }
-    const hit = this.annotations.lookup(term);
-    if (hit) return this.say('explain', `${explainText(term, hit)} (${hit.cite})`);
-    const close = closeMatches(term, this.annotations.terms());
-    this.say('error', `No explanation for "${term}".${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`);
-  }
-
-  mailbox(address: string | undefined, n: number | undefined): void {
-    this.say('info', mailboxReport(this.lab, address, n));
-  }
-
-  queue(): void {
-    this.say('info', queueReport(this.lab));
   }
 
   async reconnect(): Promise<void> {
@@ -502,25 +418,14 @@ export class Tutor implements TutorCommandHost {
     this.changed();
   }
 
-  /**
-   * The server accepted a command of the learner's (a final 2xx/3xx) but the step did not pass: say
-   * so, once per step, rather than leave the learner to wonder. A message the step wanted more of gets
-   * its own words. Only when the command is the step's kind of command or a later one (nudge.ts). A
-   * step that waits for the queue (a delivery, a relay, a retry) is not judged until the learner's own
-   * part fails, and never while a message is being typed.
-   */
+  /** "That worked, but…", once per step (nudge.ts decides when). */
   private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
     const runner = this.runner;
-    const step = runner?.step;
-    if (!runner || !step || session?.data) return;
-    const index = runner.stepIndex;
-    if (this.nudged?.runner === runner && this.nudged.index === index) return;
-    if (!missesStepKind(step.expect, verb)) return;
-    // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
-    if (runner.learnerPartHolds()) return;
-    this.nudged = { runner, index };
-    if (verb === '.' && wantsMessage(step.expect)) this.say('info', `The server accepted that message, but step ${index + 1} wants more of it: :hint says what.`);
-    else this.say('info', `That worked, but step ${index + 1} asks for something else: :hint`);
+    if (!runner || session?.data || (this.nudged?.runner === runner && this.nudged.index === runner.stepIndex)) return;
+    const words = nudgeFor(runner, verb);
+    if (!words) return;
+    this.nudged = { runner, index: runner.stepIndex };
+    this.say('info', words);
   }
 
   private onLessonComplete(lesson: Lesson, advancing: boolean): void {
@@ -573,15 +478,4 @@ export class Tutor implements TutorCommandHost {
       }
     }
   }
-}
-
-/** By id ("03-envelope"), by number ("3"), or by the id without its number ("envelope"). */
-export function findLesson(lessons: Lesson[], key: string): Lesson | undefined {
-  const k = key.trim().toLowerCase();
-  if (!k) return undefined;
-  if (/^\d+$/.test(k)) {
-    const n = Number(k);
-    return lessons.find((l) => l.order === n) ?? lessons[n - 1];
-  }
-  return lessons.find((l) => l.id.toLowerCase() === k) ?? lessons.find((l) => l.id.toLowerCase().replace(/^\d+-/, '') === k);
 }

@@ -8,7 +8,8 @@ import readline from 'node:readline';
 import type { ChalkInstance } from 'chalk';
 import type { LabEvent, TutorEvent } from '../events/types.js';
 import type { Tutor } from '../lessons/tutor.js';
-import { describeEvent, stageColour } from './plain.js';
+import { describeEvent } from './describe.js';
+import { stageColour } from './plain.js';
 
 const STAGE_WIDTH = '[transmission]'.length;
 

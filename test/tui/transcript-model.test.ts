@@ -31,7 +31,7 @@ describe('transcript model', () => {
     expect(text(rows)).toEqual([
       'header:session S1 · 127.0.0.1:5000',
       'S 220 mx',
-      'note:queued as Q1: a@example.com → dave@example.net (10 bytes)',
+      'note:queued as Q1: a@example.com → dave@example.net (10 octets)',
       'header:message Q1 · from session S1',
       'note:MX example.net: 10 mx.example.net',
       'note:relay session R1 to mx.example.net',

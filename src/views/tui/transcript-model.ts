@@ -11,6 +11,10 @@
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
 import { applySessionLine, closeSession, newSession, type SessionState } from '../../protocol/session.js';
 import { STAGES, type Stage } from '../../protocol/stages.js';
+import { describeEvent } from '../describe.js';
+
+/** Rows sit under their session's or message's header: the queue id is said there. */
+const GROUPED = { grouped: true } as const;
 
 export type Tone = 'ok' | 'warn' | 'error' | 'info';
 
@@ -291,7 +295,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     const mine = group === YOU;
     switch (e.type) {
       case 'listening':
-        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: `${e.hostname} listening on ${e.host}:${e.port}` }, undefined, true);
+        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, undefined, true);
         model.lastGroup = undefined;
         break;
       case 'session-open': {
@@ -363,27 +367,26 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           model.learnerQueued = true;
           updateStages(model);
         }
-        push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain: e.explain, text: `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} bytes)`, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
+        push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
         break;
       case 'mx-lookup': {
-        const answer = e.error ? e.error : e.answer.map((a) => `${a.preference} ${a.exchange}`).join(', ');
-        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: `MX ${e.domain}: ${answer}` }, group, false);
+        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, false);
         break;
       }
       case 'delivered':
         track(model, e);
-        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain: e.explain, text: `✓ delivered to ${e.recipient} (${e.via}${e.via === 'relay' && e.mx ? ` via ${e.mx}` : ''})` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'deferred':
         track(model, e);
-        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain: e.explain, text: `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${e.nextAttempt.slice(11, 19)})` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'bounced':
         track(model, e);
-        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ bounced for ${e.recipient}: ${e.reply}${e.bounceQueueId ? ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})` : ' (double bounce, logged only)'}` }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'relay-denied':
-        push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain: e.explain, text: `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
+        push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'notice':
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: e.message }, group, mine || !e.session);

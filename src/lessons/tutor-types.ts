@@ -1,0 +1,61 @@
+/** The tutor's public shapes: what it needs of a lab, what it is given, and what views read of it. */
+import type { EventBus } from '../events/bus.js';
+import type { World } from '../lab/world.js';
+import type { SessionState } from '../protocol/session.js';
+import type { Stage } from '../protocol/stages.js';
+
+/** What the tutor needs of a running lab (src/lab/lab.ts's Lab satisfies it). */
+export interface TutorLab {
+  bus: EventBus;
+  world: World;
+  host: string;
+  port: number;
+  dataDir: string;
+  queue?: { list(): unknown[]; idle?(): Promise<void> };
+  stop(): Promise<void>;
+}
+
+export interface TutorState {
+  /** The current lesson; `index` is 0-based in the curriculum of `total` lessons. */
+  lesson?: { id: string; title: string; stage: Stage[]; index: number; total: number };
+  /** The step to do now (0-based `index`); absent once the lesson is complete. */
+  step?: { index: number; total: number; instruction: string };
+  /** The hints shown so far for the current step, in order (each `:hint` adds the next one). */
+  hints: string[];
+  /** True while the learner's TCP session to the lab server is open. */
+  connected: boolean;
+  /** True between the 354 and the lone "." of the learner's session: typed lines are message lines. */
+  dataMode: boolean;
+  /** True after `:quit`: views exit (and the owner of the lab stops it). */
+  done: boolean;
+  /** The learner's current session id (the lab server's connection id), when connected. */
+  session?: string;
+  /** Where the learner's current session stands, from its wire lines (src/protocol/session.ts). */
+  sessionState?: SessionState;
+  /** The learner's session runs over TLS (after STARTTLS and its 220). */
+  secure?: boolean;
+  /** A y/n question is pending: the next submitted line answers it. */
+  confirming?: string;
+  /** Every lesson is done. */
+  curriculumComplete?: boolean;
+}
+
+export interface TutorOptions {
+  lab: TutorLab;
+  /** Default: the package's lessons/ folder. */
+  lessonsDir?: string;
+  /** Default: stateDir()/progress.json. */
+  progressFile?: string;
+  /** Start with this lesson (otherwise: resume where the learner left). */
+  lessonId?: string;
+  /**
+   * Restart the lab with a lesson's world overrides (a lesson with `world:`); the tutor passes its own
+   * bus so the stream stays one. Without it, lessons run in the lab as given.
+   */
+  restartLab?: (worldOverrides: unknown | undefined, bus: EventBus) => Promise<TutorLab>;
+  /**
+   * Nobody types: `smtp-lab demo` plays the solution. The end of the lesson says so, instead of
+   * inviting a :next nobody can type.
+   */
+  demo?: boolean;
+}
