@@ -11,10 +11,11 @@ import type { CommandModule } from 'yargs';
 import { EventBus } from '../events/bus.js';
 import { startLab } from '../lab/lab.js';
 import { loadLessons } from '../lessons/load.js';
-import { Tutor, findLesson } from '../lessons/tutor.js';
+import { Tutor, findLesson, type TutorOutput } from '../lessons/tutor.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { attachPlainTutor } from '../views/plain-tutor.js';
+import { outputWidth, wrappingStream } from '../views/wrap.js';
 import { portOption } from './options.js';
 
 interface DemoArgs {
@@ -46,13 +47,16 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     if (!lesson) throw new UserError(`there is no lesson "${argv.id}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-demo-'));
     const c = makeChalk({ color: argv.color });
-    const out = process.stdout;
+    // Text for a person at a projector: wrapped between words at the screen's edge, not by the terminal.
+    const width = outputWidth(process.stdout);
+    const out = wrappingStream(process.stdout, width);
+    const { renderOutputText } = await import('../views/plain-prose.js');
     const bus = new EventBus();
     const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
     out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
     // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
     const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true });
-    const detach = attachPlainTutor(tutor, c, out);
+    const detach = attachPlainTutor(withOutput(tutor, (o) => ({ ...o, text: renderOutputText(o, width, c) })), c, out);
     const enter = argv.step ? lineReader() : undefined;
     try {
       for (const line of lesson.solution) {
@@ -80,6 +84,20 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
   },
 };
+
+/**
+ * The tutor as the plain printer sees it, its words rewritten by `render` (Markdown rendered for this
+ * screen) before the printer adds its marks; everything else is the tutor itself.
+ */
+function withOutput(tutor: Tutor, render: (o: TutorOutput) => TutorOutput): Tutor {
+  return new Proxy(tutor, {
+    get(target, key) {
+      if (key === 'onOutput') return (cb: (o: TutorOutput) => void) => target.onOutput((o) => cb(render(o)));
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 /** Enter presses from stdin; at end of input (no terminal, nothing piped) it stops waiting. */
 function lineReader(): { next(): Promise<void>; close(): void } {
