@@ -100,6 +100,10 @@ describe('markdown display widths (UTF-8 subjects, emoji, CJK names)', () => {
     ]);
   });
 
+  it('expands tabs in code to 4-column stops counted in display columns', () => {
+    expect(text(renderMarkdown('```\na\tb\n会\tx\tend\n```', 40))).toEqual(['  a   b', '  会  x   end']);
+  });
+
   it('hangs nested list items under their parent, and a hard break starts a new line', () => {
     expect(text(renderMarkdown('1. first\n   - inner item that wraps here\n2. second  \n   broken', 24))).toEqual(['1. first', '   • inner item that', '     wraps here', '2. second', '   broken']);
   });

@@ -231,7 +231,11 @@ function verbatim(text: string, width: number, indent: string, style: Style = {}
   const w = Math.max(8, width);
   const out: StyledLine[] = [];
   // A tab would count as no columns and then move the cursor: expand it to the stops a reader expects.
-  let rest = text.replace(/[^\t\n]*\t/g, (run) => run.slice(0, -1).padEnd((Math.floor(textWidth(run.slice(0, -1)) / 4) + 1) * 4));
+  // Each expanded run ends on a stop, so the next run's stops can be counted from its own start.
+  let rest = text.replace(/[^\t\n]*\t/g, (run) => {
+    const before = run.slice(0, -1);
+    return before + ' '.repeat(4 - (textWidth(before) % 4));
+  });
   let firstLine = true;
   do {
     const prefix: Seg[] = firstLine ? [{ text: indent }] : [{ text: indent }, { text: '↪ ', dim: true }];
