@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from './user-error.js';
+import { ownVersion } from './version.js';
 import { serveCommand } from './commands/serve.js';
 import { queueCommand } from './commands/queue.js';
 import { mailboxCommand } from './commands/mailbox.js';
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(mailboxCommand)
     .strict()
     .help()
-    .version()
+    .version(ownVersion())
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
       // yargs' own validation (coerce, unknown options, missing arguments) is a usage error too.

@@ -16,6 +16,7 @@ import { findLesson } from '../lessons/curriculum.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { attachPlainTutor } from '../views/plain-tutor.js';
+import { outputWidth, wrappingStream } from '../views/wrap.js';
 import { portOption } from './options.js';
 
 interface DemoArgs {
@@ -47,13 +48,16 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     if (!lesson) throw new UserError(`there is no lesson "${argv.id}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-demo-'));
     const c = makeChalk({ color: argv.color });
-    const out = process.stdout;
+    // Text for a person at a projector: wrapped between words at the screen's edge, not by the terminal.
+    const width = outputWidth(process.stdout);
+    const out = wrappingStream(process.stdout, width);
+    const { renderOutputText } = await import('../views/plain-prose.js');
     const bus = new EventBus();
     const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
     out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
     // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
     const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true });
-    const detach = attachPlainTutor(tutor, c, out);
+    const detach = attachPlainTutor(tutor, c, out, { render: (words) => renderOutputText(words, width, c) });
     const enter = argv.step ? lineReader() : undefined;
     try {
       for (const line of lesson.solution) {

@@ -3,6 +3,7 @@
  * a real server), `reset`, `export`, `import`.
  */
 import path from 'node:path';
+import stringWidth from 'string-width';
 import type { Argv, CommandModule } from 'yargs';
 import { startLab } from '../lab/lab.js';
 import { checkLessons } from '../lessons/check.js';
@@ -12,6 +13,10 @@ import { findLesson } from '../lessons/curriculum.js';
 import { formatLessonError } from '../lessons/types.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
+import { outputWidth, wrapHanging } from '../views/wrap.js';
+
+/** Columns a title needs beside its lesson for a hanging indent to read as one. */
+const MIN_TITLE_ROOM = 20;
 
 interface ListArgs {
   json: boolean;
@@ -42,12 +47,20 @@ const list: CommandModule<object, ListArgs> = {
       return;
     }
     const c = makeChalk();
+    const width = outputWidth(process.stdout);
+    const idWidth = Math.max(0, ...rows.map((r) => stringWidth(r.id)));
     const done = rows.filter((r) => r.status === 'done').length;
     for (const [i, r] of rows.entries()) {
       const mark = r.status === 'done' ? c.green('✓ done   ') : r.status === 'current' ? c.yellow('→ current') : c.dim('  to do  ');
-      process.stdout.write(`${String(i + 1).padStart(2)}. ${mark} ${r.id.padEnd(26)} ${c.dim(`[${r.stage.join(', ')}]`)} ${r.title}\n`);
+      const head = `${String(i + 1).padStart(2)}. ${mark} `;
+      const id = r.id + ' '.repeat(idWidth - stringWidth(r.id));
+      const stage = c.dim(`[${r.stage.join(', ')}]`);
+      const lead = `${head}${id} ${stage} `;
+      // The title hangs under itself; when that leaves it too little room, it goes under the id instead.
+      const text = stringWidth(lead) + MIN_TITLE_ROOM <= width ? wrapHanging(lead, r.title, width) : `${head}${r.id}\n${wrapHanging(`${' '.repeat(stringWidth(head))}${stage} `, r.title, width)}`;
+      process.stdout.write(`${text}\n`);
     }
-    process.stdout.write(`${done} of ${rows.length} done. \`smtp-lab --lesson <id>\` starts any lesson.\n`);
+    process.stdout.write(`${wrapHanging('', `${done} of ${rows.length} done. \`smtp-lab --lesson <id>\` starts any lesson.`, width)}\n`);
   },
 };
 

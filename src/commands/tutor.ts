@@ -10,6 +10,7 @@ import { Tutor } from '../lessons/tutor.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { runPlainTutor } from '../views/plain-tutor.js';
+import { outputWidth } from '../views/wrap.js';
 import { portOption } from './options.js';
 import { untilSignal } from './signals.js';
 import { canUseInk } from '../views/choose.js';
@@ -82,7 +83,11 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
         // Ctrl+C ends the plain tutor like the end of input: the lab stops cleanly (a second one exits at once).
         const interrupted = new AbortController();
         void untilSignal().then(() => interrupted.abort());
-        await runPlainTutor(tutor, { input: process.stdin, output: process.stdout, chalk, signal: interrupted.signal });
+        // The tutor's Markdown rendered and wrapped for this output, as the TUI and demo do.
+        const { renderOutputText } = await import('../views/plain-prose.js');
+        const width = outputWidth(process.stdout);
+        const render = (words: Parameters<typeof renderOutputText>[0]) => renderOutputText(words, width, chalk);
+        await runPlainTutor(tutor, { input: process.stdin, output: process.stdout, chalk, signal: interrupted.signal, render });
       }
     } finally {
       // The learner has quit (Ctrl+C, :quit): the program ends within 1 s, even if a socket, a timer

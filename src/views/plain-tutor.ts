@@ -23,11 +23,24 @@ export interface PlainTutorOptions {
   echoCommands?: boolean;
   /** Ends the session as if the input had ended (Ctrl+C on a terminal with --plain). */
   signal?: AbortSignal;
+  /** The tutor's words rendered for this output (see RenderWords); as they are without it. */
+  render?: RenderWords;
 }
 
 /** One transcript line for an event, or undefined for events the plain tutor leaves out. */
-export function formatTranscriptEvent(c: ChalkInstance, e: LabEvent, learnerSession?: (id: string) => boolean, echo = true): string | undefined {
-  if (e.type === 'tutor') return e.says === 'echo' && !echo ? undefined : formatTutorWords(c, e);
+/** How a plain view prints the tutor's words: their Markdown rendered for its width (plain-prose.ts), or as they are. */
+export type RenderWords = (words: Pick<TutorEvent, 'says' | 'text'>) => string;
+
+export function formatTranscriptEvent(
+  c: ChalkInstance,
+  e: LabEvent,
+  learnerSession?: (id: string) => boolean,
+  opts: { echo?: boolean; render?: RenderWords } = {},
+): string | undefined {
+  if (e.type === 'tutor') {
+    if (e.says === 'echo' && opts.echo === false) return undefined;
+    return formatTutorWords(c, opts.render && e.says !== 'echo' ? { ...e, text: opts.render(e) } : e);
+  }
   // Lesson events are said by the tutor in words; the remote MTA's own view duplicates the relay leg.
   if (e.type === 'lesson' || e.type === 'listening') return undefined;
   if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') return undefined;
@@ -72,10 +85,10 @@ export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 
  * Attach the transcript, the tutor's words among it, to `out`; returns the detach function. What
  * happened before (the lesson's reading, the greeting) is in the bus's ring: printed first, in order.
  */
-export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream, opts: { echoCommands?: boolean } = {}): () => void {
+export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream, opts: { echoCommands?: boolean; render?: RenderWords } = {}): () => void {
   const learner = (id: string) => tutor.isLearnerSession(id);
   const print = (e: LabEvent) => {
-    const line = formatTranscriptEvent(c, e, learner, opts.echoCommands !== false);
+    const line = formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render });
     if (line !== undefined) out.write(`${line}\n`);
   };
   for (const e of tutor.bus.recent()) print(e);
@@ -85,7 +98,7 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
 /** Run until the input ends or the learner types :quit. Resolves when everything has been printed. */
 export async function runPlainTutor(tutor: Tutor, opts: PlainTutorOptions): Promise<void> {
   const c = opts.chalk;
-  const detach = attachPlainTutor(tutor, c, opts.output, { echoCommands: opts.echoCommands });
+  const detach = attachPlainTutor(tutor, c, opts.output, { echoCommands: opts.echoCommands, render: opts.render });
   const rl = readline.createInterface({ input: opts.input, terminal: false, crlfDelay: Infinity });
   opts.signal?.addEventListener('abort', () => rl.close(), { once: true });
   try {

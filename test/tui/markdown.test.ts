@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import stringWidth from 'string-width';
 import { lineText, parseInline, renderLines, renderMarkdown, wrapSegs } from '../../src/views/tui/markdown.js';
 
 const text = (lines: ReturnType<typeof renderMarkdown>) => lines.map(lineText);
@@ -43,5 +44,67 @@ describe('markdown for the terminal', () => {
 
   it('keeps laid-out lines as they are when they fit', () => {
     expect(text(renderLines(' 1. 01-connection   done', 40, false))).toEqual([' 1. 01-connection   done']);
+  });
+});
+
+describe('markdown display widths (UTF-8 subjects, emoji, CJK names)', () => {
+  const md = [
+    '# 件名: 会議のお知らせ 📅',
+    '',
+    'Subject: Réunion — 会議 📅 with 山田太郎 <taro@example.jp>, Zoë and 🎉 emoji in a long paragraph that has to wrap several times before it ends.',
+    '',
+    '| name | subject | size |',
+    '| --- | --- | ---: |',
+    '| 山田太郎 | 会議のお知らせ 📅 | 12 |',
+    '| Zoë | Réunion | 3456 |',
+    '| bob | hi 🎉 | 7 |',
+    '',
+    '- 山田太郎さんへの長い長いメッセージ、ここで折り返しが必要です 🎉 and some English words after it',
+  ].join('\n');
+  // Columns a line's text starts at, by display width.
+  const startCols = (line: string, cells: string[]) => cells.map((c) => stringWidth(line.slice(0, line.indexOf(c))));
+
+  for (const width of [40, 80]) {
+    it(`no line is wider than ${width} columns, and table columns line up`, () => {
+      const lines = text(renderMarkdown(md, width));
+      for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(width);
+      const rows = [['山田太郎', '会議のお知らせ', '12'], ['Zoë', 'Réunion', '3456'], ['bob', 'hi 🎉', '7']];
+      const tableLines = lines.slice(lines.findIndex((l) => l.startsWith('name')));
+      const found = rows.map((cells) => tableLines.find((l) => l.includes(cells[0]!) && l.includes(cells[1]!)));
+      expect(found.every((l) => l !== undefined)).toBe(true);
+      const starts = found.map((l, i) => startCols(l!, rows[i]!));
+      // Left-aligned columns start together; the right-aligned size column ends together.
+      expect(new Set(starts.map((s) => s[1])).size).toBe(1);
+      expect(new Set(found.map((l) => stringWidth(l!))).size).toBe(1);
+      // Words are kept whole: every word of the paragraph is on some line.
+      for (const word of ['Réunion', '山田太郎', '<taro@example.jp>,', 'Zoë', 'emoji', 'several']) expect(lines.some((l) => l.split(' ').includes(word)), word).toBe(true);
+    });
+  }
+
+  it('a table too wide for the view becomes one bullet per row, within the width', () => {
+    const wide = ['| 名前 | 件名 |', '| --- | --- |', `| 山田太郎 | ${'会議のお知らせ'.repeat(4)} 📅 |`].join('\n');
+    const lines = text(renderMarkdown(wide, 30));
+    expect(lines[0]).toMatch(/^• 山田太郎 — 件名:/);
+    for (const l of lines) expect(stringWidth(l)).toBeLessThanOrEqual(30);
+  });
+
+  it('cuts a CJK run with no spaces at the edge, never through a character', () => {
+    const lines = text(wrapSegs([{ text: `x ${'会'.repeat(30)}` }], 21));
+    for (const l of lines) expect(stringWidth(l)).toBeLessThanOrEqual(21);
+    expect(lines.join('').replace(/ /g, '')).toBe(`x${'会'.repeat(30)}`);
+  });
+
+  it('keeps SMTP addresses and paths as typed: <bob@example.com> is not a link to hide', () => {
+    expect(text(renderMarkdown('Send MAIL FROM:<alice@example.com> then RCPT TO:<bob@example.com>; MAIL FROM:<reverse-path> and <>', 200))).toEqual([
+      'Send MAIL FROM:<alice@example.com> then RCPT TO:<bob@example.com>; MAIL FROM:<reverse-path> and <>',
+    ]);
+  });
+
+  it('expands tabs in code to 4-column stops counted in display columns', () => {
+    expect(text(renderMarkdown('```\na\tb\n会\tx\tend\n```', 40))).toEqual(['  a   b', '  会  x   end']);
+  });
+
+  it('hangs nested list items under their parent, and a hard break starts a new line', () => {
+    expect(text(renderMarkdown('1. first\n   - inner item that wraps here\n2. second  \n   broken', 24))).toEqual(['1. first', '   • inner item that', '     wraps here', '2. second', '   broken']);
   });
 });

@@ -1,16 +1,21 @@
 /**
- * Tutor text for the terminal: a light Markdown subset, word-wrapped by us to the width the view has
- * now — never left to ink's wrap (which keeps the space it broke at, so wrapped lines start with a
- * stray space) nor to the terminal (which breaks mid-word at its edge).
+ * Tutor text for the terminal: Markdown read by `marked`'s lexer, laid out and word-wrapped by us to the
+ * width the view has now — never left to ink's wrap (which keeps the space it broke at, so wrapped
+ * lines start with a stray space) nor to the terminal (which breaks mid-word at its edge). Every width
+ * is a display width (string-width): a CJK name or an emoji takes two columns, so neither a table nor a
+ * line can be pushed past the edge by one.
  *
- * Blocks: paragraphs (the source's hard line breaks are soft: lines are joined and re-wrapped), `#`
- * headings, `-`/`*`/`1.` list items with a hanging indent, fenced code blocks (verbatim: never joined
- * or word-wrapped; a line wider than the view is cut at the edge and continued on a `↪` line), and
- * pipe tables (aligned when they fit; otherwise one bullet per row, "header: value" cells, so a row
- * never breaks into another row's place). Inline: `**bold**`, `*emphasis*`, `` `code` ``.
+ * Layout: paragraphs (the source's soft line breaks are re-wrapped), headings, list items with a
+ * hanging indent (nested lists hang under their parent's text), fenced or indented code (verbatim:
+ * never joined or word-wrapped; a line wider than the view is cut at the edge and continued on a `↪`
+ * line), and tables (aligned when they fit; otherwise one bullet per row, "header: value" cells, so a
+ * row never breaks into another row's place). Inline: bold, emphasis, code; autolinks and inline HTML
+ * stay as typed, because in SMTP prose `<alice@example.com>` and `<reverse-path>` are the text itself.
  *
  * Pure (no React): the row and lesson-pane components render the styled lines it returns.
  */
+import { Lexer, type Token, type Tokens } from 'marked';
+import stringWidth from 'string-width';
 
 export interface Seg {
   text: string;
@@ -30,95 +35,125 @@ export interface MarkdownOptions {
   backticks?: boolean;
 }
 
-/** Terminal columns of a string (code points; the lessons use no double-width characters). */
+type Style = Omit<Seg, 'text'>;
+
+/** Terminal columns of a string: wide (CJK, emoji) characters take two, combining marks none. */
 export function textWidth(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+  return stringWidth(s);
 }
 
-function sliceCols(s: string, from: number, to?: number): string {
-  return Array.from(s).slice(from, to).join('');
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * The longest start of `s` that fits in `cols` columns, and the rest; never splits a grapheme (an
+ * emoji with its modifiers, a letter with its accent). At least one grapheme is taken, so a caller
+ * cutting a line into pieces always moves on, even when a wide character meets a one-column room.
+ */
+export function splitAtWidth(s: string, cols: number): [string, string] {
+  let used = 0;
+  let end = 0;
+  for (const { segment, index } of graphemes.segment(s)) {
+    const w = stringWidth(segment);
+    if (used + w > cols && index > 0) break;
+    used += w;
+    end = index + segment.length;
+  }
+  return [s.slice(0, end), s.slice(end)];
 }
 
 export function lineText(line: StyledLine): string {
   return line.map((s) => s.text).join('');
 }
 
-/** `**bold**`, `*em*` / `_em_`, `` `code` ``; anything unmatched stays as typed. */
-export function parseInline(text: string, opts: MarkdownOptions = {}, base: Omit<Seg, 'text'> = {}): Seg[] {
+function segsWidth(segs: readonly Seg[]): number {
+  return segs.reduce((n, s) => n + textWidth(s.text), 0);
+}
+
+const HARD_BREAK = '\n';
+
+/** Inline tokens as styled segments; a hard line break becomes a "\n" segment (wrapSegs breaks there). */
+function inlineSegs(tokens: readonly Token[], opts: MarkdownOptions, style: Style): Seg[] {
   const out: Seg[] = [];
-  const push = (seg: Seg) => {
-    if (seg.text === '') return;
-    const last = out[out.length - 1];
-    if (last && last.bold === seg.bold && last.italic === seg.italic && last.code === seg.code && last.heading === seg.heading && last.dim === seg.dim && last.color === seg.color) last.text += seg.text;
-    else out.push(seg);
-  };
-  let i = 0;
-  let plain = '';
-  let bold = false;
-  let italic = false;
-  const flush = () => {
-    push({ ...base, text: plain, ...(bold || base.bold ? { bold: true } : {}), ...(italic ? { italic: true } : {}) });
-    plain = '';
-  };
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === '`') {
-      const end = text.indexOf('`', i + 1);
-      if (end > i + 1) {
-        flush();
-        const code = text.slice(i + 1, end);
-        push({ ...base, text: opts.backticks ? `\`${code}\`` : code, code: true, ...(bold || base.bold ? { bold: true } : {}) });
-        i = end + 1;
-        continue;
+  for (const t of tokens) {
+    switch (t.type) {
+      case 'strong':
+        out.push(...inlineSegs(t.tokens ?? [], opts, { ...style, bold: true }));
+        break;
+      case 'em':
+        out.push(...inlineSegs(t.tokens ?? [], opts, { ...style, italic: true }));
+        break;
+      case 'del':
+        out.push(...inlineSegs(t.tokens ?? [], opts, style));
+        break;
+      case 'codespan':
+        out.push({ ...style, text: opts.backticks ? `\`${t.text}\`` : t.text, code: true });
+        break;
+      case 'br':
+        out.push({ ...style, text: HARD_BREAK });
+        break;
+      case 'link': {
+        const link = t as Tokens.Link;
+        // `<bob@example.com>` is an autolink to Markdown and an address to a reader of SMTP.
+        if (link.autolink) out.push({ ...style, text: link.raw });
+        else {
+          out.push(...inlineSegs(link.tokens, opts, style));
+          if (link.href !== link.text) out.push({ ...style, text: ` (${link.href})`, dim: true });
+        }
+        break;
       }
+      case 'text':
+        // A list item's text token holds inline tokens of its own; a soft line break is a space.
+        if ('tokens' in t && t.tokens?.length) out.push(...inlineSegs(t.tokens, opts, style));
+        else out.push({ ...style, text: t.text.replace(/\n/g, ' ') });
+        break;
+      case 'escape':
+        out.push({ ...style, text: t.text });
+        break;
+      case 'checkbox':
+        break;
+      default:
+        // Inline HTML (`<reverse-path>`), images and anything newer: as the author typed it.
+        out.push({ ...style, text: t.raw.replace(/\n/g, ' ') });
     }
-    if (ch === '*' && text[i + 1] === '*') {
-      // Opening needs a non-space after it, closing a non-space before it (so "2 ** 3" stays).
-      const opening = !bold && text[i + 2] !== undefined && text[i + 2] !== ' ' && text.indexOf('**', i + 2) !== -1;
-      const closing = bold && i > 0 && text[i - 1] !== ' ';
-      if (opening || closing) {
-        flush();
-        bold = !bold;
-        i += 2;
-        continue;
-      }
-    }
-    if ((ch === '*' || ch === '_') && text[i + 1] !== ch) {
-      const prev = i > 0 ? text[i - 1]! : ' ';
-      const next = text[i + 1];
-      const opening = !italic && next !== undefined && next !== ' ' && !/[\w]/.test(prev) && text.indexOf(ch, i + 1) !== -1;
-      const closing = italic && prev !== ' ' && (next === undefined || !/[\w]/.test(next));
-      if (opening || closing) {
-        flush();
-        italic = !italic;
-        i += 1;
-        continue;
-      }
-    }
-    plain += ch;
-    i++;
   }
-  flush();
+  return mergeAdjacent(out);
+}
+
+function sameStyle(a: Seg, b: Seg): boolean {
+  return a.bold === b.bold && a.italic === b.italic && a.code === b.code && a.heading === b.heading && a.dim === b.dim && a.color === b.color;
+}
+
+function mergeAdjacent(segs: Seg[]): Seg[] {
+  const out: Seg[] = [];
+  for (const seg of segs) {
+    if (seg.text === '') continue;
+    const last = out[out.length - 1];
+    if (last && sameStyle(last, seg) && seg.text !== HARD_BREAK && last.text !== HARD_BREAK) last.text += seg.text;
+    else out.push({ ...seg });
+  }
   return out;
 }
 
-type Token = { segs: Seg[]; width: number };
+/** Inline Markdown (`**bold**`, `*em*`, `` `code` ``) of one text, in the style `base`. */
+export function parseInline(text: string, opts: MarkdownOptions = {}, base: Style = {}): Seg[] {
+  return inlineSegs(Lexer.lexInline(text), opts, base);
+}
 
-/** Split styled text into words (runs without spaces, possibly several styles) for wrapping. */
-function words(segs: Seg[]): Token[] {
-  const out: Token[] = [];
-  let cur: Token | undefined;
+type Word = { segs: Seg[]; width: number } | 'break';
+
+/** Styled text as words (runs without spaces, possibly of several styles) and hard breaks. */
+function words(segs: readonly Seg[]): Word[] {
+  const out: Word[] = [];
+  let cur: { segs: Seg[]; width: number } | undefined;
   for (const seg of segs) {
-    const parts = seg.text.split(/( +)/);
-    for (const part of parts) {
+    const { text, ...style } = seg;
+    for (const part of text.split(/( +|\n)/)) {
       if (part === '') continue;
-      if (/^ +$/.test(part)) {
+      if (part === '\n') out.push('break');
+      if (part === '\n' || part.startsWith(' ')) {
         cur = undefined;
         continue;
       }
-      const { text: _t, ...style } = seg;
       if (!cur) {
         cur = { segs: [], width: 0 };
         out.push(cur);
@@ -138,10 +173,10 @@ function words(segs: Seg[]): Token[] {
 export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Seg[] = first): StyledLine[] {
   const lines: StyledLine[] = [];
   const w = Math.max(8, width);
+  const restWidth = segsWidth(rest);
   let line: Seg[] = [...first];
-  let used = first.reduce((n, s) => n + textWidth(s.text), 0);
+  let used = segsWidth(first);
   let empty = true;
-  const restWidth = rest.reduce((n, s) => n + textWidth(s.text), 0);
   const newLine = () => {
     lines.push(line);
     line = [...rest];
@@ -149,6 +184,10 @@ export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Se
     empty = true;
   };
   for (const word of words(segs)) {
+    if (word === 'break') {
+      newLine();
+      continue;
+    }
     const gap = empty ? 0 : 1;
     if (used + gap + word.width <= w) {
       if (gap) line.push({ text: ' ' });
@@ -164,16 +203,21 @@ export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Se
       empty = false;
       continue;
     }
-    // Longer than a whole line (a URL, a base64 blob): cut it at the edge.
+    // Wider than a whole line (a URL, a base64 blob, a sentence of CJK, which has no spaces to break
+    // at): there is no word boundary that would fit, so cut it at the edge rather than overflow.
     for (const seg of word.segs) {
       let text = seg.text;
       while (text !== '') {
-        const room = Math.max(1, w - used);
-        const piece = sliceCols(text, 0, room);
+        const [piece, tail] = splitAtWidth(text, Math.max(1, w - used));
+        if (!empty && used + textWidth(piece) > w) {
+          // A wide character that does not fit in the last column: it starts the next line.
+          newLine();
+          continue;
+        }
         line.push({ ...seg, text: piece });
         used += textWidth(piece);
         empty = false;
-        text = sliceCols(text, textWidth(piece));
+        text = tail;
         if (text !== '' || used >= w) newLine();
       }
     }
@@ -183,145 +227,142 @@ export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Se
 }
 
 /** A verbatim line cut at the edge; continuations start with a dim ↪ so they read as one line. */
-function verbatim(text: string, width: number, indent: string, style: Omit<Seg, 'text'> = {}): StyledLine[] {
+function verbatim(text: string, width: number, indent: string, style: Style = {}): StyledLine[] {
   const w = Math.max(8, width);
   const out: StyledLine[] = [];
-  let rest = text;
+  // A tab would count as no columns and then move the cursor: expand it to the stops a reader expects.
+  // Each expanded run ends on a stop, so the next run's stops can be counted from its own start.
+  let rest = text.replace(/[^\t\n]*\t/g, (run) => {
+    const before = run.slice(0, -1);
+    return before + ' '.repeat(4 - (textWidth(before) % 4));
+  });
   let firstLine = true;
   do {
     const prefix: Seg[] = firstLine ? [{ text: indent }] : [{ text: indent }, { text: '↪ ', dim: true }];
-    const room = Math.max(1, w - prefix.reduce((n, s) => n + textWidth(s.text), 0));
-    const piece = sliceCols(rest, 0, room);
+    const [piece, tail] = splitAtWidth(rest, Math.max(1, w - segsWidth(prefix)));
     out.push([...prefix, { ...style, text: piece }]);
-    rest = sliceCols(rest, textWidth(piece));
+    rest = tail;
     firstLine = false;
   } while (rest !== '');
   return out;
 }
 
-const FENCE = /^\s*(```|~~~)/;
-const HEADING = /^(#{1,6})\s+(.*)$/;
-const ITEM = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/;
-const TABLE_ROW = /^\s*\|.*\|\s*$/;
-const TABLE_RULE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
-
-function cells(row: string): string[] {
-  return row
-    .trim()
-    .replace(/^\|/, '')
-    .replace(/\|$/, '')
-    .split('|')
-    .map((c) => c.trim());
+/** Pad a cell to its column: right- or centre-aligned when the table's delimiter row says so. */
+function padCell(segs: Seg[], width: number, align: Tokens.TableCell['align'], last: boolean): Seg[] {
+  const room = width - segsWidth(segs);
+  if (room <= 0) return segs;
+  const before = align === 'right' ? room : align === 'center' ? Math.floor(room / 2) : 0;
+  const after = last ? 0 : room - before;
+  return [...(before ? [{ text: ' '.repeat(before) }] : []), ...segs, ...(after ? [{ text: ' '.repeat(after) }] : [])];
 }
 
-function table(rows: string[], width: number, opts: MarkdownOptions): StyledLine[] {
-  const header = cells(rows[0]!);
-  const body = rows.slice(rows[1] && TABLE_RULE.test(rows[1]) ? 2 : 1).map(cells);
+function table(t: Tokens.Table, width: number, opts: MarkdownOptions): StyledLine[] {
+  const cellSegs = (c: Tokens.TableCell, header: boolean) => inlineSegs(c.tokens, opts, header ? { bold: true } : {});
+  const header = t.header.map((c) => cellSegs(c, true));
+  const body = t.rows.map((r) => r.map((c) => cellSegs(c, false)));
   const all = [header, ...body];
-  const plainWidth = (c: string) => textWidth(lineText(parseInline(c, opts)));
   const cols = header.length;
-  const colWidths = Array.from({ length: cols }, (_, i) => Math.max(...all.map((r) => plainWidth(r[i] ?? ''))));
+  const colWidths = Array.from({ length: cols }, (_, i) => Math.max(...all.map((r) => segsWidth(r[i] ?? []))));
   const total = colWidths.reduce((a, b) => a + b, 0) + 2 * (cols - 1);
-  const out: StyledLine[] = [];
   if (total <= width) {
-    all.forEach((r, ri) => {
+    return all.map((r) => {
       const line: Seg[] = [];
-      r.forEach((c, i) => {
+      for (let i = 0; i < cols; i++) {
         if (i > 0) line.push({ text: '  ' });
-        const segs = parseInline(c, opts, ri === 0 ? { bold: true } : {});
-        line.push(...segs);
-        const pad = colWidths[i]! - plainWidth(c);
-        if (pad > 0 && i < cols - 1) line.push({ text: ' '.repeat(pad) });
-      });
-      out.push(line);
+        line.push(...padCell(r[i] ?? [], colWidths[i]!, t.align[i] ?? null, i === cols - 1));
+      }
+      return line;
     });
-    return out;
   }
   // Too wide to align: one bullet per row, the first cell in bold, then "header: value" for the rest.
+  const out: StyledLine[] = [];
+  const headerText = t.header.map((c) => lineText(cellSegs(c, false)));
   for (const r of body) {
-    const segs: Seg[] = [...parseInline(r[0] ?? '', opts, { bold: true })];
+    const segs: Seg[] = (r[0] ?? []).map((s) => ({ ...s, bold: true }));
     for (let i = 1; i < r.length; i++) {
       segs.push({ text: i === 1 ? ' — ' : '; ' });
-      if (header[i]) segs.push({ text: `${header[i]}: `, dim: true });
-      segs.push(...parseInline(r[i]!, opts));
+      if (headerText[i]) segs.push({ text: `${headerText[i]}: `, dim: true });
+      segs.push(...r[i]!);
     }
     out.push(...wrapSegs(segs, width, [{ text: '• ' }], [{ text: '  ' }]));
   }
   return out;
 }
 
+/** `lines` with `lead` before the first and as many spaces before the others: a hanging indent. */
+function hang(lines: StyledLine[], lead: Seg[]): StyledLine[] {
+  const pad = ' '.repeat(segsWidth(lead));
+  return lines.map((l, i) => (i === 0 ? [...lead, ...l] : l.length ? [{ text: pad }, ...l] : l));
+}
+
+function isBlank(line: StyledLine | undefined): boolean {
+  return line !== undefined && lineText(line).trim() === '';
+}
+
+/** Block tokens as lines `width` wide: blank lines where the source had them, around code and before headings. */
+function blocks(tokens: readonly Token[], width: number, opts: MarkdownOptions): StyledLine[] {
+  const out: StyledLine[] = [];
+  const blank = () => {
+    if (out.length > 0 && !isBlank(out[out.length - 1])) out.push([]);
+  };
+  for (const t of tokens) {
+    switch (t.type) {
+      case 'space':
+        blank();
+        break;
+      case 'heading':
+        blank();
+        out.push(...wrapSegs(inlineSegs(t.tokens ?? [], opts, { bold: true, heading: true }), width));
+        break;
+      case 'paragraph':
+      case 'text':
+        out.push(...wrapSegs(t.tokens ? inlineSegs(t.tokens, opts, {}) : [{ text: t.text }], width));
+        break;
+      case 'code':
+        blank();
+        for (const line of (t as Tokens.Code).text.split('\n')) out.push(...verbatim(line, width, '  ', { code: true }));
+        blank();
+        break;
+      case 'list': {
+        const list = t as Tokens.List;
+        list.items.forEach((item, i) => {
+          if (i > 0 && list.loose) blank();
+          // Ordered items keep the number and the "." or ")" the author typed; bullets are one glyph.
+          const typed = /^\s*(\d+[.)])/.exec(item.raw)?.[1];
+          const marker = list.ordered ? (typed ?? `${Number(list.start || 1) + i}.`) : '•';
+          const task = item.task ? (item.checked ? '[x] ' : '[ ] ') : '';
+          const lead = `${marker} ${task}`;
+          const inner = blocks(item.tokens, width - textWidth(lead), opts);
+          out.push(...hang(inner.length ? inner : [[]], [{ text: lead }]));
+        });
+        break;
+      }
+      case 'table':
+        out.push(...table(t as Tokens.Table, width, opts));
+        break;
+      case 'blockquote':
+        out.push(...blocks(t.tokens ?? [], width - 2, opts).map((l) => [{ text: '│ ', dim: true }, ...l]));
+        break;
+      case 'hr':
+        blank();
+        out.push([{ text: '─'.repeat(Math.min(width, 40)), dim: true }]);
+        blank();
+        break;
+      case 'def':
+        break;
+      default:
+        // Block HTML and anything newer: its text as typed, wrapped like a paragraph.
+        out.push(...wrapSegs([{ text: t.raw.trim().replace(/\n/g, ' ') }], width));
+    }
+  }
+  while (isBlank(out[out.length - 1])) out.pop();
+  while (isBlank(out[0])) out.shift();
+  return out;
+}
+
 /** Render a Markdown text to styled lines no wider than `width`. */
 export function renderMarkdown(md: string, width: number, opts: MarkdownOptions = {}): StyledLine[] {
-  const src = md.replace(/\r\n?/g, '\n').split('\n');
-  const out: StyledLine[] = [];
-  let para: string[] = [];
-  let item: { indent: string; marker: string; text: string[] } | undefined;
-  const blank = () => {
-    if (out.length > 0 && lineText(out[out.length - 1]!) !== '') out.push([]);
-  };
-  const endPara = () => {
-    if (para.length) out.push(...wrapSegs(parseInline(para.join(' '), opts), width));
-    para = [];
-  };
-  const endItem = () => {
-    if (!item) return;
-    const lead = `${item.indent}${item.marker} `;
-    out.push(...wrapSegs(parseInline(item.text.join(' '), opts), width, [{ text: lead }], [{ text: ' '.repeat(textWidth(lead)) }]));
-    item = undefined;
-  };
-  const endBlock = () => {
-    endPara();
-    endItem();
-  };
-  for (let i = 0; i < src.length; i++) {
-    const raw = src[i]!;
-    if (FENCE.test(raw)) {
-      endBlock();
-      blank();
-      const fence = raw.trim().slice(0, 3);
-      for (i++; i < src.length && !src[i]!.trim().startsWith(fence); i++) out.push(...verbatim(src[i]!, width, '  ', { code: true }));
-      blank();
-      continue;
-    }
-    if (raw.trim() === '') {
-      endBlock();
-      blank();
-      continue;
-    }
-    if (TABLE_ROW.test(raw)) {
-      endBlock();
-      const rows: string[] = [];
-      for (; i < src.length && TABLE_ROW.test(src[i]!); i++) rows.push(src[i]!);
-      i--;
-      out.push(...table(rows, width, opts));
-      continue;
-    }
-    const h = HEADING.exec(raw);
-    if (h) {
-      endBlock();
-      blank();
-      out.push(...wrapSegs(parseInline(h[2]!, opts, { bold: true, heading: true }), width));
-      continue;
-    }
-    const li = ITEM.exec(raw);
-    if (li) {
-      endBlock();
-      const marker = /^\d/.test(li[2]!) ? li[2]! : '•';
-      item = { indent: li[1]!.replace(/\t/g, '  '), marker, text: [li[3]!] };
-      continue;
-    }
-    if (item && /^\s+\S/.test(raw)) {
-      // A list item's continuation line.
-      item.text.push(raw.trim());
-      continue;
-    }
-    endItem();
-    para.push(raw.trim());
-  }
-  endBlock();
-  while (out.length && lineText(out[out.length - 1]!) === '') out.pop();
-  while (out.length && lineText(out[0]!) === '') out.shift();
-  return out;
+  return blocks(Lexer.lex(md.replace(/\r\n?/g, '\n')), Math.max(8, width), opts);
 }
 
 /**
@@ -345,8 +386,8 @@ export function renderLines(text: string, width: number, inline: boolean, opts: 
       continue;
     }
     // Prose wraps flush under itself; a laid-out row (a list with aligned columns) hangs under its start.
-    const hang = /\S {2,}\S/.test(body) ? '  ' : '';
-    out.push(...wrapSegs(segs, width, [{ text: indent }], [{ text: `${indent}${hang}` }]));
+    const hanging = /\S {2,}\S/.test(body) ? '  ' : '';
+    out.push(...wrapSegs(segs, width, [{ text: indent }], [{ text: `${indent}${hanging}` }]));
   }
   return out;
 }
@@ -356,12 +397,12 @@ export function clampStyled(lines: StyledLine[], width: number, max: number): St
   if (lines.length <= max) return lines;
   const kept = lines.slice(0, Math.max(1, max));
   const last = [...kept[kept.length - 1]!];
-  let used = last.reduce((n, s) => n + textWidth(s.text), 0);
+  let used = segsWidth(last);
   while (used >= width && last.length) {
     const seg = last.pop()!;
     const keep = Math.max(0, textWidth(seg.text) - (used - width + 1));
-    if (keep > 0) last.push({ ...seg, text: sliceCols(seg.text, 0, keep) });
-    used = last.reduce((n, s) => n + textWidth(s.text), 0);
+    if (keep > 0) last.push({ ...seg, text: splitAtWidth(seg.text, keep)[0] });
+    used = segsWidth(last);
   }
   last.push({ text: '…' });
   kept[kept.length - 1] = last;

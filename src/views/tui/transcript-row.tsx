@@ -12,7 +12,7 @@ import type { Row, Tone } from './transcript-model.js';
 import { toneOf } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
-import { parseInline, renderLines, renderMarkdown, textWidth, wrapSegs, type Seg, type StyledLine } from './markdown.js';
+import { parseInline, renderLines, renderMarkdown, splitAtWidth, textWidth, wrapSegs, type Seg, type StyledLine } from './markdown.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 
 const TONE_COLOR: Record<Tone, string | undefined> = { ok: 'green', warn: 'yellow', error: 'red', info: undefined };
@@ -83,12 +83,15 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
 
 /** A message line cut at the edge, not at its spaces: what was sent, character for character. */
 function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number): StyledLine[] {
-  const chars = Array.from(body.text);
   const room = Math.max(1, width - leadWidth);
   const out: StyledLine[] = [];
-  for (let i = 0; i === 0 || i < chars.length; i += room) {
-    out.push([...(i === 0 ? lead : [{ text: ' '.repeat(leadWidth) }]), { ...body, text: chars.slice(i, i + room).join('') }]);
-  }
+  let rest = body.text;
+  do {
+    // By display columns: a Subject: in CJK or with an emoji must not run past the edge.
+    const [piece, tail] = splitAtWidth(rest, room);
+    out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth) }]), { ...body, text: piece }]);
+    rest = tail;
+  } while (rest !== '');
   return out;
 }
 
