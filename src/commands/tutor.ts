@@ -94,6 +94,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       // or a worker thread keeps the event loop alive (unref'd: a clean close exits sooner by itself).
       setTimeout(() => process.exit(process.exitCode ?? 0), 900).unref();
       await tutor.close();
+      process.stdout.write(`${chalk.dim(tutor.resumeNote())}\n`);
       await tutor.currentLab.stop();
     }
   },

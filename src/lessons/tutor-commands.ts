@@ -6,6 +6,7 @@ import { verbOf } from '../protocol/stages.js';
 import type { TutorSays } from '../events/types.js';
 import { loadAnnotations, type Annotations } from './annotations.js';
 import { closeMatches } from './close-matches.js';
+import { pipelineSeparator } from './diagnose.js';
 import { explainText } from './explain-text.js';
 import { mailboxReport, queueReport } from './lab-reports.js';
 import type { LessonStatus } from './progress.js';
@@ -94,6 +95,8 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
         .map((l) => l.trim())
         .filter(Boolean);
       if (!lines.length) return t.say('error', PIPELINE_USAGE);
+      const separator = pipelineSeparator(arg);
+      if (separator) return t.say('error', separator);
       if (t.dataMode) return t.say('error', 'A message is being typed: end it with a line holding only `.` first.');
       // Lines after DATA would be message lines, not commands with replies of their own.
       if (lines.slice(0, -1).some((l) => verbOf(l) === 'DATA')) return t.say('error', 'DATA can only be the last command of a pipelined group.');

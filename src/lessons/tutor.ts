@@ -16,6 +16,7 @@ import { findLesson } from './curriculum.js';
 import { LearnerSession } from './learner-session.js';
 import { loadLessons } from './load.js';
 import { nudgeFor } from './nudge.js';
+import { commandInMessage, doubleDot, domainTypo, headerAsCommand, looksLikeCommand, missingHeaderSeparator } from './diagnose.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -25,7 +26,7 @@ import type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 
 export type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 
-type Confirmation = { question: string; yes: () => Promise<void> | void };
+type Confirmation = { question: string; yes: () => Promise<void> | void; no: string };
 
 export class Tutor implements TutorCommandHost {
   /** The one event stream (the lab's): wire lines, queue events, lesson events, the tutor's words. */
@@ -48,6 +49,10 @@ export class Tutor implements TutorCommandHost {
   /** The step (of which runner) already got its "that worked, but" word. */
   private nudged: { runner: LessonRunner; index: number } | undefined;
   private pendingStart: { lesson: Lesson; step: number; resumed: boolean } | undefined;
+  /** The message lines typed since the last 354, as typed (for diagnose.ts). */
+  private messageLines: string[] = [];
+  /** Sessions already told that a command typed in a message went into it. */
+  private readonly toldInMessage = new Set<string>();
 
   protected constructor(
     lab: TutorLab,
@@ -291,6 +296,7 @@ export class Tutor implements TutorCommandHost {
           await this.startLesson(lesson!, 0, true);
         }
       },
+      no: 'Nothing was reset.',
     };
     this.say('confirm', question);
     this.changed();
@@ -310,9 +316,32 @@ export class Tutor implements TutorCommandHost {
     }
   }
 
+  /** Leave the tutor; in the middle of a message, only once the learner says so (it would be lost). */
   quit(): void {
+    if (this.learner.dataMode && !this.confirmation) {
+      this.confirmation = {
+        question: 'You are typing a message: quitting now drops it (the server never gets its final dot). Quit anyway? (y/n)',
+        yes: () => {
+          this.quitting = true;
+          this.changed();
+        },
+        no: 'Go on with the message; a line with only `.` on it ends it.',
+      };
+      this.say('confirm', this.confirmation.question);
+      this.changed();
+      return;
+    }
     this.quitting = true;
     this.changed();
+  }
+
+  /** Where the learner will pick up next time: said when the tutor ends. */
+  resumeNote(): string {
+    const r = this.runner;
+    if (!r) return `Progress saved in ${this.progress.file}.`;
+    const n = this.lessons.indexOf(r.lesson) + 1;
+    const where = r.complete ? `lesson ${n} is done; next time you start at the next lesson` : `next time you start at lesson ${n}, step ${r.stepIndex + 1}/${r.lesson.steps.length} (${r.lesson.title})`;
+    return `Progress saved: ${where}. (${this.progress.file})`;
   }
 
   // ---- internals ----
@@ -329,7 +358,7 @@ export class Tutor implements TutorCommandHost {
       this.confirmation = undefined;
       this.changed();
       if (yes) await c.yes();
-      else if (no) this.say('info', 'Nothing was reset.');
+      else if (no) this.say('info', c.no);
       else this.quit();
       return;
     }
@@ -352,10 +381,38 @@ export class Tutor implements TutorCommandHost {
         await this.connect();
         if (!this.learner.connected) return;
       }
+      const inMessage = this.learner.dataMode;
+      const session = this.learner.id;
       await this.learner.send(line);
+      if (inMessage) this.afterMessageLine(line, session);
+      else this.afterCommand(line);
     } catch (err) {
       this.say('error', (err as Error).message);
     }
+  }
+
+  /** What the server's reply alone would not tell about a message line (diagnose.ts). */
+  private afterMessageLine(line: string, session: string | undefined): void {
+    if (line === '.') {
+      const words = missingHeaderSeparator(this.messageLines);
+      this.messageLines = [];
+      if (words) this.say('info', words);
+      return;
+    }
+    this.messageLines.push(line);
+    // Dot-stuffing is lesson 5's subject: before it, `..` deserves an account of what was sent.
+    if (line === '..' && (this.runner?.lesson.order ?? 0) < 5) this.say('info', doubleDot());
+    else if (session !== undefined && !this.toldInMessage.has(session) && looksLikeCommand(line)) {
+      this.toldInMessage.add(session);
+      this.say('info', commandInMessage(line));
+    }
+  }
+
+  /** A command the server answered: a header typed as a command, a near-miss of a world domain. */
+  private afterCommand(line: string): void {
+    this.messageLines = [];
+    const words = headerAsCommand(line) ?? domainTypo(line, [...this.lab.world.domains.keys()]);
+    if (words) this.say('info', words);
   }
 
   private async connect(): Promise<void> {

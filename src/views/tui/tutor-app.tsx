@@ -89,7 +89,8 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
 
   const submit = useCallback(
     (line: string) => {
-      if (isQuitCommand(line) && confirming.current === undefined) {
+      // In a message the tutor asks first (the message would be lost); otherwise leaving is the view's.
+      if (isQuitCommand(line) && confirming.current === undefined && !dataMode.current) {
         exit();
         return;
       }

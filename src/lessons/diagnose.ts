@@ -1,0 +1,90 @@
+/**
+ * What the tutor can tell about a typed line beyond the server's reply: honest mistakes a server
+ * accepts or answers with a bare code (a header typed as a command, a command typed into a message,
+ * a typo in a domain, a message with no empty line after its header). Pure: the tutor hands in the
+ * line, where the session stands and what the world knows; it says the words.
+ */
+import { domainOf, parsePath } from '../protocol/command.js';
+import { verbOf } from '../protocol/stages.js';
+import { closeMatches } from './close-matches.js';
+
+/** Commands a learner might type inside a message, believing they still talk to the server. */
+const COMMAND_VERBS = new Set(['HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'HELP', 'STARTTLS', 'AUTH']);
+
+/** A header field line (RFC 5322 §2.2: a name of printable characters, then a colon). */
+const HEADER_FIELD = /^[!-9;-~]+:/;
+/** Header names a learner types before DATA, thinking they are commands. */
+const HEADER_NAMES = new Set(['subject', 'from', 'to', 'cc', 'date', 'reply-to', 'message-id']);
+
+/** Inside a message: does this line look like an SMTP command? (It goes into the message all the same.) */
+export function looksLikeCommand(line: string): boolean {
+  const verb = verbOf(line);
+  if (!COMMAND_VERBS.has(verb)) return false;
+  // "Data: …" or "Help wanted" are prose; a command is the verb alone or the verb and its argument.
+  return /^\s*[A-Za-z]{4,8}(\s|$)/.test(line) || /^\s*(MAIL\s+FROM|RCPT\s+TO):/i.test(line);
+}
+
+export function commandInMessage(line: string): string {
+  const verb = verbOf(line);
+  return `You are inside the message: \`${line.trim()}\` went into it as text, not to the server as ${verb}. A line with only \`.\` on it ends the message; then the server reads commands again.`;
+}
+
+/** Outside a message: is this a header field typed as a command? */
+export function headerAsCommand(line: string): string | undefined {
+  const m = /^\s*([A-Za-z-]+):/.exec(line);
+  if (!m || !HEADER_NAMES.has(m[1]!.toLowerCase()) || /^\s*(MAIL|RCPT)\b/i.test(line)) return undefined;
+  return `\`${m[1]}:\` is a header field: it belongs inside the message, after DATA's 354 (RFC 5321 §4.1.1.4, RFC 5322 §2.1), not in the envelope commands.`;
+}
+
+/**
+ * `..` typed as a message line: the tutor's client sent `...` (a line that starts with a dot gets one
+ * more, RFC 5321 §4.5.2) and the message is still open.
+ */
+export function doubleDot(): string {
+  return 'You typed `..`: the tutor sent `...` on the wire, because a line that starts with a dot gets one more dot (dot-stuffing, RFC 5321 §4.5.2; lesson 5). The message is still open: a line with only `.` on it ends it.';
+}
+
+/** `;` where `:pipeline` wants `|`. */
+export function pipelineSeparator(arg: string): string | undefined {
+  if (arg.includes('|') || !arg.includes(';')) return undefined;
+  return `Separate the commands of :pipeline with \`|\`, not \`;\`: ${arg.split(';').map((s) => s.trim()).filter(Boolean).join(' | ')}`;
+}
+
+/**
+ * A MAIL or RCPT whose domain the world does not know but nearly does: "you wrote exmaple.net; the
+ * world has example.net".
+ */
+export function domainTypo(line: string, worldDomains: readonly string[]): string | undefined {
+  const verb = verbOf(line);
+  if (verb !== 'MAIL' && verb !== 'RCPT') return undefined;
+  const colon = line.indexOf(':');
+  if (colon === -1) return undefined;
+  const path = parsePath(line.slice(colon + 1).trim());
+  const address = path?.address;
+  if (!address || !address.includes('@')) return undefined;
+  const domain = domainOf(address).toLowerCase();
+  if (worldDomains.includes(domain)) return undefined;
+  const near = closeMatches(domain, [...worldDomains]);
+  if (near.length === 0) return undefined;
+  return `You wrote ${domain}; the lab's world has ${near.join(' and ')}. No such domain exists here, so that mail cannot be delivered.`;
+}
+
+/**
+ * The lines of a message as typed (before the final dot): is there a body line before any empty line?
+ * Then the body was read as part of the header (RFC 5322 §2.1: the empty line separates them).
+ */
+export function missingHeaderSeparator(lines: readonly string[]): string | undefined {
+  let sawHeader = false;
+  for (const line of lines) {
+    if (line === '') return undefined;
+    // A folded header line continues the field before it (RFC 5322 §2.2.3).
+    if (sawHeader && /^[ \t]/.test(line)) continue;
+    if (HEADER_FIELD.test(line)) {
+      sawHeader = true;
+      continue;
+    }
+    if (!sawHeader) return undefined; // a message with no header at all: nothing was mistaken for one
+    return `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1). The server took it as it was; type an empty line after the last header field next time.`;
+  }
+  return undefined;
+}

@@ -1,0 +1,99 @@
+/**
+ * Honest mistakes, on a real lab: the tutor says what happened where the server's reply alone would
+ * leave a learner guessing (issue: "a learner's loop you can trust", §4 and §5).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Tutor } from '../../src/lessons/tutor.js';
+import { startTestLab, wires, type TestLab } from '../helpers/lab.js';
+import { saidBy } from '../helpers/tutor.js';
+
+describe('the tutor names mistakes the server accepts or answers with a bare code', () => {
+  let lab: TestLab;
+  let tmp: string;
+  beforeEach(async () => {
+    lab = await startTestLab();
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-mistakes-'));
+  });
+  afterEach(async () => {
+    await lab.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const start = async (lessonId: string) => {
+    const t = await Tutor.create({ lab, lessonId, progressFile: path.join(tmp, 'progress.json') });
+    return { t, said: saidBy(t), send: async (lines: string[]) => { for (const l of lines) await t.submit(l); } };
+  };
+  const envelope = ['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
+
+  it('QUIT typed inside a message: told once that it went into the message, and how to end it', async () => {
+    const { t, said, send } = await start('04-data');
+    await send([...envelope, 'Subject: hi', '', 'QUIT', 'RSET']);
+    expect(t.state().dataMode).toBe(true);
+    const told = said.filter((s) => /You are inside the message: `QUIT` went into it/.test(s.text));
+    expect(told).toHaveLength(1);
+    expect(said.some((s) => /`RSET` went into it/.test(s.text))).toBe(false);
+    await t.close();
+  });
+
+  it(':quit in a message asks first, and n keeps the message going', async () => {
+    const { t, said, send } = await start('04-data');
+    await send([...envelope, ':quit']);
+    expect(t.state().done).toBe(false);
+    expect(t.state().confirming).toMatch(/quitting now drops it/);
+    await send(['n']);
+    expect(t.state()).toMatchObject({ done: false, dataMode: true });
+    expect(said.at(-1)!.text).toMatch(/Go on with the message/);
+    await send([':quit', 'y']);
+    expect(t.state().done).toBe(true);
+    expect(t.resumeNote()).toMatch(/next time you start at lesson 4, step \d\/\d/);
+    await t.close();
+  });
+
+  it('`..` before lesson 5: says the tutor sent `...` and the message is still open', async () => {
+    const { t, said, send } = await start('03-envelope');
+    await send([...envelope, 'Subject: hi', '', 'Hello Bob.', '..']);
+    expect(said.at(-1)!.text).toMatch(/You typed `\.\.`: the tutor sent `\.\.\.`.*still open/);
+    expect(t.state().dataMode).toBe(true);
+    // The server reports a message line once the next one arrives: the wire had the stuffed form.
+    const stuffed = lab.bus.waitFor((e) => e.type === 'wire' && e.line === '...', 2000).catch(() => undefined);
+    await send(['more']);
+    if (!wires(lab.events, { direction: 'client', line: '...' }).length) await stuffed;
+    expect(wires(lab.events, { direction: 'client', line: '...' })).toHaveLength(1);
+    await t.close();
+  });
+
+  it('RCPT TO:<dave@exmaple.net>: "you wrote exmaple.net; the lab\'s world has example.net"', async () => {
+    const { t, said, send } = await start('03-envelope');
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@exmaple.net>']);
+    expect(said.some((s) => /You wrote exmaple\.net; the lab's world has example\.net/.test(s.text))).toBe(true);
+    await t.close();
+  });
+
+  it('a header typed before DATA gets its 500 and a word that it belongs in the message', async () => {
+    const { t, said, send } = await start('03-envelope');
+    await send(['EHLO t.test', 'Subject: Lunch?']);
+    expect(wires(lab.events, { direction: 'server', code: 500 })).toHaveLength(1);
+    expect(said.at(-1)!.text).toMatch(/`Subject:` is a header field/);
+    await t.close();
+  });
+
+  it('a message without the empty line after its header is accepted, and the tutor says what became of the body', async () => {
+    const { t, said, send } = await start('04-data');
+    await send([...envelope, 'Subject: hi', 'Hello Bob', '.']);
+    expect(wires(lab.events, { direction: 'server', replyTo: '.' }).at(-1)!.code).toBe(250);
+    expect(said.some((s) => /no empty line between its header and its body: `Hello Bob`/.test(s.text))).toBe(true);
+    await t.close();
+  });
+
+  it('";" in :pipeline is refused with the group written with "|", and nothing is sent', async () => {
+    const { t, said, send } = await start('13-pipelining');
+    const before = wires(lab.events, { direction: 'client' }).length;
+    await send([':pipeline MAIL FROM:<alice@example.com>; RCPT TO:<bob@example.com>']);
+    expect(said.at(-1)).toMatchObject({ kind: 'error' });
+    expect(said.at(-1)!.text).toMatch(/with `\|`, not `;`: MAIL FROM:<alice@example.com> \| RCPT TO:<bob@example.com>/);
+    expect(wires(lab.events, { direction: 'client' }).length).toBe(before);
+    await t.close();
+  });
+});
