@@ -29,6 +29,12 @@ export function newSessionStageState(): SessionStageState {
 
 /** The pseudo-verb a reply to the end of the message pairs with. */
 export const END_OF_DATA = '.';
+/**
+ * A lone "." outside a message: an unknown command to the server, not the end of anything. Its own
+ * pseudo-verb, so neither an explanation nor a lesson step can take it (or the 500 it gets) for the
+ * end of a message.
+ */
+export const STRAY_DOT = '(.)';
 
 const HANDSHAKE_VERBS = new Set(['HELO', 'EHLO', 'LHLO', 'STARTTLS', 'AUTH']);
 const TRANSMISSION_VERBS = new Set(['MAIL', 'RCPT', 'DATA', 'BDAT', END_OF_DATA]);
@@ -75,7 +81,7 @@ export function classifyClientLine(state: SessionStageState, line: string): Clas
     state.pending.push('AUTH');
     return { stage: 'handshake', verb: 'AUTH' };
   }
-  const verb = verbOf(line);
+  const verb = line.trim() === END_OF_DATA ? STRAY_DOT : verbOf(line);
   const stage = stageOfVerb(verb, state.current);
   state.pending.push(verb);
   if (stage !== 'termination') state.current = stage;

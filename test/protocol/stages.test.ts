@@ -101,4 +101,11 @@ describe('stage classification', () => {
     expect(classifyClientLine(state, 'FOO bar')).toMatchObject({ stage: 'handshake', verb: 'FOO' });
     expect(classifyServerLine(state, '500 5.5.2 Error: command not recognized')).toMatchObject({ stage: 'handshake' });
   });
+  it('a lone "." outside a message is an unknown command, not the end of one: its 500 answers "(.)", not "."', () => {
+    const state = newSessionStageState();
+    classifyServerLine(state, '220 mx.example.com ESMTP');
+    expect(classifyClientLine(state, '.')).toMatchObject({ verb: '(.)' });
+    expect(classifyClientLine(state, '.')).not.toMatchObject({ endOfData: true });
+    expect(classifyServerLine(state, '500 5.5.2 Error: command not recognized')).toMatchObject({ verb: '(.)' });
+  });
 });
