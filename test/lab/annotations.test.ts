@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadAnnotations, parseAnnotations } from '../../src/lessons/annotations.js';
+import { loadAnnotations, parseAnnotations } from '../../src/data/annotations.js';
 import type { LabEvent } from '../../src/events/types.js';
 
 const a = loadAnnotations();

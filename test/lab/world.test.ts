@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadWorld, parseWorld, WorldFileError } from '../../src/lab/world.js';
+import { loadWorld, parseWorld, WorldFileError } from '../../src/data/world.js';
 
 describe('world file', () => {
   it('loads the default world: example.com local, example.net remote with its MX', () => {

@@ -1,0 +1,152 @@
+/**
+ * Explanations live in lessons/annotations.yaml, never in src/. This module loads them, validates
+ * them (an error names file and line), attaches one to each event, and answers `smtp-lab explain`.
+ * Here, not in src/lessons/, because the lab's event stream uses them too.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { LabEvent } from '../events/types.js';
+import { UserError } from '../user-error.js';
+import { LESSONS_DIR, readCompiled } from './shipped.js';
+import { DataFileError, parseYaml, validate } from './yaml-lines.js';
+
+const SECTIONS = ['commands', 'replies', 'enhanced', 'extensions', 'events', 'terms'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const needs = '{entry} needs "text" and "cite"';
+const annotationSchema = z.strictObject(
+  {
+    text: z.string({ error: needs }).trim().min(1, { error: needs }),
+    cite: z.string({ error: needs }).trim().min(1, { error: needs }),
+  },
+  { error: (iss) => (iss.code === 'unrecognized_keys' ? `{entry} has an unknown key "${iss.keys[0]}" (expected text, cite)` : needs) },
+);
+
+export type Annotation = z.output<typeof annotationSchema>;
+
+const sectionSchema = z
+  .record(z.string(), annotationSchema, { error: 'a section must be a mapping of entries (a term, then its text and cite)' })
+  .nullish()
+  .transform((entries) => entries ?? {});
+
+const fileSchema = z
+  .strictObject(Object.fromEntries(SECTIONS.map((s) => [s, sectionSchema])) as Record<Section, typeof sectionSchema>, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? `unknown section "${iss.keys[0]}" (expected ${SECTIONS.join(', ')})` : 'the annotations file must be a mapping of sections',
+  })
+  .nullish()
+  .transform((file) => file ?? ({} as Partial<Record<Section, Record<string, Annotation>>>));
+
+type AnnotationTable = Partial<Record<Section, Record<string, Annotation>>>;
+
+/** An annotations file problem: `file:line: what is wrong`. */
+export class AnnotationFileError extends DataFileError {}
+
+export class Annotations {
+  constructor(private readonly table: Record<Section, Map<string, Annotation>>) {}
+
+  get(section: Section, key: string): Annotation | undefined {
+    return this.table[section].get(key.toUpperCase()) ?? this.table[section].get(key);
+  }
+
+  /** `smtp-lab explain X`: a verb, a reply code, an enhanced code, an extension, an event or a term. */
+  lookup(term: string): Annotation | undefined {
+    const t = term.trim();
+    if (/^[2-5]\.\d{1,3}\.\d{1,3}$/.test(t)) return this.get('enhanced', t);
+    if (/^[2-5]\d\d$/.test(t)) return this.get('replies', t);
+    for (const section of ['commands', 'extensions', 'terms', 'events'] as const) {
+      const hit = this.get(section, t) ?? this.get(section, t.toLowerCase()) ?? this.get(section, t.replace(/\s+/g, '-').toLowerCase());
+      if (hit) return hit;
+    }
+    // "MAIL FROM" and "RCPT TO" are how people say the verbs.
+    const verb = t.split(/[\s:]/)[0];
+    return verb && verb !== t ? this.get('commands', verb) : undefined;
+  }
+
+  terms(): string[] {
+    return SECTIONS.flatMap((s) => [...this.table[s].keys()]).filter((k) => !k.includes('/'));
+  }
+
+  /** The explanation for one event, or undefined where none applies (message lines, continuation lines). */
+  explain(event: LabEvent): string | undefined {
+    const a = this.annotationFor(event);
+    return a ? format(a) : undefined;
+  }
+
+  private annotationFor(event: LabEvent): Annotation | undefined {
+    if (event.type !== 'wire') return this.get('events', event.type);
+    if (event.data) return undefined;
+    if (event.direction === 'client') return event.verb ? this.get('commands', event.verb) : undefined;
+    if (event.code === undefined) return undefined;
+    // A line of the EHLO reply names an extension (RFC 5321 §4.1.1.1): explain the extension.
+    // The first line names the server and gets the EHLO reply's own explanation.
+    if (event.replyTo === 'EHLO' && event.code === 250) {
+      const keyword = event.line.slice(4).split(/[\s=]/)[0] ?? '';
+      const ext = this.get('extensions', keyword);
+      if (ext) return ext;
+      if (event.line.charAt(3) === '-' && !keyword.includes('.')) return undefined;
+    }
+    const base = (event.replyTo && this.get('replies', `${event.code}/${event.replyTo}`)) || this.get('replies', String(event.code));
+    const enhanced = event.enhanced ? this.get('enhanced', event.enhanced) : undefined;
+    if (base && enhanced) return { text: `${base.text} ${enhanced.text}`, cite: joinCites(base.cite, enhanced.cite) };
+    return base ?? enhanced;
+  }
+}
+
+/** Two citations as one, each source once ("RFC 4954 §6" from the reply and from its enhanced code). */
+function joinCites(a: string, b: string): string {
+  const parts = [...a.split(/;\s*/), ...b.split(/;\s*/)].map((p) => p.trim()).filter(Boolean);
+  return [...new Set(parts)].join('; ');
+}
+
+export function format(a: Annotation): string {
+  return `${a.text} (${a.cite})`;
+}
+
+export const DEFAULT_ANNOTATIONS_FILE = path.join(LESSONS_DIR, 'annotations.yaml');
+
+export function loadAnnotations(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
+  const compiled = file === DEFAULT_ANNOTATIONS_FILE ? readCompiled<{ annotations: AnnotationTable }>('annotations', [file]) : undefined;
+  if (compiled) return fromTable(compiled.annotations);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AnnotationFileError(file, 1, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseAnnotations(text, file);
+}
+
+/** loadAnnotations for commands: a broken annotations file is the user's to fix (one line, exit 2). */
+export function loadAnnotationsForUser(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
+  try {
+    return loadAnnotations(file);
+  } catch (err) {
+    if (err instanceof AnnotationFileError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+export function parseAnnotations(text: string, file: string): Annotations {
+  return fromTable(toTable(text, file));
+}
+
+/** The annotations file as the build compiles it to dist/annotations.json: checked, plain data. */
+export function compileAnnotations(file = DEFAULT_ANNOTATIONS_FILE): { annotations: AnnotationTable } {
+  return { annotations: toTable(readFileSync(file, 'utf8'), file) };
+}
+
+function toTable(text: string, file: string): AnnotationTable {
+  try {
+    const yaml = parseYaml(text, file);
+    return validate(fileSchema, yaml.value, file, yaml.lineOf, (message, p) => message.replaceAll('{entry}', `${String(p[0])}.${String(p[1])}`));
+  } catch (err) {
+    if (err instanceof DataFileError) throw new AnnotationFileError(err.file, err.line, err.detail);
+    throw err;
+  }
+}
+
+function fromTable(table: AnnotationTable): Annotations {
+  return new Annotations(Object.fromEntries(SECTIONS.map((s) => [s, new Map(Object.entries(table[s] ?? {}))])) as Record<Section, Map<string, Annotation>>);
+}
