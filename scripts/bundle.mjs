@@ -2,8 +2,9 @@
 // resolving and loading ink's and React's module graph costs ~0.8 s on this machine; one file ~0.37 s.
 // bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
 import { build } from 'esbuild';
-import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { compileData } from './compile-data.mjs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -45,12 +46,6 @@ const yogaWithoutFetch = {
   },
 };
 
-// Some dependencies are CommonJS and call require() (nodemailer, smtp-server, yargs' helpers, yaml): an
-// ESM bundle has no require, so give it one.
-const requireBanner = {
-  js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
-};
-
 const result = await build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
@@ -69,7 +64,11 @@ const result = await build({
   alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
   // React's production build: no dev checks, smaller, faster.
   define: { 'process.env.NODE_ENV': '"production"' },
-  banner: requireBanner,
+  // Some dependencies are CommonJS and call require() (nodemailer, smtp-server, yargs' helpers): an ESM
+  // bundle has no require, so give it one.
+  banner: {
+    js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
+  },
   plugins: [metaUrlAsInTscOutput, yogaWithoutFetch],
   sourcemap: 'linked',
   legalComments: 'none',
@@ -90,57 +89,5 @@ for (const name of await readdir(dist)) {
   if (/^smtp-lab.*\.mjs(\.map)?$/.test(name) && !written.has(file)) await rm(file, { force: true });
 }
 
-/**
- * The shipped data compiled to JSON (dist/lessons.json, annotations.json, world.json): a start reads
- * JSON instead of parsing YAML (src/data/shipped.ts decides when the JSON may be used). The same
- * loaders as at run time do the parsing, bundled for this one call.
- */
-const compilerFile = path.join(dist, `.compile-data-${process.pid}.mjs`);
-const compiler = await build({
-  absWorkingDir: root,
-  stdin: {
-    contents: [
-      "export { compileLessons } from './src/lessons/load.ts';",
-      "export { compileAnnotations } from './src/data/annotations.ts';",
-      "export { compileWorld } from './src/data/world.ts';",
-    ].join('\n'),
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  write: false,
-  banner: requireBanner,
-  logLevel: 'warning',
-});
-await writeFile(compilerFile, compiler.outputFiles[0].contents);
-try {
-  const { compileLessons, compileAnnotations, compileWorld } = await import(pathToFileURL(compilerFile).href);
-  const lessonsDir = path.join(root, 'lessons');
-  const lessons = compileLessons(lessonsDir);
-  for (const e of lessons.errors) console.warn(`bundle: a broken lesson is left out: lessons/${e.file}:${e.line}: ${e.message}`);
-  await writeJson('lessons', lessons);
-  for (const [name, compile, file] of [
-    ['annotations', compileAnnotations, 'annotations.yaml'],
-    ['world', compileWorld, 'world.yaml'],
-  ]) {
-    try {
-      await writeJson(name, compile(path.join(lessonsDir, file)));
-    } catch (err) {
-      // Without the JSON the program parses the YAML itself and reports the same line to its user.
-      console.warn(`bundle: not compiled: ${err.message}`);
-      await rm(path.join(dist, `${name}.json`), { force: true });
-    }
-  }
-} finally {
-  await rm(compilerFile, { force: true });
-}
-
-/** Written whole or not at all: a CLI starting meanwhile reads the old file or the new one. */
-async function writeJson(name, value) {
-  const file = path.join(dist, `${name}.json`);
-  await writeFile(`${file}.${process.pid}.tmp`, JSON.stringify(value));
-  await rename(`${file}.${process.pid}.tmp`, file);
-}
+// The shipped lessons, annotations and world, compiled to JSON for a fast start.
+await compileData(dist);

@@ -9,8 +9,7 @@ import { STAGES } from '../protocol/stages.js';
 const missing = (iss: { input?: unknown }): boolean => iss.input === undefined;
 const keyList = (shape: object): string => Object.keys(shape).join(', ');
 
-const replyCode = (what: string) =>
-  z.int({ error: `{step}: ${what} must be a reply code (200-599)` }).min(200, { error: `{step}: ${what} must be a reply code (200-599)` }).max(599, { error: `{step}: ${what} must be a reply code (200-599)` });
+const replyCode = (error: string) => z.int({ error }).min(200, { error }).max(599, { error });
 
 const text = (what: string) => z.string({ error: `{step}: ${what} must be text` });
 
@@ -37,24 +36,28 @@ function fields<S extends z.ZodRawShape>(name: string, shape: S) {
   });
 }
 
-export const stageSchema = z.enum(STAGES, { error: (iss) => `"${String(iss.input)}" is not a stage (one of ${STAGES.join(', ')})` });
+const stageSchema = z.enum(STAGES, { error: (iss) => `"${String(iss.input)}" is not a stage (one of ${STAGES.join(', ')})` });
 
+const verbError = '{step}: command needs a "verb" (e.g. MAIL)';
 const verb = z
-  .string({ error: '{step}: command needs a "verb" (e.g. MAIL)' })
-  .regex(/^[A-Za-z.]+$/, { error: '{step}: command needs a "verb" (e.g. MAIL)' })
+  .string({ error: verbError })
+  .regex(/^[A-Za-z.]+$/, { error: verbError })
   .transform((v) => v.toUpperCase());
 
 const upper = (what: string) => text(what).transform((v) => v.toUpperCase());
 
+const toError = '{step}: reply.to must be a verb or "."';
+const codesError = '{step}: reply.codes must be a list of reply codes (200-599)';
+
 const reply = fields('reply', {
   /** The verb the reply answers, or "." for the end of the message. */
   to: z
-    .string({ error: '{step}: reply.to must be a verb or "."' })
-    .regex(/^([A-Za-z]+|\.)$/, { error: '{step}: reply.to must be a verb or "."' })
+    .string({ error: toError })
+    .regex(/^([A-Za-z]+|\.)$/, { error: toError })
     .transform((v) => v.toUpperCase())
     .optional(),
-  code: replyCode('reply.code').optional(),
-  codes: z.array(replyCode('reply.codes'), { error: '{step}: reply.codes must be a list of reply codes' }).min(1, { error: '{step}: reply.codes must be a list of reply codes' }).optional(),
+  code: replyCode('{step}: reply.code must be a reply code (200-599)').optional(),
+  codes: z.array(replyCode(codesError), { error: codesError }).min(1, { error: codesError }).optional(),
   class: z.union([z.literal(2), z.literal(3), z.literal(4), z.literal(5)], { error: '{step}: reply.class must be 2, 3, 4 or 5' }).optional(),
   /** An RFC 3463 enhanced code, exact. */
   enhanced: z
@@ -76,7 +79,7 @@ const wire = fields('wire', {
   leg: oneOf(['inbound', 'relay'], 'wire.leg').optional(),
   direction: oneOf(['client', 'server'], 'wire.direction').optional(),
   verb: upper('wire.verb').optional(),
-  code: replyCode('wire.code').optional(),
+  code: replyCode('{step}: wire.code must be a reply code (200-599)').optional(),
   replyTo: upper('wire.replyTo').optional(),
   data: z.boolean({ error: '{step}: wire.data must be true or false' }).optional(),
   /** The client sent this command before the reply to the previous one (RFC 2920); false: in lock-step. */

@@ -20,21 +20,22 @@ const behaviourSchema = z.enum(['accept', 'greylist', 'down', 'reject'], {
   error: 'behaviour of {domain} must be one of accept, greylist, down, reject',
 });
 
+const mxNeeds = 'an MX record of {domain} needs a preference (a whole number 0-65535, RFC 1035 §3.3.9) and a host';
 const mxSchema = z.strictObject(
   {
     // RFC 1035 §3.3.9: PREFERENCE is a 16-bit integer.
-    preference: z.int().min(0).max(65535),
+    preference: z.int({ error: mxNeeds }).min(0, { error: mxNeeds }).max(65535, { error: mxNeeds }),
     host: z
-      .string()
-      .min(1)
+      .string({ error: mxNeeds })
+      .min(1, { error: mxNeeds })
       .transform((h) => h.toLowerCase()),
   },
-  { error: 'an MX record of {domain} needs a preference (a whole number 0-65535, RFC 1035 §3.3.9) and a host' },
+  { error: mxNeeds },
 );
 
 const domainShape = {
   local: z.boolean({ error: '"local" of {domain} must be true or false' }).default(false),
-  mailboxes: z.array(z.string(), { error: 'mailboxes of {domain} must be a list of local parts' }).default([]),
+  mailboxes: z.array(z.string({ error: 'mailboxes of {domain} must be a list of local parts' }), { error: 'mailboxes of {domain} must be a list of local parts' }).default([]),
   mx: z.array(mxSchema, { error: 'the MX records of {domain} must be a list of { preference, host }' }).default([]),
   behaviour: behaviourSchema.default('accept'),
 };
@@ -59,6 +60,8 @@ function isNetwork(text: string): boolean {
   }
 }
 
+const notNetwork = (iss: { input?: unknown }): string => `"${String(iss.input)}" in relay.trusted_networks is not an IP network (e.g. 127.0.0.0/8 or ::1/128)`;
+
 const positiveInt = (what: string) => z.int({ error: `${what} must be a whole number above 0` }).min(1, { error: `${what} must be a whole number above 0` });
 
 const sections = <S extends z.ZodRawShape>(name: string, shape: S) =>
@@ -68,6 +71,8 @@ const sections = <S extends z.ZodRawShape>(name: string, shape: S) =>
         ? `${name} has an unknown key "${iss.keys[0]}" (expected ${Object.keys(shape).join(', ')})`
         : `${name} must be a mapping`,
   });
+
+const seconds = 'retry.schedule_seconds must be a list of seconds (numbers, 0 or more)';
 
 const worldShape = {
   /** The lab server's name: in the 220 banner, Received: fields, EHLO when relaying. */
@@ -82,7 +87,7 @@ const worldShape = {
   relay: sections('relay', {
     trusted_networks: z
       .array(
-        z.string().refine(isNetwork, { error: (iss) => `"${String(iss.input)}" in relay.trusted_networks is not an IP network (e.g. 127.0.0.0/8 or ::1/128)` }),
+        z.string({ error: notNetwork }).refine(isNetwork, { error: notNetwork }),
         { error: 'relay.trusted_networks must be a list of IP networks (e.g. 127.0.0.0/8)' },
       )
       .default(['127.0.0.0/8', '::1/128']),
@@ -98,7 +103,7 @@ const worldShape = {
   }).default({ max_message_size: 10 * 1024 * 1024, max_recipients: 100 }),
   retry: sections('retry', {
     schedule_seconds: z
-      .array(z.number().nonnegative(), { error: 'retry.schedule_seconds must be a list of seconds (numbers, 0 or more)' })
+      .array(z.number({ error: seconds }).nonnegative({ error: seconds }), { error: seconds })
       .default([...DEFAULT_RETRY_SCHEDULE]),
   }).default({ schedule_seconds: [...DEFAULT_RETRY_SCHEDULE] }),
   /** SMTP AUTH accounts (RFC 4954): user name → password. */
