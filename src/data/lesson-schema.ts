@@ -4,6 +4,7 @@
  * usually a typo. A message may say "{step}": the loader fills in "step N" from where the problem is.
  */
 import { z } from 'zod';
+import type { MxLookupEvent, SessionCloseEvent } from '../events/types.js';
 import { STAGES } from '../protocol/stages.js';
 
 const missing = (iss: { input?: unknown }): boolean => iss.input === undefined;
@@ -88,18 +89,22 @@ const wire = fields('wire', {
   match: regex('wire.match').optional(),
 });
 
+/** As the events say them (src/events/types.ts): MxLookupEvent.error, SessionCloseEvent.reason. */
+export const MX_ERRORS = ['NXDOMAIN', 'NULL_MX', 'TEMPFAIL'] as const satisfies readonly NonNullable<MxLookupEvent['error']>[];
+export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed'] as const satisfies readonly SessionCloseEvent['reason'][];
+
 const predicateFields = {
   command: fields('command', { verb, args: regex('command.args').optional() }).optional(),
   reply: reply.optional(),
   stage: z.enum(STAGES, { error: (iss) => `{step}: "${String(iss.input)}" is not a stage (one of ${STAGES.join(', ')})` }).optional(),
   wire: wire.optional(),
   queued: fields('queued', { to: text('queued.to').optional(), from: text('queued.from').optional() }).optional(),
-  mx: fields('mx', { domain: text('mx.domain').optional(), error: oneOf(['NXDOMAIN', 'NULL_MX', 'TEMPFAIL'], 'mx.error').optional() }).optional(),
+  mx: fields('mx', { domain: text('mx.domain').optional(), error: oneOf(MX_ERRORS, 'mx.error').optional() }).optional(),
   delivered: fields('delivered', { to: text('delivered.to').optional(), via: oneOf(['local', 'relay'], 'delivered.via').optional() }).optional(),
   deferred: fields('deferred', { to: text('deferred.to').optional() }).optional(),
   bounced: fields('bounced', { to: text('bounced.to').optional(), notify: text('bounced.notify').optional() }).optional(),
   relayDenied: fields('relayDenied', { to: text('relayDenied.to').optional() }).optional(),
-  closed: fields('closed', { reason: oneOf(['quit', 'timeout', 'reset', 'shutdown', 'closed'], 'closed.reason').optional() }).optional(),
+  closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
   /** Whose sessions count: the learner's (default) or any client's (swaks, curl, …). */
   session: oneOf(['learner', 'any'], 'session').optional(),
 };

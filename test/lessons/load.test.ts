@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LESSONS_DIR, loadLessons, parseLesson, citesRfcSection } from '../../src/lessons/load.js';
 import { formatLessonError } from '../../src/lessons/types.js';
+import { CLOSE_REASONS, MX_ERRORS } from '../../src/data/lesson-schema.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'good');
 const good = readFileSync(path.join(FIXTURES, '01-hello.md'), 'utf8');
@@ -131,5 +132,15 @@ describe('checking lessons against the schema, with nothing cached', () => {
     const { lessons, errors } = loadLessons();
     expect(errors).toEqual([]);
     expect(lessons[0]!.file).toBe(path.join(LESSONS_DIR, `${lessons[0]!.id}.md`));
+  });
+});
+
+describe('lessons/README.md, the format for authors', () => {
+  const readme = readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8');
+  const row = (key: string) => readme.split('\n').find((l) => l.startsWith(`| \`${key}\` |`)) ?? '';
+
+  it('names every closed.reason and mx.error the schema accepts', () => {
+    for (const reason of CLOSE_REASONS) expect(row('closed')).toContain(`\`${reason}\``);
+    for (const error of MX_ERRORS) expect(row('mx')).toContain(error);
   });
 });
