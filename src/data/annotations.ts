@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LabEvent } from '../events/types.js';
 import { UserError } from '../user-error.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';

@@ -3,7 +3,7 @@
  * src/lessons/types.ts infers its types from here). Objects are strict because an unknown key is
  * usually a typo. A message may say "{step}": the loader fills in "step N" from where the problem is.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MxLookupEvent, SessionCloseEvent } from '../events/types.js';
 import { STAGES } from '../protocol/stages.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_RETRY_SCHEDULE } from '../lab/retry-policy.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
 import { DataFileError, parseYaml, validate, type Path } from './yaml-lines.js';
