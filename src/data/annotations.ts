@@ -3,13 +3,12 @@
  * them (an error names file and line), attaches one to each event, and answers `smtp-lab explain`.
  * Here, not in src/lessons/, because the lab's event stream uses them too.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import type { LabEvent } from '../events/types.js';
 import { UserError } from '../user-error.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
-import { DataFileError, parseYaml, validate } from './yaml-lines.js';
+import { DataFileError, parseYaml, readDataFile, rethrownAs, validate } from './yaml-lines.js';
 
 const SECTIONS = ['commands', 'replies', 'enhanced', 'extensions', 'events', 'terms'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -109,13 +108,7 @@ export const DEFAULT_ANNOTATIONS_FILE = path.join(LESSONS_DIR, 'annotations.yaml
 export function loadAnnotations(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
   const compiled = file === DEFAULT_ANNOTATIONS_FILE ? readCompiled<{ annotations: AnnotationTable }>('annotations', [file]) : undefined;
   if (compiled) return fromTable(compiled.annotations);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new AnnotationFileError(file, 1, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  return parseAnnotations(text, file);
+  return fromTable(toTable(() => readDataFile(file), file));
 }
 
 /** loadAnnotations for commands: a broken annotations file is the user's to fix (one line, exit 2). */
@@ -129,22 +122,19 @@ export function loadAnnotationsForUser(file = DEFAULT_ANNOTATIONS_FILE): Annotat
 }
 
 export function parseAnnotations(text: string, file: string): Annotations {
-  return fromTable(toTable(text, file));
+  return fromTable(toTable(() => text, file));
 }
 
 /** The annotations file as the build compiles it to dist/annotations.json: checked, plain data. */
 export function compileAnnotations(file = DEFAULT_ANNOTATIONS_FILE): { annotations: AnnotationTable } {
-  return { annotations: toTable(readFileSync(file, 'utf8'), file) };
+  return { annotations: toTable(() => readDataFile(file), file) };
 }
 
-function toTable(text: string, file: string): AnnotationTable {
-  try {
-    const yaml = parseYaml(text, file);
+function toTable(text: () => string, file: string): AnnotationTable {
+  return rethrownAs(AnnotationFileError, () => {
+    const yaml = parseYaml(text(), file);
     return validate(fileSchema, yaml.value, file, yaml.lineOf, (message, p) => message.replaceAll('{entry}', `${String(p[0])}.${String(p[1])}`));
-  } catch (err) {
-    if (err instanceof DataFileError) throw new AnnotationFileError(err.file, err.line, err.detail);
-    throw err;
-  }
+  });
 }
 
 function fromTable(table: AnnotationTable): Annotations {

@@ -2,13 +2,12 @@
  * The world file (lessons/world.yaml): domains, mailboxes, MX records and remote behaviours. Every value
  * is checked for type and range before the lab starts: a wrong one is one line, `file:line: …`.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_RETRY_SCHEDULE } from '../lab/retry-policy.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
-import { DataFileError, parseYaml, validate, type Path } from './yaml-lines.js';
+import { DataFileError, parseYaml, readDataFile, rethrownAs, validate, type Path } from './yaml-lines.js';
 
 export { LESSONS_DIR };
 export const DEFAULT_WORLD_FILE = path.join(LESSONS_DIR, 'world.yaml');
@@ -152,45 +151,26 @@ export type RemoteBehaviour = z.output<typeof behaviourSchema>;
 /** The world file, with a lesson's `world:` merged over it. */
 export function loadWorld(file = DEFAULT_WORLD_FILE, overrides?: unknown): World {
   const compiled = file === DEFAULT_WORLD_FILE ? readCompiled<{ world: unknown }>('world', [file]) : undefined;
-  if (compiled) {
-    // The compiled data has no line numbers: the YAML is read again only to name the line of an error.
-    return validateWorld(compiled.world, file, overrides, (p) => parseYaml(readFileSync(file, 'utf8'), file).lineOf(p));
-  }
-  return parseWorld(readWorldText(file), file, overrides);
+  if (!compiled) return rethrownAs(WorldFileError, () => parseWorld(readDataFile(file), file, overrides));
+  // The compiled data has no line numbers: the YAML is read again only to name the line of an error.
+  return validateWorld(compiled.world, file, overrides, (p) => parseYaml(readDataFile(file), file).lineOf(p));
 }
 
 export function parseWorld(text: string, file: string, overrides?: unknown): World {
-  const yaml = asWorldError(() => parseYaml(text, file));
+  const yaml = rethrownAs(WorldFileError, () => parseYaml(text, file));
   return validateWorld(yaml.value, file, overrides, yaml.lineOf);
 }
 
 /** The world file as the build compiles it to dist/world.json: plain data, checked first. */
 export function compileWorld(file = DEFAULT_WORLD_FILE): { world: unknown } {
-  const yaml = asWorldError(() => parseYaml(readWorldText(file), file));
+  const yaml = rethrownAs(WorldFileError, () => parseYaml(readDataFile(file), file));
   validateWorld(yaml.value, file, undefined, yaml.lineOf);
   return { world: yaml.value ?? {} };
 }
 
-function readWorldText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new WorldFileError(file, 1, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
-
 function validateWorld(parsed: unknown, file: string, overrides: unknown, lineOf: (p: Path) => number): World {
   const raw = mergeDeep(parsed ?? {}, overrides ?? {});
-  return asWorldError(() => validate(worldSchema, raw, file, lineOf, (message, p) => message.replaceAll('{domain}', String(p[1]))));
-}
-
-function asWorldError<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof DataFileError && !(err instanceof WorldFileError)) throw new WorldFileError(err.file, err.line, err.detail);
-    throw err;
-  }
+  return rethrownAs(WorldFileError, () => validate(worldSchema, raw, file, lineOf, (message, p) => message.replaceAll('{domain}', String(p[1]))));
 }
 
 function mergeDeep(base: unknown, over: unknown): unknown {

@@ -3,6 +3,7 @@
  * remembers where each value came from: a schema finds the problem, this names its line. Everything a
  * user sees is one line, `file:line: what is wrong`.
  */
+import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 
@@ -17,6 +18,25 @@ export class DataFileError extends Error {
 }
 
 export type Path = readonly PropertyKey[];
+
+/** A data file's text; one that cannot be read is a problem at line 1 like any other. */
+export function readDataFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DataFileError(file, 1, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** Run `f`; its DataFileError becomes the caller's own kind (WorldFileError, …) for callers to catch. */
+export function rethrownAs<T>(Kind: new (file: string, line: number, detail: string) => DataFileError, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof Kind || !(err instanceof DataFileError)) throw err;
+    throw new Kind(err.file, err.line, err.detail);
+  }
+}
 
 export interface YamlData {
   /** The document as plain data (null for an empty one). */
