@@ -12,7 +12,7 @@ const src = path.join(root, 'src');
 
 /**
  * Source files find their data relative to themselves (`new URL('../../lessons', import.meta.url)`):
- * right for tsc's dist/lab/world.js, wrong for one bundle at dist/smtp-lab.mjs. Rewrite each
+ * right for tsc's dist/data/shipped.js, wrong for one bundle at dist/smtp-lab.mjs. Rewrite each
  * src/<p>.ts's import.meta.url to the URL its tsc twin dist/<p>.js would have, so both builds resolve
  * the same paths.
  */
