@@ -168,8 +168,8 @@ async function benchQueue() {
   try {
     const { LabServer } = await dist('lab/server.js');
     const { EventBus } = await dist('events/bus.js');
-    const { loadWorld } = await dist('lab/world.js');
-    const { loadAnnotations } = await dist('lessons/annotations.js');
+    const { loadWorld } = await dist('data/world.js');
+    const { loadAnnotations } = await dist('data/annotations.js');
     const world = loadWorld(undefined, { domains: { 'example.com': { mailboxes: ['alice', 'bob', 'postmaster', 'b'] } } });
     const bus = new EventBus();
     const annotations = loadAnnotations();

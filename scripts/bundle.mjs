@@ -3,6 +3,7 @@
 // bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
 import { build } from 'esbuild';
 import { readFile, readdir, rm } from 'node:fs/promises';
+import { compileData } from './compile-data.mjs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -11,7 +12,7 @@ const src = path.join(root, 'src');
 
 /**
  * Source files find their data relative to themselves (`new URL('../../lessons', import.meta.url)`):
- * right for tsc's dist/lab/world.js, wrong for one bundle at dist/smtp-lab.mjs. Rewrite each
+ * right for tsc's dist/data/shipped.js, wrong for one bundle at dist/smtp-lab.mjs. Rewrite each
  * src/<p>.ts's import.meta.url to the URL its tsc twin dist/<p>.js would have, so both builds resolve
  * the same paths.
  */
@@ -87,3 +88,6 @@ for (const name of await readdir(dist)) {
   const file = path.join(dist, name);
   if (/^smtp-lab.*\.mjs(\.map)?$/.test(name) && !written.has(file)) await rm(file, { force: true });
 }
+
+// The shipped lessons, annotations and world, compiled to JSON for a fast start.
+await compileData(dist);

@@ -1,6 +1,6 @@
 /** `smtp-lab explain <term>`: the explanation from the lesson files, with its RFC section. */
 import type { CommandModule } from 'yargs';
-import { loadAnnotationsForUser } from '../lessons/annotations.js';
+import { loadAnnotationsForUser } from '../data/annotations.js';
 import { closeMatches } from '../lessons/close-matches.js';
 import { explainText } from '../lessons/explain-text.js';
 import { UserError } from '../user-error.js';

@@ -10,7 +10,7 @@ import type { CommandModule } from 'yargs';
 import type { ParsedMail } from 'mailparser';
 import { defaultDataDir } from '../lab/paths.js';
 import { listMaildir, mailboxDir, type MaildirEntry } from '../lab/maildir.js';
-import { loadWorld } from '../lab/world.js';
+import { loadWorld } from '../data/world.js';
 import { headerSection } from '../lab/bounce.js';
 import { UserError } from '../user-error.js';
 import { mailboxReport } from '../lessons/lab-reports.js';

@@ -6,12 +6,12 @@ import { mkdirSync, accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../events/bus.js';
 import { UserError } from '../user-error.js';
-import { loadAnnotationsForUser } from '../lessons/annotations.js';
+import { loadAnnotationsForUser } from '../data/annotations.js';
 import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
 import { mayRelay } from './net.js';
 import { ensureCertificate } from './tls.js';
-import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from './world.js';
+import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
 
 export interface LabOptions {
   host?: string;

@@ -5,7 +5,7 @@
  * no MX records but with an address is its own implicit MX; a name that does not exist (NXDOMAIN) is an
  * error. RFC 7505: a null MX (`0 .`) says the domain accepts no mail at all.
  */
-import type { World } from './world.js';
+import type { World } from '../data/world.js';
 
 export type MxAnswer =
   | { ok: true; answer: { preference: number; exchange: string }[]; implicit: boolean }

@@ -5,7 +5,7 @@
  * socket reports for an IPv4 client).
  */
 import net from 'node:net';
-import type { World } from './world.js';
+import type { World } from '../data/world.js';
 
 /** The address as 16 bytes (IPv4 as IPv4-mapped IPv6), or undefined when it is not an IP address. */
 export function addressBytes(address: string): Uint8Array | undefined {

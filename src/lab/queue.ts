@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
-import type { World } from './world.js';
+import type { World } from '../data/world.js';
 import { Spool, readSpooledMessage, loadSpool, type LoadedItem, type RecipientStatus, type SpoolRecord } from './spool.js';
 import { deliverToMaildir, deliveryKey, deliveryName, finalDeliveryContent, findDelivered, mailboxDir, noteInboundMessage } from './maildir.js';
 import { lookupMx, formatMx } from './mx.js';

@@ -11,7 +11,7 @@
 import net from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { EventBus } from '../events/bus.js';
-import type { World, DomainSpec } from './world.js';
+import type { World, DomainSpec } from '../data/world.js';
 import { deliverToMaildir, finalDeliveryContent, mailboxDir, uniqueName } from './maildir.js';
 import { rfc5322Date } from './bounce.js';
 

@@ -20,7 +20,7 @@ import { newSessionStageState, type SessionStageState } from '../protocol/stages
 import { readWireLine } from '../protocol/wire.js';
 import { splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
-import type { World } from './world.js';
+import type { World } from '../data/world.js';
 import { newQueueId } from './queue.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */

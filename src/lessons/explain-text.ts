@@ -1,5 +1,5 @@
 /** How `:explain` and `smtp-lab explain` put a term and its annotation on one line. */
-import type { Annotation } from './annotations.js';
+import type { Annotation } from '../data/annotations.js';
 
 /**
  * `term: text`, unless the text names the term in its opening words ("451 means …", "Enhanced status

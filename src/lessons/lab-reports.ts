@@ -6,7 +6,7 @@ import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { listMaildir, mailboxDir } from '../lab/maildir.js';
 import { loadSpool } from '../lab/spool.js';
-import type { World } from '../lab/world.js';
+import type { World } from '../data/world.js';
 
 interface LabDirs {
   world: World;

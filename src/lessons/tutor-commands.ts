@@ -4,7 +4,7 @@
  */
 import { verbOf } from '../protocol/stages.js';
 import type { TutorSays } from '../events/types.js';
-import { loadAnnotations, type Annotations } from './annotations.js';
+import { loadAnnotations, type Annotations } from '../data/annotations.js';
 import { closeMatches } from './close-matches.js';
 import { pipelineSeparator } from './diagnose.js';
 import { explainText } from './explain-text.js';

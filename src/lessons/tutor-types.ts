@@ -1,6 +1,6 @@
 /** The tutor's public shapes: what it needs of a lab, what it is given, and what views read of it. */
 import type { EventBus } from '../events/bus.js';
-import type { World } from '../lab/world.js';
+import type { World } from '../data/world.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 

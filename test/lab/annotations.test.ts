@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAnnotations, parseAnnotations } from '../../src/lessons/annotations.js';
+import { loadAnnotations, loadAnnotationsForUser, parseAnnotations } from '../../src/data/annotations.js';
+import { UserError } from '../../src/user-error.js';
 import type { LabEvent } from '../../src/events/types.js';
 
 const a = loadAnnotations();
@@ -49,5 +53,36 @@ describe('annotations from lessons/annotations.yaml', () => {
 
   it('names the file and line of an entry without a citation', () => {
     expect(() => parseAnnotations('commands:\n  EHLO:\n    text: hello\n', 'a.yaml')).toThrow(/^a\.yaml:3: commands\.EHLO needs "text" and "cite"/);
+  });
+
+  it('names the file and line of an unknown section, a citation that is not text and an unknown key', () => {
+    const entry = 'commands:\n  EHLO: { text: hello, cite: RFC 5321 §4.1.1.1 }\n';
+    expect(() => parseAnnotations(`${entry}reply:\n  '250': { text: ok, cite: RFC 5321 §4.2 }\n`, 'a.yaml')).toThrow(
+      /^a\.yaml:3: unknown section "reply" \(expected commands, replies, enhanced, extensions, events, terms\)$/,
+    );
+    expect(() => parseAnnotations(`${entry}  HELO:\n    text: hi\n    cite: [5321]\n`, 'a.yaml')).toThrow(/^a\.yaml:5: commands\.HELO needs "text" and "cite"$/);
+    expect(() => parseAnnotations(`${entry}  QUIT: { text: bye, cite: RFC 5321 §4.1.1.10, see: RSET }\n`, 'a.yaml')).toThrow(
+      /^a\.yaml:3: commands\.QUIT has an unknown key "see" \(expected text, cite\)$/,
+    );
+  });
+
+  it('stops `smtp-lab explain` with one line naming the line of a broken annotations file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-annotations-'));
+    try {
+      const file = path.join(dir, 'annotations.yaml');
+      writeFileSync(file, 'commands:\n  EHLO: { text: hello }\n');
+      const err = (() => {
+        try {
+          loadAnnotationsForUser(file);
+        } catch (e) {
+          return e as UserError;
+        }
+      })();
+      expect(err).toBeInstanceOf(UserError);
+      expect(err!.exitCode).toBe(2);
+      expect(err!.message).toBe(`${file}:2: commands.EHLO needs "text" and "cite"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadLessons, parseLesson, citesRfcSection } from '../../src/lessons/load.js';
+import { LESSONS_DIR, loadLessons, parseLesson, citesRfcSection } from '../../src/lessons/load.js';
 import { formatLessonError } from '../../src/lessons/types.js';
+import { CLOSE_REASONS, MX_ERRORS } from '../../src/data/lesson-schema.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'good');
 const good = readFileSync(path.join(FIXTURES, '01-hello.md'), 'utf8');
@@ -93,5 +94,53 @@ describe('loading lessons', () => {
     const l = parseLesson(good.replace('order: 1', 'order: 1\nworld:\n  domains:\n    example.org: { behaviour: accept }'), '/x/07-w.md');
     expect(l.id).toBe('07-w');
     expect(l.world).toEqual({ domains: { 'example.org': { behaviour: 'accept' } } });
+  });
+});
+
+describe('checking lessons against the schema, with nothing cached', () => {
+  const fresh = (dir: string, text: string, mtime: number) => {
+    writeFileSync(path.join(dir, '01-hello.md'), text);
+    utimesSync(path.join(dir, '01-hello.md'), mtime, mtime);
+  };
+
+  it('refuses an unknown predicate key at once, naming file and line, though the file looks unchanged', () => {
+    // Same size, same mtime: a cache keyed on those (or on the parser's source) would answer from
+    // before the edit. Only reading the file again gives the right answer.
+    const dir = dirWith({});
+    fresh(dir, good, 1_000_000);
+    expect(loadLessons(dir).errors).toEqual([]);
+    fresh(dir, good.replace('closed: { reason: quit }', 'clused: { reason: quit }'), 1_000_000);
+    const { lessons, errors } = loadLessons(dir);
+    expect(lessons).toEqual([]);
+    expect(formatLessonError({ ...errors[0]!, file: path.basename(errors[0]!.file) })).toMatch(/^01-hello\.md:14: step 2: unknown predicate "clused" \(expected one of command, reply, /);
+    fresh(dir, good, 1_000_000);
+    expect(loadLessons(dir).errors).toEqual([]);
+  });
+
+  it('refuses an unknown key inside a nested predicate and an unknown field, at their lines', () => {
+    const nested = good.replace('reply: { to: EHLO, code: 250 }', 'any:\n        - { reply: { to: EHLO, code: 250 } }\n        - { replied: { to: HELO } }');
+    expect(errorFor(nested)).toMatch(/^05-broken\.md:10: step 1: unknown predicate "replied"/);
+    expect(errorFor(good.replace('closed: { reason: quit }', 'closed: { reason: bye }'))).toBe(
+      '05-broken.md:14: step 2: closed.reason must be one of quit, timeout, reset, shutdown, closed',
+    );
+    expect(errorFor(good.replace('closed: { reason: quit }', 'closed: { why: quit }'))).toBe(
+      '05-broken.md:14: step 2: "closed" has an unknown field "why" (expected reason)',
+    );
+  });
+
+  it('names each shipped lesson by its file in lessons/', () => {
+    const { lessons, errors } = loadLessons();
+    expect(errors).toEqual([]);
+    expect(lessons[0]!.file).toBe(path.join(LESSONS_DIR, `${lessons[0]!.id}.md`));
+  });
+});
+
+describe('lessons/README.md, the format for authors', () => {
+  const readme = readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8');
+  const row = (key: string) => readme.split('\n').find((l) => l.startsWith(`| \`${key}\` |`)) ?? '';
+
+  it('names every closed.reason and mx.error the schema accepts', () => {
+    for (const reason of CLOSE_REASONS) expect(row('closed')).toContain(`\`${reason}\``);
+    for (const error of MX_ERRORS) expect(row('mx')).toContain(error);
   });
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
-import { loadAnnotations } from '../../src/lessons/annotations.js';
+import { loadAnnotations } from '../../src/data/annotations.js';
 import { loadLessons } from '../../src/lessons/load.js';
 import { Tutor } from '../../src/lessons/tutor.js';
 import { saidBy } from '../helpers/tutor.js';

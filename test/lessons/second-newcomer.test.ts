@@ -225,7 +225,7 @@ describe('lesson text', () => {
 
 describe('annotations cite each section once', () => {
   it('550 5.7.1 (a refused relay) names RFC 5321 §3.6.2 once', async () => {
-    const { loadAnnotations } = await import('../../src/lessons/annotations.js');
+    const { loadAnnotations } = await import('../../src/data/annotations.js');
     const a = loadAnnotations();
     const line = '550 5.7.1 <erin@example.net>: Relay access denied';
     const text = a.explain({ ...base(), type: 'wire', session: 'S1', leg: 'inbound', direction: 'server', line, code: 550, enhanced: '5.7.1', replyTo: 'RCPT', stage: 'transmission' })!;

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, renameSync, rmSync, existsSync } from 'node:
 import path from 'node:path';
 import { EventBus } from '../../src/events/bus.js';
 import type { LabEvent } from '../../src/events/types.js';
-import { loadWorld } from '../../src/lab/world.js';
+import { loadWorld } from '../../src/data/world.js';
 import { QueueRunner, listSpool } from '../../src/lab/queue.js';
 import { Spool } from '../../src/lab/spool.js';
 import { deliverToMaildir, deliveryName, mailboxDir } from '../../src/lab/maildir.js';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawSmtp, code, startTestLab, type TestLab } from '../helpers/lab.js';
 import { inCidr, inNetworks, mayRelay, parseCidr } from '../../src/lab/net.js';
-import { loadWorld } from '../../src/lab/world.js';
+import { loadWorld } from '../../src/data/world.js';
 import type { RelayDeniedEvent } from '../../src/events/types.js';
 
 describe('CIDR matching', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { EventBus } from '../../src/events/bus.js';
 import type { DeferredEvent } from '../../src/events/types.js';
-import { loadWorld } from '../../src/lab/world.js';
+import { loadWorld } from '../../src/data/world.js';
 import { QueueRunner, listSpool } from '../../src/lab/queue.js';
 import { Spool, loadSpool } from '../../src/lab/spool.js';
 import { tempDir } from '../helpers/lab.js';

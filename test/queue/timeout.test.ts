@@ -4,7 +4,7 @@ import net from 'node:net';
 import { rmSync } from 'node:fs';
 import { EventBus } from '../../src/events/bus.js';
 import type { DeferredEvent } from '../../src/events/types.js';
-import { loadWorld } from '../../src/lab/world.js';
+import { loadWorld } from '../../src/data/world.js';
 import { QueueRunner } from '../../src/lab/queue.js';
 import { tempDir } from '../helpers/lab.js';
 

@@ -1,23 +1,46 @@
 /**
  * Explanations live in lessons/annotations.yaml, never in src/. This module loads them, validates
  * them (an error names file and line), attaches one to each event, and answers `smtp-lab explain`.
+ * Here, not in src/lessons/, because the lab's event stream uses them too.
  */
 import path from 'node:path';
-import { parseDocument, LineCounter } from 'yaml';
+import * as z from 'zod';
 import type { LabEvent } from '../events/types.js';
-import { LESSONS_DIR } from '../lab/world.js';
 import { UserError } from '../user-error.js';
-import { cachedParse, parserVersion, type Parsed } from './parse-cache.js';
-
-export interface Annotation {
-  text: string;
-  cite: string;
-}
+import { LESSONS_DIR, readCompiled } from './shipped.js';
+import { DataFileError, parseYaml, readDataFile, rethrownAs, validate } from './yaml-lines.js';
 
 const SECTIONS = ['commands', 'replies', 'enhanced', 'extensions', 'events', 'terms'] as const;
 type Section = (typeof SECTIONS)[number];
 
-export class AnnotationFileError extends Error {}
+const needs = '{entry} needs "text" and "cite"';
+const annotationSchema = z.strictObject(
+  {
+    text: z.string({ error: needs }).trim().min(1, { error: needs }),
+    cite: z.string({ error: needs }).trim().min(1, { error: needs }),
+  },
+  { error: (iss) => (iss.code === 'unrecognized_keys' ? `{entry} has an unknown key "${iss.keys[0]}" (expected text, cite)` : needs) },
+);
+
+export type Annotation = z.output<typeof annotationSchema>;
+
+const sectionSchema = z
+  .record(z.string(), annotationSchema, { error: 'a section must be a mapping of entries (a term, then its text and cite)' })
+  .nullish()
+  .transform((entries) => entries ?? {});
+
+const fileSchema = z
+  .strictObject(Object.fromEntries(SECTIONS.map((s) => [s, sectionSchema])) as Record<Section, typeof sectionSchema>, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? `unknown section "${iss.keys[0]}" (expected ${SECTIONS.join(', ')})` : 'the annotations file must be a mapping of sections',
+  })
+  .nullish()
+  .transform((file) => file ?? ({} as Partial<Record<Section, Record<string, Annotation>>>));
+
+type AnnotationTable = Partial<Record<Section, Record<string, Annotation>>>;
+
+/** An annotations file problem: `file:line: what is wrong`. */
+export class AnnotationFileError extends DataFileError {}
 
 export class Annotations {
   constructor(private readonly table: Record<Section, Map<string, Annotation>>) {}
@@ -83,20 +106,9 @@ export function format(a: Annotation): string {
 export const DEFAULT_ANNOTATIONS_FILE = path.join(LESSONS_DIR, 'annotations.yaml');
 
 export function loadAnnotations(file = DEFAULT_ANNOTATIONS_FILE): Annotations {
-  let parsed: Parsed<Record<Section, [string, Annotation][]>>;
-  try {
-    parsed = cachedParse(file, PARSER_VERSION, (text) => {
-      try {
-        return { ok: true, value: toTable(text, file) };
-      } catch (err) {
-        return { ok: false, error: { line: 0, message: (err as Error).message } };
-      }
-    });
-  } catch {
-    throw new AnnotationFileError(`${file}: cannot be read`);
-  }
-  if (!parsed.ok) throw new AnnotationFileError(parsed.error.message);
-  return fromTable(parsed.value);
+  const compiled = file === DEFAULT_ANNOTATIONS_FILE ? readCompiled<{ annotations: AnnotationTable }>('annotations', [file]) : undefined;
+  if (compiled) return fromTable(compiled.annotations);
+  return fromTable(toTable(() => readDataFile(file), file));
 }
 
 /** loadAnnotations for commands: a broken annotations file is the user's to fix (one line, exit 2). */
@@ -110,43 +122,21 @@ export function loadAnnotationsForUser(file = DEFAULT_ANNOTATIONS_FILE): Annotat
 }
 
 export function parseAnnotations(text: string, file: string): Annotations {
-  return fromTable(toTable(text, file));
+  return fromTable(toTable(() => text, file));
 }
 
-function fromTable(entries: Record<Section, [string, Annotation][]>): Annotations {
-  return new Annotations(Object.fromEntries(SECTIONS.map((s) => [s, new Map(entries[s])])) as Record<Section, Map<string, Annotation>>);
+/** The annotations file as the build compiles it to dist/annotations.json: checked, plain data. */
+export function compileAnnotations(file = DEFAULT_ANNOTATIONS_FILE): { annotations: AnnotationTable } {
+  return { annotations: toTable(() => readDataFile(file), file) };
 }
 
-/** The file as plain arrays (JSON-safe, so the parse can be cached); throws `file:line: …` errors. */
-function toTable(text: string, file: string): Record<Section, [string, Annotation][]> {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    throw new AnnotationFileError(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
-  }
-  const table = Object.fromEntries(SECTIONS.map((s) => [s, []])) as unknown as Record<Section, [string, Annotation][]>;
-  const raw = (doc.toJS() ?? {}) as Record<string, Record<string, unknown>>;
-  for (const [section, entries] of Object.entries(raw)) {
-    if (!(SECTIONS as readonly string[]).includes(section)) {
-      throw new AnnotationFileError(`${file}:${lineOf(doc, lc, [section])}: unknown section "${section}" (expected ${SECTIONS.join(', ')})`);
-    }
-    for (const [key, value] of Object.entries(entries ?? {})) {
-      const v = value as Partial<Annotation> | undefined;
-      if (!v || typeof v.text !== 'string' || typeof v.cite !== 'string' || !v.text.trim() || !v.cite.trim()) {
-        throw new AnnotationFileError(`${file}:${lineOf(doc, lc, [section, key])}: ${section}.${key} needs "text" and "cite"`);
-      }
-      table[section as Section].push([key, { text: v.text.trim(), cite: v.cite.trim() }]);
-    }
-  }
-  return table;
+function toTable(text: () => string, file: string): AnnotationTable {
+  return rethrownAs(AnnotationFileError, () => {
+    const yaml = parseYaml(text(), file);
+    return validate(fileSchema, yaml.value, file, yaml.lineOf, (message, p) => message.replaceAll('{entry}', `${String(p[0])}.${String(p[1])}`));
+  });
 }
 
-const PARSER_VERSION = parserVersion(toTable);
-
-function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, p: string[]): number {
-  const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
-  if (node?.range) return lc.linePos(node.range[0]).line;
-  // A key whose value is a scalar: find the pair's key instead.
-  return 1;
+function fromTable(table: AnnotationTable): Annotations {
+  return new Annotations(Object.fromEntries(SECTIONS.map((s) => [s, new Map(Object.entries(table[s] ?? {}))])) as Record<Section, Map<string, Annotation>>);
 }

@@ -1,0 +1,71 @@
+// The shipped data compiled to JSON (dist/lessons.json, annotations.json, world.json): a start reads
+// JSON instead of parsing YAML (src/data/shipped.ts decides when the JSON may be used). The parsing is
+// the run-time loaders' own, bundled with esbuild for this one call, so the two cannot disagree.
+// Called by bundle.mjs; the tests call it too, into a folder of their own.
+import { build } from 'esbuild';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** Some dependencies are CommonJS and call require() (yaml): an ESM bundle has no require, so give it one. */
+const requireBanner = {
+  js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
+};
+
+/**
+ * Write OUT/lessons.json (every lesson or its error), OUT/annotations.json and OUT/world.json. A broken
+ * annotations or world file is reported and not compiled: the program then parses the YAML itself and
+ * tells its user the same line.
+ */
+export async function compileData(out, { lessonsDir = path.join(root, 'lessons'), log = console.warn } = {}) {
+  await mkdir(out, { recursive: true });
+  const compiler = await build({
+    absWorkingDir: root,
+    stdin: {
+      contents: [
+        "export { compileLessons } from './src/lessons/load.ts';",
+        "export { compileAnnotations } from './src/data/annotations.ts';",
+        "export { compileWorld } from './src/data/world.ts';",
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    banner: requireBanner,
+    logLevel: 'warning',
+  });
+  const compilerFile = path.join(out, `.compile-data-${process.pid}.mjs`);
+  await writeFile(compilerFile, compiler.outputFiles[0].contents);
+  try {
+    const { compileLessons, compileAnnotations, compileWorld } = await import(pathToFileURL(compilerFile).href);
+    const lessons = compileLessons(lessonsDir);
+    for (const e of lessons.errors) log(`compile-data: a broken lesson is left out: ${path.join(lessonsDir, e.file)}:${e.line}: ${e.message}`);
+    await writeJson(out, 'lessons', lessons);
+    for (const [name, compile, file] of [
+      ['annotations', compileAnnotations, 'annotations.yaml'],
+      ['world', compileWorld, 'world.yaml'],
+    ]) {
+      try {
+        await writeJson(out, name, compile(path.join(lessonsDir, file)));
+      } catch (err) {
+        log(`compile-data: not compiled: ${err.message}`);
+        await rm(path.join(out, `${name}.json`), { force: true });
+      }
+    }
+  } finally {
+    await rm(compilerFile, { force: true });
+  }
+}
+
+/** Written whole or not at all: a CLI starting meanwhile reads the old file or the new one. */
+async function writeJson(out, name, value) {
+  const file = path.join(out, `${name}.json`);
+  await writeFile(`${file}.${process.pid}.tmp`, JSON.stringify(value));
+  await rename(`${file}.${process.pid}.tmp`, file);
+}

@@ -1,0 +1,192 @@
+/**
+ * What a lesson's front matter may say: the one definition (lessons/README.md explains it to authors;
+ * src/lessons/types.ts infers its types from here). Objects are strict because an unknown key is
+ * usually a typo. A message may say "{step}": the loader fills in "step N" from where the problem is.
+ */
+import * as z from 'zod';
+import type { MxLookupEvent, SessionCloseEvent } from '../events/types.js';
+import { STAGES } from '../protocol/stages.js';
+
+const missing = (iss: { input?: unknown }): boolean => iss.input === undefined;
+const keyList = (shape: object): string => Object.keys(shape).join(', ');
+
+const replyCode = (error: string) => z.int({ error }).min(200, { error }).max(599, { error });
+
+const text = (what: string) => z.string({ error: `{step}: ${what} must be text` });
+
+/** A case-insensitive regular expression, as the predicates will compile it. */
+const regex = (what: string) =>
+  text(what).superRefine((source, ctx) => {
+    try {
+      new RegExp(source, 'i');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `{step}: ${what} is not a valid regular expression (${(err as Error).message})` });
+    }
+  });
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, what: string) =>
+  z.enum(values, { error: `{step}: ${what} must be one of ${values.join(', ')}` });
+
+/** A strict mapping; an unknown field names the predicate it is in. */
+function fields<S extends z.ZodRawShape>(name: string, shape: S) {
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `{step}: "${name}" has an unknown field "${iss.keys[0]}" (expected ${keyList(shape)})`
+        : `{step}: "${name}" must be a mapping`,
+  });
+}
+
+const stageSchema = z.enum(STAGES, { error: (iss) => `"${String(iss.input)}" is not a stage (one of ${STAGES.join(', ')})` });
+
+const verbError = '{step}: command needs a "verb" (e.g. MAIL)';
+const verb = z
+  .string({ error: verbError })
+  .regex(/^[A-Za-z.]+$/, { error: verbError })
+  .transform((v) => v.toUpperCase());
+
+const upper = (what: string) => text(what).transform((v) => v.toUpperCase());
+
+const toError = '{step}: reply.to must be a verb or "."';
+const codesError = '{step}: reply.codes must be a list of reply codes (200-599)';
+
+const reply = fields('reply', {
+  /** The verb the reply answers, or "." for the end of the message. */
+  to: z
+    .string({ error: toError })
+    .regex(/^([A-Za-z]+|\.)$/, { error: toError })
+    .transform((v) => v.toUpperCase())
+    .optional(),
+  code: replyCode('{step}: reply.code must be a reply code (200-599)').optional(),
+  codes: z.array(replyCode(codesError), { error: codesError }).min(1, { error: codesError }).optional(),
+  class: z.union([z.literal(2), z.literal(3), z.literal(4), z.literal(5)], { error: '{step}: reply.class must be 2, 3, 4 or 5' }).optional(),
+  /** An RFC 3463 enhanced code, exact. */
+  enhanced: z
+    .string({ error: '{step}: reply.enhanced must be an RFC 3463 code such as 5.1.1' })
+    .regex(/^[245]\.\d{1,3}\.\d{1,3}$/, { error: '{step}: reply.enhanced must be an RFC 3463 code such as 5.1.1' })
+    .optional(),
+  /**
+   * A regex on the arguments of the very command this reply answers: `{ to: MAIL, code: 250, args:
+   * "^FROM:<alice@" }` holds only when *that* MAIL got the 250, not when one MAIL matched and another
+   * was accepted.
+   */
+  args: regex('reply.args').optional(),
+}).superRefine((r, ctx) => {
+  if (r.args !== undefined && (r.to === undefined || r.to === '.'))
+    ctx.addIssue({ code: 'custom', path: ['args'], message: '{step}: reply.args needs reply.to, a verb (the command whose arguments it tests)' });
+});
+
+const wire = fields('wire', {
+  leg: oneOf(['inbound', 'relay'], 'wire.leg').optional(),
+  direction: oneOf(['client', 'server'], 'wire.direction').optional(),
+  verb: upper('wire.verb').optional(),
+  code: replyCode('{step}: wire.code must be a reply code (200-599)').optional(),
+  replyTo: upper('wire.replyTo').optional(),
+  data: z.boolean({ error: '{step}: wire.data must be true or false' }).optional(),
+  /** The client sent this command before the reply to the previous one (RFC 2920); false: in lock-step. */
+  pipelined: z.boolean({ error: '{step}: wire.pipelined must be true or false' }).optional(),
+  /** A case-insensitive regex on the line. */
+  match: regex('wire.match').optional(),
+});
+
+/** As the events say them (src/events/types.ts): MxLookupEvent.error, SessionCloseEvent.reason. */
+export const MX_ERRORS = ['NXDOMAIN', 'NULL_MX', 'TEMPFAIL'] as const satisfies readonly NonNullable<MxLookupEvent['error']>[];
+export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed'] as const satisfies readonly SessionCloseEvent['reason'][];
+
+const predicateFields = {
+  command: fields('command', { verb, args: regex('command.args').optional() }).optional(),
+  reply: reply.optional(),
+  stage: z.enum(STAGES, { error: (iss) => `{step}: "${String(iss.input)}" is not a stage (one of ${STAGES.join(', ')})` }).optional(),
+  wire: wire.optional(),
+  queued: fields('queued', { to: text('queued.to').optional(), from: text('queued.from').optional() }).optional(),
+  mx: fields('mx', { domain: text('mx.domain').optional(), error: oneOf(MX_ERRORS, 'mx.error').optional() }).optional(),
+  delivered: fields('delivered', { to: text('delivered.to').optional(), via: oneOf(['local', 'relay'], 'delivered.via').optional() }).optional(),
+  deferred: fields('deferred', { to: text('deferred.to').optional() }).optional(),
+  bounced: fields('bounced', { to: text('bounced.to').optional(), notify: text('bounced.notify').optional() }).optional(),
+  relayDenied: fields('relayDenied', { to: text('relayDenied.to').optional() }).optional(),
+  closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
+  /** Whose sessions count: the learner's (default) or any client's (swaks, curl, …). */
+  session: oneOf(['learner', 'any'], 'session').optional(),
+};
+
+/** A step's `expect`: every key must hold. `any` and `all` nest predicates, so the type is spelled out there. */
+export type Predicate = z.output<z.ZodObject<typeof predicateFields>> & { any?: Predicate[]; all?: Predicate[] };
+
+const PREDICATE_KEYS = [...Object.keys(predicateFields), 'any', 'all'].join(', ');
+
+export const predicateSchema: z.ZodType<Predicate> = z
+  .strictObject(
+    { ...predicateFields, any: z.lazy(() => predicateList('any')), all: z.lazy(() => predicateList('all')) },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? `{step}: unknown predicate "${iss.keys[0]}" (expected one of ${PREDICATE_KEYS})`
+          : missing(iss)
+            ? '{step} has no "expect"'
+            : `{step}: "expect" must be a mapping of predicates (${PREDICATE_KEYS})`,
+    },
+  )
+  // A predicate with nothing to test would pass at once: no check may be vacuous.
+  .refine((p) => Object.keys(p).some((k) => k !== 'session'), { error: '{step}: the predicate tests nothing' });
+
+function predicateList(name: string) {
+  const error = `{step}: "${name}" must be a non-empty list of predicates`;
+  return z.array(predicateSchema, { error }).min(1, { error }).optional();
+}
+
+const stepShape = {
+  instruction: z.string({ error: '{step} has no "instruction"' }).trim().min(1, { error: '{step} has no "instruction"' }),
+  expect: predicateSchema,
+  hints: z
+    .array(z.string({ error: '{step}: "hints" must be a non-empty list of text' }).trim().min(1, { error: '{step}: "hints" must be a non-empty list of text' }), { error: (iss) => (missing(iss) ? '{step} has no "hints" (at least one)' : '{step}: "hints" must be a non-empty list of text') })
+    .min(1, { error: '{step}: "hints" must be a non-empty list of text' }),
+  explain: z.string({ error: '{step} has no "explain"' }).trim().min(1, { error: '{step} has no "explain"' }),
+};
+
+export const stepSchema = z.strictObject(stepShape, {
+  error: (iss) =>
+    iss.code === 'unrecognized_keys'
+      ? `{step} has an unknown key "${iss.keys[0]}" (expected ${keyList(stepShape)})`
+      : '{step} must be a mapping (instruction, expect, hints, explain)',
+});
+
+/** Client lines as typed: YAML reads `250` or `true` as a number or a boolean; a line is its text. */
+const lines = (key: string) =>
+  z
+    .array(z.union([z.string(), z.number(), z.boolean()], { error: `a line of "${key}" must be text` }).transform(String), {
+      error: (iss) => (missing(iss) ? `missing "${key}" (the reference client lines)` : `"${key}" must be a non-empty list of lines`),
+    })
+    .min(1, { error: `"${key}" must be a non-empty list of lines` });
+
+const frontMatterShape = {
+  title: z.string({ error: 'missing "title"' }).trim().min(1, { error: 'missing "title"' }),
+  /** One stage or a list of them. */
+  stage: z.preprocess(
+    (v) => (v === undefined || Array.isArray(v) ? v : [v]),
+    z
+      .array(stageSchema, { error: `missing "stage" (one of ${STAGES.join(', ')}, or a list of them)` })
+      .min(1, { error: '"stage" is an empty list' }),
+  ),
+  /** The lesson's position in the curriculum. */
+  order: z.number({ error: (iss) => (missing(iss) ? 'missing "order" (the lesson\'s position in the curriculum)' : '"order" must be a number') }),
+  summary: z.string({ error: '"summary" must be text' }).optional(),
+  /** Merged over world.yaml for this lesson only. */
+  world: z.record(z.string(), z.unknown(), { error: '"world" must be a mapping (merged over world.yaml)' }).optional(),
+  steps: z
+    .array(stepSchema, { error: (iss) => (missing(iss) ? 'missing "steps"' : '"steps" must be a non-empty list') })
+    .min(1, { error: '"steps" must be a non-empty list' }),
+  /** The reference client lines: `lessons check` replays them and every step must pass. */
+  solution: lines('solution'),
+  /** An attempt that must not pass; absent: `lessons check` removes one line of the solution. */
+  wrong: lines('wrong').optional(),
+};
+
+export const frontMatterSchema = z.strictObject(frontMatterShape, {
+  error: (iss) =>
+    iss.code === 'unrecognized_keys'
+      ? `unknown key "${iss.keys[0]}" (expected one of ${keyList(frontMatterShape)})`
+      : 'the front matter must be a mapping (title, stage, order, steps, solution)',
+});
+
+export type FrontMatter = z.output<typeof frontMatterSchema>;
+export type StepFrontMatter = z.output<typeof stepSchema>;

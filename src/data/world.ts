@@ -1,0 +1,189 @@
+/**
+ * The world file (lessons/world.yaml): domains, mailboxes, MX records and remote behaviours. Every value
+ * is checked for type and range before the lab starts: a wrong one is one line, `file:line: …`.
+ */
+import net from 'node:net';
+import path from 'node:path';
+import * as z from 'zod';
+import { DEFAULT_RETRY_SCHEDULE } from '../lab/retry-policy.js';
+import { LESSONS_DIR, readCompiled } from './shipped.js';
+import { DataFileError, parseYaml, readDataFile, rethrownAs, validate, type Path } from './yaml-lines.js';
+
+export { LESSONS_DIR };
+export const DEFAULT_WORLD_FILE = path.join(LESSONS_DIR, 'world.yaml');
+
+/** A world file problem: `file:line: what is wrong`. */
+export class WorldFileError extends DataFileError {}
+
+const behaviourSchema = z.enum(['accept', 'greylist', 'down', 'reject'], {
+  error: 'behaviour of {domain} must be one of accept, greylist, down, reject',
+});
+
+const mxNeeds = 'an MX record of {domain} needs a preference (a whole number 0-65535, RFC 1035 §3.3.9) and a host';
+const mxSchema = z.strictObject(
+  {
+    // RFC 1035 §3.3.9: PREFERENCE is a 16-bit integer.
+    preference: z.int({ error: mxNeeds }).min(0, { error: mxNeeds }).max(65535, { error: mxNeeds }),
+    host: z
+      .string({ error: mxNeeds })
+      .min(1, { error: mxNeeds })
+      .transform((h) => h.toLowerCase()),
+  },
+  { error: mxNeeds },
+);
+
+const domainShape = {
+  local: z.boolean({ error: '"local" of {domain} must be true or false' }).default(false),
+  mailboxes: z.array(z.string({ error: 'mailboxes of {domain} must be a list of local parts' }), { error: 'mailboxes of {domain} must be a list of local parts' }).default([]),
+  mx: z.array(mxSchema, { error: 'the MX records of {domain} must be a list of { preference, host }' }).default([]),
+  behaviour: behaviourSchema.default('accept'),
+};
+
+const domainSchema = z.strictObject(domainShape, {
+  error: (iss) =>
+    iss.code === 'unrecognized_keys'
+      ? `domain {domain} has an unknown key "${iss.keys[0]}" (expected ${Object.keys(domainShape).join(', ')})`
+      : 'domain {domain} must be a mapping',
+});
+
+/** "127.0.0.0/8", "::1/128" or one address; net.BlockList is the judge of what is valid. */
+function isNetwork(text: string): boolean {
+  const [address = '', prefix, extra] = text.split('/');
+  const family = net.isIP(address);
+  if (!family || extra !== undefined || (prefix !== undefined && !/^\d+$/.test(prefix))) return false;
+  try {
+    new net.BlockList().addSubnet(address, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), family === 4 ? 'ipv4' : 'ipv6');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const notNetwork = (iss: { input?: unknown }): string => `"${String(iss.input)}" in relay.trusted_networks is not an IP network (e.g. 127.0.0.0/8 or ::1/128)`;
+
+const positiveInt = (what: string) => z.int({ error: `${what} must be a whole number above 0` }).min(1, { error: `${what} must be a whole number above 0` });
+
+const sections = <S extends z.ZodRawShape>(name: string, shape: S) =>
+  z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `${name} has an unknown key "${iss.keys[0]}" (expected ${Object.keys(shape).join(', ')})`
+        : `${name} must be a mapping`,
+  });
+
+const seconds = 'retry.schedule_seconds must be a list of seconds (numbers, 0 or more)';
+
+const worldShape = {
+  /** The lab server's name: in the 220 banner, Received: fields, EHLO when relaying. */
+  hostname: z
+    .string({ error: 'hostname must be a host name' })
+    .regex(/^[a-z0-9.-]+$/i, { error: 'hostname must be a host name' })
+    .transform((h) => h.toLowerCase())
+    .default('mx.example.com'),
+  domains: z.record(z.string(), domainSchema, {
+    error: (iss) => (iss.input === undefined ? '"domains" is missing: name at least the local domain' : '"domains" must be a mapping of domain names'),
+  }),
+  relay: sections('relay', {
+    trusted_networks: z
+      .array(
+        z.string({ error: notNetwork }).refine(isNetwork, { error: notNetwork }),
+        { error: 'relay.trusted_networks must be a list of IP networks (e.g. 127.0.0.0/8)' },
+      )
+      .default(['127.0.0.0/8', '::1/128']),
+  }).default({ trusted_networks: ['127.0.0.0/8', '::1/128'] }),
+  limits: sections('limits', {
+    /** Octets; announced in EHLO as SIZE (RFC 1870). */
+    max_message_size: positiveInt('limits.max_message_size').default(10 * 1024 * 1024),
+    // Not any positive number: a server MUST accept at least 100 recipients per message.
+    max_recipients: z
+      .int({ error: 'limits.max_recipients must be a whole number of at least 100 (RFC 5321 §4.5.3.1.8: a server must accept 100 recipients)' })
+      .min(100, { error: 'limits.max_recipients must be a whole number of at least 100 (RFC 5321 §4.5.3.1.8: a server must accept 100 recipients)' })
+      .default(100),
+  }).default({ max_message_size: 10 * 1024 * 1024, max_recipients: 100 }),
+  retry: sections('retry', {
+    schedule_seconds: z
+      .array(z.number({ error: seconds }).nonnegative({ error: seconds }), { error: seconds })
+      .default([...DEFAULT_RETRY_SCHEDULE]),
+  }).default({ schedule_seconds: [...DEFAULT_RETRY_SCHEDULE] }),
+  /** SMTP AUTH accounts (RFC 4954): user name → password. */
+  auth: sections('auth', {
+    users: z.record(z.string(), z.union([z.string(), z.number()], { error: 'a password in auth.users must be text' }).transform(String), {
+      error: 'auth.users must be a mapping of user name to password',
+    }),
+  }).default({ users: {} }),
+};
+
+const worldSchema = z
+  .strictObject(worldShape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key "${iss.keys[0]}" (expected one of ${Object.keys(worldShape).join(', ')})`
+        : 'the world file must be a mapping',
+  })
+  .superRefine((w, ctx) => {
+    const local = Object.keys(w.domains).filter((name) => w.domains[name]!.local);
+    if (local.length === 0) ctx.addIssue({ code: 'custom', path: ['domains'], message: 'one domain must have "local: true" (the lab server\'s own)' });
+    if (local.length > 1) ctx.addIssue({ code: 'custom', path: ['domains', local[1]!, 'local'], message: `only one domain may be local (${local[0]} already is)` });
+  })
+  .transform((w) => {
+    const domains = new Map(
+      Object.entries(w.domains).map(([name, d]) => [name.toLowerCase(), { name: name.toLowerCase(), local: d.local, mailboxes: d.mailboxes, mx: d.mx, behaviour: d.behaviour }]),
+    );
+    return {
+      hostname: w.hostname,
+      /** The lab server's own domain (the one `local: true` domain). */
+      localDomain: [...domains.values()].find((d) => d.local)!.name,
+      domains,
+      trustedNetworks: w.relay.trusted_networks,
+      maxMessageSize: w.limits.max_message_size,
+      maxRecipients: w.limits.max_recipients,
+      retrySchedule: w.retry.schedule_seconds,
+      /** SMTP AUTH accounts (RFC 4954): user name → password. Authenticated clients may relay. */
+      authUsers: new Map(Object.entries(w.auth.users)),
+    };
+  });
+
+export type World = z.output<typeof worldSchema>;
+export type DomainSpec = World['domains'] extends Map<string, infer D> ? D : never;
+export type MxRecord = z.output<typeof mxSchema>;
+export type RemoteBehaviour = z.output<typeof behaviourSchema>;
+
+/** The world file, with a lesson's `world:` merged over it. */
+export function loadWorld(file = DEFAULT_WORLD_FILE, overrides?: unknown): World {
+  const compiled = file === DEFAULT_WORLD_FILE ? readCompiled<{ world: unknown }>('world', [file]) : undefined;
+  if (!compiled) return rethrownAs(WorldFileError, () => parseWorld(readDataFile(file), file, overrides));
+  // The compiled data has no line numbers: the YAML is read again only to name the line of an error.
+  return validateWorld(compiled.world, file, overrides, (p) => parseYaml(readDataFile(file), file).lineOf(p));
+}
+
+export function parseWorld(text: string, file: string, overrides?: unknown): World {
+  const yaml = rethrownAs(WorldFileError, () => parseYaml(text, file));
+  return validateWorld(yaml.value, file, overrides, yaml.lineOf);
+}
+
+/** The world file as the build compiles it to dist/world.json: plain data, checked first. */
+export function compileWorld(file = DEFAULT_WORLD_FILE): { world: unknown } {
+  const yaml = rethrownAs(WorldFileError, () => parseYaml(readDataFile(file), file));
+  validateWorld(yaml.value, file, undefined, yaml.lineOf);
+  return { world: yaml.value ?? {} };
+}
+
+function validateWorld(parsed: unknown, file: string, overrides: unknown, lineOf: (p: Path) => number): World {
+  const raw = mergeDeep(parsed ?? {}, overrides ?? {});
+  return rethrownAs(WorldFileError, () => validate(worldSchema, raw, file, lineOf, (message, p) => message.replaceAll('{domain}', String(p[1]))));
+}
+
+function mergeDeep(base: unknown, over: unknown): unknown {
+  if (over === undefined || over === null) return base;
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeDeep(out[k], v);
+  return out;
+}
+
+export function isLocalMailbox(world: World, address: string): boolean {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1).toLowerCase();
+  const spec = world.domains.get(domain);
+  return !!spec?.local && spec.mailboxes.includes(address.slice(0, at));
+}

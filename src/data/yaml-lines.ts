@@ -1,0 +1,109 @@
+/**
+ * The one reading of a YAML data file (a lesson's front matter, annotations.yaml, world.yaml) that
+ * remembers where each value came from: a schema finds the problem, this names its line. Everything a
+ * user sees is one line, `file:line: what is wrong`.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+
+export class DataFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly detail: string,
+  ) {
+    super(`${file}:${line}: ${detail}`);
+  }
+}
+
+export type Path = readonly PropertyKey[];
+
+/** A data file's text; one that cannot be read is a problem at line 1 like any other. */
+export function readDataFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DataFileError(file, 1, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** Run `f`; its DataFileError becomes the caller's own kind (WorldFileError, …) for callers to catch. */
+export function rethrownAs<T>(Kind: new (file: string, line: number, detail: string) => DataFileError, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof Kind || !(err instanceof DataFileError)) throw err;
+    throw new Kind(err.file, err.line, err.detail);
+  }
+}
+
+export interface YamlData {
+  /** The document as plain data (null for an empty one). */
+  value: unknown;
+  /** The file line of the value at `path`; a missing key is reported at the mapping that lacks it. */
+  lineOf(path: Path): number;
+}
+
+/**
+ * Parse YAML text that starts on file line `firstLine` (front matter starts on line 2). A syntax error
+ * throws a DataFileError at its line.
+ */
+export function parseYaml(text: string, file: string, firstLine = 1): YamlData {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const line = (offset: number): number => lc.linePos(offset).line + firstLine - 1;
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    throw new DataFileError(file, line(e.pos[0]), e.message.split('\n')[0]!);
+  }
+  return { value: doc.toJS(), lineOf: (p) => line(offsetOf(doc, p)) };
+}
+
+/**
+ * Check `value` against `schema`. The first problem throws a DataFileError: its message is the one the
+ * schema gave (`describe` may fill it in from the path), its line from `lineOf`.
+ */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  file: string,
+  lineOf: (path: Path) => number,
+  describe: (message: string, path: Path) => string = (m) => m,
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  // An unknown key is the object's issue; its line is the key's own.
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  throw new DataFileError(file, lineOf(path), describe(issue.message, issue.path));
+}
+
+/** A key's own line when the whole path exists; else the deepest value on the path that does. */
+function offsetOf(doc: Document, p: Path): number {
+  const nodes: unknown[] = [doc.contents];
+  for (const key of p) {
+    const child = childOf(nodes.at(-1), key);
+    if (!child) break;
+    nodes.push(child);
+  }
+  const found = nodes.length - 1 === p.length;
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    if (isPair(node)) {
+      const at = (found && i === nodes.length - 1 ? node.key : (node.value ?? node.key)) as { range?: [number, number, number] } | null;
+      if (at?.range) return at.range[0];
+    } else if ((node as { range?: [number, number, number] } | null)?.range) {
+      return (node as { range: [number, number, number] }).range[0];
+    }
+  }
+  return 0;
+}
+
+/** A mapping's pair for `key` (YAML keys may be numbers: compare as text) or a sequence's item. */
+function childOf(node: unknown, key: PropertyKey): unknown {
+  const n = isPair(node) ? node.value : node;
+  if (isMap(n)) return n.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === String(key));
+  if (isSeq(n) && typeof key === 'number') return n.items[key];
+  return undefined;
+}

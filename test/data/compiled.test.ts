@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileData } from '../../scripts/compile-data.mjs';
+import { compileAnnotations } from '../../src/data/annotations.js';
+import { LESSONS_DIR, readCompiled } from '../../src/data/shipped.js';
+import { parseYaml } from '../../src/data/yaml-lines.js';
+import { compileLessons } from '../../src/lessons/load.js';
+
+const out = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-compiled-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+const json = (name: string): unknown => JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8'));
+
+describe('the shipped data compiled at build time', () => {
+  it('is what parsing the YAML gives: every lesson, the annotations, the world', async () => {
+    const warnings: string[] = [];
+    await compileData(out, { log: (line: string) => warnings.push(line) });
+    expect(warnings).toEqual([]);
+    const parsed = compileLessons(LESSONS_DIR);
+    expect(parsed.lessons.length).toBeGreaterThan(10);
+    // Through JSON and back, as a start reads it: nothing lost or changed.
+    expect(json('lessons')).toEqual(parsed);
+    expect(json('annotations')).toEqual(compileAnnotations());
+    const worldFile = path.join(LESSONS_DIR, 'world.yaml');
+    expect(json('world')).toEqual({ world: parseYaml(readFileSync(worldFile, 'utf8'), worldFile).value });
+  });
+
+  it('is used only while no source is newer than it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-fresh-'));
+    try {
+      const source = path.join(dir, 'world.yaml');
+      const compiled = path.join(dir, 'world.json');
+      writeFileSync(source, 'hostname: a\n');
+      writeFileSync(compiled, '{"world":{"hostname":"a"}}');
+      const at = (file: string, seconds: number) => utimesSync(file, seconds, seconds);
+      at(source, 1_000);
+      at(compiled, 2_000);
+      expect(readCompiled('world', [source], dir)).toEqual({ world: { hostname: 'a' } });
+      // npm gives every file of a package one time: equal is fresh.
+      at(source, 2_000);
+      expect(readCompiled('world', [source], dir)).toBeDefined();
+      at(source, 3_000);
+      expect(readCompiled('world', [source], dir)).toBeUndefined();
+      expect(readCompiled('world', [path.join(dir, 'gone.yaml')], dir)).toBeUndefined();
+      expect(readCompiled('nothing', [source], dir)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is not read by code running from src/: an edit to a lesson or a schema shows at once', () => {
+    expect(readCompiled('lessons', [])).toBeUndefined();
+  });
+});
