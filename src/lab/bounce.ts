@@ -5,6 +5,8 @@
  * reverse-path `<>` (RFC 5321 §4.5.5), so that a failing bounce is never bounced again.
  */
 import { randomBytes } from 'node:crypto';
+import { rfc5322Date } from '../protocol/date.js';
+import { headerSection } from '../protocol/message.js';
 
 export interface FailedRecipient {
   recipient: string;
@@ -30,30 +32,6 @@ export interface BounceInput {
   original: Buffer;
   failed: FailedRecipient[];
   now?: Date;
-}
-
-/** The enhanced status of a reply, or the generic one of its class (RFC 3463 §3.1: X.0.0). */
-export function statusOf(reply: string, fallback = '5.0.0'): string {
-  const m = /^([245])\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply);
-  if (m && m[1] === m[2]!.charAt(0)) return m[2]!;
-  const c = /^([245])\d\d\b/.exec(reply);
-  return c ? `${c[1]}.0.0` : fallback;
-}
-
-/** RFC 5322 §3.3 date-time, e.g. "Sat, 28 Nov 2026 23:10:00 +0000". */
-export function rfc5322Date(d: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
-
-/** The header section of a message (up to the first empty line), CRLF line endings. */
-export function headerSection(message: Buffer): string {
-  const text = message.toString('utf8');
-  const m = /\r?\n\r?\n/.exec(text);
-  const head = m ? text.slice(0, m.index) : text;
-  return head.replace(/\r?\n/g, '\r\n');
 }
 
 export function buildBounce(input: BounceInput): Buffer {

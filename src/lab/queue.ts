@@ -14,7 +14,9 @@ import type { World } from './world.js';
 import { Spool, readSpooledMessage, loadSpool, type LoadedItem, type RecipientStatus, type SpoolRecord } from './spool.js';
 import { deliverToMaildir, deliveryKey, deliveryName, finalDeliveryContent, findDelivered, mailboxDir, noteInboundMessage } from './maildir.js';
 import { lookupMx, formatMx } from './mx.js';
-import { buildBounce, statusOf, type FailedRecipient } from './bounce.js';
+import { buildBounce, type FailedRecipient } from './bounce.js';
+import { statusOf } from '../protocol/reply.js';
+import { domainOf, localPartOf } from '../protocol/command.js';
 import { relaySession, type RelayOutcome } from './relay.js';
 import { startRemoteMtas, type RemoteMtas } from './remote.js';
 
@@ -99,13 +101,6 @@ const ID_SALT = randomBytes(2).toString('hex');
 export function newQueueId(): string {
   idCounter = (idCounter + 1) % 36 ** 3;
   return `${Date.now().toString(36)}${ID_SALT}${idCounter.toString(36).padStart(3, '0')}`.toUpperCase();
-}
-
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
-function localOf(address: string): string {
-  return address.slice(0, address.lastIndexOf('@'));
 }
 
 export class QueueRunner {
@@ -400,7 +395,7 @@ export class QueueRunner {
       due.map(async (r) => {
         r.attempts++;
         const spec = world.domains.get(r.domain)!;
-        const local = localOf(r.address);
+        const local = localPartOf(r.address);
         if (!spec.mailboxes.includes(local)) {
           // The server refuses unknown local users at RCPT (550 5.1.1); this is the belt to those braces.
           const reply = `550 5.1.1 <${r.address}>: Recipient address rejected: User unknown in local recipient table`;

@@ -49,7 +49,7 @@ if (!proto.__labPatched) {
   proto.send = function (this: PatchedConnection, code, data, context) {
     if (code === 538) return send.call(this, 530, '5.7.0 Must issue a STARTTLS command first', false);
     if (code === 421 && typeof data === 'string' && /too many/i.test(data)) return send.call(this, code, `4.7.0 ${data}`, false);
-    if (context === undefined && typeof data === 'string' && OWN_CODE.test(data)) return send.call(this, code, data, false);
+    if (typeof data === 'string' && OWN_CODE.test(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);
   };
 
