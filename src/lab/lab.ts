@@ -9,7 +9,7 @@ import { UserError } from '../user-error.js';
 import { loadAnnotationsForUser } from '../lessons/annotations.js';
 import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
-import { mayRelay } from './net.js';
+import { relayPolicy } from './net.js';
 import { ensureCertificate } from './tls.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from './world.js';
 
@@ -47,6 +47,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const world = loadWorldOrExplain(opts);
   if (opts.retrySchedule) world.retrySchedule = opts.retrySchedule;
   if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
+  const mayRelay = relayPolicyOrExplain(world.trustedNetworks);
 
   const bus = opts.bus ?? new EventBus();
   const annotations = loadAnnotationsForUser();
@@ -61,7 +62,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     world,
     bus,
     queue,
-    mayRelay: (address, authenticated) => mayRelay(world, address, authenticated),
+    mayRelay,
     idleTimeoutMs: opts.idleTimeoutMs,
     tls,
   });
@@ -133,6 +134,14 @@ function loadWorldOrExplain(opts: LabOptions): World {
   } catch (err) {
     if (err instanceof WorldFileError) throw new UserError(`bad world file: ${err.message}`);
     throw err;
+  }
+}
+
+function relayPolicyOrExplain(networks: string[]): ReturnType<typeof relayPolicy> {
+  try {
+    return relayPolicy(networks);
+  } catch (err) {
+    throw new UserError(`bad world file: ${(err as Error).message} in relay.trusted_networks`);
   }
 }
 
