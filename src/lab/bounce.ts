@@ -1,12 +1,17 @@
 /**
- * Delivery status notifications (bounces), RFC 3464: a multipart/report; report-type=delivery-status
- * with a human-readable part, the machine-readable message/delivery-status part and the original
- * message's headers (text/rfc822-headers, RFC 6522). Sent from MAILER-DAEMON with the null
- * reverse-path `<>` (RFC 5321 §4.5.5), so that a failing bounce is never bounced again.
+ * Bounces: reporting failed recipients to the sender, and the report itself. A delivery status
+ * notification (RFC 3464) is a multipart/report; report-type=delivery-status with a human-readable
+ * part, the machine-readable message/delivery-status part and the original message's headers
+ * (text/rfc822-headers, RFC 6522). Sent from MAILER-DAEMON with the null reverse-path `<>`
+ * (RFC 5321 §4.5.5), so that a failing bounce is never bounced again.
  */
 import { randomBytes } from 'node:crypto';
 import { rfc5322Date } from '../protocol/date.js';
 import { headerSection } from '../protocol/message.js';
+import type { EventBus } from '../events/bus.js';
+import type { Spool } from './spool.js';
+import type { World } from './world.js';
+import type { Failure, Item } from './queue-item.js';
 
 export interface FailedRecipient {
   recipient: string;
@@ -107,4 +112,66 @@ export function buildBounce(input: BounceInput): Buffer {
     '',
   ];
   return Buffer.from(lines.join('\r\n'));
+}
+
+/** What bouncing needs of the queue. */
+export interface BounceContext {
+  world: World;
+  bus: EventBus;
+  spool: Spool;
+  /** Is an item with this queue id in the queue now? */
+  isQueued(id: string): boolean;
+  /** Durably queue the DSN under its own id, with MAIL FROM:<>. */
+  enqueue(id: string, envelope: { from: ''; recipients: string[]; bounceOf: string }, message: Buffer): Promise<string>;
+}
+
+/**
+ * Report failed recipients to the sender with one DSN, queued with MAIL FROM:<>. A message whose own
+ * sender is <> is a bounce already: never bounce it (RFC 5321 §4.5.5), log it only.
+ */
+export async function bounce(ctx: BounceContext, item: Item, failed: Failure[]): Promise<void> {
+  const { bus } = ctx;
+  const id = item.record.id;
+  // Derived from the item and the first failed recipient: a retry after a crash re-uses the id, and
+  // the DSN's Maildir name with it, so the sender gets one report, not two.
+  const bounceQueueId = item.record.from !== '' ? `${id}B${failed[0]!.rcpt.index}` : undefined;
+  // Said before the report is queued, so the transcript reads cause before effect: the failure, then
+  // the DSN's own "queued" and its delivery.
+  for (const { rcpt, f } of failed)
+    bus.emit({
+      type: 'bounced',
+      stage: 'queue',
+      queueId: id,
+      recipient: rcpt.address,
+      reply: f.reply,
+      ...(bounceQueueId ? { bounceQueueId, notify: item.record.from } : {}),
+    });
+  if (bounceQueueId && !ctx.isQueued(bounceQueueId)) {
+    const message = buildBounce({
+      reportingMta: ctx.world.hostname,
+      localDomain: ctx.world.localDomain,
+      queueId: id,
+      sender: item.record.from,
+      arrival: item.record.arrival,
+      original: item.message,
+      failed: failed.map((x) => x.f),
+    });
+    await ctx.enqueue(bounceQueueId, { from: '', recipients: [item.record.from], bounceOf: id }, message);
+  }
+  await Promise.all(
+    failed.map(({ rcpt, f }) => {
+      rcpt.status = 'bounced';
+      rcpt.lastReply = f.reply;
+      return ctx.spool.mark({ id, i: rcpt.index, s: 'bounced', a: rcpt.attempts, r: f.reply }, true);
+    }),
+  );
+  if (!bounceQueueId)
+    bus.emit({
+      type: 'notice',
+      stage: 'queue',
+      level: 'warn',
+      message: `double bounce: ${id} has the null sender <> (it is itself a bounce), so the failure for ${failed
+        .map((x) => x.rcpt.address)
+        .join(', ')} is only logged, never bounced again`,
+    });
 }

@@ -57,7 +57,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   });
 
   const tls = await ensureCertificate(dataDir, world.hostname);
-  const queue = new QueueRunner({ dataDir, world, bus, retrySchedule: world.retrySchedule });
+  // The queue reads the retry schedule from the world, so what the world says is what the queue does.
+  const queue = new QueueRunner({ dataDir, world, bus });
   const server = new LabServer({
     world,
     bus,
