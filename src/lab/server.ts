@@ -13,7 +13,7 @@ import {
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import './smtp-server-patches.js';
-import type { DataTapTarget } from './smtp-server-patches.js';
+import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { newSessionStageState, type SessionStageState } from '../protocol/stages.js';
@@ -55,7 +55,7 @@ interface InboundSession {
   lastReplyCode?: number;
   timedOut?: boolean;
   /** smtp-server's line parser for this connection (found at connect), for the raw-input counts. */
-  parser?: DataTapTarget;
+  parser?: SMTPStream;
   /** Commands processed so far, and how many command lines had arrived when the last reply went out. */
   commands: number;
   linesInAtLastReply: number;
@@ -325,10 +325,8 @@ export class LabServer {
   }
 
   /** smtp-server's line parser of this session's connection, where the raw DATA tap hangs. */
-  private parserOf(session: SMTPServerSession): DataTapTarget | undefined {
-    const connections = (this.smtp as unknown as { connections?: Set<{ session?: SMTPServerSession; _parser?: DataTapTarget }> }).connections;
-    if (!connections) return undefined;
-    for (const c of connections) if (c.session === session) return c._parser || undefined;
+  private parserOf(session: SMTPServerSession): SMTPStream | undefined {
+    for (const c of this.smtp.connections) if (c.session === session) return c._parser || undefined;
     return undefined;
   }
 
