@@ -218,7 +218,7 @@ class MaildirWriters {
 let lastInboundAt = 0;
 const INBOUND_QUIET_MS = 100;
 
-/** The spool calls this for every accepted message. */
+/** The queue calls this for every message a client is waiting to have accepted (its enqueue). */
 export function noteInboundMessage(): void {
   lastInboundAt = Date.now();
 }
