@@ -164,18 +164,20 @@ class MaildirWriters {
   private run(jobs: Job[]): Promise<(string | Error)[]> {
     const w = this.idle.pop() ?? this.spawn();
     return new Promise<(string | Error)[]>((resolve, reject) => {
-      const done = (results: { path?: string; error?: string }[]) => {
+      const detach = () => {
         w.off('message', done);
         w.off('error', fail);
         w.off('exit', exited);
+      };
+      const done = (results: { path?: string; error?: string }[]) => {
+        detach();
         // Never keep a finished program alive for an idle writer (ref'd only while it has work).
         w.unref();
         this.idle.push(w);
         resolve(results.map((r) => r.path ?? new Error(r.error ?? 'Maildir write failed')));
       };
       const fail = (err: Error) => {
-        w.off('message', done);
-        w.off('exit', exited);
+        detach();
         this.forget(w);
         reject(err);
       };
