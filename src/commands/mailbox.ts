@@ -11,7 +11,8 @@ import type { ParsedMail } from 'mailparser';
 import { defaultDataDir } from '../lab/paths.js';
 import { listMaildir, mailboxDir, type MaildirEntry } from '../lab/maildir.js';
 import { loadWorld } from '../data/world.js';
-import { headerSection } from '../lab/bounce.js';
+import { headerSection } from '../protocol/message.js';
+import { domainOf, localPartOf } from '../protocol/command.js';
 import { UserError } from '../user-error.js';
 import { mailboxReport } from '../lessons/lab-reports.js';
 
@@ -73,11 +74,10 @@ function noLabData(dataDir: string): string {
 
 /** The Maildir of an address, or a one-line UserError (exit 2) when neither the lab nor its world knows it. */
 function resolveMailbox(dataDir: string, address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at <= 0 || at === address.length - 1) throw new UserError(`"${address}" is not an address (expected local-part@domain, e.g. alice@example.com)`);
+  const local = localPartOf(address);
+  const domain = domainOf(address);
+  if (!local || !domain) throw new UserError(`"${address}" is not an address (expected local-part@domain, e.g. alice@example.com)`);
   if (!existsSync(dataDir)) throw new UserError(noLabData(dataDir));
-  const local = address.slice(0, at);
-  const domain = address.slice(at + 1).toLowerCase();
   let dir: string;
   try {
     dir = mailboxDir(dataDir, domain, local);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { defaultDataDir } from '../lab/paths.js';
-import { listSpool, type QueueItemSummary } from '../lab/queue.js';
+import { listSpool, type QueueItemSummary } from '../lab/queue-item.js';
 import { UserError } from '../user-error.js';
 
 interface QueueArgs {

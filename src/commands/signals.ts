@@ -6,7 +6,7 @@ export function untilSignal(): Promise<NodeJS.Signals> {
       process.off('SIGTERM', onSignal);
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      // Shutdown must finish within 2 s even if a client or a relay hangs (the contract).
+      // A user who pressed Ctrl+C gets the prompt back within 2 s, even if a client or a relay hangs.
       setTimeout(() => process.exit(0), 1800).unref();
       resolve(sig);
     };

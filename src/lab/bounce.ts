@@ -1,10 +1,17 @@
 /**
- * Delivery status notifications (bounces), RFC 3464: a multipart/report; report-type=delivery-status
- * with a human-readable part, the machine-readable message/delivery-status part and the original
- * message's headers (text/rfc822-headers, RFC 6522). Sent from MAILER-DAEMON with the null
- * reverse-path `<>` (RFC 5321 §4.5.5), so that a failing bounce is never bounced again.
+ * Bounces: reporting failed recipients to the sender, and the report itself. A delivery status
+ * notification (RFC 3464) is a multipart/report; report-type=delivery-status with a human-readable
+ * part, the machine-readable message/delivery-status part and the original message's headers
+ * (text/rfc822-headers, RFC 6522). Sent from MAILER-DAEMON with the null reverse-path `<>`
+ * (RFC 5321 §4.5.5), so that a failing bounce is never bounced again.
  */
 import { randomBytes } from 'node:crypto';
+import { rfc5322Date } from '../protocol/date.js';
+import { headerSection } from '../protocol/message.js';
+import type { EventBus } from '../events/bus.js';
+import type { Spool } from './spool.js';
+import type { World } from '../data/world.js';
+import type { Failure, Item } from './queue-item.js';
 
 export interface FailedRecipient {
   recipient: string;
@@ -30,30 +37,6 @@ export interface BounceInput {
   original: Buffer;
   failed: FailedRecipient[];
   now?: Date;
-}
-
-/** The enhanced status of a reply, or the generic one of its class (RFC 3463 §3.1: X.0.0). */
-export function statusOf(reply: string, fallback = '5.0.0'): string {
-  const m = /^([245])\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply);
-  if (m && m[1] === m[2]!.charAt(0)) return m[2]!;
-  const c = /^([245])\d\d\b/.exec(reply);
-  return c ? `${c[1]}.0.0` : fallback;
-}
-
-/** RFC 5322 §3.3 date-time, e.g. "Sat, 28 Nov 2026 23:10:00 +0000". */
-export function rfc5322Date(d: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
-
-/** The header section of a message (up to the first empty line), CRLF line endings. */
-export function headerSection(message: Buffer): string {
-  const text = message.toString('utf8');
-  const m = /\r?\n\r?\n/.exec(text);
-  const head = m ? text.slice(0, m.index) : text;
-  return head.replace(/\r?\n/g, '\r\n');
 }
 
 export function buildBounce(input: BounceInput): Buffer {
@@ -129,4 +112,66 @@ export function buildBounce(input: BounceInput): Buffer {
     '',
   ];
   return Buffer.from(lines.join('\r\n'));
+}
+
+/** What bouncing needs of the queue. */
+export interface BounceContext {
+  world: World;
+  bus: EventBus;
+  spool: Spool;
+  /** Is an item with this queue id in the queue now? */
+  isQueued(id: string): boolean;
+  /** Durably queue the DSN under its own id, with MAIL FROM:<>. */
+  enqueue(id: string, envelope: { from: ''; recipients: string[]; bounceOf: string }, message: Buffer): Promise<string>;
+}
+
+/**
+ * Report failed recipients to the sender with one DSN, queued with MAIL FROM:<>. A message whose own
+ * sender is <> is a bounce already: never bounce it (RFC 5321 §4.5.5), log it only.
+ */
+export async function bounce(ctx: BounceContext, item: Item, failed: Failure[]): Promise<void> {
+  const { bus } = ctx;
+  const id = item.record.id;
+  // Derived from the item and the first failed recipient: a retry after a crash re-uses the id, and
+  // the DSN's Maildir name with it, so the sender gets one report, not two.
+  const bounceQueueId = item.record.from !== '' ? `${id}B${failed[0]!.rcpt.index}` : undefined;
+  // Said before the report is queued, so the transcript reads cause before effect: the failure, then
+  // the DSN's own "queued" and its delivery.
+  for (const { rcpt, f } of failed)
+    bus.emit({
+      type: 'bounced',
+      stage: 'queue',
+      queueId: id,
+      recipient: rcpt.address,
+      reply: f.reply,
+      ...(bounceQueueId ? { bounceQueueId, notify: item.record.from } : {}),
+    });
+  if (bounceQueueId && !ctx.isQueued(bounceQueueId)) {
+    const message = buildBounce({
+      reportingMta: ctx.world.hostname,
+      localDomain: ctx.world.localDomain,
+      queueId: id,
+      sender: item.record.from,
+      arrival: item.record.arrival,
+      original: item.message,
+      failed: failed.map((x) => x.f),
+    });
+    await ctx.enqueue(bounceQueueId, { from: '', recipients: [item.record.from], bounceOf: id }, message);
+  }
+  await Promise.all(
+    failed.map(({ rcpt, f }) => {
+      rcpt.status = 'bounced';
+      rcpt.lastReply = f.reply;
+      return ctx.spool.mark({ id, i: rcpt.index, s: 'bounced', a: rcpt.attempts, r: f.reply }, true);
+    }),
+  );
+  if (!bounceQueueId)
+    bus.emit({
+      type: 'notice',
+      stage: 'queue',
+      level: 'warn',
+      message: `double bounce: ${id} has the null sender <> (it is itself a bounce), so the failure for ${failed
+        .map((x) => x.rcpt.address)
+        .join(', ')} is only logged, never bounced again`,
+    });
 }

@@ -9,7 +9,7 @@ import { UserError } from '../user-error.js';
 import { loadAnnotationsForUser } from '../data/annotations.js';
 import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
-import { mayRelay } from './net.js';
+import { relayPolicy } from './net.js';
 import { ensureCertificate } from './tls.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
 
@@ -47,6 +47,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const world = loadWorldOrExplain(opts);
   if (opts.retrySchedule) world.retrySchedule = opts.retrySchedule;
   if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
+  const mayRelay = relayPolicyOrExplain(world.trustedNetworks);
 
   const bus = opts.bus ?? new EventBus();
   const annotations = loadAnnotationsForUser();
@@ -56,12 +57,13 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   });
 
   const tls = await ensureCertificate(dataDir, world.hostname);
-  const queue = new QueueRunner({ dataDir, world, bus, retrySchedule: world.retrySchedule });
+  // The queue reads the retry schedule from the world, so what the world says is what the queue does.
+  const queue = new QueueRunner({ dataDir, world, bus });
   const server = new LabServer({
     world,
     bus,
     queue,
-    mayRelay: (address, authenticated) => mayRelay(world, address, authenticated),
+    mayRelay,
     idleTimeoutMs: opts.idleTimeoutMs,
     tls,
   });
@@ -133,6 +135,14 @@ function loadWorldOrExplain(opts: LabOptions): World {
   } catch (err) {
     if (err instanceof WorldFileError) throw new UserError(`bad world file: ${err.message}`);
     throw err;
+  }
+}
+
+function relayPolicyOrExplain(networks: string[]): ReturnType<typeof relayPolicy> {
+  try {
+    return relayPolicy(networks);
+  } catch (err) {
+    throw new UserError(`bad world file: ${(err as Error).message} in relay.trusted_networks`);
   }
 }
 

@@ -13,6 +13,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fsyncDir } from './spool.js';
+import { GroupCommit } from './group-commit.js';
 
 /** DIR/mail/<domain>/<local>; refuses local parts that would escape the mail tree. */
 export function mailboxDir(dataDir: string, domain: string, local: string): string {
@@ -82,8 +83,8 @@ export async function ensureMaildir(dir: string): Promise<void> {
  * The Maildir writers: a few worker threads doing the tmp/ → fsync → new/ → fsync(new/) steps with
  * plain synchronous calls. Why threads: a delivery is seven file-system calls, mostly waiting on fsync;
  * on the main thread each is a promise round trip, and in libuv's four-thread pool they queue in front
- * of the spool's fsync — which is what the SMTP client is waiting for before its 250. Here each worker
- * takes every delivery waiting when it is free and fsyncs each new/ directory once for the whole batch.
+ * of the spool's fsync — which is what the SMTP client is waiting for before its 250. Here a free worker
+ * takes a group of the deliveries waiting (group-commit.ts) and fsyncs each new/ directory once per group.
  * Source inline (eval) so the same code runs from tsc's output, the esbuild bundle and vitest.
  */
 const WORKER_SOURCE = `
@@ -109,9 +110,9 @@ parentPort.on('message', (jobs) => {
       const newDir = path.join(j.dir, 'new');
       if (!dirs.has(newDir)) dirs.set(newDir, []);
       dirs.get(newDir).push(results.length);
-      results.push({ id: j.id, path: final });
+      results.push({ path: final });
     } catch (e) {
-      results.push({ id: j.id, error: String(e && e.message || e) });
+      results.push({ error: String(e && e.message || e) });
     }
   }
   for (const [dir, idx] of dirs) {
@@ -119,7 +120,7 @@ parentPort.on('message', (jobs) => {
       const fd = fs.openSync(dir, 'r');
       try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
     } catch (e) {
-      for (const i of idx) results[i] = { id: results[i].id, error: 'fsync ' + dir + ': ' + String(e && e.message || e) };
+      for (const i of idx) results[i] = { error: 'fsync ' + dir + ': ' + String(e && e.message || e) };
     }
   }
   parentPort.postMessage(results);
@@ -127,73 +128,31 @@ parentPort.on('message', (jobs) => {
 `;
 
 interface Job {
-  id: number;
   dir: string;
   name: string;
   content: Uint8Array;
 }
 
+/** A pool of writer threads; each group of deliveries goes to one free thread. */
 class MaildirWriters {
   private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
-  private readonly queue: Job[] = [];
-  private readonly waiting = new Map<number, { resolve: (p: string) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-  private scheduled = false;
-  /** Jobs each worker is running, to fail them if the worker dies. */
-  private readonly running = new Map<Worker, number[]>();
+  private readonly groups: GroupCommit<Job, string | Error>;
 
-  constructor(private readonly size: number) {}
-
-  write(dir: string, name: string, content: Buffer): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const id = ++this.nextId;
-      this.waiting.set(id, { resolve, reject });
-      this.queue.push({ id, dir, name, content });
-      // Gather what this turn of the event loop hands in: waking a thread costs more than the message.
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.dispatch();
-        });
-      }
+  constructor(private readonly size: number) {
+    this.groups = new GroupCommit({
+      commit: (jobs) => this.run(jobs),
+      concurrency: () => this.allowed(),
+      // Share what is waiting between the free writers (each fsyncs one file at a time), but don't
+      // wake a thread for fewer than 8 files; at most 64 per group.
+      groupSize: (waiting, free) => Math.min(64, Math.max(8, Math.ceil(waiting / free))),
+      gatherTurn: true,
     });
   }
 
-  private spawn(): Worker {
-    const w = new Worker(WORKER_SOURCE, { eval: true });
-    // Never keep a finished program alive for an idle writer (ref'd only while it has work).
-    w.unref();
-    w.on('message', (results: { id: number; path?: string; error?: string }[]) => {
-      this.running.delete(w);
-      w.unref();
-      for (const r of results) {
-        const p = this.waiting.get(r.id);
-        this.waiting.delete(r.id);
-        if (r.path) p?.resolve(r.path);
-        else p?.reject(new Error(r.error ?? 'Maildir write failed'));
-      }
-      this.idle.push(w);
-      this.dispatch();
-    });
-    w.on('error', (err) => this.fail(w, err));
-    w.on('exit', () => this.fail(w, new Error('a Maildir writer thread exited')));
-    this.all.push(w);
-    return w;
-  }
-
-  private fail(w: Worker, err: Error): void {
-    for (const id of this.running.get(w) ?? []) {
-      this.waiting.get(id)?.reject(err);
-      this.waiting.delete(id);
-    }
-    this.running.delete(w);
-    const i = this.all.indexOf(w);
-    if (i >= 0) this.all.splice(i, 1);
-    const j = this.idle.indexOf(w);
-    if (j >= 0) this.idle.splice(j, 1);
-    this.dispatch();
+  async write(dir: string, name: string, content: Buffer): Promise<string> {
+    const result = await this.groups.add({ dir, name, content });
+    if (result instanceof Error) throw result;
+    return result;
   }
 
   /** Writers that may be busy now: one while clients are waiting on the spool's fsync, all otherwise. */
@@ -201,20 +160,31 @@ class MaildirWriters {
     return Date.now() - lastInboundAt < INBOUND_QUIET_MS ? 1 : this.size;
   }
 
-  private dispatch(): void {
-    while (this.queue.length) {
-      if (this.running.size >= this.allowed()) return;
-      let w = this.idle.pop();
-      if (!w) {
-        if (this.all.length >= this.size) return;
-        w = this.spawn();
-      }
-      // Share what is waiting between the free writers (each fsyncs one file at a time), but don't
-      // wake a thread for fewer than 8 files; at most 64 per batch.
-      const free = Math.max(1, this.allowed() - this.running.size);
-      const take = Math.min(64, Math.max(8, Math.ceil(this.queue.length / free)));
-      const jobs = this.queue.splice(0, take);
-      this.running.set(w, jobs.map((j) => j.id));
+  /** One group on one thread: a path or an error per delivery; the thread dying fails the group. */
+  private run(jobs: Job[]): Promise<(string | Error)[]> {
+    const w = this.idle.pop() ?? this.spawn();
+    return new Promise<(string | Error)[]>((resolve, reject) => {
+      const detach = () => {
+        w.off('message', done);
+        w.off('error', fail);
+        w.off('exit', exited);
+      };
+      const done = (results: { path?: string; error?: string }[]) => {
+        detach();
+        // Never keep a finished program alive for an idle writer (ref'd only while it has work).
+        w.unref();
+        this.idle.push(w);
+        resolve(results.map((r) => r.path ?? new Error(r.error ?? 'Maildir write failed')));
+      };
+      const fail = (err: Error) => {
+        detach();
+        this.forget(w);
+        reject(err);
+      };
+      const exited = () => fail(new Error('a Maildir writer thread exited'));
+      w.on('message', done);
+      w.once('error', fail);
+      w.once('exit', exited);
       w.ref();
       // Hand over buffers that own their memory instead of copying them.
       const transfer = jobs
@@ -222,7 +192,21 @@ class MaildirWriters {
         .filter((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength)
         .map((c) => c.buffer as ArrayBuffer);
       w.postMessage(jobs, [...new Set(transfer)]);
-    }
+    });
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    // An idle thread that dies is dropped; one with work fails its group (see run).
+    w.on('error', () => this.forget(w));
+    w.on('exit', () => this.forget(w));
+    return w;
+  }
+
+  private forget(w: Worker): void {
+    const i = this.idle.indexOf(w);
+    if (i >= 0) this.idle.splice(i, 1);
   }
 }
 
@@ -236,7 +220,7 @@ class MaildirWriters {
 let lastInboundAt = 0;
 const INBOUND_QUIET_MS = 100;
 
-/** The spool calls this for every accepted message. */
+/** The queue calls this for every message a client is waiting to have accepted (its enqueue). */
 export function noteInboundMessage(): void {
   lastInboundAt = Date.now();
 }
@@ -295,7 +279,7 @@ export interface MaildirEntry {
   mtime: Date;
 }
 
-/** new/ and cur/ together, oldest first (by the delivery time in the name, then mtime). */
+/** new/ and cur/ together, oldest first: by mtime, then by name (which starts with the delivery time). */
 export function listMaildir(dir: string): MaildirEntry[] {
   const entries: Omit<MaildirEntry, 'n'>[] = [];
   for (const folder of ['new', 'cur'] as const) {

@@ -24,8 +24,3 @@ export function lookupMx(world: World, domain: string, random: () => number = Ma
   const shuffled = records.map((r) => ({ r, k: random() })).sort((a, b) => a.r.preference - b.r.preference || a.k - b.k);
   return { ok: true, answer: shuffled.map((x) => x.r), implicit: false };
 }
-
-/** `example.net MX 10 mx.example.net` — how dig would print the answer. */
-export function formatMx(domain: string, answer: { preference: number; exchange: string }[]): string[] {
-  return answer.map((a) => `${domain} MX ${a.preference} ${a.exchange}`);
-}

@@ -9,7 +9,7 @@ import type { EventBus } from '../events/bus.js';
 import type { Direction } from '../events/types.js';
 import { splitReply } from '../protocol/reply.js';
 import { newSessionStageState } from '../protocol/stages.js';
-import { readWireLine } from '../protocol/wire.js';
+import { MAX_DATA_LINE_EVENTS, readWireLine } from '../protocol/wire.js';
 import { dotStuff } from '../protocol/command.js';
 
 export interface RelayRequest {
@@ -39,9 +39,6 @@ export interface RelayOutcome {
   /** Per recipient, the reply that decides it (RCPT's if refused there, else the one after the dot). */
   recipients: { recipient: string; code: number; reply: string }[];
 }
-
-/** Message lines shown per relayed message; the rest is summarised (the stream stays small). */
-const MAX_DATA_LINE_EVENTS = 500;
 
 interface SmtpError extends Error {
   code?: string;

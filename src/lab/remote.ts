@@ -10,10 +10,15 @@
  */
 import net from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+// The same corrections as on the lab's MX: a 550 5.7.1 or 451 4.7.1 here keeps its own RFC 3463 code.
+import './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
 import type { World, DomainSpec } from '../data/world.js';
 import { deliverToMaildir, finalDeliveryContent, mailboxDir, uniqueName } from './maildir.js';
-import { rfc5322Date } from './bounce.js';
+import { rfc5322Date } from '../protocol/date.js';
+import { tcpInfo } from '../protocol/trace.js';
+import { smtpError } from '../protocol/reply.js';
+import { domainOf, localPartOf } from '../protocol/command.js';
 
 export interface RemoteMtas {
   /** The loopback address the lab dials for an MX host name, or undefined when no such host exists. */
@@ -28,15 +33,6 @@ interface Host {
   port: number;
   domains: DomainSpec[];
   server?: SMTPServer;
-}
-
-function tcpInfo(reverseName: string | undefined, address: string): string {
-  const literal = `[${address.replace(/^::ffff:/, '')}]`;
-  return reverseName && !reverseName.startsWith('[') ? `${reverseName} ${literal}` : literal;
-}
-
-function smtpError(code: number, message: string): Error & { responseCode: number } {
-  return Object.assign(new Error(message), { responseCode: code });
 }
 
 /** A port nothing listens on: bind one, then close it (a refused connection, like a dead host). */
@@ -116,22 +112,6 @@ function closeServer(server: SMTPServer | undefined): Promise<void> {
   });
 }
 
-/**
- * smtp-server adds an RFC 3463 code of its own choosing to an error reply (550 → 5.1.1). Our replies
- * carry the right one in their text (550 5.7.1 for a policy refusal, 451 4.7.1 for greylisting), so for
- * those lines we ask it to add none.
- */
-function keepOwnEnhancedCodes(server: SMTPServer, sessionId: string): void {
-  const connections = (server as unknown as { connections: Set<{ id: string; send: (...a: unknown[]) => void; __labWrapped?: boolean }> }).connections;
-  for (const c of connections) {
-    if (c.id !== sessionId || c.__labWrapped) continue;
-    const send = c.send.bind(c);
-    c.send = (code: unknown, data: unknown, context?: unknown) =>
-      typeof data === 'string' && /^[245]\.\d{1,3}\.\d{1,3} /.test(data) ? send(code, data, false) : send(code, data, context);
-    c.__labWrapped = true;
-  }
-}
-
 function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string>, nextId: () => number, bus?: EventBus): SMTPServer {
   const domainNames = h.domains.map((d) => d.name);
   const server: SMTPServer = new SMTPServer({
@@ -150,15 +130,10 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string
     closeTimeout: 200,
     socketTimeout: 5 * 60_000,
     logger: false,
-    onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void) {
-      keepOwnEnhancedCodes(server, session.id);
-      cb();
-    },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
       const rcpt = address.address;
-      const at = rcpt.lastIndexOf('@');
-      const domain = rcpt.slice(at + 1).toLowerCase();
-      const local = rcpt.slice(0, at);
+      const domain = domainOf(rcpt);
+      const local = localPartOf(rcpt);
       const spec = h.domains.find((d) => d.name === domain);
       // This MTA is the MX of its own domains only: anything else would make it an open relay.
       if (!spec) return cb(smtpError(554, `5.7.1 <${rcpt}>: Relay access denied`));
@@ -185,17 +160,15 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string
         // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
         const received = Buffer.from(
           // TCP-info (RFC 5321 §4.4): the address literal, after a reverse name only when there is one.
-          `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${tcpInfo(session.clientHostname, session.remoteAddress)})\r\n` +
+          `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
             `\tby ${h.mxHost} (smtp-lab remote MTA) with ESMTP id ${id}\r\n` +
             `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Date(new Date())}\r\n`,
         );
         const message = Buffer.concat([received, ...chunks]);
         Promise.all(
-          rcpts.map((rcpt) => {
-            const at = rcpt.lastIndexOf('@');
-            const dir = mailboxDir(dataDir, rcpt.slice(at + 1), rcpt.slice(0, at));
-            return deliverToMaildir(dir, uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message));
-          }),
+          rcpts.map((rcpt) =>
+            deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message)),
+          ),
         ).then(
           () => cb(null, `2.0.0 Ok: queued as ${id}`),
           (err: Error) => {

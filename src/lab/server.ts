@@ -13,13 +13,15 @@ import {
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import './smtp-server-patches.js';
-import type { DataTapTarget } from './smtp-server-patches.js';
+import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { newSessionStageState, type SessionStageState } from '../protocol/stages.js';
-import { readWireLine } from '../protocol/wire.js';
-import { splitReply } from '../protocol/reply.js';
+import { MAX_DATA_LINE_EVENTS, readWireLine } from '../protocol/wire.js';
+import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
+import { rfc5322Date } from '../protocol/date.js';
+import { tcpInfo } from '../protocol/trace.js';
 import type { World } from '../data/world.js';
 import { newQueueId } from './queue.js';
 
@@ -53,7 +55,7 @@ interface InboundSession {
   lastReplyCode?: number;
   timedOut?: boolean;
   /** smtp-server's line parser for this connection (found at connect), for the raw-input counts. */
-  parser?: DataTapTarget;
+  parser?: SMTPStream;
   /** Commands processed so far, and how many command lines had arrived when the last reply went out. */
   commands: number;
   linesInAtLastReply: number;
@@ -67,18 +69,11 @@ interface InboundSession {
  */
 let sessionNumber = 0;
 
-/** Message lines beyond this many per message are summarised, so a 10 MB message can't flood the stream. */
-const MAX_DATA_LINE_EVENTS = 500;
-
 // RFC 5321 §4.1.1.11: a parameter the server does not support gets 555. Those listed are the ones the
 // extensions we announce define: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
 // RET/ENVID/NOTIFY/ORCPT (RFC 3461), AUTH (RFC 4954 §5).
 const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
 const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
-
-function smtpError(code: number, message: string): Error & { responseCode: number } {
-  return Object.assign(new Error(message), { responseCode: code });
-}
 
 export class LabServer {
   readonly smtp: SMTPServer;
@@ -118,7 +113,8 @@ export class LabServer {
       onData: (stream, session, cb) => this.onData(stream, session, cb),
       onClose: (session) => this.onClose(session),
     });
-    // Without a listener a connection reset mid-transaction crashes the process (SMTP-NOTES).
+    // smtp-server re-emits socket errors on the server, and an 'error' event nobody listens to throws:
+    // one client resetting mid-transaction would take the whole lab down.
     this.smtp.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ETIMEDOUT') return;
       opts.bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: `server: ${err.message}` });
@@ -329,10 +325,8 @@ export class LabServer {
   }
 
   /** smtp-server's line parser of this session's connection, where the raw DATA tap hangs. */
-  private parserOf(session: SMTPServerSession): DataTapTarget | undefined {
-    const connections = (this.smtp as unknown as { connections?: Set<{ session?: SMTPServerSession; _parser?: DataTapTarget }> }).connections;
-    if (!connections) return undefined;
-    for (const c of connections) if (c.session === session) return c._parser || undefined;
+  private parserOf(session: SMTPServerSession): SMTPStream | undefined {
+    for (const c of this.smtp.connections) if (c.session === session) return c._parser || undefined;
     return undefined;
   }
 
@@ -369,26 +363,8 @@ function receivedHeader(world: World, session: SMTPServerSession, recipients: st
   const protocol = session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
-    `Received: from ${helo} (${tcpInfo(session)})\r\n` +
+    `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
     `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${queueId}${forPart};\r\n` +
     `\t${rfc5322Date(new Date())}\r\n`
   );
-}
-
-/**
- * RFC 5321 §4.4 TCP-info: the address literal, preceded by the client's name only when reverse DNS
- * gave one (the lab turns it off, so smtp-server's "hostname" is the literal itself).
- */
-function tcpInfo(session: SMTPServerSession): string {
-  const literal = session.remoteAddress.includes(':') ? `[IPv6:${session.remoteAddress}]` : `[${session.remoteAddress}]`;
-  const name = session.clientHostname;
-  return name && !name.startsWith('[') && name !== session.remoteAddress ? `${name} ${literal}` : literal;
-}
-
-export function rfc5322Date(d: Date): string {
-  // RFC 5322 §3.3 date-time, in UTC ("Sat, 28 Nov 2026 23:02:00 +0000").
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }

@@ -1,6 +1,8 @@
 /**
- * Three places where smtp-server's behaviour would teach the wrong thing, corrected on its connection
- * class once for every server in the lab (the MX and the simulated remote MTAs):
+ * Five places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
+ * connection class once for every server in the lab (the MX and the simulated remote MTAs). Typed
+ * against the declarations smtp-server ships, so a renamed method fails tsc, and
+ * test/lab/smtp-server-patches.test.ts fails when an upgrade changes a reply these patches rely on:
  *
  * 1. It picks the RFC 3463 code of an error reply from the basic code alone (every 550 becomes 5.1.1,
  *    every 552 5.2.2), so a refused relay would read "550 5.1.1" where RFC 5321 §3.6.2 and RFC 3463
@@ -17,66 +19,65 @@
  * 5. It marks "421 too many unrecognized commands" 4.4.2 (a bad connection); the session is being
  *    closed for policy, 4.7.0, as Postfix says it.
  *
- * And one tap on the raw input: the bytes of DATA as they arrive, and a count of command lines (SMTPStream holds back a chunk's last bytes until
- * more come, so its data stream lags a line behind what the client sent; see server.ts onData).
+ * Why 2 and 3 are patches and not smtp-server's `session.disabledCommands`: disabling AUTH for the
+ * session hides it from EHLO, but then AUTH before STARTTLS is an unknown command (500 5.5.2, counted
+ * towards the tenth-unknown-command 421) instead of 530 5.7.0. So AUTH stays enabled, and the EHLO
+ * handler alone sees it disabled (smtp-server's own mechanism, set for the span of that one reply).
+ *
+ * And one tap on the raw input: the bytes of DATA as they arrive, and a count of command lines
+ * (SMTPStream holds back a chunk's last bytes until more come, so its data stream lags a line behind
+ * what the client sent; see server.ts onData).
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 
-/** The per-connection line parser; the lab server sets the tap while a message is being received. */
-export interface DataTapTarget {
-  __dataTap?: (chunk: Buffer) => void;
-  /** Command lines received so far (counted as bytes arrive, before smtp-server processes them). */
-  __linesIn?: number;
-}
-
-type Send = (code: number, data?: string | string[], context?: string | false) => void;
-interface PatchedConnection {
-  send: Send;
-  secure?: boolean;
-  _isSupported(command: string): boolean;
-  handler_EHLO(command: Buffer, callback: () => void): void;
-  handler_MAIL(command: Buffer, callback: () => void): void;
-  handler_RCPT(command: Buffer, callback: () => void): void;
-  __listingExtensions?: boolean;
+declare module 'smtp-server/lib/smtp-stream.js' {
+  /** What the lab hangs on a connection's line parser (the lab server sets the tap during DATA). */
+  interface SMTPStream {
+    __dataTap?: (chunk: Buffer) => void;
+    /** Command lines received so far (counted as bytes arrive, before smtp-server processes them). */
+    __linesIn?: number;
+  }
 }
 
 const OWN_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
-const proto = SMTPConnection.prototype as unknown as PatchedConnection & { __labPatched?: boolean };
+const PATCHED = Symbol.for('smtp-lab.patched');
+const connection = SMTPConnection.prototype;
+const stream = SMTPStream.prototype;
 
-if (!proto.__labPatched) {
-  const send = proto.send;
-  proto.send = function (this: PatchedConnection, code, data, context) {
+if (!(PATCHED in connection)) {
+  Object.defineProperty(connection, PATCHED, { value: true });
+
+  const send = connection.send;
+  connection.send = function (code, data, context) {
     if (code === 538) return send.call(this, 530, '5.7.0 Must issue a STARTTLS command first', false);
     if (code === 421 && typeof data === 'string' && /too many/i.test(data)) return send.call(this, code, `4.7.0 ${data}`, false);
-    if (context === undefined && typeof data === 'string' && OWN_CODE.test(data)) return send.call(this, code, data, false);
+    if (typeof data === 'string' && OWN_CODE.test(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);
   };
 
-  const isSupported = proto._isSupported;
-  proto._isSupported = function (this: PatchedConnection, command: string) {
-    if (this.__listingExtensions && !this.secure && String(command).toUpperCase() === 'AUTH') return false;
-    return isSupported.call(this, command);
-  };
-
-  const ehlo = proto.handler_EHLO;
-  proto.handler_EHLO = function (this: PatchedConnection, command, callback) {
-    // The EHLO handler builds and sends its reply synchronously, so the flag covers exactly that.
-    this.__listingExtensions = true;
+  const ehlo = connection.handler_EHLO;
+  connection.handler_EHLO = function (command, callback) {
+    if (this.secure) return ehlo.call(this, command, callback);
+    // The EHLO handler builds and sends its reply synchronously, so the override covers exactly that.
+    const session = this.session;
+    const own = session.disabledCommands;
+    session.disabledCommands = [...(own ?? this._server.options.disabledCommands), 'AUTH'];
     try {
       return ehlo.call(this, command, callback);
     } finally {
-      this.__listingExtensions = false;
+      session.disabledCommands = own;
     }
   };
+
   for (const [handler, prefix, enhanced, what] of [
     ['handler_MAIL', 'MAIL FROM', '5.1.7', 'sender'],
     ['handler_RCPT', 'RCPT TO', '5.1.3', 'recipient'],
   ] as const) {
-    const original = proto[handler];
+    const original = connection[handler];
     const spaced = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s*:\\s+`, 'i');
     const spacedBefore = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s+:`, 'i');
-    proto[handler] = function (this: PatchedConnection, command, callback) {
+    connection[handler] = function (command, callback) {
       const line = String(command);
       if (spaced.test(line) || spacedBefore.test(line)) {
         this.send(501, `${enhanced} Bad ${what} address syntax: no space is allowed around the colon (${prefix}:<address>)`);
@@ -85,14 +86,9 @@ if (!proto.__labPatched) {
       return original.call(this, command, callback);
     };
   }
-  proto.__labPatched = true;
 
-  const stream = SMTPStream.prototype as unknown as DataTapTarget & {
-    _dataMode?: boolean;
-    _write(chunk: Buffer, encoding: BufferEncoding, next: (err?: Error) => void): void;
-  };
   const write = stream._write;
-  stream._write = function (this: typeof stream, chunk, encoding, next) {
+  stream._write = function (chunk, encoding, next) {
     if (this._dataMode) {
       if (this.__dataTap && chunk?.length) this.__dataTap(chunk);
     } else if (chunk?.length) {

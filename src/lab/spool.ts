@@ -18,6 +18,7 @@
 import { readFileSync, readdirSync, existsSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { GroupCommit } from './group-commit.js';
 
 const HEADER_PREFIX = '#SMTPLAB-SPOOL ';
 const STATE_LOG = 'state.log';
@@ -26,7 +27,7 @@ const SEGMENT_MAX_RECORDS = 2000;
 const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
 /** How long a lazy state line may wait for company before it is written. */
 const LAZY_DELAY_MS = 20;
-/** fsync rounds of the spool that may overlap (see Spool.kick). */
+/** Groups of records that may be in flight at once (see the Spool constructor). */
 const MAX_ROUNDS = 2;
 
 /** The envelope as stored with the message. */
@@ -165,84 +166,25 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-interface Pending<T> {
-  data: Buffer;
-  resolve: (v: T) => void;
-  reject: (e: Error) => void;
-  /** Written with the next group but needs no fsync of its own (idempotent facts, hints for a restart). */
-  lazy?: boolean;
-}
-
-/** An append-only file with group commit: everything handed in while one fdatasync runs goes in the next. */
-class GroupCommitLog {
-  private fh: fs.FileHandle | undefined;
-  private pending: Pending<void>[] = [];
-  private flushing: Promise<void> | undefined;
-  private lazyTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly file: string,
-    private readonly onSettled: () => void = () => {},
-  ) {}
-
-  get busy(): boolean {
-    return this.flushing !== undefined || this.pending.length > 0;
-  }
-
-  /** Write what is pending now (lazy lines included). */
-  flushNow(): Promise<void> {
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
-    if (this.pending.length) this.flushing ??= this.flush();
-    return this.flushing ?? Promise.resolve();
-  }
-
-  append(data: Buffer, lazy = false): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ data, resolve, reject, lazy });
-      if (this.flushing) return;
-      if (!lazy) {
-        if (this.lazyTimer) clearTimeout(this.lazyTimer);
-        this.lazyTimer = undefined;
-        this.flushing = this.flush();
-      } else if (!this.lazyTimer) {
-        // Lazy lines wait a moment so that many share one write (under load: thousands a second).
-        this.lazyTimer = setTimeout(() => {
-          this.lazyTimer = undefined;
-          this.flushing ??= this.flush();
-        }, LAZY_DELAY_MS);
+/** The state log: durable marks get an fdatasync, lazy ones ride along with the next group. */
+function stateLogCommit(file: string): { commit: (lines: Buffer[], durable: boolean) => Promise<void[]>; close(): Promise<void> } {
+  let fh: fs.FileHandle | undefined;
+  return {
+    async commit(lines, durable) {
+      if (!fh) {
+        const existed = existsSync(file);
+        fh = await fs.open(file, 'a');
+        if (!existed) await fsyncDir(path.dirname(file));
       }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      while (this.pending.length) {
-        const batch = this.pending.splice(0);
-        try {
-          if (!this.fh) {
-            const existed = existsSync(this.file);
-            this.fh = await fs.open(this.file, 'a');
-            if (!existed) await fsyncDir(path.dirname(this.file));
-          }
-          await writeAll(this.fh, Buffer.concat(batch.map((p) => p.data)));
-          if (batch.some((p) => !p.lazy)) await this.fh.datasync();
-          for (const p of batch) p.resolve();
-        } catch (err) {
-          for (const p of batch) p.reject(err as Error);
-        }
-      }
-    } finally {
-      this.flushing = undefined;
-      this.onSettled();
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.flushNow();
-    await this.fh?.close();
-    this.fh = undefined;
-  }
+      await writeAll(fh, Buffer.concat(lines));
+      if (durable) await fh.datasync();
+      return [];
+    },
+    async close() {
+      await fh?.close();
+      fh = undefined;
+    },
+  };
 }
 
 async function writeAll(fh: fs.FileHandle, buf: Buffer): Promise<void> {
@@ -266,13 +208,11 @@ export class Spool {
   private segBytes = 0;
   private segCounter = 0;
   private readonly segInfo = new Map<string, SegmentInfo>();
-  private pending: Pending<string>[] = [];
-  private flushing: Promise<void> | undefined;
-  private settle: (() => void) | undefined;
-  private inFlight = 0;
   private segBroken = false;
   private segReady: Promise<void> = Promise.resolve();
-  private stateLog: GroupCommitLog;
+  private readonly records: GroupCommit<Buffer, string>;
+  private readonly stateFile: ReturnType<typeof stateLogCommit>;
+  private readonly stateLog: GroupCommit<Buffer>;
   private closed = false;
   /** Group commit at work: fsync rounds, messages in them, time spent writing + fsyncing (for the bench). */
   readonly stats = { groups: 0, records: 0, syncMs: 0 };
@@ -283,12 +223,22 @@ export class Spool {
     private readonly onSettled: () => void = () => {},
   ) {
     this.dir = path.join(dataDir, 'spool');
-    this.stateLog = new GroupCommitLog(path.join(this.dir, STATE_LOG), onSettled);
+    // Up to MAX_ROUNDS groups overlap: while one waits on its fdatasync, the next writes behind it (at
+    // its own reserved offset), so a slow disk costs latency, not throughput. A new segment is only
+    // opened when no group is in flight.
+    this.records = new GroupCommit({
+      commit: (records) => this.commitRecords(records),
+      concurrency: MAX_ROUNDS,
+      exclusive: () => this.needsNewSegment(),
+      onSettled,
+    });
+    this.stateFile = stateLogCommit(path.join(this.dir, STATE_LOG));
+    this.stateLog = new GroupCommit({ commit: this.stateFile.commit, lazyDelayMs: LAZY_DELAY_MS, onSettled });
   }
 
   /** True while writes are pending or being fsynced. */
   get busy(): boolean {
-    return this.flushing !== undefined || this.pending.length > 0 || this.stateLog.busy;
+    return this.records.busy || this.stateLog.busy;
   }
 
   /** Create the directory, load what a previous run left, drop finished segments, compact the state log. */
@@ -323,83 +273,56 @@ export class Spool {
    */
   append(record: SpoolRecord, message: Buffer): Promise<string> {
     if (this.closed) return Promise.reject(new Error('the spool is closed'));
-    const data = Buffer.concat([Buffer.from(`${HEADER_PREFIX}${JSON.stringify(record)}\n`), message, Buffer.from('\n')]);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ data, resolve, reject });
-      this.kick();
-    });
+    return this.records.add(Buffer.concat([Buffer.from(`${HEADER_PREFIX}${JSON.stringify(record)}\n`), message, Buffer.from('\n')]));
   }
 
-  /**
-   * Start fsync rounds for what is pending. Up to MAX_ROUNDS overlap: while one round waits on its
-   * fdatasync, the next writes behind it (at its own reserved offset) and queues its own, so a slow
-   * disk costs latency, not throughput. A new segment is only opened when no round is in flight.
-   */
-  private kick(): void {
-    while (this.pending.length && this.inFlight < MAX_ROUNDS) {
-      const rotate = !this.segFh || this.segBroken || this.segRecords >= SEGMENT_MAX_RECORDS || this.segBytes >= SEGMENT_MAX_BYTES;
-      if (rotate && this.inFlight > 0) return;
-      const batch = this.pending.splice(0);
-      this.inFlight++;
-      this.flushing ??= new Promise<void>((resolve) => (this.settle = resolve));
-      void this.round(batch, rotate).finally(() => {
-        this.inFlight--;
-        this.kick();
-        if (this.inFlight === 0 && !this.pending.length) {
-          this.flushing = undefined;
-          this.settle?.();
-          this.onSettled();
-        }
-      });
+  private needsNewSegment(): boolean {
+    return !this.segFh || this.segBroken || this.segRecords >= SEGMENT_MAX_RECORDS || this.segBytes >= SEGMENT_MAX_BYTES;
+  }
+
+  /** One group of records: appended with one write, made durable with one fdatasync. */
+  private async commitRecords(records: Buffer[]): Promise<string[]> {
+    if (this.needsNewSegment()) {
+      await this.rotate();
+      const name = `${Date.now()}-${process.pid}-${++this.segCounter}.seg`;
+      const fh = await fs.open(path.join(this.dir, name), 'wx');
+      this.segInfo.set(name, { live: 0, active: true });
+      this.segRecords = 0;
+      this.segBytes = 0;
+      this.segBroken = false;
+      // A new file's name lives in the directory: nothing in it counts as queued before this fsync.
+      this.segReady = fsyncDir(this.dir);
+      this.segReady.catch(() => undefined);
+      this.segName = name;
+      this.segFh = fh;
     }
-  }
-
-  private async round(batch: Pending<string>[], rotate: boolean): Promise<void> {
+    const fh = this.segFh!;
+    const name = this.segName!;
+    const ready = this.segReady;
+    const buf = Buffer.concat(records);
+    // Reserve this group's place in the file now, synchronously, so overlapping groups never interleave.
+    const position = this.segBytes;
+    this.segBytes += buf.length;
+    this.segRecords += records.length;
+    const t0 = performance.now();
     try {
-      if (rotate) {
-        await this.rotate();
-        const name = `${Date.now()}-${process.pid}-${++this.segCounter}.seg`;
-        const fh = await fs.open(path.join(this.dir, name), 'wx');
-        this.segInfo.set(name, { live: 0, active: true });
-        this.segRecords = 0;
-        this.segBytes = 0;
-        this.segBroken = false;
-        // A new file's name lives in the directory: nothing in it counts as queued before this fsync.
-        this.segReady = fsyncDir(this.dir);
-        this.segReady.catch(() => undefined);
-        this.segName = name;
-        this.segFh = fh;
-      }
-      const fh = this.segFh!;
-      const name = this.segName!;
-      const ready = this.segReady;
-      const buf = Buffer.concat(batch.map((p) => p.data));
-      // Reserve this round's place in the file now, synchronously, so overlapping rounds never interleave.
-      const position = this.segBytes;
-      this.segBytes += buf.length;
-      this.segRecords += batch.length;
-      const t0 = performance.now();
-      try {
-        // The write only copies into the page cache (microseconds): done in place, it saves a thread-pool
-        // round trip per round, which under load costs more than the copy. The fdatasync is what waits.
-        let off = 0;
-        while (off < buf.length) off += writeSync(fh.fd, buf, off, buf.length - off, position + off);
-        await fh.datasync();
-        await ready;
-      } catch (err) {
-        // Whatever reached the file may be half a record: later rounds go to a fresh segment.
-        this.segBroken = true;
-        throw err;
-      }
-      this.stats.groups++;
-      this.stats.records += batch.length;
-      this.stats.syncMs += performance.now() - t0;
-      const info = this.segInfo.get(name);
-      if (info) info.live += batch.length;
-      for (const p of batch) p.resolve(name);
+      // The write only copies into the page cache (microseconds): done in place, it saves a thread-pool
+      // round trip per group, which under load costs more than the copy. The fdatasync is what waits.
+      let off = 0;
+      while (off < buf.length) off += writeSync(fh.fd, buf, off, buf.length - off, position + off);
+      await fh.datasync();
+      await ready;
     } catch (err) {
-      for (const p of batch) p.reject(err as Error);
+      // Whatever reached the file may be half a record: later groups go to a fresh segment.
+      this.segBroken = true;
+      throw err;
     }
+    this.stats.groups++;
+    this.stats.records += records.length;
+    this.stats.syncMs += performance.now() - t0;
+    const info = this.segInfo.get(name);
+    if (info) info.live += records.length;
+    return records.map(() => name);
   }
 
   private async rotate(): Promise<void> {
@@ -421,7 +344,7 @@ export class Spool {
    */
   mark(entry: StateEntry, durable = false): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return this.stateLog.append(Buffer.from(JSON.stringify(entry) + '\n'), !durable);
+    return this.stateLog.add(Buffer.from(JSON.stringify(entry) + '\n'), !durable);
   }
 
   /** An item is finished (every recipient delivered or bounced, durably): drop it from its segment. */
@@ -440,10 +363,11 @@ export class Spool {
 
   /** Wait for pending writes, close files. Items not finished stay on disk for the next start. */
   async close(): Promise<void> {
-    await this.flushing;
+    await this.records.flush();
     this.closed = true;
     await this.segFh?.close();
     this.segFh = undefined;
-    await this.stateLog.close();
+    await this.stateLog.flush();
+    await this.stateFile.close();
   }
 }

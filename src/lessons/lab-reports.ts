@@ -6,6 +6,7 @@ import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { listMaildir, mailboxDir } from '../lab/maildir.js';
 import { loadSpool } from '../lab/spool.js';
+import { domainOf, localPartOf } from '../protocol/command.js';
 import type { World } from '../data/world.js';
 
 interface LabDirs {
@@ -33,9 +34,9 @@ export function mailboxReport(lab: LabDirs, address?: string, n?: number): strin
     }
     return rows.length ? `${rows.join('\n')}\n(:mailbox <address> lists one; files in ${path.join(lab.dataDir, 'mail')})` : 'The world has no mailboxes.';
   }
-  const at = address.lastIndexOf('@');
-  const local = at === -1 ? address : address.slice(0, at);
-  const domain = at === -1 ? lab.world.localDomain : address.slice(at + 1).toLowerCase();
+  // A bare local part means a mailbox of the lab's own domain.
+  const local = localPartOf(address);
+  const domain = address.includes('@') ? domainOf(address) : lab.world.localDomain;
   const spec = lab.world.domains.get(domain);
   if (!spec) return `${domain} is not a domain of the lab's world (${[...lab.world.domains.keys()].join(', ')}).`;
   const name = spec.mailboxes.find((m) => m.toLowerCase() === local.toLowerCase());

@@ -52,10 +52,17 @@ export function replyClass(code: number): ReplyClass {
   }
 }
 
-export function isTransient(code: number): boolean {
-  return code >= 400 && code < 500;
+/** The enhanced status of a reply, or the generic one of its class (RFC 3463 §3.1: X.0.0). */
+export function statusOf(reply: string, fallback = '5.0.0'): string {
+  const r = parseReplyLine(reply);
+  if (!r) return fallback;
+  return r.enhanced ?? `${Math.floor(r.code / 100)}.0.0`;
 }
 
-export function isPermanent(code: number): boolean {
-  return code >= 500 && code < 600;
+/**
+ * An error that smtp-server sends as the reply to a hook (its `responseCode` is the reply code).
+ * The text starts with its own RFC 3463 code, which the lab's patch keeps instead of smtp-server's guess.
+ */
+export function smtpError(code: number, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(text), { responseCode: code });
 }

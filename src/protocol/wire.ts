@@ -5,6 +5,12 @@
 import { classifyClientLine, classifyServerLine, type SessionStageState, type Stage } from './stages.js';
 import { parseReplyLine, type ReplyLine } from './reply.js';
 
+/**
+ * Message lines shown per message on any leg; the rest is summarised in a notice, so one 10 MB message
+ * cannot flood the event stream (or its 5,000-event ring).
+ */
+export const MAX_DATA_LINE_EVENTS = 500;
+
 export interface WireLineFields {
   stage: Stage;
   /** Client lines: the upper-case verb (absent for message lines). */

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { tempDir } from '../helpers/lab.js';
-import { listSpool } from '../../src/lab/queue.js';
+import { listSpool } from '../../src/lab/queue-item.js';
 
 const BIN = path.resolve('bin/smtp-lab.js');
 const children: ChildProcessWithoutNullStreams[] = [];

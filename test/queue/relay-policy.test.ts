@@ -1,40 +1,58 @@
 /** Relay policy: trusted networks (Postfix's mynetworks) and authenticated clients only; never an open relay. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawSmtp, code, startTestLab, type TestLab } from '../helpers/lab.js';
-import { inCidr, inNetworks, mayRelay, parseCidr } from '../../src/lab/net.js';
-import { loadWorld } from '../../src/data/world.js';
+import { rmSync } from 'node:fs';
+import { RawSmtp, code, startTestLab, tempDir, type TestLab } from '../helpers/lab.js';
+import { isTrusted, relayPolicy, trustedNetworks } from '../../src/lab/net.js';
+import { startLab } from '../../src/lab/lab.js';
+import { UserError } from '../../src/user-error.js';
 import type { RelayDeniedEvent } from '../../src/events/types.js';
 
-describe('CIDR matching', () => {
-  it('matches IPv4, IPv6 and IPv4-mapped IPv6 addresses', () => {
-    expect(inCidr('127.0.0.1', '127.0.0.0/8')).toBe(true);
-    expect(inCidr('127.255.0.9', '127.0.0.0/8')).toBe(true);
-    expect(inCidr('128.0.0.1', '127.0.0.0/8')).toBe(false);
-    expect(inCidr('::ffff:127.0.0.1', '127.0.0.1/32')).toBe(true);
-    expect(inCidr('::ffff:127.0.0.2', '127.0.0.1/32')).toBe(false);
-    expect(inCidr('::1', '::1/128')).toBe(true);
-    expect(inCidr('::2', '::1/128')).toBe(false);
-    expect(inCidr('2001:db8::17', '2001:db8::/32')).toBe(true);
-    expect(inCidr('2001:db9::1', '2001:db8::/32')).toBe(false);
-    expect(inCidr('10.1.2.3', '10.1.0.0/17')).toBe(true);
-    expect(inCidr('10.1.128.3', '10.1.0.0/17')).toBe(false);
-    expect(inCidr('192.168.1.1', '0.0.0.0/0')).toBe(true);
-    expect(inCidr('not an address', '0.0.0.0/0')).toBe(false);
+describe('trusted networks', () => {
+  it('matches IPv4 and IPv6 networks', () => {
+    const list = trustedNetworks(['127.0.0.0/8', '::1/128', '2001:db8::/32', '10.1.0.0/17']);
+    expect(isTrusted(list, '127.255.0.9')).toBe(true);
+    expect(isTrusted(list, '128.0.0.1')).toBe(false);
+    expect(isTrusted(list, '::1')).toBe(true);
+    expect(isTrusted(list, '::2')).toBe(false);
+    expect(isTrusted(list, '2001:db8::17')).toBe(true);
+    expect(isTrusted(list, '2001:db9::1')).toBe(false);
+    expect(isTrusted(list, '10.1.2.3')).toBe(true);
+    expect(isTrusted(list, '10.1.128.3')).toBe(false);
+    expect(isTrusted(list, 'not an address')).toBe(false);
+    expect(isTrusted(trustedNetworks(['0.0.0.0/0']), '192.168.1.1')).toBe(true);
   });
 
-  it('rejects nonsense networks, and a malformed entry trusts nobody', () => {
-    expect(() => parseCidr('127.0.0.0/33')).toThrow(/prefix/);
-    expect(() => parseCidr('example.com/8')).toThrow(/not an IP network/);
-    expect(inNetworks('127.0.0.1', ['bogus', '10.0.0.0/8'])).toBe(false);
+  it('trusts ::ffff:127.0.0.1 (an IPv4 client on a dual-stack socket) when 127.0.0.0/8 is trusted', () => {
+    const list = trustedNetworks(['127.0.0.0/8']);
+    expect(isTrusted(list, '::ffff:127.0.0.1')).toBe(true);
+    expect(isTrusted(list, '::ffff:128.0.0.1')).toBe(false);
+    expect(isTrusted(trustedNetworks(['127.0.0.1']), '::ffff:127.0.0.1')).toBe(true);
+  });
+
+  it('rejects an entry that is not a network, saying which one', () => {
+    expect(() => trustedNetworks(['127.0.0.0/33'])).toThrow(/"127\.0\.0\.0\/33" has a bad prefix length \(0-32\)/);
+    expect(() => trustedNetworks(['::1/129'])).toThrow(/bad prefix length \(0-128\)/);
+    expect(() => trustedNetworks(['10.0.0.0/8', 'example.com/8'])).toThrow(/"example\.com\/8" is not an IP network/);
+    expect(() => trustedNetworks(['10.0.0.0/x'])).toThrow(/bad prefix length/);
+  });
+
+  it('refuses to start a lab whose trusted networks hold a bad entry, in one line (exit 2)', async () => {
+    const dataDir = tempDir();
+    try {
+      const start = startLab({ port: 0, dataDir, trustedNetworks: ['127.0.0.0/8', 'bogus'] });
+      await expect(start).rejects.toBeInstanceOf(UserError);
+      await expect(start).rejects.toThrow(/^bad world file: trusted network "bogus" is not an IP network .* in relay\.trusted_networks$/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('relays for trusted networks and authenticated clients only', () => {
-    const world = loadWorld();
-    world.trustedNetworks = ['127.0.0.1/32'];
-    expect(mayRelay(world, '127.0.0.1', false)).toBe(true);
-    expect(mayRelay(world, '::ffff:127.0.0.1', false)).toBe(true);
-    expect(mayRelay(world, '127.0.0.2', false)).toBe(false);
-    expect(mayRelay(world, '127.0.0.2', true)).toBe(true);
+    const mayRelay = relayPolicy(['127.0.0.1/32']);
+    expect(mayRelay('127.0.0.1', false)).toBe(true);
+    expect(mayRelay('::ffff:127.0.0.1', false)).toBe(true);
+    expect(mayRelay('127.0.0.2', false)).toBe(false);
+    expect(mayRelay('127.0.0.2', true)).toBe(true);
   });
 });
 

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { EventBus } from '../../src/events/bus.js';
 import type { DeferredEvent } from '../../src/events/types.js';
 import { loadWorld } from '../../src/data/world.js';
-import { QueueRunner, listSpool } from '../../src/lab/queue.js';
+import { QueueRunner } from '../../src/lab/queue.js';
+import { listSpool } from '../../src/lab/queue-item.js';
 import { Spool, loadSpool } from '../../src/lab/spool.js';
 import { tempDir } from '../helpers/lab.js';
 

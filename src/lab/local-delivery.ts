@@ -1,0 +1,42 @@
+/**
+ * Final delivery for the lab's own domain: each recipient's message into its Maildir, with
+ * Return-Path: and Delivered-To: (RFC 5321 §4.4). Idempotent: the file name comes from the queue id
+ * and the recipient, so a delivery repeated after a crash finds the first one instead of copying it.
+ */
+import { localPartOf } from '../protocol/command.js';
+import { deliverToMaildir, deliveryKey, deliveryName, finalDeliveryContent, findDelivered, mailboxDir } from './maildir.js';
+import type { DeliveryContext, Failure, Item, Rcpt } from './queue-item.js';
+
+/**
+ * Deliver `due` (recipients of `item` in the local domain); resolves with those that cannot be.
+ * `resumeListing` holds Maildir listings taken once while resuming the spool (mailbox → delivery keys).
+ */
+export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[], resumeListing: Map<string, Map<string, string>>): Promise<Failure[]> {
+  const { world } = ctx;
+  const failed: Failure[] = [];
+  await Promise.all(
+    due.map(async (r) => {
+      r.attempts++;
+      const spec = world.domains.get(r.domain)!;
+      const local = localPartOf(r.address);
+      if (!spec.mailboxes.includes(local)) {
+        // The server refuses unknown local users at RCPT (550 5.1.1); this is the belt to those braces.
+        const reply = `550 5.1.1 <${r.address}>: Recipient address rejected: User unknown in local recipient table`;
+        failed.push({ rcpt: r, f: { recipient: r.address, status: '5.1.1', reply, smtpReply: false } });
+        return;
+      }
+      const dir = mailboxDir(ctx.dataDir, r.domain, local);
+      const name = deliveryName(item.record.arrival, item.record.id, r.index, world.hostname);
+      let file = item.resumed ? findDelivered(dir, deliveryKey(item.record.id, r.index), item.bounceOf ? undefined : resumeListing) : undefined;
+      if (!file) file = await deliverToMaildir(dir, name, finalDeliveryContent(item.record.from, r.address, item.message));
+      r.status = 'delivered';
+      r.lastReply = `250 2.0.0 delivered to maildir ${file}`;
+      // No fsync: the Maildir name is the proof of delivery. A one-recipient item needs no mark at
+      // all — its "done" line follows at once (and `smtp-lab queue` reads that).
+      if (item.rcpts.length > 1)
+        void ctx.spool.mark({ id: item.record.id, i: r.index, s: 'delivered', a: r.attempts, r: 'local' }).catch(() => undefined);
+      ctx.bus.emit({ type: 'delivered', stage: 'queue', queueId: item.record.id, recipient: r.address, via: 'local', path: file });
+    }),
+  );
+  return failed;
+}

@@ -1,0 +1,126 @@
+/**
+ * One queued message and where each of its recipients stands (Haraka's hmail): a small explicit state
+ * machine per recipient, pending → delivered | deferred | bounced, and deferred → (retry) → the same
+ * choices. Delivered and bounced are final.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { World } from '../data/world.js';
+import type { FailedRecipient } from './bounce.js';
+import { domainOf } from '../protocol/command.js';
+import { loadSpool, type LoadedItem, type RecipientStatus, type Spool, type SpoolRecord } from './spool.js';
+
+export interface Rcpt {
+  index: number;
+  address: string;
+  domain: string;
+  status: RecipientStatus;
+  attempts: number;
+  /** ms since the epoch, for a deferred recipient. */
+  nextAttempt: number;
+  lastReply?: string;
+}
+
+export interface Item {
+  record: SpoolRecord;
+  message: Buffer;
+  segment: string;
+  rcpts: Rcpt[];
+  /**
+   * Loaded from disk at start, or a bounce (whose id is derived from the message it reports on): a
+   * previous run may already have delivered it, so look in the Maildir before writing.
+   */
+  resumed: boolean;
+  /** Destination domains with a delivery running now. */
+  busy: Set<string>;
+  bounceOf?: string;
+}
+
+/** A recipient that will not be delivered, and what its DSN says about it. */
+export interface Failure {
+  rcpt: Rcpt;
+  f: FailedRecipient;
+}
+
+/** What a delivery (local or remote) may use of the queue. */
+export interface DeliveryContext {
+  world: World;
+  bus: EventBus;
+  dataDir: string;
+  spool: Spool;
+  /**
+   * A temporary failure (4xx, refused, timed out): deferred on the retry schedule, or returned as a
+   * failure to bounce when the schedule has run out.
+   */
+  defer(item: Item, r: Rcpt, reply: string, mxHost: string | undefined, smtpReply: boolean): Failure | undefined;
+}
+
+export function isFinal(status: RecipientStatus): boolean {
+  return status === 'delivered' || status === 'bounced';
+}
+
+/** The item for a spool record, with the progress a previous run recorded for each recipient. */
+export function itemOf(l: LoadedItem, message: Buffer, resumed: boolean): Item {
+  const rcpts: Rcpt[] = l.record.recipients.map((address, index) => {
+    const p = l.progress.get(index);
+    return {
+      index,
+      address,
+      domain: domainOf(address),
+      status: p?.status ?? 'pending',
+      attempts: p?.attempts ?? 0,
+      // A deferral from a previous run keeps its schedule; a pending one goes now.
+      nextAttempt: p?.nextAttempt ?? 0,
+      lastReply: p?.lastReply,
+    };
+  });
+  return { record: l.record, message, segment: l.segment, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set() };
+}
+
+export interface RecipientSummary {
+  address: string;
+  status: RecipientStatus;
+  attempts: number;
+  nextAttempt?: string;
+  lastReply?: string;
+}
+
+export interface QueueItemSummary {
+  id: string;
+  from: string;
+  arrival: string;
+  size: number;
+  recipients: RecipientSummary[];
+  /** The most attempts any recipient has had. */
+  attempts: number;
+  /** ISO 8601 of the earliest retry, when a recipient is deferred. */
+  nextAttempt?: string;
+  lastReply?: string;
+}
+
+export function summarise(record: SpoolRecord, rcpts: { address: string; status: RecipientStatus; attempts: number; nextAttempt?: number; lastReply?: string }[]): QueueItemSummary {
+  const recipients = rcpts.map((r) => ({
+    address: r.address,
+    status: r.status,
+    attempts: r.attempts,
+    ...(r.status === 'deferred' && r.nextAttempt ? { nextAttempt: new Date(r.nextAttempt).toISOString() } : {}),
+    ...(r.lastReply ? { lastReply: r.lastReply } : {}),
+  }));
+  const next = recipients.map((r) => r.nextAttempt).filter((x): x is string => !!x).sort()[0];
+  const lastReply = rcpts.filter((r) => r.lastReply && r.status !== 'delivered').map((r) => r.lastReply)[0] ?? rcpts.find((r) => r.lastReply)?.lastReply;
+  return {
+    id: record.id,
+    from: record.from,
+    arrival: new Date(record.arrival).toISOString(),
+    size: record.size,
+    recipients,
+    attempts: Math.max(0, ...rcpts.map((r) => r.attempts)),
+    ...(next ? { nextAttempt: next } : {}),
+    ...(lastReply ? { lastReply } : {}),
+  };
+}
+
+/** The spool as on disk, for `smtp-lab queue` (works whether or not a server is running). */
+export function listSpool(dataDir: string): QueueItemSummary[] {
+  const { items } = loadSpool(`${dataDir}/spool`);
+  return items.map((l) => summarise(l.record, itemOf(l, Buffer.alloc(0), true).rcpts));
+}

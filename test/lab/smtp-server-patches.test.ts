@@ -1,0 +1,128 @@
+/**
+ * The lab's corrections to smtp-server (src/lab/smtp-server-patches.ts), checked on a bare smtp-server
+ * so that an upgrade which moves or changes what they patch fails here, by name, and not as a strange
+ * reply in a lesson.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import tls from 'node:tls';
+import { rmSync } from 'node:fs';
+import { SMTPServer } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import '../../src/lab/smtp-server-patches.js';
+import { ensureCertificate } from '../../src/lab/tls.js';
+import { smtpError } from '../../src/protocol/reply.js';
+import { RawSmtp, skipReason, tempDir } from '../helpers/lab.js';
+
+let server: SMTPServer;
+let port: number;
+const dataDir = tempDir();
+const tapped: string[] = [];
+const linesIn: number[] = [];
+
+beforeAll(async () => {
+  const cert = await ensureCertificate(dataDir, 'mx.example.com');
+  server = new SMTPServer({
+    name: 'mx.example.com',
+    logger: false,
+    disableReverseLookup: true,
+    hideENHANCEDSTATUSCODES: false,
+    ...(cert ? { key: cert.key, cert: cert.cert } : {}),
+    disabledCommands: cert ? [] : ['STARTTLS'],
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: true,
+    allowInsecureAuth: false,
+    onAuth: (_auth, _session, cb) => cb(null, { user: 'alice' }),
+    onRcptTo: (address, _session, cb) =>
+      address.address.endsWith('@example.net') ? cb(smtpError(550, `5.7.1 <${address.address}>: Relay access denied`)) : cb(),
+    onData(stream, session, cb) {
+      for (const c of server.connections) {
+        if (c.session !== session || !c._parser) continue;
+        linesIn.push(c._parser.__linesIn ?? 0);
+        c._parser.__dataTap = (chunk) => tapped.push(chunk.toString('latin1'));
+      }
+      stream.resume();
+      stream.on('end', () => cb(null, '2.0.0 Ok: queued as TEST'));
+    },
+  });
+  server.on('error', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.server.address() as net.AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('smtp-server patches', () => {
+  it('still finds the methods it wraps', () => {
+    for (const m of ['send', 'handler_EHLO', 'handler_MAIL', 'handler_RCPT'] as const)
+      expect(typeof SMTPConnection.prototype[m], `SMTPConnection.prototype.${m}`).toBe('function');
+    expect(typeof SMTPStream.prototype._write).toBe('function');
+  });
+
+  it('keeps a reply\'s own enhanced code (550 5.7.1, not 550 5.1.1 5.7.1), also in the 250 after DATA', async () => {
+    const s = await RawSmtp.connect(port);
+    await s.command('EHLO client.test');
+    await s.command('MAIL FROM:<alice@example.com>');
+    expect(await s.command('RCPT TO:<dave@example.net>')).toEqual(['550 5.7.1 <dave@example.net>: Relay access denied']);
+    expect(await s.command('RCPT TO:<bob@example.com>')).toEqual(['250 2.1.5 Accepted']);
+    expect(await s.command('DATA')).toHaveLength(1);
+    expect(await s.message(['Subject: t', '', 'hello'])).toEqual(['250 2.0.0 Ok: queued as TEST']);
+    s.close();
+  });
+
+  it('refuses a space after the colon of MAIL FROM: and RCPT TO: with 501 and the RFC 3463 syntax codes', async () => {
+    const s = await RawSmtp.connect(port);
+    await s.command('EHLO client.test');
+    expect((await s.command('MAIL FROM: <alice@example.com>'))[0]).toMatch(/^501 5\.1\.7 Bad sender address syntax/);
+    await s.command('MAIL FROM:<alice@example.com>');
+    expect((await s.command('RCPT TO : <bob@example.com>'))[0]).toMatch(/^501 5\.1\.3 Bad recipient address syntax/);
+    s.close();
+  });
+
+  it('closes after ten unknown commands with 421 4.7.0 (policy), not 4.4.2', async () => {
+    const s = await RawSmtp.connect(port);
+    for (let i = 0; i < 9; i++) expect((await s.command('BOGUS'))[0]).toMatch(/^500 /);
+    expect((await s.command('BOGUS'))[0]).toMatch(/^421 4\.7\.0 .*too many unrecognized commands/i);
+    s.close();
+  });
+
+  it('taps the raw DATA bytes and counts command lines as they arrive', () => {
+    expect(tapped.join('')).toContain('Subject: t\r\n');
+    // EHLO, MAIL, two RCPTs and DATA had arrived when the message began.
+    expect(linesIn[0]).toBe(5);
+  });
+
+  it.skipIf(skipReason('openssl'))('lists AUTH only after STARTTLS, and answers AUTH before it 530 5.7.0', async () => {
+    const s = await RawSmtp.connect(port);
+    const before = (await s.command('EHLO client.test')).join('\n');
+    expect(before).toMatch(/STARTTLS/);
+    expect(before).not.toMatch(/AUTH/);
+    expect(await s.command('AUTH PLAIN AGFsaWNlAHNlY3JldA==')).toEqual(['530 5.7.0 Must issue a STARTTLS command first']);
+    expect((await s.command('STARTTLS'))[0]).toMatch(/^220 /);
+    const after = await ehloOverTls(s.socket);
+    expect(after).toMatch(/^250[ -]AUTH PLAIN LOGIN\r$/m);
+    s.close();
+  });
+});
+
+/** EHLO on a socket upgraded by STARTTLS; resolves with the reply. */
+function ehloOverTls(socket: net.Socket): Promise<string> {
+  socket.removeAllListeners('data');
+  const secure = tls.connect({ socket, rejectUnauthorized: false, servername: 'mx.example.com' });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    secure.once('secureConnect', () => secure.write('EHLO client.test\r\n'));
+    secure.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      if (/^250 /m.test(buf)) {
+        resolve(buf);
+        secure.destroy();
+      }
+    });
+    secure.once('error', reject);
+  });
+}
