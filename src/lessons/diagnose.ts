@@ -88,3 +88,34 @@ export function missingHeaderSeparator(lines: readonly string[]): string | undef
   }
   return undefined;
 }
+
+/**
+ * Follows what the learner types, line by line, and names the mistakes above once each: a command in
+ * a message once per session, the missing empty line when the message ends.
+ */
+export class MistakeWatcher {
+  /** The message lines typed since the last 354, as typed. */
+  private messageLines: string[] = [];
+  private readonly toldInMessage = new Set<string>();
+
+  /** After the server answered (or took) `line`: the words to say, if any. */
+  afterLine(line: string, at: { inMessage: boolean; session: string | undefined; lessonOrder: number; worldDomains: readonly string[] }): string | undefined {
+    if (!at.inMessage) {
+      this.messageLines = [];
+      return headerAsCommand(line) ?? domainTypo(line, at.worldDomains);
+    }
+    if (line === '.') {
+      const words = missingHeaderSeparator(this.messageLines);
+      this.messageLines = [];
+      return words;
+    }
+    this.messageLines.push(line);
+    // Dot-stuffing is lesson 5's subject: before it, `..` deserves an account of what was sent.
+    if (line === '..' && at.lessonOrder < 5) return doubleDot();
+    if (at.session !== undefined && !this.toldInMessage.has(at.session) && looksLikeCommand(line)) {
+      this.toldInMessage.add(at.session);
+      return commandInMessage(line);
+    }
+    return undefined;
+  }
+}

@@ -81,6 +81,23 @@ export class LessonRunner {
     return () => this.completeCbs.delete(cb);
   }
 
+  /** Resolves true when the lesson is complete, or false after `ms` (lessons check, demo). */
+  whenComplete(ms: number): Promise<boolean> {
+    if (this._complete) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, ms);
+      timer.unref();
+      const off = this.onComplete(() => {
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+    });
+  }
+
   /**
    * Events from now on count for the current step. With `follow: false` the owner feeds them through
    * `observe()` (the tutor does, so it can judge an event after the runner graded it).

@@ -12,11 +12,11 @@ import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { UserError } from '../user-error.js';
-import { findLesson } from './curriculum.js';
+import { chooseStart, completionWords, findLesson } from './curriculum.js';
 import { LearnerSession } from './learner-session.js';
 import { loadLessons } from './load.js';
 import { nudgeFor } from './nudge.js';
-import { commandInMessage, doubleDot, domainTypo, headerAsCommand, looksLikeCommand, missingHeaderSeparator } from './diagnose.js';
+import { MistakeWatcher } from './diagnose.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -49,10 +49,7 @@ export class Tutor implements TutorCommandHost {
   /** The step (of which runner) already got its "that worked, but" word. */
   private nudged: { runner: LessonRunner; index: number } | undefined;
   private pendingStart: { lesson: Lesson; step: number; resumed: boolean } | undefined;
-  /** The message lines typed since the last 354, as typed (for diagnose.ts). */
-  private messageLines: string[] = [];
-  /** Sessions already told that a command typed in a message went into it. */
-  private readonly toldInMessage = new Set<string>();
+  private readonly mistakes = new MistakeWatcher();
 
   protected constructor(
     lab: TutorLab,
@@ -93,15 +90,7 @@ export class Tutor implements TutorCommandHost {
       const why = errors.length ? `: ${formatLessonError(errors[0]!)}` : '';
       throw new UserError(`no lessons could be loaded from ${opts.lessonsDir ?? 'lessons/'}${why}`);
     }
-    let start: Lesson | undefined;
-    let step = 0;
-    if (opts.lessonId !== undefined) {
-      start = findLesson(lessons, opts.lessonId);
-      if (!start) throw new UserError(`there is no lesson "${opts.lessonId}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
-    } else {
-      start = progress.resumeLesson(lessons)!;
-      if (!progress.isDone(start.id)) step = progress.of(start.id)?.step ?? 0;
-    }
+    const { lesson: start, step } = chooseStart(lessons, progress, opts.lessonId);
     const tutor = new Tutor(opts.lab, lessons, progress, opts);
     for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
     tutor.pendingStart = { lesson: start, step, resumed: opts.lessonId === undefined };
@@ -192,21 +181,7 @@ export class Tutor implements TutorCommandHost {
 
   /** Resolves when the current lesson is complete, or after `ms` (lessons check, demo). */
   whenLessonComplete(ms: number): Promise<boolean> {
-    const runner = this.runner;
-    if (!runner) return Promise.resolve(false);
-    if (runner.complete) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(false);
-      }, ms);
-      timer.unref();
-      const off = runner.onComplete(() => {
-        clearTimeout(timer);
-        off();
-        resolve(true);
-      });
-    });
+    return this.runner?.whenComplete(ms) ?? Promise.resolve(false);
   }
 
   /** Is this inbound session the learner's (this tutor's connection)? */
@@ -384,35 +359,16 @@ export class Tutor implements TutorCommandHost {
       const inMessage = this.learner.dataMode;
       const session = this.learner.id;
       await this.learner.send(line);
-      if (inMessage) this.afterMessageLine(line, session);
-      else this.afterCommand(line);
+      const words = this.mistakes.afterLine(line, {
+        inMessage,
+        session,
+        lessonOrder: this.runner?.lesson.order ?? 0,
+        worldDomains: [...this.lab.world.domains.keys()],
+      });
+      if (words) this.say('info', words);
     } catch (err) {
       this.say('error', (err as Error).message);
     }
-  }
-
-  /** What the server's reply alone would not tell about a message line (diagnose.ts). */
-  private afterMessageLine(line: string, session: string | undefined): void {
-    if (line === '.') {
-      const words = missingHeaderSeparator(this.messageLines);
-      this.messageLines = [];
-      if (words) this.say('info', words);
-      return;
-    }
-    this.messageLines.push(line);
-    // Dot-stuffing is lesson 5's subject: before it, `..` deserves an account of what was sent.
-    if (line === '..' && (this.runner?.lesson.order ?? 0) < 5) this.say('info', doubleDot());
-    else if (session !== undefined && !this.toldInMessage.has(session) && looksLikeCommand(line)) {
-      this.toldInMessage.add(session);
-      this.say('info', commandInMessage(line));
-    }
-  }
-
-  /** A command the server answered: a header typed as a command, a near-miss of a world domain. */
-  private afterCommand(line: string): void {
-    this.messageLines = [];
-    const words = headerAsCommand(line) ?? domainTypo(line, [...this.lab.world.domains.keys()]);
-    if (words) this.say('info', words);
   }
 
   private async connect(): Promise<void> {
@@ -486,19 +442,8 @@ export class Tutor implements TutorCommandHost {
   }
 
   private onLessonComplete(lesson: Lesson, advancing: boolean): void {
-    const idx = this.lessons.indexOf(lesson);
-    if (this.opts.demo) {
-      const after = this.lessons[idx + 1];
-      this.say('info', `Lesson complete: ${lesson.title}. End of the demo${after ? `; \`smtp-lab demo ${after.id}\` plays the next lesson, ${after.title}` : ''}.`);
-      return;
-    }
-    const following = this.lessons.slice(idx + 1).find((l) => !this.progress.isDone(l.id)) ?? this.lessons[idx + 1];
-    const hint = following && !advancing ? ` Type :next for the next lesson, ${following.title}.` : '';
-    this.say('info', `Lesson complete: ${lesson.title}.${hint}`);
-    if (this.lessons.every((l) => this.progress.isDone(l.id))) {
-      this.allDone = true;
-      this.say('info', 'Every lesson is done. :lesson <id> replays any of them.');
-    }
+    for (const words of completionWords(this.lessons, this.progress, lesson, { demo: this.opts.demo === true, advancing })) this.say('info', words);
+    this.allDone = !this.opts.demo && this.lessons.every((l) => this.progress.isDone(l.id));
     this.changed();
   }
 
