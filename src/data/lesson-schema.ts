@@ -14,11 +14,11 @@ const replyCode = (error: string) => z.int({ error }).min(200, { error }).max(59
 
 const text = (what: string) => z.string({ error: `{step}: ${what} must be text` });
 
-/** A case-insensitive regular expression, as the predicates will compile it. */
+/** A regular expression, as the predicates will compile it (case-insensitive unless it is about exact text). */
 const regex = (what: string) =>
   text(what).superRefine((source, ctx) => {
     try {
-      new RegExp(source, 'i');
+      new RegExp(source);
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: `{step}: ${what} is not a valid regular expression (${(err as Error).message})` });
     }
@@ -71,9 +71,15 @@ const reply = fields('reply', {
    * was accepted.
    */
   args: regex('reply.args').optional(),
+  /**
+   * A case-sensitive regex on the whole line, exactly as typed, of the command this reply answers:
+   * `{ to: NOOP, code: 250, command: "^noop$" }` holds only for a lower-case noop that got its 250.
+   */
+  command: regex('reply.command').optional(),
 }).superRefine((r, ctx) => {
-  if (r.args !== undefined && (r.to === undefined || r.to === '.'))
-    ctx.addIssue({ code: 'custom', path: ['args'], message: '{step}: reply.args needs reply.to, a verb (the command whose arguments it tests)' });
+  for (const key of ['args', 'command'] as const)
+    if (r[key] !== undefined && (r.to === undefined || r.to === '.'))
+      ctx.addIssue({ code: 'custom', path: [key], message: `{step}: reply.${key} needs reply.to, a verb (the command whose line it tests)` });
 });
 
 const wire = fields('wire', {
@@ -93,8 +99,21 @@ const wire = fields('wire', {
 export const MX_ERRORS = ['NXDOMAIN', 'NULL_MX', 'TEMPFAIL'] as const satisfies readonly NonNullable<MxLookupEvent['error']>[];
 export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed'] as const satisfies readonly SessionCloseEvent['reason'][];
 
+/**
+ * What a step may need before it can pass: of the learner's session (src/protocol/session.ts: an
+ * accepted HELO/EHLO, an open transaction, an accepted recipient, an open message), or a message of
+ * theirs accepted earlier in the lesson (a step that watches its delivery).
+ */
+export const SESSION_NEEDS = ['hello', 'transaction', 'recipient', 'data'] as const;
+export const STEP_NEEDS = [...SESSION_NEEDS, 'message'] as const;
+
 const predicateFields = {
-  command: fields('command', { verb, args: regex('command.args').optional() }).optional(),
+  command: fields('command', {
+    verb,
+    args: regex('command.args').optional(),
+    /** A case-sensitive regex on the whole line as typed (its case, its spaces). */
+    text: regex('command.text').optional(),
+  }).optional(),
   reply: reply.optional(),
   stage: z.enum(STAGES, { error: (iss) => `{step}: "${String(iss.input)}" is not a stage (one of ${STAGES.join(', ')})` }).optional(),
   wire: wire.optional(),
@@ -105,18 +124,31 @@ const predicateFields = {
   bounced: fields('bounced', { to: text('bounced.to').optional(), notify: text('bounced.notify').optional() }).optional(),
   relayDenied: fields('relayDenied', { to: text('relayDenied.to').optional() }).optional(),
   closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
+  /** A tutor command the learner ran (its echo on the bus): `{ command: ":mailbox", args: "postmaster@" }`. */
+  tutor: fields('tutor', {
+    command: text('tutor.command').regex(/^:[a-z]+$/, { error: '{step}: tutor.command must be a tutor command such as :mailbox' }),
+    args: regex('tutor.args').optional(),
+  }).optional(),
   /** Whose sessions count: the learner's (default) or any client's (swaks, curl, …). */
   session: oneOf(['learner', 'any'], 'session').optional(),
+  /** With `sequence`: every part on one and the same session (a reconnect between them does not count). */
+  sameSession: z.boolean({ error: '{step}: sameSession must be true or false' }).optional(),
 };
 
 /** A step's `expect`: every key must hold. `any` and `all` nest predicates, so the type is spelled out there. */
-export type Predicate = z.output<z.ZodObject<typeof predicateFields>> & { any?: Predicate[]; all?: Predicate[] };
+export type Predicate = z.output<z.ZodObject<typeof predicateFields>> & { any?: Predicate[]; all?: Predicate[]; sequence?: Predicate[] };
 
-const PREDICATE_KEYS = [...Object.keys(predicateFields), 'any', 'all'].join(', ');
+const PREDICATE_KEYS = [...Object.keys(predicateFields), 'any', 'all', 'sequence'].join(', ');
 
 export const predicateSchema: z.ZodType<Predicate> = z
   .strictObject(
-    { ...predicateFields, any: z.lazy(() => predicateList('any')), all: z.lazy(() => predicateList('all')) },
+    {
+      ...predicateFields,
+      any: z.lazy(() => predicateList('any')),
+      all: z.lazy(() => predicateList('all')),
+      /** Each holds on what came after the one before it held: an order, not just a set. */
+      sequence: z.lazy(() => predicateList('sequence')),
+    },
     {
       error: (iss) =>
         iss.code === 'unrecognized_keys'
@@ -127,7 +159,8 @@ export const predicateSchema: z.ZodType<Predicate> = z
     },
   )
   // A predicate with nothing to test would pass at once: no check may be vacuous.
-  .refine((p) => Object.keys(p).some((k) => k !== 'session'), { error: '{step}: the predicate tests nothing' });
+  .refine((p) => Object.keys(p).some((k) => k !== 'session' && k !== 'sameSession'), { error: '{step}: the predicate tests nothing' })
+  .refine((p) => p.sameSession === undefined || p.sequence !== undefined, { error: '{step}: sameSession goes with sequence' });
 
 function predicateList(name: string) {
   const error = `{step}: "${name}" must be a non-empty list of predicates`;
@@ -141,6 +174,13 @@ const stepShape = {
     .array(z.string({ error: '{step}: "hints" must be a non-empty list of text' }).trim().min(1, { error: '{step}: "hints" must be a non-empty list of text' }), { error: (iss) => (missing(iss) ? '{step} has no "hints" (at least one)' : '{step}: "hints" must be a non-empty list of text') })
     .min(1, { error: '{step}: "hints" must be a non-empty list of text' }),
   explain: z.string({ error: '{step} has no "explain"' }).trim().min(1, { error: '{step} has no "explain"' }),
+  /**
+   * What the learner's session must already have for this step to be possible (a message line needs
+   * an open message). A resumed lesson goes back to the last step a fresh session can do.
+   */
+  needs: z
+    .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(oneOf(STEP_NEEDS, 'needs'), { error: `{step}: needs must be one or more of ${STEP_NEEDS.join(', ')}` }))
+    .optional(),
 };
 
 export const stepSchema = z.strictObject(stepShape, {
@@ -177,8 +217,26 @@ const frontMatterShape = {
     .min(1, { error: '"steps" must be a non-empty list' }),
   /** The reference client lines: `lessons check` replays them and every step must pass. */
   solution: lines('solution'),
-  /** An attempt that must not pass; absent: `lessons check` removes one line of the solution. */
-  wrong: lines('wrong').optional(),
+  /**
+   * Near-misses that must not pass: attempts a learner really makes (`{ why, lines }` each), or one
+   * list of lines. Absent: `lessons check` removes one line of the solution.
+   */
+  wrong: z
+    .preprocess(
+      // One list of lines is one near-miss.
+      (v) => (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null) ? [{ why: 'the declared wrong attempt', lines: v }] : v),
+      z.array(
+        z.strictObject(
+          {
+            why: z.string({ error: 'a near-miss in "wrong" needs "why": what it gets wrong' }).trim().min(1, { error: 'a near-miss in "wrong" needs "why": what it gets wrong' }),
+            lines: lines('wrong.lines'),
+          },
+          { error: (iss) => (iss.code === 'unrecognized_keys' ? `a near-miss in "wrong" has an unknown key "${iss.keys[0]}" (expected why, lines)` : 'a near-miss in "wrong" is { why, lines }') },
+        ),
+        { error: '"wrong" must be a list of lines, or a list of { why, lines }' },
+      ),
+    )
+    .optional(),
 };
 
 export const frontMatterSchema = z.strictObject(frontMatterShape, {

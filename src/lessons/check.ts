@@ -9,6 +9,7 @@ import path from 'node:path';
 import { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import { loadLessons } from './load.js';
+import { resumeStep } from './curriculum.js';
 import { Tutor, type TutorLab } from './tutor.js';
 import { formatLessonError, type Lesson } from './types.js';
 
@@ -42,7 +43,7 @@ export interface ReplayOutcome {
 }
 
 /** Play `lines` as the learner would type them, in a fresh lab, and report how far the lesson got. */
-export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: { startLab: StartLab; waitMs: number }): Promise<ReplayOutcome> {
+export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: { startLab: StartLab; waitMs: number; resumeAt?: number }): Promise<ReplayOutcome> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `smtp-lab-check-${lesson.id}-`));
   const bus = new EventBus();
   let lab: TutorLab | undefined;
@@ -56,7 +57,7 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   });
   try {
     lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
-    tutor = await Tutor.create({ lab, lessonsDir, progressFile: path.join(tmp, 'progress.json'), lessonId: lesson.id });
+    tutor = await Tutor.create({ lab, lessonsDir, progressFile: path.join(tmp, 'progress.json'), lessonId: lesson.id, resumeAt: opts.resumeAt });
     for (const [i, line] of lines.entries()) {
       current = i;
       // A learner reads before typing the next line: let deliveries that are due land first, so the
@@ -77,12 +78,11 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
 }
 
 /**
- * The wrong attempts to try: the declared one, or the solution less one line. The line removed is the
- * one during which a step passed, the last step first; a step that passed on a later event (a delivery
- * while QUIT was sent) may not depend on that line, so earlier steps' lines are tried too (up to 3).
+ * Without declared near-misses: the solution less one line. The line removed is the one during which
+ * a step passed, the last step first; a step that passed on a later event (a delivery while QUIT was
+ * sent) may not depend on that line, so earlier steps' lines are tried too (up to 3): one must fail.
  */
-export function wrongAttempts(lesson: Lesson, outcome: ReplayOutcome): { lines: string[]; removed?: string }[] {
-  if (lesson.wrong) return [{ lines: lesson.wrong }];
+export function lineRemovals(lesson: Lesson, outcome: ReplayOutcome): { lines: string[]; removed: string }[] {
   const candidates: number[] = [];
   for (const at of [...outcome.passedAt].reverse()) {
     let i = at;
@@ -91,7 +91,24 @@ export function wrongAttempts(lesson: Lesson, outcome: ReplayOutcome): { lines: 
     if (!candidates.includes(i)) candidates.push(i);
   }
   if (!candidates.length) candidates.push(lesson.solution.length - 1);
-  return candidates.slice(0, 3).map((i) => ({ lines: lesson.solution.filter((_, j) => j !== i), removed: lesson.solution[i] }));
+  return candidates.slice(0, 3).map((i) => ({ lines: lesson.solution.filter((_, j) => j !== i), removed: lesson.solution[i]! }));
+}
+
+/**
+ * The resumes to prove: for every step k > 0, where a fresh session goes back to (resumeStep), once
+ * per distinct target, from the latest k that goes there; and the solution lines from that step on.
+ */
+export function resumes(lesson: Lesson, outcome: ReplayOutcome): { at: number; from: number; lines: string[] }[] {
+  const byTarget = new Map<number, number>();
+  for (let k = 1; k < lesson.steps.length; k++) byTarget.set(resumeStep(lesson, k), k);
+  byTarget.delete(0); // going back to step 1 is the whole solution, proven already
+  return [...byTarget].map(([from, at]) => {
+    // The lines after the one that passed the step before `from`; if that line also passed `from`
+    // (a delivery after the dot), the line itself.
+    const prev = outcome.passedAt[from - 1]!;
+    const start = outcome.passedAt[from] === prev ? prev : prev + 1;
+    return { at, from, lines: lesson.solution.slice(start) };
+  });
 }
 
 export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: CheckOptions): Promise<CheckResult> {
@@ -103,17 +120,30 @@ export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: Chec
       const why = good.errors.length ? ` (${good.errors[0]})` : '';
       return { id: lesson.id, ok: false, message: `the solution does not pass step ${good.step + 1} (line ${step.line}: "${clip(step.instruction)}")${why}` };
     }
-    const attempts = wrongAttempts(lesson, good);
-    for (const wrong of attempts) {
-      // Give the wrong attempt as long as the solution needed after its last line, and a margin.
-      const bad = await replay(lesson, lessonsDir, wrong.lines, { startLab: opts.startLab, waitMs: Math.min(tail, good.tailMs + 1500) });
-      if (!bad.complete) return { id: lesson.id, ok: true };
+    // Give a wrong attempt as long as the solution needed after its last line, and a margin.
+    const wrongWait = Math.min(tail, good.tailMs + 1500);
+    const wrongRun = (lines: string[]) => replay(lesson, lessonsDir, lines, { startLab: opts.startLab, waitMs: wrongWait });
+    const resumeRuns = resumes(lesson, good).map(async (r) => ({ r, outcome: await replay(lesson, lessonsDir, r.lines, { startLab: opts.startLab, waitMs: Math.min(tail, good.tailMs + 3000), resumeAt: r.at }) }));
+    if (lesson.wrong) {
+      // Every near-miss a learner makes must fail, each for its own reason.
+      const outcomes = await Promise.all(lesson.wrong.map(async (w) => ({ w, outcome: await wrongRun(w.lines) })));
+      const passed = outcomes.find((o) => o.outcome.complete);
+      if (passed) return { id: lesson.id, ok: false, message: `the near-miss "${clip(passed.w.why)}" passes: a step's check is vacuous` };
+    } else {
+      const removals = lineRemovals(lesson, good);
+      let failed = false;
+      for (const wrong of removals) {
+        if ((await wrongRun(wrong.lines)).complete) continue;
+        failed = true;
+        break;
+      }
+      if (!failed) return { id: lesson.id, ok: false, message: `the solution passes without any one of the lines ${removals.map((a) => `"${a.removed}"`).join(', ')}: a step's check is vacuous` };
     }
-    const what =
-      attempts[0]!.removed === undefined
-        ? 'the "wrong" attempt passes too'
-        : `the solution passes without any one of the lines ${attempts.map((a) => `"${a.removed}"`).join(', ')}`;
-    return { id: lesson.id, ok: false, message: `${what}: a step's check is vacuous` };
+    for (const { r, outcome } of await Promise.all(resumeRuns)) {
+      if (!outcome.complete)
+        return { id: lesson.id, ok: false, message: `resumed at step ${r.at + 1} (a fresh session goes back to step ${r.from + 1}), the rest of the solution stops at step ${outcome.step + 1}: declare what the step needs (needs:)` };
+    }
+    return { id: lesson.id, ok: true };
   } catch (err) {
     return { id: lesson.id, ok: false, message: (err as Error).message.split('\n')[0] };
   }

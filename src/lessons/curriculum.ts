@@ -1,14 +1,15 @@
 /** The curriculum's order: finding a lesson as a learner names it, where to start, what comes next. */
 import { UserError } from '../user-error.js';
 import type { Progress } from './progress.js';
+import { SESSION_NEEDS, type STEP_NEEDS } from '../data/lesson-schema.js';
 import type { Lesson } from './types.js';
 
 /** The lesson asked for (an unknown one is a one-line user error), else where the learner left off. */
-export function chooseStart(lessons: Lesson[], progress: Progress, lessonId: string | undefined): { lesson: Lesson; step: number } {
+export function chooseStart(lessons: Lesson[], progress: Progress, lessonId: string | undefined, resumeAt = 0): { lesson: Lesson; step: number } {
   if (lessonId !== undefined) {
     const lesson = findLesson(lessons, lessonId);
     if (!lesson) throw new UserError(`there is no lesson "${lessonId}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
-    return { lesson, step: 0 };
+    return { lesson, step: resumeAt };
   }
   const lesson = progress.resumeLesson(lessons)!;
   return { lesson, step: progress.isDone(lesson.id) ? 0 : (progress.of(lesson.id)?.step ?? 0) };
@@ -37,4 +38,47 @@ export function findLesson(lessons: Lesson[], key: string): Lesson | undefined {
     return lessons.find((l) => l.order === n) ?? lessons[n - 1];
   }
   return lessons.find((l) => l.id.toLowerCase() === k) ?? lessons.find((l) => l.id.toLowerCase().replace(/^\d+-/, '') === k);
+}
+
+type Need = (typeof STEP_NEEDS)[number];
+
+/** What each need is, in the learner's words. */
+const NEED_WORDS: Record<Need, string> = {
+  hello: 'an EHLO or HELO the server accepted',
+  transaction: 'an open transaction (a MAIL the server accepted)',
+  recipient: 'a recipient the server accepted',
+  data: 'an open message (DATA answered 354)',
+  message: 'a message you sent in this lesson (the 250 after its final dot)',
+};
+
+/**
+ * Where a lesson left at step `k` can go on, on a fresh session (it has its greeting and nothing
+ * else): the last step at or before `k` that needs nothing of the session. The steps in between
+ * build again what `k` needs.
+ */
+export function resumeStep(lesson: Lesson, k: number): number {
+  let j = Math.min(Math.max(0, k), lesson.steps.length - 1);
+  while (j > 0 && (lesson.steps[j]!.needs ?? []).length > 0) j--;
+  return j;
+}
+
+/** The one line said when a resume goes back: what step `k` needs, from the real state of the new session. */
+export function resumeWords(lesson: Lesson, k: number, j: number): string {
+  const needs = (lesson.steps[k]!.needs ?? []).map((n) => NEED_WORDS[n]);
+  return `You left this lesson at step ${k + 1}, which needs ${needs.join(' and ')}; this run starts on a new session that has only its greeting, so you go on from step ${j + 1}.`;
+}
+
+/**
+ * A new session in the middle of a lesson (:reconnect, a command after QUIT): the last step at or
+ * before `k` whose needs of the session a fresh one meets (a message already sent stays sent).
+ */
+export function stepForNewSession(lesson: Lesson, k: number): number {
+  let j = Math.min(Math.max(0, k), lesson.steps.length - 1);
+  while (j > 0 && (lesson.steps[j]!.needs ?? []).some((n) => (SESSION_NEEDS as readonly string[]).includes(n))) j--;
+  return j;
+}
+
+export function newSessionWords(lesson: Lesson, k: number, j: number): string {
+  const needs = (lesson.steps[k]!.needs ?? []).filter((n) => (SESSION_NEEDS as readonly string[]).includes(n)).map((n) => NEED_WORDS[n]);
+  return `Step ${k + 1} needs ${needs.join(' and ')}, and your new session has only its greeting: go on from step ${j + 1}.`;
 }

@@ -12,9 +12,13 @@ import type { Predicate } from './types.js';
  * more of gets its own words. A step that waits for the queue (a delivery, a relay, a retry) is not
  * judged while the learner's own part holds.
  */
-export function nudgeFor(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds'>, verb: string): string | undefined {
+export function nudgeFor(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>, verb: string): string | undefined {
   const step = runner.step;
   if (!step || !missesStepKind(step.expect, verb)) return undefined;
+  // A command outside the transaction's order that one part of the step asks for, done right (a
+  // lower-case noop, before the QUIT the step also wants), is progress, not a miss.
+  const v = verb.toUpperCase();
+  if (VERB_RANK[v] === undefined && partsAbout(step.expect, v).some((p) => runner.partHolds(p))) return undefined;
   // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
   if (runner.learnerPartHolds()) return undefined;
   const n = runner.stepIndex + 1;
@@ -23,7 +27,13 @@ export function nudgeFor(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'lear
 }
 
 function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
-  return f(p) || (p.any ?? []).some((q) => somePredicate(q, f)) || (p.all ?? []).some((q) => somePredicate(q, f));
+  return f(p) || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some((q) => somePredicate(q, f));
+}
+
+/** The parts of an `all` or a `sequence` that are about this verb (its command or the reply to it). */
+function partsAbout(p: Predicate, verb: string): Predicate[] {
+  const parts = [...(p.all ?? []), ...(p.sequence ?? [])];
+  return parts.flatMap((q) => (q.all || q.sequence ? partsAbout(q, verb) : q.reply?.to === verb || q.command?.verb === verb ? [q] : []));
 }
 
 /** The step is about a message: it expects the reply to the final dot. */
@@ -38,7 +48,7 @@ const VERB_RANK: Record<string, number> = { HELO: 1, EHLO: 1, LHLO: 1, STARTTLS:
 function stepVerbs(p: Predicate, into = new Set<string>()): Set<string> {
   if (p.reply?.to) into.add(p.reply.to.toUpperCase());
   if (p.command?.verb) into.add(p.command.verb.toUpperCase());
-  for (const q of [...(p.any ?? []), ...(p.all ?? [])]) stepVerbs(q, into);
+  for (const q of [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])]) stepVerbs(q, into);
   return into;
 }
 

@@ -24,11 +24,14 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   const some = (f: (e: LabEvent) => boolean): boolean => events.some(f);
 
   if (p.command) {
-    const { verb, args } = p.command;
+    const { verb, args, text } = p.command;
     const re = args === undefined ? undefined : new RegExp(args, 'i');
+    // The exact text typed: its case matters (RFC 5321 §2.4 says the server must not mind; a lesson may).
+    const exact = text === undefined ? undefined : new RegExp(text);
     const ok = some((e) => {
       if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'client' || e.data) return false;
       if (e.verb !== verb) return false;
+      if (exact && !exact.test(e.line)) return false;
       return re ? re.test(argsOf(e.line)) : true;
     });
     if (!ok) return false;
@@ -36,21 +39,23 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   if (p.reply) {
     const r = p.reply;
     const re = r.args === undefined ? undefined : new RegExp(r.args, 'i');
-    const commandOf = re ? pairReplies(events) : undefined;
+    const exact = r.command === undefined ? undefined : new RegExp(r.command);
+    const commandOf = re || exact ? pairReplies(events) : undefined;
     const ok = some((e) => {
       if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'server' || e.code === undefined) return false;
       if (!isFinalReplyLine(e.line)) return false;
       if (r.to !== undefined && e.replyTo !== r.to) return false;
       if (!codeMatches(e, r)) return false;
-      if (!re) return true;
+      if (!re && !exact) return true;
       const cmd = commandOf!.get(e);
-      return cmd !== undefined && re.test(argsOf(cmd.line));
+      return cmd !== undefined && (!re || re.test(argsOf(cmd.line))) && (!exact || exact.test(cmd.line));
     });
     if (!ok) return false;
   }
   if (p.stage) {
     const stage = p.stage;
-    if (!some((e) => e.type !== 'lesson' && e.type !== 'notice' && e.type !== 'listening' && e.stage === stage)) return false;
+    // What happened in a stage: not the tutor's words about it, nor the lab's own notes.
+    if (!some((e) => e.type !== 'lesson' && e.type !== 'tutor' && e.type !== 'notice' && e.type !== 'listening' && e.stage === stage)) return false;
   }
   if (p.wire) {
     const w = p.wire;
@@ -100,9 +105,63 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
     const c = p.closed;
     if (!some((e) => e.type === 'session-close' && e.leg === 'inbound' && (c.reason === undefined || e.reason === c.reason))) return false;
   }
+  if (p.tutor) {
+    const { command, args } = p.tutor;
+    const re = args === undefined ? undefined : new RegExp(args, 'i');
+    const ok = some((e) => {
+      if (e.type !== 'tutor' || e.says !== 'echo') return false;
+      const [word, ...rest] = e.text.trim().split(/\s+/);
+      return word!.toLowerCase() === command && (!re || re.test(rest.join(' ')));
+    });
+    if (!ok) return false;
+  }
+  if (p.sequence && !holdsInOrder(p.sequence, ctx, scope, p.sameSession === true)) return false;
   if (p.any && !p.any.some((q) => holds(q, ctx, scope))) return false;
   if (p.all && !p.all.every((q) => holds(q, ctx, scope))) return false;
   return true;
+}
+
+/**
+ * Each predicate holds on the events after the one where the one before it first held. Predicates
+ * only ever ask "is there an event such that…", so holding on a prefix stays true on a longer one: the
+ * first event where one holds is found by bisection. With `sameSession`, all of it on one inbound
+ * session (queue events and the tutor's echoes, which belong to no session, count for every one).
+ */
+function holdsInOrder(parts: readonly Predicate[], ctx: PredicateContext, scope: Scope, sameSession: boolean): boolean {
+  const sessions = sameSession ? new Set(ctx.events.flatMap((e) => (e.type === 'wire' && e.leg === 'inbound' ? [e.session] : []))) : new Set([undefined]);
+  for (const session of sessions) {
+    let events = session === undefined ? ctx.events : ctx.events.filter((e) => !ofAnotherSession(e, session));
+    let ok = true;
+    for (const part of parts) {
+      const at = firstHolding(part, { ...ctx, events }, scope);
+      if (at === undefined) {
+        ok = false;
+        break;
+      }
+      events = events.slice(at + 1);
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
+function ofAnotherSession(e: LabEvent, session: string): boolean {
+  if (e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') return e.leg === 'inbound' && e.session !== session;
+  return e.type === 'relay-denied' && e.session !== session;
+}
+
+/** The smallest index i such that `p` holds on events[0..i], or undefined. */
+function firstHolding(p: Predicate, ctx: PredicateContext, scope: Scope): number | undefined {
+  const all = ctx.events;
+  if (!holds(p, ctx, scope)) return undefined;
+  let lo = 0;
+  let hi = all.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (holds(p, { ...ctx, events: all.slice(0, mid + 1) }, scope)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Which events a predicate may look at: the learner's sessions and their mail, or everyone's. */
@@ -125,6 +184,9 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
     case 'deferred':
     case 'bounced':
       return ctx.isLearnerQueueItem(e.queueId);
+    case 'tutor':
+      // The tutor speaks only to the learner: what they typed to it is theirs.
+      return true;
     default:
       return false;
   }

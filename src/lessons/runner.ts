@@ -8,7 +8,7 @@ import { holds, LearnerScope } from './predicates.js';
 import type { Lesson, Predicate, Step } from './types.js';
 
 function usesWire(p: Predicate): boolean {
-  return p.wire !== undefined || (p.any ?? []).some(usesWire) || (p.all ?? []).some(usesWire);
+  return p.wire !== undefined || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some(usesWire);
 }
 
 /**
@@ -16,12 +16,13 @@ function usesWire(p: Predicate): boolean {
  * 250 (deliveries, MX lookups, retries, bounces, the relay leg) or a session's close.
  */
 export function learnerPart(p: Predicate): Predicate {
-  const { delivered: _d, deferred: _f, bounced: _b, mx: _m, closed: _c, any, all, ...rest } = p;
+  const { delivered: _d, deferred: _f, bounced: _b, mx: _m, closed: _c, any, all, sequence, ...rest } = p;
   const out: Predicate = { ...rest };
   if (out.wire?.leg === 'relay') delete out.wire;
   if (out.stage === 'queue') delete out.stage;
   if (any) out.any = any.map(learnerPart);
   if (all) out.all = all.map(learnerPart);
+  if (sequence) out.sequence = sequence.map(learnerPart);
   return out;
 }
 
@@ -43,7 +44,7 @@ export class LessonRunner {
   private completeCbs = new Set<(l: Lesson) => void>();
   private _complete = false;
   private grading = false;
-  private started = false;
+  private _started = false;
 
   constructor(
     private readonly bus: EventBus,
@@ -60,6 +61,11 @@ export class LessonRunner {
 
   get step(): Step | undefined {
     return this._complete ? undefined : this.lesson.steps[this.index];
+  }
+
+  /** Following the stream (start() was called): events count for the current step. */
+  get started(): boolean {
+    return this._started;
   }
 
   get complete(): boolean {
@@ -103,8 +109,8 @@ export class LessonRunner {
    * `observe()` (the tutor does, so it can judge an event after the runner graded it).
    */
   start(opts: { follow?: boolean } = {}): void {
-    if (this.started) return;
-    this.started = true;
+    if (this._started) return;
+    this._started = true;
     if (opts.follow !== false) this.off = this.bus.subscribe((e) => this.observe(e));
     this.emit('start', this.index, this.lesson.steps[this.index]?.instruction);
   }
@@ -112,7 +118,7 @@ export class LessonRunner {
   stop(): void {
     this.off?.();
     this.off = undefined;
-    this.started = false;
+    this._started = false;
   }
 
   /** The next graded hint for the current step, or undefined when every hint has been shown. */
@@ -131,6 +137,19 @@ export class LessonRunner {
     this.hintsShown = 0;
     this._complete = false;
     this.emit('restart', 0, this.lesson.steps[0]?.instruction);
+  }
+
+  /** Back to an earlier step (the learner's session lost what the current one needs); only events from now on count. */
+  goBackTo(index: number): void {
+    if (this._complete || index >= this.index) return;
+    this.index = Math.max(0, index);
+    this.window = [];
+    this.hintsShown = 0;
+  }
+
+  /** Does this part of the current step's predicate hold on the events so far (nudge.ts)? */
+  partHolds(p: Predicate): boolean {
+    return holds(p, this.scope.context(this.window));
   }
 
   /** Skip the current step (`:next`), as if it had passed, without its explanation being earned. */
@@ -156,7 +175,7 @@ export class LessonRunner {
 
   /** One event of the stream (subscribed by start(), or fed by the owner). */
   observe(e: LabEvent): void {
-    if (!this.started) return;
+    if (!this._started) return;
     this.scope.observe(e);
     // The runner's own announcements are not evidence for a step.
     if (e.type === 'lesson' || this._complete) return;

@@ -48,6 +48,8 @@ export interface TutorOptions {
   progressFile?: string;
   /** Start with this lesson (otherwise: resume where the learner left). */
   lessonId?: string;
+  /** With `lessonId`: start there as a learner who left at this step (0-based) would (`lessons check` proves resumes). */
+  resumeAt?: number;
   /**
    * Restart the lab with a lesson's world overrides (a lesson with `world:`); the tutor passes its own
    * bus so the stream stays one. Without it, lessons run in the lab as given.

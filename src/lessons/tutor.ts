@@ -12,7 +12,7 @@ import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { UserError } from '../user-error.js';
-import { chooseStart, completionWords, findLesson } from './curriculum.js';
+import { chooseStart, completionWords, findLesson, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import { LearnerSession } from './learner-session.js';
 import { loadLessons } from './load.js';
 import { nudgeFor } from './nudge.js';
@@ -63,8 +63,11 @@ export class Tutor implements TutorCommandHost {
       this.bus,
       this.scope,
       {
-        // Events of a session may have been graded before it was known to be the learner's.
-        onSession: () => this.runner?.recheck(),
+        onSession: () => {
+          this.goBackForNewSession();
+          // Events of a session may have been graded before it was known to be the learner's.
+          this.runner?.recheck();
+        },
         onChange: () => this.changed(),
       },
       lab,
@@ -90,7 +93,7 @@ export class Tutor implements TutorCommandHost {
       const why = errors.length ? `: ${formatLessonError(errors[0]!)}` : '';
       throw new UserError(`no lessons could be loaded from ${opts.lessonsDir ?? 'lessons/'}${why}`);
     }
-    const { lesson: start, step } = chooseStart(lessons, progress, opts.lessonId);
+    const { lesson: start, step } = chooseStart(lessons, progress, opts.lessonId, opts.resumeAt);
     const tutor = new Tutor(opts.lab, lessons, progress, opts);
     for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
     tutor.pendingStart = { lesson: start, step, resumed: opts.lessonId === undefined };
@@ -389,8 +392,11 @@ export class Tutor implements TutorCommandHost {
       this.say('info', 'Closing your session: each lesson starts on a fresh one.');
       await this.learner.disconnect();
     }
-    this.progress.setCurrent(lesson.id, step);
-    const runner = new LessonRunner(this.bus, lesson, this.scope, step);
+    // Each lesson starts on a fresh session: a step that needs more of it (an open message) cannot be
+    // done there, so a resume goes back to where that state is built again.
+    const from = resumeStep(lesson, step);
+    this.progress.setCurrent(lesson.id, from);
+    const runner = new LessonRunner(this.bus, lesson, this.scope, from);
     // A restart says so first (its lesson event starts the TUI's transcript afresh), then it goes as a
     // start does: the reading and the first instruction, then the session opens, so its greeting is the
     // last thing on screen when the learner starts. The greeting is the backdrop, not evidence: the
@@ -409,6 +415,7 @@ export class Tutor implements TutorCommandHost {
     const n = this.lessonIdx + 1;
     this.runner = runner;
     this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
+    if (from < step) this.say('info', resumeWords(lesson, step, from));
     this.sayStep(runner);
     await this.connect();
     // The runner grades inside the bus's dispatch of the event that passed the step; what the tutor
@@ -428,6 +435,23 @@ export class Tutor implements TutorCommandHost {
     // The tutor feeds the runner itself (onEvent), so a reply is graded before it is judged a miss;
     // events before this (the greeting) are not evidence.
     runner.start({ follow: false });
+    this.changed();
+  }
+
+  /**
+   * A new session in the middle of a lesson has only its greeting: a step that needs more (an open
+   * message) cannot be done on it, so the lesson goes back to where that is built again, and says so.
+   */
+  private goBackForNewSession(): void {
+    const r = this.runner;
+    if (!r || !r.started || r.complete) return;
+    const k = r.stepIndex;
+    const j = stepForNewSession(r.lesson, k);
+    if (j >= k) return;
+    r.goBackTo(j);
+    this.progress.setCurrent(r.lesson.id, j);
+    this.say('info', newSessionWords(r.lesson, k, j));
+    this.sayStep(r);
     this.changed();
   }
 
@@ -459,9 +483,13 @@ export class Tutor implements TutorCommandHost {
   private onEvent(e: LabEvent): void {
     this.scope.observe(e);
     this.learner.observe(e);
-    this.runner?.observe(e);
+    const runner = this.runner;
+    const before = runner && { step: runner.stepIndex, complete: runner.complete };
+    runner?.observe(e);
     if (!this.learner.owns(e)) return;
-    if (e.type === 'wire' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined && e.code < 400 && e.code !== 354 && e.code !== 334 && isFinalReplyLine(e.line))
+    // A reply that just passed a step is not a miss of the next one.
+    const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
+    if (!passed && e.type === 'wire' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined && e.code < 400 && e.code !== 354 && e.code !== 334 && isFinalReplyLine(e.line))
       this.nudgeIfStepMissed(e.replyTo, this.learner.stateOf(e.session));
     if (e.type === 'session-close' || (e.type === 'wire' && e.direction === 'server')) this.changed();
   }

@@ -61,6 +61,19 @@ describe('loading lessons', () => {
     expect(errorFor(broken)).toMatch(/^05-broken\.md:8: step 1: unknown predicate "replied"/);
   });
 
+  it('checks what a step needs, an order of parts, and near-misses, naming the line', () => {
+    expect(errorFor(good.replace('    expect:\n      reply: { to: EHLO', '    needs: envelope\n    expect:\n      reply: { to: EHLO'))).toMatch(
+      /^05-broken\.md:\d+: step 1: needs must be one of hello, transaction, recipient, data, message/,
+    );
+    expect(errorFor(good.replace('reply: { to: EHLO, code: 250 }', 'sameSession: true\n      reply: { to: EHLO, code: 250 }'))).toMatch(/sameSession goes with sequence/);
+    expect(errorFor(good.replace('solution:', 'wrong:\n  - lines: [QUIT]\nsolution:'))).toMatch(/a near-miss in "wrong" needs "why"/);
+    const ok = parseLesson(
+      good.replace('reply: { to: EHLO, code: 250 }', 'sequence:\n        - reply: { to: EHLO, code: 250, command: "^EHLO " }\n        - tutor: { command: ":mailbox" }'),
+      '/x/01-hello.md',
+    );
+    expect(ok.steps[0]!.expect.sequence).toHaveLength(2);
+  });
+
   it('refuses a step with no hints, a missing title and missing front matter', () => {
     expect(errorFor(good.replace('    hints: [Type EHLO.]\n', ''))).toBe('05-broken.md:6: step 1 has no "hints" (at least one)');
     expect(errorFor(good.replace('title: Fixture hello\n', ''))).toMatch(/^05-broken\.md:\d+: missing "title"/);

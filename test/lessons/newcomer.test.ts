@@ -213,6 +213,7 @@ describe('the tutor', () => {
     const view = plain(t);
     await send(t, message);
     await t.settle(5000);
+    await t.submit(':mailbox bob@example.com 1');
     await t.submit('QUIT');
     expect(await t.whenLessonComplete(5000)).toBe(true);
     await t.settle(1000);

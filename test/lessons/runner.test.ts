@@ -186,6 +186,25 @@ describe('lessons check', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('solution:', 'wrong:\n  - EHLO other.test\n  - QUIT\nsolution:'));
     const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
     expect(summary.failed).toBe(1);
-    expect(summary.results.find((r) => !r.ok)).toEqual({ id: '01-hello', ok: false, message: 'the "wrong" attempt passes too: a step\'s check is vacuous' });
+    expect(summary.results.find((r) => !r.ok)).toEqual({ id: '01-hello', ok: false, message: 'the near-miss "the declared wrong attempt" passes: a step\'s check is vacuous' });
+  });
+
+  it('fails a lesson with one near-miss that passes, naming it, though the others fail', async () => {
+    const dir = path.join(tmp, 'lessons');
+    cpSync(FIXTURES, dir, { recursive: true });
+    const file = path.join(dir, '01-hello.md');
+    const wrong = 'wrong:\n  - why: no QUIT\n    lines: [EHLO other.test]\n  - why: EHLO with another name\n    lines: [EHLO other.test, QUIT]\nsolution:';
+    writeFileSync(file, readFileSync(file, 'utf8').replace('solution:', wrong));
+    const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
+    expect(summary.results.find((r) => !r.ok)).toEqual({ id: '01-hello', ok: false, message: 'the near-miss "EHLO with another name" passes: a step\'s check is vacuous' });
+  });
+
+  it('fails a lesson whose step, resumed on a fresh session, cannot be done: it must declare what it needs', async () => {
+    const dir = path.join(tmp, 'lessons');
+    cpSync(FIXTURES, dir, { recursive: true });
+    const file = path.join(dir, '02-deliver.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    needs: message\n', ''));
+    const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
+    expect(summary.results.find((r) => !r.ok)?.message).toMatch(/^resumed at step 2 .* declare what the step needs \(needs:\)/);
   });
 });

@@ -1,0 +1,88 @@
+/**
+ * Steps pass only on what their instruction asks, and a resumed lesson never lands on a step its new
+ * session cannot do (issue: "a learner's loop you can trust", §1 and §2), on a real lab.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Tutor } from '../../src/lessons/tutor.js';
+import { startTestLab, wires, type TestLab } from '../helpers/lab.js';
+import { saidBy } from '../helpers/tutor.js';
+
+describe('steps pass for the right reason', () => {
+  let lab: TestLab;
+  let tmp: string;
+  beforeEach(async () => {
+    lab = await startTestLab();
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-honest-'));
+  });
+  afterEach(async () => {
+    await lab.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const start = async (lessonId: string, resumeAt?: number) => {
+    const t = await Tutor.create({ lab, lessonId, resumeAt, progressFile: path.join(tmp, 'progress.json') });
+    return { t, said: saidBy(t), send: async (lines: string[]) => { for (const l of lines) await t.submit(l); } };
+  };
+
+  it('lesson 5, left at step 3 inside a message: the resume goes back to step 1 and says why, from the new session', async () => {
+    const { t, said } = await start('05-transparency', 2);
+    expect(t.state().step!.index).toBe(0);
+    expect(said.some((s) => /left this lesson at step 3, which needs an open message.*only its greeting.*step 1/.test(s.text))).toBe(true);
+    expect(said.filter((s) => s.kind === 'step').at(-1)!.text).toMatch(/^Step 1\/4/);
+    await t.close();
+  });
+
+  it('lesson 6, left at step 2 (abort the transaction): a bare RSET on the new session does not pass it', async () => {
+    const { t, send } = await start('06-termination', 1);
+    expect(t.state().step!.index).toBe(0);
+    await send(['RSET']);
+    expect(t.state().step!.index).toBe(0);
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RSET']);
+    expect(t.state().step!.index).toBe(2);
+    await t.close();
+  });
+
+  it('a new session mid-lesson goes back to where what the step needs is built again', async () => {
+    const { t, said, send } = await start('06-termination');
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>']);
+    expect(t.state().step!.index).toBe(1);
+    await send([':reconnect']);
+    expect(t.state().step!.index).toBe(0);
+    expect(said.some((s) => /Step 2 needs an open transaction.*new session has only its greeting: go on from step 1/.test(s.text))).toBe(true);
+    await t.close();
+  });
+
+  it('lesson 2 step 3: a lower-case noop gets no "that worked, but", an upper-case NOOP does not pass, nor QUIT then noop', async () => {
+    const { t, said, send } = await start('02-helo-ehlo');
+    await send(['HELO client.example', 'EHLO client.example', 'noop']);
+    expect(said.some((s) => /That worked, but/.test(s.text))).toBe(false);
+    await send(['QUIT']);
+    expect(await t.whenLessonComplete(2000)).toBe(true);
+    await t.close();
+
+    const upper = await start('02-helo-ehlo');
+    await upper.send(['HELO client.example', 'EHLO client.example', 'NOOP', 'QUIT']);
+    expect(await upper.t.whenLessonComplete(500)).toBe(false);
+    await upper.t.close();
+
+    const reordered = await start('02-helo-ehlo');
+    await reordered.send(['HELO client.example', 'EHLO client.example', 'QUIT', 'noop']);
+    expect(await reordered.t.whenLessonComplete(500)).toBe(false);
+    await reordered.t.close();
+  });
+
+  it('lesson 3 step 6 passes only once the learner looked at postmaster\'s mailbox, after the delivery', async () => {
+    const { t, send } = await start('03-envelope');
+    await send(['EHLO c.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hi.', '.']);
+    await t.settle(3000);
+    expect(wires(lab.events, { leg: 'inbound', direction: 'server', replyTo: '.' }).at(-1)!.code).toBe(250);
+    expect(t.state().step!.index).toBe(5);
+    await send(['NOOP']);
+    expect(t.state().step!.index).toBe(5);
+    await send([':mailbox postmaster@example.com']);
+    expect(t.state().step!.index).toBe(6);
+    await t.close();
+  });
+});
