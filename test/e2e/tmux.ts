@@ -9,6 +9,22 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Rebuild the bundle from the current source: test what the user runs. */
+export function bundle(): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** Shell-quote for a tmux command string. */
+export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The command a pane runs: smtp-lab `args`, its progress files under `home` (never the developer's). */
+export function smtpLabCommand(args: string[], home: string): string {
+  const q = shellQuote;
+  return `cd ${q(ROOT)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(path.join(ROOT, 'bin/smtp-lab.js'))} ${args.map(q).join(' ')}`;
+}
+
 export function tmuxMissing(): string | undefined {
   const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
   return r.status === 0 ? undefined : 'tmux is not installed: the real-terminal tests need it (apt-get install tmux)';

@@ -4,16 +4,12 @@
  * freed — at 100×30 and at the smallest supported size, 80×24.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Tmux, count, freePort, portIsFree, sleep, tmuxMissing } from './tmux.js';
+import { Tmux, bundle, count, freePort, portIsFree, sleep, smtpLabCommand as startCommand, tmuxMissing } from './tmux.js';
 import { rawSession } from './raw-smtp.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'bin/smtp-lab.js');
 const skip = tmuxMissing();
 if (skip) console.warn(`skipping the tmux end-to-end tests: ${skip}`);
 
@@ -21,9 +17,7 @@ let tmux: Tmux | undefined;
 const dirs: string[] = [];
 
 beforeAll(() => {
-  if (skip) return;
-  // Test what the user runs: the bundle, rebuilt from the current source.
-  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
+  if (!skip) bundle();
 }, 60_000);
 
 afterEach(() => {
@@ -36,14 +30,6 @@ function tempDir(): string {
   const d = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
   dirs.push(d);
   return d;
-}
-
-/** Shell-quote for the tmux command string. */
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function startCommand(args: string[], home: string): string {
-  // XDG_STATE_HOME: the tests' progress files stay in the temp dir, never the developer's.
-  return `cd ${q(root)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(bin)} ${args.map(q).join(' ')}`;
 }
 
 async function ctrlCExits(t: Tmux, port: number): Promise<number> {
@@ -114,6 +100,7 @@ for (const [width, height] of [
         t.resize(w, h);
         await t.waitFor(`the layout at ${w}×${h}`, (s) => /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.screen());
       }
+      // That no stale copy turns up later: a pause in which nothing may be redrawn twice.
       await sleep(200);
       expect(stageBars(t.screen())).toBe(1);
 
