@@ -5,15 +5,28 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Rebuild the bundle from the current source: test what the user runs. */
+/**
+ * Rebuild the bundle when the source is newer than it: test what the user runs. `npm test` has just
+ * built it (pretest); rebuilding in each e2e file cost seconds and rewrote dist/ while other test
+ * files were starting the binary from it.
+ */
 export function bundle(): void {
+  const built = path.join(ROOT, 'dist', 'smtp-lab.mjs');
+  const inputs = [path.join(ROOT, 'package.json'), path.join(ROOT, 'scripts', 'bundle.mjs'), ...sourceFiles(path.join(ROOT, 'src'))];
+  if (existsSync(built) && inputs.every((f) => statSync(f).mtimeMs <= statSync(built).mtimeMs)) return;
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 /** Shell-quote for a tmux command string. */

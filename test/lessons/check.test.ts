@@ -28,7 +28,9 @@ function fixtureCopy(name: string, files: string[]): string {
   return dir;
 }
 
-describe('checkLessons', () => {
+// The four checks are independent (each lesson in a lab of its own, each test in a folder of its own)
+// and mostly wait on their labs: run side by side, the file takes as long as the full check.
+describe.concurrent('checkLessons', () => {
   const labs = ({ dataDir, worldOverrides, bus }: { dataDir: string; worldOverrides?: unknown; bus: EventBus }) =>
     startLab({ port: 0, dataDir, worldOverrides, bus, retrySchedule: [0.2, 0.4] });
 
@@ -50,7 +52,7 @@ describe('checkLessons', () => {
   });
 });
 
-describe('smtp-lab lessons check', () => {
+describe.concurrent('smtp-lab lessons check', () => {
   const run = (args: string[], timeoutMs: number) => runSmtpLab(args, { stateHome: path.join(tmp, 'state'), timeoutMs });
 
   it('check replays every lesson in lessons/ against a real server and passes, reporting in lesson order', async () => {
