@@ -5,9 +5,11 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeAll } from 'vitest';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -117,6 +119,34 @@ export class Tmux {
     const dir = path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
     rmSync(path.join(dir, this.socket), { force: true });
   }
+}
+
+/**
+ * Call at the top of an e2e file (when tmux is there): the bundle is fresh before its tests, and each
+ * test's pane and temp folders are gone after it. `pane()` starts a command in a pane of that size;
+ * `tempDir()` makes a folder for its data and state.
+ */
+export function panesPerTest(): { pane(command: string, width: number, height: number): Tmux; tempDir(): string } {
+  let tmux: Tmux | undefined;
+  const dirs: string[] = [];
+  beforeAll(() => bundle(), 60_000);
+  afterEach(() => {
+    tmux?.kill();
+    tmux = undefined;
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    pane(command, width, height) {
+      const t = (tmux = new Tmux());
+      t.start(command, width, height);
+      return t;
+    },
+    tempDir() {
+      const d = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
+      dirs.push(d);
+      return d;
+    },
+  };
 }
 
 /** A port that was free a moment ago (the tests pass it explicitly so they can check it is freed). */

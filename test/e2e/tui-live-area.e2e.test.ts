@@ -3,33 +3,17 @@
  * a DATA line as soon as Enter is pressed, the stage bar starts over with the next lesson and is not
  * moved by a rejected command, and the footer fits at 110 columns.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Tmux, bundle, sleep, smtpLabCommand, tmuxMissing } from './tmux.js';
+import { panesPerTest, sleep, smtpLabCommand, tmuxMissing, type Tmux } from './tmux.js';
 
 const skip = tmuxMissing();
-
-let tmux: Tmux | undefined;
-const dirs: string[] = [];
-
-beforeAll(() => {
-  if (!skip) bundle();
-}, 60_000);
-
-afterEach(() => {
-  tmux?.kill();
-  tmux = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { pane, tempDir } = skip ? { pane: undefined!, tempDir: undefined! } : panesPerTest();
 
 /** The tutor in a fresh pane, once its prompt is on screen. */
 async function tutorAt(width: number, height: number): Promise<Tmux> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
-  dirs.push(home);
-  const t = (tmux = new Tmux());
-  t.start(smtpLabCommand(['--port', '0', '--data-dir', path.join(home, 'data')], home), width, height);
+  const home = tempDir();
+  const t = pane(smtpLabCommand(['--port', '0', '--data-dir', path.join(home, 'data')], home), width, height);
   await t.waitFor('the prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 10_000, () => t.screen());
   return t;
 }
