@@ -164,11 +164,16 @@ export async function checkLessons(dir: string, opts: CheckOptions): Promise<Che
     opts.onResult?.(r);
   };
   for (const e of errors) report({ id: path.basename(e.file, '.md'), ok: false, message: formatLessonError(e) });
+  // Lessons are checked several at a time (each in its own lab) but reported in lesson order: a result
+  // waits until those before it are in, so the output reads the same however the replays interleave.
+  const done: (CheckResult | undefined)[] = [];
+  let reported = 0;
   let next = 0;
   const worker = async () => {
     while (next < lessons.length) {
-      const lesson = lessons[next++]!;
-      report(await checkLesson(lesson, dir, opts));
+      const i = next++;
+      done[i] = await checkLesson(lessons[i]!, dir, opts);
+      while (done[reported]) report(done[reported++]!);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));

@@ -5,9 +5,40 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeAll } from 'vitest';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * Rebuild the bundle when the source is newer than it: test what the user runs. `npm test` has just
+ * built it (pretest); rebuilding in each e2e file cost seconds and rewrote dist/ while other test
+ * files were starting the binary from it.
+ */
+export function bundle(): void {
+  const built = path.join(ROOT, 'dist', 'smtp-lab.mjs');
+  const inputs = [path.join(ROOT, 'package.json'), path.join(ROOT, 'scripts', 'bundle.mjs'), ...sourceFiles(path.join(ROOT, 'src'))];
+  if (existsSync(built) && inputs.every((f) => statSync(f).mtimeMs <= statSync(built).mtimeMs)) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+/** Shell-quote for a tmux command string. */
+export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The command a pane runs: smtp-lab `args`, its progress files under `home` (never the developer's). */
+export function smtpLabCommand(args: string[], home: string): string {
+  const q = shellQuote;
+  return `cd ${q(ROOT)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(path.join(ROOT, 'bin/smtp-lab.js'))} ${args.map(q).join(' ')}`;
+}
 
 export function tmuxMissing(): string | undefined {
   const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
@@ -88,6 +119,34 @@ export class Tmux {
     const dir = path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
     rmSync(path.join(dir, this.socket), { force: true });
   }
+}
+
+/**
+ * Call at the top of an e2e file (when tmux is there): the bundle is fresh before its tests, and each
+ * test's pane and temp folders are gone after it. `pane()` starts a command in a pane of that size;
+ * `tempDir()` makes a folder for its data and state.
+ */
+export function panesPerTest(): { pane(command: string, width: number, height: number): Tmux; tempDir(): string } {
+  let tmux: Tmux | undefined;
+  const dirs: string[] = [];
+  beforeAll(() => bundle(), 60_000);
+  afterEach(() => {
+    tmux?.kill();
+    tmux = undefined;
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    pane(command, width, height) {
+      const t = (tmux = new Tmux());
+      t.start(command, width, height);
+      return t;
+    },
+    tempDir() {
+      const d = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
+      dirs.push(d);
+      return d;
+    },
+  };
 }
 
 /** A port that was free a moment ago (the tests pass it explicitly so they can check it is freed). */

@@ -3,48 +3,15 @@
  * delivered, history, DATA mode, a resize, and Ctrl+C ending the process within 2 s with the port
  * freed — at 100×30 and at the smallest supported size, 80×24.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Tmux, count, freePort, portIsFree, sleep, tmuxMissing } from './tmux.js';
+import { count, freePort, panesPerTest, portIsFree, sleep, smtpLabCommand as startCommand, tmuxMissing, type Tmux } from './tmux.js';
 import { rawSession } from './raw-smtp.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'bin/smtp-lab.js');
 const skip = tmuxMissing();
 if (skip) console.warn(`skipping the tmux end-to-end tests: ${skip}`);
-
-let tmux: Tmux | undefined;
-const dirs: string[] = [];
-
-beforeAll(() => {
-  if (skip) return;
-  // Test what the user runs: the bundle, rebuilt from the current source.
-  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
-}, 60_000);
-
-afterEach(() => {
-  tmux?.kill();
-  tmux = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
-  dirs.push(d);
-  return d;
-}
-
-/** Shell-quote for the tmux command string. */
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function startCommand(args: string[], home: string): string {
-  // XDG_STATE_HOME: the tests' progress files stay in the temp dir, never the developer's.
-  return `cd ${q(root)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(bin)} ${args.map(q).join(' ')}`;
-}
+const { pane, tempDir } = skip ? { pane: undefined!, tempDir: undefined! } : panesPerTest();
 
 async function ctrlCExits(t: Tmux, port: number): Promise<number> {
   t.keys(['C-c']);
@@ -65,8 +32,7 @@ for (const [width, height] of [
       const home = tempDir();
       const dataDir = path.join(home, 'data');
       const port = await freePort();
-      const t = (tmux = new Tmux());
-      t.start(startCommand(['--port', String(port), '--data-dir', dataDir], home), width, height);
+      const t = pane(startCommand(['--port', String(port), '--data-dir', dataDir], home), width, height);
 
       // Start-up: the greeting and the stage bar on screen.
       await t.waitFor('the 220 greeting', (s) => /S: 220 /.test(s), 10_000);
@@ -114,6 +80,7 @@ for (const [width, height] of [
         t.resize(w, h);
         await t.waitFor(`the layout at ${w}×${h}`, (s) => /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.screen());
       }
+      // That no stale copy turns up later: a pause in which nothing may be redrawn twice.
       await sleep(200);
       expect(stageBars(t.screen())).toBe(1);
 
@@ -138,8 +105,7 @@ describe.skipIf(skip)('smtp-lab watch in a real terminal', () => {
   it('shows an external session live, grouped under its session, and stops on Ctrl+C', async () => {
     const home = tempDir();
     const port = await freePort();
-    const t = (tmux = new Tmux());
-    t.start(startCommand(['watch', '--port', String(port), '--data-dir', path.join(home, 'data')], home), 100, 30);
+    const t = pane(startCommand(['watch', '--port', String(port), '--data-dir', path.join(home, 'data')], home), 100, 30);
     await t.waitFor('the watch header', (s) => s.includes(`listening on 127.0.0.1:${port}`), 10_000);
 
     // An external client, as swaks would be: a message for the remote domain, relayed by the queue.
@@ -163,8 +129,7 @@ describe.skipIf(skip)('smtp-lab watch in a real terminal', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as import('node:net').AddressInfo).port;
     try {
-      const t = (tmux = new Tmux());
-      t.start(`${startCommand(['watch', '--port', String(port), '--data-dir', path.join(home, 'data')], home).replace('exec env', 'env')}; echo "exit=$?"`, 100, 30);
+      const t = pane(`${startCommand(['watch', '--port', String(port), '--data-dir', path.join(home, 'data')], home).replace('exec env', 'env')}; echo "exit=$?"`, 100, 30);
       // Whole history: tmux's "Pane is dead" note at the bottom scrolls the first line off the screen.
       const screen = await t.waitFor('the exit code', (s) => /exit=\d/.test(s), 10_000);
       expect(screen).toMatch(/exit=2/);

@@ -1,6 +1,17 @@
-/** Test helpers for the tutor: what it said, read from the bus as every view reads it. */
+/**
+ * Test helpers for the tutor: what it said, read from the bus as every view reads it; and a Tutor on a
+ * real lab, with its own progress file and the plain view's transcript, stopped after each test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach } from 'vitest';
 import type { TutorSays } from '../../src/events/types.js';
-import type { Tutor } from '../../src/lessons/tutor.js';
+import { Tutor } from '../../src/lessons/tutor.js';
+import { makeChalk } from '../../src/views/color.js';
+import { attachPlainTutor } from '../../src/views/plain-tutor.js';
+import { startTestLab, type TestLab } from './lab.js';
 
 export interface Said {
   kind: TutorSays;
@@ -19,4 +30,58 @@ export function saidBy(t: Pick<Tutor, 'bus'>): Said[] {
   for (const e of t.bus.recent()) add(e);
   t.bus.subscribe(add);
   return out;
+}
+
+export interface TutorOnLab {
+  lab: TestLab;
+  t: Tutor;
+  /** What the tutor said, as saidBy: a live array. */
+  said: Said[];
+  progressFile: string;
+  /** The plain view's transcript so far (no colour), as a learner without a terminal reads it. */
+  transcript(): string;
+  /** Submit lines one after another, as typed. */
+  send(lines: string[]): Promise<void>;
+}
+
+export interface TutorOnLabOptions {
+  /** Lessons folder; the built-in lessons/ when absent. */
+  lessonsDir?: string;
+  demo?: boolean;
+}
+
+/**
+ * Call in a describe (or at the top of a file): returns `start(lessonId)`, which starts a real lab on
+ * port 0, a Tutor on it in that lesson with a temp progress file, and the plain view on a PassThrough.
+ * Everything started is stopped and removed after each test.
+ */
+export function tutorOnLabPerTest(defaults: TutorOnLabOptions = {}): (lessonId: string, opts?: TutorOnLabOptions) => Promise<TutorOnLab> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return async (lessonId, opts = {}) => {
+    const { lessonsDir, demo } = { ...defaults, ...opts };
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-tutor-'));
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    const lab = await startTestLab();
+    cleanups.push(() => lab.cleanup());
+    const progressFile = path.join(tmp, 'progress.json');
+    const t = await Tutor.create({ lab, lessonsDir, lessonId, progressFile, demo });
+    cleanups.push(() => t.close().catch(() => {}));
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    cleanups.push(attachPlainTutor(t, makeChalk({ color: false }), out));
+    return {
+      lab,
+      t,
+      said: saidBy(t),
+      progressFile,
+      transcript: () => text,
+      async send(lines) {
+        for (const l of lines) await t.submit(l);
+      },
+    };
+  };
 }

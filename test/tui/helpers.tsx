@@ -1,10 +1,12 @@
-/** Test helpers: a fake tutor over a real EventBus, ANSI-stripped frames, and small waits. */
+/** Test helpers: a fake tutor over a real EventBus, ANSI-stripped frames, and waits on what is observable. */
 import { stripVTControlCharacters } from 'node:util';
+import { render } from 'ink-testing-library';
 import type { ReactElement } from 'react';
 import { EventBus } from '../../src/events/bus.js';
-import type { LabEventInput, TutorSays } from '../../src/events/types.js';
+import type { LabEvent, LabEventInput, TutorSays } from '../../src/events/types.js';
 import type { TutorState } from '../../src/lessons/tutor.js';
 import { ThemeContext, type Theme } from '../../src/views/tui/theme.js';
+import { TutorApp } from '../../src/views/tui/tutor-app.js';
 import type { TutorView } from '../../src/views/tui/tutor-view.js';
 
 export const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
@@ -59,4 +61,42 @@ export async function until(read: () => string | undefined, pred: (text: string)
     text = plain(read());
   }
   return text;
+}
+
+/** Poll `cond` until it holds, for state a test can read but not await (what a fake tutor was sent). */
+export async function eventually(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await tick(5);
+  }
+}
+
+/** The last line of a frame: the prompt, in the tutor. */
+export const promptLine = (frame: string) => frame.trimEnd().split('\n').at(-1) ?? '';
+
+/**
+ * A TutorApp on `tutor` (frames every 10 ms), once it reads keys: ink subscribes to stdin in an effect
+ * after the first frame, and a key written before that is lost.
+ */
+export async function renderTutorApp(tutor = new FakeTutor(), theme: Partial<Theme> = {}) {
+  const r = render(themed(<TutorApp tutor={tutor} frameMs={10} />, theme));
+  await eventually('the app to read keys', () => r.stdin.listenerCount('readable') > 0);
+  /** Keys in one read, then wait until the prompt shows `shown` (what the line editor made of them). */
+  const keys = async (text: string, shown: string) => {
+    r.stdin.write(text);
+    await until(r.lastFrame, (f) => promptLine(f).replace(/█.*$/, '') === shown);
+  };
+  /** Keys in one read that end lines, then wait until the tutor was sent `count` lines in all. */
+  const lines = async (text: string, count: number) => {
+    r.stdin.write(text);
+    await eventually(`${count} lines submitted`, () => tutor.submitted.length >= count);
+  };
+  return { tutor, ...r, keys, lines };
+}
+
+/** Events as the bus stamps them (seq, time), for the transcript model without a view. */
+export function emitted(inputs: LabEventInput[]): LabEvent[] {
+  const bus = new EventBus();
+  return inputs.map((i) => bus.emit(i));
 }

@@ -1,26 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { render, cleanup } from 'ink-testing-library';
-import { TutorApp } from '../../src/views/tui/tutor-app.js';
-import { FakeTutor, plain, themed, tick, until } from './helpers.js';
+import { cleanup } from 'ink-testing-library';
+import { eventually, FakeTutor, plain, renderTutorApp, tick, until } from './helpers.js';
 
 const ENTER = '\r';
 const UP = '\u001B[A';
 const DOWN = '\u001B[B';
 
-async function type(stdin: { write(s: string): void }, text: string) {
-  stdin.write(text);
-  await tick();
-  stdin.write(ENTER);
-  await tick();
-}
-
 afterEach(() => cleanup());
 
 describe('TutorApp', () => {
   it('shows the five stages with the current one marked and visited ones ticked', async () => {
-    const tutor = new FakeTutor();
-    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
+    const { tutor, lastFrame } = await renderTutorApp();
     // The bar follows the learner's session: a stage counts once the server has gone along with it.
     tutor.wire('learner1', 'server', '220 mx', { stage: 'connection', code: 220 });
     tutor.wire('learner1', 'client', 'EHLO me', { stage: 'handshake' });
@@ -36,9 +26,7 @@ describe('TutorApp', () => {
   });
 
   it('prints wire lines with C:/S: markers, the explanation beneath, and tags other sessions', async () => {
-    const tutor = new FakeTutor();
-    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
+    const { tutor, lastFrame } = await renderTutorApp();
     tutor.wire('learner1', 'server', '220 mx.example.com ESMTP', { stage: 'connection', code: 220, explain: 'EXPLAIN-GREETING' });
     tutor.wire('learner1', 'client', 'EHLO laptop', { verb: 'EHLO' });
     tutor.wire('other9abcdef', 'client', 'HELO swaks', { verb: 'HELO' });
@@ -55,52 +43,35 @@ describe('TutorApp', () => {
   });
 
   it('sends exactly what was typed, mistakes included', async () => {
-    const tutor = new FakeTutor();
-    const { stdin } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
-    await type(stdin, 'mail from: <alice@example.com> ');
-    await type(stdin, 'EHLO');
-    await tick();
+    const { tutor, lines } = await renderTutorApp();
+    await lines('mail from: <alice@example.com> ' + ENTER, 1);
+    await lines('EHLO' + ENTER, 2);
     expect(tutor.submitted).toEqual(['mail from: <alice@example.com> ', 'EHLO']);
   });
 
   it('recalls earlier lines with ↑ and ↓ and edits them with backspace', async () => {
-    const tutor = new FakeTutor();
-    const { stdin, lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
-    await type(stdin, 'EHLO one');
-    await type(stdin, 'NOOP');
-    stdin.write(UP);
-    await tick();
-    stdin.write(UP);
-    await tick();
+    const { tutor, lastFrame, keys, lines } = await renderTutorApp();
+    await lines('EHLO one' + ENTER, 1);
+    await lines('NOOP' + ENTER, 2);
+    await keys(UP, 'C: NOOP');
+    await keys(UP, 'C: EHLO one');
     expect(plain(lastFrame())).toContain('C: EHLO one');
-    stdin.write(DOWN);
-    await tick();
-    stdin.write('\u007F'); // backspace (arrives as key.delete in ink 6.8)
-    await tick();
-    stdin.write('P!');
-    await tick();
-    stdin.write(ENTER);
-    await tick();
+    await keys(DOWN, 'C: NOOP');
+    await keys('\u007F', 'C: NOO'); // backspace (arrives as key.delete in ink 6.8)
+    await keys('P!', 'C: NOOP!');
+    await lines(ENTER, 3);
     expect(tutor.submitted).toEqual(['EHLO one', 'NOOP', 'NOOP!']);
   });
 
   it('submits each line of a paste in order', async () => {
-    const tutor = new FakeTutor();
-    const { stdin } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
-    stdin.write('Subject: hi\r\rline one\rpartial');
-    await tick();
-    stdin.write(ENTER);
-    await tick();
+    const { tutor, keys, lines } = await renderTutorApp();
+    await keys('Subject: hi\r\rline one\rpartial', 'C: partial');
+    await lines(ENTER, 4);
     expect(tutor.submitted).toEqual(['Subject: hi', '', 'line one', 'partial']);
   });
 
   it('switches the prompt for DATA mode and says when the session is closed', async () => {
-    const tutor = new FakeTutor();
-    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
+    const { tutor, lastFrame } = await renderTutorApp();
     tutor.set({ dataMode: true });
     let f = await until(lastFrame, (t) => t.includes('C: │'));
     expect(f).toContain('[DATA mode]');
@@ -116,21 +87,17 @@ describe('TutorApp', () => {
       lesson: { id: 'envelope', title: 'The envelope', stage: ['transmission'], index: 2, total: 9 },
       step: { index: 2, total: 14, instruction: 'Say who the message is from.' },
     });
-    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
+    const { lastFrame } = await renderTutorApp(tutor);
     expect(plain(lastFrame())).toContain('The envelope');
     expect(plain(lastFrame())).toContain('3/14');
     expect(plain(lastFrame())).toContain('Say who the message is from.');
     tutor.set({ hints: ['HINT-ONE'] });
-    await tick();
-    expect(plain(lastFrame())).toContain('HINT-ONE');
+    await until(lastFrame, (t) => t.includes('HINT-ONE'));
   });
 
   it("prints the tutor's echo and words from the bus, the view's keys under :help; :reset asks y/n", async () => {
-    const tutor = new FakeTutor();
-    const { stdin, lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
-    await type(stdin, ':help');
+    const { tutor, lastFrame, lines } = await renderTutorApp();
+    await lines(':help' + ENTER, 1);
     tutor.output({ kind: 'echo', text: ':help' });
     tutor.output({ kind: 'help', text: 'HELP-TEXT' });
     tutor.set({ confirming: 'Reset progress?' });
@@ -140,27 +107,27 @@ describe('TutorApp', () => {
     expect(f).toMatch(/↑ \/ ↓ +earlier lines/);
     expect(f).toContain('Reset progress?');
     expect(f).toContain('y/n ›');
-    await type(stdin, 'n');
+    await lines('n' + ENTER, 2);
     expect(tutor.submitted).toEqual([':help', 'n']);
   });
 
   it(':quit ends the app without asking the tutor to send anything', async () => {
-    const tutor = new FakeTutor();
-    const { stdin, frames } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
-    await type(stdin, ':quit');
+    const { tutor, stdin, frames, keys } = await renderTutorApp();
+    await keys(':quit', 'C: :quit');
+    stdin.write(ENTER);
+    // Unmounted: ink stops reading keys.
+    await eventually('the app to stop reading keys', () => stdin.listenerCount('readable') === 0);
     const count = frames.length;
     stdin.write('x');
-    await tick();
+    // Proves that nothing happens: a pause (a few frames at frameMs 10) in which nothing may be drawn.
+    await tick(50);
     // Unmounted: typing draws nothing new.
     expect(frames.length).toBe(count);
     expect(tutor.submitted).toEqual([]);
   });
 
   it('stays responsive under a load test: batches frames and summarises what it leaves out', async () => {
-    const tutor = new FakeTutor();
-    const { lastFrame, frames } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
+    const { tutor, lastFrame, frames } = await renderTutorApp();
     const before = frames.length;
     for (let i = 0; i < 5000; i++) tutor.wire(`load${i % 50}`, 'client', `RCPT TO:<u${i}@example.com>`);
     tutor.wire('learner1', 'client', 'MY-OWN-LINE');
@@ -174,15 +141,12 @@ describe('TutorApp', () => {
 
 describe('TutorApp prompt under fast input', () => {
   it('keeps every line when keys arrive faster than frames (tmux send-keys, pastes)', async () => {
-    const tutor = new FakeTutor();
-    const { stdin } = render(themed(<TutorApp tutor={tutor} frameMs={10} />));
-    await tick();
+    const { tutor, stdin, lines } = await renderTutorApp();
     stdin.write('EHLO a');
     stdin.write('\r');
     stdin.write('N');
     stdin.write('OOP');
-    stdin.write('\r');
-    await tick();
+    await lines('\r', 2);
     expect(tutor.submitted).toEqual(['EHLO a', 'NOOP']);
   });
 });
@@ -197,8 +161,7 @@ describe('TutorApp live area', () => {
       hints: [long, long],
       confirming: 'Reset this lesson?',
     });
-    const { lastFrame } = render(themed(<TutorApp tutor={tutor} frameMs={10} />, { present: true }));
-    await tick();
+    const { lastFrame } = await renderTutorApp(tutor, { present: true });
     const lines = plain(lastFrame()).split('\n');
     const start = lines.findIndex((l) => /[▶✓·] CONNECTION/.test(l));
     expect(start).toBeGreaterThanOrEqual(0);

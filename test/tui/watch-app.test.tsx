@@ -4,7 +4,7 @@ import { EventBus } from '../../src/events/bus.js';
 import { WatchApp } from '../../src/views/tui/watch-app.js';
 import { StageBar } from '../../src/views/tui/stage-bar.js';
 import { resolveTheme } from '../../src/views/tui/theme.js';
-import { plain, themed, tick, until } from './helpers.js';
+import { plain, themed, until } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -12,7 +12,7 @@ describe('WatchApp', () => {
   it('shows external sessions grouped under a header, and the open ones live with their stage', async () => {
     const bus = new EventBus();
     const { lastFrame } = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} />));
-    await tick();
+    await until(lastFrame, (t) => t.includes('listening on'));
     expect(plain(lastFrame())).toContain('listening on 127.0.0.1:2525');
     expect(plain(lastFrame())).toContain('no open sessions');
     bus.emit({ type: 'session-open', session: 'S7', leg: 'inbound', remoteAddress: '10.0.0.9', remotePort: 4242, stage: 'connection' });
@@ -36,7 +36,7 @@ describe('colour and projector mode', () => {
 
   it('the stage bar reads the same without colour: markers, not colour, carry the state', async () => {
     const { lastFrame } = render(themed(<StageBar current="handshake" visited={['connection', 'handshake']} />, { color: false, present: true }));
-    await tick();
+    await until(lastFrame, (t) => t.includes('QUEUE'));
     const raw = lastFrame() ?? '';
     expect(raw).not.toMatch(/\u001B\[3\dm/); // no foreground colour codes
     expect(plain(raw)).toContain('✓ CONNECTION');

@@ -1,52 +1,29 @@
 /**
- * A newcomer's report, replayed in a real terminal (tmux, 80×24): keys that arrive together, a DATA
- * line on screen as soon as Enter is pressed, the stage bar at the start of the next lesson and after
- * a rejected command, and the footer at 110 columns.
+ * The tutor's live area in a real terminal (tmux): the prompt edits keys that arrive together and shows
+ * a DATA line as soon as Enter is pressed, the stage bar starts over with the next lesson and is not
+ * moved by a rejected command, and the footer fits at 110 columns.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Tmux, tmuxMissing } from './tmux.js';
+import { panesPerTest, sleep, smtpLabCommand, tmuxMissing, type Tmux } from './tmux.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'bin/smtp-lab.js');
 const skip = tmuxMissing();
+const { pane, tempDir } = skip ? { pane: undefined!, tempDir: undefined! } : panesPerTest();
 
-let tmux: Tmux | undefined;
-const dirs: string[] = [];
-
-beforeAll(() => {
-  if (skip) return;
-  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
-}, 60_000);
-
-afterEach(() => {
-  tmux?.kill();
-  tmux = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function start(width: number, height: number, args: string[] = []): Tmux {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
-  dirs.push(home);
-  const cmd = `cd ${q(root)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(bin)} --port 0 --data-dir ${q(path.join(home, 'data'))} ${args.map(q).join(' ')}`;
-  const t = (tmux = new Tmux());
-  t.start(cmd, width, height);
+/** The tutor in a fresh pane, once its prompt is on screen. */
+async function tutorAt(width: number, height: number): Promise<Tmux> {
+  const home = tempDir();
+  const t = pane(smtpLabCommand(['--port', '0', '--data-dir', path.join(home, 'data')], home), width, height);
+  await t.waitFor('the prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 10_000, () => t.screen());
   return t;
 }
 
 const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
 const stageBar = (s: string) => s.split('\n').find((l) => /[▶✓·] connection .*termination/.test(l)) ?? '';
 
-describe.skipIf(skip)('the newcomer\'s report, in a real terminal', () => {
+describe.skipIf(skip)('the prompt in a real terminal', () => {
   it('two backspaces sent together delete two characters, and a DATA line shows as soon as Enter is pressed', async () => {
-    const t = start(80, 24);
-    await t.waitFor('the prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 10_000, () => t.screen());
+    const t = await tutorAt(80, 24);
     t.keys(['EHLO client.examplexx'], true);
     t.keys(['BSpace', 'BSpace', 'Enter']);
     const s = await t.waitFor('the EHLO reply', (x) => /S: 250 /.test(x));
@@ -69,26 +46,30 @@ describe.skipIf(skip)('the newcomer\'s report, in a real terminal', () => {
     // The server's own line is in the transcript, once.
     expect(done.split('\n').filter((l) => l === 'C: │ ..hidden line')).toHaveLength(1);
   }, 40_000);
+});
 
-  it('the stage bar starts over with the next lesson and is not moved by a rejected command', async () => {
-    const t = start(80, 24);
-    await t.waitFor('the prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 10_000, () => t.screen());
+describe.skipIf(skip)('the stage bar in a real terminal', () => {
+  it('starts over with the next lesson and is not moved by a rejected command', async () => {
+    const t = await tutorAt(80, 24);
     t.line('QUIT');
     await t.waitFor('the 221', (s) => s.includes('S: 221'));
     await t.waitFor('termination ticked', (s) => stageBar(s).includes('▶ termination'), 3000, () => t.screen());
     t.line(':lesson 2');
     await t.waitFor('lesson 2 on its fresh session', (s) => s.includes('lesson 2/') && /^C:( |$)/m.test(lastLine(s)) && stageBar(s).includes('▶ connection'), 10_000, () => t.screen());
-    await new Promise((r) => setTimeout(r, 300));
+    // That nothing from lesson 1 comes back in a later frame: a pause in which the bar must not change.
+    await sleep(300);
     expect(stageBar(t.screen())).toMatch(/^▶ connection {2}· handshake {2}· transmission {2}· queue {2}· termination/);
     t.line('MAIL FROM:<alice@example.com>');
     await t.waitFor('the 503', (s) => /S: ✗ 503 /.test(s));
-    await new Promise((r) => setTimeout(r, 300));
+    // That the refused MAIL does not move the bar in a later frame either.
+    await sleep(300);
     expect(stageBar(t.screen())).toMatch(/^▶ connection {2}· handshake {2}· transmission/);
   }, 40_000);
+});
 
-  it('the footer fits at 110 columns with its counters whole', async () => {
-    const t = start(110, 30);
-    await t.waitFor('the prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 10_000, () => t.screen());
+describe.skipIf(skip)('the footer in a real terminal', () => {
+  it('fits at 110 columns with its counters whole', async () => {
+    const t = await tutorAt(110, 30);
     const footer = t.screen().split('\n').find((l) => l.includes('in queue'))!;
     expect(footer).toMatch(/in queue 0 · delivered 0/);
     expect(footer).not.toContain('…');

@@ -1,0 +1,96 @@
+/**
+ * `smtp-lab lessons check`: every solution passes against a real lab, every near-miss does not, and
+ * every step resumes on a fresh session (checkLessons on the fixtures), and the command over the built-in lessons — each lesson replayed once
+ * in the whole suite: the other tests that need a check run it on the small fixture lessons.
+ */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventBus } from '../../src/events/bus.js';
+import { startLab } from '../../src/lab/lab.js';
+import { checkLessons } from '../../src/lessons/check.js';
+import { loadLessons } from '../../src/lessons/load.js';
+import { runSmtpLab } from '../helpers/cli.js';
+
+const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'good');
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-check-test-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A copy of some fixture lessons in a folder of its own, to break one. */
+function fixtureCopy(name: string, files: string[]): string {
+  const dir = path.join(tmp, name);
+  for (const f of files) cpSync(path.join(FIXTURES, f), path.join(dir, f));
+  return dir;
+}
+
+// The four checks are independent (each lesson in a lab of its own, each test in a folder of its own)
+// and mostly wait on their labs: run side by side, the file takes as long as the full check.
+describe.concurrent('checkLessons', () => {
+  const labs = ({ dataDir, worldOverrides, bus }: { dataDir: string; worldOverrides?: unknown; bus: EventBus }) =>
+    startLab({ port: 0, dataDir, worldOverrides, bus, retrySchedule: [0.2, 0.4] });
+
+  it('passes the fixtures: each solution passes and the solution less a line does not; results in lesson order', async () => {
+    const order: string[] = [];
+    const summary = await checkLessons(FIXTURES, { startLab: labs, tailMs: 10_000, onResult: (r) => order.push(r.id) });
+    expect(summary.results.filter((r) => !r.ok)).toEqual([]);
+    expect(summary.passed).toBe(3);
+    expect(order).toEqual(loadLessons(FIXTURES).lessons.map((l) => l.id));
+  });
+
+  it('fails a lesson whose wrong attempt passes too (a vacuous check)', async () => {
+    const dir = fixtureCopy('vacuous', ['01-hello.md']);
+    const file = path.join(dir, '01-hello.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('solution:', 'wrong:\n  - EHLO other.test\n  - QUIT\nsolution:'));
+    const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
+    expect(summary.failed).toBe(1);
+    expect(summary.results.find((r) => !r.ok)).toEqual({ id: '01-hello', ok: false, message: 'the near-miss "the declared wrong attempt" passes: a step\'s check is vacuous' });
+  });
+
+  it('fails a lesson with one near-miss that passes, naming it, though the others fail', async () => {
+    const dir = fixtureCopy('near-miss', ['01-hello.md']);
+    const file = path.join(dir, '01-hello.md');
+    const wrong = 'wrong:\n  - why: no QUIT\n    lines: [EHLO other.test]\n  - why: EHLO with another name\n    lines: [EHLO other.test, QUIT]\nsolution:';
+    writeFileSync(file, readFileSync(file, 'utf8').replace('solution:', wrong));
+    const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
+    expect(summary.results.find((r) => !r.ok)).toEqual({ id: '01-hello', ok: false, message: 'the near-miss "EHLO with another name" passes: a step\'s check is vacuous' });
+  });
+
+  it('fails a lesson whose step, resumed on a fresh session, cannot be done: it must declare what it needs', async () => {
+    const dir = fixtureCopy('needs', ['02-deliver.md']);
+    const file = path.join(dir, '02-deliver.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    needs: message\n', ''));
+    const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
+    expect(summary.results.find((r) => !r.ok)?.message).toMatch(/^resumed at step 2 .* declare what the step needs \(needs:\)/);
+  });
+});
+
+describe.concurrent('smtp-lab lessons check', () => {
+  const run = (args: string[], timeoutMs: number) => runSmtpLab(args, { stateHome: path.join(tmp, 'state'), timeoutMs });
+
+  it('check replays every lesson in lessons/ against a real server and passes, reporting in lesson order', async () => {
+    // Each lesson has a lab of its own and a replay mostly waits on the lab (1 to 2 s of CPU for all
+    // fifteen), so eight at a time rather than the default four: the same checks, half the wait.
+    const r = await run(['lessons', 'check', '--concurrency', '8'], 180_000);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
+    expect(r.code).toBe(0);
+    const reported = [...r.stdout.matchAll(/^ok {3}(\S+)$/gm)].map((m) => m[1]);
+    expect(reported).toEqual(loadLessons().lessons.map((l) => l.id));
+  }, 200_000);
+
+  it('check on a copy with one broken front matter exits non-zero and names the file, without a stack trace', async () => {
+    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.md')).sort().slice(0, 2);
+    const dir = fixtureCopy('broken', files);
+    const victim = path.join(dir, files[1]!);
+    writeFileSync(victim, readFileSync(victim, 'utf8').replace(/^title:.*$/m, 'title: [unclosed'));
+    const r = await run(['lessons', 'check', '--dir', dir], 120_000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${files[1]}:`);
+    expect(r.stdout).toMatch(/1 passed, 1 failed/);
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  }, 150_000);
+});

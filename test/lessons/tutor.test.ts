@@ -1,0 +1,286 @@
+/**
+ * The tutor on a real lab: the order of what it says (the reading, the step, the evidence, then the
+ * words it caused), its commands (:hint, :mailbox, :explain, :reset and y/n, :pipeline, :q), and the
+ * word it gives when a command worked but is not what the step asks.
+ */
+import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasCommand } from '../helpers/lab.js';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
+
+const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'good');
+const start = tutorOnLabPerTest();
+
+/** A message to bob whose body has a line starting with a dot. */
+const DOTTED = ['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Subject: dots', '', '.hidden line', '.'];
+
+describe('what the tutor says comes in the order it happened', () => {
+  it('lesson 01: the reading and step 1 come first, the greeting last', async () => {
+    const { transcript } = await start('01-connection');
+    const text = transcript();
+    const reading = text.indexOf('Lesson 1/15');
+    const step = text.indexOf('Step 1/2');
+    const greeting = text.search(/^\[connection\]\s+S: 220 /m);
+    expect(reading).toBeGreaterThanOrEqual(0);
+    expect(reading).toBeLessThan(step);
+    expect(step).toBeLessThan(greeting);
+    // Nothing the tutor says follows the greeting before the learner types.
+    expect(text.slice(greeting).split('\n').filter((l) => /^[»✓?!]/.test(l))).toEqual([]);
+  });
+
+  it('every step after the first is announced, and the words follow the reply that passed the step', async () => {
+    const { t, send, transcript } = await start('05-transparency');
+    await send(DOTTED);
+    await t.settle(5000);
+    await t.submit(':mailbox bob@example.com 1');
+    await t.submit('QUIT');
+    expect(await t.whenLessonComplete(5000)).toBe(true);
+    await t.settle(1000);
+    const text = transcript();
+    for (const n of [2, 3, 4]) expect(text).toContain(`» Step ${n}/4: `);
+    const bye = text.indexOf('S: 221');
+    const lastExplain = text.lastIndexOf('✓ ');
+    const complete = text.indexOf('» Lesson complete');
+    expect(bye).toBeGreaterThan(0);
+    expect(bye).toBeLessThan(lastExplain);
+    expect(lastExplain).toBeLessThan(complete);
+    expect(text).toContain('session closed (quit)');
+    expect(text).toMatch(/Lesson complete: .*Type :next for the next lesson/);
+  });
+
+  it(":reset then y: the restart notice, the reading and step 1, then the new session's 220, last", async () => {
+    const { lab, send, transcript } = await start('02-helo-ehlo');
+    await send(['EHLO t.test', ':reset', 'y']);
+    const text = transcript();
+    const after = text.slice(text.indexOf('? Restart "HELO and EHLO"'));
+    const notice = after.indexOf('» Lesson restarted: HELO and EHLO, from step 1.');
+    const reading = after.indexOf('Lesson 2/15: HELO and EHLO');
+    const step = after.indexOf('» Step 1/');
+    const greeting = after.search(/^\[connection\]\s+S: 220 /m);
+    expect(notice).toBeGreaterThan(0);
+    expect(notice).toBeLessThan(reading);
+    expect(reading).toBeLessThan(step);
+    expect(step).toBeLessThan(greeting);
+    expect(after.slice(greeting).split('\n').filter((l) => /^[»✓?!]/.test(l))).toEqual([]);
+    // The restart event comes before the new session opens, so a view that starts afresh on it keeps the 220.
+    const events = lab.bus.recent();
+    const restartAt = events.findIndex((e) => e.type === 'lesson' && e.action === 'restart');
+    const lastOpen = events.findLastIndex((e) => e.type === 'session-open' && e.leg === 'inbound');
+    expect(restartAt).toBeGreaterThan(0);
+    expect(restartAt).toBeLessThan(lastOpen);
+  });
+
+  it('a demo ends without inviting a :next nobody can type', async () => {
+    const { t, send, said } = await start('01-connection', { demo: true });
+    await send(['HELP', 'QUIT']);
+    expect(await t.whenLessonComplete(5000)).toBe(true);
+    await t.settle(1000);
+    const done = said.find((o) => o.text.startsWith('Lesson complete'))!;
+    expect(done.text).not.toMatch(/:next/);
+    expect(done.text).toMatch(/End of the demo; `smtp-lab demo 02-helo-ehlo` plays the next lesson/);
+  });
+});
+
+describe('a session on the real lab passes the steps', () => {
+  it('delivers a message typed line by line, with DATA mode and dot-stuffing, and records progress', async () => {
+    const { t, lab, said, progressFile } = await start('02-deliver', { lessonsDir: FIXTURES });
+    expect(t.state().connected).toBe(true);
+    expect(said.some((o) => o.kind === 'lesson-text' && o.text.includes('Fixture delivery'))).toBe(true);
+    for (const line of ['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA']) await t.submit(line);
+    expect(t.state().dataMode).toBe(true);
+    for (const line of ['Subject: tutor', '', '.starts with a dot', ':hint']) await t.submit(line);
+    expect(said.at(-1)).toEqual({ kind: 'hint', text: '(1/1) MAIL, RCPT, DATA.' });
+    await t.submit('.');
+    expect(t.state().dataMode).toBe(false);
+    expect(await t.whenLessonComplete(10_000)).toBe(true);
+    // The wire had the stuffed line; the mailbox has it unstuffed.
+    expect(lab.events.some((e) => e.type === 'wire' && e.data && e.line === '..starts with a dot')).toBe(true);
+    await t.submit(':mailbox bob@example.com');
+    expect(said.at(-1)!.text).toMatch(/bob@example.com: 1 message/);
+    expect(JSON.parse(readFileSync(progressFile, 'utf8')).lessons['02-deliver'].done).toBe(true);
+    // The session went through three stages; its message, not the session, is in the queue.
+    expect(t.state().sessionState?.visited).toEqual(['connection', 'handshake', 'transmission']);
+    await t.submit('QUIT');
+    expect(t.state().connected).toBe(false);
+  });
+
+  it('pipelines commands with :pipeline', async () => {
+    const { t } = await start('02-deliver', { lessonsDir: FIXTURES });
+    await t.submit('EHLO t.test');
+    await t.submit(':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | DATA');
+    expect(t.state().dataMode).toBe(true);
+    await t.submit('.');
+    expect(await t.whenLessonComplete(10_000)).toBe(true);
+  });
+
+  it('lesson 13 step 2: one command at a time does not pass; :pipeline does', async () => {
+    const { t, send } = await start('13-pipelining');
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<nosuchuser@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    expect(t.state().step!.index).toBe(1);
+    await send(['.', 'RSET', ':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<nosuchuser@example.com> | RCPT TO:<postmaster@example.com> | DATA']);
+    expect(t.state().step!.index).toBe(2);
+  });
+
+  it('lesson 15 step 1 passes on the EHLO of the session the lesson opened, no :reconnect', async () => {
+    const { t } = await start('15-capstone');
+    await t.submit('EHLO t.test');
+    expect(t.state().step!.index).toBe(1);
+  });
+
+  it.skipIf(!hasCommand('swaks'))('passes a session: any step when swaks sends the mail', async () => {
+    const { t, lab, said } = await start('03-swaks', { lessonsDir: FIXTURES });
+    const passed = lab.bus.waitFor((e) => e.type === 'lesson' && e.action === 'complete' && e.lesson === '03-swaks');
+    await new Promise<void>((resolve, reject) =>
+      execFile('swaks', ['--server', '127.0.0.1', '--port', String(lab.port), '-f', 'alice@example.com', '-t', 'bob@example.com', '--helo', 'swaks.test'], (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    await passed;
+    await t.submit(':next');
+    expect(said.some((o) => o.kind === 'explain' && o.text.startsWith('Fixture explanation'))).toBe(true);
+    // The learner's own session did nothing.
+    expect(lab.events.some((e) => e.type === 'wire' && e.direction === 'client' && t.isLearnerSession(e.session))).toBe(false);
+  });
+});
+
+describe("the tutor's commands", () => {
+  it(':mailbox <address> <N> shows message N as stored; a bad N says which there are', async () => {
+    const { t, send, said } = await start('05-transparency');
+    await send(DOTTED);
+    await t.settle(5000);
+    await t.submit(':mailbox bob@example.com 1');
+    const shown = said.at(-1)!.text;
+    expect(shown).toMatch(/^Message 1 of 1 in bob@example.com/);
+    expect(shown).toMatch(/^Received: from t\.test/m);
+    expect(shown).toMatch(/^Subject: dots$/m);
+    expect(shown).toMatch(/^\.hidden line$/m);
+    await t.submit(':mailbox bob@example.com 2');
+    expect(said.at(-1)!.text).toBe('bob@example.com has message 1; there is no number 2.');
+    expect(said.at(-1)!.text).not.toMatch(/not a domain/);
+    await t.submit(':mailbox bob@example.com two');
+    expect(said.at(-1)!.kind).toBe('error');
+    await t.submit(':mailbox bob@example.com');
+    expect(said.at(-1)!.text).toMatch(/:mailbox bob@example.com N shows message N/);
+    await t.submit(':help');
+    expect(said.at(-1)!.text).toMatch(/:mailbox \[address\] \[N\]/);
+    // Each line keeps its columns on an 80-column terminal.
+    for (const line of said.at(-1)!.text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
+  it('hints say the count once, without repeating their kind', async () => {
+    const { t, said } = await start('05-transparency');
+    await t.submit(':hint');
+    expect(said.at(-1)).toEqual({ kind: 'hint', text: '(1/2) EHLO, MAIL FROM, RCPT TO, DATA.' });
+    await t.submit(':hint');
+    await t.submit(':hint');
+    expect(said.at(-1)!.text).toMatch(/^\(2\/2, no more hints\) /);
+    expect(said.filter((o) => o.kind === 'hint').every((o) => !/hint \d/i.test(o.text))).toBe(true);
+  });
+
+  it(':explain does not say the term twice', async () => {
+    const { t, said } = await start('02-helo-ehlo');
+    await t.submit(':explain 451');
+    expect(said.at(-1)!.text).toMatch(/^451 means /);
+    await t.submit(':explain 5.7.1');
+    expect(said.at(-1)!.text).toMatch(/^Enhanced status 5\.7\.1: /);
+    await t.submit(':explain ehlo');
+    expect(said.at(-1)!.text).not.toMatch(/^ehlo: EHLO/i);
+  });
+
+  it('asks before a reset and opens a new session after QUIT', async () => {
+    const { t, said } = await start('01-hello', { lessonsDir: FIXTURES });
+    await t.submit('EHLO t.test');
+    expect(t.state().step!.index).toBe(1);
+    await t.submit(':reset');
+    expect(t.state().confirming).toMatch(/\(y\/n\)/);
+    await t.submit('n');
+    expect(said.at(-1)!.text).toBe('Nothing was reset.');
+    expect(t.state().step!.index).toBe(1);
+    await t.submit(':reset');
+    await t.submit('y');
+    expect(t.state().step!.index).toBe(0);
+    expect(t.state().connected).toBe(true);
+    await t.submit('QUIT');
+    expect(t.state().connected).toBe(false);
+    await t.submit('NOOP');
+    expect(t.state().connected).toBe(true);
+    expect(said.some((o) => o.text === 'The session is closed: opening a new one.')).toBe(true);
+    await t.submit(':explain 354');
+    expect(said.at(-1)!.text).toMatch(/RFC 5321/);
+    await t.submit(':nonsense');
+    expect(said.at(-1)!.kind).toBe('error');
+    await t.submit(':quit');
+    expect(t.state().done).toBe(true);
+  });
+
+  it('y/n: any other answer asks again; n says nothing was reset', async () => {
+    const { t, send, said } = await start('02-helo-ehlo');
+    await send(['HELO t.test']);
+    expect(t.state().step!.index).toBe(1);
+    await t.submit(':reset');
+    await t.submit('maybe');
+    expect(said.at(-1)).toEqual({ kind: 'confirm', text: expect.stringMatching(/^Please answer y or n\. Restart "HELO and EHLO"/) });
+    expect(t.state().confirming).toBeDefined();
+    expect(t.state().step!.index).toBe(1);
+    await t.submit('NO');
+    expect(said.at(-1)!.text).toBe('Nothing was reset.');
+    expect(t.state().confirming).toBeUndefined();
+    await t.submit(':reset');
+    await t.submit('yes');
+    expect(t.state().step!.index).toBe(0);
+  });
+
+  it(':q quits the plain tutor as it quits the TUI (one command table), without "Unknown tutor command"', async () => {
+    const { t, said } = await start('01-hello', { lessonsDir: FIXTURES });
+    await t.submit(':q');
+    expect(t.state().done).toBe(true);
+    expect(said.filter((o) => o.kind === 'error')).toEqual([]);
+  });
+});
+
+describe('a command that worked but is not what the step asks gets a word', () => {
+  it('once per step', async () => {
+    const { send, said } = await start('02-helo-ehlo');
+    // Step 1 asks for HELO.
+    await send(['EHLO t.test', 'EHLO t.test', 'NOOP']);
+    expect(said.filter((o) => o.text === 'That worked, but step 1 asks for something else: :hint')).toHaveLength(1);
+  });
+
+  it('not for commands on the way to what the step asks, nor while a message is typed', async () => {
+    const { t, send, said } = await start('04-data');
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: x']);
+    expect(said.filter((o) => /That worked, but/.test(o.text))).toEqual([]);
+    await send(['.']);
+    // Step 1 wants MAIL from alice and RCPT to bob: a MAIL from carol is on the way, its RCPT the miss.
+    await t.submit(':reset');
+    await t.submit('y');
+    await send(['EHLO t.test', 'MAIL FROM:<carol@example.com>']);
+    expect(said.filter((o) => /That worked, but/.test(o.text))).toEqual([]);
+    await send(['RCPT TO:<bob@example.com>']);
+    expect(said.at(-1)!.text).toBe('That worked, but step 1 asks for something else: :hint');
+  });
+
+  it('lesson 03: MAIL from carol where alice was asked', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO t.test']);
+    expect(t.state().step!.index).toBe(1);
+    await send(['MAIL FROM:<carol@example.com>']);
+    expect(said.at(-1)!.text).toBe('That worked, but step 2 asks for something else: :hint');
+    await send(['RSET', 'MAIL FROM:<alice@example.com>']);
+    expect(t.state().step!.index).toBe(2);
+  });
+
+  it('lesson 04: a message the server took but the step did not, with what the step wants on :hint', async () => {
+    const { t, send, said } = await start('04-data');
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Lunch?', '', 'Noon?', '.']);
+    expect(t.state().step!.index).toBe(2);
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 3 wants more of it: :hint says what.');
+    await send([':hint']);
+    expect(said.at(-1)!.text).toMatch(/From: field and a Date: field/);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Noon?', '.']);
+    expect(t.state().step!.index).toBe(3);
+    expect(said.filter((o) => /wants more of it/.test(o.text))).toHaveLength(1);
+  });
+});
