@@ -15,6 +15,7 @@ import { demoCommand } from './commands/demo.js';
 import { explainCommand } from './commands/explain.js';
 import { watchCommand } from './commands/watch.js';
 import { tutorCommand } from './commands/tutor.js';
+import { worldCommand } from './commands/world.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(explainCommand)
     .command(queueCommand)
     .command(mailboxCommand)
+    .command(worldCommand)
     .strict()
     .help()
     .version(ownVersion())

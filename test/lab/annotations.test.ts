@@ -18,6 +18,21 @@ describe('annotations from lessons/annotations.yaml', () => {
     expect(afterDot).not.toEqual(afterMail);
   });
 
+  it('names the command a reply answers and its cause, not the generic meaning of the code', () => {
+    const to = (code: number, verb: string, line: string) => a.explain(wire({ line, code, replyTo: verb }))!;
+    expect(to(501, 'HELO', '501 Error: Syntax: HELO hostname')).toMatch(/^501 to HELO: HELO needs your client's domain name/);
+    expect(to(501, 'HELO', '501 Error: Syntax: HELO hostname')).not.toMatch(/angle brackets/);
+    for (const [code, verb] of [[501, 'EHLO'], [501, 'MAIL'], [501, 'RCPT'], [503, 'MAIL'], [503, 'RCPT'], [503, 'DATA'], [550, 'RCPT'], [554, 'DATA']] as const)
+      expect(to(code, verb, `${code} x`), `${code}/${verb}`).toMatch(new RegExp(`^${code} to ${verb}: .*\\(RFC `));
+  });
+
+  it('explains the 220 to STARTTLS as the go-ahead for TLS, not as a greeting', () => {
+    const text = a.explain(wire({ stage: 'handshake', line: '220 2.0.0 Ready to start TLS', code: 220, enhanced: '2.0.0', replyTo: 'STARTTLS' }))!;
+    expect(text).toMatch(/not a greeting/);
+    expect(text).toMatch(/RFC 3207 §4/);
+    expect(a.explain(wire({ stage: 'connection', line: '220 mx.example.com ESMTP', code: 220 }))).toMatch(/greeting/);
+  });
+
   it('adds the RFC 3463 meaning of an enhanced code', () => {
     expect(a.explain(wire({ line: '550 5.1.1 unknown', code: 550, enhanced: '5.1.1', replyTo: 'RCPT' }))).toMatch(/RFC 3463/);
   });
