@@ -5,6 +5,7 @@
 import { mkdirSync, accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../events/bus.js';
+import { attachEventLog } from '../events/event-log.js';
 import { UserError } from '../user-error.js';
 import { loadAnnotationsForUser } from '../data/annotations.js';
 import { LabServer } from './server.js';
@@ -50,6 +51,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const mayRelay = relayPolicyOrExplain(world.trustedNetworks);
 
   const bus = opts.bus ?? new EventBus();
+  attachEventLog(bus, dataDir);
   const annotations = loadAnnotationsForUser();
   bus.setEnricher((event) => {
     const explain = annotations.explain(event);
