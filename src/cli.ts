@@ -15,6 +15,8 @@ import { demoCommand } from './commands/demo.js';
 import { explainCommand } from './commands/explain.js';
 import { watchCommand } from './commands/watch.js';
 import { tutorCommand } from './commands/tutor.js';
+import { exportCommand } from './commands/export.js';
+import { diagramCommand } from './commands/diagram.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(explainCommand)
     .command(queueCommand)
     .command(mailboxCommand)
+    .command(exportCommand)
+    .command(diagramCommand)
     .strict()
     .help()
     .version(ownVersion())
