@@ -18,6 +18,7 @@ import { makeChalk } from '../views/color.js';
 import { attachPlainTutor } from '../views/plain-tutor.js';
 import { outputWidth, wrappingStream } from '../views/wrap.js';
 import { portOption } from './options.js';
+import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
 interface DemoArgs {
   id: string;
@@ -27,6 +28,7 @@ interface DemoArgs {
   host: string;
   port: number;
   color: boolean;
+  lessons?: string;
 }
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
@@ -40,10 +42,12 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: 'a temporary folder, removed afterwards' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
       .option('port', portOption(0))
-      .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' }) as never,
+      .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
+      .option('lessons', lessonsOption) as never,
   handler: async (argv) => {
     if (!Number.isFinite(argv.delay) || argv.delay < 0) throw new UserError('--delay must be a number of milliseconds, 0 or more');
-    const { lessons } = loadLessons();
+    const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
+    const { lessons } = loadLessons(lessonsDir);
     const lesson = findLesson(lessons, argv.id);
     if (!lesson) throw new UserError(`there is no lesson "${argv.id}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-demo-'));
@@ -53,10 +57,10 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     const out = wrappingStream(process.stdout, width);
     const { renderOutputText } = await import('../views/plain-prose.js');
     const bus = new EventBus();
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus, annotationsFile, worldFile });
     out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
     // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
-    const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true });
+    const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true, lessonsDir });
     const detach = attachPlainTutor(tutor, c, out, { render: (words) => renderOutputText(words, width, c) });
     const enter = argv.step ? lineReader() : undefined;
     try {

@@ -20,6 +20,8 @@ export interface LabOptions {
   port?: number;
   dataDir: string;
   worldFile?: string;
+  /** The explanations attached to events (an instructor's own lessons folder); default the shipped ones. */
+  annotationsFile?: string;
   /** Merged over the world file: a lesson's `world:`. */
   worldOverrides?: unknown;
   /** Share a stream (the tutor keeps one across lab restarts). */
@@ -52,7 +54,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 
   const bus = opts.bus ?? new EventBus();
   attachEventLog(bus, dataDir);
-  const annotations = loadAnnotationsForUser();
+  const annotations = loadAnnotationsForUser(opts.annotationsFile);
   bus.setEnricher((event) => {
     const explain = annotations.explain(event);
     if (explain) event.explain = explain;
