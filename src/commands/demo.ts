@@ -18,6 +18,9 @@ import { makeChalk } from '../views/color.js';
 import { attachPlainTutor } from '../views/plain-tutor.js';
 import { outputWidth, wrappingStream } from '../views/wrap.js';
 import { portOption } from './options.js';
+import type { ChalkInstance } from 'chalk';
+import type { QueueItemSummary } from '../lab/queue-item.js';
+import { tutorCommandOf } from '../lessons/tutor-commands.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
 interface DemoArgs {
@@ -29,6 +32,7 @@ interface DemoArgs {
   port: number;
   color: boolean;
   lessons?: string;
+  present: boolean;
 }
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
@@ -43,7 +47,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
       .option('port', portOption(0))
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
-      .option('lessons', lessonsOption) as never,
+      .option('lessons', lessonsOption)
+      .option('present', { type: 'boolean', default: false, describe: 'Sparser, for a projector: a blank line between entries' }) as never,
   handler: async (argv) => {
     if (!Number.isFinite(argv.delay) || argv.delay < 0) throw new UserError('--delay must be a number of milliseconds, 0 or more');
     const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
@@ -61,18 +66,26 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
     // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
     const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true, lessonsDir });
-    const detach = attachPlainTutor(tutor, c, out, { render: (words) => renderOutputText(words, width, c) });
+    const detach = attachPlainTutor(tutor, c, out, {
+      render: (words) => renderOutputText(words, width, c),
+      echo: (text) => pauseNote(text, tutor.currentLab.queue?.list() as QueueItemSummary[] | undefined, c),
+      present: argv.present,
+    });
     const enter = argv.step ? lineReader() : undefined;
     try {
       for (const line of lesson.solution) {
         if (enter) {
-          out.write(c.dim(`[Enter] ${line}`));
+          // A line of its own: whatever the lab says while the instructor talks goes under it, not after it.
+          out.write(`${c.dim(`[Enter] ${line}`)}\n`);
           await enter.next();
-          out.write('\n');
         } else if (argv.delay > 0) await new Promise((r) => setTimeout(r, argv.delay));
         // As in `lessons check`: deliveries that are due land before the next line, however busy the machine.
         await tutor.settle(5000);
+        // A message line gets no reply: wait until the server has it on the wire, so its transcript
+        // line is printed before the next prompt.
+        const onWire = tutorCommandOf(line) ? undefined : tutor.bus.waitFor((e) => e.type === 'wire' && e.direction === 'client' && tutor.isLearnerSession(e.session), 3000).catch(() => undefined);
         await tutor.submit(line);
+        await onWire;
       }
       // The last step may wait for a delivery or a retry.
       await tutor.whenLessonComplete(20_000);
@@ -88,6 +101,19 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
   },
 };
+
+/**
+ * A solution's `:wait N` is a pause, said as one: "waiting 1 s for the delivery" (or the retry, when
+ * a delivery was deferred). Other tutor commands are shown as typed.
+ */
+export function pauseNote(text: string, queue: QueueItemSummary[] | undefined, c: ChalkInstance): string | undefined {
+  const m = /^:wait\s+(\d+)\s*$/.exec(text.trim());
+  if (!m) return undefined;
+  const seconds = Number(m[1]) / 1000;
+  const rcpts = (queue ?? []).flatMap((i) => i.recipients).filter((r) => r.status !== 'delivered' && r.status !== 'bounced');
+  const what = rcpts.some((r) => r.status === 'deferred') ? ' for the retry' : rcpts.length ? ' for the delivery' : '';
+  return c.dim(`… waiting ${seconds.toLocaleString('en', { maximumFractionDigits: 1 })} s${what}`);
+}
 
 /** Enter presses from stdin; at end of input (no terminal, nothing piped) it stops waiting. */
 function lineReader(): { next(): Promise<void>; close(): void } {
