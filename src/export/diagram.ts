@@ -12,10 +12,16 @@ import { selectTranscript, SelectionError, type Selector, type Transcript } from
 const MIN_LABEL = 12;
 
 export function toTerminalDiagram(t: Transcript, width: number): string {
-  let drawn = '';
-  for (let maxLabel = Math.max(MIN_LABEL, width - 20); ; maxLabel = Math.max(MIN_LABEL, Math.floor(maxLabel * 0.8))) {
-    drawn = draw(t, maxLabel, width < 60 ? 2 : 4);
-    if (widest(drawn) <= width || maxLabel === MIN_LABEL) break;
+  const paddingX = width < 60 ? 2 : 4;
+  // The longest labels that still fit: a wider diagram only grows with its labels, so search.
+  let drawn = draw(t, MIN_LABEL, paddingX);
+  for (let lo = MIN_LABEL + 1, hi = Math.max(MIN_LABEL, width); lo <= hi; ) {
+    const mid = Math.floor((lo + hi) / 2);
+    const attempt = draw(t, mid, paddingX);
+    if (widest(attempt) <= width) {
+      drawn = attempt;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
   if (widest(drawn) <= width) return drawn;
   // Too many participants for this width even with short labels: cut at the edge, and say so.

@@ -33,7 +33,8 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
   const remotes = remoteParticipants(t.events);
   const clientOpen = t.events.find((e) => e.type === 'session-open' && e.leg === 'inbound');
   const out = ['sequenceDiagram'];
-  if (clientOpen?.type === 'session-open' || t.events.some((e) => e.type === 'wire' && e.leg === 'inbound')) {
+  const hasClient = clientOpen !== undefined || t.events.some((e) => e.type === 'wire' && e.leg === 'inbound');
+  if (hasClient) {
     const address = clientOpen?.type === 'session-open' ? ` ${clientOpen.remoteAddress}` : '';
     out.push(`  participant ${CLIENT} as client${label(address)}`);
   }
@@ -80,7 +81,8 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
       continue;
     }
     const note = noteOf(e);
-    if (note) out.push(`  Note over ${note.over === 'client' ? CLIENT : LAB}: ${label(note.text)}`);
+    // Queue events span the conversation (centred, not hanging off the right of the lab's lifeline).
+    if (note) out.push(`  Note over ${note.over === 'client' || !hasClient ? (hasClient ? CLIENT : LAB) : `${CLIENT},${LAB}`}: ${label(note.text)}`);
   }
   flushData();
   flushReply();
