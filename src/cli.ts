@@ -16,6 +16,8 @@ import { explainCommand } from './commands/explain.js';
 import { watchCommand } from './commands/watch.js';
 import { tutorCommand } from './commands/tutor.js';
 import { worldCommand } from './commands/world.js';
+import { exportCommand } from './commands/export.js';
+import { diagramCommand } from './commands/diagram.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(queueCommand)
     .command(mailboxCommand)
     .command(worldCommand)
+    .command(exportCommand)
+    .command(diagramCommand)
     .strict()
     .help()
     .version(ownVersion())

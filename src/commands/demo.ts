@@ -18,6 +18,10 @@ import { makeChalk } from '../views/color.js';
 import { attachPlainTutor } from '../views/plain-tutor.js';
 import { outputWidth, wrappingStream } from '../views/wrap.js';
 import { portOption } from './options.js';
+import type { ChalkInstance } from 'chalk';
+import type { QueueItemSummary } from '../lab/queue-item.js';
+import { tutorCommandOf } from '../lessons/tutor-commands.js';
+import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
 interface DemoArgs {
   id: string;
@@ -27,6 +31,8 @@ interface DemoArgs {
   host: string;
   port: number;
   color: boolean;
+  lessons?: string;
+  present: boolean;
 }
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
@@ -40,10 +46,13 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: 'a temporary folder, removed afterwards' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
       .option('port', portOption(0))
-      .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' }) as never,
+      .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
+      .option('lessons', lessonsOption)
+      .option('present', { type: 'boolean', default: false, describe: 'Sparser, for a projector: a blank line between entries' }) as never,
   handler: async (argv) => {
     if (!Number.isFinite(argv.delay) || argv.delay < 0) throw new UserError('--delay must be a number of milliseconds, 0 or more');
-    const { lessons } = loadLessons();
+    const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
+    const { lessons } = loadLessons(lessonsDir);
     const lesson = findLesson(lessons, argv.id);
     if (!lesson) throw new UserError(`there is no lesson "${argv.id}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-demo-'));
@@ -53,22 +62,30 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     const out = wrappingStream(process.stdout, width);
     const { renderOutputText } = await import('../views/plain-prose.js');
     const bus = new EventBus();
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus, annotationsFile, worldFile });
     out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
     // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
-    const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true });
-    const detach = attachPlainTutor(tutor, c, out, { render: (words) => renderOutputText(words, width, c) });
+    const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true, lessonsDir });
+    const detach = attachPlainTutor(tutor, c, out, {
+      render: (words) => renderOutputText(words, width, c),
+      echo: (text) => pauseNote(text, tutor.currentLab.queue?.list() as QueueItemSummary[] | undefined, c),
+      present: argv.present,
+    });
     const enter = argv.step ? lineReader() : undefined;
     try {
       for (const line of lesson.solution) {
         if (enter) {
-          out.write(c.dim(`[Enter] ${line}`));
+          // A line of its own: whatever the lab says while the instructor talks goes under it, not after it.
+          out.write(`${c.dim(`[Enter] ${line}`)}\n`);
           await enter.next();
-          out.write('\n');
         } else if (argv.delay > 0) await new Promise((r) => setTimeout(r, argv.delay));
         // As in `lessons check`: deliveries that are due land before the next line, however busy the machine.
         await tutor.settle(5000);
+        // A message line gets no reply: wait until the server has it on the wire, so its transcript
+        // line is printed before the next prompt.
+        const onWire = tutorCommandOf(line) ? undefined : tutor.bus.waitFor((e) => e.type === 'wire' && e.direction === 'client' && tutor.isLearnerSession(e.session), 3000).catch(() => undefined);
         await tutor.submit(line);
+        await onWire;
       }
       // The last step may wait for a delivery or a retry.
       await tutor.whenLessonComplete(20_000);
@@ -84,6 +101,19 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
   },
 };
+
+/**
+ * A solution's `:wait N` is a pause, said as one: "waiting 1 s for the delivery" (or the retry, when
+ * a delivery was deferred). Other tutor commands are shown as typed.
+ */
+export function pauseNote(text: string, queue: QueueItemSummary[] | undefined, c: ChalkInstance): string | undefined {
+  const m = /^:wait\s+(\d+)\s*$/.exec(text.trim());
+  if (!m) return undefined;
+  const seconds = Number(m[1]) / 1000;
+  const rcpts = (queue ?? []).flatMap((i) => i.recipients).filter((r) => r.status !== 'delivered' && r.status !== 'bounced');
+  const what = rcpts.some((r) => r.status === 'deferred') ? ' for the retry' : rcpts.length ? ' for the delivery' : '';
+  return c.dim(`… waiting ${seconds.toLocaleString('en', { maximumFractionDigits: 1 })} s${what}`);
+}
 
 /** Enter presses from stdin; at end of input (no terminal, nothing piped) it stops waiting. */
 function lineReader(): { next(): Promise<void>; close(): void } {

@@ -1,7 +1,8 @@
 /**
  * `smtp-lab lessons`: the curriculum and the learner's progress; `check` (every lesson's solution on
- * a real server), `reset`, `export`, `import`.
+ * a real server), `new` (a lesson of your own from a template), `reset`, `export`, `import`.
  */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import stringWidth from 'string-width';
 import type { Argv, CommandModule } from 'yargs';
@@ -11,6 +12,7 @@ import { LESSONS_DIR, displayPath, loadLessons } from '../lessons/load.js';
 import { defaultProgressFile, Progress } from '../lessons/progress.js';
 import { findLesson } from '../lessons/curriculum.js';
 import { formatLessonError } from '../lessons/types.js';
+import { LESSON_ID, lessonTemplate } from '../lessons/template.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { outputWidth, wrapHanging } from '../views/wrap.js';
@@ -147,9 +149,37 @@ const importCmd: CommandModule<object, { file: string }> = {
   },
 };
 
+const newCmd: CommandModule<object, { id: string; dir: string }> = {
+  command: 'new <id>',
+  describe: 'Start a lesson of your own from a commented template (it passes `lessons check` as it is)',
+  builder: (y) =>
+    y
+      .positional('id', { type: 'string', demandOption: true, describe: 'The lesson id, which is also its file name, e.g. 01-say-hello' })
+      .option('dir', { type: 'string', default: '.', describe: 'Your lessons folder (made if missing)' }) as never,
+  handler: (argv) => {
+    const id = argv.id.replace(/\.md$/, '');
+    if (!LESSON_ID.test(id)) throw new UserError(`"${argv.id}" is not a lesson id: use lower-case letters, digits and hyphens, e.g. 01-say-hello`);
+    const dir = path.resolve(argv.dir);
+    const file = path.join(dir, `${id}.md`);
+    if (existsSync(file)) throw new UserError(`${displayPath(file)} already exists; choose another id`);
+    const { lessons } = existsSync(dir) ? loadLessons(dir) : { lessons: [] };
+    const order = Math.max(0, ...lessons.map((l) => l.order)) + 1;
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, lessonTemplate(id, order), { flag: 'wx' });
+    } catch (err) {
+      throw new UserError(`cannot write ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const folder = argv.dir === '.' ? '.' : argv.dir;
+    process.stdout.write(
+      `Wrote ${displayPath(file)} (order ${order}). Check it with \`smtp-lab lessons check --dir ${folder}\`; try it with \`smtp-lab --lessons ${folder} --lesson ${id}\`.\n`,
+    );
+  },
+};
+
 export const lessonsCommand: CommandModule = {
   command: 'lessons',
   describe: 'The lessons and your progress (check, reset, export, import)',
-  builder: (y: Argv) => y.command(list).command(check).command(reset).command(exportCmd).command(importCmd),
+  builder: (y: Argv) => y.command(list).command(check).command(newCmd).command(reset).command(exportCmd).command(importCmd),
   handler: () => {},
 };

@@ -14,6 +14,7 @@ import { outputWidth } from '../views/wrap.js';
 import { portOption } from './options.js';
 import { untilSignal } from './signals.js';
 import { canUseInk } from '../views/choose.js';
+import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
 interface TutorArgs {
   host: string;
@@ -23,6 +24,7 @@ interface TutorArgs {
   plain: boolean;
   color: boolean;
   present: boolean;
+  lessons?: string;
 }
 
 export const tutorCommand: CommandModule<object, TutorArgs> = {
@@ -34,6 +36,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       .option('port', portOption(2525))
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
       .option('lesson', { type: 'string', describe: 'Start at this lesson (id or number) instead of where you left off' })
+      .option('lessons', lessonsOption)
       .option('plain', { type: 'boolean', default: false, describe: 'Plain lines even on a terminal' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' }) as never,
@@ -46,16 +49,18 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     const dataDir = argv['data-dir'] ?? defaultDataDir();
     const chalk = makeChalk({ color: argv.color });
     const say = (text: string) => process.stderr.write(`smtp-lab: ${text}\n`);
+    const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
 
-    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus }, say);
+    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, annotationsFile, worldFile }, say);
     let tutor: Tutor;
     try {
       tutor = Tutor.prepare({
         lab,
         lessonId: argv.lesson,
+        lessonsDir,
         // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
         restartLab: async (worldOverrides, b) => {
-          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides }, say);
+          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile }, say);
           return lab;
         },
       });
@@ -117,7 +122,7 @@ function connectedOrSettled(tutor: Tutor, begun: Promise<void>): Promise<void> {
 }
 
 async function startOnFreePortIfBusy(
-  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown },
+  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown; annotationsFile?: string; worldFile?: string },
   say: (text: string) => void,
 ): Promise<Lab> {
   try {

@@ -14,6 +14,7 @@ import { makeChalk } from '../views/color.js';
 import { untilSignal } from './signals.js';
 import { portOption } from './options.js';
 import { canUseInk } from '../views/choose.js';
+import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
 interface WatchArgs {
   host: string;
@@ -22,6 +23,7 @@ interface WatchArgs {
   present: boolean;
   color: boolean;
   json: boolean;
+  lessons?: string;
 }
 
 // Stopping the lab is promised within 2 s; past that a hung socket must not keep the process alive.
@@ -37,15 +39,17 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
-      .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' }) as never,
+      .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' })
+      .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' }) as never,
   handler: async (argv) => {
+    const { annotationsFile, worldFile } = lessonsFolder(argv.lessons);
     const interactive = canUseInk() && !argv.json;
     const bus = new EventBus();
     // Plain and NDJSON views attach before the lab starts so the listening event comes first.
     if (argv.json) attachNdjson(bus);
     else if (!interactive) attachPlain(bus, makeChalk({ color: argv.color }));
     // A busy port or a bad data dir throws a UserError here: one line, exit 2, before any screen is drawn.
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile });
     try {
       if (interactive) {
         // Loaded only on a terminal: the plain path never pays for React and ink.

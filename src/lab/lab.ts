@@ -5,6 +5,7 @@
 import { mkdirSync, accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../events/bus.js';
+import { attachEventLog } from '../events/event-log.js';
 import { UserError } from '../user-error.js';
 import { loadAnnotationsForUser } from '../data/annotations.js';
 import { LabServer } from './server.js';
@@ -19,6 +20,8 @@ export interface LabOptions {
   port?: number;
   dataDir: string;
   worldFile?: string;
+  /** The explanations attached to events (an instructor's own lessons folder); default the shipped ones. */
+  annotationsFile?: string;
   /** Merged over the world file: a lesson's `world:`. */
   worldOverrides?: unknown;
   /** Share a stream (the tutor keeps one across lab restarts). */
@@ -50,7 +53,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const mayRelay = relayPolicyOrExplain(world.trustedNetworks);
 
   const bus = opts.bus ?? new EventBus();
-  const annotations = loadAnnotationsForUser();
+  attachEventLog(bus, dataDir);
+  const annotations = loadAnnotationsForUser(opts.annotationsFile);
   bus.setEnricher((event) => {
     const explain = annotations.explain(event);
     if (explain) event.explain = explain;

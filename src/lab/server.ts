@@ -22,6 +22,7 @@ import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
+import { bareLineEndNotice } from '../protocol/controls.js';
 import type { World } from '../data/world.js';
 import { newQueueId } from './queue.js';
 
@@ -68,6 +69,9 @@ interface InboundSession {
  * lesson with a world of its own, and a learner should not meet a second "S1".
  */
 let sessionNumber = 0;
+
+/** Sessions already told that a line held a bare CR or LF: once per session is enough. */
+const warnedBareLineEnd = new WeakSet<InboundSession>();
 
 // RFC 5321 §4.1.1.11: a parameter the server does not support gets 555. Those listed are the ones the
 // extensions we announce define: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
@@ -170,6 +174,11 @@ export class LabServer {
     // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
     if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
     this.opts.bus.emit({ type: 'wire', session: s.id, leg, direction, line, ...fields, ...(pipelined ? { pipelined: true } : {}) });
+    const note = direction === 'client' && !warnedBareLineEnd.has(s) ? bareLineEndNotice(line) : undefined;
+    if (note) {
+      warnedBareLineEnd.add(s);
+      this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
+    }
   }
 
   /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */

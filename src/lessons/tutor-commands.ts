@@ -84,6 +84,17 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     },
   },
   { name: ':queue', usage: ':queue', help: 'list the messages waiting in the queue', run: (t) => t.say('info', queueReport(t.currentLab)) },
+  {
+    name: ':diagram',
+    usage: ':diagram [session]',
+    help: 'this session (or S2, R1) as a sequence diagram',
+    // Loaded when asked for: the diagram renderer is large, and the tutor's start-up should not pay for it.
+    run: async (t, arg) => {
+      const { diagramOfStream } = await import('../export/diagram.js');
+      const d = diagramOfStream(t.currentLab.bus.recent(), arg, Math.max(40, (process.stdout.columns || Number(process.env.COLUMNS) || 80) - 4));
+      t.say(d.ok ? 'info' : 'error', d.text);
+    },
+  },
   { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.reconnect() },
   {
     name: ':pipeline',

@@ -4,6 +4,7 @@
  * the plain tutor (flat, so each line names its queue id).
  */
 import type { LabEvent } from '../events/types.js';
+import { showControls } from '../protocol/controls.js';
 
 export interface DescribeOptions {
   /** Under a message's header: the queue id is said there, not on every line. */
@@ -23,7 +24,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'session-close':
       return `session closed (${e.reason})`;
     case 'wire':
-      return `${e.direction === 'client' ? 'C:' : 'S:'} ${e.line}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}`;
+      return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.line)}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}`;
     case 'queued':
       return `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} octets)`;
     case 'mx-lookup':

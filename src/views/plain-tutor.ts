@@ -85,11 +85,21 @@ export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 
  * Attach the transcript, the tutor's words among it, to `out`; returns the detach function. What
  * happened before (the lesson's reading, the greeting) is in the bus's ring: printed first, in order.
  */
-export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream, opts: { echoCommands?: boolean; render?: RenderWords } = {}): () => void {
+export interface AttachPlainOptions {
+  echoCommands?: boolean;
+  render?: RenderWords;
+  /** How an echoed tutor command is shown (demo says `:wait 1000` as the pause it is); undefined: as typed. */
+  echo?: (text: string) => string | undefined;
+  /** A blank line after each entry: sparser, for a projector. */
+  present?: boolean;
+}
+
+export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream, opts: AttachPlainOptions = {}): () => void {
   const learner = (id: string) => tutor.isLearnerSession(id);
   const print = (e: LabEvent) => {
-    const line = formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render });
-    if (line !== undefined) out.write(`${line}\n`);
+    const echoed = e.type === 'tutor' && e.says === 'echo' && opts.echo ? opts.echo(e.text) : undefined;
+    const line = echoed ?? formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render });
+    if (line !== undefined) out.write(`${line}\n${opts.present ? '\n' : ''}`);
   };
   for (const e of tutor.bus.recent()) print(e);
   return tutor.bus.subscribe(print);

@@ -380,8 +380,10 @@ export function renderLines(text: string, width: number, inline: boolean, opts: 
     const indent = /^ */.exec(raw)![0];
     const body = raw.slice(indent.length);
     const segs = inline ? parseInline(body, opts) : [{ text: body }];
-    // Column-aligned text keeps its inner runs of spaces: wrap it only when it does not fit.
-    if (!inline && textWidth(raw) <= width) {
+    // Column-aligned text keeps its inner runs of spaces: wrap it only when it does not fit. In inline
+    // text too, a line drawn in box-drawing characters (`:diagram`) is laid out, not words.
+    const laidOut = !inline || /[\u2500-\u257f]/.test(body);
+    if (laidOut && textWidth(raw) <= width) {
       out.push([{ text: raw }]);
       continue;
     }

@@ -14,6 +14,7 @@ import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
 import { parseInline, renderLines, renderMarkdown, splitAtWidth, textWidth, wrapSegs, type Seg, type StyledLine } from './markdown.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
+import { showControls } from '../../protocol/controls.js';
 
 const TONE_COLOR: Record<Tone, string | undefined> = { ok: 'green', warn: 'yellow', error: 'red', info: undefined };
 const TONE_MARK: Record<Tone, string> = { ok: '', warn: '! ', error: '✗ ', info: '' };
@@ -59,7 +60,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       if (row.data) lead.push({ text: '│ ', color: 'gray' });
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       // A message line keeps its spaces exactly (it is what was sent); other lines are words.
-      const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${row.line}`, color }];
+      const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${showControls(row.line)}`, color }];
       if (row.pipelined) body.push({ text: '  ⇉ pipelined', color: 'yellow' });
       const lines = row.data ? verbatimWire(body[0]!, width, lead, leadWidth) : wrapSegs(body, width, lead, [{ text: ' '.repeat(leadWidth) }]);
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;

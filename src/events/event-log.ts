@@ -1,0 +1,153 @@
+/**
+ * The event log: every lab run keeps its event stream on disk, so a session can be exported after
+ * the fact (`smtp-lab export`, `smtp-lab diagram`). NDJSON, one event a line exactly as on the bus
+ * (AUTH secrets never reach an event, so none reach the disk), in DATA_DIR/events/.
+ *
+ * One file per run (per bus: the tutor keeps its bus across lab restarts, so a run is the whole
+ * tutor), named by its start time and pid so two labs on one data dir never share a file; a run that
+ * outgrows MAX_FILE_BYTES continues in a next part. At most MAX_FILES files are kept, oldest dropped.
+ */
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { EventBus } from './bus.js';
+import type { LabEvent } from './types.js';
+
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+export const MAX_FILES = 20;
+
+export interface EventLogOptions {
+  maxFileBytes?: number;
+  maxFiles?: number;
+}
+
+export function eventsDir(dataDir: string): string {
+  return path.join(dataDir, 'events');
+}
+
+/** `<start>-<pid>-<part>.ndjson`: names sort by start time, then part. */
+const FILE_NAME = /^(\d{8}T\d{6}(?:\d{3})?Z)-(\d+)-(\d{3})\.ndjson$/;
+
+class EventLog {
+  private pending: string[] = [];
+  private scheduled = false;
+  private part = 0;
+  private bytes = 0;
+  private readonly run: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly maxFileBytes: number,
+    private readonly maxFiles: number,
+  ) {
+    this.run = `${new Date().toISOString().replace(/[-:.]/g, '')}-${process.pid}`;
+  }
+
+  add(event: LabEvent): void {
+    this.pending.push(JSON.stringify(event) + '\n');
+    // One write per turn of the event loop: a burst of thousands of events costs one system call.
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+      flushAtExit.add(this);
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    flushAtExit.delete(this);
+    if (!this.pending.length) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    try {
+      if (this.bytes > 0 && this.bytes + text.length > this.maxFileBytes) {
+        this.part++;
+        this.bytes = 0;
+      }
+      if (this.bytes === 0) {
+        mkdirSync(this.dir, { recursive: true });
+        this.prune();
+      }
+      appendFileSync(this.file(), text);
+      this.bytes += Buffer.byteLength(text);
+    } catch (err) {
+      // The log is for later; the lab itself goes on. A data dir removed under a run (a test's, a
+      // demo's temporary one) has nothing left to keep.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (!warned) process.stderr.write(`smtp-lab: cannot write the event log in ${this.dir}: ${(err as Error).message}\n`);
+      warned = true;
+    }
+  }
+
+  private file(): string {
+    return path.join(this.dir, `${this.run}-${String(this.part).padStart(3, '0')}.ndjson`);
+  }
+
+  /** Leaves room for the file about to start. */
+  private prune(): void {
+    const files = logFiles(this.dir);
+    for (const f of files.slice(0, Math.max(0, files.length - (this.maxFiles - 1)))) rmSync(path.join(this.dir, f), { force: true });
+  }
+}
+
+let warned = false;
+const logs = new WeakMap<EventBus, EventLog>();
+const flushAtExit = new Set<EventLog>();
+process.on('exit', () => {
+  for (const log of [...flushAtExit]) log.flush();
+});
+
+/** Keep `bus`'s events in DATA_DIR/events/. A bus already logged (a lab restarted on it) is not logged twice. */
+export function attachEventLog(bus: EventBus, dataDir: string, opts: EventLogOptions = {}): void {
+  if (logs.has(bus)) return;
+  const log = new EventLog(eventsDir(dataDir), opts.maxFileBytes ?? MAX_FILE_BYTES, opts.maxFiles ?? MAX_FILES);
+  logs.set(bus, log);
+  bus.subscribe((e) => log.add(e));
+}
+
+/** Write what is pending now (tests, and a command about to read the log it is writing). */
+export function flushEventLog(bus: EventBus): void {
+  logs.get(bus)?.flush();
+}
+
+function logFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => FILE_NAME.test(f))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** One run of the lab as read back: its id (`<start>-<pid>`) and its events in seq order. */
+export interface LoggedRun {
+  run: string;
+  events: LabEvent[];
+}
+
+/** Every run kept in DATA_DIR/events/, oldest first. A line that does not parse (a torn last write) is skipped. */
+export function readEventLog(dataDir: string): LoggedRun[] {
+  const dir = eventsDir(dataDir);
+  const runs = new Map<string, LabEvent[]>();
+  for (const f of logFiles(dir)) {
+    const m = FILE_NAME.exec(f)!;
+    const run = `${m[1]}-${m[2]}`;
+    const events = runs.get(run) ?? [];
+    runs.set(run, events);
+    for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        events.push(JSON.parse(line) as LabEvent);
+      } catch {
+        // A run killed mid-write leaves half a line.
+      }
+    }
+  }
+  return [...runs].map(([run, events]) => ({ run, events: events.sort((a, b) => a.seq - b.seq) }));
+}
+
+/** The size of the log on disk, for tests of the bound. */
+export function eventLogBytes(dataDir: string): number {
+  const dir = eventsDir(dataDir);
+  return logFiles(dir).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+}

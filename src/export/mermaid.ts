@@ -1,0 +1,131 @@
+/**
+ * `smtp-lab export --format mermaid`: the transcript as a Mermaid sequence diagram (participants: the
+ * client, the lab's MX, each remote MX a relay leg dialled; a note where the stage changes and for
+ * each queue event). GitHub and most slide tools render it; the terminal diagram and the HTML page
+ * draw the same source with beautiful-mermaid.
+ */
+import type { LabEvent, WireEvent } from '../events/types.js';
+import { showControls } from '../protocol/controls.js';
+import { describeEvent } from '../views/describe.js';
+import type { Transcript } from './select.js';
+
+export interface MermaidOptions {
+  /**
+   * 'mermaid' (default): `<`, `>`, `;` and `#` as Mermaid's entity codes, for Mermaid itself (it
+   * would take `<alice@example.com>` for an HTML tag). 'raw': as they are, for beautiful-mermaid,
+   * which draws labels literally.
+   */
+  escape?: 'mermaid' | 'raw';
+  /** Longest label, in characters; a longer one ends in "…". */
+  maxLabel?: number;
+}
+
+const CLIENT = 'client';
+const LAB = 'lab';
+
+export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
+  const maxLabel = opts.maxLabel ?? 72;
+  const label = (text: string) => {
+    const shown = showControls(text);
+    const cut = shown.length > maxLabel ? `${shown.slice(0, Math.max(1, maxLabel - 1))}…` : shown;
+    return opts.escape === 'raw' ? cut : escapeMermaid(cut);
+  };
+  const remotes = remoteParticipants(t.events);
+  const clientOpen = t.events.find((e) => e.type === 'session-open' && e.leg === 'inbound');
+  const out = ['sequenceDiagram'];
+  const hasClient = clientOpen !== undefined || t.events.some((e) => e.type === 'wire' && e.leg === 'inbound');
+  if (hasClient) {
+    const address = clientOpen?.type === 'session-open' ? ` ${clientOpen.remoteAddress}` : '';
+    out.push(`  participant ${CLIENT} as client${label(address)}`);
+  }
+  out.push(`  participant ${LAB} as ${label(t.hostname)}`);
+  for (const [host, id] of remotes.byHost) out.push(`  participant ${id} as ${label(host)}`);
+
+  const stageOf = new Map<string, string>();
+  let data: { from: string; to: string; lines: string[] } | undefined;
+  const flushData = () => {
+    if (!data) return;
+    const first = data.lines.find((l) => /^subject:/i.test(l)) ?? data.lines[0] ?? '';
+    out.push(`  ${data.from}->>${data.to}: ${label(`message, ${data.lines.length} line${data.lines.length === 1 ? '' : 's'}: ${first}`)}`);
+    data = undefined;
+  };
+  // A multi-line reply is one arrow: its first line and how many follow.
+  let reply: { from: string; to: string; lines: string[] } | undefined;
+  const flushReply = () => {
+    if (!reply) return;
+    const more = reply.lines.length > 1 ? ` (+${reply.lines.length - 1} lines)` : '';
+    out.push(`  ${reply.from}-->>${reply.to}: ${label(reply.lines[0]!)}${more}`);
+    reply = undefined;
+  };
+
+  for (const e of t.events) {
+    if (!(e.type === 'wire' && e.data)) flushData();
+    if (!(e.type === 'wire' && e.direction === 'server')) flushReply();
+    if (e.type === 'wire') {
+      const [client, server] = e.leg === 'relay' ? [LAB, remotes.bySession.get(e.session) ?? LAB] : [CLIENT, LAB];
+      if (stageOf.get(e.session) !== e.stage) {
+        flushData();
+        flushReply();
+        stageOf.set(e.session, e.stage);
+        out.push(`  Note over ${client},${server}: ${label(e.leg === 'relay' ? `${e.stage}: relay ${e.session}${e.queueId ? ` for ${e.queueId}` : ''}` : e.stage)}`);
+      }
+      if (e.data) {
+        data ??= { from: client, to: server, lines: [] };
+        data.lines.push(e.line);
+      } else if (e.direction === 'client') out.push(`  ${client}->>${server}: ${label(e.line)}`);
+      else {
+        reply ??= { from: server, to: client, lines: [] };
+        reply.lines.push(e.line);
+        if (isLastLineOfReply(e)) flushReply();
+      }
+      continue;
+    }
+    const note = noteOf(e);
+    // Queue events span the conversation (centred, not hanging off the right of the lab's lifeline).
+    if (note) out.push(`  Note over ${note.over === 'client' || !hasClient ? (hasClient ? CLIENT : LAB) : `${CLIENT},${LAB}`}: ${label(note.text)}`);
+  }
+  flushData();
+  flushReply();
+  return out.join('\n') + '\n';
+}
+
+function isLastLineOfReply(e: WireEvent): boolean {
+  return e.line.charAt(3) !== '-';
+}
+
+/** Queue events and notices as notes over the lab's MX; session opens and closes are the arrows' own. */
+function noteOf(e: LabEvent): { over: 'lab' | 'client'; text: string } | undefined {
+  switch (e.type) {
+    case 'queued':
+    case 'mx-lookup':
+    case 'delivered':
+    case 'deferred':
+    case 'bounced':
+    case 'relay-denied':
+      return { over: 'lab', text: describeEvent(e)! };
+    case 'notice':
+      return e.session ? { over: 'lab', text: e.message } : undefined;
+    case 'session-close':
+      return e.leg === 'inbound' ? { over: 'client', text: describeEvent(e)! } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** One participant per remote MX host (not per relay session): a retry talks to the same MX again. */
+function remoteParticipants(events: LabEvent[]): { byHost: Map<string, string>; bySession: Map<string, string> } {
+  const byHost = new Map<string, string>();
+  const bySession = new Map<string, string>();
+  for (const e of events) {
+    if (e.type !== 'session-open' || e.leg !== 'relay') continue;
+    const host = (e.mx ?? e.remoteAddress).replace(/:\d+$/, '');
+    if (!byHost.has(host)) byHost.set(host, `remote${byHost.size + 1}`);
+    bySession.set(e.session, byHost.get(host)!);
+  }
+  return { byHost, bySession };
+}
+
+/** Mermaid's entity codes for what its parser or its HTML labels would take for syntax. */
+export function escapeMermaid(text: string): string {
+  return text.replace(/[#;<>]/g, (c) => ({ '#': '#35;', ';': '#59;', '<': '#lt;', '>': '#gt;' })[c]!);
+}

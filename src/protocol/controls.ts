@@ -1,0 +1,36 @@
+/**
+ * Control bytes are shown, never obeyed. A bare CR in a message line would move the cursor to column
+ * 0 and overwrite the time, session and `C:`; a bare LF would put a lone "." at column 0 that looks
+ * like the end of the data; ESC would start a terminal escape sequence. Every view (the TUI's rows,
+ * the plain lines through describe.ts, demo, export) shows a line through `showControls`; NDJSON and
+ * the event log keep the exact bytes.
+ */
+
+/**
+ * C0 controls as their Unicode Control Pictures (CR → ␍, LF → ␊, NUL → ␀, ESC → ␛), DEL as ␡, C1
+ * controls (U+0080–U+009F, what a byte 0x80–0x9F becomes when a line is read as latin1) as `\x9b`.
+ * A tab stays a tab: it is folding whitespace in a header (RFC 5322 §2.2.3), not a trick.
+ */
+export function showControls(line: string): string {
+  // Fast path: almost every line has none.
+  if (!/[\x00-\x08\x0a-\x1f\x7f-\x9f]/.test(line)) return line;
+  return line.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    if (code === 0x7f) return '\u2421';
+    return `\\x${code.toString(16)}`;
+  });
+}
+
+/**
+ * The one-line note for the first line of a session that holds a bare CR or LF, or undefined. Such a
+ * line is where SMTP smuggling starts: a server that ends lines at a bare LF sees a different end of
+ * data than one that waits for CRLF.CRLF.
+ */
+export function bareLineEndNotice(line: string): string | undefined {
+  const cr = line.includes('\r');
+  const lf = line.includes('\n');
+  if (!cr && !lf) return undefined;
+  const what = cr && lf ? 'a bare CR (␍) and a bare LF (␊)' : cr ? 'a bare CR (␍)' : 'a bare LF (␊)';
+  return `this line holds ${what}: SMTP lines end only in CRLF (RFC 5321 §2.3.8); a bare one is shown, never obeyed`;
+}

@@ -1,0 +1,67 @@
+/**
+ * Control characters are shown, never obeyed: the smtpsmug cases (a bare LF or a bare CR inside
+ * DATA, `QUIT\r\r\n`) sent on a raw socket reach every view as visible marks, a notice says so once
+ * per session, and the NDJSON event log keeps the exact bytes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Chalk } from 'chalk';
+import { RawSmtp, code, startTestLab, wires, type TestLab } from '../helpers/lab.js';
+import { describeEvent } from '../../src/views/describe.js';
+import { formatEvent } from '../../src/views/plain.js';
+import { showControls } from '../../src/protocol/controls.js';
+import { flushEventLog, readEventLog } from '../../src/events/event-log.js';
+import type { NoticeEvent } from '../../src/events/types.js';
+
+let lab: TestLab;
+beforeAll(async () => {
+  lab = await startTestLab();
+});
+afterAll(async () => {
+  await lab.cleanup();
+});
+
+const notices = (session: string) => lab.events.filter((e): e is NoticeEvent => e.type === 'notice' && e.session === session && /bare/.test(e.message));
+
+describe('control characters in the transcript', () => {
+  it('shows CR, LF, NUL, ESC and DEL as marks and leaves tabs and text alone', () => {
+    expect(showControls('a\rb\nc\x00d\x1be\x7f')).toBe('a␍b␊c␀d␛e␡');
+    expect(showControls('Subject: x\ty')).toBe('Subject: x\ty');
+    expect(showControls('\x9b2J')).toBe('\\x9b2J');
+  });
+
+  it('shows the stray CR of QUIT\\r\\r\\n and notes it once', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    s.write('QUIT\r\r\n');
+    // Not a QUIT: the server answers 500 and the session goes on.
+    expect(code(await s.readReply())).toBe(500);
+    const quit = wires(lab.events, { line: 'QUIT\r' })[0]!;
+    expect(describeEvent(quit)).toBe('C: QUIT␍');
+    expect(notices(quit.session)).toHaveLength(1);
+    s.close();
+  });
+
+  it('shows a bare LF and a bare CR inside DATA as marks, one notice per session, exact bytes in the log', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    await s.command('EHLO smuggler.test');
+    await s.command('MAIL FROM:<alice@example.com>');
+    await s.command('RCPT TO:<bob@example.com>');
+    expect(code(await s.command('DATA'))).toBe(354);
+    // The bare LF before "." is what a lenient server would take for the end of the data.
+    expect(code(await s.message(['Subject: smuggled', '', 'one\n.\nMAIL FROM:<x@example.net>', 'time\rC: overwritten']))).toBe(250);
+    await s.command('QUIT');
+    const lf = wires(lab.events).find((w) => w.line.includes('\n'))!;
+    const cr = wires(lab.events).find((w) => w.line.startsWith('time\r'))!;
+    expect(lf.session).toBe(cr.session);
+    const plain = formatEvent(new Chalk({ level: 0 }), lf)!;
+    expect(plain).not.toMatch(/[\r\n]/);
+    expect(plain).toContain('C: one␊.␊MAIL FROM:<x@example.net>');
+    expect(describeEvent(cr)).toBe('C: time␍C: overwritten');
+    expect(notices(lf.session)).toHaveLength(1);
+    expect(notices(lf.session)[0]!.message).toMatch(/bare LF/);
+
+    flushEventLog(lab.bus);
+    const logged = readEventLog(lab.dataDir).flatMap((r) => r.events);
+    expect(logged.some((e) => e.type === 'wire' && e.line === 'one\n.\nMAIL FROM:<x@example.net>')).toBe(true);
+    s.close();
+  });
+});
