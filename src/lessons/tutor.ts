@@ -429,7 +429,8 @@ export class Tutor implements TutorCommandHost {
     this.runner = runner;
     if (this.progress.fresh && !this.welcomed && !this.opts.demo) {
       this.welcomed = true;
-      this.say('info', 'Welcome! Type SMTP at the `C:` prompt (try `EHLO client.example`); tutor commands start with `:` (`:hint`, `:help`).');
+      // One line at 80 columns: the two things nobody can guess.
+      this.say('info', 'Welcome! Type SMTP at the `C:` prompt; tutor commands start with `:` (`:hint`, `:help`)');
     }
     // The start fits a 24-line terminal: what the lesson teaches in a few lines, the reading behind
     // :read. An instructor's demo prints the whole reading: the room reads it on the projector.
