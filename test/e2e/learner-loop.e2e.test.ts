@@ -4,43 +4,11 @@
  * pipelined group looks as it travelled, a relay session sits under one header with clock times, and
  * the counters say whose they are.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { count, Tmux, tmuxMissing } from './tmux.js';
+import { describe, expect, it } from 'vitest';
+import { binaryInTmux, count, tmuxMissing } from './tmux.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'bin/smtp-lab.js');
 const skip = tmuxMissing();
-
-let tmux: Tmux | undefined;
-const dirs: string[] = [];
-
-beforeAll(() => {
-  if (skip) return;
-  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
-}, 60_000);
-
-afterEach(() => {
-  tmux?.kill();
-  tmux = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** The real binary with no progress file yet (a first start), in a terminal of this size. */
-function start(width: number, height: number, args: string[]): Tmux {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
-  dirs.push(home);
-  const cmd = `cd ${q(root)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(bin)} --port 0 --data-dir ${q(path.join(home, 'data'))} ${args.map(q).join(' ')}`;
-  const t = (tmux = new Tmux());
-  t.start(cmd, width, height);
-  return t;
-}
+const start = binaryInTmux();
 
 const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
 const atPrompt = (s: string) => s.includes('connection') && /^C:( |$)/m.test(lastLine(s));

@@ -5,9 +5,12 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll } from 'vitest';
 
 export function tmuxMissing(): string | undefined {
   const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
@@ -113,4 +116,38 @@ export function portIsFree(port: number): Promise<boolean> {
 
 export function count(text: string, needle: string): number {
   return text.split(needle).length - 1;
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Shell-quote for the tmux command string. */
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The built binary in tmux, one terminal per test, as a newcomer starts it: a fresh home (no progress
+ * file: a first start), `--port 0`, its own data dir. Call at the top of a test file: it bundles the
+ * current source once (what the user runs) and ends each test's terminal and home after it.
+ */
+export function binaryInTmux(): (width: number, height: number, args?: string[]) => Tmux {
+  let tmux: Tmux | undefined;
+  const homes: string[] = [];
+  beforeAll(() => {
+    if (tmuxMissing()) return;
+    execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
+  }, 60_000);
+  afterEach(() => {
+    tmux?.kill();
+    tmux = undefined;
+    for (const d of homes.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return (width, height, args = []) => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
+    homes.push(home);
+    // XDG_STATE_HOME: the tests' progress files stay in the temp dir, never the developer's.
+    const bin = path.join(root, 'bin/smtp-lab.js');
+    const cmd = `cd ${q(root)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(bin)} --port 0 --data-dir ${q(path.join(home, 'data'))} ${args.map(q).join(' ')}`;
+    tmux = new Tmux();
+    tmux.start(cmd, width, height);
+    return tmux;
+  };
 }

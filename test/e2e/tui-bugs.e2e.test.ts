@@ -3,42 +3,11 @@
  * line on screen as soon as Enter is pressed, the stage bar at the start of the next lesson and after
  * a rejected command, and the footer at 110 columns.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Tmux, tmuxMissing } from './tmux.js';
+import { describe, expect, it } from 'vitest';
+import { binaryInTmux, tmuxMissing } from './tmux.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'bin/smtp-lab.js');
 const skip = tmuxMissing();
-
-let tmux: Tmux | undefined;
-const dirs: string[] = [];
-
-beforeAll(() => {
-  if (skip) return;
-  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
-}, 60_000);
-
-afterEach(() => {
-  tmux?.kill();
-  tmux = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function start(width: number, height: number, args: string[] = []): Tmux {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
-  dirs.push(home);
-  const cmd = `cd ${q(root)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(bin)} --port 0 --data-dir ${q(path.join(home, 'data'))} ${args.map(q).join(' ')}`;
-  const t = (tmux = new Tmux());
-  t.start(cmd, width, height);
-  return t;
-}
+const start = binaryInTmux();
 
 const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
 const stageBar = (s: string) => s.split('\n').find((l) => /[▶✓·] connection .*termination/.test(l)) ?? '';
