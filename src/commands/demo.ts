@@ -66,10 +66,12 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
     // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
     const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true, lessonsDir });
+    // An instructor explains every line to a room: in full, every time.
     const detach = attachPlainTutor(tutor, c, out, {
       render: (words) => renderOutputText(words, width, c),
       echo: (text) => pauseNote(text, tutor.currentLab.queue?.list() as QueueItemSummary[] | undefined, c),
       present: argv.present,
+      explainMode: 'full',
     });
     const enter = argv.step ? lineReader() : undefined;
     try {

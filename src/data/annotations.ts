@@ -67,28 +67,38 @@ export class Annotations {
     return SECTIONS.flatMap((s) => [...this.table[s].keys()]).filter((k) => !k.includes('/'));
   }
 
-  /** The explanation for one event, or undefined where none applies (message lines, continuation lines). */
+  /**
+   * The explanation for one event, or undefined where none applies (message lines, continuation lines).
+   * It also stamps the event's `explainKey` (which annotation it is): the lab's enricher calls only
+   * this, and a view needs the key to tell a kind of line it has explained already.
+   */
   explain(event: LabEvent): string | undefined {
-    const a = this.annotationFor(event);
-    return a ? format(a) : undefined;
+    const hit = this.annotationFor(event);
+    if (!hit) return undefined;
+    event.explainKey = hit.key;
+    return format(hit.a);
   }
 
-  private annotationFor(event: LabEvent): Annotation | undefined {
-    if (event.type !== 'wire') return this.get('events', event.type);
+  private annotationFor(event: LabEvent): { a: Annotation; key: string } | undefined {
+    const from = (section: Section, key: string) => {
+      const a = this.get(section, key);
+      return a ? { a, key: `${section}/${key}` } : undefined;
+    };
+    if (event.type !== 'wire') return from('events', event.type);
     if (event.data) return undefined;
-    if (event.direction === 'client') return event.verb ? this.get('commands', event.verb) : undefined;
+    if (event.direction === 'client') return event.verb ? from('commands', event.verb) : undefined;
     if (event.code === undefined) return undefined;
     // A line of the EHLO reply names an extension (RFC 5321 §4.1.1.1): explain the extension.
     // The first line names the server and gets the EHLO reply's own explanation.
     if (event.replyTo === 'EHLO' && event.code === 250) {
       const keyword = event.line.slice(4).split(/[\s=]/)[0] ?? '';
-      const ext = this.get('extensions', keyword);
+      const ext = from('extensions', keyword);
       if (ext) return ext;
       if (event.line.charAt(3) === '-' && !keyword.includes('.')) return undefined;
     }
-    const base = (event.replyTo && this.get('replies', `${event.code}/${event.replyTo}`)) || this.get('replies', String(event.code));
-    const enhanced = event.enhanced ? this.get('enhanced', event.enhanced) : undefined;
-    if (base && enhanced) return { text: `${base.text} ${enhanced.text}`, cite: joinCites(base.cite, enhanced.cite) };
+    const base = (event.replyTo && from('replies', `${event.code}/${event.replyTo}`)) || from('replies', String(event.code));
+    const enhanced = event.enhanced ? from('enhanced', event.enhanced) : undefined;
+    if (base && enhanced) return { a: { text: `${base.a.text} ${enhanced.a.text}`, cite: joinCites(base.a.cite, enhanced.a.cite) }, key: `${base.key}+${event.enhanced}` };
     return base ?? enhanced;
   }
 }

@@ -20,6 +20,11 @@ interface EventBase {
   stage: Stage;
   /** Why this happened, from lessons/annotations.yaml, with its RFC citation. */
   explain?: string;
+  /**
+   * Which annotation `explain` is (`commands/EHLO`, `replies/250/EHLO`, `extensions/PIPELINING`…): a
+   * view tells by it a kind of line it has explained already in this lesson, and says it briefly.
+   */
+  explainKey?: string;
 }
 
 export interface ListeningEvent extends EventBase {
@@ -142,7 +147,8 @@ export interface LessonEvent extends EventBase {
 
 /** What the tutor says, and how a view should set it apart (a label, a colour, a frame). */
 export type TutorSays =
-  | 'lesson-text' // a lesson's reading
+  | 'lesson-text' // a lesson's start: its title, what it teaches in a few lines, where the reading is
+  | 'reading' // a lesson's whole reading (`:read`): the TUI pages it, a plain view prints it
   | 'step' // the instruction of the step to do now
   | 'explain' // why the step just passed (or an :explain answer)
   | 'hint'
@@ -164,7 +170,15 @@ export interface TutorEvent extends EventBase {
   lesson?: string;
   /** For 'step' and 'explain': the step's 0-based index. */
   step?: number;
+  /**
+   * How much of each line's explanation the views show from here on (`:explain full|brief|off`): on
+   * the stream, so every view agrees. `brief`: in full the first time a kind of line appears in a
+   * lesson, then its first sentence; relay legs only their failures.
+   */
+  explainMode?: ExplainMode;
 }
+
+export type ExplainMode = 'full' | 'brief' | 'off';
 
 export interface NoticeEvent extends EventBase {
   type: 'notice';

@@ -35,6 +35,8 @@ export class Progress {
   private constructor(
     readonly file: string,
     data: ProgressData,
+    /** There was no progress file: the learner's very first start (the tutor welcomes them once). */
+    readonly fresh = false,
   ) {
     this.data = data;
   }
@@ -45,7 +47,7 @@ export class Progress {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Progress(file, empty());
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Progress(file, empty(), true);
       throw new UserError(`cannot read the progress file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     return new Progress(file, parseProgress(text, file));

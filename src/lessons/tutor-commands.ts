@@ -3,7 +3,7 @@
  * command from an SMTP line or a message line that starts with ":".
  */
 import { verbOf } from '../protocol/stages.js';
-import type { TutorSays } from '../events/types.js';
+import type { ExplainMode, LabEvent, TutorSays } from '../events/types.js';
 import { loadAnnotations, type Annotations } from '../data/annotations.js';
 import { closeMatches } from './close-matches.js';
 import { pipelineSeparator } from './diagnose.js';
@@ -24,6 +24,10 @@ export interface TutorCommandHost {
   readonly currentLab: TutorLab;
   reconnect(): Promise<void>;
   pipeline(lines: string[]): Promise<void>;
+  /** Say the current lesson's whole reading. */
+  read(): void;
+  /** Say how much explanation the views show from now on (a `tutor` event carrying the mode). */
+  setExplainMode(mode: ExplainMode): void;
   quit(): void;
   /** True between the 354 and the lone "." of the learner's session. */
   readonly dataMode: boolean;
@@ -37,6 +41,8 @@ export interface TutorCommand {
   usage: string;
   help: string;
   run(host: TutorCommandHost, arg: string): void | Promise<void>;
+  /** A line of :help only: another way to use a command listed above it (never dispatched). */
+  listedOnly?: boolean;
 }
 
 const PIPELINE_USAGE = 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA';
@@ -45,6 +51,7 @@ const PIPELINE_USAGE = 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@
 export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   { name: ':help', usage: ':help', help: 'this list', run: (t) => t.say('help', helpText()) },
   { name: ':hint', usage: ':hint', help: 'the next hint for the current step', run: (t) => t.hint() },
+  { name: ':read', usage: ':read', help: "this lesson's whole reading (PgUp/PgDn, q closes)", run: (t) => t.read() },
   { name: ':next', usage: ':next', help: 'skip this step (a finished lesson: the next lesson)', run: (t) => t.next() },
   {
     name: ':lessons',
@@ -68,9 +75,16 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   { name: ':reset', usage: ':reset [all]', help: 'restart this lesson (or all progress); asks first', run: (t, arg) => t.askReset(arg) },
   {
     name: ':explain',
-    usage: ':explain <term>',
-    help: 'explain a command, code or term: :explain 354',
-    run: (t, arg) => (arg ? explain(t, arg) : t.say('error', 'Usage: :explain <term>, e.g. :explain 354 or :explain EHLO')),
+    usage: ':explain [term]',
+    help: 'the last line in full; or a term: :explain 354',
+    run: (t, arg) => (arg ? explain(t, arg) : explainLast(t)),
+  },
+  {
+    name: ':explain full|brief|off',
+    usage: ':explain full|brief|off',
+    help: 'line notes: always / first time (default) / never',
+    run: () => {},
+    listedOnly: true,
   },
   {
     name: ':mailbox',
@@ -129,7 +143,11 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
 
 let annotations: Annotations | undefined;
 
+const MODES: readonly ExplainMode[] = ['full', 'brief', 'off'];
+
 function explain(t: TutorCommandHost, term: string): void {
+  const mode = MODES.find((m) => m === term.toLowerCase());
+  if (mode) return t.setExplainMode(mode);
   try {
     annotations ??= loadAnnotations();
   } catch (err) {
@@ -141,7 +159,20 @@ function explain(t: TutorCommandHost, term: string): void {
   t.say('error', `No explanation for "${term}".${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`);
 }
 
-const BY_NAME = new Map<string, TutorCommand>(TUTOR_COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)));
+/**
+ * The last line (or queue event) that had an explanation, in full: the views may have shown it in
+ * one sentence. Read from the stream the views show, not from a memory of the tutor's own.
+ */
+function explainLast(t: TutorCommandHost): void {
+  const recent = t.currentLab.bus.recent();
+  let last: LabEvent | undefined;
+  for (let i = recent.length - 1; i >= 0 && !last; i--) if (recent[i]!.type !== 'tutor' && recent[i]!.explain) last = recent[i];
+  if (!last) return t.say('error', 'No line has an explanation yet. :explain <term> explains a term, e.g. :explain 354 or :explain EHLO');
+  const what = last.type === 'wire' ? `${last.direction === 'client' ? 'C:' : 'S:'} ${last.line}` : last.type;
+  t.say('explain', `\`${what}\` — ${last.explain}`);
+}
+
+const BY_NAME = new Map<string, TutorCommand>(TUTOR_COMMANDS.filter((c) => !c.listedOnly).flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)));
 
 export function helpText(): string {
   return TUTOR_COMMANDS.map((c) => `${c.usage.padEnd(26)} ${c.help}`).join('\n') + '\nAnything else is sent to the lab server as an SMTP line.';

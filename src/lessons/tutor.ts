@@ -7,7 +7,7 @@
  * Stable API (the TUI is written against it): add fields, don't rename.
  */
 import type { EventBus } from '../events/bus.js';
-import type { LabEvent, TutorSays } from '../events/types.js';
+import type { ExplainMode, LabEvent, TutorSays } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
@@ -50,6 +50,8 @@ export class Tutor implements TutorCommandHost {
   private nudged: { runner: LessonRunner; index: number } | undefined;
   private pendingStart: { lesson: Lesson; step: number; resumed: boolean } | undefined;
   private readonly mistakes = new MistakeWatcher();
+  /** The one-line welcome of a first start was said (once per run, not once per lesson). */
+  private welcomed = false;
 
   protected constructor(
     lab: TutorLab,
@@ -294,6 +296,24 @@ export class Tutor implements TutorCommandHost {
     }
   }
 
+  /** `:read`: the whole reading of the current lesson (the TUI pages it; a plain view prints it). */
+  read(): void {
+    const r = this.runner;
+    if (!r) return this.say('error', 'No lesson is running: :lessons lists them, :lesson <id> starts one.');
+    this.say('reading', `${this.lessonHeading(r.lesson)}\n\n${r.lesson.body.trim()}`);
+  }
+
+  /** `:explain full|brief|off`: said on the bus, so every view shows explanations the same way. */
+  setExplainMode(mode: ExplainMode): void {
+    const words: Record<ExplainMode, string> = {
+      full: 'Explanations: in full under every line.',
+      brief: 'Explanations: in full the first time a kind of line appears in a lesson, then in one sentence; relay legs only when they fail.',
+      off: 'Explanations: off. `:explain` explains the last line; `:explain brief` brings them back.',
+    };
+    const lesson = this.runner?.lesson;
+    this.bus.emit({ type: 'tutor', stage: this.learner.state?.stage ?? lesson?.stage[0] ?? 'connection', says: 'info', text: words[mode], explainMode: mode, ...(lesson ? { lesson: lesson.id } : {}) });
+  }
+
   /** Leave the tutor; in the middle of a message, only once the learner says so (it would be lost). */
   quit(): void {
     if (this.learner.dataMode && !this.confirmation) {
@@ -412,9 +432,17 @@ export class Tutor implements TutorCommandHost {
       this.labHasWorld = lesson.world !== undefined;
       this.learner.retarget(this.lab);
     }
-    const n = this.lessonIdx + 1;
     this.runner = runner;
-    this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
+    if (this.progress.fresh && !this.welcomed && !this.opts.demo) {
+      this.welcomed = true;
+      // One line at 80 columns: the two things nobody can guess.
+      this.say('info', 'Welcome! Type SMTP at the `C:` prompt; tutor commands start with `:` (`:hint`, `:help`)');
+    }
+    // The start fits a 24-line terminal: what the lesson teaches in a few lines, the reading behind
+    // :read. An instructor's demo prints the whole reading: the room reads it on the projector.
+    const body = lesson.body.trim();
+    if (this.opts.demo) this.say('lesson-text', `${this.lessonHeading(lesson)}\n\n${body}`);
+    else this.say('lesson-text', `${this.lessonHeading(lesson)}\n\n${firstParagraph(body)}\n\n\`:read\` shows the whole reading.`);
     if (from < step) this.say('info', resumeWords(lesson, step, from));
     this.sayStep(runner);
     await this.connect();
@@ -426,7 +454,9 @@ export class Tutor implements TutorCommandHost {
       if (next !== undefined) this.progress.setCurrent(lesson.id, next);
       this.say('explain', s.explain, index);
       if (next !== undefined) this.sayStepAt(runner, next);
-      this.changed();
+      // The runner moves to the next step only after this callback: views read state() once it has
+      // (the step is shown in the live pane alone, so a stale one would be the only one on screen).
+      queueMicrotask(() => this.changed());
     });
     runner.onComplete(() => {
       this.progress.complete(lesson.id);
@@ -453,6 +483,10 @@ export class Tutor implements TutorCommandHost {
     this.say('info', newSessionWords(r.lesson, k, j));
     this.sayStep(r);
     this.changed();
+  }
+
+  private lessonHeading(lesson: Lesson): string {
+    return `Lesson ${this.lessons.indexOf(lesson) + 1}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]`;
   }
 
   /** "That worked, but…", once per step (nudge.ts decides when). */
@@ -508,4 +542,19 @@ export class Tutor implements TutorCommandHost {
       }
     }
   }
+}
+
+/** A lesson's first paragraph of prose (its summary): not a heading, a code block, a table or a list. */
+export function firstParagraph(body: string): string {
+  let fenced = false;
+  let para: string[] = [];
+  for (const line of body.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    else if (!fenced && line.trim() !== '' && (para.length > 0 || !/^\s*(#|\||[-*+] |\d+\. |>)/.test(line))) {
+      para.push(line.trim());
+      continue;
+    }
+    if (para.length) break;
+  }
+  return para.join(' ');
 }

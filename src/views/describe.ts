@@ -11,6 +11,17 @@ export interface DescribeOptions {
   grouped?: boolean;
 }
 
+/**
+ * HH:MM:SS of an ISO time, on the reader's clock: headers, queue notes and a deferral's "next …" all
+ * say it the same way, so one can be checked against the other.
+ */
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso.slice(11, 19);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
 /** The event itself, without the explanation; undefined for events a reader needn't see. */
 export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string | undefined {
   const about = (queueId: string, text: string) => (opts.grouped ? text : `${queueId}: ${text}`);
@@ -37,7 +48,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
           : `✓ delivered to ${e.recipient} (relay via ${e.mx ?? 'the MX'})${opts.grouped || !e.reply ? '' : `: ${e.reply}`}`,
       );
     case 'deferred':
-      return about(e.queueId, `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${e.nextAttempt.slice(11, 19)})`);
+      return about(e.queueId, `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${clockTime(e.nextAttempt)})`);
     case 'bounced':
       return about(
         e.queueId,

@@ -16,6 +16,7 @@ export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: nu
   let lines: StyledLine[];
   switch (o.says) {
     case 'lesson-text':
+    case 'reading':
       lines = renderMarkdown(o.text, width, md);
       break;
     case 'hint':

@@ -6,9 +6,11 @@
  */
 import readline from 'node:readline';
 import type { ChalkInstance } from 'chalk';
-import type { LabEvent, TutorEvent } from '../events/types.js';
+import type { ExplainMode, LabEvent, TutorEvent } from '../events/types.js';
 import type { Tutor } from '../lessons/tutor.js';
-import { describeEvent } from './describe.js';
+import { clockTime, describeEvent } from './describe.js';
+import { ExplainMemory } from './explain-memory.js';
+import { PipelineGroups } from './pipeline-groups.js';
 import { stageColour } from './plain.js';
 
 const STAGE_WIDTH = '[transmission]'.length;
@@ -35,7 +37,14 @@ export function formatTranscriptEvent(
   c: ChalkInstance,
   e: LabEvent,
   learnerSession?: (id: string) => boolean,
-  opts: { echo?: boolean; render?: RenderWords } = {},
+  opts: {
+    echo?: boolean;
+    render?: RenderWords;
+    /** The explanation to print under the event (brief after the first time); the event's own without it. */
+    explain?: (e: LabEvent) => string | undefined;
+    /** The command a reply answers, when its pipelined group put it far from its command. */
+    answers?: string;
+  } = {},
 ): string | undefined {
   if (e.type === 'tutor') {
     if (e.says === 'echo' && opts.echo === false) return undefined;
@@ -52,17 +61,22 @@ export function formatTranscriptEvent(
     if (!mine) body = `(${e.leg === 'relay' ? 'relay ' : ''}${e.session}) ${body}`;
     if (e.type === 'wire' && e.direction === 'client') body = c.bold(body);
   }
+  if (opts.answers) body += c.dim(`  ← ${opts.answers}`);
+  // The queue's events carry the time: a deferral's "next 15:52:33" is checked against them.
+  if (e.type === 'queued' || e.type === 'mx-lookup' || e.type === 'delivered' || e.type === 'deferred' || e.type === 'bounced') body = `${c.dim(clockTime(e.time))} ${body}`;
   const label = stageColour(c, e.stage)(`[${e.stage}]`.padEnd(STAGE_WIDTH));
   let out = `${label} ${body}`;
-  if (e.explain) out += `\n${' '.repeat(STAGE_WIDTH + 1)}${c.dim(`↳ ${e.explain}`)}`;
+  const explain = opts.explain ? opts.explain(e) : e.explain;
+  if (explain) out += `\n${' '.repeat(STAGE_WIDTH + 1)}${c.dim(`↳ ${explain}`)}`;
   return out;
 }
 
 export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 'text'>): string {
   // Continuation lines line up under the text, after the two-character mark.
-  const text = e.says === 'lesson-text' || e.says === 'help' ? e.text : e.text.replace(/\n/g, '\n  ');
+  const text = e.says === 'lesson-text' || e.says === 'reading' || e.says === 'help' ? e.text : e.text.replace(/\n/g, '\n  ');
   switch (e.says) {
     case 'lesson-text':
+    case 'reading':
       return `\n${c.bold('═'.repeat(60))}\n${text}\n${c.bold('═'.repeat(60))}`;
     case 'info':
     case 'step':
@@ -92,14 +106,27 @@ export interface AttachPlainOptions {
   echo?: (text: string) => string | undefined;
   /** A blank line after each entry: sparser, for a projector. */
   present?: boolean;
+  explainMode?: ExplainMode;
 }
 
 export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.WritableStream, opts: AttachPlainOptions = {}): () => void {
   const learner = (id: string) => tutor.isLearnerSession(id);
-  const print = (e: LabEvent) => {
-    const echoed = e.type === 'tutor' && e.says === 'echo' && opts.echo ? opts.echo(e.text) : undefined;
-    const line = echoed ?? formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render });
-    if (line !== undefined) out.write(`${line}\n${opts.present ? '\n' : ''}`);
+  // As the TUI: a kind of line explained in full once per lesson, a pipelined group as it travelled.
+  const explains = new ExplainMemory(opts.explainMode);
+  const groups = new PipelineGroups(learner);
+  const explain = (e: LabEvent) => {
+    // Other clients' lines come without explanations (the learner's own would be buried).
+    if (e.type === 'wire' && e.leg === 'inbound' && !learner(e.session)) return undefined;
+    return explains.textFor(e);
+  };
+  const print = (raw: LabEvent) => {
+    for (const e of groups.push(raw)) {
+      explains.observe(e);
+      const answers = e.type === 'wire' && groups.wasRegrouped(e) ? e.replyTo : undefined;
+      const echoed = e.type === 'tutor' && e.says === 'echo' && opts.echo ? opts.echo(e.text) : undefined;
+      const line = echoed ?? formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render, explain, ...(answers ? { answers } : {}) });
+      if (line !== undefined) out.write(`${line}\n${opts.present ? '\n' : ''}`);
+    }
   };
   for (const e of tutor.bus.recent()) print(e);
   return tutor.bus.subscribe(print);

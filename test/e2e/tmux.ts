@@ -173,3 +173,12 @@ export function portIsFree(port: number): Promise<boolean> {
 export function count(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
+
+/** The tutor's binary in a fresh pane of the given size, with its own data dir and progress (`args` after them). */
+export function binaryInTmux(): (width: number, height: number, args?: string[]) => Tmux {
+  const { pane, tempDir } = panesPerTest();
+  return (width, height, args = []) => {
+    const home = tempDir();
+    return pane(smtpLabCommand(['--port', '0', '--data-dir', path.join(home, 'data'), ...args], home), width, height);
+  };
+}

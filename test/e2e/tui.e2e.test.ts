@@ -110,10 +110,10 @@ describe.skipIf(skip)('smtp-lab watch in a real terminal', () => {
 
     // An external client, as swaks would be: a message for the remote domain, relayed by the queue.
     await rawSession(port, ['EHLO outside.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'Subject: relayed\r\n\r\nhi\r\n.', 'QUIT']);
-    await t.waitFor('the external session under its header', (s) => /── session \S+ · 127\.0\.0\.1:\d+ ──/.test(s) && s.includes('C: EHLO outside.example'));
+    await t.waitFor('the external session under its header', (s) => /── session \S+ · 127\.0\.0\.1:\d+ · \d\d:\d\d:\d\d ──/.test(s) && s.includes('C: EHLO outside.example'));
     // The message's queue events and its relay leg sit under the message's header, the relay indented.
     const screen = await t.waitFor('the relayed delivery', (s) => /✓ delivered to dave@example\.net \(relay/.test(s), 10_000);
-    expect(screen).toMatch(/^ {2}── message \S+ · from session \S+ ──$/m);
+    expect(screen).toMatch(/^ {2}── message \S+ · from session \S+ · \d\d:\d\d:\d\d ──$/m);
     expect(screen).toMatch(/^ {4}• relay session \S+ to mx\.example\.net/m);
     expect(screen).toMatch(/^ {4}C: MAIL FROM:<alice@example\.com>/m);
     await t.waitFor('the live list and counters', (s) => /1 seen|2 seen/.test(s) && s.includes('delivered 1'), 3000, () => t.screen());

@@ -83,8 +83,10 @@ describe('the layout of what the tutor says', () => {
     expect(footer.length).toBeLessThan(80);
     const lines = f.split('\n');
     const start = lines.findIndex((l) => /[▶✓·] connection/.test(l));
-    // Stage bar, lesson line, instruction + latest hint (4), status, prompt: 8 of 24 rows at most.
-    expect(lines.length - start).toBeLessThanOrEqual(8);
+    // Stage bar, lesson line, the whole instruction (3 lines: it is shown only here) and the latest
+    // hint (2), status, prompt: 9 of 24 rows.
+    expect(lines.length - start).toBeLessThanOrEqual(9);
+    expect(f).toContain('reading each reply as it comes.');
     expect(f).toContain('hint 2:');
   });
 

@@ -36,9 +36,9 @@ describe('transcript model', () => {
       'note:MX example.net: 10 mx.example.net',
       'note:relay session R1 to mx.example.net',
       'S 220 mx.example.net',
-      'header:session S1 · 127.0.0.1:5000',
+      'header:session S1 (cont.)',
       'C QUIT',
-      'header:message Q1 · from session S1',
+      'header:message Q1 (cont.)',
       'note:✓ delivered to dave@example.net (relay via mx.example.net)',
     ]);
     const relayLine = rows.find((r) => r.kind === 'wire' && r.line === '220 mx.example.net')!;
@@ -119,5 +119,120 @@ describe('pipelined commands in the terminal UI', () => {
     const shown = rows.filter((r) => r.kind === 'wire').map((r) => rowLines(r, 100, theme).map((l) => l.map((s) => s.text).join('')).join('\n'));
     expect(shown[0]).not.toMatch(/pipelined/);
     expect(shown[1]).toMatch(/RCPT TO:<b@example\.com>\s+⇉ pipelined/);
+  });
+});
+
+describe('a learner\'s loop you can trust (issue 9)', () => {
+  const wire = (session: string, direction: 'client' | 'server', line: string, extra: object = {}): LabEventInput =>
+    ({ type: 'wire', session, leg: 'inbound', direction, line, stage: 'transmission', ...extra }) as LabEventInput;
+
+  it('keeps one header over a relay session when events that draw nothing come between its lines', () => {
+    const model = createModel('tutor');
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'session-open', session: 'R1', leg: 'relay', remoteAddress: '127.0.0.1', remotePort: 2526, queueId: 'Q1', mx: 'mx.example.net', stage: 'queue' },
+        { type: 'wire', session: 'R1', leg: 'relay', direction: 'client', line: 'MAIL FROM:<a@example.com>', stage: 'queue', queueId: 'Q1' },
+        { type: 'lesson', lesson: 'x', action: 'step-passed', step: 1, stage: 'queue' },
+        { type: 'wire', session: 'R1', leg: 'relay', direction: 'server', line: '250 ok', code: 250, stage: 'queue', queueId: 'Q1' },
+        { type: 'tutor', says: 'info', text: 'a word between', stage: 'queue' },
+        { type: 'wire', session: 'R1', leg: 'relay', direction: 'client', line: 'QUIT', stage: 'queue', queueId: 'Q1' },
+      ]),
+    );
+    expect(text(rows)).toEqual([
+      'header:message Q1',
+      'note:relay session R1 to mx.example.net',
+      'C MAIL FROM:<a@example.com>',
+      'S 250 ok',
+      'output:a word between',
+      'header:message Q1 (cont.)',
+      'C QUIT',
+    ]);
+  });
+
+  it('puts clock times on headers and queue notes, and a deferral\'s next attempt on the same clock', () => {
+    const model = createModel('tutor');
+    const t0 = new Date(2026, 0, 1, 15, 52, 28).toISOString();
+    const next = new Date(2026, 0, 1, 15, 52, 33).toISOString();
+    const { rows } = applyEvents(model, [
+      { type: 'deferred', queueId: 'Q1', recipient: 'd@example.org', reply: '451 later', attempt: 1, nextAttempt: next, stage: 'queue', seq: 1, time: t0 },
+    ]);
+    expect(rows[0]).toMatchObject({ kind: 'header', time: '15:52:28' });
+    expect(rows[1]).toMatchObject({ kind: 'note', time: '15:52:28' });
+    expect((rows[1] as { text: string }).text).toContain('next 15:52:33');
+  });
+
+  it('shows the learner\'s pipelined group as it travelled: its commands, then its replies, each naming its command', () => {
+    const model = createModel('tutor');
+    setLearner(model, 'ME');
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'tutor', says: 'echo', text: ':pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA', stage: 'transmission' },
+        wire('ME', 'client', 'MAIL FROM:<a@example.com>', { verb: 'MAIL' }),
+        wire('ME', 'server', '250 ok', { code: 250, replyTo: 'MAIL' }),
+        wire('ME', 'client', 'RCPT TO:<b@example.com>', { verb: 'RCPT', pipelined: true }),
+        { type: 'tutor', says: 'info', text: 'a nudge about the 250', stage: 'transmission' },
+        wire('ME', 'server', '250 ok', { code: 250, replyTo: 'RCPT' }),
+        wire('ME', 'client', 'DATA', { verb: 'DATA', pipelined: true }),
+        wire('ME', 'server', '354 go ahead', { code: 354, replyTo: 'DATA' }),
+        { type: 'tutor', says: 'explain', text: 'after the group', stage: 'transmission' },
+      ]),
+    );
+    expect(text(rows)).toEqual([
+      'output::pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA',
+      'C MAIL FROM:<a@example.com>',
+      'C RCPT TO:<b@example.com>',
+      'C DATA',
+      'S 250 ok',
+      'output:a nudge about the 250',
+      'S 250 ok',
+      'S 354 go ahead',
+      'output:after the group',
+    ]);
+    expect(rows.filter((r) => r.kind === 'wire' && r.direction === 'server').map((r) => (r as { answers?: string }).answers)).toEqual(['MAIL', 'RCPT', 'DATA']);
+  });
+
+  it('a refused :pipeline holds nothing back', () => {
+    const model = createModel('tutor');
+    setLearner(model, 'ME');
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'tutor', says: 'echo', text: ':pipeline DATA | MAIL FROM:<a@example.com>', stage: 'transmission' },
+        { type: 'tutor', says: 'error', text: 'DATA can only be the last command of a pipelined group.', stage: 'transmission' },
+        wire('ME', 'client', 'NOOP', { verb: 'NOOP' }),
+        wire('ME', 'server', '250 ok', { code: 250, replyTo: 'NOOP' }),
+      ]),
+    );
+    expect(text(rows).slice(-2)).toEqual(['C NOOP', 'S 250 ok']);
+  });
+
+  it('explains a kind of line in full once per lesson, then in its first sentence; relay legs only where they fail; the mode follows the tutor', () => {
+    const model = createModel('tutor');
+    setLearner(model, 'ME');
+    const full = 'NOOP does nothing. It changes nothing. (RFC 5321 §4.1.1.9)';
+    const noop = () => wire('ME', 'client', 'NOOP', { verb: 'NOOP', explain: full, explainKey: 'commands/NOOP' });
+    const relay = (line: string, code: number): LabEventInput => ({ type: 'wire', session: 'R1', leg: 'relay', direction: 'server', line, code, stage: 'queue', queueId: 'Q1', explain: `${code} says so. More. (RFC)`, explainKey: `replies/${code}` });
+    const explains = (input: LabEventInput[]) => applyEvents(model, events(input)).rows.filter((r) => r.kind === 'wire').map((r) => (r as { explain?: string }).explain);
+    applyEvents(model, events([{ type: 'queued', queueId: 'Q1', session: 'ME', from: 'a@example.com', recipients: ['d@example.org'], size: 1, stage: 'queue' }]));
+    expect(explains([noop(), noop(), relay('250 ok', 250), relay('451 later', 451), relay('451 later', 451)])).toEqual([full, 'NOOP does nothing. …', undefined, '451 says so. More. (RFC)', '451 says so. …']);
+    // A new lesson explains afresh.
+    expect(explains([{ type: 'tutor', says: 'lesson-text', text: 'Lesson 2', stage: 'handshake' }, noop()])).toEqual([full]);
+    expect(explains([{ type: 'tutor', says: 'info', text: 'full', explainMode: 'full', stage: 'handshake' }, noop(), relay('250 ok', 250)])).toEqual([full, '250 says so. More. (RFC)']);
+    expect(explains([{ type: 'tutor', says: 'info', text: 'off', explainMode: 'off', stage: 'handshake' }, noop()])).toEqual([undefined]);
+  });
+
+  it('shows a step\'s instruction once, in the live pane: the transcript marks where the step began', () => {
+    const model = createModel('tutor');
+    const { rows } = applyEvents(model, events([{ type: 'tutor', says: 'step', text: 'Step 2/5: Send `EHLO client.example` and read the reply.', step: 1, stage: 'handshake' }]));
+    expect(text(rows)).toEqual(['output:▸ Step 2/5']);
+  });
+
+  it('keeps the reading (:read) for the pager, out of the transcript', () => {
+    const model = createModel('tutor');
+    const { rows } = applyEvents(model, events([{ type: 'tutor', says: 'reading', text: '# The whole reading', stage: 'handshake' }]));
+    expect(rows).toEqual([]);
+    expect(model.reading?.text).toBe('# The whole reading');
   });
 });

@@ -18,7 +18,7 @@ describe('WatchApp', () => {
     bus.emit({ type: 'session-open', session: 'S7', leg: 'inbound', remoteAddress: '10.0.0.9', remotePort: 4242, stage: 'connection' });
     bus.emit({ type: 'wire', session: 'S7', leg: 'inbound', direction: 'client', line: 'MAIL FROM:<x@y>', stage: 'transmission', explain: 'WHY-MAIL' });
     const f = await until(lastFrame, (t) => t.includes('1 session open'));
-    expect(f).toContain('── session S7 · 10.0.0.9:4242 ──');
+    expect(f).toMatch(/── session S7 · 10\.0\.0\.9:4242 · \d\d:\d\d:\d\d ──/);
     expect(f).toContain('C: MAIL FROM:<x@y>');
     expect(f).toContain('↳ WHY-MAIL');
     expect(f).toMatch(/S7 10\.0\.0\.9:4242 ▶ transmission C: MAIL FROM:<x@y>/);

@@ -1,9 +1,9 @@
 /**
  * The lesson in view: title, `step 3/14`, the step's instruction and the latest hint. The tutor's
  * indexes are 0-based; people count from 1. Its height is bounded (`maxLines`) because the live area
- * must stay shorter than the terminal, and kept small: the instruction and every hint are printed in
- * full in the transcript just above, so here the instruction gets what is left after one line for the
- * latest hint (older hints are in the transcript only).
+ * must stay shorter than the terminal. The instruction is shown here only (the transcript marks where
+ * each step began), so it gets what is left after one line for the latest hint (every hint is printed
+ * in full in the transcript just above).
  */
 import { Box, Text } from 'ink';
 import type { TutorState } from '../../lessons/tutor.js';

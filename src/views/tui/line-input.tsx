@@ -20,9 +20,11 @@ export interface LineInputProps {
   placeholder?: string;
   /** Colour allowed (dim placeholder); without it the placeholder is set off by brackets. */
   color?: boolean;
+  /** False: keys are someone else's for now (the reading pager), the line is drawn as it is. */
+  active?: boolean;
 }
 
-export function LineInput({ onSubmit, focus = true, placeholder, color = true }: LineInputProps) {
+export function LineInput({ onSubmit, focus = true, placeholder, color = true, active = true }: LineInputProps) {
   const value = useRef('');
   const cursor = useRef(0);
   const submitRef = useRef(onSubmit);
@@ -130,7 +132,7 @@ export function LineInput({ onSubmit, focus = true, placeholder, color = true }:
       }
       redraw();
     },
-    { isActive: focus },
+    { isActive: focus && active },
   );
 
   // A tab is one character of the line; drawn as a space so the prompt's width stays what ink measures.

@@ -13,14 +13,16 @@ export interface PromptProps {
   onSubmit(line: string): void;
   focus?: boolean;
   placeholder?: string;
+  /** False while another part of the view takes the keys (the reading pager); drawn the same. */
+  active?: boolean;
 }
 
-export function Prompt({ label, onSubmit, focus = true, placeholder }: PromptProps) {
+export function Prompt({ label, onSubmit, focus = true, placeholder, active = true }: PromptProps) {
   const theme = useTheme();
   return (
     <Box>
       <Text bold color={tint(theme, 'yellow')}>{`${label} `}</Text>
-      <LineInput onSubmit={onSubmit} focus={focus} placeholder={placeholder} color={theme.color} />
+      <LineInput onSubmit={onSubmit} focus={focus} placeholder={placeholder} color={theme.color} active={active} />
     </Box>
   );
 }

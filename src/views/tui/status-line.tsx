@@ -1,8 +1,10 @@
 /**
  * One line of counters under the lesson: who you are (or the mode you are in), other sessions, the
  * queue. The counters say what is true now (see transcript-model.ts's `track`): "in queue" and
- * "deferred" count recipients still waiting; delivered and bounced are running totals. The line is
- * fitted to `width` by leaving out the key tips at its end first, never by cutting a counter.
+ * "deferred" count recipients still waiting; delivered and bounced are running totals. They count what
+ * this run saw on the stream, and say so ("this run:"): the Maildirs keep earlier runs' mail, and a view
+ * reads only the stream, never the data dir (`:mailbox` counts what is stored). The line is fitted to
+ * `width` by leaving out the key tips at its end first, never by cutting a counter.
  */
 import { Text } from 'ink';
 import type { Counts } from './transcript-model.js';
@@ -25,7 +27,7 @@ export interface StatusLineProps {
 
 export function statusParts(counts: Counts): string[] {
   return [
-    `in queue ${counts.inQueue}`,
+    `this run: in queue ${counts.inQueue}`,
     `delivered ${counts.delivered}`,
     counts.deferred ? `! deferred ${counts.deferred}` : undefined,
     counts.bounced ? `✗ bounced ${counts.bounced}` : undefined,
@@ -34,11 +36,16 @@ export function statusParts(counts: Counts): string[] {
 
 export function StatusLine({ lead, alert = false, sessions, counts, tail, width = 79 }: StatusLineProps) {
   const theme = useTheme();
-  const head = lead ? (alert ? `[${lead}]` : lead) : undefined;
   const tips = tail ? tail.split(' · ') : [];
-  const build = (t: string[]) => [sessions, ...statusParts(counts), ...t].join(' · ');
+  // What gives way, in order: the key tips, "0 others" (nothing to say), then who you are; an alert
+  // (DATA mode, not connected) and the counters stay.
+  let head = lead ? (alert ? `[${lead}]` : lead) : undefined;
+  let others: string | undefined = sessions;
+  const build = (t: string[]) => [others, ...statusParts(counts), ...t].filter((p) => p !== undefined).join(' · ');
   const fits = (t: string[]) => textWidth(head ? `${head} · ${build(t)}` : build(t)) <= width;
   while (tips.length > 0 && !fits(tips)) tips.pop();
+  if (!fits(tips) && /^0 /.test(sessions)) others = undefined;
+  if (!fits(tips) && !alert) head = undefined;
   const rest = build(tips);
   return (
     <Text wrap="truncate-end">
@@ -47,7 +54,7 @@ export function StatusLine({ lead, alert = false, sessions, counts, tail, width 
           {head}
         </Text>
       ) : null}
-      <Text color={tint(theme, 'gray')}>{head ? ` · ${rest}` : rest}</Text>
+      <Text color={tint(theme, 'gray')}>{head && rest ? ` · ${rest}` : rest}</Text>
     </Text>
   );
 }

@@ -11,7 +11,9 @@
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
 import { applySessionLine, closeSession, newSession, type SessionState } from '../../protocol/session.js';
 import { STAGES, type Stage } from '../../protocol/stages.js';
-import { describeEvent } from '../describe.js';
+import { clockTime, describeEvent } from '../describe.js';
+import { ExplainMemory } from '../explain-memory.js';
+import { PipelineGroups } from '../pipeline-groups.js';
 
 /** Rows sit under their session's or message's header: the queue id is said there. */
 const GROUPED = { grouped: true } as const;
@@ -28,7 +30,7 @@ interface RowBase {
 }
 
 export type Row =
-  | (RowBase & { kind: 'header'; text: string })
+  | (RowBase & { kind: 'header'; text: string; /** HH:MM:SS of the block's first event. */ time?: string })
   | (RowBase & {
       kind: 'wire';
       direction: Direction;
@@ -39,9 +41,11 @@ export type Row =
       data?: boolean;
       /** Sent before the reply to the previous command (RFC 2920): marked, since the log order hides it. */
       pipelined?: boolean;
+      /** A reply shown after its pipelined group (its command is not just above): the verb it answers. */
+      answers?: string;
       leg: Leg;
     })
-  | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string })
+  | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string; /** HH:MM:SS, on queue notes: "next 15:52:33" is checked against them. */ time?: string })
   | (RowBase & { kind: 'output'; output: string; text: string })
   | (RowBase & { kind: 'summary'; text: string });
 
@@ -89,6 +93,14 @@ export interface TranscriptModel {
   isLearnerSession?: (id: string) => boolean;
   nextId: number;
   lastGroup?: string;
+  /** Groups whose header is on screen already: coming back to one says "(cont.)". */
+  headed: Set<string>;
+  /** How much explanation each row gets (the tutor's `:explain full|brief|off`, kinds seen this lesson). */
+  explains: ExplainMemory;
+  /** The learner's pipelined groups, shown as they travelled. */
+  groups: PipelineGroups;
+  /** The lesson's whole reading the tutor said last (`:read`): the TUI pages it over the live area. */
+  reading?: { id: number; text: string };
   /** Open sessions, in the order they opened. */
   sessions: Map<string, SessionInfo>;
   /** Relay session → the queue id it delivers (the wire events may omit it). */
@@ -117,10 +129,13 @@ export interface TranscriptModel {
 }
 
 export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
-  return {
+  const model: TranscriptModel = {
     mode,
     learnerSessions: new Set(),
     nextId: 1,
+    headed: new Set(),
+    explains: new ExplainMemory(),
+    groups: new PipelineGroups((id) => isLearner(model, id)),
     sessions: new Map(),
     relayQueue: new Map(),
     queueOrigin: new Map(),
@@ -133,6 +148,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     learnerQueued: false,
     generation: 0,
   };
+  return model;
 }
 
 /** The learner's current session; after it closes the bar keeps showing how far it got, until the next one. */
@@ -262,8 +278,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
   let skipped = 0;
   const skippedGroups = new Set<string>();
 
+  let now: string | undefined;
   const push = (input: RowInput, group: string | undefined, priority: boolean) => {
-    let row = input;
+    const row = input;
     if (!priority && drawn >= maxRows) {
       skipped++;
       if (group) skippedGroups.add(group);
@@ -271,16 +288,18 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       model.lastGroup = undefined;
       return;
     }
-    // In the tutor, other people's sessions (and their messages) come without explanations: the
-    // learner reads their own session's; the others would bury it under a load test.
-    if (model.mode === 'tutor' && 'explain' in row && row.explain !== undefined && isForeign(model, group)) {
-      row = { ...row, explain: undefined };
-    }
-    if (group !== undefined && group !== model.lastGroup) {
+    if (group === undefined) {
+      // A row of no group (the tutor's words) stands between the rows before and after it.
+      model.lastGroup = undefined;
+    } else if (group !== model.lastGroup) {
       // The learner's own lines need no header, except to say "back to you" after someone else's.
       const quietLearner = model.mode === 'tutor' && group === YOU && model.lastGroup === undefined;
       if (!quietLearner) {
-        rows.push({ kind: 'header', id: model.nextId++, indent: group.startsWith('q:') ? 1 : 0, text: headerText(model, group) });
+        // Once per block; a block someone else's rows interrupted goes on under a short "(cont.)".
+        const cont = model.headed.has(group);
+        const text = cont ? `${headerText(model, group).split(' · ')[0]} (cont.)` : headerText(model, group);
+        rows.push({ kind: 'header', id: model.nextId++, indent: group.startsWith('q:') ? 1 : 0, text, ...(now ? { time: now } : {}) });
+        model.headed.add(group);
       }
       model.lastGroup = group;
     }
@@ -288,15 +307,20 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     if (!priority) drawn++;
   };
 
-  for (const e of events) {
+  for (const raw of events) for (const e of model.mode === 'tutor' ? model.groups.push(raw) : [raw]) {
     // The remote MTA's own view of a relay session repeats the relay leg, mirrored: leave it out.
     if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') continue;
     const group = groupOf(model, e);
     const mine = group === YOU;
+    model.explains.observe(e);
+    // In the tutor, other people's sessions (and their messages) come without explanations: the
+    // learner reads their own session's; the others would bury it under a load test. Their own come
+    // in full the first time a kind of line appears in the lesson, then briefly (explain-memory.ts).
+    const explain = model.mode !== 'tutor' ? e.explain : isForeign(model, group) ? undefined : model.explains.textFor(e);
+    now = e.time ? clockTime(e.time) : undefined;
     switch (e.type) {
       case 'listening':
-        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, undefined, true);
-        model.lastGroup = undefined;
+        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'session-open': {
         model.counts.sessions++;
@@ -311,13 +335,13 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         if (e.queueId) model.relayQueue.set(e.session, e.queueId);
         // Inbound opens print as the group header when the first line arrives; relay legs say where they go.
         if (e.leg === 'relay') {
-          push({ kind: 'note', indent: 2, tone: 'info', stage: e.stage, explain: e.explain, text: `relay session ${shortId(e.session)} ${e.mx ? `to ${e.mx}` : 'opened'}` }, group, false);
+          push({ kind: 'note', indent: 2, tone: 'info', stage: e.stage, explain, text: `relay session ${shortId(e.session)} ${e.mx ? `to ${e.mx}` : 'opened'}` }, group, false);
         }
         break;
       }
       case 'session-close': {
         if (model.mode === 'watch' || e.leg === 'relay' || mine) {
-          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain: e.explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
+          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
         }
         if (mine) {
           const st = model.learnerStates.get(e.session);
@@ -348,10 +372,11 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
             direction: e.direction,
             line: e.line,
             stage: e.stage,
-            explain: e.explain,
+            explain,
             code: e.code,
             data: e.data,
             ...(e.pipelined ? { pipelined: true } : {}),
+            ...(e.replyTo && model.groups.wasRegrouped(e) ? { answers: e.replyTo } : {}),
             leg: e.leg,
             tag,
           },
@@ -367,35 +392,45 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           model.learnerQueued = true;
           updateStages(model);
         }
-        push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
+        push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
         break;
       case 'mx-lookup': {
-        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, false);
+        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, false);
         break;
       }
       case 'delivered':
         track(model, e);
-        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'deferred':
         track(model, e);
-        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'bounced':
         track(model, e);
-        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
+        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'relay-denied':
-        push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
+        push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'notice':
-        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: e.message }, group, mine || !e.session);
+        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message }, group, mine || !e.session);
         break;
       case 'tutor':
         if (model.mode !== 'tutor') break;
+        if (e.says === 'reading') {
+          // Paged over the live area (the transcript keeps the short start and the `:read` echo).
+          model.reading = { id: model.nextId++, text: e.text };
+          break;
+        }
+        if (e.says === 'step') {
+          // The instruction is shown once, in the live lesson pane where the eye is; the transcript
+          // keeps only where each step began.
+          push({ kind: 'output', indent: 0, output: 'step', text: `▸ ${/^Step \d+\/\d+/.exec(e.text)?.[0] ?? 'Step'}` }, undefined, true);
+          break;
+        }
         push({ kind: 'output', indent: 0, output: e.says, text: e.text }, undefined, true);
         if (e.says === 'help' && model.keysHelp) push({ kind: 'output', indent: 0, output: 'help', text: model.keysHelp }, undefined, true);
-        model.lastGroup = undefined;
         break;
       case 'lesson':
         if (e.action === 'start' || e.action === 'restart') {
@@ -409,10 +444,10 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           reset = true;
           rows = [];
           model.lastGroup = undefined;
+          model.headed.clear();
           model.generation++;
         }
         if (e.action === 'restart') push({ kind: 'note', indent: 0, tone: 'ok', text: `↺ lesson ${e.lesson} restarted` }, undefined, true);
-        model.lastGroup = undefined;
         break;
     }
   }

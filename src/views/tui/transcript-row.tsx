@@ -16,6 +16,9 @@ import { parseInline, renderLines, renderMarkdown, splitAtWidth, textWidth, wrap
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
 
+/** The mark on a command sent before the previous reply came (RFC 2920), as lesson 13 shows it. */
+export const PIPELINED_MARK = '⇉ pipelined';
+
 const TONE_COLOR: Record<Tone, string | undefined> = { ok: 'green', warn: 'yellow', error: 'red', info: undefined };
 const TONE_MARK: Record<Tone, string> = { ok: '', warn: '! ', error: '✗ ', info: '' };
 
@@ -25,6 +28,7 @@ const OUTPUT_COLOR: Record<string, string | undefined> = {
   confirm: 'yellow',
   explain: 'blue',
   echo: 'gray',
+  step: 'cyan',
 };
 
 /** Output kinds whose text is Markdown prose (paragraphs are re-wrapped); the rest keep their lines. */
@@ -48,7 +52,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
   const md = { backticks: !theme.color };
   switch (row.kind) {
     case 'header':
-      return wrapSegs([{ text: `── ${row.text} ──`, bold: true, color: 'cyan' }], width, [{ text: pad(row.indent) }]);
+      return wrapSegs([{ text: `── ${row.text}${row.time ? ` · ${row.time}` : ''} ──`, bold: true, color: 'cyan' }], width, [{ text: pad(row.indent) }]);
     case 'wire': {
       const tone = toneOf(row);
       const client = row.direction === 'client';
@@ -61,12 +65,15 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       // A message line keeps its spaces exactly (it is what was sent); other lines are words.
       const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${showControls(row.line)}`, color }];
-      if (row.pipelined) body.push({ text: '  ⇉ pipelined', color: 'yellow' });
+      if (row.pipelined) body.push({ text: `  ${PIPELINED_MARK}`, color: 'yellow' });
+      // Replies of a pipelined group come after all its commands: each says which one it answers.
+      if (row.answers) body.push({ text: `  ← ${row.answers}`, color: 'gray' });
       const lines = row.data ? verbatimWire(body[0]!, width, lead, leadWidth) : wrapSegs(body, width, lead, [{ text: ' '.repeat(leadWidth) }]);
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
     }
     case 'note': {
       const lead: Seg[] = [{ text: pad(row.indent) }, { text: `${tag}• `, color: 'gray' }];
+      if (row.time) lead.push({ text: `${row.time} `, color: 'gray' });
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       const lines = wrapSegs([{ text: row.text, color: TONE_COLOR[row.tone] ?? 'white' }], width, lead, [{ text: ' '.repeat(leadWidth) }]);
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;

@@ -14,6 +14,8 @@ import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 import { StageBar } from './stage-bar.js';
 import { LessonPane } from './lesson-pane.js';
+import { ReadingPager } from './reading-pager.js';
+import { Frozen } from './frozen.js';
 import { Prompt } from './prompt.js';
 import { StatusLine } from './status-line.js';
 import { TranscriptRow, rowAnsi } from './transcript-row.js';
@@ -44,6 +46,7 @@ const KEYS_HELP = [
   '  Enter          send the line, exactly as typed',
   '  ↑ / ↓          earlier lines (history)',
   '  ← / →          move in the line; Ctrl+A / Ctrl+E to its start / end; Ctrl+U clears it',
+  '  PgUp / PgDn    page the reading :read opens (↑/↓ a line; q or Esc closes it)',
   '  Ctrl+C         quit (so does :quit)',
 ].join('\n');
 
@@ -103,12 +106,21 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
     [tutor, exit, sentDataLine],
   );
 
+  // The reading (:read) has the screen until the learner closes it: meanwhile the transcript and the
+  // live area hold still (ink writes nothing), and what arrived is drawn after.
+  const [closedReading, setClosedReading] = useState<number | undefined>(undefined);
+  const reading = frames.reading && frames.reading.id !== closedReading ? frames.reading : undefined;
+  const closeReading = useCallback(() => setClosedReading(frames.reading?.id), [frames.reading]);
+  const held = useRef({ key: frames.staticKey, rows: frames.rows });
+  if (!reading) held.current = { key: frames.staticKey, rows: frames.rows };
+  const shownRows = held.current.rows;
+
   // Long text goes straight to the terminal, in order: <Static> gets the rows up to the next long one
   // that is not written yet; once this commit's <Static> output is out (ink writes it before layout
   // effects run), the long text is written, and the rows after it follow in the next commit.
   const [directDone, setDirectDone] = useState(0);
-  const nextDirect = directProse ? frames.rows.find((r) => r.id > directDone && isLongText(r)) : undefined;
-  const staticRows = nextDirect ? frames.rows.slice(0, frames.rows.indexOf(nextDirect)) : frames.rows;
+  const nextDirect = directProse ? shownRows.find((r) => r.id > directDone && isLongText(r)) : undefined;
+  const staticRows = nextDirect ? shownRows.slice(0, shownRows.indexOf(nextDirect)) : shownRows;
   useLayoutEffect(() => {
     if (!nextDirect) return;
     write(rowAnsi(nextDirect, columns, theme));
@@ -118,10 +130,11 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   // Message lines sent but not yet reported by the server (at most two are ever outstanding).
   const sent = state.dataMode ? frames.sentData.slice(-2) : [];
   // Live-area budget: stage bar, lesson header, status line, prompt, an optional question line, the
-  // sent message lines and the present-mode margins; the instruction and hint get a few lines (they
-  // are in the transcript in full): the live area stays a third of a 24-row terminal.
+  // sent message lines and the present-mode margins. The step's instruction is shown here only (the
+  // transcript keeps a `▸ Step 2/5` mark), so it gets room for a long one; the live area stays well
+  // under the height of a 24-row terminal.
   const fixed = 5 + (state.confirming ? 1 : 0) + sent.length + (theme.present ? 3 : 0);
-  const lessonLines = Math.max(1, Math.min(rows >= 40 ? 6 : rows >= 30 ? 5 : 4, rows - fixed - 3));
+  const lessonLines = Math.max(1, Math.min(rows >= 40 ? 12 : rows >= 30 ? 10 : 8, rows - fixed - 3));
   const width = liveWidth(columns);
   const sentLines = sent.flatMap((line) => rowLines(sentRow(line), width, theme));
   const others = frames.sessions.filter((s) => s.leg === 'inbound' && s.id !== state.session).length;
@@ -136,32 +149,38 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
         ? undefined
         : 'type a command to open a new session, or :reconnect';
   const label = state.confirming ? 'y/n ›' : state.dataMode ? 'C: │' : 'C:';
+  // The prompt keeps its words while the reading is open: a change would make ink draw over the pager.
+  const promptWords = useRef({ label, placeholder });
+  if (!reading) promptWords.current = { label, placeholder };
 
   return (
     <>
-      <Static key={frames.staticKey} items={staticRows}>
+      <Static key={held.current.key} items={staticRows}>
         {(row) => (directProse && isLongText(row) ? <Box key={row.id} /> : <TranscriptRow key={row.id} row={row} width={columns} />)}
       </Static>
+      {reading ? <ReadingPager key={reading.id} text={reading.text} columns={columns} rows={rows} onClose={closeReading} /> : null}
       <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
-        {/* In step with the rows drawn: the learner's current session, and whether their message reached the queue. */}
-        <StageBar current={frames.stages.current} visited={frames.stages.visited} />
-        <LessonPane state={state} width={width} maxLines={lessonLines} />
-        <StatusLine
-          lead={status ?? (state.session ? `you ${shortId(state.session)}` : undefined)}
-          alert={status !== undefined}
-          sessions={`${others} other${others === 1 ? '' : 's'}`}
-          counts={frames.counts}
-          tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
-          width={width}
-        />
-        {state.confirming ? (
-          <Text wrap="truncate-end" bold color={tint(theme, 'yellow')}>
-            {state.confirming}
-          </Text>
-        ) : null}
-        {sentLines.length ? <StyledLines lines={sentLines} /> : null}
+        <Frozen frozen={reading !== undefined}>
+          {/* In step with the rows drawn: the learner's current session, and whether their message reached the queue. */}
+          <StageBar current={frames.stages.current} visited={frames.stages.visited} />
+          <LessonPane state={state} width={width} maxLines={lessonLines} />
+          <StatusLine
+            lead={status ?? (state.session ? `you ${shortId(state.session)}` : undefined)}
+            alert={status !== undefined}
+            sessions={`${others} other${others === 1 ? '' : 's'}`}
+            counts={frames.counts}
+            tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
+            width={width}
+          />
+          {state.confirming ? (
+            <Text wrap="truncate-end" bold color={tint(theme, 'yellow')}>
+              {state.confirming}
+            </Text>
+          ) : null}
+          {sentLines.length ? <StyledLines lines={sentLines} /> : null}
+        </Frozen>
         <Box marginTop={theme.present ? 1 : 0}>
-          <Prompt label={label} onSubmit={submit} placeholder={placeholder} />
+          <Prompt label={promptWords.current.label} onSubmit={submit} placeholder={promptWords.current.placeholder} active={reading === undefined} />
         </Box>
       </Box>
     </>

@@ -30,6 +30,8 @@ export interface Frames {
   counts: Counts;
   /** Tutor mode: the learner's stages in this lesson, in step with the rows drawn. */
   stages: StageProgress;
+  /** The reading the tutor said last (`:read`): paged by the view until the learner closes it. */
+  reading?: { id: number; text: string };
   /**
    * Message lines the learner sent that the server has not reported yet, oldest first. smtp-server
    * keeps the last bytes of what it has read in DATA until more arrive (they might be the end of the
@@ -97,7 +99,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     return c;
   };
   const sentData = useRef<string[]>([]);
-  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[] }>(() => ({
+  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[]; reading?: { id: number; text: string } }>(() => ({
     staticKey: 0,
     rows: [],
     sessions: [],
@@ -139,9 +141,10 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     const counts = { ...model.counts };
     const echo = sentData.current;
     const stages = model.stages;
+    const reading = model.reading;
     setView((prev) => {
-      if (reset || prev.rows.length + rows.length > TRIM_AT) return { staticKey: prev.staticKey + 1, rows, sessions, counts, stages, sentData: echo };
-      return { staticKey: prev.staticKey, rows: rows.length ? [...prev.rows, ...rows] : prev.rows, sessions, counts, stages, sentData: echo };
+      if (reset || prev.rows.length + rows.length > TRIM_AT) return { staticKey: prev.staticKey + 1, rows, sessions, counts, stages, sentData: echo, reading };
+      return { staticKey: prev.staticKey, rows: rows.length ? [...prev.rows, ...rows] : prev.rows, sessions, counts, stages, sentData: echo, reading };
     });
   }, [maxRows]);
 

@@ -1,0 +1,40 @@
+/**
+ * How much of a line's explanation a view shows, the same in every view. Ten NOOPs with five lines of
+ * explanation each bury the step; so (`brief`, the default) a kind of line — the annotation it got,
+ * `explainKey` — is explained in full the first time it appears in a lesson and in its first sentence
+ * after that, and a relay leg (twenty lines the learner did not type) only where it failed. The mode
+ * and the lesson's start are read from the stream (the tutor says them), so every view agrees.
+ */
+import type { ExplainMode, LabEvent } from '../events/types.js';
+
+export class ExplainMemory {
+  private seen = new Set<string>();
+
+  constructor(public mode: ExplainMode = 'brief') {}
+
+  /** Follow the stream: the tutor's `:explain full|brief|off`, and each lesson's start (explain afresh). */
+  observe(e: LabEvent): void {
+    if (e.type !== 'tutor') return;
+    if (e.explainMode) this.mode = e.explainMode;
+    if (e.says === 'lesson-text') this.seen.clear();
+  }
+
+  /** The explanation to show under this event now: in full, its first sentence, or nothing. */
+  textFor(e: LabEvent): string | undefined {
+    if (!e.explain || this.mode === 'off') return undefined;
+    if (this.mode === 'full') return e.explain;
+    const relay = 'leg' in e && e.leg === 'relay';
+    if (relay && !(e.type === 'wire' && e.direction === 'server' && (e.code ?? 0) >= 400)) return undefined;
+    const key = e.explainKey ?? e.explain;
+    if (this.seen.has(key)) return briefOf(e.explain);
+    this.seen.add(key);
+    return e.explain;
+  }
+}
+
+/** The first sentence, pointing to the rest: `:explain` with no argument gives the last line in full. */
+export function briefOf(text: string): string {
+  const body = text.replace(/\s*\([^()]*\)\s*$/, '');
+  const first = body.split(/(?<=[.!?])\s+(?=[A-Z`"(<])/)[0] ?? body;
+  return first.length < body.length ? `${first} …` : first;
+}
