@@ -14,6 +14,7 @@ import { demoCommand } from './commands/demo.js';
 import { explainCommand } from './commands/explain.js';
 import { watchCommand } from './commands/watch.js';
 import { tutorCommand } from './commands/tutor.js';
+import { gradeCommand } from './commands/grade.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(explainCommand)
     .command(queueCommand)
     .command(mailboxCommand)
+    .command(gradeCommand)
     .strict()
     .help()
     .version()

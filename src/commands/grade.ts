@@ -1,0 +1,100 @@
+/**
+ * `smtp-lab grade server HOST:PORT` and `smtp-lab grade client -- CMD {host} {port}`: grade a
+ * student's SMTP server or client against the RFC, for a person (text) or an autograder (json,
+ * junit, gradescope). Exit 0 only when every required check passed, 1 when one failed, 2 for usage.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { UserError } from '../user-error.js';
+import { gradeServer } from '../grade/grade-server.js';
+import { maildirStore, mboxStore, sinkStore, type MessageStore } from '../grade/store.js';
+import { FORMATS, formatReport, type FormatName } from '../grade/format/index.js';
+import type { Target } from '../grade/probe.js';
+import type { GradeReport, Suite } from '../grade/types.js';
+
+interface CommonArgs {
+  format: FormatName;
+  timeout: number;
+}
+
+interface ServerArgs extends CommonArgs {
+  target: string;
+  suite: Suite;
+  from: string;
+  to: string;
+  maildir?: string;
+  mbox?: string;
+  sink?: number;
+}
+
+export function parseTarget(text: string): Target {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || port < 1 || port > 65535) throw new UserError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:2525)`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+function commonOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', { choices: Object.keys(FORMATS), default: 'text', describe: 'text for people; json, junit or gradescope (results.json) for autograders' })
+    .option('timeout', {
+      type: 'number',
+      default: 5,
+      describe: 'Seconds to wait for each reply (a check fails, never hangs, past it)',
+      coerce: (t: unknown) => {
+        const n = Number(t);
+        if (!Number.isFinite(n) || n <= 0 || n > 600) throw new Error('--timeout must be a number of seconds above 0, at most 600');
+        return n;
+      },
+    });
+}
+
+function output(report: GradeReport, format: FormatName): void {
+  process.stdout.write(formatReport(report, format));
+  process.exitCode = report.passed ? 0 : 1;
+}
+
+const serverCommand: CommandModule<object, ServerArgs> = {
+  command: 'server <target>',
+  describe: "Grade a student's SMTP server at HOST:PORT",
+  builder: (y) =>
+    commonOptions(y)
+      .positional('target', { type: 'string', demandOption: true, describe: 'HOST:PORT of the server under test' })
+      .option('suite', { choices: ['basic', 'full'], default: 'basic', describe: 'basic for a first assignment; full adds limits, extensions, stricter checks' })
+      .option('from', { type: 'string', default: 'alice@example.com', describe: 'Envelope sender the checks use' })
+      .option('to', { type: 'string', default: 'bob@example.com', describe: 'A recipient the server accepts' })
+      .option('maildir', { type: 'string', describe: 'Where the server stores mail: a Maildir or any folder of message files (searched recursively)' })
+      .option('mbox', { type: 'string', describe: 'Where the server stores mail: an mbox file' })
+      .option('sink', { type: 'number', describe: 'The grader listens on 127.0.0.1:PORT; the server relays the mail there' })
+      .conflicts('maildir', 'mbox')
+      .conflicts('maildir', 'sink')
+      .conflicts('mbox', 'sink') as never,
+  handler: async (argv) => {
+    const target = parseTarget(argv.target);
+    if (argv.sink !== undefined && (!Number.isInteger(argv.sink) || argv.sink < 1 || argv.sink > 65535)) {
+      throw new UserError('--sink must be a port from 1 to 65535');
+    }
+    let store: MessageStore | undefined;
+    if (argv.maildir) store = maildirStore(argv.maildir);
+    if (argv.mbox) store = mboxStore(argv.mbox);
+    if (argv.sink) {
+      try {
+        store = await sinkStore(argv.sink);
+      } catch (err) {
+        throw new UserError(`cannot listen for --sink on 127.0.0.1:${argv.sink} (${(err as NodeJS.ErrnoException).code ?? err}); choose another port`);
+      }
+    }
+    try {
+      const report = await gradeServer({ target, suite: argv.suite, timeoutMs: Math.round(argv.timeout * 1000), from: argv.from, to: argv.to, store });
+      output(report, argv.format);
+    } finally {
+      await store?.close?.();
+    }
+  },
+};
+
+export const gradeCommand: CommandModule = {
+  command: 'grade',
+  describe: "Grade a student's SMTP server or client against the RFC (scores for people and autograders)",
+  builder: (y) => y.command(serverCommand).demandCommand(1, 'grade what? `grade server HOST:PORT` or `grade client -- CMD {host} {port}`'),
+  handler: () => {},
+};
