@@ -33,9 +33,22 @@ export function parseTarget(text: string): Target {
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** yargs' own `choices` error spans several lines; a usage error here is one line. */
+function oneOf(flag: string, values: string[]) {
+  return (v: unknown) => {
+    if (typeof v !== 'string' || !values.includes(v)) throw new Error(`${flag} must be one of ${values.join(', ')}`);
+    return v;
+  };
+}
+
 function commonOptions<T>(y: Argv<T>) {
   return y
-    .option('format', { choices: Object.keys(FORMATS), default: 'text', describe: 'text for people; json, junit or gradescope (results.json) for autograders' })
+    .option('format', {
+      type: 'string',
+      default: 'text',
+      describe: 'text for people; json, junit or gradescope (results.json) for autograders',
+      coerce: oneOf('--format', Object.keys(FORMATS)),
+    })
     .option('timeout', {
       type: 'number',
       default: 5,
@@ -59,7 +72,12 @@ const serverCommand: CommandModule<object, ServerArgs> = {
   builder: (y) =>
     commonOptions(y)
       .positional('target', { type: 'string', demandOption: true, describe: 'HOST:PORT of the server under test' })
-      .option('suite', { choices: ['basic', 'full'], default: 'basic', describe: 'basic for a first assignment; full adds limits, extensions, stricter checks' })
+      .option('suite', {
+        type: 'string',
+        default: 'basic',
+        describe: 'basic for a first assignment; full adds limits, extensions, stricter checks',
+        coerce: oneOf('--suite', ['basic', 'full']),
+      })
       .option('from', { type: 'string', default: 'alice@example.com', describe: 'Envelope sender the checks use' })
       .option('to', { type: 'string', default: 'bob@example.com', describe: 'A recipient the server accepts' })
       .option('maildir', { type: 'string', describe: 'Where the server stores mail: a Maildir or any folder of message files (searched recursively)' })
