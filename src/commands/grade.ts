@@ -6,6 +6,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../user-error.js';
 import { gradeServer } from '../grade/grade-server.js';
+import { gradeClient } from '../grade/grade-client.js';
 import { maildirStore, mboxStore, sinkStore, type MessageStore } from '../grade/store.js';
 import { FORMATS, formatReport, type FormatName } from '../grade/format/index.js';
 import type { Target } from '../grade/probe.js';
@@ -110,9 +111,37 @@ const serverCommand: CommandModule<object, ServerArgs> = {
   },
 };
 
+interface ClientArgs extends CommonArgs {
+  program?: string[];
+  from: string;
+  to: string;
+  _: (string | number)[];
+  '--'?: string[];
+}
+
+const clientCommand: CommandModule<object, ClientArgs> = {
+  command: 'client [program..]',
+  describe: "Grade a student's SMTP client: `grade client -- python3 client.py {host} {port}`",
+  builder: (y) =>
+    commonOptions(y)
+      .positional('program', { type: 'string', array: true, describe: 'The program and its arguments, after --; {host} {port} {from} {to} {message} are filled in' })
+      .option('from', { type: 'string', default: 'alice@example.com', describe: 'Sender the program is given ({from}, SMTP_FROM)' })
+      .option('to', { type: 'string', default: 'bob@example.com', describe: 'Recipient the program is given ({to}, SMTP_TO)' })
+      .example('$0 grade client -- python3 client.py {host} {port}', 'also in SMTP_HOST and SMTP_PORT')
+      .example('$0 grade client -- swaks --server {host} --port {port} -f {from} -t {to} --data {message} --timeout 2', '') as never,
+  handler: async (argv) => {
+    // Everything after "--" is the program, untouched by yargs (its own flags included).
+    const dashed = argv['--'] ?? argv._.slice(2).map(String);
+    const command = [...(argv.program ?? []), ...dashed];
+    if (!command.length) throw new UserError('give the program to grade after --, e.g. grade client -- python3 client.py {host} {port}');
+    const report = await gradeClient({ command, timeoutMs: Math.round(argv.timeout * 1000), from: argv.from, to: argv.to });
+    output(report, argv.format);
+  },
+};
+
 export const gradeCommand: CommandModule = {
   command: 'grade',
   describe: "Grade a student's SMTP server or client against the RFC (scores for people and autograders)",
-  builder: (y) => y.command(serverCommand).demandCommand(1, 'grade what? `grade server HOST:PORT` or `grade client -- CMD {host} {port}`'),
+  builder: (y) => y.command(serverCommand).command(clientCommand).demandCommand(1, 'grade what? `grade server HOST:PORT` or `grade client -- CMD {host} {port}`'),
   handler: () => {},
 };
