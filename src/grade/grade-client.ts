@@ -32,6 +32,9 @@ export const CLIENT_CHECKS: ClientCheck[] = [
   stall,
 ];
 
+/** After the program ends, how long its connection may take to be seen closing. */
+const SETTLE_MS = 500;
+
 export interface ClientGradeOptions {
   command: string[];
   /** How long each run of the program may take, in milliseconds. */
@@ -71,6 +74,7 @@ export async function gradeClient(opts: ClientGradeOptions): Promise<GradeReport
           proxies.push(proxy);
           proxy.fault = fault;
           const program = await runProgram(opts.command, { host: '127.0.0.1', port: proxy.port, from: opts.from, to: opts.to, message }, opts.timeoutMs);
+          await proxy.settled(SETTLE_MS);
           const session = proxy.sessions[0] ?? { lines: [], bareCr: [] };
           return [fault, { fault, session, program, timeoutMs: opts.timeoutMs }];
         }),

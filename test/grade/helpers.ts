@@ -65,3 +65,11 @@ export function grade(port: number, store: MessageStore | undefined, suite: Suit
 export function ids(report: GradeReport, status: 'pass' | 'fail' | 'skip'): string[] {
   return report.checks.filter((c) => c.status === status).map((c) => c.id);
 }
+
+/** The failed checks with their reasons: the message a failing assertion shows. */
+export function why(report: GradeReport): string {
+  return report.checks
+    .filter((c) => c.status === 'fail')
+    .map((c) => `${c.id}: ${c.explanation} [${c.transcript.map((e) => e.line).join(' / ').slice(0, 300)}]`)
+    .join('\n');
+}

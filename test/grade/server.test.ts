@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startTestLab, tempDir } from '../helpers/lab.js';
 import { maildirStore } from '../../src/grade/store.js';
 import { checksOf, SERVER_CHECKS } from '../../src/grade/grade-server.js';
-import { freePort, grade, ids, killChildren, startMiniServer, track, untilListening } from './helpers.js';
+import { freePort, grade, ids, killChildren, startMiniServer, track, untilListening, why } from './helpers.js';
 
 const dirs: string[] = [];
 function dir(): string {
@@ -37,7 +37,7 @@ describe('grade server', () => {
     const lab = await startTestLab();
     try {
       const report = await grade(lab.port, maildirStore(path.join(lab.dataDir, 'mail/example.com/bob')), 'full', 2000);
-      expect(ids(report, 'fail')).toEqual([]);
+      expect(ids(report, 'fail'), why(report)).toEqual([]);
       expect(ids(report, 'skip')).toEqual([]);
       expect(report.points).toBe(report.total);
       expect(report.passed).toBe(true);
@@ -62,7 +62,7 @@ describe('grade server', () => {
         const md = dir();
         const port = await startMiniServer(md, bug);
         const report = await grade(port, maildirStore(md));
-        expect(ids(report, 'fail'), `bug ${bug}`).toEqual(lost);
+        expect(ids(report, 'fail'), `bug ${bug}: ${why(report)}`).toEqual(lost);
         const lostPoints = SERVER_CHECKS.filter((c) => lost.includes(c.id)).reduce((n, c) => n + c.points, 0);
         expect(report.points, `bug ${bug}`).toBe(full - lostPoints);
         expect(report.total).toBe(full);
@@ -75,7 +75,7 @@ describe('grade server', () => {
     const port = await startMiniServer(dir(), 'no-unstuff');
     const report = await grade(port, undefined, 'basic');
     expect(ids(report, 'skip')).toEqual(['dot-unstuffing', 'stored-message']);
-    expect(ids(report, 'fail')).toEqual([]);
+    expect(ids(report, 'fail'), why(report)).toEqual([]);
     expect(report.passed).toBe(true);
     expect(report.checks.find((c) => c.id === 'dot-unstuffing')!.explanation).toMatch(/--maildir/);
   });
@@ -88,7 +88,7 @@ describe('grade server', () => {
     const report = await grade(port, maildirStore(md));
     // aiosmtpd 1.4 accepts "MAIL FROM:<addr" without the ">" (250), and its Mailbox handler stores
     // the message without a Received: field. It advertises neither SIZE nor PIPELINING by default.
-    expect(ids(report, 'fail')).toEqual(['syntax-501', 'received-header']);
+    expect(ids(report, 'fail'), why(report)).toEqual(['syntax-501', 'received-header']);
     expect(ids(report, 'skip')).toEqual(['size', 'pipelining']);
     expect(report.passed).toBe(false);
   });
@@ -108,7 +108,7 @@ describe('grade server', () => {
     await untilListening(port);
     const report = await grade(port, maildirStore(dumps));
     // smtp-sink accepts any MAIL argument (250 to "MAIL FROM:<addr" without ">"); no SIZE by default.
-    expect(ids(report, 'fail')).toEqual(['syntax-501']);
+    expect(ids(report, 'fail'), why(report)).toEqual(['syntax-501']);
     expect(ids(report, 'skip')).toEqual(['size']);
   });
 

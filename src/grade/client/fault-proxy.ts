@@ -252,6 +252,17 @@ export class FaultProxy {
     });
   }
 
+  /**
+   * Wait (bounded) until every session has seen the client close: a program's exit can be noticed
+   * before its socket's FIN reaches the proxy, and "did it close?" must not depend on that race.
+   */
+  async settled(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.some((s) => s.clientClosedAt === undefined) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise((r) => this.server.close(r));
