@@ -28,7 +28,9 @@ export async function runCheck(meta: CheckMeta, evidence: Evidence[], run: () =>
     clearTimeout(cap);
   }
   return {
-    ...meta,
+    id: meta.id,
+    title: meta.title,
+    rfc: meta.rfc,
     maxPoints: meta.points,
     points: outcome.status === 'pass' ? meta.points : 0,
     status: outcome.status,

@@ -4,12 +4,12 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startTestLab, tempDir } from '../helpers/lab.js';
-import { maildirStore } from '../../src/grade/store.js';
+import { maildirStore, mboxStore, sinkStore } from '../../src/grade/store.js';
 import { checksOf, SERVER_CHECKS } from '../../src/grade/grade-server.js';
-import { freePort, grade, ids, killChildren, startMiniServer, track, untilListening, why } from './helpers.js';
+import { FIXTURES, freePort, grade, ids, killChildren, startMiniServer, track, untilListening, why } from './helpers.js';
 
 const dirs: string[] = [];
 function dir(): string {
@@ -91,6 +91,30 @@ describe('grade server', () => {
     expect(ids(report, 'fail'), why(report)).toEqual(['syntax-501', 'received-header']);
     expect(ids(report, 'skip')).toEqual(['size', 'pipelining']);
     expect(report.passed).toBe(false);
+  });
+
+  it.skipIf(!hasAiosmtpd)('reads a relaying server through --sink: aiosmtpd forwards to the grader on loopback', async () => {
+    const [port, sinkPort] = [await freePort(), await freePort()];
+    const sink = await sinkStore(sinkPort);
+    try {
+      track(spawn('/usr/bin/python3', [path.join(FIXTURES, 'aiosmtpd-relay.py'), String(port), String(sinkPort)]));
+      await untilListening(port);
+      const report = await grade(port, sink);
+      // Its Proxy handler passes the message on without a Received: field; the stored-message checks
+      // (unstuffing, headers, the 1000-octet line, 8-bit octets) all read what reached the sink.
+      expect(ids(report, 'fail'), why(report)).toEqual(['syntax-501', 'received-header']);
+      expect(ids(report, 'skip')).toEqual(['pipelining']);
+      expect(report.checks.find((c) => c.id === 'dot-unstuffing')!.transcript.at(-2)!.line).toBe(`found the stored message in sink 127.0.0.1:${sinkPort}`);
+    } finally {
+      await sink.close!();
+    }
+  });
+
+  it('reads an mbox: messages after "From " lines, found by their marker', async () => {
+    const file = path.join(dir(), 'mbox');
+    writeFileSync(file, 'From a@b Thu Jan  1 00:00:00 2026\nSubject: one\nX-Smtp-Lab-Grade: m-1\n\nbody\n\nFrom c@d Thu Jan  1 00:00:00 2026\nSubject: two\nX-Smtp-Lab-Grade: m-2\n\n.dot\n');
+    expect(await mboxStore(file).find('m-2', 0)).toEqual(['Subject: two', 'X-Smtp-Lab-Grade: m-2', '', '.dot', '']);
+    expect(await mboxStore(file).find('m-3', 0)).toBeUndefined();
   });
 
   it.skipIf(!spawnSyncOk('sh', ['-c', 'command -v smtp-sink']))("grades Postfix's smtp-sink, reading its -d dump files", async () => {

@@ -16,7 +16,7 @@ async function advertised(ctx: ServerContext, keyword: string) {
 export const size: ServerCheck = {
   id: 'size',
   title: 'SIZE: a declared size within the limit is accepted, one over the advertised maximum gets 552',
-  rfc: 'RFC 1870 §6.1, §4',
+  rfc: 'RFC 1870 §6.1',
   points: 1,
   suite: 'full',
   async run(ctx) {
