@@ -81,7 +81,7 @@ export class Probe {
       const v = ready();
       if (v !== undefined) return v;
       if (this.closed) throw this.fail(`the server closed the connection while the grader waited for ${what}`);
-      if (Date.now() >= deadline) throw this.fail(`no ${what} within ${timeoutMs} ms`);
+      if (Date.now() >= deadline) throw this.fail(`nothing within ${timeoutMs} ms while waiting for ${what}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, deadline - Date.now());
         this.waiters.push(() => {

@@ -108,6 +108,16 @@ export class ServerContext {
     return { marker, lines };
   }
 
+  /** A whole transaction with a marked message; anything but 250 after the dot fails the check. */
+  async deliver(expected: string, body: string[], probe?: Probe): Promise<{ probe: Probe; marker: string; lines: string[] }> {
+    const p = probe ?? (await this.ready()).probe;
+    await this.envelope(p);
+    const msg = this.message(body);
+    const r = await this.sendMessage(p, msg.lines);
+    if (r.code !== 250) throw this.failed(expected, `the message got ${r.lines.at(-1)}`);
+    return { probe: p, ...msg };
+  }
+
   /** The message lines dot-stuffed (RFC 5321 §4.5.2), the final dot, and the server's reply. */
   async sendMessage(p: Probe, lines: string[]): Promise<Reply> {
     p.sendRaw(lines.map((l) => `${dotStuff(l)}\r\n`).join('') + '.\r\n');

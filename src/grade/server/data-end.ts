@@ -64,11 +64,7 @@ export const dotUnstuffing: ServerCheck = {
   suite: 'basic',
   async run(ctx) {
     const expected = 'the stored lines ".one dot" and "..two dots" exactly as the sender wrote them';
-    const { probe } = await ctx.ready();
-    await ctx.envelope(probe);
-    const { marker, lines } = ctx.message(['.one dot', '..two dots', 'last line']);
-    const r = await ctx.sendMessage(probe, lines);
-    if (r.code !== 250) return { status: 'fail', expected, explanation: `the message got ${r.lines.at(-1)}` };
+    const { marker } = await ctx.deliver(expected, ['.one dot', '..two dots', 'last line']);
     const stored = await ctx.stored(marker);
     const one = stored.find((l) => l.endsWith('one dot'));
     const two = stored.find((l) => l.endsWith('two dots'));

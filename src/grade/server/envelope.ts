@@ -8,10 +8,7 @@ export const transaction: ServerCheck = {
   points: 2,
   suite: 'basic',
   async run(ctx) {
-    const { probe } = await ctx.ready();
-    await ctx.envelope(probe);
-    const r = await ctx.sendMessage(probe, ctx.message(['Hello from the grader.']).lines);
-    if (r.code !== 250) return { status: 'fail', expected: '250 after the final dot', explanation: `the server answered ${r.lines.at(-1)}` };
+    await ctx.deliver('250 after the final dot', ['Hello from the grader.']);
     return { status: 'pass', expected: '250 after the final dot' };
   },
 };

@@ -24,11 +24,7 @@ export const textLine1000: ServerCheck = {
   async run(ctx) {
     const expected = '250 after the dot; stored, the line whole';
     const long = `L${'0123456789'.repeat(100)}`.slice(0, 998);
-    const { probe } = await ctx.ready();
-    await ctx.envelope(probe);
-    const { marker, lines } = ctx.message([long, 'after the long line']);
-    const r = await ctx.sendMessage(probe, lines);
-    if (r.code !== 250) return { status: 'fail', expected, explanation: `the message got ${r.lines.at(-1)}` };
+    const { marker } = await ctx.deliver(expected, [long, 'after the long line']);
     if (ctx.opts.store) {
       const stored = await ctx.stored(marker);
       if (!stored.includes(long)) return { status: 'fail', expected, explanation: 'the stored message does not have the 998-character line whole' };

@@ -44,10 +44,7 @@ export const droppedConnection: ServerCheck = {
       return { status: 'pass', expected };
     }
     // A later message that arrives proves the store has caught up; then the half one must be absent.
-    await ctx.envelope(probe);
-    const whole = ctx.message(['A whole message after the dropped one.']);
-    const r = await ctx.sendMessage(probe, whole.lines);
-    if (r.code !== 250) return { status: 'fail', expected, explanation: `the next message got ${r.code}` };
+    const whole = await ctx.deliver(expected, ['A whole message after the dropped one.'], probe);
     await ctx.stored(whole.marker);
     if (await ctx.opts.store.find(half.marker, 0)) {
       return { status: 'fail', expected, explanation: 'the half message (no final dot) was stored: only CRLF.CRLF confirms a transaction' };

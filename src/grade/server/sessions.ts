@@ -9,12 +9,8 @@ export const severalMessages: ServerCheck = {
   suite: 'basic',
   async run(ctx) {
     const expected = '250 after each of two messages on one connection';
-    const { probe } = await ctx.ready();
-    for (const n of [1, 2]) {
-      await ctx.envelope(probe);
-      const r = await ctx.sendMessage(probe, ctx.message([`Message ${n} of 2.`]).lines);
-      if (r.code !== 250) return { status: 'fail', expected, explanation: `message ${n} got ${r.lines.at(-1)}` };
-    }
+    const { probe } = await ctx.deliver(expected, ['Message 1 of 2.']);
+    await ctx.deliver(expected, ['Message 2 of 2.'], probe);
     return { status: 'pass', expected };
   },
 };
@@ -30,10 +26,7 @@ export const twoClients: ServerCheck = {
     const first = await ctx.ready();
     await ctx.expect(first.probe, `MAIL FROM:<${ctx.opts.from}>`, [250]);
     ctx.note('second client connects while the first is inside a transaction');
-    const second = await ctx.ready();
-    await ctx.envelope(second.probe);
-    const r2 = await ctx.sendMessage(second.probe, ctx.message(['From the second client.']).lines);
-    if (r2.code !== 250) return { status: 'fail', expected, explanation: `the second client's message got ${r2.code}` };
+    await ctx.deliver(expected, ['From the second client.']);
     ctx.note('the first client goes on');
     await ctx.expect(first.probe, `RCPT TO:<${ctx.opts.to}>`, [250, 251]);
     await ctx.expect(first.probe, 'DATA', [354]);

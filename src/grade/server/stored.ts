@@ -11,11 +11,7 @@ export const storedIntact: ServerCheck = {
   suite: 'basic',
   async run(ctx) {
     const expected = 'every header field sent, then an empty line, then the body lines in order';
-    const { probe } = await ctx.ready();
-    await ctx.envelope(probe);
-    const { marker, lines } = ctx.message(BODY);
-    const r = await ctx.sendMessage(probe, lines);
-    if (r.code !== 250) return { status: 'fail', expected, explanation: `the message got ${r.lines.at(-1)}` };
+    const { marker, lines } = await ctx.deliver(expected, BODY);
     const stored = await ctx.stored(marker);
     const blank = lines.indexOf('');
     const start = stored.indexOf(lines[0]!);
@@ -36,11 +32,7 @@ export const receivedField: ServerCheck = {
   suite: 'full',
   async run(ctx) {
     const expected = 'a "Received:" field above the header fields the client sent';
-    const { probe } = await ctx.ready();
-    await ctx.envelope(probe);
-    const { marker, lines } = ctx.message(['Body.']);
-    const r = await ctx.sendMessage(probe, lines);
-    if (r.code !== 250) return { status: 'fail', expected, explanation: `the message got ${r.lines.at(-1)}` };
+    const { marker, lines } = await ctx.deliver(expected, ['Body.']);
     const stored = await ctx.stored(marker);
     const ours = stored.indexOf(lines[0]!);
     const head = stored.slice(0, ours === -1 ? stored.indexOf('') : ours);
