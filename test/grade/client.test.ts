@@ -54,6 +54,7 @@ const BUGS: [string, string[]][] = [
 ];
 const reports = {
   swaks: skipReason('swaks') ? undefined : grade(SWAKS),
+  swaksPipelined: skipReason('swaks') ? undefined : grade(['swaks', '--pipeline', ...SWAKS.slice(1)]),
   curl: skipReason('curl') ? undefined : grade(CURL),
   smtplib: grade(SMTPLIB),
   ...Object.fromEntries(BUGS.map(([bug]) => [bug, grade(MINI(bug))])),
@@ -75,6 +76,12 @@ describe('grade client', () => {
     expect(ids(report, 'fail'), why(report)).toEqual([]);
     expect(report.points).toBe(full);
     expect(report.passed).toBe(true);
+  });
+
+  it.skipIf(!reports.swaksPipelined)('gives swaks --pipeline full marks: RCPT and DATA sent in one group with MAIL are not "going on" after a 451', async () => {
+    const report = await reports.swaksPipelined!;
+    expect(ids(report, 'fail'), why(report)).toEqual([]);
+    expect(report.points).toBe(full);
   });
 
   it.skipIf(!reports.curl)('gives curl full marks', async () => {

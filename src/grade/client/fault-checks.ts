@@ -28,10 +28,9 @@ function stopsAfterFault(
       if (s.faultAt === undefined) {
         return { status: 'fail', expected, explanation: `the client never reached the ${what}`, excerpt: s.lines.slice(-4), notes };
       }
-      // In the order of the record, not by clock: a command can land in the same millisecond as the fault.
-      const at = s.lines.findIndex((l) => l.fault);
-      const after = s.lines.slice(at + 1).filter((l) => l.dir === 'C');
+      // Only what the client sent once it could have read the fault: not the rest of a pipelined group.
       const faultLine = s.lines.filter((l) => l.fault);
+      const after = s.lines.filter((l) => l.dir === 'C' && l.read > faultLine[0]!.read);
       const wrong = after.filter((l) => l.data || !allowed.includes(parseCommand(l.line).verb));
       const problems: string[] = [];
       if (wrong.length) problems.push(`it went on: ${wrong.slice(0, 2).map((l) => `"${l.line.slice(0, 40)}"`).join(', ')}`);
@@ -42,7 +41,7 @@ function stopsAfterFault(
         status: problems.length ? 'fail' : 'pass',
         expected,
         explanation: problems.length ? problems.join('; ') : undefined,
-        excerpt: [...faultLine, ...after].slice(0, 6),
+        excerpt: s.lines.filter((l) => l.fault || after.includes(l)).slice(0, 6),
         notes,
       };
     },

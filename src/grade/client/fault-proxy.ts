@@ -37,6 +37,12 @@ export interface WireLine {
   data?: boolean;
   /** For server lines: put there by the fault, not the lab. */
   fault?: boolean;
+  /**
+   * Client lines: which read from the socket brought them. Server lines: how many reads had come
+   * when it was written. A client line is an answer to a reply only if it came in a later read:
+   * a pipelined group (RFC 2920) was sent before the client could see any reply to it.
+   */
+  read: number;
 }
 
 export interface SessionRecord {
@@ -53,7 +59,8 @@ export interface SessionRecord {
   bareCr: string[];
 }
 
-type Pending = { kind: 'up'; text?: string[]; replaceWith?: string } | { kind: 'local'; text: string[] } | { kind: 'never' };
+/** A reply owed to the client, in command order (PIPELINING): the lab's, the fault's, or none ever. */
+type Pending = { kind: 'up'; verb?: string; text?: string[]; replaceWith?: string } | { kind: 'local'; text: string[] } | { kind: 'never' };
 
 export class FaultProxy {
   private server: net.Server;
@@ -81,8 +88,9 @@ export class FaultProxy {
     this.sockets.add(client);
     client.setEncoding('latin1');
     client.on('error', () => {});
+    let reads = 0;
     const toClient = (lines: string[], isFault = false) => {
-      for (const l of lines) rec.lines.push({ at: now(), dir: 'S', line: l, fault: isFault || undefined });
+      for (const l of lines) rec.lines.push({ at: now(), dir: 'S', line: l, fault: isFault || undefined, read: reads });
       if (!client.destroyed && client.writable) client.write(lines.map((l) => `${l}\r\n`).join(''), 'latin1');
     };
 
@@ -92,7 +100,6 @@ export class FaultProxy {
     let clientBuf = '';
     let forwardBuf = '';
     let inData = false;
-    let dataStart = false;
     let stalled = false;
     const pending: Pending[] = [];
     const holdUntil = started + GREETING_HOLD_MS;
@@ -108,15 +115,11 @@ export class FaultProxy {
           toClient(head.text, true);
         } else if (head.replaceWith) {
           rec.faultAt ??= now();
-          rec.lines.push({ at: now(), dir: 'S', line: `(the lab answered: ${head.text!.at(-1)})` });
+          rec.lines.push({ at: now(), dir: 'S', line: `(the lab answered: ${head.text!.at(-1)})`, read: reads });
           toClient([head.replaceWith], true);
         } else {
           toClient(head.text!);
-          const code = parseReplyLine(head.text!.at(-1)!)?.code;
-          if (dataStart && code === 354) {
-            inData = true;
-          }
-          dataStart = false;
+          if (head.verb === 'DATA' && parseReplyLine(head.text!.at(-1)!)?.code === 354) inData = true;
         }
       }
     };
@@ -190,7 +193,7 @@ export class FaultProxy {
     const onLine = (line: string, ending: 'CRLF' | 'LF', raw: string) => {
       if (line.includes('\r')) rec.bareCr.push(line);
       if (inData) {
-        rec.lines.push({ at: now(), dir: 'C', line, ending, data: line === '.' && ending === 'CRLF' ? undefined : true });
+        rec.lines.push({ at: now(), dir: 'C', line, ending, data: line === '.' && ending === 'CRLF' ? undefined : true, read: reads });
         forward(raw);
         if (line === '.' && ending === 'CRLF') {
           inData = false;
@@ -198,7 +201,7 @@ export class FaultProxy {
         }
         return;
       }
-      rec.lines.push({ at: now(), dir: 'C', line, ending });
+      rec.lines.push({ at: now(), dir: 'C', line, ending, read: reads });
       if (stalled || fault === 'greeting-421') return;
       const verb = parseCommand(line).verb;
       if (fault === 'stall' && verb === 'MAIL') {
@@ -211,8 +214,7 @@ export class FaultProxy {
       if (fault === 'mail-451' && verb === 'MAIL') pending.push({ kind: 'local', text: [FAULT_REPLIES['mail-451']] });
       else if (fault === 'rcpt-550' && verb === 'RCPT') pending.push({ kind: 'local', text: [FAULT_REPLIES['rcpt-550']] });
       else {
-        if (verb === 'DATA') dataStart = true;
-        pending.push({ kind: 'up' });
+        pending.push({ kind: 'up', verb });
         forward(raw);
       }
       flush();
@@ -220,6 +222,7 @@ export class FaultProxy {
 
     client.on('data', (d: string) => {
       rec.firstClientByteAt ??= now();
+      reads++;
       clientBuf += d;
       for (;;) {
         // Message lines end only at CRLF (a bare LF stays inside the line, as the lab reads it);
@@ -239,7 +242,7 @@ export class FaultProxy {
       }
     });
     client.on('end', () => {
-      if (clientBuf) rec.lines.push({ at: now(), dir: 'C', line: clientBuf, ending: 'none', data: inData || undefined });
+      if (clientBuf) rec.lines.push({ at: now(), dir: 'C', line: clientBuf, ending: 'none', data: inData || undefined, read: reads });
       clientBuf = '';
       rec.clientClosedAt = now();
       client.end();
