@@ -12,6 +12,8 @@ import { FORMATS, formatReport, type FormatName } from '../grade/format/index.js
 import type { Target } from '../grade/probe.js';
 import type { GradeReport, Suite } from '../grade/types.js';
 
+const EXIT_STATUS = 'Exit status: 0 when every required check passed, 1 when one failed, 2 for a usage error.';
+
 interface CommonArgs {
   format: FormatName;
   timeout: number;
@@ -42,7 +44,7 @@ function oneOf(flag: string, values: string[]) {
   };
 }
 
-function commonOptions<T>(y: Argv<T>) {
+function commonOptions<T>(y: Argv<T>, timeoutMeans: string) {
   return y
     .option('format', {
       type: 'string',
@@ -53,7 +55,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option('timeout', {
       type: 'number',
       default: 5,
-      describe: 'Seconds to wait for each reply (a check fails, never hangs, past it)',
+      describe: timeoutMeans,
       coerce: (t: unknown) => {
         const n = Number(t);
         if (!Number.isFinite(n) || n <= 0 || n > 600) throw new Error('--timeout must be a number of seconds above 0, at most 600');
@@ -71,7 +73,7 @@ const serverCommand: CommandModule<object, ServerArgs> = {
   command: 'server <target>',
   describe: "Grade a student's SMTP server at HOST:PORT",
   builder: (y) =>
-    commonOptions(y)
+    commonOptions(y, 'Seconds to wait for each reply (a check fails, never hangs, past it)')
       .positional('target', { type: 'string', demandOption: true, describe: 'HOST:PORT of the server under test' })
       .option('suite', {
         type: 'string',
@@ -86,7 +88,8 @@ const serverCommand: CommandModule<object, ServerArgs> = {
       .option('sink', { type: 'number', describe: 'The grader listens on 127.0.0.1:PORT; the server relays the mail there' })
       .conflicts('maildir', 'mbox')
       .conflicts('maildir', 'sink')
-      .conflicts('mbox', 'sink') as never,
+      .conflicts('mbox', 'sink')
+      .epilog(EXIT_STATUS) as never,
   handler: async (argv) => {
     const target = parseTarget(argv.target);
     if (argv.sink !== undefined && (!Number.isInteger(argv.sink) || argv.sink < 1 || argv.sink > 65535)) {
@@ -123,12 +126,13 @@ const clientCommand: CommandModule<object, ClientArgs> = {
   command: 'client [program..]',
   describe: "Grade a student's SMTP client: `grade client -- python3 client.py {host} {port}`",
   builder: (y) =>
-    commonOptions(y)
+    commonOptions(y, 'Seconds each run of the program may take (past it, it is killed and the run fails)')
       .positional('program', { type: 'string', array: true, describe: 'The program and its arguments, after --; {host} {port} {from} {to} {message} are filled in' })
       .option('from', { type: 'string', default: 'alice@example.com', describe: 'Sender the program is given ({from}, SMTP_FROM)' })
       .option('to', { type: 'string', default: 'bob@example.com', describe: 'Recipient the program is given ({to}, SMTP_TO)' })
       .example('$0 grade client -- python3 client.py {host} {port}', 'also in SMTP_HOST and SMTP_PORT')
-      .example('$0 grade client -- swaks --server {host} --port {port} -f {from} -t {to} --data {message} --timeout 2', '') as never,
+      .example('$0 grade client -- swaks --server {host} --port {port} -f {from} -t {to} --data @{message} --timeout 1', '')
+      .epilog(EXIT_STATUS) as never,
   handler: async (argv) => {
     // Everything after "--" is the program, untouched by yargs (its own flags included).
     const dashed = argv['--'] ?? argv._.slice(2).map(String);
