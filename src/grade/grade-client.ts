@@ -76,7 +76,7 @@ export async function gradeClient(opts: ClientGradeOptions): Promise<GradeReport
           const program = await runProgram(opts.command, { host: '127.0.0.1', port: proxy.port, from: opts.from, to: opts.to, message }, opts.timeoutMs);
           await proxy.settled(SETTLE_MS);
           const session = proxy.sessions[0] ?? { lines: [], bareCr: [] };
-          return [fault, { fault, session, program, timeoutMs: opts.timeoutMs }];
+          return [fault, { fault, session, program, timeoutMs: opts.timeoutMs, connected: proxy.sessions.length > 0 }];
         }),
       ),
     );
@@ -89,7 +89,9 @@ export async function gradeClient(opts: ClientGradeOptions): Promise<GradeReport
           check,
           evidence,
           async () => {
-            const j = check.judge(run);
+            const j = run.connected
+              ? check.judge(run)
+              : { status: 'fail' as const, expected: check.title, explanation: `the program never connected to the lab (${run.program.spawnError ?? `it exited ${run.program.exitCode ?? run.program.signal}`})`, excerpt: [] };
             evidence.push({ dir: 'note', line: `run ${check.fault === 'none' ? 'normal' : `with fault ${check.fault}`}` });
             if (run.program.spawnError) evidence.push({ dir: 'note', line: run.program.spawnError });
             evidence.push(...excerpt(j.excerpt));

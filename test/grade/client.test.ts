@@ -59,6 +59,7 @@ const reports = {
   smtplib: grade(SMTPLIB),
   ...Object.fromEntries(BUGS.map(([bug]) => [bug, grade(MINI(bug))])),
   noTimeout: grade(MINI('no-timeout'), 2500),
+  neverConnects: grade(['true']),
 } as Record<string, ReturnType<typeof grade> | undefined>;
 // A failed grade is reported by its own test; don't let it be an unhandled rejection first.
 for (const r of Object.values(reports)) r?.catch(() => {});
@@ -107,6 +108,12 @@ describe('grade client', () => {
     const report = await reports.noTimeout!;
     expect(ids(report, 'fail'), why(report)).toEqual(['fault-stall']);
     expect(report.checks.find((c) => c.id === 'fault-stall')!.explanation).toMatch(/hung: no timeout of its own shorter than 2500 ms/);
+  });
+
+  it('a program that never connects earns nothing (no check passes by default)', async () => {
+    const report = await reports.neverConnects!;
+    expect(report.points).toBe(0);
+    expect(report.checks.every((c) => c.status === 'fail' && /never connected to the lab \(it exited 0\)/.test(c.explanation!))).toBe(true);
   });
 
   it('the CLI: the program after --, SMTP_HOST/SMTP_PORT in its environment, JSON out, exit 0', async () => {

@@ -14,6 +14,7 @@ export const waitsForGreeting: ClientCheck = {
   fault: 'none',
   judge({ session: s }) {
     const expected = 'no byte from the client before the greeting';
+    if (s.firstClientByteAt === undefined) return { status: 'fail', expected, explanation: 'the client never sent anything', excerpt: s.lines.slice(0, 2) };
     const early = s.firstClientByteAt !== undefined && (s.greetingAt === undefined || s.firstClientByteAt < s.greetingAt);
     const note = `the client's first byte came at ${s.firstClientByteAt ?? '-'} ms, the greeting at ${s.greetingAt ?? '-'} ms`;
     return { status: early ? 'fail' : 'pass', expected, explanation: early ? `it spoke first: ${note}` : undefined, excerpt: s.lines.slice(0, 3), notes: [note] };
@@ -75,6 +76,7 @@ export const crlf: ClientCheck = {
   fault: 'none',
   judge({ session: s }) {
     const expected = 'every line ended by CR LF';
+    if (!s.lines.some((l) => l.dir === 'C')) return { status: 'fail', expected, explanation: 'the client never sent a line', excerpt: [] };
     const bad = s.lines.filter((l) => l.dir === 'C' && (l.ending !== 'CRLF' || /[\r\n]/.test(l.line)));
     if (!bad.length) return { status: 'pass', expected, excerpt: s.lines.filter((l) => l.data).slice(0, 3) };
     return {

@@ -9,6 +9,8 @@ export interface ClientRun {
   session: SessionRecord;
   program: ProgramRun;
   timeoutMs: number;
+  /** False when the program never opened a connection: then no check of the run can pass. */
+  connected: boolean;
 }
 
 export interface ClientJudgement extends CheckOutcome {
