@@ -16,8 +16,9 @@ import { BIN, FIXTURES, ids, killChildren, why } from './helpers.js';
 afterAll(killChildren);
 
 // The grader's limit per run: generous, since two shared cores can be slow; only a program that
-// hangs ever reaches it. The clients' own timeouts (1-2 s) are what the stall run measures.
-const TIMEOUT_MS = 6000;
+// hangs ever reaches it. The clients' own timeouts (2-5 s) are what the stall run measures; shorter
+// ones fire on a normal reply when other jobs load the machine (seen at load 17 on two cores).
+const TIMEOUT_MS = 10_000;
 let running = 0;
 const queue: (() => void)[] = [];
 async function grade(command: string[], timeoutMs = TIMEOUT_MS) {
@@ -41,8 +42,9 @@ async function grade(command: string[], timeoutMs = TIMEOUT_MS) {
 }
 /** Start every grade now; the tests below await them. */
 const MINI = (bug: string) => ['node', path.join(FIXTURES, 'mini-client.mjs'), '{host}', '{port}', '{from}', '{to}', '{message}', '--bug', bug];
-const SWAKS = ['swaks', '--server', '{host}', '--port', '{port}', '-f', '{from}', '-t', '{to}', '--helo', 'client.test', '--data', '@{message}', '--timeout', '1'];
-const CURL = ['curl', '-sS', '--max-time', '2', '--url', 'smtp://{host}:{port}/client.test', '--mail-from', '{from}', '--mail-rcpt', '{to}', '--upload-file', '{message}'];
+const SWAKS = ['swaks', '--server', '{host}', '--port', '{port}', '-f', '{from}', '-t', '{to}', '--helo', 'client.test', '--data', '@{message}', '--timeout', '2'];
+// curl's --max-time bounds the whole transfer, not each read.
+const CURL = ['curl', '-sS', '--max-time', '5', '--url', 'smtp://{host}:{port}/client.test', '--mail-from', '{from}', '--mail-rcpt', '{to}', '--upload-file', '{message}'];
 const SMTPLIB = [`/usr/bin/python3 ${path.join(FIXTURES, 'smtplib-client.py')} {host} {port} {from} {to} {message}`];
 const BUGS: [string, string[]][] = [
   ['none', []],
@@ -58,8 +60,9 @@ const reports = {
   curl: skipReason('curl') ? undefined : grade(CURL),
   smtplib: grade(SMTPLIB),
   ...Object.fromEntries(BUGS.map(([bug]) => [bug, grade(MINI(bug))])),
-  noTimeout: grade(MINI('no-timeout'), 2500),
+  noTimeout: grade(MINI('no-timeout'), 4000),
   neverConnects: grade(['true']),
+  environment: grade(['sh', '-c', `exec node ${path.join(FIXTURES, 'mini-client.mjs')} "$SMTP_HOST" "$SMTP_PORT" "$SMTP_FROM" "$SMTP_TO" "$SMTP_MESSAGE"`]),
 } as Record<string, ReturnType<typeof grade> | undefined>;
 // A failed grade is reported by its own test; don't let it be an unhandled rejection first.
 for (const r of Object.values(reports)) r?.catch(() => {});
@@ -72,7 +75,7 @@ describe('grade client', () => {
   });
 
   it.skipIf(!reports.swaks)('gives swaks full marks', async () => {
-    // swaks' --timeout is per read: on the stalled server it waits 1 s for MAIL, then 1 s for its QUIT.
+    // swaks' --timeout is per read: on the stalled server it waits 2 s for MAIL, then 2 s for its QUIT.
     const report = await reports.swaks!;
     expect(ids(report, 'fail'), why(report)).toEqual([]);
     expect(report.points).toBe(full);
@@ -107,7 +110,7 @@ describe('grade client', () => {
   it('a client with no timeout of its own is killed at the grader\'s timeout and loses the stall check', async () => {
     const report = await reports.noTimeout!;
     expect(ids(report, 'fail'), why(report)).toEqual(['fault-stall']);
-    expect(report.checks.find((c) => c.id === 'fault-stall')!.explanation).toMatch(/hung: no timeout of its own shorter than 2500 ms/);
+    expect(report.checks.find((c) => c.id === 'fault-stall')!.explanation).toMatch(/hung: no timeout of its own shorter than 4000 ms/);
   });
 
   it('a program that never connects earns nothing (no check passes by default)', async () => {
@@ -116,14 +119,8 @@ describe('grade client', () => {
     expect(report.checks.every((c) => c.status === 'fail' && /never connected to the lab \(it exited 0\)/.test(c.explanation!))).toBe(true);
   });
 
-  it('the CLI: the program after --, SMTP_HOST/SMTP_PORT in its environment, JSON out, exit 0', async () => {
-    const script = `exec node ${path.join(FIXTURES, 'mini-client.mjs')} "$SMTP_HOST" "$SMTP_PORT" "$SMTP_FROM" "$SMTP_TO" "$SMTP_MESSAGE"`;
-    const child = spawn(process.execPath, [BIN, 'grade', 'client', '--format', 'json', '--timeout', '3', '--', 'sh', '-c', script]);
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const code = await new Promise((r) => child.on('close', r));
-    expect(code).toBe(0);
-    const report = JSON.parse(out);
+  it('the program after -- gets SMTP_HOST, SMTP_PORT, SMTP_FROM, SMTP_TO, SMTP_MESSAGE in its environment', async () => {
+    const report = await reports.environment!;
     expect(report).toMatchObject({ kind: 'client', passed: true });
     expect(report.points).toBe(report.total);
   });
