@@ -83,11 +83,10 @@ export class ServerContext {
     await this.expect(p, 'DATA', [354]);
   }
 
-  async expect(p: Probe, line: string, codes: number[]): Promise<Reply> {
+  /** Send a command; any reply but one of `codes` ends the check as failed, saying what came instead. */
+  async expect(p: Probe, line: string, codes: number[], expected = `${codes.join(' or ')} to ${line.split(/[ :]/, 1)[0]}`): Promise<Reply> {
     const r = await p.command(line);
-    if (!codes.includes(r.code)) {
-      throw this.failed(`${codes.join(' or ')} to ${line.split(/[ :]/, 1)[0]}`, `the server answered ${r.lines.at(-1)}`);
-    }
+    if (!codes.includes(r.code)) throw this.failed(expected, `the server answered ${r.lines.at(-1)}`);
     return r;
   }
 
