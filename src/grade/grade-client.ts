@@ -75,7 +75,7 @@ export async function gradeClient(opts: ClientGradeOptions): Promise<GradeReport
           proxy.fault = fault;
           const program = await runProgram(opts.command, { host: '127.0.0.1', port: proxy.port, from: opts.from, to: opts.to, message }, opts.timeoutMs);
           await proxy.settled(SETTLE_MS);
-          const session = proxy.sessions[0] ?? { lines: [], bareCr: [] };
+          const session = proxy.sessions[0] ?? { lines: [] };
           return [fault, { fault, session, program, timeoutMs: opts.timeoutMs, connected: proxy.sessions.length > 0 }];
         }),
       ),

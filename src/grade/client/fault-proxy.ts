@@ -55,8 +55,6 @@ export interface SessionRecord {
   faultAt?: number;
   /** When the client closed its side. */
   clientClosedAt?: number;
-  /** Client bytes with a CR not followed by LF (a bare CR), at which line. */
-  bareCr: string[];
 }
 
 /** A reply owed to the client, in command order (PIPELINING): the lab's, the fault's, or none ever. */
@@ -82,7 +80,7 @@ export class FaultProxy {
   private accept(client: net.Socket): void {
     const started = Date.now();
     const now = () => Date.now() - started;
-    const rec: SessionRecord = { lines: [], bareCr: [] };
+    const rec: SessionRecord = { lines: [] };
     this.sessions.push(rec);
     const fault = this.fault;
     this.sockets.add(client);
@@ -191,7 +189,6 @@ export class FaultProxy {
     };
 
     const onLine = (line: string, ending: 'CRLF' | 'LF', raw: string) => {
-      if (line.includes('\r')) rec.bareCr.push(line);
       if (inData) {
         rec.lines.push({ at: now(), dir: 'C', line, ending, data: line === '.' && ending === 'CRLF' ? undefined : true, read: reads });
         forward(raw);
