@@ -1,0 +1,29 @@
+/** The report for a person: per check PASS/FAIL/SKIP, points, RFC section, the evidence, the total. */
+import type { CheckResult, GradeReport } from '../types.js';
+
+/** A failure shows more of its transcript than a pass: the end of it is what decided the check. */
+function evidence(c: CheckResult): string[] {
+  const max = c.status === 'fail' ? 16 : 5;
+  const lines = c.transcript.map((e) => (e.dir === 'note' ? `   # ${e.line}` : `   ${e.dir}: ${e.line}`));
+  if (lines.length <= max) return lines;
+  return [`   … ${lines.length - max} lines before (all of them in --format json)`, ...lines.slice(-max)];
+}
+
+export function formatText(report: GradeReport): string {
+  const out: string[] = [`smtp-lab grade ${report.kind} ${report.target}${report.suite ? ` (suite ${report.suite})` : ''}`, ''];
+  for (const c of report.checks) {
+    const mark = c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : 'SKIP';
+    const pts = c.status === 'skip' ? '  -  ' : `${c.points}/${c.maxPoints}`;
+    out.push(`${mark} ${pts.padEnd(5)} ${c.id} — ${c.title} (${c.rfc})`);
+    out.push(`   expected: ${c.expected}`);
+    if (c.explanation) out.push(`   ${c.status === 'skip' ? 'skipped' : 'got'}: ${c.explanation}`);
+    if (c.status !== 'skip') out.push(...evidence(c));
+    out.push('');
+  }
+  const failed = report.checks.filter((c) => c.status === 'fail').length;
+  const skipped = report.checks.filter((c) => c.status === 'skip').length;
+  out.push(
+    `Score: ${report.points}/${report.total} — ${report.checks.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped (${(report.durationMs / 1000).toFixed(1)} s)`,
+  );
+  return `${out.join('\n')}\n`;
+}

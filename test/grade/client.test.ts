@@ -1,0 +1,136 @@
+/**
+ * `grade client` with real clients (swaks, Python smtplib, curl: full marks) and fixture clients
+ * that each lose exactly their bug's points. Each grade is the real binary with its own lab, in its
+ * own process: labs starting in one process would block each other's event loop (certificate and
+ * world loading are synchronous) long enough for the clients' own timeouts to fire. They all start
+ * at once, three at a time, and each test awaits its own.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { CLIENT_CHECKS } from '../../src/grade/grade-client.js';
+import type { GradeReport } from '../../src/grade/types.js';
+import { skipReason } from '../helpers/lab.js';
+import { BIN, FIXTURES, ids, killChildren, why } from './helpers.js';
+
+afterAll(killChildren);
+
+// The grader's limit per run: generous, since two shared cores can be slow; only a program that
+// hangs ever reaches it. The clients' own timeouts (2-5 s) are what the stall run measures; shorter
+// ones fire on a normal reply when other jobs load the machine (seen at load 17 on two cores).
+const TIMEOUT_MS = 10_000;
+let running = 0;
+const queue: (() => void)[] = [];
+async function grade(command: string[], timeoutMs = TIMEOUT_MS) {
+  if (running >= 3) await new Promise<void>((r) => queue.push(r));
+  running++;
+  try {
+    const child = spawn(process.execPath, [BIN, 'grade', 'client', '--format', 'json', '--timeout', String(timeoutMs / 1000), '--', ...command]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    if (code !== 0 && code !== 1) throw new Error(`grade client exited ${code}: ${err}`);
+    const report = JSON.parse(out) as GradeReport;
+    expect(code).toBe(report.passed ? 0 : 1);
+    return report;
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+/** Start every grade now; the tests below await them. */
+const MINI = (bug: string) => ['node', path.join(FIXTURES, 'mini-client.mjs'), '{host}', '{port}', '{from}', '{to}', '{message}', '--bug', bug];
+const SWAKS = ['swaks', '--server', '{host}', '--port', '{port}', '-f', '{from}', '-t', '{to}', '--helo', 'client.test', '--data', '@{message}', '--timeout', '2'];
+// curl's --max-time bounds the whole transfer, not each read.
+const CURL = ['curl', '-sS', '--max-time', '5', '--url', 'smtp://{host}:{port}/client.test', '--mail-from', '{from}', '--mail-rcpt', '{to}', '--upload-file', '{message}'];
+const SMTPLIB = [`/usr/bin/python3 ${path.join(FIXTURES, 'smtplib-client.py')} {host} {port} {from} {to} {message}`];
+const BUGS: [string, string[]][] = [
+  ['none', []],
+  ['bare-lf', ['crlf']],
+  ['no-stuffing', ['dot-stuffing']],
+  ['early-talk', ['waits-for-greeting']],
+  ['ignore-550', ['fault-rcpt-550']],
+  ['no-quit', ['quit']],
+];
+const reports = {
+  swaks: skipReason('swaks') ? undefined : grade(SWAKS),
+  swaksPipelined: skipReason('swaks') ? undefined : grade(['swaks', '--pipeline', ...SWAKS.slice(1)]),
+  curl: skipReason('curl') ? undefined : grade(CURL),
+  smtplib: grade(SMTPLIB),
+  ...Object.fromEntries(BUGS.map(([bug]) => [bug, grade(MINI(bug))])),
+  noTimeout: grade(MINI('no-timeout'), 4000),
+  neverConnects: grade(['true']),
+  environment: grade(['sh', '-c', `exec node ${path.join(FIXTURES, 'mini-client.mjs')} "$SMTP_HOST" "$SMTP_PORT" "$SMTP_FROM" "$SMTP_TO" "$SMTP_MESSAGE"`]),
+} as Record<string, ReturnType<typeof grade> | undefined>;
+// A failed grade is reported by its own test; don't let it be an unhandled rejection first.
+for (const r of Object.values(reports)) r?.catch(() => {});
+const full = CLIENT_CHECKS.reduce((n, c) => n + c.points, 0);
+const pointsOf = (lost: string[]) => full - CLIENT_CHECKS.filter((c) => lost.includes(c.id)).reduce((n, c) => n + c.points, 0);
+
+describe('grade client', () => {
+  it('every check cites an RFC section', () => {
+    for (const c of CLIENT_CHECKS) expect(c.rfc).toMatch(/^RFC \d+ §\d/);
+  });
+
+  it.skipIf(!reports.swaks)('gives swaks full marks', async () => {
+    // swaks' --timeout is per read: on the stalled server it waits 2 s for MAIL, then 2 s for its QUIT.
+    const report = await reports.swaks!;
+    expect(ids(report, 'fail'), why(report)).toEqual([]);
+    expect(report.points).toBe(full);
+    expect(report.passed).toBe(true);
+  });
+
+  it.skipIf(!reports.swaksPipelined)('gives swaks --pipeline full marks: RCPT and DATA sent in one group with MAIL are not "going on" after a 451', async () => {
+    const report = await reports.swaksPipelined!;
+    expect(ids(report, 'fail'), why(report)).toEqual([]);
+    expect(report.points).toBe(full);
+  });
+
+  it.skipIf(!reports.curl)('gives curl full marks', async () => {
+    const report = await reports.curl!;
+    expect(ids(report, 'fail'), why(report)).toEqual([]);
+    expect(report.points).toBe(full);
+  });
+
+  it('gives a Python smtplib client full marks (placeholders in one shell command line)', async () => {
+    const report = await reports.smtplib!;
+    expect(ids(report, 'fail'), why(report)).toEqual([]);
+    expect(report.points).toBe(full);
+  });
+
+  it.each(BUGS)('a fixture client with bug %s loses exactly %j', async (bug, lost) => {
+    const report = await reports[bug]!;
+    expect(ids(report, 'fail'), why(report)).toEqual(lost);
+    expect(report.points).toBe(pointsOf(lost));
+    expect(report.passed).toBe(lost.length === 0);
+  });
+
+  it('a client with no timeout of its own is killed at the grader\'s timeout and loses the stall check', async () => {
+    const report = await reports.noTimeout!;
+    expect(ids(report, 'fail'), why(report)).toEqual(['fault-stall']);
+    expect(report.checks.find((c) => c.id === 'fault-stall')!.explanation).toMatch(/hung: no timeout of its own shorter than 4000 ms/);
+  });
+
+  it('a program that never connects earns nothing (no check passes by default)', async () => {
+    const report = await reports.neverConnects!;
+    expect(report.points).toBe(0);
+    expect(report.checks.every((c) => c.status === 'fail' && /never connected to the lab \(it exited 0\)/.test(c.explanation!))).toBe(true);
+  });
+
+  it('the program after -- gets SMTP_HOST, SMTP_PORT, SMTP_FROM, SMTP_TO, SMTP_MESSAGE in its environment', async () => {
+    const report = await reports.environment!;
+    expect(report).toMatchObject({ kind: 'client', passed: true });
+    expect(report.points).toBe(report.total);
+  });
+
+  it('the CLI: no program is a usage error (one line, exit 2)', async () => {
+    const child = spawn(process.execPath, [BIN, 'grade', 'client']);
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toEqual([expect.stringMatching(/give the program to grade after --/)]);
+  });
+});
