@@ -43,7 +43,8 @@ export interface ClientGradeOptions {
   to: string;
 }
 
-function messageText(from: string, to: string): string {
+/** The message a client under test sends ({message}): lines that start with dots test its stuffing. */
+export function messageText(from: string, to: string): string {
   return [
     `From: <${from}>`,
     `To: <${to}>`,

@@ -24,6 +24,10 @@ export interface TutorCommandHost {
   readonly currentLab: TutorLab;
   reconnect(): Promise<void>;
   pipeline(lines: string[]): Promise<void>;
+  /** Run the learner's own client program against the lab (`{host}`, `{port}` … filled in). */
+  runProgram(commandLine: string): Promise<void>;
+  /** Grade it (src/grade): rerun against faults, score each check. */
+  gradeProgram(commandLine: string): Promise<void>;
   /** Say the current lesson's whole reading. */
   read(): void;
   /** Say how much explanation the views show from now on (a `tutor` event carrying the mode). */
@@ -137,6 +141,18 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       if (arg === '' || !Number.isFinite(ms) || ms < 0) return t.say('error', 'Usage: :wait <milliseconds>');
       await new Promise((r) => setTimeout(r, Math.min(ms, 120_000)));
     },
+  },
+  {
+    name: ':run',
+    usage: ':run <command>',
+    help: 'run your own client here; {host} {port} filled in',
+    run: (t, arg) => (arg ? t.runProgram(arg) : t.say('error', 'Usage: :run <command>, e.g. :run python3 client.py {host} {port}')),
+  },
+  {
+    name: ':grade',
+    usage: ':grade <command>',
+    help: 'grade your client: rerun it against faults, scored',
+    run: (t, arg) => (arg ? t.gradeProgram(arg) : t.say('error', 'Usage: :grade <command>, the same command as :run')),
   },
   { name: ':quit', aliases: [':q'], usage: ':quit', help: 'leave the tutor', run: (t) => t.quit() },
 ];

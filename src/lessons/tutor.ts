@@ -6,6 +6,8 @@
  *
  * Stable API (the TUI is written against it): add fields, don't rename.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { EventBus } from '../events/bus.js';
 import type { ExplainMode, LabEvent, TutorSays } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
@@ -25,6 +27,9 @@ import { formatLessonError, type Lesson } from './types.js';
 import type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 
 export type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
+
+/** How long a learner's program may run (a client that waits for a stalled server must give up before). */
+const PROGRAM_TIMEOUT_MS = 15_000;
 
 type Confirmation = { question: string; yes: () => Promise<void> | void; no: string };
 
@@ -312,6 +317,41 @@ export class Tutor implements TutorCommandHost {
     };
     const lesson = this.runner?.lesson;
     this.bus.emit({ type: 'tutor', stage: this.learner.state?.stage ?? lesson?.stage[0] ?? 'connection', says: 'info', text: words[mode], explainMode: mode, ...(lesson ? { lesson: lesson.id } : {}) });
+  }
+
+  /**
+   * The learner's own client, run against this lab: its sessions count as the learner's while it runs
+   * (so they are explained and graded like typed ones), and what it printed is said when it ends.
+   */
+  async runProgram(commandLine: string): Promise<void> {
+    const [{ runProgram }, { messageText }] = await Promise.all([import('../grade/client/program.js'), import('../grade/grade-client.js')]);
+    const p = this.programPlaceholders();
+    // {message}: a message file, as `grade client` gives one, kept beside the lab's data.
+    p.message = path.join(this.lab.dataDir, 'your-client-message.eml');
+    writeFileSync(p.message, messageText(p.from, p.to));
+    const adopt = this.bus.subscribe((e) => {
+      if (e.type === 'session-open' && e.leg === 'inbound') this.scope.sessions.add(e.session);
+    });
+    try {
+      const run = await runProgram([commandLine], p, PROGRAM_TIMEOUT_MS);
+      const how = run.spawnError ?? (run.timedOut ? `still running after ${PROGRAM_TIMEOUT_MS / 1000} s: stopped` : `exit code ${run.exitCode ?? run.signal}`);
+      const output = (run.stderr || run.stdout).trim().split('\n').slice(-3).join('\n');
+      this.say(run.exitCode === 0 ? 'info' : 'error', `Your program ended (${how}).${output ? `\n${output}` : ''}`);
+    } finally {
+      adopt();
+    }
+  }
+
+  async gradeProgram(commandLine: string): Promise<void> {
+    const [{ gradeClient }, { formatText }] = await Promise.all([import('../grade/grade-client.js'), import('../grade/format/text.js')]);
+    this.say('info', 'Grading: your program runs again against a fresh lab, normally and against five faults (421, 451, 550, 554, a stall)…');
+    const p = this.programPlaceholders();
+    const report = await gradeClient({ command: [commandLine], timeoutMs: PROGRAM_TIMEOUT_MS, from: p.from, to: p.to });
+    this.say(report.passed ? 'explain' : 'info', formatText(report));
+  }
+
+  private programPlaceholders(): { host: string; port: number; from: string; to: string; message: string } {
+    return { host: this.lab.host, port: this.lab.port, from: `alice@${this.lab.world.localDomain}`, to: `bob@${this.lab.world.localDomain}`, message: '' };
   }
 
   /** Leave the tutor; in the middle of a message, only once the learner says so (it would be lost). */

@@ -1,0 +1,31 @@
+/** Lesson 22: the learner's own client runs inside the tutor's lab, annotated as theirs, then graded. */
+import { describe, expect, it } from 'vitest';
+import { hasCommand, wires } from '../helpers/lab.js';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
+
+const start = tutorOnLabPerTest();
+const SWAKS = 'swaks --server {host} --port {port} -f alice@example.com -t bob@example.com --helo client.example';
+
+describe.skipIf(!hasCommand('swaks'))('bring your own client', () => {
+  it(':run puts the program\'s session in the transcript as the learner\'s, with explanations, and passes step 1', async () => {
+    const { t, lab, said, transcript } = await start('22-your-own-client');
+    await t.submit(`:run ${SWAKS}`);
+    expect(said.at(-1)!.text).toMatch(/^Your program ended \(exit code 0\)/);
+    const ehlo = wires(lab.events, { leg: 'inbound', direction: 'client', verb: 'EHLO' }).at(-1)!;
+    expect(ehlo.line).toBe('EHLO client.example');
+    expect(t.isLearnerSession(ehlo.session)).toBe(true);
+    expect(transcript()).toMatch(/C: EHLO client\.example\n\s*↳ EHLO/);
+    expect(t.state().step!.index).toBe(1);
+  });
+
+  it(':grade scores the program against faults and ends the lesson; a program that never connects fails step 1', async () => {
+    const { t, said, send } = await start('22-your-own-client');
+    await send([':run true']);
+    expect(t.state().step!.index).toBe(0);
+    await send([`:run ${SWAKS}`, `:grade ${SWAKS} --data {message} --timeout 5`]);
+    expect(said.at(-1)!.text).toMatch(/smtp-lab grade client/);
+    // swaks behaves as RFC 5321 asks, faults included: full marks.
+    expect(said.at(-1)!.text).toMatch(/^Score: (\d+)\/\1 — \d+ passed, 0 failed/m);
+    expect(await t.whenLessonComplete(1000)).toBe(true);
+  }, 60_000);
+});
