@@ -29,6 +29,12 @@ export interface RelayRequest {
   timeoutMs: number;
   /** Receives a function that cuts the session short (the lab is stopping). */
   onAbort?: (abort: () => void) => void;
+  /**
+   * The remote MTA's verdict per recipient, as soon as the reply after the dot arrives (before QUIT):
+   * the queue records deliveries here, so a crash after this point cannot send the message again.
+   * QUIT waits for it, so a relay session that has ended has its outcome on disk.
+   */
+  onOutcome?: (outcome: RelayOutcome) => Promise<unknown> | void;
 }
 
 export interface RelayOutcome {
@@ -181,7 +187,9 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
           recipients: req.recipients.map((recipient) => ({ recipient, ...(per.get(recipient) ?? rest) })),
         });
         // QUIT even after a failure: a polite client ends the session (RFC 5321 §4.1.1.10).
-        conn.quit();
+        void Promise.resolve(req.onOutcome?.(result!))
+          .catch(() => undefined)
+          .then(() => conn.quit());
       });
     });
   });

@@ -40,26 +40,40 @@ export class RemoteDelivery {
     bus.emit({ type: 'mx-lookup', stage: 'queue', queueId: id, domain, answer: mx.answer, ...(mx.ok ? {} : { error: mx.error }) });
     for (const r of due) r.attempts++;
     if (!mx.ok) return due.map((r) => ({ rcpt: r, f: noMailHost(mx.error, domain, r.address) }));
-    const { outcome, mxHost } = await this.relay(item, due, mx.answer);
+    const marks: Promise<void>[] = [];
+    // The delivered mark is written the moment the remote 250 arrives (group-committed with every
+    // other session's), not when the session has ended: a kill -9 after it cannot resend the message.
+    // Only a message between its dot and that mark may go twice (RFC 1047's window).
+    const markDelivered = (outcome: RelayOutcome, mxHost: string): Promise<unknown> => {
+      const own: Promise<void>[] = [];
+      for (const r of due) {
+        if (r.status === 'delivered') continue;
+        const res = outcome.recipients.find((x) => x.recipient === r.address);
+        if (!res || replyClass(res.code) !== 'positive-completion') continue;
+        r.status = 'delivered';
+        r.lastReply = res.reply;
+        own.push(spool.mark({ id, i: r.index, s: 'delivered', a: r.attempts, r: res.reply, via: mxHost }, true));
+        bus.emit({ type: 'delivered', stage: 'queue', queueId: id, recipient: r.address, via: 'relay', mx: mxHost, reply: res.reply });
+      }
+      marks.push(...own);
+      return Promise.all(own);
+    };
+    const { outcome, mxHost } = await this.relay(item, due, mx.answer, markDelivered);
     if (this.stopped) {
-      for (const r of due) r.attempts--;
+      for (const r of due) if (r.status !== 'delivered') r.attempts--;
+      await Promise.all(marks);
       return [];
     }
+    void markDelivered(outcome, mxHost);
     const failed: Failure[] = [];
-    const marks: Promise<void>[] = [];
     for (const r of due) {
+      if (r.status === 'delivered') continue;
       const res = outcome.recipients.find((x) => x.recipient === r.address);
       const reply = res?.reply ?? outcome.error ?? '451 4.4.0 delivery failed for an unknown reason';
       const cls = replyClass(res?.code ?? 451);
-      if (cls === 'positive-completion') {
-        r.status = 'delivered';
-        r.lastReply = reply;
-        // Awaited: without this record a restart would relay the message a second time.
-        marks.push(spool.mark({ id, i: r.index, s: 'delivered', a: r.attempts, r: reply, via: mxHost }, true));
-        bus.emit({ type: 'delivered', stage: 'queue', queueId: id, recipient: r.address, via: 'relay', mx: mxHost, reply });
-      } else if (cls === 'permanent-negative') {
+      if (cls === 'permanent-negative') {
         failed.push({ rcpt: r, f: { recipient: r.address, status: statusOf(reply), reply, remoteMta: res ? mxHost : undefined, smtpReply: !!res } });
-      } else {
+      } else if (cls !== 'positive-completion') {
         const gaveUp = this.ctx.defer(item, r, reply, res ? mxHost : undefined, !!res);
         if (gaveUp) failed.push(gaveUp);
       }
@@ -69,7 +83,12 @@ export class RemoteDelivery {
   }
 
   /** Try each MX in preference order until one answers (RFC 5321 §5.1). */
-  private async relay(item: Item, due: Rcpt[], answer: { exchange: string }[]): Promise<{ outcome: RelayOutcome; mxHost: string }> {
+  private async relay(
+    item: Item,
+    due: Rcpt[],
+    answer: { exchange: string }[],
+    onOutcome: (outcome: RelayOutcome, mxHost: string) => Promise<unknown>,
+  ): Promise<{ outcome: RelayOutcome; mxHost: string }> {
     let outcome: RelayOutcome = { connected: false, error: 'no MX host to try', recipients: [] };
     let mxHost = '';
     for (const rec of answer) {
@@ -96,6 +115,7 @@ export class RemoteDelivery {
           message: item.message,
           timeoutMs: this.opts.timeoutMs,
           onAbort: (fn) => (abort = fn),
+          onOutcome: (o) => onOutcome(o, rec.exchange),
         });
       } finally {
         this.active.delete(cut);
