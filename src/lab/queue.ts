@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import { Spool, readSpooledMessage, type LoadedItem, type SpoolRecord } from './spool.js';
+import { Spool, readSpooledMessage, type LoadedItem, type OpenedSpool, type SpoolRecord } from './spool.js';
 import { noteInboundMessage } from './maildir.js';
 import { bounce } from './bounce.js';
 import { startRemoteMtas, type RemoteMtas } from './remote.js';
@@ -108,7 +108,9 @@ export class QueueRunner {
     this.started = true;
     let loaded: LoadedItem[];
     try {
-      loaded = await this.spool.open();
+      const opened = await this.spool.open();
+      loaded = opened.items;
+      this.reportSpoolDamage(opened);
     } catch (err) {
       this.markSpoolOpen(err as Error);
       throw err;
@@ -144,6 +146,24 @@ export class QueueRunner {
         message: `resumed ${loaded.length} message(s) from the spool left by a previous run`,
       });
     this.pump();
+  }
+
+  /** Say at start what the spool could not read and where it went, and which files it left alone. */
+  private reportSpoolDamage(opened: OpenedSpool): void {
+    for (const d of opened.damaged)
+      this.opts.bus.emit({
+        type: 'notice',
+        stage: 'queue',
+        level: 'warn',
+        message: `spool: ${d.length} bytes at offset ${d.offset} of ${d.segment} could not be read (${d.reason}); copied to ${d.file}; the intact records around them are resumed`,
+      });
+    if (opened.ignored.length)
+      this.opts.bus.emit({
+        type: 'notice',
+        stage: 'queue',
+        level: 'warn',
+        message: `spool: left alone ${opened.ignored.length} file(s) the lab did not write: ${opened.ignored.map((n) => `${this.spool.dir}/${n}`).join(', ')}`,
+      });
   }
 
   /** Stop fast: no new work, relay sessions cut, files closed. Undelivered items stay in the spool. */
