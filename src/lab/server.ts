@@ -72,6 +72,9 @@ let sessionNumber = 0;
 // RFC 5321 §4.1.1.11: a parameter the server does not support gets 555. Those listed are the ones the
 // extensions we announce define: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
 // RET/ENVID/NOTIFY/ORCPT (RFC 3461), AUTH (RFC 4954 §5).
+/** How long a session may finish what it is doing (a message after its dot) when the lab stops. */
+const SHUTDOWN_GRACE_MS = 500;
+
 const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
 const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
 
@@ -97,7 +100,9 @@ export class LabServer {
       rejectOversized: true,
       maxRecipients: world.maxRecipients,
       socketTimeout: opts.idleTimeoutMs ?? 5 * 60_000,
-      closeTimeout: 500,
+      // Our own 421 goes out after SHUTDOWN_GRACE_MS (close()); smtp-server's, without an enhanced
+      // code, only if a socket outlives that by far.
+      closeTimeout: 3 * SHUTDOWN_GRACE_MS,
       // AUTH is offered only after STARTTLS (allowInsecureAuth false), as RFC 4954 §4 expects of a
       // server that would otherwise see passwords in clear; without a certificate neither is offered.
       ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
@@ -138,10 +143,21 @@ export class LabServer {
     });
   }
 
-  /** Stop accepting; sessions get a short grace, then 421 and close. */
+  /**
+   * Stop accepting; sessions get a short grace (a message after its dot gets its 250), then a 421 with
+   * its enhanced code (RFC 5321 §3.8; 4.3.2, RFC 3463: the system is not accepting messages) that is
+   * on the wire before the close, and the promise waits until the clients have gone — the transcript
+   * says nothing the client did not read.
+   */
   close(): Promise<void> {
     this.stopping = true;
-    return new Promise((resolve) => this.smtp.close(() => resolve()));
+    return new Promise((resolve) => {
+      // Resolves once every client socket has closed: the 421s are flushed by then.
+      this.smtp.close(() => resolve());
+      setTimeout(() => {
+        for (const c of [...this.smtp.connections]) c.send(421, `4.3.2 ${this.opts.world.hostname} Service shutting down, closing transmission channel`);
+      }, SHUTDOWN_GRACE_MS).unref();
+    });
   }
 
   private session(cid: string): InboundSession {
