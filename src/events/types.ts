@@ -57,8 +57,13 @@ export interface WireEvent extends EventBase {
   session: string;
   leg: Leg;
   direction: Direction;
-  /** The line as on the wire, without CRLF. AUTH secrets are replaced by a placeholder. */
+  /**
+   * The line as on the wire, without CRLF. AUTH secrets are replaced by a placeholder. A message line
+   * longer than 998 octets is cut there and ends "… N more octets" (see `omittedOctets`).
+   */
   line: string;
+  /** A message line cut short in this event: how many of its octets are not in `line`. */
+  omittedOctets?: number;
   /** For server lines: the reply code; for client lines: the upper-case verb. */
   code?: number;
   enhanced?: string;

@@ -9,7 +9,7 @@ import type { EventBus } from '../events/bus.js';
 import type { Direction } from '../events/types.js';
 import { splitReply } from '../protocol/reply.js';
 import { newSessionStageState } from '../protocol/stages.js';
-import { MAX_DATA_LINE_EVENTS, readWireLine } from '../protocol/wire.js';
+import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { dotStuff } from '../protocol/command.js';
 
 export interface RelayRequest {
@@ -61,20 +61,30 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
   let opened = false;
   let sawQuitReply = false;
   let lastServerLine = '';
-  const emitLine = (direction: Direction, line: string) => {
-    const { fields, reply } = readWireLine(state, direction, line);
+  const emitLine = (direction: Direction, line: string, omittedOctets = 0) => {
+    const shown = shownDataLine(line, omittedOctets);
+    const { fields, reply } = readWireLine(state, direction, shown.line);
     if (reply?.final) lastServerLine = line;
     if (reply?.code === 221) sawQuitReply = true;
     // The whole relay hop is the queue's work, whatever stage the same line has on an inbound session.
-    bus.emit({ type: 'wire', session, leg: 'relay', direction, line, queueId, ...fields, stage: 'queue' });
+    bus.emit({ type: 'wire', session, leg: 'relay', direction, ...shown, queueId, ...fields, stage: 'queue' });
   };
   const emitMessage = () => {
-    // nodemailer streams the message without logging it; show what went on the wire (dot-stuffed).
-    const text = req.message.toString('latin1').replace(/\r?\n$/, '');
-    const lines = text.split(/\r?\n/);
-    lines.slice(0, MAX_DATA_LINE_EVENTS).forEach((l) => emitLine('client', dotStuff(l)));
-    if (lines.length > MAX_DATA_LINE_EVENTS)
-      bus.emit({ type: 'notice', stage: 'queue', level: 'info', session, message: `${lines.length - MAX_DATA_LINE_EVENTS} more message lines not shown` });
+    // nodemailer streams the message without logging it; show what went on the wire (dot-stuffed),
+    // scanning no further than the lines shown, and the rest only to count them.
+    const msg = req.message;
+    let total = 0;
+    for (let i = msg.indexOf(10); i >= 0; i = msg.indexOf(10, i + 1)) total++;
+    if (msg.length && msg[msg.length - 1] !== 10) total++;
+    let shown = 0;
+    const splitter = new DataLineSplitter((head, omitted) => {
+      if (shown >= MAX_DATA_LINE_EVENTS) return false;
+      shown++;
+      emitLine('client', dotStuff(head), omitted);
+    });
+    if (splitter.push(msg)) splitter.finish();
+    if (total > MAX_DATA_LINE_EVENTS)
+      bus.emit({ type: 'notice', stage: 'queue', level: 'info', session, message: `${total - MAX_DATA_LINE_EVENTS} more message lines not shown` });
     emitLine('client', '.');
   };
   const log = (meta: { tnx?: string } | undefined, message: unknown) => {

@@ -17,7 +17,7 @@ import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { newSessionStageState, type SessionStageState } from '../protocol/stages.js';
-import { MAX_DATA_LINE_EVENTS, readWireLine } from '../protocol/wire.js';
+import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Date } from '../protocol/date.js';
@@ -169,9 +169,10 @@ export class LabServer {
     return s;
   }
 
-  private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound'): void {
+  private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound', omittedOctets = 0): void {
     const inData = s.state.inData;
-    const { fields, reply } = readWireLine(s.state, direction, line);
+    const shown = shownDataLine(line, omittedOctets);
+    const { fields, reply } = readWireLine(s.state, direction, shown.line);
     // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
     // went out. The first command answers the greeting, so it is never counted (that is early talking).
     let pipelined = false;
@@ -185,7 +186,7 @@ export class LabServer {
     }
     // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
     if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
-    this.opts.bus.emit({ type: 'wire', session: s.id, leg, direction, line, ...fields, ...(pipelined ? { pipelined: true } : {}) });
+    this.opts.bus.emit({ type: 'wire', session: s.id, leg, direction, ...shown, ...fields, ...(pipelined ? { pipelined: true } : {}) });
   }
 
   /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */
@@ -267,31 +268,34 @@ export class LabServer {
 
   private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
     const s = this.session(session.id);
-    const chunks: Buffer[] = [];
-    let pending = '';
+    let chunks: Buffer[] = [];
+    let received = 0;
+    const limit = this.opts.world.maxMessageSize;
     let lines = 0;
     let ended = false;
     // Each message line becomes an event as it arrives on the wire, in its wire form (dot-stuffed,
     // RFC 5321 §4.5.2). The DATA stream itself lags: smtp-server holds back a chunk's last bytes
     // until more arrive (they might start the CRLF.CRLF that ends the message), so a learner's line
     // would only show when the next one is typed.
-    const tap = (chunk: Buffer) => {
-      if (ended) return;
-      pending += chunk.toString('latin1');
-      let i: number;
-      while (!ended && (i = pending.indexOf('\r\n')) !== -1) {
-        const line = pending.slice(0, i);
-        pending = pending.slice(i + 2);
-        // The lone "." is said when the stream ends (below); whatever follows it is commands.
-        if (line === '.') ended = true;
-        else if (++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', line);
+    const splitter = new DataLineSplitter((head, omitted) => {
+      // The lone "." is said when the stream ends (below); whatever follows it is commands.
+      if (head === '.' && !omitted) {
+        ended = true;
+        return false;
       }
+      if (++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', head, 'inbound', omitted);
+    });
+    const tap = (chunk: Buffer) => {
+      if (!ended) splitter.push(chunk);
     };
     const parser = this.parserOf(session);
     if (parser) parser.__dataTap = tap;
     let failed = false;
     stream.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
+      received += chunk.length;
+      // Past the limit the message will get its 552: holding its bytes would only grow the process.
+      if (limit && received > limit) chunks = [];
+      else chunks.push(chunk);
       // Without a tap (smtp-server changed inside), tee the stream: later, but still every line.
       if (!parser) tap(Buffer.from(chunk.toString('latin1').replace(/^\./gm, '..'), 'latin1'));
     });
@@ -303,7 +307,7 @@ export class LabServer {
     stream.on('end', () => {
       if (parser) parser.__dataTap = undefined;
       if (failed) return;
-      if (!ended && pending && ++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', pending);
+      if (!ended) splitter.finish();
       // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4). Said
       // here, not from the logger, so it comes before anything the queue does with the message.
       this.emitWire(s, 'client', '.');
@@ -315,7 +319,7 @@ export class LabServer {
           session: s.id,
           message: `${lines - MAX_DATA_LINE_EVENTS} more message lines not shown`,
         });
-      if (stream.sizeExceeded) {
+      if (stream.sizeExceeded || (limit && received > limit)) {
         return cb(smtpError(552, `5.3.4 Message size exceeds fixed maximum message size ${this.opts.world.maxMessageSize}`));
       }
       const body = Buffer.concat(chunks);

@@ -3,7 +3,7 @@
  * the stages, local delivery into a real Maildir.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawSmtp, code, maildirFiles, startTestLab, wires, type TestLab } from '../helpers/lab.js';
+import { RawSmtp, code, maildirFiles, startTestLab, until, wires, type TestLab } from '../helpers/lab.js';
 import type { LabEvent } from '../../src/events/types.js';
 
 let lab: TestLab;
@@ -226,6 +226,30 @@ describe('message lines on the wire', () => {
     expect(await seen).toMatchObject({ stage: 'transmission', direction: 'client' });
     const reply = await s.message(['Subject: typed', '']);
     expect(code(reply)).toBe(250);
+    s.close();
+  });
+});
+
+describe('long lines on the wire', () => {
+  it('a 3 MB single-line message is stored whole, and its event carries 998 octets and says how many more', async () => {
+    const s = await session();
+    await s.command('MAIL FROM:<alice@example.com>');
+    await s.command('RCPT TO:<bob@example.com>');
+    expect(code(await s.command('DATA'))).toBe(354);
+    const long = 'y'.repeat(3 * 1024 * 1024);
+    const from = lab.events.length;
+    // In small pieces, as TCP delivers it: the tap must not rescan what it has seen.
+    for (let i = 0; i < long.length; i += 65536) s.write(long.slice(i, i + 65536));
+    const reply = await s.message(['', 'Subject: long-line-test', '', 'after']);
+    expect(code(reply)).toBe(250);
+    const wire = wires(lab.events.slice(from), { direction: 'client', data: true });
+    expect(wire[0]!.line).toBe(`${'y'.repeat(998)}… ${long.length - 998} more octets`);
+    expect(wire[0]!.omittedOctets).toBe(long.length - 998);
+    expect(wire.slice(1).map((w) => w.line)).toEqual(['Subject: long-line-test', '', 'after']);
+    await until(lab.events, (ev) => ev.some((e) => e.type === 'delivered' && e.queueId === /queued as (\w+)/.exec(reply.at(-1)!)?.[1]));
+    const stored = maildirFiles(lab.dataDir, 'bob@example.com').find((m) => m.includes('long-line-test'))!;
+    // Maildir stores lines with LF (the local convention); the line is whole.
+    expect(stored.includes(`\n${long}\nSubject: long-line-test\n`)).toBe(true);
     s.close();
   });
 });

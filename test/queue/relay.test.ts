@@ -41,8 +41,11 @@ describe('relay to remote domains', () => {
   it('relays mail for example.net through its MX, and the transcript of the second hop is in the events', async () => {
     const l = await lab();
     const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'dave@example.net');
+    // Delivered at the remote 250; the session ends after it, with QUIT.
+    const ended = l.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay');
     const id = await send(l, 'alice@example.com', ['dave@example.net'], 'to dave');
     await delivered;
+    await ended;
     const mx = of(l.events, 'mx-lookup').find((e) => e.queueId === id) as MxLookupEvent;
     expect(mx).toMatchObject({ domain: 'example.net', stage: 'queue', answer: [{ preference: 10, exchange: 'mx.example.net' }] });
     const relay = wires(l.events, { leg: 'relay', queueId: id });
