@@ -84,7 +84,12 @@ export interface QueuedEvent extends EventBase {
   session?: string;
   from: string;
   recipients: string[];
+  /** Octets stored: what the client sent plus the lab's own Received: field. */
   size: number;
+  /** Octets the client sent, as on the wire after unstuffing (absent for the lab's own reports). */
+  received?: number;
+  /** What MAIL FROM declared with SIZE= (RFC 1870), when it did. */
+  declaredSize?: number;
 }
 
 export interface MxLookupEvent extends EventBase {
@@ -127,6 +132,15 @@ export interface BouncedEvent extends EventBase {
   bounceQueueId?: string;
   /** To whom the notification goes; absent for a double bounce. */
   notify?: string;
+  /** Delivery attempts made for this recipient. */
+  attempts?: number;
+  /**
+   * Why it failed: a permanent (5xx) reply, the retry schedule ran out after temporary failures, the
+   * domain has no mail host (no MX: NXDOMAIN) or refuses all mail (a null MX, RFC 7505).
+   */
+  reason?: 'permanent' | 'retries-exhausted' | 'no-mx' | 'null-mx';
+  /** No notification: the sender is <> (a bounce is never bounced), or it asked for none (NOTIFY, RFC 3461). */
+  noReport?: 'null-sender' | 'notify';
 }
 
 export interface RelayDeniedEvent extends EventBase {

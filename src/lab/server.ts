@@ -23,15 +23,11 @@ import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
 import type { World } from '../data/world.js';
-import { newQueueId } from './queue.js';
+import { newQueueId, type Envelope } from './queue.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
-  enqueue(
-    envelope: { from: string; recipients: string[]; session?: string; clientAddress?: string; helo?: string; authenticated?: boolean },
-    message: Buffer,
-    id?: string,
-  ): Promise<string>;
+  enqueue(envelope: Envelope, message: Buffer, id?: string): Promise<string>;
 }
 
 export interface LabServerOptions {
@@ -330,6 +326,8 @@ export class LabServer {
         clientAddress: session.remoteAddress,
         helo: session.hostNameAppearsAs,
         authenticated: !!session.user,
+        ...envelopeParams(session),
+        received,
       };
       // The Received: field names the queue id, so a trace header leads to the queue's log (Postfix's way).
       const queueId = newQueueId();
@@ -367,6 +365,25 @@ export class LabServer {
   }
 }
 
+/** What MAIL and RCPT parameters ask of the queue: BODY (RFC 6152), SIZE (RFC 1870), RET/ENVID/NOTIFY/ORCPT (RFC 3461). */
+function envelopeParams(session: SMTPServerSession): Pick<Envelope, 'body' | 'ret' | 'envid' | 'rcptDsn' | 'declaredSize'> {
+  const env = session.envelope;
+  const args = (env.mailFrom ? env.mailFrom.args : undefined) || {};
+  const declared = Number((args as Record<string, string>).SIZE);
+  const rcptDsn = env.rcptTo.map((r) => ({
+    ...(r.dsn?.notify?.length ? { notify: r.dsn.notify.map((n) => n.toUpperCase()) } : {}),
+    ...(r.dsn?.orcpt ? { orcpt: r.dsn.orcpt } : {}),
+  }));
+  const body = env.bodyType?.toUpperCase();
+  return {
+    ...(body === '8BITMIME' || body === '7BIT' ? { body } : {}),
+    ...(env.dsn?.ret === 'FULL' || env.dsn?.ret === 'HDRS' ? { ret: env.dsn.ret } : {}),
+    ...(env.dsn?.envid ? { envid: env.dsn.envid } : {}),
+    ...(rcptDsn.some((d) => d.notify || d.orcpt) ? { rcptDsn } : {}),
+    ...(Number.isSafeInteger(declared) && declared >= 0 && 'SIZE' in args ? { declaredSize: declared } : {}),
+  };
+}
+
 /** Deliver to the mailbox as the world spells it (Bob@example.com → bob), keeping remote addresses as given. */
 function canonicalRecipient(world: World, address: string): string {
   const domain = domainOf(address);
@@ -380,7 +397,8 @@ function canonicalRecipient(world: World, address: string): string {
 /** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */
 function receivedHeader(world: World, session: SMTPServerSession, recipients: string[], queueId: string): string {
   const helo = session.hostNameAppearsAs || 'unknown';
-  const protocol = session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
+  // RFC 3848: ESMTP plus S for TLS and A for an authenticated client (ESMTPS, ESMTPA, ESMTPSA).
+  const protocol = session.openingCommand === 'EHLO' ? `ESMTP${session.secure ? 'S' : ''}${session.user ? 'A' : ''}` : 'SMTP';
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
     `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +

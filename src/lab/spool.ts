@@ -57,6 +57,20 @@ export interface SpoolRecord {
   authenticated?: boolean;
   /** For a delivery status notification: the queue id of the message it reports on. */
   bounceOf?: string;
+  /** MAIL FROM's BODY= (RFC 6152), passed on when relaying. */
+  body?: '7BIT' | '8BITMIME';
+  /** RFC 3461 MAIL parameters: what a report returns (FULL or HDRS), and the sender's envelope id. */
+  ret?: 'FULL' | 'HDRS';
+  envid?: string;
+  /** RFC 3461 RCPT parameters, by recipient index (absent when no recipient gave any). */
+  rcptDsn?: RecipientDsn[];
+}
+
+export interface RecipientDsn {
+  /** NOTIFY=: NEVER, or any of SUCCESS, FAILURE, DELAY; absent means the default (failures). */
+  notify?: string[];
+  /** ORCPT=, decoded: `rfc822;addr` as the client gave it. */
+  orcpt?: string;
 }
 
 export type RecipientStatus = 'pending' | 'deferred' | 'delivered' | 'bounced';

@@ -128,6 +128,20 @@ describe('lab server', () => {
     s.close();
   });
 
+  it('the queued event tells what the client sent and declared (SIZE=) from what the lab stored', async () => {
+    const s = await session();
+    expect(code(await s.command('MAIL FROM:<alice@example.com> SIZE=400'))).toBe(250);
+    await s.command('RCPT TO:<bob@example.com>');
+    await s.command('DATA');
+    const queued = lab.bus.waitFor((e) => e.type === 'queued' && e.session !== undefined && e.declaredSize === 400);
+    expect(code(await s.message(['Subject: sized', '', 'x'.repeat(100), '..dot']))).toBe(250);
+    const q = await queued;
+    // 'Subject: sized' + '' + 100 x + '.dot' (unstuffed), each with CRLF.
+    expect(q).toMatchObject({ received: 16 + 2 + 102 + 6, declaredSize: 400 });
+    expect(q.type === 'queued' && q.size - q.received!).toBeGreaterThan(50);
+    s.close();
+  });
+
   it('refuses a message over SIZE with 552 even when no SIZE was declared, and delivers nothing', async () => {
     const small = await startTestLab({ worldOverrides: { limits: { max_message_size: 2000 } } });
     try {
