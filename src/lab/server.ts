@@ -50,7 +50,9 @@ interface InboundSession {
   remotePort: number;
   lastReplyCode?: number;
   timedOut?: boolean;
-  /** smtp-server's line parser for this connection (found at connect), for the raw-input counts. */
+  /** smtp-server's connection (found once, at connect): its line parser has the raw-input counts. */
+  conn?: { _parser?: SMTPStream | false | null };
+  /** The parser the counts below belong to: STARTTLS replaces it with a fresh one. */
   parser?: SMTPStream;
   /** Commands processed so far, and how many command lines had arrived when the last reply went out. */
   commands: number;
@@ -173,6 +175,14 @@ export class LabServer {
     // went out. The first command answers the greeting, so it is never counted (that is early talking).
     let pipelined = false;
     if (direction === 'client' && !inData) {
+      const parser = s.conn?._parser || undefined;
+      if (parser !== s.parser) {
+        // After STARTTLS a new parser counts from zero, and the first command on it (EHLO) answers
+        // the 220, as the first one of a session answers the greeting (RFC 3207 §4.2).
+        s.parser = parser;
+        s.commands = 0;
+        s.linesInAtLastReply = 0;
+      }
       s.commands++;
       pipelined = s.commands > 1 && s.linesInAtLastReply >= s.commands;
     }
@@ -202,7 +212,8 @@ export class LabServer {
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error) => void): void {
     const s = this.session(session.id);
-    s.parser = this.parserOf(session);
+    s.conn = this.connectionOf(session);
+    s.parser = s.conn?._parser || undefined;
     s.remoteAddress = session.remoteAddress;
     s.remotePort = (session as { remotePort?: number }).remotePort ?? 0;
     this.opts.bus.emit({
@@ -229,15 +240,17 @@ export class LabServer {
     cb(null, { user: auth.username });
   }
 
-  private onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error) => void): void {
+  private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
     const unknown = Object.keys(address.args || {}).filter((k) => !MAIL_PARAMS.has(k.toUpperCase()));
     if (unknown.length) return cb(smtpError(555, `5.5.4 MAIL FROM parameter not recognized: ${unknown.join(' ')}`));
-    cb();
+    cb(addressError(address.address, !!session.envelope.smtpUtf8, 'sender'));
   }
 
   private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
     const unknown = Object.keys(address.args || {}).filter((k) => !RCPT_PARAMS.has(k.toUpperCase()));
     if (unknown.length) return cb(smtpError(555, `5.5.4 RCPT TO parameter not recognized: ${unknown.join(' ')}`));
+    const bad = addressError(address.address, !!session.envelope.smtpUtf8, 'recipient');
+    if (bad) return cb(bad);
     const { world, bus } = this.opts;
     const domain = domainOf(address.address);
     const spec = world.domains.get(domain);
@@ -284,7 +297,7 @@ export class LabServer {
     const tap = (chunk: Buffer) => {
       if (!ended) splitter.push(chunk);
     };
-    const parser = this.parserOf(session);
+    const parser = s.conn?._parser || undefined;
     if (parser) parser.__dataTap = tap;
     let failed = false;
     stream.on('data', (chunk: Buffer) => {
@@ -342,9 +355,9 @@ export class LabServer {
     });
   }
 
-  /** smtp-server's line parser of this session's connection, where the raw DATA tap hangs. */
-  private parserOf(session: SMTPServerSession): SMTPStream | undefined {
-    for (const c of this.smtp.connections) if (c.session === session) return c._parser || undefined;
+  /** smtp-server's connection of this session (its line parser is where the raw DATA tap hangs). */
+  private connectionOf(session: SMTPServerSession): InboundSession['conn'] {
+    for (const c of this.smtp.connections) if (c.session === session) return c as InboundSession['conn'];
     return undefined;
   }
 
@@ -363,6 +376,20 @@ export class LabServer {
             : 'reset';
     this.opts.bus.emit({ type: 'session-close', stage: 'termination', session: s.id, leg: 'inbound', reason });
   }
+}
+
+/**
+ * An address the transaction cannot carry. smtp-server reads command lines as UTF-8, so a byte that is
+ * not UTF-8 arrives as U+FFFD: that is bad syntax (501), not an unknown mailbox. A UTF-8 address is
+ * allowed only in a transaction that MAIL FROM opened with SMTPUTF8; RFC 6531 answers 553 with the
+ * enhanced code X.6.7 "Non-ASCII addresses not permitted for that sender/recipient".
+ */
+function addressError(address: string, smtpUtf8: boolean, role: 'sender' | 'recipient'): Error | undefined {
+  if (address.includes('\uFFFD'))
+    return smtpError(501, `${role === 'sender' ? '5.1.7' : '5.1.3'} Bad ${role} address syntax: a byte that is not ASCII or UTF-8`);
+  if (!smtpUtf8 && /[^\x00-\x7f]/.test(address))
+    return smtpError(553, `5.6.7 Non-ASCII addresses not permitted for that ${role}: MAIL FROM needs the SMTPUTF8 parameter (RFC 6531)`);
+  return undefined;
 }
 
 /** What MAIL and RCPT parameters ask of the queue: BODY (RFC 6152), SIZE (RFC 1870), RET/ENVID/NOTIFY/ORCPT (RFC 3461). */

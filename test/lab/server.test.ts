@@ -101,6 +101,26 @@ describe('lab server', () => {
     }
   });
 
+  it('answers EXPN 502 5.5.1 (RFC 5321 §4.2.4: recognised, not implemented), not 500', async () => {
+    const s = await session();
+    expect((await s.command('EXPN staff')).at(-1)).toMatch(/^502 5\.5\.1 /);
+    const w = wires(lab.events, { direction: 'server', code: 502 }).at(-1)!;
+    expect(w.replyTo).toBe('EXPN');
+    s.close();
+  });
+
+  it('refuses a UTF-8 address without SMTPUTF8 with 553 5.6.7 (RFC 6531), takes it with SMTPUTF8, and calls a non-UTF-8 byte a syntax error', async () => {
+    const s = await session();
+    expect((await s.command('MAIL FROM:<jörg@example.org>')).at(-1)).toMatch(/^553 5\.6\.7 /);
+    expect(code(await s.command('MAIL FROM:<alice@example.com>'))).toBe(250);
+    expect((await s.command('RCPT TO:<jörg@example.net>')).at(-1)).toMatch(/^553 5\.6\.7 /);
+    s.socket.write(Buffer.from('RCPT TO:<b\xf8b@example.com>\r\n', 'latin1'));
+    expect((await s.readReply()).at(-1)).toMatch(/^501 5\.1\.3 /);
+    await s.command('RSET');
+    expect(code(await s.command('MAIL FROM:<jörg@example.org> SMTPUTF8'))).toBe(250);
+    s.close();
+  });
+
   it('answers RCPT before MAIL with 503', async () => {
     const s = await session();
     expect(code(await s.command('RCPT TO:<bob@example.com>'))).toBe(503);

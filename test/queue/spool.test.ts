@@ -1,6 +1,6 @@
 /** The spool on disk: what `smtp-lab queue` reads, what survives a stop, what a torn write leaves. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -137,5 +137,20 @@ describe('spool', () => {
     truncateSync(seg, ranges[3]![0] + 100);
     expect(loadSpool(spoolDir).items.map((i) => i.record.id)).toEqual(['R1', 'R3']);
     expect(loadSpool(spoolDir).damaged.map((d) => d.reason)).toEqual(['unreadable header', 'cut short']);
+  });
+
+  it('a local delivery that keeps failing (the disk refuses the write) is deferred on disk with its reason, not left pending', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    // bob's Maildir path is a plain file: every write into it fails, as on a full or broken disk.
+    mkdirSync(path.join(dataDir, 'mail', 'example.com'), { recursive: true });
+    writeFileSync(path.join(dataDir, 'mail', 'example.com', 'bob'), 'not a directory');
+    const { r, bus } = runner(dataDir);
+    await r.start();
+    const deferred = bus.waitFor<DeferredEvent>((e) => e.type === 'deferred');
+    await r.enqueue({ from: 'alice@example.com', recipients: ['bob@example.com'] }, msg);
+    expect((await deferred).reply).toMatch(/^451 4\.3\.0 local error in processing: E/);
+    await r.stop();
+    expect(listSpool(dataDir)[0]!.recipients[0]).toMatchObject({ status: 'deferred', attempts: 1, lastReply: expect.stringMatching(/local error/) });
   });
 });
