@@ -104,6 +104,20 @@ async function maildevPeer() {
   };
 }
 
+/** Calls `fn` with each final reply line (a code and a space) that arrives on `socket`. */
+function onReplies(socket, fn) {
+  let buf = '';
+  socket.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\r\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      if (/^\d{3} /.test(line)) fn(line);
+    }
+  });
+}
+
 /** The fallback generator: SESSIONS connections, each sending its share lock-step, like smtp-source -d. */
 async function nodeLoad(port, rcpt) {
   const body = `From: a@example.com\r\nTo: ${rcpt}\r\nSubject: bench\r\n\r\n${'x'.repeat(76)}\r\n`.repeat(Math.max(1, Math.round(SIZE / 120)));
@@ -112,7 +126,6 @@ async function nodeLoad(port, rcpt) {
     new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1');
       s.setEncoding('latin1');
-      let buf = '';
       let step = 'greeting';
       const next = () => {
         if (step === 'greeting' || step === 'data-done') {
@@ -154,17 +167,9 @@ async function nodeLoad(port, rcpt) {
           resolve();
         }
       };
-      s.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\r\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (/^\d{3} /.test(line)) {
-            if (/^[45]/.test(line)) return reject(new Error(`load: ${line}`));
-            next();
-          }
-        }
+      onReplies(s, (line) => {
+        if (/^[45]/.test(line)) return reject(new Error(`load: ${line}`));
+        next();
       });
       s.on('error', reject);
     });
@@ -352,36 +357,29 @@ function sendLongLine(port, octets, rcpt = 'b@example.com') {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     s.setEncoding('latin1');
-    let buf = '';
     let step = 0;
     let t0 = 0;
     const steps = ['EHLO long.test', 'MAIL FROM:<a@example.com>', `RCPT TO:<${rcpt}>`, 'DATA'];
-    s.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (!/^\d{3} /.test(line)) continue;
-        if (step < steps.length) s.write(steps[step++] + '\r\n');
-        else if (step === steps.length) {
-          step++;
-          t0 = performance.now();
-          const chunk = Buffer.alloc(64 * 1024, 'y');
-          let left = octets;
-          const pump = () => {
-            while (left > 0) {
-              const n = Math.min(left, chunk.length);
-              left -= n;
-              if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump);
-            }
-            s.write('\r\n.\r\n');
-          };
-          pump();
-        } else {
-          s.end('QUIT\r\n');
-          return resolve({ seconds: (performance.now() - t0) / 1000, reply: line });
+    const sendLine = () => {
+      t0 = performance.now();
+      const chunk = Buffer.alloc(64 * 1024, 'y');
+      let left = octets;
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump);
         }
+        s.write('\r\n.\r\n');
+      };
+      pump();
+    };
+    onReplies(s, (line) => {
+      if (step < steps.length) s.write(steps[step++] + '\r\n');
+      else if (step++ === steps.length) sendLine();
+      else {
+        s.end('QUIT\r\n');
+        resolve({ seconds: (performance.now() - t0) / 1000, reply: line });
       }
     });
     s.on('error', reject);

@@ -324,21 +324,27 @@ export class QueueRunner {
     const wait = nextAttempt(1, this.schedule) ?? nextAttempt(1, DEFAULT_RETRY_SCHEDULE)!;
     for (const r of item.rcpts)
       if (r.domain === domain && !isFinal(r.status)) {
-        r.status = 'deferred';
-        r.nextAttempt = Date.now() + wait;
         r.lastReply = reply;
-        this.deferredItems.add(item);
-        void this.spool.mark({ id: item.record.id, i: r.index, s: 'deferred', a: r.attempts, n: r.nextAttempt, r: reply }).catch(() => undefined);
-        this.opts.bus.emit({
-          type: 'deferred',
-          stage: 'queue',
-          queueId: item.record.id,
-          recipient: r.address,
-          reply,
-          attempt: r.attempts,
-          nextAttempt: new Date(r.nextAttempt).toISOString(),
-        });
+        this.markDeferred(item, r, wait);
       }
+  }
+
+  /** The recipient waits `wait` ms for its next attempt: in memory, on disk (lazily), and on the stream. */
+  private markDeferred(item: Item, r: Rcpt, wait: number): void {
+    r.status = 'deferred';
+    r.nextAttempt = Date.now() + wait;
+    this.deferredItems.add(item);
+    const reply = r.lastReply ?? '';
+    void this.spool.mark({ id: item.record.id, i: r.index, s: 'deferred', a: r.attempts, n: r.nextAttempt, r: reply }).catch(() => undefined);
+    this.opts.bus.emit({
+      type: 'deferred',
+      stage: 'queue',
+      queueId: item.record.id,
+      recipient: r.address,
+      reply,
+      attempt: r.attempts,
+      nextAttempt: new Date(r.nextAttempt).toISOString(),
+    });
   }
 
   private armTimer(): void {
@@ -407,19 +413,7 @@ export class QueueRunner {
     // RFC 3461 DELAY: told once, after the first deferral (as Postfix's delay_warning_time tells once).
     if (r.attempts === 1 && wantsReport(item, r.index, 'delayed'))
       item.reports.push({ rcpt: r, action: 'delayed', f: { recipient: r.address, status: statusOf(reply, '4.0.0'), reply, remoteMta: mxHost, smtpReply } });
-    r.status = 'deferred';
-    r.nextAttempt = Date.now() + wait;
-    this.deferredItems.add(item);
-    void this.spool.mark({ id: item.record.id, i: r.index, s: 'deferred', a: r.attempts, n: r.nextAttempt, r: reply }).catch(() => undefined);
-    this.opts.bus.emit({
-      type: 'deferred',
-      stage: 'queue',
-      queueId: item.record.id,
-      recipient: r.address,
-      reply,
-      attempt: r.attempts,
-      nextAttempt: new Date(r.nextAttempt).toISOString(),
-    });
+    this.markDeferred(item, r, wait);
     return undefined;
   }
 
