@@ -8,8 +8,15 @@
  *           the lab server with a queue that stores nothing, to tell the cost of the server's
  *           transcript and events from the cost of durability. BENCH_MESSAGES, BENCH_SESSIONS,
  *           BENCH_SIZE change the load; BENCH_NODE_LOAD=1 forces the Node generator.
+ *           MailDev (an npm package, the usual local test SMTP server) takes the same load as the peer.
+ *   relay   messages/s end to end when every message is relayed to a remote MTA (example.net).
+ *   longline one message that is a single 4.5 MB / 9 MB line through the lab and the bare sink: the
+ *           time must grow linearly (9 MB ≈ 2× 4.5 MB), and another client's round trip meanwhile.
  *   startup time from spawning the tutor in a real pty until the 220 greeting is on screen, against
  *           `node -e ""` in the same run, and the ratio (scripts/bench-startup.mjs).
+ *
+ * RSS is sampled every 100 ms during the lab's runs and read again once it is idle (after a GC when
+ * node runs with --expose-gc): the goal is ≤ 150 MiB during and after.
  *
  * Imports the built code from dist/ (the npm script builds first). Load: Postfix's smtp-source when
  * installed (`smtp-source -d -s 20 -m 20000 -l 2048`), else a Node load generator doing the same.
@@ -37,11 +44,11 @@ function hasCommand(cmd) {
 }
 
 /** Push MESSAGES messages at 127.0.0.1:port over SESSIONS connections; resolves with seconds taken. */
-async function load(port) {
+async function load(port, rcpt = 'b@example.com') {
   const t0 = performance.now();
   if (hasCommand('smtp-source')) {
     await new Promise((resolve, reject) => {
-      const child = spawn('smtp-source', ['-d', '-s', String(SESSIONS), '-m', String(MESSAGES), '-l', String(SIZE), '-f', 'a@example.com', '-t', 'b@example.com', `127.0.0.1:${port}`], {
+      const child = spawn('smtp-source', ['-d', '-s', String(SESSIONS), '-m', String(MESSAGES), '-l', String(SIZE), '-f', 'a@example.com', '-t', rcpt, `127.0.0.1:${port}`], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let err = '';
@@ -49,20 +56,76 @@ async function load(port) {
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`smtp-source exited ${code}: ${err.trim()}`))));
     });
   } else {
-    await nodeLoad(port);
+    await nodeLoad(port, rcpt);
   }
   return (performance.now() - t0) / 1000;
 }
 
+const MiB = 1024 * 1024;
+/** Peak RSS while `fn` runs (sampled every 100 ms), and RSS once it is done and collected. */
+async function withRss(fn) {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
+  try {
+    const result = await fn();
+    return { result, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+async function settledRss() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return process.memoryUsage.rss();
+}
+const mib = (b) => `${(b / MiB).toFixed(0)} MiB`;
+const goal = (ok) => (ok ? 'goal met' : 'goal NOT met');
+
+/** MailDev 2 (npm) on a free port, web UI off: the peer a developer would otherwise use. */
+async function maildevPeer() {
+  const { default: MailDev } = await import('maildev');
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-maildev-'));
+  let received = 0;
+  const maildev = new MailDev({ smtp: port, ip: '127.0.0.1', disableWeb: true, silent: true, mailDirectory: dir });
+  maildev.on('new', () => received++);
+  await new Promise((resolve, reject) => maildev.listen((err) => (err ? reject(err) : resolve())));
+  return {
+    port,
+    received: () => received,
+    close: () => new Promise((r) => maildev.close(() => r())).finally(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+/** Calls `fn` with each final reply line (a code and a space) that arrives on `socket`. */
+function onReplies(socket, fn) {
+  let buf = '';
+  socket.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\r\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      if (/^\d{3} /.test(line)) fn(line);
+    }
+  });
+}
+
 /** The fallback generator: SESSIONS connections, each sending its share lock-step, like smtp-source -d. */
-async function nodeLoad(port) {
-  const body = `From: a@example.com\r\nTo: b@example.com\r\nSubject: bench\r\n\r\n${'x'.repeat(76)}\r\n`.repeat(Math.max(1, Math.round(SIZE / 120)));
+async function nodeLoad(port, rcpt) {
+  const body = `From: a@example.com\r\nTo: ${rcpt}\r\nSubject: bench\r\n\r\n${'x'.repeat(76)}\r\n`.repeat(Math.max(1, Math.round(SIZE / 120)));
   let left = MESSAGES;
   const session = () =>
     new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1');
       s.setEncoding('latin1');
-      let buf = '';
       let step = 'greeting';
       const next = () => {
         if (step === 'greeting' || step === 'data-done') {
@@ -89,7 +152,7 @@ async function nodeLoad(port) {
         }
         if (step === 'mail') {
           step = 'rcpt';
-          return s.write('RCPT TO:<b@example.com>\r\n');
+          return s.write(`RCPT TO:<${rcpt}>\r\n`);
         }
         if (step === 'rcpt') {
           step = 'data';
@@ -104,17 +167,9 @@ async function nodeLoad(port) {
           resolve();
         }
       };
-      s.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\r\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (/^\d{3} /.test(line)) {
-            if (/^[45]/.test(line)) return reject(new Error(`load: ${line}`));
-            next();
-          }
-        }
+      onReplies(s, (line) => {
+        if (/^[45]/.test(line)) return reject(new Error(`load: ${line}`));
+        next();
       });
       s.on('error', reject);
     });
@@ -156,6 +211,7 @@ async function benchQueue() {
   // Other work on the machine moves these figures a lot: say how busy it was.
   console.log(`  machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
 
+  let maildevRate;
   const sink = await bareSink();
   const sinkSeconds = await load(sink.port);
   await sink.close();
@@ -183,7 +239,7 @@ async function benchQueue() {
     const s = await load(address.port);
     await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1500).unref())]);
     serverOnlyRate = n / s;
-    console.log(`  lab server, no-op queue: ${n} messages in ${s.toFixed(2)} s = ${serverOnlyRate.toFixed(0)} msg/s (events on, nothing stored)`);
+    console.log(`  lab server, no-op queue: ${n} messages in ${s.toFixed(2)} s = ${serverOnlyRate.toFixed(0)} msg/s (events on, ${bus.size} in the ring, nothing stored)`);
   } catch (err) {
     console.log(`  lab server, no-op queue: skipped (${err.message})`);
   }
@@ -209,16 +265,34 @@ async function benchQueue() {
     });
     const t0 = performance.now();
     const elu0 = performance.eventLoopUtilization();
-    const seconds = await load(lab.port);
-    const elu = performance.eventLoopUtilization(elu0).utilization;
+    let seconds = 0;
+    let elu = 0;
+    const { peak } = await withRss(async () => {
+      seconds = await load(lab.port);
+      elu = performance.eventLoopUtilization(elu0).utilization;
+      await Promise.race([done, new Promise((r) => setTimeout(r, 120_000).unref())]);
+    });
     const acceptRate = queued / seconds;
-    await Promise.race([done, new Promise((r) => setTimeout(r, 120_000).unref())]);
     const deliverSeconds = (performance.now() - t0) / 1000;
     await lab.queue.idle();
+    const idleRss = await settledRss();
     const inMaildir = countFiles(path.join(dataDir, 'mail', 'example.com', 'b', 'new'));
     const spoolLeft = lab.queue.list().length;
     const st = lab.queue.spoolStats();
     await lab.stop();
+    // The peer runs after the lab, so its memory does not count in the lab's RSS.
+    try {
+      const md = await maildevPeer();
+      const mdSeconds = await load(md.port);
+      // MailDev parses and stores after its 250: wait (bounded) until it has every message.
+      const deadline = Date.now() + 60_000;
+      while (md.received() < MESSAGES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await md.close();
+      maildevRate = MESSAGES / mdSeconds;
+      console.log(`  MailDev 2 (peer):       ${md.received()} messages in ${mdSeconds.toFixed(2)} s = ${maildevRate.toFixed(0)} msg/s accepted (stores to a temp dir, no fsync)`);
+    } catch (err) {
+      console.log(`  MailDev 2 (peer):       skipped (${err.message})`);
+    }
     console.log(
       `  durable lab pipeline:   ${queued} messages in ${seconds.toFixed(2)} s = ${acceptRate.toFixed(0)} msg/s accepted ` +
         `(250 after the spool fsync; ${events} events; event loop ${(elu * 100).toFixed(0)}% busy)`,
@@ -231,8 +305,14 @@ async function benchQueue() {
       `                          group commit: ${st.groups} fsync rounds, ${(st.records / Math.max(1, st.groups)).toFixed(1)} messages each, ` +
         `${(st.syncMs / Math.max(1, st.groups)).toFixed(2)} ms each (write + fdatasync)`,
     );
-    console.log(`  ratio durable/bare:     ${(acceptRate / sinkRate).toFixed(2)}  (target: >= 1500 msg/s accepted durably, all delivered)`);
-    if (serverOnlyRate) console.log(`  ratio durable/no-op:    ${(acceptRate / serverOnlyRate).toFixed(2)}  (what the spool fsync and Maildir delivery cost)`);
+    console.log(`  RSS:                    peak ${mib(peak)} during, ${mib(idleRss)} idle after  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
+    console.log(`  ratio durable/bare:     ${(acceptRate / sinkRate).toFixed(2)}`);
+    if (serverOnlyRate) {
+      console.log(`  ratio durable/no-op:    ${(acceptRate / serverOnlyRate).toFixed(2)}  (what the spool fsync and Maildir delivery cost)`);
+      console.log(`  ratio no-op lab/bare:   ${(serverOnlyRate / sinkRate).toFixed(2)}  (${goal(serverOnlyRate / sinkRate >= 0.85)}: ≥ 0.85, events on)`);
+    }
+    if (maildevRate)
+      console.log(`  ratio durable/MailDev:  ${(acceptRate / maildevRate).toFixed(2)}  (${goal(acceptRate / maildevRate >= 2 && inMaildir === MESSAGES)}: ≥ 2, every message delivered)`);
     if (inMaildir !== MESSAGES) console.log(`  WARNING: expected ${MESSAGES} messages in the Maildir, found ${inMaildir}`);
     return { sinkRate, acceptRate, delivered, inMaildir };
   } finally {
@@ -240,9 +320,146 @@ async function benchQueue() {
   }
 }
 
+async function benchRelay() {
+  const { startLab } = await dist('lab/lab.js');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-relay-'));
+  console.log(`relay: ${MESSAGES} messages to b@example.net over ${SESSIONS} sessions, each relayed to the simulated mx.example.net`);
+  try {
+    const lab = await startLab({ port: 0, dataDir, worldOverrides: { domains: { 'example.net': { mailboxes: ['dave', 'erin', 'postmaster', 'b'] } } } });
+    let relayed = 0;
+    let allDone;
+    const done = new Promise((r) => (allDone = r));
+    lab.bus.subscribe((e) => {
+      if (e.type === 'delivered' && e.via === 'relay' && ++relayed === MESSAGES) allDone();
+    });
+    const t0 = performance.now();
+    let accepted = 0;
+    const { peak } = await withRss(async () => {
+      accepted = await load(lab.port, 'b@example.net');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 300_000).unref())]);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    await lab.queue.idle();
+    const idleRss = await settledRss();
+    const inMaildir = countFiles(path.join(dataDir, 'mail', 'example.net', 'b', 'new'));
+    await lab.stop();
+    const rate = relayed / seconds;
+    console.log(`  accepted in ${accepted.toFixed(2)} s; ${relayed} relayed after ${seconds.toFixed(2)} s = ${rate.toFixed(0)} msg/s end to end; ${inMaildir} in the remote Maildir`);
+    console.log(`  RSS: peak ${mib(peak)} during, ${mib(idleRss)} idle after  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
+    console.log(`  ${goal(rate >= 1000 && inMaildir === MESSAGES)}: ≥ 1,000 msg/s end to end, every message relayed`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Send one message whose body is a single line of `octets` octets; resolves with seconds to its 250. */
+function sendLongLine(port, octets, rcpt = 'b@example.com') {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.setEncoding('latin1');
+    let step = 0;
+    let t0 = 0;
+    const steps = ['EHLO long.test', 'MAIL FROM:<a@example.com>', `RCPT TO:<${rcpt}>`, 'DATA'];
+    const sendLine = () => {
+      t0 = performance.now();
+      const chunk = Buffer.alloc(64 * 1024, 'y');
+      let left = octets;
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump);
+        }
+        s.write('\r\n.\r\n');
+      };
+      pump();
+    };
+    onReplies(s, (line) => {
+      if (step < steps.length) s.write(steps[step++] + '\r\n');
+      else if (step++ === steps.length) sendLine();
+      else {
+        s.end('QUIT\r\n');
+        resolve({ seconds: (performance.now() - t0) / 1000, reply: line });
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Milliseconds for a fresh session's EHLO round trip, taken every 50 ms while `busy` runs: the worst one. */
+async function worstProbe(port, busy) {
+  let worst = 0;
+  let running = true;
+  const probing = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await new Promise((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.setEncoding('latin1');
+        let sent = false;
+        s.on('data', (d) => {
+          if (!sent && /^220 /m.test(d)) {
+            sent = true;
+            s.write('EHLO probe.test\r\n');
+          } else if (/^250 /m.test(d)) {
+            s.end('QUIT\r\n');
+            resolve();
+          }
+        });
+        s.on('error', resolve);
+      });
+      worst = Math.max(worst, performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const result = await busy();
+  running = false;
+  await probing;
+  return { result, worst };
+}
+
+async function benchLongLine() {
+  const { startLab } = await dist('lab/lab.js');
+  let maildevRate;
+  const sink = await bareSink();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-long-'));
+  try {
+    const lab = await startLab({ port: 0, dataDir, worldOverrides: { domains: { 'example.com': { mailboxes: ['alice', 'bob', 'postmaster', 'b'] } } } });
+    const sizes = [4.5 * MiB, 9 * MiB];
+    const labTimes = [];
+    const sinkTimes = [];
+    let worst = 0;
+    const rss0 = process.memoryUsage.rss();
+    const { peak } = await withRss(async () => {
+      for (const size of sizes) {
+        sinkTimes.push((await sendLongLine(sink.port, Math.round(size))).seconds);
+        const probed = await worstProbe(lab.port, () => sendLongLine(lab.port, Math.round(size)));
+        labTimes.push(probed.result.seconds);
+        worst = Math.max(worst, probed.worst);
+        await lab.queue.idle();
+      }
+    });
+    await lab.stop();
+    const idleRss = await settledRss();
+    console.log('longline: one message that is a single line, dot to 250 (includes the spool fsync and delivery of up to 9 MB)');
+    sizes.forEach((size, i) =>
+      console.log(`  ${(size / MiB).toFixed(1)} MB line: lab ${labTimes[i].toFixed(2)} s, bare sink ${sinkTimes[i].toFixed(2)} s (lab/bare ${(labTimes[i] / sinkTimes[i]).toFixed(1)}×)`),
+    );
+    const growth = labTimes[1] / labTimes[0];
+    console.log(`  9 MB / 4.5 MB time: ${growth.toFixed(2)}×  (${goal(growth < 3)}: linear is ~2×, quadratic ~4×)`);
+    console.log(`  another client's EHLO round trip meanwhile: worst ${worst.toFixed(0)} ms`);
+    console.log(`  RSS: ${mib(rss0)} before, peak ${mib(peak)}, ${mib(idleRss)} after`);
+  } finally {
+    await sink.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 // Each section is one async function; another section (e.g. start-up time) is added to this table.
 const SECTIONS = {
   queue: benchQueue,
+  relay: benchRelay,
+  longline: benchLongLine,
   startup: async () => (await import('./bench-startup.mjs')).benchStartup(),
 };
 

@@ -32,8 +32,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     // Attach before the lab starts so the listening event is the first line.
     if (argv.json) attachNdjson(bus);
     else attachPlain(bus, makeChalk({ color: argv.color }));
+    // Listening before startLab returns (the queue and the remote MTAs start after the listening
+    // line): a signal in that gap must stop the lab gracefully too, not kill the process.
+    const signalled = untilSignal();
     const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus });
-    await untilSignal();
+    await signalled;
     await lab.stop();
   },
 };

@@ -48,6 +48,9 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     // Plain and NDJSON views attach before the lab starts so the listening event comes first.
     if (argv.json) attachNdjson(bus);
     else if (!interactive) attachPlain(bus, makeChalk({ color: argv.color }));
+    // The plain view's signal handling starts before the lab does: the listening line comes out before
+    // startLab returns, and a signal right after it must stop the lab gracefully.
+    const signalled = interactive ? undefined : untilSignal();
     // A busy port or a bad data dir throws a UserError here: one line, exit 2, before any screen is drawn.
     const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile });
     try {
@@ -67,7 +70,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         }
         setTimeout(() => process.exit(0), EXIT_DEADLINE_MS).unref();
       } else {
-        await untilSignal();
+        await signalled;
       }
     } finally {
       await lab.stop();

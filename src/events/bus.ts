@@ -18,6 +18,29 @@ function now(): string {
 
 export type Listener = (event: LabEvent) => void;
 
+const plain = (value: string | undefined): PropertyDescriptor => ({ value, writable: true, enumerable: true, configurable: true });
+
+/**
+ * `explain` is worked out the first time someone reads it (a view, JSON.stringify), not for every
+ * event: under load most events (message lines, the ring's overwritten past) are never explained, and
+ * looking up and joining annotations was a tenth of the server's time. The enricher is a pure function
+ * of the event, so reading it later gives what reading it at once would have.
+ */
+function explainOnRead(event: LabEvent, enrich: (event: LabEvent) => void): void {
+  Object.defineProperty(event, 'explain', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      Object.defineProperty(event, 'explain', plain(undefined));
+      enrich(event);
+      return event.explain;
+    },
+    set(value: string | undefined) {
+      Object.defineProperty(event, 'explain', plain(value));
+    },
+  });
+}
+
 export class EventBus {
   private readonly ring: (LabEvent | undefined)[];
   private next = 0;
@@ -40,7 +63,7 @@ export class EventBus {
 
   emit(input: LabEventInput): LabEvent {
     const event = { ...input, seq: ++this.seq, time: input.time ?? now() } as LabEvent;
-    if (this.enrich && event.explain === undefined) this.enrich(event);
+    if (this.enrich && event.explain === undefined) explainOnRead(event, this.enrich);
     this.ring[this.next] = event;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;

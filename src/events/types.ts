@@ -62,8 +62,13 @@ export interface WireEvent extends EventBase {
   session: string;
   leg: Leg;
   direction: Direction;
-  /** The line as on the wire, without CRLF. AUTH secrets are replaced by a placeholder. */
+  /**
+   * The line as on the wire, without CRLF. AUTH secrets are replaced by a placeholder. A message line
+   * longer than 998 octets is cut there and ends "… N more octets" (see `omittedOctets`).
+   */
   line: string;
+  /** A message line cut short in this event: how many of its octets are not in `line`. */
+  omittedOctets?: number;
   /** For server lines: the reply code; for client lines: the upper-case verb. */
   code?: number;
   enhanced?: string;
@@ -84,7 +89,12 @@ export interface QueuedEvent extends EventBase {
   session?: string;
   from: string;
   recipients: string[];
+  /** Octets stored: what the client sent plus the lab's own Received: field. */
   size: number;
+  /** Octets the client sent, as on the wire after unstuffing (absent for the lab's own reports). */
+  received?: number;
+  /** What MAIL FROM declared with SIZE= (RFC 1870), when it did. */
+  declaredSize?: number;
 }
 
 export interface MxLookupEvent extends EventBase {
@@ -127,6 +137,15 @@ export interface BouncedEvent extends EventBase {
   bounceQueueId?: string;
   /** To whom the notification goes; absent for a double bounce. */
   notify?: string;
+  /** Delivery attempts made for this recipient. */
+  attempts?: number;
+  /**
+   * Why it failed: a permanent (5xx) reply, the retry schedule ran out after temporary failures, the
+   * domain has no mail host (no MX: NXDOMAIN) or refuses all mail (a null MX, RFC 7505).
+   */
+  reason?: 'permanent' | 'retries-exhausted' | 'no-mx' | 'null-mx';
+  /** No notification: the sender is <> (a bounce is never bounced), or it asked for none (NOTIFY, RFC 3461). */
+  noReport?: 'null-sender' | 'notify';
 }
 
 export interface RelayDeniedEvent extends EventBase {

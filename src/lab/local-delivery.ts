@@ -6,6 +6,7 @@
 import { localPartOf } from '../protocol/command.js';
 import { deliverToMaildir, deliveryKey, deliveryName, finalDeliveryContent, findDelivered, mailboxDir } from './maildir.js';
 import type { DeliveryContext, Failure, Item, Rcpt } from './queue-item.js';
+import { wantsReport } from './bounce.js';
 
 /**
  * Deliver `due` (recipients of `item` in the local domain); resolves with those that cannot be.
@@ -22,7 +23,7 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
       if (!spec.mailboxes.includes(local)) {
         // The server refuses unknown local users at RCPT (550 5.1.1); this is the belt to those braces.
         const reply = `550 5.1.1 <${r.address}>: Recipient address rejected: User unknown in local recipient table`;
-        failed.push({ rcpt: r, f: { recipient: r.address, status: '5.1.1', reply, smtpReply: false } });
+        failed.push({ rcpt: r, f: { recipient: r.address, status: '5.1.1', reply, smtpReply: false, reason: 'permanent' } });
         return;
       }
       const dir = mailboxDir(ctx.dataDir, r.domain, local);
@@ -36,6 +37,8 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
       if (item.rcpts.length > 1)
         void ctx.spool.mark({ id: item.record.id, i: r.index, s: 'delivered', a: r.attempts, r: 'local' }).catch(() => undefined);
       ctx.bus.emit({ type: 'delivered', stage: 'queue', queueId: item.record.id, recipient: r.address, via: 'local', path: file });
+      if (wantsReport(item, r.index, 'delivered'))
+        item.reports.push({ rcpt: r, action: 'delivered', f: { recipient: r.address, status: '2.0.0', reply: r.lastReply, smtpReply: false } });
     }),
   );
   return failed;

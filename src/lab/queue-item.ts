@@ -5,7 +5,7 @@
  */
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import type { FailedRecipient } from './bounce.js';
+import type { FailedRecipient, ReportAction } from './bounce.js';
 import { domainOf } from '../protocol/command.js';
 import { loadSpool, type LoadedItem, type RecipientStatus, type Spool, type SpoolRecord } from './spool.js';
 
@@ -33,6 +33,18 @@ export interface Item {
   /** Destination domains with a delivery running now. */
   busy: Set<string>;
   bounceOf?: string;
+  /**
+   * What this message's next delivery status notification will say, gathered until no delivery of it
+   * runs and no recipient waits for its first attempt: one report per pass, not one per domain.
+   */
+  reports: ReportEntry[];
+}
+
+/** A recipient's outcome waiting to be reported (or, for a failure, logged). */
+export interface ReportEntry {
+  rcpt: Rcpt;
+  action: ReportAction;
+  f: FailedRecipient;
 }
 
 /** A recipient that will not be delivered, and what its DSN says about it. */
@@ -73,7 +85,7 @@ export function itemOf(l: LoadedItem, message: Buffer, resumed: boolean): Item {
       lastReply: p?.lastReply,
     };
   });
-  return { record: l.record, message, segment: l.segment, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set() };
+  return { record: l.record, message, segment: l.segment, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set(), reports: [] };
 }
 
 export interface RecipientSummary {

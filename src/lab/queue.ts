@@ -9,13 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import { Spool, readSpooledMessage, type LoadedItem, type SpoolRecord } from './spool.js';
+import { Spool, readSpooledMessage, type LoadedItem, type OpenedSpool, type SpoolRecord } from './spool.js';
 import { noteInboundMessage } from './maildir.js';
-import { bounce } from './bounce.js';
+import { report, wantsReport } from './bounce.js';
 import { startRemoteMtas, type RemoteMtas } from './remote.js';
 import { statusOf } from '../protocol/reply.js';
 import { DEFAULT_RETRY_SCHEDULE, nextAttempt } from './retry-policy.js';
-import { isFinal, itemOf, summarise, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt } from './queue-item.js';
+import { isFinal, itemOf, summarise, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt, type ReportEntry } from './queue-item.js';
 import { deliverLocal } from './local-delivery.js';
 import { RemoteDelivery } from './remote-delivery.js';
 
@@ -26,6 +26,14 @@ export interface Envelope {
   clientAddress?: string;
   helo?: string;
   authenticated?: boolean;
+  body?: SpoolRecord['body'];
+  ret?: SpoolRecord['ret'];
+  envid?: string;
+  rcptDsn?: SpoolRecord['rcptDsn'];
+  /** Octets the client sent (after unstuffing), before the lab's own Received: field. */
+  received?: number;
+  /** MAIL FROM's SIZE= (RFC 1870), when declared. */
+  declaredSize?: number;
 }
 
 export interface QueueRunnerOptions {
@@ -108,7 +116,9 @@ export class QueueRunner {
     this.started = true;
     let loaded: LoadedItem[];
     try {
-      loaded = await this.spool.open();
+      const opened = await this.spool.open();
+      loaded = opened.items;
+      this.reportSpoolDamage(opened);
     } catch (err) {
       this.markSpoolOpen(err as Error);
       throw err;
@@ -144,6 +154,24 @@ export class QueueRunner {
         message: `resumed ${loaded.length} message(s) from the spool left by a previous run`,
       });
     this.pump();
+  }
+
+  /** Say at start what the spool could not read and where it went, and which files it left alone. */
+  private reportSpoolDamage(opened: OpenedSpool): void {
+    for (const d of opened.damaged)
+      this.opts.bus.emit({
+        type: 'notice',
+        stage: 'queue',
+        level: 'warn',
+        message: `spool: ${d.length} bytes at offset ${d.offset} of ${d.segment} could not be read (${d.reason}); copied to ${d.file}; the intact records around them are resumed`,
+      });
+    if (opened.ignored.length)
+      this.opts.bus.emit({
+        type: 'notice',
+        stage: 'queue',
+        level: 'warn',
+        message: `spool: left alone ${opened.ignored.length} file(s) the lab did not write: ${opened.ignored.map((n) => `${this.spool.dir}/${n}`).join(', ')}`,
+      });
   }
 
   /** Stop fast: no new work, relay sessions cut, files closed. Undelivered items stay in the spool. */
@@ -184,6 +212,10 @@ export class QueueRunner {
       helo: envelope.helo,
       authenticated: envelope.authenticated,
       bounceOf: envelope.bounceOf,
+      ...(envelope.body ? { body: envelope.body } : {}),
+      ...(envelope.ret ? { ret: envelope.ret } : {}),
+      ...(envelope.envid !== undefined ? { envid: envelope.envid } : {}),
+      ...(envelope.rcptDsn ? { rcptDsn: envelope.rcptDsn } : {}),
     };
     this.enqueuing++;
     try {
@@ -197,6 +229,8 @@ export class QueueRunner {
         from: envelope.from,
         recipients: envelope.recipients,
         size: message.length,
+        ...(envelope.received !== undefined ? { received: envelope.received } : {}),
+        ...(envelope.declaredSize !== undefined ? { declaredSize: envelope.declaredSize } : {}),
       });
       if (!this.stopped) {
         this.adopt({ record, segment, offset: 0, progress: new Map() }, message, !!envelope.bounceOf);
@@ -262,22 +296,7 @@ export class QueueRunner {
       unit.item.busy.add(unit.domain);
       this.running++;
       void this.deliverDomain(unit.item, unit.domain)
-        .catch((err: Error) => {
-          this.opts.bus.emit({
-            type: 'notice',
-            stage: 'queue',
-            level: 'error',
-            message: `delivery of ${unit.item.record.id} to ${unit.domain} failed unexpectedly: ${err.message}; will retry`,
-          });
-          // The message is not to blame: even an empty schedule gets one retry, after the default's first wait.
-          const wait = nextAttempt(1, this.schedule) ?? nextAttempt(1, DEFAULT_RETRY_SCHEDULE)!;
-          for (const r of unit.item.rcpts)
-            if (r.domain === unit.domain && !isFinal(r.status)) {
-              r.status = 'deferred';
-              r.nextAttempt = Date.now() + wait;
-              this.deferredItems.add(unit.item);
-            }
-        })
+        .catch((err: Error) => this.deferAfterError(unit.item, unit.domain, err))
         .finally(() => {
           unit.item.busy.delete(unit.domain);
           this.running--;
@@ -287,6 +306,45 @@ export class QueueRunner {
         });
     }
     this.armTimer();
+  }
+
+  /**
+   * A delivery that threw (a full disk: ENOSPC, a bug): the message is not to blame, so its recipients
+   * are deferred like after a 4xx — on disk too, so `smtp-lab queue` shows the retry and its reason —
+   * and even an empty schedule gets one retry, after the default's first wait.
+   */
+  private deferAfterError(item: Item, domain: string, err: Error & { code?: string }): void {
+    const reply = `451 4.3.0 local error in processing: ${err.code ? `${err.code} ` : ''}${err.message}`;
+    this.opts.bus.emit({
+      type: 'notice',
+      stage: 'queue',
+      level: 'error',
+      message: `delivery of ${item.record.id} to ${domain} failed unexpectedly: ${err.message}; will retry`,
+    });
+    const wait = nextAttempt(1, this.schedule) ?? nextAttempt(1, DEFAULT_RETRY_SCHEDULE)!;
+    for (const r of item.rcpts)
+      if (r.domain === domain && !isFinal(r.status)) {
+        r.lastReply = reply;
+        this.markDeferred(item, r, wait);
+      }
+  }
+
+  /** The recipient waits `wait` ms for its next attempt: in memory, on disk (lazily), and on the stream. */
+  private markDeferred(item: Item, r: Rcpt, wait: number): void {
+    r.status = 'deferred';
+    r.nextAttempt = Date.now() + wait;
+    this.deferredItems.add(item);
+    const reply = r.lastReply ?? '';
+    void this.spool.mark({ id: item.record.id, i: r.index, s: 'deferred', a: r.attempts, n: r.nextAttempt, r: reply }).catch(() => undefined);
+    this.opts.bus.emit({
+      type: 'deferred',
+      stage: 'queue',
+      queueId: item.record.id,
+      recipient: r.address,
+      reply,
+      attempt: r.attempts,
+      nextAttempt: new Date(r.nextAttempt).toISOString(),
+    });
   }
 
   private armTimer(): void {
@@ -318,7 +376,7 @@ export class QueueRunner {
   }
 
   private finishIfDone(item: Item): void {
-    if (!this.items.has(item.record.id) || item.busy.size) return;
+    if (!this.items.has(item.record.id) || item.busy.size || item.reports.length) return;
     if (!item.rcpts.every((r) => isFinal(r.status))) return;
     this.items.delete(item.record.id);
     this.deferredItems.delete(item);
@@ -329,36 +387,38 @@ export class QueueRunner {
   private async deliverDomain(item: Item, domain: string): Promise<void> {
     const now = Date.now();
     const due = item.rcpts.filter((r) => r.domain === domain && (r.status === 'pending' || (r.status === 'deferred' && r.nextAttempt <= now)));
-    if (!due.length) return;
-    const failed = this.opts.world.domains.get(domain)?.local
-      ? await deliverLocal(this.delivery, item, due, this.resumeListing)
-      : await this.remote.deliver(item, domain, due);
-    if (failed.length) await this.bounce(item, failed);
+    if (due.length) {
+      const failed = this.opts.world.domains.get(domain)?.local
+        ? await deliverLocal(this.delivery, item, due, this.resumeListing)
+        : await this.remote.deliver(item, domain, due);
+      // Final in memory now; on disk once the report that names them is queued (report()).
+      for (const { rcpt, f } of failed) {
+        rcpt.status = 'bounced';
+        rcpt.lastReply = f.reply;
+        item.reports.push({ rcpt, action: 'failed', f });
+      }
+    }
+    // One report per pass over the message: sent when no other domain of it is being delivered and
+    // no recipient still waits for its first attempt.
+    if (item.reports.length && [...item.busy].every((d) => d === domain) && !item.rcpts.some((r) => r.status === 'pending'))
+      await this.report(item, item.reports.splice(0));
   }
 
   /** 4xx, refused connection or timeout: try again on the schedule, or give up when it has run out. */
   private defer(item: Item, r: Rcpt, reply: string, mxHost: string | undefined, smtpReply: boolean): Failure | undefined {
     r.lastReply = reply;
     const wait = nextAttempt(r.attempts, this.schedule);
-    if (wait === undefined) return { rcpt: r, f: { recipient: r.address, status: statusOf(reply, '4.4.1'), reply, remoteMta: mxHost, smtpReply } };
-    r.status = 'deferred';
-    r.nextAttempt = Date.now() + wait;
-    this.deferredItems.add(item);
-    void this.spool.mark({ id: item.record.id, i: r.index, s: 'deferred', a: r.attempts, n: r.nextAttempt, r: reply }).catch(() => undefined);
-    this.opts.bus.emit({
-      type: 'deferred',
-      stage: 'queue',
-      queueId: item.record.id,
-      recipient: r.address,
-      reply,
-      attempt: r.attempts,
-      nextAttempt: new Date(r.nextAttempt).toISOString(),
-    });
+    if (wait === undefined)
+      return { rcpt: r, f: { recipient: r.address, status: statusOf(reply, '4.4.1'), reply, remoteMta: mxHost, smtpReply, reason: 'retries-exhausted' } };
+    // RFC 3461 DELAY: told once, after the first deferral (as Postfix's delay_warning_time tells once).
+    if (r.attempts === 1 && wantsReport(item, r.index, 'delayed'))
+      item.reports.push({ rcpt: r, action: 'delayed', f: { recipient: r.address, status: statusOf(reply, '4.0.0'), reply, remoteMta: mxHost, smtpReply } });
+    this.markDeferred(item, r, wait);
     return undefined;
   }
 
-  private bounce(item: Item, failed: Failure[]): Promise<void> {
-    return bounce(
+  private report(item: Item, entries: ReportEntry[]): Promise<void> {
+    return report(
       {
         world: this.opts.world,
         bus: this.opts.bus,
@@ -367,7 +427,7 @@ export class QueueRunner {
         enqueue: (id, envelope, message) => this.enqueueWithId(id, envelope, message),
       },
       item,
-      failed,
+      entries,
     );
   }
 }

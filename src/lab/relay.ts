@@ -9,7 +9,7 @@ import type { EventBus } from '../events/bus.js';
 import type { Direction } from '../events/types.js';
 import { splitReply } from '../protocol/reply.js';
 import { newSessionStageState } from '../protocol/stages.js';
-import { MAX_DATA_LINE_EVENTS, readWireLine } from '../protocol/wire.js';
+import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { dotStuff } from '../protocol/command.js';
 
 export interface RelayRequest {
@@ -26,9 +26,19 @@ export interface RelayRequest {
   from: string;
   recipients: string[];
   message: Buffer;
+  /** The client declared BODY=8BITMIME (RFC 6152): say so again on this hop, where the next hop offers it. */
+  body8bit?: boolean;
+  /** RFC 3461 parameters to pass on, where the next hop offers DSN. */
+  dsn?: { ret?: string; envid?: string; notify?: string; orcpt?: string };
   timeoutMs: number;
   /** Receives a function that cuts the session short (the lab is stopping). */
   onAbort?: (abort: () => void) => void;
+  /**
+   * The remote MTA's verdict per recipient, as soon as the reply after the dot arrives (before QUIT):
+   * the queue records deliveries here, so a crash after this point cannot send the message again.
+   * QUIT waits for it, so a relay session that has ended has its outcome on disk.
+   */
+  onOutcome?: (outcome: RelayOutcome) => Promise<unknown> | void;
 }
 
 export interface RelayOutcome {
@@ -38,6 +48,8 @@ export interface RelayOutcome {
   error?: string;
   /** Per recipient, the reply that decides it (RCPT's if refused there, else the one after the dot). */
   recipients: { recipient: string; code: number; reply: string }[];
+  /** The next hop announced DSN: it reports on the message from here on (RFC 3461 §5.2). */
+  nextHopDsn?: boolean;
 }
 
 interface SmtpError extends Error {
@@ -52,23 +64,36 @@ interface SmtpError extends Error {
 export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
   const { bus, session, queueId } = req;
   const state = newSessionStageState();
+  const message = wireForm(req.message);
   let opened = false;
   let sawQuitReply = false;
   let lastServerLine = '';
-  const emitLine = (direction: Direction, line: string) => {
-    const { fields, reply } = readWireLine(state, direction, line);
+  let nextHopDsn = false;
+  const emitLine = (direction: Direction, line: string, omittedOctets = 0) => {
+    const shown = shownDataLine(line, omittedOctets);
+    const { fields, reply } = readWireLine(state, direction, shown.line);
     if (reply?.final) lastServerLine = line;
+    if (direction === 'server' && /^250[ -]DSN\s*$/i.test(line)) nextHopDsn = true;
     if (reply?.code === 221) sawQuitReply = true;
     // The whole relay hop is the queue's work, whatever stage the same line has on an inbound session.
-    bus.emit({ type: 'wire', session, leg: 'relay', direction, line, queueId, ...fields, stage: 'queue' });
+    bus.emit({ type: 'wire', session, leg: 'relay', direction, ...shown, queueId, ...fields, stage: 'queue' });
   };
   const emitMessage = () => {
-    // nodemailer streams the message without logging it; show what went on the wire (dot-stuffed).
-    const text = req.message.toString('latin1').replace(/\r?\n$/, '');
-    const lines = text.split(/\r?\n/);
-    lines.slice(0, MAX_DATA_LINE_EVENTS).forEach((l) => emitLine('client', dotStuff(l)));
-    if (lines.length > MAX_DATA_LINE_EVENTS)
-      bus.emit({ type: 'notice', stage: 'queue', level: 'info', session, message: `${lines.length - MAX_DATA_LINE_EVENTS} more message lines not shown` });
+    // nodemailer streams the message without logging it; show what went on the wire (dot-stuffed),
+    // scanning no further than the lines shown, and the rest only to count them.
+    const msg = message;
+    let total = 0;
+    for (let i = msg.indexOf(10); i >= 0; i = msg.indexOf(10, i + 1)) total++;
+    if (msg.length && msg[msg.length - 1] !== 10) total++;
+    let shown = 0;
+    const splitter = new DataLineSplitter((head, omitted) => {
+      if (shown >= MAX_DATA_LINE_EVENTS) return false;
+      shown++;
+      emitLine('client', dotStuff(head), omitted);
+    });
+    if (splitter.push(msg)) splitter.finish();
+    if (total > MAX_DATA_LINE_EVENTS)
+      bus.emit({ type: 'notice', stage: 'queue', level: 'info', session, message: `${total - MAX_DATA_LINE_EVENTS} more message lines not shown` });
     emitLine('client', '.');
   };
   const log = (meta: { tnx?: string } | undefined, message: unknown) => {
@@ -164,7 +189,13 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
       done();
     });
     conn.connect(() => {
-      conn.send({ from: req.from, to: req.recipients }, req.message, (err: SmtpError | null, info?: SMTPConnection.SentMessageInfo) => {
+      const envelope = {
+        from: req.from,
+        to: req.recipients,
+        use8BitMime: !!req.body8bit,
+        ...(req.dsn && nextHopDsn ? { dsn: req.dsn } : {}),
+      };
+      conn.send(envelope as SMTPConnection.Envelope, message, (err: SmtpError | null, info?: SMTPConnection.SentMessageInfo) => {
         const per = new Map<string, { code: number; reply: string }>();
         const rejected = (err?.rejectedErrors ?? (info as { rejectedErrors?: SmtpError[] } | undefined)?.rejectedErrors ?? []) as SmtpError[];
         for (const r of rejected) if (r.recipient && r.response) per.set(r.recipient, { code: r.responseCode ?? codeOf(r.response), reply: r.response });
@@ -179,12 +210,28 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
         finish({
           connected: true,
           recipients: req.recipients.map((recipient) => ({ recipient, ...(per.get(recipient) ?? rest) })),
+          nextHopDsn,
         });
         // QUIT even after a failure: a polite client ends the session (RFC 5321 §4.1.1.10).
-        conn.quit();
+        void Promise.resolve(req.onOutcome?.(result!))
+          .catch(() => undefined)
+          .then(() => conn.quit());
       });
     });
   });
+}
+
+/**
+ * The message as it may go on the wire: a CR or LF not part of a CRLF becomes CRLF (RFC 5321 §2.3.8
+ * allows them only together). Passed on raw, a "\r." could end the message early at a receiver that
+ * takes a bare CR for a line end, the SMTP-smuggling shape; as CRLF it is dot-stuffed like any line.
+ */
+export function wireForm(message: Buffer): Buffer {
+  let bare = false;
+  for (let i = message.indexOf(13); i >= 0 && !bare; i = message.indexOf(13, i + 1)) if (message[i + 1] !== 10) bare = true;
+  for (let i = message.indexOf(10); i >= 0 && !bare; i = message.indexOf(10, i + 1)) if (message[i - 1] !== 13) bare = true;
+  if (!bare) return message;
+  return Buffer.from(message.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1');
 }
 
 function codeOf(reply: string): number {

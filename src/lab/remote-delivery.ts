@@ -5,7 +5,8 @@
  */
 import { replyClass, statusOf } from '../protocol/reply.js';
 import { lookupMx } from './mx.js';
-import { relaySession, type RelayOutcome } from './relay.js';
+import { relaySession, type RelayOutcome, type RelayRequest } from './relay.js';
+import { wantsReport } from './bounce.js';
 import type { RemoteMtas } from './remote.js';
 import type { DeliveryContext, Failure, Item, Rcpt } from './queue-item.js';
 
@@ -40,26 +41,44 @@ export class RemoteDelivery {
     bus.emit({ type: 'mx-lookup', stage: 'queue', queueId: id, domain, answer: mx.answer, ...(mx.ok ? {} : { error: mx.error }) });
     for (const r of due) r.attempts++;
     if (!mx.ok) return due.map((r) => ({ rcpt: r, f: noMailHost(mx.error, domain, r.address) }));
-    const { outcome, mxHost } = await this.relay(item, due, mx.answer);
+    const marks: Promise<void>[] = [];
+    // The delivered mark is written the moment the remote 250 arrives (group-committed with every
+    // other session's), not when the session has ended: a kill -9 after it cannot resend the message.
+    // Only a message between its dot and that mark may go twice (RFC 1047's window).
+    const markDelivered = (outcome: RelayOutcome, mxHost: string): Promise<unknown> => {
+      const own: Promise<void>[] = [];
+      for (const r of due) {
+        if (r.status === 'delivered') continue;
+        const res = outcome.recipients.find((x) => x.recipient === r.address);
+        if (!res || replyClass(res.code) !== 'positive-completion') continue;
+        r.status = 'delivered';
+        r.lastReply = res.reply;
+        own.push(spool.mark({ id, i: r.index, s: 'delivered', a: r.attempts, r: res.reply, via: mxHost }, true));
+        bus.emit({ type: 'delivered', stage: 'queue', queueId: id, recipient: r.address, via: 'relay', mx: mxHost, reply: res.reply });
+        // A next hop that speaks DSN got NOTIFY and reports itself; one that does not leaves the lab to
+        // say "relayed" to a sender who asked for SUCCESS (RFC 3461 §5.2.2).
+        if (!outcome.nextHopDsn && wantsReport(item, r.index, 'relayed'))
+          item.reports.push({ rcpt: r, action: 'relayed', f: { recipient: r.address, status: '2.0.0', reply: res.reply, remoteMta: mxHost, smtpReply: true } });
+      }
+      marks.push(...own);
+      return Promise.all(own);
+    };
+    const { outcome, mxHost } = await this.relay(item, due, mx.answer, markDelivered);
     if (this.stopped) {
-      for (const r of due) r.attempts--;
+      for (const r of due) if (r.status !== 'delivered') r.attempts--;
+      await Promise.all(marks);
       return [];
     }
+    void markDelivered(outcome, mxHost);
     const failed: Failure[] = [];
-    const marks: Promise<void>[] = [];
     for (const r of due) {
+      if (r.status === 'delivered') continue;
       const res = outcome.recipients.find((x) => x.recipient === r.address);
       const reply = res?.reply ?? outcome.error ?? '451 4.4.0 delivery failed for an unknown reason';
       const cls = replyClass(res?.code ?? 451);
-      if (cls === 'positive-completion') {
-        r.status = 'delivered';
-        r.lastReply = reply;
-        // Awaited: without this record a restart would relay the message a second time.
-        marks.push(spool.mark({ id, i: r.index, s: 'delivered', a: r.attempts, r: reply, via: mxHost }, true));
-        bus.emit({ type: 'delivered', stage: 'queue', queueId: id, recipient: r.address, via: 'relay', mx: mxHost, reply });
-      } else if (cls === 'permanent-negative') {
-        failed.push({ rcpt: r, f: { recipient: r.address, status: statusOf(reply), reply, remoteMta: res ? mxHost : undefined, smtpReply: !!res } });
-      } else {
+      if (cls === 'permanent-negative') {
+        failed.push({ rcpt: r, f: { recipient: r.address, status: statusOf(reply), reply, remoteMta: res ? mxHost : undefined, smtpReply: !!res, reason: 'permanent' } });
+      } else if (cls !== 'positive-completion') {
         const gaveUp = this.ctx.defer(item, r, reply, res ? mxHost : undefined, !!res);
         if (gaveUp) failed.push(gaveUp);
       }
@@ -69,7 +88,12 @@ export class RemoteDelivery {
   }
 
   /** Try each MX in preference order until one answers (RFC 5321 §5.1). */
-  private async relay(item: Item, due: Rcpt[], answer: { exchange: string }[]): Promise<{ outcome: RelayOutcome; mxHost: string }> {
+  private async relay(
+    item: Item,
+    due: Rcpt[],
+    answer: { exchange: string }[],
+    onOutcome: (outcome: RelayOutcome, mxHost: string) => Promise<unknown>,
+  ): Promise<{ outcome: RelayOutcome; mxHost: string }> {
     let outcome: RelayOutcome = { connected: false, error: 'no MX host to try', recipients: [] };
     let mxHost = '';
     for (const rec of answer) {
@@ -94,8 +118,11 @@ export class RemoteDelivery {
           from: item.record.from,
           recipients: due.map((r) => r.address),
           message: item.message,
+          body8bit: item.record.body === '8BITMIME',
+          dsn: dsnToPassOn(item, due),
           timeoutMs: this.opts.timeoutMs,
           onAbort: (fn) => (abort = fn),
+          onOutcome: (o) => onOutcome(o, rec.exchange),
         });
       } finally {
         this.active.delete(cut);
@@ -106,11 +133,25 @@ export class RemoteDelivery {
   }
 }
 
+/**
+ * RFC 3461 parameters for the next hop (used only if it announces DSN): RET and ENVID as given, and
+ * NOTIFY/ORCPT when the recipients of this session share them (nodemailer sends one set per envelope).
+ */
+function dsnToPassOn(item: Item, due: Rcpt[]): RelayRequest['dsn'] {
+  const { ret, envid, rcptDsn } = item.record;
+  const per = due.map((r) => rcptDsn?.[r.index]);
+  const notify = per[0]?.notify?.join(',');
+  const same = per.every((p) => p?.notify?.join(',') === notify);
+  const orcpt = due.length === 1 ? per[0]?.orcpt : undefined;
+  if (!ret && envid === undefined && !(same && notify) && !orcpt) return undefined;
+  return { ...(ret ? { ret } : {}), ...(envid !== undefined ? { envid } : {}), ...(same && notify ? { notify } : {}), ...(orcpt ? { orcpt } : {}) };
+}
+
 /** No host to deliver to: the domain does not exist, or says by a null MX that it takes no mail (RFC 7505). */
 function noMailHost(error: 'NXDOMAIN' | 'NULL_MX', domain: string, address: string): Failure['f'] {
   const reply =
     error === 'NULL_MX'
       ? `556 5.1.10 <${address}>: Recipient address rejected: Domain ${domain} does not accept mail (nullMX)`
       : `550 5.1.2 <${address}>: Host or domain name not found. Name service error for name=${domain} type=MX: Host not found (NXDOMAIN)`;
-  return { recipient: address, status: error === 'NULL_MX' ? '5.1.10' : '5.1.2', reply, smtpReply: false };
+  return { recipient: address, status: error === 'NULL_MX' ? '5.1.10' : '5.1.2', reply, smtpReply: false, reason: error === 'NULL_MX' ? 'null-mx' : 'no-mx' };
 }

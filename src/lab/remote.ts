@@ -9,6 +9,9 @@
  *   down      no listener: the port refuses connections, as a dead host would
  */
 import net from 'node:net';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 // The same corrections as on the lab's MX: a 550 5.7.1 or 451 4.7.1 here keeps its own RFC 3463 code.
 import './smtp-server-patches.js';
@@ -19,6 +22,60 @@ import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
+
+/**
+ * The greylisting MTAs' memory of (client, sender, recipient) triplets, kept in the data dir: the tutor
+ * restarts the lab when a lesson brings its own world, and a message that was greylisted before the
+ * restart must pass on its retry after it, as it would at a real MTA that never restarted.
+ */
+const GREYLIST_FILE = 'remote-greylist.json';
+
+class GreylistFile {
+  private readonly seen: Set<string>;
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(private readonly file: string) {
+    let list: unknown = [];
+    try {
+      list = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      // No file yet, or one cut short: start with an empty memory (the worst case is one more 451).
+    }
+    this.seen = new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
+  }
+
+  has(triplet: string): boolean {
+    return this.seen.has(triplet);
+  }
+
+  add(triplet: string): void {
+    this.seen.add(triplet);
+    this.dirty = true;
+    this.writing ??= this.write();
+  }
+
+  /** Resolves once what was added is on disk. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  /** Atomic: a temporary file renamed over the old one, so a crash leaves the old list or the new. */
+  private async write(): Promise<void> {
+    try {
+      while (this.dirty) {
+        this.dirty = false;
+        const tmp = `${this.file}.tmp`;
+        await fs.writeFile(tmp, JSON.stringify([...this.seen]));
+        await fs.rename(tmp, this.file);
+      }
+    } catch {
+      // A data dir that refuses the write costs a repeated greylisting after a restart, nothing more.
+    } finally {
+      this.writing = undefined;
+    }
+  }
+}
 
 export interface RemoteMtas {
   /** The loopback address the lab dials for an MX host name, or undefined when no such host exists. */
@@ -60,7 +117,7 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
       h.domains.push(spec);
     }
   }
-  const greylist = new Set<string>();
+  const greylist = new GreylistFile(path.join(dataDir, GREYLIST_FILE));
   let messageCounter = 0;
   try {
     for (const h of hosts.values()) {
@@ -97,6 +154,7 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
     },
     async stop() {
       await Promise.all([...hosts.values()].map((h) => closeServer(h.server)));
+      await greylist.flush();
     },
   };
 }
@@ -112,7 +170,7 @@ function closeServer(server: SMTPServer | undefined): Promise<void> {
   });
 }
 
-function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string>, nextId: () => number, bus?: EventBus): SMTPServer {
+function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFile, nextId: () => number, bus?: EventBus): SMTPServer {
   const domainNames = h.domains.map((d) => d.name);
   const server: SMTPServer = new SMTPServer({
     name: h.mxHost,

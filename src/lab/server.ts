@@ -17,22 +17,18 @@ import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { newSessionStageState, type SessionStageState } from '../protocol/stages.js';
-import { MAX_DATA_LINE_EVENTS, readWireLine } from '../protocol/wire.js';
+import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
 import { bareLineEndNotice } from '../protocol/controls.js';
 import type { World } from '../data/world.js';
-import { newQueueId } from './queue.js';
+import { newQueueId, type Envelope } from './queue.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
-  enqueue(
-    envelope: { from: string; recipients: string[]; session?: string; clientAddress?: string; helo?: string; authenticated?: boolean },
-    message: Buffer,
-    id?: string,
-  ): Promise<string>;
+  enqueue(envelope: Envelope, message: Buffer, id?: string): Promise<string>;
 }
 
 export interface LabServerOptions {
@@ -55,7 +51,9 @@ interface InboundSession {
   remotePort: number;
   lastReplyCode?: number;
   timedOut?: boolean;
-  /** smtp-server's line parser for this connection (found at connect), for the raw-input counts. */
+  /** smtp-server's connection (found once, at connect): its line parser has the raw-input counts. */
+  conn?: { _parser?: SMTPStream | false | null };
+  /** The parser the counts below belong to: STARTTLS replaces it with a fresh one. */
   parser?: SMTPStream;
   /** Commands processed so far, and how many command lines had arrived when the last reply went out. */
   commands: number;
@@ -76,6 +74,9 @@ const warnedBareLineEnd = new WeakSet<InboundSession>();
 // RFC 5321 §4.1.1.11: a parameter the server does not support gets 555. Those listed are the ones the
 // extensions we announce define: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
 // RET/ENVID/NOTIFY/ORCPT (RFC 3461), AUTH (RFC 4954 §5).
+/** How long a session may finish what it is doing (a message after its dot) when the lab stops. */
+const SHUTDOWN_GRACE_MS = 500;
+
 const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
 const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
 
@@ -101,7 +102,9 @@ export class LabServer {
       rejectOversized: true,
       maxRecipients: world.maxRecipients,
       socketTimeout: opts.idleTimeoutMs ?? 5 * 60_000,
-      closeTimeout: 500,
+      // Our own 421 goes out after SHUTDOWN_GRACE_MS (close()); smtp-server's, without an enhanced
+      // code, only if a socket outlives that by far.
+      closeTimeout: 3 * SHUTDOWN_GRACE_MS,
       // AUTH is offered only after STARTTLS (allowInsecureAuth false), as RFC 4954 §4 expects of a
       // server that would otherwise see passwords in clear; without a certificate neither is offered.
       ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
@@ -142,10 +145,21 @@ export class LabServer {
     });
   }
 
-  /** Stop accepting; sessions get a short grace, then 421 and close. */
+  /**
+   * Stop accepting; sessions get a short grace (a message after its dot gets its 250), then a 421 with
+   * its enhanced code (RFC 5321 §3.8; 4.3.2, RFC 3463: the system is not accepting messages) that is
+   * on the wire before the close, and the promise waits until the clients have gone — the transcript
+   * says nothing the client did not read.
+   */
   close(): Promise<void> {
     this.stopping = true;
-    return new Promise((resolve) => this.smtp.close(() => resolve()));
+    return new Promise((resolve) => {
+      // Resolves once every client socket has closed: the 421s are flushed by then.
+      this.smtp.close(() => resolve());
+      setTimeout(() => {
+        for (const c of [...this.smtp.connections]) c.send(421, `4.3.2 ${this.opts.world.hostname} Service shutting down, closing transmission channel`);
+      }, SHUTDOWN_GRACE_MS).unref();
+    });
   }
 
   private session(cid: string): InboundSession {
@@ -157,13 +171,22 @@ export class LabServer {
     return s;
   }
 
-  private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound'): void {
+  private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound', omittedOctets = 0): void {
     const inData = s.state.inData;
-    const { fields, reply } = readWireLine(s.state, direction, line);
+    const shown = shownDataLine(line, omittedOctets);
+    const { fields, reply } = readWireLine(s.state, direction, shown.line);
     // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
     // went out. The first command answers the greeting, so it is never counted (that is early talking).
     let pipelined = false;
     if (direction === 'client' && !inData) {
+      const parser = s.conn?._parser || undefined;
+      if (parser !== s.parser) {
+        // After STARTTLS a new parser counts from zero, and the first command on it (EHLO) answers
+        // the 220, as the first one of a session answers the greeting (RFC 3207 §4.2).
+        s.parser = parser;
+        s.commands = 0;
+        s.linesInAtLastReply = 0;
+      }
       s.commands++;
       pipelined = s.commands > 1 && s.linesInAtLastReply >= s.commands;
     }
@@ -173,7 +196,7 @@ export class LabServer {
     }
     // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
     if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
-    this.opts.bus.emit({ type: 'wire', session: s.id, leg, direction, line, ...fields, ...(pipelined ? { pipelined: true } : {}) });
+    this.opts.bus.emit({ type: 'wire', session: s.id, leg, direction, ...shown, ...fields, ...(pipelined ? { pipelined: true } : {}) });
     const note = direction === 'client' && !warnedBareLineEnd.has(s) ? bareLineEndNotice(line) : undefined;
     if (note) {
       warnedBareLineEnd.add(s);
@@ -198,7 +221,8 @@ export class LabServer {
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error) => void): void {
     const s = this.session(session.id);
-    s.parser = this.parserOf(session);
+    s.conn = this.connectionOf(session);
+    s.parser = s.conn?._parser || undefined;
     s.remoteAddress = session.remoteAddress;
     s.remotePort = (session as { remotePort?: number }).remotePort ?? 0;
     this.opts.bus.emit({
@@ -225,15 +249,17 @@ export class LabServer {
     cb(null, { user: auth.username });
   }
 
-  private onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error) => void): void {
+  private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
     const unknown = Object.keys(address.args || {}).filter((k) => !MAIL_PARAMS.has(k.toUpperCase()));
     if (unknown.length) return cb(smtpError(555, `5.5.4 MAIL FROM parameter not recognized: ${unknown.join(' ')}`));
-    cb();
+    cb(addressError(address.address, !!session.envelope.smtpUtf8, 'sender'));
   }
 
   private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
     const unknown = Object.keys(address.args || {}).filter((k) => !RCPT_PARAMS.has(k.toUpperCase()));
     if (unknown.length) return cb(smtpError(555, `5.5.4 RCPT TO parameter not recognized: ${unknown.join(' ')}`));
+    const bad = addressError(address.address, !!session.envelope.smtpUtf8, 'recipient');
+    if (bad) return cb(bad);
     const { world, bus } = this.opts;
     const domain = domainOf(address.address);
     const spec = world.domains.get(domain);
@@ -260,31 +286,34 @@ export class LabServer {
 
   private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
     const s = this.session(session.id);
-    const chunks: Buffer[] = [];
-    let pending = '';
+    let chunks: Buffer[] = [];
+    let received = 0;
+    const limit = this.opts.world.maxMessageSize;
     let lines = 0;
     let ended = false;
     // Each message line becomes an event as it arrives on the wire, in its wire form (dot-stuffed,
     // RFC 5321 §4.5.2). The DATA stream itself lags: smtp-server holds back a chunk's last bytes
     // until more arrive (they might start the CRLF.CRLF that ends the message), so a learner's line
     // would only show when the next one is typed.
-    const tap = (chunk: Buffer) => {
-      if (ended) return;
-      pending += chunk.toString('latin1');
-      let i: number;
-      while (!ended && (i = pending.indexOf('\r\n')) !== -1) {
-        const line = pending.slice(0, i);
-        pending = pending.slice(i + 2);
-        // The lone "." is said when the stream ends (below); whatever follows it is commands.
-        if (line === '.') ended = true;
-        else if (++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', line);
+    const splitter = new DataLineSplitter((head, omitted) => {
+      // The lone "." is said when the stream ends (below); whatever follows it is commands.
+      if (head === '.' && !omitted) {
+        ended = true;
+        return false;
       }
+      if (++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', head, 'inbound', omitted);
+    });
+    const tap = (chunk: Buffer) => {
+      if (!ended) splitter.push(chunk);
     };
-    const parser = this.parserOf(session);
+    const parser = s.conn?._parser || undefined;
     if (parser) parser.__dataTap = tap;
     let failed = false;
     stream.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
+      received += chunk.length;
+      // Past the limit the message will get its 552: holding its bytes would only grow the process.
+      if (limit && received > limit) chunks = [];
+      else chunks.push(chunk);
       // Without a tap (smtp-server changed inside), tee the stream: later, but still every line.
       if (!parser) tap(Buffer.from(chunk.toString('latin1').replace(/^\./gm, '..'), 'latin1'));
     });
@@ -296,7 +325,7 @@ export class LabServer {
     stream.on('end', () => {
       if (parser) parser.__dataTap = undefined;
       if (failed) return;
-      if (!ended && pending && ++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', pending);
+      if (!ended) splitter.finish();
       // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4). Said
       // here, not from the logger, so it comes before anything the queue does with the message.
       this.emitWire(s, 'client', '.');
@@ -308,7 +337,7 @@ export class LabServer {
           session: s.id,
           message: `${lines - MAX_DATA_LINE_EVENTS} more message lines not shown`,
         });
-      if (stream.sizeExceeded) {
+      if (stream.sizeExceeded || (limit && received > limit)) {
         return cb(smtpError(552, `5.3.4 Message size exceeds fixed maximum message size ${this.opts.world.maxMessageSize}`));
       }
       const body = Buffer.concat(chunks);
@@ -319,6 +348,8 @@ export class LabServer {
         clientAddress: session.remoteAddress,
         helo: session.hostNameAppearsAs,
         authenticated: !!session.user,
+        ...envelopeParams(session),
+        received,
       };
       // The Received: field names the queue id, so a trace header leads to the queue's log (Postfix's way).
       const queueId = newQueueId();
@@ -333,9 +364,9 @@ export class LabServer {
     });
   }
 
-  /** smtp-server's line parser of this session's connection, where the raw DATA tap hangs. */
-  private parserOf(session: SMTPServerSession): SMTPStream | undefined {
-    for (const c of this.smtp.connections) if (c.session === session) return c._parser || undefined;
+  /** smtp-server's connection of this session (its line parser is where the raw DATA tap hangs). */
+  private connectionOf(session: SMTPServerSession): InboundSession['conn'] {
+    for (const c of this.smtp.connections) if (c.session === session) return c as InboundSession['conn'];
     return undefined;
   }
 
@@ -356,6 +387,39 @@ export class LabServer {
   }
 }
 
+/**
+ * An address the transaction cannot carry. smtp-server reads command lines as UTF-8, so a byte that is
+ * not UTF-8 arrives as U+FFFD: that is bad syntax (501), not an unknown mailbox. A UTF-8 address is
+ * allowed only in a transaction that MAIL FROM opened with SMTPUTF8; RFC 6531 answers 553 with the
+ * enhanced code X.6.7 "Non-ASCII addresses not permitted for that sender/recipient".
+ */
+function addressError(address: string, smtpUtf8: boolean, role: 'sender' | 'recipient'): Error | undefined {
+  if (address.includes('\uFFFD'))
+    return smtpError(501, `${role === 'sender' ? '5.1.7' : '5.1.3'} Bad ${role} address syntax: a byte that is not ASCII or UTF-8`);
+  if (!smtpUtf8 && /[^\x00-\x7f]/.test(address))
+    return smtpError(553, `5.6.7 Non-ASCII addresses not permitted for that ${role}: MAIL FROM needs the SMTPUTF8 parameter (RFC 6531)`);
+  return undefined;
+}
+
+/** What MAIL and RCPT parameters ask of the queue: BODY (RFC 6152), SIZE (RFC 1870), RET/ENVID/NOTIFY/ORCPT (RFC 3461). */
+function envelopeParams(session: SMTPServerSession): Pick<Envelope, 'body' | 'ret' | 'envid' | 'rcptDsn' | 'declaredSize'> {
+  const env = session.envelope;
+  const args = (env.mailFrom ? env.mailFrom.args : undefined) || {};
+  const declared = Number((args as Record<string, string>).SIZE);
+  const rcptDsn = env.rcptTo.map((r) => ({
+    ...(r.dsn?.notify?.length ? { notify: r.dsn.notify.map((n) => n.toUpperCase()) } : {}),
+    ...(r.dsn?.orcpt ? { orcpt: r.dsn.orcpt } : {}),
+  }));
+  const body = env.bodyType?.toUpperCase();
+  return {
+    ...(body === '8BITMIME' || body === '7BIT' ? { body } : {}),
+    ...(env.dsn?.ret === 'FULL' || env.dsn?.ret === 'HDRS' ? { ret: env.dsn.ret } : {}),
+    ...(env.dsn?.envid ? { envid: env.dsn.envid } : {}),
+    ...(rcptDsn.some((d) => d.notify || d.orcpt) ? { rcptDsn } : {}),
+    ...(Number.isSafeInteger(declared) && declared >= 0 && 'SIZE' in args ? { declaredSize: declared } : {}),
+  };
+}
+
 /** Deliver to the mailbox as the world spells it (Bob@example.com → bob), keeping remote addresses as given. */
 function canonicalRecipient(world: World, address: string): string {
   const domain = domainOf(address);
@@ -369,7 +433,8 @@ function canonicalRecipient(world: World, address: string): string {
 /** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */
 function receivedHeader(world: World, session: SMTPServerSession, recipients: string[], queueId: string): string {
   const helo = session.hostNameAppearsAs || 'unknown';
-  const protocol = session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
+  // RFC 3848: ESMTP plus S for TLS and A for an authenticated client (ESMTPS, ESMTPA, ESMTPSA).
+  const protocol = session.openingCommand === 'EHLO' ? `ESMTP${session.secure ? 'S' : ''}${session.user ? 'A' : ''}` : 'SMTP';
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
     `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +

@@ -1,5 +1,5 @@
 /**
- * Five places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
+ * Six places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
  * connection class once for every server in the lab (the MX and the simulated remote MTAs). Typed
  * against the declarations smtp-server ships, so a renamed method fails tsc, and
  * test/lab/smtp-server-patches.test.ts fails when an upgrade changes a reply these patches rely on:
@@ -18,6 +18,9 @@
  *    strict_rfc821_envelopes.
  * 5. It marks "421 too many unrecognized commands" 4.4.2 (a bad connection); the session is being
  *    closed for policy, 4.7.0, as Postfix says it.
+ * 6. It answers EXPN "500 command not recognized", which also counts towards the tenth-unknown-command
+ *    421. EXPN is a command RFC 5321 defines (§4.1.1.7), so a server that does not carry it out says
+ *    502 "command not implemented" (§4.2.4, and §7.3 on why servers keep mailing lists to themselves).
  *
  * Why 2 and 3 are patches and not smtp-server's `session.disabledCommands`: disabling AUTH for the
  * session hides it from EHLO, but then AUTH before STARTTLS is an unknown command (500 5.5.2, counted
@@ -86,6 +89,11 @@ if (!(PATCHED in connection)) {
       return original.call(this, command, callback);
     };
   }
+
+  (connection as SMTPConnection & { handler_EXPN: SMTPConnection['handler_VRFY'] }).handler_EXPN = function (this: SMTPConnection, _command, callback) {
+    this.send(502, '5.5.1 EXPN not implemented: this server does not expand mailing lists (RFC 5321 section 7.3)');
+    callback();
+  };
 
   const write = stream._write;
   stream._write = function (chunk, encoding, next) {

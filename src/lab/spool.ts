@@ -4,23 +4,35 @@
  * Layout, chosen so that one fsync covers many messages (group commit, as databases do; a per-message
  * file + fsync tops out near 2,000 messages/s on a small disk):
  *
- *   DIR/spool/<segment>.seg   records appended back to back: one header line
- *                             `#SMTPLAB-SPOOL {json envelope}\n`, then exactly `size` message bytes, then `\n`.
+ *   DIR/spool/<ms>-<pid>-<n>.seg  records appended back to back, each framed so a reader can check it
+ *                             and find the next one after damage: a header line
+ *                             `#SMTPLAB-SPOOL2 <crc32 hex> {json envelope}\n`, then exactly `size`
+ *                             message bytes, then `\n`. The CRC-32 covers the JSON and the message.
  *                             Concurrent enqueues are written with one write and one fdatasync; a new
  *                             segment also gets its directory fsynced before anyone is told "queued".
  *   DIR/spool/state.log       append-only JSON lines: per-recipient progress (deferred, delivered,
  *                             bounced) and "item done". The last line for a (queue id, recipient) wins.
+ *   DIR/spool/quarantine/     bytes of a segment that could not be read (a bad checksum, a header that
+ *                             is not JSON, a record cut short), copied out before the segment may go.
  *
- * A segment is unlinked once every item in it is finished; on start the state log is compacted to the
- * items still alive. A record cut short by a crash was never acknowledged (its fsync had not returned),
- * so the loader drops it.
+ * A damaged record costs only itself: the reader resynchronises on the next header line and keeps
+ * every intact record after it. A segment is unlinked once every item in it is finished and whatever
+ * in it was unreadable is in quarantine; on start the state log is compacted to the items still alive.
+ * Files the spool did not write are never deleted, only reported.
  */
-import { readFileSync, readdirSync, existsSync, writeSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeSync, statSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GroupCommit } from './group-commit.js';
 
-const HEADER_PREFIX = '#SMTPLAB-SPOOL ';
+/** Version 1 (no checksum) is still read, so a spool left by an older smtp-lab resumes. */
+const HEADER_V1 = '#SMTPLAB-SPOOL ';
+const HEADER_V2 = '#SMTPLAB-SPOOL2 ';
+/** Where a reader looks for the next record after a damaged one: both versions start so. */
+const RESYNC = Buffer.from('\n#SMTPLAB-SPOOL');
+const SEGMENT_NAME = /^\d+-\d+-\d+\.seg$/;
+const QUARANTINE = 'quarantine';
 const STATE_LOG = 'state.log';
 /** Rotate the active segment after this many records or bytes, so finished segments can be unlinked. */
 const SEGMENT_MAX_RECORDS = 2000;
@@ -45,6 +57,20 @@ export interface SpoolRecord {
   authenticated?: boolean;
   /** For a delivery status notification: the queue id of the message it reports on. */
   bounceOf?: string;
+  /** MAIL FROM's BODY= (RFC 6152), passed on when relaying. */
+  body?: '7BIT' | '8BITMIME';
+  /** RFC 3461 MAIL parameters: what a report returns (FULL or HDRS), and the sender's envelope id. */
+  ret?: 'FULL' | 'HDRS';
+  envid?: string;
+  /** RFC 3461 RCPT parameters, by recipient index (absent when no recipient gave any). */
+  rcptDsn?: RecipientDsn[];
+}
+
+export interface RecipientDsn {
+  /** NOTIFY=: NEVER, or any of SUCCESS, FAILURE, DELAY; absent means the default (failures). */
+  notify?: string[];
+  /** ORCPT=, decoded: `rfc822;addr` as the client gave it. */
+  orcpt?: string;
 }
 
 export type RecipientStatus = 'pending' | 'deferred' | 'delivered' | 'bounced';
@@ -70,8 +96,20 @@ export interface LoadedItem {
   progress: Map<number, RecipientProgress>;
 }
 
+/** Bytes of a segment that could not be read as a record. */
+export interface DamagedRange {
+  segment: string;
+  offset: number;
+  length: number;
+  reason: 'checksum mismatch' | 'unreadable header' | 'length does not match' | 'cut short';
+}
+
 export interface LoadedSpool {
   items: LoadedItem[];
+  /** Unreadable ranges, in file order; intact records after each were still read. */
+  damaged: DamagedRange[];
+  /** Files in the spool directory that the spool did not write: left alone. */
+  ignored: string[];
   /** Segments whose every item is finished (safe to unlink). */
   finishedSegments: string[];
   /** Segment file name → number of records in it. */
@@ -83,7 +121,9 @@ export function loadSpool(spoolDir: string): LoadedSpool {
   const items: LoadedItem[] = [];
   const segments = new Map<string, number>();
   const finishedSegments: string[] = [];
-  if (!existsSync(spoolDir)) return { items, finishedSegments, segments };
+  const damaged: DamagedRange[] = [];
+  const ignored: string[] = [];
+  if (!existsSync(spoolDir)) return { items, finishedSegments, segments, damaged, ignored };
   const progress = new Map<string, Map<number, RecipientProgress>>();
   const done = new Set<string>();
   const logFile = path.join(spoolDir, STATE_LOG);
@@ -105,27 +145,26 @@ export function loadSpool(spoolDir: string): LoadedSpool {
       m.set(e.i, { status: e.s, attempts: e.a, nextAttempt: e.n ?? undefined, lastReply: e.r });
     }
   }
-  const names = readdirSync(spoolDir)
-    .filter((n) => n.endsWith('.seg'))
-    .sort();
+  const names: string[] = [];
+  for (const name of readdirSync(spoolDir).sort()) {
+    if (SEGMENT_NAME.test(name)) names.push(name);
+    else if (name !== STATE_LOG && name !== `${STATE_LOG}.tmp` && name !== QUARANTINE) ignored.push(name);
+  }
   for (const name of names) {
     const buf = readFileSync(path.join(spoolDir, name));
-    let pos = 0;
     let count = 0;
     let live = 0;
-    while (pos < buf.length) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) break;
-      const header = buf.toString('utf8', pos, nl);
-      if (!header.startsWith(HEADER_PREFIX)) break;
-      let record: SpoolRecord;
-      try {
-        record = JSON.parse(header.slice(HEADER_PREFIX.length)) as SpoolRecord;
-      } catch {
-        break;
+    for (let pos = 0; pos < buf.length; ) {
+      const r = readRecord(buf, pos);
+      if ('reason' in r) {
+        // Skip to the next header line: one damaged record must not cost the intact ones after it.
+        const next = buf.indexOf(RESYNC, pos + 1);
+        const end = next < 0 ? buf.length : next + 1;
+        damaged.push({ segment: name, offset: pos, length: end - pos, reason: r.reason });
+        pos = end;
+        continue;
       }
-      const offset = nl + 1;
-      if (offset + record.size + 1 > buf.length || buf[offset + record.size] !== 10) break; // torn tail
+      const { record, offset } = r;
       pos = offset + record.size + 1;
       count++;
       if (done.has(record.id)) continue;
@@ -142,7 +181,44 @@ export function loadSpool(spoolDir: string): LoadedSpool {
     if (live === 0) finishedSegments.push(name);
   }
   items.sort((a, b) => a.record.arrival - b.record.arrival);
-  return { items, finishedSegments, segments };
+  return { items, finishedSegments, segments, damaged, ignored };
+}
+
+/** One record at `pos`, checked; or why it cannot be read. */
+function readRecord(buf: Buffer, pos: number): { record: SpoolRecord; offset: number } | { reason: DamagedRange['reason'] } {
+  const nl = buf.indexOf(10, pos);
+  if (nl < 0) return { reason: 'cut short' };
+  const header = buf.toString('utf8', pos, nl);
+  let crc: number | undefined;
+  let json: string;
+  if (header.startsWith(HEADER_V2)) {
+    const m = /^([0-9a-f]{8}) (.*)$/s.exec(header.slice(HEADER_V2.length));
+    if (!m) return { reason: 'unreadable header' };
+    crc = Number.parseInt(m[1]!, 16);
+    json = m[2]!;
+  } else if (header.startsWith(HEADER_V1)) {
+    json = header.slice(HEADER_V1.length);
+  } else return { reason: 'unreadable header' };
+  let record: SpoolRecord;
+  try {
+    record = JSON.parse(json) as SpoolRecord;
+  } catch {
+    return { reason: nl === buf.length - 1 ? 'cut short' : 'unreadable header' };
+  }
+  if (typeof record?.id !== 'string' || !Array.isArray(record.recipients) || !Number.isSafeInteger(record.size) || record.size < 0)
+    return { reason: 'unreadable header' };
+  const offset = nl + 1;
+  if (offset + record.size + 1 > buf.length) return { reason: 'cut short' };
+  if (buf[offset + record.size] !== 10) return { reason: 'length does not match' };
+  if (crc !== undefined && crc32(buf.subarray(offset, offset + record.size), crc32(json)) !== crc) return { reason: 'checksum mismatch' };
+  return { record, offset };
+}
+
+/** One framed record: header line with the CRC-32 of envelope JSON + message, the message, a newline. */
+export function frameRecord(record: SpoolRecord, message: Buffer): Buffer {
+  const json = JSON.stringify(record);
+  const crc = crc32(message, crc32(json)).toString(16).padStart(8, '0');
+  return Buffer.concat([Buffer.from(`${HEADER_V2}${crc} ${json}\n`), message, Buffer.from('\n')]);
 }
 
 /** Read one spooled message's bytes (for items loaded at start). */
@@ -195,6 +271,18 @@ async function writeAll(fh: fs.FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
+export interface QuarantinedRange extends DamagedRange {
+  /** Where its bytes are now. */
+  file: string;
+}
+
+/** What open() found: the items to resume, and what it could not read or did not recognise. */
+export interface OpenedSpool {
+  items: LoadedItem[];
+  damaged: QuarantinedRange[];
+  ignored: string[];
+}
+
 interface SegmentInfo {
   live: number;
   active: boolean;
@@ -241,10 +329,14 @@ export class Spool {
     return this.records.busy || this.stateLog.busy;
   }
 
-  /** Create the directory, load what a previous run left, drop finished segments, compact the state log. */
-  async open(): Promise<LoadedItem[]> {
+  /**
+   * Create the directory, load what a previous run left, copy unreadable bytes to quarantine/, drop
+   * finished segments, compact the state log.
+   */
+  async open(): Promise<OpenedSpool> {
     await fs.mkdir(this.dir, { recursive: true });
     const loaded = loadSpool(this.dir);
+    const quarantined = await this.quarantine(loaded.damaged);
     for (const name of loaded.finishedSegments) await fs.rm(path.join(this.dir, name), { force: true });
     const live = new Map<string, number>();
     for (const item of loaded.items) live.set(item.segment, (live.get(item.segment) ?? 0) + 1);
@@ -264,7 +356,37 @@ export class Spool {
     }
     await fs.rename(tmp, path.join(this.dir, STATE_LOG));
     await fsyncDir(this.dir);
-    return loaded.items;
+    return { items: loaded.items, damaged: quarantined, ignored: loaded.ignored };
+  }
+
+  /** Copy each damaged range out (fsynced) before its segment can be unlinked; idempotent across restarts. */
+  private async quarantine(damaged: DamagedRange[]): Promise<QuarantinedRange[]> {
+    if (!damaged.length) return [];
+    const qdir = path.join(this.dir, QUARANTINE);
+    await fs.mkdir(qdir, { recursive: true });
+    const out: QuarantinedRange[] = [];
+    for (const d of damaged) {
+      const file = path.join(qdir, `${d.segment}@${d.offset}.damaged`);
+      if (!existsSync(file) || statSync(file).size !== d.length) {
+        const src = await fs.open(path.join(this.dir, d.segment), 'r');
+        const buf = Buffer.alloc(d.length);
+        try {
+          await src.read(buf, 0, d.length, d.offset);
+        } finally {
+          await src.close();
+        }
+        const fh = await fs.open(file, 'w');
+        try {
+          await writeAll(fh, buf);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      }
+      out.push({ ...d, file });
+    }
+    await fsyncDir(qdir);
+    return out;
   }
 
   /**
@@ -273,7 +395,7 @@ export class Spool {
    */
   append(record: SpoolRecord, message: Buffer): Promise<string> {
     if (this.closed) return Promise.reject(new Error('the spool is closed'));
-    return this.records.add(Buffer.concat([Buffer.from(`${HEADER_PREFIX}${JSON.stringify(record)}\n`), message, Buffer.from('\n')]));
+    return this.records.add(frameRecord(record, message));
   }
 
   private needsNewSegment(): boolean {

@@ -11,6 +11,91 @@ import { parseReplyLine, type ReplyLine } from './reply.js';
  */
 export const MAX_DATA_LINE_EVENTS = 500;
 
+/**
+ * Octets of one message line an event carries: RFC 5321 §4.5.3.1.6's text-line limit (1000 with the
+ * CRLF). A longer line (a 9 MB single-line message is legal up to SIZE) is cut there with a visible
+ * mark, and the event says how much was left out, so neither the stream nor a screen holds megabytes.
+ */
+export const MAX_DATA_LINE_OCTETS = 998;
+
+/** A message line as an event shows it: at most MAX_DATA_LINE_OCTETS, and how many octets were cut. */
+export function shownDataLine(head: string, omitted: number): { line: string; omittedOctets?: number } {
+  return omitted > 0 ? { line: `${head}… ${omitted} more octets`, omittedOctets: omitted } : { line: head };
+}
+
+/**
+ * Splits DATA bytes into message lines as they arrive, in time linear in the input however long a
+ * line is: each chunk is scanned once, and of a line only its first MAX_DATA_LINE_OCTETS are kept.
+ * `onLine` gets the kept head (latin1, one char per octet) and the count of octets cut.
+ */
+export class DataLineSplitter {
+  private head: Buffer[] = [];
+  private headLen = 0;
+  private omitted = 0;
+  /** The last octet seen was a CR: a CRLF may straddle two chunks. */
+  private cr = false;
+
+  constructor(private readonly onLine: (head: string, omitted: number) => boolean | void) {}
+
+  /** Feed bytes; stops early (returns false) when `onLine` returns false (the lone "." ends DATA). */
+  push(chunk: Buffer): boolean {
+    if (!chunk.length) return true;
+    let start = 0;
+    if (this.cr && chunk[0] === 0x0a) {
+      this.dropCr();
+      if (this.emit() === false) return false;
+      start = 1;
+    }
+    for (;;) {
+      const i = chunk.indexOf(CRLF, start);
+      if (i < 0) break;
+      this.keep(chunk, start, i);
+      if (this.emit() === false) return false;
+      start = i + 2;
+    }
+    this.keep(chunk, start, chunk.length);
+    this.cr = chunk.length > start && chunk[chunk.length - 1] === 0x0d;
+    return true;
+  }
+
+  /** The bytes of an unfinished last line, if any (the stream ended without its CRLF). */
+  finish(): void {
+    if (this.headLen || this.omitted) this.emit();
+  }
+
+  private keep(chunk: Buffer, from: number, to: number): void {
+    const room = MAX_DATA_LINE_OCTETS - this.headLen;
+    const take = Math.max(0, Math.min(room, to - from));
+    if (take) {
+      // A copy: the chunk itself must not stay alive for the sake of a line head.
+      this.head.push(Buffer.from(chunk.subarray(from, from + take)));
+      this.headLen += take;
+    }
+    this.omitted += to - from - take;
+  }
+
+  private dropCr(): void {
+    if (this.omitted) this.omitted--;
+    else {
+      const last = this.head[this.head.length - 1]!;
+      this.head[this.head.length - 1] = last.subarray(0, last.length - 1);
+      this.headLen--;
+    }
+  }
+
+  private emit(): boolean | void {
+    const head = Buffer.concat(this.head, this.headLen).toString('latin1');
+    const omitted = this.omitted;
+    this.head = [];
+    this.headLen = 0;
+    this.omitted = 0;
+    this.cr = false;
+    return this.onLine(head, omitted);
+  }
+}
+
+const CRLF = Buffer.from('\r\n');
+
 export interface WireLineFields {
   stage: Stage;
   /** Client lines: the upper-case verb (absent for message lines). */

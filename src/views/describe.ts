@@ -37,7 +37,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'wire':
       return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.line)}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}`;
     case 'queued':
-      return `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} octets)`;
+      return `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${sizes(e)})`;
     case 'mx-lookup':
       return about(e.queueId, `MX ${e.domain}: ${e.error ?? e.answer.map((a) => `${a.preference} ${a.exchange}`).join(', ')}`);
     case 'delivered':
@@ -50,10 +50,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'deferred':
       return about(e.queueId, `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${clockTime(e.nextAttempt)})`);
     case 'bounced':
-      return about(
-        e.queueId,
-        `✗ bounced for ${e.recipient}: ${e.reply}${e.bounceQueueId ? ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})` : ' (the sender is <>: no bounce is sent, logged only)'}`,
-      );
+      return about(e.queueId, `✗ bounced for ${e.recipient}: ${e.reply}${whyBounced(e)}${bounceNotice(e)}`);
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
     case 'lesson':
@@ -63,4 +60,34 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'notice':
       return e.message;
   }
+}
+
+/** What the client sent, what it declared, what the lab stored (the lab's own Received: field is the difference). */
+function sizes(e: Extract<LabEvent, { type: 'queued' }>): string {
+  if (e.received === undefined) return `${e.size} octets`;
+  const declared = e.declaredSize !== undefined ? ` (declared ${e.declaredSize})` : '';
+  return `${e.received} octets sent${declared}, ${e.size} stored with the lab's Received:`;
+}
+
+function whyBounced(e: Extract<LabEvent, { type: 'bounced' }>): string {
+  const n = e.attempts ?? 0;
+  const tries = `${n} attempt${n === 1 ? '' : 's'}`;
+  switch (e.reason) {
+    case 'retries-exhausted':
+      return ` — the retry schedule ran out after ${tries}`;
+    case 'permanent':
+      return ` — a permanent refusal (5xx), not retried`;
+    case 'no-mx':
+      return ` — the domain has no mail host (no MX, NXDOMAIN)`;
+    case 'null-mx':
+      return ` — the domain accepts no mail (null MX, RFC 7505)`;
+    default:
+      return '';
+  }
+}
+
+function bounceNotice(e: Extract<LabEvent, { type: 'bounced' }>): string {
+  if (e.bounceQueueId) return ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})`;
+  if (e.noReport === 'notify') return ' (no notice: the sender asked for none with NOTIFY)';
+  return ' (the sender is <>: no bounce is sent, logged only)';
 }

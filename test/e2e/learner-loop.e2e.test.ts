@@ -28,7 +28,7 @@ describe.skipIf(skip)('a learner\'s loop, in a real terminal', () => {
       expect(first).toMatch(/^Welcome! Type SMTP at the C: prompt; tutor commands start with : \(:hint, :help\)$/m);
       expect(first).toContain('Lesson 1/');
       expect(first).toContain('Connection and the greeting');
-      expect(first).toContain('Every SMTP conversation starts with a TCP connection');
+      expect(first).toContain("You open a connection to the lab's mail server");
       expect(first).toContain(':read shows the whole reading');
       // The step, once: in the live pane (the transcript only marks where it began).
       expect(count(first.replace(/\n\s*/g, ' '), 'The tutor has opened a session for you')).toBe(1);

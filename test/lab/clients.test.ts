@@ -99,4 +99,22 @@ s.quit()
     );
     expect(refused).toBe(24);
   });
+
+  it.skipIf(skipReason('swaks'))('swaks with STARTTLS and AUTH: Received: says ESMTPS and ESMTPSA (RFC 3848)', async () => {
+    const base = ['--server', '127.0.0.1', '--port', String(lab.port), '-f', 'alice@example.com', '-t', 'bob@example.com', '--tls'];
+    await run('swaks', [...base, '--helo', 'tls.test', '--header', 'Subject: via swaks tls']);
+    expect(await deliveredToBob('via swaks tls')).toMatch(/by mx\.example\.com \(smtp-lab\) with ESMTPS id/);
+    await run('swaks', [...base, '--helo', 'auth.test', '--auth', 'PLAIN', '--auth-user', 'alice', '--auth-password', 'alice-secret', '--header', 'Subject: via swaks auth']);
+    expect(await deliveredToBob('via swaks auth')).toMatch(/by mx\.example\.com \(smtp-lab\) with ESMTPSA id/);
+    expect(await deliveredToBob('via nodemailer')).toMatch(/with ESMTP id/);
+  });
+
+  it.skipIf(skipReason('swaks'))('swaks --tls --pipeline: commands pipelined after STARTTLS are marked, as before it', async () => {
+    await run('swaks', ['--server', '127.0.0.1', '--port', String(lab.port), '-f', 'alice@example.com', '-t', 'bob@example.com', '--tls', '--pipeline', '--helo', 'tls-pipe.test', '--header', 'Subject: via swaks tls pipeline']);
+    await deliveredToBob('via swaks tls pipeline');
+    const lines = wires(lab.events, { session: sessionOf('tls-pipe.test'), direction: 'client' });
+    const afterTls = lines.slice(lines.findIndex((w) => w.verb === 'STARTTLS') + 1);
+    expect(afterTls.filter((w) => w.pipelined).map((w) => w.verb)).toEqual(expect.arrayContaining(['RCPT', 'DATA']));
+    expect(afterTls.find((w) => w.verb === 'EHLO')!.pipelined).toBeUndefined();
+  });
 });

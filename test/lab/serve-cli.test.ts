@@ -92,6 +92,34 @@ describe('smtp-lab serve', () => {
     idle.close();
   });
 
+  it('SIGHUP (the terminal closed) stops gracefully: every client reads a 421 4.3.2 before the close, as the transcript says', async () => {
+    const s = serve(['--port', '0', '--data-dir', tempDir(), '--json']);
+    const { port } = JSON.parse(await s.next(() => true));
+    const idle = await RawSmtp.connect(port);
+    await idle.command('EHLO idle.test');
+    const inMail = await RawSmtp.connect(port);
+    await inMail.command('EHLO mail.test');
+    await inMail.command('MAIL FROM:<alice@example.com>');
+    const inData = await RawSmtp.connect(port);
+    await inData.command('EHLO data.test');
+    await inData.command('MAIL FROM:<alice@example.com>');
+    await inData.command('RCPT TO:<bob@example.com>');
+    await inData.command('DATA');
+    inData.write('Subject: half a message\r\n\r\n');
+    s.child.kill('SIGHUP');
+    for (const c of [idle, inMail, inData]) {
+      expect((await c.readReply(5000)).at(-1)).toMatch(/^421 4\.3\.2 mx\.example\.com Service shutting down/);
+      while (!c.closed) await new Promise((r) => c.socket.once('close', r));
+    }
+    const [exit] = await once(s.child, 'exit');
+    expect(exit).toBe(0);
+    const events = s.lines.map((l) => JSON.parse(l));
+    const said = events.filter((e) => e.type === 'wire' && /^421 4\.3\.2/.test(e.line)).map((e) => e.session);
+    const closed = events.filter((e) => e.type === 'session-close' && e.reason === 'shutdown').map((e) => e.session);
+    expect(new Set(said).size).toBe(3);
+    expect(closed.sort()).toEqual([...new Set(said)].sort());
+  });
+
   it('says in one line that a busy port is busy, and exits 2 without a stack trace', async () => {
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await once(blocker, 'listening');

@@ -3,7 +3,7 @@
  * the stages, local delivery into a real Maildir.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawSmtp, code, maildirFiles, startTestLab, wires, type TestLab } from '../helpers/lab.js';
+import { RawSmtp, code, maildirFiles, startTestLab, until, wires, type TestLab } from '../helpers/lab.js';
 import type { LabEvent } from '../../src/events/types.js';
 
 let lab: TestLab;
@@ -101,6 +101,26 @@ describe('lab server', () => {
     }
   });
 
+  it('answers EXPN 502 5.5.1 (RFC 5321 §4.2.4: recognised, not implemented), not 500', async () => {
+    const s = await session();
+    expect((await s.command('EXPN staff')).at(-1)).toMatch(/^502 5\.5\.1 /);
+    const w = wires(lab.events, { direction: 'server', code: 502 }).at(-1)!;
+    expect(w.replyTo).toBe('EXPN');
+    s.close();
+  });
+
+  it('refuses a UTF-8 address without SMTPUTF8 with 553 5.6.7 (RFC 6531), takes it with SMTPUTF8, and calls a non-UTF-8 byte a syntax error', async () => {
+    const s = await session();
+    expect((await s.command('MAIL FROM:<jörg@example.org>')).at(-1)).toMatch(/^553 5\.6\.7 /);
+    expect(code(await s.command('MAIL FROM:<alice@example.com>'))).toBe(250);
+    expect((await s.command('RCPT TO:<jörg@example.net>')).at(-1)).toMatch(/^553 5\.6\.7 /);
+    s.socket.write(Buffer.from('RCPT TO:<b\xf8b@example.com>\r\n', 'latin1'));
+    expect((await s.readReply()).at(-1)).toMatch(/^501 5\.1\.3 /);
+    await s.command('RSET');
+    expect(code(await s.command('MAIL FROM:<jörg@example.org> SMTPUTF8'))).toBe(250);
+    s.close();
+  });
+
   it('answers RCPT before MAIL with 503', async () => {
     const s = await session();
     expect(code(await s.command('RCPT TO:<bob@example.com>'))).toBe(503);
@@ -125,6 +145,20 @@ describe('lab server', () => {
     for (let i = 0; i < 101; i++) replies.push(await s.readReply());
     expect(replies.slice(0, 100).every((r) => code(r) === 250)).toBe(true);
     expect(replies[100]![0]).toMatch(/^452 4\.5\.3 /);
+    s.close();
+  });
+
+  it('the queued event tells what the client sent and declared (SIZE=) from what the lab stored', async () => {
+    const s = await session();
+    expect(code(await s.command('MAIL FROM:<alice@example.com> SIZE=400'))).toBe(250);
+    await s.command('RCPT TO:<bob@example.com>');
+    await s.command('DATA');
+    const queued = lab.bus.waitFor((e) => e.type === 'queued' && e.session !== undefined && e.declaredSize === 400);
+    expect(code(await s.message(['Subject: sized', '', 'x'.repeat(100), '..dot']))).toBe(250);
+    const q = await queued;
+    // 'Subject: sized' + '' + 100 x + '.dot' (unstuffed), each with CRLF.
+    expect(q).toMatchObject({ received: 16 + 2 + 102 + 6, declaredSize: 400 });
+    expect(q.type === 'queued' && q.size - q.received!).toBeGreaterThan(50);
     s.close();
   });
 
@@ -226,6 +260,30 @@ describe('message lines on the wire', () => {
     expect(await seen).toMatchObject({ stage: 'transmission', direction: 'client' });
     const reply = await s.message(['Subject: typed', '']);
     expect(code(reply)).toBe(250);
+    s.close();
+  });
+});
+
+describe('long lines on the wire', () => {
+  it('a 3 MB single-line message is stored whole, and its event carries 998 octets and says how many more', async () => {
+    const s = await session();
+    await s.command('MAIL FROM:<alice@example.com>');
+    await s.command('RCPT TO:<bob@example.com>');
+    expect(code(await s.command('DATA'))).toBe(354);
+    const long = 'y'.repeat(3 * 1024 * 1024);
+    const from = lab.events.length;
+    // In small pieces, as TCP delivers it: the tap must not rescan what it has seen.
+    for (let i = 0; i < long.length; i += 65536) s.write(long.slice(i, i + 65536));
+    const reply = await s.message(['', 'Subject: long-line-test', '', 'after']);
+    expect(code(reply)).toBe(250);
+    const wire = wires(lab.events.slice(from), { direction: 'client', data: true });
+    expect(wire[0]!.line).toBe(`${'y'.repeat(998)}… ${long.length - 998} more octets`);
+    expect(wire[0]!.omittedOctets).toBe(long.length - 998);
+    expect(wire.slice(1).map((w) => w.line)).toEqual(['Subject: long-line-test', '', 'after']);
+    await until(lab.events, (ev) => ev.some((e) => e.type === 'delivered' && e.queueId === /queued as (\w+)/.exec(reply.at(-1)!)?.[1]));
+    const stored = maildirFiles(lab.dataDir, 'bob@example.com').find((m) => m.includes('long-line-test'))!;
+    // Maildir stores lines with LF (the local convention); the line is whole.
+    expect(stored.includes(`\n${long}\nSubject: long-line-test\n`)).toBe(true);
     s.close();
   });
 });

@@ -20,7 +20,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function serve(dataDir: string): Promise<{ child: ChildProcessWithoutNullStreams; port: number }> {
+async function serve(dataDir: string, onEvent?: (e: Record<string, unknown>) => void): Promise<{ child: ChildProcessWithoutNullStreams; port: number }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--json'], { env: { ...process.env, NO_COLOR: '1' } });
   children.push(child);
   let stderr = '';
@@ -28,10 +28,12 @@ async function serve(dataDir: string): Promise<{ child: ChildProcessWithoutNullS
   const port = await new Promise<number>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
     rl.once('line', (l) => resolve(JSON.parse(l).port));
+    // Keep reading stdout so the child never blocks on a full pipe (a pipe is written synchronously
+    // on Linux: every event said before a kill -9 is here).
+    if (onEvent) rl.on('line', (l) => onEvent(JSON.parse(l)));
     child.once('exit', (c) => reject(new Error(`serve exited ${c}: ${stderr}`)));
   });
-  // Keep draining stdout so the child never blocks on a full pipe.
-  child.stdout.resume();
+  if (!onEvent) child.stdout.resume();
   return { child, port };
 }
 
@@ -43,8 +45,74 @@ function delivered(dataDir: string, address: string): string[] {
     const dir = path.join(dataDir, 'mail', domain!, local!, sub);
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) {
-      const m = /^Subject: (kill-[a-d]\d+)$/m.exec(readFileSync(path.join(dir, f), 'utf8'));
+      const m = /^Subject: (kill-[a-z]\d+)$/m.exec(readFileSync(path.join(dir, f), 'utf8'));
       if (m) out.push(m[1]!);
+    }
+  }
+  return out;
+}
+
+
+/**
+ * One client pushing messages lock-step over one connection until the server dies; `onAck` hears each
+ * acknowledged subject.
+ */
+async function pushUntilDead(port: number, rcpt: string, tag: string, onAck: (subject: string) => void): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setEncoding('latin1');
+  let buffer = '';
+  const replies: string[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  socket.on('data', (d: string) => {
+    buffer += d;
+    let i;
+    while ((i = buffer.indexOf('\r\n')) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      if (/^\d{3} /.test(line)) replies.push(line);
+    }
+    wake?.();
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  const reply = async (): Promise<string | undefined> => {
+    while (!replies.length && !closed) await new Promise<void>((r) => (wake = r));
+    return replies.shift();
+  };
+  await reply(); // 220
+  socket.write('EHLO load.test\r\n');
+  await reply();
+  for (let n = 1; ; n++) {
+    socket.write('MAIL FROM:<alice@example.com>\r\n');
+    if (!(await reply())?.startsWith('250')) break;
+    socket.write(`RCPT TO:<${rcpt}>\r\n`);
+    if (!(await reply())?.startsWith('250')) break;
+    socket.write('DATA\r\n');
+    if (!(await reply())?.startsWith('354')) break;
+    socket.write(`From: alice@example.com\r\nTo: ${rcpt}\r\nSubject: kill-${tag}${n}\r\n\r\n${'x'.repeat(1500)}\r\n.\r\n`);
+    const r = await reply();
+    if (!r?.startsWith('250')) break;
+    onAck(`kill-${tag}${n}`);
+  }
+  socket.destroy();
+}
+
+/** Each copy in a remote Maildir: its subject and the lab's queue id (from the lab's Received: field). */
+function relayedCopies(dataDir: string, address: string): { subject: string; queueId: string }[] {
+  const [local, domain] = address.split('@');
+  const out: { subject: string; queueId: string }[] = [];
+  for (const sub of ['new', 'cur']) {
+    const dir = path.join(dataDir, 'mail', domain!, local!, sub);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      const subject = /^Subject: (kill-[a-z]\d+)$/m.exec(text)?.[1];
+      const queueId = /\(smtp-lab\) with E?SMTP\w* id (\w+)/.exec(text)?.[1];
+      if (subject && queueId) out.push({ subject, queueId });
     }
   }
   return out;
@@ -58,55 +126,15 @@ describe('durability', () => {
     const acked: string[] = [];
     const killAfter = 200;
     let killed = false;
-    /** One client pushing messages lock-step over one connection until the server dies. */
-    const sender = async (tag: string) => {
-      const socket = net.connect(first.port, '127.0.0.1');
-      socket.setEncoding('latin1');
-      let buffer = '';
-      const replies: string[] = [];
-      let wake: (() => void) | undefined;
-      let closed = false;
-      socket.on('data', (d: string) => {
-        buffer += d;
-        let i;
-        while ((i = buffer.indexOf('\r\n')) >= 0) {
-          const line = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          if (/^\d{3} /.test(line)) replies.push(line);
-        }
-        wake?.();
-      });
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        closed = true;
-        wake?.();
-      });
-      const reply = async (): Promise<string | undefined> => {
-        while (!replies.length && !closed) await new Promise<void>((r) => (wake = r));
-        return replies.shift();
-      };
-      await reply(); // 220
-      socket.write('EHLO load.test\r\n');
-      await reply();
-      for (let n = 1; ; n++) {
-        socket.write('MAIL FROM:<alice@example.com>\r\n');
-        if (!(await reply())?.startsWith('250')) break;
-        socket.write('RCPT TO:<bob@example.com>\r\n');
-        if (!(await reply())?.startsWith('250')) break;
-        socket.write('DATA\r\n');
-        if (!(await reply())?.startsWith('354')) break;
-        socket.write(`From: alice@example.com\r\nTo: bob@example.com\r\nSubject: kill-${tag}${n}\r\n\r\n${'x'.repeat(1500)}\r\n.\r\n`);
+    const sender = (tag: string) =>
+      pushUntilDead(first.port, 'bob@example.com', tag, (subject) => {
+        acked.push(subject);
         // Kill while messages are between their final dot and their 250: the hardest moment.
         if (acked.length >= killAfter && !killed) {
           killed = true;
           first.child.kill('SIGKILL');
         }
-        const r = await reply();
-        if (!r?.startsWith('250')) break;
-        acked.push(`kill-${tag}${n}`);
-      }
-      socket.destroy();
-    };
+      });
     // Four connections at once, so the spool's fsync rounds overlap when the kill lands.
     await Promise.all(['a', 'b', 'c', 'd'].map(sender));
     await new Promise((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once('exit', r)));
@@ -130,6 +158,56 @@ describe('durability', () => {
     expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
     // At most one unacknowledged message per connection (the one in flight at the kill) may have made it.
     expect(got.length - acked.length).toBeLessThanOrEqual(4);
+    expect(listSpool(dataDir)).toEqual([]);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+
+  it('kill -9 while relaying to example.net: only messages whose relay session was open at the kill may go twice', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    // Relay sessions (by queue id) open when the kill landed: the only ones RFC 1047's window allows to repeat.
+    const open = new Set<string>();
+    const first = await serve(dataDir, (e) => {
+      if (e.type === 'session-open' && e.leg === 'relay') open.add(e.queueId as string);
+      if (e.type === 'session-close' && e.leg === 'relay') open.delete(e.queueId as string);
+    });
+    const acked: string[] = [];
+    const killAfter = 200;
+    let relayed = 0;
+    let killed = false;
+    const kill = () => {
+      if (killed) return;
+      killed = true;
+      first.child.kill('SIGKILL');
+    };
+    const senders = ['e', 'f', 'g', 'h'].map((tag) =>
+      pushUntilDead(first.port, 'dave@example.net', tag, (subject) => {
+        acked.push(subject);
+        const box = path.join(dataDir, 'mail', 'example.net', 'dave', 'new');
+        if (acked.length >= killAfter) relayed = existsSync(box) ? readdirSync(box).length : 0;
+        // Kill once relaying is well under way, so many sessions have finished and many are running.
+        if (acked.length >= killAfter && relayed > 30) kill();
+      }),
+    );
+    await Promise.all(senders);
+    await new Promise((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once('exit', r)));
+    expect(first.child.signalCode).toBe('SIGKILL');
+    const inFlight = new Set(open);
+
+    const second = await serve(dataDir);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const got = delivered(dataDir, 'dave@example.net');
+      if ((acked.every((s) => got.includes(s)) && listSpool(dataDir).length === 0) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const copies = new Map<string, string[]>();
+    for (const { subject, queueId } of relayedCopies(dataDir, 'dave@example.net')) copies.set(subject, [...(copies.get(subject) ?? []), queueId]);
+    const twice = [...copies].filter(([, ids]) => ids.length > 1).map(([, ids]) => ids[0]!);
+    process.stderr.write(`relay kill -9: ${acked.length} acknowledged, ${inFlight.size} relay sessions open at the kill, ${twice.length} delivered twice\n`);
+    expect(acked.filter((s) => !copies.has(s))).toEqual([]);
+    expect(twice.filter((id) => !inFlight.has(id))).toEqual([]);
     expect(listSpool(dataDir)).toEqual([]);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));

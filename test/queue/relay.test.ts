@@ -38,11 +38,34 @@ async function send(l: TestLab, from: string, to: string[], subject = 'hello', l
 const of = <T extends LabEvent['type']>(events: LabEvent[], type: T) => events.filter((e) => e.type === type) as Extract<LabEvent, { type: T }>[];
 
 describe('relay to remote domains', () => {
+  it('passes BODY=8BITMIME on with an 8-bit body, and turns a bare CR into CRLF so "\\r." is dot-stuffed, not passed raw', async () => {
+    const l = await lab();
+    const ended = l.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay');
+    const s = await RawSmtp.connect(l.port);
+    await s.command('EHLO client.test');
+    expect(code(await s.command('MAIL FROM:<alice@example.com> BODY=8BITMIME'))).toBe(250);
+    await s.command('RCPT TO:<dave@example.net>');
+    await s.command('DATA');
+    s.write('Subject: eight bit\r\n\r\ncaf\xe9\r.hidden\r\n.\r\n');
+    expect(code(await s.readReply())).toBe(250);
+    s.close();
+    await ended;
+    const relay = wires(l.events, { leg: 'relay', direction: 'client' }).map((w) => w.line);
+    expect(relay).toContain('MAIL FROM:<alice@example.com> BODY=8BITMIME');
+    // The wire events show octets one char each (latin1): é is UTF-8's two octets.
+    expect(relay).toEqual(expect.arrayContaining(['caf\xc3\xa9', '..hidden']));
+    const [stored] = maildirFiles(l.dataDir, 'dave@example.net');
+    expect(stored).toMatch(/\ncafé\n\.hidden\n/);
+  });
+
   it('relays mail for example.net through its MX, and the transcript of the second hop is in the events', async () => {
     const l = await lab();
     const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'dave@example.net');
+    // Delivered at the remote 250; the session ends after it, with QUIT.
+    const ended = l.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay');
     const id = await send(l, 'alice@example.com', ['dave@example.net'], 'to dave');
     await delivered;
+    await ended;
     const mx = of(l.events, 'mx-lookup').find((e) => e.queueId === id) as MxLookupEvent;
     expect(mx).toMatchObject({ domain: 'example.net', stage: 'queue', answer: [{ preference: 10, exchange: 'mx.example.net' }] });
     const relay = wires(l.events, { leg: 'relay', queueId: id });

@@ -1,10 +1,11 @@
 /** The spool on disk: what `smtp-lab queue` reads, what survives a stop, what a torn write leaves. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { EventBus } from '../../src/events/bus.js';
-import type { DeferredEvent } from '../../src/events/types.js';
+import type { DeferredEvent, NoticeEvent } from '../../src/events/types.js';
 import { loadWorld } from '../../src/data/world.js';
 import { QueueRunner } from '../../src/lab/queue.js';
 import { listSpool } from '../../src/lab/queue-item.js';
@@ -79,5 +80,77 @@ describe('spool', () => {
     await bounced;
     await r.idle();
     expect(r.list()).toEqual([]);
+  });
+
+  /** Four acknowledged records in one segment; returns the segment's path and each record's byte range. */
+  async function fourRecords(dataDir: string): Promise<{ seg: string; ranges: [number, number][] }> {
+    const spool = new Spool(dataDir);
+    await spool.open();
+    const body = (n: number) => Buffer.from(`From: alice@example.com\r\nSubject: R${n}\r\n\r\n${'x'.repeat(2000)}\r\n`);
+    for (const n of [1, 2, 3, 4])
+      await spool.append({ id: `R${n}`, from: 'alice@example.com', recipients: ['postmaster@down.example'], arrival: n, size: body(n).length }, body(n));
+    await spool.close();
+    const dir = path.join(dataDir, 'spool');
+    const seg = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.seg'))!);
+    const buf = readFileSync(seg);
+    const starts: number[] = [];
+    for (let i = 0, at = -1; i < 4; i++) starts.push((at = buf.indexOf('#SMTPLAB-SPOOL', at + 1)));
+    return { seg, ranges: starts.map((st, i) => [st, i < 3 ? starts[i + 1]! : buf.length]) };
+  }
+
+  it('random bytes inside record 2 cost only record 2: 1, 3 and 4 resume, its bytes go to quarantine, and start-up says so', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const { seg, ranges } = await fourRecords(dataDir);
+    const buf = readFileSync(seg);
+    const [from, to] = ranges[1]!;
+    randomBytes(200).copy(buf, from + Math.floor((to - from) / 2));
+    writeFileSync(seg, buf);
+    // Files the spool never wrote: left alone, whatever their names.
+    writeFileSync(path.join(dataDir, 'spool', 'notes.txt'), 'mine');
+    writeFileSync(path.join(dataDir, 'spool', 'junk.seg'), randomBytes(300));
+
+    const { r, bus } = runner(dataDir);
+    const notices: NoticeEvent[] = [];
+    bus.subscribe((e) => e.type === 'notice' && notices.push(e));
+    await r.start();
+    expect(r.list().map((i) => i.id).sort()).toEqual(['R1', 'R3', 'R4']);
+    const q = path.join(dataDir, 'spool', 'quarantine', `${path.basename(seg)}@${from}.damaged`);
+    expect(readFileSync(q)).toEqual(buf.subarray(from, to));
+    expect(notices.map((n) => n.message).join('\n')).toMatch(/could not be read \(checksum mismatch\); copied to .*quarantine/);
+    expect(notices.map((n) => n.message).join('\n')).toMatch(/left alone 2 file\(s\).*junk\.seg.*notes\.txt/);
+    await r.stop();
+    expect(existsSync(path.join(dataDir, 'spool', 'notes.txt'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'spool', 'junk.seg'))).toBe(true);
+  });
+
+  it('a garbled header or a segment cut short loses only the records it touches', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const { seg, ranges } = await fourRecords(dataDir);
+    const buf = readFileSync(seg);
+    buf.write('{not json', ranges[1]![0] + 30, 'latin1');
+    writeFileSync(seg, buf);
+    const spoolDir = path.join(dataDir, 'spool');
+    expect(loadSpool(spoolDir).items.map((i) => i.record.id)).toEqual(['R1', 'R3', 'R4']);
+    expect(loadSpool(spoolDir).damaged).toMatchObject([{ offset: ranges[1]![0], reason: 'unreadable header' }]);
+    truncateSync(seg, ranges[3]![0] + 100);
+    expect(loadSpool(spoolDir).items.map((i) => i.record.id)).toEqual(['R1', 'R3']);
+    expect(loadSpool(spoolDir).damaged.map((d) => d.reason)).toEqual(['unreadable header', 'cut short']);
+  });
+
+  it('a local delivery that keeps failing (the disk refuses the write) is deferred on disk with its reason, not left pending', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    // bob's Maildir path is a plain file: every write into it fails, as on a full or broken disk.
+    mkdirSync(path.join(dataDir, 'mail', 'example.com'), { recursive: true });
+    writeFileSync(path.join(dataDir, 'mail', 'example.com', 'bob'), 'not a directory');
+    const { r, bus } = runner(dataDir);
+    await r.start();
+    const deferred = bus.waitFor<DeferredEvent>((e) => e.type === 'deferred');
+    await r.enqueue({ from: 'alice@example.com', recipients: ['bob@example.com'] }, msg);
+    expect((await deferred).reply).toMatch(/^451 4\.3\.0 local error in processing: E/);
+    await r.stop();
+    expect(listSpool(dataDir)[0]!.recipients[0]).toMatchObject({ status: 'deferred', attempts: 1, lastReply: expect.stringMatching(/local error/) });
   });
 });

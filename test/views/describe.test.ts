@@ -1,0 +1,35 @@
+/** The words for queue events: what a learner reads about sizes and give-ups. */
+import { describe, expect, it } from 'vitest';
+import { describeEvent } from '../../src/views/describe.js';
+import type { LabEvent } from '../../src/events/types.js';
+
+const base = { seq: 1, time: '2026-01-01T00:00:00.000Z', stage: 'queue' as const };
+
+describe('describeEvent', () => {
+  it('a queued message: octets sent, declared with SIZE=, and stored with the lab\'s Received:', () => {
+    const e: LabEvent = { ...base, type: 'queued', queueId: 'Q1', from: 'a@example.com', recipients: ['bob@example.com'], size: 676, received: 511, declaredSize: 400 };
+    expect(describeEvent(e)).toBe("queued as Q1: a@example.com → bob@example.com (511 octets sent (declared 400), 676 stored with the lab's Received:)");
+  });
+
+  it('a give-up says the retry schedule ran out and after how many attempts', () => {
+    const e: LabEvent = {
+      ...base,
+      type: 'bounced',
+      queueId: 'Q1',
+      recipient: 'carol@down.example',
+      reply: 'connect to mx.down.example[127.0.0.1]:9: Connection refused',
+      attempts: 3,
+      reason: 'retries-exhausted',
+      bounceQueueId: 'Q1B0',
+      notify: 'a@example.com',
+    };
+    expect(describeEvent(e, { grouped: true })).toBe(
+      '✗ bounced for carol@down.example: connect to mx.down.example[127.0.0.1]:9: Connection refused — the retry schedule ran out after 3 attempts (notice Q1B0 to a@example.com)',
+    );
+  });
+
+  it('NOTIFY=NEVER: no notice, and says why', () => {
+    const e: LabEvent = { ...base, type: 'bounced', queueId: 'Q1', recipient: 'x@example.net', reply: '550 5.1.1', attempts: 1, reason: 'permanent', noReport: 'notify' };
+    expect(describeEvent(e, { grouped: true })).toMatch(/a permanent refusal \(5xx\), not retried \(no notice: the sender asked for none with NOTIFY\)$/);
+  });
+});
