@@ -211,7 +211,10 @@ function headerText(model: TranscriptModel, group: string): string {
   if (group.startsWith('q:')) {
     const q = group.slice(2);
     const origin = model.queueOrigin.get(q);
-    const from = origin === undefined ? '' : isLearner(model, origin) ? ' · from your session' : ` · from session ${shortId(origin)}`;
+    // A message the learner sent on an earlier session (before a reconnect or another lesson) is
+    // still theirs, but not this session's.
+    const yours = origin === model.learner ? ' · from your session' : ' · from your earlier session';
+    const from = origin === undefined ? '' : isLearner(model, origin) ? yours : ` · from session ${shortId(origin)}`;
     return `message ${q}${from}`;
   }
   const id = group.slice(2);
