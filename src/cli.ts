@@ -16,6 +16,8 @@ import { explainCommand } from './commands/explain.js';
 import { watchCommand } from './commands/watch.js';
 import { tutorCommand } from './commands/tutor.js';
 import { worldCommand } from './commands/world.js';
+import { dnsCommand } from './commands/dns.js';
+import { spoofCommand } from './commands/spoof.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(queueCommand)
     .command(mailboxCommand)
     .command(worldCommand)
+    .command(dnsCommand)
+    .command(spoofCommand)
     .strict()
     .help()
     .version(ownVersion())
