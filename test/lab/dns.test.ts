@@ -1,0 +1,113 @@
+/**
+ * The lab's own DNS: answers from the world file (and the data dir's DKIM key) like `dig +short`,
+ * NXDOMAIN and NODATA told apart, each of the new world values checked, and `smtp-lab dns` as a user runs it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadWorld, parseWorld, WorldFileError } from '../../src/data/world.js';
+import { ensureDkimKey } from '../../src/lab/dkim.js';
+import { LabDns } from '../../src/lab/dns.js';
+import { EventBus } from '../../src/events/bus.js';
+import type { LabEvent } from '../../src/events/types.js';
+import { runSmtpLab } from '../helpers/cli.js';
+
+const dirs: string[] = [];
+const temp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-dns-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('the lab resolver', () => {
+  const world = loadWorld();
+  const dataDir = temp();
+  const key = ensureDkimKey(dataDir, world.localDomain, world.dkimSelector);
+  const bus = new EventBus();
+  const events: LabEvent[] = [];
+  bus.subscribe((e) => events.push(e));
+  const dns = new LabDns(world, key.txt, bus);
+
+  it('answers SPF, DMARC and A records from the world file', () => {
+    expect(dns.query('example.com', 'TXT').answer).toEqual(['"v=spf1 ip4:127.0.0.1 -all"']);
+    expect(dns.query('_dmarc.example.com', 'TXT').answer[0]).toMatch(/^"v=DMARC1; p=reject/);
+    expect(dns.query('_dmarc.example.net', 'TXT').answer).toEqual(['"v=DMARC1; p=none"']);
+    expect(dns.query('mail.forger.example', 'A').answer).toEqual(['127.0.0.66']);
+    expect(dns.query('example.net', 'MX').answer).toEqual(['10 mx.example.net.']);
+    expect(dns.query('EXAMPLE.COM.', 'mx').answer).toEqual(['10 mx.example.com.']);
+  });
+
+  it('publishes the data dir\'s DKIM key at lab._domainkey.example.com, in strings of at most 255 octets', () => {
+    const a = dns.query('lab._domainkey.example.com', 'TXT');
+    expect(a.txt![0]!.every((s) => s.length <= 255)).toBe(true);
+    expect(a.txt![0]!.join('')).toBe(key.txt);
+    expect(key.txt).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/]+=*$/);
+    // Made once per data dir: the same key the next time.
+    expect(ensureDkimKey(dataDir, 'example.com', 'lab').txt).toBe(key.txt);
+  });
+
+  it('tells a name that does not exist (NXDOMAIN) from one without that record (NODATA)', () => {
+    expect(dns.query('nowhere.invalid', 'A').error).toBe('NXDOMAIN');
+    expect(dns.query('example.org', 'TXT').error).toBe('NODATA');
+    expect(dns.query('_dmarc.example.org', 'TXT').error).toBe('NXDOMAIN');
+  });
+
+  it('throws ENOTFOUND / ENODATA to a checker, and each checker lookup is a dns-lookup event', async () => {
+    const resolve = dns.resolver({ by: 'mx.example.net', queueId: 'Q1' });
+    await expect(resolve('example.com', 'TXT')).resolves.toEqual([['v=spf1 ip4:127.0.0.1 -all']]);
+    await expect(resolve('_dmarc.example.org', 'TXT')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    await expect(resolve('example.org', 'TXT')).rejects.toMatchObject({ code: 'ENODATA' });
+    const lookups = events.filter((e) => e.type === 'dns-lookup');
+    expect(lookups).toHaveLength(3);
+    expect(lookups[1]).toMatchObject({ name: '_dmarc.example.org', rrtype: 'TXT', error: 'NXDOMAIN', by: 'mx.example.net', queueId: 'Q1', stage: 'queue' });
+  });
+});
+
+describe('world values for DNS and the forger', () => {
+  const world = (...extra: string[]) => ['domains:', '  example.com:', '    local: true', ...extra].join('\n');
+  const errorOf = (text: string): string => {
+    try {
+      parseWorld(text, 'w.yaml');
+    } catch (err) {
+      expect(err).toBeInstanceOf(WorldFileError);
+      return (err as Error).message;
+    }
+    throw new Error('the world was accepted');
+  };
+
+  it('refuses an A record that is not an IPv4 address, at its line', () => {
+    expect(errorOf(world('dns:', '  mx.example.com: { A: [mx.example.com] }'))).toBe('w.yaml:5: "mx.example.com" in dns A records is not an IP address');
+  });
+
+  it('refuses a record type it does not serve', () => {
+    expect(errorOf(world('dns:', '  example.com: { SRV: ["x"] }'))).toMatch(/^w\.yaml:5: dns record type "SRV" is not served here/);
+  });
+
+  it('keeps the forger and the relay on loopback', () => {
+    expect(errorOf(world('forger:', '  address: 192.0.2.66'))).toMatch(/^w\.yaml:5: forger\.address must be a loopback address \(127\.x\.x\.x\), not "192\.0\.2\.66"/);
+    expect(errorOf(world('relay:', '  source_address: 10.0.0.1'))).toMatch(/^w\.yaml:5: relay\.source_address must be a loopback address/);
+    const w = parseWorld(world(), 'w.yaml');
+    expect(w).toMatchObject({ relaySource: '127.0.0.1', dkimSelector: 'lab', forger: { address: '127.0.0.66', helo: 'mail.forger.example' } });
+  });
+});
+
+describe('smtp-lab dns', () => {
+  it('prints the answer like dig +short, and a missing record as one line on stderr', async () => {
+    const stateHome = temp();
+    const dataDir = path.join(stateHome, 'data');
+    const spf = await runSmtpLab(['dns', 'example.com', 'TXT', '--data-dir', dataDir], { stateHome });
+    expect(spf).toMatchObject({ code: 0, stdout: '"v=spf1 ip4:127.0.0.1 -all"\n' });
+    const none = await runSmtpLab(['dns', 'nowhere.invalid', '--data-dir', dataDir], { stateHome });
+    expect(none).toMatchObject({ code: 0, stdout: '' });
+    expect(none.stderr).toMatch(/^;; nowhere\.invalid A: NXDOMAIN/);
+  });
+
+  it('refuses a record type it does not serve with one line and exit 2', async () => {
+    const stateHome = temp();
+    const r = await runSmtpLab(['dns', 'example.com', 'SRV', '--data-dir', path.join(stateHome, 'data')], { stateHome });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['smtp-lab: "SRV" is not a record type the lab serves (one of A, AAAA, MX, TXT)']);
+  });
+});
