@@ -118,17 +118,6 @@ const worldShape = {
     /** The address the lab relays from: what a receiver's SPF check sees (RFC 7208 §2.4). */
     source_address: loopback('relay.source_address').default('127.0.0.1'),
   }).default({ trusted_networks: ['127.0.0.0/8', '::1/128'], source_address: '127.0.0.1' }),
-  /** The lab's own DNS: A, AAAA and TXT per name (MX records come from `domains`). */
-  dns: z.record(z.string(), dnsRecordsSchema, { error: '"dns" must be a mapping of names to their records' }).default({}),
-  /** DKIM (RFC 6376): the selector of the lab's key; the key itself is made once per data dir. */
-  dkim: sections('dkim', {
-    selector: hostName('dkim.selector').default('lab'),
-  }).default({ selector: 'lab' }),
-  /** A sender on the Internet who forges mail from the lab's domain (`smtp-lab spoof`, `:spoof`). */
-  forger: sections('forger', {
-    address: loopback('forger.address').default('127.0.0.66'),
-    helo: hostName('forger.helo').default('mail.forger.example'),
-  }).default({ address: '127.0.0.66', helo: 'mail.forger.example' }),
   limits: sections('limits', {
     /** Octets; announced in EHLO as SIZE (RFC 1870). */
     max_message_size: positiveInt('limits.max_message_size').default(10 * 1024 * 1024),
@@ -149,6 +138,17 @@ const worldShape = {
       error: 'auth.users must be a mapping of user name to password',
     }),
   }).default({ users: {} }),
+  /** The lab's own DNS: A, AAAA and TXT per name (MX records come from `domains`). */
+  dns: z.record(z.string(), dnsRecordsSchema, { error: '"dns" must be a mapping of names to their records' }).default({}),
+  /** DKIM (RFC 6376): the selector of the lab's key; the key itself is made once per data dir. */
+  dkim: sections('dkim', {
+    selector: hostName('dkim.selector').default('lab'),
+  }).default({ selector: 'lab' }),
+  /** A sender on the Internet who forges mail from the lab's domain (`smtp-lab spoof`, `:spoof`). */
+  forger: sections('forger', {
+    address: loopback('forger.address').default('127.0.0.66'),
+    helo: hostName('forger.helo').default('mail.forger.example'),
+  }).default({ address: '127.0.0.66', helo: 'mail.forger.example' }),
 };
 
 const worldSchema = z

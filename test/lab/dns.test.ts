@@ -1,12 +1,12 @@
 /**
  * The lab's own DNS: answers from the world file (and the data dir's DKIM key) like `dig +short`,
- * NXDOMAIN and NODATA told apart, each of the new world values checked, and `smtp-lab dns` as a user runs it.
+ * NXDOMAIN and NODATA told apart, and `smtp-lab dns` as a user runs it (the world values: world.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadWorld, parseWorld, WorldFileError } from '../../src/data/world.js';
+import { loadWorld } from '../../src/data/world.js';
 import { ensureDkimKey } from '../../src/lab/dkim.js';
 import { LabDns } from '../../src/lab/dns.js';
 import { EventBus } from '../../src/events/bus.js';
@@ -62,34 +62,6 @@ describe('the lab resolver', () => {
     const lookups = events.filter((e) => e.type === 'dns-lookup');
     expect(lookups).toHaveLength(3);
     expect(lookups[1]).toMatchObject({ name: '_dmarc.example.org', rrtype: 'TXT', error: 'NXDOMAIN', by: 'mx.example.net', queueId: 'Q1', stage: 'queue' });
-  });
-});
-
-describe('world values for DNS and the forger', () => {
-  const world = (...extra: string[]) => ['domains:', '  example.com:', '    local: true', ...extra].join('\n');
-  const errorOf = (text: string): string => {
-    try {
-      parseWorld(text, 'w.yaml');
-    } catch (err) {
-      expect(err).toBeInstanceOf(WorldFileError);
-      return (err as Error).message;
-    }
-    throw new Error('the world was accepted');
-  };
-
-  it('refuses an A record that is not an IPv4 address, at its line', () => {
-    expect(errorOf(world('dns:', '  mx.example.com: { A: [mx.example.com] }'))).toBe('w.yaml:5: "mx.example.com" in dns A records is not an IP address');
-  });
-
-  it('refuses a record type it does not serve', () => {
-    expect(errorOf(world('dns:', '  example.com: { SRV: ["x"] }'))).toMatch(/^w\.yaml:5: dns record type "SRV" is not served here/);
-  });
-
-  it('keeps the forger and the relay on loopback', () => {
-    expect(errorOf(world('forger:', '  address: 192.0.2.66'))).toMatch(/^w\.yaml:5: forger\.address must be a loopback address \(127\.x\.x\.x\), not "192\.0\.2\.66"/);
-    expect(errorOf(world('relay:', '  source_address: 10.0.0.1'))).toMatch(/^w\.yaml:5: relay\.source_address must be a loopback address/);
-    const w = parseWorld(world(), 'w.yaml');
-    expect(w).toMatchObject({ relaySource: '127.0.0.1', dkimSelector: 'lab', forger: { address: '127.0.0.66', helo: 'mail.forger.example' } });
   });
 });
 
