@@ -25,7 +25,7 @@ export const dnsCommand: CommandModule<object, DnsArgs> = {
       .positional('name', { type: 'string', demandOption: true, describe: 'e.g. example.com, _dmarc.example.com, lab._domainkey.example.com' })
       .positional('type', { type: 'string', default: 'A', describe: `one of ${DNS_TYPES.join(', ')}` })
       .option('data-dir', { type: 'string', describe: 'The lab data directory (its DKIM key)', defaultDescription: defaultDataDir() }) as never,
-  handler: (argv) => {
+  handler: async (argv) => {
     const type = argv.type.toUpperCase();
     if (!(DNS_TYPES as readonly string[]).includes(type)) throw new UserError(`"${argv.type}" is not a record type the lab serves (one of ${DNS_TYPES.join(', ')})`);
     let world;
@@ -36,13 +36,11 @@ export const dnsCommand: CommandModule<object, DnsArgs> = {
       throw err;
     }
     const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir());
-    let dkimTxt: string;
-    try {
-      dkimTxt = ensureDkimKey(dataDir, world.localDomain, world.dkimSelector).txt;
-    } catch (err) {
-      throw new UserError(`data dir ${dataDir} is not usable for the DKIM key (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose another with --data-dir`);
-    }
-    const answer = new LabDns(world, dkimTxt).query(argv.name, type);
+    const key = () =>
+      ensureDkimKey(dataDir, world.localDomain, world.dkimSelector).catch((err: NodeJS.ErrnoException) => {
+        throw new UserError(`data dir ${dataDir} is not usable for the DKIM key (${err.code ?? err.message}); choose another with --data-dir`);
+      });
+    const answer = await new LabDns(world, key).query(argv.name, type);
     if (answer.error) {
       // dig +short prints nothing for these; a learner deserves the reason, on stderr so stdout stays dig's.
       process.stderr.write(

@@ -5,7 +5,8 @@
  * example.com may say (RFC 6376 §1.1, §3.5 d=).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { headerSection } from '../protocol/message.js';
@@ -22,12 +23,15 @@ export function dkimKeyFile(dataDir: string, selector: string): string {
   return path.join(dataDir, 'dkim', `${selector}.private.pem`);
 }
 
-/** The data dir's key for `selector`, made (RSA 2048, RFC 8301 §3.2) the first time. */
-export function ensureDkimKey(dataDir: string, domain: string, selector: string): DkimKey {
+/**
+ * The data dir's key for `selector`, made (RSA 2048, RFC 8301 §3.2) the first time. Asynchronous: making
+ * a key takes about half a second of CPU, which must not stall the lab's sessions (nor its start).
+ */
+export async function ensureDkimKey(dataDir: string, domain: string, selector: string): Promise<DkimKey> {
   const file = dkimKeyFile(dataDir, selector);
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
     // Written whole, then renamed: two labs on one data dir never read half a key.
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

@@ -6,6 +6,7 @@
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import { lookupMx } from './mx.js';
+import type { DkimKey } from './dkim.js';
 
 export const DNS_TYPES = ['A', 'AAAA', 'MX', 'TXT'] as const;
 export type DnsType = (typeof DNS_TYPES)[number];
@@ -30,11 +31,11 @@ export interface LookupContext {
 
 export class LabDns {
   /**
-   * @param dkimTxt The TXT record of the lab's DKIM key (`v=DKIM1; k=rsa; p=…`), when there is a key.
+   * @param dkimKey The lab's DKIM key, fetched (made, the first time) only when its record is asked for.
    */
   constructor(
     private readonly world: World,
-    private readonly dkimTxt?: string,
+    private readonly dkimKey?: () => Promise<DkimKey>,
     private readonly bus?: EventBus,
   ) {}
 
@@ -43,10 +44,11 @@ export class LabDns {
     return `${this.world.dkimSelector}._domainkey.${this.world.localDomain}`;
   }
 
-  query(rawName: string, rawType: string, ctx?: LookupContext): DnsAnswer {
+  async query(rawName: string, rawType: string, ctx?: LookupContext): Promise<DnsAnswer> {
     const name = rawName.toLowerCase().replace(/\.$/, '');
     const type = rawType.toUpperCase() as DnsType;
-    const result = this.answer(name, type);
+    const dkimTxt = this.dkimKey && name === this.dkimName ? (await this.dkimKey()).txt : undefined;
+    const result = this.answer(name, type, dkimTxt);
     if (ctx)
       this.bus?.emit({
         type: 'dns-lookup',
@@ -70,7 +72,7 @@ export class LabDns {
     return async (name, rrtype) => {
       const type = rrtype.toUpperCase();
       if (!(DNS_TYPES as readonly string[]).includes(type)) throw Object.assign(new Error(`${name} ${type}: not served by the lab`), { code: 'ENODATA' });
-      const r = this.query(name, type, ctx);
+      const r = await this.query(name, type, ctx);
       if (r.error) throw Object.assign(new Error(`${r.name} ${r.type}: ${r.error}`), { code: r.error === 'NXDOMAIN' ? 'ENOTFOUND' : 'ENODATA' });
       if (r.type === 'TXT') return r.txt;
       if (r.type === 'MX') return r.mx;
@@ -78,10 +80,10 @@ export class LabDns {
     };
   }
 
-  private answer(name: string, type: DnsType): DnsAnswer {
+  private answer(name: string, type: DnsType, dkimTxt: string | undefined): DnsAnswer {
     const records = this.world.dns.get(name);
     const domain = this.world.domains.get(name);
-    const isDkim = !!this.dkimTxt && name === this.dkimName;
+    const isDkim = dkimTxt !== undefined;
     const isMxHost = [...this.world.domains.values()].some((d) => d.mx.some((r) => r.host.replace(/\.$/, '') === name)) || name === this.world.hostname;
     const exists = !!records || !!domain || isDkim || isMxHost;
     const none = (): DnsAnswer => ({ name, type, answer: [], error: exists ? 'NODATA' : 'NXDOMAIN' });
@@ -92,7 +94,7 @@ export class LabDns {
         return list.length ? { name, type, answer: [...list] } : none();
       }
       case 'TXT': {
-        const texts = [...(records?.TXT ?? []), ...(isDkim ? [this.dkimTxt!] : [])];
+        const texts = [...(records?.TXT ?? []), ...(isDkim ? [dkimTxt] : [])];
         if (!texts.length) return none();
         const txt = texts.map(splitCharacterStrings);
         return { name, type, answer: txt.map((parts) => parts.map((p) => `"${p}"`).join(' ')), txt };

@@ -34,7 +34,7 @@ export async function forge(world: World, bus: EventBus, remotes: RemoteMtas, dn
   const mailFrom = req.mailFrom ?? from;
   const session = `F${++forgeries}`;
   // The forger finds the MX as anyone would: in DNS.
-  const mx = dns.query(domainOf(to), 'MX', { by: world.forger.helo, session });
+  const mx = await dns.query(domainOf(to), 'MX', { by: world.forger.helo, session });
   const target = mx.mx?.map((r) => ({ host: r.exchange, addr: remotes.addressOf(r.exchange) })).find((t) => t.addr);
   if (!target?.addr) return { session, from, to, connected: false, error: `no MX for ${domainOf(to)} in the lab's world`, recipients: [] };
   const message = Buffer.from(

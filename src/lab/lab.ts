@@ -41,7 +41,7 @@ export interface Lab {
   dataDir: string;
   queue: QueueRunner;
   /** A lookup in the lab's own DNS, as the learner's (a `dns-lookup` event by 'you'). */
-  dns(name: string, type: string): DnsAnswer;
+  dns(name: string, type: string): Promise<DnsAnswer>;
   /** The forger hands a message "from" `from` to the recipient's MX, from the forger's address. */
   spoof(req?: ForgeRequest): Promise<ForgeOutcome>;
   stop(): Promise<void>;

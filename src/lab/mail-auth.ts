@@ -11,15 +11,17 @@ import { verifyMessage, type Verdict, type VerifyInput } from './verify.js';
 
 export interface MailAuth {
   dns: LabDns;
-  key: DkimKey;
+  /** The data dir's DKIM key, made the first time it is needed (signing, or a lookup of its record). */
+  key(): Promise<DkimKey>;
   /** The message as the relay sends it: with a DKIM-Signature: on top when its From: is the lab's domain. */
   signForRelay(message: Buffer, queueId: string): Promise<Buffer>;
   verify(input: VerifyInput): Promise<Verdict>;
 }
 
 export function startMailAuth(world: World, dataDir: string, bus?: EventBus): MailAuth {
-  const key = ensureDkimKey(dataDir, world.localDomain, world.dkimSelector);
-  const dns = new LabDns(world, key.txt, bus);
+  let made: Promise<DkimKey> | undefined;
+  const key = () => (made ??= ensureDkimKey(dataDir, world.localDomain, world.dkimSelector));
+  const dns = new LabDns(world, key, bus);
   // A retry relays the same signed bytes: one signature (and one event) per message, not per attempt.
   const signed = new WeakMap<Buffer, Promise<Buffer>>();
   return {
@@ -29,15 +31,15 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
       if (fromDomain(message) !== world.localDomain) return Promise.resolve(message);
       let p = signed.get(message);
       if (!p) {
-        p = signMessage(message, key).then(
+        p = key().then((k) => signMessage(message, k)).then(
           (sig) => {
             if (!sig) return message;
             bus?.emit({
               type: 'dkim-signed',
               stage: 'queue',
               queueId,
-              domain: key.domain,
-              selector: key.selector,
+              domain: world.localDomain,
+              selector: world.dkimSelector,
               signedHeaders: sig.signedHeaders,
               canonicalization: 'relaxed/relaxed',
               bodyHash: sig.bodyHash,

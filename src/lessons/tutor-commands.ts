@@ -120,12 +120,12 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
 
 const DNS_USAGE = 'Usage: :dns <name> [A|AAAA|MX|TXT], e.g. :dns _dmarc.example.com TXT';
 
-function dnsLookup(t: TutorCommandHost, arg: string): void {
+async function dnsLookup(t: TutorCommandHost, arg: string): Promise<void> {
   const [name, type = 'A', ...rest] = arg.split(/\s+/).filter(Boolean);
   if (!name || rest.length || !/^(A|AAAA|MX|TXT)$/i.test(type)) return t.say('error', DNS_USAGE);
   const lab = t.currentLab;
   if (!lab.dns) return t.say('error', 'This lab has no DNS of its own.');
-  const a = lab.dns(name, type);
+  const a = await lab.dns(name, type);
   if (a.error) return t.say('info', `${a.name} ${a.type}: ${a.error === 'NXDOMAIN' ? 'NXDOMAIN (no such name)' : `NODATA (the name exists, with no ${a.type} record)`}`);
   t.say('info', `${a.name} ${a.type}:\n${a.answer.join('\n')}`);
 }

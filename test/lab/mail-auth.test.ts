@@ -67,7 +67,7 @@ describe('mail authentication between the lab and the remote MTAs', () => {
     const dir = tempDir();
     const file = path.join(dir, 'message.eml');
     writeFileSync(file, fromSignature);
-    const txt = lab.dns('lab._domainkey.example.com', 'TXT').txt!.map((parts) => parts.join(''))[0]!;
+    const txt = (await lab.dns('lab._domainkey.example.com', 'TXT')).txt!.map((parts) => parts.join(''))[0]!;
     const script = [
       'import sys, dkim',
       'msg = open(sys.argv[1], "rb").read()',
