@@ -24,17 +24,29 @@ export function dkimKeyFile(dataDir: string, selector: string): string {
 }
 
 /**
+ * One new key per process: `lessons check` and the tests start a hundred labs on fresh temporary data
+ * dirs, and each would otherwise spend half a second of CPU on a key nobody outside the lab ever sees.
+ * Each data dir still keeps its key in its own file, the same on every later run.
+ */
+let processKey: Promise<string> | undefined;
+
+async function newKeyPem(): Promise<string> {
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+/**
  * The data dir's key for `selector`, made (RSA 2048, RFC 8301 §3.2) the first time. Asynchronous: making
  * a key takes about half a second of CPU, which must not stall the lab's sessions (nor its start).
  */
 export async function ensureDkimKey(dataDir: string, domain: string, selector: string): Promise<DkimKey> {
   const file = dkimKeyFile(dataDir, selector);
   if (!existsSync(file)) {
+    const pem = await (processKey ??= newKeyPem());
     mkdirSync(path.dirname(file), { recursive: true });
-    const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
     // Written whole, then renamed: two labs on one data dir never read half a key.
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(tmp, pem, { mode: 0o600 });
     renameSync(tmp, file);
   }
   const privateKey = readFileSync(file, 'utf8');
