@@ -19,6 +19,8 @@ import { worldCommand } from './commands/world.js';
 import { exportCommand } from './commands/export.js';
 import { diagramCommand } from './commands/diagram.js';
 import { gradeCommand } from './commands/grade.js';
+import { dnsCommand } from './commands/dns.js';
+import { spoofCommand } from './commands/spoof.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -36,6 +38,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(exportCommand)
     .command(diagramCommand)
     .command(gradeCommand)
+    .command(dnsCommand)
+    .command(spoofCommand)
     .strict()
     .help()
     .version(ownVersion())

@@ -53,7 +53,9 @@ function describeDomain(d: DomainSpec, world: World): WorldDomainRow {
     down: `refuses every connection: deferred, retried (after ${retries}), then bounced`,
     reject: 'refuses every recipient with 550 5.7.1: bounced at once',
   }[d.behaviour];
-  return { ...base, mx, behaviour: d.behaviour, description };
+  // A list-like hop changes what a DKIM signature covers: say so, it is why the domain is there.
+  const rewrite = d.rewriteSubject ? `; a hop before its MX puts "${d.rewriteSubject}" before the Subject: (a DKIM signature over it breaks)` : '';
+  return { ...base, mx, behaviour: d.behaviour, description: description + rewrite };
 }
 
 export function summariseWorld(world: World): WorldSummary {

@@ -97,6 +97,8 @@ const wire = fields('wire', {
 
 /** As the events say them (src/events/types.ts): MxLookupEvent.error, SessionCloseEvent.reason. */
 export const MX_ERRORS = ['NXDOMAIN', 'NULL_MX', 'TEMPFAIL'] as const satisfies readonly NonNullable<MxLookupEvent['error']>[];
+/** Results as Authentication-Results: writes them (RFC 8601 §2.7; RFC 7208 §2.6 for SPF's). */
+export const AUTH_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy'] as const;
 export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed'] as const satisfies readonly SessionCloseEvent['reason'][];
 
 /**
@@ -124,6 +126,20 @@ const predicateFields = {
   bounced: fields('bounced', { to: text('bounced.to').optional(), notify: text('bounced.notify').optional() }).optional(),
   relayDenied: fields('relayDenied', { to: text('relayDenied.to').optional() }).optional(),
   closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
+  /** A lookup in the lab's DNS happened (by a remote MTA's checks, or the learner's :dns). */
+  dns: fields('dns', { name: text('dns.name').optional(), type: oneOf(['A', 'AAAA', 'MX', 'TXT'], 'dns.type').optional() }).optional(),
+  /** The lab DKIM-signed the learner's message (RFC 6376). */
+  dkimSigned: fields('dkimSigned', { domain: text('dkimSigned.domain').optional() }).optional(),
+  /** A receiving MTA checked a message: each given result must match; `refused`: it said 550 to it. */
+  authResults: fields('authResults', {
+    spf: oneOf(AUTH_RESULTS, 'authResults.spf').optional(),
+    dkim: oneOf(AUTH_RESULTS, 'authResults.dkim').optional(),
+    dmarc: oneOf(AUTH_RESULTS, 'authResults.dmarc').optional(),
+    /** The From: domain DMARC checked. */
+    domain: text('authResults.domain').optional(),
+    forged: z.boolean({ error: '{step}: authResults.forged must be true or false' }).optional(),
+    refused: z.boolean({ error: '{step}: authResults.refused must be true or false' }).optional(),
+  }).optional(),
   /** A tutor command the learner ran (its echo on the bus): `{ command: ":mailbox", args: "postmaster@" }`. */
   tutor: fields('tutor', {
     command: text('tutor.command').regex(/^:[a-z]+$/, { error: '{step}: tutor.command must be a tutor command such as :mailbox' }),

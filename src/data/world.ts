@@ -37,6 +37,11 @@ const domainShape = {
   mailboxes: z.array(z.string({ error: 'mailboxes of {domain} must be a list of local parts' }), { error: 'mailboxes of {domain} must be a list of local parts' }).default([]),
   mx: z.array(mxSchema, { error: 'the MX records of {domain} must be a list of { preference, host }' }).default([]),
   behaviour: behaviourSchema.default('accept'),
+  /**
+   * A hop in front of this domain's MX that rewrites the Subject: (as a mailing list or a content filter
+   * does) before the MX verifies the message: a DKIM signature over Subject: then fails (RFC 6376 §3.5 h=).
+   */
+  rewrite_subject: z.string({ error: 'rewrite_subject of {domain} must be text (a prefix put before the Subject:)' }).min(1, { error: 'rewrite_subject of {domain} must be text (a prefix put before the Subject:)' }).optional(),
 };
 
 const domainSchema = z.strictObject(domainShape, {
@@ -60,6 +65,26 @@ function isNetwork(text: string): boolean {
 }
 
 const notNetwork = (iss: { input?: unknown }): string => `"${String(iss.input)}" in relay.trusted_networks is not an IP network (e.g. 127.0.0.0/8 or ::1/128)`;
+
+const notAddress = (what: string) => (iss: { input?: unknown }): string => `"${String(iss.input)}" in ${what} is not an IP address`;
+const ipv4 = (what: string) => z.string({ error: notAddress(what) }).refine((a) => net.isIPv4(a), { error: notAddress(what) });
+const ipv6 = (what: string) => z.string({ error: notAddress(what) }).refine((a) => net.isIPv6(a), { error: notAddress(what) });
+/** Only loopback: the lab sends nothing off this machine, and a client can bind any 127/8 address on Linux. */
+const loopback = (what: string) => {
+  const error = (iss: { input?: unknown }) => `${what} must be a loopback address (127.x.x.x), not "${String(iss.input)}": the lab's traffic stays on this machine`;
+  return z.string({ error }).refine((a) => net.isIPv4(a) && a.startsWith('127.'), { error });
+};
+const hostName = (what: string) => z.string({ error: `${what} must be a host name` }).regex(/^[a-z0-9_.-]+$/i, { error: `${what} must be a host name` }).transform((h) => h.toLowerCase());
+
+/** One name's records in the lab's own DNS (never real DNS). */
+const dnsRecordsSchema = z.strictObject(
+  {
+    A: z.array(ipv4('dns A records'), { error: 'dns A records must be a list of IPv4 addresses' }).default([]),
+    AAAA: z.array(ipv6('dns AAAA records'), { error: 'dns AAAA records must be a list of IPv6 addresses' }).default([]),
+    TXT: z.array(z.string({ error: 'a TXT record must be text' }), { error: 'dns TXT records must be a list of text' }).default([]),
+  },
+  { error: (iss) => (iss.code === 'unrecognized_keys' ? `dns record type "${iss.keys[0]}" is not served here (expected A, AAAA, TXT; MX comes from domains)` : 'a dns entry must map A, AAAA or TXT to a list') },
+);
 
 const positiveInt = (what: string) => z.int({ error: `${what} must be a whole number above 0` }).min(1, { error: `${what} must be a whole number above 0` });
 
@@ -90,7 +115,9 @@ const worldShape = {
         { error: 'relay.trusted_networks must be a list of IP networks (e.g. 127.0.0.0/8)' },
       )
       .default(['127.0.0.0/8', '::1/128']),
-  }).default({ trusted_networks: ['127.0.0.0/8', '::1/128'] }),
+    /** The address the lab relays from: what a receiver's SPF check sees (RFC 7208 §2.4). */
+    source_address: loopback('relay.source_address').default('127.0.0.1'),
+  }).default({ trusted_networks: ['127.0.0.0/8', '::1/128'], source_address: '127.0.0.1' }),
   limits: sections('limits', {
     /** Octets; announced in EHLO as SIZE (RFC 1870). */
     max_message_size: positiveInt('limits.max_message_size').default(10 * 1024 * 1024),
@@ -111,6 +138,17 @@ const worldShape = {
       error: 'auth.users must be a mapping of user name to password',
     }),
   }).default({ users: {} }),
+  /** The lab's own DNS: A, AAAA and TXT per name (MX records come from `domains`). */
+  dns: z.record(z.string(), dnsRecordsSchema, { error: '"dns" must be a mapping of names to their records' }).default({}),
+  /** DKIM (RFC 6376): the selector of the lab's key; the key itself is made once per data dir. */
+  dkim: sections('dkim', {
+    selector: hostName('dkim.selector').default('lab'),
+  }).default({ selector: 'lab' }),
+  /** A sender on the Internet who forges mail from the lab's domain (`smtp-lab spoof`, `:spoof`). */
+  forger: sections('forger', {
+    address: loopback('forger.address').default('127.0.0.66'),
+    helo: hostName('forger.helo').default('mail.forger.example'),
+  }).default({ address: '127.0.0.66', helo: 'mail.forger.example' }),
 };
 
 const worldSchema = z
@@ -127,7 +165,7 @@ const worldSchema = z
   })
   .transform((w) => {
     const domains = new Map(
-      Object.entries(w.domains).map(([name, d]) => [name.toLowerCase(), { name: name.toLowerCase(), local: d.local, mailboxes: d.mailboxes, mx: d.mx, behaviour: d.behaviour }]),
+      Object.entries(w.domains).map(([name, d]) => [name.toLowerCase(), { name: name.toLowerCase(), local: d.local, mailboxes: d.mailboxes, mx: d.mx, behaviour: d.behaviour, rewriteSubject: d.rewrite_subject }]),
     );
     return {
       hostname: w.hostname,
@@ -135,6 +173,12 @@ const worldSchema = z
       localDomain: [...domains.values()].find((d) => d.local)!.name,
       domains,
       trustedNetworks: w.relay.trusted_networks,
+      /** The address the lab relays from (RFC 7208 §2.4: what SPF checks). */
+      relaySource: w.relay.source_address,
+      /** The lab's DNS records by lower-case name, without a trailing dot. */
+      dns: new Map(Object.entries(w.dns).map(([n, r]) => [n.toLowerCase().replace(/\.$/, ''), r])),
+      dkimSelector: w.dkim.selector,
+      forger: w.forger,
       maxMessageSize: w.limits.max_message_size,
       maxRecipients: w.limits.max_recipients,
       retrySchedule: w.retry.schedule_seconds,

@@ -13,6 +13,9 @@ import { QueueRunner } from './queue.js';
 import { relayPolicy } from './net.js';
 import { ensureCertificate } from './tls.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
+import { startMailAuth } from './mail-auth.js';
+import type { DnsAnswer } from './dns.js';
+import { forge, type ForgeOutcome, type ForgeRequest } from './forger.js';
 
 export interface LabOptions {
   host?: string;
@@ -40,6 +43,10 @@ export interface Lab {
   port: number;
   dataDir: string;
   queue: QueueRunner;
+  /** A lookup in the lab's own DNS, as the learner's (a `dns-lookup` event by 'you'). */
+  dns(name: string, type: string): Promise<DnsAnswer>;
+  /** The forger hands a message "from" `from` to the recipient's MX, from the forger's address. */
+  spoof(req?: ForgeRequest): Promise<ForgeOutcome>;
   stop(): Promise<void>;
 }
 
@@ -62,7 +69,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 
   const tls = await ensureCertificate(dataDir, world.hostname);
   // The queue reads the retry schedule from the world, so what the world says is what the queue does.
-  const queue = new QueueRunner({ dataDir, world, bus });
+  const mailAuth = startMailAuth(world, dataDir, bus);
+  const queue = new QueueRunner({ dataDir, world, bus, mailAuth });
   const server = new LabServer({
     world,
     bus,
@@ -97,6 +105,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     port: address.port,
     dataDir,
     queue,
+    dns: (name, type) => mailAuth.dns.query(name, type, { by: 'you' }),
+    async spoof(req) {
+      const remotes = queue.remoteMtas();
+      if (!remotes) throw new Error('the remote MTAs are not running');
+      return forge(world, bus, remotes, mailAuth.dns, req);
+    },
     stop() {
       stopped ??= (async () => {
         // The server's own grace period is short; don't let one stuck client hold the exit.

@@ -18,6 +18,7 @@ import { DEFAULT_RETRY_SCHEDULE, nextAttempt } from './retry-policy.js';
 import { isFinal, itemOf, summarise, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt, type ReportEntry } from './queue-item.js';
 import { deliverLocal } from './local-delivery.js';
 import { RemoteDelivery } from './remote-delivery.js';
+import type { MailAuth } from './mail-auth.js';
 
 export interface Envelope {
   from: string;
@@ -51,6 +52,8 @@ export interface QueueRunnerOptions {
   concurrency?: number;
   /** Relay connection/greeting/idle timeout, ms. */
   relayTimeoutMs?: number;
+  /** DKIM signing on the way out, SPF/DKIM/DMARC checks at the remote MTAs (src/lab/mail-auth.ts). */
+  mailAuth?: MailAuth;
 }
 
 let idCounter = 0;
@@ -99,7 +102,7 @@ export class QueueRunner {
       spool: this.spool,
       defer: (item, r, reply, mxHost, smtpReply) => this.defer(item, r, reply, mxHost, smtpReply),
     };
-    this.remote = new RemoteDelivery(this.delivery, { remotes: () => this.remotes, timeoutMs: opts.relayTimeoutMs ?? 15_000 });
+    this.remote = new RemoteDelivery(this.delivery, { remotes: () => this.remotes, timeoutMs: opts.relayTimeoutMs ?? 15_000, sign: opts.mailAuth?.signForRelay });
     this.spoolOpen = new Promise<void>((resolve, reject) => {
       this.markSpoolOpen = (err) => (err ? reject(err) : resolve());
     });
@@ -108,6 +111,11 @@ export class QueueRunner {
 
   get world(): World {
     return this.opts.world;
+  }
+
+  /** The simulated remote MTAs, once started (the forger hands mail to them directly). */
+  remoteMtas(): RemoteMtas | undefined {
+    return this.remotes;
   }
 
   /** Open the spool, resume what a previous run left (even after kill -9), start the remote MTAs. */
@@ -125,7 +133,7 @@ export class QueueRunner {
     }
     try {
       if (!this.remotes) {
-        this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus);
+        this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus, this.opts.mailAuth);
         this.ownsRemotes = true;
         // Where the simulated remote MTAs answer: a learner can talk to them directly too.
         const hosts = this.remotes.hosts();

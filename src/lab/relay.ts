@@ -31,6 +31,8 @@ export interface RelayRequest {
   /** RFC 3461 parameters to pass on, where the next hop offers DSN. */
   dsn?: { ret?: string; envid?: string; notify?: string; orcpt?: string };
   timeoutMs: number;
+  /** The address to connect from: what the receiver's SPF check sees (RFC 7208 §2.4). */
+  localAddress?: string;
   /** Receives a function that cuts the session short (the lab is stopping). */
   onAbort?: (abort: () => void) => void;
   /**
@@ -124,6 +126,7 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
     const conn = new SMTPConnection({
       host: req.host,
       port: req.port,
+      localAddress: req.localAddress,
       name: req.hostname,
       transactionLog: true,
       logger: logger as never,

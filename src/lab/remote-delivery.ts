@@ -15,6 +15,8 @@ export interface RemoteDeliveryOptions {
   remotes: () => RemoteMtas | undefined;
   /** Relay connection/greeting/idle timeout, ms. */
   timeoutMs: number;
+  /** The message as relayed: DKIM-signed when it is from the lab's own domain (src/lab/mail-auth.ts). */
+  sign?: (message: Buffer, queueId: string) => Promise<Buffer>;
 }
 
 export class RemoteDelivery {
@@ -103,6 +105,7 @@ export class RemoteDelivery {
         outcome = { connected: false, error: `connect to ${mxHost}: no address for this host in the lab`, recipients: [] };
         continue;
       }
+      const message = this.opts.sign ? await this.opts.sign(item.message, item.record.id) : item.message;
       let abort = () => {};
       const cut = () => abort();
       this.active.add(cut);
@@ -117,7 +120,8 @@ export class RemoteDelivery {
           port: addr.port,
           from: item.record.from,
           recipients: due.map((r) => r.address),
-          message: item.message,
+          message,
+          localAddress: this.ctx.world.relaySource,
           body8bit: item.record.body === '8BITMIME',
           dsn: dsnToPassOn(item, due),
           timeoutMs: this.opts.timeoutMs,

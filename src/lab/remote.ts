@@ -22,6 +22,8 @@ import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
+import { headerSection } from '../protocol/message.js';
+import type { MailAuth } from './mail-auth.js';
 
 /**
  * The greylisting MTAs' memory of (client, sender, recipient) triplets, kept in the data dir: the tutor
@@ -104,7 +106,7 @@ async function closedPort(): Promise<number> {
   });
 }
 
-export async function startRemoteMtas(world: World, dataDir: string, bus?: EventBus): Promise<RemoteMtas> {
+export async function startRemoteMtas(world: World, dataDir: string, bus?: EventBus, auth?: MailAuth): Promise<RemoteMtas> {
   // Group the remote domains by the hosts that receive their mail (their MX, or the domain itself).
   const hosts = new Map<string, Host>();
   for (const spec of world.domains.values()) {
@@ -125,7 +127,7 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
         h.port = await closedPort();
         continue;
       }
-      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus);
+      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, auth);
       h.port = await new Promise<number>((resolve, reject) => {
         h.server!.once('error', reject);
         h.server!.listen(0, '127.0.0.1', () => resolve((h.server!.server.address() as net.AddressInfo).port));
@@ -170,7 +172,7 @@ function closeServer(server: SMTPServer | undefined): Promise<void> {
   });
 }
 
-function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFile, nextId: () => number, bus?: EventBus): SMTPServer {
+function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFile, nextId: () => number, bus?: EventBus, auth?: MailAuth): SMTPServer {
   const domainNames = h.domains.map((d) => d.name);
   const server: SMTPServer = new SMTPServer({
     name: h.mxHost,
@@ -210,11 +212,33 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFi
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
         if (stream.sizeExceeded) return cb(smtpError(552, `5.3.4 Message size exceeds fixed limit`));
         const id = `${Date.now().toString(36).toUpperCase()}R${nextId()}`;
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
+        let content: Buffer = Buffer.concat(chunks);
+        // A hop in front of this MX (a mailing list, a filter) rewrites the Subject: before the checks.
+        const rewrite = h.domains.find((d) => d.rewriteSubject && rcpts.some((r) => domainOf(r) === d.name))?.rewriteSubject;
+        if (rewrite) content = prefixSubject(content, rewrite);
+        let authHeaders = '';
+        if (auth) {
+          try {
+            const verdict = await auth.verify({
+              message: content,
+              ip: session.remoteAddress,
+              helo: session.hostNameAppearsAs ?? '',
+              sender: from,
+              mta: h.mxHost,
+              queueId: labQueueId(content, world.hostname),
+              forged: session.remoteAddress === world.forger.address,
+            });
+            if (verdict.refuse) return cb(smtpError(550, verdict.refuse));
+            authHeaders = verdict.headers;
+          } catch (err) {
+            bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${(err as Error).message}` });
+          }
+        }
         // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
         const received = Buffer.from(
           // TCP-info (RFC 5321 §4.4): the address literal, after a reverse name only when there is one.
@@ -222,7 +246,8 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFi
             `\tby ${h.mxHost} (smtp-lab remote MTA) with ESMTP id ${id}\r\n` +
             `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Date(new Date())}\r\n`,
         );
-        const message = Buffer.concat([received, ...chunks]);
+        // RFC 8601 §5: the verifier's results go on top, beside its own trace field.
+        const message = Buffer.concat([received, Buffer.from(authHeaders), content]);
         Promise.all(
           rcpts.map((rcpt) =>
             deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message)),
@@ -238,4 +263,24 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFi
     },
   });
   return server;
+}
+
+/** The Subject: with `prefix` put before its value, as a mailing list tags it ("[list] Hello"). */
+export function prefixSubject(message: Buffer, prefix: string): Buffer {
+  const head = headerSection(message);
+  const m = /^Subject:[ \t]?/im.exec(head);
+  if (!m) return message;
+  const at = Buffer.byteLength(head.slice(0, m.index + m[0].length));
+  return Buffer.concat([message.subarray(0, at), Buffer.from(prefix), message.subarray(at)]);
+}
+
+/** The lab's queue id, from the Received: field the lab put on top (`by mx.example.com … id Q…`), as a postmaster traces a message. */
+function labQueueId(message: Buffer, labHost: string): string | undefined {
+  const head = headerSection(message).replace(/\r\n[ \t]+/g, ' ');
+  for (const line of head.split('\r\n')) {
+    if (!/^Received:/i.test(line)) continue;
+    const m = /\bby (\S+).*?\bid ([A-Za-z0-9]+)/i.exec(line);
+    if (m && m[1]!.toLowerCase() === labHost) return m[2];
+  }
+  return undefined;
 }

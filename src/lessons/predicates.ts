@@ -115,6 +115,30 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
     });
     if (!ok) return false;
   }
+  if (p.dns) {
+    const d = p.dns;
+    if (!some((e) => e.type === 'dns-lookup' && (d.name === undefined || e.name === d.name.toLowerCase().replace(/\.$/, '')) && (d.type === undefined || e.rrtype === d.type)))
+      return false;
+  }
+  if (p.dkimSigned) {
+    const d = p.dkimSigned;
+    if (!some((e) => e.type === 'dkim-signed' && (d.domain === undefined || e.domain === d.domain.toLowerCase()))) return false;
+  }
+  if (p.authResults) {
+    const a = p.authResults;
+    const ok = some(
+      (e) =>
+        e.type === 'auth-results' &&
+        (a.spf === undefined || e.spf.result === a.spf) &&
+        // DKIM: the result of the first signature (the lab makes one), or none when unsigned.
+        (a.dkim === undefined || (e.dkim[0]?.result ?? 'none') === a.dkim) &&
+        (a.dmarc === undefined || e.dmarc.result === a.dmarc) &&
+        (a.domain === undefined || e.dmarc.domain === a.domain.toLowerCase()) &&
+        (a.forged === undefined || !!e.forged === a.forged) &&
+        (a.refused === undefined || (e.action === 'reject') === a.refused),
+    );
+    if (!ok) return false;
+  }
   if (p.sequence && !holdsInOrder(p.sequence, ctx, scope, p.sameSession === true)) return false;
   if (p.any && !p.any.some((q) => holds(q, ctx, scope))) return false;
   if (p.all && !p.all.every((q) => holds(q, ctx, scope))) return false;
@@ -184,6 +208,14 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
     case 'deferred':
     case 'bounced':
       return ctx.isLearnerQueueItem(e.queueId);
+    case 'dkim-signed':
+      return ctx.isLearnerQueueItem(e.queueId);
+    case 'dns-lookup':
+      // The learner's own :dns, or the checks of a message of theirs.
+      return e.by === 'you' || (e.queueId !== undefined && ctx.isLearnerQueueItem(e.queueId));
+    case 'auth-results':
+      // A forged message is sent only when the learner asks the tutor's forger (:spoof).
+      return !!e.forged || (e.queueId !== undefined && ctx.isLearnerQueueItem(e.queueId));
     case 'tutor':
       // The tutor speaks only to the learner: what they typed to it is theirs.
       return true;

@@ -154,8 +154,39 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     help: 'grade your client: rerun it against faults, scored',
     run: (t, arg) => (arg ? t.gradeProgram(arg) : t.say('error', 'Usage: :grade <command>, the same command as :run')),
   },
+  { name: ':dns', usage: ':dns <name> [type]', help: "look up the lab's DNS, like dig +short", run: (t, arg) => dnsLookup(t, arg) },
+  { name: ':spoof', usage: ':spoof [from] [to]', help: 'a forger sends mail "from" an address', run: (t, arg) => spoof(t, arg) },
   { name: ':quit', aliases: [':q'], usage: ':quit', help: 'leave the tutor', run: (t) => t.quit() },
 ];
+
+const DNS_USAGE = 'Usage: :dns <name> [A|AAAA|MX|TXT], e.g. :dns _dmarc.example.com TXT';
+
+async function dnsLookup(t: TutorCommandHost, arg: string): Promise<void> {
+  const [name, type = 'A', ...rest] = arg.split(/\s+/).filter(Boolean);
+  if (!name || rest.length || !/^(A|AAAA|MX|TXT)$/i.test(type)) return t.say('error', DNS_USAGE);
+  const lab = t.currentLab;
+  if (!lab.dns) return t.say('error', 'This lab has no DNS of its own.');
+  const a = await lab.dns(name, type);
+  if (a.error) return t.say('info', `${a.name} ${a.type}: ${a.error === 'NXDOMAIN' ? 'NXDOMAIN (no such name)' : `NODATA (the name exists, with no ${a.type} record)`}`);
+  t.say('info', `${a.name} ${a.type}:\n${a.answer.join('\n')}`);
+}
+
+const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
+
+async function spoof(t: TutorCommandHost, arg: string): Promise<void> {
+  const [from, to, ...rest] = arg.split(/\s+/).filter(Boolean);
+  if (rest.length || (from && !ADDRESS.test(from)) || (to && !ADDRESS.test(to)))
+    return t.say('error', 'Usage: :spoof [from-address] [to-address], e.g. :spoof alice@example.com dave@example.net');
+  const lab = t.currentLab;
+  if (!lab.spoof) return t.say('error', 'This lab has no forger.');
+  try {
+    const outcome = await lab.spoof({ from, to });
+    const r = outcome.recipients[0];
+    t.say('info', r ? `The forger's message was ${r.code < 300 ? 'accepted' : 'refused'}: ${r.reply}` : `The forger could not send: ${outcome.error ?? 'no session'}`);
+  } catch (err) {
+    t.say('error', (err as Error).message);
+  }
+}
 
 let annotations: Annotations | undefined;
 

@@ -12,6 +12,10 @@ export interface TutorLab {
   port: number;
   dataDir: string;
   queue?: { list(): unknown[]; idle?(): Promise<void> };
+  /** A lookup in the lab's own DNS (src/lab/dns.ts), as the learner's. */
+  dns?(name: string, type: string): Promise<{ answer: string[]; error?: string; name: string; type: string }>;
+  /** The forger sends a message "from" `from` to `to` (src/lab/forger.ts). */
+  spoof?(req: { from?: string; to?: string }): Promise<{ recipients: { code: number; reply: string }[]; error?: string }>;
   stop(): Promise<void>;
 }
 

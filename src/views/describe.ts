@@ -53,6 +53,15 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
       return about(e.queueId, `✗ bounced for ${e.recipient}: ${e.reply}${whyBounced(e)}${bounceNotice(e)}`);
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
+    case 'dns-lookup':
+      return `DNS ${e.rrtype} ${e.name} (asked by ${e.by}): ${e.error ?? e.answer.join(' | ')}`;
+    case 'dkim-signed':
+      return about(e.queueId, `DKIM-signed d=${e.domain} s=${e.selector} c=${e.canonicalization} h=${e.signedHeaders.join(':')}`);
+    case 'auth-results': {
+      const dkim = e.dkim.map((d) => `${d.result}${d.domain ? ` (d=${d.domain}${d.reason && d.result !== 'pass' ? `: ${d.reason}` : ''})` : d.reason ? ` (${d.reason})` : ''}`).join(', ');
+      const text = `${e.mta} checked${e.forged ? ' a forged message' : ''}: spf=${e.spf.result} (${e.spf.domain}, client ${e.ip}) dkim=${dkim} dmarc=${e.dmarc.result}${e.dmarc.policy ? ` p=${e.dmarc.policy}` : ''} (${e.dmarc.reason ?? e.dmarc.domain}) → ${e.action === 'reject' ? 'refused' : 'accepted'}`;
+      return e.queueId ? about(e.queueId, text) : text;
+    }
     case 'lesson':
       return e.text ? `lesson ${e.lesson}: ${e.action} ${e.text}` : `lesson ${e.lesson}: ${e.action}`;
     case 'tutor':

@@ -57,6 +57,17 @@ describe('world values, each checked for type and range', () => {
     expect(parseWorld(world('limits:', '  max_recipients: 150'), 'w.yaml').maxRecipients).toBe(150);
   });
 
+  it('refuses an A record that is not an IPv4 address, and a record type the lab does not serve, at their line', () => {
+    expect(errorOf(world('dns:', '  mx.example.com: { A: [mx.example.com] }'))).toBe('w.yaml:10: "mx.example.com" in dns A records is not an IP address');
+    expect(errorOf(world('dns:', '  example.com: { SRV: ["x"] }'))).toMatch(/^w\.yaml:10: dns record type "SRV" is not served here/);
+  });
+
+  it('keeps the forger and the relay source on loopback (the lab sends nothing off the machine)', () => {
+    expect(errorOf(world('forger:', '  address: 192.0.2.66'))).toMatch(/^w\.yaml:10: forger\.address must be a loopback address \(127\.x\.x\.x\), not "192\.0\.2\.66"/);
+    expect(errorOf(world('relay:', '  source_address: 10.0.0.1'))).toMatch(/^w\.yaml:10: relay\.source_address must be a loopback address/);
+    expect(parseWorld(world(), 'w.yaml')).toMatchObject({ relaySource: '127.0.0.1', dkimSelector: 'lab', forger: { address: '127.0.0.66', helo: 'mail.forger.example' } });
+  });
+
   it('refuses a trusted network that is not one', () => {
     expect(errorOf(world('relay:', '  trusted_networks: [127.0.0.0/8, 10.0.0.0/33]'))).toBe(
       'w.yaml:10: "10.0.0.0/33" in relay.trusted_networks is not an IP network (e.g. 127.0.0.0/8 or ::1/128)',
@@ -70,7 +81,7 @@ describe('world values, each checked for type and range', () => {
     expect(errorOf(world().replace('preference: 10', 'preference: 70000'))).toMatch(/^w\.yaml:8: an MX record of example\.net needs a preference \(a whole number 0-65535/);
     expect(errorOf(world().replace('[alice]', '[alice, { bob: 1 }]'))).toBe('w.yaml:5: mailboxes of example.com must be a list of local parts');
     expect(errorOf(world('retry:', '  schedule_seconds: [2, -4]'))).toMatch(/^w\.yaml:10: retry\.schedule_seconds must be a list of seconds/);
-    expect(errorOf(world('limit:', '  max_recipients: 100'))).toMatch(/^w\.yaml:9: unknown key "limit" \(expected one of hostname, domains, relay, limits, retry, auth\)/);
+    expect(errorOf(world('limit:', '  max_recipients: 100'))).toMatch(/^w\.yaml:9: unknown key "limit" \(expected one of hostname, domains, relay, limits, retry, auth, dns, dkim, forger\)/);
   });
 
   it('takes the retry schedule from the retry policy when the file has none', () => {

@@ -3,9 +3,10 @@
  * plain summary (the tutor's first screen), the lone dot is never a full stop, and what the learner
  * types (commands, addresses) sits in a code span that no full stop follows.
  */
-import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
-import { LESSONS_DIR, loadLessons } from '../../src/lessons/load.js';
+import { describe, expect, it } from 'vitest';
+import { LESSONS_DIR } from '../../src/data/shipped.js';
+import { loadLessons } from '../../src/lessons/load.js';
 
 const { lessons } = loadLessons();
 
@@ -22,7 +23,7 @@ function stepTexts(l: (typeof lessons)[number]): string[] {
 
 describe('the shipped lessons, as text', () => {
   it('open with a plain summary of at most 240 characters, before any table or code block', () => {
-    // Every lesson file loaded (a broken one would be left out of this check).
+    // Every lesson file loaded (a broken one would be left out and its text never checked).
     expect(lessons.length).toBe(readdirSync(LESSONS_DIR).filter((f) => /^\d+-.*\.md$/.test(f)).length);
     for (const l of lessons) {
       const p = firstParagraph(l.body);

@@ -20,7 +20,7 @@ describe('what the tutor says comes in the order it happened', () => {
   it('lesson 01: the reading and step 1 come first, the greeting last', async () => {
     const { transcript } = await start('01-connection');
     const text = transcript();
-    const reading = text.search(/Lesson 1\/\d+/);
+    const reading = text.search(/Lesson 1\/\d+:/);
     const step = text.indexOf('Step 1/2');
     const greeting = text.search(/^\[connection\]\s+S: 220 /m);
     expect(reading).toBeGreaterThanOrEqual(0);

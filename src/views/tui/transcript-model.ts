@@ -190,6 +190,12 @@ function groupOf(model: TranscriptModel, e: LabEvent): string | undefined {
     case 'deferred':
     case 'bounced':
       return `q:${e.queueId}`;
+    case 'dkim-signed':
+      return `q:${e.queueId}`;
+    case 'dns-lookup':
+    case 'auth-results':
+      // Under the message they check; the forger's message has no queue id of the lab's.
+      return e.queueId ? `q:${e.queueId}` : undefined;
     case 'relay-denied':
       return isLearner(model, e.session) ? YOU : `s:${e.session}`;
     case 'notice':
@@ -413,6 +419,15 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         track(model, e);
         push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
+      case 'dns-lookup':
+      case 'dkim-signed':
+      case 'auth-results': {
+        const tone = e.type === 'auth-results' ? (e.action === 'reject' ? 'error' : 'info') : e.type === 'dns-lookup' && e.error ? 'warn' : 'info';
+        // The learner's: checks of their mail, their own :dns, and the forger they set off with :spoof.
+        const theirs = e.queueId ? isLearner(model, model.queueOrigin.get(e.queueId)) : e.type === 'auth-results' ? !!e.forged : e.type === 'dns-lookup' && e.by === 'you';
+        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, theirs);
+        break;
+      }
       case 'relay-denied':
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;

@@ -1,0 +1,127 @@
+/**
+ * The lab's own DNS: every name the lab or its remote MTAs look up is answered from the world file
+ * (and the DKIM key of the data dir), never from real DNS. One resolver serves the verifiers at the
+ * remote MTAs, `smtp-lab dns` and the tutor's `:dns`; each lookup can become a `dns-lookup` event.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { World } from '../data/world.js';
+import { lookupMx } from './mx.js';
+import type { DkimKey } from './dkim.js';
+
+export const DNS_TYPES = ['A', 'AAAA', 'MX', 'TXT'] as const;
+export type DnsType = (typeof DNS_TYPES)[number];
+
+/** A lookup's outcome: the records (`dig +short` style), or NXDOMAIN (no such name) / NODATA (no record of the type). */
+export interface DnsAnswer {
+  name: string;
+  type: DnsType;
+  answer: string[];
+  error?: 'NXDOMAIN' | 'NODATA';
+  /** For TXT: each record as its character-strings (RFC 1035 §3.3.14: at most 255 octets each). */
+  txt?: string[][];
+  mx?: { exchange: string; priority: number }[];
+}
+
+/** Who asked, for the event: the queue item and the MTA whose check it serves, or the learner. */
+export interface LookupContext {
+  by: string;
+  queueId?: string;
+  session?: string;
+}
+
+export class LabDns {
+  /**
+   * @param dkimKey The lab's DKIM key, fetched (made, the first time) only when its record is asked for.
+   */
+  constructor(
+    private readonly world: World,
+    private readonly dkimKey?: () => Promise<DkimKey>,
+    private readonly bus?: EventBus,
+  ) {}
+
+  /** The name the lab's DKIM public key is published at (RFC 6376 §3.6.2.1). */
+  get dkimName(): string {
+    return `${this.world.dkimSelector}._domainkey.${this.world.localDomain}`;
+  }
+
+  async query(rawName: string, rawType: string, ctx?: LookupContext): Promise<DnsAnswer> {
+    const name = rawName.toLowerCase().replace(/\.$/, '');
+    const type = rawType.toUpperCase() as DnsType;
+    const dkimTxt = this.dkimKey && name === this.dkimName ? (await this.dkimKey()).txt : undefined;
+    const result = this.answer(name, type, dkimTxt);
+    if (ctx)
+      this.bus?.emit({
+        type: 'dns-lookup',
+        stage: 'queue',
+        name,
+        rrtype: type,
+        answer: result.answer,
+        ...(result.error ? { error: result.error } : {}),
+        by: ctx.by,
+        ...(ctx.queueId ? { queueId: ctx.queueId } : {}),
+        ...(ctx.session ? { session: ctx.session } : {}),
+      });
+    return result;
+  }
+
+  /**
+   * A resolver in the shape Node's dns.promises and mailauth expect: TXT as arrays of strings, MX as
+   * { exchange, priority }, A/AAAA as addresses; a missing record throws with `code` ENOTFOUND / ENODATA.
+   */
+  resolver(ctx: LookupContext): (name: string, rrtype: string) => Promise<unknown> {
+    return async (name, rrtype) => {
+      const type = rrtype.toUpperCase();
+      if (!(DNS_TYPES as readonly string[]).includes(type)) throw Object.assign(new Error(`${name} ${type}: not served by the lab`), { code: 'ENODATA' });
+      const r = await this.query(name, type, ctx);
+      if (r.error) throw Object.assign(new Error(`${r.name} ${r.type}: ${r.error}`), { code: r.error === 'NXDOMAIN' ? 'ENOTFOUND' : 'ENODATA' });
+      if (r.type === 'TXT') return r.txt;
+      if (r.type === 'MX') return r.mx;
+      return r.answer;
+    };
+  }
+
+  private answer(name: string, type: DnsType, dkimTxt: string | undefined): DnsAnswer {
+    const records = this.world.dns.get(name);
+    const domain = this.world.domains.get(name);
+    const isDkim = dkimTxt !== undefined;
+    const isMxHost = [...this.world.domains.values()].some((d) => d.mx.some((r) => r.host.replace(/\.$/, '') === name)) || name === this.world.hostname;
+    const exists = !!records || !!domain || isDkim || isMxHost;
+    const none = (): DnsAnswer => ({ name, type, answer: [], error: exists ? 'NODATA' : 'NXDOMAIN' });
+    switch (type) {
+      case 'A':
+      case 'AAAA': {
+        const list = records?.[type] ?? [];
+        return list.length ? { name, type, answer: [...list] } : none();
+      }
+      case 'TXT': {
+        const texts = [...(records?.TXT ?? []), ...(isDkim ? [dkimTxt] : [])];
+        if (!texts.length) return none();
+        const txt = texts.map(splitCharacterStrings);
+        return { name, type, answer: txt.map((parts) => parts.map((p) => `"${p}"`).join(' ')), txt };
+      }
+      case 'MX': {
+        if (!domain) return none();
+        // The lab's own domain: the lab server is its MX.
+        if (domain.local) return { name, type, answer: [`10 ${this.world.hostname}.`], mx: [{ exchange: this.world.hostname, priority: 10 }] };
+        if (!domain.mx.length) return none();
+        const mx = lookupMx(this.world, name, () => 0);
+        const rows = mx.answer.map((a) => ({ exchange: a.exchange === '.' ? '' : a.exchange, priority: a.preference }));
+        return { name, type, answer: rows.map((r) => `${r.priority} ${r.exchange}.`), mx: rows };
+      }
+      default:
+        return { name, type, answer: [], error: 'NODATA' };
+    }
+  }
+}
+
+/** A TXT record longer than 255 octets is published as several character-strings (RFC 1035 §3.3.14). */
+function splitCharacterStrings(text: string): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += 255) parts.push(text.slice(i, i + 255));
+  return parts.length ? parts : [''];
+}
+
+/** What `dig +short` would print for the answer: one record a line; nothing for NXDOMAIN or NODATA. */
+export function digShort(a: DnsAnswer): string {
+  return a.answer.join('\n');
+}

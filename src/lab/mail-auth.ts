@@ -1,0 +1,60 @@
+/**
+ * The lab's mail authentication, in one place for the queue and the remote MTAs: its DNS (the world's
+ * records and the DKIM key), signing on the way out (only mail From: the lab's own domain, once per
+ * message, so the relay hot path pays for it only there) and verification at the receiving MTAs.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { World } from '../data/world.js';
+import { LabDns } from './dns.js';
+import { ensureDkimKey, fromDomain, signMessage, type DkimKey } from './dkim.js';
+import { verifyMessage, type Verdict, type VerifyInput } from './verify.js';
+
+export interface MailAuth {
+  dns: LabDns;
+  /** The data dir's DKIM key, made the first time it is needed (signing, or a lookup of its record). */
+  key(): Promise<DkimKey>;
+  /** The message as the relay sends it: with a DKIM-Signature: on top when its From: is the lab's domain. */
+  signForRelay(message: Buffer, queueId: string): Promise<Buffer>;
+  verify(input: VerifyInput): Promise<Verdict>;
+}
+
+export function startMailAuth(world: World, dataDir: string, bus?: EventBus): MailAuth {
+  let made: Promise<DkimKey> | undefined;
+  const key = () => (made ??= ensureDkimKey(dataDir, world.localDomain, world.dkimSelector));
+  const dns = new LabDns(world, key, bus);
+  // A retry relays the same signed bytes: one signature (and one event) per message, not per attempt.
+  const signed = new WeakMap<Buffer, Promise<Buffer>>();
+  return {
+    dns,
+    key,
+    signForRelay(message, queueId) {
+      if (fromDomain(message) !== world.localDomain) return Promise.resolve(message);
+      let p = signed.get(message);
+      if (!p) {
+        p = key().then((k) => signMessage(message, k)).then(
+          (sig) => {
+            if (!sig) return message;
+            bus?.emit({
+              type: 'dkim-signed',
+              stage: 'queue',
+              queueId,
+              domain: world.localDomain,
+              selector: world.dkimSelector,
+              signedHeaders: sig.signedHeaders,
+              canonicalization: 'relaxed/relaxed',
+              bodyHash: sig.bodyHash,
+            });
+            return Buffer.concat([Buffer.from(sig.field), message]);
+          },
+          (err: Error) => {
+            bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `${queueId}: not DKIM-signed: ${err.message}` });
+            return message;
+          },
+        );
+        signed.set(message, p);
+      }
+      return p;
+    },
+    verify: (input) => verifyMessage(dns, bus, input),
+  };
+}

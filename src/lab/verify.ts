@@ -1,0 +1,111 @@
+/**
+ * What a receiving MTA checks before it takes a message: SPF for the client address and MAIL FROM
+ * (RFC 7208), the DKIM signatures (RFC 6376), and DMARC alignment and policy for the From: domain
+ * (RFC 7489), written down in Authentication-Results: (RFC 8601). mailauth does the checking with the
+ * lab's resolver; this module turns its answer into one `auth-results` event and a decision.
+ */
+import { authenticate } from 'mailauth';
+import type { EventBus } from '../events/bus.js';
+import type { AuthResultsEvent } from '../events/types.js';
+import type { LabDns } from './dns.js';
+
+export interface VerifyInput {
+  message: Buffer;
+  /** The connecting client's address (SPF's <ip>, RFC 7208 §4.1). */
+  ip: string;
+  helo: string;
+  /** MAIL FROM ('' for the null sender: SPF then checks the HELO name, RFC 7208 §2.4). */
+  sender: string;
+  /** The verifying MTA's name: the authserv-id of Authentication-Results (RFC 8601 §2.5). */
+  mta: string;
+  queueId?: string;
+  session?: string;
+  /** The message came from the forger, not the lab. */
+  forged?: boolean;
+}
+
+export interface Verdict {
+  /** Authentication-Results: and Received-SPF: fields to prepend, CRLF-ended. */
+  headers: string;
+  /** A refusal to send after the final dot, when the From: domain's DMARC policy says reject. */
+  refuse?: string;
+  event: Omit<AuthResultsEvent, 'seq' | 'time' | 'type' | 'stage'>;
+}
+
+type AuthResult = Awaited<ReturnType<typeof authenticate>>;
+
+export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
+  const resolver = dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session });
+  const r: AuthResult = await authenticate(input.message, {
+    ip: input.ip,
+    helo: input.helo,
+    sender: input.sender,
+    mta: input.mta,
+    resolver: resolver as never,
+    // ARC sealing and BIMI logos are not what these lessons teach; their lookups would only add noise.
+    disableArc: true,
+    disableBimi: true,
+  });
+  const event = summarise(r, input);
+  // RFC 7489 §6.6.2, §6.7: p=reject asks the receiver to refuse mail that fails DMARC; refusing in
+  // the SMTP session (§10.3) tells the sender at once and sends no bounce to a forged address.
+  const refuse =
+    event.dmarc.result === 'fail' && event.dmarc.policy === 'reject'
+      ? `5.7.1 Message refused: ${event.dmarc.domain} publishes a DMARC policy of reject, and this message passes neither SPF nor DKIM aligned with ${event.dmarc.domain}`
+      : undefined;
+  const full: Verdict['event'] = { ...event, action: refuse ? 'reject' : 'accept' };
+  bus?.emit({ type: 'auth-results', stage: 'queue', ...full });
+  return { headers: r.headers, refuse, event: full };
+}
+
+function summarise(r: AuthResult, input: VerifyInput): Omit<Verdict['event'], 'action'> {
+  const spf = r.spf || undefined;
+  const spfDomain = (spf && typeof spf === 'object' && spf.domain) || domainPart(input.sender) || input.helo;
+  const dkim = (r.dkim?.results ?? []).map((d) => ({
+    result: String(d.status?.result ?? 'none'),
+    domain: d.signingDomain,
+    selector: d.selector,
+    reason: d.status?.comment ?? (d.status?.result === 'pass' ? 'signature verified' : undefined),
+    signedHeaders: (d as { signingHeaders?: { keys?: string } }).signingHeaders?.keys?.split(':').map((s: string) => s.trim()).filter(Boolean),
+  }));
+  const dmarc = r.dmarc || undefined;
+  const dmarcDomain = (dmarc && dmarc.domain) || (dmarc && dmarc.status?.header?.from) || '';
+  const aligned: ('spf' | 'dkim')[] = [];
+  if (dmarc && dmarc.alignment?.spf?.result) aligned.push('spf');
+  if (dmarc && dmarc.alignment?.dkim?.result) aligned.push('dkim');
+  const dmarcResult = String(dmarc ? dmarc.status?.result ?? 'none' : 'none');
+  return {
+    ...(input.queueId ? { queueId: input.queueId } : {}),
+    ...(input.session ? { session: input.session } : {}),
+    ...(input.forged ? { forged: true } : {}),
+    mta: input.mta,
+    ip: input.ip,
+    spf: {
+      result: String(spf && typeof spf === 'object' ? spf.status?.result ?? 'none' : 'none'),
+      domain: spfDomain,
+      record: spf && typeof spf === 'object' ? spf.rr : undefined,
+      reason: spf && typeof spf === 'object' ? spf.status?.comment : undefined,
+    },
+    dkim: dkim.length ? dkim : [{ result: 'none', reason: 'message not signed' }],
+    dmarc: {
+      result: dmarcResult,
+      domain: dmarcDomain,
+      policy: dmarc && dmarc.policy ? String(dmarc.policy) : undefined,
+      record: dmarc && dmarc.rr ? String(dmarc.rr) : undefined,
+      alignedBy: aligned,
+      reason:
+        dmarcResult === 'pass'
+          ? `aligned with ${dmarcDomain} by ${aligned.join(' and ')}`
+          : dmarcResult === 'fail'
+            ? `neither SPF nor DKIM passed for a domain aligned with ${dmarcDomain}`
+            : dmarcResult === 'none'
+              ? `${dmarcDomain || 'the From: domain'} publishes no DMARC record`
+              : dmarc?.status?.comment,
+    },
+  };
+}
+
+function domainPart(address: string): string | undefined {
+  const at = address.lastIndexOf('@');
+  return at === -1 ? undefined : address.slice(at + 1).toLowerCase();
+}
