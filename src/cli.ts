@@ -18,6 +18,7 @@ import { tutorCommand } from './commands/tutor.js';
 import { worldCommand } from './commands/world.js';
 import { exportCommand } from './commands/export.js';
 import { diagramCommand } from './commands/diagram.js';
+import { faultCommand } from './commands/fault.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(worldCommand)
     .command(exportCommand)
     .command(diagramCommand)
+    .command(faultCommand)
     .strict()
     .help()
     .version(ownVersion())

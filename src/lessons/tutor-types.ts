@@ -12,6 +12,8 @@ export interface TutorLab {
   port: number;
   dataDir: string;
   queue?: { list(): unknown[]; idle?(): Promise<void> };
+  /** Faults on cue (src/lab/faults.ts): `:fault` talks to the lab's table directly. */
+  faults?: { command(words: readonly string[]): string };
   stop(): Promise<void>;
 }
 
