@@ -58,11 +58,16 @@ export async function openControlChannel(dataDir: string, faults: FaultTable, bu
     server.once('error', reject);
     // The socket file is created by bind(2) inside listen(), synchronously: with this umask it is
     // born 0600, so there is no moment when another user could connect.
-    const umask = process.umask(0o177);
+    let umask: number | undefined;
+    try {
+      umask = process.umask(0o177);
+    } catch {
+      // A worker thread may not set the umask; the socket's folder and the chmod below still hold.
+    }
     try {
       server.listen(file, () => resolve());
     } finally {
-      process.umask(umask);
+      if (umask !== undefined) process.umask(umask);
     }
   });
   chmodSync(file, 0o600);
