@@ -114,6 +114,33 @@ describe('faults on cue in the lab server', () => {
     expect(got).toBe('421 4.3.2 Too busy\r\n');
   });
 
+  it('tarpits every reply once (greeting, EHLO, MAIL, RCPT), until clear', async () => {
+    const l = await lab();
+    l.faults.command(['tarpit', '150']);
+    const t0 = Date.now();
+    const c = await RawSmtp.connect(l.port);
+    await c.command('EHLO client.test');
+    await c.command('MAIL FROM:<alice@example.com>');
+    await c.command('RCPT TO:<bob@example.com>');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4 * 150 - 10);
+    expect(faultEvents(l.events).filter((e) => e.action === 'fired')).toHaveLength(4);
+    l.faults.command(['clear']);
+    expect(code(await c.command('DATA'))).toBe(354);
+    expect(faultEvents(l.events).filter((e) => e.action === 'fired')).toHaveLength(4);
+    c.close();
+  });
+
+  it('drops the connection at the dot before queueing: nothing is kept, so the client must send again (RFC 5321 §3.8: as a 451)', async () => {
+    const l = await lab();
+    l.faults.command(['dot', 'drop']);
+    const c = await toRcpt(l);
+    await c.command('DATA');
+    await expect(c.message(['Subject: lost', '', 'hi'])).rejects.toThrow(/connection closed/);
+    await until(l.events, (ev) => ev.some((e) => e.type === 'session-close'));
+    expect(l.events.some((e) => e.type === 'queued')).toBe(false);
+    expect(wires(l.events, { direction: 'client', line: '.' })).toHaveLength(1);
+  });
+
   it('switches a remote MTA at run time: greylist defers, down refuses connections, accept delivers', async () => {
     const l = await lab();
     l.faults.command(['remote', 'example.net', 'greylist']);
