@@ -6,7 +6,7 @@
  * "error": …}`. The lab reads the words with the same grammar as the tutor's `:fault`.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,11 @@ export async function openControlChannel(dataDir: string, faults: FaultTable, bu
   const file = controlSocketPath(dataDir);
   const dir = path.dirname(file);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (dir !== path.resolve(dataDir) && !isPrivate(dir)) {
+    // The temp dir is shared: a folder someone else made (or opened up) must not hold our socket.
+    bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: `${dir} is not a private folder of yours; no control channel, so \`smtp-lab fault\` cannot reach this lab` });
+    return undefined;
+  }
   if (existsSync(file)) {
     if (await answers(file)) {
       bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: `another lab owns the control channel of ${dataDir}; \`smtp-lab fault\` talks to that one` });
@@ -114,6 +119,11 @@ function answer(line: string, faults: FaultTable): ControlReply {
     if (err instanceof FaultSyntaxError) return { ok: false, error: err.message };
     throw err;
   }
+}
+
+function isPrivate(dir: string): boolean {
+  const st = statSync(dir);
+  return (typeof process.getuid !== 'function' || st.uid === process.getuid()) && (st.mode & 0o077) === 0;
 }
 
 /** Is a lab listening on this socket? */

@@ -205,6 +205,16 @@ describe('the control channel', () => {
     expect(await sendFault(dir, ['list'])).toEqual({ ok: true, text: 'no faults set' });
   });
 
+  it('keeps the socket of a data dir too deep for a socket path in a private folder named after it', async () => {
+    const dir = path.join(tempDir(), 'a-folder-name-long-enough'.repeat(4), 'data');
+    const l = await lab({ dataDir: dir });
+    const sock = controlSocketPath(dir);
+    expect(path.dirname(sock)).not.toBe(dir);
+    expect(statSync(path.dirname(sock)).mode & 0o777).toBe(0o700);
+    expect(await sendFault(dir, ['rcpt', 'drop'])).toEqual({ ok: true, text: 'injected: the next RCPT: the connection is dropped, no reply' });
+    expect(l.faults.list()).toHaveLength(1);
+  });
+
   it('takes over a socket a killed lab left behind', async () => {
     const dir = tempDir();
     // A process that listens there and is killed with SIGKILL leaves the socket file behind.
