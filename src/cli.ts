@@ -21,6 +21,7 @@ import { diagramCommand } from './commands/diagram.js';
 import { gradeCommand } from './commands/grade.js';
 import { dnsCommand } from './commands/dns.js';
 import { spoofCommand } from './commands/spoof.js';
+import { faultCommand } from './commands/fault.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(gradeCommand)
     .command(dnsCommand)
     .command(spoofCommand)
+    .command(faultCommand)
     .strict()
     .help()
     .version(ownVersion())

@@ -17,7 +17,7 @@ import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { attachPlainTutor } from '../views/plain-tutor.js';
 import { outputWidth, wrappingStream } from '../views/wrap.js';
-import { portOption } from './options.js';
+import { portOption, remoteBasePortOption } from './options.js';
 import type { ChalkInstance } from 'chalk';
 import type { QueueItemSummary } from '../lab/queue-item.js';
 import { tutorCommandOf } from '../lessons/tutor-commands.js';
@@ -30,6 +30,7 @@ interface DemoArgs {
   'data-dir'?: string;
   host: string;
   port: number;
+  'remote-base-port'?: number;
   color: boolean;
   lessons?: string;
   present: boolean;
@@ -46,6 +47,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: 'a temporary folder, removed afterwards' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
       .option('port', portOption(0))
+      .option('remote-base-port', remoteBasePortOption)
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('lessons', lessonsOption)
       .option('present', { type: 'boolean', default: false, describe: 'Sparser, for a projector: a blank line between entries' }) as never,
@@ -62,7 +64,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     const out = wrappingStream(process.stdout, width);
     const { renderOutputText } = await import('../views/plain-prose.js');
     const bus = new EventBus();
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus, annotationsFile, worldFile });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus, annotationsFile, worldFile, remoteBasePort: argv['remote-base-port'] });
     out.write(`${c.dim(`demo of ${lesson.id}: lab server ${lab.world.hostname} on ${lab.host}:${lab.port}`)}\n`);
     // The demo's progress lives and dies with it: an instructor's run must not mark lessons done.
     const tutor = await Tutor.create({ lab, lessonId: lesson.id, progressFile: path.join(tmp, 'progress.json'), demo: true, lessonsDir });

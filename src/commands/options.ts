@@ -13,3 +13,15 @@ export function portOption(defaultPort: number): Options {
     },
   };
 }
+
+/** Fixed ports for the simulated remote MTAs, so a classroom firewall or a client can be set up in advance. */
+export const remoteBasePortOption: Options = {
+  type: 'number',
+  describe: 'The remote MTAs listen on this port and the ones after it, in world order (default: free ports)',
+  coerce: (p: unknown) => {
+    if (p === undefined) return undefined;
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1024 || n > 65535) throw new Error('--remote-base-port must be a whole number from 1024 to 65535');
+    return n;
+  },
+};

@@ -7,11 +7,12 @@ import { attachPlain } from '../views/plain.js';
 import { makeChalk } from '../views/color.js';
 import { EventBus } from '../events/bus.js';
 import { untilSignal } from './signals.js';
-import { portOption } from './options.js';
+import { portOption, remoteBasePortOption } from './options.js';
 
 interface ServeArgs {
   host: string;
   port: number;
+  'remote-base-port'?: number;
   'data-dir'?: string;
   json: boolean;
   color: boolean;
@@ -24,6 +25,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
       .option('port', portOption(2525))
+      .option('remote-base-port', remoteBasePortOption)
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
       .option('json', { type: 'boolean', default: false, describe: 'Print NDJSON events on stdout (first line: listening)' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' }) as never,
@@ -35,7 +37,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     // Listening before startLab returns (the queue and the remote MTAs start after the listening
     // line): a signal in that gap must stop the lab gracefully too, not kill the process.
     const signalled = untilSignal();
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, remoteBasePort: argv['remote-base-port'] });
     await signalled;
     await lab.stop();
   },

@@ -11,7 +11,7 @@ import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { runPlainTutor } from '../views/plain-tutor.js';
 import { outputWidth } from '../views/wrap.js';
-import { portOption } from './options.js';
+import { portOption, remoteBasePortOption } from './options.js';
 import { untilSignal } from './signals.js';
 import { canUseInk } from '../views/choose.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
@@ -19,6 +19,7 @@ import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 interface TutorArgs {
   host: string;
   port: number;
+  'remote-base-port'?: number;
   'data-dir'?: string;
   lesson?: string;
   plain: boolean;
@@ -34,6 +35,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
       .option('port', portOption(2525))
+      .option('remote-base-port', remoteBasePortOption)
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
       .option('lesson', { type: 'string', describe: 'Start at this lesson (id or number) instead of where you left off' })
       .option('lessons', lessonsOption)
@@ -51,7 +53,8 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     const say = (text: string) => process.stderr.write(`smtp-lab: ${text}\n`);
     const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
 
-    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, annotationsFile, worldFile }, say);
+    const remoteBasePort = argv['remote-base-port'];
+    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, annotationsFile, worldFile, remoteBasePort }, say);
     let tutor: Tutor;
     try {
       tutor = Tutor.prepare({
@@ -60,7 +63,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
         lessonsDir,
         // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
         restartLab: async (worldOverrides, b) => {
-          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile }, say);
+          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort }, say);
           return lab;
         },
       });
@@ -122,13 +125,13 @@ function connectedOrSettled(tutor: Tutor, begun: Promise<void>): Promise<void> {
 }
 
 async function startOnFreePortIfBusy(
-  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown; annotationsFile?: string; worldFile?: string },
+  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown; annotationsFile?: string; worldFile?: string; remoteBasePort?: number },
   say: (text: string) => void,
 ): Promise<Lab> {
   try {
     return await startLab(opts);
   } catch (err) {
-    if (!(err instanceof UserError) || opts.port === 0 || !/in use/.test(err.message)) throw err;
+    if (!(err instanceof UserError) || opts.port === 0 || !/in use/.test(err.message) || /remote MTA/.test(err.message)) throw err;
     const lab = await startLab({ ...opts, port: 0 });
     say(`port ${opts.port} is in use; the lab server listens on port ${lab.port} instead`);
     return lab;

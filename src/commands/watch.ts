@@ -12,13 +12,14 @@ import { attachNdjson } from '../views/ndjson.js';
 import { attachPlain } from '../views/plain.js';
 import { makeChalk } from '../views/color.js';
 import { untilSignal } from './signals.js';
-import { portOption } from './options.js';
+import { portOption, remoteBasePortOption } from './options.js';
 import { canUseInk } from '../views/choose.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
 interface WatchArgs {
   host: string;
   port: number;
+  'remote-base-port'?: number;
   'data-dir'?: string;
   present: boolean;
   color: boolean;
@@ -36,6 +37,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
       .option('port', portOption(2525))
+      .option('remote-base-port', remoteBasePortOption)
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
@@ -52,7 +54,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     // startLab returns, and a signal right after it must stop the lab gracefully.
     const signalled = interactive ? undefined : untilSignal();
     // A busy port or a bad data dir throws a UserError here: one line, exit 2, before any screen is drawn.
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile, remoteBasePort: argv['remote-base-port'] });
     try {
       if (interactive) {
         // Loaded only on a terminal: the plain path never pays for React and ink.

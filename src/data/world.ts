@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_RETRY_SCHEDULE } from '../lab/retry-policy.js';
+import { faultWords, parseFault, FaultSyntaxError } from '../lab/fault-grammar.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
 import { DataFileError, parseYaml, readDataFile, rethrownAs, validate, type Path } from './yaml-lines.js';
 
@@ -98,6 +99,20 @@ const sections = <S extends z.ZodRawShape>(name: string, shape: S) =>
 
 const seconds = 'retry.schedule_seconds must be a list of seconds (numbers, 0 or more)';
 
+const basePort = 'remote_base_port must be a whole number from 1024 to 65535 (the remote MTAs listen there and on the ports after it)';
+
+// Written in the words of `smtp-lab fault` (src/lab/fault-grammar.ts), so a lesson's faults read as an
+// instructor would type them.
+const notFault = 'each entry of faults must be a fault as `smtp-lab fault` takes it, e.g. "rcpt 451 4.3.0 --every"';
+const faultLine = z.string({ error: notFault }).superRefine((line, ctx) => {
+  try {
+    if (parseFault(faultWords(line)).op !== 'add') ctx.addIssue({ code: 'custom', message: `fault "${line}": list and clear are for a running lab, not a world file` });
+  } catch (err) {
+    if (!(err instanceof FaultSyntaxError)) throw err;
+    ctx.addIssue({ code: 'custom', message: `fault "${line}": ${err.message}` });
+  }
+});
+
 const worldShape = {
   /** The lab server's name: in the 220 banner, Received: fields, EHLO when relaying. */
   hostname: z
@@ -149,6 +164,10 @@ const worldShape = {
     address: loopback('forger.address').default('127.0.0.66'),
     helo: hostName('forger.helo').default('mail.forger.example'),
   }).default({ address: '127.0.0.66', helo: 'mail.forger.example' }),
+  /** The remote MTAs' first port (then +1, … in world order); absent: ports the OS picks. */
+  remote_base_port: z.int({ error: basePort }).min(1024, { error: basePort }).max(65535, { error: basePort }).optional(),
+  /** Faults the lab starts with (a lesson about failures), set "by the world file". */
+  faults: z.array(faultLine, { error: notFault }).default([]),
 };
 
 const worldSchema = z
@@ -162,6 +181,18 @@ const worldSchema = z
     const local = Object.keys(w.domains).filter((name) => w.domains[name]!.local);
     if (local.length === 0) ctx.addIssue({ code: 'custom', path: ['domains'], message: 'one domain must have "local: true" (the lab server\'s own)' });
     if (local.length > 1) ctx.addIssue({ code: 'custom', path: ['domains', local[1]!, 'local'], message: `only one domain may be local (${local[0]} already is)` });
+    w.faults.forEach((line, i) => {
+      let fault;
+      try {
+        const request = parseFault(faultWords(line));
+        fault = request.op === 'add' ? request.fault : undefined;
+      } catch {
+        return; // said by the entry's own check
+      }
+      if (fault?.kind !== 'remote') return;
+      const d = Object.keys(w.domains).find((name) => name.toLowerCase() === fault.domain);
+      if (!d || w.domains[d]!.local) ctx.addIssue({ code: 'custom', path: ['faults', i], message: `fault "${line}": ${fault.domain} is not a remote domain of this world` });
+    });
   })
   .transform((w) => {
     const domains = new Map(
@@ -184,6 +215,8 @@ const worldSchema = z
       retrySchedule: w.retry.schedule_seconds,
       /** SMTP AUTH accounts (RFC 4954): user name → password. Authenticated clients may relay. */
       authUsers: new Map(Object.entries(w.auth.users)),
+      remoteBasePort: w.remote_base_port,
+      faults: w.faults,
     };
   });
 

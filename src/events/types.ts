@@ -249,6 +249,29 @@ export interface TutorEvent extends EventBase {
 
 export type ExplainMode = 'full' | 'brief' | 'off';
 
+/** Where an injected fault acts on the lab's MX: the greeting, a command, or the end of the message. */
+export type FaultPoint = 'connect' | 'mail' | 'rcpt' | 'data' | 'dot';
+
+/**
+ * A fault on cue (src/lab/faults.ts): set by the instructor (`smtp-lab fault`, `:fault`) or a world
+ * file's `faults:`, then each time it acts, and when `fault clear` ends it. A reply it causes is an
+ * ordinary `wire` event right after the `fired` one.
+ */
+export interface FaultEvent extends EventBase {
+  type: 'fault';
+  action: 'injected' | 'fired' | 'cleared';
+  /** Who set it: the instructor (`smtp-lab fault`, the tutor's `:fault`) or the world file. */
+  by: 'instructor' | 'world';
+  /** What it does, in words: "the next RCPT gets 451 4.3.0"; for `cleared`, what was cleared. */
+  fault: string;
+  /** A command of the lab's MX; `tarpit` for every reply; `remote` for a remote MTA's behaviour. */
+  point?: FaultPoint | 'tarpit' | 'remote';
+  /** `fired`: the inbound session it acted in. */
+  session?: string;
+  /** A remote MTA's fault: the domain it switched. */
+  domain?: string;
+}
+
 export interface NoticeEvent extends EventBase {
   type: 'notice';
   level: 'info' | 'warn' | 'error';
@@ -272,6 +295,7 @@ export type LabEvent =
   | AuthResultsEvent
   | LessonEvent
   | TutorEvent
+  | FaultEvent
   | NoticeEvent;
 
 export type LabEventType = LabEvent['type'];

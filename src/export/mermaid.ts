@@ -105,6 +105,9 @@ function noteOf(e: LabEvent): { over: 'lab' | 'client'; text: string } | undefin
       return { over: 'lab', text: describeEvent(e)! };
     case 'notice':
       return e.session ? { over: 'lab', text: e.message } : undefined;
+    case 'fault':
+      // Where an injected fault acted: a handout must not show its reply as the server's own doing.
+      return e.session ? { over: 'lab', text: describeEvent(e)! } : undefined;
     case 'session-close':
       return e.leg === 'inbound' ? { over: 'client', text: describeEvent(e)! } : undefined;
     default:

@@ -16,6 +16,8 @@ import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../da
 import { startMailAuth } from './mail-auth.js';
 import type { DnsAnswer } from './dns.js';
 import { forge, type ForgeOutcome, type ForgeRequest } from './forger.js';
+import { FaultTable, worldFaults } from './faults.js';
+import { openControlChannel } from './control.js';
 
 export interface LabOptions {
   host?: string;
@@ -34,6 +36,8 @@ export interface LabOptions {
   /** Overrides the world's relay.trusted_networks. */
   trustedNetworks?: string[];
   idleTimeoutMs?: number;
+  /** The remote MTAs listen here and on the ports after it, in world order; overrides the world file. */
+  remoteBasePort?: number;
 }
 
 export interface Lab {
@@ -47,6 +51,8 @@ export interface Lab {
   dns(name: string, type: string): Promise<DnsAnswer>;
   /** The forger hands a message "from" `from` to the recipient's MX, from the forger's address. */
   spoof(req?: ForgeRequest): Promise<ForgeOutcome>;
+  /** Faults on cue: `smtp-lab fault` reaches this table through the control channel, `:fault` directly. */
+  faults: FaultTable;
   stop(): Promise<void>;
 }
 
@@ -57,6 +63,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const world = loadWorldOrExplain(opts);
   if (opts.retrySchedule) world.retrySchedule = opts.retrySchedule;
   if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
+  if (opts.remoteBasePort !== undefined) world.remoteBasePort = opts.remoteBasePort;
   const mayRelay = relayPolicyOrExplain(world.trustedNetworks);
 
   const bus = opts.bus ?? new EventBus();
@@ -70,7 +77,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const tls = await ensureCertificate(dataDir, world.hostname);
   // The queue reads the retry schedule from the world, so what the world says is what the queue does.
   const mailAuth = startMailAuth(world, dataDir, bus);
-  const queue = new QueueRunner({ dataDir, world, bus, mailAuth });
+  // A new table for every lab: a restart starts with the world's faults only.
+  const faults = new FaultTable(world, bus);
+  const queue = new QueueRunner({ dataDir, world, bus, mailAuth, remoteOptions: { basePort: world.remoteBasePort, overrides: faults } });
   const server = new LabServer({
     world,
     bus,
@@ -78,6 +87,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     mayRelay,
     idleTimeoutMs: opts.idleTimeoutMs,
     tls,
+    faults,
   });
 
   let address;
@@ -95,7 +105,15 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     domain: world.localDomain,
     dataDir,
   });
-  await queue.start();
+  try {
+    await queue.start();
+  } catch (err) {
+    // A remote MTA's port is busy (--remote-base-port): nothing of this lab may keep the process alive.
+    await Promise.all([server.close(), queue.stop()]);
+    throw err;
+  }
+  worldFaults(faults, world.faults);
+  const control = await openControlChannel(dataDir, faults, bus);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -111,8 +129,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       if (!remotes) throw new Error('the remote MTAs are not running');
       return forge(world, bus, remotes, mailAuth.dns, req);
     },
+    faults,
     stop() {
       stopped ??= (async () => {
+        await control?.close();
         // The server's own grace period is short; don't let one stuck client hold the exit.
         await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1200).unref())]);
         await queue.stop();

@@ -12,7 +12,7 @@ import type { World } from '../data/world.js';
 import { Spool, readSpooledMessage, type LoadedItem, type OpenedSpool, type SpoolRecord } from './spool.js';
 import { noteInboundMessage } from './maildir.js';
 import { report, wantsReport } from './bounce.js';
-import { startRemoteMtas, type RemoteMtas } from './remote.js';
+import { startRemoteMtas, type RemoteMtaOptions, type RemoteMtas } from './remote.js';
 import { statusOf } from '../protocol/reply.js';
 import { DEFAULT_RETRY_SCHEDULE, nextAttempt } from './retry-policy.js';
 import { isFinal, itemOf, summarise, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt, type ReportEntry } from './queue-item.js';
@@ -48,6 +48,8 @@ export interface QueueRunnerOptions {
    * stop() stops them: the runner owns them.
    */
   remotes?: RemoteMtas;
+  /** For the remote MTAs the runner starts: fixed ports, behaviours switched by faults. */
+  remoteOptions?: RemoteMtaOptions;
   /** How many deliveries (Maildir writes or relay sessions) run at once. */
   concurrency?: number;
   /** Relay connection/greeting/idle timeout, ms. */
@@ -133,7 +135,7 @@ export class QueueRunner {
     }
     try {
       if (!this.remotes) {
-        this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus, this.opts.mailAuth);
+        this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus, this.opts.mailAuth, this.opts.remoteOptions);
         this.ownsRemotes = true;
         // Where the simulated remote MTAs answer: a learner can talk to them directly too.
         const hosts = this.remotes.hosts();

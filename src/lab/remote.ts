@@ -7,6 +7,10 @@
  *   greylist  451 4.7.1 the first time a (client, sender, recipient) triplet is seen, accepted on a retry
  *   reject    550 5.7.1 for every recipient
  *   down      no listener: the port refuses connections, as a dead host would
+ *
+ * The ports are the OS's choice, or base, base+1, … in world order (`--remote-base-port`, the world's
+ * `remote_base_port`) so an instructor can open a firewall for them in advance. An injected fault
+ * (faults.ts: `fault remote example.net greylist`) switches a domain's behaviour while the lab runs.
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -16,7 +20,8 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 // The same corrections as on the lab's MX: a 550 5.7.1 or 451 4.7.1 here keeps its own RFC 3463 code.
 import './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
-import type { World, DomainSpec } from '../data/world.js';
+import type { World, DomainSpec, RemoteBehaviour } from '../data/world.js';
+import { UserError } from '../user-error.js';
 import { deliverToMaildir, finalDeliveryContent, mailboxDir, uniqueName } from './maildir.js';
 import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
@@ -87,26 +92,35 @@ export interface RemoteMtas {
   stop(): Promise<void>;
 }
 
+/** How the lab may steer its remote MTAs: fixed ports, and behaviours switched at run time. */
+export interface RemoteMtaOptions {
+  /** The first host listens here, the next on basePort + 1, … in world order; default: the OS picks. */
+  basePort?: number;
+  /** A behaviour set by a fault, else undefined (the world's); told of changes through onChange. */
+  overrides?: { remoteBehaviour(domain: string): RemoteBehaviour | undefined; onRemoteChange(listener: () => void): () => void };
+}
+
 interface Host {
   mxHost: string;
   port: number;
   domains: DomainSpec[];
   server?: SMTPServer;
+  listening?: boolean;
 }
 
 /** A port nothing listens on: bind one, then close it (a refused connection, like a dead host). */
-async function closedPort(): Promise<number> {
+async function closedPort(port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(port, '127.0.0.1', () => {
       const { port } = s.address() as net.AddressInfo;
       s.close(() => resolve(port));
     });
   });
 }
 
-export async function startRemoteMtas(world: World, dataDir: string, bus?: EventBus, auth?: MailAuth): Promise<RemoteMtas> {
+export async function startRemoteMtas(world: World, dataDir: string, bus?: EventBus, auth?: MailAuth, opts: RemoteMtaOptions = {}): Promise<RemoteMtas> {
   // Group the remote domains by the hosts that receive their mail (their MX, or the domain itself).
   const hosts = new Map<string, Host>();
   for (const spec of world.domains.values()) {
@@ -121,26 +135,57 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
   }
   const greylist = new GreylistFile(path.join(dataDir, GREYLIST_FILE));
   let messageCounter = 0;
+  const behaviour = (d: DomainSpec): RemoteBehaviour => opts.overrides?.remoteBehaviour(d.name) ?? d.behaviour;
+  const isDown = (h: Host) => h.domains.every((d) => behaviour(d) === 'down');
+  /** Listen (or, for a host that is down, check the port is free and leave it closed). */
+  const open = async (h: Host, port: number): Promise<number> => {
+    if (isDown(h)) return closedPort(port);
+    if (!h.server) {
+      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, behaviour, auth);
+      // A client resetting mid-session must not take the lab down (smtp-server re-emits it here).
+      h.server.on('error', (err: Error) => bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost}: ${err.message}` }));
+    }
+    const server = h.server;
+    const bound = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.server.address() as net.AddressInfo).port);
+      });
+    });
+    h.listening = true;
+    return bound;
+  };
+  let i = 0;
   try {
     for (const h of hosts.values()) {
-      if (h.domains.every((d) => d.behaviour === 'down')) {
-        h.port = await closedPort();
-        continue;
+      const port = opts.basePort === undefined ? 0 : opts.basePort + i++;
+      try {
+        h.port = await open(h, port);
+      } catch (err) {
+        throw portError(err as NodeJS.ErrnoException, h.mxHost, port);
       }
-      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, auth);
-      h.port = await new Promise<number>((resolve, reject) => {
-        h.server!.once('error', reject);
-        h.server!.listen(0, '127.0.0.1', () => resolve((h.server!.server.address() as net.AddressInfo).port));
-      });
-      // A client resetting mid-session must not take the lab down (smtp-server re-emits it here).
-      h.server.on('error', (err: Error) =>
-        bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost}: ${err.message}` }),
-      );
     }
   } catch (err) {
     await Promise.all([...hosts.values()].map((h) => closeServer(h.server)));
     throw err;
   }
+  // A fault switched a behaviour: a host that goes down stops listening (its port refuses
+  // connections, as the world's `down` does); one that comes back listens on its port again.
+  let switching = Promise.resolve();
+  const offChange = opts.overrides?.onRemoteChange(() => {
+    switching = switching.then(() => Promise.all([...hosts.values()].map((h) => switchHost(h))).then(() => undefined));
+  });
+  const switchHost = async (h: Host): Promise<void> => {
+    if (isDown(h) && h.listening) {
+      h.listening = false;
+      await new Promise<void>((resolve) => h.server!.server.close(() => resolve()));
+    } else if (!isDown(h) && !h.listening) {
+      await open(h, h.port).catch((err: Error) =>
+        bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} cannot listen on ${h.port} again: ${err.message}` }),
+      );
+    }
+  };
   return {
     addressOf(mxHost) {
       const h = hosts.get(mxHost.toLowerCase().replace(/\.$/, ''));
@@ -151,14 +196,23 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
         mxHost: h.mxHost,
         port: h.port,
         domains: h.domains.map((d) => d.name),
-        behaviour: h.domains[0]!.behaviour,
+        behaviour: behaviour(h.domains[0]!),
       }));
     },
     async stop() {
+      offChange?.();
+      await switching;
       await Promise.all([...hosts.values()].map((h) => closeServer(h.server)));
       await greylist.flush();
     },
   };
+}
+
+function portError(err: NodeJS.ErrnoException, mxHost: string, port: number): Error {
+  if (port === 0) return err;
+  if (err.code === 'EADDRINUSE') return new UserError(`port ${port} for the remote MTA ${mxHost} is in use; choose another --remote-base-port`);
+  if (err.code === 'EACCES') return new UserError(`port ${port} for the remote MTA ${mxHost} needs privileges; use a --remote-base-port above 1023`);
+  return new UserError(`the remote MTA ${mxHost} cannot listen on 127.0.0.1:${port}: ${err.message}`);
 }
 
 function closeServer(server: SMTPServer | undefined): Promise<void> {
@@ -172,7 +226,16 @@ function closeServer(server: SMTPServer | undefined): Promise<void> {
   });
 }
 
-function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFile, nextId: () => number, bus?: EventBus, auth?: MailAuth): SMTPServer {
+function makeServer(
+  h: Host,
+  world: World,
+  dataDir: string,
+  greylist: GreylistFile,
+  nextId: () => number,
+  bus: EventBus | undefined,
+  behaviourOf: (d: DomainSpec) => RemoteBehaviour,
+  auth?: MailAuth,
+): SMTPServer {
   const domainNames = h.domains.map((d) => d.name);
   const server: SMTPServer = new SMTPServer({
     name: h.mxHost,
@@ -197,9 +260,10 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: GreylistFi
       const spec = h.domains.find((d) => d.name === domain);
       // This MTA is the MX of its own domains only: anything else would make it an open relay.
       if (!spec) return cb(smtpError(554, `5.7.1 <${rcpt}>: Relay access denied`));
-      if (spec.behaviour === 'reject') return cb(smtpError(550, `5.7.1 <${rcpt}>: Recipient address rejected: Delivery not authorized, message refused`));
+      const behaviour = behaviourOf(spec);
+      if (behaviour === 'reject') return cb(smtpError(550, `5.7.1 <${rcpt}>: Recipient address rejected: Delivery not authorized, message refused`));
       if (!spec.mailboxes.includes(local)) return cb(smtpError(550, `5.1.1 <${rcpt}>: Recipient address rejected: User unknown in virtual mailbox table`));
-      if (spec.behaviour === 'greylist') {
+      if (behaviour === 'greylist') {
         const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const triplet = `${session.remoteAddress}|${sender}|${rcpt}`;
         if (!greylist.has(triplet)) {

@@ -12,7 +12,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import './smtp-server-patches.js';
+import { onCommand } from './smtp-server-patches.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
@@ -25,6 +25,7 @@ import { tcpInfo } from '../protocol/trace.js';
 import { bareLineEndNotice } from '../protocol/controls.js';
 import type { World } from '../data/world.js';
 import { newQueueId, type Envelope } from './queue.js';
+import type { FaultMoment, FaultTable } from './faults.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
@@ -41,6 +42,8 @@ export interface LabServerOptions {
   idleTimeoutMs?: number;
   /** The lab's own certificate; without it STARTTLS (and so AUTH) is not offered. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Faults on cue (faults.ts): asked before the greeting, each command and the reply to the dot. */
+  faults?: FaultTable;
 }
 
 /** Per connection: the stage machine and what the transcript needs to know. */
@@ -114,12 +117,16 @@ export class LabServer {
       allowInsecureAuth: false,
       onAuth: (auth, session, cb) => this.onAuth(auth, session, cb),
       onSecure: (_socket, session, cb) => this.onSecure(session, cb),
-      onConnect: (session, cb) => this.onConnect(session, cb),
-      onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
-      onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
+      onConnect: (session, cb) => this.onConnect(session, (err) => (err ? cb(err) : this.withFault('connect', session, cb, () => cb()))),
+      onMailFrom: (address, session, cb) => this.withFault('mail', session, cb, () => this.onMailFrom(address, session, cb)),
+      onRcptTo: (address, session, cb) => this.withFault('rcpt', session, cb, () => this.onRcptTo(address, session, cb)),
       onData: (stream, session, cb) => this.onData(stream, session, cb),
       onClose: (session) => this.onClose(session),
     });
+    // DATA that would get its 354 is a fault's `data`; any other command only waits for a tarpit.
+    onCommand(this.smtp, (verb, session, then) =>
+      this.withFault(verb === 'DATA' && session.envelope.rcptTo.length ? 'data' : 'command', session, (err) => then.reply(err.responseCode, err.message), then.proceed),
+    );
     // smtp-server re-emits socket errors on the server, and an 'error' event nobody listens to throws:
     // one client resetting mid-transaction would take the whole lab down.
     this.smtp.on('error', (err: Error & { code?: string }) => {
@@ -337,6 +344,10 @@ export class LabServer {
           session: s.id,
           message: `${lines - MAX_DATA_LINE_EVENTS} more message lines not shown`,
         });
+      // The reply to the dot may be an injected fault's; then the message is not queued.
+      this.withFault('dot', session, cb, accept);
+    });
+    const accept = () => {
       if (stream.sizeExceeded || (limit && received > limit)) {
         return cb(smtpError(552, `5.3.4 Message size exceeds fixed maximum message size ${this.opts.world.maxMessageSize}`));
       }
@@ -361,7 +372,27 @@ export class LabServer {
           cb(smtpError(451, '4.3.0 Requested action aborted: local error in processing'));
         },
       );
-    });
+    };
+  }
+
+  /**
+   * An injected fault acts first (src/lab/faults.ts): a wait, then its own reply or a dropped
+   * connection; without one, `go` answers as the lab always does.
+   */
+  private withFault(moment: FaultMoment, session: SMTPServerSession, answer: (err: Error & { responseCode: number }) => void, go: () => void): void {
+    const s = this.session(session.id);
+    const outcome = this.opts.faults?.take(moment, s.id);
+    if (!outcome) return go();
+    const act = () => {
+      if (!this.sessions.has(session.id)) return; // the client left while the reply was held
+      if (outcome.act?.kind === 'reply') return answer(smtpError(outcome.act.code, outcome.act.text));
+      if (outcome.act?.kind !== 'drop') return go();
+      // As a crashed server or a cut cable would: no reply, the TCP connection just ends.
+      s.closeReason = 'closed';
+      for (const c of this.smtp.connections) if (c.session === session) c._socket.destroy();
+    };
+    if (outcome.delayMs) setTimeout(act, outcome.delayMs).unref();
+    else act();
   }
 
   /** smtp-server's connection of this session (its line parser is where the raw DATA tap hangs). */
@@ -376,6 +407,8 @@ export class LabServer {
     this.sessions.delete(session.id);
     const reason = this.stopping
       ? 'shutdown'
+      : s.closeReason
+        ? s.closeReason // a fault dropped the connection: the server closed it
       : s.lastReplyCode === 221
         ? 'quit'
         : s.timedOut

@@ -109,3 +109,41 @@ if (!(PATCHED in connection)) {
     return write.call(this, chunk, encoding, next);
   };
 }
+
+/**
+ * A hook before every command, which smtp-server lacks (its onData runs once 354 is decided, and EHLO,
+ * NOOP, QUIT have no hook at all): the lab's injected faults answer DATA with a 451 or hold any reply
+ * back (a tarpit). The client's line is already in the transcript when the hook runs. `proceed()`
+ * hands the command to smtp-server; `reply(code, text)` answers it instead.
+ */
+export type CommandHook = (
+  verb: string,
+  session: import('smtp-server').SMTPServerSession,
+  then: { proceed(): void; reply(code: number, text: string): void },
+) => void;
+
+const commandHooks = new WeakMap<object, CommandHook>();
+
+export function onCommand(server: import('smtp-server').SMTPServer, hook: CommandHook): void {
+  commandHooks.set(server, hook);
+}
+
+const HOOKED = Symbol.for('smtp-lab.command-hook');
+if (!(HOOKED in connection)) {
+  Object.defineProperty(connection, HOOKED, { value: true });
+  const table = connection as unknown as Record<string, (this: SMTPConnection, command: Buffer, callback: () => void) => void>;
+  for (const name of Object.getOwnPropertyNames(SMTPConnection.prototype).filter((n) => n.startsWith('handler_'))) {
+    const original = table[name]!;
+    table[name] = function (command, callback) {
+      const hook = commandHooks.get(this._server);
+      if (!hook) return original.call(this, command, callback);
+      hook(name.slice('handler_'.length), this.session, {
+        proceed: () => original.call(this, command, callback),
+        reply: (code, text) => {
+          this.send(code, text);
+          callback();
+        },
+      });
+    };
+  }
+}

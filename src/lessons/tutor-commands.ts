@@ -11,6 +11,7 @@ import { explainText } from './explain-text.js';
 import { mailboxReport, queueReport } from './lab-reports.js';
 import type { LessonStatus } from './progress.js';
 import type { TutorLab } from './tutor-types.js';
+import { faultWords, FaultSyntaxError } from '../lab/fault-grammar.js';
 
 /** What a command may ask of the tutor (src/lessons/tutor.ts implements it). */
 export interface TutorCommandHost {
@@ -111,6 +112,22 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       const { diagramOfStream } = await import('../export/diagram.js');
       const d = diagramOfStream(t.currentLab.bus.recent(), arg, Math.max(40, (process.stdout.columns || Number(process.env.COLUMNS) || 80) - 4));
       t.say(d.ok ? 'info' : 'error', d.text);
+    },
+  },
+  {
+    name: ':fault',
+    usage: ':fault <what>',
+    help: 'fail on cue: :fault rcpt 451 4.3.0; :fault clear',
+    // The same words as `smtp-lab fault` in another terminal, straight to the lab this tutor runs.
+    run: (t, arg) => {
+      const faults = t.currentLab.faults;
+      if (!faults) return t.say('error', 'This lab takes no faults.');
+      try {
+        t.say('info', faults.command(faultWords(arg)));
+      } catch (err) {
+        if (!(err instanceof FaultSyntaxError)) throw err;
+        t.say('error', err.message);
+      }
     },
   },
   { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.reconnect() },

@@ -16,6 +16,8 @@ export interface TutorLab {
   dns?(name: string, type: string): Promise<{ answer: string[]; error?: string; name: string; type: string }>;
   /** The forger sends a message "from" `from` to `to` (src/lab/forger.ts). */
   spoof?(req: { from?: string; to?: string }): Promise<{ recipients: { code: number; reply: string }[]; error?: string }>;
+  /** Faults on cue (src/lab/faults.ts): `:fault` talks to the lab's table directly. */
+  faults?: { command(words: readonly string[]): string };
   stop(): Promise<void>;
 }
 

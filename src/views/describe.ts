@@ -66,6 +66,9 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
       return e.text ? `lesson ${e.lesson}: ${e.action} ${e.text}` : `lesson ${e.lesson}: ${e.action}`;
     case 'tutor':
       return `tutor (${e.says}): ${e.text}`;
+    case 'fault':
+      if (e.action === 'fired') return `⚡ ${e.fault} (a fault ${e.by === 'world' ? 'from the world file' : 'injected by the instructor'})`;
+      return `⚡ ${e.action === 'cleared' ? 'faults cleared' : e.by === 'world' ? 'fault set' : 'fault injected'} by ${e.by === 'world' ? 'the world file' : 'the instructor'}: ${e.fault}`;
     case 'notice':
       return e.message;
   }

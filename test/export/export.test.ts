@@ -175,3 +175,26 @@ describe(':diagram in the tutor', () => {
     }
   });
 });
+
+describe('an injected fault in a handout', () => {
+  it("is a note where it acted, which Mermaid's parser accepts, before the reply it caused", async () => {
+    const l = await startTestLab();
+    try {
+      l.faults.command(['dot', '554', '5.7.1', 'Refused;', 'see', '#policy', '--every']);
+      const s = await RawSmtp.connect(l.port);
+      await s.command('EHLO teacher.test');
+      await s.command('MAIL FROM:<alice@example.com>');
+      await s.command('RCPT TO:<bob@example.com>');
+      await s.command('DATA');
+      expect(code(await s.message(['Subject: refused', '', 'hi']))).toBe(554);
+      s.close();
+      const text = toMermaid({ title: 'session', run: 'test', hostname: 'mx.example.com', events: l.events.filter((e) => 'session' in e && e.session !== undefined) });
+      await expect(mermaid.parse(text)).resolves.toMatchObject({ diagramType: 'sequence' });
+      const note = text.indexOf('Note over client,lab: ⚡ every end of the message');
+      expect(note).toBeGreaterThan(-1);
+      expect(note).toBeLessThan(text.indexOf('lab-->>client: 554 5.7.1'));
+    } finally {
+      await l.cleanup();
+    }
+  });
+});

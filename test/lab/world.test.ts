@@ -81,7 +81,14 @@ describe('world values, each checked for type and range', () => {
     expect(errorOf(world().replace('preference: 10', 'preference: 70000'))).toMatch(/^w\.yaml:8: an MX record of example\.net needs a preference \(a whole number 0-65535/);
     expect(errorOf(world().replace('[alice]', '[alice, { bob: 1 }]'))).toBe('w.yaml:5: mailboxes of example.com must be a list of local parts');
     expect(errorOf(world('retry:', '  schedule_seconds: [2, -4]'))).toMatch(/^w\.yaml:10: retry\.schedule_seconds must be a list of seconds/);
-    expect(errorOf(world('limit:', '  max_recipients: 100'))).toMatch(/^w\.yaml:9: unknown key "limit" \(expected one of hostname, domains, relay, limits, retry, auth, dns, dkim, forger\)/);
+    expect(errorOf(world('limit:', '  max_recipients: 100'))).toMatch(/^w\.yaml:9: unknown key "limit" \(expected one of hostname, domains, relay, limits, retry, auth, dns, dkim, forger, remote_base_port, faults\)/);
+  });
+
+  it('refuses a remote base port out of range and a fault for a domain that is not remote, each at its line', () => {
+    expect(errorOf(world('remote_base_port: 80'))).toBe('w.yaml:9: remote_base_port must be a whole number from 1024 to 65535 (the remote MTAs listen there and on the ports after it)');
+    expect(errorOf(world('faults:', '  - rcpt 451 4.3.0', '  - remote example.com down'))).toBe('w.yaml:11: fault "remote example.com down": example.com is not a remote domain of this world');
+    expect(errorOf(world('faults:', '  - clear'))).toBe('w.yaml:10: fault "clear": list and clear are for a running lab, not a world file');
+    expect(parseWorld(world('remote_base_port: 33700', 'faults: [dot 554 5.7.1]'), 'w.yaml')).toMatchObject({ remoteBasePort: 33700, faults: ['dot 554 5.7.1'] });
   });
 
   it('takes the retry schedule from the retry policy when the file has none', () => {

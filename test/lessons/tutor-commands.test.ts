@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
 import { helpText, isForTutor, isQuitCommand, TUTOR_COMMANDS, tutorCommandOf } from '../../src/lessons/tutor-commands.js';
 
 describe('the tutor command table', () => {
@@ -20,5 +21,20 @@ describe('the tutor command table', () => {
     expect(isForTutor(':nonsense', true)).toBe(false);
     expect(isForTutor(':hint', true)).toBe(true);
     expect(isForTutor('Subject: x', false)).toBe(false);
+  });
+});
+
+describe(':fault in the tutor', () => {
+  const start = tutorOnLabPerTest();
+
+  it('sets a fault on the lab it runs, in the words of smtp-lab fault, and the learner meets it', async () => {
+    const { t, said, transcript, send } = await start('01-connection');
+    await send([':fault rcpt 550 5.7.1 Not today', 'EHLO learner.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>']);
+    expect(said).toContainEqual({ kind: 'info', text: 'injected: the next RCPT gets 550 5.7.1 Not today' });
+    expect(transcript()).toMatch(/⚡ the next RCPT gets 550 5\.7\.1 Not today \(a fault injected by the instructor\)\n[^\n]*\n?[^\n]*S: 550 5\.7\.1 Not today/);
+    await t.submit(':fault rcpt 250');
+    expect(said.at(-1)).toMatchObject({ kind: 'error', text: expect.stringMatching(/a fault's reply is a failure/) });
+    await t.submit(':fault list');
+    expect(said.at(-1)).toEqual({ kind: 'info', text: 'no faults set' });
   });
 });

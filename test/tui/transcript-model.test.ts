@@ -11,6 +11,13 @@ function events(inputs: LabEventInput[]): LabEvent[] {
 const text = (rows: Row[]) =>
   rows.map((r) => ('line' in r ? `${r.tag ? `[${r.tag}] ` : ''}${r.direction === 'client' ? 'C' : 'S'} ${r.line}` : `${r.kind}:${'text' in r ? r.text : ''}`));
 
+/** The rows of a tutor's transcript whose learner is session ME. */
+function learnerRows(inputs: LabEventInput[]): Row[] {
+  const model = createModel('tutor');
+  setLearner(model, 'ME');
+  return applyEvents(model, events(inputs)).rows;
+}
+
 describe('transcript model', () => {
   it('groups a message\'s queue events and relay legs under its queue id, relay lines nested deeper', () => {
     const model = createModel('watch');
@@ -58,6 +65,21 @@ describe('transcript model', () => {
       ]),
     );
     expect(text(rows)).toEqual(['C EHLO me', 'header:session OTHER1', '[OTHER1] C EHLO swaks', 'header:your session', 'S 250 ok']);
+  });
+
+  it("shows an injected fault in the learner's session, between their command and the reply it caused", () => {
+    const rows = learnerRows([
+        { type: 'fault', action: 'injected', by: 'instructor', fault: 'the next RCPT gets 451 4.3.0', point: 'rcpt', stage: 'transmission' },
+        { type: 'wire', session: 'ME', leg: 'inbound', direction: 'client', line: 'RCPT TO:<bob@example.com>', stage: 'transmission' },
+        { type: 'fault', action: 'fired', by: 'instructor', fault: 'the next RCPT gets 451 4.3.0', point: 'rcpt', session: 'ME', stage: 'transmission' },
+        { type: 'wire', session: 'ME', leg: 'inbound', direction: 'server', line: '451 4.3.0 Requested action aborted', code: 451, stage: 'transmission' },
+    ]);
+    expect(text(rows)).toEqual([
+      'note:⚡ fault injected by the instructor: the next RCPT gets 451 4.3.0',
+      'C RCPT TO:<bob@example.com>',
+      'note:⚡ the next RCPT gets 451 4.3.0 (a fault injected by the instructor)',
+      'S 451 4.3.0 Requested action aborted',
+    ]);
   });
 
   it('caps rows per frame but never drops the learner\'s lines, and says how much it left out', () => {

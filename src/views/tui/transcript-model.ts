@@ -199,6 +199,7 @@ function groupOf(model: TranscriptModel, e: LabEvent): string | undefined {
     case 'relay-denied':
       return isLearner(model, e.session) ? YOU : `s:${e.session}`;
     case 'notice':
+    case 'fault':
       if (e.session) return isLearner(model, e.session) ? YOU : `s:${e.session}`;
       return undefined;
     default:
@@ -433,6 +434,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       case 'notice':
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message }, group, mine || !e.session);
+        break;
+      case 'fault':
+        push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, mine || !e.session);
         break;
       case 'tutor':
         if (model.mode !== 'tutor') break;
