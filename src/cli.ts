@@ -16,6 +16,7 @@ import { explainCommand } from './commands/explain.js';
 import { watchCommand } from './commands/watch.js';
 import { tutorCommand } from './commands/tutor.js';
 import { worldCommand } from './commands/world.js';
+import { certCommand } from './commands/cert.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(queueCommand)
     .command(mailboxCommand)
     .command(worldCommand)
+    .command(certCommand)
     .strict()
     .help()
     .version(ownVersion())

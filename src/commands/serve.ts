@@ -12,6 +12,8 @@ import { portOption } from './options.js';
 interface ServeArgs {
   host: string;
   port: number;
+  'submission-port'?: number;
+  'smtps-port'?: number;
   'data-dir'?: string;
   json: boolean;
   color: boolean;
@@ -23,7 +25,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   builder: (y) =>
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('port', portOption(2525))
+      .option('port', portOption(2525, '--port', 'TCP port of the MX listener, port 25-style (0 picks a free one)'))
+      .option('submission-port', { ...portOption(undefined, '--submission-port', 'message submission, 587-style: STARTTLS, then AUTH before MAIL (0: a free port)'), defaultDescription: '2587, or 0 with --port 0' })
+      .option('smtps-port', { ...portOption(undefined, '--smtps-port', 'submission over implicit TLS, 465-style (0: a free port)'), defaultDescription: '2465, or 0 with --port 0' })
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
       .option('json', { type: 'boolean', default: false, describe: 'Print NDJSON events on stdout (first line: listening)' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' }) as never,
@@ -32,7 +36,15 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     // Attach before the lab starts so the listening event is the first line.
     if (argv.json) attachNdjson(bus);
     else attachPlain(bus, makeChalk({ color: argv.color }));
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus });
+    const lab = await startLab({
+      host: argv.host,
+      port: argv.port,
+      // --port 0 (tests, a second lab beside a first) means free ports for every listener not named.
+      submissionPort: argv['submission-port'] ?? (argv.port === 0 ? 0 : 2587),
+      smtpsPort: argv['smtps-port'] ?? (argv.port === 0 ? 0 : 2465),
+      dataDir: argv['data-dir'] ?? defaultDataDir(),
+      bus,
+    });
     await untilSignal();
     await lab.stop();
   },

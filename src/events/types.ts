@@ -29,6 +29,10 @@ export interface ListeningEvent extends EventBase {
   hostname: string;
   domain: string;
   dataDir: string;
+  /** The message submission listener (RFC 6409: AUTH required before MAIL), 587-style. */
+  submissionPort?: number;
+  /** The implicit-TLS submission listener (RFC 8314 §3.3: TLS from the first byte), 465-style. */
+  smtpsPort?: number;
 }
 
 export interface SessionOpenEvent extends EventBase {
@@ -41,6 +45,34 @@ export interface SessionOpenEvent extends EventBase {
   queueId?: string;
   /** For relay sessions: the MX host and port dialled. */
   mx?: string;
+  /** For inbound sessions: which of the lab's listeners took the connection. */
+  listener?: ListenerRole;
+}
+
+/** The lab's listeners: the MX (port 25-style), submission (587-style), implicit TLS (465-style). */
+export type ListenerRole = 'mx' | 'submission' | 'smtps';
+
+/**
+ * A TLS handshake completed on an inbound session: after STARTTLS's 220 (RFC 3207 §4), or at connect on
+ * the implicit-TLS listener (RFC 8314 §3.3). What was agreed and which certificate the lab showed.
+ */
+export interface TlsEvent extends EventBase {
+  type: 'tls';
+  session: string;
+  leg: Leg;
+  /** True on the implicit-TLS listener: no STARTTLS, TLS from the first byte. */
+  implicit: boolean;
+  /** e.g. TLSv1.3 */
+  protocol: string;
+  /** e.g. TLS_AES_256_GCM_SHA384 */
+  cipher: string;
+  subject: string;
+  issuer: string;
+  /** ISO 8601. */
+  validFrom: string;
+  validTo: string;
+  fingerprint256: string;
+  selfSigned: boolean;
 }
 
 export interface SessionCloseEvent extends EventBase {
@@ -184,6 +216,7 @@ export type LabEvent =
   | DeferredEvent
   | BouncedEvent
   | RelayDeniedEvent
+  | TlsEvent
   | LessonEvent
   | TutorEvent
   | NoticeEvent;

@@ -11,12 +11,17 @@ import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
 import { relayPolicy } from './net.js';
 import { ensureCertificate } from './tls.js';
+import { mayRelayOn, type ListenerRole } from './submission.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
 
 export interface LabOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** The submission listener (RFC 6409, 587-style); 0 (the default) picks a free port. */
+  submissionPort?: number;
+  /** The implicit-TLS listener (RFC 8314, 465-style); 0 (the default) picks a free port. */
+  smtpsPort?: number;
   dataDir: string;
   worldFile?: string;
   /** Merged over the world file: a lesson's `world:`. */
@@ -34,7 +39,10 @@ export interface Lab {
   bus: EventBus;
   world: World;
   host: string;
+  /** The MX listener. */
   port: number;
+  submissionPort: number;
+  smtpsPort: number;
   dataDir: string;
   queue: QueueRunner;
   stop(): Promise<void>;
@@ -47,7 +55,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const world = loadWorldOrExplain(opts);
   if (opts.retrySchedule) world.retrySchedule = opts.retrySchedule;
   if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
-  const mayRelay = relayPolicyOrExplain(world.trustedNetworks);
+  const trusted = relayPolicyOrExplain(world.trustedNetworks);
 
   const bus = opts.bus ?? new EventBus();
   const annotations = loadAnnotationsForUser();
@@ -59,26 +67,42 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const tls = await ensureCertificate(dataDir, world.hostname);
   // The queue reads the retry schedule from the world, so what the world says is what the queue does.
   const queue = new QueueRunner({ dataDir, world, bus });
-  const server = new LabServer({
-    world,
-    bus,
-    queue,
-    mayRelay,
-    idleTimeoutMs: opts.idleTimeoutMs,
-    tls,
-  });
-
-  let address;
-  try {
-    address = await server.listen(opts.port ?? 2525, host);
-  } catch (err) {
-    throw listenError(err as NodeJS.ErrnoException, host, opts.port ?? 2525);
+  // One SMTP server per listener, all the MX of example.com feeding one queue; what differs is in
+  // submission.ts: who must authenticate, who may relay, TLS from the first byte or after STARTTLS.
+  const listeners: { role: ListenerRole; port: number; flag: string }[] = [
+    { role: 'mx', port: opts.port ?? 2525, flag: '--port' },
+    { role: 'submission', port: opts.submissionPort ?? 0, flag: '--submission-port' },
+    { role: 'smtps', port: opts.smtpsPort ?? 0, flag: '--smtps-port' },
+  ];
+  const servers: LabServer[] = [];
+  const ports: number[] = [];
+  for (const l of listeners) {
+    const server = new LabServer({
+      world,
+      bus,
+      queue,
+      // On the MX only the trusted networks relay; on the submission ports only an authenticated client.
+      mayRelay: (address, authenticated) => mayRelayOn(l.role, (a) => trusted(a, false), address, authenticated),
+      idleTimeoutMs: opts.idleTimeoutMs,
+      tls,
+      role: l.role,
+    });
+    try {
+      ports.push((await server.listen(l.port, host)).port);
+    } catch (err) {
+      await Promise.all(servers.map((s) => s.close()));
+      throw listenError(err as NodeJS.ErrnoException, host, l.port, l.flag);
+    }
+    servers.push(server);
   }
+  const [port, submissionPort, smtpsPort] = ports as [number, number, number];
   bus.emit({
     type: 'listening',
     stage: 'connection',
     host,
-    port: address.port,
+    port,
+    submissionPort,
+    smtpsPort,
     hostname: world.hostname,
     domain: world.localDomain,
     dataDir,
@@ -90,13 +114,15 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     bus,
     world,
     host,
-    port: address.port,
+    port,
+    submissionPort,
+    smtpsPort,
     dataDir,
     queue,
     stop() {
       stopped ??= (async () => {
         // The server's own grace period is short; don't let one stuck client hold the exit.
-        await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1200).unref())]);
+        await Promise.race([Promise.all(servers.map((s) => s.close())), new Promise((r) => setTimeout(r, 1200).unref())]);
         await queue.stop();
       })();
       return stopped;
@@ -146,12 +172,12 @@ function relayPolicyOrExplain(networks: string[]): ReturnType<typeof relayPolicy
   }
 }
 
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): UserError {
+function listenError(err: NodeJS.ErrnoException, host: string, port: number, flag = '--port'): UserError {
   switch (err.code) {
     case 'EADDRINUSE':
-      return new UserError(`port ${port} on ${host} is in use; try --port 0 for a free port, or another --port`);
+      return new UserError(`port ${port} on ${host} is in use; try ${flag} 0 for a free port, or another ${flag}`);
     case 'EACCES':
-      return new UserError(`port ${port} on ${host} needs privileges; use a port above 1023, e.g. --port 2525`);
+      return new UserError(`port ${port} on ${host} needs privileges; use a port above 1023 with ${flag}`);
     case 'EADDRNOTAVAIL':
       return new UserError(`${host} is not an address of this machine; try --host 127.0.0.1`);
     default:

@@ -12,6 +12,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import './smtp-server-patches.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
@@ -24,6 +25,8 @@ import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
 import type { World } from '../data/world.js';
 import { newQueueId } from './queue.js';
+import { checkAuth, receivedWith, roleOptions, type ListenerRole } from './submission.js';
+import { tlsEvent } from './tls-info.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
@@ -44,6 +47,8 @@ export interface LabServerOptions {
   idleTimeoutMs?: number;
   /** The lab's own certificate; without it STARTTLS (and so AUTH) is not offered. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Which listener this is (src/lab/submission.ts): the MX by default. */
+  role?: ListenerRole;
 }
 
 /** Per connection: the stage machine and what the transcript needs to know. */
@@ -105,8 +110,9 @@ export class LabServer {
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: true,
       allowInsecureAuth: false,
+      ...roleOptions(opts.role ?? 'mx'),
       onAuth: (auth, session, cb) => this.onAuth(auth, session, cb),
-      onSecure: (_socket, session, cb) => this.onSecure(session, cb),
+      onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
       onConnect: (session, cb) => this.onConnect(session, cb),
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
@@ -199,20 +205,19 @@ export class LabServer {
       leg: 'inbound',
       remoteAddress: s.remoteAddress,
       remotePort: s.remotePort,
+      listener: this.opts.role ?? 'mx',
     });
     cb();
   }
 
-  private onSecure(session: SMTPServerSession, cb: (err?: Error) => void): void {
-    this.opts.bus.emit({ type: 'notice', stage: 'handshake', level: 'info', session: this.session(session.id).id, message: 'TLS established; the session starts again from EHLO' });
+  private onSecure(socket: TLSSocket, session: SMTPServerSession, cb: (err?: Error) => void): void {
+    this.opts.bus.emit(tlsEvent(socket, this.session(session.id).id, this.opts.role === 'smtps', this.opts.tls?.cert));
     cb();
   }
 
-  private onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
-    const expected = this.opts.world.authUsers.get(auth.username ?? '');
-    if (expected === undefined || expected !== auth.password) {
-      return cb(smtpError(535, '5.7.8 Authentication credentials invalid'));
-    }
+  private onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
+    const refusal = checkAuth(this.opts.world.authUsers, auth, session);
+    if (refusal) return cb(smtpError(refusal.code, refusal.text));
     cb(null, { user: auth.username });
   }
 
@@ -360,7 +365,7 @@ function canonicalRecipient(world: World, address: string): string {
 /** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */
 function receivedHeader(world: World, session: SMTPServerSession, recipients: string[], queueId: string): string {
   const helo = session.hostNameAppearsAs || 'unknown';
-  const protocol = session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
+  const protocol = receivedWith(session.openingCommand, !!session.secure, !!session.user);
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
     `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +

@@ -18,6 +18,9 @@
  *    strict_rfc821_envelopes.
  * 5. It marks "421 too many unrecognized commands" 4.4.2 (a bad connection); the session is being
  *    closed for policy, 4.7.0, as Postfix says it.
+ * 6. It decodes an AUTH response that is not base64 at all into garbage and answers 501 5.5.4 "invalid
+ *    userdata" (or, for LOGIN's password, checks the garbage as a password: 535). RFC 4954 §4: a
+ *    response the server cannot base64-decode gets 501 with 5.5.2.
  *
  * Why 2 and 3 are patches and not smtp-server's `session.disabledCommands`: disabling AUTH for the
  * session hides it from EHLO, but then AUTH before STARTTLS is an unknown command (500 5.5.2, counted
@@ -30,6 +33,7 @@
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import SASL from 'smtp-server/lib/sasl.js';
 
 declare module 'smtp-server/lib/smtp-stream.js' {
   /** What the lab hangs on a connection's line parser (the lab server sets the tap during DATA). */
@@ -84,6 +88,22 @@ if (!(PATCHED in connection)) {
         return callback();
       }
       return original.call(this, command, callback);
+    };
+  }
+
+  // RFC 4648 §4 base64 with its padding; "*" cancels the exchange (RFC 4954 §4) and smtp-server handles it.
+  const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+  type SaslStep = (this: SMTPConnection, first: unknown, response: unknown, callback: () => void) => void;
+  const sasl = SASL as unknown as Record<string, SaslStep>;
+  for (const name of ['PLAIN_token', 'LOGIN_username', 'LOGIN_password']) {
+    const original = sasl[name]!;
+    sasl[name] = function (first, response, callback) {
+      const text = String(response ?? '').trim();
+      if (text !== '*' && !BASE64.test(text)) {
+        this.send(501, '5.5.2 Cannot decode the response: it is not base64 (RFC 4954 §4)');
+        return callback();
+      }
+      return original.call(this, first, response, callback);
     };
   }
 

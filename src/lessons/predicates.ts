@@ -147,7 +147,7 @@ function holdsInOrder(parts: readonly Predicate[], ctx: PredicateContext, scope:
 
 function ofAnotherSession(e: LabEvent, session: string): boolean {
   if (e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') return e.leg === 'inbound' && e.session !== session;
-  return e.type === 'relay-denied' && e.session !== session;
+  return (e.type === 'relay-denied' || e.type === 'tls') && e.session !== session;
 }
 
 /** The smallest index i such that `p` holds on events[0..i], or undefined. */
@@ -176,6 +176,7 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
       if (e.leg === 'inbound') return ctx.isLearnerSession(e.session);
       return e.queueId !== undefined && ctx.isLearnerQueueItem(e.queueId);
     case 'relay-denied':
+    case 'tls':
       return ctx.isLearnerSession(e.session);
     case 'queued':
       return (e.session !== undefined && ctx.isLearnerSession(e.session)) || ctx.isLearnerQueueItem(e.queueId);

@@ -15,7 +15,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
   const about = (queueId: string, text: string) => (opts.grouped ? text : `${queueId}: ${text}`);
   switch (e.type) {
     case 'listening':
-      return `${e.hostname} listening on ${e.host}:${e.port}${opts.grouped ? '' : ` (domain ${e.domain}, data in ${e.dataDir})`}`;
+      return `${e.hostname} listening on ${e.host}:${e.port}${e.submissionPort ? `, submission ${e.submissionPort}` : ''}${e.smtpsPort ? `, implicit TLS ${e.smtpsPort}` : ''}${opts.grouped ? '' : ` (domain ${e.domain}, data in ${e.dataDir})`}`;
     case 'session-open':
       return e.leg === 'relay'
         ? `relay session to ${e.mx ?? e.remoteAddress}${opts.grouped ? '' : ` for ${e.queueId ?? '?'}`}`
@@ -42,6 +42,8 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
         e.queueId,
         `✗ bounced for ${e.recipient}: ${e.reply}${e.bounceQueueId ? ` (notice ${e.bounceQueueId} to ${e.notify ?? '?'})` : ' (the sender is <>: no bounce is sent, logged only)'}`,
       );
+    case 'tls':
+      return `TLS ${e.implicit ? 'from the first byte' : 'after STARTTLS'}: ${e.protocol}, ${e.cipher}; certificate ${e.subject} issued by ${e.issuer}, valid ${e.validFrom.slice(0, 10)} to ${e.validTo.slice(0, 10)}, SHA-256 ${e.fingerprint256}${e.selfSigned ? '; self-signed: not trusted by real clients' : ''}${e.implicit ? '' : '; the session starts again from EHLO'}`;
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
     case 'lesson':

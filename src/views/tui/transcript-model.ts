@@ -175,6 +175,7 @@ function groupOf(model: TranscriptModel, e: LabEvent): string | undefined {
     case 'bounced':
       return `q:${e.queueId}`;
     case 'relay-denied':
+    case 'tls':
       return isLearner(model, e.session) ? YOU : `s:${e.session}`;
     case 'notice':
       if (e.session) return isLearner(model, e.session) ? YOU : `s:${e.session}`;
@@ -387,6 +388,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       case 'relay-denied':
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
+        break;
+      case 'tls':
+        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'notice':
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain: e.explain, text: e.message }, group, mine || !e.session);
