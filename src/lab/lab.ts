@@ -11,6 +11,7 @@ import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
 import { relayPolicy } from './net.js';
 import { ensureCertificate } from './tls.js';
+import { decodeChallenge } from '../protocol/sasl.js';
 import { mayRelayOn, type ListenerRole } from './submission.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
 
@@ -60,7 +61,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const bus = opts.bus ?? new EventBus();
   const annotations = loadAnnotationsForUser();
   bus.setEnricher((event) => {
-    const explain = annotations.explain(event);
+    let explain = annotations.explain(event);
+    // A 334 challenge is base64 (RFC 4954 §4): say what it reads, e.g. LOGIN's "Username:".
+    const challenge = event.type === 'wire' && event.code === 334 ? decodeChallenge(event.line) : undefined;
+    if (explain && challenge) explain = `${explain} Decoded: "${challenge}".`;
     if (explain) event.explain = explain;
   });
 

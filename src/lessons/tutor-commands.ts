@@ -11,6 +11,8 @@ import { explainText } from './explain-text.js';
 import { mailboxReport, queueReport } from './lab-reports.js';
 import type { LessonStatus } from './progress.js';
 import type { TutorLab } from './tutor-types.js';
+import type { ListenerRole } from '../events/types.js';
+import { describePlain, holdsPassword, isBase64, toBase64, unescapeNul } from '../protocol/sasl.js';
 
 /** What a command may ask of the tutor (src/lessons/tutor.ts implements it). */
 export interface TutorCommandHost {
@@ -27,6 +29,12 @@ export interface TutorCommandHost {
   quit(): void;
   /** True between the 354 and the lone "." of the learner's session. */
   readonly dataMode: boolean;
+  /** Close the learner's session and open one on another of the lab's listeners. */
+  connectTo(listener: ListenerRole): Promise<void>;
+  /** The last reply of the learner's session was a 334: the next line is an AUTH response. */
+  readonly awaitingSasl: boolean;
+  /** Send a line that carries a secret (an AUTH response): the same as typing it, never echoed. */
+  sendSecret(line: string): Promise<void>;
 }
 
 export interface TutorCommand {
@@ -37,6 +45,34 @@ export interface TutorCommand {
   usage: string;
   help: string;
   run(host: TutorCommandHost, arg: string): void | Promise<void>;
+  /** What the echo of this command shows, when its arguments may hold a secret. */
+  echo?: (arg: string) => string;
+}
+
+const CONNECT_USAGE = 'Usage: :connect mx (port 25-style), :connect submission (587-style) or :connect smtps (465-style, TLS first)';
+const BASE64_USAGE = 'Usage: :base64 <text> (\\0 stands for the NUL byte: :base64 \\0alice\\0password), or :base64 -d <base64> to decode';
+
+/**
+ * `:base64`: what a learner needs to type AUTH by hand (RFC 4954 §4: every response is base64). After
+ * a 334 it sends the encoding as the response; a PLAIN string (with NULs) holds a password, so the
+ * tutor never prints its encoding, which would put the password on the stream as good as in clear.
+ */
+async function base64(t: TutorCommandHost, arg: string): Promise<void> {
+  if (!arg) return t.say('error', BASE64_USAGE);
+  const decode = /^-d\s+(\S+)$/.exec(arg);
+  if (decode) {
+    if (!isBase64(decode[1]!)) return t.say('error', 'That is not base64 (RFC 4648 §4: A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4).');
+    const text = Buffer.from(decode[1]!, 'base64').toString('utf8');
+    return t.say('info', holdsPassword(text) ? `decodes to a PLAIN string: ${describePlain(text)}` : `decodes to "${text}"`);
+  }
+  const text = unescapeNul(arg);
+  if (t.awaitingSasl) return t.sendSecret(toBase64(text));
+  if (holdsPassword(text))
+    return t.say(
+      'info',
+      `That holds a password (${describePlain(text)}), so the tutor does not print its base64. Send it instead: type \`AUTH PLAIN :base64 ${arg.replace(/\\0[^\\]*$/, '\\0…')}\` with your password, or \`AUTH PLAIN\` and then \`:base64 …\` after the 334.`,
+    );
+  t.say('info', `base64 of "${text}": ${toBase64(text)}`);
 }
 
 const PIPELINE_USAGE = 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA';
@@ -86,6 +122,24 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   { name: ':queue', usage: ':queue', help: 'list the messages waiting in the queue', run: (t) => t.say('info', queueReport(t.currentLab)) },
   { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.reconnect() },
   {
+    name: ':connect',
+    usage: ':connect <listener>',
+    help: 'new session to mx, submission or smtps',
+    run: (t, arg) => {
+      const listener = arg.trim().toLowerCase();
+      if (listener !== 'mx' && listener !== 'submission' && listener !== 'smtps') return t.say('error', CONNECT_USAGE);
+      return t.connectTo(listener);
+    },
+  },
+  {
+    name: ':base64',
+    usage: ':base64 <text>',
+    help: 'base64 of text (\\0 is NUL); after a 334: send it',
+    // Its argument may be a password: the echo never shows it.
+    echo: (arg) => (arg ? ':base64 …' : ':base64'),
+    run: (t, arg) => base64(t, arg),
+  },
+  {
     name: ':pipeline',
     usage: ':pipeline <a> | <b> | ...',
     help: 'send a group at once, then read the replies',
@@ -134,6 +188,12 @@ const BY_NAME = new Map<string, TutorCommand>(TUTOR_COMMANDS.flatMap((c) => [c.n
 
 export function helpText(): string {
   return TUTOR_COMMANDS.map((c) => `${c.usage.padEnd(26)} ${c.help}`).join('\n') + '\nAnything else is sent to the lab server as an SMTP line.';
+}
+
+/** The echo of a tutor command line: as typed, unless the command's arguments may hold a secret. */
+export function echoOf(line: string): string {
+  const hit = tutorCommandOf(line);
+  return hit?.command.echo ? hit.command.echo(hit.arg) : line.trim();
 }
 
 /** The command a line names (`:hint`, `:Q`…), or undefined. */

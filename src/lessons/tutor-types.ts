@@ -10,6 +10,9 @@ export interface TutorLab {
   world: World;
   host: string;
   port: number;
+  /** The submission (587-style) and implicit-TLS (465-style) listeners, when the lab has them. */
+  submissionPort?: number;
+  smtpsPort?: number;
   dataDir: string;
   queue?: { list(): unknown[]; idle?(): Promise<void> };
   stop(): Promise<void>;

@@ -20,7 +20,9 @@ import { MistakeWatcher } from './diagnose.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
-import { isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
+import { echoOf, isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
+import type { ListenerRole } from '../events/types.js';
+import { expandBase64 } from '../protocol/sasl.js';
 import { formatLessonError, type Lesson } from './types.js';
 import type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 
@@ -285,6 +287,22 @@ export class Tutor implements TutorCommandHost {
     await this.connect();
   }
 
+  async connectTo(listener: ListenerRole): Promise<void> {
+    if (this.learner.connected) await this.learner.disconnect();
+    const port = this.learner.useListener(listener);
+    if (port === undefined) return this.say('error', `This lab has no ${listener} listener.`);
+    this.say('info', `Opening a session to the ${listener} listener, ${this.lab.host}:${port}.`);
+    await this.connect();
+  }
+
+  get awaitingSasl(): boolean {
+    return this.learner.awaitingSasl;
+  }
+
+  async sendSecret(line: string): Promise<void> {
+    await this.sendSmtp(line, true);
+  }
+
   async pipeline(lines: string[]): Promise<void> {
     try {
       if (!this.learner.connected) await this.learner.connect();
@@ -341,7 +359,7 @@ export class Tutor implements TutorCommandHost {
       return;
     }
     if (isForTutor(line, this.learner.dataMode)) {
-      this.say('echo', line.trim());
+      this.say('echo', echoOf(line));
       const hit = tutorCommandOf(line);
       if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
       await hit.command.run(this, hit.arg);
@@ -352,7 +370,17 @@ export class Tutor implements TutorCommandHost {
     await this.sendSmtp(line);
   }
 
-  private async sendSmtp(line: string): Promise<void> {
+  /**
+   * `secret`: the line is an AUTH response or carries one (`AUTH PLAIN :base64 …`). It is sent as
+   * typed (the server's log shows it as a placeholder), and nothing the tutor says may quote it.
+   */
+  private async sendSmtp(typed: string, secret = false): Promise<void> {
+    let line = typed;
+    if (!this.learner.dataMode) {
+      const expanded = expandBase64(typed);
+      if (expanded !== undefined) line = expanded;
+      secret ||= expanded !== undefined || this.learner.awaitingSasl || /^\s*AUTH\s/i.test(typed);
+    }
     try {
       if (!this.learner.connected) {
         this.say('info', 'The session is closed: opening a new one.');
@@ -362,6 +390,7 @@ export class Tutor implements TutorCommandHost {
       const inMessage = this.learner.dataMode;
       const session = this.learner.id;
       await this.learner.send(line);
+      if (secret) return;
       const words = this.mistakes.afterLine(line, {
         inMessage,
         session,
@@ -412,6 +441,8 @@ export class Tutor implements TutorCommandHost {
       this.labHasWorld = lesson.world !== undefined;
       this.learner.retarget(this.lab);
     }
+    // Each lesson starts on the MX; `:connect` moves the learner to another listener.
+    this.learner.useListener('mx');
     const n = this.lessonIdx + 1;
     this.runner = runner;
     this.say('lesson-text', `Lesson ${n}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]\n\n${lesson.body.trim()}`);
