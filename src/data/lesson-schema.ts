@@ -123,6 +123,8 @@ const predicateFields = {
   deferred: fields('deferred', { to: text('deferred.to').optional() }).optional(),
   bounced: fields('bounced', { to: text('bounced.to').optional(), notify: text('bounced.notify').optional() }).optional(),
   relayDenied: fields('relayDenied', { to: text('relayDenied.to').optional() }).optional(),
+  /** A remote MTA stored a message (its own account of the next hop): `{ to: carol@lax.example, from: … }`. */
+  remoteAccepted: fields('remoteAccepted', { to: text('remoteAccepted.to').optional(), from: text('remoteAccepted.from').optional() }).optional(),
   closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
   /** A tutor command the learner ran (its echo on the bus): `{ command: ":mailbox", args: "postmaster@" }`. */
   tutor: fields('tutor', {

@@ -156,6 +156,21 @@ export interface BouncedEvent extends EventBase {
   notify?: string;
 }
 
+/**
+ * A simulated remote MTA stored a message: the next hop's own account, which can differ from what the
+ * lab's relay sent (SMTP smuggling: one message relayed, two stored).
+ */
+export interface RemoteAcceptedEvent extends EventBase {
+  type: 'remote-accepted';
+  /** The remote MX host name (mx.example.net). */
+  mx: string;
+  /** The remote's own queue id. */
+  remoteId: string;
+  from: string;
+  recipients: string[];
+  size: number;
+}
+
 export interface RelayDeniedEvent extends EventBase {
   type: 'relay-denied';
   session: string;
@@ -217,6 +232,7 @@ export type LabEvent =
   | BouncedEvent
   | RelayDeniedEvent
   | TlsEvent
+  | RemoteAcceptedEvent
   | LessonEvent
   | TutorEvent
   | NoticeEvent;

@@ -46,6 +46,8 @@ export interface Lab {
   smtpsPort: number;
   dataDir: string;
   queue: QueueRunner;
+  /** Strict (reject) or lax (pass) about a bare LF in DATA, from now on (src/lab/smuggling.ts). */
+  setBareLf(mode: 'reject' | 'pass'): void;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     smtpsPort,
     dataDir,
     queue,
+    // The server and the queue read the world's setting per message, so the switch holds at once.
+    setBareLf(mode) {
+      world.bareLf = mode;
+    },
     stop() {
       stopped ??= (async () => {
         // The server's own grace period is short; don't let one stuck client hold the exit.

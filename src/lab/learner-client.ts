@@ -150,6 +150,15 @@ export class LearnerClient {
     return r;
   }
 
+  /**
+   * A message line written as given, escapes already turned into bytes: a bare LF stays a bare LF.
+   * Only inside a message (after 354), where no reply is due; the server's tap shows it as it arrived.
+   */
+  sendRaw(bytes: string): void {
+    if (!this._dataMode || !this.socket) throw new Error('raw lines go inside a message: after DATA and its 354');
+    this.socket.write(`${bytes}\r\n`);
+  }
+
   /** True once STARTTLS has succeeded on this session (or from the start, on the implicit-TLS port). */
   get secure(): boolean {
     return this._secure;

@@ -11,6 +11,7 @@ import { splitReply } from '../protocol/reply.js';
 import { newSessionStageState } from '../protocol/stages.js';
 import { MAX_DATA_LINE_EVENTS, readWireLine } from '../protocol/wire.js';
 import { dotStuff } from '../protocol/command.js';
+import { useLaxDataStream } from './smuggling.js';
 
 export interface RelayRequest {
   bus: EventBus;
@@ -27,6 +28,8 @@ export interface RelayRequest {
   recipients: string[];
   message: Buffer;
   timeoutMs: number;
+  /** A lax relay (world relay.bare_lf: pass): the data goes out as received, bare LFs and all. */
+  laxData?: boolean;
   /** Receives a function that cuts the session short (the lab is stopping). */
   onAbort?: (abort: () => void) => void;
 }
@@ -108,6 +111,7 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
       greetingTimeout: req.timeoutMs,
       socketTimeout: req.timeoutMs,
     } as ConstructorParameters<typeof SMTPConnection>[0]);
+    if (req.laxData) useLaxDataStream(conn);
     const dialled = `${req.mxHost}[${req.host}]:${req.port}`;
     let settled = false;
     let result: RelayOutcome | undefined;

@@ -95,6 +95,7 @@ export class RemoteDelivery {
           recipients: due.map((r) => r.address),
           message: item.message,
           timeoutMs: this.opts.timeoutMs,
+          laxData: this.ctx.world.bareLf === 'pass',
           onAbort: (fn) => (abort = fn),
         });
       } finally {

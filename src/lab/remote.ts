@@ -7,6 +7,10 @@
  *   greylist  451 4.7.1 the first time a (client, sender, recipient) triplet is seen, accepted on a retry
  *   reject    550 5.7.1 for every recipient
  *   down      no listener: the port refuses connections, as a dead host would
+ *   lax-data-end  as accept, but every bare LF ends a line, so <LF>.<LF> ends DATA (SMTP smuggling)
+ *
+ * Every message a remote stores is a `remote-accepted` event: what the next hop saw, which is how a
+ * lesson shows one relayed message arriving as two.
  */
 import net from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -130,6 +134,11 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string
     closeTimeout: 200,
     socketTimeout: 5 * 60_000,
     logger: false,
+    onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      if (h.domains.some((d) => d.behaviour === 'lax-data-end'))
+        for (const c of server.connections) if (c.session === session && c._parser) c._parser.__laxLineEnds = true;
+      cb();
+    },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
       const rcpt = address.address;
       const domain = domainOf(rcpt);
@@ -170,7 +179,10 @@ function makeServer(h: Host, world: World, dataDir: string, greylist: Set<string
             deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message)),
           ),
         ).then(
-          () => cb(null, `2.0.0 Ok: queued as ${id}`),
+          () => {
+            bus?.emit({ type: 'remote-accepted', stage: 'queue', mx: h.mxHost, remoteId: id, from, recipients: rcpts, size: message.length });
+            cb(null, `2.0.0 Ok: queued as ${id}`);
+          },
           (err: Error) => {
             bus?.emit({ type: 'notice', stage: 'queue', level: 'error', message: `remote MTA ${h.mxHost} could not store a message: ${err.message}` });
             cb(smtpError(451, `4.3.0 Error: local error in processing`));

@@ -27,6 +27,7 @@ import type { World } from '../data/world.js';
 import { newQueueId } from './queue.js';
 import { checkAuth, receivedWith, roleOptions, type ListenerRole } from './submission.js';
 import { tlsEvent } from './tls-info.js';
+import { BARE_LF_REFUSAL, hasBareLf } from './smuggling.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
@@ -308,6 +309,8 @@ export class LabServer {
         return cb(smtpError(552, `5.3.4 Message size exceeds fixed maximum message size ${this.opts.world.maxMessageSize}`));
       }
       const body = Buffer.concat(chunks);
+      // A strict relay: no bare LF gets through to be read as a line end further on (smuggling.ts).
+      if (this.opts.world.bareLf === 'reject' && hasBareLf(body)) return cb(smtpError(BARE_LF_REFUSAL.code, BARE_LF_REFUSAL.text));
       const envelope = {
         from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
         recipients: session.envelope.rcptTo.map((r) => canonicalRecipient(this.opts.world, r.address)),

@@ -27,6 +27,10 @@
  * towards the tenth-unknown-command 421) instead of 530 5.7.0. So AUTH stays enabled, and the EHLO
  * handler alone sees it disabled (smtp-server's own mechanism, set for the span of that one reply).
  *
+ * And one switch a simulated remote sets (remote.ts): a lax receiver's input has every bare LF made a
+ * CRLF before smtp-server parses it, so <LF>.<LF> ends its DATA as it did for the servers in the 2023
+ * SMTP smuggling reports (smuggling.ts).
+ *
  * And one tap on the raw input: the bytes of DATA as they arrive, and a count of command lines
  * (SMTPStream holds back a chunk's last bytes until more come, so its data stream lags a line behind
  * what the client sent; see server.ts onData).
@@ -34,6 +38,7 @@
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import SASL from 'smtp-server/lib/sasl.js';
+import { laxLineEnds } from './smuggling.js';
 
 declare module 'smtp-server/lib/smtp-stream.js' {
   /** What the lab hangs on a connection's line parser (the lab server sets the tap during DATA). */
@@ -41,6 +46,9 @@ declare module 'smtp-server/lib/smtp-stream.js' {
     __dataTap?: (chunk: Buffer) => void;
     /** Command lines received so far (counted as bytes arrive, before smtp-server processes them). */
     __linesIn?: number;
+    /** A lax receiver (remote behaviour lax-data-end): every LF ends a line, so <LF>.<LF> ends DATA. */
+    __laxLineEnds?: boolean;
+    __lastByte?: number;
   }
 }
 
@@ -109,6 +117,11 @@ if (!(PATCHED in connection)) {
 
   const write = stream._write;
   stream._write = function (chunk, encoding, next) {
+    if (this.__laxLineEnds && chunk?.length) {
+      const raw = chunk as Buffer;
+      chunk = laxLineEnds(raw, this.__lastByte);
+      this.__lastByte = raw[raw.length - 1];
+    }
     if (this._dataMode) {
       if (this.__dataTap && chunk?.length) this.__dataTap(chunk);
     } else if (chunk?.length) {

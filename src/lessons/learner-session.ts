@@ -132,6 +132,10 @@ export class LearnerSession {
     );
   }
 
+  sendRaw(bytes: string): void {
+    this.client.sendRaw(bytes);
+  }
+
   async pipeline(lines: string[]): Promise<void> {
     await this.client.pipeline(lines);
   }

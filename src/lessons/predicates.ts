@@ -101,6 +101,10 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
     const r = p.relayDenied;
     if (!some((e) => e.type === 'relay-denied' && addrEq(r.to, e.recipient))) return false;
   }
+  if (p.remoteAccepted) {
+    const r = p.remoteAccepted;
+    if (!some((e) => e.type === 'remote-accepted' && (r.to === undefined || e.recipients.some((x) => addrEq(r.to, x))) && (r.from === undefined || addrEq(r.from, e.from)))) return false;
+  }
   if (p.closed) {
     const c = p.closed;
     if (!some((e) => e.type === 'session-close' && e.leg === 'inbound' && (c.reason === undefined || e.reason === c.reason))) return false;
@@ -187,6 +191,9 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
       return ctx.isLearnerQueueItem(e.queueId);
     case 'tutor':
       // The tutor speaks only to the learner: what they typed to it is theirs.
+      return true;
+    case 'remote-accepted':
+      // A remote MTA only hears from the lab's queue, and in a lesson the queue carries the learner's mail.
       return true;
     default:
       return false;

@@ -33,6 +33,8 @@ export interface TutorCommandHost {
   connectTo(listener: ListenerRole): Promise<void>;
   /** The last reply of the learner's session was a 334: the next line is an AUTH response. */
   readonly awaitingSasl: boolean;
+  /** Write a message line as given (a bare LF stays one): inside a message only. */
+  sendRaw(bytes: string): void;
   /** Send a line that carries a secret (an AUTH response): the same as typing it, never echoed. */
   sendSecret(line: string): Promise<void>;
 }
@@ -129,6 +131,28 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       const listener = arg.trim().toLowerCase();
       if (listener !== 'mx' && listener !== 'submission' && listener !== 'smtps') return t.say('error', CONNECT_USAGE);
       return t.connectTo(listener);
+    },
+  },
+  {
+    name: ':raw',
+    usage: ':raw <text>',
+    help: 'in a message: a line with \\n as a bare LF',
+    run: (t, arg) => {
+      if (!t.dataMode) return t.say('error', 'A raw line goes inside a message: after `DATA` and its 354.');
+      if (!arg) return t.say('error', 'Usage: :raw <text>, where \\n is a bare LF, \\r a bare CR and \\\\ a backslash');
+      t.sendRaw(arg.replace(/\\(n|r|\\)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\')));
+    },
+  },
+  {
+    name: ':relay',
+    usage: ':relay strict|lax',
+    help: 'strict: refuse bare LF in DATA; lax: pass it on',
+    run: (t, arg) => {
+      const mode = arg.trim().toLowerCase();
+      if (mode !== 'strict' && mode !== 'lax') return t.say('error', 'Usage: :relay strict (refuse a bare LF in DATA with 550 5.5.2) or :relay lax (relay it as received)');
+      if (!t.currentLab.setBareLf) return t.say('error', 'This lab cannot switch its relay policy.');
+      t.currentLab.setBareLf(mode === 'strict' ? 'reject' : 'pass');
+      t.say('info', mode === 'strict' ? 'The lab is a strict relay now: a message with a bare LF gets 550 5.5.2 at its final dot.' : 'The lab is a lax relay now: a bare LF in a message is relayed as received.');
     },
   },
   {

@@ -15,6 +15,8 @@ export interface TutorLab {
   smtpsPort?: number;
   dataDir: string;
   queue?: { list(): unknown[]; idle?(): Promise<void> };
+  /** Switch the lab between a strict relay (refuses bare LF in DATA) and a lax one (src/lab/smuggling.ts). */
+  setBareLf?(mode: 'reject' | 'pass'): void;
   stop(): Promise<void>;
 }
 

@@ -299,6 +299,14 @@ export class Tutor implements TutorCommandHost {
     return this.learner.awaitingSasl;
   }
 
+  sendRaw(bytes: string): void {
+    try {
+      this.learner.sendRaw(bytes);
+    } catch (err) {
+      this.say('error', (err as Error).message);
+    }
+  }
+
   async sendSecret(line: string): Promise<void> {
     await this.sendSmtp(line, true);
   }

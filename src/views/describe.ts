@@ -44,6 +44,8 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
       );
     case 'tls':
       return `TLS ${e.implicit ? 'from the first byte' : 'after STARTTLS'}: ${e.protocol}, ${e.cipher}; certificate ${e.subject} issued by ${e.issuer}, valid ${e.validFrom.slice(0, 10)} to ${e.validTo.slice(0, 10)}, SHA-256 ${e.fingerprint256}${e.selfSigned ? '; self-signed: not trusted by real clients' : ''}${e.implicit ? '' : '; the session starts again from EHLO'}`;
+    case 'remote-accepted':
+      return `${e.mx} stored message ${e.remoteId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} octets)`;
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
     case 'lesson':

@@ -389,6 +389,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       case 'relay-denied':
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
+      case 'remote-accepted':
+        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, undefined, true);
+        break;
       case 'tls':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
