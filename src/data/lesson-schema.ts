@@ -104,7 +104,7 @@ export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed'] 
  * accepted HELO/EHLO, an open transaction, an accepted recipient, an open message), or a message of
  * theirs accepted earlier in the lesson (a step that watches its delivery).
  */
-export const SESSION_NEEDS = ['hello', 'transaction', 'recipient', 'data'] as const;
+export const SESSION_NEEDS = ['hello', 'transaction', 'recipient', 'data', 'tls', 'auth'] as const;
 export const STEP_NEEDS = [...SESSION_NEEDS, 'message'] as const;
 
 const predicateFields = {
