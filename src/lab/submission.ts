@@ -37,7 +37,7 @@ export function mayRelayOn(role: ListenerRole, trusted: (clientAddress: string) 
 }
 
 /**
- * RFC 3848 §1 (and RFC 5321 §4.4's WITH clause): ESMTP, plus S when the session ran over TLS and A when
+ * RFC 3848 (and RFC 5321 §4.4's WITH clause): ESMTP, plus S when the session ran over TLS and A when
  * the client authenticated, so a Received: field says how the message came in.
  */
 export function receivedWith(opening: string | undefined, secure: boolean, authenticated: boolean): string {

@@ -20,7 +20,7 @@ describe('what the tutor says comes in the order it happened', () => {
   it('lesson 01: the reading and step 1 come first, the greeting last', async () => {
     const { transcript } = await start('01-connection');
     const text = transcript();
-    const reading = text.indexOf('Lesson 1/15');
+    const reading = text.search(/Lesson 1\/\d+:/);
     const step = text.indexOf('Step 1/2');
     const greeting = text.search(/^\[connection\]\s+S: 220 /m);
     expect(reading).toBeGreaterThanOrEqual(0);
@@ -56,7 +56,7 @@ describe('what the tutor says comes in the order it happened', () => {
     const text = transcript();
     const after = text.slice(text.indexOf('? Restart "HELO and EHLO"'));
     const notice = after.indexOf('» Lesson restarted: HELO and EHLO, from step 1.');
-    const reading = after.indexOf('Lesson 2/15: HELO and EHLO');
+    const reading = after.search(/Lesson 2\/\d+: HELO and EHLO/);
     const step = after.indexOf('» Step 1/');
     const greeting = after.search(/^\[connection\]\s+S: 220 /m);
     expect(notice).toBeGreaterThan(0);
