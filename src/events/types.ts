@@ -56,7 +56,7 @@ export type ListenerRole = 'mx' | 'submission' | 'smtps';
  * A TLS handshake completed on an inbound session: after STARTTLS's 220 (RFC 3207 §4), or at connect on
  * the implicit-TLS listener (RFC 8314 §3.3). What was agreed and which certificate the lab showed.
  */
-export interface TlsEvent extends EventBase {
+export interface TlsEvent extends EventBase, CertificateFacts {
   type: 'tls';
   session: string;
   leg: Leg;
@@ -66,12 +66,18 @@ export interface TlsEvent extends EventBase {
   protocol: string;
   /** e.g. TLS_AES_256_GCM_SHA384 */
   cipher: string;
+}
+
+/** What a learner should know about a certificate: who it names, who vouches for it, for how long. */
+export interface CertificateFacts {
   subject: string;
   issuer: string;
   /** ISO 8601. */
   validFrom: string;
   validTo: string;
+  /** SHA-256 of the DER certificate, colon-separated hex (what `openssl x509 -fingerprint -sha256` prints). */
   fingerprint256: string;
+  /** Issuer is the subject itself: no authority a real client trusts has signed it. */
   selfSigned: boolean;
 }
 

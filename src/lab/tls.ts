@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import selfsigned from 'selfsigned';
+import type { CertificateFacts } from '../events/types.js';
 
 export interface TlsMaterial {
   key: Buffer;
@@ -53,18 +54,6 @@ function writeAtomic(file: string, text: string, mode: number): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode });
   renameSync(tmp, file);
-}
-
-/** What a learner should know about a certificate: who it names, who vouches for it, for how long. */
-export interface CertificateFacts {
-  subject: string;
-  issuer: string;
-  validFrom: string;
-  validTo: string;
-  /** SHA-256 of the DER certificate, colon-separated hex (what `openssl x509 -fingerprint -sha256` prints). */
-  fingerprint256: string;
-  /** Issuer is the subject itself: no authority a real client trusts has signed it. */
-  selfSigned: boolean;
 }
 
 export function certificateFacts(pem: Buffer | string): CertificateFacts {
