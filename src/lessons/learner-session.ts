@@ -6,7 +6,7 @@
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import { LearnerClient } from '../lab/learner-client.js';
-import { applySessionLine, closeSession, newSession, type SessionState } from '../protocol/session.js';
+import { applySessionLine, closeSession, newSession, secureSession, type SessionState } from '../protocol/session.js';
 import type { LearnerScope } from './predicates.js';
 import type { ListenerRole } from '../events/types.js';
 
@@ -93,6 +93,10 @@ export class LearnerSession {
 
   /** Fold an event of the learner's into its session's state. */
   observe(e: LabEvent): void {
+    if (e.type === 'tls' && this.scope.sessions.has(e.session)) {
+      this.states.set(e.session, secureSession(this.states.get(e.session) ?? newSession()));
+      return;
+    }
     if (!this.owns(e)) return;
     if (e.type === 'wire') this.states.set(e.session, applySessionLine(this.states.get(e.session) ?? newSession(), e));
     else if (e.type === 'session-close') {

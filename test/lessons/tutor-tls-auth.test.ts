@@ -67,6 +67,7 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     const { t, lab, send } = await start('01-connection');
     await send([':connect smtps']);
     expect(t.state().secure).toBe(true);
+    expect(t.state().sessionState?.secure).toBe(true);
     const open = lab.events.findLast((e) => e.type === 'session-open');
     expect(open).toMatchObject({ listener: 'smtps' });
     const handshake = lab.events.findIndex((e) => e.type === 'tls' && e.implicit);
