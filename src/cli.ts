@@ -22,6 +22,7 @@ import { gradeCommand } from './commands/grade.js';
 import { dnsCommand } from './commands/dns.js';
 import { spoofCommand } from './commands/spoof.js';
 import { faultCommand } from './commands/fault.js';
+import { certCommand } from './commands/cert.js';
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(dnsCommand)
     .command(spoofCommand)
     .command(faultCommand)
+    .command(certCommand)
     .strict()
     .help()
     .version(ownVersion())

@@ -13,6 +13,8 @@ interface ServeArgs {
   host: string;
   port: number;
   'remote-base-port'?: number;
+  'submission-port'?: number;
+  'smtps-port'?: number;
   'data-dir'?: string;
   json: boolean;
   color: boolean;
@@ -24,7 +26,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   builder: (y) =>
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('port', portOption(2525))
+      .option('port', portOption(2525, '--port', 'TCP port of the MX listener, port 25-style (0 picks a free one)'))
+      .option('submission-port', { ...portOption(undefined, '--submission-port', 'message submission, 587-style: STARTTLS, then AUTH before MAIL (0: a free port)'), defaultDescription: '2587, or 0 with --port 0' })
+      .option('smtps-port', { ...portOption(undefined, '--smtps-port', 'submission over implicit TLS, 465-style (0: a free port)'), defaultDescription: '2465, or 0 with --port 0' })
       .option('remote-base-port', remoteBasePortOption)
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
       .option('json', { type: 'boolean', default: false, describe: 'Print NDJSON events on stdout (first line: listening)' })
@@ -37,7 +41,16 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     // Listening before startLab returns (the queue and the remote MTAs start after the listening
     // line): a signal in that gap must stop the lab gracefully too, not kill the process.
     const signalled = untilSignal();
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, remoteBasePort: argv['remote-base-port'] });
+    const lab = await startLab({
+      host: argv.host,
+      port: argv.port,
+      // --port 0 (tests, a second lab beside a first) means free ports for every listener not named.
+      submissionPort: argv['submission-port'] ?? (argv.port === 0 ? 0 : 2587),
+      smtpsPort: argv['smtps-port'] ?? (argv.port === 0 ? 0 : 2465),
+      dataDir: argv['data-dir'] ?? defaultDataDir(),
+      bus,
+      remoteBasePort: argv['remote-base-port'],
+    });
     await signalled;
     await lab.stop();
   },

@@ -52,6 +52,7 @@ function describeDomain(d: DomainSpec, world: World): WorldDomainRow {
     greylist: `greylists: 451 4.7.1 on the first attempt, accepted on a retry; ${unknown}`,
     down: `refuses every connection: deferred, retried (after ${retries}), then bounced`,
     reject: 'refuses every recipient with 550 5.7.1: bounced at once',
+    'lax-data-end': `accepts its mailboxes, but also ends DATA on a bare <LF>.<LF>: open to SMTP smuggling; ${unknown}`,
   }[d.behaviour];
   // A list-like hop changes what a DKIM signature covers: say so, it is why the domain is there.
   const rewrite = d.rewriteSubject ? `; a hop before its MX puts "${d.rewriteSubject}" before the Subject: (a DKIM signature over it breaks)` : '';
@@ -64,7 +65,7 @@ export function summariseWorld(world: World): WorldSummary {
     hostname: world.hostname,
     domains,
     otherDomains: 'no such domain (NXDOMAIN): bounced at once with 550 5.1.2, no retry (RFC 5321 §5.1)',
-    relay: `clients in ${world.trustedNetworks.join(', ')} (or authenticated) may send to remote domains; anyone else gets 550 5.7.1 for them`,
+    relay: `on the MX, clients in ${world.trustedNetworks.join(', ')} may send to remote domains; on the submission ports, authenticated clients; anyone else gets 550 5.7.1 for them${world.bareLf === 'reject' ? '; a bare LF in DATA gets 550 5.5.2' : '; a bare LF in DATA is relayed as received (a lax relay)'}`,
     retry: `after a 4xx or a refused connection, retried after ${seconds(world.retrySchedule)}, then bounced (RFC 5321 §4.5.4.1 asks for 30 minutes; the lab compresses time)`,
   };
 }

@@ -106,7 +106,7 @@ export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed'] 
  * accepted HELO/EHLO, an open transaction, an accepted recipient, an open message), or a message of
  * theirs accepted earlier in the lesson (a step that watches its delivery).
  */
-export const SESSION_NEEDS = ['hello', 'transaction', 'recipient', 'data'] as const;
+export const SESSION_NEEDS = ['hello', 'transaction', 'recipient', 'data', 'tls', 'auth'] as const;
 export const STEP_NEEDS = [...SESSION_NEEDS, 'message'] as const;
 
 const predicateFields = {
@@ -125,6 +125,8 @@ const predicateFields = {
   deferred: fields('deferred', { to: text('deferred.to').optional() }).optional(),
   bounced: fields('bounced', { to: text('bounced.to').optional(), notify: text('bounced.notify').optional() }).optional(),
   relayDenied: fields('relayDenied', { to: text('relayDenied.to').optional() }).optional(),
+  /** A remote MTA stored a message (its own account of the next hop): `{ to: carol@lax.example, from: … }`. */
+  remoteAccepted: fields('remoteAccepted', { to: text('remoteAccepted.to').optional(), from: text('remoteAccepted.from').optional() }).optional(),
   closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
   /** A lookup in the lab's DNS happened (by a remote MTA's checks, or the learner's :dns). */
   dns: fields('dns', { name: text('dns.name').optional(), type: oneOf(['A', 'AAAA', 'MX', 'TXT'], 'dns.type').optional() }).optional(),

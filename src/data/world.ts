@@ -16,8 +16,10 @@ export const DEFAULT_WORLD_FILE = path.join(LESSONS_DIR, 'world.yaml');
 /** A world file problem: `file:line: what is wrong`. */
 export class WorldFileError extends DataFileError {}
 
-const behaviourSchema = z.enum(['accept', 'greylist', 'down', 'reject'], {
-  error: 'behaviour of {domain} must be one of accept, greylist, down, reject',
+// lax-data-end: like the receivers in the 2023 SMTP smuggling reports, its MX also ends DATA on a bare
+// <LF>.<LF> (or <LF>.<CR><LF>), which RFC 5321 §4.1.1.4 forbids.
+const behaviourSchema = z.enum(['accept', 'greylist', 'down', 'reject', 'lax-data-end'], {
+  error: 'behaviour of {domain} must be one of accept, greylist, down, reject, lax-data-end',
 });
 
 const mxNeeds = 'an MX record of {domain} needs a preference (a whole number 0-65535, RFC 1035 §3.3.9) and a host';
@@ -132,7 +134,10 @@ const worldShape = {
       .default(['127.0.0.0/8', '::1/128']),
     /** The address the lab relays from: what a receiver's SPF check sees (RFC 7208 §2.4). */
     source_address: loopback('relay.source_address').default('127.0.0.1'),
-  }).default({ trusted_networks: ['127.0.0.0/8', '::1/128'], source_address: '127.0.0.1' }),
+    // What the lab does with a bare LF inside DATA (src/lab/smuggling.ts): reject (550 5.5.2, Postfix's
+    // smtpd_forbid_bare_newline = reject) or pass (relay the bytes as received: a lax relay).
+    bare_lf: z.enum(['reject', 'pass'], { error: 'relay.bare_lf must be reject or pass' }).default('reject'),
+  }).default({ trusted_networks: ['127.0.0.0/8', '::1/128'], source_address: '127.0.0.1', bare_lf: 'reject' }),
   limits: sections('limits', {
     /** Octets; announced in EHLO as SIZE (RFC 1870). */
     max_message_size: positiveInt('limits.max_message_size').default(10 * 1024 * 1024),
@@ -210,6 +215,8 @@ const worldSchema = z
       dns: new Map(Object.entries(w.dns).map(([n, r]) => [n.toLowerCase().replace(/\.$/, ''), r])),
       dkimSelector: w.dkim.selector,
       forger: w.forger,
+      /** A bare LF inside DATA: refused (the default) or relayed as received. */
+      bareLf: w.relay.bare_lf,
       maxMessageSize: w.limits.max_message_size,
       maxRecipients: w.limits.max_recipients,
       retrySchedule: w.retry.schedule_seconds,

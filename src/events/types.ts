@@ -34,6 +34,10 @@ export interface ListeningEvent extends EventBase {
   hostname: string;
   domain: string;
   dataDir: string;
+  /** The message submission listener (RFC 6409: AUTH required before MAIL), 587-style. */
+  submissionPort?: number;
+  /** The implicit-TLS submission listener (RFC 8314 §3.3: TLS from the first byte), 465-style. */
+  smtpsPort?: number;
 }
 
 export interface SessionOpenEvent extends EventBase {
@@ -46,6 +50,40 @@ export interface SessionOpenEvent extends EventBase {
   queueId?: string;
   /** For relay sessions: the MX host and port dialled. */
   mx?: string;
+  /** For inbound sessions: which of the lab's listeners took the connection. */
+  listener?: ListenerRole;
+}
+
+/** The lab's listeners: the MX (port 25-style), submission (587-style), implicit TLS (465-style). */
+export type ListenerRole = 'mx' | 'submission' | 'smtps';
+
+/**
+ * A TLS handshake completed on an inbound session: after STARTTLS's 220 (RFC 3207 §4), or at connect on
+ * the implicit-TLS listener (RFC 8314 §3.3). What was agreed and which certificate the lab showed.
+ */
+export interface TlsEvent extends EventBase, CertificateFacts {
+  type: 'tls';
+  session: string;
+  leg: Leg;
+  /** True on the implicit-TLS listener: no STARTTLS, TLS from the first byte. */
+  implicit: boolean;
+  /** e.g. TLSv1.3 */
+  protocol: string;
+  /** e.g. TLS_AES_256_GCM_SHA384 */
+  cipher: string;
+}
+
+/** What a learner should know about a certificate: who it names, who vouches for it, for how long. */
+export interface CertificateFacts {
+  subject: string;
+  issuer: string;
+  /** ISO 8601. */
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 of the DER certificate, colon-separated hex (what `openssl x509 -fingerprint -sha256` prints). */
+  fingerprint256: string;
+  /** Issuer is the subject itself: no authority a real client trusts has signed it. */
+  selfSigned: boolean;
 }
 
 export interface SessionCloseEvent extends EventBase {
@@ -146,6 +184,21 @@ export interface BouncedEvent extends EventBase {
   reason?: 'permanent' | 'retries-exhausted' | 'no-mx' | 'null-mx';
   /** No notification: the sender is <> (a bounce is never bounced), or it asked for none (NOTIFY, RFC 3461). */
   noReport?: 'null-sender' | 'notify';
+}
+
+/**
+ * A simulated remote MTA stored a message: the next hop's own account, which can differ from what the
+ * lab's relay sent (SMTP smuggling: one message relayed, two stored).
+ */
+export interface RemoteAcceptedEvent extends EventBase {
+  type: 'remote-accepted';
+  /** The remote MX host name (mx.example.net). */
+  mx: string;
+  /** The remote's own queue id. */
+  remoteId: string;
+  from: string;
+  recipients: string[];
+  size: number;
 }
 
 export interface RelayDeniedEvent extends EventBase {
@@ -293,6 +346,8 @@ export type LabEvent =
   | DnsLookupEvent
   | DkimSignedEvent
   | AuthResultsEvent
+  | TlsEvent
+  | RemoteAcceptedEvent
   | LessonEvent
   | TutorEvent
   | FaultEvent

@@ -12,6 +12,8 @@ import { LabServer } from './server.js';
 import { QueueRunner } from './queue.js';
 import { relayPolicy } from './net.js';
 import { ensureCertificate } from './tls.js';
+import { decodeChallenge } from '../protocol/sasl.js';
+import { mayRelayOn, type ListenerRole } from './submission.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
 import { startMailAuth } from './mail-auth.js';
 import type { DnsAnswer } from './dns.js';
@@ -23,6 +25,10 @@ export interface LabOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** The submission listener (RFC 6409, 587-style); 0 (the default) picks a free port. */
+  submissionPort?: number;
+  /** The implicit-TLS listener (RFC 8314, 465-style); 0 (the default) picks a free port. */
+  smtpsPort?: number;
   dataDir: string;
   worldFile?: string;
   /** The explanations attached to events (an instructor's own lessons folder); default the shipped ones. */
@@ -44,7 +50,10 @@ export interface Lab {
   bus: EventBus;
   world: World;
   host: string;
+  /** The MX listener. */
   port: number;
+  submissionPort: number;
+  smtpsPort: number;
   dataDir: string;
   queue: QueueRunner;
   /** A lookup in the lab's own DNS, as the learner's (a `dns-lookup` event by 'you'). */
@@ -53,6 +62,8 @@ export interface Lab {
   spoof(req?: ForgeRequest): Promise<ForgeOutcome>;
   /** Faults on cue: `smtp-lab fault` reaches this table through the control channel, `:fault` directly. */
   faults: FaultTable;
+  /** Strict (reject) or lax (pass) about a bare LF in DATA, from now on (src/lab/smuggling.ts). */
+  setBareLf(mode: 'reject' | 'pass'): void;
   stop(): Promise<void>;
 }
 
@@ -64,13 +75,16 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   if (opts.retrySchedule) world.retrySchedule = opts.retrySchedule;
   if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
   if (opts.remoteBasePort !== undefined) world.remoteBasePort = opts.remoteBasePort;
-  const mayRelay = relayPolicyOrExplain(world.trustedNetworks);
+  const trusted = relayPolicyOrExplain(world.trustedNetworks);
 
   const bus = opts.bus ?? new EventBus();
   attachEventLog(bus, dataDir);
   const annotations = loadAnnotationsForUser(opts.annotationsFile);
   bus.setEnricher((event) => {
-    const explain = annotations.explain(event);
+    let explain = annotations.explain(event);
+    // A 334 challenge is base64 (RFC 4954 §4): say what it reads, e.g. LOGIN's "Username:".
+    const challenge = event.type === 'wire' && event.code === 334 ? decodeChallenge(event.line) : undefined;
+    if (explain && challenge) explain = `${explain} Decoded: "${challenge}".`;
     if (explain) event.explain = explain;
   });
 
@@ -80,27 +94,43 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   // A new table for every lab: a restart starts with the world's faults only.
   const faults = new FaultTable(world, bus);
   const queue = new QueueRunner({ dataDir, world, bus, mailAuth, remoteOptions: { basePort: world.remoteBasePort, overrides: faults } });
-  const server = new LabServer({
-    world,
-    bus,
-    queue,
-    mayRelay,
-    idleTimeoutMs: opts.idleTimeoutMs,
-    tls,
-    faults,
-  });
-
-  let address;
-  try {
-    address = await server.listen(opts.port ?? 2525, host);
-  } catch (err) {
-    throw listenError(err as NodeJS.ErrnoException, host, opts.port ?? 2525);
+  // One SMTP server per listener, all the MX of example.com feeding one queue; what differs is in
+  // submission.ts: who must authenticate, who may relay, TLS from the first byte or after STARTTLS.
+  const listeners: { role: ListenerRole; port: number; flag: string }[] = [
+    { role: 'mx', port: opts.port ?? 2525, flag: '--port' },
+    { role: 'submission', port: opts.submissionPort ?? 0, flag: '--submission-port' },
+    { role: 'smtps', port: opts.smtpsPort ?? 0, flag: '--smtps-port' },
+  ];
+  const servers: LabServer[] = [];
+  const ports: number[] = [];
+  for (const l of listeners) {
+    const server = new LabServer({
+      world,
+      bus,
+      queue,
+      // On the MX only the trusted networks relay; on the submission ports only an authenticated client.
+      mayRelay: (address, authenticated) => mayRelayOn(l.role, (a) => trusted(a, false), address, authenticated),
+      idleTimeoutMs: opts.idleTimeoutMs,
+      tls,
+      role: l.role,
+      faults,
+    });
+    try {
+      ports.push((await server.listen(l.port, host)).port);
+    } catch (err) {
+      await Promise.all(servers.map((s) => s.close()));
+      throw listenError(err as NodeJS.ErrnoException, host, l.port, l.flag);
+    }
+    servers.push(server);
   }
+  const [port, submissionPort, smtpsPort] = ports as [number, number, number];
   bus.emit({
     type: 'listening',
     stage: 'connection',
     host,
-    port: address.port,
+    port,
+    submissionPort,
+    smtpsPort,
     hostname: world.hostname,
     domain: world.localDomain,
     dataDir,
@@ -109,7 +139,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     await queue.start();
   } catch (err) {
     // A remote MTA's port is busy (--remote-base-port): nothing of this lab may keep the process alive.
-    await Promise.all([server.close(), queue.stop()]);
+    await Promise.all([...servers.map((s) => s.close()), queue.stop()]);
     throw err;
   }
   worldFaults(faults, world.faults);
@@ -120,7 +150,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     bus,
     world,
     host,
-    port: address.port,
+    port,
+    submissionPort,
+    smtpsPort,
     dataDir,
     queue,
     dns: (name, type) => mailAuth.dns.query(name, type, { by: 'you' }),
@@ -130,11 +162,15 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       return forge(world, bus, remotes, mailAuth.dns, req);
     },
     faults,
+    // The server and the queue read the world's setting per message, so the switch holds at once.
+    setBareLf(mode) {
+      world.bareLf = mode;
+    },
     stop() {
       stopped ??= (async () => {
         await control?.close();
         // The server's own grace period is short; don't let one stuck client hold the exit.
-        await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1200).unref())]);
+        await Promise.race([Promise.all(servers.map((s) => s.close())), new Promise((r) => setTimeout(r, 1200).unref())]);
         await queue.stop();
       })();
       return stopped;
@@ -184,12 +220,12 @@ function relayPolicyOrExplain(networks: string[]): ReturnType<typeof relayPolicy
   }
 }
 
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): UserError {
+function listenError(err: NodeJS.ErrnoException, host: string, port: number, flag = '--port'): UserError {
   switch (err.code) {
     case 'EADDRINUSE':
-      return new UserError(`port ${port} on ${host} is in use; try --port 0 for a free port, or another --port`);
+      return new UserError(`port ${port} on ${host} is in use; try ${flag} 0 for a free port, or another ${flag}`);
     case 'EACCES':
-      return new UserError(`port ${port} on ${host} needs privileges; use a port above 1023, e.g. --port 2525`);
+      return new UserError(`port ${port} on ${host} needs privileges; use a port above 1023 with ${flag}`);
     case 'EADDRNOTAVAIL':
       return new UserError(`${host} is not an address of this machine; try --host 127.0.0.1`);
     default:

@@ -23,6 +23,8 @@ export interface LearnerClientOptions {
   bus: EventBus;
   /** How long to wait for a reply before giving up on it (ms). */
   replyTimeoutMs?: number;
+  /** The implicit-TLS listener (RFC 8314 §3.3): TLS from the first byte, before the greeting. */
+  implicitTls?: boolean;
 }
 
 type Waiter = { resolve: (r: Reply) => void; reject: (e: Error) => void };
@@ -42,6 +44,7 @@ export class LearnerClient {
   private _dataMode = false;
   private _open = false;
   private _secure = false;
+  private _awaitingSasl = false;
   private readonly replyTimeoutMs: number;
 
   constructor(private readonly opts: LearnerClientOptions) {
@@ -84,13 +87,18 @@ export class LearnerClient {
       if (this.socket?.localPort === e.remotePort && this.sessionId === undefined) this.setSession(e.session);
       else this.openedByPort.set(e.remotePort, e.session);
     });
-    const socket = net.connect({ host: this.opts.host, port: this.opts.port });
+    // The lab's certificate is self-signed for its own data dir: there is no authority to check it
+    // against, and the lesson is the protocol, not the PKI (`smtp-lab cert` shows how a client would).
+    const socket = this.opts.implicitTls
+      ? tls.connect({ host: this.opts.host, port: this.opts.port, rejectUnauthorized: false })
+      : net.connect({ host: this.opts.host, port: this.opts.port });
     this.socket = socket;
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     this.greeting = this.expectReply();
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => {
+      socket.once(this.opts.implicitTls ? 'secureConnect' : 'connect', () => {
+        if (this.opts.implicitTls) this._secure = true;
         this._open = true;
         const id = this.openedByPort.get(socket.localPort!);
         if (id !== undefined) this.setSession(id);
@@ -142,9 +150,23 @@ export class LearnerClient {
     return r;
   }
 
-  /** True once STARTTLS has succeeded on this session. */
+  /**
+   * A message line written as given, escapes already turned into bytes: a bare LF stays a bare LF.
+   * Only inside a message (after 354), where no reply is due; the server's tap shows it as it arrived.
+   */
+  sendRaw(bytes: string): void {
+    if (!this._dataMode || !this.socket) throw new Error('raw lines go inside a message: after DATA and its 354');
+    this.socket.write(`${bytes}\r\n`);
+  }
+
+  /** True once STARTTLS has succeeded on this session (or from the start, on the implicit-TLS port). */
   get secure(): boolean {
     return this._secure;
+  }
+
+  /** The last reply was a 334 challenge: the next line is an AUTH response (it carries secrets). */
+  get awaitingSasl(): boolean {
+    return this._awaitingSasl;
   }
 
   /**
@@ -180,8 +202,7 @@ export class LearnerClient {
     // From here the TLS layer reads the raw socket; our plain-text listeners must let go of it.
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
-    // The lab's certificate is self-signed for its own data dir: there is no authority to check it
-    // against, and the lesson is the protocol, not the PKI.
+    // Self-signed, as above: the lesson is the protocol, not the PKI.
     const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
     this.socket = secure;
     try {
@@ -253,6 +274,7 @@ export class LearnerClient {
       if (parsed && !parsed.final) continue;
       const reply: Reply = { code: parsed?.code ?? 0, lines: this.partial };
       this.partial = [];
+      this._awaitingSasl = reply.code === 334;
       const w = this.waiters.shift();
       if (w) w.resolve(reply);
       // 221 answers QUIT; 421 closes the channel (RFC 5321 §3.8): the session is over either way.
@@ -283,6 +305,7 @@ export class LearnerClient {
   private reset(): void {
     this.cleanup();
     this._secure = false;
+    this._awaitingSasl = false;
     if (this.socket && !this.socket.destroyed) this.socket.destroy();
     for (const w of this.waiters.splice(0)) w.reject(new Error('a new session was opened'));
     this.buffer = '';

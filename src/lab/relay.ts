@@ -11,6 +11,7 @@ import { splitReply } from '../protocol/reply.js';
 import { newSessionStageState } from '../protocol/stages.js';
 import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { dotStuff } from '../protocol/command.js';
+import { useLaxDataStream } from './smuggling.js';
 
 export interface RelayRequest {
   bus: EventBus;
@@ -33,6 +34,8 @@ export interface RelayRequest {
   timeoutMs: number;
   /** The address to connect from: what the receiver's SPF check sees (RFC 7208 §2.4). */
   localAddress?: string;
+  /** A lax relay (world relay.bare_lf: pass): the data goes out as received, bare LFs and all. */
+  laxData?: boolean;
   /** Receives a function that cuts the session short (the lab is stopping). */
   onAbort?: (abort: () => void) => void;
   /**
@@ -66,7 +69,8 @@ interface SmtpError extends Error {
 export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
   const { bus, session, queueId } = req;
   const state = newSessionStageState();
-  const message = wireForm(req.message);
+  // A lax relay (the smuggling lesson) passes the bytes on as received; a proper one in wire form.
+  const message = req.laxData ? req.message : wireForm(req.message);
   let opened = false;
   let sawQuitReply = false;
   let lastServerLine = '';
@@ -136,6 +140,7 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
       greetingTimeout: req.timeoutMs,
       socketTimeout: req.timeoutMs,
     } as ConstructorParameters<typeof SMTPConnection>[0]);
+    if (req.laxData) useLaxDataStream(conn);
     const dialled = `${req.mxHost}[${req.host}]:${req.port}`;
     let settled = false;
     let result: RelayOutcome | undefined;

@@ -125,6 +125,7 @@ export class RemoteDelivery {
           body8bit: item.record.body === '8BITMIME',
           dsn: dsnToPassOn(item, due),
           timeoutMs: this.opts.timeoutMs,
+          laxData: this.ctx.world.bareLf === 'pass',
           onAbort: (fn) => (abort = fn),
           onOutcome: (o) => onOutcome(o, rec.exchange),
         });

@@ -11,6 +11,10 @@
  * The ports are the OS's choice, or base, base+1, … in world order (`--remote-base-port`, the world's
  * `remote_base_port`) so an instructor can open a firewall for them in advance. An injected fault
  * (faults.ts: `fault remote example.net greylist`) switches a domain's behaviour while the lab runs.
+ *   lax-data-end  as accept, but every bare LF ends a line, so <LF>.<LF> ends DATA (SMTP smuggling)
+ *
+ * Every message a remote stores is a `remote-accepted` event: what the next hop saw, which is how a
+ * lesson shows one relayed message arriving as two.
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -253,6 +257,11 @@ function makeServer(
     closeTimeout: 200,
     socketTimeout: 5 * 60_000,
     logger: false,
+    onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      if (h.domains.some((d) => d.behaviour === 'lax-data-end'))
+        for (const c of server.connections) if (c.session === session && c._parser) c._parser.__laxLineEnds = true;
+      cb();
+    },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
       const rcpt = address.address;
       const domain = domainOf(rcpt);
@@ -317,7 +326,10 @@ function makeServer(
             deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message)),
           ),
         ).then(
-          () => cb(null, `2.0.0 Ok: queued as ${id}`),
+          () => {
+            bus?.emit({ type: 'remote-accepted', stage: 'queue', mx: h.mxHost, remoteId: id, from, recipients: rcpts, size: message.length });
+            cb(null, `2.0.0 Ok: queued as ${id}`);
+          },
           (err: Error) => {
             bus?.emit({ type: 'notice', stage: 'queue', level: 'error', message: `remote MTA ${h.mxHost} could not store a message: ${err.message}` });
             cb(smtpError(451, `4.3.0 Error: local error in processing`));

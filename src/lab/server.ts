@@ -12,6 +12,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { onCommand } from './smtp-server-patches.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
@@ -26,6 +27,9 @@ import { bareLineEndNotice } from '../protocol/controls.js';
 import type { World } from '../data/world.js';
 import { newQueueId, type Envelope } from './queue.js';
 import type { FaultMoment, FaultTable } from './faults.js';
+import { checkAuth, receivedWith, roleOptions, type ListenerRole } from './submission.js';
+import { tlsEvent } from './tls-info.js';
+import { BARE_LF_REFUSAL, hasBareLf } from './smuggling.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
@@ -44,6 +48,8 @@ export interface LabServerOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Faults on cue (faults.ts): asked before the greeting, each command and the reply to the dot. */
   faults?: FaultTable;
+  /** Which listener this is (src/lab/submission.ts): the MX by default. */
+  role?: ListenerRole;
 }
 
 /** Per connection: the stage machine and what the transcript needs to know. */
@@ -115,8 +121,9 @@ export class LabServer {
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: true,
       allowInsecureAuth: false,
+      ...roleOptions(opts.role ?? 'mx'),
       onAuth: (auth, session, cb) => this.onAuth(auth, session, cb),
-      onSecure: (_socket, session, cb) => this.onSecure(session, cb),
+      onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
       onConnect: (session, cb) => this.onConnect(session, (err) => (err ? cb(err) : this.withFault('connect', session, cb, () => cb()))),
       onMailFrom: (address, session, cb) => this.withFault('mail', session, cb, () => this.onMailFrom(address, session, cb)),
       onRcptTo: (address, session, cb) => this.withFault('rcpt', session, cb, () => this.onRcptTo(address, session, cb)),
@@ -239,20 +246,19 @@ export class LabServer {
       leg: 'inbound',
       remoteAddress: s.remoteAddress,
       remotePort: s.remotePort,
+      listener: this.opts.role ?? 'mx',
     });
     cb();
   }
 
-  private onSecure(session: SMTPServerSession, cb: (err?: Error) => void): void {
-    this.opts.bus.emit({ type: 'notice', stage: 'handshake', level: 'info', session: this.session(session.id).id, message: 'TLS established; the session starts again from EHLO' });
+  private onSecure(socket: TLSSocket, session: SMTPServerSession, cb: (err?: Error) => void): void {
+    this.opts.bus.emit(tlsEvent(socket, this.session(session.id).id, this.opts.role === 'smtps', this.opts.tls?.cert));
     cb();
   }
 
-  private onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
-    const expected = this.opts.world.authUsers.get(auth.username ?? '');
-    if (expected === undefined || expected !== auth.password) {
-      return cb(smtpError(535, '5.7.8 Authentication credentials invalid'));
-    }
+  private onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
+    const refusal = checkAuth(this.opts.world.authUsers, auth, session);
+    if (refusal) return cb(smtpError(refusal.code, refusal.text));
     cb(null, { user: auth.username });
   }
 
@@ -352,6 +358,8 @@ export class LabServer {
         return cb(smtpError(552, `5.3.4 Message size exceeds fixed maximum message size ${this.opts.world.maxMessageSize}`));
       }
       const body = Buffer.concat(chunks);
+      // A strict relay: no bare LF gets through to be read as a line end further on (smuggling.ts).
+      if (this.opts.world.bareLf === 'reject' && hasBareLf(body)) return cb(smtpError(BARE_LF_REFUSAL.code, BARE_LF_REFUSAL.text));
       const envelope = {
         from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
         recipients: session.envelope.rcptTo.map((r) => canonicalRecipient(this.opts.world, r.address)),
@@ -467,7 +475,7 @@ function canonicalRecipient(world: World, address: string): string {
 function receivedHeader(world: World, session: SMTPServerSession, recipients: string[], queueId: string): string {
   const helo = session.hostNameAppearsAs || 'unknown';
   // RFC 3848: ESMTP plus S for TLS and A for an authenticated client (ESMTPS, ESMTPA, ESMTPSA).
-  const protocol = session.openingCommand === 'EHLO' ? `ESMTP${session.secure ? 'S' : ''}${session.user ? 'A' : ''}` : 'SMTP';
+  const protocol = receivedWith(session.openingCommand, !!session.secure, !!session.user);
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
     `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +

@@ -1,5 +1,5 @@
 /**
- * Six places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
+ * Seven places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
  * connection class once for every server in the lab (the MX and the simulated remote MTAs). Typed
  * against the declarations smtp-server ships, so a renamed method fails tsc, and
  * test/lab/smtp-server-patches.test.ts fails when an upgrade changes a reply these patches rely on:
@@ -21,11 +21,18 @@
  * 6. It answers EXPN "500 command not recognized", which also counts towards the tenth-unknown-command
  *    421. EXPN is a command RFC 5321 defines (§4.1.1.7), so a server that does not carry it out says
  *    502 "command not implemented" (§4.2.4, and §7.3 on why servers keep mailing lists to themselves).
+ * 7. It decodes an AUTH response that is not base64 at all into garbage and answers 501 5.5.4 "invalid
+ *    userdata" (or, for LOGIN's password, checks the garbage as a password: 535). RFC 4954 §4: a
+ *    response the server cannot base64-decode gets 501 with 5.5.2.
  *
  * Why 2 and 3 are patches and not smtp-server's `session.disabledCommands`: disabling AUTH for the
  * session hides it from EHLO, but then AUTH before STARTTLS is an unknown command (500 5.5.2, counted
  * towards the tenth-unknown-command 421) instead of 530 5.7.0. So AUTH stays enabled, and the EHLO
  * handler alone sees it disabled (smtp-server's own mechanism, set for the span of that one reply).
+ *
+ * And one switch a simulated remote sets (remote.ts): a lax receiver's input has every bare LF made a
+ * CRLF before smtp-server parses it, so <LF>.<LF> ends its DATA as it did for the servers in the 2023
+ * SMTP smuggling reports (smuggling.ts).
  *
  * And one tap on the raw input: the bytes of DATA as they arrive, and a count of command lines
  * (SMTPStream holds back a chunk's last bytes until more come, so its data stream lags a line behind
@@ -33,6 +40,8 @@
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import SASL from 'smtp-server/lib/sasl.js';
+import { laxLineEnds } from './smuggling.js';
 
 declare module 'smtp-server/lib/smtp-stream.js' {
   /** What the lab hangs on a connection's line parser (the lab server sets the tap during DATA). */
@@ -40,6 +49,9 @@ declare module 'smtp-server/lib/smtp-stream.js' {
     __dataTap?: (chunk: Buffer) => void;
     /** Command lines received so far (counted as bytes arrive, before smtp-server processes them). */
     __linesIn?: number;
+    /** A lax receiver (remote behaviour lax-data-end): every LF ends a line, so <LF>.<LF> ends DATA. */
+    __laxLineEnds?: boolean;
+    __lastByte?: number;
   }
 }
 
@@ -95,8 +107,29 @@ if (!(PATCHED in connection)) {
     callback();
   };
 
+  // RFC 4648 §4 base64 with its padding; "*" cancels the exchange (RFC 4954 §4) and smtp-server handles it.
+  const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+  type SaslStep = (this: SMTPConnection, first: unknown, response: unknown, callback: () => void) => void;
+  const sasl = SASL as unknown as Record<string, SaslStep>;
+  for (const name of ['PLAIN_token', 'LOGIN_username', 'LOGIN_password']) {
+    const original = sasl[name]!;
+    sasl[name] = function (first, response, callback) {
+      const text = String(response ?? '').trim();
+      if (text !== '*' && !BASE64.test(text)) {
+        this.send(501, '5.5.2 Cannot decode the response: it is not base64 (RFC 4954 §4)');
+        return callback();
+      }
+      return original.call(this, first, response, callback);
+    };
+  }
+
   const write = stream._write;
   stream._write = function (chunk, encoding, next) {
+    if (this.__laxLineEnds && chunk?.length) {
+      const raw = chunk as Buffer;
+      chunk = laxLineEnds(raw, this.__lastByte);
+      this.__lastByte = raw[raw.length - 1];
+    }
     if (this._dataMode) {
       if (this.__dataTap && chunk?.length) this.__dataTap(chunk);
     } else if (chunk?.length) {

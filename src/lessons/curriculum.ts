@@ -48,6 +48,8 @@ const NEED_WORDS: Record<Need, string> = {
   transaction: 'an open transaction (a MAIL the server accepted)',
   recipient: 'a recipient the server accepted',
   data: 'an open message (DATA answered 354)',
+  tls: 'a session upgraded to TLS (STARTTLS answered 220, or the implicit-TLS port)',
+  auth: 'an authenticated session (AUTH answered 235)',
   message: 'a message you sent in this lesson (the 250 after its final dot)',
 };
 

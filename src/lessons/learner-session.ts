@@ -6,11 +6,22 @@
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import { LearnerClient } from '../lab/learner-client.js';
-import { applySessionLine, closeSession, newSession, type SessionState } from '../protocol/session.js';
+import { applySessionLine, closeSession, newSession, secureSession, type SessionState } from '../protocol/session.js';
 import type { LearnerScope } from './predicates.js';
+import type { ListenerRole } from '../events/types.js';
+
+/** Where the learner's sessions go: the lab's address and its listeners' ports. */
+export interface LabAddress {
+  host: string;
+  port: number;
+  submissionPort?: number;
+  smtpsPort?: number;
+}
 
 export class LearnerSession {
   private client: LearnerClient;
+  private address: LabAddress;
+  private _listener: ListenerRole = 'mx';
   private readonly states = new Map<string, SessionState>();
   private readonly closed = new Set<string>();
 
@@ -18,14 +29,37 @@ export class LearnerSession {
     private readonly bus: EventBus,
     private readonly scope: LearnerScope,
     private readonly hooks: { onSession(id: string): void; onChange(): void },
-    address: { host: string; port: number },
+    address: LabAddress,
   ) {
-    this.client = this.makeClient(address);
+    this.address = address;
+    this.client = this.makeClient();
   }
 
   /** A lesson restarted the lab: later sessions go to its new address. */
-  retarget(address: { host: string; port: number }): void {
-    this.client = this.makeClient(address);
+  retarget(address: LabAddress): void {
+    this.address = address;
+    this.client = this.makeClient();
+  }
+
+  /** Which listener the next session opens on. */
+  get listener(): ListenerRole {
+    return this._listener;
+  }
+
+  /** Later sessions open on this listener; the port, or undefined when this lab has no such listener. */
+  useListener(listener: ListenerRole): number | undefined {
+    const port = this.portOf(listener);
+    if (port === undefined) return undefined;
+    if (listener !== this._listener) {
+      this._listener = listener;
+      this.client = this.makeClient();
+    }
+    return port;
+  }
+
+  /** The last reply was a 334: the next line typed is an AUTH response. */
+  get awaitingSasl(): boolean {
+    return this.client.connected && this.client.awaitingSasl;
   }
 
   get connected(): boolean {
@@ -59,6 +93,10 @@ export class LearnerSession {
 
   /** Fold an event of the learner's into its session's state. */
   observe(e: LabEvent): void {
+    if (e.type === 'tls' && this.scope.sessions.has(e.session)) {
+      this.states.set(e.session, secureSession(this.states.get(e.session) ?? newSession()));
+      return;
+    }
     if (!this.owns(e)) return;
     if (e.type === 'wire') this.states.set(e.session, applySessionLine(this.states.get(e.session) ?? newSession(), e));
     else if (e.type === 'session-close') {
@@ -82,8 +120,24 @@ export class LearnerSession {
    */
   async send(line: string): Promise<void> {
     const id = this.client.session;
+    const wasSecure = this.client.secure;
+    const handshake = wasSecure || id === undefined || !/^\s*STARTTLS\s*$/i.test(line) ? undefined : this.whenSecure(id, 2000);
     await this.client.send(line);
     if (!this.client.connected && id !== undefined) await this.whenClosed(id, 1000);
+    // After STARTTLS: the server's account of the handshake (a tls event) before the next line is typed.
+    if (handshake && this.client.secure) await handshake;
+  }
+
+  /** The tls event of this session (the server's onSecure), or nothing within `ms`. */
+  private whenSecure(id: string, ms: number): Promise<void> {
+    return this.bus.waitFor((e) => e.type === 'tls' && e.session === id, ms).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  sendRaw(bytes: string): void {
+    this.client.sendRaw(bytes);
   }
 
   async pipeline(lines: string[]): Promise<void> {
@@ -105,8 +159,13 @@ export class LearnerSession {
     );
   }
 
-  private makeClient(address: { host: string; port: number }): LearnerClient {
-    const client = new LearnerClient({ host: address.host, port: address.port, bus: this.bus });
+  private portOf(listener: ListenerRole): number | undefined {
+    return listener === 'mx' ? this.address.port : listener === 'submission' ? this.address.submissionPort : this.address.smtpsPort;
+  }
+
+  private makeClient(): LearnerClient {
+    const port = this.portOf(this._listener) ?? this.address.port;
+    const client = new LearnerClient({ host: this.address.host, port, bus: this.bus, implicitTls: this._listener === 'smtps' });
     client.onSession((id) => {
       this.scope.sessions.add(id);
       if (!this.states.has(id)) this.states.set(id, newSession());

@@ -101,6 +101,10 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
     const r = p.relayDenied;
     if (!some((e) => e.type === 'relay-denied' && addrEq(r.to, e.recipient))) return false;
   }
+  if (p.remoteAccepted) {
+    const r = p.remoteAccepted;
+    if (!some((e) => e.type === 'remote-accepted' && (r.to === undefined || e.recipients.some((x) => addrEq(r.to, x))) && (r.from === undefined || addrEq(r.from, e.from)))) return false;
+  }
   if (p.closed) {
     const c = p.closed;
     if (!some((e) => e.type === 'session-close' && e.leg === 'inbound' && (c.reason === undefined || e.reason === c.reason))) return false;
@@ -171,7 +175,7 @@ function holdsInOrder(parts: readonly Predicate[], ctx: PredicateContext, scope:
 
 function ofAnotherSession(e: LabEvent, session: string): boolean {
   if (e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') return e.leg === 'inbound' && e.session !== session;
-  return e.type === 'relay-denied' && e.session !== session;
+  return (e.type === 'relay-denied' || e.type === 'tls') && e.session !== session;
 }
 
 /** The smallest index i such that `p` holds on events[0..i], or undefined. */
@@ -200,6 +204,7 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
       if (e.leg === 'inbound') return ctx.isLearnerSession(e.session);
       return e.queueId !== undefined && ctx.isLearnerQueueItem(e.queueId);
     case 'relay-denied':
+    case 'tls':
       return ctx.isLearnerSession(e.session);
     case 'queued':
       return (e.session !== undefined && ctx.isLearnerSession(e.session)) || ctx.isLearnerQueueItem(e.queueId);
@@ -218,6 +223,9 @@ export function eventInScope(e: LabEvent, scope: Scope, ctx: PredicateContext): 
       return !!e.forged || (e.queueId !== undefined && ctx.isLearnerQueueItem(e.queueId));
     case 'tutor':
       // The tutor speaks only to the learner: what they typed to it is theirs.
+      return true;
+    case 'remote-accepted':
+      // A remote MTA only hears from the lab's queue, and in a lesson the queue carries the learner's mail.
       return true;
     default:
       return false;

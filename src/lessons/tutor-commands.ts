@@ -12,6 +12,8 @@ import { mailboxReport, queueReport } from './lab-reports.js';
 import type { LessonStatus } from './progress.js';
 import type { TutorLab } from './tutor-types.js';
 import { faultWords, FaultSyntaxError } from '../lab/fault-grammar.js';
+import type { ListenerRole } from '../events/types.js';
+import { describePlain, holdsPassword, isBase64, toBase64, unescapeNul } from '../protocol/sasl.js';
 
 /** What a command may ask of the tutor (src/lessons/tutor.ts implements it). */
 export interface TutorCommandHost {
@@ -36,6 +38,14 @@ export interface TutorCommandHost {
   quit(): void;
   /** True between the 354 and the lone "." of the learner's session. */
   readonly dataMode: boolean;
+  /** Close the learner's session and open one on another of the lab's listeners. */
+  connectTo(listener: ListenerRole): Promise<void>;
+  /** The last reply of the learner's session was a 334: the next line is an AUTH response. */
+  readonly awaitingSasl: boolean;
+  /** Write a message line as given (a bare LF stays one): inside a message only. */
+  sendRaw(bytes: string): void;
+  /** Send a line that carries a secret (an AUTH response): the same as typing it, never echoed. */
+  sendSecret(line: string): Promise<void>;
 }
 
 export interface TutorCommand {
@@ -48,6 +58,34 @@ export interface TutorCommand {
   run(host: TutorCommandHost, arg: string): void | Promise<void>;
   /** A line of :help only: another way to use a command listed above it (never dispatched). */
   listedOnly?: boolean;
+  /** What the echo of this command shows, when its arguments may hold a secret. */
+  echo?: (arg: string) => string;
+}
+
+const CONNECT_USAGE = 'Usage: :connect mx (port 25-style), :connect submission (587-style) or :connect smtps (465-style, TLS first)';
+const BASE64_USAGE = 'Usage: :base64 <text> (\\0 stands for the NUL byte: :base64 \\0alice\\0password), or :base64 -d <base64> to decode';
+
+/**
+ * `:base64`: what a learner needs to type AUTH by hand (RFC 4954 §4: every response is base64). After
+ * a 334 it sends the encoding as the response; a PLAIN string (with NULs) holds a password, so the
+ * tutor never prints its encoding, which would put the password on the stream as good as in clear.
+ */
+async function base64(t: TutorCommandHost, arg: string): Promise<void> {
+  if (!arg) return t.say('error', BASE64_USAGE);
+  const decode = /^-d\s+(\S+)$/.exec(arg);
+  if (decode) {
+    if (!isBase64(decode[1]!)) return t.say('error', 'That is not base64 (RFC 4648 §4: A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4).');
+    const text = Buffer.from(decode[1]!, 'base64').toString('utf8');
+    return t.say('info', holdsPassword(text) ? `decodes to a PLAIN string: ${describePlain(text)}` : `decodes to "${text}"`);
+  }
+  const text = unescapeNul(arg);
+  if (t.awaitingSasl) return t.sendSecret(toBase64(text));
+  if (holdsPassword(text))
+    return t.say(
+      'info',
+      `That holds a password (${describePlain(text)}), so the tutor does not print its base64. Send it instead: type \`AUTH PLAIN :base64 ${arg.replace(/\\0[^\\]*$/, '\\0…')}\` with your password, or \`AUTH PLAIN\` and then \`:base64 …\` after the 334.`,
+    );
+  t.say('info', `base64 of "${text}": ${toBase64(text)}`);
 }
 
 const PIPELINE_USAGE = 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA';
@@ -131,6 +169,46 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     },
   },
   { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.reconnect() },
+  {
+    name: ':connect',
+    usage: ':connect <listener>',
+    help: 'new session to mx, submission or smtps',
+    run: (t, arg) => {
+      const listener = arg.trim().toLowerCase();
+      if (listener !== 'mx' && listener !== 'submission' && listener !== 'smtps') return t.say('error', CONNECT_USAGE);
+      return t.connectTo(listener);
+    },
+  },
+  {
+    name: ':raw',
+    usage: ':raw <text>',
+    help: 'in a message: a line with \\n as a bare LF',
+    run: (t, arg) => {
+      if (!t.dataMode) return t.say('error', 'A raw line goes inside a message: after `DATA` and its 354.');
+      if (!arg) return t.say('error', 'Usage: :raw <text>, where \\n is a bare LF, \\r a bare CR and \\\\ a backslash');
+      t.sendRaw(arg.replace(/\\(n|r|\\)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\')));
+    },
+  },
+  {
+    name: ':relay',
+    usage: ':relay strict|lax',
+    help: 'strict: refuse bare LF in DATA; lax: pass it on',
+    run: (t, arg) => {
+      const mode = arg.trim().toLowerCase();
+      if (mode !== 'strict' && mode !== 'lax') return t.say('error', 'Usage: :relay strict (refuse a bare LF in DATA with 550 5.5.2) or :relay lax (relay it as received)');
+      if (!t.currentLab.setBareLf) return t.say('error', 'This lab cannot switch its relay policy.');
+      t.currentLab.setBareLf(mode === 'strict' ? 'reject' : 'pass');
+      t.say('info', mode === 'strict' ? 'The lab is a strict relay now: a message with a bare LF gets 550 5.5.2 at its final dot.' : 'The lab is a lax relay now: a bare LF in a message is relayed as received.');
+    },
+  },
+  {
+    name: ':base64',
+    usage: ':base64 <text>',
+    help: 'base64 of text (\\0 is NUL); after a 334: send it',
+    // Its argument may be a password: the echo never shows it.
+    echo: (arg) => (arg ? ':base64 …' : ':base64'),
+    run: (t, arg) => base64(t, arg),
+  },
   {
     name: ':pipeline',
     usage: ':pipeline <a> | <b> | ...',
@@ -240,6 +318,12 @@ const BY_NAME = new Map<string, TutorCommand>(TUTOR_COMMANDS.filter((c) => !c.li
 
 export function helpText(): string {
   return TUTOR_COMMANDS.map((c) => `${c.usage.padEnd(26)} ${c.help}`).join('\n') + '\nAnything else is sent to the lab server as an SMTP line.';
+}
+
+/** The echo of a tutor command line: as typed, unless the command's arguments may hold a secret. */
+export function echoOf(line: string): string {
+  const hit = tutorCommandOf(line);
+  return hit?.command.echo ? hit.command.echo(hit.arg) : line.trim();
 }
 
 /** The command a line names (`:hint`, `:Q`…), or undefined. */

@@ -10,6 +10,9 @@ export interface TutorLab {
   world: World;
   host: string;
   port: number;
+  /** The submission (587-style) and implicit-TLS (465-style) listeners, when the lab has them. */
+  submissionPort?: number;
+  smtpsPort?: number;
   dataDir: string;
   queue?: { list(): unknown[]; idle?(): Promise<void> };
   /** A lookup in the lab's own DNS (src/lab/dns.ts), as the learner's. */
@@ -18,6 +21,8 @@ export interface TutorLab {
   spoof?(req: { from?: string; to?: string }): Promise<{ recipients: { code: number; reply: string }[]; error?: string }>;
   /** Faults on cue (src/lab/faults.ts): `:fault` talks to the lab's table directly. */
   faults?: { command(words: readonly string[]): string };
+  /** Switch the lab between a strict relay (refuses bare LF in DATA) and a lax one (src/lab/smuggling.ts). */
+  setBareLf?(mode: 'reject' | 'pass'): void;
   stop(): Promise<void>;
 }
 

@@ -22,7 +22,9 @@ import { MistakeWatcher } from './diagnose.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { LessonRunner } from './runner.js';
-import { isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
+import { echoOf, isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
+import type { ListenerRole } from '../events/types.js';
+import { expandBase64 } from '../protocol/sasl.js';
 import { formatLessonError, type Lesson } from './types.js';
 import type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 
@@ -292,6 +294,30 @@ export class Tutor implements TutorCommandHost {
     await this.connect();
   }
 
+  async connectTo(listener: ListenerRole): Promise<void> {
+    if (this.learner.connected) await this.learner.disconnect();
+    const port = this.learner.useListener(listener);
+    if (port === undefined) return this.say('error', `This lab has no ${listener} listener.`);
+    this.say('info', `Opening a session to the ${listener} listener, ${this.lab.host}:${port}.`);
+    await this.connect();
+  }
+
+  get awaitingSasl(): boolean {
+    return this.learner.awaitingSasl;
+  }
+
+  sendRaw(bytes: string): void {
+    try {
+      this.learner.sendRaw(bytes);
+    } catch (err) {
+      this.say('error', (err as Error).message);
+    }
+  }
+
+  async sendSecret(line: string): Promise<void> {
+    await this.sendSmtp(line, true);
+  }
+
   async pipeline(lines: string[]): Promise<void> {
     try {
       if (!this.learner.connected) await this.learner.connect();
@@ -401,7 +427,7 @@ export class Tutor implements TutorCommandHost {
       return;
     }
     if (isForTutor(line, this.learner.dataMode)) {
-      this.say('echo', line.trim());
+      this.say('echo', echoOf(line));
       const hit = tutorCommandOf(line);
       if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
       await hit.command.run(this, hit.arg);
@@ -412,7 +438,17 @@ export class Tutor implements TutorCommandHost {
     await this.sendSmtp(line);
   }
 
-  private async sendSmtp(line: string): Promise<void> {
+  /**
+   * `secret`: the line is an AUTH response or carries one (`AUTH PLAIN :base64 …`). It is sent as
+   * typed (the server's log shows it as a placeholder), and nothing the tutor says may quote it.
+   */
+  private async sendSmtp(typed: string, secret = false): Promise<void> {
+    let line = typed;
+    if (!this.learner.dataMode) {
+      const expanded = expandBase64(typed);
+      if (expanded !== undefined) line = expanded;
+      secret ||= expanded !== undefined || this.learner.awaitingSasl || /^\s*AUTH\s/i.test(typed);
+    }
     try {
       if (!this.learner.connected) {
         this.say('info', 'The session is closed: opening a new one.');
@@ -422,6 +458,7 @@ export class Tutor implements TutorCommandHost {
       const inMessage = this.learner.dataMode;
       const session = this.learner.id;
       await this.learner.send(line);
+      if (secret) return;
       const words = this.mistakes.afterLine(line, {
         inMessage,
         session,
@@ -472,6 +509,9 @@ export class Tutor implements TutorCommandHost {
       this.labHasWorld = lesson.world !== undefined;
       this.learner.retarget(this.lab);
     }
+    // Each lesson starts on the MX; `:connect` moves the learner to another listener.
+    this.learner.useListener('mx');
+    const n = this.lessonIdx + 1;
     this.runner = runner;
     if (this.progress.fresh && !this.welcomed && !this.opts.demo) {
       this.welcomed = true;

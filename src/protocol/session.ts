@@ -106,6 +106,14 @@ export function applySessionLine(s: SessionState, l: SessionLine): SessionState 
   return next;
 }
 
+/**
+ * The TLS handshake finished (the lab's tls event): on the implicit-TLS port no STARTTLS line says so,
+ * so the session is secure from its first line (RFC 8314 §3.3).
+ */
+export function secureSession(s: SessionState): SessionState {
+  return s.secure ? s : { ...s, secure: true };
+}
+
 export function closeSession(s: SessionState): SessionState {
   return { ...s, closed: true, closing: false, awaiting: 0, ...noTransaction };
 }

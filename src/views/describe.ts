@@ -27,7 +27,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
   const about = (queueId: string, text: string) => (opts.grouped ? text : `${queueId}: ${text}`);
   switch (e.type) {
     case 'listening':
-      return `${e.hostname} listening on ${e.host}:${e.port}${opts.grouped ? '' : ` (domain ${e.domain}, data in ${e.dataDir})`}`;
+      return `${e.hostname} listening on ${e.host}:${e.port}${e.submissionPort ? `, submission ${e.submissionPort}` : ''}${e.smtpsPort ? `, implicit TLS ${e.smtpsPort}` : ''}${opts.grouped ? '' : ` (domain ${e.domain}, data in ${e.dataDir})`}`;
     case 'session-open':
       return e.leg === 'relay'
         ? `relay session to ${e.mx ?? e.remoteAddress}${opts.grouped ? '' : ` for ${e.queueId ?? '?'}`}`
@@ -51,6 +51,10 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
       return about(e.queueId, `! deferred for ${e.recipient}: ${e.reply} (attempt ${e.attempt}, next ${clockTime(e.nextAttempt)})`);
     case 'bounced':
       return about(e.queueId, `✗ bounced for ${e.recipient}: ${e.reply}${whyBounced(e)}${bounceNotice(e)}`);
+    case 'tls':
+      return `TLS ${e.implicit ? 'from the first byte' : 'after STARTTLS'}: ${e.protocol}, ${e.cipher}; certificate ${e.subject} issued by ${e.issuer}, valid ${e.validFrom.slice(0, 10)} to ${e.validTo.slice(0, 10)}, SHA-256 ${e.fingerprint256}${e.selfSigned ? '; self-signed: not trusted by real clients' : ''}${e.implicit ? '' : '; the session starts again from EHLO'}`;
+    case 'remote-accepted':
+      return `${e.mx} stored message ${e.remoteId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} octets)`;
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
     case 'dns-lookup':

@@ -27,9 +27,22 @@ describe('relay policy: AUTH after STARTTLS', () => {
     s.close();
   });
 
-  it.skipIf(skipReason('swaks'))('relays for an untrusted client that authenticated over TLS (swaks --tls --auth)', async () => {
-    const { stdout } = await run('swaks', [
+  it.skipIf(skipReason('swaks'))('on the MX, AUTH earns no relaying: 235, then 550 5.7.1 for an untrusted client (submission is for that)', async () => {
+    const r = await run('swaks', [
       '--server', '127.0.0.1', '--port', String(lab.port), '--local-interface', '127.0.0.2',
+      '-f', 'alice@example.com', '-t', 'dave@example.net', '--helo', 'roaming.test',
+      '--tls', '--auth', 'PLAIN', '--auth-user', 'alice', '--auth-password', 'alice-secret',
+    ]).then(
+      () => ({ stdout: '' }),
+      (err: { stdout: string }) => err,
+    );
+    expect(r.stdout).toMatch(/<~ {2}235 2\.7\.0/);
+    expect(r.stdout).toMatch(/<~\* +550 5\.7\.1 /);
+  });
+
+  it.skipIf(skipReason('swaks'))('relays for an untrusted client that authenticated over TLS on the submission port (swaks --tls --auth)', async () => {
+    const { stdout } = await run('swaks', [
+      '--server', '127.0.0.1', '--port', String(lab.submissionPort), '--local-interface', '127.0.0.2',
       '-f', 'alice@example.com', '-t', 'dave@example.net', '--helo', 'roaming.test',
       '--tls', '--auth', 'PLAIN', '--auth-user', 'alice', '--auth-password', 'alice-secret',
     ]);

@@ -49,7 +49,8 @@ describe('smtp-lab serve', () => {
     const dir = tempDir();
     const s = serve(['--port', '0', '--data-dir', dir, '--json']);
     const first = JSON.parse(await s.next(() => true));
-    expect(first).toMatchObject({ type: 'listening', host: '127.0.0.1', port: expect.any(Number) });
+    // --port 0 picks free ports for the submission and implicit-TLS listeners too.
+    expect(first).toMatchObject({ type: 'listening', host: '127.0.0.1', port: expect.any(Number), submissionPort: expect.any(Number), smtpsPort: expect.any(Number) });
     const c = await RawSmtp.connect(first.port);
     await c.command('EHLO cli.test');
     await c.command('MAIL FROM:<alice@example.com>');

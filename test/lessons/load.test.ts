@@ -63,7 +63,7 @@ describe('loading lessons', () => {
 
   it('checks what a step needs, an order of parts, and near-misses, naming the line', () => {
     expect(errorFor(good.replace('    expect:\n      reply: { to: EHLO', '    needs: envelope\n    expect:\n      reply: { to: EHLO'))).toMatch(
-      /^05-broken\.md:\d+: step 1: needs must be one of hello, transaction, recipient, data, message/,
+      /^05-broken\.md:\d+: step 1: needs must be one of hello, transaction, recipient, data, tls, auth, message/,
     );
     expect(errorFor(good.replace('reply: { to: EHLO, code: 250 }', 'sameSession: true\n      reply: { to: EHLO, code: 250 }'))).toMatch(/sameSession goes with sequence/);
     expect(errorFor(good.replace('solution:', 'wrong:\n  - lines: [QUIT]\nsolution:'))).toMatch(/a near-miss in "wrong" needs "why"/);

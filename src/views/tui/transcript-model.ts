@@ -197,6 +197,7 @@ function groupOf(model: TranscriptModel, e: LabEvent): string | undefined {
       // Under the message they check; the forger's message has no queue id of the lab's.
       return e.queueId ? `q:${e.queueId}` : undefined;
     case 'relay-denied':
+    case 'tls':
       return isLearner(model, e.session) ? YOU : `s:${e.session}`;
     case 'notice':
     case 'fault':
@@ -431,6 +432,12 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       }
       case 'relay-denied':
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
+        break;
+      case 'remote-accepted':
+        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, undefined, true);
+        break;
+      case 'tls':
+        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'notice':
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message }, group, mine || !e.session);

@@ -1,0 +1,64 @@
+/**
+ * `smtp-lab cert`: the lab's certificate (made on first use, like `serve` does), what it says, and how
+ * to make a real client trust it for one command, since no authority a real client knows has signed it.
+ */
+import type { CommandModule } from 'yargs';
+import { certificateFacts, ensureCertificate } from '../lab/tls.js';
+import { defaultDataDir } from '../lab/paths.js';
+import { loadWorld, WorldFileError } from '../data/world.js';
+import { UserError } from '../user-error.js';
+
+interface CertArgs {
+  'data-dir'?: string;
+  port: number;
+  'submission-port': number;
+  'smtps-port': number;
+}
+
+export const certCommand: CommandModule<object, CertArgs> = {
+  command: 'cert',
+  describe: "Print the lab's TLS certificate and how to make a client trust it",
+  builder: (y) =>
+    y
+      .option('data-dir', { type: 'string', describe: 'The lab data dir whose certificate to show', defaultDescription: defaultDataDir() })
+      .option('port', { type: 'number', default: 2525, describe: 'MX port to put in the examples' })
+      .option('submission-port', { type: 'number', default: 2587, describe: 'Submission port to put in the examples' })
+      .option('smtps-port', { type: 'number', default: 2465, describe: 'Implicit-TLS port to put in the examples' }) as never,
+  handler: async (argv) => {
+    let hostname: string;
+    try {
+      hostname = loadWorld().hostname;
+    } catch (err) {
+      if (err instanceof WorldFileError) throw new UserError(`bad world file: ${err.message}`);
+      throw err;
+    }
+    const dataDir = argv['data-dir'] ?? defaultDataDir();
+    let tls;
+    try {
+      tls = await ensureCertificate(dataDir, hostname);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new UserError(`cannot read or make the certificate in ${dataDir} (${e.code ?? e.message}); choose another --data-dir`);
+    }
+    const f = certificateFacts(tls.cert);
+    const ca = JSON.stringify(tls.certFile).slice(1, -1);
+    process.stdout.write(
+      [
+        `certificate  ${tls.certFile}`,
+        `subject      ${f.subject}`,
+        `issuer       ${f.issuer}${f.selfSigned ? '  (itself: self-signed)' : ''}`,
+        `valid        ${f.validFrom} to ${f.validTo}`,
+        `SHA-256      ${f.fingerprint256}`,
+        '',
+        f.selfSigned
+          ? 'Self-signed: no certificate authority vouches for it, so real clients do not trust it. Trust it for one command by naming it as the CA file:'
+          : 'Check a connection against it:',
+        `  openssl s_client -starttls smtp -connect 127.0.0.1:${argv.port} -CAfile ${ca} -verify_return_error -verify_hostname ${hostname} -servername ${hostname}`,
+        `  openssl s_client -connect 127.0.0.1:${argv['smtps-port']} -CAfile ${ca} -verify_return_error   (implicit TLS)`,
+        `  swaks --server 127.0.0.1 --port ${argv['submission-port']} --tls --tls-verify --tls-ca-path ${ca} --auth PLAIN --auth-user alice --auth-password alice-secret -t dave@example.net`,
+        `  python3 -c "import smtplib,ssl; smtplib.SMTP_SSL('127.0.0.1', ${argv['smtps-port']}, context=ssl.create_default_context(cafile='${ca}')).noop()"`,
+        '',
+      ].join('\n'),
+    );
+  },
+};

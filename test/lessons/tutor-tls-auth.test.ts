@@ -1,0 +1,80 @@
+/**
+ * The tutor on a real lab, as a learner types: `:connect` to the submission and implicit-TLS listeners,
+ * STARTTLS with its handshake in the transcript, AUTH PLAIN and LOGIN built with `:base64`, and no
+ * secret anywhere a learner or a log could read it (the bus, the plain transcript).
+ */
+import { describe, expect, it } from 'vitest';
+import type { TlsEvent, WireEvent } from '../../src/events/types.js';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
+
+const start = tutorOnLabPerTest();
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const SECRETS = ['alice-secret', b64('alice-secret'), b64('\0alice\0alice-secret')];
+
+function noSecrets(stream: string): void {
+  for (const s of SECRETS) expect(stream).not.toContain(s);
+}
+
+describe('the tutor: STARTTLS, AUTH and the submission port', () => {
+  it('upgrades to TLS (the handshake in the transcript, the session again from EHLO), authenticates with AUTH PLAIN :base64 and relays through submission', async () => {
+    const { t, lab, send, transcript } = await start('01-connection');
+    await send([':connect submission', 'EHLO learner.test', 'STARTTLS']);
+    const tlsEvent = lab.events.find((e): e is TlsEvent => e.type === 'tls');
+    expect(tlsEvent).toMatchObject({ stage: 'handshake', selfSigned: true, implicit: false });
+    expect(t.state().secure).toBe(true);
+    expect(t.state().sessionState?.hello).toBeUndefined();
+    expect(transcript()).toMatch(/TLS after STARTTLS: TLSv1\.\d, .*self-signed: not trusted by real clients; the session starts again from EHLO/);
+    await send(['EHLO learner.test', 'AUTH PLAIN :base64 \\0alice\\0alice-secret']);
+    expect(t.state().sessionState?.authenticated).toBe(true);
+    const auth = lab.events.filter((e): e is WireEvent => e.type === 'wire' && (e.verb === 'AUTH' || e.replyTo === 'AUTH'));
+    expect(auth.map((e) => e.line)).toEqual(['AUTH PLAIN /* secured */', '235 2.7.0 Authentication successful']);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'Subject: via 587', '', 'hi', '.', 'QUIT']);
+    expect(lab.events.some((e) => e.type === 'queued' && e.recipients.includes('dave@example.net'))).toBe(true);
+    noSecrets(JSON.stringify(lab.events));
+    noSecrets(transcript());
+  });
+
+  it('AUTH LOGIN: the 334 challenges decoded in their explanation, :base64 answers them, the echo hides its argument', async () => {
+    const { t, lab, send, said, transcript } = await start('01-connection');
+    await send([':connect submission', 'EHLO learner.test', 'STARTTLS', 'EHLO learner.test', 'AUTH LOGIN']);
+    const challenge = lab.events.filter((e): e is WireEvent => e.type === 'wire' && e.code === 334).at(-1)!;
+    expect(challenge.line).toBe('334 VXNlcm5hbWU6');
+    expect(challenge.explain).toContain('Decoded: "Username:"');
+    await send([':base64 alice']);
+    expect(lab.events.filter((e): e is WireEvent => e.type === 'wire' && e.code === 334).at(-1)!.explain).toContain('Decoded: "Password:"');
+    await send([':base64 alice-secret']);
+    expect(t.state().sessionState?.authenticated).toBe(true);
+    expect(said.filter((s) => s.kind === 'echo').map((s) => s.text)).toEqual([':connect submission', ':base64 …', ':base64 …']);
+    noSecrets(JSON.stringify(lab.events));
+    noSecrets(transcript());
+  });
+
+  it('a wrong password gets 535 5.7.8; malformed base64 501 5.5.2; :base64 never prints a PLAIN string; -d shows the user, not the password', async () => {
+    const { lab, send, said, transcript } = await start('01-connection');
+    await send([':connect submission', 'EHLO learner.test', 'STARTTLS', 'EHLO learner.test']);
+    await send(['AUTH PLAIN :base64 \\0alice\\0guess', 'AUTH PLAIN %%%']);
+    const replies = lab.events.filter((e): e is WireEvent => e.type === 'wire' && e.replyTo === 'AUTH').map((e) => e.line.slice(0, 9));
+    expect(replies).toEqual(['535 5.7.8', '501 5.5.2']);
+    await send([':base64 \\0alice\\0alice-secret', `:base64 -d ${b64('\0alice\0alice-secret')}`]);
+    const infos = said.filter((s) => s.kind === 'info').map((s) => s.text);
+    expect(infos.at(-2)).toMatch(/holds a password .*user "alice", a password of 12 characters \(not shown\)/);
+    expect(infos.at(-1)).toMatch(/decodes to a PLAIN string: authzid "", user "alice", a password of 12 characters/);
+    noSecrets(JSON.stringify(lab.events));
+    noSecrets(transcript());
+  });
+
+  it(':connect smtps opens a session with TLS from the first byte: the handshake before the greeting', async () => {
+    const { t, lab, send } = await start('01-connection');
+    await send([':connect smtps']);
+    expect(t.state().secure).toBe(true);
+    expect(t.state().sessionState?.secure).toBe(true);
+    const open = lab.events.findLast((e) => e.type === 'session-open');
+    expect(open).toMatchObject({ listener: 'smtps' });
+    const handshake = lab.events.findIndex((e) => e.type === 'tls' && e.implicit);
+    const greeting = lab.events.findIndex((e, i) => i > handshake && e.type === 'wire' && e.code === 220);
+    expect(handshake).toBeGreaterThan(-1);
+    expect(greeting).toBeGreaterThan(handshake);
+    await send(['EHLO learner.test', 'MAIL FROM:<alice@example.com>']);
+    expect(lab.events.findLast((e): e is WireEvent => e.type === 'wire' && e.replyTo === 'MAIL')!.line).toMatch(/^530 5\.7\.0 /);
+  });
+});
