@@ -14,7 +14,8 @@ import type { NoticeEvent } from '../../src/events/types.js';
 
 let lab: TestLab;
 beforeAll(async () => {
-  lab = await startTestLab();
+  // Lax about a bare LF (the default refuses it at the dot): the bytes must reach the transcript and the log.
+  lab = await startTestLab({ worldOverrides: { relay: { bare_lf: 'pass' } } });
 });
 afterAll(async () => {
   await lab.cleanup();
