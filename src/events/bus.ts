@@ -63,7 +63,9 @@ export class EventBus {
 
   emit(input: LabEventInput): LabEvent {
     const event = { ...input, seq: ++this.seq, time: input.time ?? now() } as LabEvent;
-    if (this.enrich && event.explain === undefined) explainOnRead(event, this.enrich);
+    // A message line has no explanation (Annotations.explain returns none for `data`), and it is most
+    // of the events under load: no getter for it, which keeps the object plain for views and JSON.
+    if (this.enrich && event.explain === undefined && !(event.type === 'wire' && event.data)) explainOnRead(event, this.enrich);
     this.ring[this.next] = event;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
