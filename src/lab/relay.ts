@@ -66,11 +66,94 @@ interface SmtpError extends Error {
   rejectedErrors?: SmtpError[];
 }
 
+/**
+ * Relay connections per destination (host:port), shared by the queue's deliveries. A delivery opens its
+ * own session while fewer than `perDestination` are open to that host; past that it waits, and the
+ * next session to finish a transaction successfully carries its message too, with a new MAIL
+ * (RFC 5321 §4.1.4 and §4.5.4.1 allow several transactions per session; Postfix and Haraka reuse
+ * connections likewise). A single message — what a learner sends — opens and QUITs its own session,
+ * exactly as before; only a burst to one destination shares sessions.
+ */
+export class RelayPool {
+  private readonly open = new Map<string, number>();
+  private readonly waiting = new Map<string, Waiter[]>();
+  private stopped = false;
+
+  constructor(
+    readonly perDestination = 32,
+    /** Transactions per session before it QUITs (nodemailer's pool: 100; Postfix: no limit by default). */
+    readonly perSession = 100,
+  ) {}
+
+  /** Cut every session and give each waiting delivery its "lab is stopping" outcome. */
+  abort(): void {
+    this.stopped = true;
+    for (const list of this.waiting.values())
+      for (const w of list.splice(0)) w.resolve({ connected: true, error: 'the lab is stopping', recipients: lostAll(w.req, 'the lab is stopping') });
+    this.waiting.clear();
+  }
+
+  session(req: RelayRequest): Promise<RelayOutcome> {
+    const key = `${req.host}:${req.port}`;
+    if (!this.stopped && (this.open.get(key) ?? 0) >= this.perDestination) {
+      return new Promise((resolve) => {
+        const list = this.waiting.get(key) ?? [];
+        list.push({ req, resolve });
+        this.waiting.set(key, list);
+      });
+    }
+    return new Promise((resolve) => this.start(key, { req, resolve }));
+  }
+
+  private start(key: string, first: Waiter): void {
+    this.open.set(key, (this.open.get(key) ?? 0) + 1);
+    runLink(first, {
+      next: (sent) => (this.stopped || sent >= this.perSession ? undefined : this.take(key)),
+      closed: () => {
+        const n = (this.open.get(key) ?? 1) - 1;
+        if (n > 0) this.open.set(key, n);
+        else this.open.delete(key);
+        // A session that failed leaves its waiters to a new one.
+        const w = this.take(key);
+        if (w) this.start(key, w);
+      },
+    });
+  }
+
+  private take(key: string): Waiter | undefined {
+    const list = this.waiting.get(key);
+    const w = list?.shift();
+    if (list && !list.length) this.waiting.delete(key);
+    return w;
+  }
+}
+
+interface Waiter {
+  req: RelayRequest;
+  resolve: (outcome: RelayOutcome) => void;
+}
+
+/** One relay session without a pool: connect, one transaction, QUIT. */
 export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
-  const { bus, session, queueId } = req;
+  return new Promise((resolve) => runLink({ req, resolve }));
+}
+
+/** Every recipient of `req` deferred with a Postfix-style reason (these replies are the lab's, not the remote's). */
+function lostAll(req: RelayRequest, why: string): RelayOutcome['recipients'] {
+  return req.recipients.map((recipient) => ({ recipient, code: 451, reply: `451 4.4.2 ${why}` }));
+}
+
+/**
+ * One SMTP session to a remote MTA carrying one transaction, then as many more as `pool.next` hands
+ * it after a success. Each transaction's lines carry its own queue id; the session's open and close
+ * events carry the first's and the last's.
+ */
+function runLink(first: Waiter, pool?: { next: (sent: number) => Waiter | undefined; closed: () => void }): void {
+  const { bus, session } = first.req;
+  let txn: Waiter & { result?: RelayOutcome; wire: Buffer } = { ...first, wire: onTheWire(first.req) };
+  let sent = 0;
+  const marks: Promise<unknown>[] = [];
   const state = newSessionStageState();
-  // A lax relay (the smuggling lesson) passes the bytes on as received; a proper one in wire form.
-  const message = req.laxData ? req.message : wireForm(req.message);
   let opened = false;
   let sawQuitReply = false;
   let lastServerLine = '';
@@ -82,12 +165,12 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
     if (direction === 'server' && /^250[ -]DSN\s*$/i.test(line)) nextHopDsn = true;
     if (reply?.code === 221) sawQuitReply = true;
     // The whole relay hop is the queue's work, whatever stage the same line has on an inbound session.
-    bus.emit({ type: 'wire', session, leg: 'relay', direction, ...shown, queueId, ...fields, stage: 'queue' });
+    bus.emit({ type: 'wire', session, leg: 'relay', direction, ...shown, queueId: txn.req.queueId, ...fields, stage: 'queue' });
   };
   const emitMessage = () => {
     // nodemailer streams the message without logging it; show what went on the wire (dot-stuffed),
     // scanning no further than the lines shown, and the rest only to count them.
-    const msg = message;
+    const msg = txn.wire;
     let total = 0;
     for (let i = msg.indexOf(10); i >= 0; i = msg.indexOf(10, i + 1)) total++;
     if (msg.length && msg[msg.length - 1] !== 10) total++;
@@ -110,6 +193,7 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
     // The TCP connection is up before the greeting: open the session then, so the 220 follows it.
     else if (meta?.tnx === 'network' && message.includes('established to')) onSocket();
   };
+  const req0 = first.req;
   const onSocket = () => {
     if (opened) return;
     opened = true;
@@ -118,115 +202,130 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
       stage: 'queue',
       session,
       leg: 'relay',
-      remoteAddress: req.host,
-      remotePort: req.port,
-      queueId,
-      mx: `${req.mxHost}:${req.port}`,
+      remoteAddress: req0.host,
+      remotePort: req0.port,
+      queueId: req0.queueId,
+      mx: `${req0.mxHost}:${req0.port}`,
     });
   };
   const logger = { trace: log, debug: log, info: log, warn: log, error: log, fatal: log, level: () => undefined };
 
-  return new Promise<RelayOutcome>((resolve) => {
-    const conn = new SMTPConnection({
-      host: req.host,
-      port: req.port,
-      localAddress: req.localAddress,
-      name: req.hostname,
-      transactionLog: true,
-      logger: logger as never,
-      // The lab's remote MTAs speak plain SMTP on loopback; no STARTTLS on the second hop.
-      ignoreTLS: true,
-      connectionTimeout: req.timeoutMs,
-      greetingTimeout: req.timeoutMs,
-      socketTimeout: req.timeoutMs,
-    } as ConstructorParameters<typeof SMTPConnection>[0]);
-    if (req.laxData) useLaxDataStream(conn);
-    const dialled = `${req.mxHost}[${req.host}]:${req.port}`;
-    let settled = false;
-    let result: RelayOutcome | undefined;
-    let closeReason: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed' = 'closed';
-    const finish = (r: RelayOutcome) => {
-      if (!result) result = r;
-    };
-    const done = () => {
-      if (settled) return;
-      settled = true;
-      if (opened)
-        bus.emit({
-          type: 'session-close',
-          stage: 'queue',
-          session,
-          leg: 'relay',
-          reason: sawQuitReply ? 'quit' : closeReason,
-          queueId,
-        });
-      resolve(result ?? { connected: opened, error: `lost connection with ${dialled}`, recipients: lostAll() });
-    };
-    /** Every recipient deferred with a Postfix-style reason (these replies are the lab's, not the remote's). */
-    const lostAll = (timedOut = false) =>
-      req.recipients.map((recipient) => ({
-        recipient,
-        code: 451,
-        reply: timedOut
-          ? `451 4.4.2 conversation with ${dialled} timed out ${lastServerLine ? `after "${lastServerLine}"` : 'while waiting for the greeting'}`
-          : `451 4.4.2 lost connection with ${dialled}${lastServerLine ? ` after "${lastServerLine}"` : ''}`,
-      }));
-    req.onAbort?.(() => {
-      closeReason = 'shutdown';
-      finish({ connected: opened, error: 'the lab is stopping', recipients: lostAll() });
-      conn.close();
-      done();
-    });
-    conn.once('end', done);
-    conn.on('error', (err: SmtpError) => {
-      const timedOut = err.code === 'ETIMEDOUT' || /timeout/i.test(err.message);
-      if (timedOut) closeReason = 'timeout';
-      else if (opened) closeReason = 'reset';
-      if (!opened) {
-        const why =
-          /ECONNREFUSED/.test(err.message)
-            ? 'Connection refused'
-            : timedOut
-              ? 'Connection timed out'
-              : err.message;
-        finish({ connected: false, error: `connect to ${dialled}: ${why}`, recipients: [] });
-      } else {
-        finish({ connected: true, error: `${err.message}`, recipients: lostAll(timedOut) });
-      }
-      conn.close();
-      done();
-    });
-    conn.connect(() => {
-      const envelope = {
-        from: req.from,
-        to: req.recipients,
-        use8BitMime: !!req.body8bit,
-        ...(req.dsn && nextHopDsn ? { dsn: req.dsn } : {}),
-      };
-      conn.send(envelope as SMTPConnection.Envelope, message, (err: SmtpError | null, info?: SMTPConnection.SentMessageInfo) => {
-        const per = new Map<string, { code: number; reply: string }>();
-        const rejected = (err?.rejectedErrors ?? (info as { rejectedErrors?: SmtpError[] } | undefined)?.rejectedErrors ?? []) as SmtpError[];
-        for (const r of rejected) if (r.recipient && r.response) per.set(r.recipient, { code: r.responseCode ?? codeOf(r.response), reply: r.response });
-        let rest: { code: number; reply: string };
-        if (err) {
-          const reply = err.response ?? `451 4.4.2 ${err.message}`;
-          rest = { code: err.responseCode ?? codeOf(reply), reply };
-        } else {
-          const reply = info?.response ?? lastServerLine;
-          rest = { code: codeOf(reply), reply };
-        }
-        finish({
-          connected: true,
-          recipients: req.recipients.map((recipient) => ({ recipient, ...(per.get(recipient) ?? rest) })),
-          nextHopDsn,
-        });
-        // QUIT even after a failure: a polite client ends the session (RFC 5321 §4.1.1.10).
-        void Promise.resolve(req.onOutcome?.(result!))
-          .catch(() => undefined)
-          .then(() => conn.quit());
+  const conn = new SMTPConnection({
+    host: req0.host,
+    port: req0.port,
+    localAddress: req0.localAddress,
+    name: req0.hostname,
+    transactionLog: true,
+    logger: logger as never,
+    // The lab's remote MTAs speak plain SMTP on loopback; no STARTTLS on the second hop.
+    ignoreTLS: true,
+    connectionTimeout: req0.timeoutMs,
+    greetingTimeout: req0.timeoutMs,
+    socketTimeout: req0.timeoutMs,
+  } as ConstructorParameters<typeof SMTPConnection>[0]);
+  if (req0.laxData) useLaxDataStream(conn);
+  const dialled = `${req0.mxHost}[${req0.host}]:${req0.port}`;
+  let settled = false;
+  let closeReason: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed' = 'closed';
+  const finish = (r: RelayOutcome) => {
+    if (!txn.result) txn.result = r;
+  };
+  const done = () => {
+    if (settled) return;
+    settled = true;
+    if (opened)
+      bus.emit({
+        type: 'session-close',
+        stage: 'queue',
+        session,
+        leg: 'relay',
+        reason: sawQuitReply ? 'quit' : closeReason,
+        queueId: txn.req.queueId,
       });
-    });
+    txn.resolve(txn.result ?? { connected: opened, error: `lost connection with ${dialled}`, recipients: lostTxn() });
+    pool?.closed();
+  };
+  const lostTxn = (timedOut = false) =>
+    lostAll(
+      txn.req,
+      timedOut
+        ? `conversation with ${dialled} timed out ${lastServerLine ? `after "${lastServerLine}"` : 'while waiting for the greeting'}`
+        : `lost connection with ${dialled}${lastServerLine ? ` after "${lastServerLine}"` : ''}`,
+    );
+  const onAbort = () => {
+    closeReason = 'shutdown';
+    finish({ connected: opened, error: 'the lab is stopping', recipients: lostTxn() });
+    conn.close();
+    done();
+  };
+  req0.onAbort?.(onAbort);
+  conn.once('end', done);
+  conn.on('error', (err: SmtpError) => {
+    const timedOut = err.code === 'ETIMEDOUT' || /timeout/i.test(err.message);
+    if (timedOut) closeReason = 'timeout';
+    else if (opened) closeReason = 'reset';
+    if (!opened) {
+      const why =
+        /ECONNREFUSED/.test(err.message)
+          ? 'Connection refused'
+          : timedOut
+            ? 'Connection timed out'
+            : err.message;
+      finish({ connected: false, error: `connect to ${dialled}: ${why}`, recipients: [] });
+    } else {
+      finish({ connected: true, error: `${err.message}`, recipients: lostTxn(timedOut) });
+    }
+    conn.close();
+    done();
   });
+  const transaction = () => {
+    const req = txn.req;
+    const envelope = {
+      from: req.from,
+      to: req.recipients,
+      use8BitMime: !!req.body8bit,
+      ...(req.dsn && nextHopDsn ? { dsn: req.dsn } : {}),
+    };
+    conn.send(envelope as SMTPConnection.Envelope, txn.wire, (err: SmtpError | null, info?: SMTPConnection.SentMessageInfo) => {
+      sent++;
+      const per = new Map<string, { code: number; reply: string }>();
+      const rejected = (err?.rejectedErrors ?? (info as { rejectedErrors?: SmtpError[] } | undefined)?.rejectedErrors ?? []) as SmtpError[];
+      for (const r of rejected) if (r.recipient && r.response) per.set(r.recipient, { code: r.responseCode ?? codeOf(r.response), reply: r.response });
+      let rest: { code: number; reply: string };
+      if (err) {
+        const reply = err.response ?? `451 4.4.2 ${err.message}`;
+        rest = { code: err.responseCode ?? codeOf(reply), reply };
+      } else {
+        const reply = info?.response ?? lastServerLine;
+        rest = { code: codeOf(reply), reply };
+      }
+      finish({
+        connected: true,
+        recipients: req.recipients.map((recipient) => ({ recipient, ...(per.get(recipient) ?? rest) })),
+        nextHopDsn,
+      });
+      // Each outcome is marked (durably) as soon as its reply is in; the session's QUIT waits for
+      // every mark, so a session that has ended has all its outcomes on disk.
+      const finished = txn;
+      const marked = Promise.resolve(req.onOutcome?.(finished.result!)).catch(() => undefined);
+      marks.push(marked);
+      // After a clean transaction a waiting message to the same host goes next, on this session,
+      // while the previous mark is being written (it is not acknowledged to anyone until then).
+      const next = !settled && !err && rejected.length === 0 ? pool?.next(sent) : undefined;
+      if (!next) {
+        // QUIT even after a failure: a polite client ends the session (RFC 5321 §4.1.1.10).
+        void Promise.all(marks).then(() => {
+          if (!settled) conn.quit();
+        });
+        return;
+      }
+      txn = { ...next, wire: onTheWire(next.req) };
+      next.req.onAbort?.(onAbort);
+      void marked.then(() => finished.resolve(finished.result!));
+      transaction();
+    });
+  };
+  conn.connect(transaction);
 }
 
 /**
@@ -234,6 +333,11 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
  * allows them only together). Passed on raw, a "\r." could end the message early at a receiver that
  * takes a bare CR for a line end, the SMTP-smuggling shape; as CRLF it is dot-stuffed like any line.
  */
+/** A lax relay (the smuggling lesson) passes the bytes on as received; a proper one in wire form. */
+function onTheWire(req: RelayRequest): Buffer {
+  return req.laxData ? req.message : wireForm(req.message);
+}
+
 export function wireForm(message: Buffer): Buffer {
   let bare = false;
   for (let i = message.indexOf(13); i >= 0 && !bare; i = message.indexOf(13, i + 1)) if (message[i + 1] !== 10) bare = true;

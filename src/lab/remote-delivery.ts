@@ -5,7 +5,7 @@
  */
 import { replyClass, statusOf } from '../protocol/reply.js';
 import { lookupMx } from './mx.js';
-import { relaySession, type RelayOutcome, type RelayRequest } from './relay.js';
+import { RelayPool, type RelayOutcome, type RelayRequest } from './relay.js';
 import { wantsReport } from './bounce.js';
 import type { RemoteMtas } from './remote.js';
 import type { DeliveryContext, Failure, Item, Rcpt } from './queue-item.js';
@@ -22,6 +22,8 @@ export interface RemoteDeliveryOptions {
 export class RemoteDelivery {
   private relayCounter = 0;
   private readonly active = new Set<() => void>();
+  /** Relay sessions per destination, shared: a burst to one host reuses sessions instead of one per message. */
+  private readonly pool = new RelayPool();
   private stopped = false;
 
   constructor(
@@ -32,6 +34,7 @@ export class RemoteDelivery {
   /** The lab is stopping: cut every relay session; their recipients stay as they were. */
   abort(): void {
     this.stopped = true;
+    this.pool.abort();
     for (const abort of this.active) abort();
   }
 
@@ -110,7 +113,7 @@ export class RemoteDelivery {
       const cut = () => abort();
       this.active.add(cut);
       try {
-        outcome = await relaySession({
+        outcome = await this.pool.session({
           bus: this.ctx.bus,
           hostname: this.ctx.world.hostname,
           queueId: item.record.id,

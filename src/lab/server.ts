@@ -185,6 +185,25 @@ export class LabServer {
     return s;
   }
 
+  /**
+   * A message line (the session is in DATA, the line is not the lone "."): the same event emitWire
+   * makes, built directly — no classifying, no pipelining count — since it is most of the events
+   * under load.
+   */
+  private emitDataLine(s: InboundSession, head: string, omittedOctets: number): void {
+    const line = omittedOctets > 0 ? `${head}… ${omittedOctets} more octets` : head;
+    this.opts.bus.emit(
+      omittedOctets > 0
+        ? { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true }
+        : { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true },
+    );
+    const note = warnedBareLineEnd.has(s) ? undefined : bareLineEndNotice(line);
+    if (note) {
+      warnedBareLineEnd.add(s);
+      this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
+    }
+  }
+
   private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound', omittedOctets = 0): void {
     const inData = s.state.inData;
     const shown = shownDataLine(line, omittedOctets);
@@ -314,7 +333,10 @@ export class LabServer {
         ended = true;
         return false;
       }
-      if (++lines <= MAX_DATA_LINE_EVENTS) this.emitWire(s, 'client', head, 'inbound', omitted);
+      if (++lines <= MAX_DATA_LINE_EVENTS) {
+        if (s.state.inData) this.emitDataLine(s, head, omitted);
+        else this.emitWire(s, 'client', head, 'inbound', omitted);
+      }
     });
     const tap = (chunk: Buffer) => {
       if (!ended) splitter.push(chunk);
