@@ -8,6 +8,7 @@ import type { LabEvent } from '../events/types.js';
 import type { Stage } from '../protocol/stages.js';
 import { describeEvent } from './describe.js';
 import { columnsOf, wrapIndented } from './wrap.js';
+import type { SessionFilter } from './session-filter.js';
 
 const STAGE_WIDTH = 'transmission'.length;
 
@@ -44,9 +45,16 @@ export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boo
   return out;
 }
 
-export function attachPlain(bus: EventBus, c: ChalkInstance, out: NodeJS.WritableStream = process.stdout): () => void {
-  return bus.subscribe((e) => {
-    const line = formatEvent(c, e, { width: columnsOf(out) });
-    if (line !== undefined) out.write(line + '\n');
+export interface PlainOptions {
+  /** `watch --filter`: only the sessions it matches (session-filter.ts). */
+  filter?: SessionFilter;
+}
+
+export function attachPlain(bus: EventBus, c: ChalkInstance, out: NodeJS.WritableStream = process.stdout, opts: PlainOptions = {}): () => void {
+  return bus.subscribe((event) => {
+    for (const e of opts.filter ? opts.filter.push(event) : [event]) {
+      const line = formatEvent(c, e, { width: columnsOf(out) });
+      if (line !== undefined) out.write(line + '\n');
+    }
   });
 }

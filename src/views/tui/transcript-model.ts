@@ -4,9 +4,12 @@
  * that session, a message's queue events and relay legs under its queue id — and prints a header
  * whenever the group changes, so interleaved sessions stay readable.
  *
- * Under load (a test tool hammering the same server) one frame may carry thousands of events: rows
- * beyond `maxRows` are counted, not drawn, and one summary row says how many were left out. The
- * learner's own lines are never dropped.
+ * In the tutor, under load (a test tool hammering the same server) one frame may carry thousands of
+ * events: other people's rows beyond `maxRows` are counted, not drawn, and one summary row says how
+ * many were left out; the learner's own lines are never dropped. In `watch` the sessions are the
+ * lesson (a classroom): every protocol line and note is drawn, in order, under its session. Only
+ * message body lines are summarised, and only in a flood (more than FLOOD_BODY_LINES_PER_SECOND, a
+ * load generator, not a class): one summary row per message body, where the body was.
  */
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
 import { applySessionLine, closeSession, newSession, type SessionState } from '../../protocol/session.js';
@@ -44,6 +47,8 @@ export type Row =
       /** A reply shown after its pipelined group (its command is not just above): the verb it answers. */
       answers?: string;
       leg: Leg;
+      /** HH:MM:SS, in watch: an instructor reads when each line came, and its stage as a word. */
+      time?: string;
     })
   | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string; /** HH:MM:SS, on queue notes: "next 15:52:33" is checked against them. */ time?: string })
   | (RowBase & { kind: 'output'; output: string; text: string })
@@ -126,7 +131,18 @@ export interface TranscriptModel {
   keysHelp?: string;
   /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
   generation: number;
+  /** Watch: body lines in the current second of event time, to tell a flood from a class. */
+  bodyRate: { second: string; lines: number };
+  /** Watch: body lines of each session's current message left out in a flood, said when it ends. */
+  hiddenBody: Map<string, number>;
 }
+
+/**
+ * Body lines a second (by event time, across all sessions) beyond which `watch` summarises them. A class
+ * of 30 sending a few messages each stays far below; a load generator (smtp-source, a swaks loop)
+ * passes it in its first second.
+ */
+export const FLOOD_BODY_LINES_PER_SECOND = 400;
 
 export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
   const model: TranscriptModel = {
@@ -147,6 +163,8 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     learnerStates: new Map(),
     learnerQueued: false,
     generation: 0,
+    bodyRate: { second: '', lines: 0 },
+    hiddenBody: new Map(),
   };
   return model;
 }
@@ -204,6 +222,14 @@ function isForeign(model: TranscriptModel, group: string | undefined): boolean {
   if (group === undefined || group === YOU) return false;
   if (group.startsWith('q:')) return !isLearner(model, model.queueOrigin.get(group.slice(2)));
   return true;
+}
+
+/** Watch: is this body line one too many for its second (a flood)? Counts it either way. */
+function flooded(model: TranscriptModel, e: Extract<LabEvent, { type: 'wire' }>): boolean {
+  const second = e.time.slice(0, 19);
+  if (model.bodyRate.second !== second) model.bodyRate = { second, lines: 0 };
+  model.bodyRate.lines++;
+  return model.bodyRate.lines > FLOOD_BODY_LINES_PER_SECOND || model.hiddenBody.has(e.session);
 }
 
 function headerText(model: TranscriptModel, group: string): string {
@@ -271,7 +297,8 @@ export interface ApplyResult {
 
 /** Apply a frame's worth of events to the model; returns the rows to append. Mutates `model`. */
 export function applyEvents(model: TranscriptModel, events: readonly LabEvent[], opts: ApplyOptions = {}): ApplyResult {
-  const maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
+  // Watch never drops a protocol line (see the top of this file): only the tutor caps rows per frame.
+  const maxRows = model.mode === 'watch' ? Number.POSITIVE_INFINITY : (opts.maxRows ?? Number.POSITIVE_INFINITY);
   let rows: Row[] = [];
   let reset = false;
   let drawn = 0;
@@ -318,6 +345,14 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     // in full the first time a kind of line appears in the lesson, then briefly (explain-memory.ts).
     const explain = model.mode !== 'tutor' ? e.explain : isForeign(model, group) ? undefined : model.explains.textFor(e);
     now = e.time ? clockTime(e.time) : undefined;
+    // A flooded body ends at its session's next line that is not a body line (the "." or a close): its
+    // summary goes there, in the message's place.
+    const session = 'session' in e ? e.session : undefined;
+    if (session !== undefined && model.hiddenBody.has(session) && !(e.type === 'wire' && e.data)) {
+      const n = model.hiddenBody.get(session)!;
+      model.hiddenBody.delete(session);
+      push({ kind: 'summary', indent: 0, text: `⋯ ${n} body line${n === 1 ? '' : 's'} of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second)` }, group, true);
+    }
     switch (e.type) {
       case 'listening':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
@@ -353,6 +388,12 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       }
       case 'wire': {
+        if (model.mode === 'watch' && e.data && e.leg === 'inbound' && flooded(model, e)) {
+          model.hiddenBody.set(e.session, (model.hiddenBody.get(e.session) ?? 0) + 1);
+          const open = model.sessions.get(e.session);
+          if (open) open.lines++;
+          break;
+        }
         const s = model.sessions.get(e.session);
         if (s) {
           s.stage = e.stage;
@@ -379,6 +420,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
             ...(e.replyTo && model.groups.wasRegrouped(e) ? { answers: e.replyTo } : {}),
             leg: e.leg,
             tag,
+            ...(model.mode === 'watch' && now ? { time: now } : {}),
           },
           group,
           mine,

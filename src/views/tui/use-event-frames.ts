@@ -7,6 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import type { LabEvent } from '../../events/types.js';
+import type { SessionFilter } from '../session-filter.js';
 import { applyEvents, createModel, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 
 export interface FramesOptions {
@@ -20,6 +21,8 @@ export interface FramesOptions {
   replay?: boolean;
   /** Shown under the tutor's :help: the view's own keys. */
   keysHelp?: string;
+  /** Watch's `--filter` and `/` key: only the sessions it lets through reach the model. */
+  filter?: SessionFilter;
 }
 
 export interface Frames {
@@ -80,6 +83,8 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const { mode, frameMs = 80, maxRows = 40, replay = true } = opts;
   const frameMsRef = useRef(frameMs);
   frameMsRef.current = frameMs;
+  const filterRef = useRef(opts.filter);
+  filterRef.current = opts.filter;
   const learnerRef = useRef(opts.learner);
   learnerRef.current = opts.learner;
   const modelRef = useRef<TranscriptModel | null>(null);
@@ -171,15 +176,18 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   );
 
   useEffect(() => {
-    if (replay) pending.current.push(...bus.recent());
+    const admit = (event: LabEvent) => (filterRef.current ? filterRef.current.push(event) : [event]);
+    if (replay) for (const e of bus.recent()) pending.current.push(...admit(e));
     const off = bus.subscribe((event) => {
       const p = pending.current;
-      if (p.length >= MAX_PENDING) {
-        p.shift();
-        dropped.current++;
+      for (const e of admit(event)) {
+        if (p.length >= MAX_PENDING) {
+          p.shift();
+          dropped.current++;
+        }
+        p.push(e);
       }
-      p.push(event);
-      schedule();
+      if (p.length > 0) schedule();
     });
     // What happened before the view mounted (the greeting) is drawn at once, not a frame later.
     schedule(0);
