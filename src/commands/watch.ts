@@ -15,6 +15,7 @@ import { untilSignal } from './signals.js';
 import { portOption } from './options.js';
 import { canUseInk } from '../views/choose.js';
 import { SessionFilter } from '../views/session-filter.js';
+import { WireView } from '../views/wire-view.js';
 import { SessionTable, sessionTableLines } from '../views/session-table.js';
 import { columnsOf } from '../views/wrap.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
@@ -28,6 +29,7 @@ interface WatchArgs {
   json: boolean;
   lessons?: string;
   filter?: string;
+  wire: boolean;
 }
 
 // Stopping the lab is promised within 2 s; past that a hung socket must not keep the process alive.
@@ -44,6 +46,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' })
+      .option('wire', { type: 'boolean', default: false, describe: 'Show what travels: each line with its CRLF, each TCP read as it arrived, message octets, where TLS starts' })
       .option('filter', { type: 'string', describe: 'Only these sessions: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name; comma-separated' })
       .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' }) as never,
   handler: async (argv) => {
@@ -59,13 +62,13 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       bus.subscribe((e) => {
         for (const shown of filter.push(e)) table.observe(shown);
       });
-      attachPlain(bus, makeChalk({ color: argv.color }), process.stdout, { filter: new SessionFilter(argv.filter ?? '') });
+      attachPlain(bus, makeChalk({ color: argv.color }), process.stdout, { filter: new SessionFilter(argv.filter ?? ''), wire: new WireView(argv.wire) });
     }
     // The plain view's signal handling starts before the lab does: the listening line comes out before
     // startLab returns, and a signal right after it must stop the lab gracefully.
     const signalled = interactive ? undefined : untilSignal();
     // A busy port or a bad data dir throws a UserError here: one line, exit 2, before any screen is drawn.
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile, wire: argv.wire });
     try {
       if (interactive) {
         // Loaded only on a terminal: the plain path never pays for React and ink.
@@ -76,7 +79,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         process.once('SIGTERM', onSignal);
         process.once('SIGHUP', onSignal);
         try {
-          await runInkWatch(bus, { present: argv.present, color: argv.color, address: `${lab.host}:${lab.port}`, signal: stop.signal, filter: argv.filter });
+          await runInkWatch(bus, { present: argv.present, color: argv.color, address: `${lab.host}:${lab.port}`, signal: stop.signal, filter: argv.filter, wire: argv.wire });
         } finally {
           process.off('SIGTERM', onSignal);
           process.off('SIGHUP', onSignal);

@@ -14,6 +14,10 @@ import { relayPolicy } from './net.js';
 import { ensureCertificate } from './tls.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
 
+import type { Socket } from 'node:net';
+import type { Stage } from '../protocol/stages.js';
+import { reportTcpReads } from './tcp-reads.js';
+
 export interface LabOptions {
   host?: string;
   /** 0 picks a free port. */
@@ -31,6 +35,8 @@ export interface LabOptions {
   /** Overrides the world's relay.trusted_networks. */
   trustedNetworks?: string[];
   idleTimeoutMs?: number;
+  /** Report each read from a client's socket (`tcp-read` events) for the wire view: `--wire`. */
+  wire?: boolean;
 }
 
 export interface Lab {
@@ -70,6 +76,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     mayRelay,
     idleTimeoutMs: opts.idleTimeoutMs,
     tls,
+    ...(opts.wire ? { onSocket: (socket: Socket, session: string, stage: () => Stage, secure: boolean) => reportTcpReads(bus, socket, session, stage, secure) } : {}),
   });
 
   let address;

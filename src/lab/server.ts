@@ -11,12 +11,12 @@ import {
   type SMTPServerDataStream,
   type SMTPServerSession,
 } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import './smtp-server-patches.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
-import { newSessionStageState, type SessionStageState } from '../protocol/stages.js';
+import { newSessionStageState, type SessionStageState, type Stage } from '../protocol/stages.js';
 import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
@@ -41,6 +41,8 @@ export interface LabServerOptions {
   idleTimeoutMs?: number;
   /** The lab's own certificate; without it STARTTLS (and so AUTH) is not offered. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Each client socket (and its TLS socket after STARTTLS), for the wire view's reads (tcp-reads.ts). */
+  onSocket?: (socket: Socket, session: string, stage: () => Stage, tls: boolean) => void;
 }
 
 /** Per connection: the stage machine and what the transcript needs to know. */
@@ -113,7 +115,10 @@ export class LabServer {
       authOptional: true,
       allowInsecureAuth: false,
       onAuth: (auth, session, cb) => this.onAuth(auth, session, cb),
-      onSecure: (_socket, session, cb) => this.onSecure(session, cb),
+      onSecure: (socket, session, cb) => {
+        this.opts.onSocket?.(socket as Socket, this.session(session.id).id, () => this.session(session.id).state.current, true);
+        this.onSecure(session, cb);
+      },
       onConnect: (session, cb) => this.onConnect(session, cb),
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
@@ -223,6 +228,8 @@ export class LabServer {
     const s = this.session(session.id);
     s.conn = this.connectionOf(session);
     s.parser = s.conn?._parser || undefined;
+    const sock = (s.conn as { _socket?: Socket } | undefined)?._socket;
+    if (sock) this.opts.onSocket?.(sock, s.id, () => s.state.current, false);
     s.remoteAddress = session.remoteAddress;
     s.remotePort = (session as { remotePort?: number }).remotePort ?? 0;
     this.opts.bus.emit({

@@ -114,3 +114,34 @@ describe('the session table', () => {
     expect(lines.at(-1)).toBe('2 sessions, 2 messages queued');
   });
 });
+
+describe('the wire view in the transcript model', () => {
+  it('follows the tutor\'s :wire on|off on the stream: CRLFs, reads, octets, where TLS starts', () => {
+    const model = createModel('tutor');
+    const w = (direction: 'client' | 'server', line: string, extra: Partial<LabEventInput & { type: 'wire' }> = {}) =>
+      ({ type: 'wire', session: 'ME', leg: 'inbound', direction, line, stage: 'handshake', ...extra }) as LabEventInput;
+    const rows = applyEvents(
+      model,
+      emitted([
+        w('client', 'NOOP'),
+        { type: 'tutor', stage: 'handshake', says: 'info', text: 'Wire view: on.', wireView: true },
+        { type: 'tcp-read', session: 'ME', leg: 'inbound', stage: 'handshake', octets: 10, lines: 1, text: 'STARTTLS\r\n', tls: false },
+        w('client', 'STARTTLS'),
+        w('server', '220 2.0.0 Ready to start TLS', { code: 220 }),
+        w('client', 'DATA'),
+        w('client', '..x', { data: true }),
+        w('client', '.'),
+        { type: 'tutor', stage: 'handshake', says: 'info', text: 'Wire view: off.', wireView: false },
+        w('client', 'QUIT'),
+      ]),
+    ).rows;
+    const texts = rows.map((r) => (r.kind === 'wire' ? r.line : 'text' in r ? r.text : ''));
+    expect(texts).toContain('NOOP');
+    expect(texts).toContain('⇢ one TCP read: 10 octets, 1 line: STARTTLS\\r\\n');
+    expect(texts).toContain('STARTTLS\\r\\n');
+    expect(texts).toContain('🔒 TLS starts here: from now on every byte travels encrypted (shown decrypted)');
+    expect(texts).toContain('..x\\r\\n   (dot-stuffed: sent with an extra ".", which the server removes)');
+    expect(texts.some((t) => t.startsWith('message: 5 octets'))).toBe(true);
+    expect(texts.at(-1)).toBe('QUIT');
+  });
+});

@@ -17,6 +17,7 @@ import { STAGES, type Stage } from '../../protocol/stages.js';
 import { clockTime, describeEvent } from '../describe.js';
 import { ExplainMemory } from '../explain-memory.js';
 import { PipelineGroups } from '../pipeline-groups.js';
+import { WireView } from '../wire-view.js';
 
 /** Rows sit under their session's or message's header: the queue id is said there. */
 const GROUPED = { grouped: true } as const;
@@ -131,6 +132,8 @@ export interface TranscriptModel {
   keysHelp?: string;
   /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
   generation: number;
+  /** The wire view (`--wire`, `:wire on|off`): CRLFs, TCP reads, octets, where TLS starts. */
+  wire: WireView;
   /** Watch: body lines in the current second of event time, to tell a flood from a class. */
   bodyRate: { second: string; lines: number };
   /** Watch: body lines of each session's current message left out in a flood, said when it ends. */
@@ -163,6 +166,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     learnerStates: new Map(),
     learnerQueued: false,
     generation: 0,
+    wire: new WireView(),
     bodyRate: { second: '', lines: 0 },
     hiddenBody: new Map(),
   };
@@ -340,6 +344,8 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     const group = groupOf(model, e);
     const mine = group === YOU;
     model.explains.observe(e);
+    model.wire.observe(e);
+    const wire = model.wire.on ? model.wire : undefined;
     // In the tutor, other people's sessions (and their messages) come without explanations: the
     // learner reads their own session's; the others would bury it under a load test. Their own come
     // in full the first time a kind of line appears in the lesson, then briefly (explain-memory.ts).
@@ -347,7 +353,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     now = e.time ? clockTime(e.time) : undefined;
     // A flooded body ends at its session's next line that is not a body line (the "." or a close): its
     // summary goes there, in the message's place.
-    const session = 'session' in e ? e.session : undefined;
+    const session = 'session' in e && e.type !== 'tcp-read' ? e.session : undefined;
     if (session !== undefined && model.hiddenBody.has(session) && !(e.type === 'wire' && e.data)) {
       const n = model.hiddenBody.get(session)!;
       model.hiddenBody.delete(session);
@@ -411,7 +417,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
             kind: 'wire',
             indent: relay ? 2 : 0,
             direction: e.direction,
-            line: e.line,
+            line: wire ? wire.line(e) : e.line,
             stage: e.stage,
             explain,
             code: e.code,
@@ -425,8 +431,12 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           group,
           mine,
         );
+        for (const text of wire?.after(e) ?? []) push({ kind: 'note', indent: relay ? 2 : 0, tone: 'info', stage: e.stage, text }, group, mine);
         break;
       }
+      case 'tcp-read':
+        if (wire) push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, text: wire.read(e) }, isLearner(model, e.session) ? YOU : `s:${e.session}`, isLearner(model, e.session));
+        break;
       case 'queued':
         track(model, e);
         if (e.session) model.queueOrigin.set(e.queueId, e.session);

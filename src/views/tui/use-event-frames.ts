@@ -23,6 +23,8 @@ export interface FramesOptions {
   keysHelp?: string;
   /** Watch's `--filter` and `/` key: only the sessions it lets through reach the model. */
   filter?: SessionFilter;
+  /** `watch --wire`: start in the wire view (the tutor's `:wire` says it on the stream instead). */
+  wire?: boolean;
 }
 
 export interface Frames {
@@ -88,7 +90,10 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const learnerRef = useRef(opts.learner);
   learnerRef.current = opts.learner;
   const modelRef = useRef<TranscriptModel | null>(null);
-  if (modelRef.current === null) modelRef.current = createModel(mode);
+  if (modelRef.current === null) {
+    modelRef.current = createModel(mode);
+    modelRef.current.wire.on = opts.wire === true;
+  }
   modelRef.current.keysHelp = opts.keysHelp;
   modelRef.current.isLearnerSession = opts.isLearnerSession;
   const pending = useRef<LabEvent[]>([]);

@@ -26,11 +26,13 @@ export interface WatchAppProps {
   frameMs?: number;
   /** `--filter`: the sessions to show (session-filter.ts). */
   filter?: string;
+  /** `--wire`: what travels (wire-view.ts). */
+  wire?: boolean;
 }
 
 export const WATCH_KEYS = 't table · / filter';
 
-export function WatchApp({ bus, address, frameMs, filter: initialFilter }: WatchAppProps) {
+export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }: WatchAppProps) {
   const theme = useTheme();
   const { columns, rows } = useWindowSize();
   // One filter for the view's life: `/` changes its terms, and it keeps knowing every open session.
@@ -38,7 +40,7 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter }: Watch
   const [filterText, setFilterText] = useState(filter.text);
   const [table, setTable] = useState(false);
   const [editing, setEditing] = useState(false);
-  const frames = useEventFrames(bus, { mode: 'watch', frameMs, filter });
+  const frames = useEventFrames(bus, { mode: 'watch', frameMs, filter, wire });
   const tableRows = useSessionTable(bus, table, (r) => filter.matches(r.id, r.client.replace(/:\d+$/, ''), r.ehlo === '—' ? undefined : r.ehlo) === true);
   const { isRawModeSupported } = useStdin();
   useInput(
