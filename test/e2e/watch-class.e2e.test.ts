@@ -4,44 +4,22 @@
  * with --present. Every protocol line of every session is on the screen, in order, under its session;
  * stage labels are words; the footer uses the width; --filter by EHLO name and by address; the table.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundle, freePort, panesPerTest, ROOT, smtpLabCommand, tmuxMissing } from './tmux.js';
+import { bundle, freePort, panesPerTest, smtpLabCommand, tmuxMissing } from './tmux.js';
+import { startPlainWatch } from './plain-watch.js';
 import { classOf, studentSession, type Student } from './class-clients.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 
-/** `smtp-lab watch` off a terminal: resolves with its whole stdout after `drive` and a SIGINT. */
+/** `smtp-lab watch` off a terminal: its whole stdout after `drive`, `until` and a SIGINT. */
 async function plainWatch(args: string[], drive: (port: number) => Promise<void>, until: (out: string) => boolean): Promise<string> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-class-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/smtp-lab.js'), 'watch', '--port', String(port), '--data-dir', path.join(home, 'data'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, XDG_STATE_HOME: path.join(home, 'state'), NO_COLOR: '1', FORCE_COLOR: '' },
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const closed = new Promise<void>((r) => child.on('close', () => r()));
+  const w = await startPlainWatch(args);
   try {
-    await waitFor(() => out.includes(`listening on 127.0.0.1:${port}`), 15_000, () => out);
-    await drive(port);
-    await waitFor(() => until(out), 15_000, () => out);
-    child.kill('SIGINT');
-    await closed;
-    return out;
+    await drive(w.port);
+    await w.waitFor(until);
   } finally {
-    child.kill('SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    await w.stop();
   }
-}
-
-async function waitFor(cond: () => boolean, ms: number, show: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out; output so far:\n${show().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return w.output();
 }
 
 /** The C:/S: lines of each session id in a plain watch's output, and each session's EHLO name. */

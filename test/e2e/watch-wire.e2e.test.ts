@@ -2,13 +2,10 @@
  * Issue 12 §3: the wire view (`watch --wire`) shows what travels — each line's CRLF, a stuffed dot as
  * sent, the message's octets, and a PIPELINING batch as the one TCP write it was.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundle, freePort, ROOT } from './tmux.js';
+import { bundle } from './tmux.js';
+import { startPlainWatch } from './plain-watch.js';
 
 beforeAll(() => bundle(), 120_000);
 
@@ -38,34 +35,19 @@ async function writes(port: number, steps: { data: string; finals: number }[]): 
 
 describe('watch --wire', () => {
   it('shows CRLFs, the stuffed dot, the message octets, and a pipelined batch as one TCP read', async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-wire-'));
-    const port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/smtp-lab.js'), 'watch', '--wire', '--port', String(port), '--data-dir', path.join(home, 'data')], {
-      cwd: ROOT,
-      env: { ...process.env, XDG_STATE_HOME: path.join(home, 'state'), NO_COLOR: '1', FORCE_COLOR: '' },
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const closed = new Promise<void>((r) => child.on('close', () => r()));
+    const w = await startPlainWatch(['--wire']);
     try {
-      const wait = async (pred: () => boolean) => {
-        const end = Date.now() + 15_000;
-        while (!pred()) {
-          if (Date.now() > end) throw new Error(`timed out:\n${out}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      await wait(() => out.includes('listening on'));
       const batch = 'MAIL FROM:<a@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n';
       const body = 'Subject: dots\r\n\r\n..a line that starts with a dot\r\nend\r\n.\r\n';
-      await writes(port, [
+      await writes(w.port, [
         { data: 'EHLO wire.test\r\n', finals: 1 },
         // PIPELINING (RFC 2920): three commands in one write; three replies come back.
         { data: batch, finals: 3 },
         { data: body, finals: 1 },
         { data: 'QUIT\r\n', finals: 1 },
       ]);
-      await wait(() => out.includes('session closed'));
+      await w.waitFor((o) => o.includes('session closed'));
+      const out = w.output();
       expect(out).toMatch(/C: EHLO wire\.test\\r\\n$/m);
       expect(out).toMatch(/S: 250 2\.1\.0 .*\\r\\n$/m);
       expect(out).toContain(`⇢ one TCP read: ${Buffer.byteLength(batch)} octets, 3 lines together: MAIL`);
@@ -75,9 +57,7 @@ describe('watch --wire', () => {
       expect(out).toMatch(/message: 55 octets of lines between the 354 and the dot/);
       expect(Buffer.byteLength(body) - 3).toBe(55);
     } finally {
-      child.kill('SIGINT');
-      await closed;
-      rmSync(home, { recursive: true, force: true });
+      await w.stop();
     }
   }, 60_000);
 });
