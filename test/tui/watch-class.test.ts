@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LabEventInput } from '../../src/events/types.js';
-import { applyEvents, createModel, FLOOD_BODY_LINES_PER_SECOND, type Row } from '../../src/views/tui/transcript-model.js';
+import { applyEvents, createModel, expandLastSummary, FLOOD_BODY_LINES_PER_SECOND, type Row } from '../../src/views/tui/transcript-model.js';
 import { SessionFilter } from '../../src/views/session-filter.js';
 import { SessionTable, sessionTableLines } from '../../src/views/session-table.js';
 import { emitted } from './helpers.js';
@@ -75,10 +75,15 @@ describe('watch with a class of 30', () => {
     const texts = rows.map((r) => (r.kind === 'wire' ? r.line : r.kind === 'summary' ? r.text : ''));
     expect(rows.filter((r) => r.kind === 'wire' && r.data)).toHaveLength(FLOOD_BODY_LINES_PER_SECOND);
     const summary = texts.findIndex((t) => t.startsWith('⋯'));
-    expect(texts[summary]).toBe(`⋯ 100 body lines of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second)`);
+    expect(texts[summary]).toBe(`⋯ 100 body lines of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second; e shows them)`);
     expect(texts[summary + 1]).toBe('.');
     expect(texts).toContain('250 2.0.0 Ok: queued as Q1x0');
     expect(texts).toContain('221 Bye');
+    // The expand key brings them back, in order.
+    const more = expandLastSummary(model);
+    expect(more[0]).toMatchObject({ kind: 'header', text: 'session S1 · the body lines a flood left out' });
+    expect(more.slice(1).map((r) => (r.kind === 'wire' ? r.line : ''))).toEqual(Array.from({ length: 100 }, (_, i) => `body 1.0.${FLOOD_BODY_LINES_PER_SECOND + i}`));
+    expect(expandLastSummary(model)).toEqual([]);
   });
 });
 

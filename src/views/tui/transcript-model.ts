@@ -138,7 +138,13 @@ export interface TranscriptModel {
   bodyRate: { second: string; lines: number };
   /** Watch: body lines of each session's current message left out in a flood, said when it ends. */
   hiddenBody: Map<string, number>;
+  /** Watch: the last flooded bodies' lines (bounded), for the key that expands a summary. */
+  hiddenLines: { session: string; lines: string[] }[];
 }
+
+// What the expand key can bring back: the last few flooded bodies, each up to this many lines.
+const KEEP_BODIES = 5;
+const KEEP_LINES = 2000;
 
 /**
  * Body lines a second (by event time, across all sessions) beyond which `watch` summarises them. A class
@@ -169,6 +175,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     wire: new WireView(),
     bodyRate: { second: '', lines: 0 },
     hiddenBody: new Map(),
+    hiddenLines: [],
   };
   return model;
 }
@@ -357,7 +364,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     if (session !== undefined && model.hiddenBody.has(session) && !(e.type === 'wire' && e.data)) {
       const n = model.hiddenBody.get(session)!;
       model.hiddenBody.delete(session);
-      push({ kind: 'summary', indent: 0, text: `⋯ ${n} body line${n === 1 ? '' : 's'} of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second)` }, group, true);
+      push({ kind: 'summary', indent: 0, text: `⋯ ${n} body line${n === 1 ? '' : 's'} of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second; e shows them)` }, group, true);
     }
     switch (e.type) {
       case 'listening':
@@ -395,7 +402,13 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       }
       case 'wire': {
         if (model.mode === 'watch' && e.data && e.leg === 'inbound' && flooded(model, e)) {
+          if (!model.hiddenBody.has(e.session)) {
+            model.hiddenLines.push({ session: e.session, lines: [] });
+            if (model.hiddenLines.length > KEEP_BODIES) model.hiddenLines.shift();
+          }
           model.hiddenBody.set(e.session, (model.hiddenBody.get(e.session) ?? 0) + 1);
+          const kept = [...model.hiddenLines].reverse().find((h) => h.session === e.session);
+          if (kept && kept.lines.length < KEEP_LINES) kept.lines.push(e.line);
           const open = model.sessions.get(e.session);
           if (open) open.lines++;
           break;
@@ -531,4 +544,17 @@ function updateStages(model: TranscriptModel): void {
 /** The reply tone of a wire row, for colour and for the non-colour markers. */
 export function toneOf(row: Extract<Row, { kind: 'wire' }>): Tone {
   return row.direction === 'server' ? describeReply(row.code ?? (Number.parseInt(row.line.slice(0, 3), 10) || undefined)) : 'info';
+}
+
+/**
+ * Watch's `e` key: the most recent summarised body, its lines as rows (up to KEEP_LINES) under a
+ * header saying whose they are — the instructor gets what a flood left out.
+ */
+export function expandLastSummary(model: TranscriptModel): Row[] {
+  const h = model.hiddenLines.pop();
+  if (!h) return [];
+  model.lastGroup = undefined;
+  const rows: Row[] = [{ kind: 'header', id: model.nextId++, indent: 0, text: `session ${shortId(h.session)} · the body lines a flood left out` }];
+  for (const line of h.lines) rows.push({ kind: 'wire', id: model.nextId++, indent: 0, direction: 'client', line, stage: 'transmission', data: true, leg: 'inbound' });
+  return rows;
 }

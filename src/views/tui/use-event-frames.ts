@@ -8,7 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import type { LabEvent } from '../../events/types.js';
 import type { SessionFilter } from '../session-filter.js';
-import { applyEvents, createModel, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
+import { applyEvents, createModel, expandLastSummary, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 
 export interface FramesOptions {
   mode: 'tutor' | 'watch';
@@ -51,6 +51,8 @@ export interface Frames {
    * view calls it before its own state changes, so both land in one render.
    */
   flushDue(): void;
+  /** Watch's `e` key: draw the last summarised body's lines (transcript-model.ts's expandLastSummary). */
+  expand(): void;
 }
 
 // Rows kept for <Static> before starting a fresh one: <Static> only ever prints new items, so the old
@@ -209,5 +211,10 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     flush();
   }, [flush]);
 
-  return { ...view, sentDataLine, flushDue };
+  const expand = useCallback(() => {
+    const rows = expandLastSummary(modelRef.current!);
+    if (rows.length) setView((prev) => ({ ...prev, rows: [...prev.rows, ...rows] }));
+  }, []);
+
+  return { ...view, sentDataLine, flushDue, expand };
 }

@@ -2,7 +2,8 @@
  * `smtp-lab watch`: the lab server with no learner, for an instructor. Every session's lines, grouped
  * under the session (and queue and relay legs under their message), scroll by in <Static>; the live
  * area shows who is connected now, or (`t`) the session table. `/` sets a filter (session id, client
- * address, EHLO name) for the lines from then on, like `--filter`.
+ * address, EHLO name) for the lines from then on, like `--filter`; `e` shows the body lines of the
+ * last message a flood summarised.
  */
 import { useMemo, useState } from 'react';
 import { Box, Static, Text, useInput, useStdin } from 'ink';
@@ -30,7 +31,7 @@ export interface WatchAppProps {
   wire?: boolean;
 }
 
-export const WATCH_KEYS = 't table · / filter';
+export const WATCH_KEYS = 't table · / filter · e expand';
 
 export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }: WatchAppProps) {
   const theme = useTheme();
@@ -47,6 +48,7 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }:
     (input) => {
       if (input === 't') setTable((v) => !v);
       if (input === '/') setEditing(true);
+      if (input === 'e') frames.expand();
     },
     { isActive: isRawModeSupported === true && !editing },
   );
