@@ -25,5 +25,7 @@ export function useSessionTable(bus: EventBus, visible: boolean, admits: (row: S
     const h = setInterval(read, everyMs);
     return () => clearInterval(h);
   }, [visible, everyMs]);
+  // The first frame after `t` reads the table at once, not an empty one until the effect has run.
+  if (visible && rows.length === 0) return table.current.list().filter((r) => admitsRef.current(r));
   return visible ? rows : [];
 }
