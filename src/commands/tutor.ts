@@ -26,6 +26,7 @@ interface TutorArgs {
   color: boolean;
   present: boolean;
   lessons?: string;
+  wire: boolean;
 }
 
 export const tutorCommand: CommandModule<object, TutorArgs> = {
@@ -41,7 +42,8 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       .option('lessons', lessonsOption)
       .option('plain', { type: 'boolean', default: false, describe: 'Plain lines even on a terminal' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
-      .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' }) as never,
+      .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
+      .option('wire', { type: 'boolean', default: false, describe: 'Start in the wire view (:wire on|off), with each TCP read shown' }) as never,
   handler: async (argv) => {
     const interactive = canUseInk() && !argv.plain;
     // Start loading the terminal UI now: it compiles while the lab starts (start-up speed).
@@ -54,16 +56,17 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
     const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
 
     const remoteBasePort = argv['remote-base-port'];
-    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, annotationsFile, worldFile, remoteBasePort }, say);
+    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
     let tutor: Tutor;
     try {
       tutor = Tutor.prepare({
         lab,
+        wire: argv.wire,
         lessonId: argv.lesson,
         lessonsDir,
         // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
         restartLab: async (worldOverrides, b) => {
-          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort }, say);
+          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
           return lab;
         },
       });
@@ -72,6 +75,8 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       await lab.stop();
       throw err;
     }
+    // --wire: the views start in the wire view, told on the bus as `:wire on` would tell them.
+    if (argv.wire) tutor.setWireView(true);
     try {
       if (interactive) {
         // Loaded only on a terminal (started above): the plain path (pipes, CI) never pays for React and ink.
@@ -125,7 +130,7 @@ function connectedOrSettled(tutor: Tutor, begun: Promise<void>): Promise<void> {
 }
 
 async function startOnFreePortIfBusy(
-  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown; annotationsFile?: string; worldFile?: string; remoteBasePort?: number },
+  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown; annotationsFile?: string; worldFile?: string; remoteBasePort?: number; wire?: boolean },
   say: (text: string) => void,
 ): Promise<Lab> {
   try {

@@ -14,6 +14,10 @@ import { makeChalk } from '../views/color.js';
 import { untilSignal } from './signals.js';
 import { portOption, remoteBasePortOption } from './options.js';
 import { canUseInk } from '../views/choose.js';
+import { SessionFilter } from '../views/session-filter.js';
+import { WireView } from '../views/wire-view.js';
+import { SessionTable, sessionTableLines } from '../views/session-table.js';
+import { columnsOf } from '../views/wrap.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
 interface WatchArgs {
@@ -25,6 +29,8 @@ interface WatchArgs {
   color: boolean;
   json: boolean;
   lessons?: string;
+  filter?: string;
+  wire: boolean;
 }
 
 // Stopping the lab is promised within 2 s; past that a hung socket must not keep the process alive.
@@ -42,6 +48,8 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' })
+      .option('wire', { type: 'boolean', default: false, describe: 'Show what travels: each line with its CRLF, each TCP read as it arrived, message octets, where TLS starts' })
+      .option('filter', { type: 'string', describe: 'Only these sessions: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name; comma-separated' })
       .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' }) as never,
   handler: async (argv) => {
     const { annotationsFile, worldFile } = lessonsFolder(argv.lessons);
@@ -49,12 +57,20 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     const bus = new EventBus();
     // Plain and NDJSON views attach before the lab starts so the listening event comes first.
     if (argv.json) attachNdjson(bus);
-    else if (!interactive) attachPlain(bus, makeChalk({ color: argv.color }));
+    // The class at a glance when the plain view stops (the TUI shows it on a key).
+    const table = new SessionTable();
+    const filter = new SessionFilter(argv.filter ?? '');
+    if (!argv.json && !interactive) {
+      bus.subscribe((e) => {
+        for (const shown of filter.push(e)) table.observe(shown);
+      });
+      attachPlain(bus, makeChalk({ color: argv.color }), process.stdout, { filter: new SessionFilter(argv.filter ?? ''), wire: new WireView(argv.wire) });
+    }
     // The plain view's signal handling starts before the lab does: the listening line comes out before
     // startLab returns, and a signal right after it must stop the lab gracefully.
     const signalled = interactive ? undefined : untilSignal();
     // A busy port or a bad data dir throws a UserError here: one line, exit 2, before any screen is drawn.
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile, remoteBasePort: argv['remote-base-port'] });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile, remoteBasePort: argv['remote-base-port'], wire: argv.wire });
     try {
       if (interactive) {
         // Loaded only on a terminal: the plain path never pays for React and ink.
@@ -65,7 +81,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         process.once('SIGTERM', onSignal);
         process.once('SIGHUP', onSignal);
         try {
-          await runInkWatch(bus, { present: argv.present, color: argv.color, address: `${lab.host}:${lab.port}`, signal: stop.signal });
+          await runInkWatch(bus, { present: argv.present, color: argv.color, address: `${lab.host}:${lab.port}`, signal: stop.signal, filter: argv.filter, wire: argv.wire });
         } finally {
           process.off('SIGTERM', onSignal);
           process.off('SIGHUP', onSignal);
@@ -73,6 +89,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         setTimeout(() => process.exit(0), EXIT_DEADLINE_MS).unref();
       } else {
         await signalled;
+        if (!argv.json) process.stdout.write(['', ...sessionTableLines(table.list(), columnsOf(process.stdout) ?? 120)].join('\n') + '\n');
       }
     } finally {
       await lab.stop();

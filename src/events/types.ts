@@ -121,6 +121,26 @@ export interface WireEvent extends EventBase {
   queueId?: string;
 }
 
+/**
+ * One read from a client's connection (`--wire`): the bytes as they arrived together — one TCP
+ * segment's worth, or after STARTTLS one TLS record's — so a PIPELINING batch is seen as one write.
+ * Emitted before the lines it carried. Only when the lab is started with `wire` (src/lab/tcp-reads.ts).
+ */
+export interface TcpReadEvent extends EventBase {
+  type: 'tcp-read';
+  session: string;
+  leg: 'inbound';
+  /** Octets in this read. */
+  octets: number;
+  /** Complete lines (CRLF-ended) it held. */
+  lines: number;
+  /** Its first octets, latin1, cut at 200 (then `omittedOctets` says how many more). */
+  text: string;
+  omittedOctets?: number;
+  /** Read after STARTTLS: the bytes travelled encrypted (shown decrypted). */
+  tls: boolean;
+}
+
 export interface QueuedEvent extends EventBase {
   type: 'queued';
   queueId: string;
@@ -298,6 +318,8 @@ export interface TutorEvent extends EventBase {
    * lesson, then its first sentence; relay legs only their failures.
    */
   explainMode?: ExplainMode;
+  /** `:wire on|off`: the views show what travels (CRLFs, TCP reads, octets, where TLS starts) or not. */
+  wireView?: boolean;
 }
 
 export type ExplainMode = 'full' | 'brief' | 'off';
@@ -337,6 +359,7 @@ export type LabEvent =
   | SessionOpenEvent
   | SessionCloseEvent
   | WireEvent
+  | TcpReadEvent
   | QueuedEvent
   | MxLookupEvent
   | DeliveredEvent

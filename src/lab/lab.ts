@@ -21,6 +21,10 @@ import { forge, type ForgeOutcome, type ForgeRequest } from './forger.js';
 import { FaultTable, worldFaults } from './faults.js';
 import { openControlChannel } from './control.js';
 
+import type { Socket } from 'node:net';
+import type { Stage } from '../protocol/stages.js';
+import { reportTcpReads } from './tcp-reads.js';
+
 export interface LabOptions {
   host?: string;
   /** 0 picks a free port. */
@@ -44,6 +48,8 @@ export interface LabOptions {
   idleTimeoutMs?: number;
   /** The remote MTAs listen here and on the ports after it, in world order; overrides the world file. */
   remoteBasePort?: number;
+  /** Report each read from a client's socket (`tcp-read` events) for the wire view: `--wire`. */
+  wire?: boolean;
 }
 
 export interface Lab {
@@ -114,6 +120,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       tls,
       role: l.role,
       faults,
+      ...(opts.wire ? { onSocket: (socket: Socket, session: string, stage: () => Stage, secure: boolean) => reportTcpReads(bus, socket, session, stage, secure) } : {}),
     });
     try {
       ports.push((await server.listen(l.port, host)).port);

@@ -11,13 +11,13 @@ import {
   type SMTPServerDataStream,
   type SMTPServerSession,
 } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { onCommand } from './smtp-server-patches.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
-import { newSessionStageState, type SessionStageState } from '../protocol/stages.js';
+import { newSessionStageState, type SessionStageState, type Stage } from '../protocol/stages.js';
 import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
@@ -50,6 +50,8 @@ export interface LabServerOptions {
   faults?: FaultTable;
   /** Which listener this is (src/lab/submission.ts): the MX by default. */
   role?: ListenerRole;
+  /** Each client socket (and its TLS socket after STARTTLS), for the wire view's reads (tcp-reads.ts). */
+  onSocket?: (socket: Socket, session: string, stage: () => Stage, tls: boolean) => void;
 }
 
 /** Per connection: the stage machine and what the transcript needs to know. */
@@ -123,7 +125,10 @@ export class LabServer {
       allowInsecureAuth: false,
       ...roleOptions(opts.role ?? 'mx'),
       onAuth: (auth, session, cb) => this.onAuth(auth, session, cb),
-      onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
+      onSecure: (socket, session, cb) => {
+        this.opts.onSocket?.(socket as Socket, this.session(session.id).id, () => this.session(session.id).state.current, true);
+        this.onSecure(socket as TLSSocket, session, cb);
+      },
       onConnect: (session, cb) => this.onConnect(session, (err) => (err ? cb(err) : this.withFault('connect', session, cb, () => cb()))),
       onMailFrom: (address, session, cb) => this.withFault('mail', session, cb, () => this.onMailFrom(address, session, cb)),
       onRcptTo: (address, session, cb) => this.withFault('rcpt', session, cb, () => this.onRcptTo(address, session, cb)),
@@ -256,6 +261,8 @@ export class LabServer {
     const s = this.session(session.id);
     s.conn = this.connectionOf(session);
     s.parser = s.conn?._parser || undefined;
+    const sock = (s.conn as { _socket?: Socket } | undefined)?._socket;
+    if (sock) this.opts.onSocket?.(sock, s.id, () => s.state.current, false);
     s.remoteAddress = session.remoteAddress;
     s.remotePort = (session as { remotePort?: number }).remotePort ?? 0;
     this.opts.bus.emit({

@@ -35,6 +35,8 @@ export interface TutorCommandHost {
   read(): void;
   /** Say how much explanation the views show from now on (a `tutor` event carrying the mode). */
   setExplainMode(mode: ExplainMode): void;
+  /** Say whether the views show what travels (a `tutor` event carrying `wireView`). */
+  setWireView(on: boolean): void;
   quit(): void;
   /** True between the 354 and the lone "." of the learner's session. */
   readonly dataMode: boolean;
@@ -128,6 +130,12 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     help: 'line notes: always / first time (default) / never',
     run: () => {},
     listedOnly: true,
+  },
+  {
+    name: ':wire',
+    usage: ':wire on|off',
+    help: 'what travels: CRLFs, TCP reads, octets, TLS',
+    run: (t, arg) => (/^(on|off)$/i.test(arg.trim()) ? t.setWireView(arg.trim().toLowerCase() === 'on') : t.say('error', 'Usage: :wire on, or :wire off')),
   },
   {
     name: ':mailbox',

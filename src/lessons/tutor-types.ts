@@ -53,6 +53,8 @@ export interface TutorState {
 
 export interface TutorOptions {
   lab: TutorLab;
+  /** The lab reports each TCP read (`--wire`): the wire view can show them. */
+  wire?: boolean;
   /** Default: the package's lessons/ folder. */
   lessonsDir?: string;
   /** Default: stateDir()/progress.json. */

@@ -90,6 +90,15 @@ export class Tutor implements TutorCommandHost {
     return tutor;
   }
 
+  /** `:wire on|off`: said on the bus, so every view switches to (or from) what travels at once. */
+  setWireView(on: boolean): void {
+    const lesson = this.runner?.lesson;
+    const text = on
+      ? `Wire view: on. Each line ends in the \\r\\n it travelled with${this.opts.wire ? ', each read from the socket is shown as it arrived' : ' (start with --wire to see each TCP read too)'}. \`:wire off\` for the normal view.`
+      : 'Wire view: off.';
+    this.bus.emit({ type: 'tutor', stage: this.learner.state?.stage ?? lesson?.stage[0] ?? 'connection', says: 'info', text, wireView: on, ...(lesson ? { lesson: lesson.id } : {}) });
+  }
+
   /**
    * Everything but the first session: loads lessons and progress and picks the lesson (throwing a
    * UserError for an unknown one). A view can mount now and show the greeting as it arrives while

@@ -9,6 +9,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ExplainMode, LabEvent, TutorEvent } from '../events/types.js';
 import type { Tutor } from '../lessons/tutor.js';
 import { clockTime, describeEvent } from './describe.js';
+import { WireView } from './wire-view.js';
 import { ExplainMemory } from './explain-memory.js';
 import { PipelineGroups } from './pipeline-groups.js';
 import { stageColour } from './plain.js';
@@ -44,6 +45,8 @@ export function formatTranscriptEvent(
     explain?: (e: LabEvent) => string | undefined;
     /** The command a reply answers, when its pipelined group put it far from its command. */
     answers?: string;
+    /** `:wire on`: what travels (wire-view.ts). */
+    wire?: WireView;
   } = {},
 ): string | undefined {
   if (e.type === 'tutor') {
@@ -53,7 +56,8 @@ export function formatTranscriptEvent(
   // Lesson events are said by the tutor in words; the remote MTA's own view duplicates the relay leg.
   if (e.type === 'lesson' || e.type === 'listening') return undefined;
   if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') return undefined;
-  let body = describeEvent(e);
+  const wire = opts.wire?.on ? opts.wire : undefined;
+  let body = e.type === 'tcp-read' ? wire?.read(e) : e.type === 'wire' && wire ? `${e.direction === 'client' ? 'C:' : 'S:'} ${wire.line(e)}` : describeEvent(e);
   if (body === undefined) return undefined;
   if (e.type === 'wire' || e.type === 'session-close') {
     // Another client's session (swaks, a relay hop) is marked with its id so the two don't blur.
@@ -68,6 +72,7 @@ export function formatTranscriptEvent(
   let out = `${label} ${body}`;
   const explain = opts.explain ? opts.explain(e) : e.explain;
   if (explain) out += `\n${' '.repeat(STAGE_WIDTH + 1)}${c.dim(`↳ ${explain}`)}`;
+  for (const note of wire?.after(e) ?? []) out += `\n${label} ${c.yellow(note)}`;
   return out;
 }
 
@@ -114,6 +119,7 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
   // As the TUI: a kind of line explained in full once per lesson, a pipelined group as it travelled.
   const explains = new ExplainMemory(opts.explainMode);
   const groups = new PipelineGroups(learner);
+  const wire = new WireView();
   const explain = (e: LabEvent) => {
     // Other clients' lines come without explanations (the learner's own would be buried).
     if (e.type === 'wire' && e.leg === 'inbound' && !learner(e.session)) return undefined;
@@ -122,9 +128,10 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
   const print = (raw: LabEvent) => {
     for (const e of groups.push(raw)) {
       explains.observe(e);
+      wire.observe(e);
       const answers = e.type === 'wire' && groups.wasRegrouped(e) ? e.replyTo : undefined;
       const echoed = e.type === 'tutor' && e.says === 'echo' && opts.echo ? opts.echo(e.text) : undefined;
-      const line = echoed ?? formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render, explain, ...(answers ? { answers } : {}) });
+      const line = echoed ?? formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render, explain, wire, ...(answers ? { answers } : {}) });
       if (line !== undefined) out.write(`${line}\n${opts.present ? '\n' : ''}`);
     }
   };

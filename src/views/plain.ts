@@ -8,6 +8,8 @@ import type { LabEvent } from '../events/types.js';
 import type { Stage } from '../protocol/stages.js';
 import { describeEvent } from './describe.js';
 import { columnsOf, wrapIndented } from './wrap.js';
+import type { SessionFilter } from './session-filter.js';
+import type { WireView } from './wire-view.js';
 
 const STAGE_WIDTH = 'transmission'.length;
 
@@ -26,8 +28,9 @@ export function stageColour(c: ChalkInstance, stage: Stage): (s: string) => stri
   }
 }
 
-export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boolean; width?: number } = {}): string | undefined {
-  const body = describeEvent(e);
+export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boolean; width?: number; wire?: WireView } = {}): string | undefined {
+  const wire = opts.wire?.on ? opts.wire : undefined;
+  const body = e.type === 'tcp-read' ? wire?.read(e) : e.type === 'wire' && wire ? `${e.direction === 'client' ? 'C:' : 'S:'} ${wire.line(e)}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}` : describeEvent(e);
   if (body === undefined) return undefined;
   const time = c.dim(e.time.slice(11, 19));
   const session = 'session' in e && e.session ? e.session : '';
@@ -35,18 +38,30 @@ export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boo
   const stage = stageColour(c, e.stage)(`[${e.stage}]`.padEnd(STAGE_WIDTH + 2));
   let text = body;
   if (e.type === 'wire') text = e.direction === 'client' ? c.bold(body) : body;
+  else if (e.type === 'tcp-read') text = c.yellow(body);
   else if (e.type === 'notice' && e.level !== 'info') text = c.yellow(body);
   let out = `${time} ${tag} ${stage} ${text}`;
   if (opts.explain !== false && e.explain) {
     const indent = 8 + 1 + 4 + 1 + STAGE_WIDTH + 2 + 1;
     out += `\n${c.dim(wrapIndented(`↳ ${e.explain}`, opts.width, indent))}`;
   }
+  for (const note of wire?.after(e) ?? []) out += `\n${time} ${tag} ${stage} ${c.yellow(note)}`;
   return out;
 }
 
-export function attachPlain(bus: EventBus, c: ChalkInstance, out: NodeJS.WritableStream = process.stdout): () => void {
-  return bus.subscribe((e) => {
-    const line = formatEvent(c, e, { width: columnsOf(out) });
-    if (line !== undefined) out.write(line + '\n');
+export interface PlainOptions {
+  /** `watch --filter`: only the sessions it matches (session-filter.ts). */
+  filter?: SessionFilter;
+  /** `--wire`: what travels (wire-view.ts). */
+  wire?: WireView;
+}
+
+export function attachPlain(bus: EventBus, c: ChalkInstance, out: NodeJS.WritableStream = process.stdout, opts: PlainOptions = {}): () => void {
+  return bus.subscribe((event) => {
+    for (const e of opts.filter ? opts.filter.push(event) : [event]) {
+      opts.wire?.observe(e);
+      const line = formatEvent(c, e, { width: columnsOf(out), wire: opts.wire });
+      if (line !== undefined) out.write(line + '\n');
+    }
   });
 }

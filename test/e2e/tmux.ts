@@ -63,8 +63,10 @@ export class Tmux {
   }
 
   /** Start `command` (a shell string) in a detached session of the given size. The pane stays after exit. */
-  start(command: string, width: number, height: number): void {
-    this.run(['new-session', '-d', '-s', this.target, '-x', String(width), '-y', String(height), command]);
+  start(command: string, width: number, height: number, historyLimit?: number): void {
+    // A longer scrollback when a test reads a whole class's transcript back (tmux keeps 2,000 lines).
+    const history = historyLimit ? ['start-server', ';', 'set-option', '-g', 'history-limit', String(historyLimit), ';'] : [];
+    this.run([...history, 'new-session', '-d', '-s', this.target, '-x', String(width), '-y', String(height), command]);
     // Keep the pane after the process ends: the test reads the last screen and asks whether it died.
     this.run(['set-option', '-t', this.target, 'remain-on-exit', 'on']);
   }
@@ -126,7 +128,7 @@ export class Tmux {
  * test's pane and temp folders are gone after it. `pane()` starts a command in a pane of that size;
  * `tempDir()` makes a folder for its data and state.
  */
-export function panesPerTest(): { pane(command: string, width: number, height: number): Tmux; tempDir(): string } {
+export function panesPerTest(): { pane(command: string, width: number, height: number, historyLimit?: number): Tmux; tempDir(): string } {
   let tmux: Tmux | undefined;
   const dirs: string[] = [];
   beforeAll(() => bundle(), 60_000);
@@ -136,9 +138,9 @@ export function panesPerTest(): { pane(command: string, width: number, height: n
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
   return {
-    pane(command, width, height) {
+    pane(command, width, height, historyLimit) {
       const t = (tmux = new Tmux());
-      t.start(command, width, height);
+      t.start(command, width, height, historyLimit);
       return t;
     },
     tempDir() {

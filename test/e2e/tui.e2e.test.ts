@@ -115,7 +115,7 @@ describe.skipIf(skip)('smtp-lab watch in a real terminal', () => {
     const screen = await t.waitFor('the relayed delivery', (s) => /✓ delivered to dave@example\.net \(relay/.test(s), 10_000);
     expect(screen).toMatch(/^ {2}── message \S+ · from session \S+ · \d\d:\d\d:\d\d ──$/m);
     expect(screen).toMatch(/^ {4}• relay session \S+ to mx\.example\.net/m);
-    expect(screen).toMatch(/^ {4}C: MAIL FROM:<alice@example\.com>/m);
+    expect(screen).toMatch(/^ {4}\d\d:\d\d:\d\d \[queue\] +C: MAIL FROM:<alice@example\.com>/m);
     await t.waitFor('the live list and counters', (s) => /1 seen|2 seen/.test(s) && s.includes('delivered 1'), 3000, () => t.screen());
 
     const took = await ctrlCExits(t, port);

@@ -4,7 +4,7 @@ import { EventBus } from '../../src/events/bus.js';
 import { WatchApp } from '../../src/views/tui/watch-app.js';
 import { StageBar } from '../../src/views/tui/stage-bar.js';
 import { resolveTheme } from '../../src/views/tui/theme.js';
-import { plain, themed, until } from './helpers.js';
+import { plain, themed, tick, until } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -42,5 +42,37 @@ describe('colour and projector mode', () => {
     expect(plain(raw)).toContain('✓ CONNECTION');
     expect(plain(raw)).toContain('▶ HANDSHAKE');
     expect(plain(raw)).toContain('· QUEUE');
+  });
+});
+
+describe('WatchApp keys for a class', () => {
+  const open = (bus: EventBus, id: string, address: string, ehlo: string) => {
+    bus.emit({ type: 'session-open', session: id, leg: 'inbound', remoteAddress: address, remotePort: 4000, stage: 'connection' });
+    bus.emit({ type: 'wire', session: id, leg: 'inbound', direction: 'server', line: '220 mx', code: 220, stage: 'connection' });
+    bus.emit({ type: 'wire', session: id, leg: 'inbound', direction: 'client', line: `EHLO ${ehlo}`, stage: 'handshake' });
+  };
+
+  it('t shows the session table; / sets a filter for the lines from then on; stage words and times on each line', async () => {
+    const bus = new EventBus();
+    const { lastFrame, stdin } = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} />));
+    await until(lastFrame, (t) => t.includes('t table · / filter'));
+    open(bus, 'S1', '10.0.0.1', 'alice.class');
+    await until(lastFrame, (t) => t.includes('C: EHLO alice.class'));
+    expect(plain(lastFrame())).toMatch(/\d\d:\d\d:\d\d \[handshake\] +C: EHLO alice\.class/);
+    stdin.write('t');
+    const table = await until(lastFrame, (t) => t.includes('1 session, 0 messages queued'));
+    expect(table).toMatch(/S1\s+10\.0\.0\.1:4000\s+alice\.class\s+0\s+open \(handshake\)/);
+    stdin.write('/');
+    await until(lastFrame, (t) => t.includes('filter (id, address, EHLO name'));
+    // The line editor subscribes to keys in an effect after its first frame (helpers.tsx).
+    await tick(50);
+    stdin.write('bob');
+    await until(lastFrame, (t) => t.includes('bob'));
+    stdin.write('\r');
+    await until(lastFrame, (t) => t.includes('· filter bob ·'));
+    open(bus, 'S2', '10.0.0.2', 'carol.class');
+    open(bus, 'S3', '10.0.0.3', 'bob.class');
+    const f = await until(lastFrame, (t) => t.includes('C: EHLO bob.class'));
+    expect(f).not.toContain('carol.class');
   });
 });

@@ -81,6 +81,6 @@ export function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<vo
   return runInk(<TutorApp tutor={tutor} directProse />, opts);
 }
 
-export function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string } = {}): Promise<void> {
-  return runInk(<WatchApp bus={bus} address={opts.address} />, opts);
+export function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string; filter?: string; wire?: boolean } = {}): Promise<void> {
+  return runInk(<WatchApp bus={bus} address={opts.address} filter={opts.filter} wire={opts.wire} />, opts);
 }

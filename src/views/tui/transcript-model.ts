@@ -4,9 +4,12 @@
  * that session, a message's queue events and relay legs under its queue id — and prints a header
  * whenever the group changes, so interleaved sessions stay readable.
  *
- * Under load (a test tool hammering the same server) one frame may carry thousands of events: rows
- * beyond `maxRows` are counted, not drawn, and one summary row says how many were left out. The
- * learner's own lines are never dropped.
+ * In the tutor, under load (a test tool hammering the same server) one frame may carry thousands of
+ * events: other people's rows beyond `maxRows` are counted, not drawn, and one summary row says how
+ * many were left out; the learner's own lines are never dropped. In `watch` the sessions are the
+ * lesson (a classroom): every protocol line and note is drawn, in order, under its session. Only
+ * message body lines are summarised, and only in a flood (more than FLOOD_BODY_LINES_PER_SECOND, a
+ * load generator, not a class): one summary row per message body, where the body was.
  */
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
 import { applySessionLine, closeSession, newSession, type SessionState } from '../../protocol/session.js';
@@ -14,6 +17,7 @@ import { STAGES, type Stage } from '../../protocol/stages.js';
 import { clockTime, describeEvent } from '../describe.js';
 import { ExplainMemory } from '../explain-memory.js';
 import { PipelineGroups } from '../pipeline-groups.js';
+import { WireView } from '../wire-view.js';
 
 /** Rows sit under their session's or message's header: the queue id is said there. */
 const GROUPED = { grouped: true } as const;
@@ -44,6 +48,8 @@ export type Row =
       /** A reply shown after its pipelined group (its command is not just above): the verb it answers. */
       answers?: string;
       leg: Leg;
+      /** HH:MM:SS, in watch: an instructor reads when each line came, and its stage as a word. */
+      time?: string;
     })
   | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string; /** HH:MM:SS, on queue notes: "next 15:52:33" is checked against them. */ time?: string })
   | (RowBase & { kind: 'output'; output: string; text: string })
@@ -126,7 +132,26 @@ export interface TranscriptModel {
   keysHelp?: string;
   /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
   generation: number;
+  /** The wire view (`--wire`, `:wire on|off`): CRLFs, TCP reads, octets, where TLS starts. */
+  wire: WireView;
+  /** Watch: body lines in the current second of event time, to tell a flood from a class. */
+  bodyRate: { second: string; lines: number };
+  /** Watch: body lines of each session's current message left out in a flood, said when it ends. */
+  hiddenBody: Map<string, number>;
+  /** Watch: the last flooded bodies' lines (bounded), for the key that expands a summary. */
+  hiddenLines: { session: string; lines: string[] }[];
 }
+
+// What the expand key can bring back: the last few flooded bodies, each up to this many lines.
+const KEEP_BODIES = 5;
+const KEEP_LINES = 2000;
+
+/**
+ * Body lines a second (by event time, across all sessions) beyond which `watch` summarises them. A class
+ * of 30 sending a few messages each stays far below; a load generator (smtp-source, a swaks loop)
+ * passes it in its first second.
+ */
+export const FLOOD_BODY_LINES_PER_SECOND = 400;
 
 export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
   const model: TranscriptModel = {
@@ -147,6 +172,10 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     learnerStates: new Map(),
     learnerQueued: false,
     generation: 0,
+    wire: new WireView(),
+    bodyRate: { second: '', lines: 0 },
+    hiddenBody: new Map(),
+    hiddenLines: [],
   };
   return model;
 }
@@ -212,6 +241,14 @@ function isForeign(model: TranscriptModel, group: string | undefined): boolean {
   if (group === undefined || group === YOU) return false;
   if (group.startsWith('q:')) return !isLearner(model, model.queueOrigin.get(group.slice(2)));
   return true;
+}
+
+/** Watch: is this body line one too many for its second (a flood)? Counts it either way. */
+function flooded(model: TranscriptModel, e: Extract<LabEvent, { type: 'wire' }>): boolean {
+  const second = e.time.slice(0, 19);
+  if (model.bodyRate.second !== second) model.bodyRate = { second, lines: 0 };
+  model.bodyRate.lines++;
+  return model.bodyRate.lines > FLOOD_BODY_LINES_PER_SECOND || model.hiddenBody.has(e.session);
 }
 
 function headerText(model: TranscriptModel, group: string): string {
@@ -282,7 +319,8 @@ export interface ApplyResult {
 
 /** Apply a frame's worth of events to the model; returns the rows to append. Mutates `model`. */
 export function applyEvents(model: TranscriptModel, events: readonly LabEvent[], opts: ApplyOptions = {}): ApplyResult {
-  const maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
+  // Watch never drops a protocol line (see the top of this file): only the tutor caps rows per frame.
+  const maxRows = model.mode === 'watch' ? Number.POSITIVE_INFINITY : (opts.maxRows ?? Number.POSITIVE_INFINITY);
   let rows: Row[] = [];
   let reset = false;
   let drawn = 0;
@@ -324,11 +362,21 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     const group = groupOf(model, e);
     const mine = group === YOU;
     model.explains.observe(e);
+    model.wire.observe(e);
+    const wire = model.wire.on ? model.wire : undefined;
     // In the tutor, other people's sessions (and their messages) come without explanations: the
     // learner reads their own session's; the others would bury it under a load test. Their own come
     // in full the first time a kind of line appears in the lesson, then briefly (explain-memory.ts).
     const explain = model.mode !== 'tutor' ? e.explain : isForeign(model, group) ? undefined : model.explains.textFor(e);
     now = e.time ? clockTime(e.time) : undefined;
+    // A flooded body ends at its session's next line that is not a body line (the "." or a close): its
+    // summary goes there, in the message's place.
+    const session = 'session' in e && e.type !== 'tcp-read' ? e.session : undefined;
+    if (session !== undefined && model.hiddenBody.has(session) && !(e.type === 'wire' && e.data)) {
+      const n = model.hiddenBody.get(session)!;
+      model.hiddenBody.delete(session);
+      push({ kind: 'summary', indent: 0, text: `⋯ ${n} body line${n === 1 ? '' : 's'} of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second; e shows them)` }, group, true);
+    }
     switch (e.type) {
       case 'listening':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
@@ -364,6 +412,18 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       }
       case 'wire': {
+        if (model.mode === 'watch' && e.data && e.leg === 'inbound' && flooded(model, e)) {
+          if (!model.hiddenBody.has(e.session)) {
+            model.hiddenLines.push({ session: e.session, lines: [] });
+            if (model.hiddenLines.length > KEEP_BODIES) model.hiddenLines.shift();
+          }
+          model.hiddenBody.set(e.session, (model.hiddenBody.get(e.session) ?? 0) + 1);
+          const kept = [...model.hiddenLines].reverse().find((h) => h.session === e.session);
+          if (kept && kept.lines.length < KEEP_LINES) kept.lines.push(e.line);
+          const open = model.sessions.get(e.session);
+          if (open) open.lines++;
+          break;
+        }
         const s = model.sessions.get(e.session);
         if (s) {
           s.stage = e.stage;
@@ -381,7 +441,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
             kind: 'wire',
             indent: relay ? 2 : 0,
             direction: e.direction,
-            line: e.line,
+            line: wire ? wire.line(e) : e.line,
             stage: e.stage,
             explain,
             code: e.code,
@@ -390,12 +450,17 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
             ...(e.replyTo && model.groups.wasRegrouped(e) ? { answers: e.replyTo } : {}),
             leg: e.leg,
             tag,
+            ...(model.mode === 'watch' && now ? { time: now } : {}),
           },
           group,
           mine,
         );
+        for (const text of wire?.after(e) ?? []) push({ kind: 'note', indent: relay ? 2 : 0, tone: 'info', stage: e.stage, text }, group, mine);
         break;
       }
+      case 'tcp-read':
+        if (wire) push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, text: wire.read(e) }, isLearner(model, e.session) ? YOU : `s:${e.session}`, isLearner(model, e.session));
+        break;
       case 'queued':
         track(model, e);
         if (e.session) model.queueOrigin.set(e.queueId, e.session);
@@ -508,4 +573,17 @@ function updateStages(model: TranscriptModel): void {
 /** The reply tone of a wire row, for colour and for the non-colour markers. */
 export function toneOf(row: Extract<Row, { kind: 'wire' }>): Tone {
   return row.direction === 'server' ? describeReply(row.code ?? (Number.parseInt(row.line.slice(0, 3), 10) || undefined)) : 'info';
+}
+
+/**
+ * Watch's `e` key: the most recent summarised body, its lines as rows (up to KEEP_LINES) under a
+ * header saying whose they are — the instructor gets what a flood left out.
+ */
+export function expandLastSummary(model: TranscriptModel): Row[] {
+  const h = model.hiddenLines.pop();
+  if (!h) return [];
+  model.lastGroup = undefined;
+  const rows: Row[] = [{ kind: 'header', id: model.nextId++, indent: 0, text: `session ${shortId(h.session)} · the body lines a flood left out` }];
+  for (const line of h.lines) rows.push({ kind: 'wire', id: model.nextId++, indent: 0, direction: 'client', line, stage: 'transmission', data: true, leg: 'inbound' });
+  return rows;
 }

@@ -15,6 +15,7 @@ import type { Theme } from './theme.js';
 import { parseInline, renderLines, renderMarkdown, splitAtWidth, textWidth, wrapSegs, type Seg, type StyledLine } from './markdown.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
+import type { Stage } from '../../protocol/stages.js';
 
 /** The mark on a command sent before the previous reply came (RFC 2920), as lesson 13 shows it. */
 export const PIPELINED_MARK = '⇉ pipelined';
@@ -33,6 +34,13 @@ const OUTPUT_COLOR: Record<string, string | undefined> = {
 
 /** Output kinds whose text is Markdown prose (paragraphs are re-wrapped); the rest keep their lines. */
 const PROSE = new Set(['lesson-text', 'explain', 'hint']);
+
+const STAGE_COLOR: Record<Stage, string> = { connection: 'blue', handshake: 'magenta', transmission: 'cyan', queue: 'yellow', termination: 'red' };
+
+/** `[handshake]` padded to the widest stage, as `serve`'s plain lines say it, so the lines stay aligned. */
+export function stageLabel(stage: Stage): string {
+  return `[${stage}]`.padEnd('[transmission] '.length);
+}
 
 function pad(indent: number): string {
   return '  '.repeat(indent);
@@ -59,6 +67,8 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const marker = theme.present ? (client ? 'C ▶' : 'S ◀') : client ? 'C:' : 'S:';
       const color = client ? (row.data ? 'white' : 'cyan') : (TONE_COLOR[tone] ?? 'white');
       const lead: Seg[] = [{ text: pad(row.indent) }];
+      // Watch: when, and the stage as a word (colour alone says nothing on a washed-out projector).
+      if (row.time) lead.push({ text: `${row.time} `, color: 'gray' }, { text: stageLabel(row.stage), color: STAGE_COLOR[row.stage] });
       if (tag) lead.push({ text: tag, color: 'gray' });
       lead.push({ text: `${marker} `, bold: theme.present });
       if (row.data) lead.push({ text: '│ ', color: 'gray' });

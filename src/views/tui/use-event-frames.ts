@@ -7,7 +7,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import type { LabEvent } from '../../events/types.js';
-import { applyEvents, createModel, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
+import type { SessionFilter } from '../session-filter.js';
+import { applyEvents, createModel, expandLastSummary, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 
 export interface FramesOptions {
   mode: 'tutor' | 'watch';
@@ -20,6 +21,10 @@ export interface FramesOptions {
   replay?: boolean;
   /** Shown under the tutor's :help: the view's own keys. */
   keysHelp?: string;
+  /** Watch's `--filter` and `/` key: only the sessions it lets through reach the model. */
+  filter?: SessionFilter;
+  /** `watch --wire`: start in the wire view (the tutor's `:wire` says it on the stream instead). */
+  wire?: boolean;
 }
 
 export interface Frames {
@@ -46,6 +51,8 @@ export interface Frames {
    * view calls it before its own state changes, so both land in one render.
    */
   flushDue(): void;
+  /** Watch's `e` key: draw the last summarised body's lines (transcript-model.ts's expandLastSummary). */
+  expand(): void;
 }
 
 // Rows kept for <Static> before starting a fresh one: <Static> only ever prints new items, so the old
@@ -80,10 +87,15 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const { mode, frameMs = 80, maxRows = 40, replay = true } = opts;
   const frameMsRef = useRef(frameMs);
   frameMsRef.current = frameMs;
+  const filterRef = useRef(opts.filter);
+  filterRef.current = opts.filter;
   const learnerRef = useRef(opts.learner);
   learnerRef.current = opts.learner;
   const modelRef = useRef<TranscriptModel | null>(null);
-  if (modelRef.current === null) modelRef.current = createModel(mode);
+  if (modelRef.current === null) {
+    modelRef.current = createModel(mode);
+    modelRef.current.wire.on = opts.wire === true;
+  }
   modelRef.current.keysHelp = opts.keysHelp;
   modelRef.current.isLearnerSession = opts.isLearnerSession;
   const pending = useRef<LabEvent[]>([]);
@@ -171,15 +183,18 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   );
 
   useEffect(() => {
-    if (replay) pending.current.push(...bus.recent());
+    const admit = (event: LabEvent) => (filterRef.current ? filterRef.current.push(event) : [event]);
+    if (replay) for (const e of bus.recent()) pending.current.push(...admit(e));
     const off = bus.subscribe((event) => {
       const p = pending.current;
-      if (p.length >= MAX_PENDING) {
-        p.shift();
-        dropped.current++;
+      for (const e of admit(event)) {
+        if (p.length >= MAX_PENDING) {
+          p.shift();
+          dropped.current++;
+        }
+        p.push(e);
       }
-      p.push(event);
-      schedule();
+      if (p.length > 0) schedule();
     });
     // What happened before the view mounted (the greeting) is drawn at once, not a frame later.
     schedule(0);
@@ -196,5 +211,10 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     flush();
   }, [flush]);
 
-  return { ...view, sentDataLine, flushDue };
+  const expand = useCallback(() => {
+    const rows = expandLastSummary(modelRef.current!);
+    if (rows.length) setView((prev) => ({ ...prev, rows: [...prev.rows, ...rows] }));
+  }, []);
+
+  return { ...view, sentDataLine, flushDue, expand };
 }

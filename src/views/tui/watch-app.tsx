@@ -1,31 +1,62 @@
 /**
  * `smtp-lab watch`: the lab server with no learner, for an instructor. Every session's lines, grouped
  * under the session (and queue and relay legs under their message), scroll by in <Static>; the live
- * area shows who is connected now.
+ * area shows who is connected now, or (`t`) the session table. `/` sets a filter (session id, client
+ * address, EHLO name) for the lines from then on, like `--filter`; `e` shows the body lines of the
+ * last message a flood summarised.
  */
-import { Box, Static, Text } from 'ink';
+import { useMemo, useState } from 'react';
+import { Box, Static, Text, useInput, useStdin } from 'ink';
 import type { EventBus } from '../../events/bus.js';
+import { SessionFilter } from '../session-filter.js';
 import { useEventFrames } from './use-event-frames.js';
 import { useWindowSize } from './use-window-size.js';
-import { liveWidth } from './live-width.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 import { SessionList } from './session-list.js';
 import { StatusLine } from './status-line.js';
 import { TranscriptRow } from './transcript-row.js';
+import { LineInput } from './line-input.js';
+import { useSessionTable } from './use-session-table.js';
+import { SessionTableView } from './session-table-view.js';
 
 export interface WatchAppProps {
   bus: EventBus;
   /** Where the lab listens, for the header ("127.0.0.1:2525"). */
   address?: string;
   frameMs?: number;
+  /** `--filter`: the sessions to show (session-filter.ts). */
+  filter?: string;
+  /** `--wire`: what travels (wire-view.ts). */
+  wire?: boolean;
 }
 
-export function WatchApp({ bus, address, frameMs }: WatchAppProps) {
+export const WATCH_KEYS = 't table · / filter · e expand';
+
+export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }: WatchAppProps) {
   const theme = useTheme();
   const { columns, rows } = useWindowSize();
-  const frames = useEventFrames(bus, { mode: 'watch', frameMs });
+  // One filter for the view's life: `/` changes its terms, and it keeps knowing every open session.
+  const filter = useMemo(() => new SessionFilter(initialFilter ?? ''), []); // eslint-disable-line react-hooks/exhaustive-deps
+  const [filterText, setFilterText] = useState(filter.text);
+  const [table, setTable] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const frames = useEventFrames(bus, { mode: 'watch', frameMs, filter, wire });
+  const tableRows = useSessionTable(bus, table, (r) => filter.matches(r.id, r.client.replace(/:\d+$/, ''), r.ehlo === '—' ? undefined : r.ehlo) === true);
+  const { isRawModeSupported } = useStdin();
+  useInput(
+    (input) => {
+      if (input === 't') setTable((v) => !v);
+      if (input === '/') setEditing(true);
+      if (input === 'e') frames.expand();
+    },
+    { isActive: isRawModeSupported === true && !editing },
+  );
   const open = frames.sessions.length;
+  // The whole width, not the tutor's 80-column cap (live-width.ts): a projector at 120 columns must show
+  // the counters whole. A narrowing resize may leave a stale copy of these few lines; a cut footer
+  // hides the outcome every time.
+  const width = Math.max(20, columns - 1);
   // Header, status line, margins; the session list gets the rest, at most a third of the screen.
   const listLines = Math.max(1, Math.min(Math.floor(rows / 3), rows - 5 - (theme.present ? 2 : 0)));
   return (
@@ -33,12 +64,25 @@ export function WatchApp({ bus, address, frameMs }: WatchAppProps) {
       <Static key={frames.staticKey} items={frames.rows}>
         {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
-      <Box flexDirection="column" width={liveWidth(columns)} marginTop={theme.present ? 1 : 0}>
+      <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
         <Text wrap="truncate-end" bold color={tint(theme, 'cyan')}>
-          {`smtp-lab watch${address ? ` · listening on ${address}` : ''} · Ctrl+C stops`}
+          {`smtp-lab watch${address ? ` · listening on ${address}` : ''}${filterText ? ` · filter ${filterText}` : ''} · Ctrl+C stops`}
         </Text>
-        <SessionList sessions={frames.sessions} maxLines={listLines} />
-        <StatusLine sessions={`${open} session${open === 1 ? '' : 's'} open`} lead={`${frames.counts.sessions} seen`} counts={frames.counts} width={liveWidth(columns)} />
+        {table ? <SessionTableView rows={tableRows} maxLines={listLines} width={width} /> : <SessionList sessions={frames.sessions} maxLines={listLines} />}
+        {editing ? (
+          <Box>
+            <Text color={tint(theme, 'yellow')}>{'filter (id, address, EHLO name; empty for all): '}</Text>
+            <LineInput
+              color={theme.color}
+              onSubmit={(line) => {
+                filter.set(line);
+                setFilterText(filter.text);
+                setEditing(false);
+              }}
+            />
+          </Box>
+        ) : null}
+        <StatusLine sessions={`${open} session${open === 1 ? '' : 's'} open`} lead={`${frames.counts.sessions} seen`} counts={frames.counts} tail={WATCH_KEYS} width={width} />
       </Box>
     </>
   );

@@ -1,0 +1,56 @@
+/**
+ * The wire view (`--wire`, the tutor's `:wire on|off`): what travels, not just what it means. Each
+ * line with its CRLF, a stuffed dot pointed out as sent, each read from the socket as it arrived
+ * (`tcp-read` events: a PIPELINING batch is one write), the message's octets at its dot, and where
+ * TLS starts. One small state per view, fed every event in `seq` order; the views draw its words.
+ * The normal view is the default: `on` starts false unless asked for.
+ */
+import type { LabEvent, TcpReadEvent, WireEvent } from '../events/types.js';
+import { showControls } from '../protocol/controls.js';
+
+export class WireView {
+  /** Message octets so far, per session in DATA (the lines as sent, each with its CRLF). */
+  private readonly body = new Map<string, number>();
+  /** Sessions whose STARTTLS waits for its 220. */
+  private readonly starting = new Set<string>();
+
+  constructor(public on = false) {}
+
+  /** Follow the stream (also while off, so turning it on mid-message counts the message right). */
+  observe(e: LabEvent): void {
+    if (e.type === 'tutor' && e.wireView !== undefined) this.on = e.wireView;
+    if (e.type !== 'wire' || e.leg !== 'inbound') return;
+    if (e.direction === 'client' && e.data) this.body.set(e.session, (this.body.get(e.session) ?? 0) + Buffer.byteLength(e.line, 'utf8') + (e.omittedOctets ?? 0) + 2);
+    if (e.direction === 'client' && !e.data && /^STARTTLS\s*$/i.test(e.line)) this.starting.add(e.session);
+  }
+
+  /** A wire line as sent: its CRLF shown, a stuffed dot pointed out. */
+  line(e: WireEvent): string {
+    const text = `${showControls(e.line)}\\r\\n`;
+    if (e.data && e.line.startsWith('..')) return `${text}   (dot-stuffed: sent with an extra ".", which the server removes)`;
+    return text;
+  }
+
+  /** What the wire view says after this event: the message's size at its dot, TLS starting after its 220. */
+  after(e: LabEvent): string[] {
+    if (e.type !== 'wire' || e.leg !== 'inbound') return [];
+    if (e.direction === 'client' && e.line === '.' && !e.data) {
+      const octets = this.body.get(e.session) ?? 0;
+      this.body.delete(e.session);
+      return [`message: ${octets} octets of lines between the 354 and the dot, each with its CRLF, dots stuffed, + 3 for ".\\r\\n"`];
+    }
+    if (e.direction === 'server' && this.starting.has(e.session) && /^\d{3} /.test(e.line)) {
+      this.starting.delete(e.session);
+      if (e.line.startsWith('220')) return ['🔒 TLS starts here: from now on every byte travels encrypted (shown decrypted)'];
+    }
+    return [];
+  }
+
+  /** One read from the socket, as it arrived. */
+  read(e: TcpReadEvent): string {
+    const what = e.tls ? 'one TLS record' : 'one TCP read';
+    const lines = e.lines === 1 ? '1 line' : `${e.lines} lines`;
+    const more = e.omittedOctets ? `… ${e.omittedOctets} more octets` : '';
+    return `⇢ ${what}: ${e.octets} octets, ${lines}${e.lines > 1 ? ' together' : ''}: ${showControls(e.text).replace(/␍␊/g, '\\r\\n')}${more}`;
+  }
+}
