@@ -59,10 +59,17 @@ const NEED_WORDS: Record<Need, string> = {
  * build again what `k` needs.
  */
 export function resumeStep(lesson: Lesson, k: number): number {
+  return lastStepWithout(lesson, k, () => true);
+}
+
+/** The last step at or before `k` that needs none of the needs `counts` picks. */
+function lastStepWithout(lesson: Lesson, k: number, counts: (need: Need) => boolean): number {
   let j = Math.min(Math.max(0, k), lesson.steps.length - 1);
-  while (j > 0 && (lesson.steps[j]!.needs ?? []).length > 0) j--;
+  while (j > 0 && (lesson.steps[j]!.needs ?? []).some(counts)) j--;
   return j;
 }
+
+const isSessionNeed = (n: Need): boolean => (SESSION_NEEDS as readonly string[]).includes(n);
 
 /** The one line said when a resume goes back: what step `k` needs, from the real state of the new session. */
 export function resumeWords(lesson: Lesson, k: number, j: number): string {
@@ -75,12 +82,10 @@ export function resumeWords(lesson: Lesson, k: number, j: number): string {
  * before `k` whose needs of the session a fresh one meets (a message already sent stays sent).
  */
 export function stepForNewSession(lesson: Lesson, k: number): number {
-  let j = Math.min(Math.max(0, k), lesson.steps.length - 1);
-  while (j > 0 && (lesson.steps[j]!.needs ?? []).some((n) => (SESSION_NEEDS as readonly string[]).includes(n))) j--;
-  return j;
+  return lastStepWithout(lesson, k, isSessionNeed);
 }
 
 export function newSessionWords(lesson: Lesson, k: number, j: number): string {
-  const needs = (lesson.steps[k]!.needs ?? []).filter((n) => (SESSION_NEEDS as readonly string[]).includes(n)).map((n) => NEED_WORDS[n]);
+  const needs = (lesson.steps[k]!.needs ?? []).filter(isSessionNeed).map((n) => NEED_WORDS[n]);
   return `Step ${k + 1} needs ${needs.join(' and ')}, and your new session has only its greeting: go on from step ${j + 1}.`;
 }

@@ -176,7 +176,8 @@ export class LessonRunner {
   /** One event of the stream (subscribed by start(), or fed by the owner). */
   observe(e: LabEvent): void {
     if (!this._started) return;
-    this.scope.observe(e);
+    // An owner that feeds the runner (the tutor) keeps the scope itself: observe it only when following.
+    if (this.off) this.scope.observe(e);
     // The runner's own announcements are not evidence for a step.
     if (e.type === 'lesson' || this._complete) return;
     // Message lines are most of the traffic under load and only a `wire` predicate can use them:
