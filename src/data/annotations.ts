@@ -6,6 +6,7 @@
 import path from 'node:path';
 import * as z from 'zod';
 import type { LabEvent } from '../events/types.js';
+import { bareLineEnds } from '../protocol/controls.js';
 import { UserError } from '../user-error.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
 import { DataFileError, parseYaml, readDataFile, rethrownAs, validate } from './yaml-lines.js';
@@ -61,6 +62,18 @@ export class Annotations {
     // "MAIL FROM" and "RCPT TO" are how people say the verbs.
     const verb = t.split(/[\s:]/)[0];
     return verb && verb !== t ? this.get('commands', verb) : undefined;
+  }
+
+  /**
+   * The note on the first line of a session that holds a bare CR or LF: the bytes by name (as the
+   * views show them), then the rule (events `notice/bare-line-end`), which an annotations file may lack.
+   */
+  bareLineEndNotice(line: string): string | undefined {
+    const ends = bareLineEnds(line);
+    if (!ends) return undefined;
+    const what = ends.cr && ends.lf ? 'a bare CR (␍) and a bare LF (␊)' : ends.cr ? 'a bare CR (␍)' : 'a bare LF (␊)';
+    const rule = this.get('events', 'notice/bare-line-end');
+    return rule ? `this line holds ${what}: ${format(rule)}` : `this line holds ${what}`;
   }
 
   terms(): string[] {

@@ -120,6 +120,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       tls,
       role: l.role,
       faults,
+      annotations,
       ...(opts.wire ? { onSocket: (socket: Socket, session: string, stage: () => Stage, secure: boolean) => reportTcpReads(bus, socket, session, stage, secure) } : {}),
     });
     try {

@@ -23,7 +23,7 @@ import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Date } from '../protocol/date.js';
 import { tcpInfo } from '../protocol/trace.js';
-import { bareLineEndNotice } from '../protocol/controls.js';
+import type { Annotations } from '../data/annotations.js';
 import type { World } from '../data/world.js';
 import { newQueueId, type Envelope } from './queue.js';
 import type { FaultMoment, FaultTable } from './faults.js';
@@ -48,6 +48,8 @@ export interface LabServerOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Faults on cue (faults.ts): asked before the greeting, each command and the reply to the dot. */
   faults?: FaultTable;
+  /** The lab's annotations: the words of the note on a line holding a bare CR or LF. */
+  annotations: Annotations;
   /** Which listener this is (src/lab/submission.ts): the MX by default. */
   role?: ListenerRole;
   /** Each client socket (and its TLS socket after STARTTLS), for the wire view's reads (tcp-reads.ts). */
@@ -202,7 +204,7 @@ export class LabServer {
         ? { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true }
         : { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true },
     );
-    const note = warnedBareLineEnd.has(s) ? undefined : bareLineEndNotice(line);
+    const note = warnedBareLineEnd.has(s) ? undefined : this.opts.annotations.bareLineEndNotice(line);
     if (note) {
       warnedBareLineEnd.add(s);
       this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
@@ -235,7 +237,7 @@ export class LabServer {
     // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
     if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
     this.opts.bus.emit({ type: 'wire', session: s.id, leg, direction, ...shown, ...fields, ...(pipelined ? { pipelined: true } : {}) });
-    const note = direction === 'client' && !warnedBareLineEnd.has(s) ? bareLineEndNotice(line) : undefined;
+    const note = direction === 'client' && !warnedBareLineEnd.has(s) ? this.opts.annotations.bareLineEndNotice(line) : undefined;
     if (note) {
       warnedBareLineEnd.add(s);
       this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });

@@ -9,45 +9,30 @@ import { closeMatches } from './close-matches.js';
 import { pipelineSeparator } from './diagnose.js';
 import { explainText } from './explain-text.js';
 import { mailboxReport, queueReport } from './lab-reports.js';
-import type { LessonStatus } from './progress.js';
+import type { LearnerLines } from './learner-lines.js';
+import type { LessonFlow } from './lesson-flow.js';
+import { gradeOwnClient, runOwnClient, type OwnClientHost } from './own-client.js';
 import type { TutorLab } from './tutor-types.js';
 import { faultWords, FaultSyntaxError } from '../lab/fault-grammar.js';
 import type { ListenerRole } from '../events/types.js';
 import { describePlain, holdsPassword, isBase64, toBase64, unescapeNul } from '../protocol/sasl.js';
 
-/** What a command may ask of the tutor (src/lessons/tutor.ts implements it). */
+/** What a command may ask of the tutor (src/lessons/tutor.ts): its words, and each of its parts. */
 export interface TutorCommandHost {
   say(says: TutorSays, text: string): void;
-  hint(): void;
-  next(): Promise<void>;
-  lessonList(): { id: string; title: string; stage: readonly string[]; status: LessonStatus }[];
-  goToLesson(key: string): Promise<void>;
-  askReset(arg: string): void;
+  /** The way through the lessons: hints, `:next`, `:lesson`, `:reset`, `:read`. */
+  readonly lessons: Pick<LessonFlow, 'hint' | 'next' | 'lessonList' | 'goToLesson' | 'askReset' | 'read'>;
+  /** What is typed onto the learner's session, and where it stands (DATA mode, a 334 to answer). */
+  readonly lines: Pick<LearnerLines, 'send' | 'sendRaw' | 'pipeline' | 'reconnect' | 'connectTo' | 'dataMode' | 'awaitingSasl'>;
   /** The lab the learner's session talks to now (its data dir holds the Maildirs and the spool). */
   readonly currentLab: TutorLab;
-  reconnect(): Promise<void>;
-  pipeline(lines: string[]): Promise<void>;
-  /** Run the learner's own client program against the lab (`{host}`, `{port}` … filled in). */
-  runProgram(commandLine: string): Promise<void>;
-  /** Grade it (src/grade): rerun against faults, score each check. */
-  gradeProgram(commandLine: string): Promise<void>;
-  /** Say the current lesson's whole reading. */
-  read(): void;
+  /** What `:run` and `:grade` need to run the learner's own client against it. */
+  readonly ownClient: OwnClientHost;
   /** Say how much explanation the views show from now on (a `tutor` event carrying the mode). */
   setExplainMode(mode: ExplainMode): void;
   /** Say whether the views show what travels (a `tutor` event carrying `wireView`). */
   setWireView(on: boolean): void;
   quit(): void;
-  /** True between the 354 and the lone "." of the learner's session. */
-  readonly dataMode: boolean;
-  /** Close the learner's session and open one on another of the lab's listeners. */
-  connectTo(listener: ListenerRole): Promise<void>;
-  /** The last reply of the learner's session was a 334: the next line is an AUTH response. */
-  readonly awaitingSasl: boolean;
-  /** Write a message line as given (a bare LF stays one): inside a message only. */
-  sendRaw(bytes: string): void;
-  /** Send a line that carries a secret (an AUTH response): the same as typing it, never echoed. */
-  sendSecret(line: string): Promise<void>;
 }
 
 export interface TutorCommand {
@@ -81,7 +66,7 @@ async function base64(t: TutorCommandHost, arg: string): Promise<void> {
     return t.say('info', holdsPassword(text) ? `decodes to a PLAIN string: ${describePlain(text)}` : `decodes to "${text}"`);
   }
   const text = unescapeNul(arg);
-  if (t.awaitingSasl) return t.sendSecret(toBase64(text));
+  if (t.lines.awaitingSasl) return t.lines.send(toBase64(text), true);
   if (holdsPassword(text))
     return t.say(
       'info',
@@ -95,9 +80,9 @@ const PIPELINE_USAGE = 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@
 // Each line of :help fits 80 columns (26 + 1 + at most 52), so it keeps its columns on a small terminal.
 export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   { name: ':help', usage: ':help', help: 'this list', run: (t) => t.say('help', helpText()) },
-  { name: ':hint', usage: ':hint', help: 'the next hint for the current step', run: (t) => t.hint() },
-  { name: ':read', usage: ':read', help: "this lesson's whole reading (PgUp/PgDn, q closes)", run: (t) => t.read() },
-  { name: ':next', usage: ':next', help: 'skip this step (a finished lesson: the next lesson)', run: (t) => t.next() },
+  { name: ':hint', usage: ':hint', help: 'the next hint for the current step', run: (t) => t.lessons.hint() },
+  { name: ':read', usage: ':read', help: "this lesson's whole reading (PgUp/PgDn, q closes)", run: (t) => t.lessons.read() },
+  { name: ':next', usage: ':next', help: 'skip this step (a finished lesson: the next lesson)', run: (t) => t.lessons.next() },
   {
     name: ':lessons',
     usage: ':lessons',
@@ -105,7 +90,7 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     run: (t) =>
       t.say(
         'info',
-        t
+        t.lessons
           .lessonList()
           .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)
           .join('\n'),
@@ -115,9 +100,9 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     name: ':lesson',
     usage: ':lesson <id|number>',
     help: 'go to a lesson',
-    run: (t, arg) => (arg ? t.goToLesson(arg) : t.say('error', 'Which lesson? :lessons lists them.')),
+    run: (t, arg) => (arg ? t.lessons.goToLesson(arg) : t.say('error', 'Which lesson? :lessons lists them.')),
   },
-  { name: ':reset', usage: ':reset [all]', help: 'restart this lesson (or all progress); asks first', run: (t, arg) => t.askReset(arg) },
+  { name: ':reset', usage: ':reset [all]', help: 'restart this lesson (or all progress); asks first', run: (t, arg) => t.lessons.askReset(arg) },
   {
     name: ':explain',
     usage: ':explain [term]',
@@ -176,7 +161,7 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       }
     },
   },
-  { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.reconnect() },
+  { name: ':reconnect', usage: ':reconnect', help: 'close this session and open a new one', run: (t) => t.lines.reconnect() },
   {
     name: ':connect',
     usage: ':connect <listener>',
@@ -184,7 +169,7 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     run: (t, arg) => {
       const listener = arg.trim().toLowerCase();
       if (listener !== 'mx' && listener !== 'submission' && listener !== 'smtps') return t.say('error', CONNECT_USAGE);
-      return t.connectTo(listener);
+      return t.lines.connectTo(listener);
     },
   },
   {
@@ -192,9 +177,9 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     usage: ':raw <text>',
     help: 'in a message: a line with \\n as a bare LF',
     run: (t, arg) => {
-      if (!t.dataMode) return t.say('error', 'A raw line goes inside a message: after `DATA` and its 354.');
+      if (!t.lines.dataMode) return t.say('error', 'A raw line goes inside a message: after `DATA` and its 354.');
       if (!arg) return t.say('error', 'Usage: :raw <text>, where \\n is a bare LF, \\r a bare CR and \\\\ a backslash');
-      t.sendRaw(arg.replace(/\\(n|r|\\)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\')));
+      t.lines.sendRaw(arg.replace(/\\(n|r|\\)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\')));
     },
   },
   {
@@ -229,10 +214,10 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       if (!lines.length) return t.say('error', PIPELINE_USAGE);
       const separator = pipelineSeparator(arg);
       if (separator) return t.say('error', separator);
-      if (t.dataMode) return t.say('error', 'A message is being typed: end it with a line holding only `.` first.');
+      if (t.lines.dataMode) return t.say('error', 'A message is being typed: end it with a line holding only `.` first.');
       // Lines after DATA would be message lines, not commands with replies of their own.
       if (lines.slice(0, -1).some((l) => verbOf(l) === 'DATA')) return t.say('error', 'DATA can only be the last command of a pipelined group.');
-      return t.pipeline(lines);
+      return t.lines.pipeline(lines);
     },
   },
   {
@@ -249,13 +234,13 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     name: ':run',
     usage: ':run <command>',
     help: 'run your own client here; {host} {port} filled in',
-    run: (t, arg) => (arg ? t.runProgram(arg) : t.say('error', 'Usage: :run <command>, e.g. :run python3 client.py {host} {port}')),
+    run: (t, arg) => (arg ? runOwnClient(t.ownClient, arg) : t.say('error', 'Usage: :run <command>, e.g. :run python3 client.py {host} {port}')),
   },
   {
     name: ':grade',
     usage: ':grade <command>',
     help: 'grade your client: rerun it against faults, scored',
-    run: (t, arg) => (arg ? t.gradeProgram(arg) : t.say('error', 'Usage: :grade <command>, the same command as :run')),
+    run: (t, arg) => (arg ? gradeOwnClient(t.ownClient, arg) : t.say('error', 'Usage: :grade <command>, the same command as :run')),
   },
   { name: ':dns', usage: ':dns <name> [type]', help: "look up the lab's DNS, like dig +short", run: (t, arg) => dnsLookup(t, arg) },
   { name: ':spoof', usage: ':spoof [from] [to]', help: 'a forger sends mail "from" an address', run: (t, arg) => spoof(t, arg) },

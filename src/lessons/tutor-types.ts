@@ -74,3 +74,11 @@ export interface TutorOptions {
    */
   demo?: boolean;
 }
+
+/** A y/n question the tutor waits on: the next line typed answers it. */
+export interface Confirmation {
+  question: string;
+  yes: () => Promise<void> | void;
+  /** What is said when the answer is no. */
+  no: string;
+}

@@ -22,15 +22,20 @@ export function showControls(line: string): string {
   });
 }
 
+/** The bare line ends a line holds: a CR or an LF that is not part of a CRLF (the line's own CRLF is gone). */
+export interface BareLineEnds {
+  cr: boolean;
+  lf: boolean;
+}
+
 /**
- * The one-line note for the first line of a session that holds a bare CR or LF, or undefined. Such a
- * line is where SMTP smuggling starts: a server that ends lines at a bare LF sees a different end of
- * data than one that waits for CRLF.CRLF.
+ * Which bare line ends a line holds, or undefined for none. Such a line is where SMTP smuggling starts:
+ * a server that ends lines at a bare LF sees a different end of data than one that waits for
+ * CRLF.CRLF. The note a learner reads about it is lessons/annotations.yaml's (events:
+ * notice/bare-line-end), worded by src/data/annotations.ts.
  */
-export function bareLineEndNotice(line: string): string | undefined {
+export function bareLineEnds(line: string): BareLineEnds | undefined {
   const cr = line.includes('\r');
   const lf = line.includes('\n');
-  if (!cr && !lf) return undefined;
-  const what = cr && lf ? 'a bare CR (␍) and a bare LF (␊)' : cr ? 'a bare CR (␍)' : 'a bare LF (␊)';
-  return `this line holds ${what}: SMTP lines end only in CRLF (RFC 5321 §2.3.8); a bare one is shown, never obeyed`;
+  return cr || lf ? { cr, lf } : undefined;
 }

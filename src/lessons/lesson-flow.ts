@@ -1,0 +1,317 @@
+/**
+ * The way through the lessons: starting one (on a fresh session, in a fresh lab when it changes the
+ * world), saying each step and its explanation as it passes, hints, `:next`, `:lesson`, `:reset`,
+ * going back when a new session lacks what a step needs, and the end of a lesson and of them all.
+ * Progress (progress.ts) is written as the learner goes, so a resume starts where they left.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { LabEvent, TutorSays } from '../events/types.js';
+import { isFinalReplyLine } from '../protocol/reply.js';
+import type { SessionState } from '../protocol/session.js';
+import type { Stage } from '../protocol/stages.js';
+import { completionWords, findLesson, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
+import type { LearnerSession } from './learner-session.js';
+import { nudgeFor } from './nudge.js';
+import type { LearnerScope } from './predicates.js';
+import type { LessonStatus, Progress } from './progress.js';
+import { LessonRunner } from './runner.js';
+import type { Confirmation, TutorState } from './tutor-types.js';
+import type { Lesson } from './types.js';
+
+/** What the lesson flow asks of the tutor around it. */
+export interface LessonFlowHost {
+  readonly bus: EventBus;
+  readonly learner: LearnerSession;
+  say(says: TutorSays, text: string, step?: number): void;
+  /** Views read state() again. */
+  changed(): void;
+  /** Ask a y/n question: the next line typed answers it. */
+  ask(c: Confirmation): void;
+  /** Open the learner's session on the listener it uses and wait for the greeting (errors are said). */
+  openSession(): Promise<void>;
+  /** Make the lab the one this lesson runs in: a lesson that overrides the world restarts it. */
+  labFor(lesson: Lesson): Promise<void>;
+}
+
+/** Where a run begins: the lesson and step chosen, and whether it resumes where the learner left. */
+export interface StartAt {
+  lesson: Lesson;
+  step: number;
+  resumed: boolean;
+}
+
+export class LessonFlow {
+  private current: LessonRunner | undefined;
+  private lessonIdx = -1;
+  private everyLessonDone = false;
+  /** `:next` is moving on by itself: the completion message need not ask for another :next. */
+  private advancing = false;
+  /** The step (of which runner) already got its "that worked, but" word. */
+  private nudged: { runner: LessonRunner; index: number } | undefined;
+  /** The one-line welcome of a first start was said (once per run, not once per lesson). */
+  private welcomed = false;
+
+  constructor(
+    private readonly host: LessonFlowHost,
+    readonly lessons: Lesson[],
+    private readonly progress: Progress,
+    private readonly scope: LearnerScope,
+    private readonly demo: boolean,
+  ) {}
+
+  get runner(): LessonRunner | undefined {
+    return this.current;
+  }
+
+  get curriculumComplete(): boolean {
+    return this.everyLessonDone;
+  }
+
+  /** The lesson part of the tutor's state. */
+  state(): Pick<TutorState, 'lesson' | 'step' | 'hints'> {
+    const r = this.current;
+    const lesson = r?.lesson;
+    const step = r?.step;
+    return {
+      ...(lesson ? { lesson: { id: lesson.id, title: lesson.title, stage: [...lesson.stage], index: this.lessonIdx, total: this.lessons.length } } : {}),
+      ...(lesson && step ? { step: { index: r.stepIndex, total: lesson.steps.length, instruction: step.instruction } } : {}),
+      hints: r?.hints ?? [],
+    };
+  }
+
+  /** The first lesson of a run; a resume past the last lesson says there is nothing left to do. */
+  async begin(at: StartAt): Promise<void> {
+    await this.start(at.lesson, at.step);
+    if (at.resumed && this.lessons.every((l) => this.progress.isDone(l.id))) {
+      this.everyLessonDone = true;
+      this.host.say('info', 'Every lesson is done. :lesson <id> replays any of them.');
+    }
+  }
+
+  lessonList(): { id: string; title: string; stage: Stage[]; status: LessonStatus }[] {
+    return this.lessons.map((l) => ({ id: l.id, title: l.title, stage: [...l.stage], status: this.statusOf(l) }));
+  }
+
+  hint(): void {
+    const r = this.current;
+    if (!r || r.complete) return this.host.say('info', 'This lesson is complete: :next goes on.');
+    const total = r.step!.hints.length;
+    const hint = r.nextHint();
+    // The kind is the label (the view shows "hint"/"?"): the text is the count and the hint alone.
+    if (hint) this.host.say('hint', `(${r.hints.length}/${total}) ${hint}`);
+    else this.host.say('hint', `(${total}/${total}, no more hints) ${r.step!.hints[total - 1]}`);
+    this.host.changed();
+  }
+
+  async next(): Promise<void> {
+    const r = this.current;
+    if (r && !r.complete) {
+      // Skipping the last step ends the lesson: it says so (onComplete) before the next one starts.
+      this.advancing = true;
+      try {
+        r.skip();
+      } finally {
+        this.advancing = false;
+      }
+      if (!r.complete) {
+        this.progress.setCurrent(r.lesson.id, r.stepIndex);
+        this.sayStep(r);
+        this.host.changed();
+        return;
+      }
+    }
+    const following = this.lessons[this.lessonIdx + 1];
+    if (following) await this.start(following, 0);
+    else this.host.say('info', 'That was the last lesson. :lessons lists them all.');
+  }
+
+  async goToLesson(key: string): Promise<void> {
+    const l = findLesson(this.lessons, key);
+    if (!l) return this.host.say('error', `There is no lesson "${key}"; :lessons lists them.`);
+    await this.start(l, 0);
+  }
+
+  /** `:reset` (this lesson) or `:reset all`, once the learner says yes. */
+  askReset(arg: string): void {
+    const all = arg.toLowerCase() === 'all';
+    const lesson = this.current?.lesson;
+    if (!all && !lesson) return;
+    this.host.ask({
+      question: all ? 'Forget your progress in every lesson? (y/n)' : `Restart "${lesson!.title}" from step 1 and forget its progress? (y/n)`,
+      yes: async () => {
+        if (all) {
+          this.progress.resetAll();
+          this.everyLessonDone = false;
+          this.host.say('info', 'All progress forgotten.');
+          await this.start(this.lessons[0]!, 0);
+        } else {
+          this.progress.reset(lesson!.id);
+          this.progress.setCurrent(lesson!.id, 0);
+          await this.start(lesson!, 0, true);
+        }
+      },
+      no: 'Nothing was reset.',
+    });
+  }
+
+  /** `:read`: the whole reading of the current lesson (the TUI pages it; a plain view prints it). */
+  read(): void {
+    const r = this.current;
+    if (!r) return this.host.say('error', 'No lesson is running: :lessons lists them, :lesson <id> starts one.');
+    this.host.say('reading', `${this.heading(r.lesson)}\n\n${r.lesson.body.trim()}`);
+  }
+
+  /** Where the learner will pick up next time: said when the tutor ends. */
+  resumeNote(): string {
+    const r = this.current;
+    if (!r) return `Progress saved in ${this.progress.file}.`;
+    const n = this.lessons.indexOf(r.lesson) + 1;
+    const where = r.complete ? `lesson ${n} is done; next time you start at the next lesson` : `next time you start at lesson ${n}, step ${r.stepIndex + 1}/${r.lesson.steps.length} (${r.lesson.title})`;
+    return `Progress saved: ${where}. (${this.progress.file})`;
+  }
+
+  /**
+   * Grade an event (the tutor feeds the runner itself, so a reply is graded before it is judged a
+   * miss), and give an accepted command of the learner's that did not pass the step its word.
+   */
+  observe(e: LabEvent): void {
+    const runner = this.current;
+    const before = runner && { step: runner.stepIndex, complete: runner.complete };
+    runner?.observe(e);
+    const learner = this.host.learner;
+    if (!learner.owns(e)) return;
+    // A reply that just passed a step is not a miss of the next one.
+    const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
+    if (!passed && e.type === 'wire' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined && e.code < 400 && e.code !== 354 && e.code !== 334 && isFinalReplyLine(e.line))
+      this.nudgeIfStepMissed(e.replyTo, learner.stateOf(e.session));
+  }
+
+  /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */
+  async start(lesson: Lesson, step: number, restart = false): Promise<void> {
+    this.current?.stop();
+    this.current = undefined;
+    this.lessonIdx = this.lessons.indexOf(lesson);
+    this.everyLessonDone = false;
+    const learner = this.host.learner;
+    if (learner.connected) {
+      this.host.say('info', 'Closing your session: each lesson starts on a fresh one.');
+      await learner.disconnect();
+    }
+    // Each lesson starts on a fresh session: a step that needs more of it (an open message) cannot be
+    // done there, so a resume goes back to where that state is built again.
+    const from = resumeStep(lesson, step);
+    this.progress.setCurrent(lesson.id, from);
+    const runner = new LessonRunner(this.host.bus, lesson, this.scope, from);
+    // A restart says so first (its lesson event starts the TUI's transcript afresh), then it goes as a
+    // start does: the reading and the first instruction, then the session opens, so its greeting is the
+    // last thing on screen when the learner starts. The greeting is the backdrop, not evidence: the
+    // runner starts after it (a step that wants a 220 asks for :reconnect).
+    if (restart) {
+      runner.restart();
+      this.host.say('info', `Lesson restarted: ${lesson.title}, from step 1.`);
+    }
+    await this.host.labFor(lesson);
+    // Each lesson starts on the MX; `:connect` moves the learner to another listener.
+    learner.useListener('mx');
+    this.current = runner;
+    if (this.progress.fresh && !this.welcomed && !this.demo) {
+      this.welcomed = true;
+      // One line at 80 columns: the two things nobody can guess.
+      this.host.say('info', 'Welcome! Type SMTP at the `C:` prompt; tutor commands start with `:` (`:hint`, `:help`)');
+    }
+    // The start fits a 24-line terminal: what the lesson teaches in a few lines, the reading behind
+    // :read. An instructor's demo prints the whole reading: the room reads it on the projector.
+    const body = lesson.body.trim();
+    if (this.demo) this.host.say('lesson-text', `${this.heading(lesson)}\n\n${body}`);
+    else this.host.say('lesson-text', `${this.heading(lesson)}\n\n${firstParagraph(body)}\n\n\`:read\` shows the whole reading.`);
+    if (from < step) this.host.say('info', resumeWords(lesson, step, from));
+    this.sayStep(runner);
+    await this.host.openSession();
+    // The runner grades inside the bus's dispatch of the event that passed the step; what the tutor
+    // says then is dispatched right after that event (the bus keeps seq order), so words follow evidence.
+    runner.onStepPassed(({ index, step: s }) => {
+      // Called before the runner moves on: the step that follows is index + 1, if there is one.
+      const next = index + 1 < lesson.steps.length ? index + 1 : undefined;
+      if (next !== undefined) this.progress.setCurrent(lesson.id, next);
+      this.host.say('explain', s.explain, index);
+      if (next !== undefined) this.sayStepAt(runner, next);
+      // The runner moves to the next step only after this callback: views read state() once it has
+      // (the step is shown in the live pane alone, so a stale one would be the only one on screen).
+      queueMicrotask(() => this.host.changed());
+    });
+    runner.onComplete(() => {
+      this.progress.complete(lesson.id);
+      this.onLessonComplete(lesson, this.advancing);
+    });
+    // The tutor feeds the runner itself (observe), so a reply is graded before it is judged a miss;
+    // events before this (the greeting) are not evidence.
+    runner.start({ follow: false });
+    this.host.changed();
+  }
+
+  /**
+   * A new session in the middle of a lesson has only its greeting: a step that needs more (an open
+   * message) cannot be done on it, so the lesson goes back to where that is built again, and says so.
+   */
+  goBackForNewSession(): void {
+    const r = this.current;
+    if (!r || !r.started || r.complete) return;
+    const k = r.stepIndex;
+    const j = stepForNewSession(r.lesson, k);
+    if (j >= k) return;
+    r.goBackTo(j);
+    this.progress.setCurrent(r.lesson.id, j);
+    this.host.say('info', newSessionWords(r.lesson, k, j));
+    this.sayStep(r);
+    this.host.changed();
+  }
+
+  private heading(lesson: Lesson): string {
+    return `Lesson ${this.lessons.indexOf(lesson) + 1}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]`;
+  }
+
+  /** "That worked, but…", once per step (nudge.ts decides when). */
+  private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
+    const runner = this.current;
+    if (!runner || session?.data || (this.nudged?.runner === runner && this.nudged.index === runner.stepIndex)) return;
+    const words = nudgeFor(runner, verb);
+    if (!words) return;
+    this.nudged = { runner, index: runner.stepIndex };
+    this.host.say('info', words);
+  }
+
+  private onLessonComplete(lesson: Lesson, advancing: boolean): void {
+    for (const words of completionWords(this.lessons, this.progress, lesson, { demo: this.demo, advancing })) this.host.say('info', words);
+    this.everyLessonDone = !this.demo && this.lessons.every((l) => this.progress.isDone(l.id));
+    this.host.changed();
+  }
+
+  private sayStepAt(r: LessonRunner, index: number): void {
+    const step = r.lesson.steps[index];
+    if (step) this.host.say('step', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`, index);
+  }
+
+  private sayStep(r: LessonRunner): void {
+    if (r.step) this.sayStepAt(r, r.stepIndex);
+  }
+
+  private statusOf(l: Lesson): LessonStatus {
+    if (this.progress.isDone(l.id)) return 'done';
+    return this.current?.lesson.id === l.id ? 'current' : 'to do';
+  }
+}
+
+/** A lesson's first paragraph of prose (its summary): not a heading, a code block, a table or a list. */
+export function firstParagraph(body: string): string {
+  let fenced = false;
+  let para: string[] = [];
+  for (const line of body.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    else if (!fenced && line.trim() !== '' && (para.length > 0 || !/^\s*(#|\||[-*+] |\d+\. |>)/.test(line))) {
+      para.push(line.trim());
+      continue;
+    }
+    if (para.length) break;
+  }
+  return para.join(' ');
+}

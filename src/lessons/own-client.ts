@@ -1,0 +1,54 @@
+/**
+ * The learner's own client (lesson 22): `:run` runs their program against this lab, its sessions
+ * counted as the learner's while it runs (so they are explained and graded like typed ones); `:grade`
+ * runs it again against a fresh lab and the faults of `smtp-lab grade client` (src/grade).
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { EventBus } from '../events/bus.js';
+import type { TutorSays } from '../events/types.js';
+import type { LearnerScope } from './predicates.js';
+import type { TutorLab } from './tutor-types.js';
+
+/** How long a learner's program may run (a client that waits for a stalled server must give up before). */
+const PROGRAM_TIMEOUT_MS = 15_000;
+
+export interface OwnClientHost {
+  readonly lab: TutorLab;
+  readonly bus: EventBus;
+  readonly scope: LearnerScope;
+  say(says: TutorSays, text: string): void;
+}
+
+/** `:run <command>`: `{host}`, `{port}`, `{from}`, `{to}`, `{message}` filled in; what it printed is said when it ends. */
+export async function runOwnClient(host: OwnClientHost, commandLine: string): Promise<void> {
+  const [{ runProgram }, { messageText }] = await Promise.all([import('../grade/client/program.js'), import('../grade/grade-client.js')]);
+  const p = placeholders(host.lab);
+  // {message}: a message file, as `grade client` gives one, kept beside the lab's data.
+  p.message = path.join(host.lab.dataDir, 'your-client-message.eml');
+  writeFileSync(p.message, messageText(p.from, p.to));
+  const adopt = host.bus.subscribe((e) => {
+    if (e.type === 'session-open' && e.leg === 'inbound') host.scope.sessions.add(e.session);
+  });
+  try {
+    const run = await runProgram([commandLine], p, PROGRAM_TIMEOUT_MS);
+    const how = run.spawnError ?? (run.timedOut ? `still running after ${PROGRAM_TIMEOUT_MS / 1000} s: stopped` : `exit code ${run.exitCode ?? run.signal}`);
+    const output = (run.stderr || run.stdout).trim().split('\n').slice(-3).join('\n');
+    host.say(run.exitCode === 0 ? 'info' : 'error', `Your program ended (${how}).${output ? `\n${output}` : ''}`);
+  } finally {
+    adopt();
+  }
+}
+
+/** `:grade <command>`: the score of each check, as `smtp-lab grade client` prints it. */
+export async function gradeOwnClient(host: OwnClientHost, commandLine: string): Promise<void> {
+  const [{ gradeClient }, { formatText }] = await Promise.all([import('../grade/grade-client.js'), import('../grade/format/text.js')]);
+  host.say('info', 'Grading: your program runs again against a fresh lab, normally and against five faults (421, 451, 550, 554, a stall)…');
+  const p = placeholders(host.lab);
+  const report = await gradeClient({ command: [commandLine], timeoutMs: PROGRAM_TIMEOUT_MS, from: p.from, to: p.to });
+  host.say(report.passed ? 'explain' : 'info', formatText(report));
+}
+
+function placeholders(lab: TutorLab): { host: string; port: number; from: string; to: string; message: string } {
+  return { host: lab.host, port: lab.port, from: `alice@${lab.world.localDomain}`, to: `bob@${lab.world.localDomain}`, message: '' };
+}
