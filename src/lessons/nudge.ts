@@ -41,8 +41,12 @@ export function wantsMessage(p: Predicate): boolean {
   return somePredicate(p, (q) => q.reply?.to === '.');
 }
 
-/** Where a command comes in a mail transaction (RFC 5321 §3.3): greeting, envelope, content, goodbye. */
-const VERB_RANK: Record<string, number> = { HELO: 1, EHLO: 1, LHLO: 1, STARTTLS: 1, AUTH: 1, MAIL: 2, RCPT: 3, DATA: 4, BDAT: 4, '.': 5, QUIT: 6 };
+/**
+ * Where a command comes in a mail transaction (RFC 5321 §3.3): greeting, TLS, authentication,
+ * envelope, content, goodbye. EHLO ranks below STARTTLS and AUTH because it comes before each of them,
+ * and again after the TLS handshake (RFC 3207 §4.2): an EHLO on the way to AUTH is not a miss.
+ */
+const VERB_RANK: Record<string, number> = { HELO: 1, EHLO: 1, LHLO: 1, STARTTLS: 2, AUTH: 3, MAIL: 4, RCPT: 5, DATA: 6, BDAT: 6, '.': 7, QUIT: 8 };
 
 /** The verbs a step's replies and commands are about ("." for the end of a message). */
 function stepVerbs(p: Predicate, into = new Set<string>()): Set<string> {

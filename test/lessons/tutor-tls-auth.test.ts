@@ -78,3 +78,15 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     expect(lab.events.findLast((e): e is WireEvent => e.type === 'wire' && e.replyTo === 'MAIL')!.line).toMatch(/^530 5\.7\.0 /);
   });
 });
+
+describe('the way to AUTH is not a miss', () => {
+  it('lesson 17: EHLO before STARTTLS, and EHLO again after it (RFC 3207 §4.2), get no "that worked, but" on the way to AUTH', async () => {
+    const { t, send, said } = await start('17-auth-submission');
+    await send(['EHLO learner.test', 'STARTTLS']);
+    expect(t.state().step!.index).toBe(1);
+    await send(['EHLO learner.test']);
+    expect(said.filter((o) => /That worked, but/.test(o.text))).toEqual([]);
+    await send(['AUTH PLAIN :base64 \\0alice\\0alice-secret']);
+    expect(t.state().step!.index).toBe(2);
+  });
+});
