@@ -15,7 +15,7 @@ export interface ScreenSessions {
   rows: Map<string, Row[]>;
 }
 
-const ROW = /^\d\d:\d\d:\d\d \[(connection|handshake|security|transmission|queue|termination)\] +([CS]) [▶◀] (?:([│]) ?)?(?:[✗!] )?(.*?)\s*$/;
+const ROW = /^\d\d:\d\d:\d\d \[(connection|handshake|security|transmission|queue|termination)\] +([CS])(?: [▶◀]|:) (?:([│]) ?)?(?:[✗!] )?(.*?)\s*$/;
 
 export function sessionsOnScreen(text: string): ScreenSessions {
   const rows = new Map<string, Row[]>();

@@ -1,0 +1,97 @@
+/**
+ * The instructor's hands on the watch view in a real terminal: `/` narrows the lines to one session (by
+ * EHLO name, then by client address), a fault injected from a second terminal (`smtp-lab fault …`) shows
+ * up as "injected by the instructor" with the reply it forced, and narrowing the window leaves no stale
+ * copy of the live area behind.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort, panesPerTest, ROOT, smtpLabCommand, tmuxMissing } from './tmux.js';
+import { studentSession, writes, type Student } from './class-clients.js';
+import { protocolRows, sessionsOnScreen } from './watch-screen.js';
+
+const skip = tmuxMissing();
+const { pane, tempDir } = skip ? { pane: undefined!, tempDir: undefined! } : panesPerTest();
+
+/** A watch in a fresh pane; resolves once its header is on the screen. */
+async function watch(width: number, height: number, args: string[] = []) {
+  const home = tempDir();
+  const port = await freePort();
+  const dataDir = path.join(home, 'data');
+  const t = pane(smtpLabCommand(['watch', '--port', String(port), '--data-dir', dataDir, ...args], home), width, height, 5000);
+  await t.waitFor('the watch header', (s) => s.includes(`listening on 127.0.0.1:${port}`), 15_000);
+  return { t, port, dataDir, home };
+}
+
+/** The C:/S: rows shown for the session whose EHLO is `ehlo` (none when it is not on the screen). */
+function shownFor(text: string, ehlo: string): string[] {
+  for (const rows of sessionsOnScreen(text).rows.values()) {
+    const proto = protocolRows(rows).map((r) => r.text);
+    if (proto.includes(`C: EHLO ${ehlo}`)) return proto;
+  }
+  return [];
+}
+
+/** A student's session is shown whole: every command it sent and every reply it read, each in order. */
+function expectWhole(text: string, s: Student): void {
+  const shown = shownFor(text, s.ehlo);
+  expect(shown.filter((r) => r.startsWith('C: ')), `${s.ehlo}'s commands`).toEqual(s.sent.filter((l) => /^[A-Z]{4}\b|^\.$/.test(l)).map((l) => `C: ${l}`));
+  expect(shown.filter((r) => r.startsWith('S: ')), `${s.ehlo}'s replies`).toEqual(s.replies.map((l) => `S: ${l}`));
+}
+
+describe.skipIf(skip)('watch keys and faults in a real terminal', () => {
+  it('/ with an EHLO name, then with a client address: only those sessions from then on, each whole', async () => {
+    const { t, port } = await watch(120, 35);
+    t.keys(['/']);
+    await t.waitFor('the filter prompt', (s) => s.includes('filter (id, address, EHLO name'), 5000, () => t.screen());
+    t.line('second.filter');
+    await t.waitFor('the filter in the header', (s) => s.includes('· filter second.filter ·'), 5000, () => t.screen());
+    const [a, b] = await Promise.all([
+      studentSession(port, 'first.filter', '127.0.0.1', 1),
+      studentSession(port, 'second.filter', '127.0.0.1', 2),
+      studentSession(port, 'third.filter', '127.0.0.3', 1),
+    ]);
+    // The shown session's 221 is drawn: everything of the three has been through the view by then.
+    let all = await t.waitFor('second.filter whole', (s) => shownFor(s, 'second.filter').includes('S: 221 2.0.0 Bye'), 10_000);
+    expectWhole(all, b!);
+    expect(all).not.toContain('first.filter');
+    expect(all).not.toContain('third.filter');
+
+    // By address: the filter changes for the lines from then on.
+    t.keys(['/']);
+    await t.waitFor('the filter prompt', (s) => s.includes('filter (id, address, EHLO name'), 5000, () => t.screen());
+    t.line('127.0.0.3');
+    await t.waitFor('the new filter in the header', (s) => s.includes('· filter 127.0.0.3 ·'), 5000, () => t.screen());
+    const [d, e] = await Promise.all([studentSession(port, 'fourth.filter', '127.0.0.3', 1), studentSession(port, 'fifth.filter', '127.0.0.1', 1)]);
+    all = await t.waitFor('fourth.filter whole', (s) => shownFor(s, 'fourth.filter').includes('S: 221 2.0.0 Bye'), 10_000);
+    expectWhole(all, d!);
+    expect(all).not.toContain(e!.ehlo);
+    // The first filter's sessions stay out too: nothing from before the change is replayed.
+    expect(all).not.toContain(a!.ehlo);
+    t.keys(['C-c']);
+  }, 40_000);
+
+  it('a fault injected from a second terminal appears as "injected by the instructor", with the reply it forces', async () => {
+    const { t, port, dataDir, home } = await watch(120, 35, ['--present']);
+    // The second terminal: the instructor's `smtp-lab fault` against the running lab's data dir.
+    const fault = spawnSync(process.execPath, [path.join(ROOT, 'bin/smtp-lab.js'), 'fault', 'rcpt', '451', '4.3.0', 'Try', 'again', 'later', '--data-dir', dataDir], {
+      encoding: 'utf8',
+      env: { ...process.env, XDG_STATE_HOME: path.join(home, 'state') },
+    });
+    expect(fault.stderr).toBe('');
+    expect(fault.stdout).toMatch(/injected: the next RCPT gets 451 4\.3\.0 Try again later/);
+    await t.waitFor('the fault on the watch screen', (s) => /⚡ fault injected by the instructor: the next RCPT gets 451 4\.3\.0 Try again later/.test(s), 5000);
+    const replies = await writes(port, [
+      { data: 'EHLO faulted.class\r\n', finals: 1 },
+      { data: 'MAIL FROM:<alice@example.com>\r\n', finals: 1 },
+      { data: 'RCPT TO:<bob@example.com>\r\n', finals: 1 },
+      { data: 'QUIT\r\n', finals: 1 },
+    ]);
+    expect(replies).toMatch(/^451 4\.3\.0 Try again later\r$/m);
+    const all = await t.waitFor('the forced 451 in the session', (s) => shownFor(s, 'faulted.class').some((r) => r.startsWith('S: 451 4.3.0')), 10_000);
+    // Where it struck: in the session, just before the reply it forced.
+    expect(all).toMatch(/⚡ the next RCPT gets 451 4\.3\.0 Try again later \(a fault injected by the instructor\)\n[^]*?\[transmission\] +S ◀ ! 451 4\.3\.0 Try again later/);
+    t.keys(['C-c']);
+  }, 40_000);
+});
