@@ -5,6 +5,7 @@
  * copy of the live area behind.
  */
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, panesPerTest, ROOT, smtpLabCommand, tmuxMissing } from './tmux.js';
@@ -95,3 +96,47 @@ describe.skipIf(skip)('watch keys and faults in a real terminal', () => {
     t.keys(['C-c']);
   }, 40_000);
 });
+
+describe.skipIf(skip)('watch when the terminal narrows', () => {
+  it('120 → 80 → 60 columns with sessions open: one live area, at the new width, no stale copy above it', async () => {
+    const { t, port } = await watch(120, 35);
+    // Three sessions held open mid-transaction: the live area lists them, and its footer is wider than 80.
+    const held = await Promise.all(['one', 'two', 'three'].map((n) => holdOpen(port, `${n}.narrow.example.with.a.long.name`)));
+    try {
+      await t.waitFor('three open sessions', (s) => s.includes('3 sessions open · this run:') && s.includes('e expand'), 10_000, () => t.screen());
+      for (const width of [80, 60]) {
+        t.resize(width, 35);
+        const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.startsWith('3 seen') && !l.includes('e expand')), 5000, () => t.screen());
+        // The whole history, not only the screen: a stale copy would sit just above the live area.
+        const history = t.everything();
+        const copies = history.split('\n').flatMap((l, i, all) => (l.startsWith('smtp-lab watch · listening on') ? [all.slice(Math.max(0, i - 2), i + 5).join('\n')] : []));
+        expect(copies.length, `header copies at ${width}:\n${copies.join('\n---\n')}`).toBe(1);
+        expect(screen.split('\n').filter((l) => /^S\d+ 127\.0\.0\.1:\d+ ▶/.test(l)).length, `session list at ${width}`).toBe(3);
+      }
+    } finally {
+      for (const s of held) s.destroy();
+    }
+    t.keys(['C-c']);
+  }, 40_000);
+});
+
+/** A session that said EHLO and MAIL FROM and now waits: it stays in the live area's list. */
+async function holdOpen(port: number, ehlo: string): Promise<net.Socket> {
+  const sock = net.connect(port, '127.0.0.1');
+  let text = '';
+  sock.setEncoding('utf8').on('data', (d: string) => (text += d));
+  const finals = () => text.split('\r\n').filter((l) => /^\d{3} /.test(l)).length;
+  const until = async (n: number) => {
+    const end = Date.now() + 10_000;
+    while (finals() < n) {
+      if (Date.now() > end) throw new Error(`${ehlo}: no reply ${n}:\n${text}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  await until(1);
+  sock.write(`EHLO ${ehlo}\r\n`);
+  await until(2);
+  sock.write('MAIL FROM:<alice@example.com>\r\n');
+  await until(3);
+  return sock;
+}
