@@ -4,7 +4,8 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { TutorEvent } from '../events/types.js';
-import { renderLines, renderMarkdown, type StyledLine } from './tui/markdown.js';
+import { renderLines, renderMarkdown } from './tui/markdown.js';
+import type { StyledLine } from './tui/inline-wrap.js';
 import { styledLinesAnsi } from './tui/styled-ansi.js';
 
 /** The plain tutor puts a two-column mark ("» ", "? ") before every output but the reading and help. */

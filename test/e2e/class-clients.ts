@@ -74,3 +74,27 @@ export async function studentSession(port: number, ehlo: string, from: string, m
 export function classOf(port: number, n = 30): Promise<Student[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => studentSession(port, `student${i + 1}.class`, i % 3 === 2 ? '127.0.0.2' : '127.0.0.1', 2 + (i % 2))));
 }
+
+/** Write each entry as one write, after the previous entry's replies (`waitFor` final replies each). */
+export async function writes(port: number, steps: { data: string; finals: number }[]): Promise<string> {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.setEncoding('utf8');
+  let text = '';
+  const finals = () => text.split('\r\n').filter((l) => /^\d{3} /.test(l)).length;
+  sock.on('data', (d: string) => (text += d));
+  const until = async (n: number) => {
+    const end = Date.now() + 10_000;
+    while (finals() < n) {
+      if (Date.now() > end) throw new Error(`no reply ${n}:\n${text}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  let want = 1;
+  await until(want);
+  for (const s of steps) {
+    sock.write(s.data);
+    await until((want += s.finals));
+  }
+  sock.destroy();
+  return text;
+}

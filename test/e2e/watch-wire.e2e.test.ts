@@ -2,36 +2,13 @@
  * Issue 12 §3: the wire view (`watch --wire`) shows what travels — each line's CRLF, a stuffed dot as
  * sent, the message's octets, and a PIPELINING batch as the one TCP write it was.
  */
-import net from 'node:net';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from './tmux.js';
+import { bundle, freePort, panesPerTest, smtpLabCommand, tmuxMissing } from './tmux.js';
 import { startPlainWatch } from './plain-watch.js';
+import { writes } from './class-clients.js';
 
 beforeAll(() => bundle(), 120_000);
-
-/** Write each entry as one write, after the previous entry's replies (`waitFor` final replies each). */
-async function writes(port: number, steps: { data: string; finals: number }[]): Promise<string> {
-  const sock = net.connect(port, '127.0.0.1');
-  sock.setEncoding('utf8');
-  let text = '';
-  const finals = () => text.split('\r\n').filter((l) => /^\d{3} /.test(l)).length;
-  sock.on('data', (d: string) => (text += d));
-  const until = async (n: number) => {
-    const end = Date.now() + 10_000;
-    while (finals() < n) {
-      if (Date.now() > end) throw new Error(`no reply ${n}:\n${text}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  let want = 1;
-  await until(want);
-  for (const s of steps) {
-    sock.write(s.data);
-    await until((want += s.finals));
-  }
-  sock.destroy();
-  return text;
-}
 
 describe('watch --wire', () => {
   it('shows CRLFs, the stuffed dot, the message octets, and a pipelined batch as one TCP read', async () => {
@@ -60,4 +37,35 @@ describe('watch --wire', () => {
       await w.stop();
     }
   }, 60_000);
+});
+
+const noTmux = tmuxMissing();
+const panes = noTmux ? undefined : panesPerTest();
+
+describe.skipIf(noTmux)('watch --wire in a real terminal at 80×24', () => {
+  it('marks each CRLF, shows the PIPELINING batch as one TCP read, the stuffed dot as sent and the octets', async () => {
+    const home = panes!.tempDir();
+    const port = await freePort();
+    const t = panes!.pane(smtpLabCommand(['watch', '--wire', '--port', String(port), '--data-dir', path.join(home, 'data')], home), 80, 24, 5000);
+    await t.waitFor('the watch header', (s) => s.includes(`listening on 127.0.0.1:${port}`), 15_000);
+    const batch = 'MAIL FROM:<a@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n';
+    await writes(port, [
+      { data: 'EHLO wire.test\r\n', finals: 1 },
+      { data: batch, finals: 3 },
+      { data: 'Subject: dots\r\n\r\n..a line that starts with a dot\r\nend\r\n.\r\n', finals: 1 },
+      { data: 'QUIT\r\n', finals: 1 },
+    ]);
+    const all = await t.waitFor('the session closed', (s) => /session S1 closed \(quit\)/.test(s), 10_000);
+    // Rows wrap at 80 columns (a row at the text column, a note two in): read them joined back.
+    const text = all.replace(/\n {9,}/g, ' ').replace(/\n {2}(?! )/g, ' ');
+    expect(text).toMatch(/\[handshake\] +C: EHLO wire\.test\\r\\n$/m);
+    expect(text).toMatch(/\[connection\] +S: 220 mx\.example\.com .*\\r\\n$/m);
+    // The batch: one read of 63 octets holding three commands, then the three as pipelined rows.
+    expect(text).toContain(`⇢ one TCP read: ${Buffer.byteLength(batch)} octets, 3 lines together: MAIL FROM:<a@example.com>\\r\\nRCPT TO:<bob@example.com>\\r\\nDATA\\r\\n`);
+    expect(text).toMatch(/C: RCPT TO:<bob@example\.com>\\r\\n ⇉ pipelined/);
+    expect(text).toMatch(/C: │ \.\.a line that starts with a dot\\r\\n/);
+    expect(text).toMatch(/dot-stuffed/);
+    expect(text).toMatch(/55 octets/);
+    t.keys(['C-c']);
+  }, 40_000);
 });

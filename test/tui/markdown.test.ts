@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import stringWidth from 'string-width';
-import { lineText, parseInline, renderLines, renderMarkdown, wrapSegs } from '../../src/views/tui/markdown.js';
+import { renderLines, renderMarkdown } from '../../src/views/tui/markdown.js';
+import { lineText, parseInline, wrapSegs } from '../../src/views/tui/inline-wrap.js';
 
 const text = (lines: ReturnType<typeof renderMarkdown>) => lines.map(lineText);
 

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LabEventInput } from '../../src/events/types.js';
-import { applyEvents, createModel, expandLastSummary, FLOOD_BODY_LINES_PER_SECOND, type Row } from '../../src/views/tui/transcript-model.js';
+import { applyEvents, createModel, type Row } from '../../src/views/tui/transcript-model.js';
+import { expandLastSummary, FLOOD_BODY_LINES_PER_SECOND } from '../../src/views/tui/body-flood.js';
 import { SessionFilter } from '../../src/views/session-filter.js';
 import { SessionTable, sessionTableLines } from '../../src/views/session-table.js';
 import { emitted } from './helpers.js';

@@ -7,7 +7,7 @@
  */
 import { Box, Text } from 'ink';
 import type { TutorState } from '../../lessons/tutor.js';
-import { clampStyled, parseInline, wrapSegs } from './markdown.js';
+import { clampStyled, parseInline, wrapSegs } from './inline-wrap.js';
 import { StyledLines } from './styled-lines.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';

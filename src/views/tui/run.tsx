@@ -13,6 +13,7 @@ import { ThemeContext, resolveTheme } from './theme.js';
 import { TutorApp } from './tutor-app.js';
 import { WatchApp } from './watch-app.js';
 import type { TutorView } from './tutor-view.js';
+import { guardReflow } from './reflow-guard.js';
 
 export interface InkOptions {
   present?: boolean;
@@ -65,7 +66,7 @@ function assertTerminal(): void {
 async function runInk(app: React.ReactElement, opts: InkOptions): Promise<void> {
   assertTerminal();
   const instance = render(<ThemeContext.Provider value={resolveTheme(opts)}>{app}</ThemeContext.Provider>, {
-    stdout: sizedStdout(process.stdout),
+    stdout: guardReflow(sizedStdout(process.stdout)),
     exitOnCtrlC: true,
     maxFps: MAX_FPS,
   });

@@ -4,7 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import type { SessionInfo } from './transcript-model.js';
-import { shortId } from './transcript-model.js';
+import { shortId } from './transcript-groups.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 

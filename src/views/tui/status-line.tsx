@@ -7,10 +7,10 @@
  * `width` by leaving out the key tips at its end first, never by cutting a counter.
  */
 import { Text } from 'ink';
-import type { Counts } from './transcript-model.js';
+import type { Counts } from './queue-counts.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
-import { textWidth } from './markdown.js';
+import { textWidth } from './inline-wrap.js';
 
 export interface StatusLineProps {
   /** Leading text (who you are, where the lab listens). */

@@ -4,7 +4,7 @@
  * the plain views (`demo`). No React here, so a plain view can use it without loading ink.
  */
 import chalk, { type ChalkInstance } from 'chalk';
-import type { Seg, StyledLine } from './markdown.js';
+import type { Seg, StyledLine } from './inline-wrap.js';
 import type { Theme } from './theme.js';
 
 const sameStyle = (a: Seg, b: Seg) =>

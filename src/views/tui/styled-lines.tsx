@@ -1,6 +1,6 @@
 /** Styled lines (from markdown.ts) as ink rows: one <Text> per line, already wrapped to fit. */
 import { Box, Text } from 'ink';
-import type { Seg, StyledLine } from './markdown.js';
+import type { Seg, StyledLine } from './inline-wrap.js';
 import { mergeSegs } from './styled-ansi.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';

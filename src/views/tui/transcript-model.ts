@@ -1,23 +1,26 @@
 /**
  * Turns LabEvents into transcript rows. Pure (no React, no ink): the TUI, the plain `watch` output and
- * the tests all use it. The model groups what belongs together — an inbound session's lines under
- * that session, a message's queue events and relay legs under its queue id — and prints a header
- * whenever the group changes, so interleaved sessions stay readable.
+ * the tests all use it. The model groups what belongs together (transcript-groups.ts) — an inbound
+ * session's lines under that session, a message's queue events and relay legs under its queue id — and
+ * prints a header whenever the group changes, so interleaved sessions stay readable.
  *
  * In the tutor, under load (a test tool hammering the same server) one frame may carry thousands of
  * events: other people's rows beyond `maxRows` are counted, not drawn, and one summary row says how
  * many were left out; the learner's own lines are never dropped. In `watch` the sessions are the
- * lesson (a classroom): every protocol line and note is drawn, in order, under its session. Only
- * message body lines are summarised, and only in a flood (more than FLOOD_BODY_LINES_PER_SECOND, a
- * load generator, not a class): one summary row per message body, where the body was.
+ * lesson (a classroom): every protocol line and note is drawn, in order, under its session; only a
+ * flood's message body lines are summarised (body-flood.ts).
  */
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
-import { applySessionLine, closeSession, newSession, type SessionState } from '../../protocol/session.js';
-import { STAGES, type Stage } from '../../protocol/stages.js';
+import { closeSession, type SessionState } from '../../protocol/session.js';
+import type { Stage } from '../../protocol/stages.js';
 import { clockTime, describeEvent } from '../describe.js';
 import { ExplainMemory } from '../explain-memory.js';
 import { PipelineGroups } from '../pipeline-groups.js';
 import { WireView } from '../wire-view.js';
+import { BodyFlood } from './body-flood.js';
+import { learnerLine, updateStages } from './learner-stages.js';
+import { trackQueue, type Counts } from './queue-counts.js';
+import { groupOf, headerText, isForeign, isLearner, shortId, YOU } from './transcript-groups.js';
 
 /** Rows sit under their session's or message's header: the queue id is said there. */
 const GROUPED = { grouped: true } as const;
@@ -67,20 +70,6 @@ export interface SessionInfo {
   lastDirection?: Direction;
   queueId?: string;
   lines: number;
-}
-
-export interface Counts {
-  sessions: number;
-  /** Messages accepted into the queue so far (a running total). */
-  queued: number;
-  /** Recipients waiting in the queue now: queued, not yet delivered or bounced. */
-  inQueue: number;
-  /** Deliveries so far (a running total, per recipient). */
-  delivered: number;
-  /** Recipients deferred now: their last attempt failed and they are neither delivered nor bounced. */
-  deferred: number;
-  /** Bounces so far (a running total, per recipient). */
-  bounced: number;
 }
 
 export interface StageProgress {
@@ -134,24 +123,9 @@ export interface TranscriptModel {
   generation: number;
   /** The wire view (`--wire`, `:wire on|off`): CRLFs, TCP reads, octets, where TLS starts. */
   wire: WireView;
-  /** Watch: body lines in the current second of event time, to tell a flood from a class. */
-  bodyRate: { second: string; lines: number };
-  /** Watch: body lines of each session's current message left out in a flood, said when it ends. */
-  hiddenBody: Map<string, number>;
-  /** Watch: the last flooded bodies' lines (bounded), for the key that expands a summary. */
-  hiddenLines: { session: string; lines: string[] }[];
+  /** Watch: body lines summarised in a flood, and kept for the key that expands a summary. */
+  flood: BodyFlood;
 }
-
-// What the expand key can bring back: the last few flooded bodies, each up to this many lines.
-const KEEP_BODIES = 5;
-const KEEP_LINES = 2000;
-
-/**
- * Body lines a second (by event time, across all sessions) beyond which `watch` summarises them. A class
- * of 30 sending a few messages each stays far below; a load generator (smtp-source, a swaks loop)
- * passes it in its first second.
- */
-export const FLOOD_BODY_LINES_PER_SECOND = 400;
 
 export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
   const model: TranscriptModel = {
@@ -173,9 +147,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     learnerQueued: false,
     generation: 0,
     wire: new WireView(),
-    bodyRate: { second: '', lines: 0 },
-    hiddenBody: new Map(),
-    hiddenLines: [],
+    flood: new BodyFlood(),
   };
   return model;
 }
@@ -186,124 +158,6 @@ export function setLearner(model: TranscriptModel, session: string | undefined):
   model.learner = session;
   if (session) model.learnerSessions.add(session);
   updateStages(model);
-}
-
-/** Session ids can be long (smtp-server's are 16 chars): the first few are enough to tell them apart. */
-export function shortId(id: string): string {
-  return id.length > 6 ? id.slice(0, 6) : id;
-}
-
-const YOU = 'you';
-
-function isLearner(model: TranscriptModel, session: string | undefined): boolean {
-  if (model.mode !== 'tutor' || session === undefined) return false;
-  return model.learnerSessions.has(session) || model.isLearnerSession?.(session) === true;
-}
-
-/** The group an event belongs to: its inbound session, or the message (queue id) for queue and relay. */
-function groupOf(model: TranscriptModel, e: LabEvent): string | undefined {
-  switch (e.type) {
-    case 'wire':
-    case 'session-open':
-    case 'session-close': {
-      if (e.leg === 'inbound') return isLearner(model, e.session) ? YOU : `s:${e.session}`;
-      const q = e.queueId ?? model.relayQueue.get(e.session);
-      return q ? `q:${q}` : `s:${e.session}`;
-    }
-    case 'queued':
-      // Said in the session that handed the message over, right after the 250 to its dot.
-      if (e.session) return isLearner(model, e.session) ? YOU : `s:${e.session}`;
-      return `q:${e.queueId}`;
-    case 'mx-lookup':
-    case 'delivered':
-    case 'deferred':
-    case 'bounced':
-      return `q:${e.queueId}`;
-    case 'dkim-signed':
-      return `q:${e.queueId}`;
-    case 'dns-lookup':
-    case 'auth-results':
-      // Under the message they check; the forger's message has no queue id of the lab's.
-      return e.queueId ? `q:${e.queueId}` : undefined;
-    case 'relay-denied':
-    case 'tls':
-      return isLearner(model, e.session) ? YOU : `s:${e.session}`;
-    case 'notice':
-    case 'fault':
-      if (e.session) return isLearner(model, e.session) ? YOU : `s:${e.session}`;
-      return undefined;
-    default:
-      return undefined;
-  }
-}
-
-function isForeign(model: TranscriptModel, group: string | undefined): boolean {
-  if (group === undefined || group === YOU) return false;
-  if (group.startsWith('q:')) return !isLearner(model, model.queueOrigin.get(group.slice(2)));
-  return true;
-}
-
-/** Watch: is this body line one too many for its second (a flood)? Counts it either way. */
-function flooded(model: TranscriptModel, e: Extract<LabEvent, { type: 'wire' }>): boolean {
-  const second = e.time.slice(0, 19);
-  if (model.bodyRate.second !== second) model.bodyRate = { second, lines: 0 };
-  model.bodyRate.lines++;
-  return model.bodyRate.lines > FLOOD_BODY_LINES_PER_SECOND || model.hiddenBody.has(e.session);
-}
-
-function headerText(model: TranscriptModel, group: string): string {
-  if (group === YOU) return 'your session';
-  if (group.startsWith('q:')) {
-    const q = group.slice(2);
-    const origin = model.queueOrigin.get(q);
-    // A message the learner sent on an earlier session (before a reconnect or another lesson) is
-    // still theirs, but not this session's.
-    const yours = origin === model.learner ? ' · from your session' : ' · from your earlier session';
-    const from = origin === undefined ? '' : isLearner(model, origin) ? yours : ` · from session ${shortId(origin)}`;
-    return `message ${q}${from}`;
-  }
-  const id = group.slice(2);
-  const s = model.sessions.get(id);
-  const remote = s?.remote ? ` · ${s.remote}` : '';
-  return `session ${shortId(id)}${remote}`;
-}
-
-const deliveryKey = (queueId: string, recipient: string) => `${queueId}\n${recipient.toLowerCase()}`;
-
-/** Counters that say what is true now: one entry per queue id and recipient until it leaves the queue. */
-function track(model: TranscriptModel, e: LabEvent): void {
-  const w = model.waiting;
-  switch (e.type) {
-    case 'queued':
-      model.counts.queued++;
-      for (const r of e.recipients) w.set(deliveryKey(e.queueId, r), 'pending');
-      break;
-    case 'deferred':
-      // Also when its 'queued' came before this view started: it is in the queue all the same.
-      w.set(deliveryKey(e.queueId, e.recipient), 'deferred');
-      break;
-    case 'delivered':
-      model.counts.delivered++;
-      w.delete(deliveryKey(e.queueId, e.recipient));
-      break;
-    case 'bounced':
-      model.counts.bounced++;
-      w.delete(deliveryKey(e.queueId, e.recipient));
-      break;
-    default:
-      return;
-  }
-  model.counts.inQueue = w.size;
-  let deferred = 0;
-  for (const state of w.values()) if (state === 'deferred') deferred++;
-  model.counts.deferred = deferred;
-}
-
-function describeReply(code: number | undefined): Tone {
-  if (code === undefined) return 'info';
-  if (code >= 500) return 'error';
-  if (code >= 400) return 'warn';
-  return 'ok';
 }
 
 export interface ApplyOptions {
@@ -372,11 +226,8 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     // A flooded body ends at its session's next line that is not a body line (the "." or a close): its
     // summary goes there, in the message's place.
     const session = 'session' in e && e.type !== 'tcp-read' ? e.session : undefined;
-    if (session !== undefined && model.hiddenBody.has(session) && !(e.type === 'wire' && e.data)) {
-      const n = model.hiddenBody.get(session)!;
-      model.hiddenBody.delete(session);
-      push({ kind: 'summary', indent: 0, text: `⋯ ${n} body line${n === 1 ? '' : 's'} of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second; e shows them)` }, group, true);
-    }
+    const summary = session !== undefined && !(e.type === 'wire' && e.data) ? model.flood.endOf(session) : undefined;
+    if (summary) push({ kind: 'summary', indent: 0, text: summary }, group, true);
     switch (e.type) {
       case 'listening':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
@@ -412,14 +263,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       }
       case 'wire': {
-        if (model.mode === 'watch' && e.data && e.leg === 'inbound' && flooded(model, e)) {
-          if (!model.hiddenBody.has(e.session)) {
-            model.hiddenLines.push({ session: e.session, lines: [] });
-            if (model.hiddenLines.length > KEEP_BODIES) model.hiddenLines.shift();
-          }
-          model.hiddenBody.set(e.session, (model.hiddenBody.get(e.session) ?? 0) + 1);
-          const kept = [...model.hiddenLines].reverse().find((h) => h.session === e.session);
-          if (kept && kept.lines.length < KEEP_LINES) kept.lines.push(e.line);
+        if (model.mode === 'watch' && e.data && e.leg === 'inbound' && model.flood.hide(e)) {
           const open = model.sessions.get(e.session);
           if (open) open.lines++;
           break;
@@ -462,7 +306,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         if (wire) push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, text: wire.read(e) }, isLearner(model, e.session) ? YOU : `s:${e.session}`, isLearner(model, e.session));
         break;
       case 'queued':
-        track(model, e);
+        trackQueue(model.counts, model.waiting, e);
         if (e.session) model.queueOrigin.set(e.queueId, e.session);
         if (mine) {
           model.learnerQueued = true;
@@ -475,15 +319,15 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       }
       case 'delivered':
-        track(model, e);
+        trackQueue(model.counts, model.waiting, e);
         push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'deferred':
-        track(model, e);
+        trackQueue(model.counts, model.waiting, e);
         push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'bounced':
-        track(model, e);
+        trackQueue(model.counts, model.waiting, e);
         push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
         break;
       case 'dns-lookup':
@@ -550,40 +394,4 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     model.lastGroup = undefined;
   }
   return { rows, reset };
-}
-
-/** Folds a learner's line into its session's state (the one reducer) and counts lines for the DATA echo. */
-function learnerLine(model: TranscriptModel, e: Extract<LabEvent, { type: 'wire' }>): void {
-  if (e.direction === 'client' && e.data) model.learnerDataLines++;
-  else model.learnerOtherLines++;
-  model.learnerStates.set(e.session, applySessionLine(model.learnerStates.get(e.session) ?? newSession(), e));
-  updateStages(model);
-}
-
-/** The stage bar: the current learner session's stages, with the queue once a message of theirs is in it. */
-function updateStages(model: TranscriptModel): void {
-  const st = model.learner === undefined ? undefined : model.learnerStates.get(model.learner);
-  const visited = new Set<Stage>(st?.visited ?? []);
-  if (model.learnerQueued) visited.add('queue');
-  const current = st?.stage;
-  const next = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
-  if (next.current !== model.stages.current || next.visited.join() !== model.stages.visited.join()) model.stages = next;
-}
-
-/** The reply tone of a wire row, for colour and for the non-colour markers. */
-export function toneOf(row: Extract<Row, { kind: 'wire' }>): Tone {
-  return row.direction === 'server' ? describeReply(row.code ?? (Number.parseInt(row.line.slice(0, 3), 10) || undefined)) : 'info';
-}
-
-/**
- * Watch's `e` key: the most recent summarised body, its lines as rows (up to KEEP_LINES) under a
- * header saying whose they are — the instructor gets what a flood left out.
- */
-export function expandLastSummary(model: TranscriptModel): Row[] {
-  const h = model.hiddenLines.pop();
-  if (!h) return [];
-  model.lastGroup = undefined;
-  const rows: Row[] = [{ kind: 'header', id: model.nextId++, indent: 0, text: `session ${shortId(h.session)} · the body lines a flood left out` }];
-  for (const line of h.lines) rows.push({ kind: 'wire', id: model.nextId++, indent: 0, direction: 'client', line, stage: 'transmission', data: true, leg: 'inbound' });
-  return rows;
 }

@@ -9,16 +9,28 @@
  */
 import { Box } from 'ink';
 import type { Row, Tone } from './transcript-model.js';
-import { toneOf } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
-import { parseInline, renderLines, renderMarkdown, splitAtWidth, textWidth, wrapSegs, type Seg, type StyledLine } from './markdown.js';
+import { renderLines, renderMarkdown } from './markdown.js';
+import { parseInline, splitAtWidth, textWidth, wrapSegs, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
 import type { Stage } from '../../protocol/stages.js';
 
 /** The mark on a command sent before the previous reply came (RFC 2920), as lesson 13 shows it. */
 export const PIPELINED_MARK = '⇉ pipelined';
+
+function describeReply(code: number | undefined): Tone {
+  if (code === undefined) return 'info';
+  if (code >= 500) return 'error';
+  if (code >= 400) return 'warn';
+  return 'ok';
+}
+
+/** The reply tone of a wire row, for colour and for the non-colour markers. */
+export function toneOf(row: Extract<Row, { kind: 'wire' }>): Tone {
+  return row.direction === 'server' ? describeReply(row.code ?? (Number.parseInt(row.line.slice(0, 3), 10) || undefined)) : 'info';
+}
 
 const TONE_COLOR: Record<Tone, string | undefined> = { ok: 'green', warn: 'yellow', error: 'red', info: undefined };
 const TONE_MARK: Record<Tone, string> = { ok: '', warn: '! ', error: '✗ ', info: '' };

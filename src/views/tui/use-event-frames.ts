@@ -8,7 +8,9 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import type { LabEvent } from '../../events/types.js';
 import type { SessionFilter } from '../session-filter.js';
-import { applyEvents, createModel, expandLastSummary, setLearner, type Counts, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
+import { applyEvents, createModel, setLearner, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
+import { expandLastSummary } from './body-flood.js';
+import type { Counts } from './queue-counts.js';
 
 export interface FramesOptions {
   mode: 'tutor' | 'watch';

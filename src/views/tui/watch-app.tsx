@@ -54,8 +54,7 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }:
   );
   const open = frames.sessions.length;
   // The whole width, not the tutor's 80-column cap (live-width.ts): a projector at 120 columns must show
-  // the counters whole. A narrowing resize may leave a stale copy of these few lines; a cut footer
-  // hides the outcome every time.
+  // the counters whole. A narrowing resize re-wraps these lines; reflow-guard.ts erases them whole.
   const width = Math.max(20, columns - 1);
   // Header, status line, margins; the session list gets the rest, at most a third of the screen.
   const listLines = Math.max(1, Math.min(Math.floor(rows / 3), rows - 5 - (theme.present ? 2 : 0)));

@@ -1,0 +1,236 @@
+/**
+ * Styled text for the terminal, below the block layout (markdown.ts): inline Markdown (bold, emphasis,
+ * code) as styled segments, and word-wrapping those segments to a width with hanging indents. Every
+ * width is a display width (string-width): a CJK name or an emoji takes two columns. A word wider than
+ * the line is cut at the edge; a hard break ("\n" segment) starts a new line.
+ *
+ * Pure (no React): the row and lesson-pane components render the styled lines it returns.
+ */
+import { Lexer, type Token, type Tokens } from 'marked';
+import stringWidth from 'string-width';
+
+export interface Seg {
+  text: string;
+  bold?: boolean;
+  italic?: boolean;
+  code?: boolean;
+  heading?: boolean;
+  dim?: boolean;
+  /** An ink colour name (the view drops it when colour is off). */
+  color?: string;
+}
+
+export type StyledLine = Seg[];
+
+export interface MarkdownOptions {
+  /** Keep the backticks around inline code (no colour to set it apart). */
+  backticks?: boolean;
+}
+
+export type Style = Omit<Seg, 'text'>;
+
+/** Terminal columns of a string: wide (CJK, emoji) characters take two, combining marks none. */
+export function textWidth(s: string): number {
+  return stringWidth(s);
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * The longest start of `s` that fits in `cols` columns, and the rest; never splits a grapheme (an
+ * emoji with its modifiers, a letter with its accent). At least one grapheme is taken, so a caller
+ * cutting a line into pieces always moves on, even when a wide character meets a one-column room.
+ */
+export function splitAtWidth(s: string, cols: number): [string, string] {
+  let used = 0;
+  let end = 0;
+  for (const { segment, index } of graphemes.segment(s)) {
+    const w = stringWidth(segment);
+    if (used + w > cols && index > 0) break;
+    used += w;
+    end = index + segment.length;
+  }
+  return [s.slice(0, end), s.slice(end)];
+}
+
+export function lineText(line: StyledLine): string {
+  return line.map((s) => s.text).join('');
+}
+
+export function segsWidth(segs: readonly Seg[]): number {
+  return segs.reduce((n, s) => n + textWidth(s.text), 0);
+}
+
+const HARD_BREAK = '\n';
+
+/** Inline tokens as styled segments; a hard line break becomes a "\n" segment (wrapSegs breaks there). */
+export function inlineSegs(tokens: readonly Token[], opts: MarkdownOptions, style: Style): Seg[] {
+  const out: Seg[] = [];
+  for (const t of tokens) {
+    switch (t.type) {
+      case 'strong':
+        out.push(...inlineSegs(t.tokens ?? [], opts, { ...style, bold: true }));
+        break;
+      case 'em':
+        out.push(...inlineSegs(t.tokens ?? [], opts, { ...style, italic: true }));
+        break;
+      case 'del':
+        out.push(...inlineSegs(t.tokens ?? [], opts, style));
+        break;
+      case 'codespan':
+        out.push({ ...style, text: opts.backticks ? `\`${t.text}\`` : t.text, code: true });
+        break;
+      case 'br':
+        out.push({ ...style, text: HARD_BREAK });
+        break;
+      case 'link': {
+        const link = t as Tokens.Link;
+        // `<bob@example.com>` is an autolink to Markdown and an address to a reader of SMTP.
+        if (link.autolink) out.push({ ...style, text: link.raw });
+        else {
+          out.push(...inlineSegs(link.tokens, opts, style));
+          if (link.href !== link.text) out.push({ ...style, text: ` (${link.href})`, dim: true });
+        }
+        break;
+      }
+      case 'text':
+        // A list item's text token holds inline tokens of its own; a soft line break is a space.
+        if ('tokens' in t && t.tokens?.length) out.push(...inlineSegs(t.tokens, opts, style));
+        else out.push({ ...style, text: t.text.replace(/\n/g, ' ') });
+        break;
+      case 'escape':
+        out.push({ ...style, text: t.text });
+        break;
+      case 'checkbox':
+        break;
+      default:
+        // Inline HTML (`<reverse-path>`), images and anything newer: as the author typed it.
+        out.push({ ...style, text: t.raw.replace(/\n/g, ' ') });
+    }
+  }
+  return mergeAdjacent(out);
+}
+
+function sameStyle(a: Seg, b: Seg): boolean {
+  return a.bold === b.bold && a.italic === b.italic && a.code === b.code && a.heading === b.heading && a.dim === b.dim && a.color === b.color;
+}
+
+function mergeAdjacent(segs: Seg[]): Seg[] {
+  const out: Seg[] = [];
+  for (const seg of segs) {
+    if (seg.text === '') continue;
+    const last = out[out.length - 1];
+    if (last && sameStyle(last, seg) && seg.text !== HARD_BREAK && last.text !== HARD_BREAK) last.text += seg.text;
+    else out.push({ ...seg });
+  }
+  return out;
+}
+
+/** Inline Markdown (`**bold**`, `*em*`, `` `code` ``) of one text, in the style `base`. */
+export function parseInline(text: string, opts: MarkdownOptions = {}, base: Style = {}): Seg[] {
+  return inlineSegs(Lexer.lexInline(text), opts, base);
+}
+
+type Word = { segs: Seg[]; width: number } | 'break';
+
+/** Styled text as words (runs without spaces, possibly of several styles) and hard breaks. */
+function words(segs: readonly Seg[]): Word[] {
+  const out: Word[] = [];
+  let cur: { segs: Seg[]; width: number } | undefined;
+  for (const seg of segs) {
+    const { text, ...style } = seg;
+    for (const part of text.split(/( +|\n)/)) {
+      if (part === '') continue;
+      if (part === '\n') out.push('break');
+      if (part === '\n' || part.startsWith(' ')) {
+        cur = undefined;
+        continue;
+      }
+      if (!cur) {
+        cur = { segs: [], width: 0 };
+        out.push(cur);
+      }
+      cur.segs.push({ ...style, text: part });
+      cur.width += textWidth(part);
+    }
+  }
+  return out;
+}
+
+/**
+ * Word-wrap styled text to `width` columns. `first` and `rest` are prefixes (a bullet, an indent) that
+ * count toward the width. Lines never start with the space they broke at; a word wider than the line
+ * is cut at the edge.
+ */
+export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Seg[] = first): StyledLine[] {
+  const lines: StyledLine[] = [];
+  const w = Math.max(8, width);
+  const restWidth = segsWidth(rest);
+  let line: Seg[] = [...first];
+  let used = segsWidth(first);
+  let empty = true;
+  const newLine = () => {
+    lines.push(line);
+    line = [...rest];
+    used = restWidth;
+    empty = true;
+  };
+  for (const word of words(segs)) {
+    if (word === 'break') {
+      newLine();
+      continue;
+    }
+    const gap = empty ? 0 : 1;
+    if (used + gap + word.width <= w) {
+      if (gap) line.push({ text: ' ' });
+      line.push(...word.segs);
+      used += gap + word.width;
+      empty = false;
+      continue;
+    }
+    if (!empty) newLine();
+    if (used + word.width <= w) {
+      line.push(...word.segs);
+      used += word.width;
+      empty = false;
+      continue;
+    }
+    // Wider than a whole line (a URL, a base64 blob, a sentence of CJK, which has no spaces to break
+    // at): there is no word boundary that would fit, so cut it at the edge rather than overflow.
+    for (const seg of word.segs) {
+      let text = seg.text;
+      while (text !== '') {
+        const [piece, tail] = splitAtWidth(text, Math.max(1, w - used));
+        if (!empty && used + textWidth(piece) > w) {
+          // A wide character that does not fit in the last column: it starts the next line.
+          newLine();
+          continue;
+        }
+        line.push({ ...seg, text: piece });
+        used += textWidth(piece);
+        empty = false;
+        text = tail;
+        if (text !== '' || used >= w) newLine();
+      }
+    }
+  }
+  if (!empty || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/** Keep at most `max` lines; the last kept one ends in "…" when some were cut. */
+export function clampStyled(lines: StyledLine[], width: number, max: number): StyledLine[] {
+  if (lines.length <= max) return lines;
+  const kept = lines.slice(0, Math.max(1, max));
+  const last = [...kept[kept.length - 1]!];
+  let used = segsWidth(last);
+  while (used >= width && last.length) {
+    const seg = last.pop()!;
+    const keep = Math.max(0, textWidth(seg.text) - (used - width + 1));
+    if (keep > 0) last.push({ ...seg, text: splitAtWidth(seg.text, keep)[0] });
+    used = segsWidth(last);
+  }
+  last.push({ text: '…' });
+  kept[kept.length - 1] = last;
+  return kept;
+}

@@ -1,0 +1,27 @@
+/**
+ * The tutor's stage bar: the learner's sessions folded through the one session reducer
+ * (protocol/session.ts), and where the current one stands — with the queue once a message of theirs
+ * reached it in this lesson (the session itself never enters the queue).
+ */
+import type { LabEvent } from '../../events/types.js';
+import { applySessionLine, newSession } from '../../protocol/session.js';
+import { STAGES, type Stage } from '../../protocol/stages.js';
+import type { TranscriptModel } from './transcript-model.js';
+
+/** Folds a learner's line into its session's state (the one reducer) and counts lines for the DATA echo. */
+export function learnerLine(model: TranscriptModel, e: Extract<LabEvent, { type: 'wire' }>): void {
+  if (e.direction === 'client' && e.data) model.learnerDataLines++;
+  else model.learnerOtherLines++;
+  model.learnerStates.set(e.session, applySessionLine(model.learnerStates.get(e.session) ?? newSession(), e));
+  updateStages(model);
+}
+
+/** The stage bar: the current learner session's stages, with the queue once a message of theirs is in it. */
+export function updateStages(model: TranscriptModel): void {
+  const st = model.learner === undefined ? undefined : model.learnerStates.get(model.learner);
+  const visited = new Set<Stage>(st?.visited ?? []);
+  if (model.learnerQueued) visited.add('queue');
+  const current = st?.stage;
+  const next = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
+  if (next.current !== model.stages.current || next.visited.join() !== model.stages.visited.join()) model.stages = next;
+}
