@@ -78,11 +78,15 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
   }
 }
 
-/** What the client sent, what it declared, what the lab stored (the lab's own Received: field is the difference). */
+/**
+ * The message the client sent, what it declared, what the lab stored (the lab's own Received: field is
+ * the difference). Counted as RFC 1870 §5 defines message size: CRLFs in, stuffed dots and the final dot out, so
+ * the wire view's count of the lines as sent can be larger.
+ */
 function sizes(e: Extract<LabEvent, { type: 'queued' }>): string {
   if (e.received === undefined) return `${e.size} octets`;
   const declared = e.declaredSize !== undefined ? ` (declared ${e.declaredSize})` : '';
-  return `${e.received} octets sent${declared}, ${e.size} stored with the lab's Received:`;
+  return `a ${e.received}-octet message${declared}, ${e.size} stored with the lab's Received:`;
 }
 
 function whyBounced(e: Extract<LabEvent, { type: 'bounced' }>): string {

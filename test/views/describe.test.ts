@@ -6,9 +6,9 @@ import type { LabEvent } from '../../src/events/types.js';
 const base = { seq: 1, time: '2026-01-01T00:00:00.000Z', stage: 'queue' as const };
 
 describe('describeEvent', () => {
-  it('a queued message: octets sent, declared with SIZE=, and stored with the lab\'s Received:', () => {
+  it('a queued message: its size as RFC 1870 §5 defines it, declared with SIZE=, and stored with the lab\'s Received:', () => {
     const e: LabEvent = { ...base, type: 'queued', queueId: 'Q1', from: 'a@example.com', recipients: ['bob@example.com'], size: 676, received: 511, declaredSize: 400 };
-    expect(describeEvent(e)).toBe("queued as Q1: a@example.com → bob@example.com (511 octets sent (declared 400), 676 stored with the lab's Received:)");
+    expect(describeEvent(e)).toBe("queued as Q1: a@example.com → bob@example.com (a 511-octet message (declared 400), 676 stored with the lab's Received:)");
   });
 
   it('a give-up says the retry schedule ran out and after how many attempts', () => {
