@@ -58,6 +58,21 @@ describe('spool', () => {
     expect(again.r.list()[0]).toMatchObject({ id, attempts: 1 });
   });
 
+  it('makes 20 messages that arrive during one fsync round durable together in the next (classic group commit)', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const spool = new Spool(dataDir);
+    await spool.open();
+    const rec = (id: string) => ({ id, from: 'a@example.com', recipients: ['bob@example.com'], arrival: Date.now(), size: msg.length });
+    // The first append starts a round at once; the other 20 arrive while it is in flight.
+    const first = spool.append(rec('FIRST'), msg);
+    const rest = Array.from({ length: 20 }, (_, n) => spool.append(rec(`N${n}`), msg));
+    await Promise.all([first, ...rest]);
+    expect(spool.stats).toMatchObject({ groups: 2, records: 21 });
+    await spool.close();
+    expect(loadSpool(path.join(dataDir, 'spool')).items).toHaveLength(21);
+  });
+
   it('drops a record torn by a crash (never acknowledged) and keeps the ones before it', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
