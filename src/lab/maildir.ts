@@ -102,15 +102,16 @@ parentPort.on('message', (jobs) => {
       try {
         let off = 0;
         while (off < j.content.length) off += fs.writeSync(fd, j.content, off, j.content.length - off);
-        fs.fsyncSync(fd);
+        if (j.durable) fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
       }
       fs.renameSync(tmp, final);
+      results.push({ path: final });
+      if (!j.durable) continue;
       const newDir = path.join(j.dir, 'new');
       if (!dirs.has(newDir)) dirs.set(newDir, []);
-      dirs.get(newDir).push(results.length);
-      results.push({ path: final });
+      dirs.get(newDir).push(results.length - 1);
     } catch (e) {
       results.push({ error: String(e && e.message || e) });
     }
@@ -131,6 +132,8 @@ interface Job {
   dir: string;
   name: string;
   content: Uint8Array;
+  /** fsync the file and new/ before the delivery counts (the lab's own mailboxes); false for a simulated peer. */
+  durable: boolean;
 }
 
 /** A pool of writer threads; each group of deliveries goes to one free thread. */
@@ -138,10 +141,13 @@ class MaildirWriters {
   private readonly idle: Worker[] = [];
   private readonly groups: GroupCommit<Job, string | Error>;
 
-  constructor(private readonly size: number) {
+  constructor(
+    private readonly size: number,
+    private readonly durable = true,
+  ) {
     this.groups = new GroupCommit({
       commit: (jobs) => this.run(jobs),
-      concurrency: () => this.allowed(),
+      concurrency: () => (durable ? this.allowed() : size),
       // Share what is waiting between the free writers (each fsyncs one file at a time), but don't
       // wake a thread for fewer than 8 files; at most 64 per group.
       groupSize: (waiting, free) => Math.min(64, Math.max(8, Math.ceil(waiting / free))),
@@ -150,7 +156,7 @@ class MaildirWriters {
   }
 
   async write(dir: string, name: string, content: Buffer): Promise<string> {
-    const result = await this.groups.add({ dir, name, content });
+    const result = await this.groups.add({ dir, name, content, durable: this.durable });
     if (result instanceof Error) throw result;
     return result;
   }
@@ -226,15 +232,23 @@ export function noteInboundMessage(): void {
 }
 
 const writers = new MaildirWriters(4);
+/**
+ * The simulated remote MTAs' own writer: tmp/ → new/ (a reader still never sees half a message) but no
+ * fsync. They stand in for another organisation's MTA, whose disk is not the lab's to wait on: a kill -9
+ * of the lab loses nothing they wrote (the page cache survives a process), only a power cut could, and
+ * their 250 no longer waits behind the lab's own fsyncs. Its own thread, so it never queues behind them.
+ */
+const peerWriters = new MaildirWriters(1, false);
 
 /**
- * Write `content` into the Maildir `dir` under `name`; resolves with the final path once it is durable.
+ * Write `content` into the Maildir `dir` under `name`; resolves with the final path once it is durable
+ * (`peer`: once it is in new/, unsynced — the simulated remote MTAs).
  * Takes ownership of `content`: a buffer with memory of its own (finalDeliveryContent makes one) is
  * moved to the writer thread and is empty afterwards.
  */
-export async function deliverToMaildir(dir: string, name: string, content: Buffer): Promise<string> {
+export async function deliverToMaildir(dir: string, name: string, content: Buffer, peer = false): Promise<string> {
   await ensureMaildir(dir);
-  return writers.write(dir, name, content);
+  return (peer ? peerWriters : writers).write(dir, name, content);
 }
 
 /** The part of a lab delivery name that identifies (queue id, recipient): `<queueId>_<index>`. */
