@@ -22,8 +22,14 @@ export interface Rcpt {
 
 export interface Item {
   record: SpoolRecord;
-  message: Buffer;
+  /**
+   * The message's bytes while the queue can afford to keep them in memory (queue.ts: a small budget);
+   * otherwise undefined, and read back from the spool for each attempt (DeliveryContext.body).
+   */
+  message?: Buffer;
   segment: string;
+  /** Byte offset of the message in its segment. */
+  offset: number;
   rcpts: Rcpt[];
   /**
    * Loaded from disk at start, or a bounce (whose id is derived from the message it reports on): a
@@ -59,6 +65,8 @@ export interface DeliveryContext {
   bus: EventBus;
   dataDir: string;
   spool: Spool;
+  /** The message's bytes: from memory, or read back from the spool. */
+  body(item: Item): Buffer;
   /**
    * A temporary failure (4xx, refused, timed out): deferred on the retry schedule, or returned as a
    * failure to bounce when the schedule has run out.
@@ -71,7 +79,7 @@ export function isFinal(status: RecipientStatus): boolean {
 }
 
 /** The item for a spool record, with the progress a previous run recorded for each recipient. */
-export function itemOf(l: LoadedItem, message: Buffer, resumed: boolean): Item {
+export function itemOf(l: LoadedItem, message: Buffer | undefined, resumed: boolean): Item {
   const rcpts: Rcpt[] = l.record.recipients.map((address, index) => {
     const p = l.progress.get(index);
     return {
@@ -85,7 +93,7 @@ export function itemOf(l: LoadedItem, message: Buffer, resumed: boolean): Item {
       lastReply: p?.lastReply,
     };
   });
-  return { record: l.record, message, segment: l.segment, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set(), reports: [] };
+  return { record: l.record, message, segment: l.segment, offset: l.offset, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set(), reports: [] };
 }
 
 export interface RecipientSummary {
@@ -134,5 +142,5 @@ export function summarise(record: SpoolRecord, rcpts: { address: string; status:
 /** The spool as on disk, for `smtp-lab queue` (works whether or not a server is running). */
 export function listSpool(dataDir: string): QueueItemSummary[] {
   const { items } = loadSpool(`${dataDir}/spool`);
-  return items.map((l) => summarise(l.record, itemOf(l, Buffer.alloc(0), true).rcpts));
+  return items.map((l) => summarise(l.record, itemOf(l, undefined, true).rcpts));
 }

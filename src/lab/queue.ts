@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import { Spool, readSpooledMessage, type LoadedItem, type OpenedSpool, type SpoolRecord } from './spool.js';
+import { Spool, type LoadedItem, type OpenedSpool, type SpoolRecord } from './spool.js';
 import { noteInboundMessage } from './maildir.js';
 import { report, wantsReport } from './bounce.js';
 import { startRemoteMtas, type RemoteMtaOptions, type RemoteMtas } from './remote.js';
@@ -58,6 +58,13 @@ export interface QueueRunnerOptions {
   mailAuth?: MailAuth;
 }
 
+/**
+ * Message bodies the queue keeps in memory, in bytes: the messages about to be delivered (usually at
+ * once, in the next turn). Past this a queued message lives only in its spool segment and each
+ * attempt reads it back (a page-cache read), so a backlog of 20,000 costs disk, not RAM.
+ */
+const BODIES_IN_MEMORY = 4 * 1024 * 1024;
+
 let idCounter = 0;
 /** Random per process, so two runs started in the same millisecond still differ. */
 const ID_SALT = randomBytes(2).toString('hex');
@@ -70,6 +77,8 @@ export function newQueueId(): string {
 export class QueueRunner {
   private readonly spool: Spool;
   private readonly items = new Map<string, Item>();
+  /** Bytes of the bodies items hold in memory (at most BODIES_IN_MEMORY, see there). */
+  private heldBytes = 0;
   private readonly scheduler: Scheduler;
   private readonly schedule: readonly number[];
   private started = false;
@@ -104,6 +113,7 @@ export class QueueRunner {
       bus: opts.bus,
       dataDir: opts.dataDir,
       spool: this.spool,
+      body: (item) => this.body(item),
       defer: (item, r, reply, mxHost, smtpReply) => this.defer(item, r, reply, mxHost, smtpReply),
     };
     this.remote = new RemoteDelivery(this.delivery, { remotes: () => this.remotes, timeoutMs: opts.relayTimeoutMs ?? 15_000, sign: opts.mailAuth?.signForRelay });
@@ -151,7 +161,7 @@ export class QueueRunner {
               .join(', ')}`,
           });
       }
-      for (const l of loaded) this.adopt(l, await readSpooledMessage(this.spool.dir, l));
+      for (const l of loaded) this.adopt(l, undefined);
     } catch (err) {
       // Nobody may wait forever on a queue that never opened.
       this.markSpoolOpen(err as Error);
@@ -231,7 +241,7 @@ export class QueueRunner {
     this.enqueuing++;
     try {
       await this.spoolOpen;
-      const segment = await this.spool.append(record, message);
+      const at = await this.spool.append(record, message);
       this.opts.bus.emit({
         type: 'queued',
         stage: 'queue',
@@ -244,7 +254,7 @@ export class QueueRunner {
         ...(envelope.declaredSize !== undefined ? { declaredSize: envelope.declaredSize } : {}),
       });
       if (!this.stopped) {
-        this.adopt({ record, segment, offset: 0, progress: new Map() }, message, !!envelope.bounceOf);
+        this.adopt({ record, segment: at.segment, offset: at.offset, progress: new Map() }, message, !!envelope.bounceOf);
         // Deliver on the next turn: the server's 250 (which resolves from this promise) goes on the
         // wire first, so the transcript reads in the order a real MTA acts: accept, then queue work.
         setImmediate(() => this.pump());
@@ -256,8 +266,10 @@ export class QueueRunner {
     }
   }
 
-  private adopt(l: LoadedItem, message: Buffer, resumed = true): void {
-    const item = itemOf(l, message, resumed);
+  private adopt(l: LoadedItem, message: Buffer | undefined, resumed = true): void {
+    const keep = message && this.heldBytes + message.length <= BODIES_IN_MEMORY;
+    if (keep) this.heldBytes += message.length;
+    const item = itemOf(l, keep ? message : undefined, resumed);
     this.items.set(l.record.id, item);
     this.scheduler.add(item);
   }
@@ -333,6 +345,8 @@ export class QueueRunner {
     if (!this.items.has(item.record.id) || item.busy.size || item.reports.length) return;
     if (!item.rcpts.every((r) => isFinal(r.status))) return;
     this.items.delete(item.record.id);
+    if (item.message) this.heldBytes -= item.message.length;
+    item.message = undefined;
     this.scheduler.forget(item);
     this.spool.release(item.record.id, item.segment);
   }
@@ -371,12 +385,18 @@ export class QueueRunner {
     return undefined;
   }
 
+  /** The message's bytes: kept in memory, or read back from its spool segment. */
+  private body(item: Item): Buffer {
+    return item.message ?? this.spool.readMessage(item, item.record.size);
+  }
+
   private report(item: Item, entries: ReportEntry[]): Promise<void> {
     return report(
       {
         world: this.opts.world,
         bus: this.opts.bus,
         spool: this.spool,
+        body: (i) => this.body(i),
         isQueued: (id) => this.items.has(id),
         enqueue: (id, envelope, message) => this.enqueueWithId(id, envelope, message),
       },

@@ -214,18 +214,6 @@ export function frameRecord(record: SpoolRecord, message: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${HEADER_V2}${crc} ${json}\n`), message, Buffer.from('\n')]);
 }
 
-/** Read one spooled message's bytes (for items loaded at start). */
-export async function readSpooledMessage(spoolDir: string, item: LoadedItem): Promise<Buffer> {
-  const fh = await fs.open(path.join(spoolDir, item.segment), 'r');
-  try {
-    const buf = Buffer.alloc(item.record.size);
-    await fh.read(buf, 0, item.record.size, item.offset);
-    return buf;
-  } finally {
-    await fh.close();
-  }
-}
-
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await fs.open(dir, 'r');
   try {
