@@ -137,8 +137,15 @@ interface Job {
 }
 
 /** A pool of writer threads; each group of deliveries goes to one free thread. */
+/**
+ * A writer thread idle this long is ended: each is a V8 isolate of ~9 MiB resident, worth keeping
+ * through a burst, not through the pauses of a lesson. A new group spawns one again (~30 ms).
+ */
+const WRITER_IDLE_MS = 500;
+
 class MaildirWriters {
   private readonly idle: Worker[] = [];
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private readonly groups: GroupCommit<Job, string | Error>;
 
   constructor(
@@ -169,6 +176,8 @@ class MaildirWriters {
   /** One group on one thread: a path or an error per delivery; the thread dying fails the group. */
   private run(jobs: Job[]): Promise<(string | Error)[]> {
     const w = this.idle.pop() ?? this.spawn();
+    clearTimeout(this.idleTimers.get(w));
+    this.idleTimers.delete(w);
     return new Promise<(string | Error)[]>((resolve, reject) => {
       const detach = () => {
         w.off('message', done);
@@ -180,6 +189,12 @@ class MaildirWriters {
         // Never keep a finished program alive for an idle writer (ref'd only while it has work).
         w.unref();
         this.idle.push(w);
+        const t = setTimeout(() => {
+          this.forget(w);
+          void w.terminate();
+        }, WRITER_IDLE_MS);
+        t.unref();
+        this.idleTimers.set(w, t);
         resolve(results.map((r) => r.path ?? new Error(r.error ?? 'Maildir write failed')));
       };
       const fail = (err: Error) => {
@@ -211,6 +226,8 @@ class MaildirWriters {
   }
 
   private forget(w: Worker): void {
+    clearTimeout(this.idleTimers.get(w));
+    this.idleTimers.delete(w);
     const i = this.idle.indexOf(w);
     if (i >= 0) this.idle.splice(i, 1);
   }
