@@ -1,13 +1,61 @@
 /**
- * One queued message and where each of its recipients stands (Haraka's hmail): a small explicit state
- * machine per recipient, pending → delivered | deferred | bounced, and deferred → (retry) → the same
- * choices. Delivered and bounced are final.
+ * One queued message — its envelope, its queue id, its spool record — and where each of its recipients
+ * stands (Haraka's hmail): a small explicit state machine per recipient, pending → delivered | deferred
+ * | bounced, and deferred → (retry) → the same choices. Delivered and bounced are final.
  */
+import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import type { FailedRecipient, ReportAction } from './bounce.js';
 import { domainOf } from '../protocol/command.js';
 import { loadSpool, type LoadedItem, type RecipientStatus, type Spool, type SpoolRecord } from './spool.js';
+
+/** A message's envelope as the lab server hands it to the queue. */
+export interface Envelope {
+  from: string;
+  recipients: string[];
+  session?: string;
+  clientAddress?: string;
+  helo?: string;
+  authenticated?: boolean;
+  body?: SpoolRecord['body'];
+  ret?: SpoolRecord['ret'];
+  envid?: string;
+  rcptDsn?: SpoolRecord['rcptDsn'];
+  /** Octets the client sent (after unstuffing), before the lab's own Received: field. */
+  received?: number;
+  /** MAIL FROM's SIZE= (RFC 1870), when declared. */
+  declaredSize?: number;
+}
+
+let idCounter = 0;
+/** Random per process, so two runs started in the same millisecond still differ. */
+const ID_SALT = randomBytes(2).toString('hex');
+/** Postfix-like queue ids: upper-case, unique across restarts (time + per-process salt + counter). */
+export function newQueueId(): string {
+  idCounter = (idCounter + 1) % 36 ** 3;
+  return `${Date.now().toString(36)}${ID_SALT}${idCounter.toString(36).padStart(3, '0')}`.toUpperCase();
+}
+
+/** The spool record for a message the queue takes: its envelope, as stored with it. */
+export function spoolRecordOf(id: string, envelope: Envelope & { bounceOf?: string }, size: number): SpoolRecord {
+  return {
+    id,
+    from: envelope.from,
+    recipients: envelope.recipients,
+    arrival: Date.now(),
+    size,
+    session: envelope.session,
+    clientAddress: envelope.clientAddress,
+    helo: envelope.helo,
+    authenticated: envelope.authenticated,
+    bounceOf: envelope.bounceOf,
+    ...(envelope.body ? { body: envelope.body } : {}),
+    ...(envelope.ret ? { ret: envelope.ret } : {}),
+    ...(envelope.envid !== undefined ? { envid: envelope.envid } : {}),
+    ...(envelope.rcptDsn ? { rcptDsn: envelope.rcptDsn } : {}),
+  };
+}
 
 export interface Rcpt {
   index: number;

@@ -5,37 +5,22 @@
  * (remote-delivery.ts) — deferring on the retry policy's schedule (retry-policy.ts) and bouncing what
  * fails (bounce.ts). The recipients' states are in queue-item.ts.
  */
-import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import { Spool, type LoadedItem, type OpenedSpool, type SpoolRecord } from './spool.js';
+import { Spool, type LoadedItem, type OpenedSpool } from './spool.js';
 import { noteInboundMessage } from './maildir.js';
 import { report, wantsReport } from './bounce.js';
 import { startRemoteMtas, type RemoteMtaOptions, type RemoteMtas } from './remote.js';
 import { statusOf } from '../protocol/reply.js';
 import { DEFAULT_RETRY_SCHEDULE, nextAttempt } from './retry-policy.js';
 import { Scheduler } from './queue-scheduler.js';
-import { isFinal, itemOf, summarise, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt, type ReportEntry } from './queue-item.js';
+import { isFinal, itemOf, newQueueId, spoolRecordOf, summarise, type Envelope, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt, type ReportEntry } from './queue-item.js';
 import { deliverLocal } from './local-delivery.js';
 import { RemoteDelivery } from './remote-delivery.js';
 import type { MailAuth } from './mail-auth.js';
 
-export interface Envelope {
-  from: string;
-  recipients: string[];
-  session?: string;
-  clientAddress?: string;
-  helo?: string;
-  authenticated?: boolean;
-  body?: SpoolRecord['body'];
-  ret?: SpoolRecord['ret'];
-  envid?: string;
-  rcptDsn?: SpoolRecord['rcptDsn'];
-  /** Octets the client sent (after unstuffing), before the lab's own Received: field. */
-  received?: number;
-  /** MAIL FROM's SIZE= (RFC 1870), when declared. */
-  declaredSize?: number;
-}
+/** What the lab server hands over (server.ts imports them from here). */
+export { newQueueId, type Envelope } from './queue-item.js';
 
 export interface QueueRunnerOptions {
   dataDir: string;
@@ -64,15 +49,6 @@ export interface QueueRunnerOptions {
  * attempt reads it back (a page-cache read), so a backlog of 20,000 costs disk, not RAM.
  */
 const BODIES_IN_MEMORY = 4 * 1024 * 1024;
-
-let idCounter = 0;
-/** Random per process, so two runs started in the same millisecond still differ. */
-const ID_SALT = randomBytes(2).toString('hex');
-/** Postfix-like queue ids: upper-case, unique across restarts (time + per-process salt + counter). */
-export function newQueueId(): string {
-  idCounter = (idCounter + 1) % 36 ** 3;
-  return `${Date.now().toString(36)}${ID_SALT}${idCounter.toString(36).padStart(3, '0')}`.toUpperCase();
-}
 
 export class QueueRunner {
   private readonly spool: Spool;
@@ -222,22 +198,7 @@ export class QueueRunner {
 
   private async enqueueWithId(id: string, envelope: Envelope & { bounceOf?: string }, message: Buffer): Promise<string> {
     if (this.stopped) throw new Error('the queue is stopped');
-    const record: SpoolRecord = {
-      id,
-      from: envelope.from,
-      recipients: envelope.recipients,
-      arrival: Date.now(),
-      size: message.length,
-      session: envelope.session,
-      clientAddress: envelope.clientAddress,
-      helo: envelope.helo,
-      authenticated: envelope.authenticated,
-      bounceOf: envelope.bounceOf,
-      ...(envelope.body ? { body: envelope.body } : {}),
-      ...(envelope.ret ? { ret: envelope.ret } : {}),
-      ...(envelope.envid !== undefined ? { envid: envelope.envid } : {}),
-      ...(envelope.rcptDsn ? { rcptDsn: envelope.rcptDsn } : {}),
-    };
+    const record = spoolRecordOf(id, envelope, message.length);
     this.enqueuing++;
     try {
       await this.spoolOpen;
