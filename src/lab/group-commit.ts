@@ -25,7 +25,10 @@ export interface GroupCommitOptions<T, R> {
    * starts; a durable item starts a group at once and takes the lazy ones along.
    */
   lazyDelayMs?: number;
-  /** Gather the rest of this event-loop turn before a group starts (waking a thread costs more than an item). */
+  /**
+   * Gather the rest of this event-loop turn before a group starts, the first and each after a round:
+   * what the sockets already hold joins it (and waking a thread costs more than an item).
+   */
   gatherTurn?: boolean;
   /** Runs each time the last group in flight has finished and nothing waits. */
   onSettled?(): void;
@@ -96,7 +99,7 @@ export class GroupCommit<T, R = void> {
       this.inFlight++;
       void this.run(group).finally(() => {
         this.inFlight--;
-        this.start();
+        this.startSoon();
         if (!this.busy) {
           for (const w of this.drainWaiters.splice(0)) w();
           this.opts.onSettled?.();

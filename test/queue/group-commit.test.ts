@@ -31,6 +31,23 @@ describe('group commit', () => {
     expect(gc.busy).toBe(false);
   });
 
+  it('with gatherTurn, the round after one that finished also waits for the rest of the turn', async () => {
+    const { groups, commit } = controlledCommit();
+    const gc = new GroupCommit({ commit, gatherTurn: true });
+    const a = gc.add('a');
+    await settle();
+    const b = gc.add('b');
+    groups[0]!.finish();
+    await a;
+    // Handed in after the round finished, in the same turn (a socket read in the same poll phase).
+    const c = gc.add('c');
+    expect(groups).toHaveLength(1);
+    await settle();
+    expect(groups.map((g) => g.items)).toEqual([['a'], ['b', 'c']]);
+    groups[1]!.finish();
+    expect(await Promise.all([b, c])).toEqual(['b:ok', 'c:ok']);
+  });
+
   it('lets a lazy item wait for company, and a durable one takes it along with an fsync', async () => {
     const { groups, commit } = controlledCommit();
     const gc = new GroupCommit({ commit, lazyDelayMs: 60_000 });

@@ -64,8 +64,9 @@ describe('spool', () => {
     const spool = new Spool(dataDir);
     await spool.open();
     const rec = (id: string) => ({ id, from: 'a@example.com', recipients: ['bob@example.com'], arrival: Date.now(), size: msg.length });
-    // The first append starts a round at once; the other 20 arrive while it is in flight.
+    // The first append's round starts after this event-loop turn; the other 20 arrive while it is in flight.
     const first = spool.append(rec('FIRST'), msg);
+    await new Promise((resolve) => setImmediate(resolve));
     const rest = Array.from({ length: 20 }, (_, n) => spool.append(rec(`N${n}`), msg));
     await Promise.all([first, ...rest]);
     expect(spool.stats).toMatchObject({ groups: 2, records: 21 });
