@@ -173,6 +173,8 @@ export interface BounceContext {
   world: World;
   bus: EventBus;
   spool: Spool;
+  /** The message's bytes (the report returns them, or their header section). */
+  body(item: Item): Buffer;
   /** Is an item with this queue id in the queue now? */
   isQueued(id: string): boolean;
   /** Durably queue the DSN under its own id, with MAIL FROM:<>. */
@@ -227,7 +229,7 @@ export async function report(ctx: BounceContext, item: Item, entries: ReportEntr
       queueId: id,
       sender,
       arrival: item.record.arrival,
-      original: item.message,
+      original: ctx.body(item),
       envid: item.record.envid,
       ret: item.record.ret,
       recipients: wanted.map((e) => ({ ...e.f, action: e.action, orcpt: item.record.rcptDsn?.[e.rcpt.index]?.orcpt })),

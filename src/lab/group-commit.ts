@@ -12,10 +12,12 @@ export interface GroupCommitOptions<T, R> {
    * before its first await. `durable` is false when every item of the group may skip the fsync.
    */
   commit(items: T[], durable: boolean): Promise<R[]>;
-  /** Groups that may be in flight at once: while one waits on its fsync, the next one writes. */
+  /**
+   * Groups that may be in flight at once. 1 (the default) is classic group commit, right for one file:
+   * everything that arrives during a round joins the next. More suits independent workers (the Maildir
+   * writer threads, each fsyncing its own files).
+   */
   concurrency?: number | (() => number);
-  /** True when the next group must start alone (it opens a new file): it waits for the others. */
-  exclusive?(): boolean;
   /** At most this many items in a group, given how many are waiting and how many groups may start. */
   groupSize?(waiting: number, free: number): number;
   /**
@@ -23,7 +25,10 @@ export interface GroupCommitOptions<T, R> {
    * starts; a durable item starts a group at once and takes the lazy ones along.
    */
   lazyDelayMs?: number;
-  /** Gather the rest of this event-loop turn before a group starts (waking a thread costs more than an item). */
+  /**
+   * Gather the rest of this event-loop turn before a group starts, the first and each after a round:
+   * what the sockets already hold joins it (and waking a thread costs more than an item).
+   */
   gatherTurn?: boolean;
   /** Runs each time the last group in flight has finished and nothing waits. */
   onSettled?(): void;
@@ -88,14 +93,13 @@ export class GroupCommit<T, R = void> {
     if (this.lazyTimer) clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
     while (this.waiting.length && this.inFlight < this.concurrency()) {
-      if (this.inFlight > 0 && this.opts.exclusive?.()) return;
       const free = this.concurrency() - this.inFlight;
       const size = this.opts.groupSize ? Math.max(1, this.opts.groupSize(this.waiting.length, free)) : this.waiting.length;
       const group = this.waiting.splice(0, size);
       this.inFlight++;
       void this.run(group).finally(() => {
         this.inFlight--;
-        this.start();
+        this.startSoon();
         if (!this.busy) {
           for (const w of this.drainWaiters.splice(0)) w();
           this.opts.onSettled?.();

@@ -29,7 +29,7 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
       const dir = mailboxDir(ctx.dataDir, r.domain, local);
       const name = deliveryName(item.record.arrival, item.record.id, r.index, world.hostname);
       let file = item.resumed ? findDelivered(dir, deliveryKey(item.record.id, r.index), item.bounceOf ? undefined : resumeListing) : undefined;
-      if (!file) file = await deliverToMaildir(dir, name, finalDeliveryContent(item.record.from, r.address, item.message));
+      if (!file) file = await deliverToMaildir(dir, name, finalDeliveryContent(item.record.from, r.address, ctx.body(item)));
       r.status = 'delivered';
       r.lastReply = `250 2.0.0 delivered to maildir ${file}`;
       // No fsync: the Maildir name is the proof of delivery. A one-recipient item needs no mark at

@@ -102,15 +102,16 @@ parentPort.on('message', (jobs) => {
       try {
         let off = 0;
         while (off < j.content.length) off += fs.writeSync(fd, j.content, off, j.content.length - off);
-        fs.fsyncSync(fd);
+        if (j.durable) fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
       }
       fs.renameSync(tmp, final);
+      results.push({ path: final });
+      if (!j.durable) continue;
       const newDir = path.join(j.dir, 'new');
       if (!dirs.has(newDir)) dirs.set(newDir, []);
-      dirs.get(newDir).push(results.length);
-      results.push({ path: final });
+      dirs.get(newDir).push(results.length - 1);
     } catch (e) {
       results.push({ error: String(e && e.message || e) });
     }
@@ -131,17 +132,29 @@ interface Job {
   dir: string;
   name: string;
   content: Uint8Array;
+  /** fsync the file and new/ before the delivery counts (the lab's own mailboxes); false for a simulated peer. */
+  durable: boolean;
 }
 
 /** A pool of writer threads; each group of deliveries goes to one free thread. */
+/**
+ * A writer thread idle this long is ended: each is a V8 isolate of ~9 MiB resident, worth keeping
+ * through a burst, not through the pauses of a lesson. A new group spawns one again (~30 ms).
+ */
+const WRITER_IDLE_MS = 500;
+
 class MaildirWriters {
   private readonly idle: Worker[] = [];
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private readonly groups: GroupCommit<Job, string | Error>;
 
-  constructor(private readonly size: number) {
+  constructor(
+    private readonly size: number,
+    private readonly durable = true,
+  ) {
     this.groups = new GroupCommit({
       commit: (jobs) => this.run(jobs),
-      concurrency: () => this.allowed(),
+      concurrency: () => (durable ? this.allowed() : size),
       // Share what is waiting between the free writers (each fsyncs one file at a time), but don't
       // wake a thread for fewer than 8 files; at most 64 per group.
       groupSize: (waiting, free) => Math.min(64, Math.max(8, Math.ceil(waiting / free))),
@@ -150,7 +163,7 @@ class MaildirWriters {
   }
 
   async write(dir: string, name: string, content: Buffer): Promise<string> {
-    const result = await this.groups.add({ dir, name, content });
+    const result = await this.groups.add({ dir, name, content, durable: this.durable });
     if (result instanceof Error) throw result;
     return result;
   }
@@ -163,6 +176,8 @@ class MaildirWriters {
   /** One group on one thread: a path or an error per delivery; the thread dying fails the group. */
   private run(jobs: Job[]): Promise<(string | Error)[]> {
     const w = this.idle.pop() ?? this.spawn();
+    clearTimeout(this.idleTimers.get(w));
+    this.idleTimers.delete(w);
     return new Promise<(string | Error)[]>((resolve, reject) => {
       const detach = () => {
         w.off('message', done);
@@ -174,6 +189,12 @@ class MaildirWriters {
         // Never keep a finished program alive for an idle writer (ref'd only while it has work).
         w.unref();
         this.idle.push(w);
+        const t = setTimeout(() => {
+          this.forget(w);
+          void w.terminate();
+        }, WRITER_IDLE_MS);
+        t.unref();
+        this.idleTimers.set(w, t);
         resolve(results.map((r) => r.path ?? new Error(r.error ?? 'Maildir write failed')));
       };
       const fail = (err: Error) => {
@@ -205,6 +226,8 @@ class MaildirWriters {
   }
 
   private forget(w: Worker): void {
+    clearTimeout(this.idleTimers.get(w));
+    this.idleTimers.delete(w);
     const i = this.idle.indexOf(w);
     if (i >= 0) this.idle.splice(i, 1);
   }
@@ -226,15 +249,23 @@ export function noteInboundMessage(): void {
 }
 
 const writers = new MaildirWriters(4);
+/**
+ * The simulated remote MTAs' own writer: tmp/ → new/ (a reader still never sees half a message) but no
+ * fsync. They stand in for another organisation's MTA, whose disk is not the lab's to wait on: a kill -9
+ * of the lab loses nothing they wrote (the page cache survives a process), only a power cut could, and
+ * their 250 no longer waits behind the lab's own fsyncs. Its own thread, so it never queues behind them.
+ */
+const peerWriters = new MaildirWriters(1, false);
 
 /**
- * Write `content` into the Maildir `dir` under `name`; resolves with the final path once it is durable.
+ * Write `content` into the Maildir `dir` under `name`; resolves with the final path once it is durable
+ * (`peer`: once it is in new/, unsynced — the simulated remote MTAs).
  * Takes ownership of `content`: a buffer with memory of its own (finalDeliveryContent makes one) is
  * moved to the writer thread and is empty afterwards.
  */
-export async function deliverToMaildir(dir: string, name: string, content: Buffer): Promise<string> {
+export async function deliverToMaildir(dir: string, name: string, content: Buffer, peer = false): Promise<string> {
   await ensureMaildir(dir);
-  return writers.write(dir, name, content);
+  return (peer ? peerWriters : writers).write(dir, name, content);
 }
 
 /** The part of a lab delivery name that identifies (queue id, recipient): `<queueId>_<index>`. */

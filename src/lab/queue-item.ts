@@ -1,13 +1,61 @@
 /**
- * One queued message and where each of its recipients stands (Haraka's hmail): a small explicit state
- * machine per recipient, pending → delivered | deferred | bounced, and deferred → (retry) → the same
- * choices. Delivered and bounced are final.
+ * One queued message — its envelope, its queue id, its spool record — and where each of its recipients
+ * stands (Haraka's hmail): a small explicit state machine per recipient, pending → delivered | deferred
+ * | bounced, and deferred → (retry) → the same choices. Delivered and bounced are final.
  */
+import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import type { FailedRecipient, ReportAction } from './bounce.js';
 import { domainOf } from '../protocol/command.js';
 import { loadSpool, type LoadedItem, type RecipientStatus, type Spool, type SpoolRecord } from './spool.js';
+
+/** A message's envelope as the lab server hands it to the queue. */
+export interface Envelope {
+  from: string;
+  recipients: string[];
+  session?: string;
+  clientAddress?: string;
+  helo?: string;
+  authenticated?: boolean;
+  body?: SpoolRecord['body'];
+  ret?: SpoolRecord['ret'];
+  envid?: string;
+  rcptDsn?: SpoolRecord['rcptDsn'];
+  /** Octets the client sent (after unstuffing), before the lab's own Received: field. */
+  received?: number;
+  /** MAIL FROM's SIZE= (RFC 1870), when declared. */
+  declaredSize?: number;
+}
+
+let idCounter = 0;
+/** Random per process, so two runs started in the same millisecond still differ. */
+const ID_SALT = randomBytes(2).toString('hex');
+/** Postfix-like queue ids: upper-case, unique across restarts (time + per-process salt + counter). */
+export function newQueueId(): string {
+  idCounter = (idCounter + 1) % 36 ** 3;
+  return `${Date.now().toString(36)}${ID_SALT}${idCounter.toString(36).padStart(3, '0')}`.toUpperCase();
+}
+
+/** The spool record for a message the queue takes: its envelope, as stored with it. */
+export function spoolRecordOf(id: string, envelope: Envelope & { bounceOf?: string }, size: number): SpoolRecord {
+  return {
+    id,
+    from: envelope.from,
+    recipients: envelope.recipients,
+    arrival: Date.now(),
+    size,
+    session: envelope.session,
+    clientAddress: envelope.clientAddress,
+    helo: envelope.helo,
+    authenticated: envelope.authenticated,
+    bounceOf: envelope.bounceOf,
+    ...(envelope.body ? { body: envelope.body } : {}),
+    ...(envelope.ret ? { ret: envelope.ret } : {}),
+    ...(envelope.envid !== undefined ? { envid: envelope.envid } : {}),
+    ...(envelope.rcptDsn ? { rcptDsn: envelope.rcptDsn } : {}),
+  };
+}
 
 export interface Rcpt {
   index: number;
@@ -22,8 +70,14 @@ export interface Rcpt {
 
 export interface Item {
   record: SpoolRecord;
-  message: Buffer;
+  /**
+   * The message's bytes while the queue can afford to keep them in memory (queue.ts: a small budget);
+   * otherwise undefined, and read back from the spool for each attempt (DeliveryContext.body).
+   */
+  message?: Buffer;
   segment: string;
+  /** Byte offset of the message in its segment. */
+  offset: number;
   rcpts: Rcpt[];
   /**
    * Loaded from disk at start, or a bounce (whose id is derived from the message it reports on): a
@@ -59,6 +113,8 @@ export interface DeliveryContext {
   bus: EventBus;
   dataDir: string;
   spool: Spool;
+  /** The message's bytes: from memory, or read back from the spool. */
+  body(item: Item): Buffer;
   /**
    * A temporary failure (4xx, refused, timed out): deferred on the retry schedule, or returned as a
    * failure to bounce when the schedule has run out.
@@ -71,7 +127,7 @@ export function isFinal(status: RecipientStatus): boolean {
 }
 
 /** The item for a spool record, with the progress a previous run recorded for each recipient. */
-export function itemOf(l: LoadedItem, message: Buffer, resumed: boolean): Item {
+export function itemOf(l: LoadedItem, message: Buffer | undefined, resumed: boolean): Item {
   const rcpts: Rcpt[] = l.record.recipients.map((address, index) => {
     const p = l.progress.get(index);
     return {
@@ -85,7 +141,7 @@ export function itemOf(l: LoadedItem, message: Buffer, resumed: boolean): Item {
       lastReply: p?.lastReply,
     };
   });
-  return { record: l.record, message, segment: l.segment, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set(), reports: [] };
+  return { record: l.record, message, segment: l.segment, offset: l.offset, rcpts, resumed, bounceOf: l.record.bounceOf, busy: new Set(), reports: [] };
 }
 
 export interface RecipientSummary {
@@ -134,5 +190,5 @@ export function summarise(record: SpoolRecord, rcpts: { address: string; status:
 /** The spool as on disk, for `smtp-lab queue` (works whether or not a server is running). */
 export function listSpool(dataDir: string): QueueItemSummary[] {
   const { items } = loadSpool(`${dataDir}/spool`);
-  return items.map((l) => summarise(l.record, itemOf(l, Buffer.alloc(0), true).rcpts));
+  return items.map((l) => summarise(l.record, itemOf(l, undefined, true).rcpts));
 }

@@ -1,41 +1,26 @@
 /**
- * The queue runner, the scheduler of the lab's outbound mail (Haraka's queue + timer_queue): takes
- * accepted mail from the lab server (durably, before the 250), then hands out work — one unit per
- * (queue item, destination domain), so one relay session carries every recipient of that domain — to
- * local delivery (local-delivery.ts) or remote delivery (remote-delivery.ts), retries deferred
- * recipients on the retry policy's schedule (retry-policy.ts), and bounces what fails (bounce.ts).
- * The recipients' states are in queue-item.ts.
+ * The queue runner of the lab's outbound mail (Haraka's queue): takes accepted mail from the lab server
+ * (durably, before the 250), resumes what a previous run left, and runs each unit of work the
+ * scheduler (queue-scheduler.ts) hands out — local delivery (local-delivery.ts) or remote delivery
+ * (remote-delivery.ts) — deferring on the retry policy's schedule (retry-policy.ts) and bouncing what
+ * fails (bounce.ts). The recipients' states are in queue-item.ts.
  */
-import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import { Spool, readSpooledMessage, type LoadedItem, type OpenedSpool, type SpoolRecord } from './spool.js';
+import { Spool, type LoadedItem, type OpenedSpool } from './spool.js';
 import { noteInboundMessage } from './maildir.js';
 import { report, wantsReport } from './bounce.js';
 import { startRemoteMtas, type RemoteMtaOptions, type RemoteMtas } from './remote.js';
 import { statusOf } from '../protocol/reply.js';
 import { DEFAULT_RETRY_SCHEDULE, nextAttempt } from './retry-policy.js';
-import { isFinal, itemOf, summarise, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt, type ReportEntry } from './queue-item.js';
+import { Scheduler } from './queue-scheduler.js';
+import { isFinal, itemOf, newQueueId, spoolRecordOf, summarise, type Envelope, type DeliveryContext, type Failure, type Item, type QueueItemSummary, type Rcpt, type ReportEntry } from './queue-item.js';
 import { deliverLocal } from './local-delivery.js';
 import { RemoteDelivery } from './remote-delivery.js';
 import type { MailAuth } from './mail-auth.js';
 
-export interface Envelope {
-  from: string;
-  recipients: string[];
-  session?: string;
-  clientAddress?: string;
-  helo?: string;
-  authenticated?: boolean;
-  body?: SpoolRecord['body'];
-  ret?: SpoolRecord['ret'];
-  envid?: string;
-  rcptDsn?: SpoolRecord['rcptDsn'];
-  /** Octets the client sent (after unstuffing), before the lab's own Received: field. */
-  received?: number;
-  /** MAIL FROM's SIZE= (RFC 1870), when declared. */
-  declaredSize?: number;
-}
+/** What the lab server hands over (server.ts imports them from here). */
+export { newQueueId, type Envelope } from './queue-item.js';
 
 export interface QueueRunnerOptions {
   dataDir: string;
@@ -58,26 +43,20 @@ export interface QueueRunnerOptions {
   mailAuth?: MailAuth;
 }
 
-let idCounter = 0;
-/** Random per process, so two runs started in the same millisecond still differ. */
-const ID_SALT = randomBytes(2).toString('hex');
-/** Postfix-like queue ids: upper-case, unique across restarts (time + per-process salt + counter). */
-export function newQueueId(): string {
-  idCounter = (idCounter + 1) % 36 ** 3;
-  return `${Date.now().toString(36)}${ID_SALT}${idCounter.toString(36).padStart(3, '0')}`.toUpperCase();
-}
+/**
+ * Message bodies the queue keeps in memory, in bytes: the messages about to be delivered (usually at
+ * once, in the next turn). Past this a queued message lives only in its spool segment and each
+ * attempt reads it back (a page-cache read), so a backlog of 20,000 costs disk, not RAM.
+ */
+const BODIES_IN_MEMORY = 4 * 1024 * 1024;
 
 export class QueueRunner {
   private readonly spool: Spool;
   private readonly items = new Map<string, Item>();
-  private readonly ready: { item: Item; domain: string }[] = [];
-  /** Items with a deferred recipient: the only ones the retry timer needs to look at. */
-  private readonly deferredItems = new Set<Item>();
-  private running = 0;
-  private readonly concurrency: number;
+  /** Bytes of the bodies items hold in memory (at most BODIES_IN_MEMORY, see there). */
+  private heldBytes = 0;
+  private readonly scheduler: Scheduler;
   private readonly schedule: readonly number[];
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
   private started = false;
   private stopped = false;
   private enqueuing = 0;
@@ -94,7 +73,15 @@ export class QueueRunner {
 
   constructor(private readonly opts: QueueRunnerOptions) {
     this.spool = new Spool(opts.dataDir, () => this.checkIdle());
-    this.concurrency = opts.concurrency ?? 64;
+    this.scheduler = new Scheduler({
+      concurrency: opts.concurrency ?? 64,
+      isQueued: (item) => this.items.has(item.record.id),
+      run: (item, domain) => this.deliverDomain(item, domain).catch((err: Error) => this.deferAfterError(item, domain, err)),
+      finished: (item) => {
+        this.finishIfDone(item);
+        this.checkIdle();
+      },
+    });
     this.schedule = opts.retrySchedule ?? opts.world.retrySchedule;
     this.remotes = opts.remotes;
     this.delivery = {
@@ -102,6 +89,7 @@ export class QueueRunner {
       bus: opts.bus,
       dataDir: opts.dataDir,
       spool: this.spool,
+      body: (item) => this.body(item),
       defer: (item, r, reply, mxHost, smtpReply) => this.defer(item, r, reply, mxHost, smtpReply),
     };
     this.remote = new RemoteDelivery(this.delivery, { remotes: () => this.remotes, timeoutMs: opts.relayTimeoutMs ?? 15_000, sign: opts.mailAuth?.signForRelay });
@@ -149,7 +137,7 @@ export class QueueRunner {
               .join(', ')}`,
           });
       }
-      for (const l of loaded) this.adopt(l, await readSpooledMessage(this.spool.dir, l));
+      for (const l of loaded) this.adopt(l, undefined);
     } catch (err) {
       // Nobody may wait forever on a queue that never opened.
       this.markSpoolOpen(err as Error);
@@ -188,11 +176,10 @@ export class QueueRunner {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.scheduler.stop();
     this.remote.abort();
     // Let running Maildir writes finish (milliseconds), but never wait long.
-    await Promise.race([this.waitNotRunning(), new Promise((r) => setTimeout(r, 500).unref())]);
+    await Promise.race([this.scheduler.whenNotRunning(), new Promise((r) => setTimeout(r, 500).unref())]);
     await this.spool.close();
     if (this.ownsRemotes) await this.remotes?.stop();
     for (const w of this.idleWaiters.splice(0)) w();
@@ -211,26 +198,11 @@ export class QueueRunner {
 
   private async enqueueWithId(id: string, envelope: Envelope & { bounceOf?: string }, message: Buffer): Promise<string> {
     if (this.stopped) throw new Error('the queue is stopped');
-    const record: SpoolRecord = {
-      id,
-      from: envelope.from,
-      recipients: envelope.recipients,
-      arrival: Date.now(),
-      size: message.length,
-      session: envelope.session,
-      clientAddress: envelope.clientAddress,
-      helo: envelope.helo,
-      authenticated: envelope.authenticated,
-      bounceOf: envelope.bounceOf,
-      ...(envelope.body ? { body: envelope.body } : {}),
-      ...(envelope.ret ? { ret: envelope.ret } : {}),
-      ...(envelope.envid !== undefined ? { envid: envelope.envid } : {}),
-      ...(envelope.rcptDsn ? { rcptDsn: envelope.rcptDsn } : {}),
-    };
+    const record = spoolRecordOf(id, envelope, message.length);
     this.enqueuing++;
     try {
       await this.spoolOpen;
-      const segment = await this.spool.append(record, message);
+      const at = await this.spool.append(record, message);
       this.opts.bus.emit({
         type: 'queued',
         stage: 'queue',
@@ -243,7 +215,7 @@ export class QueueRunner {
         ...(envelope.declaredSize !== undefined ? { declaredSize: envelope.declaredSize } : {}),
       });
       if (!this.stopped) {
-        this.adopt({ record, segment, offset: 0, progress: new Map() }, message, !!envelope.bounceOf);
+        this.adopt({ record, segment: at.segment, offset: at.offset, progress: new Map() }, message, !!envelope.bounceOf);
         // Deliver on the next turn: the server's 250 (which resolves from this promise) goes on the
         // wire first, so the transcript reads in the order a real MTA acts: accept, then queue work.
         setImmediate(() => this.pump());
@@ -255,11 +227,12 @@ export class QueueRunner {
     }
   }
 
-  private adopt(l: LoadedItem, message: Buffer, resumed = true): void {
-    const item = itemOf(l, message, resumed);
+  private adopt(l: LoadedItem, message: Buffer | undefined, resumed = true): void {
+    const keep = message && this.heldBytes + message.length <= BODIES_IN_MEMORY;
+    if (keep) this.heldBytes += message.length;
+    const item = itemOf(l, keep ? message : undefined, resumed);
     this.items.set(l.record.id, item);
-    if (item.rcpts.some((r) => r.status === 'deferred')) this.deferredItems.add(item);
-    for (const domain of new Set(item.rcpts.filter((r) => !isFinal(r.status)).map((r) => r.domain))) this.ready.push({ item, domain });
+    this.scheduler.add(item);
   }
 
   /** Group-commit figures of the spool: fsync rounds, messages written in them, ms spent. */
@@ -279,43 +252,15 @@ export class QueueRunner {
 
   private isIdle(): boolean {
     if (this.stopped) return true;
-    if (this.running > 0 || this.enqueuing > 0 || this.ready.length > 0 || this.spool.busy) return false;
-    const now = Date.now();
-    for (const item of this.deferredItems)
-      for (const r of item.rcpts) if (r.status === 'deferred' && r.nextAttempt <= now) return false;
-    return true;
+    return this.enqueuing === 0 && !this.scheduler.busy && !this.spool.busy;
   }
 
   private checkIdle(): void {
     if (this.idleWaiters.length && this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private waitNotRunning(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => (this.running === 0 ? resolve() : setTimeout(check, 5).unref());
-      check();
-    });
-  }
-
-  /** Start as much ready work as the concurrency allows; arm the timer for the next deferral. */
   private pump(): void {
-    if (this.stopped || !this.started) return;
-    while (this.running < this.concurrency && this.ready.length) {
-      const unit = this.ready.shift()!;
-      if (unit.item.busy.has(unit.domain) || !this.items.has(unit.item.record.id)) continue;
-      unit.item.busy.add(unit.domain);
-      this.running++;
-      void this.deliverDomain(unit.item, unit.domain)
-        .catch((err: Error) => this.deferAfterError(unit.item, unit.domain, err))
-        .finally(() => {
-          unit.item.busy.delete(unit.domain);
-          this.running--;
-          this.finishIfDone(unit.item);
-          this.pump();
-          this.checkIdle();
-        });
-    }
-    this.armTimer();
+    if (this.started) this.scheduler.pump();
   }
 
   /**
@@ -343,7 +288,7 @@ export class QueueRunner {
   private markDeferred(item: Item, r: Rcpt, wait: number): void {
     r.status = 'deferred';
     r.nextAttempt = Date.now() + wait;
-    this.deferredItems.add(item);
+    this.scheduler.deferred(item);
     const reply = r.lastReply ?? '';
     void this.spool.mark({ id: item.record.id, i: r.index, s: 'deferred', a: r.attempts, n: r.nextAttempt, r: reply }).catch(() => undefined);
     this.opts.bus.emit({
@@ -357,39 +302,13 @@ export class QueueRunner {
     });
   }
 
-  private armTimer(): void {
-    let next = Infinity;
-    for (const item of this.deferredItems)
-      for (const r of item.rcpts) if (r.status === 'deferred' && r.nextAttempt < next) next = r.nextAttempt;
-    if (next === Infinity || this.stopped) return;
-    if (this.timer && this.timerAt <= next) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = next;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - Date.now()));
-    this.timer.unref();
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    const now = Date.now();
-    for (const item of this.deferredItems) {
-      if (!item.rcpts.some((r) => r.status === 'deferred')) {
-        this.deferredItems.delete(item);
-        continue;
-      }
-      const due = new Set(item.rcpts.filter((r) => r.status === 'deferred' && r.nextAttempt <= now).map((r) => r.domain));
-      for (const domain of due) if (!item.busy.has(domain)) this.ready.push({ item, domain });
-    }
-    this.pump();
-    this.checkIdle();
-  }
-
   private finishIfDone(item: Item): void {
     if (!this.items.has(item.record.id) || item.busy.size || item.reports.length) return;
     if (!item.rcpts.every((r) => isFinal(r.status))) return;
     this.items.delete(item.record.id);
-    this.deferredItems.delete(item);
+    if (item.message) this.heldBytes -= item.message.length;
+    item.message = undefined;
+    this.scheduler.forget(item);
     this.spool.release(item.record.id, item.segment);
   }
 
@@ -427,12 +346,18 @@ export class QueueRunner {
     return undefined;
   }
 
+  /** The message's bytes: kept in memory, or read back from its spool segment. */
+  private body(item: Item): Buffer {
+    return item.message ?? this.spool.readMessage(item, item.record.size);
+  }
+
   private report(item: Item, entries: ReportEntry[]): Promise<void> {
     return report(
       {
         world: this.opts.world,
         bus: this.opts.bus,
         spool: this.spool,
+        body: (i) => this.body(i),
         isQueued: (id) => this.items.has(id),
         enqueue: (id, envelope, message) => this.enqueueWithId(id, envelope, message),
       },

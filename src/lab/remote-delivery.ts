@@ -108,7 +108,8 @@ export class RemoteDelivery {
         outcome = { connected: false, error: `connect to ${mxHost}: no address for this host in the lab`, recipients: [] };
         continue;
       }
-      const message = this.opts.sign ? await this.opts.sign(item.message, item.record.id) : item.message;
+      const body = this.ctx.body(item);
+      const message = this.opts.sign ? await this.opts.sign(body, item.record.id) : body;
       let abort = () => {};
       const cut = () => abort();
       this.active.add(cut);

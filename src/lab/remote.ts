@@ -323,7 +323,7 @@ function makeServer(
         const message = Buffer.concat([received, Buffer.from(authHeaders), content]);
         Promise.all(
           rcpts.map((rcpt) =>
-            deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message)),
+            deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message), true),
           ),
         ).then(
           () => {

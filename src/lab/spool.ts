@@ -1,246 +1,22 @@
 /**
- * The durable spool (DIR/spool/): what the lab server has answered 250 for and not yet delivered.
- *
- * Layout, chosen so that one fsync covers many messages (group commit, as databases do; a per-message
- * file + fsync tops out near 2,000 messages/s on a small disk):
- *
- *   DIR/spool/<ms>-<pid>-<n>.seg  records appended back to back, each framed so a reader can check it
- *                             and find the next one after damage: a header line
- *                             `#SMTPLAB-SPOOL2 <crc32 hex> {json envelope}\n`, then exactly `size`
- *                             message bytes, then `\n`. The CRC-32 covers the JSON and the message.
- *                             Concurrent enqueues are written with one write and one fdatasync; a new
- *                             segment also gets its directory fsynced before anyone is told "queued".
- *   DIR/spool/state.log       append-only JSON lines: per-recipient progress (deferred, delivered,
- *                             bounced) and "item done". The last line for a (queue id, recipient) wins.
- *   DIR/spool/quarantine/     bytes of a segment that could not be read (a bad checksum, a header that
- *                             is not JSON, a record cut short), copied out before the segment may go.
- *
- * A damaged record costs only itself: the reader resynchronises on the next header line and keeps
- * every intact record after it. A segment is unlinked once every item in it is finished and whatever
- * in it was unreadable is in quarantine; on start the state log is compacted to the items still alive.
- * Files the spool did not write are never deleted, only reported.
+ * The live spool (DIR/spool/, layout in spool-format.ts): appends accepted messages to the active
+ * segment and their per-recipient progress to state.log, each with group commit (group-commit.ts), and
+ * unlinks a segment once every item in it is finished. What start-up does with a previous run's spool
+ * (reading with resync, quarantine, compaction) is spool-format.ts.
  */
-import { readFileSync, readdirSync, existsSync, writeSync, statSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GroupCommit } from './group-commit.js';
+import { STATE_LOG, frameRecord, fsyncDir, recoverSpool, writeAll, type OpenedSpool, type SpoolRecord, type StateEntry } from './spool-format.js';
 
-/** Version 1 (no checksum) is still read, so a spool left by an older smtp-lab resumes. */
-const HEADER_V1 = '#SMTPLAB-SPOOL ';
-const HEADER_V2 = '#SMTPLAB-SPOOL2 ';
-/** Where a reader looks for the next record after a damaged one: both versions start so. */
-const RESYNC = Buffer.from('\n#SMTPLAB-SPOOL');
-const SEGMENT_NAME = /^\d+-\d+-\d+\.seg$/;
-const QUARANTINE = 'quarantine';
-const STATE_LOG = 'state.log';
+export * from './spool-format.js';
+
 /** Rotate the active segment after this many records or bytes, so finished segments can be unlinked. */
 const SEGMENT_MAX_RECORDS = 2000;
 const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
 /** How long a lazy state line may wait for company before it is written. */
 const LAZY_DELAY_MS = 20;
-/** Groups of records that may be in flight at once (see the Spool constructor). */
-const MAX_ROUNDS = 2;
-
-/** The envelope as stored with the message. */
-export interface SpoolRecord {
-  id: string;
-  /** Reverse-path; '' is the null sender `<>` of a bounce. */
-  from: string;
-  recipients: string[];
-  /** Arrival time, ms since the epoch. */
-  arrival: number;
-  size: number;
-  session?: string;
-  clientAddress?: string;
-  helo?: string;
-  authenticated?: boolean;
-  /** For a delivery status notification: the queue id of the message it reports on. */
-  bounceOf?: string;
-  /** MAIL FROM's BODY= (RFC 6152), passed on when relaying. */
-  body?: '7BIT' | '8BITMIME';
-  /** RFC 3461 MAIL parameters: what a report returns (FULL or HDRS), and the sender's envelope id. */
-  ret?: 'FULL' | 'HDRS';
-  envid?: string;
-  /** RFC 3461 RCPT parameters, by recipient index (absent when no recipient gave any). */
-  rcptDsn?: RecipientDsn[];
-}
-
-export interface RecipientDsn {
-  /** NOTIFY=: NEVER, or any of SUCCESS, FAILURE, DELAY; absent means the default (failures). */
-  notify?: string[];
-  /** ORCPT=, decoded: `rfc822;addr` as the client gave it. */
-  orcpt?: string;
-}
-
-export type RecipientStatus = 'pending' | 'deferred' | 'delivered' | 'bounced';
-
-/** One line of state.log. `i` is the recipient's index in the record. */
-export type StateEntry =
-  | { id: string; i: number; s: RecipientStatus; a: number; n?: number; r?: string; via?: string }
-  | { id: string; done: true };
-
-export interface RecipientProgress {
-  status: RecipientStatus;
-  attempts: number;
-  /** ms since the epoch, for a deferred recipient. */
-  nextAttempt?: number;
-  lastReply?: string;
-}
-
-export interface LoadedItem {
-  record: SpoolRecord;
-  segment: string;
-  /** Byte range of the message inside the segment. */
-  offset: number;
-  progress: Map<number, RecipientProgress>;
-}
-
-/** Bytes of a segment that could not be read as a record. */
-export interface DamagedRange {
-  segment: string;
-  offset: number;
-  length: number;
-  reason: 'checksum mismatch' | 'unreadable header' | 'length does not match' | 'cut short';
-}
-
-export interface LoadedSpool {
-  items: LoadedItem[];
-  /** Unreadable ranges, in file order; intact records after each were still read. */
-  damaged: DamagedRange[];
-  /** Files in the spool directory that the spool did not write: left alone. */
-  ignored: string[];
-  /** Segments whose every item is finished (safe to unlink). */
-  finishedSegments: string[];
-  /** Segment file name → number of records in it. */
-  segments: Map<string, number>;
-}
-
-/** Read the spool from disk without changing it (also used by `smtp-lab queue` while a server may run). */
-export function loadSpool(spoolDir: string): LoadedSpool {
-  const items: LoadedItem[] = [];
-  const segments = new Map<string, number>();
-  const finishedSegments: string[] = [];
-  const damaged: DamagedRange[] = [];
-  const ignored: string[] = [];
-  if (!existsSync(spoolDir)) return { items, finishedSegments, segments, damaged, ignored };
-  const progress = new Map<string, Map<number, RecipientProgress>>();
-  const done = new Set<string>();
-  const logFile = path.join(spoolDir, STATE_LOG);
-  if (existsSync(logFile)) {
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!line) continue;
-      let e: StateEntry;
-      try {
-        e = JSON.parse(line) as StateEntry;
-      } catch {
-        continue; // a line cut short by a crash: its fsync never returned, nobody relied on it
-      }
-      if ('done' in e) {
-        done.add(e.id);
-        continue;
-      }
-      let m = progress.get(e.id);
-      if (!m) progress.set(e.id, (m = new Map()));
-      m.set(e.i, { status: e.s, attempts: e.a, nextAttempt: e.n ?? undefined, lastReply: e.r });
-    }
-  }
-  const names: string[] = [];
-  for (const name of readdirSync(spoolDir).sort()) {
-    if (SEGMENT_NAME.test(name)) names.push(name);
-    else if (name !== STATE_LOG && name !== `${STATE_LOG}.tmp` && name !== QUARANTINE) ignored.push(name);
-  }
-  for (const name of names) {
-    const buf = readFileSync(path.join(spoolDir, name));
-    let count = 0;
-    let live = 0;
-    for (let pos = 0; pos < buf.length; ) {
-      const r = readRecord(buf, pos);
-      if ('reason' in r) {
-        // Skip to the next header line: one damaged record must not cost the intact ones after it.
-        const next = buf.indexOf(RESYNC, pos + 1);
-        const end = next < 0 ? buf.length : next + 1;
-        damaged.push({ segment: name, offset: pos, length: end - pos, reason: r.reason });
-        pos = end;
-        continue;
-      }
-      const { record, offset } = r;
-      pos = offset + record.size + 1;
-      count++;
-      if (done.has(record.id)) continue;
-      const p = progress.get(record.id) ?? new Map<number, RecipientProgress>();
-      const finished = record.recipients.every((_, i) => {
-        const s = p.get(i)?.status;
-        return s === 'delivered' || s === 'bounced';
-      });
-      if (finished) continue;
-      live++;
-      items.push({ record, segment: name, offset, progress: p });
-    }
-    segments.set(name, count);
-    if (live === 0) finishedSegments.push(name);
-  }
-  items.sort((a, b) => a.record.arrival - b.record.arrival);
-  return { items, finishedSegments, segments, damaged, ignored };
-}
-
-/** One record at `pos`, checked; or why it cannot be read. */
-function readRecord(buf: Buffer, pos: number): { record: SpoolRecord; offset: number } | { reason: DamagedRange['reason'] } {
-  const nl = buf.indexOf(10, pos);
-  if (nl < 0) return { reason: 'cut short' };
-  const header = buf.toString('utf8', pos, nl);
-  let crc: number | undefined;
-  let json: string;
-  if (header.startsWith(HEADER_V2)) {
-    const m = /^([0-9a-f]{8}) (.*)$/s.exec(header.slice(HEADER_V2.length));
-    if (!m) return { reason: 'unreadable header' };
-    crc = Number.parseInt(m[1]!, 16);
-    json = m[2]!;
-  } else if (header.startsWith(HEADER_V1)) {
-    json = header.slice(HEADER_V1.length);
-  } else return { reason: 'unreadable header' };
-  let record: SpoolRecord;
-  try {
-    record = JSON.parse(json) as SpoolRecord;
-  } catch {
-    return { reason: nl === buf.length - 1 ? 'cut short' : 'unreadable header' };
-  }
-  if (typeof record?.id !== 'string' || !Array.isArray(record.recipients) || !Number.isSafeInteger(record.size) || record.size < 0)
-    return { reason: 'unreadable header' };
-  const offset = nl + 1;
-  if (offset + record.size + 1 > buf.length) return { reason: 'cut short' };
-  if (buf[offset + record.size] !== 10) return { reason: 'length does not match' };
-  if (crc !== undefined && crc32(buf.subarray(offset, offset + record.size), crc32(json)) !== crc) return { reason: 'checksum mismatch' };
-  return { record, offset };
-}
-
-/** One framed record: header line with the CRC-32 of envelope JSON + message, the message, a newline. */
-export function frameRecord(record: SpoolRecord, message: Buffer): Buffer {
-  const json = JSON.stringify(record);
-  const crc = crc32(message, crc32(json)).toString(16).padStart(8, '0');
-  return Buffer.concat([Buffer.from(`${HEADER_V2}${crc} ${json}\n`), message, Buffer.from('\n')]);
-}
-
-/** Read one spooled message's bytes (for items loaded at start). */
-export async function readSpooledMessage(spoolDir: string, item: LoadedItem): Promise<Buffer> {
-  const fh = await fs.open(path.join(spoolDir, item.segment), 'r');
-  try {
-    const buf = Buffer.alloc(item.record.size);
-    await fh.read(buf, 0, item.record.size, item.offset);
-    return buf;
-  } finally {
-    await fh.close();
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** The state log: durable marks get an fdatasync, lazy ones ride along with the next group. */
 function stateLogCommit(file: string): { commit: (lines: Buffer[], durable: boolean) => Promise<void[]>; close(): Promise<void> } {
@@ -263,29 +39,23 @@ function stateLogCommit(file: string): { commit: (lines: Buffer[], durable: bool
   };
 }
 
-async function writeAll(fh: fs.FileHandle, buf: Buffer): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
-    off += bytesWritten;
-  }
-}
-
-export interface QuarantinedRange extends DamagedRange {
-  /** Where its bytes are now. */
-  file: string;
-}
-
-/** What open() found: the items to resume, and what it could not read or did not recognise. */
-export interface OpenedSpool {
-  items: LoadedItem[];
-  damaged: QuarantinedRange[];
-  ignored: string[];
-}
-
 interface SegmentInfo {
   live: number;
   active: boolean;
+  /** Opened for reading message bodies back (readMessage); closed when the segment goes. */
+  readFd?: number;
+}
+
+/** Where an appended message's bytes are: its segment and the byte offset of the message in it. */
+export interface SpooledAt {
+  segment: string;
+  offset: number;
+}
+
+interface Framed {
+  framed: Buffer;
+  /** The message's octets: the framed record ends with them and a newline. */
+  size: number;
 }
 
 export class Spool {
@@ -298,7 +68,7 @@ export class Spool {
   private readonly segInfo = new Map<string, SegmentInfo>();
   private segBroken = false;
   private segReady: Promise<void> = Promise.resolve();
-  private readonly records: GroupCommit<Buffer, string>;
+  private readonly records: GroupCommit<Framed, SpooledAt>;
   private readonly stateFile: ReturnType<typeof stateLogCommit>;
   private readonly stateLog: GroupCommit<Buffer>;
   private closed = false;
@@ -311,13 +81,16 @@ export class Spool {
     private readonly onSettled: () => void = () => {},
   ) {
     this.dir = path.join(dataDir, 'spool');
-    // Up to MAX_ROUNDS groups overlap: while one waits on its fdatasync, the next writes behind it (at
-    // its own reserved offset), so a slow disk costs latency, not throughput. A new segment is only
-    // opened when no group is in flight.
+    // Classic group commit: one round (write + fdatasync) in flight at a time, and every record that
+    // arrives meanwhile joins the next round. Two overlapping rounds were tried: each then caught about
+    // half of the waiting sessions, so twice the fsyncs for the same messages, on a disk where fsyncs
+    // queue behind each other anyway.
+    // A round starts once the event loop has read what the sockets already hold (gatherTurn), not in
+    // the microtask right after the last one: every message whose final dot is already in a socket
+    // buffer rides along instead of waiting a whole fsync for the round after.
     this.records = new GroupCommit({
       commit: (records) => this.commitRecords(records),
-      concurrency: MAX_ROUNDS,
-      exclusive: () => this.needsNewSegment(),
+      gatherTurn: true,
       onSettled,
     });
     this.stateFile = stateLogCommit(path.join(this.dir, STATE_LOG));
@@ -331,71 +104,45 @@ export class Spool {
 
   /**
    * Create the directory, load what a previous run left, copy unreadable bytes to quarantine/, drop
-   * finished segments, compact the state log.
+   * finished segments, compact the state log (spool-format.ts: recoverSpool).
    */
   async open(): Promise<OpenedSpool> {
-    await fs.mkdir(this.dir, { recursive: true });
-    const loaded = loadSpool(this.dir);
-    const quarantined = await this.quarantine(loaded.damaged);
-    for (const name of loaded.finishedSegments) await fs.rm(path.join(this.dir, name), { force: true });
+    const opened = await recoverSpool(this.dir);
     const live = new Map<string, number>();
-    for (const item of loaded.items) live.set(item.segment, (live.get(item.segment) ?? 0) + 1);
+    for (const item of opened.items) live.set(item.segment, (live.get(item.segment) ?? 0) + 1);
     for (const [name, n] of live) this.segInfo.set(name, { live: n, active: false });
-    // Compact: keep only the progress of items still alive (a new file, fsynced, renamed over the old).
-    const lines: string[] = [];
-    for (const item of loaded.items)
-      for (const [i, p] of item.progress)
-        lines.push(JSON.stringify({ id: item.record.id, i, s: p.status, a: p.attempts, n: p.nextAttempt, r: p.lastReply }));
-    const tmp = path.join(this.dir, `${STATE_LOG}.tmp`);
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await writeAll(fh, Buffer.from(lines.length ? lines.join('\n') + '\n' : ''));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, path.join(this.dir, STATE_LOG));
-    await fsyncDir(this.dir);
-    return { items: loaded.items, damaged: quarantined, ignored: loaded.ignored };
-  }
-
-  /** Copy each damaged range out (fsynced) before its segment can be unlinked; idempotent across restarts. */
-  private async quarantine(damaged: DamagedRange[]): Promise<QuarantinedRange[]> {
-    if (!damaged.length) return [];
-    const qdir = path.join(this.dir, QUARANTINE);
-    await fs.mkdir(qdir, { recursive: true });
-    const out: QuarantinedRange[] = [];
-    for (const d of damaged) {
-      const file = path.join(qdir, `${d.segment}@${d.offset}.damaged`);
-      if (!existsSync(file) || statSync(file).size !== d.length) {
-        const src = await fs.open(path.join(this.dir, d.segment), 'r');
-        const buf = Buffer.alloc(d.length);
-        try {
-          await src.read(buf, 0, d.length, d.offset);
-        } finally {
-          await src.close();
-        }
-        const fh = await fs.open(file, 'w');
-        try {
-          await writeAll(fh, buf);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-      }
-      out.push({ ...d, file });
-    }
-    await fsyncDir(qdir);
-    return out;
+    return opened;
   }
 
   /**
-   * Append one message with its envelope; resolves with the segment name once the bytes (and, for a
-   * new segment, the directory entry) are on disk. Concurrent calls share one fdatasync.
+   * Append one message with its envelope; resolves with where it is once the bytes (and, for a new
+   * segment, the directory entry) are on disk. Concurrent calls share one fdatasync.
    */
-  append(record: SpoolRecord, message: Buffer): Promise<string> {
+  append(record: SpoolRecord, message: Buffer): Promise<SpooledAt> {
     if (this.closed) return Promise.reject(new Error('the spool is closed'));
-    return this.records.add(frameRecord(record, message));
+    return this.records.add({ framed: frameRecord(record, message), size: message.length });
+  }
+
+  /**
+   * A spooled message's bytes, read back from its segment (the queue keeps only a few bodies in memory).
+   * Synchronous: a pread of a few KiB that the page cache almost always holds, cheaper in place than a
+   * thread-pool round trip; the segment stays until every item in it is finished.
+   */
+  readMessage(at: SpooledAt, size: number): Buffer {
+    const info = this.segInfo.get(at.segment);
+    const fd = info?.readFd ?? openSync(path.join(this.dir, at.segment), 'r');
+    if (info) info.readFd = fd;
+    try {
+      const buf = Buffer.allocUnsafe(size);
+      for (let off = 0; off < size; ) {
+        const n = readSync(fd, buf, off, size - off, at.offset + off);
+        if (n === 0) throw new Error(`spool segment ${at.segment} ends before the message at ${at.offset}`);
+        off += n;
+      }
+      return buf;
+    } finally {
+      if (!info) closeSync(fd);
+    }
   }
 
   private needsNewSegment(): boolean {
@@ -403,7 +150,7 @@ export class Spool {
   }
 
   /** One group of records: appended with one write, made durable with one fdatasync. */
-  private async commitRecords(records: Buffer[]): Promise<string[]> {
+  private async commitRecords(records: Framed[]): Promise<SpooledAt[]> {
     if (this.needsNewSegment()) {
       await this.rotate();
       const name = `${Date.now()}-${process.pid}-${++this.segCounter}.seg`;
@@ -421,8 +168,8 @@ export class Spool {
     const fh = this.segFh!;
     const name = this.segName!;
     const ready = this.segReady;
-    const buf = Buffer.concat(records);
-    // Reserve this group's place in the file now, synchronously, so overlapping groups never interleave.
+    const buf = Buffer.concat(records.map((r) => r.framed));
+    // Positioned writes: a group that failed half-way leaves the offset of the next one unambiguous.
     const position = this.segBytes;
     this.segBytes += buf.length;
     this.segRecords += records.length;
@@ -444,7 +191,9 @@ export class Spool {
     this.stats.syncMs += performance.now() - t0;
     const info = this.segInfo.get(name);
     if (info) info.live += records.length;
-    return records.map(() => name);
+    // Each message ends its record, before the newline that closes it.
+    let end = position;
+    return records.map((r) => ({ segment: name, offset: (end += r.framed.length) - r.size - 1 }));
   }
 
   private async rotate(): Promise<void> {
@@ -479,6 +228,8 @@ export class Spool {
   }
 
   private async unlinkSegment(name: string): Promise<void> {
+    const fd = this.segInfo.get(name)?.readFd;
+    if (fd !== undefined) closeSync(fd);
     this.segInfo.delete(name);
     await fs.rm(path.join(this.dir, name), { force: true }).catch(() => undefined);
   }
@@ -489,6 +240,8 @@ export class Spool {
     this.closed = true;
     await this.segFh?.close();
     this.segFh = undefined;
+    for (const info of this.segInfo.values()) if (info.readFd !== undefined) closeSync(info.readFd);
+    for (const info of this.segInfo.values()) info.readFd = undefined;
     await this.stateLog.flush();
     await this.stateFile.close();
   }

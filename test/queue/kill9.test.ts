@@ -211,5 +211,5 @@ describe('durability', () => {
     expect(listSpool(dataDir)).toEqual([]);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
-  });
+  }, 90_000); // two real servers, a load and a kill: a loaded 2-core machine needs more than the default
 });

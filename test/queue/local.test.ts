@@ -62,6 +62,23 @@ describe('queue runner, local delivery', () => {
     expect(listSpool(dataDir)).toEqual([]);
   });
 
+  it('gives its Maildir writer threads back when quiet, and delivers with new ones afterwards', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const { r } = runner(dataDir);
+    await r.start();
+    const threads = () => readdirSync('/proc/self/task').length;
+    await r.enqueue({ from: 'bob@example.com', recipients: ['alice@example.com'] }, msg('first'));
+    await r.idle();
+    // Each writer is a V8 isolate (~9 MiB): ended once idle for a moment, so the process has fewer threads.
+    const busy = threads();
+    for (const deadline = Date.now() + 10_000; threads() >= busy && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 50));
+    expect(threads()).toBeLessThan(busy);
+    await r.enqueue({ from: 'bob@example.com', recipients: ['alice@example.com'] }, msg('second'));
+    await r.idle();
+    expect(newFiles(dataDir, 'example.com', 'alice').map((m) => /^Subject: (\w+)/m.exec(m)?.[1]).sort()).toEqual(['first', 'second']);
+  });
+
   it('resumes spooled messages left by a previous run, without delivering twice', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);

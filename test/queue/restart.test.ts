@@ -19,7 +19,8 @@ describe('a lab restarted on the same data dir', () => {
   it('keeps a deferred message\'s schedule and its greylist pass', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
-    const first = await startTestLab({ dataDir, retrySchedule: [1, 1] });
+    // 3 s before the retry: the restart below must come first, even on a loaded machine.
+    const first = await startTestLab({ dataDir, retrySchedule: [3, 1] });
     labs.push(first);
     const deferred = first.bus.waitFor<DeferredEvent>((e) => e.type === 'deferred');
     const s = await RawSmtp.connect(first.port);
@@ -33,7 +34,7 @@ describe('a lab restarted on the same data dir', () => {
     expect(d.reply).toMatch(/^451 4\.7\.1 .*Greylisted/);
     await first.stop();
 
-    const second = await startTestLab({ dataDir, retrySchedule: [1, 1] });
+    const second = await startTestLab({ dataDir, retrySchedule: [3, 1] });
     labs.push(second);
     expect(second.queue.list()).toMatchObject([{ id: d.queueId, attempts: 1, nextAttempt: d.nextAttempt }]);
     await until(second.events, (ev) => ev.some((e) => e.type === 'delivered' && e.queueId === d.queueId), 10_000);
