@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createPublicKey, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { headerSection } from '../protocol/message.js';
 
 export interface DkimKey {
@@ -79,6 +78,8 @@ export async function signMessage(message: Buffer, key: DkimKey): Promise<DkimSi
     canonicalization: 'relaxed/relaxed',
     signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
   };
+  // Loaded on the first signature (a relay of the lab's own mail), not at start: see verify.ts.
+  const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
   const result = await dkimSign(message, options as unknown as Parameters<typeof dkimSign>[1]);
   const field = result.signatures;
   if (!field) return undefined;
