@@ -114,7 +114,7 @@ export function receiveMessage(
     };
     // The Received: field names the queue id, so a trace header leads to the queue's log (Postfix's way).
     const queueId = newQueueId();
-    const message = Buffer.concat([Buffer.from(receivedHeader(host.world, session, envelope.recipients, queueId), 'latin1'), body]);
+    const message = ownBuffer(receivedHeader(host.world, session, envelope.recipients, queueId), body);
     host.queue.enqueue(envelope, message, queueId).then(
       (queueId) => cb(null, `Ok: queued as ${queueId}`),
       (err: Error) => {
@@ -123,6 +123,19 @@ export function receiveMessage(
       },
     );
   };
+}
+
+/**
+ * The Received: field and the body in one buffer of their own. Buffer.concat takes a message under
+ * 4 KiB from Node's shared 8 KiB pool, and a message that waits in the queue then keeps its whole
+ * slab alive, with everything short-lived that was cut from it: under load a backlog of 2 KiB messages
+ * held about 8 KiB each.
+ */
+function ownBuffer(header: string, body: Buffer): Buffer {
+  const message = Buffer.allocUnsafeSlow(header.length + body.length);
+  const written = message.write(header, 0, 'latin1');
+  body.copy(message, written);
+  return message;
 }
 
 /** What MAIL and RCPT parameters ask of the queue: BODY (RFC 6152), SIZE (RFC 1870), RET/ENVID/NOTIFY/ORCPT (RFC 3461). */
