@@ -27,6 +27,7 @@ import type { FaultMoment, FaultTable } from './faults.js';
 import { checkAuth, roleOptions, type ListenerRole } from './submission.js';
 import { tlsEvent } from './tls-info.js';
 import { receiveMessage, type DataHost } from './inbound-data.js';
+import { addressRefusal } from './address-checks.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
@@ -79,14 +80,9 @@ let sessionNumber = 0;
 /** Sessions already told that a line held a bare CR or LF: once per session is enough. */
 const warnedBareLineEnd = new WeakSet<InboundSession>();
 
-// RFC 5321 §4.1.1.11: a parameter the server does not support gets 555. Those listed are the ones the
-// extensions we announce define: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
-// RET/ENVID/NOTIFY/ORCPT (RFC 3461), AUTH (RFC 4954 §5).
 /** How long a session may finish what it is doing (a message after its dot) when the lab stops. */
 const SHUTDOWN_GRACE_MS = 500;
 
-const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
-const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
 
 export class LabServer {
   readonly smtp: SMTPServer;
@@ -314,15 +310,11 @@ export class LabServer {
   }
 
   private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
-    const unknown = Object.keys(address.args || {}).filter((k) => !MAIL_PARAMS.has(k.toUpperCase()));
-    if (unknown.length) return cb(smtpError(555, `5.5.4 MAIL FROM parameter not recognized: ${unknown.join(' ')}`));
-    cb(addressError(address.address, !!session.envelope.smtpUtf8, 'sender'));
+    cb(addressRefusal('MAIL', address, !!session.envelope.smtpUtf8));
   }
 
   private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
-    const unknown = Object.keys(address.args || {}).filter((k) => !RCPT_PARAMS.has(k.toUpperCase()));
-    if (unknown.length) return cb(smtpError(555, `5.5.4 RCPT TO parameter not recognized: ${unknown.join(' ')}`));
-    const bad = addressError(address.address, !!session.envelope.smtpUtf8, 'recipient');
+    const bad = addressRefusal('RCPT', address, !!session.envelope.smtpUtf8);
     if (bad) return cb(bad);
     const { world, bus } = this.opts;
     const domain = domainOf(address.address);
@@ -391,18 +383,4 @@ export class LabServer {
             : 'reset';
     this.opts.bus.emit({ type: 'session-close', stage: 'termination', session: s.id, leg: 'inbound', reason });
   }
-}
-
-/**
- * An address the transaction cannot carry. smtp-server reads command lines as UTF-8, so a byte that is
- * not UTF-8 arrives as U+FFFD: that is bad syntax (501), not an unknown mailbox. A UTF-8 address is
- * allowed only in a transaction that MAIL FROM opened with SMTPUTF8; RFC 6531 answers 553 with the
- * enhanced code X.6.7 "Non-ASCII addresses not permitted for that sender/recipient".
- */
-function addressError(address: string, smtpUtf8: boolean, role: 'sender' | 'recipient'): Error | undefined {
-  if (address.includes('\uFFFD'))
-    return smtpError(501, `${role === 'sender' ? '5.1.7' : '5.1.3'} Bad ${role} address syntax: a byte that is not ASCII or UTF-8`);
-  if (!smtpUtf8 && /[^\x00-\x7f]/.test(address))
-    return smtpError(553, `5.6.7 Non-ASCII addresses not permitted for that ${role}: MAIL FROM needs the SMTPUTF8 parameter (RFC 6531)`);
-  return undefined;
 }
