@@ -79,7 +79,10 @@ export async function signMessage(message: Buffer, key: DkimKey): Promise<DkimSi
     signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
   };
   // Loaded on the first signature (a relay of the lab's own mail), not at start: see verify.ts.
-  const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
+  // Through esbuild's chunk a CommonJS module's exports are all on `default`; through Node, named.
+  type Sign = typeof import('mailauth/lib/dkim/sign.js');
+  const sign: Partial<Sign> & { default?: Sign } = await import('mailauth/lib/dkim/sign.js');
+  const dkimSign = (sign.dkimSign ?? sign.default!.dkimSign) as Sign['dkimSign'];
   const result = await dkimSign(message, options as unknown as Parameters<typeof dkimSign>[1]);
   const field = result.signatures;
   if (!field) return undefined;

@@ -38,7 +38,9 @@ type AuthResult = Awaited<ReturnType<Authenticate>>;
 
 export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
   const resolver = dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session });
-  const { authenticate } = await import('mailauth');
+  // Through esbuild's chunk a CommonJS package's exports are all on `default`; through Node, named.
+  const mailauth: Partial<typeof import('mailauth')> & { default?: typeof import('mailauth') } = await import('mailauth');
+  const authenticate = (mailauth.authenticate ?? mailauth.default!.authenticate) as Authenticate;
   const r: AuthResult = await authenticate(input.message, {
     ip: input.ip,
     helo: input.helo,
