@@ -36,11 +36,18 @@ export interface Verdict {
 
 type AuthResult = Awaited<ReturnType<Authenticate>>;
 
+let loading: Promise<Authenticate> | undefined;
+/** mailauth's `authenticate`, imported once; the lab also starts this soon after it listens (mail-auth.ts). */
+export function loadAuthenticate(): Promise<Authenticate> {
+  return (loading ??= import('mailauth').then((mailauth: Partial<typeof import('mailauth')> & { default?: typeof import('mailauth') }) =>
+    // Through esbuild's chunk a CommonJS package's exports are all on `default`; through Node, named.
+    (mailauth.authenticate ?? mailauth.default!.authenticate) as Authenticate,
+  ));
+}
+
 export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
   const resolver = dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session });
-  // Through esbuild's chunk a CommonJS package's exports are all on `default`; through Node, named.
-  const mailauth: Partial<typeof import('mailauth')> & { default?: typeof import('mailauth') } = await import('mailauth');
-  const authenticate = (mailauth.authenticate ?? mailauth.default!.authenticate) as Authenticate;
+  const authenticate = await loadAuthenticate();
   const r: AuthResult = await authenticate(input.message, {
     ip: input.ip,
     helo: input.helo,
