@@ -9,6 +9,7 @@
  *           transcript and events from the cost of durability. BENCH_MESSAGES, BENCH_SESSIONS,
  *           BENCH_SIZE change the load; BENCH_NODE_LOAD=1 forces the Node generator.
  *           MailDev (an npm package, the usual local test SMTP server) takes the same load as the peer.
+ *   server  only the bare sink and the no-op lab server of `queue`, for working on the event path.
  *   relay   messages/s end to end when every message is relayed to a remote MTA (example.net).
  *   longline one message that is a single 4.5 MB / 9 MB line through the lab and the bare sink: the
  *           time must grow linearly (9 MB ≈ 2× 4.5 MB), and another client's round trip meanwhile.
@@ -43,9 +44,26 @@ function hasCommand(cmd) {
   }
 }
 
+/**
+ * CPU time this process spent (user + system, µs) during the last `load`: the server under test runs
+ * here and the load generator in its own process, so this is the server's cost, and on a loaded
+ * machine it moves far less than the wall-clock rate does.
+ */
+let lastLoadCpuUs = 0;
+
 /** Push MESSAGES messages at 127.0.0.1:port over SESSIONS connections; resolves with seconds taken. */
 async function load(port, rcpt = 'b@example.com') {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  try {
+    return await loadOnce(port, rcpt, t0);
+  } finally {
+    const cpu = process.cpuUsage(cpu0);
+    lastLoadCpuUs = cpu.user + cpu.system;
+  }
+}
+
+async function loadOnce(port, rcpt, t0) {
   if (hasCommand('smtp-source')) {
     await new Promise((resolve, reject) => {
       const child = spawn('smtp-source', ['-d', '-s', String(SESSIONS), '-m', String(MESSAGES), '-l', String(SIZE), '-f', 'a@example.com', '-t', rcpt, `127.0.0.1:${port}`], {
@@ -205,22 +223,9 @@ function countFiles(dir) {
   }
 }
 
-async function benchQueue() {
-  const load_ = hasCommand('smtp-source') ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}` : `Node load generator (${SESSIONS} sessions, ${MESSAGES} messages, ~${SIZE} bytes)`;
-  console.log(`queue: load = ${load_}`);
-  // Other work on the machine moves these figures a lot: say how busy it was.
-  console.log(`  machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
-
-  let maildevRate;
-  const sink = await bareSink();
-  const sinkSeconds = await load(sink.port);
-  await sink.close();
-  const sinkRate = sink.received() / sinkSeconds;
-  console.log(`  bare smtp-server sink:  ${sink.received()} messages in ${sinkSeconds.toFixed(2)} s = ${sinkRate.toFixed(0)} msg/s (no disk)`);
-
-  // The inbound server alone (transcript, events, explanations) with a queue that stores nothing: where
-  // the time goes when the durable figure falls short — in the server's events, or in spool and Maildir.
-  let serverOnlyRate;
+let noopCpuPerMessage = 0;
+/** The lab's inbound server with events on (ring, explanations on read) and a queue that stores nothing. */
+async function noopServer() {
   try {
     const { LabServer } = await dist('lab/server.js');
     const { EventBus } = await dist('events/bus.js');
@@ -234,15 +239,59 @@ async function benchQueue() {
       if (x) e.explain = x;
     });
     let n = 0;
+    let events = 0;
+    bus.subscribe(() => events++);
     const server = new LabServer({ world, bus, queue: { enqueue: async () => `NOOP${++n}` }, mayRelay: () => true });
     const address = await server.listen(0, '127.0.0.1');
+    const elu0 = performance.eventLoopUtilization();
     const s = await load(address.port);
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    noopCpuPerMessage = lastLoadCpuUs / Math.max(1, n);
     await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1500).unref())]);
-    serverOnlyRate = n / s;
-    console.log(`  lab server, no-op queue: ${n} messages in ${s.toFixed(2)} s = ${serverOnlyRate.toFixed(0)} msg/s (events on, ${bus.size} in the ring, nothing stored)`);
+    console.log(
+      `  lab server, no-op queue: ${n} messages in ${s.toFixed(2)} s = ${(n / s).toFixed(0)} msg/s ` +
+        `${noopCpuPerMessage.toFixed(0)} µs CPU a message (events on: ${(events / Math.max(1, n)).toFixed(1)} per message, ${bus.size} in the ring; event loop ${(elu * 100).toFixed(0)}% busy; nothing stored)`,
+    );
+    return n / s;
   } catch (err) {
     console.log(`  lab server, no-op queue: skipped (${err.message})`);
+    return undefined;
   }
+}
+
+/** Only the inbound server against the bare sink, in one run (`node scripts/bench.mjs server`). */
+async function benchServer() {
+  console.log(`server: ${SESSIONS} sessions, ${MESSAGES} messages of ~${SIZE} bytes; machine ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
+  const sink = await bareSink();
+  const sinkSeconds = await load(sink.port);
+  await sink.close();
+  const sinkRate = sink.received() / sinkSeconds;
+  const sinkCpu = lastLoadCpuUs / Math.max(1, sink.received());
+  console.log(`  bare smtp-server sink:  ${sink.received()} messages in ${sinkSeconds.toFixed(2)} s = ${sinkRate.toFixed(0)} msg/s, ${sinkCpu.toFixed(0)} µs CPU a message`);
+  const rate = await noopServer();
+  if (rate) {
+    console.log(`  ratio no-op lab/bare:   ${(rate / sinkRate).toFixed(2)}  (${goal(rate / sinkRate >= 0.85)}: ≥ 0.85, events on)`);
+    console.log(`  CPU a message, bare/lab: ${(sinkCpu / noopCpuPerMessage).toFixed(2)}  (the same comparison by CPU time, which load on the machine moves less)`);
+  }
+}
+
+async function benchQueue() {
+  const load_ = hasCommand('smtp-source') ? `smtp-source -d -s ${SESSIONS} -m ${MESSAGES} -l ${SIZE}` : `Node load generator (${SESSIONS} sessions, ${MESSAGES} messages, ~${SIZE} bytes)`;
+  console.log(`queue: load = ${load_}`);
+  // Other work on the machine moves these figures a lot: say how busy it was.
+  console.log(`  machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
+
+  let maildevRate;
+  const sink = await bareSink();
+  const sinkSeconds = await load(sink.port);
+  await sink.close();
+  const sinkRate = sink.received() / sinkSeconds;
+  const sinkCpu = lastLoadCpuUs / Math.max(1, sink.received());
+  console.log(`  bare smtp-server sink:  ${sink.received()} messages in ${sinkSeconds.toFixed(2)} s = ${sinkRate.toFixed(0)} msg/s, ${sinkCpu.toFixed(0)} µs CPU a message (no disk)`);
+
+  // The inbound server alone (transcript, events, explanations) with a queue that stores nothing: where
+  // the time goes when the durable figure falls short — in the server's events, or in spool and Maildir.
+  const serverOnlyRate = await noopServer();
 
   const { startLab } = await dist('lab/lab.js');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-'));
@@ -310,6 +359,7 @@ async function benchQueue() {
     if (serverOnlyRate) {
       console.log(`  ratio durable/no-op:    ${(acceptRate / serverOnlyRate).toFixed(2)}  (what the spool fsync and Maildir delivery cost)`);
       console.log(`  ratio no-op lab/bare:   ${(serverOnlyRate / sinkRate).toFixed(2)}  (${goal(serverOnlyRate / sinkRate >= 0.85)}: ≥ 0.85, events on)`);
+      console.log(`  CPU a message, bare/no-op lab: ${(sinkCpu / noopCpuPerMessage).toFixed(2)}  (the same comparison by CPU time, which load on the machine moves less)`);
     }
     if (maildevRate)
       console.log(`  ratio durable/MailDev:  ${(acceptRate / maildevRate).toFixed(2)}  (${goal(acceptRate / maildevRate >= 2 && inMaildir === MESSAGES)}: ≥ 2, every message delivered)`);
@@ -458,6 +508,7 @@ async function benchLongLine() {
 // Each section is one async function; another section (e.g. start-up time) is added to this table.
 const SECTIONS = {
   queue: benchQueue,
+  server: benchServer,
   relay: benchRelay,
   longline: benchLongLine,
   startup: async () => (await import('./bench-startup.mjs')).benchStartup(),

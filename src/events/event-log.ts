@@ -7,13 +7,14 @@
  * tutor), named by its start time and pid so two labs on one data dir never share a file; a run that
  * outgrows MAX_FILE_BYTES continues in a next part. At most MAX_FILES files are kept, oldest dropped.
  */
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { EventBus } from './bus.js';
 import type { LabEvent } from './types.js';
 
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export const MAX_FILES = 20;
+const IDLE_CLOSE_MS = 1000;
 
 export interface EventLogOptions {
   maxFileBytes?: number;
@@ -32,6 +33,14 @@ class EventLog {
   private scheduled = false;
   private part = 0;
   private bytes = 0;
+  /**
+   * The current part, open for appending: one write a batch, not an open, a write and a close (what
+   * appendFileSync does) — under load a batch comes every turn of the event loop.
+   */
+  private fd: number | undefined;
+  /** Closes the file once no batch came for a second (a stopped lab, a test's bus left behind). */
+  private idleTimer: NodeJS.Timeout | undefined;
+  private flushedSinceCheck = false;
   private readonly run: string;
 
   constructor(
@@ -62,13 +71,20 @@ class EventLog {
       if (this.bytes > 0 && this.bytes + text.length > this.maxFileBytes) {
         this.part++;
         this.bytes = 0;
+        this.close();
       }
-      if (this.bytes === 0) {
-        mkdirSync(this.dir, { recursive: true });
-        this.prune();
+      if (this.fd === undefined) {
+        if (this.bytes === 0) {
+          mkdirSync(this.dir, { recursive: true });
+          this.prune();
+        }
+        this.fd = openSync(this.file(), 'a');
       }
-      appendFileSync(this.file(), text);
-      this.bytes += Buffer.byteLength(text);
+      const data = Buffer.from(text);
+      for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
+      this.bytes += data.length;
+      this.flushedSinceCheck = true;
+      this.idleTimer ??= setTimeout(() => this.closeIfIdle(), IDLE_CLOSE_MS).unref();
     } catch (err) {
       // The log is for later; the lab itself goes on. A data dir removed under a run (a test's, a
       // demo's temporary one) has nothing left to keep.
@@ -76,6 +92,23 @@ class EventLog {
       if (!warned) process.stderr.write(`smtp-lab: cannot write the event log in ${this.dir}: ${(err as Error).message}\n`);
       warned = true;
     }
+  }
+
+  private closeIfIdle(): void {
+    this.idleTimer = undefined;
+    if (!this.flushedSinceCheck) return this.close();
+    this.flushedSinceCheck = false;
+    this.idleTimer = setTimeout(() => this.closeIfIdle(), IDLE_CLOSE_MS).unref();
+  }
+
+  private close(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already gone: nothing to keep.
+    }
+    this.fd = undefined;
   }
 
   private file(): string {

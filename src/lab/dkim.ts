@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createPublicKey, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { headerSection } from '../protocol/message.js';
 
 export interface DkimKey {
@@ -72,6 +71,16 @@ export function fromDomain(message: Buffer): string | undefined {
   return at === -1 ? undefined : addr.slice(at + 1).trim().toLowerCase().replace(/[>\s].*$/, '') || undefined;
 }
 
+type Sign = typeof import('mailauth/lib/dkim/sign.js');
+let loading: Promise<Sign['dkimSign']> | undefined;
+/** mailauth's `dkimSign`, imported once; the lab also starts this soon after it listens (mail-auth.ts). */
+export function loadDkimSign(): Promise<Sign['dkimSign']> {
+  return (loading ??= import('mailauth/lib/dkim/sign.js').then((sign: Partial<Sign> & { default?: Sign }) =>
+    // Through esbuild's chunk a CommonJS module's exports are all on `default`; through Node, named.
+    (sign.dkimSign ?? sign.default!.dkimSign) as Sign['dkimSign'],
+  ));
+}
+
 /** Sign relaxed/relaxed (RFC 6376 §3.4.2, §3.4.4): survives refolding and whitespace changes in transit. */
 export async function signMessage(message: Buffer, key: DkimKey): Promise<DkimSignature | undefined> {
   // mailauth 4 reads `signatureData` (its .d.ts names only the single-signature fields).
@@ -79,6 +88,8 @@ export async function signMessage(message: Buffer, key: DkimKey): Promise<DkimSi
     canonicalization: 'relaxed/relaxed',
     signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
   };
+  // Loaded on the first signature (a relay of the lab's own mail), not at start: see verify.ts.
+  const dkimSign = await loadDkimSign();
   const result = await dkimSign(message, options as unknown as Parameters<typeof dkimSign>[1]);
   const field = result.signatures;
   if (!field) return undefined;

@@ -15,7 +15,7 @@ import { ensureCertificate } from './tls.js';
 import { decodeChallenge } from '../protocol/sasl.js';
 import { mayRelayOn, type ListenerRole } from './submission.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
-import { startMailAuth } from './mail-auth.js';
+import { preloadMailAuth, startMailAuth } from './mail-auth.js';
 import type { DnsAnswer } from './dns.js';
 import { forge, type ForgeOutcome, type ForgeRequest } from './forger.js';
 import { FaultTable, worldFaults } from './faults.js';
@@ -143,6 +143,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     domain: world.localDomain,
     dataDir,
   });
+  preloadMailAuth();
   try {
     await queue.start();
   } catch (err) {

@@ -6,8 +6,8 @@
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import { LabDns } from './dns.js';
-import { ensureDkimKey, fromDomain, signMessage, type DkimKey } from './dkim.js';
-import { verifyMessage, type Verdict, type VerifyInput } from './verify.js';
+import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey } from './dkim.js';
+import { loadAuthenticate, verifyMessage, type Verdict, type VerifyInput } from './verify.js';
 
 export interface MailAuth {
   dns: LabDns;
@@ -16,6 +16,17 @@ export interface MailAuth {
   /** The message as the relay sends it: with a DKIM-Signature: on top when its From: is the lab's domain. */
   signForRelay(message: Buffer, queueId: string): Promise<Buffer>;
   verify(input: VerifyInput): Promise<Verdict>;
+}
+
+/**
+ * Load mailauth soon after the lab listens, not before its first 220 (start-up) and not on the first
+ * relayed message (which would wait for it): a second later, off the way of the first screen.
+ */
+export function preloadMailAuth(): void {
+  setTimeout(() => {
+    loadAuthenticate().catch(() => undefined);
+    loadDkimSign().catch(() => undefined);
+  }, 1000).unref();
 }
 
 export function startMailAuth(world: World, dataDir: string, bus?: EventBus): MailAuth {

@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
-import selfsigned from 'selfsigned';
 import type { CertificateFacts } from '../events/types.js';
 
 export interface TlsMaterial {
@@ -29,6 +28,8 @@ export async function ensureCertificate(dataDir: string, hostname: string): Prom
     mkdirSync(dir, { recursive: true });
     const notBeforeDate = new Date();
     const notAfterDate = new Date(notBeforeDate.getTime() + 3650 * 86_400_000);
+    // Loaded only when a data dir needs its first certificate: every later start reads the files.
+    const { default: selfsigned } = await import('selfsigned');
     const pems = await selfsigned.generate([{ name: 'commonName', value: hostname }], {
       keyType: 'ec',
       curve: 'P-256',

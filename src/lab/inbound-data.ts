@@ -1,0 +1,181 @@
+/**
+ * A message's DATA at the lab server: every message line becomes a `wire` event as it arrives (through
+ * the raw tap on smtp-server's parser), the message's bytes are kept up to the SIZE limit, the reply to
+ * the dot may be an injected fault's, and an accepted message gets its Received: field and goes to the
+ * queue, whose durable hand-over comes before the 250. Split from server.ts, which owns the sessions
+ * and the transcript of commands and replies.
+ */
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { EventBus } from '../events/bus.js';
+import type { Leg } from '../events/types.js';
+import { DataLineSplitter, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
+import { smtpError } from '../protocol/reply.js';
+import { domainOf, localPartOf } from '../protocol/command.js';
+import { rfc5322Date } from '../protocol/date.js';
+import { tcpInfo } from '../protocol/trace.js';
+import type { World } from '../data/world.js';
+import { newQueueId, type Envelope } from './queue.js';
+import type { FaultMoment } from './faults.js';
+import { receivedWith } from './submission.js';
+import { BARE_LF_REFUSAL, hasBareLf } from './smuggling.js';
+import type { InboundSession, QueueSink } from './server.js';
+
+/** What DATA needs of the server it runs in: the world, the bus, the queue and the transcript. */
+export interface DataHost {
+  world: World;
+  bus: EventBus;
+  queue: QueueSink;
+  emitDataLine(s: InboundSession, head: string, omittedOctets: number): void;
+  emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg?: Leg, omittedOctets?: number): void;
+  withFault(moment: FaultMoment, session: SMTPServerSession, answer: (err: Error & { responseCode: number }) => void, go: () => void): void;
+}
+
+/** smtp-server's onData for one inbound session `s`. */
+export function receiveMessage(
+  host: DataHost,
+  s: InboundSession,
+  stream: SMTPServerDataStream,
+  session: SMTPServerSession,
+  cb: (err?: Error | null, message?: string) => void,
+): void {
+  let chunks: Buffer[] = [];
+  let received = 0;
+  const limit = host.world.maxMessageSize;
+  let lines = 0;
+  let ended = false;
+  // Each message line becomes an event as it arrives on the wire, in its wire form (dot-stuffed,
+  // RFC 5321 §4.5.2). The DATA stream itself lags: smtp-server holds back a chunk's last bytes
+  // until more arrive (they might start the CRLF.CRLF that ends the message), so a learner's line
+  // would only show when the next one is typed.
+  const splitter = new DataLineSplitter((head, omitted) => {
+    // The lone "." is said when the stream ends (below); whatever follows it is commands.
+    if (head === '.' && !omitted) {
+      ended = true;
+      return false;
+    }
+    if (++lines <= MAX_DATA_LINE_EVENTS) {
+      if (s.state.inData) host.emitDataLine(s, head, omitted);
+      else host.emitWire(s, 'client', head, 'inbound', omitted);
+    }
+  });
+  const tap = (chunk: Buffer) => {
+    if (!ended) splitter.push(chunk);
+  };
+  const parser = s.conn?._parser || undefined;
+  if (parser) parser.__dataTap = tap;
+  let failed = false;
+  stream.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    // Past the limit the message will get its 552: holding its bytes would only grow the process.
+    if (limit && received > limit) chunks = [];
+    else chunks.push(chunk);
+    // Without a tap (smtp-server changed inside), tee the stream: later, but still every line.
+    if (!parser) tap(Buffer.from(chunk.toString('latin1').replace(/^\./gm, '..'), 'latin1'));
+  });
+  // A reset mid-DATA destroys the stream: nothing is queued, nothing is delivered.
+  stream.on('error', () => {
+    failed = true;
+    if (parser) parser.__dataTap = undefined;
+  });
+  stream.on('end', () => {
+    if (parser) parser.__dataTap = undefined;
+    if (failed) return;
+    if (!ended) splitter.finish();
+    // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4). Said
+    // here, not from the logger, so it comes before anything the queue does with the message.
+    host.emitWire(s, 'client', '.');
+    if (lines > MAX_DATA_LINE_EVENTS)
+      host.bus.emit({
+        type: 'notice',
+        stage: 'transmission',
+        level: 'info',
+        session: s.id,
+        message: `${lines - MAX_DATA_LINE_EVENTS} more message lines not shown`,
+      });
+    // The reply to the dot may be an injected fault's; then the message is not queued.
+    host.withFault('dot', session, cb, accept);
+  });
+  const accept = () => {
+    if (stream.sizeExceeded || (limit && received > limit)) {
+      return cb(smtpError(552, `5.3.4 Message size exceeds fixed maximum message size ${host.world.maxMessageSize}`));
+    }
+    const body = Buffer.concat(chunks);
+    // A strict relay: no bare LF gets through to be read as a line end further on (smuggling.ts).
+    if (host.world.bareLf === 'reject' && hasBareLf(body)) return cb(smtpError(BARE_LF_REFUSAL.code, BARE_LF_REFUSAL.text));
+    const envelope = {
+      from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+      recipients: session.envelope.rcptTo.map((r) => canonicalRecipient(host.world, r.address)),
+      session: s.id,
+      clientAddress: session.remoteAddress,
+      helo: session.hostNameAppearsAs,
+      authenticated: !!session.user,
+      ...envelopeParams(session),
+      received,
+    };
+    // The Received: field names the queue id, so a trace header leads to the queue's log (Postfix's way).
+    const queueId = newQueueId();
+    const message = ownBuffer(receivedHeader(host.world, session, envelope.recipients, queueId), body);
+    host.queue.enqueue(envelope, message, queueId).then(
+      (queueId) => cb(null, `Ok: queued as ${queueId}`),
+      (err: Error) => {
+        host.bus.emit({ type: 'notice', stage: 'queue', level: 'error', session: s.id, message: `spool: ${err.message}` });
+        cb(smtpError(451, '4.3.0 Requested action aborted: local error in processing'));
+      },
+    );
+  };
+}
+
+/**
+ * The Received: field and the body in one buffer of their own. Buffer.concat takes a message under
+ * 4 KiB from Node's shared 8 KiB pool, and a message that waits in the queue then keeps its whole
+ * slab alive, with everything short-lived that was cut from it: under load a backlog of 2 KiB messages
+ * held about 8 KiB each.
+ */
+function ownBuffer(header: string, body: Buffer): Buffer {
+  const message = Buffer.allocUnsafeSlow(header.length + body.length);
+  const written = message.write(header, 0, 'latin1');
+  body.copy(message, written);
+  return message;
+}
+
+/** What MAIL and RCPT parameters ask of the queue: BODY (RFC 6152), SIZE (RFC 1870), RET/ENVID/NOTIFY/ORCPT (RFC 3461). */
+function envelopeParams(session: SMTPServerSession): Pick<Envelope, 'body' | 'ret' | 'envid' | 'rcptDsn' | 'declaredSize'> {
+  const env = session.envelope;
+  const args = (env.mailFrom ? env.mailFrom.args : undefined) || {};
+  const declared = Number((args as Record<string, string>).SIZE);
+  const rcptDsn = env.rcptTo.map((r) => ({
+    ...(r.dsn?.notify?.length ? { notify: r.dsn.notify.map((n) => n.toUpperCase()) } : {}),
+    ...(r.dsn?.orcpt ? { orcpt: r.dsn.orcpt } : {}),
+  }));
+  const body = env.bodyType?.toUpperCase();
+  return {
+    ...(body === '8BITMIME' || body === '7BIT' ? { body } : {}),
+    ...(env.dsn?.ret === 'FULL' || env.dsn?.ret === 'HDRS' ? { ret: env.dsn.ret } : {}),
+    ...(env.dsn?.envid ? { envid: env.dsn.envid } : {}),
+    ...(rcptDsn.some((d) => d.notify || d.orcpt) ? { rcptDsn } : {}),
+    ...(Number.isSafeInteger(declared) && declared >= 0 && 'SIZE' in args ? { declaredSize: declared } : {}),
+  };
+}
+
+/** Deliver to the mailbox as the world spells it (Bob@example.com → bob), keeping remote addresses as given. */
+function canonicalRecipient(world: World, address: string): string {
+  const domain = domainOf(address);
+  const spec = world.domains.get(domain);
+  if (!spec?.local) return address;
+  const local = localPartOf(address);
+  const box = spec.mailboxes.find((m) => m.toLowerCase() === local.toLowerCase()) ?? local;
+  return `${box}@${domain}`;
+}
+
+/** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */
+function receivedHeader(world: World, session: SMTPServerSession, recipients: string[], queueId: string): string {
+  const helo = session.hostNameAppearsAs || 'unknown';
+  // RFC 3848: ESMTP plus S for TLS and A for an authenticated client (ESMTPS, ESMTPA, ESMTPSA).
+  const protocol = receivedWith(session.openingCommand, !!session.secure, !!session.user);
+  const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
+  return (
+    `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
+    `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${queueId}${forPart};\r\n` +
+    `\t${rfc5322Date(new Date())}\r\n`
+  );
+}
