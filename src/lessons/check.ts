@@ -42,6 +42,9 @@ export interface ReplayOutcome {
   errors: string[];
 }
 
+/** The longest a replay waits for the queue to settle before its next line. */
+const SETTLE_LIMIT_MS = 30_000;
+
 /** Play `lines` as the learner would type them, in a fresh lab, and report how far the lesson got. */
 export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: { startLab: StartLab; waitMs: number; resumeAt?: number }): Promise<ReplayOutcome> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `smtp-lab-check-${lesson.id}-`));
@@ -62,7 +65,10 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
       current = i;
       // A learner reads before typing the next line: let deliveries that are due land first, so the
       // replay does not depend on how busy the machine is (a slow delivery must not overtake a QUIT).
-      await tutor.settle(5000);
+      // settle() returns as soon as the queue is idle (milliseconds on a quiet machine); the limit is
+      // only for a queue that never settles. 5 s was too short at load 20+: a relay to dave@example.net
+      // landed after the QUIT and 08-relay-mx "failed".
+      await tutor.settle(SETTLE_LIMIT_MS);
       await tutor.submit(line);
     }
     const endedAt = Date.now();

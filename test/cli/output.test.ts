@@ -2,12 +2,13 @@
  * What the built binary prints off a terminal, read as a person reads it: lines within the width,
  * words whole, Markdown rendered; and `--version` naming smtp-lab's own version wherever it runs.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLessons } from '../../src/lessons/load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'smtp-lab.js');
@@ -19,14 +20,22 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The binary with stdin at end of input and stdout a pipe; COLUMNS only when given. */
-function smtpLab(args: string[], opts: { columns?: number; cwd?: string; bin?: string } = {}): string {
+/**
+ * The binary with stdin at end of input and stdout a pipe; COLUMNS only when given. Asynchronous, so
+ * the runs a describe needs start together in its beforeAll and its tests read them.
+ */
+function smtpLab(args: string[], opts: { columns?: number; cwd?: string; bin?: string } = {}): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: path.join(tmp, 'state'), NO_COLOR: '1', FORCE_COLOR: '' };
   delete env.COLUMNS;
   if (opts.columns) env.COLUMNS = String(opts.columns);
-  const r = spawnSync(process.execPath, [opts.bin ?? BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000 });
-  expect(r.status, r.stderr).toBe(0);
-  return r.stdout;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => (status === 0 ? resolve(stdout) : reject(new Error(`smtp-lab ${args.join(' ')} exited ${status}: ${stderr}`))));
+  });
 }
 
 function expectWithin(out: string, width: number): string[] {
@@ -36,14 +45,17 @@ function expectWithin(out: string, width: number): string[] {
 }
 
 describe('smtp-lab lessons (the list)', () => {
-  let titles: string[];
-  beforeAll(() => {
-    titles = (JSON.parse(smtpLab(['lessons', '--json'])) as { title: string }[]).map((l) => l.title);
-  });
+  const titles = loadLessons().lessons.map((l) => l.title);
+  const widths = [40, 60, 80, undefined];
+  const outputs = new Map<number | undefined, string>();
+  beforeAll(async () => {
+    const runs = await Promise.all(widths.map((columns) => smtpLab(['lessons'], { columns })));
+    widths.forEach((w, i) => outputs.set(w, runs[i]!));
+  }, 120_000);
 
-  for (const columns of [40, 60, 80, undefined]) {
+  for (const columns of widths) {
     it(`wraps between words at ${columns ?? 'the default 80'} columns, continuations indented`, () => {
-      const lines = expectWithin(smtpLab(['lessons'], { columns }), columns ?? 80);
+      const lines = expectWithin(outputs.get(columns)!, columns ?? 80);
       const words = new Set(lines.flatMap((l) => l.trim().split(/\s+/)));
       for (const word of titles.flatMap((t) => t.split(' '))) expect(words.has(word), `"${word}" is whole on a line`).toBe(true);
       // A lesson's own lines: the first starts with its number, the rest are indented under it.
@@ -55,9 +67,16 @@ describe('smtp-lab lessons (the list)', () => {
 });
 
 describe('smtp-lab demo', () => {
-  for (const columns of [undefined, 50]) {
+  const widths = [undefined, 50];
+  const outputs = new Map<number | undefined, string>();
+  beforeAll(async () => {
+    const runs = await Promise.all(widths.map((columns) => smtpLab(['demo', '03-envelope', '--delay', '0'], { columns })));
+    widths.forEach((w, i) => outputs.set(w, runs[i]!));
+  }, 120_000);
+
+  for (const columns of widths) {
     it(`prints the lesson rendered, not its Markdown, within ${columns ?? 'the default 80'} columns`, () => {
-      const out = smtpLab(['demo', '03-envelope', '--delay', '0'], { columns });
+      const out = outputs.get(columns)!;
       const lines = expectWithin(out, columns ?? 80);
       expect(out).not.toContain('**');
       expect(out).not.toContain('```');
@@ -72,7 +91,7 @@ describe('smtp-lab demo', () => {
 });
 
 describe('smtp-lab --version', () => {
-  it("prints smtp-lab's own version inside another project (whose package.json says 1.0.0)", () => {
+  it("prints smtp-lab's own version inside another project (whose package.json says 1.0.0)", async () => {
     const project = path.join(tmp, 'project');
     const installed = path.join(project, 'node_modules', 'smtp-lab');
     mkdirSync(path.join(installed, 'dist'), { recursive: true });
@@ -82,7 +101,8 @@ describe('smtp-lab --version', () => {
     cpSync(path.join(ROOT, 'package.json'), path.join(installed, 'package.json'));
     for (const f of readdirSync(path.join(ROOT, 'dist')).filter((n) => /^smtp-lab.*\.mjs$/.test(n))) cpSync(path.join(ROOT, 'dist', f), path.join(installed, 'dist', f));
     expect(VERSION).not.toBe('1.0.0');
-    expect(smtpLab(['--version'], { cwd: project, bin: path.join(installed, 'bin', 'smtp-lab.js') }).trim()).toBe(VERSION);
-    expect(smtpLab(['--version'], { cwd: project }).trim()).toBe(VERSION);
+    const [installedVersion, ownVersion] = await Promise.all([smtpLab(['--version'], { cwd: project, bin: path.join(installed, 'bin', 'smtp-lab.js') }), smtpLab(['--version'], { cwd: project })]);
+    expect(installedVersion.trim()).toBe(VERSION);
+    expect(ownVersion.trim()).toBe(VERSION);
   });
 });

@@ -3,7 +3,7 @@
  * Mermaid's own parser), as an HTML page (opened in a real headless Chromium, screenshot and DOM), and
  * drawn in the terminal — through the built binary, as an instructor runs it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import stringWidth from 'string-width';
@@ -122,22 +122,31 @@ describe('export --format html', () => {
 });
 
 describe('the built binary', () => {
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 30_000 });
+  // Asynchronous, so the runs a test needs go side by side instead of one after the other.
+  const run = (args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args, '--data-dir', dataDir], { env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
 
-  it('exports the last session by default and a journey with --message, to a file with -o', () => {
-    const last = run(['export']);
+  it('exports the last session by default and a journey with --message, to a file with -o', async () => {
+    const out = path.join(dataDir, 'journey.mmd');
+    const [last, journey] = await Promise.all([run(['export']), run(['export', '--format', 'mermaid', '--message', relayed, '-o', out])]);
     expect(last.status, last.stderr).toBe(0);
     expect(last.stdout).toContain(`# smtp-lab: session ${session}`);
-    const out = path.join(dataDir, 'journey.mmd');
-    const journey = run(['export', '--format', 'mermaid', '--message', relayed, '-o', out]);
     expect(journey.status, journey.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^sequenceDiagram\n/);
   });
 
-  it('draws the diagram in box-drawing characters within the width', () => {
-    for (const width of [60, 100]) {
-      const r = run(['diagram', session, '--width', String(width)]);
+  it('draws the diagram in box-drawing characters within the width', async () => {
+    const widths = [60, 100];
+    const runs = await Promise.all(widths.map((width) => run(['diagram', session, '--width', String(width)])));
+    for (const [i, r] of runs.entries()) {
+      const width = widths[i]!;
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain('│');
       expect(r.stdout).toContain('mx.example.com');
@@ -145,10 +154,11 @@ describe('the built binary', () => {
     }
   });
 
-  it('says in one line, exit 2, what is wrong with the request', () => {
-    for (const args of [['export', 'S999'], ['export', '--format', 'pdf'], ['export', 'S1', '--last'], ['diagram', '--since', 'noonish'], ['export', '--message', 'NOPE']]) {
-      const r = run(args);
-      expect(r.status, args.join(' ')).toBe(2);
+  it('says in one line, exit 2, what is wrong with the request', async () => {
+    const requests = [['export', 'S999'], ['export', '--format', 'pdf'], ['export', 'S1', '--last'], ['diagram', '--since', 'noonish'], ['export', '--message', 'NOPE']];
+    const runs = await Promise.all(requests.map(run));
+    for (const [i, r] of runs.entries()) {
+      expect(r.status, requests[i]!.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }

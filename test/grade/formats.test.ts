@@ -30,7 +30,9 @@ async function fixture(bug?: string): Promise<{ port: number; maildir: string }>
   return { port: await startMiniServer(maildir, bug), maildir };
 }
 
-describe('grade server output for autograders', () => {
+// Each test grades a fixture server of its own in a process of its own, and mostly waits on replies
+// and timeouts: side by side.
+describe.concurrent('grade server output for autograders', () => {
   it('--format json: one object with checks, points, total; exit 0 when every check passes', async () => {
     const { port, maildir } = await fixture();
     const r = await run(['grade', 'server', `127.0.0.1:${port}`, '--maildir', maildir, '--format', 'json', '--timeout', '3']);
@@ -89,8 +91,7 @@ describe('grade server output for autograders', () => {
     expect(JSON.parse(r.stdout).checks[0].explanation).toMatch(/ECONNREFUSED/);
   });
 
-  // Each is its own short process: they can run at once.
-  it.concurrent.each([
+  it.each([
     [['grade', 'server', 'localhost'], /"localhost" is not HOST:PORT/],
     [['grade', 'server', '127.0.0.1:99999'], /is not HOST:PORT/],
     [['grade', 'server', '127.0.0.1:25', '--format', 'xml'], /--format must be one of text, json, junit, gradescope/],

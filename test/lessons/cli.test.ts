@@ -13,9 +13,15 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const run = (args: string[], input = '') => runSmtpLab(args, { stateHome: path.join(tmp, 'state'), input });
+/**
+ * Each test keeps its progress in a state dir of its own (`state`), so the tests can run side by side.
+ * A start of the binary is ~0.5 s on a quiet machine, several seconds at load 15: the time limits are
+ * for the loaded case (a run of seven in a row must not fail for the load alone).
+ */
+const LIMIT = 90_000;
+const run = (args: string[], input = '', state = 'state') => runSmtpLab(args, { stateHome: path.join(tmp, state), input });
 
-describe('smtp-lab (the plain tutor, stdin a pipe)', () => {
+describe.concurrent('smtp-lab (the plain tutor, stdin a pipe)', () => {
   it('delivers a piped SMTP session to bob@example.com and prints the transcript', async () => {
     const data = path.join(tmp, 'piped');
     const session = [
@@ -31,7 +37,7 @@ describe('smtp-lab (the plain tutor, stdin a pipe)', () => {
       'QUIT',
       '',
     ].join('\n');
-    const r = await run(['--port', '0', '--data-dir', data], session);
+    const r = await run(['--port', '0', '--data-dir', data], session, 'piped');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const line of ['S: 220 ', 'S: 250 ', 'S: 354 ', 'S: 221 ']) expect(r.stdout).toContain(line);
@@ -40,44 +46,47 @@ describe('smtp-lab (the plain tutor, stdin a pipe)', () => {
     const files = readdirSync(inbox);
     expect(files).toHaveLength(1);
     expect(readFileSync(path.join(inbox, files[0]!), 'utf8')).toContain('Subject: piped');
-  });
+  }, LIMIT);
 
   it('picks a free port when the one asked for is busy, and says so', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const busy = (blocker.address() as net.AddressInfo).port;
     try {
-      const r = await run(['--port', String(busy), '--data-dir', path.join(tmp, 'busy')], 'NOOP\n');
+      const r = await run(['--port', String(busy), '--data-dir', path.join(tmp, 'busy')], 'NOOP\n', 'busy');
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`^smtp-lab: port ${busy} is in use; the lab server listens on port \\d+ instead\n$`));
       expect(r.stdout).toContain('S: 250 ');
     } finally {
       blocker.close();
     }
-  });
+  }, LIMIT);
 
   it('answers tutor commands and names an unknown lesson in one line', async () => {
-    const r = await run(['--port', '0', '--data-dir', path.join(tmp, 'cmds')], ':help\n:lessons\n:quit\n');
+    const [r, bad] = await Promise.all([
+      run(['--port', '0', '--data-dir', path.join(tmp, 'cmds')], ':help\n:lessons\n:quit\n', 'cmds'),
+      run(['--port', '0', '--data-dir', path.join(tmp, 'cmds-bad'), '--lesson', 'no-such-lesson'], '', 'cmds-bad'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(':hint');
     expect(r.stdout).toMatch(/01-\S+ +(current|to do|done)/);
-    const bad = await run(['--port', '0', '--data-dir', path.join(tmp, 'cmds'), '--lesson', 'no-such-lesson']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^smtp-lab: there is no lesson "no-such-lesson"/);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-  });
+  }, LIMIT);
 });
 
-describe('smtp-lab lessons', () => {
+describe.concurrent('smtp-lab lessons', () => {
   it('lists the lessons with stage and status as JSON', async () => {
-    const r = await run(['lessons', '--json']);
+    const r = await run(['lessons', '--json'], '', 'list');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { id: string; stage: string[]; status: string }[];
     expect(rows.length).toBeGreaterThan(0);
     expect(rows[0]).toMatchObject({ status: expect.stringMatching(/^(done|current|to do)$/), stage: expect.any(Array) });
-  });
+  }, LIMIT);
 
   it('exports, resets and imports progress', async () => {
+    const run = (args: string[]) => runSmtpLab(args, { stateHome: path.join(tmp, 'carry') });
     const file = path.join(tmp, 'carried.json');
     writeFileSync(path.join(tmp, 'seed.json'), JSON.stringify({ version: 1, current: 'x', lessons: { [loadLessons().lessons[0]!.id]: { done: true, step: 0 } } }));
     expect((await run(['lessons', 'import', path.join(tmp, 'seed.json')])).code).toBe(0);
@@ -89,37 +98,37 @@ describe('smtp-lab lessons', () => {
     expect((await run(['lessons', 'reset', '--all', '--yes'])).code).toBe(0);
     expect(JSON.parse((await run(['lessons', '--json'])).stdout)[0].status).not.toBe('done');
     expect(existsSync(file)).toBe(true);
-  });
+  }, LIMIT);
 });
 
-describe('smtp-lab demo', () => {
+describe.concurrent('smtp-lab demo', () => {
   it('plays the first lesson without a terminal, prints the 220 and exits 0', async () => {
     const first = loadLessons().lessons[0]!;
-    const r = await run(['demo', first.id, '--delay', '0']);
+    const r = await run(['demo', first.id, '--delay', '0'], '', 'demo');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('S: 220 ');
     expect(r.stdout).toContain(first.steps[0]!.explain.replace(/\s+/g, ' ').slice(0, 40));
-  });
+  }, LIMIT);
 
   it('--step waits for Enter, and at the end of input goes on', async () => {
     const first = loadLessons().lessons[0]!;
-    const r = await run(['demo', first.id, '--step'], '\n');
+    const r = await run(['demo', first.id, '--step'], '\n', 'demo-step');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('[Enter]');
-  });
+  }, LIMIT);
 });
 
-describe('smtp-lab explain', () => {
+describe.concurrent('smtp-lab explain', () => {
   it('explains 354 and cites RFC 5321', async () => {
     const r = await run(['explain', '354']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/RFC 5321/);
-  });
+  }, LIMIT);
 
   it('says an unknown term is unknown, suggests close matches, exits 1', async () => {
     const r = await run(['explain', 'EHLLO']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no explanation for "EHLLO"; did you mean .*EHLO/);
-  });
+  }, LIMIT);
 });

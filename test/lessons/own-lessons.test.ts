@@ -3,8 +3,8 @@
  * lesson that `lessons check` passes as it is, and `--lessons DIR` gives demo and the tutor the
  * folder's lessons, world and explanations, with the shipped ones for what it lacks.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/lab.js';
@@ -18,51 +18,66 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function smtpLab(args: string[], input = '') {
-  return spawnSync(process.execPath, [BIN, ...args], {
-    cwd: tmp,
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_STATE_HOME: path.join(tmp, 'state'), NO_COLOR: '1', COLUMNS: '100' },
-    timeout: 60_000,
+/** The binary in the instructor's folder; asynchronous, so a test's independent runs go side by side. */
+function smtpLab(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: tmp,
+      env: { ...process.env, XDG_STATE_HOME: path.join(tmp, 'state'), NO_COLOR: '1', COLUMNS: '100' },
+      timeout: 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
   });
 }
 
 describe('lessons of your own', () => {
-  it('lessons new writes a commented lesson that lessons check passes as it is', () => {
-    const made = smtpLab(['lessons', 'new', '01-say-hello', '--dir', 'mine']);
+  it('lessons new writes a commented lesson that lessons check passes as it is', async () => {
+    const made = await smtpLab(['lessons', 'new', '01-say-hello', '--dir', 'mine']);
     expect(made.status, made.stderr).toBe(0);
     expect(made.stdout).toMatch(/Wrote mine\/01-say-hello\.md \(order 1\)/);
     expect(readFileSync(path.join(tmp, 'mine', '01-say-hello.md'), 'utf8')).toMatch(/^# .*lessons\/README\.md/m);
-    expect(smtpLab(['lessons', 'new', '02-next', '--dir', 'mine']).stdout).toMatch(/order 2/);
-    const checked = smtpLab(['lessons', 'check', '--dir', 'mine']);
+    expect((await smtpLab(['lessons', 'new', '02-next', '--dir', 'mine'])).stdout).toMatch(/order 2/);
+    const [checked, again] = await Promise.all([smtpLab(['lessons', 'check', '--dir', 'mine']), smtpLab(['lessons', 'new', '01-say-hello', '--dir', 'mine'])]);
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);
     expect(checked.stdout).toMatch(/2 passed, 0 failed/);
-    const again = smtpLab(['lessons', 'new', '01-say-hello', '--dir', 'mine']);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
-  });
+    // Four starts of the binary and a check with its labs: minutes, not seconds, on a loaded machine.
+  }, 120_000);
 
-  it('--lessons gives demo and the tutor the folder\'s lessons, world and explanations', () => {
+  it('--lessons gives demo and the tutor the folder\'s lessons, world and explanations', async () => {
     const world = readFileSync(path.join(ROOT, 'lessons', 'world.yaml'), 'utf8').replace(/^hostname: .*$/m, 'hostname: mx.school.test');
     writeFileSync(path.join(tmp, 'mine', 'world.yaml'), world);
+    // The same folder with explanations of its own too, so the demo (without them) and the tutor (with
+    // them) can run side by side.
+    cpSync(path.join(tmp, 'mine'), path.join(tmp, 'ours'), { recursive: true });
+    const annotations = readFileSync(path.join(ROOT, 'lessons', 'annotations.yaml'), 'utf8').replace(/EHLO introduces the client/, 'Our own words: EHLO introduces the client');
+    writeFileSync(path.join(tmp, 'ours', 'annotations.yaml'), annotations);
+    const [demo, tutor] = await Promise.all([
+      smtpLab(['demo', '01-say-hello', '--lessons', 'mine', '--delay', '0']),
+      smtpLab(['--lessons', 'ours', '--port', '0', '--data-dir', path.join(tmp, 'data')], 'EHLO me.test\n:lessons\n:quit\n'),
+    ]);
     // Only the world and the lessons are the folder's: the explanations fall back to the shipped ones.
-    const demo = smtpLab(['demo', '01-say-hello', '--lessons', 'mine', '--delay', '0']);
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/lab server mx\.school\.test/);
     expect(demo.stdout).toMatch(/EHLO introduces the client/);
-    const annotations = readFileSync(path.join(ROOT, 'lessons', 'annotations.yaml'), 'utf8').replace(/EHLO introduces the client/, 'Our own words: EHLO introduces the client');
-    writeFileSync(path.join(tmp, 'mine', 'annotations.yaml'), annotations);
-    const tutor = smtpLab(['--lessons', 'mine', '--port', '0', '--data-dir', path.join(tmp, 'data')], 'EHLO me.test\n:lessons\n:quit\n');
+    expect(demo.stdout).not.toMatch(/Our own words/);
     expect(tutor.status, tutor.stderr).toBe(0);
     expect(tutor.stdout).toMatch(/Our own words: EHLO introduces the client/);
     expect(tutor.stdout).toMatch(/1\. 01-say-hello/);
     expect(tutor.stdout).not.toMatch(/02-helo-ehlo/);
-  });
+  }, 60_000);
 
-  it('says in one line, exit 2, when --lessons is not a folder', () => {
-    for (const args of [['demo', '01', '--lessons', 'nowhere'], ['--lessons', 'nowhere', '--port', '0'], ['watch', '--lessons', 'nowhere', '--port', '0']]) {
-      const r = smtpLab(args);
+  it('says in one line, exit 2, when --lessons is not a folder', async () => {
+    const requests = [['demo', '01', '--lessons', 'nowhere'], ['--lessons', 'nowhere', '--port', '0'], ['watch', '--lessons', 'nowhere', '--port', '0']];
+    const runs = await Promise.all(requests.map((args) => smtpLab(args)));
+    for (const [i, r] of runs.entries()) {
+      const args = requests[i]!;
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/--lessons nowhere is not a folder/);

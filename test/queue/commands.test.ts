@@ -1,6 +1,6 @@
 /** `smtp-lab mailbox` and `smtp-lab queue` as a user runs them (the built CLI; `npm test` builds first). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { RawSmtp, code, startTestLab, type TestLab } from '../helpers/lab.js';
 
 let lab: TestLab;
@@ -21,40 +21,52 @@ afterAll(async () => {
   await lab.cleanup();
 });
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/smtp-lab.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** The built binary; asynchronous, so the runs a test needs go side by side. */
+function cli(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/smtp-lab.js', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
 }
 
 describe('smtp-lab mailbox', () => {
-  it('lists a Maildir: number, date, from, subject', () => {
-    const r = cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir);
+  it('lists a Maildir: number, date, from, subject', async () => {
+    const r = await cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/dave@example\.net: 1 message/);
     expect(r.out).toMatch(/^ *1 +N +2026-11-28 12:00:00 +"?Alice"? <alice@example\.com> +over two hops$/m);
   });
 
-  it('--show N prints the parsed headers with the Received: trail, newest hop first', () => {
-    const r = cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir, '--show', '1');
+  it('--show N prints the parsed headers with the Received: trail, newest hop first', async () => {
+    const [r, asJson] = await Promise.all([
+      cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir, '--show', '1'),
+      cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir, '--show', '1', '--json'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Received: trail \(2 hops, newest first\)/);
     expect(r.out).toMatch(/1\. from mx\.example\.com .*by mx\.example\.net/);
     expect(r.out).toMatch(/2\. from cli\.test .*by mx\.example\.com/);
     expect(r.out).toMatch(/Return-Path: <alice@example\.com>/);
     expect(r.out).toMatch(/Hello Dave\./);
-    const j = JSON.parse(cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir, '--show', '1', '--json').out);
+    const j = JSON.parse(asJson.out);
     expect(j).toMatchObject({ n: 1, subject: 'over two hops', received: [expect.stringMatching(/by mx\.example\.net/), expect.stringMatching(/by mx\.example\.com/)] });
   });
 
-  it('an unknown address or a missing data dir is one line and exit 2', () => {
-    const unknown = cli('mailbox', 'zed@example.com', '--data-dir', lab.dataDir);
+  it('an unknown address or a missing data dir is one line and exit 2', async () => {
+    const [unknown, missing, noN] = await Promise.all([
+      cli('mailbox', 'zed@example.com', '--data-dir', lab.dataDir),
+      cli('mailbox', 'alice@example.com', '--data-dir', '/nonexistent/smtp-lab'),
+      cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir, '--show', '9'),
+    ]);
     expect(unknown.code).toBe(2);
     expect(unknown.err.trim().split('\n')).toHaveLength(1);
     expect(unknown.err).toMatch(/zed@example\.com is not a mailbox of the lab/);
-    const missing = cli('mailbox', 'alice@example.com', '--data-dir', '/nonexistent/smtp-lab');
     expect(missing.code).toBe(2);
     expect(missing.err.trim().split('\n')).toHaveLength(1);
-    const noN = cli('mailbox', 'dave@example.net', '--data-dir', lab.dataDir, '--show', '9');
     expect(noN.code).toBe(2);
   });
 });
@@ -62,11 +74,10 @@ describe('smtp-lab mailbox', () => {
 describe('smtp-lab queue', () => {
   it('says the spool is empty once everything is delivered; a missing data dir is exit 2', async () => {
     await lab.queue.idle();
-    const r = cli('queue', '--data-dir', lab.dataDir);
+    const [r, asJson, missing] = await Promise.all([cli('queue', '--data-dir', lab.dataDir), cli('queue', '--data-dir', lab.dataDir, '--json'), cli('queue', '--data-dir', '/nonexistent/smtp-lab')]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/The spool is empty/);
-    expect(JSON.parse(cli('queue', '--data-dir', lab.dataDir, '--json').out)).toEqual([]);
-    const missing = cli('queue', '--data-dir', '/nonexistent/smtp-lab');
+    expect(JSON.parse(asJson.out)).toEqual([]);
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/^smtp-lab: no lab spool in \/nonexistent\/smtp-lab/);
   });
