@@ -104,6 +104,9 @@ describe.skipIf(skip)('watch when the terminal narrows', () => {
     const held = await Promise.all(['one', 'two', 'three'].map((n) => holdOpen(port, `${n}.narrow.example.with.a.long.name`)));
     try {
       await t.waitFor('three open sessions', (s) => s.includes('3 sessions open · this run:') && s.includes('e expand'), 10_000, () => t.screen());
+      // The live area lists a session's last line before the transcript above it has its block: wait until
+      // the transcript has all three MAIL replies, so the resize is measured on its own, not racing them.
+      await t.waitFor('the three MAIL replies in the transcript', (s) => (s.match(/^\S+ \[transmission\] +S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000);
       for (const width of [80, 60]) {
         t.resize(width, 35);
         const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.startsWith('3 seen') && !l.includes('e expand')), 5000, () => t.screen());
