@@ -47,7 +47,7 @@ export interface BounceInput {
   /** The original reverse-path: where the notification goes. */
   sender: string;
   arrival: number;
-  original: Buffer;
+  original: Buffer | undefined;
   recipients: ReportedRecipient[];
   /** RFC 3461 ENVID of the original message: Original-Envelope-Id. */
   envid?: string;
@@ -67,7 +67,7 @@ function humanPart(input: BounceInput): string[] {
     const permanent = failed.every((f) => f.status.startsWith('5'));
     out.push(
       "I'm sorry to have to inform you that your message could not",
-      'be delivered to one or more recipients. Its headers are attached below.',
+      `be delivered to one or more recipients. ${input.original === undefined ? 'It could not be read back to return it.' : input.ret === 'FULL' ? 'It is attached below.' : 'Its headers are attached below.'}`,
       '',
       permanent
         ? 'The remote server refused it permanently (a 5xx reply), or the destination does not exist.'
@@ -156,12 +156,18 @@ export function buildBounce(input: BounceInput): Buffer {
     '',
     perRecipient.join('\r\n\r\n'),
     '',
-    `--${boundary}`,
     // RFC 3461 §4.3: RET=FULL asks for the whole message back, RET=HDRS (and the lab's default) its header.
-    ...(full
-      ? ['Content-Description: Undelivered Message', 'Content-Type: message/rfc822', '', input.original.toString('latin1').replace(/\r\n$/, '')]
-      : ['Content-Description: Undelivered Message Headers', 'Content-Type: text/rfc822-headers', '', headerSection(input.original)]),
-    '',
+    // Without the original (its spool segment could not be read) the report still goes, in two parts:
+    // the returned content is the optional third part of a multipart/report (RFC 6522 §3).
+    ...(input.original === undefined
+      ? []
+      : [
+          `--${boundary}`,
+          ...(full
+            ? ['Content-Description: Undelivered Message', 'Content-Type: message/rfc822', '', input.original.toString('latin1').replace(/\r\n$/, '')]
+            : ['Content-Description: Undelivered Message Headers', 'Content-Type: text/rfc822-headers', '', headerSection(input.original)]),
+          '',
+        ]),
     `--${boundary}--`,
     '',
   ];
@@ -229,7 +235,7 @@ export async function report(ctx: BounceContext, item: Item, entries: ReportEntr
       queueId: id,
       sender,
       arrival: item.record.arrival,
-      original: ctx.body(item),
+      original: bodyOrNothing(ctx, item),
       envid: item.record.envid,
       ret: item.record.ret,
       recipients: wanted.map((e) => ({ ...e.f, action: e.action, orcpt: item.record.rcptDsn?.[e.rcpt.index]?.orcpt })),
@@ -252,4 +258,16 @@ export async function report(ctx: BounceContext, item: Item, entries: ReportEntr
         .map((x) => x.rcpt.address)
         .join(', ')} is only logged, never bounced again`,
     });
+}
+
+/**
+ * The message to return in a report, or nothing when its bytes cannot be read back (a damaged or
+ * missing spool segment): the report is still owed to the sender, only without the returned part.
+ */
+function bodyOrNothing(ctx: BounceContext, item: Item): Buffer | undefined {
+  try {
+    return ctx.body(item);
+  } catch {
+    return undefined;
+  }
 }

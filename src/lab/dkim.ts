@@ -88,7 +88,7 @@ export async function signMessage(message: Buffer, key: DkimKey): Promise<DkimSi
     canonicalization: 'relaxed/relaxed',
     signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
   };
-  // Loaded on the first signature (a relay of the lab's own mail), not at start: see verify.ts.
+  // Loaded a second after the lab listens (preloadMailAuth), or here if a signature comes sooner.
   const dkimSign = await loadDkimSign();
   const result = await dkimSign(message, options as unknown as Parameters<typeof dkimSign>[1]);
   const field = result.signatures;

@@ -1,8 +1,9 @@
 /**
  * Group commit, as databases do it: whatever is handed in while a group is being made durable goes
  * into the next group, so one fsync serves many writers. The spool's segments, its state log and the
- * Maildir writer threads all wait on fsync, and all share this one engine; what a group *is* (an
- * append + fdatasync, a batch for a thread) is theirs.
+ * lab's Maildir writer threads wait on fsync (the simulated remote MTAs' writer batches the same way
+ * without it), and all share this one engine; what a group *is* (an append + fdatasync, a batch for a
+ * thread) is theirs.
  */
 
 export interface GroupCommitOptions<T, R> {

@@ -85,6 +85,8 @@ export async function ensureMaildir(dir: string): Promise<void> {
  * on the main thread each is a promise round trip, and in libuv's four-thread pool they queue in front
  * of the spool's fsync — which is what the SMTP client is waiting for before its 250. Here a free worker
  * takes a group of the deliveries waiting (group-commit.ts) and fsyncs each new/ directory once per group.
+ * The simulated remote MTAs' writer (`durable: false`) skips the fsyncs: it stands for someone else's
+ * server, and a kill -9 loses nothing the page cache holds; only a power cut could.
  * Source inline (eval) so the same code runs from tsc's output, the esbuild bundle and vitest.
  */
 const WORKER_SOURCE = `
@@ -136,13 +138,13 @@ interface Job {
   durable: boolean;
 }
 
-/** A pool of writer threads; each group of deliveries goes to one free thread. */
 /**
  * A writer thread idle this long is ended: each is a V8 isolate of ~9 MiB resident, worth keeping
  * through a burst, not through the pauses of a lesson. A new group spawns one again (~30 ms).
  */
 const WRITER_IDLE_MS = 500;
 
+/** A pool of writer threads; each group of deliveries goes to one free thread. */
 class MaildirWriters {
   private readonly idle: Worker[] = [];
   private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();

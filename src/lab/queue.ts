@@ -44,9 +44,10 @@ export interface QueueRunnerOptions {
 }
 
 /**
- * Message bodies the queue keeps in memory, in bytes: the messages about to be delivered (usually at
- * once, in the next turn). Past this a queued message lives only in its spool segment and each
- * attempt reads it back (a page-cache read), so a backlog of 20,000 costs disk, not RAM.
+ * Message bodies the queue keeps in memory, in bytes: the first messages taken in keep theirs until
+ * they are finished (a message deferred to a down host keeps it through its retries); a message
+ * resumed from the spool, or past this budget, lives only in its spool segment and each attempt reads
+ * it back (a page-cache read as a rule), so a backlog of 20,000 costs disk, not RAM.
  */
 const BODIES_IN_MEMORY = 4 * 1024 * 1024;
 

@@ -125,11 +125,13 @@ export class Spool {
 
   /**
    * A spooled message's bytes, read back from its segment (the queue keeps only a few bodies in memory).
-   * Synchronous: a pread of a few KiB that the page cache almost always holds, cheaper in place than a
-   * thread-pool round trip; the segment stays until every item in it is finished.
+   * Synchronous: a pread of the message (a few KiB as a rule, up to the size limit) that the page cache
+   * almost always holds, cheaper in place than a thread-pool round trip; the segment stays until every
+   * item in it is finished. After close() (a delivery still running when the lab stops) the descriptor
+   * is not kept, since nothing would close it.
    */
   readMessage(at: SpooledAt, size: number): Buffer {
-    const info = this.segInfo.get(at.segment);
+    const info = this.closed ? undefined : this.segInfo.get(at.segment);
     const fd = info?.readFd ?? openSync(path.join(this.dir, at.segment), 'r');
     if (info) info.readFd = fd;
     try {
