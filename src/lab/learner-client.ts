@@ -241,7 +241,7 @@ export class LearnerClient {
   }
 
   private expectReply(): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
+    const reply = new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = this.waiters.indexOf(w);
         if (i !== -1) this.waiters.splice(i, 1);
@@ -260,6 +260,10 @@ export class LearnerClient {
       };
       this.waiters.push(w);
     });
+    // A reply nobody waits for any more (the greeting of a connection that failed, a session the tutor
+    // replaced) must not end the process as an unhandled rejection; whoever awaits it still sees it.
+    reply.catch(() => undefined);
+    return reply;
   }
 
   private onData(chunk: string): void {

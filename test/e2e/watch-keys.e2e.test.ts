@@ -109,7 +109,7 @@ describe.skipIf(skip)('watch when the terminal narrows', () => {
       await t.waitFor('the three MAIL replies in the transcript', (s) => (s.match(/^\S+ \[transmission\] +S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000);
       for (const width of [80, 60]) {
         t.resize(width, 35);
-        const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.startsWith('3 seen') && !l.includes('e expand')), 5000, () => t.screen());
+        const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.includes('3 sessions open · this run:') && !l.includes('e expand')), 5000, () => t.screen());
         // The whole history, not only the screen: a stale copy would sit just above the live area.
         const history = t.everything();
         const copies = history.split('\n').flatMap((l, i, all) => (l.startsWith('smtp-lab watch · listening on') ? [all.slice(Math.max(0, i - 2), i + 5).join('\n')] : []));

@@ -90,3 +90,29 @@ describe('STARTTLS', () => {
     expect((await client.send('QUIT'))!.code).toBe(221);
   });
 });
+
+describe('the learner client when nobody is there', () => {
+  it('a refused connection is one error for the caller, and its unanswered greeting never becomes an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // A port nothing listens on: the lab stopped, or a wrong :connect.
+      const net = await import('node:net');
+      const port = await new Promise<number>((resolve) => {
+        const s = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = (s.address() as { port: number }).port;
+          s.close(() => resolve(p));
+        });
+      });
+      const client = new LearnerClient({ host: '127.0.0.1', port, bus: lab.bus, replyTimeoutMs: 50 });
+      await expect(client.connect()).rejects.toThrow(/cannot connect to the lab server at 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+      // Past the reply timeout of the greeting that never came, and a turn for the rejection to surface.
+      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
