@@ -163,14 +163,16 @@ describe('durability', () => {
     await new Promise((r) => second.child.once('exit', r));
   });
 
-  it('kill -9 while relaying to example.net: only messages whose relay session was open at the kill may go twice', async () => {
+  it('kill -9 while relaying to example.net: only messages in flight at the kill may go twice, at most about one per open relay session', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
-    // Relay sessions (by queue id) open when the kill landed: the only ones RFC 1047's window allows to repeat.
+    // Relay sessions open when the kill landed, by session (a pooled session carries several messages
+    // in turn, so its first queue id says nothing of the one in flight). A close the kill kept from
+    // reaching us only counts a session as open: the bound below gets looser, never wrong.
     const open = new Set<string>();
     const first = await serve(dataDir, (e) => {
-      if (e.type === 'session-open' && e.leg === 'relay') open.add(e.queueId as string);
-      if (e.type === 'session-close' && e.leg === 'relay') open.delete(e.queueId as string);
+      if (e.type === 'session-open' && e.leg === 'relay') open.add(e.session as string);
+      if (e.type === 'session-close' && e.leg === 'relay') open.delete(e.session as string);
     });
     const acked: string[] = [];
     const killAfter = 200;
@@ -193,7 +195,15 @@ describe('durability', () => {
     await Promise.all(senders);
     await new Promise((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once('exit', r)));
     expect(first.child.signalCode).toBe('SIGKILL');
-    const inFlight = new Set(open);
+    const openAtKill = open.size;
+    // What the spool on disk says at the kill, as the restarted lab will read it: a message whose relay
+    // to dave is marked delivered there must never go again; one not marked yet was in flight (its
+    // remote 250 came, or was about to, before its mark was written: RFC 1047's window).
+    const unmarked = new Set(
+      listSpool(dataDir)
+        .filter((m) => m.recipients.some((r) => r.address === 'dave@example.net' && r.status !== 'delivered'))
+        .map((m) => m.id),
+    );
 
     const second = await serve(dataDir);
     const deadline = Date.now() + 30_000;
@@ -205,9 +215,12 @@ describe('durability', () => {
     const copies = new Map<string, string[]>();
     for (const { subject, queueId } of relayedCopies(dataDir, 'dave@example.net')) copies.set(subject, [...(copies.get(subject) ?? []), queueId]);
     const twice = [...copies].filter(([, ids]) => ids.length > 1).map(([, ids]) => ids[0]!);
-    process.stderr.write(`relay kill -9: ${acked.length} acknowledged, ${inFlight.size} relay sessions open at the kill, ${twice.length} delivered twice\n`);
+    process.stderr.write(`relay kill -9: ${acked.length} acknowledged, ${openAtKill} relay sessions open at the kill, ${twice.length} delivered twice\n`);
     expect(acked.filter((s) => !copies.has(s))).toEqual([]);
-    expect(twice.filter((id) => !inFlight.has(id))).toEqual([]);
+    expect(twice.filter((id) => !unmarked.has(id))).toEqual([]);
+    // Marks written when the whole session returned (the bug of issue 10) resent every message of every
+    // session open at the kill: hundreds here. Per-message marks leave about one per open session.
+    expect(twice.length).toBeLessThanOrEqual(Math.max(4, openAtKill));
     expect(listSpool(dataDir)).toEqual([]);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
