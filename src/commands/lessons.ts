@@ -13,6 +13,7 @@ import { defaultProgressFile, Progress } from '../lessons/progress.js';
 import { findLesson } from '../lessons/curriculum.js';
 import { formatLessonError } from '../lessons/types.js';
 import { LESSON_ID, lessonTemplate } from '../lessons/template.js';
+import { lessonsFolder, SHIPPED } from '../data/lessons-folder.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { outputWidth, wrapHanging } from '../views/wrap.js';
@@ -80,9 +81,12 @@ const check: CommandModule<object, CheckArgs> = {
       .option('concurrency', { type: 'number', default: 4, describe: 'Lessons checked at once', hidden: true }) as never,
   handler: async (argv) => {
     const dir = argv.dir ? path.resolve(argv.dir) : LESSONS_DIR;
+    // The folder's own world and explanations, as the tutor, demo and watch take them with --lessons:
+    // a lesson is checked in the world it will be taught in.
+    const { annotationsFile, worldFile } = argv.dir && existsSync(dir) ? lessonsFolder(argv.dir) : SHIPPED;
     const c = makeChalk();
     const summary = await checkLessons(dir, {
-      startLab: ({ dataDir, worldOverrides, bus }) => startLab({ port: 0, dataDir, worldOverrides, bus }),
+      startLab: ({ dataDir, worldOverrides, bus }) => startLab({ port: 0, dataDir, worldOverrides, bus, worldFile, annotationsFile }),
       concurrency: argv.concurrency,
       onResult: (r) => {
         if (r.ok) process.stdout.write(`${c.green('ok  ')} ${r.id}\n`);

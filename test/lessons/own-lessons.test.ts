@@ -73,6 +73,20 @@ describe('lessons of your own', () => {
     expect(tutor.stdout).not.toMatch(/02-helo-ehlo/);
   }, 60_000);
 
+  it('lessons check --dir checks the lessons in the folder\'s own world: a bad value in its world.yaml is one line naming the file and line', async () => {
+    expect((await smtpLab(['lessons', 'new', '01-in-our-world', '--dir', 'worldly'])).status).toBe(0);
+    const world = readFileSync(path.join(ROOT, 'lessons', 'world.yaml'), 'utf8');
+    const lines = world.split('\n');
+    const at = lines.findIndex((l) => /^\s*max_recipients:/.test(l));
+    expect(at).toBeGreaterThan(-1);
+    lines[at] = lines[at]!.replace(/max_recipients:.*/, 'max_recipients: lots');
+    writeFileSync(path.join(tmp, 'worldly', 'world.yaml'), lines.join('\n'));
+    const r = await smtpLab(['lessons', 'check', '--dir', 'worldly']);
+    expect(r.stdout + r.stderr).toMatch(new RegExp(`world\\.yaml:${at + 1}\\b.*max_recipients`));
+    expect(r.stdout + r.stderr).not.toMatch(/1 passed/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
   it('says in one line, exit 2, when --lessons is not a folder', async () => {
     const requests = [['demo', '01', '--lessons', 'nowhere'], ['--lessons', 'nowhere', '--port', '0'], ['watch', '--lessons', 'nowhere', '--port', '0']];
     const runs = await Promise.all(requests.map((args) => smtpLab(args)));
