@@ -241,7 +241,7 @@ async function noopServer() {
     let n = 0;
     let events = 0;
     bus.subscribe(() => events++);
-    const server = new LabServer({ world, bus, queue: { enqueue: async () => `NOOP${++n}` }, mayRelay: () => true });
+    const server = new LabServer({ world, bus, queue: { enqueue: async () => `NOOP${++n}` }, mayRelay: () => true, annotations });
     const address = await server.listen(0, '127.0.0.1');
     const elu0 = performance.eventLoopUtilization();
     const s = await load(address.port);
