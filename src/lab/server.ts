@@ -212,11 +212,15 @@ export class LabServer {
         ? { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true }
         : { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true },
     );
+    this.noteBareLineEnd(s, line);
+  }
+
+  /** The first line of a session that holds a bare CR or LF gets a notice after it (once a session). */
+  private noteBareLineEnd(s: InboundSession, line: string): void {
     const note = warnedBareLineEnd.has(s) ? undefined : this.opts.annotations.bareLineEndNotice(line);
-    if (note) {
-      warnedBareLineEnd.add(s);
-      this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
-    }
+    if (!note) return;
+    warnedBareLineEnd.add(s);
+    this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
   }
 
   private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound', omittedOctets = 0): void {
@@ -258,11 +262,7 @@ export class LabServer {
     }
     if (pipelined) event.pipelined = true;
     this.opts.bus.emit(event);
-    const note = direction === 'client' && !warnedBareLineEnd.has(s) ? this.opts.annotations.bareLineEndNotice(line) : undefined;
-    if (note) {
-      warnedBareLineEnd.add(s);
-      this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
-    }
+    if (direction === 'client') this.noteBareLineEnd(s, line);
   }
 
   /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */
