@@ -29,22 +29,28 @@ export function preloadMailAuth(): void {
   }, 1000).unref();
 }
 
+/** Signature fields kept for retries (a few hundred bytes each). */
+const SIGNATURES_KEPT = 10_000;
+
 export function startMailAuth(world: World, dataDir: string, bus?: EventBus): MailAuth {
   let made: Promise<DkimKey> | undefined;
   const key = () => (made ??= ensureDkimKey(dataDir, world.localDomain, world.dkimSelector));
   const dns = new LabDns(world, key, bus);
   // A retry relays the same signed bytes: one signature (and one event) per message, not per attempt.
-  const signed = new WeakMap<Buffer, Promise<Buffer>>();
+  // Kept by queue id, and only the DKIM-Signature: field: a message past the queue's memory budget is
+  // read back from the spool into a new buffer for each attempt (the same bytes, so the same
+  // signature). Oldest forgotten past a bound; a message forgotten is signed again.
+  const signatures = new Map<string, Promise<string | undefined>>();
   return {
     dns,
     key,
     signForRelay(message, queueId) {
       if (fromDomain(message) !== world.localDomain) return Promise.resolve(message);
-      let p = signed.get(message);
-      if (!p) {
-        p = key().then((k) => signMessage(message, k)).then(
+      let field = signatures.get(queueId);
+      if (!field) {
+        field = key().then((k) => signMessage(message, k)).then(
           (sig) => {
-            if (!sig) return message;
+            if (!sig) return undefined;
             bus?.emit({
               type: 'dkim-signed',
               stage: 'queue',
@@ -55,16 +61,17 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
               canonicalization: 'relaxed/relaxed',
               bodyHash: sig.bodyHash,
             });
-            return Buffer.concat([Buffer.from(sig.field), message]);
+            return sig.field;
           },
           (err: Error) => {
             bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `${queueId}: not DKIM-signed: ${err.message}` });
-            return message;
+            return undefined;
           },
         );
-        signed.set(message, p);
+        signatures.set(queueId, field);
+        if (signatures.size > SIGNATURES_KEPT) signatures.delete(signatures.keys().next().value!);
       }
-      return p;
+      return field.then((f) => (f ? Buffer.concat([Buffer.from(f), message]) : message));
     },
     verify: (input) => verifyMessage(dns, bus, input),
   };
