@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, panesPerTest, smtpLabCommand, tmuxMissing } from './tmux.js';
-import { postfixUnavailable, startPostfix, type PrivatePostfix } from './private-postfix.js';
+import { postfixUnavailable, startPostfix, type PrivatePostfix } from '../helpers/private-postfix.js';
 import { protocolRows, sessionsOnScreen, type Row } from './watch-screen.js';
 
 /** Run a client to its end; its output in the error if it fails. */

@@ -1,7 +1,8 @@
 /**
- * A private, real Postfix for the watch tests: its own config, queue and data directories under a temp
- * dir, no smtpd listener at all (nothing of it is reachable), `relayhost` = the lab, and a mail log in a
- * file (a container has no syslog). Mail is injected with Postfix's own `sendmail -C`. Postfix's master
+ * A private, real Postfix: its own config, queue and data directories under a temp dir, `relayhost` =
+ * the lab, and a mail log in a file (a container has no syslog). By default it has no smtpd listener at
+ * all (nothing of it is reachable) and mail is injected with Postfix's own `sendmail -C`; with `smtpdPort`
+ * it also listens on 127.0.0.1 there, so a load generator (Postfix's smtp-source) can feed it. Postfix's master
  * runs as root and drops to the `postfix` user, so this needs root (as CI and the dev container are).
  */
 import { spawnSync } from 'node:child_process';
@@ -51,7 +52,14 @@ export interface PrivatePostfix {
   stop(): void;
 }
 
-export function startPostfix(relayPort: number, myhostname: string): PrivatePostfix {
+export interface PostfixOptions {
+  /** Listen with smtpd on 127.0.0.1:smtpdPort (relaying for 127.0.0.1 only, Postfix's default mynetworks). */
+  smtpdPort?: number;
+  /** More main.cf settings, over the ones below (e.g. short retry times). */
+  settings?: Record<string, string>;
+}
+
+export function startPostfix(relayPort: number, myhostname: string, options: PostfixOptions = {}): PrivatePostfix {
   const root = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-postfix-'));
   // mkdtemp makes it 0700: the postfix user must be able to reach its queue and data dirs inside.
   chmodSync(root, 0o755);
@@ -74,7 +82,8 @@ export function startPostfix(relayPort: number, myhostname: string): PrivatePost
   for (const d of ['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'private', 'saved', 'trace']) dir(path.join(spool, d), 0o700, postfixUid);
   dir(path.join(spool, 'maildrop'), 0o730, postfixUid, postdropGid);
   dir(path.join(spool, 'public'), 0o710, postfixUid, postdropGid);
-  writeFileSync(path.join(etc, 'master.cf'), MASTER_CF);
+  const smtpd = options.smtpdPort ? `127.0.0.1:${options.smtpdPort} inet n - n - - smtpd\n` : '';
+  writeFileSync(path.join(etc, 'master.cf'), MASTER_CF + smtpd);
   writeFileSync(path.join(etc, 'main.cf'), '');
   const maillog = path.join(root, 'maillog');
   const settings = {
@@ -98,6 +107,7 @@ export function startPostfix(relayPort: number, myhostname: string): PrivatePost
     maillog_file: maillog,
     // Postfix refuses a maillog_file outside these prefixes (default /var, /dev/stdout), silently.
     maillog_file_prefixes: root,
+    ...options.settings,
   };
   const postconf = spawnSync('postconf', ['-c', etc, '-e', ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)], { encoding: 'utf8' });
   if (postconf.status !== 0) throw new Error(`postconf failed: ${postconf.stderr}`);
