@@ -12,20 +12,12 @@ import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { runCli, runSmtpLab, startCli, type CliRun } from '../helpers/cli.js';
+import { runCli, runSmtpLab, startCli, stopCliRuns } from '../helpers/cli.js';
 import { skipReason, tempDir } from '../helpers/lab.js';
 
-const running: CliRun[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
-
-/** A long-running smtp-lab (the tutor, serve) in this process, stopped after the test if still running. */
-function start(args: string[], stateHome: string, openStdin = false): CliRun {
-  const run = startCli(args, { stateHome, openStdin });
-  running.push(run);
-  return run;
-}
+// A long-running smtp-lab (the tutor, serve) in this process is stopped after its test if still running.
+afterEach(stopCliRuns);
+const start = (args: string[], stateHome: string, openStdin = false) => startCli(args, { stateHome, openStdin });
 
 const fault = (args: string[], stateHome: string) => runCli(['fault', ...args], { stateHome });
 

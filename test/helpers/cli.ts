@@ -93,6 +93,16 @@ function collector(onWrite: () => void): { stream: Writable; text: () => string 
   return { stream, text: () => text };
 }
 
+const started = new Set<CliRun>();
+
+/**
+ * Stop every run startCli began that has not ended (an afterEach): a test that failed halfway must not
+ * leave a lab listening in the worker, which runs the next test files too.
+ */
+export async function stopCliRuns(): Promise<void> {
+  await Promise.all([...started].map((r) => r.stop()));
+}
+
 /** Start `smtp-lab args` in this process. */
 export function startCli(args: string[], opts: CliOptions = {}): CliRun {
   const waiters = new Set<() => void>();
@@ -120,8 +130,11 @@ export function startCli(args: string[], opts: CliOptions = {}): CliRun {
       ended = true;
       notify();
     });
-  const waitFor = (pattern: RegExp, timeoutMs = 20_000) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
+  // The time limit counts from the command's start: loading the command table first (once per worker,
+  // seconds on a loaded machine) is not the command being slow.
+  const waitFor = async (pattern: RegExp, timeoutMs = 20_000) => {
+    await cliModule();
+    return new Promise<RegExpExecArray>((resolve, reject) => {
       const finish = (fn: () => void) => {
         clearTimeout(timer);
         waiters.delete(check);
@@ -136,7 +149,8 @@ export function startCli(args: string[], opts: CliOptions = {}): CliRun {
       waiters.add(check);
       check();
     });
-  return {
+  };
+  const run: CliRun = {
     done,
     stdout: out.text,
     stderr: err.text,
@@ -148,6 +162,9 @@ export function startCli(args: string[], opts: CliOptions = {}): CliRun {
       return done;
     },
   };
+  started.add(run);
+  void done.finally(() => started.delete(run)).catch(() => {});
+  return run;
 }
 
 /** `smtp-lab args` run in this process to its end (stdin: `input`, then its end). */

@@ -10,12 +10,13 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { RawSmtp, tempDir } from '../helpers/lab.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, startCli, stopCliRuns } from '../helpers/cli.js';
 
 const BIN = path.resolve('bin/smtp-lab.js');
 const children: ChildProcessWithoutNullStreams[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  await stopCliRuns();
 });
 
 function serve(args: string[]) {
