@@ -7,7 +7,6 @@
  *   command prints and does.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -47,7 +46,10 @@ export function runSmtpLab(args: string[], opts: { stateHome: string; input?: st
 }
 
 export interface CliOptions {
-  /** XDG_STATE_HOME of the run (progress, the default data dir); default: a fresh temporary folder. */
+  /**
+   * XDG_STATE_HOME of the run (progress, the default data dir). Default: a path of its own under the
+   * temporary folder, made only if the command writes there (most runs name their --data-dir).
+   */
   stateHome?: string;
   /** All of stdin, then its end (default: empty). Without it and with `openStdin`, write() and end(). */
   input?: string;
@@ -94,6 +96,7 @@ function collector(onWrite: () => void): { stream: Writable; text: () => string 
 }
 
 const started = new Set<CliRun>();
+let runs = 0;
 
 /**
  * Stop every run startCli began that has not ended (an afterEach): a test that failed halfway must not
@@ -113,7 +116,7 @@ export function startCli(args: string[], opts: CliOptions = {}): CliRun {
   const err = collector(() => {});
   const stdin = new PassThrough();
   if (!opts.openStdin) stdin.end(opts.input ?? '');
-  const stateHome = opts.stateHome ?? mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-cli-state-'));
+  const stateHome = opts.stateHome ?? path.join(os.tmpdir(), `smtp-lab-cli-state-${process.pid}-${++runs}`);
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: stateHome, NO_COLOR: '1', FORCE_COLOR: '' };
   delete env.COLUMNS;
   for (const [k, v] of Object.entries(opts.env ?? {})) {
