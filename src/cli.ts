@@ -1,7 +1,8 @@
 /**
  * The command table. Each command lives in src/commands/<name>.ts and exports a yargs module; this file
  * only wires them, turns usage errors into one line and exit code 2, and never prints a stack trace
- * for a user's mistake.
+ * for a user's mistake. `runCli` runs one command line with a context (src/commands/context.ts): the
+ * binary gives it the process's own streams; a test imports it and gives it streams it reads.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -23,8 +24,9 @@ import { dnsCommand } from './commands/dns.js';
 import { spoofCommand } from './commands/spoof.js';
 import { faultCommand } from './commands/fault.js';
 import { certCommand } from './commands/cert.js';
+import { CONTEXT_KEY, processContext, type CliContext } from './commands/context.js';
 
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], ctx: CliContext = processContext()): Promise<void> {
   const parser = yargs(argv)
     .scriptName('smtp-lab')
     .usage('$0 — an interactive SMTP learning lab\n\nWith no command: the tutor (a terminal UI on a terminal, plain lines otherwise).')
@@ -47,29 +49,54 @@ export async function main(argv: string[]): Promise<void> {
     .strict()
     .help()
     .version(ownVersion())
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(Math.min(100, ctx.stdout.columns || 100))
+    // --help and --version come back as text for the context's stdout: yargs must not exit a process
+    // that a run in process does not own.
+    .exitProcess(false)
     .fail((msg, err) => {
       // yargs' own validation (coerce, unknown options, missing arguments) is a usage error too.
       if (err && err.name !== 'YError') throw err;
       throw new UserError(`${msg ?? err?.message} (see smtp-lab --help)`);
     });
-  await parser.parseAsync();
-}
-
-// `smtp-lab lessons | head` closes our stdout early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+  // The context reaches every handler in its argv (contextOf in src/commands/context.ts).
+  await parser.parseAsync(argv, { [CONTEXT_KEY]: ctx }, (err, _argv, output) => {
+    if (!err && output) ctx.stdout.write(`${output}\n`);
   });
 }
 
-main(hideBin(process.argv)).catch((err: unknown) => {
-  if (err instanceof UserError) {
-    process.stderr.write(`smtp-lab: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-    return;
+/**
+ * One command line, start to end, and its exit status: 0; a UserError's own (1 or 2) as one line on
+ * stderr; 70 (EX_SOFTWARE) with the stack for a bug in smtp-lab; or what the command set (ctx.exitCode).
+ */
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  try {
+    await main(argv, ctx);
+    return ctx.exitCode ?? 0;
+  } catch (err) {
+    if (err instanceof UserError) {
+      ctx.stderr.write(`smtp-lab: ${err.message}\n`);
+      return err.exitCode;
+    }
+    ctx.stderr.write(`smtp-lab: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 70;
   }
-  process.stderr.write(`smtp-lab: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 70;
-});
+}
+
+/**
+ * Set by a program that imports this module to call runCli in its own process (test/helpers/cli.ts):
+ * loading the table must not also start the command line of that program.
+ */
+export const IN_PROCESS = Symbol.for('smtp-lab.in-process');
+
+if (!(globalThis as { [IN_PROCESS]?: boolean })[IN_PROCESS]) {
+  // `smtp-lab lessons | head` closes our stdout early: that is the reader's choice, not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  void runCli(hideBin(process.argv), processContext()).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -7,6 +7,7 @@ import { certificateFacts, ensureCertificate } from '../lab/tls.js';
 import { defaultDataDir } from '../lab/paths.js';
 import { loadWorld, WorldFileError } from '../data/world.js';
 import { UserError } from '../user-error.js';
+import { contextOf } from './context.js';
 
 interface CertArgs {
   'data-dir'?: string;
@@ -25,6 +26,7 @@ export const certCommand: CommandModule<object, CertArgs> = {
       .option('submission-port', { type: 'number', default: 2587, describe: 'Submission port to put in the examples' })
       .option('smtps-port', { type: 'number', default: 2465, describe: 'Implicit-TLS port to put in the examples' }) as never,
   handler: async (argv) => {
+    const ctx = contextOf(argv);
     let hostname: string;
     try {
       hostname = loadWorld().hostname;
@@ -32,7 +34,7 @@ export const certCommand: CommandModule<object, CertArgs> = {
       if (err instanceof WorldFileError) throw new UserError(`bad world file: ${err.message}`);
       throw err;
     }
-    const dataDir = argv['data-dir'] ?? defaultDataDir();
+    const dataDir = argv['data-dir'] ?? defaultDataDir(ctx.env);
     let tls;
     try {
       tls = await ensureCertificate(dataDir, hostname);
@@ -42,7 +44,7 @@ export const certCommand: CommandModule<object, CertArgs> = {
     }
     const f = certificateFacts(tls.cert);
     const ca = JSON.stringify(tls.certFile).slice(1, -1);
-    process.stdout.write(
+    ctx.stdout.write(
       [
         `certificate  ${tls.certFile}`,
         `subject      ${f.subject}`,

@@ -22,6 +22,7 @@ import type { ChalkInstance } from 'chalk';
 import type { QueueItemSummary } from '../lab/queue-item.js';
 import { tutorCommandOf } from '../lessons/tutor-commands.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
+import { contextOf, exitAfter } from './context.js';
 
 interface DemoArgs {
   id: string;
@@ -52,16 +53,17 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('lessons', lessonsOption)
       .option('present', { type: 'boolean', default: false, describe: 'Sparser, for a projector: a blank line between entries' }) as never,
   handler: async (argv) => {
+    const ctx = contextOf(argv);
     if (!Number.isFinite(argv.delay) || argv.delay < 0) throw new UserError('--delay must be a number of milliseconds, 0 or more');
     const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
     const { lessons } = loadLessons(lessonsDir);
     const lesson = findLesson(lessons, argv.id);
     if (!lesson) throw new UserError(`there is no lesson "${argv.id}"; the lessons are: ${lessons.map((l) => l.id).join(', ')}`);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-demo-'));
-    const c = makeChalk({ color: argv.color });
+    const c = makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env });
     // Text for a person at a projector: wrapped between words at the screen's edge, not by the terminal.
-    const width = outputWidth(process.stdout);
-    const out = wrappingStream(process.stdout, width);
+    const width = outputWidth(ctx.stdout, ctx.env);
+    const out = wrappingStream(ctx.stdout, width);
     const { renderOutputText } = await import('../views/plain-prose.js');
     const bus = new EventBus();
     const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? path.join(tmp, 'data'), worldOverrides: lesson.world, bus, annotationsFile, worldFile, remoteBasePort: argv['remote-base-port'] });
@@ -75,7 +77,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       present: argv.present,
       explainMode: 'full',
     });
-    const enter = argv.step ? lineReader() : undefined;
+    const enter = argv.step ? lineReader(ctx.stdin) : undefined;
     try {
       for (const line of lesson.solution) {
         if (enter) {
@@ -101,7 +103,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       await lab.stop();
       rmSync(tmp, { recursive: true, force: true });
       // The lab is stopped; a handle some library left referenced must not hold the demo open.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
+      exitAfter(ctx, 1000);
     }
   },
 };
@@ -120,8 +122,8 @@ export function pauseNote(text: string, queue: QueueItemSummary[] | undefined, c
 }
 
 /** Enter presses from stdin; at end of input (no terminal, nothing piped) it stops waiting. */
-function lineReader(): { next(): Promise<void>; close(): void } {
-  const rl = readline.createInterface({ input: process.stdin, terminal: false });
+function lineReader(input: NodeJS.ReadableStream): { next(): Promise<void>; close(): void } {
+  const rl = readline.createInterface({ input, terminal: false });
   const queued: string[] = [];
   const waiting: (() => void)[] = [];
   let ended = false;

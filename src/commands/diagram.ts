@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { outputWidth } from '../views/wrap.js';
 import { UserError } from '../user-error.js';
 import { readTranscript, sourceOptions, type SourceArgs } from './export-source.js';
+import { contextOf } from './context.js';
 
 interface DiagramArgs extends SourceArgs {
   width?: number;
@@ -18,8 +19,9 @@ export const diagramCommand: CommandModule<object, DiagramArgs> = {
       .option('width', { type: 'number', describe: 'Columns to fit', defaultDescription: "the terminal's, else 80" }) as never,
   handler: async (argv) => {
     if (argv.width !== undefined && !(Number.isInteger(argv.width) && argv.width >= 40)) throw new UserError('--width must be a whole number of columns, 40 or more');
-    const transcript = readTranscript(argv);
+    const ctx = contextOf(argv);
+    const transcript = readTranscript(argv, ctx.env);
     const { toTerminalDiagram } = await import('../export/diagram.js');
-    process.stdout.write(`${transcript.title}\n${toTerminalDiagram(transcript, argv.width ?? outputWidth(process.stdout))}\n`);
+    ctx.stdout.write(`${transcript.title}\n${toTerminalDiagram(transcript, argv.width ?? outputWidth(ctx.stdout, ctx.env))}\n`);
   },
 };

@@ -10,6 +10,7 @@ import { ensureDkimKey } from '../lab/dkim.js';
 import { DNS_TYPES, LabDns, digShort } from '../lab/dns.js';
 import { defaultDataDir } from '../lab/paths.js';
 import { UserError } from '../user-error.js';
+import { contextOf } from './context.js';
 
 interface DnsArgs {
   name: string;
@@ -26,6 +27,7 @@ export const dnsCommand: CommandModule<object, DnsArgs> = {
       .positional('type', { type: 'string', default: 'A', describe: `one of ${DNS_TYPES.join(', ')}` })
       .option('data-dir', { type: 'string', describe: 'The lab data directory (its DKIM key)', defaultDescription: defaultDataDir() }) as never,
   handler: async (argv) => {
+    const ctx = contextOf(argv);
     const type = argv.type.toUpperCase();
     if (!(DNS_TYPES as readonly string[]).includes(type)) throw new UserError(`"${argv.type}" is not a record type the lab serves (one of ${DNS_TYPES.join(', ')})`);
     let world;
@@ -35,7 +37,7 @@ export const dnsCommand: CommandModule<object, DnsArgs> = {
       if (err instanceof WorldFileError) throw new UserError(`bad world file: ${err.message}`);
       throw err;
     }
-    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir());
+    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir(ctx.env));
     const key = () =>
       ensureDkimKey(dataDir, world.localDomain, world.dkimSelector).catch((err: NodeJS.ErrnoException) => {
         throw new UserError(`data dir ${dataDir} is not usable for the DKIM key (${err.code ?? err.message}); choose another with --data-dir`);
@@ -43,11 +45,11 @@ export const dnsCommand: CommandModule<object, DnsArgs> = {
     const answer = await new LabDns(world, key).query(argv.name, type);
     if (answer.error) {
       // dig +short prints nothing for these; a learner deserves the reason, on stderr so stdout stays dig's.
-      process.stderr.write(
+      ctx.stderr.write(
         `;; ${answer.name} ${answer.type}: ${answer.error === 'NXDOMAIN' ? 'NXDOMAIN (no such name in the lab\'s world)' : `NODATA (the name exists, with no ${answer.type} record)`}\n`,
       );
       return;
     }
-    process.stdout.write(digShort(answer) + '\n');
+    ctx.stdout.write(digShort(answer) + '\n');
   },
 };

@@ -4,6 +4,7 @@ import { loadAnnotationsForUser } from '../data/annotations.js';
 import { closeMatches } from '../lessons/close-matches.js';
 import { explainText } from '../lessons/explain-text.js';
 import { UserError } from '../user-error.js';
+import { contextOf } from './context.js';
 
 export const explainCommand: CommandModule<object, { term: string[] }> = {
   command: 'explain <term..>',
@@ -14,7 +15,7 @@ export const explainCommand: CommandModule<object, { term: string[] }> = {
     const annotations = loadAnnotationsForUser();
     const hit = annotations.lookup(term);
     if (hit) {
-      process.stdout.write(`${explainText(term, hit)}\n  (${hit.cite})\n`);
+      contextOf(argv).stdout.write(`${explainText(term, hit)}\n  (${hit.cite})\n`);
       return;
     }
     const close = closeMatches(term, annotations.terms());

@@ -24,7 +24,7 @@ export const sourceOptions: Record<string, Options> = {
   'data-dir': { type: 'string', describe: 'The lab data directory whose event log to read', defaultDescription: defaultDataDir() },
 };
 
-export function readTranscript(argv: SourceArgs): Transcript {
+export function readTranscript(argv: SourceArgs, env: NodeJS.ProcessEnv = process.env): Transcript {
   const given = [argv.session, argv.message, argv.last || undefined].filter((x) => x !== undefined);
   if (given.length > 1) throw new UserError('choose one of a session, --message or --last');
   const selector: Selector = argv.session ? { session: argv.session } : argv.message ? { message: argv.message } : { last: true };
@@ -35,7 +35,7 @@ export function readTranscript(argv: SourceArgs): Transcript {
     if (!iso) throw new UserError(`--${name} ${text} is not a time; give ISO 8601 (2026-12-04T16:58:00Z) or HH:MM[:SS] in UTC`);
     return iso;
   };
-  const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir());
+  const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir(env));
   if (!existsSync(eventsDir(dataDir)))
     throw new UserError(`no event log in ${dataDir} (run the lab first, or pass the --data-dir it ran with)`);
   try {

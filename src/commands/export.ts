@@ -7,6 +7,7 @@ import type { CommandModule } from 'yargs';
 import { UserError } from '../user-error.js';
 import type { Transcript } from '../export/select.js';
 import { readTranscript, sourceOptions, type SourceArgs } from './export-source.js';
+import { contextOf } from './context.js';
 
 const FORMATS = ['md', 'mermaid', 'html'] as const;
 
@@ -34,15 +35,16 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .options(sourceOptions)
       .option('output', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' }) as never,
   handler: async (argv) => {
-    const transcript = readTranscript(argv);
+    const ctx = contextOf(argv);
+    const transcript = readTranscript(argv, ctx.env);
     const text = await render(argv.format, transcript);
-    if (!argv.output) return void process.stdout.write(text);
+    if (!argv.output) return void ctx.stdout.write(text);
     try {
       writeFileSync(argv.output, text);
     } catch (err) {
       throw new UserError(`cannot write ${argv.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    process.stderr.write(`${transcript.title} written to ${argv.output}\n`);
+    ctx.stderr.write(`${transcript.title} written to ${argv.output}\n`);
   },
 };
 

@@ -10,6 +10,7 @@ import { defaultDataDir } from '../lab/paths.js';
 import { FAULT_USAGE, FaultSyntaxError, parseFault } from '../lab/fault-grammar.js';
 import { NoLabError, sendFault } from '../lab/control.js';
 import { UserError } from '../user-error.js';
+import { contextOf } from './context.js';
 
 interface FaultArgs {
   words: string[];
@@ -31,6 +32,7 @@ export const faultCommand: CommandModule<object, FaultArgs> = {
       .example('$0 fault mail delay 5000', 'the next reply to MAIL FROM waits 5 s')
       .example('$0 fault remote example.net down', 'the MX of example.net refuses connections') as never,
   handler: async (argv) => {
+    const ctx = contextOf(argv);
     const words = [...argv.words.map(String), ...(argv.every ? ['--every'] : [])];
     try {
       parseFault(words);
@@ -38,7 +40,7 @@ export const faultCommand: CommandModule<object, FaultArgs> = {
       if (err instanceof FaultSyntaxError) throw new UserError(err.message);
       throw err;
     }
-    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir());
+    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir(ctx.env));
     let reply;
     try {
       reply = await sendFault(dataDir, words);
@@ -48,6 +50,6 @@ export const faultCommand: CommandModule<object, FaultArgs> = {
       throw new UserError((err as Error).message);
     }
     if (!reply.ok) throw new UserError(reply.error);
-    process.stdout.write(`${reply.text}\n`);
+    ctx.stdout.write(`${reply.text}\n`);
   },
 };

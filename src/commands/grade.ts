@@ -11,6 +11,7 @@ import { maildirStore, mboxStore, sinkStore, type MessageStore } from '../grade/
 import { FORMATS, formatReport, type FormatName } from '../grade/format/index.js';
 import type { Target } from '../grade/probe.js';
 import type { GradeReport, Suite } from '../grade/types.js';
+import { contextOf, type CliContext } from './context.js';
 
 const EXIT_STATUS = 'Exit status: 0 when every required check passed, 1 when one failed, 2 for a usage error.';
 
@@ -64,9 +65,9 @@ function commonOptions<T>(y: Argv<T>, timeoutMeans: string) {
     });
 }
 
-function output(report: GradeReport, format: FormatName): void {
-  process.stdout.write(formatReport(report, format));
-  process.exitCode = report.passed ? 0 : 1;
+function output(report: GradeReport, format: FormatName, ctx: CliContext): void {
+  ctx.stdout.write(formatReport(report, format));
+  ctx.exitCode = report.passed ? 0 : 1;
 }
 
 const serverCommand: CommandModule<object, ServerArgs> = {
@@ -107,7 +108,7 @@ const serverCommand: CommandModule<object, ServerArgs> = {
     }
     try {
       const report = await gradeServer({ target, suite: argv.suite, timeoutMs: Math.round(argv.timeout * 1000), from: argv.from, to: argv.to, store });
-      output(report, argv.format);
+      output(report, argv.format, contextOf(argv));
     } finally {
       await store?.close?.();
     }
@@ -139,7 +140,7 @@ const clientCommand: CommandModule<object, ClientArgs> = {
     const command = [...(argv.program ?? []), ...dashed];
     if (!command.length) throw new UserError('give the program to grade after --, e.g. grade client -- python3 client.py {host} {port}');
     const report = await gradeClient({ command, timeoutMs: Math.round(argv.timeout * 1000), from: argv.from, to: argv.to });
-    output(report, argv.format);
+    output(report, argv.format, contextOf(argv));
   },
 };
 

@@ -17,6 +17,7 @@ import { lessonsFolder, SHIPPED } from '../data/lessons-folder.js';
 import { UserError } from '../user-error.js';
 import { makeChalk } from '../views/color.js';
 import { outputWidth, wrapHanging } from '../views/wrap.js';
+import { contextOf, exitAfter } from './context.js';
 
 /** Columns a title needs beside its lesson for a hanging indent to read as one. */
 const MIN_TITLE_ROOM = 20;
@@ -34,23 +35,20 @@ const list: CommandModule<object, ListArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'One JSON array on stdout' })
       .option('dir', { type: 'string', describe: 'A lessons folder other than the built-in one', hidden: true }) as never,
   handler: (argv) => {
-    // `smtp-lab lessons | head` closes the pipe early: that is the reader's choice, not an error.
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
+    // `smtp-lab lessons | head` closing the pipe early is not an error: src/cli.ts says so for every command.
+    const { stdout, stderr, env } = contextOf(argv);
     const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
-    const progress = Progress.load(defaultProgressFile());
+    const progress = Progress.load(defaultProgressFile(env));
     const current = progress.resumeLesson(lessons)?.id;
     const status = (id: string) => (progress.isDone(id) ? 'done' : id === current ? 'current' : 'to do');
     const rows = lessons.map((l) => ({ id: l.id, title: l.title, stage: l.stage, order: l.order, status: status(l.id) }));
-    for (const e of errors) process.stderr.write(`smtp-lab: skipped a broken lesson: ${formatLessonError(e)}\n`);
+    for (const e of errors) stderr.write(`smtp-lab: skipped a broken lesson: ${formatLessonError(e)}\n`);
     if (argv.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return;
     }
-    const c = makeChalk();
-    const width = outputWidth(process.stdout);
+    const c = makeChalk({ stream: stdout, env });
+    const width = outputWidth(stdout, env);
     const idWidth = Math.max(0, ...rows.map((r) => stringWidth(r.id)));
     const done = rows.filter((r) => r.status === 'done').length;
     for (const [i, r] of rows.entries()) {
@@ -61,9 +59,9 @@ const list: CommandModule<object, ListArgs> = {
       const lead = `${head}${id} ${stage} `;
       // The title hangs under itself; when that leaves it too little room, it goes under the id instead.
       const text = stringWidth(lead) + MIN_TITLE_ROOM <= width ? wrapHanging(lead, r.title, width) : `${head}${r.id}\n${wrapHanging(`${' '.repeat(stringWidth(head))}${stage} `, r.title, width)}`;
-      process.stdout.write(`${text}\n`);
+      stdout.write(`${text}\n`);
     }
-    process.stdout.write(`${wrapHanging('', `${done} of ${rows.length} done. \`smtp-lab --lesson <id>\` starts any lesson.`, width)}\n`);
+    stdout.write(`${wrapHanging('', `${done} of ${rows.length} done. \`smtp-lab --lesson <id>\` starts any lesson.`, width)}\n`);
   },
 };
 
@@ -80,24 +78,25 @@ const check: CommandModule<object, CheckArgs> = {
       .option('dir', { type: 'string', describe: 'The lessons folder to check', defaultDescription: 'the built-in lessons/' })
       .option('concurrency', { type: 'number', default: 4, describe: 'Lessons checked at once', hidden: true }) as never,
   handler: async (argv) => {
+    const ctx = contextOf(argv);
     const dir = argv.dir ? path.resolve(argv.dir) : LESSONS_DIR;
     // The folder's own world and explanations, as the tutor, demo and watch take them with --lessons:
     // a lesson is checked in the world it will be taught in.
     const { annotationsFile, worldFile } = argv.dir && existsSync(dir) ? lessonsFolder(argv.dir) : SHIPPED;
-    const c = makeChalk();
+    const c = makeChalk({ stream: ctx.stdout, env: ctx.env });
     const summary = await checkLessons(dir, {
       startLab: ({ dataDir, worldOverrides, bus }) => startLab({ port: 0, dataDir, worldOverrides, bus, worldFile, annotationsFile }),
       concurrency: argv.concurrency,
       onResult: (r) => {
-        if (r.ok) process.stdout.write(`${c.green('ok  ')} ${r.id}\n`);
-        else process.stdout.write(`${c.red('FAIL')} ${r.id}: ${r.message}\n`);
+        if (r.ok) ctx.stdout.write(`${c.green('ok  ')} ${r.id}\n`);
+        else ctx.stdout.write(`${c.red('FAIL')} ${r.id}: ${r.message}\n`);
       },
     });
     if (summary.results.length === 0) throw new UserError(`no lessons found in ${displayPath(dir)}`, 1);
-    process.stdout.write(`${summary.passed} passed, ${summary.failed} failed\n`);
-    if (summary.failed > 0) process.exitCode = 1;
+    ctx.stdout.write(`${summary.passed} passed, ${summary.failed} failed\n`);
+    if (summary.failed > 0) ctx.exitCode = 1;
     // Every lab has been stopped; a handle some library left referenced must not keep CI waiting.
-    setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
+    exitAfter(ctx, 1000);
   },
 };
 
@@ -117,11 +116,12 @@ const reset: CommandModule<object, ResetArgs> = {
       .option('yes', { type: 'boolean', default: false, describe: 'Yes, really (there is no undo)' }) as never,
   handler: (argv) => {
     if (!argv.all && !argv.id) throw new UserError('name a lesson to reset, or --all');
-    const progress = Progress.load(defaultProgressFile());
+    const { stdout, env } = contextOf(argv);
+    const progress = Progress.load(defaultProgressFile(env));
     if (argv.all) {
       if (!argv.yes) throw new UserError('this forgets your progress in every lesson; add --yes to confirm');
       progress.resetAll();
-      process.stdout.write('All progress forgotten.\n');
+      stdout.write('All progress forgotten.\n');
       return;
     }
     const { lessons } = loadLessons();
@@ -129,7 +129,7 @@ const reset: CommandModule<object, ResetArgs> = {
     const id = findLesson(lessons, argv.id!)?.id ?? argv.id!;
     if (!argv.yes) throw new UserError(`this forgets your progress in ${id}; add --yes to confirm`);
     progress.reset(id);
-    process.stdout.write(`Progress in ${id} forgotten.\n`);
+    stdout.write(`Progress in ${id} forgotten.\n`);
   },
 };
 
@@ -138,8 +138,9 @@ const exportCmd: CommandModule<object, { file: string }> = {
   describe: 'Write your progress to FILE (to carry it to another machine)',
   builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
   handler: (argv) => {
-    Progress.load(defaultProgressFile()).exportTo(path.resolve(argv.file));
-    process.stdout.write(`Progress written to ${argv.file}.\n`);
+    const { stdout, env } = contextOf(argv);
+    Progress.load(defaultProgressFile(env)).exportTo(path.resolve(argv.file));
+    stdout.write(`Progress written to ${argv.file}.\n`);
   },
 };
 
@@ -148,8 +149,9 @@ const importCmd: CommandModule<object, { file: string }> = {
   describe: 'Merge progress from FILE (written by export) into yours',
   builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
   handler: (argv) => {
-    const n = Progress.load(defaultProgressFile()).importFrom(path.resolve(argv.file));
-    process.stdout.write(`Imported progress for ${n} lesson${n === 1 ? '' : 's'}.\n`);
+    const { stdout, env } = contextOf(argv);
+    const n = Progress.load(defaultProgressFile(env)).importFrom(path.resolve(argv.file));
+    stdout.write(`Imported progress for ${n} lesson${n === 1 ? '' : 's'}.\n`);
   },
 };
 
@@ -175,7 +177,7 @@ const newCmd: CommandModule<object, { id: string; dir: string }> = {
       throw new UserError(`cannot write ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     const folder = argv.dir === '.' ? '.' : argv.dir;
-    process.stdout.write(
+    contextOf(argv).stdout.write(
       `Wrote ${displayPath(file)} (order ${order}). Check it with \`smtp-lab lessons check --dir ${folder}\`; try it with \`smtp-lab --lessons ${folder} --lesson ${id}\`.\n`,
     );
   },

@@ -15,6 +15,7 @@ import { headerSection } from '../protocol/message.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { UserError } from '../user-error.js';
 import { mailboxReport } from '../lessons/lab-reports.js';
+import { contextOf } from './context.js';
 
 interface MailboxArgs {
   address?: string;
@@ -42,11 +43,12 @@ export const mailboxCommand: CommandModule<object, MailboxArgs> = {
       .option('show', { type: 'number', describe: 'Show message N of the list (1 = oldest)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' }) as never,
   handler: async (argv) => {
-    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir());
+    const ctx = contextOf(argv);
+    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir(ctx.env));
     if (!argv.address) {
       if (!existsSync(dataDir)) throw new UserError(noLabData(dataDir));
       // The same overview as the tutor's :mailbox, from the same files.
-      process.stdout.write(mailboxReport({ world: loadWorld(), dataDir }) + '\n');
+      ctx.stdout.write(mailboxReport({ world: loadWorld(), dataDir }) + '\n');
       return;
     }
     const dir = resolveMailbox(dataDir, argv.address);
@@ -60,11 +62,11 @@ export const mailboxCommand: CommandModule<object, MailboxArgs> = {
       const raw = readFileSync(entry.path);
       const { simpleParser } = await import('mailparser');
       const parsed = await simpleParser(raw);
-      process.stdout.write(argv.json ? JSON.stringify(messageJson(entry, parsed), null, 2) + '\n' : formatMessage(entry, parsed));
+      ctx.stdout.write(argv.json ? JSON.stringify(messageJson(entry, parsed), null, 2) + '\n' : formatMessage(entry, parsed));
       return;
     }
     const list = await Promise.all(entries.map(summarise));
-    process.stdout.write(argv.json ? JSON.stringify(list, null, 2) + '\n' : formatList(argv.address, dir, list));
+    ctx.stdout.write(argv.json ? JSON.stringify(list, null, 2) + '\n' : formatList(argv.address, dir, list));
   },
 };
 

@@ -8,6 +8,7 @@ import type { CommandModule } from 'yargs';
 import { defaultDataDir } from '../lab/paths.js';
 import { listSpool, type QueueItemSummary } from '../lab/queue-item.js';
 import { UserError } from '../user-error.js';
+import { contextOf } from './context.js';
 
 interface QueueArgs {
   'data-dir'?: string;
@@ -22,7 +23,8 @@ export const queueCommand: CommandModule<object, QueueArgs> = {
       .option('data-dir', { type: 'string', describe: 'The lab data directory', defaultDescription: defaultDataDir() })
       .option('json', { type: 'boolean', default: false, describe: 'Print the items as one JSON array' }) as never,
   handler: (argv) => {
-    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir());
+    const ctx = contextOf(argv);
+    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir(ctx.env));
     if (!existsSync(path.join(dataDir, 'spool')))
       throw new UserError(`no lab spool in ${dataDir} (start a lab with \`smtp-lab serve --data-dir ${dataDir}\`, or pass the right --data-dir)`);
     let items: QueueItemSummary[];
@@ -31,7 +33,7 @@ export const queueCommand: CommandModule<object, QueueArgs> = {
     } catch (err) {
       throw new UserError(`cannot read the spool in ${dataDir}: ${(err as Error).message}`);
     }
-    process.stdout.write(argv.json ? JSON.stringify(items, null, 2) + '\n' : formatQueue(items, dataDir));
+    ctx.stdout.write(argv.json ? JSON.stringify(items, null, 2) + '\n' : formatQueue(items, dataDir));
   },
 };
 

@@ -6,7 +6,7 @@ import { attachNdjson } from '../views/ndjson.js';
 import { attachPlain } from '../views/plain.js';
 import { makeChalk } from '../views/color.js';
 import { EventBus } from '../events/bus.js';
-import { untilSignal } from './signals.js';
+import { contextOf, untilStopped } from './context.js';
 import { portOption, remoteBasePortOption } from './options.js';
 
 interface ServeArgs {
@@ -34,20 +34,21 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print NDJSON events on stdout (first line: listening)' })
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' }) as never,
   handler: async (argv) => {
+    const ctx = contextOf(argv);
     const bus = new EventBus();
     // Attach before the lab starts so the listening event is the first line.
-    if (argv.json) attachNdjson(bus);
-    else attachPlain(bus, makeChalk({ color: argv.color }));
+    if (argv.json) attachNdjson(bus, ctx.stdout);
+    else attachPlain(bus, makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env }), ctx.stdout);
     // Listening before startLab returns (the queue and the remote MTAs start after the listening
     // line): a signal in that gap must stop the lab gracefully too, not kill the process.
-    const signalled = untilSignal();
+    const signalled = untilStopped(ctx);
     const lab = await startLab({
       host: argv.host,
       port: argv.port,
       // --port 0 (tests, a second lab beside a first) means free ports for every listener not named.
       submissionPort: argv['submission-port'] ?? (argv.port === 0 ? 0 : 2587),
       smtpsPort: argv['smtps-port'] ?? (argv.port === 0 ? 0 : 2465),
-      dataDir: argv['data-dir'] ?? defaultDataDir(),
+      dataDir: argv['data-dir'] ?? defaultDataDir(ctx.env),
       bus,
       remoteBasePort: argv['remote-base-port'],
     });

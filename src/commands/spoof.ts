@@ -11,6 +11,7 @@ import { EventBus } from '../events/bus.js';
 import { startLab } from '../lab/lab.js';
 import { UserError } from '../user-error.js';
 import { describeEvent } from '../views/describe.js';
+import { contextOf } from './context.js';
 
 interface SpoofArgs {
   from: string;
@@ -31,6 +32,7 @@ export const spoofCommand: CommandModule<object, SpoofArgs> = {
       .option('mail-from', { type: 'string', describe: 'The envelope sender (MAIL FROM); default: the From: address' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the events as NDJSON' }) as never,
   handler: async (argv) => {
+    const { stdout } = contextOf(argv);
     for (const [flag, value] of [['--from', argv.from], ['--to', argv.to], ['--mail-from', argv['mail-from']]] as const)
       if (value !== undefined && !ADDRESS.test(value)) throw new UserError(`${flag} "${value}" is not an address (expected local-part@domain, e.g. alice@example.com)`);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-spoof-'));
@@ -39,11 +41,11 @@ export const spoofCommand: CommandModule<object, SpoofArgs> = {
     let show = false;
     const off = bus.subscribe((e) => {
       if (!show) return;
-      if (argv.json) return void process.stdout.write(JSON.stringify(e) + '\n');
+      if (argv.json) return void stdout.write(JSON.stringify(e) + '\n');
       const text = describeEvent(e);
       if (!text) return;
       const who = 'session' in e && e.session ? `(${e.session}) ` : '';
-      process.stdout.write(`${e.type === 'wire' ? who : ''}${text}\n`);
+      stdout.write(`${e.type === 'wire' ? who : ''}${text}\n`);
     });
     try {
       show = true;
@@ -51,7 +53,7 @@ export const spoofCommand: CommandModule<object, SpoofArgs> = {
       show = false;
       if (!argv.json) {
         const r = outcome.recipients[0];
-        process.stdout.write(r ? `\n${r.code < 300 ? 'accepted' : 'refused'}: ${r.reply}\n` : `\nnot sent: ${outcome.error ?? 'no session'}\n`);
+        stdout.write(r ? `\n${r.code < 300 ? 'accepted' : 'refused'}: ${r.reply}\n` : `\nnot sent: ${outcome.error ?? 'no session'}\n`);
       }
     } finally {
       off();

@@ -12,7 +12,8 @@ import { makeChalk } from '../views/color.js';
 import { runPlainTutor } from '../views/plain-tutor.js';
 import { outputWidth } from '../views/wrap.js';
 import { portOption, remoteBasePortOption } from './options.js';
-import { untilSignal } from './signals.js';
+import { contextOf, exitAfter, untilStopped } from './context.js';
+import { defaultProgressFile } from '../lessons/progress.js';
 import { canUseInk } from '../views/choose.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 
@@ -45,14 +46,15 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
       .option('wire', { type: 'boolean', default: false, describe: 'Start in the wire view (:wire on|off), with each TCP read shown' }) as never,
   handler: async (argv) => {
-    const interactive = canUseInk() && !argv.plain;
+    const ctx = contextOf(argv);
+    const interactive = ctx.ownsProcess && canUseInk(ctx) && !argv.plain;
     // Start loading the terminal UI now: it compiles while the lab starts (start-up speed).
     const tui = interactive ? import('../views/tui/run.js') : undefined;
     tui?.catch(() => {}); // Its failure, if any, is reported where it is awaited.
     const bus = new EventBus();
-    const dataDir = argv['data-dir'] ?? defaultDataDir();
-    const chalk = makeChalk({ color: argv.color });
-    const say = (text: string) => process.stderr.write(`smtp-lab: ${text}\n`);
+    const dataDir = argv['data-dir'] ?? defaultDataDir(ctx.env);
+    const chalk = makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env });
+    const say = (text: string) => ctx.stderr.write(`smtp-lab: ${text}\n`);
     const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
 
     const remoteBasePort = argv['remote-base-port'];
@@ -64,6 +66,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
         wire: argv.wire,
         lessonId: argv.lesson,
         lessonsDir,
+        progressFile: defaultProgressFile(ctx.env),
         // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
         restartLab: async (worldOverrides, b) => {
           lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
@@ -92,22 +95,22 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
         await ui;
       } else {
         await tutor.begin();
-        process.stdout.write(`${chalk.dim(`lab server ${lab.world.hostname} on ${lab.host}:${lab.port}, data in ${lab.dataDir}; :help lists the tutor commands`)}\n`);
+        ctx.stdout.write(`${chalk.dim(`lab server ${lab.world.hostname} on ${lab.host}:${lab.port}, data in ${lab.dataDir}; :help lists the tutor commands`)}\n`);
         // Ctrl+C ends the plain tutor like the end of input: the lab stops cleanly (a second one exits at once).
         const interrupted = new AbortController();
-        void untilSignal().then(() => interrupted.abort());
+        void untilStopped(ctx).then(() => interrupted.abort());
         // The tutor's Markdown rendered and wrapped for this output, as the TUI and demo do.
         const { renderOutputText } = await import('../views/plain-prose.js');
-        const width = outputWidth(process.stdout);
+        const width = outputWidth(ctx.stdout, ctx.env);
         const render = (words: Parameters<typeof renderOutputText>[0]) => renderOutputText(words, width, chalk);
-        await runPlainTutor(tutor, { input: process.stdin, output: process.stdout, chalk, signal: interrupted.signal, render });
+        await runPlainTutor(tutor, { input: ctx.stdin, output: ctx.stdout, chalk, signal: interrupted.signal, render });
       }
     } finally {
       // The learner has quit (Ctrl+C, :quit): the program ends within 1 s, even if a socket, a timer
       // or a worker thread keeps the event loop alive (unref'd: a clean close exits sooner by itself).
-      setTimeout(() => process.exit(process.exitCode ?? 0), 900).unref();
+      exitAfter(ctx, 900);
       await tutor.close();
-      process.stdout.write(`${chalk.dim(tutor.resumeNote())}\n`);
+      ctx.stdout.write(`${chalk.dim(tutor.resumeNote())}\n`);
       await tutor.currentLab.stop();
     }
   },

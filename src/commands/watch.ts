@@ -11,7 +11,7 @@ import { defaultDataDir } from '../lab/paths.js';
 import { attachNdjson } from '../views/ndjson.js';
 import { attachPlain } from '../views/plain.js';
 import { makeChalk } from '../views/color.js';
-import { untilSignal } from './signals.js';
+import { contextOf, exitAfter, untilStopped } from './context.js';
 import { portOption, remoteBasePortOption } from './options.js';
 import { canUseInk } from '../views/choose.js';
 import { SessionFilter } from '../views/session-filter.js';
@@ -52,11 +52,13 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('filter', { type: 'string', describe: 'Only these sessions: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name; comma-separated' })
       .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' }) as never,
   handler: async (argv) => {
+    const ctx = contextOf(argv);
     const { annotationsFile, worldFile } = lessonsFolder(argv.lessons);
-    const interactive = canUseInk() && !argv.json;
+    // ink draws on the process's own terminal: only a run that owns the process gets it.
+    const interactive = ctx.ownsProcess && canUseInk(ctx) && !argv.json;
     const bus = new EventBus();
     // Plain and NDJSON views attach before the lab starts so the listening event comes first.
-    if (argv.json) attachNdjson(bus);
+    if (argv.json) attachNdjson(bus, ctx.stdout);
     // The class at a glance when the plain view stops (the TUI shows it on a key).
     const table = new SessionTable();
     const filter = new SessionFilter(argv.filter ?? '');
@@ -64,13 +66,13 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       bus.subscribe((e) => {
         for (const shown of filter.push(e)) table.observe(shown);
       });
-      attachPlain(bus, makeChalk({ color: argv.color }), process.stdout, { filter: new SessionFilter(argv.filter ?? ''), wire: new WireView(argv.wire) });
+      attachPlain(bus, makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env }), ctx.stdout, { filter: new SessionFilter(argv.filter ?? ''), wire: new WireView(argv.wire) });
     }
     // The plain view's signal handling starts before the lab does: the listening line comes out before
     // startLab returns, and a signal right after it must stop the lab gracefully.
-    const signalled = interactive ? undefined : untilSignal();
+    const signalled = interactive ? undefined : untilStopped(ctx);
     // A busy port or a bad data dir throws a UserError here: one line, exit 2, before any screen is drawn.
-    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(), bus, annotationsFile, worldFile, remoteBasePort: argv['remote-base-port'], wire: argv.wire });
+    const lab = await startLab({ host: argv.host, port: argv.port, dataDir: argv['data-dir'] ?? defaultDataDir(ctx.env), bus, annotationsFile, worldFile, remoteBasePort: argv['remote-base-port'], wire: argv.wire });
     try {
       if (interactive) {
         // Loaded only on a terminal: the plain path never pays for React and ink.
@@ -86,10 +88,10 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
           process.off('SIGTERM', onSignal);
           process.off('SIGHUP', onSignal);
         }
-        setTimeout(() => process.exit(0), EXIT_DEADLINE_MS).unref();
+        exitAfter(ctx, EXIT_DEADLINE_MS);
       } else {
         await signalled;
-        if (!argv.json) process.stdout.write(['', ...sessionTableLines(table.list(), columnsOf(process.stdout) ?? 120)].join('\n') + '\n');
+        if (!argv.json) ctx.stdout.write(['', ...sessionTableLines(table.list(), columnsOf(ctx.stdout) ?? 120)].join('\n') + '\n');
       }
     } finally {
       await lab.stop();

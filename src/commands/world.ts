@@ -6,6 +6,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { loadWorld, type DomainSpec, type World } from '../data/world.js';
+import { contextOf } from './context.js';
 
 export interface WorldDomainRow {
   domain: string;
@@ -84,6 +85,6 @@ export const worldCommand: CommandModule<object, { json: boolean }> = {
   builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'Print the world as one JSON object' }) as never,
   handler: (argv) => {
     const summary = summariseWorld(loadWorld());
-    process.stdout.write(argv.json ? JSON.stringify(summary, null, 2) + '\n' : formatWorld(summary));
+    contextOf(argv).stdout.write(argv.json ? JSON.stringify(summary, null, 2) + '\n' : formatWorld(summary));
   },
 };

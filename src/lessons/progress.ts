@@ -25,8 +25,8 @@ export interface ProgressData {
 
 export type LessonStatus = 'done' | 'current' | 'to do';
 
-export function defaultProgressFile(): string {
-  return path.join(stateDir(), 'progress.json');
+export function defaultProgressFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateDir(env), 'progress.json');
 }
 
 export class Progress {

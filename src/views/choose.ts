@@ -8,6 +8,6 @@ export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
   return set('CI') || set('CONTINUOUS_INTEGRATION');
 }
 
-export function canUseInk(): boolean {
-  return process.stdin.isTTY === true && process.stdout.isTTY === true && !inCi();
+export function canUseInk(io: { stdin: { isTTY?: boolean }; stdout: { isTTY?: boolean }; env: NodeJS.ProcessEnv } = { stdin: process.stdin, stdout: process.stdout, env: process.env }): boolean {
+  return io.stdin.isTTY === true && io.stdout.isTTY === true && !inCi(io.env);
 }

@@ -146,10 +146,13 @@ export async function runPlainTutor(tutor: Tutor, opts: PlainTutorOptions): Prom
   const rl = readline.createInterface({ input: opts.input, terminal: false, crlfDelay: Infinity });
   opts.signal?.addEventListener('abort', () => rl.close(), { once: true });
   try {
-    for await (const line of rl) {
-      await tutor.submit(line);
-      if (tutor.state().done) break;
-    }
+    // A Ctrl+C that came while the lab was starting ends the tutor as one after would (a closed
+    // readline never ends a `for await` begun after its close).
+    if (!opts.signal?.aborted)
+      for await (const line of rl) {
+        await tutor.submit(line);
+        if (tutor.state().done) break;
+      }
   } finally {
     rl.close();
   }

@@ -1,23 +1,21 @@
 /**
- * `smtp-lab demo` for a projector, through the built binary: in --step each line's transcript lands
- * under its own prompt (message lines too: they get no reply), a solution's `:wait` is said as the
- * pause it is, and --present spaces the entries out.
+ * `smtp-lab demo` for a projector (the command in this process; test/lessons/cli.test.ts runs it as
+ * the built binary): in --step each line's transcript lands under its own prompt (message lines too:
+ * they get no reply), a solution's `:wait` is said as the pause it is, and --present spaces the
+ * entries out.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/smtp-lab.js');
-
-function demo(args: string[], input = '') {
-  const r = spawnSync(process.execPath, [BIN, 'demo', ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', COLUMNS: '100' }, timeout: 60_000 });
-  expect(r.status, r.stderr).toBe(0);
+async function demo(args: string[], input = '') {
+  const r = await runCli(['demo', ...args], { input, env: { COLUMNS: '100' } });
+  expect(r.code, r.stderr).toBe(0);
   return r.stdout;
 }
 
 describe('smtp-lab demo', () => {
-  it('--step: each line on its own, under its own prompt; :wait said as a pause', () => {
-    const out = demo(['03', '--step'], '\n'.repeat(40));
+  it('--step: each line on its own, under its own prompt; :wait said as a pause', async () => {
+    const out = await demo(['03', '--step'], '\n'.repeat(40));
     const lines = out.split('\n');
     const prompts = lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('[Enter] '));
     expect(prompts.length).toBeGreaterThan(10);
@@ -35,8 +33,8 @@ describe('smtp-lab demo', () => {
     expect(out).toMatch(/^… waiting 1 s/m);
   });
 
-  it('--present: a blank line between entries', () => {
-    const out = demo(['01', '--delay', '0', '--present']);
+  it('--present: a blank line between entries', async () => {
+    const out = await demo(['01', '--delay', '0', '--present']);
     expect(out).toMatch(/C: HELP\n(\s+↳[^\n]*\n(\s+[^\n]*\n)*)?\n/);
   });
 });

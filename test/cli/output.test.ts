@@ -1,6 +1,7 @@
 /**
- * What the built binary prints off a terminal, read as a person reads it: lines within the width,
- * words whole, Markdown rendered; and `--version` naming smtp-lab's own version wherever it runs.
+ * What smtp-lab prints off a terminal, read as a person reads it: lines within the width, words whole,
+ * Markdown rendered (the command table in this process, and the built binary for the default width);
+ * and `--version` naming smtp-lab's own version wherever the binary runs.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLessons } from '../../src/lessons/load.js';
+import { runCli } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'smtp-lab.js');
@@ -21,10 +23,12 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /**
- * The binary with stdin at end of input and stdout a pipe; COLUMNS only when given. Asynchronous, so
- * the runs a describe needs start together in its beforeAll and its tests read them.
+ * The binary with stdin at end of input and stdout a pipe, without COLUMNS; with `columns`, the command
+ * in this process with that COLUMNS. Asynchronous, so the runs a describe needs start together in its
+ * beforeAll and its tests read them.
  */
 function smtpLab(args: string[], opts: { columns?: number; cwd?: string; bin?: string } = {}): Promise<string> {
+  if (opts.columns) return inProcess(args, opts.columns);
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: path.join(tmp, 'state'), NO_COLOR: '1', FORCE_COLOR: '' };
   delete env.COLUMNS;
   if (opts.columns) env.COLUMNS = String(opts.columns);
@@ -36,6 +40,13 @@ function smtpLab(args: string[], opts: { columns?: number; cwd?: string; bin?: s
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (status) => (status === 0 ? resolve(stdout) : reject(new Error(`smtp-lab ${args.join(' ')} exited ${status}: ${stderr}`))));
   });
+}
+
+/** The same, in this process (a pipe for stdout, COLUMNS in its environment). */
+async function inProcess(args: string[], columns: number): Promise<string> {
+  const r = await runCli(args, { stateHome: path.join(tmp, 'state'), env: { COLUMNS: String(columns) } });
+  if (r.code !== 0) throw new Error(`smtp-lab ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }
 
 function expectWithin(out: string, width: number): string[] {
@@ -67,7 +78,7 @@ describe('smtp-lab lessons (the list)', () => {
 });
 
 describe('smtp-lab demo', () => {
-  const widths = [undefined, 50];
+  const widths = [100, 50];
   const outputs = new Map<number | undefined, string>();
   beforeAll(async () => {
     const runs = await Promise.all(widths.map((columns) => smtpLab(['demo', '03-envelope', '--delay', '0'], { columns })));
@@ -75,9 +86,9 @@ describe('smtp-lab demo', () => {
   }, 120_000);
 
   for (const columns of widths) {
-    it(`prints the lesson rendered, not its Markdown, within ${columns ?? 'the default 80'} columns`, () => {
+    it(`prints the lesson rendered, not its Markdown, within ${columns} columns`, () => {
       const out = outputs.get(columns)!;
-      const lines = expectWithin(out, columns ?? 80);
+      const lines = expectWithin(out, columns);
       expect(out).not.toContain('**');
       expect(out).not.toContain('```');
       expect(lines.filter((l) => l.startsWith('#'))).toEqual([]);

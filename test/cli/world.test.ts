@@ -1,6 +1,7 @@
 /**
- * `smtp-lab world`, run as the built binary: every domain of the shipped world with its mailboxes and
- * behaviour, what happens to an unlisted domain, and the README showing the same listing.
+ * `smtp-lab world`, run as the built binary (and --json as the command in this process): every domain
+ * of the shipped world with its mailboxes and behaviour, what happens to an unlisted domain, and the
+ * README showing the same listing.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadWorld } from '../../src/data/world.js';
+import { runCli } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'smtp-lab.js');
@@ -24,7 +26,7 @@ describe('smtp-lab world', () => {
   let out: string;
   let asJson: string;
   beforeAll(async () => {
-    [out, asJson] = await Promise.all([smtpLab(['world']), smtpLab(['world', '--json'])]);
+    [out, asJson] = await Promise.all([smtpLab(['world']), runCli(['world', '--json']).then((r) => r.stdout)]);
   });
 
   it('lists every domain of the world on one line, with its mailboxes', () => {

@@ -1,9 +1,10 @@
 /**
  * Transcripts you can hand out: a real lab's event log exported as Markdown, as Mermaid (read back by
  * Mermaid's own parser), as an HTML page (opened in a real headless Chromium, screenshot and DOM), and
- * drawn in the terminal — through the built binary, as an instructor runs it.
+ * drawn in the terminal — through the command line, as an instructor runs it (the command table in
+ * this process; the built binary for one refusal and for the tutor's :diagram).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import stringWidth from 'string-width';
@@ -15,6 +16,7 @@ import { toMarkdown } from '../../src/export/markdown.js';
 import { toMermaid } from '../../src/export/mermaid.js';
 import { toHtml } from '../../src/export/html.js';
 import { RawSmtp, code, skipReason, startTestLab, tempDir, until, type TestLab } from '../helpers/lab.js';
+import { runCli, runSmtpLab } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'smtp-lab.js');
@@ -121,17 +123,10 @@ describe('export --format html', () => {
   });
 });
 
-describe('the built binary', () => {
+describe('the command line', () => {
   // Asynchronous, so the runs a test needs go side by side instead of one after the other.
-  const run = (args: string[]) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args, '--data-dir', dataDir], { env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+  const run = (args: string[]) => runCli([...args, '--data-dir', dataDir]).then((r) => ({ ...r, status: r.code }));
+  const runBinary = (args: string[]) => runSmtpLab([...args, '--data-dir', dataDir], { stateHome: tempDir() }).then((r) => ({ ...r, status: r.code }));
 
   it('exports the last session by default and a journey with --message, to a file with -o', async () => {
     const out = path.join(dataDir, 'journey.mmd');
@@ -156,7 +151,8 @@ describe('the built binary', () => {
 
   it('says in one line, exit 2, what is wrong with the request', async () => {
     const requests = [['export', 'S999'], ['export', '--format', 'pdf'], ['export', 'S1', '--last'], ['diagram', '--since', 'noonish'], ['export', '--message', 'NOPE']];
-    const runs = await Promise.all(requests.map(run));
+    // One of each command as a shell sees it (the built binary's exit status and stderr), the rest in this process.
+    const runs = await Promise.all(requests.map((r, i) => (i === 0 || i === 3 ? runBinary(r) : run(r))));
     for (const [i, r] of runs.entries()) {
       expect(r.status, requests[i]!.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);

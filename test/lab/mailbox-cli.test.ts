@@ -1,12 +1,11 @@
-/** `smtp-lab mailbox` with no address: every mailbox of the world with its count, like the tutor's :mailbox. */
+/**
+ * `smtp-lab mailbox` with no address: every mailbox of the world with its count, like the tutor's
+ * :mailbox (the command in this process); no lab data is one line and exit 2 (the built binary).
+ */
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import path from 'node:path';
 import { RawSmtp, startTestLab, tempDir } from '../helpers/lab.js';
-
-const run = promisify(execFile);
-const BIN = path.resolve('bin/smtp-lab.js');
+import { runCli, runSmtpLab } from '../helpers/cli.js';
 
 describe('smtp-lab mailbox', () => {
   it('lists every mailbox with its count when no address is given', async () => {
@@ -21,7 +20,8 @@ describe('smtp-lab mailbox', () => {
       await s.message(['Subject: count me', '', 'x']);
       await delivered;
       s.close();
-      const { stdout } = await run(process.execPath, [BIN, 'mailbox', '--data-dir', lab.dataDir]);
+      const { code, stdout } = await runCli(['mailbox', '--data-dir', lab.dataDir]);
+      expect(code).toBe(0);
       expect(stdout).toMatch(/^bob@example\.com\s+1 message$/m);
       expect(stdout).toMatch(/^alice@example\.com\s+0 messages$/m);
       expect(stdout).toMatch(/^dave@example\.net\s+0 messages$/m);
@@ -31,8 +31,8 @@ describe('smtp-lab mailbox', () => {
   });
 
   it('says in one line, exit 2, when there is no lab data', async () => {
-    const err = await run(process.execPath, [BIN, 'mailbox', '--data-dir', path.join(tempDir(), 'nothing')]).catch((e) => e);
-    expect(err.code).toBe(2);
-    expect(err.stderr).toMatch(/^smtp-lab: no lab data in .*\n$/);
+    const r = await runSmtpLab(['mailbox', '--data-dir', path.join(tempDir(), 'nothing')], { stateHome: tempDir() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^smtp-lab: no lab data in .*\n$/);
   });
 });

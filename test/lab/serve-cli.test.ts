@@ -1,4 +1,7 @@
-/** `smtp-lab serve` as a user runs it: the real binary, NDJSON on stdout, signals, a busy port. */
+/**
+ * `smtp-lab serve` as a user runs it: NDJSON on stdout and the refusals of a bad data dir or flag (the
+ * command in this process); signals and a busy port through the real binary.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -7,11 +10,13 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { RawSmtp, tempDir } from '../helpers/lab.js';
+import { runCli, startCli, stopCliRuns } from '../helpers/cli.js';
 
 const BIN = path.resolve('bin/smtp-lab.js');
 const children: ChildProcessWithoutNullStreams[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  await stopCliRuns();
 });
 
 function serve(args: string[]) {
@@ -47,8 +52,9 @@ async function portIsFree(port: number): Promise<boolean> {
 describe('smtp-lab serve', () => {
   it('prints NDJSON: listening first, then wire events with the contract fields and all five stages', async () => {
     const dir = tempDir();
-    const s = serve(['--port', '0', '--data-dir', dir, '--json']);
-    const first = JSON.parse(await s.next(() => true));
+    const s = startCli(['serve', '--port', '0', '--data-dir', dir, '--json']);
+    const lines = () => s.stdout().split('\n').filter(Boolean);
+    const first = JSON.parse((await s.waitFor(/^.*\n/))[0]);
     // --port 0 picks free ports for the submission and implicit-TLS listeners too.
     expect(first).toMatchObject({ type: 'listening', host: '127.0.0.1', port: expect.any(Number), submissionPort: expect.any(Number), smtpsPort: expect.any(Number) });
     const c = await RawSmtp.connect(first.port);
@@ -59,9 +65,9 @@ describe('smtp-lab serve', () => {
     await c.message(['Subject: ndjson', '', 'hi']);
     await c.command('QUIT');
     c.close();
-    await s.next((l) => l.includes('"type":"delivered"'));
-    await s.next((l) => l.includes('"type":"session-close"'));
-    const events = s.lines.map((l) => JSON.parse(l));
+    await s.waitFor(/"type":"delivered"/);
+    await s.waitFor(/"type":"session-close"/);
+    const events = lines().map((l) => JSON.parse(l));
     const wire = events.filter((e) => e.type === 'wire');
     for (const w of wire) {
       expect(w).toEqual(expect.objectContaining({ type: 'wire', time: expect.any(String), session: expect.any(String), stage: expect.any(String), line: expect.any(String) }));
@@ -75,8 +81,7 @@ describe('smtp-lab serve', () => {
     expect(find((e) => e.type === 'wire' && /^221/.test(e.line)).stage).toBe('termination');
     expect(find((e) => e.type === 'delivered').stage).toBe('queue');
     expect(find((e) => e.type === 'wire' && /^354/.test(e.line)).explain).toMatch(/RFC 5321/);
-    s.child.kill('SIGINT');
-    await once(s.child, 'exit');
+    expect(await s.stop()).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('exits on SIGINT within 3 s and frees the port', async () => {
@@ -137,14 +142,11 @@ describe('smtp-lab serve', () => {
   it('rejects an unusable data dir and a bad flag with exit 2 and one line', async () => {
     const file = path.join(tempDir(), 'a-file');
     writeFileSync(file, 'not a directory');
-    const bad = serve(['--port', '0', '--data-dir', path.join(file, 'data')]);
-    const [c1] = await once(bad.child, 'exit');
-    expect(c1).toBe(2);
-    expect(bad.stderr()).toMatch(/data dir .* is not usable/);
-    const flag = serve(['--port', 'seventy']);
-    const [c2] = await once(flag.child, 'exit');
-    expect(c2).toBe(2);
-    expect(flag.stderr().trim().split('\n')).toHaveLength(1);
-    expect(flag.stderr()).not.toMatch(/\n\s+at /);
+    const [bad, flag] = await Promise.all([runCli(['serve', '--port', '0', '--data-dir', path.join(file, 'data')]), runCli(['serve', '--port', 'seventy'])]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^smtp-lab: data dir .* is not usable.*\n$/);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.trim().split('\n')).toHaveLength(1);
+    expect(flag.stderr).not.toMatch(/\n\s+at /);
   });
 });

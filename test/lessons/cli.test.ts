@@ -1,11 +1,15 @@
-/** The lesson commands as a user runs them: the built binary, no terminal, real sockets. */
+/**
+ * The lesson commands as a user runs them: no terminal, real sockets; the command table in this process
+ * for what they print and do, and the built binary once for each of the tutor, demo and explain, for
+ * what only a process shows (exit status, stderr, the end of the process).
+ */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLessons } from '../../src/lessons/load.js';
-import { runSmtpLab } from '../helpers/cli.js';
+import { runCli, runSmtpLab } from '../helpers/cli.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -16,10 +20,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /**
  * Each test keeps its progress in a state dir of its own (`state`), so the tests can run side by side.
  * A start of the binary is ~0.5 s on a quiet machine, several seconds at load 15: the time limits are
- * for the loaded case (a run of seven in a row must not fail for the load alone).
+ * for the loaded case.
  */
 const LIMIT = 90_000;
-const run = (args: string[], input = '', state = 'state') => runSmtpLab(args, { stateHome: path.join(tmp, state), input });
+const run = (args: string[], input = '', state = 'state') => runCli(args, { stateHome: path.join(tmp, state), input });
+const runBinary = (args: string[], input = '', state = 'state') => runSmtpLab(args, { stateHome: path.join(tmp, state), input });
 
 describe.concurrent('smtp-lab (the plain tutor, stdin a pipe)', () => {
   it('delivers a piped SMTP session to bob@example.com and prints the transcript', async () => {
@@ -65,7 +70,7 @@ describe.concurrent('smtp-lab (the plain tutor, stdin a pipe)', () => {
   it('answers tutor commands and names an unknown lesson in one line', async () => {
     const [r, bad] = await Promise.all([
       run(['--port', '0', '--data-dir', path.join(tmp, 'cmds')], ':help\n:lessons\n:quit\n', 'cmds'),
-      run(['--port', '0', '--data-dir', path.join(tmp, 'cmds-bad'), '--lesson', 'no-such-lesson'], '', 'cmds-bad'),
+      runBinary(['--port', '0', '--data-dir', path.join(tmp, 'cmds-bad'), '--lesson', 'no-such-lesson'], '', 'cmds-bad'),
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(':hint');
@@ -86,7 +91,7 @@ describe.concurrent('smtp-lab lessons', () => {
   }, LIMIT);
 
   it('exports, resets and imports progress', async () => {
-    const run = (args: string[]) => runSmtpLab(args, { stateHome: path.join(tmp, 'carry') });
+    const run = (args: string[]) => runCli(args, { stateHome: path.join(tmp, 'carry') });
     const file = path.join(tmp, 'carried.json');
     writeFileSync(path.join(tmp, 'seed.json'), JSON.stringify({ version: 1, current: 'x', lessons: { [loadLessons().lessons[0]!.id]: { done: true, step: 0 } } }));
     expect((await run(['lessons', 'import', path.join(tmp, 'seed.json')])).code).toBe(0);
@@ -104,7 +109,7 @@ describe.concurrent('smtp-lab lessons', () => {
 describe.concurrent('smtp-lab demo', () => {
   it('plays the first lesson without a terminal, prints the 220 and exits 0', async () => {
     const first = loadLessons().lessons[0]!;
-    const r = await run(['demo', first.id, '--delay', '0'], '', 'demo');
+    const r = await runBinary(['demo', first.id, '--delay', '0'], '', 'demo');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('S: 220 ');
@@ -127,7 +132,7 @@ describe.concurrent('smtp-lab explain', () => {
   }, LIMIT);
 
   it('says an unknown term is unknown, suggests close matches, exits 1', async () => {
-    const r = await run(['explain', 'EHLLO']);
+    const r = await runBinary(['explain', 'EHLLO']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no explanation for "EHLLO"; did you mean .*EHLO/);
   }, LIMIT);

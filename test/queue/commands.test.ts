@@ -1,7 +1,10 @@
-/** `smtp-lab mailbox` and `smtp-lab queue` as a user runs them (the built CLI; `npm test` builds first). */
+/**
+ * `smtp-lab mailbox` and `smtp-lab queue` as a user runs them: the command table in this process (what
+ * they print), and the built binary once (`npm test` builds first) for the exit status and stderr.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { RawSmtp, code, startTestLab, type TestLab } from '../helpers/lab.js';
+import { RawSmtp, code, startTestLab, tempDir, type TestLab } from '../helpers/lab.js';
+import { runCli, runSmtpLab } from '../helpers/cli.js';
 
 let lab: TestLab;
 beforeAll(async () => {
@@ -21,16 +24,10 @@ afterAll(async () => {
   await lab.cleanup();
 });
 
-/** The built binary; asynchronous, so the runs a test needs go side by side. */
-function cli(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/smtp-lab.js', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+/** The command in this process; asynchronous, so the runs a test needs go side by side. */
+async function cli(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runCli(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('smtp-lab mailbox', () => {
@@ -74,11 +71,16 @@ describe('smtp-lab mailbox', () => {
 describe('smtp-lab queue', () => {
   it('says the spool is empty once everything is delivered; a missing data dir is exit 2', async () => {
     await lab.queue.idle();
-    const [r, asJson, missing] = await Promise.all([cli('queue', '--data-dir', lab.dataDir), cli('queue', '--data-dir', lab.dataDir, '--json'), cli('queue', '--data-dir', '/nonexistent/smtp-lab')]);
+    // The missing data dir through the binary: its exit status, and one line on stderr.
+    const [r, asJson, missing] = await Promise.all([
+      cli('queue', '--data-dir', lab.dataDir),
+      cli('queue', '--data-dir', lab.dataDir, '--json'),
+      runSmtpLab(['queue', '--data-dir', '/nonexistent/smtp-lab'], { stateHome: tempDir() }),
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/The spool is empty/);
     expect(JSON.parse(asJson.out)).toEqual([]);
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^smtp-lab: no lab spool in \/nonexistent\/smtp-lab/);
+    expect(missing.stderr).toMatch(/^smtp-lab: no lab spool in \/nonexistent\/smtp-lab .*\n$/);
   });
 });
