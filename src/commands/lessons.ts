@@ -68,7 +68,15 @@ const list: CommandModule<object, ListArgs> = {
 interface CheckArgs {
   dir?: string;
   concurrency: number;
+  timeScale: number;
 }
+
+/**
+ * `lessons check` replays on a clock ten times faster than a learner's: the retry schedule and each
+ * `:wait` shrink alike, so what comes before what is the same and the check proves the same things,
+ * in seconds rather than a minute. `--time-scale 1` replays at the lessons' own pace.
+ */
+const CHECK_TIME_SCALE = 0.1;
 
 const check: CommandModule<object, CheckArgs> = {
   command: 'check',
@@ -76,17 +84,24 @@ const check: CommandModule<object, CheckArgs> = {
   builder: (y) =>
     y
       .option('dir', { type: 'string', describe: 'The lessons folder to check', defaultDescription: 'the built-in lessons/' })
-      .option('concurrency', { type: 'number', default: 4, describe: 'Lessons checked at once', hidden: true }) as never,
+      .option('concurrency', { type: 'number', default: 4, describe: 'Lessons checked at once', hidden: true })
+      .option('time-scale', {
+        type: 'number',
+        default: CHECK_TIME_SCALE,
+        describe: "The lab's clock in the replays: retries and each :wait take this fraction of their time (1: the lessons' own pace)",
+      }) as never,
   handler: async (argv) => {
     const ctx = contextOf(argv);
     const dir = argv.dir ? path.resolve(argv.dir) : LESSONS_DIR;
     // The folder's own world and explanations, as the tutor, demo and watch take them with --lessons:
     // a lesson is checked in the world it will be taught in.
     const { annotationsFile, worldFile } = argv.dir && existsSync(dir) ? lessonsFolder(argv.dir) : SHIPPED;
+    if (!(argv.timeScale > 0)) throw new UserError(`--time-scale ${argv.timeScale}: give a number above 0 (1 is the lessons' own pace, 0.1 ten times faster)`);
     const c = makeChalk({ stream: ctx.stdout, env: ctx.env });
     const summary = await checkLessons(dir, {
-      startLab: ({ dataDir, worldOverrides, bus }) => startLab({ port: 0, dataDir, worldOverrides, bus, worldFile, annotationsFile }),
+      startLab: ({ dataDir, worldOverrides, bus, timeScale }) => startLab({ port: 0, dataDir, worldOverrides, bus, worldFile, annotationsFile, timeScale }),
       concurrency: argv.concurrency,
+      timeScale: argv.timeScale,
       onResult: (r) => {
         if (r.ok) ctx.stdout.write(`${c.green('ok  ')} ${r.id}\n`);
         else ctx.stdout.write(`${c.red('FAIL')} ${r.id}: ${r.message}\n`);

@@ -43,6 +43,11 @@ export interface LabOptions {
   bus?: EventBus;
   /** Seconds between delivery attempts; overrides the world file. */
   retrySchedule?: number[];
+  /**
+   * The queue's clock, as a factor on the retry schedule (0.1: every retry ten times sooner). Only
+   * `lessons check` sets it, to replay the lessons faster than a learner lives them; 1 by default.
+   */
+  timeScale?: number;
   /** Overrides the world's relay.trusted_networks. */
   trustedNetworks?: string[];
   idleTimeoutMs?: number;
@@ -79,6 +84,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   prepareDataDir(dataDir);
   const world = loadWorldOrExplain(opts);
   if (opts.retrySchedule) world.retrySchedule = opts.retrySchedule;
+  if (opts.timeScale !== undefined && opts.timeScale !== 1) world.retrySchedule = world.retrySchedule.map((s) => s * opts.timeScale!);
   if (opts.trustedNetworks) world.trustedNetworks = opts.trustedNetworks;
   if (opts.remoteBasePort !== undefined) world.remoteBasePort = opts.remoteBasePort;
   const trusted = relayPolicyOrExplain(world.trustedNetworks);

@@ -13,7 +13,7 @@ import { resumeStep } from './curriculum.js';
 import { Tutor, type TutorLab } from './tutor.js';
 import { formatLessonError, type Lesson } from './types.js';
 
-export type StartLab = (opts: { dataDir: string; worldOverrides?: unknown; bus: EventBus }) => Promise<TutorLab>;
+export type StartLab = (opts: { dataDir: string; worldOverrides?: unknown; bus: EventBus; timeScale?: number }) => Promise<TutorLab>;
 
 export interface CheckResult {
   id: string;
@@ -28,6 +28,12 @@ export interface CheckOptions {
   tailMs?: number;
   /** Lessons checked at once (each has its own lab on its own port). */
   concurrency?: number;
+  /**
+   * The lab's clock in a replay, as a factor (0.1: ten times faster): the queue's retry schedule and
+   * every `:wait N` of a solution or near-miss shrink alike, so what happens before what is unchanged.
+   * Default 1: the lessons' own pace.
+   */
+  timeScale?: number;
   onResult?: (r: CheckResult) => void;
 }
 
@@ -42,11 +48,74 @@ export interface ReplayOutcome {
   errors: string[];
 }
 
+export interface ReplayOptions {
+  startLab: StartLab;
+  /**
+   * How long to wait after the last line for the lesson to complete. A promise when it is not known
+   * yet (a near-miss replayed beside the solution waits as long as the solution needed): the wait
+   * counts from the end of the last line all the same.
+   */
+  waitMs: number | Promise<number>;
+  resumeAt?: number;
+  timeScale?: number;
+  /** Each time a step passes or the next line starts: the steps' lines so far and the line now. */
+  onProgress?: (passedAt: readonly number[], line: number) => void;
+}
+
 /** The longest a replay waits for the queue to settle before its next line. */
 const SETTLE_LIMIT_MS = 30_000;
 
+/**
+ * A `:wait N` line: N, the pause a lesson asks for, or undefined for any other line. On a scaled clock
+ * (timeScale < 1) the replay pauses N × timeScale instead, so the retries the lesson waits for (on
+ * the same scaled schedule) still land during the pause, and those it must not wait for do not.
+ */
+export function waitOf(line: string): number | undefined {
+  const m = /^\s*:wait\s+(\d+)\s*$/i.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * After a scaled pause, how long the stream must have been quiet before the next line. A `:wait` also
+ * lets work finish that no timer schedules and the queue does not count — a remote MTA storing what a
+ * relay session handed it after the session ended (lesson 21's smuggled message) — and that work
+ * takes as long on a scaled clock as on a real one.
+ */
+const QUIET_MS = 150;
+
+/**
+ * Resolves when nothing more can happen in a replay: the queue holds no message (none in flight, none
+ * deferred to a later retry), and the stream has been quiet for QUIET_MS. A lesson that has not
+ * completed by then never will, so a near-miss need not wait out its whole allowance.
+ */
+function settled(tutor: Tutor, lastEventAt: () => number): { done: Promise<void>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const done = new Promise<void>((resolve) => {
+    const still = () => {
+      const queue = tutor.currentLab.queue;
+      return queue !== undefined && queue.list().length === 0 && Date.now() - lastEventAt() >= QUIET_MS;
+    };
+    const look = () => {
+      if (stopped) return;
+      // Confirmed after the event loop's I/O phase: on a machine so loaded that the process slept
+      // through the quiet period, the timer fires before the I/O that waited meanwhile (a close).
+      if (still()) return void setImmediate(() => (still() ? resolve() : look()));
+      timer = setTimeout(look, Math.max(20, QUIET_MS - (Date.now() - lastEventAt())));
+    };
+    look();
+  });
+  return {
+    done,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Play `lines` as the learner would type them, in a fresh lab, and report how far the lesson got. */
-export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: { startLab: StartLab; waitMs: number; resumeAt?: number }): Promise<ReplayOutcome> {
+export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: ReplayOptions): Promise<ReplayOutcome> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `smtp-lab-check-${lesson.id}-`));
   const bus = new EventBus();
   let lab: TutorLab | undefined;
@@ -54,27 +123,49 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   const passedAt: number[] = [];
   const errors: string[] = [];
   let current = -1;
+  let lastEventAt = Date.now();
   const off = bus.subscribe((e: LabEvent) => {
-    if (e.type === 'lesson' && e.action === 'step-passed' && e.lesson === lesson.id) passedAt.push(Math.max(current, 0));
+    lastEventAt = Date.now();
+    if (e.type === 'lesson' && e.action === 'step-passed' && e.lesson === lesson.id) {
+      passedAt.push(Math.max(current, 0));
+      opts.onProgress?.(passedAt, current);
+    }
     if (e.type === 'tutor' && e.says === 'error') errors.push(e.text);
   });
   try {
-    lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus });
+    lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus, timeScale: opts.timeScale });
     tutor = await Tutor.create({ lab, lessonsDir, progressFile: path.join(tmp, 'progress.json'), lessonId: lesson.id, resumeAt: opts.resumeAt });
     for (const [i, line] of lines.entries()) {
       current = i;
+      opts.onProgress?.(passedAt, i);
       // A learner reads before typing the next line: let deliveries that are due land first, so the
       // replay does not depend on how busy the machine is (a slow delivery must not overtake a QUIT).
       // settle() returns as soon as the queue is idle (milliseconds on a quiet machine); the limit is
       // only for a queue that never settles. 5 s was too short at load 20+: a relay to dave@example.net
       // landed after the QUIT and 08-relay-mx "failed".
       await tutor.settle(SETTLE_LIMIT_MS);
-      await tutor.submit(line);
+      const wait = waitOf(line);
+      const scale = opts.timeScale ?? 1;
+      if (wait === undefined || scale === 1) {
+        await tutor.submit(line);
+        continue;
+      }
+      const until = Date.now() + wait; // never longer than the lesson's own pause
+      await tutor.submit(`:wait ${Math.round(wait * scale)}`);
+      for (;;) {
+        await tutor.settle(SETTLE_LIMIT_MS);
+        const quietFor = Date.now() - lastEventAt;
+        if (quietFor >= QUIET_MS || Date.now() >= until) break;
+        await new Promise((r) => setTimeout(r, Math.min(QUIET_MS - quietFor, until - Date.now())));
+      }
     }
     const endedAt = Date.now();
-    const complete = await tutor.whenLessonComplete(opts.waitMs);
+    const waitMs = await opts.waitMs;
+    const quiet = settled(tutor, () => lastEventAt);
+    const complete = await Promise.race([tutor.whenLessonComplete(Math.max(0, waitMs - (Date.now() - endedAt))), quiet.done.then(() => tutor!.lessonProgress()!.complete)]);
+    quiet.stop();
     const p = tutor.lessonProgress()!;
-    return { complete, step: complete ? lesson.steps.length : p.step, passedAt, tailMs: complete ? Date.now() - endedAt : opts.waitMs, errors };
+    return { complete, step: complete ? lesson.steps.length : p.step, passedAt, tailMs: complete ? Date.now() - endedAt : waitMs, errors };
   } finally {
     off();
     await tutor?.close().catch(() => {});
@@ -102,56 +193,110 @@ export function lineRemovals(lesson: Lesson, outcome: ReplayOutcome): { lines: s
 
 /**
  * The resumes to prove: for every step k > 0, where a fresh session goes back to (resumeStep), once
- * per distinct target, from the latest k that goes there; and the solution lines from that step on.
+ * per distinct target, from the latest k that goes there.
  */
-export function resumes(lesson: Lesson, outcome: ReplayOutcome): { at: number; from: number; lines: string[] }[] {
+export function resumeTargets(lesson: Lesson): { at: number; from: number }[] {
   const byTarget = new Map<number, number>();
   for (let k = 1; k < lesson.steps.length; k++) byTarget.set(resumeStep(lesson, k), k);
   byTarget.delete(0); // going back to step 1 is the whole solution, proven already
-  return [...byTarget].map(([from, at]) => {
-    // The lines after the one that passed the step before `from`; if that line also passed `from`
-    // (a delivery after the dot), the line itself.
-    const prev = outcome.passedAt[from - 1]!;
-    const start = outcome.passedAt[from] === prev ? prev : prev + 1;
-    return { at, from, lines: lesson.solution.slice(start) };
-  });
+  return [...byTarget].map(([from, at]) => ({ at, from }));
+}
+
+/**
+ * The solution line a resume at `from` starts with: the one after the line that passed the step
+ * before `from`; if that line also passed `from` (a delivery after the dot), the line itself. Known
+ * once step `from` has passed or a later line has started; undefined until then.
+ */
+export function resumeStart(from: number, passedAt: readonly number[], line: number): number | undefined {
+  const prev = passedAt[from - 1];
+  if (prev === undefined) return undefined;
+  if (passedAt[from] !== undefined) return passedAt[from] === prev ? prev : prev + 1;
+  return line > prev ? prev + 1 : undefined;
+}
+
+/** The resumes to prove, with the solution lines from their step on (after a replay of the solution). */
+export function resumes(lesson: Lesson, outcome: ReplayOutcome): { at: number; from: number; lines: string[] }[] {
+  return resumeTargets(lesson).map(({ at, from }) => ({ at, from, lines: lesson.solution.slice(resumeStart(from, outcome.passedAt, Infinity)) }));
 }
 
 export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: CheckOptions): Promise<CheckResult> {
   const tail = opts.tailMs ?? 30_000;
+  const run = (lines: string[], waitMs: number | Promise<number>, more: Partial<ReplayOptions> = {}) =>
+    replay(lesson, lessonsDir, lines, { startLab: opts.startLab, waitMs, timeScale: opts.timeScale, ...more });
+  // The near-misses and the resumes are replayed beside the solution, not after it: each in its own
+  // lab, and most of a replay is waiting on its lab (a `:wait`, a retry, a client's timeout). What
+  // they need of the solution's replay — how long it took to complete after its last line, and where
+  // each step passed — comes to them as promises, when the solution's replay knows it.
+  let solutionTail!: (ms: number | undefined) => void;
+  const goodTail = new Promise<number | undefined>((resolve) => (solutionTail = resolve));
+  const targets = resumeTargets(lesson).map((t) => {
+    let settle!: (start: number | undefined) => void;
+    const start = new Promise<number | undefined>((resolve) => (settle = resolve));
+    return { ...t, start, settle, known: false };
+  });
+  const onProgress = (passedAt: readonly number[], line: number) => {
+    for (const t of targets) {
+      if (t.known) continue;
+      const start = resumeStart(t.from, passedAt, line);
+      if (start === undefined) continue;
+      t.known = true;
+      t.settle(start);
+    }
+  };
+  // Give a wrong attempt as long as the solution needed after its last line, and a margin; a resume
+  // must complete, so it gets more.
+  const after = (margin: number) => goodTail.then((t) => (t === undefined ? 0 : Math.min(tail, t + margin)));
+  const side: Promise<unknown>[] = [];
+  const beside = <T>(p: Promise<T>): Promise<T> => {
+    side.push(p.catch(() => {}));
+    return p;
+  };
+  const resumeRuns = targets.map((t) =>
+    beside(
+      t.start.then(async (start) => (start === undefined ? undefined : { r: t, outcome: await run(lesson.solution.slice(start), after(3000), { resumeAt: t.at }) })),
+    ),
+  );
+  const declaredWrong = lesson.wrong?.map((w) => beside(run(w.lines, after(1500)).then((outcome) => ({ w, outcome }))));
   try {
-    const good = await replay(lesson, lessonsDir, lesson.solution, { startLab: opts.startLab, waitMs: tail });
+    const good = await run(lesson.solution, tail, { onProgress }).catch((err: unknown) => {
+      solutionTail(undefined);
+      throw err;
+    }).finally(() => {
+      for (const t of targets) if (!t.known) t.settle(undefined);
+    });
+    solutionTail(good.complete ? good.tailMs : undefined);
     if (!good.complete) {
       const step = lesson.steps[good.step]!;
       const why = good.errors.length ? ` (${good.errors[0]})` : '';
       return { id: lesson.id, ok: false, message: `the solution does not pass step ${good.step + 1} (line ${step.line}: "${clip(step.instruction)}")${why}` };
     }
-    // Give a wrong attempt as long as the solution needed after its last line, and a margin.
-    const wrongWait = Math.min(tail, good.tailMs + 1500);
-    const wrongRun = (lines: string[]) => replay(lesson, lessonsDir, lines, { startLab: opts.startLab, waitMs: wrongWait });
-    const resumeRuns = resumes(lesson, good).map(async (r) => ({ r, outcome: await replay(lesson, lessonsDir, r.lines, { startLab: opts.startLab, waitMs: Math.min(tail, good.tailMs + 3000), resumeAt: r.at }) }));
-    if (lesson.wrong) {
+    if (declaredWrong) {
       // Every near-miss a learner makes must fail, each for its own reason.
-      const outcomes = await Promise.all(lesson.wrong.map(async (w) => ({ w, outcome: await wrongRun(w.lines) })));
+      const outcomes = await Promise.all(declaredWrong);
       const passed = outcomes.find((o) => o.outcome.complete);
       if (passed) return { id: lesson.id, ok: false, message: `the near-miss "${clip(passed.w.why)}" passes: a step's check is vacuous` };
     } else {
       const removals = lineRemovals(lesson, good);
       let failed = false;
       for (const wrong of removals) {
-        if ((await wrongRun(wrong.lines)).complete) continue;
+        if ((await run(wrong.lines, Math.min(tail, good.tailMs + 1500))).complete) continue;
         failed = true;
         break;
       }
       if (!failed) return { id: lesson.id, ok: false, message: `the solution passes without any one of the lines ${removals.map((a) => `"${a.removed}"`).join(', ')}: a step's check is vacuous` };
     }
-    for (const { r, outcome } of await Promise.all(resumeRuns)) {
+    for (const done of await Promise.all(resumeRuns)) {
+      if (!done) continue;
+      const { r, outcome } = done;
       if (!outcome.complete)
         return { id: lesson.id, ok: false, message: `resumed at step ${r.at + 1} (a fresh session goes back to step ${r.from + 1}), the rest of the solution stops at step ${outcome.step + 1}: declare what the step needs (needs:)` };
     }
     return { id: lesson.id, ok: true };
   } catch (err) {
     return { id: lesson.id, ok: false, message: (err as Error).message.split('\n')[0] };
+  } finally {
+    // Every replay started beside the solution has stopped its lab before the lesson's result counts.
+    await Promise.all(side);
   }
 }
 
@@ -174,10 +319,12 @@ export async function checkLessons(dir: string, opts: CheckOptions): Promise<Che
   // waits until those before it are in, so the output reads the same however the replays interleave.
   const done: (CheckResult | undefined)[] = [];
   let reported = 0;
+  // The longest replays start first, so the last lesson to start is not the one that takes longest.
+  const order = lessons.map((l, i) => ({ i, wait: expectedWait(l, opts.timeScale ?? 1) })).sort((a, b) => b.wait - a.wait || a.i - b.i).map((o) => o.i);
   let next = 0;
   const worker = async () => {
-    while (next < lessons.length) {
-      const i = next++;
+    while (next < order.length) {
+      const i = order[next++]!;
       done[i] = await checkLesson(lessons[i]!, dir, opts);
       while (done[reported]) report(done[reported++]!);
     }
@@ -185,6 +332,15 @@ export async function checkLessons(dir: string, opts: CheckOptions): Promise<Che
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
   const passed = results.filter((r) => r.ok).length;
   return { results, passed, failed: results.length - passed };
+}
+
+/**
+ * What a lesson's solution waits, roughly, in ms: its pauses on the scaled clock, and a learner's own
+ * program (`:run`, `:grade`) the most of all, since its timeouts are its own (lesson 22's client waits
+ * seconds on the grader's stalled server).
+ */
+export function expectedWait(lesson: Lesson, timeScale = 1): number {
+  return lesson.solution.reduce((ms, line) => ms + (waitOf(line) ?? 0) * timeScale + (/^\s*:(grade|run)\b/.test(line) ? 10_000 : 0), 0);
 }
 
 function clip(s: string, n = 60): string {

@@ -23,7 +23,8 @@ const run = (args: string[], timeoutMs: number) => runSmtpLab(args, { stateHome:
 // (the lessons' own `:wait`s and the world's retry schedule): start it as the file loads, so the
 // fixture checks below run during it instead of before it; its test awaits it. Each lesson has a lab
 // of its own and a replay mostly waits on the lab (1 to 2 s of CPU for all of them), so eight at a
-// time rather than the default four: the same checks, half the wait.
+// time rather than the default four: the same checks, half the wait. It runs on the command's default
+// clock (--time-scale 0.1), so this proves the shipped lessons pass, and their near-misses fail, there.
 const shippedCheck = run(['lessons', 'check', '--concurrency', '8'], 180_000);
 shippedCheck.catch(() => {}); // reported by its own test, not first as an unhandled rejection
 
@@ -83,6 +84,12 @@ describe.concurrent('smtp-lab lessons check', () => {
     const reported = [...r.stdout.matchAll(/^ok {3}(\S+)$/gm)].map((m) => m[1]);
     expect(reported).toEqual(loadLessons().lessons.map((l) => l.id));
   }, 200_000);
+
+  it('check --time-scale 0 is a usage error: one line, exit 2', async () => {
+    const r = await run(['lessons', 'check', '--time-scale', '0'], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--time-scale 0: give a number above 0/)]);
+  });
 
   it('check on a copy with one broken front matter exits non-zero and names the file, without a stack trace', async () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.md')).sort().slice(0, 2);
