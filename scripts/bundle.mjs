@@ -3,7 +3,7 @@
 // bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
 import { build } from 'esbuild';
 import { readFile, readdir, rm } from 'node:fs/promises';
-import { compileData } from './compile-data.mjs';
+import { compileData, lazyModulesBundled } from './compile-data.mjs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -69,7 +69,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [metaUrlAsInTscOutput, yogaWithoutFetch],
+  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so
