@@ -46,6 +46,25 @@ const yogaWithoutFetch = {
   },
 };
 
+/**
+ * yargs renders the whole help text of a command (string widths, wrapping: ~50 ms of CPU, more under
+ * load) right after calling its handler, so it could show that help if the handler failed later. It
+ * never shows it here: src/cli.ts's fail() turns every failure into one line. `serve`, `watch` and the
+ * other commands (not the tutor, yargs' default command) paid for it during every start, between the
+ * lab's first awaits. Skip the caching; help on --help is rendered as before.
+ */
+const yargsWithoutHelpCache = {
+  name: 'yargs-without-help-cache',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const patched = text.replace('yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();', '');
+      if (patched === text) console.warn('bundle: yargs changed, its help caching after a command was not found (start-up may be ~50 ms slower)');
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
@@ -69,7 +88,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch],
+  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so
