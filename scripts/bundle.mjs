@@ -65,6 +65,27 @@ const yargsWithoutHelpCache = {
   },
 };
 
+/**
+ * Every version of string-width here (ours, yargs' cliui's, wrap-ansi's) makes an Intl.Segmenter when
+ * it is imported. The first Segmenter of a process loads ICU's break rules: ~20-50 ms, paid by every
+ * start through yargs' help layout even when no text is ever measured beyond ASCII (string-width's
+ * fast path). Made on first use instead; the TUI still pays it once (ink segments its output).
+ */
+const stringWidthLazySegmenter = {
+  name: 'string-width-lazy-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const patched = text.replace(
+        'const segmenter = new Intl.Segmenter();',
+        'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
+      );
+      if (patched === text) console.warn(`bundle: ${path.relative(root, args.path)} changed, its Intl.Segmenter is made at import (start-up may be ~30 ms slower)`);
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
@@ -88,7 +109,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache],
+  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthLazySegmenter],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so
