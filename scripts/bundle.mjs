@@ -3,7 +3,7 @@
 // bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
 import { build } from 'esbuild';
 import { readFile, readdir, rm } from 'node:fs/promises';
-import { compileData } from './compile-data.mjs';
+import { compileData, lazyModulesBundled } from './compile-data.mjs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -46,6 +46,46 @@ const yogaWithoutFetch = {
   },
 };
 
+/**
+ * yargs renders the whole help text of a command (string widths, wrapping: ~50 ms of CPU, more under
+ * load) right after calling its handler, so it could show that help if the handler failed later. It
+ * never shows it here: src/cli.ts's fail() turns every failure into one line. `serve`, `watch` and the
+ * other commands (not the tutor, yargs' default command) paid for it during every start, between the
+ * lab's first awaits. Skip the caching; help on --help is rendered as before.
+ */
+const yargsWithoutHelpCache = {
+  name: 'yargs-without-help-cache',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const patched = text.replace('yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();', '');
+      if (patched === text) console.warn('bundle: yargs changed, its help caching after a command was not found (start-up may be ~50 ms slower)');
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Every version of string-width here (ours, yargs' cliui's, wrap-ansi's) makes an Intl.Segmenter when
+ * it is imported. The first Segmenter of a process loads ICU's break rules: ~20-50 ms, paid by every
+ * start through yargs' help layout even when no text is ever measured beyond ASCII (string-width's
+ * fast path). Made on first use instead; the TUI still pays it once (ink segments its output).
+ */
+const stringWidthLazySegmenter = {
+  name: 'string-width-lazy-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const patched = text.replace(
+        'const segmenter = new Intl.Segmenter();',
+        'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
+      );
+      if (patched === text) console.warn(`bundle: ${path.relative(root, args.path)} changed, its Intl.Segmenter is made at import (start-up may be ~30 ms slower)`);
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
@@ -69,7 +109,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [metaUrlAsInTscOutput, yogaWithoutFetch],
+  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthLazySegmenter],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so

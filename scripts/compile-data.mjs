@@ -3,7 +3,7 @@
 // the run-time loaders' own, bundled with esbuild for this one call, so the two cannot disagree.
 // Called by bundle.mjs; the tests call it too, into a folder of their own.
 import { build } from 'esbuild';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -12,6 +12,30 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /** Some dependencies are CommonJS and call require() (yaml): an ESM bundle has no require, so give it one. */
 const requireBanner = {
   js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
+};
+
+/**
+ * src/data/lazy-modules.ts loads zod and yaml with a require() made by createRequire, on first use. Here
+ * those calls become plain require() calls, which esbuild bundles (their CommonJS builds) and evaluates
+ * only when first called: the bundle stays one self-contained file, and a start that needs neither
+ * library (the compiled data) neither reads nor runs them.
+ */
+export const lazyModulesBundled = {
+  name: 'lazy-modules-bundled',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]data[\\/]lazy-modules\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const patched = text.replaceAll("requireHere('", "require('");
+      if (!patched.includes("require('zod')") || !patched.includes("require('yaml')")) throw new Error('bundle: src/data/lazy-modules.ts changed; update lazyModulesBundled');
+      return { contents: patched, loader: 'ts' };
+    });
+    // zod's CommonJS build (a require() takes it whole: nothing is tree-shaken) carries its error
+    // messages in some 40 languages, 361 kB; every schema here words its own messages, and zod's English
+    // default is registered apart (v4/classic/schemas). `z.locales` is the only way to them, unused here.
+    b.onResolve({ filter: /^\.\.\/locales\/index\.cjs$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: path.join(root, 'scripts/empty-module.mjs') } : undefined,
+    );
+  },
 };
 
 /**
@@ -38,6 +62,7 @@ export async function compileData(out, { lessonsDir = path.join(root, 'lessons')
     target: 'node20',
     write: false,
     banner: requireBanner,
+    plugins: [lazyModulesBundled],
     logLevel: 'warning',
   });
   const compilerFile = path.join(out, `.compile-data-${process.pid}.mjs`);

@@ -1,3 +1,4 @@
-// Stands in for react-devtools-core in the bundle (see bundle.mjs): ink only uses it under DEV=true.
+// Stands in, in the bundle (see bundle.mjs), for modules never used there: react-devtools-core (ink
+// uses it only under DEV=true) and zod's translated error messages (every schema words its own).
 export default {};
 export const connectToDevTools = () => {};

@@ -4,39 +4,50 @@
  * Here, not in src/lessons/, because the lab's event stream uses them too.
  */
 import path from 'node:path';
-import * as z from 'zod';
+import type * as Z from 'zod';
 import type { LabEvent } from '../events/types.js';
 import { bareLineEnds } from '../protocol/controls.js';
 import { UserError } from '../user-error.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
+import { zod } from './lazy-modules.js';
 import { DataFileError, parseYaml, readDataFile, rethrownAs, validate } from './yaml-lines.js';
 
 const SECTIONS = ['commands', 'replies', 'enhanced', 'extensions', 'events', 'terms'] as const;
 type Section = (typeof SECTIONS)[number];
 
-const needs = '{entry} needs "text" and "cite"';
-const annotationSchema = z.strictObject(
-  {
-    text: z.string({ error: needs }).trim().min(1, { error: needs }),
-    cite: z.string({ error: needs }).trim().min(1, { error: needs }),
-  },
-  { error: (iss) => (iss.code === 'unrecognized_keys' ? `{entry} has an unknown key "${iss.keys[0]}" (expected text, cite)` : needs) },
-);
+/** The file's schema, built on first use (zod is loaded then): a start with dist/annotations.json never builds it. */
+function buildFileSchema(z: typeof Z) {
+  const needs = '{entry} needs "text" and "cite"';
+  const annotationSchema = z.strictObject(
+    {
+      text: z.string({ error: needs }).trim().min(1, { error: needs }),
+      cite: z.string({ error: needs }).trim().min(1, { error: needs }),
+    },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `{entry} has an unknown key "${iss.keys[0]}" (expected text, cite)` : needs) },
+  );
 
-export type Annotation = z.output<typeof annotationSchema>;
+  const sectionSchema = z
+    .record(z.string(), annotationSchema, { error: 'a section must be a mapping of entries (a term, then its text and cite)' })
+    .nullish()
+    .transform((entries) => entries ?? {});
 
-const sectionSchema = z
-  .record(z.string(), annotationSchema, { error: 'a section must be a mapping of entries (a term, then its text and cite)' })
-  .nullish()
-  .transform((entries) => entries ?? {});
+  return z
+    .strictObject(Object.fromEntries(SECTIONS.map((s) => [s, sectionSchema])) as Record<Section, typeof sectionSchema>, {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys' ? `unknown section "${iss.keys[0]}" (expected ${SECTIONS.join(', ')})` : 'the annotations file must be a mapping of sections',
+    })
+    .nullish()
+    .transform((file) => file ?? ({} as Partial<Record<Section, Record<string, Annotation>>>));
+}
 
-const fileSchema = z
-  .strictObject(Object.fromEntries(SECTIONS.map((s) => [s, sectionSchema])) as Record<Section, typeof sectionSchema>, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys' ? `unknown section "${iss.keys[0]}" (expected ${SECTIONS.join(', ')})` : 'the annotations file must be a mapping of sections',
-  })
-  .nullish()
-  .transform((file) => file ?? ({} as Partial<Record<Section, Record<string, Annotation>>>));
+let fileSchemaBuilt: ReturnType<typeof buildFileSchema> | undefined;
+const fileSchema = () => (fileSchemaBuilt ??= buildFileSchema(zod()));
+
+/** One explanation: what a line means, and where the RFC says so. */
+export interface Annotation {
+  text: string;
+  cite: string;
+}
 
 type AnnotationTable = Partial<Record<Section, Record<string, Annotation>>>;
 
@@ -156,7 +167,7 @@ export function compileAnnotations(file = DEFAULT_ANNOTATIONS_FILE): { annotatio
 function toTable(text: () => string, file: string): AnnotationTable {
   return rethrownAs(AnnotationFileError, () => {
     const yaml = parseYaml(text(), file);
-    return validate(fileSchema, yaml.value, file, yaml.lineOf, (message, p) => message.replaceAll('{entry}', `${String(p[0])}.${String(p[1])}`));
+    return validate(fileSchema(), yaml.value, file, yaml.lineOf, (message, p) => message.replaceAll('{entry}', `${String(p[0])}.${String(p[1])}`));
   });
 }
 

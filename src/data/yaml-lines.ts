@@ -4,7 +4,8 @@
  * user sees is one line, `file:line: what is wrong`.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import type { Document } from 'yaml';
+import { yaml } from './lazy-modules.js';
 import type { z } from 'zod';
 
 export class DataFileError extends Error {
@@ -50,6 +51,7 @@ export interface YamlData {
  * throws a DataFileError at its line.
  */
 export function parseYaml(text: string, file: string, firstLine = 1): YamlData {
+  const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const line = (offset: number): number => lc.linePos(offset).line + firstLine - 1;
@@ -81,6 +83,7 @@ export function validate<S extends z.ZodType>(
 
 /** A key's own line when the whole path exists; else the deepest value on the path that does. */
 function offsetOf(doc: Document, p: Path): number {
+  const { isPair } = yaml();
   const nodes: unknown[] = [doc.contents];
   for (const key of p) {
     const child = childOf(nodes.at(-1), key);
@@ -102,6 +105,7 @@ function offsetOf(doc: Document, p: Path): number {
 
 /** A mapping's pair for `key` (YAML keys may be numbers: compare as text) or a sequence's item. */
 function childOf(node: unknown, key: PropertyKey): unknown {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   const n = isPair(node) ? node.value : node;
   if (isMap(n)) return n.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === String(key));
   if (isSeq(n) && typeof key === 'number') return n.items[key];

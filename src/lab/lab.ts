@@ -15,7 +15,7 @@ import { ensureCertificate } from './tls.js';
 import { decodeChallenge } from '../protocol/sasl.js';
 import { mayRelayOn, type ListenerRole } from './submission.js';
 import { loadWorld, WorldFileError, DEFAULT_WORLD_FILE, type World } from '../data/world.js';
-import { preloadMailAuth, startMailAuth } from './mail-auth.js';
+import { preloadMailAuthOnRelay, startMailAuth } from './mail-auth.js';
 import type { DnsAnswer } from './dns.js';
 import { forge, type ForgeOutcome, type ForgeRequest } from './forger.js';
 import { FaultTable, worldFaults } from './faults.js';
@@ -149,11 +149,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     domain: world.localDomain,
     dataDir,
   });
-  preloadMailAuth();
+  const stopPreload = preloadMailAuthOnRelay(bus, world.localDomain);
   try {
     await queue.start();
   } catch (err) {
     // A remote MTA's port is busy (--remote-base-port): nothing of this lab may keep the process alive.
+    stopPreload();
     await Promise.all([...servers.map((s) => s.close()), queue.stop()]);
     throw err;
   }
@@ -183,6 +184,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     },
     stop() {
       stopped ??= (async () => {
+        stopPreload();
         await control?.close();
         // The server's own grace period is short; don't let one stuck client hold the exit.
         await Promise.race([Promise.all(servers.map((s) => s.close())), new Promise((r) => setTimeout(r, 1200).unref())]);

@@ -19,14 +19,23 @@ export interface MailAuth {
 }
 
 /**
- * Load mailauth soon after the lab listens, not before its first 220 (start-up) and not on the first
- * relayed message (which would wait for it): a second later, off the way of the first screen.
+ * mailauth (DKIM signing on the way out, SPF/DKIM/DMARC at the receiving MTAs, with its BIMI, ARC,
+ * undici and joi) is ~25 MiB of memory and ~0.3 s to load: only a lab that relays needs it. Load it as
+ * soon as a client names a recipient outside the lab's own domain, so that message does not wait for
+ * it at the relay; a lab that only delivers locally never loads it, and no start waits for it. Anything
+ * that relays without such a RCPT (a message resumed from the spool, a bounce, the forger) loads it
+ * where it is first used. Returns the unsubscribe function.
  */
-export function preloadMailAuth(): void {
-  setTimeout(() => {
+export function preloadMailAuthOnRelay(bus: EventBus, localDomain: string): () => void {
+  const off = bus.subscribe((e) => {
+    if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'client' || e.verb !== 'RCPT') return;
+    const domain = /@([^\s>]+)>?/.exec(e.line)?.[1]?.toLowerCase();
+    if (!domain || domain === localDomain) return;
+    off();
     loadAuthenticate().catch(() => undefined);
     loadDkimSign().catch(() => undefined);
-  }, 1000).unref();
+  });
+  return off;
 }
 
 /** Signature fields kept for retries (a few hundred bytes each). */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { frontMatterSchema } from '../data/lesson-schema.js';
+import { lessonSchemas } from '../data/lesson-schema.js';
 import { LESSONS_DIR, lessonFiles, readCompiled } from '../data/shipped.js';
 import { DataFileError, parseYaml, validate } from '../data/yaml-lines.js';
 import type { Lesson, LessonFileError } from './types.js';
@@ -99,7 +99,7 @@ export function parseLesson(text: string, file: string): Lesson {
     if (err instanceof DataFileError) throw new DataFileError(file, err.line, `front matter is not valid YAML: ${err.detail}`);
     throw err;
   }
-  const front = validate(frontMatterSchema, yaml.value, file, yaml.lineOf, (message, p) =>
+  const front = validate(lessonSchemas().frontMatterSchema, yaml.value, file, yaml.lineOf, (message, p) =>
     p[0] === 'steps' && typeof p[1] === 'number' ? message.replaceAll('{step}', `step ${p[1] + 1}`) : message,
   );
   const body = text.slice(fm.index + fm[0].length);

@@ -6,6 +6,7 @@ import { compileData } from '../../scripts/compile-data.mjs';
 import { compileAnnotations } from '../../src/data/annotations.js';
 import { LESSONS_DIR, readCompiled } from '../../src/data/shipped.js';
 import { parseYaml } from '../../src/data/yaml-lines.js';
+import { parseWorld, worldFromCompiled, type CompiledWorld } from '../../src/data/world.js';
 import { compileLessons } from '../../src/lessons/load.js';
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-compiled-'));
@@ -23,7 +24,14 @@ describe('the shipped data compiled at build time', () => {
     expect(json('lessons')).toEqual(parsed);
     expect(json('annotations')).toEqual(compileAnnotations());
     const worldFile = path.join(LESSONS_DIR, 'world.yaml');
-    expect(json('world')).toEqual({ world: parseYaml(readFileSync(worldFile, 'utf8'), worldFile).value });
+    const worldText = readFileSync(worldFile, 'utf8');
+    expect(json('world')).toEqual({ world: parseYaml(worldText, worldFile).value, checked: expect.any(Object) });
+    // A start uses the checked world as it is (no zod): the same world as parsing and checking the YAML,
+    // and with a lesson's `world:` merged over it, the same as merging it over the YAML.
+    const compiledWorld = json('world') as CompiledWorld;
+    expect(worldFromCompiled(compiledWorld, worldFile)).toEqual(parseWorld(worldText, worldFile));
+    const lessonWorld = { domains: { 'example.net': { behaviour: 'reject' } }, retry: { schedule_seconds: [1] } };
+    expect(worldFromCompiled(compiledWorld, worldFile, lessonWorld)).toEqual(parseWorld(worldText, worldFile, lessonWorld));
   });
 
   it('is used only while no source is newer than it', () => {

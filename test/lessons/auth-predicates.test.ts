@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AuthResultsEvent, LabEvent } from '../../src/events/types.js';
-import { predicateSchema } from '../../src/data/lesson-schema.js';
+import { lessonSchemas } from '../../src/data/lesson-schema.js';
 import { holds, LearnerScope } from '../../src/lessons/predicates.js';
 import type { Predicate } from '../../src/lessons/types.js';
 
@@ -27,7 +27,7 @@ function check(p: Predicate, events: LabEvent[]): boolean {
   const scope = new LearnerScope();
   scope.sessions.add('S1');
   for (const e of events) scope.observe(e);
-  return holds(predicateSchema.parse(p), scope.context(events));
+  return holds(lessonSchemas().predicateSchema.parse(p), scope.context(events));
 }
 
 describe('mail-authentication predicates', () => {
@@ -65,6 +65,6 @@ describe('mail-authentication predicates', () => {
   });
 
   it('refuses a result that Authentication-Results never says', () => {
-    expect(() => predicateSchema.parse({ authResults: { dmarc: 'failed' } })).toThrow(/authResults\.dmarc must be one of pass, fail/);
+    expect(() => lessonSchemas().predicateSchema.parse({ authResults: { dmarc: 'failed' } })).toThrow(/authResults\.dmarc must be one of pass, fail/);
   });
 });

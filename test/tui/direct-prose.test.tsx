@@ -1,7 +1,7 @@
 /**
- * Long tutor text (a lesson's reading) is written straight to the terminal on a real one, around
- * ink's per-character pipeline (start-up speed): it must look as <TranscriptRow> draws it, and come
- * in its place among the rows — after the rows before it, before the rows after it, once.
+ * Finished rows are written straight to the terminal on a real one, around ink's per-character
+ * pipeline (start-up speed): each must look as <TranscriptRow> draws it, and come in its place among
+ * the rows — after the rows before it, before the rows after it, once.
  */
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,6 +49,32 @@ describe('long tutor text written around ink', () => {
       const { lastFrame } = render(themed(<TranscriptRow row={row} width={100} />, theme));
       // ink-testing-library's terminal is 100 columns wide.
       expect(lines(rowAnsi(row, 100, { ...theme }))).toBe(lines(lastFrame() ?? ''));
+    });
+  }
+
+  // Every kind of row, as the start-up screen and a session have them.
+  const ROWS: Row[] = [
+    { kind: 'header', id: 1, indent: 0, text: 'session S1 · 127.0.0.1:40000', time: '12:00:01' },
+    { kind: 'wire', id: 2, indent: 0, direction: 'server', line: '220 mx.example.com ESMTP smtp-lab', stage: 'connection', code: 220, leg: 'inbound', explain: '220 is the greeting: the server speaks first when the connection opens, naming itself, and is ready for EHLO or HELO. (RFC 5321 §3.1)' },
+    { kind: 'wire', id: 3, indent: 1, direction: 'client', line: 'MAIL FROM:<alice@example.com>', stage: 'transmission', leg: 'relay', pipelined: true },
+    { kind: 'wire', id: 4, indent: 0, direction: 'client', line: `Subject: ${'long '.repeat(40)}`, stage: 'transmission', data: true, leg: 'inbound' },
+    { kind: 'wire', id: 5, indent: 0, direction: 'server', line: '250 2.1.0 Ok', stage: 'transmission', code: 250, leg: 'inbound', answers: 'MAIL' },
+    { kind: 'note', id: 6, indent: 0, text: 'mx.example.com listening on 127.0.0.1:2525, submission 587', tone: 'info', stage: 'connection', explain: 'The lab server is listening for TCP connections. (RFC 5321 §4.5.4.2)' },
+    { kind: 'note', id: 7, indent: 1, text: 'deferred: 451 4.7.1 greylisted, next try in 15 s', tone: 'warn', time: '12:00:02' },
+    { kind: 'output', id: 8, indent: 0, output: 'info', text: 'Step 1/2: `HELP` please\n  an indented line' },
+    { kind: 'output', id: 9, indent: 0, output: 'hint', text: 'Type **HELP** and press Enter.' },
+    { kind: 'output', id: 10, indent: 0, output: 'error', text: 'not a command' },
+    { kind: 'output', id: 11, indent: 0, output: 'confirm', text: 'Quit? (y/n)' },
+    { kind: 'output', id: 12, indent: 0, output: 'echo', text: ':queue' },
+    { kind: 'summary', id: 13, indent: 0, text: '⋯ 3 more lines not shown (busy)' },
+  ];
+  for (const theme of [{ color: true, present: false }, { color: false, present: true }]) {
+    it(`draws every kind of row as TranscriptRow does (colour ${theme.color ? 'on' : 'off'}${theme.present ? ', projector' : ''})`, () => {
+      for (const row of ROWS) {
+        const { lastFrame, unmount } = render(themed(<TranscriptRow row={row} width={100} />, theme));
+        expect(lines(rowAnsi(row, 100, { ...theme })), JSON.stringify(row)).toBe(lines(lastFrame() ?? ''));
+        unmount();
+      }
     });
   }
 

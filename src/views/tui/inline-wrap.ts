@@ -29,9 +29,20 @@ export interface MarkdownOptions {
 
 export type Style = Omit<Seg, 'text'>;
 
+/**
+ * Characters one column wide each, none of which joins a neighbour into one cluster: printable ASCII,
+ * Latin-1 and Latin Extended (without the soft hyphen, or combining marks), punctuation (— … ·), arrows
+ * and mathematical operators (→ ↳ ⋯), box drawing and shapes (─ │ ▶ •), ✓ and ✗. A text of only these is
+ * as wide as it is long. string-width's own shortcut covers printable ASCII only, and the tutor's text is
+ * full of § … — → │: its general path segments graphemes and tests Unicode-property regular
+ * expressions (RGI_Emoji) that V8 compiles at first use, a real part of the first frame's time.
+ * test/tui/text-width.test.ts checks every character here against string-width.
+ */
+const NARROW_TEXT = /^[\u0020-\u007e\u00a0-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u22ff\u2500-\u25fc\u2713\u2717]*$/;
+
 /** Terminal columns of a string: wide (CJK, emoji) characters take two, combining marks none. */
 export function textWidth(s: string): number {
-  return stringWidth(s);
+  return NARROW_TEXT.test(s) ? s.length : stringWidth(s);
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

@@ -152,7 +152,51 @@ function blocks(tokens: readonly Token[], width: number, opts: MarkdownOptions):
 
 /** Render a Markdown text to styled lines no wider than `width`. */
 export function renderMarkdown(md: string, width: number, opts: MarkdownOptions = {}): StyledLine[] {
-  return blocks(Lexer.lex(md.replace(/\r\n?/g, '\n')), Math.max(8, width), opts);
+  const text = md.replace(/\r\n?/g, '\n');
+  return renderMarkdownTokens(plainParagraphs(text) ?? Lexer.lex(text), width, opts);
+}
+
+/** Block tokens (marked's, or plainParagraphs') as styled lines no wider than `width`. */
+export function renderMarkdownTokens(tokens: readonly Token[], width: number, opts: MarkdownOptions = {}): StyledLine[] {
+  return blocks(tokens, Math.max(8, width), opts);
+}
+
+/**
+ * A line that could start something other than a paragraph, or continue one differently: a heading,
+ * quote, list item, rule or setext underline, fence, HTML block, link definition, or indented code (4
+ * spaces or a tab; marked also expands tabs).
+ */
+const NOT_PARAGRAPH_LINE = /^(?: {4}|[ ]{0,3}(?:[#>*+\-_=~<[]|```|\d{1,9}[.)]))/;
+
+/**
+ * Prose that is only paragraphs (most of what the tutor says) as the block tokens marked gives for it,
+ * split at blank lines without marked's block lexer. Its block rules are large regular expressions that
+ * V8 compiles on first use: ~50-100 ms of CPU in the first frames of every start. Undefined when any
+ * line could be another kind of block, or the text holds a "|" (a table's row) or a tab (marked expands
+ * tabs): marked decides those.
+ * test/tui/markdown-paragraphs.test.ts holds the two to the same output over the lessons' prose.
+ */
+export function plainParagraphs(md: string): Token[] | undefined {
+  if (md.includes('|') || md.includes('\t')) return undefined;
+  const tokens: Token[] = [];
+  let para: string[] = [];
+  const endParagraph = () => {
+    if (!para.length) return;
+    const text = para.join('\n');
+    tokens.push({ type: 'paragraph', raw: text, text, tokens: Lexer.lexInline(text) });
+    para = [];
+  };
+  for (const line of md.split('\n')) {
+    if (/^ *$/.test(line)) {
+      endParagraph();
+      if (tokens.at(-1)?.type !== 'space') tokens.push({ type: 'space', raw: '\n' });
+      continue;
+    }
+    if (NOT_PARAGRAPH_LINE.test(line)) return undefined;
+    para.push(line);
+  }
+  endParagraph();
+  return tokens;
 }
 
 /**

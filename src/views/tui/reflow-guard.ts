@@ -9,7 +9,7 @@
  * it cover the rows it takes at the terminal's width now.
  */
 import { stripVTControlCharacters } from 'node:util';
-import stringWidth from 'string-width';
+import { textWidth } from './inline-wrap.js';
 
 const ERASE_LINE = '\u001B[2K';
 const CURSOR_UP = '\u001B[1A';
@@ -26,7 +26,7 @@ export function rewrappedRows(frame: string, columns: number): number {
   for (const [i, line] of lines.entries()) {
     // The last piece is the row the cursor waits on after the frame's final newline.
     if (i === lines.length - 1) rows += 1;
-    else rows += Math.max(1, Math.ceil(stringWidth(stripVTControlCharacters(line)) / Math.max(1, columns)));
+    else rows += Math.max(1, Math.ceil(textWidth(stripVTControlCharacters(line)) / Math.max(1, columns)));
   }
   return rows;
 }

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react
 import { Box, Static, Text, useApp, useStdout } from 'ink';
 import type { TutorState } from '../../lessons/tutor.js';
 import type { TutorView } from './tutor-view.js';
-import { HEAVY_TEXT, useEventFrames } from './use-event-frames.js';
+import { useEventFrames } from './use-event-frames.js';
 import { useWindowSize } from './use-window-size.js';
 import { liveWidth } from './live-width.js';
 import { useTheme } from './use-theme.js';
@@ -30,16 +30,11 @@ export interface TutorAppProps {
   tutor: TutorView;
   frameMs?: number;
   /**
-   * Write long finished tutor text (a lesson's reading) straight to the terminal, in its place among
-   * the rows, instead of through <Static>: ink lays text out character by character, and a reading
-   * cost it more than the rest of start-up. For a real terminal (run.tsx); tests read ink's frames.
+   * Write finished rows straight to the terminal as text, in order, instead of through <Static>: ink
+   * lays text out character by character, which cost most of the time to the first 220 on screen. For
+   * a real terminal (run.tsx); tests read ink's frames.
    */
   directProse?: boolean;
-}
-
-/** Long tutor text: written around ink when `directProse` is on. */
-function isLongText(row: Row): boolean {
-  return row.kind === 'output' && row.text.length > HEAVY_TEXT;
 }
 
 const KEYS_HELP = [
@@ -116,17 +111,21 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   if (!reading) held.current = { key: frames.staticKey, rows: frames.rows };
   const shownRows = held.current.rows;
 
-  // Long text goes straight to the terminal, in order: <Static> gets the rows up to the next long one
-  // that is not written yet; once this commit's <Static> output is out (ink writes it before layout
-  // effects run), the long text is written, and the rows after it follow in the next commit.
+  // On a real terminal every finished row goes straight to it, in order, as terminal text (rowAnsi):
+  // ink lays out <Static> text character by character and re-encodes its colours cell by cell, which
+  // was most of the time to the first 220 on screen. ink writes them above the live area (useStdout's
+  // write clears the live frame, writes, and redraws it), as <Static> would have. Tests read ink's
+  // frames, so without `directProse` the rows stay in <Static>.
   const [directDone, setDirectDone] = useState(0);
-  const nextDirect = directProse ? shownRows.find((r) => r.id > directDone && isLongText(r)) : undefined;
-  const staticRows = nextDirect ? shownRows.slice(0, shownRows.indexOf(nextDirect)) : shownRows;
+  const direct = directProse ? shownRows.filter((r) => r.id > directDone) : [];
+  const staticRows = directProse ? [] : shownRows;
+  const lastDirect = direct.length ? direct[direct.length - 1]!.id : 0;
   useLayoutEffect(() => {
-    if (!nextDirect) return;
-    write(rowAnsi(nextDirect, columns, theme));
-    setDirectDone(nextDirect.id);
-  }, [nextDirect, write, columns, theme]);
+    if (!direct.length) return;
+    write(direct.map((r) => rowAnsi(r, columns, theme)).join(''));
+    setDirectDone(lastDirect);
+    // `direct` is new each render; the last row's id says whether it holds anything new.
+  }, [lastDirect, write, columns, theme]);
 
   // Message lines sent but not yet reported by the server (at most two are ever outstanding).
   const sent = state.dataMode ? frames.sentData.slice(-2) : [];
@@ -157,7 +156,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   return (
     <>
       <Static key={held.current.key} items={staticRows}>
-        {(row) => (directProse && isLongText(row) ? <Box key={row.id} /> : <TranscriptRow key={row.id} row={row} width={columns} />)}
+        {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
       {reading ? <ReadingPager key={reading.id} text={reading.text} columns={columns} rows={rows} onClose={closeReading} /> : null}
       <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
