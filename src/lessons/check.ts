@@ -83,37 +83,6 @@ export function waitOf(line: string): number | undefined {
  */
 const QUIET_MS = 150;
 
-/**
- * Resolves when nothing more can happen in a replay: the queue holds no message (none in flight, none
- * deferred to a later retry), and the stream has been quiet for QUIET_MS. A lesson that has not
- * completed by then never will, so a near-miss need not wait out its whole allowance.
- */
-function settled(tutor: Tutor, lastEventAt: () => number): { done: Promise<void>; stop(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const done = new Promise<void>((resolve) => {
-    const still = () => {
-      const queue = tutor.currentLab.queue;
-      return queue !== undefined && queue.list().length === 0 && Date.now() - lastEventAt() >= QUIET_MS;
-    };
-    const look = () => {
-      if (stopped) return;
-      // Confirmed after the event loop's I/O phase: on a machine so loaded that the process slept
-      // through the quiet period, the timer fires before the I/O that waited meanwhile (a close).
-      if (still()) return void setImmediate(() => (still() ? resolve() : look()));
-      timer = setTimeout(look, Math.max(20, QUIET_MS - (Date.now() - lastEventAt())));
-    };
-    look();
-  });
-  return {
-    done,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
-}
-
 /** Play `lines` as the learner would type them, in a fresh lab, and report how far the lesson got. */
 export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: ReplayOptions): Promise<ReplayOutcome> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `smtp-lab-check-${lesson.id}-`));
@@ -161,9 +130,7 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
     }
     const endedAt = Date.now();
     const waitMs = await opts.waitMs;
-    const quiet = settled(tutor, () => lastEventAt);
-    const complete = await Promise.race([tutor.whenLessonComplete(Math.max(0, waitMs - (Date.now() - endedAt))), quiet.done.then(() => tutor!.lessonProgress()!.complete)]);
-    quiet.stop();
+    const complete = await tutor.whenLessonComplete(Math.max(0, waitMs - (Date.now() - endedAt)));
     const p = tutor.lessonProgress()!;
     return { complete, step: complete ? lesson.steps.length : p.step, passedAt, tailMs: complete ? Date.now() - endedAt : waitMs, errors };
   } finally {
