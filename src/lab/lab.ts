@@ -138,6 +138,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     servers.push(server);
   }
   const [port, submissionPort, smtpsPort] = ports as [number, number, number];
+  worldFaults(faults, world.faults);
+  // Open before the listening line: whoever reads it (an instructor, a test) may run `smtp-lab fault` at once.
+  const control = await openControlChannel(dataDir, faults, bus);
   bus.emit({
     type: 'listening',
     stage: 'connection',
@@ -155,11 +158,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   } catch (err) {
     // A remote MTA's port is busy (--remote-base-port): nothing of this lab may keep the process alive.
     stopPreload();
-    await Promise.all([...servers.map((s) => s.close()), queue.stop()]);
+    await Promise.all([...servers.map((s) => s.close()), queue.stop(), control?.close()]);
     throw err;
   }
-  worldFaults(faults, world.faults);
-  const control = await openControlChannel(dataDir, faults, bus);
 
   let stopped: Promise<void> | undefined;
   return {
