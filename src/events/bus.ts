@@ -73,7 +73,7 @@ export class EventBus {
     // of the events under load: no getter for it, which keeps the object plain for views and JSON.
     if (this.explainDescriptor && event.explain === undefined && !(event.type === 'wire' && event.data)) Object.defineProperty(event, 'explain', this.explainDescriptor);
     this.ring[this.next] = event;
-    this.next = (this.next + 1) % this.capacity;
+    if (++this.next === this.capacity) this.next = 0;
     if (this.count < this.capacity) this.count++;
     // A listener may emit (the lesson runner grades inside the event that passed a step, and the tutor
     // then speaks): that event waits until every listener has the one before it, so each listener sees
