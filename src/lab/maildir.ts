@@ -256,7 +256,12 @@ export function noteInboundMessage(): void {
   lastInboundAt = Date.now();
 }
 
-const writers = new MaildirWriters(4);
+/**
+ * Two: each writer is a V8 isolate of about 8 MiB resident, and four of them draining a backlog were
+ * a fifth of the lab's memory at its peak (the bench's RSS goal is 150 MiB), for deliveries nobody
+ * waits on — the client had its 250 when the spool's fsync returned.
+ */
+const writers = new MaildirWriters(2);
 /**
  * The simulated remote MTAs' own writer: tmp/ → new/ (a reader still never sees half a message) but no
  * fsync. They stand in for another organisation's MTA, whose disk is not the lab's to wait on: a kill -9
