@@ -92,7 +92,7 @@ export class EventBus {
     if (event.time === undefined) event.time = now();
     // A message line has no explanation (Annotations.explain returns none for `data`), and it is most
     // of the events under load: no getter for it, which keeps the object plain for views and JSON.
-    if (this.explainDescriptors && event.explain === undefined && event.explainKey === undefined && !(event.type === 'wire' && event.data))
+    if (this.explainDescriptors && !(event.type === 'wire' && event.data) && event.explain === undefined && event.explainKey === undefined)
       Object.defineProperties(event, this.explainDescriptors);
     this.ring[this.next] = event;
     if (++this.next === this.capacity) this.next = 0;
