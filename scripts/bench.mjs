@@ -17,7 +17,8 @@
  *           `node -e ""` in the same run, and the ratio (scripts/bench-startup.mjs).
  *
  * RSS is sampled every 100 ms during the lab's runs and read again once it is idle (after a GC when
- * node runs with --expose-gc): the goal is ≤ 150 MiB during and after.
+ * node runs with --expose-gc): the goal is ≤ 150 MiB during and after. The queue section also prints
+ * it at the start of the durable run (a fresh lab alone is about 90 MiB), the floor the goal reads against.
  *
  * Imports the built code from dist/ (the npm script builds first). Load: Postfix's smtp-source when
  * installed (`smtp-source -d -s 20 -m 20000 -l 2048`), else a Node load generator doing the same.
