@@ -21,23 +21,44 @@ export type Listener = (event: LabEvent) => void;
 const plain = (value: string | undefined): PropertyDescriptor => ({ value, writable: true, enumerable: true, configurable: true });
 
 /**
- * `explain` is worked out the first time someone reads it (a view, JSON.stringify), not for every
- * event: under load most events (message lines, the ring's overwritten past) are never explained, and
- * looking up and joining annotations was a tenth of the server's time. The enricher is a pure function
- * of the event, so reading it later gives what reading it at once would have. One descriptor per bus,
- * its getter and setter shared by every event (they work on `this`): no closures per event.
+ * `explain` and `explainKey` are worked out the first time someone reads either (a view,
+ * JSON.stringify), not for every event: under load most events (message lines, the ring's overwritten
+ * past) are never explained, and looking up and joining annotations was a tenth of the server's time.
+ * The enricher is a pure function of the event, so reading it later gives what reading it at once
+ * would have. Both are accessors until then, so a JSON.stringify that meets them has both keys (with
+ * `explain` alone, the serializer took the list of keys before the getter added `explainKey`, and the
+ * first NDJSON copy of each event — `serve --json`, the event log — went without it). One pair of
+ * descriptors per bus, its getters and setters shared by every event (they work on `this`): no
+ * closures per event.
  */
-function explainOnRead(enrich: (event: LabEvent) => void): PropertyDescriptor {
+function explainOnRead(enrich: (event: LabEvent) => void): PropertyDescriptorMap {
+  const settle = (event: LabEvent) => {
+    Object.defineProperty(event, 'explain', plain(undefined));
+    Object.defineProperty(event, 'explainKey', plain(undefined));
+    enrich(event);
+  };
   return {
-    enumerable: true,
-    configurable: true,
-    get(this: LabEvent) {
-      Object.defineProperty(this, 'explain', plain(undefined));
-      enrich(this);
-      return this.explain;
+    explain: {
+      enumerable: true,
+      configurable: true,
+      get(this: LabEvent) {
+        settle(this);
+        return this.explain;
+      },
+      set(this: LabEvent, value: string | undefined) {
+        Object.defineProperty(this, 'explain', plain(value));
+      },
     },
-    set(this: LabEvent, value: string | undefined) {
-      Object.defineProperty(this, 'explain', plain(value));
+    explainKey: {
+      enumerable: true,
+      configurable: true,
+      get(this: LabEvent) {
+        settle(this);
+        return this.explainKey;
+      },
+      set(this: LabEvent, value: string | undefined) {
+        Object.defineProperty(this, 'explainKey', plain(value));
+      },
     },
   };
 }
@@ -51,7 +72,7 @@ export class EventBus {
   /** Events emitted while listeners are being told of an earlier one: told after it, in seq order. */
   private readonly waiting: LabEvent[] = [];
   private dispatching = false;
-  private explainDescriptor: PropertyDescriptor | undefined;
+  private explainDescriptors: PropertyDescriptorMap | undefined;
 
   constructor(readonly capacity = 5000) {
     this.ring = new Array(capacity);
@@ -59,7 +80,7 @@ export class EventBus {
 
   /** Set once by the lab: adds `explain` from the lesson files before anyone sees the event. */
   setEnricher(fn: (event: LabEvent) => void): void {
-    this.explainDescriptor = explainOnRead(fn);
+    this.explainDescriptors = explainOnRead(fn);
   }
 
   emit(input: LabEventInput): LabEvent {
@@ -71,9 +92,10 @@ export class EventBus {
     if (event.time === undefined) event.time = now();
     // A message line has no explanation (Annotations.explain returns none for `data`), and it is most
     // of the events under load: no getter for it, which keeps the object plain for views and JSON.
-    if (this.explainDescriptor && event.explain === undefined && !(event.type === 'wire' && event.data)) Object.defineProperty(event, 'explain', this.explainDescriptor);
+    if (this.explainDescriptors && !(event.type === 'wire' && event.data) && event.explain === undefined && event.explainKey === undefined)
+      Object.defineProperties(event, this.explainDescriptors);
     this.ring[this.next] = event;
-    this.next = (this.next + 1) % this.capacity;
+    if (++this.next === this.capacity) this.next = 0;
     if (this.count < this.capacity) this.count++;
     // A listener may emit (the lesson runner grades inside the event that passed a step, and the tutor
     // then speaks): that event waits until every listener has the one before it, so each listener sees

@@ -225,8 +225,9 @@ export class LabServer {
 
   private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound', omittedOctets = 0): void {
     const inData = s.state.inData;
-    const shown = shownDataLine(line, omittedOctets);
-    const { fields, reply } = readWireLine(s.state, direction, shown.line);
+    // A message line cut short reads as shownDataLine words it; every other line is as it came.
+    const shownLine = omittedOctets > 0 ? shownDataLine(line, omittedOctets).line : line;
+    const { fields, reply } = readWireLine(s.state, direction, shownLine);
     // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
     // went out. The first command answers the greeting, so it is never counted (that is early talking).
     let pipelined = false;
@@ -250,9 +251,9 @@ export class LabServer {
     if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
     // One literal, no spreads: the same fields in the same order, without three throwaway objects.
     const event: Omit<WireEvent, 'seq' | 'time'> =
-      shown.omittedOctets !== undefined
-        ? { type: 'wire', session: s.id, leg, direction, line: shown.line, omittedOctets: shown.omittedOctets, stage: fields.stage }
-        : { type: 'wire', session: s.id, leg, direction, line: shown.line, stage: fields.stage };
+      omittedOctets > 0
+        ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: fields.stage }
+        : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: fields.stage };
     if (fields.verb !== undefined) event.verb = fields.verb;
     if (fields.data) event.data = true;
     if (direction === 'server') {

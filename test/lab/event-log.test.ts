@@ -1,5 +1,6 @@
 /** The event log on disk: NDJSON per run, rotated by size, a bounded number of files, no secrets. */
-import { readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events/bus.js';
 import { attachEventLog, eventsDir, flushEventLog, readEventLog } from '../../src/events/event-log.js';
@@ -41,6 +42,65 @@ describe('event log', () => {
     noticeBurst(bus, 3);
     flushEventLog(bus);
     expect(readEventLog(dataDir)[0]!.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('reads back a message\'s lines as the events they were, though a run of them is one line on disk', async () => {
+    const lab = await startTestLab();
+    try {
+      const seen: unknown[] = [];
+      // As a subscriber sees each event: its first JSON copy has the explanation and which one it is.
+      lab.bus.subscribe((e) => seen.push(JSON.parse(JSON.stringify(e))));
+      const s = await RawSmtp.connect(lab.port);
+      await s.command('EHLO client.test');
+      await s.command('MAIL FROM:<alice@example.com>');
+      await s.command('RCPT TO:<bob@example.com>');
+      await s.command('DATA');
+      const body = ['Subject: run', '', ...Array.from({ length: 40 }, (_, i) => `line ${i} "quoted" \\ é`), '..stuffed', `long ${'y'.repeat(1200)}`, 'after'];
+      expect(code(await s.message(body))).toBe(250);
+      expect(code(await s.command('QUIT'))).toBe(221);
+      s.close();
+      await lab.bus.waitFor((e) => e.type === 'session-close');
+      flushEventLog(lab.bus);
+      const logged = readEventLog(lab.dataDir).flatMap((r) => r.events);
+      const bySeq = new Map(logged.map((e) => [e.seq, e]));
+      const id = (seen.find((x) => (x as { type: string }).type === 'session-open') as { session: string }).session;
+      const session = seen.filter((e) => (e as { session?: string }).session === id);
+      expect(session.length).toBeGreaterThan(45);
+      for (const e of session) expect(bySeq.get((e as { seq: number }).seq)).toEqual(e);
+      expect(session.find((e) => (e as { type: string }).type === 'session-open')).toMatchObject({ explainKey: 'events/session-open' });
+      // The message lines were written as runs: fewer lines on disk than events.
+      const onDisk = readdirSync(eventsDir(lab.dataDir)).flatMap((f) => readFileSync(path.join(eventsDir(lab.dataDir), f), 'utf8').split('\n').filter(Boolean));
+      expect(onDisk.length).toBeLessThan(logged.length);
+      expect(onDisk.some((l) => l.includes('"lines":['))).toBe(true);
+    } finally {
+      await lab.cleanup();
+    }
+  });
+
+  it('keeps interleaved sessions\' message lines, and one with more to it, apart and in seq order', () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const bus = new EventBus();
+    attachEventLog(bus, dataDir);
+    const line = (session: string, text: string) =>
+      bus.emit({ type: 'wire', session, leg: 'inbound', direction: 'client', line: text, stage: 'transmission', data: true, time: '2026-12-04T10:00:00.000Z' });
+    line('S1', 'a1');
+    line('S1', 'a2');
+    line('S2', 'b1');
+    line('S1', 'a3');
+    bus.emit({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: 'cut… 5 more octets', omittedOctets: 5, stage: 'transmission', data: true, time: '2026-12-04T10:00:00.000Z' });
+    line('S1', 'a4');
+    line('S1', 'a5');
+    bus.emit({ type: 'wire', session: 'R1', leg: 'relay', direction: 'client', line: 'r1', stage: 'queue', data: true, queueId: 'Q1', time: '2026-12-04T10:00:00.000Z' });
+    line('S1', 'a6');
+    line('S1', 'a7');
+    flushEventLog(bus);
+    const events = readEventLog(dataDir)[0]!.events;
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(events.map((e) => (e.type === 'wire' ? `${e.session}:${e.line}` : e.type))).toEqual(['S1:a1', 'S1:a2', 'S2:b1', 'S1:a3', 'S1:cut… 5 more octets', 'S1:a4', 'S1:a5', 'R1:r1', 'S1:a6', 'S1:a7']);
+    expect(events[4]).toMatchObject({ omittedOctets: 5 });
+    expect(events[7]).toMatchObject({ queueId: 'Q1', leg: 'relay' });
+    expect(events[9]).toEqual({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: 'a7', stage: 'transmission', data: true, seq: 10, time: '2026-12-04T10:00:00.000Z' });
   });
 
   it('keeps a real session without its AUTH secret', async () => {
