@@ -29,9 +29,13 @@ export interface MarkdownOptions {
 
 export type Style = Omit<Seg, 'text'>;
 
+// Printable ASCII: one column a character. Most of what travels (commands, replies, message lines) is,
+// and string-width's grapheme-by-grapheme look-up was the largest cost of laying out a watch row.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Terminal columns of a string: wide (CJK, emoji) characters take two, combining marks none. */
 export function textWidth(s: string): number {
-  return stringWidth(s);
+  return PRINTABLE_ASCII.test(s) ? s.length : stringWidth(s);
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -42,6 +46,10 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * cutting a line into pieces always moves on, even when a wide character meets a one-column room.
  */
 export function splitAtWidth(s: string, cols: number): [string, string] {
+  if (PRINTABLE_ASCII.test(s)) {
+    const end = s === '' ? 0 : Math.max(1, Math.min(cols, s.length));
+    return [s.slice(0, end), s.slice(end)];
+  }
   let used = 0;
   let end = 0;
   for (const { segment, index } of graphemes.segment(s)) {
