@@ -89,7 +89,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         setTimeout(() => process.exit(0), EXIT_DEADLINE_MS).unref();
       } else {
         await signalled;
-        if (!argv.json) process.stdout.write(['', ...sessionTableLines(table.list(), columnsOf(process.stdout) ?? 120)].join('\n') + '\n');
+        if (!argv.json) process.stdout.write(['', ...sessionTableLines(table.list(), columnsOf(process.stdout) ?? 120, table.forgotten)].join('\n') + '\n');
       }
     } finally {
       await lab.stop();

@@ -87,7 +87,7 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }:
         <Text wrap="truncate-end" bold color={tint(theme, 'cyan')}>
           {`smtp-lab watch${address ? ` · listening on ${address}` : ''}${filterText ? ` · filter ${filterText}` : ''} · Ctrl+C stops`}
         </Text>
-        {table ? <SessionTableView rows={tableRows} maxLines={listLines} width={width} /> : <SessionList sessions={frames.sessions} maxLines={listLines} />}
+        {table ? <SessionTableView rows={tableRows.rows} forgotten={tableRows.forgotten} maxLines={listLines} width={width} /> : <SessionList sessions={frames.sessions} maxLines={listLines} />}
         {editing ? (
           <Box>
             <Text color={tint(theme, 'yellow')}>{'filter (id, address, EHLO name; empty for all): '}</Text>
