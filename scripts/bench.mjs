@@ -516,6 +516,7 @@ const SECTIONS = {
   relay: benchRelay,
   longline: benchLongLine,
   startup: async () => (await import('./bench-startup.mjs')).benchStartup(),
+  watch: async () => (await import('./bench-watch.mjs')).benchWatch(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -91,7 +91,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         exitAfter(ctx, EXIT_DEADLINE_MS);
       } else {
         await signalled;
-        if (!argv.json) ctx.stdout.write(['', ...sessionTableLines(table.list(), columnsOf(ctx.stdout) ?? 120)].join('\n') + '\n');
+        if (!argv.json) ctx.stdout.write(['', ...sessionTableLines(table.list(), columnsOf(ctx.stdout) ?? 120, table.forgotten)].join('\n') + '\n');
       }
     } finally {
       await lab.stop();

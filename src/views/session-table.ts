@@ -19,16 +19,21 @@ export interface SessionRow {
 }
 
 // Sessions kept for the table: a load generator's thousands of sessions must not grow it forever.
-const MAX_ROWS = 1000;
+export const MAX_ROWS = 1000;
 
 export class SessionTable {
   private readonly rows = new Map<string, SessionRow & { refusal?: string; stage: string; open: boolean }>();
+  /** Sessions let go to keep MAX_ROWS, the oldest first: the table says how many. */
+  forgotten = 0;
 
   observe(e: LabEvent): void {
     switch (e.type) {
       case 'session-open':
         if (e.leg !== 'inbound') return;
-        if (this.rows.size >= MAX_ROWS) this.rows.delete(this.rows.keys().next().value!);
+        if (this.rows.size >= MAX_ROWS) {
+          this.rows.delete(this.rows.keys().next().value!);
+          this.forgotten++;
+        }
         this.rows.set(e.session, { id: e.session, client: `${e.remoteAddress}:${e.remotePort}`, ehlo: '', messages: 0, outcome: '', stage: e.stage, open: true });
         return;
       case 'wire': {
@@ -68,13 +73,17 @@ export class SessionTable {
   }
 }
 
-/** The table as text lines, columns padded by display width, each line cut to `width`. */
-export function sessionTableLines(rows: readonly SessionRow[], width = 120): string[] {
+/**
+ * The table as text lines, columns padded by display width, each line cut to `width`. `forgotten`:
+ * older sessions the table let go (SessionTable.forgotten), said on the last line.
+ */
+export function sessionTableLines(rows: readonly SessionRow[], width = 120, forgotten = 0): string[] {
   const head = ['session', 'client', 'EHLO name', 'messages', 'outcome'];
   const cells = rows.map((r) => [r.id, r.client, r.ehlo, String(r.messages), r.outcome]);
   const widths = head.map((h, i) => Math.max(textWidth(h), ...cells.map((c) => textWidth(c[i]!))));
   const line = (c: string[]) => c.map((x, i) => (i === c.length - 1 ? x : x + ' '.repeat(widths[i]! - textWidth(x)))).join('  ');
   const cut = (s: string) => (textWidth(s) <= width ? s : `${s.slice(0, Math.max(1, width - 1))}…`);
   const total = rows.reduce((n, r) => n + r.messages, 0);
-  return [line(head), ...cells.map(line), `${rows.length} session${rows.length === 1 ? '' : 's'}, ${total} message${total === 1 ? '' : 's'} queued`].map(cut);
+  const older = forgotten > 0 ? `; older sessions: ${forgotten} not kept (the table keeps the last ${MAX_ROWS})` : '';
+  return [line(head), ...cells.map(line), `${rows.length} session${rows.length === 1 ? '' : 's'}, ${total} message${total === 1 ? '' : 's'} queued${older}`].map(cut);
 }

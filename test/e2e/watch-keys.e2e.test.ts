@@ -107,6 +107,9 @@ describe.skipIf(skip)('watch when the terminal narrows', () => {
       // The live area lists a session's last line before the transcript above it has its block: wait until
       // the transcript has all three MAIL replies, so the resize is measured on its own, not racing them.
       await t.waitFor('the three MAIL replies in the transcript', (s) => (s.match(/^\S+ \[transmission\] +S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000);
+      // And in the live area: the rows are written as soon as their frame is applied, the live area
+      // listing the sessions is drawn by ink's next render (throttled), a moment later.
+      await t.waitFor('the three MAIL replies in the live area', (s) => (s.match(/^S\d+ 127\.0\.0\.1:\d+ ▶ transmission S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000, () => t.screen());
       for (const width of [80, 60]) {
         t.resize(width, 35);
         const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.includes('3 sessions open · this run:') && !l.includes('e expand')), 5000, () => t.screen());

@@ -53,6 +53,10 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * cutting a line into pieces always moves on, even when a wide character meets a one-column room.
  */
 export function splitAtWidth(s: string, cols: number): [string, string] {
+  if (NARROW_TEXT.test(s)) {
+    const end = s === '' ? 0 : Math.max(1, Math.min(cols, s.length));
+    return [s.slice(0, end), s.slice(end)];
+  }
   let used = 0;
   let end = 0;
   for (const { segment, index } of graphemes.segment(s)) {

@@ -7,9 +7,9 @@ import { sessionTableLines, type SessionRow } from '../session-table.js';
 import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 
-export function SessionTableView({ rows, maxLines, width }: { rows: readonly SessionRow[]; maxLines: number; width: number }) {
+export function SessionTableView({ rows, maxLines, width, forgotten = 0 }: { rows: readonly SessionRow[]; maxLines: number; width: number; forgotten?: number }) {
   const theme = useTheme();
-  const lines = sessionTableLines(rows, width);
+  const lines = sessionTableLines(rows, width, forgotten);
   const [head, ...rest] = lines;
   const total = rest.pop()!;
   const room = Math.max(1, maxLines - 2);

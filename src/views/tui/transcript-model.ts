@@ -171,6 +171,16 @@ export interface ApplyResult {
   reset: boolean;
 }
 
+// Groups headed and messages' origins kept: a load test's thousands of sessions must not grow them
+// without bound. The oldest go first; a message retried after that long gets a plain header again.
+export const MAX_REMEMBERED = 10_000;
+
+function remember<K, V>(kept: Set<K> | Map<K, V>, key: K, value?: V): void {
+  if (kept instanceof Map) kept.set(key, value as V);
+  else kept.add(key);
+  if (kept.size > MAX_REMEMBERED) kept.delete(kept.keys().next().value as K);
+}
+
 /** Apply a frame's worth of events to the model; returns the rows to append. Mutates `model`. */
 export function applyEvents(model: TranscriptModel, events: readonly LabEvent[], opts: ApplyOptions = {}): ApplyResult {
   // Watch never drops a protocol line (see the top of this file): only the tutor caps rows per frame.
@@ -202,7 +212,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         const cont = model.headed.has(group);
         const text = cont ? `${headerText(model, group).split(' · ')[0]} (cont.)` : headerText(model, group);
         rows.push({ kind: 'header', id: model.nextId++, indent: group.startsWith('q:') ? 1 : 0, text, ...(now ? { time: now } : {}) });
-        model.headed.add(group);
+        remember(model.headed, group);
       }
       model.lastGroup = group;
     }
@@ -307,7 +317,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         break;
       case 'queued':
         trackQueue(model.counts, model.waiting, e);
-        if (e.session) model.queueOrigin.set(e.queueId, e.session);
+        if (e.session) remember(model.queueOrigin, e.queueId, e.session);
         if (mine) {
           model.learnerQueued = true;
           updateStages(model);

@@ -59,7 +59,7 @@ function pad(indent: number): string {
 }
 
 /** The explanation under a wire line or note: its own column, so it wraps under itself. */
-function explainLines(text: string, indent: number, width: number, theme: Theme): StyledLine[] {
+export function explainLines(text: string, indent: number, width: number, theme: Theme): StyledLine[] {
   const lead = `${pad(indent)}   `;
   // Without colour "dim" disappears: the ↳ says "this is the note, not the wire".
   const segs = parseInline(text, { backticks: !theme.color }, { dim: true });

@@ -27,6 +27,11 @@ export interface FramesOptions {
   filter?: SessionFilter;
   /** `watch --wire`: start in the wire view (the tutor's `:wire` says it on the stream instead). */
   wire?: boolean;
+  /**
+   * Watch: each frame's finished rows are handed here, in order, at once (the view writes them to the
+   * terminal itself), instead of being kept in `rows` for <Static>. See watch-app.tsx for why.
+   */
+  onRows?: (rows: Row[]) => void;
 }
 
 export interface Frames {
@@ -93,6 +98,8 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   filterRef.current = opts.filter;
   const learnerRef = useRef(opts.learner);
   learnerRef.current = opts.learner;
+  const onRowsRef = useRef(opts.onRows);
+  onRowsRef.current = opts.onRows;
   const modelRef = useRef<TranscriptModel | null>(null);
   if (modelRef.current === null) {
     modelRef.current = createModel(mode);
@@ -156,6 +163,13 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     const echo = sentData.current;
     const stages = model.stages;
     const reading = model.reading;
+    const direct = onRowsRef.current;
+    if (direct) {
+      // The rows are out before the live area that counts them is drawn.
+      if (rows.length) direct(rows);
+      setView((prev) => ({ ...prev, sessions, counts, stages, sentData: echo, reading }));
+      return;
+    }
     setView((prev) => {
       if (reset || prev.rows.length + rows.length > TRIM_AT) return { staticKey: prev.staticKey + 1, rows, sessions, counts, stages, sentData: echo, reading };
       return { staticKey: prev.staticKey, rows: rows.length ? [...prev.rows, ...rows] : prev.rows, sessions, counts, stages, sentData: echo, reading };
@@ -215,7 +229,9 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
 
   const expand = useCallback(() => {
     const rows = expandLastSummary(modelRef.current!);
-    if (rows.length) setView((prev) => ({ ...prev, rows: [...prev.rows, ...rows] }));
+    if (rows.length === 0) return;
+    if (onRowsRef.current) onRowsRef.current(rows);
+    else setView((prev) => ({ ...prev, rows: [...prev.rows, ...rows] }));
   }, []);
 
   return { ...view, sentDataLine, flushDue, expand };

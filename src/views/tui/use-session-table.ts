@@ -7,7 +7,13 @@ import { useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import { SessionTable, type SessionRow } from '../session-table.js';
 
-export function useSessionTable(bus: EventBus, visible: boolean, admits: (row: SessionRow) => boolean, everyMs = 250): SessionRow[] {
+export interface SessionTableRows {
+  rows: SessionRow[];
+  /** Older sessions the table let go (session-table.ts's MAX_ROWS). */
+  forgotten: number;
+}
+
+export function useSessionTable(bus: EventBus, visible: boolean, admits: (row: SessionRow) => boolean, everyMs = 250): SessionTableRows {
   const table = useRef<SessionTable | null>(null);
   if (table.current === null) table.current = new SessionTable();
   const admitsRef = useRef(admits);
@@ -26,6 +32,7 @@ export function useSessionTable(bus: EventBus, visible: boolean, admits: (row: S
     return () => clearInterval(h);
   }, [visible, everyMs]);
   // The first frame after `t` reads the table at once, not an empty one until the effect has run.
-  if (visible && rows.length === 0) return table.current.list().filter((r) => admitsRef.current(r));
-  return visible ? rows : [];
+  const forgotten = table.current.forgotten;
+  if (visible && rows.length === 0) return { rows: table.current.list().filter((r) => admitsRef.current(r)), forgotten };
+  return { rows: visible ? rows : [], forgotten };
 }

@@ -1,12 +1,20 @@
 /**
  * `smtp-lab watch`: the lab server with no learner, for an instructor. Every session's lines, grouped
- * under the session (and queue and relay legs under their message), scroll by in <Static>; the live
- * area shows who is connected now, or (`t`) the session table. `/` sets a filter (session id, client
- * address, EHLO name) for the lines from then on, like `--filter`; `e` shows the body lines of the
- * last message a flood summarised.
+ * under the session (and queue and relay legs under their message), scroll by above the live area; the
+ * live area shows who is connected now, or (`t`) the session table. `/` sets a filter (session id,
+ * client address, EHLO name) for the lines from then on, like `--filter`; `e` shows the body lines of
+ * the last message a flood summarised.
+ *
+ * The finished rows are written straight to the terminal, a frame's rows in one write (ink's
+ * `useStdout().write` erases the live area, writes them, and redraws it), not through <Static>. Under a
+ * load test the rows are tens of thousands a second: as <Static> items each became React elements,
+ * yoga nodes and ink's character-by-character output, and ink 6.8 also appends every static write to
+ * a string it never trims (`fullStaticOutput`, kept to reprint a full-screen app) — the lab ran at a
+ * few messages a second and the process grew without bound. Written as text (rowAnsi: the same lines
+ * TranscriptRow draws) they cost a string each, and nothing is kept: the scrollback is the terminal's.
  */
-import { useMemo, useState } from 'react';
-import { Box, Static, Text, useInput, useStdin } from 'ink';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { Box, Text, useInput, useStdin, useStdout } from 'ink';
 import type { EventBus } from '../../events/bus.js';
 import { SessionFilter } from '../session-filter.js';
 import { useEventFrames } from './use-event-frames.js';
@@ -15,7 +23,8 @@ import { useTheme } from './use-theme.js';
 import { tint } from './theme.js';
 import { SessionList } from './session-list.js';
 import { StatusLine } from './status-line.js';
-import { TranscriptRow } from './transcript-row.js';
+import { WatchRows } from './watch-rows.js';
+import type { Row } from './transcript-model.js';
 import { LineInput } from './line-input.js';
 import { useSessionTable } from './use-session-table.js';
 import { SessionTableView } from './session-table-view.js';
@@ -33,6 +42,8 @@ export interface WatchAppProps {
 
 export const WATCH_KEYS = 't table · / filter · e expand';
 
+const WATCH_FRAME_MS = 125;
+
 export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }: WatchAppProps) {
   const theme = useTheme();
   const { columns, rows } = useWindowSize();
@@ -41,7 +52,19 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }:
   const [filterText, setFilterText] = useState(filter.text);
   const [table, setTable] = useState(false);
   const [editing, setEditing] = useState(false);
-  const frames = useEventFrames(bus, { mode: 'watch', frameMs, filter, wire });
+  const { write } = useStdout();
+  // Read when a frame's rows are written (outside React's render): the terminal's width then.
+  const out = useRef({ write, columns, theme });
+  out.current = { write, columns, theme };
+  const layout = useMemo(() => new WatchRows(), []);
+  const writeRows = useCallback((rows: Row[]) => {
+    const o = out.current;
+    const text = layout.text(rows, o.columns, o.theme);
+    if (text) o.write(text);
+  }, [layout]);
+  // Frames a little further apart than the tutor's: under load each one redraws the live area (and
+  // ink erases and rewrites it around the rows), and eight a second read as live to a class.
+  const frames = useEventFrames(bus, { mode: 'watch', frameMs: frameMs ?? WATCH_FRAME_MS, filter, wire, onRows: writeRows });
   const tableRows = useSessionTable(bus, table, (r) => filter.matches(r.id, r.client.replace(/:\d+$/, ''), r.ehlo === '—' ? undefined : r.ehlo) === true);
   const { isRawModeSupported } = useStdin();
   useInput(
@@ -60,14 +83,11 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }:
   const listLines = Math.max(1, Math.min(Math.floor(rows / 3), rows - 5 - (theme.present ? 2 : 0)));
   return (
     <>
-      <Static key={frames.staticKey} items={frames.rows}>
-        {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
-      </Static>
       <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
         <Text wrap="truncate-end" bold color={tint(theme, 'cyan')}>
           {`smtp-lab watch${address ? ` · listening on ${address}` : ''}${filterText ? ` · filter ${filterText}` : ''} · Ctrl+C stops`}
         </Text>
-        {table ? <SessionTableView rows={tableRows} maxLines={listLines} width={width} /> : <SessionList sessions={frames.sessions} maxLines={listLines} />}
+        {table ? <SessionTableView rows={tableRows.rows} forgotten={tableRows.forgotten} maxLines={listLines} width={width} /> : <SessionList sessions={frames.sessions} maxLines={listLines} />}
         {editing ? (
           <Box>
             <Text color={tint(theme, 'yellow')}>{'filter (id, address, EHLO name; empty for all): '}</Text>
