@@ -35,7 +35,7 @@ export class LabDns {
    */
   constructor(
     private readonly world: World,
-    private readonly dkimKey?: () => Promise<Pick<DkimKey, 'txt'>>,
+    private readonly dkimKey?: () => Promise<DkimKey>,
     private readonly bus?: EventBus,
   ) {}
 

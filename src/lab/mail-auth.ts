@@ -7,7 +7,7 @@ import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import { LabDns } from './dns.js';
 import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey } from './dkim.js';
-import { verifyMessage, type Verdict, type VerifyInput } from './verify.js';
+import { loadAuthenticate, verifyMessage, type Verdict, type VerifyInput } from './verify.js';
 
 export interface MailAuth {
   dns: LabDns;
@@ -23,8 +23,10 @@ export interface MailAuth {
  * relayed message (which would wait for it): a second later, off the way of the first screen.
  */
 export function preloadMailAuth(): void {
-  // Only the signer: the checks run at the remote MTAs, on their own thread, which loads mailauth itself.
-  setTimeout(() => loadDkimSign().catch(() => undefined), 1000).unref();
+  setTimeout(() => {
+    loadAuthenticate().catch(() => undefined);
+    loadDkimSign().catch(() => undefined);
+  }, 1000).unref();
 }
 
 /** Signature fields kept for retries (a few hundred bytes each). */

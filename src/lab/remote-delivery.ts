@@ -101,8 +101,6 @@ export class RemoteDelivery {
   ): Promise<{ outcome: RelayOutcome; mxHost: string }> {
     let outcome: RelayOutcome = { connected: false, error: 'no MX host to try', recipients: [] };
     let mxHost = '';
-    // A fault that just switched a remote (down, greylist, …) is in effect before this connects.
-    await this.opts.remotes()?.settled?.();
     for (const rec of answer) {
       mxHost = rec.exchange;
       const addr = this.opts.remotes()?.addressOf(mxHost);

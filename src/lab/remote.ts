@@ -17,7 +17,6 @@
  * lesson shows one relayed message arriving as two.
  */
 import net from 'node:net';
-import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -25,7 +24,6 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 // The same corrections as on the lab's MX: a 550 5.7.1 or 451 4.7.1 here keeps its own RFC 3463 code.
 import './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
-import type { LabEventInput } from '../events/types.js';
 import type { World, DomainSpec, RemoteBehaviour } from '../data/world.js';
 import { UserError } from '../user-error.js';
 import { deliverToMaildir, finalDeliveryContent, mailboxDir, uniqueName } from './maildir.js';
@@ -95,8 +93,6 @@ export interface RemoteMtas {
   addressOf(mxHost: string): { host: string; port: number } | undefined;
   /** Every MX host with its port and behaviour (for `--json` start-up lines, tests). */
   hosts(): { mxHost: string; port: number; domains: string[]; behaviour: string }[];
-  /** Resolves once every behaviour switched so far (a fault) is in effect at the remote MTAs. */
-  settled?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,7 +104,7 @@ export interface RemoteMtaOptions {
   overrides?: { remoteBehaviour(domain: string): RemoteBehaviour | undefined; onRemoteChange(listener: () => void): () => void };
 }
 
-export interface Host {
+interface Host {
   mxHost: string;
   port: number;
   domains: DomainSpec[];
@@ -128,134 +124,8 @@ async function closedPort(port = 0): Promise<number> {
   });
 }
 
-/** What the remote MTAs' thread is started with (structured-cloned: the world is plain data and Maps). */
-export interface RemoteThreadData {
-  world: World;
-  dataDir: string;
-  basePort?: number;
-  behaviours: [string, RemoteBehaviour | undefined][];
-  /** Check SPF/DKIM/DMARC at the remote MTAs (the lab's MailAuth was given). */
-  verify: boolean;
-}
-export type FromRemoteThread =
-  | { t: 'events'; events: LabEventInput[]; ack?: number }
-  | { t: 'ready'; ports: [string, number][] }
-  | { t: 'failed'; message: string; userError: boolean; code?: string }
-  | { t: 'key' }
-  | { t: 'switched'; seq: number }
-  | { t: 'stopped' };
-export type ToRemoteThread =
-  | { t: 'ack'; ack: number }
-  | { t: 'key'; txt: string }
-  | { t: 'key'; error: string }
-  | { t: 'behaviours'; seq: number; list: [string, RemoteBehaviour | undefined][] }
-  | { t: 'stop' };
-
-/**
- * The thread's entry: tsc's dist/lab/remote-worker.js beside this file, or, when this file is the
- * TypeScript source (the tests run src/ through vitest), its build output (`npm test` builds first).
- */
-function remoteWorkerUrl(): URL {
-  const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts') ? new URL('../../dist/lab/remote-worker.js', here) : new URL('./remote-worker.js', here);
-}
-
-/**
- * The simulated remote MTAs, on a thread of their own (remote-worker.ts): real smtp-servers on real
- * loopback sockets, their Maildirs, greylist file and checks as before, their events on `bus`. The
- * lab's thread keeps only what it must answer at once: the ports, and the behaviours a fault sets.
- */
 export async function startRemoteMtas(world: World, dataDir: string, bus?: EventBus, auth?: MailAuth, opts: RemoteMtaOptions = {}): Promise<RemoteMtas> {
-  const hosts = remoteHosts(world);
-  if (!hosts.size) return startRemoteMtasHere(world, dataDir, bus, auth, opts);
-  const domains = [...world.domains.values()].filter((d) => !d.local).map((d) => d.name);
-  const behaviours = (): [string, RemoteBehaviour | undefined][] => domains.map((d) => [d, opts.overrides?.remoteBehaviour(d)]);
-  const data: RemoteThreadData = { world, dataDir, basePort: opts.basePort, behaviours: behaviours(), verify: !!auth };
-  // A small young generation: under a burst V8 grows it to 32 MiB and keeps it, in this thread's heap as
-  // in the lab's (measured on the relay bench: 4 MiB holds ~30 MiB less RSS after the burst).
-  const worker = new Worker(remoteWorkerUrl(), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-  const send = (m: ToRemoteThread) => worker.postMessage(m);
-  let ready: (ports: [string, number][]) => void = () => {};
-  let failed: (err: Error) => void = () => {};
-  const started = new Promise<[string, number][]>((resolve, reject) => ((ready = resolve), (failed = reject)));
-  let stopped: () => void = () => {};
-  const ended = new Promise<void>((resolve) => (stopped = resolve));
-  let switchSeq = 0;
-  let switchedSeq = 0;
-  const switchWaiters: { seq: number; resolve: () => void }[] = [];
-  const switched = (seq: number) => {
-    switchedSeq = Math.max(switchedSeq, seq);
-    for (let i = switchWaiters.length - 1; i >= 0; i--) if (switchWaiters[i]!.seq <= switchedSeq) switchWaiters.splice(i, 1)[0]!.resolve();
-  };
-  worker.on('message', (m: FromRemoteThread) => {
-    switch (m.t) {
-      case 'events':
-        for (const e of m.events) bus?.emit(e);
-        if (m.ack !== undefined) send({ t: 'ack', ack: m.ack });
-        break;
-      case 'ready':
-        ready(m.ports);
-        break;
-      case 'failed': {
-        const err = m.userError ? new UserError(m.message) : Object.assign(new Error(m.message), m.code ? { code: m.code } : {});
-        failed(err);
-        break;
-      }
-      case 'key':
-        if (!auth) send({ t: 'key', error: 'no DKIM key in this lab' });
-        else auth.key().then((k) => send({ t: 'key', txt: k.txt }), (err: Error) => send({ t: 'key', error: err.message }));
-        break;
-      case 'switched':
-        switched(m.seq);
-        break;
-      case 'stopped':
-        stopped();
-        break;
-    }
-  });
-  worker.on('error', (err) => {
-    failed(err);
-    bus?.emit({ type: 'notice', stage: 'queue', level: 'error', message: `the remote MTAs stopped: ${err.message}` });
-  });
-  worker.on('exit', () => {
-    failed(new Error('the remote MTAs\' thread ended before it listened'));
-    stopped();
-    switched(Number.MAX_SAFE_INTEGER);
-  });
-  let ports: Map<string, number>;
-  try {
-    ports = new Map(await started);
-  } catch (err) {
-    await worker.terminate();
-    throw err;
-  }
-  for (const h of hosts.values()) h.port = ports.get(h.mxHost) ?? 0;
-  const behaviour = (d: DomainSpec): RemoteBehaviour => opts.overrides?.remoteBehaviour(d.name) ?? d.behaviour;
-  const offChange = opts.overrides?.onRemoteChange(() => send({ t: 'behaviours', seq: ++switchSeq, list: behaviours() }));
-  return {
-    addressOf(mxHost) {
-      const h = hosts.get(mxHost.toLowerCase().replace(/\.$/, ''));
-      return h ? { host: '127.0.0.1', port: h.port } : undefined;
-    },
-    hosts() {
-      return [...hosts.values()].map((h) => ({ mxHost: h.mxHost, port: h.port, domains: h.domains.map((d) => d.name), behaviour: behaviour(h.domains[0]!) }));
-    },
-    settled() {
-      const seq = switchSeq;
-      if (switchedSeq >= seq) return Promise.resolve();
-      return new Promise<void>((resolve) => switchWaiters.push({ seq, resolve }));
-    },
-    async stop() {
-      offChange?.();
-      send({ t: 'stop' });
-      await ended;
-      await worker.terminate();
-    },
-  };
-}
-
-/** The remote domains grouped by the hosts that receive their mail (their MX, or the domain itself). */
-export function remoteHosts(world: World): Map<string, Host> {
+  // Group the remote domains by the hosts that receive their mail (their MX, or the domain itself).
   const hosts = new Map<string, Host>();
   for (const spec of world.domains.values()) {
     if (spec.local) continue;
@@ -267,24 +137,6 @@ export function remoteHosts(world: World): Map<string, Host> {
       h.domains.push(spec);
     }
   }
-  return hosts;
-}
-
-/**
- * The remote MTAs on this thread. The lab runs them on their own thread (remote-thread.ts): they stand
- * for other people's servers, and sharing the lab's event loop made every relayed message cost the
- * lab both ends of the second hop. This is what that thread runs; `hooks.beforeReply` lets it hand
- * its events over before a 250 goes out, so the lab's events keep their order.
- */
-export async function startRemoteMtasHere(
-  world: World,
-  dataDir: string,
-  bus?: Pick<EventBus, 'emit'>,
-  auth?: Pick<MailAuth, 'verify'>,
-  opts: RemoteMtaOptions = {},
-  hooks: { beforeReply?: () => Promise<void> } = {},
-): Promise<RemoteMtas> {
-  const hosts = remoteHosts(world);
   const greylist = new GreylistFile(path.join(dataDir, GREYLIST_FILE));
   let messageCounter = 0;
   const behaviour = (d: DomainSpec): RemoteBehaviour => opts.overrides?.remoteBehaviour(d.name) ?? d.behaviour;
@@ -293,7 +145,7 @@ export async function startRemoteMtasHere(
   const open = async (h: Host, port: number): Promise<number> => {
     if (isDown(h)) return closedPort(port);
     if (!h.server) {
-      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, behaviour, auth, hooks.beforeReply);
+      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, behaviour, auth);
       // A client resetting mid-session must not take the lab down (smtp-server re-emits it here).
       h.server.on('error', (err: Error) => bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost}: ${err.message}` }));
     }
@@ -351,7 +203,6 @@ export async function startRemoteMtasHere(
         behaviour: behaviour(h.domains[0]!),
       }));
     },
-    settled: () => switching,
     async stop() {
       offChange?.();
       await switching;
@@ -385,10 +236,9 @@ function makeServer(
   dataDir: string,
   greylist: GreylistFile,
   nextId: () => number,
-  bus: Pick<EventBus, 'emit'> | undefined,
+  bus: EventBus | undefined,
   behaviourOf: (d: DomainSpec) => RemoteBehaviour,
-  auth?: Pick<MailAuth, 'verify'>,
-  beforeReply: () => Promise<void> = () => Promise.resolve(),
+  auth?: MailAuth,
 ): SMTPServer {
   const domainNames = h.domains.map((d) => d.name);
   const server: SMTPServer = new SMTPServer({
@@ -456,7 +306,7 @@ function makeServer(
               queueId: labQueueId(content, world.hostname),
               forged: session.remoteAddress === world.forger.address,
             });
-            if (verdict.refuse) return void beforeReply().then(() => cb(smtpError(550, verdict.refuse!)));
+            if (verdict.refuse) return cb(smtpError(550, verdict.refuse));
             authHeaders = verdict.headers;
           } catch (err) {
             bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${(err as Error).message}` });
@@ -476,9 +326,8 @@ function makeServer(
             deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message), true),
           ),
         ).then(
-          async () => {
+          () => {
             bus?.emit({ type: 'remote-accepted', stage: 'queue', mx: h.mxHost, remoteId: id, from, recipients: rcpts, size: message.length });
-            await beforeReply();
             cb(null, `2.0.0 Ok: queued as ${id}`);
           },
           (err: Error) => {
