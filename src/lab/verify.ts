@@ -41,10 +41,46 @@ type AuthResult = Awaited<ReturnType<Authenticate>>;
 let loading: Promise<Authenticate> | undefined;
 /** mailauth's `authenticate`, imported once; the lab also starts this soon after it listens (mail-auth.ts). */
 export function loadAuthenticate(): Promise<Authenticate> {
-  return (loading ??= import('mailauth').then((mailauth: Partial<typeof import('mailauth')> & { default?: typeof import('mailauth') }) =>
-    // Through esbuild's chunk a CommonJS package's exports are all on `default`; through Node, named.
-    (mailauth.authenticate ?? mailauth.default!.authenticate) as Authenticate,
+  return (loading ??= rememberPublicKeys().then(() =>
+    import('mailauth').then((mailauth: Partial<typeof import('mailauth')> & { default?: typeof import('mailauth') }) =>
+      // Through esbuild's chunk a CommonJS package's exports are all on `default`; through Node, named.
+      (mailauth.authenticate ?? mailauth.default!.authenticate) as Authenticate,
+    ),
   ));
+}
+
+type GetPublicKey = (type: string, name: string, minBitLength: number, resolver: (name: string, rrtype: string) => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * A verifier that remembers the keys it has parsed, as a real one caches them: mailauth 4 turns the
+ * DNS record into a key object (and back into PEM) for every signature it checks, which was the
+ * largest cost of a remote MTA's check. The lookup itself still happens every time (each one is a
+ * `dns-lookup` event a learner sees); only the parse of a record seen before is skipped. Installed in
+ * mailauth's tools before its DKIM verifier is loaded, which takes `getPublicKey` from there then.
+ */
+async function rememberPublicKeys(): Promise<void> {
+  // @ts-expect-error -- untyped CommonJS internals of mailauth 4
+  const mod: { getPublicKey?: GetPublicKey; default?: { getPublicKey: GetPublicKey } } = await import('mailauth/lib/tools.js');
+  // Through esbuild's chunk a CommonJS module's exports are all on `default`; through Node, named.
+  const tools = (mod.default ?? mod) as { getPublicKey: GetPublicKey & { remembers?: true } };
+  if (tools.getPublicKey.remembers) return;
+  const parse = tools.getPublicKey;
+  const parsed = new Map<string, Promise<unknown>>();
+  const remembering: GetPublicKey & { remembers?: true } = async (type, name, minBitLength, resolver) => {
+    const answer = await resolver(name, 'TXT');
+    const key = `${type} ${minBitLength} ${JSON.stringify(answer)}`;
+    let result = parsed.get(key);
+    if (!result) {
+      result = parse(type, name, minBitLength, async () => answer);
+      parsed.set(key, result);
+      // A record that did not parse is not kept: the next check says why again.
+      result.catch(() => parsed.delete(key));
+      if (parsed.size > 100) parsed.delete(parsed.keys().next().value!);
+    }
+    return result;
+  };
+  remembering.remembers = true;
+  tools.getPublicKey = remembering;
 }
 
 export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
