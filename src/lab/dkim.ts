@@ -163,7 +163,7 @@ const signers = new WeakMap<DkimKey, new (options: unknown) => unknown>();
 
 /** Sign relaxed/relaxed (RFC 6376 §3.4.2, §3.4.4): survives refolding and whitespace changes in transit. */
 export async function signMessage(message: Buffer, key: DkimKey): Promise<DkimSignature | undefined> {
-  // Loaded a second after the lab listens (preloadMailAuth), or here if a signature comes sooner.
+  // Loaded when a client first names a remote recipient (preloadMailAuthOnRelay), or here if a signature comes sooner.
   const parts = await loadDkimSign();
   let Signer = signers.get(key);
   if (!Signer) signers.set(key, (Signer = cachedKeySigner(parts, key)));
