@@ -10,7 +10,6 @@ import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs'
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { EventBus } from '../events/bus.js';
 import { FaultSyntaxError } from './fault-grammar.js';
 import type { FaultTable } from './faults.js';
 
@@ -38,22 +37,21 @@ export interface ControlChannel {
 }
 
 /**
- * Open the lab's control channel, or say (a notice) why there is none: another lab already owns this
- * data dir's socket. A socket left by a lab that was killed is taken over.
+ * Open the lab's control channel, or say why there is none (`unavailable`, for a notice): another lab
+ * already owns this data dir's socket. A socket left by a lab that was killed is taken over. The lab says
+ * the reason after its listening line, which must stay the first thing it says.
  */
-export async function openControlChannel(dataDir: string, faults: FaultTable, bus: EventBus): Promise<ControlChannel | undefined> {
+export async function openControlChannel(dataDir: string, faults: FaultTable): Promise<{ channel?: ControlChannel; unavailable?: string }> {
   const file = controlSocketPath(dataDir);
   const dir = path.dirname(file);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (dir !== path.resolve(dataDir) && !isPrivate(dir)) {
     // The temp dir is shared: a folder someone else made (or opened up) must not hold our socket.
-    bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: `${dir} is not a private folder of yours; no control channel, so \`smtp-lab fault\` cannot reach this lab` });
-    return undefined;
+    return { unavailable: `${dir} is not a private folder of yours; no control channel, so \`smtp-lab fault\` cannot reach this lab` };
   }
   if (existsSync(file)) {
     if (await answers(file)) {
-      bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: `another lab owns the control channel of ${dataDir}; \`smtp-lab fault\` talks to that one` });
-      return undefined;
+      return { unavailable: `another lab owns the control channel of ${dataDir}; \`smtp-lab fault\` talks to that one` };
     }
     unlinkSync(file);
   }
@@ -76,7 +74,7 @@ export async function openControlChannel(dataDir: string, faults: FaultTable, bu
     }
   });
   chmodSync(file, 0o600);
-  return {
+  const channel: ControlChannel = {
     path: file,
     close: () =>
       new Promise<void>((resolve) => {
@@ -89,6 +87,7 @@ export async function openControlChannel(dataDir: string, faults: FaultTable, bu
         }
       }),
   };
+  return { channel };
 }
 
 function serve(socket: net.Socket, faults: FaultTable): void {

@@ -20,6 +20,7 @@ import type { DnsAnswer } from './dns.js';
 import { forge, type ForgeOutcome, type ForgeRequest } from './forger.js';
 import { FaultTable, worldFaults } from './faults.js';
 import { openControlChannel } from './control.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 import type { Socket } from 'node:net';
 import type { Stage } from '../protocol/stages.js';
@@ -113,6 +114,14 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     { role: 'submission', port: opts.submissionPort ?? 0, flag: '--submission-port' },
     { role: 'smtps', port: opts.smtpsPort ?? 0, flag: '--smtps-port' },
   ];
+  worldFaults(faults, world.faults);
+  const unlock = lockDataDir(dataDir);
+  // Open before any listener, so it is there when the listening line is read: an instructor or a
+  // script may run `smtp-lab fault` at once.
+  const { channel: control, unavailable: noControl } = await openControlChannel(dataDir, faults).catch((err) => {
+    unlock();
+    throw err;
+  });
   const servers: LabServer[] = [];
   const ports: number[] = [];
   for (const l of listeners) {
@@ -132,15 +141,13 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     try {
       ports.push((await server.listen(l.port, host)).port);
     } catch (err) {
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all([...servers.map((s) => s.close()), control?.close()]);
+      unlock();
       throw listenError(err as NodeJS.ErrnoException, host, l.port, l.flag);
     }
     servers.push(server);
   }
   const [port, submissionPort, smtpsPort] = ports as [number, number, number];
-  worldFaults(faults, world.faults);
-  // Open before the listening line: whoever reads it (an instructor, a test) may run `smtp-lab fault` at once.
-  const control = await openControlChannel(dataDir, faults, bus);
   bus.emit({
     type: 'listening',
     stage: 'connection',
@@ -152,6 +159,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     domain: world.localDomain,
     dataDir,
   });
+  if (noControl) bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: noControl });
   const stopPreload = preloadMailAuthOnRelay(bus, world.localDomain);
   try {
     await queue.start();
@@ -159,6 +167,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     // A remote MTA's port is busy (--remote-base-port): nothing of this lab may keep the process alive.
     stopPreload();
     await Promise.all([...servers.map((s) => s.close()), queue.stop(), control?.close()]);
+    unlock();
     throw err;
   }
 
@@ -190,6 +199,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         // The server's own grace period is short; don't let one stuck client hold the exit.
         await Promise.race([Promise.all(servers.map((s) => s.close())), new Promise((r) => setTimeout(r, 1200).unref())]);
         await queue.stop();
+        unlock();
       })();
       return stopped;
     },

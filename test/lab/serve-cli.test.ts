@@ -84,6 +84,19 @@ describe('smtp-lab serve', () => {
     expect(await s.stop()).toMatchObject({ code: 0, stderr: '' });
   });
 
+  it('a second lab on the same data dir is refused in one line (exit 2), since both would deliver one spool; once the first stops, it starts', async () => {
+    const dir = tempDir();
+    const first = startCli(['serve', '--port', '0', '--data-dir', dir, '--json']);
+    await first.waitFor(/"type":"listening"/);
+    const second = await runCli(['serve', '--port', '0', '--data-dir', dir, '--json']);
+    expect(second).toMatchObject({ code: 2, stdout: '' });
+    expect(second.stderr).toMatch(/^smtp-lab: another lab \(pid \d+\) is using the data dir .*; stop it first, or give this one its own --data-dir\n$/);
+    expect(await first.stop()).toMatchObject({ code: 0, stderr: '' });
+    const third = startCli(['serve', '--port', '0', '--data-dir', dir, '--json']);
+    await third.waitFor(/"type":"listening"/);
+    expect(await third.stop()).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('exits on SIGINT within 3 s and frees the port', async () => {
     const s = serve(['--port', '0', '--data-dir', tempDir(), '--json']);
     const { port } = JSON.parse(await s.next(() => true));
