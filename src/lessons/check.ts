@@ -181,11 +181,6 @@ export function resumeStart(from: number, passedAt: readonly number[], line: num
   return line > prev ? prev + 1 : undefined;
 }
 
-/** The resumes to prove, with the solution lines from their step on (after a replay of the solution). */
-export function resumes(lesson: Lesson, outcome: ReplayOutcome): { at: number; from: number; lines: string[] }[] {
-  return resumeTargets(lesson).map(({ at, from }) => ({ at, from, lines: lesson.solution.slice(resumeStart(from, outcome.passedAt, Infinity)) }));
-}
-
 export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: CheckOptions): Promise<CheckResult> {
   const tail = opts.tailMs ?? 30_000;
   const run = (lines: string[], waitMs: number | Promise<number>, more: Partial<ReplayOptions> = {}) =>
