@@ -7,6 +7,7 @@
  *   command prints and does.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -131,6 +132,8 @@ export function startCli(args: string[], opts: CliOptions = {}): CliRun {
     .then((code): Run => ({ code, stdout: out.text(), stderr: err.text() }))
     .finally(() => {
       ended = true;
+      // A state home of our own making (a tutor without --data-dir keeps a whole lab there) goes with the run.
+      if (!opts.stateHome) rmSync(stateHome, { recursive: true, force: true });
       notify();
     });
   // The time limit counts from the command's start: loading the command table first (once per worker,
