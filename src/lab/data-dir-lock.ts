@@ -52,9 +52,14 @@ function ownerOf(file: string): number | undefined {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but is someone else's.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A lab just killed -9 can linger a moment as a zombie (not yet reaped): it holds nothing any more.
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
