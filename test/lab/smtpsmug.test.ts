@@ -80,8 +80,14 @@ describe.skipIf(skip)('smtpsmug against the lab', () => {
     expect(relayed.filter((w) => w.line.includes('\r'))).toEqual([]);
   });
 
-  it('pipelining: the next transaction sent right after the final dot is accepted (RFC 2920 §3.1 allows it), two messages', () => {
-    expect(reports.get('pipelining')).toContain('Server accepts bad protocol synchronization.');
+  it('pipelining: the next transaction sent right after the final dot is accepted (RFC 2920 §3.1 allows it), two messages', async () => {
+    const report = reports.get('pipelining')!;
+    // smtpsmug reads the replies with one recv(): how many of the pipelined replies it holds is timing,
+    // so its verdict is "accepts" or "unsure"; what the lab did is in the queue.
+    expect(report).not.toContain('Server rejects bad protocol synchronization');
+    expect(report).toMatch(/RECV: 250 2\.6\.0 Ok: queued as \w+/);
+    expect(report).not.toMatch(/^(RECV: )?5\d\d /m);
+    await until(lab.events, () => queuedFrom('pipelining').length >= 2);
     expect(queuedFrom('pipelining')).toHaveLength(2);
   });
 });
