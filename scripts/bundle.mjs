@@ -30,21 +30,35 @@ const metaUrlAsInTscOutput = {
 };
 
 /**
+ * A plugin that replaces `from` with `to` in the dependency files matching `filter`, and says so at build
+ * time if `from` is no longer there (the dependency changed: the bundle still works, only slower).
+ */
+function patchDependency(name, filter, from, to, ifMissing) {
+  return {
+    name,
+    setup(b) {
+      b.onLoad({ filter }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        const patched = text.replaceAll(from, to);
+        if (patched === text) console.warn(`bundle: ${path.relative(root, args.path)} changed: ${ifMissing}`);
+        return { contents: patched, loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
  * yoga-layout (ink's layout engine) ships its WebAssembly as a base64 data: URL and loads it with
  * fetch() when fetch exists — in Node that first use of fetch loads undici, ~40 ms of every TUI start
  * for nothing. Taking its "no fetch" branch decodes the same bytes directly.
  */
-const yogaWithoutFetch = {
-  name: 'yoga-without-fetch',
-  setup(b) {
-    b.onLoad({ filter: /yoga-layout[\\/].*yoga-wasm-base64-esm\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      const patched = text.replaceAll('"function"!=typeof fetch', '!0');
-      if (patched === text) console.warn('bundle: yoga-layout changed, its fetch() branch was not found (start-up may be ~40 ms slower)');
-      return { contents: patched, loader: 'js' };
-    });
-  },
-};
+const yogaWithoutFetch = patchDependency(
+  'yoga-without-fetch',
+  /yoga-layout[\\/].*yoga-wasm-base64-esm\.js$/,
+  '"function"!=typeof fetch',
+  '!0',
+  'its fetch() branch was not found (start-up may be ~40 ms slower)',
+);
 
 /**
  * yargs renders the whole help text of a command (string widths, wrapping: ~50 ms of CPU, more under
@@ -53,17 +67,13 @@ const yogaWithoutFetch = {
  * other commands (not the tutor, yargs' default command) paid for it during every start, between the
  * lab's first awaits. Skip the caching; help on --help is rendered as before.
  */
-const yargsWithoutHelpCache = {
-  name: 'yargs-without-help-cache',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      const patched = text.replace('yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();', '');
-      if (patched === text) console.warn('bundle: yargs changed, its help caching after a command was not found (start-up may be ~50 ms slower)');
-      return { contents: patched, loader: 'js' };
-    });
-  },
-};
+const yargsWithoutHelpCache = patchDependency(
+  'yargs-without-help-cache',
+  /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
+  'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();',
+  '',
+  'its help caching after a command was not found (start-up may be ~50 ms slower)',
+);
 
 /**
  * Every version of string-width here (ours, yargs' cliui's, wrap-ansi's) makes an Intl.Segmenter when
@@ -71,20 +81,13 @@ const yargsWithoutHelpCache = {
  * start through yargs' help layout even when no text is ever measured beyond ASCII (string-width's
  * fast path). Made on first use instead; the TUI still pays it once (ink segments its output).
  */
-const stringWidthLazySegmenter = {
-  name: 'string-width-lazy-segmenter',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      const patched = text.replace(
-        'const segmenter = new Intl.Segmenter();',
-        'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
-      );
-      if (patched === text) console.warn(`bundle: ${path.relative(root, args.path)} changed, its Intl.Segmenter is made at import (start-up may be ~30 ms slower)`);
-      return { contents: patched, loader: 'js' };
-    });
-  },
-};
+const stringWidthLazySegmenter = patchDependency(
+  'string-width-lazy-segmenter',
+  /[\\/]string-width[\\/]index\.js$/,
+  'const segmenter = new Intl.Segmenter();',
+  'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
+  'its Intl.Segmenter is made at import (start-up may be ~30 ms slower)',
+);
 
 const result = await build({
   absWorkingDir: root,

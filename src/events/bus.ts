@@ -37,30 +37,18 @@ function explainOnRead(enrich: (event: LabEvent) => void): PropertyDescriptorMap
     Object.defineProperty(event, 'explainKey', plain(undefined));
     enrich(event);
   };
-  return {
-    explain: {
-      enumerable: true,
-      configurable: true,
-      get(this: LabEvent) {
-        settle(this);
-        return this.explain;
-      },
-      set(this: LabEvent, value: string | undefined) {
-        Object.defineProperty(this, 'explain', plain(value));
-      },
+  const onRead = (key: 'explain' | 'explainKey'): PropertyDescriptor => ({
+    enumerable: true,
+    configurable: true,
+    get(this: LabEvent) {
+      settle(this);
+      return this[key];
     },
-    explainKey: {
-      enumerable: true,
-      configurable: true,
-      get(this: LabEvent) {
-        settle(this);
-        return this.explainKey;
-      },
-      set(this: LabEvent, value: string | undefined) {
-        Object.defineProperty(this, 'explainKey', plain(value));
-      },
+    set(this: LabEvent, value: string | undefined) {
+      Object.defineProperty(this, key, plain(value));
     },
-  };
+  });
+  return { explain: onRead('explain'), explainKey: onRead('explainKey') };
 }
 
 export class EventBus {
