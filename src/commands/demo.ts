@@ -21,6 +21,7 @@ import { portOption, remoteBasePortOption } from './options.js';
 import type { ChalkInstance } from 'chalk';
 import type { QueueItemSummary } from '../lab/queue-item.js';
 import { tutorCommandOf } from '../lessons/tutor-commands.js';
+import { waitOf } from '../lessons/check.js';
 import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
 import { contextOf, exitAfter } from './context.js';
 
@@ -113,9 +114,9 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
  * a delivery was deferred). Other tutor commands are shown as typed.
  */
 export function pauseNote(text: string, queue: QueueItemSummary[] | undefined, c: ChalkInstance): string | undefined {
-  const m = /^:wait\s+(\d+)\s*$/.exec(text.trim());
-  if (!m) return undefined;
-  const seconds = Number(m[1]) / 1000;
+  const ms = waitOf(text);
+  if (ms === undefined) return undefined;
+  const seconds = ms / 1000;
   const rcpts = (queue ?? []).flatMap((i) => i.recipients).filter((r) => r.status !== 'delivered' && r.status !== 'bounced');
   const what = rcpts.some((r) => r.status === 'deferred') ? ' for the retry' : rcpts.length ? ' for the delivery' : '';
   return c.dim(`… waiting ${seconds.toLocaleString('en', { maximumFractionDigits: 1 })} s${what}`);

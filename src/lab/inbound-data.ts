@@ -11,7 +11,7 @@ import type { Leg } from '../events/types.js';
 import { DataLineSplitter, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
-import { rfc5322Date } from '../protocol/date.js';
+import { rfc5322Now } from './date-now.js';
 import { tcpInfo } from '../protocol/trace.js';
 import type { World } from '../data/world.js';
 import { newQueueId, type Envelope } from './queue.js';
@@ -178,19 +178,6 @@ function receivedHeader(world: World, session: SMTPServerSession, recipients: st
   return (
     `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
     `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${queueId}${forPart};\r\n` +
-    `\t${dateNow()}\r\n`
+    `\t${rfc5322Now()}\r\n`
   );
-}
-
-// The date-time has a resolution of a second: under load thousands of messages share one.
-let dateSecond = -1;
-let dateText = '';
-function dateNow(): string {
-  const ms = Date.now();
-  const second = Math.floor(ms / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = rfc5322Date(new Date(ms));
-  }
-  return dateText;
 }

@@ -51,12 +51,6 @@ export function finalDeliveryContent(from: string, recipient: string, message: B
   return out;
 }
 
-export function crlfToLf(buf: Buffer): Buffer {
-  if (buf.indexOf(CRLF) < 0) return buf;
-  const out = Buffer.allocUnsafe(buf.length);
-  return out.subarray(0, crlfToLfInto(buf, out, 0));
-}
-
 const CRLF = Buffer.from('\r\n');
 
 /** Copies `buf` into `out` from `at` with each CRLF made an LF; returns where the copy ends. */

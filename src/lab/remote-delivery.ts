@@ -101,6 +101,7 @@ export class RemoteDelivery {
   ): Promise<{ outcome: RelayOutcome; mxHost: string }> {
     let outcome: RelayOutcome = { connected: false, error: 'no MX host to try', recipients: [] };
     let mxHost = '';
+    let body: Buffer | undefined;
     for (const rec of answer) {
       mxHost = rec.exchange;
       const addr = this.opts.remotes()?.addressOf(mxHost);
@@ -108,7 +109,8 @@ export class RemoteDelivery {
         outcome = { connected: false, error: `connect to ${mxHost}: no address for this host in the lab`, recipients: [] };
         continue;
       }
-      const body = this.ctx.body(item);
+      // Read once for every MX host tried (a body past the queue's memory budget comes from the spool).
+      body ??= this.ctx.body(item);
       const message = this.opts.sign ? await this.opts.sign(body, item.record.id) : body;
       let abort = () => {};
       const cut = () => abort();

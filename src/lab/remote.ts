@@ -27,7 +27,7 @@ import type { EventBus } from '../events/bus.js';
 import type { World, DomainSpec, RemoteBehaviour } from '../data/world.js';
 import { UserError } from '../user-error.js';
 import { deliverToMaildir, finalDeliveryContent, mailboxDir, uniqueName } from './maildir.js';
-import { rfc5322Date } from '../protocol/date.js';
+import { rfc5322Now } from './date-now.js';
 import { tcpInfo } from '../protocol/trace.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
@@ -317,7 +317,7 @@ function makeServer(
           // TCP-info (RFC 5321 §4.4): the address literal, after a reverse name only when there is one.
           `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
             `\tby ${h.mxHost} (smtp-lab remote MTA) with ESMTP id ${id}\r\n` +
-            `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Date(new Date())}\r\n`,
+            `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Now()}\r\n`,
         );
         // RFC 8601 §5: the verifier's results go on top, beside its own trace field.
         const message = Buffer.concat([received, Buffer.from(authHeaders), content]);

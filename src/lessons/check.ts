@@ -162,7 +162,7 @@ export function lineRemovals(lesson: Lesson, outcome: ReplayOutcome): { lines: s
  * The resumes to prove: for every step k > 0, where a fresh session goes back to (resumeStep), once
  * per distinct target, from the latest k that goes there.
  */
-export function resumeTargets(lesson: Lesson): { at: number; from: number }[] {
+function resumeTargets(lesson: Lesson): { at: number; from: number }[] {
   const byTarget = new Map<number, number>();
   for (let k = 1; k < lesson.steps.length; k++) byTarget.set(resumeStep(lesson, k), k);
   byTarget.delete(0); // going back to step 1 is the whole solution, proven already
@@ -174,7 +174,7 @@ export function resumeTargets(lesson: Lesson): { at: number; from: number }[] {
  * before `from`; if that line also passed `from` (a delivery after the dot), the line itself. Known
  * once step `from` has passed or a later line has started; undefined until then.
  */
-export function resumeStart(from: number, passedAt: readonly number[], line: number): number | undefined {
+function resumeStart(from: number, passedAt: readonly number[], line: number): number | undefined {
   const prev = passedAt[from - 1];
   if (prev === undefined) return undefined;
   if (passedAt[from] !== undefined) return passedAt[from] === prev ? prev : prev + 1;
@@ -301,7 +301,7 @@ export async function checkLessons(dir: string, opts: CheckOptions): Promise<Che
  * program (`:run`, `:grade`) the most of all, since its timeouts are its own (lesson 22's client waits
  * seconds on the grader's stalled server).
  */
-export function expectedWait(lesson: Lesson, timeScale = 1): number {
+function expectedWait(lesson: Lesson, timeScale = 1): number {
   return lesson.solution.reduce((ms, line) => ms + (waitOf(line) ?? 0) * timeScale + (/^\s*:(grade|run)\b/.test(line) ? 10_000 : 0), 0);
 }
 

@@ -38,7 +38,8 @@ export class BodyFlood {
       if (this.kept.length > KEEP_BODIES) this.kept.shift();
     }
     this.hidden.set(e.session, (this.hidden.get(e.session) ?? 0) + 1);
-    const body = [...this.kept].reverse().find((h) => h.session === e.session);
+    let body: (typeof this.kept)[number] | undefined;
+    for (let i = this.kept.length - 1; i >= 0 && !body; i--) if (this.kept[i]!.session === e.session) body = this.kept[i];
     if (body && body.lines.length < KEEP_LINES) body.lines.push(e.line);
     return true;
   }
