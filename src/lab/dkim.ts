@@ -170,6 +170,9 @@ export async function signMessage(message: Buffer, key: DkimKey): Promise<DkimSi
   // mailauth 4 reads `signatureData`; the key is there only so its setup counts this signature.
   const signer = new Signer({
     canonicalization: 'relaxed/relaxed',
+    // One moment for t=: without it mailauth reads the clock (rounded) for the form it signs and again
+    // for the field it writes, and a signing that spans a half second wrote a t= it had not signed.
+    signTime: new Date(),
     signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
   }) as { signatureHeaders: string[]; errors: { err: Error }[] };
   await parts.writeToStream(signer, message);
