@@ -1,11 +1,13 @@
 /**
- * `smtp-lab grade server` as an autograder runs it: the real binary, each format parsed the way its
- * consumer parses it (JUnit with an XML parser, Gradescope's results.json fields), and the exit codes.
+ * `smtp-lab grade server` as an autograder runs it: each format parsed the way its consumer parses it
+ * (JUnit with an XML parser, Gradescope's results.json fields), and the exit codes. The JSON grade runs
+ * the real binary; the others run the same command line in this process (no start of node each).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/lab.js';
 import { BIN, freePort, killChildren, startMiniServer } from './helpers.js';
 
@@ -15,7 +17,7 @@ afterAll(() => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBinary(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
   let stdout = '';
   let stderr = '';
@@ -23,6 +25,8 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
+
+const run = (args: string[]) => runCli(args);
 
 async function fixture(bug?: string): Promise<{ port: number; maildir: string }> {
   const maildir = tempDir('smtp-lab-grade-');
@@ -35,7 +39,7 @@ async function fixture(bug?: string): Promise<{ port: number; maildir: string }>
 describe.concurrent('grade server output for autograders', () => {
   it('--format json: one object with checks, points, total; exit 0 when every check passes', async () => {
     const { port, maildir } = await fixture();
-    const r = await run(['grade', 'server', `127.0.0.1:${port}`, '--maildir', maildir, '--format', 'json', '--timeout', '3']);
+    const r = await runBinary(['grade', 'server', `127.0.0.1:${port}`, '--maildir', maildir, '--format', 'json', '--timeout', '3']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
