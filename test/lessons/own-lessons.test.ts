@@ -1,12 +1,14 @@
 /**
- * An instructor's own lessons folder, through the built binary: `lessons new` writes a commented
- * lesson that `lessons check` passes as it is, and `--lessons DIR` gives demo and the tutor the
- * folder's lessons, world and explanations, with the shipped ones for what it lacks.
+ * An instructor's own lessons folder: `lessons new` writes a commented lesson that `lessons check`
+ * passes as it is (the built binary in the folder, with the paths an instructor types), and `--lessons
+ * DIR` gives demo and the tutor the folder's lessons, world and explanations, with the shipped ones for
+ * what it lacks (the command line run in this process, with the folder's full path).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/lab.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -35,6 +37,13 @@ function smtpLab(args: string[], input = ''): Promise<{ status: number | null; s
   });
 }
 
+/** The same command line in this process: the folder by its full path, since this process's cwd is not the folder. */
+async function inProcess(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runCli(args, { input, stateHome: path.join(tmp, 'state'), env: { COLUMNS: '100' } });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+const inTmp = (dir: string) => path.join(tmp, dir);
+
 describe('lessons of your own', () => {
   it('lessons new writes a commented lesson that lessons check passes as it is', async () => {
     const made = await smtpLab(['lessons', 'new', '01-say-hello', '--dir', 'mine']);
@@ -59,8 +68,8 @@ describe('lessons of your own', () => {
     const annotations = readFileSync(path.join(ROOT, 'lessons', 'annotations.yaml'), 'utf8').replace(/EHLO introduces the client/, 'Our own words: EHLO introduces the client');
     writeFileSync(path.join(tmp, 'ours', 'annotations.yaml'), annotations);
     const [demo, tutor] = await Promise.all([
-      smtpLab(['demo', '01-say-hello', '--lessons', 'mine', '--delay', '0']),
-      smtpLab(['--lessons', 'ours', '--port', '0', '--data-dir', path.join(tmp, 'data')], 'EHLO me.test\n:lessons\n:quit\n'),
+      inProcess(['demo', '01-say-hello', '--lessons', inTmp('mine'), '--delay', '0']),
+      inProcess(['--lessons', inTmp('ours'), '--port', '0', '--data-dir', path.join(tmp, 'data')], 'EHLO me.test\n:lessons\n:quit\n'),
     ]);
     // Only the world and the lessons are the folder's: the explanations fall back to the shipped ones.
     expect(demo.status, demo.stderr).toBe(0);
@@ -74,14 +83,14 @@ describe('lessons of your own', () => {
   }, 60_000);
 
   it('lessons check --dir checks the lessons in the folder\'s own world: a bad value in its world.yaml is one line naming the file and line', async () => {
-    expect((await smtpLab(['lessons', 'new', '01-in-our-world', '--dir', 'worldly'])).status).toBe(0);
+    expect((await inProcess(['lessons', 'new', '01-in-our-world', '--dir', inTmp('worldly')])).status).toBe(0);
     const world = readFileSync(path.join(ROOT, 'lessons', 'world.yaml'), 'utf8');
     const lines = world.split('\n');
     const at = lines.findIndex((l) => /^\s*max_recipients:/.test(l));
     expect(at).toBeGreaterThan(-1);
     lines[at] = lines[at]!.replace(/max_recipients:.*/, 'max_recipients: lots');
     writeFileSync(path.join(tmp, 'worldly', 'world.yaml'), lines.join('\n'));
-    const r = await smtpLab(['lessons', 'check', '--dir', 'worldly']);
+    const r = await inProcess(['lessons', 'check', '--dir', inTmp('worldly')]);
     expect(r.stdout + r.stderr).toMatch(new RegExp(`world\\.yaml:${at + 1}\\b.*max_recipients`));
     expect(r.stdout + r.stderr).not.toMatch(/1 passed/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -89,7 +98,7 @@ describe('lessons of your own', () => {
 
   it('says in one line, exit 2, when --lessons is not a folder', async () => {
     const requests = [['demo', '01', '--lessons', 'nowhere'], ['--lessons', 'nowhere', '--port', '0'], ['watch', '--lessons', 'nowhere', '--port', '0']];
-    const runs = await Promise.all(requests.map((args) => smtpLab(args)));
+    const runs = await Promise.all(requests.map((args) => inProcess(args)));
     for (const [i, r] of runs.entries()) {
       const args = requests[i]!;
       expect(r.status, args.join(' ')).toBe(2);
