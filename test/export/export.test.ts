@@ -4,7 +4,7 @@
  * drawn in the terminal — through the command line, as an instructor runs it (the command table in
  * this process; the built binary for one refusal and for the tutor's :diagram).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import stringWidth from 'string-width';
@@ -18,8 +18,6 @@ import { toHtml } from '../../src/export/html.js';
 import { RawSmtp, code, skipReason, startTestLab, tempDir, until, type TestLab } from '../helpers/lab.js';
 import { runCli, runSmtpLab } from '../helpers/cli.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'smtp-lab.js');
 
 let lab: TestLab;
 let dataDir: string;
@@ -162,16 +160,15 @@ describe('the command line', () => {
 });
 
 describe(':diagram in the tutor', () => {
-  it('draws the learner\'s session so far as the tutor\'s words, laid out within the width', () => {
+  it('draws the learner\'s session so far as the tutor\'s words, laid out within the width', async () => {
     const state = tempDir('smtp-lab-diagram-');
     try {
-      const r = spawnSync(process.execPath, [BIN, '--port', '0', '--data-dir', path.join(state, 'data'), '--color=false'], {
+      const r = await runCli(['--port', '0', '--data-dir', path.join(state, 'data'), '--color=false'], {
         input: 'EHLO me.test\n:diagram\n:diagram S999\n:quit\n',
-        encoding: 'utf8',
-        env: { ...process.env, XDG_STATE_HOME: state, NO_COLOR: '1', COLUMNS: '72' },
-        timeout: 60_000,
+        stateHome: state,
+        env: { COLUMNS: '72' },
       });
-      expect(r.status, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       const drawn = r.stdout.slice(r.stdout.indexOf('> :diagram'), r.stdout.indexOf('> :diagram S999'));
       expect(drawn).toMatch(/» session S\d+/);
       expect(drawn).toMatch(/│ +EHLO me\.test +│/);
