@@ -11,7 +11,7 @@ import { ensureDkimKey } from '../../src/lab/dkim.js';
 import { LabDns } from '../../src/lab/dns.js';
 import { EventBus } from '../../src/events/bus.js';
 import type { LabEvent } from '../../src/events/types.js';
-import { runSmtpLab } from '../helpers/cli.js';
+import { runCli, runSmtpLab } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 const temp = () => {
@@ -70,9 +70,9 @@ describe('smtp-lab dns', () => {
   it('prints the answer like dig +short, and a missing record as one line on stderr', async () => {
     const stateHome = temp();
     const dataDir = path.join(stateHome, 'data');
-    const spf = await runSmtpLab(['dns', 'example.com', 'TXT', '--data-dir', dataDir], { stateHome });
+    const spf = await runCli(['dns', 'example.com', 'TXT', '--data-dir', dataDir], { stateHome });
     expect(spf).toMatchObject({ code: 0, stdout: '"v=spf1 ip4:127.0.0.1 -all"\n' });
-    const none = await runSmtpLab(['dns', 'nowhere.invalid', '--data-dir', dataDir], { stateHome });
+    const none = await runCli(['dns', 'nowhere.invalid', '--data-dir', dataDir], { stateHome });
     expect(none).toMatchObject({ code: 0, stdout: '' });
     expect(none.stderr).toMatch(/^;; nowhere\.invalid A: NXDOMAIN/);
   });
