@@ -22,7 +22,7 @@ describe.skipIf(skip)('a learner\'s loop, in a real terminal', () => {
   ] as const) {
     it(`at ${w}×${h} a lesson starts with its title, what it teaches, step 1 once and a welcome; :read pages the whole reading`, async () => {
       const t = start(w, h, ['--lesson', '1']);
-      const first = await t.waitFor('the greeting and the prompt', started, 10_000, () => t.screen());
+      const first = await t.waitFor('the greeting and the prompt', started, 10_000, () => t.capture());
       expect(first).toContain('Welcome!');
       // One line, even at 80 columns.
       expect(first).toMatch(/^Welcome! Type SMTP at the C: prompt; tutor commands start with : \(:hint, :help\)$/m);
@@ -38,12 +38,12 @@ describe.skipIf(skip)('a learner\'s loop, in a real terminal', () => {
       await t.waitFor(':read in :help', (s) => /^:read +this lesson's whole reading/m.test(s), 5000);
 
       t.line(':read');
-      const page1 = await t.waitFor('the reading pager', (s) => s.includes('── reading · lines 1–'), 5000, () => t.screen());
+      const page1 = await t.waitFor('the reading pager', (s) => s.includes('── reading · lines 1–'), 5000, () => t.capture());
       expect(page1).toContain('Connection and the greeting');
       const pages = [page1];
       for (let i = 0; i < 6 && !pages.at(-1)!.includes('the end ·'); i++) {
         t.keys(['PageDown']);
-        pages.push(await t.waitFor('the next page', (x) => x.includes('── reading · lines') && x !== pages.at(-1), 3000, () => t.screen()));
+        pages.push(await t.waitFor('the next page', (x) => x.includes('── reading · lines') && x !== pages.at(-1), 3000, () => t.capture()));
       }
       // Paged to the end: the table that used to scroll away, and the reading's last words.
       expect(pages.at(-1)).toContain('the end ·');
@@ -51,14 +51,14 @@ describe.skipIf(skip)('a learner\'s loop, in a real terminal', () => {
       expect(pages.length).toBeGreaterThan(1);
       t.keys(['q']);
       // Closed: the transcript is back as it was, with the prompt.
-      const back = await t.waitFor('the transcript again', (s) => !s.includes('── reading') && atPrompt(s), 3000, () => t.screen());
+      const back = await t.waitFor('the transcript again', (s) => !s.includes('── reading') && atPrompt(s), 3000, () => t.capture());
       expect(back).toContain('lesson 1/');
     }, 40_000);
   }
 
   it('explains a kind of line in full the first time in a lesson, then in one sentence; :explain gives the last in full', async () => {
     const t = start(80, 24, ['--lesson', '1']);
-    await t.waitFor('the greeting and the prompt', started, 10_000, () => t.screen());
+    await t.waitFor('the greeting and the prompt', started, 10_000, () => t.capture());
     // The 250 to NOOP: its first sentence, then the enhanced code's.
     const tail = 'success, with no more specific subject or detail';
     for (let n = 1; n <= 3; n++) {
@@ -80,7 +80,7 @@ describe.skipIf(skip)('a learner\'s loop, in a real terminal', () => {
 
   it('shows a pipelined group as it travelled: the commands together, then the replies, each naming its command', async () => {
     const t = start(100, 30, ['--lesson', '13']);
-    await t.waitFor('the greeting and the prompt', started, 10_000, () => t.screen());
+    await t.waitFor('the greeting and the prompt', started, 10_000, () => t.capture());
     t.line('EHLO client.example');
     await t.waitFor('the EHLO reply', (s) => /S: 250 SIZE/.test(s) || /S: 250 [A-Z8]/.test(s));
     t.line(':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<nosuchuser@example.com> | DATA');
@@ -106,7 +106,7 @@ describe.skipIf(skip)('a learner\'s loop, in a real terminal', () => {
 
   it('puts a relay session under one header with a clock time, and labels the counters as this run\'s', async () => {
     const t = start(80, 24, ['--lesson', '8']);
-    await t.waitFor('the greeting and the prompt', started, 10_000, () => t.screen());
+    await t.waitFor('the greeting and the prompt', started, 10_000, () => t.capture());
     for (const line of ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA']) {
       t.line(line);
       await t.waitFor(`the reply to ${line}`, (s) => /^S: (250|354) /m.test(s.slice(s.lastIndexOf(`C: ${line}`))));

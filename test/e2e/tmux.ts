@@ -3,7 +3,7 @@
  * send-keys and read with capture-pane — what a person at the keyboard would see. Each harness uses its
  * own tmux server socket (-L) so parallel tests and a developer's own tmux never meet.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -54,9 +54,72 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 const USER_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CI' && k !== 'CONTINUOUS_INTEGRATION'));
 
+/**
+ * One tmux control-mode client (`tmux -C`) per pane, for the reads a test polls: each command is a line
+ * on its stdin and its output comes back between `%begin` and `%end`. A poll through execFileSync forked
+ * the test worker (hundreds of MB) and blocked it for the whole tmux run, and the e2e files spent most
+ * of their time there. `ignore-size` keeps this client from resizing the window the test chose, and
+ * `no-output` spares it the pane's output stream.
+ */
+class ControlClient {
+  private readonly child: ChildProcess;
+  private readonly waiting: { resolve(text: string): void; reject(err: Error): void }[] = [];
+  private block: string[] | undefined;
+  private rest = '';
+  private ended = false;
+
+  constructor(socket: string, target: string) {
+    this.child = spawn('tmux', ['-L', socket, '-C', 'attach-session', '-f', 'ignore-size,no-output', '-t', target], { env: USER_ENV, stdio: ['pipe', 'pipe', 'ignore'] });
+    // The first block answers the attach itself.
+    this.waiting.push({ resolve: () => {}, reject: () => {} });
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => this.read(d));
+    this.child.on('close', () => this.end(new Error('the tmux control client ended')));
+    this.child.on('error', (err) => this.end(err));
+    this.child.stdin!.on('error', () => {});
+  }
+
+  private read(data: string): void {
+    const lines = (this.rest + data).split('\n');
+    this.rest = lines.pop()!;
+    for (const line of lines) {
+      if (this.block === undefined) {
+        if (line.startsWith('%begin ')) this.block = [];
+        // Outside a block: notifications (%session-changed, %exit …), not answers.
+        continue;
+      }
+      if (line.startsWith('%end ') || line.startsWith('%error ')) {
+        const text = this.block.length ? `${this.block.join('\n')}\n` : '';
+        this.block = undefined;
+        const w = this.waiting.shift();
+        if (line.startsWith('%end ')) w?.resolve(text);
+        else w?.reject(new Error(`tmux: ${text.trim()}`));
+      } else this.block.push(line);
+    }
+  }
+
+  private end(err: Error): void {
+    this.ended = true;
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+
+  command(line: string): Promise<string> {
+    if (this.ended) return Promise.reject(new Error('the tmux control client has ended'));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.child.stdin!.write(`${line}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+    this.child.kill();
+  }
+}
+
 export class Tmux {
   readonly socket = `smtp-lab-e2e-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly target = 'lab';
+  private control: ControlClient | undefined;
 
   private run(args: string[]): string {
     return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', env: USER_ENV });
@@ -76,10 +139,10 @@ export class Tmux {
     this.run(['send-keys', '-t', this.target, ...(literal ? ['-l'] : []), ...keys]);
   }
 
-  /** Type a line as a person would: the text, then Enter. */
+  /** Type a line as a person would: the text, then Enter (one tmux run: two commands). */
   line(text: string): void {
-    if (text !== '') this.keys([text], true);
-    this.keys(['Enter']);
+    if (text === '') return this.keys(['Enter']);
+    this.run(['send-keys', '-t', this.target, '-l', text, ';', 'send-keys', '-t', this.target, 'Enter']);
   }
 
   /** The visible screen. */
@@ -90,6 +153,20 @@ export class Tmux {
   /** The screen plus everything scrolled off it. */
   everything(): string {
     return this.run(['capture-pane', '-p', '-S', '-', '-t', this.target]);
+  }
+
+  /** The visible screen, read through the control client (for polling: no fork of this process). */
+  capture(): Promise<string> {
+    return this.controlClient().command(`capture-pane -p -t ${this.target}`);
+  }
+
+  /** The screen plus everything scrolled off it, through the control client. */
+  captureAll(): Promise<string> {
+    return this.controlClient().command(`capture-pane -p -S - -t ${this.target}`);
+  }
+
+  private controlClient(): ControlClient {
+    return (this.control ??= new ControlClient(this.socket, this.target));
   }
 
   resize(width: number, height: number): void {
@@ -104,11 +181,11 @@ export class Tmux {
     return Number(this.run(['display-message', '-p', '-t', this.target, '#{pane_pid}']).trim());
   }
 
-  async waitFor(what: string, pred: (text: string) => boolean, timeoutMs = 8000, read: () => string = () => this.everything()): Promise<string> {
+  async waitFor(what: string, pred: (text: string) => boolean, timeoutMs = 8000, read: () => string | Promise<string> = () => this.captureAll()): Promise<string> {
     const until = Date.now() + timeoutMs;
     let text = '';
     while (Date.now() < until) {
-      text = read();
+      text = await read();
       if (pred(text)) return text;
       await sleep(50);
     }
@@ -116,6 +193,7 @@ export class Tmux {
   }
 
   kill(): void {
+    this.control?.close();
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
     // tmux leaves the socket file behind; each run makes new ones, so remove ours.
     const dir = path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);

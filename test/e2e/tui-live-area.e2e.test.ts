@@ -14,7 +14,7 @@ const { pane, tempDir } = skip ? { pane: undefined!, tempDir: undefined! } : pan
 async function tutorAt(width: number, height: number): Promise<Tmux> {
   const home = tempDir();
   const t = pane(smtpLabCommand(['--port', '0', '--data-dir', path.join(home, 'data')], home), width, height);
-  await t.waitFor('the prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 10_000, () => t.screen());
+  await t.waitFor('the prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 10_000, () => t.capture());
   return t;
 }
 
@@ -34,13 +34,13 @@ describe.skipIf(skip)('the prompt in a real terminal', () => {
       t.line(line);
       await t.waitFor(`the reply to ${line}`, (x) => x.split('\n').filter((l) => /^S: (250|354) /.test(l)).length >= (line === 'DATA' ? 4 : 2), 5000);
     }
-    await t.waitFor('DATA mode', (x) => /^C: │/m.test(lastLine(x)), 5000, () => t.screen());
+    await t.waitFor('DATA mode', (x) => /^C: │/m.test(lastLine(x)), 5000, () => t.capture());
     t.line('Subject: hi');
     t.line('');
     t.line('.hidden line');
     // On screen without another line typed after it: the server's own line in the transcript, or until
     // it comes, the line as sent just above the prompt.
-    await t.waitFor('the line just typed, on screen', (x) => x.split('\n').includes('C: │ ..hidden line') && lastLine(x).startsWith('C: │'), 3000, () => t.screen());
+    await t.waitFor('the line just typed, on screen', (x) => x.split('\n').includes('C: │ ..hidden line') && lastLine(x).startsWith('C: │'), 3000, () => t.capture());
     t.line('.');
     const done = await t.waitFor('250 after the dot', (x) => /^S: 250 .*queued as/im.test(x));
     // The server's own line is in the transcript, once.
@@ -53,9 +53,9 @@ describe.skipIf(skip)('the stage bar in a real terminal', () => {
     const t = await tutorAt(80, 24);
     t.line('QUIT');
     await t.waitFor('the 221', (s) => s.includes('S: 221'));
-    await t.waitFor('termination ticked', (s) => stageBar(s).includes('▶ termination'), 3000, () => t.screen());
+    await t.waitFor('termination ticked', (s) => stageBar(s).includes('▶ termination'), 3000, () => t.capture());
     t.line(':lesson 2');
-    await t.waitFor('lesson 2 on its fresh session', (s) => s.includes('lesson 2/') && /^C:( |$)/m.test(lastLine(s)) && stageBar(s).includes('▶ connection'), 10_000, () => t.screen());
+    await t.waitFor('lesson 2 on its fresh session', (s) => s.includes('lesson 2/') && /^C:( |$)/m.test(lastLine(s)) && stageBar(s).includes('▶ connection'), 10_000, () => t.capture());
     // That nothing from lesson 1 comes back in a later frame: a pause in which the bar must not change.
     await sleep(300);
     expect(stageBar(t.screen())).toMatch(/^▶ connection {2}· handshake {2}· transmission {2}· queue {2}· termination/);

@@ -36,7 +36,7 @@ for (const [width, height] of [
 
       // Start-up: the greeting and the stage bar on screen.
       await t.waitFor('the 220 greeting', (s) => /S: 220 /.test(s), 10_000);
-      await t.waitFor('the stage bar and prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(s), 5000, () => t.screen());
+      await t.waitFor('the stage bar and prompt', (s) => s.includes('▶ connection') && /^C:( |$)/m.test(s), 5000, () => t.capture());
 
       t.line('EHLO e2e.example');
       await t.waitFor('the EHLO reply', (s) => s.includes('C: EHLO e2e.example') && /S: 250[ -]/.test(s));
@@ -52,13 +52,13 @@ for (const [width, height] of [
       t.line('NOOP');
       await t.waitFor('250 to NOOP', (s) => count(s, '\nS: 250 ') >= 4);
       t.keys(['Up']);
-      await t.waitFor('NOOP recalled into the prompt', (s) => /^C: NOOP/m.test(s.trimEnd().split('\n').pop() ?? ''), 3000, () => t.screen());
+      await t.waitFor('NOOP recalled into the prompt', (s) => /^C: NOOP/m.test(s.trimEnd().split('\n').pop() ?? ''), 3000, () => t.capture());
       t.keys(['Enter']);
       await t.waitFor('the second NOOP answered', (s) => count(s, '\nC: NOOP') >= 2 && count(s, '\nS: 250 ') >= 5);
 
       // DATA mode: the prompt changes until the lone dot.
       t.line('DATA');
-      await t.waitFor('354 and the DATA prompt', (s) => s.includes('S: 354') && /^C: │/m.test(s) && s.includes('[DATA mode]'), 5000, () => t.screen());
+      await t.waitFor('354 and the DATA prompt', (s) => s.includes('S: 354') && /^C: │/m.test(s) && s.includes('[DATA mode]'), 5000, () => t.capture());
       t.line('Subject: typed in a real terminal');
       t.line('');
       t.line('Hello Bob.');
@@ -67,7 +67,7 @@ for (const [width, height] of [
       t.line('.');
       await t.waitFor('250 after the dot', (s) => /^S: 250 .*queued as/im.test(s));
       expect(t.everything()).toContain('C: │ ..a line that starts with a dot');
-      await t.waitFor('the prompt back in command mode', (s) => !(s.trimEnd().split('\n').pop() ?? '').startsWith('C: │'), 3000, () => t.screen());
+      await t.waitFor('the prompt back in command mode', (s) => !(s.trimEnd().split('\n').pop() ?? '').startsWith('C: │'), 3000, () => t.capture());
 
       // Resizes within the supported range (80×24 up): the layout follows, and no copy of the old live
       // area is left behind (ink erases by line count; the terminal re-wraps wide lines on narrowing).
@@ -78,7 +78,7 @@ for (const [width, height] of [
         [width, height],
       ] as const) {
         t.resize(w, h);
-        await t.waitFor(`the layout at ${w}×${h}`, (s) => /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.screen());
+        await t.waitFor(`the layout at ${w}×${h}`, (s) => /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.capture());
       }
       // That no stale copy turns up later: a pause in which nothing may be redrawn twice.
       await sleep(200);
@@ -86,7 +86,7 @@ for (const [width, height] of [
 
       t.line('QUIT');
       await t.waitFor('221 to QUIT', (s) => s.includes('S: 221'));
-      await t.waitFor('the closed-session note', (s) => s.includes('not connected'), 3000, () => t.screen());
+      await t.waitFor('the closed-session note', (s) => s.includes('not connected'), 3000, () => t.capture());
 
       // Delivered into bob's Maildir, with the dot-stuffing undone.
       const newDir = path.join(dataDir, 'mail/example.com/bob/new');
@@ -116,7 +116,7 @@ describe.skipIf(skip)('smtp-lab watch in a real terminal', () => {
     expect(screen).toMatch(/^ {2}── message \S+ · from session \S+ · \d\d:\d\d:\d\d ──$/m);
     expect(screen).toMatch(/^ {4}• relay session \S+ to mx\.example\.net/m);
     expect(screen).toMatch(/^ {4}\d\d:\d\d:\d\d \[queue\] +C: MAIL FROM:<alice@example\.com>/m);
-    await t.waitFor('the live list and counters', (s) => /1 seen|2 seen/.test(s) && s.includes('delivered 1'), 3000, () => t.screen());
+    await t.waitFor('the live list and counters', (s) => /1 seen|2 seen/.test(s) && s.includes('delivered 1'), 3000, () => t.capture());
 
     const took = await ctrlCExits(t, port);
     expect(took).toBeLessThan(2000);

@@ -126,7 +126,7 @@ describe.skipIf(skip)('watch --present in a real terminal at 120×35 with a clas
 
     // t: the session table in the live area.
     t.keys(['t']);
-    const table = await t.waitFor('the session table', (s) => /session\s+client\s+EHLO name\s+messages\s+outcome/.test(s) && /31 sessions, \d+ messages queued/.test(s), 5000, () => t.screen());
+    const table = await t.waitFor('the session table', (s) => /session\s+client\s+EHLO name\s+messages\s+outcome/.test(s) && /31 sessions, \d+ messages queued/.test(s), 5000, () => t.capture());
     expect(table).toMatch(/S\d+\s+127\.0\.0\.1:\d+\s+last\.class\s+1\s+quit/);
     t.keys(['C-c']);
   }, 120_000);

@@ -45,9 +45,9 @@ describe.skipIf(skip)('watch keys and faults in a real terminal', () => {
   it('/ with an EHLO name, then with a client address: only those sessions from then on, each whole', async () => {
     const { t, port } = await watch(120, 35);
     t.keys(['/']);
-    await t.waitFor('the filter prompt', (s) => s.includes('filter (id, address, EHLO name'), 5000, () => t.screen());
+    await t.waitFor('the filter prompt', (s) => s.includes('filter (id, address, EHLO name'), 5000, () => t.capture());
     t.line('second.filter');
-    await t.waitFor('the filter in the header', (s) => s.includes('· filter second.filter ·'), 5000, () => t.screen());
+    await t.waitFor('the filter in the header', (s) => s.includes('· filter second.filter ·'), 5000, () => t.capture());
     const [a, b] = await Promise.all([
       studentSession(port, 'first.filter', '127.0.0.1', 1),
       studentSession(port, 'second.filter', '127.0.0.1', 2),
@@ -61,9 +61,9 @@ describe.skipIf(skip)('watch keys and faults in a real terminal', () => {
 
     // By address: the filter changes for the lines from then on.
     t.keys(['/']);
-    await t.waitFor('the filter prompt', (s) => s.includes('filter (id, address, EHLO name'), 5000, () => t.screen());
+    await t.waitFor('the filter prompt', (s) => s.includes('filter (id, address, EHLO name'), 5000, () => t.capture());
     t.line('127.0.0.3');
-    await t.waitFor('the new filter in the header', (s) => s.includes('· filter 127.0.0.3 ·'), 5000, () => t.screen());
+    await t.waitFor('the new filter in the header', (s) => s.includes('· filter 127.0.0.3 ·'), 5000, () => t.capture());
     const [d, e] = await Promise.all([studentSession(port, 'fourth.filter', '127.0.0.3', 1), studentSession(port, 'fifth.filter', '127.0.0.1', 1)]);
     all = await t.waitFor('fourth.filter whole', (s) => shownFor(s, 'fourth.filter').includes('S: 221 2.0.0 Bye'), 10_000);
     expectWhole(all, d!);
@@ -103,16 +103,16 @@ describe.skipIf(skip)('watch when the terminal narrows', () => {
     // Three sessions held open mid-transaction: the live area lists them, and its footer is wider than 80.
     const held = await Promise.all(['one', 'two', 'three'].map((n) => holdOpen(port, `${n}.narrow.example.with.a.long.name`)));
     try {
-      await t.waitFor('three open sessions', (s) => s.includes('3 sessions open · this run:') && s.includes('e expand'), 10_000, () => t.screen());
+      await t.waitFor('three open sessions', (s) => s.includes('3 sessions open · this run:') && s.includes('e expand'), 10_000, () => t.capture());
       // The live area lists a session's last line before the transcript above it has its block: wait until
       // the transcript has all three MAIL replies, so the resize is measured on its own, not racing them.
       await t.waitFor('the three MAIL replies in the transcript', (s) => (s.match(/^\S+ \[transmission\] +S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000);
       // And in the live area: the rows are written as soon as their frame is applied, the live area
       // listing the sessions is drawn by ink's next render (throttled), a moment later.
-      await t.waitFor('the three MAIL replies in the live area', (s) => (s.match(/^S\d+ 127\.0\.0\.1:\d+ ▶ transmission S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000, () => t.screen());
+      await t.waitFor('the three MAIL replies in the live area', (s) => (s.match(/^S\d+ 127\.0\.0\.1:\d+ ▶ transmission S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000, () => t.capture());
       for (const width of [80, 60]) {
         t.resize(width, 35);
-        const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.includes('3 sessions open · this run:') && !l.includes('e expand')), 5000, () => t.screen());
+        const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.includes('3 sessions open · this run:') && !l.includes('e expand')), 5000, () => t.capture());
         // The whole history, not only the screen: a stale copy would sit just above the live area.
         const history = t.everything();
         const copies = history.split('\n').flatMap((l, i, all) => (l.startsWith('smtp-lab watch · listening on') ? [all.slice(Math.max(0, i - 2), i + 5).join('\n')] : []));
