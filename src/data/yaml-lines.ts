@@ -4,7 +4,7 @@
  * user sees is one line, `file:line: what is wrong`.
  */
 import { readFileSync } from 'node:fs';
-import type { Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { yaml } from './lazy-modules.js';
 import type { z } from 'zod';
 
@@ -51,15 +51,34 @@ export interface YamlData {
  * throws a DataFileError at its line.
  */
 export function parseYaml(text: string, file: string, firstLine = 1): YamlData {
-  const { LineCounter, parseDocument } = yaml();
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const { doc, lc } = parsed(text);
   const line = (offset: number): number => lc.linePos(offset).line + firstLine - 1;
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new DataFileError(file, line(e.pos[0]), e.message.split('\n')[0]!);
   }
+  // A fresh plain copy each time: callers may change what they get.
   return { value: doc.toJS(), lineOf: (p) => line(offsetOf(doc, p)) };
+}
+
+/**
+ * The documents parsed lately, by their text: a process that starts many labs and tutors (`lessons
+ * check`, the test suite) reads the same world.yaml, annotations.yaml and lessons each time, and parsing
+ * them again was the largest cost of a lab's start from source. Keyed by the whole text, so an edited
+ * file is parsed anew; the document is only read (toJS, line lookups), never changed.
+ */
+const recent = new Map<string, { doc: Document; lc: LineCounter }>();
+const RECENT_MAX = 64;
+
+function parsed(text: string): { doc: Document; lc: LineCounter } {
+  const hit = recent.get(text);
+  if (hit) return hit;
+  const { LineCounter, parseDocument } = yaml();
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+  recent.set(text, { doc, lc });
+  return { doc, lc };
 }
 
 /**
