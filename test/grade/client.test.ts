@@ -1,8 +1,9 @@
 /**
  * `grade client` with real clients (swaks, Python smtplib, curl: full marks) and fixture clients
- * that each lose exactly their bug's points. Each grade is the command run in this process (its own
- * lab, its own proxies, the client programs real processes); one test runs the real binary for its
- * usage error. They all start at once, three at a time, and each test awaits its own.
+ * that each lose exactly their bug's points. Each grade is the real binary with its own lab, in its
+ * own process: labs starting in one process would block each other's event loop (certificate and
+ * world loading are synchronous) long enough for the clients' own timeouts to fire. They all start
+ * at once, three at a time, and each test awaits its own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -10,7 +11,6 @@ import path from 'node:path';
 import { CLIENT_CHECKS } from '../../src/grade/grade-client.js';
 import type { GradeReport } from '../../src/grade/types.js';
 import { skipReason } from '../helpers/lab.js';
-import { runCli } from '../helpers/cli.js';
 import { BIN, FIXTURES, ids, killChildren, why } from './helpers.js';
 
 afterAll(killChildren);
@@ -25,7 +25,12 @@ async function grade(command: string[], timeoutMs = TIMEOUT_MS) {
   if (running >= 3) await new Promise<void>((r) => queue.push(r));
   running++;
   try {
-    const { code, stdout: out, stderr: err } = await runCli(['grade', 'client', '--format', 'json', '--timeout', String(timeoutMs / 1000), '--', ...command]);
+    const child = spawn(process.execPath, [BIN, 'grade', 'client', '--format', 'json', '--timeout', String(timeoutMs / 1000), '--', ...command]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
     if (code !== 0 && code !== 1) throw new Error(`grade client exited ${code}: ${err}`);
     const report = JSON.parse(out) as GradeReport;
     expect(code).toBe(report.passed ? 0 : 1);
