@@ -1,4 +1,30 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The files that mostly wait (on real clients' own timeouts, on every lesson replayed, on a kill -9 and
+ * the restart after it) go first, so their waiting overlaps the other files instead of ending the run
+ * alone. Without a duration cache — a clean clone, as in CI — vitest starts the largest files first,
+ * and these are not the largest.
+ */
+const WAITING_FIRST = [
+  'test/grade/client.test.ts',
+  'test/lessons/check.test.ts',
+  'test/queue/postfix-kill9.test.ts',
+  'test/queue/kill9.test.ts',
+  'test/e2e/tui.e2e.test.ts',
+];
+
+class WaitingFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = WAITING_FIRST.findIndex((w) => f.moduleId.endsWith(w));
+      return i === -1 ? WAITING_FIRST.length : i;
+    };
+    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
+  }
+}
 
 export default defineConfig({
   test: {
@@ -11,6 +37,7 @@ export default defineConfig({
     // share one module graph: importing the lab's graph afresh for every file cost ~0.35 s of CPU per
     // file (measured on 17 quick files: 10.5 s of CPU isolated, 4.8 s shared).
     isolate: false,
+    sequence: { sequencer: WaitingFirst },
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
