@@ -1,12 +1,14 @@
 /**
  * `smtp-lab watch` off a terminal (stdout a pipe: the plain view), for the class and wire tests: the
- * command line run in this process (test/helpers/cli.ts), its clients real sockets or processes.
+ * command line run in this process (test/helpers/cli.ts), or with `binary` the built binary as an
+ * instructor runs it, ended by a real SIGINT. Its clients are real sockets or processes either way.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCli } from '../helpers/cli.js';
-import { freePort } from './tmux.js';
+import { freePort, ROOT } from './tmux.js';
 
 export interface PlainWatch {
   port: number;
@@ -15,29 +17,71 @@ export interface PlainWatch {
   waitFor(pred: (out: string) => boolean, ms?: number): Promise<void>;
   /** Ctrl+C (the plain view prints its session table then), wait for the end, remove the data dir. */
   stop(): Promise<string>;
+  /** The exit status once stopped (the binary's; 0 in process unless the command failed). */
+  code(): number | null | undefined;
 }
 
-export async function startPlainWatch(args: string[]): Promise<PlainWatch> {
+export async function startPlainWatch(args: string[], opts: { binary?: boolean } = {}): Promise<PlainWatch> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-watch-'));
   const port = await freePort();
-  const run = startCli(['watch', '--port', String(port), '--data-dir', path.join(home, 'data'), ...args], { stateHome: path.join(home, 'state') });
+  const argv = ['watch', '--port', String(port), '--data-dir', path.join(home, 'data'), ...args];
+  const run = opts.binary ? binary(argv, home) : inProcess(argv, home);
   const waitFor = async (pred: (o: string) => boolean, ms = 15_000) => {
     const end = Date.now() + ms;
-    while (!pred(run.stdout())) {
-      if (Date.now() > end) throw new Error(`timed out; output so far:\n${run.stdout().slice(-3000)}`);
+    while (!pred(run.output())) {
+      if (Date.now() > end) throw new Error(`timed out; output so far:\n${run.output().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
   const stop = async () => {
     await run.stop();
-    rmSync(home, { recursive: true, force: true });
-    return run.stdout();
+    // A Maildir write the lab's stop did not wait for may still land: retry the removal, as a person would.
+    rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    return run.output();
   };
   try {
-    await run.waitFor(new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
+    await waitFor((o) => o.includes(`listening on 127.0.0.1:${port}`));
   } catch (err) {
     await stop();
     throw err;
   }
-  return { port, output: run.stdout, waitFor, stop };
+  return { port, output: run.output, waitFor, stop, code: run.code };
+}
+
+interface Running {
+  output(): string;
+  stop(): Promise<void>;
+  code(): number | null | undefined;
+}
+
+function inProcess(argv: string[], home: string): Running {
+  const run = startCli(argv, { stateHome: path.join(home, 'state') });
+  let code: number | null | undefined;
+  return {
+    output: run.stdout,
+    stop: async () => {
+      code = (await run.stop()).code;
+    },
+    code: () => code,
+  };
+}
+
+function binary(argv: string[], home: string): Running {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/smtp-lab.js'), ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, XDG_STATE_HOME: path.join(home, 'state'), NO_COLOR: '1', FORCE_COLOR: '' },
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const closed = new Promise<void>((r) => child.on('close', () => r()));
+  return {
+    output: () => out,
+    stop: async () => {
+      child.kill('SIGINT');
+      const late = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await closed;
+      clearTimeout(late);
+    },
+    code: () => child.exitCode,
+  };
 }

@@ -42,7 +42,10 @@ export function smtpLabCommand(args: string[], home: string): string {
 
 export function tmuxMissing(): string | undefined {
   const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : 'tmux is not installed: the real-terminal tests need it (apt-get install tmux)';
+  if (r.status !== 0) return 'tmux is not installed: the real-terminal tests need it (apt-get install tmux)';
+  // The screen is read by a control-mode client attached with `-f ignore-size,no-output` (tmux 3.2).
+  const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(r.stdout) ?? []).slice(1).map(Number);
+  return major > 3 || (major === 3 && minor >= 2) ? undefined : `${r.stdout.trim()} is too old: the real-terminal tests need tmux 3.2 or later`;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,16 +67,20 @@ const USER_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 class ControlClient {
   private readonly child: ChildProcess;
   private readonly waiting: { resolve(text: string): void; reject(err: Error): void }[] = [];
-  private block: string[] | undefined;
+  /** The open block: its `time number` (its %end repeats them) and whether it answers one of ours. */
+  private block: { id: string; ours: boolean; lines: string[] } | undefined;
   private rest = '';
+  private stderr = '';
   private ended = false;
 
   constructor(socket: string, target: string) {
-    this.child = spawn('tmux', ['-L', socket, '-C', 'attach-session', '-f', 'ignore-size,no-output', '-t', target], { env: USER_ENV, stdio: ['pipe', 'pipe', 'ignore'] });
-    // The first block answers the attach itself.
-    this.waiting.push({ resolve: () => {}, reject: () => {} });
+    this.child = spawn('tmux', ['-L', socket, '-f', '/dev/null', '-C', 'attach-session', '-f', 'ignore-size,no-output', '-t', target], {
+      env: USER_ENV,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => this.read(d));
-    this.child.on('close', () => this.end(new Error('the tmux control client ended')));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.child.on('close', () => this.end(new Error(`the tmux control client ended${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
     this.child.on('error', (err) => this.end(err));
     this.child.stdin!.on('error', () => {});
   }
@@ -83,17 +90,23 @@ class ControlClient {
     this.rest = lines.pop()!;
     for (const line of lines) {
       if (this.block === undefined) {
-        if (line.startsWith('%begin ')) this.block = [];
-        // Outside a block: notifications (%session-changed, %exit …), not answers.
+        // `%begin time number flags`: flags 1 marks the answer to a command this client sent (the attach
+        // itself, and a hook's output, come with 0). Outside a block: notifications, not answers.
+        const begin = /^%begin (\d+ \d+) (\d+)$/.exec(line);
+        if (begin) this.block = { id: begin[1]!, ours: begin[2] === '1', lines: [] };
         continue;
       }
-      if (line.startsWith('%end ') || line.startsWith('%error ')) {
-        const text = this.block.length ? `${this.block.join('\n')}\n` : '';
+      // Only the %end or %error with this block's time and number ends it: a screen line may read "%end …".
+      const end = /^%(end|error) (\d+ \d+) \d+$/.exec(line);
+      if (end && end[2] === this.block.id) {
+        const { ours, lines: text } = this.block;
         this.block = undefined;
+        if (!ours) continue;
         const w = this.waiting.shift();
-        if (line.startsWith('%end ')) w?.resolve(text);
-        else w?.reject(new Error(`tmux: ${text.trim()}`));
-      } else this.block.push(line);
+        const joined = text.length ? `${text.join('\n')}\n` : '';
+        if (end[1] === 'end') w?.resolve(joined);
+        else w?.reject(new Error(`tmux: ${joined.trim()}`));
+      } else this.block.lines.push(line);
     }
   }
 
@@ -122,7 +135,8 @@ export class Tmux {
   private control: ControlClient | undefined;
 
   private run(args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', env: USER_ENV });
+    // -f /dev/null: the test's server reads no ~/.tmux.conf (its hooks and key bindings are the developer's).
+    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: USER_ENV });
   }
 
   /** Start `command` (a shell string) in a detached session of the given size. The pane stays after exit. */

@@ -1,7 +1,7 @@
 /**
  * Issue 12 §1 with real clients: a class of 30 sessions, each sending 2–3 messages over loopback within
- * a few seconds, watched by the real binary — plain (stdout a pipe) and in a real terminal at 120×35
- * with --present. Every protocol line of every session is on the screen, in order, under its session;
+ * a few seconds, watched plain (stdout a pipe: the real binary ended by SIGINT, and the --filter runs
+ * in process) and by the real binary in a real terminal at 120×35 with --present. Every protocol line of every session is on the screen, in order, under its session;
  * stage labels are words; the footer uses the width; --filter by EHLO name and by address; the table.
  */
 import path from 'node:path';
@@ -11,16 +11,16 @@ import { startPlainWatch } from './plain-watch.js';
 import { classOf, studentSession, type Student } from './class-clients.js';
 import { sessionsOnScreen } from './watch-screen.js';
 
-/** `smtp-lab watch` off a terminal: its whole stdout after `drive`, `until` and a SIGINT. */
-async function plainWatch(args: string[], drive: (port: number) => Promise<void>, until: (out: string) => boolean): Promise<string> {
-  const w = await startPlainWatch(args);
+/** `smtp-lab watch` off a terminal: its whole stdout after `drive`, `until` and a Ctrl+C, and its exit status. */
+async function plainWatch(args: string[], drive: (port: number) => Promise<void>, until: (out: string) => boolean, opts: { binary?: boolean } = {}): Promise<{ out: string; code: number | null | undefined }> {
+  const w = await startPlainWatch(args, opts);
   try {
     await drive(w.port);
     await w.waitFor(until);
   } finally {
     await w.stop();
   }
-  return w.output();
+  return { out: w.output(), code: w.code() };
 }
 
 /** The C:/S: lines of each session id in a plain watch's output, and each session's EHLO name. */
@@ -55,7 +55,9 @@ describe('plain watch with a class of 30', () => {
   it('prints every line of every session in order, stage as a word, and the session table when it stops', async () => {
     let students: Student[] = [];
     const started = Date.now();
-    const out = await plainWatch([], async (port) => void (students = await classOf(port)), (o) => (o.match(/session closed/g) ?? []).length >= 30);
+    // The binary, as an instructor runs it with its output piped: the plain view, and SIGINT ends it cleanly.
+    const { out, code } = await plainWatch([], async (port) => void (students = await classOf(port)), (o) => (o.match(/session closed/g) ?? []).length >= 30, { binary: true });
+    expect(code).toBe(0);
     console.log(`30 students, ${students.reduce((n, s) => n + s.sent.length, 0)} client lines, in ${Date.now() - started} ms`);
     checkEvery(plainSessions(out), students);
     const table = out.slice(out.lastIndexOf('session  '));
@@ -66,12 +68,12 @@ describe('plain watch with a class of 30', () => {
 
   it('--filter by EHLO name shows that session whole and no other; by address, the sessions from it', async () => {
     let students: Student[] = [];
-    const byName = await plainWatch(['--filter', 'student2.'], async (port) => void (students = await classOf(port, 6)), (o) => (o.match(/session closed/g) ?? []).length >= 1);
+    const { out: byName } = await plainWatch(['--filter', 'student2.'], async (port) => void (students = await classOf(port, 6)), (o) => (o.match(/session closed/g) ?? []).length >= 1);
     const per = plainSessions(byName);
     expect(per.size).toBe(1);
     checkEvery(per, students.filter((s) => s.ehlo === 'student2.class'));
 
-    const byAddress = await plainWatch(['--filter', '127.0.0.2'], async (port) => void (students = await classOf(port, 6)), (o) => (o.match(/session closed/g) ?? []).length >= 2);
+    const { out: byAddress } = await plainWatch(['--filter', '127.0.0.2'], async (port) => void (students = await classOf(port, 6)), (o) => (o.match(/session closed/g) ?? []).length >= 2);
     const from2 = students.filter((s) => s.from === '127.0.0.2');
     expect(plainSessions(byAddress).size).toBe(from2.length);
     checkEvery(plainSessions(byAddress), from2);

@@ -2,13 +2,13 @@
  * Transcripts you can hand out: a real lab's event log exported as Markdown, as Mermaid (read back by
  * Mermaid's own parser), as an HTML page (opened in a real headless Chromium, screenshot and DOM), and
  * drawn in the terminal — through the command line, as an instructor runs it (the command table in
- * this process; the built binary for one refusal and for the tutor's :diagram).
+ * this process; the built binary for one refusal).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import stringWidth from 'string-width';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mermaid from 'mermaid';
 import { flushEventLog, readEventLog, type LoggedRun } from '../../src/events/event-log.js';
 import { selectTranscript } from '../../src/export/select.js';
@@ -16,8 +16,9 @@ import { toMarkdown } from '../../src/export/markdown.js';
 import { toMermaid } from '../../src/export/mermaid.js';
 import { toHtml } from '../../src/export/html.js';
 import { RawSmtp, code, skipReason, startTestLab, tempDir, until, type TestLab } from '../helpers/lab.js';
-import { runCli, runSmtpLab } from '../helpers/cli.js';
+import { runCli, runSmtpLab, stopCliRuns } from '../helpers/cli.js';
 
+afterEach(stopCliRuns);
 
 let lab: TestLab;
 let dataDir: string;

@@ -1,7 +1,7 @@
 /**
  * `smtp-lab grade server` as an autograder runs it: each format parsed the way its consumer parses it
- * (JUnit with an XML parser, Gradescope's results.json fields), and the exit codes. The JSON grade runs
- * the real binary; the others run the same command line in this process (no start of node each).
+ * (JUnit with an XML parser, Gradescope's results.json fields), and the exit codes. The JSON and text
+ * grades run the real binary; the others run the same command line in this process (no start of node each).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -34,8 +34,8 @@ async function fixture(bug?: string): Promise<{ port: number; maildir: string }>
   return { port: await startMiniServer(maildir, bug), maildir };
 }
 
-// Each test grades a fixture server of its own in a process of its own, and mostly waits on replies
-// and timeouts: side by side.
+// Each test grades a fixture server of its own (a process of its own), and mostly waits on replies and
+// timeouts: side by side.
 describe.concurrent('grade server output for autograders', () => {
   it('--format json: one object with checks, points, total; exit 0 when every check passes', async () => {
     const { port, maildir } = await fixture();
@@ -81,7 +81,8 @@ describe.concurrent('grade server output for autograders', () => {
 
   it('--format text: PASS/FAIL per check with points, RFC section, expected, evidence, and the score', async () => {
     const { port, maildir } = await fixture('quit-stays-open');
-    const r = await run(['grade', 'server', `127.0.0.1:${port}`, '--maildir', maildir, '--timeout', '1.5']);
+    // The binary: its 1.5 s wait for the close must not share an event loop with the other grades.
+    const r = await runBinary(['grade', 'server', `127.0.0.1:${port}`, '--maildir', maildir, '--timeout', '1.5']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAIL 0\/1 {3}quit — QUIT gets 221 and the server closes the connection \(RFC 5321 §4\.1\.1\.10\)$/m);
     expect(r.stdout).toMatch(/expected: 221 to QUIT, then the server closes\n {3}got: the connection was still open 1500 ms after the 221/);

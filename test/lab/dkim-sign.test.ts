@@ -5,10 +5,10 @@
  * a half second, and the field then claimed a `t=` its signature did not cover: mx.example.net said
  * `dkim=fail (bad signature)` for mail the lab had signed (lesson 19 under `lessons check` at load 5+).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ensureDkimKey, signMessage } from '../../src/lab/dkim.js';
 import { LabDns } from '../../src/lab/dns.js';
 import { verifyMessage } from '../../src/lab/verify.js';
@@ -23,10 +23,11 @@ afterEach(() => vi.restoreAllMocks());
 describe('the DKIM signature', () => {
   it('covers the t= it shows, even when the clock moves on while it is being made', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-dkim-sign-'));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     const key = await ensureDkimKey(dataDir, 'example.com', 'lab');
-    // A machine so busy that every look at the clock is 0.7 s after the last one.
+    // A machine so busy that every look at the clock is a second after the last one.
     let now = Date.UTC(2026, 10, 28, 12, 0, 0, 100);
-    vi.spyOn(Date, 'now').mockImplementation(() => (now += 700));
+    vi.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
     const signature = await signMessage(MESSAGE, key);
     vi.restoreAllMocks();
 

@@ -42,7 +42,8 @@ describe.concurrent('smtp-lab (the plain tutor, stdin a pipe)', () => {
       'QUIT',
       '',
     ].join('\n');
-    const r = await run(['--port', '0', '--data-dir', data], session, 'piped');
+    // The binary: the plain tutor reads a real pipe to its end, then the process ends by itself (exit 0).
+    const r = await runBinary(['--port', '0', '--data-dir', data], session, 'piped');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const line of ['S: 220 ', 'S: 250 ', 'S: 354 ', 'S: 221 ']) expect(r.stdout).toContain(line);

@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, stopCliRuns } from '../helpers/cli.js';
 import { tempDir } from '../helpers/lab.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -19,6 +19,8 @@ beforeAll(() => {
   tmp = tempDir('smtp-lab-own-');
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// A tutor run in process that hangs must not leave its lab listening in the worker for the next files.
+afterEach(stopCliRuns);
 
 /** The binary in the instructor's folder; asynchronous, so a test's independent runs go side by side. */
 function smtpLab(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
