@@ -35,13 +35,14 @@ export function patchMailauthParser(): Promise<void> {
     // @ts-expect-error -- untyped CommonJS internals of mailauth 4
     import('mailauth/lib/tools.js'),
   ]).then(([parserModule, toolsModule]) => {
-    const { MessageParser } = cjs<{ MessageParser: { prototype: MessageParserLike & { patchedByLab?: true } } }>(parserModule);
+    const { MessageParser } = cjs<{ MessageParser: { prototype: MessageParserLike & { labOriginals?: unknown } } }>(parserModule);
     const { parseHeaders } = cjs<{ parseHeaders: (buf: Buffer) => unknown }>(toolsModule);
     const proto = MessageParser.prototype;
-    if (proto.patchedByLab) return;
-    proto.patchedByLab = true;
+    if (proto.labOriginals) return;
     const ensureLinebreaks = proto.ensureLinebreaks;
     const processChunk = proto.processChunk;
+    // Kept for the test that holds the patched parser to mailauth's own.
+    proto.labOriginals = { ensureLinebreaks, processChunk };
 
     // The original yields `input` itself when every LF already has its CR (the last octet before it
     // that is not an LF is a CR, counting the previous chunk's: `lastByte`), and keeps in `lastByte`
