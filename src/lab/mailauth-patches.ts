@@ -5,7 +5,7 @@
  * array's last four for each one, and it walked every octet of the message through a generator to
  * find an LF without its CR. Together ~80 µs of the event loop per parse, two parses per relayed
  * message. The results are the same octets in the same chunks; anything unusual (a bare LF) goes
- * through mailauth's own code.
+ * through mailauth's own code. And a message that is one chunk is written to the parser directly.
  */
 // Through esbuild's chunk a CommonJS module's exports are all on `default`; through Node, named.
 const cjs = <T>(m: Partial<T> & { default?: T }): T => ((m as { default?: T }).default ?? (m as T));
@@ -22,6 +22,10 @@ interface MessageParserLike {
   ensureLinebreaks(input: Buffer): Generator<Buffer>;
 }
 
+type WriteToStream = (stream: unknown, input: unknown, chunkSize?: number) => Promise<void>;
+/** mailauth's writeToStream's default chunk size. */
+const ONE_CHUNK = 64 * 1024;
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -36,13 +40,27 @@ export function patchMailauthParser(): Promise<void> {
     import('mailauth/lib/tools.js'),
   ]).then(([parserModule, toolsModule]) => {
     const { MessageParser } = cjs<{ MessageParser: { prototype: MessageParserLike & { labOriginals?: unknown } } }>(parserModule);
-    const { parseHeaders } = cjs<{ parseHeaders: (buf: Buffer) => unknown }>(toolsModule);
+    const tools = cjs<{ parseHeaders: (buf: Buffer) => unknown; writeToStream: WriteToStream }>(toolsModule);
+    const { parseHeaders } = tools;
     const proto = MessageParser.prototype;
     if (proto.labOriginals) return;
     const ensureLinebreaks = proto.ensureLinebreaks;
     const processChunk = proto.processChunk;
+    const writeToStream = tools.writeToStream;
     // Kept for the test that holds the patched parser to mailauth's own.
-    proto.labOriginals = { ensureLinebreaks, processChunk };
+    proto.labOriginals = { ensureLinebreaks, processChunk, writeToStream };
+
+    // A message of one chunk (mailauth writes 64 KiB at a time, a turn of the event loop apart) goes
+    // to the parser as its Writable would pass it: that one chunk, then the end; without the stream's
+    // machinery and two turns of the loop. Installed before the verifier is loaded, which takes
+    // writeToStream from tools then. A longer message keeps its turns between chunks.
+    tools.writeToStream = async (stream, input, chunkSize) => {
+      const parser = stream as Partial<MessageParserLike & { writeAsync(chunk: Buffer): Promise<void>; finish(): Promise<void> }>;
+      if (!Buffer.isBuffer(input) || !(stream instanceof (MessageParser as unknown as new () => object)) || input.length > (chunkSize || ONE_CHUNK))
+        return writeToStream(stream, input, chunkSize);
+      await parser.writeAsync!(input);
+      await parser.finish!();
+    };
 
     // The original yields `input` itself when every LF already has its CR (the last octet before it
     // that is not an LF is a CR, counting the previous chunk's: `lastByte`), and keeps in `lastByte`

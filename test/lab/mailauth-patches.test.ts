@@ -20,7 +20,7 @@ interface Parser {
 async function parsers() {
   await patchMailauthParser();
   const { MessageParser } = require('mailauth/lib/dkim/message-parser.js');
-  const originals = MessageParser.prototype.labOriginals as { processChunk: unknown; ensureLinebreaks: unknown };
+  const { writeToStream, ...originals } = MessageParser.prototype.labOriginals as { processChunk: unknown; ensureLinebreaks: unknown; writeToStream: WriteToStream };
   class Recording extends MessageParser {
     seen: { headers?: string; body: string[] } = { body: [] };
     async messageHeaders(headers: { original: Buffer }) {
@@ -32,8 +32,10 @@ async function parsers() {
   }
   class MailauthOwn extends Recording {}
   Object.assign(MailauthOwn.prototype, originals);
-  return { Patched: Recording, Own: MailauthOwn };
+  return { Patched: Recording, Own: MailauthOwn, writeToStream, patchedWriteToStream: require('mailauth/lib/tools.js').writeToStream as WriteToStream };
 }
+
+type WriteToStream = (stream: unknown, input: Buffer) => Promise<void>;
 
 async function parse(Cls: new () => Parser & { seen: unknown }, message: Buffer, cuts: number[]) {
   const p = new Cls();
@@ -69,5 +71,17 @@ describe("mailauth's message parser, patched", () => {
       }
       for (const cuts of cutSets) expect(await parse(Patched as never, message, cuts), `${JSON.stringify(text)} cut at ${cuts}`).toEqual(await parse(Own as never, message, cuts));
     }
+  });
+
+  it('writes a message of one chunk straight to the parser, with the result the Writable stream gives', async () => {
+    const { Patched, Own, writeToStream, patchedWriteToStream } = await parsers();
+    expect(patchedWriteToStream).not.toBe(writeToStream);
+    const message = Buffer.from(`From: a@example.com\r\nTo: b@example.net\r\n\r\n${'body line\r\n'.repeat(50)}`);
+    const viaStream = new Own() as unknown as { seen: unknown; byteLength: number };
+    await writeToStream(viaStream, message);
+    const direct = new Patched() as unknown as { seen: unknown; byteLength: number };
+    await patchedWriteToStream(direct, message);
+    expect(direct.seen).toEqual(viaStream.seen);
+    expect(direct.byteLength).toBe(message.length);
   });
 });
