@@ -92,6 +92,24 @@ async function withRss(fn) {
     clearInterval(timer);
   }
 }
+/**
+ * As withRss, with the whole process.memoryUsage() at the peak: V8's heap (reserved and used) and the
+ * memory outside it (external, of which Buffers' arrayBuffers) — what a peak is made of.
+ */
+async function withMemory(fn) {
+  let peak = process.memoryUsage();
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > peak.rss) peak = m;
+  }, 100);
+  try {
+    const result = await fn();
+    return { result, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+const breakdown = (m) => `heap ${mib(m.heapTotal)} (${mib(m.heapUsed)} used), external ${mib(m.external)} (Buffers ${mib(m.arrayBuffers)})`;
 async function settledRss() {
   for (let i = 0; i < 3; i++) {
     globalThis.gc?.();
@@ -405,16 +423,18 @@ async function benchRelay() {
     const main0 = mainThreadCpuUs();
     const elu0 = performance.eventLoopUtilization();
     let accepted = 0;
-    const { peak } = await withRss(async () => {
+    const { peak: peakMemory } = await withMemory(async () => {
       accepted = await load(lab.port, 'b@example.net');
       await Promise.race([done, new Promise((r) => setTimeout(r, 300_000).unref())]);
     });
+    const peak = peakMemory.rss;
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const mainCpu = mainThreadCpuUs() - main0;
     const elu = performance.eventLoopUtilization(elu0);
     await lab.queue.idle();
     const idleRss = await settledRss();
+    const idleMemory = process.memoryUsage();
     const inMaildir = countFiles(path.join(dataDir, 'mail', 'example.net', 'b', 'new'));
     await lab.stop();
     const rate = relayed / seconds;
@@ -423,6 +443,7 @@ async function benchRelay() {
       `  CPU ${(((cpu.user + cpu.system) / Math.max(relayed, 1)) | 0)} µs per message (the lab's process, all threads), ${(mainCpu / Math.max(relayed, 1)) | 0} µs on the event loop's thread; event loop busy ${(elu.utilization * 100).toFixed(0)}% = ${((elu.active * 1000) / Math.max(relayed, 1)) | 0} µs per message; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`,
     );
     console.log(`  RSS: peak ${mib(peak)} during, ${mib(idleRss)} idle after  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
+    console.log(`       at the peak: ${breakdown(peakMemory)}; idle: ${breakdown(idleMemory)}`);
     console.log(`  ${goal(rate >= 1000 && inMaildir === MESSAGES)}: ≥ 1,000 msg/s end to end, every message relayed`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

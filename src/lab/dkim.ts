@@ -9,6 +9,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign as
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { headerSection } from '../protocol/message.js';
+import { patchMailauthParser } from './mailauth-patches.js';
 
 export interface DkimKey {
   domain: string;
@@ -102,6 +103,7 @@ export function loadDkimSign(): Promise<SignerParts> {
     import('mailauth/lib/tools.js'),
     // @ts-expect-error -- untyped CommonJS internals of mailauth 4
     import('mailauth/lib/dkim/header/index.js'),
+    patchMailauthParser(),
   ]).then(([signer, tools, header]) => ({
     DkimSigner: cjs<any>(signer).DkimSigner,
     getSigningHeaderLines: cjs<any>(tools).getSigningHeaderLines,

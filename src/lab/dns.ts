@@ -80,11 +80,21 @@ export class LabDns {
     };
   }
 
+  /** The MX host names of the world and the lab's own (a lab's world does not change while it runs). */
+  private mxHostNames: Set<string> | undefined;
+  private mxHosts(): Set<string> {
+    if (!this.mxHostNames) {
+      this.mxHostNames = new Set([this.world.hostname]);
+      for (const d of this.world.domains.values()) for (const r of d.mx) this.mxHostNames.add(r.host.replace(/\.$/, ''));
+    }
+    return this.mxHostNames;
+  }
+
   private answer(name: string, type: DnsType, dkimTxt: string | undefined): DnsAnswer {
     const records = this.world.dns.get(name);
     const domain = this.world.domains.get(name);
     const isDkim = dkimTxt !== undefined;
-    const isMxHost = [...this.world.domains.values()].some((d) => d.mx.some((r) => r.host.replace(/\.$/, '') === name)) || name === this.world.hostname;
+    const isMxHost = this.mxHosts().has(name);
     const exists = !!records || !!domain || isDkim || isMxHost;
     const none = (): DnsAnswer => ({ name, type, answer: [], error: exists ? 'NODATA' : 'NXDOMAIN' });
     switch (type) {

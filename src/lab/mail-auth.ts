@@ -15,6 +15,8 @@ export interface MailAuth {
   key(): Promise<DkimKey>;
   /** The message as the relay sends it: with a DKIM-Signature: on top when its From: is the lab's domain. */
   signForRelay(message: Buffer, queueId: string): Promise<Buffer>;
+  /** The message has left the queue: no retry will need its signature again. */
+  forgetSignature(queueId: string): void;
   verify(input: VerifyInput): Promise<Verdict>;
 }
 
@@ -48,7 +50,9 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
   // A retry relays the same signed bytes: one signature (and one event) per message, not per attempt.
   // Kept by queue id, and only the DKIM-Signature: field: a message past the queue's memory budget is
   // read back from the spool into a new buffer for each attempt (the same bytes, so the same
-  // signature). Oldest forgotten past a bound; a message forgotten is signed again.
+  // signature). Forgotten when the message leaves the queue (kept until then, ~600 bytes each, they
+  // were most of the long-lived heap in a burst), and the oldest past a bound; a message forgotten
+  // while still queued is signed again.
   const signatures = new Map<string, Promise<string | undefined>>();
   return {
     dns,
@@ -81,6 +85,9 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
         if (signatures.size > SIGNATURES_KEPT) signatures.delete(signatures.keys().next().value!);
       }
       return field.then((f) => (f ? Buffer.concat([Buffer.from(f), message]) : message));
+    },
+    forgetSignature(queueId) {
+      signatures.delete(queueId);
     },
     verify: (input) => verifyMessage(dns, bus, input),
   };

@@ -310,6 +310,7 @@ export class QueueRunner {
     if (item.message) this.heldBytes -= item.message.length;
     item.message = undefined;
     this.scheduler.forget(item);
+    this.opts.mailAuth?.forgetSignature(item.record.id);
     this.spool.release(item.record.id, item.segment);
   }
 

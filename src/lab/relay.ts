@@ -175,10 +175,16 @@ function runLink(first: Waiter, pool?: { next: (sent: number) => Waiter | undefi
     for (let i = msg.indexOf(10); i >= 0; i = msg.indexOf(10, i + 1)) total++;
     if (msg.length && msg[msg.length - 1] !== 10) total++;
     let shown = 0;
+    const queueId = txn.req.queueId;
     const splitter = new DataLineSplitter((head, omitted) => {
       if (shown >= MAX_DATA_LINE_EVENTS) return false;
       shown++;
-      emitLine('client', dotStuff(head), omitted);
+      const line = dotStuff(head);
+      // A message line after the 354 (the usual case, tens per message): the event emitLine would
+      // make, built in one literal with its keys in the same order, without classifying the line.
+      if (state.inData && omitted === 0 && line !== '.')
+        bus.emit({ type: 'wire', session, leg: 'relay', direction: 'client', line, queueId, stage: 'queue', data: true });
+      else emitLine('client', line, omitted);
     });
     if (splitter.push(msg)) splitter.finish();
     if (total > MAX_DATA_LINE_EVENTS)

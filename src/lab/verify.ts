@@ -9,9 +9,11 @@
 // evaluating it was the largest part of the time to the first 220, and a lab that never relays does
 // not hold its ~25 MiB.
 type Authenticate = typeof import('mailauth').authenticate;
+import { createPublicKey } from 'node:crypto';
 import type { EventBus } from '../events/bus.js';
 import type { AuthResultsEvent } from '../events/types.js';
 import type { LabDns } from './dns.js';
+import { patchMailauthParser } from './mailauth-patches.js';
 
 export interface VerifyInput {
   message: Buffer;
@@ -41,7 +43,7 @@ type AuthResult = Awaited<ReturnType<Authenticate>>;
 let loading: Promise<Authenticate> | undefined;
 /** mailauth's `authenticate`, imported once; the lab also starts this soon after it listens (mail-auth.ts). */
 export function loadAuthenticate(): Promise<Authenticate> {
-  return (loading ??= rememberPublicKeys().then(() =>
+  return (loading ??= Promise.all([rememberPublicKeys(), patchMailauthParser()]).then(() =>
     import('mailauth').then((mailauth: Partial<typeof import('mailauth')> & { default?: typeof import('mailauth') }) =>
       // Through esbuild's chunk a CommonJS package's exports are all on `default`; through Node, named.
       (mailauth.authenticate ?? mailauth.default!.authenticate) as Authenticate,
@@ -71,7 +73,7 @@ async function rememberPublicKeys(): Promise<void> {
     const key = `${type} ${minBitLength} ${JSON.stringify(answer)}`;
     let result = parsed.get(key);
     if (!result) {
-      result = parse(type, name, minBitLength, async () => answer);
+      result = parse(type, name, minBitLength, async () => answer).then(asKeyObject);
       parsed.set(key, result);
       // A record that did not parse is not kept: the next check says why again.
       result.catch(() => parsed.delete(key));
@@ -81,6 +83,20 @@ async function rememberPublicKeys(): Promise<void> {
   };
   remembering.remembers = true;
   tools.getPublicKey = remembering;
+}
+
+/**
+ * mailauth hands the key to crypto.verify as PEM, which OpenSSL parses again for every signature
+ * (~130 µs, five times the RSA verification itself): hand it the parsed KeyObject instead. Its
+ * toString() is the PEM, which is what mailauth puts in its result (`publicKey.toString()`).
+ */
+function asKeyObject(found: unknown): unknown {
+  const r = found as { publicKey?: unknown } | undefined;
+  if (!r || typeof r.publicKey !== 'string') return found;
+  const pem = r.publicKey;
+  const key = createPublicKey(pem);
+  Object.defineProperty(key, 'toString', { value: () => pem });
+  return { ...r, publicKey: key };
 }
 
 export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
