@@ -33,7 +33,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Real sockets and real child processes on two cores. Most files mostly wait (on replies, real
     // clients, a terminal), so a third worker fills the waits: at load 9, 141 s with three against 219 s
-    // with two, every test passing; four lost a race in a Maildir clean-up and were no faster.
+    // with two, every test passing; four took 213 s against three's 162 s in the next pair of runs.
     maxWorkers: 3,
     // No test mocks a module or changes the environment of its process, so the files a worker runs can
     // share one module graph: importing the lab's graph afresh for every file cost ~0.35 s of CPU per
