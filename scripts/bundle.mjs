@@ -80,13 +80,47 @@ const yargsWithoutHelpCache = patchDependency(
  * it is imported. The first Segmenter of a process loads ICU's break rules: ~20-50 ms, paid by every
  * start through yargs' help layout even when no text is ever measured beyond ASCII (string-width's
  * fast path). Made on first use instead; the TUI still pays it once (ink segments its output).
+ *
+ * And string-width 8 (ink's: it measures every text node of every frame) takes its shortcut for
+ * printable ASCII only; the tutor's text is full of · → § — │, so each took the grapheme path and its
+ * Unicode-property regular expressions, compiled at first use: most of ink's layout time in the first
+ * frame. Its shortcut is widened to inline-wrap.ts's NARROW_TEXT, the characters one column wide each
+ * (read from that file here, so there is one list; test/tui/text-width.test.ts holds every one of them
+ * to string-width's own answer), when ambiguous characters count as narrow (string-width's default).
  */
-const stringWidthLazySegmenter = patchDependency(
-  'string-width-lazy-segmenter',
-  /[\\/]string-width[\\/]index\.js$/,
-  'const segmenter = new Intl.Segmenter();',
-  'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
-  'its Intl.Segmenter is made at import (start-up may be ~30 ms slower)',
+const narrowText = /const NARROW_TEXT = (\/\^\[[^\n]*\]\*\$\/);/.exec(await readFile(path.join(src, 'views/tui/inline-wrap.ts'), 'utf8'))?.[1];
+if (!narrowText) throw new Error('bundle: NARROW_TEXT not found in src/views/tui/inline-wrap.ts');
+const ASCII_SHORTCUT = 'if (/^[\\u0020-\\u007E]*$/.test(string)) {';
+const stringWidthPatches = {
+  name: 'string-width-patches',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      let patched = text.replaceAll(
+        'const segmenter = new Intl.Segmenter();',
+        'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
+      );
+      if (patched === text) console.warn(`bundle: ${path.relative(root, args.path)} changed: its Intl.Segmenter is made at import (start-up may be ~30 ms slower)`);
+      if (patched.includes(ASCII_SHORTCUT)) patched = patched.replace(ASCII_SHORTCUT, `if (/^[\\u0020-\\u007E]*$/.test(string) || (ambiguousIsNarrow && ${narrowText}.test(string))) {`);
+      else if (args.path === path.join(root, 'node_modules/string-width/index.js')) console.warn('bundle: node_modules/string-width/index.js changed: its ASCII shortcut was not found (ink frames may be slower)');
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * ink turns every line of every frame into text with @alcalzone/ansi-tokenize's styledCharsToString,
+ * which works out the ANSI codes from each character's style to the next one's with three Sets and
+ * four arrays (diffAnsiCodes) — even between two characters of the same style, which is nearly every
+ * pair. That was a fifth of the tutor's first frame (the greeting waits for it) and a steady cost of
+ * every frame after. Between equal styles the difference is nothing: skip the sums there.
+ */
+const ansiTokenizeSameStyle = patchDependency(
+  'ansi-tokenize-same-style',
+  /@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/,
+  'ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));',
+  'const from = chars[i - 1].styles, to = char.styles; if (from.length !== to.length || from.some((c, k) => c.code !== to[k].code || c.endCode !== to[k].endCode)) ret += ansiCodesToString(diffAnsiCodes(from, to));',
+  'its per-character style diff was not found (every ink frame may be slower)',
 );
 
 const result = await build({
@@ -112,7 +146,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthLazySegmenter],
+  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import stringWidth from 'string-width';
 import { renderLines, renderMarkdown } from '../../src/views/tui/markdown.js';
-import { lineText, parseInline, wrapSegs } from '../../src/views/tui/inline-wrap.js';
+import { lineText, parseInline, wrapSegs, wrapText, type StyledLine } from '../../src/views/tui/inline-wrap.js';
+import { mergeSegs } from '../../src/views/tui/styled-ansi.js';
 
 const text = (lines: ReturnType<typeof renderMarkdown>) => lines.map(lineText);
 
@@ -107,5 +108,24 @@ describe('markdown display widths (UTF-8 subjects, emoji, CJK names)', () => {
 
   it('hangs nested list items under their parent, and a hard break starts a new line', () => {
     expect(text(renderMarkdown('1. first\n   - inner item that wraps here\n2. second  \n   broken', 24))).toEqual(['1. first', '   • inner item that', '     wraps here', '2. second', '   broken']);
+  });
+});
+
+describe('wrapText (a transcript row\'s one styled text)', () => {
+  it('draws what wrapSegs draws, line for line and style for style, whether or not the text fits as it is', () => {
+    // Spaces in runs and at the ends, hard breaks, wide and narrow characters: the shortcut for a
+    // line that fits as it is must never change what the word wrapper would have drawn.
+    const pieces = ['a', 'bb', ' ', '  ', '→', '漢', '😀', 'é', '\n', 'RCPT', '<bob@example.com>', '250'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const drawn = (lines: StyledLine[]) => lines.map((l) => mergeSegs(l).map((s) => `${s.color ?? ''}|${s.bold ?? ''}|${s.text}`));
+    for (let i = 0; i < 3000; i++) {
+      let text = '';
+      for (let n = Math.floor(next() * 12); n > 0; n--) text += pieces[Math.floor(next() * pieces.length)];
+      const width = 8 + Math.floor(next() * 40);
+      const lead = next() < 0.5 ? [] : [{ text: '  ' }, { text: 'S: ', bold: true }];
+      const seg = { text, color: 'green' };
+      expect(drawn(wrapText(seg, width, lead, [{ text: '     ' }])), JSON.stringify([text, width])).toEqual(drawn(wrapSegs([seg], width, lead, [{ text: '     ' }])));
+    }
   });
 });

@@ -146,6 +146,9 @@ export function parseInline(text: string, opts: MarkdownOptions = {}, base: Styl
   return inlineSegs(Lexer.lexInline(text), opts, base);
 }
 
+/** Text that word-wrapping on one line gives back unchanged: no double space, no edge space, no "\n". */
+const ONE_LINE_AS_IS = /^(?! )(?!.* {2})(?!.* $)[^\n]+$/s;
+
 type Word = { segs: Seg[]; width: number } | 'break';
 
 /** Styled text as words (runs without spaces, possibly of several styles) and hard breaks. */
@@ -231,6 +234,17 @@ export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Se
   }
   if (!empty || lines.length === 0) lines.push(line);
   return lines;
+}
+
+/**
+ * One styled text word-wrapped, as `wrapSegs([seg], …)` draws it, for the transcript's rows: a line that
+ * fits on the first line as it is (most protocol lines; watch lays out thousands a second) is not split
+ * into words only to be joined again by single spaces — when the text has no run of spaces, no space at
+ * either end and no hard break, the wrapped line is the text itself.
+ */
+export function wrapText(seg: Seg, width: number, first: Seg[] = [], rest: Seg[] = first): StyledLine[] {
+  if (ONE_LINE_AS_IS.test(seg.text) && segsWidth(first) + textWidth(seg.text) <= Math.max(8, width)) return [[...first, { ...seg }]];
+  return wrapSegs([seg], width, first, rest);
 }
 
 /** Keep at most `max` lines; the last kept one ends in "…" when some were cut. */

@@ -17,10 +17,21 @@ const sameStyle = (a: Seg, b: Seg) =>
  */
 export function mergeSegs(line: readonly Seg[]): Seg[] {
   const out: Seg[] = [];
+  // The last segment of `out` is a copy of our own once something was merged into it: its text then
+  // grows in place (one copy per merged run, not one per word).
+  let ownLast = false;
   for (const seg of line) {
     const last = out[out.length - 1];
-    if (last && (sameStyle(last, seg) || seg.text.trim() === '')) out[out.length - 1] = { ...last, text: last.text + seg.text };
-    else out.push(seg);
+    if (last && (seg.text.trim() === '' || sameStyle(last, seg))) {
+      if (ownLast) last.text += seg.text;
+      else {
+        out[out.length - 1] = { ...last, text: last.text + seg.text };
+        ownLast = true;
+      }
+    } else {
+      out.push(seg);
+      ownLast = false;
+    }
   }
   return out;
 }

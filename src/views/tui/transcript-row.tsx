@@ -12,7 +12,7 @@ import type { Row, Tone } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
 import { renderLines, renderMarkdown } from './markdown.js';
-import { parseInline, splitAtWidth, textWidth, wrapSegs, type Seg, type StyledLine } from './inline-wrap.js';
+import { parseInline, splitAtWidth, textWidth, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
 import type { Stage } from '../../protocol/stages.js';
@@ -72,7 +72,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
   const md = { backticks: !theme.color };
   switch (row.kind) {
     case 'header':
-      return wrapSegs([{ text: `── ${row.text}${row.time ? ` · ${row.time}` : ''} ──`, bold: true, color: 'cyan' }], width, [{ text: pad(row.indent) }]);
+      return wrapText({ text: `── ${row.text}${row.time ? ` · ${row.time}` : ''} ──`, bold: true, color: 'cyan' }, width, [{ text: pad(row.indent) }]);
     case 'wire': {
       const tone = toneOf(row);
       const client = row.direction === 'client';
@@ -90,14 +90,15 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       if (row.pipelined) body.push({ text: `  ${PIPELINED_MARK}`, color: 'yellow' });
       // Replies of a pipelined group come after all its commands: each says which one it answers.
       if (row.answers) body.push({ text: `  ← ${row.answers}`, color: 'gray' });
-      const lines = row.data ? verbatimWire(body[0]!, width, lead, leadWidth) : wrapSegs(body, width, lead, [{ text: ' '.repeat(leadWidth) }]);
+      const indent = [{ text: ' '.repeat(leadWidth) }];
+      const lines = row.data ? verbatimWire(body[0]!, width, lead, leadWidth) : body.length === 1 ? wrapText(body[0]!, width, lead, indent) : wrapSegs(body, width, lead, indent);
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
     }
     case 'note': {
       const lead: Seg[] = [{ text: pad(row.indent) }, { text: `${tag}• `, color: 'gray' }];
       if (row.time) lead.push({ text: `${row.time} `, color: 'gray' });
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
-      const lines = wrapSegs([{ text: row.text, color: TONE_COLOR[row.tone] ?? 'white' }], width, lead, [{ text: ' '.repeat(leadWidth) }]);
+      const lines = wrapText({ text: row.text, color: TONE_COLOR[row.tone] ?? 'white' }, width, lead, [{ text: ' '.repeat(leadWidth) }]);
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
     }
     case 'output': {
@@ -107,7 +108,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       return PROSE.has(row.output) ? renderMarkdown(text, width, md) : renderLines(text, width, row.output === 'info', md);
     }
     case 'summary':
-      return wrapSegs([{ text: row.text, color: 'gray' }], width);
+      return wrapText({ text: row.text, color: 'gray' }, width);
   }
 }
 
