@@ -7,7 +7,11 @@ import type { LabEvent, LabEventInput } from './types.js';
 // Tens of thousands of events a second under load: format the time once per millisecond.
 let lastMs = 0;
 let lastIso = '';
-function now(): string {
+/**
+ * An event's `time` for now. A producer of many events at one instant (the lines of one TCP read) may
+ * stamp them all with one call; the bus stamps whatever comes without.
+ */
+export function now(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;
