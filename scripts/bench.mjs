@@ -26,6 +26,7 @@
  * installed (`smtp-source -d -s 20 -m 20000 -l 2048`), else a Node load generator doing the same.
  */
 import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir, loadavg, cpus } from 'node:os';
 import net from 'node:net';
@@ -212,9 +213,14 @@ async function nodeLoad(port, rcpt, messages) {
   await Promise.all(Array.from({ length: SESSIONS }, session));
 }
 
-/** A bare smtp-server that accepts and discards: the ceiling for this machine and this load. */
+/**
+ * A bare smtp-server that accepts and discards: the ceiling for this machine and this load. Its CommonJS
+ * build, a module of its own: the lab patches the prototype of the ES module's connection class
+ * (smtp-server-patches.ts) once its code is loaded, and the sink is to run smtp-server as shipped
+ * whichever section ran before (MailDev requires the same CommonJS build).
+ */
 async function bareSink() {
-  const { SMTPServer } = await import('smtp-server');
+  const { SMTPServer } = createRequire(import.meta.url)('smtp-server');
   let received = 0;
   const server = new SMTPServer({
     disableReverseLookup: true,
