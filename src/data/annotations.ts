@@ -97,11 +97,22 @@ export class Annotations {
    * this, and a view needs the key to tell a kind of line it has explained already.
    */
   explain(event: LabEvent): string | undefined {
-    const hit = this.annotationFor(event);
+    // Most lines are of a few kinds (every MAIL, every 250 to RCPT): each kind's explanation is made
+    // once — the lookups, the joining of texts and citations — and shared by every event of it.
+    const kind = kindOf(event);
+    let hit = kind === undefined ? undefined : this.made.get(kind);
+    if (hit === undefined) {
+      const found = this.annotationFor(event);
+      hit = found ? { key: found.key, text: format(found.a) } : null;
+      // Bounded: a client may send any number of distinct made-up verbs.
+      if (kind !== undefined && this.made.size < MADE_KINDS) this.made.set(kind, hit);
+    }
     if (!hit) return undefined;
     event.explainKey = hit.key;
-    return format(hit.a);
+    return hit.text;
   }
+
+  private readonly made = new Map<string, { key: string; text: string } | null>();
 
   private annotationFor(event: LabEvent): { a: Annotation; key: string } | undefined {
     const from = (section: Section, key: string) => {
@@ -125,6 +136,21 @@ export class Annotations {
     if (base && enhanced) return { a: { text: `${base.a.text} ${enhanced.a.text}`, cite: joinCites(base.a.cite, enhanced.a.cite) }, key: `${base.key}+${event.enhanced}` };
     return base ?? enhanced;
   }
+}
+
+const MADE_KINDS = 1000;
+
+/**
+ * What annotationFor reads of an event, as a string, so events alike share one explanation; undefined
+ * for a line of the EHLO reply, whose explanation depends on the extension it names.
+ */
+function kindOf(event: LabEvent): string | undefined {
+  if (event.type !== 'wire') return event.type;
+  if (event.data) return 'data';
+  if (event.direction === 'client') return `C ${event.verb ?? ''}`;
+  if (event.code === undefined) return 'S';
+  if (event.replyTo === 'EHLO' && event.code === 250) return undefined;
+  return `S ${event.code} ${event.replyTo ?? ''} ${event.enhanced ?? ''}`;
 }
 
 /** Two citations as one, each source once ("RFC 4954 §6" from the reply and from its enhanced code). */

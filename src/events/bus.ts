@@ -7,7 +7,11 @@ import type { LabEvent, LabEventInput } from './types.js';
 // Tens of thousands of events a second under load: format the time once per millisecond.
 let lastMs = 0;
 let lastIso = '';
-function now(): string {
+/**
+ * An event's `time` for now. A producer of many events at one instant (the lines of one TCP read) may
+ * stamp them all with one call; the bus stamps whatever comes without.
+ */
+export function now(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;
@@ -18,39 +22,6 @@ function now(): string {
 
 export type Listener = (event: LabEvent) => void;
 
-const plain = (value: string | undefined): PropertyDescriptor => ({ value, writable: true, enumerable: true, configurable: true });
-
-/**
- * `explain` and `explainKey` are worked out the first time someone reads either (a view,
- * JSON.stringify), not for every event: under load most events (message lines, the ring's overwritten
- * past) are never explained, and looking up and joining annotations was a tenth of the server's time.
- * The enricher is a pure function of the event, so reading it later gives what reading it at once
- * would have. Both are accessors until then, so a JSON.stringify that meets them has both keys (with
- * `explain` alone, the serializer took the list of keys before the getter added `explainKey`, and the
- * first NDJSON copy of each event — `serve --json`, the event log — went without it). One pair of
- * descriptors per bus, its getters and setters shared by every event (they work on `this`): no
- * closures per event.
- */
-function explainOnRead(enrich: (event: LabEvent) => void): PropertyDescriptorMap {
-  const settle = (event: LabEvent) => {
-    Object.defineProperty(event, 'explain', plain(undefined));
-    Object.defineProperty(event, 'explainKey', plain(undefined));
-    enrich(event);
-  };
-  const onRead = (key: 'explain' | 'explainKey'): PropertyDescriptor => ({
-    enumerable: true,
-    configurable: true,
-    get(this: LabEvent) {
-      settle(this);
-      return this[key];
-    },
-    set(this: LabEvent, value: string | undefined) {
-      Object.defineProperty(this, key, plain(value));
-    },
-  });
-  return { explain: onRead('explain'), explainKey: onRead('explainKey') };
-}
-
 export class EventBus {
   private readonly ring: (LabEvent | undefined)[];
   private next = 0;
@@ -60,15 +31,22 @@ export class EventBus {
   /** Events emitted while listeners are being told of an earlier one: told after it, in seq order. */
   private readonly waiting: LabEvent[] = [];
   private dispatching = false;
-  private explainDescriptors: PropertyDescriptorMap | undefined;
+  private enrich: ((event: LabEvent) => void) | undefined;
 
   constructor(readonly capacity = 5000) {
     this.ring = new Array(capacity);
   }
 
-  /** Set once by the lab: adds `explain` from the lesson files before anyone sees the event. */
+  /**
+   * Set once by the lab: adds `explain` and `explainKey` from the lesson files before anyone sees the
+   * event. Called for every event but a message line (which has none), so it must be cheap: the
+   * annotations keep each kind of line's explanation once made (Annotations.explain), and the event
+   * gets two plain properties — a view, the event log's JSON and the ring all read a plain object.
+   * (Worked out on first read instead, with accessors, every event was reshaped twice, which cost more
+   * than the lookup once the event log read every event.)
+   */
   setEnricher(fn: (event: LabEvent) => void): void {
-    this.explainDescriptors = explainOnRead(fn);
+    this.enrich = fn;
   }
 
   emit(input: LabEventInput): LabEvent {
@@ -79,9 +57,8 @@ export class EventBus {
     event.seq = ++this.seq;
     if (event.time === undefined) event.time = now();
     // A message line has no explanation (Annotations.explain returns none for `data`), and it is most
-    // of the events under load: no getter for it, which keeps the object plain for views and JSON.
-    if (this.explainDescriptors && !(event.type === 'wire' && event.data) && event.explain === undefined && event.explainKey === undefined)
-      Object.defineProperties(event, this.explainDescriptors);
+    // of the events under load: not even a call for it.
+    if (this.enrich && !(event.type === 'wire' && event.data) && event.explain === undefined && event.explainKey === undefined) this.enrich(event);
     this.ring[this.next] = event;
     if (++this.next === this.capacity) this.next = 0;
     if (this.count < this.capacity) this.count++;

@@ -5,7 +5,10 @@
  * run of message lines (one session's, one after another in seq, stamped with the same time) is one
  * line carrying them in `lines`, which readEventLog turns back into the events they were. Message
  * lines are most of the stream under load, and each as a line of its own was three quarters of the
- * log's bytes (about 7 of 11.5 KB a 2 KB message) and a JSON.stringify each.
+ * log's bytes (about 7 of 11.5 KB a 2 KB message) and a JSON.stringify each. And an explanation is
+ * written once per file: a later event with the same `explainKey` and the same text carries only the
+ * key, and readEventLog puts the text back (every MAIL line's explanation again was most of what was
+ * left, about 2 KB a message).
  *
  * One file per run (per bus: the tutor keeps its bus across lab restarts, so a run is the whole
  * tutor), named by its start time and pid so two labs on one data dir never share a file; a run that
@@ -72,7 +75,8 @@ function isPlainDataLine(e: LabEvent): e is LabEvent & DataLine {
 }
 
 class EventLog {
-  private pending: string[] = [];
+  /** Events and runs of message lines to write with the next flush (made into text there). */
+  private pending: (LabEvent | DataLineRun)[] = [];
   /** Message lines waiting to be written as one run line (flushed by the next other event, or flush()). */
   private lineRun: DataLineRun | undefined;
   private scheduled = false;
@@ -87,6 +91,11 @@ class EventLog {
   private idleTimer: NodeJS.Timeout | undefined;
   private flushedSinceCheck = false;
   private readonly run: string;
+  /**
+   * The explanation last written under each explainKey in the current file (a file must be readable on
+   * its own: the oldest are dropped), with the JSON ending that text makes.
+   */
+  private explained = new Map<string, { text: string; json: string }>();
 
   constructor(
     private readonly dir: string,
@@ -115,7 +124,7 @@ class EventLog {
       }
     } else {
       this.endRun();
-      this.pending.push(JSON.stringify(event));
+      this.pending.push(event);
     }
     // One write per turn of the event loop: a burst of thousands of events costs one system call.
     if (!this.scheduled) {
@@ -125,16 +134,36 @@ class EventLog {
     }
   }
 
+  /**
+   * One event as a log line; its explanation only if this file has not said it yet under its key. The
+   * bus's enricher adds `explainKey` and then `explain`, so `explain` ends the JSON and is cut off
+   * there; an event shaped otherwise is written whole.
+   */
+  private serialize(event: LabEvent | DataLineRun): string {
+    const json = JSON.stringify(event);
+    if (!('explainKey' in event)) return json;
+    const key = event.explainKey;
+    const text = event.explain;
+    if (key === undefined || text === undefined) return json;
+    const said = this.explained.get(key);
+    if (said?.text === text && json.endsWith(said.json)) return `${json.slice(0, json.length - said.json.length)}}`;
+    this.explained.set(key, { text, json: `,"explain":${JSON.stringify(text)}}` });
+    return json;
+  }
+
   /** The message lines gathered so far go to pending: a run of one as the event it is. */
   private endRun(): void {
     const run = this.lineRun;
     if (!run) return;
     this.lineRun = undefined;
-    if (run.lines.length > 1) this.pending.push(JSON.stringify(run));
-    else
-      this.pending.push(
-        JSON.stringify({ type: 'wire', session: run.session, leg: run.leg, direction: run.direction, line: run.lines[0], stage: run.stage, data: true, seq: run.seq, time: run.time }),
-      );
+    if (run.lines.length > 1) this.pending.push(run);
+    else this.pending.push({ type: 'wire', session: run.session, leg: run.leg, direction: run.direction, line: run.lines[0]!, stage: run.stage, data: true, seq: run.seq, time: run.time } as LabEvent);
+  }
+
+  private text(items: (LabEvent | DataLineRun)[]): string {
+    let text = '';
+    for (const item of items) text += this.serialize(item) + '\n';
+    return text;
   }
 
   flush(): void {
@@ -142,13 +171,17 @@ class EventLog {
     flushAtExit.delete(this);
     this.endRun();
     if (!this.pending.length) return;
-    const text = this.pending.join('\n') + '\n';
+    const items = this.pending;
     this.pending = [];
+    let text = this.text(items);
     try {
       if (this.bytes > 0 && this.bytes + text.length > this.maxFileBytes) {
         this.part++;
         this.bytes = 0;
         this.close();
+        // The new file says each explanation again (made again: rare, once a part).
+        this.explained.clear();
+        text = this.text(items);
       }
       if (this.fd === undefined) {
         if (this.bytes === 0) {
@@ -244,6 +277,8 @@ export function readEventLog(dataDir: string): LoggedRun[] {
     const run = `${m[1]}-${m[2]}`;
     const events = runs.get(run) ?? [];
     runs.set(run, events);
+    // Explanations by key as this file said them last: an event with the key alone gets its text back.
+    const explained = new Map<string, string>();
     for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
       if (!line) continue;
       let parsed: LabEvent | DataLineRun;
@@ -256,7 +291,17 @@ export function readEventLog(dataDir: string): LoggedRun[] {
       if (parsed.type === 'wire' && 'lines' in parsed && Array.isArray(parsed.lines)) {
         const { session, leg, direction, stage, seq, time } = parsed;
         parsed.lines.forEach((l, i) => events.push({ type: 'wire', session, leg, direction, line: l, stage, data: true, seq: seq + i, time } as LabEvent));
-      } else events.push(parsed as LabEvent);
+      } else {
+        const e = parsed as LabEvent;
+        if (e.explainKey !== undefined) {
+          if (e.explain !== undefined) explained.set(e.explainKey, e.explain);
+          else {
+            const text = explained.get(e.explainKey);
+            if (text !== undefined) e.explain = text;
+          }
+        }
+        events.push(e);
+      }
     }
   }
   return [...runs].map(([run, events]) => ({ run, events: events.sort((a, b) => a.seq - b.seq) }));

@@ -6,7 +6,7 @@
  * and the transcript of commands and replies.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { EventBus } from '../events/bus.js';
+import { now, type EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { DataLineSplitter, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
 import { smtpError } from '../protocol/reply.js';
@@ -25,7 +25,8 @@ export interface DataHost {
   world: World;
   bus: EventBus;
   queue: QueueSink;
-  emitDataLine(s: InboundSession, head: string, omittedOctets: number): void;
+  /** A message line, stamped `time` (the read it arrived in). */
+  emitDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void;
   emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg?: Leg, omittedOctets?: number): void;
   withFault(moment: FaultMoment, session: SMTPServerSession, answer: (err: Error & { responseCode: number }) => void, go: () => void): void;
 }
@@ -47,6 +48,8 @@ export function receiveMessage(
   // RFC 5321 §4.5.2). The DATA stream itself lags: smtp-server holds back a chunk's last bytes
   // until more arrive (they might start the CRLF.CRLF that ends the message), so a learner's line
   // would only show when the next one is typed.
+  // The lines of one read arrived together: one time for them all (a clock read and a format fewer a line).
+  let time = '';
   const splitter = new DataLineSplitter((head, omitted) => {
     // The lone "." is said when the stream ends (below); whatever follows it is commands.
     if (head === '.' && !omitted) {
@@ -54,12 +57,14 @@ export function receiveMessage(
       return false;
     }
     if (++lines <= MAX_DATA_LINE_EVENTS) {
-      if (s.state.inData) host.emitDataLine(s, head, omitted);
+      if (s.state.inData) host.emitDataLine(s, head, omitted, time);
       else host.emitWire(s, 'client', head, 'inbound', omitted);
     }
   });
   const tap = (chunk: Buffer) => {
-    if (!ended) splitter.push(chunk);
+    if (ended) return;
+    time = now();
+    splitter.push(chunk);
   };
   const parser = s.conn?._parser || undefined;
   if (parser) parser.__dataTap = tap;
@@ -107,16 +112,16 @@ export function receiveMessage(
     chunks = [];
     // A strict relay: no bare LF gets through to be read as a line end further on (smuggling.ts).
     if (host.world.bareLf === 'reject' && hasBareLf(message.subarray(header.length))) return cb(smtpError(BARE_LF_REFUSAL.code, BARE_LF_REFUSAL.text));
-    const envelope = {
+    const envelope: Envelope = {
       from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
       recipients,
       session: s.id,
       clientAddress: session.remoteAddress,
       helo: session.hostNameAppearsAs,
       authenticated: !!session.user,
-      ...envelopeParams(session),
-      received,
     };
+    addEnvelopeParams(envelope, session);
+    envelope.received = received;
     host.queue.enqueue(envelope, message, queueId).then(
       (queueId) => cb(null, `Ok: queued as ${queueId}`),
       (err: Error) => {
@@ -140,23 +145,26 @@ function ownBuffer(header: string, chunks: Buffer[], bodyLength: number): Buffer
   return message;
 }
 
-/** What MAIL and RCPT parameters ask of the queue: BODY (RFC 6152), SIZE (RFC 1870), RET/ENVID/NOTIFY/ORCPT (RFC 3461). */
-function envelopeParams(session: SMTPServerSession): Pick<Envelope, 'body' | 'ret' | 'envid' | 'rcptDsn' | 'declaredSize'> {
+/**
+ * What MAIL and RCPT parameters ask of the queue: BODY (RFC 6152), SIZE (RFC 1870), RET/ENVID/NOTIFY/ORCPT
+ * (RFC 3461), set on `envelope` only where the client gave them (most messages have none: nothing made).
+ */
+function addEnvelopeParams(envelope: Envelope, session: SMTPServerSession): void {
   const env = session.envelope;
-  const args = (env.mailFrom ? env.mailFrom.args : undefined) || {};
-  const declared = Number((args as Record<string, string>).SIZE);
-  const rcptDsn = env.rcptTo.map((r) => ({
-    ...(r.dsn?.notify?.length ? { notify: r.dsn.notify.map((n) => n.toUpperCase()) } : {}),
-    ...(r.dsn?.orcpt ? { orcpt: r.dsn.orcpt } : {}),
-  }));
   const body = env.bodyType?.toUpperCase();
-  return {
-    ...(body === '8BITMIME' || body === '7BIT' ? { body } : {}),
-    ...(env.dsn?.ret === 'FULL' || env.dsn?.ret === 'HDRS' ? { ret: env.dsn.ret } : {}),
-    ...(env.dsn?.envid ? { envid: env.dsn.envid } : {}),
-    ...(rcptDsn.some((d) => d.notify || d.orcpt) ? { rcptDsn } : {}),
-    ...(Number.isSafeInteger(declared) && declared >= 0 && 'SIZE' in args ? { declaredSize: declared } : {}),
-  };
+  if (body === '8BITMIME' || body === '7BIT') envelope.body = body;
+  if (env.dsn?.ret === 'FULL' || env.dsn?.ret === 'HDRS') envelope.ret = env.dsn.ret;
+  if (env.dsn?.envid) envelope.envid = env.dsn.envid;
+  if (env.rcptTo.some((r) => r.dsn?.notify?.length || r.dsn?.orcpt))
+    envelope.rcptDsn = env.rcptTo.map((r) => ({
+      ...(r.dsn?.notify?.length ? { notify: r.dsn.notify.map((n) => n.toUpperCase()) } : {}),
+      ...(r.dsn?.orcpt ? { orcpt: r.dsn.orcpt } : {}),
+    }));
+  const args = (env.mailFrom ? env.mailFrom.args : undefined) || {};
+  if ('SIZE' in args) {
+    const declared = Number((args as Record<string, string>).SIZE);
+    if (Number.isSafeInteger(declared) && declared >= 0) envelope.declaredSize = declared;
+  }
 }
 
 /** Deliver to the mailbox as the world spells it (Bob@example.com → bob), keeping remote addresses as given. */

@@ -40,7 +40,7 @@ export function deliveryName(arrival: number, queueId: string, recipientIndex: n
  * message with CRLF turned into LF: Maildir files use the local line ending.
  */
 export function finalDeliveryContent(from: string, recipient: string, message: Buffer): Buffer {
-  const head = `Return-Path: <${from}>\nDelivered-To: ${recipient}\n`;
+  const head = deliveryHead(from, recipient);
   // Its own memory (not Node's shared pool), so it can be handed to a writer thread without a copy;
   // the head and the LF-ended message go straight into it (one copy of the message, not two).
   // Sized exactly (a count of the CRLFs first): a writer thread only takes over a buffer it fills.
@@ -93,6 +93,24 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const path = require('node:path');
+const CRLF = Buffer.from('\\r\\n');
+// The file of a message handed over as received: the delivery's header lines, then the message with
+// each CRLF made an LF (Maildir files use the local line ending), made here and not on the event loop.
+function maildirFile(head, received) {
+  const message = Buffer.from(received.buffer, received.byteOffset, received.byteLength);
+  let crlfs = 0;
+  for (let i = message.indexOf(CRLF); i >= 0; i = message.indexOf(CRLF, i + 2)) crlfs++;
+  const out = Buffer.allocUnsafe(Buffer.byteLength(head) + message.length - crlfs);
+  let o = out.write(head, 0);
+  let from = 0;
+  for (let i = message.indexOf(CRLF); i >= 0; i = message.indexOf(CRLF, from)) {
+    o += message.copy(out, o, from, i);
+    out[o++] = 10;
+    from = i + 2;
+  }
+  message.copy(out, o, from);
+  return out;
+}
 parentPort.on('message', (jobs) => {
   const results = [];
   const dirs = new Map();
@@ -100,10 +118,11 @@ parentPort.on('message', (jobs) => {
     try {
       const tmp = path.join(j.dir, 'tmp', j.name);
       const final = path.join(j.dir, 'new', j.name);
+      const content = j.content || maildirFile(j.head, j.message);
       const fd = fs.openSync(tmp, 'w');
       try {
         let off = 0;
-        while (off < j.content.length) off += fs.writeSync(fd, j.content, off, j.content.length - off);
+        while (off < content.length) off += fs.writeSync(fd, content, off, content.length - off);
         if (j.durable) fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
@@ -133,7 +152,10 @@ parentPort.on('message', (jobs) => {
 interface Job {
   dir: string;
   name: string;
-  content: Uint8Array;
+  /** The file's bytes; or, made in the writer thread, `head` and then `message` with LF line ends. */
+  content?: Uint8Array;
+  head?: string;
+  message?: Uint8Array;
   /** fsync the file and new/ before the delivery counts (the lab's own mailboxes); false for a simulated peer. */
   durable: boolean;
 }
@@ -164,8 +186,8 @@ class MaildirWriters {
     });
   }
 
-  async write(dir: string, name: string, content: Buffer): Promise<string> {
-    const result = await this.groups.add({ dir, name, content, durable: this.durable });
+  async write(job: Omit<Job, 'durable'>): Promise<string> {
+    const result = await this.groups.add({ ...job, durable: this.durable });
     if (result instanceof Error) throw result;
     return result;
   }
@@ -212,7 +234,7 @@ class MaildirWriters {
       // Hand over buffers that own their memory instead of copying them.
       const transfer = jobs
         .map((j) => j.content)
-        .filter((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength)
+        .filter((c): c is Uint8Array => !!c && c.byteOffset === 0 && c.byteLength === c.buffer.byteLength)
         .map((c) => c.buffer as ArrayBuffer);
       w.postMessage(jobs, [...new Set(transfer)]);
     });
@@ -272,7 +294,23 @@ const peerWriters = new MaildirWriters(1, false);
  */
 export async function deliverToMaildir(dir: string, name: string, content: Buffer, peer = false): Promise<string> {
   await ensureMaildir(dir);
-  return (peer ? peerWriters : writers).write(dir, name, content);
+  return (peer ? peerWriters : writers).write({ dir, name, content });
+}
+
+/**
+ * Final delivery of `message` (as received, CRLF) to `recipient`'s Maildir `dir` under `name`: the
+ * file finalDeliveryContent would make, made in the writer thread (a copy and a scan of every line,
+ * off the event loop). `message` is copied to the thread, so the queue may keep it. Resolves with the
+ * path once the file is durable.
+ */
+export async function deliverMessageToMaildir(dir: string, name: string, from: string, recipient: string, message: Buffer): Promise<string> {
+  await ensureMaildir(dir);
+  return writers.write({ dir, name, head: deliveryHead(from, recipient), message });
+}
+
+/** The header lines final delivery adds (RFC 5321 §4.4: Return-Path records the reverse-path). */
+function deliveryHead(from: string, recipient: string): string {
+  return `Return-Path: <${from}>\nDelivered-To: ${recipient}\n`;
 }
 
 /** The part of a lab delivery name that identifies (queue id, recipient): `<queueId>_<index>`. */

@@ -100,7 +100,7 @@ export class LabServer {
       world,
       bus: opts.bus,
       queue: opts.queue,
-      emitDataLine: (s, head, omitted) => this.emitDataLine(s, head, omitted),
+      emitDataLine: (s, head, omitted, time) => this.emitDataLine(s, head, omitted, time),
       emitWire: (s, direction, line, leg, omitted) => this.emitWire(s, direction, line, leg, omitted),
       withFault: (moment, session, answer, go) => this.withFault(moment, session, answer, go),
     };
@@ -205,12 +205,12 @@ export class LabServer {
    * makes, built directly — no classifying, no pipelining count — since it is most of the events
    * under load.
    */
-  private emitDataLine(s: InboundSession, head: string, omittedOctets: number): void {
+  private emitDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void {
     const line = omittedOctets > 0 ? `${head}… ${omittedOctets} more octets` : head;
     this.opts.bus.emit(
       omittedOctets > 0
-        ? { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true }
-        : { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true },
+        ? { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true, time }
+        : { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true, time },
     );
     this.noteBareLineEnd(s, line);
   }

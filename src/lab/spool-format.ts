@@ -207,12 +207,18 @@ function readRecord(buf: Buffer, pos: number): { record: SpoolRecord; offset: nu
   return { record, offset };
 }
 
-/** One framed record: header line with the CRC-32 of envelope JSON + message, the message, a newline. */
-export function frameRecord(record: SpoolRecord, message: Buffer): Buffer {
+/**
+ * One framed record as its three parts: header line with the CRC-32 of envelope JSON + message, the
+ * message, a newline. The message is not copied: the spool writes a group's parts with one writev
+ * (spool.ts), so a message's bytes go from its own buffer to the file.
+ */
+export function recordParts(record: SpoolRecord, message: Buffer): [Buffer, Buffer, Buffer] {
   const json = JSON.stringify(record);
   const crc = crc32(message, crc32(json)).toString(16).padStart(8, '0');
-  return Buffer.concat([Buffer.from(`${HEADER_V2}${crc} ${json}\n`), message, Buffer.from('\n')]);
+  return [Buffer.from(`${HEADER_V2}${crc} ${json}\n`), message, NEWLINE];
 }
+
+const NEWLINE = Buffer.from('\n');
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await fs.open(dir, 'r');

@@ -49,8 +49,16 @@ export function stageOfVerb(verb: string, current: Stage): Stage {
 }
 
 export function verbOf(commandLine: string): string {
-  const word = commandLine.trimStart().split(/[ \t:]/, 1)[0] ?? '';
-  return word.toUpperCase();
+  // The word before the first space, tab or colon, found by a scan: this runs for every command line,
+  // and a regex split made an array for it each time.
+  const first = commandLine.charCodeAt(0);
+  const line = first <= 0x20 || first >= 0x80 ? commandLine.trimStart() : commandLine;
+  let end = 0;
+  for (; end < line.length; end++) {
+    const c = line.charCodeAt(end);
+    if (c === 0x20 || c === 0x09 || c === 0x3a) break;
+  }
+  return line.slice(0, end).toUpperCase();
 }
 
 export interface Classified {

@@ -46,6 +46,7 @@ export class DataLineSplitter {
       if (this.emit() === false) return false;
       start = 1;
     }
+    if (chunk.length - start <= SMALL_CHUNK) return this.pushSmall(chunk, start);
     for (;;) {
       const i = chunk.indexOf(CRLF, start);
       if (i < 0) break;
@@ -62,6 +63,31 @@ export class DataLineSplitter {
     }
     this.keep(chunk, start, chunk.length);
     this.cr = chunk.length > start && chunk[chunk.length - 1] === 0x0d;
+    return true;
+  }
+
+  /**
+   * A small chunk (a message or a few under load) is read as one latin1 string and its whole lines are
+   * cut from it: a string search and a slice a line instead of two calls into the buffer. Only small
+   * ones: a line cut from a string may keep the whole string alive for as long as its event lives.
+   */
+  private pushSmall(chunk: Buffer, start: number): boolean {
+    const text = chunk.toString('latin1', start);
+    let from = 0;
+    for (;;) {
+      const i = text.indexOf('\r\n', from);
+      if (i < 0) break;
+      if (this.headLen === 0 && this.omitted === 0 && i - from <= MAX_DATA_LINE_OCTETS) {
+        this.cr = false;
+        if (this.onLine(text.slice(from, i), 0) === false) return false;
+      } else {
+        this.keep(chunk, start + from, start + i);
+        if (this.emit() === false) return false;
+      }
+      from = i + 2;
+    }
+    this.keep(chunk, start + from, chunk.length);
+    this.cr = chunk.length > start + from && chunk[chunk.length - 1] === 0x0d;
     return true;
   }
 
@@ -102,6 +128,8 @@ export class DataLineSplitter {
 }
 
 const CRLF = Buffer.from('\r\n');
+/** Octets up to which a chunk is split as one string (see pushSmall). */
+const SMALL_CHUNK = 4096;
 
 export interface WireLineFields {
   stage: Stage;

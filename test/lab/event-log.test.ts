@@ -77,6 +77,27 @@ describe('event log', () => {
     }
   });
 
+  it('writes an explanation once per file, and reads it back onto every event that had it', () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const bus = new EventBus();
+    attachEventLog(bus, dataDir);
+    bus.setEnricher((e) => {
+      if (e.type === 'notice') {
+        e.explainKey = 'events/notice';
+        e.explain = e.message === 'changed' ? 'Another text.' : 'A note from the lab.';
+      }
+    });
+    for (const message of ['one', 'two', 'changed', 'three']) bus.emit({ type: 'notice', stage: 'queue', level: 'info', message });
+    flushEventLog(bus);
+    const onDisk = readdirSync(eventsDir(dataDir)).flatMap((f) => readFileSync(path.join(eventsDir(dataDir), f), 'utf8').split('\n').filter(Boolean));
+    // Said in full the first time and where it changed; the others carry only the key.
+    expect(onDisk.map((l) => (JSON.parse(l) as { explain?: string }).explain)).toEqual(['A note from the lab.', undefined, 'Another text.', 'A note from the lab.']);
+    const events = readEventLog(dataDir)[0]!.events;
+    expect(events.map((e) => e.explain)).toEqual(['A note from the lab.', 'A note from the lab.', 'Another text.', 'A note from the lab.']);
+    expect(events.every((e) => e.explainKey === 'events/notice')).toBe(true);
+  });
+
   it('keeps interleaved sessions\' message lines, and one with more to it, apart and in seq order', () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
