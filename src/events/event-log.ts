@@ -178,9 +178,8 @@ class EventLog {
       if (this.bytes > 0 && this.bytes + text.length > this.maxFileBytes) {
         this.part++;
         this.bytes = 0;
-        this.close();
         // The new file says each explanation again (made again: rare, once a part).
-        this.explained.clear();
+        this.close();
         text = this.text(items);
       }
       if (this.fd === undefined) {
@@ -196,6 +195,9 @@ class EventLog {
       this.flushedSinceCheck = true;
       this.idleTimer ??= setTimeout(() => this.closeIfIdle(), IDLE_CLOSE_MS).unref();
     } catch (err) {
+      // What this batch said may not be in the file: the next write opens it again and says each
+      // explanation again.
+      this.close();
       // The log is for later; the lab itself goes on. A data dir removed under a run (a test's, a
       // demo's temporary one) has nothing left to keep.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
@@ -211,7 +213,12 @@ class EventLog {
     this.idleTimer = setTimeout(() => this.closeIfIdle(), IDLE_CLOSE_MS).unref();
   }
 
+  /**
+   * Closed, the file is no longer ours to count on (another lab on this data dir may prune it, a person
+   * may clear events/): whatever is written next says each explanation again.
+   */
   private close(): void {
+    this.explained.clear();
     if (this.fd === undefined) return;
     try {
       closeSync(this.fd);

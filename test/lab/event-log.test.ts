@@ -1,5 +1,5 @@
 /** The event log on disk: NDJSON per run, rotated by size, a bounded number of files, no secrets. */
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events/bus.js';
@@ -96,6 +96,38 @@ describe('event log', () => {
     const events = readEventLog(dataDir)[0]!.events;
     expect(events.map((e) => e.explain)).toEqual(['A note from the lab.', 'A note from the lab.', 'Another text.', 'A note from the lab.']);
     expect(events.every((e) => e.explainKey === 'events/notice')).toBe(true);
+  });
+
+  it('says an explanation again in a file it reopens: a log file removed while closed keeps every explanation', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const bus = new EventBus();
+    attachEventLog(bus, dataDir);
+    bus.setEnricher((e) => {
+      if (e.type === 'notice') {
+        e.explainKey = 'events/notice';
+        e.explain = 'A note from the lab.';
+      }
+    });
+    bus.emit({ type: 'notice', stage: 'queue', level: 'info', message: 'one' });
+    flushEventLog(bus);
+    // A quiet log closes its file; another lab on this data dir (pruning) or a person may then remove it.
+    const dir = eventsDir(dataDir);
+    const open = () => readdirSync('/proc/self/fd').some((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    });
+    for (const deadline = Date.now() + 10_000; open(); ) {
+      if (Date.now() > deadline) throw new Error('the event log file was never closed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const f of readdirSync(dir)) rmSync(path.join(dir, f));
+    bus.emit({ type: 'notice', stage: 'queue', level: 'info', message: 'two' });
+    flushEventLog(bus);
+    expect(readEventLog(dataDir)[0]!.events.map((e) => [e.message, e.explain])).toEqual([['two', 'A note from the lab.']]);
   });
 
   it('keeps interleaved sessions\' message lines, and one with more to it, apart and in seq order', () => {
