@@ -9,7 +9,7 @@
  *                             and find the next one after damage: a header line
  *                             `#SMTPLAB-SPOOL2 <crc32 hex> {json envelope}\n`, then exactly `size`
  *                             message bytes, then `\n`. The CRC-32 covers the JSON and the message.
- *                             Concurrent enqueues are written with one write and one fdatasync; a new
+ *                             Concurrent enqueues are written with one writev and one fdatasync; a new
  *                             segment also gets its directory fsynced before anyone is told "queued".
  *   DIR/spool/state.log       append-only JSON lines: per-recipient progress (deferred, delivered,
  *                             bounced) and "item done". The last line for a (queue id, recipient) wins.

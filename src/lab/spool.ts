@@ -193,7 +193,11 @@ export class Spool {
     return !this.segFh || this.segBroken || this.segRecords >= SEGMENT_MAX_RECORDS || this.segBytes >= SEGMENT_MAX_BYTES;
   }
 
-  /** One group of records: appended with one write, made durable with one fdatasync. */
+  /**
+   * One group of records: appended with one writev, made durable with one fdatasync. The records'
+   * message bytes are written from the callers' own buffers, after the CRC was taken: a caller must
+   * not change its buffer until its append resolves.
+   */
   private async commitRecords(records: Framed[]): Promise<SpooledAt[]> {
     if (this.needsNewSegment()) {
       await this.rotate();
