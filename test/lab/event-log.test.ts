@@ -15,6 +15,21 @@ function noticeBurst(bus: EventBus, n: number): void {
   for (let i = 0; i < n; i++) bus.emit({ type: 'notice', stage: 'queue', level: 'info', message: `event ${i} ${'x'.repeat(80)}` });
 }
 
+/** A logged bus whose notices carry an explanation, as the annotations give one ('changed' gets another). */
+function explainedNotices(): { dataDir: string; bus: EventBus } {
+  const dataDir = tempDir();
+  dirs.push(dataDir);
+  const bus = new EventBus();
+  attachEventLog(bus, dataDir);
+  bus.setEnricher((e) => {
+    if (e.type === 'notice') {
+      e.explainKey = 'events/notice';
+      e.explain = e.message === 'changed' ? 'Another text.' : 'A note from the lab.';
+    }
+  });
+  return { dataDir, bus };
+}
+
 describe('event log', () => {
   it('rotates by size and keeps at most maxFiles files, the newest', () => {
     const dataDir = tempDir();
@@ -78,16 +93,7 @@ describe('event log', () => {
   });
 
   it('writes an explanation once per file, and reads it back onto every event that had it', () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
-    const bus = new EventBus();
-    attachEventLog(bus, dataDir);
-    bus.setEnricher((e) => {
-      if (e.type === 'notice') {
-        e.explainKey = 'events/notice';
-        e.explain = e.message === 'changed' ? 'Another text.' : 'A note from the lab.';
-      }
-    });
+    const { dataDir, bus } = explainedNotices();
     for (const message of ['one', 'two', 'changed', 'three']) bus.emit({ type: 'notice', stage: 'queue', level: 'info', message });
     flushEventLog(bus);
     const onDisk = readdirSync(eventsDir(dataDir)).flatMap((f) => readFileSync(path.join(eventsDir(dataDir), f), 'utf8').split('\n').filter(Boolean));
@@ -99,16 +105,7 @@ describe('event log', () => {
   });
 
   it('says an explanation again in a file it reopens: a log file removed while closed keeps every explanation', async () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
-    const bus = new EventBus();
-    attachEventLog(bus, dataDir);
-    bus.setEnricher((e) => {
-      if (e.type === 'notice') {
-        e.explainKey = 'events/notice';
-        e.explain = 'A note from the lab.';
-      }
-    });
+    const { dataDir, bus } = explainedNotices();
     bus.emit({ type: 'notice', stage: 'queue', level: 'info', message: 'one' });
     flushEventLog(bus);
     // A quiet log closes its file; another lab on this data dir (pruning) or a person may then remove it.
