@@ -1,5 +1,6 @@
 /** `smtp-lab serve`: the lab server headless, with a plain or NDJSON view of the stream. */
 import type { CommandModule } from 'yargs';
+import { setFlagsFromString } from 'node:v8';
 import { startLab } from '../lab/lab.js';
 import { defaultDataDir } from '../lab/paths.js';
 import { attachNdjson } from '../views/ndjson.js';
@@ -35,6 +36,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' }) as never,
   handler: async (argv) => {
     const ctx = contextOf(argv);
+    // As watch does (src/commands/watch.ts): a flood's short-lived events die in the old generation, and
+    // V8's own growing factor let them pile up past 150 MiB of RSS between full collections.
+    if (ctx.ownsProcess) setFlagsFromString('--heap-growing-percent=30');
     const bus = new EventBus();
     // Attach before the lab starts so the listening event is the first line.
     if (argv.json) attachNdjson(bus, ctx.stdout);
