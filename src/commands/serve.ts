@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { setFlagsFromString } from 'node:v8';
 import { startLab } from '../lab/lab.js';
+import { HEAP_GROWING_PERCENT } from './watch.js';
 import { defaultDataDir } from '../lab/paths.js';
 import { attachNdjson } from '../views/ndjson.js';
 import { attachPlain } from '../views/plain.js';
@@ -38,7 +39,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const ctx = contextOf(argv);
     // As watch does (src/commands/watch.ts): a flood's short-lived events die in the old generation, and
     // V8's own growing factor let them pile up past 150 MiB of RSS between full collections.
-    if (ctx.ownsProcess) setFlagsFromString('--heap-growing-percent=30');
+    if (ctx.ownsProcess) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
     const bus = new EventBus();
     // Attach before the lab starts so the listening event is the first line.
     if (argv.json) attachNdjson(bus, ctx.stdout);

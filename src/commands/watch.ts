@@ -43,7 +43,7 @@ interface WatchArgs {
  * a tenth more CPU a message (figures in docs/ARCHITECTURE.md). A process-wide V8 setting: set only when
  * this run owns the process and draws with ink (the plain and NDJSON views keep nothing of the kind).
  */
-const WATCH_HEAP_GROWING_PERCENT = 30;
+export const HEAP_GROWING_PERCENT = 30;
 
 // Stopping the lab is promised within 2 s; past that a hung socket must not keep the process alive.
 const EXIT_DEADLINE_MS = 1800;
@@ -68,7 +68,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     const { annotationsFile, worldFile } = lessonsFolder(argv.lessons);
     // ink draws on the process's own terminal: only a run that owns the process gets it.
     const interactive = ctx.ownsProcess && canUseInk(ctx) && !argv.json;
-    if (interactive) setFlagsFromString(`--heap-growing-percent=${WATCH_HEAP_GROWING_PERCENT}`);
+    if (interactive) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
     const bus = new EventBus();
     // Plain and NDJSON views attach before the lab starts so the listening event comes first.
     if (argv.json) attachNdjson(bus, ctx.stdout);
