@@ -30,17 +30,24 @@ const metaUrlAsInTscOutput = {
 };
 
 /**
- * A plugin that replaces `from` with `to` in the dependency files matching `filter`, and says so at build
- * time if `from` is no longer there (the dependency changed: the bundle still works, only slower).
+ * Each dependency patch by name, with what is lost without it, and the ones that applied to a file:
+ * one that applied nowhere (its text changed, or its file moved) is reported after the build — a
+ * warning (the bundle still works, only slower), and with SMTP_LAB_STRICT_BUNDLE=1 (.ci/run sets it) a
+ * failed build, so an upgrade that drops a patch is seen where the tests run.
  */
+const patches = new Map();
+const patchesApplied = new Set();
+
+/** A plugin that replaces `from` with `to` in the dependency files matching `filter`. */
 function patchDependency(name, filter, from, to, ifMissing) {
+  patches.set(name, ifMissing);
   return {
     name,
     setup(b) {
       b.onLoad({ filter }, async (args) => {
         const text = await readFile(args.path, 'utf8');
         const patched = text.replaceAll(from, to);
-        if (patched === text) console.warn(`bundle: ${path.relative(root, args.path)} changed: ${ifMissing}`);
+        if (patched !== text) patchesApplied.add(name);
         return { contents: patched, loader: 'js' };
       });
     },
@@ -91,6 +98,8 @@ const yargsWithoutHelpCache = patchDependency(
 const narrowText = /const NARROW_TEXT = (\/\^\[[^\n]*\]\*\$\/);/.exec(await readFile(path.join(src, 'views/tui/inline-wrap.ts'), 'utf8'))?.[1];
 if (!narrowText) throw new Error('bundle: NARROW_TEXT not found in src/views/tui/inline-wrap.ts');
 const ASCII_SHORTCUT = 'if (/^[\\u0020-\\u007E]*$/.test(string)) {';
+patches.set('string-width-segmenter-on-first-use', 'no string-width makes its Intl.Segmenter on first use (start-up may be ~30 ms slower)');
+patches.set('string-width-narrow-shortcut', "string-width 8's ASCII shortcut was not found (ink frames may be slower)");
 const stringWidthPatches = {
   name: 'string-width-patches',
   setup(b) {
@@ -100,9 +109,11 @@ const stringWidthPatches = {
         'const segmenter = new Intl.Segmenter();',
         'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
       );
-      if (patched === text) console.warn(`bundle: ${path.relative(root, args.path)} changed: its Intl.Segmenter is made at import (start-up may be ~30 ms slower)`);
-      if (patched.includes(ASCII_SHORTCUT)) patched = patched.replace(ASCII_SHORTCUT, `if (/^[\\u0020-\\u007E]*$/.test(string) || (ambiguousIsNarrow && ${narrowText}.test(string))) {`);
-      else if (args.path === path.join(root, 'node_modules/string-width/index.js')) console.warn('bundle: node_modules/string-width/index.js changed: its ASCII shortcut was not found (ink frames may be slower)');
+      if (patched !== text) patchesApplied.add('string-width-segmenter-on-first-use');
+      if (patched.includes(ASCII_SHORTCUT)) {
+        patched = patched.replace(ASCII_SHORTCUT, `if (/^[\\u0020-\\u007E]*$/.test(string) || (ambiguousIsNarrow && ${narrowText}.test(string))) {`);
+        patchesApplied.add('string-width-narrow-shortcut');
+      }
       return { contents: patched, loader: 'js' };
     });
   },
@@ -168,3 +179,10 @@ for (const name of await readdir(dist)) {
 
 // The shipped lessons, annotations and world, compiled to JSON for a fast start.
 await compileData(dist);
+
+const missed = [...patches].filter(([name]) => !patchesApplied.has(name));
+for (const [name, ifMissing] of missed) console.warn(`bundle: the ${name} patch applied to no file: ${ifMissing}`);
+if (missed.length && process.env.SMTP_LAB_STRICT_BUNDLE === '1') {
+  console.error('bundle: a dependency changed under a patch (above): update scripts/bundle.mjs');
+  process.exit(1);
+}
