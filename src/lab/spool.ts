@@ -177,7 +177,9 @@ export class Spool {
     const fd = info?.readFd ?? openSync(path.join(this.dir, at.segment), 'r');
     if (info) info.readFd = fd;
     try {
-      const buf = Buffer.allocUnsafe(size);
+      // A buffer of its own, not a slice of Node's shared pool: handed to a Maildir writer thread, a
+      // pooled small message would carry its whole 8 KiB slab with it.
+      const buf = Buffer.allocUnsafeSlow(size);
       for (let off = 0; off < size; ) {
         const n = readSync(fd, buf, off, size - off, at.offset + off);
         if (n === 0) throw new Error(`spool segment ${at.segment} ends before the message at ${at.offset}`);
