@@ -4,7 +4,7 @@
  * and the recipient, so a delivery repeated after a crash finds the first one instead of copying it.
  */
 import { localPartOf } from '../protocol/command.js';
-import { deliverMessageToMaildir, deliveryKey, deliveryName, findDelivered, mailboxDir } from './maildir.js';
+import { deliverToMaildir, deliveryKey, deliveryName, findDelivered, mailboxDir } from './maildir.js';
 import type { DeliveryContext, Failure, Item, Rcpt } from './queue-item.js';
 import { wantsReport } from './bounce.js';
 
@@ -32,7 +32,7 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
       const dir = mailboxDir(ctx.dataDir, r.domain, local);
       const name = deliveryName(item.record.arrival, item.record.id, r.index, world.hostname);
       let file = item.resumed ? findDelivered(dir, deliveryKey(item.record.id, r.index), item.bounceOf ? undefined : resumeListing) : undefined;
-      if (!file) file = await deliverMessageToMaildir(dir, name, item.record.from, r.address, (body ??= ctx.body(item)));
+      if (!file) file = await deliverToMaildir(dir, name, item.record.from, r.address, (body ??= ctx.body(item)));
       r.status = 'delivered';
       r.lastReply = `250 2.0.0 delivered to maildir ${file}`;
       // No fsync: the Maildir name is the proof of delivery. A one-recipient item needs no mark at

@@ -35,36 +35,6 @@ export function deliveryName(arrival: number, queueId: string, recipientIndex: n
   return `${Math.floor(arrival / 1000)}.${deliveryKey(queueId, recipientIndex)}.${host}`;
 }
 
-/**
- * The header lines final delivery adds (RFC 5321 §4.4: Return-Path records the reverse-path), then the
- * message with CRLF turned into LF: Maildir files use the local line ending.
- */
-export function finalDeliveryContent(from: string, recipient: string, message: Buffer): Buffer {
-  const head = deliveryHead(from, recipient);
-  // Its own memory (not Node's shared pool), so it can be handed to a writer thread without a copy;
-  // the head and the LF-ended message go straight into it (one copy of the message, not two).
-  // Sized exactly (a count of the CRLFs first): a writer thread only takes over a buffer it fills.
-  let crlfs = 0;
-  for (let i = message.indexOf(CRLF); i >= 0; i = message.indexOf(CRLF, i + 2)) crlfs++;
-  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(head) + message.length - crlfs);
-  crlfToLfInto(message, out, out.write(head, 0));
-  return out;
-}
-
-const CRLF = Buffer.from('\r\n');
-
-/** Copies `buf` into `out` from `at` with each CRLF made an LF; returns where the copy ends. */
-function crlfToLfInto(buf: Buffer, out: Buffer, at: number): number {
-  let o = at;
-  let from = 0;
-  for (let i = buf.indexOf(CRLF); i >= 0; i = buf.indexOf(CRLF, from)) {
-    o += buf.copy(out, o, from, i);
-    out[o++] = 10;
-    from = i + 2;
-  }
-  return o + buf.copy(out, o, from);
-}
-
 const madeMailboxes = new Set<string>();
 
 /** Create tmp/, new/, cur/ once; fsync the parents so the mailbox itself survives a crash. */
@@ -118,7 +88,7 @@ parentPort.on('message', (jobs) => {
     try {
       const tmp = path.join(j.dir, 'tmp', j.name);
       const final = path.join(j.dir, 'new', j.name);
-      const content = j.content || maildirFile(j.head, j.message);
+      const content = maildirFile(j.head, j.message);
       const fd = fs.openSync(tmp, 'w');
       try {
         let off = 0;
@@ -152,10 +122,9 @@ parentPort.on('message', (jobs) => {
 interface Job {
   dir: string;
   name: string;
-  /** The file's bytes; or, made in the writer thread, `head` and then `message` with LF line ends. */
-  content?: Uint8Array;
-  head?: string;
-  message?: Uint8Array;
+  /** The file, made in the writer thread: `head`, then `message` (as received) with LF line ends. */
+  head: string;
+  message: Uint8Array;
   /** fsync the file and new/ before the delivery counts (the lab's own mailboxes); false for a simulated peer. */
   durable: boolean;
 }
@@ -231,12 +200,8 @@ class MaildirWriters {
       w.once('error', fail);
       w.once('exit', exited);
       w.ref();
-      // Hand over buffers that own their memory instead of copying them.
-      const transfer = jobs
-        .map((j) => j.content)
-        .filter((c): c is Uint8Array => !!c && c.byteOffset === 0 && c.byteLength === c.buffer.byteLength)
-        .map((c) => c.buffer as ArrayBuffer);
-      w.postMessage(jobs, [...new Set(transfer)]);
+      // The messages are copied to the thread: the queue (or the other recipients) may still need them.
+      w.postMessage(jobs);
     });
   }
 
@@ -287,25 +252,15 @@ const writers = new MaildirWriters(2);
 const peerWriters = new MaildirWriters(1, false);
 
 /**
- * Write `content` into the Maildir `dir` under `name`; resolves with the final path once it is durable
- * (`peer`: once it is in new/, unsynced — the simulated remote MTAs).
- * Takes ownership of `content`: a buffer with memory of its own (finalDeliveryContent makes one) is
- * moved to the writer thread and is empty afterwards.
- */
-export async function deliverToMaildir(dir: string, name: string, content: Buffer, peer = false): Promise<string> {
-  await ensureMaildir(dir);
-  return (peer ? peerWriters : writers).write({ dir, name, content });
-}
-
-/**
  * Final delivery of `message` (as received, CRLF) to `recipient`'s Maildir `dir` under `name`: the
- * file finalDeliveryContent would make, made in the writer thread (a copy and a scan of every line,
- * off the event loop). `message` is copied to the thread, so the queue may keep it. Resolves with the
- * path once the file is durable.
+ * header lines below, then the message with each CRLF made an LF (Maildir files use the local line
+ * ending), made in the writer thread (a copy and a scan of every line, off the event loop). `message`
+ * is copied to the thread, so the caller may keep it. Resolves with the path once the file is durable
+ * (`peer`: once it is in new/, unsynced — the simulated remote MTAs).
  */
-export async function deliverMessageToMaildir(dir: string, name: string, from: string, recipient: string, message: Buffer): Promise<string> {
+export async function deliverToMaildir(dir: string, name: string, from: string, recipient: string, message: Buffer, peer = false): Promise<string> {
   await ensureMaildir(dir);
-  return writers.write({ dir, name, head: deliveryHead(from, recipient), message });
+  return (peer ? peerWriters : writers).write({ dir, name, head: deliveryHead(from, recipient), message });
 }
 
 /** The header lines final delivery adds (RFC 5321 §4.4: Return-Path records the reverse-path). */

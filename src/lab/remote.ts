@@ -26,7 +26,7 @@ import './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
 import type { World, DomainSpec, RemoteBehaviour } from '../data/world.js';
 import { UserError } from '../user-error.js';
-import { deliverToMaildir, finalDeliveryContent, mailboxDir, uniqueName } from './maildir.js';
+import { deliverToMaildir, mailboxDir, uniqueName } from './maildir.js';
 import { rfc5322Now } from './date-now.js';
 import { tcpInfo } from '../protocol/trace.js';
 import { smtpError } from '../protocol/reply.js';
@@ -323,7 +323,7 @@ function makeServer(
         const message = Buffer.concat([received, Buffer.from(authHeaders), content]);
         Promise.all(
           rcpts.map((rcpt) =>
-            deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), finalDeliveryContent(from, rcpt, message), true),
+            deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), from, rcpt, message, true),
           ),
         ).then(
           () => {

@@ -118,7 +118,7 @@ describe('queue runner, local delivery', () => {
     await spool.close();
     // The previous run delivered to bob (then a mail reader marked it seen) and died before recording it.
     const bobDir = mailboxDir(dataDir, 'example.com', 'bob');
-    await deliverToMaildir(bobDir, deliveryName(arrival, 'KILLED', 0, 'mx.example.com'), Buffer.from('Subject: once\n\nhi\n'));
+    await deliverToMaildir(bobDir, deliveryName(arrival, 'KILLED', 0, 'mx.example.com'), 'alice@example.com', 'bob@example.com', Buffer.from('Subject: once\r\n\r\nhi\r\n'));
     const [name] = readdirSync(path.join(bobDir, 'new'));
     renameSync(path.join(bobDir, 'new', name!), path.join(bobDir, 'cur', `${name}:2,S`));
     const { r } = runner(dataDir);
