@@ -1,6 +1,7 @@
 /**
  * Seven places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
- * connection class once for every server in the lab (the MX and the simulated remote MTAs). Typed
+ * connection class once for every server in the lab (the MX and the simulated remote MTAs), and one
+ * cost it puts on every server. Typed
  * against the declarations smtp-server ships, so a renamed method fails tsc, and
  * test/lab/smtp-server-patches.test.ts fails when an upgrade changes a reply these patches rely on:
  *
@@ -30,6 +31,13 @@
  * towards the tenth-unknown-command 421) instead of 530 5.7.0. So AUTH stays enabled, and the EHLO
  * handler alone sees it disabled (smtp-server's own mechanism, set for the span of that one reply).
  *
+ * And the cost: every SMTPServer builds its TLS contexts as it is made (~5 ms each, mostly parsing a
+ * private key; the built-in one when none is given), even one that can never start TLS. A lab start
+ * makes five simulated remote MTAs with STARTTLS disabled, and `lessons check` a lab per lesson. A
+ * server with STARTTLS disabled and no implicit TLS builds them only if something asks for them. A
+ * server that can start TLS still builds them as it is made, so a bad key or certificate is refused at
+ * start, not at the first STARTTLS.
+ *
  * And one switch a simulated remote sets (remote.ts): a lax receiver's input has every bare LF made a
  * CRLF before smtp-server parses it, so <LF>.<LF> ends its DATA as it did for the servers in the 2023
  * SMTP smuggling reports (smuggling.ts).
@@ -38,6 +46,7 @@
  * (SMTPStream holds back a chunk's last bytes until more come, so its data stream lags a line behind
  * what the client sent; see server.ts onData).
  */
+import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import SASL from 'smtp-server/lib/sasl.js';
@@ -140,6 +149,29 @@ if (!(PATCHED in connection)) {
       this.__linesIn = (this.__linesIn ?? 0) + n;
     }
     return write.call(this, chunk, encoding, next);
+  };
+}
+
+const server = SMTPServer.prototype;
+if (!(PATCHED in server)) {
+  Object.defineProperty(server, PATCHED, { value: true });
+  const buildSecureContexts = server.updateSecureContext;
+  server.updateSecureContext = function (options) {
+    const canStartTls = this.options.secure || !this.options.disabledCommands?.includes('STARTTLS');
+    if (options || canStartTls) return buildSecureContexts.call(this, options);
+    Object.defineProperty(this, 'secureContext', {
+      configurable: true,
+      enumerable: true,
+      get(this: SMTPServer) {
+        // Gone before the build, so its `this.secureContext = new Map()` makes a plain property.
+        delete (this as Partial<SMTPServer>).secureContext;
+        buildSecureContexts.call(this);
+        return this.secureContext;
+      },
+      set(this: SMTPServer, value: SMTPServer['secureContext']) {
+        Object.defineProperty(this, 'secureContext', { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
   };
 }
 

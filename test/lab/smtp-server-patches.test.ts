@@ -61,6 +61,7 @@ describe('smtp-server patches', () => {
     for (const m of ['send', 'handler_EHLO', 'handler_MAIL', 'handler_RCPT'] as const)
       expect(typeof SMTPConnection.prototype[m], `SMTPConnection.prototype.${m}`).toBe('function');
     expect(typeof SMTPStream.prototype._write).toBe('function');
+    expect(typeof SMTPServer.prototype.updateSecureContext).toBe('function');
   });
 
   it('keeps a reply\'s own enhanced code (550 5.7.1, not 550 5.1.1 5.7.1), also in the 250 after DATA', async () => {
@@ -106,6 +107,22 @@ describe('smtp-server patches', () => {
     const after = await ehloOverTls(s.socket);
     expect(after).toMatch(/^250[ -]AUTH PLAIN LOGIN\r$/m);
     s.close();
+  });
+});
+
+describe('TLS contexts only where TLS can happen', () => {
+  // A private key that is not one: building a TLS context from it throws, which shows when one is built.
+  const broken = { key: 'not a private key', cert: 'not a certificate', logger: false as const };
+
+  it('a server that cannot start TLS (STARTTLS disabled, no implicit TLS) builds no TLS context as it is made', () => {
+    // The simulated remote MTAs: five per lab start, each ~5 ms of parsing a key they never use.
+    const quiet = new SMTPServer({ ...broken, disabledCommands: ['STARTTLS'] });
+    expect(() => quiet.secureContext.get('*')).toThrow(); // built if something asks after all
+  });
+
+  it('a server that offers STARTTLS or implicit TLS still refuses a bad key as it is made, not at the first STARTTLS', () => {
+    expect(() => new SMTPServer({ ...broken })).toThrow();
+    expect(() => new SMTPServer({ ...broken, secure: true, disabledCommands: ['STARTTLS'] })).toThrow();
   });
 });
 
