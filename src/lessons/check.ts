@@ -3,7 +3,8 @@
  * against a real lab server, and a wrong attempt must not pass, so that no step's check is vacuous
  * (the rustlings "every exercise has a working solution" check, on the real server).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EventBus } from '../events/bus.js';
@@ -11,6 +12,7 @@ import type { LabEvent } from '../events/types.js';
 import { loadLessons } from './load.js';
 import { resumeStep } from './curriculum.js';
 import { Tutor, type TutorLab } from './tutor.js';
+import { Progress } from './progress.js';
 import { formatLessonError, type Lesson } from './types.js';
 
 export type StartLab = (opts: { dataDir: string; worldOverrides?: unknown; bus: EventBus; timeScale?: number }) => Promise<TutorLab>;
@@ -103,7 +105,7 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   });
   try {
     lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus, timeScale: opts.timeScale });
-    tutor = await Tutor.create({ lab, lessonsDir, progressFile: path.join(tmp, 'progress.json'), lessonId: lesson.id, resumeAt: opts.resumeAt });
+    tutor = await Tutor.create({ lab, lessonsDir, progress: Progress.inMemory(), lessonId: lesson.id, resumeAt: opts.resumeAt });
     for (const [i, line] of lines.entries()) {
       current = i;
       opts.onProgress?.(passedAt, i);
@@ -137,7 +139,8 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
     off();
     await tutor?.close().catch(() => {});
     await lab?.stop().catch(() => {});
-    rmSync(tmp, { recursive: true, force: true });
+    // Not rmSync: eight replays share this event loop, and a lab's Maildirs take a while to remove.
+    await rm(tmp, { recursive: true, force: true });
   }
 }
 

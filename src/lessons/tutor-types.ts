@@ -59,6 +59,8 @@ export interface TutorOptions {
   lessonsDir?: string;
   /** Default: stateDir()/progress.json. */
   progressFile?: string;
+  /** Progress held elsewhere (a replay's, in memory): progressFile is then not read. */
+  progress?: import('./progress.js').Progress;
   /** Start with this lesson (otherwise: resume where the learner left). */
   lessonId?: string;
   /** With `lessonId`: start there as a learner who left at this step (0-based) would (`lessons check` proves resumes). */

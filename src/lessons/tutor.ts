@@ -110,7 +110,7 @@ export class Tutor implements TutorCommandHost {
    */
   static prepare(opts: TutorOptions): Tutor {
     const { lessons, errors } = loadLessons(opts.lessonsDir);
-    const progress = Progress.load(opts.progressFile ?? defaultProgressFile());
+    const progress = opts.progress ?? Progress.load(opts.progressFile ?? defaultProgressFile());
     if (lessons.length === 0) {
       const why = errors.length ? `: ${formatLessonError(errors[0]!)}` : '';
       throw new UserError(`no lessons could be loaded from ${opts.lessonsDir ?? 'lessons/'}${why}`);

@@ -17,6 +17,21 @@ const lesson = (id: string, order: number) => ({ id, order }) as Lesson;
 const lessons = [lesson('01-a', 1), lesson('02-b', 2), lesson('03-c', 3)];
 
 describe('progress', () => {
+  it('a replay\'s progress (lessons check) is kept in memory and written nowhere', () => {
+    const cwd = process.cwd();
+    process.chdir(dir); // where a relative or empty path would land
+    try {
+      const p = Progress.inMemory();
+      p.setCurrent('02-b', 1);
+      p.complete('01-a');
+      expect(p.status('01-a')).toBe('done');
+      expect(p.of('02-b')!.step).toBe(1);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('starts fresh without a file and resumes where the learner left off', () => {
     const p = Progress.load(file);
     expect(p.resumeLesson(lessons)!.id).toBe('01-a');
