@@ -4,7 +4,7 @@
  * usage error must not depend on it, and an error from a handler loaded that way is still one line
  * with its exit status, never a stack trace.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,21 @@ describe('mistakes: one line on stderr, no stack trace', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('zod and yaml, required from their own files beside the bundle', () => {
+  it('a lesson folder that is not compiled is parsed and checked by the binary: YAML and schema errors by file and line', async () => {
+    const dir = path.join(stateHome, 'own-lessons');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, '01-broken-yaml.md'), '---\nid: 01-broken-yaml\ntitle: [unclosed\n---\nText.\n');
+    writeFileSync(path.join(dir, '02-no-steps.md'), '---\nid: 02-no-steps\ntitle: No steps\n---\nText.\n');
+    const r = await run(['lessons', 'check', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL 01-broken-yaml: .*01-broken-yaml\.md:\d+: front matter is not valid YAML/m);
+    expect(r.stdout).toMatch(/^FAIL 02-no-steps: .*02-no-steps\.md:\d+: /m);
+    expect(r.stdout).toMatch(/^0 passed, 2 failed$/m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
