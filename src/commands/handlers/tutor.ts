@@ -51,14 +51,16 @@ export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<voi
   if (argv.wire) tutor.setWireView(true);
   try {
     if (interactive) {
-      // Loaded only on a terminal (started above): the plain path (pipes, CI) never pays for React and ink.
-      const { runInkTutor } = await tui!;
-      // Open the session, let the server accept it (one turn of the event loop: server and client
-      // share this process), then draw the first frame: the drawing overlaps the server's
-      // early-talker pause before the 220, instead of adding to it.
+      // Open the session and let the server accept it (one turn of the event loop: server and client
+      // share this process) before the terminal UI is loaded (started above; only on a terminal: the
+      // plain path never pays for React and ink) and draws its first frame: both then overlap the
+      // server's early-talker pause before the 220 instead of adding to it. What the tutor and the lab
+      // say meanwhile waits on the bus, which the view replays when it mounts.
       const begun = tutor.begin();
+      begun.catch(() => {}); // Reported where it is awaited, below; not unhandled if the UI fails to load first.
       await connectedOrSettled(tutor, begun);
       await new Promise((resolve) => setImmediate(resolve));
+      const { runInkTutor } = await tui!;
       const ui = runInkTutor(tutor, { present: argv.present, color: argv.color });
       await begun;
       await ui;
