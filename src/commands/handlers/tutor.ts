@@ -17,9 +17,6 @@ import type { TutorArgs } from '../tutor.js';
 export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<void> {
   const ctx = contextOf(argv);
   const interactive = ctx.ownsProcess && canUseInk(ctx) && !argv.plain;
-  // Start loading the terminal UI now: it compiles while the lab starts (start-up speed).
-  const tui = interactive ? import('../../views/tui/run.js') : undefined;
-  tui?.catch(() => {}); // Its failure, if any, is reported where it is awaited.
   const bus = new EventBus();
   const dataDir = argv['data-dir'] ?? defaultDataDir(ctx.env);
   const chalk = makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env });
@@ -52,15 +49,16 @@ export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<voi
   try {
     if (interactive) {
       // Open the session and let the server accept it (one turn of the event loop: server and client
-      // share this process) before the terminal UI is loaded (started above; only on a terminal: the
-      // plain path never pays for React and ink) and draws its first frame: both then overlap the
-      // server's early-talker pause before the 220 instead of adding to it. What the tutor and the lab
-      // say meanwhile waits on the bus, which the view replays when it mounts.
+      // share this process) before the terminal UI is loaded (only on a terminal: the plain path never
+      // pays for React and ink) and draws its first frame: both then run during the server's
+      // early-talker pause before the 220 instead of adding to it. Loading the UI earlier, while the
+      // lab starts, only delayed the session: the main thread has no idle time to lend then. What the
+      // tutor and the lab say meanwhile waits on the bus, which the view replays when it mounts.
       const begun = tutor.begin();
       begun.catch(() => {}); // Reported where it is awaited, below; not unhandled if the UI fails to load first.
       await connectedOrSettled(tutor, begun);
       await new Promise((resolve) => setImmediate(resolve));
-      const { runInkTutor } = await tui!;
+      const { runInkTutor } = await import('../../views/tui/run.js');
       const ui = runInkTutor(tutor, { present: argv.present, color: argv.color });
       await begun;
       await ui;
