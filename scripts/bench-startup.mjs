@@ -13,7 +13,7 @@
  * greeting). That pause is inside every figure here; the ratios are also printed without it.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -124,8 +124,34 @@ function timeServe(dataDir) {
   });
 }
 
+/**
+ * The bundle files a module loads before it runs, following its static `import … from "./…"` (each
+ * command's handler is a dynamic import: docs/ARCHITECTURE.md, Start-up). What every start parses.
+ */
+function staticClosure(entry) {
+  const seen = new Set();
+  const todo = [path.resolve(entry)];
+  while (todo.length) {
+    const file = todo.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|[;}\n])\s*import\s*(?:[^"'()]*?from\s*)?["'](\.\/[^"']+)["']/g)) todo.push(path.resolve(path.dirname(file), m[1]));
+  }
+  return { files: seen.size, kib: [...seen].reduce((n, f) => n + statSync(f).size, 0) / 1024 };
+}
+
 export async function benchStartup() {
   if (!existsSync(path.join(ROOT, 'dist/smtp-lab.mjs'))) throw new Error('dist/smtp-lab.mjs is missing: run `npm run build` first');
+  const entry = staticClosure(path.join(ROOT, 'dist/smtp-lab.mjs'));
+  const handler = (name) => readdirSync(path.join(ROOT, 'dist')).find((f) => f.startsWith(`smtp-lab-${name}-`) && f.endsWith('.mjs'));
+  const closures = [['every start (--version, --help)', entry]];
+  for (const [label, name] of [['  + the tutor', 'tutor'], ['  + its terminal UI (after the session opens)', 'run'], ['  + serve', 'serve']]) {
+    const file = handler(name);
+    if (file) closures.push([label, staticClosure(path.join(ROOT, 'dist', file))]);
+  }
+  console.log('bundle read and compiled before running (static imports):');
+  for (const [label, c] of closures) console.log(`  ${label.padEnd(46)} ${c.kib.toFixed(0).padStart(5)} KiB in ${c.files} files`);
   try {
     execFileSync('script', ['-V'], { stdio: 'ignore' });
   } catch {

@@ -2,7 +2,8 @@
 // resolving and loading ink's and React's module graph costs ~0.8 s on this machine; one file ~0.37 s.
 // bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
 import { build } from 'esbuild';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { compileData, lazyModulesBundled } from './compile-data.mjs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -97,6 +98,13 @@ const yargsWithoutHelpCache = patchDependency(
  */
 const narrowText = /const NARROW_TEXT = (\/\^\[[^\n]*\]\*\$\/);/.exec(await readFile(path.join(src, 'views/tui/inline-wrap.ts'), 'utf8'))?.[1];
 if (!narrowText) throw new Error('bundle: NARROW_TEXT not found in src/views/tui/inline-wrap.ts');
+/**
+ * string-width 8 (yargs' and ink's) also builds four Unicode-property regular expressions when it is
+ * imported; \p{RGI_Emoji} alone takes ~10 ms. Every start paid for them through yargs, even `--version`,
+ * and the TUI rarely needs them (the shortcut below). Each is made on first use instead.
+ */
+const LAZY_REGEXES = ['visibleCharacterRegex', 'spacingMarkRegex', 'rgiEmojiRegex', 'extendedPictographicRegex'];
+patches.set('string-width-regexes-on-first-use', "string-width 8's regular expressions were not all found (start-up may be ~10 ms slower)");
 const ASCII_SHORTCUT = 'if (/^[\\u0020-\\u007E]*$/.test(string)) {';
 patches.set('string-width-segmenter-on-first-use', 'no string-width makes its Intl.Segmenter on first use (start-up may be ~30 ms slower)');
 patches.set('string-width-narrow-shortcut', "string-width 8's ASCII shortcut was not found (ink frames may be slower)");
@@ -110,6 +118,15 @@ const stringWidthPatches = {
         'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };',
       );
       if (patched !== text) patchesApplied.add('string-width-segmenter-on-first-use');
+      const lazy = LAZY_REGEXES.filter((name) => {
+        const declared = new RegExp(`const ${name} = (/.+/[a-z]*);\\n`).exec(patched);
+        if (!declared) return false;
+        patched = patched
+          .replace(declared[0], `let ${name}Made; const ${name}Lazy = () => (${name}Made ??= ${declared[1]});\n`)
+          .replace(new RegExp(`\\b${name}\\b`, 'g'), `${name}Lazy()`);
+        return true;
+      });
+      if (lazy.length === LAZY_REGEXES.length) patchesApplied.add('string-width-regexes-on-first-use');
       if (patched.includes(ASCII_SHORTCUT)) {
         patched = patched.replace(ASCII_SHORTCUT, `if (/^[\\u0020-\\u007E]*$/.test(string) || (ambiguousIsNarrow && ${narrowText}.test(string))) {`);
         patchesApplied.add('string-width-narrow-shortcut');
@@ -134,6 +151,48 @@ const ansiTokenizeSameStyle = patchDependency(
   'its per-character style diff was not found (every ink frame may be slower)',
 );
 
+const dist = path.join(root, 'dist');
+
+/**
+ * zod and yaml, which src/data/lazy-modules.ts requires on first use, are bundled apart: each into a
+ * CommonJS file of its own beside the bundle, read by that first require(). Inside the bundle their
+ * ~500 KiB were compiled (not run) by every start that loads the lessons or the world; most starts
+ * (the compiled data) never use them. Named by content hash and written whole (a CLI starting while
+ * the tests rebuild reads the old file or the new one, never half of one).
+ */
+async function bundleApart(name) {
+  const out = await build({
+    absWorkingDir: root,
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    // Its plugin leaves out zod's translated messages, as compile-data's own bundle does.
+    plugins: [lazyModulesBundled],
+    legalComments: 'none',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'warning',
+  });
+  const text = out.outputFiles[0].contents;
+  const file = `smtp-lab-${name}-${createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase()}.cjs`;
+  const tmp = path.join(dist, `.${file}.${process.pid}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, path.join(dist, file));
+  return file;
+}
+const apart = { zod: await bundleApart('zod'), yaml: await bundleApart('yaml') };
+const lazyModulesApart = {
+  name: 'lazy-modules-apart',
+  setup(b) {
+    b.onResolve({ filter: /^(zod|yaml)$/ }, (args) =>
+      /[\\/]src[\\/]data[\\/]lazy-modules\.ts$/.test(args.importer) ? { path: `./${apart[args.path]}`, external: true } : undefined,
+    );
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
@@ -157,7 +216,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [lazyModulesBundled, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle],
+  plugins: [lazyModulesBundled, lazyModulesApart, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so
@@ -170,11 +229,10 @@ const result = await build({
 
 // Chunk names carry content hashes: remove the previous builds' chunks. Only after the build, and only
 // files this build did not write, so a CLI starting meanwhile (tests run in parallel) never misses one.
-const dist = path.join(root, 'dist');
-const written = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(root, f)));
+const written = new Set([...Object.keys(result.metafile.outputs), ...Object.values(apart).map((f) => `dist/${f}`)].map((f) => path.resolve(root, f)));
 for (const name of await readdir(dist)) {
   const file = path.join(dist, name);
-  if (/^smtp-lab.*\.mjs(\.map)?$/.test(name) && !written.has(file)) await rm(file, { force: true });
+  if (/^smtp-lab.*\.[mc]js(\.map)?$/.test(name) && !written.has(file)) await rm(file, { force: true });
 }
 
 // The shipped lessons, annotations and world, compiled to JSON for a fast start.

@@ -17,8 +17,8 @@ const requireBanner = {
 /**
  * src/data/lazy-modules.ts loads zod and yaml with a require() made by createRequire, on first use. Here
  * those calls become plain require() calls, which esbuild bundles (their CommonJS builds) and evaluates
- * only when first called: the bundle stays one self-contained file, and a start that needs neither
- * library (the compiled data) neither reads nor runs them.
+ * only when first called. The CLI's bundle (bundle.mjs) then points them at files of their own, so a
+ * start that needs neither library (the compiled data) neither reads, compiles nor runs them.
  */
 export const lazyModulesBundled = {
   name: 'lazy-modules-bundled',

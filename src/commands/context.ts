@@ -26,7 +26,17 @@ export interface CliContext {
 
 /** The running program's own streams and environment: what `smtp-lab` on a command line gets. */
 export function processContext(): CliContext {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ownsProcess: true };
+  return {
+    // Made when first read: process.stdin builds its stream (a TTY's or a pipe's) on first access, ~3 ms
+    // that --version, serve and the other commands that never read it need not pay.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    ownsProcess: true,
+  };
 }
 
 /**

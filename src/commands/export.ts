@@ -2,16 +2,12 @@
  * `smtp-lab export`: a session, a message's journey or the last session from the event log, as a
  * handout — annotated Markdown, a Mermaid sequence diagram, or one self-contained HTML page.
  */
-import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { UserError } from '../user-error.js';
-import type { Transcript } from '../export/select.js';
-import { readTranscript, sourceOptions, type SourceArgs } from './export-source.js';
-import { contextOf } from './context.js';
+import { sourceOptions, type SourceArgs } from './export-source.js';
 
 const FORMATS = ['md', 'mermaid', 'html'] as const;
 
-interface ExportArgs extends SourceArgs {
+export interface ExportArgs extends SourceArgs {
   format: (typeof FORMATS)[number];
   output?: string;
 }
@@ -34,28 +30,5 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       })
       .options(sourceOptions)
       .option('output', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' }) as never,
-  handler: async (argv) => {
-    const ctx = contextOf(argv);
-    const transcript = readTranscript(argv, ctx.env);
-    const text = await render(argv.format, transcript);
-    if (!argv.output) return void ctx.stdout.write(text);
-    try {
-      writeFileSync(argv.output, text);
-    } catch (err) {
-      throw new UserError(`cannot write ${argv.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    ctx.stderr.write(`${transcript.title} written to ${argv.output}\n`);
-  },
+  handler: async (argv) => (await import('./handlers/export.js')).exportTranscript(argv),
 };
-
-// Each format loads when asked for: the HTML page's diagram renderer is large.
-async function render(format: ExportArgs['format'], t: Transcript): Promise<string> {
-  switch (format) {
-    case 'md':
-      return (await import('../export/markdown.js')).toMarkdown(t);
-    case 'mermaid':
-      return (await import('../export/mermaid.js')).toMermaid(t);
-    case 'html':
-      return (await import('../export/html.js')).toHtml(t);
-  }
-}

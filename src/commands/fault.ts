@@ -4,15 +4,11 @@
  * remote MTA greylists. The words go to the lab through its control channel (a socket in its data
  * dir, src/lab/control.ts); the lab reads them with the grammar the tutor's `:fault` uses.
  */
-import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { defaultDataDir } from '../lab/paths.js';
-import { FAULT_USAGE, FaultSyntaxError, parseFault } from '../lab/fault-grammar.js';
-import { NoLabError, sendFault } from '../lab/control.js';
-import { UserError } from '../user-error.js';
-import { contextOf } from './context.js';
+import { FAULT_USAGE } from '../lab/fault-grammar.js';
 
-interface FaultArgs {
+export interface FaultArgs {
   words: string[];
   every: boolean;
   'data-dir'?: string;
@@ -31,25 +27,5 @@ export const faultCommand: CommandModule<object, FaultArgs> = {
       .example('$0 fault data drop', 'the next DATA: the connection is cut, no reply')
       .example('$0 fault mail delay 5000', 'the next reply to MAIL FROM waits 5 s')
       .example('$0 fault remote example.net down', 'the MX of example.net refuses connections') as never,
-  handler: async (argv) => {
-    const ctx = contextOf(argv);
-    const words = [...argv.words.map(String), ...(argv.every ? ['--every'] : [])];
-    try {
-      parseFault(words);
-    } catch (err) {
-      if (err instanceof FaultSyntaxError) throw new UserError(err.message);
-      throw err;
-    }
-    const dataDir = path.resolve(argv['data-dir'] ?? defaultDataDir(ctx.env));
-    let reply;
-    try {
-      reply = await sendFault(dataDir, words);
-    } catch (err) {
-      if (err instanceof NoLabError)
-        throw new UserError(`${err.message}; start one there (smtp-lab serve --data-dir ${dataDir}, or the tutor) or pass its --data-dir`);
-      throw new UserError((err as Error).message);
-    }
-    if (!reply.ok) throw new UserError(reply.error);
-    ctx.stdout.write(`${reply.text}\n`);
-  },
+  handler: async (argv) => (await import('./handlers/fault.js')).sendFaultWords(argv),
 };

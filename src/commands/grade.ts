@@ -4,14 +4,8 @@
  * junit, gradescope). Exit 0 only when every required check passed, 1 when one failed, 2 for usage.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UserError } from '../user-error.js';
-import { gradeServer } from '../grade/grade-server.js';
-import { gradeClient } from '../grade/grade-client.js';
-import { maildirStore, mboxStore, sinkStore, type MessageStore } from '../grade/store.js';
-import { FORMATS, formatReport, type FormatName } from '../grade/format/index.js';
-import type { Target } from '../grade/probe.js';
-import type { GradeReport, Suite } from '../grade/types.js';
-import { contextOf, type CliContext } from './context.js';
+import { FORMATS, type FormatName } from '../grade/format/index.js';
+import type { Suite } from '../grade/types.js';
 
 const EXIT_STATUS = 'Exit status: 0 when every required check passed, 1 when one failed, 2 for a usage error.';
 
@@ -20,7 +14,7 @@ interface CommonArgs {
   timeout: number;
 }
 
-interface ServerArgs extends CommonArgs {
+export interface ServerArgs extends CommonArgs {
   target: string;
   suite: Suite;
   from: string;
@@ -28,13 +22,6 @@ interface ServerArgs extends CommonArgs {
   maildir?: string;
   mbox?: string;
   sink?: number;
-}
-
-export function parseTarget(text: string): Target {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
-  const port = Number(m?.[3]);
-  if (!m || port < 1 || port > 65535) throw new UserError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:2525)`);
-  return { host: m[1] ?? m[2]!, port };
 }
 
 /** yargs' own `choices` error spans several lines; a usage error here is one line. */
@@ -65,11 +52,6 @@ function commonOptions<T>(y: Argv<T>, timeoutMeans: string) {
     });
 }
 
-function output(report: GradeReport, format: FormatName, ctx: CliContext): void {
-  ctx.stdout.write(formatReport(report, format));
-  ctx.exitCode = report.passed ? 0 : 1;
-}
-
 const serverCommand: CommandModule<object, ServerArgs> = {
   command: 'server <target>',
   describe: "Grade a student's SMTP server at HOST:PORT",
@@ -91,31 +73,10 @@ const serverCommand: CommandModule<object, ServerArgs> = {
       .conflicts('maildir', 'sink')
       .conflicts('mbox', 'sink')
       .epilog(EXIT_STATUS) as never,
-  handler: async (argv) => {
-    const target = parseTarget(argv.target);
-    if (argv.sink !== undefined && (!Number.isInteger(argv.sink) || argv.sink < 1 || argv.sink > 65535)) {
-      throw new UserError('--sink must be a port from 1 to 65535');
-    }
-    let store: MessageStore | undefined;
-    if (argv.maildir) store = maildirStore(argv.maildir);
-    if (argv.mbox) store = mboxStore(argv.mbox);
-    if (argv.sink) {
-      try {
-        store = await sinkStore(argv.sink);
-      } catch (err) {
-        throw new UserError(`cannot listen for --sink on 127.0.0.1:${argv.sink} (${(err as NodeJS.ErrnoException).code ?? err}); choose another port`);
-      }
-    }
-    try {
-      const report = await gradeServer({ target, suite: argv.suite, timeoutMs: Math.round(argv.timeout * 1000), from: argv.from, to: argv.to, store });
-      output(report, argv.format, contextOf(argv));
-    } finally {
-      await store?.close?.();
-    }
-  },
+  handler: async (argv) => (await import('./handlers/grade.js')).gradeServerCommand(argv),
 };
 
-interface ClientArgs extends CommonArgs {
+export interface ClientArgs extends CommonArgs {
   program?: string[];
   from: string;
   to: string;
@@ -134,14 +95,7 @@ const clientCommand: CommandModule<object, ClientArgs> = {
       .example('$0 grade client -- python3 client.py {host} {port}', 'also in SMTP_HOST and SMTP_PORT')
       .example('$0 grade client -- swaks --server {host} --port {port} -f {from} -t {to} --data @{message} --timeout 1', '')
       .epilog(EXIT_STATUS) as never,
-  handler: async (argv) => {
-    // Everything after "--" is the program, untouched by yargs (its own flags included).
-    const dashed = argv['--'] ?? argv._.slice(2).map(String);
-    const command = [...(argv.program ?? []), ...dashed];
-    if (!command.length) throw new UserError('give the program to grade after --, e.g. grade client -- python3 client.py {host} {port}');
-    const report = await gradeClient({ command, timeoutMs: Math.round(argv.timeout * 1000), from: argv.from, to: argv.to });
-    output(report, argv.format, contextOf(argv));
-  },
+  handler: async (argv) => (await import('./handlers/grade.js')).gradeClientCommand(argv),
 };
 
 export const gradeCommand: CommandModule = {

@@ -2,27 +2,9 @@
  * `smtp-lab lessons`: the curriculum and the learner's progress; `check` (every lesson's solution on
  * a real server), `new` (a lesson of your own from a template), `reset`, `export`, `import`.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import stringWidth from 'string-width';
 import type { Argv, CommandModule } from 'yargs';
-import { startLab } from '../lab/lab.js';
-import { checkLessons } from '../lessons/check.js';
-import { LESSONS_DIR, displayPath, loadLessons } from '../lessons/load.js';
-import { defaultProgressFile, Progress } from '../lessons/progress.js';
-import { findLesson } from '../lessons/curriculum.js';
-import { formatLessonError } from '../lessons/types.js';
-import { LESSON_ID, lessonTemplate } from '../lessons/template.js';
-import { lessonsFolder, SHIPPED } from '../data/lessons-folder.js';
-import { UserError } from '../user-error.js';
-import { makeChalk } from '../views/color.js';
-import { outputWidth, wrapHanging } from '../views/wrap.js';
-import { contextOf, exitAfter } from './context.js';
 
-/** Columns a title needs beside its lesson for a hanging indent to read as one. */
-const MIN_TITLE_ROOM = 20;
-
-interface ListArgs {
+export interface ListArgs {
   json: boolean;
   dir?: string;
 }
@@ -34,38 +16,10 @@ const list: CommandModule<object, ListArgs> = {
     y
       .option('json', { type: 'boolean', default: false, describe: 'One JSON array on stdout' })
       .option('dir', { type: 'string', describe: 'A lessons folder other than the built-in one', hidden: true }) as never,
-  handler: (argv) => {
-    // `smtp-lab lessons | head` closing the pipe early is not an error: src/cli.ts says so for every command.
-    const { stdout, stderr, env } = contextOf(argv);
-    const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
-    const progress = Progress.load(defaultProgressFile(env));
-    const current = progress.resumeLesson(lessons)?.id;
-    const status = (id: string) => (progress.isDone(id) ? 'done' : id === current ? 'current' : 'to do');
-    const rows = lessons.map((l) => ({ id: l.id, title: l.title, stage: l.stage, order: l.order, status: status(l.id) }));
-    for (const e of errors) stderr.write(`smtp-lab: skipped a broken lesson: ${formatLessonError(e)}\n`);
-    if (argv.json) {
-      stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      return;
-    }
-    const c = makeChalk({ stream: stdout, env });
-    const width = outputWidth(stdout, env);
-    const idWidth = Math.max(0, ...rows.map((r) => stringWidth(r.id)));
-    const done = rows.filter((r) => r.status === 'done').length;
-    for (const [i, r] of rows.entries()) {
-      const mark = r.status === 'done' ? c.green('✓ done   ') : r.status === 'current' ? c.yellow('→ current') : c.dim('  to do  ');
-      const head = `${String(i + 1).padStart(2)}. ${mark} `;
-      const id = r.id + ' '.repeat(idWidth - stringWidth(r.id));
-      const stage = c.dim(`[${r.stage.join(', ')}]`);
-      const lead = `${head}${id} ${stage} `;
-      // The title hangs under itself; when that leaves it too little room, it goes under the id instead.
-      const text = stringWidth(lead) + MIN_TITLE_ROOM <= width ? wrapHanging(lead, r.title, width) : `${head}${r.id}\n${wrapHanging(`${' '.repeat(stringWidth(head))}${stage} `, r.title, width)}`;
-      stdout.write(`${text}\n`);
-    }
-    stdout.write(`${wrapHanging('', `${done} of ${rows.length} done. \`smtp-lab --lesson <id>\` starts any lesson.`, width)}\n`);
-  },
+  handler: async (argv) => (await import('./handlers/lessons.js')).listLessons(argv),
 };
 
-interface CheckArgs {
+export interface CheckArgs {
   dir?: string;
   concurrency: number;
   timeScale: number;
@@ -90,32 +44,10 @@ const check: CommandModule<object, CheckArgs> = {
         default: CHECK_TIME_SCALE,
         describe: "The lab's clock in the replays: retries and each :wait take this fraction of their time (1: the lessons' own pace)",
       }) as never,
-  handler: async (argv) => {
-    const ctx = contextOf(argv);
-    const dir = argv.dir ? path.resolve(argv.dir) : LESSONS_DIR;
-    // The folder's own world and explanations, as the tutor, demo and watch take them with --lessons:
-    // a lesson is checked in the world it will be taught in.
-    const { annotationsFile, worldFile } = argv.dir && existsSync(dir) ? lessonsFolder(argv.dir) : SHIPPED;
-    if (!(argv.timeScale > 0)) throw new UserError(`--time-scale ${argv.timeScale}: give a number above 0 (1 is the lessons' own pace, 0.1 ten times faster)`);
-    const c = makeChalk({ stream: ctx.stdout, env: ctx.env });
-    const summary = await checkLessons(dir, {
-      startLab: ({ dataDir, worldOverrides, bus, timeScale }) => startLab({ port: 0, dataDir, worldOverrides, bus, worldFile, annotationsFile, timeScale }),
-      concurrency: argv.concurrency,
-      timeScale: argv.timeScale,
-      onResult: (r) => {
-        if (r.ok) ctx.stdout.write(`${c.green('ok  ')} ${r.id}\n`);
-        else ctx.stdout.write(`${c.red('FAIL')} ${r.id}: ${r.message}\n`);
-      },
-    });
-    if (summary.results.length === 0) throw new UserError(`no lessons found in ${displayPath(dir)}`, 1);
-    ctx.stdout.write(`${summary.passed} passed, ${summary.failed} failed\n`);
-    if (summary.failed > 0) ctx.exitCode = 1;
-    // Every lab has been stopped; a handle some library left referenced must not keep CI waiting.
-    exitAfter(ctx, 1000);
-  },
+  handler: async (argv) => (await import('./handlers/lessons.js')).checkLessonsCommand(argv),
 };
 
-interface ResetArgs {
+export interface ResetArgs {
   id?: string;
   all: boolean;
   yes: boolean;
@@ -129,73 +61,40 @@ const reset: CommandModule<object, ResetArgs> = {
       .positional('id', { type: 'string', describe: 'The lesson (id or number)' })
       .option('all', { type: 'boolean', default: false, describe: 'Every lesson' })
       .option('yes', { type: 'boolean', default: false, describe: 'Yes, really (there is no undo)' }) as never,
-  handler: (argv) => {
-    if (!argv.all && !argv.id) throw new UserError('name a lesson to reset, or --all');
-    const { stdout, env } = contextOf(argv);
-    const progress = Progress.load(defaultProgressFile(env));
-    if (argv.all) {
-      if (!argv.yes) throw new UserError('this forgets your progress in every lesson; add --yes to confirm');
-      progress.resetAll();
-      stdout.write('All progress forgotten.\n');
-      return;
-    }
-    const { lessons } = loadLessons();
-    // An id no longer in the curriculum can still be forgotten.
-    const id = findLesson(lessons, argv.id!)?.id ?? argv.id!;
-    if (!argv.yes) throw new UserError(`this forgets your progress in ${id}; add --yes to confirm`);
-    progress.reset(id);
-    stdout.write(`Progress in ${id} forgotten.\n`);
-  },
+  handler: async (argv) => (await import('./handlers/lessons.js')).resetProgress(argv),
 };
 
-const exportCmd: CommandModule<object, { file: string }> = {
+export interface ProgressFileArgs {
+  file: string;
+}
+
+const exportCmd: CommandModule<object, ProgressFileArgs> = {
   command: 'export <file>',
   describe: 'Write your progress to FILE (to carry it to another machine)',
   builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
-  handler: (argv) => {
-    const { stdout, env } = contextOf(argv);
-    Progress.load(defaultProgressFile(env)).exportTo(path.resolve(argv.file));
-    stdout.write(`Progress written to ${argv.file}.\n`);
-  },
+  handler: async (argv) => (await import('./handlers/lessons.js')).exportProgress(argv),
 };
 
-const importCmd: CommandModule<object, { file: string }> = {
+const importCmd: CommandModule<object, ProgressFileArgs> = {
   command: 'import <file>',
   describe: 'Merge progress from FILE (written by export) into yours',
   builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
-  handler: (argv) => {
-    const { stdout, env } = contextOf(argv);
-    const n = Progress.load(defaultProgressFile(env)).importFrom(path.resolve(argv.file));
-    stdout.write(`Imported progress for ${n} lesson${n === 1 ? '' : 's'}.\n`);
-  },
+  handler: async (argv) => (await import('./handlers/lessons.js')).importProgress(argv),
 };
 
-const newCmd: CommandModule<object, { id: string; dir: string }> = {
+export interface NewArgs {
+  id: string;
+  dir: string;
+}
+
+const newCmd: CommandModule<object, NewArgs> = {
   command: 'new <id>',
   describe: 'Start a lesson of your own from a commented template (it passes `lessons check` as it is)',
   builder: (y) =>
     y
       .positional('id', { type: 'string', demandOption: true, describe: 'The lesson id, which is also its file name, e.g. 01-say-hello' })
       .option('dir', { type: 'string', default: '.', describe: 'Your lessons folder (made if missing)' }) as never,
-  handler: (argv) => {
-    const id = argv.id.replace(/\.md$/, '');
-    if (!LESSON_ID.test(id)) throw new UserError(`"${argv.id}" is not a lesson id: use lower-case letters, digits and hyphens, e.g. 01-say-hello`);
-    const dir = path.resolve(argv.dir);
-    const file = path.join(dir, `${id}.md`);
-    if (existsSync(file)) throw new UserError(`${displayPath(file)} already exists; choose another id`);
-    const { lessons } = existsSync(dir) ? loadLessons(dir) : { lessons: [] };
-    const order = Math.max(0, ...lessons.map((l) => l.order)) + 1;
-    try {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(file, lessonTemplate(id, order), { flag: 'wx' });
-    } catch (err) {
-      throw new UserError(`cannot write ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    const folder = argv.dir === '.' ? '.' : argv.dir;
-    contextOf(argv).stdout.write(
-      `Wrote ${displayPath(file)} (order ${order}). Check it with \`smtp-lab lessons check --dir ${folder}\`; try it with \`smtp-lab --lessons ${folder} --lesson ${id}\`.\n`,
-    );
-  },
+  handler: async (argv) => (await import('./handlers/lessons.js')).newLesson(argv),
 };
 
 export const lessonsCommand: CommandModule = {

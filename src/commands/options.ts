@@ -25,3 +25,9 @@ export const remoteBasePortOption: Options = {
     return n;
   },
 };
+
+/** `--lessons DIR` (src/data/lessons-folder.ts reads the folder), for the commands that take it. */
+export const lessonsOption = {
+  type: 'string',
+  describe: 'Your own lessons folder (lessons, annotations.yaml, world.yaml; the shipped ones for what it lacks)',
+} as const;

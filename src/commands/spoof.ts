@@ -3,24 +3,14 @@
  * address the lab's SPF record does not allow, in a lab of its own (a temporary data dir). Prints the
  * forger's session, every DNS lookup of the receiver's checks, and its verdict: SPF, DKIM, DMARC.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { EventBus } from '../events/bus.js';
-import { startLab } from '../lab/lab.js';
-import { UserError } from '../user-error.js';
-import { describeEvent } from '../views/describe.js';
-import { contextOf } from './context.js';
 
-interface SpoofArgs {
+export interface SpoofArgs {
   from: string;
   to: string;
   'mail-from'?: string;
   json: boolean;
 }
-
-const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
 export const spoofCommand: CommandModule<object, SpoofArgs> = {
   command: 'spoof',
@@ -31,34 +21,5 @@ export const spoofCommand: CommandModule<object, SpoofArgs> = {
       .option('to', { type: 'string', default: 'dave@example.net', describe: 'The recipient' })
       .option('mail-from', { type: 'string', describe: 'The envelope sender (MAIL FROM); default: the From: address' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the events as NDJSON' }) as never,
-  handler: async (argv) => {
-    const { stdout } = contextOf(argv);
-    for (const [flag, value] of [['--from', argv.from], ['--to', argv.to], ['--mail-from', argv['mail-from']]] as const)
-      if (value !== undefined && !ADDRESS.test(value)) throw new UserError(`${flag} "${value}" is not an address (expected local-part@domain, e.g. alice@example.com)`);
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-spoof-'));
-    const bus = new EventBus();
-    const lab = await startLab({ port: 0, dataDir: path.join(tmp, 'data'), bus });
-    let show = false;
-    const off = bus.subscribe((e) => {
-      if (!show) return;
-      if (argv.json) return void stdout.write(JSON.stringify(e) + '\n');
-      const text = describeEvent(e);
-      if (!text) return;
-      const who = 'session' in e && e.session ? `(${e.session}) ` : '';
-      stdout.write(`${e.type === 'wire' ? who : ''}${text}\n`);
-    });
-    try {
-      show = true;
-      const outcome = await lab.spoof({ from: argv.from, to: argv.to, mailFrom: argv['mail-from'] });
-      show = false;
-      if (!argv.json) {
-        const r = outcome.recipients[0];
-        stdout.write(r ? `\n${r.code < 300 ? 'accepted' : 'refused'}: ${r.reply}\n` : `\nnot sent: ${outcome.error ?? 'no session'}\n`);
-      }
-    } finally {
-      off();
-      await lab.stop();
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  },
+  handler: async (argv) => (await import('./handlers/spoof.js')).spoof(argv),
 };

@@ -3,21 +3,10 @@
  * stdout are terminals (and not --plain), plain lines otherwise. Both drive the same Tutor engine.
  */
 import type { CommandModule } from 'yargs';
-import { EventBus } from '../events/bus.js';
-import { startLab, type Lab } from '../lab/lab.js';
 import { defaultDataDir } from '../lab/paths.js';
-import { Tutor } from '../lessons/tutor.js';
-import { UserError } from '../user-error.js';
-import { makeChalk } from '../views/color.js';
-import { runPlainTutor } from '../views/plain-tutor.js';
-import { outputWidth } from '../views/wrap.js';
-import { portOption, remoteBasePortOption } from './options.js';
-import { contextOf, exitAfter, untilStopped } from './context.js';
-import { defaultProgressFile } from '../lessons/progress.js';
-import { canUseInk } from '../views/choose.js';
-import { lessonsFolder, lessonsOption } from '../data/lessons-folder.js';
+import { lessonsOption, portOption, remoteBasePortOption } from './options.js';
 
-interface TutorArgs {
+export interface TutorArgs {
   host: string;
   port: number;
   'remote-base-port'?: number;
@@ -45,103 +34,5 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('present', { type: 'boolean', default: false, describe: 'Larger, sparser layout for a projector' })
       .option('wire', { type: 'boolean', default: false, describe: 'Start in the wire view (:wire on|off), with each TCP read shown' }) as never,
-  handler: async (argv) => {
-    const ctx = contextOf(argv);
-    const interactive = ctx.ownsProcess && canUseInk(ctx) && !argv.plain;
-    // Start loading the terminal UI now: it compiles while the lab starts (start-up speed).
-    const tui = interactive ? import('../views/tui/run.js') : undefined;
-    tui?.catch(() => {}); // Its failure, if any, is reported where it is awaited.
-    const bus = new EventBus();
-    const dataDir = argv['data-dir'] ?? defaultDataDir(ctx.env);
-    const chalk = makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env });
-    const say = (text: string) => ctx.stderr.write(`smtp-lab: ${text}\n`);
-    const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
-
-    const remoteBasePort = argv['remote-base-port'];
-    let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
-    let tutor: Tutor;
-    try {
-      tutor = Tutor.prepare({
-        lab,
-        wire: argv.wire,
-        lessonId: argv.lesson,
-        lessonsDir,
-        progressFile: defaultProgressFile(ctx.env),
-        // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
-        restartLab: async (worldOverrides, b) => {
-          lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
-          return lab;
-        },
-      });
-    } catch (err) {
-      // An unknown --lesson or a broken progress file: the lab must not keep the process alive.
-      await lab.stop();
-      throw err;
-    }
-    // --wire: the views start in the wire view, told on the bus as `:wire on` would tell them.
-    if (argv.wire) tutor.setWireView(true);
-    try {
-      if (interactive) {
-        // Loaded only on a terminal (started above): the plain path (pipes, CI) never pays for React and ink.
-        const { runInkTutor } = await tui!;
-        // Open the session, let the server accept it (one turn of the event loop: server and client
-        // share this process), then draw the first frame: the drawing overlaps the server's
-        // early-talker pause before the 220, instead of adding to it.
-        const begun = tutor.begin();
-        await connectedOrSettled(tutor, begun);
-        await new Promise((resolve) => setImmediate(resolve));
-        const ui = runInkTutor(tutor, { present: argv.present, color: argv.color });
-        await begun;
-        await ui;
-      } else {
-        await tutor.begin();
-        ctx.stdout.write(`${chalk.dim(`lab server ${lab.world.hostname} on ${lab.host}:${lab.port}, data in ${lab.dataDir}; :help lists the tutor commands`)}\n`);
-        // Ctrl+C ends the plain tutor like the end of input: the lab stops cleanly (a second one exits at once).
-        const interrupted = new AbortController();
-        void untilStopped(ctx).then(() => interrupted.abort());
-        // The tutor's Markdown rendered and wrapped for this output, as the TUI and demo do.
-        const { renderOutputText } = await import('../views/plain-prose.js');
-        const width = outputWidth(ctx.stdout, ctx.env);
-        const render = (words: Parameters<typeof renderOutputText>[0]) => renderOutputText(words, width, chalk);
-        await runPlainTutor(tutor, { input: ctx.stdin, output: ctx.stdout, chalk, signal: interrupted.signal, render });
-      }
-    } finally {
-      // The learner has quit (Ctrl+C, :quit): the program ends within 1 s, even if a socket, a timer
-      // or a worker thread keeps the event loop alive (unref'd: a clean close exits sooner by itself).
-      exitAfter(ctx, 900);
-      await tutor.close();
-      ctx.stdout.write(`${chalk.dim(tutor.resumeNote())}\n`);
-      await tutor.currentLab.stop();
-    }
-  },
+  handler: async (argv) => (await import('./handlers/tutor.js')).runTutor(argv),
 };
-
-/** Resolves once the learner's socket is connected (or the start failed, which begin() reports). */
-function connectedOrSettled(tutor: Tutor, begun: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    if (tutor.state().connected) return resolve();
-    const off = tutor.onChange(() => {
-      if (!tutor.state().connected) return;
-      off();
-      resolve();
-    });
-    begun.then(
-      () => (off(), resolve()),
-      () => (off(), resolve()),
-    );
-  });
-}
-
-async function startOnFreePortIfBusy(
-  opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown; annotationsFile?: string; worldFile?: string; remoteBasePort?: number; wire?: boolean },
-  say: (text: string) => void,
-): Promise<Lab> {
-  try {
-    return await startLab(opts);
-  } catch (err) {
-    if (!(err instanceof UserError) || opts.port === 0 || !/in use/.test(err.message) || /remote MTA/.test(err.message)) throw err;
-    const lab = await startLab({ ...opts, port: 0 });
-    say(`port ${opts.port} is in use; the lab server listens on port ${lab.port} instead`);
-    return lab;
-  }
-}

@@ -6,8 +6,8 @@
  * `lessons check`.
  *
  * A synchronous require() keeps the loaders synchronous (both packages ship CommonJS). In the esbuild
- * bundle, scripts/bundle.mjs turns these calls into plain require() calls, so esbuild bundles the two
- * libraries and evaluates them only on the first call, here, as it does any required module.
+ * bundle, scripts/bundle.mjs turns these calls into require() calls of a CommonJS bundle of each
+ * library beside it (dist/smtp-lab-zod-HASH.cjs, -yaml-), read and compiled only on the first call.
  */
 import { createRequire } from 'node:module';
 import type * as Zod from 'zod';

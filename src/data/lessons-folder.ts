@@ -36,9 +36,3 @@ export function lessonsFolder(dir: string | undefined): LessonsFolder {
     worldFile: own('world.yaml') ?? DEFAULT_WORLD_FILE,
   };
 }
-
-/** The yargs option, for the commands that take it. */
-export const lessonsOption = {
-  type: 'string',
-  describe: 'Your own lessons folder (lessons, annotations.yaml, world.yaml; the shipped ones for what it lacks)',
-} as const;

@@ -110,7 +110,7 @@ describe('smtp-lab --version', () => {
     // What npm installs: the launcher, the bundle and smtp-lab's package.json.
     cpSync(path.join(ROOT, 'bin'), path.join(installed, 'bin'), { recursive: true });
     cpSync(path.join(ROOT, 'package.json'), path.join(installed, 'package.json'));
-    for (const f of readdirSync(path.join(ROOT, 'dist')).filter((n) => /^smtp-lab.*\.mjs$/.test(n))) cpSync(path.join(ROOT, 'dist', f), path.join(installed, 'dist', f));
+    for (const f of readdirSync(path.join(ROOT, 'dist')).filter((n) => /^smtp-lab.*\.[mc]js$/.test(n))) cpSync(path.join(ROOT, 'dist', f), path.join(installed, 'dist', f));
     expect(VERSION).not.toBe('1.0.0');
     const [installedVersion, ownVersion] = await Promise.all([smtpLab(['--version'], { cwd: project, bin: path.join(installed, 'bin', 'smtp-lab.js') }), smtpLab(['--version'], { cwd: project })]);
     expect(installedVersion.trim()).toBe(VERSION);

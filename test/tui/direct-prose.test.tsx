@@ -78,14 +78,17 @@ describe('long tutor text written around ink', () => {
     });
   }
 
-  it('comes in its place among the rows, once, on a real terminal', async () => {
+  /** A terminal for ink that keeps every write apart. */
+  function terminal() {
     const stdout = Object.assign(new EventEmitter(), {
       isTTY: true,
       columns: 100,
       rows: 30,
       written: '',
+      writes: [] as string[],
       write(s: string) {
         stdout.written += s;
+        stdout.writes.push(s);
         return true;
       },
     });
@@ -99,6 +102,41 @@ describe('long tutor text written around ink', () => {
       unref() {},
       read: () => null,
     });
+    return { stdout, stdin };
+  }
+
+  // Start-up: the tutor opens the learner's session before the view is loaded, so the lesson's start and
+  // perhaps the greeting are on the bus when it mounts. They are drawn in its first frame, not a frame
+  // later, and the replay that follows the mount draws none of them again.
+  it('draws what the bus holds from before the mount in the first frame, each row once', async () => {
+    const { stdout, stdin } = terminal();
+    const tutor = new FakeTutor();
+    tutor.output({ kind: 'lesson-text', text: READING });
+    tutor.output({ kind: 'info', text: 'Step 1/2: before the mount' });
+    tutor.wire('learner1', 'server', '220 greeting before the mount', { stage: 'connection', code: 220 });
+    mounted = inkRender(themed(<TutorApp tutor={tutor} frameMs={10} directProse />), {
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
+    await until(() => stdout.written, (t) => t.includes('S: 220 greeting before the mount'));
+    tutor.wire('learner1', 'server', '250 after the mount', { stage: 'handshake', code: 250 });
+    const text = await until(() => stdout.written, (t) => t.includes('S: 250 after the mount'));
+    // The first write of rows has them all, and ink drew its live area (the stage bar) once before it:
+    // an empty first frame and then the rows would be two.
+    const firstRows = stdout.writes.findIndex((w) => w.includes('Every SMTP conversation starts'));
+    const first = stdout.writes[firstRows];
+    expect(stdout.writes.slice(0, firstRows).filter((w) => w.includes('termination')).length).toBeLessThanOrEqual(1);
+    expect(first).toContain('Step 1/2: before the mount');
+    expect(first).toContain('S: 220 greeting before the mount');
+    for (const once of ['Every SMTP conversation starts', 'Step 1/2: before the mount', 'S: 220 greeting before the mount', 'S: 250 after the mount'])
+      expect(text.split(once).length - 1, once).toBe(1);
+    expect(text.indexOf('S: 250 after the mount')).toBeGreaterThan(text.indexOf('S: 220 greeting before the mount'));
+  });
+
+  it('comes in its place among the rows, once, on a real terminal', async () => {
+    const { stdout, stdin } = terminal();
     const tutor = new FakeTutor();
     tutor.wire('S9', 'server', '250 before the reading', { stage: 'handshake', code: 250 });
     mounted = inkRender(themed(<TutorApp tutor={tutor} frameMs={10} directProse />), {

@@ -116,14 +116,16 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   // was most of the time to the first 220 on screen. ink writes them above the live area (useStdout's
   // write clears the live frame, writes, and redraws it), as <Static> would have. Tests read ink's
   // frames, so without `directProse` the rows stay in <Static>.
-  const [directDone, setDirectDone] = useState(0);
-  const direct = directProse ? shownRows.filter((r) => r.id > directDone) : [];
+  // The last row written is a ref, not state: as state, each batch of rows cost a second render (React
+  // and ink's whole frame) just to note it, and at start-up the greeting's row waited behind those.
+  const directDone = useRef(0);
+  const direct = directProse ? shownRows.filter((r) => r.id > directDone.current) : [];
   const staticRows = directProse ? [] : shownRows;
   const lastDirect = direct.length ? direct[direct.length - 1]!.id : 0;
   useLayoutEffect(() => {
     if (!direct.length) return;
     write(direct.map((r) => rowAnsi(r, columns, theme)).join(''));
-    setDirectDone(lastDirect);
+    directDone.current = lastDirect;
     // `direct` is new each render; the last row's id says whether it holds anything new.
   }, [lastDirect, write, columns, theme]);
 

@@ -120,14 +120,22 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     return c;
   };
   const sentData = useRef<string[]>([]);
-  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[]; reading?: { id: number; text: string } }>(() => ({
-    staticKey: 0,
-    rows: [],
-    sessions: [],
-    counts: { ...modelRef.current!.counts },
-    stages: modelRef.current!.stages,
-    sentData: [],
-  }));
+  /** The last event of `bus` that the first frame drew (see below): the replay on mount starts after it. */
+  const drawnAtMount = useRef<{ bus: EventBus; seq: number } | null>(null);
+  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[]; reading?: { id: number; text: string } }>(() => {
+    const model = modelRef.current!;
+    const empty = { staticKey: 0, rows: [], sessions: [], counts: { ...model.counts }, stages: model.stages, sentData: [] };
+    // What the bus kept from before the view mounted (the lesson's start, the listening notice, at
+    // start-up perhaps the greeting) is in the first frame: a frame of its own right after it cost a
+    // whole render of the view more before the greeting's row. (Watch hands its rows out instead.)
+    const past = replay && !opts.onRows ? bus.recent() : [];
+    if (past.length === 0) return empty;
+    drawnAtMount.current = { bus, seq: past[past.length - 1]!.seq };
+    const admitted = opts.filter ? past.flatMap((e) => opts.filter!.push(e)) : past;
+    setLearner(model, opts.learner?.());
+    const { rows } = applyEvents(model, admitted, { maxRows });
+    return { ...empty, rows, sessions: [...model.sessions.values()].map((s) => ({ ...s })), counts: { ...model.counts }, stages: model.stages, reading: model.reading };
+  });
 
   const flush = useCallback(() => {
     timer.current = null;
@@ -200,7 +208,8 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
 
   useEffect(() => {
     const admit = (event: LabEvent) => (filterRef.current ? filterRef.current.push(event) : [event]);
-    if (replay) for (const e of bus.recent()) pending.current.push(...admit(e));
+    const drawn = drawnAtMount.current?.bus === bus ? drawnAtMount.current.seq : 0;
+    if (replay) for (const e of bus.recent()) if (e.seq > drawn) pending.current.push(...admit(e));
     const off = bus.subscribe((event) => {
       const p = pending.current;
       for (const e of admit(event)) {

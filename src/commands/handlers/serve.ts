@@ -1,0 +1,38 @@
+/** `smtp-lab serve`'s handler (the command's options are in ../serve.ts). */
+import type { ArgumentsCamelCase } from 'yargs';
+import { setFlagsFromString } from 'node:v8';
+import { startLab } from '../../lab/lab.js';
+import { defaultDataDir } from '../../lab/paths.js';
+import { attachNdjson } from '../../views/ndjson.js';
+import { attachPlain } from '../../views/plain.js';
+import { makeChalk } from '../../views/color.js';
+import { EventBus } from '../../events/bus.js';
+import { contextOf, untilStopped } from '../context.js';
+import { HEAP_GROWING_PERCENT } from '../heap.js';
+import type { ServeArgs } from '../serve.js';
+
+export async function serve(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> {
+  const ctx = contextOf(argv);
+  // As watch does (handlers/watch.ts, heap.ts): a flood's short-lived events die in the old generation, and
+  // V8's own growing factor let them pile up past 150 MiB of RSS between full collections.
+  if (ctx.ownsProcess) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  const bus = new EventBus();
+  // Attach before the lab starts so the listening event is the first line.
+  if (argv.json) attachNdjson(bus, ctx.stdout);
+  else attachPlain(bus, makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env }), ctx.stdout);
+  // Listening before startLab returns (the queue and the remote MTAs start after the listening
+  // line): a signal in that gap must stop the lab gracefully too, not kill the process.
+  const signalled = untilStopped(ctx);
+  const lab = await startLab({
+    host: argv.host,
+    port: argv.port,
+    // --port 0 (tests, a second lab beside a first) means free ports for every listener not named.
+    submissionPort: argv['submission-port'] ?? (argv.port === 0 ? 0 : 2587),
+    smtpsPort: argv['smtps-port'] ?? (argv.port === 0 ? 0 : 2465),
+    dataDir: argv['data-dir'] ?? defaultDataDir(ctx.env),
+    bus,
+    remoteBasePort: argv['remote-base-port'],
+  });
+  await signalled;
+  await lab.stop();
+}
