@@ -16,8 +16,8 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { EventBus } from './bus.js';
-import type { LabEvent } from './types.js';
+import { isMessageLines, type EventBus } from './bus.js';
+import type { LabEvent, MessageLines } from './types.js';
 
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export const MAX_FILES = 20;
@@ -79,6 +79,8 @@ class EventLog {
   private pending: (LabEvent | DataLineRun)[] = [];
   /** Message lines waiting to be written as one run line (flushed by the next other event, or flush()). */
   private lineRun: DataLineRun | undefined;
+  /** lineRun.lines is a run's array from the bus (held by its ring too): copied before a line is pushed. */
+  private runShared = false;
   private scheduled = false;
   private part = 0;
   private bytes = 0;
@@ -105,22 +107,24 @@ class EventLog {
     this.run = `${new Date().toISOString().replace(/[-:.]/g, '')}-${process.pid}`;
   }
 
-  add(event: LabEvent): void {
-    if (isPlainDataLine(event)) {
-      const run = this.lineRun;
-      if (
-        run &&
-        run.session === event.session &&
-        run.seq + run.lines.length === event.seq &&
-        run.time === event.time &&
-        run.leg === event.leg &&
-        run.direction === event.direction &&
-        run.stage === event.stage
-      )
-        run.lines.push(event.line);
+  add(event: LabEvent | MessageLines): void {
+    if (isMessageLines(event)) {
+      // The bus's run as it is (the ring holds it too: never changed here, copied before a next one joins).
+      if (this.joinsRun(event)) this.lineRun!.lines = this.lineRun!.lines.concat(event.lines);
       else {
         this.endRun();
+        this.lineRun = { type: 'wire', session: event.session, leg: event.leg, direction: event.direction, lines: event.lines, stage: event.stage, data: true, seq: event.seq, time: event.time };
+        this.runShared = true;
+      }
+    } else if (isPlainDataLine(event)) {
+      if (this.joinsRun(event)) {
+        if (this.runShared) this.lineRun!.lines = this.lineRun!.lines.slice();
+        this.runShared = false;
+        this.lineRun!.lines.push(event.line);
+      } else {
+        this.endRun();
         this.lineRun = { type: 'wire', session: event.session, leg: event.leg, direction: event.direction, lines: [event.line], stage: event.stage, data: true, seq: event.seq, time: event.time };
+        this.runShared = false;
       }
     } else {
       this.endRun();
@@ -132,6 +136,20 @@ class EventLog {
       setImmediate(() => this.flush());
       flushAtExit.add(this);
     }
+  }
+
+  /** Message lines (one, or a run) that continue the run being gathered: same session, next seq, same time. */
+  private joinsRun(e: { session: string; seq: number; time: string; leg: string; direction: string; stage: string }): boolean {
+    const run = this.lineRun;
+    return (
+      !!run &&
+      run.session === e.session &&
+      run.seq + run.lines.length === e.seq &&
+      run.time === e.time &&
+      run.leg === e.leg &&
+      run.direction === e.direction &&
+      run.stage === e.stage
+    );
   }
 
   /**
@@ -251,7 +269,8 @@ export function attachEventLog(bus: EventBus, dataDir: string, opts: EventLogOpt
   if (logs.has(bus)) return;
   const log = new EventLog(eventsDir(dataDir), opts.maxFileBytes ?? MAX_FILE_BYTES, opts.maxFiles ?? MAX_FILES);
   logs.set(bus, log);
-  bus.subscribe((e) => log.add(e));
+  // Runs of message lines whole: the log writes a run as one line anyway.
+  bus.subscribeRuns((e) => log.add(e));
 }
 
 /** Write what is pending now (tests, and a command about to read the log it is writing). */
