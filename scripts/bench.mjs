@@ -282,7 +282,7 @@ async function noopLabServer() {
   let events = 0;
   // Counts events as the stream has them (a run of message lines is its lines), taking runs whole as the
   // event log and `serve --json` do: a counter should not be what makes each line its own object.
-  bus.subscribeRuns((e) => (events += e.lines ? e.lines.length : 1));
+  bus.subscribeRuns((e) => (events += Array.isArray(e.lines) ? e.lines.length : 1));
   const server = new LabServer({ world, bus, queue: { enqueue: async () => `NOOP${++n}` }, mayRelay: () => true, annotations });
   const address = await server.listen(0, '127.0.0.1');
   return {
@@ -430,7 +430,7 @@ async function benchQueue() {
     const done = new Promise((r) => (allDelivered = r));
     // Runs of message lines whole, counted as their lines (see noopLabServer).
     lab.bus.subscribeRuns((e) => {
-      events += e.lines ? e.lines.length : 1;
+      events += Array.isArray(e.lines) ? e.lines.length : 1;
       if (e.type === 'queued') queued++;
       else if (e.type === 'delivered' && ++delivered === MESSAGES) allDelivered();
     });

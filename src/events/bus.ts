@@ -29,7 +29,8 @@ export type MessageLinesInput = Omit<MessageLines, 'seq'>;
 
 /** `e` is a run of message lines, not a single event. */
 export function isMessageLines(e: LabEvent | MessageLines): e is MessageLines {
-  return (e as Partial<MessageLines>).lines !== undefined;
+  // By the array: a `tcp-read` event has `lines` too, a count.
+  return e.type === 'wire' && Array.isArray((e as Partial<MessageLines>).lines);
 }
 
 /** The events a run stands for, in seq order (the shape and key order the server gave them one by one). */

@@ -1,6 +1,6 @@
 /**
  * A message's DATA at the lab server: every message line becomes a `wire` event as it arrives (through
- * the raw tap on smtp-server's parser), the message's bytes are kept up to the SIZE limit, the reply to
+ * the raw tap on smtp-server's parser; the lines of one read go to the bus as one run, EventBus.emitLines), the message's bytes are kept up to the SIZE limit, the reply to
  * the dot may be an injected fault's, and an accepted message gets its Received: field and goes to the
  * queue, whose durable hand-over comes before the 250. Split from server.ts, which owns the sessions
  * and the transcript of commands and replies.

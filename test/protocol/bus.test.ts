@@ -87,6 +87,19 @@ describe('event bus', () => {
       expect(single).toEqual([1, 2, 3]);
     });
 
+    it('a tcp-read event, whose `lines` is a count, is an event like any other', () => {
+      const bus = new EventBus();
+      const whole: (LabEvent | MessageLines)[] = [];
+      const single: LabEvent[] = [];
+      bus.subscribeRuns((e) => whole.push(e));
+      bus.subscribe((e) => single.push(e));
+      bus.emit({ type: 'tcp-read', session: 'S1', leg: 'inbound', stage: 'transmission', octets: 60, lines: 3, text: 'MAIL', tls: false });
+      expect(whole).toEqual(single);
+      expect(single).toEqual([expect.objectContaining({ type: 'tcp-read', lines: 3, seq: 1 })]);
+      expect(bus.size).toBe(1);
+      expect(bus.recent()).toEqual(single);
+    });
+
     it('the ring counts a run as its lines, and recent() gives them back as events', () => {
       const bus = new EventBus(5);
       bus.emitLines(run(['1', '2', '3']));
