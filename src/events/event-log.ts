@@ -95,9 +95,9 @@ class EventLog {
   private readonly run: string;
   /**
    * The explanation last written under each explainKey in the current file (a file must be readable on
-   * its own: the oldest are dropped), with the JSON ending that text makes.
+   * its own: the oldest are dropped).
    */
-  private explained = new Map<string, { text: string; json: string }>();
+  private explained = new Map<string, { text: string }>();
 
   constructor(
     private readonly dir: string,
@@ -152,21 +152,21 @@ class EventLog {
     );
   }
 
-  /**
-   * One event as a log line; its explanation only if this file has not said it yet under its key. The
-   * bus's enricher adds `explainKey` and then `explain`, so `explain` ends the JSON and is cut off
-   * there; an event shaped otherwise is written whole.
-   */
+  /** One event as a log line; its explanation only if this file has not said it yet under its key. */
   private serialize(event: LabEvent | DataLineRun): string {
-    const json = JSON.stringify(event);
-    if (!('explainKey' in event)) return json;
+    if (!('explainKey' in event)) return JSON.stringify(event);
     const key = event.explainKey;
     const text = event.explain;
-    if (key === undefined || text === undefined) return json;
+    if (key === undefined || text === undefined) return JSON.stringify(event);
     const said = this.explained.get(key);
-    if (said?.text === text && json.endsWith(said.json)) return `${json.slice(0, json.length - said.json.length)}}`;
-    this.explained.set(key, { text, json: `,"explain":${JSON.stringify(text)}}` });
-    return json;
+    if (said?.text === text) {
+      // Said already: the event without it (a shallow copy is cheaper than writing out a few hundred
+      // characters of explanation to cut them off again).
+      const { explain: _said, ...rest } = event;
+      return JSON.stringify(rest);
+    }
+    this.explained.set(key, { text });
+    return JSON.stringify(event);
   }
 
   /** The message lines gathered so far go to pending: a run of one as the event it is. */
