@@ -2,7 +2,7 @@
  * The one event stream. Producers emit, views subscribe; a bounded ring keeps the recent past so a
  * late subscriber (the TUI after start-up, `:queue`) can read it and memory stays flat in a long run.
  */
-import type { LabEvent, LabEventInput } from './types.js';
+import type { LabEvent, LabEventInput, MessageLines } from './types.js';
 
 // Tens of thousands of events a second under load: format the time once per millisecond.
 let lastMs = 0;
@@ -21,15 +21,48 @@ export function now(): string {
 }
 
 export type Listener = (event: LabEvent) => void;
+/** A listener that takes a run of message lines whole (subscribeRuns). */
+export type RunListener = (event: LabEvent | MessageLines) => void;
+
+/** A run of message lines as the lab server hands it over: the bus stamps `seq`. */
+export type MessageLinesInput = Omit<MessageLines, 'seq'>;
+
+/** `e` is a run of message lines, not a single event. */
+export function isMessageLines(e: LabEvent | MessageLines): e is MessageLines {
+  // By the array: a `tcp-read` event has `lines` too, a count.
+  return e.type === 'wire' && Array.isArray((e as Partial<MessageLines>).lines);
+}
+
+/** The events a run stands for, in seq order (the shape and key order the server gave them one by one). */
+export function expandLines(run: MessageLines): LabEvent[] {
+  const { session, leg, direction, stage, time, seq, lines } = run;
+  const out = new Array<LabEvent>(lines.length);
+  for (let i = 0; i < lines.length; i++) out[i] = { type: 'wire', session, leg, direction, line: lines[i]!, stage, data: true, time, seq: seq + i };
+  return out;
+}
+
+interface Subscriber {
+  fn: RunListener;
+  /** Takes runs whole; otherwise a run reaches it as its events. */
+  runs: boolean;
+}
+
+/** A ring slot's weight: how many events it holds. */
+const weightOf = (slot: LabEvent | MessageLines): number => (isMessageLines(slot) ? slot.lines.length : 1);
 
 export class EventBus {
-  private readonly ring: (LabEvent | undefined)[];
-  private next = 0;
-  private count = 0;
+  /**
+   * The recent past, oldest first from `head`: single events and runs of message lines. `capacity`
+   * counts events (a run weighs its lines), so a flood of message lines holds no more than before.
+   */
+  private readonly ring: (LabEvent | MessageLines | undefined)[];
+  private head = 0;
+  private slots = 0;
+  private weight = 0;
   private seq = 0;
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Set<Subscriber>();
   /** Events emitted while listeners are being told of an earlier one: told after it, in seq order. */
-  private readonly waiting: LabEvent[] = [];
+  private readonly waiting: (LabEvent | MessageLines)[] = [];
   private dispatching = false;
   private enrich: ((event: LabEvent) => void) | undefined;
 
@@ -56,56 +89,117 @@ export class EventBus {
     const event = ((input as Partial<LabEvent>).seq === undefined ? input : { ...input }) as LabEvent;
     event.seq = ++this.seq;
     if (event.time === undefined) event.time = now();
-    // A message line has no explanation (Annotations.explain returns none for `data`), and it is most
-    // of the events under load: not even a call for it.
+    // A message line has no explanation (Annotations.explain returns none for `data`): not even a call for it.
     if (this.enrich && !(event.type === 'wire' && event.data) && event.explain === undefined && event.explainKey === undefined) this.enrich(event);
-    this.ring[this.next] = event;
-    if (++this.next === this.capacity) this.next = 0;
-    if (this.count < this.capacity) this.count++;
+    this.publish(event, 1);
+    return event;
+  }
+
+  /**
+   * Message lines that arrived together (one read of a DATA stream), as one run: `lines.length` seqs,
+   * one ring slot, one call for each listener that takes runs. A listener that reads events one by one
+   * gets the same WireEvents it would have had from an emit each (expandLines, made once per run).
+   */
+  emitLines(input: MessageLinesInput): void {
+    const n = input.lines.length;
+    if (n === 0) return;
+    const run = input as MessageLines;
+    run.seq = this.seq + 1;
+    this.seq += n;
+    this.publish(run, n);
+  }
+
+  private publish(item: LabEvent | MessageLines, weight: number): void {
+    this.keep(item, weight);
     // A listener may emit (the lesson runner grades inside the event that passed a step, and the tutor
     // then speaks): that event waits until every listener has the one before it, so each listener sees
     // the stream in seq order, the evidence before the words it caused.
     if (this.dispatching) {
-      this.waiting.push(event);
-      return event;
+      this.waiting.push(item);
+      return;
     }
     this.dispatching = true;
     try {
-      this.dispatch(event);
+      this.dispatch(item);
       for (let i = 0; i < this.waiting.length; i++) this.dispatch(this.waiting[i]!);
     } finally {
       this.waiting.length = 0;
       this.dispatching = false;
     }
-    return event;
   }
 
-  private dispatch(event: LabEvent): void {
+  /** Into the ring, the oldest slots making room (a run longer than the whole ring keeps its last lines). */
+  private keep(item: LabEvent | MessageLines, weight: number): void {
+    const cap = this.capacity;
+    if (weight > cap && isMessageLines(item)) {
+      const cut = weight - cap;
+      item = { ...item, lines: item.lines.slice(cut), seq: item.seq + cut };
+      weight = cap;
+    }
+    while (this.slots > 0 && this.weight + weight > cap) {
+      const old = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.weight -= weightOf(old);
+      this.slots--;
+      if (++this.head === cap) this.head = 0;
+    }
+    let at = this.head + this.slots;
+    if (at >= cap) at -= cap;
+    this.ring[at] = item;
+    this.slots++;
+    this.weight += weight;
+  }
+
+  private dispatch(item: LabEvent | MessageLines): void {
+    if (!isMessageLines(item)) {
+      for (const l of this.listeners) this.tell(l, item);
+      return;
+    }
+    let events: LabEvent[] | undefined;
     for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (err) {
-        // A broken view must not take the server down; say so on stderr.
-        process.stderr.write(`smtp-lab: an event listener failed: ${(err as Error).message}\n`);
-      }
+      if (l.runs) this.tell(l, item);
+      else for (const e of (events ??= expandLines(item))) this.tell(l, e);
     }
   }
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  private tell(l: Subscriber, event: LabEvent | MessageLines): void {
+    try {
+      l.fn(event);
+    } catch (err) {
+      // A broken view must not take the server down; say so on stderr.
+      process.stderr.write(`smtp-lab: an event listener failed: ${(err as Error).message}\n`);
+    }
   }
 
-  /** The retained events, oldest first. */
+  /** Every event, one by one (a run of message lines as its events). */
+  subscribe(listener: Listener): () => void {
+    return this.add({ fn: listener as RunListener, runs: false });
+  }
+
+  /** Every event, and each run of message lines whole (see MessageLines; expandLines makes its events). */
+  subscribeRuns(listener: RunListener): () => void {
+    return this.add({ fn: listener, runs: true });
+  }
+
+  private add(sub: Subscriber): () => void {
+    this.listeners.add(sub);
+    return () => this.listeners.delete(sub);
+  }
+
+  /** The retained events, oldest first (runs of message lines as their events). */
   recent(): LabEvent[] {
     const out: LabEvent[] = [];
-    const start = this.count < this.capacity ? 0 : this.next;
-    for (let i = 0; i < this.count; i++) out.push(this.ring[(start + i) % this.capacity]!);
+    for (let i = 0; i < this.slots; i++) {
+      const item = this.ring[(this.head + i) % this.capacity]!;
+      if (isMessageLines(item)) for (const e of expandLines(item)) out.push(e);
+      else out.push(item);
+    }
     return out;
   }
 
+  /** How many events the ring holds. */
   get size(): number {
-    return this.count;
+    return this.weight;
   }
 
   /** Resolve with the first event (from now on) that matches; for tests and scripted flows. */

@@ -16,8 +16,8 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { EventBus } from './bus.js';
-import type { LabEvent } from './types.js';
+import { isMessageLines, type EventBus } from './bus.js';
+import type { LabEvent, MessageLines } from './types.js';
 
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export const MAX_FILES = 20;
@@ -79,6 +79,8 @@ class EventLog {
   private pending: (LabEvent | DataLineRun)[] = [];
   /** Message lines waiting to be written as one run line (flushed by the next other event, or flush()). */
   private lineRun: DataLineRun | undefined;
+  /** lineRun.lines is a run's array from the bus (held by its ring too): copied before a line is pushed. */
+  private runShared = false;
   private scheduled = false;
   private part = 0;
   private bytes = 0;
@@ -93,9 +95,9 @@ class EventLog {
   private readonly run: string;
   /**
    * The explanation last written under each explainKey in the current file (a file must be readable on
-   * its own: the oldest are dropped), with the JSON ending that text makes.
+   * its own: the oldest are dropped).
    */
-  private explained = new Map<string, { text: string; json: string }>();
+  private explained = new Map<string, { text: string }>();
 
   constructor(
     private readonly dir: string,
@@ -105,22 +107,24 @@ class EventLog {
     this.run = `${new Date().toISOString().replace(/[-:.]/g, '')}-${process.pid}`;
   }
 
-  add(event: LabEvent): void {
-    if (isPlainDataLine(event)) {
-      const run = this.lineRun;
-      if (
-        run &&
-        run.session === event.session &&
-        run.seq + run.lines.length === event.seq &&
-        run.time === event.time &&
-        run.leg === event.leg &&
-        run.direction === event.direction &&
-        run.stage === event.stage
-      )
-        run.lines.push(event.line);
+  add(event: LabEvent | MessageLines): void {
+    if (isMessageLines(event)) {
+      // The bus's run as it is (the ring holds it too: never changed here, copied before a next one joins).
+      if (this.joinsRun(event)) this.lineRun!.lines = this.lineRun!.lines.concat(event.lines);
       else {
         this.endRun();
+        this.lineRun = { type: 'wire', session: event.session, leg: event.leg, direction: event.direction, lines: event.lines, stage: event.stage, data: true, seq: event.seq, time: event.time };
+        this.runShared = true;
+      }
+    } else if (isPlainDataLine(event)) {
+      if (this.joinsRun(event)) {
+        if (this.runShared) this.lineRun!.lines = this.lineRun!.lines.slice();
+        this.runShared = false;
+        this.lineRun!.lines.push(event.line);
+      } else {
+        this.endRun();
         this.lineRun = { type: 'wire', session: event.session, leg: event.leg, direction: event.direction, lines: [event.line], stage: event.stage, data: true, seq: event.seq, time: event.time };
+        this.runShared = false;
       }
     } else {
       this.endRun();
@@ -134,21 +138,35 @@ class EventLog {
     }
   }
 
-  /**
-   * One event as a log line; its explanation only if this file has not said it yet under its key. The
-   * bus's enricher adds `explainKey` and then `explain`, so `explain` ends the JSON and is cut off
-   * there; an event shaped otherwise is written whole.
-   */
+  /** Message lines (one, or a run) that continue the run being gathered: same session, next seq, same time. */
+  private joinsRun(e: { session: string; seq: number; time: string; leg: string; direction: string; stage: string }): boolean {
+    const run = this.lineRun;
+    return (
+      !!run &&
+      run.session === e.session &&
+      run.seq + run.lines.length === e.seq &&
+      run.time === e.time &&
+      run.leg === e.leg &&
+      run.direction === e.direction &&
+      run.stage === e.stage
+    );
+  }
+
+  /** One event as a log line; its explanation only if this file has not said it yet under its key. */
   private serialize(event: LabEvent | DataLineRun): string {
-    const json = JSON.stringify(event);
-    if (!('explainKey' in event)) return json;
+    if (!('explainKey' in event)) return JSON.stringify(event);
     const key = event.explainKey;
     const text = event.explain;
-    if (key === undefined || text === undefined) return json;
+    if (key === undefined || text === undefined) return JSON.stringify(event);
     const said = this.explained.get(key);
-    if (said?.text === text && json.endsWith(said.json)) return `${json.slice(0, json.length - said.json.length)}}`;
-    this.explained.set(key, { text, json: `,"explain":${JSON.stringify(text)}}` });
-    return json;
+    if (said?.text === text) {
+      // Said already: the event without it (a shallow copy is cheaper than writing out a few hundred
+      // characters of explanation to cut them off again).
+      const { explain: _said, ...rest } = event;
+      return JSON.stringify(rest);
+    }
+    this.explained.set(key, { text });
+    return JSON.stringify(event);
   }
 
   /** The message lines gathered so far go to pending: a run of one as the event it is. */
@@ -251,7 +269,8 @@ export function attachEventLog(bus: EventBus, dataDir: string, opts: EventLogOpt
   if (logs.has(bus)) return;
   const log = new EventLog(eventsDir(dataDir), opts.maxFileBytes ?? MAX_FILE_BYTES, opts.maxFiles ?? MAX_FILES);
   logs.set(bus, log);
-  bus.subscribe((e) => log.add(e));
+  // Runs of message lines whole: the log writes a run as one line anyway.
+  bus.subscribeRuns((e) => log.add(e));
 }
 
 /** Write what is pending now (tests, and a command about to read the log it is writing). */

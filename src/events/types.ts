@@ -122,6 +122,28 @@ export interface WireEvent extends EventBase {
 }
 
 /**
+ * A run of message lines that arrived in one read, carried on the bus as one (EventBus.emitLines) and
+ * made into its WireEvents only for a listener that reads them one by one: line i is the event
+ * `{ type: 'wire', session, leg, direction, line: lines[i], stage, data: true, time, seq: seq + i }`,
+ * so the stream is the same whichever way it is read. Message lines are most of the events under
+ * load (31 of 39 for a 2 KB message); a listener that takes the run whole (the event log, `serve
+ * --json`) spares an object, a dispatch and a ring slot each. Not a LabEvent: only a listener that
+ * asked for runs (EventBus.subscribeRuns) ever sees one.
+ */
+export interface MessageLines {
+  type: 'wire';
+  session: string;
+  leg: Leg;
+  direction: Direction;
+  lines: string[];
+  stage: Stage;
+  data: true;
+  /** The first line's seq; the run takes `lines.length` of them. */
+  seq: number;
+  time: string;
+}
+
+/**
  * One read from a client's connection (`--wire`): the bytes as they arrived together — one TCP
  * segment's worth, or after STARTTLS one TLS record's — so a PIPELINING batch is seen as one write.
  * Emitted before the lines it carried. Only when the lab is started with `wire` (src/lab/tcp-reads.ts).

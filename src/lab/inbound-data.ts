@@ -1,6 +1,6 @@
 /**
  * A message's DATA at the lab server: every message line becomes a `wire` event as it arrives (through
- * the raw tap on smtp-server's parser), the message's bytes are kept up to the SIZE limit, the reply to
+ * the raw tap on smtp-server's parser; the lines of one read go to the bus as one run, EventBus.emitLines), the message's bytes are kept up to the SIZE limit, the reply to
  * the dot may be an injected fault's, and an accepted message gets its Received: field and goes to the
  * queue, whose durable hand-over comes before the 250. Split from server.ts, which owns the sessions
  * and the transcript of commands and replies.
@@ -27,6 +27,10 @@ export interface DataHost {
   queue: QueueSink;
   /** A message line, stamped `time` (the read it arrived in). */
   emitDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void;
+  /** Whole message lines of one read, stamped `time`: one run on the bus (EventBus.emitLines). */
+  emitDataLines(s: InboundSession, lines: string[], time: string): void;
+  /** After a line holding a bare CR or LF: the session's notice about it, if it has not had one. */
+  noteBareLineEnd(s: InboundSession, line: string): void;
   emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg?: Leg, omittedOctets?: number): void;
   withFault(moment: FaultMoment, session: SMTPServerSession, answer: (err: Error & { responseCode: number }) => void, go: () => void): void;
 }
@@ -48,23 +52,41 @@ export function receiveMessage(
   // RFC 5321 §4.5.2). The DATA stream itself lags: smtp-server holds back a chunk's last bytes
   // until more arrive (they might start the CRLF.CRLF that ends the message), so a learner's line
   // would only show when the next one is typed.
-  // The lines of one read arrived together: one time for them all (a clock read and a format fewer a line).
+  // The lines of one read arrived together: one time for them all, and one run on the bus (the bus
+  // makes each its event only for a listener that reads them one by one; see MessageLines).
   let time = '';
+  let run: string[] | undefined;
+  const endRun = () => {
+    if (!run) return;
+    host.emitDataLines(s, run, time);
+    run = undefined;
+  };
   const splitter = new DataLineSplitter((head, omitted) => {
     // The lone "." is said when the stream ends (below); whatever follows it is commands.
     if (head === '.' && !omitted) {
       ended = true;
       return false;
     }
-    if (++lines <= MAX_DATA_LINE_EVENTS) {
-      if (s.state.inData) host.emitDataLine(s, head, omitted, time);
-      else host.emitWire(s, 'client', head, 'inbound', omitted);
+    if (++lines > MAX_DATA_LINE_EVENTS) return;
+    if (s.state.inData && !omitted) {
+      (run ??= []).push(head);
+      // The notice about a bare CR or LF comes right after the line that holds it, as before runs.
+      if (head.includes('\r') || head.includes('\n')) {
+        endRun();
+        host.noteBareLineEnd(s, head);
+      }
+      return;
     }
+    // A line cut short (it says how much), or one read before the 354 was seen: an event of its own.
+    endRun();
+    if (s.state.inData) host.emitDataLine(s, head, omitted, time);
+    else host.emitWire(s, 'client', head, 'inbound', omitted);
   });
   const tap = (chunk: Buffer) => {
     if (ended) return;
     time = now();
     splitter.push(chunk);
+    endRun();
   };
   const parser = s.conn?._parser || undefined;
   if (parser) parser.__dataTap = tap;
@@ -85,7 +107,10 @@ export function receiveMessage(
   stream.on('end', () => {
     if (parser) parser.__dataTap = undefined;
     if (failed) return;
-    if (!ended) splitter.finish();
+    if (!ended) {
+      splitter.finish();
+      endRun();
+    }
     // The message is over: the lone "." is what the client sent last (RFC 5321 §4.1.1.4). Said
     // here, not from the logger, so it comes before anything the queue does with the message.
     host.emitWire(s, 'client', '.');

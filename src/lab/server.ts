@@ -101,6 +101,9 @@ export class LabServer {
       bus: opts.bus,
       queue: opts.queue,
       emitDataLine: (s, head, omitted, time) => this.emitDataLine(s, head, omitted, time),
+      emitDataLines: (s, lines, time) =>
+        opts.bus.emitLines({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', lines, stage: 'transmission', data: true, time }),
+      noteBareLineEnd: (s, line) => this.noteBareLineEnd(s, line),
       emitWire: (s, direction, line, leg, omitted) => this.emitWire(s, direction, line, leg, omitted),
       withFault: (moment, session, answer, go) => this.withFault(moment, session, answer, go),
     };
@@ -201,9 +204,9 @@ export class LabServer {
   }
 
   /**
-   * A message line (the session is in DATA, the line is not the lone "."): the same event emitWire
-   * makes, built directly — no classifying, no pipelining count — since it is most of the events
-   * under load.
+   * A message line cut short (the session is in DATA, the line is not the lone "."): the same event
+   * emitWire makes, built directly — no classifying, no pipelining count. Whole lines go to the bus
+   * as runs (emitDataLines), and their bare-CR/LF notice from inbound-data.ts.
    */
   private emitDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void {
     const line = omittedOctets > 0 ? `${head}… ${omittedOctets} more octets` : head;

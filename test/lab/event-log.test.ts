@@ -153,6 +153,28 @@ describe('event log', () => {
     expect(events[9]).toEqual({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: 'a7', stage: 'transmission', data: true, seq: 10, time: '2026-12-04T10:00:00.000Z' });
   });
 
+  it('writes the bus\'s runs of message lines (one read each) as they come, joined with single lines that follow, and leaves the ring\'s runs as they were', () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const bus = new EventBus();
+    attachEventLog(bus, dataDir);
+    const time = '2026-12-04T10:00:00.000Z';
+    const run = (session: string, lines: string[]) => bus.emitLines({ type: 'wire', session, leg: 'inbound', direction: 'client', lines, stage: 'transmission', data: true, time });
+    run('S1', ['a1', 'a2']);
+    run('S1', ['a3']);
+    bus.emit({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: 'a4', stage: 'transmission', data: true, time });
+    run('S2', ['b1', 'b2']);
+    bus.emit({ type: 'notice', stage: 'transmission', level: 'info', message: 'between' });
+    run('S1', ['a5', 'a6']);
+    flushEventLog(bus);
+    const onDisk = readdirSync(eventsDir(dataDir)).flatMap((f) => readFileSync(path.join(eventsDir(dataDir), f), 'utf8').split('\n').filter(Boolean));
+    expect(onDisk.map((l) => JSON.parse(l).lines ?? JSON.parse(l).type)).toEqual([['a1', 'a2', 'a3', 'a4'], ['b1', 'b2'], 'notice', ['a5', 'a6']]);
+    const events = readEventLog(dataDir)[0]!.events;
+    expect(events.map((e) => (e.type === 'wire' ? `${e.seq} ${e.session}:${e.line}` : `${e.seq} ${e.type}`))).toEqual(['1 S1:a1', '2 S1:a2', '3 S1:a3', '4 S1:a4', '5 S2:b1', '6 S2:b2', '7 notice', '8 S1:a5', '9 S1:a6']);
+    // Joining them on disk changed nothing the bus keeps.
+    expect(bus.recent().map((e) => (e.type === 'wire' ? e.line : e.type))).toEqual(['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'notice', 'a5', 'a6']);
+  });
+
   it('keeps a real session without its AUTH secret', async () => {
     const lab = await startTestLab();
     try {

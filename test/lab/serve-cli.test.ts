@@ -81,6 +81,13 @@ describe('smtp-lab serve', () => {
     expect(find((e) => e.type === 'wire' && /^221/.test(e.line)).stage).toBe('termination');
     expect(find((e) => e.type === 'delivered').stage).toBe('queue');
     expect(find((e) => e.type === 'wire' && /^354/.test(e.line)).explain).toMatch(/RFC 5321/);
+    // The message's lines (one run on the bus) are printed one event a line, as every other event, in
+    // the same shape; and the stream has every seq once, in order.
+    const body = wire.filter((e) => e.data);
+    expect(body.map((e) => e.line)).toEqual(['Subject: ndjson', '', 'hi']);
+    expect(body[0]).toEqual({ type: 'wire', session: body[0].session, leg: 'inbound', direction: 'client', line: 'Subject: ndjson', stage: 'transmission', data: true, time: body[0].time, seq: body[0].seq });
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
     expect(await s.stop()).toMatchObject({ code: 0, stderr: '' });
   });
 

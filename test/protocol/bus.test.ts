@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events/bus.js';
+import type { LabEvent, MessageLines } from '../../src/events/types.js';
 
 describe('event bus', () => {
   it('keeps only the most recent events, so memory stays flat in a long run', () => {
@@ -51,5 +52,79 @@ describe('event bus', () => {
     bus.emit({ type: 'notice', stage: 'queue', level: 'info', message: 'a' });
     bus.emit({ type: 'notice', stage: 'queue', level: 'info', message: 'b' });
     expect(await p).toMatchObject({ message: 'b', seq: 2 });
+  });
+
+  describe('runs of message lines (emitLines)', () => {
+    const run = (lines: string[], session = 'S1') =>
+      ({ type: 'wire', session, leg: 'inbound', direction: 'client', lines, stage: 'transmission', data: true, time: '2026-12-05T00:00:00.000Z' }) as const;
+
+    it('a listener reading events one by one gets each line as the WireEvent it always was, with a seq of its own', () => {
+      const bus = new EventBus();
+      const seen: LabEvent[] = [];
+      bus.subscribe((e) => seen.push(e));
+      bus.emit({ type: 'notice', stage: 'transmission', level: 'info', message: 'before' });
+      bus.emitLines(run(['Subject: hi', '', 'body']));
+      bus.emit({ type: 'notice', stage: 'transmission', level: 'info', message: 'after' });
+      expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(seen[1]).toEqual({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: 'Subject: hi', stage: 'transmission', data: true, time: '2026-12-05T00:00:00.000Z', seq: 2 });
+      expect(seen.slice(1, 4).map((e) => (e.type === 'wire' ? e.line : ''))).toEqual(['Subject: hi', '', 'body']);
+      // The same key order as the server's literal had: NDJSON and the event log read alike.
+      expect(JSON.stringify(seen[3])).toBe('{"type":"wire","session":"S1","leg":"inbound","direction":"client","line":"body","stage":"transmission","data":true,"time":"2026-12-05T00:00:00.000Z","seq":4}');
+    });
+
+    it('a listener that takes runs gets the run once, its seq the first line\'s; both kinds see the stream in seq order', () => {
+      const bus = new EventBus();
+      const whole: (LabEvent | MessageLines)[] = [];
+      const single: number[] = [];
+      bus.subscribeRuns((e) => whole.push(e));
+      bus.subscribe((e) => single.push(e.seq));
+      bus.emitLines(run(['a', 'b']));
+      bus.emitLines(run([]));
+      bus.emit({ type: 'notice', stage: 'transmission', level: 'info', message: 'x' });
+      expect(whole).toHaveLength(2);
+      expect(whole[0]).toMatchObject({ lines: ['a', 'b'], seq: 1 });
+      expect(whole[1]).toMatchObject({ type: 'notice', seq: 3 });
+      expect(single).toEqual([1, 2, 3]);
+    });
+
+    it('a tcp-read event, whose `lines` is a count, is an event like any other', () => {
+      const bus = new EventBus();
+      const whole: (LabEvent | MessageLines)[] = [];
+      const single: LabEvent[] = [];
+      bus.subscribeRuns((e) => whole.push(e));
+      bus.subscribe((e) => single.push(e));
+      bus.emit({ type: 'tcp-read', session: 'S1', leg: 'inbound', stage: 'transmission', octets: 60, lines: 3, text: 'MAIL', tls: false });
+      expect(whole).toEqual(single);
+      expect(single).toEqual([expect.objectContaining({ type: 'tcp-read', lines: 3, seq: 1 })]);
+      expect(bus.size).toBe(1);
+      expect(bus.recent()).toEqual(single);
+    });
+
+    it('the ring counts a run as its lines, and recent() gives them back as events', () => {
+      const bus = new EventBus(5);
+      bus.emitLines(run(['1', '2', '3']));
+      bus.emitLines(run(['4', '5', '6']));
+      // The first run had to go whole to make room: what is left is the second one.
+      expect(bus.size).toBe(3);
+      bus.emit({ type: 'notice', stage: 'transmission', level: 'info', message: 'n' });
+      bus.emitLines(run(['7']));
+      expect(bus.recent().map((e) => e.seq)).toEqual([4, 5, 6, 7, 8]);
+      expect(bus.recent()[0]).toMatchObject({ type: 'wire', line: '4', data: true });
+      // A run longer than the ring keeps its last lines.
+      bus.emitLines(run(['a', 'b', 'c', 'd', 'e', 'f', 'g']));
+      expect(bus.recent().map((e) => (e.type === 'wire' ? e.line : ''))).toEqual(['c', 'd', 'e', 'f', 'g']);
+      expect(bus.recent()[0]!.seq).toBe(11);
+    });
+
+    it('an event a listener emits while a run is told waits until every listener has the whole run', () => {
+      const bus = new EventBus();
+      const order: string[] = [];
+      bus.subscribe((e) => {
+        order.push(e.type === 'wire' ? `line ${e.line} (${e.seq})` : `${e.type} (${e.seq})`);
+        if (e.type === 'wire' && e.line === 'Subject: x') bus.emit({ type: 'tutor', stage: 'transmission', says: 'explain', text: 'a Subject field' });
+      });
+      bus.emitLines(run(['Subject: x', 'y']));
+      expect(order).toEqual(['line Subject: x (1)', 'line y (2)', 'tutor (3)']);
+    });
   });
 });
