@@ -3,11 +3,16 @@
  * records and the DKIM key), signing on the way out (only mail From: the lab's own domain, once per
  * message, so the relay hot path pays for it only there) and verification at the receiving MTAs.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import { LabDns } from './dns.js';
-import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey } from './dkim.js';
-import { loadAuthenticate, verifyMessage, type Verdict, type VerifyInput } from './verify.js';
+import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
+import { loadAuthenticate, verdictOf, verifyMessage, type Authentication, type Verdict, type VerifyInput } from './verify.js';
+import type { FromAuthThread, ToAuthThread } from './mail-auth-worker.js';
 
 export interface MailAuth {
   dns: LabDns;
@@ -17,14 +22,181 @@ export interface MailAuth {
   signForRelay(message: Buffer, queueId: string): Promise<Buffer>;
   /** The message has left the queue: no retry will need its signature again. */
   forgetSignature(queueId: string): void;
-  verify(input: VerifyInput): Promise<Verdict>;
+  /**
+   * The receiving MTA's checks: a verdict, or why there is none (mailauth failed on the message).
+   * `input.message` may be handed to another thread and is unusable after the call: `message` is the
+   * same bytes, to store. Rejects only when the mail-auth thread died (the message went with it).
+   */
+  verify(input: VerifyInput): Promise<Checked>;
+}
+
+export type Checked = ({ verdict: Verdict; error?: undefined } | { verdict?: undefined; error: string }) & { message: Buffer };
+
+/**
+ * The mail-auth thread (mail-auth-worker.ts): tsc's output beside this module, also for the esbuild
+ * bundle (which resolves import.meta.url as tsc's twin would). Under vitest this module runs from
+ * src/, and the thread is the built one in dist/ (the tests build first). None found: the work stays
+ * on the main thread, as before.
+ */
+function authThreadFile(): string | undefined {
+  const here = fileURLToPath(new URL('./mail-auth-worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const built = path.join(path.dirname(here), '..', '..', 'dist', 'lab', 'mail-auth-worker.js');
+  return existsSync(built) ? built : undefined;
+}
+
+/**
+ * A mail-auth thread idle this long is ended: it is an isolate with mailauth loaded (~20 MiB), worth
+ * keeping through the pauses of a lesson (starting one loads mailauth again, ~0.4 s of CPU), not forever.
+ */
+const AUTH_THREAD_IDLE_MS = 30_000;
+
+/**
+ * The thread's young generation, capped: everything a check allocates is garbage a moment later, and
+ * V8's default lets the nursery grow to tens of MiB under a burst, resident, for nothing.
+ */
+const AUTH_THREAD_YOUNG_MB = 8;
+
+type Resolver = (name: string, rrtype: string) => Promise<unknown>;
+interface Waiting {
+  resolve: (m: FromAuthThread) => void;
+  reject: (err: Error) => void;
+  /** For a verification: the lab's DNS, which answers the thread's lookups (and emits their events). */
+  resolver?: Resolver;
+}
+
+/**
+ * The one mail-auth thread of the process, shared by every lab in it (`lessons check` and the tests
+ * start many): started on first use, kept referenced only while it has work, so it never keeps a
+ * finished program alive. A thread that dies fails what it had; the next request starts another.
+ */
+class AuthThread {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Keys the current thread has parsed, by their number here. */
+  private keysSent = new Set<number>();
+  private readonly keyIds = new WeakMap<DkimKey, number>();
+  private nextKeyId = 0;
+
+  constructor(private readonly file: string) {}
+
+  /** Start the thread (it loads mailauth at once), so the first relayed message does not wait for it. */
+  warm(): void {
+    this.thread();
+    this.idle();
+  }
+
+  async sign(message: Buffer, key: DkimKey): Promise<DkimSignature | undefined> {
+    let keyId = this.keyIds.get(key);
+    if (keyId === undefined) this.keyIds.set(key, (keyId = ++this.nextKeyId));
+    this.thread();
+    const pem = this.keysSent.has(keyId) ? undefined : key.privateKey;
+    this.keysSent.add(keyId);
+    // A copy of exactly the message's bytes (a Buffer may be a slice of a larger one, which
+    // postMessage would copy whole); the queue keeps its own for the relay and for retries.
+    const bytes = new Uint8Array(message);
+    const reply = await this.ask({ t: 'sign', id: 0, keyId, pem, domain: key.domain, selector: key.selector, message: bytes }, [bytes.buffer]);
+    if (reply.t !== 'signed') throw new Error('the mail-auth thread answered out of turn');
+    if (reply.error) throw new Error(reply.error);
+    return reply.signature;
+  }
+
+  async verify(input: VerifyInput, resolver: Resolver): Promise<{ found?: Authentication; error?: string; message: Buffer }> {
+    const { message, ...rest } = input;
+    // Handed over without a copy when the Buffer is the whole of its memory (remote.ts makes it so).
+    const whole = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength;
+    const bytes = whole ? new Uint8Array(message.buffer, 0, message.byteLength) : new Uint8Array(message);
+    const reply = await this.ask({ t: 'verify', id: 0, input: { ...rest, message: bytes } }, [bytes.buffer as ArrayBuffer], resolver);
+    if (reply.t !== 'verified') throw new Error('the mail-auth thread answered out of turn');
+    return { found: reply.found, error: reply.error, message: Buffer.from(reply.message.buffer, reply.message.byteOffset, reply.message.byteLength) };
+  }
+
+  private ask(m: ToAuthThread & { id: number }, transfer: ArrayBuffer[], resolver?: Resolver): Promise<FromAuthThread> {
+    const w = this.thread();
+    const id = ++this.nextId;
+    m.id = id;
+    return new Promise<FromAuthThread>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, resolver });
+      if (this.waiting.size === 1) {
+        clearTimeout(this.idleTimer);
+        w.ref();
+      }
+      w.postMessage(m, transfer);
+    });
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.file, { resourceLimits: { maxYoungGenerationSizeMb: AUTH_THREAD_YOUNG_MB } });
+    this.worker = w;
+    this.keysSent = new Set();
+    w.unref();
+    w.on('message', (m: FromAuthThread) => this.onMessage(w, m));
+    const dead = (err: Error) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      clearTimeout(this.idleTimer);
+      const lost = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const x of lost) x.reject(err);
+    };
+    w.on('error', dead);
+    w.on('exit', (code) => dead(new Error(`the mail-auth thread exited (${code})`)));
+    return w;
+  }
+
+  private onMessage(w: Worker, m: FromAuthThread): void {
+    if (m.t === 'dns') {
+      const resolver = this.waiting.get(m.id)?.resolver;
+      const answer = (reply: Extract<ToAuthThread, { t: 'dns-answer' }>) => {
+        if (this.worker === w) w.postMessage(reply);
+      };
+      if (!resolver) return answer({ t: 'dns-answer', q: m.q, error: { message: 'no lookup expected' } });
+      resolver(m.name, m.rrtype).then(
+        (value) => answer({ t: 'dns-answer', q: m.q, value }),
+        (err: Error & { code?: string }) => answer({ t: 'dns-answer', q: m.q, error: { message: err.message, ...(err.code ? { code: err.code } : {}) } }),
+      );
+      return;
+    }
+    const waiting = this.waiting.get(m.id);
+    if (!waiting) return;
+    this.waiting.delete(m.id);
+    if (!this.waiting.size) this.idle();
+    waiting.resolve(m);
+  }
+
+  /** No work: let the process end without it, and end the thread after a while. */
+  private idle(): void {
+    const w = this.worker;
+    if (!w) return;
+    w.unref();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.worker !== w || this.waiting.size) return;
+      this.worker = undefined;
+      void w.terminate();
+    }, AUTH_THREAD_IDLE_MS);
+    this.idleTimer.unref();
+  }
+}
+
+let authThread: AuthThread | null | undefined;
+/** The process's mail-auth thread, or null when there is none to start (then the work stays here). */
+function theAuthThread(): AuthThread | null {
+  if (authThread === undefined) {
+    const file = authThreadFile();
+    authThread = file ? new AuthThread(file) : null;
+  }
+  return authThread;
 }
 
 /**
  * mailauth (DKIM signing on the way out, SPF/DKIM/DMARC at the receiving MTAs, with its BIMI, ARC,
- * undici and joi) is ~25 MiB of memory and ~0.3 s to load: only a lab that relays needs it. Load it as
- * soon as a client names a recipient outside the lab's own domain, so that message does not wait for
- * it at the relay; a lab that only delivers locally never loads it, and no start waits for it. Anything
+ * undici and joi) is ~25 MiB of memory and ~0.4 s to load: only a lab that relays needs it. Start the
+ * mail-auth thread, which loads it, as soon as a client names a recipient outside the lab's own domain,
+ * so that message does not wait for it at the relay; a lab that only delivers locally never loads it, and no start waits for it. Anything
  * that relays without such a RCPT (a message resumed from the spool, a bounce, the forger) loads it
  * where it is first used. Returns the unsubscribe function.
  */
@@ -34,8 +206,12 @@ export function preloadMailAuthOnRelay(bus: EventBus, localDomain: string): () =
     const domain = /@([^\s>]+)>?/.exec(e.line)?.[1]?.toLowerCase();
     if (!domain || domain === localDomain) return;
     off();
-    loadAuthenticate().catch(() => undefined);
-    loadDkimSign().catch(() => undefined);
+    const thread = theAuthThread();
+    if (thread) thread.warm();
+    else {
+      loadAuthenticate().catch(() => undefined);
+      loadDkimSign().catch(() => undefined);
+    }
   });
   return off;
 }
@@ -61,7 +237,8 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
       if (fromDomain(message) !== world.localDomain) return Promise.resolve(message);
       let field = signatures.get(queueId);
       if (!field) {
-        field = key().then((k) => signMessage(message, k)).then(
+        const thread = theAuthThread();
+        field = key().then((k) => (thread ? thread.sign(message, k) : signMessage(message, k))).then(
           (sig) => {
             if (!sig) return undefined;
             bus?.emit({
@@ -89,6 +266,15 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
     forgetSignature(queueId) {
       signatures.delete(queueId);
     },
-    verify: (input) => verifyMessage(dns, bus, input),
+    async verify(input): Promise<Checked> {
+      const thread = theAuthThread();
+      if (!thread)
+        return verifyMessage(dns, bus, input).then(
+          (verdict) => ({ verdict, message: input.message }),
+          (err: Error) => ({ error: err.message, message: input.message }),
+        );
+      const { found, error, message } = await thread.verify(input, dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session }));
+      return found ? { verdict: verdictOf(found, bus), message } : { error: error ?? 'the check failed', message };
+    },
   };
 }

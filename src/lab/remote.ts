@@ -32,7 +32,7 @@ import { tcpInfo } from '../protocol/trace.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { headerSection } from '../protocol/message.js';
-import type { MailAuth } from './mail-auth.js';
+import type { Checked, MailAuth } from './mail-auth.js';
 
 /**
  * The greylisting MTAs' memory of (client, sender, recipient) triplets, kept in the data dir: the tutor
@@ -290,14 +290,18 @@ function makeServer(
         const id = `${Date.now().toString(36).toUpperCase()}R${nextId()}`;
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
-        let content: Buffer = Buffer.concat(chunks);
+        // A buffer of its own (Buffer.concat may cut a small one from a shared pool): the checks hand it
+        // to the mail-auth thread and back without a copy.
+        let content = wholeBuffer(chunks);
+        chunks.length = 0;
         // A hop in front of this MX (a mailing list, a filter) rewrites the Subject: before the checks.
         const rewrite = h.domains.find((d) => d.rewriteSubject && rcpts.some((r) => domainOf(r) === d.name))?.rewriteSubject;
         if (rewrite) content = prefixSubject(content, rewrite);
         let authHeaders = '';
         if (auth) {
+          let checked: Checked;
           try {
-            const verdict = await auth.verify({
+            checked = await auth.verify({
               message: content,
               ip: session.remoteAddress,
               helo: session.hostNameAppearsAs ?? '',
@@ -306,10 +310,18 @@ function makeServer(
               queueId: labQueueId(content, world.hostname),
               forged: session.remoteAddress === world.forger.address,
             });
-            if (verdict.refuse) return cb(smtpError(550, verdict.refuse));
-            authHeaders = verdict.headers;
           } catch (err) {
+            // The checking thread died with the message: a temporary failure, as a real MTA answers
+            // when its filter is unavailable (Postfix's milter_default_action = tempfail); the lab retries.
             bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${(err as Error).message}` });
+            return cb(smtpError(451, `4.7.1 Service unavailable - try again later`));
+          }
+          content = checked.message;
+          if (checked.verdict) {
+            if (checked.verdict.refuse) return cb(smtpError(550, checked.verdict.refuse));
+            authHeaders = checked.verdict.headers;
+          } else {
+            bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${checked.error}` });
           }
         }
         // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
@@ -339,6 +351,16 @@ function makeServer(
     },
   });
   return server;
+}
+
+/** The chunks in one new Buffer that is the whole of its memory (never a slice of Node's shared pool). */
+function wholeBuffer(chunks: Buffer[]): Buffer {
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const c of chunks) at += c.copy(out, at);
+  return out;
 }
 
 /** The Subject: with `prefix` put before its value, as a mailing list tags it ("[list] Hello"). */

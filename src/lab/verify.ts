@@ -99,8 +99,17 @@ function asKeyObject(found: unknown): unknown {
   return { ...r, publicKey: key };
 }
 
-export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
-  const resolver = dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session });
+/** What mailauth found, summarised: the header fields to prepend and the event without the MTA's action. */
+export interface Authentication {
+  headers: string;
+  event: Omit<Verdict['event'], 'action'>;
+}
+
+/**
+ * mailauth's checks of `input.message` with `resolver` (the lab's DNS, or in the mail-auth thread a
+ * question to the main thread that owns it): no event, no decision, so it runs in either thread.
+ */
+export async function authenticateMessage(input: VerifyInput, resolver: (name: string, rrtype: string) => Promise<unknown>): Promise<Authentication> {
   const authenticate = await loadAuthenticate();
   const r: AuthResult = await authenticate(input.message, {
     ip: input.ip,
@@ -112,7 +121,12 @@ export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, inpu
     disableArc: true,
     disableBimi: true,
   });
-  const event = summarise(r, input);
+  return { headers: r.headers, event: summarise(r, input) };
+}
+
+/** The MTA's decision on what mailauth found, told as an `auth-results` event. */
+export function verdictOf(found: Authentication, bus: EventBus | undefined): Verdict {
+  const { event } = found;
   // RFC 7489 §6.6.2, §6.7: p=reject asks the receiver to refuse mail that fails DMARC; refusing in
   // the SMTP session (§10.3) tells the sender at once and sends no bounce to a forged address.
   const refuse =
@@ -121,7 +135,13 @@ export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, inpu
       : undefined;
   const full: Verdict['event'] = { ...event, action: refuse ? 'reject' : 'accept' };
   bus?.emit({ type: 'auth-results', stage: 'queue', ...full });
-  return { headers: r.headers, refuse, event: full };
+  return { headers: found.headers, refuse, event: full };
+}
+
+/** The checks on this thread (the lab runs them on its mail-auth thread: mail-auth.ts). */
+export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
+  const resolver = dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session });
+  return verdictOf(await authenticateMessage(input, resolver), bus);
 }
 
 function summarise(r: AuthResult, input: VerifyInput): Omit<Verdict['event'], 'action'> {
