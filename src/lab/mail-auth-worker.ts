@@ -13,6 +13,7 @@ import { parentPort } from 'node:worker_threads';
 import { createPrivateKey } from 'node:crypto';
 import { loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
 import { authenticateMessage, loadAuthenticate, type Authentication, type VerifyInput } from './verify.js';
+import { Batcher } from './thread-batch.js';
 
 export type ToAuthThread =
   /** Sign `message` (a copy: the queue keeps its own) with key `keyId`; `pem` comes with a key's first use on this thread. */
@@ -35,7 +36,9 @@ if (port) {
   const keys = new Map<number, DkimKey>();
   const lookups = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextLookup = 0;
-  const post = (m: FromAuthThread, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+  // Both ways, a turn's messages go as one array (thread-batch.ts).
+  const out = new Batcher<FromAuthThread>((items, transfer) => port.postMessage(items, transfer));
+  const post = (m: FromAuthThread, transfer?: ArrayBuffer[]) => out.post(m, transfer);
 
   const sign = async (m: Extract<ToAuthThread, { t: 'sign' }>) => {
     try {
@@ -72,7 +75,10 @@ if (port) {
     post(reply, [bytes.buffer as ArrayBuffer]);
   };
 
-  port.on('message', (m: ToAuthThread) => {
+  port.on('message', (batch: ToAuthThread[]) => {
+    for (const m of batch) receive(m);
+  });
+  const receive = (m: ToAuthThread) => {
     if (m.t === 'sign') void sign(m);
     else if (m.t === 'verify') void verify(m);
     else if (m.t === 'dns-answer') {
@@ -83,5 +89,5 @@ if (port) {
       if (m.error) waiting.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
       else waiting.resolve(m.value);
     }
-  });
+  };
 }

@@ -13,6 +13,7 @@ import { LabDns } from './dns.js';
 import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
 import { loadAuthenticate, verdictOf, verifyMessage, type Authentication, type Verdict, type VerifyInput } from './verify.js';
 import type { FromAuthThread, ToAuthThread } from './mail-auth-worker.js';
+import { Batcher } from './thread-batch.js';
 
 export interface MailAuth {
   dns: LabDns;
@@ -72,6 +73,8 @@ interface Waiting {
  */
 class AuthThread {
   private worker: Worker | undefined;
+  /** To the current thread, a turn's messages at a time (thread-batch.ts). */
+  private out: Batcher<ToAuthThread> | undefined;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -115,6 +118,7 @@ class AuthThread {
 
   private ask(m: ToAuthThread & { id: number }, transfer: ArrayBuffer[], resolver?: Resolver): Promise<FromAuthThread> {
     const w = this.thread();
+    const out = this.out!;
     const id = ++this.nextId;
     m.id = id;
     return new Promise<FromAuthThread>((resolve, reject) => {
@@ -123,7 +127,7 @@ class AuthThread {
         clearTimeout(this.idleTimer);
         w.ref();
       }
-      w.postMessage(m, transfer);
+      out.post(m, transfer);
     });
   }
 
@@ -131,12 +135,17 @@ class AuthThread {
     if (this.worker) return this.worker;
     const w = new Worker(this.file, { resourceLimits: { maxYoungGenerationSizeMb: AUTH_THREAD_YOUNG_MB } });
     this.worker = w;
+    const out = (this.out = new Batcher<ToAuthThread>((items, transfer) => w.postMessage(items, transfer)));
     this.keysSent = new Set();
     w.unref();
-    w.on('message', (m: FromAuthThread) => this.onMessage(w, m));
+    w.on('message', (batch: FromAuthThread[]) => {
+      for (const m of batch) this.onMessage(w, out, m);
+    });
     const dead = (err: Error) => {
       if (this.worker !== w) return;
       this.worker = undefined;
+      this.out = undefined;
+      out.drop();
       clearTimeout(this.idleTimer);
       const lost = [...this.waiting.values()];
       this.waiting.clear();
@@ -147,11 +156,11 @@ class AuthThread {
     return w;
   }
 
-  private onMessage(w: Worker, m: FromAuthThread): void {
+  private onMessage(w: Worker, out: Batcher<ToAuthThread>, m: FromAuthThread): void {
     if (m.t === 'dns') {
       const resolver = this.waiting.get(m.id)?.resolver;
       const answer = (reply: Extract<ToAuthThread, { t: 'dns-answer' }>) => {
-        if (this.worker === w) w.postMessage(reply);
+        if (this.worker === w) out.post(reply);
       };
       if (!resolver) return answer({ t: 'dns-answer', q: m.q, error: { message: 'no lookup expected' } });
       resolver(m.name, m.rrtype).then(
@@ -176,6 +185,7 @@ class AuthThread {
     this.idleTimer = setTimeout(() => {
       if (this.worker !== w || this.waiting.size) return;
       this.worker = undefined;
+      this.out = undefined;
       void w.terminate();
     }, AUTH_THREAD_IDLE_MS);
     this.idleTimer.unref();
