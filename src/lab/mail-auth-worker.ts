@@ -3,7 +3,9 @@
  * mailauth, off the event loop. Its canonicalisation, body hashing and header parsing are JavaScript
  * (~0.9 ms of the event loop per relayed message, signed and then verified), which held every SMTP
  * session in the lab. The work is the same code as on the main thread (dkim.ts signMessage, verify.ts
- * authenticateMessage), so the fields and results are the same.
+ * authenticateMessage), so the fields and results are the same. A remote MTA's message is also stored
+ * from here (mail-auth.ts storeChecked, maildir.ts's peer writer as this thread's child): it never
+ * comes back, and the remote's 250 waits for no turn of the main thread's busy event loop in between.
  *
  * DNS stays on the main thread: the lab's resolver and its `dns-lookup` events live there, so each
  * lookup a check makes is a question to the main thread, answered in the order it is asked.
@@ -12,19 +14,20 @@
 import { parentPort } from 'node:worker_threads';
 import { createPrivateKey } from 'node:crypto';
 import { loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
-import { authenticateMessage, loadAuthenticate, type Authentication, type VerifyInput } from './verify.js';
+import { authenticateMessage, loadAuthenticate, refusal, type Authentication, type VerifyInput } from './verify.js';
+import { storeChecked, type StoreAt } from './mail-auth.js';
 import { Batcher } from './thread-batch.js';
 
 export type ToAuthThread =
   /** Sign `message` (a copy: the queue keeps its own) with key `keyId`; `pem` comes with a key's first use on this thread. */
   | { t: 'sign'; id: number; keyId: number; pem?: string; domain: string; selector: string; message: Uint8Array }
-  /** Check `input.message` (transferred, and transferred back with the answer). */
-  | { t: 'verify'; id: number; input: Omit<VerifyInput, 'message'> & { message: Uint8Array } }
+  /** Check `input.message` (transferred) and, unless refused, store it as `store` says. */
+  | { t: 'receive'; id: number; input: Omit<VerifyInput, 'message'> & { message: Uint8Array }; store: StoreAt }
   | { t: 'dns-answer'; q: number; value?: unknown; error?: { message: string; code?: string } };
 
 export type FromAuthThread =
   | { t: 'signed'; id: number; signature?: DkimSignature; error?: string }
-  | { t: 'verified'; id: number; found?: Authentication; error?: string; message: Uint8Array }
+  | { t: 'received'; id: number; found?: Authentication; checkError?: string; size: number; storeError?: string }
   /** A lookup for verification `id`; answered with `dns-answer` and the same `q`. */
   | { t: 'dns'; id: number; q: number; name: string; rrtype: string };
 
@@ -38,7 +41,7 @@ if (port) {
   let nextLookup = 0;
   // Both ways, a turn's messages go as one array (thread-batch.ts).
   const out = new Batcher<FromAuthThread>((items, transfer) => port.postMessage(items, transfer));
-  const post = (m: FromAuthThread, transfer?: ArrayBuffer[]) => out.post(m, transfer);
+  const post = (m: FromAuthThread) => out.post(m);
 
   const sign = async (m: Extract<ToAuthThread, { t: 'sign' }>) => {
     try {
@@ -55,7 +58,7 @@ if (port) {
     }
   };
 
-  const verify = async (m: Extract<ToAuthThread, { t: 'verify' }>) => {
+  const receive = async (m: Extract<ToAuthThread, { t: 'receive' }>) => {
     const bytes = m.input.message;
     const message = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Each lookup goes to the main thread, which answers it from the lab's DNS and tells it as an event.
@@ -65,22 +68,25 @@ if (port) {
         lookups.set(q, { resolve, reject });
         post({ t: 'dns', id: m.id, q, name, rrtype });
       });
-    let reply: FromAuthThread;
+    let found: Authentication | undefined;
+    let checkError: string | undefined;
     try {
-      reply = { t: 'verified', id: m.id, found: await authenticateMessage({ ...m.input, message }, resolver), message: bytes };
+      found = await authenticateMessage({ ...m.input, message }, resolver);
     } catch (err) {
-      reply = { t: 'verified', id: m.id, error: (err as Error).message, message: bytes };
+      checkError = (err as Error).message;
     }
-    // The message goes back to the MTA that stores it, without a copy.
-    post(reply, [bytes.buffer as ArrayBuffer]);
+    // Refused (DMARC p=reject): not stored; the main thread says why after the dot.
+    if (found && refusal(found.event)) return post({ t: 'received', id: m.id, found, size: 0 });
+    // Stored from here (through this thread's own Maildir writer): the message never goes back.
+    post({ t: 'received', id: m.id, found, checkError, ...(await storeChecked(m.store, found?.headers ?? '', message)) });
   };
 
   port.on('message', (batch: ToAuthThread[]) => {
-    for (const m of batch) receive(m);
+    for (const m of batch) dispatch(m);
   });
-  const receive = (m: ToAuthThread) => {
+  const dispatch = (m: ToAuthThread) => {
     if (m.t === 'sign') void sign(m);
-    else if (m.t === 'verify') void verify(m);
+    else if (m.t === 'receive') void receive(m);
     else if (m.t === 'dns-answer') {
       const waiting = lookups.get(m.q);
       lookups.delete(m.q);

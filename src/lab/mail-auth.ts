@@ -11,7 +11,8 @@ import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import { LabDns } from './dns.js';
 import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
-import { loadAuthenticate, verdictOf, verifyMessage, type Authentication, type Verdict, type VerifyInput } from './verify.js';
+import { loadAuthenticate, refusal, verdictOf, verifyMessage, type Authentication, type Verdict, type VerifyInput } from './verify.js';
+import { deliverToMaildir } from './maildir.js';
 import type { FromAuthThread, ToAuthThread } from './mail-auth-worker.js';
 import { Batcher } from './thread-batch.js';
 
@@ -24,14 +25,43 @@ export interface MailAuth {
   /** The message has left the queue: no retry will need its signature again. */
   forgetSignature(queueId: string): void;
   /**
-   * The receiving MTA's checks: a verdict, or why there is none (mailauth failed on the message).
-   * `input.message` may be handed to another thread and is unusable after the call: `message` is the
-   * same bytes, to store. Rejects only when the mail-auth thread died (the message went with it).
+   * A receiving MTA's part: the checks, then (unless the verdict refuses it) the message stored with
+   * `store.received`, the checks' fields and the message, in each recipient's Maildir. `input.message`
+   * may be handed to another thread and is unusable after the call. Rejects only when the mail-auth
+   * thread died (the message went with it); a failed check or store is in the receipt.
    */
-  verify(input: VerifyInput): Promise<Checked>;
+  receive(input: VerifyInput, store: StoreAt): Promise<Receipt>;
 }
 
-export type Checked = ({ verdict: Verdict; error?: undefined } | { verdict?: undefined; error: string }) & { message: Buffer };
+/** Where a receiving MTA stores a message it accepts, and the Received: field it puts on top. */
+export interface StoreAt {
+  received: string;
+  from: string;
+  deliveries: { dir: string; name: string; rcpt: string }[];
+}
+
+export interface Receipt {
+  verdict?: Verdict;
+  /** mailauth failed on the message: stored without the checks' fields. */
+  checkError?: string;
+  /** The octets stored (when stored). */
+  size: number;
+  /** Set when the message was to be stored and was not. */
+  storeError?: string;
+}
+
+/** The store step of `receive`, on whichever thread checked the message. */
+export async function storeChecked(store: StoreAt, authHeaders: string, message: Buffer): Promise<{ size: number; storeError?: string }> {
+  // RFC 8601 §5: the verifier's results go on top, beside its own trace field.
+  const stored = Buffer.concat([Buffer.from(store.received + authHeaders), message]);
+  try {
+    await Promise.all(store.deliveries.map((d) => deliverToMaildir(d.dir, d.name, store.from, d.rcpt, stored, true)));
+    return { size: stored.length };
+  } catch (err) {
+    return { size: 0, storeError: (err as Error).message };
+  }
+}
+
 
 /**
  * The mail-auth thread (mail-auth-worker.ts): tsc's output beside this module, also for the esbuild
@@ -108,14 +138,14 @@ class AuthThread {
     return reply.signature;
   }
 
-  async verify(input: VerifyInput, resolver: Resolver): Promise<{ found?: Authentication; error?: string; message: Buffer }> {
+  async receive(input: VerifyInput, store: StoreAt, resolver: Resolver): Promise<{ found?: Authentication; checkError?: string; size: number; storeError?: string }> {
     const { message, ...rest } = input;
     // Handed over without a copy when the Buffer is the whole of its memory (remote.ts makes it so).
     const whole = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength;
     const bytes = whole ? new Uint8Array(message.buffer, 0, message.byteLength) : new Uint8Array(message);
-    const reply = await this.ask({ t: 'verify', id: 0, input: { ...rest, message: bytes } }, [bytes.buffer as ArrayBuffer], resolver);
-    if (reply.t !== 'verified') throw new Error('the mail-auth thread answered out of turn');
-    return { found: reply.found, error: reply.error, message: Buffer.from(reply.message.buffer, reply.message.byteOffset, reply.message.byteLength) };
+    const reply = await this.ask({ t: 'receive', id: 0, input: { ...rest, message: bytes }, store }, [bytes.buffer as ArrayBuffer], resolver);
+    if (reply.t !== 'received') throw new Error('the mail-auth thread answered out of turn');
+    return reply;
   }
 
   private ask(m: ToAuthThread & { id: number }, transfer: ArrayBuffer[], resolver?: Resolver): Promise<FromAuthThread> {
@@ -277,15 +307,21 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
     forgetSignature(queueId) {
       signatures.delete(queueId);
     },
-    async verify(input): Promise<Checked> {
+    async receive(input, store): Promise<Receipt> {
       const thread = theAuthThread();
-      if (!thread)
-        return verifyMessage(dns, bus, input).then(
-          (verdict) => ({ verdict, message: input.message }),
-          (err: Error) => ({ error: err.message, message: input.message }),
-        );
-      const { found, error, message } = await thread.verify(input, dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session }));
-      return found ? { verdict: verdictOf(found, bus), message } : { error: error ?? 'the check failed', message };
+      if (thread) {
+        const r = await thread.receive(input, store, dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session }));
+        return { ...(r.found ? { verdict: verdictOf(r.found, bus) } : { checkError: r.checkError }), size: r.size, storeError: r.storeError };
+      }
+      let verdict: Verdict | undefined;
+      let checkError: string | undefined;
+      try {
+        verdict = await verifyMessage(dns, bus, input);
+      } catch (err) {
+        checkError = (err as Error).message;
+      }
+      if (verdict?.refuse) return { verdict, size: 0 };
+      return { verdict, checkError, ...(await storeChecked(store, verdict?.headers ?? '', input.message)) };
     },
   };
 }

@@ -169,15 +169,21 @@ export async function authenticateMessage(input: VerifyInput, resolver: Resolver
   return { headers: r.headers, event: summarise(r, input) };
 }
 
+/**
+ * The refusal to send after the dot, when the From: domain's DMARC policy asks for it. RFC 7489
+ * §6.6.2, §6.7: p=reject asks the receiver to refuse mail that fails DMARC; refusing in the SMTP
+ * session (§10.3) tells the sender at once and sends no bounce to a forged address.
+ */
+export function refusal(event: Authentication['event']): string | undefined {
+  return event.dmarc.result === 'fail' && event.dmarc.policy === 'reject'
+    ? `5.7.1 Message refused: ${event.dmarc.domain} publishes a DMARC policy of reject, and this message passes neither SPF nor DKIM aligned with ${event.dmarc.domain}`
+    : undefined;
+}
+
 /** The MTA's decision on what mailauth found, told as an `auth-results` event. */
 export function verdictOf(found: Authentication, bus: EventBus | undefined): Verdict {
   const { event } = found;
-  // RFC 7489 §6.6.2, §6.7: p=reject asks the receiver to refuse mail that fails DMARC; refusing in
-  // the SMTP session (§10.3) tells the sender at once and sends no bounce to a forged address.
-  const refuse =
-    event.dmarc.result === 'fail' && event.dmarc.policy === 'reject'
-      ? `5.7.1 Message refused: ${event.dmarc.domain} publishes a DMARC policy of reject, and this message passes neither SPF nor DKIM aligned with ${event.dmarc.domain}`
-      : undefined;
+  const refuse = refusal(event);
   const full: Verdict['event'] = { ...event, action: refuse ? 'reject' : 'accept' };
   bus?.emit({ type: 'auth-results', stage: 'queue', ...full });
   return { headers: found.headers, refuse, event: full };
