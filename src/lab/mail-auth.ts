@@ -62,7 +62,6 @@ export async function storeChecked(store: StoreAt, authHeaders: string, message:
   }
 }
 
-
 /**
  * The mail-auth thread (mail-auth-worker.ts): tsc's output beside this module, also for the esbuild
  * bundle (which resolves import.meta.url as tsc's twin would). Under vitest this module runs from
