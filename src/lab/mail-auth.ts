@@ -90,11 +90,12 @@ const AUTH_THREAD_IDLE_MS = 500;
 const AUTH_THREAD_YOUNG_MB = 8;
 
 type Resolver = (name: string, rrtype: string) => Promise<unknown>;
+type ResolverNow = ReturnType<LabDns['resolverNow']>;
 interface Waiting {
   resolve: (m: FromAuthThread) => void;
   reject: (err: Error) => void;
   /** For a verification: the lab's DNS, which answers the thread's lookups (and emits their events). */
-  resolver?: Resolver;
+  dns?: { resolver: Resolver; now: ResolverNow };
 }
 
 /**
@@ -137,23 +138,23 @@ class AuthThread {
     return reply.signature;
   }
 
-  async receive(input: VerifyInput, store: StoreAt, resolver: Resolver): Promise<{ found?: Authentication; checkError?: string; size: number; storeError?: string }> {
+  async receive(input: VerifyInput, store: StoreAt, dns: Waiting['dns']): Promise<{ found?: Authentication; checkError?: string; size: number; storeError?: string }> {
     const { message, ...rest } = input;
     // Handed over without a copy when the Buffer is the whole of its memory (remote.ts makes it so).
     const whole = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength;
     const bytes = whole ? new Uint8Array(message.buffer, 0, message.byteLength) : new Uint8Array(message);
-    const reply = await this.ask({ t: 'receive', id: 0, input: { ...rest, message: bytes }, store }, [bytes.buffer as ArrayBuffer], resolver);
+    const reply = await this.ask({ t: 'receive', id: 0, input: { ...rest, message: bytes }, store }, [bytes.buffer as ArrayBuffer], dns);
     if (reply.t !== 'received') throw new Error('the mail-auth thread answered out of turn');
     return reply;
   }
 
-  private ask(m: ToAuthThread & { id: number }, transfer: ArrayBuffer[], resolver?: Resolver): Promise<FromAuthThread> {
+  private ask(m: ToAuthThread & { id: number }, transfer: ArrayBuffer[], dns?: Waiting['dns']): Promise<FromAuthThread> {
     const w = this.thread();
     const out = this.out!;
     const id = ++this.nextId;
     m.id = id;
     return new Promise<FromAuthThread>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, resolver });
+      this.waiting.set(id, { resolve, reject, dns });
       if (this.waiting.size === 1) {
         clearTimeout(this.idleTimer);
         w.ref();
@@ -171,6 +172,8 @@ class AuthThread {
     w.unref();
     w.on('message', (batch: FromAuthThread[]) => {
       for (const m of batch) this.onMessage(w, out, m);
+      // The lookups answered at once go back now, in the turn they came: each check waits on them.
+      out.flush();
     });
     const dead = (err: Error) => {
       if (this.worker !== w) return;
@@ -189,15 +192,15 @@ class AuthThread {
 
   private onMessage(w: Worker, out: Batcher<ToAuthThread>, m: FromAuthThread): void {
     if (m.t === 'dns') {
-      const resolver = this.waiting.get(m.id)?.resolver;
+      const dns = this.waiting.get(m.id)?.dns;
       const answer = (reply: Extract<ToAuthThread, { t: 'dns-answer' }>) => {
         if (this.worker === w) out.post(reply);
       };
-      if (!resolver) return answer({ t: 'dns-answer', q: m.q, error: { message: 'no lookup expected' } });
-      resolver(m.name, m.rrtype).then(
-        (value) => answer({ t: 'dns-answer', q: m.q, value }),
-        (err: Error & { code?: string }) => answer({ t: 'dns-answer', q: m.q, error: { message: err.message, ...(err.code ? { code: err.code } : {}) } }),
-      );
+      const failed = (err: Error & { code?: string }) => answer({ t: 'dns-answer', q: m.q, error: { message: err.message, ...(err.code ? { code: err.code } : {}) } });
+      if (!dns) return answer({ t: 'dns-answer', q: m.q, error: { message: 'no lookup expected' } });
+      const now = dns.now(m.name, m.rrtype);
+      if (now) return now.error ? failed(now.error) : answer({ t: 'dns-answer', q: m.q, value: now.value });
+      dns.resolver(m.name, m.rrtype).then((value) => answer({ t: 'dns-answer', q: m.q, value }), failed);
       return;
     }
     const waiting = this.waiting.get(m.id);
@@ -309,7 +312,8 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
     async receive(input, store): Promise<Receipt> {
       const thread = theAuthThread();
       if (thread) {
-        const r = await thread.receive(input, store, dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session }));
+        const ctx = { by: input.mta, queueId: input.queueId, session: input.session };
+        const r = await thread.receive(input, store, { resolver: dns.resolver(ctx), now: dns.resolverNow(ctx) });
         return { ...(r.found ? { verdict: verdictOf(r.found, bus) } : { checkError: r.checkError }), size: r.size, storeError: r.storeError };
       }
       let verdict: Verdict | undefined;
