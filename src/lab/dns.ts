@@ -44,11 +44,26 @@ export class LabDns {
     return `${this.world.dkimSelector}._domainkey.${this.world.localDomain}`;
   }
 
+  /** The DKIM record, once the key has been read (made, the first time): answers can then be given at once. */
+  private dkimTxt: string | undefined;
+
   async query(rawName: string, rawType: string, ctx?: LookupContext): Promise<DnsAnswer> {
     const name = rawName.toLowerCase().replace(/\.$/, '');
+    if (this.dkimKey && name === this.dkimName && this.dkimTxt === undefined) this.dkimTxt = (await this.dkimKey()).txt;
+    return this.queryNow(rawName, rawType, ctx)!;
+  }
+
+  /**
+   * The same lookup (and event) without waiting, or undefined when the answer needs the DKIM key and
+   * it has not been read yet (then `query`). The mail-auth thread's questions are answered this way in
+   * the turn they arrive, not a turn later.
+   */
+  queryNow(rawName: string, rawType: string, ctx?: LookupContext): DnsAnswer | undefined {
+    const name = rawName.toLowerCase().replace(/\.$/, '');
     const type = rawType.toUpperCase() as DnsType;
-    const dkimTxt = this.dkimKey && name === this.dkimName ? (await this.dkimKey()).txt : undefined;
-    const result = this.answer(name, type, dkimTxt);
+    const isDkimName = !!this.dkimKey && name === this.dkimName;
+    if (isDkimName && this.dkimTxt === undefined) return undefined;
+    const result = this.answer(name, type, isDkimName ? this.dkimTxt : undefined);
     if (ctx)
       this.bus?.emit({
         type: 'dns-lookup',
@@ -71,12 +86,26 @@ export class LabDns {
   resolver(ctx: LookupContext): (name: string, rrtype: string) => Promise<unknown> {
     return async (name, rrtype) => {
       const type = rrtype.toUpperCase();
-      if (!(DNS_TYPES as readonly string[]).includes(type)) throw Object.assign(new Error(`${name} ${type}: not served by the lab`), { code: 'ENODATA' });
-      const r = await this.query(name, type, ctx);
-      if (r.error) throw Object.assign(new Error(`${r.name} ${r.type}: ${r.error}`), { code: r.error === 'NXDOMAIN' ? 'ENOTFOUND' : 'ENODATA' });
-      if (r.type === 'TXT') return r.txt;
-      if (r.type === 'MX') return r.mx;
-      return r.answer;
+      if (!(DNS_TYPES as readonly string[]).includes(type)) throw notServed(name, type);
+      return resolverShape(await this.query(name, type, ctx));
+    };
+  }
+
+  /**
+   * The resolver's answer without waiting — `{ value }`, or `{ error }` as the resolver would throw it
+   * — or undefined when only `resolver` can answer (the DKIM key not read yet).
+   */
+  resolverNow(ctx: LookupContext): (name: string, rrtype: string) => { value?: unknown; error?: Error & { code?: string } } | undefined {
+    return (name, rrtype) => {
+      const type = rrtype.toUpperCase();
+      if (!(DNS_TYPES as readonly string[]).includes(type)) return { error: notServed(name, type) };
+      const r = this.queryNow(name, type, ctx);
+      if (!r) return undefined;
+      try {
+        return { value: resolverShape(r) };
+      } catch (err) {
+        return { error: err as Error & { code?: string } };
+      }
     };
   }
 
@@ -122,6 +151,18 @@ export class LabDns {
         return { name, type, answer: [], error: 'NODATA' };
     }
   }
+}
+
+function notServed(name: string, type: string): Error & { code: string } {
+  return Object.assign(new Error(`${name} ${type}: not served by the lab`), { code: 'ENODATA' });
+}
+
+/** A lookup's answer as a resolver returns it, or its error thrown with Node's codes. */
+function resolverShape(r: DnsAnswer): unknown {
+  if (r.error) throw Object.assign(new Error(`${r.name} ${r.type}: ${r.error}`), { code: r.error === 'NXDOMAIN' ? 'ENOTFOUND' : 'ENODATA' });
+  if (r.type === 'TXT') return r.txt;
+  if (r.type === 'MX') return r.mx;
+  return r.answer;
 }
 
 /** A TXT record longer than 255 octets is published as several character-strings (RFC 1035 §3.3.14). */

@@ -3,11 +3,18 @@
  * records and the DKIM key), signing on the way out (only mail From: the lab's own domain, once per
  * message, so the relay hot path pays for it only there) and verification at the receiving MTAs.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import { LabDns } from './dns.js';
-import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey } from './dkim.js';
-import { loadAuthenticate, verifyMessage, type Verdict, type VerifyInput } from './verify.js';
+import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
+import { loadAuthenticate, refusal, verdictOf, verifyMessage, type Authentication, type Verdict, type VerifyInput } from './verify.js';
+import { deliverToMaildir } from './maildir.js';
+import type { FromAuthThread, ToAuthThread } from './mail-auth-worker.js';
+import { Batcher } from './thread-batch.js';
 
 export interface MailAuth {
   dns: LabDns;
@@ -17,14 +24,223 @@ export interface MailAuth {
   signForRelay(message: Buffer, queueId: string): Promise<Buffer>;
   /** The message has left the queue: no retry will need its signature again. */
   forgetSignature(queueId: string): void;
-  verify(input: VerifyInput): Promise<Verdict>;
+  /**
+   * A receiving MTA's part: the checks, then (unless the verdict refuses it) the message stored with
+   * `store.received`, the checks' fields and the message, in each recipient's Maildir. `input.message`
+   * may be handed to another thread and is unusable after the call. Rejects only when the mail-auth
+   * thread died (the message went with it); a failed check or store is in the receipt.
+   */
+  receive(input: VerifyInput, store: StoreAt): Promise<Receipt>;
+}
+
+/** Where a receiving MTA stores a message it accepts, and the Received: field it puts on top. */
+export interface StoreAt {
+  received: string;
+  from: string;
+  deliveries: { dir: string; name: string; rcpt: string }[];
+}
+
+export interface Receipt {
+  verdict?: Verdict;
+  /** mailauth failed on the message: stored without the checks' fields. */
+  checkError?: string;
+  /** The octets stored (when stored). */
+  size: number;
+  /** Set when the message was to be stored and was not. */
+  storeError?: string;
+}
+
+/** The store step of `receive`, on whichever thread checked the message. */
+export async function storeChecked(store: StoreAt, authHeaders: string, message: Buffer): Promise<{ size: number; storeError?: string }> {
+  // RFC 8601 §5: the verifier's results go on top, beside its own trace field.
+  const stored = Buffer.concat([Buffer.from(store.received + authHeaders), message]);
+  try {
+    await Promise.all(store.deliveries.map((d) => deliverToMaildir(d.dir, d.name, store.from, d.rcpt, stored, true)));
+    return { size: stored.length };
+  } catch (err) {
+    return { size: 0, storeError: (err as Error).message };
+  }
+}
+
+/**
+ * The mail-auth thread (mail-auth-worker.ts): tsc's output beside this module, also for the esbuild
+ * bundle (which resolves import.meta.url as tsc's twin would). Under vitest this module runs from
+ * src/, and the thread is the built one in dist/ (the tests build first). None found: the work stays
+ * on the main thread, as before.
+ */
+function authThreadFile(): string | undefined {
+  const here = fileURLToPath(new URL('./mail-auth-worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const built = path.join(path.dirname(here), '..', '..', 'dist', 'lab', 'mail-auth-worker.js');
+  return existsSync(built) ? built : undefined;
+}
+
+/**
+ * A mail-auth thread idle this long is ended, as the Maildir writers are: with mailauth loaded and the
+ * garbage of a burst it is ~40 MiB resident, worth keeping through a burst, not through the pauses of
+ * a lesson. The next remote RCPT starts one again (preloadMailAuthOnRelay), so it loads mailauth
+ * (~0.3 s of its own CPU) while the client sends DATA, as the main thread once did.
+ */
+const AUTH_THREAD_IDLE_MS = 500;
+
+/**
+ * The thread's young generation, capped: everything a check allocates is garbage a moment later, and
+ * V8's default lets the nursery grow to tens of MiB under a burst, resident, for nothing.
+ */
+const AUTH_THREAD_YOUNG_MB = 8;
+
+type Resolver = (name: string, rrtype: string) => Promise<unknown>;
+type ResolverNow = ReturnType<LabDns['resolverNow']>;
+interface Waiting {
+  resolve: (m: FromAuthThread) => void;
+  reject: (err: Error) => void;
+  /** For a verification: the lab's DNS, which answers the thread's lookups (and emits their events). */
+  dns?: { resolver: Resolver; now: ResolverNow };
+}
+
+/**
+ * The one mail-auth thread of the process, shared by every lab in it (`lessons check` and the tests
+ * start many): started on first use, kept referenced only while it has work, so it never keeps a
+ * finished program alive. A thread that dies fails what it had; the next request starts another.
+ */
+class AuthThread {
+  private worker: Worker | undefined;
+  /** To the current thread, a turn's messages at a time (thread-batch.ts). */
+  private out: Batcher<ToAuthThread> | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Keys the current thread has parsed, by their number here. */
+  private keysSent = new Set<number>();
+  private readonly keyIds = new WeakMap<DkimKey, number>();
+  private nextKeyId = 0;
+
+  constructor(private readonly file: string) {}
+
+  /** Start the thread (it loads mailauth at once), so the first relayed message does not wait for it. */
+  warm(): void {
+    this.thread();
+    if (!this.waiting.size) this.idle();
+  }
+
+  async sign(message: Buffer, key: DkimKey): Promise<DkimSignature | undefined> {
+    let keyId = this.keyIds.get(key);
+    if (keyId === undefined) this.keyIds.set(key, (keyId = ++this.nextKeyId));
+    this.thread();
+    const pem = this.keysSent.has(keyId) ? undefined : key.privateKey;
+    this.keysSent.add(keyId);
+    // A copy of exactly the message's bytes (a Buffer may be a slice of a larger one, which
+    // postMessage would copy whole); the queue keeps its own for the relay and for retries.
+    const bytes = new Uint8Array(message);
+    const reply = await this.ask({ t: 'sign', id: 0, keyId, pem, domain: key.domain, selector: key.selector, message: bytes }, [bytes.buffer]);
+    if (reply.t !== 'signed') throw new Error('the mail-auth thread answered out of turn');
+    if (reply.error) throw new Error(reply.error);
+    return reply.signature;
+  }
+
+  async receive(input: VerifyInput, store: StoreAt, dns: Waiting['dns']): Promise<{ found?: Authentication; checkError?: string; size: number; storeError?: string }> {
+    const { message, ...rest } = input;
+    // Handed over without a copy when the Buffer is the whole of its memory (remote.ts makes it so).
+    const whole = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength;
+    const bytes = whole ? new Uint8Array(message.buffer, 0, message.byteLength) : new Uint8Array(message);
+    const reply = await this.ask({ t: 'receive', id: 0, input: { ...rest, message: bytes }, store }, [bytes.buffer as ArrayBuffer], dns);
+    if (reply.t !== 'received') throw new Error('the mail-auth thread answered out of turn');
+    return reply;
+  }
+
+  private ask(m: ToAuthThread & { id: number }, transfer: ArrayBuffer[], dns?: Waiting['dns']): Promise<FromAuthThread> {
+    const w = this.thread();
+    const out = this.out!;
+    const id = ++this.nextId;
+    m.id = id;
+    return new Promise<FromAuthThread>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, dns });
+      if (this.waiting.size === 1) {
+        clearTimeout(this.idleTimer);
+        w.ref();
+      }
+      out.post(m, transfer);
+    });
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.file, { resourceLimits: { maxYoungGenerationSizeMb: AUTH_THREAD_YOUNG_MB } });
+    this.worker = w;
+    const out = (this.out = new Batcher<ToAuthThread>((items, transfer) => w.postMessage(items, transfer)));
+    this.keysSent = new Set();
+    w.unref();
+    w.on('message', (batch: FromAuthThread[]) => {
+      for (const m of batch) this.onMessage(w, out, m);
+      // The lookups answered at once go back now, in the turn they came: each check waits on them.
+      out.flush();
+    });
+    const dead = (err: Error) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.out = undefined;
+      out.drop();
+      clearTimeout(this.idleTimer);
+      const lost = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const x of lost) x.reject(err);
+    };
+    w.on('error', dead);
+    w.on('exit', (code) => dead(new Error(`the mail-auth thread exited (${code})`)));
+    return w;
+  }
+
+  private onMessage(w: Worker, out: Batcher<ToAuthThread>, m: FromAuthThread): void {
+    if (m.t === 'dns') {
+      const dns = this.waiting.get(m.id)?.dns;
+      const answer = (reply: Extract<ToAuthThread, { t: 'dns-answer' }>) => {
+        if (this.worker === w) out.post(reply);
+      };
+      const failed = (err: Error & { code?: string }) => answer({ t: 'dns-answer', q: m.q, error: { message: err.message, ...(err.code ? { code: err.code } : {}) } });
+      if (!dns) return answer({ t: 'dns-answer', q: m.q, error: { message: 'no lookup expected' } });
+      const now = dns.now(m.name, m.rrtype);
+      if (now) return now.error ? failed(now.error) : answer({ t: 'dns-answer', q: m.q, value: now.value });
+      dns.resolver(m.name, m.rrtype).then((value) => answer({ t: 'dns-answer', q: m.q, value }), failed);
+      return;
+    }
+    const waiting = this.waiting.get(m.id);
+    if (!waiting) return;
+    this.waiting.delete(m.id);
+    if (!this.waiting.size) this.idle();
+    waiting.resolve(m);
+  }
+
+  /** No work: let the process end without it, and end the thread after a while. */
+  private idle(): void {
+    const w = this.worker;
+    if (!w) return;
+    w.unref();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.worker !== w || this.waiting.size) return;
+      this.worker = undefined;
+      this.out = undefined;
+      void w.terminate();
+    }, AUTH_THREAD_IDLE_MS);
+    this.idleTimer.unref();
+  }
+}
+
+let authThread: AuthThread | null | undefined;
+/** The process's mail-auth thread, or null when there is none to start (then the work stays here). */
+function theAuthThread(): AuthThread | null {
+  if (authThread === undefined) {
+    const file = authThreadFile();
+    authThread = file ? new AuthThread(file) : null;
+  }
+  return authThread;
 }
 
 /**
  * mailauth (DKIM signing on the way out, SPF/DKIM/DMARC at the receiving MTAs, with its BIMI, ARC,
- * undici and joi) is ~25 MiB of memory and ~0.3 s to load: only a lab that relays needs it. Load it as
- * soon as a client names a recipient outside the lab's own domain, so that message does not wait for
- * it at the relay; a lab that only delivers locally never loads it, and no start waits for it. Anything
+ * undici and joi) is ~25 MiB of memory and ~0.4 s to load: only a lab that relays needs it. Start the
+ * mail-auth thread, which loads it, as soon as a client names a recipient outside the lab's own domain,
+ * so that message does not wait for it at the relay; a lab that only delivers locally never loads it, and no start waits for it. Anything
  * that relays without such a RCPT (a message resumed from the spool, a bounce, the forger) loads it
  * where it is first used. Returns the unsubscribe function.
  */
@@ -33,6 +249,9 @@ export function preloadMailAuthOnRelay(bus: EventBus, localDomain: string): () =
     if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'client' || e.verb !== 'RCPT') return;
     const domain = /@([^\s>]+)>?/.exec(e.line)?.[1]?.toLowerCase();
     if (!domain || domain === localDomain) return;
+    const thread = theAuthThread();
+    // A thread ended when idle: each remote RCPT starts it again (or keeps it), not only the first.
+    if (thread) return thread.warm();
     off();
     loadAuthenticate().catch(() => undefined);
     loadDkimSign().catch(() => undefined);
@@ -61,7 +280,8 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
       if (fromDomain(message) !== world.localDomain) return Promise.resolve(message);
       let field = signatures.get(queueId);
       if (!field) {
-        field = key().then((k) => signMessage(message, k)).then(
+        const thread = theAuthThread();
+        field = key().then((k) => (thread ? thread.sign(message, k) : signMessage(message, k))).then(
           (sig) => {
             if (!sig) return undefined;
             bus?.emit({
@@ -89,6 +309,22 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
     forgetSignature(queueId) {
       signatures.delete(queueId);
     },
-    verify: (input) => verifyMessage(dns, bus, input),
+    async receive(input, store): Promise<Receipt> {
+      const thread = theAuthThread();
+      if (thread) {
+        const ctx = { by: input.mta, queueId: input.queueId, session: input.session };
+        const r = await thread.receive(input, store, { resolver: dns.resolver(ctx), now: dns.resolverNow(ctx) });
+        return { ...(r.found ? { verdict: verdictOf(r.found, bus) } : { checkError: r.checkError }), size: r.size, storeError: r.storeError };
+      }
+      let verdict: Verdict | undefined;
+      let checkError: string | undefined;
+      try {
+        verdict = await verifyMessage(dns, bus, input);
+      } catch (err) {
+        checkError = (err as Error).message;
+      }
+      if (verdict?.refuse) return { verdict, size: 0 };
+      return { verdict, checkError, ...(await storeChecked(store, verdict?.headers ?? '', input.message)) };
+    },
   };
 }

@@ -32,7 +32,7 @@ import { tcpInfo } from '../protocol/trace.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { headerSection } from '../protocol/message.js';
-import type { MailAuth } from './mail-auth.js';
+import type { MailAuth, Receipt, StoreAt } from './mail-auth.js';
 
 /**
  * The greylisting MTAs' memory of (client, sender, recipient) triplets, kept in the data dir: the tutor
@@ -290,14 +290,46 @@ function makeServer(
         const id = `${Date.now().toString(36).toUpperCase()}R${nextId()}`;
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const rcpts = session.envelope.rcptTo.map((r) => r.address);
-        let content: Buffer = Buffer.concat(chunks);
+        // A buffer of its own (Buffer.concat may cut a small one from a shared pool): the checks hand it
+        // to the mail-auth thread without a copy.
+        let content = wholeBuffer(chunks);
+        chunks.length = 0;
         // A hop in front of this MX (a mailing list, a filter) rewrites the Subject: before the checks.
         const rewrite = h.domains.find((d) => d.rewriteSubject && rcpts.some((r) => domainOf(r) === d.name))?.rewriteSubject;
         if (rewrite) content = prefixSubject(content, rewrite);
-        let authHeaders = '';
-        if (auth) {
-          try {
-            const verdict = await auth.verify({
+        // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
+        const received =
+          // TCP-info (RFC 5321 §4.4): the address literal, after a reverse name only when there is one.
+          `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
+          `\tby ${h.mxHost} (smtp-lab remote MTA) with ESMTP id ${id}\r\n` +
+          `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Now()}\r\n`;
+        const accepted = (size: number) => {
+          bus?.emit({ type: 'remote-accepted', stage: 'queue', mx: h.mxHost, remoteId: id, from, recipients: rcpts, size });
+          cb(null, `2.0.0 Ok: queued as ${id}`);
+        };
+        const notStored = (why: string) => {
+          bus?.emit({ type: 'notice', stage: 'queue', level: 'error', message: `remote MTA ${h.mxHost} could not store a message: ${why}` });
+          cb(smtpError(451, `4.3.0 Error: local error in processing`));
+        };
+        let deliveries: StoreAt['deliveries'];
+        try {
+          deliveries = rcpts.map((rcpt) => ({ dir: mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), name: uniqueName(h.mxHost), rcpt }));
+        } catch (err) {
+          return notStored((err as Error).message);
+        }
+        if (!auth) {
+          const message = Buffer.concat([Buffer.from(received), content]);
+          Promise.all(deliveries.map((d) => deliverToMaildir(d.dir, d.name, from, d.rcpt, message, true))).then(
+            () => accepted(message.length),
+            (err: Error) => notStored(err.message),
+          );
+          return;
+        }
+        // Checked and, unless refused, stored by the mail-auth thread: the message does not come back.
+        let got: Receipt;
+        try {
+          got = await auth.receive(
+            {
               message: content,
               ip: session.remoteAddress,
               helo: session.hostNameAppearsAs ?? '',
@@ -305,40 +337,33 @@ function makeServer(
               mta: h.mxHost,
               queueId: labQueueId(content, world.hostname),
               forged: session.remoteAddress === world.forger.address,
-            });
-            if (verdict.refuse) return cb(smtpError(550, verdict.refuse));
-            authHeaders = verdict.headers;
-          } catch (err) {
-            bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${(err as Error).message}` });
-          }
+            },
+            { received, from, deliveries },
+          );
+        } catch (err) {
+          // The checking thread died with the message: a temporary failure, as a real MTA answers
+          // when its filter is unavailable (Postfix's milter_default_action = tempfail); the lab retries.
+          bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${(err as Error).message}` });
+          return cb(smtpError(451, `4.7.1 Service unavailable - try again later`));
         }
-        // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
-        const received = Buffer.from(
-          // TCP-info (RFC 5321 §4.4): the address literal, after a reverse name only when there is one.
-          `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
-            `\tby ${h.mxHost} (smtp-lab remote MTA) with ESMTP id ${id}\r\n` +
-            `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Now()}\r\n`,
-        );
-        // RFC 8601 §5: the verifier's results go on top, beside its own trace field.
-        const message = Buffer.concat([received, Buffer.from(authHeaders), content]);
-        Promise.all(
-          rcpts.map((rcpt) =>
-            deliverToMaildir(mailboxDir(dataDir, domainOf(rcpt), localPartOf(rcpt)), uniqueName(h.mxHost), from, rcpt, message, true),
-          ),
-        ).then(
-          () => {
-            bus?.emit({ type: 'remote-accepted', stage: 'queue', mx: h.mxHost, remoteId: id, from, recipients: rcpts, size: message.length });
-            cb(null, `2.0.0 Ok: queued as ${id}`);
-          },
-          (err: Error) => {
-            bus?.emit({ type: 'notice', stage: 'queue', level: 'error', message: `remote MTA ${h.mxHost} could not store a message: ${err.message}` });
-            cb(smtpError(451, `4.3.0 Error: local error in processing`));
-          },
-        );
+        if (got.verdict?.refuse) return cb(smtpError(550, got.verdict.refuse));
+        if (got.checkError) bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${got.checkError}` });
+        if (got.storeError !== undefined) return notStored(got.storeError);
+        accepted(got.size);
       });
     },
   });
   return server;
+}
+
+/** The chunks in one new Buffer that is the whole of its memory (never a slice of Node's shared pool). */
+function wholeBuffer(chunks: Buffer[]): Buffer {
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const c of chunks) at += c.copy(out, at);
+  return out;
 }
 
 /** The Subject: with `prefix` put before its value, as a mailing list tags it ("[list] Hello"). */

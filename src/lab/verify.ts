@@ -4,12 +4,13 @@
  * (RFC 7489), written down in Authentication-Results: (RFC 8601). mailauth does the checking with the
  * lab's resolver; this module turns its answer into one `auth-results` event and a decision.
  */
-// mailauth (with its BIMI, ARC, undici and joi) is loaded when a client first names a remote recipient
-// (preloadMailAuthOnRelay), or on the first verification if that comes sooner, never at start:
-// evaluating it was the largest part of the time to the first 220, and a lab that never relays does
-// not hold its ~25 MiB.
+// mailauth's checks are loaded when a client first names a remote recipient (preloadMailAuthOnRelay),
+// or on the first verification if that comes sooner, never at start, and on the mail-auth thread
+// (mail-auth-worker.ts): evaluating them was the largest part of the time to the first 220, and a lab
+// that never relays does not hold their ~25 MiB.
 type Authenticate = typeof import('mailauth').authenticate;
 import { createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { EventBus } from '../events/bus.js';
 import type { AuthResultsEvent } from '../events/types.js';
 import type { LabDns } from './dns.js';
@@ -39,17 +40,68 @@ export interface Verdict {
 }
 
 type AuthResult = Awaited<ReturnType<Authenticate>>;
+type Resolver = (name: string, rrtype: string) => Promise<unknown>;
+/** What the lab asks of mailauth's `authenticate`, and all it passes. */
+type LabAuthenticate = (message: Buffer, opts: { ip: string; helo: string; sender: string; mta: string; resolver: Resolver }) => Promise<AuthResult>;
 
-let loading: Promise<Authenticate> | undefined;
-/** mailauth's `authenticate`, imported once; the lab also starts this soon after it listens (mail-auth.ts). */
-export function loadAuthenticate(): Promise<Authenticate> {
+/* eslint-disable @typescript-eslint/no-explicit-any -- mailauth's parts have loose types */
+// Through esbuild's chunk a CommonJS module's exports are all on `default`; through Node, named.
+const cjs = <T>(m: Partial<T> & { default?: T }): T => ((m as { default?: T }).default ?? (m as T));
+
+let loading: Promise<LabAuthenticate> | undefined;
+/**
+ * mailauth 4's `authenticate` as the lab calls it (ARC and BIMI off, no trusted Received:), built from
+ * its DKIM, SPF and DMARC parts, imported once. The whole package also evaluates BIMI (undici, its SVG
+ * and certificate checks): ~16 MiB and ~0.25 s more, for a check the lab turns off. The steps, their
+ * order (so the lookups' order) and the header fields are mailauth's (lib/mailauth.js); a test holds
+ * this to mailauth's own on the lab's kinds of mail (test/lab/verify-parts.test.ts).
+ */
+export function loadAuthenticate(): Promise<LabAuthenticate> {
   return (loading ??= Promise.all([rememberPublicKeys(), patchMailauthParser()]).then(() =>
-    import('mailauth').then((mailauth: Partial<typeof import('mailauth')> & { default?: typeof import('mailauth') }) =>
-      // Through esbuild's chunk a CommonJS package's exports are all on `default`; through Node, named.
-      (mailauth.authenticate ?? mailauth.default!.authenticate) as Authenticate,
-    ),
+    Promise.all([
+      import('mailauth/lib/dkim/verify.js'),
+      import('mailauth/lib/spf/index.js'),
+      import('mailauth/lib/dmarc/index.js'),
+      import('libmime'),
+    ]).then(([dkimModule, spfModule, dmarcModule, libmimeModule]) => {
+      const { dkimVerify } = cjs<any>(dkimModule);
+      const { spf } = cjs<any>(spfModule);
+      const dmarc = cjs<any>(dmarcModule).dmarc;
+      const libmime = cjs<any>(libmimeModule);
+      const labAuthenticate: LabAuthenticate = async (message, opts) => {
+        const dkimResult = await dkimVerify(message, { resolver: opts.resolver, sender: opts.sender });
+        let helo = opts.helo;
+        if (!helo && opts.ip) helo = opts.ip;
+        if (helo && isIP(helo)) helo = `[${helo}]`;
+        const spfResult = await spf({ ...opts, helo });
+        const headers: string[] = [];
+        const arHeader: string[] = [];
+        for (const row of dkimResult?.results ?? []) arHeader.push(`${libmime.foldLines(row.info, 160)}`);
+        if (spfResult) {
+          arHeader.push(libmime.foldLines(spfResult.info, 160));
+          headers.push(spfResult.header);
+        }
+        let dmarcResult;
+        if (dkimResult?.headerFrom) {
+          dmarcResult = await dmarc({
+            headerFrom: dkimResult.headerFrom,
+            spfDomains: ([] as unknown[]).concat((spfResult && spfResult.status.result === 'pass' && spfResult.domain) || []),
+            dkimDomains: (dkimResult.results || [])
+              .filter((r: any) => r.status.result === 'pass')
+              .map((r: any) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
+            arcResult: undefined,
+            resolver: opts.resolver,
+          });
+          if (dmarcResult.info) arHeader.push(`${libmime.foldLines(dmarcResult.info, 160)}`);
+        }
+        headers.push(`Authentication-Results: ${opts.mta};\r\n ` + arHeader.join(';\r\n '));
+        return { dkim: dkimResult, spf: spfResult, dmarc: dmarcResult || false, arc: false, bimi: false, headers: headers.join('\r\n') + '\r\n' } as AuthResult;
+      };
+      return labAuthenticate;
+    }),
   ));
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 type GetPublicKey = (type: string, name: string, minBitLength: number, resolver: (name: string, rrtype: string) => Promise<unknown>) => Promise<unknown>;
 
@@ -99,29 +151,48 @@ function asKeyObject(found: unknown): unknown {
   return { ...r, publicKey: key };
 }
 
-export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
-  const resolver = dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session });
+/** What mailauth found, summarised: the header fields to prepend and the event without the MTA's action. */
+export interface Authentication {
+  headers: string;
+  event: Omit<Verdict['event'], 'action'>;
+}
+
+/**
+ * mailauth's checks of `input.message` with `resolver` (the lab's DNS, or in the mail-auth thread a
+ * question to the main thread that owns it): no event, no decision, so it runs in either thread.
+ */
+export async function authenticateMessage(input: VerifyInput, resolver: Resolver): Promise<Authentication> {
   const authenticate = await loadAuthenticate();
-  const r: AuthResult = await authenticate(input.message, {
-    ip: input.ip,
-    helo: input.helo,
-    sender: input.sender,
-    mta: input.mta,
-    resolver: resolver as never,
-    // ARC sealing and BIMI logos are not what these lessons teach; their lookups would only add noise.
-    disableArc: true,
-    disableBimi: true,
-  });
-  const event = summarise(r, input);
-  // RFC 7489 §6.6.2, §6.7: p=reject asks the receiver to refuse mail that fails DMARC; refusing in
-  // the SMTP session (§10.3) tells the sender at once and sends no bounce to a forged address.
-  const refuse =
-    event.dmarc.result === 'fail' && event.dmarc.policy === 'reject'
-      ? `5.7.1 Message refused: ${event.dmarc.domain} publishes a DMARC policy of reject, and this message passes neither SPF nor DKIM aligned with ${event.dmarc.domain}`
-      : undefined;
+  // ARC sealing and BIMI logos are not what these lessons teach (their lookups would only add noise):
+  // loadAuthenticate's checks leave them out.
+  const r: AuthResult = await authenticate(input.message, { ip: input.ip, helo: input.helo, sender: input.sender, mta: input.mta, resolver });
+  return { headers: r.headers, event: summarise(r, input) };
+}
+
+/**
+ * The refusal to send after the dot, when the From: domain's DMARC policy asks for it. RFC 7489
+ * §6.6.2, §6.7: p=reject asks the receiver to refuse mail that fails DMARC; refusing in the SMTP
+ * session (§10.3) tells the sender at once and sends no bounce to a forged address.
+ */
+export function refusal(event: Authentication['event']): string | undefined {
+  return event.dmarc.result === 'fail' && event.dmarc.policy === 'reject'
+    ? `5.7.1 Message refused: ${event.dmarc.domain} publishes a DMARC policy of reject, and this message passes neither SPF nor DKIM aligned with ${event.dmarc.domain}`
+    : undefined;
+}
+
+/** The MTA's decision on what mailauth found, told as an `auth-results` event. */
+export function verdictOf(found: Authentication, bus: EventBus | undefined): Verdict {
+  const { event } = found;
+  const refuse = refusal(event);
   const full: Verdict['event'] = { ...event, action: refuse ? 'reject' : 'accept' };
   bus?.emit({ type: 'auth-results', stage: 'queue', ...full });
-  return { headers: r.headers, refuse, event: full };
+  return { headers: found.headers, refuse, event: full };
+}
+
+/** The checks on this thread (the lab runs them on its mail-auth thread: mail-auth.ts). */
+export async function verifyMessage(dns: LabDns, bus: EventBus | undefined, input: VerifyInput): Promise<Verdict> {
+  const resolver = dns.resolver({ by: input.mta, queueId: input.queueId, session: input.session });
+  return verdictOf(await authenticateMessage(input, resolver), bus);
 }
 
 function summarise(r: AuthResult, input: VerifyInput): Omit<Verdict['event'], 'action'> {
