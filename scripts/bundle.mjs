@@ -2,7 +2,7 @@
 // resolving and loading ink's and React's module graph costs ~0.8 s on this machine; one file ~0.37 s.
 // bin/smtp-lab.js prefers this file and falls back to tsc's dist/cli.js.
 import { build } from 'esbuild';
-import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { compileData, lazyModulesBundled } from './compile-data.mjs';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +179,8 @@ async function bundleApart(name) {
   const text = out.outputFiles[0].contents;
   const file = `smtp-lab-${name}-${createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase()}.cjs`;
   const tmp = path.join(dist, `.${file}.${process.pid}.tmp`);
+  // Before the main bundle, which would make dist/: a fresh clone's `npm start` bundles with no dist/ yet.
+  await mkdir(dist, { recursive: true });
   await writeFile(tmp, text);
   await rename(tmp, path.join(dist, file));
   return file;
