@@ -1,9 +1,10 @@
 /**
- * A message's DATA at the lab server: every message line becomes a `wire` event as it arrives (through
- * the raw tap on smtp-server's parser; the lines of one read go to the bus as one run, EventBus.emitLines), the message's bytes are kept up to the SIZE limit, the reply to
- * the dot may be an injected fault's, and an accepted message gets its Received: field and goes to the
- * queue, whose durable hand-over comes before the 250. Split from server.ts, which owns the sessions
- * and the transcript of commands and replies.
+ * A message's DATA at the lab server: its lines go to the bus as they arrive (through the raw tap on
+ * smtp-server's parser), the whole lines of one read as one run (EventBus.emitLines), a line cut short
+ * as an event of its own; the message's bytes are kept up to the SIZE limit, the reply to the dot may
+ * be an injected fault's, and an accepted message gets its Received: field and goes to the queue,
+ * whose durable hand-over comes before the 250. Split from server.ts, which owns the sessions and the
+ * transcript of commands and replies.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { now, type EventBus } from '../events/bus.js';
@@ -25,8 +26,8 @@ export interface DataHost {
   world: World;
   bus: EventBus;
   queue: QueueSink;
-  /** A message line, stamped `time` (the read it arrived in). */
-  emitDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void;
+  /** A message line cut short at MAX_DATA_LINE_OCTETS (it says how much), stamped `time` (the read it arrived in). */
+  emitCutDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void;
   /** Whole message lines of one read, stamped `time`: one run on the bus (EventBus.emitLines). */
   emitDataLines(s: InboundSession, lines: string[], time: string): void;
   /** After a line holding a bare CR or LF: the session's notice about it, if it has not had one. */
@@ -79,7 +80,7 @@ export function receiveMessage(
     }
     // A line cut short (it says how much), or one read before the 354 was seen: an event of its own.
     endRun();
-    if (s.state.inData) host.emitDataLine(s, head, omitted, time);
+    if (s.state.inData) host.emitCutDataLine(s, head, omitted, time);
     else host.emitWire(s, 'client', head, 'inbound', omitted);
   });
   const tap = (chunk: Buffer) => {

@@ -100,7 +100,7 @@ export class LabServer {
       world,
       bus: opts.bus,
       queue: opts.queue,
-      emitDataLine: (s, head, omitted, time) => this.emitDataLine(s, head, omitted, time),
+      emitCutDataLine: (s, head, omitted, time) => this.emitCutDataLine(s, head, omitted, time),
       emitDataLines: (s, lines, time) =>
         opts.bus.emitLines({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', lines, stage: 'transmission', data: true, time }),
       noteBareLineEnd: (s, line) => this.noteBareLineEnd(s, line),
@@ -208,13 +208,9 @@ export class LabServer {
    * emitWire makes, built directly — no classifying, no pipelining count. Whole lines go to the bus
    * as runs (emitDataLines), and their bare-CR/LF notice from inbound-data.ts.
    */
-  private emitDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void {
-    const line = omittedOctets > 0 ? `${head}… ${omittedOctets} more octets` : head;
-    this.opts.bus.emit(
-      omittedOctets > 0
-        ? { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true, time }
-        : { type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true, time },
-    );
+  private emitCutDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void {
+    const line = `${head}… ${omittedOctets} more octets`;
+    this.opts.bus.emit({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true, time });
     this.noteBareLineEnd(s, line);
   }
 
