@@ -4,7 +4,7 @@
  * recipient, DATA, QUIT — so the transcript ends with QUIT/221 as a real MTA's does. Every line both
  * ways becomes a `wire` event with leg 'relay', its own session id and the queue id it delivers.
  */
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { EventBus } from '../events/bus.js';
 import type { Direction } from '../events/types.js';
 import { splitReply } from '../protocol/reply.js';
@@ -138,6 +138,19 @@ export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
   return new Promise((resolve) => runLink({ req, resolve }));
 }
 
+/**
+ * nodemailer's SMTP client, and the http, https and zlib modules it pulls in (~8-10 ms), load with the
+ * lab's first relay, not with every lab: most lessons and most `serve` runs never relay.
+ */
+let smtpClient: typeof SMTPConnection | undefined;
+let loading: Promise<void> | undefined;
+function loadSmtpClient(): Promise<void> {
+  loading ??= import('nodemailer/lib/smtp-connection').then((m) => {
+    smtpClient = m.default;
+  });
+  return loading;
+}
+
 /** Every recipient of `req` deferred with a Postfix-style reason (these replies are the lab's, not the remote's). */
 function lostAll(req: RelayRequest, why: string): RelayOutcome['recipients'] {
   return req.recipients.map((recipient) => ({ recipient, code: 451, reply: `451 4.4.2 ${why}` }));
@@ -149,6 +162,17 @@ function lostAll(req: RelayRequest, why: string): RelayOutcome['recipients'] {
  * events carry the first's and the last's.
  */
 function runLink(first: Waiter, pool?: { next: (sent: number) => Waiter | undefined; closed: () => void }): void {
+  if (!smtpClient) {
+    loadSmtpClient().then(
+      () => runLink(first, pool),
+      (err: Error) => {
+        first.resolve({ connected: false, error: `cannot load the SMTP client (${err.message})`, recipients: lostAll(first.req, 'cannot load the SMTP client') });
+        pool?.closed();
+      },
+    );
+    return;
+  }
+  const SMTPConnection = smtpClient;
   const { bus, session } = first.req;
   let txn: Waiter & { result?: RelayOutcome; wire: Buffer } = { ...first, wire: onTheWire(first.req) };
   let sent = 0;
