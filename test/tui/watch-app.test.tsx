@@ -35,6 +35,32 @@ describe('WatchApp', () => {
   });
 });
 
+describe('WatchApp on Ctrl+C', () => {
+  it('draws what the bus said since the last frame before it exits: the final screen is the class as it ended', async () => {
+    const bus = new EventBus();
+    // Frames a minute apart: after the first one, only the exit can draw what comes next.
+    const r = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={60_000} />));
+    bus.emit({ type: 'session-open', session: 'S1', leg: 'inbound', remoteAddress: '10.0.0.1', remotePort: 4000, stage: 'connection' });
+    await until(r.lastFrame, (t) => t.includes('1 session open'));
+    // A burst of frames goes out at once (use-event-frames.ts); spend it, until a line waits for the next.
+    let waiting = false;
+    for (let n = 1; n <= 20 && !waiting; n++) {
+      bus.emit({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: `NOOP ${n}`, stage: 'handshake' });
+      await tick(40);
+      waiting = !written(r)().includes(`C: NOOP ${n}`);
+    }
+    expect(waiting).toBe(true);
+    bus.emit({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'server', line: '221 2.0.0 Bye', code: 221, stage: 'termination' });
+    bus.emit({ type: 'session-close', session: 'S1', leg: 'inbound', reason: 'quit', stage: 'termination' });
+    await tick(30);
+    expect(plain(r.lastFrame())).toContain('1 session open'); // not drawn yet: the next frame is a minute away
+    r.stdin.write('\x03');
+    const f = await until(r.lastFrame, (t) => t.includes('0 sessions open'));
+    expect(plain(f)).toContain('no open sessions');
+    expect(written(r)()).toContain('S: 221 2.0.0 Bye');
+  });
+});
+
 describe('colour and projector mode', () => {
   it('NO_COLOR or --no-color turns colour off; --present is opt-in', () => {
     expect(resolveTheme({}, {})).toEqual({ color: true, present: false });

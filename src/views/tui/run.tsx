@@ -63,11 +63,11 @@ function assertTerminal(): void {
 }
 
 /** Mount one app on the terminal and resolve when it exits (Ctrl+C, :quit, or the abort signal). */
-async function runInk(app: React.ReactElement, opts: InkOptions): Promise<void> {
+async function runInk(app: React.ReactElement, opts: InkOptions & { ownCtrlC?: boolean }): Promise<void> {
   assertTerminal();
   const instance = render(<ThemeContext.Provider value={resolveTheme(opts)}>{app}</ThemeContext.Provider>, {
     stdout: guardReflow(sizedStdout(process.stdout)),
-    exitOnCtrlC: true,
+    exitOnCtrlC: !opts.ownCtrlC,
     maxFps: MAX_FPS,
   });
   const detach = unmountOnAbort(opts.signal, () => instance.unmount());
@@ -83,5 +83,6 @@ export function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<vo
 }
 
 export function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string; filter?: string; wire?: boolean } = {}): Promise<void> {
-  return runInk(<WatchApp bus={bus} address={opts.address} filter={opts.filter} wire={opts.wire} />, opts);
+  // WatchApp takes Ctrl+C itself, to draw its last frame before it exits.
+  return runInk(<WatchApp bus={bus} address={opts.address} filter={opts.filter} wire={opts.wire} />, { ...opts, ownCtrlC: true });
 }

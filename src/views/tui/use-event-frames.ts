@@ -60,6 +60,8 @@ export interface Frames {
   flushDue(): void;
   /** Watch's `e` key: draw the last summarised body's lines (transcript-model.ts's expandLastSummary). */
   expand(): void;
+  /** Draw what is pending at once (before the view exits). */
+  flushAll(): void;
 }
 
 // Rows kept for <Static> before starting a fresh one: <Static> only ever prints new items, so the old
@@ -230,6 +232,15 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     };
   }, [bus, replay, schedule]);
 
+  /** Everything the bus has said, drawn now: the view's last frame before it exits. */
+  const flushAll = useCallback(() => {
+    do {
+      timer.current?.cancel();
+      timer.current = null;
+      flush();
+    } while (pending.current.length > 0); // a heavy text splits a batch in two (see flush)
+  }, [flush]);
+
   const flushDue = useCallback(() => {
     if (timer.current === null || pending.current.length === 0 || refill().frames < 1) return;
     timer.current.cancel();
@@ -243,5 +254,5 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     else setView((prev) => ({ ...prev, rows: [...prev.rows, ...rows] }));
   }, []);
 
-  return { ...view, sentDataLine, flushDue, expand };
+  return { ...view, sentDataLine, flushDue, flushAll, expand };
 }

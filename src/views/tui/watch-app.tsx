@@ -13,8 +13,8 @@
  * few messages a second and the process grew without bound. Written as text (rowAnsi: the same lines
  * TranscriptRow draws) they cost a string each, and nothing is kept: the scrollback is the terminal's.
  */
-import { useCallback, useMemo, useRef, useState } from 'react';
-import { Box, Text, useInput, useStdin, useStdout } from 'ink';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { EventBus } from '../../events/bus.js';
 import { SessionFilter } from '../session-filter.js';
 import { useEventFrames } from './use-event-frames.js';
@@ -67,6 +67,23 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }:
   const frames = useEventFrames(bus, { mode: 'watch', frameMs: frameMs ?? WATCH_FRAME_MS, filter, wire, onRows: writeRows });
   const tableRows = useSessionTable(bus, table, (r) => filter.matches(r.id, r.client.replace(/:\d+$/, ''), r.ehlo === '—' ? undefined : r.ehlo) === true);
   const { isRawModeSupported } = useStdin();
+  // Ctrl+C is the view's own key (runInkWatch turns ink's exitOnCtrlC off): what the bus said since the
+  // last frame (up to frameMs ago: a session's close, a delivery) is drawn first, so the screen left
+  // behind is the class as it ended, not as it was a frame earlier. Also while the filter is edited.
+  const { exit } = useApp();
+  const [quitting, setQuitting] = useState(false);
+  useInput(
+    (input, key) => {
+      if (!(key.ctrl && input === 'c')) return;
+      frames.flushAll();
+      setQuitting(true);
+    },
+    { isActive: isRawModeSupported === true },
+  );
+  // After the render that holds the last frame.
+  useEffect(() => {
+    if (quitting) exit();
+  }, [quitting, exit]);
   useInput(
     (input) => {
       if (input === 't') setTable((v) => !v);
