@@ -88,14 +88,16 @@ export class RelayPool {
   /** Cut every session and give each waiting delivery its "lab is stopping" outcome. */
   abort(): void {
     this.stopped = true;
-    for (const list of this.waiting.values())
-      for (const w of list.splice(0)) w.resolve({ connected: true, error: 'the lab is stopping', recipients: lostAll(w.req, 'the lab is stopping') });
+    for (const list of this.waiting.values()) for (const w of list.splice(0)) w.resolve(stopping(w.req));
     this.waiting.clear();
   }
 
   session(req: RelayRequest): Promise<RelayOutcome> {
+    // Asked for after abort() (a signature that was still being made): a session now would outlive
+    // the spool, whose delivered mark would then be lost and the message sent again at the next start.
+    if (this.stopped) return Promise.resolve(stopping(req));
     const key = `${req.host}:${req.port}`;
-    if (!this.stopped && (this.open.get(key) ?? 0) >= this.perDestination) {
+    if ((this.open.get(key) ?? 0) >= this.perDestination) {
       return new Promise((resolve) => {
         const list = this.waiting.get(key) ?? [];
         list.push({ req, resolve });
@@ -149,6 +151,11 @@ function loadSmtpClient(): Promise<void> {
     smtpClient = m.default;
   });
   return loading;
+}
+
+/** A delivery the stopping lab will not start: every recipient stays queued for the next start. */
+function stopping(req: RelayRequest): RelayOutcome {
+  return { connected: true, error: 'the lab is stopping', recipients: lostAll(req, 'the lab is stopping') };
 }
 
 /** Every recipient of `req` deferred with a Postfix-style reason (these replies are the lab's, not the remote's). */

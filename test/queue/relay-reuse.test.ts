@@ -91,6 +91,18 @@ describe('relay session reuse', () => {
     expect(events.find((e) => e.type === 'session-close')).toMatchObject({ reason: 'quit', queueId: 'Q3' });
   });
 
+  it('a relay asked for once the lab is stopping connects to nothing: its recipients stay queued for the next start', async () => {
+    // Found in review: a message whose signature was still being made when the lab stopped went on to
+    // be relayed after the spool had closed, so its delivered mark was lost and the next start sent it again.
+    const { mx, bus, events, pool } = await setup();
+    pool.abort();
+    const r = await pool.session(request(bus, mx.port, 1));
+    expect(r.error).toBe('the lab is stopping');
+    expect(r.recipients).toEqual([{ recipient: 'dave1@example.net', code: 451, reply: '451 4.4.2 the lab is stopping' }]);
+    expect(events.filter((e) => e.type === 'session-open')).toEqual([]);
+    expect(mx.received()).toBe(0);
+  });
+
   it('a message alone opens and QUITs its own session, as before', async () => {
     const { mx, bus, events, pool } = await setup();
     const r = await pool.session(request(bus, mx.port, 1));
