@@ -76,12 +76,18 @@ function authThreadFile(): string | undefined {
 }
 
 /**
- * A mail-auth thread idle this long is ended, as the Maildir writers are: with mailauth loaded and the
- * garbage of a burst it is ~40 MiB resident, worth keeping through a burst, not through the pauses of
- * a lesson. The next remote RCPT starts one again (preloadMailAuthOnRelay), so it loads mailauth
- * (~0.3 s of its own CPU) while the client sends DATA, as the main thread once did.
+ * A mail-auth thread idle this long after its work is ended, as the Maildir writers are: with mailauth
+ * loaded and the garbage of a burst it is ~40 MiB resident, worth keeping through a burst, not through
+ * the pauses of a lesson. The next remote RCPT starts one again (preloadMailAuthOnRelay), so it loads
+ * mailauth (~0.3 s of its own CPU) while the client sends DATA, as the main thread once did.
  */
 const AUTH_THREAD_IDLE_MS = 500;
+/**
+ * A thread started by a RCPT waits this long for its first work: a learner types DATA and the message
+ * by hand. With the idle limit it was ended 0.5 s after the RCPT, and the message's signature then
+ * waited for a second cold thread (~0.47 s between the 250 and the delivery; found in review).
+ */
+const AUTH_THREAD_WARM_MS = 60_000;
 
 /**
  * The thread's young generation, capped: everything a check allocates is garbage a moment later, and
@@ -120,7 +126,7 @@ class AuthThread {
   /** Start the thread (it loads mailauth at once), so the first relayed message does not wait for it. */
   warm(): void {
     this.thread();
-    if (!this.waiting.size) this.idle();
+    if (!this.waiting.size) this.idle(AUTH_THREAD_WARM_MS);
   }
 
   async sign(message: Buffer, key: DkimKey): Promise<DkimSignature | undefined> {
@@ -211,7 +217,7 @@ class AuthThread {
   }
 
   /** No work: let the process end without it, and end the thread after a while. */
-  private idle(): void {
+  private idle(ms = AUTH_THREAD_IDLE_MS): void {
     const w = this.worker;
     if (!w) return;
     w.unref();
@@ -221,7 +227,7 @@ class AuthThread {
       this.worker = undefined;
       this.out = undefined;
       void w.terminate();
-    }, AUTH_THREAD_IDLE_MS);
+    }, ms);
     this.idleTimer.unref();
   }
 }
@@ -237,8 +243,8 @@ function theAuthThread(): AuthThread | null {
 }
 
 /**
- * mailauth (DKIM signing on the way out, SPF/DKIM/DMARC at the receiving MTAs, with its BIMI, ARC,
- * undici and joi) is ~25 MiB of memory and ~0.4 s to load: only a lab that relays needs it. Start the
+ * mailauth's parts (DKIM signing on the way out, SPF/DKIM/DMARC at the receiving MTAs) are tens of MiB
+ * of memory and ~0.3 s to load: only a lab that relays needs them. Start the
  * mail-auth thread, which loads it, as soon as a client names a recipient outside the lab's own domain,
  * so that message does not wait for it at the relay; a lab that only delivers locally never loads it, and no start waits for it. Anything
  * that relays without such a RCPT (a message resumed from the spool, a bounce, the forger) loads it
