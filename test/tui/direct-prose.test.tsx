@@ -105,6 +105,16 @@ describe('long tutor text written around ink', () => {
     return { stdout, stdin };
   }
 
+  /** The tutor's view with direct prose, mounted on `term` as the binary mounts it. */
+  function mountOn(term: ReturnType<typeof terminal>, tutor: FakeTutor): void {
+    mounted = inkRender(themed(<TutorApp tutor={tutor} frameMs={10} directProse />), {
+      stdout: term.stdout as unknown as NodeJS.WriteStream,
+      stdin: term.stdin as unknown as NodeJS.ReadStream,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
+  }
+
   // Start-up: the tutor opens the learner's session before the view is loaded, so the lesson's start and
   // perhaps the greeting are on the bus when it mounts. They are drawn in its first frame, not a frame
   // later, and the replay that follows the mount draws none of them again.
@@ -114,12 +124,7 @@ describe('long tutor text written around ink', () => {
     tutor.output({ kind: 'lesson-text', text: READING });
     tutor.output({ kind: 'info', text: 'Step 1/2: before the mount' });
     tutor.wire('learner1', 'server', '220 greeting before the mount', { stage: 'connection', code: 220 });
-    mounted = inkRender(themed(<TutorApp tutor={tutor} frameMs={10} directProse />), {
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stdin: stdin as unknown as NodeJS.ReadStream,
-      exitOnCtrlC: false,
-      patchConsole: false,
-    });
+    mountOn({ stdout, stdin }, tutor);
     await until(() => stdout.written, (t) => t.includes('S: 220 greeting before the mount'));
     tutor.wire('learner1', 'server', '250 after the mount', { stage: 'handshake', code: 250 });
     const text = await until(() => stdout.written, (t) => t.includes('S: 250 after the mount'));
@@ -139,12 +144,7 @@ describe('long tutor text written around ink', () => {
     const { stdout, stdin } = terminal();
     const tutor = new FakeTutor();
     tutor.wire('S9', 'server', '250 before the reading', { stage: 'handshake', code: 250 });
-    mounted = inkRender(themed(<TutorApp tutor={tutor} frameMs={10} directProse />), {
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stdin: stdin as unknown as NodeJS.ReadStream,
-      exitOnCtrlC: false,
-      patchConsole: false,
-    });
+    mountOn({ stdout, stdin }, tutor);
     await until(() => stdout.written, (t) => t.includes('250 before the reading'));
     tutor.output({ kind: 'lesson-text', text: READING });
     tutor.output({ kind: 'info', text: 'Step 1/2: after the reading' });
