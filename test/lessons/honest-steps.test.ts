@@ -75,7 +75,7 @@ describe('steps pass for the right reason', () => {
 
   it('lesson 3 step 6 passes only once the learner looked at postmaster\'s mailbox, after the delivery', async () => {
     const { t, send } = await start('03-envelope');
-    await send(['EHLO c.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hi.', '.']);
+    await send(['EHLO c.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Hi', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hi.', '.']);
     await t.settle(3000);
     expect(wires(lab.events, { leg: 'inbound', direction: 'server', replyTo: '.' }).at(-1)!.code).toBe(250);
     expect(t.state().step!.index).toBe(5);
