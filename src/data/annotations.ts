@@ -153,10 +153,23 @@ function kindOf(event: LabEvent): string | undefined {
   return `S ${event.code} ${event.replyTo ?? ''} ${event.enhanced ?? ''}`;
 }
 
-/** Two citations as one, each source once ("RFC 4954 §6" from the reply and from its enhanced code). */
+/**
+ * Two citations as one: each RFC once, with its sections in the order first cited ("RFC 5321 §4.1.1.2,
+ * §4.1.2, RFC 3463 §3.2" from a 501 and "RFC 3463 §3.2" from its enhanced code read "RFC 5321
+ * §4.1.1.2, §4.1.2; RFC 3463 §3.2"). A part that names no RFC is kept as written, once.
+ */
 function joinCites(a: string, b: string): string {
-  const parts = [...a.split(/;\s*/), ...b.split(/;\s*/)].map((p) => p.trim()).filter(Boolean);
-  return [...new Set(parts)].join('; ');
+  const sources = new Map<string, string[]>();
+  for (const part of `${a}; ${b}`.split(/;\s*|,\s*(?=RFC\s)/)) {
+    const p = part.trim();
+    if (!p) continue;
+    const m = /^(RFC \d+)\b\s*(.*)$/.exec(p);
+    const [source, sections] = m ? [m[1]!, m[2]!.split(/,\s*/).filter(Boolean)] : [p, []];
+    const known = sources.get(source);
+    if (!known) sources.set(source, sections);
+    else for (const s of sections) if (!known.includes(s)) known.push(s);
+  }
+  return [...sources].map(([source, sections]) => (sections.length ? `${source} ${sections.join(', ')}` : source)).join('; ');
 }
 
 export function format(a: Annotation): string {

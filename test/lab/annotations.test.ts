@@ -43,6 +43,15 @@ describe('annotations from lessons/annotations.yaml', () => {
     expect(new Set(cites).size).toBe(cites.length);
   });
 
+  it('cites each RFC once, its sections together, also when the reply\'s citation names two RFCs', () => {
+    // A learner saw "(RFC 5321 §4.1.1.2, §4.1.2, RFC 3463 §3.2; RFC 3463 §3.2)" for a 501 to MAIL.
+    const text = a.explain(wire({ line: '501 5.1.7 Bad sender address syntax', code: 501, enhanced: '5.1.7', replyTo: 'MAIL' }))!;
+    expect(text).toMatch(/\(RFC 5321 §4\.1\.1\.2, §4\.1\.2; RFC 3463 §3\.2\)$/);
+    const both = a.explain(wire({ line: '550 5.1.1 unknown', code: 550, enhanced: '5.1.1', replyTo: 'RCPT' }))!;
+    const rfcs = [...both.matchAll(/RFC (\d+)/g)].map((m) => m[1]);
+    expect(new Set(rfcs).size).toBe(rfcs.length);
+  });
+
   it('explains an EHLO extension line by its keyword', () => {
     expect(a.explain(wire({ line: '250-PIPELINING', code: 250, replyTo: 'EHLO' }))).toMatch(/RFC 2920/);
     // The last line of the reply names an extension too, not the reply as a whole.
