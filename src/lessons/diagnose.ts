@@ -44,6 +44,16 @@ export function doubleDot(): string {
   return 'You typed `..`: the tutor sent `...` on the wire, because a line that starts with a dot gets one more dot (dot-stuffing, RFC 5321 §4.5.2; lesson 5). The message is still open: a line with only `.` on it ends it.';
 }
 
+/**
+ * A dot with spaces or tabs after it, meant to end the message: it is message text, and the tutor's
+ * client sent it with one more dot in front (RFC 5321 §4.5.2). Only a line that is the dot alone ends
+ * the data (RFC 5321 §4.1.1.4).
+ */
+export function dotWithBlanks(line: string): string {
+  const shown = line.replace(/\t/g, '\\t');
+  return `\`${shown}\` is a dot and ${/\t/.test(line) ? 'a tab' : line.length === 2 ? 'a space' : 'spaces'}, so it is not the end of the message: it went in as text (sent as \`.${shown}\`, dot-stuffed, RFC 5321 §4.5.2). The message is still open: a line with only \`.\` on it, nothing after the dot, ends it (RFC 5321 §4.1.1.4).`;
+}
+
 /** `;` where `:pipeline` wants `|`. */
 export function pipelineSeparator(arg: string): string | undefined {
   if (arg.includes('|') || !arg.includes(';')) return undefined;
@@ -112,6 +122,7 @@ export class MistakeWatcher {
     this.messageLines.push(line);
     // Dot-stuffing is lesson 5's subject: before it, `..` deserves an account of what was sent.
     if (line === '..' && at.lessonOrder < 5) return doubleDot();
+    if (/^\.[ \t]+$/.test(line)) return dotWithBlanks(line);
     if (at.session !== undefined && !this.toldInMessage.has(at.session) && looksLikeCommand(line)) {
       this.toldInMessage.add(at.session);
       return commandInMessage(line);

@@ -64,6 +64,17 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     await t.close();
   });
 
+  it('`. ` (a dot and a space) meant to end the message: told it went in as text, stuffed, and what ends it', async () => {
+    // A learner typed ". ", saw "C: │ .." and stayed in DATA with no word why.
+    const { t, said, send } = await start('04-data');
+    await send([...envelope, 'Subject: hi', '', 'Hello Bob.', '. ']);
+    expect(said.at(-1)!.text).toMatch(/`\. ` is a dot and a space.*not the end of the message.*`\.\. `.*only `\.`/);
+    expect(t.state().dataMode).toBe(true);
+    await send(['.']);
+    expect(t.state().dataMode).toBe(false);
+    await t.close();
+  });
+
   it('RCPT TO:<dave@exmaple.net>: "you wrote exmaple.net; the lab\'s world has example.net"', async () => {
     const { t, said, send } = await start('03-envelope');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@exmaple.net>']);

@@ -39,9 +39,9 @@ export interface TutorAppProps {
 
 const KEYS_HELP = [
   'keys:',
-  '  Enter          send the line, exactly as typed',
+  '  Enter          send the line as typed (in a message, a leading . is doubled)',
   '  ↑ / ↓          earlier lines (history)',
-  '  ← / →          move in the line; Ctrl+A / Ctrl+E to its start / end; Ctrl+U clears it',
+  '  ← / →          move in the line; Ctrl+A / Ctrl+E start / end; Ctrl+U clears',
   '  PgUp / PgDn    page the reading :read opens (↑/↓ a line; q or Esc closes it)',
   '  Ctrl+C         quit (so does :quit)',
 ].join('\n');
