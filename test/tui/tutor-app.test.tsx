@@ -111,6 +111,15 @@ describe('TutorApp', () => {
     expect(tutor.submitted).toEqual([':help', 'n']);
   });
 
+  it('a question longer than the screen is wrapped, not cut: its (y/n) stays in sight at 80 columns', async () => {
+    // A learner's :reset in "Relaying, and why open relays are dangerous" read "…and forget i…".
+    const { tutor, lastFrame } = await renderTutorApp();
+    tutor.set({ confirming: 'Restart "Relaying, and why open relays are dangerous" from step 1 and forget its progress? (y/n)' });
+    const f = plain(await until(lastFrame, (t) => t.includes('y/n ›')));
+    expect(f).toContain('its progress? (y/n)');
+    for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
   it(':quit ends the app without asking the tutor to send anything', async () => {
     const { tutor, stdin, frames, keys } = await renderTutorApp();
     await keys(':quit', 'C: :quit');

@@ -23,6 +23,7 @@ import type { Row } from './transcript-model.js';
 import { shortId } from './transcript-groups.js';
 import { rowLines } from './transcript-row.js';
 import { StyledLines } from './styled-lines.js';
+import { wrapText } from './inline-wrap.js';
 import { dotStuff } from '../../protocol/command.js';
 import { isForTutor, isQuitCommand } from '../../lessons/tutor-commands.js';
 
@@ -135,9 +136,11 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   // sent message lines and the present-mode margins. The step's instruction is shown here only (the
   // transcript keeps a `▸ Step 2/5` mark), so it gets room for a long one; the live area stays well
   // under the height of a 24-row terminal.
-  const fixed = 5 + (state.confirming ? 1 : 0) + sent.length + (theme.present ? 3 : 0);
-  const lessonLines = Math.max(1, Math.min(rows >= 40 ? 12 : rows >= 30 ? 10 : 8, rows - fixed - 3));
   const width = liveWidth(columns);
+  // Wrapped, not cut: a question cut at the edge lost its "(y/n)" (":reset" with a long lesson title).
+  const questionLines = state.confirming ? wrapText({ text: state.confirming, bold: true, color: 'yellow' }, width) : [];
+  const fixed = 5 + questionLines.length + sent.length + (theme.present ? 3 : 0);
+  const lessonLines = Math.max(1, Math.min(rows >= 40 ? 12 : rows >= 30 ? 10 : 8, rows - fixed - 3));
   const sentLines = sent.flatMap((line) => rowLines(sentRow(line), width, theme));
   const others = frames.sessions.filter((s) => s.leg === 'inbound' && s.id !== state.session).length;
   // Where the learner stands, first on the status line (the stage bar alone fills 80 columns).
@@ -174,11 +177,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
             tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
             width={width}
           />
-          {state.confirming ? (
-            <Text wrap="truncate-end" bold color={tint(theme, 'yellow')}>
-              {state.confirming}
-            </Text>
-          ) : null}
+          {questionLines.length ? <StyledLines lines={questionLines} /> : null}
           {sentLines.length ? <StyledLines lines={sentLines} /> : null}
         </Frozen>
         <Box marginTop={theme.present ? 1 : 0}>
