@@ -16,7 +16,7 @@ export function chooseStart(lessons: Lesson[], progress: Progress, lessonId: str
 }
 
 /** What the tutor says when `lesson` is complete (progress already records it). */
-export function completionWords(lessons: Lesson[], progress: Progress, lesson: Lesson, at: { demo: boolean; advancing: boolean }): string[] {
+export function completionWords(lessons: Lesson[], progress: Progress, lesson: Lesson, at: { demo: boolean; advancing: boolean; skipped?: number }): string[] {
   const idx = lessons.indexOf(lesson);
   if (at.demo) {
     const after = lessons[idx + 1];
@@ -24,7 +24,12 @@ export function completionWords(lessons: Lesson[], progress: Progress, lesson: L
   }
   const following = lessons.slice(idx + 1).find((l) => !progress.isDone(l.id)) ?? lessons[idx + 1];
   const hint = following && !at.advancing ? ` Type :next for the next lesson, ${following.title}.` : '';
-  const words = [`Lesson complete: ${lesson.title}.${hint}`];
+  const skipped = at.skipped ?? 0;
+  const words = [
+    skipped > 0
+      ? `Lesson skipped: ${lesson.title} (${skipped} of ${lesson.steps.length} step${lesson.steps.length === 1 ? '' : 's'} skipped with :next; it is not counted as done, and \`:lesson ${lesson.id}\` does it again).${hint}`
+      : `Lesson complete: ${lesson.title}.${hint}`,
+  ];
   if (lessons.every((l) => progress.isDone(l.id))) words.push('Every lesson is done. :lesson <id> replays any of them.');
   return words;
 }

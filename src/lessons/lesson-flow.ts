@@ -240,8 +240,9 @@ export class LessonFlow {
       queueMicrotask(() => this.host.changed());
     });
     runner.onComplete(() => {
-      this.progress.complete(lesson.id);
-      this.onLessonComplete(lesson, this.advancing);
+      if (runner.skippedSteps > 0) this.progress.skipThrough(lesson.id);
+      else this.progress.complete(lesson.id);
+      this.onLessonComplete(lesson, this.advancing, runner.skippedSteps);
     });
     // The tutor feeds the runner itself (observe), so a reply is graded before it is judged a miss;
     // events before this (the greeting) are not evidence.
@@ -280,8 +281,8 @@ export class LessonFlow {
     this.host.say('info', words);
   }
 
-  private onLessonComplete(lesson: Lesson, advancing: boolean): void {
-    for (const words of completionWords(this.lessons, this.progress, lesson, { demo: this.demo, advancing })) this.host.say('info', words);
+  private onLessonComplete(lesson: Lesson, advancing: boolean, skipped: number): void {
+    for (const words of completionWords(this.lessons, this.progress, lesson, { demo: this.demo, advancing, skipped })) this.host.say('info', words);
     this.everyLessonDone = !this.demo && this.lessons.every((l) => this.progress.isDone(l.id));
     this.host.changed();
   }
@@ -297,7 +298,8 @@ export class LessonFlow {
 
   private statusOf(l: Lesson): LessonStatus {
     if (this.progress.isDone(l.id)) return 'done';
-    return this.current?.lesson.id === l.id ? 'current' : 'to do';
+    if (this.current?.lesson.id === l.id && !this.current.complete) return 'current';
+    return this.progress.of(l.id)?.skipped ? 'skipped' : 'to do';
   }
 }
 

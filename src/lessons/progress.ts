@@ -14,6 +14,8 @@ export interface LessonProgress {
   /** The step to resume at (0-based). */
   step: number;
   completedAt?: string;
+  /** Gone through with `:next`, a step or more not done: not done, and listed as skipped. */
+  skipped?: boolean;
 }
 
 export interface ProgressData {
@@ -23,7 +25,7 @@ export interface ProgressData {
   lessons: Record<string, LessonProgress>;
 }
 
-export type LessonStatus = 'done' | 'current' | 'to do';
+export type LessonStatus = 'done' | 'current' | 'skipped' | 'to do';
 
 export function defaultProgressFile(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(stateDir(env), 'progress.json');
@@ -81,7 +83,8 @@ export class Progress {
 
   status(id: string): LessonStatus {
     if (this.isDone(id)) return 'done';
-    return this.data.current === id ? 'current' : 'to do';
+    if (this.data.current === id) return 'current';
+    return this.data.lessons[id]?.skipped ? 'skipped' : 'to do';
   }
 
   /** Where to resume: the current lesson if it still exists, else the first not done. */
@@ -102,7 +105,15 @@ export class Progress {
     const p = (this.data.lessons[id] ??= { done: false, step: 0 });
     p.done = true;
     p.step = 0;
+    delete p.skipped;
     p.completedAt = new Date().toISOString();
+    this.save();
+  }
+
+  /** Gone through to its end with `:next` on some step: not done; the next lesson is current. */
+  skipThrough(id: string): void {
+    const p = (this.data.lessons[id] ??= { done: false, step: 0 });
+    if (!p.done) Object.assign(p, { step: 0, skipped: true });
     this.save();
   }
 
@@ -173,6 +184,7 @@ export function parseProgress(text: string, file: string): ProgressData {
         done: p.done === true,
         step: Number.isInteger(p.step) && (p.step as number) >= 0 ? (p.step as number) : 0,
         ...(typeof p.completedAt === 'string' ? { completedAt: p.completedAt } : {}),
+        ...(p.skipped === true && p.done !== true ? { skipped: true } : {}),
       };
     }
   }

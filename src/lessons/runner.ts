@@ -132,6 +132,7 @@ export class LessonRunner {
 
   /** Back to step 1; only events from now on count. */
   restart(): void {
+    this.skippedSteps = 0;
     this.index = 0;
     this.window = [];
     this.hintsShown = 0;
@@ -155,8 +156,12 @@ export class LessonRunner {
   /** Skip the current step (`:next`), as if it had passed, without its explanation being earned. */
   skip(): void {
     if (this._complete) return;
+    this.skippedSteps++;
     this.advance();
   }
+
+  /** Steps skipped with `:next` since the lesson (re)started: a lesson with any is not done. */
+  skippedSteps = 0;
 
   /**
    * Does the learner's part of the current step hold (learnerPart: what is missing is the queue's or a

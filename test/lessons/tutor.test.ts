@@ -146,6 +146,17 @@ describe('a session on the real lab passes the steps', () => {
 });
 
 describe("the tutor's commands", () => {
+  it(':next through every step records the lesson as skipped, not done, and says so', async () => {
+    // A learner typed :next five times in lesson 10: "Lesson complete", and :lessons listed it "done".
+    const { t, said, progressFile } = await start('01-connection');
+    await t.submit(':next');
+    await t.submit(':next');
+    expect(said.some((s) => /Lesson skipped: Connection and the greeting \(2 of 2 steps skipped/.test(s.text))).toBe(true);
+    expect(said.some((s) => /Lesson complete/.test(s.text))).toBe(false);
+    expect(t.lessonList().find((l) => l.id === '01-connection')!.status).toBe('skipped');
+    expect(JSON.parse(readFileSync(progressFile, 'utf8')).lessons['01-connection']).toMatchObject({ done: false, skipped: true });
+  });
+
   it(':mailbox <address> <N> shows message N as stored; a bad N says which there are', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(DOTTED);

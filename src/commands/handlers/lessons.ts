@@ -26,7 +26,7 @@ export function listLessons(argv: ArgumentsCamelCase<ListArgs>): void {
   const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
   const progress = Progress.load(defaultProgressFile(env));
   const current = progress.resumeLesson(lessons)?.id;
-  const status = (id: string) => (progress.isDone(id) ? 'done' : id === current ? 'current' : 'to do');
+  const status = (id: string) => (progress.isDone(id) ? 'done' : id === current ? 'current' : progress.of(id)?.skipped ? 'skipped' : 'to do');
   const rows = lessons.map((l) => ({ id: l.id, title: l.title, stage: l.stage, order: l.order, status: status(l.id) }));
   for (const e of errors) stderr.write(`smtp-lab: skipped a broken lesson: ${formatLessonError(e)}\n`);
   if (argv.json) {
@@ -38,7 +38,7 @@ export function listLessons(argv: ArgumentsCamelCase<ListArgs>): void {
   const idWidth = Math.max(0, ...rows.map((r) => stringWidth(r.id)));
   const done = rows.filter((r) => r.status === 'done').length;
   for (const [i, r] of rows.entries()) {
-    const mark = r.status === 'done' ? c.green('✓ done   ') : r.status === 'current' ? c.yellow('→ current') : c.dim('  to do  ');
+    const mark = r.status === 'done' ? c.green('✓ done   ') : r.status === 'current' ? c.yellow('→ current') : r.status === 'skipped' ? c.dim('↷ skipped') : c.dim('  to do  ');
     const head = `${String(i + 1).padStart(2)}. ${mark} `;
     const id = r.id + ' '.repeat(idWidth - stringWidth(r.id));
     const stage = c.dim(`[${r.stage.join(', ')}]`);
