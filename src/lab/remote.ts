@@ -26,13 +26,13 @@ import './smtp-server-patches.js';
 import type { EventBus } from '../events/bus.js';
 import type { World, DomainSpec, RemoteBehaviour } from '../data/world.js';
 import { UserError } from '../user-error.js';
-import { deliverToMaildir, mailboxDir, uniqueName } from './maildir.js';
+import { mailboxDir, uniqueName } from './maildir.js';
 import { rfc5322Now } from './date-now.js';
 import { tcpInfo } from '../protocol/trace.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { headerSection } from '../protocol/message.js';
-import type { MailAuth, Receipt, StoreAt } from './mail-auth.js';
+import { storeChecked, type MailAuth, type Receipt, type StoreAt } from './mail-auth.js';
 
 /**
  * The greylisting MTAs' memory of (client, sender, recipient) triplets, kept in the data dir: the tutor
@@ -318,12 +318,9 @@ function makeServer(
           return notStored((err as Error).message);
         }
         if (!auth) {
-          const message = Buffer.concat([Buffer.from(received), content]);
-          Promise.all(deliveries.map((d) => deliverToMaildir(d.dir, d.name, from, d.rcpt, message, true))).then(
-            () => accepted(message.length),
-            (err: Error) => notStored(err.message),
-          );
-          return;
+          // Stored as the mail-auth thread stores a checked message, without the checks' fields.
+          const { size, storeError } = await storeChecked({ received, from, deliveries }, '', content);
+          return storeError === undefined ? accepted(size) : notStored(storeError);
         }
         // Checked and, unless refused, stored by the mail-auth thread: the message does not come back.
         let got: Receipt;
