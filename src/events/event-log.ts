@@ -16,7 +16,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { isMessageLines, type EventBus } from './bus.js';
+import { expandLines, isMessageLines, type EventBus } from './bus.js';
 import type { LabEvent, MessageLines } from './types.js';
 
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -48,18 +48,8 @@ interface DataLine {
   time: string;
 }
 
-/** Message lines in a row, as one log line: the first line's seq, each next one a seq further. */
-interface DataLineRun {
-  type: 'wire';
-  session: string;
-  leg: string;
-  direction: string;
-  lines: string[];
-  stage: string;
-  data: true;
-  seq: number;
-  time: string;
-}
+/** Message lines in a row, as one log line: the bus's run of them (the first line's seq, each next one a seq further). */
+type DataLineRun = MessageLines;
 
 const DATA_LINE_KEYS = 9;
 
@@ -314,9 +304,8 @@ export function readEventLog(dataDir: string): LoggedRun[] {
         // A run killed mid-write leaves half a line.
         continue;
       }
-      if (parsed.type === 'wire' && 'lines' in parsed && Array.isArray(parsed.lines)) {
-        const { session, leg, direction, stage, seq, time } = parsed;
-        parsed.lines.forEach((l, i) => events.push({ type: 'wire', session, leg, direction, line: l, stage, data: true, seq: seq + i, time } as LabEvent));
+      if (isMessageLines(parsed)) {
+        events.push(...expandLines(parsed));
       } else {
         const e = parsed as LabEvent;
         if (e.explainKey !== undefined) {
