@@ -87,7 +87,7 @@ class EventLog {
    * The explanation last written under each explainKey in the current file (a file must be readable on
    * its own: the oldest are dropped).
    */
-  private explained = new Map<string, { text: string }>();
+  private explained = new Map<string, string>();
 
   constructor(
     private readonly dir: string,
@@ -148,14 +148,13 @@ class EventLog {
     const key = event.explainKey;
     const text = event.explain;
     if (key === undefined || text === undefined) return JSON.stringify(event);
-    const said = this.explained.get(key);
-    if (said?.text === text) {
+    if (this.explained.get(key) === text) {
       // Said already: the event without it (a shallow copy is cheaper than writing out a few hundred
       // characters of explanation to cut them off again).
       const { explain: _said, ...rest } = event;
       return JSON.stringify(rest);
     }
-    this.explained.set(key, { text });
+    this.explained.set(key, text);
     return JSON.stringify(event);
   }
 
