@@ -297,9 +297,8 @@ export class LessonFlow {
   }
 
   private statusOf(l: Lesson): LessonStatus {
-    if (this.progress.isDone(l.id)) return 'done';
-    if (this.current?.lesson.id === l.id && !this.current.complete) return 'current';
-    return this.progress.of(l.id)?.skipped ? 'skipped' : 'to do';
+    const running = this.current && !this.current.complete ? this.current.lesson.id : null;
+    return this.progress.status(l.id, running);
   }
 }
 

@@ -81,9 +81,10 @@ export class Progress {
     return this.data.lessons[id]?.done === true;
   }
 
-  status(id: string): LessonStatus {
+  /** `current`: the lesson the caller counts as current, null for none (the tutor's running one; by default the file's). */
+  status(id: string, current: string | null = this.data.current ?? null): LessonStatus {
     if (this.isDone(id)) return 'done';
-    if (this.data.current === id) return 'current';
+    if (current === id) return 'current';
     return this.data.lessons[id]?.skipped ? 'skipped' : 'to do';
   }
 

@@ -26,8 +26,7 @@ export function listLessons(argv: ArgumentsCamelCase<ListArgs>): void {
   const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
   const progress = Progress.load(defaultProgressFile(env));
   const current = progress.resumeLesson(lessons)?.id;
-  const status = (id: string) => (progress.isDone(id) ? 'done' : id === current ? 'current' : progress.of(id)?.skipped ? 'skipped' : 'to do');
-  const rows = lessons.map((l) => ({ id: l.id, title: l.title, stage: l.stage, order: l.order, status: status(l.id) }));
+  const rows = lessons.map((l) => ({ id: l.id, title: l.title, stage: l.stage, order: l.order, status: progress.status(l.id, current ?? null) }));
   for (const e of errors) stderr.write(`smtp-lab: skipped a broken lesson: ${formatLessonError(e)}\n`);
   if (argv.json) {
     stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
