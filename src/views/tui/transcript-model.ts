@@ -78,6 +78,16 @@ export interface StageProgress {
   visited: Stage[];
 }
 
+/**
+ * A text the TUI pages on the alternate screen: a lesson's reading (Markdown) or the command list
+ * (`:help`, laid out in columns already).
+ */
+export interface Paged {
+  id: number;
+  kind: 'reading' | 'help';
+  text: string;
+}
+
 export interface TranscriptModel {
   mode: 'tutor' | 'watch';
   /** The learner's current session (tutor mode): its lines carry no tag and are never dropped. */
@@ -94,8 +104,11 @@ export interface TranscriptModel {
   explains: ExplainMemory;
   /** The learner's pipelined groups, shown as they travelled. */
   groups: PipelineGroups;
-  /** The lesson's whole reading the tutor said last (`:read`): the TUI pages it over the live area. */
-  reading?: { id: number; text: string };
+  /**
+   * What the tutor said last that is taller than a small screen — the lesson's whole reading (`:read`)
+   * or the command list (`:help`): the TUI pages it over the live area.
+   */
+  reading?: Paged;
   /** Open sessions, in the order they opened. */
   sessions: Map<string, SessionInfo>;
   /** Relay session → the queue id it delivers (the wire events may omit it). */
@@ -368,7 +381,13 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         if (model.mode !== 'tutor') break;
         if (e.says === 'reading') {
           // Paged over the live area (the transcript keeps the short start and the `:read` echo).
-          model.reading = { id: model.nextId++, text: e.text };
+          model.reading = { id: model.nextId++, kind: 'reading', text: e.text };
+          break;
+        }
+        if (e.says === 'help') {
+          // Paged too: the commands and the view's keys are ~33 lines, and printed into the transcript
+          // their first lines scrolled off a 24-row terminal before they were read.
+          model.reading = { id: model.nextId++, kind: 'help', text: model.keysHelp ? `${e.text}\n${model.keysHelp}` : e.text };
           break;
         }
         if (e.says === 'step') {
@@ -378,7 +397,6 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           break;
         }
         push({ kind: 'output', indent: 0, output: e.says, text: e.text }, undefined, true);
-        if (e.says === 'help' && model.keysHelp) push({ kind: 'output', indent: 0, output: 'help', text: model.keysHelp }, undefined, true);
         break;
       case 'lesson':
         if (e.action === 'start' || e.action === 'restart') {
