@@ -1,12 +1,15 @@
 /**
  * What a learner reads in the shipped lessons can be read one way only: each lesson opens with a short
  * plain summary (the tutor's first screen), the lone dot is never a full stop, and what the learner
- * types (commands, addresses) sits in a code span that no full stop follows.
+ * types (commands, addresses) sits in a code span that no full stop follows. Its examples fit a
+ * terminal 80 columns wide.
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LESSONS_DIR } from '../../src/data/shipped.js';
 import { loadLessons } from '../../src/lessons/load.js';
+import { renderMarkdown } from '../../src/views/tui/markdown.js';
+import { lineText, textWidth } from '../../src/views/tui/inline-wrap.js';
 
 const { lessons } = loadLessons();
 
@@ -50,5 +53,22 @@ describe('the shipped lessons, as text', () => {
         expect(t, l.id).not.toMatch(/`\.`\./);
         expect(t, l.id).not.toMatch(/, `\.`(\s|$)/);
       }
+  });
+
+  it('fit every line of a code block in the reading pager at 80 columns, but an exact reply too long on its own', () => {
+    // :read pages at 79 columns and indents code by 2: 77 columns. Wider, the line went on a `↪` line
+    // with a word split in two (lessons 02-08 had 77-132 column blocks).
+    const ROOM = 77;
+    for (const l of lessons) {
+      const code = [...l.body.matchAll(/^```[^\n]*\n([\s\S]*?)^```/gm)].flatMap((m) => m[1]!.split('\n'));
+      for (const line of code) {
+        const shown = line.replace(/\t/g, '    ');
+        if (textWidth(shown) <= ROOM) continue;
+        // A line of the wire, as the lab sends it: kept exact, it breaks at a space onto a `↪` line.
+        expect(shown, `${l.id}: a code line of ${textWidth(shown)} columns`).toMatch(/^(\(relay R\d+\) )?[SC]: /);
+        const rows = renderMarkdown(['```', line, '```'].join('\n'), 79).map(lineText);
+        expect(rows.map((r, i) => (i === 0 ? r.slice(2) : r.replace(/^ {2}↪ /, ''))).join(' '), l.id).toBe(shown);
+      }
+    }
   });
 });
