@@ -58,7 +58,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
     case 'dns-lookup':
-      return `DNS ${e.rrtype} ${e.name} (asked by ${e.by}): ${e.error ?? e.answer.join(' | ')}`;
+      return `DNS ${e.rrtype} ${e.name} (asked by ${e.by}): ${e.error ?? (e.rrtype === 'TXT' ? e.answer.map(txtRecord).join(' | ') : e.answer.join(' | '))}`;
     case 'dkim-signed':
       return about(e.queueId, `DKIM-signed d=${e.domain} s=${e.selector} c=${e.canonicalization} h=${e.signedHeaders.join(':')}`);
     case 'auth-results': {
@@ -87,6 +87,26 @@ function sizes(e: Extract<LabEvent, { type: 'queued' }>): string {
   if (e.received === undefined) return `${e.size} octets`;
   const declared = e.declaredSize !== undefined ? ` (declared ${e.declaredSize})` : '';
   return `a ${e.received}-octet message${declared}, ${e.size} stored with the lab's Received:`;
+}
+
+/** A base64 run this long is a key (a DKIM record's p=): its ends say which, its middle nothing. */
+const LONG_BASE64 = /[A-Za-z0-9+/]{48,}=*/g;
+
+/**
+ * One TXT record as its reader uses it: its character-strings joined into one quoted text (a DKIM key is
+ * over 255 octets, so two strings, and `"…" "…"` wrapped at 80 columns read as three records), a key
+ * cut to its ends. `smtp-lab dns` and `:dns` print the record whole, as dig +short does.
+ */
+function txtRecord(record: string): string {
+  const strings = [...record.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+  if (!strings.length) return record;
+  let cut = 0;
+  const text = strings.join('').replace(LONG_BASE64, (key) => {
+    cut = key.length;
+    return `${key.slice(0, 12)}…${key.slice(-6)}`;
+  });
+  const notes = [strings.length > 1 ? `${strings.length} strings joined` : '', cut ? `the ${cut}-character key shortened` : ''].filter(Boolean);
+  return `"${text}"${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
 function whyBounced(e: Extract<LabEvent, { type: 'bounced' }>): string {

@@ -164,6 +164,8 @@ describe("the tutor's commands", () => {
     await t.submit(':mailbox bob@example.com 1');
     const shown = said.at(-1)!.text;
     expect(shown).toMatch(/^Message 1 of 1 in bob@example.com/);
+    // The file on a line of its own, so wrapping never cuts its name or leaves a "):" alone.
+    expect(shown.split('\n')[1]).toMatch(/^\/\S+\/mail\/example\.com\/bob\/new\/[^/\s]+$/);
     expect(shown).toMatch(/^Received: from t\.test/m);
     expect(shown).toMatch(/^Subject: dots$/m);
     expect(shown).toMatch(/^\.hidden line$/m);

@@ -54,7 +54,17 @@ export type Row =
       /** HH:MM:SS, in watch: an instructor reads when each line came, and its stage as a word. */
       time?: string;
     })
-  | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string; /** HH:MM:SS, on queue notes: "next 15:52:33" is checked against them. */ time?: string })
+  | (RowBase & {
+      kind: 'note';
+      text: string;
+      tone: Tone;
+      stage?: Stage;
+      explain?: string;
+      /** HH:MM:SS, on queue notes: "next 15:52:33" is checked against them. */
+      time?: string;
+      /** The end of `text` (a DNS answer) kept on one line when it fits one, so a record is not split. */
+      keep?: string;
+    })
   | (RowBase & { kind: 'output'; output: string; text: string })
   | (RowBase & { kind: 'summary'; text: string });
 
@@ -359,7 +369,10 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         const tone = e.type === 'auth-results' ? (e.action === 'reject' ? 'error' : 'info') : e.type === 'dns-lookup' && e.error ? 'warn' : 'info';
         // The learner's: checks of their mail, their own :dns, and the forger they set off with :spoof.
         const theirs = e.queueId ? isLearner(model, model.queueOrigin.get(e.queueId)) : e.type === 'auth-results' ? !!e.forged : e.type === 'dns-lookup' && e.by === 'you';
-        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, theirs);
+        const text = describeEvent(e, GROUPED)!;
+        // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
+        const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
+        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: e.explain, text, keep }, group, theirs);
         break;
       }
       case 'relay-denied':
