@@ -108,6 +108,9 @@ export class LessonFlow {
     if (r && !r.complete) {
       // Skipping the last step ends the lesson: it says so (onComplete) before the next one starts.
       this.advancing = true;
+      // Said first: in the transcript the step's mark alone ("▸ Step 2/5") read as if it had been done.
+      const skipped = r.step;
+      if (skipped) this.host.say('info', `Step ${r.stepIndex + 1}/${r.lesson.steps.length} skipped: ${skipped.instruction}`);
       try {
         r.skip();
       } finally {

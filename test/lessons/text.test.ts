@@ -55,6 +55,12 @@ describe('the shipped lessons, as text', () => {
       }
   });
 
+  it("give a newcomer in lesson 1 the command to type in every hint, the first one too", () => {
+    // "There is a four-letter command whose name says what you want" left a first-time learner stuck.
+    const first = lessons.find((l) => l.id === '01-connection')!;
+    for (const s of first.steps) for (const h of s.hints) expect(h, h).toMatch(/`(HELP|QUIT)`/);
+  });
+
   it('fit every line of a code block in the reading pager at 80 columns, but an exact reply too long on its own', () => {
     // :read pages at 79 columns and indents code by 2: 77 columns. Wider, the line went on a `↪` line
     // with a word split in two (lessons 02-08 had 77-132 column blocks).
