@@ -251,6 +251,23 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     expect(text(rows)).toEqual(['output:▸ Step 2/5']);
   });
 
+  it("a lab restarted for a lesson's world is one line, not the listening block again", () => {
+    // Lessons 10 and 11 printed the listening line, its explanation and six remote MTAs once more.
+    const listening = (submissionPort: number): LabEventInput => ({ type: 'listening', host: '127.0.0.1', port: 2525, hostname: 'mx.example.com', domain: 'example.com', dataDir: '/d', submissionPort, stage: 'connection' });
+    const remotes = (port: number): LabEventInput => ({ type: 'notice', level: 'info', message: `remote MTAs on loopback: mx.example.net → 127.0.0.1:${port} (accept)`, stage: 'connection' });
+    const rows = learnerRows([listening(2587), remotes(3001), { type: 'tutor', says: 'lesson-text', text: 'Lesson 10', stage: 'queue' }, listening(2600), remotes(3002), { type: 'tutor', says: 'lesson-text', text: 'Lesson 11', stage: 'queue' }]);
+    expect(text(rows)).toEqual([
+      'note:mx.example.com listening on 127.0.0.1:2525, submission 2587',
+      'note:remote MTAs on loopback: mx.example.net → 127.0.0.1:3001 (accept)',
+      'output:Lesson 10',
+      "note:the lab restarted with this lesson's world: mx.example.com on 127.0.0.1:2525 as before",
+      'output:Lesson 11',
+    ]);
+    // watch shows every start as it is.
+    const watched = applyEvents(createModel('watch'), events([listening(2587), remotes(3001), listening(2600), remotes(3002)])).rows;
+    expect(watched.filter((r) => r.kind === 'note')).toHaveLength(4);
+  });
+
   it('keeps the reading (:read) for the pager, out of the transcript', () => {
     const model = createModel('tutor');
     const { rows } = applyEvents(model, events([{ type: 'tutor', says: 'reading', text: '# The whole reading', stage: 'handshake' }]));

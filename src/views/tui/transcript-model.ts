@@ -142,6 +142,14 @@ export interface TranscriptModel {
   learnerQueued: boolean;
   /** Shown under the tutor's :help (the keys are the view's, not the engine's). */
   keysHelp?: string;
+  /**
+   * The tutor's lab has said where it listens: a lesson with `world:` restarts it (on the same port),
+   * and the whole block again — listening, its explanation, every remote MTA — only pushed the lesson's
+   * start off a small screen.
+   */
+  listened?: boolean;
+  /** A restart's "remote MTAs on loopback" notice is due next and is left out. */
+  restarted?: boolean;
   /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
   generation: number;
   /** The wire view (`--wire`, `:wire on|off`): CRLFs, TCP reads, octets, where TLS starts. */
@@ -149,6 +157,9 @@ export interface TranscriptModel {
   /** Watch: body lines summarised in a flood, and kept for the key that expands a summary. */
   flood: BodyFlood;
 }
+
+/** How the lab's queue names its remote MTAs when it starts (src/lab/queue.ts). */
+const REMOTE_MTAS = 'remote MTAs on loopback:';
 
 export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
   const model: TranscriptModel = {
@@ -263,6 +274,12 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     if (summary) push({ kind: 'summary', indent: 0, text: summary }, group, true);
     switch (e.type) {
       case 'listening':
+        if (model.mode === 'tutor' && model.listened) {
+          model.restarted = true;
+          push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, text: `the lab restarted with this lesson's world: ${e.hostname} on ${e.host}:${e.port} as before` }, undefined, true);
+          break;
+        }
+        model.listened = true;
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'session-open': {
@@ -385,6 +402,10 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'notice':
+        if (model.restarted && !e.session && e.message.startsWith(REMOTE_MTAS)) {
+          model.restarted = false;
+          break;
+        }
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message }, group, mine || !e.session);
         break;
       case 'fault':
