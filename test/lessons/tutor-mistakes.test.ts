@@ -54,6 +54,18 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     await t.close();
   });
 
+  it('a bare HELO gets 501 with no enhanced code, and the explanation says why there is none', async () => {
+    // A learner saw "501 Error: Syntax: HELO hostname" among replies that all carried 5.x.x codes.
+    const { t, send } = await start('02-helo-ehlo');
+    await send(['HELO']);
+    const reply = wires(lab.events, { direction: 'server', replyTo: 'HELO' })[0]!;
+    expect(reply.code).toBe(501);
+    // RFC 2034 §3: the greeting and replies to HELO and EHLO carry none (Postfix: "501 Syntax: HELO hostname").
+    expect(reply.enhanced).toBeUndefined();
+    expect(reply.explain).toMatch(/No enhanced code .* RFC 2034 §3/);
+    await t.close();
+  });
+
   it(':quit in a message asks first, and n keeps the message going', async () => {
     const { t, said, send } = await start('04-data');
     await send([...envelope, ':quit']);
