@@ -268,6 +268,17 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     expect(watched.filter((r) => r.kind === 'note')).toHaveLength(4);
   });
 
+  it("says the tutor closed the learner's session when it did (a new lesson, :reconnect), not a bare (reset)", () => {
+    const open = (session: string): LabEventInput => ({ type: 'session-open', session, leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 5000, stage: 'connection' });
+    const close = (session: string, reason: 'reset' | 'quit'): LabEventInput => ({ type: 'session-close', session, leg: 'inbound', reason, stage: 'termination' });
+    const notes = learnerRows([open('ME'), close('ME', 'reset')]).filter((r) => r.kind === 'note');
+    expect(notes.map((r) => ('text' in r ? r.text : ''))).toEqual(['your session ME closed by the tutor, without QUIT']);
+    expect(learnerRows([open('ME'), close('ME', 'quit')]).filter((r) => r.kind === 'note').map((r) => ('text' in r ? r.text : ''))).toEqual(['your session ME closed (quit)']);
+    // In watch, a client that hung up is only that.
+    const watched = applyEvents(createModel('watch'), events([open('S1'), close('S1', 'reset')])).rows;
+    expect(text(watched).at(-1)).toBe('note:session S1 closed (reset)');
+  });
+
   it('keeps the reading (:read) for the pager, out of the transcript', () => {
     const model = createModel('tutor');
     const { rows } = applyEvents(model, events([{ type: 'tutor', says: 'reading', text: '# The whole reading', stage: 'handshake' }]));

@@ -301,7 +301,11 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       }
       case 'session-close': {
         if (model.mode === 'watch' || e.leg === 'relay' || mine) {
-          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
+          // The learner's client is the tutor's: a close without QUIT or a 421 is the tutor's doing (a
+          // new lesson, :reconnect, :connect), which a bare "(reset)" did not say.
+          const byTutor = mine && model.mode === 'tutor' && e.reason === 'reset';
+          const how = byTutor ? 'by the tutor, without QUIT' : `(${e.reason})`;
+          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' || byTutor ? 'info' : 'warn', stage: e.stage, explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed ${how}`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
         }
         if (mine) {
           const st = model.learnerStates.get(e.session);
