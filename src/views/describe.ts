@@ -57,8 +57,13 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
       return `${e.mx} stored message ${e.remoteId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} octets)`;
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
-    case 'dns-lookup':
-      return `DNS ${e.rrtype} ${e.name} (asked by ${e.by}): ${e.error ?? (e.rrtype === 'TXT' ? e.answer.map(txtRecord).join(' | ') : e.answer.join(' | '))}`;
+    case 'dns-lookup': {
+      // What was done to a TXT answer to show it is said before it, so the record itself stays short.
+      const txt = e.rrtype === 'TXT' && !e.error ? e.answer.map(txtRecord) : undefined;
+      const notes = [...new Set(txt?.flatMap((r) => r.notes) ?? [])];
+      const answer = e.error ?? (txt ? txt.map((r) => r.text).join(' | ') : e.answer.join(' | '));
+      return `DNS ${e.rrtype} ${e.name} (asked by ${e.by}${notes.length ? `; ${notes.join(', ')}` : ''}): ${answer}`;
+    }
     case 'dkim-signed':
       return about(e.queueId, `DKIM-signed d=${e.domain} s=${e.selector} c=${e.canonicalization} h=${e.signedHeaders.join(':')}`);
     case 'auth-results': {
@@ -97,16 +102,16 @@ const LONG_BASE64 = /[A-Za-z0-9+/]{48,}=*/g;
  * over 255 octets, so two strings, and `"…" "…"` wrapped at 80 columns read as three records), a key
  * cut to its ends. `smtp-lab dns` and `:dns` print the record whole, as dig +short does.
  */
-function txtRecord(record: string): string {
+function txtRecord(record: string): { text: string; notes: string[] } {
   const strings = [...record.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
-  if (!strings.length) return record;
+  if (!strings.length) return { text: record, notes: [] };
   let cut = 0;
   const text = strings.join('').replace(LONG_BASE64, (key) => {
     cut = key.length;
     return `${key.slice(0, 12)}…${key.slice(-6)}`;
   });
   const notes = [strings.length > 1 ? `${strings.length} strings joined` : '', cut ? `the ${cut}-character key shortened` : ''].filter(Boolean);
-  return `"${text}"${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  return { text: `"${text}"`, notes };
 }
 
 function whyBounced(e: Extract<LabEvent, { type: 'bounced' }>): string {

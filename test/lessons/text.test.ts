@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LESSONS_DIR } from '../../src/data/shipped.js';
 import { loadLessons } from '../../src/lessons/load.js';
+import { firstTaught } from '../../src/lessons/curriculum.js';
 import { renderMarkdown } from '../../src/views/tui/markdown.js';
 import { lineText, textWidth } from '../../src/views/tui/inline-wrap.js';
 
@@ -53,6 +54,14 @@ describe('the shipped lessons, as text', () => {
         expect(t, l.id).not.toMatch(/`\.`\./);
         expect(t, l.id).not.toMatch(/, `\.`(\s|$)/);
       }
+  });
+
+  it('teach the receiver\'s checks in lessons 18-21: what an earlier relay shows of them points there', () => {
+    const first = firstTaught(lessons);
+    const number = (id: string) => lessons.findIndex((l) => l.id.startsWith(id)) + 1;
+    expect(Object.fromEntries(first)).toEqual({ 'dns-lookup': number('18-'), 'auth-results': number('18-'), 'dkim-signed': number('19-'), 'remote-accepted': number('21-') });
+    // Lesson 8 relays before any of them.
+    for (const n of first.values()) expect(n).toBeGreaterThan(number('08-'));
   });
 
   it("give a newcomer in lesson 1 the command to type in every hint, the first one too", () => {

@@ -279,6 +279,27 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     expect(text(watched).at(-1)).toBe('note:session S1 closed (reset)');
   });
 
+  it("a relay's mail-auth checks before the lessons that teach them: a line each, the explanation left to that lesson", () => {
+    // Lesson 8 showed a paragraph each on DKIM, SPF, DMARC and a smuggling split, ten lessons early.
+    const inputs: LabEventInput[] = [
+      { type: 'tutor', says: 'lesson-text', text: 'Lesson 8', stage: 'queue' },
+      { type: 'dkim-signed', queueId: 'Q1', domain: 'example.com', selector: 'lab', signedHeaders: ['From'], canonicalization: 'relaxed/relaxed', stage: 'queue', explain: 'DKIM in full.' },
+      { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: '_dmarc.example.com', rrtype: 'TXT', answer: ['"v=DMARC1; p=reject"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'you', stage: 'queue', explain: 'DNS in full.' },
+    ];
+    const explained = (later: Record<string, number> | undefined) => {
+      const model = createModel('tutor');
+      setLearner(model, 'ME');
+      model.later = () => later;
+      return applyEvents(model, events(inputs)).rows.filter((r) => r.kind === 'note').map((r) => (r.kind === 'note' ? r.explain : undefined));
+    };
+    // In lesson 8: the first of each kind points at its lesson, the rest say nothing; the learner's own :dns is explained.
+    expect(explained({ 'dkim-signed': 19, 'dns-lookup': 18 })).toEqual(['Lesson 19 takes this up.', 'Lesson 18 takes this up.', undefined, 'DNS in full.']);
+    // From the lesson that teaches them on, in full.
+    expect(explained({})).toEqual(['DKIM in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.']);
+  });
+
   it('keeps the reading (:read) for the pager, out of the transcript', () => {
     const model = createModel('tutor');
     const { rows } = applyEvents(model, events([{ type: 'tutor', says: 'reading', text: '# The whole reading', stage: 'handshake' }]));

@@ -39,7 +39,7 @@ describe('describeEvent', () => {
     const answer = `"${whole.slice(0, 255)}" "${whole.slice(255)}"`;
     const e: LabEvent = { ...base, type: 'dns-lookup', name: 'lab._domainkey.example.com', rrtype: 'TXT', answer: [answer], by: 'mx.example.net' };
     const text = describeEvent(e, { grouped: true })!;
-    expect(text).toBe(`DNS TXT lab._domainkey.example.com (asked by mx.example.net): "v=DKIM1; k=rsa; p=MIIBIjANBgkq…IDAQAB" (2 strings joined; the ${key.length}-character key shortened)`);
+    expect(text).toBe(`DNS TXT lab._domainkey.example.com (asked by mx.example.net; 2 strings joined, the ${key.length}-character key shortened): "v=DKIM1; k=rsa; p=MIIBIjANBgkq…IDAQAB"`);
     // One quoted text: wrapped at 80 columns, no line starts a record of its own.
     expect(text.match(/"/g)!.length).toBe(2);
     // A short record is as dig prints it.

@@ -106,6 +106,14 @@ export interface TranscriptModel {
   learnerSessions: Set<string>;
   /** The tutor's own answer to "is this session the learner's?" (it knows before its state says so). */
   isLearnerSession?: (id: string) => boolean;
+  /**
+   * The tutor: the kinds of event a later lesson teaches, with its number (TutorState.lesson.later).
+   * Lesson 8's relay showed the receiver's DKIM, SPF and DMARC checks with a paragraph each, ten
+   * lessons early: they stay, in a line each, pointing at the lesson.
+   */
+  later?: () => Record<string, number> | undefined;
+  /** The kinds of event pointed at a later lesson in this lesson already. */
+  pointedAt: Set<string>;
   nextId: number;
   lastGroup?: string;
   /** Groups whose header is on screen already: coming back to one says "(cont.)". */
@@ -158,6 +166,16 @@ export interface TranscriptModel {
   flood: BodyFlood;
 }
 
+/** A kind of event a later lesson teaches: named in a line, its explanation left to that lesson. */
+function untilTaught(model: TranscriptModel, kind: string, explain: string | undefined): string | undefined {
+  const n = model.mode === 'tutor' ? model.later?.()?.[kind] : undefined;
+  if (n === undefined || explain === undefined) return explain;
+  // Said once a lesson for each kind (a relay has three DNS lookups).
+  if (model.pointedAt.has(kind)) return undefined;
+  model.pointedAt.add(kind);
+  return `Lesson ${n} takes this up.`;
+}
+
 /** How the lab's queue names its remote MTAs when it starts (src/lab/queue.ts). */
 const REMOTE_MTAS = 'remote MTAs on loopback:';
 
@@ -179,6 +197,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     stages: { visited: [] },
     learnerStates: new Map(),
     learnerQueued: false,
+    pointedAt: new Set(),
     generation: 0,
     wire: new WireView(),
     flood: new BodyFlood(),
@@ -393,14 +412,15 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         const text = describeEvent(e, GROUPED)!;
         // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
         const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
-        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: e.explain, text, keep }, group, theirs);
+        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? e.explain : untilTaught(model, e.type, e.explain);
+        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: explainNow, text, keep }, group, theirs);
         break;
       }
       case 'relay-denied':
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'remote-accepted':
-        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, undefined, true);
+        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e.type, e.explain), text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'tls':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
@@ -440,6 +460,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         if (e.action === 'start' || e.action === 'restart') {
           // A new lesson's bar: the open session still stands where it stood; its earlier mail does not count.
           model.learnerQueued = false;
+          model.pointedAt.clear();
           for (const [id, st] of model.learnerStates) if (st.closed) model.learnerStates.delete(id);
           updateStages(model);
         }

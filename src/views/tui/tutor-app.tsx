@@ -65,6 +65,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
     isLearnerSession: tutor.isLearnerSession ? (id) => tutor.isLearnerSession!(id) : undefined,
     // The engine's :help lists the commands; the keys belong to this view.
     keysHelp: KEYS_HELP,
+    later: () => tutor.state().lesson?.later,
   });
   // Lines are handed to the tutor one after another, in the order typed (a paste is many lines).
   const chain = useRef<Promise<void>>(Promise.resolve());

@@ -23,6 +23,8 @@ export interface FramesOptions {
   replay?: boolean;
   /** Shown under the tutor's :help: the view's own keys. */
   keysHelp?: string;
+  /** The tutor: event kinds a later lesson teaches (see TranscriptModel.later). */
+  later?: () => Record<string, number> | undefined;
   /** Watch's `--filter` and `/` key: only the sessions it lets through reach the model. */
   filter?: SessionFilter;
   /** `watch --wire`: start in the wire view (the tutor's `:wire` says it on the stream instead). */
@@ -109,6 +111,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   }
   modelRef.current.keysHelp = opts.keysHelp;
   modelRef.current.isLearnerSession = opts.isLearnerSession;
+  modelRef.current.later = opts.later;
   const pending = useRef<LabEvent[]>([]);
   const dropped = useRef(0);
   const timer = useRef<Later | null>(null);
