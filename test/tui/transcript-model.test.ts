@@ -260,7 +260,7 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
       'note:mx.example.com listening on 127.0.0.1:2525, submission 2587',
       'note:remote MTAs on loopback: mx.example.net → 127.0.0.1:3001 (accept)',
       'output:Lesson 10',
-      "note:the lab restarted with this lesson's world: mx.example.com on 127.0.0.1:2525 as before",
+      "note:the lab restarted with the world this lesson needs: mx.example.com on 127.0.0.1:2525 as before",
       'output:Lesson 11',
     ]);
     // watch shows every start as it is.

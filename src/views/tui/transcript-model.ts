@@ -295,7 +295,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       case 'listening':
         if (model.mode === 'tutor' && model.listened) {
           model.restarted = true;
-          push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, text: `the lab restarted with this lesson's world: ${e.hostname} on ${e.host}:${e.port} as before` }, undefined, true);
+          push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, text: `the lab restarted with the world this lesson needs: ${e.hostname} on ${e.host}:${e.port} as before` }, undefined, true);
           break;
         }
         model.listened = true;
