@@ -98,4 +98,16 @@ describe('steps pass for the right reason', () => {
     expect(accepted.seq).toBeLessThan(words.seq);
     await t.close();
   });
+
+  it("a step a report passes (:dns, :mailbox) explains after the report, not between the command and what it shows", async () => {
+    // Lesson 19: "`v=DKIM1; k=rsa; p=…` is the public key" came before the record it talks about.
+    const { t, said, send } = await start('19-dkim');
+    await send([':dns lab._domainkey.example.com TXT']);
+    const record = said.findIndex((s) => s.kind === 'info' && /^lab\._domainkey\.example\.com TXT:\n"v=DKIM1;/.test(s.text));
+    const explained = said.findIndex((s) => s.kind === 'explain');
+    expect(record).toBeGreaterThan(-1);
+    expect(explained).toBeGreaterThan(record);
+    expect(said.at(-1)).toMatchObject({ kind: 'step', text: expect.stringMatching(/^Step 2\/4/) });
+    await t.close();
+  });
 });
