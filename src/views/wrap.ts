@@ -24,10 +24,32 @@ export function wrapHanging(lead: string, text: string, width: number): string {
   // Too little room beside the lead: the lead becomes part of the text, which hangs under its indent.
   if (width - hang < MIN_ROOM && indent.length < hang) return wrapHanging(indent, lead.slice(indent.length) + text, width);
   const pad = ' '.repeat(hang);
-  return wrapAnsi(text, Math.max(1, width - hang), { hard: true, trim: true })
+  const room = Math.max(1, width - hang);
+  return wrapAnsi(breakablePaths(text, room), room, { hard: true, trim: true })
     .split('\n')
     .map((l, i) => (i === 0 ? lead : pad) + l)
     .join('\n');
+}
+
+/**
+ * A path wider than the room (a Maildir file, delivered) given places to break after its `/`s, so
+ * wrap-ansi does not cut it mid-name ("…/mail/exampl" / "e.com/bob/…"). Each piece is as long as fits,
+ * so two never share a line, and the space between them is the one trimmed at the break.
+ */
+function breakablePaths(text: string, room: number): string {
+  return text.replace(/[^\s\u001b]*\/[^\s\u001b]*/g, (word) => {
+    if (stringWidth(word) <= room) return word;
+    const pieces: string[] = [];
+    let piece = '';
+    for (const part of word.split(/(?<=\/)/)) {
+      if (piece && stringWidth(piece + part) > room) {
+        pieces.push(piece);
+        piece = '';
+      }
+      piece += part;
+    }
+    return [...pieces, piece].join(' ');
+  });
 }
 
 export function wrapIndented(text: string, width: number | undefined, indent: number): string {

@@ -58,4 +58,16 @@ describe('plain-view wrapping', () => {
     expect(outputWidth(pipe, {})).toBe(80);
     expect(outputWidth(pipe, { COLUMNS: 'wide' })).toBe(80);
   });
+
+  it('breaks a path too long for the line after a /, never inside a name (a Maildir file as delivered)', () => {
+    const file = '1796448807.MX9Z8IZFE355001_0.mx.example.com';
+    const path = `/home/learner/.local/state/smtp-lab/data/mail/example.com/bob/new/${file}`;
+    const out = wrapLines(`[queue]        05:33:27 Q1: ✓ delivered to bob@example.com (local, ${path})`, 80).split('\n');
+    for (const line of out) expect(stringWidth(line)).toBeLessThanOrEqual(80);
+    // Each continuation starts at a name, under the text; joined back, the path is whole.
+    expect(out.slice(1).every((l) => /^ {15}[^ ]/.test(l))).toBe(true);
+    expect(out.at(-1)).toContain(file);
+    expect(out.map((l) => l.trim()).join(' ').replace(/\/ /g, '/')).toContain(path);
+    expect(out.some((l) => /example\.co$|exampl$/.test(l))).toBe(false);
+  });
 });
