@@ -70,4 +70,13 @@ describe('plain-view wrapping', () => {
     expect(out.map((l) => l.trim()).join(' ').replace(/\/ /g, '/')).toContain(path);
     expect(out.some((l) => /example\.co$|exampl$/.test(l))).toBe(false);
   });
+
+  it('breaks a base64 run too long for the line in even pieces (a DKIM b= line), none left alone', () => {
+    const b = 'b=cz/6ph98eUh5qghQz1tMI4Q59gLwST8QCKYL7/O8GCpQC2L9GBcZ0CMQFF4csyI66agq4HivQ';
+    const out = wrapLines(`[queue]        (relay R1) C:  ${b}`, 80).split('\n');
+    expect(out).toHaveLength(2);
+    const pieces = [out[0]!.split(' ').at(-1)!, out[1]!.trim()];
+    expect(pieces.join('')).toBe(b);
+    expect(Math.abs(pieces[0]!.length - pieces[1]!.length)).toBeLessThanOrEqual(1);
+  });
 });
