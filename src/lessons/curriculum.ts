@@ -94,3 +94,26 @@ export function newSessionWords(lesson: Lesson, k: number, j: number): string {
   const needs = (lesson.steps[k]!.needs ?? []).filter(isSessionNeed).map((n) => NEED_WORDS[n]);
   return `Step ${k + 1} needs ${needs.join(' and ')}, and your new session has only its greeting: go on from step ${j + 1}.`;
 }
+
+/**
+ * The events a lesson teaches by testing them, by the predicate that tests each: a relay of lesson 8
+ * already shows the receiver's DKIM, SPF and DMARC checks and the next hop's account of what it
+ * stored, which lessons 18-21 take up.
+ */
+const TAUGHT_BY: Record<string, string> = { dkimSigned: 'dkim-signed', authResults: 'auth-results', dns: 'dns-lookup', remoteAccepted: 'remote-accepted' };
+
+/** Each event kind above, and the number (1-based) of the first lesson whose steps test it. */
+export function firstTaught(lessons: Lesson[]): Map<string, number> {
+  const first = new Map<string, number>();
+  const visit = (p: unknown, n: number): void => {
+    if (Array.isArray(p)) return p.forEach((q) => visit(q, n));
+    if (!p || typeof p !== 'object') return;
+    for (const [key, value] of Object.entries(p)) {
+      const kind = TAUGHT_BY[key];
+      if (kind && !first.has(kind)) first.set(kind, n);
+      if (key === 'any' || key === 'all' || key === 'sequence') visit(value, n);
+    }
+  };
+  lessons.forEach((l, i) => l.steps.forEach((s) => visit(s.expect, i + 1)));
+  return first;
+}

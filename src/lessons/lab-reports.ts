@@ -73,7 +73,8 @@ function showMessage(address: string, n: number, total: number, file: string): s
   }
   const text = buf.toString('utf8').replace(/\r\n/g, '\n').replace(/\n$/, '');
   const cut = size > buf.length ? `\n… (${size - buf.length} more octets; the whole message is ${file})` : '';
-  return `Message ${n} of ${total} in ${address}, as stored (${file}):\n\n${text}${cut}`;
+  // The file on a line of its own: inside a sentence, wrapping cut it mid-name or left "):" alone.
+  return `Message ${n} of ${total} in ${address}, as stored in\n${file}\n\n${text}${cut}`;
 }
 
 export function queueReport(lab: { dataDir: string }): string {

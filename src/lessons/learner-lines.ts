@@ -19,8 +19,16 @@ export interface LearnerLinesHost {
   say(says: TutorSays, text: string): void;
 }
 
+/** A MAIL refused with 503 because the transaction `first` opened is still open. */
+export function nestedMail(first: string | undefined): string {
+  const earlier = first ? `Your earlier \`${first}\` was accepted` : 'An earlier MAIL was accepted';
+  return `${earlier}, and its transaction is still open: it lasts until its message is sent, or RSET, a new EHLO or the end of the session aborts it (RFC 5321 §4.1.4). A second MAIL inside it is out of order, so the server answered 503 and kept the first one (RFC 5321 §4.1.4). Go on with \`RCPT TO:<…>\`, or type \`RSET\` to start over.`;
+}
+
 export class LearnerLines {
   private readonly mistakes = new MistakeWatcher();
+  /** The MAIL line that opened each session's transaction, as typed: what a nested MAIL's 503 is about. */
+  private readonly openedBy = new Map<string, string>();
 
   constructor(
     private readonly learner: LearnerSession,
@@ -53,8 +61,11 @@ export class LearnerLines {
       }
       const inMessage = this.learner.dataMode;
       const session = this.learner.id;
+      const wasOpen = this.learner.state?.transaction ?? false;
       await this.learner.send(line);
       if (secret) return;
+      const nested = inMessage || session === undefined ? undefined : this.transactionAfter(session, line, wasOpen);
+      if (nested) return this.host.say('info', nested);
       const words = this.mistakes.afterLine(line, {
         inMessage,
         session,
@@ -65,6 +76,26 @@ export class LearnerLines {
     } catch (err) {
       this.host.say('error', (err as Error).message);
     }
+  }
+
+  /**
+   * Keeps which MAIL opened the session's transaction; for a MAIL refused because one is open, the
+   * words that say so. smtp-server answers "503 5.5.1 Error: nested MAIL command", which told a learner
+   * whose MAIL of an earlier step was accepted nothing about that MAIL.
+   */
+  private transactionAfter(session: string, line: string, wasOpen: boolean): string | undefined {
+    const open = this.learner.stateOf(session)?.transaction ?? false;
+    if (!open) {
+      this.openedBy.delete(session);
+      return undefined;
+    }
+    if (!/^\s*MAIL\s+FROM:/i.test(line)) return undefined;
+    if (!wasOpen) {
+      this.openedBy.set(session, line.trim());
+      return undefined;
+    }
+    // A malformed MAIL gets its 501 first (the argument is read before the order is checked).
+    return this.learner.lastReplyCode(session) === 503 ? nestedMail(this.openedBy.get(session)) : undefined;
   }
 
   /** Open a session on the chosen listener and wait for its greeting. */

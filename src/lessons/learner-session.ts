@@ -23,6 +23,7 @@ export class LearnerSession {
   private address: LabAddress;
   private _listener: ListenerRole = 'mx';
   private readonly states = new Map<string, SessionState>();
+  private readonly replies = new Map<string, number>();
   private readonly closed = new Set<string>();
 
   constructor(
@@ -98,11 +99,19 @@ export class LearnerSession {
       return;
     }
     if (!this.owns(e)) return;
-    if (e.type === 'wire') this.states.set(e.session, applySessionLine(this.states.get(e.session) ?? newSession(), e));
+    if (e.type === 'wire') {
+      this.states.set(e.session, applySessionLine(this.states.get(e.session) ?? newSession(), e));
+      if (e.direction === 'server' && e.code !== undefined) this.replies.set(e.session, e.code);
+    }
     else if (e.type === 'session-close') {
       this.states.set(e.session, closeSession(this.states.get(e.session) ?? newSession()));
       this.closed.add(e.session);
     }
+  }
+
+  /** The code of the last reply line on session `id` (what the tutor's words about a line depend on). */
+  lastReplyCode(id: string): number | undefined {
+    return this.replies.get(id);
   }
 
   stateOf(id: string): SessionState | undefined {

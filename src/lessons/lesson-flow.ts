@@ -9,7 +9,7 @@ import type { LabEvent, TutorSays } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
-import { completionWords, findLesson, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
+import { completionWords, findLesson, firstTaught, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
 import { nudgeFor } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
@@ -73,10 +73,18 @@ export class LessonFlow {
     const lesson = r?.lesson;
     const step = r?.step;
     return {
-      ...(lesson ? { lesson: { id: lesson.id, title: lesson.title, stage: [...lesson.stage], index: this.lessonIdx, total: this.lessons.length } } : {}),
+      ...(lesson ? { lesson: { id: lesson.id, title: lesson.title, stage: [...lesson.stage], index: this.lessonIdx, total: this.lessons.length, later: this.later() } } : {}),
       ...(lesson && step ? { step: { index: r.stepIndex, total: lesson.steps.length, instruction: step.instruction } } : {}),
       hints: r?.hints ?? [],
     };
+  }
+
+  private taught: Map<string, number> | undefined;
+
+  /** The event kinds a lesson after the current one teaches, with its number. */
+  private later(): Record<string, number> {
+    this.taught ??= firstTaught(this.lessons);
+    return Object.fromEntries([...this.taught].filter(([, n]) => n > this.lessonIdx + 1));
   }
 
   /** The first lesson of a run; a resume past the last lesson says there is nothing left to do. */
@@ -108,6 +116,9 @@ export class LessonFlow {
     if (r && !r.complete) {
       // Skipping the last step ends the lesson: it says so (onComplete) before the next one starts.
       this.advancing = true;
+      // Said first: in the transcript the step's mark alone ("▸ Step 2/5") read as if it had been done.
+      const skipped = r.step;
+      if (skipped) this.host.say('info', `Step ${r.stepIndex + 1}/${r.lesson.steps.length} skipped: ${skipped.instruction}`);
       try {
         r.skip();
       } finally {

@@ -27,8 +27,12 @@ export interface TutorLab {
 }
 
 export interface TutorState {
-  /** The current lesson; `index` is 0-based in the curriculum of `total` lessons. */
-  lesson?: { id: string; title: string; stage: Stage[]; index: number; total: number };
+  /**
+   * The current lesson; `index` is 0-based in the curriculum of `total` lessons. `later`: the kinds of
+   * event a later lesson teaches (dkim-signed, auth-results…), with that lesson's number: the views
+   * show them in a line, without the explanation the lesson has not reached.
+   */
+  lesson?: { id: string; title: string; stage: Stage[]; index: number; total: number; later?: Record<string, number> };
   /** The step to do now (0-based `index`); absent once the lesson is complete. */
   step?: { index: number; total: number; instruction: string };
   /** The hints shown so far for the current step, in order (each `:hint` adds the next one). */

@@ -26,6 +26,9 @@ import type { Confirmation, TutorLab, TutorOptions, TutorState } from './tutor-t
 import { TutorVoice } from './tutor-voice.js';
 import { formatLessonError, type Lesson } from './types.js';
 
+/** Tutor commands that look something up and report it: what a step says waits for the report. */
+const REPORTS = new Set([':mailbox', ':queue', ':dns', ':diagram', ':spoof']);
+
 export type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 export { firstParagraph } from './lesson-flow.js';
 
@@ -83,7 +86,7 @@ export class Tutor implements TutorCommandHost {
       {
         bus: this.bus,
         learner: this.learner,
-        say: (says, text, step) => this.say(says, text, step),
+        say: (says, text, step) => (this.heldWords ? this.heldWords.push([says, text, step]) : this.say(says, text, step)),
         changed: () => this.changed(),
         ask: (c) => this.ask(c),
         openSession: () => this.lines.connect(),
@@ -260,6 +263,9 @@ export class Tutor implements TutorCommandHost {
 
   // ---- internals ----
 
+  /** The lesson's words said while a tutor command runs, said after its report (see handle). */
+  private heldWords: [TutorSays, string, number | undefined][] | undefined;
+
   private async handle(line: string): Promise<void> {
     if (this.confirmation) {
       const c = this.confirmation;
@@ -277,10 +283,22 @@ export class Tutor implements TutorCommandHost {
       return;
     }
     if (isForTutor(line, this.learner.dataMode)) {
-      this.say('echo', echoOf(line));
       const hit = tutorCommandOf(line);
-      if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
-      await hit.command.run(this, hit.arg);
+      // A step that a command passes (`:mailbox …`, `:dns …`) is passed by its echo, or by the lookup
+      // it makes, before its report: the lesson's words wait for the report, so "the list delivered
+      // [list] Signed" follows the listing that shows it. Only for the commands that report (a lesson
+      // change must still say its start before the new session's greeting).
+      const hold = hit !== undefined && REPORTS.has(hit.command.name);
+      if (hold) this.heldWords = [];
+      try {
+        this.say('echo', echoOf(line));
+        if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
+        await hit.command.run(this, hit.arg);
+      } finally {
+        const held = this.heldWords ?? [];
+        if (hold) this.heldWords = undefined;
+        for (const [says, text, step] of held) this.say(says, text, step);
+      }
       return;
     }
     // An empty line is a command to nobody, except in a message, where it separates header from body.

@@ -57,8 +57,13 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
       return `${e.mx} stored message ${e.remoteId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${e.size} octets)`;
     case 'relay-denied':
       return `✗ relay denied for ${e.recipient} from ${e.remoteAddress}`;
-    case 'dns-lookup':
-      return `DNS ${e.rrtype} ${e.name} (asked by ${e.by}): ${e.error ?? e.answer.join(' | ')}`;
+    case 'dns-lookup': {
+      // What was done to a TXT answer to show it is said before it, so the record itself stays short.
+      const txt = e.rrtype === 'TXT' && !e.error ? e.answer.map(txtRecord) : undefined;
+      const notes = [...new Set(txt?.flatMap((r) => r.notes) ?? [])];
+      const answer = e.error ?? (txt ? txt.map((r) => r.text).join(' | ') : e.answer.join(' | '));
+      return `DNS ${e.rrtype} ${e.name} (asked by ${e.by}${notes.length ? `; ${notes.join(', ')}` : ''}): ${answer}`;
+    }
     case 'dkim-signed':
       return about(e.queueId, `DKIM-signed d=${e.domain} s=${e.selector} c=${e.canonicalization} h=${e.signedHeaders.join(':')}`);
     case 'auth-results': {
@@ -87,6 +92,26 @@ function sizes(e: Extract<LabEvent, { type: 'queued' }>): string {
   if (e.received === undefined) return `${e.size} octets`;
   const declared = e.declaredSize !== undefined ? ` (declared ${e.declaredSize})` : '';
   return `a ${e.received}-octet message${declared}, ${e.size} stored with the lab's Received:`;
+}
+
+/** A base64 run this long is a key (a DKIM record's p=): its ends say which, its middle nothing. */
+const LONG_BASE64 = /[A-Za-z0-9+/]{48,}=*/g;
+
+/**
+ * One TXT record as its reader uses it: its character-strings joined into one quoted text (a DKIM key is
+ * over 255 octets, so two strings, and `"…" "…"` wrapped at 80 columns read as three records), a key
+ * cut to its ends. `smtp-lab dns` and `:dns` print the record whole, as dig +short does.
+ */
+function txtRecord(record: string): { text: string; notes: string[] } {
+  const strings = [...record.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+  if (!strings.length) return { text: record, notes: [] };
+  let cut = 0;
+  const text = strings.join('').replace(LONG_BASE64, (key) => {
+    cut = key.length;
+    return `${key.slice(0, 12)}…${key.slice(-6)}`;
+  });
+  const notes = [strings.length > 1 ? `${strings.length} strings joined` : '', cut ? `the ${cut}-character key shortened` : ''].filter(Boolean);
+  return { text: `"${text}"`, notes };
 }
 
 function whyBounced(e: Extract<LabEvent, { type: 'bounced' }>): string {

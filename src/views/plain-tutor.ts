@@ -120,14 +120,23 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
   const explains = new ExplainMemory(opts.explainMode);
   const groups = new PipelineGroups(learner);
   const wire = new WireView();
+  // As the TUI (transcript-model.ts's untilTaught): what a later lesson teaches is named, not explained.
+  const pointedAt = new Set<string>();
   const explain = (e: LabEvent) => {
     // Other clients' lines come without explanations (the learner's own would be buried).
     if (e.type === 'wire' && e.leg === 'inbound' && !learner(e.session)) return undefined;
+    const n = opts.explainMode === 'full' || (e.type === 'dns-lookup' && e.by === 'you') ? undefined : tutor.state().lesson?.later?.[e.type];
+    if (n !== undefined && e.explain) {
+      if (pointedAt.has(e.type)) return undefined;
+      pointedAt.add(e.type);
+      return `Lesson ${n} takes this up.`;
+    }
     return explains.textFor(e);
   };
   const print = (raw: LabEvent) => {
     for (const e of groups.push(raw)) {
       explains.observe(e);
+      if (e.type === 'lesson' && (e.action === 'start' || e.action === 'restart')) pointedAt.clear();
       wire.observe(e);
       const answers = e.type === 'wire' && groups.wasRegrouped(e) ? e.replyTo : undefined;
       const echoed = e.type === 'tutor' && e.says === 'echo' && opts.echo ? opts.echo(e.text) : undefined;

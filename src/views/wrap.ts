@@ -24,10 +24,38 @@ export function wrapHanging(lead: string, text: string, width: number): string {
   // Too little room beside the lead: the lead becomes part of the text, which hangs under its indent.
   if (width - hang < MIN_ROOM && indent.length < hang) return wrapHanging(indent, lead.slice(indent.length) + text, width);
   const pad = ' '.repeat(hang);
-  return wrapAnsi(text, Math.max(1, width - hang), { hard: true, trim: true })
+  const room = Math.max(1, width - hang);
+  return wrapAnsi(breakableWords(text, room), room, { hard: true, trim: true })
     .split('\n')
     .map((l, i) => (i === 0 ? lead : pad) + l)
     .join('\n');
+}
+
+/**
+ * A word wider than the room given places to break, so wrap-ansi does not cut it at the edge: a path
+ * (a Maildir file, delivered) after its `/`s, not mid-name ("…/mail/exampl" / "e.com/bob/…"); base64
+ * (a DKIM signature's b=) in even pieces, not 69 columns and then 6. Any two pieces together are wider
+ * than the room, so they never share a line, and the space between them is the one trimmed at the break.
+ */
+function breakableWords(text: string, room: number): string {
+  return text.replace(/[^\s\u001b]*\/[^\s\u001b]*|[A-Za-z0-9+/=]{40,}/g, (word) => {
+    if (stringWidth(word) <= room) return word;
+    if (!/^[/~]/.test(word) && /^(?:[a-z]+=)?[A-Za-z0-9+/]+=*;?$/.test(word)) {
+      const n = Math.ceil(word.length / room);
+      const size = Math.ceil(word.length / n);
+      return Array.from({ length: n }, (_, i) => word.slice(i * size, (i + 1) * size)).join(' ');
+    }
+    const pieces: string[] = [];
+    let piece = '';
+    for (const part of word.split(/(?<=\/)/)) {
+      if (piece && stringWidth(piece + part) > room) {
+        pieces.push(piece);
+        piece = '';
+      }
+      piece += part;
+    }
+    return [...pieces, piece].join(' ');
+  });
 }
 
 export function wrapIndented(text: string, width: number | undefined, indent: number): string {

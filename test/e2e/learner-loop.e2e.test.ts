@@ -34,8 +34,14 @@ describe.skipIf(skip)('a learner\'s loop, in a real terminal', () => {
       expect(count(first.replace(/\n\s*/g, ' '), 'The tutor has opened a session for you')).toBe(1);
       expect(first.trimEnd().split('\n').length).toBeLessThanOrEqual(h);
 
+      // :help is paged too: every line of it can be read on the smallest screen, then q closes it.
       t.line(':help');
-      await t.waitFor(':read in :help', (s) => /^:read +this lesson's whole reading/m.test(s), 5000);
+      const help = await t.waitFor(':read in :help', (s) => /^:read +this lesson's whole reading/m.test(s), 5000, () => t.capture());
+      expect(help).toMatch(/── help · lines 1–/);
+      t.keys(['End']);
+      await t.waitFor("the view's keys at the end of :help", (s) => /Ctrl\+C +quit/.test(s) && s.includes('the end ·'), 3000, () => t.capture());
+      t.keys(['q']);
+      await t.waitFor('the transcript again', (s) => !s.includes('── help') && atPrompt(s), 3000, () => t.capture());
 
       t.line(':read');
       const page1 = await t.waitFor('the reading pager', (s) => s.includes('── reading · lines 1–'), 5000, () => t.capture());

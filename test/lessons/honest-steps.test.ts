@@ -85,4 +85,29 @@ describe('steps pass for the right reason', () => {
     expect(t.state().step!.index).toBe(6);
     await t.close();
   });
+
+  it("lesson 8 step 3's words come after the relay RCPT's 250, not between the RCPT and its reply", async () => {
+    const { t, send } = await start('08-relay-mx');
+    const explained = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'explain' && e.step === 2, 15_000);
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'Subject: hi', '', 'Hi Dave!', '.']);
+    const words = await explained;
+    const relay = t.bus.recent().filter((e) => e.type === 'wire' && e.leg === 'relay');
+    const rcpt = relay.find((e) => e.type === 'wire' && e.direction === 'client' && e.verb === 'RCPT')!;
+    const accepted = relay.find((e) => e.type === 'wire' && e.direction === 'server' && e.replyTo === 'RCPT')!;
+    expect(rcpt.seq).toBeLessThan(accepted.seq);
+    expect(accepted.seq).toBeLessThan(words.seq);
+    await t.close();
+  });
+
+  it("a step a report passes (:dns, :mailbox) explains after the report, not between the command and what it shows", async () => {
+    // Lesson 19: "`v=DKIM1; k=rsa; p=…` is the public key" came before the record it talks about.
+    const { t, said, send } = await start('19-dkim');
+    await send([':dns lab._domainkey.example.com TXT']);
+    const record = said.findIndex((s) => s.kind === 'info' && /^lab\._domainkey\.example\.com TXT:\n"v=DKIM1;/.test(s.text));
+    const explained = said.findIndex((s) => s.kind === 'explain');
+    expect(record).toBeGreaterThan(-1);
+    expect(explained).toBeGreaterThan(record);
+    expect(said.at(-1)).toMatchObject({ kind: 'step', text: expect.stringMatching(/^Step 2\/4/) });
+    await t.close();
+  });
 });

@@ -1,12 +1,16 @@
 /**
  * What a learner reads in the shipped lessons can be read one way only: each lesson opens with a short
  * plain summary (the tutor's first screen), the lone dot is never a full stop, and what the learner
- * types (commands, addresses) sits in a code span that no full stop follows.
+ * types (commands, addresses) sits in a code span that no full stop follows. Its examples fit a
+ * terminal 80 columns wide.
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LESSONS_DIR } from '../../src/data/shipped.js';
 import { loadLessons } from '../../src/lessons/load.js';
+import { firstTaught } from '../../src/lessons/curriculum.js';
+import { renderMarkdown } from '../../src/views/tui/markdown.js';
+import { lineText, textWidth } from '../../src/views/tui/inline-wrap.js';
 
 const { lessons } = loadLessons();
 
@@ -50,5 +54,33 @@ describe('the shipped lessons, as text', () => {
         expect(t, l.id).not.toMatch(/`\.`\./);
         expect(t, l.id).not.toMatch(/, `\.`(\s|$)/);
       }
+  });
+
+  it('teach the receiver\'s checks in lessons 18-21: what an earlier relay shows of them points there', () => {
+    const first = firstTaught(lessons);
+    const number = (id: string) => lessons.findIndex((l) => l.id.startsWith(id)) + 1;
+    expect(Object.fromEntries(first)).toEqual({ 'dns-lookup': number('18-'), 'auth-results': number('18-'), 'dkim-signed': number('19-'), 'remote-accepted': number('21-') });
+    // Lesson 8 relays before any of them.
+    for (const n of first.values()) expect(n).toBeGreaterThan(number('08-'));
+  });
+
+  it("give a newcomer in lesson 1 the command to type in every hint, the first one too", () => {
+    // "There is a four-letter command whose name says what you want" left a first-time learner stuck.
+    const first = lessons.find((l) => l.id === '01-connection')!;
+    for (const s of first.steps) for (const h of s.hints) expect(h, h).toMatch(/`(HELP|QUIT)`/);
+  });
+
+  it('read whole in the pager at 80 columns: no code line is cut, but an exact wire line too long on its own', () => {
+    // :read pages at 79 columns. Wider code went on a `↪` line with a word split in two (lessons 02-08
+    // had 77-132 column blocks); only a line of the wire as the lab sends it, kept exact, may go on, and
+    // it breaks at a space.
+    for (const l of lessons) {
+      const lines = renderMarkdown(l.body, 79).map(lineText);
+      lines.forEach((line, i) => {
+        expect(textWidth(line), `${l.id}: ${line}`).toBeLessThanOrEqual(79);
+        if (!/^\s*↪ /.test(line)) return;
+        expect(lines[i - 1]!.trim(), `${l.id}: a code line cut: ${lines[i - 1]}`).toMatch(/^(\(relay R\d+\) )?[SC]: /);
+      });
+    }
   });
 });

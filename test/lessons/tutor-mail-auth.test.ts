@@ -27,4 +27,20 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(said.some((s) => s.kind === 'info' && /refused: 550 5\.7\.1/.test(s.text))).toBe(true);
     expect(transcript()).toMatch(/mx\.example\.net checked a forged message: spf=fail .* dmarc=fail p=reject .* → refused/);
   });
+
+  it("lesson 8's relay names the receiver's checks and points at the lessons that teach them, without their paragraphs", async () => {
+    const { t, send, transcript } = await start('08-relay-mx');
+    const checked = t.bus.waitFor((e) => e.type === 'auth-results', 15_000);
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'From: Alice <alice@example.com>', 'Subject: hi', '', 'Hi Dave!', '.']);
+    await checked;
+    await t.settle(3000);
+    const text = transcript();
+    expect(text).toMatch(/DKIM-signed d=example\.com/);
+    expect(text).toMatch(/mx\.example\.net checked: spf=pass/);
+    expect(text).toContain('Lesson 19 takes this up.');
+    expect(text).toContain('Lesson 18 takes this up.');
+    // The paragraphs themselves wait for lessons 18-21.
+    expect(text).not.toMatch(/The lab signed the message for its own domain/);
+    expect(text).not.toMatch(/The receiving MTA checked the message/);
+  });
 });

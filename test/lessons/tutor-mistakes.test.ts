@@ -37,6 +37,35 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     await t.close();
   });
 
+  it('a MAIL refused 503 because an earlier MAIL opened the transaction: says which MAIL, and what to do', async () => {
+    // Lesson 9: a learner's MAIL of step 2 was accepted; in step 3 MAIL got "503 … nested MAIL command".
+    const { t, said, send } = await start('09-errors');
+    await send(['EHLO t.test', 'RCPT TO:<bob@example.com>', 'MAIL FROM:<alice@example.com>', 'MAIL FROM:alice@example.com']);
+    // A malformed MAIL is answered 501 first: nothing is said about the open transaction.
+    expect(said.some((s) => /transaction is still open/.test(s.text))).toBe(false);
+    await send(['MAIL FROM:<carol@example.com>']);
+    const told = said.filter((s) => /transaction is still open/.test(s.text));
+    expect(told).toHaveLength(1);
+    expect(told[0]!.text).toMatch(/^Your earlier `MAIL FROM:<alice@example\.com>` was accepted/);
+    expect(told[0]!.text).toMatch(/`RSET`/);
+    // After RSET a MAIL opens a new one: nothing to say.
+    await send(['RSET', 'MAIL FROM:<carol@example.com>']);
+    expect(said.filter((s) => /transaction is still open/.test(s.text))).toHaveLength(1);
+    await t.close();
+  });
+
+  it('a bare HELO gets 501 with no enhanced code, and the explanation says why there is none', async () => {
+    // A learner saw "501 Error: Syntax: HELO hostname" among replies that all carried 5.x.x codes.
+    const { t, send } = await start('02-helo-ehlo');
+    await send(['HELO']);
+    const reply = wires(lab.events, { direction: 'server', replyTo: 'HELO' })[0]!;
+    expect(reply.code).toBe(501);
+    // RFC 2034 §3: the greeting and replies to HELO and EHLO carry none (Postfix: "501 Syntax: HELO hostname").
+    expect(reply.enhanced).toBeUndefined();
+    expect(reply.explain).toMatch(/No enhanced code .* RFC 2034 §3/);
+    await t.close();
+  });
+
   it(':quit in a message asks first, and n keeps the message going', async () => {
     const { t, said, send } = await start('04-data');
     await send([...envelope, ':quit']);

@@ -150,7 +150,11 @@ describe("the tutor's commands", () => {
     // A learner typed :next five times in lesson 10: "Lesson complete", and :lessons listed it "done".
     const { t, said, progressFile } = await start('01-connection');
     await t.submit(':next');
+    // Each skip says which step it was and what it asked: the transcript's "▸ Step 2/2" alone read as done.
+    expect(said.at(-2)).toMatchObject({ kind: 'info', text: expect.stringMatching(/^Step 1\/2 skipped: The tutor has opened a session for you/) });
+    expect(said.at(-1)).toMatchObject({ kind: 'step', text: expect.stringMatching(/^Step 2\/2:/) });
     await t.submit(':next');
+    expect(said.some((s) => /^Step 2\/2 skipped: /.test(s.text))).toBe(true);
     expect(said.some((s) => /Lesson skipped: Connection and the greeting \(2 of 2 steps skipped/.test(s.text))).toBe(true);
     expect(said.some((s) => /Lesson complete/.test(s.text))).toBe(false);
     expect(t.lessonList().find((l) => l.id === '01-connection')!.status).toBe('skipped');
@@ -164,6 +168,8 @@ describe("the tutor's commands", () => {
     await t.submit(':mailbox bob@example.com 1');
     const shown = said.at(-1)!.text;
     expect(shown).toMatch(/^Message 1 of 1 in bob@example.com/);
+    // The file on a line of its own, so wrapping never cuts its name or leaves a "):" alone.
+    expect(shown.split('\n')[1]).toMatch(/^\/\S+\/mail\/example\.com\/bob\/new\/[^/\s]+$/);
     expect(shown).toMatch(/^Received: from t\.test/m);
     expect(shown).toMatch(/^Subject: dots$/m);
     expect(shown).toMatch(/^\.hidden line$/m);

@@ -58,4 +58,25 @@ describe('plain-view wrapping', () => {
     expect(outputWidth(pipe, {})).toBe(80);
     expect(outputWidth(pipe, { COLUMNS: 'wide' })).toBe(80);
   });
+
+  it('breaks a path too long for the line after a /, never inside a name (a Maildir file as delivered)', () => {
+    const file = '1796448807.MX9Z8IZFE355001_0.mx.example.com';
+    const path = `/home/learner/.local/state/smtp-lab/data/mail/example.com/bob/new/${file}`;
+    const out = wrapLines(`[queue]        05:33:27 Q1: ✓ delivered to bob@example.com (local, ${path})`, 80).split('\n');
+    for (const line of out) expect(stringWidth(line)).toBeLessThanOrEqual(80);
+    // Each continuation starts at a name, under the text; joined back, the path is whole.
+    expect(out.slice(1).every((l) => /^ {15}[^ ]/.test(l))).toBe(true);
+    expect(out.at(-1)).toContain(file);
+    expect(out.map((l) => l.trim()).join(' ').replace(/\/ /g, '/')).toContain(path);
+    expect(out.some((l) => /example\.co$|exampl$/.test(l))).toBe(false);
+  });
+
+  it('breaks a base64 run too long for the line in even pieces (a DKIM b= line), none left alone', () => {
+    const b = 'b=cz/6ph98eUh5qghQz1tMI4Q59gLwST8QCKYL7/O8GCpQC2L9GBcZ0CMQFF4csyI66agq4HivQ';
+    const out = wrapLines(`[queue]        (relay R1) C:  ${b}`, 80).split('\n');
+    expect(out).toHaveLength(2);
+    const pieces = [out[0]!.split(' ').at(-1)!, out[1]!.trim()];
+    expect(pieces.join('')).toBe(b);
+    expect(Math.abs(pieces[0]!.length - pieces[1]!.length)).toBeLessThanOrEqual(1);
+  });
 });

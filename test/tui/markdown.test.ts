@@ -44,6 +44,20 @@ describe('markdown for the terminal', () => {
     ]);
   });
 
+  it('cuts an over-wide code line at its last space before the edge, never inside a word', () => {
+    // Lesson 10's greylisting reply at 80 columns read "…Recipient address rejected: Greylisted, pl" / "↪ ease try…".
+    const md = ['```', '(relay R1) S: 451 4.7.1 <frank@example.org>: Recipient address rejected: Greylisted, please try again later', '```'].join('\n');
+    const lines = text(renderMarkdown(md, 79));
+    expect(lines).toEqual(['  (relay R1) S: 451 4.7.1 <frank@example.org>: Recipient address rejected:', '  ↪ Greylisted, please try again later']);
+    // An annotation column: the padding at the break goes, the note continues whole.
+    expect(text(renderMarkdown(['```', 'S: 250-PIPELINING' + ' '.repeat(39) + '← RFC 2920: send commands in batches', '```'].join('\n'), 60))).toEqual([
+      '  S: 250-PIPELINING                                       ←',
+      '  ↪ RFC 2920: send commands in batches',
+    ]);
+    // No space to break at (a base64 run): cut at the edge, as before.
+    expect(text(renderMarkdown(['```', 'x'.repeat(45), '```'].join('\n'), 30))).toEqual([`  ${'x'.repeat(28)}`, `  ↪ ${'x'.repeat(17)}`]);
+  });
+
   it('keeps laid-out lines as they are when they fit', () => {
     expect(text(renderLines(' 1. 01-connection   done', 40, false))).toEqual([' 1. 01-connection   done']);
   });

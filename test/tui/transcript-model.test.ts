@@ -251,6 +251,55 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     expect(text(rows)).toEqual(['output:▸ Step 2/5']);
   });
 
+  it("a lab restarted for a lesson's world is one line, not the listening block again", () => {
+    // Lessons 10 and 11 printed the listening line, its explanation and six remote MTAs once more.
+    const listening = (submissionPort: number): LabEventInput => ({ type: 'listening', host: '127.0.0.1', port: 2525, hostname: 'mx.example.com', domain: 'example.com', dataDir: '/d', submissionPort, stage: 'connection' });
+    const remotes = (port: number): LabEventInput => ({ type: 'notice', level: 'info', message: `remote MTAs on loopback: mx.example.net → 127.0.0.1:${port} (accept)`, stage: 'connection' });
+    const rows = learnerRows([listening(2587), remotes(3001), { type: 'tutor', says: 'lesson-text', text: 'Lesson 10', stage: 'queue' }, listening(2600), remotes(3002), { type: 'tutor', says: 'lesson-text', text: 'Lesson 11', stage: 'queue' }]);
+    expect(text(rows)).toEqual([
+      'note:mx.example.com listening on 127.0.0.1:2525, submission 2587',
+      'note:remote MTAs on loopback: mx.example.net → 127.0.0.1:3001 (accept)',
+      'output:Lesson 10',
+      "note:the lab restarted with the world this lesson needs: mx.example.com on 127.0.0.1:2525 as before",
+      'output:Lesson 11',
+    ]);
+    // watch shows every start as it is.
+    const watched = applyEvents(createModel('watch'), events([listening(2587), remotes(3001), listening(2600), remotes(3002)])).rows;
+    expect(watched.filter((r) => r.kind === 'note')).toHaveLength(4);
+  });
+
+  it("says the tutor closed the learner's session when it did (a new lesson, :reconnect), not a bare (reset)", () => {
+    const open = (session: string): LabEventInput => ({ type: 'session-open', session, leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 5000, stage: 'connection' });
+    const close = (session: string, reason: 'reset' | 'quit'): LabEventInput => ({ type: 'session-close', session, leg: 'inbound', reason, stage: 'termination' });
+    const notes = learnerRows([open('ME'), close('ME', 'reset')]).filter((r) => r.kind === 'note');
+    expect(notes.map((r) => ('text' in r ? r.text : ''))).toEqual(['your session ME closed by the tutor, without QUIT']);
+    expect(learnerRows([open('ME'), close('ME', 'quit')]).filter((r) => r.kind === 'note').map((r) => ('text' in r ? r.text : ''))).toEqual(['your session ME closed (quit)']);
+    // In watch, a client that hung up is only that.
+    const watched = applyEvents(createModel('watch'), events([open('S1'), close('S1', 'reset')])).rows;
+    expect(text(watched).at(-1)).toBe('note:session S1 closed (reset)');
+  });
+
+  it("a relay's mail-auth checks before the lessons that teach them: a line each, the explanation left to that lesson", () => {
+    // Lesson 8 showed a paragraph each on DKIM, SPF, DMARC and a smuggling split, ten lessons early.
+    const inputs: LabEventInput[] = [
+      { type: 'tutor', says: 'lesson-text', text: 'Lesson 8', stage: 'queue' },
+      { type: 'dkim-signed', queueId: 'Q1', domain: 'example.com', selector: 'lab', signedHeaders: ['From'], canonicalization: 'relaxed/relaxed', stage: 'queue', explain: 'DKIM in full.' },
+      { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: '_dmarc.example.com', rrtype: 'TXT', answer: ['"v=DMARC1; p=reject"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'you', stage: 'queue', explain: 'DNS in full.' },
+    ];
+    const explained = (later: Record<string, number> | undefined) => {
+      const model = createModel('tutor');
+      setLearner(model, 'ME');
+      model.later = () => later;
+      return applyEvents(model, events(inputs)).rows.filter((r) => r.kind === 'note').map((r) => (r.kind === 'note' ? r.explain : undefined));
+    };
+    // In lesson 8: the first of each kind points at its lesson, the rest say nothing; the learner's own :dns is explained.
+    expect(explained({ 'dkim-signed': 19, 'dns-lookup': 18 })).toEqual(['Lesson 19 takes this up.', 'Lesson 18 takes this up.', undefined, 'DNS in full.']);
+    // From the lesson that teaches them on, in full.
+    expect(explained({})).toEqual(['DKIM in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.']);
+  });
+
   it('keeps the reading (:read) for the pager, out of the transcript', () => {
     const model = createModel('tutor');
     const { rows } = applyEvents(model, events([{ type: 'tutor', says: 'reading', text: '# The whole reading', stage: 'handshake' }]));

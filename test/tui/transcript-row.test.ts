@@ -30,3 +30,50 @@ describe('transcript row', () => {
     for (const s of shown) expect(s).not.toMatch(/[\r\x1b]/);
   });
 });
+
+describe('rows too long for 80 columns, in a relay', () => {
+  const theme = resolveTheme({ color: false });
+  const shown = (inputs: LabEventInput[], width = 80) => {
+    const model = createModel('tutor');
+    model.learner = 'S1';
+    const { rows } = applyEvents(model, events(inputs));
+    return rows.filter((r) => r.kind !== 'header').map((r) => rowLines(r, width, theme).map((l) => l.map((s) => s.text).join('').trimEnd()));
+  };
+
+  it('a DKIM signature line of base64 wraps in even pieces, not 69 columns and then 6', () => {
+    const b = ' b=cz/6ph98eUh5qghQz1tMI4Q59gLwST8QCKYL7/O8GCpQC2L9GBcZ0CMQFF4csyI66agq4HivQ';
+    const [row] = shown([
+      { type: 'queued', queueId: 'Q1', session: 'S1', from: 'alice@example.com', recipients: ['dave@example.net'], size: 100, stage: 'queue' },
+      { type: 'wire', session: 'R1', leg: 'relay', queueId: 'Q1', direction: 'client', line: b, data: true, stage: 'queue' },
+    ]).slice(-1);
+    expect(row!.length).toBe(2);
+    const widths = row!.map((l) => l.trim().replace(/^C: │\s*/, '').length);
+    expect(Math.abs(widths[0]! - widths[1]!)).toBeLessThanOrEqual(1);
+    expect(row!.map((l) => l.trim().replace(/^C: │\s*/, '')).join('')).toBe(b.trim());
+  });
+
+  it('a Maildir path breaks after a /, so the file name stays whole', () => {
+    const file = '1796446232.MX9XPC376482001_0.mx.example.com';
+    const [row] = shown([{ type: 'notice', level: 'info', message: `stored as /home/learner/.local/state/smtp-lab/data/mail/example.com/bob/new/${file}`, stage: 'queue' }]);
+    expect(row!.at(-1)!.trim()).toBe(file);
+    for (const l of row!) expect(l.length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('a DNS answer in the transcript', () => {
+  it('starts a line of its own rather than break inside a TXT record', () => {
+    const model = createModel('tutor');
+    model.learner = 'S1';
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'queued', queueId: 'Q1', session: 'S1', from: 'alice@example.com', recipients: ['dave@example.net'], size: 100, stage: 'queue' },
+        { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 ip4:127.0.0.1 -all"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue' },
+      ]),
+    );
+    const note = rows.find((r) => r.kind === 'note' && r.text.startsWith('DNS'))!;
+    const lines = rowLines({ ...note, explain: undefined } as typeof note, 79, resolveTheme({ color: false })).map((l) => l.map((s) => s.text).join('').trimEnd());
+    // Was: …(asked by mx.example.net): "v=spf1 ip4:127.0.0.1 / -all" — the record's end alone on a line.
+    expect(lines).toEqual(['    • DNS TXT example.com (asked by mx.example.net):', '      "v=spf1 ip4:127.0.0.1 -all"']);
+  });
+});

@@ -95,18 +95,29 @@ describe('TutorApp', () => {
     await until(lastFrame, (t) => t.includes('HINT-ONE'));
   });
 
-  it("prints the tutor's echo and words from the bus, the view's keys under :help; :reset asks y/n", async () => {
-    const { tutor, lastFrame, lines } = await renderTutorApp();
+  it("pages :help (the commands, then the view's keys) so a 24-row screen shows every line; q closes it; :reset asks y/n", async () => {
+    const { tutor, lastFrame, frames, stdin, lines } = await renderTutorApp();
     await lines(':help' + ENTER, 1);
     tutor.output({ kind: 'echo', text: ':help' });
-    tutor.output({ kind: 'help', text: 'HELP-TEXT' });
+    // As many lines as the real list: printed, its first lines scrolled off a 24-row terminal unread.
+    const commands = Array.from({ length: 27 }, (_, i) => `:cmd${i + 1}`.padEnd(27) + `what command ${i + 1} does`);
+    tutor.output({ kind: 'help', text: commands.join('\n') });
+    const paged = () => plain(frames.filter((f) => f.includes('── help ·')).at(-1));
+    const first = await until(paged, (t) => t.includes('── help · lines 1–22 of 33 ──'));
+    expect(first).toContain(':cmd1 ');
+    expect(first).toContain('PgDn/↓ more');
+    stdin.write('\x1b[6~'); // PgDn
+    const second = await until(paged, (t) => t.includes('── help · lines 12–33 of 33 ──'));
+    expect(second).toContain(':cmd27');
+    expect(second).toMatch(/↑ \/ ↓ +earlier lines/);
+    expect(second).toContain('the end ·');
+    // Not printed into the transcript: the echo stays there.
+    stdin.write('q');
     tutor.set({ confirming: 'Reset progress?' });
-    const f = await until(lastFrame, (t) => t.includes('HELP-TEXT') && t.includes('y/n ›'));
+    const f = await until(lastFrame, (t) => t.includes('y/n ›'));
     expect(f).toContain('› :help');
-    expect(f).toContain('HELP-TEXT');
-    expect(f).toMatch(/↑ \/ ↓ +earlier lines/);
+    expect(f).not.toContain(':cmd1 ');
     expect(f).toContain('Reset progress?');
-    expect(f).toContain('y/n ›');
     await lines('n' + ENTER, 2);
     expect(tutor.submitted).toEqual([':help', 'n']);
   });

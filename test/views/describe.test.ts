@@ -32,4 +32,18 @@ describe('describeEvent', () => {
     const e: LabEvent = { ...base, type: 'bounced', queueId: 'Q1', recipient: 'x@example.net', reply: '550 5.1.1', attempts: 1, reason: 'permanent', noReport: 'notify' };
     expect(describeEvent(e, { grouped: true })).toMatch(/a permanent refusal \(5xx\), not retried \(no notice: the sender asked for none with NOTIFY\)$/);
   });
+
+  it('a DKIM key record reads as one record: its two strings joined, the key cut to its ends', () => {
+    const key = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqLmOvNTuptJ1NtvmgP4YAo5' + 'x'.repeat(300) + 'gBRQIDAQAB';
+    const whole = `v=DKIM1; k=rsa; p=${key}`;
+    const answer = `"${whole.slice(0, 255)}" "${whole.slice(255)}"`;
+    const e: LabEvent = { ...base, type: 'dns-lookup', name: 'lab._domainkey.example.com', rrtype: 'TXT', answer: [answer], by: 'mx.example.net' };
+    const text = describeEvent(e, { grouped: true })!;
+    expect(text).toBe(`DNS TXT lab._domainkey.example.com (asked by mx.example.net; 2 strings joined, the ${key.length}-character key shortened): "v=DKIM1; k=rsa; p=MIIBIjANBgkq…IDAQAB"`);
+    // One quoted text: wrapped at 80 columns, no line starts a record of its own.
+    expect(text.match(/"/g)!.length).toBe(2);
+    // A short record is as dig prints it.
+    const spf: LabEvent = { ...e, name: 'example.com', answer: ['"v=spf1 ip4:127.0.0.1 -all"'] };
+    expect(describeEvent(spf)).toBe('DNS TXT example.com (asked by mx.example.net): "v=spf1 ip4:127.0.0.1 -all"');
+  });
 });

@@ -2,7 +2,7 @@
  * Styled text for the terminal, below the block layout (markdown.ts): inline Markdown (bold, emphasis,
  * code) as styled segments, and word-wrapping those segments to a width with hanging indents. Every
  * width is a display width (string-width): a CJK name or an emoji takes two columns. A word wider than
- * the line is cut at the edge; a hard break ("\n" segment) starts a new line.
+ * the line is cut (a path after a `/`, base64 in even pieces, else at the edge); a hard break ("\n" segment) starts a new line.
  *
  * Pure (no React): the row and lesson-pane components render the styled lines it returns.
  */
@@ -178,7 +178,7 @@ function words(segs: readonly Seg[]): Word[] {
 /**
  * Word-wrap styled text to `width` columns. `first` and `rest` are prefixes (a bullet, an indent) that
  * count toward the width. Lines never start with the space they broke at; a word wider than the line
- * is cut at the edge.
+ * is cut (see longWordRoom).
  */
 export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Seg[] = first): StyledLine[] {
   const lines: StyledLine[] = [];
@@ -214,11 +214,13 @@ export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Se
       continue;
     }
     // Wider than a whole line (a URL, a base64 blob, a sentence of CJK, which has no spaces to break
-    // at): there is no word boundary that would fit, so cut it at the edge rather than overflow.
+    // at): there is no word boundary that would fit, so cut it rather than overflow — where a reader
+    // expects (see longWordRoom), else at the edge.
+    const room = longWordRoom(word.segs.map((s) => s.text).join(''), w - used);
     for (const seg of word.segs) {
       let text = seg.text;
       while (text !== '') {
-        const [piece, tail] = splitAtWidth(text, Math.max(1, w - used));
+        const [piece, tail] = splitAtWidth(text, Math.max(1, room(text, w - used)));
         if (!empty && used + textWidth(piece) > w) {
           // A wide character that does not fit in the last column: it starts the next line.
           newLine();
@@ -234,6 +236,31 @@ export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Se
   }
   if (!empty || lines.length === 0) lines.push(line);
   return lines;
+}
+
+/** A run of base64 (a DKIM signature's b=, a key's p=): nothing in it a reader would break at. */
+const BASE64_RUN = /^[A-Za-z0-9+/="]+$/;
+
+/**
+ * How much of what is left of a word too long for a line goes on a line with `avail` columns free (the
+ * first has `cols`): a path
+ * breaks after its last `/` that fits, so a Maildir file's name stays whole; a base64 run is cut into
+ * even pieces, so no line holds the last few characters alone (a DKIM b= line read as 69 + 6); else
+ * the line is filled to the edge.
+ */
+function longWordRoom(word: string, cols: number): (rest: string, avail: number) => number {
+  if (NARROW_TEXT.test(word) && BASE64_RUN.test(word)) {
+    const even = Math.ceil(word.length / Math.ceil(word.length / Math.max(1, cols)));
+    return (_rest, avail) => Math.min(even, avail);
+  }
+  if (NARROW_TEXT.test(word) && word.includes('/')) {
+    return (rest, avail) => {
+      if (rest.length <= avail) return avail;
+      const slash = rest.lastIndexOf('/', avail - 1);
+      return slash >= avail / 3 ? slash + 1 : avail;
+    };
+  }
+  return (_rest, avail) => avail;
 }
 
 /**

@@ -6,8 +6,8 @@
  *
  * Layout: paragraphs (the source's soft line breaks are re-wrapped), headings, list items with a
  * hanging indent (nested lists hang under their parent's text), fenced or indented code (verbatim:
- * never joined or word-wrapped; a line wider than the view is cut at the edge and continued on a `↪`
- * line), and tables (aligned when they fit; otherwise one bullet per row, "header: value" cells, so a
+ * never joined or word-wrapped; a line wider than the view is cut at its last space before the edge
+ * and continued on a `↪` line), and tables (aligned when they fit; otherwise one bullet per row, "header: value" cells, so a
  * row never breaks into another row's place). Inline: bold, emphasis, code; autolinks and inline HTML
  * stay as typed, because in SMTP prose `<alice@example.com>` and `<reverse-path>` are the text itself.
  *
@@ -29,12 +29,28 @@ function verbatim(text: string, width: number, indent: string, style: Style = {}
   let firstLine = true;
   do {
     const prefix: Seg[] = firstLine ? [{ text: indent }] : [{ text: indent }, { text: '↪ ', dim: true }];
-    const [piece, tail] = splitAtWidth(rest, Math.max(1, w - segsWidth(prefix)));
+    const [piece, tail] = breakAtSpace(...splitAtWidth(rest, Math.max(1, w - segsWidth(prefix))));
     out.push([...prefix, { ...style, text: piece }]);
     rest = tail;
     firstLine = false;
   } while (rest !== '');
   return out;
+}
+
+/**
+ * A verbatim line's cut moved back to the last space before it, so a word is never split in two (read
+ * on a projector, `Recipi` / `ent` looked like two words); the spaces at the break are dropped, the
+ * `↪` says the line goes on. Cut where it was when the piece has no space after its first word, or the
+ * space is in its first third (a long address or base64 run: split it rather than leave a stub).
+ */
+function breakAtSpace(piece: string, tail: string): [string, string] {
+  if (tail === '') return [piece, tail];
+  if (/^ /.test(tail)) return [piece.trimEnd(), tail.trimStart()];
+  const lead = /^ */.exec(piece)![0].length;
+  const at = piece.lastIndexOf(' ');
+  if (at <= lead || at < piece.length / 3) return [piece, tail];
+  const head = piece.slice(0, at).trimEnd();
+  return head.length > lead ? [head, (piece.slice(at) + tail).trimStart()] : [piece, tail];
 }
 
 /** Pad a cell to its column: right- or centre-aligned when the table's delimiter row says so. */

@@ -1,5 +1,5 @@
 /**
- * A lesson's whole reading (`:read`), paged on the terminal's alternate screen, as `less` does: a
+ * A lesson's whole reading (`:read`) or the command list (`:help`), paged on the terminal's alternate screen, as `less` does: a
  * reading is taller than any terminal, and printed into the transcript its title and first examples
  * scroll away before they are read. ink draws nothing for it (the component renders null) and the app
  * holds its own output still while it is open (see Frozen), so ink never writes to the alternate
@@ -8,12 +8,14 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { useInput, useStdout } from 'ink';
-import { renderMarkdown } from './markdown.js';
+import { renderLines, renderMarkdown } from './markdown.js';
 import { styledLinesAnsi } from './styled-ansi.js';
 import { useTheme } from './use-theme.js';
 
 export interface ReadingPagerProps {
   text: string;
+  /** A lesson's reading is Markdown; `help` (the command list) is laid out in columns already. */
+  kind?: 'reading' | 'help';
   columns: number;
   rows: number;
   onClose(): void;
@@ -26,11 +28,14 @@ const HOME_CLEAR = '\x1b[H\x1b[2J';
 // ink draws at most every 33 ms, so after this it has drawn and is still.
 const SETTLE_MS = 60;
 
-export function ReadingPager({ text, columns, rows, onClose }: ReadingPagerProps) {
+export function ReadingPager({ text, kind = 'reading', columns, rows, onClose }: ReadingPagerProps) {
   const theme = useTheme();
   const { stdout } = useStdout();
   const width = Math.max(20, columns - 1);
-  const lines = useMemo(() => renderMarkdown(text, width, { backticks: !theme.color }), [text, width, theme.color]);
+  const lines = useMemo(
+    () => (kind === 'help' ? renderLines(text, width, false) : renderMarkdown(text, width, { backticks: !theme.color })),
+    [text, kind, width, theme.color],
+  );
   // A title line and a key line around the page.
   const page = Math.max(1, rows - 2);
   const last = Math.max(0, lines.length - page);
@@ -56,8 +61,8 @@ export function ReadingPager({ text, columns, rows, onClose }: ReadingPagerProps
     const keys = at < last ? 'PgDn/↓ more · PgUp/↑ back · q or Esc closes' : 'the end · PgUp/↑ back · q or Esc closes';
     const body = styledLinesAnsi(shown, theme).replace(/\n$/, '');
     const paint = (s: string, code: string) => (theme.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-    stdout.write(`${HOME_CLEAR}${paint(`── reading · ${where} ──`, '1;36')}\r\n${body.replace(/\n/g, '\r\n')}\x1b[${rows};1H${paint(keys, '2')}`);
-  }, [open, lines, at, page, last, rows, stdout, theme]);
+    stdout.write(`${HOME_CLEAR}${paint(`── ${kind} · ${where} ──`, '1;36')}\r\n${body.replace(/\n/g, '\r\n')}\x1b[${rows};1H${paint(keys, '2')}`);
+  }, [open, kind, lines, at, page, last, rows, stdout, theme]);
 
   useInput((input, key) => {
     if (key.escape || input === 'q') return onClose();

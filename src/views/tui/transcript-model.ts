@@ -54,7 +54,17 @@ export type Row =
       /** HH:MM:SS, in watch: an instructor reads when each line came, and its stage as a word. */
       time?: string;
     })
-  | (RowBase & { kind: 'note'; text: string; tone: Tone; stage?: Stage; explain?: string; /** HH:MM:SS, on queue notes: "next 15:52:33" is checked against them. */ time?: string })
+  | (RowBase & {
+      kind: 'note';
+      text: string;
+      tone: Tone;
+      stage?: Stage;
+      explain?: string;
+      /** HH:MM:SS, on queue notes: "next 15:52:33" is checked against them. */
+      time?: string;
+      /** The end of `text` (a DNS answer) kept on one line when it fits one, so a record is not split. */
+      keep?: string;
+    })
   | (RowBase & { kind: 'output'; output: string; text: string })
   | (RowBase & { kind: 'summary'; text: string });
 
@@ -78,6 +88,16 @@ export interface StageProgress {
   visited: Stage[];
 }
 
+/**
+ * A text the TUI pages on the alternate screen: a lesson's reading (Markdown) or the command list
+ * (`:help`, laid out in columns already).
+ */
+export interface Paged {
+  id: number;
+  kind: 'reading' | 'help';
+  text: string;
+}
+
 export interface TranscriptModel {
   mode: 'tutor' | 'watch';
   /** The learner's current session (tutor mode): its lines carry no tag and are never dropped. */
@@ -86,6 +106,14 @@ export interface TranscriptModel {
   learnerSessions: Set<string>;
   /** The tutor's own answer to "is this session the learner's?" (it knows before its state says so). */
   isLearnerSession?: (id: string) => boolean;
+  /**
+   * The tutor: the kinds of event a later lesson teaches, with its number (TutorState.lesson.later).
+   * Lesson 8's relay showed the receiver's DKIM, SPF and DMARC checks with a paragraph each, ten
+   * lessons early: they stay, in a line each, pointing at the lesson.
+   */
+  later?: () => Record<string, number> | undefined;
+  /** The kinds of event pointed at a later lesson in this lesson already. */
+  pointedAt: Set<string>;
   nextId: number;
   lastGroup?: string;
   /** Groups whose header is on screen already: coming back to one says "(cont.)". */
@@ -94,8 +122,11 @@ export interface TranscriptModel {
   explains: ExplainMemory;
   /** The learner's pipelined groups, shown as they travelled. */
   groups: PipelineGroups;
-  /** The lesson's whole reading the tutor said last (`:read`): the TUI pages it over the live area. */
-  reading?: { id: number; text: string };
+  /**
+   * What the tutor said last that is taller than a small screen — the lesson's whole reading (`:read`)
+   * or the command list (`:help`): the TUI pages it over the live area.
+   */
+  reading?: Paged;
   /** Open sessions, in the order they opened. */
   sessions: Map<string, SessionInfo>;
   /** Relay session → the queue id it delivers (the wire events may omit it). */
@@ -119,6 +150,14 @@ export interface TranscriptModel {
   learnerQueued: boolean;
   /** Shown under the tutor's :help (the keys are the view's, not the engine's). */
   keysHelp?: string;
+  /**
+   * The tutor's lab has said where it listens: a lesson with `world:` restarts it (on the same port),
+   * and the whole block again — listening, its explanation, every remote MTA — only pushed the lesson's
+   * start off a small screen.
+   */
+  listened?: boolean;
+  /** A restart's "remote MTAs on loopback" notice is due next and is left out. */
+  restarted?: boolean;
   /** Bumped when the transcript restarts (a lesson restart): the view remounts its <Static>. */
   generation: number;
   /** The wire view (`--wire`, `:wire on|off`): CRLFs, TCP reads, octets, where TLS starts. */
@@ -126,6 +165,19 @@ export interface TranscriptModel {
   /** Watch: body lines summarised in a flood, and kept for the key that expands a summary. */
   flood: BodyFlood;
 }
+
+/** A kind of event a later lesson teaches: named in a line, its explanation left to that lesson. */
+function untilTaught(model: TranscriptModel, kind: string, explain: string | undefined): string | undefined {
+  const n = model.mode === 'tutor' ? model.later?.()?.[kind] : undefined;
+  if (n === undefined || explain === undefined) return explain;
+  // Said once a lesson for each kind (a relay has three DNS lookups).
+  if (model.pointedAt.has(kind)) return undefined;
+  model.pointedAt.add(kind);
+  return `Lesson ${n} takes this up.`;
+}
+
+/** How the lab's queue names its remote MTAs when it starts (src/lab/queue.ts). */
+const REMOTE_MTAS = 'remote MTAs on loopback:';
 
 export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
   const model: TranscriptModel = {
@@ -145,6 +197,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     stages: { visited: [] },
     learnerStates: new Map(),
     learnerQueued: false,
+    pointedAt: new Set(),
     generation: 0,
     wire: new WireView(),
     flood: new BodyFlood(),
@@ -240,6 +293,12 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     if (summary) push({ kind: 'summary', indent: 0, text: summary }, group, true);
     switch (e.type) {
       case 'listening':
+        if (model.mode === 'tutor' && model.listened) {
+          model.restarted = true;
+          push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, text: `the lab restarted with the world this lesson needs: ${e.hostname} on ${e.host}:${e.port} as before` }, undefined, true);
+          break;
+        }
+        model.listened = true;
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'session-open': {
@@ -261,7 +320,11 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
       }
       case 'session-close': {
         if (model.mode === 'watch' || e.leg === 'relay' || mine) {
-          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' ? 'info' : 'warn', stage: e.stage, explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed (${e.reason})`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
+          // The learner's client is the tutor's: a close without QUIT or a 421 is the tutor's doing (a
+          // new lesson, :reconnect, :connect), which a bare "(reset)" did not say.
+          const byTutor = mine && model.mode === 'tutor' && e.reason === 'reset';
+          const how = byTutor ? 'by the tutor, without QUIT' : `(${e.reason})`;
+          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' || byTutor ? 'info' : 'warn', stage: e.stage, explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed ${how}`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
         }
         if (mine) {
           const st = model.learnerStates.get(e.session);
@@ -346,19 +409,27 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         const tone = e.type === 'auth-results' ? (e.action === 'reject' ? 'error' : 'info') : e.type === 'dns-lookup' && e.error ? 'warn' : 'info';
         // The learner's: checks of their mail, their own :dns, and the forger they set off with :spoof.
         const theirs = e.queueId ? isLearner(model, model.queueOrigin.get(e.queueId)) : e.type === 'auth-results' ? !!e.forged : e.type === 'dns-lookup' && e.by === 'you';
-        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, theirs);
+        const text = describeEvent(e, GROUPED)!;
+        // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
+        const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
+        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? e.explain : untilTaught(model, e.type, e.explain);
+        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: explainNow, text, keep }, group, theirs);
         break;
       }
       case 'relay-denied':
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'remote-accepted':
-        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, undefined, true);
+        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e.type, e.explain), text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'tls':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'notice':
+        if (model.restarted && !e.session && e.message.startsWith(REMOTE_MTAS)) {
+          model.restarted = false;
+          break;
+        }
         push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message }, group, mine || !e.session);
         break;
       case 'fault':
@@ -368,7 +439,13 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         if (model.mode !== 'tutor') break;
         if (e.says === 'reading') {
           // Paged over the live area (the transcript keeps the short start and the `:read` echo).
-          model.reading = { id: model.nextId++, text: e.text };
+          model.reading = { id: model.nextId++, kind: 'reading', text: e.text };
+          break;
+        }
+        if (e.says === 'help') {
+          // Paged too: the commands and the view's keys are ~33 lines, and printed into the transcript
+          // their first lines scrolled off a 24-row terminal before they were read.
+          model.reading = { id: model.nextId++, kind: 'help', text: model.keysHelp ? `${e.text}\n${model.keysHelp}` : e.text };
           break;
         }
         if (e.says === 'step') {
@@ -378,12 +455,12 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           break;
         }
         push({ kind: 'output', indent: 0, output: e.says, text: e.text }, undefined, true);
-        if (e.says === 'help' && model.keysHelp) push({ kind: 'output', indent: 0, output: 'help', text: model.keysHelp }, undefined, true);
         break;
       case 'lesson':
         if (e.action === 'start' || e.action === 'restart') {
           // A new lesson's bar: the open session still stands where it stood; its earlier mail does not count.
           model.learnerQueued = false;
+          model.pointedAt.clear();
           for (const [id, st] of model.learnerStates) if (st.closed) model.learnerStates.delete(id);
           updateStages(model);
         }

@@ -12,7 +12,7 @@ import type { Row, Tone } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
 import { renderLines, renderMarkdown } from './markdown.js';
-import { parseInline, splitAtWidth, textWidth, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
+import { lineText, parseInline, splitAtWidth, textWidth, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
 import type { Stage } from '../../protocol/stages.js';
@@ -98,7 +98,14 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const lead: Seg[] = [{ text: pad(row.indent) }, { text: `${tag}• `, color: 'gray' }];
       if (row.time) lead.push({ text: `${row.time} `, color: 'gray' });
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
-      const lines = wrapText({ text: row.text, color: TONE_COLOR[row.tone] ?? 'white' }, width, lead, [{ text: ' '.repeat(leadWidth) }]);
+      const color = TONE_COLOR[row.tone] ?? 'white';
+      const hang = [{ text: ' '.repeat(leadWidth) }];
+      let lines = wrapText({ text: row.text, color }, width, lead, hang);
+      const keep = row.keep;
+      if (keep && lines.length > 1 && row.text.endsWith(keep) && leadWidth + textWidth(keep) <= width && !lines.some((l) => lineText(l).endsWith(keep))) {
+        // Broken inside the part to keep: the text before it, then that part on a line of its own.
+        lines = [...wrapText({ text: row.text.slice(0, -keep.length).trimEnd(), color }, width, lead, hang), [...hang, { text: keep, color }]];
+      }
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
     }
     case 'output': {
@@ -112,14 +119,23 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
   }
 }
 
-/** A message line cut at the edge, not at its spaces: what was sent, character for character. */
+const ASCII = /^[\x20-\x7e]*$/;
+/** Base64, perhaps after a tag (`b=`) and the folding whitespace of a header's continuation line. */
+const BASE64_LINE = /^\s*(?:[a-z]+=)?[A-Za-z0-9+/]+=*;?$/;
+
+/** A message line over several lines, every space kept: what was sent, character for character. */
 function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number): StyledLine[] {
   const room = Math.max(1, width - leadWidth);
   const out: StyledLine[] = [];
   let rest = body.text;
+  // A line of base64 (a DKIM-Signature: b= line, an attachment) in even pieces: cut at the edge it
+  // left its last few characters alone on a line, which read as another line of the message.
+  const even = ASCII.test(rest) && BASE64_LINE.test(rest) && rest.length > room ? Math.ceil(rest.length / Math.ceil(rest.length / room)) : room;
   do {
-    // By display columns: a Subject: in CJK or with an emoji must not run past the edge.
-    const [piece, tail] = splitAtWidth(rest, room);
+    // By display columns: a Subject: in CJK or with an emoji must not run past the edge. Text breaks
+    // after a space (kept: the line is shown as sent), never inside a word, when one is far enough in.
+    const space = ASCII.test(rest) && rest.length > room ? rest.lastIndexOf(' ', room - 1) + 1 : 0;
+    const [piece, tail] = splitAtWidth(rest, space >= room / 3 ? space : Math.min(even, room));
     out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth) }]), { ...body, text: piece }]);
     rest = tail;
   } while (rest !== '');

@@ -43,7 +43,7 @@ const KEYS_HELP = [
   '  Enter          send the line as typed (in a message, a leading . is doubled)',
   '  ↑ / ↓          earlier lines (history)',
   '  ← / →          move in the line; Ctrl+A / Ctrl+E start / end; Ctrl+U clears',
-  '  PgUp / PgDn    page the reading :read opens (↑/↓ a line; q or Esc closes it)',
+  '  PgUp / PgDn    page :read and :help (↑/↓ a line; q or Esc closes them)',
   '  Ctrl+C         quit (so does :quit)',
 ].join('\n');
 
@@ -65,6 +65,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
     isLearnerSession: tutor.isLearnerSession ? (id) => tutor.isLearnerSession!(id) : undefined,
     // The engine's :help lists the commands; the keys belong to this view.
     keysHelp: KEYS_HELP,
+    later: () => tutor.state().lesson?.later,
   });
   // Lines are handed to the tutor one after another, in the order typed (a paste is many lines).
   const chain = useRef<Promise<void>>(Promise.resolve());
@@ -103,7 +104,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
     [tutor, exit, sentDataLine],
   );
 
-  // The reading (:read) has the screen until the learner closes it: meanwhile the transcript and the
+  // The reading (:read) or the command list (:help) has the screen until the learner closes it: meanwhile the transcript and the
   // live area hold still (ink writes nothing), and what arrived is drawn after.
   const [closedReading, setClosedReading] = useState<number | undefined>(undefined);
   const reading = frames.reading && frames.reading.id !== closedReading ? frames.reading : undefined;
@@ -163,7 +164,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
       <Static key={held.current.key} items={staticRows}>
         {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
-      {reading ? <ReadingPager key={reading.id} text={reading.text} columns={columns} rows={rows} onClose={closeReading} /> : null}
+      {reading ? <ReadingPager key={reading.id} kind={reading.kind} text={reading.text} columns={columns} rows={rows} onClose={closeReading} /> : null}
       <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
         <Frozen frozen={reading !== undefined}>
           {/* In step with the rows drawn: the learner's current session, and whether their message reached the queue. */}

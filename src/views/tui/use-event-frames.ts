@@ -8,7 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
 import type { LabEvent } from '../../events/types.js';
 import type { SessionFilter } from '../session-filter.js';
-import { applyEvents, createModel, setLearner, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
+import { applyEvents, createModel, setLearner, type Paged, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 import { expandLastSummary } from './body-flood.js';
 import type { Counts } from './queue-counts.js';
 
@@ -23,6 +23,8 @@ export interface FramesOptions {
   replay?: boolean;
   /** Shown under the tutor's :help: the view's own keys. */
   keysHelp?: string;
+  /** The tutor: event kinds a later lesson teaches (see TranscriptModel.later). */
+  later?: () => Record<string, number> | undefined;
   /** Watch's `--filter` and `/` key: only the sessions it lets through reach the model. */
   filter?: SessionFilter;
   /** `watch --wire`: start in the wire view (the tutor's `:wire` says it on the stream instead). */
@@ -42,8 +44,8 @@ export interface Frames {
   counts: Counts;
   /** Tutor mode: the learner's stages in this lesson, in step with the rows drawn. */
   stages: StageProgress;
-  /** The reading the tutor said last (`:read`): paged by the view until the learner closes it. */
-  reading?: { id: number; text: string };
+  /** The reading (`:read`) or command list (`:help`) the tutor said last: paged by the view until the learner closes it. */
+  reading?: Paged;
   /**
    * Message lines the learner sent that the server has not reported yet, oldest first. smtp-server
    * keeps the last bytes of what it has read in DATA until more arrive (they might be the end of the
@@ -109,6 +111,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   }
   modelRef.current.keysHelp = opts.keysHelp;
   modelRef.current.isLearnerSession = opts.isLearnerSession;
+  modelRef.current.later = opts.later;
   const pending = useRef<LabEvent[]>([]);
   const dropped = useRef(0);
   const timer = useRef<Later | null>(null);
@@ -124,7 +127,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   const sentData = useRef<string[]>([]);
   /** The last event of `bus` that the first frame drew (see below): the replay on mount starts after it. */
   const drawnAtMount = useRef<{ bus: EventBus; seq: number } | null>(null);
-  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[]; reading?: { id: number; text: string } }>(() => {
+  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[]; reading?: Paged }>(() => {
     const model = modelRef.current!;
     const empty = { staticKey: 0, rows: [], sessions: [], counts: { ...model.counts }, stages: model.stages, sentData: [] };
     // What the bus kept from before the view mounted (the lesson's start, the listening notice, at
