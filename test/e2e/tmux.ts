@@ -5,30 +5,22 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll } from 'vitest';
+import { bundleIfStale } from '../helpers/fresh-bundle.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /**
- * Rebuild the bundle when the source is newer than it: test what the user runs. `npm test` has just
- * built it (pretest); rebuilding in each e2e file cost seconds and rewrote dist/ while other test
- * files were starting the binary from it.
+ * Rebuild the bundle when something it is made from is newer than it: test what the user runs. `npm
+ * test` has just built it (pretest); rebuilding in each e2e file cost seconds and rewrote dist/ while
+ * other test files were starting the binary from it.
  */
 export function bundle(): void {
-  const built = path.join(ROOT, 'dist', 'smtp-lab.mjs');
-  const inputs = [path.join(ROOT, 'package.json'), path.join(ROOT, 'scripts', 'bundle.mjs'), ...sourceFiles(path.join(ROOT, 'src'))];
-  if (existsSync(built) && inputs.every((f) => statSync(f).mtimeMs <= statSync(built).mtimeMs)) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name));
+  bundleIfStale();
 }
 
 /** Shell-quote for a tmux command string. */
