@@ -42,7 +42,7 @@ async function grade(command: string[], timeoutMs = TIMEOUT_MS) {
   }
 }
 /** Start every grade now; the tests below await them. */
-const MINI = (bug: string) => ['node', path.join(FIXTURES, 'mini-client.mjs'), '{host}', '{port}', '{from}', '{to}', '{message}', '--bug', bug];
+const MINI = (bug: string) => ['/usr/bin/python3', path.join(FIXTURES, 'mini-client.py'), '{host}', '{port}', '{from}', '{to}', '{message}', '--bug', bug];
 const SWAKS = ['swaks', '--server', '{host}', '--port', '{port}', '-f', '{from}', '-t', '{to}', '--helo', 'client.test', '--data', '@{message}', '--timeout', '2'];
 // curl's --max-time bounds the whole transfer, not each read.
 const CURL = ['curl', '-sS', '--max-time', '5', '--url', 'smtp://{host}:{port}/client.test', '--mail-from', '{from}', '--mail-rcpt', '{to}', '--upload-file', '{message}'];
@@ -64,7 +64,7 @@ const reports = {
   ...Object.fromEntries(BUGS.map(([bug]) => [bug, grade(MINI(bug))])),
   noTimeout: grade(MINI('no-timeout'), 4000),
   neverConnects: grade(['true']),
-  environment: grade(['sh', '-c', `exec node ${path.join(FIXTURES, 'mini-client.mjs')} "$SMTP_HOST" "$SMTP_PORT" "$SMTP_FROM" "$SMTP_TO" "$SMTP_MESSAGE"`]),
+  environment: grade(['sh', '-c', `exec /usr/bin/python3 ${path.join(FIXTURES, 'mini-client.py')} "$SMTP_HOST" "$SMTP_PORT" "$SMTP_FROM" "$SMTP_TO" "$SMTP_MESSAGE"`]),
 } as Record<string, ReturnType<typeof grade> | undefined>;
 // A failed grade is reported by its own test; don't let it be an unhandled rejection first.
 for (const r of Object.values(reports)) r?.catch(() => {});
