@@ -40,7 +40,8 @@ describe.skipIf(skip)('the prompt in a real terminal', () => {
     t.keys(['BSpace', 'BSpace', 'Enter']);
     const s = await t.waitFor('the EHLO reply', (x) => /S: 250 /.test(x));
     expect(s).toContain('C: EHLO client.example\n');
-    expect(s).not.toContain('501');
+    // No 501 reply to a name with the two characters left on (a port on screen may contain "501").
+    expect(s).not.toMatch(/^S: (✗ )?501 /m);
 
     for (const line of ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA']) {
       t.line(line);
