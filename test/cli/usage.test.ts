@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSmtpLab, type Run } from '../helpers/cli.js';
+import { runCli, runSmtpLab, type Run } from '../helpers/cli.js';
 
 let stateHome: string;
 beforeAll(() => {
@@ -45,17 +45,20 @@ describe('smtp-lab --help and --version', () => {
 });
 
 describe('mistakes: one line on stderr, no stack trace', () => {
+  // Two through the built binary (an argument error, and one from a handler loaded for the run: the
+  // bundle's own chunks); the rest through the same command table in this process (src/cli.ts runCli),
+  // where each message and exit status is the same without a start of node.
   it.each([
-    [['serve', '--bogus'], 2, /^smtp-lab: Unknown argument: bogus \(see smtp-lab --help\)$/],
-    [['serve', '--port', '70000'], 2, /--port must be a whole number from 0 to 65535/],
-    [['no-such-command'], 2, /Unknown argument: no-such-command/],
+    ['binary', ['serve', '--bogus'], 2, /^smtp-lab: Unknown argument: bogus \(see smtp-lab --help\)$/],
+    ['in-process', ['serve', '--port', '70000'], 2, /--port must be a whole number from 0 to 65535/],
+    ['in-process', ['no-such-command'], 2, /Unknown argument: no-such-command/],
     // Errors from inside a handler that was loaded for the run.
-    [['queue', '--data-dir', '/nonexistent/smtp-lab'], 2, /^smtp-lab: no lab spool in \/nonexistent\/smtp-lab/],
-    [['explain', 'no-such-term'], 1, /^smtp-lab: no explanation for "no-such-term"/],
-    [['lessons', 'reset'], 2, /^smtp-lab: name a lesson to reset, or --all$/],
-    [['dns', 'example.com', 'SRV'], 2, /is not a record type the lab serves/],
-  ])('%j exits %i', async (args, code, message) => {
-    const r = await run(args);
+    ['binary', ['queue', '--data-dir', '/nonexistent/smtp-lab'], 2, /^smtp-lab: no lab spool in \/nonexistent\/smtp-lab/],
+    ['in-process', ['explain', 'no-such-term'], 1, /^smtp-lab: no explanation for "no-such-term"/],
+    ['in-process', ['lessons', 'reset'], 2, /^smtp-lab: name a lesson to reset, or --all$/],
+    ['in-process', ['dns', 'example.com', 'SRV'], 2, /is not a record type the lab serves/],
+  ] as const)('%s: %j exits %i', async (via, args, code, message) => {
+    const r = via === 'binary' ? await run([...args]) : await runCli([...args], { stateHome });
     expect(r.code).toBe(code);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toMatch(message);

@@ -5,30 +5,22 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { bundleIfStale } from '../helpers/fresh-bundle.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /**
- * Rebuild the bundle when the source is newer than it: test what the user runs. `npm test` has just
- * built it (pretest); rebuilding in each e2e file cost seconds and rewrote dist/ while other test
- * files were starting the binary from it.
+ * Rebuild the bundle when something it is made from is newer than it: test what the user runs. `npm
+ * test` has just built it (pretest); rebuilding in each e2e file cost seconds and rewrote dist/ while
+ * other test files were starting the binary from it.
  */
 export function bundle(): void {
-  const built = path.join(ROOT, 'dist', 'smtp-lab.mjs');
-  const inputs = [path.join(ROOT, 'package.json'), path.join(ROOT, 'scripts', 'bundle.mjs'), ...sourceFiles(path.join(ROOT, 'src'))];
-  if (existsSync(built) && inputs.every((f) => statSync(f).mtimeMs <= statSync(built).mtimeMs)) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name));
+  bundleIfStale();
 }
 
 /** Shell-quote for a tmux command string. */
@@ -241,6 +233,34 @@ export function panesPerTest(): { pane(command: string, width: number, height: n
       return d;
     },
   };
+}
+
+/**
+ * One pane for the tests of a file that each need the same program started the same way, each going on
+ * from the screen the one before left (they run in file order): a start of the binary (~1 s of CPU)
+ * per test proved nothing more. `start` runs on the first call; the pane and its folders are gone
+ * after the file.
+ */
+export function sharedPane(start: (pane: (command: string, width: number, height: number) => Tmux, tempDir: () => string) => Promise<Tmux>): () => Promise<Tmux> {
+  let started: Promise<Tmux> | undefined;
+  let tmux: Tmux | undefined;
+  const dirs: string[] = [];
+  beforeAll(() => bundle(), 60_000);
+  afterAll(() => {
+    tmux?.kill();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const pane = (command: string, width: number, height: number) => {
+    tmux = new Tmux();
+    tmux.start(command, width, height);
+    return tmux;
+  };
+  const tempDir = () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-e2e-'));
+    dirs.push(d);
+    return d;
+  };
+  return () => (started ??= start(pane, tempDir));
 }
 
 /** A port that was free a moment ago (the tests pass it explicitly so they can check it is freed). */
