@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import type { EventBus } from '../events/bus.js';
 import { dotStuff, parseCommand } from '../protocol/command.js';
 import { parseReplyLine } from '../protocol/reply.js';
+import { markOwnClient } from './own-clients.js';
 
 export interface Reply {
   code: number;
@@ -93,6 +94,8 @@ export class LearnerClient {
       ? tls.connect({ host: this.opts.host, port: this.opts.port, rejectUnauthorized: false })
       : net.connect({ host: this.opts.host, port: this.opts.port });
     this.socket = socket;
+    // It sends nothing before the 220, so the server greets it without the early-talker pause (own-clients.ts).
+    markOwnClient(socket);
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     this.greeting = this.expectReply();

@@ -42,6 +42,10 @@
  * CRLF before smtp-server parses it, so <LF>.<LF> ends its DATA as it did for the servers in the 2023
  * SMTP smuggling reports (smuggling.ts).
  *
+ * And the early-talker pause (100 ms before every greeting, a client that speaks in it gets "421 You
+ * talk too soon"): kept for every client but the lab's own learner client, which sends nothing before
+ * the 220 and for which the pause only held the greeting back (own-clients.ts).
+ *
  * And one tap on the raw input: the bytes of DATA as they arrive, and a count of command lines
  * (SMTPStream holds back a chunk's last bytes until more come, so its data stream lags a line behind
  * what the client sent; see server.ts onData).
@@ -51,6 +55,7 @@ import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import SASL from 'smtp-server/lib/sasl.js';
 import { laxLineEnds } from './smuggling.js';
+import { isOwnClient } from './own-clients.js';
 
 declare module 'smtp-server/lib/smtp-stream.js' {
   /** What the lab hangs on a connection's line parser (the lab server sets the tap during DATA). */
@@ -149,6 +154,21 @@ if (!(PATCHED in connection)) {
       this.__linesIn = (this.__linesIn ?? 0) + n;
     }
     return write.call(this, chunk, encoding, next);
+  };
+}
+
+const GREETS_OWN = Symbol.for('smtp-lab.greets-own-client');
+if (!(GREETS_OWN in connection)) {
+  Object.defineProperty(connection, GREETS_OWN, { value: true });
+  const init = connection.init;
+  connection.init = function () {
+    if (!isOwnClient(this._socket)) return init.call(this);
+    // smtp-server's init without its setTimeout(connectionReady, 100): the same connection limit first.
+    this._setListeners(() => {
+      const max = this._server.options.maxClients;
+      if (max && this._server.connections.size > max) return this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+      this.connectionReady();
+    });
   };
 }
 

@@ -109,7 +109,7 @@ export class Tutor implements TutorCommandHost {
   /**
    * Everything but the first session: loads lessons and progress and picks the lesson (throwing a
    * UserError for an unknown one). A view can mount now and show the greeting as it arrives while
-   * `begin()` connects: the server's early-talker pause (100 ms) then overlaps the first frame.
+   * `begin()` connects (the learner's client is greeted without the early-talker pause: own-clients.ts).
    */
   static prepare(opts: TutorOptions): Tutor {
     const { lessons, errors } = loadLessons(opts.lessonsDir);

@@ -129,6 +129,27 @@ export class RawSmtp {
   }
 }
 
+/**
+ * A client that sends EHLO the moment it is connected, before any greeting (as `printf 'EHLO me\r\n' |
+ * nc` does); everything it read until the server closed or answered the EHLO. `prepare` sees the socket
+ * as net.connect returns it.
+ */
+export function talkFirst(port: number, prepare?: (socket: net.Socket) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    prepare?.(socket);
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('connect', () => socket.write('EHLO early.example\r\n'));
+    socket.on('data', (d: string) => {
+      text += d;
+      if (/^250 /m.test(text) && !socket.writableEnded) socket.end('QUIT\r\n');
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
 export function code(reply: string[]): number {
   return Number(reply[reply.length - 1]!.slice(0, 3));
 }

@@ -58,7 +58,7 @@ afterAll(async () => {
 
 describe('smtp-server patches', () => {
   it('still finds the methods it wraps', () => {
-    for (const m of ['send', 'handler_EHLO', 'handler_MAIL', 'handler_RCPT'] as const)
+    for (const m of ['send', 'init', '_setListeners', 'connectionReady', 'handler_EHLO', 'handler_MAIL', 'handler_RCPT'] as const)
       expect(typeof SMTPConnection.prototype[m], `SMTPConnection.prototype.${m}`).toBe('function');
     expect(typeof SMTPStream.prototype._write).toBe('function');
     expect(typeof SMTPServer.prototype.updateSecureContext).toBe('function');
@@ -107,6 +107,13 @@ describe('smtp-server patches', () => {
     const after = await ehloOverTls(s.socket);
     expect(after).toMatch(/^250[ -]AUTH PLAIN LOGIN\r$/m);
     s.close();
+  });
+});
+
+describe('the early-talker pause', () => {
+  it('a client that speaks before the greeting gets "421 You talk too soon", as lesson 1 says', async () => {
+    const { talkFirst } = await import('../helpers/lab.js');
+    expect(await talkFirst(port)).toMatch(/^421 mx\.example\.com You talk too soon/m);
   });
 });
 

@@ -50,7 +50,8 @@ describe('transcript model', () => {
     ]);
     const relayLine = rows.find((r) => r.kind === 'wire' && r.line === '220 mx.example.net')!;
     expect(relayLine.indent).toBe(2);
-    expect(model.counts).toMatchObject({ sessions: 2, queued: 1, delivered: 1 });
+    // The client's session, not the relay leg R1 (the lab's own): watch's "N seen", like its table.
+    expect(model.counts).toMatchObject({ sessions: 1, queued: 1, delivered: 1 });
   });
 
   it('in the tutor, leaves the learner untagged and tags everyone else', () => {

@@ -114,3 +114,31 @@ describe('WatchApp keys for a class', () => {
     expect(f).not.toContain('carol.class');
   });
 });
+
+describe('WatchApp counts the class, not the lab', () => {
+  it('"N seen" counts the clients\' sessions, as the session table lists them: the lab\'s own relay legs are not a student', async () => {
+    const { startTestLab, RawSmtp } = await import('../helpers/lab.js');
+    const lab = await startTestLab();
+    try {
+      const r = render(themed(<WatchApp bus={lab.bus} address={`127.0.0.1:${lab.port}`} frameMs={10} />));
+      const s = await RawSmtp.connect(lab.port);
+      await s.command('EHLO student.example');
+      await s.command('MAIL FROM:<alice@example.com>');
+      await s.command('RCPT TO:<dave@example.net>');
+      await s.command('DATA');
+      await s.message(['Subject: hi', '', 'relayed to example.net']);
+      await s.command('QUIT');
+      // The message goes on to example.net in a relay session of the lab's own (R…).
+      await lab.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay');
+      const status = await until(r.lastFrame, (t) => /0 sessions open/.test(t));
+      expect(status).toMatch(/\b1 seen\b/);
+      r.stdin.write('t');
+      const table = await until(r.lastFrame, (t) => t.includes('student.example'));
+      const tableRows = plain(table).split('\n').filter((l) => /^\s*S\d+\b/.test(l));
+      expect(tableRows).toHaveLength(1);
+      expect(plain(table)).toMatch(/\b1 seen\b/);
+    } finally {
+      await lab.cleanup();
+    }
+  });
+});

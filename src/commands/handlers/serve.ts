@@ -1,6 +1,5 @@
 /** `smtp-lab serve`'s handler (the command's options are in ../serve.ts). */
 import type { ArgumentsCamelCase } from 'yargs';
-import { setFlagsFromString } from 'node:v8';
 import { startLab } from '../../lab/lab.js';
 import { defaultDataDir } from '../../lab/paths.js';
 import { attachNdjson } from '../../views/ndjson.js';
@@ -8,14 +7,15 @@ import { attachPlain } from '../../views/plain.js';
 import { makeChalk } from '../../views/color.js';
 import { EventBus } from '../../events/bus.js';
 import { contextOf, untilStopped } from '../context.js';
-import { HEAP_GROWING_PERCENT } from '../heap.js';
+import { HEAP_GROWING_PERCENT, holdHeapFlags } from '../heap.js';
 import type { ServeArgs } from '../serve.js';
 
 export async function serve(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> {
   const ctx = contextOf(argv);
   // As watch does (handlers/watch.ts, heap.ts): a flood's short-lived events die in the old generation, and
-  // V8's own growing factor let them pile up past 150 MiB of RSS between full collections.
-  if (ctx.ownsProcess) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // V8's own growing factor let them pile up past 150 MiB of RSS between full collections. Held: each
+  // Maildir writer thread's start would put V8's default back (heap.ts).
+  if (ctx.ownsProcess) holdHeapFlags([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
   const bus = new EventBus();
   // Attach before the lab starts so the listening event is the first line.
   if (argv.json) attachNdjson(bus, ctx.stdout);

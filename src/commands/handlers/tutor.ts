@@ -50,10 +50,11 @@ export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<voi
     if (interactive) {
       // Open the session and let the server accept it (one turn of the event loop: server and client
       // share this process) before the terminal UI is loaded (only on a terminal: the plain path never
-      // pays for React and ink) and draws its first frame: both then run during the server's
-      // early-talker pause before the 220 instead of adding to it. Loading the UI earlier, while the
-      // lab starts, only delayed the session: the main thread has no idle time to lend then. What the
-      // tutor and the lab say meanwhile waits on the bus, which the view replays when it mounts.
+      // pays for React and ink): the server greets the learner's own client at once (no early-talker
+      // pause for it: src/lab/own-clients.ts), so the greeting is on the bus by the time the UI has
+      // loaded and its first frame draws it. Loading the UI earlier, while the lab starts, only
+      // delayed the session: the main thread has no idle time to lend then. What the tutor and the
+      // lab say meanwhile waits on the bus, which the view replays when it mounts.
       const begun = tutor.begin();
       begun.catch(() => {}); // Reported where it is awaited, below; not unhandled if the UI fails to load first.
       await connectedOrSettled(tutor, begun);

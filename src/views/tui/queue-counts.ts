@@ -5,6 +5,10 @@
 import type { LabEvent } from '../../events/types.js';
 
 export interface Counts {
+  /**
+   * Clients' sessions so far (a running total): inbound only, as the session table lists them — an
+   * instructor counts students' connections; the lab's own relay legs are the queue's work.
+   */
   sessions: number;
   /** Messages accepted into the queue so far (a running total). */
   queued: number;

@@ -302,7 +302,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'session-open': {
-        model.counts.sessions++;
+        if (e.leg === 'inbound') model.counts.sessions++;
         model.sessions.set(e.session, {
           id: e.session,
           leg: e.leg,
