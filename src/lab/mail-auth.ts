@@ -130,6 +130,9 @@ const AUTH_THREAD_WARM_MS = 60_000;
  */
 const AUTH_THREAD_YOUNG_MB = 8;
 
+/** Threads in a row that died before answering any work, after which the work stays on the main thread. */
+const BARREN_DEATHS = 3;
+
 type Resolver = (name: string, rrtype: string) => Promise<unknown>;
 type ResolverNow = ReturnType<LabDns['resolverNow']>;
 interface Waiting {
@@ -157,7 +160,8 @@ export class AuthThreadDied extends Error {}
  * The one mail-auth thread of the process, shared by every lab in it (`lessons check` and the tests
  * start many): started on first use, kept referenced only while it has work, so it never keeps a
  * finished program alive. A thread that dies fails what it had; the next request starts another. A
- * thread that dies before it is ready makes `unavailable` the reason, and theAuthThread() null.
+ * thread that dies before it is ready, or the third in a row to die before answering anything, makes
+ * `unavailable` the reason, and theAuthThread() null.
  */
 class AuthThread {
   private worker: Worker | undefined;
@@ -170,8 +174,13 @@ class AuthThread {
   private keysSent = new Set<number>();
   private readonly keyIds = new WeakMap<DkimKey, number>();
   private nextKeyId = 0;
-  /** Set when a thread died before it was ready: the work stays on the main thread from then on. */
+  /**
+   * Why the work stays on the main thread from now on, in words, once a thread died before it was
+   * ready, or BARREN_DEATHS in a row died before answering anything (a thread that crashes on its
+   * first work would otherwise fail every relay with 451, start again, and fail again).
+   */
   unavailable: string | undefined;
+  private barren = 0;
 
   constructor(private readonly file: string) {}
 
@@ -204,6 +213,13 @@ class AuthThread {
     const reply = await this.ask({ t: 'receive', id: 0, input: { ...rest, message: bytes }, store }, [bytes.buffer as ArrayBuffer], dns);
     if (reply.t !== 'received') throw new Error('the mail-auth thread answered out of turn');
     return reply;
+  }
+
+  /** Received messages sent to be checked and stored, not yet answered. */
+  get checksInHand(): number {
+    let n = 0;
+    for (const w of this.waiting.values()) if (w.dns) n++;
+    return n;
   }
 
   /** For the tests: end the running thread as a crash would (its work in hand fails as after any death). */
@@ -240,9 +256,13 @@ class AuthThread {
     const out = (this.out = new Batcher<ToAuthThread>((items, transfer) => (ready ? w.postMessage(items, transfer) : held.push([items, transfer]))));
     this.keysSent = new Set();
     w.unref();
+    let answered = false;
     w.on('message', (batch: FromAuthThread[]) => {
       for (const m of batch) {
-        if (m.t !== 'ready') this.onMessage(w, out, m);
+        if (m.t !== 'ready') {
+          if (m.t !== 'dns') answered = true;
+          this.onMessage(w, out, m);
+        }
         else if (!ready) {
           ready = true;
           for (const [items, transfer] of held) w.postMessage(items, transfer);
@@ -263,7 +283,9 @@ class AuthThread {
       out.drop();
       clearTimeout(this.idleTimer);
       const why = failure?.message ?? `exited with code ${code}`;
-      if (!ready) this.unavailable = why;
+      this.barren = ready && answered ? 0 : this.barren + 1;
+      if (!ready) this.unavailable = `it could not start: ${why}`;
+      else if (this.barren >= BARREN_DEATHS) this.unavailable = `it ended ${this.barren} times in a row before finishing any work (${why})`;
       const lost = [...this.waiting.values()];
       this.waiting.clear();
       for (const x of lost) x.reject(ready ? new AuthThreadDied(`the mail-auth thread ended (${why})`) : new AuthThreadUnavailable(why));
@@ -318,17 +340,21 @@ function theAuthThread(): AuthThread | null {
     else noThreadBecause = 'its module was not found';
   }
   if (authThread?.unavailable !== undefined) {
-    noThreadBecause = `it could not start: ${authThread.unavailable}`;
+    noThreadBecause = authThread.unavailable;
     authThread = undefined;
   }
   return authThread ?? null;
 }
 
 /**
- * For the tests: the process's mail-auth thread, to end it as a crash would (`terminate`), and to
- * start the next one from another file (`useFile`; undefined goes back to the lab's own).
+ * For the tests: the process's mail-auth thread, what it has in hand, to end it as a crash would
+ * (`terminate`), and to start the next one from another file (`useFile`; undefined goes back to the lab's own).
  */
 export const mailAuthThreadForTests = {
+  /** Received messages the running thread has in hand (to check and store). */
+  checksInHand(): number {
+    return authThread?.checksInHand ?? 0;
+  },
   async terminate(): Promise<boolean> {
     return (await authThread?.terminate()) ?? false;
   },

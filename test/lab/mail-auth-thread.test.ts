@@ -53,10 +53,10 @@ describe('the mail-auth thread', () => {
     // Every fifth message to two recipients: a death between their two copies leaves one to complete.
     const rcpts = (n: number) => (n % 5 === 0 ? ['dave@example.net', 'erin@example.net'] : ['dave@example.net']);
     const sent = burst(lab, sessions, perSession, rcpts);
-    // Killed while checks are in hand: at the first message the remote accepted, and again later.
+    // Killed with checks in hand: once the remote has accepted a first message, and again later.
     let kills = 0;
     for (const after of [1, 40, 90]) {
-      await until(lab.events, (ev) => ev.filter((e) => e.type === 'remote-accepted').length >= after, 30_000);
+      await until(lab.events, (ev) => ev.filter((e) => e.type === 'remote-accepted').length >= after && mailAuthThreadForTests.checksInHand() > 0, 30_000);
       if (await mailAuthThreadForTests.terminate()) kills++;
     }
     expect(kills).toBeGreaterThanOrEqual(2);
@@ -76,7 +76,7 @@ describe('the mail-auth thread', () => {
       expect(m).toMatch(/^ dkim=pass header\.i=@example\.com/m);
     }
     expect(new Set(ids).size).toBe(total);
-    // What the deaths cost is said (a kill mid-burst always finds work in hand): a message not yet
+    // What the deaths cost is said (each kill found checks in hand): a message not yet
     // stored was answered 451 and retried; one stored before the thread could say so was accepted once.
     const told = noticesMatching(lab.events, /mail-auth thread ended/);
     expect(told.length).toBeGreaterThan(0);
@@ -99,5 +99,19 @@ describe('the mail-auth thread', () => {
       expect(auth).toMatchObject({ mta: 'mx.example.net', dkim: [{ result: 'pass' }], dmarc: { result: 'pass' } });
     }
     expect(maildirFiles(lab.dataDir, 'dave@example.net')).toHaveLength(ids.length);
+  });
+
+  it('that crashes on its first work, again and again, leaves the work on the main thread after three, and nothing is lost', async () => {
+    await mailAuthThreadForTests.useFile(fileURLToPath(new URL('./fixtures/crashing-mail-auth-worker.mjs', import.meta.url)));
+    lab = await startTestLab({ retrySchedule: [0.1, 0.1, 0.2, 0.2, 0.5, 0.5, 1] });
+    const ids = await burst(lab, 2, 2, () => ['dave@example.net']);
+    await until(lab.events, (ev) => ev.filter((e) => e.type === 'delivered' && e.via === 'relay').length === ids.length, 30_000);
+    const notices = noticesMatching(lab.events, /no mail-auth thread/);
+    expect(notices).toHaveLength(1);
+    expect((notices[0] as { message: string }).message).toMatch(/ended 3 times in a row before finishing any work \(crashed on its first work/);
+    expect(lab.events.filter((e) => e.type === 'bounced')).toEqual([]);
+    const stored = maildirFiles(lab.dataDir, 'dave@example.net');
+    expect(stored).toHaveLength(ids.length);
+    for (const m of stored) expect(m).toMatch(/^ dkim=pass header\.i=@example\.com/m);
   });
 });
