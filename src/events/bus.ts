@@ -35,9 +35,11 @@ export function isMessageLines(e: LabEvent | MessageLines): e is MessageLines {
 
 /** The events a run stands for, in seq order (the shape and key order the server gave them one by one). */
 export function expandLines(run: MessageLines): LabEvent[] {
-  const { session, leg, direction, stage, time, seq, lines } = run;
+  const { session, leg, direction, stage, time, seq, lines, queueId } = run;
   const out = new Array<LabEvent>(lines.length);
-  for (let i = 0; i < lines.length; i++) out[i] = { type: 'wire', session, leg, direction, line: lines[i]!, stage, data: true, time, seq: seq + i };
+  if (queueId !== undefined)
+    for (let i = 0; i < lines.length; i++) out[i] = { type: 'wire', session, leg, direction, line: lines[i]!, queueId, stage, data: true, seq: seq + i, time };
+  else for (let i = 0; i < lines.length; i++) out[i] = { type: 'wire', session, leg, direction, line: lines[i]!, stage, data: true, time, seq: seq + i };
   return out;
 }
 

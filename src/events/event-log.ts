@@ -104,6 +104,7 @@ class EventLog {
       else {
         this.endRun();
         this.lineRun = { type: 'wire', session: event.session, leg: event.leg, direction: event.direction, lines: event.lines, stage: event.stage, data: true, seq: event.seq, time: event.time };
+        if (event.queueId !== undefined) this.lineRun.queueId = event.queueId;
         this.runShared = true;
       }
     } else if (isPlainDataLine(event)) {
@@ -129,11 +130,12 @@ class EventLog {
   }
 
   /** Message lines (one, or a run) that continue the run being gathered: same session, next seq, same time. */
-  private joinsRun(e: { session: string; seq: number; time: string; leg: string; direction: string; stage: string }): boolean {
+  private joinsRun(e: { session: string; seq: number; time: string; leg: string; direction: string; stage: string; queueId?: string }): boolean {
     const run = this.lineRun;
     return (
       !!run &&
       run.session === e.session &&
+      run.queueId === e.queueId &&
       run.seq + run.lines.length === e.seq &&
       run.time === e.time &&
       run.leg === e.leg &&
@@ -164,6 +166,7 @@ class EventLog {
     if (!run) return;
     this.lineRun = undefined;
     if (run.lines.length > 1) this.pending.push(run);
+    else if (run.queueId !== undefined) this.pending.push(expandLines(run)[0]!);
     else this.pending.push({ type: 'wire', session: run.session, leg: run.leg, direction: run.direction, line: run.lines[0]!, stage: run.stage, data: true, seq: run.seq, time: run.time } as LabEvent);
   }
 

@@ -141,6 +141,8 @@ export interface MessageLines {
   /** The first line's seq; the run takes `lines.length` of them. */
   seq: number;
   time: string;
+  /** A relay session's lines carry the queue id they deliver, as its other lines do. */
+  queueId?: string;
 }
 
 /**

@@ -26,6 +26,8 @@ export type ToAuthThread =
   | { t: 'dns-answer'; q: number; value?: unknown; error?: { message: string; code?: string } };
 
 export type FromAuthThread =
+  /** The thread's module has loaded: work sent before this stays with the main thread (mail-auth.ts). */
+  | { t: 'ready' }
   | { t: 'signed'; id: number; signature?: DkimSignature; error?: string }
   | { t: 'received'; id: number; found?: Authentication; checkError?: string; size: number; storeError?: string }
   /** A lookup for verification `id`; answered with `dns-answer` and the same `q`. */
@@ -84,6 +86,9 @@ if (port) {
   port.on('message', (batch: ToAuthThread[]) => {
     for (const m of batch) dispatch(m);
   });
+  // Alone and at once (not batched): until it arrives the main thread keeps each message it would hand
+  // over, so a thread that cannot start (its module or an import failing) loses none of them.
+  port.postMessage([{ t: 'ready' } satisfies FromAuthThread]);
   // Signatures one at a time, a turn apart: a remote MTA's check waits on three DNS answers in a row and
   // its 250 on the check, while a signature is made well before its message's turn on a relay session
   // (the relay's sessions are the bottleneck, with messages waiting for them). So the answers that

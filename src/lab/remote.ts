@@ -338,11 +338,19 @@ function makeServer(
             { received, from, deliveries },
           );
         } catch (err) {
-          // The checking thread died with the message: a temporary failure, as a real MTA answers
-          // when its filter is unavailable (Postfix's milter_default_action = tempfail); the lab retries.
+          // The checking thread died with the message and had not stored it: a temporary failure, as a
+          // real MTA answers when its filter is unavailable (Postfix's milter_default_action =
+          // tempfail); the lab retries, and the retry is the only copy stored.
           bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${(err as Error).message}` });
           return cb(smtpError(451, `4.7.1 Service unavailable - try again later`));
         }
+        if (got.recovered !== undefined)
+          bus?.emit({
+            type: 'notice',
+            stage: 'queue',
+            level: 'warn',
+            message: `remote MTA ${h.mxHost}: ${got.recovered} after storing message ${id}; it is accepted once, and its SPF/DKIM/DMARC results are only in the stored copy`,
+          });
         if (got.verdict?.refuse) return cb(smtpError(550, got.verdict.refuse));
         if (got.checkError) bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost} could not check the message: ${got.checkError}` });
         if (got.storeError !== undefined) return notStored(got.storeError);
