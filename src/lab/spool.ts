@@ -202,6 +202,11 @@ export class Spool {
     }
   }
 
+  /** Where a spooled message's bytes are, for a reader of its own (the Maildir writer threads). */
+  location(at: SpooledAt, size: number): { file: string; offset: number; size: number } {
+    return { file: path.join(this.dir, at.segment), offset: at.offset, size };
+  }
+
   private needsNewSegment(): boolean {
     return !this.segFh || this.segBroken || this.segRecords >= SEGMENT_MAX_RECORDS || this.segBytes >= SEGMENT_MAX_BYTES;
   }
