@@ -38,8 +38,9 @@ export interface GroupCommitOptions<T, R> {
 interface Waiting<T, R> {
   item: T;
   lazy: boolean;
-  resolve(result: R): void;
-  reject(err: Error): void;
+  /** None for an item nobody waits on (addUnwatched). */
+  resolve?(result: R): void;
+  reject?(err: Error): void;
 }
 
 export class GroupCommit<T, R = void> {
@@ -58,14 +59,24 @@ export class GroupCommit<T, R = void> {
 
   /** Resolves once `item` is durable (or, lazy, written with a group): with its result from `commit`. */
   add(item: T, lazy = false): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, lazy, resolve, reject });
-      if (!lazy) this.startSoon();
-      else if (this.inFlight === 0 && !this.lazyTimer && !this.turnScheduled)
-        // Under load thousands of lazy items a second share one write this way.
-        this.lazyTimer = setTimeout(() => this.start(), this.opts.lazyDelayMs ?? 0);
-      // Otherwise the group in flight takes it along when it finishes.
-    });
+    return new Promise<R>((resolve, reject) => this.enter({ item, lazy, resolve, reject }));
+  }
+
+  /**
+   * A lazy item nobody waits on (the spool's "done" lines, one a message): written with a group like
+   * any other, without the promise, its callbacks and the handler for its failure that `add` costs.
+   */
+  addUnwatched(item: T): void {
+    this.enter({ item, lazy: true });
+  }
+
+  private enter(w: Waiting<T, R>): void {
+    this.waiting.push(w);
+    if (!w.lazy) this.startSoon();
+    else if (this.inFlight === 0 && !this.lazyTimer && !this.turnScheduled)
+      // Under load thousands of lazy items a second share one write this way.
+      this.lazyTimer = setTimeout(() => this.start(), this.opts.lazyDelayMs ?? 0);
+    // Otherwise the group in flight takes it along when it finishes.
   }
 
   /** Commit everything waiting now, lazy items included; resolves when nothing is waiting or in flight. */
@@ -115,9 +126,9 @@ export class GroupCommit<T, R = void> {
         group.map((w) => w.item),
         group.some((w) => !w.lazy),
       );
-      group.forEach((w, i) => w.resolve(results[i]!));
+      group.forEach((w, i) => w.resolve?.(results[i]!));
     } catch (err) {
-      for (const w of group) w.reject(err as Error);
+      for (const w of group) w.reject?.(err as Error);
     }
   }
 }

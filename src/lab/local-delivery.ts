@@ -15,9 +15,9 @@ import { wantsReport } from './bounce.js';
 export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[], resumeListing: Map<string, Map<string, string>>): Promise<Failure[]> {
   const { world } = ctx;
   const failed: Failure[] = [];
-  // Read once for all recipients (a body past the queue's memory budget comes from the spool), and
-  // only if one still needs it.
-  let body: Buffer | undefined;
+  // The body in memory, or where it is in the spool (past the queue's memory budget): the Maildir
+  // writer thread reads it there, off the event loop.
+  const body = item.message ?? ctx.spool.location(item, item.record.size);
   await Promise.all(
     due.map(async (r) => {
       r.attempts++;
@@ -32,7 +32,7 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
       const dir = mailboxDir(ctx.dataDir, r.domain, local);
       const name = deliveryName(item.record.arrival, item.record.id, r.index, world.hostname);
       let file = item.resumed ? findDelivered(dir, deliveryKey(item.record.id, r.index), item.bounceOf ? undefined : resumeListing) : undefined;
-      if (!file) file = await deliverToMaildir(dir, name, item.record.from, r.address, (body ??= ctx.body(item)));
+      if (!file) file = await deliverToMaildir(dir, name, item.record.from, r.address, body);
       r.status = 'delivered';
       r.lastReply = `250 2.0.0 delivered to maildir ${file}`;
       // No fsync: the Maildir name is the proof of delivery. A one-recipient item needs no mark at

@@ -219,7 +219,8 @@ export class QueueRunner {
         this.adopt({ record, segment: at.segment, offset: at.offset, progress: new Map() }, message, !!envelope.bounceOf);
         // Deliver on the next turn: the server's 250 (which resolves from this promise) goes on the
         // wire first, so the transcript reads in the order a real MTA acts: accept, then queue work.
-        setImmediate(() => this.pump());
+        // One pump for every message a group commit took in that turn, not one each.
+        this.pumpSoon();
       }
       return id;
     } finally {
@@ -262,6 +263,16 @@ export class QueueRunner {
 
   private pump(): void {
     if (this.started) this.scheduler.pump();
+  }
+
+  private pumpScheduled = false;
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /**

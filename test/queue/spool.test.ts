@@ -110,6 +110,27 @@ describe('spool', () => {
     expect(loadSpool(path.join(dataDir, 'spool')).items.map((i) => i.record.id)).toEqual(['WHOLE']);
   });
 
+  it('a segment left open by a crash (its zeroed tail still on) reads like one closed; a record torn in front of the zeros is cut short', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const spool = new Spool(dataDir);
+    await spool.open();
+    await spool.append({ id: 'KEPT', from: 'a@example.com', recipients: ['bob@example.com'], arrival: Date.now(), size: msg.length }, msg);
+    // No close(), as after kill -9: the zeros written ahead of the records are still in the file.
+    const spoolDir = path.join(dataDir, 'spool');
+    const seg = path.join(spoolDir, readdirSync(spoolDir).find((f) => f.endsWith('.seg'))!);
+    const buf = readFileSync(seg);
+    const end = buf.lastIndexOf(10) + 1;
+    expect(buf.length).toBeGreaterThan(end);
+    expect(loadSpool(spoolDir)).toMatchObject({ items: [{ record: { id: 'KEPT' } }], damaged: [] });
+    Buffer.from('#SMTPLAB-SPOOL {"id":"TORN","from":"","recipients":["bob@example.com"],"arrival":0,"size":500}\nhalf a mess').copy(buf, end);
+    writeFileSync(seg, buf);
+    expect(loadSpool(spoolDir)).toMatchObject({ items: [{ record: { id: 'KEPT' } }], damaged: [{ offset: end, reason: 'cut short' }] });
+    await spool.close();
+    // Closed, the segment ends with its last record again.
+    expect(readFileSync(seg).subarray(-1)[0]).toBe(10);
+  });
+
   it('the retry timer does not keep a finished process alive, and idle() waits for due retries', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
