@@ -4,7 +4,18 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 
-export interface ListArgs {
+/** `--data-dir`: whose progress (the tutor keeps a given data dir's progress in it). */
+export interface ProgressArgs {
+  'data-dir'?: string;
+}
+
+const progressOption = {
+  type: 'string',
+  describe: 'The progress of the tutor run with this --data-dir',
+  defaultDescription: 'your own progress',
+} as const;
+
+export interface ListArgs extends ProgressArgs {
   json: boolean;
   dir?: string;
 }
@@ -15,6 +26,7 @@ const list: CommandModule<object, ListArgs> = {
   builder: (y) =>
     y
       .option('json', { type: 'boolean', default: false, describe: 'One JSON array on stdout' })
+      .option('data-dir', progressOption)
       .option('dir', { type: 'string', describe: 'A lessons folder other than the built-in one', hidden: true }) as never,
   handler: async (argv) => (await import('./handlers/lessons.js')).listLessons(argv),
 };
@@ -47,7 +59,7 @@ const check: CommandModule<object, CheckArgs> = {
   handler: async (argv) => (await import('./handlers/lessons.js')).checkLessonsCommand(argv),
 };
 
-export interface ResetArgs {
+export interface ResetArgs extends ProgressArgs {
   id?: string;
   all: boolean;
   yes: boolean;
@@ -60,25 +72,26 @@ const reset: CommandModule<object, ResetArgs> = {
     y
       .positional('id', { type: 'string', describe: 'The lesson (id or number)' })
       .option('all', { type: 'boolean', default: false, describe: 'Every lesson' })
-      .option('yes', { type: 'boolean', default: false, describe: 'Yes, really (there is no undo)' }) as never,
+      .option('yes', { type: 'boolean', default: false, describe: 'Yes, really (there is no undo)' })
+      .option('data-dir', progressOption) as never,
   handler: async (argv) => (await import('./handlers/lessons.js')).resetProgress(argv),
 };
 
-export interface ProgressFileArgs {
+export interface ProgressFileArgs extends ProgressArgs {
   file: string;
 }
 
 const exportCmd: CommandModule<object, ProgressFileArgs> = {
   command: 'export <file>',
   describe: 'Write your progress to FILE (to carry it to another machine)',
-  builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
+  builder: (y) => y.positional('file', { type: 'string', demandOption: true }).option('data-dir', progressOption) as never,
   handler: async (argv) => (await import('./handlers/lessons.js')).exportProgress(argv),
 };
 
 const importCmd: CommandModule<object, ProgressFileArgs> = {
   command: 'import <file>',
   describe: 'Merge progress from FILE (written by export) into yours',
-  builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
+  builder: (y) => y.positional('file', { type: 'string', demandOption: true }).option('data-dir', progressOption) as never,
   handler: async (argv) => (await import('./handlers/lessons.js')).importProgress(argv),
 };
 

@@ -27,7 +27,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
       .option('port', portOption(2525))
       .option('remote-base-port', remoteBasePortOption)
-      .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live', defaultDescription: defaultDataDir() })
+      .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live, and (when given) your lesson progress', defaultDescription: defaultDataDir() })
       .option('lesson', { type: 'string', describe: 'Start at this lesson (id or number) instead of where you left off' })
       .option('lessons', lessonsOption)
       .option('plain', { type: 'boolean', default: false, describe: 'Plain lines even on a terminal' })

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { stateDir } from '../lab/paths.js';
+import { defaultDataDir, stateDir } from '../lab/paths.js';
 import { UserError } from '../user-error.js';
 import type { Lesson } from './types.js';
 
@@ -29,6 +29,17 @@ export type LessonStatus = 'done' | 'current' | 'skipped' | 'to do';
 
 export function defaultProgressFile(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(stateDir(env), 'progress.json');
+}
+
+/**
+ * The progress of a run given `--data-dir DIR`: DIR/progress.json, so a data dir of its own is a fresh
+ * start (a second learner on the same account, a tester, a class's machines), and the lab's mail and
+ * the lessons done with it stay together. Without one (or given the default data dir) it is the
+ * user's own progress, beside the default data dir.
+ */
+export function progressFileFor(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (dataDir === undefined || path.resolve(dataDir) === path.resolve(defaultDataDir(env))) return defaultProgressFile(env);
+  return path.join(path.resolve(dataDir), 'progress.json');
 }
 
 export class Progress {

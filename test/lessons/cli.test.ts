@@ -107,6 +107,25 @@ describe.concurrent('smtp-lab lessons', () => {
   }, LIMIT);
 });
 
+describe('progress and --data-dir', () => {
+  it('a --data-dir of its own is a fresh start: its progress is kept in it, not in the user\'s', async () => {
+    const state = 'own-dir';
+    const first = loadLessons().lessons[0]!;
+    writeFileSync(path.join(tmp, 'own-seed.json'), JSON.stringify({ version: 1, current: first.id, lessons: { [first.id]: { done: true, step: 0 } } }));
+    expect((await run(['lessons', 'import', path.join(tmp, 'own-seed.json')], '', state)).code).toBe(0);
+    const dataDir = path.join(tmp, 'own-data');
+    // The user's own progress has lesson 1 done; a tutor in a data dir of its own starts it at step 1.
+    const r = await run(['--port', '0', '--data-dir', dataDir], ':lessons\n:quit\n', state);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${first.id} +current`));
+    expect(r.stdout).toMatch(/Step 1\//);
+    expect(existsSync(path.join(dataDir, 'progress.json'))).toBe(true);
+    const status = async (args: string[]) => JSON.parse((await run(['lessons', '--json', ...args], '', state)).stdout)[0].status;
+    expect(await status([])).toBe('done');
+    expect(await status(['--data-dir', dataDir])).not.toBe('done');
+  }, LIMIT);
+});
+
 describe.concurrent('smtp-lab demo', () => {
   it('plays the first lesson without a terminal, prints the 220 and exits 0', async () => {
     const first = loadLessons().lessons[0]!;

@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase } from 'yargs';
 import { startLab } from '../../lab/lab.js';
 import { checkLessons } from '../../lessons/check.js';
 import { LESSONS_DIR, displayPath, loadLessons } from '../../lessons/load.js';
-import { defaultProgressFile, Progress } from '../../lessons/progress.js';
+import { progressFileFor, Progress } from '../../lessons/progress.js';
 import { findLesson } from '../../lessons/curriculum.js';
 import { formatLessonError } from '../../lessons/types.js';
 import { LESSON_ID, lessonTemplate } from '../../lessons/template.js';
@@ -24,7 +24,7 @@ export function listLessons(argv: ArgumentsCamelCase<ListArgs>): void {
   // `smtp-lab lessons | head` closing the pipe early is not an error: src/cli.ts says so for every command.
   const { stdout, stderr, env } = contextOf(argv);
   const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
-  const progress = Progress.load(defaultProgressFile(env));
+  const progress = Progress.load(progressFileFor(argv['data-dir'], env));
   const current = progress.resumeLesson(lessons)?.id;
   const rows = lessons.map((l) => ({ id: l.id, title: l.title, stage: l.stage, order: l.order, status: progress.status(l.id, current ?? null) }));
   for (const e of errors) stderr.write(`smtp-lab: skipped a broken lesson: ${formatLessonError(e)}\n`);
@@ -76,7 +76,7 @@ export async function checkLessonsCommand(argv: ArgumentsCamelCase<CheckArgs>): 
 export function resetProgress(argv: ArgumentsCamelCase<ResetArgs>): void {
   if (!argv.all && !argv.id) throw new UserError('name a lesson to reset, or --all');
   const { stdout, env } = contextOf(argv);
-  const progress = Progress.load(defaultProgressFile(env));
+  const progress = Progress.load(progressFileFor(argv['data-dir'], env));
   if (argv.all) {
     if (!argv.yes) throw new UserError('this forgets your progress in every lesson; add --yes to confirm');
     progress.resetAll();
@@ -93,13 +93,13 @@ export function resetProgress(argv: ArgumentsCamelCase<ResetArgs>): void {
 
 export function exportProgress(argv: ArgumentsCamelCase<ProgressFileArgs>): void {
   const { stdout, env } = contextOf(argv);
-  Progress.load(defaultProgressFile(env)).exportTo(path.resolve(argv.file));
+  Progress.load(progressFileFor(argv['data-dir'], env)).exportTo(path.resolve(argv.file));
   stdout.write(`Progress written to ${argv.file}.\n`);
 }
 
 export function importProgress(argv: ArgumentsCamelCase<ProgressFileArgs>): void {
   const { stdout, env } = contextOf(argv);
-  const n = Progress.load(defaultProgressFile(env)).importFrom(path.resolve(argv.file));
+  const n = Progress.load(progressFileFor(argv['data-dir'], env)).importFrom(path.resolve(argv.file));
   stdout.write(`Imported progress for ${n} lesson${n === 1 ? '' : 's'}.\n`);
 }
 

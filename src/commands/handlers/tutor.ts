@@ -9,7 +9,7 @@ import { makeChalk } from '../../views/color.js';
 import { runPlainTutor } from '../../views/plain-tutor.js';
 import { outputWidth } from '../../views/wrap.js';
 import { contextOf, exitAfter, untilStopped } from '../context.js';
-import { defaultProgressFile } from '../../lessons/progress.js';
+import { progressFileFor } from '../../lessons/progress.js';
 import { canUseInk } from '../../views/choose.js';
 import { lessonsFolder } from '../../data/lessons-folder.js';
 import type { TutorArgs } from '../tutor.js';
@@ -32,7 +32,7 @@ export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<voi
       wire: argv.wire,
       lessonId: argv.lesson,
       lessonsDir,
-      progressFile: defaultProgressFile(ctx.env),
+      progressFile: progressFileFor(argv['data-dir'], ctx.env),
       // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
       restartLab: async (worldOverrides, b) => {
         lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
