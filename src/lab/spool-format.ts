@@ -11,10 +11,6 @@
  *                             message bytes, then `\n`. The CRC-32 covers the JSON and the message.
  *                             Concurrent enqueues are written with one writev and one fdatasync; a new
  *                             segment also gets its directory fsynced before anyone is told "queued".
- *                             A live segment is zeroed ahead of its records (a MiB at a time, in the
- *                             same writev), so most fdatasyncs only overwrite blocks already there and
- *                             wait on no journal commit; the zeros are truncated off when the segment
- *                             is closed, and a reader ignores a zero tail left by a crash.
  *   DIR/spool/state.log       append-only JSON lines: per-recipient progress (deferred, delivered,
  *                             bounced) and "item done". The last line for a (queue id, recipient) wins.
  *   DIR/spool/quarantine/     bytes of a segment that could not be read (a bad checksum, a header that
@@ -148,7 +144,7 @@ export function loadSpool(spoolDir: string): LoadedSpool {
     else if (name !== STATE_LOG && name !== `${STATE_LOG}.tmp` && name !== QUARANTINE) ignored.push(name);
   }
   for (const name of names) {
-    const buf = withoutZeroTail(readFileSync(path.join(spoolDir, name)));
+    const buf = readFileSync(path.join(spoolDir, name));
     let count = 0;
     let live = 0;
     for (let pos = 0; pos < buf.length; ) {
@@ -179,17 +175,6 @@ export function loadSpool(spoolDir: string): LoadedSpool {
   }
   items.sort((a, b) => a.record.arrival - b.record.arrival);
   return { items, finishedSegments, segments, damaged, ignored };
-}
-
-/**
- * A segment without the zeros a live one is written into (spool.ts zeroes ahead of its records, and
- * truncates them off when it closes the segment): what a run killed mid-way left is read as if the
- * file ended after its last record — a record torn by the crash is "cut short", as it always was.
- */
-function withoutZeroTail(buf: Buffer): Buffer {
-  let end = buf.length;
-  while (end > 0 && buf[end - 1] === 0) end--;
-  return end === buf.length ? buf : buf.subarray(0, end);
 }
 
 /** One record at `pos`, checked; or why it cannot be read. */

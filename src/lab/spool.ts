@@ -17,15 +17,6 @@ const SEGMENT_MAX_RECORDS = 2000;
 const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
 /** How long a lazy state line may wait for company before it is written. */
 const LAZY_DELAY_MS = 20;
-/**
- * Zeros written ahead of the records: a group written over blocks a previous fdatasync made durable
- * changes no metadata (no size, no block allocation), so its fdatasync flushes the data and waits on no
- * journal commit — which on ext4 also carries every Maildir file being created meanwhile. Measured
- * here with Maildir deliveries running: 163 µs a write + fdatasync instead of 350, half the kernel CPU.
- * Once a MiB (about 450 messages of 2 KB) a group extends the file and pays that commit.
- */
-const ZERO_AHEAD = 1024 * 1024;
-let zeros: Buffer | undefined;
 
 /** The state log: durable marks get an fdatasync, lazy ones ride along with the next group. */
 function stateLogCommit(file: string): { commit: (lines: Buffer[], durable: boolean) => Promise<void[]>; close(): Promise<void> } {
@@ -115,8 +106,6 @@ export class Spool {
   private segRecords = 0;
   private segBytes = 0;
   private segCounter = 0;
-  /** Where the zeros written ahead of the active segment's records end (see ZERO_AHEAD). */
-  private segZeroedTo = 0;
   private readonly segInfo = new Map<string, SegmentInfo>();
   private segBroken = false;
   private segReady: Promise<void> = Promise.resolve();
@@ -224,7 +213,6 @@ export class Spool {
       this.segInfo.set(name, { live: 0, active: true });
       this.segRecords = 0;
       this.segBytes = 0;
-      this.segZeroedTo = 0;
       this.segBroken = false;
       // A new file's name lives in the directory: nothing in it counts as queued before this fsync.
       this.segReady = fsyncDir(this.dir);
@@ -241,18 +229,11 @@ export class Spool {
     const position = this.segBytes;
     this.segBytes += length;
     this.segRecords += records.length;
-    const parts = records.flatMap((r) => r.parts);
-    if (this.segBytes > this.segZeroedTo) {
-      // Past the zeros: this group extends the file by a MiB of them after its records (ZERO_AHEAD).
-      zeros ??= Buffer.alloc(ZERO_AHEAD);
-      parts.push(zeros);
-      this.segZeroedTo = this.segBytes + ZERO_AHEAD;
-    }
     const t0 = performance.now();
     try {
       // The write only copies into the page cache (microseconds): done in place, it saves a thread-pool
       // round trip per group, which under load costs more than the copy. The fdatasync is what waits.
-      writeParts(fh.fd, parts, position);
+      writeParts(fh.fd, records.flatMap((r) => r.parts), position);
       await fh.datasync();
       await ready;
     } catch (err) {
@@ -270,20 +251,9 @@ export class Spool {
     return records.map((r) => ({ segment: name, offset: (end += r.length) - r.size - 1 }));
   }
 
-  /** The active segment's zeros cut off: a closed segment ends with its last record. */
-  private async closeSegment(): Promise<void> {
-    const fh = this.segFh;
-    if (!fh) return;
-    try {
-      if (!this.segBroken) await fh.truncate(this.segBytes);
-    } finally {
-      await fh.close();
-    }
-  }
-
   private async rotate(): Promise<void> {
     if (!this.segFh || !this.segName) return;
-    await this.closeSegment();
+    await this.segFh.close();
     const info = this.segInfo.get(this.segName);
     this.segFh = undefined;
     if (info) {
@@ -324,7 +294,7 @@ export class Spool {
   async close(): Promise<void> {
     await this.records.flush();
     this.closed = true;
-    await this.closeSegment();
+    await this.segFh?.close();
     this.segFh = undefined;
     for (const info of this.segInfo.values()) if (info.readFd !== undefined) closeSync(info.readFd);
     for (const info of this.segInfo.values()) info.readFd = undefined;
