@@ -14,8 +14,13 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NOT_INPUTS = new Set(['dist', 'node_modules', 'test', 'docs', '.git', '.ci', 'coverage']);
 
+/**
+ * The newest mtime among the inputs and the folders that hold them: a file deleted or renamed (git mv
+ * keeps its mtime) changes no file's mtime, only its folder's. (An edit saved while a build runs can
+ * still be older than the output: `npm run build` after it.)
+ */
 function newestInput(dir = ROOT) {
-  let newest = 0;
+  let newest = dir === ROOT ? 0 : statSync(dir).mtimeMs;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (dir === ROOT && NOT_INPUTS.has(e.name)) continue;
     const p = path.join(dir, e.name);
