@@ -29,7 +29,8 @@ export async function ensureCertificate(dataDir: string, hostname: string): Prom
   const { dir, keyFile, certFile } = certificatePaths(dataDir);
   if (!existsSync(keyFile) || !existsSync(certFile)) {
     mkdirSync(dir, { recursive: true });
-    const notBeforeDate = new Date();
+    // An hour back: a client whose clock lags a little must not find it "not yet valid".
+    const notBeforeDate = new Date(Date.now() - 3_600_000);
     const notAfterDate = new Date(notBeforeDate.getTime() + 3650 * 86_400_000);
     const pems = selfSignedCertificate(hostname, notBeforeDate, notAfterDate);
     // Key first, each by rename: a crash in between never leaves a certificate without its key.
@@ -42,9 +43,10 @@ export async function ensureCertificate(dataDir: string, hostname: string): Prom
 /**
  * A P-256 key and its self-signed X.509 v3 certificate (RFC 5280 §4.1), PEM: subject and issuer CN
  * `hostname`, serial 16 random octets, the validity given, and the extensions a TLS server's
- * certificate carries — basicConstraints (not a CA), keyUsage digitalSignature and keyEncipherment,
- * extKeyUsage serverAuth, subjectAltName the hostname and 127.0.0.1 (a client checks the name it
- * dialled there, RFC 6125; the lab is reached by name or 127.0.0.1).
+ * certificate carries — basicConstraints (not a CA), keyUsage digitalSignature (an ECDSA key signs;
+ * keyEncipherment is for RSA key transport, which RFC 5480 §3 rules out for EC keys), extKeyUsage
+ * serverAuth, subjectAltName the hostname, localhost and 127.0.0.1 (a client checks the name it dialled
+ * there, RFC 6125; the lab is reached by name, as localhost, or at 127.0.0.1).
  */
 export function selfSignedCertificate(hostname: string, notBefore: Date, notAfter: Date): { private: string; cert: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -65,9 +67,9 @@ export function selfSignedCertificate(hostname: string, notBefore: Date, notAfte
       0xa3, // [3] extensions
       seq(
         extension('2.5.29.19', seq()), // basicConstraints: cA FALSE (the default, so empty)
-        extension('2.5.29.15', tlv(0x03, Buffer.from([0x05, 0xa0]))), // keyUsage: bits 0 and 2, 5 unused
+        extension('2.5.29.15', tlv(0x03, Buffer.from([0x07, 0x80]))), // keyUsage: bit 0 (digitalSignature), 7 unused
         extension('2.5.29.37', seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
-        extension('2.5.29.17', seq(tlv(0x82, Buffer.from(hostname, 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1])))),
+        extension('2.5.29.17', seq(tlv(0x82, Buffer.from(hostname, 'ascii')), tlv(0x82, Buffer.from('localhost', 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1])))),
       ),
     ),
   );

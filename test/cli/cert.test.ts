@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { runCli, runSmtpLab, type Run } from '../helpers/cli.js';
 import { skipReason, tempDir } from '../helpers/lab.js';
 
@@ -28,10 +30,20 @@ describe('smtp-lab cert', () => {
     expect(second.stdout.match(/^SHA-256.*$/m)![0]).toBe(first.stdout.match(/^SHA-256.*$/m)![0]);
   });
 
-  it.skipIf(skipReason('openssl'))('makes a certificate openssl accepts as its own authority, for the name and for 127.0.0.1', async () => {
+  it.skipIf(skipReason('openssl'))('makes a certificate openssl accepts as its own authority, for the name, for localhost and for 127.0.0.1', async () => {
     const byName = await run('openssl', ['verify', '-CAfile', certFile, '-verify_hostname', 'mx.example.com', certFile]);
     expect(byName.stdout).toMatch(/: OK/);
     const byIp = await run('openssl', ['verify', '-CAfile', certFile, '-verify_ip', '127.0.0.1', certFile]);
     expect(byIp.stdout).toMatch(/: OK/);
+    const byLocalhost = await run('openssl', ['verify', '-CAfile', certFile, '-verify_hostname', 'localhost', certFile]);
+    expect(byLocalhost.stdout).toMatch(/: OK/);
+  });
+
+  it.skipIf(skipReason('openssl'))('is an ECDSA server certificate by the book: key usage digitalSignature only (RFC 5480 §3), valid already for a clock that lags', async () => {
+    const usage = await run('openssl', ['x509', '-in', certFile, '-noout', '-ext', 'keyUsage']);
+    expect(usage.stdout).toMatch(/Digital Signature/);
+    expect(usage.stdout).not.toMatch(/Key Encipherment/);
+    const cert = new X509Certificate(readFileSync(certFile));
+    expect(Date.now() - new Date(cert.validFrom).getTime()).toBeGreaterThan(50 * 60_000);
   });
 });
