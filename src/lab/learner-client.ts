@@ -95,7 +95,7 @@ export class LearnerClient {
       : net.connect({ host: this.opts.host, port: this.opts.port });
     this.socket = socket;
     // It sends nothing before the 220, so the server greets it without the early-talker pause (own-clients.ts).
-    markOwnClient(socket);
+    markOwnClient(socket, { host: this.opts.host, port: this.opts.port });
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     this.greeting = this.expectReply();

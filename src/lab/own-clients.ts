@@ -14,24 +14,28 @@ import type net from 'node:net';
 const own = new Set<string>();
 
 // A listener on an IPv6 socket sees an IPv4 client as ::ffff:a.b.c.d.
-const key = (address: string | undefined, port: number | undefined) => `${(address ?? '').replace(/^::ffff:/, '')}|${port}`;
+const addr = (address: string | undefined) => (address ?? '').replace(/^::ffff:/, '');
+/** Both ends: Linux may give two connections to different listeners the same source port. */
+const key = (from: string | undefined, fromPort: number | undefined, to: string | undefined, toPort: number | undefined) =>
+  `${addr(from)}|${fromPort}|${addr(to)}|${toPort}`;
 
 /**
- * Mark `socket` (just made by net.connect or tls.connect) as the lab's own client until it closes.
- * Node makes the connect call a tick after net.connect returns; the port is known from then on, which
- * is before a server in this process can accept the connection (accepting takes a turn of the event
- * loop). If it is not known then, the socket is simply not marked: the server pauses as for anyone.
+ * Mark `socket` (just made by net.connect or tls.connect to `to`) as the lab's own client until it
+ * closes. Node makes the connect call a tick after net.connect returns; the local port is known from
+ * then on, which is before a server in this process can accept the connection (accepting takes a turn
+ * of the event loop). If it is not known then (a host name still being looked up), the socket is
+ * simply not marked: the server pauses as for anyone.
  */
-export function markOwnClient(socket: net.Socket): void {
+export function markOwnClient(socket: net.Socket, to: { host: string; port: number }): void {
   process.nextTick(() => {
-    const k = key(socket.localAddress, socket.localPort);
     if (socket.localPort === undefined || socket.destroyed) return;
+    const k = key(socket.localAddress, socket.localPort, to.host, to.port);
     own.add(k);
     socket.once('close', () => own.delete(k));
   });
 }
 
-/** Is the peer of this server-side socket the lab's own client? */
-export function isOwnClient(socket: Pick<net.Socket, 'remoteAddress' | 'remotePort'>): boolean {
-  return own.size > 0 && own.has(key(socket.remoteAddress, socket.remotePort));
+/** Is the peer of this server-side socket the lab's own client, dialled to this very listener? */
+export function isOwnClient(socket: Pick<net.Socket, 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort'>): boolean {
+  return own.size > 0 && own.has(key(socket.remoteAddress, socket.remotePort, socket.localAddress, socket.localPort));
 }

@@ -16,6 +16,9 @@ afterAll(async () => {
   await lab.cleanup();
 });
 
+/** Mark a socket as the lab's own client dialling `port` on 127.0.0.1. */
+const own = (port: number) => (socket: import('node:net').Socket) => markOwnClient(socket, { host: '127.0.0.1', port });
+
 describe('the early-talker pause on the lab server', () => {
   it('a client that speaks before the greeting gets "421 mx.example.com You talk too soon"', async () => {
     expect(await talkFirst(lab.port)).toMatch(/^421 mx\.example\.com You talk too soon/m);
@@ -23,7 +26,7 @@ describe('the early-talker pause on the lab server', () => {
 
   it("is not held for the lab's own client: greeted as it connects, so even a line sent at once is answered", async () => {
     // The learner's client waits for the 220; this one speaks at once, to show that no pause is held.
-    const text = await talkFirst(lab.port, markOwnClient);
+    const text = await talkFirst(lab.port, own(lab.port));
     expect(text).toMatch(/^220 mx\.example\.com /);
     expect(text).toMatch(/^250 /m);
     expect(text).not.toMatch(/too soon/);
@@ -32,9 +35,13 @@ describe('the early-talker pause on the lab server', () => {
   it('holds it for every other client, also while the learner is connected', async () => {
     const learner = new LearnerClient({ host: lab.host, port: lab.port, bus: lab.bus });
     expect((await learner.connect()).code).toBe(220);
-    const [own, raw] = await Promise.all([talkFirst(lab.port, markOwnClient), talkFirst(lab.port)]);
-    expect(own).toMatch(/^250 /m);
+    const [mine, raw] = await Promise.all([talkFirst(lab.port, own(lab.port)), talkFirst(lab.port)]);
+    expect(mine).toMatch(/^250 /m);
     expect(raw).toMatch(/^421 .*You talk too soon/m);
     await learner.disconnect();
+  });
+
+  it('knows its own client by both ends: a socket marked for another listener is paused like anyone', async () => {
+    expect(await talkFirst(lab.port, own(lab.port + 1))).toMatch(/^421 mx\.example\.com You talk too soon/m);
   });
 });
