@@ -114,15 +114,19 @@ parentPort.on('message', (jobs) => {
   for (let k = 0; k < jobs.length; k++) {
     const j = jobs[k];
     let fd;
+    const tmp = path.join(j.dir, 'tmp', j.name);
     try {
-      const tmp = path.join(j.dir, 'tmp', j.name);
       const content = maildirFile(j.head, j.message || spooled(j.at, segments));
       fd = fs.openSync(tmp, 'w');
       let off = 0;
       while (off < content.length) off += fs.writeSync(fd, content, off, content.length - off);
       open.push({ k, fd, tmp });
     } catch (e) {
-      if (fd !== undefined) try { fs.closeSync(fd); } catch {}
+      // A part written before a full disk refused the rest must not hold that space until the retry.
+      if (fd !== undefined) {
+        try { fs.closeSync(fd); } catch {}
+        try { fs.unlinkSync(tmp); } catch {}
+      }
       results[k] = { error: String(e && e.message || e) };
     }
   }
@@ -134,6 +138,7 @@ parentPort.on('message', (jobs) => {
       written.push(o);
     } catch (e) {
       results[o.k] = { error: String(e && e.message || e) };
+      try { fs.unlinkSync(o.tmp); } catch {}
     } finally {
       try { fs.closeSync(o.fd); } catch {}
     }
