@@ -11,7 +11,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, findLesson, firstTaught, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { nudgeFor } from './nudge.js';
+import { nudgeFor, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -193,8 +193,10 @@ export class LessonFlow {
     if (!learner.owns(e)) return;
     // A reply that just passed a step is not a miss of the next one.
     const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
-    if (!passed && e.type === 'wire' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined && e.code < 400 && e.code !== 354 && e.code !== 334 && isFinalReplyLine(e.line))
-      this.nudgeIfStepMissed(e.replyTo, learner.stateOf(e.session));
+    if (passed || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
+    if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, learner.stateOf(e.session));
+    // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
+    else if (e.replyTo === 'STARTTLS' && e.code === 503 && learner.stateOf(e.session)?.secure) this.host.say('info', tlsAlreadyActive());
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */
@@ -286,7 +288,7 @@ export class LessonFlow {
   private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
     const runner = this.current;
     if (!runner || session?.data || (this.nudged?.runner === runner && this.nudged.index === runner.stepIndex)) return;
-    const words = nudgeFor(runner, verb);
+    const words = nudgeFor(runner, verb, session);
     if (!words) return;
     this.nudged = { runner, index: runner.stepIndex };
     this.host.say('info', words);

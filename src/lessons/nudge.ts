@@ -3,6 +3,7 @@
  * it is the step's kind of command or a later one: an EHLO on the way to a message is a step in the
  * right direction, not a miss. Pure, beside the predicates it reads.
  */
+import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { Predicate } from './types.js';
 
@@ -12,9 +13,17 @@ import type { Predicate } from './types.js';
  * more of gets its own words. A step that waits for the queue (a delivery, a relay, a retry) is not
  * judged while the learner's own part holds.
  */
-export function nudgeFor(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>, verb: string): string | undefined {
+export function nudgeFor(
+  runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>,
+  verb: string,
+  session?: Pick<SessionState, 'secure'>,
+): string | undefined {
   const step = runner.step;
-  if (!step || !missesStepKind(step.expect, verb)) return undefined;
+  if (!step) return undefined;
+  // A step that wants the STARTTLS offer or its 220 cannot pass on a session already under TLS: the
+  // offer is gone from EHLO's reply and a second STARTTLS gets 503 (RFC 3207 §4, §4.2).
+  if (session?.secure && wantsStartTls(step.expect)) return tlsAlreadyActive(runner.stepIndex + 1);
+  if (!missesStepKind(step.expect, verb)) return undefined;
   // A command outside the transaction's order that one part of the step asks for, done right (a
   // lower-case noop, before the QUIT the step also wants), is progress, not a miss.
   const v = verb.toUpperCase();
@@ -24,6 +33,17 @@ export function nudgeFor(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'lear
   const n = runner.stepIndex + 1;
   if (verb === '.' && wantsMessage(step.expect)) return `The server accepted that message, but step ${n} wants more of it: :hint says what.`;
   return `That worked, but step ${n} asks for something else: :hint`;
+}
+
+/** Words for a session already under TLS when a step wants what comes before it. */
+export function tlsAlreadyActive(step?: number): string {
+  const asks = step === undefined ? '' : `, and step ${step} asks for what comes before TLS`;
+  return `TLS is already active on this session (a STARTTLS was answered 220)${asks}: the server no longer offers STARTTLS in its EHLO reply, and a second STARTTLS gets 503 (RFC 3207 §4, §4.2). \`:reconnect\` starts a fresh plain session.`;
+}
+
+/** The step is about STARTTLS: its 220, or the STARTTLS line of an EHLO reply. */
+export function wantsStartTls(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.reply?.to === 'STARTTLS' || q.command?.verb === 'STARTTLS' || /STARTTLS/i.test(q.wire?.match ?? ''));
 }
 
 function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
