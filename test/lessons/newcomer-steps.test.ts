@@ -2,7 +2,7 @@
  * Steps a newcomer passed for the wrong reason, or whose words did not describe what happened, on the
  * tutor over a real lab: each as the learner typed it at 80×24.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tutorOnLabPerTest } from '../helpers/tutor.js';
 
 const start = tutorOnLabPerTest();
@@ -21,5 +21,20 @@ describe('lesson 16: STARTTLS typed before step 1', () => {
     await send([':reconnect', 'EHLO client.example']);
     expect(t.state().step?.index).toBe(1);
     expect(said.find((s) => s.kind === 'explain')?.text).toMatch(/lists STARTTLS/);
+  });
+});
+
+describe('lesson 19: what the list changed', () => {
+  it('the closing words of step 4 name no Subject the learner did not send', async () => {
+    const { t, send, said } = await start('19-dkim');
+    const message = (to: string) => ['EHLO client.example', 'MAIL FROM:<alice@example.com>', `RCPT TO:<${to}>`, 'DATA', 'From: Alice <alice@example.com>', `To: <${to}>`, 'Subject: dkim list', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Hello', '.'];
+    await send([':dns lab._domainkey.example.com TXT', ...message('dave@example.net'), 'QUIT']);
+    await vi.waitFor(() => expect(t.state().step?.index).toBe(2), { timeout: 15_000, interval: 50 });
+    await send([...message('members@list.example'), 'QUIT']);
+    await vi.waitFor(() => expect(t.state().step?.index).toBe(3), { timeout: 15_000, interval: 50 });
+    await send([':mailbox members@list.example']);
+    const last = said.filter((s) => s.kind === 'explain').at(-1)!.text;
+    expect(last).toMatch(/\[list\]/);
+    expect(last).not.toMatch(/Signed/);
   });
 });
