@@ -5,6 +5,7 @@
  * line, where the session stands and what the world knows; it says the words.
  */
 import { domainOf, parsePath } from '../protocol/command.js';
+import { dateTimeProblem, rfc5322Date } from '../protocol/date.js';
 import { verbOf } from '../protocol/stages.js';
 import { closeMatches } from './close-matches.js';
 
@@ -94,7 +95,26 @@ export function missingHeaderSeparator(lines: readonly string[]): string | undef
       continue;
     }
     if (!sawHeader) return undefined; // a message with no header at all: nothing was mistaken for one
-    return `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1). The server took it as it was; type an empty line after the last header field next time.`;
+    return `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1). The server took it as it was; type an empty line after the last header field next time. ${AGAIN}`;
+  }
+  return undefined;
+}
+
+/** After a message the server took: its transaction is over, the buffers it filled are cleared, so a new one starts from MAIL (RFC 5321 §4.1.1.4). */
+const AGAIN = 'That message ended its transaction and used up its envelope (RFC 5321 §4.1.1.4): to send it again, start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again.';
+
+/**
+ * The lines of a message as typed (before the final dot): a Date: field in its header whose value is
+ * not an RFC 5322 §3.3 date-time, and what is wrong with it.
+ */
+export function badDateField(lines: readonly string[]): string | undefined {
+  for (const line of lines) {
+    if (line === '') return undefined;
+    const m = /^Date:(.*)$/i.exec(line);
+    if (!m) continue;
+    const problem = dateTimeProblem(m[1]!);
+    if (problem === undefined) return undefined;
+    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone). ${AGAIN}`;
   }
   return undefined;
 }
@@ -115,7 +135,8 @@ export class MistakeWatcher {
       return headerAsCommand(line) ?? domainTypo(line, at.worldDomains);
     }
     if (line === '.') {
-      const words = missingHeaderSeparator(this.messageLines);
+      // One account of the message: a missing empty line first (it swallows the body into the header).
+      const words = missingHeaderSeparator(this.messageLines) ?? badDateField(this.messageLines);
       this.messageLines = [];
       return words;
     }

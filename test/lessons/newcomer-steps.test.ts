@@ -38,3 +38,38 @@ describe('lesson 19: what the list changed', () => {
     expect(last).not.toMatch(/Signed/);
   });
 });
+
+describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
+  const envelope = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
+  it('lesson 4: `Date: tomorrow` does not pass the step, and the tutor says what a date-time looks like and to start again from MAIL', async () => {
+    const { t, send, said } = await start('04-data');
+    await send([...envelope, 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: tomorrow', '', 'Noon?', '.']);
+    expect(t.state().step?.index).toBe(2);
+    expect(infos(said).join('\n')).toMatch(/`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it: .*Date: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000.*`MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Noon?', '.']);
+    expect(t.state().step?.index).toBe(3);
+  });
+
+  it('lesson 3: `Date: 5 Dec 2026` is named (no time, no zone) and does not pass', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    expect(t.state().step?.index).toBe(4);
+    await send(['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: 5 Dec 2026', '', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(4);
+    expect(infos(said).join('\n')).toMatch(/`Date: 5 Dec 2026` is not a date-time.*no time and zone/);
+  });
+
+  it('lesson 3: after a message with no empty line, the tutor says to send MAIL and RCPT again before DATA', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    await send(['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(4);
+    expect(infos(said).at(-1)).toMatch(/no empty line between its header and its body.*start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/);
+  });
+
+  it('lesson 7: a message with only a Subject: does not pass "send a complete message"', async () => {
+    const { t, send } = await start('07-local-delivery');
+    await send([...envelope, 'Subject: Tea', '', 'Tea at four?', '.']);
+    expect(t.state().step?.index).toBe(0);
+  });
+});
