@@ -55,6 +55,16 @@ export function dotWithBlanks(line: string): string {
   return `\`${shown}\` is a dot and ${/\t/.test(line) ? 'a tab' : line.length === 2 ? 'a space' : 'spaces'}, so it is not the end of the message: it went in as text (sent as \`.${shown}\`, dot-stuffed, RFC 5321 §4.5.2). The message is still open: a line with only \`.\` on it, nothing after the dot, ends it (RFC 5321 §4.1.1.4).`;
 }
 
+/**
+ * `QUIT now`: QUIT has no parameters (RFC 5321 §4.1.1.10: quit = "QUIT" CRLF). smtp-server answers 221
+ * all the same; a stricter server may answer 501 (RFC 5321 §4.2.3: syntax error in parameters).
+ */
+export function quitWithParameters(line: string): string | undefined {
+  const m = /^\s*QUIT\s+(\S.*)$/i.exec(line);
+  if (!m) return undefined;
+  return `QUIT takes no parameters (RFC 5321 §4.1.1.10: just \`QUIT\`), so \`${m[1]!.trim()}\` after it is a syntax error: this server let it pass with 221, a stricter one may answer 501 (RFC 5321 §4.2.3). Type \`QUIT\` with nothing after it.`;
+}
+
 /** `;` where `:pipeline` wants `|`. */
 export function pipelineSeparator(arg: string): string | undefined {
   if (arg.includes('|') || !arg.includes(';')) return undefined;
@@ -132,7 +142,7 @@ export class MistakeWatcher {
   afterLine(line: string, at: { inMessage: boolean; session: string | undefined; lessonOrder: number; worldDomains: readonly string[] }): string | undefined {
     if (!at.inMessage) {
       this.messageLines = [];
-      return headerAsCommand(line) ?? domainTypo(line, at.worldDomains);
+      return headerAsCommand(line) ?? domainTypo(line, at.worldDomains) ?? quitWithParameters(line);
     }
     if (line === '.') {
       // One account of the message: a missing empty line first (it swallows the body into the header).

@@ -23,6 +23,9 @@ export function nudgeFor(
   // A step that wants the STARTTLS offer or its 220 cannot pass on a session already under TLS: the
   // offer is gone from EHLO's reply and a second STARTTLS gets 503 (RFC 3207 §4, §4.2).
   if (session?.secure && wantsStartTls(step.expect)) return tlsAlreadyActive(runner.stepIndex + 1);
+  const n = runner.stepIndex + 1;
+  const instead = insteadOfNoop(step.expect, verb, n);
+  if (instead) return instead;
   if (!missesStepKind(step.expect, verb)) return undefined;
   // A command outside the transaction's order that one part of the step asks for, done right (a
   // lower-case noop, before the QUIT the step also wants), is progress, not a miss.
@@ -30,9 +33,22 @@ export function nudgeFor(
   if (VERB_RANK[v] === undefined && partsAbout(step.expect, v).some((p) => runner.partHolds(p))) return undefined;
   // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
   if (runner.learnerPartHolds()) return undefined;
-  const n = runner.stepIndex + 1;
   if (verb === '.' && wantsMessage(step.expect)) return `The server accepted that message, but step ${n} wants more of it: :hint says what.`;
   return `That worked, but step ${n} asks for something else: :hint`;
+}
+
+/**
+ * A command that also gets a 2xx without sending mail, where the step asks for NOOP: what it did,
+ * and what NOOP is for. HELP and RSET fit "check the server is there" loosely; NOOP is the one
+ * command whose only effect is a 250 (RFC 5321 §4.1.1.9).
+ */
+function insteadOfNoop(p: Predicate, verb: string, step: number): string | undefined {
+  const v = verb.toUpperCase();
+  if (!stepVerbs(p).has('NOOP') || v === 'NOOP') return undefined;
+  const noop = `The command whose only effect is a 250 is \`NOOP\` (RFC 5321 §4.1.1.9), and step ${step} asks for it.`;
+  if (v === 'HELP') return `That worked: HELP changes nothing either, but it asks for help text (RFC 5321 §4.1.1.8). ${noop}`;
+  if (v === 'RSET') return `That worked, but RSET does change something: it aborts the mail transaction, if one is open (RFC 5321 §4.1.1.5). ${noop}`;
+  return undefined;
 }
 
 /** Words for a session already under TLS when a step wants what comes before it. */

@@ -73,3 +73,27 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(t.state().step?.index).toBe(0);
   });
 });
+
+describe('lesson 6 step 4: check the server is still there', () => {
+  it('HELP gets "that worked" words naming NOOP and what HELP is for; NOOP passes', async () => {
+    const { t, send, said } = await start('06-termination');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RSET', 'RCPT TO:<bob@example.com>']);
+    expect(t.state().step?.index).toBe(3);
+    await send(['HELP']);
+    expect(t.state().step?.index).toBe(3);
+    expect(infos(said).at(-1)).toMatch(/HELP changes nothing either, but it asks for help text \(RFC 5321 §4\.1\.1\.8\)\. .*`NOOP` \(RFC 5321 §4\.1\.1\.9\), and step 4 asks for it/);
+    await send(['NOOP']);
+    expect(t.state().step?.index).toBe(4);
+  });
+});
+
+describe('lesson 1 step 2: QUIT with a parameter', () => {
+  it('`QUIT now` gets 221 but does not pass; the tutor says QUIT has no parameters; a bare QUIT then passes', async () => {
+    const { t, send, said } = await start('01-connection');
+    await send(['HELP', 'QUIT now']);
+    expect(t.state().step?.index).toBe(1);
+    expect(infos(said).join('\n')).toMatch(/QUIT takes no parameters \(RFC 5321 §4\.1\.1\.10.*`now`/);
+    await send(['QUIT']);
+    await vi.waitFor(() => expect(t.state().step).toBeUndefined(), { timeout: 5000, interval: 50 });
+  });
+});
