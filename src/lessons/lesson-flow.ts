@@ -50,6 +50,10 @@ export class LessonFlow {
   private nudged: { runner: LessonRunner; index: number } | undefined;
   /** The one-line welcome of a first start was said (once per run, not once per lesson). */
   private welcomed = false;
+  /** A `:grade` is running: a lesson it completes says so once the grade is in. */
+  private gradePending = false;
+  private completionHeld: (() => void) | undefined;
+  private score: { points: number; total: number } | undefined;
 
   constructor(
     private readonly host: LessonFlowHost,
@@ -255,7 +259,11 @@ export class LessonFlow {
     runner.onComplete(() => {
       if (runner.skippedSteps > 0) this.progress.skipThrough(lesson.id);
       else this.progress.complete(lesson.id);
-      this.onLessonComplete(lesson, this.advancing, runner.skippedSteps);
+      const advancing = this.advancing;
+      const complete = () => this.onLessonComplete(lesson, advancing, runner.skippedSteps);
+      // A `:grade` passed the step by its echo: "Lesson complete" waits for the grade and says its score.
+      if (this.gradePending) this.completionHeld = complete;
+      else complete();
     });
     // The tutor feeds the runner itself (observe), so a reply is graded before it is judged a miss;
     // events before this (the greeting) are not evidence.
@@ -284,6 +292,23 @@ export class LessonFlow {
     return `Lesson ${this.lessons.indexOf(lesson) + 1}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]`;
   }
 
+  /** `:grade` is about to run (before its echo, which may complete the lesson). */
+  gradeStarting(): void {
+    this.gradePending = true;
+    this.score = undefined;
+  }
+
+  /** The grade is in (or failed: no score): a lesson completion held for it is said now, with the score. */
+  graded(score?: { points: number; total: number }): void {
+    if (!this.gradePending) return;
+    this.gradePending = false;
+    this.score = score;
+    const held = this.completionHeld;
+    this.completionHeld = undefined;
+    held?.();
+    this.score = undefined;
+  }
+
   /** "That worked, but…", once per step (nudge.ts decides when). */
   private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
     const runner = this.current;
@@ -295,7 +320,10 @@ export class LessonFlow {
   }
 
   private onLessonComplete(lesson: Lesson, advancing: boolean, skipped: number): void {
-    for (const words of completionWords(this.lessons, this.progress, lesson, { demo: this.demo, advancing, skipped })) this.host.say('info', words);
+    const words = completionWords(this.lessons, this.progress, lesson, { demo: this.demo, advancing, skipped });
+    const done = `Lesson complete: ${lesson.title}.`;
+    if (this.score && words[0]?.startsWith(done)) words[0] = `${done} Your client scored ${this.score.points}/${this.score.total} points.${words[0].slice(done.length)}`;
+    for (const w of words) this.host.say('info', w);
     this.everyLessonDone = !this.demo && this.lessons.every((l) => this.progress.isDone(l.id));
     this.host.changed();
   }
