@@ -47,7 +47,7 @@ export class LessonFlow {
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
   private advancing = false;
   /** The step (of which runner) already got its "that worked, but" word. */
-  private nudged: { runner: LessonRunner; index: number } | undefined;
+  private nudged: { runner: LessonRunner; index: number; verbs: Set<string> | undefined } | undefined;
   /** The one-line welcome of a first start was said (once per run, not once per lesson). */
   private welcomed = false;
   /** A `:grade` is running: a lesson it completes says so once the grade is in. */
@@ -312,10 +312,16 @@ export class LessonFlow {
   /** "That worked, but…", once per step (nudge.ts decides when). */
   private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
     const runner = this.current;
-    if (!runner || session?.data || (this.nudged?.runner === runner && this.nudged.index === runner.stepIndex)) return;
+    if (!runner || session?.data) return;
+    const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex;
+    // Once per step; but a session already under TLS is said again for each kind of command that meets
+    // it (the STARTTLS's 220, then the EHLO whose reply has no STARTTLS): the learner reads the last one.
+    if (same && !(session?.secure && this.nudged!.verbs !== undefined)) return;
     const words = nudgeFor(runner, verb, session);
     if (!words) return;
-    this.nudged = { runner, index: runner.stepIndex };
+    const tls = words === tlsAlreadyActive(runner.stepIndex + 1);
+    if (same && (!tls || this.nudged!.verbs!.has(verb))) return;
+    this.nudged = { runner, index: runner.stepIndex, verbs: tls ? new Set([...(same ? this.nudged!.verbs! : []), verb]) : undefined };
     this.host.say('info', words);
   }
 
