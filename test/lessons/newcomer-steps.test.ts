@@ -101,3 +101,16 @@ describe('lesson 1 step 2: QUIT with a parameter', () => {
     await vi.waitFor(() => expect(t.state().step).toBeUndefined(), { timeout: 5000, interval: 50 });
   });
 });
+
+describe('a step that asks for one message with several parts', () => {
+  it('lesson 3: parts from two messages that each missed (a bad Date:, then no empty line) do not add up to a pass', async () => {
+    const { t, send } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    await send(['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: 5 Dec 2026', '', 'Hello', '.']);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(4);
+    // One whole message passes.
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(5);
+  });
+});
