@@ -113,6 +113,8 @@ function buildPredicateFields(z: typeof Z) {
     pipelined: z.boolean({ error: '{step}: wire.pipelined must be true or false' }).optional(),
     /** A case-insensitive regex on the line. */
     match: regex('wire.match').optional(),
+    /** A message line that is a Date: field whose value is an RFC 5322 §3.3 date-time (src/protocol/date.ts). */
+    dateTime: z.boolean({ error: '{step}: wire.dateTime must be true or false' }).optional(),
   });
 
   const predicateFields = {

@@ -5,6 +5,7 @@
  * line, where the session stands and what the world knows; it says the words.
  */
 import { domainOf, parsePath } from '../protocol/command.js';
+import { dateTimeProblem, rfc5322Date } from '../protocol/date.js';
 import { verbOf } from '../protocol/stages.js';
 import { closeMatches } from './close-matches.js';
 
@@ -54,6 +55,16 @@ export function dotWithBlanks(line: string): string {
   return `\`${shown}\` is a dot and ${/\t/.test(line) ? 'a tab' : line.length === 2 ? 'a space' : 'spaces'}, so it is not the end of the message: it went in as text (sent as \`.${shown}\`, dot-stuffed, RFC 5321 §4.5.2). The message is still open: a line with only \`.\` on it, nothing after the dot, ends it (RFC 5321 §4.1.1.4).`;
 }
 
+/**
+ * `QUIT now`: QUIT has no parameters (RFC 5321 §4.1.1.10: quit = "QUIT" CRLF). smtp-server answers 221
+ * all the same; a stricter server may answer 501 (RFC 5321 §4.2.3: syntax error in parameters).
+ */
+export function quitWithParameters(line: string): string | undefined {
+  const m = /^\s*QUIT\s+(\S.*)$/i.exec(line);
+  if (!m) return undefined;
+  return `QUIT takes no parameters (RFC 5321 §4.1.1.10: just \`QUIT\`), so \`${m[1]!.trim()}\` after it is a syntax error: this server let it pass with 221, a stricter one may answer 501 (RFC 5321 §4.2.3). Type \`QUIT\` with nothing after it.`;
+}
+
 /** `;` where `:pipeline` wants `|`. */
 export function pipelineSeparator(arg: string): string | undefined {
   if (arg.includes('|') || !arg.includes(';')) return undefined;
@@ -94,7 +105,26 @@ export function missingHeaderSeparator(lines: readonly string[]): string | undef
       continue;
     }
     if (!sawHeader) return undefined; // a message with no header at all: nothing was mistaken for one
-    return `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1). The server took it as it was; type an empty line after the last header field next time.`;
+    return `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1). The server took it as it was; type an empty line after the last header field next time. ${AGAIN}`;
+  }
+  return undefined;
+}
+
+/** After a message the server took: its transaction is over, the buffers it filled are cleared, so a new one starts from MAIL (RFC 5321 §4.1.1.4). */
+const AGAIN = 'That message ended its transaction and used up its envelope (RFC 5321 §4.1.1.4): to send it again, start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again.';
+
+/**
+ * The lines of a message as typed (before the final dot): a Date: field in its header whose value is
+ * not an RFC 5322 §3.3 date-time, and what is wrong with it.
+ */
+export function badDateField(lines: readonly string[]): string | undefined {
+  for (const line of lines) {
+    if (line === '') return undefined;
+    const m = /^Date:(.*)$/i.exec(line);
+    if (!m) continue;
+    const problem = dateTimeProblem(m[1]!);
+    if (problem === undefined) return undefined;
+    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone). ${AGAIN}`;
   }
   return undefined;
 }
@@ -112,10 +142,11 @@ export class MistakeWatcher {
   afterLine(line: string, at: { inMessage: boolean; session: string | undefined; lessonOrder: number; worldDomains: readonly string[] }): string | undefined {
     if (!at.inMessage) {
       this.messageLines = [];
-      return headerAsCommand(line) ?? domainTypo(line, at.worldDomains);
+      return headerAsCommand(line) ?? domainTypo(line, at.worldDomains) ?? quitWithParameters(line);
     }
     if (line === '.') {
-      const words = missingHeaderSeparator(this.messageLines);
+      // One account of the message: a missing empty line first (it swallows the body into the header).
+      const words = missingHeaderSeparator(this.messageLines) ?? badDateField(this.messageLines);
       this.messageLines = [];
       return words;
     }

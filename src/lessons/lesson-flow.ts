@@ -11,7 +11,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, findLesson, firstTaught, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { nudgeFor } from './nudge.js';
+import { nudgeFor, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -47,9 +47,13 @@ export class LessonFlow {
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
   private advancing = false;
   /** The step (of which runner) already got its "that worked, but" word. */
-  private nudged: { runner: LessonRunner; index: number } | undefined;
+  private nudged: { runner: LessonRunner; index: number; verbs: Set<string> | undefined } | undefined;
   /** The one-line welcome of a first start was said (once per run, not once per lesson). */
   private welcomed = false;
+  /** A `:grade` is running: a lesson it completes says so once the grade is in. */
+  private gradePending = false;
+  private completionHeld: (() => void) | undefined;
+  private score: { points: number; total: number } | undefined;
 
   constructor(
     private readonly host: LessonFlowHost,
@@ -193,8 +197,10 @@ export class LessonFlow {
     if (!learner.owns(e)) return;
     // A reply that just passed a step is not a miss of the next one.
     const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
-    if (!passed && e.type === 'wire' && e.direction === 'server' && e.replyTo !== undefined && e.code !== undefined && e.code < 400 && e.code !== 354 && e.code !== 334 && isFinalReplyLine(e.line))
-      this.nudgeIfStepMissed(e.replyTo, learner.stateOf(e.session));
+    if (passed || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
+    if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, learner.stateOf(e.session));
+    // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
+    else if (e.replyTo === 'STARTTLS' && e.code === 503 && learner.stateOf(e.session)?.secure) this.host.say('info', tlsAlreadyActive());
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */
@@ -253,7 +259,11 @@ export class LessonFlow {
     runner.onComplete(() => {
       if (runner.skippedSteps > 0) this.progress.skipThrough(lesson.id);
       else this.progress.complete(lesson.id);
-      this.onLessonComplete(lesson, this.advancing, runner.skippedSteps);
+      const advancing = this.advancing;
+      const complete = () => this.onLessonComplete(lesson, advancing, runner.skippedSteps);
+      // A `:grade` passed the step by its echo: "Lesson complete" waits for the grade and says its score.
+      if (this.gradePending) this.completionHeld = complete;
+      else complete();
     });
     // The tutor feeds the runner itself (observe), so a reply is graded before it is judged a miss;
     // events before this (the greeting) are not evidence.
@@ -282,18 +292,44 @@ export class LessonFlow {
     return `Lesson ${this.lessons.indexOf(lesson) + 1}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]`;
   }
 
+  /** `:grade` is about to run (before its echo, which may complete the lesson). */
+  gradeStarting(): void {
+    this.gradePending = true;
+    this.score = undefined;
+  }
+
+  /** The grade is in (or failed: no score): a lesson completion held for it is said now, with the score. */
+  graded(score?: { points: number; total: number }): void {
+    if (!this.gradePending) return;
+    this.gradePending = false;
+    this.score = score;
+    const held = this.completionHeld;
+    this.completionHeld = undefined;
+    held?.();
+    this.score = undefined;
+  }
+
   /** "That worked, but…", once per step (nudge.ts decides when). */
   private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
     const runner = this.current;
-    if (!runner || session?.data || (this.nudged?.runner === runner && this.nudged.index === runner.stepIndex)) return;
-    const words = nudgeFor(runner, verb);
+    if (!runner || session?.data) return;
+    const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex;
+    // Once per step; but a session already under TLS is said again for each kind of command that meets
+    // it (the STARTTLS's 220, then the EHLO whose reply has no STARTTLS): the learner reads the last one.
+    if (same && !(session?.secure && this.nudged!.verbs !== undefined)) return;
+    const words = nudgeFor(runner, verb, session);
     if (!words) return;
-    this.nudged = { runner, index: runner.stepIndex };
+    const tls = words === tlsAlreadyActive(runner.stepIndex + 1);
+    if (same && (!tls || this.nudged!.verbs!.has(verb))) return;
+    this.nudged = { runner, index: runner.stepIndex, verbs: tls ? new Set([...(same ? this.nudged!.verbs! : []), verb]) : undefined };
     this.host.say('info', words);
   }
 
   private onLessonComplete(lesson: Lesson, advancing: boolean, skipped: number): void {
-    for (const words of completionWords(this.lessons, this.progress, lesson, { demo: this.demo, advancing, skipped })) this.host.say('info', words);
+    const words = completionWords(this.lessons, this.progress, lesson, { demo: this.demo, advancing, skipped });
+    const done = `Lesson complete: ${lesson.title}.`;
+    if (this.score && words[0]?.startsWith(done)) words[0] = `${done} Your client scored ${this.score.points}/${this.score.total} points.${words[0].slice(done.length)}`;
+    for (const w of words) this.host.say('info', w);
     this.everyLessonDone = !this.demo && this.lessons.every((l) => this.progress.isDone(l.id));
     this.host.changed();
   }

@@ -3,6 +3,7 @@
  * it is the step's kind of command or a later one: an EHLO on the way to a message is a step in the
  * right direction, not a miss. Pure, beside the predicates it reads.
  */
+import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { Predicate } from './types.js';
 
@@ -12,18 +13,53 @@ import type { Predicate } from './types.js';
  * more of gets its own words. A step that waits for the queue (a delivery, a relay, a retry) is not
  * judged while the learner's own part holds.
  */
-export function nudgeFor(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>, verb: string): string | undefined {
+export function nudgeFor(
+  runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>,
+  verb: string,
+  session?: Pick<SessionState, 'secure'>,
+): string | undefined {
   const step = runner.step;
-  if (!step || !missesStepKind(step.expect, verb)) return undefined;
+  if (!step) return undefined;
+  // A step that wants the STARTTLS offer or its 220 cannot pass on a session already under TLS: the
+  // offer is gone from EHLO's reply and a second STARTTLS gets 503 (RFC 3207 §4, §4.2).
+  if (session?.secure && wantsStartTls(step.expect)) return tlsAlreadyActive(runner.stepIndex + 1);
+  const n = runner.stepIndex + 1;
+  const instead = insteadOfNoop(step.expect, verb, n);
+  if (instead) return instead;
+  if (!missesStepKind(step.expect, verb)) return undefined;
   // A command outside the transaction's order that one part of the step asks for, done right (a
   // lower-case noop, before the QUIT the step also wants), is progress, not a miss.
   const v = verb.toUpperCase();
   if (VERB_RANK[v] === undefined && partsAbout(step.expect, v).some((p) => runner.partHolds(p))) return undefined;
   // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
   if (runner.learnerPartHolds()) return undefined;
-  const n = runner.stepIndex + 1;
   if (verb === '.' && wantsMessage(step.expect)) return `The server accepted that message, but step ${n} wants more of it: :hint says what.`;
   return `That worked, but step ${n} asks for something else: :hint`;
+}
+
+/**
+ * A command that also gets a 2xx without sending mail, where the step asks for NOOP: what it did,
+ * and what NOOP is for. HELP and RSET fit "check the server is there" loosely; NOOP is the one
+ * command whose only effect is a 250 (RFC 5321 §4.1.1.9).
+ */
+function insteadOfNoop(p: Predicate, verb: string, step: number): string | undefined {
+  const v = verb.toUpperCase();
+  if (!stepVerbs(p).has('NOOP') || v === 'NOOP') return undefined;
+  const noop = `The command whose only effect is a 250 is \`NOOP\` (RFC 5321 §4.1.1.9), and step ${step} asks for it.`;
+  if (v === 'HELP') return `That worked: HELP changes nothing either, but it asks for help text (RFC 5321 §4.1.1.8). ${noop}`;
+  if (v === 'RSET') return `That worked, but RSET does change something: it aborts the mail transaction, if one is open (RFC 5321 §4.1.1.5). ${noop}`;
+  return undefined;
+}
+
+/** Words for a session already under TLS when a step wants what comes before it. */
+export function tlsAlreadyActive(step?: number): string {
+  const asks = step === undefined ? '' : `, and step ${step} asks for what comes before TLS`;
+  return `TLS is already active on this session (a STARTTLS was answered 220)${asks}: the server no longer offers STARTTLS in its EHLO reply, and a second STARTTLS gets 503 (RFC 3207 §4, §4.2). \`:reconnect\` starts a fresh plain session.`;
+}
+
+/** The step is about STARTTLS: its 220, or the STARTTLS line of an EHLO reply. */
+export function wantsStartTls(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.reply?.to === 'STARTTLS' || q.command?.verb === 'STARTTLS' || /STARTTLS/i.test(q.wire?.match ?? ''));
 }
 
 function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {

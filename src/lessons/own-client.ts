@@ -18,12 +18,14 @@ export interface OwnClientHost {
   readonly bus: EventBus;
   readonly scope: LearnerScope;
   say(says: TutorSays, text: string): void;
+  /** `:grade`'s score, once it is in: the lesson's completion says it. */
+  graded?(score: { points: number; total: number }): void;
 }
 
-/** `:run <command>`: `{host}`, `{port}`, `{from}`, `{to}`, `{message}` filled in; what it printed is said when it ends. */
+/** `:run <command>`: `{host}`, `{port}`, `{from}`, `{to}`, `{message}`, `{timeout}` filled in; what it printed is said when it ends. */
 export async function runOwnClient(host: OwnClientHost, commandLine: string): Promise<void> {
-  const [{ runProgram }, { messageText }] = await Promise.all([import('../grade/client/program.js'), import('../grade/grade-client.js')]);
-  const p = placeholders(host.lab);
+  const [{ runProgram, replyTimeoutSeconds }, { messageText }] = await Promise.all([import('../grade/client/program.js'), import('../grade/grade-client.js')]);
+  const p = { ...placeholders(host.lab), timeout: replyTimeoutSeconds(PROGRAM_TIMEOUT_MS) };
   // {message}: a message file, as `grade client` gives one, kept beside the lab's data.
   p.message = path.join(host.lab.dataDir, 'your-client-message.eml');
   writeFileSync(p.message, messageText(p.from, p.to));
@@ -47,6 +49,7 @@ export async function gradeOwnClient(host: OwnClientHost, commandLine: string): 
   const p = placeholders(host.lab);
   const report = await gradeClient({ command: [commandLine], timeoutMs: PROGRAM_TIMEOUT_MS, from: p.from, to: p.to });
   host.say(report.passed ? 'explain' : 'info', formatText(report));
+  host.graded?.({ points: report.points, total: report.total });
 }
 
 function placeholders(lab: TutorLab): { host: string; port: number; from: string; to: string; message: string } {

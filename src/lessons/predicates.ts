@@ -3,6 +3,7 @@
  * events since the step started and which sessions and queue items belong to the learner.
  */
 import type { LabEvent, WireEvent } from '../events/types.js';
+import { dateTimeProblem } from '../protocol/date.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { Predicate } from './types.js';
 
@@ -69,6 +70,7 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
       if (w.replyTo !== undefined && e.replyTo !== w.replyTo) return false;
       if (w.data !== undefined && !!e.data !== w.data) return false;
       if (w.pipelined !== undefined && !!e.pipelined !== w.pipelined) return false;
+      if (w.dateTime !== undefined && isDateTimeField(e.line) !== w.dateTime) return false;
       return re ? re.test(e.line) : true;
     });
     if (!ok) return false;
@@ -303,4 +305,10 @@ export class LearnerScope {
       isLearnerQueueItem: (q) => this.queueItems.has(q),
     };
   }
+}
+
+/** A Date: header field line whose value is an RFC 5322 §3.3 date-time. */
+export function isDateTimeField(line: string): boolean {
+  const m = /^Date:(.*)$/i.exec(line);
+  return m !== null && dateTimeProblem(m[1]!) === undefined;
 }

@@ -2,6 +2,7 @@
  * The lesson runner: follows the event stream, grades the current step against the events since it
  * started, and says so on the same stream (`lesson` events) so every view, and NDJSON, sees progress.
  */
+import { isFinalReplyLine } from '../protocol/reply.js';
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import { holds, LearnerScope } from './predicates.js';
@@ -190,7 +191,22 @@ export class LessonRunner {
     if (e.type === 'wire' && e.data && !usesWire(this.lesson.steps[this.index]!.expect)) return;
     this.window.push(e);
     if (this.window.length > WINDOW_LIMIT) this.window.splice(0, this.window.length - WINDOW_LIMIT);
+    const index = this.index;
     this.grade();
+    if (this.index === index && !this._complete) this.forgetMessageThatMissed(e);
+  }
+
+  /**
+   * A message of the learner's was answered (the reply to its final dot) and the learner's part of the
+   * step still does not hold: its lines are not evidence for the next try. Otherwise the From: of one
+   * message and the Date: or the empty line of another would pass a step that asks for one message
+   * with all of them.
+   */
+  private forgetMessageThatMissed(e: LabEvent): void {
+    if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'server' || e.replyTo !== '.' || !isFinalReplyLine(e.line)) return;
+    const step = this.lesson.steps[this.index]!;
+    if (!usesWire(step.expect) || holds(learnerPart(step.expect), this.scope.context(this.window))) return;
+    this.window = this.window.filter((x) => !(x.type === 'wire' && x.data && x.leg === 'inbound' && x.session === e.session));
   }
 
   private grade(): void {

@@ -27,7 +27,7 @@ import { TutorVoice } from './tutor-voice.js';
 import { formatLessonError, type Lesson } from './types.js';
 
 /** Tutor commands that look something up and report it: what a step says waits for the report. */
-const REPORTS = new Set([':mailbox', ':queue', ':dns', ':diagram', ':spoof']);
+const REPORTS = new Set([':mailbox', ':queue', ':dns', ':diagram', ':spoof', ':grade']);
 
 export type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
 export { firstParagraph } from './lesson-flow.js';
@@ -242,7 +242,7 @@ export class Tutor implements TutorCommandHost {
 
   /** The learner's own client runs against the lab running now, its sessions counted as the learner's. */
   get ownClient(): OwnClientHost {
-    return { lab: this.lab, bus: this.bus, scope: this.scope, say: (says, text) => this.say(says, text) };
+    return { lab: this.lab, bus: this.bus, scope: this.scope, say: (says, text) => this.say(says, text), graded: (score) => this.lessons.graded(score) };
   }
 
   /** Leave the tutor; in the middle of a message, only once the learner says so (it would be lost). */
@@ -290,11 +290,14 @@ export class Tutor implements TutorCommandHost {
       // change must still say its start before the new session's greeting).
       const hold = hit !== undefined && REPORTS.has(hit.command.name);
       if (hold) this.heldWords = [];
+      if (hit?.command.name === ':grade') this.lessons.gradeStarting();
       try {
         this.say('echo', echoOf(line));
         if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
         await hit.command.run(this, hit.arg);
       } finally {
+        // A grade that ended without a score (an error) still lets a lesson it completed say so.
+        if (hit?.command.name === ':grade') this.lessons.graded();
         const held = this.heldWords ?? [];
         if (hold) this.heldWords = undefined;
         for (const [says, text, step] of held) this.say(says, text, step);

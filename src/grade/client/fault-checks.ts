@@ -4,6 +4,7 @@
  * QUIT itself is graded once, by the normal run's quit check, so a missing QUIT costs one check.
  */
 import { parseCommand } from '../../protocol/command.js';
+import { replyTimeoutSeconds } from './program.js';
 import type { Fault } from './fault-proxy.js';
 import type { ClientCheck, ClientJudgement, ClientRun } from './types.js';
 
@@ -84,18 +85,33 @@ export const data554 = stopsAfterFault(
   '554 after the dot',
 );
 
+/**
+ * The stall. RFC 5321 §4.5.3.2: a client MUST provide a timeout mechanism, per command, and its
+ * timeouts SHOULD be easily reconfigurable; the defaults it suggests (5 minutes for MAIL) are far
+ * longer than a grade can wait. So the grader hands the program a timeout, {timeout} or SMTP_TIMEOUT
+ * (a fifth of its limit), and checks that it gives up by itself, reporting failure, once a reply is
+ * that late: a client that honours the timeout it is given passes, one with no timeout hangs.
+ */
 export const stall: ClientCheck = {
   id: 'fault-stall',
-  title: 'A server that stops answering (no reply to MAIL): the client gives up by itself before the timeout',
+  title: 'A server that stops answering (no reply to MAIL): the client has a timeout, takes the {timeout} it is given, and gives up by itself',
   rfc: 'RFC 5321 §4.5.3.2',
   points: 2,
   fault: 'stall',
   judge({ session: s, program: p, timeoutMs }) {
-    const expected = `the program exits on its own, not 0, within ${timeoutMs} ms`;
-    const notes = [`the server went silent at ${s.faultAt ?? '-'} ms; the program ${p.timedOut ? 'was killed at the timeout' : `exited ${p.exitCode ?? p.signal} after ${p.durationMs} ms`}`];
+    const given = replyTimeoutSeconds(timeoutMs);
+    const expected = `given {timeout} = ${given} s (SMTP_TIMEOUT), the program gives up by itself, exit status not 0, before the grader's limit of ${timeoutMs} ms`;
+    const notes = [`the server went silent at ${s.faultAt ?? '-'} ms; the program ${p.timedOut ? 'was killed at the limit' : `exited ${p.exitCode ?? p.signal} after ${p.durationMs} ms`}`];
     const excerpt = s.lines.slice(-3);
     if (s.faultAt === undefined) return { status: 'fail', expected, explanation: 'the client never sent MAIL', excerpt, notes };
-    if (p.timedOut) return { status: 'fail', expected, explanation: `it hung: no timeout of its own shorter than ${timeoutMs} ms`, excerpt, notes };
+    if (p.timedOut)
+      return {
+        status: 'fail',
+        expected,
+        explanation: `it hung: it was given {timeout} = ${given} s and still waited at the ${timeoutMs} ms limit (RFC 5321 §4.5.3.2: a client MUST have a timeout, and SHOULD let it be set)`,
+        excerpt,
+        notes,
+      };
     if (p.exitCode === 0) return { status: 'fail', expected, explanation: 'it exited 0, as if the mail had gone', excerpt, notes };
     return { status: 'pass', expected, excerpt, notes };
   },

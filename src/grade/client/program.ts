@@ -1,7 +1,7 @@
 /**
- * Running the student's program: placeholders {host} {port} {from} {to} {message} in its arguments,
- * the same in SMTP_HOST, SMTP_PORT, SMTP_FROM, SMTP_TO, SMTP_MESSAGE; killed (its whole process
- * group) when it outlives the timeout.
+ * Running the student's program: placeholders {host} {port} {from} {to} {message} {timeout} in its
+ * arguments, the same in SMTP_HOST, SMTP_PORT, SMTP_FROM, SMTP_TO, SMTP_MESSAGE, SMTP_TIMEOUT; killed
+ * (its whole process group) when it outlives the grader's limit.
  */
 import { spawn } from 'node:child_process';
 
@@ -23,12 +23,27 @@ export interface Placeholders {
   from: string;
   to: string;
   message: string;
+  /**
+   * {timeout}: the reply timeout, in whole seconds, the program is asked to use. RFC 5321 §4.5.3.2 says
+   * a client MUST have timeouts and that they SHOULD be easily reconfigurable; its defaults (5 minutes
+   * for MAIL) are longer than a grade can wait, so the grader hands the program a short one.
+   */
+  timeout: number;
+}
+
+/**
+ * The {timeout} a program is given: a fifth of the grader's limit, so that a client waiting it out for
+ * each reply still ends in time on the stalled server, even one that pipelines MAIL, RCPT and DATA
+ * (RFC 2920) and waits for each of their replies, then QUIT's (swaks --pipeline: four waits).
+ */
+export function replyTimeoutSeconds(limitMs: number): number {
+  return Math.max(1, Math.floor(limitMs / 5000));
 }
 
 const MAX_OUTPUT = 20_000;
 
 export function fill(arg: string, p: Placeholders): string {
-  return arg.replace(/\{(host|port|from|to|message)\}/g, (_, k: keyof Placeholders) => String(p[k]));
+  return arg.replace(/\{(host|port|from|to|message|timeout)\}/g, (_, k: keyof Placeholders) => String(p[k]));
 }
 
 export function runProgram(command: string[], p: Placeholders, timeoutMs: number): Promise<ProgramRun> {
@@ -38,7 +53,7 @@ export function runProgram(command: string[], p: Placeholders, timeoutMs: number
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SMTP_HOST: p.host, SMTP_PORT: String(p.port), SMTP_FROM: p.from, SMTP_TO: p.to, SMTP_MESSAGE: p.message },
+    env: { ...process.env, SMTP_HOST: p.host, SMTP_PORT: String(p.port), SMTP_FROM: p.from, SMTP_TO: p.to, SMTP_MESSAGE: p.message, SMTP_TIMEOUT: String(p.timeout) },
   });
   let stdout = '';
   let stderr = '';

@@ -1,0 +1,116 @@
+/**
+ * Steps a newcomer passed for the wrong reason, or whose words did not describe what happened, on the
+ * tutor over a real lab: each as the learner typed it at 80×24.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
+
+const start = tutorOnLabPerTest();
+const infos = (said: { kind: string; text: string }[]) => said.filter((s) => s.kind === 'info').map((s) => s.text);
+
+describe('lesson 16: STARTTLS typed before step 1', () => {
+  it('an EHLO under TLS does not pass "find STARTTLS"; the tutor says TLS is on and that :reconnect starts a plain session', async () => {
+    const { t, send, said } = await start('16-starttls');
+    await send(['STARTTLS']);
+    const afterStartTls = said.length;
+    await send(['EHLO client.example']);
+    expect(t.state().step?.index).toBe(0);
+    expect(said.some((s) => s.kind === 'explain')).toBe(false);
+    // Said after the EHLO too (not only after the 220 above it): the learner reads the last words.
+    expect(said.length).toBeGreaterThan(afterStartTls);
+    expect(infos(said).at(-1)).toMatch(/TLS is already active on this session.*`:reconnect` starts a fresh plain session/);
+    // A second STARTTLS: 503, and the same way out.
+    await send(['STARTTLS']);
+    expect(infos(said).at(-1)).toMatch(/TLS is already active.*:reconnect/);
+    await send([':reconnect', 'EHLO client.example']);
+    expect(t.state().step?.index).toBe(1);
+    expect(said.find((s) => s.kind === 'explain')?.text).toMatch(/lists STARTTLS/);
+  });
+});
+
+describe('lesson 19: what the list changed', () => {
+  it('the closing words of step 4 name no Subject the learner did not send', async () => {
+    const { t, send, said } = await start('19-dkim');
+    const message = (to: string) => ['EHLO client.example', 'MAIL FROM:<alice@example.com>', `RCPT TO:<${to}>`, 'DATA', 'From: Alice <alice@example.com>', `To: <${to}>`, 'Subject: dkim list', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Hello', '.'];
+    await send([':dns lab._domainkey.example.com TXT', ...message('dave@example.net'), 'QUIT']);
+    await vi.waitFor(() => expect(t.state().step?.index).toBe(2), { timeout: 15_000, interval: 50 });
+    await send([...message('members@list.example'), 'QUIT']);
+    await vi.waitFor(() => expect(t.state().step?.index).toBe(3), { timeout: 15_000, interval: 50 });
+    await send([':mailbox members@list.example']);
+    const last = said.filter((s) => s.kind === 'explain').at(-1)!.text;
+    expect(last).toMatch(/\[list\]/);
+    expect(last).not.toMatch(/Signed/);
+  });
+});
+
+describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
+  const envelope = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
+  it('lesson 4: `Date: tomorrow` does not pass the step, and the tutor says what a date-time looks like and to start again from MAIL', async () => {
+    const { t, send, said } = await start('04-data');
+    await send([...envelope, 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: tomorrow', '', 'Noon?', '.']);
+    expect(t.state().step?.index).toBe(2);
+    expect(infos(said).join('\n')).toMatch(/`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it: .*Date: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000.*`MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Noon?', '.']);
+    expect(t.state().step?.index).toBe(3);
+  });
+
+  it('lesson 3: `Date: 5 Dec 2026` is named (no time, no zone) and does not pass', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    expect(t.state().step?.index).toBe(4);
+    await send(['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: 5 Dec 2026', '', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(4);
+    expect(infos(said).join('\n')).toMatch(/`Date: 5 Dec 2026` is not a date-time.*no time and zone/);
+  });
+
+  it('lesson 3: after a message with no empty line, the tutor says to send MAIL and RCPT again before DATA', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    await send(['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(4);
+    expect(infos(said).at(-1)).toMatch(/no empty line between its header and its body.*start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/);
+  });
+
+  it('lesson 7: a message with only a Subject: does not pass "send a complete message"', async () => {
+    const { t, send } = await start('07-local-delivery');
+    await send([...envelope, 'Subject: Tea', '', 'Tea at four?', '.']);
+    expect(t.state().step?.index).toBe(0);
+  });
+});
+
+describe('lesson 6 step 4: check the server is still there', () => {
+  it('HELP gets "that worked" words naming NOOP and what HELP is for; NOOP passes', async () => {
+    const { t, send, said } = await start('06-termination');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RSET', 'RCPT TO:<bob@example.com>']);
+    expect(t.state().step?.index).toBe(3);
+    await send(['HELP']);
+    expect(t.state().step?.index).toBe(3);
+    expect(infos(said).at(-1)).toMatch(/HELP changes nothing either, but it asks for help text \(RFC 5321 §4\.1\.1\.8\)\. .*`NOOP` \(RFC 5321 §4\.1\.1\.9\), and step 4 asks for it/);
+    await send(['NOOP']);
+    expect(t.state().step?.index).toBe(4);
+  });
+});
+
+describe('lesson 1 step 2: QUIT with a parameter', () => {
+  it('`QUIT now` gets 221 but does not pass; the tutor says QUIT has no parameters; a bare QUIT then passes', async () => {
+    const { t, send, said } = await start('01-connection');
+    await send(['HELP', 'QUIT now']);
+    expect(t.state().step?.index).toBe(1);
+    expect(infos(said).join('\n')).toMatch(/QUIT takes no parameters \(RFC 5321 §4\.1\.1\.10.*`now`/);
+    await send(['QUIT']);
+    await vi.waitFor(() => expect(t.state().step).toBeUndefined(), { timeout: 5000, interval: 50 });
+  });
+});
+
+describe('a step that asks for one message with several parts', () => {
+  it('lesson 3: parts from two messages that each missed (a bad Date:, then no empty line) do not add up to a pass', async () => {
+    const { t, send } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    await send(['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: 5 Dec 2026', '', 'Hello', '.']);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(4);
+    // One whole message passes.
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Hello', '.']);
+    expect(t.state().step?.index).toBe(5);
+  });
+});
