@@ -35,8 +35,9 @@ export async function startPlainWatch(args: string[], opts: { binary?: boolean }
   };
   const stop = async () => {
     await run.stop();
-    // A Maildir write the lab's stop did not wait for may still land: retry the removal, as a person would.
-    rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    // A Maildir write the lab's stop did not wait for (it waits 0.5 s at most) may still land, seconds later at
+    // load 9 (ENOTEMPTY in full runs): retry the removal for up to 5 s, as a person would.
+    rmSync(home, { recursive: true, force: true, maxRetries: 50, retryDelay: 100 });
     return run.output();
   };
   try {
