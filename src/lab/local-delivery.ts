@@ -18,7 +18,9 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
   // The body in memory, or where it is in the spool (past the queue's memory budget): the Maildir
   // writer thread reads it there, off the event loop.
   const body = item.message ?? ctx.spool.location(item, item.record.size);
-  await Promise.all(
+  // Every write settles before a failure is told: a recipient whose file lands after another's failed
+  // is recorded delivered, not deferred first and delivered after (the queue defers what is not final).
+  const settled = await Promise.allSettled(
     due.map(async (r) => {
       r.attempts++;
       const spec = world.domains.get(r.domain)!;
@@ -44,5 +46,7 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
         item.reports.push({ rcpt: r, action: 'delivered', f: { recipient: r.address, status: '2.0.0', reply: r.lastReply, smtpReply: false } });
     }),
   );
+  const error = settled.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (error) throw error.reason;
   return failed;
 }

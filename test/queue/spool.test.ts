@@ -202,6 +202,30 @@ describe('spool', () => {
     expect(loadSpool(spoolDir).damaged.map((d) => d.reason)).toEqual(['unreadable header', 'cut short']);
   });
 
+  it('one local recipient whose write fails defers only that recipient: the other is delivered, never told deferred', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    // bob's Maildir path is a plain file, alice's is fine.
+    mkdirSync(path.join(dataDir, 'mail', 'example.com'), { recursive: true });
+    writeFileSync(path.join(dataDir, 'mail', 'example.com', 'bob'), 'not a directory');
+    const { r, bus } = runner(dataDir);
+    const seen: string[] = [];
+    bus.subscribe((e) => {
+      if (e.type === 'deferred' || e.type === 'delivered') seen.push(`${e.type} ${e.recipient}`);
+    });
+    await r.start();
+    const deferred = bus.waitFor<DeferredEvent>((e) => e.type === 'deferred' && e.recipient === 'bob@example.com');
+    const delivered = bus.waitFor((e) => e.type === 'delivered' && 'recipient' in e && e.recipient === 'alice@example.com');
+    await r.enqueue({ from: 'carol@example.com', recipients: ['bob@example.com', 'alice@example.com'] }, msg);
+    await Promise.all([deferred, delivered]);
+    await r.stop();
+    expect(seen).not.toContain('deferred alice@example.com');
+    expect(listSpool(dataDir)[0]!.recipients).toEqual([
+      expect.objectContaining({ address: 'bob@example.com', status: 'deferred' }),
+      expect.objectContaining({ address: 'alice@example.com', status: 'delivered' }),
+    ]);
+  });
+
   it('a local delivery that keeps failing (the disk refuses the write) is deferred on disk with its reason, not left pending', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
