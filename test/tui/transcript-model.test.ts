@@ -287,6 +287,8 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
       { type: 'dkim-signed', queueId: 'Q1', domain: 'example.com', selector: 'lab', signedHeaders: ['From'], canonicalization: 'relaxed/relaxed', stage: 'queue', explain: 'DKIM in full.' },
       { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
       { type: 'dns-lookup', name: '_dmarc.example.com', rrtype: 'TXT', answer: ['"v=DMARC1; p=reject"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: 'lab._domainkey.example.com', rrtype: 'TXT', answer: ['"v=DKIM1; p=MIIB"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
       { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'you', stage: 'queue', explain: 'DNS in full.' },
     ];
     const explained = (later: Record<string, number> | undefined) => {
@@ -296,9 +298,11 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
       return applyEvents(model, events(inputs)).rows.filter((r) => r.kind === 'note').map((r) => (r.kind === 'note' ? r.explain : undefined));
     };
     // In lesson 8: the first of each kind points at its lesson, the rest say nothing; the learner's own :dns is explained.
-    expect(explained({ 'dkim-signed': 19, 'dns-lookup': 18 })).toEqual(['Lesson 19 takes this up.', 'Lesson 18 takes this up.', undefined, 'DNS in full.']);
+    // A lookup points at the lesson of the record it fetches: the DKIM key at 19, not SPF's 18.
+    const later = { 'dkim-signed': 19, 'dns-lookup/spf': 18, 'dns-lookup/dkim': 19, 'dns-lookup/dmarc': 20 };
+    expect(explained(later)).toEqual(['Lesson 19 takes this up.', 'Lesson 18 takes this up.', 'Lesson 20 takes this up.', 'Lesson 19 takes this up.', undefined, 'DNS in full.']);
     // From the lesson that teaches them on, in full.
-    expect(explained({})).toEqual(['DKIM in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.']);
+    expect(explained({})).toEqual(['DKIM in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.']);
   });
 
   it('keeps the reading (:read) for the pager, out of the transcript', () => {

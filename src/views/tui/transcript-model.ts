@@ -13,6 +13,7 @@
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
 import { closeSession, type SessionState } from '../../protocol/session.js';
 import type { Stage } from '../../protocol/stages.js';
+import { taughtKind } from '../../lessons/curriculum.js';
 import { clockTime, describeEvent } from '../describe.js';
 import { ExplainMemory } from '../explain-memory.js';
 import { PipelineGroups } from '../pipeline-groups.js';
@@ -167,7 +168,8 @@ export interface TranscriptModel {
 }
 
 /** A kind of event a later lesson teaches: named in a line, its explanation left to that lesson. */
-function untilTaught(model: TranscriptModel, kind: string, explain: string | undefined): string | undefined {
+function untilTaught(model: TranscriptModel, e: LabEvent, explain: string | undefined): string | undefined {
+  const kind = taughtKind(e);
   const n = model.mode === 'tutor' ? model.later?.()?.[kind] : undefined;
   if (n === undefined || explain === undefined) return explain;
   // Said once a lesson for each kind (a relay has three DNS lookups).
@@ -412,7 +414,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         const text = describeEvent(e, GROUPED)!;
         // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
         const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
-        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? e.explain : untilTaught(model, e.type, e.explain);
+        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? e.explain : untilTaught(model, e, e.explain);
         push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: explainNow, text, keep }, group, theirs);
         break;
       }
@@ -420,7 +422,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'remote-accepted':
-        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e.type, e.explain), text: describeEvent(e, GROUPED)! }, undefined, true);
+        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e, e.explain), text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'tls':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
