@@ -85,6 +85,7 @@ export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 
     case 'reading':
       return `\n${c.bold('═'.repeat(60))}\n${text}\n${c.bold('═'.repeat(60))}`;
     case 'info':
+    case 'list':
     case 'step':
       return c.green(`» ${text}`);
     case 'hint':

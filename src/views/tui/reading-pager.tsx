@@ -15,7 +15,7 @@ import { useTheme } from './use-theme.js';
 export interface ReadingPagerProps {
   text: string;
   /** A lesson's reading is Markdown; `help` (the command list) is laid out in columns already. */
-  kind?: 'reading' | 'help';
+  kind?: 'reading' | 'help' | 'lessons';
   columns: number;
   rows: number;
   onClose(): void;
@@ -33,7 +33,7 @@ export function ReadingPager({ text, kind = 'reading', columns, rows, onClose }:
   const { stdout } = useStdout();
   const width = Math.max(20, columns - 1);
   const lines = useMemo(
-    () => (kind === 'help' ? renderLines(text, width, false) : renderMarkdown(text, width, { backticks: !theme.color })),
+    () => (kind !== 'reading' ? renderLines(text, width, false) : renderMarkdown(text, width, { backticks: !theme.color })),
     [text, kind, width, theme.color],
   );
   // A title line and a key line around the page.

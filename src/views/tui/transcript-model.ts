@@ -95,7 +95,7 @@ export interface StageProgress {
  */
 export interface Paged {
   id: number;
-  kind: 'reading' | 'help';
+  kind: 'reading' | 'help' | 'lessons';
   text: string;
 }
 
@@ -448,6 +448,11 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           // Paged too: the commands and the view's keys are ~33 lines, and printed into the transcript
           // their first lines scrolled off a 24-row terminal before they were read.
           model.reading = { id: model.nextId++, kind: 'help', text: model.keysHelp ? `${e.text}\n${model.keysHelp}` : e.text };
+          break;
+        }
+        if (e.says === 'list') {
+          // :lessons: 22 lines and more, and at 24 rows lessons 1-9 scrolled off before they were read.
+          model.reading = { id: model.nextId++, kind: 'lessons', text: e.text };
           break;
         }
         if (e.says === 'step') {
