@@ -77,3 +77,24 @@ describe('a DNS answer in the transcript', () => {
     expect(lines).toEqual(['    • DNS TXT example.com (asked by mx.example.net):', '      "v=spf1 ip4:127.0.0.1 -all"']);
   });
 });
+
+describe('a listing at 80 columns', () => {
+  const theme = resolveTheme({ color: false });
+  it('breaks between its items, never inside one: "implicit TLS" keeps its port, each remote MTA its address', () => {
+    const model = createModel('tutor');
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'listening', hostname: 'mx.example.com', host: '127.0.0.1', port: 40895, submissionPort: 32959, smtpsPort: 42601, domain: 'example.com', dataDir: '/tmp/d', stage: 'connection' },
+        { type: 'notice', level: 'info', message: 'remote MTAs on loopback: mx.example.net → 127.0.0.1:39221 (accept), mx.example.org → 127.0.0.1:41087 (greylist), mx.down.example → 127.0.0.1:39175 (down: refuses connections), mx.reject.example → 127.0.0.1:42199 (reject)', stage: 'connection' },
+      ]),
+    );
+    const [listening, remotes] = rows.filter((r) => r.kind === 'note').map((r) => rowLines({ ...r, explain: undefined } as typeof r, 79, theme).map((l) => l.map((s) => s.text).join('').trimEnd()));
+    // Was: "…, submission 32959, implicit TLS" and "  42601" on the next line.
+    expect(listening!.some((l) => l.includes('implicit TLS 42601'))).toBe(true);
+    for (const item of ['mx.example.net → 127.0.0.1:39221 (accept)', 'mx.down.example → 127.0.0.1:39175 (down: refuses connections)', 'mx.reject.example → 127.0.0.1:42199 (reject)'])
+      expect(remotes!.some((l) => l.includes(item)), item).toBe(true);
+    for (const l of [...listening!, ...remotes!]) expect(l.length).toBeLessThanOrEqual(79);
+    expect(remotes!.join(' ')).not.toContain('\u00a0');
+  });
+});

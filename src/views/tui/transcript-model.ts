@@ -65,6 +65,8 @@ export type Row =
       time?: string;
       /** The end of `text` (a DNS answer) kept on one line when it fits one, so a record is not split. */
       keep?: string;
+      /** A listing (where the lab listens, its remote MTAs): a line breaks between its items, never inside one. */
+      items?: boolean;
     })
   | (RowBase & { kind: 'output'; output: string; text: string })
   | (RowBase & { kind: 'summary'; text: string });
@@ -301,7 +303,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           break;
         }
         model.listened = true;
-        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
+        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, items: true }, undefined, true);
         break;
       case 'session-open': {
         if (e.leg === 'inbound') model.counts.sessions++;
@@ -432,7 +434,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           model.restarted = false;
           break;
         }
-        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message }, group, mine || !e.session);
+        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message, ...(e.message.startsWith(REMOTE_MTAS) ? { items: true } : {}) }, group, mine || !e.session);
         break;
       case 'fault':
         push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, mine || !e.session);

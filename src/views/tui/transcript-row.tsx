@@ -100,7 +100,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       const color = TONE_COLOR[row.tone] ?? 'white';
       const hang = [{ text: ' '.repeat(leadWidth) }];
-      let lines = wrapText({ text: row.text, color }, width, lead, hang);
+      let lines = row.items ? unglue(wrapText({ text: glueItems(row.text), color }, width, lead, hang)) : wrapText({ text: row.text, color }, width, lead, hang);
       const keep = row.keep;
       if (keep && lines.length > 1 && row.text.endsWith(keep) && leadWidth + textWidth(keep) <= width && !lines.some((l) => lineText(l).endsWith(keep))) {
         // Broken inside the part to keep: the text before it, then that part on a line of its own.
@@ -117,6 +117,22 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
     case 'summary':
       return wrapText({ text: row.text, color: 'gray' }, width);
   }
+}
+
+const NO_BREAK = '\u00a0';
+
+/**
+ * A listing's items with no-break spaces inside (wrapText breaks at plain spaces only): "submission
+ * 32959" or "mx.down.example → 127.0.0.1:39175 (down: refuses connections)" stays on one line. A lead-in
+ * ("remote MTAs on loopback: ") is an item of its own.
+ */
+function glueItems(text: string): string {
+  const head = /^[^,]*?: /.exec(text)?.[0] ?? '';
+  return head + text.slice(head.length).split(', ').map((item) => item.replace(/ /g, NO_BREAK)).join(', ');
+}
+
+function unglue(lines: StyledLine[]): StyledLine[] {
+  return lines.map((l) => l.map((s) => (s.text.includes(NO_BREAK) ? { ...s, text: s.text.replaceAll(NO_BREAK, ' ') } : s)));
 }
 
 const ASCII = /^[\x20-\x7e]*$/;
