@@ -47,9 +47,11 @@ describe('rows too long for 80 columns, in a relay', () => {
       { type: 'wire', session: 'R1', leg: 'relay', queueId: 'Q1', direction: 'client', line: b, data: true, stage: 'queue' },
     ]).slice(-1);
     expect(row!.length).toBe(2);
-    const widths = row!.map((l) => l.trim().replace(/^C: │\s*/, '').length);
+    // The second piece stays in the message column, marked as the same line continued.
+    expect(row![0]!.indexOf('│')).toBe(row![1]!.indexOf('┆'));
+    const widths = row!.map((l) => l.trim().replace(/^(C: │|┆)\s*/, '').length);
     expect(Math.abs(widths[0]! - widths[1]!)).toBeLessThanOrEqual(1);
-    expect(row!.map((l) => l.trim().replace(/^C: │\s*/, '')).join('')).toBe(b.trim());
+    expect(row!.map((l) => l.trim().replace(/^(C: │|┆)\s*/, '')).join('')).toBe(b.trim());
   });
 
   it('a Maildir path breaks after a /, so the file name stays whole', () => {

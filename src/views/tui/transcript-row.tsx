@@ -139,6 +139,8 @@ const ASCII = /^[\x20-\x7e]*$/;
 /** Base64, perhaps after a tag (`b=`) and the folding whitespace of a header's continuation line. */
 const BASE64_LINE = /^\s*(?:[a-z]+=)?[A-Za-z0-9+/]+=*;?$/;
 
+const CONTINUED = '┆';
+
 /** A message line over several lines, every space kept: what was sent, character for character. */
 function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number): StyledLine[] {
   const room = Math.max(1, width - leadWidth);
@@ -152,7 +154,9 @@ function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number):
     // after a space (kept: the line is shown as sent), never inside a word, when one is far enough in.
     const space = ASCII.test(rest) && rest.length > room ? rest.lastIndexOf(' ', room - 1) + 1 : 0;
     const [piece, tail] = splitAtWidth(rest, space >= room / 3 ? space : Math.min(even, room));
-    out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth) }]), { ...body, text: piece }]);
+    // The message column goes on beside a piece of the same line, dotted (┆, not │): without it a DKIM b=
+    // value's second piece stood outside the column, and a solid bar would read as a line of its own.
+    out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth - 2) }, { text: `${CONTINUED} `, color: 'gray' }]), { ...body, text: piece }]);
     rest = tail;
   } while (rest !== '');
   return out;
