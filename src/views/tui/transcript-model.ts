@@ -416,7 +416,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         const text = describeEvent(e, GROUPED)!;
         // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
         const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
-        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? e.explain : untilTaught(model, e, e.explain);
+        // Through the explain memory like every line (full once a lesson, then brief): lesson 18 printed the
+        // 7-line DNS paragraph in full under each of three lookups.
+        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? explain : untilTaught(model, e, explain);
         push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: explainNow, text, keep }, group, theirs);
         break;
       }
@@ -424,7 +426,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'remote-accepted':
-        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e, e.explain), text: describeEvent(e, GROUPED)! }, undefined, true);
+        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e, explain), text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'tls':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
