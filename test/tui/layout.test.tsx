@@ -70,7 +70,7 @@ describe('the layout of what the tutor says', () => {
       step: { index: 1, total: 3, instruction: long },
       hints: [long, `${long} ${long}`],
     });
-    const { lastFrame } = await renderTutorApp(tutor);
+    const { lastFrame } = await renderTutorApp(tutor, {}, 80);
     const q = (queueId: string): LabEventInput => ({ type: 'queued', queueId, session: 'S9', from: 'a@example.com', recipients: ['d@example.org'], size: 1, stage: 'queue' });
     tutor.bus.emit(q('Q1'));
     tutor.bus.emit({ type: 'deferred', queueId: 'Q1', recipient: 'd@example.org', reply: '450', attempt: 1, nextAttempt: '2026-01-01T00:00:05.000Z', stage: 'queue' });
@@ -99,12 +99,25 @@ describe('the layout of what the tutor says', () => {
       step: { index: 1, total: 5, instruction: 'Send the message (DATA, a short header and body, the final dot) and watch the queue stage that follows the 250.' },
       hints: ['Header: From:, To:, Subject:, Date:, an empty line, a body line, and last a line with only `.` on it (one dot, nothing else).', hint],
     });
-    const { lastFrame } = await renderTutorApp(tutor);
+    const { lastFrame } = await renderTutorApp(tutor, {}, 80);
     const f = await until(lastFrame, (t) => t.includes('hint 2:'));
     const pane = f.slice(f.indexOf('hint 2:'));
     expect(pane).toContain('12:00:00 +0000');
     expect(pane).toContain('(one dot, nothing else).');
     expect(pane).not.toContain('…');
+  });
+
+  it('the footer takes the new width after a resize from 80 to 110 columns', async () => {
+    const tutor = new FakeTutor();
+    const long = 'Send the message (DATA, a short header and body, the final dot) and watch the queue stage that follows the 250, then wait for the relay to finish.';
+    tutor.set({ lesson: { id: 'x', title: 'Queue and forward', stage: ['queue'], index: 7, total: 22 }, step: { index: 1, total: 5, instruction: long } });
+    const { lastFrame, resize } = await renderTutorApp(tutor, {}, 80);
+    const widest = (f: string) => Math.max(...f.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trimEnd().length));
+    await until(lastFrame, (t) => t.includes('Send the message') && widest(t) <= 79);
+    resize(110);
+    // Was: still wrapped at 79 columns, the live area capped at 80.
+    const wide = await until(lastFrame, (t) => widest(t) > 80);
+    expect(widest(wide)).toBeLessThanOrEqual(109);
   });
 
   it("tutor words sit where they were said among the events, by seq alone (no timers)", async () => {

@@ -137,7 +137,7 @@ describe('TutorApp', () => {
 
   it('a question longer than the screen is wrapped, not cut: its (y/n) stays in sight at 80 columns', async () => {
     // A learner's :reset in "Relaying, and why open relays are dangerous" read "…and forget i…".
-    const { tutor, lastFrame } = await renderTutorApp();
+    const { tutor, lastFrame } = await renderTutorApp(undefined, {}, 80);
     tutor.set({ confirming: 'Restart "Relaying, and why open relays are dangerous" from step 1 and forget its progress? (y/n)' });
     const f = plain(await until(lastFrame, (t) => t.includes('y/n ›')));
     expect(f).toContain('its progress? (y/n)');
