@@ -126,12 +126,14 @@ describe('TutorApp', () => {
     const { tutor, frames, stdin, lines } = await renderTutorApp();
     await lines(':lessons' + ENTER, 1);
     tutor.output({ kind: 'echo', text: ':lessons' });
-    const list = Array.from({ length: 22 }, (_, i) => `${String(i + 1).padStart(2)}. ${`lesson-${i + 1}`.padEnd(24)} new     [queue] Lesson number ${i + 1}`);
+    const list = Array.from({ length: 22 }, (_, i) => `${String(i + 1).padStart(2)}. ${`lesson-${i + 1}`.padEnd(24)} to do   [transmission] The envelope - MAIL FROM and RCPT TO, number ${i + 1}`);
     tutor.output({ kind: 'list', text: list.join('\n') });
     const paged = () => plain(frames.filter((f) => f.includes('── lessons ·')).at(-1));
     const first = await until(paged, (t) => t.includes('── lessons ·'));
     expect(first).toContain(' 1. lesson-1 ');
     expect(first).toContain(' 9. lesson-9 ');
+    // Wrapped, a line keeps its columns: the spaces between id and status were squeezed to one.
+    expect(first).toContain(' 3. lesson-3                 to do   [transmission]');
     stdin.write('q');
   });
 
