@@ -214,7 +214,9 @@ export class LessonRunner {
   /** A learner's command waits for its reply, and the step would pass on something other than the tutor's own report. */
   private replyDue(): boolean {
     const last = this.window.at(-1);
-    if (!last || last.type === 'tutor') return false;
+    // A reply passes at once: the words come after it whatever the count says (a miscount — a line the
+    // server read but never answered — must not hold a step for good).
+    if (!last || last.type === 'tutor' || (last.type === 'wire' && last.leg === 'inbound' && last.direction === 'server')) return false;
     for (const n of this.unanswered.values()) if (n > 0) return true;
     return false;
   }
