@@ -131,6 +131,11 @@ export class Annotations {
       if (ext) return ext;
       if (event.line.charAt(3) === '-' && !keyword.includes('.')) return undefined;
     }
+    // A reply whose enhanced code changes what it says has an entry for the three together: 501 to
+    // AUTH is a response not in base64 with 5.5.2, the wrong arguments with 5.5.4; 550 after the dot
+    // with 5.5.2 is a bare LF in the message, which neither 550's nor 5.5.2's own words describe.
+    const exact = event.replyTo && event.enhanced ? from('replies', `${event.code}/${event.replyTo}/${event.enhanced}`) : undefined;
+    if (exact) return exact;
     const base = (event.replyTo && from('replies', `${event.code}/${event.replyTo}`)) || from('replies', String(event.code));
     const enhanced = event.enhanced ? from('enhanced', event.enhanced) : undefined;
     if (base && enhanced) return { a: { text: `${base.a.text} ${enhanced.a.text}`, cite: joinCites(base.a.cite, enhanced.a.cite) }, key: `${base.key}+${event.enhanced}` };

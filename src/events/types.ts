@@ -320,6 +320,7 @@ export type TutorSays =
   | 'hint'
   | 'info' // anything else the tutor tells: a nudge, "lesson complete", a report (:queue, :mailbox)
   | 'help'
+  | 'list' // a list a screen may not hold (:lessons): the TUI pages it as it does help; plain views print it
   | 'error'
   | 'confirm' // a y/n question
   | 'echo'; // a tutor command or an answer the learner typed, as typed

@@ -96,21 +96,50 @@ export function newSessionWords(lesson: Lesson, k: number, j: number): string {
 }
 
 /**
- * The events a lesson teaches by testing them, by the predicate that tests each: a relay of lesson 8
- * already shows the receiver's DKIM, SPF and DMARC checks and the next hop's account of what it
- * stored, which lessons 18-21 take up.
+ * The kinds of note a lesson teaches by testing them, by the check that tests each. A relay of lesson 8
+ * already shows the receiver's SPF, DKIM and DMARC lookups and checks, which lessons 18-20 take up; a
+ * DNS lookup is the lesson of the record it fetches (a DKIM key is lesson 19's, not SPF's lesson 18).
+ * The next hop's account of what it stored is lesson 8's own: its last step waits for that relay.
  */
-const TAUGHT_BY: Record<string, string> = { dkimSigned: 'dkim-signed', authResults: 'auth-results', dns: 'dns-lookup', remoteAccepted: 'remote-accepted' };
+function kindsTested(key: string, value: unknown): string[] {
+  const v = (value ?? {}) as Record<string, unknown>;
+  switch (key) {
+    case 'dkimSigned':
+      return ['dkim-signed'];
+    case 'authResults':
+      return ['auth-results'];
+    case 'dns':
+      return typeof v.name === 'string' ? [dnsKind(v.name)] : [];
+    case 'remoteAccepted':
+      return ['remote-accepted'];
+    case 'delivered':
+      return v.via === 'relay' ? ['remote-accepted'] : [];
+    default:
+      return [];
+  }
+}
 
-/** Each event kind above, and the number (1-based) of the first lesson whose steps test it. */
+/** Which check a receiver's lookup serves, by the name it asks: `_domainkey` a DKIM key, `_dmarc` a policy, else SPF's. */
+export function dnsKind(name: string): string {
+  const labels = name.toLowerCase().split('.');
+  if (labels.includes('_domainkey')) return 'dns-lookup/dkim';
+  if (labels[0] === '_dmarc') return 'dns-lookup/dmarc';
+  return 'dns-lookup/spf';
+}
+
+/** The kind of note an event is, as firstTaught keys it (a DNS lookup by the record it asks for). */
+export function taughtKind(e: { type: string; name?: string }): string {
+  return e.type === 'dns-lookup' && e.name !== undefined ? dnsKind(e.name) : e.type;
+}
+
+/** Each kind above, and the number (1-based) of the first lesson whose steps test it. */
 export function firstTaught(lessons: Lesson[]): Map<string, number> {
   const first = new Map<string, number>();
   const visit = (p: unknown, n: number): void => {
     if (Array.isArray(p)) return p.forEach((q) => visit(q, n));
     if (!p || typeof p !== 'object') return;
     for (const [key, value] of Object.entries(p)) {
-      const kind = TAUGHT_BY[key];
-      if (kind && !first.has(kind)) first.set(kind, n);
+      for (const kind of kindsTested(key, value)) if (!first.has(kind)) first.set(kind, n);
       if (key === 'any' || key === 'all' || key === 'sequence') visit(value, n);
     }
   };

@@ -52,7 +52,9 @@ export function doubleDot(): string {
  */
 export function dotWithBlanks(line: string): string {
   const shown = line.replace(/\t/g, '\\t');
-  return `\`${shown}\` is a dot and ${/\t/.test(line) ? 'a tab' : line.length === 2 ? 'a space' : 'spaces'}, so it is not the end of the message: it went in as text (sent as \`.${shown}\`, dot-stuffed, RFC 5321 §4.5.2). The message is still open: a line with only \`.\` on it, nothing after the dot, ends it (RFC 5321 §4.1.1.4).`;
+  // Quoted, after "You typed": a code span drops its backticks in colour, and a bare "." opening the
+  // notice (its space unseen) read as a typo.
+  return `You typed "${shown}", a dot and ${/\t/.test(line) ? 'a tab' : line.length === 2 ? 'a space' : 'spaces'}, so it is not the end of the message: it went in as text (sent as \`.${shown}\`, dot-stuffed, RFC 5321 §4.5.2). The message is still open: a line with only \`.\` on it, nothing after the dot, ends it (RFC 5321 §4.1.1.4).`;
 }
 
 /**

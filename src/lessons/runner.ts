@@ -189,6 +189,7 @@ export class LessonRunner {
     // Message lines are most of the traffic under load and only a `wire` predicate can use them:
     // grading each one against the whole window would cost more than it could ever change.
     if (e.type === 'wire' && e.data && !usesWire(this.lesson.steps[this.index]!.expect)) return;
+    this.countReplies(e);
     this.window.push(e);
     if (this.window.length > WINDOW_LIMIT) this.window.splice(0, this.window.length - WINDOW_LIMIT);
     const index = this.index;
@@ -209,6 +210,33 @@ export class LessonRunner {
     this.window = this.window.filter((x) => !(x.type === 'wire' && x.data && x.leg === 'inbound' && x.session === e.session));
   }
 
+  /**
+   * The learner's commands sent and not yet answered, by session. A step can hold on an event the
+   * lab makes while it works on a command (a relay refused at RCPT, a message queued at the dot) before
+   * the reply goes out: passed then, its words and the next step's mark came between the command and
+   * its reply. It passes with the reply instead.
+   */
+  private unanswered = new Map<string, number>();
+
+  private countReplies(e: LabEvent): void {
+    if (e.type === 'session-close') this.unanswered.delete(e.session);
+    if (e.type !== 'wire' || e.leg !== 'inbound' || e.data || !this.scope.sessions.has(e.session)) return;
+    const n = this.unanswered.get(e.session) ?? 0;
+    if (e.direction === 'client') this.unanswered.set(e.session, n + 1);
+    // A reply's last line (250 and a space, not 250-) answers one command; the greeting answers none.
+    else if (e.code !== undefined && e.line.charAt(3) !== '-' && n > 0) this.unanswered.set(e.session, n - 1);
+  }
+
+  /** A learner's command waits for its reply, and the step would pass on something other than the tutor's own report. */
+  private replyDue(): boolean {
+    const last = this.window.at(-1);
+    // A reply passes at once: the words come after it whatever the count says (a miscount — a line the
+    // server read but never answered — must not hold a step for good).
+    if (!last || last.type === 'tutor' || (last.type === 'wire' && last.leg === 'inbound' && last.direction === 'server')) return false;
+    for (const n of this.unanswered.values()) if (n > 0) return true;
+    return false;
+  }
+
   private grade(): void {
     // Emitting a lesson event re-enters onEvent synchronously; grade once at a time.
     if (this.grading || this._complete) return;
@@ -217,6 +245,8 @@ export class LessonRunner {
       while (!this._complete) {
         const step = this.lesson.steps[this.index]!;
         if (!holds(step.expect, this.scope.context(this.window))) break;
+        // Graded again when the reply comes (observe), so the words follow it.
+        if (this.replyDue()) break;
         const index = this.index;
         this.emit('step-passed', index, step.explain);
         for (const cb of this.passedCbs) cb({ lesson: this.lesson, index, step });

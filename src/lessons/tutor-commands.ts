@@ -89,7 +89,7 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     help: 'list the lessons and your progress',
     run: (t) =>
       t.say(
-        'info',
+        'list',
         t.lessons
           .lessonList()
           .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)

@@ -34,7 +34,10 @@ export class ExplainMemory {
 
 /** The first sentence, pointing to the rest: `:explain` with no argument gives the last line in full. */
 export function briefOf(text: string): string {
-  const body = text.replace(/\s*\([^()]*\)\s*$/, '');
+  // What this one line says (a 334's challenge decoded, added by the lab after the citation) is kept:
+  // lesson 17's second 334 read "…" where its "Password:" was.
+  const own = / Decoded: "[^"]*"\.$/.exec(text)?.[0] ?? '';
+  const body = text.slice(0, text.length - own.length).replace(/\s*\([^()]*\)\s*$/, '');
   const first = body.split(/(?<=[.!?])\s+(?=[A-Z`"(<])/)[0] ?? body;
-  return first.length < body.length ? `${first} …` : first;
+  return `${first.length < body.length ? `${first} …` : first}${own}`;
 }

@@ -8,6 +8,7 @@ import readline from 'node:readline';
 import type { ChalkInstance } from 'chalk';
 import type { ExplainMode, LabEvent, TutorEvent } from '../events/types.js';
 import type { Tutor } from '../lessons/tutor.js';
+import { taughtKind } from '../lessons/curriculum.js';
 import { clockTime, describeEvent } from './describe.js';
 import { WireView } from './wire-view.js';
 import { ExplainMemory } from './explain-memory.js';
@@ -84,6 +85,7 @@ export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 
     case 'reading':
       return `\n${c.bold('═'.repeat(60))}\n${text}\n${c.bold('═'.repeat(60))}`;
     case 'info':
+    case 'list':
     case 'step':
       return c.green(`» ${text}`);
     case 'hint':
@@ -125,10 +127,10 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
   const explain = (e: LabEvent) => {
     // Other clients' lines come without explanations (the learner's own would be buried).
     if (e.type === 'wire' && e.leg === 'inbound' && !learner(e.session)) return undefined;
-    const n = opts.explainMode === 'full' || (e.type === 'dns-lookup' && e.by === 'you') ? undefined : tutor.state().lesson?.later?.[e.type];
+    const n = opts.explainMode === 'full' || (e.type === 'dns-lookup' && e.by === 'you') ? undefined : tutor.state().lesson?.later?.[taughtKind(e)];
     if (n !== undefined && e.explain) {
-      if (pointedAt.has(e.type)) return undefined;
-      pointedAt.add(e.type);
+      if (pointedAt.has(taughtKind(e))) return undefined;
+      pointedAt.add(taughtKind(e));
       return `Lesson ${n} takes this up.`;
     }
     return explains.textFor(e);

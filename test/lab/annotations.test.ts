@@ -33,6 +33,27 @@ describe('annotations from lessons/annotations.yaml', () => {
     expect(a.explain(wire({ stage: 'connection', line: '220 mx.example.com ESMTP', code: 220 }))).toMatch(/greeting/);
   });
 
+  it('explains each reply by what it answers and its enhanced code together, so the words fit the reply', () => {
+    // A newcomer's `AUTH PLAIN alice alice-secret` got 501 5.5.4 and a note about base64 "(with 5.5.2)".
+    const syntax = a.explain(wire({ line: '501 5.5.4 Error: syntax: AUTH PLAIN token', code: 501, enhanced: '5.5.4', replyTo: 'AUTH' }))!;
+    expect(syntax).toMatch(/^501 5\.5\.4 to AUTH: .*arguments were wrong/);
+    expect(syntax).not.toMatch(/5\.5\.2|could not be decoded/);
+    expect(syntax).toMatch(/RFC 4954 §4/);
+    const notBase64 = a.explain(wire({ line: '501 5.5.2 Cannot decode the response: it is not base64 (RFC 4954 §4)', code: 501, enhanced: '5.5.2', replyTo: 'AUTH' }))!;
+    expect(notBase64).toMatch(/^501 5\.5\.2 to AUTH: the server could not decode the response as base64/);
+    // The bare-LF refusal after the dot got 550's "mailbox is unavailable … refused relay".
+    const bareLf = a.explain(wire({ line: '550 5.5.2 Error: bare <LF> received', code: 550, enhanced: '5.5.2', replyTo: '.' }))!;
+    expect(bareLf).toMatch(/bare LF/);
+    expect(bareLf).not.toMatch(/mailbox|relay/);
+    expect(bareLf).toMatch(/RFC 5321 §2\.3\.8/);
+    // The 421 that closes after the third wrong password explained its 4.7.0 by a 454.
+    const closed = a.explain(wire({ line: '421 4.7.0 Too many failed authentication attempts, closing the connection', code: 421, enhanced: '4.7.0', replyTo: 'AUTH' }))!;
+    expect(closed).toMatch(/^421 4\.7\.0 to AUTH: too many wrong passwords/);
+    expect(closed).not.toMatch(/454/);
+    const unknown = a.explain(wire({ line: '421 4.7.0 mx.example.com Error: too many unrecognized commands', code: 421, enhanced: '4.7.0' }))!;
+    expect(unknown).not.toMatch(/454|authentication/);
+  });
+
   it('adds the RFC 3463 meaning of an enhanced code', () => {
     expect(a.explain(wire({ line: '550 5.1.1 unknown', code: 550, enhanced: '5.1.1', replyTo: 'RCPT' }))).toMatch(/RFC 3463/);
   });

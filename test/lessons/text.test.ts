@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LESSONS_DIR } from '../../src/data/shipped.js';
 import { loadLessons } from '../../src/lessons/load.js';
-import { firstTaught } from '../../src/lessons/curriculum.js';
+import { firstTaught, taughtKind } from '../../src/lessons/curriculum.js';
 import { renderMarkdown } from '../../src/views/tui/markdown.js';
 import { lineText, textWidth } from '../../src/views/tui/inline-wrap.js';
 
@@ -56,12 +56,24 @@ describe('the shipped lessons, as text', () => {
       }
   });
 
-  it('teach the receiver\'s checks in lessons 18-21: what an earlier relay shows of them points there', () => {
+  it('point each kind of note an earlier lesson shows at the lesson that teaches it', () => {
     const first = firstTaught(lessons);
     const number = (id: string) => lessons.findIndex((l) => l.id.startsWith(id)) + 1;
-    expect(Object.fromEntries(first)).toEqual({ 'dns-lookup': number('18-'), 'auth-results': number('18-'), 'dkim-signed': number('19-'), 'remote-accepted': number('21-') });
-    // Lesson 8 relays before any of them.
-    for (const n of first.values()) expect(n).toBeGreaterThan(number('08-'));
+    // A newcomer in lesson 8 read "Lesson 18 takes this up" under the DKIM key's lookup (18 is SPF) and
+    // "Lesson 21" under mx.example.net's stored message (21 is smuggling; lesson 8 itself waits for it).
+    expect(Object.fromEntries(first)).toEqual({
+      'remote-accepted': number('08-'),
+      'dns-lookup/spf': number('18-spf'),
+      'auth-results': number('18-spf'),
+      'dns-lookup/dkim': number('19-dkim'),
+      'dkim-signed': number('19-dkim'),
+      'dns-lookup/dmarc': number('20-dmarc'),
+    });
+    // The lookups a relay's receiver makes, as the lab names them, are the kinds above.
+    expect(taughtKind({ type: 'dns-lookup', name: 'lab._domainkey.example.com' })).toBe('dns-lookup/dkim');
+    expect(taughtKind({ type: 'dns-lookup', name: '_dmarc.example.com' })).toBe('dns-lookup/dmarc');
+    expect(taughtKind({ type: 'dns-lookup', name: 'example.com' })).toBe('dns-lookup/spf');
+    expect(taughtKind({ type: 'remote-accepted' })).toBe('remote-accepted');
   });
 
   it("give a newcomer in lesson 1 the command to type in every hint, the first one too", () => {

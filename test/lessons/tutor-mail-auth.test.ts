@@ -39,6 +39,11 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(text).toMatch(/mx\.example\.net checked: spf=pass/);
     expect(text).toContain('Lesson 19 takes this up.');
     expect(text).toContain('Lesson 18 takes this up.');
+    // Each lookup points at the lesson of its record: the DKIM key at 19 (18 is SPF), DMARC's policy at
+    // 20; mx.example.net's stored message is lesson 8's own (21, smuggling, does not teach it).
+    expect(text).toMatch(/DNS TXT lab\._domainkey\.example\.com[^\n]*\n?[^\n]*Lesson 19 takes this up\./);
+    expect(text).toMatch(/DNS TXT _dmarc\.example\.com[^\n]*\n?[^\n]*Lesson 20 takes this up\./);
+    expect(text).not.toContain('Lesson 21 takes this up.');
     // The paragraphs themselves wait for lessons 18-21.
     expect(text).not.toMatch(/The lab signed the message for its own domain/);
     expect(text).not.toMatch(/The receiving MTA checked the message/);

@@ -97,7 +97,8 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     // A learner typed ". ", saw "C: │ .." and stayed in DATA with no word why.
     const { t, said, send } = await start('04-data');
     await send([...envelope, 'Subject: hi', '', 'Hello Bob.', '. ']);
-    expect(said.at(-1)!.text).toMatch(/`\. ` is a dot and a space.*not the end of the message.*`\.\. `.*only `\.`/);
+    // Quoted after "You typed": the notice began ". is a dot and a space", the dot read as a typo.
+    expect(said.at(-1)!.text).toMatch(/^You typed "\. ", a dot and a space.*not the end of the message.*`\.\. `.*only `\.`/);
     expect(t.state().dataMode).toBe(true);
     await send(['.']);
     expect(t.state().dataMode).toBe(false);

@@ -79,9 +79,15 @@ export const promptLine = (frame: string) => frame.trimEnd().split('\n').at(-1) 
  * A TutorApp on `tutor` (frames every 10 ms), once it reads keys: ink subscribes to stdin in an effect
  * after the first frame, and a key written before that is lost.
  */
-export async function renderTutorApp(tutor = new FakeTutor(), theme: Partial<Theme> = {}) {
+export async function renderTutorApp(tutor = new FakeTutor(), theme: Partial<Theme> = {}, columns?: number) {
   const r = render(themed(<TutorApp tutor={tutor} frameMs={10} />, theme));
   await eventually('the app to read keys', () => r.stdin.listenerCount('readable') > 0);
+  /** The terminal resized to `cols` columns (ink-testing-library's stdout is 100 wide), as SIGWINCH tells node. */
+  const resize = (cols: number) => {
+    Object.defineProperty(r.stdout, 'columns', { value: cols, configurable: true });
+    r.stdout.emit('resize');
+  };
+  if (columns !== undefined) resize(columns);
   /** Keys in one read, then wait until the prompt shows `shown` (what the line editor made of them). */
   const keys = async (text: string, shown: string) => {
     r.stdin.write(text);
@@ -92,7 +98,7 @@ export async function renderTutorApp(tutor = new FakeTutor(), theme: Partial<The
     r.stdin.write(text);
     await eventually(`${count} lines submitted`, () => tutor.submitted.length >= count);
   };
-  return { tutor, ...r, keys, lines };
+  return { tutor, ...r, keys, lines, resize };
 }
 
 /** Events as the bus stamps them (seq, time), for the transcript model without a view. */

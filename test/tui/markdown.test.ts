@@ -143,3 +143,18 @@ describe('wrapText (a transcript row\'s one styled text)', () => {
     }
   });
 });
+
+describe('a command too long for a line, in a sentence', () => {
+  it("is set on lines of its own, so in colour (no backticks) the words after it do not run into it", () => {
+    // Lesson 21 step 2: "…\r\n\r\nsmuggled and end the message with a line…" read as one run.
+    const raw = ':raw \\n.\\nMAIL FROM:<ceo@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: ceo@example.com\\r\\nSubject: pay the invoice\\r\\n\\r\\nsmuggled';
+    const instruction = `Type \`Subject: hello\`, then smuggle a second message with \`:raw\` (\`\\n\` is a bare LF): \`${raw}\` and end the message with a line with only \`.\` on it.`;
+    const lines = wrapSegs(parseInline(instruction, { backticks: false }), 79, [{ text: '  ' }]).map(lineText);
+    const last = lines.findIndex((l) => l.endsWith('smuggled'));
+    expect(last).toBeGreaterThan(0);
+    expect(lines[last + 1]).toMatch(/^ {2}and end the message/);
+    expect(lines.find((l) => l.includes(':raw \\n'))).toMatch(/^ {2}:raw \\n/);
+    // A short code span stays among the words.
+    expect(lines[0]).toContain('Type Subject: hello, then');
+  });
+});

@@ -284,21 +284,42 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     // Lesson 8 showed a paragraph each on DKIM, SPF, DMARC and a smuggling split, ten lessons early.
     const inputs: LabEventInput[] = [
       { type: 'tutor', says: 'lesson-text', text: 'Lesson 8', stage: 'queue' },
+      { type: 'queued', queueId: 'Q1', session: 'ME', from: 'alice@example.com', recipients: ['dave@example.net'], size: 100, stage: 'queue' },
       { type: 'dkim-signed', queueId: 'Q1', domain: 'example.com', selector: 'lab', signedHeaders: ['From'], canonicalization: 'relaxed/relaxed', stage: 'queue', explain: 'DKIM in full.' },
       { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
       { type: 'dns-lookup', name: '_dmarc.example.com', rrtype: 'TXT', answer: ['"v=DMARC1; p=reject"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: 'lab._domainkey.example.com', rrtype: 'TXT', answer: ['"v=DKIM1; p=MIIB"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
+      { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'mx.example.net', queueId: 'Q1', stage: 'queue', explain: 'DNS in full.' },
       { type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 -all"'], by: 'you', stage: 'queue', explain: 'DNS in full.' },
     ];
     const explained = (later: Record<string, number> | undefined) => {
       const model = createModel('tutor');
       setLearner(model, 'ME');
       model.later = () => later;
-      return applyEvents(model, events(inputs)).rows.filter((r) => r.kind === 'note').map((r) => (r.kind === 'note' ? r.explain : undefined));
+      return applyEvents(model, events(inputs)).rows.filter((r) => r.kind === 'note' && !r.text.startsWith('queued')).map((r) => (r.kind === 'note' ? r.explain : undefined));
     };
     // In lesson 8: the first of each kind points at its lesson, the rest say nothing; the learner's own :dns is explained.
-    expect(explained({ 'dkim-signed': 19, 'dns-lookup': 18 })).toEqual(['Lesson 19 takes this up.', 'Lesson 18 takes this up.', undefined, 'DNS in full.']);
+    // A lookup points at the lesson of the record it fetches: the DKIM key at 19, not SPF's 18.
+    const later = { 'dkim-signed': 19, 'dns-lookup/spf': 18, 'dns-lookup/dkim': 19, 'dns-lookup/dmarc': 20 };
+    expect(explained(later)).toEqual(['Lesson 19 takes this up.', 'Lesson 18 takes this up.', 'Lesson 20 takes this up.', 'Lesson 19 takes this up.', undefined, 'DNS in full.']);
     // From the lesson that teaches them on, in full.
-    expect(explained({})).toEqual(['DKIM in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.']);
+    expect(explained({})).toEqual(['DKIM in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.', 'DNS in full.']);
+  });
+
+  it("lesson 18: a DNS lookup's paragraph in full once, then its first sentence (it was printed whole three times)", () => {
+    const explain = 'A lookup in the lab\'s own DNS. It is answered from world.yaml. (RFC 1035 §3.3.14)';
+    const lookup = (name: string, by: string): LabEventInput => ({ type: 'dns-lookup', name, rrtype: 'TXT', answer: ['"v=spf1 -all"'], by, ...(by === 'you' ? {} : { queueId: 'Q1' }), stage: 'queue', explain, explainKey: 'events/dns-lookup' });
+    const model = createModel('tutor');
+    setLearner(model, 'ME');
+    model.later = () => ({});
+    const notes = applyEvents(model, events([
+      { type: 'tutor', says: 'lesson-text', text: 'Lesson 18', stage: 'queue' },
+      lookup('example.com', 'you'),
+      { type: 'queued', queueId: 'Q1', session: 'ME', from: 'alice@example.com', recipients: ['dave@example.net'], size: 100, stage: 'queue' },
+      lookup('example.com', 'mx.example.net'),
+      lookup('_dmarc.example.com', 'mx.example.net'),
+    ])).rows.filter((r) => r.kind === 'note' && r.text.startsWith('DNS')).map((r) => (r.kind === 'note' ? r.explain : undefined));
+    expect(notes).toEqual([explain, "A lookup in the lab's own DNS. …", "A lookup in the lab's own DNS. …"]);
   });
 
   it('keeps the reading (:read) for the pager, out of the transcript', () => {

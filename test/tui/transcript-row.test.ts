@@ -47,9 +47,11 @@ describe('rows too long for 80 columns, in a relay', () => {
       { type: 'wire', session: 'R1', leg: 'relay', queueId: 'Q1', direction: 'client', line: b, data: true, stage: 'queue' },
     ]).slice(-1);
     expect(row!.length).toBe(2);
-    const widths = row!.map((l) => l.trim().replace(/^C: │\s*/, '').length);
+    // The second piece stays in the message column, marked as the same line continued.
+    expect(row![0]!.indexOf('│')).toBe(row![1]!.indexOf('┆'));
+    const widths = row!.map((l) => l.trim().replace(/^(C: │|┆)\s*/, '').length);
     expect(Math.abs(widths[0]! - widths[1]!)).toBeLessThanOrEqual(1);
-    expect(row!.map((l) => l.trim().replace(/^C: │\s*/, '')).join('')).toBe(b.trim());
+    expect(row!.map((l) => l.trim().replace(/^(C: │|┆)\s*/, '')).join('')).toBe(b.trim());
   });
 
   it('a Maildir path breaks after a /, so the file name stays whole', () => {
@@ -75,5 +77,26 @@ describe('a DNS answer in the transcript', () => {
     const lines = rowLines({ ...note, explain: undefined } as typeof note, 79, resolveTheme({ color: false })).map((l) => l.map((s) => s.text).join('').trimEnd());
     // Was: …(asked by mx.example.net): "v=spf1 ip4:127.0.0.1 / -all" — the record's end alone on a line.
     expect(lines).toEqual(['    • DNS TXT example.com (asked by mx.example.net):', '      "v=spf1 ip4:127.0.0.1 -all"']);
+  });
+});
+
+describe('a listing at 80 columns', () => {
+  const theme = resolveTheme({ color: false });
+  it('breaks between its items, never inside one: "implicit TLS" keeps its port, each remote MTA its address', () => {
+    const model = createModel('tutor');
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'listening', hostname: 'mx.example.com', host: '127.0.0.1', port: 40895, submissionPort: 32959, smtpsPort: 42601, domain: 'example.com', dataDir: '/tmp/d', stage: 'connection' },
+        { type: 'notice', level: 'info', message: 'remote MTAs on loopback: mx.example.net → 127.0.0.1:39221 (accept), mx.example.org → 127.0.0.1:41087 (greylist), mx.down.example → 127.0.0.1:39175 (down: refuses connections), mx.reject.example → 127.0.0.1:42199 (reject)', stage: 'connection' },
+      ]),
+    );
+    const [listening, remotes] = rows.filter((r) => r.kind === 'note').map((r) => rowLines({ ...r, explain: undefined } as typeof r, 79, theme).map((l) => l.map((s) => s.text).join('').trimEnd()));
+    // Was: "…, submission 32959, implicit TLS" and "  42601" on the next line.
+    expect(listening!.some((l) => l.includes('implicit TLS 42601'))).toBe(true);
+    for (const item of ['mx.example.net → 127.0.0.1:39221 (accept)', 'mx.down.example → 127.0.0.1:39175 (down: refuses connections)', 'mx.reject.example → 127.0.0.1:42199 (reject)'])
+      expect(remotes!.some((l) => l.includes(item)), item).toBe(true);
+    for (const l of [...listening!, ...remotes!]) expect(l.length).toBeLessThanOrEqual(79);
+    expect(remotes!.join(' ')).not.toContain('\u00a0');
   });
 });

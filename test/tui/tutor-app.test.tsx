@@ -122,9 +122,24 @@ describe('TutorApp', () => {
     expect(tutor.submitted).toEqual([':help', 'n']);
   });
 
+  it('pages :lessons like :help: at 24 rows lessons 1-9 no longer scroll off unread', async () => {
+    const { tutor, frames, stdin, lines } = await renderTutorApp();
+    await lines(':lessons' + ENTER, 1);
+    tutor.output({ kind: 'echo', text: ':lessons' });
+    const list = Array.from({ length: 22 }, (_, i) => `${String(i + 1).padStart(2)}. ${`lesson-${i + 1}`.padEnd(24)} to do   [transmission] The envelope - MAIL FROM and RCPT TO, number ${i + 1}`);
+    tutor.output({ kind: 'list', text: list.join('\n') });
+    const paged = () => plain(frames.filter((f) => f.includes('── lessons ·')).at(-1));
+    const first = await until(paged, (t) => t.includes('── lessons ·'));
+    expect(first).toContain(' 1. lesson-1 ');
+    expect(first).toContain(' 9. lesson-9 ');
+    // Wrapped, a line keeps its columns: the spaces between id and status were squeezed to one.
+    expect(first).toContain(' 3. lesson-3                 to do   [transmission]');
+    stdin.write('q');
+  });
+
   it('a question longer than the screen is wrapped, not cut: its (y/n) stays in sight at 80 columns', async () => {
     // A learner's :reset in "Relaying, and why open relays are dangerous" read "…and forget i…".
-    const { tutor, lastFrame } = await renderTutorApp();
+    const { tutor, lastFrame } = await renderTutorApp(undefined, {}, 80);
     tutor.set({ confirming: 'Restart "Relaying, and why open relays are dangerous" from step 1 and forget its progress? (y/n)' });
     const f = plain(await until(lastFrame, (t) => t.includes('y/n ›')));
     expect(f).toContain('its progress? (y/n)');

@@ -78,6 +78,9 @@ export function segsWidth(segs: readonly Seg[]): number {
 
 const HARD_BREAK = '\n';
 
+/** Code longer than this is a command to copy whole, not a word in a sentence. */
+const LONG_CODE = 60;
+
 /** Inline tokens as styled segments; a hard line break becomes a "\n" segment (wrapSegs breaks there). */
 export function inlineSegs(tokens: readonly Token[], opts: MarkdownOptions, style: Style): Seg[] {
   const out: Seg[] = [];
@@ -92,9 +95,15 @@ export function inlineSegs(tokens: readonly Token[], opts: MarkdownOptions, styl
       case 'del':
         out.push(...inlineSegs(t.tokens ?? [], opts, style));
         break;
-      case 'codespan':
+      case 'codespan': {
+        // A command too long for a line (lesson 21's `:raw …\r\n\r\nsmuggled`) is set on lines of its
+        // own: wrapped among the words, in colour without its backticks, it ran into "and end the message".
+        const own = t.text.length > LONG_CODE;
+        if (own && out.length) out.push({ ...style, text: HARD_BREAK });
         out.push({ ...style, text: opts.backticks ? `\`${t.text}\`` : t.text, code: true });
+        if (own) out.push({ ...style, text: HARD_BREAK });
         break;
+      }
       case 'br':
         out.push({ ...style, text: HARD_BREAK });
         break;

@@ -33,12 +33,14 @@ export function LessonPane({ state, width, maxLines }: LessonPaneProps) {
   const md = { backticks: !theme.color };
   const indent = [{ text: '  ' }];
   const hint = hints.length > 0 ? hints[hints.length - 1] : undefined;
-  // The latest hint only, one line (two when there is room): it is printed in full above.
-  const hintBudget = hint ? (maxLines >= 6 ? 2 : 1) : 0;
-  const hintLines = hint
-    ? clampStyled(wrapSegs(parseInline(hint, md, { color: 'magenta' }), textWidth, [...indent, { text: `hint ${hints.length}: `, color: 'magenta' }], indent), textWidth, hintBudget)
-    : [];
-  const instructionLines = step ? clampStyled(wrapSegs(parseInline(step.instruction, md), textWidth, indent), textWidth, Math.max(1, maxLines - hintLines.length)) : [];
+  const instruction = step ? wrapSegs(parseInline(step.instruction, md), textWidth, indent) : [];
+  const hinted = hint ? wrapSegs(parseInline(hint, md, { color: 'magenta' }), textWidth, [...indent, { text: `hint ${hints.length}: `, color: 'magenta' }], indent) : [];
+  // The latest hint, whole when it fits beside the instruction (shown only here, so it comes first):
+  // a hint that lists the lines to type is read while they are typed, and by then the transcript has
+  // scrolled its copy away (lesson 8's second hint was cut at "Date: Sat, 28 Nov 2026…").
+  const hintBudget = hint ? Math.max(1, Math.min(hinted.length, maxLines - instruction.length)) : 0;
+  const hintLines = hint ? clampStyled(hinted, textWidth, hintBudget) : [];
+  const instructionLines = step ? clampStyled(instruction, textWidth, Math.max(1, maxLines - hintLines.length)) : [];
   return (
     <Box flexDirection="column" marginTop={theme.present ? 1 : 0}>
       <Text wrap="truncate-end">

@@ -1,12 +1,10 @@
 /**
- * How wide the live area (below <Static>) may be. ink erases its previous frame by counting lines; when
- * the terminal narrows, it re-wraps ("reflows") every line wider than the new width into more rows
- * than ink counts, and copies of the old frame stay on screen. Lines no wider than the smallest
- * supported terminal (80 columns) never reflow on a resize within the supported range, so the live
- * area is capped there — and kept one column short of the edge, where a full line can wrap by itself.
+ * How wide the live area (below <Static>) may be: the terminal's width, one column short of the edge,
+ * where a full line can wrap by itself. It once stopped at 80 columns, because narrowing a terminal
+ * re-wraps ("reflows") the lines wider than the new width into more rows than ink erases, and copies of
+ * the old frame stayed on screen; reflow-guard.ts now widens each erase to the rows the frame takes at
+ * the new width, so after a resize to 110 columns the footer uses them too.
  */
-export const LIVE_MAX_COLUMNS = 80;
-
 export function liveWidth(columns: number): number {
-  return Math.max(20, Math.min(columns, LIVE_MAX_COLUMNS) - 1);
+  return Math.max(20, columns - 1);
 }

@@ -13,6 +13,7 @@
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
 import { closeSession, type SessionState } from '../../protocol/session.js';
 import type { Stage } from '../../protocol/stages.js';
+import { taughtKind } from '../../lessons/curriculum.js';
 import { clockTime, describeEvent } from '../describe.js';
 import { ExplainMemory } from '../explain-memory.js';
 import { PipelineGroups } from '../pipeline-groups.js';
@@ -64,6 +65,8 @@ export type Row =
       time?: string;
       /** The end of `text` (a DNS answer) kept on one line when it fits one, so a record is not split. */
       keep?: string;
+      /** A listing (where the lab listens, its remote MTAs): a line breaks between its items, never inside one. */
+      items?: boolean;
     })
   | (RowBase & { kind: 'output'; output: string; text: string })
   | (RowBase & { kind: 'summary'; text: string });
@@ -94,7 +97,7 @@ export interface StageProgress {
  */
 export interface Paged {
   id: number;
-  kind: 'reading' | 'help';
+  kind: 'reading' | 'help' | 'lessons';
   text: string;
 }
 
@@ -167,7 +170,8 @@ export interface TranscriptModel {
 }
 
 /** A kind of event a later lesson teaches: named in a line, its explanation left to that lesson. */
-function untilTaught(model: TranscriptModel, kind: string, explain: string | undefined): string | undefined {
+function untilTaught(model: TranscriptModel, e: LabEvent, explain: string | undefined): string | undefined {
+  const kind = taughtKind(e);
   const n = model.mode === 'tutor' ? model.later?.()?.[kind] : undefined;
   if (n === undefined || explain === undefined) return explain;
   // Said once a lesson for each kind (a relay has three DNS lookups).
@@ -299,7 +303,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           break;
         }
         model.listened = true;
-        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)! }, undefined, true);
+        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, items: true }, undefined, true);
         break;
       case 'session-open': {
         if (e.leg === 'inbound') model.counts.sessions++;
@@ -412,7 +416,9 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         const text = describeEvent(e, GROUPED)!;
         // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
         const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
-        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? e.explain : untilTaught(model, e.type, e.explain);
+        // Through the explain memory like every line (full once a lesson, then brief): lesson 18 printed the
+        // 7-line DNS paragraph in full under each of three lookups.
+        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? explain : untilTaught(model, e, explain);
         push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: explainNow, text, keep }, group, theirs);
         break;
       }
@@ -420,7 +426,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
         push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
         break;
       case 'remote-accepted':
-        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e.type, e.explain), text: describeEvent(e, GROUPED)! }, undefined, true);
+        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e, explain), text: describeEvent(e, GROUPED)! }, undefined, true);
         break;
       case 'tls':
         push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
@@ -430,7 +436,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           model.restarted = false;
           break;
         }
-        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message }, group, mine || !e.session);
+        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message, ...(e.message.startsWith(REMOTE_MTAS) ? { items: true } : {}) }, group, mine || !e.session);
         break;
       case 'fault':
         push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, mine || !e.session);
@@ -446,6 +452,11 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
           // Paged too: the commands and the view's keys are ~33 lines, and printed into the transcript
           // their first lines scrolled off a 24-row terminal before they were read.
           model.reading = { id: model.nextId++, kind: 'help', text: model.keysHelp ? `${e.text}\n${model.keysHelp}` : e.text };
+          break;
+        }
+        if (e.says === 'list') {
+          // :lessons: 22 lines and more, and at 24 rows lessons 1-9 scrolled off before they were read.
+          model.reading = { id: model.nextId++, kind: 'lessons', text: e.text };
           break;
         }
         if (e.says === 'step') {

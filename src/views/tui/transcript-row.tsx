@@ -100,7 +100,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       const color = TONE_COLOR[row.tone] ?? 'white';
       const hang = [{ text: ' '.repeat(leadWidth) }];
-      let lines = wrapText({ text: row.text, color }, width, lead, hang);
+      let lines = row.items ? unglue(wrapText({ text: glueItems(row.text), color }, width, lead, hang)) : wrapText({ text: row.text, color }, width, lead, hang);
       const keep = row.keep;
       if (keep && lines.length > 1 && row.text.endsWith(keep) && leadWidth + textWidth(keep) <= width && !lines.some((l) => lineText(l).endsWith(keep))) {
         // Broken inside the part to keep: the text before it, then that part on a line of its own.
@@ -119,9 +119,27 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
   }
 }
 
+const NO_BREAK = '\u00a0';
+
+/**
+ * A listing's items with no-break spaces inside (wrapText breaks at plain spaces only): "submission
+ * 32959" or "mx.down.example → 127.0.0.1:39175 (down: refuses connections)" stays on one line. A lead-in
+ * ("remote MTAs on loopback: ") is an item of its own.
+ */
+function glueItems(text: string): string {
+  const head = /^[^,]*?: /.exec(text)?.[0] ?? '';
+  return head + text.slice(head.length).split(', ').map((item) => item.replace(/ /g, NO_BREAK)).join(', ');
+}
+
+function unglue(lines: StyledLine[]): StyledLine[] {
+  return lines.map((l) => l.map((s) => (s.text.includes(NO_BREAK) ? { ...s, text: s.text.replaceAll(NO_BREAK, ' ') } : s)));
+}
+
 const ASCII = /^[\x20-\x7e]*$/;
 /** Base64, perhaps after a tag (`b=`) and the folding whitespace of a header's continuation line. */
 const BASE64_LINE = /^\s*(?:[a-z]+=)?[A-Za-z0-9+/]+=*;?$/;
+
+const CONTINUED = '┆';
 
 /** A message line over several lines, every space kept: what was sent, character for character. */
 function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number): StyledLine[] {
@@ -136,7 +154,9 @@ function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number):
     // after a space (kept: the line is shown as sent), never inside a word, when one is far enough in.
     const space = ASCII.test(rest) && rest.length > room ? rest.lastIndexOf(' ', room - 1) + 1 : 0;
     const [piece, tail] = splitAtWidth(rest, space >= room / 3 ? space : Math.min(even, room));
-    out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth) }]), { ...body, text: piece }]);
+    // The message column goes on beside a piece of the same line, dotted (┆, not │): without it a DKIM b=
+    // value's second piece stood outside the column, and a solid bar would read as a line of its own.
+    out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth - 2) }, { text: `${CONTINUED} `, color: 'gray' }]), { ...body, text: piece }]);
     rest = tail;
   } while (rest !== '');
   return out;
