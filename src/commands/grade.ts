@@ -89,11 +89,11 @@ const clientCommand: CommandModule<object, ClientArgs> = {
   describe: "Grade a student's SMTP client: `grade client -- python3 client.py {host} {port}`",
   builder: (y) =>
     commonOptions(y, 'Seconds each run of the program may take (past it, it is killed and the run fails)')
-      .positional('program', { type: 'string', array: true, describe: 'The program and its arguments, after --; {host} {port} {from} {to} {message} are filled in' })
+      .positional('program', { type: 'string', array: true, describe: 'The program and its arguments, after --; {host} {port} {from} {to} {message} {timeout} are filled in' })
       .option('from', { type: 'string', default: 'alice@example.com', describe: 'Sender the program is given ({from}, SMTP_FROM)' })
       .option('to', { type: 'string', default: 'bob@example.com', describe: 'Recipient the program is given ({to}, SMTP_TO)' })
       .example('$0 grade client -- python3 client.py {host} {port}', 'also in SMTP_HOST and SMTP_PORT')
-      .example('$0 grade client -- swaks --server {host} --port {port} -f {from} -t {to} --data @{message} --timeout 1', '')
+      .example('$0 grade client -- swaks --server {host} --port {port} -f {from} -t {to} --data @{message} --timeout {timeout}', '{timeout}: the reply timeout to use, in seconds (also SMTP_TIMEOUT)')
       .epilog(EXIT_STATUS) as never,
   handler: async (argv) => (await import('./handlers/grade.js')).gradeClientCommand(argv),
 };

@@ -87,8 +87,8 @@ export const data554 = stopsAfterFault(
 
 /**
  * The stall. RFC 5321 §4.5.3.2: a client MUST provide a timeout mechanism, per command, and its
- * timeouts SHOULD be easily reconfigurable; the defaults it suggests (5 minutes for MAIL) are far
- * longer than a grade can wait. So the grader hands the program a timeout, {timeout} or SMTP_TIMEOUT
+ * timeouts SHOULD be easily reconfigurable; the minimums it sets for real mail (5 minutes for MAIL)
+ * are far longer than a grade can wait. So the grader hands the program a timeout, {timeout} or SMTP_TIMEOUT
  * (a fifth of its limit), and checks that it gives up by itself, reporting failure, once a reply is
  * that late: a client that honours the timeout it is given passes, one with no timeout hangs.
  */
@@ -108,7 +108,7 @@ export const stall: ClientCheck = {
       return {
         status: 'fail',
         expected,
-        explanation: `it hung: it was given {timeout} = ${given} s and still waited at the ${timeoutMs} ms limit (RFC 5321 §4.5.3.2: a client MUST have a timeout, and SHOULD let it be set)`,
+        explanation: `it hung: it was given {timeout} = ${given} s and still waited at the ${timeoutMs} ms limit (RFC 5321 §4.5.3.2: a client MUST have per-command timeouts, and they SHOULD be easy to reconfigure: this one did not take the {timeout} it was given)`,
         excerpt,
         notes,
       };
