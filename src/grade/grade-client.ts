@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startLab } from '../lab/lab.js';
 import { EventBus } from '../events/bus.js';
 import { FaultProxy, excerpt, type Fault } from './client/fault-proxy.js';
-import { replyTimeoutSeconds, runProgram } from './client/program.js';
+import { replyTimeoutSeconds, runLimitMs, runProgram } from './client/program.js';
 import { MESSAGE_DOT_LINES, type ClientCheck, type ClientRun } from './client/types.js';
 import { waitsForGreeting, hello, envelopeSyntax, crlf, dotStuffing, finalDot, quit, exitStatus } from './client/session-checks.js';
 import { greeting421, mail451, rcpt550, data554, stall } from './client/fault-checks.js';
@@ -76,10 +76,11 @@ export async function gradeClient(opts: ClientGradeOptions): Promise<GradeReport
           const proxy = await FaultProxy.start({ host: lab.host, port: lab.port });
           proxies.push(proxy);
           proxy.fault = fault;
-          const program = await runProgram(opts.command, { host: '127.0.0.1', port: proxy.port, from: opts.from, to: opts.to, message, timeout: replyTimeoutSeconds(opts.timeoutMs) }, opts.timeoutMs);
+          const limitMs = runLimitMs(opts.timeoutMs);
+          const program = await runProgram(opts.command, { host: '127.0.0.1', port: proxy.port, from: opts.from, to: opts.to, message, timeout: replyTimeoutSeconds(limitMs) }, limitMs);
           await proxy.settled(SETTLE_MS);
           const session = proxy.sessions[0] ?? { lines: [] };
-          return [fault, { fault, session, program, timeoutMs: opts.timeoutMs, connected: proxy.sessions.length > 0 }];
+          return [fault, { fault, session, program, timeoutMs: limitMs, connected: proxy.sessions.length > 0 }];
         }),
       ),
     );

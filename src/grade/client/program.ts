@@ -40,6 +40,15 @@ export function replyTimeoutSeconds(limitMs: number): number {
   return Math.max(1, Math.floor(limitMs / 5000));
 }
 
+/**
+ * How long a run may take: the grader's limit, but never under five times the {timeout} it hands out
+ * (whole seconds, at least 1): under a 5 s limit a client honouring {timeout} = 1 s over its four waits
+ * was killed and graded as hanging.
+ */
+export function runLimitMs(limitMs: number): number {
+  return Math.max(limitMs, 5000 * replyTimeoutSeconds(limitMs));
+}
+
 const MAX_OUTPUT = 20_000;
 
 export function fill(arg: string, p: Placeholders): string {
