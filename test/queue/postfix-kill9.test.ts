@@ -35,16 +35,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `smtp-lab serve` on a fixed port (Postfix's relayhost names it), with NDJSON events read line by line. */
-async function serve(port: number, dataDir: string, onEvent: (e: Record<string, unknown>) => void): Promise<ChildProcessWithoutNullStreams> {
+/**
+ * `smtp-lab serve` on `port` (0: one the system picks), with NDJSON events read line by line; resolves
+ * with the port its first line (the listening event) names.
+ */
+async function serve(port: number, dataDir: string, onEvent: (e: Record<string, unknown>) => void): Promise<{ child: ChildProcessWithoutNullStreams; port: number }> {
   const args = [BIN, 'serve', '--port', String(port), '--submission-port', '0', '--smtps-port', '0', '--data-dir', dataDir, '--json'];
   const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
   children.push(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  await new Promise<void>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
-    rl.once('line', () => resolve());
+    rl.once('line', (l) => resolve(Number(JSON.parse(l).port)));
     rl.on('line', (l) => {
       // The last line of a process killed -9 can be torn: it says nothing.
       try {
@@ -53,7 +56,7 @@ async function serve(port: number, dataDir: string, onEvent: (e: Record<string, 
     });
     child.once('exit', (c) => reject(new Error(`serve exited ${c}: ${stderr}`)));
   });
-  return child;
+  return { child, port: listening };
 }
 
 /** Postfix's queue id of each copy in bob's Maildir, from the Received: field Postfix added. */
@@ -101,7 +104,15 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
   it(`${MESSAGES} messages from smtp-source through Postfix: after a kill -9 and a restart, every message Postfix logged as sent is in the Maildir, and a copy goes twice only if its 250 was cut off`, async () => {
     const dataDir = tempDir();
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const [labPort, smtpdPort] = [await freePort(), await freePort()];
+    // The lab first, on a port the system picks, then Postfix pointed at it: a port found free and
+    // listened on later could be taken meanwhile by another test's server (Postfix then relayed to it).
+    const open = new Set<string>();
+    const track = (e: Record<string, unknown>) => {
+      if (e.type === 'session-open' && e.leg === 'inbound') open.add(e.session as string);
+      if (e.type === 'session-close' && e.leg === 'inbound') open.delete(e.session as string);
+    };
+    const { child: first, port: labPort } = await serve(0, dataDir, track);
+    const smtpdPort = await freePort();
     // Postfix retries a cut or refused delivery after a second (its defaults wait 5 minutes and more).
     const postfix = startPostfix(labPort, 'postfix.load', {
       smtpdPort,
@@ -122,13 +133,8 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
     });
     cleanups.push(() => postfix.stop());
 
-    // Inbound sessions from Postfix open when the kill lands: only their messages can be in the window.
-    const open = new Set<string>();
-    const track = (e: Record<string, unknown>) => {
-      if (e.type === 'session-open' && e.leg === 'inbound') open.add(e.session as string);
-      if (e.type === 'session-close' && e.leg === 'inbound') open.delete(e.session as string);
-    };
-    const first = await serve(labPort, dataDir, track);
+    // Inbound sessions from Postfix open when the kill lands (`open`, above): only their messages can be
+    // in the window.
 
     // Asynchronous: a synchronous spawn would stop this process reading the lab's NDJSON, and a full
     // pipe would freeze the lab at its next event.
@@ -151,7 +157,7 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
     expect(delivered()).toBeLessThan(MESSAGES);
 
     open.clear();
-    const second = await serve(labPort, dataDir, track);
+    const { child: second } = await serve(labPort, dataDir, track);
     // Postfix retries what the kill cut off. Rarely one of its own delivery agents keeps such a message
     // locked ("skipped, still being delivered") well past its retry time: Postfix still owns it, so the
     // wait ends when all are sent or nothing more has been sent for 15 s, and the checks below are about
