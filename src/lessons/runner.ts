@@ -219,7 +219,9 @@ export class LessonRunner {
   private unanswered = new Map<string, number>();
 
   private countReplies(e: LabEvent): void {
-    if (e.type === 'session-close') this.unanswered.delete(e.session);
+    // A TLS handshake starts the session over (RFC 3207 §4.2): lines pipelined after STARTTLS are
+    // discarded unanswered, and must not hold a later step.
+    if (e.type === 'session-close' || e.type === 'tls') this.unanswered.delete(e.session);
     if (e.type !== 'wire' || e.leg !== 'inbound' || e.data || !this.scope.sessions.has(e.session)) return;
     const n = this.unanswered.get(e.session) ?? 0;
     if (e.direction === 'client') this.unanswered.set(e.session, n + 1);
@@ -232,7 +234,9 @@ export class LessonRunner {
     const last = this.window.at(-1);
     // A reply passes at once: the words come after it whatever the count says (a miscount — a line the
     // server read but never answered — must not hold a step for good).
-    if (!last || last.type === 'tutor' || (last.type === 'wire' && last.leg === 'inbound' && last.direction === 'server')) return false;
+    // Only a reply on one of the learner's own sessions: another client's reply is not what the words follow.
+    if (!last || last.type === 'tutor' || (last.type === 'wire' && last.leg === 'inbound' && last.direction === 'server' && this.scope.sessions.has(last.session)))
+      return false;
     for (const n of this.unanswered.values()) if (n > 0) return true;
     return false;
   }
