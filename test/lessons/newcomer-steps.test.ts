@@ -28,6 +28,34 @@ describe('lesson 16: STARTTLS typed before step 1', () => {
   });
 });
 
+describe('lesson 17 step 5: STARTTLS then AUTH on one session', () => {
+  it('the STARTTLS the step asks for, its 220 and the EHLO after it, get no "TLS is already active"', async () => {
+    const { t, send, said } = await start('17-auth-submission');
+    const stepIs = (i: number) => vi.waitFor(() => expect(t.state().step?.index).toBe(i), { timeout: 10_000, interval: 20 });
+    // Steps 1-4 are other tests' business: straight to step 5 on a greeted submission session.
+    await send([':next', ':next', ':next', ':connect submission', 'EHLO client.example', 'MAIL FROM:<alice@example.com>']);
+    await stepIs(4);
+    const before = said.length;
+    await send(['STARTTLS', 'EHLO client.example', 'AUTH LOGIN', ':base64 alice', ':base64 alice-secret']);
+    await stepIs(5);
+    expect(said.slice(before).filter((s) => /TLS is already active|:reconnect/.test(s.text))).toEqual([]);
+  });
+});
+
+describe('STARTTLS on the smtps listener (TLS from the first byte)', () => {
+  it('the 503 is not told as "a STARTTLS was answered 220", and the way out is :connect mx, not :reconnect', async () => {
+    const { send, said } = await start('16-starttls');
+    await send([':connect smtps', 'EHLO client.example']);
+    const before = said.length;
+    await send(['STARTTLS']);
+    const words = infos(said.slice(before)).join('\n');
+    expect(words).toMatch(/smtps.*first byte.*`:connect mx`/s);
+    expect(words).not.toMatch(/answered 220|:reconnect/);
+    expect(words).toMatch(/503.*RFC 5321 §4\.2\.2/);
+    expect(words).not.toMatch(/RFC 3207 §4[,)]/);
+  });
+});
+
 describe('lesson 19: what the list changed', () => {
   it('the closing words of step 4 name no Subject the learner did not send', async () => {
     const { t, send, said } = await start('19-dkim');
