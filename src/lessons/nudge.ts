@@ -92,6 +92,11 @@ function partsAbout(p: Predicate, verb: string): Predicate[] {
   return parts.flatMap((q) => (q.all || q.sequence ? partsAbout(q, verb) : q.reply?.to === verb || q.command?.verb === verb ? [q] : []));
 }
 
+/** The step tests a message's Date: field (`wire.dateTime`). */
+export function wantsDateTime(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.wire?.dateTime !== undefined);
+}
+
 /** The step is about a message: it expects the reply to the final dot. */
 export function wantsMessage(p: Predicate): boolean {
   return somePredicate(p, (q) => q.reply?.to === '.');

@@ -82,6 +82,21 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(t.state().step?.index).toBe(3);
   });
 
+  it('lesson 4: a valid Date: in the body does not stand in for the bad one in the header', async () => {
+    const { t, send } = await start('04-data');
+    await send([...envelope, 'From: Alice <alice@example.com>', 'Date: tomorrow', '', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '.']);
+    expect(t.state().step?.index).toBe(2);
+  });
+
+  it('lesson 5: the Date: words after a message that passed a step which does not test Date: say no "send it again"', async () => {
+    const { t, send, said } = await start('05-transparency');
+    await send([...envelope, 'From: Alice <alice@example.com>', 'Date: tomorrow', '', '.hidden line', '.']);
+    expect(t.state().step?.index).toBe(3);
+    const words = infos(said).join('\n');
+    expect(words).toMatch(/`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it/);
+    expect(words).not.toMatch(/send it again|start with `MAIL FROM/);
+  });
+
   it('lesson 3: `Date: 5 Dec 2026` is named (no time, no zone) and does not pass', async () => {
     const { t, send, said } = await start('03-envelope');
     await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
