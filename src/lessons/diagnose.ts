@@ -117,16 +117,17 @@ const AGAIN = 'That message ended its transaction and used up its envelope (RFC 
 
 /**
  * The lines of a message as typed (before the final dot): a Date: field in its header whose value is
- * not an RFC 5322 §3.3 date-time, and what is wrong with it.
+ * not an RFC 5322 §3.3 date-time, and what is wrong with it. How to send it again only when `again`
+ * (the current step tests the Date: and has not passed): elsewhere the message did what was asked.
  */
-export function badDateField(lines: readonly string[]): string | undefined {
+export function badDateField(lines: readonly string[], again = false): string | undefined {
   for (const line of lines) {
     if (line === '') return undefined;
     const m = /^Date:(.*)$/i.exec(line);
     if (!m) continue;
     const problem = dateTimeProblem(m[1]!);
     if (problem === undefined) return undefined;
-    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone). ${AGAIN}`;
+    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${AGAIN}` : ''}`;
   }
   return undefined;
 }
@@ -141,14 +142,17 @@ export class MistakeWatcher {
   private readonly toldInMessage = new Set<string>();
 
   /** After the server answered (or took) `line`: the words to say, if any. */
-  afterLine(line: string, at: { inMessage: boolean; session: string | undefined; lessonOrder: number; worldDomains: readonly string[] }): string | undefined {
+  afterLine(
+    line: string,
+    at: { inMessage: boolean; session: string | undefined; lessonOrder: number; worldDomains: readonly string[]; dateStepOpen?: boolean },
+  ): string | undefined {
     if (!at.inMessage) {
       this.messageLines = [];
       return headerAsCommand(line) ?? domainTypo(line, at.worldDomains) ?? quitWithParameters(line);
     }
     if (line === '.') {
       // One account of the message: a missing empty line first (it swallows the body into the header).
-      const words = missingHeaderSeparator(this.messageLines) ?? badDateField(this.messageLines);
+      const words = missingHeaderSeparator(this.messageLines) ?? badDateField(this.messageLines, at.dateStepOpen);
       this.messageLines = [];
       return words;
     }

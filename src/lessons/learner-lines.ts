@@ -16,6 +16,8 @@ export interface LearnerLinesHost {
   lab(): TutorLab;
   /** The current lesson's place in the curriculum (some mistakes are only worth a word early on). */
   lessonOrder(): number;
+  /** The current step (not yet passed) tests a message's Date: field (`wire.dateTime`). */
+  dateStepOpen(): boolean;
   say(says: TutorSays, text: string): void;
 }
 
@@ -70,6 +72,7 @@ export class LearnerLines {
         inMessage,
         session,
         lessonOrder: this.host.lessonOrder(),
+        dateStepOpen: this.host.dateStepOpen(),
         worldDomains: [...this.host.lab().world.domains.keys()],
       });
       if (words) this.host.say('info', words);

@@ -198,9 +198,11 @@ export class LessonFlow {
     // A reply that just passed a step is not a miss of the next one.
     const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
     if (passed || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
-    if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, learner.stateOf(e.session));
+    const state = learner.stateOf(e.session);
+    const session = state && { ...state, implicitTls: learner.listener === 'smtps' };
+    if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
-    else if (e.replyTo === 'STARTTLS' && e.code === 503 && learner.stateOf(e.session)?.secure) this.host.say('info', tlsAlreadyActive());
+    else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', tlsAlreadyActive(undefined, session.implicitTls));
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */
@@ -310,16 +312,16 @@ export class LessonFlow {
   }
 
   /** "That worked, but…", once per step (nudge.ts decides when). */
-  private nudgeIfStepMissed(verb: string, session: SessionState | undefined): void {
+  private nudgeIfStepMissed(verb: string, session: (SessionState & { implicitTls: boolean }) | undefined): void {
     const runner = this.current;
     if (!runner || session?.data) return;
     const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex;
     // Once per step; but a session already under TLS is said again for each kind of command that meets
-    // it (the STARTTLS's 220, then the EHLO whose reply has no STARTTLS): the learner reads the last one.
+    // it (an EHLO whose reply has no STARTTLS, then another command): the learner reads the last one.
     if (same && !(session?.secure && this.nudged!.verbs !== undefined)) return;
     const words = nudgeFor(runner, verb, session);
     if (!words) return;
-    const tls = words === tlsAlreadyActive(runner.stepIndex + 1);
+    const tls = words === tlsAlreadyActive(runner.stepIndex + 1, session?.implicitTls);
     if (same && (!tls || this.nudged!.verbs!.has(verb))) return;
     this.nudged = { runner, index: runner.stepIndex, verbs: tls ? new Set([...(same ? this.nudged!.verbs! : []), verb]) : undefined };
     this.host.say('info', words);

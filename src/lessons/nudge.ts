@@ -16,13 +16,20 @@ import type { Predicate } from './types.js';
 export function nudgeFor(
   runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>,
   verb: string,
-  session?: Pick<SessionState, 'secure'>,
+  session?: Pick<SessionState, 'secure'> & { implicitTls?: boolean },
 ): string | undefined {
   const step = runner.step;
   if (!step) return undefined;
   // A step that wants the STARTTLS offer or its 220 cannot pass on a session already under TLS: the
-  // offer is gone from EHLO's reply and a second STARTTLS gets 503 (RFC 3207 §4, §4.2).
-  if (session?.secure && wantsStartTls(step.expect)) return tlsAlreadyActive(runner.stepIndex + 1);
+  // offer is gone from EHLO's reply (RFC 3207 §4.2) and a second STARTTLS is refused. Not so when
+  // this session's TLS is the step's own doing: the 220 to STARTTLS, or what follows it, when the
+  // step's STARTTLS part holds (lesson 17 step 5 wants STARTTLS, then AUTH, on one session). The 220
+  // to a STARTTLS the step asks for is that part, never a reason for these words; the 220 to one typed
+  // where the step wants the offer in EHLO's reply (lesson 16 step 1) has made the step impossible.
+  if (session?.secure && wantsStartTls(step.expect) && !startTlsPartHolds(runner, step.expect)) {
+    if (verb.toUpperCase() === 'STARTTLS' && stepVerbs(step.expect).has('STARTTLS')) return undefined;
+    return tlsAlreadyActive(runner.stepIndex + 1, session.implicitTls);
+  }
   const n = runner.stepIndex + 1;
   const instead = insteadOfNoop(step.expect, verb, n);
   if (instead) return instead;
@@ -51,10 +58,23 @@ function insteadOfNoop(p: Predicate, verb: string, step: number): string | undef
   return undefined;
 }
 
-/** Words for a session already under TLS when a step wants what comes before it. */
-export function tlsAlreadyActive(step?: number): string {
+/**
+ * Words for a session already under TLS when a step wants what comes before it. On the smtps listener
+ * TLS came first (RFC 8314 §3.3), not from a STARTTLS, and `:reconnect` would open the same listener.
+ * The 503 is smtp-server's choice: RFC 3207 defines no reply to a second STARTTLS; 503 is RFC 5321
+ * §4.2.2's "bad sequence of commands".
+ */
+export function tlsAlreadyActive(step?: number, implicit = false): string {
   const asks = step === undefined ? '' : `, and step ${step} asks for what comes before TLS`;
-  return `TLS is already active on this session (a STARTTLS was answered 220)${asks}: the server no longer offers STARTTLS in its EHLO reply, and a second STARTTLS gets 503 (RFC 3207 §4, §4.2). \`:reconnect\` starts a fresh plain session.`;
+  const refused = 'the server answers STARTTLS with 503, a bad sequence of commands (RFC 5321 §4.2.2)';
+  if (implicit)
+    return `This session is on the smtps listener, under TLS from its first byte (RFC 8314 §3.3)${asks}: STARTTLS is not offered there (RFC 3207 §4.2), and ${refused}. \`:connect mx\` opens a plain session where STARTTLS is offered.`;
+  return `TLS is already active on this session (a STARTTLS was answered 220)${asks}: the server no longer offers STARTTLS in its EHLO reply (RFC 3207 §4.2), and ${refused}. \`:reconnect\` starts a fresh plain session.`;
+}
+
+/** Some part of the step about STARTTLS (its command or the reply to it) holds: this TLS is the step's. */
+function startTlsPartHolds(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): boolean {
+  return partsAbout(p, 'STARTTLS').some((q) => runner.partHolds(q));
 }
 
 /** The step is about STARTTLS: its 220, or the STARTTLS line of an EHLO reply. */
@@ -70,6 +90,11 @@ function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
 function partsAbout(p: Predicate, verb: string): Predicate[] {
   const parts = [...(p.all ?? []), ...(p.sequence ?? [])];
   return parts.flatMap((q) => (q.all || q.sequence ? partsAbout(q, verb) : q.reply?.to === verb || q.command?.verb === verb ? [q] : []));
+}
+
+/** The step tests a message's Date: field (`wire.dateTime`). */
+export function wantsDateTime(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.wire?.dateTime !== undefined);
 }
 
 /** The step is about a message: it expects the reply to the final dot. */

@@ -61,6 +61,7 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   if (p.wire) {
     const w = p.wire;
     const re = w.match === undefined ? undefined : new RegExp(w.match, 'i');
+    const header = w.dateTime === undefined ? undefined : headerLines(events);
     const ok = some((e) => {
       if (e.type !== 'wire' || e.leg === 'remote') return false;
       if (w.leg !== undefined && e.leg !== w.leg) return false;
@@ -70,7 +71,7 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
       if (w.replyTo !== undefined && e.replyTo !== w.replyTo) return false;
       if (w.data !== undefined && !!e.data !== w.data) return false;
       if (w.pipelined !== undefined && !!e.pipelined !== w.pipelined) return false;
-      if (w.dateTime !== undefined && isDateTimeField(e.line) !== w.dateTime) return false;
+      if (w.dateTime !== undefined && (header!.has(e) && isDateTimeField(e.line)) !== w.dateTime) return false;
       return re ? re.test(e.line) : true;
     });
     if (!ok) return false;
@@ -305,6 +306,25 @@ export class LearnerScope {
       isLearnerQueueItem: (q) => this.queueItems.has(q),
     };
   }
+}
+
+/**
+ * The message lines that are in their message's header section: those before its first empty line
+ * (RFC 5322 §2.1). A `Date:` line in the body is text, not the message's date. A message whose start
+ * is before these events counts as header until its empty line.
+ */
+function headerLines(events: readonly LabEvent[]): Set<LabEvent> {
+  const inBody = new Set<string>();
+  const out = new Set<LabEvent>();
+  for (const e of events) {
+    if (e.type !== 'wire' || e.direction !== 'client') continue;
+    const key = `${e.leg} ${e.session}`;
+    if (!e.data) inBody.delete(key); // a command: the next message starts with its header
+    else if (inBody.has(key)) continue;
+    else if (e.line === '') inBody.add(key);
+    else out.add(e);
+  }
+  return out;
 }
 
 /** A Date: header field line whose value is an RFC 5322 §3.3 date-time. */

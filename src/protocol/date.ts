@@ -10,13 +10,15 @@ export function rfc5322Date(d: Date): string {
 
 /**
  * Why a Date: field's value is not an RFC 5322 §3.3 date-time, or undefined when it is one:
- *   [ day-of-week "," ] day month year hour ":" minute [ ":" second ] zone
- * e.g. "Sat, 28 Nov 2026 12:00:00 +0000". Comments and the obsolete forms of §4.3 (zone names like
- * GMT, two-digit years) are not accepted: this judges what a learner writes, and §4 says a message
- * MUST NOT be generated with the obsolete syntax. The words name the first thing wrong.
+ *   [ day-of-week "," ] day month year hour ":" minute [ ":" second ] zone [ CFWS ]
+ * e.g. "Sat, 28 Nov 2026 12:00:00 +0000 (UTC)". Comments (CFWS, §3.2.2) are allowed, so they are
+ * dropped before the match. The obsolete forms of §4.3 (zone names like GMT, two-digit years) are
+ * refused with words that say what they are: a parser MUST accept them, but this judges what a
+ * learner writes, and §4 says a message MUST NOT be generated with the obsolete syntax. The words
+ * name the first thing wrong.
  */
 export function dateTimeProblem(value: string): string | undefined {
-  const v = value.trim().replace(/\s+/g, ' ');
+  const v = withoutComments(value).trim().replace(/\s+/g, ' ');
   if (v === '') return 'it is empty';
   const m = /^(?:([A-Za-z]+) ?, ?)?(\d{1,2}) ([A-Za-z]+) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? ([+-]\d{4})$/.exec(v);
   if (!m) return shapeProblem(v);
@@ -49,5 +51,30 @@ function shapeProblem(v: string): string {
   if (!/^\d{2}:\d{2}(:\d{2})?\b/.test(rest)) return 'the time is not hh:mm or hh:mm:ss, two digits each';
   const zone = rest.replace(/^\d{2}:\d{2}(:\d{2})? ?/, '');
   if (zone === '') return 'it has no zone after the time (like `+0000`)';
+  const obsolete = OBS_ZONES[zone.toUpperCase()] ?? (/^[A-IK-Z]$/i.test(zone) ? '+0000' : undefined);
+  if (obsolete)
+    return `"${zone}" is the obsolete zone form (RFC 5322 §4.3): readers accept it, but a message must not be written with it (§4); write the numeric zone, \`${obsolete}\``;
   return `"${zone}" is not a zone: RFC 5322 §3.3 wants +hhmm or -hhmm, like \`+0000\``;
+}
+
+/** RFC 5322 §4.3 obs-zone names and the offsets they stand for. A military letter's meaning was lost (§4.3 reads it as -0000), so the advice for one is +0000. */
+const OBS_ZONES: Record<string, string> = { UT: '+0000', GMT: '+0000', EST: '-0500', EDT: '-0400', CST: '-0600', CDT: '-0500', MST: '-0700', MDT: '-0600', PST: '-0800', PDT: '-0700' };
+
+/**
+ * The value with its comments (RFC 5322 §3.2.2: parenthesised, nestable, a backslash quotes the next
+ * character) replaced by a space: CFWS may stand between the parts of a date-time and after it.
+ */
+function withoutComments(value: string): string {
+  let out = '';
+  let depth = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (depth > 0 && c === '\\') i++;
+    else if (c === '(') depth++;
+    else if (c === ')' && depth > 0) {
+      depth--;
+      if (depth === 0) out += ' ';
+    } else if (depth === 0) out += c;
+  }
+  return out;
 }

@@ -28,6 +28,34 @@ describe('lesson 16: STARTTLS typed before step 1', () => {
   });
 });
 
+describe('lesson 17 step 5: STARTTLS then AUTH on one session', () => {
+  it('the STARTTLS the step asks for, its 220 and the EHLO after it, get no "TLS is already active"', async () => {
+    const { t, send, said } = await start('17-auth-submission');
+    const stepIs = (i: number) => vi.waitFor(() => expect(t.state().step?.index).toBe(i), { timeout: 10_000, interval: 20 });
+    // Steps 1-4 are other tests' business: straight to step 5 on a greeted submission session.
+    await send([':next', ':next', ':next', ':connect submission', 'EHLO client.example', 'MAIL FROM:<alice@example.com>']);
+    await stepIs(4);
+    const before = said.length;
+    await send(['STARTTLS', 'EHLO client.example', 'AUTH LOGIN', ':base64 alice', ':base64 alice-secret']);
+    await stepIs(5);
+    expect(said.slice(before).filter((s) => /TLS is already active|:reconnect/.test(s.text))).toEqual([]);
+  });
+});
+
+describe('STARTTLS on the smtps listener (TLS from the first byte)', () => {
+  it('the 503 is not told as "a STARTTLS was answered 220", and the way out is :connect mx, not :reconnect', async () => {
+    const { send, said } = await start('16-starttls');
+    await send([':connect smtps', 'EHLO client.example']);
+    const before = said.length;
+    await send(['STARTTLS']);
+    const words = infos(said.slice(before)).join('\n');
+    expect(words).toMatch(/smtps.*first byte.*`:connect mx`/s);
+    expect(words).not.toMatch(/answered 220|:reconnect/);
+    expect(words).toMatch(/503.*RFC 5321 §4\.2\.2/);
+    expect(words).not.toMatch(/RFC 3207 §4[,)]/);
+  });
+});
+
 describe('lesson 19: what the list changed', () => {
   it('the closing words of step 4 name no Subject the learner did not send', async () => {
     const { t, send, said } = await start('19-dkim');
@@ -52,6 +80,21 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(infos(said).join('\n')).toMatch(/`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it: .*Date: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000.*`MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/);
     await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Noon?', '.']);
     expect(t.state().step?.index).toBe(3);
+  });
+
+  it('lesson 4: a valid Date: in the body does not stand in for the bad one in the header', async () => {
+    const { t, send } = await start('04-data');
+    await send([...envelope, 'From: Alice <alice@example.com>', 'Date: tomorrow', '', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '.']);
+    expect(t.state().step?.index).toBe(2);
+  });
+
+  it('lesson 5: the Date: words after a message that passed a step which does not test Date: say no "send it again"', async () => {
+    const { t, send, said } = await start('05-transparency');
+    await send([...envelope, 'From: Alice <alice@example.com>', 'Date: tomorrow', '', '.hidden line', '.']);
+    expect(t.state().step?.index).toBe(3);
+    const words = infos(said).join('\n');
+    expect(words).toMatch(/`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it/);
+    expect(words).not.toMatch(/send it again|start with `MAIL FROM/);
   });
 
   it('lesson 3: `Date: 5 Dec 2026` is named (no time, no zone) and does not pass', async () => {
