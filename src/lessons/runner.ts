@@ -217,6 +217,8 @@ export class LessonRunner {
    * its reply. It passes with the reply instead.
    */
   private unanswered = new Map<string, number>();
+  /** The current step held already and waits for a reply (replyDue). */
+  private heldForReply = false;
 
   private countReplies(e: LabEvent): void {
     // A TLS handshake starts the session over (RFC 3207 §4.2): lines pipelined after STARTTLS are
@@ -250,13 +252,19 @@ export class LessonRunner {
         const step = this.lesson.steps[this.index]!;
         if (!holds(step.expect, this.scope.context(this.window))) break;
         // Graded again when the reply comes (observe), so the words follow it.
-        if (this.replyDue()) break;
+        if (this.replyDue()) {
+          this.heldForReply = true;
+          break;
+        }
         const index = this.index;
+        // Events up to the one that passed this step are spent; a later step needs new evidence. A step
+        // held for a reply passed before the event that released it (the reply, or a tutor command such
+        // as lesson 21's `:relay strict` typed meanwhile), which is the next step's evidence, not spent.
+        const releasedBy = this.heldForReply ? this.window.at(-1) : undefined;
         this.emit('step-passed', index, step.explain);
         for (const cb of this.passedCbs) cb({ lesson: this.lesson, index, step });
         this.advance();
-        // Events up to the one that passed this step are spent; a later step needs new evidence.
-        this.window = [];
+        if (releasedBy && !this._complete) this.window = [releasedBy];
       }
     } finally {
       this.grading = false;
@@ -265,6 +273,7 @@ export class LessonRunner {
 
   private advance(): void {
     this.hintsShown = 0;
+    this.heldForReply = false;
     this.window = [];
     if (this.index + 1 < this.lesson.steps.length) {
       this.index++;
