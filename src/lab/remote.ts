@@ -93,7 +93,31 @@ export interface RemoteMtas {
   addressOf(mxHost: string): { host: string; port: number } | undefined;
   /** Every MX host with its port and behaviour (for `--json` start-up lines, tests). */
   hosts(): { mxHost: string; port: number; domains: string[]; behaviour: string }[];
+  /**
+   * Resolves when no remote MTA is between a message's end of data and its answer (checking and
+   * storing it): `lessons check` waits for this, as a learner reads, before its next line — lesson
+   * 21's smuggled second message is stored after the lab's relay session has ended.
+   */
+  idle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Messages the remote MTAs are checking and storing: counted from the end of data to the answer. */
+class Receiving {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+  begin(): () => void {
+    this.count++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+    };
+  }
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
 }
 
 /** How the lab may steer its remote MTAs: fixed ports, and behaviours switched at run time. */
@@ -139,13 +163,14 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
   }
   const greylist = new GreylistFile(path.join(dataDir, GREYLIST_FILE));
   let messageCounter = 0;
+  const receiving = new Receiving();
   const behaviour = (d: DomainSpec): RemoteBehaviour => opts.overrides?.remoteBehaviour(d.name) ?? d.behaviour;
   const isDown = (h: Host) => h.domains.every((d) => behaviour(d) === 'down');
   /** Listen (or, for a host that is down, check the port is free and leave it closed). */
   const open = async (h: Host, port: number): Promise<number> => {
     if (isDown(h)) return closedPort(port);
     if (!h.server) {
-      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, behaviour, auth);
+      h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, behaviour, receiving, auth);
       // A client resetting mid-session must not take the lab down (smtp-server re-emits it here).
       h.server.on('error', (err: Error) => bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost}: ${err.message}` }));
     }
@@ -203,6 +228,7 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
         behaviour: behaviour(h.domains[0]!),
       }));
     },
+    idle: () => receiving.idle(),
     async stop() {
       offChange?.();
       await switching;
@@ -238,6 +264,7 @@ function makeServer(
   nextId: () => number,
   bus: EventBus | undefined,
   behaviourOf: (d: DomainSpec) => RemoteBehaviour,
+  receiving: Receiving,
   auth?: MailAuth,
 ): SMTPServer {
   const domainNames = h.domains.map((d) => d.name);
@@ -282,10 +309,17 @@ function makeServer(
       }
       cb();
     },
-    onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void) {
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, answer: (err?: Error | null, message?: string) => void) {
+      // Counted from the end of data (every path from there answers) until the answer is given.
+      let answered: (() => void) | undefined;
+      const cb = (err?: Error | null, message?: string) => {
+        answered?.();
+        answer(err, message);
+      };
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        answered = receiving.begin();
         if (stream.sizeExceeded) return cb(smtpError(552, `5.3.4 Message size exceeds fixed limit`));
         const id = `${Date.now().toString(36).toUpperCase()}R${nextId()}`;
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';

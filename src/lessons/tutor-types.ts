@@ -14,7 +14,7 @@ export interface TutorLab {
   submissionPort?: number;
   smtpsPort?: number;
   dataDir: string;
-  queue?: { list(): unknown[]; idle?(): Promise<void> };
+  queue?: { list(): unknown[]; idle?(): Promise<void>; remoteMtas?(): { idle(): Promise<void> } | undefined };
   /** A lookup in the lab's own DNS (src/lab/dns.ts), as the learner's. */
   dns?(name: string, type: string): Promise<{ answer: string[]; error?: string; name: string; type: string }>;
   /** The forger sends a message "from" `from` to `to` (src/lab/forger.ts). */

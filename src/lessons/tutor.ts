@@ -210,10 +210,14 @@ export class Tutor implements TutorCommandHost {
     return this.scope.sessions.has(id);
   }
 
-  /** Wait (at most `ms`) for the queue to have nothing to do right now: deliveries of accepted mail landed. */
+  /**
+   * Wait (at most `ms`) for the queue to have nothing to do right now — deliveries of accepted mail
+   * landed — and for the remote MTAs to have answered every message they were handed.
+   */
   async settle(ms: number): Promise<void> {
-    const idle = this.lab.queue?.idle?.();
-    if (!idle) return;
+    const queueIdle = this.lab.queue?.idle?.();
+    if (!queueIdle) return;
+    const idle = queueIdle.then(() => this.lab.queue?.remoteMtas?.()?.idle());
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([idle, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
     clearTimeout(timer);
