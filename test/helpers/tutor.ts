@@ -48,6 +48,8 @@ export interface TutorOnLabOptions {
   /** Lessons folder; the built-in lessons/ when absent. */
   lessonsDir?: string;
   demo?: boolean;
+  /** A lesson with `world:` gets a lab of its own world, as the tutor binary restarts its lab for it. */
+  lessonWorlds?: boolean;
 }
 
 /**
@@ -61,13 +63,18 @@ export function tutorOnLabPerTest(defaults: TutorOnLabOptions = {}): (lessonId: 
     for (const c of cleanups.splice(0).reverse()) await c();
   });
   return async (lessonId, opts = {}) => {
-    const { lessonsDir, demo } = { ...defaults, ...opts };
+    const { lessonsDir, demo, lessonWorlds } = { ...defaults, ...opts };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-tutor-'));
     cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-    const lab = await startTestLab();
+    let lab = await startTestLab();
     cleanups.push(() => lab.cleanup());
     const progressFile = path.join(tmp, 'progress.json');
-    const t = await Tutor.create({ lab, lessonsDir, lessonId, progressFile, demo });
+    const restartLab = async (worldOverrides: unknown, bus: TestLab['bus']) => {
+      await lab.cleanup();
+      lab = await startTestLab({ worldOverrides, bus });
+      return lab;
+    };
+    const t = await Tutor.create({ lab, lessonsDir, lessonId, progressFile, demo, ...(lessonWorlds ? { restartLab } : {}) });
     cleanups.push(() => t.close().catch(() => {}));
     const out = new PassThrough();
     let text = '';

@@ -3,35 +3,13 @@
  * works on a command (a relay refused at RCPT, a message queued at the dot) passes when the command's
  * reply arrives, so its explanation and the next step's mark come after `S: 550 …`, not before it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
-import { Tutor } from '../../src/lessons/tutor.js';
-import { startTestLab, type TestLab } from '../helpers/lab.js';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
 
 describe("the tutor's words after the reply", () => {
-  let lab: TestLab;
-  let tmp: string;
-  beforeEach(async () => {
-    lab = await startTestLab();
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-after-reply-'));
-  });
-  afterEach(async () => {
-    await lab.cleanup();
-    rmSync(tmp, { recursive: true, force: true });
-  });
-  const start = async (lessonId: string) => {
-    // The lesson's world (lesson 17: a stranger to the MX), as the tutor binary restarts the lab for it.
-    const restartLab = async (world: unknown, bus: TestLab['bus']) => {
-      await lab.cleanup();
-      lab = await startTestLab({ worldOverrides: world, bus });
-      return lab;
-    };
-    const t = await Tutor.create({ lab, lessonId, progressFile: path.join(tmp, 'progress.json'), restartLab });
-    return { t, send: async (lines: string[]) => { for (const l of lines) await t.submit(l); } };
-  };
+  // The lesson's world (lesson 17: a stranger to the MX), as the tutor binary restarts the lab for it.
+  const start = tutorOnLabPerTest({ lessonWorlds: true });
   const reply = (to: string, code: number) => (e: LabEvent) => e.type === 'wire' && e.leg === 'inbound' && e.direction === 'server' && e.replyTo === to && e.code === code;
   const words = (step: number) => (e: LabEvent) => e.type === 'tutor' && e.says === 'explain' && e.step === step;
   const mark = (step: number) => (e: LabEvent) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith(`Step ${step}/`);
