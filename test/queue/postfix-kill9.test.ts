@@ -107,7 +107,12 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
     // The lab first, on a port the system picks, then Postfix pointed at it: a port found free and
     // listened on later could be taken meanwhile by another test's server (Postfix then relayed to it).
     const open = new Set<string>();
+    // Killed from the event that delivers the third of the messages, not from a poll of the Maildir: a
+    // poll 50 ms apart could find every message already in (100 take ~0.1 s on a quiet machine).
+    let deliveredEvents = 0;
+    let killAtThird: (() => void) | undefined;
     const track = (e: Record<string, unknown>) => {
+      if (e.type === 'delivered' && ++deliveredEvents >= MESSAGES / 3) killAtThird?.();
       if (e.type === 'session-open' && e.leg === 'inbound') open.add(e.session as string);
       if (e.type === 'session-close' && e.leg === 'inbound') open.delete(e.session as string);
     };
@@ -149,8 +154,16 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
 
     // Kill once Postfix is well into relaying: many messages delivered and sessions open.
     const delivered = () => [...copiesByPostfixId(dataDir).values()].reduce((a, b) => a + b, 0);
-    await until('the lab has a third of the messages', () => delivered() >= MESSAGES / 3, 60_000, () => postfix.log().slice(-2000));
-    first.kill('SIGKILL');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting until the lab has a third of the messages\n${postfix.log().slice(-2000)}`)), 60_000);
+      killAtThird = () => {
+        killAtThird = undefined;
+        clearTimeout(timer);
+        first.kill('SIGKILL');
+        resolve();
+      };
+      if (deliveredEvents >= MESSAGES / 3) killAtThird();
+    });
     // 'close', not 'exit': every event the lab wrote before the kill has then been read.
     await new Promise((r) => (first.stdout.readableEnded ? r(null) : first.once('close', r)));
     const openAtKill = open.size;
