@@ -175,8 +175,18 @@ export class Tmux {
     return (this.control ??= new ControlClient(this.socket, this.target));
   }
 
-  resize(width: number, height: number): void {
+  /**
+   * Resize the window, and resolve once the program has been told (the pty has the new size, so its
+   * SIGWINCH is on the way). tmux 3.3 re-wraps its screen at once but passes a second resize within
+   * 250 ms of the first to the pty only when a timer fires (measured: 100×30 → 120×36 → 80×24 in a row,
+   * the program saw 100×30, then 80×24 about 250 ms later, never 120×36). A frame drawn in that gap is
+   * laid out for the old width on a screen already narrower, and no program can erase it right: it has
+   * not been told. A person dragging a window edge gets the same, but a test must not race it.
+   */
+  async resize(width: number, height: number): Promise<void> {
     this.run(['resize-window', '-t', this.target, '-x', String(width), '-y', String(height)]);
+    const tty = this.run(['display-message', '-p', '-t', this.target, '#{pane_tty}']).trim();
+    await this.waitFor(`the pty at ${width}×${height}`, () => execFileSync('stty', ['-F', tty, 'size'], { encoding: 'utf8' }).trim() === `${height} ${width}`, 3000, () => '');
   }
 
   paneDead(): boolean {

@@ -34,7 +34,7 @@ describe.skipIf(skip)('the footer in a real terminal', () => {
 describe.skipIf(skip)('the prompt in a real terminal', () => {
   it('two backspaces sent together delete two characters, and a DATA line shows as soon as Enter is pressed', async () => {
     const t = await tutor();
-    t.resize(80, 24);
+    await t.resize(80, 24);
     await t.waitFor('the layout at 80×24', (s) => stageBar(s).includes('▶ connection') && /^C:( |$)/m.test(lastLine(s)), 5000, () => t.capture());
     t.keys(['EHLO client.examplexx'], true);
     t.keys(['BSpace', 'BSpace', 'Enter']);

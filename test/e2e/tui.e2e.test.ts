@@ -66,6 +66,8 @@ describe.skipIf(skip)(`the tutor in a real terminal at ${width}×${height}`, () 
     await t.waitFor('250 after the dot', (s) => /^S: 250 .*queued as/im.test(s));
     expect(t.everything()).toContain('C: │ ..a line that starts with a dot');
     await t.waitFor('the prompt back in command mode', (s) => !(s.trimEnd().split('\n').pop() ?? '').startsWith('C: │'), 3000, () => t.capture());
+    // The resizes below are measured with nothing else drawing: the delivery's lines come first.
+    await t.waitFor('the delivery to bob', (s) => s.includes('✓ delivered to bob@example.com'));
 
     // Resizes within the supported range (80×24 up): the layout follows, and no copy of the old live
     // area is left behind (ink erases by line count; the terminal re-wraps wide lines on narrowing).
@@ -75,7 +77,7 @@ describe.skipIf(skip)(`the tutor in a real terminal at ${width}×${height}`, () 
       [120, 36],
       [width, height],
     ] as const) {
-      t.resize(w, h);
+      await t.resize(w, h);
       await t.waitFor(`the layout at ${w}×${h}`, (s) => /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.capture());
     }
     // That no stale copy turns up later: a pause in which nothing may be redrawn twice.

@@ -111,7 +111,7 @@ describe.skipIf(skip)('watch when the terminal narrows', () => {
       // listing the sessions is drawn by ink's next render (throttled), a moment later.
       await t.waitFor('the three MAIL replies in the live area', (s) => (s.match(/^S\d+ 127\.0\.0\.1:\d+ ▶ transmission S: 250 2\.1\.0/gm) ?? []).length === 3, 10_000, () => t.capture());
       for (const width of [80, 60]) {
-        t.resize(width, 35);
+        await t.resize(width, 35);
         const screen = await t.waitFor(`the live area at ${width} columns`, (s) => s.split('\n').some((l) => l.includes('3 sessions open · this run:') && !l.includes('e expand')), 5000, () => t.capture());
         // The whole history, not only the screen: a stale copy would sit just above the live area.
         const history = t.everything();
