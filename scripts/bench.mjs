@@ -12,6 +12,10 @@
  *   server  only the bare sink and the no-op lab server of `queue`, for working on the event path.
  *           Every subject is warmed up first (BENCH_WARMUP messages, 2,000) and sink and lab are
  *           measured in turn (BENCH_ROUNDS, 3), a GC before each run: the ratio is the median turn's.
+ *           A third subject, the same lab server with its bus switched off (events still made by the
+ *           server, then dropped: no seq, time, explanation, ring or listener), says how much of the
+ *           gap to the sink is the bus and how much the server's own work (patches, classifying each
+ *           line, the DATA tap, checks, Received:).
  *   relay   messages/s end to end when every message is relayed to a remote MTA (example.net).
  *   longline one message that is a single 4.5 MB / 9 MB line through the lab and the bare sink: the
  *           time must grow linearly (9 MB ≈ 2× 4.5 MB), and another client's round trip meanwhile.
@@ -265,8 +269,11 @@ function countFiles(dir) {
   }
 }
 
-/** The lab's inbound server with events on (ring, explanations) and a queue that stores nothing. */
-async function noopLabServer() {
+/**
+ * The lab's inbound server with events on (ring, explanations) and a queue that stores nothing. With
+ * `busOff` its bus takes events and drops them: what the server does without the bus's part.
+ */
+async function noopLabServer({ busOff = false } = {}) {
   const { LabServer } = await dist('lab/server.js');
   const { EventBus } = await dist('events/bus.js');
   const { loadWorld } = await dist('data/world.js');
@@ -283,6 +290,10 @@ async function noopLabServer() {
   // Counts events as the stream has them (a run of message lines is its lines), taking runs whole as the
   // event log and `serve --json` do: a counter should not be what makes each line its own object.
   bus.subscribeRuns((e) => (events += Array.isArray(e.lines) ? e.lines.length : 1));
+  if (busOff) {
+    bus.emit = (e) => e;
+    bus.emitLines = () => {};
+  }
   const server = new LabServer({ world, bus, queue: { enqueue: async () => `NOOP${++n}` }, mayRelay: () => true, annotations });
   const address = await server.listen(0, '127.0.0.1');
   return {
@@ -338,30 +349,37 @@ const runLine = (r) => `${r.n} in ${r.seconds.toFixed(2)} s = ${r.rate.toFixed(0
  * taken in turn (sink, lab, sink, lab, …) so a change in the machine's load meets both; the ratio is
  * each turn's, and the median of them. Returns undefined when the lab's code is not built.
  */
-async function compareServers() {
+async function compareServers({ busOff = false } = {}) {
   const sink = await bareSink();
   let lab;
+  let quiet;
   try {
     lab = await noopLabServer();
+    if (busOff) quiet = await noopLabServer({ busOff: true });
   } catch (err) {
     console.log(`  lab server, no-op queue: skipped (${err.message})`);
     await sink.close();
+    await lab?.close();
     return undefined;
   }
   try {
     await load(sink.port, 'b@example.com', WARMUP);
     await load(lab.port, 'b@example.com', WARMUP);
+    if (quiet) await load(quiet.port, 'b@example.com', WARMUP);
     const turns = [];
     for (let i = 0; i < ROUNDS; i++) {
       const s = await measuredRun(sink);
       const events0 = lab.events();
       const l = await measuredRun(lab);
       l.eventsPerMessage = (lab.events() - events0) / Math.max(1, l.n);
-      turns.push({ sink: s, lab: l });
+      const q = quiet ? await measuredRun(quiet) : undefined;
+      turns.push({ sink: s, lab: l, quiet: q });
       console.log(`  turn ${i + 1}: bare sink ${runLine(s)}`);
       console.log(`          no-op lab ${runLine(l)}; ${l.eventsPerMessage.toFixed(1)} events a message; ratio ${(l.rate / s.rate).toFixed(2)}, by CPU ${(s.cpu / l.cpu).toFixed(2)}`);
+      if (q) console.log(`          bus off   ${runLine(q)}; ratio ${(q.rate / s.rate).toFixed(2)}, by CPU ${(s.cpu / q.cpu).toFixed(2)}`);
     }
     return {
+      quietCpu: quiet ? median(turns.map((t) => t.quiet.cpu)) : undefined,
       sinkRate: median(turns.map((t) => t.sink.rate)),
       labRate: median(turns.map((t) => t.lab.rate)),
       sinkCpu: median(turns.map((t) => t.sink.cpu)),
@@ -372,6 +390,7 @@ async function compareServers() {
   } finally {
     await sink.close();
     await lab.close();
+    await quiet?.close();
   }
 }
 
@@ -380,12 +399,17 @@ function printServerGoal(c) {
   console.log(
     `  CPU a message:          bare sink ${c.sinkCpu.toFixed(0)} µs, no-op lab ${c.labCpu.toFixed(0)} µs; bare/lab ${c.cpuRatio.toFixed(2)}  (the same comparison by CPU time, which load on the machine moves less)`,
   );
+  if (c.quietCpu !== undefined)
+    console.log(
+      `  where the lab's extra CPU goes: the server's own work ${(c.quietCpu - c.sinkCpu).toFixed(0)} µs (bus off: ${c.quietCpu.toFixed(0)} µs, bare/bus-off ${(c.sinkCpu / c.quietCpu).toFixed(2)}), ` +
+        `the bus ${(c.labCpu - c.quietCpu).toFixed(0)} µs (medians of the turns)`,
+    );
 }
 
 /** Only the inbound server against the bare sink (`node scripts/bench.mjs server`). */
 async function benchServer() {
   console.log(`server: ${SESSIONS} sessions, ${MESSAGES} messages of ~${SIZE} bytes, after ${WARMUP} each to warm up; machine ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
-  const c = await compareServers();
+  const c = await compareServers({ busOff: true });
   if (c) printServerGoal(c);
   console.log(`  load average ${loadavg()[0].toFixed(1)} at the end`);
 }
@@ -509,6 +533,12 @@ async function benchQueue() {
     if (md) {
       console.log(`  CPU a message, MailDev/durable lab: ${(md.cpu / labCpu).toFixed(2)}  (MailDev ${md.cpu.toFixed(0)} µs, the lab ${labCpu.toFixed(0)} µs, all threads)`);
       console.log(`  ratio durable/MailDev:  ${(acceptRate / md.rate).toFixed(2)}  (${goal(acceptRate / md.rate >= 2 && inMaildir === MESSAGES)}: ≥ 2, every message delivered)`);
+      // What no work of the lab's can beat, from this run's own figures: a smtp-server that does
+      // nothing, and one fsync round per message for each session (a 250 waits for its round).
+      const roundMs = st.syncMs / Math.max(1, st.groups);
+      const fsyncBound = (SESSIONS * 1000) / Math.max(roundMs, 1e-3);
+      const parts = [`bare sink/MailDev ${servers ? (servers.sinkRate / md.rate).toFixed(2) : '?'}`, `${SESSIONS} sessions / ${roundMs.toFixed(2)} ms a round = ${fsyncBound.toFixed(0)} msg/s, ${(fsyncBound / md.rate).toFixed(2)}× MailDev`];
+      console.log(`  ceilings for durable/MailDev: ${parts.join('; ')}  (a session's next message cannot join the round its last one waits on)`);
     }
     if (inMaildir !== MESSAGES) console.log(`  WARNING: expected ${MESSAGES} messages in the Maildir, found ${inMaildir}`);
     console.log(`  load average ${loadavg()[0].toFixed(1)} at the end`);

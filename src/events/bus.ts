@@ -49,15 +49,14 @@ interface Subscriber {
   runs: boolean;
 }
 
-/** A ring slot's weight: how many events it holds. */
-const weightOf = (slot: LabEvent | MessageLines): number => (isMessageLines(slot) ? slot.lines.length : 1);
-
 export class EventBus {
   /**
    * The recent past, oldest first from `head`: single events and runs of message lines. `capacity`
    * counts events (a run weighs its lines), so a flood of message lines holds no more than before.
    */
   private readonly ring: (LabEvent | MessageLines | undefined)[];
+  /** Each slot's weight (how many events it holds), kept as it is filled: eviction reads no slot. */
+  private readonly weights: Uint32Array;
   private head = 0;
   private slots = 0;
   private weight = 0;
@@ -70,6 +69,7 @@ export class EventBus {
 
   constructor(readonly capacity = 5000) {
     this.ring = new Array(capacity);
+    this.weights = new Uint32Array(capacity);
   }
 
   /**
@@ -125,7 +125,8 @@ export class EventBus {
       this.dispatch(item);
       for (let i = 0; i < this.waiting.length; i++) this.dispatch(this.waiting[i]!);
     } finally {
-      this.waiting.length = 0;
+      // Setting an array's length is a call into the runtime: only when something waited.
+      if (this.waiting.length !== 0) this.waiting.length = 0;
       this.dispatching = false;
     }
   }
@@ -139,15 +140,15 @@ export class EventBus {
       weight = cap;
     }
     while (this.slots > 0 && this.weight + weight > cap) {
-      const old = this.ring[this.head]!;
       this.ring[this.head] = undefined;
-      this.weight -= weightOf(old);
+      this.weight -= this.weights[this.head]!;
       this.slots--;
       if (++this.head === cap) this.head = 0;
     }
     let at = this.head + this.slots;
     if (at >= cap) at -= cap;
     this.ring[at] = item;
+    this.weights[at] = weight;
     this.slots++;
     this.weight += weight;
   }
