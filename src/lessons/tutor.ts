@@ -18,7 +18,6 @@ import { LearnerLines } from './learner-lines.js';
 import { LearnerSession } from './learner-session.js';
 import { LessonFlow, type StartAt } from './lesson-flow.js';
 import { loadLessons } from './load.js';
-import { wantsDateTime } from './nudge.js';
 import type { OwnClientHost } from './own-client.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
@@ -81,10 +80,7 @@ export class Tutor implements TutorCommandHost {
     this.lines = new LearnerLines(this.learner, {
       lab: () => this.lab,
       lessonOrder: () => this.lessons.runner?.lesson.order ?? 0,
-      dateStepOpen: () => {
-        const r = this.lessons.runner;
-        return r?.step !== undefined && wantsDateTime(r.step.expect);
-      },
+      openStep: () => this.lessons.runner?.step,
       say: (says, text) => this.say(says, text),
     });
     this.lessons = new LessonFlow(
