@@ -11,7 +11,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, findLesson, firstTaught, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { nudgeFor, tlsAlreadyActive } from './nudge.js';
+import { nudgeFor, secondStartTls, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -202,7 +202,7 @@ export class LessonFlow {
     const session = state && { ...state, implicitTls: learner.listener === 'smtps' };
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
-    else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', tlsAlreadyActive(undefined, session.implicitTls));
+    else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', secondStartTls(runner, session.implicitTls));
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */

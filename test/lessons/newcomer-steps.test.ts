@@ -42,6 +42,23 @@ describe('lesson 17 step 5: STARTTLS then AUTH on one session', () => {
   });
 });
 
+describe('lesson 17 step 5: a second STARTTLS', () => {
+  it('gets its 503 named and no :reconnect: the TLS is the step\'s own, and AUTH on it still passes', async () => {
+    const { t, send, said } = await start('17-auth-submission');
+    const stepIs = (i: number) => vi.waitFor(() => expect(t.state().step?.index).toBe(i), { timeout: 10_000, interval: 20 });
+    await send([':next', ':next', ':next', ':connect submission', 'EHLO client.example', 'MAIL FROM:<alice@example.com>']);
+    await stepIs(4);
+    await send(['STARTTLS', 'EHLO client.example']);
+    const before = said.length;
+    await send(['STARTTLS']);
+    const words = infos(said.slice(before)).join('\n');
+    expect(words).toMatch(/TLS is already active.*503.*RFC 5321 §4\.2\.2/);
+    expect(words).not.toMatch(/:reconnect|:connect/);
+    await send(['AUTH LOGIN', ':base64 alice', ':base64 alice-secret']);
+    await stepIs(5);
+  });
+});
+
 describe('STARTTLS on the smtps listener (TLS from the first byte)', () => {
   it('the 503 is not told as "a STARTTLS was answered 220", and the way out is :connect mx, not :reconnect', async () => {
     const { send, said } = await start('16-starttls');
