@@ -79,13 +79,15 @@ export function formatTranscriptEvent(
 
 export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 'text'>): string {
   // Continuation lines line up under the text, after the two-character mark.
-  const text = e.says === 'lesson-text' || e.says === 'reading' || e.says === 'help' ? e.text : e.text.replace(/\n/g, '\n  ');
+  const text = e.says === 'lesson-text' || e.says === 'reading' || e.says === 'help' || e.says === 'list' ? e.text : e.text.replace(/\n/g, '\n  ');
   switch (e.says) {
     case 'lesson-text':
     case 'reading':
+    // :lessons is printed as :read is, whole: a plain view pages nothing (it has no screen of its own,
+    // and a pager's keys would be taken from the lines the learner types next).
+    case 'list':
       return `\n${c.bold('═'.repeat(60))}\n${text}\n${c.bold('═'.repeat(60))}`;
     case 'info':
-    case 'list':
     case 'step':
       return c.green(`» ${text}`);
     case 'hint':
