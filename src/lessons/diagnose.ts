@@ -126,7 +126,7 @@ export function missingHeaderSeparator(lines: readonly string[], after: AfterDot
         : after.code < 400
           ? ' The server took it as it was.'
           : ` The server did not take it: it answered ${after.code} to the dot.`;
-    return `${read}${taken} Type an empty line after the last header field${again ? '.' : ' next time.'}${again ? ` ${sendAgain(after)}` : ''}`;
+    return `${read}${taken} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
   }
   return undefined;
 }
@@ -136,9 +136,9 @@ export function missingHeaderSeparator(lines: readonly string[], after: AfterDot
  * the transaction, and the server cleared its envelope (RFC 5321 §4.1.1.4), so a new one starts from
  * MAIL; a closed session starts from its greeting and EHLO.
  */
-function sendAgain(after: AfterDot): string {
-  if (!after.open) return 'Your session is closed: the next line you type opens a new one. Send `EHLO client.example`, then `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again.';
-  return 'The reply to the dot ended the transaction, and the server cleared its envelope with it (RFC 5321 §4.1.1.4): to send it again, start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again.';
+function sendAgain(after: AfterDot, fixed: string): string {
+  if (!after.open) return `Your session is closed: the next line you type opens a new one. Send \`EHLO client.example\`, then \`MAIL FROM:<…>\` and \`RCPT TO:<…>\`, then \`DATA\`, and type the message again, ${fixed}.`;
+  return `The reply to the dot ended the transaction, and the server cleared its envelope with it (RFC 5321 §4.1.1.4): to send it again, start with \`MAIL FROM:<…>\` and \`RCPT TO:<…>\`, then \`DATA\`, and type the message again, ${fixed}.`;
 }
 
 /**
@@ -153,7 +153,7 @@ export function badDateField(lines: readonly string[], again = false, after: Aft
     if (!m) continue;
     const problem = dateTimeProblem(m[1]!);
     if (problem === undefined) return undefined;
-    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${sendAgain(after)}` : ''}`;
+    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${sendAgain(after, 'with a date-time in its Date:')}` : ''}`;
   }
   return undefined;
 }
@@ -166,6 +166,14 @@ export class MistakeWatcher {
   /** The message lines typed since the last 354, as typed. */
   private messageLines: string[] = [];
   private readonly toldInMessage = new Set<string>();
+
+  /**
+   * The message being ended has a mistake named after its dot (no empty line after the header, a
+   * Date: that is not a date-time): a vaguer word about it ("wants more of it") would only be in the way.
+   */
+  messageMistake(): boolean {
+    return missingHeaderSeparator(this.messageLines) !== undefined || badDateField(this.messageLines) !== undefined;
+  }
 
   /** After the server answered (or took) `line`: the words to say, if any. */
   afterLine(

@@ -44,6 +44,11 @@ export class LearnerLines {
     return this.learner.dataMode;
   }
 
+  /** The message being ended has a mistake these words will name after its dot (diagnose.ts). */
+  get messageMistake(): boolean {
+    return this.mistakes.messageMistake();
+  }
+
   /** The last reply was a 334: the next line typed is an AUTH response. */
   get awaitingSasl(): boolean {
     return this.learner.awaitingSasl;

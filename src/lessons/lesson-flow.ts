@@ -31,6 +31,8 @@ export interface LessonFlowHost {
   openSession(): Promise<void>;
   /** Make the lab the one this lesson runs in: a lesson that overrides the world restarts it. */
   labFor(lesson: Lesson): Promise<void>;
+  /** The message just ended has a mistake the tutor names after its dot (diagnose.ts). */
+  messageMistake?(): boolean;
 }
 
 /** Where a run begins: the lesson and step chosen, and whether it resumes where the learner left. */
@@ -321,6 +323,9 @@ export class LessonFlow {
   private nudgeIfStepMissed(verb: string, session: (SessionState & { implicitTls: boolean }) | undefined): void {
     const runner = this.current;
     if (!runner || session?.data) return;
+    // The mistake itself is named after the dot: "wants more of it, :hint says what" just before it
+    // only sent the learner elsewhere for the same answer.
+    if (verb === '.' && this.host.messageMistake?.()) return;
     const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex;
     // Once per step; but a session already under TLS is said again for each kind of command that meets
     // it (an EHLO whose reply has no STARTTLS, then another command): the learner reads the last one.

@@ -92,6 +92,7 @@ export class Tutor implements TutorCommandHost {
         ask: (c) => this.ask(c),
         openSession: () => this.lines.connect(),
         labFor: (lesson) => this.labFor(lesson),
+        messageMistake: () => this.lines.messageMistake,
       },
       lessons,
       progress,

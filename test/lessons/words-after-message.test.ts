@@ -34,6 +34,16 @@ describe('a message with no empty line after its header', () => {
     expect(words[0]).not.toMatch(/send it again|MAIL FROM/);
   });
 
+  it('taken while the step still wants one (lesson 4): named once, with no "wants more of it: :hint" before it', async () => {
+    const { t, send, said } = await start('04-data');
+    await send([...envelope, ...headerThenBody]);
+    expect(t.state().step?.index).toBe(2);
+    const words = noEmptyLine(said);
+    expect(words).toHaveLength(1);
+    expect(words[0]).toMatch(/took it as it was.*RFC 5321 §4\.1\.1\.4.*start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again, with an empty line after its last header field\./);
+    expect(infos(said).filter((w) => /wants more of it/.test(w))).toEqual([]);
+  });
+
   it('refused at the dot (a 554) while the step still wants a message: not "took it"; MAIL and RCPT again, then DATA', async () => {
     const { t, send, said } = await start('04-data');
     await send([':fault dot 554 5.7.1 Not today', ...envelope]);
