@@ -28,13 +28,18 @@ describe('lesson 16: STARTTLS typed before step 1', () => {
   });
 });
 
+/** Lesson 17 at step 5 on a greeted submission session (steps 1-4 are other tests' business). */
+async function atLesson17Step5() {
+  const tutor = await start('17-auth-submission');
+  const stepIs = (i: number) => vi.waitFor(() => expect(tutor.t.state().step?.index).toBe(i), { timeout: 10_000, interval: 20 });
+  await tutor.send([':next', ':next', ':next', ':connect submission', 'EHLO client.example', 'MAIL FROM:<alice@example.com>']);
+  await stepIs(4);
+  return { ...tutor, stepIs };
+}
+
 describe('lesson 17 step 5: STARTTLS then AUTH on one session', () => {
   it('the STARTTLS the step asks for, its 220 and the EHLO after it, get no "TLS is already active"', async () => {
-    const { t, send, said } = await start('17-auth-submission');
-    const stepIs = (i: number) => vi.waitFor(() => expect(t.state().step?.index).toBe(i), { timeout: 10_000, interval: 20 });
-    // Steps 1-4 are other tests' business: straight to step 5 on a greeted submission session.
-    await send([':next', ':next', ':next', ':connect submission', 'EHLO client.example', 'MAIL FROM:<alice@example.com>']);
-    await stepIs(4);
+    const { send, said, stepIs } = await atLesson17Step5();
     const before = said.length;
     await send(['STARTTLS', 'EHLO client.example', 'AUTH LOGIN', ':base64 alice', ':base64 alice-secret']);
     await stepIs(5);
@@ -44,10 +49,7 @@ describe('lesson 17 step 5: STARTTLS then AUTH on one session', () => {
 
 describe('lesson 17 step 5: a second STARTTLS', () => {
   it('gets its 503 named and no :reconnect: the TLS is the step\'s own, and AUTH on it still passes', async () => {
-    const { t, send, said } = await start('17-auth-submission');
-    const stepIs = (i: number) => vi.waitFor(() => expect(t.state().step?.index).toBe(i), { timeout: 10_000, interval: 20 });
-    await send([':next', ':next', ':next', ':connect submission', 'EHLO client.example', 'MAIL FROM:<alice@example.com>']);
-    await stepIs(4);
+    const { send, said, stepIs } = await atLesson17Step5();
     await send(['STARTTLS', 'EHLO client.example']);
     const before = said.length;
     await send(['STARTTLS']);
