@@ -124,7 +124,7 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
   const explains = new ExplainMemory(opts.explainMode);
   const groups = new PipelineGroups(learner);
   const wire = new WireView();
-  // As the TUI (transcript-model.ts's untilTaught): what a later lesson teaches is named, not explained.
+  // As the TUI (event-rows.ts's untilTaught): what a later lesson teaches is named, not explained.
   const pointedAt = new Set<string>();
   const explain = (e: LabEvent) => {
     // Other clients' lines come without explanations (the learner's own would be buried).
