@@ -21,15 +21,9 @@ const REMOTE_MTAS = 'remote MTAs on loopback:';
 /** A delivery's outcome, by how it reads. */
 const OUTCOME_TONE: Record<'delivered' | 'deferred' | 'bounced', Tone> = { delivered: 'ok', deferred: 'warn', bounced: 'error' };
 
-/** A kind of event a later lesson teaches: named in a line, its explanation left to that lesson. */
+/** A kind of event a later lesson teaches (the tutor says which): pointed at, not explained. */
 function untilTaught(model: TranscriptModel, e: LabEvent, explain: string | undefined): string | undefined {
-  const kind = taughtKind(e);
-  const n = model.mode === 'tutor' ? model.later?.()?.[kind] : undefined;
-  if (n === undefined || explain === undefined) return explain;
-  // Said once a lesson for each kind (a relay has three DNS lookups).
-  if (model.pointedAt.has(kind)) return undefined;
-  model.pointedAt.add(kind);
-  return `Lesson ${n} takes this up.`;
+  return model.laterLessons.explain(e, explain, model.mode === 'tutor' ? model.later?.()?.[taughtKind(e)] : undefined);
 }
 
 export interface EventContext {
@@ -184,10 +178,7 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
       if (model.mode === 'tutor') tutorRows(model, e, out);
       break;
     case 'lesson':
-      if (e.action === 'start' || e.action === 'restart') {
-        model.pointedAt.clear();
-        lessonStarted(model);
-      }
+      if (e.action === 'start' || e.action === 'restart') lessonStarted(model);
       if (e.action === 'restart') {
         // A fresh transcript for the restarted lesson: what came before stays in the scrollback.
         out.restart();

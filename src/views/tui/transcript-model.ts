@@ -18,7 +18,7 @@ import type { Direction, LabEvent, Leg } from '../../events/types.js';
 import type { SessionState } from '../../protocol/session.js';
 import type { Stage } from '../../protocol/stages.js';
 import { clockTime } from '../describe.js';
-import { ExplainMemory } from '../explain-memory.js';
+import { ExplainMemory, LaterLessons } from '../explain-memory.js';
 import { PipelineGroups } from '../pipeline-groups.js';
 import { WireView } from '../wire-view.js';
 import { BodyFlood } from './body-flood.js';
@@ -117,8 +117,8 @@ export interface TranscriptModel {
    * lessons early: they stay, in a line each, pointing at the lesson.
    */
   later?: () => Record<string, number> | undefined;
-  /** The kinds of event pointed at a later lesson in this lesson already. */
-  pointedAt: Set<string>;
+  /** The kinds of event pointed at a later lesson in this lesson already (explain-memory.ts). */
+  laterLessons: LaterLessons;
   nextId: number;
   lastGroup?: string;
   /** Groups whose header is on screen already: coming back to one says "(cont.)". */
@@ -189,7 +189,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     stages: { visited: [] },
     learnerStates: new Map(),
     learnerQueued: false,
-    pointedAt: new Set(),
+    laterLessons: new LaterLessons(),
     generation: 0,
     wire: new WireView(),
     flood: new BodyFlood(),
@@ -226,6 +226,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') continue;
     const group = groupOf(model, e);
     model.explains.observe(e);
+    model.laterLessons.observe(e);
     model.wire.observe(e);
     // In the tutor, other people's sessions (and their messages) come without explanations: the
     // learner reads their own session's; the others would bury it under a load test. Their own come
