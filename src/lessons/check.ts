@@ -85,6 +85,14 @@ export function waitOf(line: string): number | undefined {
  */
 const QUIET_MS = 150;
 
+/**
+ * Lesson 22's `:grade` passes its step only on a passing grade, and every lab of the check, the
+ * grader's too, runs in this one process: beside the test suite at load 15 a greeting reached swaks
+ * (the reference client) over 6 s late, and it was graded as failing. {timeout} 12 s: the grade takes
+ * ~25 s (swaks waits twice on the stalled server), beside lessons that take longer.
+ */
+const CHECK_PROGRAM_LIMIT_MS = 60_000;
+
 /** Play `lines` as the learner would type them, in a fresh lab, and report how far the lesson got. */
 export async function replay(lesson: Lesson, lessonsDir: string, lines: string[], opts: ReplayOptions): Promise<ReplayOutcome> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `smtp-lab-check-${lesson.id}-`));
@@ -105,7 +113,7 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   });
   try {
     lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus, timeScale: opts.timeScale });
-    tutor = await Tutor.create({ lab, lessonsDir, progress: Progress.inMemory(), lessonId: lesson.id, resumeAt: opts.resumeAt });
+    tutor = await Tutor.create({ lab, lessonsDir, progress: Progress.inMemory(), lessonId: lesson.id, resumeAt: opts.resumeAt, programLimitMs: CHECK_PROGRAM_LIMIT_MS });
     for (const [i, line] of lines.entries()) {
       current = i;
       opts.onProgress?.(passedAt, i);
@@ -305,7 +313,7 @@ export async function checkLessons(dir: string, opts: CheckOptions): Promise<Che
  * seconds on the grader's stalled server).
  */
 function expectedWait(lesson: Lesson, timeScale = 1): number {
-  return lesson.solution.reduce((ms, line) => ms + (waitOf(line) ?? 0) * timeScale + (/^\s*:(grade|run)\b/.test(line) ? 10_000 : 0), 0);
+  return lesson.solution.reduce((ms, line) => ms + (waitOf(line) ?? 0) * timeScale + (/^\s*:grade\b/.test(line) ? 25_000 : /^\s*:run\b/.test(line) ? 10_000 : 0), 0);
 }
 
 function clip(s: string, n = 60): string {

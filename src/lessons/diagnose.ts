@@ -93,10 +93,22 @@ export function domainTypo(line: string, worldDomains: readonly string[]): strin
 }
 
 /**
- * The lines of a message as typed (before the final dot): is there a body line before any empty line?
- * Then the body was read as part of the header (RFC 5322 §2.1: the empty line separates them).
+ * Where a message's dot left things, from the session's own state: what the words after it may say.
  */
-export function missingHeaderSeparator(lines: readonly string[]): string | undefined {
+export interface AfterDot {
+  /** The code of the server's reply to the dot; undefined when none came. */
+  code?: number;
+  /** The learner's session is still open after it. */
+  open: boolean;
+}
+
+/**
+ * The lines of a message as typed (before the final dot): is there a body line before any empty line?
+ * Then the body was read as part of the header (RFC 5322 §2.1: the empty line separates them). What the
+ * server did with it comes from the reply to the dot; how to send it again only when `again` (the step
+ * that asked for this message is still open).
+ */
+export function missingHeaderSeparator(lines: readonly string[], after: AfterDot = { code: 250, open: true }, again = false): string | undefined {
   let sawHeader = false;
   for (const line of lines) {
     if (line === '') return undefined;
@@ -107,27 +119,41 @@ export function missingHeaderSeparator(lines: readonly string[]): string | undef
       continue;
     }
     if (!sawHeader) return undefined; // a message with no header at all: nothing was mistaken for one
-    return `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1). The server took it as it was; type an empty line after the last header field next time. ${AGAIN}`;
+    const read = `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1).`;
+    const taken =
+      after.code === undefined
+        ? ' The session closed before the server answered the dot, so the message was not taken.'
+        : after.code < 400
+          ? ' The server took it as it was.'
+          : ` The server did not take it: it answered ${after.code} to the dot.`;
+    return `${read}${taken} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
   }
   return undefined;
 }
 
-/** After a message the server took: its transaction is over, the buffers it filled are cleared, so a new one starts from MAIL (RFC 5321 §4.1.1.4). */
-const AGAIN = 'That message ended its transaction and used up its envelope (RFC 5321 §4.1.1.4): to send it again, start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again.';
+/**
+ * How to send a message again, from where the session stands: the reply to the dot, 250 or not, ended
+ * the transaction, and the server cleared its envelope (RFC 5321 §4.1.1.4), so a new one starts from
+ * MAIL; a closed session starts from its greeting and EHLO.
+ */
+function sendAgain(after: AfterDot, fixed: string): string {
+  if (!after.open) return `Your session is closed: the next line you type opens a new one. Send \`EHLO client.example\`, then \`MAIL FROM:<…>\` and \`RCPT TO:<…>\`, then \`DATA\`, and type the message again, ${fixed}.`;
+  return `The reply to the dot ended the transaction, and the server cleared its envelope with it (RFC 5321 §4.1.1.4): to send it again, start with \`MAIL FROM:<…>\` and \`RCPT TO:<…>\`, then \`DATA\`, and type the message again, ${fixed}.`;
+}
 
 /**
  * The lines of a message as typed (before the final dot): a Date: field in its header whose value is
  * not an RFC 5322 §3.3 date-time, and what is wrong with it. How to send it again only when `again`
  * (the current step tests the Date: and has not passed): elsewhere the message did what was asked.
  */
-export function badDateField(lines: readonly string[], again = false): string | undefined {
+export function badDateField(lines: readonly string[], again = false, after: AfterDot = { code: 250, open: true }): string | undefined {
   for (const line of lines) {
     if (line === '') return undefined;
     const m = /^Date:(.*)$/i.exec(line);
     if (!m) continue;
     const problem = dateTimeProblem(m[1]!);
     if (problem === undefined) return undefined;
-    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${AGAIN}` : ''}`;
+    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${sendAgain(after, 'with a date-time in its Date:')}` : ''}`;
   }
   return undefined;
 }
@@ -141,10 +167,29 @@ export class MistakeWatcher {
   private messageLines: string[] = [];
   private readonly toldInMessage = new Set<string>();
 
+  /**
+   * The message being ended has a mistake named after its dot (no empty line after the header, a
+   * Date: that is not a date-time): a vaguer word about it ("wants more of it") would only be in the way.
+   */
+  messageMistake(): boolean {
+    return missingHeaderSeparator(this.messageLines) !== undefined || badDateField(this.messageLines) !== undefined;
+  }
+
   /** After the server answered (or took) `line`: the words to say, if any. */
   afterLine(
     line: string,
-    at: { inMessage: boolean; session: string | undefined; lessonOrder: number; worldDomains: readonly string[]; dateStepOpen?: boolean },
+    at: {
+      inMessage: boolean;
+      session: string | undefined;
+      lessonOrder: number;
+      worldDomains: readonly string[];
+      /** The step that asked for this message is still open (the dot did not pass it). */
+      messageStepOpen?: boolean;
+      /** That step tests the Date: field. */
+      dateStepOpen?: boolean;
+      /** After the dot: its reply and whether the session is still open. */
+      afterDot?: AfterDot;
+    },
   ): string | undefined {
     if (!at.inMessage) {
       this.messageLines = [];
@@ -152,7 +197,7 @@ export class MistakeWatcher {
     }
     if (line === '.') {
       // One account of the message: a missing empty line first (it swallows the body into the header).
-      const words = missingHeaderSeparator(this.messageLines) ?? badDateField(this.messageLines, at.dateStepOpen);
+      const words = missingHeaderSeparator(this.messageLines, at.afterDot, at.messageStepOpen) ?? badDateField(this.messageLines, at.dateStepOpen, at.afterDot);
       this.messageLines = [];
       return words;
     }

@@ -8,16 +8,18 @@
 import type { ListenerRole, TutorSays } from '../events/types.js';
 import { expandBase64 } from '../protocol/sasl.js';
 import { MistakeWatcher } from './diagnose.js';
+import { wantsDateTime, wantsMessage } from './nudge.js';
 import type { LearnerSession } from './learner-session.js';
 import type { TutorLab } from './tutor-types.js';
+import type { Step } from './types.js';
 
 export interface LearnerLinesHost {
   /** The lab running now (a lesson with `world:` replaces it). */
   lab(): TutorLab;
   /** The current lesson's place in the curriculum (some mistakes are only worth a word early on). */
   lessonOrder(): number;
-  /** The current step (not yet passed) tests a message's Date: field (`wire.dateTime`). */
-  dateStepOpen(): boolean;
+  /** The current step, not yet passed (steps are kept as loaded: the same object while it is current). */
+  openStep(): Step | undefined;
   say(says: TutorSays, text: string): void;
 }
 
@@ -42,6 +44,11 @@ export class LearnerLines {
     return this.learner.dataMode;
   }
 
+  /** The message being ended has a mistake these words will name after its dot (diagnose.ts). */
+  get messageMistake(): boolean {
+    return this.mistakes.messageMistake();
+  }
+
   /** The last reply was a 334: the next line typed is an AUTH response. */
   get awaitingSasl(): boolean {
     return this.learner.awaitingSasl;
@@ -64,6 +71,7 @@ export class LearnerLines {
       const inMessage = this.learner.dataMode;
       const session = this.learner.id;
       const wasOpen = this.learner.state?.transaction ?? false;
+      const stepBefore = this.host.openStep();
       await this.learner.send(line);
       if (secret) return;
       const nested = inMessage || session === undefined ? undefined : this.transactionAfter(session, line, wasOpen);
@@ -72,13 +80,31 @@ export class LearnerLines {
         inMessage,
         session,
         lessonOrder: this.host.lessonOrder(),
-        dateStepOpen: this.host.dateStepOpen(),
+        ...(inMessage && line === '.' ? this.afterMessage(session, stepBefore) : {}),
         worldDomains: [...this.host.lab().world.domains.keys()],
       });
       if (words) this.host.say('info', words);
     } catch (err) {
       this.host.say('error', (err as Error).message);
     }
+  }
+
+  /**
+   * After a message's dot: where the session stands (the reply to the dot, open or closed) and whether
+   * the step that asked for a message is still open — the words say "send it again" only then.
+   */
+  private afterMessage(session: string | undefined, stepBefore: Step | undefined) {
+    const step = this.host.openStep();
+    const same = step !== undefined && step === stepBefore;
+    const state = session === undefined ? undefined : this.learner.stateOf(session);
+    const code = session === undefined ? undefined : this.learner.lastReplyCode(session);
+    // The last reply is the dot's only if one came after the 354 (DATA mode ends with the dot's reply).
+    const answered = state !== undefined && !state.data && code !== undefined && code !== 354;
+    return {
+      messageStepOpen: same && wantsMessage(step.expect),
+      dateStepOpen: same && wantsDateTime(step.expect),
+      afterDot: { ...(answered ? { code } : {}), open: this.learner.connected && !(state?.closed ?? false) },
+    };
   }
 
   /**

@@ -11,7 +11,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, findLesson, firstTaught, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { nudgeFor, tlsAlreadyActive } from './nudge.js';
+import { nudgeFor, secondStartTls, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -31,6 +31,8 @@ export interface LessonFlowHost {
   openSession(): Promise<void>;
   /** Make the lab the one this lesson runs in: a lesson that overrides the world restarts it. */
   labFor(lesson: Lesson): Promise<void>;
+  /** The message just ended has a mistake the tutor names after its dot (diagnose.ts). */
+  messageMistake?(): boolean;
 }
 
 /** Where a run begins: the lesson and step chosen, and whether it resumes where the learner left. */
@@ -51,8 +53,7 @@ export class LessonFlow {
   /** The one-line welcome of a first start was said (once per run, not once per lesson). */
   private welcomed = false;
   /** A `:grade` is running: a lesson it completes says so once the grade is in. */
-  private gradePending = false;
-  private completionHeld: (() => void) | undefined;
+  /** The grade being decided (`graded`): the lesson's completion, said inside it, names the score. */
   private score: { points: number; total: number } | undefined;
 
   constructor(
@@ -202,7 +203,7 @@ export class LessonFlow {
     const session = state && { ...state, implicitTls: learner.listener === 'smtps' };
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
-    else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', tlsAlreadyActive(undefined, session.implicitTls));
+    else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', secondStartTls(runner, session.implicitTls));
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */
@@ -262,10 +263,7 @@ export class LessonFlow {
       if (runner.skippedSteps > 0) this.progress.skipThrough(lesson.id);
       else this.progress.complete(lesson.id);
       const advancing = this.advancing;
-      const complete = () => this.onLessonComplete(lesson, advancing, runner.skippedSteps);
-      // A `:grade` passed the step by its echo: "Lesson complete" waits for the grade and says its score.
-      if (this.gradePending) this.completionHeld = complete;
-      else complete();
+      this.onLessonComplete(lesson, advancing, runner.skippedSteps);
     });
     // The tutor feeds the runner itself (observe), so a reply is graded before it is judged a miss;
     // events before this (the greeting) are not evidence.
@@ -294,27 +292,40 @@ export class LessonFlow {
     return `Lesson ${this.lessons.indexOf(lesson) + 1}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]`;
   }
 
-  /** `:grade` is about to run (before its echo, which may complete the lesson). */
+  /** `:grade` is about to run (before its echo): a step its echo would pass waits for the grade. */
   gradeStarting(): void {
-    this.gradePending = true;
     this.score = undefined;
+    this.current?.awaitVerdict((e) => e.type === 'tutor' && e.says === 'echo' && /^:grade\b/.test(e.text));
   }
 
-  /** The grade is in (or failed: no score): a lesson completion held for it is said now, with the score. */
-  graded(score?: { points: number; total: number }): void {
-    if (!this.gradePending) return;
-    this.gradePending = false;
+  /**
+   * The grade is in (no score: it failed to run). The step passes only on a passing grade, and the
+   * lesson's completion then says the score; a failing one leaves the step where it is, and says so.
+   */
+  graded(score?: { points: number; total: number; passed: boolean }): void {
+    const runner = this.current;
+    if (!runner) return;
     this.score = score;
-    const held = this.completionHeld;
-    this.completionHeld = undefined;
-    held?.();
+    const decided = runner.verdict(score?.passed === true);
     this.score = undefined;
+    if (!decided || score?.passed) return;
+    const n = this.lessons.indexOf(runner.lesson) + 1;
+    this.host.say(
+      'info',
+      score
+        ? `Your client scored ${score.points}/${score.total} points, and a required check did not pass (FAIL above): lesson ${n} is not complete. Fix what those lines say, then \`:grade\` it again.`
+        : `The grade did not finish (see above), so lesson ${n} is not complete: \`:grade\` it again.`,
+    );
+    this.host.changed();
   }
 
   /** "That worked, but…", once per step (nudge.ts decides when). */
   private nudgeIfStepMissed(verb: string, session: (SessionState & { implicitTls: boolean }) | undefined): void {
     const runner = this.current;
     if (!runner || session?.data) return;
+    // The mistake itself is named after the dot: "wants more of it, :hint says what" just before it
+    // only sent the learner elsewhere for the same answer.
+    if (verb === '.' && this.host.messageMistake?.()) return;
     const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex;
     // Once per step; but a session already under TLS is said again for each kind of command that meets
     // it (an EHLO whose reply has no STARTTLS, then another command): the learner reads the last one.

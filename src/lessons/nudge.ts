@@ -64,12 +64,26 @@ function insteadOfNoop(p: Predicate, verb: string, step: number): string | undef
  * The 503 is smtp-server's choice: RFC 3207 defines no reply to a second STARTTLS; 503 is RFC 5321
  * §4.2.2's "bad sequence of commands".
  */
-export function tlsAlreadyActive(step?: number, implicit = false): string {
-  const asks = step === undefined ? '' : `, and step ${step} asks for what comes before TLS`;
+export function tlsAlreadyActive(step: number, implicit = false): string {
+  const asks = `, and step ${step} asks for what comes before TLS`;
   const refused = 'the server answers STARTTLS with 503, a bad sequence of commands (RFC 5321 §4.2.2)';
   if (implicit)
     return `This session is on the smtps listener, under TLS from its first byte (RFC 8314 §3.3)${asks}: STARTTLS is not offered there (RFC 3207 §4.2), and ${refused}. \`:connect mx\` opens a plain session where STARTTLS is offered.`;
   return `TLS is already active on this session (a STARTTLS was answered 220)${asks}: the server no longer offers STARTTLS in its EHLO reply (RFC 3207 §4.2), and ${refused}. \`:reconnect\` starts a fresh plain session.`;
+}
+
+/**
+ * The 503 to a STARTTLS on a session already under TLS. The way out (`:reconnect`, `:connect mx`) only
+ * where the step wants what comes before TLS and this TLS is not its own doing (lesson 16 step 1);
+ * elsewhere (lesson 17 step 5, whose STARTTLS part holds, or a step that does not care) the session goes
+ * on under TLS and nothing needs undoing.
+ */
+export function secondStartTls(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'partHolds'> | undefined, implicit = false): string {
+  const step = runner?.step;
+  if (runner && step && wantsStartTls(step.expect) && !startTlsPartHolds(runner, step.expect)) return tlsAlreadyActive(runner.stepIndex + 1, implicit);
+  const refused = 'so the server answered this STARTTLS with 503, a bad sequence of commands (RFC 5321 §4.2.2). Nothing else changed: the session goes on under TLS.';
+  if (implicit) return `This session is on the smtps listener, under TLS from its first byte (RFC 8314 §3.3): there is no plain session to upgrade, ${refused}`;
+  return `TLS is already active on this session (your STARTTLS was answered 220 and the handshake finished), ${refused}`;
 }
 
 /** Some part of the step about STARTTLS (its command or the reply to it) holds: this TLS is the step's. */

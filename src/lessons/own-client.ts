@@ -11,21 +11,23 @@ import type { LearnerScope } from './predicates.js';
 import type { TutorLab } from './tutor-types.js';
 
 /** How long a learner's program may run (a client that waits for a stalled server must give up before). */
-const PROGRAM_TIMEOUT_MS = 15_000;
+export const PROGRAM_LIMIT_MS = 15_000;
 
 export interface OwnClientHost {
   readonly lab: TutorLab;
   readonly bus: EventBus;
   readonly scope: LearnerScope;
+  /** How long the program may run (PROGRAM_LIMIT_MS unless the tutor was given another). */
+  readonly limitMs: number;
   say(says: TutorSays, text: string): void;
-  /** `:grade`'s score, once it is in: the lesson's completion says it. */
-  graded?(score: { points: number; total: number }): void;
+  /** `:grade`'s score, once it is in: a step it would pass passes only when it passed, and the completion says it. */
+  graded?(score: { points: number; total: number; passed: boolean }): void;
 }
 
 /** `:run <command>`: `{host}`, `{port}`, `{from}`, `{to}`, `{message}`, `{timeout}` filled in; what it printed is said when it ends. */
 export async function runOwnClient(host: OwnClientHost, commandLine: string): Promise<void> {
   const [{ runProgram, replyTimeoutSeconds }, { messageText }] = await Promise.all([import('../grade/client/program.js'), import('../grade/grade-client.js')]);
-  const p = { ...placeholders(host.lab), timeout: replyTimeoutSeconds(PROGRAM_TIMEOUT_MS) };
+  const p = { ...placeholders(host.lab), timeout: replyTimeoutSeconds(host.limitMs) };
   // {message}: a message file, as `grade client` gives one, kept beside the lab's data.
   p.message = path.join(host.lab.dataDir, 'your-client-message.eml');
   writeFileSync(p.message, messageText(p.from, p.to));
@@ -33,8 +35,8 @@ export async function runOwnClient(host: OwnClientHost, commandLine: string): Pr
     if (e.type === 'session-open' && e.leg === 'inbound') host.scope.sessions.add(e.session);
   });
   try {
-    const run = await runProgram([commandLine], p, PROGRAM_TIMEOUT_MS);
-    const how = run.spawnError ?? (run.timedOut ? `still running after ${PROGRAM_TIMEOUT_MS / 1000} s: stopped` : `exit code ${run.exitCode ?? run.signal}`);
+    const run = await runProgram([commandLine], p, host.limitMs);
+    const how = run.spawnError ?? (run.timedOut ? `still running after ${host.limitMs / 1000} s: stopped` : `exit code ${run.exitCode ?? run.signal}`);
     const output = (run.stderr || run.stdout).trim().split('\n').slice(-3).join('\n');
     host.say(run.exitCode === 0 ? 'info' : 'error', `Your program ended (${how}).${output ? `\n${output}` : ''}`);
   } finally {
@@ -47,9 +49,9 @@ export async function gradeOwnClient(host: OwnClientHost, commandLine: string): 
   const [{ gradeClient }, { formatText }] = await Promise.all([import('../grade/grade-client.js'), import('../grade/format/text.js')]);
   host.say('info', 'Grading: your program runs again against a fresh lab, normally and against five faults (421, 451, 550, 554, a stall)…');
   const p = placeholders(host.lab);
-  const report = await gradeClient({ command: [commandLine], timeoutMs: PROGRAM_TIMEOUT_MS, from: p.from, to: p.to });
+  const report = await gradeClient({ command: [commandLine], timeoutMs: host.limitMs, from: p.from, to: p.to });
   host.say(report.passed ? 'explain' : 'info', formatText(report));
-  host.graded?.({ points: report.points, total: report.total });
+  host.graded?.({ points: report.points, total: report.total, passed: report.passed });
 }
 
 function placeholders(lab: TutorLab): { host: string; port: number; from: string; to: string; message: string } {

@@ -45,6 +45,8 @@ export class LessonRunner {
   private completeCbs = new Set<(l: Lesson) => void>();
   private _complete = false;
   private grading = false;
+  /** A command whose outcome comes after its echo (lesson 22's `:grade`): which events it is, while its verdict is due. */
+  private verdictFor: ((e: LabEvent) => boolean) | undefined;
   private _started = false;
 
   constructor(
@@ -174,6 +176,30 @@ export class LessonRunner {
     return holds(learnerPart(step.expect), this.scope.context(this.window));
   }
 
+  /**
+   * A command is running whose echo is on the stream but whose outcome is not (`:grade`): a step it
+   * would pass waits for `verdict`, so a failing grade passes nothing and its words come after the report.
+   */
+  awaitVerdict(command: (e: LabEvent) => boolean): void {
+    this.verdictFor = command;
+  }
+
+  /**
+   * The outcome of the command awaitVerdict named: passed, the step is graded with its echo; not
+   * passed, its echo is spent. True when the step held by that command's echo (the verdict decided the step).
+   */
+  verdict(passed: boolean): boolean {
+    const command = this.verdictFor;
+    this.verdictFor = undefined;
+    const step = this.step;
+    if (!command || !step) return false;
+    const without = this.window.filter((e) => !command(e));
+    const decided = holds(step.expect, this.scope.context(this.window)) && !holds(step.expect, this.scope.context(without));
+    if (!passed) this.window = without;
+    this.grade();
+    return decided;
+  }
+
   /** Grade again (e.g. when the learner's session id became known after its first events). */
   recheck(): void {
     this.grade();
@@ -251,6 +277,8 @@ export class LessonRunner {
       while (!this._complete) {
         const step = this.lesson.steps[this.index]!;
         if (!holds(step.expect, this.scope.context(this.window))) break;
+        // Held by the command's echo until its outcome is in (verdict).
+        if (this.verdictFor && this.window.some(this.verdictFor)) break;
         // Graded again when the reply comes (observe), so the words follow it.
         if (this.replyDue()) {
           this.heldForReply = true;

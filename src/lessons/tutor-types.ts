@@ -79,6 +79,12 @@ export interface TutorOptions {
    * inviting a :next nobody can type.
    */
   demo?: boolean;
+  /**
+   * How long `:run` and `:grade` let the learner's program run (its `{timeout}` is a fifth): 15 s by
+   * default. `lessons check` gives more: it replays every lesson in one process, where a lab's greeting
+   * came over 3 s late under load and the reference client was graded as failing.
+   */
+  programLimitMs?: number;
 }
 
 /** A y/n question the tutor waits on: the next line typed answers it. */

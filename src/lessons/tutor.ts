@@ -18,8 +18,7 @@ import { LearnerLines } from './learner-lines.js';
 import { LearnerSession } from './learner-session.js';
 import { LessonFlow, type StartAt } from './lesson-flow.js';
 import { loadLessons } from './load.js';
-import { wantsDateTime } from './nudge.js';
-import type { OwnClientHost } from './own-client.js';
+import { PROGRAM_LIMIT_MS, type OwnClientHost } from './own-client.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { echoOf, isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
@@ -81,10 +80,7 @@ export class Tutor implements TutorCommandHost {
     this.lines = new LearnerLines(this.learner, {
       lab: () => this.lab,
       lessonOrder: () => this.lessons.runner?.lesson.order ?? 0,
-      dateStepOpen: () => {
-        const r = this.lessons.runner;
-        return r?.step !== undefined && wantsDateTime(r.step.expect);
-      },
+      openStep: () => this.lessons.runner?.step,
       say: (says, text) => this.say(says, text),
     });
     this.lessons = new LessonFlow(
@@ -96,6 +92,7 @@ export class Tutor implements TutorCommandHost {
         ask: (c) => this.ask(c),
         openSession: () => this.lines.connect(),
         labFor: (lesson) => this.labFor(lesson),
+        messageMistake: () => this.lines.messageMistake,
       },
       lessons,
       progress,
@@ -251,7 +248,7 @@ export class Tutor implements TutorCommandHost {
 
   /** The learner's own client runs against the lab running now, its sessions counted as the learner's. */
   get ownClient(): OwnClientHost {
-    return { lab: this.lab, bus: this.bus, scope: this.scope, say: (says, text) => this.say(says, text), graded: (score) => this.lessons.graded(score) };
+    return { lab: this.lab, bus: this.bus, scope: this.scope, limitMs: this.opts.programLimitMs ?? PROGRAM_LIMIT_MS, say: (says, text) => this.say(says, text), graded: (score) => this.lessons.graded(score) };
   }
 
   /** Leave the tutor; in the middle of a message, only once the learner says so (it would be lost). */
@@ -305,7 +302,7 @@ export class Tutor implements TutorCommandHost {
         if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
         await hit.command.run(this, hit.arg);
       } finally {
-        // A grade that ended without a score (an error) still lets a lesson it completed say so.
+        // A grade that ended without a score (an error) is a verdict too: the step it held stays.
         if (hit?.command.name === ':grade') this.lessons.graded();
         const held = this.heldWords ?? [];
         if (hold) this.heldWords = undefined;

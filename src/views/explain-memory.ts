@@ -6,6 +6,7 @@
  * and the lesson's start are read from the stream (the tutor says them), so every view agrees.
  */
 import type { ExplainMode, LabEvent } from '../events/types.js';
+import { taughtKind } from '../lessons/curriculum.js';
 
 export class ExplainMemory {
   private seen = new Set<string>();
@@ -29,6 +30,33 @@ export class ExplainMemory {
     if (this.seen.has(key)) return briefOf(e.explain);
     this.seen.add(key);
     return e.explain;
+  }
+}
+
+/**
+ * A kind of event a later lesson teaches (curriculum.ts's taughtKind: the receiver's DKIM, SPF and
+ * DMARC checks shown in lesson 8): named once a lesson in a line, "Lesson N takes this up.", its
+ * explanation left to that lesson. The same in every view.
+ */
+export class LaterLessons {
+  private pointed = new Set<string>();
+
+  /** Follow the stream: a lesson's start (or restart) points at each kind again. */
+  observe(e: LabEvent): void {
+    if (e.type === 'lesson' && (e.action === 'start' || e.action === 'restart')) this.pointed.clear();
+  }
+
+  /**
+   * The explanation to show, given the one the explain memory chose (`explain`) and the lesson that
+   * teaches this kind (`lesson`, undefined when none later does): that lesson pointed at, once.
+   */
+  explain(e: LabEvent, explain: string | undefined, lesson: number | undefined): string | undefined {
+    if (lesson === undefined || explain === undefined) return explain;
+    const kind = taughtKind(e);
+    // Said once a lesson for each kind (a relay has three DNS lookups).
+    if (this.pointed.has(kind)) return undefined;
+    this.pointed.add(kind);
+    return `Lesson ${lesson} takes this up.`;
   }
 }
 

@@ -4,11 +4,11 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { TutorEvent } from '../events/types.js';
-import { renderLines, renderMarkdown } from './tui/markdown.js';
+import { renderLessonList, renderLines, renderMarkdown } from './tui/markdown.js';
 import type { StyledLine } from './tui/inline-wrap.js';
 import { styledLinesAnsi } from './tui/styled-ansi.js';
 
-/** The plain tutor puts a two-column mark ("» ", "? ") before every output but the reading and help. */
+/** The plain tutor puts a two-column mark ("» ", "? ") before every output but the reading, help and the lesson list. */
 const MARK = 2;
 
 export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: number, c: ChalkInstance): string {
@@ -26,6 +26,9 @@ export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: nu
       break;
     case 'help':
       lines = renderLines(o.text, width, false, md);
+      break;
+    case 'list':
+      lines = renderLessonList(o.text, width);
       break;
     default:
       lines = renderLines(o.text, width - MARK, true, md);

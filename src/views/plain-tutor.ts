@@ -11,7 +11,7 @@ import type { Tutor } from '../lessons/tutor.js';
 import { taughtKind } from '../lessons/curriculum.js';
 import { clockTime, describeEvent } from './describe.js';
 import { WireView } from './wire-view.js';
-import { ExplainMemory } from './explain-memory.js';
+import { ExplainMemory, LaterLessons } from './explain-memory.js';
 import { PipelineGroups } from './pipeline-groups.js';
 import { stageColour } from './plain.js';
 
@@ -79,13 +79,15 @@ export function formatTranscriptEvent(
 
 export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 'text'>): string {
   // Continuation lines line up under the text, after the two-character mark.
-  const text = e.says === 'lesson-text' || e.says === 'reading' || e.says === 'help' ? e.text : e.text.replace(/\n/g, '\n  ');
+  const text = e.says === 'lesson-text' || e.says === 'reading' || e.says === 'help' || e.says === 'list' ? e.text : e.text.replace(/\n/g, '\n  ');
   switch (e.says) {
     case 'lesson-text':
     case 'reading':
+    // :lessons is printed as :read is, whole: a plain view pages nothing (it has no screen of its own,
+    // and a pager's keys would be taken from the lines the learner types next).
+    case 'list':
       return `\n${c.bold('═'.repeat(60))}\n${text}\n${c.bold('═'.repeat(60))}`;
     case 'info':
-    case 'list':
     case 'step':
       return c.green(`» ${text}`);
     case 'hint':
@@ -122,23 +124,18 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
   const explains = new ExplainMemory(opts.explainMode);
   const groups = new PipelineGroups(learner);
   const wire = new WireView();
-  // As the TUI (transcript-model.ts's untilTaught): what a later lesson teaches is named, not explained.
-  const pointedAt = new Set<string>();
+  // As the TUI: what a later lesson teaches is named, not explained.
+  const laterLessons = new LaterLessons();
   const explain = (e: LabEvent) => {
     // Other clients' lines come without explanations (the learner's own would be buried).
     if (e.type === 'wire' && e.leg === 'inbound' && !learner(e.session)) return undefined;
     const n = opts.explainMode === 'full' || (e.type === 'dns-lookup' && e.by === 'you') ? undefined : tutor.state().lesson?.later?.[taughtKind(e)];
-    if (n !== undefined && e.explain) {
-      if (pointedAt.has(taughtKind(e))) return undefined;
-      pointedAt.add(taughtKind(e));
-      return `Lesson ${n} takes this up.`;
-    }
-    return explains.textFor(e);
+    return laterLessons.explain(e, explains.textFor(e), n);
   };
   const print = (raw: LabEvent) => {
     for (const e of groups.push(raw)) {
       explains.observe(e);
-      if (e.type === 'lesson' && (e.action === 'start' || e.action === 'restart')) pointedAt.clear();
+      laterLessons.observe(e);
       wire.observe(e);
       const answers = e.type === 'wire' && groups.wasRegrouped(e) ? e.replyTo : undefined;
       const echoed = e.type === 'tutor' && e.says === 'echo' && opts.echo ? opts.echo(e.text) : undefined;

@@ -1,4 +1,5 @@
 /** Lesson 22: the learner's own client runs inside the tutor's lab, annotated as theirs, then graded. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hasCommand, wires } from '../helpers/lab.js';
 import { tutorOnLabPerTest } from '../helpers/tutor.js';
@@ -34,5 +35,24 @@ describe.skipIf(!hasCommand('swaks'))('bring your own client', () => {
     expect(complete).toBeGreaterThan(report);
     expect(said[complete]!.text).toMatch(new RegExp(`^Lesson complete: Bring your own client\\. Your client scored ${points}/${points} points\\.`));
     expect(await t.whenLessonComplete(1000)).toBe(true);
+  }, 60_000);
+
+  it('a failing grade is not "Lesson complete": the score is said, the step stays, and the lesson is not done', async () => {
+    const { t, said, send, progressFile } = await start('22-your-own-client');
+    await send([`:run ${SWAKS}`]);
+    expect(t.state().step!.index).toBe(1);
+    // A program that sends nothing: every check fails.
+    await send([':grade true']);
+    const report = said.findIndex((s) => /smtp-lab grade client/.test(s.text));
+    expect(report).toBeGreaterThan(0);
+    const [, points, total] = /^Score: (\d+)\/(\d+)/m.exec(said[report]!.text)!;
+    expect(Number(points)).toBeLessThan(Number(total));
+    const after = said.slice(report + 1).map((s) => s.text).join('\n');
+    expect(after).not.toMatch(/Lesson complete/);
+    expect(after).toMatch(new RegExp(`scored ${points}/${total} points.*not complete.*:grade`, 's'));
+    expect(said.slice(report + 1).some((s) => s.kind === 'explain')).toBe(false);
+    expect(t.state().step?.index).toBe(1);
+    expect(readFileSync(progressFile, 'utf8')).not.toMatch(/"22-your-own-client":\s*\{[^}]*"done":\s*true/);
+    // A passing grade then completes it, as the test above shows.
   }, 60_000);
 });

@@ -4,7 +4,7 @@
  * reached it in this lesson (the session itself never enters the queue).
  */
 import type { LabEvent } from '../../events/types.js';
-import { applySessionLine, newSession } from '../../protocol/session.js';
+import { applySessionLine, closeSession, newSession } from '../../protocol/session.js';
 import { STAGES, type Stage } from '../../protocol/stages.js';
 import type { TranscriptModel } from './transcript-model.js';
 
@@ -24,4 +24,23 @@ export function updateStages(model: TranscriptModel): void {
   const current = st?.stage;
   const next = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
   if (next.current !== model.stages.current || next.visited.join() !== model.stages.visited.join()) model.stages = next;
+}
+
+/** A learner's session closed: the bar keeps how far it got, as closed, until the next one. */
+export function learnerClosed(model: TranscriptModel, session: string): void {
+  const st = model.learnerStates.get(session);
+  if (st) model.learnerStates.set(session, closeSession(st));
+}
+
+/** A message the learner sent reached the queue: the bar shows the queue stage for this lesson. */
+export function learnerQueued(model: TranscriptModel): void {
+  model.learnerQueued = true;
+  updateStages(model);
+}
+
+/** A new lesson's bar: the open session still stands where it stood; its earlier mail does not count. */
+export function lessonStarted(model: TranscriptModel): void {
+  model.learnerQueued = false;
+  for (const [id, st] of model.learnerStates) if (st.closed) model.learnerStates.delete(id);
+  updateStages(model);
 }

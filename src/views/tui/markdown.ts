@@ -14,7 +14,7 @@
  * Pure (no React): the row and lesson-pane components render the styled lines it returns.
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { inlineSegs, lineText, parseInline, segsWidth, splitAtWidth, textWidth, wrapSegs, type MarkdownOptions, type Seg, type Style, type StyledLine } from './inline-wrap.js';
+import { inlineSegs, lineText, parseInline, segsWidth, splitAtWidth, textWidth, wrapSegs, wrapText, type MarkdownOptions, type Seg, type Style, type StyledLine } from './inline-wrap.js';
 
 /** A verbatim line cut at the edge; continuations start with a dim ↪ so they read as one line. */
 function verbatim(text: string, width: number, indent: string, style: Style = {}): StyledLine[] {
@@ -242,4 +242,19 @@ export function renderLines(text: string, width: number, inline: boolean, opts: 
     out.push(...wrapSegs(segs, width, [{ text: indent }], [{ text: `${indent}${hanging}` }]));
   }
   return out;
+}
+
+const NO_BREAK = '\u00a0';
+
+/**
+ * :lessons, a line a lesson: its number, id and status in their columns (the spaces kept, no-break, as
+ * wrapping would squeeze them), then its stages and title, wrapped under the id. The TUI's pager and
+ * the plain tutor lay it out alike.
+ */
+export function renderLessonList(text: string, width: number): StyledLine[] {
+  return text.split('\n').flatMap((line) => {
+    const cut = line.indexOf(' [');
+    const glued = cut > 0 ? line.slice(0, cut).replace(/ /g, NO_BREAK) + line.slice(cut) : line;
+    return wrapText({ text: glued }, width, [], [{ text: '    ' }]).map((l) => l.map((s) => ({ ...s, text: s.text.replaceAll(NO_BREAK, ' ') })));
+  });
 }

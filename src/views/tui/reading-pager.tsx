@@ -8,8 +8,8 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { useInput, useStdout } from 'ink';
-import { renderLines, renderMarkdown } from './markdown.js';
-import { wrapText, type StyledLine } from './inline-wrap.js';
+import { renderLessonList, renderLines, renderMarkdown } from './markdown.js';
+import type { StyledLine } from './inline-wrap.js';
 import { styledLinesAnsi } from './styled-ansi.js';
 import { useTheme } from './use-theme.js';
 
@@ -20,20 +20,6 @@ export interface ReadingPagerProps {
   columns: number;
   rows: number;
   onClose(): void;
-}
-
-const NO_BREAK = '\u00a0';
-
-/**
- * :lessons, a line a lesson: its number, id and status in their columns (the spaces kept, no-break, as
- * wrapping would squeeze them), then its stages and title, wrapped under the id.
- */
-function lessonLines(text: string, width: number): StyledLine[] {
-  return text.split('\n').flatMap((line) => {
-    const cut = line.indexOf(' [');
-    const glued = cut > 0 ? line.slice(0, cut).replace(/ /g, NO_BREAK) + line.slice(cut) : line;
-    return wrapText({ text: glued }, width, [], [{ text: '    ' }]).map((l) => l.map((s) => ({ ...s, text: s.text.replaceAll(NO_BREAK, ' ') })));
-  });
 }
 
 const ENTER_ALT = '\x1b[?1049h';
@@ -48,7 +34,7 @@ export function ReadingPager({ text, kind = 'reading', columns, rows, onClose }:
   const { stdout } = useStdout();
   const width = Math.max(20, columns - 1);
   const lines = useMemo(
-    () => (kind === 'lessons' ? lessonLines(text, width) : kind === 'help' ? renderLines(text, width, false) : renderMarkdown(text, width, { backticks: !theme.color })),
+    () => (kind === 'lessons' ? renderLessonList(text, width) : kind === 'help' ? renderLines(text, width, false) : renderMarkdown(text, width, { backticks: !theme.color })),
     [text, kind, width, theme.color],
   );
   // A title line and a key line around the page.

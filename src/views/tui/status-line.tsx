@@ -1,6 +1,6 @@
 /**
  * One line of counters under the lesson: who you are (or the mode you are in), other sessions, the
- * queue. The counters say what is true now (see transcript-model.ts's `track`): "in queue" and
+ * queue. The counters say what is true now (see queue-counts.ts's `trackQueue`): "in queue" and
  * "deferred" count recipients still waiting; delivered and bounced are running totals. They count what
  * this run saw on the stream, and say so ("this run:"): the Maildirs keep earlier runs' mail, and a view
  * reads only the stream, never the data dir (`:mailbox` counts what is stored). The line is fitted to

@@ -11,6 +11,16 @@ export function shortId(id: string): string {
   return id.length > 6 ? id.slice(0, 6) : id;
 }
 
+// Groups headed and messages' origins kept: a load test's thousands of sessions must not grow them
+// without bound. The oldest go first; a message retried after that long gets a plain header again.
+export const MAX_REMEMBERED = 10_000;
+
+export function remember<K, V>(kept: Set<K> | Map<K, V>, key: K, value?: V): void {
+  if (kept instanceof Map) kept.set(key, value as V);
+  else kept.add(key);
+  if (kept.size > MAX_REMEMBERED) kept.delete(kept.keys().next().value as K);
+}
+
 /** The group of the learner's own lines (tutor). */
 export const YOU = 'you';
 

@@ -9,22 +9,24 @@
  * many were left out; the learner's own lines are never dropped. In `watch` the sessions are the
  * lesson (a classroom): every protocol line and note is drawn, in order, under its session; only a
  * flood's message body lines are summarised (body-flood.ts).
+ *
+ * This file is the model's state and one frame's pass over the events; event-rows.ts says what rows
+ * one event makes, frame-rows.ts puts them under their headers and caps a busy frame, and
+ * learner-stages.ts keeps the stage bar from the one session reducer.
  */
 import type { Direction, LabEvent, Leg } from '../../events/types.js';
-import { closeSession, type SessionState } from '../../protocol/session.js';
+import type { SessionState } from '../../protocol/session.js';
 import type { Stage } from '../../protocol/stages.js';
-import { taughtKind } from '../../lessons/curriculum.js';
-import { clockTime, describeEvent } from '../describe.js';
-import { ExplainMemory } from '../explain-memory.js';
+import { clockTime } from '../describe.js';
+import { ExplainMemory, LaterLessons } from '../explain-memory.js';
 import { PipelineGroups } from '../pipeline-groups.js';
 import { WireView } from '../wire-view.js';
 import { BodyFlood } from './body-flood.js';
-import { learnerLine, updateStages } from './learner-stages.js';
-import { trackQueue, type Counts } from './queue-counts.js';
-import { groupOf, headerText, isForeign, isLearner, shortId, YOU } from './transcript-groups.js';
-
-/** Rows sit under their session's or message's header: the queue id is said there. */
-const GROUPED = { grouped: true } as const;
+import { eventRows } from './event-rows.js';
+import { FrameRows } from './frame-rows.js';
+import { updateStages } from './learner-stages.js';
+import type { Counts } from './queue-counts.js';
+import { groupOf, isForeign, isLearner } from './transcript-groups.js';
 
 export type Tone = 'ok' | 'warn' | 'error' | 'info';
 
@@ -72,7 +74,7 @@ export type Row =
   | (RowBase & { kind: 'summary'; text: string });
 
 /** A row before it gets its id (Omit distributed over the union, so each kind keeps its fields). */
-type RowInput = Row extends infer R ? (R extends Row ? Omit<R, 'id'> : never) : never;
+export type RowInput = Row extends infer R ? (R extends Row ? Omit<R, 'id'> : never) : never;
 
 export interface SessionInfo {
   id: string;
@@ -115,8 +117,8 @@ export interface TranscriptModel {
    * lessons early: they stay, in a line each, pointing at the lesson.
    */
   later?: () => Record<string, number> | undefined;
-  /** The kinds of event pointed at a later lesson in this lesson already. */
-  pointedAt: Set<string>;
+  /** The kinds of event pointed at a later lesson in this lesson already (explain-memory.ts). */
+  laterLessons: LaterLessons;
   nextId: number;
   lastGroup?: string;
   /** Groups whose header is on screen already: coming back to one says "(cont.)". */
@@ -169,20 +171,6 @@ export interface TranscriptModel {
   flood: BodyFlood;
 }
 
-/** A kind of event a later lesson teaches: named in a line, its explanation left to that lesson. */
-function untilTaught(model: TranscriptModel, e: LabEvent, explain: string | undefined): string | undefined {
-  const kind = taughtKind(e);
-  const n = model.mode === 'tutor' ? model.later?.()?.[kind] : undefined;
-  if (n === undefined || explain === undefined) return explain;
-  // Said once a lesson for each kind (a relay has three DNS lookups).
-  if (model.pointedAt.has(kind)) return undefined;
-  model.pointedAt.add(kind);
-  return `Lesson ${n} takes this up.`;
-}
-
-/** How the lab's queue names its remote MTAs when it starts (src/lab/queue.ts). */
-const REMOTE_MTAS = 'remote MTAs on loopback:';
-
 export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
   const model: TranscriptModel = {
     mode,
@@ -201,7 +189,7 @@ export function createModel(mode: 'tutor' | 'watch'): TranscriptModel {
     stages: { visited: [] },
     learnerStates: new Map(),
     learnerQueued: false,
-    pointedAt: new Set(),
+    laterLessons: new LaterLessons(),
     generation: 0,
     wire: new WireView(),
     flood: new BodyFlood(),
@@ -228,268 +216,30 @@ export interface ApplyResult {
   reset: boolean;
 }
 
-// Groups headed and messages' origins kept: a load test's thousands of sessions must not grow them
-// without bound. The oldest go first; a message retried after that long gets a plain header again.
-export const MAX_REMEMBERED = 10_000;
-
-function remember<K, V>(kept: Set<K> | Map<K, V>, key: K, value?: V): void {
-  if (kept instanceof Map) kept.set(key, value as V);
-  else kept.add(key);
-  if (kept.size > MAX_REMEMBERED) kept.delete(kept.keys().next().value as K);
-}
-
 /** Apply a frame's worth of events to the model; returns the rows to append. Mutates `model`. */
 export function applyEvents(model: TranscriptModel, events: readonly LabEvent[], opts: ApplyOptions = {}): ApplyResult {
   // Watch never drops a protocol line (see the top of this file): only the tutor caps rows per frame.
-  const maxRows = model.mode === 'watch' ? Number.POSITIVE_INFINITY : (opts.maxRows ?? Number.POSITIVE_INFINITY);
-  let rows: Row[] = [];
+  const out = new FrameRows(model, model.mode === 'watch' ? Number.POSITIVE_INFINITY : (opts.maxRows ?? Number.POSITIVE_INFINITY));
   let reset = false;
-  let drawn = 0;
-  let skipped = 0;
-  const skippedGroups = new Set<string>();
-
-  let now: string | undefined;
-  const push = (input: RowInput, group: string | undefined, priority: boolean) => {
-    const row = input;
-    if (!priority && drawn >= maxRows) {
-      skipped++;
-      if (group) skippedGroups.add(group);
-      // The next drawn row needs its header again: its neighbours were left out.
-      model.lastGroup = undefined;
-      return;
-    }
-    if (group === undefined) {
-      // A row of no group (the tutor's words) stands between the rows before and after it.
-      model.lastGroup = undefined;
-    } else if (group !== model.lastGroup) {
-      // The learner's own lines need no header, except to say "back to you" after someone else's.
-      const quietLearner = model.mode === 'tutor' && group === YOU && model.lastGroup === undefined;
-      if (!quietLearner) {
-        // Once per block; a block someone else's rows interrupted goes on under a short "(cont.)".
-        const cont = model.headed.has(group);
-        const text = cont ? `${headerText(model, group).split(' · ')[0]} (cont.)` : headerText(model, group);
-        rows.push({ kind: 'header', id: model.nextId++, indent: group.startsWith('q:') ? 1 : 0, text, ...(now ? { time: now } : {}) });
-        remember(model.headed, group);
-      }
-      model.lastGroup = group;
-    }
-    rows.push({ ...row, id: model.nextId++ } as Row);
-    if (!priority) drawn++;
-  };
-
   for (const raw of events) for (const e of model.mode === 'tutor' ? model.groups.push(raw) : [raw]) {
     // The remote MTA's own view of a relay session repeats the relay leg, mirrored: leave it out.
     if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') continue;
     const group = groupOf(model, e);
-    const mine = group === YOU;
     model.explains.observe(e);
+    model.laterLessons.observe(e);
     model.wire.observe(e);
-    const wire = model.wire.on ? model.wire : undefined;
     // In the tutor, other people's sessions (and their messages) come without explanations: the
     // learner reads their own session's; the others would bury it under a load test. Their own come
     // in full the first time a kind of line appears in the lesson, then briefly (explain-memory.ts).
     const explain = model.mode !== 'tutor' ? e.explain : isForeign(model, group) ? undefined : model.explains.textFor(e);
-    now = e.time ? clockTime(e.time) : undefined;
+    const now = e.time ? clockTime(e.time) : undefined;
+    out.now = now;
     // A flooded body ends at its session's next line that is not a body line (the "." or a close): its
     // summary goes there, in the message's place.
     const session = 'session' in e && e.type !== 'tcp-read' ? e.session : undefined;
     const summary = session !== undefined && !(e.type === 'wire' && e.data) ? model.flood.endOf(session) : undefined;
-    if (summary) push({ kind: 'summary', indent: 0, text: summary }, group, true);
-    switch (e.type) {
-      case 'listening':
-        if (model.mode === 'tutor' && model.listened) {
-          model.restarted = true;
-          push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, text: `the lab restarted with the world this lesson needs: ${e.hostname} on ${e.host}:${e.port} as before` }, undefined, true);
-          break;
-        }
-        model.listened = true;
-        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, items: true }, undefined, true);
-        break;
-      case 'session-open': {
-        if (e.leg === 'inbound') model.counts.sessions++;
-        model.sessions.set(e.session, {
-          id: e.session,
-          leg: e.leg,
-          remote: e.leg === 'relay' && e.mx ? `→ ${e.mx}` : `${e.remoteAddress}:${e.remotePort}`,
-          stage: e.stage,
-          queueId: e.queueId,
-          lines: 0,
-        });
-        if (e.queueId) model.relayQueue.set(e.session, e.queueId);
-        // Inbound opens print as the group header when the first line arrives; relay legs say where they go.
-        if (e.leg === 'relay') {
-          push({ kind: 'note', indent: 2, tone: 'info', stage: e.stage, explain, text: `relay session ${shortId(e.session)} ${e.mx ? `to ${e.mx}` : 'opened'}` }, group, false);
-        }
-        break;
-      }
-      case 'session-close': {
-        if (model.mode === 'watch' || e.leg === 'relay' || mine) {
-          // The learner's client is the tutor's: a close without QUIT or a 421 is the tutor's doing (a
-          // new lesson, :reconnect, :connect), which a bare "(reset)" did not say.
-          const byTutor = mine && model.mode === 'tutor' && e.reason === 'reset';
-          const how = byTutor ? 'by the tutor, without QUIT' : `(${e.reason})`;
-          push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' || byTutor ? 'info' : 'warn', stage: e.stage, explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed ${how}`, tag: mine ? undefined : model.mode === 'tutor' ? shortId(e.session) : undefined }, group, mine);
-        }
-        if (mine) {
-          const st = model.learnerStates.get(e.session);
-          if (st) model.learnerStates.set(e.session, closeSession(st));
-        }
-        // Forgotten only now: the header printed for this last row still names the session's address.
-        model.sessions.delete(e.session);
-        model.relayQueue.delete(e.session);
-        break;
-      }
-      case 'wire': {
-        if (model.mode === 'watch' && e.data && e.leg === 'inbound' && model.flood.hide(e)) {
-          const open = model.sessions.get(e.session);
-          if (open) open.lines++;
-          break;
-        }
-        const s = model.sessions.get(e.session);
-        if (s) {
-          s.stage = e.stage;
-          s.lastLine = e.line;
-          s.lastDirection = e.direction;
-          s.lines++;
-        }
-        if (mine) learnerLine(model, e);
-        const relay = e.leg !== 'inbound';
-        // Someone else's session in the tutor: tagged, so it never reads as the learner's own line.
-        // Relay lines need no tag: they sit under their message's header.
-        const tag = model.mode === 'tutor' && !mine && !relay ? shortId(e.session) : undefined;
-        push(
-          {
-            kind: 'wire',
-            indent: relay ? 2 : 0,
-            direction: e.direction,
-            line: wire ? wire.line(e) : e.line,
-            stage: e.stage,
-            explain,
-            code: e.code,
-            data: e.data,
-            ...(e.pipelined ? { pipelined: true } : {}),
-            ...(e.replyTo && model.groups.wasRegrouped(e) ? { answers: e.replyTo } : {}),
-            leg: e.leg,
-            tag,
-            ...(model.mode === 'watch' && now ? { time: now } : {}),
-          },
-          group,
-          mine,
-        );
-        for (const text of wire?.after(e) ?? []) push({ kind: 'note', indent: relay ? 2 : 0, tone: 'info', stage: e.stage, text }, group, mine);
-        break;
-      }
-      case 'tcp-read':
-        if (wire) push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, text: wire.read(e) }, isLearner(model, e.session) ? YOU : `s:${e.session}`, isLearner(model, e.session));
-        break;
-      case 'queued':
-        trackQueue(model.counts, model.waiting, e);
-        if (e.session) remember(model.queueOrigin, e.queueId, e.session);
-        if (mine) {
-          model.learnerQueued = true;
-          updateStages(model);
-        }
-        push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : e.session && shortId(e.session) }, group, mine);
-        break;
-      case 'mx-lookup': {
-        push({ kind: 'note', indent: 1, tone: e.error ? 'warn' : 'info', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, false);
-        break;
-      }
-      case 'delivered':
-        trackQueue(model.counts, model.waiting, e);
-        push({ kind: 'note', indent: 1, tone: 'ok', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
-        break;
-      case 'deferred':
-        trackQueue(model.counts, model.waiting, e);
-        push({ kind: 'note', indent: 1, tone: 'warn', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
-        break;
-      case 'bounced':
-        trackQueue(model.counts, model.waiting, e);
-        push({ kind: 'note', indent: 1, tone: 'error', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
-        break;
-      case 'dns-lookup':
-      case 'dkim-signed':
-      case 'auth-results': {
-        const tone = e.type === 'auth-results' ? (e.action === 'reject' ? 'error' : 'info') : e.type === 'dns-lookup' && e.error ? 'warn' : 'info';
-        // The learner's: checks of their mail, their own :dns, and the forger they set off with :spoof.
-        const theirs = e.queueId ? isLearner(model, model.queueOrigin.get(e.queueId)) : e.type === 'auth-results' ? !!e.forged : e.type === 'dns-lookup' && e.by === 'you';
-        const text = describeEvent(e, GROUPED)!;
-        // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
-        const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
-        // Through the explain memory like every line (full once a lesson, then brief): lesson 18 printed the
-        // 7-line DNS paragraph in full under each of three lookups.
-        const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? explain : untilTaught(model, e, explain);
-        push({ kind: 'note', indent: e.type === 'dns-lookup' ? 2 : 1, tone, stage: e.stage, explain: explainNow, text, keep }, group, theirs);
-        break;
-      }
-      case 'relay-denied':
-        push({ kind: 'note', indent: 0, tone: 'error', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
-        break;
-      case 'remote-accepted':
-        push({ kind: 'note', indent: 1, tone: 'info', stage: e.stage, explain: untilTaught(model, e, explain), text: describeEvent(e, GROUPED)! }, undefined, true);
-        break;
-      case 'tls':
-        push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)!, tag: mine || model.mode === 'watch' ? undefined : shortId(e.session) }, group, mine);
-        break;
-      case 'notice':
-        if (model.restarted && !e.session && e.message.startsWith(REMOTE_MTAS)) {
-          model.restarted = false;
-          break;
-        }
-        push({ kind: 'note', indent: 0, tone: e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info', stage: e.stage, explain, text: e.message, ...(e.message.startsWith(REMOTE_MTAS) ? { items: true } : {}) }, group, mine || !e.session);
-        break;
-      case 'fault':
-        push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, explain: e.explain, text: describeEvent(e, GROUPED)! }, group, mine || !e.session);
-        break;
-      case 'tutor':
-        if (model.mode !== 'tutor') break;
-        if (e.says === 'reading') {
-          // Paged over the live area (the transcript keeps the short start and the `:read` echo).
-          model.reading = { id: model.nextId++, kind: 'reading', text: e.text };
-          break;
-        }
-        if (e.says === 'help') {
-          // Paged too: the commands and the view's keys are ~33 lines, and printed into the transcript
-          // their first lines scrolled off a 24-row terminal before they were read.
-          model.reading = { id: model.nextId++, kind: 'help', text: model.keysHelp ? `${e.text}\n${model.keysHelp}` : e.text };
-          break;
-        }
-        if (e.says === 'list') {
-          // :lessons: 22 lines and more, and at 24 rows lessons 1-9 scrolled off before they were read.
-          model.reading = { id: model.nextId++, kind: 'lessons', text: e.text };
-          break;
-        }
-        if (e.says === 'step') {
-          // The instruction is shown once, in the live lesson pane where the eye is; the transcript
-          // keeps only where each step began.
-          push({ kind: 'output', indent: 0, output: 'step', text: `▸ ${/^Step \d+\/\d+/.exec(e.text)?.[0] ?? 'Step'}` }, undefined, true);
-          break;
-        }
-        push({ kind: 'output', indent: 0, output: e.says, text: e.text }, undefined, true);
-        break;
-      case 'lesson':
-        if (e.action === 'start' || e.action === 'restart') {
-          // A new lesson's bar: the open session still stands where it stood; its earlier mail does not count.
-          model.learnerQueued = false;
-          model.pointedAt.clear();
-          for (const [id, st] of model.learnerStates) if (st.closed) model.learnerStates.delete(id);
-          updateStages(model);
-        }
-        if (e.action === 'restart') {
-          // A fresh transcript for the restarted lesson: what came before stays in the scrollback.
-          reset = true;
-          rows = [];
-          model.lastGroup = undefined;
-          model.headed.clear();
-          model.generation++;
-        }
-        if (e.action === 'restart') push({ kind: 'note', indent: 0, tone: 'ok', text: `↺ lesson ${e.lesson} restarted` }, undefined, true);
-        break;
-    }
+    if (summary) out.push({ kind: 'summary', indent: 0, text: summary }, group, true);
+    if (eventRows(model, e, { group, explain, now }, out)) reset = true;
   }
-  if (skipped > 0) {
-    rows.push({ kind: 'summary', id: model.nextId++, indent: 0, text: `⋯ ${skipped} more line${skipped === 1 ? '' : 's'} from ${skippedGroups.size} session${skippedGroups.size === 1 ? '' : 's'}/message${skippedGroups.size === 1 ? '' : 's'} not shown (busy)` });
-    model.lastGroup = undefined;
-  }
-  return { rows, reset };
+  return { rows: out.finish(), reset };
 }

@@ -2,7 +2,7 @@
  * Subscribes to the event stream and hands the view one batch per frame. A load test on the same
  * server emits thousands of events a second; rendering each would freeze the prompt and flood the
  * terminal. Events wait in a buffer and are applied every `frameMs`, with at most `maxRows` new rows
- * drawn per frame (see transcript-model.ts for what is left out and how that is said).
+ * drawn per frame (see frame-rows.ts for what is left out and how that is said).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
@@ -60,7 +60,7 @@ export interface Frames {
    * view calls it before its own state changes, so both land in one render.
    */
   flushDue(): void;
-  /** Watch's `e` key: draw the last summarised body's lines (transcript-model.ts's expandLastSummary). */
+  /** Watch's `e` key: draw the last summarised body's lines (body-flood.ts's expandLastSummary). */
   expand(): void;
   /** Draw what is pending at once (before the view exits). */
   flushAll(): void;

@@ -1,0 +1,63 @@
+/**
+ * What the tutor says after a message with no empty line between its header and its body: what the
+ * server did with it (the reply to the dot), and "send it again" only where the lesson still asks for a
+ * message — then from where the session really stands (RFC 5321 §4.1.1.4: the dot's reply, 250 or
+ * 5xx, ends the transaction; a closed session starts again from EHLO).
+ */
+import { describe, expect, it } from 'vitest';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
+
+const start = tutorOnLabPerTest();
+const infos = (said: { kind: string; text: string }[]) => said.filter((s) => s.kind === 'info').map((s) => s.text);
+const noEmptyLine = (said: { kind: string; text: string }[]) => infos(said).filter((t) => /no empty line between its header and its body/.test(t));
+
+const envelope = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
+const headerThenBody = ['From: Alice <alice@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hello Bob', '.'];
+
+describe('a message with no empty line after its header', () => {
+  it('in a lesson with no message step (6): said how it was read and taken, with no "send it again"', async () => {
+    const { send, said } = await start('06-termination');
+    await send([...envelope, ...headerThenBody]);
+    const words = noEmptyLine(said);
+    expect(words).toHaveLength(1);
+    expect(words[0]).toMatch(/`Hello Bob` was read as part of the header.*The server took it as it was/);
+    expect(words[0]).not.toMatch(/send it again|MAIL FROM/);
+  });
+
+  it('when the message passed the step (lesson 8 does not test the empty line): no "send it again"', async () => {
+    const { t, send, said } = await start('08-relay-mx');
+    const before = t.state().step?.index;
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', 'Subject: Hello', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hi Dave', '.']);
+    expect(t.state().step?.index).not.toBe(before);
+    const words = noEmptyLine(said);
+    expect(words).toHaveLength(1);
+    expect(words[0]).not.toMatch(/send it again|MAIL FROM/);
+  });
+
+  it('taken while the step still wants one (lesson 4): named once, with no "wants more of it: :hint" before it', async () => {
+    const { t, send, said } = await start('04-data');
+    await send([...envelope, ...headerThenBody]);
+    expect(t.state().step?.index).toBe(2);
+    const words = noEmptyLine(said);
+    expect(words).toHaveLength(1);
+    expect(words[0]).toMatch(/took it as it was.*RFC 5321 §4\.1\.1\.4.*start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again, with an empty line after its last header field\./);
+    expect(infos(said).filter((w) => /wants more of it/.test(w))).toEqual([]);
+  });
+
+  // Refused at the dot while the step still wants a message: never "took it", the code named, and the
+  // way to send it again from where the session stands.
+  it.each([
+    ['a 554: the transaction is over, so MAIL and RCPT again, then DATA', '554 5.7.1 Not today', /RFC 5321 §4\.1\.1\.4.*start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/],
+    ['a 421 that closed the session: a new session, so EHLO comes first again', '421 4.3.2 Closing', /session is closed.*`EHLO/],
+  ])('refused at the dot with %s', async (_, reply, again) => {
+    const { t, send, said } = await start('04-data');
+    await send([`:fault dot ${reply}`, ...envelope]);
+    await send(headerThenBody);
+    expect(t.state().step?.index).toBe(2);
+    const words = noEmptyLine(said);
+    expect(words).toHaveLength(1);
+    expect(words[0]).not.toMatch(/took it/);
+    expect(words[0]).toMatch(new RegExp(`answered ${reply.slice(0, 3)} to the dot`));
+    expect(words[0]).toMatch(again);
+  });
+});
