@@ -101,6 +101,24 @@ describe('smtp-lab demo', () => {
   }
 });
 
+describe('the tutor when it ends', () => {
+  it('says where the learner picks up next time within the width, words whole (lesson 3 has a long title)', async () => {
+    const columns = 60;
+    const r = await runCli(['--plain', '--port', '0', '--data-dir', path.join(tmp, 'exit-data'), '--lesson', '03-envelope'], {
+      stateHome: path.join(tmp, 'exit-state'),
+      env: { COLUMNS: String(columns) },
+      input: ':quit\n',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const at = r.stdout.lastIndexOf('Progress saved');
+    expect(at).toBeGreaterThan(-1);
+    const note = r.stdout.slice(at);
+    expectWithin(note, columns);
+    expect(note.replace(/\s+/g, ' ')).toContain('next time you start at lesson 3, step 1/');
+    expect(note.replace(/\s+/g, ' ')).toContain('(The envelope - MAIL FROM');
+  }, 60_000);
+});
+
 describe('smtp-lab --version', () => {
   it("prints smtp-lab's own version inside another project (whose package.json says 1.0.0)", async () => {
     const project = path.join(tmp, 'project');

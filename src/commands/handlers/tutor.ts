@@ -7,7 +7,7 @@ import { Tutor } from '../../lessons/tutor.js';
 import { UserError } from '../../user-error.js';
 import { makeChalk } from '../../views/color.js';
 import { runPlainTutor } from '../../views/plain-tutor.js';
-import { outputWidth } from '../../views/wrap.js';
+import { outputWidth, wrapLines } from '../../views/wrap.js';
 import { contextOf, exitAfter, untilStopped } from '../context.js';
 import { progressFileFor } from '../../lessons/progress.js';
 import { canUseInk } from '../../views/choose.js';
@@ -80,7 +80,8 @@ export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<voi
     // or a worker thread keeps the event loop alive (unref'd: a clean close exits sooner by itself).
     exitAfter(ctx, 900);
     await tutor.close();
-    ctx.stdout.write(`${chalk.dim(tutor.resumeNote())}\n`);
+    // Wrapped like the tutor's other words: a long lesson title broke mid-word at the terminal's edge.
+    ctx.stdout.write(`${chalk.dim(wrapLines(tutor.resumeNote(), outputWidth(ctx.stdout, ctx.env)))}\n`);
     await tutor.currentLab.stop();
   }
 }
