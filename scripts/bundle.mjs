@@ -55,6 +55,30 @@ function patchDependency(name, filter, from, to, ifMissing) {
   };
 }
 
+/** patchDependency with several replacements, each [file filter within `filter`, from, to]; all must apply. */
+function patchDependencyAll(name, filter, edits, ifMissing) {
+  patches.set(name, ifMissing);
+  const done = new Set();
+  return {
+    name,
+    setup(b) {
+      b.onLoad({ filter }, async (args) => {
+        const mine = edits.filter(([file]) => file.test(args.path));
+        if (!mine.length) return undefined;
+        let text = await readFile(args.path, 'utf8');
+        for (const edit of mine) {
+          const [, from, to] = edit;
+          if (!text.includes(from)) continue;
+          text = text.replaceAll(from, to);
+          done.add(edit);
+        }
+        if (done.size === edits.length) patchesApplied.add(name);
+        return { contents: text, loader: 'js' };
+      });
+    },
+  };
+}
+
 /**
  * yoga-layout (ink's layout engine) ships its WebAssembly as a base64 data: URL and loads it with
  * fetch() when fetch exists — in Node that first use of fetch loads undici, ~40 ms of every TUI start
@@ -168,16 +192,60 @@ const smtpServerIpv4WithoutIpv6Regex = patchDependency(
 const dist = path.join(root, 'dist');
 
 /**
+ * The tutor's own bundle (dist/smtp-lab-tutor.cjs, see bin/smtp-lab.js): the same program as one
+ * CommonJS script, which bin/smtp-lab.js compiles through vm.Script with a V8 code cache. CommonJS
+ * cannot hold a top-level await, and two of ink's modules have one:
+ *
+ * yoga-layout's index awaits its WebAssembly's instantiation. Emscripten's loader decodes the bytes
+ * synchronously anyway (its "no fetch" branch); instantiating them synchronously too
+ * (new WebAssembly.Module/Instance, allowed in Node for any size) finishes the module's set-up within
+ * the loader's call, so the index reads the module object it passed instead of awaiting a promise.
+ */
+const yogaSync = patchDependencyAll('yoga-sync-instantiation', /yoga-layout[\\/]/, [
+  [/yoga-wasm-base64-esm\.js$/, '"function"!=typeof fetch', '!0'],
+  [
+    /yoga-wasm-base64-esm\.js$/,
+    'function c(e){return ya().then(function(f){return WebAssembly.instantiate(f,d)}).then(function(f){return f}).then(e,function(f){v("failed to asynchronously prepare wasm: "+f);x(f)})}',
+    'function c(e){e({instance:new WebAssembly.Instance(new WebAssembly.Module(wa()),d)});return Promise.resolve()}',
+  ],
+  [/[\\/]dist[\\/]src[\\/]index\.js$/, 'const Yoga = wrapAssembly(await loadYoga());', 'const yogaModule = {}; loadYoga(yogaModule); const Yoga = wrapAssembly(yogaModule);'],
+], 'the tutor bundle cannot be built: yoga-layout changed under its synchronous instantiation');
+
+/**
+ * ink's reconciler awaits react-devtools-core and its own package.json only when DEV=true (ink's
+ * developers' React DevTools; the bundles alias react-devtools-core to an empty module anyway).
+ */
+const inkWithoutDevtools = patchDependencyAll('ink-without-devtools', /ink[\\/]build[\\/]reconciler\.js$/, [
+  [/./, "await import('./devtools.js');", 'void 0;'],
+  [/./, '? await loadPackageJson()', '? { name: undefined, version: undefined }'],
+], 'the tutor bundle cannot be built: ink changed under its DEV-only top-level awaits');
+
+/**
+ * A script run by vm.Script has no import() (Node 20 gives it one only with --experimental-vm-modules),
+ * so the tutor bundle holds every module of ours, a handler's lazy ones too (inlined, initialised on
+ * first use), and loads a dependency's lazy modules (mailauth, nodemailer's SMTP client, libmime,
+ * mailparser: all CommonJS) with require() on first use, from node_modules as tsc's build does.
+ */
+const lazyPackagesRequired = {
+  name: 'lazy-packages-required',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'required-package' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'required-package' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onResolve({ filter: /.*/ }, (args) => (args.importer && args.namespace === 'required-package' ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/**
  * zod and yaml, which src/data/lazy-modules.ts requires on first use, are bundled apart: each into a
  * CommonJS file of its own beside the bundle, read by that first require(). Inside the bundle their
  * ~500 KiB were compiled (not run) by every start that loads the lessons or the world; most starts
  * (the compiled data) never use them. Named by content hash and written whole (a CLI starting while
  * the tests rebuild reads the old file or the new one, never half of one).
  */
-async function bundleApart(name) {
+async function bundleApart(name, { esm = false } = {}) {
   const out = await build({
     absWorkingDir: root,
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
+    stdin: { contents: esm ? `export * from ${JSON.stringify(name)};` : `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -199,7 +267,7 @@ async function bundleApart(name) {
   await rename(tmp, path.join(dist, file));
   return file;
 }
-const apart = { zod: await bundleApart('zod'), yaml: await bundleApart('yaml') };
+const apart = { zod: await bundleApart('zod'), yaml: await bundleApart('yaml'), 'beautiful-mermaid': await bundleApart('beautiful-mermaid', { esm: true }) };
 const lazyModulesApart = {
   name: 'lazy-modules-apart',
   setup(b) {
@@ -243,9 +311,59 @@ const result = await build({
   metafile: true,
 });
 
+/**
+ * beautiful-mermaid (with elkjs, its layout engine: 1.8 MiB) draws `:diagram` and export's HTML. The
+ * ES bundle keeps it in a chunk of its own; in the tutor's one script it would be read (and, before
+ * the code cache has it, parsed) at every start. It is an ES module only, which require() cannot load
+ * in Node 20, so the tutor bundle requires a CommonJS bundle of it beside itself, when a module that
+ * draws a diagram is first used.
+ */
+const mermaidApart = {
+  name: 'mermaid-apart',
+  setup(b) {
+    b.onResolve({ filter: /^beautiful-mermaid$/ }, () => ({ path: `./${apart['beautiful-mermaid']}`, external: true }));
+  },
+};
+
+/**
+ * The tutor's bundle (see lazyPackagesRequired above and bin/smtp-lab.js): the whole program in one
+ * CommonJS script. A tutor start on a terminal reads this one file, not the ~45 ES modules of its
+ * path, and V8 takes its compiled code from the code cache bin/smtp-lab.js keeps, rather than
+ * compiling it again. Written whole (a tutor starting meanwhile reads the old file or the new one).
+ */
+const tutorResult = await build({
+  absWorkingDir: root,
+  entryPoints: { 'smtp-lab-tutor': 'src/cli.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  write: false,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
+  // import.meta.url as the ES bundle has it: the bundle's own URL (dist/), so the rewrite below and the
+  // dependencies that find files beside themselves resolve the same paths.
+  define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__smtpLabBundleUrl' },
+  banner: { js: "var __smtpLabBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, smtpServerIpv4WithoutIpv6Regex],
+  // ASCII only (esbuild escapes the rest): bin/smtp-lab.js reads it as latin1, one byte a character.
+  charset: 'ascii',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
+for (const out of tutorResult.outputFiles) {
+  const tmp = `${out.path}.${process.pid}.tmp`;
+  await writeFile(tmp, out.contents);
+  await rename(tmp, out.path);
+}
+
 // Chunk names carry content hashes: remove the previous builds' chunks. Only after the build, and only
 // files this build did not write, so a CLI starting meanwhile (tests run in parallel) never misses one.
-const written = new Set([...Object.keys(result.metafile.outputs), ...Object.values(apart).map((f) => `dist/${f}`)].map((f) => path.resolve(root, f)));
+const written = new Set([...Object.keys(result.metafile.outputs), ...Object.values(apart).map((f) => `dist/${f}`), ...tutorResult.outputFiles.map((f) => f.path)].map((f) => path.resolve(root, f)));
 for (const name of await readdir(dist)) {
   const file = path.join(dist, name);
   if (/^smtp-lab.*\.[mc]js(\.map)?$/.test(name) && !written.has(file)) await rm(file, { force: true });
