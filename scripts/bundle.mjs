@@ -176,6 +176,42 @@ const ansiTokenizeSameStyle = patchDependency(
 );
 
 /**
+ * The first Intl.Segmenter of a process loads ICU's break rules (~15-30 ms here, a tenth of a tutor
+ * start). ansi-tokenize (ink's every output line) and slice-ansi (ink's clipping) each made one when
+ * imported, and ansi-tokenize segmented every line of the first frame. Each is made on first use, and
+ * ansi-tokenize takes a line of printable ASCII, escape codes and inline-wrap.ts's NARROW_TEXT
+ * characters one UTF-16 unit at a time: none of those joins a neighbour in a grapheme (no combining
+ * mark, joiner, CR, surrogate or regional indicator among them; ESC is a control, a grapheme of its
+ * own), so the units are the graphemes. The tutor's first frame then loads no break rules at all.
+ */
+const narrowWithEscapes = narrowText.replace('/^[', '/^[\\u001b');
+const ansiTokenizeNarrow = patchDependencyAll('ansi-tokenize-segmenter-on-first-use', /@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/, [
+  [/./, 'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });', 'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter(undefined, { granularity: "grapheme" })).segment(s) };'],
+  [
+    /./,
+    'for (const { segment, index } of segmenter.segment(str)) {',
+    `for (const { segment, index } of (${narrowWithEscapes}.test(str) ? Array.from(str, (segment, index) => ({ segment, index })) : segmenter.segment(str))) {`,
+  ],
+], 'its Intl.Segmenter or its segmenting loop was not found (every tutor start may be ~20 ms slower)');
+const sliceAnsiLazy = patchDependencyAll('slice-ansi-segmenter-on-first-use', /slice-ansi[\\/]tokenize-ansi\.js$/, [
+  [/./, "const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", "let graphemeSegmenterMade; const GRAPHEME_SEGMENTER = { segment: (s) => (graphemeSegmenterMade ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'})).segment(s) };"],
+  [/./, 'const EMOJI_PRESENTATION_GRAPHEME_REGEX = /\\p{Emoji_Presentation}/u;', 'let emojiRegexMade; const EMOJI_PRESENTATION_GRAPHEME_REGEX = { test: (s) => (emojiRegexMade ??= /\\p{Emoji_Presentation}/u).test(s) };'],
+], 'its Intl.Segmenter or its emoji regular expression was not found (every tutor start may be ~20 ms slower)');
+
+/**
+ * smtp-server imports nodemailer's shared helpers, which import nodemailer's fetch() (for a message
+ * part given as a URL) and with it node's http, https and zlib: ~5-10 ms of every lab's start for
+ * modules no lab uses (smtp-server never fetches). Required on first use instead.
+ */
+const nodemailerFetchOnFirstUse = patchDependency(
+  'nodemailer-fetch-on-first-use',
+  /nodemailer[\\/]dist[\\/]esm[\\/]shared[\\/]index\.js$/,
+  "import nmfetch from '../fetch/index.js';",
+  "const nmfetch = (...args) => require('../fetch/index.js').default(...args);",
+  "nodemailer's shared helpers' import of its fetch() was not found (each lab's start may be ~5 ms slower)",
+);
+
+/**
  * smtp-server normalises every client's address with net.isIPv6(), whose regular expression V8
  * compiles at its first use in a process: ~13 ms (more under load), between the learner's connect and
  * the greeting at every tutor start, for 127.0.0.1. An IPv6 address always holds a colon, so an address
@@ -300,7 +336,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [lazyModulesBundled, lazyModulesApart, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, smtpServerIpv4WithoutIpv6Regex],
+  plugins: [lazyModulesBundled, lazyModulesApart, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so
@@ -346,7 +382,7 @@ const tutorResult = await build({
   // dependencies that find files beside themselves resolve the same paths.
   define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__smtpLabBundleUrl' },
   banner: { js: "var __smtpLabBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, smtpServerIpv4WithoutIpv6Regex],
+  plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
   // ASCII only (esbuild escapes the rest): bin/smtp-lab.js reads it as latin1, one byte a character.
   charset: 'ascii',
   sourcemap: 'linked',
