@@ -381,7 +381,11 @@ const tutorResult = await build({
   // import.meta.url as the ES bundle has it: the bundle's own URL (dist/), so the rewrite below and the
   // dependencies that find files beside themselves resolve the same paths.
   define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__smtpLabBundleUrl' },
-  banner: { js: "var __smtpLabBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // "use strict" first (esbuild's own comes after the banner, no longer a directive there): the ES
+  // bundle's code runs strict, this one must too. __toESB: see below.
+  banner: {
+    js: "'use strict'; var __smtpLabBundleUrl = require('node:url').pathToFileURL(__filename).href; var __smtpLabBuiltins = new Map(); function __toESB(m, n) { let e = __smtpLabBuiltins.get(m); if (!e) __smtpLabBuiltins.set(m, (e = __toESM(m, n))); return e; }",
+  },
   plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
   // ASCII only (esbuild escapes the rest): bin/smtp-lab.js reads it as latin1, one byte a character.
   charset: 'ascii',
@@ -391,9 +395,15 @@ const tutorResult = await build({
   minifySyntax: true,
   logLevel: 'warning',
 });
+/**
+ * A module's `import path from 'node:path'` becomes `__toESM(require("node:path"), 1)` in CommonJS: a
+ * new object with a getter for every property of the builtin, made at each such import (89 here,
+ * process's ~100 properties a dozen times). The objects are only read, so one per builtin serves them
+ * all: __toESB (the banner) keeps it. Same length as __toESM, so the source map still fits.
+ */
 for (const out of tutorResult.outputFiles) {
   const tmp = `${out.path}.${process.pid}.tmp`;
-  await writeFile(tmp, out.contents);
+  await writeFile(tmp, out.path.endsWith('.cjs') ? out.text.replaceAll('__toESM(require("node:', '__toESB(require("node:') : out.contents);
   await rename(tmp, out.path);
 }
 
