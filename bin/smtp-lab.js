@@ -2,15 +2,18 @@
 // Thin launcher (docs/ARCHITECTURE.md, Start-up). The tutor on a terminal runs dist/smtp-lab-tutor.cjs,
 // the whole program as one script compiled with a V8 code cache; every other start the esbuild ES
 // bundle dist/smtp-lab.mjs, split so a run reads only what it does; a half-built tree tsc's dist/cli.js.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createHash } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+// CommonJS (bin/package.json): the tutor's start then never sets up node's ES module loader.
+'use strict';
+const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { createHash } = require('node:crypto');
+const os = require('node:os');
+const path = require('node:path');
+const { isatty } = require('node:tty');
+const { pathToFileURL } = require('node:url');
+const vm = require('node:vm');
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const dist = path.join(__dirname, '..', 'dist');
 
 /**
  * The tutor's start (no command, a terminal both ways, not --plain) is what a learner waits for. The
@@ -19,15 +22,19 @@ const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const COMMANDS = new Set(['serve', 'watch', 'lessons', 'demo', 'explain', 'queue', 'mailbox', 'world', 'export', 'diagram', 'grade', 'dns', 'spoof', 'fault', 'cert']);
 const args = process.argv.slice(2);
 const tutorOnTerminal =
-  process.stdin.isTTY === true &&
-  process.stdout.isTTY === true &&
+  isatty(0) &&
+  isatty(1) &&
   !args.some((a) => COMMANDS.has(a) || a === '--plain' || a === '--help' || a === '-h' || a === '--version');
 
 if (!(tutorOnTerminal && runTutorBundle())) {
-  if (existsSync(path.join(dist, 'smtp-lab.mjs'))) {
-    await import(new URL('../dist/smtp-lab.mjs', import.meta.url).href);
-  } else if (existsSync(path.join(dist, 'cli.js'))) {
-    await import(new URL('../dist/cli.js', import.meta.url).href);
+  const entry = ['smtp-lab.mjs', 'cli.js'].map((f) => path.join(dist, f)).find((f) => existsSync(f));
+  if (entry) {
+    import(pathToFileURL(entry).href).catch((err) => {
+      // What `await import()` did in an ES module launcher: a failure to load is a crash, with its stack.
+      process.nextTick(() => {
+        throw err;
+      });
+    });
   } else {
     process.stderr.write('smtp-lab: not built yet; run `npm run build` (or `npm start`, which builds first)\n');
     process.exit(2);

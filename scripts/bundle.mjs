@@ -313,7 +313,7 @@ const lazyModulesApart = {
   },
 };
 
-const result = await build({
+const esBuild = build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
   outdir: 'dist',
@@ -367,7 +367,7 @@ const mermaidApart = {
  * path, and V8 takes its compiled code from the code cache bin/smtp-lab.js keeps, rather than
  * compiling it again. Written whole (a tutor starting meanwhile reads the old file or the new one).
  */
-const tutorResult = await build({
+const tutorBuild = build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab-tutor': 'src/cli.ts' },
   outdir: 'dist',
@@ -389,7 +389,8 @@ const tutorResult = await build({
   plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
   // ASCII only (esbuild escapes the rest): bin/smtp-lab.js reads it as latin1, one byte a character.
   charset: 'ascii',
-  sourcemap: 'linked',
+  // No source map: an error's stack names the functions (identifiers are kept), and the map would
+  // double the build's time for it.
   legalComments: 'none',
   minifyWhitespace: true,
   minifySyntax: true,
@@ -399,8 +400,10 @@ const tutorResult = await build({
  * A module's `import path from 'node:path'` becomes `__toESM(require("node:path"), 1)` in CommonJS: a
  * new object with a getter for every property of the builtin, made at each such import (89 here,
  * process's ~100 properties a dozen times). The objects are only read, so one per builtin serves them
- * all: __toESB (the banner) keeps it. Same length as __toESM, so the source map still fits.
+ * all: __toESB (the banner) keeps it.
  */
+// Both at once: esbuild works on each in its own threads.
+const [result, tutorResult] = await Promise.all([esBuild, tutorBuild]);
 for (const out of tutorResult.outputFiles) {
   const tmp = `${out.path}.${process.pid}.tmp`;
   await writeFile(tmp, out.path.endsWith('.cjs') ? out.text.replaceAll('__toESM(require("node:', '__toESB(require("node:') : out.contents);

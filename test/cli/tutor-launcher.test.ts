@@ -17,7 +17,7 @@ beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-launcher-'));
   mkdirSync(path.join(tmp, 'bin'));
   mkdirSync(path.join(tmp, 'dist'));
-  copyFileSync(path.join(ROOT, 'bin/smtp-lab.js'), path.join(tmp, 'bin/smtp-lab.js'));
+  for (const f of ['smtp-lab.js', 'package.json']) copyFileSync(path.join(ROOT, 'bin', f), path.join(tmp, 'bin', f));
   writeFileSync(path.join(tmp, 'package.json'), '{"type":"module"}\n');
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
