@@ -55,6 +55,30 @@ function patchDependency(name, filter, from, to, ifMissing) {
   };
 }
 
+/** patchDependency with several replacements, each [file filter within `filter`, from, to]; all must apply. */
+function patchDependencyAll(name, filter, edits, ifMissing) {
+  patches.set(name, ifMissing);
+  const done = new Set();
+  return {
+    name,
+    setup(b) {
+      b.onLoad({ filter }, async (args) => {
+        const mine = edits.filter(([file]) => file.test(args.path));
+        if (!mine.length) return undefined;
+        let text = await readFile(args.path, 'utf8');
+        for (const edit of mine) {
+          const [, from, to] = edit;
+          if (!text.includes(from)) continue;
+          text = text.replaceAll(from, to);
+          done.add(edit);
+        }
+        if (done.size === edits.length) patchesApplied.add(name);
+        return { contents: text, loader: 'js' };
+      });
+    },
+  };
+}
+
 /**
  * yoga-layout (ink's layout engine) ships its WebAssembly as a base64 data: URL and loads it with
  * fetch() when fetch exists — in Node that first use of fetch loads undici, ~40 ms of every TUI start
@@ -152,6 +176,42 @@ const ansiTokenizeSameStyle = patchDependency(
 );
 
 /**
+ * The first Intl.Segmenter of a process loads ICU's break rules (~15-30 ms here, a tenth of a tutor
+ * start). ansi-tokenize (ink's every output line) and slice-ansi (ink's clipping) each made one when
+ * imported, and ansi-tokenize segmented every line of the first frame. Each is made on first use, and
+ * ansi-tokenize takes a line of printable ASCII, escape codes and inline-wrap.ts's NARROW_TEXT
+ * characters one UTF-16 unit at a time: none of those joins a neighbour in a grapheme (no combining
+ * mark, joiner, CR, surrogate or regional indicator among them; ESC is a control, a grapheme of its
+ * own), so the units are the graphemes. The tutor's first frame then loads no break rules at all.
+ */
+const narrowWithEscapes = narrowText.replace('/^[', '/^[\\u001b');
+const ansiTokenizeNarrow = patchDependencyAll('ansi-tokenize-segmenter-on-first-use', /@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/, [
+  [/./, 'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });', 'let segmenterMade; const segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter(undefined, { granularity: "grapheme" })).segment(s) };'],
+  [
+    /./,
+    'for (const { segment, index } of segmenter.segment(str)) {',
+    `for (const { segment, index } of (${narrowWithEscapes}.test(str) ? Array.from(str, (segment, index) => ({ segment, index })) : segmenter.segment(str))) {`,
+  ],
+], 'its Intl.Segmenter or its segmenting loop was not found (every tutor start may be ~20 ms slower)');
+const sliceAnsiLazy = patchDependencyAll('slice-ansi-segmenter-on-first-use', /slice-ansi[\\/]tokenize-ansi\.js$/, [
+  [/./, "const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", "let graphemeSegmenterMade; const GRAPHEME_SEGMENTER = { segment: (s) => (graphemeSegmenterMade ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'})).segment(s) };"],
+  [/./, 'const EMOJI_PRESENTATION_GRAPHEME_REGEX = /\\p{Emoji_Presentation}/u;', 'let emojiRegexMade; const EMOJI_PRESENTATION_GRAPHEME_REGEX = { test: (s) => (emojiRegexMade ??= /\\p{Emoji_Presentation}/u).test(s) };'],
+], 'its Intl.Segmenter or its emoji regular expression was not found (every tutor start may be ~20 ms slower)');
+
+/**
+ * smtp-server imports nodemailer's shared helpers, which import nodemailer's fetch() (for a message
+ * part given as a URL) and with it node's http, https and zlib: ~5-10 ms of every lab's start for
+ * modules no lab uses (smtp-server never fetches). Required on first use instead.
+ */
+const nodemailerFetchOnFirstUse = patchDependency(
+  'nodemailer-fetch-on-first-use',
+  /nodemailer[\\/]dist[\\/]esm[\\/]shared[\\/]index\.js$/,
+  "import nmfetch from '../fetch/index.js';",
+  "const nmfetch = (...args) => require('../fetch/index.js').default(...args);",
+  "nodemailer's shared helpers' import of its fetch() was not found (each lab's start may be ~5 ms slower)",
+);
+
+/**
  * smtp-server normalises every client's address with net.isIPv6(), whose regular expression V8
  * compiles at its first use in a process: ~13 ms (more under load), between the learner's connect and
  * the greeting at every tutor start, for 127.0.0.1. An IPv6 address always holds a colon, so an address
@@ -168,16 +228,60 @@ const smtpServerIpv4WithoutIpv6Regex = patchDependency(
 const dist = path.join(root, 'dist');
 
 /**
+ * The tutor's own bundle (dist/smtp-lab-tutor.cjs, see bin/smtp-lab.js): the same program as one
+ * CommonJS script, which bin/smtp-lab.js compiles through vm.Script with a V8 code cache. CommonJS
+ * cannot hold a top-level await, and two of ink's modules have one:
+ *
+ * yoga-layout's index awaits its WebAssembly's instantiation. Emscripten's loader decodes the bytes
+ * synchronously anyway (its "no fetch" branch); instantiating them synchronously too
+ * (new WebAssembly.Module/Instance, allowed in Node for any size) finishes the module's set-up within
+ * the loader's call, so the index reads the module object it passed instead of awaiting a promise.
+ */
+const yogaSync = patchDependencyAll('yoga-sync-instantiation', /yoga-layout[\\/]/, [
+  [/yoga-wasm-base64-esm\.js$/, '"function"!=typeof fetch', '!0'],
+  [
+    /yoga-wasm-base64-esm\.js$/,
+    'function c(e){return ya().then(function(f){return WebAssembly.instantiate(f,d)}).then(function(f){return f}).then(e,function(f){v("failed to asynchronously prepare wasm: "+f);x(f)})}',
+    'function c(e){e({instance:new WebAssembly.Instance(new WebAssembly.Module(wa()),d)});return Promise.resolve()}',
+  ],
+  [/[\\/]dist[\\/]src[\\/]index\.js$/, 'const Yoga = wrapAssembly(await loadYoga());', 'const yogaModule = {}; loadYoga(yogaModule); const Yoga = wrapAssembly(yogaModule);'],
+], 'the tutor bundle cannot be built: yoga-layout changed under its synchronous instantiation');
+
+/**
+ * ink's reconciler awaits react-devtools-core and its own package.json only when DEV=true (ink's
+ * developers' React DevTools; the bundles alias react-devtools-core to an empty module anyway).
+ */
+const inkWithoutDevtools = patchDependencyAll('ink-without-devtools', /ink[\\/]build[\\/]reconciler\.js$/, [
+  [/./, "await import('./devtools.js');", 'void 0;'],
+  [/./, '? await loadPackageJson()', '? { name: undefined, version: undefined }'],
+], 'the tutor bundle cannot be built: ink changed under its DEV-only top-level awaits');
+
+/**
+ * A script run by vm.Script has no import() (Node 20 gives it one only with --experimental-vm-modules),
+ * so the tutor bundle holds every module of ours, a handler's lazy ones too (inlined, initialised on
+ * first use), and loads a dependency's lazy modules (mailauth, nodemailer's SMTP client, libmime,
+ * mailparser: all CommonJS) with require() on first use, from node_modules as tsc's build does.
+ */
+const lazyPackagesRequired = {
+  name: 'lazy-packages-required',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'required-package' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'required-package' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onResolve({ filter: /.*/ }, (args) => (args.importer && args.namespace === 'required-package' ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/**
  * zod and yaml, which src/data/lazy-modules.ts requires on first use, are bundled apart: each into a
  * CommonJS file of its own beside the bundle, read by that first require(). Inside the bundle their
  * ~500 KiB were compiled (not run) by every start that loads the lessons or the world; most starts
  * (the compiled data) never use them. Named by content hash and written whole (a CLI starting while
  * the tests rebuild reads the old file or the new one, never half of one).
  */
-async function bundleApart(name) {
+async function bundleApart(name, { esm = false } = {}) {
   const out = await build({
     absWorkingDir: root,
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
+    stdin: { contents: esm ? `export * from ${JSON.stringify(name)};` : `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -199,7 +303,7 @@ async function bundleApart(name) {
   await rename(tmp, path.join(dist, file));
   return file;
 }
-const apart = { zod: await bundleApart('zod'), yaml: await bundleApart('yaml') };
+const apart = { zod: await bundleApart('zod'), yaml: await bundleApart('yaml'), 'beautiful-mermaid': await bundleApart('beautiful-mermaid', { esm: true }) };
 const lazyModulesApart = {
   name: 'lazy-modules-apart',
   setup(b) {
@@ -209,7 +313,7 @@ const lazyModulesApart = {
   },
 };
 
-const result = await build({
+const esBuild = build({
   absWorkingDir: root,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
   outdir: 'dist',
@@ -232,7 +336,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [lazyModulesBundled, lazyModulesApart, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, smtpServerIpv4WithoutIpv6Regex],
+  plugins: [lazyModulesBundled, lazyModulesApart, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
   sourcemap: 'linked',
   legalComments: 'none',
   // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so
@@ -243,9 +347,72 @@ const result = await build({
   metafile: true,
 });
 
+/**
+ * beautiful-mermaid (with elkjs, its layout engine: 1.8 MiB) draws `:diagram` and export's HTML. The
+ * ES bundle keeps it in a chunk of its own; in the tutor's one script it would be read (and, before
+ * the code cache has it, parsed) at every start. It is an ES module only, which require() cannot load
+ * in Node 20, so the tutor bundle requires a CommonJS bundle of it beside itself, when a module that
+ * draws a diagram is first used.
+ */
+const mermaidApart = {
+  name: 'mermaid-apart',
+  setup(b) {
+    b.onResolve({ filter: /^beautiful-mermaid$/ }, () => ({ path: `./${apart['beautiful-mermaid']}`, external: true }));
+  },
+};
+
+/**
+ * The tutor's bundle (see lazyPackagesRequired above and bin/smtp-lab.js): the whole program in one
+ * CommonJS script. A tutor start on a terminal reads this one file, not the ~45 ES modules of its
+ * path, and V8 takes its compiled code from the code cache bin/smtp-lab.js keeps, rather than
+ * compiling it again. Written whole (a tutor starting meanwhile reads the old file or the new one).
+ */
+const tutorBuild = build({
+  absWorkingDir: root,
+  entryPoints: { 'smtp-lab-tutor': 'src/cli.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  write: false,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
+  // import.meta.url as the ES bundle has it: the bundle's own URL (dist/), so the rewrite below and the
+  // dependencies that find files beside themselves resolve the same paths.
+  define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__smtpLabBundleUrl' },
+  // "use strict" first (esbuild's own comes after the banner, no longer a directive there): the ES
+  // bundle's code runs strict, this one must too. __toESB: see below.
+  banner: {
+    js: "'use strict'; var __smtpLabBundleUrl = require('node:url').pathToFileURL(__filename).href; var __smtpLabBuiltins = new Map(); function __toESB(m, n) { let e = __smtpLabBuiltins.get(m); if (!e) __smtpLabBuiltins.set(m, (e = __toESM(m, n))); return e; }",
+  },
+  plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
+  // ASCII only (esbuild escapes the rest): bin/smtp-lab.js reads it as latin1, one byte a character.
+  charset: 'ascii',
+  // No source map: an error's stack names the functions (identifiers are kept), and the map would
+  // double the build's time for it.
+  legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
+/**
+ * A module's `import path from 'node:path'` becomes `__toESM(require("node:path"), 1)` in CommonJS: a
+ * new object with a getter for every property of the builtin, made at each such import (89 here,
+ * process's ~100 properties a dozen times). The objects are only read, so one per builtin serves them
+ * all: __toESB (the banner) keeps it.
+ */
+// Both at once: esbuild works on each in its own threads.
+const [result, tutorResult] = await Promise.all([esBuild, tutorBuild]);
+for (const out of tutorResult.outputFiles) {
+  const tmp = `${out.path}.${process.pid}.tmp`;
+  await writeFile(tmp, out.path.endsWith('.cjs') ? out.text.replaceAll('__toESM(require("node:', '__toESB(require("node:') : out.contents);
+  await rename(tmp, out.path);
+}
+
 // Chunk names carry content hashes: remove the previous builds' chunks. Only after the build, and only
 // files this build did not write, so a CLI starting meanwhile (tests run in parallel) never misses one.
-const written = new Set([...Object.keys(result.metafile.outputs), ...Object.values(apart).map((f) => `dist/${f}`)].map((f) => path.resolve(root, f)));
+const written = new Set([...Object.keys(result.metafile.outputs), ...Object.values(apart).map((f) => `dist/${f}`), ...tutorResult.outputFiles.map((f) => f.path)].map((f) => path.resolve(root, f)));
 for (const name of await readdir(dist)) {
   const file = path.join(dist, name);
   if (/^smtp-lab.*\.[mc]js(\.map)?$/.test(name) && !written.has(file)) await rm(file, { force: true });

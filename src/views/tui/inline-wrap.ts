@@ -45,7 +45,10 @@ export function textWidth(s: string): number {
   return NARROW_TEXT.test(s) ? s.length : stringWidth(s);
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made on first use: the first Intl.Segmenter of a process loads ICU's break rules (~15-30 ms), and the
+// tutor's first frame needs none (its text is NARROW_TEXT; scripts/bundle.mjs does the same for ink's).
+let graphemesMade: Intl.Segmenter | undefined;
+const graphemes = { segment: (s: string) => (graphemesMade ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(s) };
 
 /**
  * The longest start of `s` that fits in `cols` columns, and the rest; never splits a grapheme (an

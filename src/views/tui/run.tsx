@@ -34,6 +34,9 @@ function unmountOnAbort(signal: AbortSignal | undefined, unmount: () => void): (
   return () => signal.removeEventListener('abort', unmount);
 }
 
+/** Set by bin/smtp-lab.js when it runs the tutor bundle: called once ink has drawn its first frame. */
+const FIRST_FRAME = Symbol.for('smtp-lab.first-frame');
+
 // ink's own throttle on top of our event frames: enough for typing to feel immediate.
 const MAX_FPS = 30;
 
@@ -70,6 +73,8 @@ async function runInk(app: React.ReactElement, opts: InkOptions & { ownCtrlC?: b
     exitOnCtrlC: !opts.ownCtrlC,
     maxFps: MAX_FPS,
   });
+  // The first frame is drawn: the launcher may now keep the code this start compiled (bin/smtp-lab.js).
+  (globalThis as { [FIRST_FRAME]?: () => void })[FIRST_FRAME]?.();
   const detach = unmountOnAbort(opts.signal, () => instance.unmount());
   try {
     await instance.waitUntilExit();
