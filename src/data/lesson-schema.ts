@@ -154,6 +154,8 @@ function buildPredicateFields(z: typeof Z) {
     tutor: fields('tutor', {
       command: text('tutor.command').regex(/^:[a-z]+$/, { error: '{step}: tutor.command must be a tutor command such as :mailbox' }),
       args: regex('tutor.args').optional(),
+      /** What the tutor answered to it (its report: a message as stored, a listing) matches this. */
+      shows: regex('tutor.shows').optional(),
     }).optional(),
     /** Whose sessions count: the learner's (default) or any client's (swaks, curl, …). */
     session: oneOf(['learner', 'any'], 'session').optional(),

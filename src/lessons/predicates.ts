@@ -113,12 +113,17 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
     if (!some((e) => e.type === 'session-close' && e.leg === 'inbound' && (c.reason === undefined || e.reason === c.reason))) return false;
   }
   if (p.tutor) {
-    const { command, args } = p.tutor;
+    const { command, args, shows } = p.tutor;
     const re = args === undefined ? undefined : new RegExp(args, 'i');
-    const ok = some((e) => {
+    const answer = shows === undefined ? undefined : new RegExp(shows);
+    const ok = events.some((e, i) => {
       if (e.type !== 'tutor' || e.says !== 'echo') return false;
       const [word, ...rest] = e.text.trim().split(/\s+/);
-      return word!.toLowerCase() === command && (!re || re.test(rest.join(' ')));
+      if (word!.toLowerCase() !== command || (re && !re.test(rest.join(' ')))) return false;
+      if (!answer) return true;
+      // The command's own answer: the tutor's next words after the echo (a report, or why there is none).
+      const said = events.slice(i + 1).find((x) => x.type === 'tutor' && x.says !== 'echo');
+      return said?.type === 'tutor' && answer.test(said.text);
     });
     if (!ok) return false;
   }
