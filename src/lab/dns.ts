@@ -82,8 +82,9 @@ export class LabDns {
   /**
    * A resolver in the shape Node's dns.promises and mailauth expect: TXT as arrays of strings, MX as
    * { exchange, priority }, A/AAAA as addresses; a missing record throws with `code` ENOTFOUND / ENODATA.
+   * Without `ctx` it emits no event (the mail-auth thread's lookups are told when its check ends).
    */
-  resolver(ctx: LookupContext): (name: string, rrtype: string) => Promise<unknown> {
+  resolver(ctx?: LookupContext): (name: string, rrtype: string) => Promise<unknown> {
     return async (name, rrtype) => {
       const type = rrtype.toUpperCase();
       if (!(DNS_TYPES as readonly string[]).includes(type)) throw notServed(name, type);
@@ -95,7 +96,7 @@ export class LabDns {
    * The resolver's answer without waiting — `{ value }`, or `{ error }` as the resolver would throw it
    * — or undefined when only `resolver` can answer (the DKIM key not read yet).
    */
-  resolverNow(ctx: LookupContext): (name: string, rrtype: string) => { value?: unknown; error?: Error & { code?: string } } | undefined {
+  resolverNow(ctx?: LookupContext): (name: string, rrtype: string) => { value?: unknown; error?: Error & { code?: string } } | undefined {
     return (name, rrtype) => {
       const type = rrtype.toUpperCase();
       if (!(DNS_TYPES as readonly string[]).includes(type)) return { error: notServed(name, type) };

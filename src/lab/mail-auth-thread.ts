@@ -80,11 +80,22 @@ const BARREN_DEATHS = 3;
 
 type Resolver = (name: string, rrtype: string) => Promise<unknown>;
 type ResolverNow = ReturnType<LabDns['resolverNow']>;
+/**
+ * A lab's DNS as the thread's checks use it: `id` names the lab (the thread keeps its answers by it),
+ * `resolver` and `now` answer a name the thread does not know yet, without an event; `tell` makes a
+ * check's lookups events, in the order asked, once it has ended.
+ */
+export interface ThreadDns {
+  id: number;
+  resolver: Resolver;
+  now: ResolverNow;
+  tell: (lookups: [string, string][]) => void;
+}
 interface Waiting {
   resolve: (m: FromAuthThread) => void;
   reject: (err: Error) => void;
-  /** For a verification: the lab's DNS, which answers the thread's lookups (and emits their events). */
-  dns?: { resolver: Resolver; now: ResolverNow };
+  /** For a verification: the lab's DNS, which answers the thread's lookups. */
+  dns?: ThreadDns;
 }
 
 /**
@@ -150,13 +161,14 @@ class AuthThread {
     return reply.signature;
   }
 
-  async receive(input: VerifyInput, store: StoreAt, dns: Waiting['dns']): Promise<{ found?: Authentication; checkError?: string; size: number; storeError?: string }> {
+  async receive(input: VerifyInput, store: StoreAt, dns: ThreadDns): Promise<{ found?: Authentication; checkError?: string; size: number; storeError?: string }> {
     const { message, ...rest } = input;
     // Handed over without a copy when the Buffer is the whole of its memory (remote.ts makes it so).
     const whole = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength;
     const bytes = whole ? new Uint8Array(message.buffer, 0, message.byteLength) : new Uint8Array(message);
-    const reply = await this.ask({ t: 'receive', id: 0, input: { ...rest, message: bytes }, store }, [bytes.buffer as ArrayBuffer], dns);
+    const reply = await this.ask({ t: 'receive', id: 0, dnsId: dns!.id, input: { ...rest, message: bytes }, store }, [bytes.buffer as ArrayBuffer], dns);
     if (reply.t !== 'received') throw new Error('the mail-auth thread answered out of turn');
+    dns!.tell(reply.lookups);
     return reply;
   }
 

@@ -7,9 +7,12 @@
  * from here (mail-auth.ts storeChecked, maildir.ts's peer writer as this thread's child): it never
  * comes back, and the remote's 250 waits for no turn of the main thread's busy event loop in between.
  *
- * DNS stays on the main thread: the lab's resolver and its `dns-lookup` events live there, so each
- * lookup a check makes is a question to the main thread, answered in the order it is asked.
- * The protocol (main → thread, thread → main) is below; mail-auth.ts is the other side.
+ * DNS stays on the main thread: the lab's resolver and its `dns-lookup` events live there. A name is
+ * asked of it the first time a lab's check looks it up; the answer is kept here (a lab's world does not
+ * change while it runs, as a resolver caches within a TTL), so a check in a burst waits on no turn of
+ * the main thread's busy event loop. Every lookup a check makes, kept answer or not, goes back with its
+ * result, and the main thread tells each one as a `dns-lookup` event, in the order asked.
+ * The protocol (main → thread, thread → main) is below; mail-auth-thread.ts is the other side.
  */
 import { parentPort } from 'node:worker_threads';
 import { createPrivateKey } from 'node:crypto';
@@ -21,17 +24,36 @@ import { Batcher } from './thread-batch.js';
 export type ToAuthThread =
   /** Sign `message` (a copy: the queue keeps its own) with key `keyId`; `pem` comes with a key's first use on this thread. */
   | { t: 'sign'; id: number; keyId: number; pem?: string; domain: string; selector: string; message: Uint8Array }
-  /** Check `input.message` (transferred) and, unless refused, store it as `store` says. */
-  | { t: 'receive'; id: number; input: Omit<VerifyInput, 'message'> & { message: Uint8Array }; store: StoreAt }
+  /**
+   * Check `input.message` (transferred) and, unless refused, store it as `store` says; `dnsId` names
+   * the lab whose DNS answers its lookups (the thread is shared by every lab in the process).
+   */
+  | { t: 'receive'; id: number; dnsId: number; input: Omit<VerifyInput, 'message'> & { message: Uint8Array }; store: StoreAt }
   | { t: 'dns-answer'; q: number; value?: unknown; error?: { message: string; code?: string } };
 
 export type FromAuthThread =
   /** The thread's module has loaded: work sent before this stays with the main thread (mail-auth.ts). */
   | { t: 'ready' }
   | { t: 'signed'; id: number; signature?: DkimSignature; error?: string }
-  | { t: 'received'; id: number; found?: Authentication; checkError?: string; size: number; storeError?: string }
-  /** A lookup for verification `id`; answered with `dns-answer` and the same `q`. */
+  /** `lookups`: every [name, type] the check looked up, in order, for the main thread's events. */
+  | { t: 'received'; id: number; found?: Authentication; checkError?: string; size: number; storeError?: string; lookups: [string, string][] }
+  /** A name not yet known to the thread, for verification `id`; answered with `dns-answer` and the same `q`. */
   | { t: 'dns'; id: number; q: number; name: string; rrtype: string };
+
+/** Answers kept (a lab's world has a handful of names; the thread serves every lab of the process). */
+const ANSWERS_KEPT = 1000;
+
+/** A resolver's error as mailauth expects it: ENOTFOUND (no such name) or ENODATA (no such record) in `code`. */
+function dnsError(e: { message: string; code?: string }): Error {
+  return Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
+}
+
+/** A kept answer handed out as a copy: mailauth may change what it is given (it sorts MX lists in place). */
+function copyOf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyOf);
+  if (value && typeof value === 'object') return { ...value };
+  return value;
+}
 
 const port = parentPort;
 if (port) {
@@ -39,7 +61,13 @@ if (port) {
   loadAuthenticate().catch(() => undefined);
   loadDkimSign().catch(() => undefined);
   const keys = new Map<number, DkimKey>();
-  const lookups = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const lookups = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error & { code?: string }) => void }>();
+  /** Answers the main thread gave, by lab, type and name: a lab's DNS does not change while it runs. */
+  const answers = new Map<string, { value?: unknown; error?: { message: string; code?: string } }>();
+  const remember = (key: string, answer: { value?: unknown; error?: { message: string; code?: string } }) => {
+    answers.set(key, answer);
+    if (answers.size > ANSWERS_KEPT) answers.delete(answers.keys().next().value!);
+  };
   let nextLookup = 0;
   // Both ways, a turn's messages go as one array (thread-batch.ts).
   const out = new Batcher<FromAuthThread>((items, transfer) => port.postMessage(items, transfer));
@@ -63,13 +91,30 @@ if (port) {
   const receive = async (m: Extract<ToAuthThread, { t: 'receive' }>) => {
     const bytes = m.input.message;
     const message = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // Each lookup goes to the main thread, which answers it from the lab's DNS and tells it as an event.
-    const resolver = (name: string, rrtype: string) =>
-      new Promise<unknown>((resolve, reject) => {
+    const asked: [string, string][] = [];
+    // A name this lab's checks have not looked up yet is asked of the main thread, which answers it
+    // from the lab's DNS; its answer is kept. Every lookup is told as an event with the check's result.
+    const resolver = (name: string, rrtype: string): Promise<unknown> => {
+      asked.push([name, rrtype]);
+      const key = `${m.dnsId} ${rrtype.toUpperCase()} ${name.toLowerCase().replace(/\.$/, '')}`;
+      const known = answers.get(key);
+      if (known) return known.error ? Promise.reject(dnsError(known.error)) : Promise.resolve(copyOf(known.value));
+      return new Promise<unknown>((resolve, reject) => {
         const q = ++nextLookup;
-        lookups.set(q, { resolve, reject });
+        lookups.set(q, {
+          resolve: (value) => {
+            remember(key, { value });
+            resolve(copyOf(value));
+          },
+          reject: (err) => {
+            // "No such name" and "no such record" are answers too; anything else is asked again.
+            if (err.code) remember(key, { error: { message: err.message, code: err.code } });
+            reject(err);
+          },
+        });
         post({ t: 'dns', id: m.id, q, name, rrtype });
       });
+    };
     let found: Authentication | undefined;
     let checkError: string | undefined;
     try {
@@ -78,9 +123,9 @@ if (port) {
       checkError = (err as Error).message;
     }
     // Refused (DMARC p=reject): not stored; the main thread says why after the dot.
-    if (found && refusal(found.event)) return post({ t: 'received', id: m.id, found, size: 0 });
+    if (found && refusal(found.event)) return post({ t: 'received', id: m.id, found, size: 0, lookups: asked });
     // Stored from here (through this thread's own Maildir writer): the message never goes back.
-    post({ t: 'received', id: m.id, found, checkError, ...(await storeChecked(m.store, found?.headers ?? '', message)) });
+    post({ t: 'received', id: m.id, found, checkError, lookups: asked, ...(await storeChecked(m.store, found?.headers ?? '', message)) });
   };
 
   port.on('message', (batch: ToAuthThread[]) => {
@@ -118,7 +163,7 @@ if (port) {
       lookups.delete(m.q);
       if (!waiting) return;
       // mailauth tells "no such name" from "no record" by the code, as with Node's resolver.
-      if (m.error) waiting.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
+      if (m.error) waiting.reject(dnsError(m.error));
       else waiting.resolve(m.value);
     }
   };

@@ -7,7 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import { LabDns } from './dns.js';
+import { DNS_TYPES, LabDns } from './dns.js';
 import { ensureDkimKey, fromDomain, loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
 import { loadAuthenticate, verdictOf, verifyMessage, type Verdict, type VerifyInput } from './verify.js';
 import { deliverToMaildir } from './maildir.js';
@@ -92,6 +92,9 @@ export function preloadMailAuthOnRelay(bus: EventBus, localDomain: string): () =
   return off;
 }
 
+/** Labs' resolvers made in this process: the mail-auth thread keeps each one's answers apart. */
+let labsDns = 0;
+
 /** Signature fields kept for retries (a few hundred bytes each). */
 const SIGNATURES_KEPT = 10_000;
 
@@ -99,6 +102,7 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
   let made: Promise<DkimKey> | undefined;
   const key = () => (made ??= ensureDkimKey(dataDir, world.localDomain, world.dkimSelector));
   const dns = new LabDns(world, key, bus);
+  const dnsId = ++labsDns;
   // A retry relays the same signed bytes: one signature (and one event) per message, not per attempt.
   // Kept by queue id, and only the DKIM-Signature: field: a message past the queue's memory budget is
   // read back from the spool into a new buffer for each attempt (the same bytes, so the same
@@ -172,8 +176,16 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
       const thread = theAuthThread();
       if (thread) {
         const ctx = { by: input.mta, queueId: input.queueId, session: input.session };
+        // The thread's lookups are answered without events (it keeps the answers) and told once its
+        // check has ended, in the order it made them, before the check's own auth-results.
+        const tell = (lookups: [string, string][]) => {
+          for (const [name, type] of lookups) {
+            if (!(DNS_TYPES as readonly string[]).includes(type.toUpperCase())) continue;
+            if (!dns.queryNow(name, type, ctx)) void dns.query(name, type, ctx);
+          }
+        };
         try {
-          const r = await thread.receive(input, store, { resolver: dns.resolver(ctx), now: dns.resolverNow(ctx) });
+          const r = await thread.receive(input, store, { id: dnsId, resolver: dns.resolver(), now: dns.resolverNow(), tell });
           return { ...(r.found ? { verdict: verdictOf(r.found, bus) } : { checkError: r.checkError }), size: r.size, storeError: r.storeError };
         } catch (err) {
           // Died with the message in hand: stored or not, the files say (the thread is gone, and the

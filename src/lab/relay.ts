@@ -73,10 +73,20 @@ interface SmtpError extends Error {
  * (RFC 5321 §4.1.4 and §4.5.4.1 allow several transactions per session; Postfix and Haraka reuse
  * connections likewise). A single message — what a learner sends — opens and QUITs its own session,
  * exactly as before; only a burst to one destination shares sessions.
+ *
+ * A session whose transaction is done while more messages for its destination are on their way (a
+ * delivery `expect`s its session before its DKIM signature is made: in a burst the signatures come one
+ * by one, and a session that QUIT at each gap opened a new one for the next message) waits for them,
+ * as Postfix caches a connection on demand while a destination has mail in its active queue
+ * (smtp_connection_cache_on_demand), for at most PARKED_MS, and QUITs as soon as nothing is on its way.
  */
 export class RelayPool {
   private readonly open = new Map<string, number>();
   private readonly waiting = new Map<string, Waiter[]>();
+  /** Deliveries on their way to a destination (signing), not yet asking for a session. */
+  private readonly expected = new Map<string, number>();
+  /** Sessions done with a transaction, waiting for an expected delivery: each takes one, or none (QUIT). */
+  private readonly parked = new Map<string, ((next: Waiter | undefined) => void)[]>();
   private stopped = false;
 
   constructor(
@@ -90,6 +100,30 @@ export class RelayPool {
     this.stopped = true;
     for (const list of this.waiting.values()) for (const w of list.splice(0)) w.resolve(stopping(w.req));
     this.waiting.clear();
+    for (const list of this.parked.values()) for (const p of list.splice(0)) p(undefined);
+    this.parked.clear();
+  }
+
+  /**
+   * A delivery to host:port is on its way (its message being signed): a session that finishes a
+   * transaction meanwhile waits for it rather than QUIT. Call the result once it has asked for its
+   * session (or given up).
+   */
+  expect(host: string, port: number): () => void {
+    const key = `${host}:${port}`;
+    this.expected.set(key, (this.expected.get(key) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.expected.get(key) ?? 1) - 1;
+      if (n > 0) return void this.expected.set(key, n);
+      this.expected.delete(key);
+      // Nothing more on its way: the sessions waiting for it QUIT now.
+      const list = this.parked.get(key);
+      this.parked.delete(key);
+      for (const p of list ?? []) p(undefined);
+    };
   }
 
   session(req: RelayRequest): Promise<RelayOutcome> {
@@ -97,6 +131,8 @@ export class RelayPool {
     // the spool, whose delivered mark would then be lost and the message sent again at the next start.
     if (this.stopped) return Promise.resolve(stopping(req));
     const key = `${req.host}:${req.port}`;
+    const parked = this.parked.get(key)?.shift();
+    if (parked) return new Promise((resolve) => parked({ req, resolve }));
     if ((this.open.get(key) ?? 0) >= this.perDestination) {
       return new Promise((resolve) => {
         const list = this.waiting.get(key) ?? [];
@@ -109,9 +145,32 @@ export class RelayPool {
 
   private start(key: string, first: Waiter): void {
     this.open.set(key, (this.open.get(key) ?? 0) + 1);
+    let park: ((next: Waiter | undefined) => void) | undefined;
     runLink(first, {
-      next: (sent) => (this.stopped || sent >= this.perSession ? undefined : this.take(key)),
+      next: (sent, go) => {
+        if (this.stopped || sent >= this.perSession) return go(undefined);
+        const w = this.take(key);
+        if (w || !this.expected.get(key)) return go(w);
+        // Parked until an expected delivery asks for a session, nothing more is expected, or PARKED_MS.
+        const timer = setTimeout(() => resume(undefined), PARKED_MS);
+        const resume = (next: Waiter | undefined) => {
+          if (park !== resume) return;
+          park = undefined;
+          clearTimeout(timer);
+          const list = this.parked.get(key);
+          const at = list?.indexOf(resume) ?? -1;
+          if (at >= 0) list!.splice(at, 1);
+          if (list && !list.length) this.parked.delete(key);
+          go(next);
+        };
+        park = resume;
+        const list = this.parked.get(key) ?? [];
+        list.push(resume);
+        this.parked.set(key, list);
+      },
       closed: () => {
+        // Closed while parked (the remote's timeout, a reset): no longer there to take a delivery.
+        park?.(undefined);
         const n = (this.open.get(key) ?? 1) - 1;
         if (n > 0) this.open.set(key, n);
         else this.open.delete(key);
@@ -134,6 +193,13 @@ interface Waiter {
   req: RelayRequest;
   resolve: (outcome: RelayOutcome) => void;
 }
+
+/**
+ * How long a session done with a transaction waits for a delivery on its way (a signature takes ~0.5
+ * ms; a burst's queue of them, tens of ms): Postfix keeps a cached connection up to 2 s
+ * (smtp_connection_cache_time_limit); a lab's burst needs far less.
+ */
+const PARKED_MS = 250;
 
 /** One relay session without a pool: connect, one transaction, QUIT. */
 export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
@@ -168,7 +234,7 @@ function lostAll(req: RelayRequest, why: string): RelayOutcome['recipients'] {
  * it after a success. Each transaction's lines carry its own queue id; the session's open and close
  * events carry the first's and the last's.
  */
-function runLink(first: Waiter, pool?: { next: (sent: number) => Waiter | undefined; closed: () => void }): void {
+function runLink(first: Waiter, pool?: { next: (sent: number, go: (next: Waiter | undefined) => void) => void; closed: () => void }): void {
   if (!smtpClient) {
     loadSmtpClient().then(
       () => runLink(first, pool),
@@ -358,19 +424,36 @@ function runLink(first: Waiter, pool?: { next: (sent: number) => Waiter | undefi
       const marked = Promise.resolve(req.onOutcome?.(finished.result!)).catch(() => undefined);
       marks.push(marked);
       // After a clean transaction a waiting message to the same host goes next, on this session,
-      // while the previous mark is being written (it is not acknowledged to anyone until then).
-      const next = !settled && !err && rejected.length === 0 ? pool?.next(sent) : undefined;
-      if (!next) {
-        // QUIT even after a failure: a polite client ends the session (RFC 5321 §4.1.1.10).
-        void Promise.all(marks).then(() => {
-          if (!settled) conn.quit();
-        });
-        return;
-      }
-      txn = { ...next, wire: onTheWire(next.req) };
-      next.req.onAbort?.(onAbort);
-      void marked.then(() => finished.resolve(finished.result!));
-      transaction();
+      // while the previous mark is being written (it is not acknowledged to anyone until then); or
+      // one still on its way, for which the session waits (RelayPool.expect).
+      const go = (next: Waiter | undefined) => {
+        if (next && settled) {
+          // Cannot happen (a session that ends stops waiting first); were it to, the delivery it was
+          // handed is deferred, not lost.
+          next.resolve({ connected: false, error: `lost connection with ${dialled}`, recipients: lostAll(next.req, `lost connection with ${dialled}`) });
+          next = undefined;
+        }
+        if (!next) {
+          // QUIT even after a failure: a polite client ends the session (RFC 5321 §4.1.1.10).
+          void Promise.all(marks).then(() => {
+            if (!settled) conn.quit();
+          });
+          return;
+        }
+        txn = { ...next, wire: onTheWire(next.req) };
+        next.req.onAbort?.(onAbort);
+        void marked.then(() => finished.resolve(finished.result!));
+        transaction();
+      };
+      if (settled || err || rejected.length > 0 || !pool) return go(undefined);
+      let answered = false;
+      pool.next(sent, (next) => {
+        answered = true;
+        go(next);
+      });
+      // Waiting for a delivery on its way: this transaction's outcome is told once marked, not when
+      // the session ends.
+      if (!answered) void marked.then(() => finished.resolve(finished.result!));
     });
   };
   conn.connect(transaction);

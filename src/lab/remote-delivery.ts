@@ -109,14 +109,22 @@ export class RemoteDelivery {
         outcome = { connected: false, error: `connect to ${mxHost}: no address for this host in the lab`, recipients: [] };
         continue;
       }
-      // Read once for every MX host tried (a body past the queue's memory budget comes from the spool).
-      body ??= this.ctx.body(item);
-      const message = this.opts.sign ? await this.opts.sign(body, item.record.id) : body;
+      // On its way to this host: a relay session that finishes meanwhile waits for it (RelayPool.expect).
+      const arriving = this.pool.expect(addr.host, addr.port);
+      let message: Buffer;
+      try {
+        // Read once for every MX host tried (a body past the queue's memory budget comes from the spool).
+        body ??= this.ctx.body(item);
+        message = this.opts.sign ? await this.opts.sign(body, item.record.id) : body;
+      } catch (err) {
+        arriving();
+        throw err;
+      }
       let abort = () => {};
       const cut = () => abort();
       this.active.add(cut);
       try {
-        outcome = await this.pool.session({
+        const session = this.pool.session({
           bus: this.ctx.bus,
           hostname: this.ctx.world.hostname,
           queueId: item.record.id,
@@ -135,7 +143,11 @@ export class RemoteDelivery {
           onAbort: (fn) => (abort = fn),
           onOutcome: (o) => onOutcome(o, rec.exchange),
         });
+        // Asked for (a waiting session took it, or it waits for one): no longer on its way.
+        arriving();
+        outcome = await session;
       } finally {
+        arriving();
         this.active.delete(cut);
       }
       if (outcome.connected) break;

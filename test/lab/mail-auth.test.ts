@@ -58,6 +58,25 @@ describe('mail authentication between the lab and the remote MTAs', () => {
     expect(stored).toMatch(/dmarc=pass/);
   });
 
+  it('tells every lookup of every check, the names looked up before too, in the order asked and before its auth-results', async () => {
+    // The mail-auth thread keeps the lab's answers after their first lookup: a later check's lookups
+    // are answered there, and must still each be a dns-lookup event a learner sees.
+    const ids = [
+      await send(lab, 'alice@example.com', 'alice@example.com', 'dave@example.net', 'First'),
+      await send(lab, 'bob@example.com', 'bob@example.com', 'erin@example.net', 'Second'),
+    ];
+    await until(lab.events, (ev) => ids.every((id) => !!authFor(ev, id)));
+    const lookups = (id: string) => lab.events.filter((e) => e.type === 'dns-lookup' && e.queueId === id).map((e) => e.type === 'dns-lookup' && `${e.rrtype} ${e.name}`);
+    // mailauth's order: the DKIM key, SPF's record, then DMARC's.
+    const expected = ['TXT lab._domainkey.example.com', 'TXT example.com', 'TXT _dmarc.example.com'];
+    for (const id of ids) {
+      expect(lookups(id)).toEqual(expected);
+      const auth = lab.events.indexOf(authFor(lab.events, id)!);
+      expect(lab.events.findLastIndex((e) => e.type === 'dns-lookup' && e.queueId === id)).toBeLessThan(auth);
+      expect(authFor(lab.events, id)).toMatchObject({ spf: { result: 'pass' }, dmarc: { result: 'pass' } });
+    }
+  });
+
   it.skipIf(!hasPythonDkim)('makes a DKIM signature that python3-dkim verifies with the lab\'s public key', async () => {
     const id = await send(lab, 'bob@example.com', 'bob@example.com', 'erin@example.net', 'Checked by another implementation');
     await until(lab.events, (ev) => ev.some((e) => e.type === 'delivered' && e.queueId === id));

@@ -103,6 +103,37 @@ describe('relay session reuse', () => {
     expect(mx.received()).toBe(0);
   });
 
+  it('a session done while another message for its host is on its way (being signed) waits for it and carries it: one session, one QUIT', async () => {
+    const { mx, bus, events } = await setup();
+    // Room for many sessions: without the wait, the second message would open a session of its own.
+    const pool = new RelayPool(8);
+    const second = pool.expect('127.0.0.1', mx.port);
+    const first = await pool.session(request(bus, mx.port, 1));
+    // The first message's outcome is told once marked, while its session waits (no QUIT yet).
+    expect(first.recipients[0]).toMatchObject({ code: 250 });
+    const wire = () => events.filter((e): e is WireEvent => e.type === 'wire');
+    expect(wire().filter((e) => e.verb === 'QUIT')).toEqual([]);
+    const r = pool.session(request(bus, mx.port, 2));
+    second();
+    expect((await r).recipients[0]).toMatchObject({ code: 250 });
+    expect(mx.received()).toBe(2);
+    expect(events.filter((e) => e.type === 'session-open')).toHaveLength(1);
+    expect(wire().filter((e) => e.verb === 'MAIL').map((e) => e.queueId)).toEqual(['Q1', 'Q2']);
+    expect(wire().filter((e) => e.verb === 'QUIT')).toHaveLength(1);
+  });
+
+  it('a session waiting for a message that is no longer on its way QUITs at once', async () => {
+    const { mx, bus, events } = await setup();
+    const pool = new RelayPool(8);
+    const gaveUp = pool.expect('127.0.0.1', mx.port);
+    await pool.session(request(bus, mx.port, 1));
+    const closed = bus.waitFor((e) => e.type === 'session-close', 5000);
+    // Its signing failed, say: nothing is on its way any more.
+    gaveUp();
+    expect(await closed).toMatchObject({ reason: 'quit', queueId: 'Q1' });
+    expect(events.filter((e) => e.type === 'session-open')).toHaveLength(1);
+  });
+
   it('a message alone opens and QUITs its own session, as before', async () => {
     const { mx, bus, events, pool } = await setup();
     const r = await pool.session(request(bus, mx.port, 1));
