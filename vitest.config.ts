@@ -40,6 +40,11 @@ export default defineConfig({
     // file (measured on 17 quick files: 10.5 s of CPU isolated, 4.8 s shared).
     isolate: false,
     sequence: { sequencer: WaitingFirst },
+    // Each test file's TypeScript, as vite transformed it, kept on disk (node_modules/.experimental-vitest-cache,
+    // keyed by content) for the next run: on 31 unit and in-process files, a rerun took 26.6 s of CPU
+    // against 28.1 and 29.3 s without it (load average ~30: a rough figure). A clean clone (CI) transforms
+    // as before.
+    experimental: { fsModuleCache: true },
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

@@ -164,6 +164,12 @@ export function hasCommand(cmd: string): boolean {
   }
 }
 
+/**
+ * Debian's python3 (smtplib, aiosmtpd, dkim), by its path: `python3` on PATH can be a pyenv shim, a bash
+ * script that costs ~0.5 s of CPU and seconds of wall time under load before Python even starts.
+ */
+export const PYTHON = '/usr/bin/python3';
+
 export function skipReason(cmd: string): string | false {
   if (hasCommand(cmd)) return false;
   const reason = `${cmd} is not installed (CI installs it: see .ci/run)`;
@@ -172,7 +178,7 @@ export function skipReason(cmd: string): string | false {
 }
 
 /** Wait until `pred` holds over the recorded events (events arrive asynchronously). */
-export async function until(events: LabEvent[], pred: (events: LabEvent[]) => boolean, timeoutMs = 10_000): Promise<void> {
+export async function until(events: LabEvent[], pred: (events: LabEvent[]) => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pred(events)) {
     if (Date.now() > deadline) throw new Error('condition not met within the timeout');

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { maildirFiles, skipReason, startTestLab, tempDir, wires, type TestLab } from '../helpers/lab.js';
+import { PYTHON, maildirFiles, skipReason, startTestLab, tempDir, wires, type TestLab } from '../helpers/lab.js';
 
 const run = promisify(execFile);
 let lab: TestLab;
@@ -52,7 +52,7 @@ describe('real clients deliver to bob@example.com', () => {
     transport.close();
   });
 
-  it.skipIf(skipReason('python3'))('Python smtplib, which sends lower-case verbs', async () => {
+  it.skipIf(skipReason(PYTHON))('Python smtplib, which sends lower-case verbs', async () => {
     const script = `
 import smtplib
 s = smtplib.SMTP('127.0.0.1', ${lab.port}, local_hostname='smtplib.test')
@@ -64,7 +64,7 @@ except Exception:
     pass
 s.quit()
 `;
-    await run('python3', ['-c', script]);
+    await run(PYTHON, ['-c', script]);
     const mail = await deliveredToBob('via smtplib');
     expect(mail).toMatch(/Received: from smtplib\.test/);
     const s = sessionOf('smtplib.test');

@@ -3,17 +3,19 @@
  * MAIL and RCPT parameters): ENVID and ORCPT come back, NOTIFY=NEVER is obeyed, SUCCESS and DELAY are
  * reported, and one pass over a message gives one report.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { maildirFiles, skipReason, startTestLab, until, type TestLab } from '../helpers/lab.js';
+import { PYTHON, maildirFiles, skipReason, startTestLab, until, type TestLab } from '../helpers/lab.js';
 import type { BouncedEvent, LabEvent } from '../../src/events/types.js';
 
+// The tests run side by side (each with a lab of its own, mostly waiting on Python and the retry
+// schedule), so the labs are stopped after the file, not after each test.
 const labs: TestLab[] = [];
-afterEach(async () => {
-  for (const l of labs.splice(0)) await l.cleanup();
+afterAll(async () => {
+  await Promise.all(labs.splice(0).map((l) => l.cleanup()));
 });
 
-const noPython = skipReason('python3');
+const noPython = skipReason(PYTHON);
 
 /** smtplib's sendmail with MAIL and RCPT options; resolves with the queue id from the 250. */
 function smtplib(port: number, rcpts: string[], mailOptions: string[], rcptOptions: string[], subject: string): Promise<string> {
@@ -30,7 +32,7 @@ print(resp.decode())
 s.quit()
 `;
   return new Promise((resolve, reject) => {
-    const p = spawn('python3', ['-c', script, String(port), JSON.stringify(rcpts), JSON.stringify(mailOptions), JSON.stringify(rcptOptions), subject]);
+    const p = spawn(PYTHON, ['-c', script, String(port), JSON.stringify(rcpts), JSON.stringify(mailOptions), JSON.stringify(rcptOptions), subject]);
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -48,7 +50,7 @@ async function lab(): Promise<TestLab> {
 const reports = (l: TestLab) => maildirFiles(l.dataDir, 'alice@example.com');
 const bounced = (events: LabEvent[], id: string) => events.filter((e): e is BouncedEvent => e.type === 'bounced' && e.queueId === id);
 
-describe.skipIf(noPython)('DSN (RFC 3461) with smtplib', () => {
+describe.skipIf(noPython).concurrent('DSN (RFC 3461) with smtplib', () => {
   it('two failed recipients give one report, with Original-Envelope-Id, Original-Recipient and only the headers (RET=HDRS)', async () => {
     const l = await lab();
     const id = await smtplib(

@@ -3,7 +3,7 @@
  * killed with SIGKILL mid-stream, and restarted on the same data dir. Every message that got its 250
  * must be delivered, none twice. (Runs the built CLI: `npm test` builds first.)
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +15,9 @@ import { listSpool } from '../../src/lab/queue-item.js';
 const BIN = path.resolve('bin/smtp-lab.js');
 const children: ChildProcessWithoutNullStreams[] = [];
 const dirs: string[] = [];
-afterEach(() => {
+// The two tests run side by side (each its own serve, data dir and clients; each mostly waits on its
+// clients, the kill and the restart), so what they started is cleaned up after the file.
+afterAll(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -118,7 +120,7 @@ function relayedCopies(dataDir: string, address: string): { subject: string; que
   return out;
 }
 
-describe('durability', () => {
+describe.concurrent('durability', () => {
   it('kill -9 under load, restart: every acknowledged message is delivered exactly once', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);

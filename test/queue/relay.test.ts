@@ -35,12 +35,16 @@ async function send(l: TestLab, from: string, to: string[], subject = 'hello', l
   return id!;
 }
 
+// The first relay of a lab loads the mail-auth thread (mailauth, ~25 MiB): on a loaded machine the
+// first event can come well after the bus's default 10 s. A deadline only a failing test reaches.
+const WAIT = 30_000;
+
 const of = <T extends LabEvent['type']>(events: LabEvent[], type: T) => events.filter((e) => e.type === type) as Extract<LabEvent, { type: T }>[];
 
 describe('relay to remote domains', () => {
   it('passes BODY=8BITMIME on with an 8-bit body, and turns a bare CR into CRLF so "\\r." is dot-stuffed, not passed raw', async () => {
     const l = await lab();
-    const ended = l.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay');
+    const ended = l.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay', WAIT);
     const s = await RawSmtp.connect(l.port);
     await s.command('EHLO client.test');
     expect(code(await s.command('MAIL FROM:<alice@example.com> BODY=8BITMIME'))).toBe(250);
@@ -60,9 +64,9 @@ describe('relay to remote domains', () => {
 
   it('relays mail for example.net through its MX, and the transcript of the second hop is in the events', async () => {
     const l = await lab();
-    const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'dave@example.net');
+    const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'dave@example.net', WAIT);
     // Delivered at the remote 250; the session ends after it, with QUIT.
-    const ended = l.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay');
+    const ended = l.bus.waitFor((e) => e.type === 'session-close' && e.leg === 'relay', WAIT);
     const id = await send(l, 'alice@example.com', ['dave@example.net'], 'to dave');
     await delivered;
     await ended;
@@ -99,8 +103,8 @@ describe('relay to remote domains', () => {
 
   it('greylisting: 451 4.7.1 on the first attempt, delivered on the retry', async () => {
     const l = await lab({ retrySchedule: [0.3, 0.3] });
-    const deferred = l.bus.waitFor<DeferredEvent>((e) => e.type === 'deferred' && e.recipient === 'frank@example.org');
-    const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'frank@example.org');
+    const deferred = l.bus.waitFor<DeferredEvent>((e) => e.type === 'deferred' && e.recipient === 'frank@example.org', WAIT);
+    const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'frank@example.org', WAIT);
     const id = await send(l, 'alice@example.com', ['frank@example.org']);
     const d = await deferred;
     expect(d).toMatchObject({ queueId: id, attempt: 1 });
@@ -115,8 +119,8 @@ describe('relay to remote domains', () => {
 
   it('a remote 550 5.1.1 becomes an RFC 3464 bounce in the sender\'s Maildir, sent with MAIL FROM:<>', async () => {
     const l = await lab();
-    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
-    const dsnDelivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'alice@example.com');
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', WAIT);
+    const dsnDelivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'alice@example.com', WAIT);
     const id = await send(l, 'alice@example.com', ['nosuchuser@example.net'], 'lost letter');
     const b = await bounced;
     expect(b).toMatchObject({ queueId: id, recipient: 'nosuchuser@example.net', notify: 'alice@example.com' });
@@ -146,8 +150,8 @@ describe('relay to remote domains', () => {
 
   it('never bounces a bounce: a failing message from <> is only logged', async () => {
     const l = await lab();
-    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
-    const notice = l.bus.waitFor((e) => e.type === 'notice' && /double bounce/.test(e.message));
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', WAIT);
+    const notice = l.bus.waitFor((e) => e.type === 'notice' && /double bounce/.test(e.message), WAIT);
     await send(l, '', ['nosuchuser@example.net']);
     const b = await bounced;
     expect(b.bounceQueueId).toBeUndefined();
@@ -159,14 +163,14 @@ describe('relay to remote domains', () => {
 
   it('MX down: deferrals on the schedule, then a bounce when it runs out', async () => {
     const l = await lab({ retrySchedule: [0.1, 0.2] });
-    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', 10_000);
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', WAIT);
     const id = await send(l, 'alice@example.com', ['postmaster@down.example']);
     const b = await bounced;
     const deferrals = of(l.events, 'deferred').filter((e) => e.queueId === id);
     expect(deferrals.map((d) => d.attempt)).toEqual([1, 2]);
     expect(deferrals[0]!.reply).toMatch(/connect to mx\.down\.example\[127\.0\.0\.1\]:\d+: Connection refused/);
     expect(b).toMatchObject({ queueId: id, notify: 'alice@example.com' });
-    await l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'alice@example.com');
+    await l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'alice@example.com', WAIT);
     const dsn = maildirFiles(l.dataDir, 'alice@example.com')[0]!;
     expect(dsn).toMatch(/Status: 4\.4\.1/);
     expect(dsn).toMatch(/Action: failed/);
@@ -174,7 +178,7 @@ describe('relay to remote domains', () => {
 
   it('an unknown domain has no MX (NXDOMAIN): bounced at once', async () => {
     const l = await lab();
-    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', WAIT);
     const id = await send(l, 'alice@example.com', ['someone@nowhere.invalid']);
     const b = await bounced;
     expect(of(l.events, 'mx-lookup').find((e) => e.queueId === id)).toMatchObject({ domain: 'nowhere.invalid', answer: [], error: 'NXDOMAIN' });
@@ -184,8 +188,8 @@ describe('relay to remote domains', () => {
 
   it('a rejecting remote (550 5.7.1) bounces; mixed recipients split between delivery and bounce', async () => {
     const l = await lab();
-    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
-    const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'erin@example.net');
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', WAIT);
+    const delivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'erin@example.net', WAIT);
     await send(l, 'alice@example.com', ['erin@example.net', 'postmaster@reject.example']);
     expect((await bounced).reply).toMatch(/^550 5\.7\.1 /);
     await delivered;
@@ -195,8 +199,8 @@ describe('relay to remote domains', () => {
 
   it('relays a bounce for a remote sender with MAIL FROM:<> to the sender\'s MX', async () => {
     const l = await lab();
-    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
-    const dsnDelivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'dave@example.net');
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', WAIT);
+    const dsnDelivered = l.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'dave@example.net', WAIT);
     await send(l, 'dave@example.net', ['nobody@example.org']);
     const b = await bounced;
     expect(b.notify).toBe('dave@example.net');
@@ -212,7 +216,7 @@ describe('relay to remote domains', () => {
 
   it('a null MX (RFC 7505) fails at once with 556 5.1.10', async () => {
     const l = await lab();
-    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced');
+    const bounced = l.bus.waitFor<BouncedEvent>((e) => e.type === 'bounced', WAIT);
     const id = await send(l, 'alice@example.com', ['anyone@nomail.example']);
     expect((await bounced).reply).toMatch(/^556 5\.1\.10 /);
     expect(of(l.events, 'mx-lookup').find((e) => e.queueId === id)).toMatchObject({ error: 'NULL_MX' });

@@ -51,8 +51,12 @@ export class FakeTutor implements TutorView {
   }
 }
 
+// The waits below end as soon as their condition holds; their deadlines are only reached by a failing
+// test. 3 s was reached by a passing one (TutorApp's :help paging) on a loaded machine running the suite.
+const WAIT_MS = 15_000;
+
 /** Poll `read()` until `pred` holds (frames are batched and the machine may be busy): no fixed sleeps. */
-export async function until(read: () => string | undefined, pred: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
+export async function until(read: () => string | undefined, pred: (text: string) => boolean, timeoutMs = WAIT_MS): Promise<string> {
   const end = Date.now() + timeoutMs;
   let text = plain(read());
   while (!pred(text)) {
@@ -64,7 +68,7 @@ export async function until(read: () => string | undefined, pred: (text: string)
 }
 
 /** Poll `cond` until it holds, for state a test can read but not await (what a fake tutor was sent). */
-export async function eventually(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
+export async function eventually(what: string, cond: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
