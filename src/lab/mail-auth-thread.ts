@@ -27,8 +27,15 @@ function authThreadFile(): string | undefined {
   const here = fileURLToPath(new URL('./mail-auth-worker.js', import.meta.url));
   if (existsSync(here)) return here;
   const source = here.replace(/\.js$/, '.ts');
-  return existsSync(source) ? threadFromSource(source) : undefined;
+  if (!existsSync(source)) return undefined;
+  // Bundled once per process: every thread start (a lab's first relay, each start after an idle end,
+  // each kill in the tests) ran esbuild again, seconds of the suite's CPU. An edit to the source takes
+  // effect in the next process, as an edit to dist/ does.
+  if (!sourceBuilt.has(source)) sourceBuilt.set(source, threadFromSource(source));
+  return sourceBuilt.get(source);
 }
+
+const sourceBuilt = new Map<string, string | undefined>();
 
 /**
  * The thread's source bundled (its own modules in, packages left to node_modules) into
