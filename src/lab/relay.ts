@@ -66,140 +66,17 @@ interface SmtpError extends Error {
   rejectedErrors?: SmtpError[];
 }
 
-/**
- * Relay connections per destination (host:port), shared by the queue's deliveries. A delivery opens its
- * own session while fewer than `perDestination` are open to that host; past that it waits, and the
- * next session to finish a transaction successfully carries its message too, with a new MAIL
- * (RFC 5321 §4.1.4 and §4.5.4.1 allow several transactions per session; Postfix and Haraka reuse
- * connections likewise). A single message — what a learner sends — opens and QUITs its own session,
- * exactly as before; only a burst to one destination shares sessions.
- *
- * A session whose transaction is done while more messages for its destination are on their way (a
- * delivery `expect`s its session before its DKIM signature is made: in a burst the signatures come one
- * by one, and a session that QUIT at each gap opened a new one for the next message) waits for them,
- * as Postfix caches a connection on demand while a destination has mail in its active queue
- * (smtp_connection_cache_on_demand), for at most PARKED_MS, and QUITs as soon as nothing is on its way.
- */
-export class RelayPool {
-  private readonly open = new Map<string, number>();
-  private readonly waiting = new Map<string, Waiter[]>();
-  /** Deliveries on their way to a destination (signing), not yet asking for a session. */
-  private readonly expected = new Map<string, number>();
-  /** Sessions done with a transaction, waiting for an expected delivery: each takes one, or none (QUIT). */
-  private readonly parked = new Map<string, ((next: Waiter | undefined) => void)[]>();
-  private stopped = false;
-
-  constructor(
-    readonly perDestination = 32,
-    /** Transactions per session before it QUITs (nodemailer's pool: 100; Postfix: no limit by default). */
-    readonly perSession = 100,
-  ) {}
-
-  /** Cut every session and give each waiting delivery its "lab is stopping" outcome. */
-  abort(): void {
-    this.stopped = true;
-    for (const list of this.waiting.values()) for (const w of list.splice(0)) w.resolve(stopping(w.req));
-    this.waiting.clear();
-    for (const list of this.parked.values()) for (const p of list.splice(0)) p(undefined);
-    this.parked.clear();
-  }
-
-  /**
-   * A delivery to host:port is on its way (its message being signed): a session that finishes a
-   * transaction meanwhile waits for it rather than QUIT. Call the result once it has asked for its
-   * session (or given up).
-   */
-  expect(host: string, port: number): () => void {
-    const key = `${host}:${port}`;
-    this.expected.set(key, (this.expected.get(key) ?? 0) + 1);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const n = (this.expected.get(key) ?? 1) - 1;
-      if (n > 0) return void this.expected.set(key, n);
-      this.expected.delete(key);
-      // Nothing more on its way: the sessions waiting for it QUIT now.
-      const list = this.parked.get(key);
-      this.parked.delete(key);
-      for (const p of list ?? []) p(undefined);
-    };
-  }
-
-  session(req: RelayRequest): Promise<RelayOutcome> {
-    // Asked for after abort() (a signature that was still being made): a session now would outlive
-    // the spool, whose delivered mark would then be lost and the message sent again at the next start.
-    if (this.stopped) return Promise.resolve(stopping(req));
-    const key = `${req.host}:${req.port}`;
-    const parked = this.parked.get(key)?.shift();
-    if (parked) return new Promise((resolve) => parked({ req, resolve }));
-    if ((this.open.get(key) ?? 0) >= this.perDestination) {
-      return new Promise((resolve) => {
-        const list = this.waiting.get(key) ?? [];
-        list.push({ req, resolve });
-        this.waiting.set(key, list);
-      });
-    }
-    return new Promise((resolve) => this.start(key, { req, resolve }));
-  }
-
-  private start(key: string, first: Waiter): void {
-    this.open.set(key, (this.open.get(key) ?? 0) + 1);
-    let park: ((next: Waiter | undefined) => void) | undefined;
-    runLink(first, {
-      next: (sent, go) => {
-        if (this.stopped || sent >= this.perSession) return go(undefined);
-        const w = this.take(key);
-        if (w || !this.expected.get(key)) return go(w);
-        // Parked until an expected delivery asks for a session, nothing more is expected, or PARKED_MS.
-        const timer = setTimeout(() => resume(undefined), PARKED_MS);
-        const resume = (next: Waiter | undefined) => {
-          if (park !== resume) return;
-          park = undefined;
-          clearTimeout(timer);
-          const list = this.parked.get(key);
-          const at = list?.indexOf(resume) ?? -1;
-          if (at >= 0) list!.splice(at, 1);
-          if (list && !list.length) this.parked.delete(key);
-          go(next);
-        };
-        park = resume;
-        const list = this.parked.get(key) ?? [];
-        list.push(resume);
-        this.parked.set(key, list);
-      },
-      closed: () => {
-        // Closed while parked (the remote's timeout, a reset): no longer there to take a delivery.
-        park?.(undefined);
-        const n = (this.open.get(key) ?? 1) - 1;
-        if (n > 0) this.open.set(key, n);
-        else this.open.delete(key);
-        // A session that failed leaves its waiters to a new one.
-        const w = this.take(key);
-        if (w) this.start(key, w);
-      },
-    });
-  }
-
-  private take(key: string): Waiter | undefined {
-    const list = this.waiting.get(key);
-    const w = list?.shift();
-    if (list && !list.length) this.waiting.delete(key);
-    return w;
-  }
-}
-
-interface Waiter {
+/** A relay session's delivery: its request, and where its outcome goes (relay-pool.ts queues these). */
+export interface Waiter {
   req: RelayRequest;
   resolve: (outcome: RelayOutcome) => void;
 }
 
-/**
- * How long a session done with a transaction waits for a delivery on its way (a signature takes ~0.5
- * ms; a burst's queue of them, tens of ms): Postfix keeps a cached connection up to 2 s
- * (smtp_connection_cache_time_limit); a lab's burst needs far less.
- */
-const PARKED_MS = 250;
+/** What a pool gives a session after each clean transaction: the next delivery, or none (QUIT). */
+export interface SessionPool {
+  next: (sent: number, go: (next: Waiter | undefined) => void) => void;
+  closed: () => void;
+}
 
 /** One relay session without a pool: connect, one transaction, QUIT. */
 export function relaySession(req: RelayRequest): Promise<RelayOutcome> {
@@ -220,7 +97,7 @@ function loadSmtpClient(): Promise<void> {
 }
 
 /** A delivery the stopping lab will not start: every recipient stays queued for the next start. */
-function stopping(req: RelayRequest): RelayOutcome {
+export function stopping(req: RelayRequest): RelayOutcome {
   return { connected: true, error: 'the lab is stopping', recipients: lostAll(req, 'the lab is stopping') };
 }
 
@@ -234,7 +111,7 @@ function lostAll(req: RelayRequest, why: string): RelayOutcome['recipients'] {
  * it after a success. Each transaction's lines carry its own queue id; the session's open and close
  * events carry the first's and the last's.
  */
-function runLink(first: Waiter, pool?: { next: (sent: number, go: (next: Waiter | undefined) => void) => void; closed: () => void }): void {
+export function runLink(first: Waiter, pool?: SessionPool): void {
   if (!smtpClient) {
     loadSmtpClient().then(
       () => runLink(first, pool),

@@ -5,7 +5,8 @@
  */
 import { replyClass, statusOf } from '../protocol/reply.js';
 import { lookupMx } from './mx.js';
-import { RelayPool, type RelayOutcome, type RelayRequest } from './relay.js';
+import { RelayPool } from './relay-pool.js';
+import type { RelayOutcome, RelayRequest } from './relay.js';
 import { wantsReport } from './bounce.js';
 import type { RemoteMtas } from './remote.js';
 import type { DeliveryContext, Failure, Item, Rcpt } from './queue-item.js';

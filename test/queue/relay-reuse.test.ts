@@ -9,7 +9,8 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { EventBus } from '../../src/events/bus.js';
 import type { LabEvent, WireEvent } from '../../src/events/types.js';
-import { RelayPool, type RelayOutcome, type RelayRequest } from '../../src/lab/relay.js';
+import { RelayPool } from '../../src/lab/relay-pool.js';
+import type { RelayOutcome, RelayRequest } from '../../src/lab/relay.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
