@@ -41,7 +41,9 @@ export async function startPlainWatch(args: string[], opts: { binary?: boolean }
     return run.output();
   };
   try {
-    await waitFor((o) => o.includes(`listening on 127.0.0.1:${port}`));
+    // In process, the first start in a test worker also loads (and transforms) the whole command table:
+    // at load 13 that took over 15 s with nothing printed yet. Only a failing start waits this long.
+    await waitFor((o) => o.includes(`listening on 127.0.0.1:${port}`), 45_000);
   } catch (err) {
     await stop();
     throw err;
