@@ -48,9 +48,12 @@ if (!(tutorOnTerminal && runTutorBundle())) {
  *
  * The cache lives in the user's cache directory ($XDG_CACHE_HOME/smtp-lab, else ~/.cache/smtp-lab),
  * named by a hash of the bundle's bytes and of what V8 checks besides (node's version, its flags), so
- * a rebuilt bundle never meets the code of the one before: it finds no file and makes its own. V8
- * checks the rest itself (a cache it rejects is made again). A directory that cannot be written
- * (read-only, no home) means no cache, never a failed start. Returns false without the bundle.
+ * a rebuilt bundle never meets the code of the one before: it finds no file and makes its own. The file
+ * starts with a SHA-1 of the cache after it: Node 20's V8 checks a cache's source length and flags but
+ * not its checksum, and a cache damaged at the same length (a disk, a sync tool) ended every later
+ * start in a V8 fatal error (SIGTRAP) that nothing can catch. A cache whose sum is wrong is not used,
+ * and this start writes a good one. A directory that cannot be written, or no home at all (a uid
+ * without a passwd entry), means no cache, never a failed start. Returns false without the bundle.
  */
 function runTutorBundle() {
   const file = path.join(dist, 'smtp-lab-tutor.cjs');
@@ -65,18 +68,18 @@ function runTutorBundle() {
     .update(`\0${process.version}\0${process.arch}\0${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`)
     .digest('hex')
     .slice(0, 20);
-  const cacheDir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'smtp-lab');
-  const cacheFile = path.join(cacheDir, `tutor-${key}.v8-cache`);
+  const cacheDir = userCacheDir();
+  const cacheFile = cacheDir && path.join(cacheDir, `tutor-${key}.v8-cache`);
   let cachedData;
   try {
-    cachedData = readFileSync(cacheFile);
+    if (cacheFile) cachedData = checkedCache(readFileSync(cacheFile));
   } catch {
     // No cache yet for this bundle: this start makes it.
   }
   // The bundle is ASCII (scripts/bundle.mjs: charset 'ascii'): latin1 is the cheapest decoding.
   const source = `(function (exports, require, module, __filename, __dirname) {${bytes.toString('latin1')}\n})`;
   const script = new vm.Script(source, { filename: file, cachedData });
-  if (!cachedData || script.cachedDataRejected) {
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
     // Made once ink has drawn the first frame (src/views/tui/run.tsx calls this), so the cache holds the
     // code of everything up to it, and a moment later, off the start's path. Resolves once written (or not).
     globalThis[Symbol.for('smtp-lab.first-frame')] = () =>
@@ -87,12 +90,33 @@ function runTutorBundle() {
   return true;
 }
 
+/** $XDG_CACHE_HOME/smtp-lab, else ~/.cache/smtp-lab; undefined when there is no home to find. */
+function userCacheDir() {
+  try {
+    return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'smtp-lab');
+  } catch {
+    return undefined;
+  }
+}
+
+// Function declarations, not consts: the start above runs before the module's later lines.
+function sumOf(data) {
+  return createHash('sha1').update(data).digest();
+}
+
+/** The cache after its 20-byte SHA-1, if the sum holds; else undefined (damaged: V8 must never see it). */
+function checkedCache(file) {
+  const data = file.subarray(20);
+  return file.length > 20 && sumOf(data).equals(file.subarray(0, 20)) ? data : undefined;
+}
+
 /** Write the cache whole (a start reading it meanwhile reads the old file or none), keep the newest few. */
 function saveCodeCache(script, cacheDir, cacheFile) {
   try {
     mkdirSync(cacheDir, { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, script.createCachedData());
+    const data = script.createCachedData();
+    writeFileSync(tmp, Buffer.concat([sumOf(data), data]));
     renameSync(tmp, cacheFile);
     // Other bundles' caches (earlier builds, other checkouts): the four most recently made stay.
     const others = readdirSync(cacheDir)

@@ -6,7 +6,7 @@
  * pty) on a bundle of a few lines that says which it is and whether the launcher asked it for a cache.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,12 +38,21 @@ function writeBundle(word: string): void {
   );
 }
 
-/** The launcher in a pty (the tutor's path needs a terminal both ways); resolves with what it printed. */
-function launch(cacheHome: string): Promise<{ code: number | null; output: string }> {
+/**
+ * The launcher in a pty (the tutor's path needs a terminal both ways); resolves with what it printed.
+ * `cacheHome` undefined: no XDG_CACHE_HOME and no HOME, run as a uid with no passwd entry (no home).
+ */
+function launch(cacheHome: string | undefined): Promise<{ code: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cacheHome };
+  if (cacheHome === undefined) {
+    delete env.XDG_CACHE_HOME;
+    delete env.HOME;
+  }
+  const as = cacheHome === undefined ? 'setpriv --reuid 54321 --regid 54321 --clear-groups ' : '';
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', `${process.execPath} bin/smtp-lab.js`, '/dev/null'], {
+    const child = spawn('script', ['-qfec', `${as}${process.execPath} bin/smtp-lab.js`, '/dev/null'], {
       cwd: tmp,
-      env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let output = '';
@@ -70,6 +79,25 @@ describe('the tutor bundle and its code cache', () => {
     expect(await launch(cacheHome)).toEqual({ code: 0, output: 'bundle says two; cache wanted: yes\n' });
     expect(await launch(cacheHome)).toEqual({ code: 0, output: 'bundle says two; cache wanted: no\n' });
     expect(cacheFiles(cacheHome)).toHaveLength(2);
+  });
+
+  it('a cache damaged at the same length is not used, and the start writes a good one (V8 would die on it)', async () => {
+    const cacheHome = path.join(tmp, 'cache-damaged');
+    writeBundle('four');
+    expect(await launch(cacheHome)).toEqual({ code: 0, output: 'bundle says four; cache wanted: yes\n' });
+    const [name] = cacheFiles(cacheHome);
+    const file = path.join(cacheHome, 'smtp-lab', name!);
+    const bytes = readFileSync(file);
+    for (let i = Math.floor(bytes.length / 2); i < bytes.length; i++) bytes[i]! ^= 0x5a;
+    writeFileSync(file, bytes);
+    expect(await launch(cacheHome)).toEqual({ code: 0, output: 'bundle says four; cache wanted: yes\n' });
+    expect(await launch(cacheHome)).toEqual({ code: 0, output: 'bundle says four; cache wanted: no\n' });
+  });
+
+  it.skipIf(process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv'))('no home at all (a uid without a passwd entry, HOME unset) costs the cache, not the start', async () => {
+    writeBundle('five');
+    chmodSync(tmp, 0o755);
+    expect(await launch(undefined)).toEqual({ code: 0, output: 'bundle says five; cache wanted: no\n' });
   });
 
   it('a cache directory that cannot be made costs the cache, not the start', async () => {
