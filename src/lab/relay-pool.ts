@@ -32,6 +32,8 @@ export class RelayPool {
     readonly perDestination = 32,
     /** Transactions per session before it QUITs (nodemailer's pool: 100; Postfix: no limit by default). */
     readonly perSession = 100,
+    /** How long a finished session waits for a delivery on its way (PARKED_MS; a test sets it apart). */
+    readonly parkedMs = PARKED_MS,
   ) {}
 
   /** Cut every session and give each waiting delivery its "lab is stopping" outcome. */
@@ -90,8 +92,8 @@ export class RelayPool {
         if (this.stopped || sent >= this.perSession) return go(undefined);
         const w = this.take(key);
         if (w || !this.expected.get(key)) return go(w);
-        // Parked until an expected delivery asks for a session, nothing more is expected, or PARKED_MS.
-        const timer = setTimeout(() => resume(undefined), PARKED_MS);
+        // Parked until an expected delivery asks for a session, nothing more is expected, or parkedMs.
+        const timer = setTimeout(() => resume(undefined), this.parkedMs);
         const resume = (next: Waiter | undefined) => {
           if (park !== resume) return;
           park = undefined;

@@ -106,8 +106,9 @@ describe('relay session reuse', () => {
 
   it('a session done while another message for its host is on its way (being signed) waits for it and carries it: one session, one QUIT', async () => {
     const { mx, bus, events } = await setup();
-    // Room for many sessions: without the wait, the second message would open a session of its own.
-    const pool = new RelayPool(8);
+    // Room for many sessions: without the wait, the second message would open a session of its own. The
+    // wait is a minute here, so a loaded machine cannot end it before the second message asks.
+    const pool = new RelayPool(8, 100, 60_000);
     const second = pool.expect('127.0.0.1', mx.port);
     const first = await pool.session(request(bus, mx.port, 1));
     // The first message's outcome is told once marked, while its session waits (no QUIT yet).
@@ -125,7 +126,8 @@ describe('relay session reuse', () => {
 
   it('a session waiting for a message that is no longer on its way QUITs at once', async () => {
     const { mx, bus, events } = await setup();
-    const pool = new RelayPool(8);
+    // A minute's wait: the session's close within the test's 5 s comes from the give-up, not the timer.
+    const pool = new RelayPool(8, 100, 60_000);
     const gaveUp = pool.expect('127.0.0.1', mx.port);
     await pool.session(request(bus, mx.port, 1));
     const closed = bus.waitFor((e) => e.type === 'session-close', 5000);
