@@ -11,7 +11,7 @@ const { pane, tempDir } = skip ? { pane: undefined!, tempDir: undefined! } : pan
 describe('the tutor under CI=true on a terminal', () => {
   it.skipIf(skip)('uses the plain view, which shows the greeting with its stage label at once', async () => {
     const dir = tempDir();
-    const tmux = pane(`cd ${ROOT} && CI=true XDG_STATE_HOME=${dir}/state node bin/smtp-lab.js --port 0 --data-dir ${dir}/data`, 100, 30);
+    const tmux = pane(`cd ${ROOT} && CI=true XDG_STATE_HOME=${dir}/state XDG_CACHE_HOME=${dir}/cache node bin/smtp-lab.js --port 0 --data-dir ${dir}/data`, 100, 30);
     const screen = await tmux.waitFor('the plain greeting', (t) => /\[connection\]\s+S: 220 mx\.example\.com/.test(t));
     // The ink view's stage bar never appears: this is the plain tutor.
     expect(screen).not.toMatch(/▶ connection/);

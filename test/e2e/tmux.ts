@@ -26,10 +26,13 @@ export function bundle(): void {
 /** Shell-quote for a tmux command string. */
 export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The command a pane runs: smtp-lab `args`, its progress files under `home` (never the developer's). */
+/**
+ * The command a pane runs: smtp-lab `args`, its progress files and the tutor's code cache under `home`
+ * (never the developer's; each test's first tutor start makes its cache, as a new user's does).
+ */
 export function smtpLabCommand(args: string[], home: string): string {
   const q = shellQuote;
-  return `cd ${q(ROOT)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} ${q(process.execPath)} ${q(path.join(ROOT, 'bin/smtp-lab.js'))} ${args.map(q).join(' ')}`;
+  return `cd ${q(ROOT)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} XDG_CACHE_HOME=${q(path.join(home, 'cache'))} ${q(process.execPath)} ${q(path.join(ROOT, 'bin/smtp-lab.js'))} ${args.map(q).join(' ')}`;
 }
 
 export function tmuxMissing(): string | undefined {

@@ -30,12 +30,17 @@ function newestInput(dir = ROOT) {
   return newest;
 }
 
-/** True when dist/ has the bundle and its data, each newer than every input. */
+/**
+ * True when dist/ has both bundles and the data, each newer than every input. The tutor's own bundle
+ * counts on its own: the two build together, and a failed tutor build left the ES bundle new while the
+ * terminal tests ran the old tutor.
+ */
 export function bundleIsFresh() {
   const dist = path.join(ROOT, 'dist');
   if (!existsSync(dist)) return false;
-  const outputs = readdirSync(dist).filter((f) => f === 'smtp-lab.mjs' || f.endsWith('.json'));
-  if (!outputs.includes('smtp-lab.mjs') || !outputs.includes('lessons.json')) return false;
+  const bundles = ['smtp-lab.mjs', 'smtp-lab-tutor.cjs'];
+  const outputs = readdirSync(dist).filter((f) => bundles.includes(f) || f.endsWith('.json'));
+  if (bundles.some((b) => !outputs.includes(b)) || !outputs.includes('lessons.json')) return false;
   const oldestOutput = Math.min(...outputs.map((f) => statSync(path.join(dist, f)).mtimeMs));
   const lock = path.join(ROOT, 'node_modules', '.package-lock.json');
   const inputs = Math.max(newestInput(), existsSync(lock) ? statSync(lock).mtimeMs : 0);
