@@ -169,6 +169,14 @@ export class Tmux {
     return this.controlClient().command(`capture-pane -p -t ${this.target}`);
   }
 
+  /**
+   * The visible screen with the lines the terminal wrapped joined again (`-J`): a line the program
+   * wrote wider than the screen reads as one, so a test can tell the program's layout from tmux's wrap.
+   */
+  captureJoined(): Promise<string> {
+    return this.controlClient().command(`capture-pane -p -J -t ${this.target}`);
+  }
+
   /** The screen plus everything scrolled off it, through the control client. */
   captureAll(): Promise<string> {
     return this.controlClient().command(`capture-pane -p -S - -t ${this.target}`);

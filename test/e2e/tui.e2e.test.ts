@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import stringWidth from 'string-width';
 import { count, freePort, panesPerTest, portIsFree, sleep, smtpLabCommand as startCommand, tmuxMissing, type Tmux } from './tmux.js';
 import { rawSession } from './raw-smtp.js';
 
@@ -72,13 +73,25 @@ describe.skipIf(skip)(`the tutor in a real terminal at ${width}×${height}`, () 
     // Resizes within the supported range (80×24 up): the layout follows, and no copy of the old live
     // area is left behind (ink erases by line count; the terminal re-wraps wide lines on narrowing).
     const stageBars = (screen: string) => screen.split('\n').filter((l) => /[▶✓·] connection .*termination/.test(l)).length;
+    // The live area as the program wrote it (wrapped lines joined): its widest line shows the width it
+    // was laid out for. Each resize waits until the program has drawn for the new width — wider than the
+    // old one allowed, or within the new one — before the next: a frame drawn for the old width after
+    // tmux has re-wrapped its screen is one no program can erase right (see Tmux.resize).
+    const liveWidest = (joined: string) => {
+      const lines = joined.trimEnd().split('\n');
+      const bar = lines.findLastIndex((l) => /[▶✓·] connection .*termination/.test(l));
+      return Math.max(...lines.slice(Math.max(0, bar)).map((l) => stringWidth(l)));
+    };
+    let before: number = width;
     for (const [w, h] of [
       [100, 30],
       [120, 36],
       [width, height],
     ] as const) {
       await t.resize(w, h);
-      await t.waitFor(`the layout at ${w}×${h}`, (s) => /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.capture());
+      const drawnFor = (joined: string) => (w > before ? liveWidest(joined) > before - 1 : liveWidest(joined) <= w - 1);
+      await t.waitFor(`the layout drawn for ${w}×${h}`, (s) => drawnFor(s) && /^C:( |$)/m.test(s.trimEnd().split('\n').pop() ?? '') && stageBars(s) === 1, 3000, () => t.captureJoined());
+      before = w;
     }
     // That no stale copy turns up later: a pause in which nothing may be redrawn twice.
     await sleep(200);
