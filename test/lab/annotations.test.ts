@@ -46,6 +46,12 @@ describe('annotations from lessons/annotations.yaml', () => {
     expect(bareLf).toMatch(/bare LF/);
     expect(bareLf).not.toMatch(/mailbox|relay/);
     expect(bareLf).toMatch(/RFC 5321 §2\.3\.8/);
+    // `MAIL FROM:<alice@example.com> SIZE=20MB` got 501 5.5.4 and the words "the sender could not be parsed".
+    const size = a.explain(wire({ line: '501 5.5.4 Error: Bad message size syntax', code: 501, enhanced: '5.5.4', replyTo: 'MAIL' }))!;
+    expect(size).toMatch(/^501 5\.5\.4 to MAIL: the sender was read, but a parameter after it was not/);
+    expect(size).toMatch(/RFC 1870 §3/);
+    const sender = a.explain(wire({ line: '501 5.1.7 Error: Bad sender address syntax', code: 501, enhanced: '5.1.7', replyTo: 'MAIL' }))!;
+    expect(sender).toMatch(/^501 to MAIL: the sender could not be parsed/);
     // The 421 that closes after the third wrong password explained its 4.7.0 by a 454.
     const closed = a.explain(wire({ line: '421 4.7.0 Too many failed authentication attempts, closing the connection', code: 421, enhanced: '4.7.0', replyTo: 'AUTH' }))!;
     expect(closed).toMatch(/^421 4\.7\.0 to AUTH: too many wrong passwords/);
