@@ -236,7 +236,10 @@ function summarise(r: AuthResult, input: VerifyInput): Omit<Verdict['event'], 'a
           : dmarcResult === 'fail'
             ? `neither SPF nor DKIM passed for a domain aligned with ${dmarcDomain}`
             : dmarcResult === 'none'
-              ? `${dmarcDomain || 'the From: domain'} publishes no DMARC record`
+              ? dmarcDomain
+                ? `${dmarcDomain} publishes no DMARC record`
+                : // DMARC looks up the domain of the From: field (RFC 7489 §6.6.1); without one it has none.
+                  'the message has no From: field with a domain, so DMARC had no domain to look up'
               : dmarc?.status?.comment,
     },
   };

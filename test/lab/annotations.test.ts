@@ -52,6 +52,10 @@ describe('annotations from lessons/annotations.yaml', () => {
     expect(size).toMatch(/RFC 1870 §3/);
     const sender = a.explain(wire({ line: '501 5.1.7 Error: Bad sender address syntax', code: 501, enhanced: '5.1.7', replyTo: 'MAIL' }))!;
     expect(sender).toMatch(/^501 to MAIL: the sender could not be parsed/);
+    // RSET on a fresh session with no EHLO was told "the session is back to the state just after EHLO".
+    const rset = a.explain(wire({ line: '250 2.0.0 Flushed', code: 250, enhanced: '2.0.0', replyTo: 'RSET' }))!;
+    expect(rset).toMatch(/^250 to RSET: any transaction is aborted/);
+    expect(rset).not.toMatch(/just after EHLO/);
     // The 421 that closes after the third wrong password explained its 4.7.0 by a 454.
     const closed = a.explain(wire({ line: '421 4.7.0 Too many failed authentication attempts, closing the connection', code: 421, enhanced: '4.7.0', replyTo: 'AUTH' }))!;
     expect(closed).toMatch(/^421 4\.7\.0 to AUTH: too many wrong passwords/);

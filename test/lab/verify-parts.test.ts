@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticate as mailauthOwn } from 'mailauth';
 import { ensureDkimKey, signMessage, type DkimKey } from '../../src/lab/dkim.js';
 import { LabDns } from '../../src/lab/dns.js';
-import { authenticateMessage, type VerifyInput } from '../../src/lab/verify.js';
+import { authenticateMessage, verifyMessage, type VerifyInput } from '../../src/lab/verify.js';
 import { loadWorld } from '../../src/data/world.js';
 
 const message = (from: string, subject = 'Lunch') =>
@@ -62,5 +62,14 @@ describe("the lab's checks against mailauth's own authenticate", () => {
       expect(asked[0], name).toEqual(asked[1]);
       expect(asked[0]!.length, name).toBeGreaterThan(0);
     }
+  });
+
+  it('says a message with no From: has no domain for DMARC, not that "the From: domain" publishes no record', async () => {
+    // Lesson 17 step 6: a message sent without a From: field read "dmarc=none (the From: domain publishes no DMARC record)".
+    const noFrom = Buffer.from('To: <dave@example.net>\r\nSubject: no From\r\n\r\nhi\r\n');
+    const verdict = await verifyMessage(dns, undefined, { message: noFrom, ip: '127.0.0.1', helo: 'mx.example.com', sender: 'bob@example.com', mta: 'mx.example.net' });
+    expect(verdict.event.dmarc.result).toBe('none');
+    expect(verdict.event.dmarc.reason).toMatch(/no From: field/);
+    expect(verdict.event.dmarc.reason).not.toMatch(/publishes no DMARC record/);
   });
 });
