@@ -73,7 +73,12 @@ export function receiveData(
     chunks.length = 0;
     // A hop in front of this MX (a mailing list, a filter) rewrites the Subject: before the checks.
     const rewrite = mta.domains.find((d) => d.rewriteSubject && rcpts.some((r) => domainOf(r) === d.name))?.rewriteSubject;
-    if (rewrite) content = prefixSubject(content, rewrite);
+    if (rewrite) {
+      content = prefixSubject(content, rewrite);
+      // Said on the bus: the relay transcript shows the Subject: as the lab sent it, and without this
+      // line a broken DKIM signature had no visible cause (lesson 20).
+      mta.bus?.emit({ type: 'notice', stage: 'queue', level: 'info', message: `${mta.mxHost}: the mailing list in front of it put "${rewrite.trim()}" before the Subject: of this message, before its checks (the signed Subject: has changed)` });
+    }
     // RFC 5321 §4.4: every server that accepts a message prepends its Received: line.
     const received =
       // TCP-info (RFC 5321 §4.4): the address literal, after a reverse name only when there is one.

@@ -140,5 +140,7 @@ describe('mail authentication between the lab and the remote MTAs', () => {
     expect(auth).toMatchObject({ spf: { result: 'pass' }, dmarc: { result: 'pass', alignedBy: ['spf'] } });
     const stored = maildirFiles(lab.dataDir, 'members@list.example').find((m) => m.includes(id))!;
     expect(stored).toMatch(/^Subject: \[list\] Lunch/m);
+    // The rewrite is said, so the broken signature has a visible cause (the relay transcript shows the Subject: as sent).
+    expect(lab.events.some((e) => e.type === 'notice' && /mx\.list\.example: the mailing list in front of it put "\[list\]" before the Subject:/.test(e.message))).toBe(true);
   });
 });
