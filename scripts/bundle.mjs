@@ -313,22 +313,37 @@ const lazyModulesApart = {
   },
 };
 
-const esBuild = build({
+/**
+ * What both bundles share: the whole program from src/cli.ts for node 20, ink's devtools left out,
+ * whitespace and syntax minified (half the bytes to read and compile at every start) with identifiers
+ * kept (an unexpected error's stack trace still names real functions), and the dependency patches
+ * every start needs.
+ */
+const sharedOptions = {
   absWorkingDir: root,
-  entryPoints: { 'smtp-lab': 'src/cli.ts' },
   outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // ink imports react-devtools-core only when DEV is set; bundling it would cost size and start-up.
+  alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
+  legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+};
+const sharedPatches = [yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex];
+
+const esBuild = build({
+  ...sharedOptions,
+  entryPoints: { 'smtp-lab': 'src/cli.ts' },
   outExtension: { '.js': '.mjs' },
   // Dynamic imports (ink and React for the TUI, mailparser for `mailbox`) become chunk files read only
   // when used: the plain paths never parse React, and no start parses mailparser. Chunks sit beside
   // the entry (not in a subfolder) so the import.meta.url rewrite below stays right for them too.
   splitting: true,
   chunkNames: 'smtp-lab-[name]-[hash]',
-  bundle: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // ink imports react-devtools-core only when DEV is set; bundling it would cost size and start-up.
-  alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
   // React's production build: no dev checks, smaller, faster.
   define: { 'process.env.NODE_ENV': '"production"' },
   // Some dependencies are CommonJS and call require() (nodemailer, smtp-server, yargs' helpers): an ESM
@@ -336,14 +351,8 @@ const esBuild = build({
   banner: {
     js: "import { createRequire as __smtpLabCreateRequire } from 'node:module'; const require = __smtpLabCreateRequire(import.meta.url);",
   },
-  plugins: [lazyModulesBundled, lazyModulesApart, metaUrlAsInTscOutput, yogaWithoutFetch, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
+  plugins: [lazyModulesBundled, lazyModulesApart, metaUrlAsInTscOutput, yogaWithoutFetch, ...sharedPatches],
   sourcemap: 'linked',
-  legalComments: 'none',
-  // Whitespace and syntax only: half the bytes to read and compile at every start; identifiers kept so
-  // an unexpected error's stack trace still names real functions.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: 'warning',
   metafile: true,
 });
 
@@ -368,16 +377,11 @@ const mermaidApart = {
  * compiling it again. Written whole (a tutor starting meanwhile reads the old file or the new one).
  */
 const tutorBuild = build({
-  absWorkingDir: root,
+  ...sharedOptions,
   entryPoints: { 'smtp-lab-tutor': 'src/cli.ts' },
-  outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   write: false,
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  alias: { 'react-devtools-core': './scripts/empty-module.mjs' },
   // import.meta.url as the ES bundle has it: the bundle's own URL (dist/), so the rewrite below and the
   // dependencies that find files beside themselves resolve the same paths.
   define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__smtpLabBundleUrl' },
@@ -386,15 +390,11 @@ const tutorBuild = build({
   banner: {
     js: "'use strict'; var __smtpLabBundleUrl = require('node:url').pathToFileURL(__filename).href; var __smtpLabBuiltins = new Map(); function __toESB(m, n) { let e = __smtpLabBuiltins.get(m); if (!e) __smtpLabBuiltins.set(m, (e = __toESM(m, n))); return e; }",
   },
-  plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex],
+  plugins: [lazyModulesBundled, lazyModulesApart, mermaidApart, lazyPackagesRequired, metaUrlAsInTscOutput, yogaSync, inkWithoutDevtools, ...sharedPatches],
   // ASCII only (esbuild escapes the rest): bin/smtp-lab.js reads it as latin1, one byte a character.
   charset: 'ascii',
   // No source map: an error's stack names the functions (identifiers are kept), and the map would
   // double the build's time for it.
-  legalComments: 'none',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: 'warning',
 });
 /**
  * A module's `import path from 'node:path'` becomes `__toESM(require("node:path"), 1)` in CommonJS: a

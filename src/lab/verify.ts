@@ -230,19 +230,18 @@ function summarise(r: AuthResult, input: VerifyInput): Omit<Verdict['event'], 'a
       policy: dmarc && dmarc.policy ? String(dmarc.policy) : undefined,
       record: dmarc && dmarc.rr ? String(dmarc.rr) : undefined,
       alignedBy: aligned,
-      reason:
-        dmarcResult === 'pass'
-          ? `aligned with ${dmarcDomain} by ${aligned.join(' and ')}`
-          : dmarcResult === 'fail'
-            ? `neither SPF nor DKIM passed for a domain aligned with ${dmarcDomain}`
-            : dmarcResult === 'none'
-              ? dmarcDomain
-                ? `${dmarcDomain} publishes no DMARC record`
-                : // DMARC looks up the domain of the From: field (RFC 7489 §6.6.1); without one it has none.
-                  'the message has no From: field with a domain, so DMARC had no domain to look up'
-              : dmarc?.status?.comment,
+      reason: dmarcReason(dmarcResult, dmarcDomain, aligned, dmarc?.status?.comment),
     },
   };
+}
+
+/** Why DMARC gave `result`, in words; mailauth's own comment for the results the lab does not word. */
+function dmarcReason(result: string, domain: string | undefined, aligned: string[], comment: string | undefined): string | undefined {
+  if (result === 'pass') return `aligned with ${domain} by ${aligned.join(' and ')}`;
+  if (result === 'fail') return `neither SPF nor DKIM passed for a domain aligned with ${domain}`;
+  if (result !== 'none') return comment;
+  // DMARC looks up the domain of the From: field (RFC 7489 §6.6.1); without one it has none.
+  return domain ? `${domain} publishes no DMARC record` : 'the message has no From: field with a domain, so DMARC had no domain to look up';
 }
 
 function domainPart(address: string): string | undefined {
