@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { TutorEvent } from '../events/types.js';
-import { renderLessonList, renderLines, renderMarkdown } from './tui/markdown.js';
+import { renderInfo, renderLessonList, renderLines, renderMarkdown } from './tui/markdown.js';
 import type { StyledLine } from './tui/inline-wrap.js';
 import { styledLinesAnsi } from './tui/styled-ansi.js';
 
@@ -29,6 +29,9 @@ export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: nu
       break;
     case 'list':
       lines = renderLessonList(o.text, width);
+      break;
+    case 'info':
+      lines = renderInfo(o.text, width - MARK, md);
       break;
     default:
       lines = renderLines(o.text, width - MARK, true, md);
