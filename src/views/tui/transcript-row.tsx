@@ -12,6 +12,7 @@ import type { Row, Tone } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
 import { renderInfo, renderLines, renderMarkdown } from './markdown.js';
+import { oneTitle } from '../reading-title.js';
 import { lineText, parseInline, textWidth, verbatimLines, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
@@ -113,7 +114,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const hint = row.output === 'hint' && !/^hint\b/i.test(row.text) ? `**hint** ${row.text}` : row.text;
       const text = row.output === 'echo' ? `› ${row.text}` : row.output === 'error' ? `✗ ${row.text}` : hint;
       if (row.output === 'info') return renderInfo(text, width, md);
-      return PROSE.has(row.output) ? renderMarkdown(text, width, md) : renderLines(text, width, false, md);
+      return PROSE.has(row.output) ? renderMarkdown(row.output === 'lesson-text' ? oneTitle(text, true) : text, width, md) : renderLines(text, width, false, md);
     }
     case 'summary':
       return wrapText({ text: row.text, color: 'gray' }, width);
