@@ -270,6 +270,8 @@ export class LessonRunner {
    * count them. The echo says how many there are: one reply each (RFC 5321 §4.2, RFC 2920 §3.1).
    */
   private group: { size: number; commands: number; replies: number } | undefined;
+  /** The reply that ended the last group: the group's own evidence, spent with the step it passes. */
+  private groupLastReply: LabEvent | undefined;
 
   /**
    * Follow the group from its echo to its last reply. It ends early at anything that ends it for the
@@ -297,7 +299,10 @@ export class LessonRunner {
         if (!over) g.commands++;
       }
       // The greeting of a session the group opened comes before its first command and answers none.
-      else if (g.commands > 0 && isFinalReplyLine(e.line)) over = ++g.replies >= g.size;
+      else if (g.commands > 0 && isFinalReplyLine(e.line) && ++g.replies >= g.size) {
+        over = true;
+        this.groupLastReply = e;
+      }
     }
     if (over) this.group = undefined;
     return over;
@@ -338,7 +343,9 @@ export class LessonRunner {
         // Events up to the one that passed this step are spent; a later step needs new evidence. A step
         // held for a reply passed before the event that released it (the reply, or a tutor command such
         // as lesson 21's `:relay strict` typed meanwhile), which is the next step's evidence, not spent.
-        const releasedBy = this.heldForReply ? this.window.at(-1) : undefined;
+        // The group's last reply is the group's, spent with it.
+        const last = this.window.at(-1);
+        const releasedBy = this.heldForReply && last !== this.groupLastReply ? last : undefined;
         this.emit('step-passed', index, step.explain);
         for (const cb of this.passedCbs) cb({ lesson: this.lesson, index, step });
         this.advance();

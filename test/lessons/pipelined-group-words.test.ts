@@ -28,11 +28,11 @@ const refusedRcpt: Lesson = {
 };
 
 /** A runner on a bus of its own, fed events as the lab and the tutor would emit them for session S1. */
-function runnerOnStream() {
+function runnerOnStream(lesson = refusedRcpt) {
   const bus = new EventBus();
   const scope = new LearnerScope();
   scope.sessions.add('S1');
-  const runner = new LessonRunner(bus, refusedRcpt, scope);
+  const runner = new LessonRunner(bus, lesson, scope);
   runner.start();
   const emit = (e: LabEventInput) => bus.emit(e);
   const wire = { type: 'wire', session: 'S1', leg: 'inbound', stage: 'transmission' } as const;
@@ -66,6 +66,23 @@ describe("a pipelined group's words", () => {
     s.reply('354 End data with <CR><LF>.<CR><LF>', 'DATA');
     expect(s.runner.stepIndex).toBe(1);
     expect(s.passedAfter()).toMatchObject({ type: 'wire', code: 354 });
+  });
+
+  it("the group's last reply is spent with the step it passed: it is not the next step's evidence", () => {
+    const s = runnerOnStream({
+      ...refusedRcpt,
+      steps: [refusedRcpt.steps[0]!, { instruction: 'DATA again', expect: { reply: { to: 'DATA', code: 354 } }, hints: [], explain: 'Again.', line: 2 }, refusedRcpt.steps[1]!],
+    });
+    s.echo(GROUP);
+    s.command('MAIL FROM:<alice@example.com>', false);
+    s.reply('250 2.1.0 Accepted', 'MAIL');
+    s.command('RCPT TO:<nosuchuser@example.com>');
+    s.reply('550 5.1.1 unknown', 'RCPT');
+    s.command('RCPT TO:<bob@example.com>');
+    s.reply('250 2.1.5 Accepted', 'RCPT');
+    s.command('DATA');
+    s.reply('354 End data with <CR><LF>.<CR><LF>', 'DATA');
+    expect(s.runner.stepIndex).toBe(1);
   });
 
   it('a multi-line reply counts once, by its last line', () => {
