@@ -123,12 +123,27 @@ describe("a pipelined group's words", () => {
       expect(s.runner.stepIndex).toBe(1);
     });
 
-    it('ends at a command beyond the group, and the step passes at its reply', () => {
+    it("ends at a command beyond the group's own, and the step passes at that command's reply", () => {
+      // Both commands of the group were read; the NOOP's reply never came. The client sends nothing
+      // more before it has the group's replies, so a third command means the group is over.
+      const s = runnerOnStream();
+      s.echo(':pipeline RCPT TO:<nosuchuser@example.com> | NOOP');
+      s.command('RCPT TO:<nosuchuser@example.com>', false);
+      s.reply('550 5.1.1 unknown', 'RCPT');
+      s.command('NOOP');
+      expect(s.runner.stepIndex).toBe(0);
+      s.command('QUIT', false);
+      expect(s.runner.stepIndex).toBe(0);
+      s.reply('221 Bye', 'QUIT');
+      expect(s.runner.stepIndex).toBeGreaterThan(0);
+    });
+
+    it('ends after the group\'s count of replies even when its commands were not the ones counted', () => {
       const s = shortGroup();
-      // The client has read the group's replies before it sends anything else: two more lines would
-      // fill the count, a third is past it.
+      // Two more replies fill the count of four: the hold lasts no longer than the group's size.
       s.command('NOOP', false);
       s.reply('250 OK', 'NOOP');
+      expect(s.runner.stepIndex).toBe(0);
       s.command('NOOP', false);
       s.reply('250 OK', 'NOOP');
       expect(s.runner.stepIndex).toBe(1);
