@@ -30,6 +30,8 @@ export interface DataHost {
   emitCutDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void;
   /** Whole message lines of one read, stamped `time`: one run on the bus (EventBus.emitLines). */
   emitDataLines(s: InboundSession, lines: string[], time: string): void;
+  /** A message's first dot-stuffed line, stamped `time`: an event of its own, explained (RFC 5321 §4.5.2). */
+  emitStuffedLine(s: InboundSession, line: string, time: string): void;
   /** After a line holding a bare CR or LF: the session's notice about it, if it has not had one. */
   noteBareLineEnd(s: InboundSession, line: string): void;
   emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg?: Leg, omittedOctets?: number): void;
@@ -49,6 +51,7 @@ export function receiveMessage(
   const limit = host.world.maxMessageSize;
   let lines = 0;
   let ended = false;
+  let stuffed = false;
   // Each message line becomes an event as it arrives on the wire, in its wire form (dot-stuffed,
   // RFC 5321 §4.5.2). The DATA stream itself lags: smtp-server holds back a chunk's last bytes
   // until more arrive (they might start the CRLF.CRLF that ends the message), so a learner's line
@@ -70,7 +73,12 @@ export function receiveMessage(
     }
     if (++lines > MAX_DATA_LINE_EVENTS) return;
     if (s.state.inData && !omitted) {
-      (run ??= []).push(head);
+      // The first line of the message that starts with a dot went as "..": said where it happens, once.
+      if (!stuffed && head.startsWith('..')) {
+        stuffed = true;
+        endRun();
+        host.emitStuffedLine(s, head, time);
+      } else (run ??= []).push(head);
       // The notice about a bare CR or LF comes right after the line that holds it, as before runs.
       if (head.includes('\r') || head.includes('\n')) {
         endRun();

@@ -20,7 +20,7 @@ import { newSessionStageState, type SessionStageState, type Stage } from '../pro
 import { readWireLine, shownDataLine } from '../protocol/wire.js';
 import { smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
-import type { Annotations } from '../data/annotations.js';
+import { format as formatAnnotation, type Annotations } from '../data/annotations.js';
 import type { World } from '../data/world.js';
 import type { Envelope } from './queue.js';
 import type { FaultMoment, FaultTable } from './faults.js';
@@ -46,7 +46,7 @@ export interface LabServerOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Faults on cue (faults.ts): asked before the greeting, each command and the reply to the dot. */
   faults?: FaultTable;
-  /** The lab's annotations: the words of the note on a line holding a bare CR or LF. */
+  /** The lab's annotations: the words of the notes on a line holding a bare CR or LF and on a dot-stuffed line. */
   annotations: Annotations;
   /** Which listener this is (src/lab/submission.ts): the MX by default. */
   role?: ListenerRole;
@@ -103,6 +103,7 @@ export class LabServer {
       emitCutDataLine: (s, head, omitted, time) => this.emitCutDataLine(s, head, omitted, time),
       emitDataLines: (s, lines, time) =>
         opts.bus.emitLines({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', lines, stage: 'transmission', data: true, time }),
+      emitStuffedLine: (s, line, time) => this.emitStuffedLine(s, line, time),
       noteBareLineEnd: (s, line) => this.noteBareLineEnd(s, line),
       emitWire: (s, direction, line, leg, omitted) => this.emitWire(s, direction, line, leg, omitted),
       withFault: (moment, session, answer, go) => this.withFault(moment, session, answer, go),
@@ -212,6 +213,13 @@ export class LabServer {
     const line = `${head}… ${omittedOctets} more octets`;
     this.opts.bus.emit({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true, time });
     this.noteBareLineEnd(s, line);
+  }
+
+  /** A message's first dot-stuffed line, with the annotation that explains dot-stuffing (runs carry none). */
+  private emitStuffedLine(s: InboundSession, line: string, time: string): void {
+    const rule = this.opts.annotations.get('terms', 'dot-stuffing');
+    const explain = rule ? { explain: formatAnnotation(rule), explainKey: 'terms/dot-stuffing' } : {};
+    this.opts.bus.emit({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true, time, ...explain });
   }
 
   /** The first line of a session that holds a bare CR or LF gets a notice after it (once a session). */

@@ -60,12 +60,15 @@ export class LaterLessons {
   }
 }
 
-/** The first sentence, pointing to the rest: `:explain` with no argument gives the last line in full. */
+/** The first sentence, with … pointing to the rest: `:explain` with no argument gives the last line in full. */
 export function briefOf(text: string): string {
   // What this one line says (a 334's challenge decoded, added by the lab after the citation) is kept:
   // lesson 17's second 334 read "…" where its "Password:" was.
   const own = / Decoded: "[^"]*"\.$/.exec(text)?.[0] ?? '';
-  const body = text.slice(0, text.length - own.length).replace(/\s*\([^()]*\)\s*$/, '');
+  const whole = text.slice(0, text.length - own.length);
+  const body = whole.replace(/\s*\([^()]*\)\s*$/, '');
   const first = body.split(/(?<=[.!?])\s+(?=[A-Z`"(<])/)[0] ?? body;
-  return `${first.length < body.length ? `${first} …` : first}${own}`;
+  // Anything left out — the later sentences, or only the citation — is said to be: a one-sentence
+  // explanation that lost its "(RFC 5321 §4.1.1.4, §4.2.1)" read as whole.
+  return `${first.length < whole.trimEnd().length ? `${first} …` : first}${own}`;
 }

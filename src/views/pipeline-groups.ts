@@ -9,7 +9,7 @@
  */
 import type { LabEvent } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
-import { tutorCommandOf } from '../lessons/tutor-commands.js';
+import { pipelineEchoSize } from '../lessons/pipeline-echo.js';
 
 // Beyond this many held events something is off (a reply never came): show them rather than wait.
 const MAX_HELD = 200;
@@ -31,7 +31,7 @@ export class PipelineGroups {
 
   /** The events to show now, in the order to show them (this one, held ones, or none yet). */
   push(e: LabEvent): LabEvent[] {
-    const size = pipelineSize(e);
+    const size = pipelineEchoSize(e);
     if (size !== undefined) {
       const out = this.release();
       this.group = { size, commands: 0, replies: 0, held: [] };
@@ -74,13 +74,4 @@ export class PipelineGroups {
     for (const e of g.held) if (e.type === 'wire') this.released.add(e);
     return g.held;
   }
-}
-
-/** How many commands a `:pipeline` echo announces, or undefined for any other event. */
-function pipelineSize(e: LabEvent): number | undefined {
-  if (e.type !== 'tutor' || e.says !== 'echo') return undefined;
-  const hit = tutorCommandOf(e.text);
-  if (hit?.command.name !== ':pipeline') return undefined;
-  const n = hit.arg.split('|').filter((l) => l.trim() !== '').length;
-  return n > 0 ? n : undefined;
 }

@@ -4,7 +4,8 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { TutorEvent } from '../events/types.js';
-import { renderLessonList, renderLines, renderMarkdown } from './tui/markdown.js';
+import { renderInfo, renderLessonList, renderLines, renderMarkdown } from './tui/markdown.js';
+import { oneTitle } from './reading-title.js';
 import type { StyledLine } from './tui/inline-wrap.js';
 import { styledLinesAnsi } from './tui/styled-ansi.js';
 
@@ -18,7 +19,7 @@ export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: nu
   switch (o.says) {
     case 'lesson-text':
     case 'reading':
-      lines = renderMarkdown(o.text, width, md);
+      lines = renderMarkdown(oneTitle(o.text, true), width, md);
       break;
     case 'hint':
     case 'explain':
@@ -29,6 +30,9 @@ export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: nu
       break;
     case 'list':
       lines = renderLessonList(o.text, width);
+      break;
+    case 'info':
+      lines = renderInfo(o.text, width - MARK, md);
       break;
     default:
       lines = renderLines(o.text, width - MARK, true, md);

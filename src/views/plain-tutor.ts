@@ -13,6 +13,7 @@ import { clockTime, describeEvent } from './describe.js';
 import { WireView } from './wire-view.js';
 import { ExplainMemory, LaterLessons } from './explain-memory.js';
 import { PipelineGroups } from './pipeline-groups.js';
+import { oneTitle } from './reading-title.js';
 import { stageColour } from './plain.js';
 
 const STAGE_WIDTH = '[transmission]'.length;
@@ -79,7 +80,7 @@ export function formatTranscriptEvent(
 
 export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 'text'>): string {
   // Continuation lines line up under the text, after the two-character mark.
-  const text = e.says === 'lesson-text' || e.says === 'reading' || e.says === 'help' || e.says === 'list' ? e.text : e.text.replace(/\n/g, '\n  ');
+  const text = e.says === 'lesson-text' || e.says === 'reading' ? oneTitle(e.text, false) : e.says === 'help' || e.says === 'list' ? e.text : e.text.replace(/\n/g, '\n  ');
   switch (e.says) {
     case 'lesson-text':
     case 'reading':

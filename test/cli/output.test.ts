@@ -92,7 +92,9 @@ describe('smtp-lab demo', () => {
       expect(out).not.toContain('**');
       expect(out).not.toContain('```');
       expect(lines.filter((l) => l.startsWith('#'))).toEqual([]);
-      expect(lines).toContain('The envelope');
+      // The title once: the lesson's heading, not the reading's own `# The envelope` under it again.
+      expect(lines.filter((l) => l.startsWith('Lesson 3/22: The envelope'))).toHaveLength(1);
+      expect(lines).not.toContain('The envelope');
       // An explanation wraps under itself, after its ↳, never from column 0.
       const note = lines.findIndex((l) => l.trimStart().startsWith('↳ '));
       expect(lines[note + 1]).toMatch(/^ {17}\S/);

@@ -2,7 +2,7 @@
  * Styled text for the terminal, below the block layout (markdown.ts): inline Markdown (bold, emphasis,
  * code) as styled segments, and word-wrapping those segments to a width with hanging indents. Every
  * width is a display width (string-width): a CJK name or an emoji takes two columns. A word wider than
- * the line is cut (a path after a `/`, base64 in even pieces, else at the edge); a hard break ("\n" segment) starts a new line.
+ * the line is cut (hex bytes after a `:`, base64 in even pieces, a path after a `/`, else at the edge); a hard break ("\n" segment) starts a new line.
  *
  * Pure (no React): the row and lesson-pane components render the styled lines it returns.
  */
@@ -250,26 +250,39 @@ export function wrapSegs(segs: Seg[], width: number, first: Seg[] = [], rest: Se
   return lines;
 }
 
-/** A run of base64 (a DKIM signature's b=, a key's p=): nothing in it a reader would break at. */
-const BASE64_RUN = /^[A-Za-z0-9+/="]+$/;
+/**
+ * A run of base64 (a DKIM signature's b=, a key's p=), perhaps with the `;` or `,` that ends its tag:
+ * nothing in it a reader would break at (a `/` in base64 is a digit, not a path's separator).
+ */
+const BASE64_RUN = /^[A-Za-z0-9+/="]+[;,]?$/;
+
+/** Bytes in hex joined by colons (a certificate's SHA-256 fingerprint), perhaps with punctuation after. */
+const HEX_BYTES = /^(?:[0-9A-Fa-f]{2}:)+[0-9A-Fa-f]{2}[;,.]?$/;
 
 /**
  * How much of what is left of a word too long for a line goes on a line with `avail` columns free (the
- * first has `cols`): a path
- * breaks after its last `/` that fits, so a Maildir file's name stays whole; a base64 run is cut into
- * even pieces, so no line holds the last few characters alone (a DKIM b= line read as 69 + 6); else
- * the line is filled to the edge.
+ * first has `cols`): a run of hex bytes is cut after a colon into even pieces of whole bytes, so each
+ * line but the last ends in `:` and says the value goes on (as `openssl x509 -text` prints one), never
+ * with a line starting `:49`; a base64 run is cut into even pieces, so no line holds the last few
+ * characters alone (a DKIM b= line read as 69 + 6); a path breaks after its last `/` or `:` that fits,
+ * so a Maildir file's name stays whole; else the line is filled to the edge.
  */
 function longWordRoom(word: string, cols: number): (rest: string, avail: number) => number {
+  if (HEX_BYTES.test(word)) {
+    const bytes = word.split(':').length;
+    const perLine = Math.max(1, Math.floor(cols / 3));
+    const per = Math.ceil(bytes / Math.ceil(bytes / perLine));
+    return (rest, avail) => (rest.length <= avail ? avail : Math.min(per, Math.max(1, Math.floor(avail / 3))) * 3);
+  }
   if (NARROW_TEXT.test(word) && BASE64_RUN.test(word)) {
     const even = Math.ceil(word.length / Math.ceil(word.length / Math.max(1, cols)));
     return (_rest, avail) => Math.min(even, avail);
   }
-  if (NARROW_TEXT.test(word) && word.includes('/')) {
+  if (NARROW_TEXT.test(word) && /[/:]/.test(word)) {
     return (rest, avail) => {
       if (rest.length <= avail) return avail;
-      const slash = rest.lastIndexOf('/', avail - 1);
-      return slash >= avail / 3 ? slash + 1 : avail;
+      const at = Math.max(rest.lastIndexOf('/', avail - 1), rest.lastIndexOf(':', avail - 1));
+      return at >= avail / 3 ? at + 1 : avail;
     };
   }
   return (_rest, avail) => avail;
@@ -301,4 +314,35 @@ export function clampStyled(lines: StyledLine[], width: number, max: number): St
   last.push({ text: '…' });
   kept[kept.length - 1] = last;
   return kept;
+}
+
+const ASCII = /^[\x20-\x7e]*$/;
+/** Base64, perhaps after a tag (`b=`) and the folding whitespace of a header's continuation line. */
+const BASE64_LINE = /^\s*(?:[a-z]+=)?[A-Za-z0-9+/]+=*;?$/;
+
+const CONTINUED = '┆';
+
+/**
+ * A message line over several lines, every space kept: what was sent (or stored), character for
+ * character. `lead` starts the first line and is `leadWidth` wide; each later piece goes on under `┆`
+ * in its last two columns.
+ */
+export function verbatimLines(body: Seg, width: number, lead: Seg[], leadWidth: number): StyledLine[] {
+  const room = Math.max(1, width - leadWidth);
+  const out: StyledLine[] = [];
+  let rest = body.text;
+  // A line of base64 (a DKIM-Signature: b= line, an attachment) in even pieces: cut at the edge it
+  // left its last few characters alone on a line, which read as another line of the message.
+  const even = ASCII.test(rest) && BASE64_LINE.test(rest) && rest.length > room ? Math.ceil(rest.length / Math.ceil(rest.length / room)) : room;
+  do {
+    // By display columns: a Subject: in CJK or with an emoji must not run past the edge. Text breaks
+    // after a space (kept: the line is shown as sent), never inside a word, when one is far enough in.
+    const space = ASCII.test(rest) && rest.length > room ? rest.lastIndexOf(' ', room - 1) + 1 : 0;
+    const [piece, tail] = splitAtWidth(rest, space >= room / 3 ? space : Math.min(even, room));
+    // The message column goes on beside a piece of the same line, dotted (┆, not │): without it a DKIM b=
+    // value's second piece stood outside the column, and a solid bar would read as a line of its own.
+    out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth - 2) }, { text: `${CONTINUED} `, color: 'gray' }]), { ...body, text: piece }]);
+    rest = tail;
+  } while (rest !== '');
+  return out;
 }

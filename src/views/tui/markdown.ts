@@ -14,7 +14,8 @@
  * Pure (no React): the row and lesson-pane components render the styled lines it returns.
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { inlineSegs, lineText, parseInline, segsWidth, splitAtWidth, textWidth, wrapSegs, wrapText, type MarkdownOptions, type Seg, type Style, type StyledLine } from './inline-wrap.js';
+import { inlineSegs, lineText, parseInline, segsWidth, splitAtWidth, textWidth, verbatimLines, wrapSegs, wrapText, type MarkdownOptions, type Seg, type Style, type StyledLine } from './inline-wrap.js';
+import { showControls } from '../../protocol/controls.js';
 
 /** A verbatim line cut at the edge; continuations start with a dim ↪ so they read as one line. */
 function verbatim(text: string, width: number, indent: string, style: Style = {}): StyledLine[] {
@@ -257,4 +258,51 @@ export function renderLessonList(text: string, width: number): StyledLine[] {
     const glued = cut > 0 ? line.slice(0, cut).replace(/ /g, NO_BREAK) + line.slice(cut) : line;
     return wrapText({ text: glued }, width, [], [{ text: '    ' }]).map((l) => l.map((s) => ({ ...s, text: s.text.replaceAll(NO_BREAK, ' ') })));
   });
+}
+
+/**
+ * `:mailbox <address> <N>`'s report (src/lessons/lab-reports.ts): which message and its file, then the
+ * message as stored, and a note when it was too long to show whole.
+ */
+const STORED_HEAD = /^(Message \d+ of \d+ in \S+, as stored in\n[^\n]*)\n\n/;
+const STORED_TAIL = /\n(… \(\d+ more octets; [^\n]*\))$/;
+
+function storedMessage(text: string): { head: string; message: string; tail?: string } | undefined {
+  const head = STORED_HEAD.exec(text);
+  if (!head) return undefined;
+  const rest = text.slice(head[0].length);
+  const tail = STORED_TAIL.exec(rest);
+  return tail ? { head: head[1]!, message: rest.slice(0, tail.index), tail: tail[1]! } : { head: head[1]!, message: rest };
+}
+
+/** A tab as the spaces to the next stop of 8, as a terminal shows one at the start of a row. */
+function expandTabs(line: string): string {
+  if (!line.includes('\t')) return line;
+  let out = '';
+  for (const ch of line) out += ch === '\t' ? ' '.repeat(8 - (textWidth(out) % 8)) : ch;
+  return out;
+}
+
+/**
+ * A stored message's lines as they are in the file: not Markdown (a Subject: with `*` or backticks is
+ * text), control bytes as marks. A line too long for the screen goes on under `┆`, as a message line
+ * does in the transcript: the second piece of a wrapped `Diagnostic-Code:` must not read as another
+ * field, nor as a folded line of the file (those start with white space).
+ */
+function storedLines(message: string, width: number): StyledLine[] {
+  return message.split('\n').flatMap((raw): StyledLine[] => {
+    const line = showControls(expandTabs(raw));
+    if (line === '') return [[]];
+    return textWidth(line) <= width ? [[{ text: line }]] : verbatimLines({ text: line }, width, [], 2);
+  });
+}
+
+/**
+ * The tutor's `info` words: lines of inline Markdown, except a message as stored (`:mailbox <address>
+ * <N>`), drawn as it is in the file.
+ */
+export function renderInfo(text: string, width: number, opts: MarkdownOptions = {}): StyledLine[] {
+  const stored = storedMessage(text);
+  if (!stored) return renderLines(text, width, true, opts);
+  return [...renderLines(stored.head, width, true, opts), [], ...storedLines(stored.message, width), ...(stored.tail ? renderLines(stored.tail, width, true, opts) : [])];
 }

@@ -21,7 +21,10 @@ export function Prompt({ label, onSubmit, focus = true, placeholder, active = tr
   const theme = useTheme();
   return (
     <Box>
-      <Text bold color={tint(theme, 'yellow')}>{`${label} `}</Text>
+      {/* Never shrunk: a line wider than the screen made ink narrow the label, and `C: ` wrapped to `C:`. */}
+      <Box flexShrink={0}>
+        <Text bold color={tint(theme, 'yellow')}>{`${label} `}</Text>
+      </Box>
       <LineInput onSubmit={onSubmit} focus={focus} placeholder={placeholder} color={theme.color} active={active} />
     </Box>
   );

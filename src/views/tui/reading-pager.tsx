@@ -9,6 +9,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useInput, useStdout } from 'ink';
 import { renderLessonList, renderLines, renderMarkdown } from './markdown.js';
+import { oneTitle } from '../reading-title.js';
 import type { StyledLine } from './inline-wrap.js';
 import { styledLinesAnsi } from './styled-ansi.js';
 import { useTheme } from './use-theme.js';
@@ -29,14 +30,18 @@ const HOME_CLEAR = '\x1b[H\x1b[2J';
 // ink draws at most every 33 ms, so after this it has drawn and is still.
 const SETTLE_MS = 60;
 
+/** The lines the pager pages, laid out for `width` columns. */
+export function pagerLines(text: string, kind: ReadingPagerProps['kind'], width: number, color: boolean): StyledLine[] {
+  if (kind === 'lessons') return renderLessonList(text, width);
+  if (kind === 'help') return renderLines(text, width, false);
+  return renderMarkdown(oneTitle(text, true), width, { backticks: !color });
+}
+
 export function ReadingPager({ text, kind = 'reading', columns, rows, onClose }: ReadingPagerProps) {
   const theme = useTheme();
   const { stdout } = useStdout();
   const width = Math.max(20, columns - 1);
-  const lines = useMemo(
-    () => (kind === 'lessons' ? renderLessonList(text, width) : kind === 'help' ? renderLines(text, width, false) : renderMarkdown(text, width, { backticks: !theme.color })),
-    [text, kind, width, theme.color],
-  );
+  const lines = useMemo(() => pagerLines(text, kind, width, theme.color), [text, kind, width, theme.color]);
   // A title line and a key line around the page.
   const page = Math.max(1, rows - 2);
   const last = Math.max(0, lines.length - page);

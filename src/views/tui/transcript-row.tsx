@@ -11,8 +11,9 @@ import { Box } from 'ink';
 import type { Row, Tone } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
-import { renderLines, renderMarkdown } from './markdown.js';
-import { lineText, parseInline, splitAtWidth, textWidth, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
+import { renderInfo, renderLines, renderMarkdown } from './markdown.js';
+import { oneTitle } from '../reading-title.js';
+import { lineText, parseInline, textWidth, verbatimLines, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
 import type { Stage } from '../../protocol/stages.js';
@@ -91,7 +92,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       // Replies of a pipelined group come after all its commands: each says which one it answers.
       if (row.answers) body.push({ text: `  ← ${row.answers}`, color: 'gray' });
       const indent = [{ text: ' '.repeat(leadWidth) }];
-      const lines = row.data ? verbatimWire(body[0]!, width, lead, leadWidth) : body.length === 1 ? wrapText(body[0]!, width, lead, indent) : wrapSegs(body, width, lead, indent);
+      const lines = row.data ? verbatimLines(body[0]!, width, lead, leadWidth) : body.length === 1 ? wrapText(body[0]!, width, lead, indent) : wrapSegs(body, width, lead, indent);
       return row.explain ? [...lines, ...explainLines(row.explain, row.indent, width, theme)] : lines;
     }
     case 'note': {
@@ -112,7 +113,8 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       // A hint is labelled once: the tutor's text may carry its own "Hint 1/2:" label, or only "(1/2)".
       const hint = row.output === 'hint' && !/^hint\b/i.test(row.text) ? `**hint** ${row.text}` : row.text;
       const text = row.output === 'echo' ? `› ${row.text}` : row.output === 'error' ? `✗ ${row.text}` : hint;
-      return PROSE.has(row.output) ? renderMarkdown(text, width, md) : renderLines(text, width, row.output === 'info', md);
+      if (row.output === 'info') return renderInfo(text, width, md);
+      return PROSE.has(row.output) ? renderMarkdown(row.output === 'lesson-text' ? oneTitle(text, true) : text, width, md) : renderLines(text, width, false, md);
     }
     case 'summary':
       return wrapText({ text: row.text, color: 'gray' }, width);
@@ -133,33 +135,6 @@ function glueItems(text: string): string {
 
 function unglue(lines: StyledLine[]): StyledLine[] {
   return lines.map((l) => l.map((s) => (s.text.includes(NO_BREAK) ? { ...s, text: s.text.replaceAll(NO_BREAK, ' ') } : s)));
-}
-
-const ASCII = /^[\x20-\x7e]*$/;
-/** Base64, perhaps after a tag (`b=`) and the folding whitespace of a header's continuation line. */
-const BASE64_LINE = /^\s*(?:[a-z]+=)?[A-Za-z0-9+/]+=*;?$/;
-
-const CONTINUED = '┆';
-
-/** A message line over several lines, every space kept: what was sent, character for character. */
-function verbatimWire(body: Seg, width: number, lead: Seg[], leadWidth: number): StyledLine[] {
-  const room = Math.max(1, width - leadWidth);
-  const out: StyledLine[] = [];
-  let rest = body.text;
-  // A line of base64 (a DKIM-Signature: b= line, an attachment) in even pieces: cut at the edge it
-  // left its last few characters alone on a line, which read as another line of the message.
-  const even = ASCII.test(rest) && BASE64_LINE.test(rest) && rest.length > room ? Math.ceil(rest.length / Math.ceil(rest.length / room)) : room;
-  do {
-    // By display columns: a Subject: in CJK or with an emoji must not run past the edge. Text breaks
-    // after a space (kept: the line is shown as sent), never inside a word, when one is far enough in.
-    const space = ASCII.test(rest) && rest.length > room ? rest.lastIndexOf(' ', room - 1) + 1 : 0;
-    const [piece, tail] = splitAtWidth(rest, space >= room / 3 ? space : Math.min(even, room));
-    // The message column goes on beside a piece of the same line, dotted (┆, not │): without it a DKIM b=
-    // value's second piece stood outside the column, and a solid bar would read as a line of its own.
-    out.push([...(out.length === 0 ? lead : [{ text: ' '.repeat(leadWidth - 2) }, { text: `${CONTINUED} `, color: 'gray' }]), { ...body, text: piece }]);
-    rest = tail;
-  } while (rest !== '');
-  return out;
 }
 
 /** The row's box width at a terminal `width`: one column short, so a full line cannot wrap by itself. */
