@@ -67,8 +67,10 @@ function threadFromSource(source: string): string | undefined {
  * loaded and the garbage of a burst it is ~40 MiB resident, worth keeping through a burst, not through
  * the pauses of a lesson. The next remote RCPT starts one again (preloadMailAuthOnRelay), so it loads
  * mailauth (~0.3 s of its own CPU) while the client sends DATA, as the main thread once did.
+ * SMTP_LAB_AUTH_THREAD_IDLE_MS sets it: the test suite's few processes start labs one after another,
+ * and its 39 cold starts a run cost ~0.65 s of CPU each (vitest.config.ts).
  */
-const AUTH_THREAD_IDLE_MS = 500;
+const AUTH_THREAD_IDLE_MS = Number(process.env.SMTP_LAB_AUTH_THREAD_IDLE_MS) || 500;
 /**
  * A thread started by a RCPT waits this long for its first work: a learner types DATA and the message
  * by hand. With the idle limit it was ended 0.5 s after the RCPT, and the message's signature then

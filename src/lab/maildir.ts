@@ -201,6 +201,7 @@ const WRITER_NICE = 10;
 /**
  * A writer thread idle this long is ended: each is a V8 isolate of ~9 MiB resident, worth keeping
  * through a burst, not through the pauses of a lesson. A new group spawns one again (~30 ms).
+ * SMTP_LAB_WRITER_IDLE_MS sets it: the test suite's 145 cold starts a run cost ~85 ms of CPU each.
  */
 const WRITER_IDLE_MS = 500;
 
@@ -254,7 +255,7 @@ class MaildirWriters {
         const t = setTimeout(() => {
           this.forget(w);
           void w.terminate();
-        }, WRITER_IDLE_MS);
+        }, Number(process.env.SMTP_LAB_WRITER_IDLE_MS) || WRITER_IDLE_MS);
         t.unref();
         this.idleTimers.set(w, t);
         resolve(results.map((r) => r.path ?? new Error(r.error ?? 'Maildir write failed')));

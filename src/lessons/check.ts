@@ -36,6 +36,12 @@ export interface CheckOptions {
    * Default 1: the lessons' own pace.
    */
   timeScale?: number;
+  /**
+   * The longest a learner's program (`:run`, `:grade`) may take in a replay, in ms (default 60 s, see
+   * CHECK_PROGRAM_LIMIT_MS). A grade's {timeout} is a fifth of it, and a client waits that out on the
+   * grader's stalled server: the test suite gives less, to wait less, in a process of its own.
+   */
+  programLimitMs?: number;
   onResult?: (r: CheckResult) => void;
 }
 
@@ -60,6 +66,7 @@ export interface ReplayOptions {
   waitMs: number | Promise<number>;
   resumeAt?: number;
   timeScale?: number;
+  programLimitMs?: number;
   /** Each time a step passes or the next line starts: the steps' lines so far and the line now. */
   onProgress?: (passedAt: readonly number[], line: number) => void;
 }
@@ -113,7 +120,7 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   });
   try {
     lab = await opts.startLab({ dataDir: path.join(tmp, 'data'), worldOverrides: lesson.world, bus, timeScale: opts.timeScale });
-    tutor = await Tutor.create({ lab, lessonsDir, progress: Progress.inMemory(), lessonId: lesson.id, resumeAt: opts.resumeAt, programLimitMs: CHECK_PROGRAM_LIMIT_MS });
+    tutor = await Tutor.create({ lab, lessonsDir, progress: Progress.inMemory(), lessonId: lesson.id, resumeAt: opts.resumeAt, programLimitMs: opts.programLimitMs ?? CHECK_PROGRAM_LIMIT_MS });
     for (const [i, line] of lines.entries()) {
       current = i;
       opts.onProgress?.(passedAt, i);
@@ -195,7 +202,7 @@ function resumeStart(from: number, passedAt: readonly number[], line: number): n
 export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: CheckOptions): Promise<CheckResult> {
   const tail = opts.tailMs ?? 30_000;
   const run = (lines: string[], waitMs: number | Promise<number>, more: Partial<ReplayOptions> = {}) =>
-    replay(lesson, lessonsDir, lines, { startLab: opts.startLab, waitMs, timeScale: opts.timeScale, ...more });
+    replay(lesson, lessonsDir, lines, { startLab: opts.startLab, waitMs, timeScale: opts.timeScale, programLimitMs: opts.programLimitMs, ...more });
   // The near-misses and the resumes are replayed beside the solution, not after it: each in its own
   // lab, and most of a replay is waiting on its lab (a `:wait`, a retry, a client's timeout). What
   // they need of the solution's replay — how long it took to complete after its last line, and where

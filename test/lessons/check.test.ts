@@ -25,7 +25,10 @@ const run = (args: string[], timeoutMs: number) => runSmtpLab(args, { stateHome:
 // of its own and a replay mostly waits on the lab (1 to 2 s of CPU for all of them), so eight at a
 // time rather than the default four: the same checks, half the wait. It runs on the command's default
 // clock (--time-scale 0.1), so this proves the shipped lessons pass, and their near-misses fail, there.
-const shippedCheck = run(['lessons', 'check', '--concurrency', '8'], 180_000);
+// Lesson 22's grade is the longest replay: its client waits out {timeout}, a fifth of the program limit,
+// twice on the grader's stalled server. A 40 s limit ({timeout} 8 s, 21 s for the lesson against 28 s
+// with the default 60 s) still leaves swaks more than the 6 s late greeting seen at load 15.
+const shippedCheck = run(['lessons', 'check', '--concurrency', '8', '--program-limit', '40'], 180_000);
 shippedCheck.catch(() => {}); // reported by its own test, not first as an unhandled rejection
 
 /** A copy of some fixture lessons in a folder of its own, to break one. */
@@ -91,6 +94,12 @@ describe.concurrent('smtp-lab lessons check', () => {
     const r = await runCli(['lessons', 'check', '--time-scale', '0'], { stateHome: path.join(tmp, 'state') });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--time-scale 0: give a number above 0/)]);
+  });
+
+  it('check --program-limit 0 is a usage error: one line, exit 2', async () => {
+    const r = await runCli(['lessons', 'check', '--program-limit', '0'], { stateHome: path.join(tmp, 'state') });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--program-limit 0: give a number of seconds above 0/)]);
   });
 
   it('check on a copy with one broken front matter exits non-zero and names the file, without a stack trace', async () => {

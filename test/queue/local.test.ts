@@ -1,4 +1,4 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, onTestFinished } from 'vitest';
 import { readFileSync, readdirSync, renameSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../../src/events/bus.js';
@@ -68,6 +68,12 @@ describe('queue runner, local delivery', () => {
     const { r } = runner(dataDir);
     await r.start();
     const threads = () => readdirSync('/proc/self/task').length;
+    // The lab's own idle limit, not the longer one the suite gives its writers (vitest.config.ts).
+    const suiteIdle = process.env.SMTP_LAB_WRITER_IDLE_MS;
+    delete process.env.SMTP_LAB_WRITER_IDLE_MS;
+    onTestFinished(() => {
+      if (suiteIdle !== undefined) process.env.SMTP_LAB_WRITER_IDLE_MS = suiteIdle;
+    });
     await r.enqueue({ from: 'bob@example.com', recipients: ['alice@example.com'] }, msg('first'));
     await r.idle();
     // Each writer is a V8 isolate (~9 MiB): ended once idle for a moment, so the process has fewer threads.

@@ -56,11 +56,13 @@ export async function checkLessonsCommand(argv: ArgumentsCamelCase<CheckArgs>): 
   // a lesson is checked in the world it will be taught in.
   const { annotationsFile, worldFile } = argv.dir && existsSync(dir) ? lessonsFolder(argv.dir) : SHIPPED;
   if (!(argv.timeScale > 0)) throw new UserError(`--time-scale ${argv.timeScale}: give a number above 0 (1 is the lessons' own pace, 0.1 ten times faster)`);
+  if (argv.programLimit !== undefined && !(argv.programLimit > 0)) throw new UserError(`--program-limit ${argv.programLimit}: give a number of seconds above 0`);
   const c = makeChalk({ stream: ctx.stdout, env: ctx.env });
   const summary = await checkLessons(dir, {
     startLab: ({ dataDir, worldOverrides, bus, timeScale }) => startLab({ port: 0, dataDir, worldOverrides, bus, worldFile, annotationsFile, timeScale }),
     concurrency: argv.concurrency,
     timeScale: argv.timeScale,
+    programLimitMs: argv.programLimit === undefined ? undefined : argv.programLimit * 1000,
     onResult: (r) => {
       if (r.ok) ctx.stdout.write(`${c.green('ok  ')} ${r.id}\n`);
       else ctx.stdout.write(`${c.red('FAIL')} ${r.id}: ${r.message}\n`);
