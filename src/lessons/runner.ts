@@ -139,6 +139,7 @@ export class LessonRunner {
     this.skippedSteps = 0;
     this.index = 0;
     this.window = [];
+    this.heldOn = undefined;
     this.hintsShown = 0;
     this._complete = false;
     this.emit('restart', 0, this.lesson.steps[0]?.instruction);
@@ -149,6 +150,7 @@ export class LessonRunner {
     if (this._complete || index >= this.index) return;
     this.index = Math.max(0, index);
     this.window = [];
+    this.heldOn = undefined;
     this.hintsShown = 0;
   }
 
@@ -249,8 +251,12 @@ export class LessonRunner {
    * its reply. It passes with the reply instead.
    */
   private unanswered = new Map<string, number>();
-  /** The current step held already and waits for a reply (replyDue). */
-  private heldForReply = false;
+  /**
+   * The current step held already and waits for a reply (replyDue): the last event it held on. What
+   * comes after that event did not pass this step, so it is the next step's evidence (as the learner
+   * typing the same lines one by one would have it).
+   */
+  private heldOn: { at: LabEvent | undefined } | undefined;
 
   private countReplies(e: LabEvent): void {
     // A TLS handshake starts the session over (RFC 3207 §4.2): lines pipelined after STARTTLS are
@@ -270,8 +276,6 @@ export class LessonRunner {
    * count them. The echo says how many there are: one reply each (RFC 5321 §4.2, RFC 2920 §3.1).
    */
   private group: { size: number; commands: number; replies: number } | undefined;
-  /** The reply that ended the last group: the group's own evidence, spent with the step it passes. */
-  private groupLastReply: LabEvent | undefined;
 
   /**
    * Follow the group from its echo to its last reply. It ends early at anything that ends it for the
@@ -301,7 +305,6 @@ export class LessonRunner {
       // The greeting of a session the group opened comes before its first command and answers none.
       else if (g.commands > 0 && isFinalReplyLine(e.line) && ++g.replies >= g.size) {
         over = true;
-        this.groupLastReply = e;
       }
     }
     if (over) this.group = undefined;
@@ -329,36 +332,55 @@ export class LessonRunner {
     if (this.grading || this._complete) return;
     this.grading = true;
     try {
+      // The window was left over from the step before: the events after the one that step held on.
+      let carried = false;
       while (!this._complete) {
         const step = this.lesson.steps[this.index]!;
-        if (!holds(step.expect, this.scope.context(this.window))) break;
+        if (!holds(step.expect, this.scope.context(this.window))) {
+          this.heldOn = undefined;
+          break;
+        }
         // Held by the command's echo until its outcome is in (verdict).
         if (this.verdictFor && this.window.some(this.verdictFor)) break;
         // Graded again when the reply comes (observe), so the words follow it.
         if (this.replyDue()) {
-          this.heldForReply = true;
+          this.heldOn ??= { at: this.window.at(-1) };
           break;
         }
         const index = this.index;
         // Events up to the one that passed this step are spent; a later step needs new evidence. A step
-        // held for a reply passed before the event that released it (the reply, or a tutor command such
-        // as lesson 21's `:relay strict` typed meanwhile), which is the next step's evidence, not spent.
-        // The group's last reply is the group's, spent with it.
-        const last = this.window.at(-1);
-        const releasedBy = this.heldForReply && last !== this.groupLastReply ? last : undefined;
+        // held for a reply passed on the event it first held on: what came after (the reply that released
+        // it, a tutor command such as lesson 21's `:relay strict` typed meanwhile, the rest of a pipelined
+        // group) is the next step's evidence, graded at once by this loop.
+        const after: LabEvent[] = this.heldOn
+          ? this.window.slice(this.window.lastIndexOf(this.heldOn.at!) + 1)
+          : carried
+            ? this.window.slice(this.firstHeldAt(step))
+            : [];
         this.emit('step-passed', index, step.explain);
         for (const cb of this.passedCbs) cb({ lesson: this.lesson, index, step });
         this.advance();
-        if (releasedBy && !this._complete) this.window = [releasedBy];
+        carried = after.length > 0 && !this._complete;
+        if (carried) this.window = after;
       }
     } finally {
       this.grading = false;
     }
   }
 
+  /**
+   * How many events of the window it took for `step` to hold: a window left over from the step before
+   * (the rest of a pipelined group) can hold evidence for several steps, and each step spends only its
+   * own, as when the same lines come one at a time.
+   */
+  private firstHeldAt(step: Step): number {
+    for (let k = 1; k < this.window.length; k++) if (holds(step.expect, this.scope.context(this.window.slice(0, k)))) return k;
+    return this.window.length;
+  }
+
   private advance(): void {
     this.hintsShown = 0;
-    this.heldForReply = false;
+    this.heldOn = undefined;
     this.window = [];
     if (this.index + 1 < this.lesson.steps.length) {
       this.index++;

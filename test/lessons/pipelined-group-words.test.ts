@@ -68,21 +68,46 @@ describe("a pipelined group's words", () => {
     expect(s.passedAfter()).toMatchObject({ type: 'wire', code: 354 });
   });
 
-  it("the group's last reply is spent with the step it passed: it is not the next step's evidence", () => {
+  it('a group that does two steps passes both after its last reply, as the same lines typed one by one would', () => {
     const s = runnerOnStream({
       ...refusedRcpt,
-      steps: [refusedRcpt.steps[0]!, { instruction: 'DATA again', expect: { reply: { to: 'DATA', code: 354 } }, hints: [], explain: 'Again.', line: 2 }, refusedRcpt.steps[1]!],
+      steps: [refusedRcpt.steps[0]!, { instruction: 'DATA', expect: { reply: { to: 'DATA', code: 354 } }, hints: [], explain: 'Go on.', line: 2 }, refusedRcpt.steps[1]!],
     });
     s.echo(GROUP);
     s.command('MAIL FROM:<alice@example.com>', false);
     s.reply('250 2.1.0 Accepted', 'MAIL');
     s.command('RCPT TO:<nosuchuser@example.com>');
     s.reply('550 5.1.1 unknown', 'RCPT');
+    expect(s.runner.stepIndex).toBe(0);
     s.command('RCPT TO:<bob@example.com>');
     s.reply('250 2.1.5 Accepted', 'RCPT');
     s.command('DATA');
     s.reply('354 End data with <CR><LF>.<CR><LF>', 'DATA');
-    expect(s.runner.stepIndex).toBe(1);
+    expect(s.runner.stepIndex).toBe(2);
+    const passed = s.bus.recent().filter((e) => e.type === 'lesson' && e.action === 'step-passed');
+    expect(passed.map((e) => (e as { step: number }).step)).toEqual([0, 1]);
+    // Both steps' words after the 354, the group's last reply.
+    const reply354 = s.bus.recent().find((e) => e.type === 'wire' && e.code === 354)!;
+    for (const e of passed) expect(e.seq).toBeGreaterThan(reply354.seq);
+  });
+
+  it('a step held for a reply leaves what came after it to the next step, not only the reply that released it', () => {
+    const lesson: Lesson = {
+      ...refusedRcpt,
+      steps: [
+        { instruction: 'MAIL', expect: { reply: { to: 'MAIL', code: 250 } }, hints: [], explain: 'Sender.', line: 1 },
+        { instruction: 'RCPT', expect: { reply: { to: 'RCPT', code: 250 } }, hints: [], explain: 'Recipient.', line: 2 },
+        refusedRcpt.steps[1]!,
+      ],
+    };
+    const s = runnerOnStream(lesson);
+    s.echo(':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com>');
+    s.command('MAIL FROM:<alice@example.com>', false);
+    s.reply('250 2.1.0 Accepted', 'MAIL');
+    expect(s.runner.stepIndex).toBe(0);
+    s.command('RCPT TO:<bob@example.com>');
+    s.reply('250 2.1.5 Accepted', 'RCPT');
+    expect(s.runner.stepIndex).toBe(2);
   });
 
   it('a multi-line reply counts once, by its last line', () => {
@@ -196,6 +221,19 @@ describe('lesson 13 on a real lab', () => {
     const words = events.find((e) => e.seq > echo.seq && e.type === 'tutor' && e.says === 'explain')!;
     expect(words.seq).toBeGreaterThan(groupReplies.at(-1)!.seq);
     expect(mark.seq).toBeGreaterThan(words.seq);
+    await t.close();
+  });
+
+  it('lesson 3: MAIL and both RCPTs in one group pass the three steps they do, and Step 5/6 comes after the last reply', async () => {
+    const { t, send } = await start('03-envelope');
+    const isStep5 = (e: LabEvent) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 5/');
+    await send(['EHLO client.example']);
+    const step5 = t.bus.waitFor(isStep5, 5000);
+    await send([':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<postmaster@example.com>']);
+    const mark = await step5;
+    const lastReply = t.bus.recent().filter((e) => e.type === 'wire' && e.direction === 'server' && t.isLearnerSession(e.session)).at(-1)!;
+    expect(lastReply.type === 'wire' && lastReply.replyTo).toMatch(/^RCPT/);
+    expect(mark.seq).toBeGreaterThan(lastReply.seq);
     await t.close();
   });
 });
