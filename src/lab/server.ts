@@ -27,7 +27,7 @@ import type { FaultMoment, FaultTable } from './faults.js';
 import { checkAuth, roleOptions, type ListenerRole } from './submission.js';
 import { tlsEvent } from './tls-info.js';
 import { receiveMessage, type DataHost } from './inbound-data.js';
-import { addressRefusal } from './address-checks.js';
+import { addressRefusal, mailboxNamed } from './address-checks.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
@@ -341,8 +341,7 @@ export class LabServer {
     const domain = domainOf(address.address);
     const spec = world.domains.get(domain);
     if (spec?.local) {
-      const local = localPartOf(address.address);
-      if (!spec.mailboxes.some((m) => m.toLowerCase() === local.toLowerCase()))
+      if (mailboxNamed(spec.mailboxes, localPartOf(address.address)) === undefined)
         return cb(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown in local recipient table`));
       return cb();
     }
