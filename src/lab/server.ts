@@ -286,14 +286,18 @@ export class LabServer {
 
   /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */
   private makeLogger() {
-    const handle = (meta: { tnx?: string; cid?: string } | undefined, ...args: unknown[]) => {
-      if (!meta?.cid || typeof args[0] !== 'string') return;
-      const fmt = args[0];
+    // Two named parameters, not `...args`: an array made for every line logged only to read two of it.
+    const handle = (meta: { tnx?: string; cid?: string } | undefined, fmt?: unknown, line?: unknown) => {
+      if (!meta?.cid || typeof fmt !== 'string') return;
       if (fmt === 'C:') {
-        this.emitWire(this.session(meta.cid), 'client', String(args[1] ?? ''));
+        this.emitWire(this.session(meta.cid), 'client', String(line ?? ''));
       } else if (fmt === 'S:') {
         const s = this.session(meta.cid);
-        for (const line of splitReply(String(args[1] ?? ''))) this.emitWire(s, 'server', line);
+        const reply = String(line ?? '');
+        // Most replies are one line: no array made for it (splitReply's own answer for them).
+        if (!reply.includes('\n')) {
+          if (reply !== '') this.emitWire(s, 'server', reply);
+        } else for (const l of splitReply(reply)) this.emitWire(s, 'server', l);
       }
     };
     return { info: handle, debug: handle, error: handle, warn: handle, trace: () => {}, fatal: handle };
