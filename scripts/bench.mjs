@@ -316,11 +316,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /**
  * A clean start for the next measured run: what earlier runs left collected (a GC during a run is
- * charged to that run), and the sockets of the last run closed.
+ * charged to that run), and the sockets of the last run closed. A full mark-compact, asked for by
+ * type: a bare `gc()` is V8's low-memory notification, which also throws away the optimised code of
+ * every function, so each measured run began by compiling its hot path again (about a hundred
+ * functions a run for either server, counted with --trace-opt, where a run after a `major` GC
+ * compiles two to five) — a cost no server that keeps serving pays, and one that grows with the
+ * server's code: it was charged to the lab more than to the bare sink.
  */
 async function quiesce() {
   for (let i = 0; i < 2; i++) {
-    globalThis.gc?.();
+    globalThis.gc?.({ type: 'major' });
     await new Promise((r) => setTimeout(r, 100));
   }
 }

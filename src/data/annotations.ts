@@ -99,20 +99,59 @@ export class Annotations {
   explain(event: LabEvent): string | undefined {
     // Most lines are of a few kinds (every MAIL, every 250 to RCPT): each kind's explanation is made
     // once — the lookups, the joining of texts and citations — and shared by every event of it.
-    const kind = kindOf(event);
-    let hit = kind === undefined ? undefined : this.made.get(kind);
+    let hit = this.madeFor(event);
     if (hit === undefined) {
       const found = this.annotationFor(event);
       hit = found ? { key: found.key, text: format(found.a) } : null;
-      // Bounded: a client may send any number of distinct made-up verbs.
-      if (kind !== undefined && this.made.size < MADE_KINDS) this.made.set(kind, hit);
+      this.remember(event, hit);
     }
     if (!hit) return undefined;
     event.explainKey = hit.key;
     return hit.text;
   }
 
-  private readonly made = new Map<string, { key: string; text: string } | null>();
+  /*
+   * The explanations made so far, by what annotationFor reads of an event: its type; a client line's
+   * verb; a reply's code, the command it answers and its enhanced code. Maps within maps, looked up
+   * with the event's own fields: a key made by joining them was a string built and hashed for every
+   * line (the lab asks for every command and reply it sends and receives).
+   */
+  private readonly byType = new Map<string, Made>();
+  private readonly byVerb = new Map<string, Made>();
+  private readonly byReply = new Map<number, Map<string, Map<string, Made>>>();
+  private made = 0;
+
+  /** The explanation made for an event like this one (null: it has none), or undefined when not made yet. */
+  private madeFor(event: LabEvent): Made | undefined {
+    if (event.type !== 'wire') return this.byType.get(event.type);
+    // A message line, or a server line that is not a reply: never one (annotationFor says so).
+    if (event.data) return null;
+    if (event.direction === 'client') return this.byVerb.get(event.verb ?? '');
+    if (event.code === undefined) return null;
+    // A line of the EHLO reply: its explanation depends on the extension it names.
+    if (event.replyTo === 'EHLO' && event.code === 250) return undefined;
+    return this.byReply
+      .get(event.code)
+      ?.get(event.replyTo ?? '')
+      ?.get(event.enhanced ?? '');
+  }
+
+  private remember(event: LabEvent, hit: Made): void {
+    // Bounded: a client may send any number of distinct made-up verbs.
+    if (this.made >= MADE_KINDS) return;
+    if (event.type !== 'wire') this.byType.set(event.type, hit);
+    else if (event.data) return;
+    else if (event.direction === 'client') this.byVerb.set(event.verb ?? '', hit);
+    else if (event.code === undefined || (event.replyTo === 'EHLO' && event.code === 250)) return;
+    else {
+      let answering = this.byReply.get(event.code);
+      if (!answering) this.byReply.set(event.code, (answering = new Map()));
+      let byEnhanced = answering.get(event.replyTo ?? '');
+      if (!byEnhanced) answering.set(event.replyTo ?? '', (byEnhanced = new Map()));
+      byEnhanced.set(event.enhanced ?? '', hit);
+    }
+    this.made++;
+  }
 
   private annotationFor(event: LabEvent): { a: Annotation; key: string } | undefined {
     const from = (section: Section, key: string) => {
@@ -145,18 +184,8 @@ export class Annotations {
 
 const MADE_KINDS = 1000;
 
-/**
- * What annotationFor reads of an event, as a string, so events alike share one explanation; undefined
- * for a line of the EHLO reply, whose explanation depends on the extension it names.
- */
-function kindOf(event: LabEvent): string | undefined {
-  if (event.type !== 'wire') return event.type;
-  if (event.data) return 'data';
-  if (event.direction === 'client') return `C ${event.verb ?? ''}`;
-  if (event.code === undefined) return 'S';
-  if (event.replyTo === 'EHLO' && event.code === 250) return undefined;
-  return `S ${event.code} ${event.replyTo ?? ''} ${event.enhanced ?? ''}`;
-}
+/** One kind of line's explanation and its key, or null for a kind that has none. */
+type Made = { key: string; text: string } | null;
 
 /**
  * Two citations as one: each RFC once, with its sections in the order first cited ("RFC 5321 §4.1.1.2,

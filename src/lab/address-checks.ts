@@ -34,3 +34,26 @@ function addressError(address: string, smtpUtf8: boolean, role: 'sender' | 'reci
     return smtpError(553, `5.6.7 Non-ASCII addresses not permitted for that ${role}: MAIL FROM needs the SMTPUTF8 parameter (RFC 6531)`);
   return undefined;
 }
+
+/**
+ * A local domain's mailbox as the world spells it, found by its local part in any case (the lab
+ * matches local parts without regard to case, as most servers do), or undefined. Asked at
+ * every RCPT and again at the dot: each domain's list is indexed once by lower-case name instead of
+ * lower-casing every name for every recipient. The first spelling of a name wins, as a search would.
+ */
+export function mailboxNamed(mailboxes: readonly string[], local: string): string | undefined {
+  let index = mailboxIndexes.get(mailboxes);
+  // Rebuilt if the list changed length (nothing changes a world's lists today; a cheap guard).
+  if (!index || index.built !== mailboxes.length) {
+    const byName = new Map<string, string>();
+    for (const m of mailboxes) {
+      const key = m.toLowerCase();
+      if (!byName.has(key)) byName.set(key, m);
+    }
+    index = Object.assign(byName, { built: mailboxes.length });
+    mailboxIndexes.set(mailboxes, index);
+  }
+  return index.get(local.toLowerCase());
+}
+
+const mailboxIndexes = new WeakMap<readonly string[], Map<string, string> & { built: number }>();

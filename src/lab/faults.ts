@@ -89,6 +89,11 @@ export class FaultTable {
     return this.faults.map((f) => ({ ...f }));
   }
 
+  /** Whether any fault is set: while none is, the server asks nothing before its replies. */
+  get armed(): boolean {
+    return this.faults.length > 0;
+  }
+
   /**
    * The server is about to answer at `moment` in `session`: what the faults say. A `next` fault is
    * used up here; each one that acts is a `fired` event, said before the reply it causes.

@@ -19,6 +19,7 @@ import { newQueueId, type Envelope } from './queue.js';
 import type { FaultMoment } from './faults.js';
 import { receivedWith } from './submission.js';
 import { BARE_LF_REFUSAL, hasBareLf } from './smuggling.js';
+import { mailboxNamed } from './address-checks.js';
 import type { InboundSession, QueueSink } from './server.js';
 
 /** What DATA needs of the server it runs in: the world, the bus, the queue and the transcript. */
@@ -60,6 +61,13 @@ export function receiveMessage(
   // makes each its event only for a listener that reads them one by one; see MessageLines).
   let time = '';
   let run: string[] | undefined;
+  // What the tap read of the message, to answer the strict relay's question (a bare LF anywhere?)
+  // without reading the message again: whether a line held an LF (the splitter cuts lines at CRLF
+  // only, so any LF left in a line is a bare one), whether every octet of every line was looked at,
+  // and how many octets the lines made once unstuffed — which must be all the message has.
+  let lineHeldLf = false;
+  let lineCut = false;
+  let tappedOctets = 0;
   const endRun = () => {
     if (!run) return;
     host.emitDataLines(s, run, time);
@@ -71,6 +79,11 @@ export function receiveMessage(
       ended = true;
       return false;
     }
+    // Dot-stuffed (RFC 5321 §4.5.2): the stored line has one dot fewer.
+    tappedOctets += head.length + omitted + 2 - (head.charCodeAt(0) === 0x2e ? 1 : 0);
+    const lf = head.includes('\n');
+    if (lf) lineHeldLf = true;
+    if (omitted) lineCut = true;
     if (++lines > MAX_DATA_LINE_EVENTS) return;
     if (s.state.inData && !omitted) {
       // The first line of the message that starts with a dot went as "..": said where it happens, once.
@@ -80,7 +93,7 @@ export function receiveMessage(
         host.emitStuffedLine(s, head, time);
       } else (run ??= []).push(head);
       // The notice about a bare CR or LF comes right after the line that holds it, as before runs.
-      if (head.includes('\r') || head.includes('\n')) {
+      if (lf || head.includes('\r')) {
         endRun();
         host.noteBareLineEnd(s, head);
       }
@@ -145,7 +158,11 @@ export function receiveMessage(
     const message = ownBuffer(header, chunks, received);
     chunks = [];
     // A strict relay: no bare LF gets through to be read as a line end further on (smuggling.ts).
-    if (host.world.bareLf === 'reject' && hasBareLf(message.subarray(header.length))) return cb(smtpError(BARE_LF_REFUSAL.code, BARE_LF_REFUSAL.text));
+    // The tap's answer when it read every octet the message holds (it can miss some: a client that sent
+    // its message in the same write as DATA, before the tap was set); else the message is read for it.
+    const tapReadAll = parser !== undefined && ended && !lineCut && tappedOctets === received;
+    if (host.world.bareLf === 'reject' && (tapReadAll ? lineHeldLf : hasBareLf(message, header.length)))
+      return cb(smtpError(BARE_LF_REFUSAL.code, BARE_LF_REFUSAL.text));
     const envelope: Envelope = {
       from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
       recipients,
@@ -207,7 +224,7 @@ function canonicalRecipient(world: World, address: string): string {
   const spec = world.domains.get(domain);
   if (!spec?.local) return address;
   const local = localPartOf(address);
-  const box = spec.mailboxes.find((m) => m.toLowerCase() === local.toLowerCase()) ?? local;
+  const box = mailboxNamed(spec.mailboxes, local) ?? local;
   return `${box}@${domain}`;
 }
 

@@ -16,9 +16,9 @@ import { onCommand } from './smtp-server-patches.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
 import type { Leg, WireEvent } from '../events/types.js';
-import { newSessionStageState, type SessionStageState, type Stage } from '../protocol/stages.js';
-import { readWireLine, shownDataLine } from '../protocol/wire.js';
-import { smtpError, splitReply } from '../protocol/reply.js';
+import { classifyClientLine, classifyServerLine, newSessionStageState, type SessionStageState, type Stage } from '../protocol/stages.js';
+import { shownDataLine } from '../protocol/wire.js';
+import { parseReplyLine, smtpError, splitReply } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { format as formatAnnotation, type Annotations } from '../data/annotations.js';
 import type { World } from '../data/world.js';
@@ -27,7 +27,7 @@ import type { FaultMoment, FaultTable } from './faults.js';
 import { checkAuth, roleOptions, type ListenerRole } from './submission.js';
 import { tlsEvent } from './tls-info.js';
 import { receiveMessage, type DataHost } from './inbound-data.js';
-import { addressRefusal } from './address-checks.js';
+import { addressRefusal, mailboxNamed } from './address-checks.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
 export interface QueueSink {
@@ -139,8 +139,11 @@ export class LabServer {
         this.onSecure(socket as TLSSocket, session, cb);
       },
       onConnect: (session, cb) => this.onConnect(session, (err) => (err ? cb(err) : this.withFault('connect', session, cb, () => cb()))),
-      onMailFrom: (address, session, cb) => this.withFault('mail', session, cb, () => this.onMailFrom(address, session, cb)),
-      onRcptTo: (address, session, cb) => this.withFault('rcpt', session, cb, () => this.onRcptTo(address, session, cb)),
+      // With no fault set, straight to the answer: no hand-over made for every MAIL and RCPT.
+      onMailFrom: (address, session, cb) =>
+        this.faultsArmed() ? this.withFault('mail', session, cb, () => this.onMailFrom(address, session, cb)) : this.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) =>
+        this.faultsArmed() ? this.withFault('rcpt', session, cb, () => this.onRcptTo(address, session, cb)) : this.onRcptTo(address, session, cb),
       onData: (stream, session, cb) => receiveMessage(this.dataHost, this.session(session.id), stream, session, cb),
       onClose: (session) => this.onClose(session),
     });
@@ -150,8 +153,11 @@ export class LabServer {
     // go through `server.logger`, so the lab's logger takes that place directly.
     (this.smtp as unknown as { logger: typeof logger }).logger = logger;
     // DATA that would get its 354 is a fault's `data`; any other command only waits for a tarpit.
-    onCommand(this.smtp, (verb, session, then) =>
-      this.withFault(verb === 'DATA' && session.envelope.rcptTo.length ? 'data' : 'command', session, (err) => then.reply(err.responseCode, err.message), then.proceed),
+    onCommand(
+      this.smtp,
+      (verb, session, then) =>
+        this.withFault(verb === 'DATA' && session.envelope.rcptTo.length ? 'data' : 'command', session, (err) => then.reply(err.responseCode, err.message), then.proceed),
+      () => this.faultsArmed(),
     );
     // smtp-server re-emits socket errors on the server, and an 'error' event nobody listens to throws:
     // one client resetting mid-transaction would take the whole lab down.
@@ -231,58 +237,75 @@ export class LabServer {
   }
 
   private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound', omittedOctets = 0): void {
-    const inData = s.state.inData;
+    const state = s.state;
+    const inData = state.inData;
     // A message line cut short reads as shownDataLine words it; every other line is as it came.
     const shownLine = omittedOctets > 0 ? shownDataLine(line, omittedOctets).line : line;
-    const { fields, reply } = readWireLine(s.state, direction, shownLine);
-    // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
-    // went out. The first command answers the greeting, so it is never counted (that is early talking).
-    let pipelined = false;
-    if (direction === 'client' && !inData) {
-      const parser = s.conn?._parser || undefined;
-      if (parser !== s.parser) {
-        // After STARTTLS a new parser counts from zero, and the first command on it (EHLO) answers
-        // the 220, as the first one of a session answers the greeting (RFC 3207 §4.2).
-        s.parser = parser;
-        s.commands = 0;
-        s.linesInAtLastReply = 0;
+    // readWireLine's reading, its parts asked for directly: no objects made to carry the answer across
+    // (a command or reply a line, several a message). One literal, the same fields in the same order.
+    let event: Omit<WireEvent, 'seq' | 'time'>;
+    if (direction === 'client') {
+      const c = classifyClientLine(state, shownLine);
+      event =
+        omittedOctets > 0
+          ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: c.stage }
+          : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: c.stage };
+      if (c.data) event.data = true;
+      else {
+        event.verb = c.verb;
+        // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
+        // went out. The first command answers the greeting, so it is never counted (that is early talking).
+        if (!inData && this.countCommand(s)) event.pipelined = true;
       }
-      s.commands++;
-      pipelined = s.commands > 1 && s.linesInAtLastReply >= s.commands;
+    } else {
+      const c = classifyServerLine(state, shownLine);
+      const reply = parseReplyLine(shownLine);
+      if (reply?.final) {
+        s.lastReplyCode = reply.code;
+        s.linesInAtLastReply = s.parser?.__linesIn ?? 0;
+      }
+      // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
+      if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
+      event =
+        omittedOctets > 0
+          ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: c.stage }
+          : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: c.stage };
+      event.code = reply?.code;
+      event.enhanced = reply?.enhanced;
+      event.replyTo = c.verb;
     }
-    if (reply?.final) {
-      s.lastReplyCode = reply.code;
-      s.linesInAtLastReply = s.parser?.__linesIn ?? 0;
-    }
-    // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
-    if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
-    // One literal, no spreads: the same fields in the same order, without three throwaway objects.
-    const event: Omit<WireEvent, 'seq' | 'time'> =
-      omittedOctets > 0
-        ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: fields.stage }
-        : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: fields.stage };
-    if (fields.verb !== undefined) event.verb = fields.verb;
-    if (fields.data) event.data = true;
-    if (direction === 'server') {
-      event.code = fields.code;
-      event.enhanced = fields.enhanced;
-      event.replyTo = fields.replyTo;
-    }
-    if (pipelined) event.pipelined = true;
     this.opts.bus.emit(event);
     if (direction === 'client') this.noteBareLineEnd(s, line);
   }
 
+  /** One more command on this session's parser; whether it came before the reply to the one before it. */
+  private countCommand(s: InboundSession): boolean {
+    const parser = s.conn?._parser || undefined;
+    if (parser !== s.parser) {
+      // After STARTTLS a new parser counts from zero, and the first command on it (EHLO) answers
+      // the 220, as the first one of a session answers the greeting (RFC 3207 §4.2).
+      s.parser = parser;
+      s.commands = 0;
+      s.linesInAtLastReply = 0;
+    }
+    s.commands++;
+    return s.commands > 1 && s.linesInAtLastReply >= s.commands;
+  }
+
   /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */
   private makeLogger() {
-    const handle = (meta: { tnx?: string; cid?: string } | undefined, ...args: unknown[]) => {
-      if (!meta?.cid || typeof args[0] !== 'string') return;
-      const fmt = args[0];
+    // Two named parameters, not `...args`: an array made for every line logged only to read two of it.
+    const handle = (meta: { tnx?: string; cid?: string } | undefined, fmt?: unknown, line?: unknown) => {
+      if (!meta?.cid || typeof fmt !== 'string') return;
       if (fmt === 'C:') {
-        this.emitWire(this.session(meta.cid), 'client', String(args[1] ?? ''));
+        this.emitWire(this.session(meta.cid), 'client', String(line ?? ''));
       } else if (fmt === 'S:') {
         const s = this.session(meta.cid);
-        for (const line of splitReply(String(args[1] ?? ''))) this.emitWire(s, 'server', line);
+        const reply = String(line ?? '');
+        // Most replies are one line: no array made for it (splitReply's own answer for them).
+        if (!reply.includes('\n')) {
+          if (reply !== '') this.emitWire(s, 'server', reply);
+        } else for (const l of splitReply(reply)) this.emitWire(s, 'server', l);
       }
     };
     return { info: handle, debug: handle, error: handle, warn: handle, trace: () => {}, fatal: handle };
@@ -330,8 +353,7 @@ export class LabServer {
     const domain = domainOf(address.address);
     const spec = world.domains.get(domain);
     if (spec?.local) {
-      const local = localPartOf(address.address);
-      if (!spec.mailboxes.some((m) => m.toLowerCase() === local.toLowerCase()))
+      if (mailboxNamed(spec.mailboxes, localPartOf(address.address)) === undefined)
         return cb(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: User unknown in local recipient table`));
       return cb();
     }
@@ -355,8 +377,9 @@ export class LabServer {
    * connection; without one, `go` answers as the lab always does.
    */
   private withFault(moment: FaultMoment, session: SMTPServerSession, answer: (err: Error & { responseCode: number }) => void, go: () => void): void {
+    if (!this.faultsArmed()) return go();
     const s = this.session(session.id);
-    const outcome = this.opts.faults?.take(moment, s.id);
+    const outcome = this.opts.faults!.take(moment, s.id);
     if (!outcome) return go();
     const act = () => {
       if (!this.sessions.has(session.id)) return; // the client left while the reply was held
@@ -368,6 +391,11 @@ export class LabServer {
     };
     if (outcome.delayMs) setTimeout(act, outcome.delayMs).unref();
     else act();
+  }
+
+  /** Whether a fault is set (faults.ts): most of the time none is, and nothing need be asked. */
+  private faultsArmed(): boolean {
+    return this.opts.faults?.armed === true;
   }
 
   /** smtp-server's connection of this session (its line parser is where the raw DATA tap hangs). */

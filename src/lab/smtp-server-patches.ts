@@ -70,6 +70,11 @@ declare module 'smtp-server/lib/smtp-stream.js' {
 }
 
 const OWN_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+/** OWN_CODE.test, asked only of a text whose first two characters could begin one (every reply is sent through here). */
+const startsWithOwnCode = (text: string): boolean => {
+  const c = text.charCodeAt(0);
+  return (c === 0x32 || c === 0x34 || c === 0x35) && text.charCodeAt(1) === 0x2e && OWN_CODE.test(text);
+};
 const PATCHED = Symbol.for('smtp-lab.patched');
 const connection = SMTPConnection.prototype;
 const stream = SMTPStream.prototype;
@@ -81,7 +86,7 @@ if (!(PATCHED in connection)) {
   connection.send = function (code, data, context) {
     if (code === 538) return send.call(this, 530, '5.7.0 Must issue a STARTTLS command first', false);
     if (code === 421 && typeof data === 'string' && /too many/i.test(data)) return send.call(this, code, `4.7.0 ${data}`, false);
-    if (typeof data === 'string' && OWN_CODE.test(data)) return send.call(this, code, data, false);
+    if (typeof data === 'string' && startsWithOwnCode(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);
   };
 
@@ -107,14 +112,29 @@ if (!(PATCHED in connection)) {
     const spaced = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s*:\\s+`, 'i');
     const spacedBefore = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s+:`, 'i');
     connection[handler] = function (command, callback) {
-      const line = String(command);
-      if (spaced.test(line) || spacedBefore.test(line)) {
+      const line = spaceNextToColon(command) ? String(command) : '';
+      if (line && (spaced.test(line) || spacedBefore.test(line))) {
         this.send(501, `${enhanced} Bad ${what} address syntax: no space is allowed around the colon (${prefix}:<address>)`);
         return callback();
       }
       return original.call(this, command, callback);
     };
   }
+
+  /**
+   * Whether the octet before or after the command's first colon could be white space (an ASCII one, or
+   * the first octet of a UTF-8 one): only then can the two patterns above match, so only then is the
+   * command decoded and matched (MAIL and RCPT come with every message).
+   */
+  const spaceNextToColon = (command: Buffer | string): boolean => {
+    if (typeof command === 'string') return true;
+    // The colon is in the first ten octets of any command that has one: a loop, not a call into the buffer.
+    let colon = 0;
+    while (colon < command.length && command[colon] !== 0x3a) colon++;
+    if (colon === command.length) return false;
+    const maybeSpace = (b: number | undefined) => b !== undefined && (b === 0x20 || (b >= 0x09 && b <= 0x0d) || b >= 0x80);
+    return maybeSpace(command[colon - 1]) || maybeSpace(command[colon + 1]);
+  };
 
   (connection as SMTPConnection & { handler_EXPN: SMTPConnection['handler_VRFY'] }).handler_EXPN = function (this: SMTPConnection, _command, callback) {
     this.send(502, '5.5.1 EXPN not implemented: this server does not expand mailing lists (RFC 5321 section 7.3)');
@@ -207,10 +227,14 @@ export type CommandHook = (
   then: { proceed(): void; reply(code: number, text: string): void },
 ) => void;
 
-const commandHooks = new WeakMap<object, CommandHook>();
+const commandHooks = new WeakMap<object, { hook: CommandHook; active?: () => boolean }>();
 
-export function onCommand(server: import('smtp-server').SMTPServer, hook: CommandHook): void {
-  commandHooks.set(server, hook);
+/**
+ * `active`, when given, says whether the hook has anything to do right now (a fault is set): when it
+ * has not, a command goes straight to smtp-server's handler, with no hand-over made for it.
+ */
+export function onCommand(server: import('smtp-server').SMTPServer, hook: CommandHook, active?: () => boolean): void {
+  commandHooks.set(server, { hook, active });
 }
 
 const HOOKED = Symbol.for('smtp-lab.command-hook');
@@ -219,10 +243,11 @@ if (!(HOOKED in connection)) {
   const table = connection as unknown as Record<string, (this: SMTPConnection, command: Buffer, callback: () => void) => void>;
   for (const name of Object.getOwnPropertyNames(SMTPConnection.prototype).filter((n) => n.startsWith('handler_'))) {
     const original = table[name]!;
+    const verb = name.slice('handler_'.length);
     table[name] = function (command, callback) {
-      const hook = commandHooks.get(this._server);
-      if (!hook) return original.call(this, command, callback);
-      hook(name.slice('handler_'.length), this.session, {
+      const hooked = commandHooks.get(this._server);
+      if (!hooked || (hooked.active && !hooked.active())) return original.call(this, command, callback);
+      hooked.hook(verb, this.session, {
         proceed: () => original.call(this, command, callback),
         reply: (code, text) => {
           this.send(code, text);

@@ -18,9 +18,9 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
-/** A bare LF: one not preceded by CR. */
-export function hasBareLf(message: Buffer): boolean {
-  for (let i = message.indexOf(0x0a); i !== -1; i = message.indexOf(0x0a, i + 1)) if (i === 0 || message[i - 1] !== 0x0d) return true;
+/** A bare LF (one not preceded by CR) in `message` from octet `from` on (an LF at `from` is bare). */
+export function hasBareLf(message: Buffer, from = 0): boolean {
+  for (let i = message.indexOf(0x0a, from); i !== -1; i = message.indexOf(0x0a, i + 1)) if (i === from || message[i - 1] !== 0x0d) return true;
   return false;
 }
 

@@ -36,16 +36,27 @@ export const END_OF_DATA = '.';
  */
 export const STRAY_DOT = '(.)';
 
-const HANDSHAKE_VERBS = new Set(['HELO', 'EHLO', 'LHLO', 'STARTTLS', 'AUTH']);
-const TRANSMISSION_VERBS = new Set(['MAIL', 'RCPT', 'DATA', 'BDAT', END_OF_DATA]);
-const TERMINATION_VERBS = new Set(['QUIT']);
-
+/** The stage of a command (asked for every command and every reply): a switch, not three hash lookups. */
 export function stageOfVerb(verb: string, current: Stage): Stage {
-  if (HANDSHAKE_VERBS.has(verb)) return 'handshake';
-  if (TRANSMISSION_VERBS.has(verb)) return 'transmission';
-  if (TERMINATION_VERBS.has(verb)) return 'termination';
-  // RSET, NOOP, VRFY, HELP and anything unknown belong to the stage the session is in.
-  return current;
+  switch (verb) {
+    case 'HELO':
+    case 'EHLO':
+    case 'LHLO':
+    case 'STARTTLS':
+    case 'AUTH':
+      return 'handshake';
+    case 'MAIL':
+    case 'RCPT':
+    case 'DATA':
+    case 'BDAT':
+    case END_OF_DATA:
+      return 'transmission';
+    case 'QUIT':
+      return 'termination';
+    default:
+      // RSET, NOOP, VRFY, HELP and anything unknown belong to the stage the session is in.
+      return current;
+  }
 }
 
 export function verbOf(commandLine: string): string {

@@ -57,4 +57,35 @@ describe('SMTP smuggling: <LF>.<LF> through a lax relay to a lax receiver', () =
     expect((await send(SMUGGLED))[0]).toMatch(/^550 5\.5\.2 /);
     expect(lab.events.filter((e) => e.type === 'queued')).toHaveLength(queued);
   });
+
+  // The strict relay answers from what the server read of the message as it arrived, and reads the
+  // message itself whenever that could have missed an octet: each of these must still be refused.
+  it.each([
+    ['in a short line', 'Subject: a\r\n\r\none\ntwo\r\n'],
+    ['at the very start', '\nSubject: a\r\n\r\nbody\r\n'],
+    ['in the part of a long line the transcript cuts off', `Subject: a\r\n\r\n${'x'.repeat(1500)}\nrest\r\n`],
+    ['after the 500 lines the transcript shows', `Subject: a\r\n\r\n${'line\r\n'.repeat(600)}late\nLF\r\n`],
+    ['in a dot-stuffed line', 'Subject: a\r\n\r\n..x\ny\r\n'],
+  ])('a strict relay refuses a bare LF %s', async (_where, payload) => {
+    const queued = lab.events.filter((e) => e.type === 'queued').length;
+    expect((await send(payload))[0]).toMatch(/^550 5\.5\.2 /);
+    expect(lab.events.filter((e) => e.type === 'queued')).toHaveLength(queued);
+  });
+
+  it('a strict relay refuses a bare LF in a message sent in the same write as its DATA, before the 354', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    await s.command('EHLO eager.test');
+    await s.command('MAIL FROM:<alice@example.com>');
+    await s.command('RCPT TO:<bob@example.com>');
+    s.write('DATA\r\nSubject: eager\r\n\r\none\ntwo\r\n.\r\n');
+    const replies = [await s.readReply(), await s.readReply()];
+    expect(replies.map((r) => r.at(-1)!.slice(0, 9))).toEqual(['354 End d', '550 5.5.2']);
+    await s.command('QUIT');
+    s.close();
+  });
+
+  it('a strict relay accepts a message with only CRLF line ends: dot-stuffed, long and many lines', async () => {
+    const payload = `Subject: fine\r\n\r\n..a dot\r\n${'y'.repeat(3000)}\r\n${'l\r\n'.repeat(700)}.\r\n`.slice(0, -3);
+    expect((await send(payload))[0]).toMatch(/^250 /);
+  });
 });

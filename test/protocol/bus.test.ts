@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/events/bus.js';
+import { describe, expect, it, vi } from 'vitest';
+import { EventBus, now } from '../../src/events/bus.js';
 import type { LabEvent, MessageLines } from '../../src/events/types.js';
 
 describe('event bus', () => {
@@ -28,6 +28,20 @@ describe('event bus', () => {
       process.stderr.write = origWrite;
     }
     expect(seen).toEqual([1]);
+  });
+
+  it("stamps each event's time as Date's toISOString writes it, across milliseconds, seconds, days and a clock set back", () => {
+    vi.useFakeTimers();
+    try {
+      const instants = [0, 999, 1000, 1001, 59_999, 60_000, 86_399_999, 86_400_000, 1_796_462_399_998, 1_796_462_399_999, 1_796_462_400_000, 1_796_462_400_042, 1_796_462_399_500, 951_782_400_007];
+      for (const t of instants) {
+        vi.setSystemTime(t);
+        expect(now(), String(t)).toBe(new Date(t).toISOString());
+        expect(new EventBus().emit({ type: 'notice', stage: 'queue', level: 'info', message: 'x' }).time).toBe(new Date(t).toISOString());
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an event emitted by a listener reaches every listener after the one that caused it, in seq order', () => {
