@@ -16,7 +16,8 @@
  *           server, then dropped: no seq, time, explanation, ring or listener), says how much of the
  *           gap to the sink is the bus and how much the server's own work (patches, classifying each
  *           line, the DATA tap, checks, Received:).
- *   relay   messages/s end to end when every message is relayed to a remote MTA (example.net).
+ *   relay   messages/s end to end when every message is relayed to a remote MTA (example.net), with
+ *           CPU by thread, and RSS with V8's heap setting `serve` holds (BENCH_V8_DEFAULTS=1: V8's own).
  *   longline one message that is a single 4.5 MB / 9 MB line through the lab and the bare sink: the
  *           time must grow linearly (9 MB ≈ 2× 4.5 MB), and another client's round trip meanwhile.
  *   startup time from spawning the tutor in a real pty until the 220 greeting is on screen, against
@@ -565,8 +566,53 @@ function mainThreadCpuUs() {
   }
 }
 
+/** CPU time (µs) of each thread of this process now, by thread id, from Linux's /proc (empty elsewhere). */
+function threadCpuUs() {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(tid, ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  } catch {
+    // No /proc: no breakdown.
+  }
+  return out;
+}
+
+/**
+ * Where a run's CPU went by thread: the event loop's, the busiest other (in the relay run the mail-auth
+ * thread, which signs and checks), and the rest together (V8's platform threads: concurrent GC and
+ * TurboFan's compiles; libuv's pool: fsyncs; the Maildir writers). A thread that ended during the run
+ * is not counted.
+ */
+function threadBreakdown(before, after, messages) {
+  const main = String(process.pid);
+  const spent = [];
+  for (const [tid, us] of after) spent.push([tid, us - (before.get(tid) ?? 0)]);
+  const others = spent.filter(([tid]) => tid !== main).sort((a, b) => b[1] - a[1]);
+  const per = (us) => `${(us / Math.max(messages, 1)) | 0} µs`;
+  const rest = others.slice(1).reduce((sum, [, us]) => sum + us, 0);
+  return `${per(spent.find(([tid]) => tid === main)?.[1] ?? 0)} event loop, ${per(others[0]?.[1] ?? 0)} busiest other thread (mail-auth), ${per(rest)} the other ${others.length - 1} threads (GC, compiles, libuv, Maildir writers)`;
+}
+
 async function benchRelay() {
   const { startLab } = await dist('lab/lab.js');
+  // The lab as `smtp-lab serve` runs it: serve holds V8's heap growing at 30 % past what survived the
+  // last full collection (commands/heap.ts), which the bench's process otherwise runs without.
+  const { HEAP_GROWING_PERCENT } = await dist('commands/heap.js');
+  const { setFlagsFromString } = await import('node:v8');
+  const growing = process.env.BENCH_V8_DEFAULTS ? 0 : HEAP_GROWING_PERCENT;
+  const serveFlags = () => setFlagsFromString(`--heap-growing-percent=${growing}`);
+  serveFlags();
+  // Held as holdHeapFlags holds it (a worker thread's start puts V8's flags back), and put back to V8's
+  // default after this section.
+  const holding = setInterval(serveFlags, 250);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-relay-'));
   console.log(`relay: ${MESSAGES} messages to b@example.net over ${SESSIONS} sessions, each relayed to the simulated mx.example.net`);
   try {
@@ -583,6 +629,7 @@ async function benchRelay() {
     // libuv's pool) and how busy the event loop was: on a shared machine these move far less than msg/s.
     const cpu0 = process.cpuUsage();
     const main0 = mainThreadCpuUs();
+    const threads0 = threadCpuUs();
     const elu0 = performance.eventLoopUtilization();
     let accepted = 0;
     const { peak: peakMemory } = await withMemory(async () => {
@@ -593,6 +640,7 @@ async function benchRelay() {
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const mainCpu = mainThreadCpuUs() - main0;
+    const threads = threadBreakdown(threads0, threadCpuUs(), relayed);
     const elu = performance.eventLoopUtilization(elu0);
     await lab.queue.idle();
     const idleRss = await settledRss();
@@ -604,10 +652,13 @@ async function benchRelay() {
     console.log(
       `  CPU ${(((cpu.user + cpu.system) / Math.max(relayed, 1)) | 0)} µs per message (the lab's process, all threads), ${(mainCpu / Math.max(relayed, 1)) | 0} µs on the event loop's thread; event loop busy ${(elu.utilization * 100).toFixed(0)}% = ${((elu.active * 1000) / Math.max(relayed, 1)) | 0} µs per message; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`,
     );
-    console.log(`  RSS: peak ${mib(peak)} during, ${mib(idleRss)} idle after  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
+    console.log(`  CPU a message by thread: ${threads}`);
+    console.log(`  RSS: peak ${mib(peak)} during, ${mib(idleRss)} idle after, ${growing ? `V8 heap growing ${growing} % as serve sets it` : "V8's defaults"}  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
     console.log(`       at the peak: ${breakdown(peakMemory)}; idle: ${breakdown(idleMemory)}`);
     console.log(`  ${goal(rate >= 1000 && inMaildir === MESSAGES)}: ≥ 1,000 msg/s end to end, every message relayed`);
   } finally {
+    clearInterval(holding);
+    setFlagsFromString('--heap-growing-percent=0');
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ import { newSessionStageState } from '../protocol/stages.js';
 import { DataLineSplitter, MAX_DATA_LINE_EVENTS, readWireLine, shownDataLine } from '../protocol/wire.js';
 import { dotStuff } from '../protocol/command.js';
 import { useLaxDataStream } from './smuggling.js';
+import { useWireDataStream } from './relay-data.js';
 
 export interface RelayRequest {
   bus: EventBus;
@@ -215,6 +216,7 @@ export function runLink(first: Waiter, pool?: SessionPool): void {
     socketTimeout: req0.timeoutMs,
   } as ConstructorParameters<typeof SMTPConnection>[0]);
   if (req0.laxData) useLaxDataStream(conn);
+  else useWireDataStream(conn);
   const dialled = `${req0.mxHost}[${req0.host}]:${req0.port}`;
   let settled = false;
   let closeReason: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed' = 'closed';
