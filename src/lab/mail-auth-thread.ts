@@ -15,6 +15,7 @@ import { Batcher } from './thread-batch.js';
 import type { DkimKey, DkimSignature } from './dkim.js';
 import type { Authentication, VerifyInput } from './verify.js';
 import type { StoreAt } from './mail-auth.js';
+import { idleLimitMs } from './idle-limit.js';
 
 /**
  * The mail-auth thread (mail-auth-worker.ts): tsc's output beside this module, also for the esbuild
@@ -70,7 +71,10 @@ function threadFromSource(source: string): string | undefined {
  * SMTP_LAB_AUTH_THREAD_IDLE_MS sets it: the test suite's few processes start labs one after another,
  * and its 39 cold starts a run cost ~0.65 s of CPU each (vitest.config.ts).
  */
-const AUTH_THREAD_IDLE_MS = Number(process.env.SMTP_LAB_AUTH_THREAD_IDLE_MS) || 500;
+const AUTH_THREAD_IDLE_MS = 500;
+/** The idle limit now: SMTP_LAB_AUTH_THREAD_IDLE_MS, or a test's own (mailAuthThreadForTests.idleMs). */
+let idleMsForTests: number | undefined;
+const authThreadIdleMs = () => idleMsForTests ?? idleLimitMs('SMTP_LAB_AUTH_THREAD_IDLE_MS', AUTH_THREAD_IDLE_MS);
 /**
  * A thread started by a RCPT waits this long for its first work: a learner types DATA and the message
  * by hand. With the idle limit it was ended 0.5 s after the RCPT, and the message's signature then
@@ -181,6 +185,11 @@ class AuthThread {
     return reply;
   }
 
+  /** A thread is running (its idle limit has not ended it). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** Received messages sent to be checked and stored, not yet answered. */
   get checksInHand(): number {
     let n = 0;
@@ -280,7 +289,7 @@ class AuthThread {
   }
 
   /** No work: let the process end without it, and end the thread after a while. */
-  private idle(ms = AUTH_THREAD_IDLE_MS): void {
+  private idle(ms = authThreadIdleMs()): void {
     const w = this.worker;
     if (!w) return;
     w.unref();
@@ -325,6 +334,14 @@ export const mailAuthThreadForTests = {
   },
   async terminate(): Promise<boolean> {
     return (await authThread?.terminate()) ?? false;
+  },
+  /** Whether a thread is running now (started, and not yet ended by its idle limit or a crash). */
+  running(): boolean {
+    return authThread?.running ?? false;
+  },
+  /** The idle limit in this process from now on; undefined goes back to the lab's own (and the environment's). */
+  idleMs(ms: number | undefined): void {
+    idleMsForTests = ms;
   },
   async useFile(file: string | undefined): Promise<void> {
     await authThread?.terminate();

@@ -43,6 +43,24 @@ describe('the mail-auth thread', () => {
     lab = undefined;
   });
   afterAll(async () => mailAuthThreadForTests.useFile(undefined));
+  afterEach(() => mailAuthThreadForTests.idleMs(undefined));
+
+  it('ended by its idle limit, starts again for the next relayed message, which is signed and passes', async () => {
+    // The lab's own limit (the suite keeps threads for its whole run: vitest.config.ts).
+    mailAuthThreadForTests.idleMs(500);
+    lab = await startTestLab();
+    await burst(lab, 1, 1, () => ['dave@example.net']);
+    await until(lab.events, (ev) => ev.some((e) => e.type === 'delivered' && e.via === 'relay'), 30_000);
+    const deadline = Date.now() + 20_000;
+    while (mailAuthThreadForTests.running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(mailAuthThreadForTests.running()).toBe(false);
+    await burst(lab, 1, 1, () => ['dave@example.net']);
+    await until(lab.events, (ev) => ev.filter((e) => e.type === 'delivered' && e.via === 'relay').length === 2, 30_000);
+    const stored = maildirFiles(lab.dataDir, 'dave@example.net');
+    expect(stored).toHaveLength(2);
+    for (const m of stored) expect(m).toMatch(/^ dkim=pass header\.i=@example\.com/m);
+    expect(noticesMatching(lab.events, /mail-auth thread|could not check/)).toEqual([]);
+  });
 
   it('killed mid-burst, more than once: the lab keeps relaying, and each message is stored once, DKIM-signed and passing', async () => {
     // Retries soon and many: a message whose check died with the thread is answered 451 and comes again.
