@@ -96,10 +96,12 @@ describe.concurrent('smtp-lab lessons check', () => {
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--time-scale 0: give a number above 0/)]);
   });
 
-  it('check --program-limit 0 is a usage error: one line, exit 2', async () => {
-    const r = await runCli(['lessons', 'check', '--program-limit', '0'], { stateHome: path.join(tmp, 'state') });
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--program-limit 0: give a number of seconds above 0/)]);
+  it('check --program-limit 0, or one longer than a timer can wait, is a usage error: one line, exit 2', async () => {
+    for (const limit of ['0', '3000000']) {
+      const r = await runCli(['lessons', 'check', '--program-limit', limit], { stateHome: path.join(tmp, 'state') });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`--program-limit ${limit}: give a number of seconds above 0 and at most 2147483`))]);
+    }
   });
 
   it('check on a copy with one broken front matter exits non-zero and names the file, without a stack trace', async () => {

@@ -56,7 +56,9 @@ export async function checkLessonsCommand(argv: ArgumentsCamelCase<CheckArgs>): 
   // a lesson is checked in the world it will be taught in.
   const { annotationsFile, worldFile } = argv.dir && existsSync(dir) ? lessonsFolder(argv.dir) : SHIPPED;
   if (!(argv.timeScale > 0)) throw new UserError(`--time-scale ${argv.timeScale}: give a number above 0 (1 is the lessons' own pace, 0.1 ten times faster)`);
-  if (argv.programLimit !== undefined && !(argv.programLimit > 0)) throw new UserError(`--program-limit ${argv.programLimit}: give a number of seconds above 0`);
+  // A timer waits at most 2³¹−1 ms; Node runs a longer one after 1 ms, which would stop every program at once.
+  if (argv.programLimit !== undefined && !(argv.programLimit > 0 && argv.programLimit * 1000 <= 2 ** 31 - 1))
+    throw new UserError(`--program-limit ${argv.programLimit}: give a number of seconds above 0 and at most 2147483`);
   const c = makeChalk({ stream: ctx.stdout, env: ctx.env });
   const summary = await checkLessons(dir, {
     startLab: ({ dataDir, worldOverrides, bus, timeScale }) => startLab({ port: 0, dataDir, worldOverrides, bus, worldFile, annotationsFile, timeScale }),
