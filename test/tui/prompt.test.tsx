@@ -5,18 +5,17 @@
 import { afterEach, expect, it } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
 import { Prompt } from '../../src/views/tui/prompt.js';
-import { plain, themed, tick } from './helpers.js';
+import { eventually, plain, themed, until } from './helpers.js';
 
 afterEach(() => cleanup());
 
 it('a line longer than the screen starts after "C: " and goes on under itself', async () => {
   // ink-testing-library's screen is 100 columns.
   const { stdin, lastFrame } = render(themed(<Prompt label="C:" onSubmit={() => {}} />));
-  await tick();
+  await eventually('the prompt to read keys', () => stdin.listenerCount('readable') > 0);
   const line = `RCPT TO:<${'averyverylonglocalpart'.repeat(5)}@example.com>`;
   stdin.write(line);
-  await tick();
-  const rows = plain(lastFrame()).split('\n');
+  const rows = plain(await until(lastFrame, (f) => plain(f).includes('@example.com>'))).split('\n');
   expect(rows.length).toBeGreaterThan(1);
   expect(rows[0]).toMatch(/^C: RCPT TO:<avery/);
   // Every later row of the line is under its text, not under the label.
