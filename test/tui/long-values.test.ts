@@ -83,3 +83,12 @@ describe('a DKIM b= value too long for the line', () => {
     });
   }
 });
+
+describe('the edges of a long value', () => {
+  it('a fingerprint on a line with fewer than 3 columns free never runs past the edge', () => {
+    // Width 8 under a 6-column indent: 2 columns free on each later line.
+    const lines = wrapText({ text: FINGERPRINT }, 8, [{ text: '      ' }]).map((l) => l.map((s) => s.text).join(''));
+    expect(lines.map((l) => l.slice(6)).join('')).toBe(FINGERPRINT);
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(8);
+  });
+});

@@ -272,7 +272,8 @@ function longWordRoom(word: string, cols: number): (rest: string, avail: number)
     const bytes = word.split(':').length;
     const perLine = Math.max(1, Math.floor(cols / 3));
     const per = Math.ceil(bytes / Math.ceil(bytes / perLine));
-    return (rest, avail) => (rest.length <= avail ? avail : Math.min(per, Math.max(1, Math.floor(avail / 3))) * 3);
+    // Fewer than 3 columns free hold no whole byte and its colon: filled to the edge, never past it.
+    return (rest, avail) => (rest.length <= avail || avail < 3 ? avail : Math.min(per, Math.floor(avail / 3)) * 3);
   }
   if (NARROW_TEXT.test(word) && BASE64_RUN.test(word)) {
     const even = Math.ceil(word.length / Math.ceil(word.length / Math.max(1, cols)));
