@@ -527,6 +527,8 @@ async function benchQueue() {
     // What the process held before this run (the earlier runs' heap, the lab's start-up): RSS is the
     // whole process's, so the goal reads against this floor.
     const startRss = await settledRss();
+    const { syncStats } = await dist('lab/maildir.js');
+    const maildirSyncs0 = { ...syncStats };
     const t0 = performance.now();
     const elu0 = performance.eventLoopUtilization();
     const main0 = mainThreadCpuUs();
@@ -552,6 +554,7 @@ async function benchQueue() {
     const inMaildir = countFiles(path.join(dataDir, 'mail', 'example.com', 'b', 'new'));
     const spoolLeft = lab.queue.list().length;
     const st = lab.queue.spoolStats();
+    const maildirSyncs = { files: syncStats.files - maildirSyncs0.files, dirs: syncStats.dirs - maildirSyncs0.dirs };
     await lab.stop();
     let md;
     if (peer) {
@@ -580,6 +583,12 @@ async function benchQueue() {
     console.log(
       `                          group commit: ${st.groups} fsync rounds, ${(st.records / Math.max(1, st.groups)).toFixed(1)} messages each, ` +
         `${(st.syncMs / Math.max(1, st.groups)).toFixed(2)} ms each (write + fdatasync)`,
+    );
+    const perMessage = (n) => (n / Math.max(1, delivered)).toFixed(3);
+    const allSyncs = st.groups + st.dirSyncs + st.stateSyncs + maildirSyncs.files + maildirSyncs.dirs;
+    console.log(
+      `                          fsyncs a message: ${perMessage(allSyncs)} = spool rounds ${perMessage(st.groups)} + new segments' directory ${perMessage(st.dirSyncs)} + state log ${perMessage(st.stateSyncs)} ` +
+        `+ Maildir files ${perMessage(maildirSyncs.files)} + new/ directories ${perMessage(maildirSyncs.dirs)}`,
     );
     console.log(`  RSS:                    peak ${mib(peak)} during, ${mib(idleRss)} idle after, ${mib(startRss)} at the start of the run  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
     if (servers) {
