@@ -237,8 +237,8 @@ export class QueueRunner {
     this.scheduler.add(item);
   }
 
-  /** Group-commit figures of the spool: fsync rounds, messages written in them, ms spent. */
-  spoolStats(): { groups: number; records: number; syncMs: number } {
+  /** Group-commit figures of the spool: fsync rounds, messages written in them, ms spent, other fsyncs. */
+  spoolStats(): Spool['stats'] {
     return { ...this.spool.stats };
   }
 
