@@ -53,6 +53,9 @@ class WireDataStream extends Transform {
   }
 }
 
+/** A DATA stream that counts what it took and what it sent, for nodemailer's log line. */
+export type CountingDataStream = Transform & { inByteCount: number; outByteCount: number };
+
 /** nodemailer's SMTPConnection internals replaced here (its send stream), typed loosely on purpose. */
 interface SendStreamHost {
   _createSendStream(callback: (err: Error | null, str?: string) => void): Transform;
@@ -63,11 +66,15 @@ interface SendStreamHost {
   logger: { info(meta: object, ...args: unknown[]): void };
 }
 
-/** Send this relay connection's messages (in wire form) through WireDataStream. */
-export function useWireDataStream(connection: unknown): void {
+/**
+ * Send this relay connection's messages through a stream of `make`'s instead of nodemailer's own, as
+ * nodemailer's `_createSendStream` does with its DataStream: the reply to the end of data goes to the
+ * callback, and the stream's end logs the line relay.ts shows the message lines at.
+ */
+export function useSendStream(connection: unknown, make: () => CountingDataStream): void {
   const conn = connection as SendStreamHost;
   conn._createSendStream = function (this: SendStreamHost, callback) {
-    const stream = new WireDataStream();
+    const stream = make();
     this._responseActions.push((str) => this._actionSMTPStream(str, callback));
     this._currentDataStream = stream;
     stream.pipe(this._socket, { end: false });
@@ -78,4 +85,9 @@ export function useWireDataStream(connection: unknown): void {
     });
     return stream;
   };
+}
+
+/** Send this relay connection's messages (in wire form) through WireDataStream. */
+export function useWireDataStream(connection: unknown): void {
+  useSendStream(connection, () => new WireDataStream());
 }

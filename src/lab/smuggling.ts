@@ -17,6 +17,7 @@
  *     so it sees the message end at <LF>.<LF> and the rest as new commands.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { useSendStream } from './relay-data.js';
 
 /** A bare LF (one not preceded by CR) in `message` from octet `from` on (an LF at `from` is bare). */
 export function hasBareLf(message: Buffer, from = 0): boolean {
@@ -70,29 +71,7 @@ export class LaxDataStream extends Transform {
   }
 }
 
-/** nodemailer's SMTPConnection internals this module replaces (its send stream), typed loosely on purpose. */
-interface SendStreamHost {
-  _createSendStream(callback: (err: Error | null, str?: string) => void): Transform;
-  _responseActions: ((str: string) => void)[];
-  _actionSMTPStream(str: string, callback: (err: Error | null, str?: string) => void): void;
-  _currentDataStream: Transform | false;
-  _socket: NodeJS.WritableStream;
-  logger: { info(meta: object, ...args: unknown[]): void };
-}
-
 /** Make one relay connection a lax relay: its DATA goes through LaxDataStream instead of nodemailer's. */
 export function useLaxDataStream(connection: unknown): void {
-  const conn = connection as SendStreamHost;
-  conn._createSendStream = function (this: SendStreamHost, callback) {
-    const stream = new LaxDataStream();
-    this._responseActions.push((str) => this._actionSMTPStream(str, callback));
-    this._currentDataStream = stream;
-    stream.pipe(this._socket, { end: false });
-    stream.once('end', () => {
-      if (this._currentDataStream === stream) this._currentDataStream = false;
-      // relay.ts shows the message lines when nodemailer logs this line.
-      this.logger.info({ tnx: 'message' }, '<%s bytes encoded mime message (source size %s bytes)>', stream.outByteCount, stream.inByteCount);
-    });
-    return stream;
-  };
+  useSendStream(connection, () => new LaxDataStream());
 }
