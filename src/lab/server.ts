@@ -1,7 +1,8 @@
 /**
  * The lab server: a real smtp-server configured like the MX of the lab's own domain. It turns every
- * line on the wire into a `wire` event (classified into a stage), checks recipients against the world,
- * and hands accepted mail to the queue before it says 250 (the DATA part is inbound-data.ts).
+ * line on the wire into a `wire` event (classified into a stage: inbound-transcript.ts), checks
+ * recipients against the world, and hands accepted mail to the queue before it says 250 (the DATA part
+ * is inbound-data.ts).
  */
 import {
   SMTPServer,
@@ -15,18 +16,17 @@ import type { TLSSocket } from 'node:tls';
 import { onCommand } from './smtp-server-patches.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EventBus } from '../events/bus.js';
-import type { Leg, WireEvent } from '../events/types.js';
-import { classifyClientLine, classifyServerLine, newSessionStageState, type SessionStageState, type Stage } from '../protocol/stages.js';
-import { shownDataLine } from '../protocol/wire.js';
-import { parseReplyLine, smtpError, splitReply } from '../protocol/reply.js';
+import { newSessionStageState, type SessionStageState, type Stage } from '../protocol/stages.js';
+import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
-import { format as formatAnnotation, type Annotations } from '../data/annotations.js';
+import type { Annotations } from '../data/annotations.js';
 import type { World } from '../data/world.js';
 import type { Envelope } from './queue.js';
 import type { FaultMoment, FaultTable } from './faults.js';
 import { checkAuth, roleOptions, type ListenerRole } from './submission.js';
 import { tlsEvent } from './tls-info.js';
 import { receiveMessage, type DataHost } from './inbound-data.js';
+import { InboundTranscript } from './inbound-transcript.js';
 import { addressRefusal, mailboxNamed } from './address-checks.js';
 
 /** What the server needs from the queue: a durable hand-over that resolves with the queue id. */
@@ -79,9 +79,6 @@ export interface InboundSession {
  */
 let sessionNumber = 0;
 
-/** Sessions already told that a line held a bare CR or LF: once per session is enough. */
-const warnedBareLineEnd = new WeakSet<InboundSession>();
-
 /** How long a session may finish what it is doing (a message after its dot) when the lab stops. */
 const SHUTDOWN_GRACE_MS = 500;
 
@@ -95,17 +92,18 @@ export class LabServer {
 
   constructor(private readonly opts: LabServerOptions) {
     const { world } = opts;
-    const logger = this.makeLogger();
+    const transcript = new InboundTranscript(opts.bus, opts.annotations);
+    const logger = transcript.logger((cid) => this.session(cid));
     this.dataHost = {
       world,
       bus: opts.bus,
       queue: opts.queue,
-      emitCutDataLine: (s, head, omitted, time) => this.emitCutDataLine(s, head, omitted, time),
+      emitCutDataLine: (s, head, omitted, time) => transcript.emitCutDataLine(s, head, omitted, time),
       emitDataLines: (s, lines, time) =>
         opts.bus.emitLines({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', lines, stage: 'transmission', data: true, time }),
-      emitStuffedLine: (s, line, time) => this.emitStuffedLine(s, line, time),
-      noteBareLineEnd: (s, line) => this.noteBareLineEnd(s, line),
-      emitWire: (s, direction, line, leg, omitted) => this.emitWire(s, direction, line, leg, omitted),
+      emitStuffedLine: (s, line, time) => transcript.emitStuffedLine(s, line, time),
+      noteBareLineEnd: (s, line) => transcript.noteBareLineEnd(s, line),
+      emitWire: (s, direction, line, leg, omitted) => transcript.emitWire(s, direction, line, leg, omitted),
       withFault: (moment, session, answer, go) => this.withFault(moment, session, answer, go),
     };
     this.smtp = new SMTPServer({
@@ -208,107 +206,6 @@ export class LabServer {
       this.sessions.set(cid, s);
     }
     return s;
-  }
-
-  /**
-   * A message line cut short (the session is in DATA, the line is not the lone "."): the same event
-   * emitWire makes, built directly — no classifying, no pipelining count. Whole lines go to the bus
-   * as runs (emitDataLines), and their bare-CR/LF notice from inbound-data.ts.
-   */
-  private emitCutDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void {
-    const line = `${head}… ${omittedOctets} more octets`;
-    this.opts.bus.emit({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true, time });
-    this.noteBareLineEnd(s, line);
-  }
-
-  /** A message's first dot-stuffed line, with the annotation that explains dot-stuffing (runs carry none). */
-  private emitStuffedLine(s: InboundSession, line: string, time: string): void {
-    const rule = this.opts.annotations.get('terms', 'dot-stuffing');
-    const explain = rule ? { explain: formatAnnotation(rule), explainKey: 'terms/dot-stuffing' } : {};
-    this.opts.bus.emit({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, stage: 'transmission', data: true, time, ...explain });
-  }
-
-  /** The first line of a session that holds a bare CR or LF gets a notice after it (once a session). */
-  private noteBareLineEnd(s: InboundSession, line: string): void {
-    const note = warnedBareLineEnd.has(s) ? undefined : this.opts.annotations.bareLineEndNotice(line);
-    if (!note) return;
-    warnedBareLineEnd.add(s);
-    this.opts.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
-  }
-
-  private emitWire(s: InboundSession, direction: 'client' | 'server', line: string, leg: Leg = 'inbound', omittedOctets = 0): void {
-    const state = s.state;
-    const inData = state.inData;
-    // A message line cut short reads as shownDataLine words it; every other line is as it came.
-    const shownLine = omittedOctets > 0 ? shownDataLine(line, omittedOctets).line : line;
-    // readWireLine's reading, its parts asked for directly: no objects made to carry the answer across
-    // (a command or reply a line, several a message). One literal, the same fields in the same order.
-    let event: Omit<WireEvent, 'seq' | 'time'>;
-    if (direction === 'client') {
-      const c = classifyClientLine(state, shownLine);
-      event =
-        omittedOctets > 0
-          ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: c.stage }
-          : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: c.stage };
-      if (c.data) event.data = true;
-      else {
-        event.verb = c.verb;
-        // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
-        // went out. The first command answers the greeting, so it is never counted (that is early talking).
-        if (!inData && this.countCommand(s)) event.pipelined = true;
-      }
-    } else {
-      const c = classifyServerLine(state, shownLine);
-      const reply = parseReplyLine(shownLine);
-      if (reply?.final) {
-        s.lastReplyCode = reply.code;
-        s.linesInAtLastReply = s.parser?.__linesIn ?? 0;
-      }
-      // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
-      if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
-      event =
-        omittedOctets > 0
-          ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: c.stage }
-          : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: c.stage };
-      event.code = reply?.code;
-      event.enhanced = reply?.enhanced;
-      event.replyTo = c.verb;
-    }
-    this.opts.bus.emit(event);
-    if (direction === 'client') this.noteBareLineEnd(s, line);
-  }
-
-  /** One more command on this session's parser; whether it came before the reply to the one before it. */
-  private countCommand(s: InboundSession): boolean {
-    const parser = s.conn?._parser || undefined;
-    if (parser !== s.parser) {
-      // After STARTTLS a new parser counts from zero, and the first command on it (EHLO) answers
-      // the 220, as the first one of a session answers the greeting (RFC 3207 §4.2).
-      s.parser = parser;
-      s.commands = 0;
-      s.linesInAtLastReply = 0;
-    }
-    s.commands++;
-    return s.commands > 1 && s.linesInAtLastReply >= s.commands;
-  }
-
-  /** smtp-server's logger is the one place that sees every command (even rejected ones) and every reply. */
-  private makeLogger() {
-    // Two named parameters, not `...args`: an array made for every line logged only to read two of it.
-    const handle = (meta: { tnx?: string; cid?: string } | undefined, fmt?: unknown, line?: unknown) => {
-      if (!meta?.cid || typeof fmt !== 'string') return;
-      if (fmt === 'C:') {
-        this.emitWire(this.session(meta.cid), 'client', String(line ?? ''));
-      } else if (fmt === 'S:') {
-        const s = this.session(meta.cid);
-        const reply = String(line ?? '');
-        // Most replies are one line: no array made for it (splitReply's own answer for them).
-        if (!reply.includes('\n')) {
-          if (reply !== '') this.emitWire(s, 'server', reply);
-        } else for (const l of splitReply(reply)) this.emitWire(s, 'server', l);
-      }
-    };
-    return { info: handle, debug: handle, error: handle, warn: handle, trace: () => {}, fatal: handle };
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error) => void): void {
