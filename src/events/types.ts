@@ -3,6 +3,10 @@
  * runner only read them. Field names are a contract (NDJSON output, lessons, tests): add, don't rename.
  */
 import type { Stage } from '../protocol/stages.js';
+// The mail-authentication events (resolver answers, DKIM signatures, a receiving MTA's results) are in
+// their own file; every event type is read from here.
+import type { AuthResultsEvent, DkimSignedEvent, DnsLookupEvent } from './auth-events.js';
+export type { AuthResultsEvent, DkimSignedEvent, DnsLookupEvent };
 
 export type Direction = 'client' | 'server';
 
@@ -12,7 +16,7 @@ export type Leg =
   | 'relay' // the lab's queue runner talking, as a client, to a remote MTA
   | 'remote'; // the simulated remote MTA's own view of that relay session (not emitted by default)
 
-interface EventBase {
+export interface EventBase {
   /** Monotonic sequence number within one lab run. */
   seq: number;
   /** ISO 8601. */
@@ -250,56 +254,6 @@ export interface RelayDeniedEvent extends EventBase {
   session: string;
   recipient: string;
   remoteAddress: string;
-}
-
-/** A name the lab's resolver answered (from the world file, never real DNS), and who asked. */
-export interface DnsLookupEvent extends EventBase {
-  type: 'dns-lookup';
-  name: string;
-  rrtype: 'A' | 'AAAA' | 'MX' | 'TXT';
-  /** The records as `dig +short` prints them; empty with `error`. */
-  answer: string[];
-  /** NXDOMAIN: no such name; NODATA: the name exists but has no record of this type. */
-  error?: 'NXDOMAIN' | 'NODATA';
-  /** Who asked: a remote MTA checking a message (mx.example.net), or 'you' (the tutor's :dns). */
-  by: string;
-  queueId?: string;
-  session?: string;
-}
-
-/** The lab signed a message it relays for its own domain (RFC 6376). */
-export interface DkimSignedEvent extends EventBase {
-  type: 'dkim-signed';
-  queueId: string;
-  /** d=: the signing domain. */
-  domain: string;
-  /** s=: the selector; the key is at <selector>._domainkey.<domain>. */
-  selector: string;
-  /** h=: the header fields the signature covers, in order. */
-  signedHeaders: string[];
-  /** c=: how header and body were canonicalized. */
-  canonicalization: string;
-  bodyHash: string;
-}
-
-/** What a receiving MTA found checking a message: SPF, DKIM, DMARC, each with why (RFC 8601). */
-export interface AuthResultsEvent extends EventBase {
-  type: 'auth-results';
-  /** The lab's queue id of the message (from the lab's Received: field), absent for a forged one. */
-  queueId?: string;
-  /** The forger's session (F1, …) for a forged message. */
-  session?: string;
-  /** The message came from the forger, not the lab. */
-  forged?: boolean;
-  /** The MTA that checked (the authserv-id of its Authentication-Results:). */
-  mta: string;
-  /** The client address SPF checked. */
-  ip: string;
-  spf: { result: string; domain: string; record?: string; reason?: string };
-  dkim: { result: string; domain?: string; selector?: string; reason?: string; signedHeaders?: string[] }[];
-  dmarc: { result: string; domain: string; policy?: string; record?: string; alignedBy: ('spf' | 'dkim')[]; reason?: string };
-  /** What the MTA did about it: accept (and store with Authentication-Results:) or reject (550 5.7.1). */
-  action: 'accept' | 'reject';
 }
 
 export interface LessonEvent extends EventBase {
