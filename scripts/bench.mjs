@@ -648,17 +648,13 @@ const threadCpuUs = (pid, tid) => statCpuUs(`/proc/${pid}/task/${tid}/stat`);
 const processCpuUs = (pid) => statCpuUs(`/proc/${pid}/stat`);
 
 /** CPU time (µs) of each thread of this process now, by thread id, from Linux's /proc (empty elsewhere). */
-function threadCpuUs() {
+function threadsCpuUs() {
   const out = new Map();
   try {
     for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(tid, ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
-      } catch {
-        // The thread ended between the listing and the read.
-      }
+      const us = threadCpuUs(process.pid, tid);
+      // 0: the thread ended between the listing and the read (statCpuUs), or has not run yet.
+      if (us > 0) out.set(tid, us);
     }
   } catch {
     // No /proc: no breakdown.
@@ -714,7 +710,7 @@ async function benchRelay() {
     // libuv's pool) and how busy the event loop was: on a shared machine these move far less than msg/s.
     const cpu0 = process.cpuUsage();
     const main0 = mainThreadCpuUs();
-    const threads0 = threadCpuUs();
+    const threads0 = threadsCpuUs();
     const elu0 = performance.eventLoopUtilization();
     let accepted = 0;
     const { peak: peakMemory } = await withMemory(async () => {
@@ -725,7 +721,7 @@ async function benchRelay() {
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const mainCpu = mainThreadCpuUs() - main0;
-    const threads = threadBreakdown(threads0, threadCpuUs(), relayed);
+    const threads = threadBreakdown(threads0, threadsCpuUs(), relayed);
     const elu = performance.eventLoopUtilization(elu0);
     await lab.queue.idle();
     const idleRss = await settledRss();
