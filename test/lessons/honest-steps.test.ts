@@ -26,6 +26,38 @@ describe('steps pass for the right reason', () => {
     return { t, said: saidBy(t), send: async (lines: string[]) => { for (const l of lines) await t.submit(l); } };
   };
 
+  it("lesson 3 and 4: after a message that missed the step, the next try's empty line does not pass it before its dot (a newcomer's trial)", async () => {
+    const { t, send } = await start('03-envelope', 4);
+    const header = ['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000'];
+    const envelope = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA'];
+    // No empty line after the header: queued (250), but not the message the step asks for.
+    await send([...envelope, ...header, 'Hello Bob', '.']);
+    expect(t.state().step!.index).toBe(4);
+    await send(envelope.slice(1));
+    await send([...header, '']);
+    // Inside the message, before its text and its dot: the step is still to do.
+    expect(t.state().step!.index).toBe(4);
+    const passed = lab.bus.waitFor((e) => e.type === 'lesson' && e.action === 'step-passed' && e.step === 4, 5000);
+    await send(['Hello Bob', '.']);
+    await passed;
+    expect(t.state().step!.index).toBe(5);
+    await t.close();
+  });
+
+  it("lesson 4: after a body-only message, the next try's empty line does not pass the step before its dot (a newcomer's trial)", async () => {
+    const { t, send } = await start('04-data');
+    const envelope = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
+    await send(['EHLO client.example', ...envelope, 'Hello Bob, lunch?', '.']);
+    expect(t.state().step!.index).toBe(2);
+    await send([...envelope, 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '']);
+    expect(t.state().step!.index).toBe(2);
+    const passed = lab.bus.waitFor((e) => e.type === 'lesson' && e.action === 'step-passed' && e.step === 2, 5000);
+    await send(['Noon?', '.']);
+    await passed;
+    expect(t.state().step!.index).toBe(3);
+    await t.close();
+  });
+
   it('lesson 5, left at step 3 inside a message: the resume goes back to step 1 and says why, from the new session', async () => {
     const { t, said } = await start('05-transparency', 2);
     expect(t.state().step!.index).toBe(0);
