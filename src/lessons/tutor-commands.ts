@@ -75,6 +75,25 @@ async function base64(t: TutorCommandHost, arg: string): Promise<void> {
   t.say('info', `base64 of "${text}": ${toBase64(text)}`);
 }
 
+/**
+ * The commands a pipelined group may hold only last, and why: RFC 2920 §3.1 names EHLO, DATA, VRFY,
+ * EXPN, TURN, QUIT and NOOP, "since their success or failure produces a change of state which the
+ * client SMTP must accommodate"; after STARTTLS's 220 the connection itself changes (RFC 3207 §4), and
+ * lines written after it in plain text would hang the group, never answered.
+ */
+const LAST_IN_GROUP: Record<string, string> = {
+  // Lines after DATA would be message lines, not commands with replies of their own.
+  DATA: 'after its 354 every line is part of the message (RFC 2920 §3.1).',
+  EHLO: 'its reply changes the session, and the client must read it before going on (RFC 2920 §3.1).',
+  HELO: 'its reply changes the session, and the client must read it before going on (RFC 2920 §3.1).',
+  VRFY: 'the client must read its reply before going on (RFC 2920 §3.1).',
+  EXPN: 'the client must read its reply before going on (RFC 2920 §3.1).',
+  TURN: 'it turns the session around (RFC 2920 §3.1).',
+  QUIT: 'the server closes the connection after its 221 (RFC 2920 §3.1).',
+  NOOP: 'it is the group\'s point to wait at (RFC 2920 §3.1).',
+  STARTTLS: 'after its 220 the TLS handshake starts on the connection, so what was sent after it in plain text is never answered (RFC 3207 §4).',
+};
+
 const PIPELINE_USAGE = 'Usage: :pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA';
 
 // Each line of :help fits 80 columns (26 + 1 + at most 52), so it keeps its columns on a small terminal.
@@ -215,8 +234,8 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       const separator = pipelineSeparator(arg);
       if (separator) return t.say('error', separator);
       if (t.lines.dataMode) return t.say('error', 'A message is being typed: end it with a line holding only `.` first.');
-      // Lines after DATA would be message lines, not commands with replies of their own.
-      if (lines.slice(0, -1).some((l) => verbOf(l) === 'DATA')) return t.say('error', 'DATA can only be the last command of a pipelined group.');
+      const early = lines.slice(0, -1).map(verbOf).find((v) => Object.hasOwn(LAST_IN_GROUP, v));
+      if (early) return t.say('error', `${early} can only be the last command of a pipelined group: ${LAST_IN_GROUP[early]}`);
       return t.lines.pipeline(lines);
     },
   },

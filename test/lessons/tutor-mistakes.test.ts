@@ -137,4 +137,32 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     expect(wires(lab.events, { direction: 'client' }).length).toBe(before);
     await t.close();
   });
+
+  // A newcomer's trial: `:pipeline STARTTLS | EHLO injected.example` hung the tutor for 30 s with raw
+  // OpenSSL errors, and EHLO or NOOP in the middle of a group went out with no word.
+  for (const [group, verb, why] of [
+    ['STARTTLS | EHLO injected.example', 'STARTTLS', /TLS handshake starts .* never answered \(RFC 3207 §4\)/],
+    ['EHLO client.example | MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com>', 'EHLO', /RFC 2920 §3\.1/],
+    ['NOOP | QUIT | MAIL FROM:<alice@example.com>', 'NOOP', /RFC 2920 §3\.1/],
+    ['MAIL FROM:<alice@example.com> | QUIT | RCPT TO:<bob@example.com>', 'QUIT', /closes the connection/],
+  ] as const) {
+    it(`:pipeline ${group}: refused, ${verb} can only be last (nothing is sent)`, async () => {
+      const { t, said, send } = await start('13-pipelining');
+      await send(['EHLO client.example']);
+      const before = wires(lab.events, { direction: 'client' }).length;
+      await send([`:pipeline ${group}`]);
+      expect(said.at(-1)).toMatchObject({ kind: 'error' });
+      expect(said.at(-1)!.text).toMatch(new RegExp(`^${verb} can only be the last command of a pipelined group: `));
+      expect(said.at(-1)!.text).toMatch(why);
+      expect(wires(lab.events, { direction: 'client' }).length).toBe(before);
+      await t.close();
+    });
+  }
+
+  it(':pipeline MAIL | RCPT | NOOP is sent: NOOP last is the group\'s point to wait at', async () => {
+    const { t, send } = await start('13-pipelining');
+    await send(['EHLO client.example', ':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | NOOP']);
+    expect(wires(lab.events, { direction: 'server' }).slice(-3).map((w) => w.line.slice(0, 3))).toEqual(['250', '250', '250']);
+    await t.close();
+  });
 });
