@@ -12,7 +12,7 @@ export function chooseStart(lessons: Lesson[], progress: Progress, lessonId: str
     return { lesson, step: resumeAt };
   }
   const lesson = progress.resumeLesson(lessons)!;
-  return { lesson, step: progress.isDone(lesson.id) ? 0 : (progress.of(lesson.id)?.step ?? 0) };
+  return { lesson, step: progress.isDone(lesson.id) && !progress.revisiting(lesson.id) ? 0 : (progress.of(lesson.id)?.step ?? 0) };
 }
 
 /** What the tutor says when `lesson` is complete (progress already records it). */

@@ -99,11 +99,22 @@ export class Progress {
     return this.data.lessons[id]?.skipped ? 'skipped' : 'to do';
   }
 
-  /** Where to resume: the current lesson if it still exists, else the first not done. */
+  /**
+   * Where to resume: the current lesson if it still exists and is not done, or is done but being gone
+   * through again (left at a later step than its first: a newcomer who went back to lesson 3 and quit
+   * at step 6 was told "next time you start at lesson 3, step 6/7" and got lesson 1, never begun); else
+   * the first not done.
+   */
   resumeLesson(lessons: Lesson[]): Lesson | undefined {
     const cur = lessons.find((l) => l.id === this.data.current);
-    if (cur && !this.isDone(cur.id)) return cur;
+    if (cur && (!this.isDone(cur.id) || this.revisiting(cur.id))) return cur;
     return lessons.find((l) => !this.isDone(l.id)) ?? cur ?? lessons[0];
+  }
+
+  /** A done lesson gone through again, left at a later step than its first. */
+  revisiting(id: string): boolean {
+    const p = this.data.lessons[id];
+    return !!p?.done && p.step > 0;
   }
 
   setCurrent(id: string, step = 0): void {

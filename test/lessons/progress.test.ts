@@ -45,6 +45,19 @@ describe('progress', () => {
     expect(again.status('03-c')).toBe('to do');
   });
 
+  it('resumes a done lesson gone through again where it was left, and moves on once it is finished again', () => {
+    const p = Progress.load(file);
+    p.complete('01-a');
+    p.complete('02-b');
+    // Back to lesson 2, left at its third step (a newcomer's trial: the resume went to a lesson never begun).
+    p.setCurrent('02-b', 2);
+    const again = Progress.load(file);
+    expect(again.resumeLesson(lessons)!.id).toBe('02-b');
+    expect(again.status('02-b')).toBe('done');
+    again.complete('02-b');
+    expect(Progress.load(file).resumeLesson(lessons)!.id).toBe('03-c');
+  });
+
   it('writes atomically: only the file itself is left, never a temporary', () => {
     const p = Progress.load(file);
     for (let i = 0; i < 20; i++) p.setCurrent('01-a', i);
