@@ -77,7 +77,7 @@ describe('annotations from lessons/annotations.yaml', () => {
   it('cites each RFC once, its sections together, also when the reply\'s citation names two RFCs', () => {
     // A learner saw "(RFC 5321 §4.1.1.2, §4.1.2, RFC 3463 §3.2; RFC 3463 §3.2)" for a 501 to MAIL.
     const text = a.explain(wire({ line: '501 5.1.7 Bad sender address syntax', code: 501, enhanced: '5.1.7', replyTo: 'MAIL' }))!;
-    expect(text).toMatch(/\(RFC 5321 §4\.1\.1\.2, §4\.1\.2; RFC 3463 §3\.2\)$/);
+    expect(text).toMatch(/\(RFC 5321 §4\.1\.1\.2, §4\.1\.2, §4\.5\.3\.1\.1, §4\.5\.3\.1\.3; RFC 3463 §3\.2\)$/);
     const both = a.explain(wire({ line: '550 5.1.1 unknown', code: 550, enhanced: '5.1.1', replyTo: 'RCPT' }))!;
     const rfcs = [...both.matchAll(/RFC (\d+)/g)].map((m) => m[1]);
     expect(new Set(rfcs).size).toBe(rfcs.length);
