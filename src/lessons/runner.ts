@@ -224,6 +224,7 @@ export class LessonRunner {
       return;
     }
     this.countReplies(e);
+    if (this.spentQueueIds.size && 'queueId' in e && typeof e.queueId === 'string' && this.spentQueueIds.has(e.queueId)) return;
     this.window.push(e);
     if (this.window.length > WINDOW_LIMIT) this.window.splice(0, this.window.length - WINDOW_LIMIT);
     const index = this.index;
@@ -233,15 +234,23 @@ export class LessonRunner {
 
   /**
    * A message of the learner's was answered (the reply to its final dot) and the learner's part of the
-   * step still does not hold: its lines are not evidence for the next try. Otherwise the From: of one
-   * message and the Date: or the empty line of another would pass a step that asks for one message
-   * with all of them.
+   * step still does not hold: that message and its transaction (RFC 5321 §4.1.1.4) are not evidence for
+   * the next try, nor what the queue does with it. Else one message's From: and another's empty line
+   * passed a step, and a 250 to a message with no empty line passed the next try at its empty line.
    */
   private forgetMessageThatMissed(e: LabEvent): void {
     if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'server' || e.replyTo !== '.' || !isFinalReplyLine(e.line)) return;
     const step = this.lesson.steps[this.index]!;
     if (!usesWire(step.expect) || holds(learnerPart(step.expect), this.scope.context(this.window))) return;
-    this.window = this.window.filter((x) => !(x.type === 'wire' && x.data && x.leg === 'inbound' && x.session === e.session));
+    for (const x of this.window) if (x.type === 'queued' && x.session === e.session) this.spentQueueIds.add(x.queueId);
+    this.window = this.window.filter((x) => !this.spentBy(x, e.session));
+  }
+
+  private readonly spentQueueIds = new Set<string>();
+  private spentBy(x: LabEvent, session: string): boolean {
+    if (x.type === 'wire') return x.leg === 'inbound' && x.session === session;
+    if (x.type === 'queued' && x.session === session) return true;
+    return 'queueId' in x && typeof x.queueId === 'string' && this.spentQueueIds.has(x.queueId);
   }
 
   /**
@@ -251,11 +260,7 @@ export class LessonRunner {
    * its reply. It passes with the reply instead.
    */
   private unanswered = new Map<string, number>();
-  /**
-   * The current step held already and waits for a reply (replyDue): the last event it held on. What
-   * comes after that event did not pass this step, so it is the next step's evidence (as the learner
-   * typing the same lines one by one would have it).
-   */
+  /** The step holds and waits for a reply (replyDue) since this event: what follows is the next step's. */
   private heldOn: { at: LabEvent | undefined } | undefined;
 
   private countReplies(e: LabEvent): void {
@@ -368,17 +373,14 @@ export class LessonRunner {
     }
   }
 
-  /**
-   * How many events of the window it took for `step` to hold: a window left over from the step before
-   * (the rest of a pipelined group) can hold evidence for several steps, and each step spends only its
-   * own, as when the same lines come one at a time.
-   */
+  /** How many events of a left-over window (a group's rest) `step` took to hold: it spends only those. */
   private firstHeldAt(step: Step): number {
     for (let k = 1; k < this.window.length; k++) if (holds(step.expect, this.scope.context(this.window.slice(0, k)))) return k;
     return this.window.length;
   }
 
   private advance(): void {
+    this.spentQueueIds.clear();
     this.hintsShown = 0;
     this.heldOn = undefined;
     this.window = [];
