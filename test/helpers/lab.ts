@@ -28,7 +28,9 @@ export async function startTestLab(opts: Partial<LabOptions> = {}): Promise<Test
     events,
     async cleanup() {
       await lab.stop();
-      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      // A remote MTA's store still running in the mail-auth thread when the lab stops can add a file
+      // while the folder is removed (ENOTEMPTY, seen in CI): rmSync tries again for that.
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
     },
   });
 }
