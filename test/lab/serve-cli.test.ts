@@ -157,6 +157,8 @@ describe('smtp-lab serve', () => {
     expect(s.stderr().trim().split('\n')).toHaveLength(1);
     expect(s.stderr()).toMatch(new RegExp(`port ${port} .*in use.*--port 0`));
     expect(s.stderr()).not.toMatch(/\n\s+at /);
+    // Said once, in those words: not again as a raw "server: listen EADDRINUSE" notice on stdout.
+    expect(s.lines.join('\n')).not.toMatch(/EADDRINUSE/);
   });
 
   it('rejects an unusable data dir and a bad flag with exit 2 and one line', async () => {
