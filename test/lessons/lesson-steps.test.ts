@@ -112,10 +112,22 @@ describe('pipelining (wire.pipelined, lesson 13)', () => {
     expect(check({ wire: { verb: 'MAIL', pipelined: true } }, envelope(true))).toBe(false);
   });
 
+  /** The tutor's echo of the learner's `:pipeline`, before the group's lines. */
+  const echo = (text: string): LabEvent => ({ ...base(), type: 'tutor', says: 'echo', text, stage: 'transmission' });
+  const GROUP = ':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<nosuchuser@example.com> | RCPT TO:<postmaster@example.com> | DATA';
+
   it('lesson 13 step 2 passes on a pipelined group, not on the same commands one at a time', () => {
     const step2 = lesson('13-pipelining').steps[1]!.expect;
-    expect(check(step2, envelope(true))).toBe(true);
+    expect(check(step2, [echo(GROUP), ...envelope(true)])).toBe(true);
     expect(check(step2, envelope(false))).toBe(false);
+  });
+
+  it("lesson 13 step 2 wants the sender accepted in the group: not a MAIL typed before it (the group's MAIL then gets 503)", () => {
+    const step2 = lesson('13-pipelining').steps[1]!.expect;
+    const [mail, ...rest] = envelope(true);
+    const mailAccepted = rest.find((e) => e.type === 'wire' && e.replyTo === 'MAIL')!;
+    const group = rest.filter((e) => e !== mailAccepted);
+    expect(check(step2, [mail!, mailAccepted, echo(GROUP), client('MAIL FROM:<alice@example.com>'), ...group, server('503 5.5.1 Error: nested MAIL command', 'MAIL')])).toBe(false);
   });
 });
 
