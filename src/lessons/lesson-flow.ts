@@ -11,7 +11,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, findLesson, firstTaught, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { nudgeFor, secondStartTls, tlsAlreadyActive } from './nudge.js';
+import { ehloForgottenByTls, nudgeFor, secondStartTls, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -204,6 +204,7 @@ export class LessonFlow {
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
     else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', secondStartTls(runner, session.implicitTls));
+    else if (e.replyTo === 'MAIL' && e.code === 503 && session?.secure && !session.implicitTls && !session.hello) this.host.say('info', ehloForgottenByTls);
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */

@@ -86,6 +86,10 @@ export function secondStartTls(runner: Pick<LessonRunner, 'step' | 'stepIndex' |
   return `TLS is already active on this session (your STARTTLS was answered 220 and the handshake finished), ${refused}`;
 }
 
+/** A 503 to MAIL after STARTTLS and before a new EHLO: smtp-server's words name a missing EHLO, not why it is missing. */
+export const ehloForgottenByTls =
+  'STARTTLS started the session over: after the handshake the server forgets your EHLO, and a client sends EHLO again first (RFC 3207 §4.2).';
+
 /** Some part of the step about STARTTLS (its command or the reply to it) holds: this TLS is the step's. */
 function startTlsPartHolds(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): boolean {
   return partsAbout(p, 'STARTTLS').some((q) => runner.partHolds(q));

@@ -75,6 +75,21 @@ describe('STARTTLS on the smtps listener (TLS from the first byte)', () => {
   });
 });
 
+describe('MAIL after STARTTLS with no new EHLO (a newcomer\'s trial)', () => {
+  it('the 503 is told as the EHLO that TLS made the server forget (RFC 3207 §4.2), and only then', async () => {
+    const { send, said } = await start('16-starttls');
+    await send(['EHLO client.example', 'STARTTLS']);
+    let before = said.length;
+    await send(['MAIL FROM:<alice@example.com>']);
+    expect(infos(said.slice(before)).join('\n')).toMatch(/STARTTLS started the session over: .*forgets your EHLO.*\(RFC 3207 §4\.2\)/);
+    // On the smtps listener there was no EHLO to forget: its 503 is only the missing EHLO.
+    await send([':connect smtps']);
+    before = said.length;
+    await send(['MAIL FROM:<alice@example.com>']);
+    expect(infos(said.slice(before)).join('\n')).not.toMatch(/forgets your EHLO/);
+  });
+});
+
 describe('lesson 19: what the list changed', () => {
   it('the closing words of step 4 name no Subject the learner did not send', { timeout: 120_000 }, async () => {
     const { t, send, said } = await start('19-dkim');
