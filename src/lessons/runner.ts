@@ -224,7 +224,7 @@ export class LessonRunner {
       return;
     }
     this.countReplies(e);
-    if (this.spentQueueIds.size && 'queueId' in e && typeof e.queueId === 'string' && this.spentQueueIds.has(e.queueId)) return;
+    if (this.ofSpentMessage(e)) return;
     this.window.push(e);
     if (this.window.length > WINDOW_LIMIT) this.window.splice(0, this.window.length - WINDOW_LIMIT);
     const index = this.index;
@@ -249,7 +249,9 @@ export class LessonRunner {
   private readonly spentQueueIds = new Set<string>();
   private spentBy(x: LabEvent, session: string): boolean {
     if (x.type === 'wire') return x.leg === 'inbound' && x.session === session;
-    if (x.type === 'queued' && x.session === session) return true;
+    return (x.type === 'queued' && x.session === session) || this.ofSpentMessage(x);
+  }
+  private ofSpentMessage(x: LabEvent): boolean {
     return 'queueId' in x && typeof x.queueId === 'string' && this.spentQueueIds.has(x.queueId);
   }
 
@@ -337,8 +339,7 @@ export class LessonRunner {
     if (this.grading || this._complete) return;
     this.grading = true;
     try {
-      // The window was left over from the step before: the events after the one that step held on.
-      let carried = false;
+      let carried = false; // the window is what the step before left over (see `after`)
       while (!this._complete) {
         const step = this.lesson.steps[this.index]!;
         if (!holds(step.expect, this.scope.context(this.window))) {

@@ -110,12 +110,18 @@ describe("a pipelined group's words", () => {
     expect(s.runner.stepIndex).toBe(2);
   });
 
-  it('a multi-line reply counts once, by its last line', () => {
+  /** A group of a refused RCPT and a NOOP, up to the NOOP sent and not yet answered. */
+  const rcptNoopGroup = () => {
     const s = runnerOnStream();
     s.echo(':pipeline RCPT TO:<nosuchuser@example.com> | NOOP');
     s.command('RCPT TO:<nosuchuser@example.com>', false);
     s.reply('550 5.1.1 unknown', 'RCPT');
     s.command('NOOP');
+    return s;
+  };
+
+  it('a multi-line reply counts once, by its last line', () => {
+    const s = rcptNoopGroup();
     s.reply('250-one', 'NOOP');
     expect(s.runner.stepIndex).toBe(0);
     s.reply('250 two', 'NOOP');
@@ -151,11 +157,7 @@ describe("a pipelined group's words", () => {
     it("ends at a command beyond the group's own, and the step passes at that command's reply", () => {
       // Both commands of the group were read; the NOOP's reply never came. The client sends nothing
       // more before it has the group's replies, so a third command means the group is over.
-      const s = runnerOnStream();
-      s.echo(':pipeline RCPT TO:<nosuchuser@example.com> | NOOP');
-      s.command('RCPT TO:<nosuchuser@example.com>', false);
-      s.reply('550 5.1.1 unknown', 'RCPT');
-      s.command('NOOP');
+      const s = rcptNoopGroup();
       expect(s.runner.stepIndex).toBe(0);
       s.command('QUIT', false);
       expect(s.runner.stepIndex).toBe(0);
