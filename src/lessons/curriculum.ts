@@ -76,10 +76,19 @@ function lastStepWithout(lesson: Lesson, k: number, counts: (need: Need) => bool
 
 const isSessionNeed = (n: Need): boolean => (SESSION_NEEDS as readonly string[]).includes(n);
 
+/** What step `k` needs of its session, in the learner's words ("an open message (DATA answered 354)"). */
+function needsWords(lesson: Lesson, k: number): string {
+  return (lesson.steps[k]!.needs ?? []).map((n) => NEED_WORDS[n]).join(' and ');
+}
+
 /** The one line said when a resume goes back: what step `k` needs, from the real state of the new session. */
 export function resumeWords(lesson: Lesson, k: number, j: number): string {
-  const needs = (lesson.steps[k]!.needs ?? []).map((n) => NEED_WORDS[n]);
-  return `You left this lesson at step ${k + 1}, which needs ${needs.join(' and ')}; this run starts on a new session that has only its greeting, so you go on from step ${j + 1}.`;
+  return `You left this lesson at step ${k + 1}, which needs ${needsWords(lesson, k)}; this run starts on a new session that has only its greeting, so you go on from step ${j + 1}.`;
+}
+
+/** Said when the tutor ends at step `k`, which a start goes back from to `j`: why the next start opens step j. */
+export function resumeGoesBackWords(lesson: Lesson, k: number): string {
+  return `step ${k + 1} needs ${needsWords(lesson, k)}, which a new session does not have`;
 }
 
 /**

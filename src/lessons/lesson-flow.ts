@@ -9,7 +9,7 @@ import type { LabEvent, TutorSays } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
-import { completionWords, findLesson, firstTaught, newSessionWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
+import { completionWords, findLesson, firstTaught, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
 import { ehloForgottenByTls, nudgeFor, secondStartTls, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
@@ -182,7 +182,11 @@ export class LessonFlow {
     const r = this.current;
     if (!r) return `Progress saved in ${this.progress.file}.`;
     const n = this.lessons.indexOf(r.lesson) + 1;
-    const where = r.complete ? `lesson ${n} is done; next time you start at the next lesson` : `next time you start at lesson ${n}, step ${r.stepIndex + 1}/${r.lesson.steps.length} (${r.lesson.title})`;
+    // The step the next start really opens: a step that needs more of the session than its greeting
+    // goes back to where that is built again (start(), resumeStep).
+    const from = resumeStep(r.lesson, r.stepIndex);
+    const back = from < r.stepIndex ? `: ${resumeGoesBackWords(r.lesson, r.stepIndex)}` : '';
+    const where = r.complete ? `lesson ${n} is done; next time you start at the next lesson` : `next time you start at lesson ${n}, step ${from + 1}/${r.lesson.steps.length} (${r.lesson.title})${back}`;
     return `Progress saved: ${where}. (${this.progress.file})`;
   }
 
