@@ -62,6 +62,21 @@ describe('the layout of what the tutor says', () => {
     expect(f).toContain('hint (2/2) Type HELO client.example.');
   });
 
+  it('a hint is read whole once at 80×24: under the step, with a one-line record of it in the transcript', async () => {
+    // A learner saw lesson 1's three-line hint twice on a 24-row screen, in the transcript and under the step.
+    const tutor = new FakeTutor();
+    const hint = 'You type at the C: prompt at the bottom of the screen, and Enter sends the line to the server. What to send next is the command HELP: it asks the server for help.';
+    tutor.set({ lesson: { id: 'x', title: 'Connection', stage: ['connection'], index: 0, total: 22 }, step: { index: 0, total: 2, instruction: 'Ask the server for help.' } });
+    const { lastFrame } = await renderTutorApp(tutor, {}, 80);
+    tutor.output({ kind: 'hint', text: `(1/2) ${hint}` });
+    tutor.set({ hints: [hint] });
+    const f = await until(lastFrame, (t) => t.includes('hint 1:') && t.includes('hint (1/2)'));
+    expect(f.replace(/\s+/g, ' ').match(/What to send next/g)).toHaveLength(1);
+    const record = f.split('\n').find((l) => l.includes('hint (1/2)'))!;
+    expect(record).toMatch(/…$/);
+    expect(f.slice(f.indexOf('hint 1:')).replace(/\s+/g, ' ')).toContain('it asks the server for help.');
+  });
+
   it('the footer fits the live width with every counter whole, and the live area stays compact at 80×24', async () => {
     const tutor = new FakeTutor();
     const long = 'Now introduce yourself the modern way, with `EHLO client.example`, and read every line of the answer; then say `noop` in lower case and close with `QUIT`, reading each reply as it comes.';

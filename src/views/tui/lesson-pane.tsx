@@ -1,9 +1,8 @@
 /**
  * The lesson in view: title, `step 3/14`, the step's instruction and the latest hint. The tutor's
  * indexes are 0-based; people count from 1. Its height is bounded (`maxLines`) because the live area
- * must stay shorter than the terminal. The instruction is shown here only (the transcript marks where
- * each step began), so it gets what is left after one line for the latest hint (every hint is printed
- * in full in the transcript just above).
+ * must stay shorter than the terminal. The instruction and the latest hint are shown whole here only
+ * (the transcript marks where each step began, and keeps each hint as one clipped line).
  */
 import { Box, Text } from 'ink';
 import type { TutorState } from '../../lessons/tutor.js';

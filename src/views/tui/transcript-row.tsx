@@ -13,7 +13,7 @@ import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
 import { renderInfo, renderLines, renderMarkdown } from './markdown.js';
 import { oneTitle } from '../reading-title.js';
-import { lineText, parseInline, textWidth, verbatimLines, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
+import { clampStyled, lineText, parseInline, textWidth, verbatimLines, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
 import { showControls } from '../../protocol/controls.js';
 import type { Stage } from '../../protocol/stages.js';
@@ -114,6 +114,9 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       const hint = row.output === 'hint' && !/^hint\b/i.test(row.text) ? `**hint** ${row.text}` : row.text;
       const text = row.output === 'echo' ? `› ${row.text}` : row.output === 'error' ? `✗ ${row.text}` : hint;
       if (row.output === 'info') return renderInfo(text, width, md);
+      // The latest hint is shown whole under the step (lesson-pane.tsx), where it stays while the
+      // learner types; here it is a one-line record, so a 24-row screen does not show it twice.
+      if (row.output === 'hint') return clampStyled(renderMarkdown(text, width, md), width, 1);
       return PROSE.has(row.output) ? renderMarkdown(row.output === 'lesson-text' ? oneTitle(text, true) : text, width, md) : renderLines(text, width, false, md);
     }
     case 'summary':
