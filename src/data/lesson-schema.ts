@@ -136,6 +136,8 @@ function buildPredicateFields(z: typeof Z) {
     /** A remote MTA stored a message (its own account of the next hop): `{ to: carol@lax.example, from: … }`. */
     remoteAccepted: fields('remoteAccepted', { to: text('remoteAccepted.to').optional(), from: text('remoteAccepted.from').optional() }).optional(),
     closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
+    /** The learner's session finished a TLS handshake (`implicit`: on the implicit-TLS port, not after STARTTLS). */
+    tls: fields('tls', { implicit: z.boolean({ error: '{step}: tls.implicit must be true or false' }).optional() }).optional(),
     /** A lookup in the lab's DNS happened (by a remote MTA's checks, or the learner's :dns). */
     dns: fields('dns', { name: text('dns.name').optional(), type: oneOf(['A', 'AAAA', 'MX', 'TXT'], 'dns.type').optional() }).optional(),
     /** The lab DKIM-signed the learner's message (RFC 6376). */

@@ -112,6 +112,11 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
     const c = p.closed;
     if (!some((e) => e.type === 'session-close' && e.leg === 'inbound' && (c.reason === undefined || e.reason === c.reason))) return false;
   }
+  if (p.tls) {
+    // The handshake finished (the server's onSecure): a 220 to STARTTLS only says it may start.
+    const implicit = p.tls.implicit;
+    if (!some((e) => e.type === 'tls' && e.leg === 'inbound' && (implicit === undefined || e.implicit === implicit))) return false;
+  }
   if (p.tutor) {
     const { command, args, shows } = p.tutor;
     const re = args === undefined ? undefined : new RegExp(args, 'i');

@@ -50,6 +50,23 @@ describe('steps pass for the right reason', () => {
     await t.close();
   });
 
+  it('lesson 16: STARTTLS passes step 2 once the handshake finished, so its words follow the tls line they describe', async () => {
+    // A learner read "The tls line after it names the protocol version…" above the tls line: the step
+    // passed at the 220, which only says the handshake may start (RFC 3207 §4).
+    const { t, send } = await start('16-starttls');
+    await send(['EHLO client.example', 'STARTTLS']);
+    const isPassed = (e: (typeof lab.events)[number]) => e.type === 'lesson' && e.action === 'step-passed' && e.step === 1;
+    await until(lab.events, (es) => es.some(isPassed));
+    const passed = lab.events.find(isPassed)!;
+    const tls = lab.events.find((e) => e.type === 'tls' && e.leg === 'inbound');
+    const words = lab.events.find((e) => e.type === 'tutor' && e.says === 'explain' && e.step === 1);
+    expect(tls).toBeDefined();
+    expect(passed.seq).toBeGreaterThan(tls!.seq);
+    expect(words!.seq).toBeGreaterThan(tls!.seq);
+    expect(t.state().step!.index).toBe(2);
+    await t.close();
+  });
+
   it("lesson 4: after a body-only message, the next try's empty line does not pass the step before its dot (a newcomer's trial)", async () => {
     const { t, send } = await start('04-data');
     const envelope = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
