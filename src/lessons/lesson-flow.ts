@@ -101,8 +101,10 @@ export class LessonFlow {
     }
   }
 
-  lessonList(): { id: string; title: string; stage: Stage[]; status: LessonStatus }[] {
-    return this.lessons.map((l) => ({ id: l.id, title: l.title, stage: [...l.stage], status: this.statusOf(l) }));
+  /** `here`: the lesson the tutor is in, done or not (a lesson just completed is still on screen). */
+  lessonList(): { id: string; title: string; stage: Stage[]; status: LessonStatus; here: boolean }[] {
+    const here = this.current?.lesson.id;
+    return this.lessons.map((l) => ({ id: l.id, title: l.title, stage: [...l.stage], status: this.statusOf(l), here: l.id === here }));
   }
 
   hint(): void {

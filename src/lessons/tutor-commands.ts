@@ -106,14 +106,13 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
     name: ':lessons',
     usage: ':lessons',
     help: 'list the lessons and your progress',
-    run: (t) =>
-      t.say(
-        'list',
-        t.lessons
-          .lessonList()
-          .map((l, i) => `${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`)
-          .join('\n'),
-      ),
+    run: (t) => {
+      const list = t.lessons.lessonList();
+      const rows = list.map((l, i) => `${l.here ? '▸' : ' '}${String(i + 1).padStart(2)}. ${l.id.padEnd(24)} ${l.status.padEnd(7)} [${l.stage.join(', ')}] ${l.title}`);
+      // The status says done or to do; where the learner is (a lesson just completed too) is the mark.
+      if (list.some((l) => l.here)) rows.push('▸ marks the lesson you are in.');
+      t.say('list', rows.join('\n'));
+    },
   },
   {
     name: ':lesson',

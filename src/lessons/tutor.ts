@@ -160,7 +160,7 @@ export class Tutor implements TutorCommandHost {
   }
 
   /** The lessons, in order, with the learner's status: for lists in views. */
-  lessonList(): { id: string; title: string; stage: Stage[]; status: LessonStatus }[] {
+  lessonList(): ReturnType<LessonFlow['lessonList']> {
     return this.lessons.lessonList();
   }
 

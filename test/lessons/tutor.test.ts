@@ -161,6 +161,18 @@ describe("the tutor's commands", () => {
     expect(JSON.parse(readFileSync(progressFile, 'utf8')).lessons['01-connection']).toMatchObject({ done: false, skipped: true });
   });
 
+  it(':lessons marks the lesson the tutor is in, also once it is done', async () => {
+    // A learner who finished lesson 1 and typed :lessons saw it listed "done" like any other, and no
+    // mark of where they were.
+    const { t, said, send } = await start('01-connection');
+    await send(['HELP', 'QUIT']);
+    await t.whenLessonComplete(5000);
+    await t.submit(':lessons');
+    const list = said.at(-1)!.text.split('\n');
+    expect(list.filter((l) => /^▸ *\d/.test(l))).toEqual([expect.stringMatching(/^▸ 1\. 01-connection +done /)]);
+    expect(list.at(-1)).toBe('▸ marks the lesson you are in.');
+  });
+
   it(':mailbox <address> <N> shows message N as stored; a bad N says which there are', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(DOTTED);
