@@ -18,6 +18,9 @@ import { LessonRunner } from './runner.js';
 import type { Confirmation, TutorState } from './tutor-types.js';
 import type { Lesson } from './types.js';
 
+/** The commands a 503 answers after STARTTLS when the handshake made the server forget the EHLO (RFC 3207 §4.2). */
+const FORGOTTEN_BY_TLS = new Set(['MAIL', 'RCPT', 'DATA']);
+
 /** What the lesson flow asks of the tutor around it. */
 export interface LessonFlowHost {
   readonly bus: EventBus;
@@ -210,7 +213,7 @@ export class LessonFlow {
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
     else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', secondStartTls(runner, session.implicitTls));
-    else if (e.replyTo === 'MAIL' && e.code === 503 && session?.secure && !session.implicitTls && !session.hello) this.host.say('info', ehloForgottenByTls);
+    else if (FORGOTTEN_BY_TLS.has(e.replyTo) && e.code === 503 && session?.secure && !session.implicitTls && !session.hello) this.host.say('info', ehloForgottenByTls(e.replyTo));
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */

@@ -87,8 +87,12 @@ export function secondStartTls(runner: Pick<LessonRunner, 'step' | 'stepIndex' |
 }
 
 /** A 503 to MAIL after STARTTLS and before a new EHLO: smtp-server's words name a missing EHLO, not why it is missing. */
-export const ehloForgottenByTls =
-  'STARTTLS started the session over: after the handshake the server forgets your EHLO, and a client sends EHLO again first (RFC 3207 §4.2).';
+export function ehloForgottenByTls(verb: string): string {
+  // RCPT and DATA come after a MAIL: the transaction it opened before STARTTLS is gone too.
+  return verb === 'MAIL'
+    ? 'STARTTLS started the session over: after the handshake the server forgets your EHLO, and a client sends EHLO again first (RFC 3207 §4.2).'
+    : 'STARTTLS started the session over: after the handshake the server forgets your EHLO and any transaction opened before it, so a client sends EHLO again, then MAIL FROM (RFC 3207 §4.2).';
+}
 
 /** Some part of the step about STARTTLS (its command or the reply to it) holds: this TLS is the step's. */
 function startTlsPartHolds(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): boolean {

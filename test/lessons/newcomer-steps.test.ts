@@ -88,6 +88,15 @@ describe('MAIL after STARTTLS with no new EHLO (a newcomer\'s trial)', () => {
     await send(['MAIL FROM:<alice@example.com>']);
     expect(infos(said.slice(before)).join('\n')).not.toMatch(/forgets your EHLO/);
   });
+
+  it('RCPT after MAIL, STARTTLS: its 503 is told as the EHLO and the transaction TLS made the server forget', async () => {
+    // A learner in lesson 3 typed STARTTLS between MAIL and RCPT and read only "503 … send HELO/EHLO first".
+    const { send, said } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'STARTTLS']);
+    const before = said.length;
+    await send(['RCPT TO:<bob@example.com>']);
+    expect(infos(said.slice(before)).join('\n')).toMatch(/forgets your EHLO and any transaction opened before it, so a client sends EHLO again, then MAIL FROM \(RFC 3207 §4\.2\)/);
+  });
 });
 
 describe('lesson 19: what the list changed', () => {
