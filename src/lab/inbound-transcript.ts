@@ -1,7 +1,8 @@
 /**
  * The inbound transcript: every line of a lab server's sessions made into a `wire` event, classified
  * into its stage (protocol/stages.ts), with the notes that belong right after a line (a bare CR or LF,
- * once a session) and the explanation of a message's first dot-stuffed line. server.ts hands it
+ * once a session) and the explanations of a message's first dot-stuffed line and of a line over the
+ * length limit. server.ts hands it
  * smtp-server's log (the only place that sees every command and reply), inbound-data.ts the message lines.
  */
 import type { EventBus } from '../events/bus.js';
@@ -28,7 +29,11 @@ export class InboundTranscript {
    */
   emitCutDataLine(s: InboundSession, head: string, omittedOctets: number, time: string): void {
     const line = `${head}… ${omittedOctets} more octets`;
-    this.bus.emit({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true, time });
+    // A line over RFC 5321 §4.5.3.1.6's limit: the mark says it was cut for the screen, the words that
+    // it broke a rule the lab does not enforce (a learner who pasted one was told nothing).
+    const rule = this.annotations.get('terms', 'line-too-long');
+    const explain = rule ? { explain: formatAnnotation(rule), explainKey: 'terms/line-too-long' } : {};
+    this.bus.emit({ type: 'wire', session: s.id, leg: 'inbound', direction: 'client', line, omittedOctets, stage: 'transmission', data: true, time, ...explain });
     this.noteBareLineEnd(s, line);
   }
 

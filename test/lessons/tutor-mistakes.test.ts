@@ -85,6 +85,18 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     await again.close();
   });
 
+  it('a pasted message line over 998 characters is marked cut and told as over the line limit (RFC 5321 §4.5.3.1.6)', async () => {
+    // A learner pasted a 1,200-character line: the transcript showed it cut, and nothing said why it mattered.
+    const { t, send } = await start('04-data');
+    await send([...envelope, 'Subject: long', '', 'y'.repeat(1200), 'short line', '.']);
+    const long = wires(lab.events, { direction: 'client' }).find((e) => e.data && e.line.startsWith('yyy'))!;
+    expect(long.line).toMatch(/^y{998}… 202 more octets$/);
+    expect(long.explain).toMatch(/longer than a line may be: at most 1000 octets with its CRLF, so 998 characters .*\(RFC 5321 §4\.5\.3\.1\.6, §4\.5\.3\.1\.9; RFC 5322 §2\.1\.1/);
+    // A line within the limit carries no such words.
+    expect(wires(lab.events, { direction: 'client', line: 'short line' })[0]!.explain).toBeUndefined();
+    await t.close();
+  });
+
   it('`..` before lesson 5: says the tutor sent `...` and the message is still open', async () => {
     const { t, said, send } = await start('03-envelope');
     await send([...envelope, 'Subject: hi', '', 'Hello Bob.', '..']);
