@@ -273,6 +273,7 @@ export type TutorSays =
   | 'explain' // why the step just passed (or an :explain answer)
   | 'hint'
   | 'info' // anything else the tutor tells: a nudge, "lesson complete", a report (:queue, :mailbox)
+  | 'stored' // a message as stored (`:mailbox <address> <N>`): which and where, an empty line, then the file's text as it is
   | 'help'
   | 'list' // a list a screen may not hold (:lessons): the TUI pages it as it does help; plain views print it
   | 'error'

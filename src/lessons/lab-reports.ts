@@ -23,6 +23,19 @@ const SHOW_LIMIT = 32 * 1024;
  * Delivered-To:) and body, so the learner sees what delivery really wrote.
  */
 export function mailboxReport(lab: LabDirs, address?: string, n?: number): string {
+  return mailboxAnswer(lab, address, n).text;
+}
+
+/**
+ * The same, with how a view should show it: `stored` for a message as stored (its text is the file's,
+ * not the tutor's Markdown), `info` for every listing and every reason there is none.
+ */
+export function mailboxAnswer(lab: LabDirs, address?: string, n?: number): { says: 'info' | 'stored'; text: string } {
+  const text = mailboxText(lab, address, n);
+  return typeof text === 'string' ? { says: 'info', text } : { says: 'stored', text: text.stored };
+}
+
+function mailboxText(lab: LabDirs, address?: string, n?: number): string | { stored: string } {
   if (!address) {
     const rows: string[] = [];
     // Every domain of the world has Maildirs here: the remote MTAs deliver example.net's mail too.
@@ -56,7 +69,7 @@ export function mailboxReport(lab: LabDirs, address?: string, n?: number): strin
   return `${name}@${domain}: ${entries.length} message${entries.length === 1 ? '' : 's'} in ${dir}\n${rows.join('\n')}\n(:mailbox ${name}@${domain} N shows message N as stored)`;
 }
 
-function showMessage(address: string, n: number, total: number, file: string): string {
+function showMessage(address: string, n: number, total: number, file: string): string | { stored: string } {
   let buf: Buffer;
   let size = 0;
   try {
@@ -74,7 +87,7 @@ function showMessage(address: string, n: number, total: number, file: string): s
   const text = buf.toString('utf8').replace(/\r\n/g, '\n').replace(/\n$/, '');
   const cut = size > buf.length ? `\n… (${size - buf.length} more octets; the whole message is ${file})` : '';
   // The file on a line of its own: inside a sentence, wrapping cut it mid-name or left "):" alone.
-  return `Message ${n} of ${total} in ${address}, as stored in\n${file}\n\n${text}${cut}`;
+  return { stored: `Message ${n} of ${total} in ${address}, as stored in\n${file}\n\n${text}${cut}` };
 }
 
 export function queueReport(lab: { dataDir: string }): string {

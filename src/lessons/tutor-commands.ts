@@ -8,7 +8,7 @@ import { loadAnnotations, type Annotations } from '../data/annotations.js';
 import { closeMatches } from './close-matches.js';
 import { pipelineSeparator } from './diagnose.js';
 import { explainText } from './explain-text.js';
-import { mailboxReport, queueReport } from './lab-reports.js';
+import { mailboxAnswer, queueReport } from './lab-reports.js';
 import type { LearnerLines } from './learner-lines.js';
 import type { LessonFlow } from './lesson-flow.js';
 import { gradeOwnClient, runOwnClient, type OwnClientHost } from './own-client.js';
@@ -148,7 +148,8 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       const [address, n, ...rest] = arg.split(/\s+/).filter(Boolean);
       if (rest.length || (n !== undefined && !/^\d+$/.test(n)))
         return t.say('error', 'Usage: :mailbox, :mailbox <address>, or :mailbox <address> <N> (N from the list), e.g. :mailbox bob@example.com 1');
-      t.say('info', mailboxReport(t.currentLab, address, n === undefined ? undefined : Number(n)));
+      const answer = mailboxAnswer(t.currentLab, address, n === undefined ? undefined : Number(n));
+      t.say(answer.says, answer.text);
     },
   },
   { name: ':queue', usage: ':queue', help: 'list the messages waiting in the queue', run: (t) => t.say('info', queueReport(t.currentLab)) },

@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { TutorEvent } from '../events/types.js';
-import { renderInfo, renderLessonList, renderLines, renderMarkdown } from './tui/markdown.js';
+import { renderStored, renderLessonList, renderLines, renderMarkdown } from './tui/markdown.js';
 import { oneTitle } from './reading-title.js';
 import type { StyledLine } from './tui/inline-wrap.js';
 import { styledLinesAnsi } from './tui/styled-ansi.js';
@@ -31,8 +31,11 @@ export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: nu
     case 'list':
       lines = renderLessonList(o.text, width);
       break;
+    case 'stored':
+      lines = renderStored(o.text, width - MARK, md);
+      break;
     case 'info':
-      lines = renderInfo(o.text, width - MARK, md);
+      lines = renderLines(o.text, width - MARK, true, md);
       break;
     default:
       lines = renderLines(o.text, width - MARK, true, md);

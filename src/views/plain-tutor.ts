@@ -89,6 +89,7 @@ export function formatTutorWords(c: ChalkInstance, e: Pick<TutorEvent, 'says' | 
     case 'list':
       return `\n${c.bold('═'.repeat(60))}\n${text}\n${c.bold('═'.repeat(60))}`;
     case 'info':
+    case 'stored':
     case 'step':
       return c.green(`» ${text}`);
     case 'hint':

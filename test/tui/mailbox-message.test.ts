@@ -37,7 +37,8 @@ describe(':mailbox shows a stored message', () => {
     ]);
     await t.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'alice@example.com', 10_000);
     await t.submit(':mailbox alice@example.com 1');
-    const report = t.bus.recent().filter((e) => e.type === 'tutor' && e.says === 'info').at(-1)!;
+    // The tutor says it is a message as stored: no view guesses that from the text.
+    const report = t.bus.recent().filter((e) => e.type === 'tutor' && e.says === 'stored').at(-1)!;
     expect(said.at(-1)!.text).toMatch(/^Message 1 of 1 in alice@example.com/);
     for (const color of [false, true]) {
       const lines = drawn(report, 80, color);
@@ -58,16 +59,29 @@ describe(':mailbox shows a stored message', () => {
       expect(lines[1]).toMatch(/^\/\S+$/);
     }
     // The plain tutor on a terminal lays its words out the same way.
-    const plain = renderOutputText(report as { says: 'info'; text: string }, 80, makeChalk({ color: false })).split('\n');
+    const plain = renderOutputText(report as { says: 'stored'; text: string }, 80, makeChalk({ color: false })).split('\n');
     expect(plain[plain.findIndex((l) => l.startsWith('Diagnostic-Code:')) + 1]).toMatch(/^┆ \S/);
     expect(plain).toContain('Subject: *not emphasis* and `not code`');
     await t.close();
   });
 
-  it('a control byte in a stored line is shown as a mark, not obeyed', () => {
+  it("the tutor's other words are never drawn as a stored message, however they begin", () => {
     const e: LabEvent = {
       type: 'tutor',
       says: 'info',
+      text: 'Message 1 of 2 in bob@example.com, as stored in\nyour notes\n\n**bold** words',
+      stage: 'transmission',
+      seq: 1,
+      time: new Date().toISOString(),
+    };
+    // Markdown as any of the tutor's words: the asterisks are emphasis, not a stored header's text.
+    expect(drawn(e, 80)).toContain('bold words');
+  });
+
+  it('a control byte in a stored line is shown as a mark, not obeyed', () => {
+    const e: LabEvent = {
+      type: 'tutor',
+      says: 'stored',
       text: 'Message 1 of 1 in bob@example.com, as stored in\n/tmp/mail/example.com/bob/new/1.M1.mx.example.com\n\nSubject: \x1b[2Jgone\n\nbody',
       stage: 'transmission',
       seq: 1,

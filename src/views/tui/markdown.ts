@@ -261,18 +261,18 @@ export function renderLessonList(text: string, width: number): StyledLine[] {
 }
 
 /**
- * `:mailbox <address> <N>`'s report (src/lessons/lab-reports.ts): which message and its file, then the
- * message as stored, and a note when it was too long to show whole.
+ * The parts of a `stored` answer (`:mailbox <address> <N>`, src/lessons/lab-reports.ts): which message
+ * and its file up to the first empty line, then the message as stored, and a note when it was too long
+ * to show whole.
  */
-const STORED_HEAD = /^(Message \d+ of \d+ in \S+, as stored in\n[^\n]*)\n\n/;
 const STORED_TAIL = /\n(… \(\d+ more octets; [^\n]*\))$/;
 
-function storedMessage(text: string): { head: string; message: string; tail?: string } | undefined {
-  const head = STORED_HEAD.exec(text);
-  if (!head) return undefined;
-  const rest = text.slice(head[0].length);
+function storedParts(text: string): { head: string; message: string; tail?: string } {
+  const split = text.indexOf('\n\n');
+  if (split === -1) return { head: text, message: '' };
+  const rest = text.slice(split + 2);
   const tail = STORED_TAIL.exec(rest);
-  return tail ? { head: head[1]!, message: rest.slice(0, tail.index), tail: tail[1]! } : { head: head[1]!, message: rest };
+  return tail ? { head: text.slice(0, split), message: rest.slice(0, tail.index), tail: tail[1]! } : { head: text.slice(0, split), message: rest };
 }
 
 /** A tab as the spaces to the next stop of 8, as a terminal shows one at the start of a row. */
@@ -298,11 +298,10 @@ function storedLines(message: string, width: number): StyledLine[] {
 }
 
 /**
- * The tutor's `info` words: lines of inline Markdown, except a message as stored (`:mailbox <address>
- * <N>`), drawn as it is in the file.
+ * The tutor's `stored` words: which message and where in inline Markdown, then the message drawn as it
+ * is in the file (the tutor says which kind it is: no text is guessed to be a message).
  */
-export function renderInfo(text: string, width: number, opts: MarkdownOptions = {}): StyledLine[] {
-  const stored = storedMessage(text);
-  if (!stored) return renderLines(text, width, true, opts);
+export function renderStored(text: string, width: number, opts: MarkdownOptions = {}): StyledLine[] {
+  const stored = storedParts(text);
   return [...renderLines(stored.head, width, true, opts), [], ...storedLines(stored.message, width), ...(stored.tail ? renderLines(stored.tail, width, true, opts) : [])];
 }

@@ -11,7 +11,7 @@ import { Box } from 'ink';
 import type { Row, Tone } from './transcript-model.js';
 import { useTheme } from './use-theme.js';
 import type { Theme } from './theme.js';
-import { renderInfo, renderLines, renderMarkdown } from './markdown.js';
+import { renderLines, renderMarkdown, renderStored } from './markdown.js';
 import { oneTitle } from '../reading-title.js';
 import { clampStyled, lineText, parseInline, textWidth, verbatimLines, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
@@ -113,7 +113,8 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       // A hint is labelled once: the tutor's text may carry its own "Hint 1/2:" label, or only "(1/2)".
       const hint = row.output === 'hint' && !/^hint\b/i.test(row.text) ? `**hint** ${row.text}` : row.text;
       const text = row.output === 'echo' ? `› ${row.text}` : row.output === 'error' ? `✗ ${row.text}` : hint;
-      if (row.output === 'info') return renderInfo(text, width, md);
+      if (row.output === 'info') return renderLines(text, width, true, md);
+      if (row.output === 'stored') return renderStored(text, width, md);
       // The latest hint is shown whole under the step (lesson-pane.tsx), where it stays while the
       // learner types; here it is a one-line record, so a 24-row screen does not show it twice.
       if (row.output === 'hint') return clampStyled(renderMarkdown(text, width, md), width, 1);
