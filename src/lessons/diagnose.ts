@@ -89,7 +89,9 @@ export function domainTypo(line: string, worldDomains: readonly string[]): strin
   if (worldDomains.includes(domain)) return undefined;
   const near = closeMatches(domain, [...worldDomains]);
   if (near.length === 0) return undefined;
-  return `You wrote ${domain}; the lab's world has ${near.join(' and ')}. No such domain exists here, so that mail cannot be delivered.`;
+  // A sender is where bounces go and what SPF checks; a recipient is where the mail goes.
+  const consequence = verb === 'MAIL' ? 'no bounce could reach that sender, and a receiver finds no SPF record for it' : 'that mail cannot be delivered';
+  return `You wrote ${domain}; the lab's world has ${near.join(' and ')}. No such domain exists here, so ${consequence}.`;
 }
 
 /**

@@ -67,6 +67,21 @@ describe('steps pass for the right reason', () => {
     await t.close();
   });
 
+  it('lesson 18: a message from a misspelt sender domain does not pass step 2, and the tutor names the typo (a newcomer\'s trial)', { timeout: 60_000 }, async () => {
+    // MAIL FROM:<alice@exampel.com> passed step 2; mx.example.net then found no SPF record (spf=none) and
+    // step 3, which waits for spf=pass, could not be passed however often the learner typed QUIT.
+    const { t, said, send } = await start('18-spf', 1);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@exampel.com>']);
+    expect(said.map((s) => s.text).join('\n')).toMatch(/You wrote exampel\.com; the lab's world has example\.com/);
+    const header = ['From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', 'Subject: SPF', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hello', '.'];
+    await send(['RCPT TO:<dave@example.net>', 'DATA', ...header]);
+    expect(t.state().step!.index).toBe(1);
+    const passed = lab.bus.waitFor((e) => e.type === 'lesson' && e.action === 'step-passed' && e.step === 1, 5000);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', ...header]);
+    await passed;
+    await t.close();
+  });
+
   it("lesson 4: after a body-only message, the next try's empty line does not pass the step before its dot (a newcomer's trial)", async () => {
     const { t, send } = await start('04-data');
     const envelope = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
