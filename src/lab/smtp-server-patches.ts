@@ -85,8 +85,10 @@ if (!(PATCHED in connection)) {
   const send = connection.send;
   connection.send = function (code, data, context) {
     if (code === 538) return send.call(this, 530, '5.7.0 Must issue a STARTTLS command first', false);
-    if (code === 421 && typeof data === 'string' && /too many/i.test(data)) return send.call(this, code, `4.7.0 ${data}`, false);
+    // The lab's own words carry their code (the third wrong password's 421 4.7.0): checked first, or
+    // that 421, which says "Too many", went out as "421 4.7.0 4.7.0 Too many…".
     if (typeof data === 'string' && startsWithOwnCode(data)) return send.call(this, code, data, false);
+    if (code === 421 && typeof data === 'string' && /too many/i.test(data)) return send.call(this, code, `4.7.0 ${data}`, false);
     return send.call(this, code, data, context);
   };
 

@@ -15,6 +15,15 @@ import type { ListenerRole } from '../events/types.js';
 
 export type { ListenerRole };
 
+/**
+ * Commands a submission session may send before it authenticates (smtp-server counts each line that is
+ * not AUTH, the answers to AUTH LOGIN's challenges too, and closes with 421 at its default of 10). A
+ * learner who looks around (EHLO, MAIL's 530, HELP, STARTTLS, EHLO again) and then gets a password
+ * wrong met that 421 before the third wrong password, which is the limit lesson 17 teaches
+ * (MAX_AUTH_FAILURES); Postfix's own limit on errors in a session is 20 (smtpd_hard_error_limit).
+ */
+const UNAUTHENTICATED_COMMANDS = 30;
+
 /** The smtp-server options a role changes. */
 export function roleOptions(role: ListenerRole): Partial<SMTPServerOptions> {
   switch (role) {
@@ -22,9 +31,9 @@ export function roleOptions(role: ListenerRole): Partial<SMTPServerOptions> {
       return { authOptional: true };
     case 'submission':
       // smtp-server answers MAIL before AUTH with 530 5.7.0 itself (RFC 4954 §6 "Authentication required").
-      return { authOptional: false };
+      return { authOptional: false, maxAllowedUnauthenticatedCommands: UNAUTHENTICATED_COMMANDS };
     case 'smtps':
-      return { authOptional: false, secure: true };
+      return { authOptional: false, secure: true, maxAllowedUnauthenticatedCommands: UNAUTHENTICATED_COMMANDS };
   }
 }
 

@@ -49,6 +49,17 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     noSecrets(transcript());
   });
 
+  it("three wrong passwords on submission get the lab's 421 4.7.0, not smtp-server's limit on commands before AUTH (a newcomer's trial)", async () => {
+    // A learner who looked around on the submission port before logging in got "421 … too many
+    // unauthenticated commands" at a wrong password, while lesson 17 says three wrong passwords get 421.
+    const { lab, send } = await start('01-connection');
+    await send([':connect submission', 'EHLO learner.test', 'MAIL FROM:<alice@example.com>', 'HELP', 'NOOP', 'STARTTLS', 'EHLO learner.test', 'NOOP', 'RSET']);
+    for (const guess of ['wrong1', 'wrong2', 'wrong3']) await send(['AUTH LOGIN', ':base64 alice', `:base64 ${guess}`]);
+    const replies = lab.events.filter((e): e is WireEvent => e.type === 'wire' && e.direction === 'server' && e.code !== undefined && e.code >= 400).map((e) => e.line);
+    expect(replies.filter((l) => l.startsWith('535 5.7.8'))).toHaveLength(2);
+    expect(replies.at(-1)).toBe('421 4.7.0 Too many failed authentication attempts, closing the connection');
+  });
+
   it('a wrong password gets 535 5.7.8; malformed base64 501 5.5.2; :base64 never prints a PLAIN string; -d shows the user, not the password', async () => {
     const { lab, send, said, transcript } = await start('01-connection');
     await send([':connect submission', 'EHLO learner.test', 'STARTTLS', 'EHLO learner.test']);
