@@ -161,6 +161,8 @@ function buildPredicateFields(z: typeof Z) {
     }).optional(),
     /** Whose sessions count: the learner's (default) or any client's (swaks, curl, …). */
     session: oneOf(['learner', 'any'], 'session').optional(),
+    /** Only sessions on this listener count (a step "on the MX" is not done on the submission port). */
+    listener: oneOf(['mx', 'submission', 'smtps'], 'listener').optional(),
     /** With `sequence`: every part on one and the same session (a reconnect between them does not count). */
     sameSession: z.boolean({ error: '{step}: sameSession must be true or false' }).optional(),
   };
@@ -194,7 +196,7 @@ function buildLessonSchemas(z: typeof Z) {
       },
     )
     // A predicate with nothing to test would pass at once: no check may be vacuous.
-    .refine((p) => Object.keys(p).some((k) => k !== 'session' && k !== 'sameSession'), { error: '{step}: the predicate tests nothing' })
+    .refine((p) => Object.keys(p).some((k) => k !== 'session' && k !== 'sameSession' && k !== 'listener'), { error: '{step}: the predicate tests nothing' })
     .refine((p) => p.sameSession === undefined || p.sequence !== undefined, { error: '{step}: sameSession goes with sequence' });
 
   function predicateList(name: string) {

@@ -173,6 +173,10 @@ export class MistakeWatcher {
    * The message being ended has a mistake named after its dot (no empty line after the header, a
    * Date: that is not a date-time): a vaguer word about it ("wants more of it") would only be in the way.
    */
+  get typedMessage(): readonly string[] {
+    return this.messageLines;
+  }
+
   messageMistake(): boolean {
     return missingHeaderSeparator(this.messageLines) !== undefined || badDateField(this.messageLines) !== undefined;
   }

@@ -49,6 +49,11 @@ export class LearnerLines {
     return this.mistakes.messageMistake();
   }
 
+  /** The lines of the message being ended, as typed. */
+  get messageLines(): readonly string[] {
+    return this.mistakes.typedMessage;
+  }
+
   /** The last reply was a 334: the next line typed is an AUTH response. */
   get awaitingSasl(): boolean {
     return this.learner.awaitingSasl;

@@ -36,6 +36,8 @@ export interface LessonFlowHost {
   labFor(lesson: Lesson): Promise<void>;
   /** The message just ended has a mistake the tutor names after its dot (diagnose.ts). */
   messageMistake?(): boolean;
+  /** The lines of the message being ended, as typed. */
+  messageLines?(): readonly string[];
 }
 
 /** Where a run begins: the lesson and step chosen, and whether it resumes where the learner left. */
@@ -209,7 +211,7 @@ export class LessonFlow {
     const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
     if (passed || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
     const state = learner.stateOf(e.session);
-    const session = state && { ...state, implicitTls: learner.listener === 'smtps' };
+    const session = state && { ...state, implicitTls: learner.listener === 'smtps', listener: learner.listener };
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
     else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', secondStartTls(runner, session.implicitTls));
@@ -340,7 +342,7 @@ export class LessonFlow {
     // Once per step; but a session already under TLS is said again for each kind of command that meets
     // it (an EHLO whose reply has no STARTTLS, then another command): the learner reads the last one.
     if (same && !(session?.secure && this.nudged!.verbs !== undefined)) return;
-    const words = nudgeFor(runner, verb, session);
+    const words = nudgeFor(runner, verb, session, verb === '.' ? (this.host.messageLines?.() ?? []) : []);
     if (!words) return;
     const tls = words === tlsAlreadyActive(runner.stepIndex + 1, session?.implicitTls);
     if (same && (!tls || this.nudged!.verbs!.has(verb))) return;

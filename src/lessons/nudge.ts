@@ -5,6 +5,8 @@
  */
 import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
+import type { LabEvent, ListenerRole } from '../events/types.js';
+import { holds } from './predicates.js';
 import type { Predicate } from './types.js';
 
 /**
@@ -16,10 +18,15 @@ import type { Predicate } from './types.js';
 export function nudgeFor(
   runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>,
   verb: string,
-  session?: Pick<SessionState, 'secure'> & { implicitTls?: boolean },
+  session?: Pick<SessionState, 'secure'> & { implicitTls?: boolean; listener?: ListenerRole },
+  /** The lines of the message the dot ended, as typed (the reply to the dot comes before their events do). */
+  messageLines: readonly string[] = [],
 ): string | undefined {
   const step = runner.step;
   if (!step) return undefined;
+  // A step on one listener cannot pass on another (lesson 17 step 1 on the submission port).
+  const wanted = step.expect.listener;
+  if (wanted && session?.listener && session.listener !== wanted) return wrongListener(runner.stepIndex + 1, wanted, session.listener);
   // A step that wants the STARTTLS offer or its 220 cannot pass on a session already under TLS: the
   // offer is gone from EHLO's reply (RFC 3207 §4.2) and a second STARTTLS is refused. Not so when
   // this session's TLS is the step's own doing: the 220 to STARTTLS, or what follows it, when the
@@ -40,7 +47,14 @@ export function nudgeFor(
   if (VERB_RANK[v] === undefined && partsAbout(step.expect, v).some((p) => runner.partHolds(p))) return undefined;
   // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
   if (runner.learnerPartHolds()) return undefined;
-  if (verb === '.' && wantsMessage(step.expect)) return `The server accepted that message, but step ${n} wants more of it: :hint says what.`;
+  if (verb === '.' && wantsMessage(step.expect)) {
+    // What the message lacks, from the step's own parts that do not hold: the first hint is often only
+    // a nudge ("you did this before"), so "…: :hint says what" sent a learner to a hint that did not.
+    const lacks = messageShortfall(step.expect, messageLines);
+    return lacks.length
+      ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}.`
+      : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
+  }
   return `That worked, but step ${n} asks for something else: :hint`;
 }
 
@@ -112,6 +126,46 @@ function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
 function partsAbout(p: Predicate, verb: string): Predicate[] {
   const parts = [...(p.all ?? []), ...(p.sequence ?? [])];
   return parts.flatMap((q) => (q.all || q.sequence ? partsAbout(q, verb) : q.reply?.to === verb || q.command?.verb === verb ? [q] : []));
+}
+
+const LISTENER_WORDS: Record<ListenerRole, string> = {
+  mx: 'MX (the port 25-style listener)',
+  submission: 'submission listener (port 587-style)',
+  smtps: 'implicit-TLS listener (port 465-style)',
+};
+
+export function wrongListener(n: number, wanted: ListenerRole, have: ListenerRole): string {
+  return `Step ${n} is done on the ${LISTENER_WORDS[wanted]}, and your session is on the ${LISTENER_WORDS[have]}: \`:connect ${wanted}\` opens a session there.`;
+}
+
+/** A part of a step about the message's own lines, and how a learner reads it when it is missing. */
+function lackWords(q: Predicate): string | undefined {
+  const w = q.wire;
+  if (!w?.data) return undefined;
+  if (w.dateTime) return 'a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6)';
+  const field = w.match !== undefined ? /^\^([A-Za-z-]+):$/.exec(w.match)?.[1] : undefined;
+  if (field) return `a ${field}: field`;
+  if (w.match === '^$') return 'an empty line between the header fields and the body (RFC 5322 §2.1)';
+  return undefined;
+}
+
+/**
+ * What the message just ended lacks of the step's parts about its lines (top level, and in `all`),
+ * tested with the step's own predicates on the lines as typed: their events come after the reply to
+ * the dot, where these words are said.
+ */
+export function messageShortfall(p: Predicate, lines: readonly string[]): string[] {
+  const events: LabEvent[] = lines.map((line, i) => ({ type: 'wire', session: 'typed', leg: 'inbound', direction: 'client', data: true, line, stage: 'transmission', seq: i, time: '' }));
+  const ctx = { events, isLearnerSession: () => true, isLearnerQueueItem: () => false, listenerOf: () => undefined };
+  const parts: Predicate[] = [...(p.wire ? [{ wire: p.wire }] : []), ...(p.all ?? [])];
+  return parts.flatMap((q) => {
+    const words = lackWords(q);
+    return words !== undefined && !holds(q, ctx) ? [words] : [];
+  });
+}
+
+function joinWords(items: string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /** The step tests a message's Date: field (`wire.dateTime`). */

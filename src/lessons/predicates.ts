@@ -2,7 +2,7 @@
  * Step predicates: structured tests on LabEvents (never on reply text). Pure: the runner hands in the
  * events since the step started and which sessions and queue items belong to the learner.
  */
-import type { LabEvent, WireEvent } from '../events/types.js';
+import type { LabEvent, ListenerRole, WireEvent } from '../events/types.js';
 import { dateTimeProblem } from '../protocol/date.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { Predicate } from './types.js';
@@ -14,12 +14,20 @@ export interface PredicateContext {
   isLearnerSession(session: string): boolean;
   /** Did this queue item come from a learner session (or is it a bounce of one)? */
   isLearnerQueueItem(queueId: string): boolean;
+  /** Which of the lab's listeners took this inbound session (its session-open said so). */
+  listenerOf(session: string): ListenerRole | undefined;
 }
 
 type Scope = 'learner' | 'any';
 
 export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'learner'): boolean {
   const scope: Scope = p.session ?? inherited;
+  // On one listener: every other listener's sessions (and what they queued) are out of sight, for the
+  // parts of `any`, `all` and `sequence` too.
+  if (p.listener) {
+    const listener = p.listener;
+    ctx = { ...ctx, events: ctx.events.filter((e) => onListener(e, listener, ctx)) };
+  }
   const inScope = (e: LabEvent): boolean => eventInScope(e, scope, ctx);
   const events = ctx.events.filter(inScope);
   const some = (f: (e: LabEvent) => boolean): boolean => events.some(f);
@@ -186,6 +194,14 @@ function holdsInOrder(parts: readonly Predicate[], ctx: PredicateContext, scope:
   return false;
 }
 
+/** Is this event of a session on `listener`, or of no inbound session at all (the queue's, the tutor's)? */
+function onListener(e: LabEvent, listener: ListenerRole, ctx: PredicateContext): boolean {
+  let session: string | undefined;
+  if (e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') session = e.leg === 'inbound' ? e.session : undefined;
+  else if (e.type === 'tls' || e.type === 'relay-denied' || e.type === 'queued') session = e.session;
+  return session === undefined || ctx.listenerOf(session) === listener;
+}
+
 function ofAnotherSession(e: LabEvent, session: string): boolean {
   if (e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') return e.leg === 'inbound' && e.session !== session;
   return (e.type === 'relay-denied' || e.type === 'tls') && e.session !== session;
@@ -302,8 +318,13 @@ function addrIn(want: string | undefined, got: string[]): boolean {
 export class LearnerScope {
   readonly sessions = new Set<string>();
   readonly queueItems = new Set<string>();
+  /** The listener of each inbound session still open, and of every learner session. */
+  private readonly listeners = new Map<string, ListenerRole>();
 
   observe(e: LabEvent): void {
+    if (e.type === 'session-open' && e.leg === 'inbound' && e.listener) this.listeners.set(e.session, e.listener);
+    // Another client's session is forgotten when it ends: a class of clients must not grow the map.
+    if (e.type === 'session-close' && e.leg === 'inbound' && !this.sessions.has(e.session)) this.listeners.delete(e.session);
     if (e.type === 'queued' && e.session !== undefined && this.sessions.has(e.session)) this.queueItems.add(e.queueId);
     // A bounce of the learner's mail is the learner's too (the notification's own delivery).
     if (e.type === 'bounced' && e.bounceQueueId && this.queueItems.has(e.queueId)) this.queueItems.add(e.bounceQueueId);
@@ -314,6 +335,7 @@ export class LearnerScope {
       events,
       isLearnerSession: (s) => this.sessions.has(s),
       isLearnerQueueItem: (q) => this.queueItems.has(q),
+      listenerOf: (s) => this.listeners.get(s),
     };
   }
 }

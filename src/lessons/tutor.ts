@@ -93,6 +93,7 @@ export class Tutor implements TutorCommandHost {
         openSession: () => this.lines.connect(),
         labFor: (lesson) => this.labFor(lesson),
         messageMistake: () => this.lines.messageMistake,
+        messageLines: () => this.lines.messageLines,
       },
       lessons,
       progress,

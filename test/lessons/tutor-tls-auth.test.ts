@@ -49,6 +49,30 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     noSecrets(transcript());
   });
 
+  it('lesson 17: step 1 is done on the MX only, and step 4 passes on a submission session the tutor reopened after a 421 (a newcomer\'s trial)', async () => {
+    // Step 1 passed on the submission port, where step 3's refusal to relay never comes; and after three
+    // wrong passwords closed the session, the tutor went back to step 4 on a new submission session,
+    // where MAIL's 530 did not pass it because no `:connect submission` had been typed.
+    const { t, said, send } = await start('17-auth-submission', { lessonWorlds: true });
+    await send([':connect submission', 'EHLO client.example', 'STARTTLS']);
+    expect(t.state().step!.index).toBe(0);
+    // Said at the first accepted command, not left to :hint.
+    expect(said.map((s) => s.text)).toContain(
+      'Step 1 is done on the MX (the port 25-style listener), and your session is on the submission listener (port 587-style): `:connect mx` opens a session there.',
+    );
+    await send([':connect mx', 'EHLO client.example', 'STARTTLS', 'EHLO client.example', 'AUTH PLAIN :base64 \\0alice\\0alice-secret']);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', ':connect submission', 'EHLO client.example', 'MAIL FROM:<alice@example.com>']);
+    expect(t.state().step!.index).toBe(4);
+    await send(['STARTTLS', 'EHLO client.example']);
+    for (const guess of ['wrong1', 'wrong2', 'wrong3']) await send(['AUTH LOGIN', ':base64 alice', `:base64 ${guess}`]);
+    await send(['EHLO client.example']);
+    expect(said.map((s) => s.text).join('\n')).toMatch(/go on from step 4/);
+    expect(t.state().step!.index).toBe(3);
+    await send(['MAIL FROM:<alice@example.com>']);
+    expect(t.state().step!.index).toBe(4);
+    await t.close();
+  });
+
   it("three wrong passwords on submission get the lab's 421 4.7.0, not smtp-server's limit on commands before AUTH (a newcomer's trial)", async () => {
     // A learner who looked around on the submission port before logging in got "421 … too many
     // unauthenticated commands" at a wrong password, while lesson 17 says three wrong passwords get 421.
