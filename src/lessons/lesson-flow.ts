@@ -184,6 +184,13 @@ export class LessonFlow {
     this.host.say('reading', `${this.heading(r.lesson)}\n\n${r.lesson.body.trim()}`);
   }
 
+  /** The lesson the next start opens (Progress.resumeLesson), named. */
+  private nextStartWords(): string {
+    if (this.lessons.every((l) => this.progress.isDone(l.id))) return 'every lesson is done';
+    const next = this.progress.resumeLesson(this.lessons);
+    return next ? `next time you start at lesson ${this.lessons.indexOf(next) + 1} (${next.title})` : 'every lesson is done';
+  }
+
   /** Where the learner will pick up next time: said when the tutor ends. */
   resumeNote(): string {
     const r = this.current;
@@ -193,7 +200,7 @@ export class LessonFlow {
     // goes back to where that is built again (start(), resumeStep).
     const from = resumeStep(r.lesson, r.stepIndex);
     const back = from < r.stepIndex ? `: ${resumeGoesBackWords(r.lesson, r.stepIndex)}` : '';
-    const where = r.complete ? `lesson ${n} is done; next time you start at the next lesson` : `next time you start at lesson ${n}, step ${from + 1}/${r.lesson.steps.length} (${r.lesson.title})${back}`;
+    const where = r.complete ? `lesson ${n} is done; ${this.nextStartWords()}` : `next time you start at lesson ${n}, step ${from + 1}/${r.lesson.steps.length} (${r.lesson.title})${back}`;
     return `Progress saved: ${where}. (${this.progress.file})`;
   }
 

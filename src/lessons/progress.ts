@@ -16,6 +16,8 @@ export interface LessonProgress {
   completedAt?: string;
   /** Gone through with `:next`, a step or more not done: not done, and listed as skipped. */
   skipped?: boolean;
+  /** Done, and started again (`:lesson`): the next start resumes it, even at its first step. */
+  again?: boolean;
 }
 
 export interface ProgressData {
@@ -100,27 +102,31 @@ export class Progress {
   }
 
   /**
-   * Where to resume: the current lesson if it still exists and is not done, or is done but being gone
-   * through again (left at a later step than its first: a newcomer who went back to lesson 3 and quit
-   * at step 6 was told "next time you start at lesson 3, step 6/7" and got lesson 1, never begun); else
-   * the first not done.
+   * Where to resume, as the quit note says it (lesson-flow.ts resumeNote): the current lesson if it
+   * still exists and is not done, or is done but being gone through again (a newcomer who went back to
+   * lesson 3 and quit at step 6 was told "next time you start at lesson 3, step 6/7" and got lesson 1,
+   * never begun); after a lesson just finished, the next one not done after it ("next time you start at
+   * the next lesson" had opened lesson 1 after lesson 18); else the first not done.
    */
   resumeLesson(lessons: Lesson[]): Lesson | undefined {
-    const cur = lessons.find((l) => l.id === this.data.current);
+    const at = lessons.findIndex((l) => l.id === this.data.current);
+    const cur = lessons[at];
     if (cur && (!this.isDone(cur.id) || this.revisiting(cur.id))) return cur;
-    return lessons.find((l) => !this.isDone(l.id)) ?? cur ?? lessons[0];
+    const notDone = (l: Lesson) => !this.isDone(l.id);
+    return (at >= 0 ? lessons.slice(at + 1).find(notDone) : undefined) ?? lessons.find(notDone) ?? cur ?? lessons[0];
   }
 
-  /** A done lesson gone through again, left at a later step than its first. */
+  /** A done lesson gone through again (started again, or left at a later step than its first). */
   revisiting(id: string): boolean {
     const p = this.data.lessons[id];
-    return !!p?.done && p.step > 0;
+    return !!p?.done && (p.step > 0 || p.again === true);
   }
 
   setCurrent(id: string, step = 0): void {
     this.data.current = id;
     const p = (this.data.lessons[id] ??= { done: false, step: 0 });
     p.step = step;
+    if (p.done) p.again = true;
     this.save();
   }
 
@@ -128,6 +134,7 @@ export class Progress {
     const p = (this.data.lessons[id] ??= { done: false, step: 0 });
     p.done = true;
     p.step = 0;
+    delete p.again;
     delete p.skipped;
     p.completedAt = new Date().toISOString();
     this.save();
@@ -208,6 +215,7 @@ export function parseProgress(text: string, file: string): ProgressData {
         step: Number.isInteger(p.step) && (p.step as number) >= 0 ? (p.step as number) : 0,
         ...(typeof p.completedAt === 'string' ? { completedAt: p.completedAt } : {}),
         ...(p.skipped === true && p.done !== true ? { skipped: true } : {}),
+        ...(p.again === true && p.done === true ? { again: true } : {}),
       };
     }
   }

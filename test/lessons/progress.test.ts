@@ -45,6 +45,29 @@ describe('progress', () => {
     expect(again.status('03-c')).toBe('to do');
   });
 
+  it('after a lesson finished out of order, resumes at the lesson after it, as the quit note says (a newcomer\'s trial)', () => {
+    // Lessons 1 and 2 never begun; lesson 3 (of five) just finished: "next time you start at the next
+    // lesson" opened lesson 1.
+    const five = [...lessons, lesson('04-d', 4), lesson('05-e', 5)];
+    const p = Progress.load(file);
+    p.setCurrent('03-c', 0);
+    p.complete('03-c');
+    expect(Progress.load(file).resumeLesson(five)!.id).toBe('04-d');
+    // The last lesson finished: the first one not done, from the start.
+    p.setCurrent('05-e', 0);
+    p.complete('05-e');
+    p.complete('04-d');
+    expect(Progress.load(file).resumeLesson(five)!.id).toBe('01-a');
+  });
+
+  it('resumes a done lesson gone through again at its first step too (a newcomer\'s trial)', () => {
+    // ":lesson 10" (done), a message sent, Ctrl+C: "next time you start at lesson 10, step 1/5" opened lesson 1.
+    const p = Progress.load(file);
+    p.complete('02-b');
+    p.setCurrent('02-b', 0);
+    expect(Progress.load(file).resumeLesson(lessons)!.id).toBe('02-b');
+  });
+
   it('resumes a done lesson gone through again where it was left, and moves on once it is finished again', () => {
     const p = Progress.load(file);
     p.complete('01-a');

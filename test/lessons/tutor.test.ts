@@ -171,6 +171,9 @@ describe("the tutor's commands", () => {
     const list = said.at(-1)!.text.split('\n');
     expect(list.filter((l) => /^▸ *\d/.test(l))).toEqual([expect.stringMatching(/^▸ 1\. 01-connection +done /)]);
     expect(list.at(-1)).toBe('▸ marks the lesson you are in.');
+    // The quit note names the lesson the next start really opens (it had said "the next lesson" and
+    // the next start opened lesson 1, never begun, after a lesson done out of order).
+    expect(t.resumeNote()).toMatch(/^Progress saved: lesson 1 is done; next time you start at lesson 2 \(HELO and EHLO\)\./);
   });
 
   it(':mailbox <address> <N> shows message N as stored; a bad N says which there are', async () => {
