@@ -16,7 +16,8 @@
  * 4. It accepts "MAIL FROM: <a@b>" with a space after the colon, which RFC 5321 §4.1.2 singles out as
  *    not permitted ("a common source of errors"). A lab teaches the syntax, so it answers 501 with the
  *    RFC 3463 syntax codes (5.1.7 sender, 5.1.3 recipient), as Postfix does with
- *    strict_rfc821_envelopes.
+ *    strict_rfc821_envelopes. An address with no angle brackets, which it refuses with a bare "Bad
+ *    sender address syntax", gets the same codes and the words that say the brackets are missing.
  * 5. It marks "421 too many unrecognized commands" 4.4.2 (a bad connection); the session is being
  *    closed for policy, 4.7.0, as Postfix says it.
  * 6. It answers EXPN "500 command not recognized", which also counts towards the tenth-unknown-command
@@ -113,10 +114,18 @@ if (!(PATCHED in connection)) {
     const original = connection[handler];
     const spaced = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s*:\\s+`, 'i');
     const spacedBefore = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s+:`, 'i');
+    const bare = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}:`, 'i');
     connection[handler] = function (command, callback) {
-      const line = spaceNextToColon(command) ? String(command) : '';
-      if (line && (spaced.test(line) || spacedBefore.test(line))) {
+      const shape = colonShape(command);
+      const line = shape ? String(command) : '';
+      if (shape === 'spaced' && (spaced.test(line) || spacedBefore.test(line))) {
         this.send(501, `${enhanced} Bad ${what} address syntax: no space is allowed around the colon (${prefix}:<address>)`);
+        return callback();
+      }
+      // smtp-server refuses any path not in angle brackets (RFC 5321 §4.1.2: Path = "<" Mailbox ">")
+      // with a bare "Bad sender address syntax"; a learner who typed MAIL FROM:alice@… was not told why.
+      if (shape === 'bare' && bare.test(line)) {
+        this.send(501, `${enhanced} Bad ${what} address syntax: the address goes in angle brackets (${prefix}:<address>)`);
         return callback();
       }
       return original.call(this, command, callback);
@@ -124,18 +133,22 @@ if (!(PATCHED in connection)) {
   }
 
   /**
-   * Whether the octet before or after the command's first colon could be white space (an ASCII one, or
-   * the first octet of a UTF-8 one): only then can the two patterns above match, so only then is the
-   * command decoded and matched (MAIL and RCPT come with every message).
+   * What is next to the command's first colon: an octet that could be white space (an ASCII one, or the
+   * first octet of a UTF-8 one) before or after it, or after it anything but "<". Only then can the
+   * patterns above match, so only then is the command decoded and matched (MAIL and RCPT come with every
+   * message).
    */
-  const spaceNextToColon = (command: Buffer | string): boolean => {
-    if (typeof command === 'string') return true;
+  const colonShape = (command: Buffer | string): 'spaced' | 'bare' | undefined => {
+    if (typeof command === 'string') command = Buffer.from(command);
     // The colon is in the first ten octets of any command that has one: a loop, not a call into the buffer.
     let colon = 0;
     while (colon < command.length && command[colon] !== 0x3a) colon++;
-    if (colon === command.length) return false;
+    if (colon === command.length) return undefined;
     const maybeSpace = (b: number | undefined) => b !== undefined && (b === 0x20 || (b >= 0x09 && b <= 0x0d) || b >= 0x80);
-    return maybeSpace(command[colon - 1]) || maybeSpace(command[colon + 1]);
+    if (maybeSpace(command[colon - 1]) || maybeSpace(command[colon + 1])) return 'spaced';
+    // Anything but "<" right after the colon: the path has no angle brackets.
+    const next = command[colon + 1];
+    return next !== undefined && next !== 0x3c ? 'bare' : undefined;
   };
 
   (connection as SMTPConnection & { handler_EXPN: SMTPConnection['handler_VRFY'] }).handler_EXPN = function (this: SMTPConnection, _command, callback) {

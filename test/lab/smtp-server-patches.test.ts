@@ -84,6 +84,19 @@ describe('smtp-server patches', () => {
     s.close();
   });
 
+  it('says an address given without angle brackets needs them, for MAIL FROM: and RCPT TO: (a newcomer\'s trial)', async () => {
+    // `MAIL FROM:alice@example.com` got only "501 5.1.7 Error: Bad sender address syntax", after a first
+    // 501 that named the space only: the brackets were never mentioned (RFC 5321 §4.1.2: Path = "<" Mailbox ">").
+    const s = await RawSmtp.connect(port);
+    await s.command('EHLO client.test');
+    expect(await s.command('MAIL FROM:alice@example.com')).toEqual(['501 5.1.7 Bad sender address syntax: the address goes in angle brackets (MAIL FROM:<address>)']);
+    await s.command('MAIL FROM:<alice@example.com>');
+    expect(await s.command('RCPT TO:bob@example.com')).toEqual(['501 5.1.3 Bad recipient address syntax: the address goes in angle brackets (RCPT TO:<address>)']);
+    // With them it is the address smtp-server reads, and the null sender is `<>`.
+    expect(await s.command('RCPT TO:<bob@example.com>')).toEqual(['250 2.1.5 Accepted']);
+    s.close();
+  });
+
   it('closes after ten unknown commands with 421 4.7.0 (policy), not 4.4.2', async () => {
     const s = await RawSmtp.connect(port);
     for (let i = 0; i < 9; i++) expect((await s.command('BOGUS'))[0]).toMatch(/^500 /);
