@@ -119,7 +119,9 @@ if (!(PATCHED in connection)) {
       const shape = colonShape(command);
       const line = shape ? String(command) : '';
       if (shape === 'spaced' && (spaced.test(line) || spacedBefore.test(line))) {
-        this.send(501, `${enhanced} Bad ${what} address syntax: no space is allowed around the colon (${prefix}:<address>)`);
+        // Both mistakes at once, or the next try (the space gone) meets the second one unexplained.
+        const brackets = /:\s*</.test(line) ? '' : ', and the address goes in angle brackets';
+        this.send(501, `${enhanced} Bad ${what} address syntax: no space is allowed around the colon${brackets} (${prefix}:<address>)`);
         return callback();
       }
       // smtp-server refuses any path not in angle brackets (RFC 5321 §4.1.2: Path = "<" Mailbox ">")

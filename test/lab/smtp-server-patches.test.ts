@@ -89,6 +89,9 @@ describe('smtp-server patches', () => {
     // 501 that named the space only: the brackets were never mentioned (RFC 5321 §4.1.2: Path = "<" Mailbox ">").
     const s = await RawSmtp.connect(port);
     await s.command('EHLO client.test');
+    expect(await s.command('MAIL FROM: alice@example.com')).toEqual([
+      '501 5.1.7 Bad sender address syntax: no space is allowed around the colon, and the address goes in angle brackets (MAIL FROM:<address>)',
+    ]);
     expect(await s.command('MAIL FROM:alice@example.com')).toEqual(['501 5.1.7 Bad sender address syntax: the address goes in angle brackets (MAIL FROM:<address>)']);
     await s.command('MAIL FROM:<alice@example.com>');
     expect(await s.command('RCPT TO:bob@example.com')).toEqual(['501 5.1.3 Bad recipient address syntax: the address goes in angle brackets (RCPT TO:<address>)']);
