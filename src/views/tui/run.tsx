@@ -84,7 +84,8 @@ async function runInk(app: React.ReactElement, opts: InkOptions & { ownCtrlC?: b
 }
 
 export function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<void> {
-  return runInk(<TutorApp tutor={tutor} directProse />, opts);
+  // TutorApp takes Ctrl+C itself: in a message it asks before quitting.
+  return runInk(<TutorApp tutor={tutor} directProse />, { ...opts, ownCtrlC: true });
 }
 
 export function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string; filter?: string; wire?: boolean } = {}): Promise<void> {

@@ -4,7 +4,7 @@
  * terminal, because at full height ink repaints the whole screen on every frame.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Box, Static, Text, useApp, useStdout } from 'ink';
+import { Box, Static, Text, useApp, useInput, useStdout } from 'ink';
 import type { TutorState } from '../../lessons/tutor.js';
 import type { TutorView } from './tutor-view.js';
 import { useEventFrames } from './use-event-frames.js';
@@ -44,7 +44,7 @@ const KEYS_HELP = [
   '  ↑ / ↓          earlier lines (history)',
   '  ← / →          move in the line; Ctrl+A / Ctrl+E start / end; Ctrl+U clears',
   '  PgUp / PgDn    page :read and :help (↑/↓ a line; q or Esc closes them)',
-  '  Ctrl+C         quit (so does :quit)',
+  '  Ctrl+C         quit (so does :quit); in a message it asks first',
 ].join('\n');
 
 /** A message line as it goes on the wire (dot-stuffed), drawn as the transcript will draw it. */
@@ -87,6 +87,14 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   useEffect(() => {
     if (state.done) exit();
   }, [state.done, exit]);
+  // Ctrl+C quits, as ink's own handling did, except in a message: there it asks first, as :quit does
+  // (a newcomer pressed it to drop the message, and lost the tutor with no word on the message), and a
+  // second Ctrl+C, at the question, quits.
+  useInput((input, key) => {
+    if (!(key.ctrl && input === 'c')) return;
+    if (dataMode.current && confirming.current === undefined) chain.current = chain.current.then(() => tutor.submit(':quit'));
+    else exit();
+  });
 
   const submit = useCallback(
     (line: string) => {
