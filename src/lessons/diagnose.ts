@@ -64,7 +64,7 @@ export function dotWithBlanks(line: string): string {
 export function quitWithParameters(line: string): string | undefined {
   const m = /^\s*QUIT\s+(\S.*)$/i.exec(line);
   if (!m) return undefined;
-  return `QUIT takes no parameters (RFC 5321 §4.1.1.10: just \`QUIT\`), so \`${m[1]!.trim()}\` after it is a syntax error: this server let it pass with 221, a stricter one may answer 501 (RFC 5321 §4.2.3). Type \`QUIT\` with nothing after it.`;
+  return `QUIT takes no parameters (RFC 5321 §4.1.1.10: just \`QUIT\`), so \`${m[1]!.trim()}\` after it is a syntax error: this server let it pass with 221, a stricter one may answer 501 (RFC 5321 §4.2.3). The command is \`QUIT\` alone, nothing after it.`;
 }
 
 /** `;` where `:pipeline` wants `|`. */
