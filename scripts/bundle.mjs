@@ -402,11 +402,22 @@ const tutorBuild = build({
  * process's ~100 properties a dozen times). The objects are only read, so one per builtin serves them
  * all: __toESB (the banner) keeps it.
  */
+/**
+ * esbuild's charset 'ascii' escapes every non-ASCII character except those in regular expression
+ * literals (`/(§|\bsection\s+)/`, `/…/`), which it leaves as UTF-8. Read as latin1, `§` became two
+ * characters and such a pattern never matched in the tutor: every lesson of an instructor's own folder
+ * was refused as citing no RFC section. What remains is escaped here: `\uXXXX` means the same character
+ * in a regular expression, a string and a template, and nothing else in the output holds any.
+ */
+function asciiOnly(text) {
+  return text.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 // Both at once: esbuild works on each in its own threads.
 const [result, tutorResult] = await Promise.all([esBuild, tutorBuild]);
 for (const out of tutorResult.outputFiles) {
   const tmp = `${out.path}.${process.pid}.tmp`;
-  await writeFile(tmp, out.path.endsWith('.cjs') ? out.text.replaceAll('__toESM(require("node:', '__toESB(require("node:') : out.contents);
+  await writeFile(tmp, out.path.endsWith('.cjs') ? asciiOnly(out.text.replaceAll('__toESM(require("node:', '__toESB(require("node:')) : out.contents);
   await rename(tmp, out.path);
 }
 
