@@ -19,19 +19,23 @@ describe(':lessons in the plain tutor', () => {
     const r = await runCli(['--port', '0', '--data-dir', path.join(tmp, 'data'), '--color=false'], { input: ':lessons\n:read\n:quit\n', env: { COLUMNS: '80' } });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
-    const first = lines.findIndex((l) => /^ {0,2}1\. 01-connection/.test(l));
+    const first = lines.findIndex((l) => /^[ ▸] {0,2}1\. 01-connection/.test(l));
     expect(first, r.stdout).toBeGreaterThan(0);
     // The bar above it, as above :read's reading.
     expect(lines[first - 1]).toMatch(/^═{60}$/);
     const block = lines.slice(first, lines.indexOf('═'.repeat(60), first));
     // Every lesson starts a line of its own, its number, id and status lined up under the first's.
-    const starts = block.filter((l) => /^ ?\d+\. /.test(l));
+    const row = /^[ ▸] ?\d+\. /;
+    const starts = block.filter((l) => row.test(l));
     expect(starts).toHaveLength(22);
     const statusColumn = starts[0]!.indexOf('current');
     expect(statusColumn).toBeGreaterThan(20);
     for (const l of starts.slice(1)) expect(l.slice(statusColumn)).toMatch(/^(to do|done|skipped|current)/);
     for (const l of block) expect(l.length).toBeLessThanOrEqual(80);
     // A wrapped title hangs under the id, not at the left edge.
-    for (const l of block.filter((x) => !/^ ?\d+\. /.test(x))) expect(l).toMatch(/^ {4}\S/);
+    // The lesson the tutor is in carries the mark, said under the list.
+    expect(starts.filter((l) => l.startsWith('▸'))).toEqual([expect.stringMatching(/^▸ 1\. 01-connection/)]);
+    expect(block.at(-1)).toBe('▸ marks the lesson you are in.');
+    for (const l of block.slice(0, -1).filter((x) => !row.test(x))) expect(l).toMatch(/^ {5}\S/);
   });
 });

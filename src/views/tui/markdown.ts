@@ -256,7 +256,8 @@ export function renderLessonList(text: string, width: number): StyledLine[] {
   return text.split('\n').flatMap((line) => {
     const cut = line.indexOf(' [');
     const glued = cut > 0 ? line.slice(0, cut).replace(/ /g, NO_BREAK) + line.slice(cut) : line;
-    return wrapText({ text: glued }, width, [], [{ text: '    ' }]).map((l) => l.map((s) => ({ ...s, text: s.text.replaceAll(NO_BREAK, ' ') })));
+    // A wrapped title hangs under the id: the row's mark (▸ or a space), its number and ". " before it.
+    return wrapText({ text: glued }, width, [], [{ text: '     ' }]).map((l) => l.map((s) => ({ ...s, text: s.text.replaceAll(NO_BREAK, ' ') })));
   });
 }
 
