@@ -123,7 +123,7 @@ function whyBounced(e: Extract<LabEvent, { type: 'bounced' }>): string {
     case 'permanent':
       return ` — a permanent refusal (5xx), not retried`;
     case 'no-mx':
-      return ` — the domain has no mail host (no MX, NXDOMAIN)`;
+      return ` — the domain does not exist (NXDOMAIN), so there is no host to deliver to`;
     case 'null-mx':
       return ` — the domain accepts no mail (null MX, RFC 7505)`;
     default:
