@@ -270,6 +270,13 @@ const DNS_USAGE = 'Usage: :dns <name> [A|AAAA|MX|TXT], e.g. :dns _dmarc.example.
 
 async function dnsLookup(t: TutorCommandHost, arg: string): Promise<void> {
   const [name, type = 'A', ...rest] = arg.split(/\s+/).filter(Boolean);
+  // The records lessons 18 to 20 look up are TXT records by another name: say which type holds them.
+  const kind = /^(SPF|DKIM|DMARC)$/i.exec(type)?.[1]?.toUpperCase();
+  if (name && !rest.length && kind) {
+    const where = kind === 'SPF' ? `the domain itself: :dns ${name} TXT` : kind === 'DKIM' ? `<selector>._domainkey.<domain>: :dns lab._domainkey.example.com TXT` : `_dmarc.<domain>: :dns _dmarc.${name.replace(/^_dmarc\./i, '')} TXT`;
+    const cite = kind === 'SPF' ? 'RFC 7208 §3.1' : kind === 'DKIM' ? 'RFC 6376 §3.6.2.1' : 'RFC 7489 §6.1';
+    return t.say('error', `${kind} is not a DNS record type: ${kind} records are TXT records, at ${where} (${cite}).`);
+  }
   if (!name || rest.length || !/^(A|AAAA|MX|TXT)$/i.test(type)) return t.say('error', DNS_USAGE);
   const lab = t.currentLab;
   if (!lab.dns) return t.say('error', 'This lab has no DNS of its own.');

@@ -21,6 +21,15 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(said.at(-1)).toMatchObject({ kind: 'error', text: expect.stringMatching(/^Usage: :dns <name>/) });
   });
 
+  it(':dns example.com SPF (a newcomer\'s guess) says SPF records are TXT records, and where the others live', async () => {
+    const { t, said, send } = await start('18-spf');
+    await send([':dns example.com SPF']);
+    expect(said.at(-1)).toMatchObject({ kind: 'error', text: 'SPF is not a DNS record type: SPF records are TXT records, at the domain itself: :dns example.com TXT (RFC 7208 §3.1).' });
+    await send([':dns example.com DMARC']);
+    expect(said.at(-1)!.text).toMatch(/DMARC records are TXT records, at _dmarc\.<domain>: :dns _dmarc\.example\.com TXT \(RFC 7489 §6\.1\)/);
+    expect(t.state().step?.index).toBe(0);
+  });
+
   it(':spoof shows the forger refused with 550 5.7.1 and the verdict behind it', async () => {
     const { said, send, transcript } = await start('20-dmarc');
     await send([':spoof']);
