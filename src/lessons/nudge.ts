@@ -38,7 +38,7 @@ export function nudgeFor(
     return tlsAlreadyActive(runner.stepIndex + 1, session.implicitTls);
   }
   const n = runner.stepIndex + 1;
-  const instead = insteadOfNoop(step.expect, verb, n);
+  const instead = nearMissWords(step.expect, verb, n);
   if (instead) return instead;
   if (!missesStepKind(step.expect, verb)) return undefined;
   // A command outside the transaction's order that one part of the step asks for, done right (a
@@ -59,13 +59,18 @@ export function nudgeFor(
 }
 
 /**
- * A command that also gets a 2xx without sending mail, where the step asks for NOOP: what it did,
- * and what NOOP is for. HELP and RSET fit "check the server is there" loosely; NOOP is the one
- * command whose only effect is a 250 (RFC 5321 §4.1.1.9).
+ * An accepted command next to the one the step asks for: HELO where it wants EHLO; and a command that
+ * also gets a 2xx without sending mail where it asks for NOOP: what it did, and what NOOP is for. HELP
+ * and RSET fit "check the server is there" loosely; NOOP is the one command whose only effect is a 250
+ * (RFC 5321 §4.1.1.9).
  */
-function insteadOfNoop(p: Predicate, verb: string, step: number): string | undefined {
+function nearMissWords(p: Predicate, verb: string, step: number): string | undefined {
   const v = verb.toUpperCase();
-  if (!stepVerbs(p).has('NOOP') || v === 'NOOP') return undefined;
+  // HELO where the step wants EHLO (lesson 15 step 1): accepted, and yet no list of extensions.
+  const verbs = stepVerbs(p);
+  if (v === 'HELO' && verbs.has('EHLO') && !verbs.has('HELO'))
+    return `HELO was accepted, but step ${step} asks for EHLO: HELO is the original greeting and its reply lists no extensions; EHLO's does (RFC 5321 §4.1.1.1, §2.2.1).`;
+  if (!verbs.has('NOOP') || v === 'NOOP') return undefined;
   const noop = `The command whose only effect is a 250 is \`NOOP\` (RFC 5321 §4.1.1.9), and step ${step} asks for it.`;
   if (v === 'HELP') return `That worked: HELP changes nothing either, but it asks for help text (RFC 5321 §4.1.1.8). ${noop}`;
   if (v === 'RSET') return `That worked, but RSET does change something: it aborts the mail transaction, if one is open (RFC 5321 §4.1.1.5). ${noop}`;

@@ -179,6 +179,17 @@ describe('lesson 6 step 4: check the server is still there', () => {
   });
 });
 
+describe('lesson 15 step 1: HELO where the step asks for EHLO', () => {
+  it('is told why EHLO, not left with "asks for something else" (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('15-capstone');
+    await send(['HELO client.example']);
+    expect(t.state().step?.index).toBe(0);
+    expect(infos(said).at(-1)).toBe(
+      "HELO was accepted, but step 1 asks for EHLO: HELO is the original greeting and its reply lists no extensions; EHLO's does (RFC 5321 §4.1.1.1, §2.2.1).",
+    );
+  });
+});
+
 describe('lesson 1 step 2: QUIT with a parameter', () => {
   it('`QUIT now` gets 221 but does not pass; the tutor says QUIT has no parameters; a bare QUIT then passes', async () => {
     const { t, send, said } = await start('01-connection');
