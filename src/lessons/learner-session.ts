@@ -153,6 +153,21 @@ export class LearnerSession {
     await this.client.pipeline(lines);
   }
 
+  /**
+   * End the session as a client should: QUIT, the 221, the server's close. A server that does not
+   * answer in time is left as disconnect() leaves it.
+   */
+  async quit(ms = 1500): Promise<void> {
+    const id = this.client.session;
+    try {
+      await this.client.send('QUIT');
+    } catch {
+      // Closed meanwhile, or no reply: closed below all the same.
+    }
+    if (this.client.connected) await this.client.disconnect();
+    if (id !== undefined) await this.whenClosed(id, ms);
+  }
+
   /** Close the current session, and let its close event pass before anything is graded again. */
   async disconnect(ms = 1500): Promise<void> {
     const id = this.client.session;

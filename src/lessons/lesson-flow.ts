@@ -232,9 +232,14 @@ export class LessonFlow {
     this.lessonIdx = this.lessons.indexOf(lesson);
     this.everyLessonDone = false;
     const learner = this.host.learner;
-    if (learner.connected) {
-      this.host.say('info', 'Closing your session: each lesson starts on a fresh one.');
+    if (learner.connected && learner.dataMode) {
+      // A QUIT here would be a line of the message: the session is closed as it stands.
+      this.host.say('info', 'Closing your session: the message you were typing is dropped (it never got its final dot), and each lesson starts on a fresh session.');
       await learner.disconnect();
+    } else if (learner.connected) {
+      // As a client must end a session (RFC 5321 §4.1.1.10): the lessons teach it, so the tutor does it.
+      this.host.say('info', 'Closing your session with QUIT: each lesson starts on a fresh one.');
+      await learner.quit();
     }
     // Each lesson starts on a fresh session: a step that needs more of it (an open message) cannot be
     // done there, so a resume goes back to where that state is built again.

@@ -161,6 +161,21 @@ describe("the tutor's commands", () => {
     expect(JSON.parse(readFileSync(progressFile, 'utf8')).lessons['01-connection']).toMatchObject({ done: false, skipped: true });
   });
 
+  it(':lesson N ends the open session with QUIT, as the lessons teach; a message being typed is dropped and said so', async () => {
+    // Two newcomers read "your session S2 closed by the tutor, without QUIT" while the lessons say a client MUST send QUIT.
+    const { t, lab, said, send } = await start('03-envelope');
+    await send(['EHLO t.test', ':lesson 2']);
+    const first = lab.events.find((e) => e.type === 'session-close' && e.leg === 'inbound');
+    expect(first).toMatchObject({ reason: 'quit' });
+    expect(said.map((s) => s.text)).toContain('Closing your session with QUIT: each lesson starts on a fresh one.');
+    expect(t.state().lesson?.id).toBe('02-helo-ehlo');
+    // Inside a message a QUIT would be a line of it: the session is closed as it is, and that is said.
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: half', ':lesson 4']);
+    expect(said.map((s) => s.text)).toContain('Closing your session: the message you were typing is dropped (it never got its final dot), and each lesson starts on a fresh session.');
+    expect(lab.events.some((e) => e.type === 'queued')).toBe(false);
+    expect(t.state().lesson?.id).toBe('04-data');
+  });
+
   it(':lessons marks the lesson the tutor is in, also once it is done', async () => {
     // A learner who finished lesson 1 and typed :lessons saw it listed "done" like any other, and no
     // mark of where they were.
