@@ -141,12 +141,35 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
     dns,
     key,
     signForRelay(message, queueId) {
-      if (fromDomain(message) !== world.localDomain) return Promise.resolve(message);
+      const author = fromDomain(message);
+      if (author !== world.localDomain) {
+        // Why the receiver will read dkim=none, said once a message (a retry relays it again): a
+        // newcomer's message with no empty line after its header had its From: in the body, and
+        // nothing said why it alone went unsigned.
+        if (!signatures.has(queueId)) {
+          signatures.set(queueId, Promise.resolve(undefined));
+          if (signatures.size > SIGNATURES_KEPT) signatures.delete(signatures.keys().next().value!);
+          const why =
+            author === undefined
+              ? 'the message has no From: field in its header section, and a signature must cover From: (RFC 6376 §5.4)'
+              : `its From: domain is ${author}, and the lab signs only mail from its own domain, ${world.localDomain}`;
+          bus?.emit({ type: 'notice', stage: 'queue', level: 'info', message: `${queueId}: not DKIM-signed: ${why}` });
+        }
+        return Promise.resolve(message);
+      }
       let field = signatures.get(queueId);
       if (!field) {
         field = key().then((k) => sign(message, k)).then(
           (sig) => {
-            if (!sig) return undefined;
+            if (!sig) {
+              // mailauth signs nothing when no empty line ends the header section (all of it is then
+              // header, and it finds none to sign): the receiver reads dkim=none, and this says why.
+              const why = message.includes('\r\n\r\n')
+                ? 'the signer made no signature'
+                : 'the message has no empty line after its header fields, so the signer found no header section to sign, From: included (RFC 5322 §2.1, RFC 6376 §5.4)';
+              bus?.emit({ type: 'notice', stage: 'queue', level: 'info', message: `${queueId}: not DKIM-signed: ${why}` });
+              return undefined;
+            }
             bus?.emit({
               type: 'dkim-signed',
               stage: 'queue',

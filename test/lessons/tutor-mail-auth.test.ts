@@ -2,7 +2,7 @@
  * In the tutor: `:dns` answers from the lab's DNS, `:spoof` sets the forger off, and the plain view
  * shows the receiver's verdict and the refusal, as a learner without a terminal reads them.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tutorOnLabPerTest } from '../helpers/tutor.js';
 
 const start = tutorOnLabPerTest();
@@ -28,6 +28,24 @@ describe('the tutor\'s :dns and :spoof', () => {
     await send([':dns example.com DMARC']);
     expect(said.at(-1)!.text).toMatch(/DMARC records are TXT records, at _dmarc\.<domain>: :dns _dmarc\.example\.com TXT \(RFC 7489 §6\.1\)/);
     expect(t.state().step?.index).toBe(0);
+  });
+
+  it('a relayed message the lab does not sign says why (a newcomer\'s trial)', async () => {
+    // A message with no empty line after its header: mx.example.net read "dkim=none (message not
+    // signed)" for this message alone, and nothing said why.
+    const { lab, send } = await start('08-relay-mx');
+    const header = ['From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', 'Subject: hi'];
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', ...header, 'Hello Dave', '.']);
+    const isCheck = (e: (typeof lab.events)[number]) => e.type === 'auth-results' && !e.forged;
+    await vi.waitFor(() => expect(lab.events.some(isCheck)).toBe(true), { timeout: 10_000, interval: 50 });
+    const checked = lab.events.find(isCheck)!;
+    expect(checked.type === 'auth-results' && checked.dkim.map((d) => d.result)).toEqual(['none']);
+    const notice = lab.events.find((e) => e.type === 'notice' && e.message.includes('not DKIM-signed'));
+    expect(notice).toMatchObject({ message: expect.stringMatching(/: not DKIM-signed: the message has no empty line after its header fields, so the signer found no header section to sign/) });
+    expect(notice!.seq).toBeLessThan(checked.seq);
+    // From another domain than the lab's: not the lab's to sign, and said so.
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'From: Olga <olga@example.org>', 'Subject: hi', '', 'Hello', '.']);
+    await vi.waitFor(() => expect(lab.events.some((e) => e.type === 'notice' && e.message.includes('its From: domain is example.org'))).toBe(true), { timeout: 10_000, interval: 50 });
   });
 
   it(':spoof shows the forger refused with 550 5.7.1 and the verdict behind it', async () => {
