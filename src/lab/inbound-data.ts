@@ -9,7 +9,7 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { now, type EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
-import { DataLineSplitter, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
+import { DataLineSplitter, HOLDS_LF, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Now } from './date-now.js';
@@ -73,7 +73,7 @@ export function receiveMessage(
     host.emitDataLines(s, run, time);
     run = undefined;
   };
-  const splitter = new DataLineSplitter((head, omitted) => {
+  const splitter = new DataLineSplitter((head, omitted, ends) => {
     // The lone "." is said when the stream ends (below); whatever follows it is commands.
     if (head === '.' && !omitted) {
       ended = true;
@@ -81,8 +81,7 @@ export function receiveMessage(
     }
     // Dot-stuffed (RFC 5321 §4.5.2): the stored line has one dot fewer.
     tappedOctets += head.length + omitted + 2 - (head.charCodeAt(0) === 0x2e ? 1 : 0);
-    const lf = head.includes('\n');
-    if (lf) lineHeldLf = true;
+    if (ends & HOLDS_LF) lineHeldLf = true;
     if (omitted) lineCut = true;
     if (++lines > MAX_DATA_LINE_EVENTS) return;
     if (s.state.inData && !omitted) {
@@ -93,7 +92,7 @@ export function receiveMessage(
         host.emitStuffedLine(s, head, time);
       } else (run ??= []).push(head);
       // The notice about a bare CR or LF comes right after the line that holds it, as before runs.
-      if (lf || head.includes('\r')) {
+      if (ends !== 0) {
         endRun();
         host.noteBareLineEnd(s, head);
       }

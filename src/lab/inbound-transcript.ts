@@ -111,11 +111,12 @@ export class InboundTranscript {
     // Two named parameters, not `...args`: an array made for every line logged only to read two of it.
     const handle = (meta: { tnx?: string; cid?: string } | undefined, fmt?: unknown, line?: unknown) => {
       if (!meta?.cid || typeof fmt !== 'string') return;
+      // smtp-server logs strings; String() only for anything else (a call for every line otherwise).
       if (fmt === 'C:') {
-        this.emitWire(session(meta.cid), 'client', String(line ?? ''));
+        this.emitWire(session(meta.cid), 'client', typeof line === 'string' ? line : String(line ?? ''));
       } else if (fmt === 'S:') {
         const s = session(meta.cid);
-        const reply = String(line ?? '');
+        const reply = typeof line === 'string' ? line : String(line ?? '');
         // Most replies are one line: no array made for it (splitReply's own answer for them).
         if (!reply.includes('\n')) {
           if (reply !== '') this.emitWire(s, 'server', reply);
