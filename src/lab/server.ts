@@ -73,6 +73,8 @@ export interface InboundSession {
   open: boolean;
   /** Told that a line held a bare CR or LF (inbound-transcript.ts): once a session is enough. */
   warnedBareLineEnd: boolean;
+  /** The client as the Received: field names it, and what it was made from (inbound-data.ts). */
+  receivedFrom?: { address: string; name: string | undefined; text: string };
 }
 
 /**
