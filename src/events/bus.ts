@@ -105,7 +105,7 @@ export class EventBus {
     if (event.time === undefined) event.time = now();
     // A message line has no explanation (Annotations.explain returns none for `data`): not even a call for it.
     if (this.enrich && !(event.type === 'wire' && event.data) && event.explain === undefined && event.explainKey === undefined) this.enrich(event);
-    this.publish(event, 1);
+    this.publish(event, 1, false);
     return event;
   }
 
@@ -120,10 +120,11 @@ export class EventBus {
     const run = input as MessageLines;
     run.seq = this.seq + 1;
     this.seq += n;
-    this.publish(run, n);
+    this.publish(run, n, true);
   }
 
-  private publish(item: LabEvent | MessageLines, weight: number): void {
+  /** `run`: the item is a run of message lines (the caller knows; asking the item is a lookup on an object of any of the events' shapes). */
+  private publish(item: LabEvent | MessageLines, weight: number, run: boolean): void {
     this.keep(item, weight);
     // A listener may emit (the lesson runner grades inside the event that passed a step, and the tutor
     // then speaks): that event waits until every listener has the one before it, so each listener sees
@@ -134,8 +135,11 @@ export class EventBus {
     }
     this.dispatching = true;
     try {
-      this.dispatch(item);
-      for (let i = 0; i < this.waiting.length; i++) this.dispatch(this.waiting[i]!);
+      this.dispatch(item, run);
+      for (let i = 0; i < this.waiting.length; i++) {
+        const waited = this.waiting[i]!;
+        this.dispatch(waited, isMessageLines(waited));
+      }
     } finally {
       // Setting an array's length is a call into the runtime: only when something waited.
       if (this.waiting.length !== 0) this.waiting.length = 0;
@@ -165,15 +169,15 @@ export class EventBus {
     this.weight += weight;
   }
 
-  private dispatch(item: LabEvent | MessageLines): void {
-    if (!isMessageLines(item)) {
+  private dispatch(item: LabEvent | MessageLines, run: boolean): void {
+    if (!run) {
       for (const l of this.listeners) this.tell(l, item);
       return;
     }
     let events: LabEvent[] | undefined;
     for (const l of this.listeners) {
       if (l.runs) this.tell(l, item);
-      else for (const e of (events ??= expandLines(item))) this.tell(l, e);
+      else for (const e of (events ??= expandLines(item as MessageLines))) this.tell(l, e);
     }
   }
 

@@ -9,7 +9,7 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { now, type EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
-import { DataLineSplitter, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
+import { DataLineSplitter, HOLDS_LF, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
 import { smtpError } from '../protocol/reply.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Now } from './date-now.js';
@@ -73,7 +73,7 @@ export function receiveMessage(
     host.emitDataLines(s, run, time);
     run = undefined;
   };
-  const splitter = new DataLineSplitter((head, omitted) => {
+  const splitter = new DataLineSplitter((head, omitted, ends) => {
     // The lone "." is said when the stream ends (below); whatever follows it is commands.
     if (head === '.' && !omitted) {
       ended = true;
@@ -81,8 +81,7 @@ export function receiveMessage(
     }
     // Dot-stuffed (RFC 5321 §4.5.2): the stored line has one dot fewer.
     tappedOctets += head.length + omitted + 2 - (head.charCodeAt(0) === 0x2e ? 1 : 0);
-    const lf = head.includes('\n');
-    if (lf) lineHeldLf = true;
+    if (ends & HOLDS_LF) lineHeldLf = true;
     if (omitted) lineCut = true;
     if (++lines > MAX_DATA_LINE_EVENTS) return;
     if (s.state.inData && !omitted) {
@@ -93,7 +92,7 @@ export function receiveMessage(
         host.emitStuffedLine(s, head, time);
       } else (run ??= []).push(head);
       // The notice about a bare CR or LF comes right after the line that holds it, as before runs.
-      if (lf || head.includes('\r')) {
+      if (ends !== 0) {
         endRun();
         host.noteBareLineEnd(s, head);
       }
@@ -154,7 +153,7 @@ export function receiveMessage(
     // The Received: field names the queue id, so a trace header leads to the queue's log (Postfix's way).
     const queueId = newQueueId();
     const recipients = session.envelope.rcptTo.map((r) => canonicalRecipient(host.world, r.address));
-    const header = receivedHeader(host.world, session, recipients, queueId);
+    const header = receivedHeader(host.world, s, session, recipients, queueId);
     const message = ownBuffer(header, chunks, received);
     chunks = [];
     // A strict relay: no bare LF gets through to be read as a line end further on (smuggling.ts).
@@ -229,13 +228,19 @@ function canonicalRecipient(world: World, address: string): string {
 }
 
 /** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */
-function receivedHeader(world: World, session: SMTPServerSession, recipients: string[], queueId: string): string {
+function receivedHeader(world: World, s: InboundSession, session: SMTPServerSession, recipients: string[], queueId: string): string {
   const helo = session.hostNameAppearsAs || 'unknown';
+  // The client's address as Received: gives it, read once a session (a regular expression a message otherwise).
+  let from = s.receivedFrom;
+  if (from?.address !== session.remoteAddress || from.name !== session.clientHostname) {
+    from = { address: session.remoteAddress, name: session.clientHostname, text: tcpInfo(session.remoteAddress, session.clientHostname) };
+    s.receivedFrom = from;
+  }
   // RFC 3848: ESMTP plus S for TLS and A for an authenticated client (ESMTPS, ESMTPA, ESMTPSA).
   const protocol = receivedWith(session.openingCommand, !!session.secure, !!session.user);
   const forPart = recipients.length === 1 ? `\r\n\tfor <${recipients[0]}>` : '';
   return (
-    `Received: from ${helo} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
+    `Received: from ${helo} (${from.text})\r\n` +
     `\tby ${world.hostname} (smtp-lab) with ${protocol} id ${queueId}${forPart};\r\n` +
     `\t${rfc5322Now()}\r\n`
   );

@@ -13,8 +13,9 @@ import { parseReplyLine, splitReply } from '../protocol/reply.js';
 import { format as formatAnnotation, type Annotations } from '../data/annotations.js';
 import type { InboundSession } from './server.js';
 
-/** Sessions already told that a line held a bare CR or LF: once per session is enough. */
-const warnedBareLineEnd = new WeakSet<InboundSession>();
+/** A wire event as emitWire makes it: `seq` and `time` present and undefined, for the bus to stamp. */
+type SlottedWireEvent = Omit<WireEvent, 'seq' | 'time'> & { seq?: undefined; time?: undefined };
+
 
 export class InboundTranscript {
   constructor(
@@ -46,9 +47,10 @@ export class InboundTranscript {
 
   /** The first line of a session that holds a bare CR or LF gets a notice after it (once a session). */
   noteBareLineEnd(s: InboundSession, line: string): void {
-    const note = warnedBareLineEnd.has(s) ? undefined : this.annotations.bareLineEndNotice(line);
+    if (s.warnedBareLineEnd) return;
+    const note = this.annotations.bareLineEndNotice(line);
     if (!note) return;
-    warnedBareLineEnd.add(s);
+    s.warnedBareLineEnd = true;
     this.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: note });
   }
 
@@ -58,21 +60,27 @@ export class InboundTranscript {
     // A message line cut short reads as shownDataLine words it; every other line is as it came.
     const shownLine = omittedOctets > 0 ? shownDataLine(line, omittedOctets).line : line;
     // readWireLine's reading, its parts asked for directly: no objects made to carry the answer across
-    // (a command or reply a line, several a message). One literal, the same fields in the same order.
-    let event: Omit<WireEvent, 'seq' | 'time'>;
+    // (a command or reply a line, several a message). One literal, the same fields in the same order,
+    // ending with the `seq` and `time` the bus stamps (undefined until then, as the bus expects of a
+    // new event): they are the object's own slots from the start, where fields added one by one after
+    // the literal each changed its shape and grew a second store for them (three times for a reply).
+    let event: SlottedWireEvent;
     if (direction === 'client') {
       const c = classifyClientLine(state, shownLine);
-      event =
-        omittedOctets > 0
-          ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: c.stage }
-          : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: c.stage };
-      if (c.data) event.data = true;
-      else {
-        event.verb = c.verb;
-        // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
-        // went out. The first command answers the greeting, so it is never counted (that is early talking).
-        if (!inData && this.countCommand(s)) event.pipelined = true;
-      }
+      const stage = c.stage;
+      // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
+      // went out. The first command answers the greeting, so it is never counted (that is early talking).
+      const pipelined = !c.data && !inData && this.countCommand(s);
+      if (omittedOctets > 0) {
+        event = { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage };
+        if (c.data) event.data = true;
+        else {
+          event.verb = c.verb;
+          if (pipelined) event.pipelined = true;
+        }
+      } else if (c.data) event = { type: 'wire', session: s.id, leg, direction, line: shownLine, stage, data: true, seq: undefined, time: undefined };
+      else if (pipelined) event = { type: 'wire', session: s.id, leg, direction, line: shownLine, stage, verb: c.verb, pipelined: true, seq: undefined, time: undefined };
+      else event = { type: 'wire', session: s.id, leg, direction, line: shownLine, stage, verb: c.verb, seq: undefined, time: undefined };
     } else {
       const c = classifyServerLine(state, shownLine);
       const reply = parseReplyLine(shownLine);
@@ -82,13 +90,12 @@ export class InboundTranscript {
       }
       // smtp-server's idle timeout says so in its 421; other 421s close for other reasons.
       if (reply?.code === 421 && /timeout/i.test(reply.text)) s.timedOut = true;
+      const code = reply?.code;
+      const enhanced = reply?.enhanced;
       event =
         omittedOctets > 0
-          ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: c.stage }
-          : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: c.stage };
-      event.code = reply?.code;
-      event.enhanced = reply?.enhanced;
-      event.replyTo = c.verb;
+          ? { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage: c.stage, code, enhanced, replyTo: c.verb }
+          : { type: 'wire', session: s.id, leg, direction, line: shownLine, stage: c.stage, code, enhanced, replyTo: c.verb, seq: undefined, time: undefined };
     }
     this.bus.emit(event);
     if (direction === 'client') this.noteBareLineEnd(s, line);
@@ -116,11 +123,12 @@ export class InboundTranscript {
     // Two named parameters, not `...args`: an array made for every line logged only to read two of it.
     const handle = (meta: { tnx?: string; cid?: string } | undefined, fmt?: unknown, line?: unknown) => {
       if (!meta?.cid || typeof fmt !== 'string') return;
+      // smtp-server logs strings; String() only for anything else (a call for every line otherwise).
       if (fmt === 'C:') {
-        this.emitWire(session(meta.cid), 'client', String(line ?? ''));
+        this.emitWire(session(meta.cid), 'client', typeof line === 'string' ? line : String(line ?? ''));
       } else if (fmt === 'S:') {
         const s = session(meta.cid);
-        const reply = String(line ?? '');
+        const reply = typeof line === 'string' ? line : String(line ?? '');
         // Most replies are one line: no array made for it (splitReply's own answer for them).
         if (!reply.includes('\n')) {
           if (reply !== '') this.emitWire(s, 'server', reply);

@@ -71,6 +71,10 @@ export interface InboundSession {
   linesInAtLastReply: number;
   closeReason?: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
   open: boolean;
+  /** Told that a line held a bare CR or LF (inbound-transcript.ts): once a session is enough. */
+  warnedBareLineEnd: boolean;
+  /** The client as the Received: field names it, and what it was made from (inbound-data.ts). */
+  receivedFrom?: { address: string; name: string | undefined; text: string };
 }
 
 /**
@@ -204,7 +208,7 @@ export class LabServer {
   private session(cid: string): InboundSession {
     let s = this.sessions.get(cid);
     if (!s) {
-      s = { id: `S${++sessionNumber}`, state: newSessionStageState(), remoteAddress: '', remotePort: 0, open: true, commands: 0, linesInAtLastReply: 0 };
+      s = { id: `S${++sessionNumber}`, state: newSessionStageState(), remoteAddress: '', remotePort: 0, open: true, commands: 0, linesInAtLastReply: 0, warnedBareLineEnd: false };
       this.sessions.set(cid, s);
     }
     return s;

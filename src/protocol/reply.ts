@@ -38,9 +38,17 @@ export function parseReplyLine(line: string): ReplyLine | undefined {
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
-/** What `.` in a regular expression does not match: the reply-line pattern fails on these. */
+/**
+ * What `.` in a regular expression does not match: the reply-line pattern fails on these. One pass
+ * over a reply's text (tens of characters), not four searches, two of them for characters that a
+ * one-byte string cannot even hold.
+ */
 function hasLineBreak(text: string): boolean {
-  return text.includes('\n') || text.includes('\r') || text.includes('\u2028') || text.includes('\u2029');
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
 }
 
 /** After "N.", up to three digits, ".", up to three digits: where the code ends, or -1. */

@@ -1,6 +1,6 @@
 /** DATA bytes into message lines: CRLF only, across chunk boundaries, long lines cut with a count. */
 import { describe, expect, it } from 'vitest';
-import { DataLineSplitter, MAX_DATA_LINE_OCTETS, shownDataLine } from '../../src/protocol/wire.js';
+import { DataLineSplitter, HOLDS_CR, HOLDS_LF, MAX_DATA_LINE_OCTETS, shownDataLine } from '../../src/protocol/wire.js';
 
 function split(chunks: string[]): [string, number][] {
   const out: [string, number][] = [];
@@ -18,6 +18,33 @@ describe('DataLineSplitter', () => {
 
   it('keeps a bare CR or LF inside the line (RFC 5321 §2.3.8: only CRLF ends a line)', () => {
     expect(split(['a\rb\nc\r\n'])).toEqual([['a\rb\nc', 0]]);
+  });
+
+  it('says which bare line ends each line holds, however the bytes are cut into chunks', () => {
+    const ends = (chunks: string[]): [string, number][] => {
+      const out: [string, number][] = [];
+      const s = new DataLineSplitter((head, _omitted, bare) => void out.push([head, bare]));
+      for (const c of chunks) s.push(Buffer.from(c, 'latin1'));
+      s.finish();
+      return out;
+    };
+    const text = 'plain\r\na\rb\r\nc\nd\r\n\r\r\n\n\n\r\ne\rf\ng\r\nlast\r';
+    const expected: [string, number][] = [
+      ['plain', 0],
+      ['a\rb', HOLDS_CR],
+      ['c\nd', HOLDS_LF],
+      ['\r', HOLDS_CR],
+      ['\n\n', HOLDS_LF],
+      ['e\rf\ng', HOLDS_CR | HOLDS_LF],
+      ['last\r', HOLDS_CR],
+    ];
+    expect(ends([text])).toEqual(expected);
+    // Every cut into two chunks, and one octet a chunk: the same lines, the same answers.
+    for (let i = 1; i < text.length; i++) expect(ends([text.slice(0, i), text.slice(i)])).toEqual(expected);
+    expect(ends([...text])).toEqual(expected);
+    // A chunk past the small-chunk size takes the other path.
+    const big = `${'y'.repeat(5000)}\r\n${text}`;
+    expect(ends([big])).toEqual([['y'.repeat(MAX_DATA_LINE_OCTETS), 0], ...expected]);
   });
 
   it('keeps the first 998 octets of a long line and counts the rest, the CR of a straddling CRLF included', () => {
