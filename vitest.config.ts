@@ -53,7 +53,7 @@ class WaitingFirst extends BaseSequencer {
 export default defineConfig({
   plugins: [srcAsBuilt],
   test: {
-    globalSetup: ['./test/helpers/fresh-dist.ts'],
+    globalSetup: ['./test/helpers/fresh-dist.ts', './test/helpers/code-cache.ts'],
     server: { deps: { external: [new RegExp(`^${DIST.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)] } },
     include: ['test/**/*.test.{ts,tsx}'],
     testTimeout: 60_000,
