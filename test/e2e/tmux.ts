@@ -27,12 +27,13 @@ export function bundle(): void {
 export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * The command a pane runs: smtp-lab `args`, its progress files and the tutor's code cache under `home`
- * (never the developer's; each test's first tutor start makes its cache, as a new user's does).
+ * The command a pane runs: smtp-lab `args`, its progress files under `home`, the tutor's code cache the
+ * run's own (test/helpers/code-cache.ts; under `home` when there is none), never the developer's.
  */
 export function smtpLabCommand(args: string[], home: string): string {
   const q = shellQuote;
-  return `cd ${q(ROOT)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} XDG_CACHE_HOME=${q(path.join(home, 'cache'))} ${q(process.execPath)} ${q(path.join(ROOT, 'bin/smtp-lab.js'))} ${args.map(q).join(' ')}`;
+  const cache = process.env.SMTP_LAB_TEST_CACHE_HOME ?? path.join(home, 'cache');
+  return `cd ${q(ROOT)} && exec env XDG_STATE_HOME=${q(path.join(home, 'state'))} XDG_CACHE_HOME=${q(cache)} ${q(process.execPath)} ${q(path.join(ROOT, 'bin/smtp-lab.js'))} ${args.map(q).join(' ')}`;
 }
 
 export function tmuxMissing(): string | undefined {
