@@ -77,6 +77,22 @@ describe('the layout of what the tutor says', () => {
     expect(f.slice(f.indexOf('hint 1:')).replace(/\s+/g, ' ')).toContain('it asks the server for help.');
   });
 
+  it("a long hint under a long instruction is whole at 80×24: lesson 22's :grade command to copy (review)", async () => {
+    // With the transcript keeping one clipped line of a hint, the pane is where it is read: the
+    // instruction had first claim on its lines, and cut the command the learner must copy.
+    const tutor = new FakeTutor();
+    const instruction =
+      'Now grade it: `:grade` and your command line. Your program must send the message in `{message}` (some of its lines start with a dot) and wait at most `{timeout}` seconds for a reply. The grader runs it against a fresh lab, normally and against five faults (a 421 greeting, 451 to MAIL, 550 to RCPT, 554 after the dot, a server that stops answering), and scores how it behaves.';
+    // As the tutor says it, its placeholders filled in with this run's values.
+    const hint =
+      'Type `:grade swaks --server 127.0.0.1 --port 40123 -f alice@example.com -t bob@example.com --data /root/.local/state/smtp-lab/data/own-client/message.eml --timeout 10` and press Enter.';
+    tutor.set({ lesson: { id: 'x', title: 'Bring your own client', stage: ['connection'], index: 21, total: 22 }, step: { index: 1, total: 3, instruction }, hints: ['first', hint] });
+    const { lastFrame } = await renderTutorApp(tutor, {}, 80);
+    const f = await until(lastFrame, (t) => t.includes('hint 2:') && t.split('\n').every((l) => l.length <= 80));
+    expect(f.slice(f.indexOf('hint 2:')).replace(/\s+/g, ' ')).toContain('--timeout 10 and press Enter.');
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+  });
+
   it('the footer fits the live width with every counter whole, and the live area stays compact at 80×24', async () => {
     const tutor = new FakeTutor();
     const long = 'Now introduce yourself the modern way, with `EHLO client.example`, and read every line of the answer; then say `noop` in lower case and close with `QUIT`, reading each reply as it comes.';
@@ -115,7 +131,7 @@ describe('the layout of what the tutor says', () => {
       hints: ['Header: From:, To:, Subject:, Date:, an empty line, a body line, and last a line with only `.` on it (one dot, nothing else).', hint],
     });
     const { lastFrame } = await renderTutorApp(tutor, {}, 80);
-    const f = await until(lastFrame, (t) => t.includes('hint 2:'));
+    const f = await until(lastFrame, (t) => t.includes('hint 2:') && t.split('\n').every((l) => l.length <= 80));
     const pane = f.slice(f.indexOf('hint 2:'));
     expect(pane).toContain('12:00:00 +0000');
     expect(pane).toContain('(one dot, nothing else).');

@@ -34,10 +34,11 @@ export function LessonPane({ state, width, maxLines }: LessonPaneProps) {
   const hint = hints.length > 0 ? hints[hints.length - 1] : undefined;
   const instruction = step ? wrapSegs(parseInline(step.instruction, md), textWidth, indent) : [];
   const hinted = hint ? wrapSegs(parseInline(hint, md, { color: 'magenta' }), textWidth, [...indent, { text: `hint ${hints.length}: `, color: 'magenta' }], indent) : [];
-  // The latest hint, whole when it fits beside the instruction (shown only here, so it comes first):
-  // a hint that lists the lines to type is read while they are typed, and by then the transcript has
-  // scrolled its copy away (lesson 8's second hint was cut at "Date: Sat, 28 Nov 2026…").
-  const hintBudget = hint ? Math.max(1, Math.min(hinted.length, maxLines - instruction.length)) : 0;
+  // The latest hint first, whole (the transcript keeps only a clipped line of it): a hint that lists the
+  // lines to type is read while they are typed (lesson 8's second hint was cut at "Date: Sat, 28 Nov
+  // 2026…", lesson 22's lost the :grade command to copy). The instruction, read in full before the
+  // hint was asked for, keeps at least two lines.
+  const hintBudget = hint ? Math.max(1, Math.min(hinted.length, maxLines - Math.min(2, instruction.length))) : 0;
   const hintLines = hint ? clampStyled(hinted, textWidth, hintBudget) : [];
   const instructionLines = step ? clampStyled(instruction, textWidth, Math.max(1, maxLines - hintLines.length)) : [];
   return (
