@@ -154,15 +154,18 @@ export class LearnerSession {
   }
 
   /**
-   * End the session as a client should: QUIT, the 221, the server's close. A server that does not
-   * answer in time is left as disconnect() leaves it.
+   * End the session as a client should: QUIT, the 221, the server's close. A server that has not
+   * answered within `ms` (a tarpit, a delayed QUIT) is left as disconnect() leaves it; so is a session
+   * whose 334 awaits an AUTH answer, where a QUIT would be taken as that answer (RFC 4954 §4).
    */
   async quit(ms = 1500): Promise<void> {
     const id = this.client.session;
-    try {
-      await this.client.send('QUIT');
-    } catch {
+    if (!this.client.awaitingSasl) {
       // Closed meanwhile, or no reply: closed below all the same.
+      const answered = this.client.send('QUIT').catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([answered, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+      clearTimeout(timer);
     }
     if (this.client.connected) await this.client.disconnect();
     if (id !== undefined) await this.whenClosed(id, ms);

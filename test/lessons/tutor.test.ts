@@ -176,6 +176,27 @@ describe("the tutor's commands", () => {
     expect(t.state().lesson?.id).toBe('04-data');
   });
 
+  it(':lesson N does not wait on a server that holds its replies, nor send QUIT as an AUTH answer (review)', async () => {
+    const { t, lab, said, send } = await start('03-envelope');
+    await send(['EHLO t.test']);
+    const first = t.state().session!;
+    lab.faults.command(['tarpit', '6000']);
+    const began = Date.now();
+    const closed = lab.bus.waitFor((e) => e.type === 'session-close' && e.session === first, 10_000).then(() => Date.now() - began);
+    const switched = send([':lesson 2']);
+    // Closed within the tutor's own limit (1.5 s for the 221), not when the held 221 comes (6 s), nor
+    // at the client's reply timeout (30 s). The new session's greeting is held too: then cleared.
+    expect(await closed).toBeLessThan(4000);
+    lab.faults.command(['clear']);
+    await switched;
+    expect(t.state().lesson?.id).toBe('02-helo-ehlo');
+    await send([':connect submission', 'EHLO t.test', 'STARTTLS', 'EHLO t.test', 'AUTH LOGIN', ':lesson 4']);
+    // The 334 awaited a user name: no QUIT went out as one.
+    expect(lab.events.some((e) => e.type === 'wire' && e.direction === 'client' && /^QUIT/i.test(e.line) && e.verb === undefined)).toBe(false);
+    expect(said.some((s) => /Closing your session/.test(s.text))).toBe(true);
+    expect(t.state().lesson?.id).toBe('04-data');
+  }, 30_000);
+
   it(':lessons marks the lesson the tutor is in, also once it is done', async () => {
     // A learner who finished lesson 1 and typed :lessons saw it listed "done" like any other, and no
     // mark of where they were.
