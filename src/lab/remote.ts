@@ -254,8 +254,11 @@ function makeServer(
     banner: `(simulated remote MTA for ${domainNames.join(', ')})`,
     disableReverseLookup: true,
     hideENHANCEDSTATUSCODES: false,
-    // Lock-step replies read better in a transcript than a pipelined burst.
-    hidePIPELINING: true,
+    // PIPELINING offered (RFC 2920), as Postfix and most MTAs do, so the lab's relay sends MAIL, RCPT and
+    // DATA in one write, as Postfix's client does (smtp_use_pipelining): lock-step cost the relay two
+    // round trips a message through the busy event loop (two more writes, two more reads and their
+    // stream events on each end), ~10 % of the relay bench's CPU a message.
+    hidePIPELINING: false,
     // No TLS or AUTH on the lab's second hop: the built-in certificate is expired and noisy.
     disabledCommands: ['STARTTLS', 'AUTH'],
     authOptional: true,
