@@ -236,6 +236,19 @@ function closeServer(server: SMTPServer | undefined): Promise<void> {
   });
 }
 
+/**
+ * The replies made while one read is handled leave in one write: smtp-server writes each reply as it is
+ * made, and the relay's pipelined MAIL, RCPT and DATA arrive in one read (RFC 2920), so their three
+ * replies were three writes. Corked until the turn's end, they go as one writev, as a pipelining
+ * server's replies do.
+ */
+function oneWritePerRead(socket: net.Socket): void {
+  socket.prependListener('data', () => {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  });
+}
+
 function makeServer(
   h: Host,
   world: World,
@@ -268,8 +281,18 @@ function makeServer(
     socketTimeout: 5 * 60_000,
     logger: false,
     onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void) {
-      if (h.domains.some((d) => d.behaviour === 'lax-data-end'))
-        for (const c of server.connections) if (c.session === session && c._parser) c._parser.__laxLineEnds = true;
+      const lax = h.domains.some((d) => d.behaviour === 'lax-data-end');
+      for (const c of server.connections) {
+        if (c.session !== session) continue;
+        if (lax && c._parser) c._parser.__laxLineEnds = true;
+        if (c._socket) oneWritePerRead(c._socket);
+      }
+      cb();
+    },
+    // Any sender is taken, at once: smtp-server's default answers MAIL a turn of the event loop later
+    // (setImmediate), so the relay's pipelined MAIL, RCPT and DATA were answered in three turns and
+    // three writes instead of one of each.
+    onMailFrom(_address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error | null) => void) {
       cb();
     },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
