@@ -702,10 +702,13 @@ async function benchRelay() {
   try {
     const lab = await startLab({ port: 0, dataDir, worldOverrides: { domains: { 'example.net': { mailboxes: ['dave', 'erin', 'postmaster', 'b'] } } } });
     let relayed = 0;
+    // Relay sessions opened: each is a connect, greeting, EHLO and QUIT on both ends of the event loop.
+    let relaySessions = 0;
     let allDone;
     const done = new Promise((r) => (allDone = r));
     // Runs of message lines whole: the bench's own listener should not make the bus expand them.
     lab.bus.subscribeRuns((e) => {
+      if (e.type === 'session-open' && e.leg === 'relay') relaySessions++;
       if (e.type === 'delivered' && e.via === 'relay' && ++relayed === MESSAGES) allDone();
     });
     const t0 = performance.now();
@@ -736,7 +739,7 @@ async function benchRelay() {
     console.log(
       `  CPU ${(((cpu.user + cpu.system) / Math.max(relayed, 1)) | 0)} µs per message (the lab's process, all threads), ${(mainCpu / Math.max(relayed, 1)) | 0} µs on the event loop's thread; event loop busy ${(elu.utilization * 100).toFixed(0)}% = ${((elu.active * 1000) / Math.max(relayed, 1)) | 0} µs per message; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`,
     );
-    console.log(`  CPU a message by thread: ${threads}`);
+    console.log(`  CPU a message by thread: ${threads}; ${relaySessions} relay sessions opened (one per ${(relayed / Math.max(relaySessions, 1)).toFixed(0)} messages)`);
     console.log(`  RSS: peak ${mib(peak)} during, ${mib(idleRss)} idle after, ${growing ? `V8 heap growing ${growing} % and the young generation held, as serve sets them` : "V8's defaults"}  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
     console.log(`       at the peak: ${breakdown(peakMemory)}; idle: ${breakdown(idleMemory)}`);
     console.log(`  ${goal(rate >= 1000 && inMaildir === MESSAGES)}: ≥ 1,000 msg/s end to end, every message relayed`);

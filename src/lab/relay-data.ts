@@ -6,7 +6,7 @@
  * none of) and wrote the terminator as a second segment: two writes, and two reads at the remote MTA,
  * for every relayed message. The octets on the wire are the same.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform } from 'node:stream';
 
 /** `message` (wire form) as it goes after the 354: a dot doubled at each line's start, then the end of data. */
 export function stuffedWithEnd(message: Buffer): Buffer {
@@ -30,28 +30,6 @@ export function stuffedWithEnd(message: Buffer): Buffer {
 
 const END = Buffer.from('\r\n.\r\n');
 const END_AFTER_LF = Buffer.from('.\r\n');
-
-/** The message's chunks kept until its end, then sent stuffed and terminated as one buffer. */
-class WireDataStream extends Transform {
-  inByteCount = 0;
-  outByteCount = 0;
-  private readonly chunks: Buffer[] = [];
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.chunks.push(chunk);
-    this.inByteCount += chunk.length;
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    const message = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks.length = 0;
-    const out = stuffedWithEnd(message);
-    this.outByteCount = out.length;
-    this.push(out);
-    done();
-  }
-}
 
 /** A DATA stream that counts what it took and what it sent, for nodemailer's log line. */
 export type CountingDataStream = Transform & { inByteCount: number; outByteCount: number };
@@ -87,7 +65,41 @@ export function useSendStream(connection: unknown, make: () => CountingDataStrea
   };
 }
 
-/** Send this relay connection's messages (in wire form) through WireDataStream. */
+/**
+ * Send this relay connection's messages (in wire form) stuffed and ended in one write, with no stream
+ * in between: nodemailer hands the relay's message (a Buffer) to the send stream with one write() and
+ * an end(), so a Transform piped to the socket for every message (its pipe's listeners set up and torn
+ * down, its data and end a turn later) did nothing a function call does not. The octets, the one
+ * write, and the log line relay.ts shows the message lines at are the same as with the Transform this
+ * replaced; the lax relay keeps its stream (smuggling.ts).
+ */
 export function useWireDataStream(connection: unknown): void {
-  useSendStream(connection, () => new WireDataStream());
+  const conn = connection as SendStreamHost;
+  conn._createSendStream = function (this: SendStreamHost, callback) {
+    this._responseActions.push((str) => this._actionSMTPStream(str, callback));
+    const chunks: Buffer[] = [];
+    const sink = {
+      inByteCount: 0,
+      outByteCount: 0,
+      write: (chunk: Buffer) => {
+        chunks.push(chunk);
+        sink.inByteCount += chunk.length;
+        return true;
+      },
+      end: () => {
+        // Cut off (nodemailer's close()) before its end: nothing more goes to the socket.
+        if ((this._currentDataStream as unknown) !== sink) return;
+        this._currentDataStream = false;
+        const out = stuffedWithEnd(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+        chunks.length = 0;
+        sink.outByteCount = out.length;
+        this._socket.write(out);
+        this.logger.info({ tnx: 'message' }, '<%s bytes encoded mime message (source size %s bytes)>', sink.outByteCount, sink.inByteCount);
+      },
+      // nodemailer's close() detaches the stream in flight from the socket: nothing to detach here.
+      unpipe: () => undefined,
+    };
+    this._currentDataStream = sink as unknown as Transform;
+    return sink as unknown as Transform;
+  };
 }

@@ -13,18 +13,19 @@ import { runLink, stopping, type RelayOutcome, type RelayRequest, type Waiter } 
  * connections likewise). A single message — what a learner sends — opens and QUITs its own session,
  * exactly as before; only a burst to one destination shares sessions.
  *
- * A session whose transaction is done while more messages for its destination are on their way (a
- * delivery `expect`s its session before its DKIM signature is made: in a burst the signatures come one
- * by one, and a session that QUIT at each gap opened a new one for the next message) waits for them,
- * as Postfix caches a connection on demand while a destination has mail in its active queue
- * (smtp_connection_cache_on_demand), for at most PARKED_MS, and QUITs as soon as nothing is on its way.
+ * A session whose transaction is done while its destination is busy waits for the next delivery, for
+ * at most PARKED_MS, as Postfix caches a connection on demand while a destination has mail in its active
+ * queue (smtp_connection_cache_on_demand, smtp_connection_cache_time_limit): busy is a delivery on its
+ * way (a delivery `expect`s its session before its DKIM signature is made: in a burst the signatures
+ * come one by one) or another session open to the same host. A session alone with nothing on its way
+ * QUITs at once, as does one that waited only for a delivery that is no longer on its way.
  */
 export class RelayPool {
   private readonly open = new Map<string, number>();
   private readonly waiting = new Map<string, Waiter[]>();
   /** Deliveries on their way to a destination (signing), not yet asking for a session. */
   private readonly expected = new Map<string, number>();
-  /** Sessions done with a transaction, waiting for an expected delivery: each takes one, or none (QUIT). */
+  /** Sessions done with a transaction, waiting for the next delivery: each takes one, or none (QUIT). */
   private readonly parked = new Map<string, ((next: Waiter | undefined) => void)[]>();
   private stopped = false;
 
@@ -60,7 +61,9 @@ export class RelayPool {
       const n = (this.expected.get(key) ?? 1) - 1;
       if (n > 0) return void this.expected.set(key, n);
       this.expected.delete(key);
-      // Nothing more on its way: the sessions waiting for it QUIT now.
+      // Nothing more on its way: a session waiting alone for it QUITs now. While others are open the
+      // destination is still busy, and its waiting sessions stay for the next delivery (PARKED_MS).
+      if ((this.open.get(key) ?? 0) > 1) return;
       const list = this.parked.get(key);
       this.parked.delete(key);
       for (const p of list ?? []) p(undefined);
@@ -72,7 +75,9 @@ export class RelayPool {
     // the spool, whose delivered mark would then be lost and the message sent again at the next start.
     if (this.stopped) return Promise.resolve(stopping(req));
     const key = `${req.host}:${req.port}`;
-    const parked = this.parked.get(key)?.shift();
+    // The session parked last: the ones waiting longest are left to end at PARKED_MS, so a burst keeps
+    // only as many sessions as it uses.
+    const parked = this.parked.get(key)?.pop();
     if (parked) return new Promise((resolve) => parked({ req, resolve }));
     if ((this.open.get(key) ?? 0) >= this.perDestination) {
       return new Promise((resolve) => {
@@ -91,8 +96,12 @@ export class RelayPool {
       next: (sent, go) => {
         if (this.stopped || sent >= this.perSession) return go(undefined);
         const w = this.take(key);
-        if (w || !this.expected.get(key)) return go(w);
-        // Parked until an expected delivery asks for a session, nothing more is expected, or parkedMs.
+        if (w) return go(w);
+        // Alone, with nothing on its way: QUIT (a learner's single message). In a burst, sessions that
+        // QUIT whenever none was on its way reopened one for every ten messages or so (a connection,
+        // a greeting, EHLO and QUIT on both sides of the event loop).
+        if (!this.expected.get(key) && (this.open.get(key) ?? 0) <= 1) return go(undefined);
+        // Parked until a delivery asks for a session, nothing more is expected (alone), or parkedMs.
         const timer = setTimeout(() => resume(undefined), this.parkedMs);
         const resume = (next: Waiter | undefined) => {
           if (park !== resume) return;
@@ -131,8 +140,9 @@ export class RelayPool {
 }
 
 /**
- * How long a session done with a transaction waits for a delivery on its way (a signature takes ~0.5
- * ms; a burst's queue of them, tens of ms): Postfix keeps a cached connection up to 2 s
- * (smtp_connection_cache_time_limit); a lab's burst needs far less.
+ * How long a session done with a transaction waits for the next delivery while its destination is busy
+ * (a signature takes ~0.5 ms; a burst's queue of them, tens of ms; the gap between a burst's messages,
+ * a few ms): Postfix keeps a cached connection up to 2 s (smtp_connection_cache_time_limit); a lab's
+ * burst needs far less, and a burst's sessions QUIT this long after its last message.
  */
 const PARKED_MS = 250;

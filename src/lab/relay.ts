@@ -215,6 +215,10 @@ export function runLink(first: Waiter, pool?: SessionPool): void {
     greetingTimeout: req0.timeoutMs,
     socketTimeout: req0.timeoutMs,
   } as ConstructorParameters<typeof SMTPConnection>[0]);
+  // Our logger takes nodemailer's calls as they are made: its own wrapper (getLogger) copied each
+  // call's fields into a new object and deleted one of them, ~10 times a relayed message, for a
+  // logger that reads only `tnx` and the message's format string.
+  (conn as unknown as { logger: typeof logger }).logger = logger;
   if (req0.laxData) useLaxDataStream(conn);
   else useWireDataStream(conn);
   const dialled = `${req0.mxHost}[${req0.host}]:${req0.port}`;

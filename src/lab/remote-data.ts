@@ -161,10 +161,12 @@ export function prefixSubject(message: Buffer, prefix: string): Buffer {
 
 /** The lab's queue id, from the Received: field the lab put on top (`by mx.example.com … id Q…`), as a postmaster traces a message. */
 function labQueueId(message: Buffer, labHost: string): string | undefined {
-  const head = headerSection(message).replace(/\r\n[ \t]+/g, ' ');
-  for (const line of head.split('\r\n')) {
-    if (!/^Received:/i.test(line)) continue;
-    const m = /\bby (\S+).*?\bid ([A-Za-z0-9]+)/i.exec(line);
+  // Each Received: field unfolded on its own (every relayed message asks this on the event loop; the
+  // whole header section unfolded and split was a few KB of strings a message for two fields).
+  const fields = /^Received:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*/gim;
+  const head = headerSection(message);
+  for (let f = fields.exec(head); f; f = fields.exec(head)) {
+    const m = /\bby (\S+).*?\bid ([A-Za-z0-9]+)/i.exec(f[0].replace(/\r\n[ \t]+/g, ' '));
     if (m && m[1]!.toLowerCase() === labHost) return m[2];
   }
   return undefined;

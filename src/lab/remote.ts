@@ -236,6 +236,19 @@ function closeServer(server: SMTPServer | undefined): Promise<void> {
   });
 }
 
+/**
+ * The replies made while one read is handled leave in one write: smtp-server writes each reply as it is
+ * made, and the relay's pipelined MAIL, RCPT and DATA arrive in one read (RFC 2920), so their three
+ * replies were three writes. Corked until the turn's end, they go as one writev, as a pipelining
+ * server's replies do.
+ */
+function oneWritePerRead(socket: net.Socket): void {
+  socket.prependListener('data', () => {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  });
+}
+
 function makeServer(
   h: Host,
   world: World,
@@ -254,8 +267,11 @@ function makeServer(
     banner: `(simulated remote MTA for ${domainNames.join(', ')})`,
     disableReverseLookup: true,
     hideENHANCEDSTATUSCODES: false,
-    // Lock-step replies read better in a transcript than a pipelined burst.
-    hidePIPELINING: true,
+    // PIPELINING offered (RFC 2920), as Postfix and most MTAs do, so the lab's relay sends MAIL, RCPT and
+    // DATA in one write, as Postfix's client does (smtp_use_pipelining): lock-step cost the relay two
+    // round trips a message through the busy event loop (two more writes, two more reads and their
+    // stream events on each end), ~10 % of the relay bench's CPU a message.
+    hidePIPELINING: false,
     // No TLS or AUTH on the lab's second hop: the built-in certificate is expired and noisy.
     disabledCommands: ['STARTTLS', 'AUTH'],
     authOptional: true,
@@ -265,8 +281,18 @@ function makeServer(
     socketTimeout: 5 * 60_000,
     logger: false,
     onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void) {
-      if (h.domains.some((d) => d.behaviour === 'lax-data-end'))
-        for (const c of server.connections) if (c.session === session && c._parser) c._parser.__laxLineEnds = true;
+      const lax = h.domains.some((d) => d.behaviour === 'lax-data-end');
+      for (const c of server.connections) {
+        if (c.session !== session) continue;
+        if (lax && c._parser) c._parser.__laxLineEnds = true;
+        if (c._socket) oneWritePerRead(c._socket);
+      }
+      cb();
+    },
+    // Any sender is taken, at once: smtp-server's default answers MAIL a turn of the event loop later
+    // (setImmediate), so the relay's pipelined MAIL, RCPT and DATA were answered in three turns and
+    // three writes instead of one of each.
+    onMailFrom(_address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error | null) => void) {
       cb();
     },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {

@@ -47,4 +47,20 @@ describe('dates and addresses', () => {
   it('takes the header section of a message with CRLF endings', () => {
     expect(headerSection(Buffer.from('From: a\nTo: b\n\nbody\n'))).toBe('From: a\r\nTo: b');
   });
+
+  it('ends the header section at the first empty line of any line-end mix, decoding only the octets before it', () => {
+    const cases: [string | Buffer, string][] = [
+      ['', ''],
+      ['Subject: x', 'Subject: x'],
+      ['A: b\r\n\r\nbody\r\n\r\nmore', 'A: b'],
+      ['A: b\r\n\nbody', 'A: b'],
+      ['A: b\n\r\nbody', 'A: b'],
+      ['\r\n\r\nbody', ''],
+      ['A: b\r\n \r\n\r\nz', 'A: b\r\n '],
+      ['Subject: é\r\n\r\n€', 'Subject: é'],
+      // An octet sequence cut short before the end is decoded as the whole message would be.
+      [Buffer.from([0x41, 0xe2, 0x82, 0x0d, 0x0a, 0x0d, 0x0a, 0x41]), 'A\ufffd'],
+    ];
+    for (const [message, head] of cases) expect(headerSection(Buffer.isBuffer(message) ? message : Buffer.from(message))).toBe(head);
+  });
 });
