@@ -200,7 +200,8 @@ export class LessonFlow {
     // goes back to where that is built again (start(), resumeStep).
     const from = resumeStep(r.lesson, r.stepIndex);
     const back = from < r.stepIndex ? `: ${resumeGoesBackWords(r.lesson, r.stepIndex)}` : '';
-    const where = r.complete ? `lesson ${n} is done; ${this.nextStartWords()}` : `next time you start at lesson ${n}, step ${from + 1}/${r.lesson.steps.length} (${r.lesson.title})${back}`;
+    const ended = this.progress.isDone(r.lesson.id) ? 'is done' : 'was gone through with steps skipped (not counted as done)';
+    const where = r.complete ? `lesson ${n} ${ended}; ${this.nextStartWords()}` : `next time you start at lesson ${n}, step ${from + 1}/${r.lesson.steps.length} (${r.lesson.title})${back}`;
     return `Progress saved: ${where}. (${this.progress.file})`;
   }
 

@@ -111,7 +111,9 @@ export class Progress {
   resumeLesson(lessons: Lesson[]): Lesson | undefined {
     const at = lessons.findIndex((l) => l.id === this.data.current);
     const cur = lessons[at];
-    if (cur && (!this.isDone(cur.id) || this.revisiting(cur.id))) return cur;
+    // A lesson gone through with steps skipped is left behind like a finished one (listed skipped).
+    const skipped = cur !== undefined && this.data.lessons[cur.id]?.skipped === true;
+    if (cur && !skipped && (!this.isDone(cur.id) || this.revisiting(cur.id))) return cur;
     const notDone = (l: Lesson) => !this.isDone(l.id);
     return (at >= 0 ? lessons.slice(at + 1).find(notDone) : undefined) ?? lessons.find(notDone) ?? cur ?? lessons[0];
   }
@@ -127,6 +129,8 @@ export class Progress {
     const p = (this.data.lessons[id] ??= { done: false, step: 0 });
     p.step = step;
     if (p.done) p.again = true;
+    // Started again: in progress, until it ends done or skipped again.
+    delete p.skipped;
     this.save();
   }
 
@@ -140,7 +144,7 @@ export class Progress {
     this.save();
   }
 
-  /** Gone through to its end with `:next` on some step: not done; the next lesson is current. */
+  /** Gone through to its end with `:next` on some step: not done, listed skipped; the next start goes on after it. */
   skipThrough(id: string): void {
     const p = (this.data.lessons[id] ??= { done: false, step: 0 });
     if (!p.done) Object.assign(p, { step: 0, skipped: true });

@@ -60,6 +60,17 @@ describe('progress', () => {
     expect(Progress.load(file).resumeLesson(five)!.id).toBe('01-a');
   });
 
+  it('after a lesson gone through with steps skipped, resumes at the next one, and a skipped lesson started again is resumed (review)', () => {
+    const p = Progress.load(file);
+    p.setCurrent('01-a', 1);
+    p.skipThrough('01-a');
+    expect(Progress.load(file).resumeLesson(lessons)!.id).toBe('02-b');
+    expect(Progress.load(file).status('01-a', null)).toBe('skipped');
+    // Back to it: in progress again, and where the next start goes.
+    p.setCurrent('01-a', 0);
+    expect(Progress.load(file).resumeLesson(lessons)!.id).toBe('01-a');
+  });
+
   it('resumes a done lesson gone through again at its first step too (a newcomer\'s trial)', () => {
     // ":lesson 10" (done), a message sent, Ctrl+C: "next time you start at lesson 10, step 1/5" opened lesson 1.
     const p = Progress.load(file);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hasCommand } from '../helpers/lab.js';
 import { tutorOnLabPerTest } from '../helpers/tutor.js';
 
@@ -174,6 +174,13 @@ describe("the tutor's commands", () => {
     expect(said.map((s) => s.text)).toContain('Closing your session: the message you were typing is dropped (it never got its final dot), and each lesson starts on a fresh session.');
     expect(lab.events.some((e) => e.type === 'queued')).toBe(false);
     expect(t.state().lesson?.id).toBe('04-data');
+  });
+
+  it('a lesson finished with a step skipped is not called done by the quit note (review)', async () => {
+    const { t, said, send } = await start('01-connection');
+    await send([':next', 'QUIT']);
+    await vi.waitFor(() => expect(said.some((s) => /Lesson skipped|not counted as done/.test(s.text))).toBe(true), { timeout: 5000, interval: 50 });
+    expect(t.resumeNote()).toMatch(/^Progress saved: lesson 1 was gone through with steps skipped \(not counted as done\); next time you start at lesson 2 \(HELO and EHLO\)\./);
   });
 
   it(':lesson N does not wait on a server that holds its replies, nor send QUIT as an AUTH answer (review)', async () => {
