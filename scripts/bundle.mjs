@@ -404,12 +404,18 @@ const tutorBuild = build({
  */
 /**
  * esbuild's charset 'ascii' escapes every non-ASCII character except those in regular expression
- * literals (`/(§|\bsection\s+)/`, `/…/`), which it leaves as UTF-8. Read as latin1, `§` became two
- * characters and such a pattern never matched in the tutor: every lesson of an instructor's own folder
- * was refused as citing no RFC section. What remains is escaped here: `\uXXXX` means the same character
- * in a regular expression, a string and a template, and nothing else in the output holds any.
+ * literals (`/(§|\bsection\s+)/`, `/…/`) and the raw text of tagged templates, which it leaves as
+ * UTF-8. Read as latin1, `§` became two characters and such a pattern never matched in the tutor:
+ * every lesson of an instructor's own folder was refused as citing no RFC section. What remains is
+ * escaped here: `\uXXXX` is the same character in a regular expression, a string and a plain template.
+ * It is not after a backslash (`/\§/` would become a backslash and "u00a7"), nor in a tagged
+ * template's raw text: those fail the build rather than change meaning.
  */
-function asciiOnly(text) {
+function asciiOnly(text, file) {
+  const escaped = /\\[^\x00-\x7f]/.exec(text);
+  if (escaped) throw new Error(`${file}: a non-ASCII character after a backslash at offset ${escaped.index}: write it as \\uXXXX in the source`);
+  const raw = /String\.raw`[^`]*[^\x00-\x7f]/.exec(text);
+  if (raw) throw new Error(`${file}: non-ASCII in a String.raw template at offset ${raw.index}: write it as \\uXXXX in the source`);
   return text.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -417,7 +423,7 @@ function asciiOnly(text) {
 const [result, tutorResult] = await Promise.all([esBuild, tutorBuild]);
 for (const out of tutorResult.outputFiles) {
   const tmp = `${out.path}.${process.pid}.tmp`;
-  await writeFile(tmp, out.path.endsWith('.cjs') ? asciiOnly(out.text.replaceAll('__toESM(require("node:', '__toESB(require("node:')) : out.contents);
+  await writeFile(tmp, out.path.endsWith('.cjs') ? asciiOnly(out.text.replaceAll('__toESM(require("node:', '__toESB(require("node:'), out.path) : out.contents);
   await rename(tmp, out.path);
 }
 
