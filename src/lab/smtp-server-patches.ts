@@ -126,7 +126,9 @@ if (!(PATCHED in connection)) {
       }
       // smtp-server refuses any path not in angle brackets (RFC 5321 §4.1.2: Path = "<" Mailbox ">")
       // with a bare "Bad sender address syntax"; a learner who typed MAIL FROM:alice@… was not told why.
-      if (shape === 'bare' && bare.test(line)) {
+      // An octet of 0x80 or more after the colon reads as 'spaced' (it may begin a UTF-8 space): when
+      // it was not one, the address (ñ@…) is still bare.
+      if (shape !== undefined && bare.test(line) && !/^[\s<]/.test(line.slice(line.indexOf(':') + 1))) {
         this.send(501, `${enhanced} Bad ${what} address syntax: the address goes in angle brackets (${prefix}:<address>)`);
         return callback();
       }

@@ -93,6 +93,8 @@ describe('smtp-server patches', () => {
       '501 5.1.7 Bad sender address syntax: no space is allowed around the colon, and the address goes in angle brackets (MAIL FROM:<address>)',
     ]);
     expect(await s.command('MAIL FROM:alice@example.com')).toEqual(['501 5.1.7 Bad sender address syntax: the address goes in angle brackets (MAIL FROM:<address>)']);
+    // An address that starts with a UTF-8 octet, which could have begun a space (review).
+    expect(await s.command('MAIL FROM:ñ@example.com')).toEqual(['501 5.1.7 Bad sender address syntax: the address goes in angle brackets (MAIL FROM:<address>)']);
     await s.command('MAIL FROM:<alice@example.com>');
     expect(await s.command('RCPT TO:bob@example.com')).toEqual(['501 5.1.3 Bad recipient address syntax: the address goes in angle brackets (RCPT TO:<address>)']);
     // With them it is the address smtp-server reads, and the null sender is `<>`.
