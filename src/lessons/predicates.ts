@@ -311,6 +311,9 @@ function addrIn(want: string | undefined, got: string[]): boolean {
   return want === undefined || got.some((g) => g.toLowerCase() === want.toLowerCase());
 }
 
+/** Sessions whose listener is kept: more than a step's window (5,000 events) can name. */
+const LISTENERS_KEPT = 5000;
+
 /**
  * Tracks which sessions and queue items are the learner's, across a whole tutor run (mail queued in
  * one step is delivered in a later one). Feed it every event.
@@ -318,13 +321,16 @@ function addrIn(want: string | undefined, got: string[]): boolean {
 export class LearnerScope {
   readonly sessions = new Set<string>();
   readonly queueItems = new Set<string>();
-  /** The listener of each inbound session still open, and of every learner session. */
+  /** The listener of each inbound session, the latest LISTENERS_KEPT (a class of clients must not grow it). */
   private readonly listeners = new Map<string, ListenerRole>();
 
   observe(e: LabEvent): void {
-    if (e.type === 'session-open' && e.leg === 'inbound' && e.listener) this.listeners.set(e.session, e.listener);
-    // Another client's session is forgotten when it ends: a class of clients must not grow the map.
-    if (e.type === 'session-close' && e.leg === 'inbound' && !this.sessions.has(e.session)) this.listeners.delete(e.session);
+    // Kept past the session's close: a step on one listener may grade any client's session after it
+    // ended (`listener` with `session: any` and `closed`).
+    if (e.type === 'session-open' && e.leg === 'inbound' && e.listener) {
+      this.listeners.set(e.session, e.listener);
+      if (this.listeners.size > LISTENERS_KEPT) this.listeners.delete(this.listeners.keys().next().value!);
+    }
     if (e.type === 'queued' && e.session !== undefined && this.sessions.has(e.session)) this.queueItems.add(e.queueId);
     // A bounce of the learner's mail is the learner's too (the notification's own delivery).
     if (e.type === 'bounced' && e.bounceQueueId && this.queueItems.has(e.queueId)) this.queueItems.add(e.bounceQueueId);

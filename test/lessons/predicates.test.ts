@@ -25,6 +25,18 @@ function check(p: Predicate, events: LabEvent[]): boolean {
 
 describe('step predicates', () => {
   const mailNull = client('S1', 'MAIL FROM:<>', 'MAIL');
+  const opened = (session: string, listener: 'mx' | 'submission'): LabEvent => ({ ...base(), type: 'session-open', session, leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 1, listener, stage: 'connection' });
+  const closed = (session: string): LabEvent => ({ ...base(), type: 'session-close', session, leg: 'inbound', reason: 'quit', stage: 'termination' });
+
+  it('listener: only sessions on that listener count, a client\'s too after it closed (review)', () => {
+    const swaksOnSubmission = [opened('S2', 'submission'), server('S2', '530 5.7.0 Authentication required', 'MAIL'), closed('S2')];
+    expect(check({ listener: 'submission', session: 'any', reply: { to: 'MAIL', code: 530 } }, swaksOnSubmission)).toBe(true);
+    expect(check({ listener: 'submission', session: 'any', closed: {} }, swaksOnSubmission)).toBe(true);
+    expect(check({ listener: 'mx', session: 'any', reply: { to: 'MAIL', code: 530 } }, swaksOnSubmission)).toBe(false);
+    // The learner's own session on the MX does not count for a step on submission.
+    expect(check({ listener: 'submission', reply: { to: 'MAIL', code: 250 } }, [opened('S1', 'mx'), server('S1', '250 2.1.0 Accepted', 'MAIL')])).toBe(false);
+  });
+
   it('command: verb and an args regex, case-insensitive', () => {
     expect(check({ command: { verb: 'MAIL', args: '^from:<>' } }, [mailNull])).toBe(true);
     expect(check({ command: { verb: 'MAIL', args: '^FROM:<a' } }, [mailNull])).toBe(false);
