@@ -169,14 +169,15 @@ export class MistakeWatcher {
   private messageLines: string[] = [];
   private readonly toldInMessage = new Set<string>();
 
-  /**
-   * The message being ended has a mistake named after its dot (no empty line after the header, a
-   * Date: that is not a date-time): a vaguer word about it ("wants more of it") would only be in the way.
-   */
+  /** The lines of the message being ended, as typed. */
   get typedMessage(): readonly string[] {
     return this.messageLines;
   }
 
+  /**
+   * The message being ended has a mistake named after its dot (no empty line after the header, a
+   * Date: that is not a date-time): a vaguer word about it ("wants more of it") would only be in the way.
+   */
   messageMistake(): boolean {
     return missingHeaderSeparator(this.messageLines) !== undefined || badDateField(this.messageLines) !== undefined;
   }

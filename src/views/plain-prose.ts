@@ -34,9 +34,6 @@ export function renderOutputText(o: Pick<TutorEvent, 'says' | 'text'>, width: nu
     case 'stored':
       lines = renderStored(o.text, width - MARK, md);
       break;
-    case 'info':
-      lines = renderLines(o.text, width - MARK, true, md);
-      break;
     default:
       lines = renderLines(o.text, width - MARK, true, md);
   }
