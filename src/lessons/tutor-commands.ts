@@ -273,9 +273,15 @@ async function dnsLookup(t: TutorCommandHost, arg: string): Promise<void> {
   // The records lessons 18 to 20 look up are TXT records by another name: say which type holds them.
   const kind = /^(SPF|DKIM|DMARC)$/i.exec(type)?.[1]?.toUpperCase();
   if (name && !rest.length && kind) {
-    const where = kind === 'SPF' ? `the domain itself: :dns ${name} TXT` : kind === 'DKIM' ? `<selector>._domainkey.<domain>: :dns lab._domainkey.example.com TXT` : `_dmarc.<domain>: :dns _dmarc.${name.replace(/^_dmarc\./i, '')} TXT`;
-    const cite = kind === 'SPF' ? 'RFC 7208 §3.1' : kind === 'DKIM' ? 'RFC 6376 §3.6.2.1' : 'RFC 7489 §6.1';
-    return t.say('error', `${kind} is not a DNS record type: ${kind} records are TXT records, at ${where} (${cite}).`);
+    const domain = name.replace(/^(?:_dmarc\.|[^.]+\._domainkey\.)/i, '');
+    const selector = t.currentLab.world.dkimSelector;
+    const where = kind === 'SPF' ? `the domain itself: :dns ${domain} TXT` : kind === 'DKIM' ? `<selector>._domainkey.<domain>: :dns ${selector}._domainkey.${domain} TXT` : `_dmarc.<domain>: :dns _dmarc.${domain} TXT`;
+    // The SPF type (99) existed once; RFC 7208 §3.1 publishes SPF only in TXT. DKIM and DMARC never had a type.
+    const words =
+      kind === 'SPF'
+        ? 'SPF records are published only as TXT records (RFC 7208 §3.1; the old SPF type is no longer used)'
+        : `${kind} is not a DNS record type: ${kind} records are TXT records (${kind === 'DKIM' ? 'RFC 6376 §3.6.2.1' : 'RFC 7489 §6.1'})`;
+    return t.say('error', `${words}, at ${where}.`);
   }
   if (!name || rest.length || !/^(A|AAAA|MX|TXT)$/i.test(type)) return t.say('error', DNS_USAGE);
   const lab = t.currentLab;

@@ -24,9 +24,15 @@ describe('the tutor\'s :dns and :spoof', () => {
   it(':dns example.com SPF (a newcomer\'s guess) says SPF records are TXT records, and where the others live', async () => {
     const { t, said, send } = await start('18-spf');
     await send([':dns example.com SPF']);
-    expect(said.at(-1)).toMatchObject({ kind: 'error', text: 'SPF is not a DNS record type: SPF records are TXT records, at the domain itself: :dns example.com TXT (RFC 7208 §3.1).' });
+    expect(said.at(-1)).toMatchObject({
+      kind: 'error',
+      text: 'SPF records are published only as TXT records (RFC 7208 §3.1; the old SPF type is no longer used), at the domain itself: :dns example.com TXT.',
+    });
     await send([':dns example.com DMARC']);
-    expect(said.at(-1)!.text).toMatch(/DMARC records are TXT records, at _dmarc\.<domain>: :dns _dmarc\.example\.com TXT \(RFC 7489 §6\.1\)/);
+    expect(said.at(-1)!.text).toMatch(/DMARC records are TXT records \(RFC 7489 §6\.1\), at _dmarc\.<domain>: :dns _dmarc\.example\.com TXT\./);
+    // The domain typed and the world's selector, not a fixed example (review).
+    await send([':dns example.org DKIM']);
+    expect(said.at(-1)!.text).toMatch(/at <selector>\._domainkey\.<domain>: :dns lab\._domainkey\.example\.org TXT\./);
     expect(t.state().step?.index).toBe(0);
   });
 
