@@ -90,10 +90,14 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   // Ctrl+C quits, as ink's own handling did, except in a message: there it asks first, as :quit does
   // (a newcomer pressed it to drop the message, and lost the tutor with no word on the message), and a
   // second Ctrl+C, at the question, quits.
+  // A second Ctrl+C before the question is on screen (the tutor busy with a paste) quits too.
+  const quitAsked = useRef(false);
   useInput((input, key) => {
     if (!(key.ctrl && input === 'c')) return;
-    if (dataMode.current && confirming.current === undefined) chain.current = chain.current.then(() => tutor.submit(':quit'));
-    else exit();
+    if (dataMode.current && confirming.current === undefined && !quitAsked.current) {
+      quitAsked.current = true;
+      chain.current = chain.current.then(() => tutor.submit(':quit')).finally(() => (quitAsked.current = false));
+    } else exit();
   });
 
   const submit = useCallback(
