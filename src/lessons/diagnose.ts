@@ -67,6 +67,11 @@ export function quitWithParameters(line: string): string | undefined {
   return `QUIT takes no parameters (RFC 5321 §4.1.1.10: just \`QUIT\`), so \`${m[1]!.trim()}\` after it is a syntax error: this server let it pass with 221, a stricter one may answer 501 (RFC 5321 §4.2.3). The command is \`QUIT\` alone, nothing after it.`;
 }
 
+/** A command line's own mistake, named after its reply (a header field typed as a command, a near domain, QUIT with words). */
+export function commandMistake(line: string, worldDomains: readonly string[]): string | undefined {
+  return headerAsCommand(line) ?? domainTypo(line, worldDomains) ?? quitWithParameters(line);
+}
+
 /** `;` where `:pipeline` wants `|`. */
 export function pipelineSeparator(arg: string): string | undefined {
   if (arg.includes('|') || !arg.includes(';')) return undefined;
@@ -200,7 +205,7 @@ export class MistakeWatcher {
   ): string | undefined {
     if (!at.inMessage) {
       this.messageLines = [];
-      return headerAsCommand(line) ?? domainTypo(line, at.worldDomains) ?? quitWithParameters(line);
+      return commandMistake(line, at.worldDomains);
     }
     if (line === '.') {
       // One account of the message: a missing empty line first (it swallows the body into the header).

@@ -7,7 +7,7 @@
  */
 import type { ListenerRole, TutorSays } from '../events/types.js';
 import { expandBase64 } from '../protocol/sasl.js';
-import { MistakeWatcher } from './diagnose.js';
+import { commandMistake, MistakeWatcher } from './diagnose.js';
 import { wantsDateTime, wantsMessage } from './nudge.js';
 import type { LearnerSession } from './learner-session.js';
 import type { TutorLab } from './tutor-types.js';
@@ -54,6 +54,17 @@ export class LearnerLines {
     return this.mistakes.typedMessage;
   }
 
+  /** The command line on its way, until its reply is in (a reply is judged while it is). */
+  private sending: string | undefined;
+
+  /**
+   * The command on its way has a mistake of its own that these words name after its reply (diagnose.ts
+   * commandMistake): "that worked, but step N asks for something else" before them would be in the way.
+   */
+  get commandMistake(): boolean {
+    return this.sending !== undefined && commandMistake(this.sending, [...this.host.lab().world.domains.keys()]) !== undefined;
+  }
+
   /** The last reply was a 334: the next line typed is an AUTH response. */
   get awaitingSasl(): boolean {
     return this.learner.awaitingSasl;
@@ -77,7 +88,12 @@ export class LearnerLines {
       const session = this.learner.id;
       const wasOpen = this.learner.state?.transaction ?? false;
       const stepBefore = this.host.openStep();
-      await this.learner.send(line);
+      this.sending = inMessage || secret ? undefined : line;
+      try {
+        await this.learner.send(line);
+      } finally {
+        this.sending = undefined;
+      }
       if (secret) return;
       const nested = inMessage || session === undefined ? undefined : this.transactionAfter(session, line, wasOpen);
       if (nested) return this.host.say('info', nested);

@@ -38,6 +38,8 @@ export interface LessonFlowHost {
   messageMistake?(): boolean;
   /** The lines of the message being ended, as typed. */
   messageLines?(): readonly string[];
+  /** The command being answered has a mistake the tutor names after its reply (diagnose.ts). */
+  commandMistake?(): boolean;
 }
 
 /** Where a run begins: the lesson and step chosen, and whether it resumes where the learner left. */
@@ -351,6 +353,7 @@ export class LessonFlow {
     // The mistake itself is named after the dot: "wants more of it, :hint says what" just before it
     // only sent the learner elsewhere for the same answer.
     if (verb === '.' && this.host.messageMistake?.()) return;
+    if (verb !== '.' && this.host.commandMistake?.()) return;
     const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex;
     // Once per step; but a session already under TLS is said again for each kind of command that meets
     // it (an EHLO whose reply has no STARTTLS, then another command): the learner reads the last one.

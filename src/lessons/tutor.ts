@@ -94,6 +94,7 @@ export class Tutor implements TutorCommandHost {
         labFor: (lesson) => this.labFor(lesson),
         messageMistake: () => this.lines.messageMistake,
         messageLines: () => this.lines.messageLines,
+        commandMistake: () => this.lines.commandMistake,
       },
       lessons,
       progress,
