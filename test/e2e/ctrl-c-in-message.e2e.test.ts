@@ -22,9 +22,15 @@ describe.skipIf(skip)('Ctrl+C inside a message', () => {
     }
     t.line('Subject: half a message');
     await t.waitFor('the line in the message', (s) => s.includes('C: │ Subject: half a message'));
+    // A line half typed (a second newcomer's trial): it became the y/n answer's first characters.
+    t.keys(['To: Bob <bob@exa'], true);
+    await t.waitFor('the half line at the prompt', (s) => lastLine(s).includes('To: Bob <bob@exa'));
     t.keys(['C-c']);
-    await t.waitFor('the question', (s) => /quitting now drops it .*Quit anyway\? \(y\/n\)/s.test(s.replace(/\s+/g, ' ')), 5000, () => t.capture());
+    const asked = await t.waitFor('the question', (s) => /quitting now drops it .*Quit anyway\? \(y\/n\)/s.test(s.replace(/\s+/g, ' ')), 5000, () => t.capture());
     expect(t.paneDead()).toBe(false);
+    expect(lastLine(asked)).not.toContain('bob@exa');
+    // Asked as :quit asks, with no ":quit" the learner never typed.
+    expect(asked).not.toContain('› :quit');
     t.line('n');
     await t.waitFor('the message going on', (s) => /Go on with the message/.test(s) && s.includes('[DATA mode]'), 5000, () => t.capture());
     t.keys(['C-c']);

@@ -122,6 +122,10 @@ export function LineInput({ onSubmit, focus = true, placeholder, color = true, a
         burst('\x15');
       } else if (key.ctrl && input === 'w') {
         burst('\x17');
+      } else if (key.ctrl && input === 'c') {
+        // As a shell does: the line typed so far is dropped (in a message the tutor asks about
+        // quitting, and the half-typed line had become the answer's first characters).
+        set('');
       } else if (key.ctrl || key.meta || key.escape || key.tab || input === '') {
         // Not a key for the line: a CR just before still pairs with an LF that follows.
         afterCR.current = cr;

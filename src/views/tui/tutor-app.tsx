@@ -96,7 +96,8 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
     if (!(key.ctrl && input === 'c')) return;
     if (dataMode.current && confirming.current === undefined && !quitAsked.current) {
       quitAsked.current = true;
-      chain.current = chain.current.then(() => tutor.submit(':quit')).finally(() => (quitAsked.current = false));
+      // Asked as :quit asks, without a ":quit" echo the learner never typed.
+      chain.current = chain.current.then(() => (tutor.quit ? tutor.quit() : tutor.submit(':quit'))).finally(() => (quitAsked.current = false));
     } else exit();
   });
 

@@ -4,4 +4,4 @@
  */
 import type { Tutor } from '../../lessons/tutor.js';
 
-export type TutorView = Pick<Tutor, 'bus' | 'state' | 'onChange' | 'submit'> & Partial<Pick<Tutor, 'isLearnerSession'>>;
+export type TutorView = Pick<Tutor, 'bus' | 'state' | 'onChange' | 'submit'> & Partial<Pick<Tutor, 'isLearnerSession' | 'quit'>>;
