@@ -26,7 +26,7 @@ export interface LearnerLinesHost {
 /** A MAIL refused with 503 because the transaction `first` opened is still open. */
 export function nestedMail(first: string | undefined): string {
   const earlier = first ? `Your earlier \`${first}\` was accepted` : 'An earlier MAIL was accepted';
-  return `${earlier}, and its transaction is still open: it lasts until its message is sent, or RSET, a new EHLO or the end of the session aborts it (RFC 5321 §4.1.4). A second MAIL inside it is out of order, so the server answered 503 and kept the first one (RFC 5321 §4.1.4). Go on with \`RCPT TO:<…>\`, or type \`RSET\` to start over.`;
+  return `${earlier}, and its transaction is still open: it lasts until its message is sent, or RSET, a new EHLO or the end of the session aborts it (RFC 5321 §4.1.4). A second MAIL inside it is out of order, so the server answered 503 and kept the first one (RFC 5321 §4.1.4). To keep that sender, go on with \`RCPT TO:<…>\`; to use this one instead, type \`RSET\` first, then this MAIL again.`;
 }
 
 export class LearnerLines {

@@ -47,7 +47,8 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     const told = said.filter((s) => /transaction is still open/.test(s.text));
     expect(told).toHaveLength(1);
     expect(told[0]!.text).toMatch(/^Your earlier `MAIL FROM:<alice@example\.com>` was accepted/);
-    expect(told[0]!.text).toMatch(/`RSET`/);
+    // Which way keeps which sender: "go on with RCPT" kept a misspelt one and the step stayed open (a newcomer's trial).
+    expect(told[0]!.text).toMatch(/To keep that sender, go on with `RCPT TO:<…>`; to use this one instead, type `RSET` first, then this MAIL again\.$/);
     // After RSET a MAIL opens a new one: nothing to say.
     await send(['RSET', 'MAIL FROM:<carol@example.com>']);
     expect(said.filter((s) => /transaction is still open/.test(s.text))).toHaveLength(1);
