@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LabEvent } from '../../src/events/types.js';
 import { holds, LearnerScope } from '../../src/lessons/predicates.js';
+import { LESSONS_DIR, loadLessons } from '../../src/lessons/load.js';
 import { isFinalReplyLine } from '../../src/protocol/reply.js';
 import type { Predicate } from '../../src/lessons/types.js';
 
@@ -27,6 +28,21 @@ describe('step predicates', () => {
   const mailNull = client('S1', 'MAIL FROM:<>', 'MAIL');
   const opened = (session: string, listener: 'mx' | 'submission'): LabEvent => ({ ...base(), type: 'session-open', session, leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 1, listener, stage: 'connection' });
   const closed = (session: string): LabEvent => ({ ...base(), type: 'session-close', session, leg: 'inbound', reason: 'quit', stage: 'termination' });
+
+  it("the lessons' :mailbox steps take the lab's own mailboxes by local part alone, as :mailbox does (a newcomer's trial)", () => {
+    // `:mailbox postmaster` showed postmaster@example.com's messages and did not pass lesson 3's step.
+    const { lessons } = loadLessons(LESSONS_DIR);
+    const parts = (p: Predicate): Predicate[] => [p, ...(p.sequence ?? []), ...(p.all ?? []), ...(p.any ?? [])].flatMap((q) => (q === p ? [q] : parts(q)));
+    const mailboxPart = (id: string) => lessons.find((l) => l.id === id)!.steps.flatMap((st) => parts(st.expect)).find((q) => q.tutor?.command === ':mailbox')!;
+    const echo = (text: string): LabEvent => ({ ...base(), type: 'tutor', says: 'echo', text, stage: 'queue' });
+    const lesson3 = { tutor: mailboxPart('03-envelope').tutor };
+    expect(check(lesson3, [echo(':mailbox postmaster')])).toBe(true);
+    expect(check(lesson3, [echo(':mailbox postmaster@example.com')])).toBe(true);
+    expect(check(lesson3, [echo(':mailbox postmaster@example.org')])).toBe(false);
+    expect(check(lesson3, [echo(':mailbox postmasters')])).toBe(false);
+    expect(check({ tutor: mailboxPart('07-local-delivery').tutor }, [echo(':mailbox bob')])).toBe(true);
+    expect(check({ tutor: mailboxPart('11-bounces').tutor }, [echo(':mailbox alice')])).toBe(true);
+  });
 
   it('listener: only sessions on that listener count, a client\'s too after it closed (review)', () => {
     const swaksOnSubmission = [opened('S2', 'submission'), server('S2', '530 5.7.0 Authentication required', 'MAIL'), closed('S2')];
