@@ -65,6 +65,11 @@ export class LearnerLines {
     return this.sending !== undefined && commandMistake(this.sending, [...this.host.lab().world.domains.keys()]) !== undefined;
   }
 
+  /** The greeting the server accepted last on the open session (none after STARTTLS, RFC 3207 §4.2). */
+  get hello(): 'HELO' | 'EHLO' | undefined {
+    return this.learner.connected ? this.learner.state?.hello : undefined;
+  }
+
   /** The last reply was a 334: the next line typed is an AUTH response. */
   get awaitingSasl(): boolean {
     return this.learner.awaitingSasl;

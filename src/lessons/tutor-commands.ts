@@ -23,7 +23,7 @@ export interface TutorCommandHost {
   /** The way through the lessons: hints, `:next`, `:lesson`, `:reset`, `:read`. */
   readonly lessons: Pick<LessonFlow, 'hint' | 'next' | 'lessonList' | 'goToLesson' | 'askReset' | 'read'>;
   /** What is typed onto the learner's session, and where it stands (DATA mode, a 334 to answer). */
-  readonly lines: Pick<LearnerLines, 'send' | 'sendRaw' | 'pipeline' | 'reconnect' | 'connectTo' | 'dataMode' | 'awaitingSasl'>;
+  readonly lines: Pick<LearnerLines, 'send' | 'sendRaw' | 'pipeline' | 'reconnect' | 'connectTo' | 'dataMode' | 'awaitingSasl' | 'hello'>;
   /** The lab the learner's session talks to now (its data dir holds the Maildirs and the spool). */
   readonly currentLab: TutorLab;
   /** What `:run` and `:grade` need to run the learner's own client against it. */
@@ -236,6 +236,11 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
       if (t.lines.dataMode) return t.say('error', 'A message is being typed: end it with a line holding only `.` first.');
       const early = lines.slice(0, -1).map(verbOf).find((v) => Object.hasOwn(LAST_IN_GROUP, v));
       if (early) return t.say('error', `${early} can only be the last command of a pipelined group: ${LAST_IN_GROUP[early]}`);
+      // Sent all the same (what the server does with it is the lesson), but said: a newcomer's group
+      // before any EHLO got two 503s and no word that PIPELINING had not been offered yet.
+      const opens = /^(EHLO|HELO)$/.test(verbOf(lines[0]!));
+      if (t.lines.hello !== 'EHLO' && !opens)
+        t.say('info', 'This session has had no EHLO, so the server has not offered PIPELINING yet: a client may send a group only after the EHLO reply lists it (RFC 2920 §3.1). The group goes out as typed.');
       return t.lines.pipeline(lines);
     },
   },

@@ -238,4 +238,14 @@ describe('lesson 13 on a real lab', () => {
     expect(mark.seq).toBeGreaterThan(lastReply.seq);
     await t.close();
   });
+
+  it('a group sent before any EHLO is said to come before PIPELINING was offered (a second newcomer\'s trial)', async () => {
+    // It got two 503s and no word, while the lesson says a client MUST wait for the keyword.
+    const { said, send } = await start('13-pipelining');
+    await send([':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com>']);
+    const told = said.filter((w) => /has had no EHLO, so the server has not offered PIPELINING yet/.test(w.text));
+    expect(told).toHaveLength(1);
+    await send(['EHLO client.example', 'RSET', ':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com>']);
+    expect(said.filter((w) => /has not offered PIPELINING yet/.test(w.text))).toHaveLength(1);
+  });
 });
