@@ -68,8 +68,8 @@ export function quitWithParameters(line: string): string | undefined {
 }
 
 /** A command line's own mistake, named after its reply (a header field typed as a command, a near domain, QUIT with words). */
-export function commandMistake(line: string, worldDomains: readonly string[]): string | undefined {
-  return headerAsCommand(line) ?? domainTypo(line, worldDomains) ?? quitWithParameters(line);
+export function commandMistake(line: string, worldDomains: readonly string[], replyCode?: number): string | undefined {
+  return headerAsCommand(line) ?? domainTypo(line, worldDomains, replyCode) ?? quitWithParameters(line);
 }
 
 /** `;` where `:pipeline` wants `|`. */
@@ -82,7 +82,7 @@ export function pipelineSeparator(arg: string): string | undefined {
  * A MAIL or RCPT whose domain the world does not know but nearly does: "you wrote exmaple.net; the
  * world has example.net".
  */
-export function domainTypo(line: string, worldDomains: readonly string[]): string | undefined {
+export function domainTypo(line: string, worldDomains: readonly string[], replyCode?: number): string | undefined {
   const verb = verbOf(line);
   if (verb !== 'MAIL' && verb !== 'RCPT') return undefined;
   const colon = line.indexOf(':');
@@ -96,7 +96,13 @@ export function domainTypo(line: string, worldDomains: readonly string[]): strin
   if (near.length === 0) return undefined;
   // A sender is where bounces go and what SPF checks; a recipient is where the mail goes.
   const consequence = verb === 'MAIL' ? 'no bounce could reach that sender, and a receiver finds no SPF record for it' : 'that mail cannot be delivered';
-  return `You wrote ${domain}; the lab's world has ${near.join(' and ')}. No such domain exists here, so ${consequence}.`;
+  // Taken anyway: the lab relays for its own network's clients, and learns only at delivery that the
+  // domain does not exist (a newcomer read "250 if it will take mail for it" beside this and was lost).
+  const taken =
+    verb === 'RCPT' && replyCode === 250
+      ? ' The server took it all the same (250): it relays for clients on its own network and finds out only when it delivers, with a bounce to the sender. `RSET` starts the envelope again without it.'
+      : '';
+  return `You wrote ${domain}; the lab's world has ${near.join(' and ')}. No such domain exists here, so ${consequence}.${taken}`;
 }
 
 /**
@@ -199,13 +205,15 @@ export class MistakeWatcher {
       messageStepOpen?: boolean;
       /** That step tests the Date: field. */
       dateStepOpen?: boolean;
+      /** The reply to this command line, when one came. */
+      replyCode?: number;
       /** After the dot: its reply and whether the session is still open. */
       afterDot?: AfterDot;
     },
   ): string | undefined {
     if (!at.inMessage) {
       this.messageLines = [];
-      return commandMistake(line, at.worldDomains);
+      return commandMistake(line, at.worldDomains, at.replyCode);
     }
     if (line === '.') {
       // One account of the message: a missing empty line first (it swallows the body into the header).

@@ -108,6 +108,7 @@ export class LearnerLines {
         lessonOrder: this.host.lessonOrder(),
         ...(inMessage && line === '.' ? this.afterMessage(session, stepBefore) : {}),
         worldDomains: [...this.host.lab().world.domains.keys()],
+        ...(session === undefined ? {} : { replyCode: this.learner.lastReplyCode(session) }),
       });
       if (words) this.host.say('info', words);
     } catch (err) {
