@@ -113,6 +113,9 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
   // The work done here for want of a thread is said once per lab: the results are the same, the
   // event loop busier (~0.9 ms a relayed message), which a learner timing the lab should know.
   let toldNoThread = false;
+  /** Why a relayed message goes without a DKIM-Signature: the receiver's dkim=none, explained. */
+  const notSigned = (queueId: string, why: string, level: 'info' | 'warn' = 'info') =>
+    bus?.emit({ type: 'notice', stage: 'queue', level, message: `${queueId}: not DKIM-signed: ${why}` });
   const onMainThread = () => {
     if (toldNoThread || noThreadReason() === undefined) return;
     toldNoThread = true;
@@ -149,11 +152,12 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
         if (!signatures.has(queueId)) {
           signatures.set(queueId, Promise.resolve(undefined));
           if (signatures.size > SIGNATURES_KEPT) signatures.delete(signatures.keys().next().value!);
-          const why =
+          notSigned(
+            queueId,
             author === undefined
               ? 'the message has no From: field in its header section, and a signature must cover From: (RFC 6376 §5.4)'
-              : `its From: domain is ${author}, and the lab signs only mail from its own domain, ${world.localDomain}`;
-          bus?.emit({ type: 'notice', stage: 'queue', level: 'info', message: `${queueId}: not DKIM-signed: ${why}` });
+              : `its From: domain is ${author}, and the lab signs only mail from its own domain, ${world.localDomain}`,
+          );
         }
         return Promise.resolve(message);
       }
@@ -164,10 +168,12 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
             if (!sig) {
               // mailauth signs nothing when no empty line ends the header section (all of it is then
               // header, and it finds none to sign): the receiver reads dkim=none, and this says why.
-              const why = message.includes('\r\n\r\n')
-                ? 'the signer made no signature'
-                : 'the message has no empty line after its header fields, so the signer found no header section to sign, From: included (RFC 5322 §2.1, RFC 6376 §5.4)';
-              bus?.emit({ type: 'notice', stage: 'queue', level: 'info', message: `${queueId}: not DKIM-signed: ${why}` });
+              notSigned(
+                queueId,
+                message.includes('\r\n\r\n')
+                  ? 'the signer made no signature'
+                  : 'the message has no empty line after its header fields, so the signer found no header section to sign, From: included (RFC 5322 §2.1, RFC 6376 §5.4)',
+              );
               return undefined;
             }
             bus?.emit({
@@ -183,7 +189,7 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
             return sig.field;
           },
           (err: Error) => {
-            bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `${queueId}: not DKIM-signed: ${err.message}` });
+            notSigned(queueId, err.message, 'warn');
             return undefined;
           },
         );

@@ -116,9 +116,8 @@ if (!(PATCHED in connection)) {
     const spacedBefore = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}\\s+:`, 'i');
     const bare = new RegExp(`^\\s*${prefix.replace(' ', '\\s+')}:`, 'i');
     connection[handler] = function (command, callback) {
-      const shape = colonShape(command);
-      const line = shape ? String(command) : '';
-      if (shape === 'spaced' && (spaced.test(line) || spacedBefore.test(line))) {
+      const line = mayBeMisshapen(command) ? String(command) : '';
+      if (line && (spaced.test(line) || spacedBefore.test(line))) {
         // Both mistakes at once, or the next try (the space gone) meets the second one unexplained.
         const brackets = /:\s*</.test(line) ? '' : ', and the address goes in angle brackets';
         this.send(501, `${enhanced} Bad ${what} address syntax: no space is allowed around the colon${brackets} (${prefix}:<address>)`);
@@ -126,9 +125,7 @@ if (!(PATCHED in connection)) {
       }
       // smtp-server refuses any path not in angle brackets (RFC 5321 §4.1.2: Path = "<" Mailbox ">")
       // with a bare "Bad sender address syntax"; a learner who typed MAIL FROM:alice@… was not told why.
-      // An octet of 0x80 or more after the colon reads as 'spaced' (it may begin a UTF-8 space): when
-      // it was not one, the address (ñ@…) is still bare.
-      if (shape !== undefined && bare.test(line) && !/^[\s<]/.test(line.slice(line.indexOf(':') + 1))) {
+      if (line && bare.test(line) && !/^[\s<]/.test(line.slice(line.indexOf(':') + 1))) {
         this.send(501, `${enhanced} Bad ${what} address syntax: the address goes in angle brackets (${prefix}:<address>)`);
         return callback();
       }
@@ -137,22 +134,21 @@ if (!(PATCHED in connection)) {
   }
 
   /**
-   * What is next to the command's first colon: an octet that could be white space (an ASCII one, or the
-   * first octet of a UTF-8 one) before or after it, or after it anything but "<". Only then can the
-   * patterns above match, so only then is the command decoded and matched (MAIL and RCPT come with every
-   * message).
+   * Whether the command's first colon has next to it an octet that could be white space (an ASCII one,
+   * or the first octet of a UTF-8 one) or, after it, anything but "<" (a path without angle brackets).
+   * Only then can the patterns above match, so only then is the command decoded and matched (MAIL and
+   * RCPT come with every message).
    */
-  const colonShape = (command: Buffer | string): 'spaced' | 'bare' | undefined => {
+  const mayBeMisshapen = (command: Buffer | string): boolean => {
     if (typeof command === 'string') command = Buffer.from(command);
     // The colon is in the first ten octets of any command that has one: a loop, not a call into the buffer.
     let colon = 0;
     while (colon < command.length && command[colon] !== 0x3a) colon++;
-    if (colon === command.length) return undefined;
+    if (colon === command.length) return false;
+    const before = command[colon - 1];
+    const after = command[colon + 1];
     const maybeSpace = (b: number | undefined) => b !== undefined && (b === 0x20 || (b >= 0x09 && b <= 0x0d) || b >= 0x80);
-    if (maybeSpace(command[colon - 1]) || maybeSpace(command[colon + 1])) return 'spaced';
-    // Anything but "<" right after the colon: the path has no angle brackets.
-    const next = command[colon + 1];
-    return next !== undefined && next !== 0x3c ? 'bare' : undefined;
+    return maybeSpace(before) || (after !== undefined && after !== 0x3c);
   };
 
   (connection as SMTPConnection & { handler_EXPN: SMTPConnection['handler_VRFY'] }).handler_EXPN = function (this: SMTPConnection, _command, callback) {
