@@ -21,15 +21,17 @@ export function updateStages(model: TranscriptModel): void {
   const st = model.learner === undefined ? undefined : model.learnerStates.get(model.learner);
   const visited = new Set<Stage>(st?.visited ?? []);
   if (model.learnerQueued) visited.add('queue');
-  const current = st?.stage;
+  // A closed session stands in no stage: the bar ticks every stage it reached, termination too.
+  const current = st?.closed ? undefined : st?.stage;
   const next = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
   if (next.current !== model.stages.current || next.visited.join() !== model.stages.visited.join()) model.stages = next;
 }
 
-/** A learner's session closed: the bar keeps how far it got, as closed, until the next one. */
+/** A learner's session closed: the bar keeps how far it got, every stage ticked, until the next one. */
 export function learnerClosed(model: TranscriptModel, session: string): void {
   const st = model.learnerStates.get(session);
   if (st) model.learnerStates.set(session, closeSession(st));
+  updateStages(model);
 }
 
 /** A message the learner sent reached the queue: the bar shows the queue stage for this lesson. */
