@@ -3,6 +3,9 @@ import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
+import type { LoadResult } from './load.js';
+import type { Progress } from './progress.js';
+import type { Lesson } from './types.js';
 
 /** What the tutor needs of a running lab (src/lab/lab.ts's Lab satisfies it). */
 export interface TutorLab {
@@ -64,7 +67,7 @@ export interface TutorOptions {
   /** Default: stateDir()/progress.json. */
   progressFile?: string;
   /** Progress held elsewhere (a replay's, in memory): progressFile is then not read. */
-  progress?: import('./progress.js').Progress;
+  progress?: Progress;
   /** Start with this lesson (otherwise: resume where the learner left). */
   lessonId?: string;
   /** With `lessonId`: start there as a learner who left at this step (0-based) would (`lessons check` proves resumes). */
@@ -74,6 +77,8 @@ export interface TutorOptions {
    * bus so the stream stays one. Without it, lessons run in the lab as given.
    */
   restartLab?: (worldOverrides: unknown | undefined, bus: EventBus) => Promise<TutorLab>;
+  /** The world overrides `lab` was started with (the first lesson's, from Tutor.plan): that lesson then keeps it. */
+  labWorld?: unknown;
   /**
    * Nobody types: `smtp-lab demo` plays the solution. The end of the lesson says so, instead of
    * inviting a :next nobody can type.
@@ -85,6 +90,12 @@ export interface TutorOptions {
    * came over 3 s late under load and the reference client was graded as failing.
    */
   programLimitMs?: number;
+}
+
+/** What Tutor.plan reads before a lab starts: the lessons, the progress, and where the tutor opens. */
+export interface TutorPlan extends LoadResult {
+  progress: Progress;
+  start: { lesson: Lesson; step: number };
 }
 
 /** A y/n question the tutor waits on: the next line typed answers it. */

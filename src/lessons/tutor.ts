@@ -22,14 +22,14 @@ import { PROGRAM_LIMIT_MS, type OwnClientHost } from './own-client.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
 import { echoOf, isForTutor, tutorCommandOf, type TutorCommandHost } from './tutor-commands.js';
-import type { Confirmation, TutorLab, TutorOptions, TutorState } from './tutor-types.js';
+import type { Confirmation, TutorLab, TutorOptions, TutorPlan, TutorState } from './tutor-types.js';
 import { TutorVoice } from './tutor-voice.js';
 import { formatLessonError, type Lesson } from './types.js';
 
 /** Tutor commands that look something up and report it: what a step says waits for the report. */
 const REPORTS = new Set([':mailbox', ':queue', ':dns', ':diagram', ':spoof', ':grade']);
 
-export type { TutorLab, TutorOptions, TutorState } from './tutor-types.js';
+export type { TutorLab, TutorOptions, TutorPlan, TutorState } from './tutor-types.js';
 export { firstParagraph } from './lesson-flow.js';
 
 export class Tutor implements TutorCommandHost {
@@ -49,7 +49,8 @@ export class Tutor implements TutorCommandHost {
   private readonly changeCbs = new Set<() => void>();
   private chain: Promise<void> = Promise.resolve();
   private offBus: () => void;
-  private labHasWorld = false;
+  /** The world overrides the lab runs with (undefined: the plain world). */
+  private labWorld: unknown;
   private pendingStart: StartAt | undefined;
 
   protected constructor(
@@ -115,18 +116,29 @@ export class Tutor implements TutorCommandHost {
    * UserError for an unknown one). A view can mount now and show the greeting as it arrives while
    * `begin()` connects (the learner's client is greeted without the early-talker pause: own-clients.ts).
    */
-  static prepare(opts: TutorOptions): Tutor {
+  static prepare(opts: TutorOptions, plan: TutorPlan = Tutor.plan(opts)): Tutor {
+    const { lessons, errors, progress, start } = plan;
+    const tutor = new Tutor(opts.lab, lessons, progress, opts);
+    for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
+    // A lab started in the first lesson's world (the launcher reads it from the plan) is kept for it.
+    tutor.labWorld = opts.labWorld;
+    tutor.pendingStart = { lesson: start.lesson, step: start.step, resumed: opts.lessonId === undefined };
+    return tutor;
+  }
+
+  /**
+   * What the tutor will start with, read before any lab runs: the lessons, the progress, and the lesson
+   * and step it opens at, so the launcher can start the lab in that lesson's world at once instead of
+   * restarting it a moment later. Throws a UserError for an unknown lesson or no lessons at all.
+   */
+  static plan(opts: Omit<TutorOptions, 'lab'>): TutorPlan {
     const { lessons, errors } = loadLessons(opts.lessonsDir);
     const progress = opts.progress ?? Progress.load(opts.progressFile ?? defaultProgressFile());
     if (lessons.length === 0) {
       const why = errors.length ? `: ${formatLessonError(errors[0]!)}` : '';
       throw new UserError(`no lessons could be loaded from ${opts.lessonsDir ?? 'lessons/'}${why}`);
     }
-    const { lesson: start, step } = chooseStart(lessons, progress, opts.lessonId, opts.resumeAt);
-    const tutor = new Tutor(opts.lab, lessons, progress, opts);
-    for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
-    tutor.pendingStart = { lesson: start, step, resumed: opts.lessonId === undefined };
-    return tutor;
+    return { lessons, errors, progress, start: chooseStart(lessons, progress, opts.lessonId, opts.resumeAt) };
   }
 
   /** Starts the chosen lesson on a fresh session; lines submitted meanwhile wait for it. */
@@ -326,10 +338,10 @@ export class Tutor implements TutorCommandHost {
 
   /** A lesson that overrides the world gets a lab of its own; the next lesson without one gets the plain lab back. */
   private async labFor(lesson: Lesson): Promise<void> {
-    if (!this.opts.restartLab || (lesson.world === undefined && !this.labHasWorld)) return;
+    if (!this.opts.restartLab || sameWorld(lesson.world, this.labWorld)) return;
     await this.lab.stop();
     this.lab = await this.opts.restartLab(lesson.world, this.bus);
-    this.labHasWorld = lesson.world !== undefined;
+    this.labWorld = lesson.world;
     this.learner.retarget(this.lab);
   }
 
@@ -349,4 +361,9 @@ export class Tutor implements TutorCommandHost {
       }
     }
   }
+}
+
+/** Two lessons' world overrides that make the same lab (both none, or equal values): no restart between them. */
+function sameWorld(a: unknown, b: unknown): boolean {
+  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }

@@ -12,6 +12,7 @@ import type { LabEvent } from '../../src/events/types.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { Tutor } from '../../src/lessons/tutor.js';
 import { applyEvents, createModel, setLearner } from '../../src/views/tui/transcript-model.js';
+import { runCli } from '../helpers/cli.js';
 
 describe('switching lessons with a message in the queue', () => {
   const dirs: string[] = [];
@@ -54,4 +55,21 @@ describe('switching lessons with a message in the queue', () => {
     expect(rows.some((r) => r.kind === 'header' && r.text.includes(`message ${queueId} · from your earlier session`))).toBe(true);
     await t.close();
   }, 40_000);
+});
+
+describe('starting the tutor into a lesson with a world of its own', () => {
+  it('starts the lab once, in that world: no restart a moment later (a newcomer read "the lab restarted … as before")', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-start-world-'));
+    try {
+      // Lesson 12's world makes the learner a stranger: mail for another domain is refused with 550 5.7.1.
+      const input = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', ':quit', ''].join('\n');
+      const r = await runCli(['--plain', '--port', '0', '--data-dir', path.join(tmp, 'data'), '--lesson', '12-relaying'], { stateHome: path.join(tmp, 'state'), input });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/550 5\.7\.1/);
+      // Each start of a lab says where its remote MTAs listen: once.
+      expect(r.stdout.match(/remote MTAs on loopback/g)).toHaveLength(1);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

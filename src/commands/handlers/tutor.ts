@@ -24,26 +24,25 @@ export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<voi
   const { lessonsDir, annotationsFile, worldFile } = lessonsFolder(argv.lessons);
 
   const remoteBasePort = argv['remote-base-port'];
-  let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
-  let tutor: Tutor;
-  try {
-    tutor = Tutor.prepare({
+  // Where the tutor opens (an unknown --lesson is a usage error before any lab runs): the lab starts
+  // in that lesson's world, so a resume into a lesson with `world:` starts no lab twice.
+  const options = { wire: argv.wire, lessonId: argv.lesson, lessonsDir, progressFile: progressFileFor(argv['data-dir'], ctx.env) };
+  const plan = Tutor.plan(options);
+  const labWorld = plan.start.lesson.world;
+  let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, worldOverrides: labWorld, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
+  const tutor = Tutor.prepare(
+    {
+      ...options,
       lab,
-      wire: argv.wire,
-      lessonId: argv.lesson,
-      lessonsDir,
-      progressFile: progressFileFor(argv['data-dir'], ctx.env),
+      labWorld,
       // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
       restartLab: async (worldOverrides, b) => {
         lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
         return lab;
       },
-    });
-  } catch (err) {
-    // An unknown --lesson or a broken progress file: the lab must not keep the process alive.
-    await lab.stop();
-    throw err;
-  }
+    },
+    plan,
+  );
   // --wire: the views start in the wire view, told on the bus as `:wire on` would tell them.
   if (argv.wire) tutor.setWireView(true);
   try {
