@@ -40,14 +40,16 @@ export function nudgeFor(
   const n = runner.stepIndex + 1;
   const instead = nearMissWords(step.expect, verb, n);
   if (instead) return instead;
-  if (!missesStepKind(step.expect, verb)) return undefined;
+  // A step about the message's own lines has no verb, and the dot has ended the message it could pass in.
+  const messageEnded = verb === '.' && (wantsMessage(step.expect) || wantsMessageLine(step.expect));
+  if (!messageEnded && !missesStepKind(step.expect, verb)) return undefined;
   // A command outside the transaction's order that one part of the step asks for, done right (a
   // lower-case noop, before the QUIT the step also wants), is progress, not a miss.
   const v = verb.toUpperCase();
   if (VERB_RANK[v] === undefined && partsAbout(step.expect, v).some((p) => runner.partHolds(p))) return undefined;
   // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
   if (runner.learnerPartHolds()) return undefined;
-  if (verb === '.' && wantsMessage(step.expect)) {
+  if (messageEnded) {
     // What the message lacks, from the step's own parts that do not hold: the first hint is often only
     // a nudge ("you did this before"), so "…: :hint says what" sent a learner to a hint that did not.
     const lacks = messageShortfall(step.expect, messageLines);
@@ -151,6 +153,7 @@ function lackWords(q: Predicate): string | undefined {
   const field = w.match !== undefined ? /^\^([A-Za-z-]+):$/.exec(w.match)?.[1] : undefined;
   if (field) return `a ${field}: field`;
   if (w.match === '^$') return 'an empty line between the header fields and the body (RFC 5322 §2.1)';
+  if (w.match === '^\\.\\.') return 'a body line that starts with a dot, such as `.hidden line`';
   return undefined;
 }
 
@@ -160,7 +163,11 @@ function lackWords(q: Predicate): string | undefined {
  * the dot, where these words are said.
  */
 export function messageShortfall(p: Predicate, lines: readonly string[]): string[] {
-  const events: LabEvent[] = lines.map((line, i) => ({ type: 'wire', session: 'typed', leg: 'inbound', direction: 'client', data: true, line, stage: 'transmission', seq: i, time: '' }));
+  // As the wire carries them: a typed line that starts with a dot goes with one more (RFC 5321 §4.5.2).
+  const events: LabEvent[] = lines.map((typed, i) => {
+    const line = typed.startsWith('.') ? `.${typed}` : typed;
+    return { type: 'wire', session: 'typed', leg: 'inbound', direction: 'client', data: true, line, stage: 'transmission', seq: i, time: '' };
+  });
   const ctx = { events, isLearnerSession: () => true, isLearnerQueueItem: () => false, listenerOf: () => undefined };
   const parts: Predicate[] = [...(p.wire ? [{ wire: p.wire }] : []), ...(p.all ?? [])];
   return parts.flatMap((q) => {
@@ -176,6 +183,11 @@ function joinWords(items: string[]): string {
 /** The step tests a message's Date: field (`wire.dateTime`). */
 export function wantsDateTime(p: Predicate): boolean {
   return somePredicate(p, (q) => q.wire?.dateTime !== undefined);
+}
+
+/** The step is about a line of the message (a wire line the client sent in DATA). */
+function wantsMessageLine(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.wire?.data === true && q.wire.direction === 'client');
 }
 
 /** The step is about a message: it expects the reply to the final dot. */

@@ -361,4 +361,14 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(3);
     expect(said.filter((o) => /The server accepted that message, but step 3 wants/.test(o.text))).toHaveLength(1);
   });
+
+  it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('05-transparency');
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
+    expect(t.state().step!.index).toBe(1);
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 2 wants a body line that starts with a dot, such as `.hidden line`: send it again with that.');
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', '.hidden line']);
+    // A message line has no reply to wait for: the step passes when its wire line comes back on the bus.
+    await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
+  });
 });
