@@ -94,6 +94,8 @@ export class LearnerLines {
       const wasOpen = this.learner.state?.transaction ?? false;
       const stepBefore = this.host.openStep();
       this.sending = inMessage || secret ? undefined : line;
+      // Words about a message line come after the line itself on the stream, as they do after a reply.
+      const shown = inMessage && line !== '.' ? this.learner.nextMessageLine() : undefined;
       try {
         await this.learner.send(line);
       } finally {
@@ -110,7 +112,10 @@ export class LearnerLines {
         worldDomains: [...this.host.lab().world.domains.keys()],
         ...(session === undefined ? {} : { replyCode: this.learner.lastReplyCode(session) }),
       });
-      if (words) this.host.say('info', words);
+      if (words) {
+        await shown;
+        this.host.say('info', words);
+      }
     } catch (err) {
       this.host.say('error', (err as Error).message);
     }

@@ -137,6 +137,18 @@ export class LearnerSession {
     if (handshake && this.client.secure) await handshake;
   }
 
+  /**
+   * The server's tap showing this session's next message line (a line typed inside a message has no
+   * reply to wait for). Settles quietly after `ms` without one: past the tap's line cap none comes.
+   */
+  nextMessageLine(ms = 1000): Promise<void> {
+    const id = this.client.session;
+    return this.bus.waitFor((e) => e.type === 'wire' && e.session === id && e.direction === 'client' && e.data === true, ms).then(
+      () => {},
+      () => {},
+    );
+  }
+
   /** The tls event of this session (the server's onSecure), or nothing within `ms`. */
   private whenSecure(id: string, ms: number): Promise<void> {
     return this.bus.waitFor((e) => e.type === 'tls' && e.session === id, ms).then(

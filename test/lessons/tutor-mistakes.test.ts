@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LabEvent } from '../../src/events/types.js';
 import { Tutor } from '../../src/lessons/tutor.js';
 import { startTestLab, wires, type TestLab } from '../helpers/lab.js';
 import { saidBy } from '../helpers/tutor.js';
@@ -34,6 +35,18 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     const told = said.filter((s) => /You are inside the message: `QUIT` went into it/.test(s.text));
     expect(told).toHaveLength(1);
     expect(said.some((s) => /`RSET` went into it/.test(s.text))).toBe(false);
+    await t.close();
+  });
+
+  it('a command typed inside a message: the words about it come after its line on the wire, not before (a newcomer\'s trial)', async () => {
+    const events: LabEvent[] = [];
+    lab.bus.subscribe((e) => events.push(e));
+    const { t, send } = await start('04-data');
+    await send([...envelope, 'Subject: hi', '', 'RSET']);
+    const note = events.findIndex((e) => e.type === 'tutor' && /`RSET` went into it/.test(e.text));
+    const line = events.findIndex((e) => e.type === 'wire' && e.direction === 'client' && e.data === true && e.line === 'RSET');
+    expect(line).toBeGreaterThan(-1);
+    expect(note).toBeGreaterThan(line);
     await t.close();
   });
 
