@@ -56,6 +56,20 @@ describe('DataLineSplitter', () => {
     expect(shownDataLine('abc', 5000)).toEqual({ line: 'abc… 5000 more octets', omittedOctets: 5000 });
   });
 
+  it('does not count the dot a client added for transparency against the limit (RFC 5321 §4.5.3.1.6), in any chunking', () => {
+    // 998 characters typed, the first a dot: 999 on the wire, a line of legal length.
+    const dotted = `.${'d'.repeat(MAX_DATA_LINE_OCTETS)}`;
+    const text = `${dotted}\r\n.${dotted}\r\n`;
+    const expected: [string, number][] = [
+      [dotted, 0],
+      [`.${dotted.slice(0, MAX_DATA_LINE_OCTETS)}`, 1],
+    ];
+    expect(split([text])).toEqual(expected);
+    expect(split([text.slice(0, 300), text.slice(300)])).toEqual(expected);
+    expect(split([`${'y'.repeat(5000)}\r\n${text}`]).slice(1)).toEqual(expected);
+    expect(split([...text])).toEqual(expected);
+  });
+
   it('stops when told to (the lone dot ends the message; what follows is commands)', () => {
     const seen: string[] = [];
     const s = new DataLineSplitter((head) => (seen.push(head), head !== '.'));
