@@ -262,18 +262,22 @@ export class LessonRunner {
    * its reply. It passes with the reply instead.
    */
   private unanswered = new Map<string, number>();
+  /** The same for relay sessions, whose MAIL, RCPT and DATA go as one group (RFC 2920 §3.1): lesson 11's 550 to RCPT waits for the 503 to DATA. */
+  private relayUnanswered = new Map<string, number>();
   /** The step holds and waits for a reply (replyDue) since this event: what follows is the next step's. */
   private heldOn: { at: LabEvent | undefined } | undefined;
 
   private countReplies(e: LabEvent): void {
     // A TLS handshake starts the session over (RFC 3207 §4.2): lines pipelined after STARTTLS are
     // discarded unanswered, and must not hold a later step.
-    if (e.type === 'session-close' || e.type === 'tls') this.unanswered.delete(e.session);
-    if (e.type !== 'wire' || e.leg !== 'inbound' || e.data || !this.scope.sessions.has(e.session)) return;
-    const n = this.unanswered.get(e.session) ?? 0;
-    if (e.direction === 'client') this.unanswered.set(e.session, n + 1);
+    if (e.type === 'session-close' || e.type === 'tls') for (const counts of [this.unanswered, this.relayUnanswered]) counts.delete(e.session);
+    if (e.type !== 'wire' || e.data) return;
+    const counts = e.leg === 'relay' ? this.relayUnanswered : e.leg === 'inbound' && this.scope.sessions.has(e.session) ? this.unanswered : undefined;
+    if (!counts) return;
+    const n = counts.get(e.session) ?? 0;
+    if (e.direction === 'client') counts.set(e.session, n + 1);
     // A reply's last line (250 and a space, not 250-) answers one command; the greeting answers none.
-    else if (e.code !== undefined && e.line.charAt(3) !== '-' && n > 0) this.unanswered.set(e.session, n - 1);
+    else if (e.code !== undefined && e.line.charAt(3) !== '-' && n > 0) counts.set(e.session, n - 1);
   }
 
   /**
@@ -325,6 +329,7 @@ export class LessonRunner {
     // by the group (followGroup).
     if (this.group) return true;
     const last = this.window.at(-1);
+    if (last?.type === 'wire' && last.leg === 'relay' && last.direction === 'server' && (this.relayUnanswered.get(last.session) ?? 0) > 0) return true;
     // A reply passes at once: the words come after it whatever the count says (a miscount — a line the
     // server read but never answered — must not hold a step for good).
     // Only a reply on one of the learner's own sessions: another client's reply is not what the words follow.

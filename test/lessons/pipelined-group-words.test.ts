@@ -209,6 +209,19 @@ describe('lesson 13 on a real lab', () => {
   const start = tutorOnLabPerTest();
   const isStep3 = (e: LabEvent) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 3/4');
 
+  it("the relay's own group: lesson 11's words about the 550 to RCPT follow the 503 to the DATA sent with it (a newcomer's trial)", async () => {
+    const { t, send } = await start('11-bounces');
+    const step4 = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 4/5'), 10_000);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<nosuchuser@example.net>', 'DATA', 'Subject: Anyone there?', '', 'Hello?', '.']);
+    const mark = await step4;
+    const events = t.bus.recent();
+    const relayReplies = events.filter((e) => e.type === 'wire' && e.leg === 'relay' && e.direction === 'server' && e.line.charAt(3) !== '-' && e.seq < mark.seq);
+    expect(relayReplies.map((e) => e.type === 'wire' && e.code)).toEqual([220, 250, 250, 550, 503]);
+    const words = events.find((e) => e.type === 'tutor' && e.says === 'explain' && e.text.startsWith('550 5.1.1: no such user'))!;
+    expect(words.seq).toBeGreaterThan(relayReplies.at(-1)!.seq);
+    await t.close();
+  });
+
   it("a second group after one without bob: step 2's words and 'Step 3/4' follow the group's 354, not its 550", async () => {
     const { t, send } = await start('13-pipelining');
     // The newcomer's way: a first group (postmaster only) and its message, then the group the step asks for.
