@@ -18,7 +18,8 @@ function usesWire(p: Predicate): boolean {
  * 250 (deliveries, MX lookups, retries, bounces, the relay leg) or a session's close.
  */
 export function learnerPart(p: Predicate): Predicate {
-  const { delivered: _d, deferred: _f, bounced: _b, mx: _m, closed: _c, any, all, sequence, ...rest } = p;
+  // What the queue and the next hop do after the 250 (a relay's DKIM signature, the remote's verdicts).
+  const { delivered: _d, deferred: _f, bounced: _b, mx: _m, closed: _c, remoteAccepted: _r, dkimSigned: _k, authResults: _a, any, all, sequence, ...rest } = p;
   const out: Predicate = { ...rest };
   if (out.wire?.leg === 'relay') delete out.wire;
   if (out.stage === 'queue') delete out.stage;

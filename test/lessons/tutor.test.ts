@@ -362,6 +362,16 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(said.filter((o) => /The server accepted that message, but step 3 wants/.test(o.text))).toHaveLength(1);
   });
 
+  it('lesson 21: a message the step wants the next hop to take is not called short at its 250 (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('21-smuggling', { lessonWorlds: true });
+    const raw = ':raw \\n.\\nMAIL FROM:<ceo@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: ceo@example.com\\r\\nSubject: pay the invoice\\r\\n\\r\\nsmuggled';
+    const step3 = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 3/3'), 10_000);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<carol@lax.example>', 'DATA', 'Subject: hello', '', 'an ordinary message', raw, '.']);
+    await step3;
+    // It was told "wants more of it", then passed when mx.lax.example stored the smuggled message.
+    expect(said.filter((o) => /wants more of it|That worked, but/.test(o.text))).toEqual([]);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
