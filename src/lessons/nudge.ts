@@ -150,8 +150,9 @@ function lackWords(q: Predicate): string | undefined {
   const w = q.wire;
   if (!w?.data) return undefined;
   if (w.dateTime) return 'a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6)';
-  const field = w.match !== undefined ? /^\^([A-Za-z-]+):$/.exec(w.match)?.[1] : undefined;
-  if (field) return `a ${field}: field`;
+  // `^To:` is the field; `^To:(?!.*postmaster)` the field without that name (lesson 3's blind copy).
+  const field = w.match !== undefined ? /^\^([A-Za-z-]+):(?:\(\?!\.\*([\w.@-]+)\))?$/.exec(w.match) : undefined;
+  if (field) return field[2] ? `a ${field[1]}: field that does not name ${field[2]}` : `a ${field[1]}: field`;
   if (w.match === '^$') return 'an empty line between the header fields and the body (RFC 5322 §2.1)';
   if (w.match === '^\\.\\.') return 'a body line that starts with a dot, such as `.hidden line`';
   return undefined;

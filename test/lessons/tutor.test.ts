@@ -362,6 +362,17 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(said.filter((o) => /The server accepted that message, but step 3 wants/.test(o.text))).toHaveLength(1);
   });
 
+  it('lesson 03: a message whose To: names the blind copy does not pass the step that asks for Bob only (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('03-envelope');
+    const envelope = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA'];
+    const header = ['From: Alice <alice@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'hello', '.'];
+    await send(['EHLO t.test', ...envelope, 'To: Bob <bob@example.com>, postmaster@example.com', ...header]);
+    expect(t.state().step!.index).toBe(4);
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster: send it again with that.');
+    await send([...envelope, 'To: Bob <bob@example.com>', ...header]);
+    expect(t.state().step!.index).toBe(5);
+  });
+
   it('lesson 21: a message the step wants the next hop to take is not called short at its 250 (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('21-smuggling', { lessonWorlds: true });
     const raw = ':raw \\n.\\nMAIL FROM:<ceo@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: ceo@example.com\\r\\nSubject: pay the invoice\\r\\n\\r\\nsmuggled';
