@@ -170,7 +170,8 @@ export function messageShortfall(p: Predicate, lines: readonly string[]): string
     return { type: 'wire', session: 'typed', leg: 'inbound', direction: 'client', data: true, line, stage: 'transmission', seq: i, time: '' };
   });
   const ctx = { events, isLearnerSession: () => true, isLearnerQueueItem: () => false, listenerOf: () => undefined };
-  const parts: Predicate[] = [...(p.wire ? [{ wire: p.wire }] : []), ...(p.all ?? [])];
+  // Each part alone: of a sequence too (lesson 5's empty line, then a line with a dot).
+  const parts: Predicate[] = [...(p.wire ? [{ wire: p.wire }] : []), ...(p.all ?? []), ...(p.sequence ?? [])];
   return parts.flatMap((q) => {
     const words = lackWords(q);
     return words !== undefined && !holds(q, ctx) ? [words] : [];
