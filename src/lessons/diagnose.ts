@@ -133,15 +133,27 @@ export function missingHeaderSeparator(lines: readonly string[], after: AfterDot
     }
     if (!sawHeader) return undefined; // a message with no header at all: nothing was mistaken for one
     const read = `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1).`;
-    const taken =
-      after.code === undefined
-        ? ' The session closed before the server answered the dot, so the message was not taken.'
-        : after.code < 400
-          ? ' The server took it as it was.'
-          : ` The server did not take it: it answered ${after.code} to the dot.`;
-    return `${read}${taken} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
+    return `${read}${takenWords(after)} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
   }
   return undefined;
+}
+
+/**
+ * The lines of a message as typed: an empty line first, then header fields. The first empty line ends
+ * the header (RFC 5322 §2.1), so this message has none, and its From:, Date: and the rest are body text.
+ */
+export function emptyFirstLine(lines: readonly string[], after: AfterDot = { code: 250, open: true }, again = false): string | undefined {
+  if (lines[0] !== '') return undefined;
+  const field = lines.find((l) => HEADER_FIELD.test(l));
+  if (field === undefined) return undefined;
+  const read = `Your message starts with an empty line, and the first empty line ends the header (RFC 5322 §2.1): it has no header, and \`${field}\` and the lines after it were read as its body.`;
+  return `${read}${takenWords(after)} ${again ? sendAgain(after, 'with its header fields first, right after the 354') : 'Type the header fields first, right after the 354, next time.'}`;
+}
+
+/** What the server did with a message, from the reply to its dot. */
+function takenWords(after: AfterDot): string {
+  if (after.code === undefined) return ' The session closed before the server answered the dot, so the message was not taken.';
+  return after.code < 400 ? ' The server took it as it was.' : ` The server did not take it: it answered ${after.code} to the dot.`;
 }
 
 /**
@@ -173,7 +185,7 @@ export function badDateField(lines: readonly string[], again = false, after: Aft
 
 /**
  * Follows what the learner types, line by line, and names the mistakes above once each: a command in
- * a message once per session, the missing empty line when the message ends.
+ * a message once per session, where the header ends (or a Date:) when the message ends.
  */
 export class MistakeWatcher {
   /** The message lines typed since the last 354, as typed. */
@@ -190,7 +202,7 @@ export class MistakeWatcher {
    * Date: that is not a date-time): a vaguer word about it ("wants more of it") would only be in the way.
    */
   messageMistake(): boolean {
-    return missingHeaderSeparator(this.messageLines) !== undefined || badDateField(this.messageLines) !== undefined;
+    return emptyFirstLine(this.messageLines) !== undefined || missingHeaderSeparator(this.messageLines) !== undefined || badDateField(this.messageLines) !== undefined;
   }
 
   /** After the server answered (or took) `line`: the words to say, if any. */
@@ -216,8 +228,12 @@ export class MistakeWatcher {
       return commandMistake(line, at.worldDomains, at.replyCode);
     }
     if (line === '.') {
-      // One account of the message: a missing empty line first (it swallows the body into the header).
-      const words = missingHeaderSeparator(this.messageLines, at.afterDot, at.messageStepOpen) ?? badDateField(this.messageLines, at.dateStepOpen, at.afterDot);
+      // One account of the message: where its header ends first (an empty line first leaves none; a
+      // missing one swallows the body into the header), then its Date:.
+      const words =
+        emptyFirstLine(this.messageLines, at.afterDot, at.messageStepOpen) ??
+        missingHeaderSeparator(this.messageLines, at.afterDot, at.messageStepOpen) ??
+        badDateField(this.messageLines, at.dateStepOpen, at.afterDot);
       this.messageLines = [];
       return words;
     }

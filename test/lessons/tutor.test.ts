@@ -347,6 +347,16 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(2);
   });
 
+  it('lesson 04: a message that starts with an empty line is told it has no header, not that its Date: is wrong (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('04-data');
+    const header = ['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: Sat, 05 Dec 2026 15:07:00 +0000'];
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', '', ...header, '', 'Lunch at noon?', '.']);
+    expect(t.state().step!.index).toBe(2);
+    const after = said.slice(said.findLastIndex((o) => o.kind === 'echo' || /^Step/.test(o.text)) + 1).map((o) => o.text);
+    expect(after.filter((w) => /Date:/.test(w) && /wants/.test(w))).toEqual([]);
+    expect(said.at(-1)!.text).toMatch(/^Your message starts with an empty line, and the first empty line ends the header \(RFC 5322 §2\.1\): it has no header, and `From: Alice <alice@example\.com>` and the lines after it were read as its body\. The server took it as it was\. The reply to the dot ended the transaction/);
+  });
+
   it('lesson 04: a message the server took but the step did not, with what it lacks named from the step (not "see :hint")', async () => {
     const { t, send, said } = await start('04-data');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Lunch?', '', 'Noon?', '.']);
