@@ -11,6 +11,8 @@ import { showControls } from '../protocol/controls.js';
 export class WireView {
   /** Message octets so far, per session in DATA (the lines as sent, each with its CRLF). */
   private readonly body = new Map<string, number>();
+  /** A message's octets, from its dot until after() says them. */
+  private readonly ended = new Map<string, number>();
   /** Sessions whose STARTTLS waits for its 220. */
   private readonly starting = new Set<string>();
 
@@ -21,6 +23,13 @@ export class WireView {
     if (e.type === 'tutor' && e.wireView !== undefined) this.on = e.wireView;
     if (e.type !== 'wire' || e.leg !== 'inbound') return;
     if (e.direction === 'client' && e.data) this.body.set(e.session, (this.body.get(e.session) ?? 0) + Buffer.byteLength(e.line, 'utf8') + (e.omittedOctets ?? 0) + 2);
+    // Each message counts from its own 354, and ends at its dot whether the view is on or not: one
+    // sent while it was off was added to the next.
+    if (e.direction === 'server' && e.replyTo === 'DATA' && e.code === 354) this.body.set(e.session, 0);
+    if (e.direction === 'client' && e.line === '.' && !e.data) {
+      if (this.on) this.ended.set(e.session, this.body.get(e.session) ?? 0);
+      this.body.delete(e.session);
+    }
     if (e.direction === 'client' && !e.data && /^STARTTLS\s*$/i.test(e.line)) this.starting.add(e.session);
   }
 
@@ -35,8 +44,8 @@ export class WireView {
   after(e: LabEvent): string[] {
     if (e.type !== 'wire' || e.leg !== 'inbound') return [];
     if (e.direction === 'client' && e.line === '.' && !e.data) {
-      const octets = this.body.get(e.session) ?? 0;
-      this.body.delete(e.session);
+      const octets = this.ended.get(e.session) ?? 0;
+      this.ended.delete(e.session);
       return [`message: ${octets} octets of lines between the 354 and the dot, each with its CRLF, dots stuffed, + 3 for ".\\r\\n"`];
     }
     if (e.direction === 'server' && this.starting.has(e.session) && /^\d{3} /.test(e.line)) {
