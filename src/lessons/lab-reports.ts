@@ -47,6 +47,12 @@ function mailboxText(lab: LabDirs, address?: string, n?: number): string | { sto
     }
     return rows.length ? `${rows.join('\n')}\n(:mailbox <address> lists one; files in ${path.join(lab.dataDir, 'mail')})` : 'The world has no mailboxes.';
   }
+  // A domain of the world where an address was expected: what is there to read.
+  const named = address.includes('@') ? undefined : lab.world.domains.get(address.toLowerCase());
+  if (named?.mailboxes.length) {
+    const boxes = named.mailboxes.map((m) => `${m}@${named.name}`);
+    return `${named.name} is a domain, not a mailbox: its mailboxes are ${boxes.join(', ')}. \`:mailbox ${boxes[0]}\` lists one.`;
+  }
   // A bare local part means a mailbox of the lab's own domain.
   const local = localPartOf(address);
   const domain = address.includes('@') ? domainOf(address) : lab.world.localDomain;

@@ -244,6 +244,14 @@ describe("the tutor's commands", () => {
     for (const line of said.at(-1)!.text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 
+  it(':mailbox with a domain of the world names that domain\'s mailboxes, not a missing one at example.com (a newcomer\'s trial)', async () => {
+    const { t, said } = await start('05-transparency');
+    await t.submit(':mailbox list.example');
+    expect(said.at(-1)!.text).toBe('list.example is a domain, not a mailbox: its mailboxes are members@list.example, postmaster@list.example. `:mailbox members@list.example` lists one.');
+    await t.submit(':mailbox carl');
+    expect(said.at(-1)!.text).toMatch(/^There is no mailbox carl@example\.com; the mailboxes are alice@example\.com, /);
+  });
+
   it('hints say the count once, without repeating their kind', async () => {
     const { t, said } = await start('05-transparency');
     await t.submit(':hint');
