@@ -64,12 +64,24 @@ export function dotWithBlanks(line: string): string {
 export function quitWithParameters(line: string): string | undefined {
   const m = /^\s*QUIT\s+(\S.*)$/i.exec(line);
   if (!m) return undefined;
-  return `QUIT takes no parameters (RFC 5321 §4.1.1.10: just \`QUIT\`), so \`${m[1]!.trim()}\` after it is a syntax error: this server let it pass with 221, a stricter one may answer 501 (RFC 5321 §4.2.3). The command is \`QUIT\` alone, nothing after it.`;
+  return `QUIT takes no parameters (RFC 5321 §4.1.1.10: just \`QUIT\`), so the \`${m[1]!.trim()}\` after it is a syntax error: this server let it pass with 221, a stricter one may answer 501 (RFC 5321 §4.2.3). The command is \`QUIT\` alone, nothing after it.`;
 }
 
-/** A command line's own mistake, named after its reply (a header field typed as a command, a near domain, QUIT with words). */
+/**
+ * `EHLO <client.example>`: the greeting names a domain or an address literal, bare (RFC 5321 §4.1.1.1:
+ * ehlo = "EHLO" SP ( Domain / address-literal )); angle brackets belong around the paths of MAIL and
+ * RCPT. smtp-server answers 250 all the same.
+ */
+export function heloWithBrackets(line: string, replyCode?: number): string | undefined {
+  const m = /^\s*(HELO|EHLO)\s+<([^<>\s]*)>\s*$/i.exec(line);
+  if (!m || replyCode === undefined || replyCode >= 400) return undefined;
+  const verb = m[1]!.toUpperCase();
+  return `${verb} names the client's domain bare, with no angle brackets: \`${verb} ${m[2] || 'client.example'}\` (RFC 5321 §4.1.1.1). Angle brackets go around the addresses of MAIL FROM and RCPT TO. This server let it pass; a stricter one answers 501 (RFC 5321 §4.2.3).`;
+}
+
+/** A command line's own mistake, named after its reply (a header field typed as a command, a near domain, QUIT with words, a bracketed EHLO). */
 export function commandMistake(line: string, worldDomains: readonly string[], replyCode?: number): string | undefined {
-  return headerAsCommand(line) ?? domainTypo(line, worldDomains, replyCode) ?? quitWithParameters(line);
+  return headerAsCommand(line) ?? domainTypo(line, worldDomains, replyCode) ?? quitWithParameters(line) ?? heloWithBrackets(line, replyCode);
 }
 
 /** `;` where `:pipeline` wants `|`. */

@@ -50,6 +50,17 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     await t.close();
   });
 
+  it('EHLO with its domain in angle brackets: accepted, and told that the brackets belong to MAIL and RCPT (a newcomer\'s trial)', async () => {
+    const { t, said, send } = await start('02-helo-ehlo');
+    await send(['EHLO <client.example>']);
+    expect(said.at(-1)!.text).toBe(
+      'EHLO names the client\'s domain bare, with no angle brackets: `EHLO client.example` (RFC 5321 §4.1.1.1). Angle brackets go around the addresses of MAIL FROM and RCPT TO. This server let it pass; a stricter one answers 501 (RFC 5321 §4.2.3).',
+    );
+    await send(['EHLO client.example']);
+    expect(said.filter((s) => /no angle brackets/.test(s.text))).toHaveLength(1);
+    await t.close();
+  });
+
   it('a MAIL refused 503 because an earlier MAIL opened the transaction: says which MAIL, and what to do', async () => {
     // Lesson 9: a learner's MAIL of step 2 was accepted; in step 3 MAIL got "503 … nested MAIL command".
     const { t, said, send } = await start('09-errors');
