@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { bundleIfStale } from '../helpers/fresh-bundle.mjs';
+import { bundleIfStale } from '../../scripts/fresh-bundle.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
