@@ -331,6 +331,23 @@ function explain(t: TutorCommandHost, term: string): void {
   t.say('error', `No explanation for "${term}".${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`);
 }
 
+/** What a learner calls an event the views show as a line of their own (not the stream's type names). */
+const EVENT_WORDS: Partial<Record<LabEvent['type'], string>> = {
+  'session-open': 'A session opened',
+  'session-close': 'A session closed',
+  listening: 'The lab listening',
+  'mx-lookup': 'The MX lookup',
+  queued: 'A message queued',
+  delivered: 'A delivery',
+  deferred: 'A delivery deferred',
+  bounced: 'A bounce',
+  'relay-denied': 'A relay refused',
+  'remote-accepted': 'A remote server storing a message',
+  tls: 'The TLS handshake',
+  fault: 'An injected fault',
+  notice: 'A notice',
+};
+
 /**
  * The last line (or queue event) that had an explanation, in full: the views may have shown it in
  * one sentence. Read from the stream the views show, not from a memory of the tutor's own.
@@ -340,8 +357,8 @@ function explainLast(t: TutorCommandHost): void {
   let last: LabEvent | undefined;
   for (let i = recent.length - 1; i >= 0 && !last; i--) if (recent[i]!.type !== 'tutor' && recent[i]!.explain) last = recent[i];
   if (!last) return t.say('error', 'No line has an explanation yet. :explain <term> explains a term, e.g. :explain 354 or :explain EHLO');
-  const what = last.type === 'wire' ? `${last.direction === 'client' ? 'C:' : 'S:'} ${last.line}` : last.type;
-  t.say('explain', `\`${what}\` — ${last.explain}`);
+  const what = last.type === 'wire' ? `\`${last.direction === 'client' ? 'C:' : 'S:'} ${last.line}\`` : (EVENT_WORDS[last.type] ?? last.type.replace(/-/g, ' '));
+  t.say('explain', `${what} — ${last.explain}`);
 }
 
 const BY_NAME = new Map<string, TutorCommand>(TUTOR_COMMANDS.filter((c) => !c.listedOnly).flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)));

@@ -90,6 +90,11 @@ describe('a lesson\'s start', () => {
     await t.submit(':explain');
     expect(said.at(-1)).toMatchObject({ kind: 'explain' });
     expect(said.at(-1)!.text).toMatch(/^`S: 250 2\.0\.0 OK` — 250 to NOOP/);
+    // After QUIT the last explained event is the close: named in words, not by the stream's type name (a newcomer's trial).
+    await t.submit('QUIT'); // resolves once the server has closed the session (learner-session.ts)
+    expect(t.bus.recent().some((e) => e.type === 'session-close')).toBe(true);
+    await t.submit(':explain');
+    expect(said.at(-1)!.text).toMatch(/^A session closed — The connection ended/);
     const modes: (string | undefined)[] = [];
     t.bus.subscribe((e) => e.type === 'tutor' && modes.push((e as TutorEvent).explainMode));
     await t.submit(':explain full');
