@@ -57,7 +57,26 @@ export function nudgeFor(
       ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}.`
       : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
   }
+  const asked = v === 'MAIL' || v === 'RCPT' ? wantedCommand(runner, step.expect) : undefined;
+  if (asked?.verb === 'MAIL') return `That worked, but step ${n} asks for \`${asked.line}\`: type \`RSET\` to drop the sender the server took, then \`${asked.line}\`.`;
+  if (asked) return `That worked, but step ${n} asks for \`${asked.line}\`; a recipient the server took stays in this envelope unless you type \`RSET\` and start it again.`;
   return `That worked, but step ${n} asks for something else: :hint`;
+}
+
+/**
+ * The MAIL or RCPT line a step asks for and has not had, when its part names one address exactly
+ * (`^FROM:<alice@example\.com>`): a typo in an address is then said as the line to type, not as
+ * "something else".
+ */
+function wantedCommand(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): { verb: string; line: string } | undefined {
+  for (const verb of ['MAIL', 'RCPT']) {
+    const parts = p.reply?.to === verb ? [p, ...partsAbout(p, verb)] : partsAbout(p, verb);
+    for (const q of parts) {
+      const literal = q.reply?.args?.replace(/\\(.)/g, '$1');
+      if (literal && /^\^(FROM|TO):<[\w.+-]+@[\w.-]+>$/.test(literal) && !runner.partHolds(q)) return { verb, line: `${verb} ${literal.slice(1)}` };
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -342,7 +342,7 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await send(['EHLO t.test', 'MAIL FROM:<carol@example.com>']);
     expect(said.filter((o) => /That worked, but/.test(o.text))).toEqual([]);
     await send(['RCPT TO:<bob@example.com>']);
-    expect(said.at(-1)!.text).toBe('That worked, but step 1 asks for something else: :hint');
+    expect(said.at(-1)!.text).toBe('That worked, but step 1 asks for `MAIL FROM:<alice@example.com>`: type `RSET` to drop the sender the server took, then `MAIL FROM:<alice@example.com>`.');
   });
 
   it('lesson 03: MAIL from carol where alice was asked', async () => {
@@ -350,7 +350,8 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await send(['EHLO t.test']);
     expect(t.state().step!.index).toBe(1);
     await send(['MAIL FROM:<carol@example.com>']);
-    expect(said.at(-1)!.text).toBe('That worked, but step 2 asks for something else: :hint');
+    // The line the step asks for, not "something else" (a newcomer typed alcie@ and was sent to :hint).
+    expect(said.at(-1)!.text).toBe('That worked, but step 2 asks for `MAIL FROM:<alice@example.com>`: type `RSET` to drop the sender the server took, then `MAIL FROM:<alice@example.com>`.');
     await send(['RSET', 'MAIL FROM:<alice@example.com>']);
     expect(t.state().step!.index).toBe(2);
   });
