@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import tls from 'node:tls';
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
-import '../../src/lab/smtp-server-patches.js';
+import { dataEndSeekPatched } from '../../src/lab/smtp-server-patches.js';
 import { ensureCertificate } from '../../src/lab/tls.js';
 import { smtpError } from '../../src/protocol/reply.js';
 import { RawSmtp, skipReason, tempDir } from '../helpers/lab.js';
@@ -148,6 +149,55 @@ describe('TLS contexts only where TLS can happen', () => {
   it('a server that offers STARTTLS or implicit TLS still refuses a bad key as it is made, not at the first STARTTLS', () => {
     expect(() => new SMTPServer({ ...broken })).toThrow();
     expect(() => new SMTPServer({ ...broken, secure: true, disabledCommands: ['STARTTLS'] })).toThrow();
+  });
+});
+
+describe("DATA's end sought natively", () => {
+  // smtp-server's CommonJS build is another copy of its classes, which the lab never patches: the
+  // octet-by-octet seek as shipped, to hold the native one to.
+  const { SMTPStream: ShippedStream } = createRequire(import.meta.url)('smtp-server/lib/smtp-stream.js') as { SMTPStream: typeof SMTPStream };
+
+  /** What a parser in DATA makes of these reads: the data stream's writes, then each command after the message. */
+  async function feed(Parser: typeof SMTPStream, reads: Buffer[]): Promise<string[]> {
+    const parser = new Parser();
+    const seen: string[] = [];
+    parser.oncommand = (command, next) => {
+      seen.push(`command ${command.toString('latin1')}`);
+      next?.();
+    };
+    const data = parser.startDataMode();
+    data.on('data', (chunk: Buffer) => seen.push(`data ${chunk.toString('latin1')}`));
+    data.on('end', () => {
+      seen.push(`end ${parser.dataBytes}`);
+      parser.continue();
+    });
+    for (const read of reads) await new Promise<void>((resolve) => parser.write(read, () => resolve()));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return seen;
+  }
+
+  it('is in place for the smtp-server this lab ships with (its _feedDataStream unchanged since it was read)', () => {
+    expect(dataEndSeekPatched(), 'smtp-server changed _feedDataStream: read it again and update FEED_DATA_STREAM_SHA256').toBe(true);
+    expect(SMTPStream.prototype._feedDataStream).not.toBe(ShippedStream.prototype._feedDataStream);
+  });
+
+  it('gives the data stream the same octets in the same writes as smtp-server, however the message is cut into reads', async () => {
+    const messages = [
+      'Subject: a\r\n\r\nbody\r\n.\r\nQUIT\r\n',
+      '.\r\nNOOP\r\n', // an empty message: its first line is the end
+      '..\r\n.\r\n', // a first line that is a lone dot, stuffed
+      '..hidden\r\nline\r\n...\r\n.x\r\n\r\n.\r\nRSET\r\nQUIT\r\n',
+      'a\r\n.\n.\r\n\n.\r\n.\r\nNOOP\r\n', // dots after bare LFs
+      'x\r\n.\r\n', // the end at the earliest place the seek may find it
+      `${'y'.repeat(70)}\r\n`.repeat(40) + '..stuffed\r\n.\r\n',
+    ];
+    for (const message of messages) {
+      const bytes = Buffer.from(message, 'latin1');
+      // Every place one cut can go, and a read an octet at a time.
+      const cuttings: Buffer[][] = [[bytes], Array.from(bytes, (b) => Buffer.from([b]))];
+      for (let at = 1; at < bytes.length && at < 120; at++) cuttings.push([bytes.subarray(0, at), bytes.subarray(at)]);
+      for (const reads of cuttings) expect(await feed(SMTPStream, reads), JSON.stringify(reads.map((r) => r.toString('latin1')))).toEqual(await feed(ShippedStream, reads));
+    }
   });
 });
 
