@@ -144,7 +144,7 @@ function maildirFile(head: string, received: Uint8Array): Buffer {
 /**
  * A simulated peer's delivery made here and now, tmp/ → new/ without fsync, as its writer thread makes
  * it: for the mail-auth thread, which checks a remote MTA's message and stores it. It is not the event
- * loop, so three file-system calls (~50 µs, page cache only) may hold it; through a writer thread of its
+ * loop, so its few file-system calls (page cache only, no fsync) may hold it; through a writer thread of its
  * own each message was also copied to that thread and answered back, and the thread was another V8
  * isolate (~9 MiB resident) beside mailauth's.
  */
