@@ -248,7 +248,7 @@ class AuthThread {
       out.flush();
     });
     // An uncaught error is followed by the thread's exit: its work is settled only then, when the thread
-    // (and the Maildir writer it started, joined with it) can no longer store anything.
+    // (its file calls are synchronous) can no longer store anything.
     let failure: Error | undefined;
     w.on('error', (err: Error) => (failure ??= err));
     w.on('exit', (code) => {

@@ -4,7 +4,7 @@
  * (~0.9 ms of the event loop per relayed message, signed and then verified), which held every SMTP
  * session in the lab. The work is the same code as on the main thread (dkim.ts signMessage, verify.ts
  * authenticateMessage), so the fields and results are the same. A remote MTA's message is also stored
- * from here (mail-auth.ts storeChecked, maildir.ts's peer writer as this thread's child): it never
+ * from here (mail-auth.ts storeChecked, written in place: maildir-writer.ts writePeerFileNow): it never
  * comes back, and the remote's 250 waits for no turn of the main thread's busy event loop in between.
  *
  * DNS stays on the main thread: the lab's resolver and its `dns-lookup` events live there. A name is
@@ -124,7 +124,7 @@ if (port) {
     }
     // Refused (DMARC p=reject): not stored; the main thread says why after the dot.
     if (found && refusal(found.event)) return post({ t: 'received', id: m.id, found, size: 0, lookups: asked });
-    // Stored from here (through this thread's own Maildir writer): the message never goes back.
+    // Stored from here (written by this thread itself): the message never goes back.
     post({ t: 'received', id: m.id, found, checkError, lookups: asked, ...(await storeChecked(m.store, found?.headers ?? '', message)) });
   };
 

@@ -217,9 +217,8 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
           const r = await thread.receive(input, store, { id: dnsId, resolver: dns.resolver(), now: dns.resolverNow(), tell });
           return { ...(r.found ? { verdict: verdictOf(r.found, bus) } : { checkError: r.checkError }), size: r.size, storeError: r.storeError };
         } catch (err) {
-          // Died with the message in hand: stored or not, the files say (the thread is gone, and the
-          // Maildir writer it started ended with it). Could not start: the message was never handed
-          // over, and is checked here.
+          // Died with the message in hand: stored or not, the files say (the thread that wrote them is
+          // gone). Could not start: the message was never handed over, and is checked here.
           if (err instanceof AuthThreadDied) return storedBeforeDeath(store, err);
           if (!(err instanceof AuthThreadUnavailable)) throw err;
         }
@@ -239,8 +238,8 @@ export function startMailAuth(world: World, dataDir: string, bus?: EventBus): Ma
 }
 
 /**
- * The mail-auth thread ended with a received message in hand, and nothing can be stored any more (its
- * Maildir writer ended with it): a delivery whose file is in new/ was stored. None stored: the death
+ * The mail-auth thread ended with a received message in hand, and nothing can be stored any more (it
+ * wrote the files itself): a delivery whose file is in new/ was stored. None stored: the death
  * is rethrown and the remote MTA answers 451, the lab retries, and the message is stored once. Stored
  * (for one recipient or all): the remote MTA answers 250, so the lab does not send it again; a
  * recipient whose copy had not been renamed into new/ gets the stored copy (its header lines above

@@ -3,6 +3,8 @@
  * file and take it tmp/ → fsync → new/ → fsync new/, a group at a time, and the disk priority the
  * spool's fsync gets over them while clients wait.
  */
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GroupCommit } from './group-commit.js';
 import { idleLimitMs } from './idle-limit.js';
@@ -34,24 +36,7 @@ if (workerData && workerData.nice) {
     os.setPriority(Math.max(os.getPriority(), workerData.nice));
   } catch {}
 }
-const CRLF = Buffer.from('\\r\\n');
-// The file of a message handed over as received: the delivery's header lines, then the message with
-// each CRLF made an LF (Maildir files use the local line ending), made here and not on the event loop.
-function maildirFile(head, received) {
-  const message = Buffer.from(received.buffer, received.byteOffset, received.byteLength);
-  let crlfs = 0;
-  for (let i = message.indexOf(CRLF); i >= 0; i = message.indexOf(CRLF, i + 2)) crlfs++;
-  const out = Buffer.allocUnsafe(Buffer.byteLength(head) + message.length - crlfs);
-  let o = out.write(head, 0);
-  let from = 0;
-  for (let i = message.indexOf(CRLF); i >= 0; i = message.indexOf(CRLF, from)) {
-    o += message.copy(out, o, from, i);
-    out[o++] = 10;
-    from = i + 2;
-  }
-  message.copy(out, o, from);
-  return out;
-}
+${maildirFile}
 // In phases over the whole group, not file by file: every tmp/ file written, then each fsynced, then
 // each renamed into new/, then each new/ fsynced once. File by file, each fsync commits a journal
 // transaction holding one file's creation and the rename before it; in phases the first fsync commits
@@ -133,6 +118,53 @@ parentPort.on('message', (jobs) => {
   parentPort.postMessage({ results, dirSyncs: dirs.size });
 });
 `;
+
+/**
+ * The file of a message handed over as received: the delivery's header lines, then the message with
+ * each CRLF made an LF (Maildir files use the local line ending). Made on the thread that writes the
+ * file, never on the event loop. Self-contained (no import, no module constant): the writer threads'
+ * source above is this function's own text.
+ */
+function maildirFile(head: string, received: Uint8Array): Buffer {
+  const message = Buffer.from(received.buffer, received.byteOffset, received.byteLength);
+  let crlfs = 0;
+  for (let i = message.indexOf('\r\n'); i >= 0; i = message.indexOf('\r\n', i + 2)) crlfs++;
+  const out = Buffer.allocUnsafe(Buffer.byteLength(head) + message.length - crlfs);
+  let o = out.write(head, 0);
+  let from = 0;
+  for (let i = message.indexOf('\r\n'); i >= 0; i = message.indexOf('\r\n', from)) {
+    o += message.copy(out, o, from, i);
+    out[o++] = 10;
+    from = i + 2;
+  }
+  message.copy(out, o, from);
+  return out;
+}
+
+/**
+ * A simulated peer's delivery made here and now, tmp/ → new/ without fsync, as its writer thread makes
+ * it: for the mail-auth thread, which checks a remote MTA's message and stores it. It is not the event
+ * loop, so its few file-system calls (page cache only, no fsync) may hold it; through a writer thread of its
+ * own each message was also copied to that thread and answered back, and the thread was another V8
+ * isolate (~9 MiB resident) beside mailauth's.
+ */
+export function writePeerFileNow(job: Omit<Job, 'durable' | 'at'> & { message: Uint8Array }): string {
+  const tmp = path.join(job.dir, 'tmp', job.name);
+  try {
+    writeFileSync(tmp, maildirFile(job.head, job.message));
+  } catch (err) {
+    // A part written before a full disk refused the rest must not hold that space.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never made.
+    }
+    throw err;
+  }
+  const final = path.join(job.dir, 'new', job.name);
+  renameSync(tmp, final);
+  return final;
+}
 
 /** A message's bytes where they are in the spool: the writer thread reads them itself. */
 export interface SpooledBytes {
@@ -286,5 +318,6 @@ export const writers = new MaildirWriters(2);
  * fsync. They stand in for another organisation's MTA, whose disk is not the lab's to wait on: a kill -9
  * of the lab loses nothing they wrote (the page cache survives a process), only a power cut could, and
  * their 250 no longer waits behind the lab's own fsyncs. Its own thread, so it never queues behind them.
+ * Used on the main thread only (when there is no mail-auth thread): that thread writes them itself.
  */
 export const peerWriters = new MaildirWriters(1, false);

@@ -12,7 +12,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fsyncDir } from './spool.js';
-import { peerWriters, writers, type SpooledBytes } from './maildir-writer.js';
+import { isMainThread } from 'node:worker_threads';
+import { peerWriters, writePeerFileNow, writers, type SpooledBytes } from './maildir-writer.js';
 
 export { noteInboundMessage, syncStats, type SpooledBytes } from './maildir-writer.js';
 
@@ -58,11 +59,14 @@ export async function ensureMaildir(dir: string): Promise<void> {
  * is copied to the thread, so the caller may keep it; or it is where the message is in the spool, and
  * the thread reads it there (it must stay until this resolves: the spool keeps a segment until every
  * item in it is finished). Resolves with the path once the file is durable
- * (`peer`: once it is in new/, unsynced — the simulated remote MTAs).
+ * (`peer`: once it is in new/, unsynced — the simulated remote MTAs; on a thread other than the
+ * event loop's, written there and then).
  */
 export async function deliverToMaildir(dir: string, name: string, from: string, recipient: string, message: Buffer | SpooledBytes, peer = false): Promise<string> {
   await ensureMaildir(dir);
   const head = deliveryHead(from, recipient);
+  // Off the event loop already (the mail-auth thread stores what a remote MTA accepted): written here.
+  if (peer && !isMainThread && Buffer.isBuffer(message)) return writePeerFileNow({ dir, name, head, message });
   return (peer ? peerWriters : writers).write(Buffer.isBuffer(message) ? { dir, name, head, message } : { dir, name, head, at: message });
 }
 
