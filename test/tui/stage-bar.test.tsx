@@ -10,38 +10,32 @@ afterEach(() => cleanup());
 describe('the stage bar', () => {
   const wire = (session: string, direction: 'client' | 'server', line: string, stage: string, extra: object = {}): LabEventInput =>
     ({ type: 'wire', session, leg: 'inbound', direction, line, stage, ...extra }) as LabEventInput;
-  it('stands at termination between the 221 and the close, then ticks it', () => {
+  /** A tutor model whose learner is S1, fed S1's opening and greeting, then `lines`. */
+  const greetedS1 = (lines: LabEventInput[]) => {
     const model = createModel('tutor');
     setLearner(model, 'S1');
-    applyEvents(
-      model,
-      emitted([
-        { type: 'session-open', session: 'S1', leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 1, stage: 'connection' },
-        wire('S1', 'server', '220 mx', 'connection', { code: 220 }),
-        wire('S1', 'client', 'QUIT', 'termination'),
-        wire('S1', 'server', '221 Bye', 'termination', { code: 221, replyTo: 'QUIT' }),
-      ]),
-    );
+    const opening: LabEventInput[] = [
+      { type: 'session-open', session: 'S1', leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 1, stage: 'connection' },
+      wire('S1', 'server', '220 mx', 'connection', { code: 220 }),
+    ];
+    applyEvents(model, emitted([...opening, ...lines]));
+    return model;
+  };
+  it('stands at termination between the 221 and the close, then ticks it', () => {
+    const model = greetedS1([wire('S1', 'client', 'QUIT', 'termination'), wire('S1', 'server', '221 Bye', 'termination', { code: 221, replyTo: 'QUIT' })]);
     expect(model.stages).toEqual({ current: 'termination', visited: ['connection', 'termination'] });
     applyEvents(model, emitted([{ type: 'session-close', session: 'S1', leg: 'inbound', reason: 'quit', stage: 'termination' }]));
     expect(model.stages).toEqual({ visited: ['connection', 'termination'] });
   });
 
   it('starts over with each lesson, and a rejected command does not count as reaching its stage', () => {
-    const model = createModel('tutor');
-    setLearner(model, 'S1');
-    applyEvents(
-      model,
-      emitted([
-        { type: 'session-open', session: 'S1', leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 1, stage: 'connection' },
-        wire('S1', 'server', '220 mx', 'connection', { code: 220 }),
-        wire('S1', 'client', 'EHLO me', 'handshake'),
-        wire('S1', 'server', '250 mx', 'handshake', { code: 250, replyTo: 'EHLO' }),
-        wire('S1', 'client', 'QUIT', 'termination'),
-        wire('S1', 'server', '221 Bye', 'termination', { code: 221, replyTo: 'QUIT' }),
-        { type: 'session-close', session: 'S1', leg: 'inbound', reason: 'quit', stage: 'termination' },
-      ]),
-    );
+    const model = greetedS1([
+      wire('S1', 'client', 'EHLO me', 'handshake'),
+      wire('S1', 'server', '250 mx', 'handshake', { code: 250, replyTo: 'EHLO' }),
+      wire('S1', 'client', 'QUIT', 'termination'),
+      wire('S1', 'server', '221 Bye', 'termination', { code: 221, replyTo: 'QUIT' }),
+      { type: 'session-close', session: 'S1', leg: 'inbound', reason: 'quit', stage: 'termination' },
+    ]);
     // Closed after QUIT: no stage is current any more, and termination is ticked with the others.
     expect(model.stages).toEqual({ visited: ['connection', 'handshake', 'termination'] });
     // Lesson 2: a fresh session, then the lesson starts.
