@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -57,6 +58,33 @@ export interface PostfixOptions {
   smtpdPort?: number;
   /** More main.cf settings, over the ones below (e.g. short retry times). */
   settings?: Record<string, string>;
+}
+
+/**
+ * startPostfix with smtpd on a port free a moment ago. Between freePort's close and master's bind
+ * another test can take it: master then exits 1 and says nothing (its log daemon is not up yet), as
+ * a full CI run once saw. A few fresh ports before that counts as a failure.
+ */
+export async function startPostfixOnFreePort(start: (smtpdPort: number) => PrivatePostfix, freePort: () => Promise<number> = anyFreePort): Promise<{ postfix: PrivatePostfix; smtpdPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const smtpdPort = await freePort();
+    try {
+      return { postfix: start(smtpdPort), smtpdPort };
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+function anyFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export function startPostfix(relayPort: number, myhostname: string, options: PostfixOptions = {}): PrivatePostfix {

@@ -10,11 +10,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/lab.js';
-import { postfixUnavailable, startPostfix, type PrivatePostfix } from '../helpers/private-postfix.js';
+import { postfixUnavailable, startPostfix, startPostfixOnFreePort, type PrivatePostfix } from '../helpers/private-postfix.js';
 
 const BIN = path.resolve('bin/smtp-lab.js');
 // Over smtp-source's ten sessions and Postfix's cached relay sessions, killed a third of the way in: a
@@ -26,14 +25,6 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const f of cleanups.splice(0)) f();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /**
  * `smtp-lab serve` on `port` (0: one the system picks), with NDJSON events read line by line; resolves
@@ -117,10 +108,9 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
       if (e.type === 'session-close' && e.leg === 'inbound') open.delete(e.session as string);
     };
     const { child: first, port: labPort } = await serve(0, dataDir, track);
-    const smtpdPort = await freePort();
     // Postfix retries a cut or refused delivery after a second (its defaults wait 5 minutes and more).
-    const postfix = startPostfix(labPort, 'postfix.load', {
-      smtpdPort,
+    const { postfix, smtpdPort } = await startPostfixOnFreePort((port) => startPostfix(labPort, 'postfix.load', {
+      smtpdPort: port,
       settings: {
         smtp_connection_cache_on_demand: 'yes',
         minimal_backoff_time: '1s',
@@ -135,7 +125,7 @@ describe.skipIf(why)('a real Postfix relaying through the lab, and kill -9', () 
         smtp_data_xfer_timeout: '15s',
         smtp_data_done_timeout: '15s',
       },
-    });
+    }));
     cleanups.push(() => postfix.stop());
 
     // Inbound sessions from Postfix open when the kill lands (`open`, above): only their messages can be
