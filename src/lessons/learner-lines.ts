@@ -62,7 +62,11 @@ export class LearnerLines {
    * commandMistake): "that worked, but step N asks for something else" before them would be in the way.
    */
   get commandMistake(): boolean {
-    return this.sending !== undefined && commandMistake(this.sending, [...this.host.lab().world.domains.keys()]) !== undefined;
+    if (this.sending === undefined) return false;
+    // Judged at the reply to it: the learner's session has that reply's code by then.
+    const session = this.learner.id;
+    const code = session === undefined ? undefined : this.learner.lastReplyCode(session);
+    return commandMistake(this.sending, [...this.host.lab().world.domains.keys()], code) !== undefined;
   }
 
   /** The greeting the server accepted last on the open session (none after STARTTLS, RFC 3207 §4.2). */

@@ -56,6 +56,8 @@ describe('the tutor names mistakes the server accepts or answers with a bare cod
     expect(said.at(-1)!.text).toBe(
       'EHLO names the client\'s domain bare, with no angle brackets: `EHLO client.example` (RFC 5321 §4.1.1.1). Angle brackets go around the addresses of MAIL FROM and RCPT TO. This server let it pass; a stricter one answers 501 (RFC 5321 §4.2.3).',
     );
+    // Not also "that worked, but step 1 asks for something else" (step 1 asks for HELO): one word about it.
+    expect(said.filter((s) => /That worked, but/.test(s.text))).toEqual([]);
     await send(['EHLO client.example']);
     expect(said.filter((s) => /no angle brackets/.test(s.text))).toHaveLength(1);
     await t.close();
