@@ -306,8 +306,8 @@ export class LessonRunner {
     const g = this.group;
     if (!g) return false;
     let over = false;
-    // Words before the group's first command: the tutor refused it, or could not open a session.
-    if (e.type === 'tutor') over = g.commands === 0 || e.says === 'echo';
+    // An error before the group's first command: the tutor refused it, or could not open a session.
+    if (e.type === 'tutor') over = (g.commands === 0 && e.says === 'error') || e.says === 'echo';
     else if (e.type === 'session-close' || e.type === 'tls') over = this.scope.sessions.has(e.session);
     else if (e.type === 'wire' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
       if (e.direction === 'client') {

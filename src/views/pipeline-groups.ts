@@ -53,8 +53,9 @@ export class PipelineGroups {
     }
     if ((e.type === 'session-close' && this.isLearner(e.session)) || e.type === 'lesson') return [...this.release(), e];
     if (e.type === 'tutor') {
-      // Words before the group's first command: the tutor refused it (or is saying why); nothing to hold.
-      if (g.commands === 0) return [...this.release(), e];
+      // An error before the group's first command: the tutor refused it (or could not open a session);
+      // nothing to hold. Other words there (no EHLO yet: the group goes out as typed) come before it.
+      if (g.commands === 0) return e.says === 'error' ? [...this.release(), e] : [e];
       // Words about a reply come after it (the stream's order): they wait with it.
       g.held.push(e);
       return [];

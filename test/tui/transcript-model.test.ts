@@ -216,6 +216,31 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     expect(rows.filter((r) => r.kind === 'wire' && r.direction === 'server').map((r) => (r as { answers?: string }).answers)).toEqual(['MAIL', 'RCPT', 'DATA']);
   });
 
+  it('a group sent with a warning before its first command (no EHLO yet) is still shown as it travelled (a newcomer\'s trial)', () => {
+    const model = createModel('tutor');
+    setLearner(model, 'ME');
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'tutor', says: 'echo', text: ':pipeline MAIL FROM:<a@example.com> | DATA', stage: 'transmission' },
+        { type: 'tutor', says: 'info', text: 'no EHLO yet: the group goes out as typed', stage: 'transmission' },
+        wire('ME', 'client', 'MAIL FROM:<a@example.com>', { verb: 'MAIL' }),
+        wire('ME', 'server', '503 5.5.1 Error: send HELO/EHLO first', { code: 503, replyTo: 'MAIL' }),
+        wire('ME', 'client', 'DATA', { verb: 'DATA', pipelined: true }),
+        wire('ME', 'server', '503 5.5.1 Error: send HELO/EHLO first', { code: 503, replyTo: 'DATA' }),
+      ]),
+    );
+    // "⇉ pipelined" says DATA went before MAIL's reply: it must not be drawn after that reply.
+    expect(text(rows)).toEqual([
+      'output::pipeline MAIL FROM:<a@example.com> | DATA',
+      'output:no EHLO yet: the group goes out as typed',
+      'C MAIL FROM:<a@example.com>',
+      'C DATA',
+      'S 503 5.5.1 Error: send HELO/EHLO first',
+      'S 503 5.5.1 Error: send HELO/EHLO first',
+    ]);
+  });
+
   it('a refused :pipeline holds nothing back', () => {
     const model = createModel('tutor');
     setLearner(model, 'ME');
