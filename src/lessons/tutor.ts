@@ -51,6 +51,8 @@ export class Tutor implements TutorCommandHost {
   private offBus: () => void;
   /** The world overrides the lab runs with (undefined: the plain world). */
   private labWorld: unknown;
+  /** The lab has served no lesson yet: the launcher started it for the first one (Tutor.plan). */
+  private labUnused = true;
   private pendingStart: StartAt | undefined;
 
   protected constructor(
@@ -338,7 +340,14 @@ export class Tutor implements TutorCommandHost {
 
   /** A lesson that overrides the world gets a lab of its own; the next lesson without one gets the plain lab back. */
   private async labFor(lesson: Lesson): Promise<void> {
-    if (!this.opts.restartLab || sameWorld(lesson.world, this.labWorld)) return;
+    const unused = this.labUnused;
+    this.labUnused = false;
+    if (!this.opts.restartLab) return;
+    // The lab the launcher started in this lesson's world is kept for its first start; a `:reset` or a
+    // later start of a lesson with a world gets a fresh lab (a `:relay strict` or a `:fault` set in it
+    // must not outlive it), and the plain lab is restarted only to leave such a world.
+    if (unused && sameWorld(lesson.world, this.labWorld)) return;
+    if (lesson.world === undefined && this.labWorld === undefined) return;
     await this.lab.stop();
     this.lab = await this.opts.restartLab(lesson.world, this.bus);
     this.labWorld = lesson.world;
@@ -363,7 +372,7 @@ export class Tutor implements TutorCommandHost {
   }
 }
 
-/** Two lessons' world overrides that make the same lab (both none, or equal values): no restart between them. */
+/** Two world overrides that make the same lab (both none, or equal values). */
 function sameWorld(a: unknown, b: unknown): boolean {
   return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }

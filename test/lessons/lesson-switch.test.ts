@@ -13,6 +13,7 @@ import { startLab, type Lab } from '../../src/lab/lab.js';
 import { Tutor } from '../../src/lessons/tutor.js';
 import { applyEvents, createModel, setLearner } from '../../src/views/tui/transcript-model.js';
 import { runCli } from '../helpers/cli.js';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
 
 describe('switching lessons with a message in the queue', () => {
   const dirs: string[] = [];
@@ -72,4 +73,18 @@ describe('starting the tutor into a lesson with a world of its own', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('a lesson with a world of its own, started again', () => {
+  const start = tutorOnLabPerTest({ lessonWorlds: true });
+
+  it('gets a fresh lab on :reset: lesson 21\'s :relay strict does not outlive the try it was set in (review)', async () => {
+    const { t, send } = await start('21-smuggling');
+    const raw = ':raw \\n.\\nMAIL FROM:<ceo@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: ceo@example.com\\r\\nSubject: pay the invoice\\r\\n\\r\\nsmuggled';
+    await send([':relay strict', ':reset', 'y']);
+    const step3 = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 3/3'), 10_000);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<carol@lax.example>', 'DATA', 'Subject: hello', '', 'an ordinary message', raw, '.']);
+    // The lax relay of a fresh lab took it (a strict one answered 550 5.5.2 and the step could not be done).
+    await step3;
+  });
 });
