@@ -28,6 +28,15 @@ describe('the stage bar', () => {
     expect(model.stages).toEqual({ visited: ['connection', 'termination'] });
   });
 
+  it('keeps the stage current for a session dropped before QUIT: a message cut off in DATA is not ticked as done (review)', () => {
+    const model = greetedS1([
+      wire('S1', 'client', 'DATA', 'transmission'),
+      wire('S1', 'server', '354 go ahead', 'transmission', { code: 354, replyTo: 'DATA' }),
+      { type: 'session-close', session: 'S1', leg: 'inbound', reason: 'closed', stage: 'transmission' },
+    ]);
+    expect(model.stages).toEqual({ current: 'transmission', visited: ['connection', 'transmission'] });
+  });
+
   it('starts over with each lesson, and a rejected command does not count as reaching its stage', () => {
     const model = greetedS1([
       wire('S1', 'client', 'EHLO me', 'handshake'),

@@ -21,8 +21,9 @@ export function updateStages(model: TranscriptModel): void {
   const st = model.learner === undefined ? undefined : model.learnerStates.get(model.learner);
   const visited = new Set<Stage>(st?.visited ?? []);
   if (model.learnerQueued) visited.add('queue');
-  // A closed session stands in no stage: the bar ticks every stage it reached, termination too.
-  const current = st?.closed ? undefined : st?.stage;
+  // A session closed after its 221 stands in no stage: the bar ticks every stage it reached,
+  // termination too. One dropped elsewhere (in DATA) keeps its stage current: it did not get past it.
+  const current = st?.closed && st.stage === 'termination' ? undefined : st?.stage;
   const next = { ...(current ? { current } : {}), visited: STAGES.filter((x) => visited.has(x)) };
   if (next.current !== model.stages.current || next.visited.join() !== model.stages.visited.join()) model.stages = next;
 }
