@@ -356,6 +356,14 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(2);
   });
 
+  it('lesson 04: step 1 does not pass on an EHLO after MAIL and RCPT, which reset the transaction (review)', async () => {
+    const { t, send } = await start('04-data');
+    await send(['HELO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'EHLO client.example']);
+    expect(t.state().step!.index).toBe(0);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>']);
+    expect(t.state().step!.index).toBe(1);
+  });
+
   it('lesson 04: a message that starts with an empty line is told it has no header, not that its Date: is wrong (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('04-data');
     const header = ['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: Sat, 05 Dec 2026 15:07:00 +0000'];
