@@ -5,7 +5,7 @@
  * that ran last build's code would pass or fail for code that is no longer there.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -21,11 +21,13 @@ function newest(dir: string): number {
 }
 
 /**
- * When this setup last built (or found built) dist/: a stamp of its own. Not the mtime of tsc's
+ * When this setup last built (or found built) dist/: a stamp of its own, inside dist/ so it goes
+ * with it (a removed dist/ builds again), and written afresh, never through a hard link another tree
+ * shares. Not the mtime of tsc's
  * dist/tsconfig.tsbuildinfo: `npm run typecheck` (tsc --noEmit) rewrites that file without emitting
  * anything, and a single test file run after it ran the code from before the edit.
  */
-const STAMP = path.join(ROOT, 'node_modules', '.cache', 'smtp-lab-dist-built');
+const STAMP = path.join(ROOT, 'dist', '.fresh-dist-stamp');
 
 function builtAt(): number {
   try {
@@ -41,8 +43,8 @@ export default function setup(): void {
   if (source <= builtAt()) return;
   const started = new Date();
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
-  mkdirSync(path.dirname(STAMP), { recursive: true });
   // Stamped with the time the build began: a file saved during it is newer, and builds next run.
+  rmSync(STAMP, { force: true });
   writeFileSync(STAMP, '');
   utimesSync(STAMP, started, started);
 }
