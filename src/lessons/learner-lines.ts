@@ -99,7 +99,7 @@ export class LearnerLines {
       const stepBefore = this.host.openStep();
       this.sending = inMessage || secret ? undefined : line;
       // Words about a message line come after the line itself on the stream, as they do after a reply.
-      const shown = inMessage && line !== '.' ? this.learner.nextMessageLine() : undefined;
+      const shown = inMessage && line !== '.' ? this.learner.messageLineShown(line) : undefined;
       try {
         await this.learner.send(line);
       } finally {

@@ -138,12 +138,16 @@ export class LearnerSession {
   }
 
   /**
-   * The server's tap showing this session's next message line (a line typed inside a message has no
-   * reply to wait for). Settles quietly after `ms` without one: past the tap's line cap none comes.
+   * The server's tap showing this typed message line (a line inside a message has no reply to wait
+   * for): as sent, dot-stuffed (RFC 5321 §4.5.2), or any line cut short (the tap shows its head). Not
+   * just the session's next line: an earlier line's event can still be on its way. Settles quietly
+   * after `ms` without it: past the tap's line cap none comes.
    */
-  nextMessageLine(ms = 1000): Promise<void> {
+  messageLineShown(typed: string, ms = 1000): Promise<void> {
     const id = this.client.session;
-    return this.bus.waitFor((e) => e.type === 'wire' && e.session === id && e.direction === 'client' && e.data === true, ms).then(
+    const sent = typed.startsWith('.') ? `.${typed}` : typed;
+    const isIt = (e: LabEvent) => e.type === 'wire' && e.session === id && e.direction === 'client' && e.data === true && (e.line === sent || e.omittedOctets !== undefined);
+    return this.bus.waitFor(isIt, ms).then(
       () => {},
       () => {},
     );
