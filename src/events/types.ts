@@ -106,7 +106,8 @@ export interface WireEvent extends EventBase {
   direction: Direction;
   /**
    * The line as on the wire, without CRLF. AUTH secrets are replaced by a placeholder. A message line
-   * longer than 998 octets is cut there and ends "… N more octets" (see `omittedOctets`).
+   * longer than 998 octets (999 with a dot a client stuffed in front) is cut there and ends "… N more
+   * octets" (see `omittedOctets`).
    */
   line: string;
   /** A message line cut short in this event: how many of its octets are not in `line`. */

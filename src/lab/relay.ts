@@ -170,7 +170,7 @@ export function runLink(first: Waiter, pool?: SessionPool): void {
         flushRun();
         emitLine('client', line, omitted);
       }
-    });
+    }, false);
     if (splitter.push(msg)) splitter.finish();
     flushRun();
     if (total > MAX_DATA_LINE_EVENTS)

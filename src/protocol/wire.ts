@@ -18,15 +18,6 @@ export const MAX_DATA_LINE_EVENTS = 500;
  */
 export const MAX_DATA_LINE_OCTETS = 998;
 
-/**
- * The octets a line may have on the wire: the limit "not counting the leading dot duplicated for
- * transparency" (RFC 5321 §4.5.3.1.6), so a typed line of 998 that starts with a dot is not cut. Only
- * a line over the limit looks at its first octet.
- */
-function limitOf(chunk: Buffer, from: number, length: number): number {
-  return length > MAX_DATA_LINE_OCTETS && chunk[from] === 0x2e ? MAX_DATA_LINE_OCTETS + 1 : MAX_DATA_LINE_OCTETS;
-}
-
 /** A message line as an event shows it: at most MAX_DATA_LINE_OCTETS, and how many octets were cut. */
 export function shownDataLine(head: string, omitted: number): { line: string; omittedOctets?: number } {
   return omitted > 0 ? { line: `${head}… ${omitted} more octets`, omittedOctets: omitted } : { line: head };
@@ -49,7 +40,14 @@ export class DataLineSplitter {
   /** The last octet seen was a CR: a CRLF may straddle two chunks. */
   private cr = false;
 
-  constructor(private readonly onLine: (head: string, omitted: number, ends: number) => boolean | void) {}
+  /**
+   * `stuffed`: the bytes are as on the wire, a line's leading dot perhaps one a client added (the
+   * server's DATA). The relay splits a stored message before stuffing it: no dot there is extra.
+   */
+  constructor(
+    private readonly onLine: (head: string, omitted: number, ends: number) => boolean | void,
+    private readonly stuffed = true,
+  ) {}
 
   /** Feed bytes; stops early (returns false) when `onLine` returns false (the lone "." ends DATA). */
   push(chunk: Buffer): boolean {
@@ -64,7 +62,7 @@ export class DataLineSplitter {
     for (;;) {
       const i = chunk.indexOf(CRLF, start);
       if (i < 0) break;
-      if (this.headLen === 0 && this.omitted === 0 && i - start <= limitOf(chunk, start, i - start)) {
+      if (this.headLen === 0 && this.omitted === 0 && i - start <= this.limitOf(chunk, start, i - start)) {
         // The usual case, a whole short line inside one chunk: one string straight from the chunk,
         // without the copy and concat a line split across chunks needs (tens of lines per message).
         this.cr = false;
@@ -102,7 +100,7 @@ export class DataLineSplitter {
       }
       if (cr < 0) break;
       if (lf < cr) ends |= HOLDS_LF;
-      if (this.headLen === 0 && this.omitted === 0 && cr - from <= limitOf(chunk, start + from, cr - from)) {
+      if (this.headLen === 0 && this.omitted === 0 && cr - from <= this.limitOf(chunk, start + from, cr - from)) {
         this.cr = false;
         if (this.onLine(text.slice(from, cr), 0, ends) === false) return false;
       } else {
@@ -123,9 +121,18 @@ export class DataLineSplitter {
     if (this.headLen || this.omitted) this.emit();
   }
 
+  /**
+   * The octets a line may have on the wire: the limit "not counting the leading dot duplicated for
+   * transparency" (RFC 5321 §4.5.3.1.6), so a typed line of 998 that starts with a dot is not cut. Only
+   * a line over the limit looks at its first octet.
+   */
+  private limitOf(chunk: Buffer, from: number, length: number): number {
+    return this.stuffed && length > MAX_DATA_LINE_OCTETS && chunk[from] === 0x2e ? MAX_DATA_LINE_OCTETS + 1 : MAX_DATA_LINE_OCTETS;
+  }
+
   private keep(chunk: Buffer, from: number, to: number): void {
     // The first octets of a line: whether it starts with a dot decides its limit, however long it gets.
-    if (this.headLen === 0 && this.omitted === 0 && to > from) this.limit = limitOf(chunk, from, Infinity);
+    if (this.headLen === 0 && this.omitted === 0 && to > from) this.limit = this.limitOf(chunk, from, Infinity);
     const room = this.limit - this.headLen;
     const take = Math.max(0, Math.min(room, to - from));
     if (take) {

@@ -68,6 +68,11 @@ describe('DataLineSplitter', () => {
     expect(split([text.slice(0, 300), text.slice(300)])).toEqual(expected);
     expect(split([`${'y'.repeat(5000)}\r\n${text}`]).slice(1)).toEqual(expected);
     expect(split([...text])).toEqual(expected);
+    // A message as stored (the relay's, stuffed only after the split): no leading dot is an extra one.
+    const stored: [string, number][] = [];
+    const relay = new DataLineSplitter((head, omitted) => void stored.push([head, omitted]), false);
+    relay.push(Buffer.from(`${dotted}\r\n`, 'latin1'));
+    expect(stored).toEqual([[dotted.slice(0, MAX_DATA_LINE_OCTETS), 1]]);
   });
 
   it('stops when told to (the lone dot ends the message; what follows is commands)', () => {
