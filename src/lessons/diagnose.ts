@@ -144,7 +144,9 @@ export function missingHeaderSeparator(lines: readonly string[], after: AfterDot
       continue;
     }
     if (!sawHeader) return undefined; // a message with no header at all: nothing was mistaken for one
-    const read = `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1).`;
+    const read = lines.includes('')
+      ? `\`${line}\` came before the empty line that ends the header, so it was read as part of the header, not as the body (RFC 5322 §2.1).`
+      : `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1).`;
     return `${read}${takenWords(after)} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
   }
   return undefined;

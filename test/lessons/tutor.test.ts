@@ -415,6 +415,10 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
     expect(t.state().step!.index).toBe(1);
     expect(said.at(-1)!.text).toBe('The server accepted that message, but step 2 wants a body line that starts with a dot, such as `.hidden line`: send it again with that.');
+    // The dotted line before the empty line: in the header, and said so (not "no empty line" at all).
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '.hidden line', '', 'body', '.']);
+    expect(t.state().step!.index).toBe(1);
+    expect(said.at(-1)!.text).toMatch(/^`\.hidden line` came before the empty line that ends the header, so it was read as part of the header, not as the body \(RFC 5322 §2\.1\)\. The server took it as it was\./);
     await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', '.hidden line']);
     // A message line has no reply to wait for: the step passes when its wire line comes back on the bus.
     await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
