@@ -49,9 +49,15 @@ export function bundleIsFresh() {
   return inputs <= oldestOutput;
 }
 
-/** Rebuild the bundle unless it is fresh. */
+/**
+ * Rebuild the bundle unless it is fresh; tsc's dist/ first, since the bundled lab starts its mail-auth
+ * worker thread from tsc's dist/lab/mail-auth-worker.js (src/lab/mail-auth-thread.ts), which the
+ * bundle does not hold: an edit there would otherwise run beside the bundle's new code as it was.
+ */
 export function bundleIfStale() {
   if (bundleIsFresh()) return;
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (existsSync(tsc)) execFileSync(process.execPath, [tsc, '-b', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
 
