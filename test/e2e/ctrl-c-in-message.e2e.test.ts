@@ -27,6 +27,8 @@ describe.skipIf(skip)('Ctrl+C inside a message', () => {
     await t.waitFor('the half line at the prompt', (s) => lastLine(s).includes('To: Bob <bob@exa'));
     t.keys(['C-c']);
     const asked = await t.waitFor('the question', (s) => /quitting now drops it .*Quit anyway\? \(y\/n\)/s.test(s.replace(/\s+/g, ' ')), 5000, () => t.capture());
+    // Once, above the y/n prompt: not also as a transcript row just above it (a newcomer's trial).
+    expect(asked.match(/Quit anyway\?/g)).toHaveLength(1);
     expect(t.paneDead()).toBe(false);
     expect(lastLine(asked)).not.toContain('bob@exa');
     // Asked as :quit asks, with no ":quit" the learner never typed.
@@ -34,7 +36,7 @@ describe.skipIf(skip)('Ctrl+C inside a message', () => {
     t.line('n');
     await t.waitFor('the message going on', (s) => /Go on with the message/.test(s) && s.includes('[DATA mode]'), 5000, () => t.capture());
     t.keys(['C-c']);
-    await t.waitFor('the question again', (s) => (s.match(/Quit anyway\?/g) ?? []).length >= 2, 5000, () => t.capture());
+    await t.waitFor('the question again', (s) => /Go on with the message[\s\S]*Quit anyway\?/.test(s), 5000, () => t.capture());
     t.keys(['C-c']);
     await t.waitFor('the process to end after the second Ctrl+C', () => t.paneDead(), 3000, () => '');
   }, 60_000);

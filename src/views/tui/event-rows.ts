@@ -207,6 +207,10 @@ function tutorRows(model: TranscriptModel, e: Extract<LabEvent, { type: 'tutor' 
       // :lessons: 22 lines and more, and at 24 rows lessons 1-9 scrolled off before they were read.
       model.reading = { id: model.nextId++, kind: 'lessons', text: e.text };
       return;
+    case 'confirm':
+      // Asked once, where the answer is typed: the live area shows the pending question above the
+      // y/n prompt (TutorState.confirming). A row here as well printed it twice, one above the other.
+      return;
     case 'step':
       // The instruction is shown once, in the live lesson pane where the eye is; the transcript
       // keeps only where each step began.
