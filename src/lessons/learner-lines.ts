@@ -8,7 +8,7 @@
 import type { ListenerRole, TutorSays } from '../events/types.js';
 import { expandBase64 } from '../protocol/sasl.js';
 import { commandMistake, MistakeWatcher } from './diagnose.js';
-import { wantsDateTime, wantsMessage } from './nudge.js';
+import { wantsDateTime, wantsMessage, wantsMessageLine } from './nudge.js';
 import type { LearnerSession } from './learner-session.js';
 import type { TutorLab } from './tutor-types.js';
 import type { Step } from './types.js';
@@ -137,7 +137,7 @@ export class LearnerLines {
     // The last reply is the dot's only if one came after the 354 (DATA mode ends with the dot's reply).
     const answered = state !== undefined && !state.data && code !== undefined && code !== 354;
     return {
-      messageStepOpen: same && wantsMessage(step.expect),
+      messageStepOpen: same && (wantsMessage(step.expect) || wantsMessageLine(step.expect)),
       dateStepOpen: same && wantsDateTime(step.expect),
       afterDot: { ...(answered ? { code } : {}), open: this.learner.connected && !(state?.closed ?? false) },
     };

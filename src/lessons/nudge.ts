@@ -54,7 +54,7 @@ export function nudgeFor(
     // a nudge ("you did this before"), so "…: :hint says what" sent a learner to a hint that did not.
     const lacks = messageShortfall(step.expect, messageLines);
     return lacks.length
-      ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}.`
+      ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}, from \`MAIL FROM:<…>\` and \`RCPT TO:<…>\` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).`
       : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
   }
   const asked = v === 'MAIL' || v === 'RCPT' ? wantedCommand(runner, step.expect) : undefined;
@@ -207,7 +207,7 @@ export function wantsDateTime(p: Predicate): boolean {
 }
 
 /** The step is about a line of the message (a wire line the client sent in DATA). */
-function wantsMessageLine(p: Predicate): boolean {
+export function wantsMessageLine(p: Predicate): boolean {
   return somePredicate(p, (q) => q.wire?.data === true && q.wire.direction === 'client');
 }
 

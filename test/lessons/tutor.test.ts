@@ -380,7 +380,7 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(2);
     // A newcomer in lesson 7 was sent to :hint, whose first hint ("you did this before") did not say what.
     expect(said.at(-1)!.text).toBe(
-      'The server accepted that message, but step 3 wants a From: field and a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6): send it again with those.',
+      'The server accepted that message, but step 3 wants a From: field and a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6): send it again with those, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
     );
     await send([':hint']);
     expect(said.at(-1)!.text).toMatch(/From: field and a Date: field/);
@@ -395,7 +395,7 @@ describe('a command that worked but is not what the step asks gets a word', () =
     const header = ['From: Alice <alice@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'hello', '.'];
     await send(['EHLO t.test', ...envelope, 'To: Bob <bob@example.com>, postmaster@example.com', ...header]);
     expect(t.state().step!.index).toBe(4);
-    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster: send it again with that.');
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster: send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
     await send([...envelope, 'To: Bob <bob@example.com>', ...header]);
     expect(t.state().step!.index).toBe(5);
   });
@@ -414,11 +414,11 @@ describe('a command that worked but is not what the step asks gets a word', () =
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
     expect(t.state().step!.index).toBe(1);
-    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 2 wants a body line that starts with a dot, such as `.hidden line`: send it again with that.');
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 2 wants a body line that starts with a dot, such as `.hidden line`: send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
     // The dotted line before the empty line: in the header, and said so (not "no empty line" at all).
     await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '.hidden line', '', 'body', '.']);
     expect(t.state().step!.index).toBe(1);
-    expect(said.at(-1)!.text).toMatch(/^`\.hidden line` came before the empty line that ends the header, so it was read as part of the header, not as the body \(RFC 5322 §2\.1\)\. The server took it as it was\./);
+    expect(said.at(-1)!.text).toMatch(/^`\.hidden line` came before the empty line that ends the header, so it was read as part of the header, not as the body \(RFC 5322 §2\.1\)\. The server took it as it was\. The reply to the dot ended the transaction/);
     await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', '.hidden line']);
     // A message line has no reply to wait for: the step passes when its wire line comes back on the bus.
     await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
