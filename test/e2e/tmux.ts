@@ -285,17 +285,8 @@ export function sharedPane(start: (pane: (command: string, width: number, height
   return () => (started ??= start(pane, tempDir));
 }
 
-/** A port that was free a moment ago (the tests pass it explicitly so they can check it is freed). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+// The tests pass a port explicitly so they can check it is freed.
+export { freePort } from '../helpers/free-port.js';
 
 /** True when nothing listens on `port` any more (binding it succeeds). */
 export function portIsFree(port: number): Promise<boolean> {

@@ -15,14 +15,7 @@ export function killChildren(): void {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-/** A free loopback port for programs that cannot take port 0 and report the one they got. */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+export { freePort } from '../helpers/free-port.js';
 
 /** Wait until something accepts TCP connections on the port (a spawned server is up). */
 export async function untilListening(port: number, timeoutMs = 10_000): Promise<void> {

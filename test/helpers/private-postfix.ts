@@ -7,9 +7,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort as anyFreePort } from './free-port.js';
 
 const POSTFIX = '/usr/sbin/postfix';
 const DAEMONS = spawnSync('postconf', ['-h', 'daemon_directory'], { encoding: 'utf8' }).stdout?.trim() || '/usr/lib/postfix/sbin';
@@ -74,17 +74,6 @@ export async function startPostfixOnFreePort(start: (smtpdPort: number) => Priva
       if (attempt === 3) throw err;
     }
   }
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function startPostfix(relayPort: number, myhostname: string, options: PostfixOptions = {}): PrivatePostfix {
