@@ -62,7 +62,7 @@ export class DataLineSplitter {
     for (;;) {
       const i = chunk.indexOf(CRLF, start);
       if (i < 0) break;
-      if (this.headLen === 0 && this.omitted === 0 && i - start <= this.limitOf(chunk, start, i - start)) {
+      if (this.headLen === 0 && this.omitted === 0 && (i - start <= MAX_DATA_LINE_OCTETS || i - start <= this.limitOf(chunk, start))) {
         // The usual case, a whole short line inside one chunk: one string straight from the chunk,
         // without the copy and concat a line split across chunks needs (tens of lines per message).
         this.cr = false;
@@ -100,7 +100,7 @@ export class DataLineSplitter {
       }
       if (cr < 0) break;
       if (lf < cr) ends |= HOLDS_LF;
-      if (this.headLen === 0 && this.omitted === 0 && cr - from <= this.limitOf(chunk, start + from, cr - from)) {
+      if (this.headLen === 0 && this.omitted === 0 && (cr - from <= MAX_DATA_LINE_OCTETS || cr - from <= this.limitOf(chunk, start + from))) {
         this.cr = false;
         if (this.onLine(text.slice(from, cr), 0, ends) === false) return false;
       } else {
@@ -123,16 +123,16 @@ export class DataLineSplitter {
 
   /**
    * The octets a line may have on the wire: the limit "not counting the leading dot duplicated for
-   * transparency" (RFC 5321 §4.5.3.1.6), so a typed line of 998 that starts with a dot is not cut. Only
-   * a line over the limit looks at its first octet.
+   * transparency" (RFC 5321 §4.5.3.1.6), so a typed line of 998 that starts with a dot is not cut. The
+   * split asks only for a line over 998 octets: a short line, nearly all of them, makes no call.
    */
-  private limitOf(chunk: Buffer, from: number, length: number): number {
-    return this.stuffed && length > MAX_DATA_LINE_OCTETS && chunk[from] === 0x2e ? MAX_DATA_LINE_OCTETS + 1 : MAX_DATA_LINE_OCTETS;
+  private limitOf(chunk: Buffer, from: number): number {
+    return this.stuffed && chunk[from] === 0x2e ? MAX_DATA_LINE_OCTETS + 1 : MAX_DATA_LINE_OCTETS;
   }
 
   private keep(chunk: Buffer, from: number, to: number): void {
     // The first octets of a line: whether it starts with a dot decides its limit, however long it gets.
-    if (this.headLen === 0 && this.omitted === 0 && to > from) this.limit = this.limitOf(chunk, from, Infinity);
+    if (this.headLen === 0 && this.omitted === 0 && to > from) this.limit = this.limitOf(chunk, from);
     const room = this.limit - this.headLen;
     const take = Math.max(0, Math.min(room, to - from));
     if (take) {
