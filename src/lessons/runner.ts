@@ -7,27 +7,8 @@ import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import { pipelineEchoSize } from './pipeline-echo.js';
 import { holds, LearnerScope } from './predicates.js';
+import { learnerPart, messagePart, usesWire } from './step-parts.js';
 import type { Lesson, Predicate, Step } from './types.js';
-
-function usesWire(p: Predicate): boolean {
-  return p.wire !== undefined || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some(usesWire);
-}
-
-/**
- * The part of a predicate the learner's own commands make true: without what the queue does after the
- * 250 (deliveries, MX lookups, retries, bounces, the relay leg) or a session's close.
- */
-export function learnerPart(p: Predicate): Predicate {
-  // What the queue and the next hop do after the 250 (a relay's DKIM signature, the remote's verdicts).
-  const { delivered: _d, deferred: _f, bounced: _b, mx: _m, closed: _c, remoteAccepted: _r, dkimSigned: _k, authResults: _a, any, all, sequence, ...rest } = p;
-  const out: Predicate = { ...rest };
-  if (out.wire?.leg === 'relay') delete out.wire;
-  if (out.stage === 'queue') delete out.stage;
-  if (any) out.any = any.map(learnerPart);
-  if (all) out.all = all.map(learnerPart);
-  if (sequence) out.sequence = sequence.map(learnerPart);
-  return out;
-}
 
 /** The most events one step keeps: a long step with busy external clients must not grow without end. */
 const WINDOW_LIMIT = 5000;
@@ -242,7 +223,7 @@ export class LessonRunner {
   private forgetMessageThatMissed(e: LabEvent): void {
     if (e.type !== 'wire' || e.leg !== 'inbound' || e.direction !== 'server' || e.replyTo !== '.' || !isFinalReplyLine(e.line)) return;
     const step = this.lesson.steps[this.index]!;
-    if (!usesWire(step.expect) || holds(learnerPart(step.expect), this.scope.context(this.window))) return;
+    if (!usesWire(step.expect) || holds(messagePart(step.expect), this.scope.context(this.window))) return;
     for (const x of this.window) if (x.type === 'queued' && x.session === e.session) this.spentQueueIds.add(x.queueId);
     this.window = this.window.filter((x) => !this.spentBy(x, e.session));
   }

@@ -410,6 +410,23 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(said.filter((o) => /wants more of it|That worked, but/.test(o.text))).toEqual([]);
   });
 
+  it('lesson 19: step 2 wants the message it lists (Subject:, Date:), and a message with them is not forgotten while its QUIT is due', async () => {
+    const { t, send, said } = await start('19-dkim');
+    await send([':dns lab._domainkey.example.com TXT', 'EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', '', 'Hello', '.']);
+    expect(t.state().step!.index).toBe(1);
+    expect(said.at(-1)!.text).toBe(
+      'The server accepted that message, but step 2 wants a Subject: field and a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6): send it again with those, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
+    );
+    const header = ['From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', 'Subject: Signed', 'Date: Sat, 28 Nov 2026 12:00:00 +0000'];
+    const verified = t.bus.waitFor((e) => e.type === 'auth-results' && e.dkim.some((d) => d.result === 'pass'), 10_000);
+    const before = said.length;
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', ...header, '', 'Hello', '.']);
+    await verified;
+    expect(said.slice(before).filter((o) => /wants|That worked, but/.test(o.text))).toEqual([]);
+    await send(['QUIT']);
+    await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
