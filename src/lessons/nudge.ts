@@ -7,7 +7,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { LabEvent, ListenerRole } from '../events/types.js';
 import { holds } from './predicates.js';
-import type { Predicate } from './types.js';
+import type { Predicate, Step } from './types.js';
 
 /**
  * The server accepted a command of the learner's (a final 2xx/3xx) but the step did not pass: the
@@ -245,4 +245,26 @@ export function missesStepKind(p: Predicate, verb: string): boolean {
   const ranks = [...verbs].map((x) => VERB_RANK[x]);
   if (rank === undefined || ranks.some((r) => r === undefined)) return verbs.has(v);
   return rank >= Math.max(...(ranks as number[]));
+}
+
+/**
+ * A tutor command that ran but not as the step asks (`:spoof bob@example.com` where step 2 wants
+ * alice forged): the step's own line for it, quoted from its instruction or hints — only a line the
+ * step's predicate accepts, so the words never name a line that would not pass. Undefined when the
+ * step does not ask for this command, or the command's arguments are right (what is missing is else).
+ */
+export function tutorCommandMiss(step: Step, n: number, name: string, arg: string): string | undefined {
+  const wanted: RegExp[] = [];
+  somePredicate(step.expect, (q) => {
+    if (q.tutor?.command === name) wanted.push(new RegExp(q.tutor.args ?? '', 'i'));
+    return false;
+  });
+  if (!wanted.length || wanted.some((re) => re.test(arg.trim()))) return undefined;
+  for (const text of [step.instruction, ...(step.hints ?? [])]) {
+    for (const [, line] of text.matchAll(/`(:[a-z]+(?:\s[^`]*)?)`/g)) {
+      const [word, ...rest] = line!.trim().split(/\s+/);
+      if (word === name && wanted.some((re) => re.test(rest.join(' ')))) return `That ran, but step ${n} asks for \`${line!.trim()}\`, not \`${`${name} ${arg.trim()}`.trim()}\`.`;
+    }
+  }
+  return undefined;
 }

@@ -17,6 +17,7 @@ import { chooseStart } from './curriculum.js';
 import { LearnerLines } from './learner-lines.js';
 import { LearnerSession } from './learner-session.js';
 import { LessonFlow, type StartAt } from './lesson-flow.js';
+import { tutorCommandMiss } from './nudge.js';
 import { loadLessons } from './load.js';
 import { PROGRAM_LIMIT_MS, type OwnClientHost } from './own-client.js';
 import { LearnerScope } from './predicates.js';
@@ -251,6 +252,7 @@ export class Tutor implements TutorCommandHost {
 
   /** Put the tutor's words on the stream. */
   say(says: TutorSays, text: string, step?: number): void {
+    if (says === 'error') this.errorsSaid++;
     this.voice.say(says, text, step);
   }
 
@@ -287,6 +289,8 @@ export class Tutor implements TutorCommandHost {
 
   /** The lesson's words said while a tutor command runs, said after its report (see handle). */
   private heldWords: [TutorSays, string, number | undefined][] | undefined;
+  /** Errors said so far: a tutor command that said one did not run as typed. */
+  private errorsSaid = 0;
 
   private async handle(line: string): Promise<void> {
     if (this.confirmation) {
@@ -313,6 +317,9 @@ export class Tutor implements TutorCommandHost {
       const hold = hit !== undefined && REPORTS.has(hit.command.name);
       if (hold) this.heldWords = [];
       if (hit?.command.name === ':grade') this.lessons.gradeStarting();
+      const runner = this.lessons.runner;
+      const at = runner && !runner.complete ? runner.stepIndex : undefined;
+      const errors = this.errorsSaid;
       try {
         this.say('echo', echoOf(line));
         if (!hit) return this.say('error', `Unknown tutor command ${line.trim().split(/\s+/, 1)[0]}; :help lists them.`);
@@ -323,6 +330,10 @@ export class Tutor implements TutorCommandHost {
         const held = this.heldWords ?? [];
         if (hold) this.heldWords = undefined;
         for (const [says, text, step] of held) this.say(says, text, step);
+        // Ran, and the step it is about did not pass: say the step's own line for it (an error has said enough).
+        const still = at !== undefined && this.lessons.runner === runner && !runner!.complete && runner!.stepIndex === at;
+        const miss = still && hit && this.errorsSaid === errors ? tutorCommandMiss(runner!.step!, at + 1, hit.command.name, hit.arg) : undefined;
+        if (miss) this.say('info', miss);
       }
       return;
     }

@@ -427,6 +427,21 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
   });
 
+  it('lesson 20: `:spoof bob@example.com` where step 2 asks for alice forged is told the step\'s own line (a newcomer\'s trial: no word at all)', async () => {
+    const { t, send, said } = await start('20-dmarc', { lessonWorlds: true });
+    await send([':dns _dmarc.example.com TXT']);
+    expect(t.state().step!.index).toBe(1);
+    await send([':spoof bob@example.com']);
+    expect(t.state().step!.index).toBe(1);
+    expect(said.at(-1)!.text).toBe('That ran, but step 2 asks for `:spoof`, not `:spoof bob@example.com`.');
+    // A usage error is said once, and is not also called a run.
+    await send([':spoof not-an-address']);
+    expect(said.at(-1)!.kind).toBe('error');
+    await send([':spoof']);
+    expect(t.state().step!.index).toBe(2);
+    expect(said.filter((o) => /That ran, but/.test(o.text))).toHaveLength(1);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
