@@ -84,9 +84,17 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
       setState(tutor.state());
     });
   }, [tutor, flushDue]);
+  // Leaving takes one render without the live area, then ink's exit: ink leaves its last frame on the
+  // terminal, and with the live area in it the screen after `:quit` ended on a stale step, footer and
+  // `C:` prompt above the resume note (a newcomer's trial).
+  const [leaving, setLeaving] = useState(false);
+  const leave = useCallback(() => setLeaving(true), []);
   useEffect(() => {
-    if (state.done) exit();
-  }, [state.done, exit]);
+    if (leaving) exit();
+  }, [leaving, exit]);
+  useEffect(() => {
+    if (state.done) leave();
+  }, [state.done, leave]);
   // Ctrl+C quits, as ink's own handling did, except in a message: there it asks first, as :quit does
   // (a newcomer pressed it to drop the message, and lost the tutor with no word on the message), and a
   // second Ctrl+C, at the question, quits.
@@ -98,14 +106,14 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
       quitAsked.current = true;
       // Asked as :quit asks, without a ":quit" echo the learner never typed.
       chain.current = chain.current.then(() => (tutor.quit ? tutor.quit() : tutor.submit(':quit'))).finally(() => (quitAsked.current = false));
-    } else exit();
+    } else leave();
   });
 
   const submit = useCallback(
     (line: string) => {
       // In a message the tutor asks first (the message would be lost); otherwise leaving is the view's.
       if (isQuitCommand(line) && confirming.current === undefined && !dataMode.current) {
-        exit();
+        leave();
         return;
       }
       // SMTP lines, the tutor's commands and its answers all come back on the bus. A message line is on
@@ -114,7 +122,7 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
       if (confirming.current === undefined && dataMode.current && line !== '.' && !isForTutor(line, true)) sentDataLine(line);
       chain.current = chain.current.then(() => tutor.submit(line));
     },
-    [tutor, exit, sentDataLine],
+    [tutor, leave, sentDataLine],
   );
 
   // The reading (:read) or the command list (:help) has the screen until the learner closes it: meanwhile the transcript and the
@@ -177,27 +185,29 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
       <Static key={held.current.key} items={staticRows}>
         {(row) => <TranscriptRow key={row.id} row={row} width={columns} />}
       </Static>
-      {reading ? <ReadingPager key={reading.id} kind={reading.kind} text={reading.text} columns={columns} rows={rows} onClose={closeReading} /> : null}
-      <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
-        <Frozen frozen={reading !== undefined}>
-          {/* In step with the rows drawn: the learner's current session, and whether their message reached the queue. */}
-          <StageBar current={frames.stages.current} visited={frames.stages.visited} />
-          <LessonPane state={state} width={width} maxLines={lessonLines} />
-          <StatusLine
-            lead={status ?? (state.session ? `you ${shortId(state.session)}` : undefined)}
-            alert={status !== undefined}
-            sessions={`${others} other${others === 1 ? '' : 's'}`}
-            counts={frames.counts}
-            tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
-            width={width}
-          />
-          {questionLines.length ? <StyledLines lines={questionLines} /> : null}
-          {sentLines.length ? <StyledLines lines={sentLines} /> : null}
-        </Frozen>
-        <Box marginTop={theme.present ? 1 : 0}>
-          <Prompt label={promptWords.current.label} onSubmit={submit} placeholder={promptWords.current.placeholder} active={reading === undefined} />
+      {leaving ? null : reading ? <ReadingPager key={reading.id} kind={reading.kind} text={reading.text} columns={columns} rows={rows} onClose={closeReading} /> : null}
+      {leaving ? null : (
+        <Box flexDirection="column" width={width} marginTop={theme.present ? 1 : 0}>
+          <Frozen frozen={reading !== undefined}>
+            {/* In step with the rows drawn: the learner's current session, and whether their message reached the queue. */}
+            <StageBar current={frames.stages.current} visited={frames.stages.visited} />
+            <LessonPane state={state} width={width} maxLines={lessonLines} />
+            <StatusLine
+              lead={status ?? (state.session ? `you ${shortId(state.session)}` : undefined)}
+              alert={status !== undefined}
+              sessions={`${others} other${others === 1 ? '' : 's'}`}
+              counts={frames.counts}
+              tail={state.connected && !state.dataMode ? ':help · ↑↓ history · Ctrl+C quits' : undefined}
+              width={width}
+            />
+            {questionLines.length ? <StyledLines lines={questionLines} /> : null}
+            {sentLines.length ? <StyledLines lines={sentLines} /> : null}
+          </Frozen>
+          <Box marginTop={theme.present ? 1 : 0}>
+            <Prompt label={promptWords.current.label} onSubmit={submit} placeholder={promptWords.current.placeholder} active={reading === undefined} />
+          </Box>
         </Box>
-      </Box>
+      )}
     </>
   );
 }
