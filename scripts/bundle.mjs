@@ -334,6 +334,14 @@ const sharedOptions = {
 };
 const sharedPatches = [yargsWithoutHelpCache, stringWidthPatches, ansiTokenizeSameStyle, ansiTokenizeNarrow, sliceAnsiLazy, nodemailerFetchOnFirstUse, smtpServerIpv4WithoutIpv6Regex];
 
+/**
+ * smtp-server's _feedDataStream as node loads it, hashed before esbuild rewrites it: the DATA patch
+ * (src/lab/smtp-server-patches.ts) replaces the function only when that source is the one it was read
+ * from, and in a bundle the text it could hash is the minified one.
+ */
+const { SMTPStream: ShippedStream } = await import('smtp-server/lib/smtp-stream.js');
+const feedDataStreamSource = JSON.stringify(createHash('sha256').update(ShippedStream.prototype._feedDataStream.toString()).digest('hex'));
+
 const esBuild = build({
   ...sharedOptions,
   entryPoints: { 'smtp-lab': 'src/cli.ts' },
@@ -345,7 +353,7 @@ const esBuild = build({
   chunkNames: 'smtp-lab-[name]-[hash]',
   format: 'esm',
   // React's production build: no dev checks, smaller, faster.
-  define: { 'process.env.NODE_ENV': '"production"' },
+  define: { 'process.env.NODE_ENV': '"production"', __SMTP_LAB_FEED_DATA_STREAM_SOURCE_SHA256__: feedDataStreamSource },
   // Some dependencies are CommonJS and call require() (nodemailer, smtp-server, yargs' helpers): an ESM
   // bundle has no require, so give it one.
   banner: {
@@ -384,7 +392,7 @@ const tutorBuild = build({
   format: 'cjs',
   // import.meta.url as the ES bundle has it: the bundle's own URL (dist/), so the rewrite below and the
   // dependencies that find files beside themselves resolve the same paths.
-  define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__smtpLabBundleUrl' },
+  define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__smtpLabBundleUrl', __SMTP_LAB_FEED_DATA_STREAM_SOURCE_SHA256__: feedDataStreamSource },
   // "use strict" first (esbuild's own comes after the banner, no longer a directive there): the ES
   // bundle's code runs strict, this one must too. __toESB: see below.
   banner: {

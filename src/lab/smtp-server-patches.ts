@@ -1,5 +1,5 @@
 /**
- * Seven places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
+ * Eight places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
  * connection class once for every server in the lab (the MX and the simulated remote MTAs), and two
  * costs it puts on every server. Typed
  * against the declarations smtp-server ships, so a renamed method fails tsc, and
@@ -26,6 +26,9 @@
  * 7. It decodes an AUTH response that is not base64 at all into garbage and answers 501 5.5.4 "invalid
  *    userdata" (or, for LOGIN's password, checks the garbage as a password: 535). RFC 4954 §4: a
  *    response the server cannot base64-decode gets 501 with 5.5.2.
+ * 8. It removes a line's leading dot in DATA only when a second dot follows, so `.abc` from a client
+ *    that does not dot-stuff is stored as `.abc`; RFC 5321 §4.5.2 deletes the first character of any
+ *    line that starts with a dot and holds more (done in the DATA seek below).
  *
  * Why 2 and 3 are patches and not smtp-server's `session.disabledCommands`: disabling AUTH for the
  * session hides it from EHLO, but then AUTH before STARTTLS is an unknown command (500 5.5.2, counted
@@ -199,7 +202,8 @@ if (!(PATCHED in connection)) {
  * in a JavaScript loop for a dot after an LF: about 45,000 instructions for a 2 KB message, measured
  * with callgrind, a third of all the lab server's own work on a message and more than its transcript
  * and bus together. Here the same seek is one native search (Buffer#indexOf) for each LF-dot the
- * message holds — as a rule only the one that ends it. Everything else is smtp-server 3.21.6's
+ * message holds — as a rule only the one that ends it; and a line's leading dot is removed before any
+ * other octet, as RFC 5321 §4.5.2 says, not only before a second dot. Everything else is smtp-server 3.21.6's
  * _feedDataStream as written (its checks at the start of DATA against an early end, the escape dot's
  * turn of the event loop, the last four octets kept for a terminator split across reads), so the
  * data stream gets the same octets in the same writes. Replaced only when smtp-server's own function
@@ -215,7 +219,16 @@ const LF_DOT = Buffer.from('\n.');
 /** Whether DATA's end is sought with Buffer#indexOf here (false: smtp-server changed, its own loop runs). */
 export const dataEndSeekPatched = (): boolean => SEEKS_NATIVELY in stream;
 
-if (!(SEEKS_NATIVELY in stream) && createHash('sha256').update(stream._feedDataStream.toString()).digest('hex') === FEED_DATA_STREAM_SHA256) {
+/**
+ * In a bundle esbuild has rewritten smtp-server's function (minified), so its text here hashes to
+ * something else and the seek, and RFC 5321 §4.5.2's dot, were silently left out of every `npm start`
+ * and `serve`; the build hashes the source it bundles instead and puts that here (scripts/bundle.mjs).
+ */
+declare const __SMTP_LAB_FEED_DATA_STREAM_SOURCE_SHA256__: string | undefined;
+const feedDataStreamSha256 = (): string =>
+  typeof __SMTP_LAB_FEED_DATA_STREAM_SOURCE_SHA256__ === 'string' ? __SMTP_LAB_FEED_DATA_STREAM_SOURCE_SHA256__ : createHash('sha256').update(stream._feedDataStream.toString()).digest('hex');
+
+if (!(SEEKS_NATIVELY in stream) && feedDataStreamSha256() === FEED_DATA_STREAM_SHA256) {
   Object.defineProperty(stream, SEEKS_NATIVELY, { value: true });
   stream._feedDataStream = function (this: SMTPStream, chunk: Buffer, done: (err?: Error | null) => void): void {
     const dataStream = this._dataStream!;
@@ -228,7 +241,7 @@ if (!(SEEKS_NATIVELY in stream) && createHash('sha256').update(stream._feedDataS
       this._endDataMode(false, chunk.subarray(3), done);
       return;
     }
-    if (this._atDataStart && len >= 2 && chunk[0] === 0x2e && chunk[1] === 0x2e) {
+    if (this._atDataStart && len >= 2 && chunk[0] === 0x2e && chunk[1] !== 0x0d && chunk[1] !== 0x0a) {
       chunk = chunk.subarray(1);
       len--;
       this._atDataStart = false;
@@ -243,7 +256,12 @@ if (!(SEEKS_NATIVELY in stream) && createHash('sha256').update(stream._feedDataS
         this._endDataMode(buf, chunk.subarray(i + 3), done);
         return;
       }
-      if (chunk[i + 1] === 0x2e) {
+      // RFC 5321 §4.5.2: a line that starts with a dot and holds more loses that dot. smtp-server drops
+      // it only before a second dot, so a client that does not stuff (`.abc`) had its line stored as
+      // sent, against what lesson 5 teaches (a newcomer's own client, lesson 22). After a bare LF, or
+      // before a bare CR or LF, the octets are left as smtp-server leaves them: no line starts there
+      // (RFC 5321 §2.3.8), and the bare-LF policy (lesson 21) judges them whole.
+      if (chunk[i + 1] === 0x2e || (chunk[i - 2] === 0x0d && chunk[i + 1] !== 0x0d && chunk[i + 1] !== 0x0a)) {
         const buf = chunk.subarray(0, i);
         this._lastBytes = false;
         this._countDataBytes(buf.length);

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import net from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { RawSmtp, tempDir } from '../helpers/lab.js';
 import { runCli, startCli, stopCliRuns } from '../helpers/cli.js';
 
@@ -89,6 +89,27 @@ describe('smtp-lab serve', () => {
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
     expect(await s.stop()).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('removes a line\'s leading dot from a client that does not stuff (RFC 5321 §4.5.2) in the built binary, not only in the modules the tests load (a newcomer\'s own client)', async () => {
+    // The bundle's smtp-server is minified: the patch's check of its source failed, and `serve` and the
+    // tutor stored `.abc` as sent while every in-process test passed.
+    const dir = tempDir();
+    const s = serve(['--port', '0', '--data-dir', dir, '--json']);
+    const { port } = JSON.parse(await s.next(() => true));
+    const c = await RawSmtp.connect(port);
+    await c.command('EHLO cli.test');
+    await c.command('MAIL FROM:<alice@example.com>');
+    await c.command('RCPT TO:<bob@example.com>');
+    await c.command('DATA');
+    expect((await c.message(['Subject: dots', '', '.abc', '..def']))[0]).toMatch(/^250 /);
+    await c.command('QUIT');
+    c.close();
+    await s.next((l) => l.includes('"type":"delivered"'));
+    const newDir = path.join(dir, 'mail', 'example.com', 'bob', 'new');
+    const stored = readFileSync(path.join(newDir, readdirSync(newDir)[0]!), 'latin1');
+    // Stored with LF line ends, as Maildir files are.
+    expect(stored.slice(stored.indexOf('\n\n') + 2)).toBe('abc\n.def\n');
   });
 
   it('a second lab on the same data dir is refused in one line (exit 2), since both would deliver one spool; once the first stops, it starts', async () => {
