@@ -16,7 +16,7 @@ import type { Predicate, Step } from './types.js';
  * judged while the learner's own part holds.
  */
 export function nudgeFor(
-  runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds'>,
+  runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'learnerPartHolds' | 'partHolds' | 'partHeldByLastMessage'>,
   verb: string,
   session?: Pick<SessionState, 'secure'> & { implicitTls?: boolean; listener?: ListenerRole },
   /** The lines of the message the dot ended, as typed (the reply to the dot comes before their events do). */
@@ -52,7 +52,7 @@ export function nudgeFor(
   if (messageEnded) {
     // What the message lacks, from the step's own parts that do not hold: the first hint is often only
     // a nudge ("you did this before"), so "…: :hint says what" sent a learner to a hint that did not.
-    const lacks = messageShortfall(step.expect, messageLines);
+    const lacks = [...envelopeShortfall(runner, step.expect), ...messageShortfall(step.expect, messageLines)];
     return lacks.length
       ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}, from \`MAIL FROM:<…>\` and \`RCPT TO:<…>\` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).`
       : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
@@ -175,6 +175,23 @@ function lackWords(q: Predicate): string | undefined {
   if (w.match === '^$') return 'an empty line between the header fields and the body (RFC 5322 §2.1)';
   if (w.match === '^\\.\\.') return 'a body line that starts with a dot, such as `.hidden line`';
   return undefined;
+}
+
+/**
+ * The envelope the step wants its message queued with, where the queued message had another (a
+ * misspelt sender): the message's lines were all there, and "wants more of it" sent a newcomer looking
+ * for a missing header. The queued event comes before the reply to the dot, so this is known there.
+ */
+function envelopeShortfall(runner: Pick<LessonRunner, 'partHeldByLastMessage'>, p: Predicate): string[] {
+  const wanted = [p, ...(p.all ?? [])].flatMap((q) => (q.queued ? [q.queued] : []));
+  const had = (q: NonNullable<Predicate['queued']>) => runner.partHeldByLastMessage({ queued: q });
+  return wanted.flatMap((q) => {
+    if (had(q)) return [];
+    const out: string[] = [];
+    if (q.from !== undefined && !had({ from: q.from })) out.push(`the sender \`MAIL FROM:<${q.from}>\``);
+    if (q.to !== undefined && !had({ to: q.to })) out.push(`the recipient \`RCPT TO:<${q.to}>\``);
+    return out;
+  });
 }
 
 /**

@@ -225,10 +225,18 @@ export class LessonRunner {
     const step = this.lesson.steps[this.index]!;
     if (!usesWire(step.expect) || holds(messagePart(step.expect), this.scope.context(this.window))) return;
     for (const x of this.window) if (x.type === 'queued' && x.session === e.session) this.spentQueueIds.add(x.queueId);
+    this.missedMessage = this.window.filter((x) => this.spentBy(x, e.session));
     this.window = this.window.filter((x) => !this.spentBy(x, e.session));
   }
 
   private readonly spentQueueIds = new Set<string>();
+  /** What the last message that missed the step brought (its transaction, queued event and all), for the words about it. */
+  private missedMessage: LabEvent[] = [];
+
+  /** Does `p` hold on the step's events, or on the message the dot just ended if it was forgotten as one that missed? */
+  partHeldByLastMessage(p: Predicate): boolean {
+    return this.partHolds(p) || holds(p, this.scope.context(this.missedMessage));
+  }
   private spentBy(x: LabEvent, session: string): boolean {
     if (x.type === 'wire') return x.leg === 'inbound' && x.session === session;
     return (x.type === 'queued' && x.session === session) || this.ofSpentMessage(x);

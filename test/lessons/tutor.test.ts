@@ -442,6 +442,20 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(said.filter((o) => /That ran, but/.test(o.text))).toHaveLength(1);
   });
 
+  it('lesson 15: a whole message from a misspelt sender is told the sender the step wants, not "wants more of it" (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('15-capstone');
+    await send(['EHLO client.example']);
+    expect(t.state().step!.index).toBe(1);
+    const header = ['From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', 'Subject: All five stages', 'Date: Sat, 28 Nov 2026 12:00:00 +0000'];
+    await send(['MAIL FROM:<alcie@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', ...header, '', 'Hello Dave', '.']);
+    expect(t.state().step!.index).toBe(1);
+    expect(said.at(-1)!.text).toBe(
+      'The server accepted that message, but step 2 wants the sender `MAIL FROM:<alice@example.com>`: send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
+    );
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', ...header, '', 'Hello Dave', '.']);
+    await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
