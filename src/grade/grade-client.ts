@@ -41,6 +41,8 @@ export interface ClientGradeOptions {
   timeoutMs: number;
   from: string;
   to: string;
+  /** Stops every run of the program (the tutor quit during `:grade`). */
+  signal?: AbortSignal;
 }
 
 /** The message a client under test sends ({message}): lines that start with dots test its stuffing. */
@@ -77,7 +79,7 @@ export async function gradeClient(opts: ClientGradeOptions): Promise<GradeReport
           proxies.push(proxy);
           proxy.fault = fault;
           const limitMs = runLimitMs(opts.timeoutMs);
-          const program = await runProgram(opts.command, { host: '127.0.0.1', port: proxy.port, from: opts.from, to: opts.to, message, timeout: replyTimeoutSeconds(limitMs) }, limitMs);
+          const program = await runProgram(opts.command, { host: '127.0.0.1', port: proxy.port, from: opts.from, to: opts.to, message, timeout: replyTimeoutSeconds(limitMs) }, limitMs, opts.signal);
           await proxy.settled(SETTLE_MS);
           const session = proxy.sessions[0] ?? { lines: [] };
           return [fault, { fault, session, program, timeoutMs: limitMs, connected: proxy.sessions.length > 0 }];

@@ -19,6 +19,8 @@ export interface OwnClientHost {
   readonly scope: LearnerScope;
   /** How long the program may run (PROGRAM_LIMIT_MS unless the tutor was given another). */
   readonly limitMs: number;
+  /** Aborted when the tutor closes: a program still running is stopped with it. */
+  readonly signal?: AbortSignal;
   say(says: TutorSays, text: string): void;
   /** `:grade`'s score, once it is in: a step it would pass passes only when it passed, and the completion says it. */
   graded?(score: { points: number; total: number; passed: boolean }): void;
@@ -35,10 +37,16 @@ export async function runOwnClient(host: OwnClientHost, commandLine: string): Pr
     if (e.type === 'session-open' && e.leg === 'inbound') host.scope.sessions.add(e.session);
   });
   try {
-    const run = await runProgram([commandLine], p, host.limitMs);
-    const how = run.spawnError ?? (run.timedOut ? `still running after ${host.limitMs / 1000} s: stopped` : `exit code ${run.exitCode ?? run.signal}`);
+    const run = await runProgram([commandLine], p, host.limitMs, host.signal);
+    if (run.stopped) return;
     const output = (run.stderr || run.stdout).trim().split('\n').slice(-3).join('\n');
-    host.say(run.exitCode === 0 ? 'info' : 'error', `Your program ended (${how}).${output ? `\n${output}` : ''}`);
+    // "ended (still running …: stopped)" said both at once (a newcomer's trial).
+    const what = run.spawnError
+      ? `Your program did not start (${run.spawnError}).`
+      : run.timedOut
+        ? `Your program was still running after ${host.limitMs / 1000} s, so the tutor stopped it.`
+        : `Your program ended (exit code ${run.exitCode ?? run.signal}).`;
+    host.say(run.exitCode === 0 ? 'info' : 'error', `${what}${output ? `\n${output}` : ''}`);
   } finally {
     adopt();
   }
@@ -49,7 +57,8 @@ export async function gradeOwnClient(host: OwnClientHost, commandLine: string): 
   const [{ gradeClient }, { formatText }] = await Promise.all([import('../grade/grade-client.js'), import('../grade/format/text.js')]);
   host.say('info', 'Grading: your program runs again against a fresh lab, normally and against five faults (421, 451, 550, 554, a stall)…');
   const p = placeholders(host.lab);
-  const report = await gradeClient({ command: [commandLine], timeoutMs: host.limitMs, from: p.from, to: p.to });
+  const report = await gradeClient({ command: [commandLine], timeoutMs: host.limitMs, from: p.from, to: p.to, signal: host.signal });
+  if (host.signal?.aborted) return;
   host.say(report.passed ? 'explain' : 'info', formatText(report));
   host.graded?.({ points: report.points, total: report.total, passed: report.passed });
 }

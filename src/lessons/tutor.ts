@@ -208,6 +208,9 @@ export class Tutor implements TutorCommandHost {
 
   /** Saves progress and closes the learner's session; does not stop the lab (its owner does). */
   async close(): Promise<void> {
+    // A program of the learner's still running (`:run`, `:grade`) ends with the tutor: the line that
+    // started it is what the chain waits on, and the program would have outlived the tutor.
+    this.closing.abort();
     await this.chain;
     this.lessons.runner?.stop();
     this.offBus();
@@ -266,7 +269,15 @@ export class Tutor implements TutorCommandHost {
 
   /** The learner's own client runs against the lab running now, its sessions counted as the learner's. */
   get ownClient(): OwnClientHost {
-    return { lab: this.lab, bus: this.bus, scope: this.scope, limitMs: this.opts.programLimitMs ?? PROGRAM_LIMIT_MS, say: (says, text) => this.say(says, text), graded: (score) => this.lessons.graded(score) };
+    return {
+      lab: this.lab,
+      bus: this.bus,
+      scope: this.scope,
+      limitMs: this.opts.programLimitMs ?? PROGRAM_LIMIT_MS,
+      signal: this.closing.signal,
+      say: (says, text) => this.say(says, text),
+      graded: (score) => this.lessons.graded(score),
+    };
   }
 
   /** Leave the tutor; in the middle of a message, only once the learner says so (it would be lost). */
@@ -289,6 +300,7 @@ export class Tutor implements TutorCommandHost {
 
   /** The lesson's words said while a tutor command runs, said after its report (see handle). */
   private heldWords: [TutorSays, string, number | undefined][] | undefined;
+  private readonly closing = new AbortController();
   /** Errors said so far: a tutor command that said one did not run as typed. */
   private errorsSaid = 0;
 

@@ -1,11 +1,31 @@
 /** Lesson 22: the learner's own client runs inside the tutor's lab, annotated as theirs, then graded. */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it, vi } from 'vitest';
 import { hasCommand, wires } from '../helpers/lab.js';
 import { tutorOnLabPerTest } from '../helpers/tutor.js';
 
 const start = tutorOnLabPerTest();
 const SWAKS = 'swaks --server {host} --port {port} -f alice@example.com -t bob@example.com --helo client.example';
+
+/** The process ids whose command line is exactly this. */
+function processesRunning(commandLine: string): string[] {
+  const out = spawnSync('pgrep', ['-f', `^${commandLine}$`], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(Boolean);
+}
+
+describe('a program still running when the tutor closes', () => {
+  it('is stopped with the tutor, which closes without waiting for its limit (a newcomer\'s trial: Ctrl+C during :run left it running)', async () => {
+    const { t, said } = await start('22-your-own-client');
+    const running = t.submit(':run sleep 4242');
+    await vi.waitFor(() => expect(processesRunning('sleep 4242')).not.toEqual([]), { timeout: 5000, interval: 20 });
+    await t.close();
+    await running;
+    await vi.waitFor(() => expect(processesRunning('sleep 4242')).toEqual([]), { timeout: 5000, interval: 20 });
+    // Closed by the tutor, not by the 15 s limit: no "still running" words, nor any about its end.
+    expect(said.filter((s) => /Your program/.test(s.text))).toEqual([]);
+  });
+});
 
 describe.skipIf(!hasCommand('swaks'))('bring your own client', () => {
   it(':run puts the program\'s session in the transcript as the learner\'s, with explanations, and passes step 1', async () => {

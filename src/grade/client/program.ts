@@ -12,6 +12,8 @@ export interface ProgramRun {
   timedOut: boolean;
   /** It could not be started at all (ENOENT, EACCES). */
   spawnError?: string;
+  /** Its owner stopped it before it ended (the tutor quit while it ran). */
+  stopped?: boolean;
   stdout: string;
   stderr: string;
   durationMs: number;
@@ -55,8 +57,28 @@ export function fill(arg: string, p: Placeholders): string {
   return arg.replace(/\{(host|port|from|to|message|timeout)\}/g, (_, k: keyof Placeholders) => String(p[k]));
 }
 
-export function runProgram(command: string[], p: Placeholders, timeoutMs: number): Promise<ProgramRun> {
+/**
+ * Every program running now, by process group: each is detached (so a kill reaches what it started),
+ * which also keeps it alive when this process ends. A tutor quit while `:run sleep 100` ran left the
+ * program running on its own; whatever ends this process ends them too.
+ */
+const running = new Set<number>();
+const killGroup = (pid: number) => {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+};
+let killOnExit = false;
+
+export function runProgram(command: string[], p: Placeholders, timeoutMs: number, signal?: AbortSignal): Promise<ProgramRun> {
   const started = Date.now();
+  if (signal?.aborted) return Promise.resolve({ exitCode: null, signal: null, timedOut: false, stopped: true, spawnError: 'not started: the tutor is closing', stdout: '', stderr: '', durationMs: 0 });
+  if (!killOnExit) {
+    killOnExit = true;
+    process.on('exit', () => running.forEach(killGroup));
+  }
   // One argument with spaces is a shell command line ("python3 client.py {host} {port}").
   const argv = command.length === 1 && /\s/.test(command[0]!) ? ['sh', '-c', fill(command[0]!, p)] : command.map((a) => fill(a, p));
   const child = spawn(argv[0]!, argv.slice(1), {
@@ -68,23 +90,31 @@ export function runProgram(command: string[], p: Placeholders, timeoutMs: number
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(0, MAX_OUTPUT)));
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(0, MAX_OUTPUT)));
+  const pid = child.pid;
+  if (pid !== undefined) running.add(pid);
   return new Promise((resolve) => {
     let timedOut = false;
+    let stopped = false;
     let spawnError: string | undefined;
+    // The program and anything it started.
+    const kill = () => (pid !== undefined ? killGroup(pid) : child.kill('SIGKILL'));
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL'); // the program and anything it started
-      } catch {
-        child.kill('SIGKILL');
-      }
+      kill();
     }, timeoutMs);
+    const stop = () => {
+      stopped = true;
+      kill();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
     child.on('error', (err: NodeJS.ErrnoException) => {
       spawnError = `cannot run ${argv[0]} (${err.code ?? err.message})`;
     });
-    child.on('close', (exitCode, signal) => {
+    child.on('close', (exitCode, sig) => {
       clearTimeout(timer);
-      resolve({ exitCode, signal, timedOut, spawnError, stdout, stderr, durationMs: Date.now() - started });
+      signal?.removeEventListener('abort', stop);
+      if (pid !== undefined) running.delete(pid);
+      resolve({ exitCode, signal: sig, timedOut, ...(stopped ? { stopped } : {}), spawnError, stdout, stderr, durationMs: Date.now() - started });
     });
   });
 }
