@@ -104,6 +104,9 @@ export function domainTypo(line: string, worldDomains: readonly string[], replyC
   if (!address || !address.includes('@')) return undefined;
   const domain = domainOf(address).toLowerCase();
   if (worldDomains.includes(domain)) return undefined;
+  // Refused before the address counted (a RCPT with no MAIL, a syntax error, AUTH first): no mail or
+  // bounce follows from it, and "that mail cannot be delivered" stood under a 503 (a newcomer's trial).
+  if (replyCode !== undefined && (replyCode === 503 || replyCode === 530 || (replyCode >= 500 && replyCode <= 504))) return undefined;
   const near = closeMatches(domain, [...worldDomains]);
   if (near.length === 0) return undefined;
   // A sender is where bounces go and what SPF checks; a recipient is where the mail goes.

@@ -21,6 +21,13 @@ export interface LearnerLinesHost {
   /** The current step, not yet passed (steps are kept as loaded: the same object while it is current). */
   openStep(): Step | undefined;
   say(says: TutorSays, text: string): void;
+  /**
+   * Keep the lesson's words (a step passed, a nudge) until `release`: a command's own mistake is named
+   * after its reply, and a step the reply passed had put "▸ Step 4/6" between the two (a newcomer's
+   * trial: "QUIT takes no parameters" under the next step). Returns the release, or undefined when
+   * words are held already.
+   */
+  holdLessonWords?(): (() => void) | undefined;
 }
 
 /** A MAIL refused with 503 because the transaction `first` opened is still open. */
@@ -100,25 +107,30 @@ export class LearnerLines {
       this.sending = inMessage || secret ? undefined : line;
       // Words about a message line come after the line itself on the stream, as they do after a reply.
       const shown = inMessage && line !== '.' ? this.learner.messageLineShown(line) : undefined;
+      const release = inMessage ? undefined : this.host.holdLessonWords?.();
       try {
-        await this.learner.send(line);
+        try {
+          await this.learner.send(line);
+        } finally {
+          this.sending = undefined;
+        }
+        if (secret) return;
+        const nested = inMessage || session === undefined ? undefined : this.transactionAfter(session, line, wasOpen);
+        if (nested) return this.host.say('info', nested);
+        const words = this.mistakes.afterLine(line, {
+          inMessage,
+          session,
+          lessonOrder: this.host.lessonOrder(),
+          ...(inMessage && line === '.' ? this.afterMessage(session, stepBefore) : {}),
+          worldDomains: [...this.host.lab().world.domains.keys()],
+          ...(session === undefined ? {} : { replyCode: this.learner.lastReplyCode(session) }),
+        });
+        if (words) {
+          await shown;
+          this.host.say('info', words);
+        }
       } finally {
-        this.sending = undefined;
-      }
-      if (secret) return;
-      const nested = inMessage || session === undefined ? undefined : this.transactionAfter(session, line, wasOpen);
-      if (nested) return this.host.say('info', nested);
-      const words = this.mistakes.afterLine(line, {
-        inMessage,
-        session,
-        lessonOrder: this.host.lessonOrder(),
-        ...(inMessage && line === '.' ? this.afterMessage(session, stepBefore) : {}),
-        worldDomains: [...this.host.lab().world.domains.keys()],
-        ...(session === undefined ? {} : { replyCode: this.learner.lastReplyCode(session) }),
-      });
-      if (words) {
-        await shown;
-        this.host.say('info', words);
+        release?.();
       }
     } catch (err) {
       this.host.say('error', (err as Error).message);

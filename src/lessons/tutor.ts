@@ -86,6 +86,7 @@ export class Tutor implements TutorCommandHost {
       lessonOrder: () => this.lessons.runner?.lesson.order ?? 0,
       openStep: () => this.lessons.runner?.step,
       say: (says, text) => this.say(says, text),
+      holdLessonWords: () => this.holdWords(),
     });
     this.lessons = new LessonFlow(
       {
@@ -269,15 +270,7 @@ export class Tutor implements TutorCommandHost {
 
   /** The learner's own client runs against the lab running now, its sessions counted as the learner's. */
   get ownClient(): OwnClientHost {
-    return {
-      lab: this.lab,
-      bus: this.bus,
-      scope: this.scope,
-      limitMs: this.opts.programLimitMs ?? PROGRAM_LIMIT_MS,
-      signal: this.closing.signal,
-      say: (says, text) => this.say(says, text),
-      graded: (score) => this.lessons.graded(score),
-    };
+    return { lab: this.lab, bus: this.bus, scope: this.scope, limitMs: this.opts.programLimitMs ?? PROGRAM_LIMIT_MS, signal: this.closing.signal, say: (says, text) => this.say(says, text), graded: (score) => this.lessons.graded(score) };
   }
 
   /** Leave the tutor; in the middle of a message, only once the learner says so (it would be lost). */
@@ -352,6 +345,17 @@ export class Tutor implements TutorCommandHost {
     // An empty line is a command to nobody, except in a message, where it separates header from body.
     if (!this.learner.dataMode && line.trim() === '') return;
     await this.lines.send(line);
+  }
+
+  /** Hold the lesson's words until the returned release (undefined: held already, by whoever releases them). */
+  private holdWords(): (() => void) | undefined {
+    if (this.heldWords) return undefined;
+    const held: [TutorSays, string, number | undefined][] = [];
+    this.heldWords = held;
+    return () => {
+      if (this.heldWords === held) this.heldWords = undefined;
+      for (const [says, text, step] of held) this.say(says, text, step);
+    };
   }
 
   /** A y/n question: the next line typed answers it (handle). */

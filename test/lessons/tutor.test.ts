@@ -456,6 +456,24 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
   });
 
+  it('lesson 06: a command\'s own mistake is named before the step its reply passed, and a RCPT refused 503 is not told its mail cannot be delivered (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('06-termination');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RSET']);
+    expect(t.state().step!.index).toBe(2);
+    let before = said.length;
+    await send(['RCPT TO:<bob@exmple.com>']);
+    expect(said.slice(before).filter((o) => /cannot be delivered|You wrote exmple\.com/.test(o.text))).toEqual([]);
+    await send(['NOOP']);
+    expect(t.state().step!.index).toBe(4);
+    before = said.length;
+    await send(['QUIT now']);
+    const after = said.slice(before).map((o) => o.text);
+    const note = after.findIndex((w) => /QUIT takes no parameters|QUIT.*no (parameters|arguments)/i.test(w));
+    const stepWords = after.findIndex((w) => /^Step 6\/6|RFC 5321 §4\.1\.1\.10\)\. The client MUST/.test(w));
+    expect(note).toBeGreaterThanOrEqual(0);
+    expect(stepWords).toBeGreaterThan(note);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
