@@ -39,7 +39,7 @@ export async function runOwnClient(host: OwnClientHost, commandLine: string): Pr
   try {
     const run = await runProgram([commandLine], p, host.limitMs, host.signal);
     if (run.stopped) return;
-    const output = (run.stderr || run.stdout).trim().split('\n').slice(-3).join('\n');
+    const output = programOutput(run.stdout, run.stderr);
     // "ended (still running …: stopped)" said both at once (a newcomer's trial).
     const what = run.spawnError
       ? `Your program did not start (${run.spawnError}).`
@@ -59,8 +59,27 @@ export async function gradeOwnClient(host: OwnClientHost, commandLine: string): 
   const p = placeholders(host.lab);
   const report = await gradeClient({ command: [commandLine], timeoutMs: host.limitMs, from: p.from, to: p.to, signal: host.signal });
   if (host.signal?.aborted) return;
-  host.say(report.passed ? 'explain' : 'info', formatText(report));
+  // Line by line, passed or not: as an explanation it was read as Markdown, its lines run together.
+  host.say('info', formatText(report));
   host.graded?.({ points: report.points, total: report.total, passed: report.passed });
+}
+
+/** Lines of a program's output shown after it ends, from the end of each stream. */
+const OUTPUT_LINES = 8;
+
+/**
+ * What the program printed, each stream under its own name and each line behind a bar: its own `S:`
+ * lines read as the tutor's transcript, and only the last three lines of one stream were shown (a
+ * newcomer's six lines of output, and stdout dropped whenever there was stderr).
+ */
+export function programOutput(stdout: string, stderr: string): string {
+  const part = (name: string, text: string) => {
+    const lines = text.replace(/\s+$/, '').split('\n');
+    if (!lines.join('').trim()) return [];
+    const cut = lines.length - OUTPUT_LINES;
+    return [`${name}${cut > 0 ? ` (its last ${OUTPUT_LINES} lines of ${lines.length})` : ''}:`, ...lines.slice(Math.max(cut, 0)).map((l) => `│ ${l}`)];
+  };
+  return [...part('It printed', stdout), ...part('On stderr', stderr)].join('\n');
 }
 
 function placeholders(lab: TutorLab): { host: string; port: number; from: string; to: string; message: string } {

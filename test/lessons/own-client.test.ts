@@ -27,6 +27,17 @@ describe('a program still running when the tutor closes', () => {
   });
 });
 
+describe('what a program printed', () => {
+  it('is shown from both streams, each line behind a bar, the last 8 of each (a newcomer saw 3 of 6 lines, and no stdout beside stderr)', async () => {
+    const { t, said } = await start('22-your-own-client');
+    await t.submit(':run for i in 1 2 3 4 5 6 7 8 9 10; do echo "S: line $i"; done; echo oops >&2; exit 3');
+    expect(said.at(-1)).toEqual({
+      kind: 'error',
+      text: ['Your program ended (exit code 3).', 'It printed (its last 8 lines of 10):', ...[3, 4, 5, 6, 7, 8, 9, 10].map((i) => `│ S: line ${i}`), 'On stderr:', '│ oops'].join('\n'),
+    });
+  });
+});
+
 describe.skipIf(!hasCommand('swaks'))('bring your own client', () => {
   it(':run puts the program\'s session in the transcript as the learner\'s, with explanations, and passes step 1', async () => {
     const { t, lab, said, transcript } = await start('22-your-own-client');
@@ -48,6 +59,8 @@ describe.skipIf(!hasCommand('swaks'))('bring your own client', () => {
     // (as test/grade/client.test.ts gives it) proves the same and waits 4 s instead of 10.
     await send([`:run ${SWAKS}`, `:grade ${SWAKS} --data {message} --timeout 2`]);
     const report = said.findIndex((s) => /smtp-lab grade client/.test(s.text));
+    // Said line by line (as an explanation it was read as Markdown, and a passing report ran together).
+    expect(said[report]!.kind).toBe('info');
     // swaks behaves as RFC 5321 asks, faults included: full marks.
     const [, points] = /^Score: (\d+)\/\1 — \d+ passed, 0 failed/m.exec(said[report]!.text)!;
     // "Lesson complete" comes after the grade, not at the :grade echo, and says the score.

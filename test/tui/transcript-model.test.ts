@@ -300,6 +300,13 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     const notes = learnerRows([open('ME'), close('ME', 'reset')]).filter((r) => r.kind === 'note');
     expect(notes.map((r) => ('text' in r ? r.text : ''))).toEqual(['your session ME closed by the tutor, without QUIT']);
     expect(learnerRows([open('ME'), close('ME', 'quit')]).filter((r) => r.kind === 'note').map((r) => ('text' in r ? r.text : ''))).toEqual(['your session ME closed (quit)']);
+    // A session of the learner's own program (lesson 22's :run) that it closed itself is not the
+    // tutor's doing (a newcomer's trial: "closed by the tutor, without QUIT" for their program's close).
+    const model = createModel('tutor');
+    model.isLearnerSession = (id) => id === 'ME' || id === 'PROG';
+    setLearner(model, 'ME');
+    const program = applyEvents(model, events([open('PROG'), close('PROG', 'reset')])).rows.filter((r) => r.kind === 'note');
+    expect(program.map((r) => ('text' in r ? r.text : ''))).toEqual(['your session PROG closed (reset)']);
     // In watch, a client that hung up is only that.
     const watched = applyEvents(createModel('watch'), events([open('S1'), close('S1', 'reset')])).rows;
     expect(text(watched).at(-1)).toBe('note:session S1 closed (reset)');

@@ -72,8 +72,9 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
     case 'session-close': {
       if (model.mode === 'watch' || e.leg === 'relay' || mine) {
         // The learner's client is the tutor's: a close without QUIT or a 421 is the tutor's doing (a
-        // new lesson, :reconnect, :connect), which a bare "(reset)" did not say.
-        const byTutor = mine && model.mode === 'tutor' && e.reason === 'reset';
+        // new lesson, :reconnect, :connect), which a bare "(reset)" did not say. Not so for a session
+        // of the learner's own program (lesson 22's :run), which closes its sockets itself.
+        const byTutor = mine && model.mode === 'tutor' && e.reason === 'reset' && model.learnerSessions.has(e.session);
         const how = byTutor ? 'by the tutor, without QUIT' : `(${e.reason})`;
         push({ kind: 'note', indent: e.leg === 'relay' ? 2 : 0, tone: e.reason === 'quit' || byTutor ? 'info' : 'warn', stage: e.stage, explain, text: `${e.leg === 'relay' ? 'relay session' : mine ? 'your session' : 'session'} ${shortId(e.session)} closed ${how}`, tag: tagOf(e.session) }, group, mine);
       }
