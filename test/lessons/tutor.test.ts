@@ -400,6 +400,22 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(5);
   });
 
+  it('lesson 10 done a second time greylists again: a fresh lab is a greylist that has never seen the triplet (a newcomer\'s trial: step 3 never came)', async () => {
+    const { t, send } = await start('10-retries-greylisting', { lessonWorlds: true });
+    const message = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<frank@example.org>', 'DATA', 'From: Alice <alice@example.com>', 'To: Frank <frank@example.org>', 'Subject: Patience', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hi Frank', '.'];
+    for (const go of ['first', 'second']) {
+      const greylisted = t.bus.waitFor((e) => e.type === 'wire' && e.leg === 'relay' && e.direction === 'server' && e.code === 451, 10_000);
+      const step5 = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 5/5'), 15_000);
+      await send(message);
+      await greylisted.catch(() => expect.fail(`mx.example.org answered no 451 on the ${go} go`));
+      await step5;
+      const complete = t.bus.waitFor((e) => e.type === 'tutor' && e.text.startsWith('Lesson complete'), 5_000);
+      await send(['QUIT']);
+      await complete;
+      if (go === 'first') await send([':lesson 10']);
+    }
+  }, 40_000);
+
   it('lesson 21: a message the step wants the next hop to take is not called short at its 250 (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('21-smuggling', { lessonWorlds: true });
     const raw = ':raw \\n.\\nMAIL FROM:<ceo@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: ceo@example.com\\r\\nSubject: pay the invoice\\r\\n\\r\\nsmuggled';
