@@ -33,14 +33,21 @@ import type { MailAuth } from './mail-auth.js';
 import { receiveData, Receiving } from './remote-data.js';
 
 /**
- * The greylisting MTAs' memory of (client, sender, recipient) triplets, kept in the data dir: the tutor
- * restarts the lab when a lesson brings its own world, and a message that was greylisted before the
- * restart must pass on its retry after it, as it would at a real MTA that never restarted.
+ * The greylisting MTAs' memory of (client, sender, recipient) triplets. A triplet refused with 451 and
+ * not yet seen again is kept in the data dir: the tutor restarts the lab when a lesson brings its own
+ * world, and a message that was greylisted before the restart must pass on its retry after it, as it
+ * would at a real MTA that never restarted. A triplet that has passed is remembered for this lab run
+ * only: a fresh lab (a lesson with a world of its own started again, a `:reset`) is a greylist that
+ * has never seen the learner, so lesson 10 done a second time meets the 451 it teaches (it passed at
+ * once when every triplet was kept, and its step 3 never came).
  */
 const GREYLIST_FILE = 'remote-greylist.json';
 
-class GreylistFile {
-  private readonly seen: Set<string>;
+class Greylist {
+  /** Refused once, retry not seen yet: on disk. */
+  private readonly waiting: Set<string>;
+  /** Retried and accepted in this lab run. */
+  private readonly passed = new Set<string>();
   private writing: Promise<void> | undefined;
   private dirty = false;
 
@@ -51,22 +58,30 @@ class GreylistFile {
     } catch {
       // No file yet, or one cut short: start with an empty memory (the worst case is one more 451).
     }
-    this.seen = new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
+    this.waiting = new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
   }
 
-  has(triplet: string): boolean {
-    return this.seen.has(triplet);
+  /** True when the triplet may pass: it was refused before (this is its retry) or has passed already. */
+  admits(triplet: string): boolean {
+    if (this.passed.has(triplet)) return true;
+    if (this.waiting.delete(triplet)) {
+      this.passed.add(triplet);
+      this.changed();
+      return true;
+    }
+    this.waiting.add(triplet);
+    this.changed();
+    return false;
   }
 
-  add(triplet: string): void {
-    this.seen.add(triplet);
-    this.dirty = true;
-    this.writing ??= this.write();
-  }
-
-  /** Resolves once what was added is on disk. */
+  /** Resolves once what changed is on disk. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    this.writing ??= this.write();
   }
 
   /** Atomic: a temporary file renamed over the old one, so a crash leaves the old list or the new. */
@@ -75,7 +90,7 @@ class GreylistFile {
       while (this.dirty) {
         this.dirty = false;
         const tmp = `${this.file}.tmp`;
-        await fs.writeFile(tmp, JSON.stringify([...this.seen]));
+        await fs.writeFile(tmp, JSON.stringify([...this.waiting]));
         await fs.rename(tmp, this.file);
       }
     } catch {
@@ -141,7 +156,7 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
       h.domains.push(spec);
     }
   }
-  const greylist = new GreylistFile(path.join(dataDir, GREYLIST_FILE));
+  const greylist = new Greylist(path.join(dataDir, GREYLIST_FILE));
   let messageCounter = 0;
   const receiving = new Receiving();
   const behaviour = (d: DomainSpec): RemoteBehaviour => opts.overrides?.remoteBehaviour(d.name) ?? d.behaviour;
@@ -253,7 +268,7 @@ function makeServer(
   h: Host,
   world: World,
   dataDir: string,
-  greylist: GreylistFile,
+  greylist: Greylist,
   nextId: () => number,
   bus: EventBus | undefined,
   behaviourOf: (d: DomainSpec) => RemoteBehaviour,
@@ -308,10 +323,7 @@ function makeServer(
       if (behaviour === 'greylist') {
         const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const triplet = `${session.remoteAddress}|${sender}|${rcpt}`;
-        if (!greylist.has(triplet)) {
-          greylist.add(triplet);
-          return cb(smtpError(451, `4.7.1 <${rcpt}>: Recipient address rejected: Greylisted, please try again later`));
-        }
+        if (!greylist.admits(triplet)) return cb(smtpError(451, `4.7.1 <${rcpt}>: Recipient address rejected: Greylisted, please try again later`));
       }
       cb();
     },

@@ -156,6 +156,17 @@ export function missingHeaderSeparator(lines: readonly string[], after: AfterDot
 }
 
 /**
+ * The lines of a message as typed: not one header field, body text only. RFC 5322 §3.6 requires a
+ * From: and a Date: field in every message; a server may take one without them all the same, as the
+ * lab does. A step that tests the message's lines (lesson 7 step 1) names what it lacks itself: this
+ * is for the others ("send a short message", lesson 10 step 2), which a body-only message passes.
+ */
+export function noHeader(lines: readonly string[], after: AfterDot = { code: 250, open: true }): string | undefined {
+  if (lines.length === 0 || lines[0] === '' || lines.some((line) => HEADER_FIELD.test(line))) return undefined;
+  return `Your message has no header: \`${lines[0]}\` is not a header field, and every message needs a From: and a Date: field (RFC 5322 §3.6).${takenWords(after)} Next time type \`From: …\` and \`Date: …\` first, then an empty line and the body (RFC 5322 §2.1).`;
+}
+
+/**
  * The lines of a message as typed: an empty line first, then header fields. The first empty line ends
  * the header (RFC 5322 §2.1), so this message has none, and its From:, Date: and the rest are body text.
  */
@@ -250,7 +261,8 @@ export class MistakeWatcher {
       const words =
         emptyFirstLine(this.messageLines, at.afterDot, at.messageStepOpen) ??
         missingHeaderSeparator(this.messageLines, at.afterDot, at.messageStepOpen) ??
-        badDateField(this.messageLines, at.dateStepOpen, at.afterDot);
+        badDateField(this.messageLines, at.dateStepOpen, at.afterDot) ??
+        (at.messageStepOpen ? undefined : noHeader(this.messageLines, at.afterDot));
       this.messageLines = [];
       return words;
     }

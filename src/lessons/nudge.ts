@@ -33,8 +33,10 @@ export function nudgeFor(
   // step's STARTTLS part holds (lesson 17 step 5 wants STARTTLS, then AUTH, on one session). The 220
   // to a STARTTLS the step asks for is that part, never a reason for these words; the 220 to one typed
   // where the step wants the offer in EHLO's reply (lesson 16 step 1) has made the step impossible.
+  // A STARTTLS typed before what the step puts ahead of it on one session (lesson 17 step 1's EHLO)
+  // is not its part either: that order can no longer come on this session.
   if (session?.secure && wantsStartTls(step.expect) && !startTlsPartHolds(runner, step.expect)) {
-    if (verb.toUpperCase() === 'STARTTLS' && stepVerbs(step.expect).has('STARTTLS')) return undefined;
+    if (verb.toUpperCase() === 'STARTTLS' && stepVerbs(step.expect).has('STARTTLS') && !startTlsTooEarly(runner, step.expect)) return undefined;
     return tlsAlreadyActive(runner.stepIndex + 1, session.implicitTls);
   }
   const n = runner.stepIndex + 1;
@@ -134,9 +136,29 @@ export function ehloForgottenByTls(verb: string): string {
     : 'STARTTLS started the session over: after the handshake the server forgets your EHLO and any transaction opened before it, so a client sends EHLO again, then MAIL FROM (RFC 3207 §4.2).';
 }
 
-/** Some part of the step about STARTTLS (its command or the reply to it) holds: this TLS is the step's. */
+/**
+ * Some part of the step about STARTTLS (its command or the reply to it) holds, after what the step's
+ * sequence puts before it: this TLS is the step's.
+ */
 function startTlsPartHolds(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): boolean {
-  return partsAbout(p, 'STARTTLS').some((q) => runner.partHolds(q));
+  return startTlsInOrder(p).some((q) => runner.partHolds(q));
+}
+
+/** The step's STARTTLS part holds, but not after what its sequence wants first: STARTTLS before EHLO. */
+function startTlsTooEarly(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): boolean {
+  return partsAbout(p, 'STARTTLS').some((q) => runner.partHolds(q)) && !startTlsPartHolds(runner, p);
+}
+
+/** The parts about STARTTLS; one in a sequence with the parts before it (on one session if the sequence says so). */
+function startTlsInOrder(p: Predicate): Predicate[] {
+  const about = (q: Predicate) => q.reply?.to === 'STARTTLS' || q.command?.verb === 'STARTTLS';
+  const seq = p.sequence ?? [];
+  return [
+    ...(p.all ?? []).flatMap((q) => (q.all || q.sequence ? startTlsInOrder(q) : about(q) ? [q] : [])),
+    ...seq.flatMap((q, i) =>
+      q.all || q.sequence ? startTlsInOrder(q) : about(q) ? [i === 0 ? q : { ...(p.sameSession ? { sameSession: true } : {}), sequence: seq.slice(0, i + 1) }] : [],
+    ),
+  ];
 }
 
 /** The step is about STARTTLS: its 220, or the STARTTLS line of an EHLO reply. */

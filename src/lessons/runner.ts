@@ -225,8 +225,15 @@ export class LessonRunner {
     const step = this.lesson.steps[this.index]!;
     if (!usesWire(step.expect) || holds(messagePart(step.expect), this.scope.context(this.window))) return;
     for (const x of this.window) if (x.type === 'queued' && x.session === e.session) this.spentQueueIds.add(x.queueId);
-    this.missedMessage = this.window.filter((x) => this.spentBy(x, e.session));
-    this.window = this.window.filter((x) => !this.spentBy(x, e.session));
+    // The session's lines from the transaction's MAIL on: the EHLO before it still greeted the session,
+    // and a step that wants EHLO and a message (lesson 7 step 1) passes on the next message sent there.
+    let mail = -1;
+    this.window.forEach((x, i) => {
+      if (x.type === 'wire' && x.leg === 'inbound' && x.session === e.session && x.direction === 'client' && x.verb === 'MAIL') mail = i;
+    });
+    const spent = (x: LabEvent, i: number) => this.spentBy(x, e.session) && (x.type !== 'wire' || mail < 0 || i >= mail);
+    this.missedMessage = this.window.filter(spent);
+    this.window = this.window.filter((x, i) => !spent(x, i));
   }
 
   private readonly spentQueueIds = new Set<string>();

@@ -66,12 +66,15 @@ export function tutorOnLabPerTest(defaults: TutorOnLabOptions = {}): (lessonId: 
     const { lessonsDir, demo, lessonWorlds } = { ...defaults, ...opts };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-tutor-'));
     cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-    let lab = await startTestLab();
+    // One data dir for every lab of the test, as the tutor binary restarts its lab on the same one
+    // (src/commands/handlers/tutor.ts): the spool and the remote MTAs' memory outlive a restart there.
+    const dataDir = path.join(tmp, 'data');
+    let lab = await startTestLab({ dataDir });
     cleanups.push(() => lab.cleanup());
     const progressFile = path.join(tmp, 'progress.json');
     const restartLab = async (worldOverrides: unknown, bus: TestLab['bus']) => {
       await lab.cleanup();
-      lab = await startTestLab({ worldOverrides, bus });
+      lab = await startTestLab({ worldOverrides, bus, dataDir });
       return lab;
     };
     const t = await Tutor.create({ lab, lessonsDir, lessonId, progressFile, demo, ...(lessonWorlds ? { restartLab } : {}) });

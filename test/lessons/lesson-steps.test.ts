@@ -84,10 +84,13 @@ describe('a message step checks the message (lesson 04 step 3)', () => {
     expect(check(step3, message('Subject: Lunch?', '', 'Noon?'))).toBe(false);
   });
 
-  it('From:, Date:, and a blank line before the body are required', () => {
-    expect(check(step3, message('From: Alice <alice@example.com>', 'Subject: Lunch?', '', 'Noon?'))).toBe(false);
-    expect(check(step3, message('From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Noon?'))).toBe(false);
-    expect(check(step3, message('From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Noon?'))).toBe(true);
+  it('From:, To:, Subject:, Date: (the fields the step names), and a blank line before the body are required', () => {
+    const to = 'To: Bob <bob@example.com>';
+    expect(check(step3, message('From: Alice <alice@example.com>', to, 'Subject: Lunch?', '', 'Noon?'))).toBe(false);
+    expect(check(step3, message('From: Alice <alice@example.com>', to, 'Subject: Lunch?', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Noon?'))).toBe(false);
+    // From: and Date: alone, which RFC 5322 §3.6 requires, passed although the step names To: and Subject: too.
+    expect(check(step3, message('From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Noon?'))).toBe(false);
+    expect(check(step3, message('From: Alice <alice@example.com>', to, 'Subject: Lunch?', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Noon?'))).toBe(true);
   });
 });
 

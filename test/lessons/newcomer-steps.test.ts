@@ -123,7 +123,7 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     await send([...envelope, 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: tomorrow', '', 'Noon?', '.']);
     expect(t.state().step?.index).toBe(2);
     expect(infos(said).join('\n')).toMatch(/`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it: .*Date: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000.*`MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/);
-    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Noon?', '.']);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', '', 'Noon?', '.']);
     expect(t.state().step?.index).toBe(3);
   });
 

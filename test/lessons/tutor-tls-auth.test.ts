@@ -73,6 +73,26 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     await t.close();
   });
 
+  it('lesson 17 step 1: STARTTLS typed before EHLO is told `:reconnect`, the way back to a plain session where EHLO can come first (a newcomer\'s trial: "That worked, but step 1 asks for something else")', async () => {
+    const { t, said, send } = await start('17-auth-submission', { lessonWorlds: true });
+    const reconnect = /TLS is already active on this session .*`:reconnect` starts a fresh plain session\./;
+    let before = said.length;
+    await send(['STARTTLS']);
+    expect(t.state().step!.index).toBe(0);
+    expect(said.slice(before).map((s) => s.text)).toEqual([expect.stringMatching(reconnect)]);
+    // The EHLO the hint asks for, now under TLS, cannot pass the step: said again for it.
+    before = said.length;
+    await send(['EHLO client.example']);
+    expect(said.slice(before).map((s) => s.text)).toEqual([expect.stringMatching(reconnect)]);
+    // And a second STARTTLS: its 503 is not "nothing else changed, the session goes on".
+    before = said.length;
+    await send(['STARTTLS']);
+    expect(said.slice(before).map((s) => s.text)).toEqual([expect.stringMatching(reconnect)]);
+    await send([':reconnect', 'EHLO client.example', 'STARTTLS']);
+    expect(t.state().step!.index).toBe(1);
+    await t.close();
+  });
+
   it("three wrong passwords on submission get the lab's 421 4.7.0, not smtp-server's limit on commands before AUTH (a newcomer's trial)", async () => {
     // A learner who looked around on the submission port before logging in got "421 … too many
     // unauthenticated commands" at a wrong password, while lesson 17 says three wrong passwords get 421.

@@ -61,3 +61,20 @@ describe('a message with no empty line after its header', () => {
     expect(words[0]).toMatch(again);
   });
 });
+
+describe('a message with no header at all, body only', () => {
+  it('where the step does not test the lines (lesson 10 step 2 passes on it): said it has no From: and no Date:, as lesson 7 says it (a newcomer\'s trial: no word at all)', async () => {
+    const { t, send, said } = await start('10-retries-greylisting', { lessonWorlds: true });
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<frank@example.org>', 'DATA', 'Hi Frank, just a body', '.']);
+    expect(t.state().step?.index).toBe(2);
+    const words = infos(said).filter((w) => /no header/.test(w));
+    expect(words).toEqual(['Your message has no header: `Hi Frank, just a body` is not a header field, and every message needs a From: and a Date: field (RFC 5322 §3.6). The server took it as it was. Next time type `From: …` and `Date: …` first, then an empty line and the body (RFC 5322 §2.1).']);
+  });
+
+  it('where the step tests the lines (lesson 7 step 1): its own words name what is missing, said once', async () => {
+    const { send, said } = await start('07-local-delivery');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Tea at four?', '.']);
+    expect(infos(said).filter((w) => /no header/.test(w))).toEqual([]);
+    expect(infos(said).filter((w) => /step 1 wants a From: field/.test(w))).toHaveLength(1);
+  });
+});
