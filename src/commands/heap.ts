@@ -37,8 +37,10 @@ function youngGenerationBytes(): number {
  * again. In Node 20 every worker thread's start puts V8's flags back as the command line left them (a
  * flag set at run time is lost), and the lab starts threads all through a run (the Maildir writers end
  * after 0.5 s idle and start again with the next delivery; the mail-auth thread): set again four times a
- * second as well. Only for a run that owns its process, as the flags are the process's. Returns what
- * stops holding them (the bench's sections run in one process).
+ * second as well; a thread that starts under load can still let it grow one step more (8 MiB halves)
+ * in the scavenge before that, until V8 shrinks it once the load is over. Only for a run that owns its
+ * process, as the flags are the process's. Returns what stops holding them (the bench's sections run
+ * in one process).
  */
 export function holdHeapFlags(): () => void {
   const cap = 2 * YOUNG_SEMI_SPACE_MIB * 1024 * 1024;
