@@ -685,19 +685,12 @@ function threadBreakdown(before, after, messages) {
 async function benchRelay() {
   const { startLab } = await dist('lab/lab.js');
   // The lab as `smtp-lab serve` runs it: serve holds V8's heap growing at 30 % past what survived the
-  // last full collection and its young generation at its starting size (commands/heap.ts), which the
-  // bench's process otherwise runs without.
-  const { HEAP_GROWING_PERCENT, SEMI_SPACE_GROWTH_FACTOR } = await dist('commands/heap.js');
+  // last full collection and its young generation at most 4 MiB halves (commands/heap.ts), which the
+  // bench's process otherwise runs without; held the same way, and let go after this section.
+  const { holdHeapFlags, HEAP_GROWING_PERCENT, YOUNG_SEMI_SPACE_MIB } = await dist('commands/heap.js');
   const { setFlagsFromString } = await import('node:v8');
-  const growing = process.env.BENCH_V8_DEFAULTS ? 0 : HEAP_GROWING_PERCENT;
-  const serveFlags = () => {
-    setFlagsFromString(`--heap-growing-percent=${growing}`);
-    if (growing) setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
-  };
-  serveFlags();
-  // Held as holdHeapFlags holds it (a worker thread's start puts V8's flags back), and put back to V8's
-  // default after this section.
-  const holding = setInterval(serveFlags, 250);
+  const serveFlags = !process.env.BENCH_V8_DEFAULTS;
+  const letGo = serveFlags ? holdHeapFlags() : () => undefined;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-relay-'));
   console.log(`relay: ${MESSAGES} messages to b@example.net over ${SESSIONS} sessions, each relayed to the simulated mx.example.net`);
   try {
@@ -741,11 +734,11 @@ async function benchRelay() {
       `  CPU ${(((cpu.user + cpu.system) / Math.max(relayed, 1)) | 0)} µs per message (the lab's process, all threads), ${(mainCpu / Math.max(relayed, 1)) | 0} µs on the event loop's thread; event loop busy ${(elu.utilization * 100).toFixed(0)}% = ${((elu.active * 1000) / Math.max(relayed, 1)) | 0} µs per message; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`,
     );
     console.log(`  CPU a message by thread: ${threads}; ${relaySessions} relay sessions opened (one per ${(relayed / Math.max(relaySessions, 1)).toFixed(0)} messages)`);
-    console.log(`  RSS: peak ${mib(peak)} during, ${mib(idleRss)} idle after, ${growing ? `V8 heap growing ${growing} % and the young generation held, as serve sets them` : "V8's defaults"}  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
+    console.log(`  RSS: peak ${mib(peak)} during, ${mib(idleRss)} idle after, ${serveFlags ? `V8 heap growing ${HEAP_GROWING_PERCENT} % and the young generation at most ${YOUNG_SEMI_SPACE_MIB} MiB halves, as serve holds them` : "V8's defaults"}  (${goal(peak <= 150 * MiB && idleRss <= 150 * MiB)}: ≤ 150 MiB)`);
     console.log(`       at the peak: ${breakdown(peakMemory)}; idle: ${breakdown(idleMemory)}`);
     console.log(`  ${goal(rate >= 1000 && inMaildir === MESSAGES)}: ≥ 1,000 msg/s end to end, every message relayed`);
   } finally {
-    clearInterval(holding);
+    letGo();
     setFlagsFromString('--heap-growing-percent=0');
     setFlagsFromString('--semi-space-growth-factor=2');
     rmSync(dataDir, { recursive: true, force: true });

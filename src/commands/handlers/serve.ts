@@ -7,7 +7,7 @@ import { attachPlain } from '../../views/plain.js';
 import { makeChalk } from '../../views/color.js';
 import { EventBus } from '../../events/bus.js';
 import { contextOf, untilStopped } from '../context.js';
-import { HEAP_GROWING_PERCENT, SEMI_SPACE_GROWTH_FACTOR, holdHeapFlags } from '../heap.js';
+import { holdHeapFlags } from '../heap.js';
 import type { ServeArgs } from '../serve.js';
 
 export async function serve(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> {
@@ -15,8 +15,9 @@ export async function serve(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> 
   // As watch does (handlers/watch.ts, heap.ts): a flood's short-lived events die in the old generation, and
   // V8's own growing factor let them pile up past 150 MiB of RSS between full collections; relaying, the
   // young generation grown to 16 MiB halves and the dead Buffers it holds between scavenges took the peak
-  // to 185 MiB. Held: each Maildir writer thread's start would put V8's default back (heap.ts).
-  if (ctx.ownsProcess) holdHeapFlags([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`, `--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`]);
+  // to 185 MiB; it is held at 4 MiB halves. Held: each Maildir writer thread's start would put V8's
+  // default back (heap.ts).
+  if (ctx.ownsProcess) holdHeapFlags();
   const bus = new EventBus();
   // Attach before the lab starts so the listening event is the first line.
   if (argv.json) attachNdjson(bus, ctx.stdout);

@@ -7,7 +7,7 @@ import { attachNdjson } from '../../views/ndjson.js';
 import { attachPlain } from '../../views/plain.js';
 import { makeChalk } from '../../views/color.js';
 import { contextOf, exitAfter, untilStopped } from '../context.js';
-import { HEAP_GROWING_PERCENT, SEMI_SPACE_GROWTH_FACTOR, holdHeapFlags } from '../heap.js';
+import { holdHeapFlags } from '../heap.js';
 import { canUseInk } from '../../views/choose.js';
 import { SessionFilter } from '../../views/session-filter.js';
 import { WireView } from '../../views/wire-view.js';
@@ -24,7 +24,7 @@ export async function watch(argv: ArgumentsCamelCase<WatchArgs>): Promise<void> 
   const { annotationsFile, worldFile } = lessonsFolder(argv.lessons);
   // ink draws on the process's own terminal: only a run that owns the process gets it.
   const interactive = ctx.ownsProcess && canUseInk(ctx) && !argv.json;
-  if (interactive) holdHeapFlags([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`, `--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`]);
+  if (interactive) holdHeapFlags();
   const bus = new EventBus();
   // Plain and NDJSON views attach before the lab starts so the listening event comes first.
   if (argv.json) attachNdjson(bus, ctx.stdout);
