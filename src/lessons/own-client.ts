@@ -28,7 +28,9 @@ export interface OwnClientHost {
 
 /** `:run <command>`: `{host}`, `{port}`, `{from}`, `{to}`, `{message}`, `{timeout}` filled in; what it printed is said when it ends. */
 export async function runOwnClient(host: OwnClientHost, commandLine: string): Promise<void> {
-  const [{ runProgram, replyTimeoutSeconds }, { messageText }] = await Promise.all([import('../grade/client/program.js'), import('../grade/grade-client.js')]);
+  const [{ runProgram, replyTimeoutSeconds, unknownPlaceholders }, { messageText }] = await Promise.all([import('../grade/client/program.js'), import('../grade/grade-client.js')]);
+  const unknown = unknownPlaceholders([commandLine]);
+  if (unknown) return host.say('error', `Not run: ${unknown}.`);
   const p = { ...placeholders(host.lab), timeout: replyTimeoutSeconds(host.limitMs) };
   // {message}: a message file, as `grade client` gives one, kept beside the lab's data.
   p.message = path.join(host.lab.dataDir, 'your-client-message.eml');
@@ -54,7 +56,9 @@ export async function runOwnClient(host: OwnClientHost, commandLine: string): Pr
 
 /** `:grade <command>`: the score of each check, as `smtp-lab grade client` prints it. */
 export async function gradeOwnClient(host: OwnClientHost, commandLine: string): Promise<void> {
-  const [{ gradeClient }, { formatText }] = await Promise.all([import('../grade/grade-client.js'), import('../grade/format/text.js')]);
+  const [{ gradeClient }, { formatText }, { unknownPlaceholders }] = await Promise.all([import('../grade/grade-client.js'), import('../grade/format/text.js'), import('../grade/client/program.js')]);
+  const unknown = unknownPlaceholders([commandLine]);
+  if (unknown) return host.say('error', `Not graded: ${unknown}.`);
   host.say('info', 'Grading: your program runs again against a fresh lab, normally and against five faults (421, 451, 550, 554, a stall)…');
   const p = placeholders(host.lab);
   const report = await gradeClient({ command: [commandLine], timeoutMs: host.limitMs, from: p.from, to: p.to, signal: host.signal });

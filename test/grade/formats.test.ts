@@ -103,6 +103,8 @@ describe.concurrent('grade server output for autograders', () => {
     [['grade', 'server', '127.0.0.1:25', '--timeout', '0'], /--timeout must be/],
     [['grade', 'server', '127.0.0.1:25', '--bogus'], /Unknown argument/],
     [['grade'], /grade what\?/],
+    // A misspelt placeholder reached the program as it was (a newcomer's trial).
+    [['grade', 'client', '--', 'python3', 'client.py', '{hots}', '{port}'], /^smtp-lab: unknown placeholder \{hots\} in the command; the ones filled in are \{host\}, \{port\}/],
   ])('usage error %j: one line on stderr, exit 2, no stack', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);

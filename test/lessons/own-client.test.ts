@@ -38,6 +38,14 @@ describe('what a program printed', () => {
   });
 });
 
+describe('a misspelt placeholder', () => {
+  it('is refused before the program runs, naming the ones the tutor fills in (a newcomer\'s {hots} reached the program)', async () => {
+    const { t, said } = await start('22-your-own-client');
+    await t.submit(':run echo {hots} {port}');
+    expect(said.at(-1)).toEqual({ kind: 'error', text: 'Not run: unknown placeholder {hots} in the command; the ones filled in are {host}, {port}, {from}, {to}, {message}, {timeout}.' });
+  });
+});
+
 describe.skipIf(!hasCommand('swaks'))('bring your own client', () => {
   it(':run puts the program\'s session in the transcript as the learner\'s, with explanations, and passes step 1', async () => {
     const { t, lab, said, transcript } = await start('22-your-own-client');

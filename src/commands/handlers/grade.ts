@@ -3,6 +3,7 @@ import type { ArgumentsCamelCase } from 'yargs';
 import { UserError } from '../../user-error.js';
 import { gradeServer } from '../../grade/grade-server.js';
 import { gradeClient } from '../../grade/grade-client.js';
+import { unknownPlaceholders } from '../../grade/client/program.js';
 import { maildirStore, mboxStore, sinkStore, type MessageStore } from '../../grade/store.js';
 import { formatReport, type FormatName } from '../../grade/format/index.js';
 import type { Target } from '../../grade/probe.js';
@@ -50,6 +51,8 @@ export async function gradeClientCommand(argv: ArgumentsCamelCase<ClientArgs>): 
   const dashed = argv['--'] ?? argv._.slice(2).map(String);
   const command = [...(argv.program ?? []), ...dashed];
   if (!command.length) throw new UserError('give the program to grade after --, e.g. grade client -- python3 client.py {host} {port}');
+  const unknown = unknownPlaceholders(command);
+  if (unknown) throw new UserError(unknown);
   const report = await gradeClient({ command, timeoutMs: Math.round(argv.timeout * 1000), from: argv.from, to: argv.to });
   output(report, argv.format, contextOf(argv));
 }

@@ -53,6 +53,18 @@ export function runLimitMs(limitMs: number): number {
 
 const MAX_OUTPUT = 20_000;
 
+const PLACEHOLDERS = ['host', 'port', 'from', 'to', 'message', 'timeout'];
+
+/**
+ * The command's `{word}`s that are no placeholder: a typo such as `{hots}` reached the program as it
+ * was, and only the program's own traceback hinted at it (a newcomer's trial). Undefined when none.
+ */
+export function unknownPlaceholders(command: readonly string[]): string | undefined {
+  const unknown = [...new Set(command.flatMap((a) => [...a.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]!)))].filter((w) => !PLACEHOLDERS.includes(w));
+  if (!unknown.length) return undefined;
+  return `unknown placeholder ${unknown.map((w) => `{${w}}`).join(', ')} in the command; the ones filled in are ${PLACEHOLDERS.map((w) => `{${w}}`).join(', ')}`;
+}
+
 export function fill(arg: string, p: Placeholders): string {
   return arg.replace(/\{(host|port|from|to|message|timeout)\}/g, (_, k: keyof Placeholders) => String(p[k]));
 }
