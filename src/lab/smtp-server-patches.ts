@@ -206,7 +206,8 @@ if (!(PATCHED in connection)) {
  * other octet, as RFC 5321 §4.5.2 says, not only before a second dot. Everything else is smtp-server 3.21.6's
  * _feedDataStream as written (its checks at the start of DATA against an early end, the escape dot's
  * turn of the event loop, the last four octets kept for a terminator split across reads), so the
- * data stream gets the same octets in the same writes. Replaced only when smtp-server's own function
+ * data stream gets smtp-server's octets but for those leading dots (each such dot now also ends a write
+ * and takes a turn of the event loop, as smtp-server's escape dot does). Replaced only when smtp-server's own function
  * is the one this was read from (its source's SHA-256): an upgrade that changes it keeps its own, and
  * test/lab/smtp-server-patches.test.ts says so by name.
  */

@@ -7,7 +7,7 @@
 import { domainOf, parsePath } from '../protocol/command.js';
 import { dateTimeProblem, rfc5322Date } from '../protocol/date.js';
 import { verbOf } from '../protocol/stages.js';
-import { closeMatches } from './close-matches.js';
+import { closeMatches } from '../data/close-matches.js';
 
 /** Commands a learner might type inside a message, believing they still talk to the server. */
 const COMMAND_VERBS = new Set(['HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'HELP', 'STARTTLS', 'AUTH']);
@@ -106,7 +106,7 @@ export function domainTypo(line: string, worldDomains: readonly string[], replyC
   if (worldDomains.includes(domain)) return undefined;
   // Refused before the address counted (a RCPT with no MAIL, a syntax error, AUTH first): no mail or
   // bounce follows from it, and "that mail cannot be delivered" stood under a 503 (a newcomer's trial).
-  if (replyCode !== undefined && (replyCode === 503 || replyCode === 530 || (replyCode >= 500 && replyCode <= 504))) return undefined;
+  if (replyCode !== undefined && (replyCode === 530 || (replyCode >= 500 && replyCode <= 504))) return undefined;
   const near = closeMatches(domain, [...worldDomains]);
   if (near.length === 0) return undefined;
   // A sender is where bounces go and what SPF checks; a recipient is where the mail goes.

@@ -107,7 +107,8 @@ export class LearnerLines {
       this.sending = inMessage || secret ? undefined : line;
       // Words about a message line come after the line itself on the stream, as they do after a reply.
       const shown = inMessage && line !== '.' ? this.learner.messageLineShown(line) : undefined;
-      const release = inMessage ? undefined : this.host.holdLessonWords?.();
+      // A command's reply, or the dot's: the words about the line or the message come before a step it passed.
+      const release = inMessage && line !== '.' ? undefined : this.host.holdLessonWords?.();
       try {
         try {
           await this.learner.send(line);

@@ -121,6 +121,7 @@ export class LessonRunner {
     this.skippedSteps = 0;
     this.index = 0;
     this.window = [];
+    this.missedMessage = [];
     this.heldOn = undefined;
     this.hintsShown = 0;
     this._complete = false;
@@ -132,6 +133,7 @@ export class LessonRunner {
     if (this._complete || index >= this.index) return;
     this.index = Math.max(0, index);
     this.window = [];
+    this.missedMessage = [];
     this.heldOn = undefined;
     this.hintsShown = 0;
   }
@@ -387,6 +389,7 @@ export class LessonRunner {
     this.hintsShown = 0;
     this.heldOn = undefined;
     this.window = [];
+    this.missedMessage = [];
     if (this.index + 1 < this.lesson.steps.length) {
       this.index++;
       return;

@@ -34,7 +34,8 @@ const afterMessage = (p: Predicate) =>
 
 /**
  * The part of a step a message decides by its dot's reply: the learner's part without what the learner
- * may still do after it (lesson 19's `QUIT`). Judged at the dot, the step's QUIT is always still due, so
+ * may still do after it (lesson 19's `QUIT`; any reply or command outside a mail transaction: RSET,
+ * NOOP, VRFY, HELP). Judged at the dot, the step's QUIT is always still due, so
  * with it a message with every line the step asks for was forgotten as one that missed.
  */
 export function messagePart(p: Predicate): Predicate {

@@ -5,7 +5,7 @@
 import { verbOf } from '../protocol/stages.js';
 import type { ExplainMode, LabEvent, TutorSays } from '../events/types.js';
 import { loadAnnotations, type Annotations } from '../data/annotations.js';
-import { closeMatches } from './close-matches.js';
+import { closeMatches } from '../data/close-matches.js';
 import { pipelineSeparator } from './diagnose.js';
 import { explainText } from './explain-text.js';
 import { mailboxAnswer, queueReport } from './lab-reports.js';

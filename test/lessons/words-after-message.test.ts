@@ -69,6 +69,11 @@ describe('a message with no header at all, body only', () => {
     expect(t.state().step?.index).toBe(2);
     const words = infos(said).filter((w) => /no header/.test(w));
     expect(words).toEqual(['Your message has no header: `Hi Frank, just a body` is not a header field, and every message needs a From: and a Date: field (RFC 5322 §3.6). The server took it as it was. Next time type `From: …` and `Date: …` first, then an empty line and the body (RFC 5322 §2.1).']);
+    // About the message the dot ended, so before the step the dot's reply passed (found in review: it
+    // came under "Step 3/5").
+    const note = said.findIndex((s) => /no header/.test(s.text));
+    const next = said.findIndex((s) => s.kind === 'step' && /^Step 3\//.test(s.text));
+    expect(next).toBeGreaterThan(note);
   });
 
   it('where the step tests the lines (lesson 7 step 1): its own words name what is missing, said once', async () => {

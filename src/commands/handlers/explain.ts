@@ -1,7 +1,7 @@
 /** `smtp-lab explain`'s handler (its options: ../explain.ts). */
 import type { ArgumentsCamelCase } from 'yargs';
 import { loadAnnotationsForUser } from '../../data/annotations.js';
-import { closeMatches } from '../../lessons/close-matches.js';
+import { closeMatches } from '../../data/close-matches.js';
 import { explainText } from '../../lessons/explain-text.js';
 import { UserError } from '../../user-error.js';
 import { contextOf } from '../context.js';

@@ -4,6 +4,7 @@
  * (its whole process group) when it outlives the grader's limit.
  */
 import { spawn } from 'node:child_process';
+import { editDistance } from '../../data/close-matches.js';
 
 export interface ProgramRun {
   exitCode: number | null;
@@ -55,12 +56,19 @@ const MAX_OUTPUT = 20_000;
 
 const PLACEHOLDERS = ['host', 'port', 'from', 'to', 'message', 'timeout'];
 
+/** A `{word}` that is a placeholder misspelt (`{hots}`, `{Host}`), not a shell `${x}` or awk's `{print}`. */
+function misspeltPlaceholder(word: string): boolean {
+  const w = word.toLowerCase();
+  if (PLACEHOLDERS.includes(word)) return false;
+  return PLACEHOLDERS.some((p) => editDistance(w, p) <= (w.length >= 4 ? 2 : 1));
+}
+
 /**
- * The command's `{word}`s that are no placeholder: a typo such as `{hots}` reached the program as it
- * was, and only the program's own traceback hinted at it (a newcomer's trial). Undefined when none.
+ * The command's misspelt placeholders: a typo such as `{hots}` reached the program as it was, and only
+ * the program's own traceback hinted at it (a newcomer's trial). Undefined when none.
  */
 export function unknownPlaceholders(command: readonly string[]): string | undefined {
-  const unknown = [...new Set(command.flatMap((a) => [...a.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]!)))].filter((w) => !PLACEHOLDERS.includes(w));
+  const unknown = [...new Set(command.flatMap((a) => [...a.matchAll(/(?<!\$)\{([A-Za-z]+)\}/g)].map((m) => m[1]!)))].filter(misspeltPlaceholder);
   if (!unknown.length) return undefined;
   return `unknown placeholder ${unknown.map((w) => `{${w}}`).join(', ')} in the command; the ones filled in are ${PLACEHOLDERS.map((w) => `{${w}}`).join(', ')}`;
 }
