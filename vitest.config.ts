@@ -59,9 +59,12 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 30_000,
     // Real sockets and real child processes on two cores. Most files mostly wait (on replies, real
-    // clients, a terminal), so a third worker fills the waits: at load 9, 141 s with three against 219 s
-    // with two, every test passing; four took 213 s against three's 162 s in the next pair of runs.
-    maxWorkers: 3,
+    // clients, a terminal: the files' times add up to about twice the suite's CPU), so more workers than
+    // cores fill the waits: at load 9, 141 s with three against 219 s with two. Four took 213 s against
+    // three's 162 s in a pair of runs then; since the files use less CPU of their own (dist/ imports, one
+    // module graph per worker), four took 95 s against three's 128 s (load 7 to 11, back to back) and
+    // 84 s against 96 s (load 4 to 8, in the other order).
+    maxWorkers: 4,
     // No test mocks a module or changes the environment of its process, so the files a worker runs can
     // share one module graph: importing the lab's graph afresh for every file cost ~0.35 s of CPU per
     // file (measured on 17 quick files: 10.5 s of CPU isolated, 4.8 s shared).

@@ -3,9 +3,12 @@ import net from 'node:net';
 
 /**
  * Send `lines` one at a time, each after the previous reply (the first after the greeting). The
- * message goes as one entry: its lines joined with CRLF, ending in the lone dot.
+ * message goes as one entry: its lines joined with CRLF, ending in the lone dot. Each reply may take
+ * as long as the terminal tests give the learner's own greeting (10 s): the server is the program in
+ * the pane, which on a loaded machine kept a second client's greeting past 5 s; a reply that comes
+ * costs no more.
  */
-export async function rawSession(port: number, lines: string[], timeoutMs = 5000): Promise<string> {
+export async function rawSession(port: number, lines: string[], timeoutMs = 10_000): Promise<string> {
   const sock = net.connect(port, '127.0.0.1');
   sock.setEncoding('utf8');
   let text = '';
