@@ -200,6 +200,15 @@ function resumeStart(from: number, passedAt: readonly number[], line: number): n
 }
 
 export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: CheckOptions): Promise<CheckResult> {
+  // A near-miss typed twice proves nothing the first did and costs a replay (13 such copies had come
+  // into seven lessons from one edit, found in review).
+  const seen = new Map<string, string>();
+  for (const w of lesson.wrong ?? []) {
+    const key = JSON.stringify(w.lines);
+    const first = seen.get(key);
+    if (first !== undefined) return { id: lesson.id, ok: false, message: `the near-miss "${clip(w.why)}" has the same lines as "${clip(first)}": give each its own mistake` };
+    seen.set(key, w.why);
+  }
   const tail = opts.tailMs ?? 30_000;
   const run = (lines: string[], waitMs: number | Promise<number>, more: Partial<ReplayOptions> = {}) =>
     replay(lesson, lessonsDir, lines, { startLab: opts.startLab, waitMs, timeScale: opts.timeScale, programLimitMs: opts.programLimitMs, ...more });

@@ -70,6 +70,15 @@ describe.concurrent('checkLessons', () => {
     expect(summary.results.find((r) => !r.ok)).toEqual({ id: '01-hello', ok: false, message: 'the near-miss "EHLO with another name" passes: a step\'s check is vacuous' });
   });
 
+  it('fails a lesson with a near-miss whose lines repeat another\'s, naming both (found in review: 13 copies in seven lessons)', async () => {
+    const dir = fixtureCopy('twice', ['01-hello.md']);
+    const file = path.join(dir, '01-hello.md');
+    const wrong = 'wrong:\n  - why: no QUIT\n    lines: [EHLO other.test]\n  - why: no QUIT again\n    lines: [EHLO other.test]\nsolution:';
+    writeFileSync(file, readFileSync(file, 'utf8').replace('solution:', wrong));
+    const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
+    expect(summary.results.find((r) => !r.ok)).toEqual({ id: '01-hello', ok: false, message: 'the near-miss "no QUIT again" has the same lines as "no QUIT": give each its own mistake' });
+  });
+
   it('fails a lesson whose step, resumed on a fresh session, cannot be done: it must declare what it needs', async () => {
     const dir = fixtureCopy('needs', ['02-deliver.md']);
     const file = path.join(dir, '02-deliver.md');
