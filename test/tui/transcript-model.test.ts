@@ -294,6 +294,12 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     expect(watched.filter((r) => r.kind === 'note')).toHaveLength(4);
   });
 
+  it("shows the learner's own :dns lookup without its answer, which the tutor's report gives whole right after (a newcomer saw it twice); another's lookup keeps it", () => {
+    const lookup = (by: string): LabEventInput => ({ type: 'dns-lookup', name: 'example.com', rrtype: 'TXT', answer: ['"v=spf1 ip4:127.0.0.1 -all"'], by, stage: 'queue' });
+    const notes = learnerRows([lookup('you'), lookup('mx.example.net')]).filter((r) => r.kind === 'note').map((r) => ('text' in r ? r.text : ''));
+    expect(notes).toEqual(['DNS TXT example.com (asked by you; the answer follows)', 'DNS TXT example.com (asked by mx.example.net): "v=spf1 ip4:127.0.0.1 -all"']);
+  });
+
   it("says the tutor closed the learner's session when it did (a new lesson, :reconnect), not a bare (reset)", () => {
     const open = (session: string): LabEventInput => ({ type: 'session-open', session, leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 5000, stage: 'connection' });
     const close = (session: string, reason: 'reset' | 'quit'): LabEventInput => ({ type: 'session-close', session, leg: 'inbound', reason, stage: 'termination' });

@@ -147,9 +147,12 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
       const tone = e.type === 'auth-results' ? (e.action === 'reject' ? 'error' : 'info') : e.type === 'dns-lookup' && e.error ? 'warn' : 'info';
       // The learner's: checks of their mail, their own :dns, and the forger they set off with :spoof.
       const theirs = e.queueId ? isLearner(model, model.queueOrigin.get(e.queueId)) : e.type === 'auth-results' ? !!e.forged : e.type === 'dns-lookup' && e.by === 'you';
-      const text = describeEvent(e, GROUPED)!;
+      // The learner's own `:dns` is answered by the tutor's report right after it, the record whole: the
+      // row says what was asked, and the answer once (a newcomer's trial: it was on screen twice).
+      const yours = model.mode === 'tutor' && e.type === 'dns-lookup' && e.by === 'you';
+      const text = yours ? `DNS ${e.rrtype} ${e.name} (asked by you; the answer follows)` : describeEvent(e, GROUPED)!;
       // The answer starts a line of its own rather than break inside a record ("v=spf1 … -all").
-      const keep = e.type === 'dns-lookup' && !e.error ? text.slice(text.indexOf('): ') + 3) : undefined;
+      const keep = e.type === 'dns-lookup' && !e.error && !yours ? text.slice(text.indexOf('): ') + 3) : undefined;
       // Through the explain memory like every line (full once a lesson, then brief): lesson 18 printed the
       // 7-line DNS paragraph in full under each of three lookups.
       const explainNow = e.type === 'dns-lookup' && e.by === 'you' ? explain : untilTaught(model, e, explain);
