@@ -300,6 +300,20 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     expect(notes).toEqual(['DNS TXT example.com (asked by you; the answer follows)', 'DNS TXT example.com (asked by mx.example.net): "v=spf1 ip4:127.0.0.1 -all"']);
   });
 
+  it('gives a step the lab passed on its own its instruction above its explanation (a newcomer never saw lesson 8\'s "watch" steps); not a step the learner acted on', () => {
+    const step = (index: number, text: string): LabEventInput => ({ type: 'tutor', says: 'step', step: index, text, stage: 'queue' });
+    const explain = (index: number): LabEventInput => ({ type: 'tutor', says: 'explain', step: index, text: `Why ${index + 1}.`, stage: 'queue' });
+    const typed: LabEventInput = { type: 'wire', session: 'ME', leg: 'inbound', direction: 'client', line: 'NOOP', stage: 'transmission' };
+    const outputs = (inputs: LabEventInput[]) => learnerRows(inputs).filter((r) => r.kind === 'output').map((r) => ('text' in r ? r.text : ''));
+    expect(outputs([step(2, 'Step 3/5: Watch the relay leg.'), explain(2), step(3, 'Step 4/5: Type NOOP.'), typed, explain(3)])).toEqual([
+      '▸ Step 3/5',
+      '▸ Step 3/5: Watch the relay leg.',
+      'Why 3.',
+      '▸ Step 4/5',
+      'Why 4.',
+    ]);
+  });
+
   it("says the tutor closed the learner's session when it did (a new lesson, :reconnect), not a bare (reset)", () => {
     const open = (session: string): LabEventInput => ({ type: 'session-open', session, leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 5000, stage: 'connection' });
     const close = (session: string, reason: 'reset' | 'quit'): LabEventInput => ({ type: 'session-close', session, leg: 'inbound', reason, stage: 'termination' });

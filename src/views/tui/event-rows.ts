@@ -38,6 +38,7 @@ export interface EventContext {
 /** Appends the rows `e` makes to `out`. Returns true when the transcript restarts (a lesson restart). */
 export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain, now }: EventContext, out: FrameRows): boolean {
   const mine = group === YOU;
+  if (model.openStep && ((mine && e.type === 'wire' && e.direction === 'client') || (e.type === 'tutor' && e.says === 'echo'))) model.openStep.acted = true;
   const wire = model.wire.on ? model.wire : undefined;
   const push = out.push.bind(out);
   // Someone else's session in the tutor: tagged, so it never reads as the learner's own line.
@@ -219,6 +220,14 @@ function tutorRows(model: TranscriptModel, e: Extract<LabEvent, { type: 'tutor' 
       // The instruction is shown once, in the live lesson pane where the eye is; the transcript
       // keeps only where each step began.
       out.push({ kind: 'output', indent: 0, output: 'step', text: `▸ ${/^Step \d+\/\d+/.exec(e.text)?.[0] ?? 'Step'}` }, undefined, true);
+      model.openStep = { index: e.step, text: e.text, acted: false };
+      return;
+    case 'explain':
+      // A step passed with nothing done since its mark (the lab did it: a relay, a retry): its instruction
+      // above its explanation, which otherwise answers words the learner never read (a newcomer's trial).
+      if (model.openStep && !model.openStep.acted && model.openStep.index === e.step) out.push({ kind: 'output', indent: 0, output: 'step', text: `▸ ${model.openStep.text}` }, undefined, true);
+      model.openStep = undefined;
+      out.push({ kind: 'output', indent: 0, output: e.says, text: e.text }, undefined, true);
       return;
     default:
       out.push({ kind: 'output', indent: 0, output: e.says, text: e.text }, undefined, true);

@@ -125,6 +125,12 @@ export interface TranscriptModel {
   headed: Set<string>;
   /** How much explanation each row gets (the tutor's `:explain full|brief|off`, kinds seen this lesson). */
   explains: ExplainMemory;
+  /**
+   * The step whose mark was drawn last, and whether the learner has done anything since: a step the lab
+   * passes on its own (lesson 8's "watch the relay leg") was never on screen but for its mark, its
+   * instruction shown only in the live pane that had already moved on.
+   */
+  openStep?: { index: number | undefined; text: string; acted: boolean };
   /** The learner's pipelined groups, shown as they travelled. */
   groups: PipelineGroups;
   /**
