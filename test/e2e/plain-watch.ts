@@ -4,7 +4,8 @@
  * instructor runs it, ended by a real SIGINT. Its clients are real sockets or processes either way.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCli } from '../helpers/cli.js';
@@ -36,8 +37,10 @@ export async function startPlainWatch(args: string[], opts: { binary?: boolean }
   const stop = async () => {
     await run.stop();
     // A Maildir write the lab's stop did not wait for (it waits 0.5 s at most) may still land, seconds later at
-    // load 9 (ENOTEMPTY in full runs): retry the removal for up to 5 s, as a person would.
-    rmSync(home, { recursive: true, force: true, maxRetries: 50, retryDelay: 100 });
+    // load 9 (ENOTEMPTY in full runs): retry the removal for up to 15 s, as a person would. Not rmSync: its
+    // retries sleep on this thread, and an in-process watch's writes land through it (ENOTEMPTY after 5 s
+    // of them in a CI simulation at load 7).
+    await rm(home, { recursive: true, force: true, maxRetries: 150, retryDelay: 100 });
     return run.output();
   };
   try {
