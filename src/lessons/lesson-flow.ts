@@ -11,7 +11,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, findLesson, firstTaught, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { ehloForgottenByTls, nudgeFor, secondStartTls, tlsAlreadyActive } from './nudge.js';
+import { ehloForgottenByTls, nudgeFor, refusedForAnotherAddress, secondStartTls, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -226,6 +226,10 @@ export class LessonFlow {
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
     else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', secondStartTls(runner, session.implicitTls));
     else if (FORGOTTEN_BY_TLS.has(e.replyTo) && e.code === 503 && session?.secure && !session.implicitTls && !session.hello) this.host.say('info', ehloForgottenByTls(e.replyTo));
+    else if (runner && !this.host.commandMistake?.()) {
+      const words = refusedForAnotherAddress(runner, e.replyTo, e.code);
+      if (words) this.host.say('info', words);
+    }
   }
 
   /** Start a lesson: a fresh learner session (and a fresh lab if the lesson changes the world). */

@@ -66,6 +66,25 @@ export function nudgeFor(
 }
 
 /**
+ * A MAIL or RCPT refused with the very code the step is about, for another address than the one it
+ * names (`RCPT TO:<carol@example.com>` after RSET where lesson 6 asks for bob's 503): the words say
+ * which line the step wants. It was silent, and a newcomer who had made the step's point was stuck.
+ */
+export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'partHolds'>, verb: string, code: number): string | undefined {
+  const step = runner.step;
+  const v = verb.toUpperCase();
+  if (!step || (v !== 'MAIL' && v !== 'RCPT')) return undefined;
+  const parts = step.expect.reply?.to === v ? [step.expect, ...partsAbout(step.expect, v)] : partsAbout(step.expect, v);
+  for (const q of parts) {
+    const r = q.reply!;
+    const literal = r.args?.replace(/\\(.)/g, '$1');
+    if ((r.code === code || r.codes?.includes(code)) && literal && /^\^(FROM|TO):<[\w.+-]+@[\w.-]+>$/.test(literal) && !runner.partHolds(q))
+      return `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${literal.slice(1)}\`: type that line.`;
+  }
+  return undefined;
+}
+
+/**
  * The MAIL or RCPT line a step asks for and has not had, when its part names one address exactly
  * (`^FROM:<alice@example\.com>`): a typo in an address is then said as the line to type, not as
  * "something else".

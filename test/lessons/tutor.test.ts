@@ -490,6 +490,19 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(stepWords).toBeGreaterThan(note);
   });
 
+  it('lesson 06 and 09: the refusal a step is about, for another address than it names, is told the line it wants (a newcomer\'s trial: no word at all)', async () => {
+    const { t, send, said } = await start('06-termination');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RSET', 'RCPT TO:<carol@example.com>']);
+    expect(t.state().step!.index).toBe(2);
+    expect(said.at(-1)!.text).toBe('That is the 503 step 3 is about, but the step asks for it to `RCPT TO:<bob@example.com>`: type that line.');
+    await send(['RCPT TO:<bob@example.com>']);
+    expect(t.state().step!.index).toBe(3);
+    const nine = await start('09-errors');
+    await nine.send(['EHLO client.example', 'RCPT TO:<bob@example.com>', 'MAIL FROM:alice@example.com', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<zoe@example.com>']);
+    expect(nine.t.state().step!.index).toBe(2);
+    expect(nine.said.at(-1)!.text).toBe('That is the 550 step 3 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: type that line.');
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
