@@ -78,7 +78,8 @@ export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'st
   for (const q of parts) {
     const r = q.reply!;
     const literal = r.args?.replace(/\\(.)/g, '$1');
-    if ((r.code === code || r.codes?.includes(code)) && literal && /^\^(FROM|TO):<[\w.+-]+@[\w.-]+>$/.test(literal) && !runner.partHolds(q))
+    // With or without its brackets: lesson 9 wants the 501 of an address given without them.
+    if ((r.code === code || r.codes?.includes(code)) && literal && /^\^(FROM|TO):(<[\w.+-]+@[\w.-]+>|[\w.+-]+@[\w.-]+)$/.test(literal) && !runner.partHolds(q))
       return `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${literal.slice(1)}\`: type that line.`;
   }
   return undefined;

@@ -498,7 +498,10 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await send(['RCPT TO:<bob@example.com>']);
     expect(t.state().step!.index).toBe(3);
     const nine = await start('09-errors');
-    await nine.send(['EHLO client.example', 'RCPT TO:<bob@example.com>', 'MAIL FROM:alice@example.com', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<zoe@example.com>']);
+    await nine.send(['EHLO client.example', 'RCPT TO:<bob@example.com>', 'MAIL FROM: alice@example.com']);
+    expect(nine.t.state().step!.index).toBe(1);
+    expect(nine.said.at(-1)!.text).toBe('That is the 501 step 2 is about, but the step asks for it to `MAIL FROM:alice@example.com`: type that line.');
+    await nine.send(['MAIL FROM:alice@example.com', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<zoe@example.com>']);
     expect(nine.t.state().step!.index).toBe(2);
     expect(nine.said.at(-1)!.text).toBe('That is the 550 step 3 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: type that line.');
   });
