@@ -134,7 +134,12 @@ function buildPredicateFields(z: typeof Z) {
     bounced: fields('bounced', { to: text('bounced.to').optional(), notify: text('bounced.notify').optional() }).optional(),
     relayDenied: fields('relayDenied', { to: text('relayDenied.to').optional() }).optional(),
     /** A remote MTA stored a message (its own account of the next hop): `{ to: carol@lax.example, from: … }`. */
-    remoteAccepted: fields('remoteAccepted', { to: text('remoteAccepted.to').optional(), from: text('remoteAccepted.from').optional() }).optional(),
+    remoteAccepted: fields('remoteAccepted', {
+      to: text('remoteAccepted.to').optional(),
+      from: text('remoteAccepted.from').optional(),
+      /** A message the relay never sent: its sender is no MAIL FROM the lab's relay leg sent as a command (lesson 21). */
+      smuggled: z.boolean({ error: '{step}: remoteAccepted.smuggled must be true or false' }).optional(),
+    }).optional(),
     closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
     /** The learner's session finished a TLS handshake (`implicit`: on the implicit-TLS port, not after STARTTLS). */
     tls: fields('tls', { implicit: z.boolean({ error: '{step}: tls.implicit must be true or false' }).optional() }).optional(),

@@ -114,7 +114,9 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   }
   if (p.remoteAccepted) {
     const r = p.remoteAccepted;
-    if (!some((e) => e.type === 'remote-accepted' && (r.to === undefined || e.recipients.some((x) => addrEq(r.to, x))) && (r.from === undefined || addrEq(r.from, e.from)))) return false;
+    // Smuggled: a sender the relay leg never named in a MAIL command of its own (its message lines do not count).
+    const relayed = (from: string) => ctx.events.some((e) => e.type === 'wire' && e.leg === 'relay' && e.direction === 'client' && !e.data && e.verb === 'MAIL' && e.line.toLowerCase().includes(`<${from.toLowerCase()}>`));
+    if (!some((e) => e.type === 'remote-accepted' && (r.to === undefined || e.recipients.some((x) => addrEq(r.to, x))) && (r.from === undefined || addrEq(r.from, e.from)) && (r.smuggled === undefined || r.smuggled === !relayed(e.from)))) return false;
   }
   if (p.closed) {
     const c = p.closed;
