@@ -6,7 +6,7 @@
 import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { LabEvent, ListenerRole } from '../events/types.js';
-import { holds } from './predicates.js';
+import { argsOf, holds } from './predicates.js';
 import type { Predicate, Step } from './types.js';
 
 /**
@@ -59,10 +59,26 @@ export function nudgeFor(
       ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}, from \`MAIL FROM:<…>\` and \`RCPT TO:<…>\` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).`
       : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
   }
-  const asked = v === 'MAIL' || v === 'RCPT' ? wantedCommand(runner, step.expect) : undefined;
+  const asked = v === 'MAIL' || v === 'RCPT' ? (wantedCommand(runner, step.expect) ?? exampleLine(runner, step, v)) : undefined;
   if (asked?.verb === 'MAIL') return `That worked, but step ${n} asks for \`${asked.line}\`: type \`RSET\` to drop the sender the server took, then \`${asked.line}\`.`;
   if (asked) return `That worked, but step ${n} asks for \`${asked.line}\`; a recipient the server took stays in this envelope unless you type \`RSET\` and start it again.`;
   return `That worked, but step ${n} asks for something else: :hint`;
+}
+
+/**
+ * The step's own example of the MAIL or RCPT it wants, when its part is a pattern no single line spells
+ * (lesson 14's SIZE from 100 to 9999): a backticked line of its instruction or hints that the part's
+ * `args` accept. `SIZE=12000` was told only "asks for something else" (a newcomer's trial).
+ */
+function exampleLine(runner: Pick<LessonRunner, 'partHolds'>, step: Step, verb: string): { verb: string; line: string } | undefined {
+  const parts = (step.expect.reply?.to === verb ? [step.expect, ...partsAbout(step.expect, verb)] : partsAbout(step.expect, verb)).filter((q) => q.reply?.args !== undefined && !runner.partHolds(q));
+  for (const text of [step.instruction, ...step.hints]) {
+    for (const [, line] of text.matchAll(/`([A-Za-z]+ [^`]+)`/g)) {
+      if (line!.split(' ', 1)[0]!.toUpperCase() !== verb) continue;
+      if (parts.some((q) => new RegExp(q.reply!.args!, 'i').test(argsOf(line!)))) return { verb, line: line! };
+    }
+  }
+  return undefined;
 }
 
 /**

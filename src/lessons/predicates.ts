@@ -291,7 +291,8 @@ function pairReplies(events: readonly LabEvent[]): Map<LabEvent, WireEvent> {
   return pairs;
 }
 
-function argsOf(line: string): string {
+/** A command line's arguments, as a step's `args` regex is tested against them. */
+export function argsOf(line: string): string {
   return line.replace(/^\s*[A-Za-z]+[ \t]?/, '');
 }
 

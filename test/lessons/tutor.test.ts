@@ -514,6 +514,16 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await step3;
   });
 
+  it('lesson 14: a MAIL the step wants in a range (SIZE 100 to 9999) is told the step\'s own example, not "something else" (a second newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('14-size');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com> SIZE=99999999', 'RSET']);
+    expect(t.state().step!.index).toBe(2);
+    await send(['mail from:<alice@example.com> size=12000']);
+    expect(said.at(-1)!.text).toBe('That worked, but step 3 asks for `MAIL FROM:<alice@example.com> SIZE=400`: type `RSET` to drop the sender the server took, then `MAIL FROM:<alice@example.com> SIZE=400`.');
+    await send(['RSET', 'MAIL FROM:<alice@example.com> SIZE=350']);
+    expect(t.state().step!.index).toBe(3);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
