@@ -512,6 +512,9 @@ describe('a command that worked but is not what the step asks gets a word', () =
     const step3 = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 3/3'), 10_000);
     await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<carol@lax.example>', 'DATA', 'Subject: hi there', '', 'Just a normal note.', raw, '.']);
     await step3;
+    // Step 3 on the session still open: no second EHLO is needed for the strict relay's 550.
+    await send([':relay strict', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<carol@lax.example>', 'DATA', 'Subject: hi there', '', 'Just a normal note.', raw, '.']);
+    expect(await t.whenLessonComplete(5000)).toBe(true);
   });
 
   it('lesson 14: a MAIL the step wants in a range (SIZE 100 to 9999) is told the step\'s own example, not "something else" (a second newcomer\'s trial)', async () => {
