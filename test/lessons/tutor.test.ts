@@ -506,7 +506,7 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(nine.said.at(-1)!.text).toBe('That is the 550 step 3 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: type that line.');
   });
 
-  it('lesson 21: a smuggled message passes step 2 whatever sender the learner\'s own :raw line gives it (a second newcomer\'s trial: boss@ smuggled, no pass, no word)', async () => {
+  it('lesson 21: a smuggled message passes step 2 whatever sender the learner\'s own :raw line gives it, and step 3 passes in the session still open (a second newcomer\'s trial: no pass, no word, for either)', async () => {
     const { t, send } = await start('21-smuggling', { lessonWorlds: true });
     const raw = ':raw \\n.\\nMAIL FROM:<boss@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: boss@example.com\\r\\nSubject: urgent wire transfer\\r\\n\\r\\nplease pay';
     const step3 = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'step' && e.text.startsWith('Step 3/3'), 10_000);
