@@ -71,14 +71,26 @@ export function nudgeFor(
  * `args` accept. `SIZE=12000` was told only "asks for something else" (a newcomer's trial).
  */
 function exampleLine(runner: Pick<LessonRunner, 'partHolds'>, step: Step, verb: string): { verb: string; line: string } | undefined {
-  const parts = (step.expect.reply?.to === verb ? [step.expect, ...partsAbout(step.expect, verb)] : partsAbout(step.expect, verb)).filter((q) => q.reply?.args !== undefined && !runner.partHolds(q));
-  for (const text of [step.instruction, ...step.hints]) {
-    for (const [, line] of text.matchAll(/`([A-Za-z]+ [^`]+)`/g)) {
-      if (line!.split(' ', 1)[0]!.toUpperCase() !== verb) continue;
-      if (parts.some((q) => new RegExp(q.reply!.args!, 'i').test(argsOf(line!)))) return { verb, line: line! };
-    }
-  }
-  return undefined;
+  const parts = repliesAbout(step.expect, verb).filter((q) => q.reply?.args !== undefined && !runner.partHolds(q));
+  const line = quotedLines(step).find((l) => /^[A-Za-z]+ /.test(l) && l.split(' ', 1)[0]!.toUpperCase() === verb && parts.some((q) => new RegExp(q.reply!.args!, 'i').test(argsOf(l))));
+  return line === undefined ? undefined : { verb, line };
+}
+
+/** The backticked lines of a step's instruction and hints, in that order: the lines it shows the learner. */
+function quotedLines(step: Step): string[] {
+  return [step.instruction, ...step.hints].flatMap((text) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+}
+
+/** The parts of a step about this verb's reply, the step's own top-level reply included. */
+function repliesAbout(p: Predicate, verb: string): Predicate[] {
+  return p.reply?.to === verb ? [p, ...partsAbout(p, verb)] : partsAbout(p, verb);
+}
+
+/** `^FROM:<a@b>` as the line it spells (`FROM:<a@b>`), or undefined when the regex is no single address; `bare`: also without brackets. */
+function spelledAddress(args: string | undefined, bare = false): string | undefined {
+  const literal = args?.replace(/\\(.)/g, '$1');
+  const address = bare ? /^\^(FROM|TO):(<[\w.+-]+@[\w.-]+>|[\w.+-]+@[\w.-]+)$/ : /^\^(FROM|TO):<[\w.+-]+@[\w.-]+>$/;
+  return literal && address.test(literal) ? literal.slice(1) : undefined;
 }
 
 /**
@@ -90,13 +102,11 @@ export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'st
   const step = runner.step;
   const v = verb.toUpperCase();
   if (!step || (v !== 'MAIL' && v !== 'RCPT')) return undefined;
-  const parts = step.expect.reply?.to === v ? [step.expect, ...partsAbout(step.expect, v)] : partsAbout(step.expect, v);
-  for (const q of parts) {
+  for (const q of repliesAbout(step.expect, v)) {
     const r = q.reply!;
-    const literal = r.args?.replace(/\\(.)/g, '$1');
     // With or without its brackets: lesson 9 wants the 501 of an address given without them.
-    if ((r.code === code || r.codes?.includes(code)) && literal && /^\^(FROM|TO):(<[\w.+-]+@[\w.-]+>|[\w.+-]+@[\w.-]+)$/.test(literal) && !runner.partHolds(q))
-      return `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${literal.slice(1)}\`: type that line.`;
+    const spelled = spelledAddress(r.args, true);
+    if ((r.code === code || r.codes?.includes(code)) && spelled && !runner.partHolds(q)) return `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${spelled}\`: type that line.`;
   }
   return undefined;
 }
@@ -108,10 +118,9 @@ export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'st
  */
 function wantedCommand(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): { verb: string; line: string } | undefined {
   for (const verb of ['MAIL', 'RCPT']) {
-    const parts = p.reply?.to === verb ? [p, ...partsAbout(p, verb)] : partsAbout(p, verb);
-    for (const q of parts) {
-      const literal = q.reply?.args?.replace(/\\(.)/g, '$1');
-      if (literal && /^\^(FROM|TO):<[\w.+-]+@[\w.-]+>$/.test(literal) && !runner.partHolds(q)) return { verb, line: `${verb} ${literal.slice(1)}` };
+    for (const q of repliesAbout(p, verb)) {
+      const spelled = spelledAddress(q.reply?.args);
+      if (spelled && !runner.partHolds(q)) return { verb, line: `${verb} ${spelled}` };
     }
   }
   return undefined;
@@ -335,11 +344,9 @@ export function tutorCommandMiss(step: Step, n: number, name: string, arg: strin
     return false;
   });
   if (!wanted.length || wanted.some((re) => re.test(arg.trim()))) return undefined;
-  for (const text of [step.instruction, ...(step.hints ?? [])]) {
-    for (const [, line] of text.matchAll(/`(:[a-z]+(?:\s[^`]*)?)`/g)) {
-      const [word, ...rest] = line!.trim().split(/\s+/);
-      if (word === name && wanted.some((re) => re.test(rest.join(' ')))) return `That ran, but step ${n} asks for \`${line!.trim()}\`, not \`${`${name} ${arg.trim()}`.trim()}\`.`;
-    }
-  }
-  return undefined;
+  const line = quotedLines(step).find((l) => {
+    const [word, ...rest] = l.trim().split(/\s+/);
+    return word === name && wanted.some((re) => re.test(rest.join(' ')));
+  });
+  return line === undefined ? undefined : `That ran, but step ${n} asks for \`${line.trim()}\`, not \`${`${name} ${arg.trim()}`.trim()}\`.`;
 }

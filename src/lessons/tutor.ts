@@ -291,7 +291,7 @@ export class Tutor implements TutorCommandHost {
 
   // ---- internals ----
 
-  /** The lesson's words said while a tutor command runs, said after its report (see handle). */
+  /** The lesson's words held (holdWords): after a reporting command's report, or a typed line's own words. */
   private heldWords: [TutorSays, string, number | undefined][] | undefined;
   private readonly closing = new AbortController();
   /** Errors said so far: a tutor command that said one did not run as typed. */
@@ -319,8 +319,7 @@ export class Tutor implements TutorCommandHost {
       // it makes, before its report: the lesson's words wait for the report, so "the list delivered
       // [list] Signed" follows the listing that shows it. Only for the commands that report (a lesson
       // change must still say its start before the new session's greeting).
-      const hold = hit !== undefined && REPORTS.has(hit.command.name);
-      if (hold) this.heldWords = [];
+      const release = hit !== undefined && REPORTS.has(hit.command.name) ? this.holdWords() : undefined;
       if (hit?.command.name === ':grade') this.lessons.gradeStarting();
       const runner = this.lessons.runner;
       const at = runner && !runner.complete ? runner.stepIndex : undefined;
@@ -332,9 +331,7 @@ export class Tutor implements TutorCommandHost {
       } finally {
         // A grade that ended without a score (an error) is a verdict too: the step it held stays.
         if (hit?.command.name === ':grade') this.lessons.graded();
-        const held = this.heldWords ?? [];
-        if (hold) this.heldWords = undefined;
-        for (const [says, text, step] of held) this.say(says, text, step);
+        release?.();
         // Ran, and the step it is about did not pass: say the step's own line for it (an error has said enough).
         const still = at !== undefined && this.lessons.runner === runner && !runner!.complete && runner!.stepIndex === at;
         const miss = still && hit && this.errorsSaid === errors ? tutorCommandMiss(runner!.step!, at + 1, hit.command.name, hit.arg) : undefined;

@@ -55,16 +55,11 @@ describe('transcript model', () => {
   });
 
   it('in the tutor, leaves the learner untagged and tags everyone else', () => {
-    const model = createModel('tutor');
-    setLearner(model, 'ME');
-    const { rows } = applyEvents(
-      model,
-      events([
-        { type: 'wire', session: 'ME', leg: 'inbound', direction: 'client', line: 'EHLO me', stage: 'handshake' },
-        { type: 'wire', session: 'OTHER1', leg: 'inbound', direction: 'client', line: 'EHLO swaks', stage: 'handshake' },
-        { type: 'wire', session: 'ME', leg: 'inbound', direction: 'server', line: '250 ok', code: 250, stage: 'handshake' },
-      ]),
-    );
+    const rows = learnerRows([
+      { type: 'wire', session: 'ME', leg: 'inbound', direction: 'client', line: 'EHLO me', stage: 'handshake' },
+      { type: 'wire', session: 'OTHER1', leg: 'inbound', direction: 'client', line: 'EHLO swaks', stage: 'handshake' },
+      { type: 'wire', session: 'ME', leg: 'inbound', direction: 'server', line: '250 ok', code: 250, stage: 'handshake' },
+    ]);
     expect(text(rows)).toEqual(['C EHLO me', 'header:session OTHER1', '[OTHER1] C EHLO swaks', 'header:your session', 'S 250 ok']);
   });
 
@@ -186,22 +181,17 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
   });
 
   it('shows the learner\'s pipelined group as it travelled: its commands, then its replies, each naming its command', () => {
-    const model = createModel('tutor');
-    setLearner(model, 'ME');
-    const { rows } = applyEvents(
-      model,
-      events([
-        { type: 'tutor', says: 'echo', text: ':pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA', stage: 'transmission' },
-        wire('ME', 'client', 'MAIL FROM:<a@example.com>', { verb: 'MAIL' }),
-        wire('ME', 'server', '250 ok', { code: 250, replyTo: 'MAIL' }),
-        wire('ME', 'client', 'RCPT TO:<b@example.com>', { verb: 'RCPT', pipelined: true }),
-        { type: 'tutor', says: 'info', text: 'a nudge about the 250', stage: 'transmission' },
-        wire('ME', 'server', '250 ok', { code: 250, replyTo: 'RCPT' }),
-        wire('ME', 'client', 'DATA', { verb: 'DATA', pipelined: true }),
-        wire('ME', 'server', '354 go ahead', { code: 354, replyTo: 'DATA' }),
-        { type: 'tutor', says: 'explain', text: 'after the group', stage: 'transmission' },
-      ]),
-    );
+    const rows = learnerRows([
+      { type: 'tutor', says: 'echo', text: ':pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA', stage: 'transmission' },
+      wire('ME', 'client', 'MAIL FROM:<a@example.com>', { verb: 'MAIL' }),
+      wire('ME', 'server', '250 ok', { code: 250, replyTo: 'MAIL' }),
+      wire('ME', 'client', 'RCPT TO:<b@example.com>', { verb: 'RCPT', pipelined: true }),
+      { type: 'tutor', says: 'info', text: 'a nudge about the 250', stage: 'transmission' },
+      wire('ME', 'server', '250 ok', { code: 250, replyTo: 'RCPT' }),
+      wire('ME', 'client', 'DATA', { verb: 'DATA', pipelined: true }),
+      wire('ME', 'server', '354 go ahead', { code: 354, replyTo: 'DATA' }),
+      { type: 'tutor', says: 'explain', text: 'after the group', stage: 'transmission' },
+    ]);
     expect(text(rows)).toEqual([
       'output::pipeline MAIL FROM:<a@example.com> | RCPT TO:<b@example.com> | DATA',
       'C MAIL FROM:<a@example.com>',
@@ -217,19 +207,14 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
   });
 
   it('a group sent with a warning before its first command (no EHLO yet) is still shown as it travelled (a newcomer\'s trial)', () => {
-    const model = createModel('tutor');
-    setLearner(model, 'ME');
-    const { rows } = applyEvents(
-      model,
-      events([
-        { type: 'tutor', says: 'echo', text: ':pipeline MAIL FROM:<a@example.com> | DATA', stage: 'transmission' },
-        { type: 'tutor', says: 'info', text: 'no EHLO yet: the group goes out as typed', stage: 'transmission' },
-        wire('ME', 'client', 'MAIL FROM:<a@example.com>', { verb: 'MAIL' }),
-        wire('ME', 'server', '503 5.5.1 Error: send HELO/EHLO first', { code: 503, replyTo: 'MAIL' }),
-        wire('ME', 'client', 'DATA', { verb: 'DATA', pipelined: true }),
-        wire('ME', 'server', '503 5.5.1 Error: send HELO/EHLO first', { code: 503, replyTo: 'DATA' }),
-      ]),
-    );
+    const rows = learnerRows([
+      { type: 'tutor', says: 'echo', text: ':pipeline MAIL FROM:<a@example.com> | DATA', stage: 'transmission' },
+      { type: 'tutor', says: 'info', text: 'no EHLO yet: the group goes out as typed', stage: 'transmission' },
+      wire('ME', 'client', 'MAIL FROM:<a@example.com>', { verb: 'MAIL' }),
+      wire('ME', 'server', '503 5.5.1 Error: send HELO/EHLO first', { code: 503, replyTo: 'MAIL' }),
+      wire('ME', 'client', 'DATA', { verb: 'DATA', pipelined: true }),
+      wire('ME', 'server', '503 5.5.1 Error: send HELO/EHLO first', { code: 503, replyTo: 'DATA' }),
+    ]);
     // "⇉ pipelined" says DATA went before MAIL's reply: it must not be drawn after that reply.
     expect(text(rows)).toEqual([
       'output::pipeline MAIL FROM:<a@example.com> | DATA',
@@ -242,17 +227,12 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
   });
 
   it('a refused :pipeline holds nothing back', () => {
-    const model = createModel('tutor');
-    setLearner(model, 'ME');
-    const { rows } = applyEvents(
-      model,
-      events([
-        { type: 'tutor', says: 'echo', text: ':pipeline DATA | MAIL FROM:<a@example.com>', stage: 'transmission' },
-        { type: 'tutor', says: 'error', text: 'DATA can only be the last command of a pipelined group.', stage: 'transmission' },
-        wire('ME', 'client', 'NOOP', { verb: 'NOOP' }),
-        wire('ME', 'server', '250 ok', { code: 250, replyTo: 'NOOP' }),
-      ]),
-    );
+    const rows = learnerRows([
+      { type: 'tutor', says: 'echo', text: ':pipeline DATA | MAIL FROM:<a@example.com>', stage: 'transmission' },
+      { type: 'tutor', says: 'error', text: 'DATA can only be the last command of a pipelined group.', stage: 'transmission' },
+      wire('ME', 'client', 'NOOP', { verb: 'NOOP' }),
+      wire('ME', 'server', '250 ok', { code: 250, replyTo: 'NOOP' }),
+    ]);
     expect(text(rows).slice(-2)).toEqual(['C NOOP', 'S 250 ok']);
   });
 
