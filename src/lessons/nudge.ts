@@ -62,6 +62,12 @@ export function nudgeFor(
   const asked = v === 'MAIL' || v === 'RCPT' ? (wantedCommand(runner, step.expect) ?? exampleLine(runner, step, v)) : undefined;
   if (asked?.verb === 'MAIL') return `That worked, but step ${n} asks for \`${asked.line}\`: type \`RSET\` to drop the sender the server took, then \`${asked.line}\`.`;
   if (asked) return `That worked, but step ${n} asks for \`${asked.line}\`; a recipient the server took stays in this envelope unless you type \`RSET\` and start it again.`;
+  // A group that lacked a line the step names (lesson 13's nosuchuser): the step's own group, not
+  // "something else". The runner has forgotten the missed transaction, so which line it lacked was
+  // said at its reply (refusedForAnotherAddress), not here. A group with addresses in it: the hint's
+  // whole line, not the instruction's `:pipeline CMD1 | CMD2 | ...` pattern.
+  const group = wantsPipeline(step.expect) ? quotedLines(step).find((l) => l.startsWith(':pipeline ') && l.includes('@')) : undefined;
+  if (group) return `That worked, but step ${n} asks for the group it names, and this one was not it: \`${group}\`.`;
   return `That worked, but step ${n} asks for something else: :hint`;
 }
 
@@ -104,11 +110,28 @@ export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'st
   if (!step || (v !== 'MAIL' && v !== 'RCPT')) return undefined;
   for (const q of repliesAbout(step.expect, v)) {
     const r = q.reply!;
-    // With or without its brackets: lesson 9 wants the 501 of an address given without them.
-    const spelled = spelledAddress(r.args, true);
-    if ((r.code === code || r.codes?.includes(code)) && spelled && !runner.partHolds(q)) return `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${spelled}\`: type that line.`;
+    // With or without its brackets: lesson 9 wants the 501 of an address given without them. Lesson 13
+    // names only the address (`<nosuchuser@example\.com>`), as one RCPT of a pipelined group.
+    const spelled = spelledAddress(r.args, true) ?? spelledBracketed(r.args, v);
+    if (!(r.code === code || r.codes?.includes(code)) || !spelled || runner.partHolds(q)) continue;
+    const asks = `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${spelled}\``;
+    // A group's DATA may have got its 354 by the time these words are read: the message must end first.
+    return wantsPipeline(step.expect)
+      ? `${asks}: send the group again with that line in it (after a 354, end the message first with a line holding only \`.\`).`
+      : `${asks}: type that line.`;
   }
   return undefined;
+}
+
+/** `<a@b\.c>` as the MAIL or RCPT argument it names (`TO:<a@b.c>`), or undefined. */
+function spelledBracketed(args: string | undefined, verb: string): string | undefined {
+  const literal = args?.replace(/\\(.)/g, '$1');
+  return literal && /^<[\w.+-]+@[\w.-]+>$/.test(literal) ? `${verb === 'MAIL' ? 'FROM' : 'TO'}:${literal}` : undefined;
+}
+
+/** The step wants a `:pipeline` group (lesson 13 step 2). */
+function wantsPipeline(p: Predicate): boolean {
+  return somePredicate(p, (q) => q.tutor?.command === ':pipeline' || q.wire?.pipelined === true);
 }
 
 /**

@@ -506,6 +506,27 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(nine.said.at(-1)!.text).toBe('That is the 550 step 3 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: type that line.');
   });
 
+  it('lesson 13: a pipelined group with another unknown recipient than nosuchuser is told the line the group needs, at its 550 (a newcomer\'s trial: only "asks for something else", after the message)', async () => {
+    const { t, send, said } = await start('13-pipelining');
+    await send(['EHLO client.example']);
+    const before = said.length;
+    await send([':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<ghost@example.com> | RCPT TO:<postmaster@example.com> | DATA']);
+    await t.settle(1000);
+    const words = said.slice(before).map((o) => o.text);
+    expect(t.state().step!.index).toBe(1);
+    expect(words).toContain(
+      'That is the 550 step 2 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: send the group again with that line in it (after a 354, end the message first with a line holding only `.`).',
+    );
+    // The message the group's 354 opened, ended: the words name the line again, not "something else".
+    await send(['Subject: Batch', '', 'hi', '.']);
+    await t.settle(1000);
+    const all = said.slice(before).map((o) => o.text);
+    expect(all.filter((w) => /asks for something else/.test(w))).toEqual([]);
+    expect(all.at(-1)).toBe(
+      'That worked, but step 2 asks for the group it names, and this one was not it: `:pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<nosuchuser@example.com> | RCPT TO:<postmaster@example.com> | DATA`.',
+    );
+  });
+
   it('lesson 21: a smuggled message passes step 2 whatever sender the learner\'s own :raw line gives it, and step 3 passes in the session still open (a second newcomer\'s trial: no pass, no word, for either)', async () => {
     const { t, send } = await start('21-smuggling', { lessonWorlds: true });
     const raw = ':raw \\n.\\nMAIL FROM:<boss@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: boss@example.com\\r\\nSubject: urgent wire transfer\\r\\n\\r\\nplease pay';
