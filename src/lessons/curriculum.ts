@@ -99,9 +99,11 @@ export function stepForNewSession(lesson: Lesson, k: number): number {
   return lastStepWithout(lesson, k, isSessionNeed);
 }
 
-export function newSessionWords(lesson: Lesson, k: number, j: number): string {
+export function newSessionWords(lesson: Lesson, k: number, j: number, closed = false): string {
   const needs = (lesson.steps[k]!.needs ?? []).filter(isSessionNeed).map((n) => NEED_WORDS[n]);
-  return `Step ${k + 1} needs ${needs.join(' and ')}, and your new session has only its greeting: go on from step ${j + 1}.`;
+  return closed
+    ? `Step ${k + 1} needs ${needs.join(' and ')}, and your session has closed: go on from step ${j + 1} (your next command opens a new session).`
+    : `Step ${k + 1} needs ${needs.join(' and ')}, and your new session has only its greeting: go on from step ${j + 1}.`;
 }
 
 /**
@@ -154,4 +156,26 @@ export function firstTaught(lessons: Lesson[]): Map<string, number> {
   };
   lessons.forEach((l, i) => l.steps.forEach((s) => visit(s.expect, i + 1)));
   return first;
+}
+
+/** A lesson's first paragraph of prose (its summary): not a heading, a code block, a table or a list. */
+export function firstParagraph(body: string): string {
+  let fenced = false;
+  let para: string[] = [];
+  for (const line of body.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    else if (!fenced && line.trim() !== '' && (para.length > 0 || !/^\s*(#|\||[-*+] |\d+\. |>)/.test(line))) {
+      para.push(line.trim());
+      continue;
+    }
+    if (para.length) break;
+  }
+  return para.join(' ');
+}
+
+/** A `:grade` that did not pass lesson `n`: the score, or that the grade did not finish. */
+export function gradeFailedWords(n: number, score?: { points: number; total: number }): string {
+  return score
+    ? `Your client scored ${score.points}/${score.total} points, and a required check did not pass (FAIL above): lesson ${n} is not complete. Fix what those lines say, then \`:grade\` it again.`
+    : `The grade did not finish (see above), so lesson ${n} is not complete: \`:grade\` it again.`;
 }

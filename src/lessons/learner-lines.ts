@@ -20,6 +20,8 @@ export interface LearnerLinesHost {
   lessonOrder(): number;
   /** The current step, not yet passed (steps are kept as loaded: the same object while it is current). */
   openStep(): Step | undefined;
+  /** The step the lesson last went back from because the learner's session closed (a 421 at the dot). */
+  stepLeftByClose?(): Step | undefined;
   say(says: TutorSays, text: string): void;
   /**
    * Keep the lesson's words (a step passed, a nudge) until `release`: a command's own mistake is named
@@ -143,7 +145,9 @@ export class LearnerLines {
    * the step that asked for a message is still open — the words say "send it again" only then.
    */
   private afterMessage(session: string | undefined, stepBefore: Step | undefined) {
-    const step = this.host.openStep();
+    // A close that ended the message (a 421 at the dot) took the lesson back at once: the message was
+    // still the step's, and the way to send it again is still worth saying.
+    const step = stepBefore !== undefined && this.host.stepLeftByClose?.() === stepBefore ? stepBefore : this.host.openStep();
     const same = step !== undefined && step === stepBefore;
     const state = session === undefined ? undefined : this.learner.stateOf(session);
     const code = session === undefined ? undefined : this.learner.lastReplyCode(session);

@@ -25,6 +25,7 @@ export class LearnerSession {
   private readonly states = new Map<string, SessionState>();
   private readonly replies = new Map<string, number>();
   private readonly closed = new Set<string>();
+  private tutorCloses = 0;
 
   constructor(
     private readonly bus: EventBus,
@@ -175,6 +176,15 @@ export class LearnerSession {
    * whose 334 awaits an AUTH answer, where a QUIT would be taken as that answer (RFC 4954 §4).
    */
   async quit(ms = 1500): Promise<void> {
+    this.tutorCloses++;
+    try {
+      await this.quitSession(ms);
+    } finally {
+      this.tutorCloses--;
+    }
+  }
+
+  private async quitSession(ms: number): Promise<void> {
     const id = this.client.session;
     if (!this.client.awaitingSasl) {
       // Closed meanwhile, or no reply: closed below all the same.
@@ -190,8 +200,21 @@ export class LearnerSession {
   /** Close the current session, and let its close event pass before anything is graded again. */
   async disconnect(ms = 1500): Promise<void> {
     const id = this.client.session;
-    await this.client.disconnect();
-    if (id !== undefined) await this.whenClosed(id, ms);
+    this.tutorCloses++;
+    try {
+      await this.client.disconnect();
+      if (id !== undefined) await this.whenClosed(id, ms);
+    } finally {
+      this.tutorCloses--;
+    }
+  }
+
+  /**
+   * The tutor is closing the session itself (`:reconnect`, a lesson's start, the tutor's end): its
+   * close is no news to the learner, and a new session follows at once.
+   */
+  get closingByTutor(): boolean {
+    return this.tutorCloses > 0;
   }
 
   private whenClosed(id: string, ms: number): Promise<void> {

@@ -9,14 +9,14 @@ import type { LabEvent, TutorSays } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
-import { completionWords, findLesson, firstTaught, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
+import { completionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
 import { ehloForgottenByTls, nudgeFor, refusedForAnotherAddress, secondStartTls, tlsAlreadyActive } from './nudge.js';
 import type { LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
 import type { Confirmation, TutorState } from './tutor-types.js';
-import type { Lesson } from './types.js';
+import type { Lesson, Step } from './types.js';
 
 /** The commands a 503 answers after STARTTLS when the handshake made the server forget the EHLO (RFC 3207 §4.2). */
 const FORGOTTEN_BY_TLS = new Set(['MAIL', 'RCPT', 'DATA']);
@@ -51,6 +51,7 @@ export interface StartAt {
 
 export class LessonFlow {
   private current: LessonRunner | undefined;
+  private leftByClose: Step | undefined;
   private lessonIdx = -1;
   private everyLessonDone = false;
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
@@ -73,6 +74,11 @@ export class LessonFlow {
 
   get runner(): LessonRunner | undefined {
     return this.current;
+  }
+
+  /** The step the lesson last went back from when the learner's session closed (goBackForNewSession). */
+  get stepLeftByClose(): Step | undefined {
+    return this.leftByClose;
   }
 
   get curriculumComplete(): boolean {
@@ -217,6 +223,10 @@ export class LessonFlow {
     runner?.observe(e);
     const learner = this.host.learner;
     if (!learner.owns(e)) return;
+    // The session a step needs has closed (QUIT where lesson 6 asks for RSET): back at once, not at the
+    // learner's next command. Not while the learner's part holds: a step may still wait for the queue;
+    // nor when the tutor closes it (:reconnect): the new session that follows says it.
+    if (e.type === 'session-close' && runner && !learner.closingByTutor && !runner.complete && !runner.learnerPartHolds()) return this.goBackForNewSession(true);
     // A reply that just passed a step is not a miss of the next one.
     const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
     if (passed || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
@@ -304,17 +314,19 @@ export class LessonFlow {
 
   /**
    * A new session in the middle of a lesson has only its greeting: a step that needs more (an open
-   * message) cannot be done on it, so the lesson goes back to where that is built again, and says so.
+   * message) cannot be done on it, so the lesson goes back to where that is built again, and says so;
+   * `closed`: said when the learner's session closes, before the new one.
    */
-  goBackForNewSession(): void {
+  goBackForNewSession(closed = false): void {
     const r = this.current;
     if (!r || !r.started || r.complete) return;
     const k = r.stepIndex;
     const j = stepForNewSession(r.lesson, k);
     if (j >= k) return;
+    this.leftByClose = closed ? r.step : undefined;
     r.goBackTo(j);
     this.progress.setCurrent(r.lesson.id, j);
-    this.host.say('info', newSessionWords(r.lesson, k, j));
+    this.host.say('info', newSessionWords(r.lesson, k, j, closed));
     this.sayStep(r);
     this.host.changed();
   }
@@ -340,13 +352,7 @@ export class LessonFlow {
     const decided = runner.verdict(score?.passed === true);
     this.score = undefined;
     if (!decided || score?.passed) return;
-    const n = this.lessons.indexOf(runner.lesson) + 1;
-    this.host.say(
-      'info',
-      score
-        ? `Your client scored ${score.points}/${score.total} points, and a required check did not pass (FAIL above): lesson ${n} is not complete. Fix what those lines say, then \`:grade\` it again.`
-        : `The grade did not finish (see above), so lesson ${n} is not complete: \`:grade\` it again.`,
-    );
+    this.host.say('info', gradeFailedWords(this.lessons.indexOf(runner.lesson) + 1, score));
     this.host.changed();
   }
 
@@ -392,19 +398,4 @@ export class LessonFlow {
     const running = this.current && !this.current.complete ? this.current.lesson.id : null;
     return this.progress.status(l.id, running);
   }
-}
-
-/** A lesson's first paragraph of prose (its summary): not a heading, a code block, a table or a list. */
-export function firstParagraph(body: string): string {
-  let fenced = false;
-  let para: string[] = [];
-  for (const line of body.split('\n')) {
-    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
-    else if (!fenced && line.trim() !== '' && (para.length > 0 || !/^\s*(#|\||[-*+] |\d+\. |>)/.test(line))) {
-      para.push(line.trim());
-      continue;
-    }
-    if (para.length) break;
-  }
-  return para.join(' ');
 }

@@ -150,7 +150,8 @@ function wantedCommand(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): {
 }
 
 /**
- * An accepted command next to the one the step asks for: HELO where it wants EHLO; and a command that
+ * An accepted command next to the one the step asks for: HELO where it wants EHLO, QUIT where it wants
+ * RSET; and a command that
  * also gets a 2xx without sending mail where it asks for NOOP: what it did, and what NOOP is for. HELP
  * and RSET fit "check the server is there" loosely; NOOP is the one command whose only effect is a 250
  * (RFC 5321 §4.1.1.9).
@@ -161,6 +162,9 @@ function nearMissWords(p: Predicate, verb: string, step: number): string | undef
   const verbs = stepVerbs(p);
   if (v === 'HELO' && verbs.has('EHLO') && !verbs.has('HELO'))
     return `HELO was accepted, but step ${step} asks for EHLO: HELO is the original greeting and its reply lists no extensions; EHLO's does (RFC 5321 §4.1.1.1, §2.2.1).`;
+  // QUIT where the step wants RSET (lesson 6 step 2): both end the transaction, QUIT the session too.
+  if (v === 'QUIT' && verbs.has('RSET') && !verbs.has('QUIT'))
+    return `QUIT was accepted, but step ${step} asks to abort only the transaction: QUIT ends the whole session (RFC 5321 §4.1.1.10), while RSET aborts the transaction and keeps the session and its EHLO (RFC 5321 §4.1.1.5).`;
   if (!verbs.has('NOOP') || v === 'NOOP') return undefined;
   const noop = `The command whose only effect is a 250 is \`NOOP\` (RFC 5321 §4.1.1.9), and step ${step} asks for it.`;
   if (v === 'HELP') return `That worked: HELP changes nothing either, but it asks for help text (RFC 5321 §4.1.1.8). ${noop}`;

@@ -31,7 +31,7 @@ import { formatLessonError, type Lesson } from './types.js';
 const REPORTS = new Set([':mailbox', ':queue', ':dns', ':diagram', ':spoof', ':grade']);
 
 export type { TutorLab, TutorOptions, TutorPlan, TutorState } from './tutor-types.js';
-export { firstParagraph } from './lesson-flow.js';
+export { firstParagraph } from './curriculum.js';
 
 export class Tutor implements TutorCommandHost {
   /** The one event stream (the lab's): wire lines, queue events, lesson events, the tutor's words. */
@@ -85,6 +85,7 @@ export class Tutor implements TutorCommandHost {
       lab: () => this.lab,
       lessonOrder: () => this.lessons.runner?.lesson.order ?? 0,
       openStep: () => this.lessons.runner?.step,
+      stepLeftByClose: () => this.lessons.stepLeftByClose,
       say: (says, text) => this.say(says, text),
       holdLessonWords: () => this.holdWords(),
     });

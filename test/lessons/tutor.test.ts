@@ -506,6 +506,26 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(nine.said.at(-1)!.text).toBe('That is the 550 step 3 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: type that line.');
   });
 
+  it('lesson 06: QUIT where step 2 asks to abort only the transaction is told at once what QUIT did and that the lesson goes back to step 1 (a newcomer\'s trial: no word until the next command)', async () => {
+    const { t, send, said } = await start('06-termination');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>']);
+    expect(t.state().step!.index).toBe(1);
+    const before = said.length;
+    await send(['QUIT']);
+    await vi.waitFor(() => expect(t.state().step!.index).toBe(0), { timeout: 5000, interval: 20 });
+    const words = said.slice(before).map((o) => o.text);
+    const quit = words.findIndex((w) => w.startsWith('QUIT was accepted, but step 2 asks to abort only the transaction'));
+    const back = words.findIndex((w) => w === 'Step 2 needs an open transaction (a MAIL the server accepted), and your session has closed: go on from step 1 (your next command opens a new session).');
+    const step1 = words.findIndex((w) => w.startsWith('Step 1/6'));
+    expect(quit).toBeGreaterThanOrEqual(0);
+    expect(back).toBeGreaterThan(quit);
+    expect(step1).toBeGreaterThan(back);
+    // The new session does not say it again.
+    const after = said.length;
+    await send(['EHLO client.example']);
+    expect(said.slice(after).filter((o) => /your new session has only its greeting/.test(o.text))).toEqual([]);
+  });
+
   it('lesson 13: a pipelined group with another unknown recipient than nosuchuser is told the line the group needs, at its 550 (a newcomer\'s trial: only "asks for something else", after the message)', async () => {
     const { t, send, said } = await start('13-pipelining');
     await send(['EHLO client.example']);
