@@ -136,7 +136,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       role: l.role,
       faults,
       annotations,
-      ...(opts.wire ? { onSocket: (socket: Socket, session: string, stage: () => Stage, secure: boolean) => reportTcpReads(bus, socket, session, stage, secure) } : {}),
+      ...(opts.wire ? { onSocket: (socket: Socket, session: string, stage: () => Stage, secure: boolean, awaitingSasl: () => boolean) => reportTcpReads(bus, socket, session, stage, secure, awaitingSasl) } : {}),
     });
     try {
       ports.push((await server.listen(l.port, host)).port);

@@ -51,7 +51,7 @@ export interface LabServerOptions {
   /** Which listener this is (src/lab/submission.ts): the MX by default. */
   role?: ListenerRole;
   /** Each client socket (and its TLS socket after STARTTLS), for the wire view's reads (tcp-reads.ts). */
-  onSocket?: (socket: Socket, session: string, stage: () => Stage, tls: boolean) => void;
+  onSocket?: (socket: Socket, session: string, stage: () => Stage, tls: boolean, awaitingSasl: () => boolean) => void;
 }
 
 /** Per connection: the stage machine and what the transcript needs to know. */
@@ -137,7 +137,8 @@ export class LabServer {
       ...roleOptions(opts.role ?? 'mx'),
       onAuth: (auth, session, cb) => this.onAuth(auth, session, cb),
       onSecure: (socket, session, cb) => {
-        this.opts.onSocket?.(socket as Socket, this.session(session.id).id, () => this.session(session.id).state.current, true);
+        const s = this.session(session.id);
+        this.opts.onSocket?.(socket as Socket, s.id, () => s.state.current, true, () => s.lastReplyCode === 334);
         this.onSecure(socket as TLSSocket, session, cb);
       },
       onConnect: (session, cb) => this.onConnect(session, (err) => (err ? cb(err) : this.withFault('connect', session, cb, () => cb()))),
@@ -219,7 +220,7 @@ export class LabServer {
     s.conn = this.connectionOf(session);
     s.parser = s.conn?._parser || undefined;
     const sock = (s.conn as { _socket?: Socket } | undefined)?._socket;
-    if (sock) this.opts.onSocket?.(sock, s.id, () => s.state.current, false);
+    if (sock) this.opts.onSocket?.(sock, s.id, () => s.state.current, false, () => s.lastReplyCode === 334);
     s.remoteAddress = session.remoteAddress;
     s.remotePort = (session as { remotePort?: number }).remotePort ?? 0;
     this.opts.bus.emit({

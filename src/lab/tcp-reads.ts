@@ -11,12 +11,59 @@ import type { Stage } from '../protocol/stages.js';
 // A 9 MB message arrives in many reads: each event keeps only the start of its bytes.
 const TEXT_MAX = 200;
 
-export function reportTcpReads(bus: EventBus, socket: Socket, session: string, stage: () => Stage, tls: boolean): void {
+/** What stands for a credential, as smtp-server's command log and the transcript's `C:` lines show it. */
+const SECURED = '/* secured */';
+
+/**
+ * `awaitingSasl`: the server's last reply was a 334, so the next line is an AUTH response (RFC 4954
+ * §4), a credential whatever it looks like.
+ */
+export function reportTcpReads(bus: EventBus, socket: Socket, session: string, stage: () => Stage, tls: boolean, awaitingSasl: () => boolean = () => false): void {
+  const redact = credentialRedactor();
   socket.prependListener('data', (chunk: Buffer | string) => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
     let lines = 0;
     for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) lines++;
+    // Redacted on the whole read, then cut: a credential that starts before the cut is not half shown.
+    const text = redact(buf.toString('latin1'), awaitingSasl());
+    const shown = text.slice(0, TEXT_MAX);
     const omitted = Math.max(0, buf.length - TEXT_MAX);
-    bus.emit({ type: 'tcp-read', session, leg: 'inbound', stage: stage(), octets: buf.length, lines, text: buf.subarray(0, TEXT_MAX).toString('latin1'), ...(omitted ? { omittedOctets: omitted } : {}), tls });
+    bus.emit({ type: 'tcp-read', session, leg: 'inbound', stage: stage(), octets: buf.length, lines, text: shown, ...(omitted ? { omittedOctets: omitted } : {}), tls });
   });
+}
+
+/**
+ * Passwords never reach an event (README): the argument of an AUTH command (a PLAIN blob, a LOGIN
+ * initial response, a token) and every line of an AUTH exchange after it are replaced, as smtp-server
+ * hides them from its command log. Per socket, because TCP may cut a line between two reads and a
+ * client may send an AUTH response together with what follows.
+ */
+export function credentialRedactor(): (text: string, awaitingSasl: boolean) => string {
+  // The previous read ended inside a line that was hidden: its rest is hidden too.
+  let hidingLine = false;
+  // Lines after an AUTH in the same read answer its 334s (a client should wait, RFC 4954 §4; some do not).
+  return (text, awaitingSasl) => {
+    let exchange = awaitingSasl;
+    const out: string[] = [];
+    for (const piece of text.split(/(?<=\n)/)) {
+      const ended = piece.endsWith('\n');
+      const body = piece.replace(/\r?\n$/, '');
+      const end = piece.slice(body.length);
+      let shown = body;
+      if (hidingLine) shown = body === '' ? '' : SECURED;
+      else if (exchange) shown = SECURED;
+      else {
+        const auth = /^(\s*AUTH\s+\S+)(\s+\S.*)?$/i.exec(body);
+        if (auth) {
+          if (auth[2] !== undefined) shown = `${auth[1]} ${SECURED}`;
+          // PLAIN's initial response is the whole credential: commands may follow it in one group
+          // (RFC 4954 §4, RFC 2920 §3.1) and are shown. LOGIN's still has a password to come.
+          exchange = auth[2] === undefined || /\sLOGIN$/i.test(auth[1]!);
+        }
+      }
+      hidingLine = !ended && shown !== body;
+      out.push(shown + end);
+    }
+    return out.join('');
+  };
 }
