@@ -212,6 +212,15 @@ export function badDateField(lines: readonly string[], again = false, after: Aft
 }
 
 /**
+ * A message the server took that is bigger than its MAIL FROM's SIZE= (lesson 14 declares one): the
+ * queued line says "(declared N)", and nothing said what that means.
+ */
+export function biggerThanDeclared(size: { sent: number; declared?: number } | undefined): string | undefined {
+  if (size?.declared === undefined || size.sent <= size.declared) return undefined;
+  return `Your message was ${size.sent} octets, more than the SIZE=${size.declared} your MAIL FROM declared. The declared size is an estimate; this server took the message because it is under its own limit, but a server may refuse a message bigger than declared (RFC 1870 §6.3).`;
+}
+
+/**
  * Follows what the learner types, line by line, and names the mistakes above once each: a command in
  * a message once per session, where the header ends (or a Date:) when the message ends.
  */
@@ -249,6 +258,8 @@ export class MistakeWatcher {
       replyCode?: number;
       /** After the dot: its reply and whether the session is still open. */
       afterDot?: AfterDot;
+      /** The message the dot ended, as queued: the octets sent and what MAIL FROM's SIZE= declared. */
+      size?: { sent: number; declared?: number };
     },
   ): string | undefined {
     if (!at.inMessage) {
@@ -264,7 +275,8 @@ export class MistakeWatcher {
         badDateField(this.messageLines, at.dateStepOpen, at.afterDot) ??
         (at.messageStepOpen ? undefined : noHeader(this.messageLines, at.afterDot));
       this.messageLines = [];
-      return words;
+      const size = biggerThanDeclared(at.size);
+      return words && size ? `${words} ${size}` : (words ?? size);
     }
     this.messageLines.push(line);
     // Dot-stuffing is lesson 5's subject: before it, `..` deserves an account of what was sent.

@@ -5,7 +5,7 @@
  * closed session is opened again first; what goes wrong is said, never thrown; and a line the server
  * took may still be a mistake worth a word (diagnose.ts).
  */
-import type { ListenerRole, TutorSays } from '../events/types.js';
+import type { ListenerRole, QueuedEvent, TutorSays } from '../events/types.js';
 import { expandBase64 } from '../protocol/sasl.js';
 import { commandMistake, MistakeWatcher } from './diagnose.js';
 import { wantsDateTime, wantsMessage, wantsMessageLine } from './nudge.js';
@@ -153,7 +153,10 @@ export class LearnerLines {
     const code = session === undefined ? undefined : this.learner.lastReplyCode(session);
     // The last reply is the dot's only if one came after the 354 (DATA mode ends with the dot's reply).
     const answered = state !== undefined && !state.data && code !== undefined && code !== 354;
+    // Queued before the reply to the dot (only a message the server took has this event).
+    const queued = answered && code === 250 ? this.host.lab().bus.recent().reverse().find((e): e is QueuedEvent => e.type === 'queued' && e.session === session) : undefined;
     return {
+      ...(queued?.received !== undefined ? { size: { sent: queued.received, ...(queued.declaredSize !== undefined ? { declared: queued.declaredSize } : {}) } } : {}),
       messageStepOpen: same && (wantsMessage(step.expect) || wantsMessageLine(step.expect)),
       dateStepOpen: same && wantsDateTime(step.expect),
       afterDot: { ...(answered ? { code } : {}), open: this.learner.connected && !(state?.closed ?? false) },

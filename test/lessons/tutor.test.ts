@@ -526,6 +526,20 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(said.slice(after).filter((o) => /your new session has only its greeting/.test(o.text))).toEqual([]);
   });
 
+  it('lesson 14: a message bigger than the SIZE its MAIL declared is told so after the dot (a newcomer\'s trial: no word)', async () => {
+    const { t, send, said } = await start('14-size');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com> SIZE=20000000', 'MAIL FROM:<alice@example.com> SIZE=100']);
+    expect(t.state().step!.index).toBe(3);
+    const body = 'This line alone is some sixty octets long, give or take one.';
+    const lines = ['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Small', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', body];
+    const octets = lines.reduce((n, l) => n + l.length + 2, 0);
+    await send(['RCPT TO:<bob@example.com>', 'DATA', ...lines, '.']);
+    expect(t.state().step!.index).toBe(4);
+    expect(said.map((o) => o.text)).toContain(
+      `Your message was ${octets} octets, more than the SIZE=100 your MAIL FROM declared. The declared size is an estimate; this server took the message because it is under its own limit, but a server may refuse a message bigger than declared (RFC 1870 §6.3).`,
+    );
+  });
+
   it('lesson 13: a pipelined group with another unknown recipient than nosuchuser is told the line the group needs, at its 550 (a newcomer\'s trial: only "asks for something else", after the message)', async () => {
     const { t, send, said } = await start('13-pipelining');
     await send(['EHLO client.example']);
