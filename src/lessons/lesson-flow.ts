@@ -364,7 +364,8 @@ export class LessonFlow {
     // only sent the learner elsewhere for the same answer.
     if (verb === '.' && this.host.messageMistake?.()) return;
     if (verb !== '.' && this.host.commandMistake?.()) return;
-    const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex;
+    // A message is an attempt of its own: a word about an earlier one does not silence its dot's.
+    const same = this.nudged?.runner === runner && this.nudged.index === runner.stepIndex && verb !== '.';
     // Once per step; but a session already under TLS is said again for each kind of command that meets
     // it (an EHLO whose reply has no STARTTLS, then another command): the learner reads the last one.
     if (same && !(session?.secure && this.nudged!.verbs !== undefined)) return;

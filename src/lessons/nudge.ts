@@ -7,6 +7,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { LabEvent, ListenerRole } from '../events/types.js';
 import { argsOf, holds } from './predicates.js';
+import { messagePart } from './step-parts.js';
 import type { Predicate, Step } from './types.js';
 
 /**
@@ -52,6 +53,8 @@ export function nudgeFor(
   // The learner's part is done; what is missing is the queue's (a delivery, a relay leg) or a close.
   if (runner.learnerPartHolds()) return undefined;
   if (messageEnded) {
+    // The message did what the step asks of it; what is left comes after it (lesson 19's QUIT).
+    if (runner.partHolds(messagePart(step.expect))) return undefined;
     // What the message lacks, from the step's own parts that do not hold: the first hint is often only
     // a nudge ("you did this before"), so "…: :hint says what" sent a learner to a hint that did not.
     const lacks = [...envelopeShortfall(runner, step.expect), ...messageShortfall(step.expect, messageLines)];

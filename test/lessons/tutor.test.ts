@@ -540,6 +540,20 @@ describe('a command that worked but is not what the step asks gets a word', () =
     );
   });
 
+  it('lesson 13: a group without a recipient the step names gets a word at its message\'s dot (a newcomer\'s trial: none, at the 354 or after the dot)', async () => {
+    const { t, send, said } = await start('13-pipelining');
+    // Each message is an attempt of its own: a word for an earlier group's message does not silence this one's.
+    await send(['EHLO client.example', ':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<ghost@example.com> | RCPT TO:<postmaster@example.com> | DATA', 'Subject: Batch', '', 'hi', '.']);
+    await t.settle(1000);
+    const before = said.length;
+    await send([':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<nosuchuser@example.com> | DATA', 'Subject: Batch', '', 'hi', '.']);
+    await t.settle(1000);
+    expect(t.state().step!.index).toBe(1);
+    expect(said.slice(before).map((o) => o.text)).toContain(
+      'That worked, but step 2 asks for the group it names, and this one was not it: `:pipeline MAIL FROM:<alice@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<nosuchuser@example.com> | RCPT TO:<postmaster@example.com> | DATA`.',
+    );
+  });
+
   it('lesson 13: a pipelined group with another unknown recipient than nosuchuser is told the line the group needs, at its 550 (a newcomer\'s trial: only "asks for something else", after the message)', async () => {
     const { t, send, said } = await start('13-pipelining');
     await send(['EHLO client.example']);
