@@ -66,6 +66,10 @@ export class LearnerLines {
   /** The command line on its way, until its reply is in (a reply is judged while it is). */
   private sending: string | undefined;
 
+  get commandLine(): string | undefined {
+    return this.sending;
+  }
+
   /**
    * The command on its way has a mistake of its own that these words name after its reply (diagnose.ts
    * commandMistake): "that worked, but step N asks for something else" before them would be in the way.

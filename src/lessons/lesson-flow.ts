@@ -40,6 +40,8 @@ export interface LessonFlowHost {
   messageLines?(): readonly string[];
   /** The command being answered has a mistake the tutor names after its reply (diagnose.ts). */
   commandMistake?(): boolean;
+  /** The learner's command line whose reply is being judged (undefined for a :pipeline group). */
+  commandLine?(): string | undefined;
 }
 
 /** Where a run begins: the lesson and step chosen, and whether it resumes where the learner left. */
@@ -369,7 +371,7 @@ export class LessonFlow {
     // Once per step; but a session already under TLS is said again for each kind of command that meets
     // it (an EHLO whose reply has no STARTTLS, then another command): the learner reads the last one.
     if (same && !(session?.secure && this.nudged!.verbs !== undefined)) return;
-    const words = nudgeFor(runner, verb, session, verb === '.' ? (this.host.messageLines?.() ?? []) : []);
+    const words = nudgeFor(runner, verb, session, verb === '.' ? (this.host.messageLines?.() ?? []) : [], this.host.commandLine?.());
     if (!words) return;
     const tls = words === tlsAlreadyActive(runner.stepIndex + 1, session?.implicitTls);
     if (same && (!tls || this.nudged!.verbs!.has(verb))) return;

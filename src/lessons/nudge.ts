@@ -22,6 +22,8 @@ export function nudgeFor(
   session?: Pick<SessionState, 'secure'> & { implicitTls?: boolean; listener?: ListenerRole },
   /** The lines of the message the dot ended, as typed (the reply to the dot comes before their events do). */
   messageLines: readonly string[] = [],
+  /** The command line as the learner typed it, when known: a line it already is is not the one to type. */
+  typed?: string,
 ): string | undefined {
   const step = runner.step;
   if (!step) return undefined;
@@ -62,7 +64,7 @@ export function nudgeFor(
       ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}, from \`MAIL FROM:<…>\` and \`RCPT TO:<…>\` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).`
       : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
   }
-  const asked = v === 'MAIL' || v === 'RCPT' ? (wantedCommand(runner, step.expect) ?? exampleLine(runner, step, v)) : undefined;
+  const asked = v === 'MAIL' || v === 'RCPT' ? (wantedCommand(runner, step.expect, typed) ?? exampleLine(runner, step, v, typed)) : undefined;
   if (asked?.verb === 'MAIL') return `That worked, but step ${n} asks for \`${asked.line}\`: type \`RSET\` to drop the sender the server took, then \`${asked.line}\`.`;
   if (asked) return `That worked, but step ${n} asks for \`${asked.line}\`; a recipient the server took stays in this envelope unless you type \`RSET\` and start it again.`;
   // A group that lacked a line the step names (lesson 13's nosuchuser): the step's own group, not
@@ -79,9 +81,10 @@ export function nudgeFor(
  * (lesson 14's SIZE from 100 to 9999): a backticked line of its instruction or hints that the part's
  * `args` accept. `SIZE=12000` was told only "asks for something else" (a newcomer's trial).
  */
-function exampleLine(runner: Pick<LessonRunner, 'partHolds'>, step: Step, verb: string): { verb: string; line: string } | undefined {
+function exampleLine(runner: Pick<LessonRunner, 'partHolds'>, step: Step, verb: string, typed?: string): { verb: string; line: string } | undefined {
   const parts = repliesAbout(step.expect, verb).filter((q) => q.reply?.args !== undefined && !runner.partHolds(q));
-  const line = quotedLines(step).find((l) => /^[A-Za-z]+ /.test(l) && l.split(' ', 1)[0]!.toUpperCase() === verb && parts.some((q) => new RegExp(q.reply!.args!, 'i').test(argsOf(l))));
+  const same = (l: string) => typed !== undefined && argsOf(l).toUpperCase() === argsOf(typed).toUpperCase();
+  const line = quotedLines(step).find((l) => /^[A-Za-z]+ /.test(l) && l.split(' ', 1)[0]!.toUpperCase() === verb && !same(l) && parts.some((q) => new RegExp(q.reply!.args!, 'i').test(argsOf(l))));
   return line === undefined ? undefined : { verb, line };
 }
 
@@ -142,11 +145,13 @@ function wantsPipeline(p: Predicate): boolean {
  * (`^FROM:<alice@example\.com>`): a typo in an address is then said as the line to type, not as
  * "something else".
  */
-function wantedCommand(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): { verb: string; line: string } | undefined {
+function wantedCommand(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate, typed?: string): { verb: string; line: string } | undefined {
   for (const verb of ['MAIL', 'RCPT']) {
     for (const q of repliesAbout(p, verb)) {
       const spelled = spelledAddress(q.reply?.args);
-      if (spelled && !runner.partHolds(q)) return { verb, line: `${verb} ${spelled}` };
+      // The learner's own line has that address: what the step wants of it is else (lesson 14's SIZE).
+      const hasIt = typed !== undefined && new RegExp(q.reply!.args!, 'i').test(argsOf(typed));
+      if (spelled && !hasIt && !runner.partHolds(q)) return { verb, line: `${verb} ${spelled}` };
     }
   }
   return undefined;

@@ -101,6 +101,7 @@ export class Tutor implements TutorCommandHost {
         messageMistake: () => this.lines.messageMistake,
         messageLines: () => this.lines.messageLines,
         commandMistake: () => this.lines.commandMistake,
+        commandLine: () => this.lines.commandLine,
       },
       lessons,
       progress,

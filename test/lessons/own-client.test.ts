@@ -17,11 +17,13 @@ function processesRunning(commandLine: string): string[] {
 describe('a program still running when the tutor closes', () => {
   it('is stopped with the tutor, which closes without waiting for its limit (a newcomer\'s trial: Ctrl+C during :run left it running)', async () => {
     const { t, said } = await start('22-your-own-client');
-    const running = t.submit(':run sleep 4242');
-    await vi.waitFor(() => expect(processesRunning('sleep 4242')).not.toEqual([]), { timeout: 5000, interval: 20 });
+    // This run's own sleep: another checkout's suite on the machine may run the same test.
+    const sleep = `sleep 4242.${process.pid}`;
+    const running = t.submit(`:run ${sleep}`);
+    await vi.waitFor(() => expect(processesRunning(sleep)).not.toEqual([]), { timeout: 15_000, interval: 20 });
     await t.close();
     await running;
-    await vi.waitFor(() => expect(processesRunning('sleep 4242')).toEqual([]), { timeout: 5000, interval: 20 });
+    await vi.waitFor(() => expect(processesRunning(sleep)).toEqual([]), { timeout: 15_000, interval: 20 });
     // Closed by the tutor, not by the 15 s limit: no "still running" words, nor any about its end.
     expect(said.filter((s) => /Your program/.test(s.text))).toEqual([]);
   });

@@ -596,6 +596,15 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(3);
   });
 
+  it('lesson 14 step 2: a MAIL with the right sender and too small a SIZE is told the SIZE the step wants, not the sender it already has (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('14-size');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com> SIZE=100']);
+    expect(t.state().step!.index).toBe(1);
+    expect(said.at(-1)!.text).toBe('That worked, but step 2 asks for `MAIL FROM:<alice@example.com> SIZE=20000000`: type `RSET` to drop the sender the server took, then `MAIL FROM:<alice@example.com> SIZE=20000000`.');
+    await send(['RSET', 'MAIL FROM:<alice@example.com> SIZE=20000000']);
+    expect(t.state().step!.index).toBe(2);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
