@@ -54,6 +54,7 @@ export interface StartAt {
 export class LessonFlow {
   private current: LessonRunner | undefined;
   private leftByClose: Step | undefined;
+  private readonly groupWords: string[] = [];
   private lessonIdx = -1;
   private everyLessonDone = false;
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
@@ -223,6 +224,8 @@ export class LessonFlow {
     const runner = this.current;
     const before = runner && { step: runner.stepIndex, complete: runner.complete };
     runner?.observe(e);
+    // Words about one reply of a group, said after its last, as the group travelled (RFC 2920 §3.1).
+    if (this.groupWords.length && !runner?.inGroup) for (const w of this.groupWords.splice(0)) this.host.say('info', w);
     const learner = this.host.learner;
     if (!learner.owns(e)) return;
     // The session a step needs has closed (QUIT where lesson 6 asks for RSET): back at once, not at the
@@ -240,7 +243,8 @@ export class LessonFlow {
     else if (FORGOTTEN_BY_TLS.has(e.replyTo) && e.code === 503 && session?.secure && !session.implicitTls && !session.hello) this.host.say('info', ehloForgottenByTls(e.replyTo));
     else if (runner && !this.host.commandMistake?.()) {
       const words = refusedForAnotherAddress(runner, e.replyTo, e.code);
-      if (words) this.host.say('info', words);
+      if (words && runner.inGroup) this.groupWords.push(words);
+      else if (words) this.host.say('info', words);
     }
   }
 

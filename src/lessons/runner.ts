@@ -5,7 +5,7 @@
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
-import { pipelineEchoSize } from './pipeline-echo.js';
+import { LearnerGroup } from './pipeline-echo.js';
 import { holds, LearnerScope } from './predicates.js';
 import { learnerPart, messagePart, usesWire } from './step-parts.js';
 import type { Lesson, Predicate, Step } from './types.js';
@@ -199,7 +199,7 @@ export class LessonRunner {
     if (this.off) this.scope.observe(e);
     // The runner's own announcements are not evidence for a step.
     if (e.type === 'lesson' || this._complete) return;
-    const groupEnded = this.followGroup(e);
+    const groupEnded = this.group.follow(e, (id) => this.scope.sessions.has(id));
     // Message lines are most of the traffic under load and only a `wire` predicate can use them:
     // grading each one against the whole window would cost more than it could ever change. The one
     // that ends a group may release a step the group held.
@@ -279,54 +279,19 @@ export class LessonRunner {
     else if (e.code !== undefined && e.line.charAt(3) !== '-' && n > 0) counts.set(e.session, n - 1);
   }
 
-  /**
-   * The learner's `:pipeline` group while its replies are due: the client wrote its commands in one go,
-   * but the server reads and answers them one at a time (its log, and the stream, reads C/S/C/S), so at
-   * the third reply the fourth and fifth commands are not on the stream yet and `unanswered` cannot
-   * count them. The echo says how many there are: one reply each (RFC 5321 §4.2, RFC 2920 §3.1).
-   */
-  private group: { size: number; commands: number; replies: number } | undefined;
-
-  /**
-   * Follow the group from its echo to its last reply. It ends early at anything that ends it for the
-   * learner's client too (a closed session, a TLS handshake, a message line), and at the learner's next
-   * action: the tutor handles one typed line at a time, and `:pipeline` returns only once the client has
-   * read its replies (or failed), so a tutor command's echo, or a command line beyond the group's own,
-   * means the group is over whatever this count says. So a miscount holds a step at most until the
-   * learner does anything, and never past the group's own replies.
-   */
-  private followGroup(e: LabEvent): boolean {
-    const size = pipelineEchoSize(e);
-    if (size !== undefined) {
-      this.group = { size, commands: 0, replies: 0 };
-      return false;
-    }
-    const g = this.group;
-    if (!g) return false;
-    let over = false;
-    // An error before the group's first command: the tutor refused it, or could not open a session.
-    if (e.type === 'tutor') over = (g.commands === 0 && e.says === 'error') || e.says === 'echo';
-    else if (e.type === 'session-close' || e.type === 'tls') over = this.scope.sessions.has(e.session);
-    else if (e.type === 'wire' && e.leg === 'inbound' && this.scope.sessions.has(e.session)) {
-      if (e.direction === 'client') {
-        over = e.data === true || g.commands >= g.size;
-        if (!over) g.commands++;
-      }
-      // The greeting of a session the group opened comes before its first command and answers none.
-      else if (g.commands > 0 && isFinalReplyLine(e.line) && ++g.replies >= g.size) {
-        over = true;
-      }
-    }
-    if (over) this.group = undefined;
-    return over;
+  /** The learner's `:pipeline` group while its replies are due (pipeline-echo.ts). */
+  private readonly group = new LearnerGroup();
+  /** A `:pipeline` group's replies are still due (words about one of them wait for its last). */
+  get inGroup(): boolean {
+    return this.group.open;
   }
 
   /** A learner's command waits for its reply, and the step would pass on something other than the tutor's own report. */
   private replyDue(): boolean {
     // A group's words come after its last reply, not at the one that completed the step (lesson 13: a
     // 550 to the third RCPT passed step 2 while the fourth RCPT and the DATA were still due). Bounded
-    // by the group (followGroup).
-    if (this.group) return true;
+    // by the group (LearnerGroup.follow).
+    if (this.group.open) return true;
     const last = this.window.at(-1);
     if (last?.type === 'wire' && last.leg === 'relay' && last.direction === 'server' && (this.relayUnanswered.get(last.session) ?? 0) > 0) return true;
     // A reply passes at once: the words come after it whatever the count says (a miscount — a line the
