@@ -7,6 +7,7 @@ export function portOption(defaultPort: number | undefined, flag = '--port', des
     ...(defaultPort === undefined ? {} : { default: defaultPort }),
     describe,
     coerce: (p: unknown) => {
+      if (p === undefined) return undefined;
       const n = Number(p);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be a whole number from 0 to 65535`);
       return n;

@@ -8,7 +8,8 @@ import { lessonsOption, portOption, remoteBasePortOption } from './options.js';
 
 export interface TutorArgs {
   host: string;
-  port: number;
+  /** Undefined when not given: then 2525, or a free port when 2525 is busy (handlers/tutor.ts). */
+  port?: number;
   'remote-base-port'?: number;
   'data-dir'?: string;
   lesson?: string;
@@ -25,7 +26,7 @@ export const tutorCommand: CommandModule<object, TutorArgs> = {
   builder: (y) =>
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address the lab server listens on' })
-      .option('port', portOption(2525))
+      .option('port', { ...portOption(undefined), defaultDescription: '2525, or a free port when 2525 is in use' })
       .option('remote-base-port', remoteBasePortOption)
       .option('data-dir', { type: 'string', describe: 'Where the spool and the Maildirs live, and (when given) your lesson progress', defaultDescription: defaultDataDir() })
       .option('lesson', { type: 'string', describe: 'Start at this lesson (id or number) instead of where you left off' })

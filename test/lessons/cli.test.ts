@@ -54,17 +54,36 @@ describe.concurrent('smtp-lab (the plain tutor, stdin a pipe)', () => {
     expect(readFileSync(path.join(inbox, files[0]!), 'utf8')).toContain('Subject: piped');
   }, LIMIT);
 
-  it('picks a free port when the one asked for is busy, and says so', async () => {
+  // A class told "point swaks at 2630" must not find the tutor's lab somewhere else: a --port the user
+  // chose is the one-line error and exit 2 of serve and watch; only the default port falls back.
+  it('stops in one line with exit 2 when the --port asked for is busy', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const busy = (blocker.address() as net.AddressInfo).port;
     try {
-      const r = await run(['--port', String(busy), '--data-dir', path.join(tmp, 'busy')], 'NOOP\n', 'busy');
-      expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(new RegExp(`^smtp-lab: port ${busy} is in use; the lab server listens on port \\d+ instead\n$`));
-      expect(r.stdout).toContain('S: 250 ');
+      const r = await runBinary(['--port', String(busy), '--data-dir', path.join(tmp, 'busy')], 'NOOP\n', 'busy');
+      expect(r.stderr).toBe(`smtp-lab: port ${busy} on 127.0.0.1 is in use; try --port 0 for a free port, or another --port\n`);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
     } finally {
       blocker.close();
+    }
+  }, LIMIT);
+
+  it('picks a free port when the default port 2525 is busy, and says so', async () => {
+    // Busy already (another lab on this machine) serves as well as busy by this test.
+    const blocker = net.createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      blocker.once('error', () => resolve(false));
+      blocker.listen(2525, '127.0.0.1', () => resolve(true));
+    });
+    try {
+      const r = await run(['--data-dir', path.join(tmp, 'busy-default')], 'NOOP\n', 'busy-default');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/^smtp-lab: port 2525 is in use; the lab server listens on port \d+ instead\n$/);
+      expect(r.stdout).toContain('S: 250 ');
+    } finally {
+      if (held) blocker.close();
     }
   }, LIMIT);
 

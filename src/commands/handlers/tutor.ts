@@ -29,13 +29,20 @@ export async function runTutor(argv: ArgumentsCamelCase<TutorArgs>): Promise<voi
   const options = { wire: argv.wire, lessonId: argv.lesson, lessonsDir, progressFile: progressFileFor(argv['data-dir'], ctx.env) };
   const plan = Tutor.plan(options);
   const labWorld = plan.start.lesson.world;
-  let lab = await startOnFreePortIfBusy({ host: argv.host, port: argv.port, dataDir, bus, worldOverrides: labWorld, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
+  // Only the default port may fall back to a free one: a class told "point swaks at 2630" must not
+  // talk to something else there, so a busy --port is the one-line error and exit 2, as in serve.
+  let lab = await startOnFreePortIfBusy(
+    { host: argv.host, port: argv.port ?? DEFAULT_PORT, dataDir, bus, worldOverrides: labWorld, annotationsFile, worldFile, remoteBasePort, wire: argv.wire },
+    argv.port === undefined ? say : undefined,
+  );
   const tutor = Tutor.prepare(
     {
       ...options,
       lab,
       labWorld,
       // A lesson with `world:` gets a lab of its own world, on the same port so external clients keep working.
+      // The same port again; should another program take it in the moment between, a free one (and
+      // the tutor says which) rather than the end of the learner's session.
       restartLab: async (worldOverrides, b) => {
         lab = await startOnFreePortIfBusy({ host: argv.host, port: lab.port, dataDir, bus: b, worldOverrides, annotationsFile, worldFile, remoteBasePort, wire: argv.wire }, say);
         return lab;
@@ -102,16 +109,19 @@ function connectedOrSettled(tutor: Tutor, begun: Promise<void>): Promise<void> {
   });
 }
 
+const DEFAULT_PORT = 2525;
+
+/** The lab on `opts.port`; when that is busy and `fallBack` is given, on a free port, said through it. */
 async function startOnFreePortIfBusy(
   opts: { host: string; port: number; dataDir: string; bus: EventBus; worldOverrides?: unknown; annotationsFile?: string; worldFile?: string; remoteBasePort?: number; wire?: boolean },
-  say: (text: string) => void,
+  fallBack: ((text: string) => void) | undefined,
 ): Promise<Lab> {
   try {
     return await startLab(opts);
   } catch (err) {
-    if (!(err instanceof UserError) || opts.port === 0 || !/in use/.test(err.message) || /remote MTA/.test(err.message)) throw err;
+    if (!fallBack || !(err instanceof UserError) || opts.port === 0 || !/in use/.test(err.message) || /remote MTA/.test(err.message)) throw err;
     const lab = await startLab({ ...opts, port: 0 });
-    say(`port ${opts.port} is in use; the lab server listens on port ${lab.port} instead`);
+    fallBack(`port ${opts.port} is in use; the lab server listens on port ${lab.port} instead`);
     return lab;
   }
 }
