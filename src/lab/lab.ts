@@ -147,6 +147,13 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     }
     servers.push(server);
   }
+  // The remote MTAs before the listening line: a busy --remote-base-port is then the start's one line,
+  // with nothing said before it about a lab that is not going to run.
+  await queue.startRemoteMtas().catch(async (err) => {
+    await Promise.all([...servers.map((s) => s.close()), control?.close()]);
+    unlock();
+    throw err;
+  });
   const [port, submissionPort, smtpsPort] = ports as [number, number, number];
   bus.emit({
     type: 'listening',
@@ -256,6 +263,9 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number, fla
       return new UserError(`port ${port} on ${host} needs privileges; use a port above 1023 with ${flag}`);
     case 'EADDRNOTAVAIL':
       return new UserError(`${host} is not an address of this machine; try --host 127.0.0.1`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UserError(`--host ${host} is not a name this machine can resolve; try --host 127.0.0.1`);
     default:
       return new UserError(`cannot listen on ${host}:${port}: ${err.message}`);
   }

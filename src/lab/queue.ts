@@ -109,6 +109,16 @@ export class QueueRunner {
     return this.remotes;
   }
 
+  /**
+   * Start the simulated remote MTAs now, unless given or started: the lab does so before it says it is
+   * listening, so that a busy --remote-base-port is the only thing a failed start prints.
+   */
+  async startRemoteMtas(): Promise<void> {
+    if (this.remotes) return;
+    this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus, this.opts.mailAuth, this.opts.remoteOptions);
+    this.ownsRemotes = true;
+  }
+
   /** Open the spool, resume what a previous run left (even after kill -9), start the remote MTAs. */
   async start(): Promise<void> {
     if (this.started) return;
@@ -123,11 +133,10 @@ export class QueueRunner {
       throw err;
     }
     try {
-      if (!this.remotes) {
-        this.remotes = await startRemoteMtas(this.opts.world, this.opts.dataDir, this.opts.bus, this.opts.mailAuth, this.opts.remoteOptions);
-        this.ownsRemotes = true;
+      await this.startRemoteMtas();
+      if (this.ownsRemotes) {
         // Where the simulated remote MTAs answer: a learner can talk to them directly too.
-        const hosts = this.remotes.hosts();
+        const hosts = this.remotes!.hosts();
         if (hosts.length)
           this.opts.bus.emit({
             type: 'notice',

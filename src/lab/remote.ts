@@ -166,8 +166,11 @@ export async function startRemoteMtas(world: World, dataDir: string, bus?: Event
     if (isDown(h)) return closedPort(port);
     if (!h.server) {
       h.server = makeServer(h, world, dataDir, greylist, () => ++messageCounter, bus, behaviour, receiving, auth);
-      // A client resetting mid-session must not take the lab down (smtp-server re-emits it here).
-      h.server.on('error', (err: Error) => bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost}: ${err.message}` }));
+      // A client resetting mid-session must not take the lab down (smtp-server re-emits it here). A
+      // port that cannot be listened on is open()'s answer, said once by its caller in its own words.
+      h.server.on('error', (err: Error & { syscall?: string }) => {
+        if (err.syscall !== 'listen') bus?.emit({ type: 'notice', stage: 'queue', level: 'warn', message: `remote MTA ${h.mxHost}: ${err.message}` });
+      });
     }
     const server = h.server;
     const bound = await new Promise<number>((resolve, reject) => {

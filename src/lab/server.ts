@@ -166,8 +166,9 @@ export class LabServer {
     // one client resetting mid-transaction would take the whole lab down.
     this.smtp.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ETIMEDOUT') return;
-      // A port that cannot be listened on is listen()'s answer (the caller says it in its own words).
-      if ((err as { syscall?: string }).syscall === 'listen') return;
+      // A port or host that cannot be listened on is listen()'s answer (the caller says it in its own words).
+      const syscall = (err as { syscall?: string }).syscall;
+      if (syscall === 'listen' || syscall === 'getaddrinfo') return;
       opts.bus.emit({ type: 'notice', stage: 'connection', level: 'warn', message: `server: ${err.message}` });
     });
   }

@@ -182,6 +182,28 @@ describe('smtp-lab serve', () => {
     expect(s.lines.join('\n')).not.toMatch(/EADDRINUSE/);
   });
 
+  // "Nothing else printed before it": a lab that is not going to run must not first say it listens.
+  it('says a busy --remote-base-port in one line, with nothing on stdout before it', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as net.AddressInfo).port;
+    const s = serve(['--port', '0', '--remote-base-port', String(port), '--data-dir', tempDir()]);
+    // 'close', not 'exit': every line written is read by then.
+    const [exitCode] = await once(s.child, 'close');
+    blocker.close();
+    expect(s.stderr()).toBe(`smtp-lab: port ${port} for the remote MTA mx.example.net is in use; choose another --remote-base-port\n`);
+    expect(exitCode).toBe(2);
+    expect(s.lines).toEqual([]);
+  });
+
+  it('says a --host that does not resolve in one line, with nothing on stdout before it', async () => {
+    const s = serve(['--host', 'nosuch.invalid', '--port', '0', '--data-dir', tempDir()]);
+    const [exitCode] = await once(s.child, 'close');
+    expect(s.stderr()).toBe('smtp-lab: --host nosuch.invalid is not a name this machine can resolve; try --host 127.0.0.1\n');
+    expect(exitCode).toBe(2);
+    expect(s.lines).toEqual([]);
+  });
+
   it('rejects an unusable data dir and a bad flag with exit 2 and one line', async () => {
     const file = path.join(tempDir(), 'a-file');
     writeFileSync(file, 'not a directory');

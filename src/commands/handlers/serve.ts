@@ -22,7 +22,7 @@ export async function serve(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> 
   // Attach before the lab starts so the listening event is the first line.
   if (argv.json) attachNdjson(bus, ctx.stdout);
   else attachPlain(bus, makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env }), ctx.stdout);
-  // Listening before startLab returns (the queue and the remote MTAs start after the listening
+  // Listening before startLab returns (the queue starts after the listening
   // line): a signal in that gap must stop the lab gracefully too, not kill the process.
   const signalled = untilStopped(ctx);
   const lab = await startLab({
