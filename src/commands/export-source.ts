@@ -17,7 +17,7 @@ export interface SourceArgs {
 export const sourceOptions: Record<string, Options> = {
   message: { type: 'string', describe: "A message's whole journey by its queue id (inbound session, queue, relay legs, bounce)" },
   last: { type: 'boolean', describe: 'The last inbound session (the default)' },
-  since: { type: 'string', describe: 'Only events from this time (ISO 8601, or HH:MM[:SS] UTC today)' },
+  since: { type: 'string', describe: 'Only events from this time (ISO 8601, or HH:MM[:SS] UTC today); also picks the run a session id (S1 again each run) is from' },
   until: { type: 'string', describe: 'Only events up to this time' },
   'data-dir': { type: 'string', describe: 'The lab data directory whose event log to read', defaultDescription: defaultDataDir() },
 };

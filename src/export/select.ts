@@ -1,7 +1,8 @@
 /**
  * Which events an export is about: one session, one message's whole journey (the inbound session
  * that sent it, its queue events, its relay legs, and its bounce with the bounce's own journey), or
- * the last inbound session; optionally cut to a time range. Pure: runs in, a transcript out.
+ * the last inbound session; optionally cut to a time range, which also says which run a session id
+ * (S1 again in every run) means. Pure: runs in, a transcript out.
  */
 import type { LabEvent } from '../events/types.js';
 import type { LoggedRun } from '../events/event-log.js';
@@ -30,29 +31,59 @@ const queueIdOf = (e: LabEvent): string | undefined => ('queueId' in e ? e.queue
 
 export function selectTranscript(runs: LoggedRun[], selector: Selector, range: TimeRange = {}): Transcript {
   if (!runs.some((r) => r.events.length)) throw new SelectionError('the event log is empty: run the lab first (the tutor, `smtp-lab serve` or `demo`)');
-  // The newest run that has it: session ids start again at S1 in every run.
+  // Session ids start again at S1 in every run: every run that has it, newest first.
+  const found: Found[] = [];
   for (const run of [...runs].reverse()) {
-    const found = select(run.events, selector);
-    if (!found) continue;
-    const events = inRange(found.events, range);
-    if (!events.length) throw new SelectionError(`${found.title} has no events in that time range`);
-    return { title: found.title, run: run.run, hostname: hostnameOf(run.events), events };
+    const f = select(run.events, selector, range);
+    if (f) found.push({ ...f, run });
   }
-  if ('session' in selector) throw new SelectionError(`no session ${selector.session} in the event log`);
-  if ('message' in selector) throw new SelectionError(`no message ${selector.message} in the event log (the queue id is in the 250 after the message)`);
-  throw new SelectionError('no inbound session in the event log yet');
+  if (!found.length) {
+    if ('session' in selector) throw new SelectionError(`no session ${selector.session} in the event log`);
+    if ('message' in selector) throw new SelectionError(`no message ${selector.message} in the event log (the queue id is in the 250 after the message)`);
+    throw new SelectionError(ranged(range) ? 'no inbound session in that time range' : 'no inbound session in the event log yet');
+  }
+  // Without a range the newest run's; with one, the run whose events fall in it.
+  if (!ranged(range)) return transcriptOf(found[0]!, found[0]!.events);
+  const inTime = found.map((f) => ({ f, events: inRange(f.events, range) })).filter((x) => x.events.length);
+  if (inTime.length === 1) return transcriptOf(inTime[0]!.f, inTime[0]!.events);
+  const title = found[0]!.title;
+  // Oldest first, as the times read.
+  const where = (fs: Found[]) => `${fs.length} runs: ${[...fs].reverse().map((f) => spanOf(f)).join(', ')}`;
+  if (!inTime.length) throw new SelectionError(`${title} has no events in that time range (${found.length > 1 ? `it is in ${where(found)}` : `its events are from ${spanOf(found[0]!)}`})`);
+  throw new SelectionError(`${title} is in ${where(inTime.map((x) => x.f))} in that time range; narrow --since/--until to one`);
 }
 
-function select(events: LabEvent[], selector: Selector): { title: string; events: LabEvent[] } | undefined {
+interface Found {
+  title: string;
+  events: LabEvent[];
+  run: LoggedRun;
+}
+
+const ranged = (range: TimeRange) => range.since !== undefined || range.until !== undefined;
+
+function transcriptOf(found: Found, events: LabEvent[]): Transcript {
+  return { title: found.title, run: found.run.run, hostname: hostnameOf(found.run.events), events };
+}
+
+/** "run 20261205T190609428Z-2089 (19:06:12–19:06:14 UTC)": where a selection lies, to narrow a range by. */
+function spanOf(found: Found): string {
+  const hms = (e: LabEvent | undefined) => e?.time.slice(11, 19) ?? '?';
+  return `run ${found.run.run} (${hms(found.events[0])}–${hms(found.events.at(-1))} UTC)`;
+}
+
+function select(events: LabEvent[], selector: Selector, range: TimeRange): { title: string; events: LabEvent[] } | undefined {
   if ('session' in selector) {
     const id = selector.session.toUpperCase();
     const picked = events.filter((e) => sessionOf(e) === id);
     return picked.length ? { title: `session ${id}`, events: picked } : undefined;
   }
   if ('message' in selector) return journey(events, selector.message);
-  const last = events.filter((e) => e.type === 'session-open' && e.leg === 'inbound').at(-1);
-  if (!last || !('session' in last)) return undefined;
-  return { title: `session ${last.session}`, events: events.filter((e) => sessionOf(e) === last.session) };
+  // The last inbound session, or with a range the last one with events in it: never one outside it.
+  const inbound = events.filter((e) => e.type === 'session-open' && e.leg === 'inbound').map(sessionOf);
+  const touched = ranged(range) ? new Set(inRange(events, range).map(sessionOf)) : undefined;
+  const last = inbound.filter((s) => !touched || touched.has(s)).at(-1);
+  if (!last) return undefined;
+  return { title: `session ${last}`, events: events.filter((e) => sessionOf(e) === last) };
 }
 
 /** A message from the session that sent it to its last delivery or bounce, and the bounce's own journey. */
