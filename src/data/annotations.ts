@@ -10,6 +10,7 @@ import { bareLineEnds } from '../protocol/controls.js';
 import { UserError } from '../user-error.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
 import { zod } from './lazy-modules.js';
+import { didYouMean } from './close-matches.js';
 import { DataFileError, parseYaml, readDataFile, rethrownAs, validate } from './yaml-lines.js';
 
 const SECTIONS = ['commands', 'replies', 'enhanced', 'extensions', 'events', 'terms'] as const;
@@ -23,7 +24,7 @@ function buildFileSchema(z: typeof Z) {
       text: z.string({ error: needs }).trim().min(1, { error: needs }),
       cite: z.string({ error: needs }).trim().min(1, { error: needs }),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? `{entry} has an unknown key "${iss.keys[0]}" (expected text, cite)` : needs) },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `{entry} has an unknown key "${iss.keys[0]}"${didYouMean(iss.keys[0]!, ['text', 'cite'])} (expected text, cite)` : needs) },
   );
 
   const sectionSchema = z
@@ -34,7 +35,7 @@ function buildFileSchema(z: typeof Z) {
   return z
     .strictObject(Object.fromEntries(SECTIONS.map((s) => [s, sectionSchema])) as Record<Section, typeof sectionSchema>, {
       error: (iss) =>
-        iss.code === 'unrecognized_keys' ? `unknown section "${iss.keys[0]}" (expected ${SECTIONS.join(', ')})` : 'the annotations file must be a mapping of sections',
+        iss.code === 'unrecognized_keys' ? `unknown section "${iss.keys[0]}"${didYouMean(iss.keys[0]!, SECTIONS)} (expected ${SECTIONS.join(', ')})` : 'the annotations file must be a mapping of sections',
     })
     .nullish()
     .transform((file) => file ?? ({} as Partial<Record<Section, Record<string, Annotation>>>));

@@ -25,3 +25,9 @@ export function closeMatches(term: string, terms: string[], max = 5): string[] {
     .slice(0, max)
     .map((c) => c.x);
 }
+
+/** `: did you mean "explain"?` when `term` is close to one of `terms` (a typo), else nothing. */
+export function didYouMean(term: string, terms: readonly string[]): string {
+  const [best] = closeMatches(term, [...terms], 1);
+  return best && best !== term ? `: did you mean "${best}"?` : '';
+}

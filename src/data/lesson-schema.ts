@@ -7,6 +7,7 @@ import type * as Z from 'zod';
 import { zod } from './lazy-modules.js';
 import type { MxLookupEvent, SessionCloseEvent } from '../events/types.js';
 import { STAGES } from '../protocol/stages.js';
+import { didYouMean } from './close-matches.js';
 
 /** As the events say them (src/events/types.ts): MxLookupEvent.error, SessionCloseEvent.reason. */
 export const MX_ERRORS = ['NXDOMAIN', 'NULL_MX', 'TEMPFAIL'] as const satisfies readonly NonNullable<MxLookupEvent['error']>[];
@@ -52,7 +53,7 @@ function buildPredicateFields(z: typeof Z) {
     return z.strictObject(shape, {
       error: (iss) =>
         iss.code === 'unrecognized_keys'
-          ? `{step}: "${name}" has an unknown field "${iss.keys[0]}" (expected ${keyList(shape)})`
+          ? `{step}: "${name}" has an unknown field "${iss.keys[0]}"${didYouMean(iss.keys[0]!, Object.keys(shape))} (expected ${keyList(shape)})`
           : `{step}: "${name}" must be a mapping`,
     });
   }
@@ -194,7 +195,7 @@ function buildLessonSchemas(z: typeof Z) {
       {
         error: (iss) =>
           iss.code === 'unrecognized_keys'
-            ? `{step}: unknown predicate "${iss.keys[0]}" (expected one of ${PREDICATE_KEYS})`
+            ? `{step}: unknown predicate "${iss.keys[0]}"${didYouMean(iss.keys[0]!, PREDICATE_KEYS.split(', '))} (expected one of ${PREDICATE_KEYS})`
             : missing(iss)
               ? '{step} has no "expect"'
               : `{step}: "expect" must be a mapping of predicates (${PREDICATE_KEYS})`,
@@ -228,7 +229,7 @@ function buildLessonSchemas(z: typeof Z) {
   const stepSchema = z.strictObject(stepShape, {
     error: (iss) =>
       iss.code === 'unrecognized_keys'
-        ? `{step} has an unknown key "${iss.keys[0]}" (expected ${keyList(stepShape)})`
+        ? `{step} has an unknown key "${iss.keys[0]}"${didYouMean(iss.keys[0]!, Object.keys(stepShape))} (expected ${keyList(stepShape)})`
         : '{step} must be a mapping (instruction, expect, hints, explain)',
   });
 
@@ -273,7 +274,7 @@ function buildLessonSchemas(z: typeof Z) {
               why: z.string({ error: 'a near-miss in "wrong" needs "why": what it gets wrong' }).trim().min(1, { error: 'a near-miss in "wrong" needs "why": what it gets wrong' }),
               lines: lines('wrong.lines'),
             },
-            { error: (iss) => (iss.code === 'unrecognized_keys' ? `a near-miss in "wrong" has an unknown key "${iss.keys[0]}" (expected why, lines)` : 'a near-miss in "wrong" is { why, lines }') },
+            { error: (iss) => (iss.code === 'unrecognized_keys' ? `a near-miss in "wrong" has an unknown key "${iss.keys[0]}"${didYouMean(iss.keys[0]!, ['why', 'lines'])} (expected why, lines)` : 'a near-miss in "wrong" is { why, lines }') },
           ),
           { error: '"wrong" must be a list of lines, or a list of { why, lines }' },
         ),
@@ -284,7 +285,7 @@ function buildLessonSchemas(z: typeof Z) {
   const frontMatterSchema = z.strictObject(frontMatterShape, {
     error: (iss) =>
       iss.code === 'unrecognized_keys'
-        ? `unknown key "${iss.keys[0]}" (expected one of ${keyList(frontMatterShape)})`
+        ? `unknown key "${iss.keys[0]}"${didYouMean(iss.keys[0]!, Object.keys(frontMatterShape))} (expected one of ${keyList(frontMatterShape)})`
         : 'the front matter must be a mapping (title, stage, order, steps, solution)',
   });
 

@@ -9,6 +9,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../lab/retry-policy.js';
 import { faultWords, parseFault, FaultSyntaxError } from '../lab/fault-grammar.js';
 import { LESSONS_DIR, readCompiled } from './shipped.js';
 import { zod } from './lazy-modules.js';
+import { didYouMean } from './close-matches.js';
 import { DataFileError, parseYaml, readDataFile, rethrownAs, validate, type Path } from './yaml-lines.js';
 
 export { LESSONS_DIR };
@@ -56,7 +57,7 @@ function buildWorldSchema(z: typeof Z) {
   const domainSchema = z.strictObject(domainShape, {
     error: (iss) =>
       iss.code === 'unrecognized_keys'
-        ? `domain {domain} has an unknown key "${iss.keys[0]}" (expected ${Object.keys(domainShape).join(', ')})`
+        ? `domain {domain} has an unknown key "${iss.keys[0]}"${didYouMean(iss.keys[0]!, Object.keys(domainShape))} (expected ${Object.keys(domainShape).join(', ')})`
         : 'domain {domain} must be a mapping',
   });
 
@@ -101,7 +102,7 @@ function buildWorldSchema(z: typeof Z) {
     z.strictObject(shape, {
       error: (iss) =>
         iss.code === 'unrecognized_keys'
-          ? `${name} has an unknown key "${iss.keys[0]}" (expected ${Object.keys(shape).join(', ')})`
+          ? `${name} has an unknown key "${iss.keys[0]}"${didYouMean(iss.keys[0]!, Object.keys(shape))} (expected ${Object.keys(shape).join(', ')})`
           : `${name} must be a mapping`,
     });
 
@@ -185,7 +186,7 @@ function buildWorldSchema(z: typeof Z) {
     .strictObject(worldShape, {
       error: (iss) =>
         iss.code === 'unrecognized_keys'
-          ? `unknown key "${iss.keys[0]}" (expected one of ${Object.keys(worldShape).join(', ')})`
+          ? `unknown key "${iss.keys[0]}"${didYouMean(iss.keys[0]!, Object.keys(worldShape))} (expected one of ${Object.keys(worldShape).join(', ')})`
           : 'the world file must be a mapping',
     })
     .superRefine((w, ctx) => {

@@ -82,8 +82,9 @@ function parsed(text: string): { doc: Document; lc: LineCounter } {
 }
 
 /**
- * Check `value` against `schema`. The first problem throws a DataFileError: its message is the one the
- * schema gave (`describe` may fill it in from the path), its line from `lineOf`.
+ * Check `value` against `schema`. The first problem (an unknown key before any other) throws a
+ * DataFileError: its message is the one the schema gave (`describe` may fill it in from the path), its
+ * line from `lineOf`.
  */
 export function validate<S extends z.ZodType>(
   schema: S,
@@ -94,7 +95,9 @@ export function validate<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  // An unknown key first: it is usually a typo, and the cause of a key the same object then lacks
+  // ("explian" is why "explain" is missing), so its own line is where to look.
+  const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0]!;
   // An unknown key is the object's issue; its line is the key's own.
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
   throw new DataFileError(file, lineOf(path), describe(issue.message, issue.path));

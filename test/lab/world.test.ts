@@ -81,7 +81,7 @@ describe('world values, each checked for type and range', () => {
     expect(errorOf(world().replace('preference: 10', 'preference: 70000'))).toMatch(/^w\.yaml:8: an MX record of example\.net needs a preference \(a whole number 0-65535/);
     expect(errorOf(world().replace('[alice]', '[alice, { bob: 1 }]'))).toBe('w.yaml:5: mailboxes of example.com must be a list of local parts');
     expect(errorOf(world('retry:', '  schedule_seconds: [2, -4]'))).toMatch(/^w\.yaml:10: retry\.schedule_seconds must be a list of seconds/);
-    expect(errorOf(world('limit:', '  max_recipients: 100'))).toMatch(/^w\.yaml:9: unknown key "limit" \(expected one of hostname, domains, relay, limits, retry, auth, dns, dkim, forger, remote_base_port, faults\)/);
+    expect(errorOf(world('limit:', '  max_recipients: 100'))).toMatch(/^w\.yaml:9: unknown key "limit": did you mean "limits"\? \(expected one of hostname, domains, relay, limits, retry, auth, dns, dkim, forger, remote_base_port, faults\)/);
   });
 
   it('refuses a remote base port out of range and a fault for a domain that is not remote, each at its line', () => {

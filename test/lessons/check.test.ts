@@ -113,6 +113,15 @@ describe.concurrent('smtp-lab lessons check', () => {
     }
   });
 
+  it('check names a misspelt step key at its own line, with the key it likely means', async () => {
+    const dir = fixtureCopy('typo', ['01-hello.md']);
+    const lesson = path.join(dir, '01-hello.md');
+    writeFileSync(lesson, readFileSync(lesson, 'utf8').replace('    explain: Fixture explanation for QUIT.', '    explian: Fixture explanation for QUIT.'));
+    const r = await run(['lessons', 'check', '--dir', dir], 60_000);
+    expect(r.stdout).toContain(`FAIL 01-hello: ${lesson}:16: step 2 has an unknown key "explian": did you mean "explain"? (expected instruction, expect, hints, explain, needs)\n`);
+    expect(r.code).toBe(1);
+  }, 60_000);
+
   it('check on a copy with one broken front matter exits non-zero and names the file, without a stack trace', async () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.md')).sort().slice(0, 2);
     const dir = fixtureCopy('broken', files);

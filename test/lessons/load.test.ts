@@ -125,9 +125,23 @@ describe('checking lessons against the schema, with nothing cached', () => {
     fresh(dir, good.replace('closed: { reason: quit }', 'clused: { reason: quit }'), 1_000_000);
     const { lessons, errors } = loadLessons(dir);
     expect(lessons).toEqual([]);
-    expect(formatLessonError({ ...errors[0]!, file: path.basename(errors[0]!.file) })).toMatch(/^01-hello\.md:14: step 2: unknown predicate "clused" \(expected one of command, reply, /);
+    expect(formatLessonError({ ...errors[0]!, file: path.basename(errors[0]!.file) })).toMatch(/^01-hello\.md:14: step 2: unknown predicate "clused": did you mean "closed"\? \(expected one of command, reply, /);
     fresh(dir, good, 1_000_000);
     expect(loadLessons(dir).errors).toEqual([]);
+  });
+
+  // "explian" is why "explain" is missing: the typo, at its own line, is what the author must fix.
+  it('names a misspelt key at its own line with the key it likely means, not as the key it leaves missing', () => {
+    expect(errorFor(good.replace('    explain: Fixture explanation for QUIT.', '    explian: Fixture explanation for QUIT.'))).toBe(
+      '05-broken.md:16: step 2 has an unknown key "explian": did you mean "explain"? (expected instruction, expect, hints, explain, needs)',
+    );
+    expect(errorFor(good.replace('    hints: [Type QUIT.]', '    hints: [Type QUIT.]\n    need: hello'))).toBe(
+      '05-broken.md:16: step 2 has an unknown key "need": did you mean "needs"? (expected instruction, expect, hints, explain, needs)',
+    );
+    // Nothing close: no guess.
+    expect(errorFor(good.replace('    hints: [Type QUIT.]', '    hints: [Type QUIT.]\n    colour: red'))).toBe(
+      '05-broken.md:16: step 2 has an unknown key "colour" (expected instruction, expect, hints, explain, needs)',
+    );
   });
 
   it('refuses an unknown key inside a nested predicate and an unknown field, at their lines', () => {
