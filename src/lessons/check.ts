@@ -14,6 +14,7 @@ import { resumeStep } from './curriculum.js';
 import { Tutor, type TutorLab } from './tutor.js';
 import { Progress } from './progress.js';
 import { formatLessonError, type Lesson } from './types.js';
+import { STEP_NEEDS } from '../data/lesson-schema.js';
 
 export type StartLab = (opts: { dataDir: string; worldOverrides?: unknown; bus: EventBus; timeScale?: number }) => Promise<TutorLab>;
 
@@ -54,6 +55,11 @@ export interface ReplayOutcome {
   /** ms from the end of the last line until the lesson completed. */
   tailMs: number;
   errors: string[];
+  /**
+   * When it stopped short: the first 4xx/5xx reply the learner's session got while at that step, and
+   * the line it answered, to say why (a MAIL on a fresh session gets a 503: the step needs `hello`).
+   */
+  refused?: { command: string; reply: string; replyTo?: string };
 }
 
 export interface ReplayOptions {
@@ -110,8 +116,15 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
   const errors: string[] = [];
   let current = -1;
   let lastEventAt = Date.now();
+  const refusals: (NonNullable<ReplayOutcome['refused']> & { step: number | undefined })[] = [];
+  const lastCommand = new Map<string, string>();
   const off = bus.subscribe((e: LabEvent) => {
     lastEventAt = Date.now();
+    if (e.type === 'wire' && e.leg === 'inbound' && !e.data) {
+      if (e.direction === 'client') lastCommand.set(e.session, e.line);
+      else if (e.code !== undefined && e.code >= 400)
+        refusals.push({ step: tutor?.lessonProgress()?.step, command: lastCommand.get(e.session) ?? '', reply: e.line, replyTo: e.replyTo });
+    }
     if (e.type === 'lesson' && e.action === 'step-passed' && e.lesson === lesson.id) {
       passedAt.push(Math.max(current, 0));
       opts.onProgress?.(passedAt, current);
@@ -149,7 +162,15 @@ export async function replay(lesson: Lesson, lessonsDir: string, lines: string[]
     const waitMs = await opts.waitMs;
     const complete = await tutor.whenLessonComplete(Math.max(0, waitMs - (Date.now() - endedAt)));
     const p = tutor.lessonProgress()!;
-    return { complete, step: complete ? lesson.steps.length : p.step, passedAt, tailMs: complete ? Date.now() - endedAt : waitMs, errors };
+    const refused = complete ? undefined : refusals.find((r) => r.step === p.step);
+    return {
+      complete,
+      step: complete ? lesson.steps.length : p.step,
+      passedAt,
+      tailMs: complete ? Date.now() - endedAt : waitMs,
+      errors,
+      ...(refused ? { refused: { command: refused.command, reply: refused.reply, replyTo: refused.replyTo } } : {}),
+    };
   } finally {
     off();
     await tutor?.close().catch(() => {});
@@ -277,8 +298,7 @@ export async function checkLesson(lesson: Lesson, lessonsDir: string, opts: Chec
     for (const done of await Promise.all(resumeRuns)) {
       if (!done) continue;
       const { r, outcome } = done;
-      if (!outcome.complete)
-        return { id: lesson.id, ok: false, message: `resumed at step ${r.at + 1} (a fresh session goes back to step ${r.from + 1}), the rest of the solution stops at step ${outcome.step + 1}: declare what the step needs (needs:)` };
+      if (!outcome.complete) return { id: lesson.id, ok: false, message: resumeStopped(lesson, r, outcome) };
     }
     return { id: lesson.id, ok: true };
   } catch (err) {
@@ -330,6 +350,30 @@ export async function checkLessons(dir: string, opts: CheckOptions): Promise<Che
  */
 function expectedWait(lesson: Lesson, timeScale = 1): number {
   return lesson.solution.reduce((ms, line) => ms + (waitOf(line) ?? 0) * timeScale + (/^\s*:grade\b/.test(line) ? 25_000 : /^\s*:run\b/.test(line) ? 10_000 : 0), 0);
+}
+
+/**
+ * Why a resume stopped: at which step, on which reply, and the `needs:` that step likely lacks. A step
+ * without it is one a fresh session is sent back to, though that session lacks what the step's
+ * command needs (RFC 5321 §3.3, §4.1.4: MAIL after a greeting, RCPT after MAIL, DATA after a RCPT).
+ */
+function resumeStopped(lesson: Lesson, r: { at: number; from: number }, outcome: ReplayOutcome): string {
+  const k = outcome.step;
+  const resumed = r.at === r.from ? `resumed at step ${r.at + 1} on a fresh session` : `resumed at step ${r.at + 1}, a fresh session goes back to step ${r.from + 1}`;
+  const declare = `declare what step ${k + 1} needs of its session (needs: ${STEP_NEEDS.join(', ')})`;
+  if (!outcome.refused) return `${resumed}, and the rest of the solution stops at step ${k + 1} (line ${lesson.steps[k]!.line}): ${declare}`;
+  const { command, reply, replyTo } = outcome.refused;
+  const need = likelyNeed(replyTo, reply);
+  const got = `"${clip(command)}" got "${clip(reply)}"`;
+  return `${resumed}, and the solution stops at step ${k + 1} (line ${lesson.steps[k]!.line}): ${got}; ${need ? `step ${k + 1} likely lacks "needs: ${need}"` : declare}`;
+}
+
+/** The need a refused command shows missing: 503 is "bad sequence of commands" (RFC 5321 §4.2.4). */
+function likelyNeed(verb: string | undefined, reply: string): (typeof STEP_NEEDS)[number] | undefined {
+  if (/^530\b/.test(reply)) return /STARTTLS/i.test(reply) ? 'tls' : 'auth';
+  if (!/^503\b/.test(reply)) return undefined;
+  const needs: Record<string, (typeof STEP_NEEDS)[number]> = { MAIL: 'hello', AUTH: 'hello', STARTTLS: 'hello', RCPT: 'transaction', DATA: 'recipient' };
+  return verb ? needs[verb] : undefined;
 }
 
 function clip(s: string, n = 60): string {

@@ -84,7 +84,9 @@ describe.concurrent('checkLessons', () => {
     const file = path.join(dir, '02-deliver.md');
     writeFileSync(file, readFileSync(file, 'utf8').replace('    needs: message\n', ''));
     const summary = await checkLessons(dir, { startLab: labs, tailMs: 10_000 });
-    expect(summary.results.find((r) => !r.ok)?.message).toMatch(/^resumed at step 2 .* declare what the step needs \(needs:\)/);
+    expect(summary.results.find((r) => !r.ok)?.message).toBe(
+      'resumed at step 2 on a fresh session, and the rest of the solution stops at step 2 (line 12): declare what step 2 needs of its session (needs: hello, transaction, recipient, data, tls, auth, message)',
+    );
   });
 });
 
@@ -121,6 +123,17 @@ describe.concurrent('smtp-lab lessons check', () => {
     expect(r.stdout).toContain(`FAIL 01-hello: ${lesson}:16: step 2 has an unknown key "explian": did you mean "explain"? (expected instruction, expect, hints, explain, needs)\n`);
     expect(r.code).toBe(1);
   }, 60_000);
+
+  // Step 2 (the MAIL) lacks `needs: hello`, so a resume at step 4 goes back to it on a fresh session,
+  // where the MAIL comes before any EHLO: the author is told that step, its reply and the need.
+  it('check names the step a resume stops at, the reply it got and the needs: it likely lacks', async () => {
+    const dir = path.join(import.meta.dirname, 'fixtures', 'missing-needs');
+    const r = await run(['lessons', 'check', '--dir', dir], 120_000);
+    expect(r.stdout).toContain(
+      'FAIL 01-one-good-one-bad: resumed at step 4, a fresh session goes back to step 2, and the solution stops at step 2 (line 13): "MAIL FROM:<alice@example.com>" got "503 5.5.1 Error: send HELO/EHLO first"; step 2 likely lacks "needs: hello"\n',
+    );
+    expect(r.code).toBe(1);
+  }, 120_000);
 
   it('check on a copy with one broken front matter exits non-zero and names the file, without a stack trace', async () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.md')).sort().slice(0, 2);
