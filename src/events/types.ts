@@ -94,7 +94,10 @@ export interface SessionCloseEvent extends EventBase {
   type: 'session-close';
   session: string;
   leg: Leg;
-  /** 'quit' after 221, 'timeout', 'reset' (abrupt close), 'shutdown', 'closed'. */
+  /**
+   * 'quit' after 221, 'timeout', 'reset' (the client dropped it), 'shutdown', 'closed' (the server closed
+   * it: after a 421, or with no reply when a fault drops it).
+   */
   reason: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
   queueId?: string;
 }
@@ -168,6 +171,11 @@ export interface TcpReadEvent extends EventBase {
   omittedOctets?: number;
   /** Read after STARTTLS: the bytes travelled encrypted (shown decrypted). */
   tls: boolean;
+  /**
+   * Read after the server had closed its side of the channel (after its 221, or a 421: RFC 5321 §3.8):
+   * on the wire, but discarded, never parsed into a command (a client's QUIT after a 421 greeting).
+   */
+  discarded?: true;
 }
 
 export interface QueuedEvent extends EventBase {

@@ -28,7 +28,10 @@ export function reportTcpReads(bus: EventBus, socket: Socket, session: string, s
     const text = redact(buf.toString('latin1'), awaitingSasl());
     const shown = text.slice(0, TEXT_MAX);
     const omitted = Math.max(0, buf.length - TEXT_MAX);
-    bus.emit({ type: 'tcp-read', session, leg: 'inbound', stage: stage(), octets: buf.length, lines, text: shown, ...(omitted ? { omittedOctets: omitted } : {}), tls });
+    // The server has ended its side (smtp-server's close(), after a 221 or 421): these bytes are on the
+    // wire but no command is parsed from them, so no C: line will follow.
+    const discarded = socket.writableEnded;
+    bus.emit({ type: 'tcp-read', session, leg: 'inbound', stage: stage(), octets: buf.length, lines, text: shown, ...(omitted ? { omittedOctets: omitted } : {}), tls, ...(discarded ? { discarded } : {}) });
   });
 }
 

@@ -60,6 +60,8 @@ export class WireView {
     const what = e.tls ? 'one TLS record' : 'one TCP read';
     const lines = e.lines === 1 ? '1 line' : `${e.lines} lines`;
     const more = e.omittedOctets ? `… ${e.omittedOctets} more octets` : '';
-    return `⇢ ${what}: ${e.octets} octets, ${lines}${e.lines > 1 ? ' together' : ''}: ${showControls(e.text).replace(/␍␊/g, '\\r\\n')}${more}`;
+    const read = `${e.octets} octets, ${lines}${e.lines > 1 ? ' together' : ''}: ${showControls(e.text).replace(/␍␊/g, '\\r\\n')}${more}`;
+    if (e.discarded) return `⇢ ${what} after the server closed the channel: ${read} (discarded, never read as a command: no reply comes, RFC 5321 §3.8)`;
+    return `⇢ ${what}: ${read}`;
   }
 }

@@ -2,9 +2,13 @@
  * Issue 12 §3: the wire view (`watch --wire`) shows what travels — each line's CRLF, a stuffed dot as
  * sent, the message's octets, and a PIPELINING batch as the one TCP write it was.
  */
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundle, freePort, panesPerTest, smtpLabCommand, tmuxMissing } from './tmux.js';
+import { bundle, freePort, panesPerTest, ROOT, smtpLabCommand, tmuxMissing } from './tmux.js';
 import { startPlainWatch } from './plain-watch.js';
 import { writes } from './class-clients.js';
 
@@ -35,6 +39,35 @@ describe('watch --wire', () => {
       expect(Buffer.byteLength(body) - 3).toBe(55);
     } finally {
       await w.stop();
+    }
+  }, 60_000);
+});
+
+describe('watch --wire after a 421 greeting', () => {
+  // The server closes the channel after its 421 (RFC 5321 §3.8); a client's QUIT still arrives (swaks
+  // sends one) and is on the wire, but no command is read from it: the read says so, and no C: line
+  // claims it.
+  it('says a QUIT that arrived after the server closed the channel was discarded', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-wire-421-'));
+    writeFileSync(path.join(folder, 'world.yaml'), `${readFileSync(path.join(ROOT, 'lessons', 'world.yaml'), 'utf8')}\nfaults:\n  - connect 421\n`);
+    const w = await startPlainWatch(['--wire', '--lessons', folder]);
+    try {
+      const socket = net.connect(w.port, '127.0.0.1');
+      let read = '';
+      socket.setEncoding('latin1').on('data', (d: string) => {
+        read += d;
+        if (read.includes('\r\n')) socket.write('QUIT\r\n');
+      });
+      socket.on('error', () => {});
+      await once(socket, 'close');
+      expect(read).toMatch(/^421 /);
+      await w.waitFor((o) => o.includes('session closed'));
+      const out = w.output();
+      expect(out).toContain('⇢ one TCP read after the server closed the channel: 6 octets, 1 line: QUIT\\r\\n (discarded, never read as a command: no reply comes, RFC 5321 §3.8)');
+      expect(out).not.toMatch(/C: QUIT/);
+    } finally {
+      await w.stop();
+      rmSync(folder, { recursive: true, force: true });
     }
   }, 60_000);
 });
