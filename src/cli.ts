@@ -56,12 +56,23 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     .fail((msg, err) => {
       // yargs' own validation (coerce, unknown options, missing arguments) is a usage error too.
       if (err && err.name !== 'YError') throw err;
-      throw new UserError(`${msg ?? err?.message} (see smtp-lab --help)`);
+      throw new UserError(`${asTyped(msg ?? err?.message ?? '', argv)} (see smtp-lab --help)`);
     });
   // The context reaches every handler in its argv (contextOf in src/commands/context.ts).
   await parser.parseAsync(argv, { [CONTEXT_KEY]: ctx }, (err, _argv, output) => {
     if (!err && output) ctx.stdout.write(`${output}\n`);
   });
+}
+
+/**
+ * yargs names an unknown option without its dashes ("Unknown argument: lessons" for `--lessons`), as
+ * if it were a word of the command: say it as it was typed.
+ */
+function asTyped(message: string, argv: string[]): string {
+  const m = /^(Unknown arguments?): (.*)$/.exec(message);
+  if (!m) return message;
+  const typed = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`)?.split('=')[0] ?? name;
+  return `${m[1]}: ${m[2]!.split(', ').map(typed).join(', ')}`;
 }
 
 /**

@@ -4,6 +4,8 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 
+// The lessons folder is `--dir` here and `--lessons` in the tutor, demo and watch: each takes both.
+
 /** `--data-dir`: whose progress (the tutor keeps a given data dir's progress in it). */
 export interface ProgressArgs {
   'data-dir'?: string;
@@ -27,7 +29,7 @@ const list: CommandModule<object, ListArgs> = {
     y
       .option('json', { type: 'boolean', default: false, describe: 'One JSON array on stdout' })
       .option('data-dir', progressOption)
-      .option('dir', { type: 'string', describe: 'A lessons folder other than the built-in one', hidden: true }) as never,
+      .option('dir', { type: 'string', alias: 'lessons', describe: 'Your own lessons folder', defaultDescription: 'the built-in lessons/' }) as never,
   handler: async (argv) => (await import('./handlers/lessons.js')).listLessons(argv),
 };
 
@@ -50,7 +52,7 @@ const check: CommandModule<object, CheckArgs> = {
   describe: "Validate every lesson and replay each reference solution against a real lab server (a wrong attempt must fail)",
   builder: (y) =>
     y
-      .option('dir', { type: 'string', describe: 'The lessons folder to check', defaultDescription: 'the built-in lessons/' })
+      .option('dir', { type: 'string', alias: 'lessons', describe: 'The lessons folder to check', defaultDescription: 'the built-in lessons/' })
       .option('concurrency', { type: 'number', default: 4, describe: 'Lessons checked at once', hidden: true })
       // For the test suite: a grade's {timeout} is a fifth of this, and the client waits it out on the
       // stalled server; 60 s by default, since one loaded process holds every lab of the check.
@@ -110,7 +112,7 @@ const newCmd: CommandModule<object, NewArgs> = {
   builder: (y) =>
     y
       .positional('id', { type: 'string', demandOption: true, describe: 'The lesson id, which is also its file name, e.g. 01-say-hello' })
-      .option('dir', { type: 'string', default: '.', describe: 'Your lessons folder (made if missing)' }) as never,
+      .option('dir', { type: 'string', alias: 'lessons', default: '.', describe: 'Your lessons folder (made if missing)' }) as never,
   handler: async (argv) => (await import('./handlers/lessons.js')).newLesson(argv),
 };
 

@@ -34,7 +34,15 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' })
       .option('wire', { type: 'boolean', default: false, describe: 'Show what travels: each line with its CRLF, each TCP read as it arrived, message octets, where TLS starts' })
-      .option('filter', { type: 'string', describe: 'Only these sessions: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name; comma-separated' })
+      .option('filter', {
+        type: 'string',
+        describe: 'Only these sessions: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name; comma-separated',
+        // `--filter` with nothing after it would show every session, as if it had not been given.
+        coerce: (f: string) => {
+          if (!f.split(',').some((part) => part.trim())) throw new Error('--filter needs what to show: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name');
+          return f;
+        },
+      })
       .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' }) as never,
   handler: async (argv) => (await import('./handlers/watch.js')).watch(argv),
 };

@@ -19,7 +19,7 @@ export interface LessonsFolder {
 
 export const SHIPPED: LessonsFolder = { lessonsDir: LESSONS_DIR, annotationsFile: DEFAULT_ANNOTATIONS_FILE, worldFile: DEFAULT_WORLD_FILE };
 
-export function lessonsFolder(dir: string | undefined): LessonsFolder {
+export function lessonsFolder(dir: string | undefined, flag = '--lessons'): LessonsFolder {
   if (dir === undefined) return SHIPPED;
   const abs = path.resolve(dir);
   let isDir = false;
@@ -28,7 +28,7 @@ export function lessonsFolder(dir: string | undefined): LessonsFolder {
   } catch {
     // Said below, the same way for a missing path and a file.
   }
-  if (!isDir) throw new UserError(`--lessons ${dir} is not a folder (it holds NN-name.md lessons, and optionally annotations.yaml and world.yaml)`);
+  if (!isDir) throw new UserError(`${flag} ${dir} is not a folder (it holds NN-name.md lessons, and optionally annotations.yaml and world.yaml)`);
   const own = (name: string) => (existsSync(path.join(abs, name)) ? path.join(abs, name) : undefined);
   return {
     lessonsDir: lessonFiles(abs).length ? abs : LESSONS_DIR,

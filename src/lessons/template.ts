@@ -46,9 +46,11 @@ steps:
 solution:
   - EHLO client.example
   - QUIT
-# Optional: an attempt that must NOT pass (the check fails if it does). Default: the solution less one line.
+# Optional: near-misses a learner really makes; each must NOT pass (the check fails if one does, naming
+# its why). Default: the solution less one line.
 wrong:
-  - EHLO client.example
+  - why: leaves without QUIT
+    lines: [EHLO client.example]
 ---
 
 # Say hello, then leave

@@ -49,7 +49,14 @@ describe('mistakes: one line on stderr, no stack trace', () => {
   // bundle's own chunks); the rest through the same command table in this process (src/cli.ts runCli),
   // where each message and exit status is the same without a start of node.
   it.each([
-    ['binary', ['serve', '--bogus'], 2, /^smtp-lab: Unknown argument: bogus \(see smtp-lab --help\)$/],
+    // The unknown thing named as typed: a flag with its dashes, not as if it were a word of the command.
+    ['binary', ['serve', '--bogus'], 2, /^smtp-lab: Unknown argument: --bogus \(see smtp-lab --help\)$/],
+    ['in-process', ['no-such-command', '--bogus=3'], 2, /^smtp-lab: Unknown arguments: --bogus, no-such-command \(see smtp-lab --help\)$/],
+    // A lessons folder that is not there is a usage error, not a lesson that failed.
+    ['binary', ['lessons', 'check', '--dir', '/nonexistent/lessons'], 2, /^smtp-lab: --dir \/nonexistent\/lessons is not a folder/],
+    ['in-process', ['lessons', '--lessons', '/nonexistent/lessons'], 2, /^smtp-lab: --dir \/nonexistent\/lessons is not a folder/],
+    // `--filter` with nothing after it would show every session, as if it had not been given.
+    ['binary', ['watch', '--filter', '--port', '0'], 2, /^smtp-lab: --filter needs what to show: a session id \(S3\)/],
     ['in-process', ['serve', '--port', '70000'], 2, /--port must be a whole number from 0 to 65535/],
     ['in-process', ['no-such-command'], 2, /Unknown argument: no-such-command/],
     // Errors from inside a handler that was loaded for the run.

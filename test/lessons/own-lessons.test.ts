@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, stopCliRuns } from '../helpers/cli.js';
 import { tempDir } from '../helpers/lab.js';
+import { parseLesson } from '../../src/lessons/load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'smtp-lab.js');
@@ -51,7 +52,10 @@ describe('lessons of your own', () => {
     const made = await smtpLab(['lessons', 'new', '01-say-hello', '--dir', 'mine']);
     expect(made.status, made.stderr).toBe(0);
     expect(made.stdout).toMatch(/Wrote mine\/01-say-hello\.md \(order 1\)/);
-    expect(readFileSync(path.join(tmp, 'mine', '01-say-hello.md'), 'utf8')).toMatch(/^# .*lessons\/README\.md/m);
+    const written = readFileSync(path.join(tmp, 'mine', '01-say-hello.md'), 'utf8');
+    expect(written).toMatch(/^# .*lessons\/README\.md/m);
+    // Its near-miss in the form lessons/README.md documents, with the why its failure would name.
+    expect(parseLesson(written, '01-say-hello.md').wrong).toEqual([{ why: 'leaves without QUIT', lines: ['EHLO client.example'] }]);
     expect((await smtpLab(['lessons', 'new', '02-next', '--dir', 'mine'])).stdout).toMatch(/order 2/);
     const [checked, again] = await Promise.all([smtpLab(['lessons', 'check', '--dir', 'mine']), smtpLab(['lessons', 'new', '01-say-hello', '--dir', 'mine'])]);
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);

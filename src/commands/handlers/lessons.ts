@@ -23,6 +23,7 @@ const MIN_TITLE_ROOM = 20;
 export function listLessons(argv: ArgumentsCamelCase<ListArgs>): void {
   // `smtp-lab lessons | head` closing the pipe early is not an error: src/cli.ts says so for every command.
   const { stdout, stderr, env } = contextOf(argv);
+  if (argv.dir) lessonsFolder(argv.dir, '--dir'); // a folder that is not there: a usage error, exit 2
   const { lessons, errors } = loadLessons(argv.dir ? path.resolve(argv.dir) : LESSONS_DIR);
   const progress = Progress.load(progressFileFor(argv['data-dir'], env));
   const current = progress.resumeLesson(lessons)?.id;
@@ -54,7 +55,8 @@ export async function checkLessonsCommand(argv: ArgumentsCamelCase<CheckArgs>): 
   const dir = argv.dir ? path.resolve(argv.dir) : LESSONS_DIR;
   // The folder's own world and explanations, as the tutor, demo and watch take them with --lessons:
   // a lesson is checked in the world it will be taught in.
-  const { annotationsFile, worldFile } = argv.dir && existsSync(dir) ? lessonsFolder(argv.dir) : SHIPPED;
+  // A folder that is not there is a usage error (exit 2), not a lesson that failed.
+  const { annotationsFile, worldFile } = argv.dir ? lessonsFolder(argv.dir, '--dir') : SHIPPED;
   if (!(argv.timeScale > 0)) throw new UserError(`--time-scale ${argv.timeScale}: give a number above 0 (1 is the lessons' own pace, 0.1 ten times faster)`);
   // A timer waits at most 2³¹−1 ms; Node runs a longer one after 1 ms, which would stop every program at once.
   if (argv.programLimit !== undefined && !(argv.programLimit > 0 && argv.programLimit * 1000 <= 2 ** 31 - 1))
