@@ -90,10 +90,17 @@ describe.concurrent('grade server output for autograders', () => {
   });
 
   it('an unreachable server is a failed grade (exit 1) with the reason, not a crash', async () => {
-    const r = await run(['grade', 'server', `127.0.0.1:${await freePort()}`, '--format', 'json', '--timeout', '5']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).checks[0].explanation).toMatch(/ECONNREFUSED/);
+    const port = await freePort();
+    const [json, text] = await Promise.all([
+      run(['grade', 'server', `127.0.0.1:${port}`, '--format', 'json', '--timeout', '5']),
+      runBinary(['grade', 'server', `127.0.0.1:${port}`, '--timeout', '5']),
+    ]);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout).checks[0].explanation).toMatch(/ECONNREFUSED/);
+    // For a person: the one reason once, not once for each check.
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^smtp-lab grade server 127\.0\.0\.1:\d+ \(suite basic\)\n\nFAIL every check \(\d+\) not run: cannot connect to 127\.0\.0\.1:\d+ \(ECONNREFUSED\) \(each is in --format json\)\n\nScore: 0\/\d+ — 0 passed, \d+ failed, 0 skipped \([\d.]+ s\)\n$/);
   });
 
   it.each([

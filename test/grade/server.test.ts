@@ -59,7 +59,14 @@ describe.concurrent('grade server', () => {
       ['no-sequence', ['rcpt-before-mail', 'rset']],
       ['quit-stays-open', ['quit']],
       ['unknown-250', ['unknown-command']],
+      ['no-blank-line', ['stored-message']],
+      ['8bit-mangled', ['8bitmime']],
     ];
+    // What the report says about a stored message, with the stored lines beside it.
+    const said: Record<string, RegExp[]> = {
+      'no-blank-line': [/^the empty line after the header fields is missing \(RFC 5322 §2\.1\)/, /^stored: .*"First body line\."$/],
+      '8bit-mangled': [/^the 8-bit line "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e" was not stored unchanged$/, /^stored: "caf\? cr\?me br\?l\?e"$/],
+    };
     const full = checksOf('full').reduce((n, c) => n + c.points, 0);
     await Promise.all(
       cases.map(async ([bug, lost]) => {
@@ -69,6 +76,12 @@ describe.concurrent('grade server', () => {
         // beside the lab's own grade, which takes longer.
         const report = await grade(port, maildirStore(md));
         expect(ids(report, 'fail'), `bug ${bug}: ${why(report)}`).toEqual(lost);
+        const [explanation, stored] = said[bug ?? ''] ?? [];
+        if (explanation && stored) {
+          const check = report.checks.find((c) => c.id === lost[0])!;
+          expect(check.explanation).toMatch(explanation);
+          expect(check.transcript.filter((e) => e.dir === 'note').map((e) => e.line)).toContainEqual(expect.stringMatching(stored));
+        }
         const lostPoints = SERVER_CHECKS.filter((c) => lost.includes(c.id)).reduce((n, c) => n + c.points, 0);
         expect(report.points, `bug ${bug}`).toBe(full - lostPoints);
         expect(report.total).toBe(full);

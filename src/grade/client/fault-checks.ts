@@ -35,7 +35,7 @@ function stopsAfterFault(
       const wrong = after.filter((l) => l.data || !allowed.includes(parseCommand(l.line).verb));
       const problems: string[] = [];
       if (wrong.length) problems.push(`it went on: ${wrong.slice(0, 2).map((l) => `"${l.line.slice(0, 40)}"`).join(', ')}`);
-      if (p.timedOut) problems.push(`it hung until the grader killed it at ${run.timeoutMs} ms`);
+      if (p.timedOut) problems.push(`it had not ended when the grader stopped it at ${run.timeoutMs} ms`);
       else if (p.exitCode === 0) problems.push('it exited 0, as if the mail had gone');
       if (!p.timedOut && s.clientClosedAt === undefined) problems.push('it never closed the connection');
       return {
@@ -108,7 +108,8 @@ export const stall: ClientCheck = {
       return {
         status: 'fail',
         expected,
-        explanation: `it hung: it was given {timeout} = ${given} s and still waited at the ${timeoutMs} ms limit (RFC 5321 §4.5.3.2: a client MUST have per-command timeouts, and they SHOULD be easy to reconfigure: this one did not take the {timeout} it was given)`,
+        // Not "it hung": a client whose own timeout equals the limit would have given up a moment later.
+        explanation: `it had not given up within ${timeoutMs} ms (the grader's limit), and did not use the {timeout} = ${given} s it was given (RFC 5321 §4.5.3.2: a client MUST have per-command timeouts, and they SHOULD be easy to reconfigure)`,
         excerpt,
         notes,
       };

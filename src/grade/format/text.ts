@@ -11,7 +11,11 @@ function evidence(c: CheckResult): string[] {
 
 export function formatText(report: GradeReport): string {
   const out: string[] = [`smtp-lab grade ${report.kind} ${report.target}${report.suite ? ` (suite ${report.suite})` : ''}`, ''];
-  for (const c of report.checks) {
+  // A server that cannot be reached fails every check for one reason: said once, not once per check.
+  const first = report.checks[0]?.explanation;
+  const noneRan = report.checks.length > 1 && first?.startsWith('not run: ') && report.checks.every((c) => c.status === 'fail' && c.explanation === first);
+  if (noneRan) out.push(`FAIL every check (${report.checks.length}) ${first} (each is in --format json)`, '');
+  for (const c of noneRan ? [] : report.checks) {
     const mark = c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : 'SKIP';
     const pts = c.status === 'skip' ? '  -  ' : `${c.points}/${c.maxPoints}`;
     out.push(`${mark} ${pts.padEnd(5)} ${c.id} — ${c.title} (${c.rfc})`);

@@ -71,7 +71,11 @@ export const eightBitMime: ServerCheck = {
     if (r.code !== 250) return { status: 'fail', expected, explanation: `the 8-bit message got ${r.lines.at(-1)}` };
     if (ctx.opts.store) {
       const stored = await ctx.stored(marker);
-      if (!stored.includes(line)) return { status: 'fail', expected, explanation: 'the stored message does not have the 8-bit line unchanged' };
+      if (!stored.includes(line)) {
+        const got = stored.find((l) => l.startsWith('caf'));
+        ctx.note(`stored: ${got === undefined ? 'no line starting "caf"' : JSON.stringify(got)}`);
+        return { status: 'fail', expected, explanation: `the 8-bit line ${JSON.stringify(line)} was not stored unchanged` };
+      }
     }
     return { status: 'pass', expected };
   },

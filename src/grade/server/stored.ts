@@ -17,9 +17,19 @@ export const storedIntact: ServerCheck = {
     const start = stored.indexOf(lines[0]!);
     const missing = lines.slice(0, blank).filter((h) => !stored.slice(0, stored.indexOf('')).includes(h));
     if (missing.length) return { status: 'fail', expected, explanation: `header fields missing or changed: ${missing.join(' | ')}` };
+    // The header ends at the first empty line (RFC 5322 §2.1): without it the body's first line would
+    // read as part of the header, and the empty line inside the body would end the header instead.
+    const firstBodyLine = stored.indexOf(BODY[0]!, start);
+    if (firstBodyLine > 0 && stored[firstBodyLine - 1] !== '') {
+      ctx.note(`stored: ${stored.slice(Math.max(start, firstBodyLine - 2), firstBodyLine + 1).map((l) => JSON.stringify(l)).join(', ')}`);
+      return { status: 'fail', expected, explanation: 'the empty line after the header fields is missing (RFC 5322 §2.1): the first body line follows the last header field' };
+    }
     const bodyStart = stored.indexOf('', start);
     const body = stored.slice(bodyStart + 1, bodyStart + 1 + BODY.length);
-    if (JSON.stringify(body) !== JSON.stringify(BODY)) return { status: 'fail', expected, explanation: `the stored body begins ${JSON.stringify(body)}` };
+    if (JSON.stringify(body) !== JSON.stringify(BODY)) {
+      ctx.note(`stored: ${body.map((l) => JSON.stringify(l)).join(', ')}`);
+      return { status: 'fail', expected, explanation: `the stored body lines differ from those sent (${BODY.map((l) => JSON.stringify(l)).join(', ')})` };
+    }
     return { status: 'pass', expected };
   },
 };
