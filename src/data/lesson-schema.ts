@@ -13,7 +13,7 @@ import { didYouMean } from './close-matches.js';
 export const MX_ERRORS = ['NXDOMAIN', 'NULL_MX', 'TEMPFAIL'] as const satisfies readonly NonNullable<MxLookupEvent['error']>[];
 /** Results as Authentication-Results: writes them (RFC 8601 §2.7; RFC 7208 §2.6 for SPF's). */
 export const AUTH_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy'] as const;
-export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed'] as const satisfies readonly SessionCloseEvent['reason'][];
+export const CLOSE_REASONS = ['quit', 'timeout', 'reset', 'shutdown', 'closed', 'dropped'] as const satisfies readonly SessionCloseEvent['reason'][];
 
 /**
  * What a step may need before it can pass: of the learner's session (src/protocol/session.ts: an

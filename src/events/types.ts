@@ -96,9 +96,9 @@ export interface SessionCloseEvent extends EventBase {
   leg: Leg;
   /**
    * 'quit' after 221, 'timeout', 'reset' (the client dropped it), 'shutdown', 'closed' (the server closed
-   * it: after a 421, or with no reply when a fault drops it).
+   * it after a 421), 'dropped' (the server closed it with no reply at all: a fault's `drop`).
    */
-  reason: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
+  reason: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed' | 'dropped';
   queueId?: string;
 }
 

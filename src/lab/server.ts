@@ -69,7 +69,7 @@ export interface InboundSession {
   /** Commands processed so far, and how many command lines had arrived when the last reply went out. */
   commands: number;
   linesInAtLastReply: number;
-  closeReason?: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed';
+  closeReason?: 'quit' | 'timeout' | 'reset' | 'shutdown' | 'closed' | 'dropped';
   open: boolean;
   /** Told that a line held a bare CR or LF (inbound-transcript.ts): once a session is enough. */
   warnedBareLineEnd: boolean;
@@ -290,8 +290,9 @@ export class LabServer {
       if (!this.sessions.has(session.id)) return; // the client left while the reply was held
       if (outcome.act?.kind === 'reply') return answer(smtpError(outcome.act.code, outcome.act.text));
       if (outcome.act?.kind !== 'drop') return go();
-      // As a crashed server or a cut cable would: no reply, the TCP connection just ends.
-      s.closeReason = 'closed';
+      // As a crashed server or a cut cable would: no reply, the TCP connection just ends (not 'closed',
+      // which is after a 421: nothing was said here).
+      s.closeReason = 'dropped';
       for (const c of this.smtp.connections) if (c.session === session) c._socket.destroy();
     };
     if (outcome.delayMs) setTimeout(act, outcome.delayMs).unref();
@@ -316,7 +317,7 @@ export class LabServer {
     const reason = this.stopping
       ? 'shutdown'
       : s.closeReason
-        ? s.closeReason // a fault dropped the connection: the server closed it
+        ? s.closeReason // a fault dropped the connection: the server closed it without a word
       : s.lastReplyCode === 221
         ? 'quit'
         : s.timedOut

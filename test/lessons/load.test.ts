@@ -148,7 +148,7 @@ describe('checking lessons against the schema, with nothing cached', () => {
     const nested = good.replace('reply: { to: EHLO, code: 250 }', 'any:\n        - { reply: { to: EHLO, code: 250 } }\n        - { replied: { to: HELO } }');
     expect(errorFor(nested)).toMatch(/^05-broken\.md:10: step 1: unknown predicate "replied"/);
     expect(errorFor(good.replace('closed: { reason: quit }', 'closed: { reason: bye }'))).toBe(
-      '05-broken.md:14: step 2: closed.reason must be one of quit, timeout, reset, shutdown, closed',
+      '05-broken.md:14: step 2: closed.reason must be one of quit, timeout, reset, shutdown, closed, dropped',
     );
     expect(errorFor(good.replace('closed: { reason: quit }', 'closed: { why: quit }'))).toBe(
       '05-broken.md:14: step 2: "closed" has an unknown field "why" (expected reason)',
