@@ -417,11 +417,24 @@ async function measuredRun(subject, rcpt = 'b@example.com') {
   await quiesce();
   const before = subject.received();
   const main0 = mainThreadCpuUs();
+  const switches0 = mainThreadSwitches();
   const elu0 = performance.eventLoopUtilization();
   const seconds = await load(subject.port, rcpt);
   const elu = performance.eventLoopUtilization(elu0).utilization;
+  const switches = mainThreadSwitches();
   const n = subject.received() - before;
-  return { n, seconds, rate: n / seconds, cpu: lastLoadCpuUs / Math.max(1, n), sysCpu: lastLoadSysUs / Math.max(1, n), mainCpu: (mainThreadCpuUs() - main0) / Math.max(1, n), elu };
+  const each = Math.max(1, n);
+  return {
+    n,
+    seconds,
+    rate: n / seconds,
+    cpu: lastLoadCpuUs / each,
+    sysCpu: lastLoadSysUs / each,
+    mainCpu: (mainThreadCpuUs() - main0) / each,
+    elu,
+    voluntary: (switches.voluntary - switches0.voluntary) / each,
+    involuntary: (switches.involuntary - switches0.involuntary) / each,
+  };
 }
 
 const median = (xs) => {
@@ -432,7 +445,8 @@ const median = (xs) => {
 // The main thread's share of the CPU apart: the rest is V8's helper threads (optimising compiles, GC
 // tasks), which a run still warming up pays for and a server that keeps serving does not.
 const runLine = (r) =>
-  `${r.n} in ${r.seconds.toFixed(2)} s = ${r.rate.toFixed(0)} msg/s, ${r.cpu.toFixed(0)} µs CPU a message (main thread ${r.mainCpu.toFixed(0)}, kernel ${r.sysCpu.toFixed(0)}), event loop ${(r.elu * 100).toFixed(0)}% busy`;
+  `${r.n} in ${r.seconds.toFixed(2)} s = ${r.rate.toFixed(0)} msg/s, ${r.cpu.toFixed(0)} µs CPU a message (main thread ${r.mainCpu.toFixed(0)}, kernel ${r.sysCpu.toFixed(0)}), event loop ${(r.elu * 100).toFixed(0)}% busy, ` +
+  `switches a message ${r.voluntary.toFixed(2)} voluntary, ${r.involuntary.toFixed(2)} involuntary`;
 
 /**
  * The bare sink against the no-op lab server, fairly: both warmed up, a GC before each run, and runs
@@ -476,6 +490,8 @@ async function compareServers({ busOff = false } = {}) {
       labCpu: median(turns.map((t) => t.lab.cpu)),
       sinkSys: median(turns.map((t) => t.sink.sysCpu)),
       labSys: median(turns.map((t) => t.lab.sysCpu)),
+      sinkInvoluntary: median(turns.map((t) => t.sink.involuntary)),
+      labInvoluntary: median(turns.map((t) => t.lab.involuntary)),
       ratio: median(turns.map((t) => t.lab.rate / t.sink.rate)),
       cpuRatio: median(turns.map((t) => t.sink.cpu / t.lab.cpu)),
     };
@@ -499,6 +515,9 @@ function printServerGoal(c) {
   // The same system calls a message for both (see lastLoadSysUs): kernel time the lab's code does not ask for by name.
   console.log(
     `  of it in the kernel:    ${(c.labSys - c.sinkSys).toFixed(0)} µs (system time: bare sink ${c.sinkSys.toFixed(0)} µs, no-op lab ${c.labSys.toFixed(0)} µs a message; medians)`,
+  );
+  console.log(
+    `  involuntary switches:   bare sink ${c.sinkInvoluntary.toFixed(2)}, no-op lab ${c.labInvoluntary.toFixed(2)} a message (the event loop's, medians: the CPU taken from it, mostly as a reply's write wakes the client)`,
   );
 }
 
@@ -668,6 +687,22 @@ async function benchQueue() {
 /** CPU time (µs) of this process's main thread alone, from Linux's /proc (0 elsewhere). */
 function mainThreadCpuUs() {
   return threadCpuUs(process.pid, process.pid);
+}
+
+/**
+ * The event loop's context switches so far (proc(5): the main thread's own counts), voluntary (it waited
+ * for I/O) and involuntary (the kernel took the CPU from it, as a reply's write wakes the client). Both
+ * servers make the same system calls a message, four reads and four writes (strace -c); the involuntary
+ * switches are where they part (at load 7-11 the sink about 1.1 a message, the no-op lab 1.5-2.9; at load 14-26 both about 2.4), and each costs
+ * kernel time and, after it, caches the other process has emptied: the gap's share no code path names.
+ */
+function mainThreadSwitches() {
+  try {
+    const status = readFileSync('/proc/thread-self/status', 'utf8');
+    return { voluntary: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]), involuntary: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]) };
+  } catch {
+    return { voluntary: Number.NaN, involuntary: Number.NaN }; // not Linux
+  }
 }
 
 /** utime + stime of a /proc stat file, in µs (fields 14 and 15 of proc(5), clock ticks of 1/100 s). */
