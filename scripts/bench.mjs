@@ -692,9 +692,10 @@ function mainThreadCpuUs() {
 /**
  * The event loop's context switches so far (proc(5): the main thread's own counts), voluntary (it waited
  * for I/O) and involuntary (the kernel took the CPU from it, as a reply's write wakes the client). Both
- * servers make the same system calls a message, four reads and four writes (strace -c); the involuntary
- * switches are where they part (at load 7-11 the sink about 1.1 a message, the no-op lab 1.5-2.9; at load 14-26 both about 2.4), and each costs
- * kernel time and, after it, caches the other process has emptied: the gap's share no code path names.
+ * servers make the same system calls a message, four reads and four writes (strace -c); on a loaded
+ * machine the involuntary switches part (load 7-11: the sink about 1.1 a message, the no-op lab 1.5-2.9;
+ * load 5-6: both under 0.15), and each costs kernel time and caches the other process has emptied: a
+ * share of the gap no profile of the lab's code shows, and a reason to read a ratio with its load.
  */
 function mainThreadSwitches() {
   try {
