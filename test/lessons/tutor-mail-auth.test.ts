@@ -61,6 +61,16 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(transcript()).toMatch(/mx\.example\.net checked a forged message: spf=fail .* dmarc=fail p=reject .* → refused/);
   });
 
+  it(':spoof to the lab\'s own domain says the forger sends only to the remote MTAs, not that the MX just shown is missing', async () => {
+    // A newcomer's trial: "DNS MX example.com … 10 mx.example.com." and then "no MX for example.com".
+    const { said, send } = await start('20-dmarc');
+    await send([':spoof alice@example.com bob@example.com']);
+    const last = said.at(-1)!;
+    expect(last.kind).toBe('info');
+    expect(last.text).not.toMatch(/no MX/);
+    expect(last.text).toMatch(/^The forger could not send: example\.com's MX is mx\.example\.com, the lab's own server, which the forger does not send to; it forges to the remote MTAs' domains: .*example\.net/);
+  });
+
   it("lesson 8's relay names the receiver's checks and points at the lessons that teach them, without their paragraphs", async () => {
     const { t, send, transcript } = await start('08-relay-mx');
     const checked = t.bus.waitFor((e) => e.type === 'auth-results', 15_000);
