@@ -15,6 +15,18 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(t.state().step?.index).toBe(1);
   });
 
+  it(":dns of a DKIM key shows its strings as published, and the lookup's explanation claims no other display", async () => {
+    // A newcomer's trial: the note said such a record "is shown joined, and a long key cut to its ends",
+    // over the tutor's answer that showed both strings whole.
+    const { t, said, send } = await start('19-dkim');
+    await send([':dns lab._domainkey.example.com TXT']);
+    const answer = said.find((s) => s.kind === 'info' && s.text.startsWith('lab._domainkey.example.com TXT:'))!;
+    expect(answer.text).toMatch(/^"v=DKIM1; k=rsa; p=[^"…]+" "[^"…]+"$/m);
+    const lookup = t.bus.recent().find((e) => e.type === 'dns-lookup' && e.by === 'you')!;
+    expect(lookup.explain).toMatch(/several strings/);
+    expect(lookup.explain).not.toMatch(/shown joined|cut to its ends/);
+  });
+
   it(':dns with a type it does not serve says how to use it', async () => {
     const { said, send } = await start('18-spf');
     await send([':dns example.com SRV']);
