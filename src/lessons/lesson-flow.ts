@@ -12,7 +12,7 @@ import type { Stage } from '../protocol/stages.js';
 import { completionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
 import { ehloForgottenByTls, nudgeFor, refusedForAnotherAddress, secondStartTls, tlsAlreadyActive } from './nudge.js';
-import type { LearnerScope } from './predicates.js';
+import { onlyWatched, type LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
 import type { Confirmation, TutorState } from './tutor-types.js';
@@ -25,7 +25,7 @@ const FORGOTTEN_BY_TLS = new Set(['MAIL', 'RCPT', 'DATA']);
 export interface LessonFlowHost {
   readonly bus: EventBus;
   readonly learner: LearnerSession;
-  say(says: TutorSays, text: string, step?: number): void;
+  say(says: TutorSays, text: string, step?: number, watched?: boolean): void;
   /** Views read state() again. */
   changed(): void;
   /** Ask a y/n question: the next line typed answers it. */
@@ -387,7 +387,7 @@ export class LessonFlow {
 
   private sayStepAt(r: LessonRunner, index: number): void {
     const step = r.lesson.steps[index];
-    if (step) this.host.say('step', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`, index);
+    if (step) this.host.say('step', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`, index, onlyWatched(step.expect));
   }
 
   private sayStep(r: LessonRunner): void {

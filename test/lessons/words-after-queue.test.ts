@@ -1,0 +1,46 @@
+/**
+ * A step's words come after the queue events they speak of, in `seq` order on the one bus: a view
+ * that orders by seq then shows the evidence before the words (ARCHITECTURE.md, Events).
+ */
+import { describe, expect, it } from 'vitest';
+import type { LabEvent } from '../../src/events/types.js';
+import { tutorOnLabPerTest } from '../helpers/tutor.js';
+
+const start = tutorOnLabPerTest();
+const seqOf = (events: LabEvent[], pred: (e: LabEvent) => boolean) => events.find(pred)?.seq ?? Infinity;
+
+describe('words after the queue events they speak of', () => {
+  it('lesson 20 says "alice got a failure report" after the report reached her mailbox, not at the bounce', async () => {
+    // A newcomer's trial: the note and "Lesson complete" came before `queued as …: <> → alice@example.com`
+    // and `✓ delivered to alice@example.com`.
+    const { t, send } = await start('20-dmarc', { lessonWorlds: true });
+    await send([':dns _dmarc.example.com TXT', ':spoof']);
+    expect(t.state().step?.index).toBe(2);
+    const complete = t.bus.waitFor((e) => e.type === 'lesson' && e.action === 'complete', 20_000);
+    const reported = t.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'alice@example.com', 20_000);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<members@list.example>', 'DATA']);
+    await send(['From: Alice <alice@example.com>', 'To: Members <members@list.example>', 'Subject: Meeting', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hello', '.', 'QUIT']);
+    await Promise.all([complete, reported]);
+    const events = t.bus.recent();
+    const words = seqOf(events, (e) => e.type === 'tutor' && e.says === 'explain' && /alice got a failure report/.test(e.text));
+    const report = seqOf(events, (e) => e.type === 'delivered' && e.recipient === 'alice@example.com');
+    expect(report).toBeLessThan(Infinity);
+    expect(words).toBeGreaterThan(report);
+  });
+});
+
+describe("a step the lab passes by itself is marked so at its start", () => {
+  it("lesson 11's relay-leg step is watched; the steps the learner types are not", async () => {
+    const { t, send } = await start('11-bounces');
+    const reply550 = t.bus.waitFor((e) => e.type === 'tutor' && e.says === 'explain' && e.step === 2, 20_000);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<nosuchuser@example.net>', 'DATA', 'From: Alice <alice@example.com>', 'Subject: x', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hello?', '.']);
+    await reply550;
+    const steps = t.bus.recent().filter((e) => e.type === 'tutor' && e.says === 'step');
+    expect(steps.map((e) => e.type === 'tutor' && [e.step, e.watched === true])).toEqual([
+      [0, false],
+      [1, false],
+      [2, true],
+      [3, false],
+    ]);
+  });
+});
