@@ -44,3 +44,14 @@ describe("a step the lab passes by itself is marked so at its start", () => {
     ]);
   });
 });
+
+describe('a hint says what to do', () => {
+  it("lesson 20 step 3's first hint, after a QUIT with nothing sent, names the message to send", async () => {
+    // A newcomer's trial: "asks for something else: :hint", and the hint was a fact, not an action.
+    const { t, said, send } = await start('20-dmarc', { lessonWorlds: true });
+    await send([':dns _dmarc.example.com TXT', ':spoof', 'QUIT', ':hint']);
+    expect(t.state().step?.index).toBe(2);
+    const hint = said.filter((s) => s.kind === 'hint').at(-1)!.text;
+    expect(hint).toMatch(/Send .*`alice@example\.com` to `members@list\.example`.*`QUIT`/);
+  });
+});
