@@ -55,3 +55,19 @@ describe('a hint says what to do', () => {
     expect(hint).toMatch(/Send .*`alice@example\.com` to `members@list\.example`.*`QUIT`/);
   });
 });
+
+describe('a transaction ended under a step that needs it', () => {
+  it('lesson 3: RSET after the tutor\'s advice goes back to the MAIL step and says why, so the next RCPT is not a bare 503', async () => {
+    const { t, said, send } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<alice@example.com>']);
+    expect(t.state().step?.index).toBe(2);
+    expect(said.some((s) => s.kind === 'info' && /type `RSET`/.test(s.text))).toBe(true);
+    await send(['RSET']);
+    expect(t.state().step?.index).toBe(1);
+    const words = said.filter((s) => s.kind === 'info').at(-1)!.text;
+    expect(words).toBe('Step 3 needs an open transaction (a MAIL the server accepted), and RSET ended the transaction (RFC 5321 §4.1.1.5): go on from step 2.');
+    expect(said.at(-1)).toMatchObject({ kind: 'step', text: expect.stringMatching(/^Step 2\/\d+: Start a mail transaction/) });
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>']);
+    expect(t.state().step?.index).toBe(3);
+  });
+});
