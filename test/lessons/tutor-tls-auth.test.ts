@@ -145,3 +145,17 @@ describe('the way to AUTH is not a miss', () => {
     expect(t.state().step!.index).toBe(2);
   });
 });
+
+describe('STARTTLS before EHLO', () => {
+  const start = tutorOnLabPerTest();
+  it('says the client sent STARTTLS before the server had offered it (RFC 3207 §3), then how to start plain again', async () => {
+    // A newcomer's trial, lesson 16 step 1: only ":reconnect", nothing on why it was early.
+    const { said, send, t } = await start('16-starttls');
+    await send(['starttls']);
+    await t.settle(200);
+    const infos = said.filter((s) => s.kind === 'info').map((s) => s.text);
+    const early = infos.findIndex((s) => /^STARTTLS came before any EHLO, so before the server had offered it/.test(s));
+    expect(early).toBeGreaterThanOrEqual(0);
+    expect(infos.slice(early + 1).some((s) => s.includes(':reconnect'))).toBe(true);
+  });
+});
