@@ -159,3 +159,16 @@ describe('STARTTLS before EHLO', () => {
     expect(infos.slice(early + 1).some((s) => s.includes(':reconnect'))).toBe(true);
   });
 });
+
+describe('HELO after STARTTLS', () => {
+  const start = tutorOnLabPerTest();
+  it("explains HELO's 250 as no extensions, not as 'plain' SMTP, which in an encrypted session reads as unencrypted", async () => {
+    const { t, send } = await start('16-starttls');
+    await send(['EHLO client.example', 'STARTTLS']);
+    await send(['HELO client.example']);
+    const reply = t.bus.recent().find((e) => e.type === 'wire' && e.replyTo === 'HELO' && e.code === 250)!;
+    expect(reply.explain).toMatch(/no extensions/);
+    expect(reply.explain).not.toMatch(/plain/);
+    expect(reply.explain).toMatch(/stays encrypted/);
+  });
+});
