@@ -302,6 +302,11 @@ export interface TutorEvent extends EventBase {
   /** For 'step' and 'explain': the step's 0-based index. */
   step?: number;
   /**
+   * For 'step': the lab passes it by itself (its relay leg, its queue) and the learner only watches,
+   * so a view shows the instruction where the step begins, before the events that answer it.
+   */
+  watched?: boolean;
+  /**
    * How much of each line's explanation the views show from here on (`:explain full|brief|off`): on
    * the stream, so every view agrees. `brief`: in full the first time a kind of line appears in a
    * lesson, then its first sentence; relay legs only their failures.

@@ -36,7 +36,7 @@ export async function forge(world: World, bus: EventBus, remotes: RemoteMtas, dn
   // The forger finds the MX as anyone would: in DNS.
   const mx = await dns.query(domainOf(to), 'MX', { by: world.forger.helo, session });
   const target = mx.mx?.map((r) => ({ host: r.exchange, addr: remotes.addressOf(r.exchange) })).find((t) => t.addr);
-  if (!target?.addr) return { session, from, to, connected: false, error: `no MX for ${domainOf(to)} in the lab's world`, recipients: [] };
+  if (!target?.addr) return { session, from, to, connected: false, error: unreachable(world, remotes, domainOf(to), mx.mx?.map((r) => r.exchange) ?? []), recipients: [] };
   const message = Buffer.from(
     [
       `From: <${from}>`,
@@ -64,4 +64,20 @@ export async function forge(world: World, bus: EventBus, remotes: RemoteMtas, dn
     localAddress: world.forger.address,
   });
   return { ...outcome, session, from, to };
+}
+
+/**
+ * Why the forger did not send: the domain may have an MX (the lab's own, mx.example.com, which the
+ * learner has just seen looked up) that is not one of the remote MTAs, the only servers the forger
+ * dials; "no MX" is said only when DNS gave none.
+ */
+function unreachable(world: World, remotes: RemoteMtas, domain: string, exchanges: string[]): string {
+  const remoteDomains = remotes.hosts().flatMap((h) => h.domains);
+  const instead = remoteDomains.length ? `; it forges to the remote MTAs' domains: ${remoteDomains.join(', ')}` : '';
+  if (!exchanges.length) return `no MX for ${domain} in the lab's world${instead}`;
+  const own = exchanges.some((x) => x.toLowerCase().replace(/\.$/, '') === world.hostname.toLowerCase());
+  const mxWords = exchanges.map((x) => x.replace(/\.$/, '')).join(', ');
+  return own
+    ? `${domain}'s MX is ${mxWords}, the lab's own server, which the forger does not send to${instead}`
+    : `${domain}'s MX (${mxWords}) is not a host the lab runs${instead}`;
 }

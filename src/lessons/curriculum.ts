@@ -99,6 +99,20 @@ export function stepForNewSession(lesson: Lesson, k: number): number {
   return lastStepWithout(lesson, k, isSessionNeed);
 }
 
+/** What a transaction's end takes away: a step needing any of these goes back to the MAIL that builds them. */
+const TRANSACTION_NEEDS: readonly Need[] = ['transaction', 'recipient', 'data'];
+
+/** The last step at or before `k` that a session with no transaction can do (RSET or EHLO ended it). */
+export function stepForEndedTransaction(lesson: Lesson, k: number): number {
+  return lastStepWithout(lesson, k, (n) => TRANSACTION_NEEDS.includes(n));
+}
+
+export function endedTransactionWords(lesson: Lesson, k: number, j: number, verb: string): string {
+  const needs = (lesson.steps[k]!.needs ?? []).filter((n) => TRANSACTION_NEEDS.includes(n)).map((n) => NEED_WORDS[n]);
+  const why = verb === 'RSET' ? 'RSET ended the transaction (RFC 5321 §4.1.1.5)' : `${verb} ended the transaction as RSET would (RFC 5321 §4.1.4)`;
+  return `Step ${k + 1} needs ${needs.join(' and ')}, and ${why}: go on from step ${j + 1}.`;
+}
+
 export function newSessionWords(lesson: Lesson, k: number, j: number, closed = false): string {
   const needs = (lesson.steps[k]!.needs ?? []).filter(isSessionNeed).map((n) => NEED_WORDS[n]);
   return closed

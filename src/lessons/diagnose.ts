@@ -79,6 +79,15 @@ export function heloWithBrackets(line: string, replyCode?: number): string | und
   return `${verb} names the client's domain bare, with no angle brackets: \`${verb} ${m[2] || 'client.example'}\` (RFC 5321 §4.1.1.1). Angle brackets go around the addresses of MAIL FROM and RCPT TO. This server let it pass; a stricter one answers 501 (RFC 5321 §4.2.3).`;
 }
 
+/**
+ * STARTTLS before any EHLO: a client learns that a server can start TLS from the STARTTLS keyword in
+ * its EHLO reply (RFC 3207 §3), so it had not been offered yet. smtp-server answers 220 all the same.
+ */
+export function startTlsUnoffered(line: string, replyCode: number | undefined, helloBefore: string | undefined): string | undefined {
+  if (!/^\s*STARTTLS\s*$/i.test(line) || replyCode !== 220 || helloBefore !== undefined) return undefined;
+  return 'STARTTLS came before any EHLO, so before the server had offered it: a client learns that a server can start TLS from the STARTTLS keyword in its EHLO reply (RFC 3207 §3), and sends EHLO first. This server went along with it.';
+}
+
 /** A command line's own mistake, named after its reply (a header field typed as a command, a near domain, QUIT with words, a bracketed EHLO). */
 export function commandMistake(line: string, worldDomains: readonly string[], replyCode?: number): string | undefined {
   return headerAsCommand(line) ?? domainTypo(line, worldDomains, replyCode) ?? quitWithParameters(line) ?? heloWithBrackets(line, replyCode);

@@ -7,7 +7,7 @@
  */
 import type { ListenerRole, QueuedEvent, TutorSays } from '../events/types.js';
 import { expandBase64 } from '../protocol/sasl.js';
-import { commandMistake, MistakeWatcher } from './diagnose.js';
+import { commandMistake, MistakeWatcher, startTlsUnoffered } from './diagnose.js';
 import { wantsDateTime, wantsMessage, wantsMessageLine } from './nudge.js';
 import type { LearnerSession } from './learner-session.js';
 import type { TutorLab } from './tutor-types.js';
@@ -109,6 +109,7 @@ export class LearnerLines {
       const inMessage = this.learner.dataMode;
       const session = this.learner.id;
       const wasOpen = this.learner.state?.transaction ?? false;
+      const helloBefore = this.learner.state?.hello;
       const stepBefore = this.host.openStep();
       this.sending = inMessage || secret ? undefined : line;
       // Words about a message line come after the line itself on the stream, as they do after a reply.
@@ -124,6 +125,8 @@ export class LearnerLines {
         if (secret) return;
         const nested = inMessage || session === undefined ? undefined : this.transactionAfter(session, line, wasOpen);
         if (nested) return this.host.say('info', nested);
+        const unoffered = inMessage || session === undefined ? undefined : startTlsUnoffered(line, this.learner.lastReplyCode(session), helloBefore);
+        if (unoffered) this.host.say('info', unoffered);
         const words = this.mistakes.afterLine(line, {
           inMessage,
           session,

@@ -9,10 +9,10 @@ import type { LabEvent, TutorSays } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
-import { completionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForNewSession } from './curriculum.js';
+import { completionWords, endedTransactionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForEndedTransaction, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
 import { ehloForgottenByTls, nudgeFor, refusedForAnotherAddress, secondStartTls, tlsAlreadyActive } from './nudge.js';
-import type { LearnerScope } from './predicates.js';
+import { onlyWatched, type LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
 import type { Confirmation, TutorState } from './tutor-types.js';
@@ -25,7 +25,7 @@ const FORGOTTEN_BY_TLS = new Set(['MAIL', 'RCPT', 'DATA']);
 export interface LessonFlowHost {
   readonly bus: EventBus;
   readonly learner: LearnerSession;
-  say(says: TutorSays, text: string, step?: number): void;
+  say(says: TutorSays, text: string, step?: number, watched?: boolean): void;
   /** Views read state() again. */
   changed(): void;
   /** Ask a y/n question: the next line typed answers it. */
@@ -50,6 +50,9 @@ export interface StartAt {
   step: number;
   resumed: boolean;
 }
+
+/** Replies that end a transaction when they accept (RFC 5321 §4.1.1.5, §4.1.4). */
+const ENDS_TRANSACTION = new Set(['RSET', 'HELO', 'EHLO']);
 
 export class LessonFlow {
   private current: LessonRunner | undefined;
@@ -236,6 +239,9 @@ export class LessonFlow {
     const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
     if (passed || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
     const state = learner.stateOf(e.session);
+    // RSET or a new EHLO ended the transaction the step builds on: back to the MAIL that opens one, as a
+    // closed session goes back (a newcomer in lesson 3 met a bare 503 at the next RCPT).
+    if (e.code < 400 && ENDS_TRANSACTION.has(e.replyTo) && state && !state.transaction && this.goBackForEndedTransaction(e.replyTo)) return;
     const session = state && { ...state, implicitTls: learner.listener === 'smtps', listener: learner.listener };
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
@@ -337,6 +343,20 @@ export class LessonFlow {
     this.host.changed();
   }
 
+  private goBackForEndedTransaction(verb: string): boolean {
+    const r = this.current;
+    if (!r || !r.started || r.complete) return false;
+    const k = r.stepIndex;
+    const j = stepForEndedTransaction(r.lesson, k);
+    if (j >= k) return false;
+    r.goBackTo(j);
+    this.progress.setCurrent(r.lesson.id, j);
+    this.host.say('info', endedTransactionWords(r.lesson, k, j, verb));
+    this.sayStep(r);
+    this.host.changed();
+    return true;
+  }
+
   private heading(lesson: Lesson): string {
     return `Lesson ${this.lessons.indexOf(lesson) + 1}/${this.lessons.length}: ${lesson.title} [${lesson.stage.join(', ')}]`;
   }
@@ -394,7 +414,7 @@ export class LessonFlow {
 
   private sayStepAt(r: LessonRunner, index: number): void {
     const step = r.lesson.steps[index];
-    if (step) this.host.say('step', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`, index);
+    if (step) this.host.say('step', `Step ${index + 1}/${r.lesson.steps.length}: ${step.instruction}`, index, onlyWatched(step.expect));
   }
 
   private sayStep(r: LessonRunner): void {

@@ -2,10 +2,10 @@
  * Step predicates: structured tests on LabEvents (never on reply text). Pure: the runner hands in the
  * events since the step started and which sessions and queue items belong to the learner.
  */
-import type { LabEvent, ListenerRole, WireEvent } from '../events/types.js';
+import type { BouncedEvent, LabEvent, ListenerRole, WireEvent } from '../events/types.js';
 import { dateTimeProblem } from '../protocol/date.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
-import type { Predicate } from './types.js';
+import type { Predicate, WirePredicate } from './types.js';
 
 export interface PredicateContext {
   /** The events since the step started, oldest first. */
@@ -105,8 +105,11 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   }
   if (p.bounced) {
     const b = p.bounced;
-    if (!some((e) => e.type === 'bounced' && addrEq(b.to, e.recipient) && (b.notify === undefined || (e.notify !== undefined && addrEq(b.notify, e.notify)))))
-      return false;
+    // `notify` is who got the failure report: the report delivered to them, not only a bounce decided
+    // for them (the step's words, "alice got a failure report", came before the report was queued).
+    const reported = (e: BouncedEvent) =>
+      e.notify !== undefined && addrEq(b.notify, e.notify) && some((d) => d.type === 'delivered' && d.queueId === e.bounceQueueId && addrEq(b.notify, d.recipient));
+    if (!some((e) => e.type === 'bounced' && addrEq(b.to, e.recipient) && (b.notify === undefined || reported(e)))) return false;
   }
   if (p.relayDenied) {
     const r = p.relayDenied;
@@ -372,4 +375,26 @@ function headerLines(events: readonly LabEvent[]): Set<LabEvent> {
 export function isDateTimeField(line: string): boolean {
   const m = /^Date:(.*)$/i.exec(line);
   return m !== null && dateTimeProblem(m[1]!) === undefined;
+}
+
+/** What the lab's queue and the next hop do on their own, with no line of the learner's behind it. */
+const LAB_DOES = new Set(['mx', 'delivered', 'deferred', 'bounced', 'remoteAccepted', 'dkimSigned']);
+/** Where a predicate looks, not what it waits for. */
+const SCOPES = new Set(['stage', 'session', 'listener', 'sameSession']);
+
+/**
+ * A step the lab passes by itself (its relay leg, its queue: lesson 11's "How does mx.example.net
+ * answer the lab's RCPT?"): the learner only watches, so its question must be read before the events
+ * that answer it, which come within a second of the step's start.
+ */
+export function onlyWatched(p: Predicate): boolean {
+  let waitsFor = false;
+  for (const [key, value] of Object.entries(p)) {
+    if (value === undefined || SCOPES.has(key)) continue;
+    if (key === 'all' || key === 'any' || key === 'sequence') {
+      if (!(value as Predicate[]).every(onlyWatched)) return false;
+    } else if (!(LAB_DOES.has(key) || (key === 'wire' && (value as WirePredicate).leg === 'relay') || (key === 'authResults' && !(value as { forged?: boolean }).forged))) return false;
+    waitsFor = true;
+  }
+  return waitsFor;
 }

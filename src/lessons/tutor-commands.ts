@@ -101,7 +101,7 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   { name: ':help', usage: ':help', help: 'this list', run: (t) => t.say('help', helpText()) },
   { name: ':hint', usage: ':hint', help: 'the next hint for the current step', run: (t) => t.lessons.hint() },
   { name: ':read', usage: ':read', help: "this lesson's whole reading (PgUp/PgDn, q closes)", run: (t) => t.lessons.read() },
-  { name: ':next', usage: ':next', help: 'skip this step (the lesson then counts as skipped)', run: (t) => t.lessons.next() },
+  { name: ':next', usage: ':next', help: 'the next lesson once this is done; else skip a step', run: (t) => t.lessons.next() },
   {
     name: ':lessons',
     usage: ':lessons',

@@ -22,8 +22,8 @@ export class TutorVoice {
     private readonly where: Whereabouts,
   ) {}
 
-  say(says: TutorSays, text: string, step?: number): void {
-    this.emit(says, text, {}, step);
+  say(says: TutorSays, text: string, step?: number, watched?: boolean): void {
+    this.emit(says, text, watched ? { watched } : {}, step);
   }
 
   /** `:wire on|off`: said on the bus, so every view switches to (or from) what travels at once. */
@@ -39,7 +39,7 @@ export class TutorVoice {
     this.emit('info', EXPLAIN_WORDS[mode], { explainMode: mode });
   }
 
-  private emit(says: TutorSays, text: string, mode: Pick<TutorEvent, 'wireView' | 'explainMode'>, step?: number): void {
+  private emit(says: TutorSays, text: string, mode: Pick<TutorEvent, 'wireView' | 'explainMode' | 'watched'>, step?: number): void {
     const { stage, lesson } = this.where();
     this.bus.emit({ type: 'tutor', stage, says, text, ...mode, ...(lesson ? { lesson } : {}), ...(step !== undefined ? { step } : {}) });
   }

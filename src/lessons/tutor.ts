@@ -93,7 +93,7 @@ export class Tutor implements TutorCommandHost {
       {
         bus: this.bus,
         learner: this.learner,
-        say: (says, text, step) => (this.heldWords ? this.heldWords.push([says, text, step]) : this.say(says, text, step)),
+        say: (says, text, step, watched) => (this.heldWords ? this.heldWords.push([says, text, step, watched]) : this.say(says, text, step, watched)),
         changed: () => this.changed(),
         ask: (c) => this.ask(c),
         openSession: () => this.lines.connect(),
@@ -257,9 +257,9 @@ export class Tutor implements TutorCommandHost {
   // ---- what the `:` commands ask of the tutor (TutorCommandHost) besides its parts ----
 
   /** Put the tutor's words on the stream. */
-  say(says: TutorSays, text: string, step?: number): void {
+  say(says: TutorSays, text: string, step?: number, watched?: boolean): void {
     if (says === 'error') this.errorsSaid++;
-    this.voice.say(says, text, step);
+    this.voice.say(says, text, step, watched);
   }
 
   setWireView(on: boolean): void {
@@ -294,7 +294,7 @@ export class Tutor implements TutorCommandHost {
   // ---- internals ----
 
   /** The lesson's words held (holdWords): after a reporting command's report, or a typed line's own words. */
-  private heldWords: [TutorSays, string, number | undefined][] | undefined;
+  private heldWords: [TutorSays, string, number | undefined, boolean | undefined][] | undefined;
   private readonly closing = new AbortController();
   /** Errors said so far: a tutor command that said one did not run as typed. */
   private errorsSaid = 0;
@@ -349,11 +349,11 @@ export class Tutor implements TutorCommandHost {
   /** Hold the lesson's words until the returned release (undefined: held already, by whoever releases them). */
   private holdWords(): (() => void) | undefined {
     if (this.heldWords) return undefined;
-    const held: [TutorSays, string, number | undefined][] = [];
+    const held: [TutorSays, string, number | undefined, boolean | undefined][] = [];
     this.heldWords = held;
     return () => {
       if (this.heldWords === held) this.heldWords = undefined;
-      for (const [says, text, step] of held) this.say(says, text, step);
+      for (const [says, text, step, watched] of held) this.say(says, text, step, watched);
     };
   }
 

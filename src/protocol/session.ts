@@ -41,10 +41,12 @@ export interface SessionState {
   stage?: Stage;
   /** The stages the server went along with, in the order of the five stages. */
   visited: readonly Stage[];
+  /** A message's final dot was answered: the session went through transmission to its end. */
+  transmitted: boolean;
 }
 
 export function newSession(): SessionState {
-  return { greeted: false, secure: false, authenticated: false, transaction: false, recipients: 0, data: false, awaiting: 0, closing: false, closed: false, visited: [] };
+  return { greeted: false, secure: false, authenticated: false, transaction: false, recipients: 0, data: false, awaiting: 0, closing: false, closed: false, visited: [], transmitted: false };
 }
 
 function reach(s: SessionState, stage: Stage): SessionState {
@@ -103,6 +105,12 @@ export function applySessionLine(s: SessionState, l: SessionLine): SessionState 
   // to transmission); a reply below 400, or a line the server says unprompted (the greeting, a 421 as
   // it closes), moves it.
   if (ok || l.replyTo === undefined || code === 421) next = reach(next, l.stage);
+  if (l.replyTo === '.') next = { ...next, transmitted: true };
+  // A transaction ended without its message (RSET, a new EHLO, QUIT) did not go through
+  // transmission: unless an earlier message did, the session has not been there.
+  if (s.transaction && !next.transaction && !next.transmitted) next = { ...next, visited: next.visited.filter((x) => x !== 'transmission') };
+  // RSET leaves the session as its HELO/EHLO did, ready for a new MAIL (RFC 5321 §4.1.1.5).
+  if (l.replyTo === 'RSET' && ok && next.stage === 'transmission') next = { ...next, stage: next.hello ? 'handshake' : 'connection' };
   return next;
 }
 

@@ -94,6 +94,8 @@ describe('step predicates', () => {
     expect(check({ mx: { domain: 'example.net' } }, events)).toBe(true);
     expect(check({ mx: { domain: 'example.net', error: 'NXDOMAIN' } }, events)).toBe(false);
     expect(check({ bounced: { to: 'nosuch@example.net', notify: 'alice@example.com' } }, events)).toBe(true);
+    // notify: who got the report, so not before its delivery.
+    expect(check({ bounced: { to: 'nosuch@example.net', notify: 'alice@example.com' } }, events.filter((e) => !(e.type === 'delivered' && e.queueId === 'Q2')))).toBe(false);
     expect(check({ delivered: { to: 'alice@example.com', via: 'local' } }, events)).toBe(true);
     // Q9 is someone else's mail.
     expect(check({ delivered: { to: 'bob@example.com' } }, events)).toBe(false);

@@ -9,6 +9,12 @@ describe('the tutor command table', () => {
     for (const line of help.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   });
 
+  it(":help says what :next does once a lesson is done, as the lesson's last words ask for it (a newcomer read only 'skip this step')", () => {
+    const next = helpText().split('\n').find((l) => l.trimStart().startsWith(':next'))!;
+    expect(next).toMatch(/next lesson/);
+    expect(next).toMatch(/skip a step/);
+  });
+
   it(':q and :QUIT are the quit command, in every view', () => {
     expect(isQuitCommand(':q')).toBe(true);
     expect(isQuitCommand(' :QUIT ')).toBe(true);

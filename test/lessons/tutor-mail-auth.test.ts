@@ -15,6 +15,18 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(t.state().step?.index).toBe(1);
   });
 
+  it(":dns of a DKIM key shows its strings as published, and the lookup's explanation claims no other display", async () => {
+    // A newcomer's trial: the note said such a record "is shown joined, and a long key cut to its ends",
+    // over the tutor's answer that showed both strings whole.
+    const { t, said, send } = await start('19-dkim');
+    await send([':dns lab._domainkey.example.com TXT']);
+    const answer = said.find((s) => s.kind === 'info' && s.text.startsWith('lab._domainkey.example.com TXT:'))!;
+    expect(answer.text).toMatch(/^"v=DKIM1; k=rsa; p=[^"…]+" "[^"…]+"$/m);
+    const lookup = t.bus.recent().find((e) => e.type === 'dns-lookup' && e.by === 'you')!;
+    expect(lookup.explain).toMatch(/several strings/);
+    expect(lookup.explain).not.toMatch(/shown joined|cut to its ends/);
+  });
+
   it(':dns with a type it does not serve says how to use it', async () => {
     const { said, send } = await start('18-spf');
     await send([':dns example.com SRV']);
@@ -59,6 +71,16 @@ describe('the tutor\'s :dns and :spoof', () => {
     await send([':spoof']);
     expect(said.some((s) => s.kind === 'info' && /refused: 550 5\.7\.1/.test(s.text))).toBe(true);
     expect(transcript()).toMatch(/mx\.example\.net checked a forged message: spf=fail .* dmarc=fail p=reject .* → refused/);
+  });
+
+  it(':spoof to the lab\'s own domain says the forger sends only to the remote MTAs, not that the MX just shown is missing', async () => {
+    // A newcomer's trial: "DNS MX example.com … 10 mx.example.com." and then "no MX for example.com".
+    const { said, send } = await start('20-dmarc');
+    await send([':spoof alice@example.com bob@example.com']);
+    const last = said.at(-1)!;
+    expect(last.kind).toBe('info');
+    expect(last.text).not.toMatch(/no MX/);
+    expect(last.text).toMatch(/^The forger could not send: example\.com's MX is mx\.example\.com, the lab's own server, which the forger does not send to; it forges to the remote MTAs' domains: .*example\.net/);
   });
 
   it("lesson 8's relay names the receiver's checks and points at the lessons that teach them, without their paragraphs", async () => {

@@ -79,7 +79,8 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     let before = said.length;
     await send(['STARTTLS']);
     expect(t.state().step!.index).toBe(0);
-    expect(said.slice(before).map((s) => s.text)).toEqual([expect.stringMatching(reconnect)]);
+    // First why it was early (RFC 3207 §3), then the way back.
+    expect(said.slice(before).map((s) => s.text)).toEqual([expect.stringMatching(/^STARTTLS came before any EHLO/), expect.stringMatching(reconnect)]);
     // The EHLO the hint asks for, now under TLS, cannot pass the step: said again for it.
     before = said.length;
     await send(['EHLO client.example']);
@@ -143,5 +144,32 @@ describe('the way to AUTH is not a miss', () => {
     expect(said.filter((o) => /That worked, but/.test(o.text))).toEqual([]);
     await send(['AUTH PLAIN :base64 \\0alice\\0alice-secret']);
     expect(t.state().step!.index).toBe(2);
+  });
+});
+
+describe('STARTTLS before EHLO', () => {
+  const start = tutorOnLabPerTest();
+  it('says the client sent STARTTLS before the server had offered it (RFC 3207 §3), then how to start plain again', async () => {
+    // A newcomer's trial, lesson 16 step 1: only ":reconnect", nothing on why it was early.
+    const { said, send, t } = await start('16-starttls');
+    await send(['starttls']);
+    await t.settle(200);
+    const infos = said.filter((s) => s.kind === 'info').map((s) => s.text);
+    const early = infos.findIndex((s) => /^STARTTLS came before any EHLO, so before the server had offered it/.test(s));
+    expect(early).toBeGreaterThanOrEqual(0);
+    expect(infos.slice(early + 1).some((s) => s.includes(':reconnect'))).toBe(true);
+  });
+});
+
+describe('HELO after STARTTLS', () => {
+  const start = tutorOnLabPerTest();
+  it("explains HELO's 250 as no extensions, not as 'plain' SMTP, which in an encrypted session reads as unencrypted", async () => {
+    const { t, send } = await start('16-starttls');
+    await send(['EHLO client.example', 'STARTTLS']);
+    await send(['HELO client.example']);
+    const reply = t.bus.recent().find((e) => e.type === 'wire' && e.replyTo === 'HELO' && e.code === 250)!;
+    expect(reply.explain).toMatch(/no extensions/);
+    expect(reply.explain).not.toMatch(/plain/);
+    expect(reply.explain).toMatch(/stays encrypted/);
   });
 });

@@ -34,6 +34,25 @@ describe('where a session stands, from its lines', () => {
     expect(tls.hello).toBeUndefined();
   });
 
+  it('a transaction abandoned without its message (RSET, QUIT) leaves transmission unvisited, and RSET puts the session back after its EHLO', () => {
+    // A newcomer's trial, lesson 6: MAIL then QUIT showed "✓ transmission" though no message went; after
+    // RSET, while the server answered RCPT "need MAIL command", the bar still said "▶ transmission".
+    const open = fold([s('220 mx', 'connection'), c('EHLO c', 'handshake'), s('250 mx', 'handshake', 'EHLO'), c('MAIL FROM:<a@example.com>', 'transmission'), s('250 Ok', 'transmission', 'MAIL')]);
+    expect(open).toMatchObject({ stage: 'transmission', visited: ['connection', 'handshake', 'transmission'] });
+    const reset = fold([c('RSET', 'transmission'), s('250 2.0.0 Ok', 'transmission', 'RSET'), c('RCPT TO:<b@example.com>', 'transmission'), s('503 5.5.1 Error: need MAIL command', 'transmission', 'RCPT')], open);
+    expect(reset).toMatchObject({ stage: 'handshake', visited: ['connection', 'handshake'] });
+    const quit = fold([c('QUIT', 'termination'), s('221 2.0.0 Bye', 'termination', 'QUIT')], open);
+    expect(quit).toMatchObject({ stage: 'termination', visited: ['connection', 'handshake', 'termination'] });
+    // A message that went keeps it, whatever comes after.
+    const sent = fold([c('RCPT TO:<b@example.com>', 'transmission'), s('250 Ok', 'transmission', 'RCPT'), c('DATA', 'transmission'), s('354 Go', 'transmission', 'DATA'), c('.', 'transmission'), s('250 Ok: queued', 'transmission', '.')], open);
+    expect(fold([c('MAIL FROM:<a@example.com>', 'transmission'), s('250 Ok', 'transmission', 'MAIL'), c('RSET', 'transmission'), s('250 Ok', 'transmission', 'RSET'), c('QUIT', 'termination'), s('221 Bye', 'termination', 'QUIT')], sent).visited).toEqual([
+      'connection',
+      'handshake',
+      'transmission',
+      'termination',
+    ]);
+  });
+
   it('221 and 421 mean the server is closing; the close ends the session', () => {
     const bye = fold([s('220 mx', 'connection'), c('QUIT', 'termination'), s('221 2.0.0 Bye', 'termination', 'QUIT')]);
     expect(bye).toMatchObject({ closing: true, stage: 'termination' });

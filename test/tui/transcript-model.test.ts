@@ -294,6 +294,22 @@ describe('a learner\'s loop you can trust (issue 9)', () => {
     ]);
   });
 
+  it('gives a step the lab passes by itself its question where it begins, above the relay leg that answers it, and not again after it', () => {
+    // Lesson 11 step 3 (a newcomer's trial): a bare "▸ Step 3/5", the whole relay leg with its 550, then
+    // the question, then its answer: the question read after the event it asks about.
+    const inputs: LabEventInput[] = [
+      { type: 'tutor', says: 'step', step: 2, text: "Step 3/5: Watch the relay leg. How does mx.example.net answer the lab's RCPT?", watched: true, stage: 'queue' },
+      { type: 'wire', session: 'R1', leg: 'relay', direction: 'server', line: '550 5.1.1 no such user', code: 550, queueId: 'Q1', stage: 'queue' },
+      { type: 'tutor', says: 'explain', step: 2, text: '550 5.1.1: no such user.', stage: 'queue' },
+    ];
+    const rows = learnerRows(inputs).map((r) => `${r.kind}:${'text' in r ? r.text : 'line' in r ? r.line : ''}`);
+    const question = rows.findIndex((r) => r === "output:▸ Step 3/5: Watch the relay leg. How does mx.example.net answer the lab's RCPT?");
+    const evidence = rows.findIndex((r) => r.includes('550 5.1.1 no such user'));
+    expect(question).toBeGreaterThanOrEqual(0);
+    expect(question).toBeLessThan(evidence);
+    expect(rows.filter((r) => r.startsWith('output:▸'))).toHaveLength(1);
+  });
+
   it("says the tutor closed the learner's session when it did (a new lesson, :reconnect), not a bare (reset)", () => {
     const open = (session: string): LabEventInput => ({ type: 'session-open', session, leg: 'inbound', remoteAddress: '127.0.0.1', remotePort: 5000, stage: 'connection' });
     const close = (session: string, reason: 'reset' | 'quit'): LabEventInput => ({ type: 'session-close', session, leg: 'inbound', reason, stage: 'termination' });

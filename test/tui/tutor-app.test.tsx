@@ -146,6 +146,13 @@ describe('TutorApp', () => {
     for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   });
 
+  it('says at the y/n prompt that the answer is a letter and then Enter (a newcomer typed y and waited)', async () => {
+    const { tutor, lastFrame } = await renderTutorApp(undefined, {}, 80);
+    tutor.set({ confirming: 'Quit anyway? (y/n)' });
+    const f = plain(await until(lastFrame, (t) => t.includes('y/n ›')));
+    expect(f).toMatch(/y\/n › .*y or n, then Enter/);
+  });
+
   it(':quit ends the app without asking the tutor to send anything', async () => {
     const { tutor, stdin, frames, keys } = await renderTutorApp();
     await keys(':quit', 'C: :quit');

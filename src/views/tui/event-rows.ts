@@ -218,7 +218,13 @@ function tutorRows(model: TranscriptModel, e: Extract<LabEvent, { type: 'tutor' 
       return;
     case 'step':
       // The instruction is shown once, in the live lesson pane where the eye is; the transcript
-      // keeps only where each step began.
+      // keeps only where each step began. A step the lab passes by itself is over within a second,
+      // before the live pane was read: its question goes where it begins, above the events that answer it.
+      if (e.watched) {
+        out.push({ kind: 'output', indent: 0, output: 'step', text: `▸ ${e.text}` }, undefined, true);
+        model.openStep = undefined;
+        return;
+      }
       out.push({ kind: 'output', indent: 0, output: 'step', text: `▸ ${/^Step \d+\/\d+/.exec(e.text)?.[0] ?? 'Step'}` }, undefined, true);
       model.openStep = { index: e.step, text: e.text, acted: false };
       return;

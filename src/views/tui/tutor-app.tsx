@@ -168,8 +168,9 @@ export function TutorApp({ tutor, frameMs, directProse = false }: TutorAppProps)
   // Where the learner stands, first on the status line (the stage bar alone fills 80 columns).
   const status = state.confirming ? 'answer y/n' : state.dataMode ? 'DATA mode' : state.connected ? undefined : 'not connected';
   // Said in the empty prompt, where the eye is: what the next line will do.
+  // The answer is a line like any other: a letter alone does nothing until Enter.
   const placeholder = state.confirming
-    ? undefined
+    ? 'type y or n, then Enter'
     : state.dataMode
       ? 'message line; a line with only . ends the message'
       : state.connected
