@@ -25,10 +25,18 @@ const LAB = 'lab';
 
 export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
   const maxLabel = opts.maxLabel ?? 72;
-  const label = (text: string) => {
+  // A mark at the end (a pipelined command's, the command a reply answers) is kept whole: the text is cut.
+  const label = (text: string, mark = '') => {
     const shown = showControls(text);
-    const cut = shown.length > maxLabel ? `${shown.slice(0, Math.max(1, maxLabel - 1))}…` : shown;
-    return opts.escape === 'raw' ? cut : escapeMermaid(cut);
+    const room = maxLabel - mark.length;
+    const cut = shown.length > room ? `${shown.slice(0, Math.max(1, room - 1))}…` : shown;
+    return opts.escape === 'raw' ? cut + mark : escapeMermaid(cut + mark);
+  };
+  // A pipelined group is drawn as it travelled (select.ts): its commands' arrows, then its replies'.
+  const pipelined = (e: LabEvent) => (e.type === 'wire' && e.pipelined) || t.order?.pipelined(e) === true;
+  const answers = (e: LabEvent) => {
+    const verb = t.order?.answers(e);
+    return verb ? ` (← ${verb})` : '';
   };
   const remotes = remoteParticipants(t.events);
   const clientOpen = t.events.find((e) => e.type === 'session-open' && e.leg === 'inbound');
@@ -50,11 +58,11 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
     data = undefined;
   };
   // A multi-line reply is one arrow: its first line and how many follow.
-  let reply: { from: string; to: string; lines: string[] } | undefined;
+  let reply: { from: string; to: string; lines: string[]; mark: string } | undefined;
   const flushReply = () => {
     if (!reply) return;
     const more = reply.lines.length > 1 ? ` (+${reply.lines.length - 1} lines)` : '';
-    out.push(`  ${reply.from}-->>${reply.to}: ${label(reply.lines[0]!)}${more}`);
+    out.push(`  ${reply.from}-->>${reply.to}: ${label(reply.lines[0]!, reply.mark)}${more}`);
     reply = undefined;
   };
 
@@ -72,9 +80,9 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
       if (e.data) {
         data ??= { from: client, to: server, lines: [] };
         data.lines.push(e.line);
-      } else if (e.direction === 'client') out.push(`  ${client}->>${server}: ${label(e.line)}`);
+      } else if (e.direction === 'client') out.push(`  ${client}->>${server}: ${label(e.line, pipelined(e) ? ' ⇉ pipelined' : '')}`);
       else {
-        reply ??= { from: server, to: client, lines: [] };
+        reply ??= { from: server, to: client, lines: [], mark: answers(e) };
         reply.lines.push(e.line);
         if (isLastLineOfReply(e)) flushReply();
       }

@@ -5,6 +5,7 @@
  */
 import type { LabEvent } from '../events/types.js';
 import type { LoggedRun } from '../events/event-log.js';
+import { inWireOrder, type WireOrder } from '../views/pipeline-groups.js';
 
 export type Selector = { session: string } | { message: string } | { last: true };
 
@@ -13,7 +14,10 @@ export interface TimeRange {
   until?: string;
 }
 
-/** What the formats draw: the events in seq order and a title saying what they are. */
+/**
+ * What the formats draw: the events in the order they travelled (seq order, but for a pipelined
+ * group's commands, which come before its replies: pipeline-groups.ts) and a title saying what they are.
+ */
 export interface Transcript {
   title: string;
   /** The run they come from (`<start>-<pid>`), for the reader who wants to find it again. */
@@ -21,6 +25,8 @@ export interface Transcript {
   /** The lab server's name (mx.example.com unless a world says otherwise). */
   hostname: string;
   events: LabEvent[];
+  /** The marks of pipelined groups: which commands went ahead of a reply, which command a reply answers. */
+  order?: WireOrder;
 }
 
 export class SelectionError extends Error {}
@@ -36,7 +42,7 @@ export function selectTranscript(runs: LoggedRun[], selector: Selector, range: T
     if (!found) continue;
     const events = inRange(found.events, range);
     if (!events.length) throw new SelectionError(`${found.title} has no events in that time range`);
-    return { title: found.title, run: run.run, hostname: hostnameOf(run.events), events };
+    return { title: found.title, run: run.run, hostname: hostnameOf(run.events), ...inWireOrder(events) };
   }
   if ('session' in selector) throw new SelectionError(`no session ${selector.session} in the event log`);
   if ('message' in selector) throw new SelectionError(`no message ${selector.message} in the event log (the queue id is in the 250 after the message)`);

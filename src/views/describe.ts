@@ -5,10 +5,13 @@
  */
 import type { LabEvent } from '../events/types.js';
 import { showControls } from '../protocol/controls.js';
+import type { WireOrder } from './pipeline-groups.js';
 
 export interface DescribeOptions {
   /** Under a message's header: the queue id is said there, not on every line. */
   grouped?: boolean;
+  /** The marks of pipelined groups (pipeline-groups.ts): a relay leg's, and whom a reply answers. */
+  order?: WireOrder;
 }
 
 /**
@@ -35,7 +38,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'session-close':
       return `session closed (${e.reason})`;
     case 'wire':
-      return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.line)}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}`;
+      return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.line)}${groupMark(e, opts.order)}`;
     case 'queued':
       return `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${sizes(e)})`;
     case 'mx-lookup':
@@ -81,6 +84,13 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'notice':
       return e.message;
   }
+}
+
+/** What a line of a pipelined group says of it: sent ahead of a reply, or the command a reply answers. */
+export function groupMark(e: LabEvent, order: WireOrder | undefined): string {
+  if (e.type === 'wire' && (e.pipelined || order?.pipelined(e))) return '   (pipelined: sent before the previous reply)';
+  const answers = order?.answers(e);
+  return answers ? `   (reply to ${answers})` : '';
 }
 
 /**

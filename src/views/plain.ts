@@ -6,7 +6,8 @@ import type { ChalkInstance } from 'chalk';
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
 import type { Stage } from '../protocol/stages.js';
-import { describeEvent } from './describe.js';
+import { describeEvent, groupMark } from './describe.js';
+import { PipelineGroups, type WireOrder } from './pipeline-groups.js';
 import { columnsOf, wrapIndented } from './wrap.js';
 import type { SessionFilter } from './session-filter.js';
 import type { WireView } from './wire-view.js';
@@ -28,9 +29,9 @@ export function stageColour(c: ChalkInstance, stage: Stage): (s: string) => stri
   }
 }
 
-export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boolean; width?: number; wire?: WireView } = {}): string | undefined {
+export function formatEvent(c: ChalkInstance, e: LabEvent, opts: { explain?: boolean; width?: number; wire?: WireView; order?: WireOrder } = {}): string | undefined {
   const wire = opts.wire?.on ? opts.wire : undefined;
-  const body = e.type === 'tcp-read' ? wire?.read(e) : e.type === 'wire' && wire ? `${e.direction === 'client' ? 'C:' : 'S:'} ${wire.line(e)}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}` : describeEvent(e);
+  const body = e.type === 'tcp-read' ? wire?.read(e) : e.type === 'wire' && wire ? `${e.direction === 'client' ? 'C:' : 'S:'} ${wire.line(e)}${groupMark(e, opts.order)}` : describeEvent(e, { order: opts.order });
   if (body === undefined) return undefined;
   const time = c.dim(e.time.slice(11, 19));
   const session = 'session' in e && e.session ? e.session : '';
@@ -57,11 +58,14 @@ export interface PlainOptions {
 }
 
 export function attachPlain(bus: EventBus, c: ChalkInstance, out: NodeJS.WritableStream = process.stdout, opts: PlainOptions = {}): () => void {
+  // A pipelined group as it travelled: its commands, then its replies (RFC 2920 §3.1).
+  const groups = new PipelineGroups();
   return bus.subscribe((event) => {
-    for (const e of opts.filter ? opts.filter.push(event) : [event]) {
-      opts.wire?.observe(e);
-      const line = formatEvent(c, e, { width: columnsOf(out), wire: opts.wire });
-      if (line !== undefined) out.write(line + '\n');
-    }
+    for (const passed of opts.filter ? opts.filter.push(event) : [event])
+      for (const e of groups.push(passed)) {
+        opts.wire?.observe(e);
+        const line = formatEvent(c, e, { width: columnsOf(out), wire: opts.wire, order: groups });
+        if (line !== undefined) out.write(line + '\n');
+      }
   });
 }
