@@ -252,6 +252,8 @@ export interface RemoteAcceptedEvent extends EventBase {
   mx: string;
   /** The remote's own queue id. */
   remoteId: string;
+  /** The lab's queue id of the message, as the lab's Received: field names it (absent for the forger's). */
+  queueId?: string;
   from: string;
   recipients: string[];
   size: number;

@@ -17,12 +17,11 @@
 import type { LabEvent, WireEvent } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import { pipelineEchoSize } from '../lessons/pipeline-echo.js';
+// Sessions whose commands are followed: closed ones go, and at most the last 10,000 are kept.
+import { remember } from './tui/transcript-groups.js';
 
 // Beyond this many held events something is off (a reply never came): show them rather than wait.
 const MAX_HELD = 200;
-// Sessions whose commands are still being followed: closed ones go, and a stream that never says a
-// session closed cannot make the map grow past this.
-const MAX_SESSIONS = 10_000;
 /** The learner's group (keyed by who, not by session: the echo comes before a session may exist). */
 const LEARNER = '\0learner';
 
@@ -151,9 +150,8 @@ export class PipelineGroups implements WireOrder {
     let o = this.outstanding.get(e.session);
     if (e.direction === 'client') {
       if (!o) {
-        if (this.outstanding.size >= MAX_SESSIONS) this.outstanding.delete(this.outstanding.keys().next().value!);
         o = { verbs: [], run: 0 };
-        this.outstanding.set(e.session, o);
+        remember(this.outstanding, e.session, o);
       }
       if (o.verbs.length > 0) this.pipelinedLines.add(e);
       else o.run = 0;

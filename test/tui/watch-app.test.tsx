@@ -142,3 +142,26 @@ describe('WatchApp counts the class, not the lab', () => {
     }
   });
 });
+
+describe('WatchApp with a filter counts the class and says what it shows', () => {
+  // An instructor's trial: filtered to one of four clients, the footer said "5 seen · delivered 5" with
+  // 8 sessions and 8 deliveries — all it counted before the filter, then only the matches — and not
+  // that a filter was on.
+  it('"N seen" and the deliveries are the whole class\'s; the filter and how many sessions it shows are said', async () => {
+    const bus = new EventBus();
+    const r = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} filter="bob" />));
+    await until(r.lastFrame, (t) => t.includes('filter bob'));
+    const student = (id: string, ehlo: string, queueId: string) => {
+      bus.emit({ type: 'session-open', session: id, leg: 'inbound', remoteAddress: '10.0.0.1', remotePort: 4000, stage: 'connection' });
+      bus.emit({ type: 'wire', session: id, leg: 'inbound', direction: 'client', line: `EHLO ${ehlo}`, stage: 'handshake' });
+      bus.emit({ type: 'queued', queueId, session: id, from: 'a@example.com', recipients: ['bob@example.com'], size: 10, stage: 'queue' });
+      bus.emit({ type: 'delivered', queueId, recipient: 'bob@example.com', via: 'local', stage: 'queue' });
+      bus.emit({ type: 'session-close', session: id, leg: 'inbound', reason: 'quit', stage: 'termination' });
+    };
+    student('S1', 'alice.class', 'Q1');
+    student('S2', 'bob.class', 'Q2');
+    student('S3', 'carol.class', 'Q3');
+    const status = plain(await until(r.lastFrame, (t) => /3 seen/.test(t)));
+    expect(status).toMatch(/3 seen · filter bob: 1 shown · 0 sessions open · this run: in queue 0 · delivered 3/);
+  });
+});

@@ -118,7 +118,7 @@ export function WatchApp({ bus, address, frameMs, filter: initialFilter, wire }:
             />
           </Box>
         ) : null}
-        <StatusLine sessions={`${open} session${open === 1 ? '' : 's'} open`} lead={`${frames.counts.sessions} seen`} counts={frames.counts} tail={WATCH_KEYS} width={width} />
+        <StatusLine sessions={`${open} session${open === 1 ? '' : 's'} open`} lead={`${frames.counts.sessions} seen${filterText ? ` · filter ${filterText}: ${frames.shown ?? 0} shown` : ''}`} counts={frames.counts} tail={WATCH_KEYS} width={width} />
       </Box>
     </>
   );
