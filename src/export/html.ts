@@ -75,7 +75,7 @@ function rowHtml(r: TranscriptRow, named: boolean): string {
 
 /** The diagram as inline SVG, without the web font beautiful-mermaid imports (the page works offline). */
 function diagramSvg(t: Transcript): string {
-  const svg = renderMermaidSVG(toMermaid(t, { escape: 'raw' }), { font: 'system-ui, sans-serif', fg: '#1f2937', muted: '#374151' });
+  const svg = renderMermaidSVG(toMermaid(t, { escape: 'raw', anchorLeadingNotes: true }), { font: 'system-ui, sans-serif', fg: '#1f2937', muted: '#374151' });
   return svg.replace(/@import url\([^)]*\);?/g, '');
 }
 

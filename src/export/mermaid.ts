@@ -18,6 +18,13 @@ export interface MermaidOptions {
   escape?: 'mermaid' | 'raw';
   /** Longest label, in characters; a longer one ends in "…". */
   maxLabel?: number;
+  /**
+   * For beautiful-mermaid (the terminal diagram, the HTML page): it draws a note only after a message,
+   * and leaves out one before the first (1.1.3; test/export/leading-note.test.ts says when it stops). A
+   * session's diagram starts with its "connection" stage note, so an arrow for the TCP connection (or
+   * "…" where the selection starts later) goes first for the note to hang from.
+   */
+  anchorLeadingNotes?: boolean;
 }
 
 const CLIENT = 'client';
@@ -94,7 +101,22 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
   }
   flushData();
   flushReply();
+  if (opts.anchorLeadingNotes) anchorLeadingNotes(out, t.events[0]?.type === 'session-open');
   return out.join('\n') + '\n';
+}
+
+const NOTE = /^ {2}Note over (\w+)(?:,(\w+))?:/;
+const ARROW = /^ {2}\w+-{1,2}>>\w+:/;
+
+/** An arrow before notes that come before any message (see MermaidOptions.anchorLeadingNotes). */
+function anchorLeadingNotes(out: string[], opened: boolean): void {
+  const first = out.findIndex((l) => NOTE.test(l) || ARROW.test(l));
+  const note = first >= 0 ? NOTE.exec(out[first]!) : null;
+  if (!note) return;
+  const [, from, to] = note;
+  const other = from === LAB ? CLIENT : LAB;
+  if (!to && !out.some((l) => l.startsWith(`  participant ${other} `))) return;
+  out.splice(first, 0, `  ${from}->>${to ?? other}: ${opened ? 'TCP connection' : '…'}`);
 }
 
 function isLastLineOfReply(e: WireEvent): boolean {
