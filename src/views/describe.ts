@@ -101,7 +101,15 @@ export function groupMark(e: LabEvent, order: WireOrder | undefined): string {
 function sizes(e: Extract<LabEvent, { type: 'queued' }>): string {
   if (e.received === undefined) return `${e.size} octets`;
   const declared = e.declaredSize !== undefined ? ` (declared ${e.declaredSize})` : '';
-  return `a ${e.received}-octet message${declared}, ${e.size} stored with the lab's Received:`;
+  return `${article(e.received)} ${e.received}-octet message${declared}, ${e.size} stored with the lab's Received:`;
+}
+
+/** "an" before a number read aloud from a vowel: eight…, eleven, eighteen (81, 8,000, 11,000, 18,000,000). */
+function article(n: number): string {
+  const digits = String(n);
+  // The group read first: 18 of 18,000, 8 of 8,000, 800 of 800,000.
+  const lead = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  return lead.startsWith('8') || lead === '11' || lead === '18' ? 'an' : 'a';
 }
 
 /** A base64 run this long is a key (a DKIM record's p=): its ends say which, its middle nothing. */

@@ -125,3 +125,20 @@ describe('a tab in a line (the lab\'s Received: folds with one)', () => {
     expect(xtab![0]).toMatch(/C: │ X-Tab: {2}value$/);
   });
 });
+
+describe('the wire view\'s note on a stuffed dot, at 80 columns', () => {
+  // An instructor's trial: "(dot-stuffed: sent wit" / "h an extra "."" went on under the message line's
+  // ┆, cut mid-word, so it read as message data.
+  it('is a note of its own under the line, broken between words, never under the message line\'s ┆', () => {
+    const model = createModel('watch');
+    model.wire.on = true;
+    const { rows } = applyEvents(
+      model,
+      events([{ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: '..a line that starts with a dot, long enough to wrap', data: true, stage: 'transmission' }]),
+    );
+    const lines = rows.filter((r) => r.kind !== 'header').flatMap((r) => rowLines(r, 80, resolveTheme({ color: false })).map((l) => l.map((s) => s.text).join('').trimEnd()));
+    expect(lines.filter((l) => l.includes('┆')).join('\n')).not.toMatch(/dot-stuffed|removes/);
+    const note = lines.slice(lines.findIndex((l) => l.includes('dot-stuffed'))).join(' ').replace(/\s+/g, ' ');
+    expect(note).toContain('dot-stuffed: sent with an extra ".", which the server removes');
+  });
+});

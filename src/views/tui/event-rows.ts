@@ -107,7 +107,7 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
           kind: 'wire',
           indent: relay ? 2 : 0,
           direction: e.direction,
-          line: wire ? wire.line(e) : e.line,
+          line: wire ? wire.sent(e) : e.line,
           stage: e.stage,
           explain,
           code: e.code,
@@ -121,7 +121,8 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
         group,
         mine,
       );
-      for (const text of wire?.after(e) ?? []) push({ kind: 'note', indent: relay ? 2 : 0, tone: 'info', stage: e.stage, text }, group, mine);
+      const stuffed = wire?.stuffed(e);
+      for (const text of [...(stuffed ? [stuffed] : []), ...(wire?.after(e) ?? [])]) push({ kind: 'note', indent: relay ? 2 : 0, tone: 'info', stage: e.stage, text }, group, mine);
       break;
     }
     case 'tcp-read':

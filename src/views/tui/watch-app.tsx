@@ -2,7 +2,7 @@
  * `smtp-lab watch`: the lab server with no learner, for an instructor. Every session's lines, grouped
  * under the session (and queue and relay legs under their message), scroll by above the live area; the
  * live area shows who is connected now, or (`t`) the session table. `/` sets a filter (session id,
- * client address, EHLO name) for the lines from then on, like `--filter`; `e` shows the body lines of
+ * client address, EHLO name) for the lines from then on, like `--filter`; `e` shows the message lines of
  * the last message a flood summarised.
  *
  * The finished rows are written straight to the terminal, a frame's rows in one write (ink's
