@@ -113,3 +113,21 @@ describe('a pipelined group as it travelled', () => {
     expect(toMermaid(t, { escape: 'raw', maxLabel: 24 })).toMatch(/client->>lab: RCPT TO:<da… ⇉ pipelined\n/);
   });
 });
+
+describe('the plain watch with --explain brief (the default)', () => {
+  it('explains a kind of line in full once, then in its first sentence; serve (no memory) in full every time', async () => {
+    const { EventBus } = await import('../../src/events/bus.js');
+    const { ExplainMemory } = await import('../../src/views/explain-memory.js');
+    const run = (explains?: InstanceType<typeof ExplainMemory>) => {
+      const bus = new EventBus();
+      let text = '';
+      const out = new PassThrough();
+      out.on('data', (d: Buffer) => (text += d.toString()));
+      attachPlain(bus, new Chalk({ level: 0 }), out, { explains });
+      for (const s of ['S1', 'S2']) bus.emit({ type: 'wire', session: s, leg: 'inbound', direction: 'client', line: 'NOOP', verb: 'NOOP', stage: 'handshake', explain: 'NOOP does nothing. More words.', explainKey: 'commands/NOOP' });
+      return text;
+    };
+    expect(run(new ExplainMemory('brief')).match(/↳ .*/g)).toEqual(['↳ NOOP does nothing. More words.', '↳ NOOP does nothing. …']);
+    expect(run().match(/↳ .*/g)).toEqual(['↳ NOOP does nothing. More words.', '↳ NOOP does nothing. More words.']);
+  });
+});

@@ -237,7 +237,10 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     // In the tutor, other people's sessions (and their messages) come without explanations: the
     // learner reads their own session's; the others would bury it under a load test. Their own come
     // in full the first time a kind of line appears in the lesson, then briefly (explain-memory.ts).
-    const explain = model.mode !== 'tutor' ? e.explain : isForeign(model, group) ? undefined : model.explains.textFor(e);
+    // Watch explains every session's lines (they are the lesson) by the same memory: in full the first
+    // time a kind of line appears, then its first sentence (`--explain`, the `x` key); four clients at
+    // once were 662 lines at 80×24 with every explanation in full each time.
+    const explain = model.mode !== 'tutor' ? model.explains.textFor(e) : isForeign(model, group) ? undefined : model.explains.textFor(e);
     const now = e.time ? clockTime(e.time) : undefined;
     out.now = now;
     // A flooded body ends at its session's next line that is not a body line (the "." or a close): its

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
-import type { LabEvent } from '../../events/types.js';
+import type { ExplainMode, LabEvent } from '../../events/types.js';
 import type { SessionFilter } from '../session-filter.js';
 import { applyEvents, createModel, setLearner, type Paged, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 import { expandLastSummary } from './body-flood.js';
@@ -29,6 +29,8 @@ export interface FramesOptions {
   filter?: SessionFilter;
   /** `watch --wire`: start in the wire view (the tutor's `:wire` says it on the stream instead). */
   wire?: boolean;
+  /** `watch --explain`: how much of each explanation to start with (the tutor's `:explain` says it on the stream). */
+  explain?: ExplainMode;
   /**
    * Watch: each frame's finished rows are handed here, in order, at once (the view writes them to the
    * terminal itself), instead of being kept in `rows` for <Static>. See watch-app.tsx for why.
@@ -63,8 +65,10 @@ export interface Frames {
    * view calls it before its own state changes, so both land in one render.
    */
   flushDue(): void;
-  /** Watch's `e` key: draw the last summarised body's lines (body-flood.ts's expandLastSummary). */
-  expand(): void;
+  /** Watch's `e` key: draw the last summarised message's lines (body-flood.ts's expandLastSummary); false when there is none. */
+  expand(): boolean;
+  /** Watch's `x` key: how much of each explanation the rows from now on get. */
+  setExplain(mode: ExplainMode): void;
   /** Draw what is pending at once (before the view exits). */
   flushAll(): void;
 }
@@ -111,6 +115,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   if (modelRef.current === null) {
     modelRef.current = createModel(mode);
     modelRef.current.wire.on = opts.wire === true;
+    if (opts.explain) modelRef.current.explains.mode = opts.explain;
   }
   modelRef.current.keysHelp = opts.keysHelp;
   modelRef.current.isLearnerSession = opts.isLearnerSession;
@@ -263,10 +268,15 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
 
   const expand = useCallback(() => {
     const rows = expandLastSummary(modelRef.current!);
-    if (rows.length === 0) return;
+    if (rows.length === 0) return false;
     if (onRowsRef.current) onRowsRef.current(rows);
     else setView((prev) => ({ ...prev, rows: [...prev.rows, ...rows] }));
+    return true;
   }, []);
 
-  return { ...view, sentDataLine, flushDue, flushAll, expand };
+  const setExplain = useCallback((mode: ExplainMode) => {
+    modelRef.current!.explains.mode = mode;
+  }, []);
+
+  return { ...view, sentDataLine, flushDue, flushAll, expand, setExplain };
 }
