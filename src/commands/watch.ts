@@ -42,6 +42,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         describe: 'How much of each explanation: brief (in full the first time a kind of line appears, then its first sentence), full (every time) or off; the x key changes it',
       })
       .option('filter', { type: 'string', describe: 'Only these sessions: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name; comma-separated' })
-      .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' }) as never,
+      .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' })
+      .epilog('Keys in the terminal view: t table of sessions · / filter · e expand what a flood summarised · x explanations (brief → off → full) · ? keys · Ctrl+C stops') as never,
   handler: async (argv) => (await import('./handlers/watch.js')).watch(argv),
 };
