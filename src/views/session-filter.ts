@@ -85,7 +85,8 @@ export class SessionFilter {
         return this.relays.has(e.session) ? [e] : [];
       case 'queued':
         if (e.session !== undefined && this.verdict(e.session) === true) this.queues.add(e.queueId);
-        else remember(this.hiddenQueues, e.queueId);
+        // A shown message's bounce is queued by no session: it is shown (it was added with its bounce).
+        else if (!this.queues.has(e.queueId)) remember(this.hiddenQueues, e.queueId);
         return this.queues.has(e.queueId) ? [e] : [];
       case 'dkim-signed':
         return this.queues.has(e.queueId) ? [e] : [];

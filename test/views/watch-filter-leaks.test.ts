@@ -80,3 +80,17 @@ describe('watch --filter shows nothing of another session', () => {
     }
   });
 });
+
+describe('watch --filter and a shown message\'s bounce', () => {
+  it('shows the bounce\'s own notices: it is queued by no session, yet the shown message\'s', () => {
+    const f = new SessionFilter('curl-pc');
+    const events = emitted([
+      ...student('S1', 'curl-pc', 'QCURL'),
+      { type: 'bounced', queueId: 'QCURL', recipient: 'dave@example.net', reply: '550 no', reason: 'permanent', bounceQueueId: 'QB', notify: 'alice@example.com', stage: 'queue' },
+      { type: 'queued', queueId: 'QB', from: '', recipients: ['alice@example.com'], size: 100, stage: 'queue' },
+      { type: 'notice', level: 'info', message: 'QB: not DKIM-signed: the sender is <>', stage: 'queue' },
+    ]);
+    const shown = events.flatMap((e) => f.push(e));
+    expect(mentions(shown, 'QB').map((e) => e.type)).toEqual(['bounced', 'queued', 'notice']);
+  });
+});
