@@ -5,6 +5,7 @@
  * NDJSON with --json), the same as `serve`.
  */
 import type { CommandModule } from 'yargs';
+import type { ExplainMode } from '../events/types.js';
 import { defaultDataDir } from '../lab/paths.js';
 import { lessonsOption, portOption, remoteBasePortOption } from './options.js';
 
@@ -19,6 +20,7 @@ export interface WatchArgs {
   lessons?: string;
   filter?: string;
   wire: boolean;
+  explain: ExplainMode;
 }
 
 export const watchCommand: CommandModule<object, WatchArgs> = {
@@ -34,6 +36,11 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('color', { type: 'boolean', default: true, describe: 'Colour (also off with NO_COLOR or when not a terminal)' })
       .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the terminal view' })
       .option('wire', { type: 'boolean', default: false, describe: 'Show what travels: each line with its CRLF, each TCP read as it arrived, message octets, where TLS starts' })
+      .option('explain', {
+        choices: ['brief', 'full', 'off'] as const,
+        default: 'brief' as const,
+        describe: 'How much of each explanation: brief (in full the first time a kind of line appears, then its first sentence), full (every time) or off; the x key changes it',
+      })
       .option('filter', {
         type: 'string',
         describe: 'Only these sessions: a session id (S3), a client address or its start (10.0.4.), or part of an EHLO name; comma-separated',
@@ -43,6 +50,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
           return f;
         },
       })
-      .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' }) as never,
+      .option('lessons', { ...lessonsOption, describe: 'Your own lessons folder: its world.yaml and annotations.yaml (the shipped ones for what it lacks)' })
+      .epilog('Keys in the terminal view: t table of sessions · / filter · e expand what a flood summarised · x explanations (brief → off → full) · ? keys · Ctrl+C stops') as never,
   handler: async (argv) => (await import('./handlers/watch.js')).watch(argv),
 };

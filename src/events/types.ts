@@ -125,6 +125,13 @@ export interface WireEvent extends EventBase {
   data?: boolean;
   /** A client command sent before the reply to the previous one arrived (RFC 2920 PIPELINING). */
   pipelined?: boolean;
+  /**
+   * For a client command: how many more command lines the server had already read behind it when it
+   * logged it — a pipelined group, sent in one go, that the server answers one at a time, so the stream
+   * reads C/S/C/S. A view knows from it, at the group's first command, how many replies to hold back to
+   * show the group as it travelled (views/pipeline-groups.ts).
+   */
+  ahead?: number;
   /** For relay sessions. */
   queueId?: string;
 }
@@ -253,6 +260,8 @@ export interface RemoteAcceptedEvent extends EventBase {
   mx: string;
   /** The remote's own queue id. */
   remoteId: string;
+  /** The lab's queue id of the message, as the lab's Received: field names it (absent for the forger's). */
+  queueId?: string;
   from: string;
   recipients: string[];
   size: number;

@@ -32,7 +32,7 @@ export function toTerminalDiagram(t: Transcript, width: number): string {
 }
 
 function draw(t: Transcript, maxLabel: number, paddingX: number): string {
-  const text = renderMermaidASCII(toMermaid(t, { escape: 'raw', maxLabel }), { colorMode: 'none', paddingX });
+  const text = renderMermaidASCII(toMermaid(t, { escape: 'raw', maxLabel, anchorLeadingNotes: true }), { colorMode: 'none', paddingX });
   return text
     .split('\n')
     .map((l) => l.trimEnd())

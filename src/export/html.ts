@@ -54,7 +54,7 @@ code { font: .92rem ui-monospace, SFMono-Regular, Menlo, monospace; white-space:
 <p class="meta">Lab server ${escapeHtml(t.hostname)}, ${escapeHtml(timeSpan(t))} (run ${escapeHtml(t.run)}). <code>C:</code> is the client, <code>S:</code> the server; each explanation is given the first time it applies.</p>
 <figure>
 ${diagramSvg(t)}
-<figcaption class="meta">The session as a sequence diagram.</figcaption>
+<figcaption class="meta">${t.title.startsWith('message ') ? "The message's journey" : 'The session'} as a sequence diagram.</figcaption>
 </figure>
 ${body}
 </body>
@@ -73,10 +73,46 @@ function rowHtml(r: TranscriptRow, named: boolean): string {
   return `<li class="${r.kind}"><span class="time">${r.time.slice(11, 19)}</span>${who}${text}${explain}</li>`;
 }
 
+/**
+ * beautiful-mermaid lays labels out for Inter's widths (about 0.54 em a character). Without its web font
+ * (the page works offline) Inter if installed, else Arial's metric twins; system-ui (DejaVu Sans on many
+ * Linux desktops, ~0.62 em) drew labels past their boxes and past the picture's edges.
+ */
+const FONT = "Inter, 'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', system-ui, sans-serif";
+
 /** The diagram as inline SVG, without the web font beautiful-mermaid imports (the page works offline). */
 function diagramSvg(t: Transcript): string {
-  const svg = renderMermaidSVG(toMermaid(t, { escape: 'raw' }), { font: 'system-ui, sans-serif', fg: '#1f2937', muted: '#374151' });
-  return svg.replace(/@import url\([^)]*\);?/g, '');
+  const svg = renderMermaidSVG(toMermaid(t, { escape: 'raw', anchorLeadingNotes: true }), { font: FONT, fg: '#1f2937', muted: '#374151' });
+  return fitLabels(svg.replace(/@import url\([^)]*\);?/g, ''));
+}
+
+/** Widest a character of any of FONT's fallbacks draws, in em (DejaVu Sans' capitals and digits). */
+const WIDEST_EM = 0.7;
+
+/**
+ * The picture widened to hold every label, whatever font draws it: a label is centred on its arrow or
+ * note, so a long one over the first or last lifeline ran past the viewBox and was cut (a queued note's
+ * "ueued as …", a remote MTA's 220). Measured at WIDEST_EM a character: room to spare, never a cut.
+ */
+function fitLabels(svg: string): string {
+  const box = /viewBox="0 0 ([\d.]+) ([\d.]+)" width="([\d.]+)"/.exec(svg);
+  if (!box) return svg;
+  const width = Number(box[1]);
+  let left = 0;
+  let right = width;
+  for (const m of svg.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)) {
+    const x = Number(/\bx="([-\d.]+)"/.exec(m[1]!)?.[1]);
+    const size = Number(/font-size="([\d.]+)"/.exec(m[1]!)?.[1] ?? 12);
+    if (!Number.isFinite(x)) continue;
+    const w = [...m[2]!.replace(/&[a-z]+;|&#\d+;/g, '_')].length * size * WIDEST_EM;
+    const anchor = /text-anchor="(\w+)"/.exec(m[1]!)?.[1] ?? 'start';
+    const start = anchor === 'middle' ? x - w / 2 : anchor === 'end' ? x - w : x;
+    left = Math.min(left, start - 4);
+    right = Math.max(right, start + w + 4);
+  }
+  if (left === 0 && right === width) return svg;
+  const w = Math.ceil(right - left);
+  return svg.replace(box[0], `viewBox="${Math.floor(left)} 0 ${w} ${box[2]}" width="${w}"`);
 }
 
 function escapeHtml(text: string): string {

@@ -6,6 +6,7 @@
 import type { LabEvent } from '../events/types.js';
 import type { Stage } from '../protocol/stages.js';
 import { describeEvent } from '../views/describe.js';
+import type { WireOrder } from '../views/pipeline-groups.js';
 import type { Transcript } from './select.js';
 
 export interface TranscriptRow {
@@ -28,7 +29,7 @@ export function transcriptSections(t: Transcript): StageSection[] {
   const seen = new Set<string>();
   const sections: StageSection[] = [];
   for (const e of t.events) {
-    const row = rowOf(e, seen);
+    const row = rowOf(e, seen, t.order);
     if (!row) continue;
     const last = sections.at(-1);
     if (last?.stage === row.stage) last.rows.push(row);
@@ -37,9 +38,9 @@ export function transcriptSections(t: Transcript): StageSection[] {
   return sections;
 }
 
-function rowOf(e: LabEvent, seen: Set<string>): TranscriptRow | undefined {
+function rowOf(e: LabEvent, seen: Set<string>, order: WireOrder | undefined): TranscriptRow | undefined {
   if (e.type === 'tutor' || e.type === 'lesson' || e.type === 'listening') return undefined;
-  const text = describeEvent(e);
+  const text = describeEvent(e, { order });
   if (text === undefined) return undefined;
   const explain = e.explain && !seen.has(e.explain) ? e.explain : undefined;
   if (explain) seen.add(explain);

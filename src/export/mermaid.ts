@@ -18,6 +18,13 @@ export interface MermaidOptions {
   escape?: 'mermaid' | 'raw';
   /** Longest label, in characters; a longer one ends in "…". */
   maxLabel?: number;
+  /**
+   * For beautiful-mermaid (the terminal diagram, the HTML page): it draws a note only after a message,
+   * and leaves out one before the first (1.1.3; test/export/leading-note.test.ts says when it stops). A
+   * session's diagram starts with its "connection" stage note, so an arrow for the TCP connection (or
+   * "…" where the selection starts later) goes first for the note to hang from.
+   */
+  anchorLeadingNotes?: boolean;
 }
 
 const CLIENT = 'client';
@@ -25,10 +32,18 @@ const LAB = 'lab';
 
 export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
   const maxLabel = opts.maxLabel ?? 72;
-  const label = (text: string) => {
+  // A mark at the end (a pipelined command's, the command a reply answers) is kept whole: the text is cut.
+  const label = (text: string, mark = '') => {
     const shown = showControls(text);
-    const cut = shown.length > maxLabel ? `${shown.slice(0, Math.max(1, maxLabel - 1))}…` : shown;
-    return opts.escape === 'raw' ? cut : escapeMermaid(cut);
+    const room = maxLabel - mark.length;
+    const cut = shown.length > room ? `${shown.slice(0, Math.max(1, room - 1))}…` : shown;
+    return opts.escape === 'raw' ? cut + mark : escapeMermaid(cut + mark);
+  };
+  // A pipelined group is drawn as it travelled (select.ts): its commands' arrows, then its replies'.
+  const pipelined = (e: LabEvent) => (e.type === 'wire' && e.pipelined) || t.order?.pipelined(e) === true;
+  const answers = (e: LabEvent) => {
+    const verb = t.order?.answers(e);
+    return verb ? ` (← ${verb})` : '';
   };
   const remotes = remoteParticipants(t.events);
   const clientOpen = t.events.find((e) => e.type === 'session-open' && e.leg === 'inbound');
@@ -50,11 +65,11 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
     data = undefined;
   };
   // A multi-line reply is one arrow: its first line and how many follow.
-  let reply: { from: string; to: string; lines: string[] } | undefined;
+  let reply: { from: string; to: string; lines: string[]; mark: string } | undefined;
   const flushReply = () => {
     if (!reply) return;
     const more = reply.lines.length > 1 ? ` (+${reply.lines.length - 1} lines)` : '';
-    out.push(`  ${reply.from}-->>${reply.to}: ${label(reply.lines[0]!)}${more}`);
+    out.push(`  ${reply.from}-->>${reply.to}: ${label(reply.lines[0]!, reply.mark)}${more}`);
     reply = undefined;
   };
 
@@ -72,9 +87,9 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
       if (e.data) {
         data ??= { from: client, to: server, lines: [] };
         data.lines.push(e.line);
-      } else if (e.direction === 'client') out.push(`  ${client}->>${server}: ${label(e.line)}`);
+      } else if (e.direction === 'client') out.push(`  ${client}->>${server}: ${label(e.line, pipelined(e) ? ' ⇉ pipelined' : '')}`);
       else {
-        reply ??= { from: server, to: client, lines: [] };
+        reply ??= { from: server, to: client, lines: [], mark: answers(e) };
         reply.lines.push(e.line);
         if (isLastLineOfReply(e)) flushReply();
       }
@@ -86,7 +101,22 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
   }
   flushData();
   flushReply();
+  if (opts.anchorLeadingNotes) anchorLeadingNotes(out, t.events[0]?.type === 'session-open');
   return out.join('\n') + '\n';
+}
+
+const NOTE = /^ {2}Note over (\w+)(?:,(\w+))?:/;
+const ARROW = /^ {2}\w+-{1,2}>>\w+:/;
+
+/** An arrow before notes that come before any message (see MermaidOptions.anchorLeadingNotes). */
+function anchorLeadingNotes(out: string[], opened: boolean): void {
+  const first = out.findIndex((l) => NOTE.test(l) || ARROW.test(l));
+  const note = first >= 0 ? NOTE.exec(out[first]!) : null;
+  if (!note) return;
+  const [, from, to] = note;
+  const other = from === LAB ? CLIENT : LAB;
+  if (!to && !out.some((l) => l.startsWith(`  participant ${other} `))) return;
+  out.splice(first, 0, `  ${from}->>${to ?? other}: ${opened ? 'TCP connection' : '…'}`);
 }
 
 function isLastLineOfReply(e: WireEvent): boolean {

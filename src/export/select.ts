@@ -6,6 +6,7 @@
  */
 import type { LabEvent } from '../events/types.js';
 import type { LoggedRun } from '../events/event-log.js';
+import { inWireOrder, type WireOrder } from '../views/pipeline-groups.js';
 
 export type Selector = { session: string } | { message: string } | { last: true };
 
@@ -14,7 +15,10 @@ export interface TimeRange {
   until?: string;
 }
 
-/** What the formats draw: the events in seq order and a title saying what they are. */
+/**
+ * What the formats draw: the events in the order they travelled (seq order, but for a pipelined
+ * group's commands, which come before its replies: pipeline-groups.ts) and a title saying what they are.
+ */
 export interface Transcript {
   title: string;
   /** The run they come from (`<start>-<pid>`), for the reader who wants to find it again. */
@@ -22,6 +26,8 @@ export interface Transcript {
   /** The lab server's name (mx.example.com unless a world says otherwise). */
   hostname: string;
   events: LabEvent[];
+  /** The marks of pipelined groups: which commands went ahead of a reply, which command a reply answers. */
+  order?: WireOrder;
 }
 
 export class SelectionError extends Error {}
@@ -62,7 +68,7 @@ interface Found {
 const ranged = (range: TimeRange) => range.since !== undefined || range.until !== undefined;
 
 function transcriptOf(found: Found, events: LabEvent[]): Transcript {
-  return { title: found.title, run: found.run.run, hostname: hostnameOf(found.run.events), events };
+  return { title: found.title, run: found.run.run, hostname: hostnameOf(found.run.events), ...inWireOrder(events) };
 }
 
 /** "run 20261205T190609428Z-2089 (19:06:12–19:06:14 UTC)": where a selection lies, to narrow a range by. */

@@ -70,7 +70,10 @@ export class InboundTranscript {
       const stage = c.stage;
       // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
       // went out. The first command answers the greeting, so it is never counted (that is early talking).
-      const pipelined = !c.data && !inData && this.countCommand(s);
+      const command = !c.data && !inData;
+      const pipelined = command && this.countCommand(s);
+      // Lines already read behind this command (its pipelined group's rest): counted on arrival too.
+      const ahead = command ? (s.parser?.__linesIn ?? 0) - s.commands : 0;
       if (omittedOctets > 0) {
         event = { type: 'wire', session: s.id, leg, direction, line: shownLine, omittedOctets, stage };
         if (c.data) event.data = true;
@@ -81,6 +84,8 @@ export class InboundTranscript {
       } else if (c.data) event = { type: 'wire', session: s.id, leg, direction, line: shownLine, stage, data: true, seq: undefined, time: undefined };
       else if (pipelined) event = { type: 'wire', session: s.id, leg, direction, line: shownLine, stage, verb: c.verb, pipelined: true, seq: undefined, time: undefined };
       else event = { type: 'wire', session: s.id, leg, direction, line: shownLine, stage, verb: c.verb, seq: undefined, time: undefined };
+      // Only in a pipelined group: a field of its own after the literal costs nothing elsewhere.
+      if (ahead > 0) event.ahead = ahead;
     } else {
       const c = classifyServerLine(state, shownLine);
       const reply = parseReplyLine(shownLine);

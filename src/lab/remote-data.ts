@@ -85,8 +85,11 @@ export function receiveData(
       `Received: from ${session.hostNameAppearsAs ?? 'unknown'} (${tcpInfo(session.remoteAddress, session.clientHostname)})\r\n` +
       `\tby ${mta.mxHost} (smtp-lab remote MTA) with ESMTP id ${id}\r\n` +
       `\tfor <${rcpts.length === 1 ? rcpts[0] : rcpts.join('>, <')}>; ${rfc5322Now()}\r\n`;
+    // The lab's queue id, read from its Received: field as a postmaster traces a message: which of the
+    // lab's messages this is (a view filtered to one student's shows only theirs).
+    const queueId = labQueueId(content, mta.world.hostname);
     const accepted = (size: number) => {
-      mta.bus?.emit({ type: 'remote-accepted', stage: 'queue', mx: mta.mxHost, remoteId: id, from, recipients: rcpts, size });
+      mta.bus?.emit({ type: 'remote-accepted', stage: 'queue', mx: mta.mxHost, remoteId: id, from, recipients: rcpts, size, ...(queueId ? { queueId } : {}) });
       cb(null, `2.0.0 Ok: queued as ${id}`);
     };
     const notStored = (why: string) => {
@@ -114,7 +117,7 @@ export function receiveData(
           helo: session.hostNameAppearsAs ?? '',
           sender: from,
           mta: mta.mxHost,
-          queueId: labQueueId(content, mta.world.hostname),
+          queueId,
           forged: session.remoteAddress === mta.world.forger.address,
         },
         { received, from, deliveries },

@@ -5,10 +5,13 @@
  */
 import type { LabEvent } from '../events/types.js';
 import { showControls } from '../protocol/controls.js';
+import type { WireOrder } from './pipeline-groups.js';
 
 export interface DescribeOptions {
   /** Under a message's header: the queue id is said there, not on every line. */
   grouped?: boolean;
+  /** The marks of pipelined groups (pipeline-groups.ts): a relay leg's, and whom a reply answers. */
+  order?: WireOrder;
 }
 
 /**
@@ -35,7 +38,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'session-close':
       return `session closed (${e.reason})`;
     case 'wire':
-      return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.line)}${e.pipelined ? '   (pipelined: sent before the previous reply)' : ''}`;
+      return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.line)}${groupMark(e, opts.order)}`;
     case 'queued':
       return `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${sizes(e)})`;
     case 'mx-lookup':
@@ -83,6 +86,13 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
   }
 }
 
+/** What a line of a pipelined group says of it: sent ahead of a reply, or the command a reply answers. */
+export function groupMark(e: LabEvent, order: WireOrder | undefined): string {
+  if (e.type === 'wire' && (e.pipelined || order?.pipelined(e))) return '   (pipelined: sent before the previous reply)';
+  const answers = order?.answers(e);
+  return answers ? `   (reply to ${answers})` : '';
+}
+
 /**
  * The message the client sent, what it declared, what the lab stored (the lab's own Received: field is
  * the difference). Counted as RFC 1870 §5 defines message size: CRLFs in, stuffed dots and the final dot out, so
@@ -91,7 +101,15 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
 function sizes(e: Extract<LabEvent, { type: 'queued' }>): string {
   if (e.received === undefined) return `${e.size} octets`;
   const declared = e.declaredSize !== undefined ? ` (declared ${e.declaredSize})` : '';
-  return `a ${e.received}-octet message${declared}, ${e.size} stored with the lab's Received:`;
+  return `${article(e.received)} ${e.received}-octet message${declared}, ${e.size} stored with the lab's Received:`;
+}
+
+/** "an" before a number read aloud from a vowel: eight…, eleven, eighteen (81, 8,000, 11,000, 18,000,000). */
+function article(n: number): string {
+  const digits = String(n);
+  // The group read first: 18 of 18,000, 8 of 8,000, 800 of 800,000.
+  const lead = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  return lead.startsWith('8') || lead === '11' || lead === '18' ? 'an' : 'a';
 }
 
 /** A base64 run this long is a key (a DKIM record's p=): its ends say which, its middle nothing. */

@@ -139,7 +139,7 @@ export function attachPlainTutor(tutor: Tutor, c: ChalkInstance, out: NodeJS.Wri
       explains.observe(e);
       laterLessons.observe(e);
       wire.observe(e);
-      const answers = e.type === 'wire' && groups.wasRegrouped(e) ? e.replyTo : undefined;
+      const answers = groups.answers(e);
       const echoed = e.type === 'tutor' && e.says === 'echo' && opts.echo ? opts.echo(e.text) : undefined;
       const line = echoed ?? formatTranscriptEvent(c, e, learner, { echo: opts.echoCommands !== false, render: opts.render, explain, wire, ...(answers ? { answers } : {}) });
       if (line !== undefined) out.write(`${line}\n${opts.present ? '\n' : ''}`);

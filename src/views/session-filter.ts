@@ -8,6 +8,7 @@
  * filtered session still starts at its 220. Pure: the plain view and the TUI both use it.
  */
 import type { LabEvent } from '../events/types.js';
+import { remember } from './tui/transcript-groups.js';
 
 // Events held per undecided session: a client that never says EHLO cannot grow this without bound.
 const HOLD_MAX = 50;
@@ -20,7 +21,11 @@ export class SessionFilter {
   private readonly ehlo = new Map<string, string>();
   /** Queue ids whose inbound session is shown (and their bounces): their queue events and relay legs follow. */
   private readonly queues = new Set<string>();
+  /** Queue ids of sessions not shown (the last 10,000): a notice that names one (not DKIM-signed: …) is theirs. */
+  private readonly hiddenQueues = new Set<string>();
   private readonly relays = new Set<string>();
+  /** Clients' sessions let through since the terms were set (the footer's "N shown"). */
+  private readonly passed = new Set<string>();
 
   constructor(filter = '') {
     this.set(filter);
@@ -33,6 +38,12 @@ export class SessionFilter {
       .map((t) => t.trim().toLowerCase())
       .filter((t) => t !== '');
     this.held.clear();
+    this.passed.clear();
+  }
+
+  /** How many clients' sessions the terms have let through since they were set. */
+  get shown(): number {
+    return this.passed.size;
   }
 
   get text(): string {
@@ -68,10 +79,27 @@ export class SessionFilter {
       case 'session-close':
         if (e.leg === 'inbound') return this.bySession(e.session, e);
         if (e.type === 'session-open' && e.queueId && this.queues.has(e.queueId)) this.relays.add(e.session);
+        // A relay session carries a message after another (RFC 5321 §4.5.4.1): each transaction's
+        // lines name their own message, and only a shown message's are shown.
+        if (e.type === 'wire' && e.queueId) return this.queues.has(e.queueId) ? [e] : [];
         return this.relays.has(e.session) ? [e] : [];
       case 'queued':
         if (e.session !== undefined && this.verdict(e.session) === true) this.queues.add(e.queueId);
+        // A shown message's bounce is queued by no session: it is shown (it was added with its bounce).
+        else if (!this.queues.has(e.queueId)) remember(this.hiddenQueues, e.queueId);
         return this.queues.has(e.queueId) ? [e] : [];
+      case 'dkim-signed':
+        return this.queues.has(e.queueId) ? [e] : [];
+      case 'dns-lookup':
+      case 'auth-results':
+      case 'remote-accepted':
+        // A message's checks and its storing at the next hop; the forger's (no queue id of the lab's) is no student's.
+        return e.queueId !== undefined && this.queues.has(e.queueId) ? [e] : [];
+      case 'tls':
+      case 'tcp-read':
+        return this.bySession(e.session, e);
+      case 'fault':
+        return e.session === undefined ? [e] : this.bySession(e.session, e);
       case 'mx-lookup':
       case 'delivered':
       case 'deferred':
@@ -80,8 +108,12 @@ export class SessionFilter {
         return this.queues.has(e.queueId) ? [e] : [];
       case 'relay-denied':
         return this.bySession(e.session, e);
-      case 'notice':
-        return e.session === undefined ? [e] : this.bySession(e.session, e);
+      case 'notice': {
+        if (e.session !== undefined) return this.bySession(e.session, e);
+        // About a message of a session not shown ("MXA…: not DKIM-signed: …").
+        const about = /^(\S+): /.exec(e.message)?.[1];
+        return about !== undefined && this.hiddenQueues.has(about) ? [] : [e];
+      }
       default:
         return [e];
     }
@@ -91,6 +123,7 @@ export class SessionFilter {
   private bySession(session: string, e: LabEvent): LabEvent[] {
     const v = this.verdict(session);
     if (v === true) {
+      remember(this.passed, session);
       const out = this.held.get(session) ?? [];
       this.held.delete(session);
       out.push(e);

@@ -33,11 +33,23 @@ export class WireView {
     if (e.direction === 'client' && !e.data && /^STARTTLS\s*$/i.test(e.line)) this.starting.add(e.session);
   }
 
-  /** A wire line as sent: its CRLF shown, a stuffed dot pointed out. */
+  /** A wire line as sent, its CRLF shown, and a stuffed dot pointed out after it (one line: the plain views). */
   line(e: WireEvent): string {
-    const text = `${showControls(e.line)}\\r\\n`;
-    if (e.data && e.line.startsWith('..')) return `${text}   (dot-stuffed: sent with an extra ".", which the server removes)`;
-    return text;
+    const note = this.stuffed(e);
+    return note ? `${this.sent(e)}   (${note})` : this.sent(e);
+  }
+
+  /** A wire line as sent: its CRLF shown. */
+  sent(e: WireEvent): string {
+    return `${showControls(e.line)}\\r\\n`;
+  }
+
+  /**
+   * A stuffed dot pointed out. The terminal UI draws it as a note row of its own: inside a message line
+   * it went on under the line's ┆ at 80 columns, and read as the message's own text.
+   */
+  stuffed(e: WireEvent): string | undefined {
+    return e.data && e.line.startsWith('..') ? 'dot-stuffed: sent with an extra ".", which the server removes' : undefined;
   }
 
   /** What the wire view says after this event: the message's size at its dot, TLS starting after its 220. */

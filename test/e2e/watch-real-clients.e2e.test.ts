@@ -44,6 +44,38 @@ const session = (ehlo: string, from: string, middle: Want): Want => [
   ['termination', /^S: 221 2\.0\.0 Bye$/],
 ];
 
+/**
+ * Postfix pipelines MAIL, RCPT and DATA (RFC 2920): the group is shown as it travelled, its three
+ * commands and then their three replies.
+ */
+const pipelined = (ehlo: string, from: string, to: RegExp, replies: RegExp[], after: Want): Want => [
+  ['connection', /^S: 220 mx\.example\.com /],
+  ['handshake', new RegExp(`^C: EHLO ${ehlo.replace(/\./g, '\\.')}$`, 'i')],
+  ['handshake', /^S: 250 SIZE \d+$/],
+  ['transmission', new RegExp(`^C: MAIL FROM:<${from.replace(/\./g, '\\.')}>`, 'i')],
+  ['transmission', to],
+  ['transmission', /^C: DATA$/],
+  ['transmission', /^S: 250 2\.1\.0 /],
+  ...replies.map((re): [string, RegExp] => ['transmission', re]),
+  ...after,
+];
+
+const postfixDelivered = (from: string, to: string): Want =>
+  pipelined('postfix.class', from, new RegExp(`^C: RCPT TO:<${to.replace(/\./g, '\\.')}>`, 'i'), [/^S: 250 2\.1\.5 /, /^S: 354 /], [
+    ['transmission', /^C: \.$/],
+    ['transmission', /^S: 250 2\.6\.0 Ok: queued as \w+$/],
+    ['termination', /^C: QUIT$/i],
+    ['termination', /^S: 221 2\.0\.0 Bye$/],
+  ]);
+
+// The refused RCPT makes DATA fail; then RSET and QUIT, another group, and their two replies.
+const postfixRefused: Want = pipelined('postfix.class', 'alice@example.com', /^C: RCPT TO:<nobody@example\.com>/, [/^S: 550 5\.1\.1 <nobody@example\.com>: Recipient address rejected/, /^S: 503 /], [
+  ['transmission', /^C: RSET$/],
+  ['termination', /^C: QUIT$/i],
+  ['transmission', /^S: 250 2\.0\.0 /],
+  ['termination', /^S: 221 2\.0\.0 Bye$/],
+]);
+
 const delivered = (to: string): Want => [
   ['transmission', new RegExp(`^C: RCPT TO:<${to.replace(/\./g, '\\.')}>`, 'i')],
   ['transmission', /^S: 250 2\.1\.5 /],
@@ -53,20 +85,11 @@ const delivered = (to: string): Want => [
   ['transmission', /^S: 250 2\.6\.0 Ok: queued as \w+$/],
 ];
 
-// Postfix pipelines RCPT and DATA (RFC 2920); the refused RCPT makes DATA fail, then RSET and QUIT.
-const refused: Want = [
-  ['transmission', /^C: RCPT TO:<nobody@example\.com>/],
-  ['transmission', /^S: 550 5\.1\.1 <nobody@example\.com>: Recipient address rejected/],
-  ['transmission', /^C: DATA$/],
-  ['transmission', /^S: 503 /],
-  ['transmission', /^C: RSET$/],
-  ['transmission', /^S: 250 2\.0\.0 /],
-];
 
 const CLIENTS: { name: string; want: Want }[] = [
-  { name: 'Postfix (delivered)', want: session('postfix.class', 'alice@example.com', delivered('bob@example.com')) },
-  { name: 'Postfix (refused recipient)', want: session('postfix.class', 'alice@example.com', refused) },
-  { name: "Postfix's bounce", want: session('postfix.class', '', delivered('alice@example.com')) },
+  { name: 'Postfix (delivered)', want: postfixDelivered('alice@example.com', 'bob@example.com') },
+  { name: 'Postfix (refused recipient)', want: postfixRefused },
+  { name: "Postfix's bounce", want: postfixDelivered('', 'alice@example.com') },
   { name: 'swaks', want: session('swaks.class', 'dave@example.com', delivered('bob@example.com')) },
   { name: 'curl', want: session('curl.class', 'erin@example.com', delivered('bob@example.com')) },
   { name: 'smtplib', want: session('python.class', 'frank@example.com', delivered('bob@example.com')) },

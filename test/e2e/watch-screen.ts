@@ -60,9 +60,9 @@ export function sessionsOnScreen(text: string): ScreenSessions {
   return { rows };
 }
 
-/** A session's protocol rows: C:/S: lines without body lines, a `⇉ pipelined` mark taken off. */
+/** A session's protocol rows: C:/S: lines without body lines, a group's marks (`⇉ pipelined`, `← MAIL`) taken off. */
 export function protocolRows(rows: Row[]): Row[] {
-  return rows.filter((r) => /^[CS]: /.test(r.text) && !r.text.startsWith('C: │')).map((r) => ({ ...r, text: r.text.replace(/ ⇉ pipelined$/, '') }));
+  return rows.filter((r) => /^[CS]: /.test(r.text) && !r.text.startsWith('C: │')).map((r) => ({ ...r, text: r.text.replace(/ (⇉ pipelined|← [A-Z.]+)$/, '') }));
 }
 
 /** The session whose rows satisfy `pred`; fails with every session's first rows when none or several do. */

@@ -30,7 +30,16 @@ describe('watch --wire', () => {
       await w.waitFor((o) => o.includes('session closed'));
       const out = w.output();
       expect(out).toMatch(/C: EHLO wire\.test\\r\\n$/m);
-      expect(out).toMatch(/S: 250 2\.1\.0 .*\\r\\n$/m);
+      // The batch as it travelled: its three commands, then the replies, each naming its command.
+      const group = out.split('\n').filter((l) => /\] (C|S): (MAIL|RCPT|DATA|250 2\.1|354)/.test(l)).map((l) => l.replace(/^.*\] /, ''));
+      expect(group).toEqual([
+        'C: MAIL FROM:<a@example.com>\\r\\n',
+        'C: RCPT TO:<bob@example.com>\\r\\n   (pipelined: sent before the previous reply)',
+        'C: DATA\\r\\n   (pipelined: sent before the previous reply)',
+        'S: 250 2.1.0 Accepted\\r\\n   (reply to MAIL)',
+        'S: 250 2.1.5 Accepted\\r\\n   (reply to RCPT)',
+        'S: 354 End data with <CR><LF>.<CR><LF>\\r\\n   (reply to DATA)',
+      ]);
       expect(out).toContain(`⇢ one TCP read: ${Buffer.byteLength(batch)} octets, 3 lines together: MAIL`);
       expect(out).toMatch(/⇢ one TCP read: \d+ octets, 3 lines together: MAIL FROM:<a@example\.com>\\r\\nRCPT TO:<bob@example\.com>\\r\\nDATA\\r\\n$/m);
       expect(out).toMatch(/C: \.\.a line that starts with a dot\\r\\n {3}\(dot-stuffed: sent with an extra "\.", which the server removes\)$/m);

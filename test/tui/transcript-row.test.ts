@@ -100,3 +100,45 @@ describe('a listing at 80 columns', () => {
     expect(remotes!.join(' ')).not.toContain('\u00a0');
   });
 });
+
+describe('a tab in a line (the lab\'s Received: folds with one)', () => {
+  // An instructor's trial at 80 columns: the wrapper counted the tab as no column and the terminal
+  // expanded it to eight, so the relay leg's Received: line ran past the edge and the terminal broke it.
+  it('takes the columns the terminal gives it, to the next stop of 8 from the line\'s start, and fits the width', () => {
+    const model = createModel('watch');
+    const line = '\tby mx.example.com (smtp-lab) with ESMTP id MXARMOPVA311004';
+    const { rows } = applyEvents(
+      model,
+      events([
+        { type: 'session-open', session: 'R1', leg: 'relay', remoteAddress: '127.0.0.1', remotePort: 2610, queueId: 'Q1', mx: 'mx.example.net', stage: 'queue' },
+        { type: 'wire', session: 'R1', leg: 'relay', queueId: 'Q1', direction: 'client', line, data: true, stage: 'queue' },
+        { type: 'wire', session: 'R1', leg: 'relay', queueId: 'Q1', direction: 'client', line: 'X-Tab:\tvalue', data: true, stage: 'queue' },
+      ]),
+    );
+    const wires = rows.filter((r) => r.kind === 'wire');
+    const [received, xtab] = wires.map((r) => rowLines(r, 80, resolveTheme({ color: false })).map((l) => l.map((s) => s.text).join('')));
+    for (const l of [...received!, ...xtab!]) {
+      expect(l).not.toContain('\t');
+      expect(l.length).toBeLessThanOrEqual(80);
+    }
+    expect(received![0]).toMatch(/C: │ {9}by mx\.example\.com/);
+    expect(xtab![0]).toMatch(/C: │ X-Tab: {2}value$/);
+  });
+});
+
+describe('the wire view\'s note on a stuffed dot, at 80 columns', () => {
+  // An instructor's trial: "(dot-stuffed: sent wit" / "h an extra "."" went on under the message line's
+  // ┆, cut mid-word, so it read as message data.
+  it('is a note of its own under the line, broken between words, never under the message line\'s ┆', () => {
+    const model = createModel('watch');
+    model.wire.on = true;
+    const { rows } = applyEvents(
+      model,
+      events([{ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: '..a line that starts with a dot, long enough to wrap', data: true, stage: 'transmission' }]),
+    );
+    const lines = rows.filter((r) => r.kind !== 'header').flatMap((r) => rowLines(r, 80, resolveTheme({ color: false })).map((l) => l.map((s) => s.text).join('').trimEnd()));
+    expect(lines.filter((l) => l.includes('┆')).join('\n')).not.toMatch(/dot-stuffed|removes/);
+    const note = lines.slice(lines.findIndex((l) => l.includes('dot-stuffed'))).join(' ').replace(/\s+/g, ' ');
+    expect(note).toContain('dot-stuffed: sent with an extra ".", which the server removes');
+  });
+});

@@ -142,3 +142,81 @@ describe('WatchApp counts the class, not the lab', () => {
     }
   });
 });
+
+describe('WatchApp with a filter counts the class and says what it shows', () => {
+  // An instructor's trial: filtered to one of four clients, the footer said "5 seen · delivered 5" with
+  // 8 sessions and 8 deliveries — all it counted before the filter, then only the matches — and not
+  // that a filter was on.
+  it('"N seen" and the deliveries are the whole class\'s; the filter and how many sessions it shows are said', async () => {
+    const bus = new EventBus();
+    const r = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} filter="bob" />));
+    await until(r.lastFrame, (t) => t.includes('filter bob'));
+    const student = (id: string, ehlo: string, queueId: string) => {
+      bus.emit({ type: 'session-open', session: id, leg: 'inbound', remoteAddress: '10.0.0.1', remotePort: 4000, stage: 'connection' });
+      bus.emit({ type: 'wire', session: id, leg: 'inbound', direction: 'client', line: `EHLO ${ehlo}`, stage: 'handshake' });
+      bus.emit({ type: 'queued', queueId, session: id, from: 'a@example.com', recipients: ['bob@example.com'], size: 10, stage: 'queue' });
+      bus.emit({ type: 'delivered', queueId, recipient: 'bob@example.com', via: 'local', stage: 'queue' });
+      bus.emit({ type: 'session-close', session: id, leg: 'inbound', reason: 'quit', stage: 'termination' });
+    };
+    student('S1', 'alice.class', 'Q1');
+    student('S2', 'bob.class', 'Q2');
+    student('S3', 'carol.class', 'Q3');
+    const status = plain(await until(r.lastFrame, (t) => /3 seen/.test(t)));
+    expect(status).toMatch(/3 seen · filter bob: 1 shown · 0 sessions open · this run: in queue 0 · delivered 3/);
+  });
+});
+
+describe('WatchApp on a projector: explanations once, and keys that can be found', () => {
+  const session = (bus: EventBus, id: string) => {
+    bus.emit({ type: 'session-open', session: id, leg: 'inbound', remoteAddress: '10.0.0.1', remotePort: 4000, stage: 'connection' });
+    bus.emit({ type: 'wire', session: id, leg: 'inbound', direction: 'client', line: 'NOOP', verb: 'NOOP', stage: 'handshake', explain: `NOOP does nothing. It keeps the session alive ${id}.`, explainKey: 'commands/NOOP' });
+  };
+
+  // An instructor's trial: four clients at once were 662 lines at 80×24, each session every explanation in full.
+  it('explains a kind of line in full the first time, then in its first sentence; x turns them off, then full', async () => {
+    const bus = new EventBus();
+    const r = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} />));
+    await until(r.lastFrame, (t) => t.includes('? keys'));
+    session(bus, 'S1');
+    await until(written(r), (t) => t.includes('It keeps the session alive S1.'));
+    session(bus, 'S2');
+    const brief = await until(written(r), (t) => /session S2/.test(t) && /C: NOOP[\s\S]*C: NOOP[\s\S]*NOOP does nothing\. …/.test(plain(t)));
+    expect(plain(brief)).not.toContain('alive S2');
+    r.stdin.write('x');
+    await until(r.lastFrame, (t) => t.includes('explanations: none'));
+    const from = r.frames.length;
+    session(bus, 'S3');
+    await until(() => r.frames.slice(from).join(''), (t) => t.includes('session S3'));
+    await tick(50);
+    expect(plain(r.frames.slice(from).join(''))).not.toContain('NOOP does nothing');
+    r.stdin.write('x');
+    await until(r.lastFrame, (t) => t.includes('explanations: in full, every time'));
+    session(bus, 'S4');
+    await until(written(r), (t) => t.includes('It keeps the session alive S4.'));
+  });
+
+  it('e with nothing summarised says so; ? lists the keys', async () => {
+    const bus = new EventBus();
+    const r = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} />));
+    await until(r.lastFrame, (t) => t.includes('? keys'));
+    r.stdin.write('e');
+    await until(r.lastFrame, (t) => t.includes('nothing to expand'));
+    r.stdin.write('?');
+    const keys = plain(await until(r.lastFrame, (t) => t.includes('Ctrl+C stop the lab')));
+    for (const key of ['t      the table', '/      a filter', 'e      the message lines', 'x      explanations', '?      these keys']) expect(keys).toContain(key);
+  });
+
+  // At 80 columns the footer showed only "t table", and after a deferral and a bounce not even that.
+  it('the footer keeps "? keys" at 80 columns, after a deferral and a bounce too', async () => {
+    const bus = new EventBus();
+    const r = render(themed(<WatchApp bus={bus} address="127.0.0.1:2525" frameMs={10} />));
+    Object.defineProperty(r.stdout, 'columns', { value: 80, configurable: true });
+    r.stdout.emit('resize');
+    bus.emit({ type: 'queued', queueId: 'Q1', session: 'S1', from: 'a@example.com', recipients: ['d@example.org', 'x@down.example'], size: 10, stage: 'queue' });
+    bus.emit({ type: 'deferred', queueId: 'Q1', recipient: 'd@example.org', reply: '451 4.7.1 greylisted', attempt: 1, nextAttempt: new Date().toISOString(), stage: 'queue' });
+    bus.emit({ type: 'bounced', queueId: 'Q1', recipient: 'x@down.example', reply: '550 no', reason: 'permanent', stage: 'queue' });
+    const frame = plain(await until(r.lastFrame, (t) => t.includes('bounced 1')));
+    const footer = frame.split('\n').find((l) => l.includes('bounced 1'))!;
+    expect(footer).toMatch(/! deferred 1 · ✗ bounced 1 · \? keys$/);
+  });
+});

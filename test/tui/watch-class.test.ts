@@ -79,13 +79,14 @@ describe('watch with a class of 30', () => {
     const texts = rows.map((r) => (r.kind === 'wire' ? r.line : r.kind === 'summary' ? r.text : ''));
     expect(rows.filter((r) => r.kind === 'wire' && r.data)).toHaveLength(FLOOD_BODY_LINES_PER_SECOND);
     const summary = texts.findIndex((t) => t.startsWith('⋯'));
-    expect(texts[summary]).toBe(`⋯ 100 body lines of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second; e shows them)`);
+    // Counted are the message's lines, its header's too: "body lines" said less than it counted.
+    expect(texts[summary]).toBe(`⋯ 100 lines of this message (header and body) not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} message lines a second; e shows them)`);
     expect(texts[summary + 1]).toBe('.');
     expect(texts).toContain('250 2.0.0 Ok: queued as Q1x0');
     expect(texts).toContain('221 Bye');
     // The expand key brings them back, in order.
     const more = expandLastSummary(model);
-    expect(more[0]).toMatchObject({ kind: 'header', text: 'session S1 · the body lines a flood left out' });
+    expect(more[0]).toMatchObject({ kind: 'header', text: 'session S1 · the message lines a flood left out' });
     expect(more.slice(1).map((r) => (r.kind === 'wire' ? r.line : ''))).toEqual(Array.from({ length: 100 }, (_, i) => `body 1.0.${FLOOD_BODY_LINES_PER_SECOND + i}`));
     expect(expandLastSummary(model)).toEqual([]);
   });
@@ -149,7 +150,8 @@ describe('the wire view in the transcript model', () => {
     expect(texts).toContain('⇢ one TCP read: 10 octets, 1 line: STARTTLS\\r\\n');
     expect(texts).toContain('STARTTLS\\r\\n');
     expect(texts).toContain('🔒 TLS starts here: from now on every byte travels encrypted (shown decrypted)');
-    expect(texts).toContain('..x\\r\\n   (dot-stuffed: sent with an extra ".", which the server removes)');
+    // The note is a row of its own: inside the message line it read as the message's own text.
+    expect(texts.slice(texts.indexOf('..x\\r\\n'), texts.indexOf('..x\\r\\n') + 2)).toEqual(['..x\\r\\n', 'dot-stuffed: sent with an extra ".", which the server removes']);
     expect(texts.some((t) => t.startsWith('message: 5 octets'))).toBe(true);
     expect(texts.at(-1)).toBe('QUIT');
   });

@@ -11,6 +11,12 @@ describe('describeEvent', () => {
     expect(describeEvent(e)).toBe("queued as Q1: a@example.com → bob@example.com (a 511-octet message (declared 400), 676 stored with the lab's Received:)");
   });
 
+  it('a size is read aloud with its article: an 81-octet, an 8-, an 11-, an 18,000-octet message; a 1-, a 100-octet one', () => {
+    const said = (received: number) => /\((an?) \d+-octet message/.exec(describeEvent({ ...base, type: 'queued', queueId: 'Q1', from: '', recipients: ['b@example.com'], size: 1, received })!)?.[1];
+    for (const n of [8, 11, 18, 80, 81, 89, 800, 8_000, 11_000, 18_000, 80_000, 800_000, 8_000_000, 11_000_000]) expect(said(n), String(n)).toBe('an');
+    for (const n of [1, 7, 10, 12, 19, 100, 180, 1_100, 1_800, 110_000, 180_000, 9_000]) expect(said(n), String(n)).toBe('a');
+  });
+
   it('a give-up says the retry schedule ran out and after how many attempts', () => {
     const e: LabEvent = {
       ...base,

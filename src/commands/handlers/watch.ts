@@ -11,6 +11,7 @@ import { holdHeapFlags } from '../heap.js';
 import { canUseInk } from '../../views/choose.js';
 import { SessionFilter } from '../../views/session-filter.js';
 import { WireView } from '../../views/wire-view.js';
+import { ExplainMemory } from '../../views/explain-memory.js';
 import { SessionTable, sessionTableLines } from '../../views/session-table.js';
 import { columnsOf } from '../../views/wrap.js';
 import { lessonsFolder } from '../../data/lessons-folder.js';
@@ -35,7 +36,7 @@ export async function watch(argv: ArgumentsCamelCase<WatchArgs>): Promise<void> 
     bus.subscribe((e) => {
       for (const shown of filter.push(e)) table.observe(shown);
     });
-    attachPlain(bus, makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env }), ctx.stdout, { filter: new SessionFilter(argv.filter ?? ''), wire: new WireView(argv.wire) });
+    attachPlain(bus, makeChalk({ color: argv.color, stream: ctx.stdout, env: ctx.env }), ctx.stdout, { filter: new SessionFilter(argv.filter ?? ''), wire: new WireView(argv.wire), explains: new ExplainMemory(argv.explain) });
   }
   // The plain view's signal handling starts before the lab does: the listening line comes out before
   // startLab returns, and a signal right after it must stop the lab gracefully.
@@ -52,7 +53,7 @@ export async function watch(argv: ArgumentsCamelCase<WatchArgs>): Promise<void> 
       process.once('SIGTERM', onSignal);
       process.once('SIGHUP', onSignal);
       try {
-        await runInkWatch(bus, { present: argv.present, color: argv.color, address: `${lab.host}:${lab.port}`, signal: stop.signal, filter: argv.filter, wire: argv.wire });
+        await runInkWatch(bus, { present: argv.present, color: argv.color, address: `${lab.host}:${lab.port}`, signal: stop.signal, filter: argv.filter, wire: argv.wire, explain: argv.explain });
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGHUP', onSignal);

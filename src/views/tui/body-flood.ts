@@ -1,5 +1,5 @@
 /**
- * Watch's one summary: message body lines in a flood. A classroom's sessions are the lesson, so watch
+ * Watch's one summary: message lines (header and body: the lines between 354 and the dot) in a flood. A classroom's sessions are the lesson, so watch
  * draws every protocol line; only body lines beyond FLOOD_BODY_LINES_PER_SECOND (a load generator, not
  * a class) are counted instead of drawn, one summary row per message body, where the body was. The
  * last few flooded bodies are kept (bounded) for the key that expands a summary.
@@ -49,7 +49,8 @@ export class BodyFlood {
     const n = this.hidden.get(session);
     if (n === undefined) return undefined;
     this.hidden.delete(session);
-    return `⋯ ${n} body line${n === 1 ? '' : 's'} of this message not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} body lines a second; e shows them)`;
+    // Message lines, its header's too (RFC 5322 §2.1): "body lines" said less than it counted.
+    return `⋯ ${n} line${n === 1 ? '' : 's'} of this message (header and body) not shown (a flood: over ${FLOOD_BODY_LINES_PER_SECOND} message lines a second; e shows them)`;
   }
 
   /** The most recent summarised body (taken: a second `e` brings the one before). */
@@ -66,7 +67,7 @@ export function expandLastSummary(model: TranscriptModel): Row[] {
   const h = model.flood.takeLast();
   if (!h) return [];
   model.lastGroup = undefined;
-  const rows: Row[] = [{ kind: 'header', id: model.nextId++, indent: 0, text: `session ${shortId(h.session)} · the body lines a flood left out` }];
+  const rows: Row[] = [{ kind: 'header', id: model.nextId++, indent: 0, text: `session ${shortId(h.session)} · the message lines a flood left out` }];
   for (const line of h.lines) rows.push({ kind: 'wire', id: model.nextId++, indent: 0, direction: 'client', line, stage: 'transmission', data: true, leg: 'inbound' });
   return rows;
 }

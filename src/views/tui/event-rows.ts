@@ -8,7 +8,7 @@ import { taughtKind } from '../../lessons/curriculum.js';
 import { describeEvent } from '../describe.js';
 import type { FrameRows } from './frame-rows.js';
 import { learnerClosed, learnerLine, learnerQueued, lessonStarted } from './learner-stages.js';
-import { trackQueue } from './queue-counts.js';
+import { countEvent } from './queue-counts.js';
 import { isLearner, remember, shortId, YOU } from './transcript-groups.js';
 import type { Tone, TranscriptModel } from './transcript-model.js';
 
@@ -41,6 +41,7 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
   if (model.openStep && ((mine && e.type === 'wire' && e.direction === 'client') || (e.type === 'tutor' && e.says === 'echo'))) model.openStep.acted = true;
   const wire = model.wire.on ? model.wire : undefined;
   const push = out.push.bind(out);
+  countEvent(model.counts, model.waiting, e);
   // Someone else's session in the tutor: tagged, so it never reads as the learner's own line.
   const tagOf = (session: string | undefined) => (mine || model.mode === 'watch' || session === undefined ? undefined : shortId(session));
   switch (e.type) {
@@ -54,7 +55,6 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
       push({ kind: 'note', indent: 0, tone: 'info', stage: e.stage, explain, text: describeEvent(e, GROUPED)!, items: true }, undefined, true);
       break;
     case 'session-open': {
-      if (e.leg === 'inbound') model.counts.sessions++;
       model.sessions.set(e.session, {
         id: e.session,
         leg: e.leg,
@@ -107,13 +107,13 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
           kind: 'wire',
           indent: relay ? 2 : 0,
           direction: e.direction,
-          line: wire ? wire.line(e) : e.line,
+          line: wire ? wire.sent(e) : e.line,
           stage: e.stage,
           explain,
           code: e.code,
           data: e.data,
-          ...(e.pipelined ? { pipelined: true } : {}),
-          ...(e.replyTo && model.groups.wasRegrouped(e) ? { answers: e.replyTo } : {}),
+          ...(model.groups.pipelined(e) ? { pipelined: true } : {}),
+          ...(model.groups.answers(e) ? { answers: model.groups.answers(e) } : {}),
           leg: e.leg,
           tag,
           ...(model.mode === 'watch' && now ? { time: now } : {}),
@@ -121,14 +121,14 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
         group,
         mine,
       );
-      for (const text of wire?.after(e) ?? []) push({ kind: 'note', indent: relay ? 2 : 0, tone: 'info', stage: e.stage, text }, group, mine);
+      const stuffed = wire?.stuffed(e);
+      for (const text of [...(stuffed ? [stuffed] : []), ...(wire?.after(e) ?? [])]) push({ kind: 'note', indent: relay ? 2 : 0, tone: 'info', stage: e.stage, text }, group, mine);
       break;
     }
     case 'tcp-read':
       if (wire) push({ kind: 'note', indent: 0, tone: 'warn', stage: e.stage, text: wire.read(e) }, isLearner(model, e.session) ? YOU : `s:${e.session}`, isLearner(model, e.session));
       break;
     case 'queued':
-      trackQueue(model.counts, model.waiting, e);
       if (e.session) remember(model.queueOrigin, e.queueId, e.session);
       if (mine) learnerQueued(model);
       push({ kind: 'note', indent: 0, tone: 'ok', stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)!, tag: tagOf(e.session) }, group, mine);
@@ -139,7 +139,6 @@ export function eventRows(model: TranscriptModel, e: LabEvent, { group, explain,
     case 'delivered':
     case 'deferred':
     case 'bounced':
-      trackQueue(model.counts, model.waiting, e);
       push({ kind: 'note', indent: 1, tone: OUTCOME_TONE[e.type], stage: e.stage, explain, time: now, text: describeEvent(e, GROUPED)! }, group, isLearner(model, model.queueOrigin.get(e.queueId)));
       break;
     case 'dns-lookup':

@@ -45,6 +45,18 @@ export function textWidth(s: string): number {
   return NARROW_TEXT.test(s) ? s.length : stringWidth(s);
 }
 
+/**
+ * Tabs as the spaces a terminal would put there, stops every 8 columns from the line's start: a
+ * wrapper that counted a tab as no column let the terminal push the line past the edge (the lab's
+ * Received: folds with a tab, RFC 5322 §2.2.3, on every relay leg).
+ */
+export function expandTabs(line: string): string {
+  if (!line.includes('\t')) return line;
+  let out = '';
+  for (const ch of line) out += ch === '\t' ? ' '.repeat(8 - (textWidth(out) % 8)) : ch;
+  return out;
+}
+
 // Made on first use: the first Intl.Segmenter of a process loads ICU's break rules (~15-30 ms), and the
 // tutor's first frame needs none (its text is NARROW_TEXT; scripts/bundle.mjs does the same for ink's).
 let graphemesMade: Intl.Segmenter | undefined;

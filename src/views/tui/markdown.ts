@@ -14,7 +14,7 @@
  * Pure (no React): the row and lesson-pane components render the styled lines it returns.
  */
 import { Lexer, type Token, type Tokens } from 'marked';
-import { inlineSegs, lineText, parseInline, segsWidth, splitAtWidth, textWidth, verbatimLines, wrapSegs, wrapText, type MarkdownOptions, type Seg, type Style, type StyledLine } from './inline-wrap.js';
+import { expandTabs, inlineSegs, lineText, parseInline, segsWidth, splitAtWidth, textWidth, verbatimLines, wrapSegs, wrapText, type MarkdownOptions, type Seg, type Style, type StyledLine } from './inline-wrap.js';
 import { showControls } from '../../protocol/controls.js';
 
 /** A verbatim line cut at the edge; continuations start with a dim ↪ so they read as one line. */
@@ -277,13 +277,6 @@ function storedParts(text: string): { head: string; message: string; tail?: stri
 }
 
 /** A tab as the spaces to the next stop of 8, as a terminal shows one at the start of a row. */
-function expandTabs(line: string): string {
-  if (!line.includes('\t')) return line;
-  let out = '';
-  for (const ch of line) out += ch === '\t' ? ' '.repeat(8 - (textWidth(out) % 8)) : ch;
-  return out;
-}
-
 /**
  * A stored message's lines as they are in the file: not Markdown (a Subject: with `*` or backticks is
  * text), control bytes as marks. A line too long for the screen goes on under `┆`, as a message line

@@ -24,8 +24,15 @@ export interface Counts {
 
 const deliveryKey = (queueId: string, recipient: string) => `${queueId}\n${recipient.toLowerCase()}`;
 
+/** Counts `e`: a client's session as it opens, the queue's events as trackQueue does. */
+export function countEvent(counts: Counts, waiting: Map<string, 'pending' | 'deferred'>, e: LabEvent): void {
+  if (e.type === 'session-open') {
+    if (e.leg === 'inbound') counts.sessions++;
+  } else trackQueue(counts, waiting, e);
+}
+
 /** Counts `e` in `counts`; `waiting` holds queue id + recipient → where that delivery stands. */
-export function trackQueue(counts: Counts, waiting: Map<string, 'pending' | 'deferred'>, e: LabEvent): void {
+function trackQueue(counts: Counts, waiting: Map<string, 'pending' | 'deferred'>, e: LabEvent): void {
   const w = waiting;
   switch (e.type) {
     case 'queued':

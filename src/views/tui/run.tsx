@@ -9,6 +9,7 @@
 import type React from 'react';
 import { render } from 'ink';
 import type { EventBus } from '../../events/bus.js';
+import type { ExplainMode } from '../../events/types.js';
 import { ThemeContext, resolveTheme } from './theme.js';
 import { TutorApp } from './tutor-app.js';
 import { WatchApp } from './watch-app.js';
@@ -88,7 +89,7 @@ export function runInkTutor(tutor: TutorView, opts: InkOptions = {}): Promise<vo
   return runInk(<TutorApp tutor={tutor} directProse />, { ...opts, ownCtrlC: true });
 }
 
-export function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string; filter?: string; wire?: boolean } = {}): Promise<void> {
+export function runInkWatch(bus: EventBus, opts: InkOptions & { address?: string; filter?: string; wire?: boolean; explain?: ExplainMode } = {}): Promise<void> {
   // WatchApp takes Ctrl+C itself, to draw its last frame before it exits.
-  return runInk(<WatchApp bus={bus} address={opts.address} filter={opts.filter} wire={opts.wire} />, { ...opts, ownCtrlC: true });
+  return runInk(<WatchApp bus={bus} address={opts.address} filter={opts.filter} wire={opts.wire} explain={opts.explain} />, { ...opts, ownCtrlC: true });
 }

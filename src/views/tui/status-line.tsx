@@ -22,6 +22,11 @@ export interface StatusLineProps {
   counts: Counts;
   /** Tips, " · "-separated, dropped from the end when the line would not fit. */
   tail?: string;
+  /**
+   * The last tip ("? keys") is the one that says where the others are: it goes only after every other
+   * tip, a "0 …" count and the lead (at 80 columns a deferral's and a bounce's counters had taken them all).
+   */
+  keepLast?: boolean;
   width?: number;
 }
 
@@ -34,18 +39,23 @@ export function statusParts(counts: Counts): string[] {
   ].filter((p): p is string => p !== undefined);
 }
 
-export function StatusLine({ lead, alert = false, sessions, counts, tail, width = 79 }: StatusLineProps) {
+export function StatusLine({ lead, alert = false, sessions, counts, tail, keepLast = false, width = 79 }: StatusLineProps) {
   const theme = useTheme();
-  const tips = tail ? tail.split(' · ') : [];
+  let tips = tail ? tail.split(' · ') : [];
+  const last = keepLast ? tips.at(-1) : undefined;
   // What gives way, in order: the key tips, "0 others" (nothing to say), then who you are; an alert
   // (DATA mode, not connected) and the counters stay.
   let head = lead ? (alert ? `[${lead}]` : lead) : undefined;
   let others: string | undefined = sessions;
   const build = (t: string[]) => [others, ...statusParts(counts), ...t].filter((p) => p !== undefined).join(' · ');
   const fits = (t: string[]) => textWidth(head ? `${head} · ${build(t)}` : build(t)) <= width;
-  while (tips.length > 0 && !fits(tips)) tips.pop();
+  const otherTips = last !== undefined ? tips.slice(0, -1) : tips;
+  const withLast = () => (last !== undefined ? [...otherTips, last] : otherTips);
+  while (otherTips.length > 0 && !fits(withLast())) otherTips.pop();
+  tips = withLast();
   if (!fits(tips) && /^0 /.test(sessions)) others = undefined;
   if (!fits(tips) && !alert) head = undefined;
+  if (!fits(tips)) tips = [];
   const rest = build(tips);
   return (
     <Text wrap="truncate-end">

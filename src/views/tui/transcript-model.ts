@@ -131,7 +131,7 @@ export interface TranscriptModel {
    * instruction shown only in the live pane that had already moved on.
    */
   openStep?: { index: number | undefined; text: string; acted: boolean };
-  /** The learner's pipelined groups, shown as they travelled. */
+  /** Pipelined groups (the learner's `:pipeline`, any client's, the relay's), shown as they travelled. */
   groups: PipelineGroups;
   /**
    * What the tutor said last that is taller than a small screen — the lesson's whole reading (`:read`)
@@ -227,7 +227,7 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
   // Watch never drops a protocol line (see the top of this file): only the tutor caps rows per frame.
   const out = new FrameRows(model, model.mode === 'watch' ? Number.POSITIVE_INFINITY : (opts.maxRows ?? Number.POSITIVE_INFINITY));
   let reset = false;
-  for (const raw of events) for (const e of model.mode === 'tutor' ? model.groups.push(raw) : [raw]) {
+  for (const raw of events) for (const e of model.groups.push(raw)) {
     // The remote MTA's own view of a relay session repeats the relay leg, mirrored: leave it out.
     if ((e.type === 'wire' || e.type === 'session-open' || e.type === 'session-close') && e.leg === 'remote') continue;
     const group = groupOf(model, e);
@@ -237,7 +237,10 @@ export function applyEvents(model: TranscriptModel, events: readonly LabEvent[],
     // In the tutor, other people's sessions (and their messages) come without explanations: the
     // learner reads their own session's; the others would bury it under a load test. Their own come
     // in full the first time a kind of line appears in the lesson, then briefly (explain-memory.ts).
-    const explain = model.mode !== 'tutor' ? e.explain : isForeign(model, group) ? undefined : model.explains.textFor(e);
+    // Watch explains every session's lines (they are the lesson) by the same memory: in full the first
+    // time a kind of line appears, then its first sentence (`--explain`, the `x` key); four clients at
+    // once were 662 lines at 80×24 with every explanation in full each time.
+    const explain = model.mode !== 'tutor' ? model.explains.textFor(e) : isForeign(model, group) ? undefined : model.explains.textFor(e);
     const now = e.time ? clockTime(e.time) : undefined;
     out.now = now;
     // A flooded body ends at its session's next line that is not a body line (the "." or a close): its

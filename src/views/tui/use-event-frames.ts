@@ -6,11 +6,11 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventBus } from '../../events/bus.js';
-import type { LabEvent } from '../../events/types.js';
+import type { ExplainMode, LabEvent } from '../../events/types.js';
 import type { SessionFilter } from '../session-filter.js';
 import { applyEvents, createModel, setLearner, type Paged, type Row, type SessionInfo, type StageProgress, type TranscriptModel } from './transcript-model.js';
 import { expandLastSummary } from './body-flood.js';
-import type { Counts } from './queue-counts.js';
+import { countEvent, type Counts } from './queue-counts.js';
 
 export interface FramesOptions {
   mode: 'tutor' | 'watch';
@@ -29,6 +29,8 @@ export interface FramesOptions {
   filter?: SessionFilter;
   /** `watch --wire`: start in the wire view (the tutor's `:wire` says it on the stream instead). */
   wire?: boolean;
+  /** `watch --explain`: how much of each explanation to start with (the tutor's `:explain` says it on the stream). */
+  explain?: ExplainMode;
   /**
    * Watch: each frame's finished rows are handed here, in order, at once (the view writes them to the
    * terminal itself), instead of being kept in `rows` for <Static>. See watch-app.tsx for why.
@@ -41,7 +43,10 @@ export interface Frames {
   staticKey: number;
   rows: Row[];
   sessions: SessionInfo[];
+  /** What this run saw: with a filter, the whole class's (counted before the filter), not only what it shows. */
   counts: Counts;
+  /** With a filter set: the clients' sessions its terms let through (of `counts.sessions`). */
+  shown?: number;
   /** Tutor mode: the learner's stages in this lesson, in step with the rows drawn. */
   stages: StageProgress;
   /** The reading (`:read`) or command list (`:help`) the tutor said last: paged by the view until the learner closes it. */
@@ -60,8 +65,10 @@ export interface Frames {
    * view calls it before its own state changes, so both land in one render.
    */
   flushDue(): void;
-  /** Watch's `e` key: draw the last summarised body's lines (body-flood.ts's expandLastSummary). */
-  expand(): void;
+  /** Watch's `e` key: draw the last summarised message's lines (body-flood.ts's expandLastSummary); false when there is none. */
+  expand(): boolean;
+  /** Watch's `x` key: how much of each explanation the rows from now on get. */
+  setExplain(mode: ExplainMode): void;
   /** Draw what is pending at once (before the view exits). */
   flushAll(): void;
 }
@@ -108,6 +115,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   if (modelRef.current === null) {
     modelRef.current = createModel(mode);
     modelRef.current.wire.on = opts.wire === true;
+    if (opts.explain) modelRef.current.explains.mode = opts.explain;
   }
   modelRef.current.keysHelp = opts.keysHelp;
   modelRef.current.isLearnerSession = opts.isLearnerSession;
@@ -125,9 +133,13 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     return c;
   };
   const sentData = useRef<string[]>([]);
+  // With a filter the model sees only what it lets through; the footer still counts the class.
+  const classCounts = useRef({ counts: { sessions: 0, queued: 0, inQueue: 0, delivered: 0, deferred: 0, bounced: 0 } as Counts, waiting: new Map<string, 'pending' | 'deferred'>() });
+  const countsNow = (model: TranscriptModel): Pick<Frames, 'counts' | 'shown'> =>
+    filterRef.current ? { counts: { ...classCounts.current.counts }, ...(filterRef.current.active ? { shown: filterRef.current.shown } : {}) } : { counts: { ...model.counts } };
   /** The last event of `bus` that the first frame drew (see below): the replay on mount starts after it. */
   const drawnAtMount = useRef<{ bus: EventBus; seq: number } | null>(null);
-  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; stages: StageProgress; sentData: string[]; reading?: Paged }>(() => {
+  const [view, setView] = useState<{ staticKey: number; rows: Row[]; sessions: SessionInfo[]; counts: Counts; shown?: number; stages: StageProgress; sentData: string[]; reading?: Paged }>(() => {
     const model = modelRef.current!;
     const empty = { staticKey: 0, rows: [], sessions: [], counts: { ...model.counts }, stages: model.stages, sentData: [] };
     // What the bus kept from before the view mounted (the lesson's start, the listening notice, at
@@ -172,7 +184,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
       dropped.current = 0;
     }
     const sessions = [...model.sessions.values()].map((s) => ({ ...s }));
-    const counts = { ...model.counts };
+    const { counts, shown } = countsNow(model);
     const echo = sentData.current;
     const stages = model.stages;
     const reading = model.reading;
@@ -180,7 +192,7 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
     if (direct) {
       // The rows are out before the live area that counts them is drawn.
       if (rows.length) direct(rows);
-      setView((prev) => ({ ...prev, sessions, counts, stages, sentData: echo, reading }));
+      setView((prev) => ({ ...prev, sessions, counts, shown, stages, sentData: echo, reading }));
       return;
     }
     setView((prev) => {
@@ -212,7 +224,11 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
   );
 
   useEffect(() => {
-    const admit = (event: LabEvent) => (filterRef.current ? filterRef.current.push(event) : [event]);
+    const admit = (event: LabEvent) => {
+      if (!filterRef.current) return [event];
+      countEvent(classCounts.current.counts, classCounts.current.waiting, event);
+      return filterRef.current.push(event);
+    };
     const drawn = drawnAtMount.current?.bus === bus ? drawnAtMount.current.seq : 0;
     if (replay) for (const e of bus.recent()) if (e.seq > drawn) pending.current.push(...admit(e));
     const off = bus.subscribe((event) => {
@@ -252,10 +268,15 @@ export function useEventFrames(bus: EventBus, opts: FramesOptions): Frames {
 
   const expand = useCallback(() => {
     const rows = expandLastSummary(modelRef.current!);
-    if (rows.length === 0) return;
+    if (rows.length === 0) return false;
     if (onRowsRef.current) onRowsRef.current(rows);
     else setView((prev) => ({ ...prev, rows: [...prev.rows, ...rows] }));
+    return true;
   }, []);
 
-  return { ...view, sentDataLine, flushDue, flushAll, expand };
+  const setExplain = useCallback((mode: ExplainMode) => {
+    modelRef.current!.explains.mode = mode;
+  }, []);
+
+  return { ...view, sentDataLine, flushDue, flushAll, expand, setExplain };
 }
