@@ -193,3 +193,22 @@ export function gradeFailedWords(n: number, score?: { points: number; total: num
     ? `Your client scored ${score.points}/${score.total} points, and a required check did not pass (FAIL above): lesson ${n} is not complete. Fix what those lines say, then \`:grade\` it again.`
     : `The grade did not finish (see above), so lesson ${n} is not complete: \`:grade\` it again.`;
 }
+
+/** The lesson the next start opens (Progress.resumeLesson), named. */
+function nextStartWords(lessons: Lesson[], progress: Progress): string {
+  if (lessons.every((l) => progress.isDone(l.id))) return 'every lesson is done';
+  const next = progress.resumeLesson(lessons);
+  return next ? `next time you start at lesson ${lessons.indexOf(next) + 1} (${next.title})` : 'every lesson is done';
+}
+
+/** Where the learner will pick up next time, in `lesson` at step `index`: said when the tutor ends. */
+export function resumeNoteWords(lessons: Lesson[], progress: Progress, lesson: Lesson, index: number, complete: boolean): string {
+  const n = lessons.indexOf(lesson) + 1;
+  // The step the next start really opens: a step that needs more of the session than its greeting
+  // goes back to where that is built again (LessonFlow.start, resumeStep).
+  const from = resumeStep(lesson, index);
+  const back = from < index ? `: ${resumeGoesBackWords(lesson, index)}` : '';
+  const ended = progress.isDone(lesson.id) ? 'is done' : 'was gone through with steps skipped (not counted as done)';
+  const where = complete ? `lesson ${n} ${ended}; ${nextStartWords(lessons, progress)}` : `next time you start at lesson ${n}, step ${from + 1}/${lesson.steps.length} (${lesson.title})${back}`;
+  return `Progress saved: ${where}. (${progress.file})`;
+}

@@ -9,17 +9,14 @@ import type { LabEvent, TutorSays } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
-import { completionWords, endedTransactionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeGoesBackWords, resumeStep, resumeWords, stepForEndedTransaction, stepForNewSession } from './curriculum.js';
+import { completionWords, endedTransactionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeNoteWords, resumeStep, resumeWords, stepForEndedTransaction, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { ehloForgottenByTls, nudgeFor, refusedForAnotherAddress, secondStartTls, tlsAlreadyActive } from './nudge.js';
+import { nudgeFor, refusalWords, tlsAlreadyActive } from './nudge.js';
 import { onlyWatched, type LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
 import type { Confirmation, TutorState } from './tutor-types.js';
 import type { Lesson, Step } from './types.js';
-
-/** The commands a 503 answers after STARTTLS when the handshake made the server forget the EHLO (RFC 3207 §4.2). */
-const FORGOTTEN_BY_TLS = new Set(['MAIL', 'RCPT', 'DATA']);
 
 /** What the lesson flow asks of the tutor around it. */
 export interface LessonFlowHost {
@@ -66,7 +63,6 @@ export class LessonFlow {
   private nudged: { runner: LessonRunner; index: number; verbs: Set<string> | undefined } | undefined;
   /** The one-line welcome of a first start was said (once per run, not once per lesson). */
   private welcomed = false;
-  /** A `:grade` is running: a lesson it completes says so once the grade is in. */
   /** The grade being decided (`graded`): the lesson's completion, said inside it, names the score. */
   private score: { points: number; total: number } | undefined;
 
@@ -198,25 +194,10 @@ export class LessonFlow {
     this.host.say('reading', `${this.heading(r.lesson)}\n\n${r.lesson.body.trim()}`);
   }
 
-  /** The lesson the next start opens (Progress.resumeLesson), named. */
-  private nextStartWords(): string {
-    if (this.lessons.every((l) => this.progress.isDone(l.id))) return 'every lesson is done';
-    const next = this.progress.resumeLesson(this.lessons);
-    return next ? `next time you start at lesson ${this.lessons.indexOf(next) + 1} (${next.title})` : 'every lesson is done';
-  }
-
   /** Where the learner will pick up next time: said when the tutor ends. */
   resumeNote(): string {
     const r = this.current;
-    if (!r) return `Progress saved in ${this.progress.file}.`;
-    const n = this.lessons.indexOf(r.lesson) + 1;
-    // The step the next start really opens: a step that needs more of the session than its greeting
-    // goes back to where that is built again (start(), resumeStep).
-    const from = resumeStep(r.lesson, r.stepIndex);
-    const back = from < r.stepIndex ? `: ${resumeGoesBackWords(r.lesson, r.stepIndex)}` : '';
-    const ended = this.progress.isDone(r.lesson.id) ? 'is done' : 'was gone through with steps skipped (not counted as done)';
-    const where = r.complete ? `lesson ${n} ${ended}; ${this.nextStartWords()}` : `next time you start at lesson ${n}, step ${from + 1}/${r.lesson.steps.length} (${r.lesson.title})${back}`;
-    return `Progress saved: ${where}. (${this.progress.file})`;
+    return r ? resumeNoteWords(this.lessons, this.progress, r.lesson, r.stepIndex, r.complete) : `Progress saved in ${this.progress.file}.`;
   }
 
   /**
@@ -244,12 +225,9 @@ export class LessonFlow {
     if (e.code < 400 && ENDS_TRANSACTION.has(e.replyTo) && state && !state.transaction && this.goBackForEndedTransaction(e.replyTo)) return;
     const session = state && { ...state, implicitTls: learner.listener === 'smtps', listener: learner.listener };
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
-    // STARTTLS refused on a session already under TLS: smtp-server's 503 does not say how to go on.
-    else if (e.replyTo === 'STARTTLS' && e.code === 503 && session?.secure) this.host.say('info', secondStartTls(runner, session.implicitTls));
-    else if (FORGOTTEN_BY_TLS.has(e.replyTo) && e.code === 503 && session?.secure && !session.implicitTls && !session.hello) this.host.say('info', ehloForgottenByTls(e.replyTo));
-    else if (runner && !this.host.commandMistake?.()) {
-      const words = refusedForAnotherAddress(runner, e.replyTo, e.code);
-      if (words && runner.inGroup) this.groupWords.push(words);
+    else {
+      const words = refusalWords(runner, e.replyTo, e.code, session, this.host.commandMistake?.() ?? false);
+      if (words && runner?.inGroup) this.groupWords.push(words);
       else if (words) this.host.say('info', words);
     }
   }
@@ -331,27 +309,22 @@ export class LessonFlow {
    */
   goBackForNewSession(closed = false): void {
     const r = this.current;
-    if (!r || !r.started || r.complete) return;
-    const k = r.stepIndex;
-    const j = stepForNewSession(r.lesson, k);
-    if (j >= k) return;
-    this.leftByClose = closed ? r.step : undefined;
-    r.goBackTo(j);
-    this.progress.setCurrent(r.lesson.id, j);
-    this.host.say('info', newSessionWords(r.lesson, k, j, closed));
-    this.sayStep(r);
-    this.host.changed();
+    if (r?.started && !r.complete) this.goBack(r, stepForNewSession(r.lesson, r.stepIndex), (k, j) => newSessionWords(r.lesson, k, j, closed), closed);
   }
 
   private goBackForEndedTransaction(verb: string): boolean {
     const r = this.current;
-    if (!r || !r.started || r.complete) return false;
+    return !!r?.started && !r.complete && this.goBack(r, stepForEndedTransaction(r.lesson, r.stepIndex), (k, j) => endedTransactionWords(r.lesson, k, j, verb));
+  }
+
+  /** Back from the current step to an earlier one, `j`, saying why; false when `j` is not earlier. */
+  private goBack(r: LessonRunner, j: number, why: (k: number, j: number) => string, byClose = false): boolean {
     const k = r.stepIndex;
-    const j = stepForEndedTransaction(r.lesson, k);
     if (j >= k) return false;
+    this.leftByClose = byClose ? r.step : undefined;
     r.goBackTo(j);
     this.progress.setCurrent(r.lesson.id, j);
-    this.host.say('info', endedTransactionWords(r.lesson, k, j, verb));
+    this.host.say('info', why(k, j));
     this.sayStep(r);
     this.host.changed();
     return true;

@@ -208,6 +208,27 @@ export function secondStartTls(runner: Pick<LessonRunner, 'step' | 'stepIndex' |
   return `TLS is already active on this session (your STARTTLS was answered 220 and the handshake finished), ${refused}`;
 }
 
+/** The commands a 503 answers after STARTTLS when the handshake made the server forget the EHLO (RFC 3207 §4.2). */
+const FORGOTTEN_BY_TLS = new Set(['MAIL', 'RCPT', 'DATA']);
+
+/**
+ * Words for a reply of the learner's that refused a command (not a nudge): a STARTTLS on a session
+ * already under TLS, a command after STARTTLS that lost its EHLO, the refusal a step is about for
+ * another address. `mistake`: the command has words of its own (diagnose.ts), said instead.
+ */
+export function refusalWords(
+  runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'partHolds'> | undefined,
+  verb: string,
+  code: number,
+  session: (Pick<SessionState, 'secure' | 'hello'> & { implicitTls: boolean }) | undefined,
+  mistake: boolean,
+): string | undefined {
+  // smtp-server's 503 does not say how to go on.
+  if (verb === 'STARTTLS' && code === 503 && session?.secure) return secondStartTls(runner, session.implicitTls);
+  if (FORGOTTEN_BY_TLS.has(verb) && code === 503 && session?.secure && !session.implicitTls && !session.hello) return ehloForgottenByTls(verb);
+  return runner && !mistake ? refusedForAnotherAddress(runner, verb, code) : undefined;
+}
+
 /** A 503 to MAIL after STARTTLS and before a new EHLO: smtp-server's words name a missing EHLO, not why it is missing. */
 export function ehloForgottenByTls(verb: string): string {
   // RCPT and DATA come after a MAIL: the transaction it opened before STARTTLS is gone too.
