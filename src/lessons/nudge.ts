@@ -73,6 +73,9 @@ export function nudgeFor(
   // whole line, not the instruction's `:pipeline CMD1 | CMD2 | ...` pattern.
   const group = wantsPipeline(step.expect) ? quotedLines(step).find((l) => l.startsWith(':pipeline ') && l.includes('@')) : undefined;
   if (group) return `That worked, but step ${n} asks for the group it names, and this one was not it: \`${group}\`.`;
+  // QUIT before the message the step is about (lesson 20 step 3): that, not "something else".
+  if (v === 'QUIT' && somePredicate(step.expect, (q) => q.queued !== undefined || q.reply?.to === '.') && !runner.partHolds(messagePart(step.expect)))
+    return `That worked, but step ${n} wants a message sent first, and QUIT ended the session before one was: your next command opens a new session to send it on.`;
   return `That worked, but step ${n} asks for something else: :hint`;
 }
 

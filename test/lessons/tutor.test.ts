@@ -607,6 +607,17 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(2);
   });
 
+  it('lesson 20 step 3: QUIT before any message is told the step wants its message first, not "asks for something else" (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('20-dmarc', { lessonWorlds: true });
+    await send([':next', ':next']);
+    expect(t.state().step!.index).toBe(2);
+    await send(['EHLO client.example', 'QUIT']);
+    await t.settle(1000);
+    const words = said.map((o) => o.text);
+    expect(words).toContain('That worked, but step 3 wants a message sent first, and QUIT ended the session before one was: your next command opens a new session to send it on.');
+    expect(words.filter((w) => /asks for something else/.test(w))).toEqual([]);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
