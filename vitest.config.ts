@@ -69,6 +69,14 @@ export default defineConfig({
     // share one module graph: importing the lab's graph afresh for every file cost ~0.35 s of CPU per
     // file (measured on 17 quick files: 10.5 s of CPU isolated, 4.8 s shared).
     isolate: false,
+    // The workers run TurboFan-free (Sparkplug is their top tier): a test file runs most of its code a
+    // few times, so optimizing it costs more CPU than the optimized code saves. On ten in-process files
+    // (the tutor, the mail-auth thread, relay, the TUI), the workers took 15.7-23.4 s of CPU against
+    // 22.3-33.6 s, in three pairs run back to back (load 13 to 23). The whole suite, where the workers
+    // are under half the CPU, took 142.8 and 153.9 s against 149.1 and 154.2 s (two pairs, load 5 to
+    // 12): within the noise at that load. Only the workers: the binary the tests start runs as a user
+    // runs it.
+    execArgv: ['--max-opt=1'],
     sequence: { sequencer: WaitingFirst },
     // Each test file's TypeScript, as vite transformed it, kept on disk (node_modules/.experimental-vitest-cache,
     // keyed by content) for the next run: on 31 unit and in-process files, a rerun took 26.6 s of CPU
