@@ -17,7 +17,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createPrivateKey } from 'node:crypto';
 import { loadDkimSign, signMessage, type DkimKey, type DkimSignature } from './dkim.js';
-import { authenticateMessage, loadAuthenticate, refusal, type Authentication, type VerifyInput } from './verify.js';
+import { authenticateMessage, loadAuthenticate, refusal, type Authentication, type CheckMemo, type VerifyInput } from './verify.js';
 import { storeChecked, type StoreAt } from './mail-auth.js';
 import { Batcher } from './thread-batch.js';
 
@@ -42,6 +42,8 @@ export type FromAuthThread =
 
 /** Answers kept (a lab's world has a handful of names; the thread serves every lab of the process). */
 const ANSWERS_KEPT = 1000;
+/** Labs whose SPF and DMARC results are kept (each lab's own: its world may differ). */
+const LABS_REMEMBERED = 8;
 
 /** A resolver's error as mailauth expects it: ENOTFOUND (no such name) or ENODATA (no such record) in `code`. */
 function dnsError(e: { message: string; code?: string }): Error {
@@ -68,6 +70,8 @@ if (port) {
     answers.set(key, answer);
     if (answers.size > ANSWERS_KEPT) answers.delete(answers.keys().next().value!);
   };
+  /** Each lab's SPF and DMARC results (verify.ts), kept on the same ground as its DNS answers. */
+  const memos = new Map<number, CheckMemo>();
   let nextLookup = 0;
   // Both ways, a turn's messages go as one array (thread-batch.ts).
   const out = new Batcher<FromAuthThread>((items, transfer) => port.postMessage(items, transfer));
@@ -118,7 +122,13 @@ if (port) {
     let found: Authentication | undefined;
     let checkError: string | undefined;
     try {
-      found = await authenticateMessage({ ...m.input, message }, resolver);
+      let memo = memos.get(m.dnsId);
+      if (!memo) {
+        memos.set(m.dnsId, (memo = new Map()));
+        // A process that starts many labs (the tests, `lessons check`) keeps only the latest labs' results.
+        if (memos.size > LABS_REMEMBERED) memos.delete(memos.keys().next().value!);
+      }
+      found = await authenticateMessage({ ...m.input, message }, resolver, memo);
     } catch (err) {
       checkError = (err as Error).message;
     }
