@@ -61,9 +61,10 @@ function spooled(at, segments) {
 // The fsyncs of a group go to libuv's thread pool a few at a time, not one after another here: fsyncs
 // in flight together end in one journal commit (ext4's jbd2 takes every file that waits into the commit
 // it starts), where one at a time each waited for a commit of its own — a disk flush a file. At most
-// FSYNCS_IN_FLIGHT, so that of the pool's four threads (UV_THREADPOOL_SIZE) one stays free for the
-// spool's fdatasync, which a client is waiting on. Those threads are the process's, not this one's:
-// they do not run at its nice value, but they only wait on the disk.
+// FSYNCS_IN_FLIGHT: while clients are waiting only one writer runs (MaildirWriters.allowed), so of the
+// pool's four threads (UV_THREADPOOL_SIZE) one stays free for the spool's fdatasync, which a client is
+// waiting on. Those threads are the process's, not this one's: they do not run at its nice value, but
+// they only wait on the disk.
 const FSYNCS_IN_FLIGHT = 3;
 function fsyncEach(open, results) {
   return new Promise((resolve) => {
