@@ -17,10 +17,12 @@ export const syncStats = { files: 0, dirs: 0 };
 
 /**
  * The Maildir writers: a few worker threads doing the tmp/ → fsync → new/ → fsync(new/) steps with
- * plain synchronous calls. Why threads: a delivery is seven file-system calls, mostly waiting on fsync;
- * on the main thread each is a promise round trip, and in libuv's four-thread pool they queue in front
- * of the spool's fsync — which is what the SMTP client is waiting for before its 250. Here a free worker
- * takes a group of the deliveries waiting (group-commit.ts) and fsyncs each new/ directory once per group.
+ * synchronous calls but for the files' fsyncs. Why threads: a delivery is seven file-system calls,
+ * mostly waiting on fsync; on the main thread each is a promise round trip, and unbounded in libuv's
+ * four-thread pool they queue in front of the spool's fsync — which is what the SMTP client is waiting
+ * for before its 250. Here a free worker takes a group of the deliveries waiting (group-commit.ts),
+ * has the pool fsync its files three at a time (one journal commit serves those in flight together)
+ * and fsyncs each new/ directory once per group.
  * The simulated remote MTAs' writer (`durable: false`) skips the fsyncs: it stands for someone else's
  * server, and a kill -9 loses nothing the page cache holds; only a power cut could.
  * Source inline (eval) so the same code runs from tsc's output, the esbuild bundle and vitest.
@@ -37,12 +39,12 @@ if (workerData && workerData.nice) {
   } catch {}
 }
 ${maildirFile}
-// In phases over the whole group, not file by file: every tmp/ file written, then each fsynced, then
-// each renamed into new/, then each new/ fsynced once. File by file, each fsync commits a journal
-// transaction holding one file's creation and the rename before it; in phases the first fsync commits
-// every creation of the group at once and the renames ride along with the fsync of new/ — same
-// promise (no file is in new/ before its bytes are on disk, none counts as delivered before new/ is),
-// measured here at two thirds of the kernel time a delivery took, and less wall time.
+// In phases over the whole group, not file by file: every tmp/ file written, then each fsynced (a few
+// at once, see fsyncEach), then each renamed into new/, then each new/ fsynced once. File by file, each
+// fsync commits a journal transaction holding one file's creation and the rename before it; in phases
+// the renames ride along with the fsync of new/ — same promise (no file is in new/ before its bytes
+// are on disk, none counts as delivered before new/ is), measured here at two thirds of the kernel
+// time a delivery took, and less wall time.
 // A message still in the queue's spool is read here, from its segment (a page-cache read as a rule),
 // not on the event loop and then copied over.
 function spooled(at, segments) {
@@ -56,7 +58,38 @@ function spooled(at, segments) {
   }
   return buf;
 }
-parentPort.on('message', (jobs) => {
+// The fsyncs of a group go to libuv's thread pool a few at a time, not one after another here: fsyncs
+// in flight together end in one journal commit (ext4's jbd2 takes every file that waits into the commit
+// it starts), where one at a time each waited for a commit of its own — a disk flush a file. At most
+// FSYNCS_IN_FLIGHT: while clients are waiting only one writer runs (MaildirWriters.allowed), so of the
+// pool's four threads (UV_THREADPOOL_SIZE) one stays free for the spool's fdatasync, which a client is
+// waiting on. Those threads are the process's, not this one's: they do not run at its nice value, but
+// they only wait on the disk.
+const FSYNCS_IN_FLIGHT = 3;
+function fsyncEach(open, results) {
+  return new Promise((resolve) => {
+    const synced = [];
+    let next = 0;
+    let running = 0;
+    const launch = () => {
+      while (running < FSYNCS_IN_FLIGHT && next < open.length) {
+        const o = open[next++];
+        running++;
+        fs.fsync(o.fd, (e) => {
+          running--;
+          if (e) {
+            results[o.k] = { error: String(e.message || e) };
+            try { fs.unlinkSync(o.tmp); } catch {}
+          } else synced.push(o);
+          launch();
+        });
+      }
+      if (running === 0 && next >= open.length) resolve(synced);
+    };
+    launch();
+  });
+}
+parentPort.on('message', async (jobs) => {
   const results = new Array(jobs.length);
   const open = [];
   const segments = new Map();
@@ -80,18 +113,11 @@ parentPort.on('message', (jobs) => {
     }
   }
   for (const fd of segments.values()) try { fs.closeSync(fd); } catch {}
-  const written = [];
-  for (const o of open) {
-    try {
-      if (jobs[o.k].durable) fs.fsyncSync(o.fd);
-      written.push(o);
-    } catch (e) {
-      results[o.k] = { error: String(e && e.message || e) };
-      try { fs.unlinkSync(o.tmp); } catch {}
-    } finally {
-      try { fs.closeSync(o.fd); } catch {}
-    }
-  }
+  // Every file of the group is on disk before the first rename (none is in new/ before its bytes are).
+  const written = open.length && jobs[0].durable ? await fsyncEach(open, results) : open;
+  for (const o of open) try { fs.closeSync(o.fd); } catch {}
+  // Renamed in the order they were written, whatever order their fsyncs ended in.
+  written.sort((a, b) => a.k - b.k);
   const dirs = new Map();
   for (const o of written) {
     const j = jobs[o.k];

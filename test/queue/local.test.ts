@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach, onTestFinished } from 'vitest';
-import { readFileSync, readdirSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../../src/events/bus.js';
 import type { LabEvent } from '../../src/events/types.js';
@@ -60,6 +60,24 @@ describe('queue runner, local delivery', () => {
     await r.idle();
     expect(newFiles(dataDir, 'example.com', 'alice')).toHaveLength(300);
     expect(listSpool(dataDir)).toEqual([]);
+  });
+
+  it('delivers the rest of a writer group when one mailbox cannot be written, and defers only that recipient', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    // bob's tmp/ is a file: his file cannot be made, alice's in the same group can.
+    const bob = mailboxDir(dataDir, 'example.com', 'bob');
+    for (const sub of ['new', 'cur']) mkdirSync(path.join(bob, sub), { recursive: true });
+    writeFileSync(path.join(bob, 'tmp'), '');
+    const { r, bus } = runner(dataDir);
+    await r.start();
+    const delivered = bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'alice@example.com');
+    const deferred = bus.waitFor((e) => e.type === 'deferred' && e.recipient === 'bob@example.com');
+    await r.enqueue({ from: 'carol@example.com', recipients: ['alice@example.com', 'bob@example.com'] }, msg('to both'));
+    await Promise.all([delivered, deferred]);
+    expect(newFiles(dataDir, 'example.com', 'alice')).toHaveLength(1);
+    expect(readdirSync(path.join(bob, 'new'))).toEqual([]);
+    expect(r.list()[0]?.recipients.map((x) => x.status)).toEqual(['delivered', 'deferred']);
   });
 
   it('gives its Maildir writer threads back when quiet, and delivers with new ones afterwards', async () => {
