@@ -5,9 +5,9 @@
 import { isFinalReplyLine } from '../protocol/reply.js';
 import type { EventBus } from '../events/bus.js';
 import type { LabEvent } from '../events/types.js';
-import { LearnerGroup } from './pipeline-echo.js';
+import { LearnerGroup, pipelineEchoSize } from './pipeline-echo.js';
 import { holds, LearnerScope } from './predicates.js';
-import { learnerPart, messagePart, usesWire } from './step-parts.js';
+import { asksForGroup, learnerPart, messagePart, usesWire } from './step-parts.js';
 import type { Lesson, Predicate, Step } from './types.js';
 
 /** The most events one step keeps: a long step with busy external clients must not grow without end. */
@@ -200,6 +200,9 @@ export class LessonRunner {
     // The runner's own announcements are not evidence for a step.
     if (e.type === 'lesson' || this._complete) return;
     const groupEnded = this.group.follow(e, (id) => this.scope.sessions.has(id));
+    // A step about a group is judged on one group: an earlier group's accepted MAIL is not this one's,
+    // whose MAIL got 503 inside the transaction it left open (a newcomer's trial passed lesson 13 so).
+    if (pipelineEchoSize(e) !== undefined && asksForGroup(this.lesson.steps[this.index]!.expect)) this.window = [];
     // Message lines are most of the traffic under load and only a `wire` predicate can use them:
     // grading each one against the whole window would cost more than it could ever change. The one
     // that ends a group may release a step the group held.

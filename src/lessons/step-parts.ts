@@ -4,6 +4,11 @@
  */
 import type { Predicate } from './types.js';
 
+/** The step asks for a `:pipeline` group (lesson 13 step 2): it is judged on one group at a time. */
+export function asksForGroup(p: Predicate): boolean {
+  return p.tutor?.command === ':pipeline' || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some(asksForGroup);
+}
+
 export function usesWire(p: Predicate): boolean {
   return p.wire !== undefined || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some(usesWire);
 }
