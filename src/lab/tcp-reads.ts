@@ -42,31 +42,44 @@ export function reportTcpReads(bus: EventBus, socket: Socket, session: string, s
  * client may send an AUTH response together with what follows.
  */
 export function credentialRedactor(): (text: string, awaitingSasl: boolean) => string {
-  // The previous read ended inside a line that was hidden: its rest is hidden too.
-  let hidingLine = false;
-  // Lines after an AUTH in the same read answer its 334s (a client should wait, RFC 4954 §4; some do not).
+  // The raw start of the line the previous read left unfinished (TCP may cut `AUTH PLAIN ` from its
+  // blob, and a client typing by hand sends a character a read): the line is judged whole so far.
+  let partial = '';
+  // That line is an AUTH response (after a 334): its rest is hidden too.
+  let partialHidden = false;
   return (text, awaitingSasl) => {
-    let exchange = awaitingSasl;
+    // Lines after an AUTH in the same read answer its 334s (a client should wait, RFC 4954 §4; some do not).
+    let exchange = awaitingSasl && partial === '';
     const out: string[] = [];
-    for (const piece of text.split(/(?<=\n)/)) {
+    text.split(/(?<=\n)/).forEach((piece, i) => {
       const ended = piece.endsWith('\n');
       const body = piece.replace(/\r?\n$/, '');
       const end = piece.slice(body.length);
+      const earlier = i === 0 ? partial : '';
+      const line = earlier + body;
       let shown = body;
-      if (hidingLine) shown = body === '' ? '' : SECURED;
-      else if (exchange) shown = SECURED;
-      else {
-        const auth = /^(\s*AUTH\s+\S+)(\s+\S.*)?$/i.exec(body);
-        if (auth) {
-          if (auth[2] !== undefined) shown = `${auth[1]} ${SECURED}`;
-          // PLAIN's initial response is the whole credential: commands may follow it in one group
-          // (RFC 4954 §4, RFC 2920 §3.1) and are shown. LOGIN's still has a password to come.
-          exchange = auth[2] === undefined || /\sLOGIN$/i.test(auth[1]!);
-        }
+      let hidden = i === 0 && partialHidden;
+      if (hidden || exchange) hidden = true;
+      else if (/^\s*AUTH\b/i.test(line)) {
+        const auth = /^(\s*AUTH\s+\S+)(\s+\S.*)?$/i.exec(line);
+        // Begun in an earlier read: all of this read's part may be the credential.
+        if (earlier !== '' && body !== '') shown = SECURED;
+        else if (auth?.[2] !== undefined) shown = `${auth[1]} ${SECURED}`;
+        // PLAIN's initial response is the whole credential: commands may follow it in one group
+        // (RFC 4954 §4, RFC 2920 §3.1) and are shown. LOGIN's still has a password to come.
+        if (ended) exchange = !auth || auth[2] === undefined || /\sLOGIN$/i.test(auth[1]!);
       }
-      hidingLine = !ended && shown !== body;
+      if (hidden) shown = body === '' ? '' : SECURED;
+      if (ended) {
+        partial = '';
+        partialHidden = false;
+      } else {
+        // Enough of a line to tell an AUTH and its mechanism; a long line's rest changes nothing.
+        partial = line.slice(0, 512);
+        partialHidden = hidden;
+      }
       out.push(shown + end);
-    }
+    });
     return out.join('');
   };
 }

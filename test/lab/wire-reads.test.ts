@@ -63,6 +63,28 @@ describe('a read is shown without its credentials, and with everything else', ()
     expect(redact(`AUTH LOGIN ${b64('alice')}\r\n${b64(PASSWORD)}\r\n`, false)).toBe('AUTH LOGIN /* secured */\r\n/* secured */\r\n');
   });
 
+  it('AUTH PLAIN cut from its blob between two reads, with or without the space: the blob hidden (a review finding)', () => {
+    const blob = b64(`\0alice\0${PASSWORD}`);
+    for (const [first, second] of [['AUTH PLAIN', ` ${blob}\r\n`], ['AUTH PLAIN ', `${blob}\r\n`], ['auth plain ', `${blob}\r\nNOOP\r\n`]] as const) {
+      const redact = credentialRedactor();
+      const shown = redact(first, false) + redact(second, false);
+      expect(shown).not.toContain(blob.slice(2, 12));
+      expect(shown).toMatch(/secured/);
+    }
+    const redact = credentialRedactor();
+    expect(redact('auth plain ', false) + redact(`${blob}\r\nNOOP\r\n`, false)).toMatch(/\r\nNOOP\r\n$/);
+  });
+
+  it('a client that sends one character a read shows none of the credential (a review finding)', () => {
+    const redact = credentialRedactor();
+    const line = `AUTH PLAIN ${b64(`\0alice\0${PASSWORD}`)}\r\n`;
+    const shown = [...line].map((c) => redact(c, false)).join('');
+    expect(shown).not.toContain(b64(`\0alice\0${PASSWORD}`).slice(4, 10));
+    // The line after a 334, a character a read.
+    const login = [...`${b64(PASSWORD)}\r\n`].map((c, i) => redact(c, i === 0)).join('');
+    expect(login.replaceAll('/* secured */', '')).not.toMatch(/[A-Za-z0-9+=]/);
+  });
+
   it('a credential cut between two reads stays hidden in the second, and the next line is shown', () => {
     const redact = credentialRedactor();
     const blob = b64(`\0alice\0${PASSWORD}`);
