@@ -82,6 +82,11 @@ export class LearnerSession {
     return this.client.connected ? this.client.session : undefined;
   }
 
+  /** The latest session's id, open or closed (until the next one opens). */
+  get latestId(): string | undefined {
+    return this.client.session;
+  }
+
   /** Where the current session stands (also after it closed, until the next one opens). */
   get state(): SessionState | undefined {
     const id = this.client.session;

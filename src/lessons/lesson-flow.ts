@@ -54,7 +54,7 @@ const ENDS_TRANSACTION = new Set(['RSET', 'HELO', 'EHLO']);
 export class LessonFlow {
   private current: LessonRunner | undefined;
   private leftByClose: Step | undefined;
-  private readonly groupWords: string[] = [];
+  private readonly groupWords: { text: string; step: number }[] = [];
   private lessonIdx = -1;
   private everyLessonDone = false;
   /** `:next` is moving on by itself: the completion message need not ask for another :next. */
@@ -208,17 +208,21 @@ export class LessonFlow {
     const runner = this.current;
     const before = runner && { step: runner.stepIndex, complete: runner.complete };
     runner?.observe(e);
-    // Words about one reply of a group, said after its last, as the group travelled (RFC 2920 §3.1).
-    if (this.groupWords.length && !runner?.inGroup) for (const w of this.groupWords.splice(0)) this.host.say('info', w);
+    const moved = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
+    // A step passed: a close that went back from it no longer speaks for the message words.
+    if (moved) this.leftByClose = undefined;
+    // Words about one reply of a group, said after its last, as the group travelled (RFC 2920 §3.1);
+    // not when the group passed their step after all.
+    if (this.groupWords.length && !runner?.inGroup)
+      for (const w of this.groupWords.splice(0)) if (runner && w.step === runner.stepIndex && !runner.complete) this.host.say('info', w.text);
     const learner = this.host.learner;
     if (!learner.owns(e)) return;
     // The session a step needs has closed (QUIT where lesson 6 asks for RSET): back at once, not at the
     // learner's next command. Not while the learner's part holds: a step may still wait for the queue;
     // nor when the tutor closes it (:reconnect): the new session that follows says it.
-    if (e.type === 'session-close' && runner && !learner.closingByTutor && !runner.complete && !runner.learnerPartHolds()) return this.goBackForNewSession(true);
+    if (e.type === 'session-close' && e.session === learner.latestId && runner && !learner.closingByTutor && !runner.complete && !runner.learnerPartHolds()) return this.goBackForNewSession(true);
     // A reply that just passed a step is not a miss of the next one.
-    const passed = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
-    if (passed || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
+    if (moved || e.type !== 'wire' || e.direction !== 'server' || e.replyTo === undefined || e.code === undefined || !isFinalReplyLine(e.line)) return;
     const state = learner.stateOf(e.session);
     // RSET or a new EHLO ended the transaction the step builds on: back to the MAIL that opens one, as a
     // closed session goes back (a newcomer in lesson 3 met a bare 503 at the next RCPT).
@@ -227,7 +231,7 @@ export class LessonFlow {
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     else {
       const words = refusalWords(runner, e.replyTo, e.code, session, this.host.commandMistake?.() ?? false);
-      if (words && runner?.inGroup) this.groupWords.push(words);
+      if (words && runner?.inGroup) this.groupWords.push({ text: words, step: runner.stepIndex });
       else if (words) this.host.say('info', words);
     }
   }
@@ -236,6 +240,8 @@ export class LessonFlow {
   async start(lesson: Lesson, step: number, restart = false): Promise<void> {
     this.current?.stop();
     this.current = undefined;
+    this.leftByClose = undefined;
+    this.groupWords.length = 0;
     this.lessonIdx = this.lessons.indexOf(lesson);
     this.everyLessonDone = false;
     const learner = this.host.learner;

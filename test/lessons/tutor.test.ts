@@ -540,6 +540,14 @@ describe('a command that worked but is not what the step asks gets a word', () =
     );
   });
 
+  it('lesson 13: a group that passes step 2 is not told, after its replies, about a refusal earlier in it (a review finding)', async () => {
+    const { t, send, said } = await start('13-pipelining');
+    await send(['EHLO client.example', ':pipeline MAIL FROM:<alice@example.com> | RCPT TO:<ghost@example.com> | RCPT TO:<nosuchuser@example.com> | RCPT TO:<bob@example.com> | RCPT TO:<postmaster@example.com> | DATA']);
+    await vi.waitFor(() => expect(t.state().step!.index).toBe(2), { timeout: 5000, interval: 20 });
+    await t.settle(500);
+    expect(said.filter((o) => /is about, but the step asks/.test(o.text))).toEqual([]);
+  });
+
   it('lesson 13: a group without a recipient the step names gets a word at its message\'s dot (a newcomer\'s trial: none, at the 354 or after the dot)', async () => {
     const { t, send, said } = await start('13-pipelining');
     // Each message is an attempt of its own: a word for an earlier group's message does not silence this one's.
