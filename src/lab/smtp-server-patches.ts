@@ -69,6 +69,8 @@ declare module 'smtp-server/lib/smtp-stream.js' {
     __dataTap?: (chunk: Buffer) => void;
     /** Command lines received so far (counted as bytes arrive, before smtp-server processes them). */
     __linesIn?: number;
+    /** A chunk counted as command lines is still being parsed: a write now is smtp-stream's own, of part of it. */
+    __refeed?: boolean;
     /** A lax receiver (remote behaviour lax-data-end): every LF ends a line, so <LF>.<LF> ends DATA. */
     __laxLineEnds?: boolean;
     __lastByte?: number;
@@ -186,12 +188,21 @@ if (!(PATCHED in connection)) {
     }
     if (this._dataMode) {
       if (this.__dataTap && chunk?.length) this.__dataTap(chunk);
+      // The rest of a chunk counted as commands, fed back once DATA's 354 went out (a client that
+      // wrote its message with the DATA): message lines, not commands ahead of a reply.
+      if (this.__refeed && chunk?.length) this.__linesIn = (this.__linesIn ?? 0) - newlines(chunk);
     } else if (chunk?.length) {
       // smtp-server answers commands one by one, so its log looks serial even when the client sent a
       // group (RFC 2920); counting lines on arrival lets the server tell pipelined commands apart.
-      let n = 0;
-      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) n++;
-      this.__linesIn = (this.__linesIn ?? 0) + n;
+      this.__linesIn = (this.__linesIn ?? 0) + newlines(chunk);
+      // Until the chunk is done, smtp-stream writes any part of it again itself (the rest after DATA,
+      // the commands after the dot): the next chunk waits for `next`.
+      const done = next;
+      this.__refeed = true;
+      next = (err) => {
+        this.__refeed = false;
+        done(err);
+      };
     }
     return write.call(this, chunk, encoding, next);
   };
@@ -369,4 +380,10 @@ if (!(HOOKED in connection)) {
       });
     };
   }
+}
+
+function newlines(chunk: Buffer | Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) n++;
+  return n;
 }
