@@ -63,7 +63,8 @@ function spooled(at, segments) {
 // it starts), where one at a time each waited for a commit of its own — a disk flush a file. At most
 // FSYNCS_IN_FLIGHT: while clients are waiting only one writer runs (MaildirWriters.allowed), so of the
 // pool's four threads (UV_THREADPOOL_SIZE) one stays free for the spool's fdatasync, which a client is
-// waiting on. Those threads are the process's, not this one's: they do not run at its nice value, but
+// waiting on (with no client waiting two writers may fill the pool, and a client that arrives then
+// waits for their fsyncs once). Those threads are the process's, not this one's: they do not run at its nice value, but
 // they only wait on the disk.
 const FSYNCS_IN_FLIGHT = 3;
 function fsyncEach(open, results) {

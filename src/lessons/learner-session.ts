@@ -215,7 +215,7 @@ export class LearnerSession {
   }
 
   /**
-   * The tutor is closing the session itself (`:reconnect`, a lesson's start, the tutor's end): its
+   * The tutor is closing the session itself (`:reconnect`, `:connect`, a lesson's start): its
    * close is no news to the learner, and a new session follows at once.
    */
   get closingByTutor(): boolean {

@@ -126,7 +126,7 @@ export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'st
     const asks = `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${spelled}\``;
     // A group's DATA may have got its 354 by the time these words are read: the message must end first.
     return wantsPipeline(step.expect)
-      ? `${asks}: send the group again with that line in it (after a 354, end the message first with a line holding only \`.\`).`
+      ? `${asks}: send the group again with that line in it (after a 354, end that message first: a line holding only \`.\` sends it, empty, to the recipients the server took).`
       : `${asks}: type that line.`;
   }
   return undefined;

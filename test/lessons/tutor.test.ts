@@ -570,7 +570,7 @@ describe('a command that worked but is not what the step asks gets a word', () =
     await t.settle(1000);
     const words = said.slice(before).map((o) => o.text);
     expect(t.state().step!.index).toBe(1);
-    const refused = 'That is the 550 step 2 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: send the group again with that line in it (after a 354, end the message first with a line holding only `.`).';
+    const refused = 'That is the 550 step 2 is about, but the step asks for it to `RCPT TO:<nosuchuser@example.com>`: send the group again with that line in it (after a 354, end that message first: a line holding only `.` sends it, empty, to the recipients the server took).';
     expect(words).toContain(refused);
     // After the group's last reply, as the group travelled (a newcomer's trial: between the 550 and the next 250).
     const text = transcript();

@@ -25,6 +25,7 @@ describe('words after the queue events they speak of', () => {
     const words = seqOf(events, (e) => e.type === 'tutor' && e.says === 'explain' && /alice got a failure report/.test(e.text));
     const report = seqOf(events, (e) => e.type === 'delivered' && e.recipient === 'alice@example.com');
     expect(report).toBeLessThan(Infinity);
+    expect(words).toBeLessThan(Infinity);
     expect(words).toBeGreaterThan(report);
   });
 });
