@@ -11,7 +11,8 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, endedTransactionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeNoteWords, resumeStep, resumeWords, stepForEndedTransaction, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { nudgeFor, refusalWords, tlsAlreadyActive } from './nudge.js';
+import { nudgeFor, refusalWords } from './nudge.js';
+import { tlsAlreadyActive } from './tls-words.js';
 import { onlyWatched, type LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
 import { LessonRunner } from './runner.js';
@@ -230,7 +231,7 @@ export class LessonFlow {
     const session = state && { ...state, implicitTls: learner.listener === 'smtps', listener: learner.listener };
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     else {
-      const words = refusalWords(runner, e.replyTo, e.code, session, this.host.commandMistake?.() ?? false);
+      const words = refusalWords(runner, e.replyTo, e.code, session, this.host.commandMistake?.() ?? false, this.host.commandLine?.());
       if (words && runner?.inGroup) this.groupWords.push({ text: words, step: runner.stepIndex });
       else if (words) this.host.say('info', words);
     }

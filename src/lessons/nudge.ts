@@ -7,7 +7,8 @@ import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { LabEvent, ListenerRole } from '../events/types.js';
 import { argsOf, holds } from './predicates.js';
-import { messagePart } from './step-parts.js';
+import { messagePart, partsAbout, somePredicate } from './step-parts.js';
+import { ehloForgottenByTls, FORGOTTEN_BY_TLS, secondStartTls, startTlsPartHolds, startTlsTooEarly, tlsAlreadyActive, wantsStartTls } from './tls-words.js';
 import type { Predicate, Step } from './types.js';
 
 /**
@@ -184,37 +185,6 @@ function nearMissWords(p: Predicate, verb: string, step: number): string | undef
 }
 
 /**
- * Words for a session already under TLS when a step wants what comes before it. On the smtps listener
- * TLS came first (RFC 8314 §3.3), not from a STARTTLS, and `:reconnect` would open the same listener.
- * The 503 is smtp-server's choice: RFC 3207 defines no reply to a second STARTTLS; 503 is RFC 5321
- * §4.2.2's "bad sequence of commands".
- */
-export function tlsAlreadyActive(step: number, implicit = false): string {
-  const asks = `, and step ${step} asks for what comes before TLS`;
-  const refused = 'the server answers STARTTLS with 503, a bad sequence of commands (RFC 5321 §4.2.2)';
-  if (implicit)
-    return `This session is on the smtps listener, under TLS from its first byte (RFC 8314 §3.3)${asks}: STARTTLS is not offered there (RFC 3207 §4.2), and ${refused}. \`:connect mx\` opens a plain session where STARTTLS is offered.`;
-  return `TLS is already active on this session (a STARTTLS was answered 220)${asks}: the server no longer offers STARTTLS in its EHLO reply (RFC 3207 §4.2), and ${refused}. \`:reconnect\` starts a fresh plain session.`;
-}
-
-/**
- * The 503 to a STARTTLS on a session already under TLS. The way out (`:reconnect`, `:connect mx`) only
- * where the step wants what comes before TLS and this TLS is not its own doing (lesson 16 step 1);
- * elsewhere (lesson 17 step 5, whose STARTTLS part holds, or a step that does not care) the session goes
- * on under TLS and nothing needs undoing.
- */
-export function secondStartTls(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'partHolds'> | undefined, implicit = false): string {
-  const step = runner?.step;
-  if (runner && step && wantsStartTls(step.expect) && !startTlsPartHolds(runner, step.expect)) return tlsAlreadyActive(runner.stepIndex + 1, implicit);
-  const refused = 'so the server answered this STARTTLS with 503, a bad sequence of commands (RFC 5321 §4.2.2). Nothing else changed: the session goes on under TLS.';
-  if (implicit) return `This session is on the smtps listener, under TLS from its first byte (RFC 8314 §3.3): there is no plain session to upgrade, ${refused}`;
-  return `TLS is already active on this session (your STARTTLS was answered 220 and the handshake finished), ${refused}`;
-}
-
-/** The commands a 503 answers after STARTTLS when the handshake made the server forget the EHLO (RFC 3207 §4.2). */
-const FORGOTTEN_BY_TLS = new Set(['MAIL', 'RCPT', 'DATA']);
-
-/**
  * Words for a reply of the learner's that refused a command (not a nudge): a STARTTLS on a session
  * already under TLS, a command after STARTTLS that lost its EHLO, the refusal a step is about for
  * another address. `mistake`: the command has words of its own (diagnose.ts), said instead.
@@ -225,59 +195,32 @@ export function refusalWords(
   code: number,
   session: (Pick<SessionState, 'secure' | 'hello'> & { implicitTls: boolean }) | undefined,
   mistake: boolean,
+  /** The command line as typed, when known. */
+  typed?: string,
 ): string | undefined {
   // smtp-server's 503 does not say how to go on.
   if (verb === 'STARTTLS' && code === 503 && session?.secure) return secondStartTls(runner, session.implicitTls);
   if (FORGOTTEN_BY_TLS.has(verb) && code === 503 && session?.secure && !session.implicitTls && !session.hello) return ehloForgottenByTls(verb);
-  return runner && !mistake ? refusedForAnotherAddress(runner, verb, code) : undefined;
-}
-
-/** A 503 to MAIL after STARTTLS and before a new EHLO: smtp-server's words name a missing EHLO, not why it is missing. */
-export function ehloForgottenByTls(verb: string): string {
-  // RCPT and DATA come after a MAIL: the transaction it opened before STARTTLS is gone too.
-  return verb === 'MAIL'
-    ? 'STARTTLS started the session over: after the handshake the server forgets your EHLO, and a client sends EHLO again first (RFC 3207 §4.2).'
-    : 'STARTTLS started the session over: after the handshake the server forgets your EHLO and any transaction opened before it, so a client sends EHLO again, then MAIL FROM (RFC 3207 §4.2).';
+  if (!runner || mistake) return undefined;
+  return refusedForAnotherAddress(runner, verb, code) ?? refusedNotAsked(runner, verb, code, typed);
 }
 
 /**
- * Some part of the step about STARTTLS (its command or the reply to it) holds, after what the step's
- * sequence puts before it: this TLS is the step's.
+ * A MAIL or RCPT refused for an address the step does not name, where it wants one it names accepted
+ * (lesson 11's `nosuchuser@example.com`, the lab's own domain, for example.net's): the line it asks
+ * for. Not a 503, 421 or 530: the session's state, not the address, refused those.
  */
-function startTlsPartHolds(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): boolean {
-  return startTlsInOrder(p).some((q) => runner.partHolds(q));
-}
-
-/** The step's STARTTLS part holds, but not after what its sequence wants first: STARTTLS before EHLO. */
-function startTlsTooEarly(runner: Pick<LessonRunner, 'partHolds'>, p: Predicate): boolean {
-  return partsAbout(p, 'STARTTLS').some((q) => runner.partHolds(q)) && !startTlsPartHolds(runner, p);
-}
-
-/** The parts about STARTTLS; one in a sequence with the parts before it (on one session if the sequence says so). */
-function startTlsInOrder(p: Predicate): Predicate[] {
-  const about = (q: Predicate) => q.reply?.to === 'STARTTLS' || q.command?.verb === 'STARTTLS';
-  const seq = p.sequence ?? [];
-  return [
-    ...(p.all ?? []).flatMap((q) => (q.all || q.sequence ? startTlsInOrder(q) : about(q) ? [q] : [])),
-    ...seq.flatMap((q, i) =>
-      q.all || q.sequence ? startTlsInOrder(q) : about(q) ? [i === 0 ? q : { ...(p.sameSession ? { sameSession: true } : {}), sequence: seq.slice(0, i + 1) }] : [],
-    ),
-  ];
-}
-
-/** The step is about STARTTLS: its 220, or the STARTTLS line of an EHLO reply. */
-export function wantsStartTls(p: Predicate): boolean {
-  return somePredicate(p, (q) => q.reply?.to === 'STARTTLS' || q.command?.verb === 'STARTTLS' || /STARTTLS/i.test(q.wire?.match ?? ''));
-}
-
-function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
-  return f(p) || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some((q) => somePredicate(q, f));
-}
-
-/** The parts of an `all` or a `sequence` that are about this verb (its command or the reply to it). */
-function partsAbout(p: Predicate, verb: string): Predicate[] {
-  const parts = [...(p.all ?? []), ...(p.sequence ?? [])];
-  return parts.flatMap((q) => (q.all || q.sequence ? partsAbout(q, verb) : q.reply?.to === verb || q.command?.verb === verb ? [q] : []));
+function refusedNotAsked(runner: Pick<LessonRunner, 'step' | 'stepIndex' | 'partHolds'>, verb: string, code: number, typed: string | undefined): string | undefined {
+  const v = verb.toUpperCase();
+  if (typed === undefined || (v !== 'MAIL' && v !== 'RCPT') || [421, 503, 530].includes(code)) return undefined;
+  for (const q of repliesAbout(runner.step!.expect, v)) {
+    const r = q.reply!;
+    const accepted = r.code !== undefined ? r.code < 400 : r.class !== undefined && r.class < 4;
+    const spelled = spelledAddress(r.args);
+    if (accepted && spelled && !runner.partHolds(q) && !new RegExp(r.args!, 'i').test(argsOf(typed)))
+      return `The server refused that ${v} (${code}), and step ${runner.stepIndex + 1} asks for \`${v} ${spelled}\`: type that line.`;
+  }
+  return undefined;
 }
 
 const LISTENER_WORDS: Record<ListenerRole, string> = {

@@ -6,7 +6,7 @@ import type { Predicate } from './types.js';
 
 /** The step asks for a `:pipeline` group (lesson 13 step 2): it is judged on one group at a time. */
 export function asksForGroup(p: Predicate): boolean {
-  return p.tutor?.command === ':pipeline' || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some(asksForGroup);
+  return somePredicate(p, (q) => q.tutor?.command === ':pipeline');
 }
 
 export function usesWire(p: Predicate): boolean {
@@ -56,3 +56,15 @@ export function messagePart(p: Predicate): Predicate {
   if (sequence) out.sequence = keep(sequence);
   return out;
 }
+
+/** Does `f` hold of the predicate or any part of it? */
+export function somePredicate(p: Predicate, f: (p: Predicate) => boolean): boolean {
+  return f(p) || [...(p.any ?? []), ...(p.all ?? []), ...(p.sequence ?? [])].some((q) => somePredicate(q, f));
+}
+
+/** The parts of an `all` or a `sequence` that are about this verb (its command or the reply to it). */
+export function partsAbout(p: Predicate, verb: string): Predicate[] {
+  const parts = [...(p.all ?? []), ...(p.sequence ?? [])];
+  return parts.flatMap((q) => (q.all || q.sequence ? partsAbout(q, verb) : q.reply?.to === verb || q.command?.verb === verb ? [q] : []));
+}
+

@@ -626,6 +626,15 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(words.filter((w) => /asks for something else/.test(w))).toEqual([]);
   });
 
+  it('lesson 11 step 1: a RCPT refused for another address than the step names is told the line it asks for (a newcomer\'s trial: a bare 550 for example.com where the step says example.net)', async () => {
+    const { t, send, said } = await start('11-bounces');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<nosuchuser@example.com>']);
+    expect(t.state().step!.index).toBe(0);
+    expect(said.at(-1)!.text).toBe('The server refused that RCPT (550), and step 1 asks for `RCPT TO:<nosuchuser@example.net>`: type that line.');
+    await send(['RCPT TO:<nosuchuser@example.net>']);
+    expect(t.state().step!.index).toBe(1);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
