@@ -107,9 +107,10 @@ export function stepForEndedTransaction(lesson: Lesson, k: number): number {
   return lastStepWithout(lesson, k, (n) => TRANSACTION_NEEDS.includes(n));
 }
 
-export function endedTransactionWords(lesson: Lesson, k: number, j: number, verb: string): string {
+export function endedTransactionWords(lesson: Lesson, k: number, j: number, verb: string, ended = true): string {
   const needs = (lesson.steps[k]!.needs ?? []).filter((n) => TRANSACTION_NEEDS.includes(n)).map((n) => NEED_WORDS[n]);
-  const why = verb === 'RSET' ? 'RSET ended the transaction (RFC 5321 §4.1.1.5)' : `${verb} ended the transaction as RSET would (RFC 5321 §4.1.4)`;
+  // `ended`: a transaction was open when the command went (else there was none to end: a skipped step).
+  const why = !ended ? 'this session has none' : verb === 'RSET' ? 'RSET ended the transaction (RFC 5321 §4.1.1.5)' : `${verb} ended the transaction as RSET would (RFC 5321 §4.1.4)`;
   return `Step ${k + 1} needs ${needs.join(' and ')}, and ${why}: go on from step ${j + 1}.`;
 }
 

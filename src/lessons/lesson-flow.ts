@@ -55,6 +55,7 @@ const ENDS_TRANSACTION = new Set(['RSET', 'HELO', 'EHLO']);
 export class LessonFlow {
   private current: LessonRunner | undefined;
   private leftByClose: Step | undefined;
+  private openAtCommand = false;
   private readonly groupWords: { text: string; step: number }[] = [];
   private lessonIdx = -1;
   private everyLessonDone = false;
@@ -218,6 +219,8 @@ export class LessonFlow {
       for (const w of this.groupWords.splice(0)) if (runner && w.step === runner.stepIndex && !runner.complete) this.host.say('info', w.text);
     const learner = this.host.learner;
     if (!learner.owns(e)) return;
+    // Whether RSET or EHLO found a transaction to end: the session's state changes at the reply.
+    if (e.type === 'wire' && e.direction === 'client' && e.verb !== undefined && ENDS_TRANSACTION.has(e.verb)) this.openAtCommand = learner.stateOf(e.session)?.transaction ?? false;
     // The session a step needs has closed (QUIT where lesson 6 asks for RSET): back at once, not at the
     // learner's next command. Not while the learner's part holds: a step may still wait for the queue;
     // nor when the tutor closes it (:reconnect): the new session that follows says it.
@@ -227,7 +230,7 @@ export class LessonFlow {
     const state = learner.stateOf(e.session);
     // RSET or a new EHLO ended the transaction the step builds on: back to the MAIL that opens one, as a
     // closed session goes back (a newcomer in lesson 3 met a bare 503 at the next RCPT).
-    if (e.code < 400 && ENDS_TRANSACTION.has(e.replyTo) && state && !state.transaction && this.goBackForEndedTransaction(e.replyTo)) return;
+    if (e.code < 400 && ENDS_TRANSACTION.has(e.replyTo) && state && !state.transaction && this.goBackForEndedTransaction(e.replyTo, this.openAtCommand)) return;
     const session = state && { ...state, implicitTls: learner.listener === 'smtps', listener: learner.listener };
     if (e.code < 400 && e.code !== 354 && e.code !== 334) this.nudgeIfStepMissed(e.replyTo, session);
     else {
@@ -319,9 +322,9 @@ export class LessonFlow {
     if (r?.started && !r.complete) this.goBack(r, stepForNewSession(r.lesson, r.stepIndex), (k, j) => newSessionWords(r.lesson, k, j, closed), closed);
   }
 
-  private goBackForEndedTransaction(verb: string): boolean {
+  private goBackForEndedTransaction(verb: string, ended: boolean): boolean {
     const r = this.current;
-    return !!r?.started && !r.complete && this.goBack(r, stepForEndedTransaction(r.lesson, r.stepIndex), (k, j) => endedTransactionWords(r.lesson, k, j, verb));
+    return !!r?.started && !r.complete && this.goBack(r, stepForEndedTransaction(r.lesson, r.stepIndex), (k, j) => endedTransactionWords(r.lesson, k, j, verb, ended));
   }
 
   /** Back from the current step to an earlier one, `j`, saying why; false when `j` is not earlier. */

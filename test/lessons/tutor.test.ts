@@ -635,6 +635,15 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(1);
   });
 
+  it('lesson 03: an EHLO under a step that needs a transaction, with none open (steps skipped), is not said to have ended one (a review finding)', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO client.example', ':next']);
+    expect(t.state().step!.index).toBe(2);
+    await send(['EHLO client.example']);
+    const back = said.map((o) => o.text).filter((w) => /^Step 3 needs/.test(w));
+    expect(back).toEqual([expect.stringMatching(/and this session has none: go on from step 2\.$/)]);
+  });
+
   it('lesson 05: a message ended without a line that starts with a dot is named, not passed over in silence (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('05-transparency');
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: Dots', '', 'no dot here', '.']);
