@@ -58,9 +58,8 @@ export function credentialRedactor(): (text: string, awaitingSasl: boolean) => s
       const earlier = i === 0 ? partial : '';
       const line = earlier + body;
       let shown = body;
-      let hidden = i === 0 && partialHidden;
-      if (hidden || exchange) hidden = true;
-      else if (/^\s*AUTH\b/i.test(line)) {
+      const hidden = (i === 0 && partialHidden) || exchange;
+      if (!hidden && /^\s*AUTH\b/i.test(line)) {
         const auth = /^(\s*AUTH\s+\S+)(\s+\S.*)?$/i.exec(line);
         // Begun in an earlier read: all of this read's part may be the credential.
         if (earlier !== '' && body !== '') shown = SECURED;

@@ -7,7 +7,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { LabEvent, ListenerRole } from '../events/types.js';
 import { argsOf, holds } from './predicates.js';
-import { messagePart, partsAbout, somePredicate } from './step-parts.js';
+import { asksForGroup, messagePart, partsAbout, somePredicate } from './step-parts.js';
 import { ehloForgottenByTls, FORGOTTEN_BY_TLS, secondStartTls, startTlsPartHolds, startTlsTooEarly, tlsAlreadyActive, wantsStartTls } from './tls-words.js';
 import type { Predicate, Step } from './types.js';
 
@@ -102,11 +102,16 @@ function repliesAbout(p: Predicate, verb: string): Predicate[] {
   return p.reply?.to === verb ? [p, ...partsAbout(p, verb)] : partsAbout(p, verb);
 }
 
-/** `^FROM:<a@b>` as the line it spells (`FROM:<a@b>`), or undefined when the regex is no single address; `bare`: also without brackets. */
-function spelledAddress(args: string | undefined, bare = false): string | undefined {
+/**
+ * `^FROM:<a@b>` as the line it spells (`FROM:<a@b>`), or undefined when the regex is no single address;
+ * `bare`: also without brackets; `verb`: also the address alone (`<a@b>`, lesson 13), as that verb's argument.
+ */
+function spelledAddress(args: string | undefined, bare = false, verb?: string): string | undefined {
   const literal = args?.replace(/\\(.)/g, '$1');
+  if (!literal) return undefined;
+  if (verb && /^<[\w.+-]+@[\w.-]+>$/.test(literal)) return `${verb === 'MAIL' ? 'FROM' : 'TO'}:${literal}`;
   const address = bare ? /^\^(FROM|TO):(<[\w.+-]+@[\w.-]+>|[\w.+-]+@[\w.-]+)$/ : /^\^(FROM|TO):<[\w.+-]+@[\w.-]+>$/;
-  return literal && address.test(literal) ? literal.slice(1) : undefined;
+  return address.test(literal) ? literal.slice(1) : undefined;
 }
 
 /**
@@ -122,7 +127,7 @@ export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'st
     const r = q.reply!;
     // With or without its brackets: lesson 9 wants the 501 of an address given without them. Lesson 13
     // names only the address (`<nosuchuser@example\.com>`), as one RCPT of a pipelined group.
-    const spelled = spelledAddress(r.args, true) ?? spelledBracketed(r.args, v);
+    const spelled = spelledAddress(r.args, true, v);
     if (!(r.code === code || r.codes?.includes(code)) || !spelled || runner.partHolds(q)) continue;
     const asks = `That is the ${code} step ${runner.stepIndex + 1} is about, but the step asks for it to \`${v} ${spelled}\``;
     // A group's DATA may have got its 354 by the time these words are read: the message must end first.
@@ -133,15 +138,9 @@ export function refusedForAnotherAddress(runner: Pick<LessonRunner, 'step' | 'st
   return undefined;
 }
 
-/** `<a@b\.c>` as the MAIL or RCPT argument it names (`TO:<a@b.c>`), or undefined. */
-function spelledBracketed(args: string | undefined, verb: string): string | undefined {
-  const literal = args?.replace(/\\(.)/g, '$1');
-  return literal && /^<[\w.+-]+@[\w.-]+>$/.test(literal) ? `${verb === 'MAIL' ? 'FROM' : 'TO'}:${literal}` : undefined;
-}
-
 /** The step wants a `:pipeline` group (lesson 13 step 2). */
 function wantsPipeline(p: Predicate): boolean {
-  return somePredicate(p, (q) => q.tutor?.command === ':pipeline' || q.wire?.pipelined === true);
+  return asksForGroup(p) || somePredicate(p, (q) => q.wire?.pipelined === true);
 }
 
 /**
