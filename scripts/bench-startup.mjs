@@ -20,8 +20,9 @@
  * no pause in them; serve's (a client of the bench's own, as swaks or nc would be) have it.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { scratchDir } from './bench-scratch.mjs';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import net from 'node:net';
@@ -190,7 +191,7 @@ export async function benchStartup() {
   const hasUnbundled = existsSync(path.join(ROOT, 'dist/cli.js'));
   // One data dir reused across runs (a learner's second start on), and a fresh one per run (the very
   // first start, which also makes the lab's TLS key with openssl).
-  const home = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-'));
+  const home = scratchDir('startup-');
   // The tutor's V8 code cache (bin/smtp-lab.js) in the bench's own cache dir: made by the warm-up
   // start, used by the later ones; a first start (fresh data dir) has a fresh, empty one.
   const codeCache = path.join(home, 'cache');
@@ -202,7 +203,7 @@ export async function benchStartup() {
       lingerUntil,
     });
   const cacheFiles = () => (existsSync(path.join(codeCache, 'smtp-lab')) ? readdirSync(path.join(codeCache, 'smtp-lab')).filter((f) => f.endsWith('.v8-cache')) : []);
-  try {
+  {
     // Warms the reused data dir and makes the code cache, as a learner's first start does; not counted.
     await start('bin/smtp-lab.js', path.join(home, 'data'), { lingerUntil: () => cacheFiles().length > 0 });
     const cache = cacheFiles()[0];
@@ -222,8 +223,6 @@ export async function benchStartup() {
       serveListening.push(served.listening);
       serveGreeting.push(served.greeting);
     }
-  } finally {
-    rmSync(home, { recursive: true, force: true });
   }
   const base = median(node);
   const line = (label, xs) =>

@@ -15,8 +15,9 @@
  * BENCH_WATCH_MESSAGES (default 5000) and BENCH_SESSIONS change the load.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { scratchDir } from './bench-scratch.mjs';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +93,7 @@ function load(port) {
  * bob's Maildir; the figures of its node process. `pty`: in `script` at 120×35, the screen kept.
  */
 async function run(label, argv, { pty }) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), `smtp-lab-bench-${label}-`));
+  const dataDir = scratchDir(`${label}-`);
   const node = [process.execPath, ...(process.env.BENCH_WATCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), 'bin/smtp-lab.js', ...argv, '--port', '0', '--data-dir', dataDir];
   const child = pty
     ? spawn('script', ['-qfec', `stty cols 120 rows 35; exec ${node.map(shq).join(' ')}`, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'ignore'], detached: true })
@@ -141,7 +142,6 @@ async function run(label, argv, { pty }) {
   } finally {
     stop();
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

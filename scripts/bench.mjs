@@ -36,8 +36,9 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir, loadavg, cpus } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileCreationLine, scratchDir, scratchRoot } from './bench-scratch.mjs';
+import { loadavg, cpus } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,7 +170,7 @@ md.listen((err) => (err ? (console.error(err.message), process.exit(1)) : proces
 
 async function maildevPeer() {
   const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-maildev-'));
+  const dir = scratchDir('maildev-');
   const child = spawn(process.execPath, ['-e', MAILDEV_PEER, fileURLToPath(import.meta.url), String(port), dir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -194,7 +195,6 @@ async function maildevPeer() {
       child.send({ close: true });
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
       child.kill();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -534,6 +534,7 @@ async function benchQueue() {
   console.log(`queue: load = ${load_}, after ${WARMUP} to warm up each subject`);
   // Other work on the machine moves these figures a lot: say how busy it was.
   console.log(`  machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start`);
+  console.log(`  ${fileCreationLine()}`);
 
   // The inbound server alone (transcript, events, explanations) with a queue that stores nothing: where
   // the time goes when the durable figure falls short — in the server's events, or in spool and Maildir.
@@ -544,20 +545,15 @@ async function benchQueue() {
   // A lab of its own to warm up the queue's code (spool, Maildir writers; the server's is warm already):
   // thrown away after, and a quarter of the warm-up, since what a process has held stays in its RSS.
   {
-    const warmDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-warm-'));
-    try {
-      const warm = await startLab({ port: 0, dataDir: warmDir, worldOverrides });
-      let delivered = 0;
-      warm.bus.subscribeRuns((e) => e.type === 'delivered' && delivered++);
-      const warmup = Math.ceil(WARMUP / 4);
-      await load(warm.port, 'b@example.com', warmup);
-      const deadline = Date.now() + 60_000;
-      while (delivered < warmup && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await warm.queue.idle();
-      await warm.stop();
-    } finally {
-      rmSync(warmDir, { recursive: true, force: true });
-    }
+    const warm = await startLab({ port: 0, dataDir: scratchDir('warm-'), worldOverrides });
+    let delivered = 0;
+    warm.bus.subscribeRuns((e) => e.type === 'delivered' && delivered++);
+    const warmup = Math.ceil(WARMUP / 4);
+    await load(warm.port, 'b@example.com', warmup);
+    const deadline = Date.now() + 60_000;
+    while (delivered < warmup && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await warm.queue.idle();
+    await warm.stop();
   }
   // MailDev before and after the lab's run, in its own process: the ratio reads against the mean of the
   // two, so a change in the machine's load during the run meets both sides.
@@ -573,7 +569,7 @@ async function benchQueue() {
     await peer?.close();
     peer = undefined;
   }
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-'));
+  const dataDir = scratchDir('durable-');
   try {
     const lab = await startLab({ port: 0, dataDir, worldOverrides });
     let queued = 0;
@@ -680,7 +676,6 @@ async function benchQueue() {
     return { acceptRate, delivered, inMaildir };
   } finally {
     await peer?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -761,8 +756,9 @@ async function benchRelay() {
   const { setFlagsFromString } = await import('node:v8');
   const serveFlags = !process.env.BENCH_V8_DEFAULTS;
   const letGo = serveFlags ? holdHeapFlags() : () => undefined;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-relay-'));
+  const dataDir = scratchDir('relay-');
   console.log(`relay: ${MESSAGES} messages to b@example.net over ${SESSIONS} sessions, each relayed to the simulated mx.example.net, after ${WARMUP} to warm up`);
+  console.log(`  ${fileCreationLine()}`);
   try {
     const lab = await startLab({ port: 0, dataDir, worldOverrides: { domains: { 'example.net': { mailboxes: ['dave', 'erin', 'postmaster', 'b'] } } } });
     let relayedAll = 0;
@@ -826,7 +822,6 @@ async function benchRelay() {
     letGo();
     setFlagsFromString('--heap-growing-percent=0');
     setFlagsFromString('--semi-space-growth-factor=2');
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -900,7 +895,7 @@ async function benchLongLine() {
   const { startLab } = await dist('lab/lab.js');
   let maildevRate;
   const sink = await bareSink();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-long-'));
+  const dataDir = scratchDir('long-');
   try {
     const lab = await startLab({ port: 0, dataDir, worldOverrides: { domains: { 'example.com': { mailboxes: ['alice', 'bob', 'postmaster', 'b'] } } } });
     const sizes = [4.5 * MiB, 9 * MiB];
@@ -929,7 +924,6 @@ async function benchLongLine() {
     console.log(`  RSS: ${mib(rss0)} before, peak ${mib(peak)}, ${mib(idleRss)} after`);
   } finally {
     await sink.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -958,6 +952,8 @@ if (names.length === 1) {
   // process, a section's RSS and its V8 flags were those the sections before it had left (the relay's
   // peak 186 MiB after the queue and server sections, 145-148 alone), and its JIT and GC state theirs.
   const { spawnSync } = await import('node:child_process');
+  // One scratch root for every section, removed when this process ends (bench-scratch.mjs).
+  scratchRoot();
   for (const name of names) {
     const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], { stdio: 'inherit', env: process.env });
     if (r.status !== 0) process.exit(r.status ?? 1);
