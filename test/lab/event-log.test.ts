@@ -48,6 +48,19 @@ describe('event log', () => {
     expect(run!.events[0]!.seq).toBeGreaterThan(1);
   });
 
+  it('keeps a batch larger than its write buffer whole, every character as it was', () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const bus = new EventBus();
+    attachEventLog(bus, dataDir);
+    // One turn's events (one batch) of ~600 KB, with 2-, 3- and 4-octet UTF-8 characters.
+    const messages = Array.from({ length: 3000 }, (_, i) => `event ${i} § RFC 5321 — ✉ 😀 ${'x'.repeat(150)}`);
+    for (const message of messages) bus.emit({ type: 'notice', stage: 'queue', level: 'info', message });
+    flushEventLog(bus);
+    const [run] = readEventLog(dataDir);
+    expect(run!.events.map((e) => (e as { message: string }).message)).toEqual(messages);
+  });
+
   it('logs a bus once, however often a lab starts on it', () => {
     const dataDir = tempDir();
     dirs.push(dataDir);

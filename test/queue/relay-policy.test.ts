@@ -53,6 +53,9 @@ describe('trusted networks', () => {
     expect(mayRelay('::ffff:127.0.0.1', false)).toBe(true);
     expect(mayRelay('127.0.0.2', false)).toBe(false);
     expect(mayRelay('127.0.0.2', true)).toBe(true);
+    // Asked again (each answer is kept): the same answers, an authenticated client's not kept for the address.
+    expect(mayRelay('127.0.0.2', false)).toBe(false);
+    expect(mayRelay('127.0.0.1', false)).toBe(true);
   });
 });
 
