@@ -37,7 +37,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileCreationLine, scratchDir, scratchRoot } from './bench-scratch.mjs';
+import { fileCreationLine, scratchDir, scratchRoot, settleFileSystem } from './bench-scratch.mjs';
 import { loadavg, cpus } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -944,6 +944,8 @@ for (const name of names) {
   console.error(`bench: no section "${name}" (have: ${Object.keys(SECTIONS).join(', ')})`);
   process.exit(2);
 }
+// Once per bench (a section in a child process of a whole bench has the root already).
+if (!process.env.SMTP_LAB_BENCH_SCRATCH && names.some((n) => n !== 'startup' && n !== 'server')) console.log(await settleFileSystem());
 if (names.length === 1) {
   console.log(`== ${names[0]} ==`);
   await SECTIONS[names[0]]();
