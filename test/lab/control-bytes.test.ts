@@ -30,6 +30,28 @@ describe('control characters in the transcript', () => {
     expect(showControls('\x9b2J')).toBe('\\x9b2J');
   });
 
+  it('shows a message line whose octets are UTF-8 as the text they encode, other octets one character each, exact bytes in the log', async () => {
+    const s = await RawSmtp.connect(lab.port);
+    await s.command('EHLO utf8.test');
+    await s.command('MAIL FROM:<alice@example.com>');
+    await s.command('RCPT TO:<bob@example.com>');
+    expect(code(await s.command('DATA'))).toBe(354);
+    // UTF-8 as a learner types it; then "café" in Latin-1 (one octet, 0xE9, for é), which is not UTF-8.
+    s.write('Subject: Grüße ✉\r\n\r\n');
+    s.write(Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from('\r\n.\r\n')]));
+    expect(code(await s.readReply())).toBe(250);
+    await s.command('QUIT');
+    const subject = wires(lab.events).find((w) => w.line.startsWith('Subject: Gr'))!;
+    // The event keeps one character per octet (what NDJSON and the log carry); a person reads the text.
+    expect(subject.line).toBe(Buffer.from('Subject: Grüße ✉').toString('latin1'));
+    expect(describeEvent(subject)).toBe('C: Subject: Grüße ✉');
+    const latin1 = wires(lab.events).find((w) => w.line.startsWith('caf'))!;
+    expect(describeEvent(latin1)).toBe('C: café');
+    // A C1 control stays escaped, and a UTF-8 line with one stays readable around it.
+    expect(showControls(Buffer.from('a\u0085b é').toString('latin1'))).toBe('a\\x85b é');
+    s.close();
+  });
+
   it('shows the stray CR of QUIT\\r\\r\\n and notes it once', async () => {
     const s = await RawSmtp.connect(lab.port);
     s.write('QUIT\r\r\n');
