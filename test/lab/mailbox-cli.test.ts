@@ -30,6 +30,32 @@ describe('smtp-lab mailbox', () => {
     }
   });
 
+  it('shows a message sent in UTF-8 as its text, and its control characters as marks, never obeyed', async () => {
+    const lab = await startTestLab();
+    try {
+      const s = await RawSmtp.connect(lab.port);
+      await s.command('EHLO t.test');
+      await s.command('MAIL FROM:<alice@example.com>');
+      await s.command('RCPT TO:<bob@example.com>');
+      await s.command('DATA');
+      const delivered = lab.bus.waitFor((e) => e.type === 'delivered');
+      // Raw 8-bit UTF-8 in a header field, as swaks or a learner sends it; an ESC that would clear a terminal.
+      await s.message(['Subject: Grüße ✉', 'X-Trick: a\x1b[2Jb', '', 'café \x1b[31mred']);
+      await delivered;
+      s.close();
+      const { code, stdout } = await runCli(['mailbox', 'bob@example.com', '--show', '1', '--data-dir', lab.dataDir]);
+      expect(code).toBe(0);
+      expect(stdout).toContain('  Subject: Grüße ✉\n');
+      expect(stdout).toContain('  X-Trick: a␛[2Jb\n');
+      expect(stdout).toContain('café ␛[31mred');
+      expect(stdout).not.toContain('\x1b');
+      const list = await runCli(['mailbox', 'bob@example.com', '--data-dir', lab.dataDir]);
+      expect(list.stdout).toMatch(/Grüße ✉$/m);
+    } finally {
+      await lab.cleanup();
+    }
+  });
+
   it('says in one line, exit 2, when there is no lab data', async () => {
     const r = await runSmtpLab(['mailbox', '--data-dir', path.join(tempDir(), 'nothing')], { stateHome: tempDir() });
     expect(r.code).toBe(2);

@@ -8,6 +8,7 @@ import { defaultDataDir } from '../../lab/paths.js';
 import { listMaildir, mailboxDir, type MaildirEntry } from '../../lab/maildir.js';
 import { loadWorld } from '../../data/world.js';
 import { headerSection } from '../../protocol/message.js';
+import { octetsAsText, showControls } from '../../protocol/controls.js';
 import { domainOf, localPartOf } from '../../protocol/command.js';
 import { UserError } from '../../user-error.js';
 import { mailboxReport } from '../../lessons/lab-reports.js';
@@ -95,15 +96,18 @@ async function summarise(e: MaildirEntry): Promise<MailboxListEntry> {
 
 function formatList(address: string, dir: string, list: MailboxListEntry[]): string {
   if (!list.length) return `${address} has no messages (${dir}).\n`;
-  const rows = list.map((m) => [String(m.n), m.folder === 'new' ? 'N' : ' ', (m.date ?? '').replace('T', ' ').slice(0, 19), m.from ?? '', m.subject ?? '']);
+  const rows = list.map((m) => [String(m.n), m.folder === 'new' ? 'N' : ' ', (m.date ?? '').replace('T', ' ').slice(0, 19), showControls(m.from ?? ''), showControls(m.subject ?? '')]);
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['#', '', 'DATE', 'FROM'][i]!.length));
   const line = (r: string[]) => [r[0]!.padStart(w[0]!), r[1]!.padEnd(w[1]!), r[2]!.padEnd(w[2]!), r[3]!.padEnd(w[3]!), r[4]!].join('  ').trimEnd();
   return [`${address}: ${list.length} message${list.length === 1 ? '' : 's'} (${dir})`, line(['#', '', 'DATE', 'FROM', 'SUBJECT']), ...rows.map(line), `Show one with: smtp-lab mailbox ${address} --show N`, ''].join('\n');
 }
 
-/** Header values as text, in file order (mailparser's headerLines keep the raw lines). */
+/** Header values as text, in file order (mailparser's headerLines keep the raw lines, one character an octet). */
 function headerList(parsed: ParsedMail): { name: string; value: string }[] {
-  return parsed.headerLines.map((h) => ({ name: h.line.slice(0, h.line.indexOf(':')), value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
+  return parsed.headerLines.map((h) => {
+    const line = octetsAsText(h.line);
+    return { name: line.slice(0, line.indexOf(':')), value: line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() };
+  });
 }
 
 function receivedTrail(parsed: ParsedMail): string[] {
@@ -134,14 +138,15 @@ function formatMessage(entry: MaildirEntry, parsed: ParsedMail): string {
   const trail = receivedTrail(parsed);
   if (trail.length) {
     out.push(`Received: trail (${trail.length} hop${trail.length === 1 ? '' : 's'}, newest first):`);
-    trail.forEach((r, i) => out.push(`  ${i + 1}. ${r}`));
+    trail.forEach((r, i) => out.push(`  ${i + 1}. ${showControls(r)}`));
     out.push('');
   }
   out.push('Headers:');
-  for (const h of headerList(parsed)) if (h.name.toLowerCase() !== 'received') out.push(`  ${h.name}: ${h.value}`);
+  // Shown, never obeyed: an ESC in a header field would otherwise reach the terminal.
+  for (const h of headerList(parsed)) if (h.name.toLowerCase() !== 'received') out.push(`  ${showControls(h.name)}: ${showControls(h.value)}`);
   out.push('');
   const text = parsed.text ?? '';
-  out.push(text.trimEnd() || '(no text part)');
+  out.push(text.trimEnd().split('\n').map(showControls).join('\n') || '(no text part)');
   for (const a of parsed.attachments) out.push('', `[part: ${a.contentType}${a.filename ? `, ${a.filename}` : ''}, ${a.size} bytes]`);
   out.push('');
   return out.join('\n');
