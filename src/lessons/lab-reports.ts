@@ -7,6 +7,7 @@ import path from 'node:path';
 import { listMaildir, mailboxDir } from '../lab/maildir.js';
 import { loadSpool } from '../lab/spool.js';
 import { domainOf, localPartOf } from '../protocol/command.js';
+import { showControls } from '../protocol/controls.js';
 import type { World } from '../data/world.js';
 
 interface LabDirs {
@@ -70,7 +71,8 @@ function mailboxText(lab: LabDirs, address?: string, n?: number): string | { sto
   }
   const rows = entries.map((e) => {
     const h = headers(e.path);
-    return `${String(e.n).padStart(3)}. ${e.folder}  from ${h.from ?? '?'}  "${h.subject ?? ''}"  ${h.date ?? ''}`.trimEnd();
+    // Shown, never obeyed: a header field's ESC or CR must not reach the terminal.
+    return showControls(`${String(e.n).padStart(3)}. ${e.folder}  from ${h.from ?? '?'}  "${h.subject ?? ''}"  ${h.date ?? ''}`.trimEnd());
   });
   return `${name}@${domain}: ${entries.length} message${entries.length === 1 ? '' : 's'} in ${dir}\n${rows.join('\n')}\n(:mailbox ${name}@${domain} N shows message N as stored)`;
 }

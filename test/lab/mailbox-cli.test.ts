@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { RawSmtp, startTestLab, tempDir } from '../helpers/lab.js';
 import { runCli, runSmtpLab } from '../helpers/cli.js';
+import { mailboxReport } from '../../src/lessons/lab-reports.js';
 
 describe('smtp-lab mailbox', () => {
   it('lists every mailbox with its count when no address is given', async () => {
@@ -40,7 +41,7 @@ describe('smtp-lab mailbox', () => {
       await s.command('DATA');
       const delivered = lab.bus.waitFor((e) => e.type === 'delivered');
       // Raw 8-bit UTF-8 in a header field, as swaks or a learner sends it; an ESC that would clear a terminal.
-      await s.message(['Subject: Grüße ✉', 'X-Trick: a\x1b[2Jb', '', 'café \x1b[31mred']);
+      await s.message(['Subject: Grüße ✉', 'X-Trick: a\x1b[2Jb', 'From: x\x1b[2J@example.com', '', 'café \x1b[31mred']);
       await delivered;
       s.close();
       const { code, stdout } = await runCli(['mailbox', 'bob@example.com', '--show', '1', '--data-dir', lab.dataDir]);
@@ -51,6 +52,10 @@ describe('smtp-lab mailbox', () => {
       expect(stdout).not.toContain('\x1b');
       const list = await runCli(['mailbox', 'bob@example.com', '--data-dir', lab.dataDir]);
       expect(list.stdout).toMatch(/Grüße ✉$/m);
+      // The tutor's :mailbox listing the same.
+      const tutorList = mailboxReport(lab, 'bob@example.com');
+      expect(tutorList).toContain('"Grüße ✉"');
+      expect(tutorList).not.toContain('\x1b');
     } finally {
       await lab.cleanup();
     }
