@@ -120,3 +120,36 @@ describe.concurrent('grade server output for autograders', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('grade text report on a terminal', () => {
+  it("shows a student's server's control characters as marks, never obeyed", async () => {
+    const { formatText } = await import('../../src/grade/format/text.js');
+    const text = formatText({
+      kind: 'server',
+      target: '127.0.0.1:2525',
+      checks: [
+        {
+          id: 'greeting',
+          title: 'greets with 220',
+          rfc: 'RFC 5321 §3.1',
+          status: 'fail',
+          points: 0,
+          maxPoints: 2,
+          required: true,
+          expected: 'a 220 greeting',
+          // A student's server that clears the screen and moves the cursor back over the report.
+          explanation: 'the greeting was 220 \x1b[2J',
+          transcript: [{ dir: 'S', line: '220 mini\x1b[2J\rPASS everything' }],
+          durationMs: 1,
+        },
+      ],
+      points: 0,
+      total: 2,
+      passed: false,
+      durationMs: 10,
+    });
+    expect(text).not.toMatch(/[\x1b\r]/);
+    expect(text).toContain('   S: 220 mini␛[2J␍PASS everything');
+    expect(text).toContain('   got: the greeting was 220 ␛[2J');
+  });
+});

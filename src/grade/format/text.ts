@@ -1,10 +1,12 @@
 /** The report for a person: per check PASS/FAIL/SKIP, points, RFC section, the evidence, the total. */
 import type { CheckResult, GradeReport } from '../types.js';
+import { showControls } from '../../protocol/controls.js';
 
 /** A failure shows more of its transcript than a pass: the end of it is what decided the check. */
 function evidence(c: CheckResult): string[] {
   const max = c.status === 'fail' ? 16 : 5;
-  const lines = c.transcript.map((e) => (e.dir === 'note' ? `   # ${e.line}` : `   ${e.dir}: ${e.line}`));
+  // A student's program may send anything: shown, never obeyed (an ESC would redraw the report).
+  const lines = c.transcript.map((e) => (e.dir === 'note' ? `   # ${showControls(e.line)}` : `   ${e.dir}: ${showControls(e.line)}`));
   if (lines.length <= max) return lines;
   return [`   … ${lines.length - max} lines before (all of them in --format json)`, ...lines.slice(-max)];
 }
@@ -20,7 +22,7 @@ export function formatText(report: GradeReport): string {
     const pts = c.status === 'skip' ? '  -  ' : `${c.points}/${c.maxPoints}`;
     out.push(`${mark} ${pts.padEnd(5)} ${c.id} — ${c.title} (${c.rfc})`);
     out.push(`   expected: ${c.expected}`);
-    if (c.explanation) out.push(`   ${c.status === 'skip' ? 'skipped' : 'got'}: ${c.explanation}`);
+    if (c.explanation) out.push(`   ${c.status === 'skip' ? 'skipped' : 'got'}: ${showControls(c.explanation)}`);
     if (c.status !== 'skip') out.push(...evidence(c));
     out.push('');
   }
