@@ -232,14 +232,23 @@ export function wrongListener(n: number, wanted: ListenerRole, have: ListenerRol
   return `Step ${n} is done on the ${LISTENER_WORDS[wanted]}, and your session is on the ${LISTENER_WORDS[have]}: \`:connect ${wanted}\` opens a session there.`;
 }
 
-/** A part of a step about the message's own lines, and how a learner reads it when it is missing. */
-function lackWords(q: Predicate): string | undefined {
+/**
+ * A part of a step about the message's own lines, and how a learner reads it when it is missing: the
+ * message's lines as typed say which of a field's mistakes it is (none, or two of it).
+ */
+function lackWords(q: Predicate, lines: readonly string[]): string | undefined {
   const w = q.wire;
   if (!w?.data) return undefined;
   if (w.dateTime) return 'a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6)';
+  if (w.field !== undefined) {
+    const name = w.field;
+    const named = headerOf(lines).filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+    if (named.length > 1) return `one ${name}: field, not ${named.length === 2 ? 'two' : named.length}: \`${named[1]!.trim()}\` is a second one, and a message has one ${name}: at most (RFC 5322 §3.6)`;
+  }
   // `^To:` is the field; `^To:(?!.*postmaster)` the field without that name (lesson 3's blind copy).
   const field = w.match !== undefined ? /^\^([A-Za-z-]+):(?:\(\?!\.\*([\w.@-]+)\))?$/.exec(w.match) : undefined;
   if (field) return field[2] ? `a ${field[1]}: field that does not name ${field[2]}` : `a ${field[1]}: field`;
+  if (w.field !== undefined) return `a ${w.field}: field`;
   if (w.match === '^$') return 'an empty line between the header fields and the body (RFC 5322 §2.1)';
   if (w.match === '^\\.\\.') return 'a body line that starts with a dot, such as `.hidden line`';
   return undefined;
@@ -273,13 +282,21 @@ export function messageShortfall(p: Predicate, lines: readonly string[]): string
     const line = typed.startsWith('.') ? `.${typed}` : typed;
     return { type: 'wire', session: 'typed', leg: 'inbound', direction: 'client', data: true, line, stage: 'transmission', seq: i, time: '' };
   });
+  // The dot that ended it: a header with no empty line after it is over there too.
+  events.push({ type: 'wire', session: 'typed', leg: 'inbound', direction: 'client', line: '.', stage: 'transmission', seq: lines.length, time: '' });
   const ctx = { events, isLearnerSession: () => true, isLearnerQueueItem: () => false, listenerOf: () => undefined };
   // Each part alone: of a sequence too (lesson 5's empty line, then a line with a dot).
   const parts: Predicate[] = [...(p.wire ? [{ wire: p.wire }] : []), ...(p.all ?? []), ...(p.sequence ?? [])];
   return parts.flatMap((q) => {
-    const words = lackWords(q);
+    const words = lackWords(q, lines);
     return words !== undefined && !holds(q, ctx) ? [words] : [];
   });
+}
+
+/** The lines of a message's header as typed: those before its first empty line (RFC 5322 §2.1). */
+function headerOf(lines: readonly string[]): readonly string[] {
+  const end = lines.indexOf('');
+  return end === -1 ? lines : lines.slice(0, end);
 }
 
 function joinWords(items: string[]): string {

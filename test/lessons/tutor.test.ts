@@ -400,6 +400,37 @@ describe('a command that worked but is not what the step asks gets a word', () =
     expect(t.state().step!.index).toBe(5);
   });
 
+  it('lesson 03: a To: folded onto a second line is read unfolded (RFC 5322 §2.2.3): postmaster on the continuation does not pass, Bob alone does', async () => {
+    const { t, send, said } = await start('03-envelope');
+    const envelope = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA'];
+    const header = ['From: Alice <alice@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'hello', '.'];
+    await send(['EHLO t.test', ...envelope, 'To: Bob <bob@example.com>,', '  postmaster@example.com', ...header]);
+    expect(t.state().step!.index).toBe(4);
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster: send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
+    await send([...envelope, 'To:', '  Bob <bob@example.com>', ...header]);
+    expect(t.state().step!.index).toBe(5);
+  });
+
+  it('lesson 03: a second To: field does not pass, and the words say a message has one at most (RFC 5322 §3.6)', async () => {
+    const { t, send, said } = await start('03-envelope');
+    const envelope = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA'];
+    const header = ['From: Alice <alice@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'hello', '.'];
+    await send(['EHLO t.test', ...envelope, 'To: Bob <bob@example.com>', 'To: postmaster@example.com', ...header]);
+    expect(t.state().step!.index).toBe(4);
+    expect(said.at(-1)!.text).toBe(
+      'The server accepted that message, but step 5 wants one To: field, not two: `To: postmaster@example.com` is a second one, and a message has one To: at most (RFC 5322 §3.6): send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
+    );
+  });
+
+  it('lesson 04: two From: fields do not pass the step that asks for a From: (RFC 5322 §3.6: one at most)', async () => {
+    const { t, send } = await start('04-data');
+    const fields = ['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: Sat, 28 Nov 2026 12:00:00 +0000'];
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Mallory <mallory@example.com>', ...fields, '', 'Noon?', '.']);
+    expect(t.state().step!.index).toBe(2);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', ...fields, '', 'Noon?', '.']);
+    expect(t.state().step!.index).toBe(3);
+  });
+
   it('lesson 10 done a second time greylists again: a fresh lab is a greylist that has never seen the triplet (a newcomer\'s trial: step 3 never came)', async () => {
     const { t, send } = await start('10-retries-greylisting', { lessonWorlds: true });
     const message = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<frank@example.org>', 'DATA', 'From: Alice <alice@example.com>', 'To: Frank <frank@example.org>', 'Subject: Patience', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hi Frank', '.'];
