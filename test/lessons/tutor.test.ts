@@ -406,7 +406,7 @@ describe('a command that worked but is not what the step asks gets a word', () =
     const header = ['From: Alice <alice@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'hello', '.'];
     await send(['EHLO t.test', ...envelope, 'To: Bob <bob@example.com>,', '  postmaster@example.com', ...header]);
     expect(t.state().step!.index).toBe(4);
-    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster: send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster (`postmaster@example.com` starts with a space, so it continues the To: field above it, RFC 5322 §2.2.3): send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
     await send([...envelope, 'To:', '  Bob <bob@example.com>', ...header]);
     expect(t.state().step!.index).toBe(5);
   });
