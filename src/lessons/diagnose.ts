@@ -204,7 +204,7 @@ export function emptyFirstLine(lines: readonly string[], after: AfterDot = { cod
 }
 
 /** What the server did with a message, from the reply to its dot. */
-export function takenWords(after: AfterDot): string {
+function takenWords(after: AfterDot): string {
   if (after.code === undefined) return ' The session closed before the server answered the dot, so the message was not taken.';
   return after.code < 400 ? ' The server took it as it was.' : ` The server did not take it: it answered ${after.code} to the dot.`;
 }
@@ -294,8 +294,11 @@ export class MistakeWatcher {
       afterDot?: AfterDot;
       /** The message the dot ended, as queued: the octets sent and what MAIL FROM's SIZE= declared. */
       size?: { sent: number; declared?: number };
-      /** What the open step wants of the message the dot ended (message-mistakes.ts): said in full, and the kinds of its own mistakes it names. */
-      stepMistakes?: { words: string; diagnosed: readonly (OwnMistake | undefined)[] };
+      /**
+       * What the open step wants of the message the dot ended (message-mistakes.ts): said in full, and
+       * the kind of each mistake it names (one of the message's own, or undefined).
+       */
+      stepMistakes?: { words: string; kinds: readonly (OwnMistake | undefined)[] };
     },
   ): string | undefined {
     if (!at.inMessage) {
@@ -318,6 +321,7 @@ export class MistakeWatcher {
     }
     return undefined;
   }
+
   /**
    * One account of the message the dot ended: where its header ends first (an empty line first leaves
    * none; a missing one swallows the body into the header), then its Date:. Where the open step wants
@@ -328,8 +332,8 @@ export class MistakeWatcher {
     const lines = this.messageLines;
     const own: OwnMistake | undefined = emptyFirstLine(lines) ? 'header-first' : missingHeaderSeparator(lines) ? 'separator' : badDateField(lines) ? 'date' : undefined;
     const listed = at.messageStepOpen ? at.stepMistakes : undefined;
-    if (own && listed && listed.diagnosed.length > 0 && (listed.diagnosed.length > 1 || listed.diagnosed[0] !== own)) {
-      if (listed.diagnosed.includes(own)) return listed.words;
+    if (own && listed && listed.kinds.length > 0 && (listed.kinds.length > 1 || listed.kinds[0] !== own)) {
+      if (listed.kinds.includes(own)) return listed.words;
       const aside = own === 'header-first' ? emptyFirstLine(lines, at.afterDot) : own === 'separator' ? missingHeaderSeparator(lines, at.afterDot) : badDateField(lines, false, at.afterDot);
       return `${aside} ${listed.words}`;
     }

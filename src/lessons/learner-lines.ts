@@ -173,7 +173,7 @@ export class LearnerLines {
       messageStepOpen,
       dateStepOpen: same && wantsDateTime(step.expect),
       afterDot,
-      ...(listed?.mistakes.length ? { stepMistakes: { words: mistakesWords(listed.step, listed.mistakes, afterDot), diagnosed: listed.mistakes.map((m) => m.diagnosed) } } : {}),
+      ...(listed?.mistakes.length ? { stepMistakes: { words: mistakesWords(listed.step, listed.mistakes, afterDot), kinds: listed.mistakes.map((m) => m.diagnosed) } } : {}),
     };
   }
 
