@@ -116,6 +116,16 @@ describe('a message with several mistakes the step checks: all named at once, in
     ]);
   });
 
+  it('lesson 5: a Date: the step does not check is still named, and what the step does check is not left unsaid under it', async () => {
+    const { t, send, said } = await start('05-transparency');
+    await send([...envelope, 'Subject: x', 'Date: tomorrow', '', 'hello', '.']);
+    expect(t.state().step?.index).toBe(1);
+    const words = afterMessage(said);
+    expect(words).toHaveLength(1);
+    // The Date: words without "send it again" (the step does not ask for a Date:), then the step's own.
+    expect(words[0]).toMatch(/^`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it: .*\(day, date, time, zone\)\. The server accepted that message, but step 2 wants a body line that starts with a dot, such as `\.hidden line`: send it again with that/);
+  });
+
   it('lesson 4: refused at the dot, the list says so and how to send it again from where the session stands', async () => {
     const { t, send, said } = await start('04-data');
     await send([':fault dot 554 5.7.1 Not today', ...envelope]);
