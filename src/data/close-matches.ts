@@ -1,4 +1,4 @@
-/** "Did you mean …?": terms within a small edit distance of what was typed. */
+/** "Did you mean …?": terms within a small edit distance of what was typed; DNS names one slip away. */
 
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -30,4 +30,25 @@ export function closeMatches(term: string, terms: string[], max = 5): string[] {
 export function didYouMean(term: string, terms: readonly string[]): string {
   const [best] = closeMatches(term, [...terms], 1);
   return best && best !== term ? `: did you mean "${best}"?` : '';
+}
+
+/**
+ * Names one slip from `name`, a DNS name the lab does not have: the name with a label's leading
+ * underscore left out (`lab.domainkey.example.com` for `lab._domainkey.example.com`; `_dmarc` too), or
+ * one letter wrong, missing or extra, or two swapped. Stricter than closeMatches, whose third of the
+ * length lets `_dmarc.example.org`, which really has no record, pass for `_dmarc.example.com`.
+ */
+export function nearNames(name: string, names: readonly string[]): string[] {
+  const n = name.trim().toLowerCase().replace(/\.$/, '');
+  const withoutUnderscores = (x: string) => x.replace(/(^|\.)_/g, '$1');
+  const underscore = names.filter((x) => x !== n && x.includes('_') && withoutUnderscores(x) === withoutUnderscores(n));
+  const slip = names.filter((x) => x !== n && !underscore.includes(x) && (editDistance(n, x) === 1 || swapped(n, x)));
+  return [...underscore, ...slip];
+}
+
+/** Two neighbouring letters swapped ("exmaple" for "example"): two edits by editDistance, one slip of the fingers. */
+function swapped(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
 }

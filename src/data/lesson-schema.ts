@@ -114,6 +114,11 @@ function buildPredicateFields(z: typeof Z) {
     pipelined: z.boolean({ error: '{step}: wire.pipelined must be true or false' }).optional(),
     /** A case-insensitive regex on the line. */
     match: regex('wire.match').optional(),
+    /**
+     * A header field of the message, by name: it holds when the header has this field once (RFC 5322
+     * §3.6), and `match` is tested on its line unfolded (RFC 5322 §2.2.3).
+     */
+    field: text('wire.field').regex(/^[!-9;-~]+$/, '{step}: wire.field must be a header field name, such as To').optional(),
     /** A message line that is a Date: field whose value is an RFC 5322 §3.3 date-time (src/protocol/date.ts). */
     dateTime: z.boolean({ error: '{step}: wire.dateTime must be true or false' }).optional(),
   });

@@ -188,7 +188,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     smtpsPort,
     dataDir,
     queue,
-    dns: (name, type) => mailAuth.dns.query(name, type, { by: 'you' }),
+    async dns(name, type) {
+      const a = await mailAuth.dns.query(name, type, { by: 'you' });
+      return a.error === 'NXDOMAIN' ? { ...a, near: mailAuth.dns.near(name) } : a;
+    },
     async spoof(req) {
       const remotes = queue.remoteMtas();
       if (!remotes) throw new Error('the remote MTAs are not running');

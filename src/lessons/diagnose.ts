@@ -146,8 +146,28 @@ export interface AfterDot {
  * that asked for this message is still open).
  */
 export function missingHeaderSeparator(lines: readonly string[], after: AfterDot = { code: 250, open: true }, again = false): string | undefined {
+  const at = swallowedLine(lines);
+  if (at === undefined) return undefined;
+  const line = lines[at]!;
+  const read = lines.includes('')
+    ? `\`${line}\` came before the empty line that ends the header, so it was read as part of the header, not as the body (RFC 5322 §2.1).`
+    : `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1).`;
+  return `${read}${takenWords(after)} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
+}
+
+/**
+ * Where a message's header fields end as typed: the index of its first empty line, or of a body line
+ * before any (swallowedLine), or the number of lines when there is neither.
+ */
+export function headerEnd(lines: readonly string[]): number {
+  const empty = lines.indexOf('');
+  return swallowedLine(lines) ?? (empty === -1 ? lines.length : empty);
+}
+
+/** The first body line before any empty line of a message with a header: it was read as part of the header (RFC 5322 §2.1). */
+export function swallowedLine(lines: readonly string[]): number | undefined {
   let sawHeader = false;
-  for (const line of lines) {
+  for (const [i, line] of lines.entries()) {
     if (line === '') return undefined;
     // A folded header line continues the field before it (RFC 5322 §2.2.3).
     if (sawHeader && /^[ \t]/.test(line)) continue;
@@ -155,11 +175,7 @@ export function missingHeaderSeparator(lines: readonly string[], after: AfterDot
       sawHeader = true;
       continue;
     }
-    if (!sawHeader) return undefined; // a message with no header at all: nothing was mistaken for one
-    const read = lines.includes('')
-      ? `\`${line}\` came before the empty line that ends the header, so it was read as part of the header, not as the body (RFC 5322 §2.1).`
-      : `Your message has no empty line between its header and its body: \`${line}\` was read as part of the header, not as the body (RFC 5322 §2.1).`;
-    return `${read}${takenWords(after)} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
+    return sawHeader ? i : undefined; // a message with no header at all: nothing was mistaken for one
   }
   return undefined;
 }
@@ -198,7 +214,7 @@ function takenWords(after: AfterDot): string {
  * the transaction, and the server cleared its envelope (RFC 5321 §4.1.1.4), so a new one starts from
  * MAIL; a closed session starts from its greeting and EHLO.
  */
-function sendAgain(after: AfterDot, fixed: string): string {
+export function sendAgain(after: AfterDot, fixed: string): string {
   if (!after.open) return `Your session is closed: the next line you type opens a new one. Send \`EHLO client.example\`, then \`MAIL FROM:<…>\` and \`RCPT TO:<…>\`, then \`DATA\`, and type the message again, ${fixed}.`;
   return `The reply to the dot ended the transaction, and the server cleared its envelope with it (RFC 5321 §4.1.1.4): to send it again, start with \`MAIL FROM:<…>\` and \`RCPT TO:<…>\`, then \`DATA\`, and type the message again, ${fixed}.`;
 }
@@ -209,13 +225,19 @@ function sendAgain(after: AfterDot, fixed: string): string {
  * (the current step tests the Date: and has not passed): elsewhere the message did what was asked.
  */
 export function badDateField(lines: readonly string[], again = false, after: AfterDot = { code: 250, open: true }): string | undefined {
-  for (const line of lines) {
+  const bad = badDate(lines);
+  if (!bad) return undefined;
+  return `\`${bad.line}\` is not a date-time as RFC 5322 §3.3 writes it: ${bad.problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${sendAgain(after, 'with a date-time in its Date:')}` : ''}`;
+}
+
+/** The header's first Date: field, when its value is not an RFC 5322 §3.3 date-time: where, as typed, and why. */
+export function badDate(lines: readonly string[]): { at: number; line: string; problem: string } | undefined {
+  for (const [at, line] of lines.entries()) {
     if (line === '') return undefined;
     const m = /^Date:(.*)$/i.exec(line);
     if (!m) continue;
     const problem = dateTimeProblem(m[1]!);
-    if (problem === undefined) return undefined;
-    return `\`${line.trim()}\` is not a date-time as RFC 5322 §3.3 writes it: ${problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${sendAgain(after, 'with a date-time in its Date:')}` : ''}`;
+    return problem === undefined ? undefined : { at, line: line.trim(), problem };
   }
   return undefined;
 }
@@ -228,6 +250,9 @@ export function biggerThanDeclared(size: { sent: number; declared?: number } | u
   if (size?.declared === undefined || size.sent <= size.declared) return undefined;
   return `Your message was ${size.sent} octets, more than the SIZE=${size.declared} your MAIL FROM declared. The declared size is an estimate; this server took the message because it is under its own limit, but a server may refuse a message bigger than declared (RFC 1870 §6.3).`;
 }
+
+/** A mistake of a message's own, named after its dot. */
+export type OwnMistake = 'header-first' | 'separator' | 'date';
 
 /**
  * Follows what the learner types, line by line, and names the mistakes above once each: a command in
@@ -269,6 +294,11 @@ export class MistakeWatcher {
       afterDot?: AfterDot;
       /** The message the dot ended, as queued: the octets sent and what MAIL FROM's SIZE= declared. */
       size?: { sent: number; declared?: number };
+      /**
+       * What the open step wants of the message the dot ended (message-mistakes.ts): said in full, and
+       * the kind of each mistake it names (one of the message's own, or undefined).
+       */
+      stepMistakes?: { words: string; kinds: readonly (OwnMistake | undefined)[] };
     },
   ): string | undefined {
     if (!at.inMessage) {
@@ -276,13 +306,7 @@ export class MistakeWatcher {
       return commandMistake(line, at.worldDomains, at.replyCode);
     }
     if (line === '.') {
-      // One account of the message: where its header ends first (an empty line first leaves none; a
-      // missing one swallows the body into the header), then its Date:.
-      const words =
-        emptyFirstLine(this.messageLines, at.afterDot, at.messageStepOpen) ??
-        missingHeaderSeparator(this.messageLines, at.afterDot, at.messageStepOpen) ??
-        badDateField(this.messageLines, at.dateStepOpen, at.afterDot) ??
-        (at.messageStepOpen ? undefined : noHeader(this.messageLines, at.afterDot));
+      const words = this.messageWords(at);
       this.messageLines = [];
       const size = biggerThanDeclared(at.size);
       return words && size ? `${words} ${size}` : (words ?? size);
@@ -296,5 +320,28 @@ export class MistakeWatcher {
       return commandInMessage(line);
     }
     return undefined;
+  }
+
+  /**
+   * One account of the message the dot ended: where its header ends first (an empty line first leaves
+   * none; a missing one swallows the body into the header), then its Date:. Where the open step wants
+   * more of it than that one mistake, the step's whole list instead, in the order of the lines, so the
+   * learner fixes it all in one try (a mistake of its own the step does not check is said before it).
+   */
+  private messageWords(at: Parameters<MistakeWatcher['afterLine']>[1]): string | undefined {
+    const lines = this.messageLines;
+    const own: OwnMistake | undefined = emptyFirstLine(lines) ? 'header-first' : missingHeaderSeparator(lines) ? 'separator' : badDateField(lines) ? 'date' : undefined;
+    const listed = at.messageStepOpen ? at.stepMistakes : undefined;
+    if (own && listed && listed.kinds.length > 0 && (listed.kinds.length > 1 || listed.kinds[0] !== own)) {
+      if (listed.kinds.includes(own)) return listed.words;
+      const aside = own === 'header-first' ? emptyFirstLine(lines, at.afterDot) : own === 'separator' ? missingHeaderSeparator(lines, at.afterDot) : badDateField(lines, false, at.afterDot);
+      return `${aside} ${listed.words}`;
+    }
+    return (
+      emptyFirstLine(lines, at.afterDot, at.messageStepOpen) ??
+      missingHeaderSeparator(lines, at.afterDot, at.messageStepOpen) ??
+      badDateField(lines, at.dateStepOpen, at.afterDot) ??
+      (at.messageStepOpen ? undefined : noHeader(lines, at.afterDot))
+    );
   }
 }

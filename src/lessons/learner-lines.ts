@@ -10,6 +10,7 @@ import { expandBase64 } from '../protocol/sasl.js';
 import { commandMistake, MistakeWatcher, startTlsUnoffered } from './diagnose.js';
 import { wantsDateTime, wantsMessage, wantsMessageLine } from './nudge.js';
 import type { LearnerSession } from './learner-session.js';
+import { mistakesWords, type MessageMistake } from './message-mistakes.js';
 import type { TutorLab } from './tutor-types.js';
 import type { Step } from './types.js';
 
@@ -20,6 +21,8 @@ export interface LearnerLinesHost {
   lessonOrder(): number;
   /** The current step, not yet passed (steps are kept as loaded: the same object while it is current). */
   openStep(): Step | undefined;
+  /** What the open step wants of the message just ended, and did not get (message-mistakes.ts). */
+  messageMistakes?(lines: readonly string[], taken: boolean): { step: number; mistakes: MessageMistake[] } | undefined;
   /** The step the lesson last went back from because the learner's session closed (a 421 at the dot). */
   stepLeftByClose?(): Step | undefined;
   say(says: TutorSays, text: string): void;
@@ -162,11 +165,15 @@ export class LearnerLines {
     const answered = state !== undefined && !state.data && code !== undefined && code !== 354;
     // Queued before the reply to the dot (only a message the server took has this event).
     const queued = answered && code === 250 ? this.host.lab().bus.recent().reverse().find((e): e is QueuedEvent => e.type === 'queued' && e.session === session) : undefined;
+    const messageStepOpen = same && (wantsMessage(step.expect) || wantsMessageLine(step.expect));
+    const afterDot = { ...(answered ? { code } : {}), open: this.learner.connected && !(state?.closed ?? false) };
+    const listed = messageStepOpen ? this.host.messageMistakes?.(this.mistakes.typedMessage, answered && code! < 400) : undefined;
     return {
       ...(queued?.received !== undefined ? { size: { sent: queued.received, ...(queued.declaredSize !== undefined ? { declared: queued.declaredSize } : {}) } } : {}),
-      messageStepOpen: same && (wantsMessage(step.expect) || wantsMessageLine(step.expect)),
+      messageStepOpen,
       dateStepOpen: same && wantsDateTime(step.expect),
-      afterDot: { ...(answered ? { code } : {}), open: this.learner.connected && !(state?.closed ?? false) },
+      afterDot,
+      ...(listed?.mistakes.length ? { stepMistakes: { words: mistakesWords(listed.step, listed.mistakes, afterDot), kinds: listed.mistakes.map((m) => m.diagnosed) } } : {}),
     };
   }
 

@@ -5,8 +5,9 @@
  */
 import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
-import type { LabEvent, ListenerRole } from '../events/types.js';
-import { argsOf, holds } from './predicates.js';
+import type { ListenerRole } from '../events/types.js';
+import { argsOf } from './predicates.js';
+import { messageMistakes, mistakesWords } from './message-mistakes.js';
 import { asksForGroup, messagePart, partsAbout, somePredicate } from './step-parts.js';
 import { ehloForgottenByTls, FORGOTTEN_BY_TLS, secondStartTls, startTlsPartHolds, startTlsTooEarly, tlsAlreadyActive, wantsStartTls } from './tls-words.js';
 import type { Predicate, Step } from './types.js';
@@ -60,10 +61,8 @@ export function nudgeFor(
     if (runner.partHolds(messagePart(step.expect))) return undefined;
     // What the message lacks, from the step's own parts that do not hold: the first hint is often only
     // a nudge ("you did this before"), so "…: :hint says what" sent a learner to a hint that did not.
-    const lacks = [...envelopeShortfall(runner, step.expect), ...messageShortfall(step.expect, messageLines)];
-    return lacks.length
-      ? `The server accepted that message, but step ${n} wants ${joinWords(lacks)}: send it again with ${lacks.length === 1 ? 'that' : 'those'}, from \`MAIL FROM:<…>\` and \`RCPT TO:<…>\` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).`
-      : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
+    const mistakes = messageMistakes(runner, messageLines) ?? [];
+    return mistakes.length ? mistakesWords(n, mistakes) : `The server accepted that message, but step ${n} wants more of it: the step's words say what, and :hint helps.`;
   }
   const asked = v === 'MAIL' || v === 'RCPT' ? (wantedCommand(runner, step.expect, typed) ?? exampleLine(runner, step, v, typed)) : undefined;
   if (asked?.verb === 'MAIL') return `That worked, but step ${n} asks for \`${asked.line}\`: type \`RSET\` to drop the sender the server took, then \`${asked.line}\`.`;
@@ -230,60 +229,6 @@ const LISTENER_WORDS: Record<ListenerRole, string> = {
 
 export function wrongListener(n: number, wanted: ListenerRole, have: ListenerRole): string {
   return `Step ${n} is done on the ${LISTENER_WORDS[wanted]}, and your session is on the ${LISTENER_WORDS[have]}: \`:connect ${wanted}\` opens a session there.`;
-}
-
-/** A part of a step about the message's own lines, and how a learner reads it when it is missing. */
-function lackWords(q: Predicate): string | undefined {
-  const w = q.wire;
-  if (!w?.data) return undefined;
-  if (w.dateTime) return 'a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6)';
-  // `^To:` is the field; `^To:(?!.*postmaster)` the field without that name (lesson 3's blind copy).
-  const field = w.match !== undefined ? /^\^([A-Za-z-]+):(?:\(\?!\.\*([\w.@-]+)\))?$/.exec(w.match) : undefined;
-  if (field) return field[2] ? `a ${field[1]}: field that does not name ${field[2]}` : `a ${field[1]}: field`;
-  if (w.match === '^$') return 'an empty line between the header fields and the body (RFC 5322 §2.1)';
-  if (w.match === '^\\.\\.') return 'a body line that starts with a dot, such as `.hidden line`';
-  return undefined;
-}
-
-/**
- * The envelope the step wants its message queued with, where the queued message had another (a
- * misspelt sender): the message's lines were all there, and "wants more of it" sent a newcomer looking
- * for a missing header. The queued event comes before the reply to the dot, so this is known there.
- */
-function envelopeShortfall(runner: Pick<LessonRunner, 'partHeldByLastMessage'>, p: Predicate): string[] {
-  const wanted = [p, ...(p.all ?? [])].flatMap((q) => (q.queued ? [q.queued] : []));
-  const had = (q: NonNullable<Predicate['queued']>) => runner.partHeldByLastMessage({ queued: q });
-  return wanted.flatMap((q) => {
-    if (had(q)) return [];
-    const out: string[] = [];
-    if (q.from !== undefined && !had({ from: q.from })) out.push(`the sender \`MAIL FROM:<${q.from}>\``);
-    if (q.to !== undefined && !had({ to: q.to })) out.push(`the recipient \`RCPT TO:<${q.to}>\``);
-    return out;
-  });
-}
-
-/**
- * What the message just ended lacks of the step's parts about its lines (top level, and in `all`),
- * tested with the step's own predicates on the lines as typed: their events come after the reply to
- * the dot, where these words are said.
- */
-export function messageShortfall(p: Predicate, lines: readonly string[]): string[] {
-  // As the wire carries them: a typed line that starts with a dot goes with one more (RFC 5321 §4.5.2).
-  const events: LabEvent[] = lines.map((typed, i) => {
-    const line = typed.startsWith('.') ? `.${typed}` : typed;
-    return { type: 'wire', session: 'typed', leg: 'inbound', direction: 'client', data: true, line, stage: 'transmission', seq: i, time: '' };
-  });
-  const ctx = { events, isLearnerSession: () => true, isLearnerQueueItem: () => false, listenerOf: () => undefined };
-  // Each part alone: of a sequence too (lesson 5's empty line, then a line with a dot).
-  const parts: Predicate[] = [...(p.wire ? [{ wire: p.wire }] : []), ...(p.all ?? []), ...(p.sequence ?? [])];
-  return parts.flatMap((q) => {
-    const words = lackWords(q);
-    return words !== undefined && !holds(q, ctx) ? [words] : [];
-  });
-}
-
-function joinWords(items: string[]): string {
-  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /** The step tests a message's Date: field (`wire.dateTime`). */

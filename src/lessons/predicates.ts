@@ -3,8 +3,8 @@
  * events since the step started and which sessions and queue items belong to the learner.
  */
 import type { BouncedEvent, LabEvent, ListenerRole, WireEvent } from '../events/types.js';
-import { dateTimeProblem } from '../protocol/date.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
+import { headerLines, headerSections, isDateTimeField } from './message-header.js';
 import type { Predicate, WirePredicate } from './types.js';
 
 export interface PredicateContext {
@@ -70,7 +70,7 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
     const w = p.wire;
     const re = w.match === undefined ? undefined : new RegExp(w.match, 'i');
     const header = w.dateTime === undefined ? undefined : headerLines(events);
-    const ok = some((e) => {
+    const ok = w.field !== undefined ? holdsField(w, re, events) : some((e) => {
       if (e.type !== 'wire' || e.leg === 'remote') return false;
       if (w.leg !== undefined && e.leg !== w.leg) return false;
       if (w.direction !== undefined && e.direction !== w.direction) return false;
@@ -353,28 +353,17 @@ export class LearnerScope {
 }
 
 /**
- * The message lines that are in their message's header section: those before its first empty line
- * (RFC 5322 §2.1). A `Date:` line in the body is text, not the message's date. A message whose start
- * is before these events counts as header until its empty line.
+ * `wire.field`: a message whose header has this field once, as RFC 5322 §3.6 allows From:, To:,
+ * Subject: and Date: (a second To: is a mistake, not another chance to pass), and whose line, unfolded
+ * (RFC 5322 §2.2.3: `To: Bob <bob@example.com>,` then ` postmaster@example.com`), matches.
  */
-function headerLines(events: readonly LabEvent[]): Set<LabEvent> {
-  const inBody = new Set<string>();
-  const out = new Set<LabEvent>();
-  for (const e of events) {
-    if (e.type !== 'wire' || e.direction !== 'client') continue;
-    const key = `${e.leg} ${e.session}`;
-    if (!e.data) inBody.delete(key); // a command: the next message starts with its header
-    else if (inBody.has(key)) continue;
-    else if (e.line === '') inBody.add(key);
-    else out.add(e);
-  }
-  return out;
-}
-
-/** A Date: header field line whose value is an RFC 5322 §3.3 date-time. */
-export function isDateTimeField(line: string): boolean {
-  const m = /^Date:(.*)$/i.exec(line);
-  return m !== null && dateTimeProblem(m[1]!) === undefined;
+function holdsField(w: WirePredicate, re: RegExp | undefined, events: readonly LabEvent[]): boolean {
+  const name = w.field!.toLowerCase();
+  const lines = events.filter((e) => e.type !== 'wire' || (e.leg !== 'remote' && (w.leg === undefined || e.leg === w.leg)));
+  return headerSections(lines).some((fields) => {
+    const named = fields.filter((f) => f.name.toLowerCase() === name);
+    return named.length === 1 && (!re || re.test(named[0]!.unfolded));
+  });
 }
 
 /** What the lab's queue and the next hop do on their own, with no line of the learner's behind it. */

@@ -11,6 +11,7 @@ import { explainText } from './explain-text.js';
 import { mailboxAnswer, queueReport } from './lab-reports.js';
 import type { LearnerLines } from './learner-lines.js';
 import type { LessonFlow } from './lesson-flow.js';
+import { dnsLookup, spoof } from './mail-auth-commands.js';
 import { gradeOwnClient, runOwnClient, type OwnClientHost } from './own-client.js';
 import type { TutorLab } from './tutor-types.js';
 import { faultWords, FaultSyntaxError } from '../lab/fault-grammar.js';
@@ -270,48 +271,6 @@ export const TUTOR_COMMANDS: readonly TutorCommand[] = [
   { name: ':spoof', usage: ':spoof [from] [to]', help: 'a forger sends mail "from" an address', run: (t, arg) => spoof(t, arg) },
   { name: ':quit', aliases: [':q'], usage: ':quit', help: 'leave the tutor', run: (t) => t.quit() },
 ];
-
-const DNS_USAGE = 'Usage: :dns <name> [A|AAAA|MX|TXT], e.g. :dns _dmarc.example.com TXT';
-
-async function dnsLookup(t: TutorCommandHost, arg: string): Promise<void> {
-  const [name, type = 'A', ...rest] = arg.split(/\s+/).filter(Boolean);
-  // The records lessons 18 to 20 look up are TXT records by another name: say which type holds them.
-  const kind = /^(SPF|DKIM|DMARC)$/i.exec(type)?.[1]?.toUpperCase();
-  if (name && !rest.length && kind) {
-    const domain = name.replace(/^(?:_dmarc\.|[^.]+\._domainkey\.)/i, '');
-    const selector = t.currentLab.world.dkimSelector;
-    const where = kind === 'SPF' ? `the domain itself: :dns ${domain} TXT` : kind === 'DKIM' ? `<selector>._domainkey.<domain>: :dns ${selector}._domainkey.${domain} TXT` : `_dmarc.<domain>: :dns _dmarc.${domain} TXT`;
-    // The SPF type (99) existed once; RFC 7208 §3.1 publishes SPF only in TXT. DKIM and DMARC never had a type.
-    const words =
-      kind === 'SPF'
-        ? 'SPF records are published only as TXT records (RFC 7208 §3.1; the old SPF type is no longer used)'
-        : `${kind} is not a DNS record type: ${kind} records are TXT records (${kind === 'DKIM' ? 'RFC 6376 §3.6.2.1' : 'RFC 7489 §6.1'})`;
-    return t.say('error', `${words}, at ${where}.`);
-  }
-  if (!name || rest.length || !/^(A|AAAA|MX|TXT)$/i.test(type)) return t.say('error', DNS_USAGE);
-  const lab = t.currentLab;
-  if (!lab.dns) return t.say('error', 'This lab has no DNS of its own.');
-  const a = await lab.dns(name, type);
-  if (a.error) return t.say('info', `${a.name} ${a.type}: ${a.error === 'NXDOMAIN' ? 'NXDOMAIN (no such name)' : `NODATA (the name exists, with no ${a.type} record)`}`);
-  t.say('info', `${a.name} ${a.type}:\n${a.answer.join('\n')}`);
-}
-
-const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
-
-async function spoof(t: TutorCommandHost, arg: string): Promise<void> {
-  const [from, to, ...rest] = arg.split(/\s+/).filter(Boolean);
-  if (rest.length || (from && !ADDRESS.test(from)) || (to && !ADDRESS.test(to)))
-    return t.say('error', 'Usage: :spoof [from-address] [to-address], e.g. :spoof alice@example.com dave@example.net');
-  const lab = t.currentLab;
-  if (!lab.spoof) return t.say('error', 'This lab has no forger.');
-  try {
-    const outcome = await lab.spoof({ from, to });
-    const r = outcome.recipients[0];
-    t.say('info', r ? `The forger's message was ${r.code < 300 ? 'accepted' : 'refused'}: ${r.reply}` : `The forger could not send: ${outcome.error ?? 'no session'}`);
-  } catch (err) {
-    t.say('error', (err as Error).message);
-  }
-}
 
 let annotations: Annotations | undefined;
 

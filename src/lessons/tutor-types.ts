@@ -19,7 +19,7 @@ export interface TutorLab {
   dataDir: string;
   queue?: { list(): unknown[]; idle?(): Promise<void>; remoteMtas?(): { idle(): Promise<void> } | undefined };
   /** A lookup in the lab's own DNS (src/lab/dns.ts), as the learner's. */
-  dns?(name: string, type: string): Promise<{ answer: string[]; error?: string; name: string; type: string }>;
+  dns?(name: string, type: string): Promise<{ answer: string[]; error?: string; name: string; type: string; near?: string[] }>;
   /** The forger sends a message "from" `from` to `to` (src/lab/forger.ts). */
   spoof?(req: { from?: string; to?: string }): Promise<{ recipients: { code: number; reply: string }[]; error?: string }>;
   /** Faults on cue (src/lab/faults.ts): `:fault` talks to the lab's table directly. */

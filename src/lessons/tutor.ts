@@ -18,7 +18,9 @@ import { LearnerLines } from './learner-lines.js';
 import { LearnerSession } from './learner-session.js';
 import { LessonFlow, type StartAt } from './lesson-flow.js';
 import { tutorCommandMiss } from './nudge.js';
+import { LessonLab } from './lesson-lab.js';
 import { loadLessons } from './load.js';
+import { stepMistakes } from './message-mistakes.js';
 import { PROGRAM_LIMIT_MS, type OwnClientHost } from './own-client.js';
 import { LearnerScope } from './predicates.js';
 import { defaultProgressFile, Progress, type LessonStatus } from './progress.js';
@@ -37,7 +39,8 @@ export class Tutor implements TutorCommandHost {
   /** The one event stream (the lab's): wire lines, queue events, lesson events, the tutor's words. */
   readonly bus: EventBus;
 
-  private lab: TutorLab;
+  /** Which lab the current lesson runs in (a lesson with `world:` restarts it). */
+  private readonly lessonLab: LessonLab;
   private readonly learner: LearnerSession;
   private readonly scope = new LearnerScope();
   private readonly voice: TutorVoice;
@@ -50,10 +53,6 @@ export class Tutor implements TutorCommandHost {
   private readonly changeCbs = new Set<() => void>();
   private chain: Promise<void> = Promise.resolve();
   private offBus: () => void;
-  /** The world overrides the lab runs with (undefined: the plain world). */
-  private labWorld: unknown;
-  /** The lab has served no lesson yet: the launcher started it for the first one (Tutor.plan). */
-  private labUnused = true;
   private pendingStart: StartAt | undefined;
 
   protected constructor(
@@ -62,7 +61,7 @@ export class Tutor implements TutorCommandHost {
     progress: Progress,
     private readonly opts: TutorOptions,
   ) {
-    this.lab = lab;
+    this.lessonLab = new LessonLab(lab, lab.bus, opts.restartLab);
     this.bus = lab.bus;
     this.voice = new TutorVoice(this.bus, () => {
       const lesson = this.lessons.runner?.lesson;
@@ -85,6 +84,7 @@ export class Tutor implements TutorCommandHost {
       lab: () => this.lab,
       lessonOrder: () => this.lessons.runner?.lesson.order ?? 0,
       openStep: () => this.lessons.runner?.step,
+      messageMistakes: (lines, taken) => stepMistakes(this.lessons.runner, lines, taken),
       stepLeftByClose: () => this.lessons.stepLeftByClose,
       say: (says, text) => this.say(says, text),
       holdLessonWords: () => this.holdWords(),
@@ -127,7 +127,7 @@ export class Tutor implements TutorCommandHost {
     const tutor = new Tutor(opts.lab, lessons, progress, opts);
     for (const e of errors) tutor.say('error', `skipped a broken lesson: ${formatLessonError(e)}`);
     // A lab started in the first lesson's world (the launcher reads it from the plan) is kept for it.
-    tutor.labWorld = opts.labWorld;
+    tutor.lessonLab.startedIn(opts.labWorld);
     tutor.pendingStart = { lesson: start.lesson, step: start.step, resumed: opts.lessonId === undefined };
     return tutor;
   }
@@ -192,6 +192,10 @@ export class Tutor implements TutorCommandHost {
   /** The lab currently running (it changes when a lesson with `world:` restarts it). */
   get currentLab(): TutorLab {
     return this.lab;
+  }
+
+  private get lab(): TutorLab {
+    return this.lessonLab.current;
   }
 
   get dataMode(): boolean {
@@ -364,20 +368,9 @@ export class Tutor implements TutorCommandHost {
     this.changed();
   }
 
-  /** A lesson that overrides the world gets a lab of its own; the next lesson without one gets the plain lab back. */
+  /** Run the lesson in its own world's lab, if it has one (lesson-lab.ts): the learner's session moves there. */
   private async labFor(lesson: Lesson): Promise<void> {
-    const unused = this.labUnused;
-    this.labUnused = false;
-    if (!this.opts.restartLab) return;
-    // The lab the launcher started in this lesson's world is kept for its first start; a `:reset` or a
-    // later start of a lesson with a world gets a fresh lab (a `:relay strict` or a `:fault` set in it
-    // must not outlive it), and the plain lab is restarted only to leave such a world.
-    if (unused && sameWorld(lesson.world, this.labWorld)) return;
-    if (lesson.world === undefined && this.labWorld === undefined) return;
-    await this.lab.stop();
-    this.lab = await this.opts.restartLab(lesson.world, this.bus);
-    this.labWorld = lesson.world;
-    this.learner.retarget(this.lab);
+    if (await this.lessonLab.for(lesson)) this.learner.retarget(this.lab);
   }
 
   private onEvent(e: LabEvent): void {
@@ -396,9 +389,4 @@ export class Tutor implements TutorCommandHost {
       }
     }
   }
-}
-
-/** Two world overrides that make the same lab (both none, or equal values). */
-function sameWorld(a: unknown, b: unknown): boolean {
-  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }

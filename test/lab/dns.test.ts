@@ -49,6 +49,17 @@ describe('the lab resolver', () => {
     expect((await ensureDkimKey(dataDir, 'example.com', 'lab')).txt).toBe(txt);
   });
 
+  it('names the names one slip from a name it does not have: an underscore left out, one letter wrong, missing, extra or two swapped', () => {
+    expect(dns.near('lab.domainkey.example.com')).toEqual(['lab._domainkey.example.com']);
+    expect(dns.near('DMARC.example.com.')).toEqual(['_dmarc.example.com']);
+    expect(dns.near('lab._domainkey.exmaple.com')).toEqual(['lab._domainkey.example.com']);
+    expect(dns.near('example.con')).toEqual(['example.com']);
+    expect(dns.near('mx.exampl.net')).toEqual(['mx.example.net']);
+    // Another domain's record is not a slip: example.org has no DMARC policy, and that is the answer.
+    expect(dns.near('_dmarc.example.org')).toEqual([]);
+    expect(dns.near('nowhere.invalid')).toEqual([]);
+  });
+
   it('tells a name that does not exist (NXDOMAIN) from one without that record (NODATA)', async () => {
     expect((await dns.query('nowhere.invalid', 'A')).error).toBe('NXDOMAIN');
     expect((await dns.query('example.org', 'TXT')).error).toBe('NODATA');
@@ -75,6 +86,10 @@ describe('smtp-lab dns', () => {
     const none = await runCli(['dns', 'nowhere.invalid', '--data-dir', dataDir], { stateHome });
     expect(none).toMatchObject({ code: 0, stdout: '' });
     expect(none.stderr).toMatch(/^;; nowhere\.invalid A: NXDOMAIN/);
+    // One slip from a name the world has: the name it likely is, after the NXDOMAIN.
+    const slip = await runCli(['dns', 'lab.domainkey.example.com', 'TXT', '--data-dir', dataDir], { stateHome });
+    expect(slip).toMatchObject({ code: 0, stdout: '' });
+    expect(slip.stderr).toMatch(/^;; lab\.domainkey\.example\.com TXT: NXDOMAIN \(no such name in the lab's world\); did you mean lab\._domainkey\.example\.com\?\n$/);
   });
 
   it('refuses a record type it does not serve with one line and exit 2', async () => {

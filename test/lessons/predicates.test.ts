@@ -120,6 +120,21 @@ describe('step predicates', () => {
     expect(check({ wire: { leg: 'relay', direction: 'server' } }, events)).toBe(false);
   });
 
+  it('wire.field: one header field of its name, unfolded (RFC 5322 §2.2.3), once the header is over; a second one fails (§3.6)', () => {
+    const line = (text: string): LabEvent => ({ ...base(), type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: text, data: true, stage: 'transmission' });
+    const dot = client('S1', '.', '.');
+    const bobOnly: Predicate = { wire: { data: true, field: 'To', match: '^To:(?!.*postmaster)' } };
+    expect(check(bobOnly, [line('To:'), line('  Bob <bob@example.com>'), line(''), line('hi')])).toBe(true);
+    expect(check(bobOnly, [line('To: Bob <bob@example.com>,'), line('\tpostmaster@example.com'), line(''), dot])).toBe(false);
+    expect(check(bobOnly, [line('To: Bob <bob@example.com>'), line('To: postmaster@example.com'), line(''), dot])).toBe(false);
+    // The header is not over until its empty line or the dot: a second To: may still come.
+    expect(check(bobOnly, [line('To: Bob <bob@example.com>')])).toBe(false);
+    expect(check(bobOnly, [line('To: Bob <bob@example.com>'), dot])).toBe(true);
+    // A To: in the body is text, and a continuation after a body line in the header folds into nothing.
+    expect(check({ wire: { data: true, field: 'To' } }, [line('From: a@example.com'), line(''), line('To: Bob'), dot])).toBe(false);
+    expect(check(bobOnly, [line('To: Bob <bob@example.com>'), line('Hello'), line(' postmaster@example.com'), dot])).toBe(true);
+  });
+
   it('all keys must hold (AND); all and any compose', () => {
     const events = [client('S1', 'QUIT', 'QUIT', 'termination'), server('S1', '221 Bye', 'QUIT', 'termination')];
     expect(check({ reply: { to: 'QUIT', code: 221 }, closed: {} }, events)).toBe(false);

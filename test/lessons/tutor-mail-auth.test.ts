@@ -27,6 +27,25 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(lookup.explain).not.toMatch(/shown joined|cut to its ends/);
   });
 
+  it(':dns of a name one slip from one the lab has (a forgotten underscore, a letter) gets its NXDOMAIN and the name it likely means (a newcomer\'s trial)', async () => {
+    const { t, said, send } = await start('19-dkim');
+    await send([':dns lab.domainkey.example.com TXT']);
+    expect(said.at(-1)).toMatchObject({
+      kind: 'info',
+      text: "lab.domainkey.example.com TXT: NXDOMAIN (no such name). Did you mean lab._domainkey.example.com? The underscore is part of the name (RFC 6376 §3.6.2.1): no host name has one, so such a name never clashes with a host's (RFC 8552 §1).",
+    });
+    expect(t.state().step?.index).toBe(0);
+    await send([':dns dmarc.example.com TXT']);
+    expect(said.at(-1)!.text).toMatch(/^dmarc\.example\.com TXT: NXDOMAIN \(no such name\)\. Did you mean _dmarc\.example\.com\? The underscore/);
+    await send([':dns exmaple.com TXT']);
+    expect(said.at(-1)!.text).toBe('exmaple.com TXT: NXDOMAIN (no such name). Did you mean example.com?');
+    // A name that is really absent, not a slip: example.org publishes no DMARC policy (lesson 20).
+    await send([':dns _dmarc.example.org TXT']);
+    expect(said.at(-1)!.text).toBe('_dmarc.example.org TXT: NXDOMAIN (no such name)');
+    await send([':dns lab._domainkey.example.com TXT']);
+    expect(t.state().step?.index).toBe(1);
+  });
+
   it(':dns with a type it does not serve says how to use it', async () => {
     const { said, send } = await start('18-spf');
     await send([':dns example.com SRV']);

@@ -13,6 +13,10 @@ import { tutorOnLabPerTest } from '../helpers/tutor.js';
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'good');
 const start = tutorOnLabPerTest();
 
+/** Lesson 3's envelope up to DATA (bob, and postmaster as a blind copy), and a header without its To: (each test's own), then a body and the dot. */
+const envelope3 = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA'];
+const header3 = ['From: Alice <alice@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'hello', '.'];
+
 /** A message to bob whose body has a line starting with a dot. */
 const DOTTED = ['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Subject: dots', '', '.hidden line', '.'];
 
@@ -391,13 +395,38 @@ describe('a command that worked but is not what the step asks gets a word', () =
 
   it('lesson 03: a message whose To: names the blind copy does not pass the step that asks for Bob only (a newcomer\'s trial)', async () => {
     const { t, send, said } = await start('03-envelope');
-    const envelope = ['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA'];
-    const header = ['From: Alice <alice@example.com>', 'Subject: Envelope test', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'hello', '.'];
-    await send(['EHLO t.test', ...envelope, 'To: Bob <bob@example.com>, postmaster@example.com', ...header]);
+    await send(['EHLO t.test', ...envelope3, 'To: Bob <bob@example.com>, postmaster@example.com', ...header3]);
     expect(t.state().step!.index).toBe(4);
     expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster: send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
-    await send([...envelope, 'To: Bob <bob@example.com>', ...header]);
+    await send([...envelope3, 'To: Bob <bob@example.com>', ...header3]);
     expect(t.state().step!.index).toBe(5);
+  });
+
+  it('lesson 03: a To: folded onto a second line is read unfolded (RFC 5322 §2.2.3): postmaster on the continuation does not pass, Bob alone does', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO t.test', ...envelope3, 'To: Bob <bob@example.com>,', '  postmaster@example.com', ...header3]);
+    expect(t.state().step!.index).toBe(4);
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster (`postmaster@example.com` starts with a space, so it continues the To: field above it, RFC 5322 §2.2.3): send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
+    await send([...envelope3, 'To:', '  Bob <bob@example.com>', ...header3]);
+    expect(t.state().step!.index).toBe(5);
+  });
+
+  it('lesson 03: a second To: field does not pass, and the words say a message has one at most (RFC 5322 §3.6)', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO t.test', ...envelope3, 'To: Bob <bob@example.com>', 'To: postmaster@example.com', ...header3]);
+    expect(t.state().step!.index).toBe(4);
+    expect(said.at(-1)!.text).toBe(
+      'The server accepted that message, but step 5 wants one To: field, not two: `To: postmaster@example.com` is a second one, and a message has one To: at most (RFC 5322 §3.6): send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
+    );
+  });
+
+  it('lesson 04: two From: fields do not pass the step that asks for a From: (RFC 5322 §3.6: one at most)', async () => {
+    const { t, send } = await start('04-data');
+    const fields = ['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: Lunch?', 'Date: Sat, 28 Nov 2026 12:00:00 +0000'];
+    await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'From: Mallory <mallory@example.com>', ...fields, '', 'Noon?', '.']);
+    expect(t.state().step!.index).toBe(2);
+    await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', ...fields, '', 'Noon?', '.']);
+    expect(t.state().step!.index).toBe(3);
   });
 
   it('lesson 10 done a second time greylists again: a fresh lab is a greylist that has never seen the triplet (a newcomer\'s trial: step 3 never came)', async () => {

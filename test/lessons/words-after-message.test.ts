@@ -12,7 +12,7 @@ const infos = (said: { kind: string; text: string }[]) => said.filter((s) => s.k
 const noEmptyLine = (said: { kind: string; text: string }[]) => infos(said).filter((t) => /no empty line between its header and its body/.test(t));
 
 const envelope = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA'];
-const headerThenBody = ['From: Alice <alice@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hello Bob', '.'];
+const headerThenBody = ['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Hello Bob', '.'];
 
 describe('a message with no empty line after its header', () => {
   it('in a lesson with no message step (6): said how it was read and taken, with no "send it again"', async () => {
@@ -88,5 +88,51 @@ describe('a message with no header at all, body only', () => {
     await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Tea at four?', '.']);
     expect(infos(said).filter((w) => /no header/.test(w))).toEqual([]);
     expect(infos(said).filter((w) => /step 1 wants a From: field/.test(w))).toHaveLength(1);
+  });
+});
+
+describe('a message with several mistakes the step checks: all named at once, in the order of its lines', () => {
+  const lesson3 = ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA'];
+  /** What the tutor said after the last step mark or echo: the words about the message just sent. */
+  const afterMessage = (said: { kind: string; text: string }[]) => infos(said.slice(said.findLastIndex((s) => s.kind === 'step' || s.kind === 'echo') + 1));
+
+  it('lesson 3: a To: that names postmaster, no Subject: and no empty line are one list, not three tries (a newcomer\'s trial)', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send([...lesson3, 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>, postmaster@example.com', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Hello Bob', '.']);
+    expect(t.state().step?.index).toBe(4);
+    expect(afterMessage(said)).toEqual([
+      'The server accepted that message, but step 5 wants a To: field that does not name postmaster, a Subject: field and an empty line after its last header field: `Hello Bob` came before any and was read as part of the header (RFC 5322 §2.1): send it again with those, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
+    ]);
+  });
+
+  it('lesson 3: a recipient left out of the envelope comes first, then a Date: that is not a date-time, then a second To:, then what the header lacks', async () => {
+    const { t, send, said } = await start('03-envelope');
+    // Step 4 (the postmaster RCPT) skipped: the envelope step 5 wants has no postmaster.
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', ':next', 'DATA']);
+    await send(['From: Alice <alice@example.com>', 'Date: 5 Dec 2026', 'To: Bob <bob@example.com>', 'To: postmaster@example.com', '', 'Hello Bob', '.']);
+    expect(t.state().step?.index).toBe(4);
+    expect(afterMessage(said)).toEqual([
+      'The server accepted that message, but step 5 wants the recipient `RCPT TO:<postmaster@example.com>`; a Date: field with a date-time: `Date: 5 Dec 2026` is not one, as it has a date but no time and zone (like `12:00:00 +0000`) (RFC 5322 §3.3); one To: field, not two: `To: postmaster@example.com` is a second one, and a message has one To: at most (RFC 5322 §3.6); and a Subject: field: send it again with those, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
+    ]);
+  });
+
+  it('lesson 5: a Date: the step does not check is still named, and what the step does check is not left unsaid under it', async () => {
+    const { t, send, said } = await start('05-transparency');
+    await send([...envelope, 'Subject: x', 'Date: tomorrow', '', 'hello', '.']);
+    expect(t.state().step?.index).toBe(1);
+    const words = afterMessage(said);
+    expect(words).toHaveLength(1);
+    // The Date: words without "send it again" (the step does not ask for a Date:), then the step's own.
+    expect(words[0]).toMatch(/^`Date: tomorrow` is not a date-time as RFC 5322 §3\.3 writes it: .*\(day, date, time, zone\)\. The server accepted that message, but step 2 wants a body line that starts with a dot, such as `\.hidden line`: send it again with that/);
+  });
+
+  it('lesson 4: refused at the dot, the list says so and how to send it again from where the session stands', async () => {
+    const { t, send, said } = await start('04-data');
+    await send([':fault dot 554 5.7.1 Not today', ...envelope]);
+    await send(['From: Alice <alice@example.com>', 'Date: tomorrow', 'Hello Bob', '.']);
+    expect(t.state().step?.index).toBe(2);
+    const words = afterMessage(said);
+    expect(words).toHaveLength(1);
+    expect(words[0]).toMatch(/^The server did not take that message \(it answered 554 to the dot\), and step 3 wants a Date: field with a date-time: `Date: tomorrow` is not one, .*; a To: field; a Subject: field; and an empty line after its last header field: `Hello Bob` came before any .*\. The reply to the dot ended the transaction.*start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`, and type the message again, with those\.$/);
   });
 });

@@ -25,11 +25,15 @@ export async function lookUp(argv: ArgumentsCamelCase<DnsArgs>): Promise<void> {
     ensureDkimKey(dataDir, world.localDomain, world.dkimSelector).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(`data dir ${dataDir} is not usable for the DKIM key (${err.code ?? err.message}); choose another with --data-dir`);
     });
-  const answer = await new LabDns(world, key).query(argv.name, type);
+  const dns = new LabDns(world, key);
+  const answer = await dns.query(argv.name, type);
   if (answer.error) {
     // dig +short prints nothing for these; a learner deserves the reason, on stderr so stdout stays dig's.
+    // A name one slip from one the world has (a forgotten underscore) is likely that one.
+    const near = answer.error === 'NXDOMAIN' ? dns.near(argv.name) : [];
+    const meant = near.length ? `; did you mean ${near.join(' or ')}?` : '';
     ctx.stderr.write(
-      `;; ${answer.name} ${answer.type}: ${answer.error === 'NXDOMAIN' ? 'NXDOMAIN (no such name in the lab\'s world)' : `NODATA (the name exists, with no ${answer.type} record)`}\n`,
+      `;; ${answer.name} ${answer.type}: ${answer.error === 'NXDOMAIN' ? `NXDOMAIN (no such name in the lab's world)${meant}` : `NODATA (the name exists, with no ${answer.type} record)`}\n`,
     );
     return;
   }
