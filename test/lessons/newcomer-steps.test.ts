@@ -159,6 +159,14 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(infos(said).at(-1)).toMatch(/no empty line between its header and its body.*start with `MAIL FROM:<…>` and `RCPT TO:<…>`, then `DATA`/);
   });
 
+  it('lesson 3: the words quote a line typed in UTF-8 as it was typed', async () => {
+    const { t, send, said } = await start('03-envelope');
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
+    await send(['From: Alice <alice@example.com>', 'To: Bob <bob@example.com>', 'Subject: x', 'Date: Sat, 5 Dec 2026 06:00:00 +0000', 'Grüße, Bob ✉', '.']);
+    expect(t.state().step?.index).toBe(4);
+    expect(infos(said).at(-1)).toMatch(/`Grüße, Bob ✉` was read as part of the header/);
+  });
+
   it('lesson 7: a message with only a Subject: does not pass "send a complete message"', async () => {
     const { t, send } = await start('07-local-delivery');
     await send([...envelope, 'Subject: Tea', '', 'Tea at four?', '.']);
