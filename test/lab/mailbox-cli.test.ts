@@ -4,23 +4,28 @@
  */
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { RawSmtp, startTestLab, tempDir } from '../helpers/lab.js';
+import { RawSmtp, startTestLab, tempDir, type TestLab } from '../helpers/lab.js';
 import { runCli, runSmtpLab } from '../helpers/cli.js';
 import { mailboxReport } from '../../src/lessons/lab-reports.js';
+
+/** One message from alice to bob over a raw session, once it is in bob's Maildir. */
+async function deliverToBob(lab: TestLab, lines: string[]): Promise<void> {
+  const s = await RawSmtp.connect(lab.port);
+  await s.command('EHLO t.test');
+  await s.command('MAIL FROM:<alice@example.com>');
+  await s.command('RCPT TO:<bob@example.com>');
+  await s.command('DATA');
+  const delivered = lab.bus.waitFor((e) => e.type === 'delivered');
+  await s.message(lines);
+  await delivered;
+  s.close();
+}
 
 describe('smtp-lab mailbox', () => {
   it('lists every mailbox with its count when no address is given', async () => {
     const lab = await startTestLab();
     try {
-      const s = await RawSmtp.connect(lab.port);
-      await s.command('EHLO t.test');
-      await s.command('MAIL FROM:<alice@example.com>');
-      await s.command('RCPT TO:<bob@example.com>');
-      await s.command('DATA');
-      const delivered = lab.bus.waitFor((e) => e.type === 'delivered');
-      await s.message(['Subject: count me', '', 'x']);
-      await delivered;
-      s.close();
+      await deliverToBob(lab, ['Subject: count me', '', 'x']);
       const { code, stdout } = await runCli(['mailbox', '--data-dir', lab.dataDir]);
       expect(code).toBe(0);
       expect(stdout).toMatch(/^bob@example\.com\s+1 message$/m);
@@ -34,16 +39,8 @@ describe('smtp-lab mailbox', () => {
   it('shows a message sent in UTF-8 as its text, and its control characters as marks, never obeyed', async () => {
     const lab = await startTestLab();
     try {
-      const s = await RawSmtp.connect(lab.port);
-      await s.command('EHLO t.test');
-      await s.command('MAIL FROM:<alice@example.com>');
-      await s.command('RCPT TO:<bob@example.com>');
-      await s.command('DATA');
-      const delivered = lab.bus.waitFor((e) => e.type === 'delivered');
       // Raw 8-bit UTF-8 in a header field, as swaks or a learner sends it; an ESC that would clear a terminal.
-      await s.message(['Subject: Grüße ✉', 'X-Trick: a\x1b[2Jb', 'From: x\x1b[2J@example.com', '', 'café \x1b[31mred']);
-      await delivered;
-      s.close();
+      await deliverToBob(lab, ['Subject: Grüße ✉', 'X-Trick: a\x1b[2Jb', 'From: x\x1b[2J@example.com', '', 'café \x1b[31mred']);
       const { code, stdout } = await runCli(['mailbox', 'bob@example.com', '--show', '1', '--data-dir', lab.dataDir]);
       expect(code).toBe(0);
       expect(stdout).toContain('  Subject: Grüße ✉\n');
