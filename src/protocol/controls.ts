@@ -7,32 +7,72 @@
  */
 import { isUtf8 } from 'node:buffer';
 
+/** The mark a message line cut for length ends with (wire.ts shownDataLine). */
+const CUT_MARK = /… \d+ more octets$/;
+
 /**
- * A line read one character per octet (latin1), as text: message lines are read so, and so every event,
- * NDJSON and the log keep the exact bytes (mailparser's raw header lines are the same). A line whose
- * octets are UTF-8 (a learner's `Subject: Grüße`, an 8BITMIME body) is the text they encode, not
- * `GrÃ¼Ã\x9fe`; octets that are not UTF-8 (a Latin-1 body) stay one character each. A line with a
- * character past U+00FF is text already (a command line, which smtp-server reads as UTF-8).
+ * Where a trailing character that is not finished begins (a line cut for length may end inside one),
+ * or `octets.length`: the last lead octet, when fewer continuation octets follow it than it announces.
  */
-export function octetsAsText(line: string): string {
-  if (!/[\x80-\xff]/.test(line) || /[^\x00-\xff]/.test(line)) return line;
-  const octets = Buffer.from(line, 'latin1');
-  return isUtf8(octets) ? octets.toString('utf8') : line;
+function unfinishedFrom(octets: Buffer): number {
+  for (let i = octets.length - 1; i >= 0 && i >= octets.length - 3; i--) {
+    const b = octets[i]!;
+    if (b < 0x80) return octets.length;
+    if (b >= 0xc0) {
+      const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return octets.length - i < size ? i : octets.length;
+    }
+  }
+  return octets.length;
 }
 
 /**
- * A line as a person reads it: its octets as text (octetsAsText), then C0 controls as their Unicode Control Pictures (CR → ␍, LF → ␊, NUL → ␀, ESC → ␛), DEL as ␡, C1
- * controls (U+0080–U+009F, what a byte 0x80–0x9F becomes when a line is read as latin1) as `\x9b`.
- * A tab stays a tab: it is folding whitespace in a header (RFC 5322 §2.2.3), not a trick.
+ * A string of one character per octet (latin1) as text: message lines and TCP reads are read so, and so
+ * every event, NDJSON and the log keep the exact bytes (mailparser's raw header lines are the same).
+ * Octets that are UTF-8 (a learner's `Subject: Grüße`, an 8BITMIME body) are the text they encode, not
+ * `GrÃ¼Ã\x9fe`; octets that are not UTF-8 (a Latin-1 body) stay one character each. Only for such
+ * strings: a command line (smtp-server reads it as UTF-8) or a parsed header value is text already.
+ * A line cut for length keeps its mark, and the character the cut split is shown as its octets (`\xd0`);
+ * `cut` says the same of a string cut with its mark kept elsewhere (a TCP read).
+ */
+export function octetsAsText(octetString: string, cut = false): string {
+  if (!/[\x80-\xff]/.test(octetString)) return octetString;
+  const mark = CUT_MARK.exec(octetString);
+  const body = mark ? octetString.slice(0, mark.index) : octetString;
+  if (/[^\x00-\xff]/.test(body)) return octetString;
+  const octets = Buffer.from(body, 'latin1');
+  const end = mark || cut ? unfinishedFrom(octets) : octets.length;
+  if (!isUtf8(octets.subarray(0, end))) return octetString;
+  let unfinished = '';
+  for (let i = end; i < octets.length; i++) unfinished += `\\x${octets[i]!.toString(16)}`;
+  return octets.toString('utf8', 0, end) + unfinished + (mark ? mark[0] : '');
+}
+
+/**
+ * What is shown rather than obeyed: C0 controls but the tab, DEL, C1, and Unicode's invisible direction
+ * and line controls (a bidi override, U+202E, makes `txt.exe` read `exe.txt`; a line separator breaks a
+ * row where the terminal does not expect it).
+ */
+const SHOWN = '\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+const HAS_SHOWN = new RegExp(`[${SHOWN}]`);
+const EACH_SHOWN = new RegExp(`[${SHOWN}]`, 'g');
+
+/**
+ * A line as a person reads it, its controls shown, never obeyed: C0 controls as their Unicode Control
+ * Pictures (CR → ␍, LF → ␊, NUL → ␀, ESC → ␛), DEL as ␡, C1 controls (U+0080–U+009F, what an octet
+ * 0x80–0x9F is in a latin1 string) as `\x9b`, the invisible direction and line controls as `\u{202e}`.
+ * A tab stays a tab: it is folding whitespace in a header (RFC 5322 §2.2.3), not a trick. A message
+ * line's octets are made text first, by the view that shows it (octetsAsText).
  */
 export function showControls(line: string): string {
-  // Fast path: almost every line is ASCII text.
-  if (!/[\x00-\x08\x0a-\x1f\x7f-\xff]/.test(line)) return line;
-  return octetsAsText(line).replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (ch) => {
+  // Fast path: almost every line has none.
+  if (!HAS_SHOWN.test(line)) return line;
+  return line.replace(EACH_SHOWN, (ch) => {
     const code = ch.charCodeAt(0);
     if (code < 0x20) return String.fromCharCode(0x2400 + code);
     if (code === 0x7f) return '\u2421';
-    return `\\x${code.toString(16)}`;
+    if (code <= 0x9f) return `\\x${code.toString(16)}`;
+    return `\\u{${code.toString(16)}}`;
   });
 }
 

@@ -4,7 +4,7 @@
  * the plain tutor (flat, so each line names its queue id).
  */
 import type { LabEvent } from '../events/types.js';
-import { showControls } from '../protocol/controls.js';
+import { octetsAsText, showControls } from '../protocol/controls.js';
 import type { WireOrder } from './pipeline-groups.js';
 
 export interface DescribeOptions {
@@ -38,7 +38,7 @@ export function describeEvent(e: LabEvent, opts: DescribeOptions = {}): string |
     case 'session-close':
       return `session closed (${e.reason})`;
     case 'wire':
-      return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.line)}${groupMark(e, opts.order)}`;
+      return `${e.direction === 'client' ? 'C:' : 'S:'} ${showControls(e.data ? octetsAsText(e.line) : e.line)}${groupMark(e, opts.order)}`;
     case 'queued':
       return `queued as ${e.queueId}: ${e.from || '<>'} → ${e.recipients.join(', ')} (${sizes(e)})`;
     case 'mx-lookup':

@@ -6,7 +6,7 @@
  * The normal view is the default: `on` starts false unless asked for.
  */
 import type { LabEvent, TcpReadEvent, WireEvent } from '../events/types.js';
-import { showControls } from '../protocol/controls.js';
+import { octetsAsText, showControls } from '../protocol/controls.js';
 
 export class WireView {
   /** Message octets so far, per session in DATA (the lines as sent, each with its CRLF). */
@@ -41,7 +41,7 @@ export class WireView {
 
   /** A wire line as sent: its CRLF shown. */
   sent(e: WireEvent): string {
-    return `${showControls(e.line)}\\r\\n`;
+    return `${showControls(e.data ? octetsAsText(e.line) : e.line)}\\r\\n`;
   }
 
   /**
@@ -72,7 +72,7 @@ export class WireView {
     const what = e.tls ? 'one TLS record' : 'one TCP read';
     const lines = e.lines === 1 ? '1 line' : `${e.lines} lines`;
     const more = e.omittedOctets ? `… ${e.omittedOctets} more octets` : '';
-    const read = `${e.octets} octets, ${lines}${e.lines > 1 ? ' together' : ''}: ${showControls(e.text).replace(/␍␊/g, '\\r\\n')}${more}`;
+    const read = `${e.octets} octets, ${lines}${e.lines > 1 ? ' together' : ''}: ${showControls(octetsAsText(e.text, !!e.omittedOctets)).replace(/␍␊/g, '\\r\\n')}${more}`;
     if (e.discarded) return `⇢ ${what} after the server closed the channel: ${read} (discarded, never read as a command: no reply comes, RFC 5321 §3.8)`;
     return `⇢ ${what}: ${read}`;
   }

@@ -8,7 +8,7 @@ import { Chalk } from 'chalk';
 import { RawSmtp, code, startTestLab, wires, type TestLab } from '../helpers/lab.js';
 import { describeEvent } from '../../src/views/describe.js';
 import { formatEvent } from '../../src/views/plain.js';
-import { showControls } from '../../src/protocol/controls.js';
+import { octetsAsText, showControls } from '../../src/protocol/controls.js';
 import { flushEventLog, readEventLog } from '../../src/events/event-log.js';
 import type { NoticeEvent } from '../../src/events/types.js';
 
@@ -30,7 +30,7 @@ describe('control characters in the transcript', () => {
     expect(showControls('\x9b2J')).toBe('\\x9b2J');
   });
 
-  it('shows a message line whose octets are UTF-8 as the text they encode, other octets one character each, exact bytes in the log', async () => {
+  it('shows a message line whose octets are UTF-8 as the text they encode, other octets one character each; the log keeps the octets', async () => {
     const s = await RawSmtp.connect(lab.port);
     await s.command('EHLO utf8.test');
     await s.command('MAIL FROM:<alice@example.com>');
@@ -47,9 +47,34 @@ describe('control characters in the transcript', () => {
     expect(describeEvent(subject)).toBe('C: Subject: Grüße ✉');
     const latin1 = wires(lab.events).find((w) => w.line.startsWith('caf'))!;
     expect(describeEvent(latin1)).toBe('C: café');
-    // A C1 control stays escaped, and a UTF-8 line with one stays readable around it.
-    expect(showControls(Buffer.from('a\u0085b é').toString('latin1'))).toBe('a\\x85b é');
+    // The log keeps the octets, one character each, as the event does.
+    flushEventLog(lab.bus);
+    const logged = readEventLog(lab.dataDir).flatMap((r) => r.events);
+    expect(logged.some((e) => e.type === 'wire' && e.line === subject.line)).toBe(true);
     s.close();
+  });
+
+  it('reads a line cut for length as UTF-8 up to the cut, the character it split shown as octets', () => {
+    const octets = (text: string) => Buffer.from(text).toString('latin1');
+    // 'Привет' is 12 octets; cut after 11 of them, inside its т (0xd1 0x82).
+    const cut = `${octets('Привет').slice(0, 11)}… 302 more octets`;
+    expect(octetsAsText(cut)).toBe('Приве\\xd1… 302 more octets');
+    expect(octetsAsText(`${octets('Привет')}… 5 more octets`)).toBe('Привет… 5 more octets');
+    // A TCP read cut at 200 octets has its mark elsewhere: `cut` says so.
+    expect(octetsAsText(octets('abc ü').slice(0, -1), true)).toBe('abc \\xc3');
+    // Not cut: an unfinished character means the octets are not UTF-8, shown one character each.
+    expect(octetsAsText(octets('abc ü').slice(0, -1))).toBe('abc Ã');
+  });
+
+  it('shows a C1 control and the invisible direction and line controls as marks, and leaves text that is text alone', () => {
+    expect(showControls(octetsAsText(Buffer.from('a\u0085b é').toString('latin1')))).toBe('a\\x85b é');
+    // A right-to-left override would show "Subject: ‮txt.exe" as "exe.txt"; a line separator would break the row.
+    expect(showControls('Subject: \u202etxt.exe')).toBe('Subject: \\u{202e}txt.exe');
+    expect(showControls('a\u2028b')).toBe('a\\u{2028}b');
+    // Text already (a parsed header value): a Latin-1 body's "cafÃ©" is what its sender's octets say.
+    expect(showControls('cafÃ©')).toBe('cafÃ©');
+    // An emoji sequence joined with U+200D stays whole.
+    expect(showControls('👩‍💻')).toBe('👩‍💻');
   });
 
   it('shows the stray CR of QUIT\\r\\r\\n and notes it once', async () => {

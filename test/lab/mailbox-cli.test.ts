@@ -47,6 +47,29 @@ describe('smtp-lab mailbox', () => {
       expect(stdout).toContain('  X-Trick: a␛[2Jb\n');
       expect(stdout).toContain('café ␛[31mred');
       expect(stdout).not.toContain('\x1b');
+      // A part whose file name (RFC 2231) carries an ESC, an OSC title and a BEL; a Latin-1 body.
+      await deliverToBob(lab, [
+        'Subject: parts',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset=iso-8859-1',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        'caf=C3=A9',
+        '--b',
+        "Content-Type: text/plain; name*=utf-8''evil%1B%5B2J%1B%5D0%3Bpwned%07.txt",
+        "Content-Disposition: attachment; filename*=utf-8''evil%1B%5B2J%1B%5D0%3Bpwned%07.txt",
+        '',
+        'data',
+        '--b--',
+      ]);
+      const parts = await runCli(['mailbox', 'bob@example.com', '--show', '2', '--data-dir', lab.dataDir]);
+      expect(parts.stdout).not.toMatch(/[\x07\x1b]/);
+      expect(parts.stdout).toContain('evil␛[2J␛]0;pwned␇.txt');
+      // In Latin-1 those two octets are "Ã©": shown as its sender's charset says, not read again as UTF-8.
+      expect(parts.stdout).toContain('cafÃ©');
       const list = await runCli(['mailbox', 'bob@example.com', '--data-dir', lab.dataDir]);
       expect(list.stdout).toMatch(/Grüße ✉$/m);
       // The tutor's :mailbox listing the same.

@@ -31,6 +31,20 @@ describe('transcript row', () => {
   });
 });
 
+describe('a message line in UTF-8', () => {
+  it('shows the text its octets encode, a tab reaching the column it would in the text', () => {
+    const octets = (text: string) => Buffer.from(text).toString('latin1');
+    const { rows } = applyEvents(
+      createModel('watch'),
+      events([{ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: octets('Grüße\tend'), data: true, stage: 'transmission' }]),
+    );
+    const [row] = rows.filter((r) => r.kind === 'wire');
+    const text = rowLines(row!, 100, resolveTheme({ color: false })).map((l) => l.map((s) => s.text).join('')).join('\n');
+    // "Grüße" is 5 columns: the tab goes on to column 8 (as the terminal's would), not as for its 7 octets.
+    expect(text).toMatch(/│ Grüße {3}end$/);
+  });
+});
+
 describe('rows too long for 80 columns, in a relay', () => {
   const theme = resolveTheme({ color: false });
   const shown = (inputs: LabEventInput[], width = 80) => {

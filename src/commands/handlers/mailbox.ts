@@ -147,7 +147,7 @@ function formatMessage(entry: MaildirEntry, parsed: ParsedMail): string {
   out.push('');
   const text = parsed.text ?? '';
   out.push(text.trimEnd().split('\n').map(showControls).join('\n') || '(no text part)');
-  for (const a of parsed.attachments) out.push('', `[part: ${a.contentType}${a.filename ? `, ${a.filename}` : ''}, ${a.size} bytes]`);
+  for (const a of parsed.attachments) out.push('', `[part: ${showControls(a.contentType)}${a.filename ? `, ${showControls(a.filename)}` : ''}, ${a.size} bytes]`);
   out.push('');
   return out.join('\n');
 }

@@ -15,7 +15,7 @@ import { renderLines, renderMarkdown, renderStored } from './markdown.js';
 import { oneTitle } from '../reading-title.js';
 import { clampStyled, expandTabs, lineText, parseInline, textWidth, verbatimLines, wrapSegs, wrapText, type Seg, type StyledLine } from './inline-wrap.js';
 import { StyledLines, styledLinesAnsi } from './styled-lines.js';
-import { showControls } from '../../protocol/controls.js';
+import { octetsAsText, showControls } from '../../protocol/controls.js';
 import type { Stage } from '../../protocol/stages.js';
 
 /** The mark on a command sent before the previous reply came (RFC 2920), as lesson 13 shows it. */
@@ -87,7 +87,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       if (row.data) lead.push({ text: '│ ', color: 'gray' });
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       // A message line keeps its spaces exactly (it is what was sent); other lines are words.
-      const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${showControls(expandTabs(row.line))}`, color }];
+      const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${showControls(expandTabs(row.data ? octetsAsText(row.line) : row.line))}`, color }];
       if (row.pipelined) body.push({ text: `  ${PIPELINED_MARK}`, color: 'yellow' });
       // Replies of a pipelined group come after all its commands: each says which one it answers.
       if (row.answers) body.push({ text: `  ← ${row.answers}`, color: 'gray' });
