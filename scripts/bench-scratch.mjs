@@ -8,7 +8,7 @@
  * in the kernel's find_inode_bit, under `perf`). After the queue section removed its 60,000 files, a
  * Maildir file cost 150 µs of kernel time to create instead of 20 (a loop of open/write/close/rename), and
  * the relay section's mail-auth thread, which stores the remote MTA's copies, spent 1,050 µs a message
- * instead of 810: the bench measured its own clean-up. So each section makes its dirs under one scratch
+ * instead of 700-810: the bench measured its own clean-up. So each section makes its dirs under one scratch
  * root and leaves them; the process that made the root removes it at the end. A bench started right
  * after the test suite (which removes thousands of temporary dirs) still pays for those: the file probe
  * below says so.
@@ -26,7 +26,10 @@ export function scratchRoot() {
     root = mkdtempSync(path.join(tmpdir(), 'smtp-lab-bench-'));
     process.env[ENV] = root;
     const made = root;
-    process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+    const remove = () => rmSync(made, { recursive: true, force: true });
+    process.on('exit', remove);
+    // Stopped with Ctrl+C or a kill, a whole bench's dirs (~100,000 files) would stay behind.
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => process.exit(code));
   }
   return root;
 }

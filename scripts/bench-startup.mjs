@@ -203,26 +203,24 @@ export async function benchStartup() {
       lingerUntil,
     });
   const cacheFiles = () => (existsSync(path.join(codeCache, 'smtp-lab')) ? readdirSync(path.join(codeCache, 'smtp-lab')).filter((f) => f.endsWith('.v8-cache')) : []);
-  {
-    // Warms the reused data dir and makes the code cache, as a learner's first start does; not counted.
-    await start('bin/smtp-lab.js', path.join(home, 'data'), { lingerUntil: () => cacheFiles().length > 0 });
-    const cache = cacheFiles()[0];
-    console.log(
-      cache
-        ? `  the tutor bundle's V8 code cache, made by the first start: ${(statSync(path.join(codeCache, 'smtp-lab', cache)).size / 1024).toFixed(0)} KiB`
-        : '  no V8 code cache was made (no tutor bundle: the tutor runs the ES bundle)',
-    );
-    for (let i = 0; i < RUNS; i++) {
-      // Interleaved, so a busy moment on the machine hits all of them alike.
-      node.push(await timeInPty([process.execPath, '-e', '']));
-      reused.push(await start('bin/smtp-lab.js', path.join(home, 'data')));
-      fresh.push(await start('bin/smtp-lab.js', path.join(home, `fresh-${i}`), { cacheHome: path.join(home, `fresh-cache-${i}`) }));
-      if (hasUnbundled && i % 3 === 0) unbundled.push(await start('dist/cli.js', path.join(home, 'data')));
-      nodePlain.push(await timeExit([process.execPath, '-e', '']));
-      const served = await timeServe(path.join(home, 'data'));
-      serveListening.push(served.listening);
-      serveGreeting.push(served.greeting);
-    }
+  // Warms the reused data dir and makes the code cache, as a learner's first start does; not counted.
+  await start('bin/smtp-lab.js', path.join(home, 'data'), { lingerUntil: () => cacheFiles().length > 0 });
+  const cache = cacheFiles()[0];
+  console.log(
+    cache
+      ? `  the tutor bundle's V8 code cache, made by the first start: ${(statSync(path.join(codeCache, 'smtp-lab', cache)).size / 1024).toFixed(0)} KiB`
+      : '  no V8 code cache was made (no tutor bundle: the tutor runs the ES bundle)',
+  );
+  for (let i = 0; i < RUNS; i++) {
+    // Interleaved, so a busy moment on the machine hits all of them alike.
+    node.push(await timeInPty([process.execPath, '-e', '']));
+    reused.push(await start('bin/smtp-lab.js', path.join(home, 'data')));
+    fresh.push(await start('bin/smtp-lab.js', path.join(home, `fresh-${i}`), { cacheHome: path.join(home, `fresh-cache-${i}`) }));
+    if (hasUnbundled && i % 3 === 0) unbundled.push(await start('dist/cli.js', path.join(home, 'data')));
+    nodePlain.push(await timeExit([process.execPath, '-e', '']));
+    const served = await timeServe(path.join(home, 'data'));
+    serveListening.push(served.listening);
+    serveGreeting.push(served.greeting);
   }
   const base = median(node);
   const line = (label, xs) =>
