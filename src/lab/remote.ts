@@ -37,17 +37,20 @@ import { receiveData, Receiving } from './remote-data.js';
  * not yet seen again is kept in the data dir: the tutor restarts the lab when a lesson brings its own
  * world, and a message that was greylisted before the restart must pass on its retry after it, as it
  * would at a real MTA that never restarted. A triplet that has passed is remembered for this lab run
- * only: a fresh lab (a lesson with a world of its own started again, a `:reset`) is a greylist that
- * has never seen the learner, so lesson 10 done a second time meets the 451 it teaches (it passed at
- * once when every triplet was kept, and its step 3 never came).
+ * only, and only when this run refused it: a fresh lab (a lesson with a world of its own started again,
+ * a `:reset`, a resume) is a greylist that has never seen the learner, so lesson 10 done a second time
+ * meets the 451 it teaches (it passed at once when every triplet was kept, and its step 3 never came),
+ * even while the earlier run's message is retried and passes.
  */
 const GREYLIST_FILE = 'remote-greylist.json';
 
 class Greylist {
   /** Refused once, retry not seen yet: on disk. */
   private readonly waiting: Set<string>;
-  /** Retried and accepted in this lab run. */
+  /** Retried and accepted in this lab run, after a refusal in this run. */
   private readonly passed = new Set<string>();
+  /** Refused in this lab run (`waiting` also holds those refused before a restart). */
+  private readonly refusedThisRun = new Set<string>();
   private writing: Promise<void> | undefined;
   private dirty = false;
 
@@ -65,11 +68,15 @@ class Greylist {
   admits(triplet: string): boolean {
     if (this.passed.has(triplet)) return true;
     if (this.waiting.delete(triplet)) {
-      this.passed.add(triplet);
+      // The retry of a message refused before a restart passes, but does not vouch for the triplet in
+      // this run: a learner sent back to lesson 10's first step by a resume sends a new message with the
+      // same triplet while the old one's retry goes through, and must meet the 451 the lesson teaches.
+      if (this.refusedThisRun.has(triplet)) this.passed.add(triplet);
       this.changed();
       return true;
     }
     this.waiting.add(triplet);
+    this.refusedThisRun.add(triplet);
     this.changed();
     return false;
   }

@@ -11,7 +11,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, endedTransactionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeNoteWords, resumeStep, resumeWords, stepForEndedTransaction, stepForNewSession } from './curriculum.js';
 import type { LearnerSession } from './learner-session.js';
-import { nudgeFor, refusalWords } from './nudge.js';
+import { acceptedAtOnceWords, nudgeFor, refusalWords } from './nudge.js';
 import { tlsAlreadyActive } from './tls-words.js';
 import { onlyWatched, type LearnerScope } from './predicates.js';
 import type { LessonStatus, Progress } from './progress.js';
@@ -40,6 +40,8 @@ export interface LessonFlowHost {
   commandMistake?(): boolean;
   /** The learner's command line whose reply is being judged (undefined for a :pipeline group). */
   commandLine?(): string | undefined;
+  /** Messages in the lab's queue, not yet delivered (a resume says what becomes of them). */
+  queuedMessages?(): number;
 }
 
 /** Where a run begins: the lesson and step chosen, and whether it resumes where the learner left. */
@@ -213,6 +215,10 @@ export class LessonFlow {
     const moved = runner !== undefined && (runner.stepIndex !== before!.step || runner.complete !== before!.complete);
     // A step passed: a close that went back from it no longer speaks for the message words.
     if (moved) this.leftByClose = undefined;
+    if (!moved && runner?.step && e.type === 'delivered') {
+      const words = acceptedAtOnceWords(runner.step, runner.stepIndex + 1, e);
+      if (words) this.host.say('info', words);
+    }
     // Words about one reply of a group, said after its last, as the group travelled (RFC 2920 §3.1);
     // not when the group passed their step after all.
     if (this.groupWords.length && !runner?.inGroup)
@@ -285,7 +291,7 @@ export class LessonFlow {
     const body = lesson.body.trim();
     if (this.demo) this.host.say('lesson-text', `${this.heading(lesson)}\n\n${body}`);
     else this.host.say('lesson-text', `${this.heading(lesson)}\n\n${firstParagraph(body)}\n\n\`:read\` shows the whole reading.`);
-    if (from < step) this.host.say('info', resumeWords(lesson, step, from));
+    if (from < step) this.host.say('info', resumeWords(lesson, step, from, this.host.queuedMessages?.() ?? 0));
     this.sayStep(runner);
     await this.host.openSession();
     // The runner grades inside the bus's dispatch of the event that passed the step; what the tutor

@@ -241,6 +241,15 @@ export function wantsMessageLine(p: Predicate): boolean {
   return somePredicate(p, (q) => q.wire?.data === true && q.wire.direction === 'client');
 }
 
+/**
+ * Said when a relayed delivery comes while the step waits for the queue to defer one (lesson 10): the
+ * next hop took the message at once, so no 4xx will come for it, and the learner is told why.
+ */
+export function acceptedAtOnceWords(step: Step, n: number, delivered: { recipient: string; via: string; mx?: string }): string | undefined {
+  if (delivered.via !== 'relay' || !somePredicate(step.expect, (q) => q.deferred !== undefined)) return undefined;
+  return `${delivered.mx ?? 'The next hop'} took the message for ${delivered.recipient} at once, so there is no 4xx reply for step ${n} to watch: a greylisting server lets a client, sender and recipient through once they have come back after its refusal (RFC 6647), and it has seen these already. \`:reset\` starts this lesson's world afresh, and its refusal with it.`;
+}
+
 /** The step is about a message: it expects the reply to the final dot. */
 export function wantsMessage(p: Predicate): boolean {
   return somePredicate(p, (q) => q.reply?.to === '.');

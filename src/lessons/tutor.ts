@@ -102,6 +102,7 @@ export class Tutor implements TutorCommandHost {
         messageLines: () => this.lines.messageLines,
         commandMistake: () => this.lines.commandMistake,
         commandLine: () => this.lines.commandLine,
+        queuedMessages: () => this.currentLab.queue?.list().length ?? 0,
       },
       lessons,
       progress,

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Tutor } from '../../src/lessons/tutor.js';
-import { startTestLab, until, wires, type TestLab } from '../helpers/lab.js';
+import { RawSmtp, startTestLab, until, wires, type TestLab } from '../helpers/lab.js';
 import { saidBy } from '../helpers/tutor.js';
 
 describe('steps pass for the right reason', () => {
@@ -102,6 +102,43 @@ describe('steps pass for the right reason', () => {
     expect(said.some((s) => /left this lesson at step 3, which needs an open message.*only its greeting.*step 1/.test(s.text))).toBe(true);
     expect(said.filter((s) => s.kind === 'step').at(-1)!.text).toMatch(/^Step 1\/4/);
     await t.close();
+  });
+
+  it('lesson 10, left at step 4 with its message still queued: the resume says that message is delivered in this run too', async () => {
+    // The earlier run's message, greylisted and waiting for its retry when the learner quit.
+    const greylab = await startTestLab({ worldOverrides: { domains: { 'example.org': { behaviour: 'greylist' } } }, retrySchedule: [600] });
+    try {
+      const deferred = greylab.bus.waitFor((e) => e.type === 'deferred', 10_000);
+      const s = await RawSmtp.connect(greylab.port);
+      for (const line of ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<frank@example.org>', 'DATA']) await s.command(line);
+      await s.message(['Subject: before the quit', '', 'hi']);
+      s.close();
+      await deferred;
+      const t = await Tutor.create({ lab: greylab, lessonId: '10-retries-greylisting', resumeAt: 3, progressFile: path.join(tmp, 'progress.json') });
+      const said = saidBy(t);
+      expect(t.state().step!.index).toBe(0);
+      const note = said.find((w) => /left this lesson at step 4/.test(w.text))!.text;
+      expect(note).toMatch(/go on from step 1\. The message you sent before is still in the lab's queue: the lab, not your session, owns it \(RFC 5321 §4\.2\.5\), so its delivery may appear here too\.$/);
+      await t.close();
+    } finally {
+      await greylab.cleanup();
+    }
+  });
+
+  it('lesson 10 step 3: a message the next hop takes at once (it has passed greylisting before) is told why no 4xx comes', async () => {
+    const acceptingLab = await startTestLab({ worldOverrides: { domains: { 'example.org': { behaviour: 'accept' } } } });
+    try {
+      const t = await Tutor.create({ lab: acceptingLab, lessonId: '10-retries-greylisting', progressFile: path.join(tmp, 'progress.json') });
+      const said = saidBy(t);
+      const atOnce = acceptingLab.bus.waitFor((e) => e.type === 'tutor' && /took the message for frank@example\.org at once/.test(e.text), 10_000);
+      for (const line of ['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<frank@example.org>', 'DATA', 'Subject: at once', '', 'hi', '.']) await t.submit(line);
+      await atOnce;
+      expect(t.state().step!.index).toBe(2);
+      expect(said.find((x) => /at once/.test(x.text))!.text).toMatch(/no 4xx reply for step 3 to watch.*RFC 6647.*`:reset` starts this lesson's world afresh/);
+      await t.close();
+    } finally {
+      await acceptingLab.cleanup();
+    }
   });
 
   it('lesson 6, left at step 2 (abort the transaction): a bare RSET on the new session does not pass it', async () => {

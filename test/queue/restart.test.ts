@@ -1,7 +1,8 @@
 /**
  * A lab restarted on the same data dir (the tutor does it when a lesson brings its own world) picks up
  * where it was: a deferred message keeps its schedule, and the greylisting MTA remembers the triplet,
- * so the retry passes instead of being greylisted a second time.
+ * so the retry passes instead of being greylisted a second time; a new message of the same triplet
+ * in the restarted lab is greylisted anew, as lesson 10 done again needs.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
@@ -53,5 +54,18 @@ describe('a lab restarted on the same data dir', () => {
     expect(Date.parse(delivered.time)).toBeGreaterThanOrEqual(Date.parse(d.nextAttempt) - 20);
     expect(second.events.filter((e) => e.type === 'deferred')).toEqual([]);
     expect(maildirFiles(dataDir, 'frank@example.org').join('')).toMatch(/greylisted before the restart/);
+
+    // The learner, sent back to step 1 of lesson 10 by the restart, sends a new message with the same
+    // client, sender and recipient: the restarted lab has never refused it, so it greylists it (the
+    // retry of the earlier run's message did not whitelist the triplet in this run).
+    const again = second.bus.waitFor<DeferredEvent>((e) => e.type === 'deferred');
+    const t = await RawSmtp.connect(second.port);
+    await t.command('EHLO client.test');
+    await t.command('MAIL FROM:<alice@example.com>');
+    await t.command('RCPT TO:<frank@example.org>');
+    await t.command('DATA');
+    expect(code(await t.message(['Subject: sent again after the restart', '', 'hi']))).toBe(250);
+    t.close();
+    expect((await again).reply).toMatch(/^451 4\.7\.1 .*Greylisted/);
   });
 });
