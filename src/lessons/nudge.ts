@@ -47,6 +47,10 @@ export function nudgeFor(
   const n = runner.stepIndex + 1;
   const instead = nearMissWords(step.expect, verb, n);
   if (instead) return instead;
+  // A step whose part is a tutor command and no SMTP (lesson 7's :mailbox after the delivery): an SMTP
+  // command the server took is not it, and QUIT there was met with silence (a newcomer's trial).
+  const command = stepVerbs(step.expect).size === 0 && !runner.learnerPartHolds() ? tutorCommandAsked(step) : undefined;
+  if (command) return `That worked, but step ${n} asks for a tutor command, not SMTP: type \`${command}\` (tutor commands start with \`:\`; the server never sees them).`;
   // A step about the message's own lines has no verb, and the dot has ended the message it could pass in.
   const messageEnded = verb === '.' && (wantsMessage(step.expect) || wantsMessageLine(step.expect));
   if (!messageEnded && !missesStepKind(step.expect, verb)) return undefined;
@@ -92,6 +96,14 @@ function exampleLine(runner: Pick<LessonRunner, 'partHolds'>, step: Step, verb: 
 }
 
 /** The backticked lines of a step's instruction and hints, in that order: the lines it shows the learner. */
+/** The tutor command a step asks for, as its instruction or hints spell it (`:mailbox bob@example.com`). */
+function tutorCommandAsked(step: Step): string | undefined {
+  let name: string | undefined;
+  somePredicate(step.expect, (q) => (name ??= q.tutor?.command) !== undefined);
+  if (!name || name === ':pipeline') return undefined;
+  return quotedLines(step).find((l) => l === name || l.startsWith(`${name} `)) ?? name;
+}
+
 function quotedLines(step: Step): string[] {
   return [step.instruction, ...step.hints].flatMap((text) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
 }

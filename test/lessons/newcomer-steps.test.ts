@@ -167,6 +167,19 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(infos(said).at(-1)).toMatch(/`Grüße, Bob ✉` was read as part of the header/);
   });
 
+  it('lesson 7 step 2: QUIT where the step asks for :mailbox is told to type the tutor command', async () => {
+    const { t, send, said } = await start('07-local-delivery');
+    const delivered = t.bus.waitFor((e) => e.type === 'delivered', 10_000);
+    await send([...envelope, 'From: Alice <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Subject: Tea', '', 'Tea at four?', '.']);
+    expect(t.state().step?.index).toBe(1);
+    await delivered;
+    await send(['QUIT']);
+    expect(t.state().step?.index).toBe(1);
+    expect(infos(said).at(-1)).toBe('That worked, but step 2 asks for a tutor command, not SMTP: type `:mailbox bob@example.com` (tutor commands start with `:`; the server never sees them).');
+    await send([':mailbox bob@example.com']);
+    expect(t.state().step?.index).toBe(2);
+  });
+
   it('lesson 7: a message with only a Subject: does not pass "send a complete message"', async () => {
     const { t, send } = await start('07-local-delivery');
     await send([...envelope, 'Subject: Tea', '', 'Tea at four?', '.']);
