@@ -47,10 +47,16 @@ export function nudgeFor(
   const n = runner.stepIndex + 1;
   const instead = nearMissWords(step.expect, verb, n);
   if (instead) return instead;
-  // A step whose part is a tutor command and no SMTP (lesson 7's :mailbox after the delivery): an SMTP
-  // command the server took is not it, and QUIT there was met with silence (a newcomer's trial).
-  const command = stepVerbs(step.expect).size === 0 && !runner.learnerPartHolds() ? tutorCommandAsked(step) : undefined;
-  if (command) return `That worked, but step ${n} asks for a tutor command, not SMTP: type \`${command}\` (tutor commands start with \`:\`; the server never sees them).`;
+  // A step whose part is a tutor command and no SMTP (lesson 7's :mailbox after the delivery), or one
+  // that comes first (lesson 21's :relay strict, undone by a resume: the lab starts in the lesson's
+  // world): an SMTP command the server took is not it; QUIT and a smuggled message there were met with
+  // silence (a newcomer's trial).
+  const tutorCommand = tutorCommandAsked(step);
+  const noSmtp = stepVerbs(step.expect).size === 0;
+  if (tutorCommand && (noSmtp || tutorCommand.first) && !runner.partHolds(tutorCommand.part) && !runner.learnerPartHolds())
+    return noSmtp
+      ? `That worked, but step ${n} asks for a tutor command, not SMTP: type \`${tutorCommand.line}\` (tutor commands start with \`:\`; the server never sees them).`
+      : `That worked, but step ${n} asks for \`${tutorCommand.line}\` first (a tutor command: the server never sees it), then the rest again.`;
   // A step about the message's own lines has no verb, and the dot has ended the message it could pass in.
   const messageEnded = verb === '.' && (wantsMessage(step.expect) || wantsMessageLine(step.expect));
   if (!messageEnded && !missesStepKind(step.expect, verb)) return undefined;
@@ -96,12 +102,17 @@ function exampleLine(runner: Pick<LessonRunner, 'partHolds'>, step: Step, verb: 
 }
 
 /** The backticked lines of a step's instruction and hints, in that order: the lines it shows the learner. */
-/** The tutor command a step asks for, as its instruction or hints spell it (`:mailbox bob@example.com`). */
-function tutorCommandAsked(step: Step): string | undefined {
-  let name: string | undefined;
-  somePredicate(step.expect, (q) => (name ??= q.tutor?.command) !== undefined);
-  if (!name || name === ':pipeline') return undefined;
-  return quotedLines(step).find((l) => l === name || l.startsWith(`${name} `)) ?? name;
+/**
+ * The tutor command a step asks for: its part, whether it comes first in the step's sequence, and the
+ * line as the step's instruction or hints spell it (`:mailbox bob@example.com`).
+ */
+function tutorCommandAsked(step: Step): { part: Predicate; first: boolean; line: string } | undefined {
+  let part: Predicate | undefined;
+  somePredicate(step.expect, (q) => (part ??= q.tutor?.command ? q : undefined) !== undefined);
+  const name = part?.tutor?.command;
+  if (!part || !name || name === ':pipeline') return undefined;
+  const line = quotedLines(step).find((l) => l === name || l.startsWith(`${name} `)) ?? name;
+  return { part, first: step.expect.sequence?.[0] === part, line };
 }
 
 function quotedLines(step: Step): string[] {

@@ -180,6 +180,28 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(t.state().step?.index).toBe(2);
   });
 
+  it('lesson 21 step 3: the message sent again before `:relay strict` is told the step wants that first', async () => {
+    const { t, send, said } = await start('21-smuggling', { lessonWorlds: true });
+    const smuggle = [
+      'MAIL FROM:<alice@example.com>',
+      'RCPT TO:<carol@lax.example>',
+      'DATA',
+      'Subject: hello',
+      '',
+      'an ordinary message',
+      ':raw \\n.\\nMAIL FROM:<ceo@example.com>\\r\\nRCPT TO:<carol@lax.example>\\r\\nDATA\\r\\nFrom: ceo@example.com\\r\\nSubject: pay the invoice\\r\\n\\r\\nsmuggled',
+      '.',
+    ];
+    const stored = t.bus.waitFor((e) => e.type === 'lesson' && e.action === 'step-passed' && e.step === 1, 10_000);
+    await send(['EHLO client.example', ...smuggle]);
+    await stored;
+    expect(t.state().step?.index).toBe(2);
+    // As after a resume, where the lab starts in the lesson's lax world again: no `:relay strict` this run.
+    await send(smuggle);
+    expect(t.state().step?.index).toBe(2);
+    expect(infos(said).at(-1)).toBe('That worked, but step 3 asks for `:relay strict` first (a tutor command: the server never sees it), then the rest again.');
+  });
+
   it('lesson 7: a message with only a Subject: does not pass "send a complete message"', async () => {
     const { t, send } = await start('07-local-delivery');
     await send([...envelope, 'Subject: Tea', '', 'Tea at four?', '.']);
