@@ -149,8 +149,16 @@ function buildPredicateFields(z: typeof Z) {
     closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
     /** The learner's session finished a TLS handshake (`implicit`: on the implicit-TLS port, not after STARTTLS). */
     tls: fields('tls', { implicit: z.boolean({ error: '{step}: tls.implicit must be true or false' }).optional() }).optional(),
-    /** A lookup in the lab's DNS happened (by a remote MTA's checks, or the learner's :dns). */
-    dns: fields('dns', { name: text('dns.name').optional(), type: oneOf(['A', 'AAAA', 'MX', 'TXT'], 'dns.type').optional() }).optional(),
+    /**
+     * A lookup in the lab's DNS happened (by a remote MTA's checks, or the learner's :dns). `by: you`:
+     * the learner's own :dns, as a step that says "type `:dns …`" needs (a remote MTA looks the same
+     * names up checking their mail); or the MTA that asked, such as mx.example.net.
+     */
+    dns: fields('dns', {
+      name: text('dns.name').optional(),
+      type: oneOf(['A', 'AAAA', 'MX', 'TXT'], 'dns.type').optional(),
+      by: text('dns.by').transform((v) => v.toLowerCase()).optional(),
+    }).optional(),
     /** The lab DKIM-signed the learner's message (RFC 6376). */
     dkimSigned: fields('dkimSigned', { domain: text('dkimSigned.domain').optional() }).optional(),
     /** A receiving MTA checked a message: each given result must match; `refused`: it said 550 to it. */

@@ -147,8 +147,14 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   }
   if (p.dns) {
     const d = p.dns;
-    if (!some((e) => e.type === 'dns-lookup' && (d.name === undefined || e.name === d.name.toLowerCase().replace(/\.$/, '')) && (d.type === undefined || e.rrtype === d.type)))
-      return false;
+    const ok = some(
+      (e) =>
+        e.type === 'dns-lookup' &&
+        (d.name === undefined || e.name === d.name.toLowerCase().replace(/\.$/, '')) &&
+        (d.type === undefined || e.rrtype === d.type) &&
+        (d.by === undefined || e.by.toLowerCase() === d.by),
+    );
+    if (!ok) return false;
   }
   if (p.dkimSigned) {
     const d = p.dkimSigned;

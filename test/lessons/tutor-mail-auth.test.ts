@@ -46,6 +46,19 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(t.state().step?.index).toBe(1);
   });
 
+  it('a step that says "type :dns" waits for the learner\'s own lookup, not the receiver\'s check of their mail, which looks up the same key', async () => {
+    // The reviewer's trial: the underscore forgotten, then the message sent; mx.example.net's DKIM
+    // check looked lab._domainkey.example.com up and ticked step 1 for a lookup nobody typed.
+    const { t, send } = await start('19-dkim');
+    await send([':dns lab.domainkey.example.com TXT']);
+    const checked = t.bus.waitFor((e) => e.type === 'auth-results', 10_000);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', 'Subject: Signed', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hello', '.']);
+    await checked;
+    await send(['QUIT']);
+    expect(t.bus.recent().some((e) => e.type === 'dns-lookup' && e.by === 'mx.example.net' && e.name === 'lab._domainkey.example.com')).toBe(true);
+    expect(t.state().step?.index).toBe(0);
+  });
+
   it(':dns with a type it does not serve says how to use it', async () => {
     const { said, send } = await start('18-spf');
     await send([':dns example.com SRV']);
