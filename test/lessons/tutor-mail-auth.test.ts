@@ -37,6 +37,11 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(t.state().step?.index).toBe(0);
     await send([':dns dmarc.example.com TXT']);
     expect(said.at(-1)!.text).toMatch(/^dmarc\.example\.com TXT: NXDOMAIN \(no such name\)\. Did you mean _dmarc\.example\.com\? The underscore/);
+    // Slips that are not a missing underscore: the name meant, and no word about underscores.
+    for (const [typed, meant] of [['lab._domainkye.example.com', 'lab._domainkey.example.com'], ['lab_domainkey.example.com', 'lab._domainkey.example.com'], ['_dmarcc.example.com', '_dmarc.example.com']]) {
+      await send([`:dns ${typed} TXT`]);
+      expect(said.at(-1)!.text).toBe(`${typed} TXT: NXDOMAIN (no such name). Did you mean ${meant}?`);
+    }
     await send([':dns exmaple.com TXT']);
     expect(said.at(-1)!.text).toBe('exmaple.com TXT: NXDOMAIN (no such name). Did you mean example.com?');
     // A name that is really absent, not a slip: example.org publishes no DMARC policy (lesson 20).
