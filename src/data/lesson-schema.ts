@@ -6,6 +6,7 @@
 import type * as Z from 'zod';
 import { zod } from './lazy-modules.js';
 import type { MxLookupEvent, SessionCloseEvent } from '../events/types.js';
+import { FIELD_NAME } from '../protocol/message.js';
 import { STAGES } from '../protocol/stages.js';
 import { didYouMean } from './close-matches.js';
 
@@ -118,8 +119,8 @@ function buildPredicateFields(z: typeof Z) {
      * A header field of the message, by name: it holds when the header has this field once (RFC 5322
      * §3.6), and `match` is tested on its line unfolded (RFC 5322 §2.2.3).
      */
-    field: text('wire.field').regex(/^[!-9;-~]+$/, '{step}: wire.field must be a header field name, such as To').optional(),
-    /** A message line that is a Date: field whose value is an RFC 5322 §3.3 date-time (src/protocol/date.ts). */
+    field: text('wire.field').regex(FIELD_NAME, '{step}: wire.field must be a header field name, such as To').optional(),
+    /** The message's one Date: field, unfolded, has an RFC 5322 §3.3 date-time as its value (src/protocol/date.ts). */
     dateTime: z.boolean({ error: '{step}: wire.dateTime must be true or false' }).optional(),
   });
 
