@@ -122,6 +122,27 @@ function buildPredicateFields(z: typeof Z) {
     field: text('wire.field').regex(FIELD_NAME, '{step}: wire.field must be a header field name, such as To').optional(),
     /** The message's one Date: field, unfolded, has an RFC 5322 §3.3 date-time as its value (src/protocol/date.ts). */
     dateTime: z.boolean({ error: '{step}: wire.dateTime must be true or false' }).optional(),
+  }).superRefine((w, ctx) => {
+    // `field` and `dateTime` read a message's header, which only a client sends in its data: a part
+    // about another line would be ignored, and a step would pass without it.
+    const reads = w.field !== undefined ? 'wire.field' : w.dateTime !== undefined ? 'wire.dateTime' : undefined;
+    if (reads === undefined) return;
+    const ignored: [keyof typeof w, boolean][] = [
+      ['dateTime', reads === 'wire.field' && w.dateTime !== undefined],
+      ['direction', w.direction === 'server'],
+      ['verb', w.verb !== undefined],
+      ['code', w.code !== undefined],
+      ['replyTo', w.replyTo !== undefined],
+      ['pipelined', w.pipelined !== undefined],
+      ['data', w.data === false],
+    ];
+    for (const [key, bad] of ignored)
+      if (bad)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `{step}: ${reads} reads the header of a message a client sends (data: true, direction: client), so wire.${key}${key === 'direction' || key === 'data' ? `: ${String(w[key])}` : ''} cannot go with it${key === 'dateTime' ? ' (dateTime is the Date: field\'s own test: give it alone)' : ''}`,
+        });
   });
 
   const predicateFields = {
