@@ -33,17 +33,32 @@ export function didYouMean(term: string, terms: readonly string[]): string {
 }
 
 /**
+ * A name the world has, one slip from a name typed, and the slip: `underscore` when the typed name is
+ * this one with a label's leading underscore left out (only that has the underscore's words), `typo`
+ * for a letter wrong, missing or extra, or two swapped (`lab_domainkey` has its underscore, and lost a dot).
+ */
+export interface NearName {
+  name: string;
+  slip: 'underscore' | 'typo';
+}
+
+/**
  * Names one slip from `name`, a DNS name the lab does not have: the name with a label's leading
  * underscore left out (`lab.domainkey.example.com` for `lab._domainkey.example.com`; `_dmarc` too), or
  * one letter wrong, missing or extra, or two swapped. Stricter than closeMatches, whose third of the
  * length lets `_dmarc.example.org`, which really has no record, pass for `_dmarc.example.com`.
  */
-export function nearNames(name: string, names: readonly string[]): string[] {
+export function nearNames(name: string, names: readonly string[]): NearName[] {
   const n = name.trim().toLowerCase().replace(/\.$/, '');
-  const withoutUnderscores = (x: string) => x.replace(/(^|\.)_/g, '$1');
-  const underscore = names.filter((x) => x !== n && x.includes('_') && withoutUnderscores(x) === withoutUnderscores(n));
-  const slip = names.filter((x) => x !== n && !underscore.includes(x) && (editDistance(n, x) === 1 || swapped(n, x)));
-  return [...underscore, ...slip];
+  const typed = n.split('.');
+  // Each label as the world has it, or with its leading underscore left out: nothing else changed.
+  const lostUnderscores = (x: string) => {
+    const labels = x.split('.');
+    return labels.length === typed.length && labels.every((l, i) => typed[i] === l || (l.startsWith('_') && typed[i] === l.slice(1)));
+  };
+  const underscore = names.filter((x) => x !== n && lostUnderscores(x));
+  const typo = names.filter((x) => x !== n && !underscore.includes(x) && (editDistance(n, x) === 1 || swapped(n, x)));
+  return [...underscore.map((x) => ({ name: x, slip: 'underscore' as const })), ...typo.map((x) => ({ name: x, slip: 'typo' as const }))];
 }
 
 /** Two neighbouring letters swapped ("exmaple" for "example"): two edits by editDistance, one slip of the fingers. */

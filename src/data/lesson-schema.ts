@@ -6,6 +6,7 @@
 import type * as Z from 'zod';
 import { zod } from './lazy-modules.js';
 import type { MxLookupEvent, SessionCloseEvent } from '../events/types.js';
+import { FIELD_NAME } from '../protocol/message.js';
 import { STAGES } from '../protocol/stages.js';
 import { didYouMean } from './close-matches.js';
 
@@ -118,9 +119,30 @@ function buildPredicateFields(z: typeof Z) {
      * A header field of the message, by name: it holds when the header has this field once (RFC 5322
      * §3.6), and `match` is tested on its line unfolded (RFC 5322 §2.2.3).
      */
-    field: text('wire.field').regex(/^[!-9;-~]+$/, '{step}: wire.field must be a header field name, such as To').optional(),
-    /** A message line that is a Date: field whose value is an RFC 5322 §3.3 date-time (src/protocol/date.ts). */
+    field: text('wire.field').regex(FIELD_NAME, '{step}: wire.field must be a header field name, such as To').optional(),
+    /** The message's one Date: field, unfolded, has an RFC 5322 §3.3 date-time as its value (src/protocol/date.ts). */
     dateTime: z.boolean({ error: '{step}: wire.dateTime must be true or false' }).optional(),
+  }).superRefine((w, ctx) => {
+    // `field` and `dateTime` read a message's header, which only a client sends in its data: a part
+    // about another line would be ignored, and a step would pass without it.
+    const reads = w.field !== undefined ? 'wire.field' : w.dateTime !== undefined ? 'wire.dateTime' : undefined;
+    if (reads === undefined) return;
+    const ignored: [keyof typeof w, boolean][] = [
+      ['dateTime', reads === 'wire.field' && w.dateTime !== undefined],
+      ['direction', w.direction === 'server'],
+      ['verb', w.verb !== undefined],
+      ['code', w.code !== undefined],
+      ['replyTo', w.replyTo !== undefined],
+      ['pipelined', w.pipelined !== undefined],
+      ['data', w.data === false],
+    ];
+    for (const [key, bad] of ignored)
+      if (bad)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `{step}: ${reads} reads the header of a message a client sends (data: true, direction: client), so wire.${key}${key === 'direction' || key === 'data' ? `: ${String(w[key])}` : ''} cannot go with it${key === 'dateTime' ? ' (dateTime is the Date: field\'s own test: give it alone)' : ''}`,
+        });
   });
 
   const predicateFields = {
@@ -149,8 +171,16 @@ function buildPredicateFields(z: typeof Z) {
     closed: fields('closed', { reason: oneOf(CLOSE_REASONS, 'closed.reason').optional() }).optional(),
     /** The learner's session finished a TLS handshake (`implicit`: on the implicit-TLS port, not after STARTTLS). */
     tls: fields('tls', { implicit: z.boolean({ error: '{step}: tls.implicit must be true or false' }).optional() }).optional(),
-    /** A lookup in the lab's DNS happened (by a remote MTA's checks, or the learner's :dns). */
-    dns: fields('dns', { name: text('dns.name').optional(), type: oneOf(['A', 'AAAA', 'MX', 'TXT'], 'dns.type').optional() }).optional(),
+    /**
+     * A lookup in the lab's DNS happened (by a remote MTA's checks, or the learner's :dns). `by: you`:
+     * the learner's own :dns, as a step that says "type `:dns …`" needs (a remote MTA looks the same
+     * names up checking their mail); or the MTA that asked, such as mx.example.net.
+     */
+    dns: fields('dns', {
+      name: text('dns.name').optional(),
+      type: oneOf(['A', 'AAAA', 'MX', 'TXT'], 'dns.type').optional(),
+      by: text('dns.by').transform((v) => v.toLowerCase()).optional(),
+    }).optional(),
     /** The lab DKIM-signed the learner's message (RFC 6376). */
     dkimSigned: fields('dkimSigned', { domain: text('dkimSigned.domain').optional() }).optional(),
     /** A receiving MTA checked a message: each given result must match; `refused`: it said 550 to it. */

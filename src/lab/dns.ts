@@ -5,7 +5,7 @@
  */
 import type { EventBus } from '../events/bus.js';
 import type { World } from '../data/world.js';
-import { nearNames } from '../data/close-matches.js';
+import { nearNames, type NearName } from '../data/close-matches.js';
 import { lookupMx } from './mx.js';
 import type { DkimKey } from './dkim.js';
 
@@ -21,8 +21,8 @@ export interface DnsAnswer {
   /** For TXT: each record as its character-strings (RFC 1035 §3.3.14: at most 255 octets each). */
   txt?: string[][];
   mx?: { exchange: string; priority: number }[];
-  /** For a learner's lookup that found no such name: the names in the world one slip from it (near). */
-  near?: string[];
+  /** For a learner's lookup that found no such name: the names in the world one slip from it, and each slip (near). */
+  near?: NearName[];
 }
 
 /** Who asked, for the event: the queue item and the MTA whose check it serves, or the learner. */
@@ -117,7 +117,7 @@ export class LabDns {
    * The names in the world one slip from `name` (close-matches.ts nearNames): for a learner's lookup
    * that found no such name. Worked out only then, never on a checker's lookups.
    */
-  near(name: string): string[] {
+  near(name: string): NearName[] {
     const names = new Set([...this.world.dns.keys(), ...this.world.domains.keys(), ...this.mxHosts(), ...(this.dkimKey ? [this.dkimName] : [])]);
     return nearNames(name, [...names]);
   }

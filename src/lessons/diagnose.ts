@@ -5,15 +5,15 @@
  * line, where the session stands and what the world knows; it says the words.
  */
 import { domainOf, parsePath } from '../protocol/command.js';
-import { dateTimeProblem, rfc5322Date } from '../protocol/date.js';
+import { rfc5322Date } from '../protocol/date.js';
+import { fieldNameOf } from '../protocol/message.js';
 import { verbOf } from '../protocol/stages.js';
 import { closeMatches } from '../data/close-matches.js';
+import { dateMistake, readHeader } from './message-header.js';
 
 /** Commands a learner might type inside a message, believing they still talk to the server. */
 const COMMAND_VERBS = new Set(['HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'HELP', 'STARTTLS', 'AUTH']);
 
-/** A header field line (RFC 5322 §2.2: a name of printable characters, then a colon). */
-const HEADER_FIELD = /^[!-9;-~]+:/;
 /** Header names a learner types before DATA, thinking they are commands. */
 const HEADER_NAMES = new Set(['subject', 'from', 'to', 'cc', 'date', 'reply-to', 'message-id']);
 
@@ -155,29 +155,9 @@ export function missingHeaderSeparator(lines: readonly string[], after: AfterDot
   return `${read}${takenWords(after)} ${again ? sendAgain(after, 'with an empty line after its last header field') : 'Type an empty line after the last header field next time.'}`;
 }
 
-/**
- * Where a message's header fields end as typed: the index of its first empty line, or of a body line
- * before any (swallowedLine), or the number of lines when there is neither.
- */
-export function headerEnd(lines: readonly string[]): number {
-  const empty = lines.indexOf('');
-  return swallowedLine(lines) ?? (empty === -1 ? lines.length : empty);
-}
-
-/** The first body line before any empty line of a message with a header: it was read as part of the header (RFC 5322 §2.1). */
+/** The first body line before any empty line of a message with a header: it was read as part of the header (RFC 5322 §2.1; message-header.ts). */
 export function swallowedLine(lines: readonly string[]): number | undefined {
-  let sawHeader = false;
-  for (const [i, line] of lines.entries()) {
-    if (line === '') return undefined;
-    // A folded header line continues the field before it (RFC 5322 §2.2.3).
-    if (sawHeader && /^[ \t]/.test(line)) continue;
-    if (HEADER_FIELD.test(line)) {
-      sawHeader = true;
-      continue;
-    }
-    return sawHeader ? i : undefined; // a message with no header at all: nothing was mistaken for one
-  }
-  return undefined;
+  return readHeader(lines).stray;
 }
 
 /**
@@ -187,7 +167,7 @@ export function swallowedLine(lines: readonly string[]): number | undefined {
  * is for the others ("send a short message", lesson 10 step 2), which a body-only message passes.
  */
 export function noHeader(lines: readonly string[], after: AfterDot = { code: 250, open: true }): string | undefined {
-  if (lines.length === 0 || lines[0] === '' || lines.some((line) => HEADER_FIELD.test(line))) return undefined;
+  if (lines.length === 0 || lines[0] === '' || lines.some((line) => fieldNameOf(line) !== undefined)) return undefined;
   return `Your message has no header: \`${lines[0]}\` is not a header field, and every message needs a From: and a Date: field (RFC 5322 §3.6).${takenWords(after)} Next time type \`From: …\` and \`Date: …\` first, then an empty line and the body (RFC 5322 §2.1).`;
 }
 
@@ -197,7 +177,7 @@ export function noHeader(lines: readonly string[], after: AfterDot = { code: 250
  */
 export function emptyFirstLine(lines: readonly string[], after: AfterDot = { code: 250, open: true }, again = false): string | undefined {
   if (lines[0] !== '') return undefined;
-  const field = lines.find((l) => HEADER_FIELD.test(l));
+  const field = lines.find((l) => fieldNameOf(l) !== undefined);
   if (field === undefined) return undefined;
   const read = `Your message starts with an empty line, and the first empty line ends the header (RFC 5322 §2.1): it has no header, and \`${field}\` and the lines after it were read as its body.`;
   return `${read}${takenWords(after)} ${again ? sendAgain(after, 'with its header fields first, right after the 354') : 'Type the header fields first, right after the 354, next time.'}`;
@@ -227,19 +207,19 @@ export function sendAgain(after: AfterDot, fixed: string): string {
 export function badDateField(lines: readonly string[], again = false, after: AfterDot = { code: 250, open: true }): string | undefined {
   const bad = badDate(lines);
   if (!bad) return undefined;
-  return `\`${bad.line}\` is not a date-time as RFC 5322 §3.3 writes it: ${bad.problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${again ? ` ${sendAgain(after, 'with a date-time in its Date:')}` : ''}`;
+  const fix = again ? ` ${sendAgain(after, bad.second ? 'with one Date:' : 'with a date-time in its Date:')}` : '';
+  if (bad.second) return `\`${bad.line}\` is a second Date: field, and a message has exactly one (RFC 5322 §3.6).${fix}`;
+  return `\`${bad.line}\` is not a date-time as RFC 5322 §3.3 writes it: ${bad.problem}. It looks like \`Date: ${rfc5322Date(new Date())}\` (day, date, time, zone).${fix}`;
 }
 
-/** The header's first Date: field, when its value is not an RFC 5322 §3.3 date-time: where, as typed, and why. */
-export function badDate(lines: readonly string[]): { at: number; line: string; problem: string } | undefined {
-  for (const [at, line] of lines.entries()) {
-    if (line === '') return undefined;
-    const m = /^Date:(.*)$/i.exec(line);
-    if (!m) continue;
-    const problem = dateTimeProblem(m[1]!);
-    return problem === undefined ? undefined : { at, line: line.trim(), problem };
-  }
-  return undefined;
+/**
+ * The header's Date: field gone wrong: its value, unfolded (RFC 5322 §2.2.3), not an RFC 5322 §3.3
+ * date-time, or a second Date: field (RFC 5322 §3.6: exactly one). Where, as typed (unfolded), and why.
+ */
+export function badDate(lines: readonly string[]): { at: number; line: string; problem: string; second: boolean } | undefined {
+  const bad = dateMistake(readHeader(lines));
+  if (!bad?.field) return undefined;
+  return { at: bad.field.at, line: bad.field.unfolded.trim(), problem: bad.problem, second: bad.second === true };
 }
 
 /**

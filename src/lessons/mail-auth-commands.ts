@@ -2,6 +2,7 @@
  * The tutor's `:dns` and `:spoof`: the lab's own DNS and its forger, as lessons 18 to 20 use them
  * (and a learner may anywhere).
  */
+import type { NearName } from '../data/close-matches.js';
 import type { TutorCommandHost } from './tutor-commands.js';
 
 const DNS_USAGE = 'Usage: :dns <name> [A|AAAA|MX|TXT], e.g. :dns _dmarc.example.com TXT';
@@ -54,12 +55,15 @@ const UNDERSCORED: Record<string, string> = { _domainkey: 'RFC 6376 §3.6.2.1', 
  * After an NXDOMAIN for a name one slip from names the world has (LabDns.near): the one the learner
  * likely meant. Said wherever `:dns` runs, not only in the step about that record: the answer stays
  * the NXDOMAIN, and the same slip made while checking a record again later (lesson 20 looks at the DKIM
- * key once more) deserves the same word. A forgotten underscore says why it belongs to the name.
+ * key once more) deserves the same word. A forgotten underscore, and only that (not `_dmarcc`, not
+ * `lab_domainkey`), says why it belongs to the name.
  */
-function didYouMean(name: string, near: readonly string[]): string {
+function didYouMean(name: string, near: readonly NearName[]): string {
   if (!near.length) return '';
-  const which = near.length === 1 ? near[0] : `${near.slice(0, -1).join(', ')} or ${near.at(-1)}`;
-  const label = near[0]!.split('.').find((l) => l.startsWith('_') && !name.toLowerCase().split('.').includes(l));
+  const names = near.map((n) => n.name);
+  const which = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  const underscored = near.find((n) => n.slip === 'underscore')?.name;
+  const label = underscored?.split('.').find((l) => l.startsWith('_') && !name.toLowerCase().split('.').includes(l));
   const why =
     label === undefined
       ? ''

@@ -1,64 +1,107 @@
 /**
- * The header sections of the messages among a step's events, as RFC 5322 reads them: the lines before
- * a message's first empty line (§2.1), a field's continuation lines folded into it (§2.2.3). Pure, for
- * the predicates.
+ * How the lessons read a message's header: one reading, shared by the predicates (on the wire's
+ * events), the tutor's account of a message's mistakes and diagnose.ts (on the lines as typed).
+ * RFC 5322 reads the lines before a message's first empty line as its header (§2.1), a field's
+ * continuation lines folded into it (§2.2.3); a line there that is neither is body text read as
+ * header. Pure.
  */
 import type { LabEvent, WireEvent } from '../events/types.js';
 import { dateTimeProblem } from '../protocol/date.js';
+import { fieldNameOf } from '../protocol/message.js';
 
-/** A header field line: a name of printable characters, then a colon (RFC 5322 §2.2). */
-const FIELD_NAME = /^([!-9;-~]+):/;
-
-/** One header field of a message: its name, its unfolded line, and the event of its first line. */
+/** One header field of a message: its name, its line unfolded, and the indexes of its first and last lines. */
 export interface HeaderField {
   name: string;
   unfolded: string;
-  first: WireEvent;
+  at: number;
+  last: number;
+}
+
+/** A message's header section, read from its lines (before the final dot). */
+export interface MessageHeader {
+  /** Every field before the first empty line, unfolded, in order. */
+  fields: HeaderField[];
+  /** The index of the first empty line, or the number of lines when there is none. */
+  end: number;
+  /**
+   * The first line before the empty line that is neither a field nor a field's continuation, in a
+   * message that has a field: body text typed with no empty line before it, read as part of the
+   * header (RFC 5322 §2.1). A message with no field at all has no header to swallow it.
+   */
+  stray?: number;
+}
+
+/** The header of a message as its lines say it (RFC 5322 §2.1, §2.2.3). */
+export function readHeader(lines: readonly string[]): MessageHeader {
+  const fields: HeaderField[] = [];
+  let folding: HeaderField | undefined;
+  let odd: number | undefined;
+  let end = lines.length;
+  for (const [at, line] of lines.entries()) {
+    if (line === '') {
+      end = at;
+      break;
+    }
+    const name = fieldNameOf(line);
+    if (name !== undefined) {
+      folding = { name, unfolded: line, at, last: at };
+      fields.push(folding);
+    } else if (folding && /^[ \t]/.test(line)) {
+      // Unfolding removes the line break before the space or tab, and keeps them (RFC 5322 §2.2.3).
+      folding.unfolded += line;
+      folding.last = at;
+    } else {
+      // No field goes on over body text.
+      odd ??= at;
+      folding = undefined;
+    }
+  }
+  return { fields, end, ...(fields.length > 0 && odd !== undefined ? { stray: odd } : {}) };
+}
+
+/** The fields of a header with this name (case-insensitive, RFC 5322 §1.2.2). */
+export function fieldsNamed(header: MessageHeader, name: string): HeaderField[] {
+  const n = name.toLowerCase();
+  return header.fields.filter((f) => f.name.toLowerCase() === n);
+}
+
+/**
+ * What is wrong with a header's date, or undefined when it has one Date: field (RFC 5322 §3.6: exactly
+ * one) whose value, unfolded, is an RFC 5322 §3.3 date-time. `field`: the Date: field it is about
+ * (the second one, with `second`, when there are two); none when the header has no Date:.
+ */
+export function dateMistake(header: MessageHeader): { field?: HeaderField; second?: true; problem: string } | undefined {
+  const dates = fieldsNamed(header, 'Date');
+  if (dates.length === 0) return { problem: 'no Date: field' };
+  if (dates.length > 1) return { field: dates[1], second: true, problem: 'a second Date: field, and a message has exactly one (RFC 5322 §3.6)' };
+  const problem = dateTimeProblem(dates[0]!.unfolded.slice(dates[0]!.name.length + 1));
+  return problem === undefined ? undefined : { field: dates[0], problem };
 }
 
 /** The key of the message a line belongs to: one message at a time on a session's leg. */
 const messageKey = (e: WireEvent) => `${e.leg} ${e.session}`;
 
 /**
- * The message lines that are in their message's header section: those before its first empty line
- * (RFC 5322 §2.1). A `Date:` line in the body is text, not the message's date. A message whose start
- * is before these events counts as header until its empty line.
+ * The header of each message among a step's events whose header is over (its empty line came, or the
+ * message or its session went on to a command: the final dot), read as readHeader reads typed lines.
+ * Only whole headers: a field typed after a first one of its name must be able to undo it (a second
+ * To:, RFC 5322 §3.6). A message whose start is before these events counts as header until its empty line.
  */
-export function headerLines(events: readonly LabEvent[]): Set<LabEvent> {
+export function headerSections(events: readonly LabEvent[]): MessageHeader[] {
+  /** Each message's header lines so far. */
+  const open = new Map<string, string[]>();
   const inBody = new Set<string>();
-  const out = new Set<LabEvent>();
-  for (const e of events) {
-    if (e.type !== 'wire' || e.direction !== 'client') continue;
-    const key = messageKey(e);
-    if (!e.data) inBody.delete(key); // a command: the next message starts with its header
-    else if (inBody.has(key)) continue;
-    else if (e.line === '') inBody.add(key);
-    else out.add(e);
-  }
-  return out;
-}
-
-/**
- * The header section of each message whose header is over (its empty line came, or the message or
- * its session went on to a command: the final dot), as its fields, unfolded (RFC 5322 §2.2.3: a line
- * that starts with a space or a tab continues the field before it). Only whole headers: a field typed
- * after a first one of its name must be able to undo it (a second To:, RFC 5322 §3.6).
- */
-export function headerSections(events: readonly LabEvent[]): HeaderField[][] {
-  /** Each message's header so far, and the field its next continuation line would fold into. */
-  const open = new Map<string, { fields: HeaderField[]; folding?: HeaderField }>();
-  const inBody = new Set<string>();
-  const done: HeaderField[][] = [];
+  const done: MessageHeader[] = [];
   const close = (key: string) => {
-    const header = open.get(key);
-    if (header) done.push(header.fields);
+    const lines = open.get(key);
+    if (lines) done.push(readHeader(lines));
     open.delete(key);
   };
   for (const e of events) {
     if (e.type !== 'wire' || e.direction !== 'client') continue;
     const key = messageKey(e);
     if (!e.data) {
-      close(key);
+      close(key); // a command: the next message starts with its header
       inBody.delete(key);
       continue;
     }
@@ -68,25 +111,9 @@ export function headerSections(events: readonly LabEvent[]): HeaderField[][] {
       inBody.add(key);
       continue;
     }
-    let header = open.get(key);
-    if (!header) open.set(key, (header = { fields: [] }));
-    const name = FIELD_NAME.exec(e.line)?.[1];
-    if (name !== undefined) {
-      header.folding = { name, unfolded: e.line, first: e };
-      header.fields.push(header.folding);
-    } else if (header.folding && /^[ \t]/.test(e.line)) {
-      // Unfolding removes the line break before the space or tab, and keeps them (RFC 5322 §2.2.3).
-      header.folding.unfolded += e.line;
-    } else {
-      // Body text before any empty line (no empty line after the header): no field goes on over it.
-      header.folding = undefined;
-    }
+    let lines = open.get(key);
+    if (!lines) open.set(key, (lines = []));
+    lines.push(e.line);
   }
   return done;
-}
-
-/** A Date: header field line whose value is an RFC 5322 §3.3 date-time. */
-export function isDateTimeField(line: string): boolean {
-  const m = /^Date:(.*)$/i.exec(line);
-  return m !== null && dateTimeProblem(m[1]!) === undefined;
 }

@@ -6,7 +6,9 @@
  * tries (a newcomer's trial). Pure: the tutor hands in the step, the lines as typed, and the runner.
  */
 import type { LabEvent } from '../events/types.js';
-import { badDate, headerEnd, sendAgain, swallowedLine, type AfterDot, type OwnMistake } from './diagnose.js';
+import { fieldNameOf } from '../protocol/message.js';
+import { badDate, sendAgain, type AfterDot, type OwnMistake } from './diagnose.js';
+import { fieldsNamed, readHeader, type HeaderField } from './message-header.js';
 import { holds } from './predicates.js';
 import type { LessonRunner } from './runner.js';
 import type { Predicate } from './types.js';
@@ -98,10 +100,10 @@ export function messageShortfall(p: Predicate, lines: readonly string[]): Messag
     const lack = holds(q, ctx) ? undefined : lackOf(q, lines);
     return lack ? [lack] : [];
   });
-  const field = lines.find((l) => /^[!-9;-~]+:/.test(l));
+  const field = lines.find((l) => fieldNameOf(l) !== undefined);
   if (lines[0] !== '' || field === undefined) return lacks;
   // Its header fields were read as body: a field it has, there, is that mistake, not one of its own.
-  const inBody = (name: string) => lines.some((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  const inBody = (name: string) => lines.some((l) => fieldNameOf(l)?.toLowerCase() === name.toLowerCase());
   const kept = lacks.filter((m) => !(m.name !== undefined && inBody(m.name)));
   const words = `its header fields first, right after the 354: it starts with an empty line, which ends the header (RFC 5322 §2.1), so \`${field}\` and the lines after it were read as its body`;
   return [{ words, at: -0.75, diagnosed: 'header-first' }, ...kept];
@@ -115,42 +117,47 @@ export function messageShortfall(p: Predicate, lines: readonly string[]): Messag
 function lackOf(q: Predicate, lines: readonly string[]): (MessageMistake & { name?: string }) | undefined {
   const w = q.wire;
   if (!w?.data) return undefined;
-  const end = headerEnd(lines);
-  const header = lines.slice(0, end);
-  const named = (name: string) => header.flatMap((l, i) => (l.toLowerCase().startsWith(`${name.toLowerCase()}:`) ? [i] : []));
+  // The header as the predicates read it (message-header.ts): every field up to the empty line.
+  const header = readHeader(lines);
+  // Where a field it lacks belongs: before body text read as header, else before the empty line.
+  const end = header.stray ?? header.end;
   if (w.dateTime) {
     const bad = badDate(lines);
+    if (bad?.second) return { ...secondField('Date', fieldsNamed(header, 'Date')), diagnosed: 'date' };
     if (bad) return { words: `a Date: field with a date-time: \`${bad.line}\` is not one, as ${bad.problem}${/RFC 5322/.test(bad.problem) ? '' : ' (RFC 5322 §3.3)'}`, at: bad.at, diagnosed: 'date', name: 'Date' };
-    return { words: 'a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6)', at: named('Date')[0] ?? end - 0.5, name: 'Date' };
+    return { words: 'a Date: field with a date-time such as `Date: Sat, 28 Nov 2026 12:00:00 +0000` (RFC 5322 §3.3, §3.6)', at: fieldsNamed(header, 'Date')[0]?.at ?? end - 0.5, name: 'Date' };
   }
   // `^To:` is the field; `^To:(?!.*postmaster)` the field without that name (lesson 3's blind copy).
   const field = w.match !== undefined ? /^\^([A-Za-z-]+):(?:\(\?!\.\*([\w.@-]+)\))?$/.exec(w.match) : undefined;
   const name = w.field ?? field?.[1];
   if (name !== undefined) {
-    const at = named(name);
-    if (w.field !== undefined && at.length > 1)
-      return { words: `one ${name}: field, not ${at.length === 2 ? 'two' : at.length}: \`${lines[at[1]!]!.trim()}\` is a second one, and a message has one ${name}: at most (RFC 5322 §3.6)`, at: at[1]!, name };
+    const named = fieldsNamed(header, name);
+    if (w.field !== undefined && named.length > 1) return secondField(name, named);
     const not = field?.[2];
-    if (not === undefined) return { words: `a ${name}: field`, at: at[0] ?? end - 0.5, name };
+    if (not === undefined) return { words: `a ${name}: field`, at: named[0]?.at ?? end - 0.5, name };
     // Named on a continuation line: the field's first line alone does not show it.
-    const folded = at.length === 1 ? continuationOf(lines, at[0]!).find((l) => l.toLowerCase().includes(not.toLowerCase())) : undefined;
-    const why = folded === undefined ? '' : ` (\`${folded.trim()}\` starts with a space, so it continues the ${name}: field above it, RFC 5322 §2.2.3)`;
-    return { words: `a ${name}: field that does not name ${not}${why}`, at: at[0] ?? end - 0.5, name };
+    const first = named.length === 1 ? named[0]! : undefined;
+    const folded = first && lines.slice(first.at + 1, first.last + 1).find((l) => l.toLowerCase().includes(not.toLowerCase()));
+    const why = folded === undefined ? '' : ` (\`${folded.trim()}\` starts with white space, so it continues the ${name}: field above it, RFC 5322 §2.2.3)`;
+    return { words: `a ${name}: field that does not name ${not}${why}`, at: named[0]?.at ?? end - 0.5, name };
   }
   if (w.match === '^$') {
-    const swallowed = swallowedLine(lines);
-    if (swallowed !== undefined) return { words: `an empty line after its last header field: \`${lines[swallowed]}\` came before ${lines.includes('') ? 'the empty line' : 'any'} and was read as part of the header (RFC 5322 §2.1)`, at: swallowed, diagnosed: 'separator' };
+    const swallowed = header.stray;
+    if (swallowed !== undefined) return { words: `an empty line after its last header field: \`${lines[swallowed]}\` came before ${lines.includes('') ? 'the empty line' : 'any empty line'} and was read as part of the header (RFC 5322 §2.1)`, at: swallowed, diagnosed: 'separator' };
     return { words: 'an empty line between the header fields and the body (RFC 5322 §2.1)', at: end };
   }
   if (w.match === '^\\.\\.') return { words: 'a body line that starts with a dot, such as `.hidden line`', at: lines.length };
   return undefined;
 }
 
-/** The lines that continue the header field on line `at`: those after it that start with a space or a tab (RFC 5322 §2.2.3). */
-function continuationOf(lines: readonly string[], at: number): string[] {
-  const out: string[] = [];
-  for (let i = at + 1; i < lines.length && /^[ \t]/.test(lines[i]!); i++) out.push(lines[i]!);
-  return out;
+/** RFC 5322 §3.6: a message has exactly one From: and one Date:, and at most one of the others a step names. */
+const EXACTLY_ONE = new Set(['from', 'date']);
+
+/** A field the header has more than once: the second one, where it is. */
+function secondField(name: string, named: readonly HeaderField[]): MessageMistake & { name: string } {
+  const second = named[1]!;
+  const one = EXACTLY_ONE.has(name.toLowerCase()) ? `exactly one ${name}:` : `one ${name}: at most`;
+  return { words: `one ${name}: field, not ${named.length === 2 ? 'two' : named.length}: \`${second.unfolded.trim()}\` is a second one, and a message has ${one} (RFC 5322 §3.6)`, at: second.at, name };
 }
 
 /** "a, b and c"; "a; b; and c" when an item before the last has commas of its own. */

@@ -4,7 +4,7 @@
  */
 import type { BouncedEvent, LabEvent, ListenerRole, WireEvent } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
-import { headerLines, headerSections, isDateTimeField } from './message-header.js';
+import { dateMistake, fieldsNamed, headerSections } from './message-header.js';
 import type { Predicate, WirePredicate } from './types.js';
 
 export interface PredicateContext {
@@ -69,8 +69,7 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   if (p.wire) {
     const w = p.wire;
     const re = w.match === undefined ? undefined : new RegExp(w.match, 'i');
-    const header = w.dateTime === undefined ? undefined : headerLines(events);
-    const ok = w.field !== undefined ? holdsField(w, re, events) : some((e) => {
+    const ok = w.field !== undefined || w.dateTime !== undefined ? holdsField(w, re, events) : some((e) => {
       if (e.type !== 'wire' || e.leg === 'remote') return false;
       if (w.leg !== undefined && e.leg !== w.leg) return false;
       if (w.direction !== undefined && e.direction !== w.direction) return false;
@@ -79,7 +78,6 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
       if (w.replyTo !== undefined && e.replyTo !== w.replyTo) return false;
       if (w.data !== undefined && !!e.data !== w.data) return false;
       if (w.pipelined !== undefined && !!e.pipelined !== w.pipelined) return false;
-      if (w.dateTime !== undefined && (header!.has(e) && isDateTimeField(e.line)) !== w.dateTime) return false;
       return re ? re.test(e.line) : true;
     });
     if (!ok) return false;
@@ -147,8 +145,14 @@ export function holds(p: Predicate, ctx: PredicateContext, inherited: Scope = 'l
   }
   if (p.dns) {
     const d = p.dns;
-    if (!some((e) => e.type === 'dns-lookup' && (d.name === undefined || e.name === d.name.toLowerCase().replace(/\.$/, '')) && (d.type === undefined || e.rrtype === d.type)))
-      return false;
+    const ok = some(
+      (e) =>
+        e.type === 'dns-lookup' &&
+        (d.name === undefined || e.name === d.name.toLowerCase().replace(/\.$/, '')) &&
+        (d.type === undefined || e.rrtype === d.type) &&
+        (d.by === undefined || e.by.toLowerCase() === d.by),
+    );
+    if (!ok) return false;
   }
   if (p.dkimSigned) {
     const d = p.dkimSigned;
@@ -356,13 +360,15 @@ export class LearnerScope {
  * `wire.field`: a message whose header has this field once, as RFC 5322 §3.6 allows From:, To:,
  * Subject: and Date: (a second To: is a mistake, not another chance to pass), and whose line, unfolded
  * (RFC 5322 §2.2.3: `To: Bob <bob@example.com>,` then ` postmaster@example.com`), matches.
+ * `wire.dateTime`: the header's one Date: field, unfolded, is (or with false, is not) a date-time.
  */
 function holdsField(w: WirePredicate, re: RegExp | undefined, events: readonly LabEvent[]): boolean {
-  const name = w.field!.toLowerCase();
+  const name = w.field ?? 'Date';
   const lines = events.filter((e) => e.type !== 'wire' || (e.leg !== 'remote' && (w.leg === undefined || e.leg === w.leg)));
-  return headerSections(lines).some((fields) => {
-    const named = fields.filter((f) => f.name.toLowerCase() === name);
-    return named.length === 1 && (!re || re.test(named[0]!.unfolded));
+  return headerSections(lines).some((header) => {
+    const named = fieldsNamed(header, name);
+    if (named.length !== 1 || (re && !re.test(named[0]!.unfolded))) return false;
+    return w.dateTime === undefined || (dateMistake(header) === undefined) === w.dateTime;
   });
 }
 

@@ -1,5 +1,6 @@
 /** The tutor's public shapes: what it needs of a lab, what it is given, and what views read of it. */
 import type { EventBus } from '../events/bus.js';
+import type { NearName } from '../data/close-matches.js';
 import type { World } from '../data/world.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
@@ -19,7 +20,7 @@ export interface TutorLab {
   dataDir: string;
   queue?: { list(): unknown[]; idle?(): Promise<void>; remoteMtas?(): { idle(): Promise<void> } | undefined };
   /** A lookup in the lab's own DNS (src/lab/dns.ts), as the learner's. */
-  dns?(name: string, type: string): Promise<{ answer: string[]; error?: string; name: string; type: string; near?: string[] }>;
+  dns?(name: string, type: string): Promise<{ answer: string[]; error?: string; name: string; type: string; near?: NearName[] }>;
   /** The forger sends a message "from" `from` to `to` (src/lab/forger.ts). */
   spoof?(req: { from?: string; to?: string }): Promise<{ recipients: { code: number; reply: string }[]; error?: string }>;
   /** Faults on cue (src/lab/faults.ts): `:fault` talks to the lab's table directly. */

@@ -1,5 +1,14 @@
 /** The Internet Message Format (RFC 5322 §2.1): header fields, an empty line, the body. Pure. */
 
+/** A header field's name: printable characters but the colon (RFC 5322 §2.2, §3.6.8 ftext). */
+export const FIELD_NAME = /^[!-9;-~]+$/;
+
+/** The name of the header field a line starts, or undefined: a name, then a colon (RFC 5322 §2.2). */
+export function fieldNameOf(line: string): string | undefined {
+  const colon = line.indexOf(':');
+  return colon > 0 && FIELD_NAME.test(line.slice(0, colon)) ? line.slice(0, colon) : undefined;
+}
+
 /** The header section of a message (up to the first empty line), with CRLF line endings. */
 export function headerSection(message: Buffer): string {
   // Only the header section is decoded: the relay asks this of every message it signs and every one a

@@ -50,11 +50,14 @@ describe('the lab resolver', () => {
   });
 
   it('names the names one slip from a name it does not have: an underscore left out, one letter wrong, missing, extra or two swapped', () => {
-    expect(dns.near('lab.domainkey.example.com')).toEqual(['lab._domainkey.example.com']);
-    expect(dns.near('DMARC.example.com.')).toEqual(['_dmarc.example.com']);
-    expect(dns.near('lab._domainkey.exmaple.com')).toEqual(['lab._domainkey.example.com']);
-    expect(dns.near('example.con')).toEqual(['example.com']);
-    expect(dns.near('mx.exampl.net')).toEqual(['mx.example.net']);
+    expect(dns.near('lab.domainkey.example.com')).toEqual([{ name: 'lab._domainkey.example.com', slip: 'underscore' }]);
+    expect(dns.near('DMARC.example.com.')).toEqual([{ name: '_dmarc.example.com', slip: 'underscore' }]);
+    expect(dns.near('lab._domainkey.exmaple.com')).toEqual([{ name: 'lab._domainkey.example.com', slip: 'typo' }]);
+    expect(dns.near('example.con')).toEqual([{ name: 'example.com', slip: 'typo' }]);
+    expect(dns.near('mx.exampl.net')).toEqual([{ name: 'mx.example.net', slip: 'typo' }]);
+    // Slips beside an underscore that is there: typos, with no word about underscores.
+    expect(dns.near('lab_domainkey.example.com')).toEqual([{ name: 'lab._domainkey.example.com', slip: 'typo' }]);
+    expect(dns.near('_dmarcc.example.com')).toEqual([{ name: '_dmarc.example.com', slip: 'typo' }]);
     // Another domain's record is not a slip: example.org has no DMARC policy, and that is the answer.
     expect(dns.near('_dmarc.example.org')).toEqual([]);
     expect(dns.near('nowhere.invalid')).toEqual([]);

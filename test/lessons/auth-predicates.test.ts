@@ -55,6 +55,10 @@ describe('mail-authentication predicates', () => {
     expect(check({ dns: { name: 'example.com', type: 'A' } }, [lookup('you')])).toBe(false);
     expect(check({ dns: { name: 'example.com' } }, [...mine, lookup('mx.example.net', 'Q1')])).toBe(true);
     expect(check({ dns: { name: 'example.com' } }, [lookup('mx.example.net', 'Q9')])).toBe(false);
+    // `by: you`: the learner's own :dns, not the receiver's lookup of the same name checking their mail.
+    expect(check({ dns: { name: 'example.com', type: 'TXT', by: 'you' } }, [...mine, lookup('mx.example.net', 'Q1')])).toBe(false);
+    expect(check({ dns: { name: 'example.com', type: 'TXT', by: 'you' } }, [lookup('you')])).toBe(true);
+    expect(check({ dns: { name: 'example.com', by: 'mx.example.net' } }, [...mine, lookup('mx.example.net', 'Q1')])).toBe(true);
   });
 
   it('dkimSigned: the lab signed the learner\'s message, with that d=', () => {

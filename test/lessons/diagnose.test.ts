@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { commandInMessage, domainTypo, headerAsCommand, looksLikeCommand, missingHeaderSeparator, pipelineSeparator } from '../../src/lessons/diagnose.js';
+import { badDateField, commandInMessage, domainTypo, headerAsCommand, looksLikeCommand, missingHeaderSeparator, pipelineSeparator } from '../../src/lessons/diagnose.js';
+import { messageShortfall } from '../../src/lessons/message-mistakes.js';
 
 const WORLD = ['example.com', 'example.net', 'example.org', 'down.example', 'reject.example', 'nomail.example'];
 
@@ -41,5 +42,31 @@ describe('mistakes the server alone does not explain', () => {
       'Separate the commands of :pipeline with `|`, not `;`: MAIL FROM:<a@example.com> | RCPT TO:<b@example.com>',
     );
     expect(pipelineSeparator('MAIL FROM:<a@example.com> | RCPT TO:<b@example.com>')).toBeUndefined();
+  });
+});
+
+describe('the words about a message\'s header read it as the step does (message-header.ts)', () => {
+  const date = { wire: { data: true, dateTime: true } };
+  const words = (p: object, lines: string[]) => messageShortfall(p, lines).map((m) => m.words);
+
+  it('a Date: folded onto two lines is one date-time (RFC 5322 §2.2.3), and no mistake', () => {
+    const folded = ['From: a@example.com', 'Date: Sat, 28 Nov 2026', ' 12:00:00 +0000', '', 'hi'];
+    expect(words({ all: [date] }, folded)).toEqual([]);
+    expect(badDateField(folded)).toBeUndefined();
+  });
+
+  it('a second Date: is named as one, as a second From: is (RFC 5322 §3.6: exactly one)', () => {
+    const two = ['From: a@example.com', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Date: Sun, 29 Nov 2026 12:00:00 +0000', '', 'hi'];
+    expect(words({ all: [date] }, two)).toEqual([
+      'one Date: field, not two: `Date: Sun, 29 Nov 2026 12:00:00 +0000` is a second one, and a message has exactly one Date: (RFC 5322 §3.6)',
+    ]);
+    expect(badDateField(two)).toBe('`Date: Sun, 29 Nov 2026 12:00:00 +0000` is a second Date: field, and a message has exactly one (RFC 5322 §3.6).');
+  });
+
+  it('a To: after body text typed before any empty line is a second To:, as the step reads it', () => {
+    const lines = ['From: a@example.com', 'To: Bob <bob@example.com>', 'Hello', 'To: postmaster@example.com', ''];
+    const bobOnly = { all: [{ wire: { data: true, field: 'To', match: '^To:(?!.*postmaster)' } }] };
+    expect(words(bobOnly, lines)).toEqual(['one To: field, not two: `To: postmaster@example.com` is a second one, and a message has one To: at most (RFC 5322 §3.6)']);
+    expect(missingHeaderSeparator(lines)).toMatch(/^`Hello` came before the empty line that ends the header/);
   });
 });

@@ -19,6 +19,14 @@ describe('the curriculum', () => {
     for (const f of files) expect(citesRfcSection(readFileSync(path.join(LESSONS_DIR, f), 'utf8')), f).toBe(true);
   });
 
+  it('a step that says "type `:dns …`" waits for the learner\'s own lookup (`by: you`), in every lesson', () => {
+    // A receiver checking the learner's mail looks the same names up (lesson 19's key, 20's policy).
+    const dnsParts = (p: object): { by?: string }[] => Object.entries(p).flatMap(([k, v]) => (k === 'dns' ? [v] : Array.isArray(v) ? v.flatMap(dnsParts) : []));
+    const typed = lessons.flatMap((l) => l.steps.filter((s) => /`:dns /.test(s.instruction)).map((s) => ({ id: l.id, parts: dnsParts(s.expect) })));
+    expect(typed.map((s) => s.id)).toEqual(['18-spf', '19-dkim', '20-dmarc']);
+    for (const s of typed) expect(s.parts.map((d) => d.by), s.id).toEqual(['you']);
+  });
+
   it('every lesson loads', () => {
     expect(errors.map((e) => `${e.file}:${e.line}: ${e.message}`)).toEqual([]);
   });

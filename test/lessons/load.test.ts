@@ -61,6 +61,19 @@ describe('loading lessons', () => {
     expect(errorFor(broken)).toMatch(/^05-broken\.md:8: step 1: unknown predicate "replied"/);
   });
 
+  it('refuses a wire.field or wire.dateTime beside a part it would ignore, naming the line', () => {
+    // They read the header of the message a client sends: a verb, a reply, pipelining or the server's
+    // lines are not in it, and the step passed without them.
+    const wire = (w: string) => errorFor(good.replace('reply: { to: EHLO, code: 250 }', `wire: ${w}`));
+    expect(wire('{ data: true, field: Date, dateTime: true }')).toMatch(/^05-broken\.md:8: step 1: wire\.field reads the header of a message a client sends \(data: true, direction: client\), so wire\.dateTime cannot go with it/);
+    expect(wire('{ direction: server, field: To }')).toMatch(/^05-broken\.md:8: step 1: wire\.field .* so wire\.direction: server cannot go with it/);
+    expect(wire('{ verb: MAIL, field: To }')).toMatch(/^05-broken\.md:8: step 1: wire\.field .* so wire\.verb cannot go with it/);
+    expect(wire('{ pipelined: true, dateTime: true }')).toMatch(/^05-broken\.md:8: step 1: wire\.dateTime .* so wire\.pipelined cannot go with it/);
+    expect(wire('{ data: false, field: To }')).toMatch(/wire\.data: false cannot go with it/);
+    const ok = parseLesson(good.replace('reply: { to: EHLO, code: 250 }', 'wire: { leg: inbound, direction: client, data: true, field: To, match: "^To:" }'), '/x/01-hello.md');
+    expect(ok.steps[0]!.expect.wire!.field).toBe('To');
+  });
+
   it('checks what a step needs, an order of parts, and near-misses, naming the line', () => {
     expect(errorFor(good.replace('    expect:\n      reply: { to: EHLO', '    needs: envelope\n    expect:\n      reply: { to: EHLO'))).toMatch(
       /^05-broken\.md:\d+: step 1: needs must be one of hello, transaction, recipient, data, tls, auth, message/,

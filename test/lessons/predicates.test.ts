@@ -135,6 +135,24 @@ describe('step predicates', () => {
     expect(check(bobOnly, [line('To: Bob <bob@example.com>'), line('Hello'), line(' postmaster@example.com'), dot])).toBe(true);
   });
 
+  it('wire.dateTime: the header\'s one Date: field, unfolded (RFC 5322 §2.2.3), is a date-time; a second Date: fails (§3.6)', () => {
+    const line = (text: string): LabEvent => ({ ...base(), type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: text, data: true, stage: 'transmission' });
+    const dot = client('S1', '.', '.');
+    const date: Predicate = { wire: { data: true, dateTime: true } };
+    expect(check(date, [line('Date: Sat, 28 Nov 2026 12:00:00 +0000'), line(''), dot])).toBe(true);
+    expect(check(date, [line('Date: Sat, 28 Nov 2026'), line(' 12:00:00 +0000'), line(''), dot])).toBe(true);
+    expect(check(date, [line('Date: Sat, 28 Nov 2026'), line(''), dot])).toBe(false);
+    expect(check(date, [line('Date: Sat, 28 Nov 2026 12:00:00 +0000'), line('Date: Sun, 29 Nov 2026 12:00:00 +0000'), line(''), dot])).toBe(false);
+    // A Date: in the body is text, not the message's date.
+    expect(check(date, [line('From: a@example.com'), line(''), line('Date: Sat, 28 Nov 2026 12:00:00 +0000'), dot])).toBe(false);
+  });
+
+  it('a field after body text typed before any empty line is still in the header: To: Bob, Hello, To: postmaster has two To: fields', () => {
+    const line = (text: string): LabEvent => ({ ...base(), type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line: text, data: true, stage: 'transmission' });
+    const dot = client('S1', '.', '.');
+    expect(check({ wire: { data: true, field: 'To' } }, [line('To: Bob <bob@example.com>'), line('Hello'), line('To: postmaster@example.com'), line(''), dot])).toBe(false);
+  });
+
   it('all keys must hold (AND); all and any compose', () => {
     const events = [client('S1', 'QUIT', 'QUIT', 'termination'), server('S1', '221 Bye', 'QUIT', 'termination')];
     expect(check({ reply: { to: 'QUIT', code: 221 }, closed: {} }, events)).toBe(false);

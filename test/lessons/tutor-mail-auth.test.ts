@@ -37,6 +37,11 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(t.state().step?.index).toBe(0);
     await send([':dns dmarc.example.com TXT']);
     expect(said.at(-1)!.text).toMatch(/^dmarc\.example\.com TXT: NXDOMAIN \(no such name\)\. Did you mean _dmarc\.example\.com\? The underscore/);
+    // Slips that are not a missing underscore: the name meant, and no word about underscores.
+    for (const [typed, meant] of [['lab._domainkye.example.com', 'lab._domainkey.example.com'], ['lab_domainkey.example.com', 'lab._domainkey.example.com'], ['_dmarcc.example.com', '_dmarc.example.com']]) {
+      await send([`:dns ${typed} TXT`]);
+      expect(said.at(-1)!.text).toBe(`${typed} TXT: NXDOMAIN (no such name). Did you mean ${meant}?`);
+    }
     await send([':dns exmaple.com TXT']);
     expect(said.at(-1)!.text).toBe('exmaple.com TXT: NXDOMAIN (no such name). Did you mean example.com?');
     // A name that is really absent, not a slip: example.org publishes no DMARC policy (lesson 20).
@@ -44,6 +49,19 @@ describe('the tutor\'s :dns and :spoof', () => {
     expect(said.at(-1)!.text).toBe('_dmarc.example.org TXT: NXDOMAIN (no such name)');
     await send([':dns lab._domainkey.example.com TXT']);
     expect(t.state().step?.index).toBe(1);
+  });
+
+  it('a step that says "type :dns" waits for the learner\'s own lookup, not the receiver\'s check of their mail, which looks up the same key', async () => {
+    // The reviewer's trial: the underscore forgotten, then the message sent; mx.example.net's DKIM
+    // check looked lab._domainkey.example.com up and ticked step 1 for a lookup nobody typed.
+    const { t, send } = await start('19-dkim');
+    await send([':dns lab.domainkey.example.com TXT']);
+    const checked = t.bus.waitFor((e) => e.type === 'auth-results', 10_000);
+    await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'From: Alice <alice@example.com>', 'To: Dave <dave@example.net>', 'Subject: Signed', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', '', 'Hello', '.']);
+    await checked;
+    await send(['QUIT']);
+    expect(t.bus.recent().some((e) => e.type === 'dns-lookup' && e.by === 'mx.example.net' && e.name === 'lab._domainkey.example.com')).toBe(true);
+    expect(t.state().step?.index).toBe(0);
   });
 
   it(':dns with a type it does not serve says how to use it', async () => {

@@ -404,9 +404,9 @@ describe('a command that worked but is not what the step asks gets a word', () =
 
   it('lesson 03: a To: folded onto a second line is read unfolded (RFC 5322 §2.2.3): postmaster on the continuation does not pass, Bob alone does', async () => {
     const { t, send, said } = await start('03-envelope');
-    await send(['EHLO t.test', ...envelope3, 'To: Bob <bob@example.com>,', '  postmaster@example.com', ...header3]);
+    await send(['EHLO t.test', ...envelope3, 'To: Bob <bob@example.com>,', '\tpostmaster@example.com', ...header3]);
     expect(t.state().step!.index).toBe(4);
-    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster (`postmaster@example.com` starts with a space, so it continues the To: field above it, RFC 5322 §2.2.3): send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
+    expect(said.at(-1)!.text).toBe('The server accepted that message, but step 5 wants a To: field that does not name postmaster (`postmaster@example.com` starts with white space, so it continues the To: field above it, RFC 5322 §2.2.3): send it again with that, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).');
     await send([...envelope3, 'To:', '  Bob <bob@example.com>', ...header3]);
     expect(t.state().step!.index).toBe(5);
   });

@@ -101,7 +101,7 @@ describe('a message with several mistakes the step checks: all named at once, in
     await send([...lesson3, 'From: Alice <alice@example.com>', 'To: Bob <bob@example.com>, postmaster@example.com', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Hello Bob', '.']);
     expect(t.state().step?.index).toBe(4);
     expect(afterMessage(said)).toEqual([
-      'The server accepted that message, but step 5 wants a To: field that does not name postmaster, a Subject: field and an empty line after its last header field: `Hello Bob` came before any and was read as part of the header (RFC 5322 §2.1): send it again with those, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
+      'The server accepted that message, but step 5 wants a To: field that does not name postmaster, a Subject: field and an empty line after its last header field: `Hello Bob` came before any empty line and was read as part of the header (RFC 5322 §2.1): send it again with those, from `MAIL FROM:<…>` and `RCPT TO:<…>` on (the reply to the dot ended the transaction, RFC 5321 §4.1.1.4).',
     ]);
   });
 

@@ -31,7 +31,7 @@ export async function lookUp(argv: ArgumentsCamelCase<DnsArgs>): Promise<void> {
     // dig +short prints nothing for these; a learner deserves the reason, on stderr so stdout stays dig's.
     // A name one slip from one the world has (a forgotten underscore) is likely that one.
     const near = answer.error === 'NXDOMAIN' ? dns.near(argv.name) : [];
-    const meant = near.length ? `; did you mean ${near.join(' or ')}?` : '';
+    const meant = near.length ? `; did you mean ${near.map((n) => n.name).join(' or ')}?` : '';
     ctx.stderr.write(
       `;; ${answer.name} ${answer.type}: ${answer.error === 'NXDOMAIN' ? `NXDOMAIN (no such name in the lab's world)${meant}` : `NODATA (the name exists, with no ${answer.type} record)`}\n`,
     );
