@@ -45,7 +45,7 @@ export function nudgeFor(
     return tlsAlreadyActive(runner.stepIndex + 1, session.implicitTls);
   }
   const n = runner.stepIndex + 1;
-  const instead = nearMissWords(step.expect, verb, n);
+  const instead = nearMissWords(step.expect, verb, n) ?? spellingMiss(step, verb, n, typed);
   if (instead) return instead;
   // A step whose part is a tutor command and no SMTP (lesson 7's :mailbox after the delivery), or one
   // that comes first (lesson 21's :relay strict, undone by a resume: the lab starts in the lesson's
@@ -195,6 +195,9 @@ function nearMissWords(p: Predicate, verb: string, step: number): string | undef
   const verbs = stepVerbs(p);
   if (v === 'HELO' && verbs.has('EHLO') && !verbs.has('HELO'))
     return `HELO was accepted, but step ${step} asks for EHLO: HELO is the original greeting and its reply lists no extensions; EHLO's does (RFC 5321 §4.1.1.1, §2.2.1).`;
+  // And the other way round (lesson 2 step 1, which shows the old greeting before the new one).
+  if (v === 'EHLO' && verbs.has('HELO') && !verbs.has('EHLO'))
+    return `EHLO was accepted, but step ${step} asks for HELO, the original greeting: its reply is one line and lists no extensions, which is what this step shows (RFC 5321 §4.1.1.1). The next step is EHLO's.`;
   // QUIT where the step wants RSET (lesson 6 step 2): both end the transaction, QUIT the session too.
   if (v === 'QUIT' && verbs.has('RSET') && !verbs.has('QUIT'))
     return `QUIT was accepted, but step ${step} asks to abort only the transaction: QUIT ends the whole session (RFC 5321 §4.1.1.10), while RSET aborts the transaction and keeps the session and its EHLO (RFC 5321 §4.1.1.5).`;
@@ -203,6 +206,21 @@ function nearMissWords(p: Predicate, verb: string, step: number): string | undef
   if (v === 'HELP') return `That worked: HELP changes nothing either, but it asks for help text (RFC 5321 §4.1.1.8). ${noop}`;
   if (v === 'RSET') return `That worked, but RSET does change something: it aborts the mail transaction, if one is open (RFC 5321 §4.1.1.5). ${noop}`;
   return undefined;
+}
+
+/**
+ * The command the step asks for, accepted but not written as its part spells it (lesson 2's lower-case
+ * `noop`, which shows that verbs are case-insensitive): the step's own spelling, not "something else".
+ */
+function spellingMiss(step: Step, verb: string, n: number, typed: string | undefined): string | undefined {
+  if (typed === undefined) return undefined;
+  const v = verb.toUpperCase();
+  const part = [step.expect, ...partsAbout(step.expect, v)].find((q) => q.reply?.to === v && q.reply.command !== undefined);
+  if (!part) return undefined;
+  const spelled = new RegExp(part.reply!.command!);
+  if (spelled.test(typed)) return undefined;
+  const asked = quotedLines(step).find((l) => spelled.test(l));
+  return asked ? `\`${typed.trim()}\` was accepted, but step ${n} asks for it written exactly as \`${asked}\`.` : undefined;
 }
 
 /**

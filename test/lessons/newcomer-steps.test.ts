@@ -167,6 +167,18 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(infos(said).at(-1)).toMatch(/`Grüße, Bob ✉` was read as part of the header/);
   });
 
+  it('lesson 2: EHLO where step 1 asks for HELO, and NOOP where step 3 asks for noop, are told which', async () => {
+    const { t, send, said } = await start('02-helo-ehlo');
+    await send(['EHLO client.example']);
+    expect(t.state().step?.index).toBe(0);
+    expect(infos(said).at(-1)).toMatch(/^EHLO was accepted, but step 1 asks for HELO, the original greeting: its reply is one line and lists no extensions/);
+    await send(['HELO client.example', 'EHLO client.example', 'NOOP']);
+    expect(t.state().step?.index).toBe(2);
+    expect(infos(said).at(-1)).toBe('`NOOP` was accepted, but step 3 asks for it written exactly as `noop`.');
+    await send(['noop', 'QUIT']);
+    expect(said.some((s) => /^Lesson complete: /.test(s.text))).toBe(true);
+  });
+
   it('lesson 7 step 2: QUIT where the step asks for :mailbox is told to type the tutor command', async () => {
     const { t, send, said } = await start('07-local-delivery');
     const delivered = t.bus.waitFor((e) => e.type === 'delivered', 10_000);
