@@ -46,6 +46,14 @@ export function doubleDot(): string {
 }
 
 /**
+ * `..hidden line`, stuffed by hand by a learner who has just read about dot-stuffing: the tutor's client
+ * stuffs every line that starts with a dot, so the receiver keeps both dots.
+ */
+export function stuffedByHand(line: string): string {
+  return `You typed two dots: the tutor's client adds the extra one itself, so \`${line}\` went as \`.${line}\` and the receiver keeps \`${line}\`, both your dots (RFC 5321 §4.5.2). Type a line as it should read; to have it start with one dot, type one.`;
+}
+
+/**
  * A dot with spaces or tabs after it, meant to end the message: it is message text, and the tutor's
  * client sent it with one more dot in front (RFC 5321 §4.5.2). Only a line that is the dot alone ends
  * the data (RFC 5321 §4.1.1.4).
@@ -294,6 +302,7 @@ export class MistakeWatcher {
     this.messageLines.push(line);
     // Dot-stuffing is lesson 5's subject: before it, `..` deserves an account of what was sent.
     if (line === '..' && at.lessonOrder < 5) return doubleDot();
+    if (line.startsWith('..') && line !== '..') return stuffedByHand(line);
     if (/^\.[ \t]+$/.test(line)) return dotWithBlanks(line);
     if (at.session !== undefined && !this.toldInMessage.has(at.session) && looksLikeCommand(line)) {
       this.toldInMessage.add(at.session);

@@ -142,6 +142,14 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(words).not.toMatch(/send it again|start with `MAIL FROM/);
   });
 
+  it('lesson 5: a line stuffed by hand (`..hidden line`) is told that both dots are kept', async () => {
+    const { send, said } = await start('05-transparency');
+    await send([...envelope, 'Subject: dots', '', '..hidden line']);
+    expect(infos(said).at(-1)).toBe(
+      "You typed two dots: the tutor's client adds the extra one itself, so `..hidden line` went as `...hidden line` and the receiver keeps `..hidden line`, both your dots (RFC 5321 §4.5.2). Type a line as it should read; to have it start with one dot, type one.",
+    );
+  });
+
   it('lesson 3: `Date: 5 Dec 2026` is named (no time, no zone) and does not pass', async () => {
     const { t, send, said } = await start('03-envelope');
     await send(['EHLO client.example', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'RCPT TO:<postmaster@example.com>', 'DATA']);
