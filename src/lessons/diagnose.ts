@@ -134,7 +134,8 @@ export function domainTypo(line: string, worldDomains: readonly string[], replyC
     verb === 'RCPT' && replyCode === 250
       ? ' The server took it all the same (250): it relays for clients on its own network and finds out only when it delivers, with a bounce to the sender. `RSET` starts the envelope again without it.'
       : '';
-  return `You wrote ${domain}; the lab's world has ${near.join(' and ')}. No such domain exists here, so ${consequence}.${taken}`;
+  const names = near.length > 1 ? `${near.slice(0, -1).join(', ')} and ${near.at(-1)}` : near[0]!;
+  return `You wrote ${domain}; the lab's world has ${names}. No such domain exists here, so ${consequence}.${taken}`;
 }
 
 /**

@@ -9,6 +9,8 @@ describe('mistakes the server alone does not explain', () => {
     expect(domainTypo('RCPT TO:<dave@exmaple.net>', WORLD)).toMatch(/You wrote exmaple\.net; the lab's world has example\.net/);
     expect(domainTypo('RCPT TO:<dave@example.net>', WORLD)).toBeUndefined();
     expect(domainTypo('MAIL FROM:<alice@exampel.com>', WORLD)).toMatch(/example\.com/);
+    // Several near it: listed as a list, not "a and b and c".
+    expect(domainTypo('RCPT TO:<x@example.cm>', WORLD)).toMatch(/the lab's world has example\.com, example\.net and example\.org\. /);
     // Nothing near it: no guess.
     expect(domainTypo('RCPT TO:<x@nowhere.invalid>', WORLD)).toBeUndefined();
     expect(domainTypo('NOOP exmaple.net', WORLD)).toBeUndefined();
