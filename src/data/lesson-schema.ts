@@ -122,7 +122,11 @@ function buildPredicateFields(z: typeof Z) {
     field: text('wire.field').regex(FIELD_NAME, '{step}: wire.field must be a header field name, such as To').optional(),
     /** The message's one Date: field, unfolded, has an RFC 5322 §3.3 date-time as its value (src/protocol/date.ts). */
     dateTime: z.boolean({ error: '{step}: wire.dateTime must be true or false' }).optional(),
+    /** With `field`: its value is a list of addresses as RFC 5322 §3.4 writes them (`Alice <alice@example.com>`, `alice@example.com`). */
+    address: z.boolean({ error: '{step}: wire.address must be true or false' }).optional(),
   }).superRefine((w, ctx) => {
+    if (w.address !== undefined && w.field === undefined)
+      ctx.addIssue({ code: 'custom', path: ['address'], message: '{step}: wire.address tests the value of a header field: give it with wire.field, such as field: From' });
     // `field` and `dateTime` read a message's header, which only a client sends in its data: a part
     // about another line would be ignored, and a step would pass without it.
     const reads = w.field !== undefined ? 'wire.field' : w.dateTime !== undefined ? 'wire.dateTime' : undefined;

@@ -6,7 +6,7 @@
  * tries (a newcomer's trial). Pure: the tutor hands in the step, the lines as typed, and the runner.
  */
 import type { LabEvent } from '../events/types.js';
-import { fieldNameOf } from '../protocol/message.js';
+import { fieldNameOf, isAddressList } from '../protocol/message.js';
 import { badDate, sendAgain, type AfterDot, type OwnMistake } from './diagnose.js';
 import { fieldsNamed, readHeader, type HeaderField } from './message-header.js';
 import { holds } from './predicates.js';
@@ -133,6 +133,13 @@ function lackOf(q: Predicate, lines: readonly string[]): (MessageMistake & { nam
   if (name !== undefined) {
     const named = fieldsNamed(header, name);
     if (w.field !== undefined && named.length > 1) return secondField(name, named);
+    const one = named.length === 1 ? named[0]! : undefined;
+    if (w.address && one && !isAddressList(one.unfolded.slice(one.unfolded.indexOf(':') + 1)))
+      return {
+        words: `a ${name}: field whose value is an address as RFC 5322 §3.4 writes it: \`${one.unfolded.trim()}\` is not one; write the address in angle brackets after the name, as \`${name}: Alice <alice@example.com>\`, or alone, as \`${name}: alice@example.com\``,
+        at: one.at,
+        name,
+      };
     const not = field?.[2];
     if (not === undefined) return { words: `a ${name}: field`, at: named[0]?.at ?? end - 0.5, name };
     // Named on a continuation line: the field's first line alone does not show it.

@@ -27,3 +27,33 @@ export function headerSection(message: Buffer): string {
 }
 const CR = 0x0d;
 const LF = 0x0a;
+
+/**
+ * Is a header field's value a list of addresses as RFC 5322 §3.4 writes them: each a name-addr
+ * (`Alice <alice@example.com>`, the display name optional) or an addr-spec (`alice@example.com`),
+ * separated by commas? A display name beside a bare address (`Alice alice@example.com`) is neither.
+ * A plain reading for a learner's message, not the whole grammar (no groups, comments or quoted
+ * local parts): what it refuses, real mail clients never write.
+ */
+export function isAddressList(value: string): boolean {
+  const items: string[] = [];
+  let item = '';
+  let quoted = false;
+  let angle = false;
+  for (const ch of value) {
+    if (ch === '"' && !angle) quoted = !quoted;
+    else if (ch === '<' && !quoted) angle = true;
+    else if (ch === '>' && !quoted) angle = false;
+    if (ch === ',' && !quoted && !angle) {
+      items.push(item);
+      item = '';
+    } else item += ch;
+  }
+  items.push(item);
+  const ADDR_SPEC = /^[^\s<>()@,;:\\"[\]]+@[^\s<>()@,;:\\"[\]]+$/;
+  return items.every((raw) => {
+    const it = raw.trim();
+    const angled = /^((?:"[^"]*"|[^<>"])*)<\s*([^<>]*?)\s*>$/.exec(it);
+    return angled ? ADDR_SPEC.test(angled[2]!) : ADDR_SPEC.test(it);
+  });
+}

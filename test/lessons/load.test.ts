@@ -70,6 +70,8 @@ describe('loading lessons', () => {
     expect(wire('{ verb: MAIL, field: To }')).toMatch(/^05-broken\.md:8: step 1: wire\.field .* so wire\.verb cannot go with it/);
     expect(wire('{ pipelined: true, dateTime: true }')).toMatch(/^05-broken\.md:8: step 1: wire\.dateTime .* so wire\.pipelined cannot go with it/);
     expect(wire('{ data: false, field: To }')).toMatch(/wire\.data: false cannot go with it/);
+    // address tests a field's value: alone it would test nothing.
+    expect(wire('{ data: true, address: true }')).toMatch(/^05-broken\.md:8: step 1: wire\.address tests the value of a header field: give it with wire\.field/);
     const ok = parseLesson(good.replace('reply: { to: EHLO, code: 250 }', 'wire: { leg: inbound, direction: client, data: true, field: To, match: "^To:" }'), '/x/01-hello.md');
     expect(ok.steps[0]!.expect.wire!.field).toBe('To');
   });

@@ -222,6 +222,15 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(infos(said).at(-1)).toBe('That worked, but step 3 asks for `:relay strict` first (a tutor command: the server never sees it), then the rest again.');
   });
 
+  it('lesson 7: a From: that is no address (a name beside a bare address) does not pass, and is named', async () => {
+    const { t, send, said } = await start('07-local-delivery');
+    await send([...envelope, 'From: Alice alice@example.com', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Subject: Tea', '', 'Tea at four?', '.']);
+    expect(t.state().step?.index).toBe(0);
+    expect(infos(said).join('\n')).toMatch(/a From: field whose value is an address as RFC 5322 §3\.4 writes it: `From: Alice alice@example\.com` is not one; write the address in angle brackets after the name, as `From: Alice <alice@example\.com>`/);
+    await send([...envelope.slice(1), 'From: "Smith, Alice" <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Subject: Tea', '', 'Tea at four?', '.']);
+    expect(t.state().step?.index).toBe(1);
+  });
+
   it('lesson 7: a message with only a Subject: does not pass "send a complete message"', async () => {
     const { t, send } = await start('07-local-delivery');
     await send([...envelope, 'Subject: Tea', '', 'Tea at four?', '.']);
