@@ -54,6 +54,23 @@ describe('lab server', () => {
     expect(lab.events.some((e) => e.type === 'queued' && e.queueId === queueId)).toBe(true);
   });
 
+  it('keeps a recipient as the client wrote it (queue events, Received: for) and delivers to the mailbox it matches in any case (RFC 5321 §2.4)', async () => {
+    const s = await session();
+    expect(code(await s.command('MAIL FROM:<alice@example.com>'))).toBe(250);
+    expect(code(await s.command('RCPT TO:<Bob@Example.COM>'))).toBe(250);
+    expect(code(await s.command('DATA'))).toBe(354);
+    const delivered = lab.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'Bob@Example.COM');
+    const reply = await s.message(['From: alice@example.com', 'To: Bob@Example.COM', 'Subject: case kept', '', 'Hello Bob']);
+    const queueId = /queued as (\S+)/.exec(reply[0]!)![1];
+    await delivered;
+    s.close();
+    const queued = lab.events.find((e) => e.type === 'queued' && e.queueId === queueId) as Extract<LabEvent, { type: 'queued' }>;
+    expect(queued.recipients).toEqual(['Bob@Example.COM']);
+    const mail = maildirFiles(lab.dataDir, 'bob@example.com').find((m) => m.includes('Subject: case kept'))!;
+    expect(mail).toMatch(/^Return-Path: <alice@example.com>\r?\nDelivered-To: Bob@Example\.COM\r?\n/);
+    expect(mail).toMatch(/\tfor <Bob@Example\.COM>;/);
+  });
+
   it('refuses an unknown local user with 550 5.1.1 at RCPT', async () => {
     const s = await session();
     await s.command('MAIL FROM:<alice@example.com>');
