@@ -127,7 +127,7 @@ export class Annotations {
     if (event.type !== 'wire') return this.byType.get(event.type);
     // A message line, or a server line that is not a reply: never one (annotationFor says so).
     if (event.data) return null;
-    if (event.direction === 'client') return this.byVerb.get(event.verb ?? '');
+    if (event.direction === 'client') return this.byVerb.get(clientKind(event));
     if (event.code === undefined) return null;
     // A line of the EHLO reply: its explanation depends on the extension it names.
     if (event.replyTo === 'EHLO' && event.code === 250) return undefined;
@@ -142,7 +142,7 @@ export class Annotations {
     if (this.made >= MADE_KINDS) return;
     if (event.type !== 'wire') this.byType.set(event.type, hit);
     else if (event.data) return;
-    else if (event.direction === 'client') this.byVerb.set(event.verb ?? '', hit);
+    else if (event.direction === 'client') this.byVerb.set(clientKind(event), hit);
     else if (event.code === undefined || (event.replyTo === 'EHLO' && event.code === 250)) return;
     else {
       let answering = this.byReply.get(event.code);
@@ -161,7 +161,7 @@ export class Annotations {
     };
     if (event.type !== 'wire') return from('events', event.type);
     if (event.data) return undefined;
-    if (event.direction === 'client') return event.verb ? from('commands', event.verb) : undefined;
+    if (event.direction === 'client') return event.verb ? from('commands', clientKind(event)) : undefined;
     if (event.code === undefined) return undefined;
     // A line of the EHLO reply names an extension (RFC 5321 §4.1.1.1): explain the extension.
     // The first line names the server and gets the EHLO reply's own explanation.
@@ -184,6 +184,13 @@ export class Annotations {
 }
 
 const MADE_KINDS = 1000;
+
+/**
+ * Which commands entry explains a client line: its verb, but an answer to a 334 has AUTH's verb (the
+ * replies pair with it) and is no AUTH command (RFC 4954 §4): it has an entry of its own.
+ */
+const clientKind = (event: LabEvent & { type: 'wire' }): string => (event.saslResponse ? AUTH_RESPONSE : (event.verb ?? ''));
+const AUTH_RESPONSE = '(AUTH response)';
 
 /** One kind of line's explanation and its key, or null for a kind that has none. */
 type Made = { key: string; text: string } | null;
