@@ -134,7 +134,7 @@ export class Annotations {
     return this.byReply
       .get(event.code)
       ?.get(event.replyTo ?? '')
-      ?.get(event.enhanced ?? '');
+      ?.get(replyKind(event));
   }
 
   private remember(event: LabEvent, hit: Made): void {
@@ -149,7 +149,7 @@ export class Annotations {
       if (!answering) this.byReply.set(event.code, (answering = new Map()));
       let byEnhanced = answering.get(event.replyTo ?? '');
       if (!byEnhanced) answering.set(event.replyTo ?? '', (byEnhanced = new Map()));
-      byEnhanced.set(event.enhanced ?? '', hit);
+      byEnhanced.set(replyKind(event), hit);
     }
     this.made++;
   }
@@ -176,7 +176,10 @@ export class Annotations {
     // with 5.5.2 is a bare LF in the message, which neither 550's nor 5.5.2's own words describe.
     const exact = event.replyTo && event.enhanced ? from('replies', `${event.code}/${event.replyTo}/${event.enhanced}`) : undefined;
     if (exact) return exact;
-    const base = (event.replyTo && from('replies', `${event.code}/${event.replyTo}`)) || from('replies', String(event.code));
+    // A reply whose text names its one cause (503 "send HELO/EHLO first") is explained by that cause,
+    // whatever the command: not by every cause its code has for that command.
+    const named = event.code === 503 && EHLO_FIRST.test(event.line) ? from('replies', '503/EHLO-first') : undefined;
+    const base = named || (event.replyTo && from('replies', `${event.code}/${event.replyTo}`)) || from('replies', String(event.code));
     const enhanced = event.enhanced ? from('enhanced', event.enhanced) : undefined;
     if (base && enhanced) return { a: { text: `${base.a.text} ${enhanced.a.text}`, cite: joinCites(base.a.cite, enhanced.a.cite) }, key: `${base.key}+${event.enhanced}` };
     return base ?? enhanced;
@@ -184,6 +187,16 @@ export class Annotations {
 }
 
 const MADE_KINDS = 1000;
+
+/** smtp-server's 503 to a command that needs a greeting first (after STARTTLS too: RFC 3207 §4.2). */
+const EHLO_FIRST = /send HELO\/EHLO first/;
+
+/**
+ * What tells apart a reply's explanation besides its code and command: its enhanced code, and for a
+ * 503 whether its text says HELO/EHLO must come first (asked of 503s alone: every reply comes here).
+ */
+const replyKind = (event: LabEvent & { type: 'wire' }): string =>
+  event.code === 503 && EHLO_FIRST.test(event.line) ? `${event.enhanced ?? ''} EHLO-first` : (event.enhanced ?? '');
 
 /**
  * Which commands entry explains a client line: its verb, but an answer to a 334 has AUTH's verb (the

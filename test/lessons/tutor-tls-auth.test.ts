@@ -76,6 +76,15 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     noSecrets(transcript());
   });
 
+  it('AUTH after STARTTLS with no new EHLO: its 503 is explained as the EHLO that TLS made due again (RFC 3207 §4.2; a newcomer\'s trial)', async () => {
+    const { lab, send } = await start('01-connection');
+    await send([':connect submission', 'EHLO client.example', 'STARTTLS', 'AUTH PLAIN :base64 \\0alice\\0alice-secret']);
+    const refusal = lab.events.find((e): e is WireEvent => e.type === 'wire' && e.code === 503 && e.replyTo === 'AUTH')!;
+    expect(refusal.line).toBe('503 5.5.1 Error: send HELO/EHLO first');
+    expect(refusal.explain).toMatch(/after STARTTLS.*EHLO again/);
+    expect(refusal.explain).not.toMatch(/RCPT before MAIL/);
+  });
+
   it('lesson 17: step 1 is done on the MX only, and step 4 passes on a submission session the tutor reopened after a 421 (a newcomer\'s trial)', async () => {
     // Step 1 passed on the submission port, where step 3's refusal to relay never comes; and after three
     // wrong passwords closed the session, the tutor went back to step 4 on a new submission session,
