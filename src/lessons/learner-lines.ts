@@ -9,7 +9,7 @@ import type { ListenerRole, QueuedEvent, TutorSays } from '../events/types.js';
 import { expandBase64 } from '../protocol/sasl.js';
 import { commandMistake, MistakeWatcher, startTlsUnoffered } from './diagnose.js';
 import { wantsDateTime, wantsMessage, wantsMessageLine } from './nudge.js';
-import type { LearnerSession } from './learner-session.js';
+import { closingWords, type LearnerSession } from './learner-session.js';
 import { mistakesWords, type MessageMistake } from './message-mistakes.js';
 import type { TutorLab } from './tutor-types.js';
 import type { Step } from './types.js';
@@ -223,10 +223,7 @@ export class LearnerLines {
   /** Before the tutor opens a new session: the open one ended as a client must (LearnerSession.end), and said how. */
   private async endSession(): Promise<void> {
     if (!this.learner.connected) return;
-    this.host.say(
-      'info',
-      this.learner.dataMode ? 'Closing your session: the message you were typing is dropped (it never got its final dot).' : 'Closing your session with QUIT before opening a new one.',
-    );
+    this.host.say('info', `${closingWords(this.learner)}.`);
     await this.learner.end();
   }
 

@@ -274,3 +274,13 @@ export class LearnerSession {
     return client;
   }
 }
+
+/**
+ * What the tutor says as it ends the learner's session for a new one (LearnerSession.end): with QUIT,
+ * or why not. Without the final full stop, for a sentence to go on.
+ */
+export function closingWords(learner: LearnerSession): string {
+  if (learner.dataMode) return 'Closing your session: the message you were typing is dropped (it never got its final dot)';
+  if (learner.awaitingSasl) return 'Closing your session without QUIT: it awaits your answer to a 334, and a QUIT now would be taken as that answer (RFC 4954 §4)';
+  return 'Closing your session with QUIT';
+}

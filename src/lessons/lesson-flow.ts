@@ -10,7 +10,7 @@ import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, endedTransactionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeNoteWords, resumeStep, resumeWords, stepForEndedTransaction, stepForNewSession } from './curriculum.js';
-import type { LearnerSession } from './learner-session.js';
+import { closingWords, type LearnerSession } from './learner-session.js';
 import { acceptedAtOnceWords, nudgeFor, refusalWords } from './nudge.js';
 import { tlsAlreadyActive } from './tls-words.js';
 import { onlyWatched, type LearnerScope } from './predicates.js';
@@ -257,10 +257,8 @@ export class LessonFlow {
     this.lessonIdx = this.lessons.indexOf(lesson);
     this.everyLessonDone = false;
     const learner = this.host.learner;
-    // As a client must end a session (RFC 5321 §4.1.1.10): the lessons teach it, so the tutor does it;
-    // inside a message a QUIT would be a line of it, so that session is closed as it stands.
-    if (learner.connected && learner.dataMode) this.host.say('info', 'Closing your session: the message you were typing is dropped (it never got its final dot), and each lesson starts on a fresh session.');
-    else if (learner.connected) this.host.say('info', 'Closing your session with QUIT: each lesson starts on a fresh one.');
+    // As a client must end a session (RFC 5321 §4.1.1.10): the lessons teach it, so the tutor does it.
+    if (learner.connected) this.host.say('info', `${closingWords(learner)}: each lesson starts on a fresh session.`);
     await learner.end();
     // Each lesson starts on a fresh session: a step that needs more of it (an open message) cannot be
     // done there, so a resume goes back to where that state is built again.

@@ -55,6 +55,10 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     expect(said.filter((s) => s.kind === 'echo').map((s) => s.text)).toEqual([':connect submission', ':base64 …', ':base64 …']);
     noSecrets(JSON.stringify(lab.events));
     noSecrets(transcript());
+    // Awaiting a 334's answer, the tutor's QUIT would be taken as it: the session closes without one, and says why.
+    await send([':reconnect', 'EHLO learner.test', 'STARTTLS', 'EHLO learner.test', 'AUTH LOGIN', ':base64 alice', ':reconnect']);
+    expect(said.map((s) => s.text)).toContain('Closing your session without QUIT: it awaits your answer to a 334, and a QUIT now would be taken as that answer (RFC 4954 §4).');
+    expect(lab.events.filter((e) => e.type === 'session-close' && e.leg === 'inbound').at(-1)).toMatchObject({ reason: 'reset' });
   });
 
   it('AUTH with credentials on a plain connection: the placeholder says they went in clear, and a notice says anyone on the path could read them (a newcomer\'s trial)', async () => {
