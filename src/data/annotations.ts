@@ -127,14 +127,14 @@ export class Annotations {
     if (event.type !== 'wire') return this.byType.get(event.type);
     // A message line, or a server line that is not a reply: never one (annotationFor says so).
     if (event.data) return null;
-    if (event.direction === 'client') return this.byVerb.get(event.verb ?? '');
+    if (event.direction === 'client') return this.byVerb.get(clientKind(event));
     if (event.code === undefined) return null;
     // A line of the EHLO reply: its explanation depends on the extension it names.
     if (event.replyTo === 'EHLO' && event.code === 250) return undefined;
     return this.byReply
       .get(event.code)
       ?.get(event.replyTo ?? '')
-      ?.get(event.enhanced ?? '');
+      ?.get(replyKind(event));
   }
 
   private remember(event: LabEvent, hit: Made): void {
@@ -142,14 +142,14 @@ export class Annotations {
     if (this.made >= MADE_KINDS) return;
     if (event.type !== 'wire') this.byType.set(event.type, hit);
     else if (event.data) return;
-    else if (event.direction === 'client') this.byVerb.set(event.verb ?? '', hit);
+    else if (event.direction === 'client') this.byVerb.set(clientKind(event), hit);
     else if (event.code === undefined || (event.replyTo === 'EHLO' && event.code === 250)) return;
     else {
       let answering = this.byReply.get(event.code);
       if (!answering) this.byReply.set(event.code, (answering = new Map()));
       let byEnhanced = answering.get(event.replyTo ?? '');
       if (!byEnhanced) answering.set(event.replyTo ?? '', (byEnhanced = new Map()));
-      byEnhanced.set(event.enhanced ?? '', hit);
+      byEnhanced.set(replyKind(event), hit);
     }
     this.made++;
   }
@@ -161,7 +161,7 @@ export class Annotations {
     };
     if (event.type !== 'wire') return from('events', event.type);
     if (event.data) return undefined;
-    if (event.direction === 'client') return event.verb ? from('commands', event.verb) : undefined;
+    if (event.direction === 'client') return event.verb ? from('commands', clientKind(event)) : undefined;
     if (event.code === undefined) return undefined;
     // A line of the EHLO reply names an extension (RFC 5321 §4.1.1.1): explain the extension.
     // The first line names the server and gets the EHLO reply's own explanation.
@@ -176,7 +176,10 @@ export class Annotations {
     // with 5.5.2 is a bare LF in the message, which neither 550's nor 5.5.2's own words describe.
     const exact = event.replyTo && event.enhanced ? from('replies', `${event.code}/${event.replyTo}/${event.enhanced}`) : undefined;
     if (exact) return exact;
-    const base = (event.replyTo && from('replies', `${event.code}/${event.replyTo}`)) || from('replies', String(event.code));
+    // A reply whose text names its one cause (503 "send HELO/EHLO first") is explained by that cause,
+    // whatever the command: not by every cause its code has for that command.
+    const named = event.code === 503 && EHLO_FIRST.test(event.line) ? from('replies', '503/EHLO-first') : undefined;
+    const base = named || (event.replyTo && from('replies', `${event.code}/${event.replyTo}`)) || from('replies', String(event.code));
     const enhanced = event.enhanced ? from('enhanced', event.enhanced) : undefined;
     if (base && enhanced) return { a: { text: `${base.a.text} ${enhanced.a.text}`, cite: joinCites(base.a.cite, enhanced.a.cite) }, key: `${base.key}+${event.enhanced}` };
     return base ?? enhanced;
@@ -184,6 +187,23 @@ export class Annotations {
 }
 
 const MADE_KINDS = 1000;
+
+/** smtp-server's 503 to a command that needs a greeting first (after STARTTLS too: RFC 3207 §4.2). */
+const EHLO_FIRST = /send HELO\/EHLO first/;
+
+/**
+ * What tells apart a reply's explanation besides its code and command: its enhanced code, and for a
+ * 503 whether its text says HELO/EHLO must come first (asked of 503s alone: every reply comes here).
+ */
+const replyKind = (event: LabEvent & { type: 'wire' }): string =>
+  event.code === 503 && EHLO_FIRST.test(event.line) ? `${event.enhanced ?? ''} EHLO-first` : (event.enhanced ?? '');
+
+/**
+ * Which commands entry explains a client line: its verb, but an answer to a 334 has AUTH's verb (the
+ * replies pair with it) and is no AUTH command (RFC 4954 §4): it has an entry of its own.
+ */
+const clientKind = (event: LabEvent & { type: 'wire' }): string => (event.saslResponse ? AUTH_RESPONSE : (event.verb ?? ''));
+const AUTH_RESPONSE = '(AUTH response)';
 
 /** One kind of line's explanation and its key, or null for a kind that has none. */
 type Made = { key: string; text: string } | null;

@@ -126,6 +126,11 @@ export interface WireEvent extends EventBase {
   /** A client command sent before the reply to the previous one arrived (RFC 2920 PIPELINING). */
   pipelined?: boolean;
   /**
+   * A client line answering a 334 challenge (RFC 4954 §4): a credential, shown as a placeholder. Its
+   * verb is AUTH, so the replies pair with it; it is explained as the answer, not as the command.
+   */
+  saslResponse?: true;
+  /**
    * For a client command: how many more command lines the server had already read behind it when it
    * logged it — a pipelined group, sent in one go, that the server answers one at a time, so the stream
    * reads C/S/C/S. A view knows from it, at the group's first command, how many replies to hold back to

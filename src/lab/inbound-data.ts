@@ -11,7 +11,6 @@ import { now, type EventBus } from '../events/bus.js';
 import type { Leg } from '../events/types.js';
 import { DataLineSplitter, HOLDS_LF, MAX_DATA_LINE_EVENTS } from '../protocol/wire.js';
 import { smtpError } from '../protocol/reply.js';
-import { domainOf, localPartOf } from '../protocol/command.js';
 import { rfc5322Now } from './date-now.js';
 import { tcpInfo } from '../protocol/trace.js';
 import type { World } from '../data/world.js';
@@ -19,7 +18,6 @@ import { newQueueId, type Envelope } from './queue.js';
 import type { FaultMoment } from './faults.js';
 import { receivedWith } from './submission.js';
 import { BARE_LF_REFUSAL, hasBareLf } from './smuggling.js';
-import { mailboxNamed } from './address-checks.js';
 import type { InboundSession, QueueSink } from './server.js';
 
 /** What DATA needs of the server it runs in: the world, the bus, the queue and the transcript. */
@@ -152,7 +150,9 @@ export function receiveMessage(
     }
     // The Received: field names the queue id, so a trace header leads to the queue's log (Postfix's way).
     const queueId = newQueueId();
-    const recipients = session.envelope.rcptTo.map((r) => canonicalRecipient(host.world, r.address));
+    // As the client wrote them (RFC 5321 §2.4: a local part's case is the mailbox owner's to interpret);
+    // local delivery finds the mailbox without regard to case (local-delivery.ts).
+    const recipients = session.envelope.rcptTo.map((r) => r.address);
     const header = receivedHeader(host.world, s, session, recipients, queueId);
     const message = ownBuffer(header, chunks, received);
     chunks = [];
@@ -215,16 +215,6 @@ function addEnvelopeParams(envelope: Envelope, session: SMTPServerSession): void
     const declared = Number((args as Record<string, string>).SIZE);
     if (Number.isSafeInteger(declared) && declared >= 0) envelope.declaredSize = declared;
   }
-}
-
-/** Deliver to the mailbox as the world spells it (Bob@example.com → bob), keeping remote addresses as given. */
-function canonicalRecipient(world: World, address: string): string {
-  const domain = domainOf(address);
-  const spec = world.domains.get(domain);
-  if (!spec?.local) return address;
-  const local = localPartOf(address);
-  const box = mailboxNamed(spec.mailboxes, local) ?? local;
-  return `${box}@${domain}`;
 }
 
 /** RFC 5321 §4.4: every server that accepts a message prepends a Received: trace field. */

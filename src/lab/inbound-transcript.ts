@@ -11,6 +11,7 @@ import { classifyClientLine, classifyServerLine } from '../protocol/stages.js';
 import { shownDataLine } from '../protocol/wire.js';
 import { parseReplyLine, splitReply } from '../protocol/reply.js';
 import { format as formatAnnotation, type Annotations } from '../data/annotations.js';
+import { credentialPlaceholder, SMTP_SERVER_PLACEHOLDER } from '../protocol/sasl.js';
 import type { InboundSession } from './server.js';
 
 /** A wire event as emitWire makes it: `seq` and `time` present and undefined, for the bus to stamp. */
@@ -58,7 +59,11 @@ export class InboundTranscript {
     const state = s.state;
     const inData = state.inData;
     // A message line cut short reads as shownDataLine words it; every other line is as it came.
-    const shownLine = omittedOctets > 0 ? shownDataLine(line, omittedOctets).line : line;
+    let shownLine = omittedOctets > 0 ? shownDataLine(line, omittedOctets).line : line;
+    // smtp-server hides a credential as "secured" on any connection: the lab's placeholder says whether
+    // it was (a command line; a message line that happens to end so is the message's).
+    const encrypted = direction === 'client' && !inData && shownLine.endsWith(SMTP_SERVER_PLACEHOLDER) ? !!s.conn?.secure : undefined;
+    if (encrypted !== undefined) shownLine = shownLine.slice(0, -SMTP_SERVER_PLACEHOLDER.length) + credentialPlaceholder(encrypted);
     // readWireLine's reading, its parts asked for directly: no objects made to carry the answer across
     // (a command or reply a line, several a message). One literal, the same fields in the same order,
     // ending with the `seq` and `time` the bus stamps (undefined until then, as the bus expects of a
@@ -66,6 +71,8 @@ export class InboundTranscript {
     // the literal each changed its shape and grew a second store for them (three times for a reply).
     let event: SlottedWireEvent;
     if (direction === 'client') {
+      // Inside an AUTH exchange a line answers the 334 (RFC 4954 §4); the classifier gives it AUTH's verb.
+      const saslResponse = !inData && state.inAuth;
       const c = classifyClientLine(state, shownLine);
       const stage = c.stage;
       // Pipelined (RFC 2920): the client had sent this command before the reply to the previous one
@@ -86,6 +93,7 @@ export class InboundTranscript {
       else event = { type: 'wire', session: s.id, leg, direction, line: shownLine, stage, verb: c.verb, seq: undefined, time: undefined };
       // Only in a pipelined group: a field of its own after the literal costs nothing elsewhere.
       if (ahead > 0) event.ahead = ahead;
+      if (saslResponse) event.saslResponse = true;
     } else {
       const c = classifyServerLine(state, shownLine);
       const reply = parseReplyLine(shownLine);
@@ -104,6 +112,20 @@ export class InboundTranscript {
     }
     this.bus.emit(event);
     if (direction === 'client') this.noteBareLineEnd(s, line);
+    if (encrypted === false) this.noteCredentialsInClear(s);
+  }
+
+  /**
+   * Credentials that crossed a connection with no TLS: a notice after their line (once a session), in
+   * the words of annotations' `notice/credentials-in-clear`. Hiding them on screen changes nothing on
+   * the path, where anyone could read them.
+   */
+  private noteCredentialsInClear(s: InboundSession): void {
+    if (s.warnedCredentialsInClear) return;
+    s.warnedCredentialsInClear = true;
+    const rule = this.annotations.get('events', 'notice/credentials-in-clear');
+    const what = 'the credentials on this line crossed the connection unencrypted';
+    this.bus.emit({ type: 'notice', stage: s.state.current, level: 'warn', session: s.id, message: rule ? `${what}: ${formatAnnotation(rule)}` : what });
   }
 
   /** One more command on this session's parser; whether it came before the reply to the one before it. */

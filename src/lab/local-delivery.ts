@@ -7,6 +7,7 @@ import { localPartOf } from '../protocol/command.js';
 import { deliverToMaildir, deliveryKey, deliveryName, findDelivered, mailboxDir } from './maildir.js';
 import type { DeliveryContext, Failure, Item, Rcpt } from './queue-item.js';
 import { wantsReport } from './bounce.js';
+import { mailboxNamed } from './address-checks.js';
 
 /**
  * Deliver `due` (recipients of `item` in the local domain); resolves with those that cannot be.
@@ -24,8 +25,10 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
     due.map(async (r) => {
       r.attempts++;
       const spec = world.domains.get(r.domain)!;
-      const local = localPartOf(r.address);
-      if (!spec.mailboxes.includes(local)) {
+      // The mailbox as the world spells it, matched without regard to case as the server's RCPT check
+      // does (Bob@example.com → bob): the address stays as the client wrote it everywhere else.
+      const local = mailboxNamed(spec.mailboxes, localPartOf(r.address));
+      if (local === undefined) {
         // The server refuses unknown local users at RCPT (550 5.1.1); this is the belt to those braces.
         const reply = `550 5.1.1 <${r.address}>: Recipient address rejected: User unknown in local recipient table`;
         failed.push({ rcpt: r, f: { recipient: r.address, status: '5.1.1', reply, smtpReply: false, reason: 'permanent' } });
@@ -34,6 +37,8 @@ export async function deliverLocal(ctx: DeliveryContext, item: Item, due: Rcpt[]
       const dir = mailboxDir(ctx.dataDir, r.domain, local);
       const name = deliveryName(item.record.arrival, item.record.id, r.index, world.hostname);
       let file = item.resumed ? findDelivered(dir, deliveryKey(item.record.id, r.index), item.bounceOf ? undefined : resumeListing) : undefined;
+      // Delivered-To: is the envelope recipient as sent, as Postfix's local(8) writes it (its case
+      // folding is of a copy, for the lookup alone).
       if (!file) file = await deliverToMaildir(dir, name, item.record.from, r.address, body);
       r.status = 'delivered';
       r.lastReply = `250 2.0.0 delivered to maildir ${file}`;

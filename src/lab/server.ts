@@ -63,7 +63,7 @@ export interface InboundSession {
   lastReplyCode?: number;
   timedOut?: boolean;
   /** smtp-server's connection (found once, at connect): its line parser has the raw-input counts. */
-  conn?: { _parser?: SMTPStream | false | null };
+  conn?: { _parser?: SMTPStream | false | null; secure?: boolean };
   /** The parser the counts below belong to: STARTTLS replaces it with a fresh one. */
   parser?: SMTPStream;
   /** Commands processed so far, and how many command lines had arrived when the last reply went out. */
@@ -73,6 +73,8 @@ export interface InboundSession {
   open: boolean;
   /** Told that a line held a bare CR or LF (inbound-transcript.ts): once a session is enough. */
   warnedBareLineEnd: boolean;
+  /** Told that credentials crossed this session unencrypted (inbound-transcript.ts): once a session. */
+  warnedCredentialsInClear?: boolean;
   /** The client as the Received: field names it, and what it was made from (inbound-data.ts). */
   receivedFrom?: { address: string; name: string | undefined; text: string };
 }

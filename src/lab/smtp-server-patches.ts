@@ -1,5 +1,5 @@
 /**
- * Eight places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
+ * Nine places where smtp-server 3.21's behaviour would teach the wrong thing, corrected on its
  * connection class once for every server in the lab (the MX and the simulated remote MTAs), and two
  * costs it puts on every server. Typed
  * against the declarations smtp-server ships, so a renamed method fails tsc, and
@@ -29,6 +29,9 @@
  * 8. It removes a line's leading dot in DATA only when a second dot follows, so `.abc` from a client
  *    that does not dot-stuff is stored as `.abc`; RFC 5321 §4.5.2 deletes the first character of any
  *    line that starts with a dot and holds more (done in the DATA seek below).
+ * 9. It answers DATA with no transaction open "503 Error: need RCPT command", so a learner who follows
+ *    it types RCPT and meets "need MAIL command". With no MAIL accepted, MAIL is what is missing
+ *    (RFC 5321 §3.3: a transaction starts with MAIL); "need RCPT" stays for a MAIL with no recipient.
  *
  * Why 2 and 3 are patches and not smtp-server's `session.disabledCommands`: disabling AUTH for the
  * session hides it from EHLO, but then AUTH before STARTTLS is an unknown command (500 5.5.2, counted
@@ -156,6 +159,13 @@ if (!(PATCHED in connection)) {
     const after = command[colon + 1];
     const maybeSpace = (b: number | undefined) => b !== undefined && (b === 0x20 || (b >= 0x09 && b <= 0x0d) || b >= 0x80);
     return maybeSpace(before) || (after !== undefined && after !== 0x3c);
+  };
+
+  const data = connection.handler_DATA;
+  connection.handler_DATA = function (command, callback) {
+    if (this.session.envelope.mailFrom) return data.call(this, command, callback);
+    this.send(503, 'Error: need MAIL command');
+    return callback();
   };
 
   (connection as SMTPConnection & { handler_EXPN: SMTPConnection['handler_VRFY'] }).handler_EXPN = function (this: SMTPConnection, _command, callback) {

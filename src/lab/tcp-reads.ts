@@ -7,19 +7,18 @@
 import type { Socket } from 'node:net';
 import type { EventBus } from '../events/bus.js';
 import type { Stage } from '../protocol/stages.js';
+import { credentialPlaceholder } from '../protocol/sasl.js';
 
 // A 9 MB message arrives in many reads: each event keeps only the start of its bytes.
 const TEXT_MAX = 200;
 
-/** What stands for a credential, as smtp-server's command log and the transcript's `C:` lines show it. */
-const SECURED = '/* secured */';
 
 /**
  * `awaitingSasl`: the server's last reply was a 334, so the next line is an AUTH response (RFC 4954
  * §4), a credential whatever it looks like.
  */
 export function reportTcpReads(bus: EventBus, socket: Socket, session: string, stage: () => Stage, tls: boolean, awaitingSasl: () => boolean = () => false): void {
-  const redact = credentialRedactor();
+  const redact = credentialRedactor(tls);
   socket.prependListener('data', (chunk: Buffer | string) => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
     let lines = 0;
@@ -38,10 +37,13 @@ export function reportTcpReads(bus: EventBus, socket: Socket, session: string, s
 /**
  * Passwords never reach an event (README): the argument of an AUTH command (a PLAIN blob, a LOGIN
  * initial response, a token) and every line of an AUTH exchange after it are replaced, as smtp-server
- * hides them from its command log. Per socket, because TCP may cut a line between two reads and a
+ * hides them from its command log (the placeholder as the transcript's, which says whether TLS carried
+ * them). Per socket, because TCP may cut a line between two reads and a
  * client may send an AUTH response together with what follows.
  */
-export function credentialRedactor(): (text: string, awaitingSasl: boolean) => string {
+export function credentialRedactor(tls: boolean): (text: string, awaitingSasl: boolean) => string {
+  // The transcript's `C:` lines' placeholder: hidden, and whether it crossed the path readable.
+  const placeholder = credentialPlaceholder(tls);
   // The raw start of the line the previous read left unfinished (TCP may cut `AUTH PLAIN ` from its
   // blob, and a client typing by hand sends a character a read): the line is judged whole so far.
   let partial = '';
@@ -62,13 +64,13 @@ export function credentialRedactor(): (text: string, awaitingSasl: boolean) => s
       if (!hidden && /^\s*AUTH\b/i.test(line)) {
         const auth = /^(\s*AUTH\s+\S+)(\s+\S.*)?$/i.exec(line);
         // Begun in an earlier read: all of this read's part may be the credential.
-        if (earlier !== '' && body !== '') shown = SECURED;
-        else if (auth?.[2] !== undefined) shown = `${auth[1]} ${SECURED}`;
+        if (earlier !== '' && body !== '') shown = placeholder;
+        else if (auth?.[2] !== undefined) shown = `${auth[1]} ${placeholder}`;
         // PLAIN's initial response is the whole credential: commands may follow it in one group
         // (RFC 4954 §4, RFC 2920 §3.1) and are shown. LOGIN's still has a password to come.
         if (ended) exchange = !auth || auth[2] === undefined || /\sLOGIN$/i.test(auth[1]!);
       }
-      if (hidden) shown = body === '' ? '' : SECURED;
+      if (hidden) shown = body === '' ? '' : placeholder;
       if (ended) {
         partial = '';
         partialHidden = false;

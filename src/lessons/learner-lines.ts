@@ -9,7 +9,7 @@ import type { ListenerRole, QueuedEvent, TutorSays } from '../events/types.js';
 import { expandBase64 } from '../protocol/sasl.js';
 import { commandMistake, MistakeWatcher, startTlsUnoffered } from './diagnose.js';
 import { wantsDateTime, wantsMessage, wantsMessageLine } from './nudge.js';
-import type { LearnerSession } from './learner-session.js';
+import { closingWords, type LearnerSession } from './learner-session.js';
 import { mistakesWords, type MessageMistake } from './message-mistakes.js';
 import type { TutorLab } from './tutor-types.js';
 import type { Step } from './types.js';
@@ -207,17 +207,24 @@ export class LearnerLines {
   }
 
   async reconnect(): Promise<void> {
-    await this.learner.disconnect();
+    await this.endSession();
     await this.connect();
   }
 
   /** `:connect mx|submission|smtps`: close the session and open one on that listener. */
   async connectTo(listener: ListenerRole): Promise<void> {
-    if (this.learner.connected) await this.learner.disconnect();
+    await this.endSession();
     const port = this.learner.useListener(listener);
     if (port === undefined) return this.host.say('error', `This lab has no ${listener} listener.`);
     this.host.say('info', `Opening a session to the ${listener} listener, ${this.host.lab().host}:${port}.`);
     await this.connect();
+  }
+
+  /** Before the tutor opens a new session: the open one ended as a client must (LearnerSession.end), and said how. */
+  private async endSession(): Promise<void> {
+    if (!this.learner.connected) return;
+    this.host.say('info', `${closingWords(this.learner)}.`);
+    await this.learner.end();
   }
 
   /** `:raw`: a message line as given (a bare LF stays one). */

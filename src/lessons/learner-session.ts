@@ -26,6 +26,8 @@ export class LearnerSession {
   private readonly replies = new Map<string, number>();
   private readonly closed = new Set<string>();
   private tutorCloses = 0;
+  /** The sessions the tutor is ending with QUIT right now (their last lines are its own). */
+  private readonly endingByTutor = new Set<string>();
 
   constructor(
     private readonly bus: EventBus,
@@ -181,12 +183,38 @@ export class LearnerSession {
    * whose 334 awaits an AUTH answer, where a QUIT would be taken as that answer (RFC 4954 §4).
    */
   async quit(ms = 1500): Promise<void> {
+    const id = this.client.session;
     this.tutorCloses++;
+    if (id !== undefined) this.endingByTutor.add(id);
     try {
       await this.quitSession(ms);
     } finally {
       this.tutorCloses--;
+      if (id !== undefined) this.endingByTutor.delete(id);
     }
+  }
+
+  /**
+   * End the open session before the tutor opens another (a lesson's start, `:reconnect`, `:connect`):
+   * with QUIT and its 221, as lesson 1 teaches a client must (RFC 5321 §4.1.1.10); inside a message,
+   * where a QUIT would be a line of it, closed as it stands ('message-dropped').
+   */
+  async end(): Promise<'none' | 'quit' | 'message-dropped'> {
+    if (!this.connected) return 'none';
+    if (this.dataMode) {
+      await this.disconnect();
+      return 'message-dropped';
+    }
+    await this.quit();
+    return 'quit';
+  }
+
+  /**
+   * Is this a line or the close of a session the tutor is ending with QUIT? The QUIT, its 221 and the
+   * close are the tutor's, on the learner's session: no step that asks the learner to QUIT passes on them.
+   */
+  endedByTutor(e: LabEvent): boolean {
+    return (e.type === 'wire' || e.type === 'session-close') && e.leg === 'inbound' && this.endingByTutor.has(e.session);
   }
 
   private async quitSession(ms: number): Promise<void> {
@@ -245,4 +273,14 @@ export class LearnerSession {
     client.onChange(() => this.hooks.onChange());
     return client;
   }
+}
+
+/**
+ * What the tutor says as it ends the learner's session for a new one (LearnerSession.end): with QUIT,
+ * or why not. Without the final full stop, for a sentence to go on.
+ */
+export function closingWords(learner: LearnerSession): string {
+  if (learner.dataMode) return 'Closing your session: the message you were typing is dropped (it never got its final dot)';
+  if (learner.awaitingSasl) return 'Closing your session without QUIT: it awaits your answer to a 334, and a QUIT now would be taken as that answer (RFC 4954 §4)';
+  return 'Closing your session with QUIT';
 }

@@ -10,7 +10,7 @@ import { isFinalReplyLine } from '../protocol/reply.js';
 import type { SessionState } from '../protocol/session.js';
 import type { Stage } from '../protocol/stages.js';
 import { completionWords, endedTransactionWords, findLesson, firstParagraph, firstTaught, gradeFailedWords, newSessionWords, resumeNoteWords, resumeStep, resumeWords, stepForEndedTransaction, stepForNewSession } from './curriculum.js';
-import type { LearnerSession } from './learner-session.js';
+import { closingWords, type LearnerSession } from './learner-session.js';
 import { acceptedAtOnceWords, nudgeFor, refusalWords } from './nudge.js';
 import { tlsAlreadyActive } from './tls-words.js';
 import { onlyWatched, type LearnerScope } from './predicates.js';
@@ -209,6 +209,8 @@ export class LessonFlow {
    * miss), and give an accepted command of the learner's that did not pass the step its word.
    */
   observe(e: LabEvent): void {
+    // The tutor's own QUIT (:reconnect, :connect) is not the learner's: no step passes on it, no word follows it.
+    if (this.host.learner.endedByTutor(e)) return;
     const runner = this.current;
     const before = runner && { step: runner.stepIndex, complete: runner.complete };
     runner?.observe(e);
@@ -255,15 +257,9 @@ export class LessonFlow {
     this.lessonIdx = this.lessons.indexOf(lesson);
     this.everyLessonDone = false;
     const learner = this.host.learner;
-    if (learner.connected && learner.dataMode) {
-      // A QUIT here would be a line of the message: the session is closed as it stands.
-      this.host.say('info', 'Closing your session: the message you were typing is dropped (it never got its final dot), and each lesson starts on a fresh session.');
-      await learner.disconnect();
-    } else if (learner.connected) {
-      // As a client must end a session (RFC 5321 §4.1.1.10): the lessons teach it, so the tutor does it.
-      this.host.say('info', 'Closing your session with QUIT: each lesson starts on a fresh one.');
-      await learner.quit();
-    }
+    // As a client must end a session (RFC 5321 §4.1.1.10): the lessons teach it, so the tutor does it.
+    if (learner.connected) this.host.say('info', `${closingWords(learner)}: each lesson starts on a fresh session.`);
+    await learner.end();
     // Each lesson starts on a fresh session: a step that needs more of it (an open message) cannot be
     // done there, so a resume goes back to where that state is built again.
     const from = resumeStep(lesson, step);

@@ -47,3 +47,15 @@ export function decodeChallenge(line: string): string | undefined {
   const text = Buffer.from(m[1]!, 'base64').toString('utf8');
   return /^[\x20-\x7e]*$/.test(text) ? text : undefined;
 }
+
+/** What smtp-server's command log puts in place of a credential, whatever the connection. */
+export const SMTP_SERVER_PLACEHOLDER = '/* secured */';
+
+/**
+ * What stands for a credential in every view, log and NDJSON line: the secret never reaches an event,
+ * and the placeholder says whether it crossed the connection readable. smtp-server's own "secured"
+ * was false on a plain connection, where anyone on the path can read the base64 (RFC 4954 §4, §9).
+ */
+export function credentialPlaceholder(encrypted: boolean): string {
+  return encrypted ? '/* credentials hidden: sent under TLS */' : '/* credentials hidden: sent in clear */';
+}

@@ -50,6 +50,8 @@ export interface TutorOnLabOptions {
   demo?: boolean;
   /** A lesson with `world:` gets a lab of its own world, as the tutor binary restarts its lab for it. */
   lessonWorlds?: boolean;
+  /** The lab reports each read from a client's socket (`--wire`: tcp-read events). */
+  wire?: boolean;
 }
 
 /**
@@ -63,18 +65,18 @@ export function tutorOnLabPerTest(defaults: TutorOnLabOptions = {}): (lessonId: 
     for (const c of cleanups.splice(0).reverse()) await c();
   });
   return async (lessonId, opts = {}) => {
-    const { lessonsDir, demo, lessonWorlds } = { ...defaults, ...opts };
+    const { lessonsDir, demo, lessonWorlds, wire } = { ...defaults, ...opts };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'smtp-lab-tutor-'));
     cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
     // One data dir for every lab of the test, as the tutor binary restarts its lab on the same one
     // (src/commands/handlers/tutor.ts): the spool and the remote MTAs' memory outlive a restart there.
     const dataDir = path.join(tmp, 'data');
-    let lab = await startTestLab({ dataDir });
+    let lab = await startTestLab({ dataDir, wire });
     cleanups.push(() => lab.cleanup());
     const progressFile = path.join(tmp, 'progress.json');
     const restartLab = async (worldOverrides: unknown, bus: TestLab['bus']) => {
       await lab.cleanup();
-      lab = await startTestLab({ worldOverrides, bus, dataDir });
+      lab = await startTestLab({ worldOverrides, bus, dataDir, wire });
       return lab;
     };
     const t = await Tutor.create({ lab, lessonsDir, lessonId, progressFile, demo, ...(lessonWorlds ? { restartLab } : {}) });

@@ -33,18 +33,23 @@ describe('lab server', () => {
     s.close();
   });
 
-  it('delivers a message for bob@example.com into his Maildir with Received: and Return-Path:', async () => {
+  /** alice's message to `to`, accepted and delivered; its queue id. The session ends with QUIT. */
+  async function deliver(to: string, lines: string[]): Promise<string> {
     const s = await session();
     expect(code(await s.command('MAIL FROM:<alice@example.com>'))).toBe(250);
-    expect(code(await s.command('RCPT TO:<bob@example.com>'))).toBe(250);
+    expect(code(await s.command(`RCPT TO:<${to}>`))).toBe(250);
     expect(code(await s.command('DATA'))).toBe(354);
-    const queued = lab.bus.waitFor((e) => e.type === 'delivered' && e.recipient === 'bob@example.com');
-    const reply = await s.message(['From: alice@example.com', 'To: bob@example.com', 'Subject: lab', '', 'Hello Bob', '..a line that began with a dot']);
+    const delivered = lab.bus.waitFor((e) => e.type === 'delivered' && e.recipient === to);
+    const reply = await s.message(lines);
     expect(reply[0]).toMatch(/^250 .*queued as (\S+)/);
-    const queueId = /queued as (\S+)/.exec(reply[0]!)![1];
-    await queued;
+    await delivered;
     expect(code(await s.command('QUIT'))).toBe(221);
     s.close();
+    return /queued as (\S+)/.exec(reply[0]!)![1]!;
+  }
+
+  it('delivers a message for bob@example.com into his Maildir with Received: and Return-Path:', async () => {
+    const queueId = await deliver('bob@example.com', ['From: alice@example.com', 'To: bob@example.com', 'Subject: lab', '', 'Hello Bob', '..a line that began with a dot']);
     const mail = maildirFiles(lab.dataDir, 'bob@example.com').find((m) => m.includes('Subject: lab'))!;
     expect(mail).toBeDefined();
     expect(mail).toMatch(/^Return-Path: <alice@example.com>\r?\n/);
@@ -52,6 +57,15 @@ describe('lab server', () => {
     // Dot-stuffing is undone by the receiver (RFC 5321 §4.5.2): the stored line has one dot.
     expect(mail).toMatch(/\r?\n\.a line that began with a dot\r?\n/);
     expect(lab.events.some((e) => e.type === 'queued' && e.queueId === queueId)).toBe(true);
+  });
+
+  it('keeps a recipient as the client wrote it (queue events, Received: for) and delivers to the mailbox it matches in any case (RFC 5321 §2.4)', async () => {
+    const queueId = await deliver('Bob@Example.COM', ['From: alice@example.com', 'To: Bob@Example.COM', 'Subject: case kept', '', 'Hello Bob']);
+    const queued = lab.events.find((e) => e.type === 'queued' && e.queueId === queueId) as Extract<LabEvent, { type: 'queued' }>;
+    expect(queued.recipients).toEqual(['Bob@Example.COM']);
+    const mail = maildirFiles(lab.dataDir, 'bob@example.com').find((m) => m.includes('Subject: case kept'))!;
+    expect(mail).toMatch(/^Return-Path: <alice@example.com>\r?\nDelivered-To: Bob@Example\.COM\r?\n/);
+    expect(mail).toMatch(/\tfor <Bob@Example\.COM>;/);
   });
 
   it('refuses an unknown local user with 550 5.1.1 at RCPT', async () => {

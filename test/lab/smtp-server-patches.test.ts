@@ -59,7 +59,7 @@ afterAll(async () => {
 
 describe('smtp-server patches', () => {
   it('still finds the methods it wraps', () => {
-    for (const m of ['send', 'init', '_setListeners', 'connectionReady', 'handler_EHLO', 'handler_MAIL', 'handler_RCPT'] as const)
+    for (const m of ['send', 'init', '_setListeners', 'connectionReady', 'handler_EHLO', 'handler_MAIL', 'handler_RCPT', 'handler_DATA'] as const)
       expect(typeof SMTPConnection.prototype[m], `SMTPConnection.prototype.${m}`).toBe('function');
     expect(typeof SMTPStream.prototype._write).toBe('function');
     expect(typeof SMTPServer.prototype.updateSecureContext).toBe('function');
@@ -100,6 +100,15 @@ describe('smtp-server patches', () => {
     expect(await s.command('RCPT TO:bob@example.com')).toEqual(['501 5.1.3 Bad recipient address syntax: the address goes in angle brackets (RCPT TO:<address>)']);
     // With them it is the address smtp-server reads, and the null sender is `<>`.
     expect(await s.command('RCPT TO:<bob@example.com>')).toEqual(['250 2.1.5 Accepted']);
+    s.close();
+  });
+
+  it('answers DATA with no transaction open "need MAIL command", and with MAIL but no recipient "need RCPT command" (RFC 5321 §3.3)', async () => {
+    const s = await RawSmtp.connect(port);
+    await s.command('EHLO client.test');
+    expect(await s.command('DATA')).toEqual(['503 5.5.1 Error: need MAIL command']);
+    await s.command('MAIL FROM:<alice@example.com>');
+    expect(await s.command('DATA')).toEqual(['503 5.5.1 Error: need RCPT command']);
     s.close();
   });
 

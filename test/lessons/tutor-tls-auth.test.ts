@@ -27,7 +27,8 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     await send(['EHLO learner.test', 'AUTH PLAIN :base64 \\0alice\\0alice-secret']);
     expect(t.state().sessionState?.authenticated).toBe(true);
     const auth = lab.events.filter((e): e is WireEvent => e.type === 'wire' && (e.verb === 'AUTH' || e.replyTo === 'AUTH'));
-    expect(auth.map((e) => e.line)).toEqual(['AUTH PLAIN /* secured */', '235 2.7.0 Authentication successful']);
+    expect(auth.map((e) => e.line)).toEqual(['AUTH PLAIN /* credentials hidden: sent under TLS */', '235 2.7.0 Authentication successful']);
+    expect(lab.events.some((e) => e.type === 'notice' && /unencrypted/.test(e.message))).toBe(false);
     await send(['MAIL FROM:<alice@example.com>', 'RCPT TO:<dave@example.net>', 'DATA', 'Subject: via 587', '', 'hi', '.', 'QUIT']);
     expect(lab.events.some((e) => e.type === 'queued' && e.recipients.includes('dave@example.net'))).toBe(true);
     noSecrets(JSON.stringify(lab.events));
@@ -44,9 +45,48 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     expect(lab.events.filter((e): e is WireEvent => e.type === 'wire' && e.code === 334).at(-1)!.explain).toContain('Decoded: "Password:"');
     await send([':base64 alice-secret']);
     expect(t.state().sessionState?.authenticated).toBe(true);
+    // The answers to the 334s are explained as answers, not as the AUTH command (a newcomer's trial).
+    const answers = lab.events.filter((e): e is WireEvent => e.type === 'wire' && e.direction === 'client' && e.saslResponse === true);
+    expect(answers.map((e) => [e.line, e.verb, e.explainKey])).toEqual([
+      ['/* credentials hidden: sent under TLS */', 'AUTH', 'commands/(AUTH response)'],
+      ['/* credentials hidden: sent under TLS */', 'AUTH', 'commands/(AUTH response)'],
+    ]);
+    expect(answers[0]!.explain).toMatch(/^Not a command: the client's answer to the server's 334 challenge/);
     expect(said.filter((s) => s.kind === 'echo').map((s) => s.text)).toEqual([':connect submission', ':base64 …', ':base64 …']);
     noSecrets(JSON.stringify(lab.events));
     noSecrets(transcript());
+    // Awaiting a 334's answer, the tutor's QUIT would be taken as it: the session closes without one, and says why.
+    await send([':reconnect', 'EHLO learner.test', 'STARTTLS', 'EHLO learner.test', 'AUTH LOGIN', ':base64 alice', ':reconnect']);
+    expect(said.map((s) => s.text)).toContain('Closing your session without QUIT: it awaits your answer to a 334, and a QUIT now would be taken as that answer (RFC 4954 §4).');
+    expect(lab.events.filter((e) => e.type === 'session-close' && e.leg === 'inbound').at(-1)).toMatchObject({ reason: 'reset' });
+  });
+
+  it('AUTH with credentials on a plain connection: the placeholder says they went in clear, and a notice says anyone on the path could read them (a newcomer\'s trial)', async () => {
+    // "C: AUTH PLAIN /* secured */" on a connection with no TLS, and nothing said about the password.
+    const { lab, send, transcript } = await start('01-connection', { wire: true });
+    await send(['EHLO client.example', `AUTH PLAIN ${b64('\0alice\0alice-secret')}`]);
+    const line = lab.events.find((e): e is WireEvent => e.type === 'wire' && e.verb === 'AUTH')!;
+    expect(line.line).toBe('AUTH PLAIN /* credentials hidden: sent in clear */');
+    const after = lab.events.slice(lab.events.indexOf(line) + 1);
+    const notice = after.find((e) => e.type === 'notice');
+    expect(notice).toMatchObject({ level: 'warn', session: line.session });
+    expect((notice as { message: string }).message).toMatch(/^the credentials on this line crossed the connection unencrypted: anyone on the path could read them.*treat the password as disclosed and change it\..* \(RFC 4954 §4, §9, RFC 4616 §5, RFC 8314 §3\.3\)$/);
+    expect(after.find((e) => e.type === 'wire' && e.direction === 'server')).toMatchObject({ code: 530 });
+    // The wire view's read says it too, not "secured".
+    const read = lab.events.find((e) => e.type === 'tcp-read' && /AUTH PLAIN/.test(e.text));
+    expect(read).toMatchObject({ text: 'AUTH PLAIN /* credentials hidden: sent in clear */\r\n' });
+    expect(transcript()).toContain('crossed the connection unencrypted');
+    noSecrets(JSON.stringify(lab.events));
+    noSecrets(transcript());
+  });
+
+  it('AUTH after STARTTLS with no new EHLO: its 503 is explained as the EHLO that TLS made due again (RFC 3207 §4.2; a newcomer\'s trial)', async () => {
+    const { lab, send } = await start('01-connection');
+    await send([':connect submission', 'EHLO client.example', 'STARTTLS', 'AUTH PLAIN :base64 \\0alice\\0alice-secret']);
+    const refusal = lab.events.find((e): e is WireEvent => e.type === 'wire' && e.code === 503 && e.replyTo === 'AUTH')!;
+    expect(refusal.line).toBe('503 5.5.1 Error: send HELO/EHLO first');
+    expect(refusal.explain).toMatch(/after STARTTLS.*EHLO again/);
+    expect(refusal.explain).not.toMatch(/RCPT before MAIL/);
   });
 
   it('lesson 17: step 1 is done on the MX only, and step 4 passes on a submission session the tutor reopened after a 421 (a newcomer\'s trial)', async () => {

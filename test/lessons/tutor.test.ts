@@ -171,13 +171,35 @@ describe("the tutor's commands", () => {
     await send(['EHLO t.test', ':lesson 2']);
     const first = lab.events.find((e) => e.type === 'session-close' && e.leg === 'inbound');
     expect(first).toMatchObject({ reason: 'quit' });
-    expect(said.map((s) => s.text)).toContain('Closing your session with QUIT: each lesson starts on a fresh one.');
+    expect(said.map((s) => s.text)).toContain('Closing your session with QUIT: each lesson starts on a fresh session.');
     expect(t.state().lesson?.id).toBe('02-helo-ehlo');
     // Inside a message a QUIT would be a line of it: the session is closed as it is, and that is said.
     await send(['EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: half', ':lesson 4']);
-    expect(said.map((s) => s.text)).toContain('Closing your session: the message you were typing is dropped (it never got its final dot), and each lesson starts on a fresh session.');
+    expect(said.map((s) => s.text)).toContain('Closing your session: the message you were typing is dropped (it never got its final dot): each lesson starts on a fresh session.');
     expect(lab.events.some((e) => e.type === 'queued')).toBe(false);
     expect(t.state().lesson?.id).toBe('04-data');
+  });
+
+  it(':reconnect and :connect end the open session with QUIT and its 221, and the tutor\'s QUIT passes no step that asks for the learner\'s', async () => {
+    // A newcomer read "your session S5 closed by the tutor, without QUIT" at :connect submission (RFC 5321 §4.1.1.10).
+    const { t, lab, said, send } = await start('01-connection');
+    await send(['HELP', ':reconnect']);
+    const closes = () => lab.events.filter((e) => e.type === 'session-close' && e.leg === 'inbound');
+    expect(closes()).toEqual([expect.objectContaining({ reason: 'quit' })]);
+    expect(lab.events.some((e) => e.type === 'wire' && e.direction === 'server' && e.replyTo === 'QUIT' && e.code === 221)).toBe(true);
+    expect(said.map((s) => s.text)).toContain('Closing your session with QUIT.');
+    // Step 2 asks the learner to QUIT: the tutor's QUIT is not theirs.
+    expect(t.state().step?.index).toBe(1);
+    expect(await t.whenLessonComplete(300)).toBe(false);
+    await send([':connect submission']);
+    expect(closes().map((e) => (e as { reason: string }).reason)).toEqual(['quit', 'quit']);
+    expect(t.state().step?.index).toBe(1);
+    // Inside a message a QUIT would be a line of it: closed as it stands, and said so.
+    await send([':connect mx', 'EHLO t.test', 'MAIL FROM:<alice@example.com>', 'RCPT TO:<bob@example.com>', 'DATA', 'Subject: half', ':reconnect']);
+    expect(said.map((s) => s.text)).toContain('Closing your session: the message you were typing is dropped (it never got its final dot).');
+    expect(lab.events.some((e) => e.type === 'queued')).toBe(false);
+    await send(['QUIT']);
+    expect(await t.whenLessonComplete(5000)).toBe(true);
   });
 
   it('a lesson finished with a step skipped is not called done by the quit note (review)', async () => {
