@@ -101,7 +101,6 @@ function exampleLine(runner: Pick<LessonRunner, 'partHolds'>, step: Step, verb: 
   return line === undefined ? undefined : { verb, line };
 }
 
-/** The backticked lines of a step's instruction and hints, in that order: the lines it shows the learner. */
 /**
  * The tutor command a step asks for: its part, whether it comes first in the step's sequence, and the
  * line as the step's instruction or hints spell it (`:mailbox bob@example.com`).
@@ -115,6 +114,7 @@ function tutorCommandAsked(step: Step): { part: Predicate; first: boolean; line:
   return { part, first: step.expect.sequence?.[0] === part, line };
 }
 
+/** The backticked lines of a step's instruction and hints, in that order: the lines it shows the learner. */
 function quotedLines(step: Step): string[] {
   return [step.instruction, ...step.hints].flatMap((text) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
 }
