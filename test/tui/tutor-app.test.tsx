@@ -95,6 +95,14 @@ describe('TutorApp', () => {
     await until(lastFrame, (t) => t.includes('HINT-ONE'));
   });
 
+  it('says under a finished lesson that :next goes on (the completion words scroll away under relay lines)', async () => {
+    const tutor = new FakeTutor();
+    tutor.set({ lesson: { id: 'auth', title: 'AUTH and the submission port', stage: ['handshake'], index: 16, total: 22 } });
+    const { lastFrame } = await renderTutorApp(tutor);
+    await until(lastFrame, (t) => t.includes('AUTH and the submission port'));
+    expect(plain(lastFrame())).toMatch(/✓ end of this lesson · :next for the next one · :lessons lists them all/);
+  });
+
   it("pages :help (the commands, then the view's keys) so a 24-row screen shows every line; q closes it; :reset asks y/n", async () => {
     const { tutor, lastFrame, frames, stdin, lines } = await renderTutorApp();
     await lines(':help' + ENTER, 1);

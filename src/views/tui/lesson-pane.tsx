@@ -49,7 +49,15 @@ export function LessonPane({ state, width, maxLines }: LessonPaneProps) {
         </Text>
         {step ? <Text bold>{`  step ${step.index + 1}/${step.total}`}</Text> : null}
       </Text>
-      <StyledLines lines={[...instructionLines, ...hintLines]} />
+      {step ? (
+        <StyledLines lines={[...instructionLines, ...hintLines]} />
+      ) : (
+        // The completion words are said in the transcript, where a relay leg or a bounce that follows
+        // pushes them off a 24-row screen (a newcomer's trial): the pane keeps what to do next.
+        <Text wrap="truncate-end" color={tint(theme, 'green')}>
+          {state.curriculumComplete ? '  ✓ end of this lesson, and every lesson is done · :lessons lists them all' : '  ✓ end of this lesson · :next for the next one · :lessons lists them all'}
+        </Text>
+      )}
     </Box>
   );
 }
