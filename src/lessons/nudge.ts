@@ -7,6 +7,7 @@ import type { SessionState } from '../protocol/session.js';
 import type { LessonRunner } from './runner.js';
 import type { ListenerRole } from '../events/types.js';
 import { argsOf } from './predicates.js';
+import { MAX_AUTH_FAILURES } from '../lab/submission.js';
 import { messageMistakes, mistakesWords } from './message-mistakes.js';
 import { asksForGroup, messagePart, partsAbout, somePredicate } from './step-parts.js';
 import { ehloForgottenByTls, FORGOTTEN_BY_TLS, secondStartTls, startTlsPartHolds, startTlsTooEarly, tlsAlreadyActive, wantsStartTls } from './tls-words.js';
@@ -240,6 +241,9 @@ export function refusalWords(
   // smtp-server's 503 does not say how to go on.
   if (verb === 'STARTTLS' && code === 503 && session?.secure) return secondStartTls(runner, session.implicitTls);
   if (FORGOTTEN_BY_TLS.has(verb) && code === 503 && session?.secure && !session.implicitTls && !session.hello) return ehloForgottenByTls(verb);
+  // Wrong credentials: a bare 535 said nothing of the limit the third one meets (a newcomer's trial).
+  if (verb === 'AUTH' && code === 535)
+    return `Those credentials were refused (535 5.7.8, RFC 4954 §6). This lab closes a session at its ${MAX_AUTH_FAILURES === 3 ? 'third' : `${MAX_AUTH_FAILURES}th`} wrong attempt, with 421 4.7.0, so a password cannot be guessed at wire speed: check the user name and password (\`:base64\` encodes them) before the next try.`;
   if (!runner || mistake) return undefined;
   return refusedForAnotherAddress(runner, verb, code) ?? refusedNotAsked(runner, verb, code, typed);
 }

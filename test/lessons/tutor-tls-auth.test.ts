@@ -105,6 +105,8 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     expect(t.state().step!.index).toBe(4);
     await send(['STARTTLS', 'EHLO client.example']);
     for (const guess of ['wrong1', 'wrong2', 'wrong3']) await send(['AUTH LOGIN', ':base64 alice', `:base64 ${guess}`]);
+    // Each 535 is told the limit the third attempt meets (a bare 535 said nothing of it: a newcomer's trial).
+    expect(said.filter((s) => /^Those credentials were refused \(535 5\.7\.8, RFC 4954 §6\)\. This lab closes a session at its third wrong attempt, with 421 4\.7\.0/.test(s.text))).toHaveLength(2);
     await send(['EHLO client.example']);
     expect(said.map((s) => s.text).join('\n')).toMatch(/go on from step 4/);
     expect(t.state().step!.index).toBe(3);
