@@ -5,7 +5,7 @@
  * draw the same source with beautiful-mermaid.
  */
 import type { LabEvent, WireEvent } from '../events/types.js';
-import { showControls } from '../protocol/controls.js';
+import { octetsAsText, showControls } from '../protocol/controls.js';
 import { describeEvent } from '../views/describe.js';
 import type { Transcript } from './select.js';
 
@@ -86,7 +86,8 @@ export function toMermaid(t: Transcript, opts: MermaidOptions = {}): string {
       }
       if (e.data) {
         data ??= { from: client, to: server, lines: [] };
-        data.lines.push(e.line);
+        // One character per octet, as every message line is: its text when the octets are UTF-8.
+        data.lines.push(octetsAsText(e.line));
       } else if (e.direction === 'client') out.push(`  ${client}->>${server}: ${label(e.line, pipelined(e) ? ' ⇉ pipelined' : '')}`);
       else {
         reply ??= { from: server, to: client, lines: [], mark: answers(e) };

@@ -44,7 +44,7 @@ beforeAll(async () => {
   await s.command('EHLO teacher.test');
   // Characters Mermaid would take for syntax, and a bare LF (shown, never obeyed).
   relayed = await send(s, 'dave@example.net', ['Subject: lunch; at #1 <noon>', '', 'See you\nthere']);
-  bouncing = await send(s, 'nobody@nowhere.invalid', ['Subject: lost', '', 'Nobody reads this.']);
+  bouncing = await send(s, 'nobody@nowhere.invalid', ['Subject: verloren, Grüße', '', 'Nobody reads this.']);
   await s.command('QUIT');
   s.close();
   await until(lab.events, (es) => es.some((e) => e.type === 'delivered' && e.queueId === relayed) && es.some((e) => e.type === 'bounced' && e.queueId === bouncing));
@@ -80,6 +80,9 @@ describe('export --format mermaid', () => {
     await expect(mermaid.parse(forSession.replace('#59;', ';\n  ->>'))).rejects.toThrow();
     expect(forSession).toContain('MAIL FROM:#lt;alice@example.com#gt;');
     expect(forSession).toMatch(/Note over client,lab: handshake/);
+    // A Subject: sent in UTF-8 reads as its text in the diagram, as in every view.
+    expect(journey).toContain('Subject: verloren, Grüße');
+    expect(toMarkdown(selectTranscript(runs, { message: bouncing }))).toContain('`C: Subject: verloren, Grüße`');
   });
 
   it('follows a message through the queue to the remote MX, and a bounce back to its sender', () => {
