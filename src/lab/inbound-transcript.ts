@@ -11,7 +11,7 @@ import { classifyClientLine, classifyServerLine } from '../protocol/stages.js';
 import { shownDataLine } from '../protocol/wire.js';
 import { parseReplyLine, splitReply } from '../protocol/reply.js';
 import { format as formatAnnotation, type Annotations } from '../data/annotations.js';
-import { credentialPlaceholder, SMTP_SERVER_PLACEHOLDER } from '../protocol/sasl.js';
+import { credentialPlaceholder, decodeChallenge, SMTP_SERVER_PLACEHOLDER } from '../protocol/sasl.js';
 import type { InboundSession } from './server.js';
 
 /** A wire event as emitWire makes it: `seq` and `time` present and undefined, for the bus to stamp. */
@@ -61,9 +61,18 @@ export class InboundTranscript {
     // A message line cut short reads as shownDataLine words it; every other line is as it came.
     let shownLine = omittedOctets > 0 ? shownDataLine(line, omittedOctets).line : line;
     // smtp-server hides a credential as "secured" on any connection: the lab's placeholder says whether
-    // it was (a command line; a message line that happens to end so is the message's).
-    const encrypted = direction === 'client' && !inData && shownLine.endsWith(SMTP_SERVER_PLACEHOLDER) ? !!s.conn?.secure : undefined;
+    // it was. A credential is what smtp-server hides (its _redactCredentials): an AUTH command's initial
+    // response, or a line answering a 334; not a line that only ends so (`NOOP /* secured */`), nor a
+    // message line.
+    const auth = direction === 'client' && !inData && !state.inAuth ? /^AUTH\s+(\S+)(\s+\S)?/i.exec(line) : null;
+    if (auth) s.authMechanism = auth[1]!.toUpperCase();
+    const credential = direction === 'client' && !inData && shownLine.endsWith(SMTP_SERVER_PLACEHOLDER) && (state.inAuth || !!auth?.[2]);
+    const encrypted = credential ? !!s.conn?.secure : undefined;
     if (encrypted !== undefined) shownLine = shownLine.slice(0, -SMTP_SERVER_PLACEHOLDER.length) + credentialPlaceholder(encrypted);
+    // PLAIN carries the password in every credential line; LOGIN only in its answer to "Password:" (its
+    // initial response and its answer to "Username:" are the user name).
+    const password = credential && (s.authMechanism === 'PLAIN' || (state.inAuth && /password/i.test(s.authChallenge ?? '')));
+    if (direction === 'server' && line.startsWith('334')) s.authChallenge = decodeChallenge(line);
     // readWireLine's reading, its parts asked for directly: no objects made to carry the answer across
     // (a command or reply a line, several a message). One literal, the same fields in the same order,
     // ending with the `seq` and `time` the bus stamps (undefined until then, as the bus expects of a
@@ -112,7 +121,7 @@ export class InboundTranscript {
     }
     this.bus.emit(event);
     if (direction === 'client') this.noteBareLineEnd(s, line);
-    if (encrypted === false) this.noteCredentialsInClear(s);
+    if (encrypted === false && password) this.noteCredentialsInClear(s);
   }
 
   /**

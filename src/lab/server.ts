@@ -75,6 +75,9 @@ export interface InboundSession {
   warnedBareLineEnd: boolean;
   /** Told that credentials crossed this session unencrypted (inbound-transcript.ts): once a session. */
   warnedCredentialsInClear?: boolean;
+  /** The mechanism of the AUTH exchange in progress (PLAIN, LOGIN), and its last 334 challenge decoded ("Password:"). */
+  authMechanism?: string;
+  authChallenge?: string;
   /** The client as the Received: field names it, and what it was made from (inbound-data.ts). */
   receivedFrom?: { address: string; name: string | undefined; text: string };
 }

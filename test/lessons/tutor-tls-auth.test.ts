@@ -80,6 +80,16 @@ describe('the tutor: STARTTLS, AUTH and the submission port', () => {
     noSecrets(transcript());
   });
 
+  it('a line that only ends like a credential is left as typed, and a user name alone is not called a disclosed password (a review finding)', async () => {
+    const { lab, send } = await start('01-connection');
+    await send(['EHLO client.example', 'NOOP /* secured */', `AUTH LOGIN ${b64('alice')}`]);
+    const client = lab.events.filter((e): e is WireEvent => e.type === 'wire' && e.direction === 'client').map((e) => e.line);
+    expect(client).toContain('NOOP /* secured */');
+    expect(client).toContain('AUTH LOGIN /* credentials hidden: sent in clear */');
+    // LOGIN's initial response is the user name: no word about a password that never went.
+    expect(lab.events.filter((e) => e.type === 'notice' && /crossed the connection/.test((e as { message: string }).message))).toEqual([]);
+  });
+
   it('AUTH after STARTTLS with no new EHLO: its 503 is explained as the EHLO that TLS made due again (RFC 3207 §4.2; a newcomer\'s trial)', async () => {
     const { lab, send } = await start('01-connection');
     await send([':connect submission', 'EHLO client.example', 'STARTTLS', 'AUTH PLAIN :base64 \\0alice\\0alice-secret']);
