@@ -303,7 +303,9 @@ export class MistakeWatcher {
     this.messageLines.push(line);
     // Dot-stuffing is lesson 5's subject: before it, `..` deserves an account of what was sent.
     if (line === '..' && at.lessonOrder < 5) return doubleDot();
-    if (line.startsWith('..') && line !== '..') return stuffedByHand(line);
+    // Two dots then text, once a message: `...and then` is an ellipsis, not stuffing done by hand.
+    const byHand = (l: string) => /^\.\.[^.]/.test(l);
+    if (byHand(line) && !this.messageLines.slice(0, -1).some(byHand)) return stuffedByHand(line);
     if (/^\.[ \t]+$/.test(line)) return dotWithBlanks(line);
     if (at.session !== undefined && !this.toldInMessage.has(at.session) && looksLikeCommand(line)) {
       this.toldInMessage.add(at.session);

@@ -144,8 +144,12 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
 
   it('lesson 5: a line stuffed by hand (`..hidden line`) is told that both dots are kept', async () => {
     const { send, said } = await start('05-transparency');
-    await send([...envelope, 'Subject: dots', '', '..hidden line']);
-    expect(infos(said).at(-1)).toBe(
+    await send([...envelope, 'Subject: dots', '', '...and then it rained', '..hidden line']);
+    // An ellipsis is not stuffing done by hand; the two dots are, once a message.
+    expect(infos(said).filter((w) => /You typed two dots/.test(w))).toHaveLength(1);
+    await send(['..another']);
+    expect(infos(said).filter((w) => /You typed two dots/.test(w))).toHaveLength(1);
+    expect(infos(said).filter((w) => /You typed two dots/.test(w)).at(-1)).toBe(
       "You typed two dots: the tutor's client adds the extra one itself, so `..hidden line` went as `...hidden line` and the receiver keeps `..hidden line`, both your dots (RFC 5321 §4.5.2). Type a line as it should read; to have it start with one dot, type one.",
     );
   });
