@@ -136,7 +136,7 @@ function lackOf(q: Predicate, lines: readonly string[]): (MessageMistake & { nam
     const one = named.length === 1 ? named[0]! : undefined;
     if (w.address && one && !isAddressList(one.unfolded.slice(one.unfolded.indexOf(':') + 1)))
       return {
-        words: `a ${name}: field whose value is an address as RFC 5322 §3.4 writes it: \`${one.unfolded.trim()}\` is not one; write the address in angle brackets after the name, as \`${name}: Alice <alice@example.com>\`, or alone, as \`${name}: alice@example.com\``,
+        words: `a ${name}: field whose value is an address as RFC 5322 §3.4 writes it: \`${one.unfolded.trim()}\` is not one; write the address in angle brackets after the name, as \`${name}: Name <user@example.com>\`, or alone, as \`${name}: user@example.com\``,
         at: one.at,
         name,
       };

@@ -230,7 +230,7 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     const { t, send, said } = await start('07-local-delivery');
     await send([...envelope, 'From: Alice alice@example.com', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Subject: Tea', '', 'Tea at four?', '.']);
     expect(t.state().step?.index).toBe(0);
-    expect(infos(said).join('\n')).toMatch(/a From: field whose value is an address as RFC 5322 §3\.4 writes it: `From: Alice alice@example\.com` is not one; write the address in angle brackets after the name, as `From: Alice <alice@example\.com>`/);
+    expect(infos(said).join('\n')).toMatch(/a From: field whose value is an address as RFC 5322 §3\.4 writes it: `From: Alice alice@example\.com` is not one; write the address in angle brackets after the name, as `From: Name <user@example\.com>`/);
     await send([...envelope.slice(1), 'From: "Smith, Alice" <alice@example.com>', 'Date: Sat, 28 Nov 2026 12:00:00 +0000', 'Subject: Tea', '', 'Tea at four?', '.']);
     expect(t.state().step?.index).toBe(1);
   });
