@@ -33,19 +33,26 @@ function unfinishedFrom(octets: Buffer): number {
  * `GrÃ¼Ã\x9fe`; octets that are not UTF-8 (a Latin-1 body) stay one character each. Only for such
  * strings: a command line (smtp-server reads it as UTF-8) or a parsed header value is text already.
  * A line cut for length keeps its mark, and the character the cut split is shown as its octets (`\xd0`);
- * `cut` says the same of a string cut with its mark kept elsewhere (a TCP read).
+ * `cut` says the same of a string cut with its mark kept elsewhere, and `fromMiddle` of one that may
+ * begin inside a character: a TCP read (a long message arrives in many).
  */
-export function octetsAsText(octetString: string, cut = false): string {
+export function octetsAsText(octetString: string, cut = false, fromMiddle = false): string {
   if (!/[\x80-\xff]/.test(octetString)) return octetString;
   const mark = CUT_MARK.exec(octetString);
   const body = mark ? octetString.slice(0, mark.index) : octetString;
   if (/[^\x00-\xff]/.test(body)) return octetString;
   const octets = Buffer.from(body, 'latin1');
+  // A TCP read may also begin inside a character (`fromMiddle`): its continuation octets come first.
+  let start = 0;
+  while (fromMiddle && start < 3 && start < octets.length && (octets[start]! & 0xc0) === 0x80) start++;
   const end = mark || cut ? unfinishedFrom(octets) : octets.length;
-  if (!isUtf8(octets.subarray(0, end))) return octetString;
-  let unfinished = '';
-  for (let i = end; i < octets.length; i++) unfinished += `\\x${octets[i]!.toString(16)}`;
-  return octets.toString('utf8', 0, end) + unfinished + (mark ? mark[0] : '');
+  if (end < start || !isUtf8(octets.subarray(start, end))) return octetString;
+  const asOctets = (from: number, to: number) => {
+    let shown = '';
+    for (let i = from; i < to; i++) shown += `\\x${octets[i]!.toString(16)}`;
+    return shown;
+  };
+  return asOctets(0, start) + octets.toString('utf8', start, end) + asOctets(end, octets.length) + (mark ? mark[0] : '');
 }
 
 /**

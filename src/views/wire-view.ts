@@ -22,7 +22,11 @@ export class WireView {
   observe(e: LabEvent): void {
     if (e.type === 'tutor' && e.wireView !== undefined) this.on = e.wireView;
     if (e.type !== 'wire' || e.leg !== 'inbound') return;
-    if (e.direction === 'client' && e.data) this.body.set(e.session, (this.body.get(e.session) ?? 0) + Buffer.byteLength(e.line, 'utf8') + (e.omittedOctets ?? 0) + 2);
+    // A message line is one character per octet (latin1), with a cut one's mark after its head.
+    if (e.direction === 'client' && e.data) {
+      const head = e.omittedOctets ? e.line.replace(/… \d+ more octets$/, '') : e.line;
+      this.body.set(e.session, (this.body.get(e.session) ?? 0) + Buffer.byteLength(head, 'latin1') + (e.omittedOctets ?? 0) + 2);
+    }
     // Each message counts from its own 354, and ends at its dot whether the view is on or not: one
     // sent while it was off was added to the next.
     if (e.direction === 'server' && e.replyTo === 'DATA' && e.code === 354) this.body.set(e.session, 0);
@@ -72,7 +76,7 @@ export class WireView {
     const what = e.tls ? 'one TLS record' : 'one TCP read';
     const lines = e.lines === 1 ? '1 line' : `${e.lines} lines`;
     const more = e.omittedOctets ? `… ${e.omittedOctets} more octets` : '';
-    const read = `${e.octets} octets, ${lines}${e.lines > 1 ? ' together' : ''}: ${showControls(octetsAsText(e.text, !!e.omittedOctets)).replace(/␍␊/g, '\\r\\n')}${more}`;
+    const read = `${e.octets} octets, ${lines}${e.lines > 1 ? ' together' : ''}: ${showControls(octetsAsText(e.text, true, true)).replace(/␍␊/g, '\\r\\n')}${more}`;
     if (e.discarded) return `⇢ ${what} after the server closed the channel: ${read} (discarded, never read as a command: no reply comes, RFC 5321 §3.8)`;
     return `⇢ ${what}: ${read}`;
   }

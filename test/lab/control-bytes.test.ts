@@ -62,6 +62,8 @@ describe('control characters in the transcript', () => {
     expect(octetsAsText(`${octets('Привет')}… 5 more octets`)).toBe('Привет… 5 more octets');
     // A TCP read cut at 200 octets has its mark elsewhere: `cut` says so.
     expect(octetsAsText(octets('abc ü').slice(0, -1), true)).toBe('abc \\xc3');
+    // A read that begins inside a character too (a long message arrives in many reads): both ends as octets.
+    expect(octetsAsText(octets('ü-hello-ü').slice(1, -1), true, true)).toBe('\\xbc-hello-\\xc3');
     // Not cut: an unfinished character means the octets are not UTF-8, shown one character each.
     expect(octetsAsText(octets('abc ü').slice(0, -1))).toBe('abc Ã');
   });

@@ -25,4 +25,30 @@ describe('the wire view', () => {
     // "Subject: a" 10 + 2, "" 0 + 2, "b" 1 + 2: 17 octets; the view said 34.
     expect(message(view, ['Subject: a', '', 'b'])).toEqual(['message: 17 octets of lines between the 354 and the dot, each with its CRLF, dots stuffed, + 3 for ".\\r\\n"']);
   });
+
+  it('counts a message line in octets: one character per octet as the lab reads it, not UTF-8 again (a review finding)', () => {
+    const view = new WireView(true);
+    // "Subject: Grüße" is 16 octets in UTF-8, + 2 for its CRLF: the view said 22.
+    expect(message(view, [Buffer.from('Subject: Grüße').toString('latin1')])).toEqual(['message: 18 octets of lines between the 354 and the dot, each with its CRLF, dots stuffed, + 3 for ".\\r\\n"']);
+  });
+});
+
+describe('the wire view in the terminal UI', () => {
+  it('reads a message line\'s octets once: text that is UTF-8 by accident is not read again (a review finding)', async () => {
+    const { applyEvents, createModel } = await import('../../src/views/tui/transcript-model.js');
+    const { rowLines } = await import('../../src/views/tui/transcript-row.js');
+    const { resolveTheme } = await import('../../src/views/tui/theme.js');
+    const { EventBus } = await import('../../src/events/bus.js');
+    const bus = new EventBus();
+    // The octets of "Preis: Ã©" in UTF-8: as text "Preis: Ã©", which read as octets once more would be "é".
+    const line = Buffer.from('Preis: Ã©').toString('latin1');
+    const events = [
+      bus.emit({ type: 'tutor', says: 'info', text: 'wire on', wireView: true } as never),
+      bus.emit({ type: 'wire', session: 'S1', leg: 'inbound', direction: 'client', line, data: true, stage: 'transmission' }),
+    ];
+    const { rows } = applyEvents(createModel('watch'), events);
+    const [row] = rows.filter((r) => r.kind === 'wire');
+    const text = rowLines(row!, 100, resolveTheme({ color: false })).map((l) => l.map((s) => s.text).join('')).join('\n');
+    expect(text).toMatch(/Preis: Ã©\\r\\n$/);
+  });
 });

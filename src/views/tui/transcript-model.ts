@@ -49,6 +49,8 @@ export type Row =
       explain?: string;
       code?: number;
       data?: boolean;
+      /** `line` is shown as it is: the wire view's, its octets read as text and its controls marked already. */
+      shown?: boolean;
       /** Sent before the reply to the previous command (RFC 2920): marked, since the log order hides it. */
       pipelined?: boolean;
       /** A reply shown after its pipelined group (its command is not just above): the verb it answers. */

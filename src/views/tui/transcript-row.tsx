@@ -87,7 +87,7 @@ export function rowLines(row: Row, width: number, theme: Theme): StyledLine[] {
       if (row.data) lead.push({ text: '│ ', color: 'gray' });
       const leadWidth = lead.reduce((n, s) => n + textWidth(s.text), 0);
       // A message line keeps its spaces exactly (it is what was sent); other lines are words.
-      const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${showControls(expandTabs(row.data ? octetsAsText(row.line) : row.line))}`, color }];
+      const body: Seg[] = [{ text: `${client ? '' : TONE_MARK[tone]}${row.shown ? expandTabs(row.line) : showControls(expandTabs(row.data ? octetsAsText(row.line) : row.line))}`, color }];
       if (row.pipelined) body.push({ text: `  ${PIPELINED_MARK}`, color: 'yellow' });
       // Replies of a pipelined group come after all its commands: each says which one it answers.
       if (row.answers) body.push({ text: `  ← ${row.answers}`, color: 'gray' });
