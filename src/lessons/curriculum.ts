@@ -84,13 +84,14 @@ function needsWords(lesson: Lesson, k: number): string {
 /**
  * The one line said when a resume goes back: what step `k` needs, from the real state of the new session.
  * A step that watches a message's delivery goes back too, though the message may still be in the queue
- * (`queued`, the lab's count): it is delivered in this run all the same, and the learner should know
- * whose delivery that is when it appears under an earlier step.
+ * (`queued`, the lab's count: the learner's, or a bounce, a spoof, another client's; the spool does not
+ * say whose): it is delivered in this run all the same, and the learner should know why a delivery
+ * appears under an earlier step.
  */
 export function resumeWords(lesson: Lesson, k: number, j: number, queued = 0): string {
   const still =
     queued > 0 && (lesson.steps[k]!.needs ?? []).includes('message')
-      ? ` The message${queued === 1 ? '' : 's'} you sent before ${queued === 1 ? 'is' : 'are'} still in the lab's queue: the lab, not your session, owns ${queued === 1 ? 'it' : 'them'} (RFC 5321 §4.2.5), so ${queued === 1 ? 'its delivery' : 'their deliveries'} may appear here too.`
+      ? ` The lab's queue still holds ${queued === 1 ? 'a message' : `${queued} messages`} from before: the lab, not a session, owns ${queued === 1 ? 'it' : 'them'} (RFC 5321 §4.2.5), so ${queued === 1 ? 'its delivery' : 'their deliveries'} may appear here too.`
       : '';
   return `You left this lesson at step ${k + 1}, which needs ${needsWords(lesson, k)}; this run starts on a new session that has only its greeting, so you go on from step ${j + 1}.${still}`;
 }

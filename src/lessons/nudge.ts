@@ -291,7 +291,9 @@ export function wantsMessageLine(p: Predicate): boolean {
  * next hop took the message at once, so no 4xx will come for it, and the learner is told why.
  */
 export function acceptedAtOnceWords(step: Step, n: number, delivered: { recipient: string; via: string; mx?: string }): string | undefined {
-  if (delivered.via !== 'relay' || !somePredicate(step.expect, (q) => q.deferred !== undefined)) return undefined;
+  // The step's own recipient (lesson 10's frank): another message's delivery says nothing of it.
+  const forThisOne = (to: string | undefined) => to === undefined || to.toLowerCase() === delivered.recipient.toLowerCase();
+  if (delivered.via !== 'relay' || !somePredicate(step.expect, (q) => q.deferred !== undefined && forThisOne(q.deferred.to))) return undefined;
   return `${delivered.mx ?? 'The next hop'} took the message for ${delivered.recipient} at once, so there is no 4xx reply for step ${n} to watch: a greylisting server lets a client, sender and recipient through once they have come back after its refusal (RFC 6647), and it has seen these already. \`:reset\` starts this lesson's world afresh, and its refusal with it.`;
 }
 
