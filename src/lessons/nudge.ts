@@ -87,6 +87,8 @@ export function nudgeFor(
   // QUIT before the message the step is about (lesson 20 step 3): that, not "something else".
   if (v === 'QUIT' && somePredicate(step.expect, (q) => q.queued !== undefined || q.reply?.to === '.') && !runner.partHolds(messagePart(step.expect)))
     return `That worked, but step ${n} wants a message sent first, and QUIT ended the session before one was: your next command opens a new session to send it on.`;
+  // QUIT before what the step asks of the session (lesson 1's HELP): that, not "something else".
+  if (v === 'QUIT') return `That worked, but QUIT ended the session before step ${n}: it asks for ${[...stepVerbs(step.expect)].map((x) => `\`${x}\``).join(' and ')} on a session; your next command opens a new one.`;
   return `That worked, but step ${n} asks for something else: :hint`;
 }
 
@@ -327,6 +329,8 @@ export function missesStepKind(p: Predicate, verb: string): boolean {
   const v = verb.toUpperCase();
   const verbs = stepVerbs(p);
   if (verbs.size === 0) return false;
+  // QUIT ends the session a step wants to go on with, whatever the step's verbs (lesson 1's HELP).
+  if (v === 'QUIT' && !verbs.has('QUIT')) return true;
   const rank = VERB_RANK[v];
   const ranks = [...verbs].map((x) => VERB_RANK[x]);
   if (rank === undefined || ranks.some((r) => r === undefined)) return verbs.has(v);

@@ -179,6 +179,13 @@ describe('a Date: field that is not an RFC 5322 §3.3 date-time', () => {
     expect(infos(said).at(-1)).toMatch(/`Grüße, Bob ✉` was read as part of the header/);
   });
 
+  it('lesson 1: QUIT before the HELP step 1 asks for is told so, not passed over in silence', async () => {
+    const { t, send, said } = await start('01-connection');
+    await send(['QUIT']);
+    expect(t.state().step?.index).toBe(0);
+    expect(infos(said).at(-1)).toBe('That worked, but QUIT ended the session before step 1: it asks for `HELP` on a session; your next command opens a new one.');
+  });
+
   it('lesson 2: EHLO where step 1 asks for HELO, and NOOP where step 3 asks for noop, are told which', async () => {
     const { t, send, said } = await start('02-helo-ehlo');
     await send(['EHLO client.example']);
