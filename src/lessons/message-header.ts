@@ -59,6 +59,11 @@ export function readHeader(lines: readonly string[]): MessageHeader {
   return { fields, end, ...(fields.length > 0 && odd !== undefined ? { stray: odd } : {}) };
 }
 
+/** A field's value, unfolded: what follows the colon after its name (RFC 5322 §2.2). */
+export function fieldValue(field: HeaderField): string {
+  return field.unfolded.slice(field.name.length + 1);
+}
+
 /** The fields of a header with this name (case-insensitive, RFC 5322 §1.2.2). */
 export function fieldsNamed(header: MessageHeader, name: string): HeaderField[] {
   const n = name.toLowerCase();
@@ -74,7 +79,7 @@ export function dateMistake(header: MessageHeader): { field?: HeaderField; secon
   const dates = fieldsNamed(header, 'Date');
   if (dates.length === 0) return { problem: 'no Date: field' };
   if (dates.length > 1) return { field: dates[1], second: true, problem: 'a second Date: field, and a message has exactly one (RFC 5322 §3.6)' };
-  const problem = dateTimeProblem(dates[0]!.unfolded.slice(dates[0]!.name.length + 1));
+  const problem = dateTimeProblem(fieldValue(dates[0]!));
   return problem === undefined ? undefined : { field: dates[0], problem };
 }
 

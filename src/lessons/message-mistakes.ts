@@ -8,7 +8,7 @@
 import type { LabEvent } from '../events/types.js';
 import { fieldNameOf, isAddressList } from '../protocol/message.js';
 import { badDate, sendAgain, type AfterDot, type OwnMistake } from './diagnose.js';
-import { fieldsNamed, readHeader, type HeaderField } from './message-header.js';
+import { fieldsNamed, fieldValue, readHeader, type HeaderField } from './message-header.js';
 import { holds } from './predicates.js';
 import type { LessonRunner } from './runner.js';
 import type { Predicate } from './types.js';
@@ -134,7 +134,7 @@ function lackOf(q: Predicate, lines: readonly string[]): (MessageMistake & { nam
     const named = fieldsNamed(header, name);
     if (w.field !== undefined && named.length > 1) return secondField(name, named);
     const one = named.length === 1 ? named[0]! : undefined;
-    if (w.address && one && !isAddressList(one.unfolded.slice(one.unfolded.indexOf(':') + 1)))
+    if (w.address && one && !isAddressList(fieldValue(one)))
       return {
         words: `a ${name}: field whose value is an address as RFC 5322 §3.4 writes it: \`${one.unfolded.trim()}\` is not one; write the address in angle brackets after the name, as \`${name}: Name <user@example.com>\`, or alone, as \`${name}: user@example.com\``,
         at: one.at,

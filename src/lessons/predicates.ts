@@ -5,7 +5,7 @@
 import type { BouncedEvent, LabEvent, ListenerRole, WireEvent } from '../events/types.js';
 import { isFinalReplyLine } from '../protocol/reply.js';
 import { isAddressList } from '../protocol/message.js';
-import { dateMistake, fieldsNamed, headerSections } from './message-header.js';
+import { dateMistake, fieldsNamed, fieldValue, headerSections } from './message-header.js';
 import type { Predicate, WirePredicate } from './types.js';
 
 export interface PredicateContext {
@@ -369,7 +369,7 @@ function holdsField(w: WirePredicate, re: RegExp | undefined, events: readonly L
   return headerSections(lines).some((header) => {
     const named = fieldsNamed(header, name);
     if (named.length !== 1 || (re && !re.test(named[0]!.unfolded))) return false;
-    if (w.address && !isAddressList(named[0]!.unfolded.slice(named[0]!.unfolded.indexOf(':') + 1))) return false;
+    if (w.address && !isAddressList(fieldValue(named[0]!))) return false;
     return w.dateTime === undefined || (dateMistake(header) === undefined) === w.dateTime;
   });
 }
